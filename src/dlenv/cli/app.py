@@ -1,0 +1,88 @@
+"""The `dlenv` Typer application and its entry point, which maps errors to exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any
+
+import typer
+
+from dlenv import __version__
+from dlenv.cli import doctor
+from dlenv.errors import DlenvError, ExitCode
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (or a policy "
+    "requirement failed); 2 usage or input error; 130 interrupted."
+)
+
+app = typer.Typer(
+    name="dlenv",
+    help="Set up and diagnose deep-learning environments (NVIDIA driver, CUDA, cuDNN, "
+    "TensorFlow, PyTorch, Keras).\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dlenv {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """dlenv: the truth about a deep-learning machine."""
+
+
+app.command("doctor", help=doctor.__doc__, epilog=EXIT_CODES_HELP)(doctor.doctor)
+
+
+def _click_exceptions() -> Any:
+    """Click's exception classes: recent Typer vendors Click as `typer._click`."""
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise RuntimeError("neither typer._click nor click is importable")  # pragma: no cover
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the app; expected failures print one line and exit with their code."""
+    exceptions = _click_exceptions()
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except DlenvError as exc:
+        typer.echo(f"dlenv: error: {exc.message}", err=True)
+        sys.exit(int(exc.code))
+    except exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(int(ExitCode.USAGE))
+    except exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.USAGE))
+    except (KeyboardInterrupt, exceptions.Abort):
+        typer.echo("dlenv: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception:
+        traceback.print_exc()
+        typer.echo(
+            "dlenv: internal error: this is a bug in dlenv; please report it with the "
+            "traceback above.",
+            err=True,
+        )
+        sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""Fix actions, the planner that orders them, renderers per target, and safe apply/undo."""

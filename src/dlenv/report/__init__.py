@@ -1,0 +1,1 @@
+"""Reporters: console (Rich), JSON, Markdown, and later JUnit and GitHub."""

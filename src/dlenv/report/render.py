@@ -1,0 +1,29 @@
+"""Pick the reporter for a format and render a finished report to text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlenv.report.model import Report
+
+
+def render(
+    report: Report,
+    fmt: str,
+    *,
+    verbose: bool = False,
+    redact: str = "secrets",
+    to_file: Path | None = None,
+) -> str:
+    if fmt == "json":
+        from dlenv.report.json import dump_report
+        from dlenv.report.redact import redact_report
+
+        return dump_report(redact_report(report, redact))
+    if fmt == "markdown":
+        from dlenv.report.markdown import render_markdown
+
+        return render_markdown(report, redact=redact, verbose=verbose)
+    from dlenv.report.console import render_console
+
+    return render_console(report, verbose=verbose, color=to_file is None)

@@ -1,0 +1,1 @@
+"""Imports every rule module so that their rules register; add new areas here."""

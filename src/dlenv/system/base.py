@@ -1,0 +1,95 @@
+"""The `System` protocol and the result of running a command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from dlenv.system.nvml import NvmlReport
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What running one command produced. A command that could not start has `error` set."""
+
+    argv: tuple[str, ...]
+    returncode: int | None
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    error: str | None = None  # e.g. "not found", "permission denied"
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out and self.error is None
+
+    def describe_failure(self) -> str:
+        """One line saying why the command did not succeed."""
+        name = self.argv[0] if self.argv else "command"
+        if self.error:
+            return f"{name}: {self.error}"
+        if self.timed_out:
+            return f"{name} timed out after {self.duration_s:.1f} s"
+        if self.returncode is not None and self.returncode < 0:
+            return f"{name} was killed by signal {-self.returncode}"
+        tail = (self.stderr or self.stdout).strip().splitlines()
+        last = tail[-1] if tail else ""
+        return f"{name} exited with {self.returncode}" + (f": {last}" if last else "")
+
+
+class System(Protocol):
+    """Everything a probe may ask of a machine."""
+
+    @property
+    def env(self) -> Mapping[str, str]: ...
+
+    @property
+    def platform(self) -> str:
+        """`sys.platform` of the machine: "linux", "win32", "darwin"."""
+        ...
+
+    def read_text(self, path: str, limit: int = 1 << 20) -> str | None:
+        """The file's text (decoded leniently), or None if it is missing or unreadable."""
+        ...
+
+    def read_bytes(self, path: str, limit: int = 1 << 20) -> bytes | None: ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def is_file(self, path: str) -> bool: ...
+
+    def listdir(self, path: str) -> list[str]:
+        """Entry names of a directory, sorted; empty if it is missing or unreadable."""
+        ...
+
+    def glob(self, pattern: str) -> list[str]:
+        """Absolute paths matching a glob pattern, sorted."""
+        ...
+
+    def realpath(self, path: str) -> str: ...
+
+    def readlink(self, path: str) -> str | None: ...
+
+    def access(self, path: str, mode: int) -> bool:
+        """Whether the current user may open `path` with `os.R_OK`/`os.W_OK`/`os.X_OK`."""
+        ...
+
+    def which(self, name: str) -> str | None:
+        """The executable `name` on this machine's PATH (as given by `env`), or None."""
+        ...
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 10.0, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
+        """Run a command with a timeout; never raises for a missing or failing command."""
+        ...
+
+    def nvml(self) -> NvmlReport:
+        """Ask NVML about the driver and every GPU; failures are recorded in the report."""
+        ...
+
+    def cwd(self) -> str: ...

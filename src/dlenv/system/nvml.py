@@ -1,0 +1,159 @@
+"""What NVML said, as plain data, and how to ask the real NVML through `nvidia-ml-py`.
+
+The real query runs in a worker thread with a deadline: `nvmlInit` can block for seconds on a
+GPU without persistence mode, and a driver in a bad state can hang it altogether.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NvmlDevice:
+    index: int
+    name: str | None = None
+    uuid: str | None = None
+    pci_bus_id: str | None = None
+    memory_total_bytes: int | None = None
+    memory_used_bytes: int | None = None
+    compute_capability: str | None = None  # "8.6"
+    mig_mode: bool | None = None
+    persistence_mode: bool | None = None
+    temperature_c: int | None = None
+    power_w: float | None = None
+    power_limit_w: float | None = None
+    ecc_uncorrectable: int | None = None
+    retired_pages: int | None = None
+    processes: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # field -> why it could not be read
+
+
+@dataclass(frozen=True)
+class NvmlReport:
+    """NVML's answers. `error` is set (and the rest empty) when NVML could not be used at all."""
+
+    library_found: bool
+    driver_version: str | None = None
+    cuda_driver_version: int | None = None  # e.g. 12040 for 12.4
+    devices: tuple[NvmlDevice, ...] = ()
+    error: str | None = None  # e.g. "NVML_ERROR_LIB_RM_VERSION_MISMATCH"
+    error_message: str | None = None  # NVML's own text
+    library_path: str | None = None
+
+
+def _decode(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _query_device(pynvml: Any, index: int) -> NvmlDevice:
+    errors: dict[str, str] = {}
+    handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+
+    def ask(name: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(handle, *args)
+        except pynvml.NVMLError as exc:
+            errors[name] = str(exc)
+            return None
+
+    mem = ask("memory", pynvml.nvmlDeviceGetMemoryInfo)
+    cc = ask("compute_capability", pynvml.nvmlDeviceGetCudaComputeCapability)
+    pci = ask("pci_bus_id", pynvml.nvmlDeviceGetPciInfo)
+    mig = ask("mig_mode", pynvml.nvmlDeviceGetMigMode)
+    persistence = ask("persistence_mode", pynvml.nvmlDeviceGetPersistenceMode)
+    temp = ask("temperature_c", pynvml.nvmlDeviceGetTemperature, 0)  # NVML_TEMPERATURE_GPU
+    power = ask("power_w", pynvml.nvmlDeviceGetPowerUsage)
+    limit = ask("power_limit_w", pynvml.nvmlDeviceGetEnforcedPowerLimit)
+    ecc = ask(
+        "ecc_uncorrectable",
+        pynvml.nvmlDeviceGetTotalEccErrors,
+        1,  # NVML_MEMORY_ERROR_TYPE_UNCORRECTED
+        1,  # NVML_AGGREGATE_ECC
+    )
+    procs = ask("processes", pynvml.nvmlDeviceGetComputeRunningProcesses)
+    name = ask("name", pynvml.nvmlDeviceGetName)
+    uuid = ask("uuid", pynvml.nvmlDeviceGetUUID)
+    return NvmlDevice(
+        index=index,
+        name=_decode(name) if name is not None else None,
+        uuid=_decode(uuid) if uuid is not None else None,
+        pci_bus_id=_decode(pci.busId) if pci is not None else None,
+        memory_total_bytes=int(mem.total) if mem is not None else None,
+        memory_used_bytes=int(mem.used) if mem is not None else None,
+        compute_capability=f"{cc[0]}.{cc[1]}" if cc is not None else None,
+        mig_mode=bool(mig[0]) if mig is not None else None,
+        persistence_mode=bool(persistence) if persistence is not None else None,
+        temperature_c=int(temp) if temp is not None else None,
+        power_w=power / 1000.0 if power is not None else None,
+        power_limit_w=limit / 1000.0 if limit is not None else None,
+        ecc_uncorrectable=int(ecc) if ecc is not None else None,
+        processes=len(procs) if procs is not None else None,
+        errors=errors,
+    )
+
+
+def query_nvml() -> NvmlReport:
+    """Ask the real NVML (through `pynvml`) in this process."""
+    try:
+        import pynvml
+    except ImportError:  # pragma: no cover - nvidia-ml-py is a dependency
+        return NvmlReport(library_found=False, error="PYNVML_MISSING", error_message="pynvml")
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as exc:
+        code = _error_name(pynvml, exc)
+        return NvmlReport(
+            library_found=code != "NVML_ERROR_LIBRARY_NOT_FOUND", error=code, error_message=str(exc)
+        )
+    try:
+        driver = _decode(pynvml.nvmlSystemGetDriverVersion())
+        try:
+            cuda = int(pynvml.nvmlSystemGetCudaDriverVersion())
+        except pynvml.NVMLError:
+            cuda = None
+        count = pynvml.nvmlDeviceGetCount()
+        devices = tuple(_query_device(pynvml, i) for i in range(count))
+        return NvmlReport(
+            library_found=True, driver_version=driver, cuda_driver_version=cuda, devices=devices
+        )
+    except pynvml.NVMLError as exc:
+        return NvmlReport(
+            library_found=True, error=_error_name(pynvml, exc), error_message=str(exc)
+        )
+    finally:
+        with contextlib.suppress(pynvml.NVMLError):
+            pynvml.nvmlShutdown()
+
+
+def _error_name(pynvml: Any, exc: Exception) -> str:
+    value = getattr(exc, "value", None)
+    for name in dir(pynvml):
+        if name.startswith("NVML_ERROR_") and getattr(pynvml, name) == value:
+            return name
+    return f"NVML_ERROR_{value}"
+
+
+def query_nvml_with_deadline(timeout: float) -> NvmlReport:
+    """`query_nvml` in a daemon thread; a hang becomes an answer after `timeout` seconds."""
+    box: list[NvmlReport] = []
+
+    def work() -> None:
+        try:
+            box.append(query_nvml())
+        except Exception as exc:  # a broken binding must not take dlenv down
+            box.append(NvmlReport(library_found=True, error="EXCEPTION", error_message=repr(exc)))
+
+    thread = threading.Thread(target=work, name="dlenv-nvml", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not box:
+        return NvmlReport(
+            library_found=True,
+            error="TIMEOUT",
+            error_message=f"NVML did not answer within {timeout:.0f} s",
+        )
+    return box[0]

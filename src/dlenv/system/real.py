@@ -1,0 +1,135 @@
+"""`RealSystem`: the `System` that reads this machine."""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+
+from dlenv.system.base import CommandResult
+from dlenv.system.nvml import NvmlReport, query_nvml_with_deadline
+
+NVML_TIMEOUT_S = 10.0
+
+
+class RealSystem:
+    """Reads files, runs commands and asks NVML on the machine dlenv runs on."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = dict(os.environ if env is None else env)
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self._env
+
+    @property
+    def platform(self) -> str:
+        return sys.platform
+
+    def read_bytes(self, path: str, limit: int = 1 << 20) -> bytes | None:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(limit)
+        except (OSError, ValueError):
+            return None
+
+    def read_text(self, path: str, limit: int = 1 << 20) -> str | None:
+        data = self.read_bytes(path, limit)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def is_file(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(path))
+        except OSError:
+            return []
+
+    def glob(self, pattern: str) -> list[str]:
+        return sorted(_glob.glob(pattern))
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    def readlink(self, path: str) -> str | None:
+        try:
+            return os.readlink(path)
+        except OSError:
+            return None
+
+    def access(self, path: str, mode: int) -> bool:
+        return os.access(path, mode)
+
+    def which(self, name: str) -> str | None:
+        return shutil.which(name, path=self._env.get("PATH", os.defpath))
+
+    def cwd(self) -> str:
+        return os.getcwd()
+
+    @cached_property
+    def _nvml_report(self) -> NvmlReport:
+        return query_nvml_with_deadline(NVML_TIMEOUT_S)
+
+    def nvml(self) -> NvmlReport:
+        return self._nvml_report
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 10.0, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
+        args = tuple(argv)
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(self._env if env is None else env),
+                start_new_session=True,  # so that a timeout kills the whole process group
+            )
+        except FileNotFoundError:
+            return CommandResult(args, None, error="not found")
+        except PermissionError:
+            return CommandResult(args, None, error="permission denied")
+        except OSError as exc:
+            return CommandResult(args, None, error=exc.strerror or str(exc))
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            return CommandResult(
+                args,
+                proc.returncode,
+                _text(out),
+                _text(err),
+                timed_out=True,
+                duration_s=time.monotonic() - start,
+            )
+        return CommandResult(
+            args, proc.returncode, _text(out), _text(err), duration_s=time.monotonic() - start
+        )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", errors="replace")

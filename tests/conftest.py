@@ -1,0 +1,37 @@
+"""Shared fixtures: an isolated home for every test, and the in-process CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    for name in list(os.environ):
+        if name.startswith("DLENV_") and name != "DLENV_TEST_FRAMEWORK_PYTHON":
+            monkeypatch.delenv(name)
+    yield home
+
+
+@pytest.fixture
+def framework_python() -> str:
+    """The interpreter of the integration venv with real TensorFlow, PyTorch and Keras."""
+    path = os.environ.get("DLENV_TEST_FRAMEWORK_PYTHON")
+    if not path or not os.path.exists(path):
+        pytest.fail(
+            "DLENV_TEST_FRAMEWORK_PYTHON is not set: run the suite with ./scripts/test.sh, "
+            "which builds the framework venv"
+        )
+    return path
