@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     except exceptions.ClickException as exc:
         exc.show()
         sys.exit(int(ExitCode.USAGE))
-    except (KeyboardInterrupt, exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("dlenv: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:

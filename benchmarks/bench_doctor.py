@@ -1,0 +1,137 @@
+"""Time `dlenv doctor` as a whole process against `python -m torch.utils.collect_env`.
+
+Not a test: run it by hand or in CI's benchmark step and read the figures.
+
+    .venv/bin/python benchmarks/bench_doctor.py [--python FRAMEWORK_PYTHON] [--runs N]
+
+Measures, each as the median of N runs of a fresh process:
+  * `dlenv doctor --quick --format json` (static probes only) on this machine, targeting the
+    framework environment, and `python -m torch.utils.collect_env` there, with their ratio;
+  * the same doctor against an environment grown by 1,000 generated distributions and a
+    200-entry sys.path (PYTHONPATH), to show the cost stays nearly flat;
+  * `collect()` in process against a described machine with 8 GPUs versus 1 GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _time_process(argv: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+        )
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _dlenv_argv(python: str, quick: bool) -> list[str]:
+    argv = [sys.executable, "-m", "dlenv", "doctor", "--format", "json", "--python", python]
+    if quick and _supports_quick():
+        argv.append("--quick")
+    return argv
+
+
+def _supports_quick() -> bool:
+    out = subprocess.run(
+        [sys.executable, "-m", "dlenv", "doctor", "--help"], capture_output=True, text=True
+    )
+    return "--quick" in out.stdout
+
+
+def _grow_environment(base: Path, dists: int, path_entries: int) -> str:
+    site = base / "site"
+    site.mkdir()
+    for i in range(dists):
+        info = site / f"generated_pkg_{i:04d}-1.{i % 10}.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: generated-pkg-{i:04d}\nVersion: 1.{i % 10}.0\n"
+        )
+        (info / "INSTALLER").write_text("pip\n")
+    entries = [str(site)]
+    for i in range(path_entries - 1):
+        entry = base / f"path{i:03d}"
+        entry.mkdir()
+        entries.append(str(entry))
+    return os.pathsep.join(entries)
+
+
+def _fake_machine_collect(gpus: int, runs: int) -> float:
+    from dlenv.probes import collect
+    from dlenv.system.fake import Command, FakeSystem
+    from dlenv.system.nvml import NvmlDevice, NvmlReport
+
+    devices = tuple(
+        NvmlDevice(
+            index=i,
+            name="NVIDIA H100 80GB HBM3",
+            uuid=f"GPU-{i:08d}-0000-0000-0000-000000000000",
+            pci_bus_id=f"00000000:{i + 1:02X}:00.0",
+            memory_total_bytes=80 << 30,
+            memory_used_bytes=1 << 30,
+            compute_capability="9.0",
+        )
+        for i in range(gpus)
+    )
+    fake = FakeSystem(
+        env_vars={"PATH": "/usr/bin", "HOME": "/home/user"},
+        nvml_report=NvmlReport(
+            library_found=True,
+            driver_version="550.54.15",
+            cuda_driver_version=12040,
+            devices=devices,
+        ),
+    )
+    fake.add_file("/sys/module/nvidia/version", "550.54.15\n")
+    fake.add_file("/usr/bin/python3", "")
+    fake.add_command("python3", Command(returncode=1, stderr="not described"))
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        collect(fake)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    default_fw = ROOT / ".venv-frameworks" / "bin" / "python"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--python", default=os.environ.get("DLENV_TEST_FRAMEWORK_PYTHON", str(default_fw))
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    fw = args.python
+    print(f"target interpreter: {fw}")
+    doctor = _time_process(_dlenv_argv(fw, quick=True), args.runs)
+    print(f"dlenv doctor (static)          {doctor * 1000:8.0f} ms")
+    collect_env = _time_process([fw, "-m", "torch.utils.collect_env"], max(1, args.runs // 2))
+    print(f"torch.utils.collect_env        {collect_env * 1000:8.0f} ms")
+    print(f"ratio collect_env / doctor     {collect_env / doctor:8.1f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = _grow_environment(Path(tmp), 1000, 200)
+        grown = _time_process(_dlenv_argv(fw, quick=True), args.runs, env=env)
+    print(f"doctor, +1000 dists, 200 paths {grown * 1000:8.0f} ms ({grown / doctor:.2f}x)")
+    one = _fake_machine_collect(1, args.runs * 4)
+    eight = _fake_machine_collect(8, args.runs * 4)
+    print(f"collect(), described 1 GPU     {one * 1000:8.1f} ms")
+    print(f"collect(), described 8 GPUs    {eight * 1000:8.1f} ms ({eight / one:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""The console report: one screen that says what is there, what is missing, and what to do.
+
+Sections per area with ✓ / ! / ✗ marks; details (every toolkit, sys.path, every reading) only
+with `--verbose`. Rich renders it; colour follows the terminal and `NO_COLOR`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterable
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from dlenv.fix.actions import (
+    Action,
+    InstallPackages,
+    ManualStep,
+    PrependPath,
+    RemoveFromPath,
+    SetEnv,
+    UnsetEnv,
+)
+from dlenv.report.model import Report
+from dlenv.rules.findings import Finding
+from dlenv.snapshot.model import Snapshot
+
+OK, WARN, BAD, INFO, NONE = "✓", "!", "✗", "i", "·"
+STYLE = {OK: "green", WARN: "yellow", BAD: "red bold", INFO: "cyan", NONE: "dim"}
+SEVERITY_MARK = {"error": BAD, "warning": WARN, "info": INFO}
+
+
+def _gib(n: int | None) -> str:
+    return "?" if n is None else f"{n / (1 << 30):.1f} GiB"
+
+
+def _mib_as_gib(n: int | None) -> str:
+    return "?" if n is None else f"{n / 1024:.1f} GiB"
+
+
+class _Section:
+    """Rows of (mark, label, text) under one heading."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.rows: list[tuple[str, str, Text]] = []
+
+    def add(self, mark: str, label: str, text: str | Text) -> None:
+        self.rows.append((mark, label, text if isinstance(text, Text) else Text(text)))
+
+
+def _subject_marks(findings: Iterable[Finding]) -> dict[str, str]:
+    """The worst mark per subject/area, so sections show ✗ where a finding points."""
+    marks: dict[str, str] = {}
+    rank = {INFO: 0, WARN: 1, BAD: 2}
+    for f in findings:
+        mark = SEVERITY_MARK[f.severity]
+        for key in {f.subject or "", f.code[:3]}:
+            if key and rank.get(mark, 0) >= rank.get(marks.get(key, INFO), 0):
+                marks[key] = mark
+    return marks
+
+
+def _host(s: Snapshot, verbose: bool) -> _Section:
+    sec = _Section("Host")
+    h = s.host
+    osname = " ".join(x for x in (h.distro, h.distro_version) if x) or h.os or "unknown OS"
+    bits = [osname, f"{h.os or ''} {h.kernel or ''}".strip(), h.arch or ""]
+    if h.wsl:
+        bits.append(f"WSL{h.wsl}")
+    if h.container:
+        bits.append(f"container: {h.container}")
+    sec.add(NONE, "system", " · ".join(b for b in bits if b))
+    cpu = h.cpu_model or "unknown CPU"
+    cores = f"{h.cpu_cores_physical or '?'} cores / {h.cpu_cores_logical or '?'} threads"
+    sec.add(NONE, "cpu", f"{cpu} · {cores} · {_gib(h.ram_total_bytes)} RAM")
+    if verbose:
+        sec.add(NONE, "glibc", h.glibc_version or "unknown")
+        if h.disk_free_bytes is not None:
+            sec.add(NONE, "disk", f"{_gib(h.disk_free_bytes)} free at {h.disk_free_path}")
+    return sec
+
+
+def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
+    sec = _Section("NVIDIA driver and GPUs")
+    d = s.driver
+    if d.installed:
+        text = f"{d.version or 'unknown version'}"
+        if d.cuda_version:
+            text += f" · supports CUDA ≤ {d.cuda_version}"
+        sources = sorted({r.source for r in d.readings if r.version})
+        if sources:
+            text += f" · from {', '.join(sources)}"
+        mark = marks.get("DL1", OK)
+        if d.library_mismatch:
+            text += (
+                f" · MISMATCH: kernel module {d.kernel_module_version}, "
+                f"library {d.userspace_version}"
+            )
+            mark = BAD
+        sec.add(mark, "driver", text)
+    elif d.installed is False:
+        pci = s.visibility.nvidia_pci_devices
+        if pci:
+            sec.add(BAD, "driver", f"none, but {len(pci)} NVIDIA PCI device(s) present")
+        else:
+            sec.add(NONE, "driver", "none (no NVIDIA GPU on this machine)")
+    else:
+        sec.add(WARN, "driver", d.unknown.get("version", "could not tell"))
+    if verbose:
+        for r in d.readings:
+            value = r.version or r.error or "?"
+            extra = f" ({r.detail})" if r.detail else ""
+            sec.add(NONE, f"  {r.source}", f"{value}{extra}")
+    for g in s.gpus:
+        mem = _mib_as_gib(g.memory_total_mib)
+        cc = f"sm_{g.compute_capability.replace('.', '')}" if g.compute_capability else "sm_?"
+        text = f"{g.name or 'unknown GPU'} · {mem} · {cc}"
+        if g.memory_used_mib is not None and g.memory_total_mib:
+            text += f" · {g.memory_used_mib / g.memory_total_mib:.0%} used"
+        if g.processes:
+            text += f" · {g.processes} process(es)"
+        if g.mig_mode:
+            text += " · MIG"
+        if g.visible is False:
+            text += " · hidden by CUDA_VISIBLE_DEVICES"
+        mark = WARN if g.visible is False else OK
+        sec.add(mark, f"gpu {g.index}", text)
+        if verbose and g.uuid:
+            sec.add(NONE, "", f"{g.uuid} · {g.pci_bus_id or ''}")
+    cvd = s.visibility.cuda_visible_devices
+    if cvd is not None:
+        sec.add(marks.get("DL3", NONE), "visible", f"CUDA_VISIBLE_DEVICES={cvd!r}")
+    if s.visibility.nouveau_loaded:
+        sec.add(BAD, "nouveau", "the open-source nouveau driver is loaded")
+    return sec
+
+
+def _cuda(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
+    sec = _Section("CUDA and cuDNN")
+    c = s.cuda
+    if not c.toolkits:
+        sec.add(NONE, "toolkit", "none found (pip-installed frameworks bring their own)")
+    for t in c.toolkits:
+        how = f"{t.kind}" + (f", found by {', '.join(t.found_by)}" if t.found_by else "")
+        sec.add(OK if t.version else WARN, "toolkit", f"{t.version or '?'} · {t.path} ({how})")
+        if verbose and t.nvcc:
+            sec.add(NONE, "", f"nvcc {t.nvcc_version or '?'} at {t.nvcc}")
+    for n in c.cudnn:
+        where = f"{n.path} ({n.kind}{', ' + n.package if n.package else ''})"
+        sec.add(OK if n.version else WARN, "cudnn", f"{n.version or '?'} · {where}")
+    if not c.cudnn:
+        sec.add(NONE, "cudnn", "none found")
+    if verbose:
+        for p in c.pip_packages:
+            sec.add(NONE, "wheel", f"{p.name} {p.version}")
+    if c.cuda_home:
+        sec.add(marks.get("DL2", NONE), "CUDA_HOME", c.cuda_home)
+    return sec
+
+
+def _python(s: Snapshot, verbose: bool) -> _Section:
+    sec = _Section("Python")
+    p = s.python
+    if p.executable is None:
+        sec.add(WARN, "python", "; ".join(p.unknown.values()) or "could not inspect")
+        return sec
+    kind = p.kind or "?"
+    if p.env_name:
+        kind += f" {p.env_name}"
+    sec.add(NONE, "python", f"{p.version or '?'} ({p.implementation or '?'}, {kind})")
+    sec.add(NONE, "path", p.executable)
+    sec.add(NONE, "packages", f"{p.distribution_count} distributions installed")
+    missing = [e.path for e in p.pythonpath if not e.exists]
+    if p.pythonpath:
+        mark = WARN if missing else OK
+        text = os.pathsep.join(e.path for e in p.pythonpath)
+        if missing:
+            text += f" ({len(missing)} missing)"
+        sec.add(mark, "PYTHONPATH", text)
+    for sh in p.shadowing:
+        sec.add(BAD, "shadowing", f"`import {sh.module}` loads {sh.path}")
+    for dup in p.duplicates:
+        where = ", ".join(f"{d.version} in {d.location}" for d in dup.installs)
+        sec.add(WARN, "duplicate", f"{dup.name}: {where}")
+    if verbose:
+        for i, e in enumerate(p.sys_path):
+            sec.add(NONE if e.exists else WARN, f"sys.path[{i}]", f"{e.path} ({e.origin})")
+    return sec
+
+
+def _frameworks(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
+    sec = _Section("Frameworks")
+    if not s.frameworks:
+        sec.add(NONE, "none", "no TensorFlow, PyTorch, Keras or JAX in this environment")
+    resolutions = {r.framework: r for r in s.libraries}
+    for f in s.frameworks:
+        bits = [f.version]
+        if f.distribution != f.name:
+            bits.append(f"({f.distribution})")
+        if f.cuda_build:
+            built = f"CUDA {f.cuda_version or '?'}"
+            if f.cudnn_version:
+                built += f", cuDNN {f.cudnn_version}"
+            bits.append(f"built for {built}")
+        elif f.rocm_build:
+            bits.append("ROCm build")
+        elif f.cuda_build is False:
+            bits.append("CPU-only build")
+        if f.backend:
+            bits.append(f"backend {f.backend} ({f.backend_source or 'default'})")
+        live = s.live_probe(f.name)
+        if live is not None:
+            if live.status != "ok":
+                bits.append(f"live: {live.status}")
+            elif live.gpu_available:
+                bits.append(f"live: uses {len(live.devices)} GPU(s)")
+            elif live.gpu_available is False:
+                bits.append("live: no GPU")
+        sec.add(marks.get(f.name, OK), f.name, " · ".join(bits))
+        res = resolutions.get(f.name)
+        if res is not None and (verbose or any(lib.path is None for lib in res.libraries)):
+            for lib in res.libraries:
+                if lib.path:
+                    text = f"{lib.path} ({lib.via or '?'})"
+                    sec.add(NONE, f"  {lib.soname}", text)
+                else:
+                    sec.add(WARN, f"  {lib.soname}", f"not found ({lib.reason or 'nowhere'})")
+    return sec
+
+
+def _env(s: Snapshot, verbose: bool) -> _Section | None:
+    sec = _Section("Environment")
+    shown = (
+        "CUDA_PATH",
+        "LD_LIBRARY_PATH",
+        "TF_FORCE_GPU_ALLOW_GROWTH",
+        "PYTORCH_CUDA_ALLOC_CONF",
+        "XLA_PYTHON_CLIENT_PREALLOCATE",
+        "KERAS_BACKEND",
+    )
+    for var in s.env:
+        if var.name == "PATH":
+            continue
+        if verbose or var.name in shown:
+            sec.add(NONE, var.name, var.value)
+    return sec if sec.rows else None
+
+
+def _action_text(action: Action, python: str | None) -> str:
+    if isinstance(action, InstallPackages):
+        py = python or "python"
+        parts = []
+        if action.uninstall:
+            parts.append(f"{py} -m pip uninstall -y {' '.join(action.uninstall)}")
+        cmd = f"{py} -m pip install {' '.join(repr(p) if ' ' in p else p for p in action.packages)}"
+        if action.index_url:
+            cmd += f" --index-url {action.index_url}"
+        if action.extra_index_url:
+            cmd += f" --extra-index-url {action.extra_index_url}"
+        parts.append(cmd)
+        return " && ".join(parts)
+    if isinstance(action, SetEnv):
+        return f"export {action.name}={action.value}"
+    if isinstance(action, UnsetEnv):
+        return f"unset {action.name}"
+    if isinstance(action, PrependPath):
+        return f"prepend {':'.join(action.entries)} to {action.name}"
+    if isinstance(action, RemoveFromPath):
+        return f"remove {':'.join(action.entries)} from {action.name}"
+    assert isinstance(action, ManualStep)
+    text = action.text
+    if action.commands:
+        text += ": " + " ; ".join(action.commands)
+    return text
+
+
+def _finding(f: Finding, python: str | None, verbose: bool) -> RenderableType:
+    mark = SEVERITY_MARK[f.severity]
+    head = Text()
+    head.append(f"{mark} ", style=STYLE[mark])
+    head.append(f"{f.code} ", style="bold")
+    head.append(f.title, style="bold")
+    if f.confirmed_by:
+        head.append(f" (confirmed by {f.confirmed_by} probe)", style="dim")
+    body = Table.grid(padding=(0, 0))
+    body.add_column(width=4, no_wrap=True)
+    body.add_column(overflow="fold")
+    body.add_row("", Text(f.message))
+    for ev in f.evidence:
+        text = f"{ev.fact}: found {ev.found if ev.found is not None else 'nothing'}"
+        if ev.needed:
+            text += f", needed {ev.needed}"
+        if ev.note:
+            text += f" ({ev.note})"
+        body.add_row("", Text(text, style="dim"))
+    if f.hint:
+        body.add_row("", Text(f"hint: {f.hint}"))
+    for action in f.fixes:
+        body.add_row("", Text(f"fix: {_action_text(action, python)}", style="green"))
+    if verbose and f.docs_url:
+        body.add_row("", Text(f"docs: {f.docs_url}", style="dim"))
+    return Group(head, body)
+
+
+def _section_table(sec: _Section) -> RenderableType:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=1)
+    table.add_column(style="bold", min_width=11, no_wrap=True)
+    table.add_column(overflow="fold")
+    for mark, label, text in sec.rows:
+        table.add_row(Text(mark, style=STYLE.get(mark, "")), label, text)
+    return Group(Text(sec.title, style="bold underline"), table, Text(""))
+
+
+def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
+    s = report.snapshot
+    marks = _subject_marks(report.findings)
+    title = Text(f"dlenv {report.dlenv_version} doctor", style="bold")
+    if s.origin != "probe":
+        title.append(f" · from {s.origin}", style="dim")
+    elif s.timings.get("total") is not None:
+        title.append(f" · {s.timings['total']:.2f} s", style="dim")
+    parts: list[RenderableType] = [title, Text("")]
+    sections: list[_Section | None] = [
+        _host(s, verbose),
+        _driver(s, verbose, marks),
+        _cuda(s, verbose, marks),
+        _python(s, verbose),
+        _frameworks(s, verbose, marks),
+        _env(s, verbose),
+    ]
+    parts.extend(_section_table(sec) for sec in sections if sec is not None and sec.rows)
+    if report.findings:
+        parts.append(Text("Findings", style="bold underline"))
+        for f in report.findings:
+            parts.append(_finding(f, s.python.executable, verbose))
+        parts.append(Text(""))
+    summary = report.summary
+    if summary.errors or summary.warnings:
+        tail = Text()
+        tail.append(
+            f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s).",
+            style="red bold" if summary.errors else "yellow",
+        )
+        tail.append(" Run `dlenv fix` for a plan.")
+    else:
+        note = f" ({summary.infos} note(s))" if summary.infos else ""
+        tail = Text(f"{OK} No problems found{note}.", style="green bold")
+    parts.append(tail)
+    return Group(*parts)
+
+
+def render_console(report: Report, verbose: bool = False, color: bool = True) -> str:
+    """The report as terminal text (with ANSI colour when `color` and stdout is a terminal)."""
+    buf = io.StringIO()
+    try:
+        width = int(os.environ.get("COLUMNS", "0")) or None
+    except ValueError:
+        width = None
+    is_tty = color and sys.stdout.isatty()
+    console = Console(
+        file=buf,
+        force_terminal=is_tty,
+        no_color=not is_tty or "NO_COLOR" in os.environ,
+        width=width or (None if is_tty else 100),
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    console.print(build_renderable(report, verbose))
+    # Rich pads grid cells with spaces; trailing blanks only get in the way of pasting
+    return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))

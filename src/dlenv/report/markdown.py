@@ -1,0 +1,102 @@
+"""`--format markdown`: a compact report to paste into a bug report, secrets redacted.
+
+The facts a maintainer asks for first (driver, GPUs, CUDA, cuDNN, Python, frameworks and the
+libraries they load), then the findings; everything else folded in a <details> block.
+"""
+
+from __future__ import annotations
+
+from dlenv.report.model import Report
+from dlenv.report.redact import redact_report
+from dlenv.snapshot.model import Snapshot
+
+
+def _cell(value: object) -> str:
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _facts(s: Snapshot) -> list[tuple[str, str]]:
+    h, d = s.host, s.driver
+    rows: list[tuple[str, str]] = []
+    osname = " ".join(x for x in (h.distro, h.distro_version) if x) or h.os
+    extra = ", ".join(x for x in (f"WSL{h.wsl}" if h.wsl else "", h.container or "") if x)
+    rows.append(
+        (
+            "OS",
+            f"{osname or '?'} ({h.kernel or '?'}, {h.arch or '?'})"
+            + (f" [{extra}]" if extra else ""),
+        )
+    )
+    if d.installed:
+        drv = f"{d.version} (CUDA ≤ {d.cuda_version or '?'})"
+        if d.library_mismatch:
+            drv += f" — kernel {d.kernel_module_version} ≠ library {d.userspace_version}"
+    else:
+        drv = "not installed" if d.installed is False else "unknown"
+    rows.append(("NVIDIA driver", drv))
+    if s.gpus:
+        for g in s.gpus:
+            mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
+            rows.append((f"GPU {g.index}", f"{g.name} ({mem}, cc {g.compute_capability or '?'})"))
+    else:
+        rows.append(("GPUs", "none visible"))
+    if s.visibility.cuda_visible_devices is not None:
+        rows.append(("CUDA_VISIBLE_DEVICES", repr(s.visibility.cuda_visible_devices)))
+    tk = "; ".join(f"{t.version or '?'} at {t.path} ({t.kind})" for t in s.cuda.toolkits)
+    rows.append(("CUDA toolkits", tk or "none"))
+    dnn = "; ".join(f"{c.version or '?'} at {c.path} ({c.kind})" for c in s.cuda.cudnn)
+    rows.append(("cuDNN", dnn or "none"))
+    p = s.python
+    rows.append(("Python", f"{p.version or '?'} {p.kind or ''} at {p.executable or '?'}".strip()))
+    for f in s.frameworks:
+        bits = [f.version]
+        if f.cuda_build:
+            bits.append(f"CUDA {f.cuda_version or '?'}, cuDNN {f.cudnn_version or '?'}")
+        elif f.cuda_build is False:
+            bits.append("CPU build")
+        if f.backend:
+            bits.append(f"backend {f.backend}")
+        live = s.live_probe(f.name)
+        if live is not None:
+            bits.append(
+                f"GPU available: {live.gpu_available}"
+                if live.status == "ok"
+                else f"live probe: {live.status}"
+            )
+        rows.append((f"{f.name} ({f.distribution})", ", ".join(bits)))
+    for res in s.libraries:
+        for lib in res.libraries:
+            rows.append(
+                (
+                    f"{res.framework} → {lib.soname}",
+                    f"{lib.path} ({lib.via})" if lib.path else "not found",
+                )
+            )
+    return rows
+
+
+def render_markdown(report: Report, redact: str = "secrets", verbose: bool = False) -> str:
+    report = redact_report(report, redact)
+    s = report.snapshot
+    out = [f"### dlenv {report.dlenv_version} report", ""]
+    out += ["| | |", "|---|---|"]
+    out += [f"| {_cell(k)} | {_cell(v)} |" for k, v in _facts(s)]
+    out.append("")
+    if report.findings:
+        out.append("**Findings**")
+        out.append("")
+        for f in report.findings:
+            out.append(f"- **{f.severity.upper()} {f.code}** {f.title}: {f.message}")
+            for ev in f.evidence:
+                need = f", needed {ev.needed}" if ev.needed else ""
+                out.append(f"  - `{ev.fact}`: found {ev.found}{need}")
+    else:
+        out.append("**No problems found.**")
+    out.append("")
+    env = [f"{v.name}={v.value}" for v in s.env if v.name != "PATH" or verbose]
+    if env:
+        out += ["<details><summary>Environment variables</summary>", "", "```"]
+        out += env
+        out += ["```", "", "</details>", ""]
+    return "\n".join(out)

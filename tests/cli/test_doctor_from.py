@@ -1,0 +1,77 @@
+"""`dlenv doctor --from`: render and re-diagnose saved reports; bad files exit 2 in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dlenv.cli.app import main
+from dlenv.report.json import dump_report
+from tests.report.samples import healthy_report
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def test_saved_report_renders_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "report.json"
+    saved.write_text(dump_report(healthy_report()))
+    code, out, _ = run(["doctor", "--from", str(saved)], capsys)
+    assert code == 0
+    assert "NVIDIA GeForce RTX 4090" in out
+
+
+def test_json_output_to_file_round_trips(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "report.json"
+    saved.write_text(dump_report(healthy_report()))
+    out_file = tmp_path / "again.json"
+    code, out, _ = run(
+        ["doctor", "--from", str(saved), "--format", "json", "--output", str(out_file)], capsys
+    )
+    assert (code, out) == (0, "")
+    assert json.loads(out_file.read_text())["snapshot"] == json.loads(saved.read_text())["snapshot"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "{not json",
+            "not valid JSON (Expecting property name enclosed in double quotes at line 1)",
+        ),
+        ('{"kind": "something-else"}', 'not a dlenv report (no "kind": "dlenv-report")'),
+        (
+            '{"kind": "dlenv-report", "schema_version": 99}',
+            "schema_version 99 is not supported (this dlenv reads up to 1); upgrade dlenv",
+        ),
+        (
+            '{"kind": "dlenv-report", "schema_version": 1, "snapshot": {"gpus": [{"index": "x"}]}}',
+            "malformed report: $.snapshot.gpus[0].index: expected int, got 'x'",
+        ),
+    ],
+)
+def test_corrupt_report_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    code, out, err = run(["doctor", "--from", str(bad)], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"dlenv: error: {bad}: {message}\n"
+
+
+def test_missing_report_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["doctor", "--from", str(tmp_path / "nope.json")], capsys)
+    assert code == 2
+    assert (
+        err == f"dlenv: error: {tmp_path / 'nope.json'}: cannot read (No such file or directory)\n"
+    )

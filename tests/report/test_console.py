@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from dlenv.report.console import render_console
+from tests.report.samples import broken_report, healthy_report
+
+HEALTHY = """\
+dlenv 0.1.0 doctor · 0.12 s
+
+Host
+· system      Ubuntu 22.04 · Linux 6.5.0-41-generic · x86_64
+· cpu         AMD Ryzen 9 7950X · 16 cores / 32 threads · 64.0 GiB RAM
+
+NVIDIA driver and GPUs
+✓ driver      550.54.15 · supports CUDA ≤ 12.4 · from nvml, sysfs
+✓ gpu 0       NVIDIA GeForce RTX 4090 · 24.0 GiB · sm_89 · 4% used
+
+CUDA and cuDNN
+✓ toolkit     12.4.131 · /usr/local/cuda-12.4 (system, found by /usr/local/cuda, PATH (nvcc))
+✓ cudnn       9.1.0 · /home/alice/.venv/lib/python3.11/site-packages/nvidia/cudnn/lib (pip,
+              nvidia-cudnn-cu12 9.1.0.70)
+
+Python
+· python      3.11.9 (cpython, venv)
+· path        /home/alice/.venv/bin/python
+· packages    143 distributions installed
+✓ PYTHONPATH  /home/alice/src
+
+Frameworks
+✓ torch       2.5.1+cu124 · built for CUDA 12.4, cuDNN 9.1
+
+✓ No problems found.
+"""
+
+
+def test_healthy_report_is_one_calm_screen() -> None:
+    assert render_console(healthy_report(), color=False) == HEALTHY
+
+
+def test_broken_report_shows_cause_evidence_and_fixes() -> None:
+    text = render_console(broken_report(), color=False)
+    tail = text[text.index("Findings") :]
+    assert tail == (
+        "Findings\n"
+        "✗ DL101 NVIDIA driver too old for the CUDA runtime torch was built with\n"
+        "    torch 2.5.1+cu124 needs CUDA 12.4, which needs driver >= 525.60.13; this machine has 470.239.06.\n"
+        "    driver.version: found 470.239.06, needed >=525.60.13 (needed by torch 2.5.1+cu124)\n"
+        "    fix: Install NVIDIA driver 550 or newer: sudo ubuntu-drivers install nvidia:550\n"
+        "    fix: /home/alice/.venv/bin/python -m pip install torch==2.5.1 --index-url\n"
+        "    https://download.pytorch.org/whl/cu118\n"
+        "\n"
+        "1 error(s), 0 warning(s), 0 note(s). Run `dlenv fix` for a plan.\n"
+    )
+    assert "✗ torch" in text  # the framework row carries the finding's mark
+
+
+def test_verbose_shows_every_reading_and_secret_stays_redacted() -> None:
+    text = render_console(healthy_report(), verbose=True, color=False)
+    assert "  nvml      550.54.15" in text
+    assert "  sysfs     550.54.15" in text
+    assert "HF_TOKEN    <redacted>" in text
+    assert "libcudart.so.12" in text
