@@ -176,6 +176,16 @@ def arch_fit(arch_list: tuple[str, ...] | list[str], cc: str | None) -> ArchFit 
     return "ptx" if ptx else "none"
 
 
+def _variant_runs_on(variant: TorchVariant, cc: str) -> bool:
+    if variant.arch_list is not None:
+        return arch_fit(variant.arch_list, cc) == "native"
+    support = cuda_arch_support(variant.cuda)
+    gpu, low, high = major_minor(cc), None, None
+    if support is not None:
+        low, high = major_minor(support.min_cc), major_minor(support.max_cc)
+    return gpu is not None and low is not None and high is not None and low <= gpu <= high
+
+
 def best_torch_variant(
     torch_version: str | None,
     driver: str | None,
@@ -184,8 +194,8 @@ def best_torch_variant(
 ) -> TorchVariant | None:
     """The newest CUDA variant of this PyTorch release that the driver runs and the GPUs fit.
 
-    Stable variants are preferred over experimental ones; a variant whose architecture list is
-    unknown is only chosen when the GPUs' capabilities are unknown too.
+    Stable variants are preferred over experimental ones. Where a variant's architecture list is
+    not verified, the CUDA major's supported range of compute capabilities stands in for it.
     """
     release = torch_release(torch_version)
     if release is None:
@@ -195,11 +205,8 @@ def best_torch_variant(
     for variant in release.variants:
         if driver is not None and not driver_runs_cuda(driver, variant.cuda, os_name):
             continue
-        if ccs:
-            if variant.arch_list is None:
-                continue
-            if not all(arch_fit(variant.arch_list, cc) == "native" for cc in ccs):
-                continue
+        if ccs and not all(_variant_runs_on(variant, cc) for cc in ccs):
+            continue
         fitting.append(variant)
     if not fitting:
         return None

@@ -80,7 +80,8 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
             + "."
         )
         if confirmed:
-            message += f" The live probe confirms: {probe.gpu_unavailable_reason or 'no GPU'}."  # type: ignore[union-attr]
+            why = (probe.gpu_unavailable_reason or "no GPU").rstrip(".")  # type: ignore[union-attr]
+            message += f" The live probe confirms: {why}."
         yield finding(
             "DL101",
             title=f"NVIDIA driver {drv} is too old for {label(fw)} (CUDA {fw.cuda_version})",
