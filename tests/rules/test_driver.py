@@ -5,7 +5,6 @@ from dataclasses import replace
 from dlenv.fix.actions import InstallPackages, ManualStep
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import CudaFacts, CudaToolkit, DeviceNode, LiveProbe, PciDevice
-
 from rules.snapshots import (
     cpu_machine,
     fired,
@@ -60,8 +59,12 @@ def test_dl101_near_misses() -> None:
     # cpu build, unknown driver, unknown CUDA: silent
     assert fired(gpu_machine(driver="470.82.01", frameworks=[torch("2.3.1+cpu")]), "DL101") == []
     unknown = gpu_machine(frameworks=[torch("2.3.1+cu121")])
-    unknown = replace(unknown, driver=replace(unknown.driver, version=None,
-                                              userspace_version=None, kernel_module_version=None))
+    unknown = replace(
+        unknown,
+        driver=replace(
+            unknown.driver, version=None, userspace_version=None, kernel_module_version=None
+        ),
+    )
     assert fired(unknown, "DL101") == []
     assert fired(cpu_machine(), "DL101") == []
 
@@ -70,19 +73,32 @@ def test_dl101_live_result_wins() -> None:
     bad = gpu_machine(driver="470.239.06", frameworks=[torch("2.3.1+cu121")])
     works = with_live(bad, LiveProbe(framework="torch", status="ok", gpu_available=True))
     assert fired(works, "DL101") == []
-    fails = with_live(bad, LiveProbe(framework="torch", status="ok", gpu_available=False,
-                                     gpu_unavailable_reason="The NVIDIA driver on your system "
-                                     "is too old (found version 11040)."))
+    fails = with_live(
+        bad,
+        LiveProbe(
+            framework="torch",
+            status="ok",
+            gpu_available=False,
+            gpu_unavailable_reason="The NVIDIA driver on your system "
+            "is too old (found version 11040).",
+        ),
+    )
     f = only(fails, "DL101")
     assert f.confirmed_by == "live"
-    assert f.message.endswith("The live probe confirms: The NVIDIA driver on your system is "
-                              "too old (found version 11040).")
+    assert f.message.endswith(
+        "The live probe confirms: The NVIDIA driver on your system is "
+        "too old (found version 11040)."
+    )
 
 
 # -- DL102 ---------------------------------------------------------------------------------
 def _toolkit(s, version: str):  # type: ignore[no-untyped-def]
-    tk = CudaToolkit(path=f"/usr/local/cuda-{version}", version=version, kind="system",
-                     nvcc=f"/usr/local/cuda-{version}/bin/nvcc")
+    tk = CudaToolkit(
+        path=f"/usr/local/cuda-{version}",
+        version=version,
+        kind="system",
+        nvcc=f"/usr/local/cuda-{version}/bin/nvcc",
+    )
     return replace(s, cuda=CudaFacts(toolkits=[tk], cuda_home=tk.path))
 
 
@@ -99,10 +115,12 @@ def test_dl102_toolkit_newer_than_driver() -> None:
 # -- DL103 / DL104 -------------------------------------------------------------------------
 def _no_driver(kernel_driver: str | None = None, nouveau: bool = False):  # type: ignore[no-untyped-def]
     s = cpu_machine()
-    pci = PciDevice(slot="0000:01:00.0", vendor_id="0x10de", device_id="0x2684",
-                    kernel_driver=kernel_driver)
-    return replace(s, visibility=replace(s.visibility, nvidia_pci_devices=[pci],
-                                         nouveau_loaded=nouveau))
+    pci = PciDevice(
+        slot="0000:01:00.0", vendor_id="0x10de", device_id="0x2684", kernel_driver=kernel_driver
+    )
+    return replace(
+        s, visibility=replace(s.visibility, nvidia_pci_devices=[pci], nouveau_loaded=nouveau)
+    )
 
 
 def test_dl103_gpu_without_driver() -> None:
@@ -124,28 +142,55 @@ def test_dl104_nouveau() -> None:
 # -- DL105 / DL106 / DL107 -----------------------------------------------------------------
 def test_dl105_library_mismatch() -> None:
     s = gpu_machine()
-    bad = replace(s, driver=replace(s.driver, library_mismatch=True,
-                                    kernel_module_version="535.104.05",
-                                    userspace_version="535.129.03"))
+    bad = replace(
+        s,
+        driver=replace(
+            s.driver,
+            library_mismatch=True,
+            kernel_module_version="535.104.05",
+            userspace_version="535.129.03",
+        ),
+    )
     f = only(bad, "DL105")
-    assert f.evidence[0] == Evidence(fact="driver.userspace_version", found="535.129.03",
-                                     needed="535.104.05",
-                                     note="must equal the loaded kernel module's version")
+    assert f.evidence[0] == Evidence(
+        fact="driver.userspace_version",
+        found="535.129.03",
+        needed="535.104.05",
+        note="must equal the loaded kernel module's version",
+    )
     assert fired(s, "DL105") == []
 
 
 def test_dl106_device_nodes() -> None:
     s = gpu_machine()
-    bad = replace(s, visibility=replace(s.visibility, device_nodes=[
-        DeviceNode("/dev/nvidiactl", True, True), DeviceNode("/dev/nvidia0", False, False)]))
+    bad = replace(
+        s,
+        visibility=replace(
+            s.visibility,
+            device_nodes=[
+                DeviceNode("/dev/nvidiactl", True, True),
+                DeviceNode("/dev/nvidia0", False, False),
+            ],
+        ),
+    )
     f = only(bad, "DL106")
     assert f.subject == "/dev/nvidia0"
     assert f.evidence[0].found == "/dev/nvidia0 --"
     assert fired(s, "DL106") == []
     # inaccessible nodes without any NVIDIA GPU are nobody's business
     cpu = cpu_machine()
-    assert fired(replace(cpu, visibility=replace(cpu.visibility, device_nodes=[
-        DeviceNode("/dev/nvidia0", False, False)])), "DL106") == []
+    assert (
+        fired(
+            replace(
+                cpu,
+                visibility=replace(
+                    cpu.visibility, device_nodes=[DeviceNode("/dev/nvidia0", False, False)]
+                ),
+            ),
+            "DL106",
+        )
+        == []
+    )
 
 
 def test_dl107_minor_version_compat_is_info() -> None:
@@ -153,6 +198,7 @@ def test_dl107_minor_version_compat_is_info() -> None:
     assert f.severity == "info"
     assert f.evidence[0].needed == ">=560.28.03"
     assert fired(gpu_machine(driver="560.35.03", frameworks=[torch("2.7.1+cu126")]), "DL107") == []
-    assert fired(gpu_machine(driver="470.239.06", frameworks=[torch("2.7.1+cu126")]),
-                 "DL107") == []  # too old altogether: DL101
+    assert (
+        fired(gpu_machine(driver="470.239.06", frameworks=[torch("2.7.1+cu126")]), "DL107") == []
+    )  # too old altogether: DL101
     assert fired(gpu_machine(gpus=[gpu()]), "DL107") == []

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dlenv.fix.actions import InstallPackages, SetEnv, UnsetEnv
 from dlenv.snapshot.model import LiveProbe
-
 from rules.snapshots import (
     cpu_machine,
     fired,
@@ -13,7 +14,6 @@ from rules.snapshots import (
     torch,
     with_live,
 )
-from dataclasses import replace
 
 RTX5090 = gpu(name="NVIDIA GeForce RTX 5090", cc="12.0", total=32607)
 
@@ -27,11 +27,15 @@ def test_dl301_rtx5090_with_cu126() -> None:
         "PyTorch installation (torch 2.7.1+cu126). The current PyTorch install supports CUDA "
         "capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90."
     )
-    assert f.fixes == [InstallPackages(
-        packages=["torch==2.7.1"], uninstall=["torch"],
-        index_url="https://download.pytorch.org/whl/cu128",
-        reason="NVIDIA GeForce RTX 5090 is sm_120; torch 2.7.1+cu128 is built with CUDA 12.8 "
-        "(reinstall torchvision/torchaudio from the same index)")]
+    assert f.fixes == [
+        InstallPackages(
+            packages=["torch==2.7.1"],
+            uninstall=["torch"],
+            index_url="https://download.pytorch.org/whl/cu128",
+            reason="NVIDIA GeForce RTX 5090 is sm_120; torch 2.7.1+cu128 is built with CUDA 12.8 "
+            "(reinstall torchvision/torchaudio from the same index)",
+        )
+    ]
     good = gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.7.1+cu128")])
     assert fired(good, "DL301") == []
 
@@ -40,8 +44,9 @@ def test_dl301_binary_compatibility_and_ptx() -> None:
     # sm_89 runs sm_86 cubins: no finding for an RTX 4090 on cu118 builds
     assert fired(gpu_machine(frameworks=[torch("2.6.0+cu118")]), "DL301") == []
     # compute_90 PTX only: a warning, not an error
-    f = only(gpu_machine(driver="570.124.06", gpus=[RTX5090],
-                         frameworks=[torch("2.5.1+cu124")]), "DL301")
+    f = only(
+        gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.5.1+cu124")]), "DL301"
+    )
     assert f.severity == "warning"
     # unknown arch list (not verified in the KB) and no live probe: silent
     assert fired(gpu_machine(gpus=[RTX5090], frameworks=[torch("2.3.1+cu121")]), "DL301") == []
@@ -76,9 +81,10 @@ def _cvd(value: str):  # type: ignore[no-untyped-def]
 def test_dl303_cuda_visible_devices() -> None:
     f = only(_cvd("2"), "DL303")
     assert f.severity == "error"
-    assert f.fixes == [UnsetEnv(name="CUDA_VISIBLE_DEVICES", reason="show every GPU"),
-                       SetEnv(name="CUDA_VISIBLE_DEVICES", value="0,1",
-                              reason="name GPUs that exist")]
+    assert f.fixes == [
+        UnsetEnv(name="CUDA_VISIBLE_DEVICES", reason="show every GPU"),
+        SetEnv(name="CUDA_VISIBLE_DEVICES", value="0,1", reason="name GPUs that exist"),
+    ]
     assert only(_cvd(""), "DL303").severity == "warning"
     assert only(_cvd("-1"), "DL303").severity == "warning"
     assert only(_cvd("GPU-ffffffff"), "DL303").severity == "error"
@@ -86,5 +92,7 @@ def test_dl303_cuda_visible_devices() -> None:
         assert fired(_cvd(fine), "DL303") == [], fine
     # no GPUs at all: hiding nothing
     cpu = cpu_machine()
-    assert fired(replace(cpu, visibility=replace(cpu.visibility, cuda_visible_devices="")),
-                 "DL303") == []
+    assert (
+        fired(replace(cpu, visibility=replace(cpu.visibility, cuda_visible_devices="")), "DL303")
+        == []
+    )

@@ -6,6 +6,7 @@ that carries the rule's name, usual severity and documentation link.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class Rule:
 
     @property
     def doc(self) -> str:
-        return (self.fn.__doc__ or "").strip()
+        return inspect.cleandoc(self.fn.__doc__ or "")
 
     @property
     def docs_url(self) -> str:
