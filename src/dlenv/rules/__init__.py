@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dlenv.rules.findings import Finding
-from dlenv.rules.registry import all_rules
+from dlenv.rules.registry import Rule, all_rules, get_rule
 from dlenv.snapshot.model import Snapshot
+
+__all__ = ["Finding", "Rule", "all_rules", "diagnose", "get_rule"]
+
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _matches(rule: Rule, selectors: set[str]) -> bool:
+    """A selector is a code ("DL101"), a code prefix ("DL1") or a rule name."""
+    return any(rule.code.startswith(s.upper()) or rule.name == s for s in selectors if s.strip())
 
 
 def diagnose(
@@ -19,8 +28,9 @@ def diagnose(
     skipped = set(ignore or ())
     findings: list[Finding] = []
     for rule in all_rules():
-        if (chosen is not None and rule.code not in chosen) or rule.code in skipped:
+        if chosen is not None and not _matches(rule, chosen):
+            continue
+        if skipped and _matches(rule, skipped):
             continue
         findings.extend(rule.check(snapshot))
-    order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(findings, key=lambda f: (order[f.severity], f.code))
+    return sorted(findings, key=lambda f: (_ORDER[f.severity], f.code, f.subject or ""))

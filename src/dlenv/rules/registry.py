@@ -1,15 +1,33 @@
-"""The registry of rules: codes are validated and never reused."""
+"""The registry of rules: codes are validated and never reused.
+
+Rules register with `@rule(code, name, severity, area)`; `finding(code, ...)` builds a Finding
+that carries the rule's name, usual severity and documentation link.
+"""
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from dlenv.rules.findings import Finding, Severity
+from dlenv.fix.actions import Action
+from dlenv.rules.findings import Evidence, Finding, Severity
 from dlenv.snapshot.model import Snapshot
 
 CODE_RE = re.compile(r"^DL\d{3}$")
+DOCS_BASE = "https://github.com/dlenv/dlenv/blob/main/docs/rules.md"
+AREAS = {
+    "1": "driver",
+    "2": "cuda",
+    "3": "gpu",
+    "4": "frameworks",
+    "5": "python",
+    "6": "keras",
+    "7": "memory",
+}
+# Codes retired from the registry: never to be reused for another check.
+RETIRED: frozenset[str] = frozenset()
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 RuleFn = Callable[[Snapshot], Iterator[Finding] | list[Finding]]
@@ -25,7 +43,11 @@ class Rule:
 
     @property
     def doc(self) -> str:
-        return (self.fn.__doc__ or "").strip()
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+    @property
+    def docs_url(self) -> str:
+        return docs_url(self.code)
 
     def check(self, snapshot: Snapshot) -> list[Finding]:
         return list(self.fn(snapshot))
@@ -43,6 +65,10 @@ def rule(code: str, name: str, severity: Severity, area: str) -> Callable[[RuleF
             raise ValueError(f"bad rule code {code!r}")
         if not NAME_RE.match(name):
             raise ValueError(f"bad rule name {name!r}")
+        if AREAS.get(code[2]) != area:
+            raise ValueError(f"rule {code} is in area {area!r}, its code says {AREAS.get(code[2])}")
+        if code in RETIRED:
+            raise ValueError(f"rule code {code} is retired and may not be reused")
         if code in _RULES or name in _NAMES:
             raise ValueError(f"rule {code} {name} registered twice")
         _RULES[code] = Rule(code, name, severity, area, fn)
@@ -68,3 +94,36 @@ def get_rule(code_or_name: str) -> Rule | None:
     if key.upper() in _RULES:
         return _RULES[key.upper()]
     return next((r for r in _RULES.values() if r.name == key), None)
+
+
+def docs_url(code: str) -> str:
+    return f"{DOCS_BASE}#{code.lower()}"
+
+
+def finding(
+    code: str,
+    *,
+    title: str,
+    message: str,
+    evidence: list[Evidence] | None = None,
+    hint: str | None = None,
+    fixes: list[Action] | None = None,
+    subject: str | None = None,
+    severity: Severity | None = None,
+    confirmed_by: str | None = None,
+) -> Finding:
+    """A finding of the registered rule `code`, with its name, severity and docs link."""
+    registered = _RULES[code]
+    return Finding(
+        code=code,
+        name=registered.name,
+        severity=severity or registered.severity,
+        title=title,
+        message=message,
+        evidence=evidence or [],
+        hint=hint,
+        fixes=fixes or [],
+        subject=subject,
+        docs_url=docs_url(code),
+        confirmed_by=confirmed_by,
+    )

@@ -1,0 +1,289 @@
+"""Typed questions to the knowledge base: which driver a CUDA needs, which PyTorch variant fits.
+
+Every function answers `None` when the knowledge base does not know, so that callers can stay
+silent instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from packaging.version import InvalidVersion, Version
+
+from dlenv.kb.tables import (
+    CudaArchSupport,
+    GpuModel,
+    TensorflowRelease,
+    ToolkitDriver,
+    TorchRelease,
+    TorchVariant,
+    load,
+)
+
+_NUMERIC = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
+
+
+def parse_version(text: str | None) -> Version | None:
+    """The numeric release part of a version ("2.3.1+cu121" -> 2.3.1); None when unparsable."""
+    if not text:
+        return None
+    match = _NUMERIC.match(text)
+    if not match:
+        return None
+    try:
+        return Version(match.group(1))
+    except InvalidVersion:  # pragma: no cover - the regex only lets digits and dots through
+        return None
+
+
+def major_minor(text: str | None) -> tuple[int, int] | None:
+    version = parse_version(text)
+    if version is None:
+        return None
+    release = (*version.release, 0)
+    return release[0], release[1]
+
+
+def _is_windows(os_name: str | None) -> bool:
+    return (os_name or "").lower().startswith("win")
+
+
+@dataclass(frozen=True)
+class DriverRequirement:
+    """The oldest driver that runs code built with one CUDA version, and why."""
+
+    cuda: str
+    minimum: str
+    minor_compat: bool  # True: the CUDA major's minor-version-compatibility floor
+    toolkit_minimum: str | None  # what the toolkit release itself shipped with
+    source: str
+
+
+def toolkit_driver(cuda: str, os_name: str | None = "Linux") -> ToolkitDriver | None:
+    """The driver row of a CUDA X.Y toolkit's first release (the GA row), or None."""
+    wanted = major_minor(cuda)
+    if wanted is None:
+        return None
+    rows = [r for r in load().toolkit_drivers if major_minor(r.cuda) == wanted]
+    if _is_windows(os_name):
+        rows = [r for r in rows if r.windows]
+    if not rows:
+        return None
+    return min(rows, key=lambda r: parse_version(r.cuda) or Version("0"))
+
+
+def driver_requirement(cuda: str, os_name: str | None = "Linux") -> DriverRequirement | None:
+    """The minimum driver for code built with `cuda`, honouring minor-version compatibility."""
+    mm = major_minor(cuda)
+    if mm is None:
+        return None
+    windows = _is_windows(os_name)
+    row = toolkit_driver(cuda, os_name)
+    toolkit_min = (row.windows if windows else row.linux) if row else None
+    if mm[0] >= 11:
+        compat = next((c for c in load().minor_compat if c.cuda_major == mm[0]), None)
+        floor = (compat.windows if windows else compat.linux) if compat else None
+        if compat is None or floor is None:
+            return None
+        return DriverRequirement(cuda, floor, True, toolkit_min, compat.source)
+    if row is None or toolkit_min is None:
+        return None
+    return DriverRequirement(cuda, toolkit_min, False, toolkit_min, row.source)
+
+
+def driver_at_least(driver: str | None, minimum: str | None) -> bool | None:
+    found, needed = parse_version(driver), parse_version(minimum)
+    if found is None or needed is None:
+        return None
+    return found >= needed
+
+
+def driver_runs_cuda(driver: str | None, cuda: str | None, os_name: str | None) -> bool | None:
+    """Whether a driver runs code built with `cuda` (minor-version compatibility included)."""
+    if cuda is None:
+        return None
+    req = driver_requirement(cuda, os_name)
+    return driver_at_least(driver, req.minimum) if req else None
+
+
+def max_toolkit_for_driver(driver: str | None, os_name: str | None = "Linux") -> str | None:
+    """The newest CUDA X.Y whose own toolkit driver is not newer than `driver`."""
+    found = parse_version(driver)
+    if found is None:
+        return None
+    best: Version | None = None
+    windows = _is_windows(os_name)
+    for row in load().toolkit_drivers:
+        minimum = parse_version(row.windows if windows else row.linux)
+        version = parse_version(row.cuda)
+        if minimum is None or version is None or minimum > found:
+            continue
+        if best is None or version > best:
+            best = version
+    return f"{best.release[0]}.{best.release[1]}" if best else None
+
+
+# -- PyTorch ---------------------------------------------------------------------------------
+def torch_release(version: str | None) -> TorchRelease | None:
+    mm = major_minor(version)
+    return next((r for r in load().torch if major_minor(r.version) == mm), None)
+
+
+def torch_variant(version: str | None, variant: str | None) -> TorchVariant | None:
+    release = torch_release(version)
+    if release is None or not variant:
+        return None
+    return next((v for v in release.variants if v.name == variant), None)
+
+
+def torch_index_url(variant: str) -> str:
+    return load().torch_index_url.format(variant=variant)
+
+
+def variant_for_cuda(cuda: str | None) -> str | None:
+    """ "12.1" -> "cu121"."""
+    mm = major_minor(cuda)
+    return f"cu{mm[0]}{mm[1]}" if mm else None
+
+
+ArchFit = Literal["native", "ptx", "none"]
+
+
+def arch_fit(arch_list: tuple[str, ...] | list[str], cc: str | None) -> ArchFit | None:
+    """How kernels in `arch_list` run on a GPU of compute capability `cc`.
+
+    "native": a cubin for the same major and a minor not above the GPU's (PyTorch's own test,
+    binary compatibility within a major); "ptx": only PTX (compute_XY) not newer than the GPU,
+    JIT-compiled at start-up, and PyTorch still warns; "none": nothing runs.
+    """
+    mm = major_minor(cc)
+    if mm is None or not arch_list:
+        return None
+    gpu = mm[0] * 10 + mm[1]
+    ptx = False
+    for arch in arch_list:
+        kind, _, digits = arch.partition("_")
+        if not digits.isdigit():
+            continue
+        code = int(digits)
+        major, minor = divmod(code, 10)
+        if kind == "sm" and major == mm[0] and minor <= mm[1]:
+            return "native"
+        if kind == "compute" and code <= gpu:
+            ptx = True
+    return "ptx" if ptx else "none"
+
+
+def _variant_runs_on(variant: TorchVariant, cc: str) -> bool:
+    if variant.arch_list is not None:
+        return arch_fit(variant.arch_list, cc) == "native"
+    support = cuda_arch_support(variant.cuda)
+    gpu, low, high = major_minor(cc), None, None
+    if support is not None:
+        low, high = major_minor(support.min_cc), major_minor(support.max_cc)
+    return gpu is not None and low is not None and high is not None and low <= gpu <= high
+
+
+def best_torch_variant(
+    torch_version: str | None,
+    driver: str | None,
+    os_name: str | None,
+    compute_capabilities: list[str] | None = None,
+) -> TorchVariant | None:
+    """The newest CUDA variant of this PyTorch release that the driver runs and the GPUs fit.
+
+    Stable variants are preferred over experimental ones. Where a variant's architecture list is
+    not verified, the CUDA major's supported range of compute capabilities stands in for it.
+    """
+    release = torch_release(torch_version)
+    if release is None:
+        return None
+    ccs = [c for c in (compute_capabilities or []) if c]
+    fitting: list[TorchVariant] = []
+    for variant in release.variants:
+        if driver is not None and not driver_runs_cuda(driver, variant.cuda, os_name):
+            continue
+        if ccs and not all(_variant_runs_on(variant, cc) for cc in ccs):
+            continue
+        fitting.append(variant)
+    if not fitting:
+        return None
+    return max(fitting, key=lambda v: (not v.experimental, parse_version(v.cuda) or Version("0")))
+
+
+def python_in_range(python: str | None, low: str, high: str) -> bool | None:
+    mm = major_minor(python)
+    lo, hi = major_minor(low), major_minor(high)
+    if mm is None or lo is None or hi is None:
+        return None
+    return lo <= mm <= hi
+
+
+# -- TensorFlow ------------------------------------------------------------------------------
+def tensorflow_release(version: str | None) -> TensorflowRelease | None:
+    mm = major_minor(version)
+    return next((r for r in load().tensorflow if major_minor(r.version) == mm), None)
+
+
+def tensorflow_fact(name: str) -> str:
+    return load().tensorflow_facts[name].value
+
+
+def version_at_least(version: str | None, floor: str) -> bool | None:
+    found, needed = major_minor(version), major_minor(floor)
+    if found is None or needed is None:
+        return None
+    return found >= needed
+
+
+# -- GPUs, cuDNN, Keras ----------------------------------------------------------------------
+def _normalise_gpu(name: str) -> str:
+    text = name.lower().replace("nvidia", " ").replace("-", " ")
+    return " ".join(text.split())
+
+
+def gpu_model(name: str | None) -> GpuModel | None:
+    """The knowledge base's entry for a GPU name ("NVIDIA GeForce RTX 4090" -> 8.9)."""
+    if not name:
+        return None
+    text = f" {_normalise_gpu(name)} "
+    best: GpuModel | None = None
+    for model in load().gpus:
+        key = _normalise_gpu(model.name)
+        if f" {key} " in text and (best is None or len(key) > len(_normalise_gpu(best.name))):
+            best = model
+    return best
+
+
+def gpu_compute_capability(name: str | None, reported: str | None = None) -> str | None:
+    """The GPU's compute capability: as reported (NVML), else from the table by name."""
+    if reported:
+        return reported
+    model = gpu_model(name)
+    return model.compute_capability if model else None
+
+
+def cuda_arch_support(cuda: str | None) -> CudaArchSupport | None:
+    mm = major_minor(cuda)
+    if mm is None:
+        return None
+    return next((a for a in load().cuda_arch_support if a.cuda_major == mm[0]), None)
+
+
+def cudnn_pip_package(cudnn_major: int, cuda_major: int) -> str | None:
+    pair = next(
+        (p for p in load().cudnn if p.cudnn_major == cudnn_major and p.cuda_major == cuda_major),
+        None,
+    )
+    return pair.pip_package if pair else None
+
+
+def keras_backend_distributions(backend: str) -> tuple[str, ...] | None:
+    entry = next((b for b in load().keras_backends if b.name == backend), None)
+    return entry.distributions if entry else None
+
+
+def legacy_keras_users() -> tuple[str, ...]:
+    return tuple(u.distribution for u in load().legacy_keras_users)

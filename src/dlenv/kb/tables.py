@@ -1,0 +1,185 @@
+"""The knowledge base's tables as typed, frozen rows, loaded once from the JSON files in data/.
+
+Every row carries the URL of the primary source it was taken from; `None` in a row means "not
+verified", and the rules treat it as unknown (they stay silent rather than guess).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from dlenv.errors import DlenvError
+
+
+@dataclass(frozen=True)
+class ToolkitDriver:
+    cuda: str  # "12.4.1"
+    release: str  # "CUDA 12.4 Update 1"
+    linux: str  # minimum Linux x86_64 driver
+    windows: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class MinorCompat:
+    cuda_major: int
+    linux: str
+    windows: str | None
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class TensorflowRelease:
+    version: str  # "2.16"
+    python_min: str
+    python_max: str
+    cuda: str
+    cudnn: str
+    keras: str  # "2" or "3": the Keras that `pip install tensorflow` brings
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TorchVariant:
+    name: str  # "cu121"
+    cuda: str  # "12.1"
+    cudnn: str | None
+    arch_list: tuple[str, ...] | None  # ("sm_50", …, "compute_90"); None: not verified
+    experimental: bool
+    arch_source: str | None = None
+
+
+@dataclass(frozen=True)
+class TorchRelease:
+    version: str  # "2.3"
+    python_min: str
+    python_max: str
+    default_variant: str | None  # what `pip install torch` gets from PyPI on Linux
+    variants: tuple[TorchVariant, ...]
+    source: str
+    default_source: str | None = None
+
+
+@dataclass(frozen=True)
+class GpuModel:
+    name: str
+    compute_capability: str
+    architecture: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CudaArchSupport:
+    cuda_major: int
+    min_cc: str
+    max_cc: str
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CudnnPair:
+    cudnn_major: int
+    cuda_major: int
+    pip_package: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class KerasBackend:
+    name: str
+    distributions: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class LegacyKerasUser:
+    distribution: str
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    value: str
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    toolkit_drivers: tuple[ToolkitDriver, ...]
+    minor_compat: tuple[MinorCompat, ...]
+    tensorflow: tuple[TensorflowRelease, ...]
+    tensorflow_facts: dict[str, Fact]
+    torch: tuple[TorchRelease, ...]
+    torch_index_url: str
+    gpus: tuple[GpuModel, ...]
+    cuda_arch_support: tuple[CudaArchSupport, ...]
+    cudnn: tuple[CudnnPair, ...]
+    keras_backends: tuple[KerasBackend, ...]
+    legacy_keras_users: tuple[LegacyKerasUser, ...]
+
+
+TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras")
+
+
+def _read(name: str) -> Any:
+    try:
+        text = (
+            resources.files("dlenv.kb").joinpath("data").joinpath(f"{name}.json").read_text("utf-8")
+        )
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise DlenvError(f"knowledge base file {name}.json is unreadable: {exc}") from None
+
+
+def _variant(row: dict[str, Any]) -> TorchVariant:
+    arch = row.get("arch_list")
+    return TorchVariant(
+        name=row["name"],
+        cuda=row["cuda"],
+        cudnn=row.get("cudnn"),
+        arch_list=tuple(arch) if arch is not None else None,
+        experimental=bool(row.get("experimental", False)),
+        arch_source=row.get("arch_source"),
+    )
+
+
+@cache
+def load() -> KnowledgeBase:
+    """The whole knowledge base, parsed once per process (about a millisecond)."""
+    driver, tf, torch, gpus, cudnn, keras = (_read(n) for n in TABLE_FILES)
+    return KnowledgeBase(
+        toolkit_drivers=tuple(ToolkitDriver(**r) for r in driver["toolkits"]),
+        minor_compat=tuple(MinorCompat(**r) for r in driver["minor_version_compatibility"]),
+        tensorflow=tuple(TensorflowRelease(**r) for r in tf["releases"]),
+        tensorflow_facts={k: Fact(**v) for k, v in tf["facts"].items()},
+        torch=tuple(
+            TorchRelease(
+                version=r["version"],
+                python_min=r["python_min"],
+                python_max=r["python_max"],
+                default_variant=r.get("default_variant"),
+                variants=tuple(_variant(v) for v in r["variants"]),
+                source=r["source"],
+                default_source=r.get("default_source"),
+            )
+            for r in torch["releases"]
+        ),
+        torch_index_url=torch["index_url"],
+        gpus=tuple(GpuModel(**r) for r in gpus["gpus"]),
+        cuda_arch_support=tuple(CudaArchSupport(**r) for r in gpus["cuda_arch_support"]),
+        cudnn=tuple(CudnnPair(**r) for r in cudnn["pairs"]),
+        keras_backends=tuple(
+            KerasBackend(r["name"], tuple(r["distributions"]), r["source"])
+            for r in keras["backends"]
+        ),
+        legacy_keras_users=tuple(LegacyKerasUser(**r) for r in keras["legacy_keras_users"]),
+    )

@@ -1,0 +1,197 @@
+"""The knowledge base's tables as plain rows for `dlenv kb` (console table or JSON).
+
+A query keeps the rows whose cells contain all of its words (whole words), case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dlenv.errors import DlenvError
+from dlenv.kb.tables import load
+
+
+@dataclass(frozen=True)
+class TableView:
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, str]]
+
+
+def _driver() -> TableView:
+    kb = load()
+    rows = [
+        {
+            "cuda": r.cuda,
+            "release": r.release,
+            "linux": f">={r.linux}",
+            "windows": f">={r.windows}" if r.windows else "-",
+            "source": r.source,
+        }
+        for r in kb.toolkit_drivers
+    ]
+    rows += [
+        {
+            "cuda": f"{c.cuda_major}.x",
+            "release": "minor-version compatibility",
+            "linux": f">={c.linux}",
+            "windows": f">={c.windows}" if c.windows else "-",
+            "source": c.source,
+        }
+        for c in kb.minor_compat
+    ]
+    return TableView(
+        "driver",
+        "Minimum NVIDIA driver per CUDA toolkit",
+        ("cuda", "release", "linux", "windows", "source"),
+        rows,
+    )
+
+
+def _torch() -> TableView:
+    rows = []
+    for r in load().torch:
+        for v in r.variants:
+            rows.append(
+                {
+                    "torch": r.version,
+                    "python": f"{r.python_min}-{r.python_max}",
+                    "variant": v.name
+                    + (" (default)" if v.name == r.default_variant else "")
+                    + (" (experimental)" if v.experimental else ""),
+                    "cuda": v.cuda,
+                    "cudnn": v.cudnn or "-",
+                    "arch": " ".join(v.arch_list) if v.arch_list else "unverified",
+                    "index_url": load().torch_index_url.format(variant=v.name),
+                    "source": v.arch_source or r.source,
+                }
+            )
+    return TableView(
+        "torch",
+        "PyTorch CUDA variants",
+        ("torch", "python", "variant", "cuda", "cudnn", "arch", "index_url", "source"),
+        rows,
+    )
+
+
+def _tensorflow() -> TableView:
+    rows = [
+        {
+            "tensorflow": r.version,
+            "python": f"{r.python_min}-{r.python_max}",
+            "cuda": r.cuda,
+            "cudnn": r.cudnn,
+            "keras": r.keras,
+            "source": r.source,
+        }
+        for r in load().tensorflow
+    ]
+    return TableView(
+        "tensorflow",
+        "TensorFlow tested GPU build configurations (Linux)",
+        ("tensorflow", "python", "cuda", "cudnn", "keras", "source"),
+        rows,
+    )
+
+
+def _gpu() -> TableView:
+    kb = load()
+    rows = [
+        {
+            "gpu": g.name,
+            "compute_capability": g.compute_capability,
+            "architecture": g.architecture,
+            "source": g.source,
+        }
+        for g in kb.gpus
+    ]
+    rows += [
+        {
+            "gpu": f"CUDA {a.cuda_major}.x builds for",
+            "compute_capability": f"{a.min_cc}-{a.max_cc}",
+            "architecture": a.note,
+            "source": a.source,
+        }
+        for a in kb.cuda_arch_support
+    ]
+    return TableView(
+        "gpu",
+        "GPU compute capabilities",
+        ("gpu", "compute_capability", "architecture", "source"),
+        rows,
+    )
+
+
+def _cudnn() -> TableView:
+    rows = [
+        {
+            "cudnn": f"{p.cudnn_major}.x",
+            "cuda": f"{p.cuda_major}.x",
+            "pip_package": p.pip_package or "-",
+            "source": p.source,
+        }
+        for p in load().cudnn
+    ]
+    return TableView(
+        "cudnn", "cuDNN and CUDA majors", ("cudnn", "cuda", "pip_package", "source"), rows
+    )
+
+
+def _keras() -> TableView:
+    kb = load()
+    rows = [
+        {
+            "keras": "3",
+            "what": f"backend {b.name}",
+            "provided_by": ", ".join(b.distributions),
+            "source": b.source,
+        }
+        for b in kb.keras_backends
+    ]
+    rows += [
+        {
+            "keras": "2 (tf-keras)",
+            "what": f"needed by {u.distribution}",
+            "provided_by": u.note,
+            "source": u.source,
+        }
+        for u in kb.legacy_keras_users
+    ]
+    return TableView(
+        "keras",
+        "Keras 3 backends and tf.keras 2 users",
+        ("keras", "what", "provided_by", "source"),
+        rows,
+    )
+
+
+TABLES = {
+    "driver": _driver,
+    "torch": _torch,
+    "tensorflow": _tensorflow,
+    "gpu": _gpu,
+    "cudnn": _cudnn,
+    "keras": _keras,
+}
+ALIASES = {"pytorch": "torch", "tf": "tensorflow", "gpus": "gpu", "cuda": "driver"}
+
+
+def table_view(table: str, query: str = "") -> TableView:
+    """One table, filtered by the words of `query`."""
+    name = ALIASES.get(table.lower(), table.lower())
+    if name not in TABLES:
+        raise DlenvError(f"unknown table {table!r}: choose from {', '.join(TABLES)}")
+    view = TABLES[name]()
+    words = query.lower().split()
+    if not words:
+        return view
+    # whole words: "2.8" finds torch 2.8 (and 2.8.1) but not CUDA 12.8
+    patterns = [re.compile(rf"(?<![\w.]){re.escape(w)}(?!\w)", re.IGNORECASE) for w in words]
+    kept = [
+        row
+        for row in view.rows
+        if all(p.search(" ".join(v for k, v in row.items() if k != "source")) for p in patterns)
+    ]
+    return TableView(view.name, view.title, view.columns, kept)

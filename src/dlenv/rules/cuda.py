@@ -1,0 +1,347 @@
+"""Rules about CUDA libraries: missing or wrong-major libraries, cuDNN conflicts, stale paths.
+
+Codes DL2xx. They read the loader predictions in `snapshot.libraries`.
+"""
+
+from __future__ import annotations
+
+import os.path
+from collections.abc import Iterator
+
+from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, SetEnv
+from dlenv.kb.queries import (
+    major_minor,
+    tensorflow_release,
+    torch_index_url,
+    torch_variant,
+)
+from dlenv.rules.derived import (
+    base_version,
+    cuda_build,
+    cuda_major,
+    label,
+    live,
+    nvidia_gpu_present,
+)
+from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.fixes import tensorflow_and_cuda_fix
+from dlenv.rules.registry import finding, rule
+from dlenv.snapshot.model import FrameworkFacts, ResolvedLibrary, Snapshot
+
+
+def _reinstall(fw: FrameworkFacts, reason: str) -> list[Action]:
+    if fw.name == "tensorflow":
+        fix = tensorflow_and_cuda_fix(fw, reason)
+        return [fix] if fix else []
+    if fw.name == "torch" and fw.variant and fw.variant.startswith("cu"):
+        return [
+            InstallPackages(
+                packages=[f"torch=={base_version(fw.version)}"],
+                uninstall=["torch"],
+                index_url=torch_index_url(fw.variant),
+                reason=reason,
+            )
+        ]
+    return []
+
+
+def _expected_major(fw: FrameworkFacts, lib: ResolvedLibrary) -> int | None:
+    if lib.name == "cudnn":
+        return cuda_major(fw.cudnn_version) or cuda_major(_kb_cudnn(fw))
+    if lib.name in ("nccl", "cusparselt"):
+        return None  # versioned independently of CUDA
+    return cuda_major(fw.cuda_version)
+
+
+def _kb_cudnn(fw: FrameworkFacts) -> str | None:
+    if fw.name == "tensorflow":
+        release = tensorflow_release(fw.version)
+        return release.cudnn if release else None
+    if fw.name == "torch":
+        variant = torch_variant(fw.version, fw.variant)
+        return variant.cudnn if variant else None
+    return None
+
+
+def _gpu_works_live(s: Snapshot, name: str) -> bool:
+    probe = live(s, name)
+    return probe is not None and probe.gpu_available is True
+
+
+@rule("DL201", "cuda-library-not-found", "error", "cuda")
+def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that every CUDA library a framework's GPU build loads (cudart, cublas,
+    cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU.
+
+    Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
+    "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
+    makes the import fail (torch: "libcudnn.so.9: cannot open shared object file").
+
+    Example: tensorflow 2.16.1 installed without the `and-cuda` extra and no CUDA 12 in the
+    loader's path.
+
+    Fix: `pip install "tensorflow[and-cuda]==2.16.*"` (Linux), or reinstall torch from its CUDA
+    index; or install the CUDA/cuDNN release the framework was built with.
+    """
+    if not nvidia_gpu_present(s):
+        return
+    for res in s.libraries:
+        fw = s.framework(res.framework)
+        if fw is None or not cuda_build(fw) or _gpu_works_live(s, fw.name):
+            continue
+        missing = [lib for lib in res.libraries if lib.path is None]
+        if not missing:
+            continue
+        names = ", ".join(lib.soname for lib in missing)
+        yield finding(
+            "DL201",
+            title=f"{label(fw)} cannot find {names}",
+            message=f"{label(fw)} is a CUDA {fw.cuda_version or ''} build, but the loader would "
+            f"not find {names}; it will run on the CPU or fail to import.",
+            evidence=[
+                Evidence(
+                    fact=f"libraries.{res.framework}.{lib.name}",
+                    found="not found",
+                    needed=lib.soname,
+                    note=lib.reason,
+                )
+                for lib in missing
+            ],
+            fixes=_reinstall(fw, f"install the CUDA libraries {label(fw)} was built against"),
+            subject=fw.name,
+        )
+
+
+@rule("DL202", "cuda-library-wrong-major", "error", "cuda")
+def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that the CUDA and cuDNN libraries the loader would give a framework have
+    the major version the framework was built with.
+
+    Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
+    for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
+    but source was compiled with: 9.3.0".
+
+    Example: LD_LIBRARY_PATH puts /usr/local/cuda-11.8/lib64 first for tensorflow 2.18 (CUDA 12).
+
+    Fix: remove the stale directory from LD_LIBRARY_PATH, or install the matching libraries.
+    """
+    if not nvidia_gpu_present(s):
+        return
+    for res in s.libraries:
+        fw = s.framework(res.framework)
+        if fw is None or not cuda_build(fw) or _gpu_works_live(s, fw.name):
+            continue
+        for lib in res.libraries:
+            expected = _expected_major(fw, lib)
+            found = cuda_major(lib.version)
+            if lib.path is None or expected is None or found is None or found == expected:
+                continue
+            fixes: list[Action] = []
+            if lib.via and "LD_LIBRARY_PATH" in lib.via:
+                fixes.append(
+                    RemoveFromPath(
+                        name="LD_LIBRARY_PATH",
+                        entries=[os.path.dirname(lib.path)],
+                        reason=f"it holds {lib.name} {lib.version}",
+                    )
+                )
+            fixes += _reinstall(fw, f"{label(fw)} needs {lib.name} {expected}.x")
+            yield finding(
+                "DL202",
+                title=f"{label(fw)} would load {lib.name} {lib.version}, built for {expected}.x",
+                message=f"{label(fw)} expects {lib.name} {expected}.x but the loader would "
+                f"give it {lib.path} ({lib.version}, via {lib.via or 'the default search'}).",
+                evidence=[
+                    Evidence(
+                        fact=f"libraries.{res.framework}.{lib.name}.version",
+                        found=lib.version,
+                        needed=f"{expected}.x",
+                        note=f"needed by {label(fw)}",
+                    )
+                ],
+                fixes=fixes,
+                subject=fw.name,
+            )
+
+
+def _expected_cudnn(fw: FrameworkFacts) -> int | None:
+    return cuda_major(fw.cudnn_version) or cuda_major(_kb_cudnn(fw))
+
+
+@rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
+def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: two CUDA builds in one environment that need different cuDNN majors from
+    the same pip wheel (nvidia-cudnn-cu12 can hold only one version).
+
+    Why it matters: pip resolves to one cuDNN; the other framework then fails: TensorFlow logs
+    "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 8.9.4" and convolutions
+    fail, or torch cannot load libcudnn.so.9.
+
+    Example: torch 2.4.1 (cuDNN 9) and tensorflow 2.15.1 (cuDNN 8.9) in one virtualenv.
+
+    Fix: give each framework its own environment, or pick releases that agree on cuDNN
+    (tensorflow >= 2.18 uses cuDNN 9).
+    """
+    builds = [
+        (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
+        for fw in s.frameworks
+        if fw.name in ("torch", "tensorflow", "jax") and cuda_build(fw)
+    ]
+    known = [(fw, cudnn, cuda) for fw, cudnn, cuda in builds if cudnn and cuda]
+    for i, (a, a_cudnn, a_cuda) in enumerate(known):
+        for b, b_cudnn, b_cuda in known[i + 1 :]:
+            if a_cuda != b_cuda or a_cudnn == b_cudnn:
+                continue
+            wheel = f"nvidia-cudnn-cu{a_cuda}"
+            installed = next((p for p in s.cuda.pip_packages if p.name == wheel), None)
+            loser = b
+            if installed is not None and cuda_major(installed.version) == b_cudnn:
+                loser = a
+            yield finding(
+                "DL203",
+                title=f"{label(a)} and {label(b)} need different cuDNN majors",
+                message=f"{label(a)} needs cuDNN {a_cudnn}.x and {label(b)} needs cuDNN "
+                f"{b_cudnn}.x, both from {wheel}; only one can be installed"
+                + (f" (installed: {installed.version})" if installed else "")
+                + f", so {label(loser)} will fail to use cuDNN.",
+                evidence=[
+                    Evidence(
+                        fact=f"frameworks.{a.name}.cudnn_version",
+                        found=f"{a_cudnn}.x",
+                        note=label(a),
+                    ),
+                    Evidence(
+                        fact=f"frameworks.{b.name}.cudnn_version",
+                        found=f"{b_cudnn}.x",
+                        note=label(b),
+                    ),
+                ]
+                + (
+                    [
+                        Evidence(
+                            fact=f"cuda.pip_packages.{wheel}",
+                            found=installed.version,
+                            needed=f"{a_cudnn if loser is a else b_cudnn}.x",
+                            note=f"needed by {label(loser)}",
+                        )
+                    ]
+                    if installed
+                    else []
+                ),
+                hint="Keep TensorFlow and PyTorch GPU builds in separate environments.",
+                fixes=[
+                    ManualStep(
+                        text=f"Create a separate environment for {loser.name}, or upgrade to "
+                        "releases built with the same cuDNN major.",
+                        commands=[f"python -m venv .venv-{loser.name}"],
+                    )
+                ],
+                subject=loser.name,
+            )
+
+
+@rule("DL204", "ld-library-path-shadows-wheel", "warning", "cuda")
+def ld_library_path_shadows(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a directory in LD_LIBRARY_PATH that supplies a CUDA library which the
+    framework's own pip wheels (site-packages/nvidia/...) would otherwise provide.
+
+    Why it matters: LD_LIBRARY_PATH is searched before the wheel's RPATH-less lookups, so an
+    old system CUDA quietly replaces the tested libraries: "undefined symbol" errors, cuDNN
+    version errors, or subtle slowdowns.
+
+    Example: LD_LIBRARY_PATH=/usr/local/cuda-11.8/lib64 with torch 2.5.1+cu124's nvidia wheels.
+
+    Fix: drop the directory from LD_LIBRARY_PATH (often set in ~/.bashrc by an old CUDA install).
+    """
+    for res in s.libraries:
+        fw = s.framework(res.framework)
+        if fw is None or not cuda_build(fw):
+            continue
+        shadowing = [
+            lib
+            for lib in res.libraries
+            if lib.path
+            and lib.via
+            and "LD_LIBRARY_PATH" in lib.via
+            and any(f"{os.sep}nvidia{os.sep}" in c for c in lib.candidates)
+        ]
+        if not shadowing:
+            continue
+        dirs = sorted({os.path.dirname(lib.path or "") for lib in shadowing})
+        yield finding(
+            "DL204",
+            title=f"LD_LIBRARY_PATH shadows {label(fw)}'s CUDA wheels",
+            message=f"{', '.join(lib.soname for lib in shadowing)} would come from "
+            f"{', '.join(dirs)} (LD_LIBRARY_PATH) instead of the nvidia pip wheels installed "
+            f"for {label(fw)}.",
+            evidence=[
+                Evidence(
+                    fact=f"libraries.{res.framework}.{lib.name}",
+                    found=lib.path,
+                    needed=next(c for c in lib.candidates if f"{os.sep}nvidia{os.sep}" in c),
+                    note=f"via {lib.via}",
+                )
+                for lib in shadowing
+            ],
+            fixes=[
+                RemoveFromPath(
+                    name="LD_LIBRARY_PATH",
+                    entries=dirs,
+                    reason="let the framework load the CUDA libraries it was tested with",
+                )
+            ],
+            subject=fw.name,
+        )
+
+
+@rule("DL205", "cuda-home-mismatch", "warning", "cuda")
+def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that the toolkit CUDA_HOME/CUDA_PATH points at has the same CUDA major
+    as the installed torch CUDA build.
+
+    Why it matters: building extensions (torch.utils.cpp_extension, flash-attn, apex, …) fails
+    with "The detected CUDA version (11.8) mismatches the version that was used to compile
+    PyTorch (12.1). Please make sure to use the same CUDA versions."
+
+    Example: CUDA_HOME=/usr/local/cuda-11.8 with torch 2.3.1+cu121.
+
+    Fix: point CUDA_HOME at a toolkit of the same major (or install one).
+    """
+    torch = s.framework("torch")
+    home = s.cuda.cuda_home
+    if torch is None or not cuda_build(torch) or not torch.cuda_version or not home:
+        return
+    tk = next((t for t in s.cuda.toolkits if t.path.rstrip("/") == home.rstrip("/")), None)
+    if tk is None or cuda_major(tk.version) is None:
+        return
+    want = cuda_major(torch.cuda_version)
+    if cuda_major(tk.version) == want:
+        return
+    good = next((t for t in s.cuda.toolkits if cuda_major(t.version) == want and t.nvcc), None)
+    fixes: list[Action]
+    if good is not None:
+        fixes = [SetEnv(name="CUDA_HOME", value=good.path, reason=f"CUDA {good.version}")]
+    else:
+        mm = major_minor(torch.cuda_version)
+        fixes = [
+            ManualStep(
+                text=f"Install a CUDA {mm[0] if mm else want}.x toolkit and point CUDA_HOME at it.",
+                url="https://developer.nvidia.com/cuda-toolkit-archive",
+            )
+        ]
+    yield finding(
+        "DL205",
+        title=f"CUDA_HOME is CUDA {tk.version}, torch is built with CUDA {torch.cuda_version}",
+        message=f"CUDA_HOME={home} holds CUDA {tk.version}, but {label(torch)} was built with "
+        f"CUDA {torch.cuda_version}; compiling CUDA extensions will fail.",
+        evidence=[
+            Evidence(
+                fact="cuda.cuda_home",
+                found=f"{home} (CUDA {tk.version})",
+                needed=f"CUDA {want}.x",
+                note=f"needed by {label(torch)} to build extensions",
+            )
+        ],
+        fixes=fixes,
+        subject=home,
+    )

@@ -1,0 +1,109 @@
+"""Facts the rules derive from a Snapshot (the OS, usable GPUs, a framework's CUDA build).
+
+Each answer is None when the snapshot does not say, so that rules can stay silent.
+"""
+
+from __future__ import annotations
+
+from dlenv.kb.queries import major_minor, parse_version
+from dlenv.snapshot.model import Distribution, FrameworkFacts, GpuFacts, LiveProbe, Snapshot
+
+FRAMEWORK_MODULES = ("torch", "tensorflow", "keras", "jax", "numpy", "tf_keras", "transformers")
+LIVE_WINS = "live"
+
+
+def os_name(s: Snapshot) -> str | None:
+    """ "Linux", "Windows" or "Darwin"; from the host, else from the target's sys.platform."""
+    if s.host.os:
+        return s.host.os
+    platform = (s.python.platform or "").lower()
+    if platform.startswith("win"):
+        return "Windows"
+    if platform.startswith("linux"):
+        return "Linux"
+    if platform == "darwin":
+        return "Darwin"
+    return None
+
+
+def native_windows(s: Snapshot) -> bool:
+    return (os_name(s) or "").lower().startswith("win") and not s.host.wsl
+
+
+def nvidia_gpu_present(s: Snapshot) -> bool:
+    return bool(s.gpus) or bool(s.visibility.nvidia_pci_devices)
+
+
+def usable_gpus(s: Snapshot) -> list[GpuFacts]:
+    """GPUs the driver answered for (NVML or nvidia-smi listed them)."""
+    return [g for g in s.gpus if s.driver.installed is not False]
+
+
+def driver_version(s: Snapshot) -> str | None:
+    return s.driver.version or s.driver.userspace_version or s.driver.kernel_module_version
+
+
+def framework(s: Snapshot, name: str) -> FrameworkFacts | None:
+    return s.framework(name)
+
+
+def live(s: Snapshot, name: str) -> LiveProbe | None:
+    probe = s.live_probe(name)
+    return probe if probe is not None and probe.status == "ok" else None
+
+
+def cuda_build(fw: FrameworkFacts) -> bool | None:
+    """Whether a framework was built with CUDA: its own flag, else its variant tag."""
+    if fw.cuda_build is not None:
+        return fw.cuda_build
+    if fw.variant:
+        return fw.variant.startswith("cu")
+    if fw.distribution in ("tensorflow-cpu", "tensorflow-intel"):
+        return False
+    return None
+
+
+def cpu_only_build(fw: FrameworkFacts) -> bool:
+    """Known to be CPU-only (not merely unknown, not ROCm)."""
+    if fw.rocm_build:
+        return False
+    if fw.variant == "cpu" or fw.distribution == "tensorflow-cpu":
+        return True
+    return fw.cuda_build is False and fw.variant is None and fw.name == "tensorflow"
+
+
+def base_version(version: str) -> str:
+    """ "2.3.1+cu121" -> "2.3.1"."""
+    parsed = parse_version(version)
+    return str(parsed) if parsed else version.split("+", 1)[0]
+
+
+def distribution(s: Snapshot, name: str) -> Distribution | None:
+    wanted = name.lower().replace("_", "-")
+    return next((d for d in s.python.distributions if d.name == wanted), None)
+
+
+def installed(s: Snapshot, name: str) -> bool:
+    """Installed as a distribution or seen as a framework (by either name)."""
+    wanted = name.lower().replace("_", "-")
+    if distribution(s, wanted) is not None:
+        return True
+    return any(f.name == wanted or f.distribution == wanted for f in s.frameworks)
+
+
+def version_of(s: Snapshot, name: str) -> str | None:
+    fw = next((f for f in s.frameworks if f.name == name or f.distribution == name), None)
+    if fw is not None:
+        return fw.version
+    dist = distribution(s, name)
+    return dist.version if dist else None
+
+
+def cuda_major(version: str | None) -> int | None:
+    mm = major_minor(version)
+    return mm[0] if mm else None
+
+
+def label(fw: FrameworkFacts) -> str:
+    """ "torch 2.3.1+cu121", "tensorflow-cpu 2.16.1"."""
+    return f"{fw.distribution} {fw.version}"

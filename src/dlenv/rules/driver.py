@@ -1,0 +1,362 @@
+"""Rules about the NVIDIA driver: too old for a framework's CUDA, missing, nouveau, mismatch.
+
+Codes DL1xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlenv.fix.actions import Action, ManualStep
+from dlenv.kb.queries import (
+    driver_at_least,
+    driver_requirement,
+    max_toolkit_for_driver,
+)
+from dlenv.rules.derived import (
+    LIVE_WINS,
+    cuda_build,
+    driver_version,
+    label,
+    live,
+    nvidia_gpu_present,
+    os_name,
+)
+from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.fixes import driver_install_step, torch_variant_fix
+from dlenv.rules.registry import finding, rule
+from dlenv.snapshot.model import Snapshot
+
+CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
+
+
+@rule("DL101", "driver-too-old-for-cuda-runtime", "error", "driver")
+def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that the NVIDIA driver is new enough for the CUDA runtime each installed
+    framework (torch, tensorflow, jax) was built with. From CUDA 11 on, minor-version
+    compatibility applies: any driver at or above the CUDA major's floor (11.x: 450.80.02,
+    12.x: 525.60.13, 13.x: 580.65.06 on Linux) runs code built with any minor of that major.
+
+    Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
+    `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
+    TensorFlow logs "CUDA driver version is insufficient for CUDA runtime version".
+
+    Example: driver 470.239.06 (CUDA 11.4) with torch 2.3.1+cu121 (needs >= 525.60.13).
+
+    Fix: install a newer driver (and reboot), or install the framework's build for an older CUDA
+    that this driver runs: `pip install torch==2.3.1 --index-url
+    https://download.pytorch.org/whl/cu118`.
+    """
+    drv = driver_version(s)
+    if drv is None:
+        return
+    for fw in s.frameworks:
+        if fw.name not in CUDA_FRAMEWORKS or not cuda_build(fw) or not fw.cuda_version:
+            continue
+        req = driver_requirement(fw.cuda_version, os_name(s))
+        if req is None or driver_at_least(drv, req.minimum) is not False:
+            continue
+        probe = live(s, fw.name)
+        if probe is not None and probe.gpu_available:
+            continue  # the framework really uses the GPU: the live result wins
+        confirmed = LIVE_WINS if probe is not None and probe.gpu_available is False else None
+        supported = max_toolkit_for_driver(drv, os_name(s)) or s.driver.cuda_version
+        fixes: list[Action] = []
+        reason = f"driver {drv} runs CUDA up to {supported or 'an older release'}"
+        if fw.name == "torch":
+            fix = torch_variant_fix(s, fw, reason)
+            if fix is not None:
+                fixes.append(fix)
+        fixes.append(driver_install_step(req.minimum))
+        floor = (
+            f"the CUDA {req.cuda.split('.')[0]}.x minor-version-compatibility floor"
+            if req.minor_compat
+            else f"the CUDA {req.cuda} toolkit driver"
+        )
+        message = (
+            f"{label(fw)} is built with CUDA {fw.cuda_version}, which needs NVIDIA driver "
+            f">={req.minimum} ({floor}); this machine has {drv}"
+            + (f", which supports CUDA up to {supported}" if supported else "")
+            + "."
+        )
+        if confirmed:
+            why = (probe.gpu_unavailable_reason or "no GPU").rstrip(".")  # type: ignore[union-attr]
+            message += f" The live probe confirms: {why}."
+        yield finding(
+            "DL101",
+            title=f"NVIDIA driver {drv} is too old for {label(fw)} (CUDA {fw.cuda_version})",
+            message=message,
+            evidence=[
+                Evidence(
+                    fact="driver.version",
+                    found=drv,
+                    needed=f">={req.minimum}",
+                    note=f"needed by {label(fw)}",
+                ),
+                Evidence(fact=f"frameworks.{fw.name}.cuda_version", found=fw.cuda_version),
+            ],
+            hint="Upgrade the driver, or install a build of the framework for an older CUDA.",
+            fixes=fixes,
+            subject=fw.name,
+            confirmed_by=confirmed,
+        )
+
+
+def _toolkit_in_use(s: Snapshot) -> tuple[str, str] | None:
+    """(path, version) of the toolkit that CUDA_HOME or the nvcc on PATH selects."""
+    for tk in s.cuda.toolkits:
+        if not tk.version:
+            continue
+        if s.cuda.cuda_home and tk.path.rstrip("/") == s.cuda.cuda_home.rstrip("/"):
+            return tk.path, tk.version
+        if s.cuda.nvcc_on_path and tk.nvcc == s.cuda.nvcc_on_path:
+            return tk.path, tk.version
+    return None
+
+
+@rule("DL102", "driver-too-old-for-toolkit", "warning", "driver")
+def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that the driver runs programs built by the CUDA toolkit in use (the one
+    CUDA_HOME/CUDA_PATH names, or whose nvcc is first on PATH), minor-version compatibility
+    included.
+
+    Why it matters: nvcc happily compiles, and the program (or a framework extension built
+    with it) then fails at run time with "CUDA driver version is insufficient for CUDA runtime
+    version".
+
+    Example: CUDA_HOME=/usr/local/cuda-12.4 with driver 470.239.06.
+
+    Fix: upgrade the driver, or point CUDA_HOME and PATH at a toolkit this driver supports.
+    """
+    drv = driver_version(s)
+    in_use = _toolkit_in_use(s)
+    if drv is None or in_use is None:
+        return
+    path, version = in_use
+    req = driver_requirement(version, os_name(s))
+    if req is None or driver_at_least(drv, req.minimum) is not False:
+        return
+    yield finding(
+        "DL102",
+        title=f"NVIDIA driver {drv} is too old for the CUDA {version} toolkit in use",
+        message=f"The CUDA toolkit at {path} ({version}) builds programs that need driver "
+        f">={req.minimum}; this machine has {drv}.",
+        evidence=[
+            Evidence(
+                fact="driver.version",
+                found=drv,
+                needed=f">={req.minimum}",
+                note=f"needed by the CUDA {version} toolkit at {path}",
+            )
+        ],
+        hint="Programs and extensions compiled with this nvcc will not run on this driver.",
+        fixes=[driver_install_step(req.minimum)],
+        subject=path,
+    )
+
+
+@rule("DL103", "gpu-without-driver", "error", "driver")
+def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: an NVIDIA GPU on the PCI bus with no NVIDIA kernel driver bound to it.
+
+    Why it matters: nothing can use the GPU: nvidia-smi is missing or says "NVIDIA-SMI has
+    failed because it couldn't communicate with the NVIDIA driver", and every framework falls
+    back to the CPU.
+
+    Example: `lspci` lists "NVIDIA Corporation AD102 [GeForce RTX 4090]", no nvidia module is
+    loaded and /proc/driver/nvidia does not exist.
+
+    Fix: install the NVIDIA driver for this GPU and reboot.
+    """
+    v = s.visibility
+    devices = [
+        d for d in v.nvidia_pci_devices if d.kernel_driver not in ("nvidia", "nouveau", "vfio-pci")
+    ]
+    if not devices or s.gpus or v.nouveau_loaded:
+        return
+    if s.driver.installed is not False and v.nvidia_module_loaded is not False:
+        return
+    slots = ", ".join(d.slot for d in devices)
+    yield finding(
+        "DL103",
+        title="NVIDIA GPU present but no NVIDIA driver is loaded",
+        message=f"{len(devices)} NVIDIA PCI device(s) ({slots}) have no kernel driver bound and "
+        "the nvidia kernel module is not loaded.",
+        evidence=[
+            Evidence(fact="visibility.nvidia_pci_devices", found=slots),
+            Evidence(
+                fact="visibility.nvidia_module_loaded",
+                found=str(v.nvidia_module_loaded).lower(),
+                needed="true",
+            ),
+        ],
+        hint="Install the NVIDIA driver; if it is installed, check `dmesg | grep -i nvidia`.",
+        fixes=[driver_install_step(None)],
+        subject=slots,
+    )
+
+
+@rule("DL104", "nouveau-loaded", "error", "driver")
+def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: whether the open-source nouveau driver holds the NVIDIA GPU.
+
+    Why it matters: nouveau has no CUDA; while it is loaded the NVIDIA driver cannot bind the
+    GPU ("NVIDIA kernel module could not be loaded ... nouveau").
+
+    Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau.
+
+    Fix: blacklist nouveau, rebuild the initramfs, install the NVIDIA driver and reboot.
+    """
+    v = s.visibility
+    bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver == "nouveau"]
+    if not bound and not (v.nouveau_loaded and v.nvidia_pci_devices and not s.gpus):
+        return
+    evidence = [Evidence(fact="visibility.nouveau_loaded", found="true", needed="false")]
+    if bound:
+        evidence.append(
+            Evidence(
+                fact="visibility.nvidia_pci_devices.kernel_driver",
+                found=f"nouveau ({', '.join(bound)})",
+                needed="nvidia",
+            )
+        )
+    yield finding(
+        "DL104",
+        title="The nouveau driver is loaded instead of the NVIDIA driver",
+        message="The open-source nouveau driver is loaded"
+        + (f" and bound to {', '.join(bound)}" if bound else "")
+        + "; CUDA needs the proprietary NVIDIA driver.",
+        evidence=evidence,
+        fixes=[
+            ManualStep(
+                text="Blacklist nouveau, then install the NVIDIA driver and reboot.",
+                commands=[
+                    "printf 'blacklist nouveau\\noptions nouveau modeset=0\\n' | "
+                    "sudo tee /etc/modprobe.d/blacklist-nouveau.conf",
+                    "sudo update-initramfs -u  # dracut -f on Fedora/RHEL",
+                    "sudo reboot",
+                ],
+                url="https://docs.nvidia.com/cuda/cuda-installation-guide-linux/",
+            )
+        ],
+    )
+
+
+@rule("DL105", "driver-library-mismatch", "error", "driver")
+def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: whether the loaded kernel module and the user-space driver library
+    (libnvidia-ml, libcuda) are different versions.
+
+    Why it matters: after a driver upgrade without a reboot, nvidia-smi fails with "Failed to
+    initialize NVML: Driver/library version mismatch" and CUDA cannot initialise.
+
+    Example: kernel module 535.104.05, libnvidia-ml 535.129.03 after `apt upgrade`.
+
+    Fix: reboot (or unload and reload the nvidia kernel modules when no process uses them).
+    """
+    d = s.driver
+    if not d.library_mismatch:
+        return
+    yield finding(
+        "DL105",
+        title="NVIDIA driver/library version mismatch",
+        message=f"The loaded kernel module is {d.kernel_module_version or 'unknown'} but the "
+        f"user-space driver library is {d.userspace_version or 'another version'}; NVML and "
+        "CUDA refuse to initialise until they match.",
+        evidence=[
+            Evidence(
+                fact="driver.userspace_version",
+                found=d.userspace_version,
+                needed=d.kernel_module_version,
+                note="must equal the loaded kernel module's version",
+            )
+        ],
+        hint="This usually follows a driver upgrade without a reboot.",
+        fixes=[
+            ManualStep(
+                text="Reboot so that the new kernel module is loaded.",
+                commands=["sudo reboot"],
+            )
+        ],
+    )
+
+
+@rule("DL106", "device-nodes-inaccessible", "error", "driver")
+def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that this user can open the NVIDIA device files (/dev/nvidiactl,
+    /dev/nvidia0…, /dev/nvidia-uvm) read-write.
+
+    Why it matters: CUDA opens them at initialisation; without access it fails with
+    "cudaErrorNoDevice"/"CUDA driver initialization failed" although nvidia-smi may work as root.
+
+    Example: /dev/nvidia0 is mode 0660 root:video and the user is not in the video group; or a
+    container started without `--gpus`.
+
+    Fix: add the user to the group that owns the devices (then log in again), or start the
+    container with the NVIDIA runtime (`docker run --gpus all`).
+    """
+    blocked = [n for n in s.visibility.device_nodes if not (n.readable and n.writable)]
+    if not blocked or not nvidia_gpu_present(s):
+        return
+    paths = ", ".join(n.path for n in blocked)
+    yield finding(
+        "DL106",
+        title="NVIDIA device files are not accessible",
+        message=f"This user cannot open {paths} read-write, so CUDA cannot initialise.",
+        evidence=[
+            Evidence(
+                fact="visibility.device_nodes",
+                found=f"{n.path} {'r' if n.readable else '-'}{'w' if n.writable else '-'}",
+                needed="rw",
+            )
+            for n in blocked
+        ],
+        fixes=[
+            ManualStep(
+                text="Give this user access to the NVIDIA device files, then log in again.",
+                commands=['sudo usermod -aG "$(stat -c %G /dev/nvidiactl)" "$USER"'],
+            )
+        ],
+        subject=paths,
+    )
+
+
+@rule("DL107", "cuda-minor-version-compatibility", "info", "driver")
+def minor_version_compatibility(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a framework built with a newer CUDA minor than the driver's own CUDA
+    version, which runs only under CUDA minor-version compatibility.
+
+    Why it matters: it works, with limits: PTX that must be JIT-compiled for the GPU can fail
+    with "CUDA_ERROR_UNSUPPORTED_PTX_VERSION" ("the provided PTX was compiled with an
+    unsupported toolchain"), and some new APIs are unavailable.
+
+    Example: driver 535.104.05 (CUDA 12.2) with torch 2.7.1+cu126.
+
+    Fix: nothing is required; upgrade the driver when PTX errors appear.
+    """
+    drv = driver_version(s)
+    if drv is None:
+        return
+    for fw in s.frameworks:
+        if fw.name not in CUDA_FRAMEWORKS or not cuda_build(fw) or not fw.cuda_version:
+            continue
+        req = driver_requirement(fw.cuda_version, os_name(s))
+        if req is None or not req.minor_compat or req.toolkit_minimum is None:
+            continue
+        if driver_at_least(drv, req.minimum) and driver_at_least(drv, req.toolkit_minimum) is False:
+            yield finding(
+                "DL107",
+                title=f"{label(fw)} runs under CUDA minor-version compatibility",
+                message=f"{label(fw)} is built with CUDA {fw.cuda_version}, whose toolkit "
+                f"driver is {req.toolkit_minimum}; driver {drv} runs it through minor-version "
+                "compatibility, without PTX JIT for newer PTX.",
+                evidence=[
+                    Evidence(
+                        fact="driver.version",
+                        found=drv,
+                        needed=f">={req.toolkit_minimum}",
+                        note=f"for the full CUDA {fw.cuda_version} feature set",
+                    )
+                ],
+                subject=fw.name,
+            )

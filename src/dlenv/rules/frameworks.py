@@ -1,0 +1,201 @@
+"""Rules about framework builds: CPU-only builds on GPU machines, TensorFlow on native Windows,
+and what the live probes said (crashes, GPU unavailable). Codes DL4xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlenv.fix.actions import Action, InstallPackages, ManualStep
+from dlenv.kb.queries import tensorflow_fact, version_at_least
+from dlenv.rules.derived import (
+    LIVE_WINS,
+    cpu_only_build,
+    cuda_build,
+    label,
+    live,
+    native_windows,
+    nvidia_gpu_present,
+    usable_gpus,
+)
+from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.fixes import tensorflow_and_cuda_fix, torch_variant_fix
+from dlenv.rules.registry import finding, rule
+from dlenv.snapshot.model import Snapshot
+
+
+@rule("DL401", "cpu-only-build-with-gpu", "warning", "frameworks")
+def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a CPU-only framework build (torch "+cpu", tensorflow-cpu, a TensorFlow
+    without CUDA) on a machine whose NVIDIA GPU and driver work.
+
+    Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False
+    and `tf.config.list_physical_devices('GPU')` is empty. A CPU-only build on a machine without
+    a GPU is fine and not reported.
+
+    Example: torch 2.3.1+cpu installed from the CPU index on a machine with an RTX 3090.
+
+    Fix: `pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu121`, or
+    `pip install "tensorflow[and-cuda]==2.16.*"`.
+    """
+    if not usable_gpus(s) or s.driver.installed is not True:
+        return
+    for fw in s.frameworks:
+        if fw.name not in ("torch", "tensorflow") or not cpu_only_build(fw):
+            continue
+        if fw.name == "tensorflow" and native_windows(s):
+            continue  # DL402 explains that case
+        fixes: list[Action] = []
+        if fw.name == "torch":
+            fix = torch_variant_fix(s, fw, "a CUDA build uses the GPU")
+            if fix is not None:
+                fixes.append(fix)
+        else:
+            tf_fix = tensorflow_and_cuda_fix(fw, "a CUDA build uses the GPU")
+            if tf_fix is not None:
+                fixes.append(tf_fix)
+        yield finding(
+            "DL401",
+            title=f"{label(fw)} is a CPU-only build on a machine with a GPU",
+            message=f"{label(fw)} has no CUDA support, so it ignores the "
+            f"{len(usable_gpus(s))} NVIDIA GPU(s) on this machine.",
+            evidence=[
+                Evidence(
+                    fact=f"frameworks.{fw.name}.variant",
+                    found=fw.variant or fw.distribution,
+                    needed="a CUDA build",
+                    note=f"{len(usable_gpus(s))} usable GPU(s)",
+                )
+            ],
+            fixes=fixes,
+            subject=fw.name,
+        )
+
+
+@rule("DL402", "tensorflow-gpu-native-windows", "warning", "frameworks")
+def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: TensorFlow 2.11 or newer on native Windows with an NVIDIA GPU.
+
+    Why it matters: TensorFlow 2.10 was the last release with GPU support on native Windows;
+    newer ones run on the CPU only there.
+
+    Example: tensorflow 2.16.1 on Windows 11 with an RTX 4070.
+
+    Fix: run TensorFlow in WSL2 (`pip install tensorflow[and-cuda]` inside it), or pin
+    tensorflow 2.10 (Python 3.10 at most) with CUDA 11.2 and cuDNN 8.1.
+    """
+    tf = s.framework("tensorflow")
+    last = tensorflow_fact("last_native_windows_gpu")
+    if tf is None or not native_windows(s) or not nvidia_gpu_present(s):
+        return
+    if (
+        version_at_least(tf.version, last) is not True
+        or version_at_least(tf.version, "2.11") is not True
+    ):
+        return
+    yield finding(
+        "DL402",
+        title=f"{label(tf)} has no GPU support on native Windows",
+        message=f"TensorFlow {last} was the last release that used the GPU on native Windows; "
+        f"{label(tf)} runs on the CPU here.",
+        evidence=[
+            Evidence(
+                fact="frameworks.tensorflow.version",
+                found=tf.version,
+                needed=f"<={last}.* on native Windows, or WSL2",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text="Use WSL2 and install TensorFlow with its CUDA libraries there.",
+                commands=["wsl --install", 'pip install "tensorflow[and-cuda]"'],
+                url="https://www.tensorflow.org/install/pip#windows-wsl2",
+            ),
+            InstallPackages(
+                packages=["tensorflow<2.11"],
+                uninstall=[tf.distribution],
+                reason="the last native-Windows GPU release (needs CUDA 11.2, cuDNN 8.1)",
+            ),
+        ],
+        subject="tensorflow",
+    )
+
+
+@rule("DL403", "live-probe-failed", "error", "frameworks")
+def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: whether importing a framework in the target interpreter (the live probe)
+    crashed, hung, or raised.
+
+    Why it matters: that is what the user's own `import torch` will do: a segfault from a
+    broken CUDA library, a hang in driver initialisation, an ImportError from a missing shared
+    library.
+
+    Example: `import tensorflow` killed by signal 11, or "ImportError: libcudnn.so.9: cannot
+    open shared object file".
+
+    Fix: read the error; the other findings usually name the cause (missing library, driver).
+    """
+    for probe in s.live:
+        if probe.status in ("ok", "skipped"):
+            continue
+        what = {
+            "crashed": f"crashed (exit status {probe.returncode})",
+            "timeout": f"did not finish in time ({probe.total_s or '?'} s)",
+            "import-error": "failed to import",
+            "error": "raised an error",
+        }[probe.status]
+        detail = probe.error or (probe.stderr_tail or "").strip().splitlines()[-1:] or None
+        detail_text = detail if isinstance(detail, str) else (detail[0] if detail else None)
+        yield finding(
+            "DL403",
+            title=f"import {probe.framework} {what}",
+            message=f"The live probe of {probe.framework} {what} in the target interpreter"
+            + (f": {detail_text}" if detail_text else "."),
+            evidence=[
+                Evidence(
+                    fact=f"live.{probe.framework}.status",
+                    found=probe.status,
+                    needed="ok",
+                    note=detail_text,
+                )
+            ],
+            subject=probe.framework,
+            confirmed_by=LIVE_WINS,
+        )
+
+
+@rule("DL404", "gpu-unavailable-live", "error", "frameworks")
+def gpu_unavailable_live(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a CUDA build whose live probe imported fine but found no GPU, on a machine
+    where the driver lists NVIDIA GPUs.
+
+    Why it matters: this is the "CUDA is not available" report itself, confirmed by running the
+    framework; the reason it gave is quoted, and other findings usually explain it.
+
+    Example: torch 2.5.1+cu124 says `torch.cuda.is_available()` is False: "CUDA driver
+    initialization failed, you might not have a CUDA gpu."
+
+    Fix: follow the other findings; the message quotes the framework's own reason.
+    """
+    if not usable_gpus(s):
+        return
+    for fw in s.frameworks:
+        probe = live(s, fw.name)
+        if probe is None or probe.gpu_available is not False or not cuda_build(fw):
+            continue
+        reason = probe.gpu_unavailable_reason or "no reason given"
+        yield finding(
+            "DL404",
+            title=f"{label(fw)} sees no GPU",
+            message=f"{label(fw)} imported, but reported no usable GPU: {reason}",
+            evidence=[
+                Evidence(
+                    fact=f"live.{fw.name}.gpu_available",
+                    found="false",
+                    needed="true",
+                    note=reason,
+                )
+            ],
+            subject=fw.name,
+            confirmed_by=LIVE_WINS,
+        )

@@ -1,0 +1,114 @@
+"""Rules about GPU memory: TensorFlow grabbing a shared GPU whole, GPUs that are already full.
+Codes DL7xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlenv.fix.actions import SetEnv
+from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus
+from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.registry import finding, rule
+from dlenv.snapshot.model import Snapshot
+
+NEARLY_FULL = 0.9
+
+
+@rule("DL701", "tensorflow-memory-growth-off", "info", "memory")
+def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a TensorFlow CUDA build on a GPU machine without memory growth
+    (TF_FORCE_GPU_ALLOW_GROWTH is not "true", or the live probe says growth is off).
+
+    Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
+    same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
+    A warning when the GPU is already shared (other processes on it, or torch installed too),
+    information otherwise.
+
+    Example: two Jupyter kernels with TensorFlow on one RTX 3090.
+
+    Fix: `export TF_FORCE_GPU_ALLOW_GROWTH=true` (or call
+    `tf.config.experimental.set_memory_growth(gpu, True)`).
+    """
+    tf = s.framework("tensorflow")
+    gpus = usable_gpus(s)
+    if tf is None or not cuda_build(tf) or not gpus:
+        return
+    probe = live(s, "tensorflow")
+    env = (s.env_value("TF_FORCE_GPU_ALLOW_GROWTH") or "").lower()
+    if probe is not None and probe.memory_growth:
+        if all(v.lower() == "true" for v in probe.memory_growth.values()):
+            return
+        confirmed: str | None = LIVE_WINS
+    else:
+        if env == "true":
+            return
+        confirmed = None
+    busy = [g for g in gpus if (g.processes or 0) > 0]
+    shared = bool(busy) or s.framework("torch") is not None
+    why = (
+        f"{sum(g.processes or 0 for g in busy)} other process(es) use the GPU"
+        if busy
+        else "torch is installed in the same environment"
+        if shared
+        else "any second process on the GPU will run out of memory"
+    )
+    yield finding(
+        "DL701",
+        title="TensorFlow will reserve all GPU memory",
+        message=f"{label(tf)} allocates nearly all memory of each GPU at start-up because "
+        f"memory growth is off; {why}.",
+        severity="warning" if shared else "info",
+        evidence=[
+            Evidence(
+                fact="env.TF_FORCE_GPU_ALLOW_GROWTH",
+                found=env or "unset",
+                needed="true",
+                note=why,
+            )
+        ],
+        fixes=[
+            SetEnv(
+                name="TF_FORCE_GPU_ALLOW_GROWTH",
+                value="true",
+                reason="allocate GPU memory as needed",
+            )
+        ],
+        subject="tensorflow",
+        confirmed_by=confirmed,
+    )
+
+
+@rule("DL702", "gpu-memory-nearly-full", "warning", "memory")
+def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: GPUs whose memory is already more than 90% used by other processes.
+
+    Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
+    TensorFlow's "failed to allocate") however small the model is.
+
+    Example: a forgotten notebook kernel holding 23 of 24 GiB on GPU 0.
+
+    Fix: stop the processes holding the memory (`nvidia-smi` lists them), or pick another GPU
+    with CUDA_VISIBLE_DEVICES.
+    """
+    for gpu in usable_gpus(s):
+        total, used = gpu.memory_total_mib, gpu.memory_used_mib
+        if not total or used is None or used < NEARLY_FULL * total:
+            continue
+        yield finding(
+            "DL702",
+            title=f"GPU {gpu.index} memory is {used * 100 // total}% used",
+            message=f"{gpu.name or f'GPU {gpu.index}'} has {used} of {total} MiB in use"
+            + (f" by {gpu.processes} process(es)" if gpu.processes else "")
+            + "; new CUDA programs there will run out of memory.",
+            evidence=[
+                Evidence(
+                    fact=f"gpus.{gpu.index}.memory_used_mib",
+                    found=f"{used} MiB",
+                    needed=f"<{int(NEARLY_FULL * total)} MiB",
+                    note=f"of {total} MiB",
+                )
+            ],
+            hint="`nvidia-smi` lists the processes that hold GPU memory.",
+            subject=f"gpu{gpu.index}",
+        )

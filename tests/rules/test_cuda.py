@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.fix.actions import InstallPackages, RemoveFromPath, SetEnv
+from dlenv.rules.findings import Evidence
+from dlenv.snapshot.model import CudaToolkit, LibraryResolution, LiveProbe, ResolvedLibrary
+from rules.snapshots import (
+    SITE,
+    cpu_machine,
+    fired,
+    gpu_machine,
+    only,
+    tensorflow,
+    torch,
+    with_live,
+    with_pip_cudnn,
+)
+
+
+def _libs(s, framework: str, *libs: ResolvedLibrary):  # type: ignore[no-untyped-def]
+    others = [r for r in s.libraries if r.framework != framework]
+    return replace(
+        s, libraries=[*others, LibraryResolution(framework=framework, libraries=list(libs))]
+    )
+
+
+MISSING_CUDNN = ResolvedLibrary(
+    name="cudnn",
+    soname="libcudnn.so.9",
+    path=None,
+    reason="searched LD_LIBRARY_PATH, ld.so.cache, nvidia wheels",
+)
+
+
+# -- DL201 ---------------------------------------------------------------------------------
+def test_dl201_tensorflow_without_cuda_libraries() -> None:
+    bad = _libs(
+        gpu_machine(frameworks=[tensorflow("2.16.1", "12.3", "8")]),
+        "tensorflow",
+        replace(MISSING_CUDNN, soname="libcudnn.so.8"),
+    )
+    f = only(bad, "DL201")
+    assert f.title == "tensorflow 2.16.1 cannot find libcudnn.so.8"
+    assert f.fixes == [
+        InstallPackages(
+            packages=["tensorflow[and-cuda]==2.16.*"],
+            reason="install the CUDA libraries tensorflow 2.16.1 was built against",
+        )
+    ]
+    good = gpu_machine(frameworks=[tensorflow("2.16.1", "12.3", "8")])
+    assert fired(good, "DL201") == []
+
+
+def test_dl201_near_misses() -> None:
+    # no GPU: TensorFlow just runs on the CPU, nothing to report
+    cpu = _libs(cpu_machine(), "tensorflow", MISSING_CUDNN)
+    cpu = replace(cpu, frameworks=[tensorflow()])
+    assert fired(cpu, "DL201") == []
+    # the live probe found the GPU working: the prediction was wrong
+    bad = _libs(gpu_machine(), "torch", MISSING_CUDNN)
+    assert (
+        fired(
+            with_live(bad, LiveProbe(framework="torch", status="ok", gpu_available=True)), "DL201"
+        )
+        == []
+    )
+    assert only(bad, "DL201").fixes[0] == InstallPackages(
+        packages=["torch==2.5.1"],
+        uninstall=["torch"],
+        index_url="https://download.pytorch.org/whl/cu124",
+        reason="install the CUDA libraries torch 2.5.1+cu124 was built against",
+    )
+
+
+# -- DL202 ---------------------------------------------------------------------------------
+def test_dl202_cudnn_8_for_a_cudnn_9_build() -> None:
+    stale = ResolvedLibrary(
+        name="cudnn",
+        soname="libcudnn.so.9",
+        path="/opt/old/lib64/libcudnn.so.9",
+        version="8.9.7",
+        via="LD_LIBRARY_PATH",
+    )
+    bad = _libs(gpu_machine(frameworks=[tensorflow()]), "tensorflow", stale)
+    f = only(bad, "DL202")
+    assert f.evidence == [
+        Evidence(
+            fact="libraries.tensorflow.cudnn.version",
+            found="8.9.7",
+            needed="9.x",
+            note="needed by tensorflow 2.18.0",
+        )
+    ]
+    assert f.fixes[0] == RemoveFromPath(
+        name="LD_LIBRARY_PATH", entries=["/opt/old/lib64"], reason="it holds cudnn 8.9.7"
+    )
+    assert fired(gpu_machine(frameworks=[tensorflow()]), "DL202") == []
+    nccl = ResolvedLibrary(
+        name="nccl", soname="libnccl.so.2", path="/x/libnccl.so.2", version="2.21.5"
+    )
+    assert fired(_libs(gpu_machine(), "torch", nccl), "DL202") == []  # NCCL has its own versions
+
+
+# -- DL203 ---------------------------------------------------------------------------------
+def test_dl203_torch_cudnn9_and_tensorflow_cudnn8() -> None:
+    both = [torch("2.4.1+cu121", cudnn="9.1"), tensorflow("2.15.1", "12.2", "8.9")]
+    bad = with_pip_cudnn(gpu_machine(frameworks=both), "9.1.0.70")
+    f = only(bad, "DL203")
+    assert f.subject == "tensorflow"
+    assert f.evidence[2] == Evidence(
+        fact="cuda.pip_packages.nvidia-cudnn-cu12",
+        found="9.1.0.70",
+        needed="8.x",
+        note="needed by tensorflow 2.15.1",
+    )
+    agree = [torch("2.5.1+cu124", cudnn="9.1"), tensorflow("2.18.0", "12.5.1", "9")]
+    assert fired(with_pip_cudnn(gpu_machine(frameworks=agree), "9.1.0.70"), "DL203") == []
+    # different CUDA majors take different wheels (cu11 vs cu12): no conflict
+    apart = [torch("2.4.1+cu118", cudnn="9.1"), tensorflow("2.15.1", "12.2", "8.9")]
+    assert fired(gpu_machine(frameworks=apart), "DL203") == []
+
+
+# -- DL204 ---------------------------------------------------------------------------------
+def test_dl204_ld_library_path_shadows_the_wheel() -> None:
+    wheel = f"{SITE}/nvidia/cuda_runtime/lib/libcudart.so.12"
+    shadow = ResolvedLibrary(
+        name="cudart",
+        soname="libcudart.so.12",
+        path="/usr/local/cuda-12.1/lib64/libcudart.so.12",
+        version="12.1.105",
+        via="LD_LIBRARY_PATH",
+        candidates=[wheel],
+    )
+    f = only(_libs(gpu_machine(), "torch", shadow), "DL204")
+    assert f.fixes == [
+        RemoveFromPath(
+            name="LD_LIBRARY_PATH",
+            entries=["/usr/local/cuda-12.1/lib64"],
+            reason="let the framework load the CUDA libraries it was tested with",
+        )
+    ]
+    assert fired(gpu_machine(), "DL204") == []
+    # LD_LIBRARY_PATH as the only source (no wheel to shadow): not this rule's business
+    alone = replace(shadow, candidates=[])
+    assert fired(_libs(gpu_machine(), "torch", alone), "DL204") == []
+
+
+# -- DL205 ---------------------------------------------------------------------------------
+def _home(s, *toolkits: CudaToolkit, home: str):  # type: ignore[no-untyped-def]
+    return replace(s, cuda=replace(s.cuda, toolkits=list(toolkits), cuda_home=home))
+
+
+def test_dl205_cuda_home_other_major() -> None:
+    t118 = CudaToolkit(
+        path="/usr/local/cuda-11.8", version="11.8.89", nvcc="/usr/local/cuda-11.8/bin/nvcc"
+    )
+    t124 = CudaToolkit(
+        path="/usr/local/cuda-12.4", version="12.4.131", nvcc="/usr/local/cuda-12.4/bin/nvcc"
+    )
+    f = only(_home(gpu_machine(), t118, t124, home="/usr/local/cuda-11.8"), "DL205")
+    assert f.fixes == [
+        SetEnv(name="CUDA_HOME", value="/usr/local/cuda-12.4", reason="CUDA 12.4.131")
+    ]
+    assert f.evidence[0].found == "/usr/local/cuda-11.8 (CUDA 11.8.89)"
+    assert fired(_home(gpu_machine(), t118, t124, home="/usr/local/cuda-12.4"), "DL205") == []
+    # a CPU torch does not compile CUDA extensions
+    cpu = _home(gpu_machine(frameworks=[torch("2.5.1+cpu")]), t118, home="/usr/local/cuda-11.8")
+    assert fired(cpu, "DL205") == []

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.fix.actions import InstallPackages, ManualStep
+from dlenv.rules.findings import Evidence
+from dlenv.snapshot.model import CudaFacts, CudaToolkit, DeviceNode, LiveProbe, PciDevice
+from rules.snapshots import (
+    cpu_machine,
+    fired,
+    gpu,
+    gpu_machine,
+    only,
+    tensorflow,
+    torch,
+    with_live,
+)
+
+
+# -- DL101 ---------------------------------------------------------------------------------
+def test_dl101_driver_470_with_torch_cu121() -> None:
+    bad = gpu_machine(driver="470.239.06", frameworks=[torch("2.3.1+cu121")])
+    f = only(bad, "DL101")
+    assert f.severity == "error"
+    assert f.title == "NVIDIA driver 470.239.06 is too old for torch 2.3.1+cu121 (CUDA 12.1)"
+    assert f.evidence[0] == Evidence(
+        fact="driver.version",
+        found="470.239.06",
+        needed=">=525.60.13",
+        note="needed by torch 2.3.1+cu121",
+    )
+    assert "supports CUDA up to 11.4" in f.message
+    assert f.fixes[0] == InstallPackages(
+        packages=["torch==2.3.1"],
+        uninstall=["torch"],
+        index_url="https://download.pytorch.org/whl/cu118",
+        reason="driver 470.239.06 runs CUDA up to 11.4; torch 2.3.1+cu118 is built with CUDA "
+        "11.8 (reinstall torchvision/torchaudio from the same index)",
+    )
+    assert isinstance(f.fixes[1], ManualStep)
+    assert f.docs_url == "https://github.com/dlenv/dlenv/blob/main/docs/rules.md#dl101"
+
+
+def test_dl101_good_minor_version_compatibility_is_enough() -> None:
+    # 525.60.13 is below the CUDA 12.4 toolkit driver but at the 12.x compatibility floor
+    assert fired(gpu_machine(driver="525.60.13", frameworks=[torch("2.5.1+cu124")]), "DL101") == []
+
+
+def test_dl101_tensorflow_and_cuda13() -> None:
+    bad = gpu_machine(driver="575.51.03", frameworks=[torch("2.13.0+cu130")])
+    f = only(bad, "DL101")
+    assert f.evidence[0].needed == ">=580.65.06"
+    assert only(gpu_machine(driver="520.61.05", frameworks=[tensorflow()]), "DL101").subject == (
+        "tensorflow"
+    )
+
+
+def test_dl101_near_misses() -> None:
+    # cpu build, unknown driver, unknown CUDA: silent
+    assert fired(gpu_machine(driver="470.82.01", frameworks=[torch("2.3.1+cpu")]), "DL101") == []
+    unknown = gpu_machine(frameworks=[torch("2.3.1+cu121")])
+    unknown = replace(
+        unknown,
+        driver=replace(
+            unknown.driver, version=None, userspace_version=None, kernel_module_version=None
+        ),
+    )
+    assert fired(unknown, "DL101") == []
+    assert fired(cpu_machine(), "DL101") == []
+
+
+def test_dl101_live_result_wins() -> None:
+    bad = gpu_machine(driver="470.239.06", frameworks=[torch("2.3.1+cu121")])
+    works = with_live(bad, LiveProbe(framework="torch", status="ok", gpu_available=True))
+    assert fired(works, "DL101") == []
+    fails = with_live(
+        bad,
+        LiveProbe(
+            framework="torch",
+            status="ok",
+            gpu_available=False,
+            gpu_unavailable_reason="The NVIDIA driver on your system "
+            "is too old (found version 11040).",
+        ),
+    )
+    f = only(fails, "DL101")
+    assert f.confirmed_by == "live"
+    assert f.message.endswith(
+        "The live probe confirms: The NVIDIA driver on your system is "
+        "too old (found version 11040)."
+    )
+
+
+# -- DL102 ---------------------------------------------------------------------------------
+def _toolkit(s, version: str):  # type: ignore[no-untyped-def]
+    tk = CudaToolkit(
+        path=f"/usr/local/cuda-{version}",
+        version=version,
+        kind="system",
+        nvcc=f"/usr/local/cuda-{version}/bin/nvcc",
+    )
+    return replace(s, cuda=CudaFacts(toolkits=[tk], cuda_home=tk.path))
+
+
+def test_dl102_toolkit_newer_than_driver() -> None:
+    f = only(_toolkit(gpu_machine(driver="470.239.06"), "12.4.131"), "DL102")
+    assert f.severity == "warning"
+    assert f.evidence[0].needed == ">=525.60.13"
+    assert fired(_toolkit(gpu_machine(driver="550.54.14"), "12.6.77"), "DL102") == []
+    # a toolkit nobody selects (no CUDA_HOME, nvcc not on PATH) is not "in use"
+    s = _toolkit(gpu_machine(driver="470.239.06"), "12.4.131")
+    assert fired(replace(s, cuda=replace(s.cuda, cuda_home=None)), "DL102") == []
+
+
+# -- DL103 / DL104 -------------------------------------------------------------------------
+def _no_driver(kernel_driver: str | None = None, nouveau: bool = False):  # type: ignore[no-untyped-def]
+    s = cpu_machine()
+    pci = PciDevice(
+        slot="0000:01:00.0", vendor_id="0x10de", device_id="0x2684", kernel_driver=kernel_driver
+    )
+    return replace(
+        s, visibility=replace(s.visibility, nvidia_pci_devices=[pci], nouveau_loaded=nouveau)
+    )
+
+
+def test_dl103_gpu_without_driver() -> None:
+    f = only(_no_driver(), "DL103")
+    assert f.title == "NVIDIA GPU present but no NVIDIA driver is loaded"
+    assert fired(gpu_machine(), "DL103") == []
+    assert fired(cpu_machine(), "DL103") == []
+    assert fired(_no_driver("vfio-pci"), "DL103") == []  # passed through to a VM
+    assert fired(_no_driver("nouveau", nouveau=True), "DL103") == []  # DL104's case
+
+
+def test_dl104_nouveau() -> None:
+    f = only(_no_driver("nouveau", nouveau=True), "DL104")
+    assert f.evidence[1].found == "nouveau (0000:01:00.0)"
+    assert fired(_no_driver(), "DL104") == []
+    assert fired(gpu_machine(), "DL104") == []
+
+
+# -- DL105 / DL106 / DL107 -----------------------------------------------------------------
+def test_dl105_library_mismatch() -> None:
+    s = gpu_machine()
+    bad = replace(
+        s,
+        driver=replace(
+            s.driver,
+            library_mismatch=True,
+            kernel_module_version="535.104.05",
+            userspace_version="535.129.03",
+        ),
+    )
+    f = only(bad, "DL105")
+    assert f.evidence[0] == Evidence(
+        fact="driver.userspace_version",
+        found="535.129.03",
+        needed="535.104.05",
+        note="must equal the loaded kernel module's version",
+    )
+    assert fired(s, "DL105") == []
+
+
+def test_dl106_device_nodes() -> None:
+    s = gpu_machine()
+    bad = replace(
+        s,
+        visibility=replace(
+            s.visibility,
+            device_nodes=[
+                DeviceNode("/dev/nvidiactl", True, True),
+                DeviceNode("/dev/nvidia0", False, False),
+            ],
+        ),
+    )
+    f = only(bad, "DL106")
+    assert f.subject == "/dev/nvidia0"
+    assert f.evidence[0].found == "/dev/nvidia0 --"
+    assert fired(s, "DL106") == []
+    # inaccessible nodes without any NVIDIA GPU are nobody's business
+    cpu = cpu_machine()
+    assert (
+        fired(
+            replace(
+                cpu,
+                visibility=replace(
+                    cpu.visibility, device_nodes=[DeviceNode("/dev/nvidia0", False, False)]
+                ),
+            ),
+            "DL106",
+        )
+        == []
+    )
+
+
+def test_dl107_minor_version_compat_is_info() -> None:
+    f = only(gpu_machine(driver="535.104.05", frameworks=[torch("2.7.1+cu126")]), "DL107")
+    assert f.severity == "info"
+    assert f.evidence[0].needed == ">=560.28.03"
+    assert fired(gpu_machine(driver="560.35.03", frameworks=[torch("2.7.1+cu126")]), "DL107") == []
+    assert (
+        fired(gpu_machine(driver="470.239.06", frameworks=[torch("2.7.1+cu126")]), "DL107") == []
+    )  # too old altogether: DL101
+    assert fired(gpu_machine(gpus=[gpu()]), "DL107") == []

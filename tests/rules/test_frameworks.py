@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.fix.actions import InstallPackages
+from dlenv.snapshot.model import LiveProbe
+from rules.snapshots import cpu_machine, fired, gpu_machine, only, tensorflow, torch, with_live
+
+
+def test_dl401_cpu_torch_on_gpu_machine() -> None:
+    f = only(gpu_machine(frameworks=[torch("2.5.1+cpu")]), "DL401")
+    assert f.severity == "warning"
+    assert f.fixes == [
+        InstallPackages(
+            packages=["torch==2.5.1"],
+            uninstall=["torch"],
+            index_url="https://download.pytorch.org/whl/cu124",
+            reason="a CUDA build uses the GPU; torch 2.5.1+cu124 is built with CUDA 12.4 "
+            "(reinstall torchvision/torchaudio from the same index)",
+        )
+    ]
+    assert fired(gpu_machine(), "DL401") == []
+
+
+def test_dl401_tensorflow_cpu_and_no_gpu() -> None:
+    tf_cpu = tensorflow("2.17.0", None, None, distribution="tensorflow-cpu")
+    f = only(gpu_machine(frameworks=[tf_cpu]), "DL401")
+    assert f.fixes == [
+        InstallPackages(
+            packages=["tensorflow[and-cuda]==2.17.*"],
+            uninstall=["tensorflow-cpu"],
+            reason="a CUDA build uses the GPU",
+        )
+    ]
+    # a CPU-only build on a machine without a GPU is not a problem
+    assert fired(cpu_machine(), "DL401") == []
+
+
+def _windows(s):  # type: ignore[no-untyped-def]
+    return replace(s, host=replace(s.host, os="Windows"))
+
+
+def test_dl402_tensorflow_on_native_windows() -> None:
+    f = only(_windows(gpu_machine(frameworks=[tensorflow("2.16.1", None, None)])), "DL402")
+    assert f.evidence[0].needed == "<=2.10.* on native Windows, or WSL2"
+    assert (
+        fired(_windows(gpu_machine(frameworks=[tensorflow("2.10.1", "11.2", "8.1")])), "DL402")
+        == []
+    )
+    wsl = gpu_machine(frameworks=[tensorflow("2.16.1")])
+    assert fired(replace(wsl, host=replace(wsl.host, wsl=2)), "DL402") == []
+
+
+def test_dl403_live_probe_crash() -> None:
+    crash = LiveProbe(
+        framework="tensorflow",
+        status="crashed",
+        returncode=-11,
+        stderr_tail="Fatal Python error: Segmentation fault\n",
+    )
+    f = only(with_live(gpu_machine(), crash), "DL403")
+    assert f.title == "import tensorflow crashed (exit status -11)"
+    assert f.message == (
+        "The live probe of tensorflow crashed (exit status -11) in the target "
+        "interpreter: Fatal Python error: Segmentation fault"
+    )
+    assert f.confirmed_by == "live"
+    skipped = LiveProbe(framework="jax", status="skipped")
+    assert fired(with_live(gpu_machine(), skipped), "DL403") == []
+    assert fired(gpu_machine(), "DL403") == []
+
+
+def test_dl404_live_gpu_unavailable() -> None:
+    no = LiveProbe(
+        framework="torch",
+        status="ok",
+        gpu_available=False,
+        gpu_unavailable_reason="CUDA driver initialization failed",
+    )
+    f = only(with_live(gpu_machine(), no), "DL404")
+    assert f.message == (
+        "torch 2.5.1+cu124 imported, but reported no usable GPU: CUDA driver initialization failed"
+    )
+    yes = replace(no, gpu_available=True)
+    assert fired(with_live(gpu_machine(), yes), "DL404") == []
+    # no GPU on the machine: "no GPU" is the truth
+    assert fired(with_live(cpu_machine(), replace(no, framework="torch")), "DL404") == []

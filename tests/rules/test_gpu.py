@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.fix.actions import InstallPackages, SetEnv, UnsetEnv
+from dlenv.snapshot.model import LiveProbe
+from rules.snapshots import (
+    cpu_machine,
+    fired,
+    gpu,
+    gpu_machine,
+    only,
+    tensorflow,
+    torch,
+    with_live,
+)
+
+RTX5090 = gpu(name="NVIDIA GeForce RTX 5090", cc="12.0", total=32607)
+
+
+def test_dl301_rtx5090_with_cu126() -> None:
+    bad = gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.7.1+cu126")])
+    f = only(bad, "DL301")
+    assert f.severity == "error"
+    assert f.message == (
+        "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current "
+        "PyTorch installation (torch 2.7.1+cu126). The current PyTorch install supports CUDA "
+        "capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90."
+    )
+    assert f.fixes == [
+        InstallPackages(
+            packages=["torch==2.7.1"],
+            uninstall=["torch"],
+            index_url="https://download.pytorch.org/whl/cu128",
+            reason="NVIDIA GeForce RTX 5090 is sm_120; torch 2.7.1+cu128 is built with CUDA 12.8 "
+            "(reinstall torchvision/torchaudio from the same index)",
+        )
+    ]
+    good = gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.7.1+cu128")])
+    assert fired(good, "DL301") == []
+
+
+def test_dl301_binary_compatibility_and_ptx() -> None:
+    # sm_89 runs sm_86 cubins: no finding for an RTX 4090 on cu118 builds
+    assert fired(gpu_machine(frameworks=[torch("2.6.0+cu118")]), "DL301") == []
+    # compute_90 PTX only: a warning, not an error
+    f = only(
+        gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.5.1+cu124")]), "DL301"
+    )
+    assert f.severity == "warning"
+    # unknown arch list (not verified in the KB) and no live probe: silent
+    assert fired(gpu_machine(gpus=[RTX5090], frameworks=[torch("2.3.1+cu121")]), "DL301") == []
+
+
+def test_dl301_live_arch_list_wins() -> None:
+    s = gpu_machine(gpus=[RTX5090], frameworks=[torch("2.3.1+cu121")])
+    live = LiveProbe(framework="torch", status="ok", arch_list=["sm_50", "sm_80", "sm_90"])
+    f = only(with_live(s, live), "DL301")
+    assert f.confirmed_by == "live"
+    live_ok = replace(live, arch_list=["sm_80", "sm_90", "sm_100", "sm_120"])
+    assert fired(with_live(s, live_ok), "DL301") == []
+
+
+def test_dl302_kepler_with_cuda12() -> None:
+    k80 = gpu(name="Tesla K80", cc="3.7", total=11441)
+    f = only(gpu_machine(driver="470.239.06", gpus=[k80], frameworks=[tensorflow()]), "DL302")
+    assert f.evidence[0].needed == ">=5.0"
+    assert fired(gpu_machine(frameworks=[tensorflow()]), "DL302") == []
+    # torch with a known arch list is DL301's to judge
+    assert fired(gpu_machine(gpus=[k80], frameworks=[torch("2.5.1+cu124")]), "DL302") == []
+    # the compute capability from the name table when NVML did not say
+    pascal = gpu(name="NVIDIA GeForce GTX 1080 Ti", cc=None)
+    assert only(gpu_machine(gpus=[pascal], frameworks=[torch("2.11.0+cu130")]), "DL302")
+
+
+def _cvd(value: str):  # type: ignore[no-untyped-def]
+    s = gpu_machine(gpus=[gpu(0), gpu(1)])
+    return replace(s, visibility=replace(s.visibility, cuda_visible_devices=value))
+
+
+def test_dl303_cuda_visible_devices() -> None:
+    f = only(_cvd("2"), "DL303")
+    assert f.severity == "error"
+    assert f.fixes == [
+        UnsetEnv(name="CUDA_VISIBLE_DEVICES", reason="show every GPU"),
+        SetEnv(name="CUDA_VISIBLE_DEVICES", value="0,1", reason="name GPUs that exist"),
+    ]
+    assert only(_cvd(""), "DL303").severity == "warning"
+    assert only(_cvd("-1"), "DL303").severity == "warning"
+    assert only(_cvd("GPU-ffffffff"), "DL303").severity == "error"
+    for fine in ("0", "1,0", "GPU-00000001", " 1"):
+        assert fired(_cvd(fine), "DL303") == [], fine
+    # no GPUs at all: hiding nothing
+    cpu = cpu_machine()
+    assert (
+        fired(replace(cpu, visibility=replace(cpu.visibility, cuda_visible_devices="")), "DL303")
+        == []
+    )
