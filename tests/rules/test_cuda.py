@@ -5,7 +5,7 @@ from dataclasses import replace
 from dlenv.fix.actions import InstallPackages, RemoveFromPath, SetEnv
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import CudaToolkit, LibraryResolution, LiveProbe, ResolvedLibrary
-from rules.snapshots import (
+from tests.rules.snapshots import (
     SITE,
     cpu_machine,
     fired,

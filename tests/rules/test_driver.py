@@ -5,7 +5,7 @@ from dataclasses import replace
 from dlenv.fix.actions import InstallPackages, ManualStep
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import CudaFacts, CudaToolkit, DeviceNode, LiveProbe, PciDevice
-from rules.snapshots import (
+from tests.rules.snapshots import (
     cpu_machine,
     fired,
     gpu,

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, SetEnv, UnsetEnv
 from dlenv.snapshot.model import LiveProbe
-from rules.snapshots import (
+from tests.rules.snapshots import (
     cpu_machine,
     fired,
     gpu,

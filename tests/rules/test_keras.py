@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dlenv.fix.actions import InstallPackages, SetEnv
-from rules.snapshots import (
+from tests.rules.snapshots import (
     cpu_machine,
     dist,
     fired,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dlenv.fix.actions import SetEnv
 from dlenv.snapshot.model import LiveProbe
-from rules.snapshots import (
+from tests.rules.snapshots import (
     cpu_machine,
     fired,
     gpu,

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from dlenv.fix.actions import RemoveFromPath
 from dlenv.snapshot.model import DuplicateDistribution, PathEntry, Shadowing
-from rules.snapshots import cpu_machine, dist, fired, gpu_machine, only, tensorflow, torch
+from tests.rules.snapshots import cpu_machine, dist, fired, gpu_machine, only, tensorflow, torch
 
 
 def test_dl501_python_outside_release_range() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dlenv.rules import all_rules, diagnose, get_rule
 from dlenv.rules.docs import SECTIONS, reference_markdown, sections
-from rules.snapshots import cpu_machine, gpu_machine, tensorflow, torch
+from tests.rules.snapshots import cpu_machine, gpu_machine, tensorflow, torch
 
 ROOT = Path(__file__).resolve().parents[2]
 
