@@ -4,7 +4,15 @@ from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages
 from dlenv.snapshot.model import LiveProbe
-from tests.rules.snapshots import cpu_machine, fired, gpu_machine, only, tensorflow, torch, with_live
+from tests.rules.snapshots import (
+    cpu_machine,
+    fired,
+    gpu_machine,
+    only,
+    tensorflow,
+    torch,
+    with_live,
+)
 
 
 def test_dl401_cpu_torch_on_gpu_machine() -> None:

@@ -44,9 +44,19 @@ def kb(
     from rich.console import Console
     from rich.table import Table
 
+    # Sources are long URLs: number them under the table instead of squeezing a column.
+    columns = [c for c in view.columns if c != "source"]
+    sources: list[str] = []
     out = Table(title=view.title, show_lines=False)
-    for column in view.columns:
-        out.add_column(column, overflow="fold")
+    for column in columns:
+        out.add_column(column.replace("_", " "), overflow="fold")
+    out.add_column("src", justify="right")
     for row in view.rows:
-        out.add_row(*(row[c] for c in view.columns))
-    Console(soft_wrap=False).print(out)
+        source = row.get("source", "")
+        if source not in sources:
+            sources.append(source)
+        out.add_row(*(row[c] for c in columns), f"[{sources.index(source) + 1}]")
+    console = Console(soft_wrap=False, highlight=False)
+    console.print(out)
+    for i, source in enumerate(sources, start=1):
+        console.print(f"[{i}] {source}", markup=False, overflow="fold")
