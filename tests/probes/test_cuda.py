@@ -9,7 +9,7 @@ from dlenv.probes.cuda import collect_cuda
 from dlenv.snapshot.model import CudaToolkit, PipCudaPackage
 from dlenv.system.fake import Command, FakeSystem
 from dlenv.system.real import RealSystem
-from machines.cuda import (
+from tests.machines.cuda import (
     SITE,
     add_libs,
     conda_cuda,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dlenv.probes.cuda import collect_cuda
 from dlenv.snapshot.model import CudnnInstall
 from dlenv.system.fake import FakeSystem
-from machines.cuda import (
+from tests.machines.cuda import (
     SITE,
     add_libs,
     conda_cuda,

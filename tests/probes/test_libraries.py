@@ -13,7 +13,7 @@ from dlenv.probes.libraries import read_elf_dynamic, resolve_libraries
 from dlenv.snapshot.model import FrameworkFacts, LibraryResolution, ResolvedLibrary
 from dlenv.system.fake import Command, FakeSystem
 from dlenv.system.real import RealSystem
-from machines.cuda import (
+from tests.machines.cuda import (
     SITE,
     add_libs,
     elf_with_dynamic,
