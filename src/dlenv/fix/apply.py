@@ -348,7 +348,10 @@ def diff(change: FileChange) -> str:
 def check_writable(changes: Sequence[FileChange]) -> None:
     """Refuse before anything is written: a read-only file is one the user wants left alone."""
     for change in changes:
-        if change.before is not None and not os.access(change.real, os.W_OK):
+        # the mode bits too: root may write anything, but a 0444 rc file says "leave me alone"
+        if change.before is not None and (
+            not os.access(change.real, os.W_OK) or not change.mode & 0o222
+        ):
             raise DlenvError(f"{change.path}: is read-only; dlenv leaves it alone, nothing changed")
         parent = change.real.parent
         while not parent.exists() and parent != parent.parent:

@@ -239,3 +239,29 @@ def _github(new: Sequence[EnvAction], environ: Mapping[str, str]) -> list[FileCh
         after = (before or b"") + sep + text.encode()
         changes.append(FileChange(path, resolve(path), before, after, "append"))
     return changes
+
+
+def apply_now(
+    actions: Sequence[EnvAction], target: Target, environ: Mapping[str, str]
+) -> list[FileChange]:
+    """Apply without asking (the caller has asked): under the lock, journaled; the changes made."""
+    from dlenv.fix.apply import commit, load_journal, locked, state_dir
+
+    with locked(state_dir()):
+        journal = load_journal()
+        changes, applied = prepare_apply(actions, target, journal, environ)
+        if changes:
+            commit(changes, journal, action="apply", applied=applied)
+    return changes
+
+
+def undo_now() -> list[FileChange]:
+    """Undo everything `dlenv fix --apply` wrote, without asking; the changes made."""
+    from dlenv.fix.apply import commit, load_journal, locked, plan_undo, state_dir
+
+    with locked(state_dir()):
+        journal = load_journal()
+        changes = plan_undo(journal)
+        if changes or journal.files or journal.applied:
+            commit(changes, journal, action="undo", applied={})
+    return changes

@@ -67,7 +67,7 @@ def _lines(action: EnvAction) -> list[str]:
         out.append('set "_dlenv_p=" & set "_dlenv_q="')
         return out
     assert isinstance(action, RemoveFromPath)
-    end = _label("remove", name, *action.entries)
+    end = _label("remove-end", name, *action.entries)
     out.append(f"if not defined {name} goto {end}")
     out.append(f'set "_dlenv_p=;%{name}%;"')
     for entry in action.entries:

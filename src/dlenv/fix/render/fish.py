@@ -38,7 +38,12 @@ def _lines(action: EnvAction) -> list[str]:
         return [f"set -gx {name} {quote(action.value)}"]
     if isinstance(action, UnsetEnv):
         return [f"set -e {name}"]
-    out = [f"if set -q {name}; set -gx --path {name} ${name}; end"]
+    # a path variable, split on ':' like PATH; an empty value becomes an empty list, so that
+    # no empty entry (= the current directory) is left behind
+    out = [
+        f'if set -q {name}; if test -n "${name}"; set -gx --path {name} ${name}; '
+        f"else; set -gx --path {name}; end; end"
+    ]
     if isinstance(action, PrependPath):
         for entry in reversed(action.entries):
             check_entry(name, entry)
