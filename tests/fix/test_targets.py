@@ -137,7 +137,7 @@ def test_foreign_owned_file_is_refused(isolated_home: Path) -> None:
 
 
 def test_cmd_has_no_apply_target(isolated_home: Path) -> None:
-    with pytest.raises(DlenvError, match="cmd.exe has no start-up file"):
+    with pytest.raises(DlenvError, match=r"cmd\.exe has no start-up file"):
         apply_now(ACTIONS, Target(kind="shell", shell="cmd"), os.environ)
 
 

@@ -264,6 +264,9 @@ class FileRecord:
     backup: str | None
     last_sha256: str | None
     known_blocks: list[str] = field(default_factory=list)
+    # every content dlenv wrote: a crash (or a full disk) between the journal and the file
+    # leaves the file at an earlier one, which undo must still recognise
+    written: list[str] = field(default_factory=list)
     prefix: str = ""  # hex of the separator written before the block
 
 
@@ -395,6 +398,8 @@ def commit(
             )
             journal.files[str(change.path)] = record
         record.last_sha256 = sha256(change.after)
+        if record.last_sha256 is not None and record.last_sha256 not in record.written:
+            record.written.append(record.last_sha256)
         if change.block is not None and change.block not in record.known_blocks:
             record.known_blocks.append(change.block)
         if change.prefix:
@@ -452,7 +457,7 @@ def plan_undo(journal: Journal) -> list[FileChange]:
         current_sha = sha256(current)
         if current_sha == record.original_sha256:
             continue
-        if current_sha == record.last_sha256:
+        if current_sha == record.last_sha256 or current_sha in record.written:
             original = _original(record)
             changes.append(FileChange(path, real, current, original, record.role))
             continue

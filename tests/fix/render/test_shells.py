@@ -153,7 +153,7 @@ def test_cmd_text_and_refusals() -> None:
     assert lines[2].startswith('if not "%_dlenv_p%"=="%_dlenv_q%" goto dlenv_')
     assert lines[4] == ":" + lines[2].rsplit(" ", 1)[1]
     for value in ("100%", "a!b", 'a"b', "a\nb"):
-        with pytest.raises(DlenvError, match="cmd.exe cannot take"):
+        with pytest.raises(DlenvError, match=r"cmd\.exe cannot take"):
             render_env([SetEnv(name="X", value=value)], "cmd")
 
 
