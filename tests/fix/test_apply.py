@@ -77,7 +77,7 @@ def test_apply_then_remove_is_identity_and_apply_is_idempotent(data: bytes) -> N
 @given(RC)
 def test_damaged_or_hand_edited_blocks_are_refused_not_rewritten(data: bytes) -> None:
     damaged = data + b"\n" + MARK_START.encode() + b"\nmy own line\n"
-    with pytest.raises(DlenvError, match="damaged|edited by hand|without a"):
+    with pytest.raises(DlenvError, match=r"damaged|edited by hand|without a"):
         put_block(damaged, INNER, [], P)
     edited = damaged + MARK_END.encode() + b"\n"
     try:
