@@ -61,7 +61,9 @@ def fix(
     shell: Shell | None = typer.Option(
         None, "--shell", envvar="DLENV_SHELL", help="Default: from $SHELL. Env: DLENV_SHELL."
     ),
-    fmt: PlanFormat = typer.Option(PlanFormat.console, "--format", "-f"),
+    fmt: PlanFormat = typer.Option(
+        PlanFormat.console, "--format", "-f", help="console, json (the plan as data) or script."
+    ),
     apply: bool = typer.Option(False, "--apply", help="Write the environment steps (asks first)."),
     target: TargetKind | None = typer.Option(
         None,
