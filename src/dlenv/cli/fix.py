@@ -1,0 +1,207 @@
+"""Turn the findings into numbered steps with exact commands; with --apply, write the environment
+changes for your shell, conda env, .env file or GitHub Actions job (shows a diff, asks first,
+backs up, and `dlenv fix --undo` restores every file byte for byte).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from dlenv.errors import DlenvError, ExitCode
+
+
+class Installer(str, Enum):
+    pip = "pip"
+    conda = "conda"
+    uv = "uv"
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+    pwsh = "pwsh"
+    cmd = "cmd"
+
+
+class PlanFormat(str, Enum):
+    console = "console"
+    json = "json"
+    script = "script"
+
+
+class TargetKind(str, Enum):
+    shell = "shell"
+    conda = "conda"
+    dotenv = "dotenv"
+    github = "github"
+
+
+def interactive() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def fix(
+    python: str | None = typer.Option(
+        None, "--python", envvar="DLENV_PYTHON", help="Interpreter to fix. Env: DLENV_PYTHON."
+    ),
+    from_file: Path | None = typer.Option(
+        None, "--from", help="Plan from a saved `dlenv doctor --format json` report."
+    ),
+    installer: Installer = typer.Option(
+        Installer.pip, "--installer", envvar="DLENV_INSTALLER", help="Env: DLENV_INSTALLER."
+    ),
+    shell: Shell | None = typer.Option(
+        None, "--shell", envvar="DLENV_SHELL", help="Default: from $SHELL. Env: DLENV_SHELL."
+    ),
+    fmt: PlanFormat = typer.Option(
+        PlanFormat.console, "--format", "-f", help="console, json (the plan as data) or script."
+    ),
+    apply: bool = typer.Option(False, "--apply", help="Write the environment steps (asks first)."),
+    target: TargetKind | None = typer.Option(
+        None,
+        "--target",
+        help="Where --apply writes. Default: conda in a conda env, else shell.",
+    ),
+    install: bool = typer.Option(
+        False, "--install", help="With --apply: also run the package steps."
+    ),
+    undo: bool = typer.Option(False, "--undo", help="Remove everything `dlenv fix --apply` wrote."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (for scripts and CI)."),
+    rc_file: Path | None = typer.Option(
+        None, "--rc-file", help="Start-up file for --target shell instead of the usual one(s)."
+    ),
+    env_file: Path = typer.Option(Path(".env"), "--env-file", help="File for --target dotenv."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", envvar="DLENV_TIMEOUT", min=0.1, help="Env: DLENV_TIMEOUT."
+    ),
+) -> None:
+    from dlenv.fix.render import detect_shell
+
+    chosen_shell = shell.value if shell else detect_shell()
+    if undo:
+        raise typer.Exit(int(_undo(yes)))
+    if install and not apply:
+        raise DlenvError("--install runs package steps only together with --apply")
+    if install and from_file is not None and python is None:
+        raise DlenvError(
+            "--install with --from would run the interpreter named in the report; "
+            "name it yourself with --python"
+        )
+
+    from dlenv.core import build_report, write_output
+    from dlenv.fix.planner import plan_fixes
+
+    report = build_report(python=python, from_file=from_file, timeout=timeout)
+    plan = plan_fixes(report.findings, report.snapshot, installer=installer.value, python=python)
+    if not apply:
+        from dlenv.fix.render import plan as show
+
+        if fmt is PlanFormat.json:
+            text = show.render_plan_json(plan, chosen_shell)
+        elif fmt is PlanFormat.script:
+            text = show.render_plan_script(plan, chosen_shell)
+        else:
+            hint = "Apply the environment steps: dlenv fix --apply (shows a diff and asks first)."
+            text = show.render_plan_console(plan, chosen_shell, hint)
+        write_output(text, None)
+        raise typer.Exit(0)
+
+    from dlenv.fix.targets import Target, conda_prefix, default_target
+
+    kind = target.value if target else default_target(os.environ)
+    if kind == "shell" and os.name != "nt" and os.geteuid() == 0 and os.environ.get("SUDO_USER"):
+        raise DlenvError("under sudo, --apply would edit root's files; run it as yourself")
+    spec = Target(
+        kind=kind,
+        shell=chosen_shell,
+        rc_file=rc_file.absolute() if rc_file else None,
+        env_file=env_file.absolute(),
+        conda_prefix=conda_prefix(os.environ, None) if kind == "conda" else None,
+    )
+    raise typer.Exit(int(_apply(plan, spec, install=install, yes=yes)))
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    if not interactive():
+        raise DlenvError(
+            "no terminal to ask for confirmation; review the changes in a terminal, or pass --yes"
+        )
+    return typer.confirm(question, default=False)
+
+
+def _apply(plan: object, spec: object, *, install: bool, yes: bool) -> ExitCode:
+    from dlenv.fix.apply import commit, diff, load_journal, locked, state_dir
+    from dlenv.fix.planner import Plan
+    from dlenv.fix.render import format_argv
+    from dlenv.fix.targets import Target, prepare_apply
+
+    assert isinstance(plan, Plan) and isinstance(spec, Target)
+    commands = [c for s in plan.install_steps for c in s.commands] if install else []
+    with locked(state_dir()):
+        journal = load_journal()
+        changes, applied = prepare_apply(plan.env_actions, spec, journal, os.environ)
+        if not changes and not commands:
+            typer.echo(
+                "dlenv fix: nothing to change: "
+                + ("already applied." if plan.env_actions else "no environment step to apply.")
+            )
+            return ExitCode.OK
+        for change in changes:
+            typer.echo(diff(change), nl=False)
+            if change.real != change.path:
+                typer.echo(f"(written through the link to {change.real})")
+        for command in commands:
+            typer.echo(f"will run: {format_argv(command.argv, 'bash')}")
+        if not _confirm("Apply these changes?", yes):
+            typer.echo("Nothing changed.")
+            return ExitCode.OK
+        if changes:
+            commit(changes, journal, action="apply", applied=applied)
+            typer.echo(
+                f"dlenv fix: wrote {len(changes)} file{'s' if len(changes) != 1 else ''}; "
+                "open a new shell (or re-activate the environment) to use them; "
+                "`dlenv fix --undo` takes them back."
+            )
+    for command in commands:
+        argv = [*command.argv, "--yes"] if command.argv[0] == "conda" else command.argv
+        typer.echo(f"running: {format_argv(argv, 'bash')}")
+        try:
+            code = subprocess.run(argv, check=False).returncode
+        except OSError as exc:
+            raise DlenvError(f"cannot run {argv[0]}: {exc.strerror}") from None
+        if code != 0:
+            raise DlenvError(f"{argv[0]} exited with status {code}", ExitCode.FINDINGS)
+    return ExitCode.OK
+
+
+def _undo(yes: bool) -> ExitCode:
+    from dlenv.fix.apply import commit, diff, load_journal, locked, plan_undo, state_dir
+
+    with locked(state_dir()):
+        journal = load_journal()
+        changes = plan_undo(journal)
+        if not changes:
+            if journal.files or journal.applied:
+                commit([], journal, action="undo", applied={})
+            typer.echo("dlenv fix: nothing to undo.")
+            return ExitCode.OK
+        for change in changes:
+            typer.echo(diff(change), nl=False)
+            if change.note:
+                typer.echo(f"({change.path}: {change.note})")
+        if not _confirm("Undo these changes?", yes):
+            typer.echo("Nothing changed.")
+            return ExitCode.OK
+        commit(changes, journal, action="undo", applied={})
+    typer.echo(f"dlenv fix: restored {len(changes)} file{'s' if len(changes) != 1 else ''}.")
+    return ExitCode.OK
