@@ -6,6 +6,7 @@ for real with this interpreter in a temporary directory with planted problems.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.machines.python import (
     HOME,
     add_python,
@@ -24,6 +27,7 @@ from tests.machines.python import (
 )
 
 from dlenv.errors import DlenvError, ExitCode
+from dlenv.probes import target_script
 from dlenv.probes.pythonenv import collect_python, parse_output, script_source, target_argv
 from dlenv.snapshot.model import (
     Distribution,
@@ -376,3 +380,22 @@ def test_script_scales_to_a_thousand_distributions(
     assert found == names
     assert target.facts.distribution_count == baseline + 1000
     assert elapsed < 5.0  # measured about 0.05 s; generous for slow CI disks
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_script_json_writer_round_trips_through_json(value: object) -> None:
+    text = target_script.dump(value)
+    assert text.isascii()
+    assert json.loads(text) == value
+
+
+def test_script_json_writer_keeps_undecodable_path_bytes() -> None:
+    path = os.fsdecode(b"/data/caf\xe9/site-packages")  # a Latin-1 name on a UTF-8 system
+    assert json.loads(target_script.dump({"path": path})) == {"path": path}

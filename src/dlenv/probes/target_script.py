@@ -4,11 +4,11 @@ Standard library only, Python 3.6+, and it must never import a framework: it lis
 names on sys.path, reads a few small files, and asks `importlib.util.find_spec` where the framework
 modules would come from (a top-level `find_spec` runs the finders only, never the package). It
 prints one marker line followed by one JSON document; dlenv parses the text after the marker, so
-a `.pth` file or `sitecustomize` that prints something first cannot spoil the result.
+a `.pth` file or `sitecustomize` that prints something first cannot spoil the result. It writes
+its JSON by hand and asks `sys.meta_path` directly: importing `json` (and with it `re` and `enum`)
+and `importlib.util` would cost more than the whole scan of a large environment.
 """
 
-import importlib.util
-import json
 import os
 import site
 import sys
@@ -129,6 +129,8 @@ def add_install_details(dist: "dict[str, object]") -> None:
     dist["installer"] = (installer.strip() or None) if installer else None
     direct = read_small(os.path.join(meta, "direct_url.json"))
     if direct:
+        import json  # only for the few distributions that have a direct_url.json
+
         try:
             data = json.loads(direct)
         except ValueError:
@@ -160,22 +162,79 @@ def pth_entries(site_dirs: "list[str]") -> "set[str]":
     return added
 
 
+def find_spec(name: str) -> object:
+    """`importlib.util.find_spec` for a top-level name: ask each finder on sys.meta_path."""
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is None:  # a legacy finder with find_module only
+            continue
+        spec = find(name, None)
+        if spec is not None:
+            return spec
+    return None
+
+
 def module_origin(name: str) -> "dict[str, object] | None":
     try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError, AttributeError) as exc:
+        spec = find_spec(name)
+    except Exception as exc:  # a broken third-party finder must not lose the whole report
         return {"path": None, "error": f"{type(exc).__name__}: {exc}"}
     if spec is None:
         return None
-    locations = list(spec.submodule_search_locations or [])
-    origin = spec.origin if spec.has_location else None
-    if origin and os.path.basename(origin).startswith("__init__."):
+    locations = list(getattr(spec, "submodule_search_locations", None) or [])
+    origin = getattr(spec, "origin", None) if getattr(spec, "has_location", False) else None
+    if isinstance(origin, str) and os.path.basename(origin).startswith("__init__."):
         return {"path": os.path.dirname(origin), "kind": "package"}
-    if origin:
+    if isinstance(origin, str):
         return {"path": origin, "kind": "module"}
     if locations:
         return {"path": locations[0], "kind": "namespace", "locations": locations}
-    return {"path": None, "kind": str(spec.origin)}
+    return {"path": None, "kind": str(getattr(spec, "origin", None))}
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def quote(text: str) -> str:
+    """A JSON string, ASCII only (stdout may be ASCII), lone surrogates from odd paths kept."""
+    try:
+        text.encode("ascii")
+        if text.isprintable() and '"' not in text and "\\" not in text:
+            return '"' + text + '"'
+    except UnicodeError:
+        pass
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return '"' + "".join(out) + '"'
+
+
+def dump(value: object) -> str:
+    """JSON text of plain data (dict, list, str, int, bool, None)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(quote(str(k)) + ":" + dump(v) for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dump(v) for v in value) + "]"
+    return quote(str(value))
 
 
 def machine() -> str:
@@ -310,7 +369,7 @@ def main() -> None:
         "distributions": dists,
         "modules": {name: module_origin(name) for name in MODULES},
     }
-    sys.stdout.write("\n" + MARKER + "\n" + json.dumps(result) + "\n")
+    sys.stdout.write("\n" + MARKER + "\n" + dump(result) + "\n")
     sys.stdout.flush()
 
 
