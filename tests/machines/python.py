@@ -23,7 +23,7 @@ KINDS: dict[str, tuple[str, str, str | None, str]] = {
     "venv": (
         f"{HOME}/venv",
         "/usr",
-        "venv",
+        "user/venv",  # a directory named venv is known by its parent's name too
         f"{HOME}/venv/lib/python3.11/site-packages",
     ),
     "uv": (

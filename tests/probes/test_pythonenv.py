@@ -61,7 +61,7 @@ def test_activated_venv_is_described_whole() -> None:
         version="3.11.7",
         implementation="cpython",
         kind="venv",
-        env_name="venv",
+        env_name="user/venv",
         prefix=f"{HOME}/venv",
         base_prefix="/usr",
         platform="linux",
@@ -399,3 +399,53 @@ def test_script_json_writer_round_trips_through_json(value: object) -> None:
 def test_script_json_writer_keeps_undecodable_path_bytes() -> None:
     path = os.fsdecode(b"/data/caf\xe9/site-packages")  # a Latin-1 name on a UTF-8 system
     assert json.loads(target_script.dump({"path": path})) == {"path": path}
+
+
+# -- the script's pure parts, on real directories ---------------------------------------------
+def test_env_kind(tmp_path: Path) -> None:
+    venv, uv_venv, conda_env, conda_base = (
+        tmp_path / "proj" / ".venv",
+        tmp_path / "uvproj" / ".venv",
+        tmp_path / "conda" / "envs" / "ml",
+        tmp_path / "conda",
+    )
+    venv.mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    uv_venv.mkdir(parents=True)
+    (uv_venv / "pyvenv.cfg").write_text("home = /x/bin\nuv = 0.4.0\nversion_info = 3.12.4\n")
+    (conda_env / "conda-meta").mkdir(parents=True)
+    (conda_base / "condabin").mkdir()
+    (conda_base / "conda-meta").mkdir()
+    pyenv = tmp_path / ".pyenv" / "versions" / "3.10.14"
+    pyenv.mkdir(parents=True)
+    kind = target_script.env_kind
+    assert kind(str(venv), "/usr", {}) == ("venv", "proj/.venv")
+    assert kind(str(uv_venv), "/x", {}) == ("uv", "uvproj/.venv")
+    active = {"CONDA_PREFIX": str(conda_env), "CONDA_DEFAULT_ENV": "ml-active"}
+    assert kind(str(conda_env), str(conda_env), active) == ("conda", "ml-active")
+    assert kind(str(conda_env), str(conda_env), {}) == ("conda", "ml")
+    assert kind(str(conda_base), str(conda_base), active) == ("conda", "base")
+    assert kind(str(pyenv), str(pyenv), {}) == ("pyenv", "3.10.14")
+    assert kind(str(tmp_path), str(tmp_path), {}) == ("system", None)
+
+
+def test_path_origin_and_pth_entries(tmp_path: Path) -> None:
+    site, user = tmp_path / "site-packages", tmp_path / "user-site"
+    site.mkdir()
+    (site / "easy-install.pth").write_text("./src-tree\n# comment\nimport os; os.getcwd()\n")
+    (site / "__editable__.proj.pth").write_text(str(tmp_path / "proj" / "src") + "\n")
+    from_pth = target_script.pth_entries([str(site), str(tmp_path / "missing")])
+    assert from_pth == {str(site / "src-tree"), str(tmp_path / "proj" / "src")}
+
+    def origin(index: int, entry: str) -> str:
+        return target_script.path_origin(
+            index, entry, ["/pp"], ["/usr/lib/python3.11"], [str(site)], str(user), from_pth
+        )
+
+    assert origin(0, "") == "cwd"
+    assert origin(1, "/pp") == "PYTHONPATH"
+    assert origin(2, "/usr/lib/python3.11/lib-dynload") == "stdlib"
+    assert origin(3, str(site)) == "site-packages"
+    assert origin(4, str(user)) == "user-site"
+    assert origin(5, str(site / "src-tree")) == ".pth"
+    assert origin(6, "/usr/lib/python3.11-extra") == "other"

@@ -245,9 +245,10 @@ def machine() -> str:
     return platform.machine()
 
 
-def env_kind(prefix: str) -> "tuple[str, str | None]":
+def env_kind(prefix: str, base_prefix: str, environ: "dict[str, str]") -> "tuple[str, str | None]":
+    """The kind of environment ("venv", "uv", "conda", "pyenv", "system") and its name."""
     cfg = os.path.join(prefix, "pyvenv.cfg")
-    if sys.prefix != getattr(sys, "base_prefix", sys.prefix) or os.path.isfile(cfg):
+    if prefix != base_prefix or os.path.isfile(cfg):
         text = read_small(cfg) or ""
         keys = {line.partition("=")[0].strip() for line in text.splitlines()}
         name = os.path.basename(prefix.rstrip("/\\"))
@@ -256,8 +257,8 @@ def env_kind(prefix: str) -> "tuple[str, str | None]":
             name = os.path.basename(os.path.dirname(prefix.rstrip("/\\"))) + "/" + name
         return ("uv" if "uv" in keys else "venv"), name
     if os.path.isdir(os.path.join(prefix, "conda-meta")):
-        if os.environ.get("CONDA_PREFIX") == prefix and os.environ.get("CONDA_DEFAULT_ENV"):
-            return "conda", os.environ["CONDA_DEFAULT_ENV"]
+        if environ.get("CONDA_PREFIX") == prefix and environ.get("CONDA_DEFAULT_ENV"):
+            return "conda", environ["CONDA_DEFAULT_ENV"]
         if os.path.isdir(os.path.join(prefix, "condabin")):
             return "conda", "base"
         return "conda", os.path.basename(prefix.rstrip("/\\"))
@@ -345,7 +346,7 @@ def main() -> None:
         del dist["meta"]
 
     prefix = sys.prefix
-    kind, env_name = env_kind(prefix)
+    kind, env_name = env_kind(prefix, getattr(sys, "base_prefix", prefix), dict(os.environ))
     impl = sys.implementation
     result = {
         "executable": sys.executable,
