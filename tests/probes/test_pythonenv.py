@@ -179,6 +179,11 @@ def test_named_interpreter_that_fails_is_a_usage_error() -> None:
         (Command(returncode=-11), f"{VENV_PY} was killed by signal 11"),
         (Command(stdout="Python 2.7.18\n"), "printed no report (got 'Python 2.7.18')"),
         (
+            Command(stderr='  File "<string>", line 44\nSyntaxError: invalid syntax', returncode=1),
+            f"{VENV_PY} exited with 1: SyntaxError: invalid syntax "
+            "(the probe needs Python 3.6 or newer)",
+        ),
+        (
             Command(stdout="@@dlenv-target-v1@@\n{not json"),
             "printed malformed JSON (Expecting property name enclosed in double quotes: "
             "line 1 column 2 (char 1))",

@@ -141,6 +141,8 @@ def collect_python(
     data: dict[str, Any] | None = None
     if not result.ok:
         reason = result.describe_failure()
+        if "SyntaxError" in result.stderr:
+            reason += " (the probe needs Python 3.6 or newer)"
     else:
         data, reason = parse_output(result.stdout)
     if data is None:
