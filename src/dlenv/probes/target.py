@@ -34,3 +34,12 @@ class TargetInterpreter:
     @property
     def site_packages(self) -> list[str]:
         return self.facts.site_packages
+
+    def installs(self, name: str) -> list[Distribution]:
+        """Every install of a distribution on sys.path, the effective one first."""
+        wanted = canonical_name(name)
+        return [d for d in self.distributions if d.name == wanted]
+
+    def first_of(self, names: tuple[str, ...]) -> Distribution | None:
+        """The first distribution on sys.path whose name is one of `names` (PEP 503 names)."""
+        return next((d for d in self.distributions if d.name in names), None)
