@@ -8,18 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
-from tests.machines.python import (
-    HOME,
-    TF_CPU_BUILD,
-    TORCH_CU121_REQUIRES,
-    add_dist,
-    add_keras,
-    add_python,
-    add_tensorflow,
-    add_torch,
-    python_env,
-    site_of,
-)
 
 from dlenv.probes.frameworks import (
     collect_frameworks,
@@ -32,6 +20,18 @@ from dlenv.probes.target import TargetInterpreter
 from dlenv.snapshot.model import FrameworkFacts
 from dlenv.system.fake import FakeSystem
 from dlenv.system.real import RealSystem
+from tests.machines.python import (
+    HOME,
+    TF_CPU_BUILD,
+    TORCH_CU121_REQUIRES,
+    add_dist,
+    add_keras,
+    add_python,
+    add_tensorflow,
+    add_torch,
+    python_env,
+    site_of,
+)
 
 SITE = site_of("venv")
 Builder = Callable[[FakeSystem], Sequence[dict[str, Any]]]

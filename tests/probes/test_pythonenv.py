@@ -16,15 +16,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.machines.python import (
-    HOME,
-    add_python,
-    dist,
-    python_env,
-    python_machine,
-    script_output,
-    site_of,
-)
 
 from dlenv.errors import DlenvError, ExitCode
 from dlenv.probes import target_script
@@ -38,6 +29,15 @@ from dlenv.snapshot.model import (
 )
 from dlenv.system.fake import Command, FakeSystem
 from dlenv.system.real import RealSystem
+from tests.machines.python import (
+    HOME,
+    add_python,
+    dist,
+    python_env,
+    python_machine,
+    script_output,
+    site_of,
+)
 
 VENV_SITE = site_of("venv")
 VENV_PY = f"{HOME}/venv/bin/python"
