@@ -21,15 +21,17 @@ from dlenv.fix.actions import (
     UnsetEnv,
 )
 from dlenv.fix.render.installers import Command, check_action, install_commands, requirement_name
+from dlenv.probes.envvars import is_secret_name
 from dlenv.rules.findings import Finding
 from dlenv.snapshot.model import Snapshot
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET = re.compile(r"(?i)(token|secret|passw(or)?d|api_?key|access_?key|private_?key|credential)")
 
 
 def looks_secret(name: str) -> bool:
-    return bool(_SECRET.search(name))
+    """The same rule that redacts collected variables (dlenv.probes.envvars)."""
+
+    return is_secret_name(name)
 
 
 @dataclass(frozen=True)
