@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from packaging.version import Version
 
 from dlenv.kb import queries as q
@@ -8,7 +10,7 @@ from dlenv.kb.tables import load
 
 def test_every_row_has_a_source_and_parses() -> None:
     kb = load()
-    rows = [
+    rows: list[Any] = [
         *kb.toolkit_drivers,
         *kb.minor_compat,
         *kb.tensorflow,
@@ -41,7 +43,8 @@ def test_no_duplicate_or_overlapping_release_rows() -> None:
         [t.cuda for t in kb.toolkit_drivers],
     ):
         assert len(versions) == len(set(versions))
-    for r in [*kb.torch, *kb.tensorflow]:
+    ranges: list[Any] = [*kb.torch, *kb.tensorflow]
+    for r in ranges:
         assert q.major_minor(r.python_min) <= q.major_minor(r.python_max)  # type: ignore[operator]
 
 
@@ -57,8 +60,8 @@ def test_every_torch_variant_has_a_driver_row_and_sane_arch_list() -> None:
             for arch in v.arch_list or ():
                 kind, _, digits = arch.partition("_")
                 assert kind in ("sm", "compute") and digits.isdigit()
-    for release in load().tensorflow:
-        assert q.toolkit_driver(release.cuda) is not None
+    for tf_release in load().tensorflow:
+        assert q.toolkit_driver(tf_release.cuda) is not None
 
 
 def test_minor_version_compatibility_floors() -> None:
