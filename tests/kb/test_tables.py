@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from packaging.version import Version
 
 from dlenv.kb import queries as q
@@ -8,7 +10,7 @@ from dlenv.kb.tables import load
 
 def test_every_row_has_a_source_and_parses() -> None:
     kb = load()
-    rows = [
+    rows: list[Any] = [
         *kb.toolkit_drivers,
         *kb.minor_compat,
         *kb.tensorflow,
@@ -41,7 +43,8 @@ def test_no_duplicate_or_overlapping_release_rows() -> None:
         [t.cuda for t in kb.toolkit_drivers],
     ):
         assert len(versions) == len(set(versions))
-    for r in [*kb.torch, *kb.tensorflow]:
+    ranges: list[Any] = [*kb.torch, *kb.tensorflow]
+    for r in ranges:
         assert q.major_minor(r.python_min) <= q.major_minor(r.python_max)  # type: ignore[operator]
 
 
@@ -57,8 +60,8 @@ def test_every_torch_variant_has_a_driver_row_and_sane_arch_list() -> None:
             for arch in v.arch_list or ():
                 kind, _, digits = arch.partition("_")
                 assert kind in ("sm", "compute") and digits.isdigit()
-    for release in load().tensorflow:
-        assert q.toolkit_driver(release.cuda) is not None
+    for tf_release in load().tensorflow:
+        assert q.toolkit_driver(tf_release.cuda) is not None
 
 
 def test_minor_version_compatibility_floors() -> None:
@@ -90,3 +93,101 @@ def test_queries() -> None:
     assert q.tensorflow_release("2.16.1").cuda == "12.3"  # type: ignore[union-attr]
     assert q.tensorflow_fact("last_native_windows_gpu") == "2.10"
     assert q.cudnn_pip_package(9, 12) == "nvidia-cudnn-cu12"
+
+
+def _arch_codes(arch_list: tuple[str, ...], kind: str) -> list[int]:
+    return [int(a.partition("_")[2]) for a in arch_list if a.startswith(f"{kind}_")]
+
+
+def test_arch_lists_sorted_and_within_the_cuda_majors_range() -> None:
+    # A wheel cannot hold cubins nvcc of its CUDA major refuses to build (sm_37 on CUDA 12,
+    # sm_70 on CUDA 13); a list that does is a typo or a row copied to the wrong variant.
+    for release in load().torch:
+        for v in release.variants:
+            if v.arch_list is None:
+                assert v.arch_source is None, v
+                continue
+            assert v.arch_source and v.arch_source.startswith("https://"), v
+            sm, ptx = _arch_codes(v.arch_list, "sm"), _arch_codes(v.arch_list, "compute")
+            assert sm == sorted(set(sm)), v
+            assert list(v.arch_list) == [f"sm_{c}" for c in sm] + [f"compute_{c}" for c in ptx]
+            support = q.cuda_arch_support(v.cuda)
+            assert support is not None, v
+            low, high = q.major_minor(support.min_cc), q.major_minor(support.max_cc)
+            for code in sm + ptx:
+                assert low <= divmod(code, 10) <= high, (release.version, v.name, code)  # type: ignore[operator]
+            assert all(c in sm for c in ptx), v  # PTX only alongside its own cubin
+
+
+def test_known_dropped_architectures() -> None:
+    def arch(version: str, variant: str) -> tuple[str, ...]:
+        v = q.torch_variant(version, variant)
+        assert v is not None and v.arch_list is not None
+        return v.arch_list
+
+    # Kepler lived only in the CUDA 11 builds; Volta left cu128 in 2.11; Blackwell arrived
+    # with CUDA 12.8 and never reached cu126.
+    assert "sm_37" in arch("2.6.0", "cu118") and "sm_37" not in arch("2.6.0", "cu124")
+    assert "sm_70" in arch("2.10.0", "cu128") and "sm_70" not in arch("2.11.0", "cu128")
+    for version in ("2.7.0", "2.8.0", "2.9.0", "2.10.0", "2.11.0", "2.12.0", "2.13.0"):
+        assert "sm_120" not in arch(version, "cu126")
+        assert "sm_50" in arch(version, "cu126")
+    for version, variant in (("2.7", "cu128"), ("2.9", "cu130"), ("2.14", "cu132")):
+        assert {"sm_100", "sm_120"} <= set(arch(version, variant))
+        assert not {"sm_50", "sm_60", "sm_70"} & set(arch(version, variant))
+    # release wheels are stripped of +PTX where the release process says so
+    assert "compute_90" not in arch("2.4.0", "cu124") and "compute_90" in arch("2.5.0", "cu124")
+    assert not any(a.startswith("compute_") for a in arch("2.12.0", "cu130"))
+
+
+# Compute capabilities that no PyTorch 2.x wheel carries code for (sm_35 left with 1.x).
+UNSUPPORTED_BY_TORCH_WHEELS = {"3.5"}
+
+
+def test_every_listed_gpu_is_served_by_some_torch_wheel_or_marked() -> None:
+    variants = [v for r in load().torch for v in r.variants if v.arch_list is not None]
+    for g in load().gpus:
+        served = any(
+            q.arch_fit(v.arch_list or (), g.compute_capability) == "native" for v in variants
+        )
+        assert served != (g.compute_capability in UNSUPPORTED_BY_TORCH_WHEELS), g
+
+
+def test_gpu_ccs_within_what_some_cuda_major_builds() -> None:
+    support = load().cuda_arch_support
+    for g in load().gpus:
+        cc = q.major_minor(g.compute_capability)
+        assert any(
+            q.major_minor(s.min_cc) <= cc <= q.major_minor(s.max_cc)  # type: ignore[operator]
+            for s in support
+        ), g
+
+
+def test_minor_compat_floor_is_the_first_drivers_of_the_major() -> None:
+    kb = load()
+    ga = {t.cuda: t for t in kb.toolkit_drivers}
+    floors = {c.cuda_major: c for c in kb.minor_compat}
+    assert floors[13].linux == ga["13.0.0"].linux
+    assert floors[12].linux == ga["12.0.0"].linux
+    assert [s.min_cc for s in sorted(kb.cuda_arch_support, key=lambda s: s.cuda_major)] == [
+        "3.5",
+        "5.0",
+        "7.5",
+    ]
+
+
+def test_defaults_and_tensorflow_rows_are_sourced() -> None:
+    kb = load()
+    for r in kb.torch:
+        if r.default_variant is not None:
+            assert r.default_source and r.default_source.startswith("https://"), r.version
+    assert [(q.torch_release(v).default_variant) for v in ("2.0", "2.4", "2.6", "2.7", "2.11")] == [  # type: ignore[union-attr]
+        "cu117",
+        "cu121",
+        "cu124",
+        "cu126",
+        "cu130",
+    ]
+    tf = {r.version: (r.python_min, r.python_max, r.cuda, r.cudnn) for r in kb.tensorflow}
+    assert tf["2.19"] == ("3.9", "3.12", "12.5", "9.3")
+    assert tf["2.20"] == ("3.9", "3.13", "12.5", "9.3")
