@@ -194,8 +194,10 @@ def best_torch_variant(
 ) -> TorchVariant | None:
     """The newest CUDA variant of this PyTorch release that the driver runs and the GPUs fit.
 
-    Stable variants are preferred over experimental ones. Where a variant's architecture list is
-    not verified, the CUDA major's supported range of compute capabilities stands in for it.
+    Stable variants, and the variant PyPI ships by default (what most users run, even where
+    PyTorch's release matrix calls it experimental), are preferred over experimental ones.
+    Where a variant's architecture list is not verified, the CUDA major's supported range of
+    compute capabilities stands in for it.
     """
     release = torch_release(torch_version)
     if release is None:
@@ -210,7 +212,11 @@ def best_torch_variant(
         fitting.append(variant)
     if not fitting:
         return None
-    return max(fitting, key=lambda v: (not v.experimental, parse_version(v.cuda) or Version("0")))
+    def preference(v: TorchVariant) -> tuple[bool, Version]:
+        trusted = not v.experimental or v.name == release.default_variant
+        return trusted, parse_version(v.cuda) or Version("0")
+
+    return max(fitting, key=preference)
 
 
 def python_in_range(python: str | None, low: str, high: str) -> bool | None:
