@@ -144,7 +144,8 @@ def find_query(lines: list[str]) -> list[tuple[int, int]]:
                     break
                 if re.match(r"^\s*(?:```|\$ |>>> |Traceback)", lines[j]):
                     break
-                end = j
+                if lines[j].strip():
+                    end = j
             blocks.append((i, end))
     return blocks
 

@@ -317,11 +317,13 @@ def overlay(base: Snapshot, pasted: Snapshot, origin: str) -> Snapshot:
     paste states wins; GPUs, frameworks and live probes are replaced item by item."""
 
     def over(a: Any, b: Any) -> Any:
+        # a field the paste did not state still holds its default (None, False, []…)
         changes = {
             f.name: getattr(b, f.name)
             for f in dataclasses.fields(b)
-            if getattr(b, f.name) not in (None, [], {}, "", False)
-            and f.name not in ("source", "unknown")
+            if f.name not in ("source", "unknown")
+            and getattr(b, f.name) not in (None, [], {}, "")
+            and (f.default is dataclasses.MISSING or getattr(b, f.name) != f.default)
         }
         return dataclasses.replace(a, **changes)
 

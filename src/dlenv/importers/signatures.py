@@ -403,7 +403,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "directory is not on the loader path).",
         rules=("DL201", "DL202"),
         facts=(Fact("library.{fw}", "{soname}"), _msg()),
-        defer_to=("tf-library-not-loaded", "cudnn-sublibrary-load-failed"),
+        defer_to=("tf-library-not-loaded",),
         source="https://github.com/JdeRobot/BehaviorMetrics/issues/385",
     ),
     S(
@@ -448,7 +448,9 @@ SIGNATURES: tuple[Signature, ...] = (
     # -- GPU architecture ---------------------------------------------------------------------
     S(
         "torch-arch-not-supported",
-        r"(?P<name>[^\n:]*?) with CUDA capability sm_(?P<sm>\d+) is not compatible with the "
+        # anchored at the line start: an unanchored lazy name would be tried at every offset
+        r"^(?:[^\n]*:[ \t]*)?(?P<name>[^\n:]*?) with CUDA capability sm_(?P<sm>\d+) is not "
+        r"compatible with the "
         r"current PyTorch installation\.?(?:\s*The current PyTorch install supports CUDA "
         r"capabilities (?P<archs>(?:(?:sm|compute)_\d+[a-z]?[ \t]*)+))?",
         "This PyTorch build has no kernels for the GPU's architecture: install a build for a "
