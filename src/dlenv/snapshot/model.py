@@ -323,6 +323,19 @@ class LiveProbe:
     error: str | None = None
 
 
+# -- errors quoted in a pasted report (dlenv explain) ----------------------------------------
+@dataclass(frozen=True)
+class ReportedError:
+    """A known message found in a pasted log or traceback: the message itself is a fact."""
+
+    signature: str  # id in dlenv.importers.signatures: "torch-not-compiled-with-cuda"
+    text: str  # the matched text, first occurrence
+    meaning: str  # one line: what it says about the machine
+    harmless: bool = False  # a known-noise warning, not a cause
+    count: int = 1  # how many times it appeared
+    framework: str | None = None  # who printed it, when known
+
+
 # -- the whole snapshot ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Snapshot:
@@ -342,6 +355,7 @@ class Snapshot:
     live: list[LiveProbe] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # probe name -> seconds
     unknown: Reasons = field(default_factory=dict)  # sections that could not be collected
+    reported_errors: list[ReportedError] = field(default_factory=list)  # from pasted text
 
     def framework(self, name: str) -> FrameworkFacts | None:
         return next((f for f in self.frameworks if f.name == name), None)

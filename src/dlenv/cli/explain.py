@@ -1,0 +1,93 @@
+"""Explain a pasted report: collect_env output, nvidia-smi, a dlenv JSON report, a log or traceback.
+
+Shows what was recognised, the known messages and what they mean, then diagnoses the facts with
+the doctor's rules. By default the paste is combined with this machine's probes (run it on the
+affected machine); --no-probe judges the text alone. FILE may be - for standard input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from dlenv.cli.doctor import FailOn, Format, Redact
+from dlenv.errors import DlenvError, ExitCode
+
+MAX_BYTES = 64 * 1024 * 1024
+
+
+def read_source(file: str) -> tuple[bytes, str]:
+    """The raw bytes of FILE (or stdin for "-"); an unreadable file is a DlenvError (exit 2)."""
+    if file == "-":
+        return sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>"
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise DlenvError(f"{file}: is a directory") from None
+    except OSError as exc:
+        raise DlenvError(f"{file}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise DlenvError(f"{file}: larger than 64 MiB; paste the relevant part") from None
+    return data, file
+
+
+def explain(
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="The pasted report (a text file), or - for standard input."
+    ),
+    fmt: Format = typer.Option(
+        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+    ),
+    no_probe: bool = typer.Option(
+        False,
+        "--no-probe",
+        envvar="DLENV_NO_PROBE",
+        help="Judge the text alone; do not combine it with this machine. Env: DLENV_NO_PROBE.",
+    ),
+    python: str | None = typer.Option(
+        None,
+        "--python",
+        envvar="DLENV_PYTHON",
+        help="Interpreter to inspect when probing this machine. Env: DLENV_PYTHON.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the explanation to this file instead."
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        envvar="DLENV_VERBOSE",
+        help="Show every fact. Env: DLENV_VERBOSE.",
+    ),
+    redact: Redact = typer.Option(
+        Redact.secrets, "--redact", envvar="DLENV_REDACT", help="Env: DLENV_REDACT."
+    ),
+    fail_on: FailOn = typer.Option(
+        FailOn.error,
+        "--fail-on",
+        envvar="DLENV_FAIL_ON",
+        help="Exit 1 when a finding at or above this severity exists. Env: DLENV_FAIL_ON.",
+    ),
+    timeout: float = typer.Option(
+        10.0, "--timeout", envvar="DLENV_TIMEOUT", min=0.1, help="Env: DLENV_TIMEOUT."
+    ),
+) -> None:
+    from dlenv.core import exit_code_for, write_output
+    from dlenv.importers import decode
+    from dlenv.importers.explain import explain_text, render_explanation
+
+    data, source = read_source(file)
+    text = decode(data, source)
+    result = explain_text(text, source, probe=not no_probe, python=python, timeout=timeout)
+    rendered = render_explanation(
+        result, fmt.value, verbose=verbose, redact=redact.value, to_file=output
+    )
+    write_output(rendered, output)
+    raise typer.Exit(int(exit_code_for(result.report, fail_on.value)))
+
+
+__all__ = ["ExitCode", "explain", "read_source"]

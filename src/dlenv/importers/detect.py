@@ -1,0 +1,140 @@
+"""Recognise what a pasted text holds and turn all of it into one Snapshot.
+
+A paste is normalised first (encodings and BOMs, CRLF, Markdown fences and quotes, HTML
+<details>, ANSI colours), then every parser looks for its part; error signatures run over the
+whole text. Several parts (collect_env + nvidia-smi + a traceback) combine into one Snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dlenv.errors import DlenvError
+from dlenv.importers import collect_env, dlenv_json, nvidia_smi, signatures, templates
+from dlenv.importers.sheet import FactSheet, Part, overlay
+from dlenv.snapshot.model import Snapshot
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_FENCE = re.compile(r"^\s*(?:```|~~~)[\w+-]*\s*$")
+_HTML = re.compile(
+    r"^\s*</?(?:details|summary|pre|code)[^>]*>(?:.*?</summary>)?\s*$", re.IGNORECASE
+)
+_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
+
+
+@dataclass
+class Imported:
+    """What a paste said: the Snapshot, the parts recognised, and the source's name."""
+
+    snapshot: Snapshot
+    parts: list[Part] = field(default_factory=list)
+    source: str = "-"
+    lines: int = 0
+
+
+def decode(data: bytes, source: str) -> str:
+    """Text from bytes: UTF-8 (with or without BOM), or UTF-16 as PowerShell's `>` writes it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:4:2] != b"\x00\x00":
+        return data.decode("utf-16-le", errors="replace")
+    if b"\x00" in data[:4096]:
+        raise DlenvError(f"{source}: not a text file")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def normalise(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    text = _ANSI.sub("", text)
+    raw = text.split("\n")
+    if len(raw) > 1 and raw[-1] == "":
+        raw.pop()  # the final newline ends the last line; it does not start another
+    nonblank = [line for line in raw if line.strip()]
+    quoted = sum(1 for line in nonblank if _QUOTE.match(line))
+    strip_quotes = nonblank and quoted * 2 >= len(nonblank)
+    out = []
+    for line in raw:
+        if strip_quotes:
+            line = _QUOTE.sub("", line, count=1)
+        if _FENCE.match(line) or _HTML.match(line):
+            out.append("")  # keep line numbers stable
+            continue
+        out.append(line.rstrip())
+    return out
+
+
+def import_text(text: str, source: str = "-") -> Imported:
+    """Every fact the pasted text states, as one Snapshot with `origin` naming the parts."""
+    lines = normalise(text)
+    joined = "\n".join(lines)
+    sheet = FactSheet()
+    base: Snapshot | None = None
+    found_json = dlenv_json.find(joined, source)
+    if found_json is not None:
+        base, first, last = found_json
+        sheet.parts.append(Part("dlenv-json", first, last, found=["the whole dlenv report"]))
+    for first, last in collect_env.find(lines):
+        collect_env.parse(lines, first, last, sheet)
+    for first, last in nvidia_smi.find_table(lines):
+        nvidia_smi.parse_table(lines, first, last, sheet)
+    for first, last in nvidia_smi.find_query(lines):
+        nvidia_smi.parse_query(lines, first, last, sheet)
+    templates.parse_template(lines, sheet)
+    offsets = _line_offsets(lines)
+    nvcc = re.search(r"Cuda compilation tools, release", joined)
+    if nvcc:
+        templates.parse_nvcc(joined, sheet, _line_of(offsets, nvcc.start()))
+    outside = _outside_parts(lines, sheet.parts)
+    templates.parse_packages(outside, _line_offsets(outside.split("\n")), sheet)
+    log = Part("messages", 1, len(lines))
+    sheet.current = log
+    signatures.scan(joined, sheet)
+    sheet.current = None
+    if sheet.reported or log.found:
+        sheet.parts.append(log)
+    if sheet.empty and base is None:
+        raise DlenvError(
+            f"{source}: nothing recognised (expected the output of `python -m "
+            "torch.utils.collect_env`, `nvidia-smi`, a dlenv JSON report, or a log or traceback "
+            "with a known CUDA/framework message)"
+        )
+    kinds = [
+        p.kind for p in sheet.parts if p.kind not in ("messages", "package-list", "nvcc --version")
+    ]
+    if sheet.reported or any(p.kind in ("package-list", "nvcc --version") for p in sheet.parts):
+        kinds.append("text")
+    origin = "+".join(dict.fromkeys(kinds)) or "text"
+    pasted = sheet.snapshot(origin)
+    snapshot = overlay(base, pasted, origin) if base is not None else pasted
+    return Imported(snapshot=snapshot, parts=sheet.parts, source=source, lines=len(lines))
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    return offsets
+
+
+def _line_of(offsets: list[int], pos: int) -> int:
+    import bisect
+
+    return bisect.bisect_right(offsets, pos)
+
+
+def _outside_parts(lines: list[str], parts: list[Part]) -> str:
+    """The text with recognised blocks blanked, so package lists are not read twice."""
+    keep = list(lines)
+    for p in parts:
+        if p.kind in ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json"):
+            for i in range(p.first_line - 1, min(p.last_line, len(keep))):
+                keep[i] = ""
+    return "\n".join(keep)
+
+
+def combine_with_machine(imported: Imported, machine: Snapshot) -> Snapshot:
+    """The pasted facts over what the probes see on this machine; the paste wins where it
+    speaks (framework, GPU, driver), the machine fills the rest."""
+    return overlay(machine, imported.snapshot, f"probe+{imported.snapshot.origin}")

@@ -1,0 +1,173 @@
+"""`dlenv explain`: a paste -> Snapshot (optionally over this machine) -> findings -> text.
+
+The section about what was recognised is rendered here; findings go through the doctor's
+reporters (`dlenv.report.render.render`), so they read the same as `dlenv doctor`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlenv.importers.detect import Imported, combine_with_machine, import_text
+from dlenv.importers.sheet import Part
+from dlenv.report.model import Report, make_report
+from dlenv.snapshot.model import Snapshot
+from dlenv.snapshot.serde import to_data
+
+EXPLAIN_KIND = "dlenv-explain"
+EXPLAIN_VERSION = 1
+
+
+@dataclass
+class Explanation:
+    imported: Imported
+    report: Report
+    probe_note: str | None = None  # why this machine was not combined, when it was asked for
+    notes: list[str] = field(default_factory=list)
+
+
+def _probe_machine(python: str | None, timeout: float) -> Snapshot:
+    from dlenv.probes import CollectOptions, collect
+    from dlenv.system.real import RealSystem
+
+    return collect(RealSystem(), CollectOptions(python=python, command_timeout=timeout))
+
+
+def explain_text(
+    text: str,
+    source: str = "-",
+    *,
+    probe: bool = True,
+    python: str | None = None,
+    timeout: float = 10.0,
+    machine: Callable[[], Snapshot] | None = None,
+) -> Explanation:
+    """Import the paste, combine it with this machine unless `probe` is False, diagnose it."""
+    from dlenv.rules import diagnose
+
+    imported = import_text(text, source)
+    snapshot = imported.snapshot
+    probe_note = None
+    if probe:
+        try:
+            here = machine() if machine is not None else _probe_machine(python, timeout)
+        except ImportError as exc:
+            probe_note = f"this machine was not probed ({exc}); judging the text alone"
+        else:
+            snapshot = combine_with_machine(imported, here)
+    return Explanation(imported, make_report(snapshot, diagnose(snapshot)), probe_note)
+
+
+# -- rendering ----------------------------------------------------------------------------
+def _part_title(p: Part) -> str:
+    where = (
+        f"line {p.first_line}"
+        if p.first_line == p.last_line
+        else (f"lines {p.first_line}-{p.last_line}")
+    )
+    names = {
+        "collect_env": "PyTorch collect_env",
+        "nvidia-smi": "nvidia-smi table",
+        "nvidia-smi -q": "nvidia-smi -q",
+        "dlenv-json": "dlenv JSON report",
+        "issue-template": "issue template answers",
+        "package-list": "package list",
+        "nvcc --version": "nvcc --version",
+        "messages": "log / traceback messages",
+    }
+    return f"{names.get(p.kind, p.kind)} ({where})"
+
+
+def render_recognised(result: Explanation, verbose: bool = False) -> str:
+    """The plain-text section: parts, facts found, facts unknown, known messages."""
+    imp = result.imported
+    out = [f"dlenv explain: {imp.source} ({imp.lines} lines)", ""]
+    out.append("Recognised:")
+    for p in imp.parts:
+        out.append(f"  - {_part_title(p)}")
+        facts = (
+            p.found
+            if verbose or len(p.found) <= 12
+            else [*p.found[:12], f"… {len(p.found) - 12} more (--verbose)"]
+        )
+        out.extend(f"      {f}" for f in facts)
+        out.extend(f"      unknown: {u}" for u in p.unknown)
+        out.extend(f"      note: {n}" for n in p.notes)
+    errors = [e for e in imp.snapshot.reported_errors if not e.harmless]
+    noise = [e for e in imp.snapshot.reported_errors if e.harmless]
+    out.append("")
+    if errors:
+        out.append("Known messages:")
+        for e in errors:
+            times = f" (×{e.count})" if e.count > 1 else ""
+            out.append(f"  ✗ {e.signature}{times}: {e.text.splitlines()[0][:160]}")
+            out.append(f"      {e.meaning}")
+    if noise:
+        out.append("Harmless messages (not a cause):")
+        for e in noise:
+            times = f" (×{e.count})" if e.count > 1 else ""
+            out.append(f"  · {e.signature}{times}: {e.meaning}")
+    if not errors and not noise:
+        out.append("Known messages: none")
+    if result.probe_note:
+        out.extend(["", f"note: {result.probe_note}"])
+    out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _render_report(
+    report: Report, fmt: str, verbose: bool, redact: str, to_file: Path | None
+) -> str:
+    from dlenv.report.render import render
+
+    try:
+        return render(report, fmt, verbose=verbose, redact=redact, to_file=to_file)
+    except ModuleNotFoundError as exc:
+        # the doctor's reporters are optional here: without them, list the findings plainly
+        if not (exc.name or "").startswith("dlenv.report."):
+            raise
+    if fmt == "json":
+        from dlenv.report.json import dump_report
+
+        return dump_report(report)
+    lines = ["Findings:" if report.findings else "Findings: none"]
+    for f in report.findings:
+        lines.append(f"  {f.severity.upper()} {f.code} {f.title}")
+        lines.append(f"      {f.message}")
+        if f.hint:
+            lines.append(f"      hint: {f.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _parts_data(result: Explanation) -> list[dict[str, object]]:
+    return [to_data(p) for p in result.imported.parts]
+
+
+def render_explanation(
+    result: Explanation,
+    fmt: str,
+    *,
+    verbose: bool = False,
+    redact: str = "secrets",
+    to_file: Path | None = None,
+) -> str:
+    report_text = _render_report(result.report, fmt, verbose, redact, to_file)
+    if fmt == "json":
+        document = {
+            "kind": EXPLAIN_KIND,
+            "schema_version": EXPLAIN_VERSION,
+            "source": result.imported.source,
+            "lines": result.imported.lines,
+            "parts": _parts_data(result),
+            "messages": [to_data(e) for e in result.imported.snapshot.reported_errors],
+            "probe_note": result.probe_note,
+            "report": json.loads(report_text),
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    recognised = render_recognised(result, verbose)
+    if fmt == "markdown":
+        return f"## dlenv explain\n\n```text\n{recognised}```\n\n{report_text}"
+    return recognised + report_text

@@ -1,0 +1,235 @@
+"""Parse pasted `nvidia-smi` output: the default table (old and new layouts, Linux and Windows)
+and the `nvidia-smi -q` key/value report. Truncated names ("GeForce RTX 208...") are kept as is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dlenv.importers.sheet import FactSheet, Part
+from dlenv.snapshot.model import DriverReading
+
+HEADER = re.compile(
+    r"NVIDIA-SMI (?P<smi>[\d.]+)\s+Driver Version: (?P<drv>[\d.]+)"
+    r"(?:\s+(?:CUDA Version|CUDA UMD Version): (?P<cuda>[\d.]+|N/A))?"
+)
+_ROW1 = re.compile(
+    r"^\|\s*(?P<idx>\d+)\s+(?P<name>.+?)\s+(?P<mode>On|Off|WDDM|TCC|N/A)\s*\|\s*"
+    r"(?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)\s+(?P<disp>On|Off|N/A)\s*\|"
+    r"\s*(?P<ecc>[^|]*?)\s*\|"
+)
+_ROW2 = re.compile(
+    r"^\|\s*(?P<fan>\d+%|N/A|ERR!)\s+(?P<temp>\d+C|N/A|ERR!)\s+(?P<perf>P\d+|N/A|ERR!)\s+"
+    r"(?P<pwr>[\d.]+W|N/A|ERR!)?\s*/\s*(?P<cap>[\d.]+W|N/A|ERR!)?\s*\|\s*"
+    r"(?P<used>\d+)MiB\s*/\s*(?P<total>\d+)MiB\s*\|"
+)
+_MIG = re.compile(r"^\|[^|]*\|[^|]*\|\s*(?P<mig>Enabled|Disabled|N/A)\s*\|\s*$")
+_PROCESS = re.compile(r"^\|\s+(?P<gpu>\d+)\s+(?:\S+\s+\S+\s+)?\d+\s+[CG](?:\+G)?\s+\S")
+QUERY_START = re.compile(r"^=+\s*NVSMI LOG\s*=+\s*$", re.MULTILINE)
+
+
+def find_table(lines: list[str]) -> list[tuple[int, int]]:
+    blocks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if HEADER.search(lines[i]) and not lines[i].lstrip().startswith("Driver Version"):
+            end = i
+            # the table: the header line, then lines that start with | or +, and the date above
+            j = i + 1
+            while (j < len(lines) and re.match(r"^\s*[|+]", lines[j])) or (
+                j < len(lines)
+                and not lines[j].strip()
+                and j + 1 < len(lines)
+                and re.match(r"^\s*[|+]", lines[j + 1])
+            ):
+                end = j
+                j += 1
+            start = i
+            if i > 0 and re.match(r"^\s*\+-", lines[i - 1]):
+                start = i - 1
+            if start > 0 and re.match(
+                r"^\s*\w{3} \w{3}\s+\d+ \d\d:\d\d:\d\d \d{4}\s*$", lines[start - 1]
+            ):
+                start -= 1
+            blocks.append((start, end))
+            i = end + 1
+        else:
+            i += 1
+    return blocks
+
+
+def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Part:
+    part = Part("nvidia-smi", first + 1, last + 1)
+    sheet.parts.append(part)
+    sheet.current = part
+    current: dict[str, object] | None = None
+    processes: dict[int, int] = {}
+    in_processes = False
+    saw_rows = False
+    for line in lines[first : last + 1]:
+        h = HEADER.search(line)
+        if h:
+            _driver(sheet, h.group("drv"), h.group("cuda"))
+            continue
+        if "Processes:" in line:
+            in_processes = True
+            continue
+        if in_processes:
+            pm = _PROCESS.match(line)
+            if pm:
+                processes[int(pm.group("gpu"))] = processes.get(int(pm.group("gpu")), 0) + 1
+            continue
+        r1 = _ROW1.match(line.strip())
+        if r1:
+            saw_rows = True
+            g = sheet.gpu(int(r1.group("idx")))
+            current = g
+            name = r1.group("name").strip()
+            sheet.set_gpu(g, "name", name, overwrite=not name.endswith("..."))
+            if name.endswith("..."):
+                part.notes.append(f"GPU {r1.group('idx')}: name truncated by nvidia-smi")
+            sheet.set_gpu(g, "pci_bus_id", r1.group("bus"))
+            if r1.group("mode") in ("On", "Off"):
+                sheet.set_gpu(g, "persistence_mode", r1.group("mode") == "On")
+            else:
+                sheet.set_host("os", "Windows")
+            ecc = r1.group("ecc").strip()
+            if ecc.isdigit():
+                sheet.set_gpu(g, "ecc_uncorrectable", int(ecc))
+            continue
+        r2 = _ROW2.match(line.strip())
+        if r2 and current is not None:
+            sheet.set_gpu(current, "memory_used_mib", int(r2.group("used")))
+            sheet.set_gpu(current, "memory_total_mib", int(r2.group("total")))
+            sheet.set_gpu(
+                current, "memory_free_mib", int(r2.group("total")) - int(r2.group("used"))
+            )
+            temp = r2.group("temp")
+            if temp.endswith("C"):
+                sheet.set_gpu(current, "temperature_c", int(temp[:-1]))
+            for key, grp in (("power_w", "pwr"), ("power_limit_w", "cap")):
+                val = r2.group(grp)
+                if val and val.endswith("W"):
+                    sheet.set_gpu(current, key, float(val[:-1]))
+            continue
+        mig = _MIG.match(line.strip())
+        if mig and current is not None and mig.group("mig") != "N/A":
+            sheet.set_gpu(current, "mig_mode", mig.group("mig") == "Enabled")
+    if in_processes:
+        for g in sheet.gpus:
+            sheet.set_gpu(g, "processes", processes.get(g["index"], 0))
+    if not saw_rows:
+        part.notes.append("no GPU rows (truncated paste, or no GPU found)")
+    sheet.current = None
+    return part
+
+
+def _driver(sheet: FactSheet, version: str, cuda: str | None) -> None:
+    sheet.set_driver("version", version, overwrite=True)
+    sheet.set_driver("userspace_version", version)
+    sheet.set_driver("installed", True)
+    cuda_value = cuda if cuda and cuda != "N/A" else None
+    sheet.set_driver("cuda_version", cuda_value, overwrite=True)
+    sheet.set_driver("nvidia_smi_path", "nvidia-smi")
+    sheet.add_reading(DriverReading(source="nvidia-smi", version=version, cuda_version=cuda_value))
+
+
+def find_query(lines: list[str]) -> list[tuple[int, int]]:
+    blocks = []
+    for i, line in enumerate(lines):
+        if QUERY_START.match(line.strip()):
+            end = i
+            for j in range(i + 1, len(lines)):
+                if lines[j].strip() and not re.match(r"^\s*[\w\[(].*?(?::|$)", lines[j]):
+                    break
+                if re.match(r"^\s*(?:```|\$ |>>> |Traceback)", lines[j]):
+                    break
+                if lines[j].strip():
+                    end = j
+            blocks.append((i, end))
+    return blocks
+
+
+_KV = re.compile(r"^(?P<indent>\s*)(?P<key>[^:]+?)\s*:\s*(?P<value>.*?)\s*$")
+
+
+def parse_query(lines: list[str], first: int, last: int, sheet: FactSheet) -> Part:
+    part = Part("nvidia-smi -q", first + 1, last + 1)
+    sheet.parts.append(part)
+    sheet.current = part
+    gpu: dict[str, object] | None = None
+    section: list[tuple[int, str]] = []  # (indent, title) of the enclosing headings
+    index = 0
+    drv: str | None = None
+    cuda: str | None = None
+    for line in lines[first + 1 : last + 1]:
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        gm = re.match(
+            r"^GPU (?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)\s*$", line.strip()
+        )
+        if gm and indent == 0:
+            gpu = sheet.gpu(index)
+            index += 1
+            sheet.set_gpu(gpu, "pci_bus_id", gm.group("bus"))
+            section = []
+            continue
+        kv = _KV.match(line)
+        while section and section[-1][0] >= indent:
+            section.pop()
+        if not kv or not kv.group("value"):
+            section.append((indent, line.strip().rstrip(":").strip()))
+            continue
+        key, val = kv.group("key").strip(), kv.group("value")
+        path = " / ".join([t for _, t in section] + [key])
+        if gpu is None:
+            if key == "Driver Version":
+                drv = val
+            elif key in ("CUDA Version", "CUDA UMD Version") and val != "N/A":
+                cuda = val
+            continue
+        _gpu_field(sheet, gpu, path, val)
+    if drv:
+        _driver(sheet, drv, cuda)
+    sheet.current = None
+    return part
+
+
+def _number(val: str) -> float | None:
+    m = re.match(r"([\d.]+)", val)
+    return float(m.group(1)) if m else None
+
+
+def _gpu_field(sheet: FactSheet, gpu: dict[str, object], path: str, val: str) -> None:
+    if path == "Product Name":
+        sheet.set_gpu(gpu, "name", val, overwrite=True)
+    elif path == "GPU UUID":
+        sheet.set_gpu(gpu, "uuid", val)
+    elif path == "Persistence Mode":
+        sheet.set_gpu(gpu, "persistence_mode", val == "Enabled")
+    elif path == "MIG Mode / Current" and val != "N/A":
+        sheet.set_gpu(gpu, "mig_mode", val == "Enabled")
+    elif path.startswith("FB Memory Usage / ") and val.endswith("MiB"):
+        key = {"Total": "memory_total_mib", "Used": "memory_used_mib", "Free": "memory_free_mib"}
+        which = path.rsplit(" / ", 1)[1]
+        n = _number(val)
+        if which in key and n is not None:
+            sheet.set_gpu(gpu, key[which], int(n))
+    elif path == "Temperature / GPU Current Temp":
+        n = _number(val)
+        if n is not None:
+            sheet.set_gpu(gpu, "temperature_c", int(n))
+    elif (
+        path.endswith(("Power Draw", "Average Power Draw")) and "GPU Power Readings" in path
+    ) or path == "Power Readings / Power Draw":
+        n = _number(val)
+        sheet.set_gpu(gpu, "power_w", n)
+    elif path.endswith(("/ Power Limit", "/ Current Power Limit")):
+        sheet.set_gpu(gpu, "power_limit_w", _number(val))
+    elif path.endswith("Volatile / DRAM Uncorrectable") or path.endswith(
+        "Volatile / Double Bit / Total"
+    ):
+        n = _number(val)
+        if n is not None:
+            sheet.set_gpu(gpu, "ecc_uncorrectable", int(n))

@@ -1,0 +1,194 @@
+"""Facts stated by people rather than tools: issue templates (TensorFlow's "### TensorFlow
+version", PyTorch's old "- PyTorch Version (e.g., 1.0):"), `pip list`/`pip freeze` and `nvcc -V`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dlenv.importers.collect_env import _FRAMEWORK_DISTS, add_framework_version
+from dlenv.importers.sheet import FactSheet, Part
+from dlenv.snapshot.model import CudaToolkit, CudnnInstall
+
+# Template field labels -> our key. Headings ("### TensorFlow version") or bullets ("- OS: x").
+_LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(pattern, re.IGNORECASE))
+    for key, pattern in (
+        ("tensorflow", r"tensorflow version"),
+        ("torch", r"pytorch version"),
+        ("keras", r"keras version"),
+        ("jax", r"jax version"),
+        ("os", r"os platform and distribution|^os\b|operating system"),
+        ("python", r"python version"),
+        ("cuda_cudnn", r"cuda/cudnn version|cuda / cudnn version"),
+        ("cuda", r"^cuda version"),
+        ("cudnn", r"^cudnn version"),
+        ("gpu", r"gpu model and memory|gpu models and configuration"),
+        ("installed", r"how you installed pytorch|tensorflow installed from"),
+    )
+)
+_HEADING = re.compile(r"^#{2,4}\s+(?P<label>[^\n#]+?)\s*$")
+_BULLET = re.compile(r"^\s*[-*]\s+\**(?P<label>[A-Za-z][^:\n]{2,80}?)\**\s*:\s*(?P<value>.*)$")
+_NO_ANSWER = {"_no response_", "no response", "n/a", "", "-", "none", "unknown", "na"}
+_VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|dev|post)\d*)?(?:\+\w+)?)")
+_FREEZE = re.compile(
+    r"^\s*(?P<name>tensorflow(?:-gpu|-cpu|-intel|-macos|-metal)?|tf[-_]keras|tf-nightly|keras|"
+    r"torch|jax|jaxlib|nvidia-[a-z0-9-]+)\s*(?:==|\s{2,}|\s+v?(?=\d))(?P<ver>\d[\w.+-]*)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NVCC = re.compile(r"Cuda compilation tools, release (?P<rel>\d+\.\d+), V(?P<ver>[\d.]+)")
+
+
+def _label_key(label: str) -> str | None:
+    text = re.sub(r"\(.*?\)", "", label).strip()
+    for key, pattern in _LABELS:
+        if pattern.search(text):
+            return key
+    return None
+
+
+def find_template(lines: list[str]) -> dict[str, tuple[int, str]]:
+    """Template answers: key -> (line index, answer)."""
+    answers: dict[str, tuple[int, str]] = {}
+    for i, line in enumerate(lines):
+        h = _HEADING.match(line)
+        if h:
+            key = _label_key(h.group("label"))
+            if key is None:
+                continue
+            for j in range(i + 1, min(i + 6, len(lines))):
+                if _HEADING.match(lines[j]):
+                    break
+                if lines[j].strip():
+                    answers.setdefault(key, (j, lines[j].strip()))
+                    break
+            continue
+        b = _BULLET.match(line)
+        if b:
+            key = _label_key(b.group("label"))
+            if key is not None:
+                answers.setdefault(key, (i, b.group("value").strip()))
+    return answers
+
+
+def parse_template(lines: list[str], sheet: FactSheet) -> Part | None:
+    answers = find_template(lines)
+    useful = {k: v for k, v in answers.items() if v[1].lower() not in _NO_ANSWER}
+    if len(answers) < 2:
+        return None
+    idx = [i for i, _ in answers.values()]
+    part = Part("issue-template", min(idx) + 1, max(idx) + 1)
+    sheet.parts.append(part)
+    sheet.current = part
+    for key in answers:
+        if key not in useful:
+            sheet.unknown(f"{key}: not answered")
+    for fw in ("tensorflow", "torch", "keras", "jax"):
+        if fw in useful:
+            versions = _VERSION.findall(useful[fw][1])
+            if versions:
+                # "v2.13.0-rc2-7-g1cb1a030a62 2.13.0": the last version is the release
+                sheet.set_framework(fw, "version", versions[-1])
+                sheet.set_framework(fw, "build_source", "issue template (as stated)")
+    if "os" in useful:
+        _os(useful["os"][1], sheet)
+    if "python" in useful:
+        pv = _VERSION.search(useful["python"][1])
+        sheet.set_python("version", pv.group(1) if pv else None)
+    cuda = cudnn = None
+    if "cuda_cudnn" in useful:
+        both = re.split(r"\s*(?:/|,|\band\b|;)\s*", useful["cuda_cudnn"][1], maxsplit=1)
+        cuda = _VERSION.search(both[0])
+        cudnn = _VERSION.search(both[1]) if len(both) > 1 else None
+    if "cuda" in useful:
+        cuda = _VERSION.search(useful["cuda"][1])
+    if "cudnn" in useful:
+        cudnn = _VERSION.search(useful["cudnn"][1])
+    if cuda:
+        sheet.add_toolkit(
+            CudaToolkit(
+                path="(stated in the report)",
+                version=cuda.group(1),
+                version_source="issue template (as stated)",
+            )
+        )
+    if cudnn:
+        v = cudnn.group(1)
+        sheet.add_cudnn(
+            CudnnInstall(
+                path="(stated in the report)",
+                version=v,
+                major=int(v.split(".")[0]),
+                version_source="issue template (as stated)",
+            )
+        )
+    if "gpu" in useful:
+        name = re.split(r",|\s+\d+\s*G[Bi]?B?\b|\s+\d+GB", useful["gpu"][1])[0].strip()
+        if name and not re.fullmatch(r"(?i)no(ne)?|cpu|n/?a", name):
+            g = sheet.gpu(0)
+            sheet.set_gpu(g, "name", name)
+            mem = re.search(r"(\d+)\s*G(?:i)?B", useful["gpu"][1], re.IGNORECASE)
+            if mem:
+                sheet.set_gpu(g, "memory_total_mib", int(mem.group(1)) * 1024)
+    sheet.current = None
+    return part
+
+
+def _os(answer: str, sheet: FactSheet) -> None:
+    low = answer.lower()
+    if "wsl" in low:
+        sheet.set_host("os", "Linux")
+        sheet.set_host("wsl", 1 if re.search(r"wsl\s*1\b", low) else 2)
+    elif "windows" in low or re.search(r"\bwin(?:10|11| 10| 11)\b", low):
+        sheet.set_host("os", "Windows")
+    elif "mac" in low or "darwin" in low:
+        sheet.set_host("os", "Darwin")
+    elif any(d in low for d in ("linux", "ubuntu", "debian", "centos", "fedora", "rhel", "arch")):
+        sheet.set_host("os", "Linux")
+    dm = re.search(r"(ubuntu|debian|centos|fedora|rocky|rhel|arch)\s*(\d+(?:\.\d+)?)?", low)
+    if dm:
+        sheet.set_host("distro", dm.group(1).capitalize() if dm.group(1) != "rhel" else "RHEL")
+        sheet.set_host("distro_version", dm.group(2))
+
+
+def parse_packages(text: str, lines_offset: list[int], sheet: FactSheet) -> Part | None:
+    """`pip list` / `pip freeze` / `conda list` lines naming frameworks or nvidia-* wheels."""
+    matches = list(_FREEZE.finditer(text))
+    if not matches:
+        return None
+    import bisect
+
+    line_nos = [bisect.bisect_right(lines_offset, m.start()) for m in matches]
+    part = Part("package-list", min(line_nos), max(line_nos))
+    sheet.parts.append(part)
+    sheet.current = part
+    for m in matches:
+        name = m.group("name").lower().replace("_", "-")
+        ver = m.group("ver")
+        sheet.add_distribution(name, ver, None)
+        fw = _FRAMEWORK_DISTS.get(name)
+        if fw:
+            add_framework_version(sheet, fw, name, ver)
+    sheet.current = None
+    return part
+
+
+def parse_nvcc(text: str, sheet: FactSheet, line_no: int) -> Part | None:
+    m = _NVCC.search(text)
+    if not m:
+        return None
+    part = Part("nvcc --version", line_no, line_no)
+    sheet.parts.append(part)
+    sheet.current = part
+    sheet.add_toolkit(
+        CudaToolkit(
+            path="(nvcc on PATH)",
+            version=m.group("ver"),
+            version_source="nvcc --version",
+            kind="system",
+            found_by=["PATH (nvcc)"],
+            nvcc_version=m.group("rel"),
+        )
+    )
+    sheet.current = None
+    return part

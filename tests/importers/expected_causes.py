@@ -1,0 +1,70 @@
+"""Root causes for the fixture pastes, for an end-to-end test once the rules are merged.
+
+Each row: (fixture file under data/, the rule code a maintainer's conclusion corresponds to,
+why). None: a healthy report, where no error-severity finding may appear. The code is what the
+cause IS, not what today's rules happen to say; rows marked "rule gap" need a rule change.
+"""
+
+from __future__ import annotations
+
+EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
+    ("collect_env_windows_cpu_build.txt", "DL401", "torch 2.1.0+cpu on a machine with an RTX 3060"),
+    (
+        "collect_env_driver_too_old.txt",
+        "DL101",
+        "torch cu121 needs driver >= 525.60.13; driver 470.223.02 (CUDA 11.4)",
+    ),
+    (
+        "collect_env_old_quoted_crlf.txt",
+        "DL404",
+        "torch 1.3.1 (CUDA 10.1) says CUDA is unavailable although driver 418.87 suffices; the "
+        "text shows no further cause",
+    ),
+    ("collect_env_wsl_healthy.txt", None, "WSL2, torch cu121, CUDA available"),
+    ("nvidia_smi_new_two_gpus.txt", None, "two A100s, one busy: at most a memory warning"),
+    ("nvidia_smi_old_truncated_crlf.txt", None, "driver 440.44 and an RTX 2080 (name cut)"),
+    ("nvidia_smi_windows_wddm.txt", None, "Windows driver 560.94"),
+    ("nvidia_smi_q.txt", None, "one RTX 3090, driver 535.154.05"),
+    ("nvidia_smi_mismatch.txt", "DL105", "driver upgraded without a reboot"),
+    (
+        "tf_log_missing_cuda11.txt",
+        "DL201",
+        "TensorFlow 2.4 needs CUDA 11.0 libraries; only CUDA 10.1 is on LD_LIBRARY_PATH",
+    ),
+    ("tf_log_healthy_noise.txt", None, "only harmless TF start-up messages; GPU:0 created"),
+    ("torch_sm120.txt", "DL301", "RTX 5090 (sm_120) with a torch build up to sm_90"),
+    (
+        "tf_cudnn_mismatch.txt",
+        "DL203",
+        "TF built with cuDNN 9.3 loaded 9.1 (another package's older cuDNN wheel wins); rule "
+        "gap: DL203 needs both frameworks' facts, the text names only TensorFlow",
+    ),
+    ("torch_circular_import.txt", "DL502", "the user's own torch.py shadows torch"),
+    (
+        "tf_template_windows.md",
+        "DL402",
+        "TensorFlow 2.15 on native Windows has no GPU support (last: 2.10)",
+    ),
+    (
+        "tf_memory_growth.txt",
+        "DL701",
+        "set_memory_growth called after the GPU was initialised (an ordering bug in the code; "
+        "TF_FORCE_GPU_ALLOW_GROWTH=true avoids it)",
+    ),
+    (
+        "keras_src_missing.txt",
+        None,
+        "a model pickled under Keras 3 loaded under TensorFlow 2.15 / Keras 2: a save/load "
+        "version mismatch, not an environment fault (rule gap if one is wanted)",
+    ),
+    (
+        "jax_cpu_fallback.txt",
+        "DL401",
+        "CPU-only jaxlib; rule gap: DL401 checks torch and tensorflow only",
+    ),
+    (
+        "torch_cudnn_mismatch.txt",
+        "DL204",
+        "a system cuDNN 8.4.1 on LD_LIBRARY_PATH shadows torch's bundled 8.5.0",
+    ),
+]

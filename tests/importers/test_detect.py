@@ -1,0 +1,162 @@
+"""Recognising parts of a paste, combining them, and combining a paste with this machine."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from dlenv.errors import DlenvError
+from dlenv.importers import combine_with_machine, decode, import_text
+from dlenv.importers.detect import normalise
+from dlenv.report.json import dump_report
+from dlenv.report.model import make_report
+from dlenv.snapshot.model import (
+    DriverFacts,
+    FrameworkFacts,
+    GpuFacts,
+    HostFacts,
+    LiveProbe,
+    Snapshot,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def _read(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+def test_normalise_fences_quotes_crlf_ansi() -> None:
+    text = "> ```\r\n> \x1b[31mPyTorch version: 2.1.0\x1b[0m\r\n> ```\r\n"
+    assert normalise(text) == ["", "PyTorch version: 2.1.0", ""]
+
+
+def test_decode_encodings() -> None:
+    assert decode("PyTorch ✓".encode("utf-16"), "x") == "PyTorch ✓"
+    assert decode(b"\xef\xbb\xbfPyTorch", "x") == "PyTorch"
+    assert decode("PyTorch".encode("utf-16-le"), "x") == "PyTorch"
+    with pytest.raises(DlenvError, match=r"^x: not a text file$"):
+        decode(b"\x7fELF\x00\x00\x01", "x")
+
+
+def test_several_parts_combine_into_one_snapshot() -> None:
+    text = "\n\n".join(
+        [
+            _read("collect_env_wsl_healthy.txt"),
+            "and nvidia-smi says:",
+            _read("nvidia_smi_q.txt"),
+            _read("torch_sm120.txt"),
+        ]
+    )
+    imported = import_text(text, "issue")
+    snap = imported.snapshot
+    assert snap.origin == "collect_env+nvidia-smi -q+text"
+    assert [(p.kind, p.first_line, p.last_line) for p in imported.parts] == [
+        ("collect_env", 1, 22),
+        ("nvidia-smi -q", 28, 54),
+        ("messages", 1, 68),
+    ]
+    # collect_env named GPU 0 first; nvidia-smi -q and the warning add to the same GPU
+    assert [(g.index, g.name, g.compute_capability, g.memory_total_mib) for g in snap.gpus] == [
+        (0, "NVIDIA GeForce RTX 3090", None, 24576),
+        (1, "NVIDIA GeForce RTX 5090", "12.0", None),
+    ]
+    assert (snap.driver.version, snap.driver.cuda_version) == ("535.154.05", "12.2")
+    probe = snap.live_probe("torch")
+    assert probe is not None
+    assert (probe.gpu_available, probe.compute_ok, probe.arch_list[-1]) == (True, False, "sm_90")
+
+
+def test_truncated_collect_env_is_noted() -> None:
+    lines = _read("collect_env_driver_too_old.txt").splitlines()
+    cut = "\n".join(lines[: lines.index("Is CUDA available: False") + 1])
+    imported = import_text(cut, "cut")
+    part = imported.parts[0]
+    assert (part.kind, part.first_line, part.last_line) == ("collect_env", 12, 26)
+    assert part.notes == [
+        "the paste ends early: no nvidia driver version, cudnn version, gpu models and "
+        "configuration"
+    ]
+    assert imported.snapshot.gpus == []
+    torch = imported.snapshot.framework("torch")
+    assert torch is not None and torch.cuda_version == "12.1"
+
+
+def test_dlenv_json_report_with_a_traceback() -> None:
+    saved = Snapshot(
+        origin="probe",
+        host=HostFacts(os="Linux"),
+        driver=DriverFacts(installed=True, version="550.54.14", cuda_version="12.4"),
+        gpus=[GpuFacts(index=0, name="NVIDIA L4", compute_capability="8.9")],
+        frameworks=[FrameworkFacts("torch", "torch", "2.4.0+cu121", cuda_build=True)],
+    )
+    text = (
+        "dlenv doctor --format json:\n```json\n"
+        + dump_report(make_report(saved, []))
+        + "```\n\nRuntimeError: CUDA error: no kernel image is available for execution on the "
+        "device\n"
+    )
+    imported = import_text(text, "paste")
+    snap = imported.snapshot
+    assert [p.kind for p in imported.parts] == ["dlenv-json", "messages"]
+    assert snap.origin == "dlenv-json+text"
+    assert (snap.driver.version, snap.gpus, snap.host.os) == (
+        "550.54.14",
+        saved.gpus,
+        "Linux",
+    )
+    torch = snap.framework("torch")
+    assert torch is not None and torch.version == "2.4.0+cu121"
+    probe = snap.live_probe("torch")
+    assert probe is not None and probe.compute_ok is False
+
+
+def test_broken_dlenv_json_is_a_one_line_error() -> None:
+    with pytest.raises(DlenvError, match=r"^p: schema_version 99 is not supported"):
+        import_text('{"kind": "dlenv-report", "schema_version": 99}', "p")
+
+
+def test_pasted_facts_win_over_this_machine() -> None:
+    imported = import_text(_read("collect_env_driver_too_old.txt"), "issue")
+    machine = Snapshot(
+        origin="probe",
+        host=HostFacts(os="Linux", hostname="build-7", cpu_cores_logical=16),
+        driver=DriverFacts(installed=True, version="535.104.05", cuda_version="12.2"),
+        gpus=[GpuFacts(index=0, name="NVIDIA T4")],
+        frameworks=[
+            FrameworkFacts("torch", "torch", "2.0.0+cu118", cuda_build=True, cuda_version="11.8"),
+            FrameworkFacts("numpy-like", "x", "1.0"),
+        ],
+        live=[LiveProbe("torch", "ok", gpu_available=True)],
+    )
+    snap = combine_with_machine(imported, machine)
+    assert snap.origin == "probe+collect_env+text"
+    assert (snap.host.hostname, snap.host.cpu_cores_logical, snap.host.distro) == (
+        "build-7",
+        16,
+        "Ubuntu",
+    )
+    assert (snap.driver.version, snap.driver.cuda_version) == ("470.223.02", "11.4")
+    assert [g.name for g in snap.gpus] == ["Tesla V100-SXM2-32GB", "Tesla V100-SXM2-32GB"]
+    assert [(f.name, f.version, f.cuda_version) for f in snap.frameworks] == [
+        ("torch", "2.1.2+cu121", "12.1"),
+        ("numpy-like", "1.0", None),
+    ]
+    probe = snap.live_probe("torch")
+    assert probe is not None and probe.gpu_available is False
+    assert [e.signature for e in snap.reported_errors] == ["torch-driver-too-old"]
+
+
+def test_large_log_parses_fast() -> None:
+    noise = _read("tf_log_healthy_noise.txt").splitlines()
+    filler = [
+        f"epoch {i} step {i % 97} loss=0.{i:05d} lr=1e-4 samples/s=1234.5" for i in range(5000)
+    ]
+    text = _read("collect_env_driver_too_old.txt") + "\n".join(noise * 20 + filler)
+    start = time.perf_counter()
+    imported = import_text(text, "big")
+    elapsed = time.perf_counter() - start
+    assert [e.signature for e in imported.snapshot.reported_errors][:1] == ["torch-driver-too-old"]
+    assert elapsed < 1.0, f"{elapsed:.2f} s for {text.count(chr(10))} lines"

@@ -1,0 +1,144 @@
+"""The catalogue of known messages: well-formed data, converters, and single-message facts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dlenv.importers.sheet import FactSheet
+from dlenv.importers.signatures import CONVERTERS, SIGNATURES, scan
+from dlenv.rules.registry import CODE_RE
+
+
+def test_catalogue_is_well_formed() -> None:
+    ids = [s.id for s in SIGNATURES]
+    assert len(ids) == len(set(ids))
+    for sig in SIGNATURES:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", sig.id), sig.id
+        assert sig.meaning.endswith(".") and "\n" not in sig.meaning, sig.id
+        assert all(CODE_RE.match(code) for code in sig.rules), sig.id
+        assert all(f.convert is None or f.convert in CONVERTERS for f in sig.facts), sig.id
+        if sig.harmless:
+            assert not sig.rules, f"{sig.id}: known noise explains nothing"
+        for defer in sig.defer_to:
+            assert defer in ids, sig.id
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "value"),
+    [
+        ("cuda_int", "11040", "11.4"),
+        ("cuda_int", "10010", "10.1"),
+        ("cuda_int", "12020", "12.2"),
+        ("cuda_int", "6050", "6.5"),
+        ("sm", "120", "12.0"),
+        ("sm", "86", "8.6"),
+        ("cudnn", "(8, 9, 2)", "8.9.2"),
+        ("cudnn", "7102", "7.1.2"),
+        ("cudnn", "8904", "8.9.4"),
+        ("cudnn", "90100", "9.1.0"),
+        ("cudnn", "9.3.0.", "9.3.0"),
+        ("archs", "sm_37 sm_50 compute_37", ["sm_37", "sm_50", "compute_37"]),
+        ("bool", "True", True),
+        ("bool", "No", False),
+    ],
+)
+def test_converters(name: str, raw: str, value: object) -> None:
+    assert CONVERTERS[name](raw) == value
+
+
+def _scan(text: str) -> FactSheet:
+    sheet = FactSheet()
+    scan(text, sheet)
+    return sheet
+
+
+def test_harmless_tf_noise_states_no_fact() -> None:
+    sheet = _scan(
+        "E0000 00:00:1744708234.717753 1370911 cuda_dnn.cc:8579] Unable to register cuDNN "
+        "factory: Attempting to register factory for plugin cuDNN when one has already been "
+        "registered\n"
+        "I0000 cuda_executor.cc:1015] successful NUMA node read from SysFS had negative value "
+        "(-1), but there must be at least one NUMA node, so returning NUMA node zero.\n"
+    )
+    snap = sheet.snapshot("text")
+    assert [(e.signature, e.harmless) for e in snap.reported_errors] == [
+        ("tf-factory-already-registered", True),
+        ("tf-numa-negative", True),
+    ]
+    assert (snap.frameworks, snap.live, snap.gpus, snap.libraries) == ([], [], [], [])
+
+
+def test_driver_too_old_states_the_drivers_cuda() -> None:
+    snap = _scan(
+        "RuntimeError: The NVIDIA driver on your system is too old (found version 11000). "
+        "Please update your GPU driver"
+    ).snapshot("text")
+    assert (snap.driver.cuda_version, snap.driver.installed) == ("11.0", True)
+    torch = snap.framework("torch")
+    assert torch is not None and (torch.cuda_build, torch.version) == (True, "")
+    probe = snap.live_probe("torch")
+    assert probe is not None and probe.gpu_available is False
+
+
+def test_torch_not_compiled_with_cuda() -> None:
+    snap = _scan("AssertionError: Torch not compiled with CUDA enabled").snapshot("text")
+    torch = snap.framework("torch")
+    assert torch is not None and (torch.cuda_build, torch.variant) == (False, "cpu")
+
+
+def test_old_gpu_too_old_wording() -> None:
+    snap = _scan(
+        "    Found GPU0 GeForce GTX 770 which is of cuda capability 3.0.\n"
+        "    PyTorch no longer supports this GPU because it is too old.\n"
+        "    The minimum cuda capability supported by this library is 3.7.\n"
+    ).snapshot("text")
+    assert [(g.index, g.name, g.compute_capability) for g in snap.gpus] == [
+        (0, "GeForce GTX 770", "3.0")
+    ]
+
+
+def test_windows_dll_and_import_failure() -> None:
+    snap = _scan(
+        "ImportError: DLL load failed while importing _pywrap_tensorflow_internal: The "
+        "specified module could not be found.\n"
+    ).snapshot("text")
+    probe = snap.live_probe("tensorflow")
+    assert probe is not None and probe.status == "import-error"
+    assert probe.error == (
+        "ImportError: DLL load failed while importing _pywrap_tensorflow_internal: The "
+        "specified module could not be found."
+    )
+
+
+def test_wsl_cudnn_sublibrary_names_libcuda() -> None:
+    snap = _scan(
+        "Could not load library libcudnn_cnn_infer.so.8. Error: libcuda.so: cannot open shared "
+        "object file: No such file or directory\nPlease make sure libcudnn_cnn_infer.so.8 is in "
+        "your library path!\n"
+        '  File "/home/u/.local/lib/python3.10/site-packages/torch/nn/modules/conv.py"\n'
+    ).snapshot("text")
+    assert [
+        (lib.framework, [(x.soname, x.path) for x in lib.libraries]) for lib in snap.libraries
+    ] == [("torch", [("libcudnn_cnn_infer.so.8", None), ("libcuda.so", None)])]
+
+
+def test_nvml_mismatch_and_no_driver() -> None:
+    snap = _scan(
+        "Failed to initialize NVML: Driver/library version mismatch\n"
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make "
+        "sure that the latest NVIDIA driver is installed and running.\n"
+    ).snapshot("text")
+    assert snap.driver.library_mismatch is True
+    assert snap.visibility.nvidia_module_loaded is False
+    assert [r.error for r in snap.driver.readings] == [
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+        "that the latest NVIDIA driver is installed and running."
+    ]
+
+
+def test_repeated_message_is_counted_once() -> None:
+    line = "RuntimeError: CUDA error: out of memory\n"
+    snap = _scan(line * 50).snapshot("text")
+    assert [(e.signature, e.count) for e in snap.reported_errors] == [("cuda-out-of-memory", 50)]
