@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dlenv.snapshot.model import LiveDevice, LiveProbe, LoadedLibrary
@@ -67,9 +67,12 @@ _TF_MISSING = re.compile(
     r"(?:; LD_LIBRARY_PATH: (?P<ldpath>.*))?$"
 )
 _TF_OPENED = re.compile(r"Successfully opened dynamic library (?P<file>\S+)")
+# https://github.com/tensorflow/tensorflow/issues/60913 (TF 2.12+: "…: 9.1.0 but source was
+# compiled with: 9.3.0."), https://github.com/tensorflow/tensorflow/issues/3922 (TF 1.x:
+# "…: 5103 (compatibility version 5100) but source was compiled with 4007 …")
 _TF_CUDNN_MISMATCH = re.compile(
-    r"Loaded runtime CuDNN library: (?P<runtime>\S+) but source was compiled with: "
-    r"(?P<compiled>[\d.]+)"
+    r"Loaded runtime CuDNN library: (?P<runtime>\d+(?:\.\d+)*)(?: \(compatibility version \d+\))?"
+    r" but source was compiled with:? (?P<compiled>\d+(?:\.\d+)*)"
 )
 _TF_CUINIT = re.compile(r"failed call to cuInit: (?P<error>.+?)\s*$")
 _TF_LINE = re.compile(r"^(?:\S+ \S+: )?[IWEF]\d{0,4}[\s\d:.]*\s*\S*\.cc:\d+\]\s*(?P<text>.*)$")
@@ -180,6 +183,10 @@ def _flag(value: Any) -> str:
 
 
 # -- PyTorch -------------------------------------------------------------------------------
+# c10's TORCH_WARN appends where it was raised: "(Triggered internally at …/CUDAFunctions.cpp:108.)"
+_TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?")
+
+
 def torch_unavailable_reason(raw: Mapping[str, Any], result: Mapping[str, Any]) -> str | None:
     """Why torch.cuda.is_available() said False, in the runtime's own words where it gave any."""
     if raw.get("is_available"):
@@ -195,9 +202,9 @@ def torch_unavailable_reason(raw: Mapping[str, Any], result: Mapping[str, Any]) 
     for text in said:
         text = text.removeprefix("RuntimeError: ").removeprefix("AssertionError: ")
         text = text.removeprefix("CUDA initialization: ").strip()
+        text = _TRIGGERED.sub("", text)
         if text:
-            first = " ".join(text.split("\n\n")[0].split())  # TORCH_WARN wraps its lines
-            return first
+            return " ".join(text.split())  # TORCH_WARN wraps its lines
     return "torch.cuda.is_available() returned False and gave no reason"
 
 
@@ -475,14 +482,35 @@ def jax_probe(result: Mapping[str, Any]) -> LiveProbe:
     )
 
 
+_MISSING_SO = re.compile(r"(?P<file>lib[\w.+-]+\.so[\w.]*): cannot open shared object file")
+_UNDEFINED = re.compile(r"undefined symbol: (?P<symbol>\S+)")
+
+
+def import_error_details(error: str | None) -> dict[str, str]:
+    """Facts in an import error: the shared library the loader could not find, or the symbol
+    it could not resolve (a library of the wrong version was found first)."""
+    details: dict[str, str] = {}
+    if not error:
+        return details
+    if found := _MISSING_SO.search(error):
+        details["missing_library"] = found["file"]
+    if found := _UNDEFINED.search(error):
+        details["undefined_symbol"] = found["symbol"]
+    return details
+
+
 def to_probe(framework: str, result: Mapping[str, Any], stderr: str) -> LiveProbe:
     """The LiveProbe for one framework's raw result."""
     if framework == "torch":
-        return torch_probe(result)
-    if framework == "tensorflow":
-        return tensorflow_probe(result, stderr)
-    if framework == "keras":
-        return keras_probe(result)
-    if framework == "jax":
-        return jax_probe(result)
-    return LiveProbe(**_base(framework, result))
+        probe = torch_probe(result)
+    elif framework == "tensorflow":
+        probe = tensorflow_probe(result, stderr)
+    elif framework == "keras":
+        probe = keras_probe(result)
+    elif framework == "jax":
+        probe = jax_probe(result)
+    else:
+        probe = LiveProbe(**_base(framework, result))
+    if probe.status == "import-error":
+        probe = replace(probe, details={**probe.details, **import_error_details(probe.error)})
+    return probe
