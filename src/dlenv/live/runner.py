@@ -88,6 +88,7 @@ class _Running:
     timed_out: bool = False
     spawn_error: str | None = None
     wall_s: float = 0.0
+    probes: list[LiveProbe] = field(default_factory=list)
 
 
 def run_live_probes(
@@ -118,10 +119,7 @@ def run_live_probes(
         finally:
             for run in running:
                 _kill_group(run)
-        probes = {p.framework: p for run in running for p in _collect(run, timeout)}
-    for run in running:
-        for name in run.child.frameworks:
-            notify(name, probes[name].status, probes[name].total_s or run.wall_s)
+    probes = {p.framework: p for run in running for p in run.probes}
     return [probes[name] for name in dict.fromkeys(frameworks)]
 
 
@@ -193,6 +191,9 @@ def _read_events(run: _Running, notify: OnUpdate) -> None:
 
 
 def _wait(running: list[_Running], timeout: float, notify: OnUpdate) -> None:
+    for run in running:
+        if run.proc is None:
+            _finish(run, timeout, notify)
     active = [r for r in running if r.proc is not None]
     while active:
         now = time.perf_counter()
@@ -209,9 +210,18 @@ def _wait(running: list[_Running], timeout: float, notify: OnUpdate) -> None:
             run.returncode = code
             run.wall_s = round(time.perf_counter() - run.started, 4)
             _read_events(run, notify)
+            _kill_group(run)  # anything the child left behind
+            _finish(run, timeout, notify)
             active.remove(run)
         if active:
             time.sleep(POLL_S)
+
+
+def _finish(run: _Running, timeout: float, notify: OnUpdate) -> None:
+    """Read back what a finished child said, as soon as it finished (the display wants it)."""
+    run.probes = list(_collect(run, timeout))
+    for probe in run.probes:
+        notify(probe.framework, probe.status, probe.total_s or run.wall_s)
 
 
 def _kill_group(run: _Running) -> None:
