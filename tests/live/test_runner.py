@@ -115,7 +115,9 @@ def test_crash_hang_import_error_and_noise(
     assert (jax.status, jax.returncode) == ("timeout", -9)
     assert jax.error == f"no answer after {TIMEOUT:g} s while importing; killed"
     assert jax.stderr_tail is not None
-    assert jax.stderr_tail.startswith("Timeout (0:00:01.500000)!\n")  # where it hung, dumped before the kill
+    assert jax.stderr_tail.startswith(
+        "Timeout (0:00:01.500000)!\n"
+    )  # where it hung, dumped before the kill
     assert f"{planted}/jax/__init__.py" in jax.stderr_tail
 
     assert keras.status == "ok"
