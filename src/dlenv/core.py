@@ -8,16 +8,29 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlenv.errors import DlenvError, ExitCode
 from dlenv.report.model import Report, make_report
 from dlenv.rules.findings import severity_at_least
 
+if TYPE_CHECKING:
+    from dlenv.live import LiveOptions
+    from dlenv.live.runner import OnUpdate
+
 
 def build_report(
-    python: str | None = None, from_file: Path | None = None, timeout: float = 10.0
+    python: str | None = None,
+    from_file: Path | None = None,
+    timeout: float = 10.0,
+    live: LiveOptions | None = None,
+    on_update: OnUpdate | None = None,
 ) -> Report:
-    """A fresh report of this machine, or a saved one re-diagnosed."""
+    """A fresh report of this machine, or a saved one re-diagnosed.
+
+    With `live`, the installed frameworks are then imported in the target interpreter (the
+    live probes); None skips them (`--quick`). A saved report keeps the live facts it has.
+    """
     from dlenv.rules import diagnose
 
     if from_file is not None:
@@ -29,6 +42,10 @@ def build_report(
         from dlenv.system.real import RealSystem
 
         snapshot = collect(RealSystem(), CollectOptions(python=python, command_timeout=timeout))
+        if live is not None:
+            from dlenv.live import attach_live
+
+            snapshot = attach_live(snapshot, live, on_update)
     return make_report(snapshot, diagnose(snapshot))
 
 
@@ -64,9 +81,16 @@ def run_doctor(
     redact: str,
     fail_on: str,
     timeout: float,
+    live: LiveOptions | None = None,
 ) -> ExitCode:
     from dlenv.report.render import render
 
-    report = build_report(python=python, from_file=from_file, timeout=timeout)
+    if live is not None and from_file is None:
+        from dlenv.live.progress import live_progress
+
+        with live_progress() as on_update:
+            report = build_report(python=python, timeout=timeout, live=live, on_update=on_update)
+    else:
+        report = build_report(python=python, from_file=from_file, timeout=timeout)
     write_output(render(report, fmt, verbose=verbose, redact=redact, to_file=output), output)
     return exit_code_for(report, fail_on)

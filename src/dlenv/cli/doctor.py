@@ -1,7 +1,9 @@
 """Check this machine (or a saved report) and show every fact and problem, with fixes.
 
 Collects facts about the NVIDIA driver, GPUs, CUDA toolkits, cuDNN, the Python environment and
-the frameworks, without importing any framework, then diagnoses them.
+the frameworks, without importing any framework; then imports each installed framework in its
+own process of the inspected interpreter to see whether it really uses the GPU (skip with
+--quick), and diagnoses it all.
 """
 
 from __future__ import annotations
@@ -75,9 +77,47 @@ def doctor(
         min=0.1,
         help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
     ),
+    quick: bool = typer.Option(
+        False,
+        "--quick",
+        envvar="DLENV_QUICK",
+        help="Skip the live probes (importing each framework): static facts only, well under "
+        "a second. Env: DLENV_QUICK.",
+    ),
+    only: str | None = typer.Option(
+        None,
+        "--only",
+        envvar="DLENV_ONLY",
+        help="Live-probe only these frameworks, comma-separated: torch, tensorflow, keras, "
+        "jax. Env: DLENV_ONLY.",
+    ),
+    skip: str | None = typer.Option(
+        None,
+        "--skip",
+        envvar="DLENV_SKIP",
+        help="Do not live-probe these frameworks, comma-separated. Env: DLENV_SKIP.",
+    ),
+    live_timeout: float = typer.Option(
+        60.0,
+        "--live-timeout",
+        envvar="DLENV_LIVE_TIMEOUT",
+        min=1.0,
+        help="Seconds allowed for each framework's live probe (a CUDA initialisation can "
+        "hang). Env: DLENV_LIVE_TIMEOUT.",
+    ),
 ) -> None:
     from dlenv.core import run_doctor
+    from dlenv.live import LiveOptions, parse_framework_list
 
+    live = (
+        None
+        if quick
+        else LiveOptions(
+            timeout=live_timeout,
+            only=parse_framework_list(only, "--only"),
+            skip=parse_framework_list(skip, "--skip"),
+        )
+    )
     code = run_doctor(
         python=python,
         fmt=fmt.value,
@@ -87,6 +127,7 @@ def doctor(
         redact=redact.value,
         fail_on=fail_on.value,
         timeout=timeout,
+        live=live,
     )
     raise typer.Exit(int(code))
 
