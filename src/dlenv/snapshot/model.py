@@ -39,7 +39,7 @@ class HostFacts:
 
 
 # -- NVIDIA driver --------------------------------------------------------------------------
-DriverSource = Literal["nvml", "sysfs", "procfs", "nvidia-smi", "wsl", "import"]
+DriverSource = Literal["nvml", "sysfs", "procfs", "nvidia-smi", "libnvidia-ml", "wsl", "import"]
 
 
 @dataclass(frozen=True)

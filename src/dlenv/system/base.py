@@ -39,6 +39,33 @@ class CommandResult:
         return f"{name} exited with {self.returncode}" + (f": {last}" if last else "")
 
 
+@dataclass(frozen=True)
+class MachineInfo:
+    """What only the running OS can tell (no file holds it portably): kernel, CPU count, RAM.
+
+    Probes prefer files (/proc/meminfo, /etc/os-release) so that fakes describe a machine as
+    data; these values are the fallback, and they are data in a `FakeSystem` too.
+    """
+
+    system: str | None = None  # platform.system(): "Linux", "Windows", "Darwin"
+    release: str | None = None  # kernel release
+    version: str | None = None  # OS version string (Windows build, Darwin kernel version)
+    machine: str | None = None  # "x86_64", "aarch64", "AMD64"
+    hostname: str | None = None
+    user: str | None = None
+    libc: str | None = None  # os.confstr("CS_GNU_LIBC_VERSION"): "glibc 2.36"
+    cpu_count_logical: int | None = None
+    cpu_count_physical: int | None = None
+    ram_total_bytes: int | None = None
+    ram_available_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    total_bytes: int
+    free_bytes: int
+
+
 class System(Protocol):
     """Everything a probe may ask of a machine."""
 
@@ -93,3 +120,11 @@ class System(Protocol):
         ...
 
     def cwd(self) -> str: ...
+
+    def machine_info(self) -> MachineInfo:
+        """Facts the OS gives through calls rather than files (uname, hostname, user, libc)."""
+        ...
+
+    def disk_usage(self, path: str) -> DiskUsage | None:
+        """Space on the filesystem holding `path`; None if it cannot be told."""
+        ...

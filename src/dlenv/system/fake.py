@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dlenv.system.base import CommandResult
+from dlenv.system.base import CommandResult, DiskUsage, MachineInfo
 from dlenv.system.nvml import NvmlReport
 
 NO_NVML = NvmlReport(
@@ -49,6 +49,8 @@ class FakeSystem:
     unreadable: set[str] = field(default_factory=set)  # paths that exist but cannot be read
     writable: set[str] = field(default_factory=set)  # paths the user may write (device nodes)
     working_dir: str = "/home/user"
+    machine: MachineInfo = field(default_factory=MachineInfo)
+    disks: dict[str, DiskUsage] = field(default_factory=dict)  # mount point -> usage
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
     # -- construction helpers -------------------------------------------------------------
@@ -195,6 +197,19 @@ class FakeSystem:
 
     def nvml(self) -> NvmlReport:
         return self.nvml_report
+
+    def machine_info(self) -> MachineInfo:
+        return self.machine
+
+    def disk_usage(self, path: str) -> DiskUsage | None:
+        """The usage of the longest mount point in `disks` that holds `path`."""
+        real = self._resolve(path)
+        best: str | None = None
+        for mount in self.disks:
+            inside = real == mount or real.startswith(mount.rstrip("/") + "/")
+            if inside and (best is None or len(mount) > len(best)):
+                best = mount
+        return None if best is None else self.disks[best]
 
     def run(
         self, argv: Sequence[str], timeout: float = 10.0, env: Mapping[str, str] | None = None

@@ -20,6 +20,7 @@ class NvmlDevice:
     pci_bus_id: str | None = None
     memory_total_bytes: int | None = None
     memory_used_bytes: int | None = None
+    memory_free_bytes: int | None = None
     compute_capability: str | None = None  # "8.6"
     mig_mode: bool | None = None
     persistence_mode: bool | None = None
@@ -42,7 +43,8 @@ class NvmlReport:
     devices: tuple[NvmlDevice, ...] = ()
     error: str | None = None  # e.g. "NVML_ERROR_LIB_RM_VERSION_MISMATCH"
     error_message: str | None = None  # NVML's own text
-    library_path: str | None = None
+    library_path: str | None = None  # the libnvidia-ml file the loader really opened
+    errors: dict[str, str] = field(default_factory=dict)  # system-level field -> why unread
 
 
 def _decode(value: Any) -> str:
@@ -56,8 +58,8 @@ def _query_device(pynvml: Any, index: int) -> NvmlDevice:
     def ask(name: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(handle, *args)
-        except pynvml.NVMLError as exc:
-            errors[name] = str(exc)
+        except _binding_errors(pynvml) as exc:
+            errors[name] = _describe(pynvml, exc)
             return None
 
     mem = ask("memory", pynvml.nvmlDeviceGetMemoryInfo)
@@ -75,6 +77,7 @@ def _query_device(pynvml: Any, index: int) -> NvmlDevice:
         1,  # NVML_AGGREGATE_ECC
     )
     procs = ask("processes", pynvml.nvmlDeviceGetComputeRunningProcesses)
+    retired = _retired_pages(pynvml, handle, errors)
     name = ask("name", pynvml.nvmlDeviceGetName)
     uuid = ask("uuid", pynvml.nvmlDeviceGetUUID)
     return NvmlDevice(
@@ -84,6 +87,7 @@ def _query_device(pynvml: Any, index: int) -> NvmlDevice:
         pci_bus_id=_decode(pci.busId) if pci is not None else None,
         memory_total_bytes=int(mem.total) if mem is not None else None,
         memory_used_bytes=int(mem.used) if mem is not None else None,
+        memory_free_bytes=int(mem.free) if mem is not None else None,
         compute_capability=f"{cc[0]}.{cc[1]}" if cc is not None else None,
         mig_mode=bool(mig[0]) if mig is not None else None,
         persistence_mode=bool(persistence) if persistence is not None else None,
@@ -91,9 +95,48 @@ def _query_device(pynvml: Any, index: int) -> NvmlDevice:
         power_w=power / 1000.0 if power is not None else None,
         power_limit_w=limit / 1000.0 if limit is not None else None,
         ecc_uncorrectable=int(ecc) if ecc is not None else None,
+        retired_pages=retired,
         processes=len(procs) if procs is not None else None,
         errors=errors,
     )
+
+
+def _binding_errors(pynvml: Any) -> tuple[type[BaseException], ...]:
+    """NVML errors, and the binding's own "function missing in this libnvidia-ml" error."""
+    mismatch = getattr(pynvml, "NVMLLibraryMismatchError", None)
+    return (pynvml.NVMLError, mismatch) if isinstance(mismatch, type) else (pynvml.NVMLError,)
+
+
+def _describe(pynvml: Any, exc: BaseException) -> str:
+    """NVML's text plus its error name: "Not Supported (NVML_ERROR_NOT_SUPPORTED)"."""
+    if isinstance(exc, pynvml.NVMLError):
+        return f"{exc} ({_error_name(pynvml, exc)})"
+    return f"{exc} (NVML_ERROR_FUNCTION_NOT_FOUND)"
+
+
+def _retired_pages(pynvml: Any, handle: Any, errors: dict[str, str]) -> int | None:
+    """Pages retired for single- and double-bit ECC errors (pre-Ampere page retirement)."""
+    total = 0
+    for cause in (0, 1):  # NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS, _DOUBLE_BIT_
+        try:
+            total += len(pynvml.nvmlDeviceGetRetiredPages(handle, cause))
+        except _binding_errors(pynvml) as exc:
+            errors["retired_pages"] = _describe(pynvml, exc)
+            return None
+    return total
+
+
+def _loaded_library_path(maps_file: str = "/proc/self/maps") -> str | None:
+    """Which libnvidia-ml file the dynamic loader mapped into this process (Linux only)."""
+    try:
+        with open(maps_file, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                path = line.rstrip("\n").split(None, 5)[-1]
+                if "/libnvidia-ml.so" in path:
+                    return path
+    except OSError:
+        return None
+    return None
 
 
 def query_nvml() -> NvmlReport:
@@ -106,23 +149,40 @@ def query_nvml() -> NvmlReport:
         pynvml.nvmlInit()
     except pynvml.NVMLError as exc:
         code = _error_name(pynvml, exc)
+        found = code != "NVML_ERROR_LIBRARY_NOT_FOUND"
         return NvmlReport(
-            library_found=code != "NVML_ERROR_LIBRARY_NOT_FOUND", error=code, error_message=str(exc)
+            library_found=found,
+            error=code,
+            error_message=str(exc),
+            library_path=_loaded_library_path() if found else None,
         )
     try:
+        errors: dict[str, str] = {}
         driver = _decode(pynvml.nvmlSystemGetDriverVersion())
-        try:
-            cuda = int(pynvml.nvmlSystemGetCudaDriverVersion())
-        except pynvml.NVMLError:
-            cuda = None
+        cuda: int | None = None
+        for getter in ("nvmlSystemGetCudaDriverVersion", "nvmlSystemGetCudaDriverVersion_v2"):
+            try:
+                cuda = int(getattr(pynvml, getter)())
+                errors.pop("cuda_driver_version", None)
+                break
+            except _binding_errors(pynvml) as exc:
+                errors["cuda_driver_version"] = _describe(pynvml, exc)
         count = pynvml.nvmlDeviceGetCount()
         devices = tuple(_query_device(pynvml, i) for i in range(count))
         return NvmlReport(
-            library_found=True, driver_version=driver, cuda_driver_version=cuda, devices=devices
+            library_found=True,
+            driver_version=driver,
+            cuda_driver_version=cuda,
+            devices=devices,
+            library_path=_loaded_library_path(),
+            errors=errors,
         )
     except pynvml.NVMLError as exc:
         return NvmlReport(
-            library_found=True, error=_error_name(pynvml, exc), error_message=str(exc)
+            library_found=True,
+            error=_error_name(pynvml, exc),
+            error_message=str(exc),
+            library_path=_loaded_library_path(),
         )
     finally:
         with contextlib.suppress(pynvml.NVMLError):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 
-from dlenv.system.base import CommandResult
+from dlenv.system.base import CommandResult, DiskUsage, MachineInfo
 from dlenv.system.nvml import NvmlReport, query_nvml_with_deadline
 
 NVML_TIMEOUT_S = 10.0
@@ -86,6 +86,20 @@ class RealSystem:
     def nvml(self) -> NvmlReport:
         return self._nvml_report
 
+    @cached_property
+    def _machine_info(self) -> MachineInfo:
+        return _read_machine_info()
+
+    def machine_info(self) -> MachineInfo:
+        return self._machine_info
+
+    def disk_usage(self, path: str) -> DiskUsage | None:
+        try:
+            usage = shutil.disk_usage(path)
+        except OSError:
+            return None
+        return DiskUsage(total_bytes=usage.total, free_bytes=usage.free)
+
     def run(
         self, argv: Sequence[str], timeout: float = 10.0, env: Mapping[str, str] | None = None
     ) -> CommandResult:
@@ -122,6 +136,48 @@ class RealSystem:
         return CommandResult(
             args, proc.returncode, _text(out), _text(err), duration_s=time.monotonic() - start
         )
+
+
+def _read_machine_info() -> MachineInfo:
+    import getpass
+    import platform
+    import socket
+
+    uname = platform.uname()
+    try:
+        user: str | None = getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (arbitrary uid in a container)
+        user = None
+    libc: str | None = None
+    if hasattr(os, "confstr"):
+        try:
+            libc = os.confstr("CS_GNU_LIBC_VERSION")
+        except (ValueError, OSError):
+            libc = None
+    total = available = physical = None
+    if not sys.platform.startswith("linux"):
+        # /proc answers on Linux; elsewhere psutil does (it is slow to import, so only here)
+        try:
+            import psutil
+
+            memory = psutil.virtual_memory()
+            total, available = int(memory.total), int(memory.available)
+            physical = psutil.cpu_count(logical=False)
+        except Exception:
+            pass
+    return MachineInfo(
+        system=uname.system or None,
+        release=uname.release or None,
+        version=uname.version or None,
+        machine=uname.machine or None,
+        hostname=socket.gethostname() or None,
+        user=user,
+        libc=libc,
+        cpu_count_logical=os.cpu_count(),
+        cpu_count_physical=physical,
+        ram_total_bytes=total,
+        ram_available_bytes=available,
+    )
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

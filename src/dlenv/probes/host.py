@@ -1,0 +1,241 @@
+"""The host probe: OS and distribution, kernel, WSL, container, CPU, RAM, glibc, disk, user.
+
+Reads files first (/etc/os-release, /proc/cpuinfo, /proc/meminfo) so a `FakeSystem` can describe
+any machine as data; what only the OS can say comes from `System.machine_info()`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dlenv.snapshot.model import HostFacts
+from dlenv.system.base import System
+
+_OS_NAMES = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin", "cygwin": "Windows"}
+
+
+def collect_host(system: System, prefix: str | None) -> HostFacts:
+    """What kind of machine this is; `prefix` is where the target interpreter lives."""
+    unknown: dict[str, str] = {}
+    info = system.machine_info()
+    linux = system.platform.startswith("linux")
+
+    distro, distro_version = _distribution(system, unknown) if linux else (None, None)
+    if not linux:
+        distro, distro_version = _OS_NAMES.get(system.platform), info.release
+        if system.platform == "win32" and info.version:
+            distro_version = f"{info.release} ({info.version})" if info.release else info.version
+
+    kernel = _first_line(system.read_text("/proc/sys/kernel/osrelease")) if linux else None
+    kernel = kernel or info.release
+    if kernel is None:
+        unknown["kernel"] = "no /proc/sys/kernel/osrelease and no uname release"
+
+    cpu_model, physical, logical = _cpu(system, unknown) if linux else (None, None, None)
+    logical = logical or info.cpu_count_logical
+    physical = physical or info.cpu_count_physical
+    if cpu_model is None:
+        unknown.setdefault("cpu_model", "the CPU model is read from /proc/cpuinfo on Linux only")
+    if physical is None:
+        unknown.setdefault("cpu_cores_physical", "no core topology in /proc/cpuinfo or sysfs")
+
+    total, available = _memory(system) if linux else (None, None)
+    total = total if total is not None else info.ram_total_bytes
+    available = available if available is not None else info.ram_available_bytes
+    if total is None:
+        unknown["ram_total_bytes"] = "/proc/meminfo unreadable and no psutil answer"
+
+    disk_free = None
+    if prefix is None:
+        unknown["disk_free_bytes"] = "the target interpreter's prefix is not known"
+    else:
+        usage = system.disk_usage(prefix)
+        if usage is None:
+            unknown["disk_free_bytes"] = f"cannot stat the filesystem of {prefix}"
+        else:
+            disk_free = usage.free_bytes
+
+    hostname = info.hostname
+    if hostname is None and linux:
+        hostname = _first_line(system.read_text("/proc/sys/kernel/hostname"))
+    hostname = hostname or system.env.get("COMPUTERNAME") or system.env.get("HOSTNAME")
+    user = info.user or _user_from_env(system)
+
+    return HostFacts(
+        os=_OS_NAMES.get(system.platform, info.system or system.platform),
+        distro=distro,
+        distro_version=distro_version,
+        kernel=kernel,
+        arch=_arch(system, info.machine),
+        wsl=detect_wsl(system) if linux else None,
+        container=detect_container(system) if linux else None,
+        cpu_model=cpu_model,
+        cpu_cores_physical=physical,
+        cpu_cores_logical=logical,
+        ram_total_bytes=total,
+        ram_available_bytes=available,
+        glibc_version=_glibc(system, info.libc, unknown) if linux else None,
+        disk_free_bytes=disk_free,
+        disk_free_path=prefix,
+        hostname=hostname,
+        user=user,
+        unknown=unknown,
+    )
+
+
+def detect_wsl(system: System) -> int | None:
+    """1 or 2 under Windows Subsystem for Linux, None elsewhere.
+
+    WSL 1 kernels report "4.4.0-19041-Microsoft"; WSL 2 kernels "5.15.x-microsoft-standard-WSL2"
+    (a custom WSL 2 kernel may drop the suffix, so /dev/dxg, which only WSL 2 has, decides then).
+    """
+    release = (system.read_text("/proc/sys/kernel/osrelease") or "").strip()
+    version = system.read_text("/proc/version", limit=4096) or ""
+    marked = "microsoft" in release.lower() or "microsoft" in version.lower()
+    interop = system.exists("/proc/sys/fs/binfmt_misc/WSLInterop") or system.exists("/run/WSL")
+    if not (marked or interop or "WSL_DISTRO_NAME" in system.env):
+        return None
+    lowered = release.lower()
+    if "wsl2" in lowered or "microsoft-standard" in lowered or system.exists("/dev/dxg"):
+        return 2
+    if marked or interop:
+        return 1
+    return None  # only WSL_DISTRO_NAME: a variable copied into another machine's environment
+
+
+_CGROUP_MARKERS = (
+    ("kubepods", "kubernetes"),
+    ("libpod", "podman"),
+    ("docker", "docker"),
+    ("containerd", "containerd"),
+    ("lxc", "lxc"),
+)
+
+
+def detect_container(system: System) -> str | None:
+    """Which container runtime this runs under, or None on a plain host."""
+    env = system.env
+    if "KUBERNETES_SERVICE_HOST" in env:
+        return "kubernetes"
+    if "APPTAINER_CONTAINER" in env or "SINGULARITY_CONTAINER" in env:
+        return "apptainer"
+    if system.exists("/run/.containerenv"):
+        return "podman"
+    if system.exists("/.dockerenv"):
+        return "docker"
+    # cgroup v1 paths name the runtime; under cgroup v2 they read "0::/" and tell nothing
+    cgroup = system.read_text("/proc/1/cgroup", limit=65536) or ""
+    for marker, name in _CGROUP_MARKERS:
+        if marker in cgroup:
+            return name
+    runtime = env.get("container")  # systemd-nspawn, podman, lxc set it for PID 1's children
+    return runtime or None
+
+
+def _first_line(text: str | None) -> str | None:
+    if not text:
+        return None
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line or None
+
+
+def _parse_os_release(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            values[key] = value.strip().strip("\"'")
+    return values
+
+
+def _distribution(system: System, unknown: dict[str, str]) -> tuple[str | None, str | None]:
+    text = system.read_text("/etc/os-release") or system.read_text("/usr/lib/os-release")
+    if text is None:
+        unknown["distro"] = "no /etc/os-release or /usr/lib/os-release"
+        return None, None
+    values = _parse_os_release(text)
+    name = values.get("NAME") or values.get("ID")
+    version = values.get("VERSION_ID") or values.get("BUILD_ID")
+    if version is None:
+        unknown["distro_version"] = "os-release has no VERSION_ID (a rolling release?)"
+    return name, version
+
+
+def _arch(system: System, machine: str | None) -> str | None:
+    if machine is None:
+        return system.env.get("PROCESSOR_ARCHITECTURE")
+    # Windows says AMD64/ARM64 where Linux says x86_64/aarch64: one spelling for the rules
+    return {"AMD64": "x86_64", "ARM64": "aarch64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def _cpu(system: System, unknown: dict[str, str]) -> tuple[str | None, int | None, int | None]:
+    text = system.read_text("/proc/cpuinfo", limit=8 << 20)
+    if text is None:
+        unknown["cpu_model"] = "/proc/cpuinfo unreadable"
+        return None, None, None
+    model: str | None = None
+    logical = 0
+    cores: set[tuple[str, str]] = set()
+    package = core = ""
+    for line in [*text.splitlines(), ""]:
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "processor":
+            logical += 1
+        elif key in ("model name", "Processor", "cpu model", "cpu") and model is None and value:
+            model = value
+        elif key == "physical id":
+            package = value
+        elif key == "core id":
+            core = value
+        elif not line.strip() and core:
+            cores.add((package, core))
+            package = core = ""
+    physical = len(cores) or _sysfs_cores(system)
+    return model, physical or None, logical or None
+
+
+def _sysfs_cores(system: System) -> int | None:
+    """Physical cores from sysfs topology, for CPUs whose /proc/cpuinfo has no core ids (ARM)."""
+    cores: set[tuple[str, str]] = set()
+    for cpu in system.glob("/sys/devices/system/cpu/cpu[0-9]*/topology"):
+        package = (system.read_text(f"{cpu}/physical_package_id") or "").strip()
+        core = (system.read_text(f"{cpu}/core_id") or "").strip()
+        if core:
+            cores.add((package, core))
+    return len(cores) or None
+
+
+def _memory(system: System) -> tuple[int | None, int | None]:
+    text = system.read_text("/proc/meminfo")
+    if text is None:
+        return None, None
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        match = re.match(r"(\w+):\s+(\d+)\s*kB", line)
+        if match:
+            values[match.group(1)] = int(match.group(2)) * 1024
+    return values.get("MemTotal"), values.get("MemAvailable")
+
+
+def _glibc(system: System, libc: str | None, unknown: dict[str, str]) -> str | None:
+    if libc and libc.startswith("glibc "):
+        return libc.split()[1]
+    # no confstr answer (a musl Python, or a fake machine): ask ldd, which is cheap (~2 ms)
+    result = system.run(["ldd", "--version"], timeout=2.0)
+    text = f"{result.stdout}\n{result.stderr}"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if "glibc" in first.lower() or "gnu libc" in first.lower():
+        match = re.search(r"(\d+\.\d+)\s*$", first)
+        if match:
+            return match.group(1)
+    if "musl" in text.lower():
+        unknown["glibc_version"] = "musl libc, not glibc"
+    else:
+        unknown["glibc_version"] = f"no glibc version: {result.describe_failure()}"
+    return None
+
+
+def _user_from_env(system: System) -> str | None:
+    env = system.env
+    return env.get("USER") or env.get("LOGNAME") or env.get("USERNAME") or None
