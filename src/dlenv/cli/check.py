@@ -81,6 +81,9 @@ def check(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report (console or JSON) to this file."
     ),
+    json_file: Path | None = typer.Option(
+        None, "--json", help="Also write the JSON report (with the policy result) to this file."
+    ),
     junit: Path | None = typer.Option(
         None, "--junit", help="Also write a JUnit XML file (one test case per requirement)."
     ),
@@ -135,6 +138,8 @@ def check(
 
         doctor = render(report, "console", verbose=verbose, redact=redact.value, to_file=output)
         text = doctor.rstrip("\n") + "\n\n" + render_result(result)
+    if json_file is not None:
+        write_output(render(report, "json", redact=redact.value), json_file)
     if junit is not None:
         from dlenv.report.junit import render_junit
 
