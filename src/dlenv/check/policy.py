@@ -156,11 +156,13 @@ class _Reader:
         got = f", got {value!r} ({_kind(value)})" if show else ""
         return DlenvError(f"{self.source}: {self.table}.{key}: expected {expected}{got}")
 
-    def check_keys(self, known: tuple[str, ...]) -> None:
+    def check_keys(self, known: tuple[str, ...], moved: dict[str, str] | None = None) -> None:
         for key in self.body:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f' (did you mean "{close[0]}"?)' if close else ""
+                if moved and key in moved:
+                    hint = f" ({moved[key]})"
                 raise DlenvError(
                     f"{self.source}: {self.table}.{key}: unknown key{hint}; "
                     f"known keys: {', '.join(known)}"
@@ -258,7 +260,11 @@ def parse_policy(body: Any, source: str = "<policy>", table: str = "check") -> P
             "health",
             "ignore",
             "fail_on_warnings",
-        )
+        ),
+        moved={
+            name: f'framework versions go in [{table}.frameworks]: {name} = ">=…"'
+            for name in FRAMEWORKS
+        },
     )
     cc = body.get("min_compute_capability")
     if cc is not None and not (isinstance(cc, str) and CC_RE.match(cc)):
