@@ -373,7 +373,20 @@ def test_framework_uses_the_gpu(live: list[LiveProbe], expected: tuple[str, str,
     assert one({"gpu_frameworks": ["torch"]}, runner(live=live)) == expected
 
 
-def test_framework_uses_the_gpu_but_is_not_installed() -> None:
+def test_framework_uses_the_gpu_but_is_not_installed_or_a_cpu_build() -> None:
+    cpu = runner(
+        live=[],
+        frameworks=[
+            FrameworkFacts(
+                name="torch", distribution="torch", version="2.13.0+cpu", cuda_build=False
+            )
+        ],
+    )
+    assert one({"gpu_frameworks": ["torch"]}, cpu) == (
+        "fail",
+        "2.13.0+cpu is a CPU-only build",
+        "install a CUDA build of torch",
+    )
     assert one({"gpu_frameworks": ["jax"]}, runner()) == (
         "fail",
         "not installed",

@@ -261,8 +261,13 @@ def _uses_gpu(name: str, s: Snapshot) -> RequirementResult:
     key, title, needed = f"gpu_frameworks.{name}", f"{name} uses the GPU", "sees a GPU and computes"
     probe = s.live_probe(name)
     if probe is None:
-        if s.framework(name) is None:
+        fw = s.framework(name)
+        if fw is None:
             return _req(key, title, "fail", needed, "not installed", f"{name} is not installed")
+        if fw.cuda_build is False and not fw.rocm_build:
+            # a CPU-only build can never use the GPU: no live probe needed to say so
+            build = f"{fw.version} is a CPU-only build"
+            return _req(key, title, "fail", needed, build, "install a CUDA build of " + name)
         return _req(
             key, title, "unchecked", needed, "no live probe", f"no live probe result for {name}"
         )
