@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from dlenv import __version__
-from dlenv.cli import doctor, explain, fix, kb, rules
+from dlenv.cli import check, doctor, explain, fix, kb, rules
 from dlenv.errors import DlenvError, ExitCode
 
 EXIT_CODES_HELP = (
@@ -46,6 +46,7 @@ def _root(
 
 
 app.command("doctor", help=doctor.__doc__, epilog=EXIT_CODES_HELP)(doctor.doctor)
+app.command("check", help=check.__doc__, epilog=EXIT_CODES_HELP)(check.check)
 app.command("explain", help=explain.__doc__, epilog=EXIT_CODES_HELP)(explain.explain)
 app.command("fix", help=fix.__doc__, epilog=EXIT_CODES_HELP)(fix.fix)
 app.command("kb", help=kb.__doc__)(kb.kb)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dlenv.check.model import PolicyResult
 from dlenv.rules.findings import Finding
 from dlenv.snapshot.model import SCHEMA_VERSION, Snapshot
 
@@ -25,6 +26,7 @@ class Report:
     snapshot: Snapshot = field(default_factory=Snapshot)
     findings: list[Finding] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
+    policy: PolicyResult | None = None  # set by `dlenv check`
 
 
 def make_report(snapshot: Snapshot, findings: list[Finding]) -> Report:

@@ -1,0 +1,51 @@
+"""The plain-text verdict of `dlenv check`: one line per requirement, then the result.
+
+Printed after the doctor's console report; plain text (no colour) so CI logs stay greppable.
+"""
+
+from __future__ import annotations
+
+from dlenv.check.model import OUTCOME_WORDS, PolicyResult, RequirementResult
+
+MARKS = {"pass": "✓", "fail": "✗", "unchecked": "?"}
+FINDING_MARKS = {"fail": "✗", "pass": "·", "ignored": "-"}
+
+
+def requirement_line(r: RequirementResult) -> str:
+    """`✗ fail             GPUs: needed at least 1, found 0 (no NVIDIA driver)`"""
+    line = f"{MARKS[r.outcome]} {OUTCOME_WORDS[r.outcome]:<15} {r.title}: needed {r.needed}, "
+    line += f"found {r.found}"
+    return line + (f" ({r.detail})" if r.detail and r.outcome != "pass" else "")
+
+
+def verdict(result: PolicyResult) -> str:
+    c = result.counts
+    total = c.passed + c.failed + c.unchecked
+    parts = [f"{c.passed} of {total} requirements met"]
+    if c.failed:
+        parts.append(f"{c.failed} failed")
+    if c.unchecked:
+        parts.append(
+            f"{c.unchecked} could not be checked"
+            + (" (--strict: counted as failed)" if result.strict else "")
+        )
+    if c.findings_failed:
+        parts.append(f"{c.findings_failed} finding(s) count as failures")
+    if c.findings_ignored:
+        parts.append(f"{c.findings_ignored} finding(s) ignored")
+    return ("PASSED" if result.passed else "FAILED") + ": " + ", ".join(parts)
+
+
+def render_result(result: PolicyResult) -> str:
+    lines = [
+        f"Policy {result.source}" + (f" (only {', '.join(result.only)})" if result.only else "")
+    ]
+    lines += [f"  {requirement_line(r)}" for r in result.requirements]
+    if not result.requirements:
+        lines.append("  (no requirements)")
+    for f in result.findings:
+        if f.outcome != "pass":
+            word = "fail" if f.outcome == "fail" else "ignored"
+            lines.append(f"  {FINDING_MARKS[f.outcome]} {word:<15} {f.code} {f.name}: {f.title}")
+    lines.append(f"dlenv check {verdict(result)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,161 @@
+"""Gate a CI runner or cluster node: run the doctor and hold the result against a policy.
+
+The policy is the [check] table of dlenv.toml or [tool.dlenv.check] in pyproject.toml, found from
+the working directory upward, or --policy FILE. Exit 0 when every requirement is met, 1 when one
+fails (or, with --strict, could not be checked), 2 for a bad policy or usage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from dlenv.errors import DlenvError
+
+if TYPE_CHECKING:
+    from dlenv.report.model import Report
+
+
+class Format(str, Enum):
+    console = "console"
+    json = "json"
+
+
+class Redact(str, Enum):
+    secrets = "secrets"
+    all = "all"
+
+
+def _frameworks(values: list[str]) -> list[str]:
+    from dlenv.check.policy import FRAMEWORKS
+
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    for name in names:
+        if name not in FRAMEWORKS:
+            raise DlenvError(
+                f"--only: unknown framework {name!r}; expected {', '.join(FRAMEWORKS)}"
+            )
+    return names
+
+
+def check(
+    policy: Path | None = typer.Option(
+        None,
+        "--policy",
+        "-p",
+        envvar="DLENV_POLICY",
+        help="Policy file (dlenv.toml or pyproject.toml); default: the nearest one from the "
+        "working directory upward. Env: DLENV_POLICY.",
+    ),
+    explain_policy: bool = typer.Option(
+        False, "--explain-policy", help="Print the policy as dlenv understood it, and stop."
+    ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        envvar="DLENV_STRICT",
+        help="Count requirements that could not be checked as failed. Env: DLENV_STRICT.",
+    ),
+    only: list[str] = typer.Option(
+        [],
+        "--only",
+        help="Check only these frameworks' requirements (torch, tensorflow, keras, jax, "
+        "tf-keras); repeat or separate with commas.",
+    ),
+    python: str | None = typer.Option(
+        None,
+        "--python",
+        envvar="DLENV_PYTHON",
+        help="Interpreter to inspect (a venv or conda env's python). Env: DLENV_PYTHON.",
+    ),
+    from_file: Path | None = typer.Option(
+        None, "--from", help="Check a saved `dlenv doctor --format json` report instead."
+    ),
+    fmt: Format = typer.Option(
+        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report (console or JSON) to this file."
+    ),
+    json_file: Path | None = typer.Option(
+        None, "--json", help="Also write the JSON report (with the policy result) to this file."
+    ),
+    junit: Path | None = typer.Option(
+        None, "--junit", help="Also write a JUnit XML file (one test case per requirement)."
+    ),
+    github: bool | None = typer.Option(
+        None,
+        "--github/--no-github",
+        help="GitHub Actions annotations and job summary; default: on when GITHUB_ACTIONS=true.",
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        envvar="DLENV_VERBOSE",
+        help="Show every fact. Env: DLENV_VERBOSE.",
+    ),
+    redact: Redact = typer.Option(
+        Redact.secrets,
+        "--redact",
+        envvar="DLENV_REDACT",
+        help="secrets: hide token/key/password values; all: also user and host names. "
+        "Env: DLENV_REDACT.",
+    ),
+    timeout: float = typer.Option(
+        10.0,
+        "--timeout",
+        envvar="DLENV_TIMEOUT",
+        min=0.1,
+        help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
+    ),
+) -> None:
+    from dlenv.check.evaluate import evaluate, exit_code
+    from dlenv.check.policy import explain_policy as explain
+    from dlenv.check.policy import load_policy
+    from dlenv.core import build_report, write_output
+
+    rules = load_policy(policy)
+    frameworks = _frameworks(only)
+    if explain_policy:
+        write_output(explain(rules), None)
+        raise typer.Exit(0)
+
+    report = build_report(python=python, from_file=from_file, timeout=timeout)
+    result = evaluate(rules, report, strict=strict, only=frameworks)
+    report = _redacted(replace(report, policy=result), redact.value)
+
+    from dlenv.report.render import render
+
+    if fmt is Format.json:
+        text = render(report, "json", redact=redact.value)
+    else:
+        from dlenv.check.text import render_result
+
+        doctor = render(report, "console", verbose=verbose, redact=redact.value, to_file=output)
+        text = doctor.rstrip("\n") + "\n\n" + render_result(result)
+    if json_file is not None:
+        write_output(render(report, "json", redact=redact.value), json_file)
+    if junit is not None:
+        from dlenv.report.junit import render_junit
+
+        write_output(render_junit(report), junit)
+    write_output(text, output)
+
+    from dlenv.report import github as gh
+
+    if github if github is not None else gh.in_github_actions():
+        for line in gh.annotation_lines(result):
+            typer.echo(line, err=True)
+        gh.append_step_summary(report)
+    raise typer.Exit(int(exit_code(result)))
+
+
+def _redacted(report: Report, mode: str) -> Report:
+    from dlenv.report.redact import redact_report
+
+    return redact_report(report, mode)
