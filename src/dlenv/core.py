@@ -49,6 +49,22 @@ def build_report(
     return make_report(snapshot, diagnose(snapshot))
 
 
+def build_report_with_progress(
+    *,
+    python: str | None,
+    from_file: Path | None,
+    timeout: float,
+    live: LiveOptions | None,
+) -> Report:
+    """`build_report`, showing the live probes' progress on stderr while they run."""
+    if live is not None and from_file is None:
+        from dlenv.live.progress import live_progress
+
+        with live_progress() as on_update:
+            return build_report(python=python, timeout=timeout, live=live, on_update=on_update)
+    return build_report(python=python, from_file=from_file, timeout=timeout)
+
+
 def exit_code_for(report: Report, fail_on: str) -> ExitCode:
     if fail_on == "never":
         return ExitCode.OK
@@ -85,12 +101,8 @@ def run_doctor(
 ) -> ExitCode:
     from dlenv.report.render import render
 
-    if live is not None and from_file is None:
-        from dlenv.live.progress import live_progress
-
-        with live_progress() as on_update:
-            report = build_report(python=python, timeout=timeout, live=live, on_update=on_update)
-    else:
-        report = build_report(python=python, from_file=from_file, timeout=timeout)
+    report = build_report_with_progress(
+        python=python, from_file=from_file, timeout=timeout, live=live
+    )
     write_output(render(report, fmt, verbose=verbose, redact=redact, to_file=output), output)
     return exit_code_for(report, fail_on)

@@ -113,11 +113,26 @@ def check(
         min=0.1,
         help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
     ),
+    quick: bool = typer.Option(
+        False,
+        "--quick",
+        envvar="DLENV_QUICK",
+        help="Skip the live probes: requirements on frameworks using the GPU then cannot be "
+        "checked. Env: DLENV_QUICK.",
+    ),
+    live_timeout: float = typer.Option(
+        60.0,
+        "--live-timeout",
+        envvar="DLENV_LIVE_TIMEOUT",
+        min=1.0,
+        help="Seconds allowed for each framework's live probe. Env: DLENV_LIVE_TIMEOUT.",
+    ),
 ) -> None:
     from dlenv.check.evaluate import evaluate, exit_code
     from dlenv.check.policy import explain_policy as explain
     from dlenv.check.policy import load_policy
-    from dlenv.core import build_report, write_output
+    from dlenv.core import build_report_with_progress, write_output
+    from dlenv.live import LiveOptions
 
     rules = load_policy(policy)
     frameworks = _frameworks(only)
@@ -125,7 +140,10 @@ def check(
         write_output(explain(rules), None)
         raise typer.Exit(0)
 
-    report = build_report(python=python, from_file=from_file, timeout=timeout)
+    live = None if quick else LiveOptions(timeout=live_timeout, only=tuple(frameworks))
+    report = build_report_with_progress(
+        python=python, from_file=from_file, timeout=timeout, live=live
+    )
     result = evaluate(rules, report, strict=strict, only=frameworks)
     report = _redacted(replace(report, policy=result), redact.value)
 
