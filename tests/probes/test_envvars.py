@@ -122,3 +122,13 @@ def test_secret_values_never_appear_anywhere_in_the_output() -> None:
         }
     )
     assert secret not in repr(collect_env(system))
+
+
+def test_terraform_variables_sharing_the_tf_prefix_are_not_collected() -> None:
+    from dlenv.probes.envvars import is_relevant_name
+
+    assert not is_relevant_name("TF_CLI_CONFIG_FILE")
+    assert not is_relevant_name("TF_VAR_region")
+    assert not is_relevant_name("TF_TOKEN_app_terraform_io")
+    assert is_relevant_name("TF_FORCE_GPU_ALLOW_GROWTH")
+    assert is_relevant_name("TF_CPP_MIN_LOG_LEVEL")

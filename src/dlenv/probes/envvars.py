@@ -120,7 +120,26 @@ def redact_value(value: str) -> str:
     return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}{REDACTED}", value)
 
 
+# Terraform shares TensorFlow's TF_ prefix; its variables say nothing about a DL stack
+_TERRAFORM = (
+    "TF_CLI_",
+    "TF_VAR_",
+    "TF_TOKEN_",
+    "TF_REGISTRY_",
+    "TF_LOG",
+    "TF_INPUT",
+    "TF_DATA_DIR",
+    "TF_WORKSPACE",
+    "TF_IN_AUTOMATION",
+    "TF_PLUGIN_CACHE",
+    "TF_IGNORE",
+    "TF_STATE_PERSIST_INTERVAL",
+)
+
+
 def is_relevant_name(name: str) -> bool:
+    if name.startswith(_TERRAFORM):
+        return False
     return name in _EXACT or name.startswith(_PREFIXES)
 
 
