@@ -274,7 +274,7 @@ def _action_text(action: Action, python: str | None) -> str:
     assert isinstance(action, ManualStep)
     text = action.text
     if action.commands:
-        text += ": " + " ; ".join(action.commands)
+        text = text.rstrip(".") + ": " + " ; ".join(action.commands)
     return text
 
 
