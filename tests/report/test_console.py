@@ -4,7 +4,7 @@ from dlenv.report.console import render_console
 from tests.report.samples import broken_report, healthy_report
 
 HEALTHY = """\
-dlenv 0.1.0 doctor · 0.12 s
+dlenv 0.1.0 doctor · static probes 0.12 s
 
 Host
 · system      Ubuntu 22.04 · Linux 6.5.0-41-generic · x86_64

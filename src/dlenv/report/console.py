@@ -323,7 +323,9 @@ def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
     if s.origin != "probe":
         title.append(f" · from {s.origin}", style="dim")
     elif s.timings.get("total") is not None:
-        title.append(f" · {s.timings['total']:.2f} s", style="dim")
+        title.append(f" · static probes {s.timings['total']:.2f} s", style="dim")
+        if s.timings.get("live") is not None:
+            title.append(f" · live probes {s.timings['live']:.1f} s", style="dim")
     parts: list[RenderableType] = [title, Text("")]
     sections: list[_Section | None] = [
         _host(s, verbose),
