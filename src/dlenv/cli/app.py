@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the app; expected failures print one line and exit with their code."""
     exceptions = _click_exceptions()
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="dlenv", standalone_mode=False)
     except DlenvError as exc:
         typer.echo(f"dlenv: error: {exc.message}", err=True)
         sys.exit(int(exc.code))
