@@ -35,7 +35,12 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
     logical = logical or info.cpu_count_logical
     physical = physical or info.cpu_count_physical
     if cpu_model is None:
-        unknown.setdefault("cpu_model", "the CPU model is read from /proc/cpuinfo on Linux only")
+        unknown.setdefault(
+            "cpu_model",
+            "no model name in /proc/cpuinfo"
+            if linux
+            else "the CPU model is read from /proc/cpuinfo on Linux only",
+        )
     if physical is None:
         unknown.setdefault("cpu_cores_physical", "no core topology in /proc/cpuinfo or sysfs")
 

@@ -6,6 +6,7 @@ libnvidia-ml file name, and (only when NVML cannot answer) one `nvidia-smi` quer
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Sequence
@@ -310,8 +311,8 @@ def collect_visibility(system: System) -> VisibilityFacts:
     nodes = [
         DeviceNode(
             path=path,
-            readable=system.access(path, 4),  # os.R_OK
-            writable=system.access(path, 2),  # os.W_OK
+            readable=system.access(path, os.R_OK),
+            writable=system.access(path, os.W_OK),
         )
         for path in [*system.glob("/dev/nvidia*"), "/dev/dxg"]
         if system.exists(path) and not system.is_dir(path)

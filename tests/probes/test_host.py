@@ -1,0 +1,184 @@
+"""Tests for dlenv.probes.host: the machine's OS, kernel, WSL, container, CPU, RAM and disk."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+
+import pytest
+
+from dlenv.probes.host import collect_host, detect_container, detect_wsl
+from dlenv.snapshot.model import HostFacts
+from dlenv.system.base import MachineInfo
+from dlenv.system.fake import Command, FakeSystem
+from dlenv.system.real import RealSystem
+from machines.gpu import GIB, linux_host, wsl1_box, wsl2_box
+
+
+def test_linux_gpu_node_is_described_whole() -> None:
+    fs = linux_host()
+    assert collect_host(fs, "/opt/venv") == HostFacts(
+        os="Linux",
+        distro="Ubuntu",
+        distro_version="22.04",
+        kernel="5.15.0-105-generic",
+        arch="x86_64",
+        cpu_model="Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+        cpu_cores_physical=8,
+        cpu_cores_logical=16,
+        ram_total_bytes=64 * GIB,
+        ram_available_bytes=48 * GIB,
+        glibc_version="2.35",
+        disk_free_bytes=123 * GIB,
+        disk_free_path="/opt/venv",
+        hostname="gpu-node-1",
+        user="alice",
+    )
+    assert fs.calls == []  # glibc came from confstr: no `ldd` needed
+
+
+def test_wsl_versions() -> None:
+    assert collect_host(wsl2_box(), None).wsl == 2
+    assert collect_host(wsl1_box(), None).wsl == 1
+    assert detect_wsl(linux_host()) is None
+
+
+def test_wsl2_with_a_custom_kernel_is_told_by_dev_dxg() -> None:
+    fs = linux_host(kernel="6.6.36-custom", env={"WSL_DISTRO_NAME": "Debian"})
+    fs.add_file("/proc/sys/fs/binfmt_misc/WSLInterop", "enabled\n")
+    fs.add_file("/dev/dxg", "")
+    assert detect_wsl(fs) == 2
+
+
+def test_wsl_distro_name_alone_is_not_wsl() -> None:
+    """A variable copied into a container's environment does not make it WSL."""
+    assert detect_wsl(linux_host(env={"WSL_DISTRO_NAME": "Ubuntu"})) is None
+
+
+@pytest.mark.parametrize(
+    ("files", "env", "expected"),
+    [
+        ({}, {}, None),
+        ({"/.dockerenv": ""}, {}, "docker"),
+        ({"/run/.containerenv": ""}, {}, "podman"),
+        ({"/.dockerenv": ""}, {"KUBERNETES_SERVICE_HOST": "10.0.0.1"}, "kubernetes"),
+        ({"/proc/1/cgroup": "12:pids:/docker/3f1e2a\n"}, {}, "docker"),
+        ({"/proc/1/cgroup": "11:cpu:/kubepods/burstable/pod1/ab\n"}, {}, "kubernetes"),
+        ({}, {"APPTAINER_CONTAINER": "/scratch/pytorch.sif"}, "apptainer"),
+        ({}, {"container": "systemd-nspawn"}, "systemd-nspawn"),
+    ],
+)
+def test_container_detection(
+    files: dict[str, str], env: dict[str, str], expected: str | None
+) -> None:
+    fs = linux_host(env=env)
+    for path, content in files.items():
+        fs.add_file(path, content)
+    assert detect_container(fs) == expected
+    assert collect_host(fs, None).container == expected
+
+
+def test_arm_server_counts_cores_from_sysfs_topology() -> None:
+    fs = linux_host()
+    cpuinfo = "".join(
+        f"processor\t: {i}\nBogoMIPS\t: 50.00\nCPU part\t: 0xd40\n\n" for i in range(4)
+    )
+    fs.add_file("/proc/cpuinfo", cpuinfo)
+    for cpu in range(4):
+        fs.add_file(f"/sys/devices/system/cpu/cpu{cpu}/topology/physical_package_id", "0\n")
+        fs.add_file(f"/sys/devices/system/cpu/cpu{cpu}/topology/core_id", f"{cpu}\n")
+    facts = collect_host(fs, None)
+    assert (facts.cpu_model, facts.cpu_cores_physical, facts.cpu_cores_logical) == (None, 4, 4)
+    assert facts.unknown["cpu_model"] == "no model name in /proc/cpuinfo"
+
+
+def test_glibc_from_ldd_when_confstr_cannot_tell() -> None:
+    fs = linux_host()
+    fs.machine = MachineInfo(user="alice", hostname="n1")
+    fs.add_command(
+        "ldd --version",
+        Command(stdout="ldd (Ubuntu GLIBC 2.35-0ubuntu3.6) 2.35\nCopyright (C) 2022\n"),
+    )
+    assert collect_host(fs, None).glibc_version == "2.35"
+
+
+def test_musl_is_not_glibc() -> None:
+    fs = linux_host()
+    fs.machine = MachineInfo()
+    fs.add_command(
+        "ldd --version", Command(stderr="musl libc (x86_64)\nVersion 1.2.4\n", returncode=1)
+    )
+    facts = collect_host(fs, None)
+    assert facts.glibc_version is None
+    assert facts.unknown["glibc_version"] == "musl libc, not glibc"
+
+
+def test_missing_files_become_reasons() -> None:
+    fs = FakeSystem(env_vars={"USER": "bob"})
+    facts = collect_host(fs, None)
+    assert facts == HostFacts(
+        os="Linux",
+        user="bob",
+        unknown={
+            "distro": "no /etc/os-release or /usr/lib/os-release",
+            "kernel": "no /proc/sys/kernel/osrelease and no uname release",
+            "cpu_model": "/proc/cpuinfo unreadable",
+            "cpu_cores_physical": "no core topology in /proc/cpuinfo or sysfs",
+            "ram_total_bytes": "/proc/meminfo unreadable and no psutil answer",
+            "disk_free_bytes": "the target interpreter's prefix is not known",
+            "glibc_version": "no glibc version: ldd: not found",
+        },
+    )
+
+
+def test_windows_host_comes_from_machine_info() -> None:
+    fs = FakeSystem(
+        platform_name="win32",
+        env_vars={"USERNAME": "carol", "COMPUTERNAME": "WS-01"},
+        machine=MachineInfo(
+            system="Windows",
+            release="10",
+            version="10.0.22631",
+            machine="AMD64",
+            cpu_count_logical=16,
+            cpu_count_physical=8,
+            ram_total_bytes=32 * GIB,
+            ram_available_bytes=20 * GIB,
+        ),
+    )
+    facts = collect_host(fs, "C:\\Python311")
+    assert facts == HostFacts(
+        os="Windows",
+        distro="Windows",
+        distro_version="10 (10.0.22631)",
+        kernel="10",
+        arch="x86_64",
+        cpu_cores_physical=8,
+        cpu_cores_logical=16,
+        ram_total_bytes=32 * GIB,
+        ram_available_bytes=20 * GIB,
+        disk_free_path="C:\\Python311",
+        hostname="WS-01",
+        user="carol",
+        unknown={
+            "cpu_model": "the CPU model is read from /proc/cpuinfo on Linux only",
+            "disk_free_bytes": "cannot stat the filesystem of C:\\Python311",
+        },
+    )
+
+
+def test_real_machine_matches_what_python_itself_says() -> None:
+    facts = collect_host(RealSystem(), sys.prefix)
+    uname = platform.uname()
+    assert facts.os == "Linux"
+    assert facts.kernel == uname.release
+    assert facts.arch == uname.machine
+    assert facts.cpu_cores_logical == os.cpu_count()
+    assert facts.glibc_version == platform.libc_ver()[1]
+    assert facts.hostname == uname.node
+    assert facts.disk_free_path == sys.prefix
+    assert facts.disk_free_bytes is not None
+    assert abs(facts.disk_free_bytes - shutil.disk_usage(sys.prefix).free) < 256 * 1024 * 1024
+    assert facts.ram_total_bytes is not None and facts.ram_total_bytes > 0
