@@ -14,7 +14,7 @@ from dlenv.snapshot.model import HostFacts
 from dlenv.system.base import MachineInfo
 from dlenv.system.fake import Command, FakeSystem
 from dlenv.system.real import RealSystem
-from machines.gpu import GIB, linux_host, wsl1_box, wsl2_box
+from tests.machines.gpu import GIB, linux_host, wsl1_box, wsl2_box
 
 
 def test_linux_gpu_node_is_described_whole() -> None:

@@ -29,7 +29,7 @@ from dlenv.snapshot.model import (
 from dlenv.system.fake import Command, FakeSystem
 from dlenv.system.nvml import NvmlReport
 from dlenv.system.real import RealSystem
-from machines.gpu import (
+from tests.machines.gpu import (
     A100,
     H100,
     HGX_SLOTS,

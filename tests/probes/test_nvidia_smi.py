@@ -11,7 +11,7 @@ from dlenv.probes.nvidia_smi import (
     query_nvidia_smi,
 )
 from dlenv.system.fake import Command
-from machines.gpu import SMI, add_smi, healthy_gpu_box, linux_host
+from tests.machines.gpu import SMI, add_smi, healthy_gpu_box, linux_host
 
 
 def test_compute_cap_is_asked_only_of_drivers_known_to_have_it() -> None:
@@ -55,7 +55,7 @@ def test_killed_by_a_signal() -> None:
 
 def test_healthy_answer_has_no_error_and_the_driver_version() -> None:
     fs = healthy_gpu_box(gpus=2)
-    rows = "0, A, GPU-a, 00000000:18:00.0, 535.104.05, 1, 1, 0, Enabled, Disabled, 30, 60.50, 400.00, 0, 0, 0, 8.0\n"  # noqa: E501
+    rows = "0, A, GPU-a, 00000000:18:00.0, 535.104.05, 1, 1, 0, Enabled, Disabled, 30, 60.50, 400.00, 0, 0, 0, 8.0\n"
     add_smi(fs, "535.104.05", Command(stdout=rows))
     query = query_nvidia_smi(fs, SMI, 5.0, "535.104.05")
     assert (query.error, query.detail, query.driver_version, query.mismatch) == (
