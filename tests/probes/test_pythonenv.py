@@ -454,3 +454,43 @@ def test_path_origin_and_pth_entries(tmp_path: Path) -> None:
     assert origin(4, str(user)) == "user-site"
     assert origin(5, str(site / "src-tree")) == ".pth"
     assert origin(6, "/usr/lib/python3.11-extra") == "other"
+
+
+def _pyenv_machine(**env: str) -> FakeSystem:
+    fake = FakeSystem(env_vars={"PATH": "/home/u/.pyenv/shims:/usr/bin", **env})
+    fake.working_dir = "/home/u/project/sub"
+    fake.add_executable("/home/u/.pyenv/shims/python3")
+    fake.add_executable("/home/u/.pyenv/versions/3.11.7/bin/python3")
+    fake.add_executable("/home/u/.pyenv/versions/3.12.1/bin/python3")
+    fake.add_file("/home/u/.pyenv/version", "3.11.7\n")
+    return fake
+
+
+def test_pyenv_shim_resolves_to_the_global_version_without_running_pyenv() -> None:
+    from dlenv.probes.pythonenv import choose_interpreter
+
+    path, because = choose_interpreter(_pyenv_machine(), None)
+    assert path == "/home/u/.pyenv/versions/3.11.7/bin/python3"
+    assert because == "python3 on PATH, a pyenv shim for /home/u/.pyenv/versions/3.11.7/bin/python3"
+
+
+def test_pyenv_local_version_file_and_env_override() -> None:
+    from dlenv.probes.pythonenv import resolve_pyenv_shim
+
+    fake = _pyenv_machine()
+    fake.add_file("/home/u/project/.python-version", "3.12.1\n")
+    assert resolve_pyenv_shim(fake, "/home/u/.pyenv/shims/python3") == (
+        "/home/u/.pyenv/versions/3.12.1/bin/python3"
+    )
+    fake.env_vars["PYENV_VERSION"] = "3.11.7"
+    assert resolve_pyenv_shim(fake, "/home/u/.pyenv/shims/python3") == (
+        "/home/u/.pyenv/versions/3.11.7/bin/python3"
+    )
+
+
+def test_pyenv_system_or_unknown_version_runs_the_shim_itself() -> None:
+    from dlenv.probes.pythonenv import resolve_pyenv_shim
+
+    assert resolve_pyenv_shim(_pyenv_machine(PYENV_VERSION="system"), "/home/u/.pyenv/shims/python3") is None
+    assert resolve_pyenv_shim(_pyenv_machine(PYENV_VERSION="3.9.0"), "/home/u/.pyenv/shims/python3") is None
+    assert resolve_pyenv_shim(_pyenv_machine(), "/usr/bin/python3") is None
