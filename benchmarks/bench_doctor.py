@@ -7,8 +7,12 @@ Not a test: run it by hand or in CI's benchmark step and read the figures.
 Measures, each as the median of N runs of a fresh process:
   * `dlenv doctor --quick --format json` (static probes only) on this machine, targeting the
     framework environment, and `python -m torch.utils.collect_env` there, with their ratio;
-  * the same doctor against an environment grown by 1,000 generated distributions and a
-    200-entry sys.path (PYTHONPATH), to show the cost stays nearly flat;
+  * the same doctor against a target venv grown by 1,000 generated distributions and a 200-entry
+    sys.path (a .pth file), next to the same venv before it grew, to show the cost stays nearly
+    flat; and with the 200 entries in PYTHONPATH instead (which dlenv's own process reads too);
+
+Run it from an installed dlenv (pip install .): with PYTHONDONTWRITEBYTECODE set, as on some CI
+images, a source checkout recompiles dlenv on every start and the figures include that.
   * `collect()` in process against a described machine with 8 GPUs versus 1 GPU.
 """
 
@@ -51,9 +55,7 @@ def _supports_quick() -> bool:
     return "--quick" in out.stdout
 
 
-def _grow_environment(base: Path, dists: int, path_entries: int) -> str:
-    site = base / "site"
-    site.mkdir()
+def _generated_dists(site: Path, dists: int) -> None:
     for i in range(dists):
         info = site / f"generated_pkg_{i:04d}-1.{i % 10}.0.dist-info"
         info.mkdir()
@@ -61,12 +63,25 @@ def _grow_environment(base: Path, dists: int, path_entries: int) -> str:
             f"Metadata-Version: 2.1\nName: generated-pkg-{i:04d}\nVersion: 1.{i % 10}.0\n"
         )
         (info / "INSTALLER").write_text("pip\n")
-    entries = [str(site)]
-    for i in range(path_entries - 1):
+
+
+def _path_entries(base: Path, count: int) -> list[str]:
+    entries = []
+    for i in range(count):
         entry = base / f"path{i:03d}"
         entry.mkdir()
         entries.append(str(entry))
-    return os.pathsep.join(entries)
+    return entries
+
+
+def _site_packages(python: str) -> Path:
+    out = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip())
 
 
 def _fake_machine_collect(gpus: int, runs: int) -> float:
@@ -122,10 +137,23 @@ def main() -> int:
     print(f"torch.utils.collect_env        {collect_env * 1000:8.0f} ms")
     print(f"ratio collect_env / doctor     {collect_env / doctor:8.1f}x")
     with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        venv = base / "venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        target = str(venv / "bin" / "python")
+        before = _time_process(_dlenv_argv(target, quick=True), args.runs)
+        site = _site_packages(target)
+        _generated_dists(site, 1000)
+        entries = _path_entries(base, 199)
+        (site / "zz_dlenv_bench.pth").write_text("\n".join(entries) + "\n")
+        grown = _time_process(_dlenv_argv(target, quick=True), args.runs)
+        (site / "zz_dlenv_bench.pth").unlink()
         env = dict(os.environ)
-        env["PYTHONPATH"] = _grow_environment(Path(tmp), 1000, 200)
-        grown = _time_process(_dlenv_argv(fw, quick=True), args.runs, env=env)
-    print(f"doctor, +1000 dists, 200 paths {grown * 1000:8.0f} ms ({grown / doctor:.2f}x)")
+        env["PYTHONPATH"] = os.pathsep.join(entries)
+        via_env = _time_process(_dlenv_argv(target, quick=True), args.runs, env=env)
+    print(f"doctor, empty venv             {before * 1000:8.0f} ms")
+    print(f"doctor, +1000 dists, 200 paths {grown * 1000:8.0f} ms ({grown / before:.2f}x)")
+    print(f"  the paths in PYTHONPATH      {via_env * 1000:8.0f} ms ({via_env / before:.2f}x)")
     one = _fake_machine_collect(1, args.runs * 4)
     eight = _fake_machine_collect(8, args.runs * 4)
     print(f"collect(), described 1 GPU     {one * 1000:8.1f} ms")
