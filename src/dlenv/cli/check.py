@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from dlenv.cli import options as opt
+from dlenv.cli.options import Redact
 from dlenv.errors import DlenvError
 
 if TYPE_CHECKING:
@@ -23,11 +25,6 @@ if TYPE_CHECKING:
 class Format(str, Enum):
     console = "console"
     json = "json"
-
-
-class Redact(str, Enum):
-    secrets = "secrets"
-    all = "all"
 
 
 def _frameworks(values: list[str]) -> list[str]:
@@ -66,12 +63,7 @@ def check(
         help="Check only these frameworks' requirements (torch, tensorflow, keras, jax, "
         "tf-keras); repeat or separate with commas.",
     ),
-    python: str | None = typer.Option(
-        None,
-        "--python",
-        envvar="DLENV_PYTHON",
-        help="Interpreter to inspect (a venv or conda env's python). Env: DLENV_PYTHON.",
-    ),
+    python: str | None = opt.PYTHON,
     from_file: Path | None = typer.Option(
         None, "--from", help="Check a saved `dlenv doctor --format json` report instead."
     ),
@@ -92,41 +84,11 @@ def check(
         "--github/--no-github",
         help="GitHub Actions annotations and job summary; default: on when GITHUB_ACTIONS=true.",
     ),
-    verbose: bool = typer.Option(
-        False,
-        "--verbose",
-        "-v",
-        envvar="DLENV_VERBOSE",
-        help="Show every fact. Env: DLENV_VERBOSE.",
-    ),
-    redact: Redact = typer.Option(
-        Redact.secrets,
-        "--redact",
-        envvar="DLENV_REDACT",
-        help="secrets: hide token/key/password values; all: also user and host names. "
-        "Env: DLENV_REDACT.",
-    ),
-    timeout: float = typer.Option(
-        10.0,
-        "--timeout",
-        envvar="DLENV_TIMEOUT",
-        min=0.1,
-        help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
-    ),
-    quick: bool = typer.Option(
-        False,
-        "--quick",
-        envvar="DLENV_QUICK",
-        help="Skip the live probes: requirements on frameworks using the GPU then cannot be "
-        "checked. Env: DLENV_QUICK.",
-    ),
-    live_timeout: float = typer.Option(
-        60.0,
-        "--live-timeout",
-        envvar="DLENV_LIVE_TIMEOUT",
-        min=1.0,
-        help="Seconds allowed for each framework's live probe. Env: DLENV_LIVE_TIMEOUT.",
-    ),
+    verbose: bool = opt.VERBOSE,
+    redact: Redact = opt.REDACT,
+    timeout: float = opt.TIMEOUT,
+    quick: bool = opt.QUICK,
+    live_timeout: float = opt.LIVE_TIMEOUT,
 ) -> None:
     from dlenv.check.evaluate import evaluate, exit_code
     from dlenv.check.policy import explain_policy as explain

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import typer
 
-from dlenv.cli.doctor import FailOn, Format, Redact
+from dlenv.cli import options as opt
+from dlenv.cli.options import FailOn, Redact
+from dlenv.cli.options import ReportFormat as Format
 from dlenv.errors import DlenvError, ExitCode
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -47,34 +49,14 @@ def explain(
         envvar="DLENV_NO_PROBE",
         help="Judge the text alone; do not combine it with this machine. Env: DLENV_NO_PROBE.",
     ),
-    python: str | None = typer.Option(
-        None,
-        "--python",
-        envvar="DLENV_PYTHON",
-        help="Interpreter to inspect when probing this machine. Env: DLENV_PYTHON.",
-    ),
+    python: str | None = opt.PYTHON,
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the explanation to this file instead."
     ),
-    verbose: bool = typer.Option(
-        False,
-        "--verbose",
-        "-v",
-        envvar="DLENV_VERBOSE",
-        help="Show every fact. Env: DLENV_VERBOSE.",
-    ),
-    redact: Redact = typer.Option(
-        Redact.secrets, "--redact", envvar="DLENV_REDACT", help="Env: DLENV_REDACT."
-    ),
-    fail_on: FailOn = typer.Option(
-        FailOn.error,
-        "--fail-on",
-        envvar="DLENV_FAIL_ON",
-        help="Exit 1 when a finding at or above this severity exists. Env: DLENV_FAIL_ON.",
-    ),
-    timeout: float = typer.Option(
-        10.0, "--timeout", envvar="DLENV_TIMEOUT", min=0.1, help="Env: DLENV_TIMEOUT."
-    ),
+    verbose: bool = opt.VERBOSE,
+    redact: Redact = opt.REDACT,
+    fail_on: FailOn = opt.FAIL_ON,
+    timeout: float = opt.TIMEOUT,
 ) -> None:
     from dlenv.core import exit_code_for, write_output
     from dlenv.importers import decode

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from dlenv.cli import options as opt
 from dlenv.errors import DlenvError, ExitCode
 
 
@@ -79,9 +80,7 @@ def fix(
         None, "--rc-file", help="Start-up file for --target shell instead of the usual one(s)."
     ),
     env_file: Path = typer.Option(Path(".env"), "--env-file", help="File for --target dotenv."),
-    timeout: float = typer.Option(
-        10.0, "--timeout", envvar="DLENV_TIMEOUT", min=0.1, help="Env: DLENV_TIMEOUT."
-    ),
+    timeout: float = opt.TIMEOUT,
 ) -> None:
     from dlenv.fix.render import detect_shell
 

@@ -1,0 +1,74 @@
+"""Options shared by several commands, defined once so that names, environment variables and
+help read the same everywhere (`--python`, `--verbose`, `--redact`, `--fail-on`, `--timeout`…)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+
+class ReportFormat(str, Enum):
+    console = "console"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+class Redact(str, Enum):
+    secrets = "secrets"
+    all = "all"
+
+
+PYTHON = typer.Option(
+    None,
+    "--python",
+    envvar="DLENV_PYTHON",
+    help="Interpreter to inspect (a venv or conda env's python); default: the one you would "
+    "run ($VIRTUAL_ENV, $CONDA_PREFIX, then python3 on PATH). Env: DLENV_PYTHON.",
+)
+OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to this file instead.")
+VERBOSE = typer.Option(
+    False, "--verbose", "-v", envvar="DLENV_VERBOSE", help="Show every fact. Env: DLENV_VERBOSE."
+)
+REDACT = typer.Option(
+    Redact.secrets,
+    "--redact",
+    envvar="DLENV_REDACT",
+    help="secrets: hide token/key/password values; all: also user and host names. "
+    "Env: DLENV_REDACT.",
+)
+FAIL_ON = typer.Option(
+    FailOn.error,
+    "--fail-on",
+    envvar="DLENV_FAIL_ON",
+    help="Exit 1 when a finding at or above this severity exists. Env: DLENV_FAIL_ON.",
+)
+TIMEOUT = typer.Option(
+    10.0,
+    "--timeout",
+    envvar="DLENV_TIMEOUT",
+    min=0.1,
+    help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
+)
+QUICK = typer.Option(
+    False,
+    "--quick",
+    envvar="DLENV_QUICK",
+    help="Skip the live probes (importing each framework in its own process): static facts "
+    "only. Env: DLENV_QUICK.",
+)
+LIVE_TIMEOUT = typer.Option(
+    60.0,
+    "--live-timeout",
+    envvar="DLENV_LIVE_TIMEOUT",
+    min=1.0,
+    help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang). "
+    "Env: DLENV_LIVE_TIMEOUT.",
+)
