@@ -324,7 +324,7 @@ def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
         title.append(f" · from {s.origin}", style="dim")
     elif s.timings.get("total") is not None:
         title.append(f" · static probes {s.timings['total']:.2f} s", style="dim")
-        if s.timings.get("live") is not None:
+        if s.live and s.timings.get("live") is not None:
             title.append(f" · live probes {s.timings['live']:.1f} s", style="dim")
     parts: list[RenderableType] = [title, Text("")]
     sections: list[_Section | None] = [
