@@ -67,6 +67,8 @@ def _subject_marks(findings: Iterable[Finding]) -> dict[str, str]:
 def _host(s: Snapshot, verbose: bool) -> _Section:
     sec = _Section("Host")
     h = s.host
+    if s.origin != "probe" and not (h.os or h.distro or h.kernel or h.cpu_model):
+        return sec  # a pasted report that says nothing about the host: no row of question marks
     osname = " ".join(x for x in (h.distro, h.distro_version) if x) or h.os or "unknown OS"
     bits = [osname, f"{h.os or ''} {h.kernel or ''}".strip(), h.arch or ""]
     if h.wsl:
@@ -109,7 +111,10 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
         else:
             sec.add(NONE, "driver", "none (no NVIDIA GPU on this machine)")
     else:
-        sec.add(WARN, "driver", d.unknown.get("version", "could not tell"))
+        if s.origin != "probe" and not d.readings:
+            sec.add(NONE, "driver", "not stated in the report")
+        else:
+            sec.add(WARN, "driver", d.unknown.get("version", "could not tell"))
     if verbose:
         for r in d.readings:
             value = r.version or r.error or "?"
@@ -143,7 +148,13 @@ def _cuda(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
     sec = _Section("CUDA and cuDNN")
     c = s.cuda
     if not c.toolkits:
-        sec.add(NONE, "toolkit", "none found (pip-installed frameworks bring their own)")
+        sec.add(
+            NONE,
+            "toolkit",
+            "none found (pip-installed frameworks bring their own)"
+            if s.origin == "probe"
+            else "none stated in the report",
+        )
     for t in c.toolkits:
         how = f"{t.kind}" + (f", found by {', '.join(t.found_by)}" if t.found_by else "")
         sec.add(OK if t.version else WARN, "toolkit", f"{t.version or '?'} · {t.path} ({how})")
@@ -153,7 +164,7 @@ def _cuda(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
         where = f"{n.path} ({n.kind}{', ' + n.package if n.package else ''})"
         sec.add(OK if n.version else WARN, "cudnn", f"{n.version or '?'} · {where}")
     if not c.cudnn:
-        sec.add(NONE, "cudnn", "none found")
+        sec.add(NONE, "cudnn", "none found" if s.origin == "probe" else "none stated in the report")
     if verbose:
         for p in c.pip_packages:
             sec.add(NONE, "wheel", f"{p.name} {p.version}")
@@ -166,6 +177,10 @@ def _python(s: Snapshot, verbose: bool) -> _Section:
     sec = _Section("Python")
     p = s.python
     if p.executable is None:
+        if s.origin != "probe":
+            if p.version is not None:
+                sec.add(NONE, "python", p.version)
+            return sec
         sec.add(WARN, "python", "; ".join(p.unknown.values()) or "could not inspect")
         return sec
     kind = p.kind or "?"
@@ -198,8 +213,8 @@ def _frameworks(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
         sec.add(NONE, "none", "no TensorFlow, PyTorch, Keras or JAX in this environment")
     resolutions = {r.framework: r for r in s.libraries}
     for f in s.frameworks:
-        bits = [f.version]
-        if f.distribution != f.name:
+        bits = [f.version or "version unknown"]
+        if f.distribution and f.distribution != f.name:
             bits.append(f"({f.distribution})")
         if f.cuda_build:
             built = f"CUDA {f.cuda_version or '?'}"
