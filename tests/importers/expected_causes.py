@@ -35,9 +35,9 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
     ("torch_sm120.txt", "DL301", "RTX 5090 (sm_120) with a torch build up to sm_90"),
     (
         "tf_cudnn_mismatch.txt",
-        "DL203",
-        "TF built with cuDNN 9.3 loaded 9.1 (another package's older cuDNN wheel wins); rule "
-        "gap: DL203 needs both frameworks' facts, the text names only TensorFlow",
+        "DL206",
+        "TF built with cuDNN 9.3 loaded 9.1 (another package's older cuDNN wheel wins); the text "
+        "names only TensorFlow, so the cause is the mismatch itself, not DL203's conflict",
     ),
     ("torch_circular_import.txt", "DL502", "the user's own torch.py shadows torch"),
     (
@@ -49,7 +49,7 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
         "tf_memory_growth.txt",
         "DL701",
         "set_memory_growth called after the GPU was initialised (an ordering bug in the code; "
-        "TF_FORCE_GPU_ALLOW_GROWTH=true avoids it)",
+        "TF_FORCE_GPU_ALLOW_GROWTH=true avoids it); the text shows no GPU",
     ),
     (
         "keras_src_missing.txt",
@@ -60,11 +60,19 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
     (
         "jax_cpu_fallback.txt",
         "DL401",
-        "CPU-only jaxlib; rule gap: DL401 checks torch and tensorflow only",
+        "CPU-only jaxlib (no jax-cuda12-plugin); jax printed it because it saw an NVIDIA device "
+        "node",
     ),
     (
         "torch_cudnn_mismatch.txt",
-        "DL204",
-        "a system cuDNN 8.4.1 on LD_LIBRARY_PATH shadows torch's bundled 8.5.0",
+        "DL206",
+        "a system cuDNN 8.4.1 on LD_LIBRARY_PATH shadows torch's bundled 8.5.0 (PyTorch names "
+        "LD_LIBRARY_PATH; DL204 needs the loader's prediction, which a paste lacks)",
+    ),
+    (
+        "torch_driver_too_old_message.txt",
+        "DL101",
+        "torch 2.4.1+cu124 (CUDA 12.4) on a driver that supports CUDA 11.4 (found version "
+        "11040); only the driver's CUDA version is known",
     ),
 ]

@@ -23,10 +23,10 @@ class Fact:
 
     Paths: driver.K, host.K, visibility.K, framework.FW.K, framework.FW.details.K, live.FW.K,
     live.FW.message (the matched text), live.FW.arch_list, live.FW.memory_growth.K,
-    live.FW.loaded (a soname), live.FW.loaded_cudnn (a version), library.FW (a missing soname,
-    value "{soname}"), gpu.K (the GPU named by the groups `name`/`idx`), shadowing (a module),
-    driver.reading (an nvidia-smi error). Values are templates over the regex's groups; `convert`
-    names a converter in CONVERTERS.
+    live.FW.details.K, live.FW.loaded (a soname), live.FW.loaded_cudnn (a version), library.FW
+    (a missing soname, value "{soname}"), gpu.K (the GPU named by the groups `name`/`idx`),
+    shadowing (a module), driver.reading (an nvidia-smi error). Values are templates over the
+    regex's groups; `convert` names a converter in CONVERTERS.
     """
 
     path: str
@@ -386,6 +386,17 @@ SIGNATURES: tuple[Signature, ...] = (
         source="https://github.com/pytorch/pytorch/pull/81881",
     ),
     S(
+        # PyTorch adds this only when LD_LIBRARY_PATH is set and names a "cuda" or "cudnn" path
+        "torch-cudnn-ld-library-path",
+        r"Looks like your LD_LIBRARY_PATH contains incompatible version of cudnn|one possibility "
+        r"is that there is a conflicting cuDNN in LD_LIBRARY_PATH",
+        "The cuDNN PyTorch found comes from a directory on LD_LIBRARY_PATH.",
+        framework="torch",
+        facts=(Fact("live.torch.details.cudnn_source", "LD_LIBRARY_PATH"),),
+        report=False,
+        source="https://github.com/pytorch/pytorch/blob/main/torch/backends/cudnn/__init__.py",
+    ),
+    S(
         "cudnn-sublibrary-load-failed",
         r"Could not load library (?P<soname>(?:lib)?cudnn\w*(?:\.so[\d.]*|\.dll))\. Error(?: "
         r"code)?:? (?P<why>[^\n]+)",
@@ -532,7 +543,14 @@ SIGNATURES: tuple[Signature, ...] = (
         "A CPU-only jaxlib is installed: install jax[cuda12].",
         rules=("DL401",),
         framework="jax",
-        facts=(Fact("framework.jax.cuda_build", _F), _no_gpu("jax"), _msg("jax")),
+        # jax prints it only when /dev/nvidia0, /dev/nvidiactl or /dev/dxg exists
+        facts=(
+            Fact("framework.jax.cuda_build", _F),
+            Fact("framework.jax.variant", "cpu"),
+            _no_gpu("jax"),
+            _msg("jax"),
+        ),
+        source="https://github.com/jax-ml/jax/blob/main/jax/_src/xla_bridge.py",
     ),
     S(
         "jax-no-gpu",
@@ -890,6 +908,8 @@ def apply_fact(
         elif key == "arch_list" and isinstance(value, list):
             for arch in value:
                 sheet.add_live_item(name, "arch_list", arch)
+        elif key.startswith("details."):
+            sheet.set_live_map(name, "details", key.removeprefix("details."), str(value))
         elif key.startswith("memory_growth."):
             sheet.set_live_map(
                 name, "memory_growth", key.removeprefix("memory_growth."), str(value)
