@@ -75,4 +75,48 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
         "torch 2.4.1+cu124 (CUDA 12.4) on a driver that supports CUDA 11.4 (found version "
         "11040); only the driver's CUDA version is known",
     ),
+    (
+        "collect_env_conda_cu113_driver450.txt",
+        None,
+        "conda cudatoolkit 11.3 / pytorch cu113 on driver 450.102.04: CUDA 11 minor-version "
+        "compatibility (floor 450.80.02) lets it run; at most DL107 info",
+    ),
+    ("collect_env_healthy_4x_cuda124.txt", None, "four L40S, torch 2.5.1+cu124, driver 550"),
+    ("collect_env_macos_mps_healthy.txt", None, "Apple silicon, torch 2.5.1 with MPS, no CUDA"),
+    ("collect_env_cpu_laptop_healthy.txt", None, "torch 2.4.0+cpu on a laptop without NVIDIA GPU"),
+    (
+        "windows_pip_torch_cpu.txt",
+        "DL401",
+        "`pip install torch` on Windows installs the CPU-only wheel; RTX 4060 present",
+    ),
+    (
+        "tf_windows_gpu_not_found.txt",
+        "DL402",
+        "TensorFlow 2.13 on native Windows: no GPU support after 2.10",
+    ),
+    (
+        "tf212_libcudnn8_missing.txt",
+        "DL201",
+        "TensorFlow 2.12 needs cuDNN 8 (libcudnn.so.8), not installed; GPU present",
+    ),
+    (
+        "cuda_visible_devices_empty.txt",
+        "DL303",
+        "CUDA_VISIBLE_DEVICES set to the empty string hides both GPUs",
+    ),
+    (
+        "wsl_linux_driver_inside.txt",
+        "DL108",
+        "a Linux NVIDIA driver installed inside WSL2 replaces the WSL nvidia-smi and libraries",
+    ),
+    (
+        "torch_k40_too_old.txt",
+        "DL301",
+        "Tesla K40c (sm_35) with torch 2.0.1+cu117, whose oldest architecture is sm_37",
+    ),
+    (
+        "nvml_mismatch_after_upgrade.txt",
+        "DL105",
+        "driver user space upgraded to 535.183.01 while kernel module 535.171.04 is loaded",
+    ),
 ]

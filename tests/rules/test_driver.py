@@ -10,8 +10,10 @@ from dlenv.snapshot.model import (
     DeviceNode,
     DriverFacts,
     FrameworkFacts,
+    HostFacts,
     LiveProbe,
     PciDevice,
+    ReportedError,
     Snapshot,
 )
 from tests.rules.snapshots import (
@@ -245,3 +247,41 @@ def test_dl101_driver_cuda_version_near_misses() -> None:
     f = only(_driver_cuda_only("11.4", unknown), "DL101")
     assert f.title == "The NVIDIA driver (CUDA 11.4) is too old for torch (CUDA 12.1)"
     assert [type(x) for x in f.fixes] == [ManualStep]
+
+
+# -- DL108 ---------------------------------------------------------------------------------
+SMI_NO_DRIVER = ReportedError(
+    signature="nvidia-smi-no-driver",
+    text="NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+    "that the latest NVIDIA driver is installed and running.",
+    meaning="nvidia-smi cannot reach the kernel driver.",
+)
+
+
+def test_dl108_linux_driver_inside_wsl2() -> None:
+    wsl = Snapshot(host=HostFacts(os="Linux", wsl=2), reported_errors=[SMI_NO_DRIVER])
+    f = only(wsl, "DL108")
+    assert f.severity == "error"
+    assert f.evidence[1] == Evidence(
+        fact="reported_errors.nvidia-smi-no-driver",
+        found=SMI_NO_DRIVER.text[:120],
+        needed="/usr/lib/wsl/lib/nvidia-smi (the Windows driver's)",
+    )
+    assert isinstance(f.fixes[0], ManualStep)
+    assert f.fixes[0].url == "https://docs.nvidia.com/cuda/wsl-user-guide/index.html"
+    module = Snapshot(
+        host=HostFacts(os="Linux", wsl=2),
+        driver=DriverFacts(installed=True, kernel_module_version="535.104.05"),
+    )
+    assert "nvidia kernel module (535.104.05)" in only(module, "DL108").message
+
+
+def test_dl108_near_misses() -> None:
+    # the same nvidia-smi failure on bare Linux is DL103's business
+    linux = Snapshot(host=HostFacts(os="Linux"), reported_errors=[SMI_NO_DRIVER])
+    assert fired(linux, "DL108") == []
+    # a healthy WSL2: the Windows driver's nvidia-smi works, no kernel module
+    healthy = replace(gpu_machine(), host=HostFacts(os="Linux", wsl=2))
+    healthy = replace(healthy, visibility=replace(healthy.visibility, nvidia_module_loaded=False))
+    healthy = replace(healthy, driver=replace(healthy.driver, kernel_module_version=None))
+    assert fired(healthy, "DL108") == []

@@ -421,3 +421,71 @@ def minor_version_compatibility(s: Snapshot) -> Iterator[Finding]:
                 ],
                 subject=fw.name,
             )
+
+
+@rule("DL108", "linux-driver-inside-wsl", "error", "driver")
+def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: signs of a Linux NVIDIA driver installed inside a WSL2 distribution: an
+    nvidia-smi that looks for a kernel module ("NVIDIA-SMI has failed because it couldn't
+    communicate with the NVIDIA driver"), or an nvidia kernel module reported inside WSL.
+
+    Why it matters: under WSL2 the Windows driver provides CUDA through /dev/dxg and
+    /usr/lib/wsl/lib; a Linux driver package (nvidia-driver-535, a .run installer, the `cuda`
+    meta-package) installs its own nvidia-smi and libraries that shadow those and cannot work,
+    so every framework loses the GPU ("CUDA driver initialization failed").
+
+    Example: `sudo apt install nvidia-driver-535` inside Ubuntu on WSL2, then nvidia-smi fails.
+
+    Fix: remove the Linux driver packages from the distribution (keep the Windows driver), and
+    install only a toolkit without a driver (`cuda-toolkit-12-x`, not `cuda`), as NVIDIA's
+    CUDA on WSL guide says.
+    """
+    if s.host.wsl != 2:
+        return
+    smi = next((e for e in s.reported_errors if e.signature == "nvidia-smi-no-driver"), None)
+    module = s.driver.kernel_module_version or (
+        "loaded" if s.visibility.nvidia_module_loaded else None
+    )
+    if smi is None and module is None:
+        return
+    evidence = [Evidence(fact="host.wsl", found="2")]
+    if smi is not None:
+        evidence.append(
+            Evidence(
+                fact="reported_errors.nvidia-smi-no-driver",
+                found=smi.text.splitlines()[0][:120],
+                needed="/usr/lib/wsl/lib/nvidia-smi (the Windows driver's)",
+            )
+        )
+    if module is not None:
+        evidence.append(
+            Evidence(fact="driver.kernel_module_version", found=module, needed="none under WSL2")
+        )
+    yield finding(
+        "DL108",
+        title="A Linux NVIDIA driver is installed inside WSL2",
+        message="This is WSL2, where CUDA comes from the Windows driver through /dev/dxg and "
+        "/usr/lib/wsl/lib; "
+        + (
+            "nvidia-smi here looks for a Linux kernel module, so a Linux driver package "
+            "replaced the WSL one"
+            if smi is not None
+            else f"a Linux nvidia kernel module ({module}) is installed in the distribution"
+        )
+        + ". Its libraries shadow WSL's and CUDA cannot start.",
+        evidence=evidence,
+        hint="Never install a Linux display driver inside WSL2; the Windows driver is enough.",
+        fixes=[
+            ManualStep(
+                text="Remove the Linux NVIDIA driver packages from the WSL distribution (the "
+                "Windows driver stays), then restart WSL.",
+                commands=[
+                    "dpkg -l | grep -E 'nvidia-(driver|utils|kernel)|libnvidia-compute'",
+                    "sudo apt-get remove --purge '^nvidia-driver-.*' '^nvidia-utils-.*' "
+                    "'^libnvidia-compute-.*'",
+                    "wsl --shutdown  # from Windows, then open the distribution again",
+                ],
+                url="https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
+            )
+        ],
+    )
