@@ -35,9 +35,9 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
     ("torch_sm120.txt", "DL301", "RTX 5090 (sm_120) with a torch build up to sm_90"),
     (
         "tf_cudnn_mismatch.txt",
-        "DL203",
-        "TF built with cuDNN 9.3 loaded 9.1 (another package's older cuDNN wheel wins); rule "
-        "gap: DL203 needs both frameworks' facts, the text names only TensorFlow",
+        "DL206",
+        "TF built with cuDNN 9.3 loaded 9.1 (another package's older cuDNN wheel wins); the text "
+        "names only TensorFlow, so the cause is the mismatch itself, not DL203's conflict",
     ),
     ("torch_circular_import.txt", "DL502", "the user's own torch.py shadows torch"),
     (
@@ -49,7 +49,7 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
         "tf_memory_growth.txt",
         "DL701",
         "set_memory_growth called after the GPU was initialised (an ordering bug in the code; "
-        "TF_FORCE_GPU_ALLOW_GROWTH=true avoids it)",
+        "TF_FORCE_GPU_ALLOW_GROWTH=true avoids it); the text shows no GPU",
     ),
     (
         "keras_src_missing.txt",
@@ -60,11 +60,63 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
     (
         "jax_cpu_fallback.txt",
         "DL401",
-        "CPU-only jaxlib; rule gap: DL401 checks torch and tensorflow only",
+        "CPU-only jaxlib (no jax-cuda12-plugin); jax printed it because it saw an NVIDIA device "
+        "node",
     ),
     (
         "torch_cudnn_mismatch.txt",
-        "DL204",
-        "a system cuDNN 8.4.1 on LD_LIBRARY_PATH shadows torch's bundled 8.5.0",
+        "DL206",
+        "a system cuDNN 8.4.1 on LD_LIBRARY_PATH shadows torch's bundled 8.5.0 (PyTorch names "
+        "LD_LIBRARY_PATH; DL204 needs the loader's prediction, which a paste lacks)",
+    ),
+    (
+        "torch_driver_too_old_message.txt",
+        "DL101",
+        "torch 2.4.1+cu124 (CUDA 12.4) on a driver that supports CUDA 11.4 (found version "
+        "11040); only the driver's CUDA version is known",
+    ),
+    (
+        "collect_env_conda_cu113_driver450.txt",
+        None,
+        "conda cudatoolkit 11.3 / pytorch cu113 on driver 450.102.04: CUDA 11 minor-version "
+        "compatibility (floor 450.80.02) lets it run; at most DL107 info",
+    ),
+    ("collect_env_healthy_4x_cuda124.txt", None, "four L40S, torch 2.5.1+cu124, driver 550"),
+    ("collect_env_macos_mps_healthy.txt", None, "Apple silicon, torch 2.5.1 with MPS, no CUDA"),
+    ("collect_env_cpu_laptop_healthy.txt", None, "torch 2.4.0+cpu on a laptop without NVIDIA GPU"),
+    (
+        "windows_pip_torch_cpu.txt",
+        "DL401",
+        "`pip install torch` on Windows installs the CPU-only wheel; RTX 4060 present",
+    ),
+    (
+        "tf_windows_gpu_not_found.txt",
+        "DL402",
+        "TensorFlow 2.13 on native Windows: no GPU support after 2.10",
+    ),
+    (
+        "tf212_libcudnn8_missing.txt",
+        "DL201",
+        "TensorFlow 2.12 needs cuDNN 8 (libcudnn.so.8), not installed; GPU present",
+    ),
+    (
+        "cuda_visible_devices_empty.txt",
+        "DL303",
+        "CUDA_VISIBLE_DEVICES set to the empty string hides both GPUs",
+    ),
+    (
+        "wsl_linux_driver_inside.txt",
+        "DL108",
+        "a Linux NVIDIA driver installed inside WSL2 replaces the WSL nvidia-smi and libraries",
+    ),
+    (
+        "torch_k40_too_old.txt",
+        "DL301",
+        "Tesla K40c (sm_35) with torch 2.0.1+cu117, whose oldest architecture is sm_37",
+    ),
+    (
+        "nvml_mismatch_after_upgrade.txt",
+        "DL105",
+        "driver user space upgraded to 535.183.01 while kernel module 535.171.04 is loaded",
     ),
 ]

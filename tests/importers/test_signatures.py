@@ -142,3 +142,55 @@ def test_repeated_message_is_counted_once() -> None:
     line = "RuntimeError: CUDA error: out of memory\n"
     snap = _scan(line * 50).snapshot("text")
     assert [(e.signature, e.count) for e in snap.reported_errors] == [("cuda-out-of-memory", 50)]
+
+
+def test_nvrm_api_mismatch_names_both_versions() -> None:
+    snap = _scan(
+        "[ 8421.112045] NVRM: API mismatch: the client has the version 535.183.01, but\n"
+        "               NVRM: this kernel module has the version 535.171.04.  Please\n"
+    ).snapshot("text")
+    d = snap.driver
+    assert (d.userspace_version, d.kernel_module_version, d.library_mismatch) == (
+        "535.183.01",
+        "535.171.04",
+        True,
+    )
+
+
+def test_environment_and_listing_facts() -> None:
+    snap = _scan(
+        "$ env | grep CUDA\n"
+        "CUDA_VISIBLE_DEVICES=\n"
+        "GPU 0: NVIDIA RTX A6000 (UUID: GPU-3f1c6a2e-5b7d)\n"
+        "GPU 1: NVIDIA RTX A6000 (UUID: GPU-a9d2e4f0-1c3b)\n"
+        "$ uname -r\n"
+        "5.15.146.1-microsoft-standard-WSL2\n"
+        '$ python -c "import torch; print(torch.__version__)"\n'
+        "2.3.1+cu121\n"
+        "Name: tensorflow\n"
+        "Version: 2.13.0\n"
+    ).snapshot("text")
+    assert snap.visibility.cuda_visible_devices == ""  # set, to the empty string
+    # identical names stay two GPUs: the listing numbers them
+    assert [(g.index, g.uuid) for g in snap.gpus] == [
+        (0, "GPU-3f1c6a2e-5b7d"),
+        (1, "GPU-a9d2e4f0-1c3b"),
+    ]
+    assert (snap.host.wsl, snap.host.kernel) == (2, "5.15.146.1-microsoft-standard-WSL2")
+    versions = {f.name: (f.version, f.variant) for f in snap.frameworks}
+    assert versions == {"tensorflow": ("2.13.0", None), "torch": ("2.3.1+cu121", "cu121")}
+    # an inline assignment for one command is not the environment
+    assert _scan("CUDA_VISIBLE_DEVICES=1 python train.py\n").snapshot("text").visibility == (
+        snap.visibility.__class__()
+    )
+
+
+def test_torch_cudnn_mismatch_names_ld_library_path() -> None:
+    snap = _scan(
+        "RuntimeError: cuDNN version incompatibility: PyTorch was compiled  against (8, 5, 0) "
+        "but found runtime version (8, 4, 1). PyTorch already comes bundled with cuDNN. One "
+        "option to resolving this error is to ensure PyTorch can find the bundled cuDNN.Looks "
+        "like your LD_LIBRARY_PATH contains incompatible version of cudnnPlease either remove it"
+    ).snapshot("text")
+    probe = snap.live_probe("torch")
+    assert probe is not None and probe.details == {"cudnn_source": "LD_LIBRARY_PATH"}

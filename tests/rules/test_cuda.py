@@ -3,8 +3,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, RemoveFromPath, SetEnv
+from dlenv.rules.cuda import cudnn_compatible
 from dlenv.rules.findings import Evidence
-from dlenv.snapshot.model import CudaToolkit, LibraryResolution, LiveProbe, ResolvedLibrary
+from dlenv.snapshot.model import (
+    CudaToolkit,
+    LibraryResolution,
+    LiveProbe,
+    LoadedLibrary,
+    ResolvedLibrary,
+)
 from tests.rules.snapshots import (
     SITE,
     cpu_machine,
@@ -13,6 +20,7 @@ from tests.rules.snapshots import (
     only,
     tensorflow,
     torch,
+    with_env,
     with_live,
     with_pip_cudnn,
 )
@@ -167,3 +175,92 @@ def test_dl205_cuda_home_other_major() -> None:
     # a CPU torch does not compile CUDA extensions
     cpu = _home(gpu_machine(frameworks=[torch("2.5.1+cpu")]), t118, home="/usr/local/cuda-11.8")
     assert fired(cpu, "DL205") == []
+
+
+# -- DL206 ---------------------------------------------------------------------------------
+def _loaded_cudnn(s, framework: str, version: str, path: str = "libcudnn"):  # type: ignore[no-untyped-def]
+    lib = LoadedLibrary(name="cudnn", path=path, version=version)
+    return with_live(s, LiveProbe(framework=framework, status="ok", loaded_libraries=[lib]))
+
+
+def test_dl206_tensorflow_loads_an_older_cudnn_minor() -> None:
+    tf = tensorflow("2.18.0", "12.5.1", "9.3.0")
+    f = only(_loaded_cudnn(gpu_machine(frameworks=[tf, torch()]), "tensorflow", "9.1.0"), "DL206")
+    assert f.severity == "error"
+    assert f.title == "tensorflow 2.18.0 is built with cuDNN 9.3.0 but loads cuDNN 9.1.0"
+    assert f.evidence == [
+        Evidence(
+            fact="live.tensorflow.loaded_libraries.cudnn",
+            found="9.1.0",
+            needed=">=9.3, <10",
+            note="tensorflow 2.18.0 is built with cuDNN 9.3.0",
+        )
+    ]
+    assert f.fixes == [
+        InstallPackages(
+            packages=["nvidia-cudnn-cu12>=9.3"],
+            reason="tensorflow 2.18.0 needs cuDNN 9.3 or newer",
+        )
+    ]
+    assert f.hint == (
+        "torch in the same environment may pin the older cuDNN wheel; keep the frameworks in "
+        "separate environments."
+    )
+
+
+def test_dl206_torch_cudnn_from_ld_library_path() -> None:
+    t = torch("1.13.0+cu117", cudnn="8.5.0")
+    probe = LiveProbe(
+        framework="torch",
+        status="ok",
+        loaded_libraries=[LoadedLibrary(name="cudnn", path="libcudnn", version="8.4.1")],
+        details={"cudnn_source": "LD_LIBRARY_PATH"},
+    )
+    s = with_env(with_live(gpu_machine(frameworks=[t]), probe), LD_LIBRARY_PATH="/opt/cudnn/lib:/x")
+    f = only(s, "DL206")
+    assert f.fixes == [
+        RemoveFromPath(
+            name="LD_LIBRARY_PATH",
+            entries=["/opt/cudnn/lib"],
+            reason="it supplies cuDNN 8.4.1 ahead of the one torch ships with",
+        )
+    ]
+
+
+def test_dl206_predicted_older_minor_and_near_misses() -> None:
+    tf = tensorflow("2.18.0", "12.5.1", "9.3.0")
+    old = ResolvedLibrary(
+        name="cudnn",
+        soname="libcudnn.so.9",
+        path="/usr/lib/x86_64-linux-gnu/libcudnn.so.9",
+        version="9.1.0",
+        via="ld.so.cache",
+    )
+    f = only(_libs(gpu_machine(frameworks=[tf]), "tensorflow", old), "DL206")
+    assert f.title == "tensorflow 2.18.0 is built with cuDNN 9.3.0 but would load cuDNN 9.1.0"
+    # a newer minor of the same major is fine; a predicted other major is DL202's finding
+    newer = replace(old, version="9.5.1")
+    assert fired(_libs(gpu_machine(frameworks=[tf]), "tensorflow", newer), "DL206") == []
+    other_major = replace(old, version="8.9.7", soname="libcudnn.so.8")
+    assert fired(_libs(gpu_machine(frameworks=[tf]), "tensorflow", other_major), "DL206") == []
+    # a loaded other major is an error; only the built major known: the major decides
+    assert fired(_loaded_cudnn(gpu_machine(frameworks=[tf]), "tensorflow", "8.9.7"), "DL206") == [
+        "DL206"
+    ]
+    major_only = tensorflow("2.18.0", "12.5.1", "9")
+    assert (
+        fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.1.0"), "DL206")
+        == []
+    )
+    # the healthy machine (pip cuDNN 9.1 for torch built with 9.1)
+    assert fired(gpu_machine(), "DL206") == []
+    assert fired(cpu_machine(), "DL206") == []
+
+
+def test_dl206_cudnn_compatibility_semantics() -> None:
+    assert cudnn_compatible("8.5.0", "8.4.1") is False
+    assert cudnn_compatible("8.5.0", "8.9.7") is True
+    assert cudnn_compatible("9.3.0", "8.9.7") is False
+    assert cudnn_compatible("6.0.21", "6.1.0") is False  # before cuDNN 7 the minor must match
+    assert cudnn_compatible("8", "8.1.0") is True
+    assert cudnn_compatible(None, "8.1.0") is None

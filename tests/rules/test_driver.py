@@ -4,7 +4,18 @@ from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep
 from dlenv.rules.findings import Evidence
-from dlenv.snapshot.model import CudaFacts, CudaToolkit, DeviceNode, LiveProbe, PciDevice
+from dlenv.snapshot.model import (
+    CudaFacts,
+    CudaToolkit,
+    DeviceNode,
+    DriverFacts,
+    FrameworkFacts,
+    HostFacts,
+    LiveProbe,
+    PciDevice,
+    ReportedError,
+    Snapshot,
+)
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -202,3 +213,75 @@ def test_dl107_minor_version_compat_is_info() -> None:
         fired(gpu_machine(driver="470.239.06", frameworks=[torch("2.7.1+cu126")]), "DL107") == []
     )  # too old altogether: DL101
     assert fired(gpu_machine(gpus=[gpu()]), "DL107") == []
+
+
+def _driver_cuda_only(cuda: str, fw: FrameworkFacts) -> Snapshot:
+    """What PyTorch's "driver on your system is too old (found version NNNNN)" tells."""
+    return Snapshot(driver=DriverFacts(installed=True, cuda_version=cuda), frameworks=[fw])
+
+
+def test_dl101_only_the_drivers_cuda_version_is_known() -> None:
+    f = only(_driver_cuda_only("11.4", torch("2.4.1+cu124")), "DL101")
+    assert f.title == "The NVIDIA driver (CUDA 11.4) is too old for torch 2.4.1+cu124 (CUDA 12.4)"
+    assert f.evidence[0] == Evidence(
+        fact="driver.cuda_version",
+        found="11.4",
+        needed=">=12.0 (driver >=525.60.13)",
+        note="needed by torch 2.4.1+cu124",
+    )
+    # the driver is at least 11.4's toolkit driver, so a CUDA 11.8 build of this release runs
+    assert isinstance(f.fixes[0], InstallPackages)
+    assert f.fixes[0].index_url == "https://download.pytorch.org/whl/cu118"
+    # before CUDA 11 there was no minor-version compatibility: 10.1 does not run 10.2
+    assert fired(_driver_cuda_only("10.1", torch("1.10.0+cu102")), "DL101") == ["DL101"]
+
+
+def test_dl101_driver_cuda_version_near_misses() -> None:
+    # same major: minor-version compatibility
+    assert fired(_driver_cuda_only("12.2", torch("2.5.1+cu124")), "DL101") == []
+    assert fired(_driver_cuda_only("12.4", torch("2.5.1+cpu")), "DL101") == []
+    # a framework whose version is known only from an error message: no crash, no fix guessed
+    unknown = FrameworkFacts(
+        name="torch", distribution="torch", version="", cuda_build=True, cuda_version="12.1"
+    )
+    f = only(_driver_cuda_only("11.4", unknown), "DL101")
+    assert f.title == "The NVIDIA driver (CUDA 11.4) is too old for torch (CUDA 12.1)"
+    assert [type(x) for x in f.fixes] == [ManualStep]
+
+
+# -- DL108 ---------------------------------------------------------------------------------
+SMI_NO_DRIVER = ReportedError(
+    signature="nvidia-smi-no-driver",
+    text="NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+    "that the latest NVIDIA driver is installed and running.",
+    meaning="nvidia-smi cannot reach the kernel driver.",
+)
+
+
+def test_dl108_linux_driver_inside_wsl2() -> None:
+    wsl = Snapshot(host=HostFacts(os="Linux", wsl=2), reported_errors=[SMI_NO_DRIVER])
+    f = only(wsl, "DL108")
+    assert f.severity == "error"
+    assert f.evidence[1] == Evidence(
+        fact="reported_errors.nvidia-smi-no-driver",
+        found=SMI_NO_DRIVER.text[:120],
+        needed="/usr/lib/wsl/lib/nvidia-smi (the Windows driver's)",
+    )
+    assert isinstance(f.fixes[0], ManualStep)
+    assert f.fixes[0].url == "https://docs.nvidia.com/cuda/wsl-user-guide/index.html"
+    module = Snapshot(
+        host=HostFacts(os="Linux", wsl=2),
+        driver=DriverFacts(installed=True, kernel_module_version="535.104.05"),
+    )
+    assert "nvidia kernel module (535.104.05)" in only(module, "DL108").message
+
+
+def test_dl108_near_misses() -> None:
+    # the same nvidia-smi failure on bare Linux is DL103's business
+    linux = Snapshot(host=HostFacts(os="Linux"), reported_errors=[SMI_NO_DRIVER])
+    assert fired(linux, "DL108") == []
+    # a healthy WSL2: the Windows driver's nvidia-smi works, no kernel module
+    healthy = replace(gpu_machine(), host=HostFacts(os="Linux", wsl=2))
+    healthy = replace(healthy, visibility=replace(healthy.visibility, nvidia_module_loaded=False))
+    healthy = replace(healthy, driver=replace(healthy.driver, kernel_module_version=None))
+    assert fired(healthy, "DL108") == []

@@ -3,7 +3,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages
-from dlenv.snapshot.model import LiveProbe
+from dlenv.snapshot.model import (
+    DriverFacts,
+    FrameworkFacts,
+    HostFacts,
+    LiveProbe,
+    ReportedError,
+    Snapshot,
+)
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -93,3 +100,68 @@ def test_dl404_live_gpu_unavailable() -> None:
     assert fired(with_live(gpu_machine(), yes), "DL404") == []
     # no GPU on the machine: "no GPU" is the truth
     assert fired(with_live(cpu_machine(), replace(no, framework="torch")), "DL404") == []
+
+
+def _jax(cuda_build: bool = False, version: str = "0.4.23") -> FrameworkFacts:
+    return FrameworkFacts(
+        name="jax",
+        distribution="jax",
+        version=version,
+        cuda_build=cuda_build,
+        variant="cuda12" if cuda_build else "cpu",
+        details={"jaxlib": version},
+    )
+
+
+JAX_SAW_GPU = ReportedError(
+    signature="jax-cpu-only-jaxlib",
+    text="An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not "
+    "installed. Falling back to cpu.",
+    meaning="A CPU-only jaxlib is installed: install jax[cuda12].",
+    framework="jax",
+)
+
+
+def test_dl401_jaxlib_without_cuda_plugin() -> None:
+    f = only(gpu_machine(frameworks=[_jax(version="0.4.35")]), "DL401")
+    assert f.title == "jax 0.4.35 is a CPU-only build on a machine with a GPU"
+    assert f.fixes == [
+        InstallPackages(
+            packages=["jax[cuda12]==0.4.35"],
+            reason="jaxlib runs on the CPU only; the jax-cuda12-plugin wheels add the GPU",
+        )
+    ]
+    # known only from jax's own warning: it saw an NVIDIA device node
+    pasted = Snapshot(frameworks=[_jax()], reported_errors=[JAX_SAW_GPU])
+    f = only(pasted, "DL401")
+    assert f.message == (
+        "jax 0.4.23 has no CUDA support, so it runs on the CPU although jax found an NVIDIA GPU "
+        "device node."
+    )
+    assert f.fixes == [
+        InstallPackages(
+            packages=["jax[cuda12]"],
+            uninstall=["jax", "jaxlib"],
+            reason="jaxlib runs on the CPU only; the jax-cuda12-plugin wheels add the GPU",
+        )
+    ]
+
+
+def test_dl401_near_misses_jax_and_torch_messages() -> None:
+    assert fired(gpu_machine(frameworks=[_jax(cuda_build=True)]), "DL401") == []
+    assert fired(Snapshot(frameworks=[_jax()]), "DL401") == []  # no sign of a GPU
+    no_driver = Snapshot(
+        driver=DriverFacts(installed=False), frameworks=[_jax()], reported_errors=[JAX_SAW_GPU]
+    )
+    assert fired(no_driver, "DL401") == []
+    asked = ReportedError(
+        signature="torch-not-compiled-with-cuda",
+        text="AssertionError: Torch not compiled with CUDA enabled",
+        meaning="A CPU-only PyTorch is installed.",
+        framework="torch",
+    )
+    linux = Snapshot(frameworks=[torch("2.3.1+cpu")], reported_errors=[asked])
+    f = only(linux, "DL401")
+    assert f.title == "torch 2.3.1+cpu is a CPU-only build but the code uses CUDA"
+    mac = replace(linux, host=HostFacts(os="Darwin"))
+    assert fired(mac, "DL401") == []  # no CUDA build exists for macOS

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dlenv.fix.actions import SetEnv
-from dlenv.snapshot.model import LiveProbe
+from dlenv.rules import diagnose
+from dlenv.snapshot.model import FrameworkFacts, LiveProbe, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -43,3 +46,33 @@ def test_dl702_gpu_memory_nearly_full() -> None:
     f = only(gpu_machine(gpus=[gpu(used=23000, processes=1)]), "DL702")
     assert f.title == "GPU 0 memory is 93% used"
     assert fired(gpu_machine(gpus=[gpu(used=20000)]), "DL702") == []
+
+
+def test_dl701_memory_growth_set_after_initialisation() -> None:
+    error = "RuntimeError: Physical devices cannot be modified after being initialized"
+    probe = LiveProbe(framework="tensorflow", status="ok", memory_growth={"error": error})
+    # known only from the traceback: no GPU, TensorFlow's version unknown
+    from_text = Snapshot(
+        frameworks=[FrameworkFacts(name="tensorflow", distribution="tensorflow", version="")],
+        live=[probe],
+    )
+    f = only(from_text, "DL701")
+    assert f.severity == "error"
+    assert f.title == "set_memory_growth was called after TensorFlow initialised the GPU"
+    assert f.message.startswith(
+        'tensorflow raised "Physical devices cannot be modified after being initialized"'
+    )
+    assert f.fixes == [
+        SetEnv(
+            name="TF_FORCE_GPU_ALLOW_GROWTH",
+            value="true",
+            reason="memory growth from the start, whatever the program's order",
+        )
+    ]
+    assert f.hint is not None and "right after `import tensorflow`" in f.hint
+    # on a GPU machine it replaces the growth-off finding rather than adding to it
+    on_gpu = with_live(gpu_machine(frameworks=[tensorflow()]), probe)
+    assert [x.title for x in diagnose(on_gpu, select=["DL701"])] == [f.title]
+    # near miss: another memory_growth error is not this ordering problem
+    other = LiveProbe(framework="tensorflow", status="ok", memory_growth={"error": "boom"})
+    assert fired(replace(from_text, live=[other]), "DL701") == []

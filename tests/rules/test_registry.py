@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dlenv.rules import all_rules, diagnose, get_rule
 from dlenv.rules.docs import SECTIONS, reference_markdown, sections
-from tests.rules.snapshots import cpu_machine, gpu_machine, tensorflow, torch
+from dlenv.snapshot.model import FrameworkFacts, HostFacts
+from tests.rules.snapshots import cpu_machine, gpu, gpu_machine, tensorflow, torch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,3 +50,33 @@ def test_healthy_gpu_machine_has_no_error() -> None:
 
 def test_this_cpu_only_machine_has_no_finding() -> None:
     assert diagnose(cpu_machine()) == []
+
+
+def test_unknown_framework_version_is_unknown_everywhere() -> None:
+    """A framework known only from an error message has version "": no rule may crash on it,
+    print it, or judge the release."""
+    builds = [
+        {},
+        {"cuda_build": True, "cuda_version": "12.1", "cudnn_version": "9.1"},
+        {"cuda_build": False},
+        {"variant": "cpu"},
+        {"backend": "jax"},
+    ]
+    machines = [
+        gpu_machine(driver="470.239.06", gpus=[gpu(name="Tesla K80", cc="3.7")], python="3.13.1"),
+        gpu_machine(),
+        cpu_machine(),
+        replace(gpu_machine(), host=HostFacts(os="Windows")),
+    ]
+    release_rules = {"DL402", "DL501", "DL601", "DL602", "DL603", "DL604"}
+    for machine in machines:
+        for name in ("torch", "tensorflow", "jax", "keras", "tf-keras"):
+            for build in builds:
+                fw = FrameworkFacts(name=name, distribution=name, version="", **build)  # type: ignore[arg-type]
+                s = replace(
+                    machine, frameworks=[fw], python=replace(machine.python, distributions=[])
+                )
+                for f in diagnose(s):
+                    assert f.code not in release_rules, (name, build, f)
+                    for text in (f.title, f.message):
+                        assert "  " not in text and " ()" not in text and "None" not in text, text

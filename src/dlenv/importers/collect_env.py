@@ -50,10 +50,12 @@ KNOWN = {
     "xpu used to build pytorch",
 }
 _END = re.compile(r"^\s*(?:Traceback \(most recent call last\)|```|\$ |>>> |#{1,6} |\S+@\S+[:$])")
+# a version starts with a digit, so "[conda] Could not collect" is no package "could"
 _PIP = re.compile(
-    r"^\s*\[(?P<tool>pip3?|conda)\]\s+(?P<name>[A-Za-z0-9_.-]+)(?:==|\s+)(?P<ver>\S+)"
+    r"^\s*\[(?P<tool>pip3?|conda)\]\s+(?P<name>[A-Za-z0-9_.-]+)(?:==|\s+)(?P<ver>v?\d\S*)"
     r"(?:\s+(?P<build>\S+))?"
 )
+_NO_PACKAGES = re.compile(r"^\s*\[(?:pip3?|conda)\]\s+Could not collect\s*$")
 _CUDNN_FILE = re.compile(
     r"(?:lib)?cudnn(?:_\w+?)?(?:64_(?P<dllmajor>\d+)\.dll|\.so\.(?P<ver>\d+(?:\.\d+)*)"
     r"|\.(?P<macver>\d+(?:\.\d+)*)\.dylib)",
@@ -125,7 +127,7 @@ def _block_end(lines: list[str], start: int) -> int:
             in_libs = key == "versions of relevant libraries"
             last, blank_run = j, 0
             continue
-        if in_libs and not _PIP.match(line):
+        if in_libs and not (_PIP.match(line) or _NO_PACKAGES.match(line)):
             break
         if blank_run and not in_libs and not _continuation(line):
             break

@@ -23,10 +23,10 @@ class Fact:
 
     Paths: driver.K, host.K, visibility.K, framework.FW.K, framework.FW.details.K, live.FW.K,
     live.FW.message (the matched text), live.FW.arch_list, live.FW.memory_growth.K,
-    live.FW.loaded (a soname), live.FW.loaded_cudnn (a version), library.FW (a missing soname,
-    value "{soname}"), gpu.K (the GPU named by the groups `name`/`idx`), shadowing (a module),
-    driver.reading (an nvidia-smi error). Values are templates over the regex's groups; `convert`
-    names a converter in CONVERTERS.
+    live.FW.details.K, live.FW.loaded (a soname), live.FW.loaded_cudnn (a version), library.FW
+    (a missing soname, value "{soname}"), gpu.K (the GPU named by the groups `name`/`idx`),
+    shadowing (a module), driver.reading (an nvidia-smi error). Values are templates over the
+    regex's groups; `convert` names a converter in CONVERTERS.
     """
 
     path: str
@@ -93,6 +93,7 @@ CONVERTERS: dict[str, Callable[[str], object]] = {
     "archs": _archs,
     "bool": _bool,
     "int": int,
+    "env": str,  # kept as written, even when empty
 }
 
 _T, _F = "true", "false"
@@ -131,7 +132,7 @@ SIGNATURES: tuple[Signature, ...] = (
         r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver",
         "nvidia-smi cannot reach the kernel driver: it is not loaded (not installed for this "
         "kernel, blocked by Secure Boot or nouveau) or the GPU is not passed to this container.",
-        rules=("DL103",),
+        rules=("DL103", "DL108"),
         facts=(Fact("visibility.nvidia_module_loaded", _F), Fact("driver.reading", "{line}")),
         source="https://github.com/pytorch/pytorch/issues/40682",
     ),
@@ -386,6 +387,17 @@ SIGNATURES: tuple[Signature, ...] = (
         source="https://github.com/pytorch/pytorch/pull/81881",
     ),
     S(
+        # PyTorch adds this only when LD_LIBRARY_PATH is set and names a "cuda" or "cudnn" path
+        "torch-cudnn-ld-library-path",
+        r"Looks like your LD_LIBRARY_PATH contains incompatible version of cudnn|one possibility "
+        r"is that there is a conflicting cuDNN in LD_LIBRARY_PATH",
+        "The cuDNN PyTorch found comes from a directory on LD_LIBRARY_PATH.",
+        framework="torch",
+        facts=(Fact("live.torch.details.cudnn_source", "LD_LIBRARY_PATH"),),
+        report=False,
+        source="https://github.com/pytorch/pytorch/blob/main/torch/backends/cudnn/__init__.py",
+    ),
+    S(
         "cudnn-sublibrary-load-failed",
         r"Could not load library (?P<soname>(?:lib)?cudnn\w*(?:\.so[\d.]*|\.dll))\. Error(?: "
         r"code)?:? (?P<why>[^\n]+)",
@@ -469,11 +481,18 @@ SIGNATURES: tuple[Signature, ...] = (
     S(
         "torch-gpu-too-old",
         r"Found GPU(?P<idx>\d+) (?P<name>[^\n]+?) which is of cuda capability (?P<cc>\d+\.\d+)\."
-        r"?\s*PyTorch no longer supports this GPU because it is too old",
+        r"?\s*PyTorch no longer supports this GPU because it is too old\.?(?:\s*The minimum cuda "
+        r"capability (?:that we support is|supported by this library is) (?P<min>\d+\.\d+))?",
         "The GPU is older than the oldest architecture this PyTorch build supports.",
         rules=("DL301", "DL302"),
         framework="torch",
-        facts=(Fact("gpu.name", "{name}"), Fact("gpu.compute_capability", "{cc}"), _msg("torch")),
+        facts=(
+            Fact("gpu.name", "{name}"),
+            Fact("gpu.compute_capability", "{cc}"),
+            Fact("framework.torch.cuda_build", _T),
+            Fact("live.torch.details.min_cuda_capability", "{min}"),
+            _msg("torch"),
+        ),
         source=PT_CUDA_INIT,
     ),
     S(
@@ -532,7 +551,14 @@ SIGNATURES: tuple[Signature, ...] = (
         "A CPU-only jaxlib is installed: install jax[cuda12].",
         rules=("DL401",),
         framework="jax",
-        facts=(Fact("framework.jax.cuda_build", _F), _no_gpu("jax"), _msg("jax")),
+        # jax prints it only when /dev/nvidia0, /dev/nvidiactl or /dev/dxg exists
+        facts=(
+            Fact("framework.jax.cuda_build", _F),
+            Fact("framework.jax.variant", "cpu"),
+            _no_gpu("jax"),
+            _msg("jax"),
+        ),
+        source="https://github.com/jax-ml/jax/blob/main/jax/_src/xla_bridge.py",
     ),
     S(
         "jax-no-gpu",
@@ -731,6 +757,76 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # -- facts from interactive output ---------------------------------------------------------
     S(
+        "nvrm-api-mismatch",
+        r"NVRM: API mismatch: the client has the version (?P<client>\d[\w.-]*), but\s+"
+        r"(?:\[[^\]\n]*\]\s*)?(?:NVRM:\s+)?this kernel module has the version "
+        r"(?P<kmod>\d[\w.-]*?)\.?(?=\s)",
+        "The kernel log names both sides of a driver/library mismatch: the user-space driver "
+        "(client) and the loaded kernel module.",
+        rules=("DL105",),
+        facts=(
+            Fact("driver.userspace_version", "{client}"),
+            Fact("driver.kernel_module_version", "{kmod}"),
+            Fact("driver.library_mismatch", _T),
+            Fact("driver.installed", _T),
+        ),
+        source="https://github.com/NVIDIA/open-gpu-kernel-modules/blob/main/kernel-open/nvidia/nv.c",
+    ),
+    S(
+        "wsl2-kernel",
+        r"\b(?P<kernel>\d+\.\d+\.\d+(?:\.\d+)?-microsoft-standard-WSL2)\b",
+        "The kernel is WSL2's.",
+        facts=(
+            Fact("host.wsl", "2", "int"),
+            Fact("host.os", "Linux"),
+            Fact("host.kernel", "{kernel}"),
+        ),
+        report=False,
+    ),
+    S(
+        "nvidia-smi-list",
+        r"^[ \t]*GPU (?P<idx>\d+): (?P<name>[^\n(]+?) \(UUID: (?P<uuid>(?:GPU|MIG)-[\w-]+)\)",
+        "`nvidia-smi -L` lists this GPU.",
+        facts=(
+            Fact("gpu.name", "{name}"),
+            Fact("gpu.uuid", "{uuid}"),
+            Fact("driver.installed", _T),
+        ),
+        report=False,
+    ),
+    S(
+        "env-cuda-visible-devices",
+        r"^(?:[^\n]*?[$#>] )?(?:export |set )?CUDA_VISIBLE_DEVICES=(?P<v>[^\s;&|]*)[ \t]*$",
+        "CUDA_VISIBLE_DEVICES as shown in the environment.",
+        facts=(Fact("visibility.cuda_visible_devices", "{v}", "env"),),
+        report=False,
+    ),
+    S(
+        "pip-show-framework",
+        r"^Name: (?P<mod>torch|tensorflow|keras|jax)[ \t]*\nVersion: (?P<v>\d[\w.+-]*)",
+        "`pip show` names the installed framework.",
+        facts=(Fact("framework.{mod}.version", "{v}"),),
+        report=False,
+    ),
+    S(
+        "shell-torch-version",
+        r"print\(\s*torch\.__version__[^\n]*\n[ \t]*'?(?P<v>\d+\.\d+(?:\.\d+)?(?:\+[\w.]+)?)\b",
+        "torch.__version__ printed by `python -c`.",
+        framework="torch",
+        facts=(Fact("framework.torch.version", "{v}"),),
+        report=False,
+    ),
+    S(
+        "shell-tf-version",
+        # TensorFlow's start-up log (stderr) often lands between the command and its output
+        r"print\(\s*tf\.__version__[^\n]*\n(?:[^\n]*\n){0,12}?[ \t]*(?P<v>\d+\.\d+\.\d+"
+        r"(?:-?rc\d+)?)[ \t]*$",
+        "tf.__version__ printed by `python -c`.",
+        framework="tensorflow",
+        facts=(Fact("framework.tensorflow.version", "{v}"),),
+        report=False,
+    ),
+    S(
         "repl-torch-cuda-available",
         r"torch\.cuda\.is_available\(\)\)?[ \t]*\r?\n(?:Out\[\d+\]:[ \t]*)?(?P<v>True|False)\b",
         "torch.cuda.is_available() as printed.",
@@ -837,14 +933,14 @@ def _framework_for(
     return fallback
 
 
-def _fill(template: str, groups: dict[str, str], line: str) -> str | None:
+def _fill(template: str, groups: dict[str, str], line: str, empty_ok: bool = False) -> str | None:
     if template == "{line}":
         return line
     try:
         value = template.format(**groups)
     except KeyError:
         return None
-    return value if value.strip() else None
+    return value if value.strip() or empty_ok else None
 
 
 def apply_fact(
@@ -858,11 +954,14 @@ def apply_fact(
         path = path.replace("{fw}", fw)
     if "{mod}" in path:
         path = path.replace("{mod}", groups.get("mod") or "")
-    raw = _fill(fact.value, groups, line)
+    # an environment variable set to "" is a fact (CUDA_VISIBLE_DEVICES= hides every GPU)
+    raw = _fill(fact.value, groups, line, empty_ok=fact.convert == "env")
     if raw is None:
         return
     value: object = raw.strip()
-    if fact.convert:
+    if fact.convert == "env":
+        pass
+    elif fact.convert:
         value = CONVERTERS[fact.convert](raw)
     elif raw in (_T, _F):
         value = raw == _T
@@ -890,6 +989,8 @@ def apply_fact(
         elif key == "arch_list" and isinstance(value, list):
             for arch in value:
                 sheet.add_live_item(name, "arch_list", arch)
+        elif key.startswith("details."):
+            sheet.set_live_map(name, "details", key.removeprefix("details."), str(value))
         elif key.startswith("memory_growth."):
             sheet.set_live_map(
                 name, "memory_growth", key.removeprefix("memory_growth."), str(value)
@@ -906,7 +1007,9 @@ def apply_fact(
         sheet.missing_library(rest, str(value), groups.get("why") or line)
     elif head == "gpu":
         idx = groups.get("idx")
-        g = sheet.gpu(int(idx) if idx and idx.isdigit() else None, groups.get("name"))
+        # a listing with UUIDs numbers its GPUs exactly: identical names must not merge
+        gpu_name = None if "uuid" in groups else groups.get("name")
+        g = sheet.gpu(int(idx) if idx and idx.isdigit() else None, gpu_name)
         sheet.set_gpu(g, rest, value.strip() if isinstance(value, str) else value)
     elif head == "shadowing":
         mod = str(value)

@@ -212,6 +212,7 @@ def best_torch_variant(
         fitting.append(variant)
     if not fitting:
         return None
+
     def preference(v: TorchVariant) -> tuple[bool, Version]:
         trusted = not v.experimental or v.name == release.default_variant
         return trusted, parse_version(v.cuda) or Version("0")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, SetEnv
 from dlenv.kb.queries import (
+    cudnn_pip_package,
     major_minor,
     tensorflow_release,
     torch_index_url,
@@ -345,3 +346,158 @@ def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
         fixes=fixes,
         subject=home,
     )
+
+
+# Both frameworks check the same thing when they first use cuDNN: the major must match and, from
+# cuDNN 7 on, the loaded minor must be at least the compiled one (older cuDNN: the same minor).
+# TensorFlow: IsSourceCompatibleWithCudnnLibrary,
+# https://github.com/tensorflow/tensorflow/blob/v2.4.0/tensorflow/stream_executor/cuda/cudnn_version.cc
+# PyTorch: _init() in https://github.com/pytorch/pytorch/blob/main/torch/backends/cudnn/__init__.py
+# JAX refuses a loaded cuDNN older than its build ("Found cuDNN version X, but JAX was built
+# against version Y, which is newer").
+def cudnn_compatible(built: str | None, loaded: str | None) -> bool | None:
+    """Whether code built against cuDNN `built` runs with the loaded `loaded`; None: unknown."""
+    b, got = major_minor(built), major_minor(loaded)
+    if b is None or got is None:
+        return None
+    if got[0] != b[0]:
+        return False
+    if built is None or "." not in built.strip():
+        return True  # only the built major is known, and it matches
+    return got[1] >= b[1] if got[0] >= 7 else got[1] == b[1]
+
+
+def _loaded_cudnn(s: Snapshot, name: str) -> tuple[str, bool, str | None] | None:
+    """(version, loaded already, LD_LIBRARY_PATH directory) of the cuDNN a framework loaded
+    (live probe, or the framework's own message) or would load (the loader's prediction)."""
+    probe = s.live_probe(name)
+    if probe is not None:
+        lib = next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
+        if lib is not None and lib.version:
+            return lib.version, True, None
+    res = next((r for r in s.libraries if r.framework == name), None)
+    lib2 = next((x for x in res.libraries if x.name == "cudnn"), None) if res else None
+    if lib2 is not None and lib2.path and lib2.version:
+        via_ld = bool(lib2.via and "LD_LIBRARY_PATH" in lib2.via)
+        return lib2.version, False, os.path.dirname(lib2.path) if via_ld else None
+    return None
+
+
+def _cudnn_via_ld_library_path(s: Snapshot, name: str, folder: str | None) -> list[str] | None:
+    """LD_LIBRARY_PATH entries to drop, when the wrong cuDNN comes from there; None: not known."""
+    probe = s.live_probe(name)
+    said = probe is not None and probe.details.get("cudnn_source") == "LD_LIBRARY_PATH"
+    if folder is None and not said:
+        return None
+    if folder is not None:
+        return [folder]
+    value = s.env_value("LD_LIBRARY_PATH") or ""
+    return [p for p in value.split(":") if "cuda" in p or "cudnn" in p]
+
+
+@rule("DL206", "cudnn-version-mismatch", "error", "cuda")
+def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
+    it) is compatible with the cuDNN it was built with: the same major and, from cuDNN 7 on, a
+    minor at least as new (the check TensorFlow, PyTorch and JAX make when they first use
+    cuDNN).
+
+    Why it matters: the framework imports, then fails at the first convolution or RNN:
+    TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 9.3.0"
+    and "DNN library initialization failed"; PyTorch raises "cuDNN version incompatibility:
+    PyTorch was compiled against (8, 5, 0) but found runtime version (8, 4, 1)".
+
+    Example: tensorflow 2.18 (built with cuDNN 9.3) in an environment where torch pinned
+    nvidia-cudnn-cu12 9.1; or a system cuDNN 8.4 on LD_LIBRARY_PATH ahead of torch's own 8.5.
+
+    Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
+    at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
+    framework pins an older cuDNN, give each framework its own environment.
+    """
+    for fw in s.frameworks:
+        if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
+            continue
+        built = fw.cudnn_version
+        found = _loaded_cudnn(s, fw.name)
+        if not built or found is None:
+            continue
+        loaded, already, folder = found
+        if cudnn_compatible(built, loaded) is not False:
+            continue
+        major_differs = cuda_major(built) != cuda_major(loaded)
+        if major_differs and not already:
+            continue  # a predicted wrong major is DL202's finding
+        fixes: list[Action] = []
+        drop = _cudnn_via_ld_library_path(s, fw.name, folder)
+        if drop:
+            fixes.append(
+                RemoveFromPath(
+                    name="LD_LIBRARY_PATH",
+                    entries=drop,
+                    reason=f"it supplies cuDNN {loaded} ahead of the one {fw.name} ships with",
+                )
+            )
+        elif drop is not None:
+            fixes.append(
+                ManualStep(
+                    text="Remove the CUDA/cuDNN directories from LD_LIBRARY_PATH (often set in "
+                    "~/.bashrc by a system CUDA install), so that the framework finds the cuDNN "
+                    "it ships with.",
+                    commands=["echo $LD_LIBRARY_PATH", "unset LD_LIBRARY_PATH"],
+                )
+            )
+        mm = major_minor(built)
+        if mm is None:
+            continue  # cudnn_compatible parsed it; this only narrows the type
+        cuda = cuda_major(fw.cuda_version)
+        if drop is None and not major_differs:
+            wheel = cudnn_pip_package(mm[0], cuda) if cuda else None
+            if wheel:
+                fixes.append(
+                    InstallPackages(
+                        packages=[f"{wheel}>={mm[0]}.{mm[1]}"],
+                        reason=f"{label(fw)} needs cuDNN {mm[0]}.{mm[1]} or newer",
+                    )
+                )
+            else:
+                fixes.append(
+                    ManualStep(
+                        text=f"Install cuDNN {mm[0]}.{mm[1]} or newer (still {mm[0]}.x) for "
+                        "the framework's CUDA major, and make it the one that is loaded.",
+                        commands=[
+                            f'pip install -U "nvidia-cudnn-cu12>={mm[0]}.{mm[1]}"  '
+                            "# CUDA 12 builds; cu11/cu13 for the others"
+                        ],
+                    )
+                )
+        need = f"{mm[0]}.x" if major_differs else f">={mm[0]}.{mm[1]}, <{mm[0] + 1}"
+        others = [o.name for o in s.frameworks if o is not fw and o.name in ("torch", "jax")]
+        hint = (
+            f"{' and '.join(others)} in the same environment may pin the older cuDNN wheel; "
+            "keep the frameworks in separate environments."
+            if others and drop is None
+            else "PyTorch says LD_LIBRARY_PATH holds a CUDA/cuDNN directory."
+            if drop is not None and folder is None
+            else None
+        )
+        verb = "loads" if already else "would load"
+        yield finding(
+            "DL206",
+            title=f"{label(fw)} is built with cuDNN {built} but {verb} cuDNN {loaded}",
+            message=f"{label(fw)} was compiled against cuDNN {built} but {verb} cuDNN {loaded}; "
+            f"it needs {need}, so cuDNN fails to start at the first convolution."
+            + (f" That cuDNN comes from {folder} (LD_LIBRARY_PATH)." if folder else ""),
+            evidence=[
+                Evidence(
+                    fact=f"live.{fw.name}.loaded_libraries.cudnn"
+                    if already
+                    else f"libraries.{fw.name}.cudnn.version",
+                    found=loaded,
+                    needed=need,
+                    note=f"{label(fw)} is built with cuDNN {built}",
+                )
+            ],
+            hint=hint,
+            fixes=fixes,
+            subject=fw.name,
+        )

@@ -64,12 +64,36 @@ def cuda_build(fw: FrameworkFacts) -> bool | None:
 
 
 def cpu_only_build(fw: FrameworkFacts) -> bool:
-    """Known to be CPU-only (not merely unknown, not ROCm)."""
+    """Known to be CPU-only (not merely unknown, not ROCm, not a TPU jax)."""
     if fw.rocm_build:
         return False
     if fw.variant == "cpu" or fw.distribution == "tensorflow-cpu":
         return True
-    return fw.cuda_build is False and fw.variant is None and fw.name == "tensorflow"
+    # jaxlib alone is CPU-only: CUDA comes as the jax-cuda12-plugin/jax-cuda13-plugin wheels
+    return fw.cuda_build is False and fw.variant is None and fw.name in ("tensorflow", "jax")
+
+
+# Messages in which a framework says it saw an NVIDIA GPU although it cannot use it.
+# jax checks for /dev/nvidia0, /dev/nvidiactl or /dev/dxg (has_visible_nvidia_gpu in
+# https://github.com/jax-ml/jax/blob/main/jax/_src/hardware_utils.py) before printing this one.
+GPU_SEEN_BY_MESSAGE = {"jax-cpu-only-jaxlib": "jax found an NVIDIA GPU device node"}
+
+
+def gpu_seen_in_messages(s: Snapshot) -> str | None:
+    """Why a pasted message proves an NVIDIA GPU is there, when one does."""
+    return next(
+        (
+            GPU_SEEN_BY_MESSAGE[e.signature]
+            for e in s.reported_errors
+            if e.signature in GPU_SEEN_BY_MESSAGE
+        ),
+        None,
+    )
+
+
+def reported(s: Snapshot, signature: str) -> bool:
+    """Whether a pasted text quoted this known message (dlenv.importers.signatures)."""
+    return any(e.signature == signature for e in s.reported_errors)
 
 
 def base_version(version: str) -> str:
@@ -92,8 +116,9 @@ def installed(s: Snapshot, name: str) -> bool:
 
 
 def version_of(s: Snapshot, name: str) -> str | None:
+    """The version, or None when unknown (a framework known only from a message has "")."""
     fw = next((f for f in s.frameworks if f.name == name or f.distribution == name), None)
-    if fw is not None:
+    if fw is not None and fw.version:
         return fw.version
     dist = distribution(s, name)
     return dist.version if dist else None
@@ -105,5 +130,5 @@ def cuda_major(version: str | None) -> int | None:
 
 
 def label(fw: FrameworkFacts) -> str:
-    """ "torch 2.3.1+cu121", "tensorflow-cpu 2.16.1"."""
-    return f"{fw.distribution} {fw.version}"
+    """ "torch 2.3.1+cu121", "tensorflow-cpu 2.16.1"; just "keras" when the version is unknown."""
+    return f"{fw.distribution} {fw.version}" if fw.version else fw.distribution

@@ -11,7 +11,9 @@ from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.queries import (
     driver_at_least,
     driver_requirement,
+    major_minor,
     max_toolkit_for_driver,
+    toolkit_driver,
 )
 from dlenv.rules.derived import (
     LIVE_WINS,
@@ -19,6 +21,7 @@ from dlenv.rules.derived import (
     driver_version,
     label,
     live,
+    native_windows,
     nvidia_gpu_present,
     os_name,
 )
@@ -41,6 +44,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
     TensorFlow logs "CUDA driver version is insufficient for CUDA runtime version".
 
+    When only the driver's CUDA version is known (nvidia-smi's header, or PyTorch's "found
+    version 11040", meaning CUDA 11.4), the majors are compared (before CUDA 11: major.minor).
+
     Example: driver 470.239.06 (CUDA 11.4) with torch 2.3.1+cu121 (needs >= 525.60.13).
 
     Fix: install a newer driver (and reboot), or install the framework's build for an older CUDA
@@ -49,6 +55,7 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     """
     drv = driver_version(s)
     if drv is None:
+        yield from _driver_cuda_too_old(s)
         return
     for fw in s.frameworks:
         if fw.name not in CUDA_FRAMEWORKS or not cuda_build(fw) or not fw.cuda_version:
@@ -99,6 +106,60 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
             fixes=fixes,
             subject=fw.name,
             confirmed_by=confirmed,
+        )
+
+
+def _driver_cuda_too_old(s: Snapshot) -> Iterator[Finding]:
+    """DL101 when only the driver's CUDA version is known (nvidia-smi's header, or PyTorch's
+    "The NVIDIA driver on your system is too old (found version 11040)")."""
+    supported = s.driver.cuda_version
+    have = major_minor(supported)
+    if have is None:
+        return
+    for fw in s.frameworks:
+        if fw.name not in CUDA_FRAMEWORKS or not cuda_build(fw) or not fw.cuda_version:
+            continue
+        need = major_minor(fw.cuda_version)
+        req = driver_requirement(fw.cuda_version, os_name(s))
+        if need is None or req is None:
+            continue
+        # from CUDA 11 on, a driver for any minor of a major runs every minor of that major
+        too_old = have[0] < need[0] if req.minor_compat else have < need
+        if not too_old:
+            continue
+        probe = live(s, fw.name)
+        if probe is not None and probe.gpu_available:
+            continue
+        fixes: list[Action] = []
+        reason = f"the driver runs CUDA up to {supported}"
+        # a driver that reports CUDA X.Y is at least the driver CUDA X.Y's toolkit shipped with
+        row = toolkit_driver(supported or "", os_name(s))
+        floor = (row.windows if native_windows(s) else row.linux) if row else None
+        if fw.name == "torch" and floor:
+            fix = torch_variant_fix(s, fw, reason, driver=floor)
+            if fix is not None:
+                fixes.append(fix)
+        fixes.append(driver_install_step(req.minimum))
+        yield finding(
+            "DL101",
+            title=f"The NVIDIA driver (CUDA {supported}) is too old for {label(fw)} "
+            f"(CUDA {fw.cuda_version})",
+            message=f"{label(fw)} is built with CUDA {fw.cuda_version}, which needs NVIDIA "
+            f"driver >={req.minimum}; the installed driver supports CUDA up to {supported}.",
+            evidence=[
+                Evidence(
+                    fact="driver.cuda_version",
+                    found=supported,
+                    needed=f">={need[0]}.{0 if req.minor_compat else need[1]} "
+                    f"(driver >={req.minimum})",
+                    note=f"needed by {label(fw)}",
+                ),
+                Evidence(fact=f"frameworks.{fw.name}.cuda_version", found=fw.cuda_version),
+            ],
+            hint="Upgrade the driver, or install a build of the framework for an older CUDA.",
+            fixes=fixes,
+            subject=fw.name,
+            confirmed_by=LIVE_WINS if probe is not None and probe.gpu_available is False else None,
         )
 
 
@@ -360,3 +421,71 @@ def minor_version_compatibility(s: Snapshot) -> Iterator[Finding]:
                 ],
                 subject=fw.name,
             )
+
+
+@rule("DL108", "linux-driver-inside-wsl", "error", "driver")
+def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: signs of a Linux NVIDIA driver installed inside a WSL2 distribution: an
+    nvidia-smi that looks for a kernel module ("NVIDIA-SMI has failed because it couldn't
+    communicate with the NVIDIA driver"), or an nvidia kernel module reported inside WSL.
+
+    Why it matters: under WSL2 the Windows driver provides CUDA through /dev/dxg and
+    /usr/lib/wsl/lib; a Linux driver package (nvidia-driver-535, a .run installer, the `cuda`
+    meta-package) installs its own nvidia-smi and libraries that shadow those and cannot work,
+    so every framework loses the GPU ("CUDA driver initialization failed").
+
+    Example: `sudo apt install nvidia-driver-535` inside Ubuntu on WSL2, then nvidia-smi fails.
+
+    Fix: remove the Linux driver packages from the distribution (keep the Windows driver), and
+    install only a toolkit without a driver (`cuda-toolkit-12-x`, not `cuda`), as NVIDIA's
+    CUDA on WSL guide says.
+    """
+    if s.host.wsl != 2:
+        return
+    smi = next((e for e in s.reported_errors if e.signature == "nvidia-smi-no-driver"), None)
+    module = s.driver.kernel_module_version or (
+        "loaded" if s.visibility.nvidia_module_loaded else None
+    )
+    if smi is None and module is None:
+        return
+    evidence = [Evidence(fact="host.wsl", found="2")]
+    if smi is not None:
+        evidence.append(
+            Evidence(
+                fact="reported_errors.nvidia-smi-no-driver",
+                found=smi.text.splitlines()[0][:120],
+                needed="/usr/lib/wsl/lib/nvidia-smi (the Windows driver's)",
+            )
+        )
+    if module is not None:
+        evidence.append(
+            Evidence(fact="driver.kernel_module_version", found=module, needed="none under WSL2")
+        )
+    yield finding(
+        "DL108",
+        title="A Linux NVIDIA driver is installed inside WSL2",
+        message="This is WSL2, where CUDA comes from the Windows driver through /dev/dxg and "
+        "/usr/lib/wsl/lib; "
+        + (
+            "nvidia-smi here looks for a Linux kernel module, so a Linux driver package "
+            "replaced the WSL one"
+            if smi is not None
+            else f"a Linux nvidia kernel module ({module}) is installed in the distribution"
+        )
+        + ". Its libraries shadow WSL's and CUDA cannot start.",
+        evidence=evidence,
+        hint="Never install a Linux display driver inside WSL2; the Windows driver is enough.",
+        fixes=[
+            ManualStep(
+                text="Remove the Linux NVIDIA driver packages from the WSL distribution (the "
+                "Windows driver stays), then restart WSL.",
+                commands=[
+                    "dpkg -l | grep -E 'nvidia-(driver|utils|kernel)|libnvidia-compute'",
+                    "sudo apt-get remove --purge '^nvidia-driver-.*' '^nvidia-utils-.*' "
+                    "'^libnvidia-compute-.*'",
+                    "wsl --shutdown  # from Windows, then open the distribution again",
+                ],
+                url="https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
+            )
+        ],
+    )

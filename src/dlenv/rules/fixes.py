@@ -24,9 +24,15 @@ def gpu_capabilities(s: Snapshot) -> list[str]:
     return [c for c in ccs if c]
 
 
-def torch_variant_fix(s: Snapshot, torch: FrameworkFacts, reason: str) -> InstallPackages | None:
-    """Reinstall this torch release from the CUDA variant that fits the driver and the GPUs."""
-    variant = best_torch_variant(torch.version, driver_version(s), os_name(s), gpu_capabilities(s))
+def torch_variant_fix(
+    s: Snapshot, torch: FrameworkFacts, reason: str, driver: str | None = None
+) -> InstallPackages | None:
+    """Reinstall this torch release from the CUDA variant that fits the driver (or `driver`, a
+    lower bound of it) and the GPUs."""
+    if not torch.version:
+        return None
+    drv = driver or driver_version(s)
+    variant = best_torch_variant(torch.version, drv, os_name(s), gpu_capabilities(s))
     if variant is None or variant.name == torch.variant:
         return None
     return InstallPackages(

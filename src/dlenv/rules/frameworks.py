@@ -6,65 +6,125 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from packaging.version import Version
+
 from dlenv.fix.actions import Action, InstallPackages, ManualStep
-from dlenv.kb.queries import tensorflow_fact, version_at_least
+from dlenv.kb.queries import parse_version, tensorflow_fact, version_at_least
 from dlenv.rules.derived import (
     LIVE_WINS,
+    base_version,
     cpu_only_build,
     cuda_build,
+    gpu_seen_in_messages,
     label,
     live,
     native_windows,
     nvidia_gpu_present,
+    os_name,
+    reported,
     usable_gpus,
 )
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import tensorflow_and_cuda_fix, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import Snapshot
+from dlenv.snapshot.model import FrameworkFacts, Snapshot
+
+
+def _jax_cuda_fix(s: Snapshot, jax: FrameworkFacts) -> Action:
+    if native_windows(s) or os_name(s) == "Darwin":
+        return ManualStep(
+            text="JAX's CUDA support is for Linux (and WSL2): install it there.",
+            commands=['pip install -U "jax[cuda12]"  # inside WSL2 or on Linux'],
+            url="https://docs.jax.dev/en/latest/installation.html",
+        )
+    # since jaxlib 0.4.30 CUDA comes only as a plugin: `pip install jax[cuda12]`
+    # (https://github.com/jax-ml/jax/releases/tag/jax-v0.4.29)
+    found = parse_version(jax.version)
+    pinned = found is not None and found >= Version("0.4.30") and jax.distribution == "jax"
+    return InstallPackages(
+        packages=[f"jax[cuda12]=={base_version(jax.version)}" if pinned else "jax[cuda12]"],
+        uninstall=[] if pinned else ["jax", "jaxlib"],
+        reason="jaxlib runs on the CPU only; the jax-cuda12-plugin wheels add the GPU",
+    )
+
+
+def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
+    """(what shows a GPU is wanted or present, whether a GPU is known to be present)."""
+    if usable_gpus(s) and s.driver.installed is True:
+        return f"{len(usable_gpus(s))} usable GPU(s)", True
+    if s.driver.installed is False:
+        return None
+    seen = gpu_seen_in_messages(s)
+    if seen and fw.name == "jax":
+        return seen, True
+    if fw.name == "torch" and reported(s, "torch-not-compiled-with-cuda"):
+        if os_name(s) == "Darwin":
+            return None  # no CUDA build exists for macOS
+        return 'the code asked for CUDA ("Torch not compiled with CUDA enabled")', False
+    return None
 
 
 @rule("DL401", "cpu-only-build-with-gpu", "warning", "frameworks")
 def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a CPU-only framework build (torch "+cpu", tensorflow-cpu, a TensorFlow
-    without CUDA) on a machine whose NVIDIA GPU and driver work.
+    without CUDA, jaxlib without a jax-cuda plugin) on a machine whose NVIDIA GPU and driver
+    work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be present on
+    this machine, but a CUDA-enabled jaxlib is not installed") or the code asked for CUDA
+    ("Torch not compiled with CUDA enabled").
 
-    Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False
-    and `tf.config.list_physical_devices('GPU')` is empty. A CPU-only build on a machine without
-    a GPU is fine and not reported.
+    Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
+    `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
+    A CPU-only build on a machine without a GPU is fine and not reported; so is one on macOS,
+    where no CUDA build exists.
 
-    Example: torch 2.3.1+cpu installed from the CPU index on a machine with an RTX 3090.
+    Example: torch 2.3.1+cpu (the default `pip install torch` on Windows) on a machine with an
+    RTX 3090; jax 0.4.23 with a plain jaxlib.
 
-    Fix: `pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu121`, or
-    `pip install "tensorflow[and-cuda]==2.16.*"`.
+    Fix: `pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu121`,
+    `pip install "tensorflow[and-cuda]==2.16.*"` or `pip install -U "jax[cuda12]"`.
     """
-    if not usable_gpus(s) or s.driver.installed is not True:
-        return
     for fw in s.frameworks:
-        if fw.name not in ("torch", "tensorflow") or not cpu_only_build(fw):
+        if fw.name not in ("torch", "tensorflow", "jax") or not cpu_only_build(fw):
             continue
         if fw.name == "tensorflow" and native_windows(s):
             continue  # DL402 explains that case
+        evidence = _gpu_evidence(s, fw)
+        if evidence is None:
+            continue
+        why, gpu_known = evidence
         fixes: list[Action] = []
         if fw.name == "torch":
             fix = torch_variant_fix(s, fw, "a CUDA build uses the GPU")
             if fix is not None:
                 fixes.append(fix)
+        elif fw.name == "jax":
+            fixes.append(_jax_cuda_fix(s, fw))
         else:
             tf_fix = tensorflow_and_cuda_fix(fw, "a CUDA build uses the GPU")
             if tf_fix is not None:
                 fixes.append(tf_fix)
+        message = (
+            f"{label(fw)} has no CUDA support, so it ignores the "
+            f"{len(usable_gpus(s))} NVIDIA GPU(s) on this machine."
+            if gpu_known and usable_gpus(s)
+            else f"{label(fw)} has no CUDA support, so it runs on the CPU although {why}."
+            if gpu_known
+            else f"{label(fw)} is a CPU-only build, but {why}; if this machine has an NVIDIA "
+            "GPU, install a CUDA build."
+        )
         yield finding(
             "DL401",
-            title=f"{label(fw)} is a CPU-only build on a machine with a GPU",
-            message=f"{label(fw)} has no CUDA support, so it ignores the "
-            f"{len(usable_gpus(s))} NVIDIA GPU(s) on this machine.",
+            title=f"{label(fw)} is a CPU-only build on a machine with a GPU"
+            if gpu_known
+            else f"{label(fw)} is a CPU-only build but the code uses CUDA",
+            message=message,
             evidence=[
                 Evidence(
                     fact=f"frameworks.{fw.name}.variant",
-                    found=fw.variant or fw.distribution,
+                    found=fw.variant
+                    or ("jaxlib without a CUDA plugin" if fw.name == "jax" else fw.distribution),
                     needed="a CUDA build",
-                    note=f"{len(usable_gpus(s))} usable GPU(s)",
+                    note=why,
                 )
             ],
             fixes=fixes,

@@ -15,29 +15,80 @@ from dlenv.snapshot.model import Snapshot
 NEARLY_FULL = 0.9
 
 
+# The error TensorFlow raises when set_memory_growth (or set_visible_devices, or a virtual device
+# configuration) comes after the GPUs were initialised: tensorflow/python/eager/context.py.
+AFTER_INIT = "Physical devices cannot be modified after being initialized"
+
+
+def _growth_set_too_late(s: Snapshot) -> Finding | None:
+    probe = s.live_probe("tensorflow")
+    error = probe.memory_growth.get("error") if probe is not None else None
+    if not error or AFTER_INIT not in error:
+        return None
+    tf = s.framework("tensorflow")
+    who = label(tf) if tf is not None else "TensorFlow"
+    return finding(
+        "DL701",
+        title="set_memory_growth was called after TensorFlow initialised the GPU",
+        message=f'{who} raised "{AFTER_INIT}": the program turns memory growth on after '
+        "something (a tensor, a model, a list_logical_devices call) already initialised the "
+        "GPUs. It is an ordering problem in the code, not in the installation.",
+        severity="error",
+        evidence=[
+            Evidence(
+                fact="live.tensorflow.memory_growth.error",
+                found=error,
+                needed="set_memory_growth before the first operation",
+            )
+        ],
+        hint="Call tf.config.experimental.set_memory_growth(gpu, True) for every GPU right "
+        "after `import tensorflow`, before any other TensorFlow call; or drop the call and set "
+        "TF_FORCE_GPU_ALLOW_GROWTH=true.",
+        fixes=[
+            SetEnv(
+                name="TF_FORCE_GPU_ALLOW_GROWTH",
+                value="true",
+                reason="memory growth from the start, whatever the program's order",
+            )
+        ],
+        subject="tensorflow",
+    )
+
+
 @rule("DL701", "tensorflow-memory-growth-off", "info", "memory")
 def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a TensorFlow CUDA build on a GPU machine without memory growth
-    (TF_FORCE_GPU_ALLOW_GROWTH is not "true", or the live probe says growth is off).
+    (TF_FORCE_GPU_ALLOW_GROWTH is not "true", or the live probe says growth is off); and a
+    program that turned memory growth on too late ("Physical devices cannot be modified after
+    being initialized").
 
     Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
     same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
     A warning when the GPU is already shared (other processes on it, or torch installed too),
-    information otherwise.
+    information otherwise. Calling `set_memory_growth` after the first TensorFlow operation
+    raises a RuntimeError (an error finding): growth can only be chosen before the GPUs are
+    initialised.
 
-    Example: two Jupyter kernels with TensorFlow on one RTX 3090.
+    Example: two Jupyter kernels with TensorFlow on one RTX 3090; `model = ...` followed by
+    `tf.config.experimental.set_memory_growth(gpu, True)`.
 
     Fix: `export TF_FORCE_GPU_ALLOW_GROWTH=true` (or call
-    `tf.config.experimental.set_memory_growth(gpu, True)`).
+    `tf.config.experimental.set_memory_growth(gpu, True)` for every GPU right after `import
+    tensorflow`, before any other TensorFlow call).
     """
+    too_late = _growth_set_too_late(s)
+    if too_late is not None:
+        yield too_late
+        return
     tf = s.framework("tensorflow")
     gpus = usable_gpus(s)
     if tf is None or not cuda_build(tf) or not gpus:
         return
     probe = live(s, "tensorflow")
     env = (s.env_value("TF_FORCE_GPU_ALLOW_GROWTH") or "").lower()
-    if probe is not None and probe.memory_growth:
-        if all(v.lower() == "true" for v in probe.memory_growth.values()):
+    growth = {k: v for k, v in (probe.memory_growth if probe else {}).items() if k != "error"}
+    if probe is not None and growth:
+        if all(v.lower() == "true" for v in growth.values()):
             return
         confirmed: str | None = LIVE_WINS
     else:
