@@ -119,4 +119,10 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
         "DL105",
         "driver user space upgraded to 535.183.01 while kernel module 535.171.04 is loaded",
     ),
+    (
+        "tf_prose_version_missing_cudnn.md",
+        "DL201",
+        "TensorFlow (version only in prose) cannot dlopen libcudnn.so.8; the dlopen attempt itself "
+        "shows a GPU was found",
+    ),
 ]

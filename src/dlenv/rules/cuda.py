@@ -97,12 +97,13 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
         yield finding(
             "DL201",
             title=f"{label(fw)} cannot find {names}",
-            message=f"{label(fw)} is a CUDA {fw.cuda_version or ''} build, but the loader would "
-            f"not find {names}; it will run on the CPU or fail to import.",
+            message=f"{label(fw)} is a CUDA{' ' + fw.cuda_version if fw.cuda_version else ''} "
+            f"build, but the loader would not find {names}; it will run on the CPU or fail to "
+            "import.",
             evidence=[
                 Evidence(
                     fact=f"libraries.{res.framework}.{lib.name}",
-                    found="not found",
+                    found=None,
                     needed=lib.soname,
                     note=lib.reason,
                 )

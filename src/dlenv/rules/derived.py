@@ -30,8 +30,20 @@ def native_windows(s: Snapshot) -> bool:
     return (os_name(s) or "").lower().startswith("win") and not s.host.wsl
 
 
+# Messages a framework prints only while it tries to use a GPU it found (TensorFlow enumerates the
+# visible GPUs, then dlopens the CUDA libraries for them): a pasted one stands for the GPU itself,
+# unless the same paste says no driver could be found at all.
+GPU_IN_USE_SIGNATURES = frozenset({"tf-cannot-dlopen-gpu-libraries", "tf-found-device"})
+NO_DRIVER_SIGNATURES = frozenset(
+    {"tf-cuda-drivers-not-found", "torch-no-nvidia-driver", "nvidia-smi-no-driver"}
+)
+
+
 def nvidia_gpu_present(s: Snapshot) -> bool:
-    return bool(s.gpus) or bool(s.visibility.nvidia_pci_devices)
+    if s.gpus or s.visibility.nvidia_pci_devices:
+        return True
+    seen = {e.signature for e in s.reported_errors}
+    return bool(seen & GPU_IN_USE_SIGNATURES) and not seen & NO_DRIVER_SIGNATURES
 
 
 def usable_gpus(s: Snapshot) -> list[GpuFacts]:
