@@ -80,3 +80,24 @@ def test_unknown_framework_version_is_unknown_everywhere() -> None:
                     assert f.code not in release_rules, (name, build, f)
                     for text in (f.title, f.message):
                         assert "  " not in text and " ()" not in text and "None" not in text, text
+
+
+def test_a_symptom_is_dropped_when_a_specific_cause_explains_it() -> None:
+    from dlenv.rules import _drop_explained_symptoms
+    from dlenv.rules.findings import Finding
+
+    def f(code: str, severity: str, subject: str) -> Finding:
+        return Finding(
+            code=code,
+            name=code.lower(),
+            severity=severity,
+            title="t",
+            message="m",  # type: ignore[arg-type]
+            subject=subject,
+        )
+
+    cause, symptom = f("DL101", "error", "torch"), f("DL404", "error", "torch")
+    other = f("DL404", "error", "tensorflow")
+    assert _drop_explained_symptoms([cause, symptom, other]) == [cause, other]
+    note = f("DL107", "info", "torch")
+    assert _drop_explained_symptoms([note, symptom]) == [note, symptom]
