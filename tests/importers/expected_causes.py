@@ -125,4 +125,10 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
         "TensorFlow (version only in prose) cannot dlopen libcudnn.so.8; the dlopen attempt itself "
         "shows a GPU was found",
     ),
+    (
+        "collect_env_windows_laptop_cpu_wheel.txt",
+        "DL401",
+        "torch 2.4.1+cpu from PyPI on Windows with an RTX 4060 Laptop GPU; the user reports "
+        "is_available() False, so the CPU wheel is the error",
+    ),
 ]

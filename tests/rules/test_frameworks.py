@@ -165,3 +165,14 @@ def test_dl401_near_misses_jax_and_torch_messages() -> None:
     assert f.title == "torch 2.3.1+cpu is a CPU-only build but the code uses CUDA"
     mac = replace(linux, host=HostFacts(os="Darwin"))
     assert fired(mac, "DL401") == []  # no CUDA build exists for macOS
+
+
+def test_dl401_is_an_error_when_a_pasted_report_shows_the_gpu_missing() -> None:
+    snap = replace(
+        gpu_machine(frameworks=[torch("2.4.1+cpu", cudnn=None)]),
+        origin="collect_env",
+        live=[LiveProbe(framework="torch", status="ok", gpu_available=False)],
+    )
+    assert only(snap, "DL401").severity == "error"
+    # the same facts probed on the machine itself: a CPU build may be a choice
+    assert only(replace(snap, origin="probe"), "DL401").severity == "warning"

@@ -75,7 +75,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
     A CPU-only build on a machine without a GPU is fine and not reported; so is one on macOS,
-    where no CUDA build exists.
+    where no CUDA build exists. It is a warning (a CPU build may be a choice), and an error
+    when the code asked for CUDA ("Torch not compiled with CUDA enabled") or a pasted report
+    shows the framework finding no GPU: then it is the failure being reported.
 
     Example: torch 2.3.1+cpu (the default `pip install torch` on Windows) on a machine with an
     RTX 3090; jax 0.4.23 with a plain jaxlib.
@@ -114,6 +116,7 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
         )
         yield finding(
             "DL401",
+            severity="error" if _gpu_was_asked_for(s, fw) else "warning",
             title=f"{label(fw)} is a CPU-only build on a machine with a GPU"
             if gpu_known
             else f"{label(fw)} is a CPU-only build but the code uses CUDA",
@@ -130,6 +133,15 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes=fixes,
             subject=fw.name,
         )
+
+
+def _gpu_was_asked_for(s: Snapshot, fw: FrameworkFacts) -> bool:
+    """The CPU build is not a choice but the failure: code asked for CUDA and got an error, or
+    a pasted report (someone asking for help) shows the framework finding no GPU."""
+    if any(e.signature == "torch-not-compiled-with-cuda" for e in s.reported_errors):
+        return fw.name == "torch"
+    probe = s.live_probe(fw.name)
+    return s.origin != "probe" and probe is not None and probe.gpu_available is False
 
 
 @rule("DL402", "tensorflow-gpu-native-windows", "warning", "frameworks")
