@@ -184,11 +184,13 @@ def run_live_probes(
         return run.wait()
 
 
-def _child_env(base: Mapping[str, str], child: Child) -> dict[str, str]:
+def _child_env(base: Mapping[str, str], keras_home: Path) -> dict[str, str]:
     env = dict(base)
     user = {name: base.get(name) for name in CHILD_ENV}
     env.update(CHILD_ENV)
     env["DLENV_LIVE_USER_ENV"] = json.dumps(user)
+    # The harness points KERAS_HOME there, with a copy of the user's keras.json in it.
+    env["DLENV_LIVE_KERAS_HOME"] = str(keras_home)
     return env
 
 
@@ -219,7 +221,7 @@ def _spawn(
                 stdout=stderr,  # a framework's prints are noise here: keep them for the tail
                 stderr=stderr,
                 pass_fds=(result_fd,),
-                env=_child_env(env, child),
+                env=_child_env(env, tmp / f"{stem}.keras"),
                 cwd=cwd,
                 start_new_session=True,  # its own process group: killed whole on timeout
             )
