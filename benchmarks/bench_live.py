@@ -31,7 +31,7 @@ FULL, QUICK, COLLECT_ENV, TF_IMPORT = (
     "doctor (full)",
     "doctor --quick",
     "python -m torch.utils.collect_env",
-    "import tensorflow (bare)",
+    "import tensorflow (bare, no teardown)",
 )
 
 
@@ -65,7 +65,8 @@ def _cases(py: str, me: str) -> dict[str, list[str]]:
         "live: torch alone": live("joined", "torch"),
         "live: tensorflow alone": live("joined", "tensorflow"),
         "live: keras alone": live("joined", "keras"),
-        TF_IMPORT: [py, "-c", "import tensorflow"],
+        # the floor: TensorFlow's import alone (exiting as the probes do, without the teardown)
+        TF_IMPORT: [py, "-c", "import os, tensorflow; os._exit(0)"],
         COLLECT_ENV: [py, "-m", "torch.utils.collect_env"],
     }
 

@@ -21,7 +21,14 @@ from dlenv.snapshot.model import FrameworkFacts, PythonFacts
 from dlenv.system.fake import FakeSystem
 from tests.machines.python import HOME, add_python, add_torch, python_env
 
-HANG = "import os, time\nopen({pid!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+# writes its pid (atomically: the test polls for the file), then hangs in the import
+HANG = """\
+import os, time
+with open({pid!r} + ".tmp", "w") as f:
+    f.write(str(os.getpid()))
+os.rename({pid!r} + ".tmp", {pid!r})
+time.sleep(60)
+"""
 
 
 def _machine(python: str) -> FakeSystem:
