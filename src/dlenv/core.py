@@ -11,12 +11,50 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlenv.errors import DlenvError, ExitCode
-from dlenv.report.model import Report, make_report
-from dlenv.rules.findings import severity_at_least
 
+# The report and rules modules load lazily: before the live probes start, dlenv imports only
+# what the static probes need, so that the frameworks start importing as early as they can.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dlenv.live import LiveOptions
     from dlenv.live.runner import OnUpdate
+    from dlenv.probes import CollectOptions
+    from dlenv.report.model import Report
+    from dlenv.snapshot.model import FrameworkFacts, PythonFacts, Snapshot
+    from dlenv.system.base import System
+
+
+def collect_with_live(
+    system: System,
+    options: CollectOptions,
+    live: LiveOptions | None,
+    on_update: OnUpdate | None = None,
+    while_live: Callable[[], None] | None = None,
+) -> Snapshot:
+    """The static probes, with the live probes started as soon as they know the interpreter and
+    its frameworks (the rest of the static probes, and `while_live`, overlap the imports)."""
+    from dlenv.probes import collect
+
+    if live is None:
+        return collect(system, options)
+    from dlenv.live import PendingLive, start_live
+
+    pending: list[PendingLive] = []
+
+    def start(python: PythonFacts, frameworks: list[FrameworkFacts]) -> None:
+        pending.append(start_live(python.executable, frameworks, live, on_update))
+
+    try:
+        snapshot = collect(system, options, on_frameworks=start)
+        if not pending:  # a collect that never reached the frameworks: start them now
+            start(snapshot.python, snapshot.frameworks)
+        if while_live is not None:
+            while_live()
+        return pending[0].attach(snapshot)
+    finally:
+        for run in pending:  # an error or ^C anywhere above must not leave children running
+            run.cancel()
 
 
 def build_report(
@@ -25,27 +63,43 @@ def build_report(
     timeout: float = 10.0,
     live: LiveOptions | None = None,
     on_update: OnUpdate | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> Report:
     """A fresh report of this machine, or a saved one re-diagnosed.
 
-    With `live`, the installed frameworks are then imported in the target interpreter (the
+    With `live`, the installed frameworks are also imported in the target interpreter (the
     live probes); None skips them (`--quick`). A saved report keeps the live facts it has.
+    `prepare` runs while the live probes do (the caller's own imports, say).
     """
-    from dlenv.rules import diagnose
-
     if from_file is not None:
         from dlenv.report.json import read_report_file
 
         snapshot = read_report_file(str(from_file)).snapshot
     else:
-        from dlenv.probes import CollectOptions, collect
+        from dlenv.probes import CollectOptions
         from dlenv.system.real import RealSystem
 
-        snapshot = collect(RealSystem(), CollectOptions(python=python, command_timeout=timeout))
-        if live is not None:
-            from dlenv.live import attach_live
+        def warm_up() -> None:
+            # The rules' first load costs ~50 ms: pay it while the frameworks import.
+            import importlib
 
-            snapshot = attach_live(snapshot, live, on_update)
+            from dlenv.rules.registry import all_rules
+
+            importlib.import_module("dlenv.report.model")
+            all_rules()
+            if prepare is not None:
+                prepare()
+
+        snapshot = collect_with_live(
+            RealSystem(),
+            CollectOptions(python=python, command_timeout=timeout),
+            live,
+            on_update,
+            while_live=warm_up,
+        )
+    from dlenv.report.model import make_report
+    from dlenv.rules import diagnose
+
     return make_report(snapshot, diagnose(snapshot))
 
 
@@ -55,17 +109,27 @@ def build_report_with_progress(
     from_file: Path | None,
     timeout: float,
     live: LiveOptions | None,
+    fmt: str | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> Report:
-    """`build_report`, showing the live probes' progress on stderr while they run."""
-    if live is not None and from_file is None:
-        from dlenv.live.progress import live_progress
+    """`build_report`, showing the live probes' progress on stderr while they run.
 
-        with live_progress() as on_update:
-            return build_report(python=python, timeout=timeout, live=live, on_update=on_update)
+    `fmt` is the report's format: progress lines are kept off a non-terminal stderr for the
+    machine-readable ones (see `dlenv.live.progress.progress_mode`).
+    """
+    if live is not None and from_file is None:
+        from dlenv.live.progress import live_progress, progress_mode
+
+        with live_progress(mode=progress_mode(fmt)) as on_update:
+            return build_report(
+                python=python, timeout=timeout, live=live, on_update=on_update, prepare=prepare
+            )
     return build_report(python=python, from_file=from_file, timeout=timeout)
 
 
 def exit_code_for(report: Report, fail_on: str) -> ExitCode:
+    from dlenv.rules.findings import severity_at_least
+
     if fail_on == "never":
         return ExitCode.OK
     failing = [f for f in report.findings if severity_at_least(f.severity, fail_on)]
@@ -87,6 +151,19 @@ def write_output(text: str, output: Path | None) -> None:
         raise DlenvError(f"{output}: cannot write ({exc.strerror})") from None
 
 
+def _load_renderer(fmt: str) -> None:
+    """Import the renderer of `fmt` ahead of time (it is the last thing dlenv does)."""
+    import importlib
+
+    modules = {
+        "json": ("dlenv.report.json", "dlenv.report.redact"),
+        "markdown": ("dlenv.report.markdown",),
+        "console": ("dlenv.report.console",),
+    }
+    for name in ("dlenv.report.render", *modules.get(fmt, ())):
+        importlib.import_module(name)
+
+
 def run_doctor(
     *,
     python: str | None,
@@ -102,7 +179,12 @@ def run_doctor(
     from dlenv.report.render import render
 
     report = build_report_with_progress(
-        python=python, from_file=from_file, timeout=timeout, live=live
+        python=python,
+        from_file=from_file,
+        timeout=timeout,
+        live=live,
+        fmt=fmt,
+        prepare=lambda: _load_renderer(fmt),
     )
     write_output(render(report, fmt, verbose=verbose, redact=redact, to_file=output), output)
     return exit_code_for(report, fail_on)

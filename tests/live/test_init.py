@@ -36,13 +36,17 @@ def live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Snapsho
     if not python or not os.path.exists(python):
         pytest.fail("DLENV_TEST_FRAMEWORK_PYTHON is not set: run ./scripts/test.sh")
     events: list[str] = []
+    home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))  # keras writes ~/.keras
+        mp.setenv("HOME", str(home))  # importing Keras would write ~/.keras/keras.json
+        mp.delenv("KERAS_HOME", raising=False)
+        mp.delenv("KERAS_BACKEND", raising=False)
         snapshot = attach_live(
             _static(python),
             LiveOptions(timeout=120),
             on_update=lambda fw, state, elapsed: events.append(f"{fw}:{state}"),
         )
+    assert sorted(str(p) for p in home.rglob("*")) == []  # the user's home is left alone
     yield snapshot, events
 
 

@@ -146,6 +146,51 @@ def mapped_libraries() -> list[str]:
     return seen
 
 
+def user_keras_config() -> str:
+    """The keras.json that Keras (3, and 2 / tf-keras alike) would read in this process:
+    $KERAS_HOME/keras.json when KERAS_HOME is set (even empty), else ~/.keras/keras.json, or
+    /tmp/.keras/keras.json when ~ is not writable (keras/src/backend/config.py)."""
+    if "KERAS_HOME" in os.environ:
+        folder = os.environ.get("KERAS_HOME", "")
+    else:
+        base = os.path.expanduser("~")
+        if not os.access(base, os.W_OK):
+            base = "/tmp"
+        folder = os.path.join(base, ".keras")
+    return os.path.expanduser(os.path.join(folder, "keras.json"))
+
+
+def isolate_keras_home(private: str) -> None:
+    """Make Keras read the user's settings but write nowhere but `private`.
+
+    Importing Keras (also done by `import tensorflow`) creates ~/.keras/keras.json when it is
+    missing; a diagnostic must not change the user's files. KERAS_HOME points at a private
+    folder holding an exact copy of the user's keras.json, so Keras sees the same backend,
+    floatx, epsilon and image_data_format, and fails the same way on a broken file (unparsable:
+    ignored; a folder, or unreadable: the import raises). The probes report the user's own
+    KERAS_HOME.
+    """
+    source = user_keras_config()
+    os.makedirs(private, exist_ok=True)
+    target = os.path.join(private, "keras.json")
+    if os.path.isdir(source):
+        os.mkdir(target)
+    elif os.path.exists(source):
+        try:
+            with open(source, "rb") as f:
+                data: bytes | None = f.read()
+        except OSError:
+            data = None
+        with open(target, "wb") as f:
+            f.write(data or b"")
+        if data is None:
+            os.chmod(target, 0)  # unreadable here too (for anyone but root, as the original)
+    user = json.loads(os.environ.get("DLENV_LIVE_USER_ENV", "{}"))
+    user["KERAS_HOME"] = os.environ.get("KERAS_HOME")
+    os.environ["DLENV_LIVE_USER_ENV"] = json.dumps(user)
+    os.environ["KERAS_HOME"] = private
+
+
 def _load_child(here: str, name: str) -> Any:
     path = os.path.join(here, "child_" + name.replace("-", "_") + ".py")
     spec = importlib.util.spec_from_file_location("dlenv_live_child_" + name, path)
@@ -166,6 +211,9 @@ def main(argv: list[str]) -> int:
     # Run like the user's `python script.py` in their working directory, not from dlenv's.
     if sys.path and os.path.abspath(sys.path[0] or ".") == here:
         sys.path[0] = os.getcwd()
+    private_keras = os.environ.pop("DLENV_LIVE_KERAS_HOME", "")
+    if private_keras:
+        isolate_keras_home(private_keras)
     for name in names:
         harness = Harness(name, out, names)
         harness.phase("started")

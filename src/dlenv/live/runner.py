@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from dlenv.live.interpret import to_probe
 from dlenv.snapshot.model import LiveProbe, LiveStatus
 
 OnUpdate = Callable[[str, str, float], None]
@@ -86,9 +85,75 @@ class _Running:
     states: dict[str, str] = field(default_factory=dict)
     returncode: int | None = None
     timed_out: bool = False
+    killed: bool = False
     spawn_error: str | None = None
     wall_s: float = 0.0
     probes: list[LiveProbe] = field(default_factory=list)
+
+
+class LiveRun:
+    """Live probes started and running; `wait()` collects them, `cancel()` kills them.
+
+    Started as early as dlenv knows the interpreter and the frameworks (during the static
+    probes), so that the frameworks' imports overlap everything else dlenv does.
+    """
+
+    def __init__(
+        self,
+        executable: str,
+        frameworks: Sequence[str],
+        *,
+        timeout: float = 60.0,
+        keras_backend: str | None = None,
+        keras_with_backend: bool = True,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> None:
+        self.frameworks = list(dict.fromkeys(frameworks))
+        self.timeout = timeout
+        self._notify = on_update or (lambda framework, state, elapsed: None)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
+            prefix="dlenv-live-"
+        )
+        self._probes: list[LiveProbe] | None = None
+        base_env = dict(os.environ if env is None else env)
+        tmp = Path(self._tmp.name)
+        self._running: list[_Running] = []
+        try:
+            for i, child in enumerate(plan_children(frameworks, keras_backend, keras_with_backend)):
+                self._running.append(
+                    _spawn(executable, child, i, tmp, base_env, cwd, timeout, self._notify)
+                )
+        except BaseException:
+            self.cancel()
+            raise
+
+    def wait(self) -> list[LiveProbe]:
+        """Wait for every child (each within its deadline); one LiveProbe per framework."""
+        if self._probes is None:
+            try:
+                _wait(self._running, self.timeout, self._notify)
+            finally:
+                self.cancel()
+            probes = {p.framework: p for run in self._running for p in run.probes}
+            self._probes = [probes[name] for name in self.frameworks]
+        return self._probes
+
+    def cancel(self) -> None:
+        """Kill whatever still runs and remove the private directory (idempotent)."""
+        for run in self._running:
+            _kill_group(run)
+            _close(run)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> LiveRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
 
 
 def run_live_probes(
@@ -106,28 +171,26 @@ def run_live_probes(
 
     `env` replaces the environment the children inherit (default: this process's).
     """
-    children = plan_children(frameworks, keras_backend, keras_with_backend)
-    notify = on_update or (lambda framework, state, elapsed: None)
-    base_env = dict(os.environ if env is None else env)
-    with tempfile.TemporaryDirectory(prefix="dlenv-live-") as tmp:
-        running = [
-            _spawn(executable, child, i, Path(tmp), base_env, cwd, timeout, notify)
-            for i, child in enumerate(children)
-        ]
-        try:
-            _wait(running, timeout, notify)
-        finally:
-            for run in running:
-                _kill_group(run)
-    probes = {p.framework: p for run in running for p in run.probes}
-    return [probes[name] for name in dict.fromkeys(frameworks)]
+    with LiveRun(
+        executable,
+        frameworks,
+        timeout=timeout,
+        keras_backend=keras_backend,
+        keras_with_backend=keras_with_backend,
+        env=env,
+        cwd=cwd,
+        on_update=on_update,
+    ) as run:
+        return run.wait()
 
 
-def _child_env(base: Mapping[str, str], child: Child) -> dict[str, str]:
+def _child_env(base: Mapping[str, str], keras_home: Path) -> dict[str, str]:
     env = dict(base)
     user = {name: base.get(name) for name in CHILD_ENV}
     env.update(CHILD_ENV)
     env["DLENV_LIVE_USER_ENV"] = json.dumps(user)
+    # The harness points KERAS_HOME there, with a copy of the user's keras.json in it.
+    env["DLENV_LIVE_KERAS_HOME"] = str(keras_home)
     return env
 
 
@@ -158,7 +221,7 @@ def _spawn(
                 stdout=stderr,  # a framework's prints are noise here: keep them for the tail
                 stderr=stderr,
                 pass_fds=(result_fd,),
-                env=_child_env(env, child),
+                env=_child_env(env, tmp / f"{stem}.keras"),
                 cwd=cwd,
                 start_new_session=True,  # its own process group: killed whole on timeout
             )
@@ -211,6 +274,7 @@ def _wait(running: list[_Running], timeout: float, notify: OnUpdate) -> None:
             run.wall_s = round(time.perf_counter() - run.started, 4)
             _read_events(run, notify)
             _kill_group(run)  # anything the child left behind
+            _close(run)
             _finish(run, timeout, notify)
             active.remove(run)
         if active:
@@ -225,13 +289,20 @@ def _finish(run: _Running, timeout: float, notify: OnUpdate) -> None:
 
 
 def _kill_group(run: _Running) -> None:
-    """Kill the child's whole process group (it and anything it started); reap the child."""
-    if run.proc is None:
+    """Kill the child's whole process group (it and anything it started); reap the child.
+
+    Once only: after that the group id may belong to someone else's processes.
+    """
+    if run.proc is None or run.killed:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(run.proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         run.proc.wait(timeout=5)
+    run.killed = True
+
+
+def _close(run: _Running) -> None:
     if run.reader is not None:
         run.reader.close()
         run.reader = None
@@ -251,6 +322,8 @@ def _signal_name(number: int) -> str:
 
 
 def _collect(run: _Running, timeout: float) -> Iterator[LiveProbe]:
+    from dlenv.live.interpret import to_probe  # not needed until a child has finished
+
     stderr = run.stderr_path.read_text(encoding="utf-8", errors="replace")
     tail = stderr_tail(stderr)
     results = {
