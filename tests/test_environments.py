@@ -366,6 +366,7 @@ def test_keras_backend_is_known_and_installed(env: Environment) -> None:
 def test_kb_commands_in_the_header_answer(
     env: Environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    shown = ""
     for command in env.one("kb").split(" ; "):
         argv = shlex.split(command)
         assert argv[0] == "dlenv"
@@ -374,6 +375,9 @@ def test_kb_commands_in_the_header_answer(
         out, _ = capsys.readouterr()
         assert exc.value.code == 0, command
         assert "No row" not in out and "[1] https://" in out, command
+        shown += out
+    if not env.none("driver"):  # the header's driver minimum is what `dlenv kb` shows
+        assert f">={_driver(env)}" in shown
 
 
 @pytest.mark.parametrize("env", ENVS, ids=IDS)
