@@ -75,12 +75,18 @@ def test_bad_policy_is_exit_2_with_one_line(
 
 def test_unknown_framework_for_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = policy(tmp_path, "[check]\n")
-    assert run(["check", "-p", str(path), "--only", "torch,pytorch"], capsys) == (
+    assert run(["check", "-p", str(path), "--only", "torch,caffe"], capsys) == (
         2,
         "",
-        "dlenv: error: --only: unknown framework 'pytorch'; expected torch, tensorflow, keras, "
+        "dlenv: error: --only: unknown framework 'caffe'; expected torch, tensorflow, keras, "
         "jax, tf-keras\n",
     )
+
+
+def test_only_accepts_the_same_aliases_as_doctor() -> None:
+    from dlenv.cli.check import _frameworks
+
+    assert _frameworks(["PyTorch, tf", "torch", "tf-keras"]) == ["torch", "tensorflow", "tf-keras"]
 
 
 def test_json_carries_the_policy_result(

@@ -18,6 +18,13 @@ def test_unknown_framework_in_only(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+def test_unknown_framework_is_an_error_with_quick_too(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["doctor", "--quick", "--only", "bogus"])
+    assert exited.value.code == 2
+    assert "--only: unknown framework 'bogus'" in capsys.readouterr().err
+
+
 def test_unknown_framework_in_skip_env(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

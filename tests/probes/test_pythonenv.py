@@ -491,6 +491,12 @@ def test_pyenv_local_version_file_and_env_override() -> None:
 def test_pyenv_system_or_unknown_version_runs_the_shim_itself() -> None:
     from dlenv.probes.pythonenv import resolve_pyenv_shim
 
-    assert resolve_pyenv_shim(_pyenv_machine(PYENV_VERSION="system"), "/home/u/.pyenv/shims/python3") is None
-    assert resolve_pyenv_shim(_pyenv_machine(PYENV_VERSION="3.9.0"), "/home/u/.pyenv/shims/python3") is None
+    assert (
+        resolve_pyenv_shim(_pyenv_machine(PYENV_VERSION="system"), "/home/u/.pyenv/shims/python3")
+        is None
+    )
+    assert (
+        resolve_pyenv_shim(_pyenv_machine(PYENV_VERSION="3.9.0"), "/home/u/.pyenv/shims/python3")
+        is None
+    )
     assert resolve_pyenv_shim(_pyenv_machine(), "/usr/bin/python3") is None

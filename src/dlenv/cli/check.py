@@ -30,13 +30,20 @@ class Format(str, Enum):
 def _frameworks(values: list[str]) -> list[str]:
     from dlenv.check.policy import FRAMEWORKS
 
-    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
-    for name in names:
+    from dlenv.live import ALIASES
+
+    names: list[str] = []
+    for item in (n.strip() for v in values for n in v.split(",")):
+        if not item:
+            continue
+        name = item.lower()
+        name = name if name in FRAMEWORKS else ALIASES.get(name, name)
         if name not in FRAMEWORKS:
             raise DlenvError(
-                f"--only: unknown framework {name!r}; expected {', '.join(FRAMEWORKS)}"
+                f"--only: unknown framework {item!r}; expected {', '.join(FRAMEWORKS)}"
             )
-    return names
+        names.append(name)
+    return list(dict.fromkeys(names))
 
 
 def check(
@@ -104,7 +111,7 @@ def check(
 
     live = None if quick else LiveOptions(timeout=live_timeout, only=tuple(frameworks))
     report = build_report_with_progress(
-        python=python, from_file=from_file, timeout=timeout, live=live
+        python=python, from_file=from_file, timeout=timeout, live=live, fmt=fmt.value
     )
     result = evaluate(rules, report, strict=strict, only=frameworks)
     report = _redacted(replace(report, policy=result), redact.value)

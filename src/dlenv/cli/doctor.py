@@ -49,15 +49,10 @@ def doctor(
     from dlenv.core import run_doctor
     from dlenv.live import LiveOptions, parse_framework_list
 
-    live = (
-        None
-        if quick
-        else LiveOptions(
-            timeout=live_timeout,
-            only=parse_framework_list(only, "--only"),
-            skip=parse_framework_list(skip, "--skip"),
-        )
-    )
+    # Parsed even with --quick, so that a misspelt name is a usage error, not silently ignored.
+    only_names = parse_framework_list(only, "--only")
+    skip_names = parse_framework_list(skip, "--skip")
+    live = None if quick else LiveOptions(timeout=live_timeout, only=only_names, skip=skip_names)
     code = run_doctor(
         python=python,
         fmt=fmt.value,
