@@ -29,7 +29,6 @@ class Format(str, Enum):
 
 def _frameworks(values: list[str]) -> list[str]:
     from dlenv.check.policy import FRAMEWORKS
-
     from dlenv.live import ALIASES
 
     names: list[str] = []
