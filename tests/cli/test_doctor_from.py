@@ -75,3 +75,35 @@ def test_missing_report_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert (
         err == f"dlenv: error: {tmp_path / 'nope.json'}: cannot read (No such file or directory)\n"
     )
+
+
+def test_explain_result_is_read_through_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dlenv explain --format json` output feeds `doctor --from` and `fix --from` directly."""
+    paste = Path(__file__).parents[1] / "importers" / "data" / "collect_env_driver_too_old.txt"
+    code, out, _ = run(["explain", "--no-probe", str(paste), "--format", "json"], capsys)
+    assert code == 1
+    saved = tmp_path / "explained.json"
+    saved.write_text(out)
+    explained = json.loads(out)["report"]
+
+    code, out, _ = run(["doctor", "--from", str(saved), "--format", "json"], capsys)
+    assert code == 1
+    again = json.loads(out)
+    assert again["snapshot"] == explained["snapshot"]
+    assert [f["code"] for f in again["findings"]] == [f["code"] for f in explained["findings"]]
+
+    code, out, _ = run(["fix", "--from", str(saved), "--shell", "bash"], capsys)
+    assert code == 0
+    assert "--index-url https://download.pytorch.org/whl/cu118" in out
+
+
+def test_explain_result_without_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "dlenv-explain", "schema_version": 1}')
+    code, out, err = run(["doctor", "--from", str(bad)], capsys)
+    assert (code, out) == (2, "")
+    assert err == f'dlenv: error: {bad}: not a dlenv report (no "kind": "dlenv-report")\n'

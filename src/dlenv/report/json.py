@@ -16,11 +16,15 @@ def dump_report(report: Report) -> str:
 
 
 def parse_report(text: str, source: str = "report") -> Report:
-    """Read a report written by `dlenv doctor --format json`; a bad one is a `DlenvError`."""
+    """Read a report written by `dlenv doctor --format json` (or the report inside a
+    `dlenv explain --format json` result); a bad one is a `DlenvError`."""
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DlenvError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if isinstance(data, dict) and data.get("kind") == "dlenv-explain":
+        # `dlenv explain --format json` carries the diagnosed report: plan or render from it.
+        data = data.get("report")
     if not isinstance(data, dict) or data.get("kind") != "dlenv-report":
         raise DlenvError(f'{source}: not a dlenv report (no "kind": "dlenv-report")')
     version = data.get("schema_version")
