@@ -59,3 +59,29 @@ def test_verbose_shows_every_reading_and_secret_stays_redacted() -> None:
     assert "  sysfs     550.54.15" in text
     assert "HF_TOKEN    <redacted>" in text
     assert "libcudart.so.12" in text
+
+
+def test_gpu_row_of_a_pasted_report_names_the_architecture_from_the_kb() -> None:
+    """A pasted report that gives only GPU names: no '?' for memory, sm_XX looked up by name."""
+    from dataclasses import replace
+
+    from dlenv.report.model import make_report
+    from dlenv.snapshot.model import GpuFacts
+
+    snapshot = replace(
+        healthy_report().snapshot,
+        origin="collect_env",
+        gpus=[
+            GpuFacts(index=0, name="Tesla V100-SXM2-32GB"),
+            GpuFacts(index=1, name="Mystery Accelerator 9000"),
+        ],
+    )
+    rows = [
+        line
+        for line in render_console(make_report(snapshot, []), color=False).splitlines()
+        if line.startswith("✓ gpu")
+    ]
+    assert rows == [
+        "✓ gpu 0       Tesla V100-SXM2-32GB · sm_70 (by name)",
+        "✓ gpu 1       Mystery Accelerator 9000 · sm_?",
+    ]

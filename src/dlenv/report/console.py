@@ -121,9 +121,11 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
             extra = f" ({r.detail})" if r.detail else ""
             sec.add(NONE, f"  {r.source}", f"{value}{extra}")
     for g in s.gpus:
-        mem = _mib_as_gib(g.memory_total_mib)
-        cc = f"sm_{g.compute_capability.replace('.', '')}" if g.compute_capability else "sm_?"
-        text = f"{g.name or 'unknown GPU'} · {mem} · {cc}"
+        parts = [g.name or "unknown GPU"]
+        if g.memory_total_mib is not None or s.origin == "probe":
+            parts.append(_mib_as_gib(g.memory_total_mib))
+        parts.append(_arch(g.name, g.compute_capability))
+        text = " · ".join(parts)
         if g.memory_used_mib is not None and g.memory_total_mib:
             text += f" · {g.memory_used_mib / g.memory_total_mib:.0%} used"
         if g.processes:
@@ -142,6 +144,16 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
     if s.visibility.nouveau_loaded:
         sec.add(BAD, "nouveau", "the open-source nouveau driver is loaded")
     return sec
+
+
+def _arch(name: str | None, cc: str | None) -> str:
+    """`sm_86`; when the report did not say, the knowledge base's answer for the GPU's name."""
+    if cc:
+        return f"sm_{cc.replace('.', '')}"
+    from dlenv.kb.queries import gpu_compute_capability
+
+    known = gpu_compute_capability(name)
+    return f"sm_{known.replace('.', '')} (by name)" if known else "sm_?"
 
 
 def _cuda(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
