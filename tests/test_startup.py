@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = (
     "torch",
@@ -50,3 +52,28 @@ def test_help_imports_nothing_heavy() -> None:
     assert code == 0
     assert "doctor" in out
     assert sorted(m for m in modules if m.startswith(HEAVY)) == []
+
+
+def test_the_users_pythonpath_cannot_break_dlenv(tmp_path: Path) -> None:
+    """A PYTHONPATH with broken copies of dlenv's own dependencies (another Python's
+    site-packages, a project's `typer.py`) does not reach dlenv's imports, but is still
+    reported as the user's PYTHONPATH."""
+    shadow = tmp_path / "shadow"
+    (shadow / "rich").mkdir(parents=True)
+    (shadow / "rich" / "__init__.py").write_text("raise ImportError('wrong rich')\n")
+    (shadow / "typer.py").write_text("raise ImportError('wrong typer')\n")
+    py = sys.executable
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shadow), env.get("PYTHONPATH")) if p)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlenv", "doctor", "--quick", "--format=json", f"--python={py}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    facts = json.loads(proc.stdout)["snapshot"]["python"]
+    assert facts["pythonpath"][0]["path"] == str(shadow)
+    assert {"path": str(shadow), "exists": True, "origin": "PYTHONPATH"} in facts["sys_path"]
