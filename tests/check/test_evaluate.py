@@ -408,6 +408,8 @@ def test_tensorflow_memory_growth() -> None:
         "export TF_FORCE_GPU_ALLOW_GROWTH=true on this runner",
     )
     assert one(policy, runner(live=[], env=[]))[1] == "TF_FORCE_GPU_ALLOW_GROWTH unset"
+    capital = runner(live=[], env=[EnvVar(name="TF_FORCE_GPU_ALLOW_GROWTH", value="True")])
+    assert one(policy, capital)[:2] == ("fail", "TF_FORCE_GPU_ALLOW_GROWTH=True")  # TF ignores it
     assert one(policy, cpu_box()) == ("unchecked", "unknown", "tensorflow is not installed")
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from dlenv.fix.actions import SetEnv
 from dlenv.rules import diagnose
 from dlenv.snapshot.model import FrameworkFacts, LiveProbe, Snapshot
@@ -32,6 +34,19 @@ def test_dl701_memory_growth_off() -> None:
     assert only(gpu_machine(frameworks=[tensorflow(), torch()]), "DL701").severity == "warning"
     assert fired(with_env(alone, TF_FORCE_GPU_ALLOW_GROWTH="true"), "DL701") == []
     assert fired(cpu_machine(), "DL701") == []
+
+
+@pytest.mark.parametrize("value", ["True", "1", "yes"])
+def test_dl701_a_value_tensorflow_ignores_is_named(value: str) -> None:
+    """TensorFlow strcmp()s the variable against "true"/"false" and ignores anything else."""
+    alone = with_env(gpu_machine(frameworks=[tensorflow()]), TF_FORCE_GPU_ALLOW_GROWTH=value)
+    f = only(alone, "DL701")
+    assert f.message.endswith(
+        f"any second process on the GPU will run out of memory; "
+        f"TF_FORCE_GPU_ALLOW_GROWTH={value!r} is ignored: TensorFlow accepts only exactly "
+        '"true" or "false".'
+    )
+    assert (f.evidence[0].found, f.evidence[0].needed) == (value, "true")
 
 
 def test_dl701_live_memory_growth_wins() -> None:

@@ -307,7 +307,7 @@ def _memory_growth(s: Snapshot) -> RequirementResult:
         return _req(key, title, "unchecked", needed, "unknown", "tensorflow is not installed")
     # TensorFlow's only process-wide switch without code changes
     env = s.env_value("TF_FORCE_GPU_ALLOW_GROWTH")
-    if env is not None and env.lower() == "true":
+    if env == "true":  # TensorFlow's strcmp: "True" or "1" is ignored
         return _req(key, title, "pass", needed, "TF_FORCE_GPU_ALLOW_GROWTH=true")
     found = (
         "TF_FORCE_GPU_ALLOW_GROWTH=" + env if env is not None else "TF_FORCE_GPU_ALLOW_GROWTH unset"

@@ -58,7 +58,8 @@ def _growth_set_too_late(s: Snapshot) -> Finding | None:
 @rule("DL701", "tensorflow-memory-growth-off", "info", "memory")
 def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a TensorFlow CUDA build on a GPU machine without memory growth
-    (TF_FORCE_GPU_ALLOW_GROWTH is not "true", or the live probe says growth is off); and a
+    (TF_FORCE_GPU_ALLOW_GROWTH is not exactly "true" — TensorFlow ignores "True", "1" or "yes"
+    with only a log line — or the live probe says growth is off); and a
     program that turned memory growth on too late ("Physical devices cannot be modified after
     being initialized").
 
@@ -85,7 +86,8 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     if tf is None or not cuda_build(tf) or not gpus:
         return
     probe = live(s, "tensorflow")
-    env = (s.env_value("TF_FORCE_GPU_ALLOW_GROWTH") or "").lower()
+    # TensorFlow compares the value with strcmp: only exactly "true" or "false" count.
+    env = s.env_value("TF_FORCE_GPU_ALLOW_GROWTH") or ""
     growth = {k: v for k, v in (probe.memory_growth if probe else {}).items() if k != "error"}
     if probe is not None and growth:
         if all(v.lower() == "true" for v in growth.values()):
@@ -104,11 +106,17 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
         if shared
         else "any second process on the GPU will run out of memory"
     )
+    ignored = (
+        f"; TF_FORCE_GPU_ALLOW_GROWTH={env!r} is ignored: TensorFlow accepts only exactly "
+        '"true" or "false"'
+        if env and env not in ("true", "false")
+        else ""
+    )
     yield finding(
         "DL701",
         title="TensorFlow will reserve all GPU memory",
         message=f"{label(tf)} allocates nearly all memory of each GPU at start-up because "
-        f"memory growth is off; {why}.",
+        f"memory growth is off; {why}{ignored}.",
         severity="warning" if shared else "info",
         evidence=[
             Evidence(
