@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.fix.actions import InstallPackages, RemoveFromPath, SetEnv
+from dlenv.fix.actions import InstallPackages, RemoveFromPath, SetEnv, UnsetEnv
 from dlenv.rules.cuda import cudnn_compatible
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import (
@@ -264,3 +264,68 @@ def test_dl206_cudnn_compatibility_semantics() -> None:
     assert cudnn_compatible("6.0.21", "6.1.0") is False  # before cuDNN 7 the minor must match
     assert cudnn_compatible("8", "8.1.0") is True
     assert cudnn_compatible(None, "8.1.0") is None
+
+
+# -- DL207 ---------------------------------------------------------------------------------
+def _stale_home(s, value: str, *toolkits: CudaToolkit, var: str = "CUDA_HOME"):  # type: ignore[no-untyped-def]
+    cuda = replace(
+        s.cuda,
+        toolkits=list(toolkits),
+        cuda_home=value,
+        unknown={var: f"{var}={value} is not a directory"}
+        if not any(t.path == value for t in toolkits)
+        else {},
+    )
+    return with_env(replace(s, cuda=cuda), **{var: value})
+
+
+T124 = CudaToolkit(
+    path="/usr/local/cuda-12.4", version="12.4.131", nvcc="/usr/local/cuda-12.4/bin/nvcc"
+)
+T130 = CudaToolkit(
+    path="/usr/local/cuda-13.0", version="13.0.96", nvcc="/usr/local/cuda-13.0/bin/nvcc"
+)
+
+
+def test_dl207_cuda_home_removed_toolkit() -> None:
+    f = only(_stale_home(gpu_machine(), "/usr/local/cuda-11.8", T130, T124), "DL207")
+    assert (f.severity, f.title) == (
+        "warning",
+        "CUDA_HOME points at /usr/local/cuda-11.8, which does not exist",
+    )
+    # torch 2.5.1+cu124 builds extensions against CUDA 12: the 12.4 toolkit, not the newest
+    assert f.fixes == [
+        SetEnv(name="CUDA_HOME", value="/usr/local/cuda-12.4", reason="CUDA 12.4.131")
+    ]
+    assert f.evidence == [
+        Evidence(
+            fact="env.CUDA_HOME",
+            found="/usr/local/cuda-11.8 (does not exist)",
+            needed="an installed CUDA toolkit",
+            note="used by torch 2.5.1+cu124 to build extensions",
+        )
+    ]
+
+
+def test_dl207_no_toolkit_left_unsets_and_cpu_builds_get_a_note() -> None:
+    f = only(_stale_home(cpu_machine(), "/opt/cuda", var="CUDA_PATH"), "DL207")
+    assert (f.severity, f.fixes) == (
+        "info",
+        [UnsetEnv(name="CUDA_PATH", reason="/opt/cuda does not exist")],
+    )
+
+
+def test_dl207_directory_without_a_toolkit() -> None:
+    empty = CudaToolkit(path="/home/me/cuda", version=None, nvcc=None)
+    f = only(_stale_home(gpu_machine(), "/home/me/cuda", empty, T124), "DL207")
+    assert f.title == (
+        "CUDA_HOME points at /home/me/cuda, which holds no CUDA toolkit (no nvcc, no version)"
+    )
+
+
+def test_dl207_near_misses() -> None:
+    assert fired(_stale_home(gpu_machine(), "/usr/local/cuda-12.4", T124), "DL207") == []
+    assert fired(gpu_machine(), "DL207") == []
+    # a toolkit without nvcc but with a version (runtime-only conda package) is a toolkit
+    runtime = CudaToolkit(path="/opt/conda", version="12.4.127", nvcc=None)
+    assert fired(_stale_home(gpu_machine(), "/opt/conda", runtime), "DL207") == []

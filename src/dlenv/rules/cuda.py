@@ -8,7 +8,14 @@ from __future__ import annotations
 import os.path
 from collections.abc import Iterator
 
-from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, SetEnv
+from dlenv.fix.actions import (
+    Action,
+    InstallPackages,
+    ManualStep,
+    RemoveFromPath,
+    SetEnv,
+    UnsetEnv,
+)
 from dlenv.kb.queries import (
     cudnn_pip_package,
     major_minor,
@@ -501,4 +508,66 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
             hint=hint,
             fixes=fixes,
             subject=fw.name,
+        )
+
+
+_HOME_VARIABLES = ("CUDA_HOME", "CUDA_PATH", "CUDA_ROOT")
+
+
+@rule("DL207", "cuda-home-not-a-toolkit", "warning", "cuda")
+def cuda_home_not_a_toolkit(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: CUDA_HOME, CUDA_PATH or CUDA_ROOT set to a directory that does not
+    exist, or that holds no CUDA toolkit (no nvcc, no version file).
+
+    Why it matters: torch.utils.cpp_extension, CuPy, Numba and build scripts (flash-attn,
+    apex, …) take the variable as it is, so a stale value — typically left behind when a
+    toolkit was removed or upgraded — makes them fail with "No such file or directory:
+    '/usr/local/cuda-11.8/bin/nvcc'" or "CUDA_HOME does not exist". A warning with a CUDA build
+    of torch installed (it compiles extensions against CUDA_HOME), information otherwise.
+
+    Example: CUDA_HOME=/usr/local/cuda-11.8 after the 11.8 toolkit was replaced by 12.4.
+
+    Fix: point the variable at an installed toolkit (the one with torch's CUDA major when there
+    is one), or unset it — pip-installed frameworks bring their own CUDA libraries.
+    """
+    torch = s.framework("torch")
+    builds = torch is not None and cuda_build(torch)
+    for var in _HOME_VARIABLES:
+        value = s.env_value(var)
+        if not value:
+            continue
+        missing = var in s.cuda.unknown
+        tk = next((t for t in s.cuda.toolkits if t.path.rstrip("/") == value.rstrip("/")), None)
+        if not missing and (tk is None or tk.version or tk.nvcc):
+            continue
+        problem = "does not exist" if missing else "holds no CUDA toolkit (no nvcc, no version)"
+        want = cuda_major(torch.cuda_version) if builds and torch is not None else None
+        usable = [t for t in s.cuda.toolkits if t.nvcc and t.version and t.path != value]
+        good = next((t for t in usable if cuda_major(t.version) == want), None) or next(
+            iter(sorted(usable, key=lambda t: major_minor(t.version) or (0, 0), reverse=True)),
+            None,
+        )
+        fix: Action = (
+            SetEnv(name=var, value=good.path, reason=f"CUDA {good.version}")
+            if good is not None
+            else UnsetEnv(name=var, reason=f"{value} {problem}")
+        )
+        yield finding(
+            "DL207",
+            title=f"{var} points at {value}, which {problem}",
+            message=f"{var}={value} {problem}; tools that compile CUDA code with it "
+            "(torch.utils.cpp_extension, CuPy, Numba, flash-attn builds) will fail.",
+            evidence=[
+                Evidence(
+                    fact=f"env.{var}",
+                    found=f"{value} ({problem})",
+                    needed="an installed CUDA toolkit",
+                    note=f"used by {label(torch)} to build extensions"
+                    if builds and torch is not None
+                    else None,
+                )
+            ],
+            fixes=[fix],
+            severity="warning" if builds else "info",
+            subject=var,
         )
