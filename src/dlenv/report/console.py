@@ -171,7 +171,8 @@ def _cuda(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
         how = f"{t.kind}" + (f", found by {', '.join(t.found_by)}" if t.found_by else "")
         sec.add(OK if t.version else WARN, "toolkit", f"{t.version or '?'} · {t.path} ({how})")
         if verbose and t.nvcc:
-            sec.add(NONE, "", f"nvcc {t.nvcc_version or '?'} at {t.nvcc}")
+            version = f" {t.nvcc_version}" if t.nvcc_version else ""
+            sec.add(NONE, "", f"nvcc{version} at {t.nvcc}")
     for n in c.cudnn:
         where = f"{n.path} ({n.kind}{', ' + n.package if n.package else ''})"
         sec.add(OK if n.version else WARN, "cudnn", f"{n.version or '?'} · {where}")
@@ -215,7 +216,9 @@ def _python(s: Snapshot, verbose: bool) -> _Section:
         sec.add(WARN, "duplicate", f"{dup.name}: {where}")
     if verbose:
         for i, e in enumerate(p.sys_path):
-            sec.add(NONE if e.exists else WARN, f"sys.path[{i}]", f"{e.path} ({e.origin})")
+            # python3XX.zip is on every sys.path and almost never exists: not worth a mark
+            quiet = e.exists or e.origin == "stdlib"
+            sec.add(NONE if quiet else WARN, f"sys.path[{i}]", f"{e.path} ({e.origin})")
     return sec
 
 
