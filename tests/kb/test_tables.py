@@ -140,8 +140,9 @@ def test_known_dropped_architectures() -> None:
     assert not any(a.startswith("compute_") for a in arch("2.12.0", "cu130"))
 
 
-# Compute capabilities that no PyTorch 2.x wheel carries code for (sm_35 left with 1.x).
-UNSUPPORTED_BY_TORCH_WHEELS = {"3.5"}
+# Compute capabilities that no PyTorch 2.x Linux x86_64 wheel in the table carries code for:
+# sm_35 left with 1.x; sm_110 (Jetson Thor, an aarch64 board) is in no x86_64 arch list.
+UNSUPPORTED_BY_TORCH_WHEELS = {"3.5", "11.0"}
 
 
 def test_every_listed_gpu_is_served_by_some_torch_wheel_or_marked() -> None:
@@ -191,3 +192,28 @@ def test_defaults_and_tensorflow_rows_are_sourced() -> None:
     tf = {r.version: (r.python_min, r.python_max, r.cuda, r.cudnn) for r in kb.tensorflow}
     assert tf["2.19"] == ("3.9", "3.12", "12.5", "9.3")
     assert tf["2.20"] == ("3.9", "3.13", "12.5", "9.3")
+
+
+def test_rows_current_as_of_2026_11() -> None:
+    # CUDA 13.3 (GA and Update 1) ship driver 610.43.02; 13.4's row is not verified yet.
+    assert q.toolkit_driver("13.3").linux == "610.43.02"  # type: ignore[union-attr]
+    assert q.toolkit_driver("13.3", "Windows") is None  # no Windows driver bundled since 13.1
+    assert q.toolkit_driver("13.4") is None
+    assert q.max_toolkit_for_driver("610.43.02") == "13.3"
+    assert q.max_toolkit_for_driver("595.71.05") == "13.2"
+    # PyTorch 2.14.0: CUDA 13.0 stays the PyPI default
+    release = q.torch_release("2.14.0")
+    assert release is not None and release.default_variant == "cu130"
+    assert release.default_source == "https://github.com/googlecolab/colabtools/issues/6093"
+    names = {
+        "NVIDIA RTX PRO 6000 Blackwell Server Edition": "12.0",
+        "NVIDIA RTX PRO 4500 Blackwell": "12.0",
+        "NVIDIA RTX PRO 4000 Blackwell SFF Edition": "12.0",
+        "NVIDIA GeForce RTX 5050": "12.0",
+        "NVIDIA GB10": "12.1",
+        "NVIDIA Jetson T5000": "11.0",
+        "NVIDIA RTX 4000 SFF Ada Generation": "8.9",
+        "NVIDIA RTX 2000 Ada Generation": "8.9",
+        "NVIDIA RTX A2000 12GB": "8.6",
+    }
+    assert {n: q.gpu_compute_capability(n) for n in names} == names

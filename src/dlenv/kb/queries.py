@@ -125,6 +125,61 @@ def max_toolkit_for_driver(driver: str | None, os_name: str | None = "Linux") ->
     return f"{best.release[0]}.{best.release[1]}" if best else None
 
 
+# -- Versions beyond the tables -------------------------------------------------------------
+HorizonTable = Literal["torch", "tensorflow", "cuda"]
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """A version newer than the last row of a table: checks that need the row are skipped."""
+
+    table: HorizonTable
+    version: str  # as installed: "2.17.0+cu132"
+    last: str  # the table's newest row: "2.14"
+
+    @property
+    def subject(self) -> str:
+        return "CUDA" if self.table == "cuda" else self.table
+
+    @property
+    def newer(self) -> str:
+        """ "torch 2.17.0 is newer than dlenv's knowledge base (last row 2.14)"."""
+        base = "dlenv's knowledge base"
+        return f"{self.subject} {self.version} is newer than {base} (last row {self.last})"
+
+    @property
+    def message(self) -> str:
+        """What a rule says instead of staying silent (an info-level note)."""
+        return f"{self.newer}; checks that need the table are skipped"
+
+
+def kb_last_version(table: HorizonTable) -> str:
+    """The newest X.Y of a table: a torch or TensorFlow release, or a CUDA toolkit."""
+    kb = load()
+    versions = (
+        [r.version for r in kb.torch]
+        if table == "torch"
+        else [r.version for r in kb.tensorflow]
+        if table == "tensorflow"
+        else [r.cuda for r in kb.toolkit_drivers]
+    )
+    newest = max((mm for v in versions if (mm := major_minor(v)) is not None), default=(0, 0))
+    return f"{newest[0]}.{newest[1]}"
+
+
+def newer_than_kb(table: HorizonTable, version: str | None) -> Horizon | None:
+    """`Horizon` when `version` (release, nightly or rc) is newer than the table's last row.
+
+    Rules that find no row for a version use it to say why they are silent (an info-level
+    note), instead of treating the version as unknown or guessing from an older row.
+    """
+    found, last = major_minor(version), kb_last_version(table)
+    newest = major_minor(last)
+    if version is None or found is None or newest is None or found <= newest:
+        return None
+    return Horizon(table, version.strip(), last)
+
+
 # -- PyTorch ---------------------------------------------------------------------------------
 def torch_release(version: str | None) -> TorchRelease | None:
     mm = major_minor(version)

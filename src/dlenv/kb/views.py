@@ -1,6 +1,7 @@
 """The knowledge base's tables as plain rows for `dlenv kb` (console table or JSON).
 
-A query keeps the rows whose cells contain all of its words (whole words), case-insensitively.
+A query keeps the rows whose cells contain all of its words (whole words), case-insensitively;
+a version newer than a table's last row shows that last row, with a note saying so.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from dlenv.errors import DlenvError
+from dlenv.kb.queries import HorizonTable, newer_than_kb
 from dlenv.kb.tables import load
 
 
@@ -18,6 +20,7 @@ class TableView:
     title: str
     columns: tuple[str, ...]
     rows: list[dict[str, str]]
+    note: str | None = None  # e.g. the queried version is newer than the table
 
 
 def _driver() -> TableView:
@@ -187,11 +190,36 @@ def table_view(table: str, query: str = "") -> TableView:
     words = query.lower().split()
     if not words:
         return view
+    kept = _filter(view.rows, words)
+    horizon_table = _VERSIONED.get(view.name)
+    if kept or horizon_table is None:
+        return TableView(view.name, view.title, view.columns, kept)
+    # A release newer than the table (torch 2.17 with rows up to 2.14): show the last row
+    # rather than nothing, and say why; the other words still filter it ("2.17 cu132").
+    horizons = [h for w in words if (h := newer_than_kb(horizon_table, w)) is not None]
+    if not horizons:
+        return TableView(view.name, view.title, view.columns, kept)
+    last = horizons[0].last
+    swapped = [last if newer_than_kb(horizon_table, w) else w for w in words]
+    note = f"{horizons[0].newer}: showing {last}"
+    return TableView(
+        view.name, f"{view.title} ({note})", view.columns, _filter(view.rows, swapped), note
+    )
+
+
+# Tables whose rows are releases, and the release column a newer version is compared with.
+_VERSIONED: dict[str, HorizonTable] = {
+    "torch": "torch",
+    "tensorflow": "tensorflow",
+    "driver": "cuda",
+}
+
+
+def _filter(rows: list[dict[str, str]], words: list[str]) -> list[dict[str, str]]:
     # whole words: "2.8" finds torch 2.8 (and 2.8.1) but not CUDA 12.8
     patterns = [re.compile(rf"(?<![\w.]){re.escape(w)}(?!\w)", re.IGNORECASE) for w in words]
-    kept = [
+    return [
         row
-        for row in view.rows
+        for row in rows
         if all(p.search(" ".join(v for k, v in row.items() if k != "source")) for p in patterns)
     ]
-    return TableView(view.name, view.title, view.columns, kept)

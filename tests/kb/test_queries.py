@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from dlenv.kb import queries as q
+
+
+def test_last_versions_of_the_release_tables() -> None:
+    assert (q.kb_last_version("torch"), q.kb_last_version("tensorflow")) == ("2.14", "2.21")
+    assert q.kb_last_version("cuda") == "13.3"
+
+
+@pytest.mark.parametrize(
+    ("table", "version", "last"),
+    [
+        ("torch", "2.17.0+cu132", "2.14"),
+        ("torch", "2.15.0.dev20260901+cu132", "2.14"),
+        ("torch", "3.0.0", "2.14"),
+        ("tensorflow", "2.22.0rc0", "2.21"),
+        ("cuda", "13.4.1", "13.3"),
+        ("cuda", "14.0", "13.3"),
+    ],
+)
+def test_newer_than_kb(table: q.HorizonTable, version: str, last: str) -> None:
+    horizon = q.newer_than_kb(table, version)
+    assert horizon == q.Horizon(table, version, last)
+
+
+def test_newer_than_kb_message() -> None:
+    horizon = q.newer_than_kb("torch", "2.17.0+cu132")
+    assert horizon is not None
+    assert horizon.message == (
+        "torch 2.17.0+cu132 is newer than dlenv's knowledge base (last row 2.14); checks that "
+        "need the table are skipped"
+    )
+    cuda = q.newer_than_kb("cuda", "13.4")
+    assert cuda is not None and cuda.newer == (
+        "CUDA 13.4 is newer than dlenv's knowledge base (last row 13.3)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "version"),
+    [
+        ("torch", "2.14.1+cu130"),
+        ("torch", "2.14.0rc3"),
+        ("torch", "1.13.1"),
+        ("torch", None),
+        ("torch", "nightly"),
+        ("tensorflow", "2.21.0"),
+        ("cuda", "13.3.1"),
+        ("cuda", "12.8"),
+    ],
+)
+def test_known_older_or_unparsable_versions_are_not_beyond(
+    table: q.HorizonTable, version: str | None
+) -> None:
+    assert q.newer_than_kb(table, version) is None
+
+
+def test_newer_releases_keep_the_checks_that_need_no_row() -> None:
+    # The CUDA 13.x minor-version floor covers toolkits newer than the table (13.4 here);
+    # a CUDA major the knowledge base has never seen gets no answer rather than a guess.
+    req = q.driver_requirement("13.4")
+    assert req is not None and (req.minimum, req.minor_compat, req.toolkit_minimum) == (
+        "580.65.06",
+        True,
+        None,
+    )
+    assert q.driver_requirement("14.0") is None
+    assert (
+        q.torch_release("2.17.0") is None and q.best_torch_variant("2.17.0", None, "Linux") is None
+    )
