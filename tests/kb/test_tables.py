@@ -217,3 +217,12 @@ def test_rows_current_as_of_2026_11() -> None:
         "NVIDIA RTX A2000 12GB": "8.6",
     }
     assert {n: q.gpu_compute_capability(n) for n in names} == names
+
+
+def test_torch_2_13_cu129_serves_blackwell_on_a_575_driver() -> None:
+    # CUDA 12.9 wheels (release/2.13 build matrix) are the only 2.13 build with sm_120 that a
+    # 575 driver (CUDA 12.9) runs: cu126 lacks Blackwell, cu130/cu132 need >= 580.
+    best = q.best_torch_variant("2.13.0", "575.57.08", "Linux", ["12.0"])
+    assert best is not None and (best.name, best.experimental) == ("cu129", True)
+    best = q.best_torch_variant("2.13.0", "580.65.06", "Linux", ["12.0"])
+    assert best is not None and best.name == "cu130"
