@@ -1173,12 +1173,15 @@ UNRECOGNISED = Signature(
     "unrecognised-error",
     # a Python exception line (a traceback's last line), "Error:"/"ERROR:" lines, CUDA's own
     # error names, a TensorFlow CHECK failure, and the shell's words for a crashed process
-    r"^[ \t]*(?:(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception)(?::[^\n]*)?"
+    r"^[ \t]*(?:(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Failed|Failure)(?::[^\n]*)?"
     r"|(?:ERROR|Error|error|FATAL|Fatal error):[^\n]*"
     r"|[^\n]*\bCUDA error: (?!no error)[^\n]*|[^\n]*\b(?:CUDA_ERROR_|cudaError)[A-Za-z_]+[^\n]*"
     r"|[^\n]*\bCheck failed:[^\n]*"
     r"|(?:[^\n]*[ \t])?(?:Segmentation fault|Aborted|Illegal instruction|Bus error|Floating point "
-    r"exception)(?: \(core dumped\))?|Killed)[ \t]*$",
+    r"exception)(?: \(core dumped\))?|Killed"
+    # bash reporting a child that died: "/bin/bash: line 1:  1234 Killed   python train.py"
+    r"|[^\n]*: line \d+: +\d+ (?:Killed|Segmentation fault|Aborted|Illegal instruction|Bus "
+    r"error)[^\n]*)[ \t]*$",
     "An error dlenv has no signature for: the text alone does not say its cause.",
     rules=("DL901",),
 )
