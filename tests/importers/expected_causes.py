@@ -52,10 +52,70 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
         "TF_FORCE_GPU_ALLOW_GROWTH=true avoids it); the text shows no GPU",
     ),
     (
+        "torch_no_driver_lspci_gpu.txt",
+        "DL103",
+        "torch 2.3.0+cu121 finds no NVIDIA driver, nvidia-smi is not installed, and lspci lists "
+        "an RTX 3070: the driver is missing",
+    ),
+    (
+        "nvidia_smi_failed_lspci_3d_controller.txt",
+        "DL103",
+        "nvidia-smi cannot reach the driver, lsmod shows no nvidia module, lspci lists two NVIDIA "
+        "3D controllers (github.com/mattshma/bigdata/issues/133)",
+    ),
+    (
+        "transformers_keras3_valueerror.txt",
+        "DL601",
+        "transformers' TF models need Keras 2: tf-keras is not installed under Keras 3",
+    ),
+    (
+        "transformers_keras3_runtimeerror_wrapped.txt",
+        "DL601",
+        "the same message wrapped in transformers' lazy-import RuntimeError "
+        "(github.com/atomashevic/transforEmotion/issues/16)",
+    ),
+    (
+        "keras3_legacy_optimizer.txt",
+        "DL601",
+        "Keras 3 refuses keras.optimizers.legacy; tf-keras plus TF_USE_LEGACY_KERAS=1 fixed it "
+        "(github.com/deepchem/deepchem/issues/3980)",
+    ),
+    (
+        "tensorflow_hub_keras3_sequential.txt",
+        "DL601",
+        "TensorFlow 2.16.1's Keras 3 Sequential refuses tensorflow_hub's tf-keras KerasLayer "
+        "(github.com/tensorflow/tensorflow/issues/65419)",
+    ),
+    (
+        "torch_oom_other_process.txt",
+        "DL702",
+        "a 20 MiB allocation fails because process 1234 holds 7.78 of 7.79 GiB",
+    ),
+    (
+        "torch_oom_old_format_other_programs.txt",
+        "DL702",
+        "PyTorch holds 1010 MiB of a 10.76 GiB GPU with 8.81 MiB free: other programs hold the "
+        "rest (the maintainer's answer, github.com/phamquiluan/ResidualMaskingNetwork/issues/15)",
+    ),
+    (
+        "torch_oom_container_pid_is_self.txt",
+        "DL901",
+        "in a container NVML's 'Process 20398' is this process: PyTorch itself reserved 14.4 of "
+        "14.75 GiB, so no environment rule explains the OOM (github.com/FoundationVision/"
+        "GenerateU/issues/10)",
+    ),
+    (
+        "torch_illegal_memory_access.txt",
+        "DL901",
+        "an illegal memory access: a program or kernel bug the text cannot place "
+        "(github.com/evo-design/evo/issues/136)",
+    ),
+    (
         "keras_src_missing.txt",
         None,
         "a model pickled under Keras 3 loaded under TensorFlow 2.15 / Keras 2: a save/load "
-        "version mismatch, not an environment fault (rule gap if one is wanted)",
+        "version mismatch, not an environment fault: at most DL901's warning that no rule "
+        "explains it",
     ),
     (
         "jax_cpu_fallback.txt",

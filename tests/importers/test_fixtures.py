@@ -639,6 +639,104 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ],
         },
     },
+    "torch_no_driver_lspci_gpu.txt": {
+        "origin": "text",
+        "parts": [("messages", 1, 10)],
+        "messages": [
+            ("nvidia-smi-not-found", 1, False, "torch"),
+            ("torch-no-nvidia-driver", 1, False, "torch"),
+        ],
+        "facts": {
+            "driver.installed": False,
+            # the lspci line is a PCI-device fact, as the probe reads /sys/bus/pci
+            "visibility.nvidia_pci_devices[0].slot": "0000:01:00.0",
+            "visibility.nvidia_pci_devices[0].vendor_id": "0x10de",
+            "visibility.nvidia_pci_devices[0].class_id": "0x030000",
+            "visibility.nvidia_pci_devices[0].name": "NVIDIA Corporation GA104 [GeForce RTX 3070]",
+            "frameworks[0].name": "torch",
+            "frameworks[0].distribution": "torch",
+            "frameworks[0].version": "2.3.0+cu121",
+            "frameworks[0].cuda_build": True,
+            "frameworks[0].cuda_version": "12.1",
+            "frameworks[0].variant": "cu121",
+            "frameworks[0].build_source": "pasted report",
+            "live[0].framework": "torch",
+            "live[0].status": "ok",
+            "live[0].gpu_available": False,
+            "live[0].messages": [
+                "/home/bob/.local/lib/python3.10/site-packages/torch/cuda/__init__.py:118: "
+                "UserWarning: CUDA initialization: Found no NVIDIA driver on your system. "
+                "Please check that you have an NVIDIA GPU and installed a driver from "
+                "http://www.nvidia.com/Download/index.aspx (Triggered internally at "
+                "../c10/cuda/CUDAFunctions.cpp:108.)"
+            ],
+        },
+    },
+    "nvidia_smi_failed_lspci_3d_controller.txt": {
+        "origin": "text",
+        "parts": [("messages", 1, 11)],
+        "messages": [("nvidia-smi-no-driver", 1, False, None)],
+        "facts": {
+            "driver.readings[0].source": "nvidia-smi",
+            "driver.readings[0].error": "NVIDIA-SMI has failed because it couldn't communicate "
+            "with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and "
+            "running.",
+            "visibility.nvidia_pci_devices[0].slot": "0000:5a:00.0",
+            "visibility.nvidia_pci_devices[0].vendor_id": "0x10de",
+            "visibility.nvidia_pci_devices[0].class_id": "0x030200",
+            "visibility.nvidia_pci_devices[0].name": "NVIDIA Corporation Device 1db6",
+            "visibility.nvidia_pci_devices[1].slot": "0000:5e:00.0",
+            "visibility.nvidia_pci_devices[1].vendor_id": "0x10de",
+            "visibility.nvidia_pci_devices[1].class_id": "0x030200",
+            "visibility.nvidia_pci_devices[1].name": "NVIDIA Corporation Device 1db6",
+            "visibility.nvidia_module_loaded": False,
+        },
+    },
+    "transformers_keras3_valueerror.txt": {
+        "origin": "text",
+        "parts": [("messages", 1, 6)],
+        "messages": [("keras3-legacy-needed", 1, False, "keras")],
+        "facts": {
+            "frameworks[0].name": "keras",
+            "frameworks[0].distribution": "keras",
+            "frameworks[0].build_source": "pasted report",
+            "frameworks[0].details.major": "3",
+            "frameworks[0].details.needed_by": "transformers",
+            "frameworks[0].unknown.version": "not stated in the pasted report",
+            "live[0].framework": "keras",
+            "live[0].status": "ok",
+            "live[0].messages": [
+                "ValueError: Your currently installed version of Keras is Keras 3, but this is "
+                "not yet supported in Transformers. Please install the backwards-compatible "
+                "tf-keras package with `pip install tf-keras`."
+            ],
+        },
+    },
+    "torch_oom_other_process.txt": {
+        "origin": "text",
+        "parts": [("messages", 1, 7)],
+        # one line naming the error twice ("OutOfMemoryError: CUDA out of memory") counts once
+        "messages": [("cuda-out-of-memory", 1, False, "torch")],
+        "facts": {
+            "frameworks[0].name": "torch",
+            "frameworks[0].distribution": "torch",
+            "frameworks[0].build_source": "pasted report",
+            "frameworks[0].unknown.version": "not stated in the pasted report",
+            "live[0].framework": "torch",
+            "live[0].status": "ok",
+            "live[0].gpu_available": True,
+            "live[0].messages": [
+                "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 "
+                "has a total capacity of 7.79 GiB of which 3.94 MiB is free. Process 1234 has "
+                "7.78 GiB memory in use."
+            ],
+            "live[0].details.oom_gpu": "0",
+            "live[0].details.oom_requested_mib": "20.00",
+            "live[0].details.oom_total_mib": "7976.96",
+            "live[0].details.oom_free_mib": "3.94",
+            "live[0].details.oom_other_processes": "1234=7966.72",
+        },
+    },
 }
 
 

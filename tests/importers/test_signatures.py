@@ -9,6 +9,7 @@ import pytest
 from dlenv.importers.sheet import FactSheet
 from dlenv.importers.signatures import CONVERTERS, SIGNATURES, scan
 from dlenv.rules.registry import CODE_RE
+from dlenv.snapshot.model import PciDevice
 
 
 def test_catalogue_is_well_formed() -> None:
@@ -42,6 +43,17 @@ def test_catalogue_is_well_formed() -> None:
         ("archs", "sm_37 sm_50 compute_37", ["sm_37", "sm_50", "compute_37"]),
         ("bool", "True", True),
         ("bool", "No", False),
+        ("mib", "7.79 GiB", "7976.96"),
+        ("mib", "3.94 MiB", "3.94"),
+        ("mib", "0 bytes", "0.00"),
+        ("mib", "1024.00 KiB", "1.00"),
+        ("mib_sum", "6.81 GiB+17.19 MiB", "6990.63"),
+        (
+            "processes",
+            " Process 1234 has 7.78 GiB memory in use. Process 99 has 148.91 MiB memory in use.",
+            "1234=7966.72,99=148.91",
+        ),
+        ("lower", "Transformers", "transformers"),
     ],
 )
 def test_converters(name: str, raw: str, value: object) -> None:
@@ -194,3 +206,102 @@ def test_torch_cudnn_mismatch_names_ld_library_path() -> None:
     ).snapshot("text")
     probe = snap.live_probe("torch")
     assert probe is not None and probe.details == {"cudnn_source": "LD_LIBRARY_PATH"}
+
+
+@pytest.mark.parametrize(
+    ("line", "device"),
+    [
+        (
+            "01:00.0 VGA compatible controller: NVIDIA Corporation GA104 [GeForce RTX 3070] (rev a1)",
+            PciDevice(
+                slot="0000:01:00.0",
+                vendor_id="0x10de",
+                device_id="",
+                class_id="0x030000",
+                name="NVIDIA Corporation GA104 [GeForce RTX 3070]",
+            ),
+        ),
+        (  # lspci -nn -k, with the PCI domain: ids, and the driver bound to it
+            "0000:3b:00.0 3D controller [0302]: NVIDIA Corporation GA100 [A100 PCIe 40GB] "
+            "[10de:20f1] (rev a1)\n\tSubsystem: NVIDIA Corporation Device [10de:145f]\n"
+            "\tKernel driver in use: nouveau\n\tKernel modules: nvidiafb, nouveau",
+            PciDevice(
+                slot="0000:3b:00.0",
+                vendor_id="0x10de",
+                device_id="0x20f1",
+                class_id="0x030200",
+                kernel_driver="nouveau",
+                name="NVIDIA Corporation GA100 [A100 PCIe 40GB]",
+            ),
+        ),
+    ],
+)
+def test_lspci_lines_are_pci_device_facts(line: str, device: PciDevice) -> None:
+    snap = _scan(line + "\n").snapshot("text")
+    assert snap.visibility.nvidia_pci_devices == [device]
+    assert snap.reported_errors == []  # a fact, not a message
+
+
+def test_lspci_leaves_out_the_gpus_audio_function() -> None:
+    audio = (
+        "01:00.1 Audio device: NVIDIA Corporation GA104 High Definition Audio Controller (rev a1)"
+    )
+    assert _scan(audio + "\n").snapshot("text").visibility.nvidia_pci_devices == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bash: nvidia-smi: command not found",
+        "zsh: command not found: nvidia-smi",
+        "Command 'nvidia-smi' not found, but can be installed with:",
+        "fish: Unknown command: nvidia-smi",
+        "'nvidia-smi' is not recognized as an internal or external command,",
+        "nvidia-smi : The term 'nvidia-smi' is not recognized as the name of a cmdlet, function,",
+    ],
+)
+def test_nvidia_smi_not_found_in_every_shell(line: str) -> None:
+    errors = _scan(line + "\n").snapshot("text").reported_errors
+    assert [e.signature for e in errors] == ["nvidia-smi-not-found"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("RuntimeError: CUDA error: an illegal memory access was encountered", True),
+        ("torch._dynamo.exc.BackendCompilerFailed: backend='inductor' raised:", True),
+        ("    raise ValueError(", False),  # the source line shown in a traceback
+        ("ValueError                                Traceback (most recent call last)", False),
+        ("I get a RuntimeError when I run it on the GPU", False),  # prose
+        ("ERROR: Could not find a version that satisfies the requirement torch==1.4.0", True),
+        ("F0000 00:00:1700000000.1 cuda_dnn.cc:535] Check failed: cudnn_handle", True),
+        ("Segmentation fault (core dumped)", True),
+        ("/bin/bash: line 1:  1234 Killed                  python train.py", True),
+        ("Killed", True),
+        ("Killed 3 stale jobs before the run", False),
+        ("UserWarning: TypedStorage is deprecated", False),
+        ("CUDA error: no error", False),
+    ],
+)
+def test_unrecognised_error_lines(text: str, found: bool) -> None:
+    errors = _scan(text + "\n").snapshot("text").reported_errors
+    unknown = [e.text for e in errors if e.signature == "unrecognised-error"]
+    assert unknown == ([text.strip()] if found else [])
+
+
+def test_unrecognised_errors_are_counted_per_line_and_never_claimed_twice() -> None:
+    text = (
+        "ERROR: training aborted\n"
+        "ERROR: training aborted\n"
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB.\n"
+        "RuntimeError: Failed to import transformers.models.bert.modeling_tf_bert because of the "
+        "following error (look up to see its traceback):\n"
+        "Your currently installed version of Keras is Keras 3, but this is not yet supported in "
+        "Transformers.\n"
+    )
+    errors = _scan(text).snapshot("text").reported_errors
+    assert [(e.signature, e.count) for e in errors] == [
+        ("cuda-out-of-memory", 1),
+        ("keras3-legacy-needed", 1),
+        ("unrecognised-error", 2),
+    ]

@@ -15,6 +15,7 @@ from dlenv.snapshot.model import (
     PciDevice,
     ReportedError,
     Snapshot,
+    VisibilityFacts,
 )
 from tests.rules.snapshots import (
     cpu_machine,
@@ -285,3 +286,33 @@ def test_dl108_near_misses() -> None:
     healthy = replace(healthy, visibility=replace(healthy.visibility, nvidia_module_loaded=False))
     healthy = replace(healthy, driver=replace(healthy.driver, kernel_module_version=None))
     assert fired(healthy, "DL108") == []
+
+
+def test_dl103_from_a_paste_names_the_gpu_and_the_missing_driver() -> None:
+    """A pasted `lspci` line is a PCI-device fact; "Found no NVIDIA driver" says the driver is
+    not installed (the paste does not say whether a module is loaded)."""
+    lspci = PciDevice(
+        slot="0000:01:00.0",
+        vendor_id="0x10de",
+        device_id="",
+        class_id="0x030000",
+        name="NVIDIA Corporation GA104 [GeForce RTX 3070]",
+    )
+    pasted = Snapshot(
+        driver=DriverFacts(installed=False), visibility=VisibilityFacts(nvidia_pci_devices=[lspci])
+    )
+    f = only(pasted, "DL103")
+    assert f.message == (
+        "1 NVIDIA PCI device(s) (0000:01:00.0 (NVIDIA Corporation GA104 [GeForce RTX 3070])) are "
+        "present but no NVIDIA driver is installed or loaded."
+    )
+    assert [(e.fact, e.found, e.needed) for e in f.evidence] == [
+        (
+            "visibility.nvidia_pci_devices",
+            "0000:01:00.0 (NVIDIA Corporation GA104 [GeForce RTX 3070])",
+            None,
+        ),
+        ("driver.installed", "false", "true"),
+    ]
+    # the GPU alone, with nothing said about the driver, is not enough
+    assert fired(replace(pasted, driver=DriverFacts()), "DL103") == []

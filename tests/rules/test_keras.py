@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dlenv.fix.actions import InstallPackages, SetEnv
+from dlenv.snapshot.model import FrameworkFacts, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     dist,
@@ -66,3 +69,51 @@ def test_dl604_legacy_flag_without_tf_keras() -> None:
         fired(with_env(_tf216(dist("tf-keras", "2.16.0")), TF_USE_LEGACY_KERAS="1"), "DL604") == []
     )
     assert fired(_tf216(), "DL604") == []
+
+
+def _said(text: str) -> ReportedError:
+    return ReportedError(
+        signature="keras3-legacy-needed",
+        text=text,
+        meaning="Keras 3 is installed but the code or model needs Keras 2 (tf-keras).",
+    )
+
+
+TRANSFORMERS_SAYS = (
+    "ValueError: Your currently installed version of Keras is Keras 3, but this is not yet "
+    "supported in Transformers. Please install the backwards-compatible tf-keras package with "
+    "`pip install tf-keras`."
+)
+
+
+def test_dl601_from_the_message_transformers_printed() -> None:
+    keras3 = FrameworkFacts(
+        name="keras", distribution="keras", version="", details={"needed_by": "transformers"}
+    )
+    pasted = Snapshot(frameworks=[keras3], reported_errors=[_said(TRANSFORMERS_SAYS)])
+    f = only(pasted, "DL601")
+    assert f.title == "Transformers needs Keras 2 (tf-keras), but Keras 3 is installed"
+    assert f.evidence[0].found == TRANSFORMERS_SAYS[:160]
+    # TensorFlow's version unknown: the fix says to pin tf-keras, or pip upgrades TensorFlow
+    assert f.fixes == [
+        InstallPackages(
+            packages=["tf-keras"],
+            reason="Keras 2 for TensorFlow: tf-keras; pin it to your TensorFlow's major.minor "
+            "(tf-keras~=2.17.0 for TensorFlow 2.17), or pip upgrades TensorFlow to the newest",
+        ),
+        SetEnv(
+            name="TF_USE_LEGACY_KERAS",
+            value="1",
+            reason="make tf.keras the tf-keras (Keras 2) package",
+        ),
+    ]
+    # with TensorFlow's version known, tf-keras is pinned to it
+    with_tf = replace(pasted, frameworks=[keras3, tensorflow("2.18.0")])
+    assert only(with_tf, "DL601").fixes[0] == InstallPackages(
+        packages=["tf-keras~=2.18.0"],
+        reason="Keras 2 for TensorFlow: the tf-keras release for TensorFlow 2.18.0",
+    )
+    # near misses: no such message; or tf-keras installed and switched on already
+    assert fired(replace(pasted, reported_errors=[]), "DL601") == []
+    done = with_env(with_dists(pasted, dist("tf-keras", "2.18.0")), TF_USE_LEGACY_KERAS="1")
+    assert fired(done, "DL601") == []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dlenv.importers.detect import Imported, combine_with_machine, import_text
 from dlenv.importers.sheet import Part
+from dlenv.importers.signatures import UNRECOGNISED
 from dlenv.report.model import Report, make_report
 from dlenv.snapshot.model import Snapshot
 from dlenv.snapshot.serde import to_data
@@ -96,8 +97,10 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
         out.extend(f"      {f}" for f in facts)
         out.extend(f"      unknown: {u}" for u in p.unknown)
         out.extend(f"      note: {n}" for n in p.notes)
-    errors = [e for e in imp.snapshot.reported_errors if not e.harmless]
-    noise = [e for e in imp.snapshot.reported_errors if e.harmless]
+    reported = imp.snapshot.reported_errors
+    unknown = [e for e in reported if e.signature == UNRECOGNISED.id]
+    errors = [e for e in reported if not e.harmless and e.signature != UNRECOGNISED.id]
+    noise = [e for e in reported if e.harmless]
     out.append("")
     if errors:
         out.append("Known messages:")
@@ -112,6 +115,11 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
             out.append(f"  · {e.signature}{times}: {e.meaning}")
     if not errors and not noise:
         out.append("Known messages: none")
+    if unknown:
+        out.append("Errors without a known signature:")
+        for e in unknown:
+            times = f" (×{e.count})" if e.count > 1 else ""
+            out.append(f"  ✗ {e.text.splitlines()[0][:160]}{times}")
     if result.probe_note:
         out.extend(["", f"note: {result.probe_note}"])
     out.append("")

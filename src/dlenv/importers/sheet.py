@@ -21,6 +21,7 @@ from dlenv.snapshot.model import (
     LiveDevice,
     LiveProbe,
     LoadedLibrary,
+    PciDevice,
     PipCudaPackage,
     ReportedError,
     ResolvedLibrary,
@@ -100,6 +101,14 @@ class FactSheet:
 
     def set_visibility(self, key: str, value: Any) -> None:
         self._put(self.visibility, key, value, f"visibility.{key}", False)
+
+    def add_pci_device(self, device: PciDevice) -> None:
+        devices: list[PciDevice] = self.visibility.setdefault("nvidia_pci_devices", [])
+        if all(d.slot != device.slot for d in devices):
+            devices.append(device)
+            self.note(
+                "visibility.nvidia_pci_devices[]", f"{device.slot} {device.name or ''}".strip()
+            )
 
     def set_python(self, key: str, value: Any, overwrite: bool = False) -> None:
         self._put(self.python, key, value, f"python.{key}", overwrite)
@@ -197,6 +206,10 @@ class FactSheet:
             self.reported[error.signature] = dataclasses.replace(
                 have, count=have.count + error.count
             )
+
+    def report_distinct(self, error: ReportedError) -> None:
+        """A message kept apart from others of its signature (each unrecognised error line)."""
+        self.reported[f"{error.signature}\n{error.text}"] = error
 
     @property
     def empty(self) -> bool:

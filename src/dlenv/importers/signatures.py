@@ -7,12 +7,13 @@ and where the message's wording was checked. `scan()` runs the catalogue over a 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dlenv.importers.sheet import FactSheet
-from dlenv.snapshot.model import DriverReading, ReportedError
+from dlenv.snapshot.model import DriverReading, PciDevice, ReportedError
 
 FRAMEWORKS = ("tensorflow", "torch", "jax", "keras")
 
@@ -86,6 +87,40 @@ def _bool(v: str) -> bool:
     return v.strip().lower() in ("true", "yes", "1")
 
 
+_UNITS = {
+    "bytes": 1 / 2**20,
+    "B": 1 / 2**20,
+    "KiB": 1 / 1024,
+    "MiB": 1.0,
+    "GiB": 1024.0,
+    "TiB": 2**20,
+}
+
+
+def _mib(v: str) -> str:
+    """A size as PyTorch prints it ("7.79 GiB", "3.94 MiB", "0 bytes") -> MiB, "7976.96"."""
+    number, _, unit = v.strip().partition(" ")
+    return f"{float(number) * _UNITS[unit.strip()]:.2f}"
+
+
+def _mib_sum(v: str) -> str:
+    """ "6.81 GiB+17.19 MiB" -> their sum in MiB (allocated plus reserved-but-unallocated)."""
+    return f"{sum(float(_mib(part)) for part in v.split('+')):.2f}"
+
+
+SIZE = r"[\d.]+ (?:bytes|[KMGT]iB)"  # a size as PyTorch's format_size prints it
+_PROCESS = re.compile(rf"Process (\d+) has ({SIZE}) memory in use")
+
+
+def _processes(v: str) -> str:
+    """PyTorch's "Process 1234 has 7.78 GiB memory in use." sentences -> "1234=7966.72,…"."""
+    return ",".join(f"{pid}={_mib(size)}" for pid, size in _PROCESS.findall(v))
+
+
+def _lower(v: str) -> str:
+    return v.strip().lower()
+
+
 CONVERTERS: dict[str, Callable[[str], object]] = {
     "cuda_int": _cuda_int,
     "sm": _sm,
@@ -94,6 +129,10 @@ CONVERTERS: dict[str, Callable[[str], object]] = {
     "bool": _bool,
     "int": int,
     "env": str,  # kept as written, even when empty
+    "mib": _mib,
+    "mib_sum": _mib_sum,
+    "processes": _processes,
+    "lower": _lower,
 }
 
 _T, _F = "true", "false"
@@ -145,7 +184,10 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     S(
         "nvidia-smi-not-found",
-        r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not recognized as an internal",
+        # bash/sh, zsh, fish, Ubuntu's command-not-found, cmd.exe and PowerShell
+        r"nvidia-smi: (?:command )?not found|command not found: nvidia-smi|Command 'nvidia-smi' "
+        r"not found|Unknown command:? '?nvidia-smi|'nvidia-smi' is not recognized as an internal"
+        r"|The term 'nvidia-smi' is not recognized",
         "nvidia-smi is not on PATH: no NVIDIA driver is installed here (or, in a container, the "
         "GPU and driver were not passed in).",
         rules=("DL103",),
@@ -328,7 +370,7 @@ SIGNATURES: tuple[Signature, ...] = (
         r" but source was compiled with:? (?P<built>[\d.]+)",
         "The cuDNN that was loaded at run time is older than (or a different major than) the "
         "cuDNN TensorFlow was built with.",
-        rules=("DL203", "DL204"),
+        rules=("DL206", "DL203", "DL204"),
         framework="tensorflow",
         facts=(
             Fact("framework.tensorflow.cudnn_version", "{built}", "cudnn"),
@@ -357,7 +399,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "dnn-library-init-failed",
         r"DNN library initialization failed",
         "cuDNN was found but failed to start: usually a cuDNN version mismatch or no GPU memory.",
-        rules=("DL203", "DL204"),
+        rules=("DL206", "DL203", "DL204", "DL701"),
         framework="tensorflow",
         facts=(_msg(),),
     ),
@@ -377,7 +419,7 @@ SIGNATURES: tuple[Signature, ...] = (
         r"(?P<loaded>\([\d, ]+\)|\d+)",
         "PyTorch loaded a different cuDNN than the one it was built with, usually a system cuDNN "
         "found first through LD_LIBRARY_PATH.",
-        rules=("DL204", "DL203"),
+        rules=("DL206", "DL204", "DL203"),
         framework="torch",
         facts=(
             Fact("framework.torch.cudnn_version", "{built}", "cudnn"),
@@ -607,6 +649,50 @@ SIGNATURES: tuple[Signature, ...] = (
         facts=(_msg(),),
     ),
     S(
+        # torch >= 2.1 (2.1 spelt it "capacty"); `Process N` sentences are other processes, as
+        # NVML lists them (inside a container: host PIDs, so this process can appear as one)
+        "torch-oom-numbers",
+        rf"Tried to allocate (?P<req>{SIZE})\.\s+GPU (?P<idx>\d+) has a total capac(?:i)?ty of "
+        rf"(?P<total>{SIZE}) of which (?P<free>{SIZE}) is free\.(?P<procs>(?:\s+Process \d+ has "
+        rf"{SIZE} memory in use\.)*)(?:\s+Including non-PyTorch memory, this process has "
+        rf"(?P<self>{SIZE}) memory in use\.)?(?:\s+Of the allocated memory (?P<alloc>{SIZE}) is "
+        r"allocated by PyTorch,(?:\s+with [^,\n]*? allocated in private pools[^,\n]*,)?\s+and "
+        rf"(?P<unalloc>{SIZE}) is reserved by PyTorch but unallocated\.)?",
+        "PyTorch's out-of-memory numbers: the GPU's size, what was free, and who held the rest.",
+        framework="torch",
+        facts=(
+            Fact("live.torch.details.oom_gpu", "{idx}"),
+            Fact("live.torch.details.oom_requested_mib", "{req}", "mib"),
+            Fact("live.torch.details.oom_total_mib", "{total}", "mib"),
+            Fact("live.torch.details.oom_free_mib", "{free}", "mib"),
+            Fact("live.torch.details.oom_other_processes", "{procs}", "processes"),
+            Fact("live.torch.details.oom_this_process_mib", "{self}", "mib"),
+            Fact("live.torch.details.oom_pytorch_reserved_mib", "{alloc}+{unalloc}", "mib_sum"),
+        ),
+        report=False,
+        source="https://github.com/pytorch/pytorch/blob/main/c10/cuda/CUDACachingAllocator.cpp",
+    ),
+    S(
+        # torch < 2.1: "(GPU 0; 7.79 GiB total capacity; 6.64 GiB already allocated; 21.00 MiB
+        # free; 6.80 GiB reserved in total by PyTorch)"; before 1.6 "…; 150.86 MiB cached)"
+        "torch-oom-numbers-old",
+        rf"Tried to allocate (?P<req>{SIZE}) \(GPU (?P<idx>\d+); (?P<total>{SIZE}) total "
+        rf"capacity; (?P<alloc>{SIZE}) already allocated; (?P<free>{SIZE}) free;(?: "
+        rf"(?P<reserved>{SIZE}) reserved in total by PyTorch| (?P<cached>{SIZE}) cached)",
+        "PyTorch's out-of-memory numbers (before 2.1): size, free, and what PyTorch itself held.",
+        framework="torch",
+        facts=(
+            Fact("live.torch.details.oom_gpu", "{idx}"),
+            Fact("live.torch.details.oom_requested_mib", "{req}", "mib"),
+            Fact("live.torch.details.oom_total_mib", "{total}", "mib"),
+            Fact("live.torch.details.oom_free_mib", "{free}", "mib"),
+            Fact("live.torch.details.oom_pytorch_reserved_mib", "{reserved}", "mib"),
+            Fact("live.torch.details.oom_pytorch_reserved_mib", "{alloc}+{cached}", "mib_sum"),
+        ),
+        report=False,
+        source="https://github.com/pytorch/pytorch/issues/16417",
+    ),
+    S(
         "nccl-error",
         r"NCCL error[^\n]*|nccl(?:UnhandledCudaError|SystemError|InternalError|InvalidUsage)",
         "NCCL (multi-GPU communication) failed: often shared memory (/dev/shm) too small in a "
@@ -676,11 +762,25 @@ SIGNATURES: tuple[Signature, ...] = (
     S(
         "keras3-legacy-needed",
         r"Keras 3 only supports V3 `?\.keras`? files|Your currently installed version of Keras is "
-        r"Keras 3|install the backwards-compatible tf-keras package",
+        r"Keras 3(?:, but this is not yet supported in (?P<who>Transformers))?|`?keras\.optimizers"
+        r"\.legacy`? is not supported in Keras 3|Only instances of `keras\.Layer` can be added to "
+        r"a Sequential model\. Received: <(?P<hub>tensorflow_hub)\.keras_layer\.KerasLayer",
         "Keras 3 is installed but the code or model needs Keras 2 (tf-keras).",
         rules=("DL601",),
         framework="keras",
-        facts=(Fact("framework.keras.details.major", "3"), _msg("keras")),
+        facts=(
+            Fact("framework.keras.details.major", "3"),
+            Fact("framework.keras.details.needed_by", "{who}", "lower"),
+            Fact("framework.keras.details.needed_by", "{hub}"),
+            _msg("keras"),
+        ),
+        # transformers' modeling_tf_utils.py / activations_tf.py raise it when tf_keras cannot be
+        # imported and keras.__version__ is 3 (and set TF_USE_LEGACY_KERAS=1 themselves);
+        # Keras 3's keras/optimizers/__init__.py raises the legacy-optimizer ImportError;
+        # tensorflow_hub's KerasLayer is a tf-keras (Keras 2) layer
+        source="https://github.com/huggingface/transformers/issues/36410, "
+        "https://github.com/keras-team/keras/pull/18540, "
+        "https://github.com/tensorflow/tensorflow/issues/65419",
     ),
     # -- known noise -------------------------------------------------------------------------
     S(
@@ -782,6 +882,20 @@ SIGNATURES: tuple[Signature, ...] = (
             Fact("host.kernel", "{kernel}"),
         ),
         report=False,
+    ),
+    S(
+        # `lspci`, `lspci -nn` and `lspci -k` lines for an NVIDIA display controller (class
+        # 03xx; the GPU's HDMI audio function is class 0403 and left out, as the probe does)
+        "lspci-nvidia-gpu",
+        r"^[ \t]*(?:(?P<dom>[0-9a-fA-F]{4}):)?(?P<slot>[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])[ \t]+"
+        r"(?P<cls>VGA compatible controller|3D controller|Display controller)(?: \[(?P<clsid>"
+        r"03[0-9a-fA-F]{2})\])?:[ \t]*(?P<name>NVIDIA Corporation [^\n]*?)(?: \[10de:(?P<did>"
+        r"[0-9a-fA-F]{4})\])?(?: \(rev [0-9a-fA-F]+\))?[ \t]*$(?:\n[ \t]+(?!Kernel driver in use)"
+        r"[A-Z][^\n]*){0,3}(?:\n[ \t]+Kernel driver in use: (?P<drv>[\w-]+))?",
+        "`lspci` lists this NVIDIA GPU on the PCI bus.",
+        facts=(Fact("pci", "{slot}"),),
+        report=False,
+        source="https://github.com/mattshma/bigdata/issues/133",
     ),
     S(
         "nvidia-smi-list",
@@ -966,7 +1080,9 @@ def apply_fact(
     elif raw in (_T, _F):
         value = raw == _T
     head, _, rest = path.partition(".")
-    if head == "driver" and rest == "reading":
+    if head == "pci":
+        sheet.add_pci_device(_pci_device(groups))
+    elif head == "driver" and rest == "reading":
         sheet.add_reading(DriverReading(source="nvidia-smi", error=str(value)))
     elif head == "driver":
         sheet.set_driver(rest, value)
@@ -1023,16 +1139,104 @@ def apply_fact(
         sheet.add_shadowing(mod, path_found)
 
 
+_PCI_CLASSES = {
+    "VGA compatible controller": "0x030000",
+    "3D controller": "0x030200",
+    "Display controller": "0x038000",
+}
+
+
+def _pci_device(groups: dict[str, str]) -> PciDevice:
+    """A PciDevice from an lspci line: lspci omits PCI domain 0000; without -nn it names no
+    device id (left empty), without -k no driver."""
+    slot = f"{groups.get('dom', '0000')}:{groups['slot']}".lower()
+    clsid = groups.get("clsid")
+    did = groups.get("did")
+    return PciDevice(
+        slot=slot,
+        vendor_id="0x10de",  # "NVIDIA Corporation" is PCI vendor 10de
+        device_id=f"0x{did.lower()}" if did else "",
+        class_id=f"0x{clsid.lower()}00" if clsid else _PCI_CLASSES.get(groups.get("cls", "")),
+        kernel_driver=groups.get("drv"),
+        name=groups["name"].strip(),
+    )
+
+
 def _lib(soname: str) -> str:
     from dlenv.importers.sheet import _library_name
 
     return _library_name(soname)
 
 
-def scan(text: str, sheet: FactSheet, signatures: tuple[Signature, ...] = SIGNATURES) -> None:
-    """Find every known message in `text`; record each as a ReportedError and apply its facts."""
+# -- errors no signature knows -----------------------------------------------------------------
+UNRECOGNISED = Signature(
+    "unrecognised-error",
+    # a Python exception line (a traceback's last line), "Error:"/"ERROR:" lines, CUDA's own
+    # error names, a TensorFlow CHECK failure, and the shell's words for a crashed process
+    r"^[ \t]*(?:(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Failed|Failure)(?::[^\n]*)?"
+    r"|(?:ERROR|Error|error|FATAL|Fatal error):[^\n]*"
+    r"|[^\n]*\bCUDA error: (?!no error)[^\n]*|[^\n]*\b(?:CUDA_ERROR_|cudaError)[A-Za-z_]+[^\n]*"
+    r"|[^\n]*\bCheck failed:[^\n]*"
+    r"|(?:[^\n]*[ \t])?(?:Segmentation fault|Aborted|Illegal instruction|Bus error|Floating point "
+    r"exception)(?: \(core dumped\))?|Killed"
+    # bash reporting a child that died: "/bin/bash: line 1:  1234 Killed   python train.py"
+    r"|[^\n]*: line \d+: +\d+ (?:Killed|Segmentation fault|Aborted|Illegal instruction|Bus "
+    r"error)[^\n]*)[ \t]*$",
+    "An error dlenv has no signature for: the text alone does not say its cause.",
+    rules=("DL901",),
+)
+MAX_UNRECOGNISED = 5  # distinct lines kept; a long log repeats the same few errors
+
+
+def _unrecognised(text: str, covered: set[int], sheet: FactSheet, fallback: str | None) -> None:
+    """Report error lines that no signature claimed, each distinct line once."""
+    found: dict[str, ReportedError] = {}
+    for m in UNRECOGNISED.regex.finditer(text):
+        if m.start() in covered:
+            continue
+        line = m.group(0).strip()[:400]
+        nxt = text.find("\n", m.end())
+        if line.endswith(":") and nxt >= 0:
+            # a wrapper ("Failed to import X because of the following error (look up to see
+            # its traceback):") whose message continues on a line a signature already explains
+            rest = text[nxt + 1 :]
+            follow = nxt + 1 + (len(rest) - len(rest.lstrip("\n")))
+            if follow in covered:
+                continue
+        have = found.get(line)
+        if have is not None:
+            found[line] = dataclasses.replace(have, count=have.count + 1)
+        elif len(found) < MAX_UNRECOGNISED:
+            fw = _framework_for(UNRECOGNISED, line, {}, fallback)
+            found[line] = ReportedError(
+                signature=UNRECOGNISED.id, text=line, meaning=UNRECOGNISED.meaning, framework=fw
+            )
+    for error in found.values():
+        sheet.report_distinct(error)
+
+
+def _covered_lines(text: str, start: int, end: int, into: set[int]) -> None:
+    """Every line start a match spans (a multi-line message claims all its lines)."""
+    pos = text.rfind("\n", 0, start) + 1
+    while True:
+        into.add(pos)
+        nxt = text.find("\n", pos, end)
+        if nxt < 0:
+            return
+        pos = nxt + 1
+
+
+def scan(
+    text: str,
+    sheet: FactSheet,
+    signatures: tuple[Signature, ...] = SIGNATURES,
+    unrecognised: bool = True,
+) -> None:
+    """Find every known message in `text`; record each as a ReportedError and apply its facts.
+    Then, unless `unrecognised` is False, report the error lines no signature explained."""
     fallback = dominant_framework(text)
     lines_of: dict[str, set[int]] = {}
+    covered: set[int] = set()
     for sig in signatures:
         seen: set[str] = set()
         first: tuple[str, str | None] | None = None
@@ -1043,7 +1247,10 @@ def scan(text: str, sheet: FactSheet, signatures: tuple[Signature, ...] = SIGNAT
             line_start = text.rfind("\n", 0, m.start()) + 1
             if line_start in claimed:
                 continue
+            if line_start in mine and "\n" not in m.group(0):
+                continue  # one line naming the error twice ("OutOfMemoryError: CUDA out of memory")
             mine.add(line_start)
+            _covered_lines(text, m.start(), m.end(), covered)
             count += 1
             line = _line_at(text, m.start(), m.end())
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
@@ -1068,3 +1275,5 @@ def scan(text: str, sheet: FactSheet, signatures: tuple[Signature, ...] = SIGNAT
                     framework=first[1],
                 )
             )
+    if unrecognised:
+        _unrecognised(text, covered, sheet, fallback)

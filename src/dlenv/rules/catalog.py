@@ -1,5 +1,5 @@
 """Imports every rule module so that their rules register; add new areas here."""
 
-from dlenv.rules import cuda, driver, frameworks, gpu, keras, memory, python
+from dlenv.rules import cuda, driver, frameworks, gpu, keras, memory, python, reported
 
-__all__ = ["cuda", "driver", "frameworks", "gpu", "keras", "memory", "python"]
+__all__ = ["cuda", "driver", "frameworks", "gpu", "keras", "memory", "python", "reported"]

@@ -238,19 +238,22 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     if s.driver.installed is not False and v.nvidia_module_loaded is not False:
         return
     slots = ", ".join(d.slot for d in devices)
+    named = ", ".join(f"{d.slot} ({d.name})" if d.name else d.slot for d in devices)
+    evidence = [Evidence(fact="visibility.nvidia_pci_devices", found=named)]
+    if v.nvidia_module_loaded is False:
+        evidence.append(
+            Evidence(fact="visibility.nvidia_module_loaded", found="false", needed="true")
+        )
+        why = "have no kernel driver bound and the nvidia kernel module is not loaded"
+    else:
+        # known from a paste: a framework or nvidia-smi said there is no driver
+        evidence.append(Evidence(fact="driver.installed", found="false", needed="true"))
+        why = "are present but no NVIDIA driver is installed or loaded"
     yield finding(
         "DL103",
         title="NVIDIA GPU present but no NVIDIA driver is loaded",
-        message=f"{len(devices)} NVIDIA PCI device(s) ({slots}) have no kernel driver bound and "
-        "the nvidia kernel module is not loaded.",
-        evidence=[
-            Evidence(fact="visibility.nvidia_pci_devices", found=slots),
-            Evidence(
-                fact="visibility.nvidia_module_loaded",
-                found=str(v.nvidia_module_loaded).lower(),
-                needed="true",
-            ),
-        ],
+        message=f"{len(devices)} NVIDIA PCI device(s) ({named}) {why}.",
+        evidence=evidence,
         hint="Install the NVIDIA driver; if it is installed, check `dmesg | grep -i nvidia`.",
         fixes=[driver_install_step(None)],
         subject=slots,

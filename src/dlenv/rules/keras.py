@@ -37,17 +37,23 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
 
     Example: tensorflow 2.16.1, keras 3.3.3 and transformers 4.40 without tf-keras.
 
+    A pasted traceback with that message (or Keras 3's "`keras.optimizers.legacy` is not
+    supported in Keras 3", or tensorflow_hub's KerasLayer refused by a Keras 3 Sequential) is
+    the same fault, stated by the program itself.
+
     Fix: `pip install tf-keras~=2.16.0` and set TF_USE_LEGACY_KERAS=1.
     """
     tf_version = version_of(s, "tensorflow") or version_of(s, "tensorflow-cpu")
     keras3 = tensorflow_fact("keras3_since")
     if not tf_version or version_at_least(tf_version, keras3) is not True:
+        yield from _keras3_reported(s, tf_version)
         return
     keras_version = version_of(s, "keras")
     if keras_version is not None and not version_at_least(keras_version, "3.0"):
         return
     users = [name for name in legacy_keras_users() if installed(s, name)]
     if not users:
+        yield from _keras3_reported(s, tf_version)
         return
     has_tf_keras = installed(s, "tf-keras")
     legacy_on = s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
@@ -83,6 +89,56 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
             ),
         ],
         fixes=list(fixes),
+        subject="keras",
+    )
+
+
+KERAS3_MESSAGE = "keras3-legacy-needed"  # dlenv.importers.signatures: the program said it
+
+
+def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
+    """DL601 from a pasted message: Keras 3 refused code written for Keras 2."""
+    said = next((e for e in s.reported_errors if e.signature == KERAS3_MESSAGE), None)
+    if said is None or (
+        installed(s, "tf-keras") and s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
+    ):
+        return
+    keras = s.framework("keras")
+    who = (keras.details.get("needed_by") if keras is not None else None) or "the code"
+    # tf-keras X.Y requires tensorflow X.Y, so an unpinned install upgrades TensorFlow
+    # (https://github.com/keras-team/keras-io/pull/2070: "tf-keras==2.19 requires tensorflow==2.19")
+    pin = _tf_keras_pin(tf_version) if tf_version else "tf-keras"
+    match = (
+        f"the tf-keras release for TensorFlow {tf_version}"
+        if tf_version
+        else "tf-keras; pin it to your TensorFlow's major.minor (tf-keras~=2.17.0 for "
+        "TensorFlow 2.17), or pip upgrades TensorFlow to the newest"
+    )
+    yield finding(
+        "DL601",
+        title=f"{who[0].upper()}{who[1:]} needs Keras 2 (tf-keras), but Keras 3 is installed",
+        message=f"The paste shows {who} refusing Keras 3: it needs the Keras 2 API, which "
+        "TensorFlow 2.16 and newer provide only through the tf-keras package (tf.keras is "
+        "Keras 3 there).",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{KERAS3_MESSAGE}",
+                found=said.text.splitlines()[0][:160],
+                needed="tf-keras installed (and TF_USE_LEGACY_KERAS=1)",
+                note=f"needed by {who}",
+            )
+        ],
+        hint="transformers sets TF_USE_LEGACY_KERAS=1 itself; your own tf.keras code needs it "
+        "set too. If you use transformers with PyTorch only, USE_TF=0 keeps it away from "
+        "TensorFlow altogether.",
+        fixes=[
+            InstallPackages(packages=[pin], reason=f"Keras 2 for TensorFlow: {match}"),
+            SetEnv(
+                name="TF_USE_LEGACY_KERAS",
+                value="1",
+                reason="make tf.keras the tf-keras (Keras 2) package",
+            ),
+        ],
         subject="keras",
     )
 

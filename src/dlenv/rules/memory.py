@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlenv.fix.actions import SetEnv
+from dlenv.fix.actions import ManualStep, SetEnv
 from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
@@ -138,18 +138,137 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+# An out-of-memory error is blamed on other processes when they hold at least this share of the
+# GPU and at least as much as this process: below that, the program's own size is the cause.
+OTHERS_SHARE = 0.25
+
+
+def _size(mib: float) -> str:
+    return f"{mib / 1024:.2f} GiB" if mib >= 1024 else f"{mib:.2f} MiB"
+
+
+def _number(details: dict[str, str], key: str) -> float | None:
+    try:
+        return float(details[key])
+    except (KeyError, ValueError):
+        return None
+
+
+def _oom_held_by_others(s: Snapshot) -> Iterator[Finding]:
+    """DL702 from PyTorch's out-of-memory message, when its numbers show that memory outside
+    this process's allocator (other processes) filled the GPU."""
+    probe = s.live_probe("torch")
+    details = probe.details if probe is not None else {}
+    total = _number(details, "oom_total_mib")
+    free = _number(details, "oom_free_mib")
+    if total is None or free is None or total <= 0:
+        return
+    mine = _number(details, "oom_this_process_mib")
+    reserved = _number(details, "oom_pytorch_reserved_mib")
+    listed = [
+        (pid, float(mib))
+        for pid, _, mib in (
+            p.partition("=") for p in details.get("oom_other_processes", "").split(",")
+        )
+        if pid and mib
+    ]
+    if mine is not None:
+        others: float | None = total - free - mine
+    elif reserved is not None:
+        # includes this process's CUDA context (a few hundred MiB), which PyTorch does not count
+        others = total - free - reserved
+    else:
+        others = sum(mib for _, mib in listed) if listed else None
+    own = mine if mine is not None else reserved
+    if others is None or others < OTHERS_SHARE * total or (own is not None and others < own):
+        return
+    gpu = details.get("oom_gpu", "0")
+    requested = _number(details, "oom_requested_mib")
+    asked = f"asked for {_size(requested)}" if requested is not None else "ran out of memory"
+    holders = (
+        ", ".join(f"process {pid} holds {_size(mib)}" for pid, mib in listed)
+        if listed
+        else f"{_size(others)} is held outside this program's PyTorch allocator"
+    )
+    evidence = [
+        Evidence(fact="live.torch.details.oom_total_mib", found=_size(total), note=f"GPU {gpu}"),
+        Evidence(
+            fact="live.torch.details.oom_free_mib",
+            found=_size(free),
+            needed=f">={_size(requested)}" if requested is not None else None,
+        ),
+    ]
+    evidence += [
+        Evidence(
+            fact="live.torch.details.oom_other_processes",
+            found=f"PID {pid}: {_size(mib)}",
+            note="another process",
+        )
+        for pid, mib in listed
+    ]
+    if own is not None:
+        evidence.append(
+            Evidence(
+                fact="live.torch.details.oom_this_process_mib"
+                if mine is not None
+                else "live.torch.details.oom_pytorch_reserved_mib",
+                found=_size(own),
+                note="held by the failing program itself",
+            )
+        )
+    if not listed:
+        evidence.append(
+            Evidence(
+                fact="live.torch.details.oom_total_mib",
+                found=f"{_size(others)} used elsewhere",
+                note="total - free - what PyTorch reserved",
+            )
+        )
+    pids = [pid for pid, _ in listed]
+    yield finding(
+        "DL702",
+        title=f"GPU {gpu} memory is held by another process",
+        message=f"PyTorch {asked} on GPU {gpu} ({_size(total)}) and only {_size(free)} was free: "
+        f"{holders}. The program's own size is not the cause: the memory was already taken.",
+        severity="error",
+        evidence=evidence,
+        hint="Look at what holds the GPU before reducing the batch size: a forgotten notebook "
+        "kernel, an earlier run still alive, another user's job. Inside a container, nvidia-smi "
+        "and PyTorch show host PIDs.",
+        fixes=[
+            ManualStep(
+                text=f"Find the processes that hold GPU {gpu}'s memory and stop the ones you do "
+                "not need, or run on a free GPU (CUDA_VISIBLE_DEVICES).",
+                commands=[
+                    "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+                    *(f"ps -o pid,user,etime,args -p {pid}" for pid in pids),
+                    *(f"kill {pid}  # once you know it is safe to stop" for pid in pids),
+                ],
+            )
+        ],
+        subject=f"gpu{gpu}",
+    )
+
+
 @rule("DL702", "gpu-memory-nearly-full", "warning", "memory")
 def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: GPUs whose memory is already more than 90% used by other processes.
+    """What it checks: GPUs whose memory is already more than 90% used by other processes; and
+    a pasted PyTorch "CUDA out of memory" error whose numbers show that other processes held the
+    memory (at least a quarter of the GPU, and more than the failing program itself).
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
-    TensorFlow's "failed to allocate") however small the model is.
+    TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
+    not help.
 
-    Example: a forgotten notebook kernel holding 23 of 24 GiB on GPU 0.
+    Example: a forgotten notebook kernel holding 23 of 24 GiB on GPU 0; "Tried to allocate
+    20.00 MiB. GPU 0 has a total capacity of 7.79 GiB of which 3.94 MiB is free. Process 1234
+    has 7.78 GiB memory in use."
 
-    Fix: stop the processes holding the memory (`nvidia-smi` lists them), or pick another GPU
-    with CUDA_VISIBLE_DEVICES.
+    Fix: stop the processes holding the memory (`nvidia-smi
+    --query-compute-apps=pid,used_memory --format=csv` lists them), or pick another GPU with
+    CUDA_VISIBLE_DEVICES.
     """
+    yield from _oom_held_by_others(s)
     for gpu in usable_gpus(s):
         total, used = gpu.memory_total_mib, gpu.memory_used_mib
         if not total or used is None or used < NEARLY_FULL * total:

@@ -25,6 +25,7 @@ AREAS = {
     "5": "python",
     "6": "keras",
     "7": "memory",
+    "9": "reported",
 }
 # Codes retired from the registry: never to be reused for another check.
 RETIRED: frozenset[str] = frozenset()

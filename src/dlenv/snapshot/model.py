@@ -75,6 +75,7 @@ class PciDevice:
     device_id: str
     class_id: str | None = None  # "0x030000" VGA, "0x030200" 3D controller
     kernel_driver: str | None = None  # "nvidia", "nouveau", "vfio-pci", None
+    name: str | None = None  # as lspci names it, when known from a pasted `lspci` line
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""DL901: an error quoted in a paste that no other rule explains is named, never met with
+silence; known noise, explained errors and error-free reports stay quiet."""
+
+from __future__ import annotations
+
+from dlenv.fix.actions import ManualStep
+from dlenv.importers import import_text
+from dlenv.rules import diagnose
+from dlenv.snapshot.model import ReportedError, Snapshot
+from tests.rules.snapshots import fired, gpu_machine, only
+
+ILLEGAL_ACCESS = "RuntimeError: CUDA error: an illegal memory access was encountered"
+
+
+def _codes(text: str) -> list[str]:
+    return [f.code for f in diagnose(import_text(text).snapshot)]
+
+
+def test_dl901_an_error_no_signature_knows() -> None:
+    pasted = Snapshot(
+        reported_errors=[
+            ReportedError(
+                signature="unrecognised-error",
+                text=ILLEGAL_ACCESS,
+                meaning="An error dlenv has no signature for: the text alone does not say its "
+                "cause.",
+            )
+        ]
+    )
+    f = only(pasted, "DL901")
+    assert (f.severity, f.title) == (
+        "warning",
+        "An error in the paste is not explained by any rule",
+    )
+    assert f.message == (
+        f'The paste shows "{ILLEGAL_ACCESS}", and the facts it states do not show the cause.'
+    )
+    assert [(e.fact, e.found, e.note) for e in f.evidence] == [
+        ("reported_errors.unrecognised-error", ILLEGAL_ACCESS, None)
+    ]
+    assert f.fixes == [
+        ManualStep(
+            text="Run dlenv doctor on the machine that printed the error and attach its JSON "
+            "report.",
+            commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
+        )
+    ]
+    # good: a probed machine with no pasted error
+    assert fired(gpu_machine(), "DL901") == []
+
+
+def test_dl901_a_known_message_whose_rules_stay_silent() -> None:
+    """ "Found no NVIDIA driver" without `lspci`: DL103 cannot tell a GPU is there."""
+    text = (
+        "UserWarning: CUDA initialization: Found no NVIDIA driver on your system. Please check "
+        "that you have an NVIDIA GPU and installed a driver\n"
+    )
+    f = only(import_text(text).snapshot, "DL901")
+    assert [(e.fact, e.note) for e in f.evidence] == [
+        (
+            "reported_errors.torch-no-nvidia-driver",
+            "PyTorch could not load libcuda: no NVIDIA driver is installed or visible.",
+        )
+    ]
+    # with the lspci line DL103 explains it, and DL901 says nothing
+    lspci = "01:00.0 VGA compatible controller: NVIDIA Corporation GA104 [GeForce RTX 3070]\n"
+    assert _codes(text + lspci) == ["DL103"]
+
+
+def test_dl901_stays_quiet_on_explained_errors_noise_and_plain_reports() -> None:
+    wrapped = (
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 3, in <module>\n'
+        "RuntimeError: Failed to import transformers.models.bert.modeling_tf_bert because of "
+        "the following error (look up to see its traceback):\n"
+        "Your currently installed version of Keras is Keras 3, but this is not yet supported in "
+        "Transformers. Please install the backwards-compatible tf-keras package with `pip "
+        "install tf-keras`.\n"
+    )
+    assert _codes(wrapped) == ["DL601"]
+    noise = (
+        "E0000 00:00:1744708234.717753 1370911 cuda_dnn.cc:8579] Unable to register cuDNN "
+        "factory: Attempting to register factory for plugin cuDNN when one has already been "
+        "registered\n"
+        "W0000 00:00:1744708236.1 gpu_device.cc:2344] TF-TRT Warning: Could not find TensorRT\n"
+    )
+    assert _codes(noise) == []
+    # an error line beside a specific finding is taken as part of what that finding explains
+    too_old = (
+        "RuntimeError: The NVIDIA driver on your system is too old (found version 11040).\n"
+        "torch 2.4.1+cu124\n"
+        "ERROR: training aborted\n"
+    )
+    assert _codes(too_old) == ["DL101"]
+    # two unexplained errors: both quoted, in order
+    two = f"{ILLEGAL_ACCESS}\nSegmentation fault (core dumped)\n"
+    f = only(import_text(two).snapshot, "DL901")
+    assert f.title == "2 errors in the paste are not explained by any rule"
+    assert [e.found for e in f.evidence] == [ILLEGAL_ACCESS, "Segmentation fault (core dumped)"]
