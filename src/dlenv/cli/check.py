@@ -102,6 +102,8 @@ def check(
     from dlenv.core import build_report_with_progress, write_output
     from dlenv.live import LiveOptions
 
+    if policy is None:
+        _require_working_dir()
     rules = load_policy(policy)
     frameworks = _frameworks(only)
     if explain_policy:
@@ -139,6 +141,19 @@ def check(
             typer.echo(line, err=True)
         gh.append_step_summary(report)
     raise typer.Exit(int(exit_code(result)))
+
+
+def _require_working_dir() -> None:
+    """The policy is looked for from the working directory up; a deleted one has no path."""
+    import os
+
+    try:
+        os.getcwd()
+    except OSError:
+        raise DlenvError(
+            "the working directory no longer exists, so no dlenv.toml can be found from it; "
+            "cd to an existing directory or pass --policy FILE"
+        ) from None
 
 
 def _redacted(report: Report, mode: str) -> Report:

@@ -77,7 +77,10 @@ class RealSystem:
         return shutil.which(name, path=self._env.get("PATH", os.defpath))
 
     def cwd(self) -> str:
-        return os.getcwd()
+        try:
+            return os.getcwd()
+        except OSError:  # deleted under us: the shell's idea of where we are, which is gone
+            return self._env.get("PWD") or "."
 
     @cached_property
     def _nvml_report(self) -> NvmlReport:
