@@ -59,3 +59,25 @@ def test_verbose_shows_every_reading_and_secret_stays_redacted() -> None:
     assert "  sysfs     550.54.15" in text
     assert "HF_TOKEN    <redacted>" in text
     assert "libcudart.so.12" in text
+
+
+def test_a_probe_that_failed_is_shown_as_not_checked_with_a_bug_hint() -> None:
+    from dataclasses import replace
+
+    report = healthy_report()
+    snapshot = replace(
+        report.snapshot,
+        unknown={"cuda": "cuda probe failed: RuntimeError: boom", "gpus": "not in the paste"},
+    )
+    text = render_console(replace(report, snapshot=snapshot), color=False)
+    assert text == HEALTHY.replace(
+        "\n\n✓ No problems found.",
+        """
+
+Not checked
+! cuda        cuda probe failed: RuntimeError: boom
+·             a bug in dlenv, or a machine it did not expect: please report it with the output of
+              `DLENV_DEBUG=1 dlenv doctor --quick` at https://github.com/dlenv/dlenv/issues
+
+✓ No problems found.""",
+    )

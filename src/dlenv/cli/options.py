@@ -55,7 +55,8 @@ TIMEOUT = typer.Option(
     "--timeout",
     envvar="DLENV_TIMEOUT",
     min=0.1,
-    help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
+    help="Seconds allowed for each external command (the inspected interpreter, nvidia-smi, "
+    "nvcc…). Env: DLENV_TIMEOUT.",
 )
 QUICK = typer.Option(
     False,

@@ -42,7 +42,7 @@ class CollectOptions:
 def probe_failure(name: str, exc: BaseException) -> str:
     """The `Snapshot.unknown` reason for a probe that raised: a bug in dlenv, or a machine it
     did not foresee; either way the rest of the report stands."""
-    message = " ".join(str(exc).split())[:300]
+    message = " ".join(str(exc).split())[:300].rstrip()
     return f"{name} probe failed: {type(exc).__name__}" + (f": {message}" if message else "")
 
 
@@ -63,9 +63,8 @@ class _Guard:
             raise  # an expected failure (a --python that is no interpreter) ends the run
         except Exception as exc:
             self.failures[name] = probe_failure(name, exc)
-            if self.debug:
-                print(f"dlenv: {name} probe failed:", file=sys.stderr)
-                traceback.print_exc(file=sys.stderr)
+            if self.debug:  # one write: probes in other threads may be failing too
+                sys.stderr.write(f"dlenv: {name} probe failed:\n{traceback.format_exc()}")
             return fallback()
         finally:
             self.timings[name] = round(time.perf_counter() - start, 4)
