@@ -165,6 +165,9 @@ def exit_code_for(report: Report, fail_on: str) -> ExitCode:
 
 def write_output(text: str, output: Path | None) -> None:
     """Print, or write atomically to `output` (a failed write leaves no half file)."""
+    # Paths and variables that are not UTF-8 reach here as lone surrogates (Python's
+    # surrogateescape); no report may hold text its own encoding refuses: they read as U+FFFD.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if output is None:
         try:
             sys.stdout.write(text)

@@ -397,6 +397,8 @@ def render_console(report: Report, verbose: bool = False, color: bool = True) ->
         width = int(os.environ.get("COLUMNS", "0")) or None
     except ValueError:
         width = None
+    if width is not None and width < 20:  # COLUMNS=-5 made Rich print nothing at all
+        width = 20
     is_tty = color and sys.stdout.isatty()
     console = Console(
         file=buf,
