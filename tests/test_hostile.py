@@ -505,3 +505,24 @@ def test_fix_apply_and_undo_with_a_state_directory_that_is_a_file(machine: Path)
     )
     assert_one_error(undo, message)
     assert rc.read_text() == "# mine\n"
+
+
+# -- options and policies that are not what they claim ----------------------------------------
+def test_policy_nested_too_deeply(machine: Path) -> None:
+    policy = machine / "dlenv.toml"
+    policy.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert_one_error(
+        dlenv(machine, "check", "--quick", "--policy", str(policy)),
+        f"{policy}: nested too deeply to be a policy",
+    )
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e309"])
+def test_timeouts_that_are_not_a_number_of_seconds(machine: Path, value: str) -> None:
+    run = dlenv(machine, *QUICK, "--timeout", value)
+    assert run.code == 2 and run.out == ""
+    shown = "nan" if value == "nan" else "inf"
+    assert run.err.endswith(
+        f"Error: Invalid value for '--timeout' (env var: 'DLENV_TIMEOUT'): "
+        f"{shown} is not a number of seconds\n"
+    )

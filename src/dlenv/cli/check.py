@@ -104,7 +104,10 @@ def check(
 
     if policy is None:
         _require_working_dir()
-    rules = load_policy(policy)
+    try:
+        rules = load_policy(policy)
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise DlenvError(f"{policy or 'the policy'}: nested too deeply to be a policy") from None
     frameworks = _frameworks(only)
     if explain_policy:
         write_output(explain(rules), None)
