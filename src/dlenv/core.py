@@ -72,9 +72,7 @@ def build_report(
     `prepare` runs while the live probes do (the caller's own imports, say).
     """
     if from_file is not None:
-        from dlenv.report.json import read_report_file
-
-        snapshot = read_report_file(str(from_file)).snapshot
+        snapshot = read_saved_report(from_file).snapshot
     else:
         from dlenv.probes import CollectOptions
         from dlenv.system.real import RealSystem
@@ -101,6 +99,35 @@ def build_report(
     from dlenv.rules import diagnose
 
     return make_report(snapshot, diagnose(snapshot))
+
+
+MAX_REPORT_BYTES = 256 * 1024 * 1024
+
+
+def read_saved_report(path: Path) -> Report:
+    """A saved `--format json` report; anything that is not one is a DlenvError (exit 2).
+
+    Checked here before parsing: a device (`--from /dev/zero`) would be read forever, and JSON
+    nested deeper than Python's recursion limit makes the parser itself fail.
+    """
+    import stat
+
+    from dlenv.report.json import read_report_file
+
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
+    # a pipe stays allowed: `--from <(ssh node dlenv doctor -f json)` reads one
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise DlenvError(f"{path}: is {kind}, not a saved report")
+    if info.st_size > MAX_REPORT_BYTES:
+        raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
+    try:
+        return read_report_file(str(path))
+    except RecursionError:
+        raise DlenvError(f"{path}: not a dlenv report (JSON nested too deeply)") from None
 
 
 def build_report_with_progress(
@@ -138,9 +165,20 @@ def exit_code_for(report: Report, fail_on: str) -> ExitCode:
 
 def write_output(text: str, output: Path | None) -> None:
     """Print, or write atomically to `output` (a failed write leaves no half file)."""
+    # Paths and variables that are not UTF-8 reach here as lone surrogates (Python's
+    # surrogateescape); no report may hold text its own encoding refuses: they read as U+FFFD.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`dlenv doctor | head -1`): what it wanted it has; the exit
+            # code still tells the diagnosis, and nothing must complain at exit.
+            detach_stdout()
+        except OSError as exc:
+            detach_stdout()
+            raise DlenvError(f"cannot write the report ({exc.strerror})") from None
         return
     tmp = output.with_name(f".{output.name}.dlenv-tmp")
     try:
@@ -149,6 +187,17 @@ def write_output(text: str, output: Path | None) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DlenvError(f"{output}: cannot write ({exc.strerror})") from None
+
+
+def detach_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's final flush of text
+    that could not be written raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process exits
 
 
 def _load_renderer(fmt: str) -> None:

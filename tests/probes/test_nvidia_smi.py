@@ -28,6 +28,43 @@ def test_non_row_lines_are_kept_as_messages() -> None:
     assert messages == ["No devices were found", "0, only, two"]
 
 
+def test_garbled_binary_output_is_a_printable_message_not_a_row() -> None:
+    fields = ("index", "name", "uuid", "pci.bus_id")
+    garbage = "0\x00, \x1b[2J\ufffd, x, y\n\x07bell\n"
+    gpus, messages = parse_query_csv(garbage, fields)
+    assert gpus == []
+    assert messages == ["0?, ?[2J?, x, y", "?bell"]
+
+
+def test_bare_err_nan_and_inf_cells_are_unknown_not_values() -> None:
+    fields = ("index", "name", "memory.total", "power.draw", "temperature.gpu", "mig.mode.current")
+    gpus, messages = parse_query_csv("0, ERR!, inf, nan, 1e999, Unknown Error\n²\n", fields)
+    assert messages == ["²"]
+    assert [(g.index, g.name, g.memory_total_mib, g.power_w, g.temperature_c) for g in gpus] == [
+        (0, None, None, None, None)
+    ]
+    assert gpus[0].mig_mode is None
+    assert gpus[0].unknown == {
+        "name": "nvidia-smi reported ERR! for name",
+        "memory_total_mib": "nvidia-smi reported 'inf' for memory.total",
+        "power_w": "nvidia-smi reported 'nan' for power.draw",
+        "temperature_c": "nvidia-smi reported '1e999' for temperature.gpu",
+        "mig_mode": "nvidia-smi reported Unknown Error for mig.mode.current",
+        "uuid": "nvidia-smi was not asked for uuid (older driver)",
+        "pci_bus_id": "nvidia-smi was not asked for pci.bus_id (older driver)",
+        "memory_used_mib": "nvidia-smi was not asked for memory.used (older driver)",
+        "memory_free_mib": "nvidia-smi was not asked for memory.free (older driver)",
+        "compute_capability": "nvidia-smi was not asked for compute_cap (older driver)",
+        "persistence_mode": "nvidia-smi was not asked for persistence_mode (older driver)",
+        "power_limit_w": "nvidia-smi was not asked for power.limit (older driver)",
+        "ecc_uncorrectable": (
+            "nvidia-smi was not asked for ecc.errors.uncorrected.aggregate.total (older driver)"
+        ),
+        "retired_pages": "nvidia-smi was not asked for retired_pages.dbe (older driver)",
+        "processes": "nvidia-smi's GPU query does not count processes",
+    }
+
+
 def test_no_devices_found_exit_6() -> None:
     fs = linux_host()
     add_smi(fs, "535.104.05", Command(stdout="No devices were found\n", returncode=6))

@@ -85,3 +85,25 @@ def test_gpu_row_of_a_pasted_report_names_the_architecture_from_the_kb() -> None
         "✓ gpu 0       Tesla V100-SXM2-32GB · sm_70 (by name)",
         "✓ gpu 1       Mystery Accelerator 9000 · sm_?",
     ]
+
+
+def test_a_probe_that_failed_is_shown_as_not_checked_with_a_bug_hint() -> None:
+    from dataclasses import replace
+
+    report = healthy_report()
+    snapshot = replace(
+        report.snapshot,
+        unknown={"cuda": "cuda probe failed: RuntimeError: boom", "gpus": "not in the paste"},
+    )
+    text = render_console(replace(report, snapshot=snapshot), color=False)
+    assert text == HEALTHY.replace(
+        "\n\n✓ No problems found.",
+        """
+
+Not checked
+! cuda        cuda probe failed: RuntimeError: boom
+·             a bug in dlenv, or a machine it did not expect: please report it with the output of
+              `DLENV_DEBUG=1 dlenv doctor --quick` at https://github.com/dlenv/dlenv/issues
+
+✓ No problems found.""",
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 import traceback
 from typing import Any
@@ -63,8 +65,24 @@ def _click_exceptions() -> Any:
     raise RuntimeError("neither typer._click nor click is importable")  # pragma: no cover
 
 
+def _sane_streams() -> None:
+    """Standard streams that cannot fail dlenv: closed ones (`dlenv doctor >&-`) read and write
+    the null device, and text a terminal's encoding cannot show (LANG=C, PYTHONIOENCODING=ascii)
+    prints as `?` instead of raising."""
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and stream.errors in ("strict", "surrogateescape"):
+            # a stream that cannot change any more is kept as it is
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the app; expected failures print one line and exit with their code."""
+    _sane_streams()
     exceptions = _click_exceptions()
     try:
         code = app(args=argv, prog_name="dlenv", standalone_mode=False)
@@ -81,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("dlenv: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
-        sys.exit(0)
+        from dlenv.core import detach_stdout
+
+        detach_stdout()  # the reader went away (`| head`): quiet, like Click's own handling
+        sys.exit(1)
     except Exception:
         traceback.print_exc()
         typer.echo(

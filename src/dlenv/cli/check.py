@@ -102,7 +102,12 @@ def check(
     from dlenv.core import build_report_with_progress, write_output
     from dlenv.live import LiveOptions
 
-    rules = load_policy(policy)
+    if policy is None:
+        _require_working_dir()
+    try:
+        rules = load_policy(policy)
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise DlenvError(f"{policy or 'the policy'}: nested too deeply to be a policy") from None
     frameworks = _frameworks(only)
     if explain_policy:
         write_output(explain(rules), None)
@@ -139,6 +144,19 @@ def check(
             typer.echo(line, err=True)
         gh.append_step_summary(report)
     raise typer.Exit(int(exit_code(result)))
+
+
+def _require_working_dir() -> None:
+    """The policy is looked for from the working directory up; a deleted one has no path."""
+    import os
+
+    try:
+        os.getcwd()
+    except OSError:
+        raise DlenvError(
+            "the working directory no longer exists, so no dlenv.toml can be found from it; "
+            "cd to an existing directory or pass --policy FILE"
+        ) from None
 
 
 def _redacted(report: Report, mode: str) -> Report:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 
@@ -86,7 +88,9 @@ def fix(
 
     chosen_shell = shell.value if shell else detect_shell()
     if undo:
-        raise typer.Exit(int(_undo(yes)))
+        with _file_errors():
+            code = _undo(yes)
+        raise typer.Exit(int(code))
     if install and not apply:
         raise DlenvError("--install runs package steps only together with --apply")
     if install and from_file is not None and python is None:
@@ -121,11 +125,56 @@ def fix(
     spec = Target(
         kind=kind,
         shell=chosen_shell,
-        rc_file=rc_file.absolute() if rc_file else None,
-        env_file=env_file.absolute(),
+        rc_file=_writable_target(rc_file, "--rc-file") if rc_file else None,
+        env_file=_writable_target(env_file, "--env-file") if kind == "dotenv" else env_file,
         conda_prefix=conda_prefix(os.environ, None) if kind == "conda" else None,
     )
-    raise typer.Exit(int(_apply(plan, spec, install=install, yes=yes)))
+    with _file_errors():
+        code = _apply(plan, spec, install=install, yes=yes)
+    raise typer.Exit(int(code))
+
+
+def _writable_target(path: Path, option: str) -> Path:
+    """`path` made absolute, refused before anything is read if --apply cannot sensibly edit it:
+    a device or pipe would be read forever, and a link to a missing directory would make dlenv
+    create directories wherever the link points."""
+    import stat
+
+    try:
+        path = path.absolute()
+    except OSError:
+        raise DlenvError(
+            f"{option} {path}: the working directory no longer exists; give an absolute path"
+        ) from None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if not path.parent.is_dir() or (path.is_symlink() and not _link_parent_exists(path)):
+            raise DlenvError(f"{option} {path}: its directory does not exist") from None
+        return path
+    except OSError as exc:
+        raise DlenvError(f"{option} {path}: cannot read ({exc.strerror})") from None
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise DlenvError(f"{option} {path}: not a regular file")
+    return path  # a directory is refused by the target with its own message
+
+
+def _link_parent_exists(link: Path) -> bool:
+    target = Path(os.path.join(link.parent, os.readlink(link)))
+    return target.parent.is_dir()
+
+
+@contextmanager
+def _file_errors() -> Iterator[None]:
+    """Turn an OSError while reading or writing the user's files into a one-line DlenvError: a
+    state directory that is a file, a full disk, a read-only home."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise DlenvError(f"{where}{exc.strerror or exc}") from None
 
 
 def _confirm(question: str, yes: bool) -> bool:

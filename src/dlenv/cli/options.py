@@ -3,9 +3,17 @@ help read the same everywhere (`--python`, `--verbose`, `--redact`, `--fail-on`,
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 import typer
+
+
+def _finite_seconds(value: float) -> float:
+    """`inf` and `nan` pass a FloatRange; as a timeout they mean never, or nonsense."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number of seconds")
+    return value
 
 
 class ReportFormat(str, Enum):
@@ -55,7 +63,9 @@ TIMEOUT = typer.Option(
     "--timeout",
     envvar="DLENV_TIMEOUT",
     min=0.1,
-    help="Seconds allowed for each external command (nvidia-smi…). Env: DLENV_TIMEOUT.",
+    callback=_finite_seconds,
+    help="Seconds allowed for each external command (the inspected interpreter, nvidia-smi, "
+    "nvcc…). Env: DLENV_TIMEOUT.",
 )
 QUICK = typer.Option(
     False,
@@ -69,6 +79,7 @@ LIVE_TIMEOUT = typer.Option(
     "--live-timeout",
     envvar="DLENV_LIVE_TIMEOUT",
     min=1.0,
+    callback=_finite_seconds,
     help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang). "
     "Env: DLENV_LIVE_TIMEOUT.",
 )

@@ -89,15 +89,18 @@ class _Root:
     debian: bool = False
 
 
-def collect_cuda(system: System, target: TargetInterpreter) -> CudaFacts:
-    """All CUDA toolkits, cuDNN installs and nvidia-* wheels visible on the machine."""
+def collect_cuda(
+    system: System, target: TargetInterpreter, timeout: float = NVCC_TIMEOUT_S
+) -> CudaFacts:
+    """All CUDA toolkits, cuDNN installs and nvidia-* wheels visible on the machine; `nvcc
+    --version` (asked only where no file tells the version) gets at most `timeout` s."""
     from dlenv.probes.cudnn import collect_cudnn
 
     listings = Listings(system)
     unknown: dict[str, str] = {}
     pip_packages = collect_pip_packages(system, target)
     roots = _find_roots(system, target, listings, pip_packages, unknown)
-    toolkits = [_describe(system, listings, root) for root in roots]
+    toolkits = [_describe(system, listings, root, timeout) for root in roots]
     env = system.env
     cuda_home = next((env[v] for v in HOME_VARIABLES if env.get(v)), None)
     cudnn = collect_cudnn(system, listings, toolkits, pip_packages)
@@ -325,7 +328,9 @@ def _cudart_files(listings: Listings, lib_dirs: list[str]) -> list[str]:
     return files
 
 
-def _describe(system: System, listings: Listings, root: _Root) -> CudaToolkit:
+def _describe(
+    system: System, listings: Listings, root: _Root, timeout: float = NVCC_TIMEOUT_S
+) -> CudaToolkit:
     lib_dirs = toolkit_lib_dirs(listings, root.path, root.debian)
     cudart = _cudart_files(listings, lib_dirs)
     nvcc = None
@@ -338,7 +343,7 @@ def _describe(system: System, listings: Listings, root: _Root) -> CudaToolkit:
     unknown: dict[str, str] = {}
     nvcc_version = None
     if version is None and nvcc:
-        result = system.run([nvcc, "--version"], timeout=NVCC_TIMEOUT_S)
+        result = system.run([nvcc, "--version"], timeout=timeout)
         match = _NVCC_RELEASE.search(result.stdout) if result.ok else None
         if match:
             version = nvcc_version = match.group(2)

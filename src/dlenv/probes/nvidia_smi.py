@@ -7,6 +7,7 @@ the same libnvidia-ml, so a second opinion costs 50 ms to seconds and adds nothi
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -132,6 +133,12 @@ def query_nvidia_smi(
     )
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """`text` safe to show on a terminal: a garbled binary answer must not send control
+    sequences, so every unprintable character (and U+FFFD from undecodable bytes) becomes `?`."""
+    return "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in text[:limit])
+
+
 def parse_query_csv(text: str, fields: tuple[str, ...]) -> tuple[list[GpuFacts], list[str]]:
     """GPU rows of `--format=csv,noheader,nounits` output, and any other lines it printed."""
     gpus: list[GpuFacts] = []
@@ -139,9 +146,13 @@ def parse_query_csv(text: str, fields: tuple[str, ...]) -> tuple[list[GpuFacts],
     for line in text.splitlines():
         if not line.strip():
             continue
-        row = next(csv.reader([line], skipinitialspace=True))
-        if len(row) != len(fields) or not row[0].strip().isdigit():
-            messages.append(line.strip())
+        try:
+            row = next(csv.reader([line], skipinitialspace=True))
+        except csv.Error:  # Python 3.10's csv refuses NUL bytes: a garbled line is no GPU row
+            row = []
+        # isdecimal, not isdigit: "²" is a digit that int() refuses
+        if len(row) != len(fields) or not row[0].strip().isdecimal():
+            messages.append(printable(line.strip()))
             continue
         gpus.append(_gpu_from_row(dict(zip(fields, (cell.strip() for cell in row), strict=True))))
     return gpus, messages
@@ -160,8 +171,10 @@ def _driver_versions(text: str, fields: tuple[str, ...]) -> list[str]:
 
 
 def _value(cell: str) -> str | None:
-    """None for nvidia-smi's placeholders: [N/A], [Not Supported], [ERR!], [Unknown Error]…"""
-    if not cell or cell == "N/A" or (cell.startswith("[") and cell.endswith("]")):
+    """None for nvidia-smi's placeholders: [N/A], [Not Supported], [ERR!], [Unknown Error]…
+    (bracketed in CSV; a GPU in a bad state shows them bare too, as in the table view)."""
+    bare = cell in ("N/A", "ERR!", "Unknown Error", "Not Supported", "Requested functionality")
+    if not cell or bare or (cell.startswith("[") and cell.endswith("]")):
         return None
     return cell
 
@@ -184,10 +197,13 @@ def _gpu_from_row(row: dict[str, str]) -> GpuFacts:
         if value is None:
             return None
         try:
-            return float(value)
+            result = float(value)
         except ValueError:
+            result = math.nan
+        if not math.isfinite(result):  # "nan" and "inf" parse, but are no reading
             unknown[fact] = f"nvidia-smi reported {value!r} for {name}"
             return None
+        return result
 
     def integer(name: str, fact: str) -> int | None:
         value = number(name, fact)

@@ -281,7 +281,7 @@ def path_origin(
 ) -> str:
     norm = os.path.normpath(entry)
     safe_path = getattr(sys.flags, "safe_path", False)  # -P / PYTHONSAFEPATH (3.11+)
-    if index == 0 and not safe_path and (entry == "" or norm == os.getcwd()):
+    if index == 0 and not safe_path and (entry == "" or norm == working_dir()):
         return "cwd"
     if norm in pythonpath:
         return "PYTHONPATH"
@@ -296,8 +296,17 @@ def path_origin(
     return "other"
 
 
+def working_dir() -> str:
+    """The working directory; a deleted one (the shell still stands in it) has no path to ask
+    for, so the shell's $PWD stands in, which then does not exist, and is reported so."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return os.environ.get("PWD") or "."
+
+
 def main() -> None:
-    cwd = os.getcwd()
+    cwd = working_dir()
     raw_entries: list[object] = list(sys.path)
     sys_path = [p for p in raw_entries if isinstance(p, str)]  # a broken .pth can add odd things
     raw_pythonpath = os.environ.get("PYTHONPATH", "")

@@ -336,6 +336,24 @@ def _finding(f: Finding, python: str | None, verbose: bool) -> RenderableType:
     return Group(head, body)
 
 
+PROBE_FAILED = " probe failed: "
+BUG_HINT = (
+    "a bug in dlenv, or a machine it did not expect: please report it with the output of "
+    "`DLENV_DEBUG=1 dlenv doctor --quick` at https://github.com/dlenv/dlenv/issues"
+)
+
+
+def _probe_failures(s: Snapshot) -> _Section:
+    """Probes that raised: their sections above are empty for that reason, not for the machine."""
+    sec = _Section("Not checked")
+    failed = {name: why for name, why in s.unknown.items() if PROBE_FAILED in why}
+    for name, why in failed.items():
+        sec.add(WARN, name, why)
+    if failed:
+        sec.add(NONE, "", BUG_HINT)
+    return sec
+
+
 def _section_table(sec: _Section) -> RenderableType:
     table = Table.grid(padding=(0, 1))
     table.add_column(width=1)
@@ -364,6 +382,7 @@ def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
         _python(s, verbose),
         _frameworks(s, verbose, marks),
         _env(s, verbose),
+        _probe_failures(s),
     ]
     parts.extend(_section_table(sec) for sec in sections if sec is not None and sec.rows)
     if report.findings:
@@ -393,6 +412,8 @@ def render_console(report: Report, verbose: bool = False, color: bool = True) ->
         width = int(os.environ.get("COLUMNS", "0")) or None
     except ValueError:
         width = None
+    if width is not None and width < 20:  # COLUMNS=-5 made Rich print nothing at all
+        width = 20
     is_tty = color and sys.stdout.isatty()
     console = Console(
         file=buf,

@@ -23,10 +23,14 @@ class RealSystem:
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = dict(os.environ if env is None else env)
+        self._facts_env = {name: _valid_text(value) for name, value in self._env.items()}
 
     @property
     def env(self) -> Mapping[str, str]:
-        return self._env
+        """The environment as facts: bytes that are not UTF-8 (Python keeps them as lone
+        surrogates) read as U+FFFD, so that no report carries text it cannot encode. Commands
+        still get the exact bytes."""
+        return self._facts_env
 
     @property
     def platform(self) -> str:
@@ -77,7 +81,10 @@ class RealSystem:
         return shutil.which(name, path=self._env.get("PATH", os.defpath))
 
     def cwd(self) -> str:
-        return os.getcwd()
+        try:
+            return os.getcwd()
+        except OSError:  # deleted under us: the shell's idea of where we are, which is gone
+            return self._env.get("PWD") or "."
 
     @cached_property
     def _nvml_report(self) -> NvmlReport:
@@ -185,6 +192,14 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         proc.kill()
+
+
+def _valid_text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
 
 
 def _text(data: bytes | None) -> str:
