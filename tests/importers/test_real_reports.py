@@ -67,8 +67,8 @@ CASES: list[object] = [
     ),
     _xfail(
         _c("torch_driver_too_old_11040_smi.txt", "DL101"),
-        "silent: as torch_driver_too_old_9000; the nvidia-smi header line is cut after 'CUDA "
-        "Version: 11.4' (no closing '|'), and DL101 still needs torch's CUDA build",
+        "silent: as torch_driver_too_old_9000; the cut nvidia-smi header is read (driver "
+        "470.86, CUDA 11.4) but DL101 still needs torch's CUDA build",
     ),
     _xfail(
         _c("torch_driver_too_old_11000_container.txt", "DL101"),
