@@ -1,0 +1,237 @@
+"""Real reports from public issue trackers (tests/importers/data/real/) through `dlenv explain`'s
+pipeline, text alone: the rule codes the thread's resolution calls for must be found.
+
+Each file starts with `# source: URL` and `# resolution: ...`. A code "new:NAME" names a rule
+dlenv does not have yet. xfail rows are known misses; the reason says what is missing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from dlenv.errors import DlenvError
+from dlenv.importers import decode
+from dlenv.importers.explain import explain_text
+from dlenv.rules import get_rule
+
+REAL = Path(__file__).parent / "data" / "real"
+
+
+class Case(NamedTuple):
+    file: str
+    expected: frozenset[str]  # must all be among the error/warning findings
+    forbidden: frozenset[str] = frozenset()  # must not be among them
+    exact: bool = True  # the error/warning codes are exactly `expected`
+
+
+def _c(file: str, *codes: str, forbidden: tuple[str, ...] = (), exact: bool = True) -> Case:
+    return Case(file, frozenset(codes), frozenset(forbidden), exact)
+
+
+def _xfail(case: Case, reason: str) -> object:
+    return pytest.param(case, id=case.file, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
+CASES: list[object] = [
+    # -- cuDNN version mismatch (TensorFlow's "Loaded runtime CuDNN library") -----------------
+    _c("tf_cudnn_870_vs_894.txt", "DL206"),
+    _c("tf_cudnn_900_vs_930_kaggle.txt", "DL206"),
+    _c("tf_cudnn_5103_vs_4007.txt", "DL206"),
+    _c("tf_cudnn_7005_vs_7101_javacpp.txt", "DL206"),
+    _xfail(
+        _c("tf_cudnn_7301_vs_7003.txt", "DL206"),
+        "silent: tf-cudnn-version-mismatch is recognised, but DL206 applies today's rule (same "
+        "major, minor >=) and 7.3.1 >= 7.0.3 passes; the old message form with '(compatibility "
+        "version 7300) ... (compatibility version 7000)' means TF <=1.x needed equal "
+        "compatibility versions (major.minor), so differing compat versions must be a mismatch",
+    ),
+    _xfail(
+        _c("tf_cudnn_7201_vs_7004.txt", "DL206"),
+        "silent: as tf_cudnn_7301_vs_7003 - compatibility version 7200 vs 7000 differ, DL206 "
+        "judges 7.2.1 >= 7.0.4 compatible",
+    ),
+    # -- driver too old for the CUDA runtime ---------------------------------------------------
+    _xfail(
+        _c("torch_driver_too_old_9000.txt", "DL101"),
+        "silent: torch-driver-too-old sets driver.cuda_version=9.0, but DL101 needs the torch "
+        "build's CUDA, absent here; the message itself is PyTorch's verdict that the driver is "
+        "older than its CUDA runtime, so DL101 should fire on it (runtime 'newer than 9.0')",
+    ),
+    _xfail(
+        _c("torch_driver_too_old_6050.txt", "DL101"),
+        "silent: as torch_driver_too_old_9000 (found version 6050 = CUDA 6.5, torch unknown)",
+    ),
+    _xfail(
+        _c("torch_driver_too_old_11040_smi.txt", "DL101"),
+        "silent: as torch_driver_too_old_9000; the cut nvidia-smi header is read (driver "
+        "470.86, CUDA 11.4) but DL101 still needs torch's CUDA build",
+    ),
+    _xfail(
+        _c("torch_driver_too_old_11000_container.txt", "DL101"),
+        "silent: 'UserWarning: CUDA initialization: The NVIDIA driver on your system is too old "
+        "(found version 11000)' recognised, DL101 does not fire without torch's CUDA version",
+    ),
+    _xfail(
+        _c("tf_driver_insufficient_368_windows.txt", "DL101"),
+        "silent: cuda-driver-insufficient (x7) recognised, no versions in the text, DL101 needs "
+        "them; the message is the framework's own verdict and should yield DL101 with unknown "
+        "versions",
+    ),
+    _xfail(
+        _c("tf_driver_insufficient_388_conda_cuda10.txt", "DL101"),
+        "silent: 'cudaGetDevice() failed. Status: CUDA driver version is insufficient' "
+        "recognised, but the conda list lines 'cudatoolkit 10.0.130' and prose 'NVIDIA Graphics "
+        "Driver 388.73' are not read; with them DL101 could name 388.73 < 411.31 (CUDA 10.0)",
+    ),
+    # -- missing CUDA libraries ----------------------------------------------------------------
+    _c("tf_cusolver_cudnn_missing_ros.txt", "DL201"),
+    _c("tf_cusolver_needs_nvjitlink.txt", "DL201"),
+    _c("tf_windows_cudart64_110_missing.txt", "DL201"),
+    _c("tf23_cudnn7_missing_have_cudnn8.txt", "DL201"),
+    _xfail(
+        _c("tf24_cusparse11_cudnn8_missing.txt", "DL201"),
+        "silent: libraries.tensorflow.libcusparse.so.11/libcudnn.so.8 = not found are recorded, "
+        "but DL201 requires nvidia_gpu_present(); TensorFlow only dlopens cusparse/cudnn/"
+        "cusolver after it found a GPU (its 'Successfully opened libcusolver.so.10' says so), so "
+        "tf-library-not-loaded/tf-library-opened for a non-cudart library should imply a GPU",
+    ),
+    _xfail(
+        _c("torch201_import_libcudnn8_missing.txt", "DL201"),
+        "wrong: says only DL403 'import torch failed to import'; libraries.torch.libcudnn.so.8 "
+        "= not found is recorded but DL201 does not fire (no GPU/ torch CUDA build known); an "
+        "ImportError naming a missing libcudnn/libcu* proves a CUDA build and should give DL201, "
+        "with DL403 deferring to it",
+    ),
+    # -- GPU architecture not in the build / GPU too old ---------------------------------------
+    _c("torch_sm86_rtx3060_laptop.txt", "DL301"),
+    _c("torch_sm120_rtx5060ti_windows.txt", "DL301"),
+    _c("torch_sm80_a100_torch16.txt", "DL301"),
+    _c("torch_sm86_a6000_conda.txt", "DL301"),
+    _c("torch_sm86_a2_prose.txt", "DL301"),
+    _xfail(
+        _c("torch12_rtx3070_laptop_no_kernel_image.txt", "DL301"),
+        "silent: no-kernel-image recognised (live.torch.compute_ok=False) but the prose "
+        "'laptop GeForce RTX 3070' and '`torch=1.2.0`' are not read; with the GPU (sm_86) and "
+        "torch 1.2.0 (CUDA 10.0, max sm_75) DL301 follows",
+    ),
+    _xfail(
+        _c("torch_cc21_geforce820m.txt", "DL302"),
+        "silent: torch-gpu-too-old recognised and gpus[0].compute_capability=2.1 recorded, but "
+        "DL302 does not fire without torch's CUDA version; the message is PyTorch's own verdict "
+        "(and CC 2.1 is below every CUDA >= 9 floor)",
+    ),
+    _xfail(
+        _c("collect_env_geforce210_win7.txt", "DL302", "DL101"),
+        "wrong: only DL101 (true: 342.01 < CUDA 10.0's floor); the maintainer's cause, GeForce "
+        "210 = compute capability 1.2, is missed because collect_env gives only the GPU name and "
+        "the kb has no name -> compute capability entry for it",
+    ),
+    # -- driver / library mismatch, nouveau ----------------------------------------------------
+    _c("nvml_mismatch_ci_550.txt", "DL105"),
+    _c("nvml_mismatch_unattended_upgrade.txt", "DL105"),
+    _c("nvml_mismatch_open_modules_570.txt", "DL105"),
+    _xfail(
+        _c("nouveau_dmesg_nvrm_probe.txt", "DL104"),
+        "silent: only nvidia-smi-no-driver is recognised; the dmesg lines 'NVRM: The NVIDIA "
+        "probe routine was not called for 3 device(s).' / 'NVRM: nouveau, rivafb, nvidiafb or "
+        "rivatv' / 'was loaded and obtained ownership of the NVIDIA device(s).' need a "
+        "signature that sets the nouveau fact DL104 reads",
+    ),
+    # -- CPU-only build, TensorFlow on native Windows ------------------------------------------
+    _c("collect_env_windows_torch222_cpu_rtx4080.txt", "DL401"),
+    _c("tf212_windows_native_template.md", "DL402"),
+    _c("tf217_windows11_nvidia_smi.md", "DL402"),
+    _c("tf218_windows11_rtx4080.md", "DL402"),
+    _xfail(
+        _c("tf216_windows_native_template.md", "DL402"),
+        "silent: template read (tensorflow 2.16, host.os=Windows, CUDA 12.3) but DL402 needs a "
+        "known GPU and the template has no 'GPU model and memory' answer; a stated CUDA/cuDNN "
+        "version plus 'can't utilize the gpu' is GPU intent enough for DL402",
+    ),
+    # -- memory growth, Keras ------------------------------------------------------------------
+    _c("tf_memory_growth_after_init_yolov4.txt", "DL701"),
+    _xfail(
+        _c("keras3_layers_experimental_missing.txt", "DL601"),
+        "silent: keras-missing-attribute recognised, but no Keras/TF version fact is set; the "
+        "module path 'keras._tf_keras.keras' exists only in Keras 3 (TF >= 2.16), which is the "
+        "fact DL601 needs",
+    ),
+    _xfail(
+        _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
+        "nothing recognised (DlenvError): no signature for 'Your environment has "
+        "TF_USE_LEGACY_KERAS set to True, but you do not have the tf_keras package installed' "
+        "(TensorFlow's own warning), which is exactly DL604",
+    ),
+    # -- containers, WSL, NCCL: no rule yet ----------------------------------------------------
+    _xfail(
+        _c("docker_could_not_select_device_driver.txt", "new:container-toolkit-missing"),
+        "nothing recognised (DlenvError): no signature or rule for Docker's 'could not select "
+        'device driver "" with capabilities: [[gpu]]\' (NVIDIA Container Toolkit not '
+        "installed/configured); the 'Driver Version: 550.120' prose is not read either",
+    ),
+    _xfail(
+        _c("wsl1_found_no_nvidia_driver.txt", "new:wsl1-has-no-gpu"),
+        "silent: torch-no-nvidia-driver recognised (driver.installed=False) but no finding; "
+        "'I'm using wsl 1' is not read and no rule says WSL 1 has no GPU/CUDA (WSL 2 needed)",
+    ),
+    _xfail(
+        _c("torch_nccl_undefined_symbol_jetson.txt", "new:nccl-library-conflict"),
+        "wrong: DL403 'import torch failed to import' only; 'libtorch_cuda.so: undefined "
+        "symbol: ncclCommRegister' means an older libnccl (another package's or the system's) "
+        "is loaded instead of torch's; needs a signature and a rule (nearest: DL203 for cuDNN)",
+    ),
+]
+
+
+def _case(param: object) -> Case:
+    return param if isinstance(param, Case) else param.values[0]  # type: ignore[attr-defined]
+
+
+def _codes(name: str) -> set[str]:
+    text = decode((REAL / name).read_bytes(), name)
+    try:
+        result = explain_text(text, name, probe=False)
+    except DlenvError:
+        return set()  # "nothing recognised": silent, but never a traceback
+    return {f.code for f in result.report.findings if f.severity in ("error", "warning")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.file if isinstance(c, Case) else None)
+def test_real_report(case: Case) -> None:
+    codes = _codes(case.file)
+    assert case.expected <= codes, sorted(codes)
+    assert not (case.forbidden & codes), sorted(codes)
+    if case.exact:
+        assert codes == case.expected, sorted(codes)
+
+
+def test_every_file_is_in_the_table_with_its_source() -> None:
+    names = [_case(p).file for p in CASES]
+    assert len(names) == len(set(names))
+    assert sorted(names) == sorted(p.name for p in REAL.iterdir())
+    for p in REAL.iterdir():
+        first, second = p.read_text(encoding="utf-8").splitlines()[:2]
+        assert first.startswith("# source: https://"), p.name
+        assert second.startswith("# resolution: ") and len(second) > 30, p.name
+
+
+def test_codes_name_real_rules() -> None:
+    for p in CASES:
+        for code in _case(p).expected | _case(p).forbidden:
+            assert code.startswith("new:") or get_rule(code) is not None, code
+
+
+def test_no_report_tracebacks_and_parsing_is_fast() -> None:
+    start = time.perf_counter()
+    for p in sorted(REAL.iterdir()):
+        text = decode(p.read_bytes(), p.name)
+        try:
+            explain_text(text, p.name, probe=False)
+        except DlenvError as exc:  # the one allowed failure: a one-line "nothing recognised"
+            assert "nothing recognised" in str(exc), (p.name, str(exc))
+    per_report = (time.perf_counter() - start) / len(list(REAL.iterdir()))
+    assert per_report < 0.25, per_report
