@@ -21,10 +21,13 @@ def _leave_pythonpath_to_the_user() -> None:
     raw = os.environ.get("PYTHONPATH")
     if not raw or sys.flags.ignore_environment:
         return
-    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    foreign = {os.path.abspath(p) for p in raw.split(os.pathsep) if p} - {own}
-    if foreign:
-        sys.path[1:] = [p for p in sys.path[1:] if not p or os.path.abspath(p) not in foreign]
+    try:
+        own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        foreign = {os.path.abspath(p) for p in raw.split(os.pathsep) if p} - {own}
+        if foreign:
+            sys.path[1:] = [p for p in sys.path[1:] if not p or os.path.abspath(p) not in foreign]
+    except OSError:  # a relative entry and a deleted working directory: leave sys.path alone
+        return
 
 
 _leave_pythonpath_to_the_user()

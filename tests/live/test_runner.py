@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -157,3 +158,27 @@ def test_a_crash_skips_the_framework_sharing_its_process(
         error="not run: the tensorflow probe crashed in the same process",
         returncode=-11,
     )
+
+
+def test_deleted_working_directory_is_not_an_import_failure(tmp_path: Path) -> None:
+    """The child runs where the user is; a deleted cwd must not read as a framework error."""
+    planted = tmp_path / "planted"
+    _plant(planted, "torch", "__version__ = '2.99.0'\n")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        "import os, sys\n"
+        f"os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from dlenv.live.runner import run_live_probes\n"
+        f"[p] = run_live_probes(sys.executable, ['torch'], timeout={TIMEOUT})\n"
+        "print(repr((p.error or '') + (p.stderr_tail or '')))\n"
+    )
+    inherited = [
+        os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(planted), *inherited])}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "before it started" not in proc.stdout and "FileNotFoundError" not in proc.stdout

@@ -107,3 +107,18 @@ Not checked
 
 ✓ No problems found.""",
     )
+
+
+def test_mismatch_without_the_two_versions_says_so_plainly() -> None:
+    """nvidia-smi's exit 18 reports the mismatch without naming either version."""
+    from dataclasses import replace
+
+    from dlenv.report.model import make_report
+
+    snap = healthy_report().snapshot
+    driver = replace(
+        snap.driver, library_mismatch=True, kernel_module_version=None, userspace_version=None
+    )
+    text = render_console(make_report(replace(snap, driver=driver), []), color=False)
+    assert "None" not in text
+    assert "MISMATCH between the kernel module and the user-space library" in " ".join(text.split())

@@ -210,7 +210,10 @@ def main(argv: list[str]) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     # Run like the user's `python script.py` in their working directory, not from dlenv's.
     if sys.path and os.path.abspath(sys.path[0] or ".") == here:
-        sys.path[0] = os.getcwd()
+        try:
+            sys.path[0] = os.getcwd()
+        except OSError:  # the working directory was deleted: nothing there to shadow a module
+            sys.path[0] = os.environ.get("PWD") or "/"
     private_keras = os.environ.pop("DLENV_LIVE_KERAS_HOME", "")
     if private_keras:
         isolate_keras_home(private_keras)

@@ -98,10 +98,13 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
             text += f" · from {', '.join(sources)}"
         mark = marks.get("DL1", OK)
         if d.library_mismatch:
-            text += (
-                f" · MISMATCH: kernel module {d.kernel_module_version}, "
-                f"library {d.userspace_version}"
-            )
+            if d.kernel_module_version and d.userspace_version:
+                text += (
+                    f" · MISMATCH: kernel module {d.kernel_module_version}, "
+                    f"library {d.userspace_version}"
+                )
+            else:  # nvidia-smi's exit 18 says so without naming the two versions
+                text += " · MISMATCH between the kernel module and the user-space library"
             mark = BAD
         sec.add(mark, "driver", text)
     elif d.installed is False:
