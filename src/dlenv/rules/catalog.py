@@ -1,5 +1,25 @@
 """Imports every rule module so that their rules register; add new areas here."""
 
-from dlenv.rules import cuda, driver, frameworks, gpu, keras, memory, python, reported
+from dlenv.rules import (
+    cuda,
+    driver,
+    frameworks,
+    gpu,
+    horizon,
+    keras,
+    memory,
+    python,
+    reported,
+)
 
-__all__ = ["cuda", "driver", "frameworks", "gpu", "keras", "memory", "python", "reported"]
+__all__ = [
+    "cuda",
+    "driver",
+    "frameworks",
+    "gpu",
+    "horizon",
+    "keras",
+    "memory",
+    "python",
+    "reported",
+]
