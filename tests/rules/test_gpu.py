@@ -97,3 +97,16 @@ def test_dl303_cuda_visible_devices() -> None:
         fired(replace(cpu, visibility=replace(cpu.visibility, cuda_visible_devices="")), "DL303")
         == []
     )
+
+
+def test_dl301_kb_lists_are_for_x86_64_wheels_only() -> None:
+    """On an ARM host (GH200, Jetson) the x86_64 arch lists say nothing; the live probe does."""
+    bad = gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.7.1+cu126")])
+    arm = replace(bad, host=replace(bad.host, arch="aarch64"))
+    assert fired(arm, "DL301") == []
+    live = LiveProbe(framework="torch", status="ok", arch_list=["sm_80", "sm_90"])
+    assert fired(with_live(arm, live), "DL301") == ["DL301"]
+    # and DL302 does not defer to a DL301 that cannot judge: a K80 on ARM with CUDA 12
+    k80 = gpu(name="Tesla K80", cc="3.7", total=11441)
+    old_gpu = gpu_machine(driver="470.239.06", gpus=[k80], frameworks=[torch("2.5.1+cu124")])
+    assert fired(replace(old_gpu, host=replace(old_gpu.host, arch="aarch64")), "DL302") == ["DL302"]

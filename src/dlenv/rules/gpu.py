@@ -35,10 +35,17 @@ def _capabilities(s: Snapshot) -> list[tuple[GpuFacts, str]]:
     return out
 
 
+def _x86_wheels(s: Snapshot) -> bool:
+    """Whether the knowledge base's torch arch lists (those of the x86_64 wheels) apply."""
+    return (s.host.arch or "x86_64").lower() in ("x86_64", "amd64")
+
+
 @rule("DL301", "gpu-arch-not-in-build", "error", "gpu")
 def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the installed torch CUDA build contains kernels for each GPU's
-    compute capability (its arch list, from the live probe or the knowledge base).
+    compute capability (its arch list, from the live probe or the knowledge base; the
+    knowledge base's lists are those of the x86_64 wheels, so on ARM hosts only the live probe
+    decides).
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -59,6 +66,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         variant = torch_variant(torch.version, torch.variant)
         if variant is None or variant.arch_list is None:
             return
+        if not _x86_wheels(s):
+            return  # the KB's lists are the x86_64 wheels'; ARM builds (GH200, Jetson) differ
         arch, source = variant.arch_list, None
     for gpu, cc in _capabilities(s):
         fit = arch_fit(arch, cc)
@@ -117,7 +126,9 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
             continue
         if fw.name == "torch":
             variant = torch_variant(fw.version, fw.variant)
-            if (variant is not None and variant.arch_list is not None) or live(s, "torch"):
+            probe = live(s, "torch")
+            kb_list = variant is not None and variant.arch_list is not None and _x86_wheels(s)
+            if kb_list or (probe is not None and probe.arch_list):
                 continue  # DL301 judges torch from its exact arch list
         support = cuda_arch_support(fw.cuda_version)
         floor = major_minor(support.min_cc) if support else None
