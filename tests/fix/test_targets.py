@@ -114,6 +114,21 @@ def test_symlinked_rc_is_written_through(isolated_home: Path) -> None:
     assert (dotfiles / "bashrc").read_bytes() == b"# in a dotfiles repo\n"
 
 
+def test_dangling_rc_link_into_a_missing_directory_is_refused(isolated_home: Path) -> None:
+    """An unmounted dotfiles repo: writing through would create its directories anew."""
+    home = isolated_home
+    (home / ".bashrc").symlink_to(home / "unmounted" / "dotfiles" / "bashrc")
+    before = snapshot_tree(home)
+    with pytest.raises(DlenvError) as exc:
+        apply_now(ACTIONS, Target(kind="shell"), {**os.environ, "SHELL": "/bin/bash"})
+    assert str(exc.value) == (
+        f"{home / '.bashrc'}: a symlink to {home / 'unmounted' / 'dotfiles' / 'bashrc'}, whose "
+        "directory does not exist; nothing was changed"
+    )
+    assert not (home / "unmounted").exists()
+    assert snapshot_tree(home) == before
+
+
 def test_later_apply_keeps_earlier_fixes(isolated_home: Path) -> None:
     target = Target(kind="shell", rc_file=isolated_home / ".bashrc")
     apply_now([SetEnv(name="CUDA_HOME", value="/a")], target, os.environ)

@@ -331,8 +331,17 @@ class FileChange:
 
 
 def resolve(path: Path) -> Path:
-    """The file a symlinked rc file (a dotfiles repo) really is; it is written through."""
-    return Path(os.path.realpath(path))
+    """The file a symlinked rc file (a dotfiles repo) really is; it is written through.
+
+    A dangling link whose target's directory is gone (an unmounted dotfiles repo) is refused:
+    writing through it would create directories wherever the link points.
+    """
+    real = Path(os.path.realpath(path))
+    if path.is_symlink() and not real.parent.is_dir():
+        raise DlenvError(
+            f"{path}: a symlink to {real}, whose directory does not exist; nothing was changed"
+        )
+    return real
 
 
 def diff(change: FileChange) -> str:
