@@ -46,3 +46,16 @@ def test_redact_all_hides_user_and_host_names() -> None:
     assert "alice" not in text
     assert "gpubox" not in text
     assert "/home/<user>/.venv/bin/python" in text
+
+
+def test_a_failed_probe_is_named_not_hidden() -> None:
+    snap = replace(
+        healthy_report().snapshot,
+        unknown={"cuda": "cuda probe failed: RuntimeError: boom", "gpus": "not in the paste"},
+    )
+    text = render_markdown(make_report(snap, []))
+    assert (
+        "**Not checked** (a dlenv probe failed; please report it)\n\n"
+        "- cuda: cuda probe failed: RuntimeError: boom\n"
+    ) in text
+    assert "not in the paste" not in text

@@ -94,6 +94,12 @@ def render_markdown(report: Report, redact: str = "secrets", verbose: bool = Fal
     else:
         out.append("**No problems found.**")
     out.append("")
+    # a probe that raised leaves its rows empty: say so, or the table reads as "nothing there"
+    failed = [f"{name}: {why}" for name, why in s.unknown.items() if " probe failed: " in why]
+    if failed:
+        out += ["**Not checked** (a dlenv probe failed; please report it)", ""]
+        out += [f"- {_cell(line)}" for line in failed]
+        out.append("")
     env = [f"{v.name}={v.value}" for v in s.env if v.name != "PATH" or verbose]
     if env:
         out += ["<details><summary>Environment variables</summary>", "", "```"]
