@@ -54,6 +54,10 @@ def test_json_output_to_file_round_trips(
             "schema_version 99 is not supported (this dlenv reads up to 1); upgrade dlenv",
         ),
         (
+            '{"kind": "dlenv-report", "schema_version": 1, "snapshot": {"schema_version": 7}}',
+            "schema_version 7 is not supported (this dlenv reads up to 1); upgrade dlenv",
+        ),
+        (
             '{"kind": "dlenv-report", "schema_version": 1, "snapshot": {"gpus": [{"index": "x"}]}}',
             "malformed report: $.snapshot.gpus[0].index: expected int, got 'x'",
         ),

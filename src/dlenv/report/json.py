@@ -28,6 +28,9 @@ def parse_report(text: str, source: str = "report") -> Report:
     if not isinstance(data, dict) or data.get("kind") != "dlenv-report":
         raise DlenvError(f'{source}: not a dlenv report (no "kind": "dlenv-report")')
     version = data.get("schema_version")
+    inner = data.get("snapshot")
+    if isinstance(inner, dict) and isinstance(inner.get("schema_version"), int):
+        version = max(version, inner["schema_version"]) if isinstance(version, int) else version
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise DlenvError(
             f"{source}: schema_version {version!r} is not supported "
