@@ -55,38 +55,12 @@ CASES: list[object] = [
         "judges 7.2.1 >= 7.0.4 compatible",
     ),
     # -- driver too old for the CUDA runtime ---------------------------------------------------
-    _xfail(
-        _c("torch_driver_too_old_9000.txt", "DL101"),
-        "silent: torch-driver-too-old sets driver.cuda_version=9.0, but DL101 needs the torch "
-        "build's CUDA, absent here; the message itself is PyTorch's verdict that the driver is "
-        "older than its CUDA runtime, so DL101 should fire on it (runtime 'newer than 9.0')",
-    ),
-    _xfail(
-        _c("torch_driver_too_old_6050.txt", "DL101"),
-        "silent: as torch_driver_too_old_9000 (found version 6050 = CUDA 6.5, torch unknown)",
-    ),
-    _xfail(
-        _c("torch_driver_too_old_11040_smi.txt", "DL101"),
-        "silent: as torch_driver_too_old_9000; the cut nvidia-smi header is read (driver "
-        "470.86, CUDA 11.4) but DL101 still needs torch's CUDA build",
-    ),
-    _xfail(
-        _c("torch_driver_too_old_11000_container.txt", "DL101"),
-        "silent: 'UserWarning: CUDA initialization: The NVIDIA driver on your system is too old "
-        "(found version 11000)' recognised, DL101 does not fire without torch's CUDA version",
-    ),
-    _xfail(
-        _c("tf_driver_insufficient_368_windows.txt", "DL101"),
-        "silent: cuda-driver-insufficient (x7) recognised, no versions in the text, DL101 needs "
-        "them; the message is the framework's own verdict and should yield DL101 with unknown "
-        "versions",
-    ),
-    _xfail(
-        _c("tf_driver_insufficient_388_conda_cuda10.txt", "DL101"),
-        "silent: 'cudaGetDevice() failed. Status: CUDA driver version is insufficient' "
-        "recognised, but the conda list lines 'cudatoolkit 10.0.130' and prose 'NVIDIA Graphics "
-        "Driver 388.73' are not read; with them DL101 could name 388.73 < 411.31 (CUDA 10.0)",
-    ),
+    _c("torch_driver_too_old_9000.txt", "DL101"),
+    _c("torch_driver_too_old_6050.txt", "DL101"),
+    _c("torch_driver_too_old_11040_smi.txt", "DL101"),
+    _c("torch_driver_too_old_11000_container.txt", "DL101"),
+    _c("tf_driver_insufficient_368_windows.txt", "DL101"),
+    _c("tf_driver_insufficient_388_conda_cuda10.txt", "DL101"),
     # -- missing CUDA libraries ----------------------------------------------------------------
     _c("tf_cusolver_cudnn_missing_ros.txt", "DL201"),
     _c("tf_cusolver_needs_nvjitlink.txt", "DL201"),
@@ -154,18 +128,8 @@ CASES: list[object] = [
     ),
     # -- memory growth, Keras ------------------------------------------------------------------
     _c("tf_memory_growth_after_init_yolov4.txt", "DL701"),
-    _xfail(
-        _c("keras3_layers_experimental_missing.txt", "DL601"),
-        "silent: keras-missing-attribute recognised, but no Keras/TF version fact is set; the "
-        "module path 'keras._tf_keras.keras' exists only in Keras 3 (TF >= 2.16), which is the "
-        "fact DL601 needs",
-    ),
-    _xfail(
-        _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
-        "nothing recognised (DlenvError): no signature for 'Your environment has "
-        "TF_USE_LEGACY_KERAS set to True, but you do not have the tf_keras package installed' "
-        "(TensorFlow's own warning), which is exactly DL604",
-    ),
+    _c("keras3_layers_experimental_missing.txt", "DL601"),
+    _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
     # -- containers, WSL, NCCL: no rule yet ----------------------------------------------------
     _xfail(
         _c("docker_could_not_select_device_driver.txt", "new:container-toolkit-missing"),
