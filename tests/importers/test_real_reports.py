@@ -108,13 +108,7 @@ CASES: list[object] = [
     _c("nvml_mismatch_ci_550.txt", "DL105"),
     _c("nvml_mismatch_unattended_upgrade.txt", "DL105"),
     _c("nvml_mismatch_open_modules_570.txt", "DL105"),
-    _xfail(
-        _c("nouveau_dmesg_nvrm_probe.txt", "DL104"),
-        "silent: only nvidia-smi-no-driver is recognised; the dmesg lines 'NVRM: The NVIDIA "
-        "probe routine was not called for 3 device(s).' / 'NVRM: nouveau, rivafb, nvidiafb or "
-        "rivatv' / 'was loaded and obtained ownership of the NVIDIA device(s).' need a "
-        "signature that sets the nouveau fact DL104 reads",
-    ),
+    _c("nouveau_dmesg_nvrm_probe.txt", "DL104"),
     # -- CPU-only build, TensorFlow on native Windows ------------------------------------------
     _c("collect_env_windows_torch222_cpu_rtx4080.txt", "DL401"),
     _c("tf212_windows_native_template.md", "DL402"),

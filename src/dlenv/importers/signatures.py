@@ -171,9 +171,20 @@ SIGNATURES: tuple[Signature, ...] = (
         r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver",
         "nvidia-smi cannot reach the kernel driver: it is not loaded (not installed for this "
         "kernel, blocked by Secure Boot or nouveau) or the GPU is not passed to this container.",
-        rules=("DL103", "DL108"),
+        rules=("DL103", "DL104", "DL108"),
         facts=(Fact("visibility.nvidia_module_loaded", _F), Fact("driver.reading", "{line}")),
         source="https://github.com/pytorch/pytorch/issues/40682",
+    ),
+    S(
+        "nvrm-probe-not-called",
+        r"NVRM: The NVIDIA probe routine was not called for \d+ device|NVRM: was loaded and "
+        r"obtained ownership of the NVIDIA device",
+        "The NVIDIA kernel module found the GPU already held by another driver (nouveau, or "
+        "rivafb/nvidiafb/rivatv): it cannot bind it until that driver is unloaded/blacklisted.",
+        rules=("DL104",),
+        facts=(Fact("visibility.nouveau_loaded", _T), Fact("visibility.nvidia_module_loaded", _F)),
+        # the NVIDIA kernel module's message, quoted from dmesg
+        source="https://github.com/mattshma/bigdata/issues/133",
     ),
     S(
         "nvidia-smi-no-devices",

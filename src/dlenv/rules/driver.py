@@ -31,6 +31,7 @@ from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
+NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
 
 
 @rule("DL101", "driver-too-old-for-cuda-runtime", "error", "driver")
@@ -350,15 +351,28 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     Why it matters: nouveau has no CUDA; while it is loaded the NVIDIA driver cannot bind the
     GPU ("NVIDIA kernel module could not be loaded ... nouveau").
 
-    Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau.
+    Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau; or dmesg's "NVRM:
+    The NVIDIA probe routine was not called for 1 device(s) ... nouveau, rivafb, nvidiafb or
+    rivatv was loaded and obtained ownership of the NVIDIA device(s)".
 
     Fix: blacklist nouveau, rebuild the initramfs, install the NVIDIA driver and reboot.
     """
     v = s.visibility
     bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver == "nouveau"]
-    if not bound and not (v.nouveau_loaded and v.nvidia_pci_devices and not s.gpus):
+    # the NVIDIA module's own dmesg lines say another driver owns the GPU
+    said = next((e for e in s.reported_errors if e.signature == NVRM_PROBE), None)
+    held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not s.gpus
+    if not bound and not held:
         return
     evidence = [Evidence(fact="visibility.nouveau_loaded", found="true", needed="false")]
+    if said is not None:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{NVRM_PROBE}",
+                found=said.text.splitlines()[0][:200],
+                note="the NVIDIA kernel module's own message",
+            )
+        )
     if bound:
         evidence.append(
             Evidence(
