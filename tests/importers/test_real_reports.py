@@ -66,20 +66,8 @@ CASES: list[object] = [
     _c("tf_cusolver_needs_nvjitlink.txt", "DL201"),
     _c("tf_windows_cudart64_110_missing.txt", "DL201"),
     _c("tf23_cudnn7_missing_have_cudnn8.txt", "DL201"),
-    _xfail(
-        _c("tf24_cusparse11_cudnn8_missing.txt", "DL201"),
-        "silent: libraries.tensorflow.libcusparse.so.11/libcudnn.so.8 = not found are recorded, "
-        "but DL201 requires nvidia_gpu_present(); TensorFlow only dlopens cusparse/cudnn/"
-        "cusolver after it found a GPU (its 'Successfully opened libcusolver.so.10' says so), so "
-        "tf-library-not-loaded/tf-library-opened for a non-cudart library should imply a GPU",
-    ),
-    _xfail(
-        _c("torch201_import_libcudnn8_missing.txt", "DL201"),
-        "wrong: says only DL403 'import torch failed to import'; libraries.torch.libcudnn.so.8 "
-        "= not found is recorded but DL201 does not fire (no GPU/ torch CUDA build known); an "
-        "ImportError naming a missing libcudnn/libcu* proves a CUDA build and should give DL201, "
-        "with DL403 deferring to it",
-    ),
+    _c("tf24_cusparse11_cudnn8_missing.txt", "DL201"),
+    _c("torch201_import_libcudnn8_missing.txt", "DL201"),
     # -- GPU architecture not in the build / GPU too old ---------------------------------------
     _c("torch_sm86_rtx3060_laptop.txt", "DL301"),
     _c("torch_sm120_rtx5060ti_windows.txt", "DL301"),
