@@ -83,6 +83,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
                 "go to: https://pytorch.org to install a PyTorch version that "
                 "has been compiled wit"
             ],
+            "live[0].details.driver_too_old": "/home/ana/venv/lib/python3.10/site-packages/"
+            "torch/cuda/__init__.py:138: UserWarning: CUDA initialization: The NVIDIA driver on "
+            "your system is too old (found version 11040). Please update your GPU driver by "
+            "downloading and installing a new version from the URL: "
+            "http://www.nvidia.com/Download/index.aspx Alternatively, go to: https://pytorch.org "
+            "to install a PyTorch version that has been compiled wit",
         },
     },
     "collect_env_old_quoted_crlf.txt": {

@@ -55,57 +55,19 @@ CASES: list[object] = [
         "judges 7.2.1 >= 7.0.4 compatible",
     ),
     # -- driver too old for the CUDA runtime ---------------------------------------------------
-    _xfail(
-        _c("torch_driver_too_old_9000.txt", "DL101"),
-        "silent: torch-driver-too-old sets driver.cuda_version=9.0, but DL101 needs the torch "
-        "build's CUDA, absent here; the message itself is PyTorch's verdict that the driver is "
-        "older than its CUDA runtime, so DL101 should fire on it (runtime 'newer than 9.0')",
-    ),
-    _xfail(
-        _c("torch_driver_too_old_6050.txt", "DL101"),
-        "silent: as torch_driver_too_old_9000 (found version 6050 = CUDA 6.5, torch unknown)",
-    ),
-    _xfail(
-        _c("torch_driver_too_old_11040_smi.txt", "DL101"),
-        "silent: as torch_driver_too_old_9000; the cut nvidia-smi header is read (driver "
-        "470.86, CUDA 11.4) but DL101 still needs torch's CUDA build",
-    ),
-    _xfail(
-        _c("torch_driver_too_old_11000_container.txt", "DL101"),
-        "silent: 'UserWarning: CUDA initialization: The NVIDIA driver on your system is too old "
-        "(found version 11000)' recognised, DL101 does not fire without torch's CUDA version",
-    ),
-    _xfail(
-        _c("tf_driver_insufficient_368_windows.txt", "DL101"),
-        "silent: cuda-driver-insufficient (x7) recognised, no versions in the text, DL101 needs "
-        "them; the message is the framework's own verdict and should yield DL101 with unknown "
-        "versions",
-    ),
-    _xfail(
-        _c("tf_driver_insufficient_388_conda_cuda10.txt", "DL101"),
-        "silent: 'cudaGetDevice() failed. Status: CUDA driver version is insufficient' "
-        "recognised, but the conda list lines 'cudatoolkit 10.0.130' and prose 'NVIDIA Graphics "
-        "Driver 388.73' are not read; with them DL101 could name 388.73 < 411.31 (CUDA 10.0)",
-    ),
+    _c("torch_driver_too_old_9000.txt", "DL101"),
+    _c("torch_driver_too_old_6050.txt", "DL101"),
+    _c("torch_driver_too_old_11040_smi.txt", "DL101"),
+    _c("torch_driver_too_old_11000_container.txt", "DL101"),
+    _c("tf_driver_insufficient_368_windows.txt", "DL101"),
+    _c("tf_driver_insufficient_388_conda_cuda10.txt", "DL101"),
     # -- missing CUDA libraries ----------------------------------------------------------------
     _c("tf_cusolver_cudnn_missing_ros.txt", "DL201"),
     _c("tf_cusolver_needs_nvjitlink.txt", "DL201"),
     _c("tf_windows_cudart64_110_missing.txt", "DL201"),
     _c("tf23_cudnn7_missing_have_cudnn8.txt", "DL201"),
-    _xfail(
-        _c("tf24_cusparse11_cudnn8_missing.txt", "DL201"),
-        "silent: libraries.tensorflow.libcusparse.so.11/libcudnn.so.8 = not found are recorded, "
-        "but DL201 requires nvidia_gpu_present(); TensorFlow only dlopens cusparse/cudnn/"
-        "cusolver after it found a GPU (its 'Successfully opened libcusolver.so.10' says so), so "
-        "tf-library-not-loaded/tf-library-opened for a non-cudart library should imply a GPU",
-    ),
-    _xfail(
-        _c("torch201_import_libcudnn8_missing.txt", "DL201"),
-        "wrong: says only DL403 'import torch failed to import'; libraries.torch.libcudnn.so.8 "
-        "= not found is recorded but DL201 does not fire (no GPU/ torch CUDA build known); an "
-        "ImportError naming a missing libcudnn/libcu* proves a CUDA build and should give DL201, "
-        "with DL403 deferring to it",
-    ),
+    _c("tf24_cusparse11_cudnn8_missing.txt", "DL201"),
+    _c("torch201_import_libcudnn8_missing.txt", "DL201"),
     # -- GPU architecture not in the build / GPU too old ---------------------------------------
     _c("torch_sm86_rtx3060_laptop.txt", "DL301"),
     _c("torch_sm120_rtx5060ti_windows.txt", "DL301"),
@@ -134,13 +96,7 @@ CASES: list[object] = [
     _c("nvml_mismatch_ci_550.txt", "DL105"),
     _c("nvml_mismatch_unattended_upgrade.txt", "DL105"),
     _c("nvml_mismatch_open_modules_570.txt", "DL105"),
-    _xfail(
-        _c("nouveau_dmesg_nvrm_probe.txt", "DL104"),
-        "silent: only nvidia-smi-no-driver is recognised; the dmesg lines 'NVRM: The NVIDIA "
-        "probe routine was not called for 3 device(s).' / 'NVRM: nouveau, rivafb, nvidiafb or "
-        "rivatv' / 'was loaded and obtained ownership of the NVIDIA device(s).' need a "
-        "signature that sets the nouveau fact DL104 reads",
-    ),
+    _c("nouveau_dmesg_nvrm_probe.txt", "DL104"),
     # -- CPU-only build, TensorFlow on native Windows ------------------------------------------
     _c("collect_env_windows_torch222_cpu_rtx4080.txt", "DL401"),
     _c("tf212_windows_native_template.md", "DL402"),
@@ -154,18 +110,8 @@ CASES: list[object] = [
     ),
     # -- memory growth, Keras ------------------------------------------------------------------
     _c("tf_memory_growth_after_init_yolov4.txt", "DL701"),
-    _xfail(
-        _c("keras3_layers_experimental_missing.txt", "DL601"),
-        "silent: keras-missing-attribute recognised, but no Keras/TF version fact is set; the "
-        "module path 'keras._tf_keras.keras' exists only in Keras 3 (TF >= 2.16), which is the "
-        "fact DL601 needs",
-    ),
-    _xfail(
-        _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
-        "nothing recognised (DlenvError): no signature for 'Your environment has "
-        "TF_USE_LEGACY_KERAS set to True, but you do not have the tf_keras package installed' "
-        "(TensorFlow's own warning), which is exactly DL604",
-    ),
+    _c("keras3_layers_experimental_missing.txt", "DL601"),
+    _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
     # -- containers, WSL, NCCL: no rule yet ----------------------------------------------------
     _xfail(
         _c("docker_could_not_select_device_driver.txt", "new:container-toolkit-missing"),

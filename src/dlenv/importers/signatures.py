@@ -171,9 +171,20 @@ SIGNATURES: tuple[Signature, ...] = (
         r"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver",
         "nvidia-smi cannot reach the kernel driver: it is not loaded (not installed for this "
         "kernel, blocked by Secure Boot or nouveau) or the GPU is not passed to this container.",
-        rules=("DL103", "DL108"),
+        rules=("DL103", "DL104", "DL108"),
         facts=(Fact("visibility.nvidia_module_loaded", _F), Fact("driver.reading", "{line}")),
         source="https://github.com/pytorch/pytorch/issues/40682",
+    ),
+    S(
+        "nvrm-probe-not-called",
+        r"NVRM: The NVIDIA probe routine was not called for \d+ device|NVRM: was loaded and "
+        r"obtained ownership of the NVIDIA device",
+        "The NVIDIA kernel module found the GPU already held by another driver (nouveau, or "
+        "rivafb/nvidiafb/rivatv): it cannot bind it until that driver is unloaded/blacklisted.",
+        rules=("DL104",),
+        facts=(Fact("visibility.nouveau_loaded", _T), Fact("visibility.nvidia_module_loaded", _F)),
+        # the NVIDIA kernel module's message, quoted from dmesg
+        source="https://github.com/mattshma/bigdata/issues/133",
     ),
     S(
         "nvidia-smi-no-devices",
@@ -203,6 +214,8 @@ SIGNATURES: tuple[Signature, ...] = (
             Fact("driver.cuda_version", "{found}", "cuda_int"),
             Fact("driver.installed", _T),
             Fact("framework.torch.cuda_build", _T),
+            # the message is PyTorch's own verdict: DL101 stands on it when versions are unknown
+            Fact("live.torch.details.driver_too_old", "{line}"),
             _no_gpu("torch"),
             _msg("torch"),
         ),
@@ -222,7 +235,12 @@ SIGNATURES: tuple[Signature, ...] = (
         r"CUDA driver version is insufficient for CUDA runtime version",
         "The installed driver is older than the CUDA runtime the framework was built with.",
         rules=("DL101",),
-        facts=(Fact("framework.{fw}.cuda_build", _T), _no_gpu(), _msg()),
+        facts=(
+            Fact("framework.{fw}.cuda_build", _T),
+            Fact("live.{fw}.details.driver_too_old", "{line}"),  # the framework's verdict
+            _no_gpu(),
+            _msg(),
+        ),
         source="https://github.com/tensorflow/tensorflow/issues/45930",
     ),
     S(
@@ -750,6 +768,31 @@ SIGNATURES: tuple[Signature, ...] = (
         facts=(_msg("keras"),),
     ),
     S(
+        "tf-legacy-keras-without-tf-keras",
+        r"Your environment has TF_USE_LEGACY_KERAS set to True, but you do not have the "
+        r"tf_keras package installed",
+        "TF_USE_LEGACY_KERAS is set (by the user or a library such as transformers) and "
+        "tf-keras is missing: TensorFlow cannot provide the legacy tf.keras.",
+        rules=("DL604",),
+        framework="tensorflow",
+        facts=(Fact("framework.tensorflow.details.legacy_keras_missing", "{line}"),),
+        # tensorflow/python/util/lazy_loader.py (KerasLazyLoader) logs it
+        source="https://github.com/huggingface/transformers/pull/40391, "
+        "https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/util/"
+        "lazy_loader.py",
+    ),
+    S(
+        "keras3-module-missing-attribute",
+        # keras._tf_keras (tf.keras under TensorFlow >= 2.16) and keras.src exist only in Keras 3
+        r"module '(?P<mod>keras\.(?:_tf_keras|src)(?:\.[\w.]+)?)' has no attribute '(?P<attr>\w+)'",
+        "Code written for Keras 2 (tf.keras before TensorFlow 2.16) runs under Keras 3, where "
+        "the attribute is gone: install tf-keras and set TF_USE_LEGACY_KERAS=1, or port the code.",
+        rules=("DL601",),
+        framework="keras",
+        facts=(Fact("framework.keras.details.major", "3"), _msg("keras")),
+        source="https://github.com/tensorflow/tensorflow/issues/64349",
+    ),
+    S(
         "keras-missing-attribute",
         r"module '(?P<mod>(?:tensorflow\.)?keras(?:\.[\w.]+)?|tf\.keras[\w.]*)' has no attribute"
         r" '(?P<attr>\w+)'",
@@ -758,6 +801,7 @@ SIGNATURES: tuple[Signature, ...] = (
         rules=("DL601", "DL603"),
         framework="keras",
         facts=(_msg("keras"),),
+        defer_to=("keras3-module-missing-attribute",),
     ),
     S(
         "keras3-legacy-needed",

@@ -91,14 +91,23 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     Fix: `pip install "tensorflow[and-cuda]==2.16.*"` (Linux), or reinstall torch from its CUDA
     index; or install the CUDA/cuDNN release the framework was built with.
     """
-    if not nvidia_gpu_present(s):
-        return
+    gpu = nvidia_gpu_present(s)
     for res in s.libraries:
-        fw = s.framework(res.framework)
-        if fw is None or not cuda_build(fw) or _gpu_works_live(s, fw.name):
-            continue
         missing = [lib for lib in res.libraries if lib.path is None]
-        if not missing:
+        # only a GPU-intended CUDA build loads cuDNN/cuBLAS/cuSPARSE…; cudart is tried by CPU
+        # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
+        # (a failed load quoted in a paste, not the loader's prediction on a CPU machine)
+        proves = any(
+            not lib.soname.startswith("libcudart")
+            and any(lib.soname in e.text for e in s.reported_errors)
+            for lib in missing
+        )
+        fw = s.framework(res.framework)
+        if fw is None and proves:
+            fw = FrameworkFacts(name=res.framework, distribution=res.framework, version="")
+        if fw is None or not (gpu or proves) or not missing:
+            continue
+        if not (cuda_build(fw) or proves) or _gpu_works_live(s, fw.name):
             continue
         names = ", ".join(lib.soname for lib in missing)
         yield finding(

@@ -31,6 +31,7 @@ from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
+NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
 
 
 @rule("DL101", "driver-too-old-for-cuda-runtime", "error", "driver")
@@ -54,9 +55,13 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu118`.
     """
     drv = driver_version(s)
-    if drv is None:
-        yield from _driver_cuda_too_old(s)
-        return
+    found = list(_driver_cuda_too_old(s) if drv is None else _driver_version_too_old(s, drv))
+    yield from found
+    yield from _reported_too_old(s, {f.subject for f in found})
+
+
+def _driver_version_too_old(s: Snapshot, drv: str) -> Iterator[Finding]:
+    """DL101 when the driver's version and the framework's CUDA build are both known."""
     for fw in s.frameworks:
         if fw.name not in CUDA_FRAMEWORKS or not cuda_build(fw) or not fw.cuda_version:
             continue
@@ -160,6 +165,85 @@ def _driver_cuda_too_old(s: Snapshot) -> Iterator[Finding]:
             fixes=fixes,
             subject=fw.name,
             confirmed_by=LIVE_WINS if probe is not None and probe.gpu_available is False else None,
+        )
+
+
+_WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
+
+
+def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
+    """DL101 on a framework's own verdict ("The NVIDIA driver on your system is too old", "CUDA
+    driver version is insufficient for CUDA runtime version") when the versions that would
+    prove it are unknown: the message is the framework comparing the two itself."""
+    for probe in s.live:
+        said = probe.details.get("driver_too_old")
+        name = probe.framework
+        if not said or name in done or probe.status != "ok" or probe.gpu_available:
+            continue
+        who = _WHO.get(name, name)
+        fw = s.framework(name)
+        drv = driver_version(s)
+        supported = s.driver.cuda_version
+        runtime = fw.cuda_version if fw is not None else None
+        req = driver_requirement(runtime, os_name(s)) if runtime else None
+        have = (
+            f"driver {drv}"
+            if drv
+            else f"a driver for CUDA {supported}"
+            if supported
+            else "the installed driver"
+        )
+        built = f"CUDA {runtime}" if runtime else "an unstated CUDA version"
+        fixes: list[Action] = []
+        if fw is not None and fw.name == "torch" and runtime and (drv or supported):
+            row = None if drv else toolkit_driver(supported or "", os_name(s))
+            floor = drv or ((row.windows if native_windows(s) else row.linux) if row else None)
+            if floor:
+                fix = torch_variant_fix(
+                    s, fw, f"the driver runs CUDA up to {supported or 'an older release'}", floor
+                )
+                if fix is not None:
+                    fixes.append(fix)
+        fixes.append(driver_install_step(req.minimum if req else None))
+        unknown = [
+            part
+            for part, value in (
+                ("the driver's version", drv or supported),
+                (f"{who}'s CUDA build", runtime),
+            )
+            if not value
+        ]
+        message = (
+            f"{who} reports that {have} is older than the CUDA runtime it was built with "
+            f"({built}): it cannot initialise CUDA and runs on the CPU."
+        )
+        if unknown:
+            message += f" Not known here: {' and '.join(unknown)}."
+        yield finding(
+            "DL101",
+            title=f"{who} reports the NVIDIA driver is too old for its CUDA runtime",
+            message=message,
+            evidence=[
+                Evidence(
+                    fact=f"live.{name}.details.driver_too_old",
+                    found=said.strip()[:200],
+                    note=f"{who}'s own verdict",
+                ),
+                Evidence(
+                    fact="driver.version" if drv or not supported else "driver.cuda_version",
+                    found=drv or supported,
+                    needed=f">={req.minimum}" if req else None,
+                    note=None if drv or supported else "unknown",
+                ),
+                Evidence(
+                    fact=f"frameworks.{name}.cuda_version",
+                    found=runtime,
+                    note=None if runtime else "unknown",
+                ),
+            ],
+            hint="Upgrade the driver, or install a build of the framework for an older CUDA.",
+            fixes=fixes,
+            subject=name,
         )
 
 
@@ -267,15 +351,28 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     Why it matters: nouveau has no CUDA; while it is loaded the NVIDIA driver cannot bind the
     GPU ("NVIDIA kernel module could not be loaded ... nouveau").
 
-    Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau.
+    Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau; or dmesg's "NVRM:
+    The NVIDIA probe routine was not called for 1 device(s) ... nouveau, rivafb, nvidiafb or
+    rivatv was loaded and obtained ownership of the NVIDIA device(s)".
 
     Fix: blacklist nouveau, rebuild the initramfs, install the NVIDIA driver and reboot.
     """
     v = s.visibility
     bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver == "nouveau"]
-    if not bound and not (v.nouveau_loaded and v.nvidia_pci_devices and not s.gpus):
+    # the NVIDIA module's own dmesg lines say another driver owns the GPU
+    said = next((e for e in s.reported_errors if e.signature == NVRM_PROBE), None)
+    held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not s.gpus
+    if not bound and not held:
         return
     evidence = [Evidence(fact="visibility.nouveau_loaded", found="true", needed="false")]
+    if said is not None:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{NVRM_PROBE}",
+                found=said.text.splitlines()[0][:200],
+                note="the NVIDIA kernel module's own message",
+            )
+        )
     if bound:
         evidence.append(
             Evidence(

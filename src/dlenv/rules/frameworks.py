@@ -193,6 +193,13 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+def _missing_cuda_libs(s: Snapshot) -> set[str]:
+    """Frameworks DL201 reports a missing CUDA library for."""
+    from dlenv.rules.cuda import cuda_library_not_found
+
+    return {f.subject for f in cuda_library_not_found(s) if f.subject}
+
+
 @rule("DL403", "live-probe-failed", "error", "frameworks")
 def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether importing a framework in the target interpreter (the live probe)
@@ -210,6 +217,8 @@ def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
     for probe in s.live:
         if probe.status in ("ok", "skipped"):
             continue
+        if probe.status == "import-error" and probe.framework in _missing_cuda_libs(s):
+            continue  # DL201 names the missing CUDA library that made the import fail
         what = {
             "crashed": f"crashed (exit status {probe.returncode})",
             "timeout": f"did not finish in time ({probe.total_s or '?'} s)",

@@ -39,7 +39,8 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
 
     A pasted traceback with that message (or Keras 3's "`keras.optimizers.legacy` is not
     supported in Keras 3", or tensorflow_hub's KerasLayer refused by a Keras 3 Sequential) is
-    the same fault, stated by the program itself.
+    the same fault, stated by the program itself; so is an AttributeError inside a module only
+    Keras 3 has (`module 'keras._tf_keras.keras.layers' has no attribute 'experimental'`).
 
     Fix: `pip install tf-keras~=2.16.0` and set TF_USE_LEGACY_KERAS=1.
     """
@@ -94,11 +95,14 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
 
 
 KERAS3_MESSAGE = "keras3-legacy-needed"  # dlenv.importers.signatures: the program said it
+KERAS3_MISSING = "keras3-module-missing-attribute"  # Keras 2 code failing inside Keras 3
 
 
 def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     """DL601 from a pasted message: Keras 3 refused code written for Keras 2."""
-    said = next((e for e in s.reported_errors if e.signature == KERAS3_MESSAGE), None)
+    said = next(
+        (e for e in s.reported_errors if e.signature in (KERAS3_MESSAGE, KERAS3_MISSING)), None
+    )
     if said is None or (
         installed(s, "tf-keras") and s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
     ):
@@ -117,12 +121,14 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     yield finding(
         "DL601",
         title=f"{who[0].upper()}{who[1:]} needs Keras 2 (tf-keras), but Keras 3 is installed",
-        message=f"The paste shows {who} refusing Keras 3: it needs the Keras 2 API, which "
+        message=f"The paste shows {who} "
+        + ("failing under" if said.signature == KERAS3_MISSING else "refusing")
+        + " Keras 3: it needs the Keras 2 API, which "
         "TensorFlow 2.16 and newer provide only through the tf-keras package (tf.keras is "
         "Keras 3 there).",
         evidence=[
             Evidence(
-                fact=f"reported_errors.{KERAS3_MESSAGE}",
+                fact=f"reported_errors.{said.signature}",
                 found=said.text.splitlines()[0][:160],
                 needed="tf-keras installed (and TF_USE_LEGACY_KERAS=1)",
                 note=f"needed by {who}",
@@ -237,9 +243,14 @@ def legacy_keras_without_tf_keras(s: Snapshot) -> Iterator[Finding]:
 
     Example: TF_USE_LEGACY_KERAS=1 exported in ~/.bashrc, tensorflow 2.17 in a fresh venv.
 
+    A pasted log with TensorFlow's own warning "Your environment has TF_USE_LEGACY_KERAS set to
+    True, but you do not have the tf_keras package installed" is the same fault, stated by
+    TensorFlow (any version that prints it).
+
     Fix: `pip install tf-keras~=2.17.0`, or unset TF_USE_LEGACY_KERAS.
     """
     if s.env_value("TF_USE_LEGACY_KERAS") not in ("1", "true", "True"):
+        yield from _legacy_keras_reported(s)
         return
     tf_version = version_of(s, "tensorflow") or version_of(s, "tensorflow-cpu")
     if not tf_version or version_at_least(tf_version, "2.16") is not True:
@@ -260,5 +271,37 @@ def legacy_keras_without_tf_keras(s: Snapshot) -> Iterator[Finding]:
             )
         ],
         fixes=[InstallPackages(packages=[_tf_keras_pin(tf_version)], reason="tf.keras as Keras 2")],
+        subject="tf-keras",
+    )
+
+
+def _legacy_keras_reported(s: Snapshot) -> Iterator[Finding]:
+    """DL604 on TensorFlow's own warning, when the environment itself is not in the paste."""
+    tf = s.framework("tensorflow")
+    said = tf.details.get("legacy_keras_missing") if tf is not None else None
+    if tf is None or not said or installed(s, "tf-keras"):
+        return
+    pin = _tf_keras_pin(tf.version) if tf.version else "tf-keras"
+    yield finding(
+        "DL604",
+        title="TF_USE_LEGACY_KERAS is set but tf-keras is not installed",
+        message=f"{label(tf)} reports that TF_USE_LEGACY_KERAS is set to True (by the "
+        "environment or a library such as transformers) and the tf_keras package is missing, "
+        "so tf.keras cannot be provided.",
+        evidence=[
+            Evidence(
+                fact="frameworks.tensorflow.details.legacy_keras_missing",
+                found=said.strip()[:200],
+                note="TensorFlow's own warning",
+            ),
+            Evidence(
+                fact="python.distributions.tf-keras",
+                found="not installed",
+                needed=pin,
+                note="needed by TF_USE_LEGACY_KERAS",
+            ),
+        ],
+        hint="Or unset TF_USE_LEGACY_KERAS where it is set, if the code does not need Keras 2.",
+        fixes=[InstallPackages(packages=[pin], reason="tf.keras as Keras 2")],
         subject="tf-keras",
     )
