@@ -329,3 +329,27 @@ def test_dl207_near_misses() -> None:
     # a toolkit without nvcc but with a version (runtime-only conda package) is a toolkit
     runtime = CudaToolkit(path="/opt/conda", version="12.4.127", nvcc=None)
     assert fired(_stale_home(gpu_machine(), "/opt/conda", runtime), "DL207") == []
+
+
+# -- DL201 from a quoted failed load ---------------------------------------------------------
+def test_dl201_a_quoted_failed_cudnn_load_proves_a_gpu_set_up() -> None:
+    """TensorFlow/torch only try cuDNN after finding a GPU: a paste quoting that failure needs
+    no GPU fact; the loader's prediction alone on a CPU machine stays quiet."""
+    from dlenv.snapshot.model import ReportedError
+
+    missing = ResolvedLibrary(name="cudnn", soname="libcudnn.so.8", path=None)
+    cudart = ResolvedLibrary(name="cudart", soname="libcudart.so.11.0", path=None)
+    base = replace(
+        cpu_machine(),
+        libraries=[LibraryResolution(framework="tensorflow", libraries=[cudart, missing])],
+    )
+
+    def quoted(text: str):  # type: ignore[no-untyped-def]
+        err = ReportedError(signature="tf-library-not-loaded", text=text, meaning="not loaded")
+        return replace(base, reported_errors=[err])
+
+    line = "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open"
+    assert fired(quoted(line), "DL201") == ["DL201"]
+    assert fired(base, "DL201") == []  # prediction only, no GPU: CPU machines are fine
+    # cudart alone is tried by CPU set-ups too ("Ignore above cudart dlerror...")
+    assert fired(quoted("Could not load dynamic library 'libcudart.so.11.0'"), "DL201") == []

@@ -316,3 +316,41 @@ def test_dl103_from_a_paste_names_the_gpu_and_the_missing_driver() -> None:
     ]
     # the GPU alone, with nothing said about the driver, is not enough
     assert fired(replace(pasted, driver=DriverFacts()), "DL103") == []
+
+
+# -- DL101 on the framework's own verdict ----------------------------------------------------
+TOO_OLD = (
+    "The NVIDIA driver on your system is too old (found version 11040). Please update your GPU "
+    "driver"
+)
+
+
+def _verdict(s, said: str | None = TOO_OLD, available: bool = False):  # type: ignore[no-untyped-def]
+    details = {"driver_too_old": said} if said else {}
+    probe = LiveProbe(framework="torch", status="ok", gpu_available=available, details=details)
+    return with_live(s, probe)
+
+
+def test_dl101_from_the_frameworks_own_verdict_with_versions_unknown() -> None:
+    s = gpu_machine(frameworks=[replace(torch(), cuda_version=None, variant=None)])
+    s = replace(s, driver=DriverFacts(installed=True))
+    f = only(_verdict(s), "DL101")
+    assert f.title == "PyTorch reports the NVIDIA driver is too old for its CUDA runtime"
+    assert f.message == (
+        "PyTorch reports that the installed driver is older than the CUDA runtime it was built "
+        "with (an unstated CUDA version): it cannot initialise CUDA and runs on the CPU. Not "
+        "known here: the driver's version and PyTorch's CUDA build."
+    )
+    assert f.evidence[0] == Evidence(
+        fact="live.torch.details.driver_too_old", found=TOO_OLD, note="PyTorch's own verdict"
+    )
+    assert [type(x) for x in f.fixes] == [ManualStep]
+
+
+def test_dl101_verdict_near_misses() -> None:
+    s = replace(gpu_machine(), driver=DriverFacts(installed=True))
+    assert fired(_verdict(s, available=True), "DL101") == []  # the GPU works after all
+    assert fired(_verdict(s, said=None), "DL101") == []
+    # versions known and too old: the usual DL101, once, not a second one from the verdict
+    old = _verdict(gpu_machine(driver="470.239.06"))
+    assert fired(old, "DL101") == ["DL101"]
