@@ -113,12 +113,7 @@ CASES: list[object] = [
     _c("keras3_layers_experimental_missing.txt", "DL601"),
     _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
     # -- containers, WSL, NCCL: no rule yet ----------------------------------------------------
-    _xfail(
-        _c("docker_could_not_select_device_driver.txt", "new:container-toolkit-missing"),
-        "nothing recognised (DlenvError): no signature or rule for Docker's 'could not select "
-        'device driver "" with capabilities: [[gpu]]\' (NVIDIA Container Toolkit not '
-        "installed/configured); the 'Driver Version: 550.120' prose is not read either",
-    ),
+    _c("docker_could_not_select_device_driver.txt", "DL109"),
     _xfail(
         _c("wsl1_found_no_nvidia_driver.txt", "new:wsl1-has-no-gpu"),
         "silent: torch-no-nvidia-driver recognised (driver.installed=False) but no finding; "

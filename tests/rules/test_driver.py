@@ -354,3 +354,19 @@ def test_dl101_verdict_near_misses() -> None:
     # versions known and too old: the usual DL101, once, not a second one from the verdict
     old = _verdict(gpu_machine(driver="470.239.06"))
     assert fired(old, "DL101") == ["DL101"]
+
+
+# -- DL109 -----------------------------------------------------------------------------------
+def test_dl109_docker_without_the_nvidia_runtime() -> None:
+    line = 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].'
+    err = ReportedError(signature="docker-gpu-runtime-missing", text=line, meaning="no runtime")
+    f = only(replace(gpu_machine(), reported_errors=[err]), "DL109")
+    assert f.severity == "error"
+    assert f.evidence == [Evidence(fact="reported_errors.docker-gpu-runtime-missing", found=line)]
+    [step] = f.fixes
+    assert isinstance(step, ManualStep)
+    assert step.commands[1:] == [
+        "sudo nvidia-ctk runtime configure --runtime=docker",
+        "sudo systemctl restart docker",
+    ]
+    assert fired(gpu_machine(), "DL109") == []

@@ -768,6 +768,15 @@ SIGNATURES: tuple[Signature, ...] = (
         facts=(_msg("keras"),),
     ),
     S(
+        "docker-gpu-runtime-missing",
+        r'could not select device driver "[^"\n]*" with capabilities: \[\[gpu\]\]',
+        "Docker has no GPU device driver registered: the NVIDIA Container Toolkit is not "
+        "installed, or not configured for this Docker daemon.",
+        rules=("DL109",),
+        source="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
+        "install-guide.html",
+    ),
+    S(
         "tf-legacy-keras-without-tf-keras",
         r"Your environment has TF_USE_LEGACY_KERAS set to True, but you do not have the "
         r"tf_keras package installed",

@@ -523,6 +523,46 @@ def minor_version_compatibility(s: Snapshot) -> Iterator[Finding]:
             )
 
 
+@rule("DL109", "container-toolkit-missing", "error", "driver")
+def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: Docker refusing `--gpus` with "could not select device driver \"\" with
+    capabilities: [[gpu]]" in a pasted log.
+
+    Why it matters: the host's driver may be fine, but Docker has no NVIDIA runtime to hand the
+    GPUs to the container: the NVIDIA Container Toolkit is not installed, or was installed
+    without registering its runtime with this Docker daemon (or the daemon was not restarted).
+
+    Example: `docker run --gpus all …` on a fresh Ubuntu host with driver 550 installed.
+
+    Fix: install the NVIDIA Container Toolkit, then `sudo nvidia-ctk runtime configure
+    --runtime=docker` and `sudo systemctl restart docker`.
+    """
+    said = next((e for e in s.reported_errors if e.signature == "docker-gpu-runtime-missing"), None)
+    if said is None:
+        return
+    yield finding(
+        "DL109",
+        title="Docker cannot give GPUs to containers: no NVIDIA container runtime",
+        message="Docker has no device driver for `--gpus`: the NVIDIA Container Toolkit is not "
+        "installed, or its runtime is not registered with this Docker daemon.",
+        evidence=[Evidence(fact="reported_errors.docker-gpu-runtime-missing", found=said.text)],
+        fixes=[
+            ManualStep(
+                text="Install the NVIDIA Container Toolkit (NVIDIA's package repository), "
+                "register its runtime with Docker and restart the daemon.",
+                commands=[
+                    "sudo apt-get install -y nvidia-container-toolkit",
+                    "sudo nvidia-ctk runtime configure --runtime=docker",
+                    "sudo systemctl restart docker",
+                ],
+                url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
+                "install-guide.html",
+            )
+        ],
+        subject="docker",
+    )
+
+
 @rule("DL108", "linux-driver-inside-wsl", "error", "driver")
 def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
     """What it checks: signs of a Linux NVIDIA driver installed inside a WSL2 distribution: an
