@@ -114,11 +114,7 @@ CASES: list[object] = [
     _c("tf215_legacy_keras_flag_without_tf_keras.txt", "DL604"),
     # -- containers, WSL, NCCL: no rule yet ----------------------------------------------------
     _c("docker_could_not_select_device_driver.txt", "DL109"),
-    _xfail(
-        _c("wsl1_found_no_nvidia_driver.txt", "new:wsl1-has-no-gpu"),
-        "silent: torch-no-nvidia-driver recognised (driver.installed=False) but no finding; "
-        "'I'm using wsl 1' is not read and no rule says WSL 1 has no GPU/CUDA (WSL 2 needed)",
-    ),
+    _c("wsl1_found_no_nvidia_driver.txt", "DL110"),
     _xfail(
         _c("torch_nccl_undefined_symbol_jetson.txt", "new:nccl-library-conflict"),
         "wrong: DL403 'import torch failed to import' only; 'libtorch_cuda.so: undefined "

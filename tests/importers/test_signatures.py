@@ -305,3 +305,13 @@ def test_unrecognised_errors_are_counted_per_line_and_never_claimed_twice() -> N
         ("keras3-legacy-needed", 1),
         ("unrecognised-error", 2),
     ]
+
+
+def test_wsl1_is_read_from_the_kernel_or_the_reporters_words() -> None:
+    from dlenv.importers.signatures import SIGNATURES
+
+    [sig] = [s for s in SIGNATURES if s.id == "wsl1-stated"]
+    for text in ("I'm using wsl 1 on windows 10", "Linux 4.4.0-19041-Microsoft x86_64", "on WSL1"):
+        assert sig.regex.search(text), text
+    for text in ("5.15.153.1-microsoft-standard-WSL2", "using WSL 2", "on wsl 12 machines"):
+        assert not sig.regex.search(text), text

@@ -370,3 +370,25 @@ def test_dl109_docker_without_the_nvidia_runtime() -> None:
         "sudo systemctl restart docker",
     ]
     assert fired(gpu_machine(), "DL109") == []
+
+
+# -- DL110 -----------------------------------------------------------------------------------
+def test_dl110_wsl1_with_a_cuda_build() -> None:
+    s = gpu_machine()
+    wsl1 = replace(s, host=replace(s.host, wsl=1))
+    f = only(wsl1, "DL110")
+    assert f.message == (
+        "This Linux runs under WSL 1, which cannot reach the GPU at all; torch will run on the "
+        "CPU until the distribution is converted to WSL 2."
+    )
+    assert f.evidence == [Evidence(fact="host.wsl", found="1", needed="2")]
+    assert isinstance(f.fixes[0], ManualStep)
+    assert f.fixes[0].commands == ["wsl --set-version <distro> 2", "wsl --set-default-version 2"]
+
+
+def test_dl110_near_misses() -> None:
+    s = gpu_machine()
+    assert fired(replace(s, host=replace(s.host, wsl=2)), "DL110") == []
+    assert fired(s, "DL110") == []
+    cpu = cpu_machine()  # WSL 1 with CPU builds only and nothing pasted: nothing to say
+    assert fired(replace(cpu, host=replace(cpu.host, wsl=1)), "DL110") == []

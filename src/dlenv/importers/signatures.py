@@ -225,7 +225,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "torch-no-nvidia-driver",
         r"Found no NVIDIA driver on your system",
         "PyTorch could not load libcuda: no NVIDIA driver is installed or visible.",
-        rules=("DL103",),
+        rules=("DL103", "DL108", "DL110"),
         framework="torch",
         facts=(Fact("driver.installed", _F), _no_gpu("torch"), _msg("torch")),
         source=PT_CUDA_INIT,
@@ -924,6 +924,16 @@ SIGNATURES: tuple[Signature, ...] = (
             Fact("driver.installed", _T),
         ),
         source="https://github.com/NVIDIA/open-gpu-kernel-modules/blob/main/kernel-open/nvidia/nv.c",
+    ),
+    S(
+        # a WSL 1 kernel release ("4.4.0-19041-Microsoft") or the reporter saying so
+        "wsl1-stated",
+        r"\b\d+\.\d+\.\d+-\d+-Microsoft\b|\b(?:using|on|in|running|with|under)\s+WSL\s*-?\s*1\b",
+        "The machine is WSL 1, which has no GPU access at all (CUDA needs WSL 2).",
+        facts=(Fact("host.wsl", "1", "int"), Fact("host.os", "Linux")),
+        report=False,
+        flags=re.IGNORECASE,
+        source="https://learn.microsoft.com/en-us/windows/ai/directml/gpu-cuda-in-wsl",
     ),
     S(
         "wsl2-kernel",

@@ -563,6 +563,45 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+@rule("DL110", "wsl1-has-no-gpu", "error", "driver")
+def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a WSL 1 machine with a CUDA build of a framework (or a pasted GPU
+    error).
+
+    Why it matters: WSL 1 translates Linux system calls and has no GPU paravirtualisation:
+    there is no /dev/dxg and no libcuda, so every framework reports "Found no NVIDIA driver"
+    however good the Windows driver is. GPU compute in WSL needs WSL 2.
+
+    Example: `torch.cuda.is_available()` is False in Ubuntu on WSL 1 while the same install
+    works on native Windows.
+
+    Fix: from Windows, `wsl --set-version <distro> 2` (and `wsl --set-default-version 2`).
+    """
+    if s.host.wsl != 1:
+        return
+    wants_gpu = [fw.name for fw in s.frameworks if cuda_build(fw)]
+    pasted = [e for e in s.reported_errors if not e.harmless]
+    if not wants_gpu and not pasted:
+        return
+    yield finding(
+        "DL110",
+        title="WSL 1 has no GPU access: CUDA needs WSL 2",
+        message="This Linux runs under WSL 1, which cannot reach the GPU at all; "
+        + (f"{', '.join(wants_gpu)} will run on the CPU" if wants_gpu else "GPU errors follow")
+        + " until the distribution is converted to WSL 2.",
+        evidence=[Evidence(fact="host.wsl", found="1", needed="2")],
+        fixes=[
+            ManualStep(
+                text="Convert the distribution to WSL 2 (from Windows PowerShell; `wsl -l -v` "
+                "lists the names), with the NVIDIA Windows driver installed on Windows.",
+                commands=["wsl --set-version <distro> 2", "wsl --set-default-version 2"],
+                url="https://learn.microsoft.com/en-us/windows/wsl/install",
+            )
+        ],
+        subject="wsl",
+    )
+
+
 @rule("DL108", "linux-driver-inside-wsl", "error", "driver")
 def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
     """What it checks: signs of a Linux NVIDIA driver installed inside a WSL2 distribution: an
