@@ -42,18 +42,8 @@ CASES: list[object] = [
     _c("tf_cudnn_900_vs_930_kaggle.txt", "DL206"),
     _c("tf_cudnn_5103_vs_4007.txt", "DL206"),
     _c("tf_cudnn_7005_vs_7101_javacpp.txt", "DL206"),
-    _xfail(
-        _c("tf_cudnn_7301_vs_7003.txt", "DL206"),
-        "silent: tf-cudnn-version-mismatch is recognised, but DL206 applies today's rule (same "
-        "major, minor >=) and 7.3.1 >= 7.0.3 passes; the old message form with '(compatibility "
-        "version 7300) ... (compatibility version 7000)' means TF <=1.x needed equal "
-        "compatibility versions (major.minor), so differing compat versions must be a mismatch",
-    ),
-    _xfail(
-        _c("tf_cudnn_7201_vs_7004.txt", "DL206"),
-        "silent: as tf_cudnn_7301_vs_7003 - compatibility version 7200 vs 7000 differ, DL206 "
-        "judges 7.2.1 >= 7.0.4 compatible",
-    ),
+    _c("tf_cudnn_7301_vs_7003.txt", "DL206"),
+    _c("tf_cudnn_7201_vs_7004.txt", "DL206"),
     # -- driver too old for the CUDA runtime ---------------------------------------------------
     _c("torch_driver_too_old_9000.txt", "DL101"),
     _c("torch_driver_too_old_6050.txt", "DL101"),

@@ -353,3 +353,22 @@ def test_dl201_a_quoted_failed_cudnn_load_proves_a_gpu_set_up() -> None:
     assert fired(base, "DL201") == []  # prediction only, no GPU: CPU machines are fine
     # cudart alone is tried by CPU set-ups too ("Ignore above cudart dlerror...")
     assert fired(quoted("Could not load dynamic library 'libcudart.so.11.0'"), "DL201") == []
+
+
+def test_dl206_tensorflow_1x_compatibility_versions_must_match() -> None:
+    """TF 1.x printed 'compatibility version 7300 … 7000' only when they differed: its verdict."""
+    tf = tensorflow("1.12.0", "9.0", "7.0.3")
+
+    def loaded(compat: str | None):  # type: ignore[no-untyped-def]
+        lib = LoadedLibrary(name="cudnn", path="libcudnn", version="7.3.1")
+        details = {"cudnn_compat": compat} if compat else {}
+        probe = LiveProbe(
+            framework="tensorflow", status="ok", loaded_libraries=[lib], details=details
+        )
+        return with_live(gpu_machine(frameworks=[tf]), probe)
+
+    f = only(loaded("7300/7000"), "DL206")
+    assert f.evidence[0].needed == "7.0.x (this TensorFlow requires the same minor)"
+    assert f.fixes[0].kind == "manual"
+    assert fired(loaded(None), "DL206") == []  # today's rule: a newer 7.x minor is fine
+    assert fired(loaded("7000/7000"), "DL206") == []

@@ -384,8 +384,9 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     S(
         "tf-cudnn-version-mismatch",
-        r"Loaded runtime CuDNN library: (?P<loaded>[\d.]+)(?: \(compatibility version [\d.]+\))?"
-        r" but source was compiled with:? (?P<built>[\d.]+)",
+        r"Loaded runtime CuDNN library: (?P<loaded>[\d.]+)(?: \(compatibility version "
+        r"(?P<lc>[\d.]+)\))? but source was compiled with:? (?P<built>[\d.]+)(?: \(compatibility "
+        r"version (?P<bc>[\d.]+)\))?",
         "The cuDNN that was loaded at run time is older than (or a different major than) the "
         "cuDNN TensorFlow was built with.",
         rules=("DL206", "DL203", "DL204"),
@@ -393,6 +394,8 @@ SIGNATURES: tuple[Signature, ...] = (
         facts=(
             Fact("framework.tensorflow.cudnn_version", "{built}", "cudnn"),
             Fact("live.tensorflow.loaded_cudnn", "{loaded}", "cudnn"),
+            # TensorFlow 1.x printed this only when the two compatibility versions differed
+            Fact("live.tensorflow.details.cudnn_compat", "{lc}/{bc}"),
             _msg("tensorflow"),
         ),
         source="https://github.com/tensorflow/tensorflow/issues/60913",

@@ -439,7 +439,12 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         if not built or found is None:
             continue
         loaded, already, folder = found
-        if cudnn_compatible(built, loaded) is not False:
+        # TensorFlow 1.x's own check: equal "compatibility versions" (major.minor) — stricter
+        # than today's rule, and its message is the verdict
+        probe = s.live_probe(fw.name)
+        compat = probe.details.get("cudnn_compat", "") if probe is not None else ""
+        strict = "/" in compat and len(set(compat.split("/"))) == 2
+        if cudnn_compatible(built, loaded) is not False and not strict:
             continue
         major_differs = cuda_major(built) != cuda_major(loaded)
         if major_differs and not already:
@@ -467,7 +472,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         if mm is None:
             continue  # cudnn_compatible parsed it; this only narrows the type
         cuda = cuda_major(fw.cuda_version)
-        if drop is None and not major_differs:
+        if drop is None and strict:
+            fixes.append(
+                ManualStep(
+                    text=f"Install cuDNN {mm[0]}.{mm[1]}.x (the minor {label(fw)} was built "
+                    "with) and make it the one that is loaded, or upgrade TensorFlow to a "
+                    f"release built against cuDNN {loaded}.",
+                    url="https://developer.nvidia.com/rdp/cudnn-archive",
+                )
+            )
+        elif drop is None and not major_differs:
             wheel = cudnn_pip_package(mm[0], cuda) if cuda else None
             if wheel:
                 fixes.append(
@@ -487,7 +501,13 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
                         ],
                     )
                 )
-        need = f"{mm[0]}.x" if major_differs else f">={mm[0]}.{mm[1]}, <{mm[0] + 1}"
+        need = (
+            f"{mm[0]}.x"
+            if major_differs
+            else f"{mm[0]}.{mm[1]}.x (this TensorFlow requires the same minor)"
+            if strict
+            else f">={mm[0]}.{mm[1]}, <{mm[0] + 1}"
+        )
         others = [o.name for o in s.frameworks if o is not fw and o.name in ("torch", "jax")]
         hint = (
             f"{' and '.join(others)} in the same environment may pin the older cuDNN wheel; "
