@@ -105,12 +105,7 @@ CASES: list[object] = [
     # -- containers, WSL, NCCL: no rule yet ----------------------------------------------------
     _c("docker_could_not_select_device_driver.txt", "DL109"),
     _c("wsl1_found_no_nvidia_driver.txt", "DL110"),
-    _xfail(
-        _c("torch_nccl_undefined_symbol_jetson.txt", "new:nccl-library-conflict"),
-        "wrong: DL403 'import torch failed to import' only; 'libtorch_cuda.so: undefined "
-        "symbol: ncclCommRegister' means an older libnccl (another package's or the system's) "
-        "is loaded instead of torch's; needs a signature and a rule (nearest: DL203 for cuDNN)",
-    ),
+    _c("torch_nccl_undefined_symbol_jetson.txt", "DL208"),
 ]
 
 

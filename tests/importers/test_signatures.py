@@ -315,3 +315,15 @@ def test_wsl1_is_read_from_the_kernel_or_the_reporters_words() -> None:
         assert sig.regex.search(text), text
     for text in ("5.15.153.1-microsoft-standard-WSL2", "using WSL 2", "on wsl 12 machines"):
         assert not sig.regex.search(text), text
+
+
+def test_undefined_cuda_symbols_name_the_library() -> None:
+    from dlenv.importers.signatures import SIGNATURES
+
+    [sig] = [s for s in SIGNATURES if s.id == "cuda-library-undefined-symbol"]
+    m = sig.regex.search(
+        "ImportError: /venv/lib/python3.10/site-packages/nvidia/cusparse/lib/libcusparse.so.12: "
+        "undefined symbol: __nvJitLinkAddData_12_1, version libnvJitLink.so.12"
+    )
+    assert m is not None and m.group("sym") == "__nvJitLinkAddData_12_1"
+    assert not sig.regex.search("libfoo.so: undefined symbol: _ZN3c104impl8GPUTrace")

@@ -372,3 +372,22 @@ def test_dl206_tensorflow_1x_compatibility_versions_must_match() -> None:
     assert f.fixes[0].kind == "manual"
     assert fired(loaded(None), "DL206") == []  # today's rule: a newer 7.x minor is fine
     assert fired(loaded("7000/7000"), "DL206") == []
+
+
+# -- DL208 -----------------------------------------------------------------------------------
+def test_dl208_an_older_cuda_library_lacks_a_symbol() -> None:
+    probe = LiveProbe(
+        framework="torch",
+        status="import-error",
+        details={"undefined_symbol": "__nvJitLinkAddData_12_1"},
+    )
+    f = only(with_live(gpu_machine(), probe), "DL208")
+    assert (
+        f.title
+        == "torch 2.5.1+cu124 loads an older libnvJitLink that lacks __nvJitLinkAddData_12_1"
+    )
+    assert f.fixes[0].kind == "manual"
+    assert f.fixes[0].commands[-1] == "python -m pip install --force-reinstall torch==2.5.1"
+    # DL403's generic "import failed" gives way to the named cause
+    assert fired(with_live(gpu_machine(), probe), "DL403") == []
+    assert fired(gpu_machine(), "DL208") == []

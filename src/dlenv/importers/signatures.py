@@ -780,6 +780,19 @@ SIGNATURES: tuple[Signature, ...] = (
         "install-guide.html",
     ),
     S(
+        # torch/lib/libtorch_cuda.so: undefined symbol: ncclCommRegister; libcusparse.so.12:
+        # undefined symbol: __nvJitLinkAddData_12_1 — an older copy of the library is loaded
+        "cuda-library-undefined-symbol",
+        r"(?P<lib>[\w./-]*lib\w+\.so[\w.]*): undefined symbol: (?P<sym>(?:nccl|cublas|cudnn|"
+        r"cusparse|cusolver|cufft|curand|__nvJitLink|nvJitLink|cuda)\w*)",
+        "A CUDA library the framework needs is an older copy (another package's, or the system's "
+        "through LD_LIBRARY_PATH) that lacks a symbol the framework was built against.",
+        rules=("DL208",),
+        facts=(Fact("live.{fw}.details.undefined_symbol", "{sym}"),),
+        source="https://github.com/pytorch/pytorch/issues/119932, "
+        "https://github.com/pytorch/pytorch/issues/111469",
+    ),
+    S(
         "tf-legacy-keras-without-tf-keras",
         r"Your environment has TF_USE_LEGACY_KERAS set to True, but you do not have the "
         r"tf_keras package installed",

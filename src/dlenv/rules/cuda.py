@@ -600,3 +600,81 @@ def cuda_home_not_a_toolkit(s: Snapshot) -> Iterator[Finding]:
             severity="warning" if builds else "info",
             subject=var,
         )
+
+
+_SYMBOL_LIBRARY = (
+    ("nccl", "libnccl", "nvidia-nccl"),
+    ("cublas", "libcublas", "nvidia-cublas"),
+    ("cudnn", "libcudnn", "nvidia-cudnn"),
+    ("cusparse", "libcusparse", "nvidia-cusparse"),
+    ("cusolver", "libcusolver", "nvidia-cusolver"),
+    ("cufft", "libcufft", "nvidia-cufft"),
+    ("curand", "libcurand", "nvidia-curand"),
+    ("__nvjitlink", "libnvJitLink", "nvidia-nvjitlink"),
+    ("nvjitlink", "libnvJitLink", "nvidia-nvjitlink"),
+)
+
+
+def undefined_cuda_symbols(s: Snapshot) -> dict[str, str]:
+    """framework -> the CUDA symbol its import could not resolve (a pasted or live error)."""
+    return {
+        p.framework: p.details["undefined_symbol"]
+        for p in s.live
+        if p.details.get("undefined_symbol")
+    }
+
+
+@rule("DL208", "cuda-library-too-old-symbol", "error", "cuda")
+def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a framework failing to load with "undefined symbol: ncclCommRegister"
+    (or a cuBLAS/cuDNN/cuSPARSE/nvJitLink symbol).
+
+    Why it matters: the framework was built against a newer NCCL/cuBLAS/… than the copy the
+    loader found first — another package's wheel (an older nvidia-nccl-cu12 pinned by a second
+    framework), a system library on LD_LIBRARY_PATH, or a JetPack library on Jetson. The import
+    fails before any GPU check.
+
+    Example: `torch/lib/libtorch_cuda.so: undefined symbol: ncclCommRegister` with torch 2.2 and
+    an older libnccl from another package; `libcusparse.so.12: undefined symbol:
+    __nvJitLinkAddData_12_1` with a CUDA 12.1 toolkit on LD_LIBRARY_PATH.
+
+    Fix: make the framework load its own copy: drop system CUDA directories from
+    LD_LIBRARY_PATH, and reinstall the framework so that its pinned nvidia-* wheels match.
+    """
+    for name, symbol in undefined_cuda_symbols(s).items():
+        low = symbol.lower()
+        lib, wheel = next(
+            ((lib, wheel) for prefix, lib, wheel in _SYMBOL_LIBRARY if low.startswith(prefix)),
+            ("the CUDA library", "nvidia-"),
+        )
+        fw = s.framework(name)
+        who = label(fw) if fw is not None else name
+        yield finding(
+            "DL208",
+            title=f"{who} loads an older {lib} that lacks {symbol}",
+            message=f"{who} was built against a newer {lib} than the one the loader found first "
+            f"(undefined symbol {symbol}): another package's {wheel} wheel or a system copy on "
+            "LD_LIBRARY_PATH shadows the one it needs, so the import fails.",
+            evidence=[
+                Evidence(
+                    fact=f"live.{name}.details.undefined_symbol",
+                    found=symbol,
+                    needed=f"a {lib} that defines it",
+                )
+            ],
+            hint="If two frameworks pin different nvidia-* wheels, give each its own environment.",
+            fixes=[
+                ManualStep(
+                    text=f"Find which {lib} is loaded and make the framework load its own: drop "
+                    "system CUDA directories from LD_LIBRARY_PATH, then reinstall the framework "
+                    "so its nvidia-* wheels match.",
+                    commands=[
+                        "echo $LD_LIBRARY_PATH",
+                        f"python -m pip list 2>/dev/null | grep -i {wheel}",
+                        f"python -m pip install --force-reinstall {name}"
+                        + ("==" + base_version(fw.version) if fw and fw.version else ""),
+                    ],
+                )
+            ],
+            subject=name,
+        )

@@ -10,6 +10,7 @@ from packaging.version import Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep
 from dlenv.kb.queries import parse_version, tensorflow_fact, version_at_least
+from dlenv.rules.cuda import undefined_cuda_symbols
 from dlenv.rules.derived import (
     LIVE_WINS,
     base_version,
@@ -219,6 +220,8 @@ def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
             continue
         if probe.status == "import-error" and probe.framework in _missing_cuda_libs(s):
             continue  # DL201 names the missing CUDA library that made the import fail
+        if probe.framework in undefined_cuda_symbols(s):
+            continue  # DL208 names the older CUDA library that made the import fail
         what = {
             "crashed": f"crashed (exit status {probe.returncode})",
             "timeout": f"did not finish in time ({probe.total_s or '?'} s)",
