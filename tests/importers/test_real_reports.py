@@ -70,12 +70,7 @@ CASES: list[object] = [
         "'laptop GeForce RTX 3070' and '`torch=1.2.0`' are not read; with the GPU (sm_86) and "
         "torch 1.2.0 (CUDA 10.0, max sm_75) DL301 follows",
     ),
-    _xfail(
-        _c("torch_cc21_geforce820m.txt", "DL302"),
-        "silent: torch-gpu-too-old recognised and gpus[0].compute_capability=2.1 recorded, but "
-        "DL302 does not fire without torch's CUDA version; the message is PyTorch's own verdict "
-        "(and CC 2.1 is below every CUDA >= 9 floor)",
-    ),
+    _c("torch_cc21_geforce820m.txt", "DL302"),
     _xfail(
         _c("collect_env_geforce210_win7.txt", "DL302", "DL101"),
         "wrong: only DL101 (true: 342.01 < CUDA 10.0's floor); the maintainer's cause, GeForce "

@@ -110,3 +110,18 @@ def test_dl301_kb_lists_are_for_x86_64_wheels_only() -> None:
     k80 = gpu(name="Tesla K80", cc="3.7", total=11441)
     old_gpu = gpu_machine(driver="470.239.06", gpus=[k80], frameworks=[torch("2.5.1+cu124")])
     assert fired(replace(old_gpu, host=replace(old_gpu.host, arch="aarch64")), "DL302") == ["DL302"]
+
+
+def test_dl302_on_pytorchs_own_verdict_when_the_build_is_unknown() -> None:
+    said = "Found GPU0 GeForce 820M which is of cuda capability 2.1. PyTorch no longer supports"
+    fermi = gpu(name="GeForce 820M", cc="2.1", total=2048)
+    s = gpu_machine(gpus=[fermi], frameworks=[replace(torch(), cuda_version=None, variant=None)])
+    probe = LiveProbe(
+        framework="torch",
+        status="ok",
+        details={"gpu_too_old": said, "min_cuda_capability": "3.5"},
+    )
+    f = only(with_live(s, probe), "DL302")
+    assert f.title == "GeForce 820M (sm_21) is too old for this PyTorch"
+    assert f.evidence[1].needed == ">=3.5"
+    assert fired(s, "DL302") == []  # no verdict, no CUDA version: nothing to judge with

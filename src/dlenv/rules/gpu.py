@@ -118,6 +118,48 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
 
     Fix: install an older framework release built with a CUDA that still supports the GPU.
     """
+    found = list(_too_old_for_cuda(s))
+    yield from found
+    if not found:
+        yield from _torch_says_too_old(s)
+
+
+def _torch_says_too_old(s: Snapshot) -> Iterator[Finding]:
+    """DL302 on PyTorch's own "no longer supports this GPU because it is too old" when the
+    CUDA build that would prove it is unknown (a pasted warning)."""
+    probe = s.live_probe("torch")
+    said = probe.details.get("gpu_too_old") if probe is not None else None
+    gpus = _capabilities(s)
+    if not said or not gpus or probe is None:
+        return
+    gpu, cc = gpus[0]
+    minimum = probe.details.get("min_cuda_capability")
+    yield finding(
+        "DL302",
+        title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is too old for this PyTorch",
+        message=f"PyTorch reports that {gpu.name or 'the GPU'} (compute capability {cc}) is "
+        "older than the oldest architecture it was built for"
+        + (f" ({minimum})" if minimum else "")
+        + "; it cannot run kernels on it.",
+        evidence=[
+            Evidence(
+                fact="live.torch.details.gpu_too_old",
+                found=said.strip()[:200],
+                note="PyTorch's own verdict",
+            ),
+            Evidence(
+                fact=f"gpus.{gpu.index}.compute_capability",
+                found=cc,
+                needed=f">={minimum}" if minimum else None,
+            ),
+        ],
+        hint="Use a newer GPU, or a PyTorch release built with an older CUDA that still "
+        "supports it (`dlenv kb gpu` and `dlenv kb torch` show which).",
+        subject=f"gpu{gpu.index}",
+    )
+
+
+def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     gpus = _capabilities(s)
     if not gpus:
         return
