@@ -6,6 +6,7 @@ Each answer is None when the snapshot does not say, so that rules can stay silen
 from __future__ import annotations
 
 from dlenv.kb.queries import major_minor, parse_version
+from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import Distribution, FrameworkFacts, GpuFacts, LiveProbe, Snapshot
 
 FRAMEWORK_MODULES = ("torch", "tensorflow", "keras", "jax", "numpy", "tf_keras", "transformers")
@@ -144,3 +145,8 @@ def cuda_major(version: str | None) -> int | None:
 def label(fw: FrameworkFacts) -> str:
     """ "torch 2.3.1+cu121", "tensorflow-cpu 2.16.1"; just "keras" when the version is unknown."""
     return f"{fw.distribution} {fw.version}" if fw.version else fw.distribution
+
+
+def verdict(fact: str, said: str, note: str) -> Evidence:
+    """Evidence that is a framework's own message (its verdict), quoted up to 200 characters."""
+    return Evidence(fact=fact, found=said.strip()[:200], note=note)

@@ -24,6 +24,7 @@ from dlenv.rules.derived import (
     native_windows,
     nvidia_gpu_present,
     os_name,
+    verdict,
 )
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
@@ -224,11 +225,7 @@ def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
             title=f"{who} reports the NVIDIA driver is too old for its CUDA runtime",
             message=message,
             evidence=[
-                Evidence(
-                    fact=f"live.{name}.details.driver_too_old",
-                    found=said.strip()[:200],
-                    note=f"{who}'s own verdict",
-                ),
+                verdict(f"live.{name}.details.driver_too_old", said, f"{who}'s own verdict"),
                 Evidence(
                     fact="driver.version" if drv or not supported else "driver.cuda_version",
                     found=drv or supported,

@@ -14,7 +14,7 @@ from dlenv.kb.queries import (
     major_minor,
     torch_variant,
 )
-from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus
+from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus, verdict
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import torch_variant_fix
 from dlenv.rules.registry import finding, rule
@@ -142,11 +142,7 @@ def _torch_says_too_old(s: Snapshot) -> Iterator[Finding]:
         + (f" ({minimum})" if minimum else "")
         + "; it cannot run kernels on it.",
         evidence=[
-            Evidence(
-                fact="live.torch.details.gpu_too_old",
-                found=said.strip()[:200],
-                note="PyTorch's own verdict",
-            ),
+            verdict("live.torch.details.gpu_too_old", said, "PyTorch's own verdict"),
             Evidence(
                 fact=f"gpus.{gpu.index}.compute_capability",
                 found=cc,

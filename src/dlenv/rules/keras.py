@@ -14,7 +14,7 @@ from dlenv.kb.queries import (
     tensorflow_fact,
     version_at_least,
 )
-from dlenv.rules.derived import installed, label, version_of
+from dlenv.rules.derived import installed, label, verdict, version_of
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import Snapshot
@@ -289,10 +289,10 @@ def _legacy_keras_reported(s: Snapshot) -> Iterator[Finding]:
         "environment or a library such as transformers) and the tf_keras package is missing, "
         "so tf.keras cannot be provided.",
         evidence=[
-            Evidence(
-                fact="frameworks.tensorflow.details.legacy_keras_missing",
-                found=said.strip()[:200],
-                note="TensorFlow's own warning",
+            verdict(
+                "frameworks.tensorflow.details.legacy_keras_missing",
+                said,
+                "TensorFlow's own warning",
             ),
             Evidence(
                 fact="python.distributions.tf-keras",
