@@ -87,12 +87,7 @@ CASES: list[object] = [
     _c("tf212_windows_native_template.md", "DL402"),
     _c("tf217_windows11_nvidia_smi.md", "DL402"),
     _c("tf218_windows11_rtx4080.md", "DL402"),
-    _xfail(
-        _c("tf216_windows_native_template.md", "DL402"),
-        "silent: template read (tensorflow 2.16, host.os=Windows, CUDA 12.3) but DL402 needs a "
-        "known GPU and the template has no 'GPU model and memory' answer; a stated CUDA/cuDNN "
-        "version plus 'can't utilize the gpu' is GPU intent enough for DL402",
-    ),
+    _c("tf216_windows_native_template.md", "DL402"),
     # -- memory growth, Keras ------------------------------------------------------------------
     _c("tf_memory_growth_after_init_yolov4.txt", "DL701"),
     _c("keras3_layers_experimental_missing.txt", "DL601"),

@@ -66,6 +66,19 @@ def test_dl402_tensorflow_on_native_windows() -> None:
     assert fired(replace(wsl, host=replace(wsl.host, wsl=2)), "DL402") == []
 
 
+def test_dl402_a_pasted_template_stating_cuda_means_gpu_intent() -> None:
+    """TensorFlow's issue template answers 'CUDA/cuDNN version' but may skip the GPU model."""
+    from dlenv.snapshot.model import CudaFacts, CudaToolkit, VisibilityFacts
+
+    s = _windows(gpu_machine(frameworks=[tensorflow("2.16.1", None, None)]))
+    no_gpu = replace(s, gpus=[], visibility=VisibilityFacts(), driver=DriverFacts())
+    cuda = CudaFacts(toolkits=[CudaToolkit(path="(stated in the report)", version="12.3")])
+    pasted = replace(no_gpu, origin="tf_template", cuda=cuda)
+    assert fired(pasted, "DL402") == ["DL402"]
+    assert fired(replace(pasted, cuda=CudaFacts()), "DL402") == []  # nothing says GPU
+    assert fired(replace(pasted, origin="probe"), "DL402") == []  # a real machine without one
+
+
 def test_dl403_live_probe_crash() -> None:
     crash = LiveProbe(
         framework="tensorflow",

@@ -147,7 +147,8 @@ def _gpu_was_asked_for(s: Snapshot, fw: FrameworkFacts) -> bool:
 
 @rule("DL402", "tensorflow-gpu-native-windows", "warning", "frameworks")
 def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: TensorFlow 2.11 or newer on native Windows with an NVIDIA GPU.
+    """What it checks: TensorFlow 2.11 or newer on native Windows with an NVIDIA GPU (or, in a
+    pasted report, a stated CUDA/cuDNN version: the user expects the GPU).
 
     Why it matters: TensorFlow 2.10 was the last release with GPU support on native Windows;
     newer ones run on the CPU only there.
@@ -159,7 +160,10 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """
     tf = s.framework("tensorflow")
     last = tensorflow_fact("last_native_windows_gpu")
-    if tf is None or not native_windows(s) or not nvidia_gpu_present(s):
+    # a pasted report that states a CUDA/cuDNN version means the user wants the GPU, even when
+    # it leaves the GPU model out (TensorFlow's issue template asks for both)
+    stated = s.origin != "probe" and bool(s.cuda.toolkits or s.cuda.cudnn)
+    if tf is None or not native_windows(s) or not (nvidia_gpu_present(s) or stated):
         return
     if (
         version_at_least(tf.version, last) is not True
