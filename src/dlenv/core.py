@@ -72,7 +72,9 @@ def build_report(
     `prepare` runs while the live probes do (the caller's own imports, say).
     """
     if from_file is not None:
-        snapshot = read_saved_report(from_file).snapshot
+        from dlenv.report.json import read_report_file
+
+        snapshot = read_report_file(str(from_file)).snapshot
     else:
         from dlenv.probes import CollectOptions
         from dlenv.system.real import RealSystem
@@ -99,35 +101,6 @@ def build_report(
     from dlenv.rules import diagnose
 
     return make_report(snapshot, diagnose(snapshot))
-
-
-MAX_REPORT_BYTES = 256 * 1024 * 1024
-
-
-def read_saved_report(path: Path) -> Report:
-    """A saved `--format json` report; anything that is not one is a DlenvError (exit 2).
-
-    Checked here before parsing: a device (`--from /dev/zero`) would be read forever, and JSON
-    nested deeper than Python's recursion limit makes the parser itself fail.
-    """
-    import stat
-
-    from dlenv.report.json import read_report_file
-
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
-    # a pipe stays allowed: `--from <(ssh node dlenv doctor -f json)` reads one
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise DlenvError(f"{path}: is {kind}, not a saved report")
-    if info.st_size > MAX_REPORT_BYTES:
-        raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
-    try:
-        return read_report_file(str(path))
-    except RecursionError:
-        raise DlenvError(f"{path}: not a dlenv report (JSON nested too deeply)") from None
 
 
 def build_report_with_progress(

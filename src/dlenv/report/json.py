@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from typing import Any
 
 from dlenv.errors import DlenvError
@@ -22,6 +24,8 @@ def parse_report(text: str, source: str = "report") -> Report:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DlenvError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:  # nested deeper than Python's recursion limit
+        raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
     if isinstance(data, dict) and data.get("kind") == "dlenv-explain":
         # `dlenv explain --format json` carries the diagnosed report: plan or render from it.
         data = data.get("report")
@@ -40,9 +44,28 @@ def parse_report(text: str, source: str = "report") -> Report:
         return from_data(Report, data)
     except ValueError as exc:
         raise DlenvError(f"{source}: malformed report: {exc}") from None
+    except RecursionError:
+        raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
+
+
+MAX_REPORT_BYTES = 256 * 1024 * 1024
 
 
 def read_report_file(path: str) -> Report:
+    """A saved `--format json` report; anything that is not one is a DlenvError (exit 2).
+
+    A device (`--from /dev/zero`) would be read forever, so only regular files and pipes are
+    read: `--from <(ssh node dlenv doctor -f json)` stays possible.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise DlenvError(f"{path}: is {kind}, not a saved report")
+    if info.st_size > MAX_REPORT_BYTES:
+        raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()

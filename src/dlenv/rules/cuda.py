@@ -23,6 +23,7 @@ from dlenv.kb.queries import (
     torch_index_url,
     torch_variant,
 )
+from dlenv.probes.cuda import HOME_VARIABLES
 from dlenv.rules.derived import (
     base_version,
     cuda_build,
@@ -540,9 +541,6 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         )
 
 
-_HOME_VARIABLES = ("CUDA_HOME", "CUDA_PATH", "CUDA_ROOT")
-
-
 @rule("DL207", "cuda-home-not-a-toolkit", "warning", "cuda")
 def cuda_home_not_a_toolkit(s: Snapshot) -> Iterator[Finding]:
     """What it checks: CUDA_HOME, CUDA_PATH or CUDA_ROOT set to a directory that does not
@@ -561,7 +559,7 @@ def cuda_home_not_a_toolkit(s: Snapshot) -> Iterator[Finding]:
     """
     torch = s.framework("torch")
     builds = torch is not None and cuda_build(torch)
-    for var in _HOME_VARIABLES:
+    for var in HOME_VARIABLES:
         value = s.env_value(var)
         if not value:
             continue
