@@ -83,7 +83,7 @@ def test_unknown_framework_version_is_unknown_everywhere() -> None:
 
 
 def test_a_symptom_is_dropped_when_a_specific_cause_explains_it() -> None:
-    from dlenv.rules import _drop_explained_symptoms
+    from dlenv.rules import drop_explained
     from dlenv.rules.findings import Finding
 
     def f(code: str, severity: str, subject: str) -> Finding:
@@ -98,6 +98,71 @@ def test_a_symptom_is_dropped_when_a_specific_cause_explains_it() -> None:
 
     cause, symptom = f("DL101", "error", "torch"), f("DL404", "error", "torch")
     other = f("DL404", "error", "tensorflow")
-    assert _drop_explained_symptoms([cause, symptom, other]) == [cause, other]
+    assert drop_explained([cause, symptom, other]) == [cause, other]
     note = f("DL107", "info", "torch")
-    assert _drop_explained_symptoms([note, symptom]) == [note, symptom]
+    assert drop_explained([note, symptom]) == [note, symptom]
+
+
+def test_rule_modules_never_import_a_sibling_rule_module() -> None:
+    """As in ruff: a rule imports the registry, findings, fixes and derived facts, never another
+    rule; what explains what is data (`explained_by`), applied once by `diagnose()`."""
+    import ast
+
+    shared = {"registry", "findings", "fixes", "derived", "docs", "catalog"}
+    rules_dir = ROOT / "src" / "dlenv" / "rules"
+    for path in rules_dir.glob("*.py"):
+        if path.stem in shared | {"__init__"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if parts[:2] == ["dlenv", "rules"] and len(parts) > 2:
+                    assert parts[2] in shared, f"{path.name} imports {node.module}"
+                if node.module == "dlenv.rules":
+                    names = {a.name for a in node.names}
+                    assert names <= shared, f"{path.name} imports {names} from dlenv.rules"
+
+
+def test_explained_by_names_registered_rules() -> None:
+    from dlenv.rules.registry import ANY
+
+    codes = {r.code for r in all_rules()}
+    for r in all_rules():
+        for c in r.explained_by:
+            assert c == ANY or any(code.startswith(c) for code in codes), (r.code, c)
+            assert c != r.code, r.code
+
+
+def test_explained_by_is_validated_and_judged_by_subject() -> None:
+    import pytest
+
+    from dlenv.rules import drop_explained
+    from dlenv.rules.findings import Finding
+    from dlenv.rules.registry import rule
+
+    with pytest.raises(ValueError, match="explained_by"):
+        rule("DL998", "bad-explained-by", "info", "reported", explained_by=("torch",))(lambda s: [])
+    assert get_rule("DL998") is None
+
+    def f(code: str, subject: str, severity: str = "error") -> Finding:
+        return Finding(
+            code=code,
+            name=code,
+            severity=severity,
+            title="t",
+            message="m",  # type: ignore[arg-type]
+            subject=subject,
+        )
+
+    crash, missing = f("DL403", "torch"), f("DL201", "torch")
+    other = f("DL201", "tensorflow")
+    assert drop_explained([crash, missing]) == [missing]  # DL201 explains DL403
+    assert drop_explained([crash, other]) == [crash, other]  # not about torch
+    symptom = f("DL404", "torch")
+    # DL404 is explained by any cause about torch, but not by another symptom (DL403)
+    assert drop_explained([symptom, f("DL101", "torch")]) == [f("DL101", "torch")]
+    assert drop_explained([symptom, crash]) == [symptom, crash]
+    assert drop_explained([symptom, f("DL101", "torch", "info")]) == [
+        symptom,
+        f("DL101", "torch", "info"),
+    ]

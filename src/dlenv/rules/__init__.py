@@ -5,25 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dlenv.rules.findings import Finding
-from dlenv.rules.registry import Rule, all_rules, get_rule
+from dlenv.rules.registry import ANY, Rule, all_rules, get_rule
 from dlenv.snapshot.model import Snapshot
 
-__all__ = ["Finding", "Rule", "all_rules", "diagnose", "get_rule"]
+__all__ = ["Finding", "Rule", "all_rules", "diagnose", "drop_explained", "get_rule"]
 
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
-# Catch-all findings that only state a symptom ("torch sees no GPU"): when a more specific
-# error or warning about the same subject explains it, the symptom adds nothing but noise.
-SYMPTOM_CODES = frozenset({"DL404"})
 
+def drop_explained(findings: list[Finding]) -> list[Finding]:
+    """Drop each finding that another finding explains, as its rule's `explained_by` says.
 
-def _drop_explained_symptoms(findings: list[Finding]) -> list[Finding]:
-    explained = {
-        f.subject
+    Judged against the full list at once, so the order of rules never matters.
+    """
+    rules = {r.code: r for r in all_rules()}
+    return [
+        f
         for f in findings
-        if f.code not in SYMPTOM_CODES and f.severity in ("error", "warning") and f.subject
-    }
-    return [f for f in findings if f.code not in SYMPTOM_CODES or f.subject not in explained]
+        if not (r := rules.get(f.code)) or not any(r.explained(f, by) for by in findings)
+    ]
 
 
 def _matches(rule: Rule, selectors: set[str]) -> bool:
@@ -31,20 +31,52 @@ def _matches(rule: Rule, selectors: set[str]) -> bool:
     return any(rule.code.startswith(s.upper()) or rule.name == s for s in selectors if s.strip())
 
 
+def _needed(chosen: list[Rule], every: list[Rule]) -> list[Rule]:
+    """The rules to run so that `chosen` can be judged: the rules that explain them, and every
+    rule when a chosen rule reads the others' findings or is explained by any of them."""
+    if any(r.final or ANY in r.explained_by for r in chosen):
+        return [r for r in every if not r.final]
+    codes = {r.code for r in chosen}
+    grown = True
+    while grown:
+        more = {
+            o.code
+            for r in every
+            if r.code in codes
+            for o in every
+            if not o.final and any(o.code.startswith(c) for c in r.explained_by)
+        }
+        grown = not more <= codes
+        codes |= more
+    return [r for r in every if r.code in codes and not r.final]
+
+
 def diagnose(
     snapshot: Snapshot,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
 ) -> list[Finding]:
-    """Run every registered rule (or only `select`, minus `ignore`) over a Snapshot."""
-    chosen = set(select) if select is not None else None
+    """Run every registered rule (or only `select`, minus `ignore`) over a Snapshot.
+
+    One place decides what explains what: each rule runs on its own, then the findings that
+    other findings explain are dropped (`explained_by`), then the final rules (DL901) judge
+    what is left unexplained.
+    """
+    every = all_rules()
+    selected = set(select) if select is not None else None
     skipped = set(ignore or ())
-    findings: list[Finding] = []
-    for rule in all_rules():
-        if chosen is not None and not _matches(rule, chosen):
-            continue
-        if skipped and _matches(rule, skipped):
-            continue
-        findings.extend(rule.check(snapshot))
-    findings = _drop_explained_symptoms(findings)
+    chosen = [
+        r
+        for r in every
+        if (selected is None or _matches(r, selected)) and not (skipped and _matches(r, skipped))
+    ]
+    raw: list[Finding] = []
+    for rule in _needed(chosen, every):
+        raw.extend(rule.check(snapshot))
+    kept = drop_explained(raw)
+    for rule in chosen:
+        if rule.final:
+            kept.extend(rule.check(snapshot, raw))
+    wanted = {r.code for r in chosen}
+    findings = [f for f in kept if f.code in wanted]
     return sorted(findings, key=lambda f: (_ORDER[f.severity], f.code, f.subject or ""))

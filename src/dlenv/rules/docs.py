@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from dlenv.rules.registry import AREAS, Rule, all_rules
+from dlenv.rules.registry import ANY, AREAS, Rule, all_rules
 
 SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
 _SECTION_RE = re.compile(r"^(What it checks|Why it matters|Example|Fix):\s*", re.MULTILINE)
@@ -33,6 +33,13 @@ def rule_markdown(rule: Rule) -> str:
         f"Severity: {rule.severity}. Area: {rule.area}.",
         "",
     ]
+    if rule.explained_by:
+        who = ", ".join(
+            "any other rule's error or warning" if c == ANY else f"[{c}](#{c.lower()})"
+            for c in rule.explained_by
+        )
+        kind = "A symptom, not a cause: it" if rule.symptom else "It"
+        lines += [f"{kind} is not shown when {who} about the same subject explains it.", ""]
     for name in SECTIONS:
         lines += [f"**{name}.** {parts.get(name, '')}", ""]
     return "\n".join(lines)

@@ -10,7 +10,6 @@ from packaging.version import Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep
 from dlenv.kb.queries import parse_version, tensorflow_fact, version_at_least
-from dlenv.rules.cuda import undefined_cuda_symbols
 from dlenv.rules.derived import (
     LIVE_WINS,
     base_version,
@@ -27,7 +26,7 @@ from dlenv.rules.derived import (
 )
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import tensorflow_and_cuda_fix, torch_variant_fix
-from dlenv.rules.registry import finding, rule
+from dlenv.rules.registry import ANY, finding, rule
 from dlenv.snapshot.model import FrameworkFacts, Snapshot
 
 
@@ -198,14 +197,15 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-def _missing_cuda_libs(s: Snapshot) -> set[str]:
-    """Frameworks DL201 reports a missing CUDA library for."""
-    from dlenv.rules.cuda import cuda_library_not_found
-
-    return {f.subject for f in cuda_library_not_found(s) if f.subject}
-
-
-@rule("DL403", "live-probe-failed", "error", "frameworks")
+@rule(
+    "DL403",
+    "live-probe-failed",
+    "error",
+    "frameworks",
+    # the missing or older CUDA library that made the import fail is the cause
+    explained_by=("DL201", "DL208"),
+    symptom=True,
+)
 def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether importing a framework in the target interpreter (the live probe)
     crashed, hung, or raised.
@@ -222,10 +222,6 @@ def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
     for probe in s.live:
         if probe.status in ("ok", "skipped"):
             continue
-        if probe.status == "import-error" and probe.framework in _missing_cuda_libs(s):
-            continue  # DL201 names the missing CUDA library that made the import fail
-        if probe.framework in undefined_cuda_symbols(s):
-            continue  # DL208 names the older CUDA library that made the import fail
         what = {
             "crashed": f"crashed (exit status {probe.returncode})",
             "timeout": f"did not finish in time ({probe.total_s or '?'} s)",
@@ -252,7 +248,7 @@ def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
         )
 
 
-@rule("DL404", "gpu-unavailable-live", "error", "frameworks")
+@rule("DL404", "gpu-unavailable-live", "error", "frameworks", explained_by=(ANY,), symptom=True)
 def gpu_unavailable_live(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a CUDA build whose live probe imported fine but found no GPU, on a machine
     where the driver lists NVIDIA GPUs.

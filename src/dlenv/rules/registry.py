@@ -10,6 +10,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from dlenv.fix.actions import Action
 from dlenv.rules.findings import Evidence, Finding, Severity
@@ -32,6 +33,10 @@ RETIRED: frozenset[str] = frozenset()
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 RuleFn = Callable[[Snapshot], Iterator[Finding] | list[Finding]]
+# A rule that judges what the other rules found (DL901): it runs last, over their findings.
+FinalRuleFn = Callable[[Snapshot, list[Finding]], Iterator[Finding] | list[Finding]]
+F = TypeVar("F", bound=Callable[..., Any])
+ANY = "*"  # in `explained_by`: any error or warning of a rule that is not itself a symptom
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,15 @@ class Rule:
     name: str
     severity: Severity  # the usual severity; a finding may say otherwise
     area: str
-    fn: RuleFn
+    fn: RuleFn | FinalRuleFn
+    # Codes (or code prefixes, or ANY) whose error/warning findings explain this rule's finding
+    # about the same subject: `diagnose()` then drops it. Rules never consult each other.
+    explained_by: tuple[str, ...] = ()
+    # A catch-all that states a symptom ("torch sees no GPU"), not a cause: a quoted message
+    # whose only rules are symptoms still needs a cause (DL901).
+    symptom: bool = False
+    # Judges the other rules' findings instead of the Snapshot alone; runs after them.
+    final: bool = False
 
     @property
     def doc(self) -> str:
@@ -50,18 +63,45 @@ class Rule:
     def docs_url(self) -> str:
         return docs_url(self.code)
 
-    def check(self, snapshot: Snapshot) -> list[Finding]:
-        return list(self.fn(snapshot))
+    def check(self, snapshot: Snapshot, others: list[Finding] | None = None) -> list[Finding]:
+        """Run the rule; a `final` rule also reads the other rules' findings (`others`)."""
+        if self.final:
+            return list(self.fn(snapshot, others or []))  # type: ignore[call-arg]
+        return list(self.fn(snapshot))  # type: ignore[call-arg]
+
+    def explained(self, f: Finding, by: Finding) -> bool:
+        """Whether finding `by` explains this rule's finding `f`."""
+        if not self.explained_by or by is f or by.code == f.code:
+            return False
+        if by.severity not in ("error", "warning") or by.subject != f.subject:
+            return False
+        return any(
+            (c == ANY and not _RULES[by.code].symptom) or (c != ANY and by.code.startswith(c))
+            for c in self.explained_by
+        )
 
 
 _RULES: dict[str, Rule] = {}
 _NAMES: set[str] = set()
 
 
-def rule(code: str, name: str, severity: Severity, area: str) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule function under a stable code."""
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    area: str,
+    *,
+    explained_by: tuple[str, ...] = (),
+    symptom: bool = False,
+    final: bool = False,
+) -> Callable[[F], F]:
+    """Register a rule function under a stable code.
 
-    def register(fn: RuleFn) -> RuleFn:
+    `explained_by` names the rules whose finding about the same subject makes this one
+    redundant; `symptom` marks a catch-all; `final` rules take `(snapshot, findings)`.
+    """
+
+    def register(fn: F) -> F:
         if not CODE_RE.match(code):
             raise ValueError(f"bad rule code {code!r}")
         if not NAME_RE.match(name):
@@ -72,7 +112,10 @@ def rule(code: str, name: str, severity: Severity, area: str) -> Callable[[RuleF
             raise ValueError(f"rule code {code} is retired and may not be reused")
         if code in _RULES or name in _NAMES:
             raise ValueError(f"rule {code} {name} registered twice")
-        _RULES[code] = Rule(code, name, severity, area, fn)
+        for c in explained_by:
+            if c != ANY and not re.match(r"^DL\d{1,3}$", c):
+                raise ValueError(f"rule {code}: bad explained_by entry {c!r}")
+        _RULES[code] = Rule(code, name, severity, area, fn, explained_by, symptom, final)
         _NAMES.add(name)
         return fn
 

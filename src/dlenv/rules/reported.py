@@ -8,13 +8,10 @@ from collections.abc import Iterator
 
 from dlenv.fix.actions import ManualStep
 from dlenv.rules.findings import Evidence, Finding
-from dlenv.rules.registry import all_rules, finding, get_rule, rule
+from dlenv.rules.registry import finding, get_rule, rule
 from dlenv.snapshot.model import ReportedError, Snapshot
 
 UNRECOGNISED = "unrecognised-error"  # dlenv.importers.signatures.UNRECOGNISED
-# Catch-all codes a symptom message names ("torch sees no GPU", "the import failed"): any other
-# problem found is a better explanation of it than these.
-SYMPTOMS = frozenset({"DL403", "DL404"})
 SHOWN = 5  # error lines quoted as evidence
 
 
@@ -26,52 +23,32 @@ def _signature_rules(signature: str) -> tuple[str, ...]:
     return known.rules if known is not None else ()
 
 
-class _Others:
-    """What the other rules say about the same Snapshot, each rule run at most once."""
-
-    def __init__(self, s: Snapshot) -> None:
-        self.s = s
-        self.fired: dict[str, bool] = {}
-        self._any: bool | None = None
-
-    def fires(self, code: str) -> bool:
-        if code not in self.fired:
-            r = get_rule(code)
-            self.fired[code] = r is not None and bool(r.check(self.s))
-        return self.fired[code]
-
-    def any_problem(self) -> bool:
-        """Whether any rule outside DL9xx finds an error or a warning."""
-        if self._any is None:
-            self._any = any(
-                f.severity in ("error", "warning")
-                for r in all_rules()
-                if not r.code.startswith("DL9")
-                for f in r.check(self.s)
-            )
-        return self._any
-
-
-def _unexplained(s: Snapshot) -> list[ReportedError]:
-    others = _Others(s)
+def _unexplained(s: Snapshot, others: list[Finding]) -> list[ReportedError]:
+    """The quoted errors that the other rules' findings (`others`, before any was dropped as
+    explained) do not explain."""
+    fired = {f.code for f in others}
+    any_problem = any(
+        f.severity in ("error", "warning") for f in others if not f.code.startswith("DL9")
+    )
     out: list[ReportedError] = []
     for e in s.reported_errors:
         if e.harmless:
             continue
         codes = [c for c in _signature_rules(e.signature) if not c.startswith("DL9")]
-        if any(others.fires(c) for c in codes):
+        if fired.intersection(codes):
             continue  # one of the rules that usually explain this message fired
-        if codes and not SYMPTOMS.intersection(codes):
+        causes = [c for c in codes if (r := get_rule(c)) is not None and not r.symptom]
+        if causes and len(causes) == len(codes):
             out.append(e)
-        elif not others.any_problem():
-            # an error line no signature knows (or a message no rule covers): explained by
-            # whatever else was found, since a traceback often wraps the real message
+        elif not any_problem:
+            # an error line no signature knows (or a message only symptom rules cover):
+            # explained by whatever else was found, since a traceback often wraps the real message
             out.append(e)
     return out
 
 
-@rule("DL901", "reported-error-unexplained", "warning", "reported")
-def reported_error_unexplained(s: Snapshot) -> Iterator[Finding]:
+@rule("DL901", "reported-error-unexplained", "warning", "reported", final=True)
+def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[Finding]:
     """What it checks: errors quoted in a pasted log or traceback (`dlenv explain`) that no
     other rule explains: a known message none of whose usual rules fires (for example "Found no
     NVIDIA driver" when the paste does not show the GPU), or an error line dlenv has no
@@ -91,7 +68,7 @@ def reported_error_unexplained(s: Snapshot) -> Iterator[Finding]:
     """
     if not any(not e.harmless for e in s.reported_errors):
         return
-    errors = _unexplained(s)
+    errors = _unexplained(s, others)
     if not errors:
         return
     first = errors[0].text.splitlines()[0][:200]
