@@ -471,7 +471,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "tf_log_missing_cuda11.txt": {
         "origin": "text",
-        "parts": [("messages", 1, 13)],
+        "parts": [("messages", 1, 13), ("prose", 1, 1)],
         "messages": [
             ("tf-library-not-loaded", 3, False, "tensorflow"),
             ("tf-library-opened", 2, True, "tensorflow"),
@@ -481,6 +481,16 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("tf-numa-negative", 1, True, "tensorflow"),
         ],
         "facts": {
+            "cuda.toolkits[0].found_by": ["prose"],
+            "cuda.toolkits[0].kind": "system",
+            "cuda.toolkits[0].path": "(stated in prose)",
+            "cuda.toolkits[0].version": "11.2",
+            "cuda.toolkits[0].version_source": "prose",
+            "frameworks[0].version": "2.4.1",
+            "host.distro": "Ubuntu",
+            "host.distro_version": "20.04",
+            "host.os": "Linux",
+            "python.version": "3.8",
             "gpus[0].index": 0,
             "gpus[0].name": "GeForce RTX 3070",
             "gpus[0].pci_bus_id": "0000:01:00.0",
@@ -489,7 +499,6 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "frameworks[0].distribution": "tensorflow",
             "frameworks[0].cuda_build": True,
             "frameworks[0].build_source": "pasted report",
-            "frameworks[0].unknown.version": "not stated in the pasted report",
             "libraries[0].framework": "tensorflow",
             "libraries[0].libraries[0].name": "cudart",
             "libraries[0].libraries[0].soname": "libcudart.so.11.0",
@@ -538,9 +547,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "tf_memory_growth.txt": {
         "origin": "text",
-        "parts": [("messages", 1, 8)],
+        "parts": [("messages", 1, 8), ("prose", 4, 4)],
         "messages": [("memory-growth-after-init", 1, False, "tensorflow")],
         "facts": {
+            "python.version": "3.10",
             "frameworks[0].name": "tensorflow",
             "frameworks[0].distribution": "tensorflow",
             "frameworks[0].build_source": "pasted report",
@@ -587,9 +597,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "torch_cudnn_mismatch.txt": {
         "origin": "text",
-        "parts": [("messages", 1, 11)],
+        "parts": [("messages", 1, 11), ("prose", 7, 7)],
         "messages": [("torch-cudnn-version-mismatch", 1, False, "torch")],
         "facts": {
+            "python.version": "3.8",
             "frameworks[0].name": "torch",
             "frameworks[0].distribution": "torch",
             "frameworks[0].version": "1.13.0+cu117",
@@ -617,12 +628,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "torch_sm120.txt": {
         "origin": "text",
-        "parts": [("messages", 1, 12)],
+        "parts": [("messages", 1, 12), ("prose", 1, 1)],
         "messages": [
             ("torch-arch-not-supported", 1, False, "torch"),
             ("no-kernel-image", 1, False, "torch"),
         ],
         "facts": {
+            "python.version": "3.11",
             "gpus[0].index": 0,
             "gpus[0].name": "NVIDIA GeForce RTX 5090",
             "gpus[0].compute_capability": "12.0",
@@ -647,12 +659,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "torch_no_driver_lspci_gpu.txt": {
         "origin": "text",
-        "parts": [("messages", 1, 10)],
+        "parts": [("messages", 1, 10), ("prose", 3, 3)],
         "messages": [
             ("nvidia-smi-not-found", 1, False, "torch"),
             ("torch-no-nvidia-driver", 1, False, "torch"),
         ],
         "facts": {
+            "python.version": "3.10",
             "driver.installed": False,
             # the lspci line is a PCI-device fact, as the probe reads /sys/bus/pci
             "visibility.nvidia_pci_devices[0].slot": "0000:01:00.0",
@@ -700,9 +713,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "transformers_keras3_valueerror.txt": {
         "origin": "text",
-        "parts": [("messages", 1, 6)],
+        "parts": [("messages", 1, 6), ("prose", 4, 4)],
         "messages": [("keras3-legacy-needed", 1, False, "keras")],
         "facts": {
+            "python.version": "3.10",
             "frameworks[0].name": "keras",
             "frameworks[0].distribution": "keras",
             "frameworks[0].build_source": "pasted report",

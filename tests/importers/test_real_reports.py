@@ -66,9 +66,9 @@ CASES: list[object] = [
     _c("torch_sm86_a2_prose.txt", "DL301"),
     _xfail(
         _c("torch12_rtx3070_laptop_no_kernel_image.txt", "DL301"),
-        "silent: no-kernel-image recognised (live.torch.compute_ok=False) but the prose "
-        "'laptop GeForce RTX 3070' and '`torch=1.2.0`' are not read; with the GPU (sm_86) and "
-        "torch 1.2.0 (CUDA 10.0, max sm_75) DL301 follows",
+        "the prose is read now (torch 1.2.0, GeForce RTX 3070 Laptop GPU = sm_86), but the "
+        "knowledge base starts at torch 2.0, so torch 1.2.0's CUDA 10.0 build and its arch "
+        "list (max sm_75) are unknown and DL301 cannot judge",
     ),
     _c("torch_cc21_geforce820m.txt", "DL302"),
     _xfail(

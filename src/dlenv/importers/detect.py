@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from dlenv.errors import DlenvError
-from dlenv.importers import collect_env, dlenv_json, nvidia_smi, signatures, templates
+from dlenv.importers import collect_env, dlenv_json, nvidia_smi, prose, signatures, templates
 from dlenv.importers.sheet import FactSheet, Part, overlay
 from dlenv.snapshot.model import Snapshot
 
@@ -93,16 +93,17 @@ def import_text(text: str, source: str = "-") -> Imported:
     sheet.current = None
     if sheet.reported or log.found:
         sheet.parts.append(log)
+    # last, and only outside the tables: it never overrides what a parser stated
+    prose.parse_prose(outside, sheet)
     if sheet.empty and base is None:
         raise DlenvError(
             f"{source}: nothing recognised (expected the output of `python -m "
             "torch.utils.collect_env`, `nvidia-smi`, a dlenv JSON report, or a log or traceback "
             "with a known CUDA/framework message)"
         )
-    kinds = [
-        p.kind for p in sheet.parts if p.kind not in ("messages", "package-list", "nvcc --version")
-    ]
-    if sheet.reported or any(p.kind in ("package-list", "nvcc --version") for p in sheet.parts):
+    texts = ("messages", "package-list", "nvcc --version", "prose")
+    kinds = [p.kind for p in sheet.parts if p.kind not in texts]
+    if sheet.reported or any(p.kind in texts for p in sheet.parts):
         kinds.append("text")
     origin = "+".join(dict.fromkeys(kinds)) or "text"
     pasted = sheet.snapshot(origin)

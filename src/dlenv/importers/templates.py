@@ -91,7 +91,7 @@ def parse_template(lines: list[str], sheet: FactSheet) -> Part | None:
                 sheet.set_framework(fw, "version", versions[-1])
                 sheet.set_framework(fw, "build_source", "issue template (as stated)")
     if "os" in useful:
-        _os(useful["os"][1], sheet)
+        parse_os(useful["os"][1], sheet)
     if "python" in useful:
         pv = _VERSION.search(useful["python"][1])
         sheet.set_python("version", pv.group(1) if pv else None)
@@ -134,7 +134,8 @@ def parse_template(lines: list[str], sheet: FactSheet) -> Part | None:
     return part
 
 
-def _os(answer: str, sheet: FactSheet) -> None:
+def parse_os(answer: str, sheet: FactSheet) -> None:
+    """An operating system as a person names it ("Windows 11", "Ubuntu 22.04", "WSL2")."""
     low = answer.lower()
     if "wsl" in low:
         sheet.set_host("os", "Linux")

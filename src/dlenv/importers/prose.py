@@ -1,0 +1,161 @@
+"""Facts a maintainer reads from prose: "laptop RTX 3070", "torch 1.2.0", "Windows 11",
+"TensorFlow 2.7 with cuda_11.2", "driver 470.82", "Python 3.12".
+
+Prose is the least authoritative part of a paste: it runs after every table and template parser
+and never overwrites what they stated; each fact it adds is listed under its own part ("prose")
+so that `dlenv explain` shows where it came from. Only specific statements count (a version
+number beside a name); a bare "CUDA" or "my GPU" states nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from dlenv.importers.sheet import FactSheet, Part
+from dlenv.snapshot.model import CudaToolkit
+
+PROSE = "(stated in prose)"
+
+_V = r"v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?(?:\+[\w.]+)?)"
+_SEP = r"(?:\s*(?:==?|:|@|-|\bversion\b)\s*){1,3}|\s+"
+_FRAMEWORKS = (
+    ("torch", re.compile(rf"\b(?:py)?torch(?:{_SEP}){_V}", re.IGNORECASE)),
+    # "tf 2.10" only in capitals: "tf" is too common a word in lower case
+    (
+        "tensorflow",
+        re.compile(rf"(?:\b(?i:tensorflow)(?:-gpu)?|\bTF)(?:{_SEP}){_V}"),
+    ),
+    ("keras", re.compile(rf"\bkeras(?:{_SEP}){_V}", re.IGNORECASE)),
+    ("jax", re.compile(rf"\bjax(?:lib)?(?:{_SEP}){_V}", re.IGNORECASE)),
+)
+_CUDA = re.compile(
+    r"\bcuda(?:[ _-]?toolkit)?(?:[ _-]?version)?\s*(?:==?|:|_|\s)\s*v?(?P<ver>\d{1,2}\.\d)\b",
+    re.IGNORECASE,
+)
+_CUDNN = re.compile(
+    r"\bcudnn(?:\s*version)?\s*(?:==?|:|\s)\s*v?(?P<ver>\d{1,2}\.\d+(?:\.\d+)?)", re.IGNORECASE
+)
+_DRIVER = re.compile(
+    r"\b(?:nvidia\s+)?driver(?:\s+version)?\s*(?:is|:|=)?\s*(?:version\s*)?"
+    r"(?P<ver>\d{3}\.\d{2,3}(?:\.\d{2,3})?)\b"
+    r"|\b(?P<ver2>\d{3}\.\d{2,3}(?:\.\d{2,3})?)\s+(?:nvidia\s+)?driver\b",
+    re.IGNORECASE,
+)
+_PYTHON = re.compile(
+    r"\bpython\s*(?:version\s*)?:?\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
+    r"|python(?P<pathver>3\.\d{1,2})[/\\](?:site|dist)-packages"
+    r"|[/\\]Python3(?P<winver>\d{1,2})[/\\]"
+    r"|\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}",
+    re.IGNORECASE,
+)
+_OS = re.compile(
+    r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11)|ubuntu\s*\d{2}\.\d{2}|"
+    r"wsl\s*2|wsl\s*1|macos|mac\s*os|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
+    r"fedora\s*\d+|arch\s*linux)\b",
+    re.IGNORECASE,
+)
+# GPU names: a KB lookup over lines that look like they name an NVIDIA card
+_GPU_HINT = re.compile(
+    r"\b(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|"
+    r"T4|V100|P100|K80)\b",
+    re.IGNORECASE,
+)
+# short KB names (A2, A10, L4, T4) need a GPU word nearby to count
+_GPU_WORD = re.compile(r"\b(?:gpu|nvidia|tesla|card|graphics)\b", re.IGNORECASE)
+_LAPTOP = re.compile(r"\b(?:laptop|notebook|mobile|max-q)\b", re.IGNORECASE)
+
+
+def parse_prose(text: str, sheet: FactSheet) -> Part | None:
+    """Add what the prose states and the parsers did not; a part listing it, or None."""
+    part = Part("prose", 1, max(1, text.count("\n") + 1))
+    sheet.current = part
+    offsets = _offsets(text)
+    lines: list[int] = []
+
+    def at(pos: int) -> None:
+        lines.append(bisect.bisect_right(offsets, pos))
+
+    for fw, pattern in _FRAMEWORKS:
+        m = pattern.search(text)
+        if m and not sheet.framework(fw).get("version"):
+            _framework(sheet, fw, m.group("ver"))
+            at(m.start())
+    m = _CUDA.search(text)
+    if m and not sheet.toolkits:
+        sheet.add_toolkit(
+            CudaToolkit(
+                path=PROSE,
+                version=m.group("ver"),
+                version_source="prose",
+                kind="system",
+                found_by=["prose"],
+            )
+        )
+        at(m.start())
+    m = _DRIVER.search(text)
+    if m and not sheet.driver.get("version"):
+        sheet.set_driver("version", m.group("ver") or m.group("ver2"))
+        sheet.set_driver("installed", True)
+        at(m.start())
+    m = _PYTHON.search(text)
+    if m and not sheet.python.get("version"):
+        ver = m.group("ver") or m.group("pathver")
+        ver = ver or (f"3.{m.group('winver')}" if m.group("winver") else f"3.{m.group('tag')}")
+        sheet.set_python("version", ver)
+        at(m.start())
+    m = _OS.search(text)
+    if m and not sheet.host.get("os"):
+        _os(sheet, m.group("os"))
+        at(m.start())
+    if not any(g.get("name") for g in sheet.gpus):
+        found = _gpu(text, offsets)
+        if found is not None:
+            name, pos = found
+            g = sheet.gpu(name=name)
+            sheet.set_gpu(g, "name", name)
+            at(pos)
+    sheet.current = None
+    if not part.found:
+        return None
+    part.first_line, part.last_line = min(lines), max(lines)
+    part.notes.append("read from prose: less certain than a pasted table")
+    sheet.parts.append(part)
+    return part
+
+
+def _framework(sheet: FactSheet, fw: str, ver: str) -> None:
+    from dlenv.importers.collect_env import add_framework_version
+
+    dist = {"torch": "torch", "tensorflow": "tensorflow", "keras": "keras", "jax": "jax"}[fw]
+    add_framework_version(sheet, fw, dist, ver)
+
+
+def _os(sheet: FactSheet, said: str) -> None:
+    from dlenv.importers.templates import parse_os
+
+    parse_os(said, sheet)
+
+
+def _gpu(text: str, offsets: list[int]) -> tuple[str, int] | None:
+    from dlenv.kb.queries import gpu_model
+
+    for line_no, line in enumerate(text.split("\n")):
+        if not _GPU_HINT.search(line) or len(line) > 400:
+            continue
+        model = gpu_model(line.replace(",", " ").replace("(", " ").replace(")", " "))
+        if model is None:
+            continue
+        if " " not in model.name and len(model.name) <= 4 and not _GPU_WORD.search(line):
+            continue
+        name = model.name + (" Laptop GPU" if _LAPTOP.search(line) else "")
+        return name, offsets[line_no] if line_no < len(offsets) else 0
+    return None
+
+
+def _offsets(text: str) -> list[int]:
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append(pos)
+        pos += len(line) + 1
+    return out

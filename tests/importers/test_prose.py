@@ -1,0 +1,107 @@
+"""Facts read from prose: specific statements count, bare words do not, tables win."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlenv.importers.detect import import_text
+from tests.importers.facts import flat_facts
+
+
+def _prose(text: str) -> dict[str, object]:
+    imported = import_text(text + "\nRuntimeError: CUDA error: boom\n", "t")
+    found: dict[str, object] = {}
+    for p in imported.parts:  # prose, or a parser that read the same statement first
+        if p.kind != "messages":
+            for line in p.found:
+                key, _, value = line.partition(" = ")
+                found[key] = value
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "value"),
+    [
+        ("- `torch=1.2.0` in virtualenv environment", "frameworks.torch.version", "1.2.0"),
+        ("I use pytorch 2.0.1+cu117 on it", "frameworks.torch.version", "2.0.1+cu117"),
+        ("PyTorch version: 1.13.1", "frameworks.torch.version", "1.13.1"),
+        ("TensorFlow 2.7 with cuda_11.2", "frameworks.tensorflow.version", "2.7"),
+        ("TensorFlow 2.7 with cuda_11.2", "cuda.toolkits[]", "11.2"),
+        ("tensorflow-gpu==2.4.1 installed with pip", "frameworks.tensorflow.version", "2.4.1"),
+        ("TF 2.10 on my box", "frameworks.tensorflow.version", "2.10"),
+        ("keras 3.1.0 and jax 0.4.23", "frameworks.keras.version", "3.1.0"),
+        ("keras 3.1.0 and jax 0.4.23", "frameworks.jax.version", "0.4.23"),
+        ("Driver Version: 510.73.05", "driver.version", "510.73.05"),
+        ("with the 470.82 driver", "driver.version", "470.82"),
+        ("cuDNN 8.1.0 from the archive", "cuda.cudnn[]", None),
+        ("Windows 11, RTX 4090", "host.os", "Windows"),
+        ("Ubuntu 22.04 LTS", "host.distro_version", "22.04"),
+        ("my laptop GeForce RTX 3070", "gpus[0].name", "GeForce RTX 3070 Laptop GPU"),
+        ("a Tesla K80 on AWS", "gpus[0].name", "Tesla K80"),
+        ("NVIDIA A100 80GB", "gpus[0].name", "A100"),
+        ("File \"C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python312\\lib\\x.py\"",
+         "python.version", "3.12"),
+        ("/home/u/.local/lib/python3.8/site-packages/torch/__init__.py", "python.version", "3.8"),
+        ("torch-2.3.0-cp313-cp313-win_amd64.whl", "python.version", "3.13"),
+        ("Python 3.12.1", "python.version", "3.12"),
+    ],
+)
+def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
+    found = _prose(text)
+    if value is None:
+        return  # cuDNN from prose is not read (too often a wish, not a fact)
+    assert found.get(fact) == value, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I installed CUDA and torch, but my GPU is not used",  # no version: nothing
+        "tf is not working",  # lower-case "tf" is a word, not TensorFlow
+        "see table A2 in the paper",  # a short GPU name without a GPU word
+        "the transformer has 2.7 billion parameters",
+    ],
+)
+def test_vague_prose_states_nothing(text: str) -> None:
+    assert _prose(text) == {}
+
+
+def test_prose_never_overrides_a_table() -> None:
+    text = (
+        "PyTorch version: 2.1.0+cu121\nIs debug build: False\nCUDA used to build PyTorch: 12.1\n"
+        "OS: Ubuntu 22.04.3 LTS (x86_64)\n\nI am on torch 1.13 really\n"
+    )
+    snap = import_text(text, "t").snapshot
+    facts = flat_facts(snap)
+    assert facts["frameworks[0].version"] == "2.1.0+cu121"
+
+
+def test_a_paste_of_versions_alone_is_read_not_refused() -> None:
+    """A paste that states versions but shows no error reports what it read and no problem."""
+    imported = import_text("Ubuntu 22.04, driver 550.54.14, torch 2.3.1+cu121, RTX 4090\n", "t")
+    facts = flat_facts(imported.snapshot)
+    assert facts["driver.version"] == "550.54.14"
+    assert facts["frameworks[0].version"] == "2.3.1+cu121"
+    assert not imported.snapshot.reported_errors
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "torch" + " " * 200_000,
+        "torch" + " ==" * 70_000,
+        "driver " * 30_000,
+        "python3." + "1" * 200_000,
+        "RTX " * 50_000,
+        "cuda_" * 40_000,
+    ],
+)
+def test_prose_is_linear_on_long_lines(line: str) -> None:
+    import time
+
+    from dlenv.importers.prose import parse_prose
+    from dlenv.importers.sheet import FactSheet
+
+    start = time.perf_counter()
+    parse_prose(line, FactSheet())
+    assert time.perf_counter() - start < 1.0
