@@ -100,15 +100,10 @@ def run(report: Report) -> Outcome:
         findings = []
     codes = frozenset(f.code for f in findings if f.severity in ("error", "warning"))
     errors = frozenset(f.code for f in findings if f.severity == "error")
-    if report.healthy:
-        ok = not errors
-    else:
-        ok = all(item & codes for item in report.expected)
+    ok = not errors if report.healthy else all(item & codes for item in report.expected)
     return Outcome(report, codes, errors, ok)
 
 
 def score(part: str | None = None) -> list[Outcome]:
     where = split()
-    return [
-        run(r) for r in reports() if part is None or where.get(r.repo.lower(), "dev") == part
-    ]
+    return [run(r) for r in reports() if part is None or where.get(r.repo.lower(), "dev") == part]

@@ -39,8 +39,11 @@ def _prose(text: str) -> dict[str, object]:
         ("my laptop GeForce RTX 3070", "gpus[0].name", "GeForce RTX 3070 Laptop GPU"),
         ("a Tesla K80 on AWS", "gpus[0].name", "Tesla K80"),
         ("NVIDIA A100 80GB", "gpus[0].name", "A100"),
-        ("File \"C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python312\\lib\\x.py\"",
-         "python.version", "3.12"),
+        (
+            'File "C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python312\\lib\\x.py"',
+            "python.version",
+            "3.12",
+        ),
         ("/home/u/.local/lib/python3.8/site-packages/torch/__init__.py", "python.version", "3.8"),
         ("torch-2.3.0-cp313-cp313-win_amd64.whl", "python.version", "3.13"),
         ("Python 3.12.1", "python.version", "3.12"),

@@ -1,0 +1,67 @@
+"""Score `dlenv explain` on the real-report corpus (tests/corpus/), per split and per family.
+
+python scripts/corpus_eval.py                 # dev and test accuracy, dev failures listed
+python scripts/corpus_eval.py --failures test # also list the test part's failures (to
+                                              # measure and report, never to tune on)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.corpus.corpus import Outcome, score
+
+
+def _table(part: str, outcomes: list[Outcome]) -> None:
+    hit = sum(o.ok for o in outcomes)
+    total = len(outcomes)
+    healthy = [o for o in outcomes if o.report.healthy]
+    causes = [o for o in outcomes if not o.report.healthy]
+    pct = 100 * hit / total if total else 0.0
+    print(
+        f"{part}: {hit}/{total} = {pct:.1f}%  (causes {sum(o.ok for o in causes)}/"
+        f"{len(causes)}, healthy {sum(o.ok for o in healthy)}/{len(healthy)}, "
+        f"repositories {len({o.report.repo for o in outcomes})})"
+    )
+    fams: Counter[str] = Counter()
+    fam_ok: Counter[str] = Counter()
+    for o in outcomes:
+        fams[o.report.family] += 1
+        fam_ok[o.report.family] += o.ok
+    for fam in sorted(fams):
+        print(f"    {fam:28} {fam_ok[fam]:3}/{fams[fam]:<3}")
+
+
+def _failures(outcomes: list[Outcome]) -> None:
+    for o in outcomes:
+        if not o.ok:
+            want = o.report.header["expected"]
+            print(f"  MISS {o.report.name}: expected {want}, got {sorted(o.codes) or '-'}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--failures", choices=("dev", "test", "both", "none"), default="dev")
+    args = ap.parse_args()
+    start = time.perf_counter()
+    results = {part: score(part) for part in ("dev", "test")}
+    elapsed = time.perf_counter() - start
+    for part, outcomes in results.items():
+        _table(part, outcomes)
+    n = sum(len(o) for o in results.values())
+    print(f"{n} reports in {elapsed:.2f} s ({1000 * elapsed / max(n, 1):.1f} ms each)")
+    for part in ("dev", "test"):
+        if args.failures in (part, "both"):
+            print(f"\n{part} failures:")
+            _failures(results[part])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
