@@ -1,0 +1,235 @@
+"""The message catalogue's engine: `*.toml` files in this folder -> a tuple of Signatures.
+
+The catalogue is knowledge, like the compatibility tables in dlenv/kb/data: one TOML file per
+family of messages (driver, cudnn, keras-versions, noise, ...), each signature with its regex, the
+facts it states, its meaning, the rules that usually explain it, where its wording was checked,
+and example lines that must match and near misses that must not (tests/importers/test_catalog.py
+runs every one). README.md in this folder describes the format and how to add a family.
+
+Order. `scan()` runs the signatures one after another, and the order is visible: the messages of
+a report are listed in it, a signature's `defer_to` names ones scanned before it, and where two
+signatures state the same fact the first one to do so usually wins. The order is: files sorted by
+their top-level `order` number (then by file name), entries in the order they appear in their
+file. A new family is a new file with an `order` that places it; no code changes.
+
+Validation happens at load time (unknown or missing keys, types, duplicate ids, unknown converter
+names, frameworks and flags, `defer_to` naming a later or unknown signature) and raises
+CatalogError naming the file and the entry. Patterns are compiled on first use (a bad one raises
+CatalogError then); the tests compile every one, run its examples and near misses, and check
+that its rule codes are registered (not checked here: the rules import this package lazily).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dlenv.errors import DlenvError
+from dlenv.importers.catalog.converters import CONVERTERS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+FRAMEWORKS = ("tensorflow", "torch", "jax", "keras")
+FLAGS = {"IGNORECASE": re.IGNORECASE, "DOTALL": re.DOTALL}
+ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+CODE_RE = re.compile(r"DL\d{3}")
+FOLDER = Path(__file__).parent
+
+
+class CatalogError(DlenvError):
+    """A catalogue file is malformed (its path and the entry are in the message)."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """`path` is where the value goes, `value` a template over the regex's named groups ("{v}",
+    or "{line}" for the matched line), `convert` a name in CONVERTERS. The fact paths are listed
+    in README.md in this folder."""
+
+    path: str
+    value: str = "{0}"
+    convert: str | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: str
+    pattern: str
+    meaning: str
+    harmless: bool = False
+    rules: tuple[str, ...] = ()  # codes of the rules that usually explain it (rules/catalog.py)
+    framework: str | None = None  # who prints it; None: the framework the line or paste names
+    facts: tuple[Fact, ...] = ()
+    report: bool = True  # False: a plain fact (REPL output), not a message worth listing
+    source: str = ""  # where the wording was checked
+    flags: int = 0
+    defer_to: tuple[str, ...] = ()  # signatures that already explain the same line
+    family: str = ""  # the catalogue file it comes from
+    unsourced: str = ""  # why there is no source URL
+    examples: tuple[str, ...] = ()  # texts the pattern must match
+    near_misses: tuple[str, ...] = ()  # texts it must not match
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """Compiled on first use: loading the catalogue, or a lookup by id, compiles nothing."""
+        try:
+            return re.compile(self.pattern, re.MULTILINE | self.flags)
+        except re.error as exc:
+            raise CatalogError(f"{self.family}.toml ({self.id}): pattern: {exc}") from None
+
+
+_REQUIRED = {"id", "pattern", "meaning", "rules", "facts", "examples"}
+_OPTIONAL = {
+    "framework",
+    "harmless",
+    "report",
+    "flags",
+    "defer_to",
+    "source",
+    "unsourced",
+    "near_misses",
+}
+_FACT_KEYS = {"path", "value", "convert"}
+
+
+def _str_list(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogError(f"{where}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def _text(where: str, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise CatalogError(f"{where}: `{key}` must be a string")
+    return value
+
+
+def _fact(where: str, raw: Any) -> Fact:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: each fact must be a table {{path = ..., value = ...}}")
+    unknown = sorted(set(raw) - _FACT_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: fact has unknown key {unknown[0]!r}")
+    if "path" not in raw or "value" not in raw:
+        raise CatalogError(f"{where}: a fact needs `path` and `value`")
+    value = raw["value"]
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    convert = raw.get("convert")
+    if convert is not None and convert not in CONVERTERS:
+        raise CatalogError(f"{where}: unknown converter {convert!r}")
+    return Fact(_text(where, "path", raw["path"]), _text(where, "value", value), convert)
+
+
+def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signature:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: a signature must be a table")
+    sig_id = raw.get("id")
+    if isinstance(sig_id, str):
+        where = f"{where} ({sig_id})"
+    unknown = sorted(set(raw) - _REQUIRED - _OPTIONAL)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key {unknown[0]!r}")
+    missing = sorted(_REQUIRED - set(raw))
+    if missing:
+        raise CatalogError(f"{where}: missing key {missing[0]!r}")
+    sig_id = _text(where, "id", sig_id)
+    if not ID_RE.fullmatch(sig_id):
+        raise CatalogError(f"{where}: id must be lower-case words joined by '-'")
+    if sig_id in earlier:
+        raise CatalogError(f"{where}: duplicate id {sig_id!r}")
+    pattern = raw["pattern"]  # a string, or a list of strings joined (for long patterns)
+    if isinstance(pattern, list):
+        pattern = "".join(_str_list(where, "pattern", pattern))
+    pattern = _text(where, "pattern", pattern)
+    flags = 0
+    for name in _str_list(where, "flags", raw.get("flags", [])):
+        if name not in FLAGS:
+            raise CatalogError(f"{where}: unknown flag {name!r} (known: {', '.join(FLAGS)})")
+        flags |= FLAGS[name]
+    framework = raw.get("framework")
+    if framework is not None and framework not in FRAMEWORKS:
+        raise CatalogError(f"{where}: unknown framework {framework!r}")
+    rules = _str_list(where, "rules", raw["rules"])
+    bad = [c for c in rules if not CODE_RE.fullmatch(c)]
+    if bad:
+        raise CatalogError(f"{where}: {bad[0]!r} is not a rule code")
+    defer_to = _str_list(where, "defer_to", raw.get("defer_to", []))
+    later = [d for d in defer_to if d not in earlier]
+    if later:
+        raise CatalogError(f"{where}: defer_to {later[0]!r} is not a signature scanned before it")
+    facts = raw["facts"]
+    if not isinstance(facts, list):
+        raise CatalogError(f"{where}: `facts` must be a list of tables")
+    source = _text(where, "source", raw.get("source", ""))
+    unsourced = _text(where, "unsourced", raw.get("unsourced", ""))
+    if not source and not unsourced:
+        raise CatalogError(f"{where}: give a `source` URL, or `unsourced` saying why there is none")
+    examples = _str_list(where, "examples", raw["examples"])
+    if not examples:
+        raise CatalogError(f"{where}: needs at least one example")
+    harmless, report = raw.get("harmless", False), raw.get("report", True)
+    if not isinstance(harmless, bool) or not isinstance(report, bool):
+        raise CatalogError(f"{where}: `harmless` and `report` must be true or false")
+    return Signature(
+        id=sig_id,
+        pattern=pattern,
+        meaning=_text(where, "meaning", raw["meaning"]),
+        harmless=harmless,
+        rules=rules,
+        framework=framework,
+        facts=tuple(_fact(where, f) for f in facts),
+        report=report,
+        source=source,
+        flags=flags,
+        defer_to=defer_to,
+        family=family,
+        unsourced=unsourced,
+        examples=examples,
+        near_misses=_str_list(where, "near_misses", raw.get("near_misses", [])),
+    )
+
+
+def parse(files: list[tuple[str, str]]) -> tuple[Signature, ...]:
+    """Signatures from (file name, TOML text) pairs, in catalogue order (see the module doc)."""
+    families: list[tuple[int, str, list[Any]]] = []
+    for name, text in files:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogError(f"{name}: not valid TOML: {exc}") from None
+        unknown = sorted(set(data) - {"order", "signature"})
+        if unknown:
+            raise CatalogError(f"{name}: unknown top-level key {unknown[0]!r}")
+        order = data.get("order")
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise CatalogError(f"{name}: needs a top-level `order = <number>`")
+        entries = data.get("signature", [])
+        if not isinstance(entries, list):
+            raise CatalogError(f"{name}: signatures are [[signature]] tables")
+        families.append((order, name, entries))
+    out: list[Signature] = []
+    seen: set[str] = set()
+    for _, name, entries in sorted(families, key=lambda f: (f[0], f[1])):
+        family = name.removesuffix(".toml")
+        for n, raw in enumerate(entries, 1):
+            sig = _signature(family, f"{name}: signature {n}", raw, seen)
+            seen.add(sig.id)
+            out.append(sig)
+    return tuple(out)
+
+
+def load() -> tuple[Signature, ...]:
+    """Every `*.toml` of this package folder, validated, in catalogue order. (A plain path, not
+    importlib.resources: dlenv is never imported from a zip, and that import costs 7 ms.)"""
+    try:
+        files = [(p.name, p.read_text("utf-8")) for p in sorted(FOLDER.glob("*.toml"))]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"message catalogue unreadable: {exc}") from None
+    return parse(files)

@@ -1,0 +1,91 @@
+"""Value converters a catalogue fact names with `convert = "..."` (they stay Python).
+
+Each takes the text a fact's template produced and returns the value to record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+
+def _cuda_int(v: str) -> str:
+    """CUDA's integer version: 11040 -> "11.4", 10010 -> "10.1", 6050 -> "6.5"."""
+    n = int(v)
+    return f"{n // 1000}.{(n % 1000) // 10}"
+
+
+def _sm(v: str) -> str:
+    """ "sm_120" digits -> "12.0", "86" -> "8.6"."""
+    return f"{v[:-1]}.{v[-1]}"
+
+
+def _cudnn(v: str) -> str:
+    """cuDNN versions as frameworks print them: "(8, 9, 2)", "8.9.2", "7102", "8902", "90100"."""
+    v = v.strip().rstrip(".")
+    if v.startswith("("):
+        return ".".join(p.strip() for p in v.strip("()").split(",") if p.strip())
+    if v.isdigit():
+        n = int(v)
+        if n >= 10000:  # cuDNN 9+: major*10000 + minor*100 + patch
+            return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
+        return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"
+    return v
+
+
+def _archs(v: str) -> list[str]:
+    return v.split()
+
+
+def _bool(v: str) -> bool:
+    return v.strip().lower() in ("true", "yes", "1")
+
+
+_UNITS = {
+    "bytes": 1 / 2**20,
+    "B": 1 / 2**20,
+    "KiB": 1 / 1024,
+    "MiB": 1.0,
+    "GiB": 1024.0,
+    "TiB": 2**20,
+}
+
+
+def _mib(v: str) -> str:
+    """A size as PyTorch prints it ("7.79 GiB", "3.94 MiB", "0 bytes") -> MiB, "7976.96"."""
+    number, _, unit = v.strip().partition(" ")
+    return f"{float(number) * _UNITS[unit.strip()]:.2f}"
+
+
+def _mib_sum(v: str) -> str:
+    """ "6.81 GiB+17.19 MiB" -> their sum in MiB (allocated plus reserved-but-unallocated)."""
+    return f"{sum(float(_mib(part)) for part in v.split('+')):.2f}"
+
+
+SIZE = r"[\d.]+ (?:bytes|[KMGT]iB)"  # a size as PyTorch's format_size prints it
+_PROCESS = re.compile(rf"Process (\d+) has ({SIZE}) memory in use")
+
+
+def _processes(v: str) -> str:
+    """PyTorch's "Process 1234 has 7.78 GiB memory in use." sentences -> "1234=7966.72,…"."""
+    return ",".join(f"{pid}={_mib(size)}" for pid, size in _PROCESS.findall(v))
+
+
+def _lower(v: str) -> str:
+    return v.strip().lower()
+
+
+CONVERTERS: dict[str, Callable[[str], object]] = {
+    "cuda_int": _cuda_int,
+    "sm": _sm,
+    "cudnn": _cudnn,
+    "archs": _archs,
+    "bool": _bool,
+    "int": int,
+    "env": str,  # kept as written, even when empty
+    "mib": _mib,
+    "mib_sum": _mib_sum,
+    "processes": _processes,
+    "lower": _lower,
+}
+

@@ -1,0 +1,174 @@
+"""The message catalogue as data: every example and near miss of every entry, and the loader's
+validation (as ruff and semgrep run each rule's fixtures)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dlenv.importers import catalog
+from dlenv.importers.catalog import CatalogError, Signature, load, parse
+from dlenv.importers.signatures import BY_ID, SIGNATURES
+from dlenv.rules.registry import get_rule
+
+CASES = [
+    pytest.param(sig, text, id=f"{sig.id}[{n}]")
+    for sig in SIGNATURES
+    for n, text in enumerate(sig.examples)
+]
+MISSES = [
+    pytest.param(sig, text, id=f"{sig.id}[{n}]")
+    for sig in SIGNATURES
+    for n, text in enumerate(sig.near_misses)
+]
+
+
+@pytest.mark.parametrize(("sig", "text"), CASES)
+def test_every_example_matches(sig: Signature, text: str) -> None:
+    assert sig.regex.search(text), f"{sig.family}.toml: {sig.id} does not match {text!r}"
+
+
+@pytest.mark.parametrize(("sig", "text"), MISSES)
+def test_no_near_miss_matches(sig: Signature, text: str) -> None:
+    m = sig.regex.search(text)
+    assert m is None, f"{sig.family}.toml: {sig.id} matches near miss {text!r}: {m.group(0)!r}"
+
+
+def test_every_entry_has_examples_a_source_and_registered_rules() -> None:
+    assert len(SIGNATURES) >= 80
+    for sig in SIGNATURES:
+        assert sig.examples, sig.id
+        assert sig.source.startswith("https://") or (not sig.source and sig.unsourced), sig.id
+        for url in filter(None, sig.source.split(", ")):
+            assert re.fullmatch(r"https://\S+", url), (sig.id, url)
+        for code in sig.rules:
+            assert get_rule(code) is not None, f"{sig.id}: rule {code} is not registered"
+        assert sig.family and (catalog.FOLDER / f"{sig.family}.toml").is_file(), sig.id
+
+
+def test_the_catalogue_is_read_in_order_of_each_files_order_number_then_entries() -> None:
+    orders: dict[str, int] = {}
+    for path in sorted(catalog.FOLDER.glob("*.toml")):
+        line = next(ln for ln in path.read_text().splitlines() if ln.startswith("order = "))
+        orders[path.stem] = int(line.removeprefix("order = "))
+    families = list(dict.fromkeys(s.family for s in SIGNATURES))
+    assert families == sorted(orders, key=lambda f: (orders[f], f))
+    assert set(families) == set(orders)  # no family file is empty
+    assert list(BY_ID) == [s.id for s in SIGNATURES]
+    # a signature that defers to another comes after it (scan() needs the other's lines first)
+    index = {s.id: n for n, s in enumerate(SIGNATURES)}
+    assert all(index[d] < index[s.id] for s in SIGNATURES for d in s.defer_to)
+
+
+def test_a_new_family_is_a_dropped_in_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in catalog.FOLDER.glob("*.toml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    (tmp_path / "glibc.toml").write_text(
+        "order = 15\n"
+        "[[signature]]\n"
+        'id = "glibcxx-not-found"\n'
+        "pattern = '''version `(?P<v>GLIBCXX_[\\d.]+)' not found'''\n"
+        'meaning = "The C++ runtime is older than a library needs."\n'
+        "rules = []\n"
+        'facts = [{ path = "live.{fw}.message", value = "{line}" }]\n'
+        'source = "https://example.org/glibcxx"\n'
+        "examples = [\"/lib/libstdc++.so.6: version `GLIBCXX_3.4.30' not found\"]\n"
+    )
+    monkeypatch.setattr(catalog, "FOLDER", tmp_path)
+    sigs = load()
+    ids = [s.id for s in sigs]
+    assert len(sigs) == len(SIGNATURES) + 1
+    # order 15 puts it between driver (10) and cuda-init (20)
+    last_driver = max(n for n, s in enumerate(sigs) if s.family == "driver")
+    assert ids[last_driver + 1] == "glibcxx-not-found"
+    new = sigs[last_driver + 1]
+    m = new.regex.search(new.examples[0])
+    assert m is not None and m.group("v") == "GLIBCXX_3.4.30"
+
+
+GOOD = {
+    "id": '"a-b"',
+    "pattern": "'x(?P<v>\\d+)'",
+    "meaning": '"M."',
+    "rules": '["DL101"]',
+    "facts": '[{ path = "driver.installed", value = true }]',
+    "source": '"https://example.org"',
+    "examples": '["x1"]',
+}
+
+
+def _file(**entry: str | None) -> str:
+    fields = {**GOOD, **entry}
+    body = "".join(f"{k} = {v}\n" for k, v in fields.items() if v is not None)
+    return f"order = 10\n[[signature]]\n{body}"
+
+
+def test_a_valid_entry_loads_with_its_types() -> None:
+    [sig] = parse([("one.toml", _file(flags='["IGNORECASE"]', pattern="['x', '(?P<v>\\d+)']"))])
+    assert (sig.id, sig.pattern, sig.family, sig.rules) == ("a-b", r"x(?P<v>\d+)", "one", ("DL101",))
+    assert sig.facts[0].value == "true"  # TOML booleans are the "true"/"false" fact values
+    assert sig.flags == re.IGNORECASE and sig.regex.search("X12")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"colour": '"red"'}, "one.toml: signature 1 (a-b): unknown key 'colour'"),
+        ({"examples": None}, "one.toml: signature 1 (a-b): missing key 'examples'"),
+        ({"examples": "[]"}, "needs at least one example"),
+        ({"source": None}, "give a `source` URL, or `unsourced` saying why there is none"),
+        ({"id": '"A_b"'}, "id must be lower-case words joined by '-'"),
+        ({"rules": '["D101"]'}, "'D101' is not a rule code"),
+        ({"framework": '"mxnet"'}, "unknown framework 'mxnet'"),
+        ({"flags": '["VERBOSE"]'}, "unknown flag 'VERBOSE'"),
+        ({"defer_to": '["later"]'}, "defer_to 'later' is not a signature scanned before it"),
+        ({"facts": '[{ path = "x", value = "{v}", convert = "nope" }]'}, "unknown converter"),
+        ({"facts": '[{ path = "x" }]'}, "a fact needs `path` and `value`"),
+        ({"facts": '[{ path = "x", value = "1", why = "" }]'}, "fact has unknown key 'why'"),
+        ({"harmless": '"yes"'}, "`harmless` and `report` must be true or false"),
+        ({"pattern": "3"}, "`pattern` must be a string"),
+    ],
+)
+def test_malformed_entries_are_refused_naming_file_and_entry(
+    entry: dict[str, str | None], message: str
+) -> None:
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse([("one.toml", _file(**entry))])
+
+
+def test_malformed_files_and_duplicates_are_refused() -> None:
+    with pytest.raises(CatalogError, match=r"^two\.toml: signature 1 \(a-b\): duplicate id"):
+        parse([("one.toml", _file()), ("two.toml", _file())])
+    with pytest.raises(CatalogError, match=r"^bad\.toml: not valid TOML"):
+        parse([("bad.toml", "order = \n")])
+    with pytest.raises(CatalogError, match=r"needs a top-level `order = <number>`"):
+        parse([("one.toml", _file().removeprefix("order = 10\n"))])
+    with pytest.raises(CatalogError, match=r"unknown top-level key 'title'"):
+        parse([("one.toml", 'title = "x"\n' + _file())])
+
+
+def test_a_pattern_that_does_not_compile_is_a_catalogue_error_on_first_use() -> None:
+    [sig] = parse([("one.toml", _file(pattern="'x(('", examples='["x"]'))])
+    with pytest.raises(CatalogError, match=r"^one\.toml \(a-b\): pattern: "):
+        _ = sig.regex
+
+
+def test_doctor_never_loads_the_catalogue() -> None:
+    code = (
+        "import sys\n"
+        "from dlenv.cli.app import main\n"
+        "try:\n"
+        "    main(['doctor', '--quick', '--format=json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('dlenv.importers')), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(proc.stderr.strip().splitlines()[-1].replace("'", '"')) == []
