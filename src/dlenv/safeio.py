@@ -84,7 +84,7 @@ def read_regular(path: Path, *, limit: int | None = None, note: str = "") -> byt
     except OSError as exc:
         raise DlenvError(f"{path}: cannot read ({exc.strerror}){note}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise DlenvError(f"{path}: is a directory, not a file{note}")
+        raise DlenvError(f"{path}: is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
         raise DlenvError(f"{path}: is {describe(info.st_mode)}, not a regular file{note}")
     try:
@@ -201,7 +201,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     if sys.platform == "win32":
         return
     fd = os.open(directory, os.O_RDONLY)
@@ -250,7 +250,7 @@ def replace_atomically(
         with suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _lstat(path: Path) -> os.stat_result | None:

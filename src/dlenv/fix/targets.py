@@ -19,9 +19,11 @@ from dlenv.fix.apply import (
     OWNED_HEADER,
     FileChange,
     Journal,
+    home_dir,
     put_block,
-    read_file,
+    read_target,
     resolve,
+    xdg_dir,
 )
 from dlenv.fix.planner import merge_env
 from dlenv.snapshot.serde import from_data, to_data
@@ -58,8 +60,8 @@ def default_target(environ: Mapping[str, str]) -> str:
 
 
 def config_home() -> Path:
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    return Path(xdg) if xdg else Path.home() / ".config"
+    """$XDG_CONFIG_HOME when it is an absolute path, else ~/.config."""
+    return xdg_dir("XDG_CONFIG_HOME", ".config")
 
 
 def accumulate(prior: Sequence[EnvAction], new: Sequence[EnvAction]) -> list[EnvAction]:
@@ -124,29 +126,35 @@ def prepare_apply(
 
 def owned_change(path: Path, content: str, journal: Journal) -> FileChange:
     real = resolve(path)
-    before = read_file(real)
+    before = read_target(path, real, make_parents=True)
     if (
         before is not None
         and str(path) not in journal.files
         and not before.startswith(OWNED_HEADER.encode())
     ):
         raise DlenvError(f"{path}: exists and was not written by dlenv; nothing was changed")
-    return FileChange(path, real, before, content.encode(), "owned")
+    return FileChange(path, real, before, content.encode(), "owned", make_parents=True)
 
 
-def block_change(path: Path, inner: Sequence[str], journal: Journal) -> FileChange:
+def block_change(
+    path: Path, inner: Sequence[str], journal: Journal, *, make_parents: bool = False
+) -> FileChange:
+    """`path` with dlenv's block put in. Its directory must exist unless `make_parents` (a
+    start-up file in a config directory that may not exist yet: PowerShell's profile)."""
     real = resolve(path)
-    before = read_file(real)
+    before = read_target(path, real, make_parents=make_parents)
     record = journal.files.get(str(path))
     known = record.known_blocks if record else []
     after, prefix = put_block(before, inner, known, path)
-    return FileChange(path, real, before, after, "block", "\n".join(inner), prefix)
+    return FileChange(
+        path, real, before, after, "block", "\n".join(inner), prefix, make_parents=make_parents
+    )
 
 
 def rc_files(target: Target) -> list[Path]:
     if target.rc_file is not None:
         return [target.rc_file]
-    home = Path.home()
+    home = home_dir()
     if target.shell == "zsh":
         return [Path(os.environ.get("ZDOTDIR") or home) / ".zshrc"]
     if target.shell == "pwsh":
@@ -185,7 +193,8 @@ def _shell(actions: list[EnvAction], target: Target, journal: Journal) -> list[F
         line = f"if [ -f {sq(str(script))} ]; then . {sq(str(script))}; fi"
     changes = [owned_change(script, header + render_env(actions, target.shell), journal)]
     for rc in rc_files(target):
-        changes.append(block_change(rc, [BLOCK_NOTE, line], journal))
+        parents = target.shell == "pwsh" and target.rc_file is None
+        changes.append(block_change(rc, [BLOCK_NOTE, line], journal, make_parents=parents))
     return changes
 
 
@@ -232,7 +241,9 @@ def _github(new: Sequence[EnvAction], environ: Mapping[str, str]) -> list[FileCh
                 f"--target github needs ${var} (it is set inside a GitHub Actions job)"
             )
         path = Path(environ[var])
-        before = read_file(path)
+        if not path.is_absolute():
+            raise DlenvError(f"${var} is a relative path ({path}); the runner sets an absolute one")
+        before = read_target(path, resolve(path), make_parents=False)
         if before is not None and text.encode() in before:
             continue  # already written by an earlier run in this step
         sep = b"" if not before or before.endswith(b"\n") else b"\n"
