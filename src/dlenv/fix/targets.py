@@ -7,6 +7,7 @@ environment's activate.d/deactivate.d; dotenv: a block in .env; github: $GITHUB_
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,35 @@ class Target:
         if self.kind == "dotenv":
             return f"dotenv:{self.env_file}"
         return "github"
+
+
+def named_file(path: Path, option: str) -> Path:
+    """A file named with --rc-file or --env-file, made absolute and refused before anything is
+    read if --apply cannot sensibly edit it: a device or FIFO (read forever, and never to be
+    replaced), or a link whose target's directory is missing (dlenv would create directories
+    wherever the link points). A directory is refused later, with its own message."""
+    try:
+        path = path.absolute()
+    except OSError:
+        raise DlenvError(
+            f"{option} {path}: the working directory no longer exists; give an absolute path"
+        ) from None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if not path.parent.is_dir() or (path.is_symlink() and not _link_parent_exists(path)):
+            raise DlenvError(f"{option} {path}: its directory does not exist") from None
+        return path
+    except OSError as exc:
+        raise DlenvError(f"{option} {path}: cannot read ({exc.strerror})") from None
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise DlenvError(f"{option} {path}: not a regular file")
+    return path
+
+
+def _link_parent_exists(link: Path) -> bool:
+    target = Path(os.path.join(link.parent, os.readlink(link)))
+    return target.parent.is_dir()
 
 
 def default_target(environ: Mapping[str, str]) -> str:
@@ -255,24 +285,14 @@ def _github(new: Sequence[EnvAction], environ: Mapping[str, str]) -> list[FileCh
 def apply_now(
     actions: Sequence[EnvAction], target: Target, environ: Mapping[str, str]
 ) -> list[FileChange]:
-    """Apply without asking (the caller has asked): under the lock, journaled; the changes made."""
-    from dlenv.fix.apply import commit, load_journal, locked, state_dir
+    """Apply without asking (the caller has asked); the changes made. See `dlenv.fix.operations`."""
+    from dlenv.fix.operations import apply_actions
 
-    with locked(state_dir()):
-        journal = load_journal()
-        changes, applied = prepare_apply(actions, target, journal, environ)
-        if changes:
-            commit(changes, journal, action="apply", applied=applied)
-    return changes
+    return apply_actions(actions, target, environ=environ).changes
 
 
 def undo_now() -> list[FileChange]:
     """Undo everything `dlenv fix --apply` wrote, without asking; the changes made."""
-    from dlenv.fix.apply import commit, load_journal, locked, plan_undo, state_dir
+    from dlenv.fix.operations import undo_all
 
-    with locked(state_dir()):
-        journal = load_journal()
-        changes = plan_undo(journal)
-        if changes or journal.files or journal.applied:
-            commit(changes, journal, action="undo", applied={})
-    return changes
+    return undo_all().changes
