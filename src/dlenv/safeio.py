@@ -106,16 +106,6 @@ def read_regular(path: Path, *, limit: int | None = None, note: str = "") -> byt
     return data
 
 
-def named_pipe(path: str) -> bool:
-    """Whether `path` leads to a FIFO in the file system (`mkfifo`), as opposed to a pipe this
-    process already holds (`/dev/fd/63` from the shell's `<(...)`, `/dev/stdin`)."""
-    if own_stream(path) is not None:
-        return False
-    with suppress(OSError):
-        return stat.S_ISFIFO(os.stat(path).st_mode)
-    return False
-
-
 def own_stream(path: str) -> int | None:
     """The descriptor number when `path` names a stream this process has open (/dev/stdout,
     /dev/fd/N, /proc/self/fd/N, or a link that leads to one of them); else None."""
