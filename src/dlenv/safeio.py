@@ -252,9 +252,10 @@ def _lstat(path: Path) -> os.stat_result | None:
 
 def remove_stale_temps(path: Path, older_than: float = 0.0) -> list[Path]:
     """Remove the temp files a killed dlenv left beside `path` (`.NAME.XXXXXXXX.dlenv-tmp`):
-    only regular files, only this user's, only those older than `older_than` seconds."""
+    only regular files, only this user's, only those older than `older_than` seconds. A `path`
+    named `*` stands for every name in its directory (a directory only dlenv writes in)."""
     removed: list[Path] = []
-    prefix = f".{path.name}."
+    prefix = "." if path.name == "*" else f".{path.name}."
     now = time.time()
     try:
         entries = list(os.scandir(path.parent))
@@ -265,7 +266,8 @@ def remove_stale_temps(path: Path, older_than: float = 0.0) -> list[Path]:
         if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
             continue
         middle = name[len(prefix) : -len(TEMP_SUFFIX)]
-        if not re.fullmatch(r"[a-z0-9_]{8}", middle):  # mkstemp's random part
+        random_part = r"(?:.+\.)?[a-z0-9_]{8}" if path.name == "*" else r"[a-z0-9_]{8}"
+        if not re.fullmatch(random_part, middle):  # mkstemp's random part
             continue
         try:
             info = entry.stat(follow_symlinks=False)

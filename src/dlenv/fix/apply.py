@@ -446,6 +446,16 @@ def _backup(data: bytes, path: Path) -> Path:
     return target
 
 
+def remove_leftover_temps(journal: Journal, changes: Sequence[FileChange] = ()) -> None:
+    """Remove the temp files a killed `dlenv fix` left: beside its journal, in its backups
+    directory, and beside every file it has touched or is about to. Call under the lock."""
+    jpath = journal_path()
+    touched = {jpath, *(c.real for c in changes), *(Path(r.real) for r in journal.files.values())}
+    for path in touched:
+        remove_stale_temps(path)
+    remove_stale_temps(state_dir() / "backups" / "*")
+
+
 def commit(
     changes: Sequence[FileChange], journal: Journal, *, action: str, applied: dict[str, list[Any]]
 ) -> None:
@@ -455,9 +465,7 @@ def commit(
     """
     check_writable(changes)
     jpath = journal_path()
-    touched = {jpath, *(c.real for c in changes), *(Path(r.real) for r in journal.files.values())}
-    for path in touched:
-        remove_stale_temps(path)
+    remove_leftover_temps(journal, changes)
     old_journal = read_file(jpath)
     for change in changes:
         if change.role == "append":

@@ -15,7 +15,15 @@ from typing import Literal
 
 from dlenv.errors import DlenvError, ExitCode
 from dlenv.fix.actions import EnvAction
-from dlenv.fix.apply import FileChange, commit, load_journal, locked, plan_undo, state_dir
+from dlenv.fix.apply import (
+    FileChange,
+    commit,
+    load_journal,
+    locked,
+    plan_undo,
+    remove_leftover_temps,
+    state_dir,
+)
 from dlenv.fix.planner import Plan
 from dlenv.fix.targets import Target, prepare_apply
 
@@ -137,6 +145,7 @@ def undo_all(*, confirm: Confirm = always) -> UndoResult:
     """Take every file `dlenv fix --apply` wrote back to how it was, once `confirm` says yes."""
     with locked(state_dir()):
         journal = load_journal()
+        remove_leftover_temps(journal)  # also when there is nothing else to do
         changes = plan_undo(journal)
         if not changes:
             if journal.files or journal.applied:
