@@ -177,7 +177,8 @@ def _write_stream(path: Path, data: bytes, mode: int) -> None:
     try:
         if not (stat.S_ISCHR(os.fstat(fd).st_mode) or stat.S_ISFIFO(os.fstat(fd).st_mode)):
             raise DlenvError(f"{path}: changed while dlenv opened it; nothing was written")
-        os.set_blocking(fd, True)  # a reader is there: wait for it like any pipe writer does
+        if _O_NONBLOCK:
+            os.set_blocking(fd, True)  # a reader is there: wait for it like any pipe writer
         _write_all(fd, data)
     except OSError as exc:
         raise DlenvError(f"{path}: cannot write ({exc.strerror})") from None

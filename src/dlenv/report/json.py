@@ -81,8 +81,10 @@ def read_report_file(path: str) -> Report:
         raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
     try:
         # non-blocking open: what was checked above may have been swapped for a FIFO since
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        os.set_blocking(fd, True)
+        nonblock = getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+        if nonblock:
+            os.set_blocking(fd, True)  # checked below: a regular file or the pipe we expect
         with os.fdopen(fd, "rb") as fh:
             if stat.S_IFMT(os.fstat(fh.fileno()).st_mode) != stat.S_IFMT(info.st_mode):
                 raise DlenvError(f"{path}: changed while dlenv opened it")
