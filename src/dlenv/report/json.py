@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from typing import Any
 
 from dlenv.errors import DlenvError
@@ -54,23 +55,50 @@ MAX_REPORT_BYTES = 256 * 1024 * 1024
 def read_report_file(path: str) -> Report:
     """A saved `--format json` report; anything that is not one is a DlenvError (exit 2).
 
-    A device (`--from /dev/zero`) would be read forever, so only regular files and pipes are
-    read: `--from <(ssh node dlenv doctor -f json)` stays possible.
+    `-` reads standard input (not a terminal). A device (`--from /dev/zero`) would be read
+    forever and a named FIFO with no writer would block the open forever, so both are refused;
+    a pipe this process already holds is read: `--from <(ssh node dlenv doctor -f json)`.
     """
+    from dlenv.safeio import own_stream
+
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DlenvError("--from -: standard input is a terminal; pipe a report into it")
+        return _parse_bytes(sys.stdin.buffer.read(MAX_REPORT_BYTES + 1), "<stdin>")
     try:
         info = os.stat(path)
     except OSError as exc:
         raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISFIFO(info.st_mode) and own_stream(path) is None:
+        raise DlenvError(
+            f"{path}: is a named pipe (FIFO), not a saved report; "
+            "to read a stream, pipe it in with --from -"
+        )
     if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise DlenvError(f"{path}: is {kind}, not a saved report")
     if info.st_size > MAX_REPORT_BYTES:
         raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except UnicodeDecodeError:
-        raise DlenvError(f"{path}: not a text file") from None
+        # non-blocking open: what was checked above may have been swapped for a FIFO since
+        nonblock = getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+        if nonblock:
+            os.set_blocking(fd, True)  # checked below: a regular file or the pipe we expect
+        with os.fdopen(fd, "rb") as fh:
+            if stat.S_IFMT(os.fstat(fh.fileno()).st_mode) != stat.S_IFMT(info.st_mode):
+                raise DlenvError(f"{path}: changed while dlenv opened it")
+            data = fh.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
         raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_report(text, path)
+    return _parse_bytes(data, path)
+
+
+def _parse_bytes(data: bytes, source: str) -> Report:
+    if len(data) > MAX_REPORT_BYTES:
+        raise DlenvError(f"{source}: larger than 256 MiB; not a dlenv report")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DlenvError(f"{source}: not a text file") from None
+    return parse_report(text, source)
