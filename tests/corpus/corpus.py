@@ -73,6 +73,19 @@ def read_header(path: Path) -> dict[str, str]:
     return header
 
 
+def body(text: str) -> str:
+    """The pasted text without the header: the resolution and labels are never shown to
+    `dlenv explain` (they name the answer)."""
+    lines = text.splitlines(keepends=True)
+    n = 0
+    for line in lines:
+        key, sep, _ = line[2:].partition(":")
+        if not (line.startswith("# ") and sep and key.strip() in REQUIRED):
+            break
+        n += 1
+    return "".join(lines[n:])
+
+
 def reports() -> list[Report]:
     out = []
     for path in sorted(REPORTS.glob("*/*.txt")):
@@ -92,7 +105,7 @@ def split() -> dict[str, str]:
 
 
 def run(report: Report) -> Outcome:
-    text = decode(report.path.read_bytes(), report.path.name)
+    text = body(decode(report.path.read_bytes(), report.path.name))
     try:
         result = explain_text(text, report.path.name, probe=False)
         findings = result.report.findings
