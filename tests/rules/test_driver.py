@@ -392,3 +392,113 @@ def test_dl110_near_misses() -> None:
     assert fired(s, "DL110") == []
     cpu = cpu_machine()  # WSL 1 with CPU builds only and nothing pasted: nothing to say
     assert fired(replace(cpu, host=replace(cpu.host, wsl=1)), "DL110") == []
+
+
+# -- DL111 / DL112: the kernel modules, from pasted messages ------------------------------
+def _pasted(text: str) -> Snapshot:
+    from dlenv.importers import import_text
+
+    return import_text(text).snapshot
+
+
+def _commands(f) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c for a in f.fixes if isinstance(a, ManualStep) for c in a.commands]
+
+
+def test_dl111_module_not_built_for_the_running_kernel() -> None:
+    """github.com/Witko/nvidia-xrun/issues/144: nvidia installed for another kernel than zen."""
+    bad = _pasted(
+        "I am on arch.\nmodprobe: ERROR: could not find module by name 'nvidia'\n"
+        "modprobe: FATAL: nvidia_drm not found in directory /lib/modules/5.5.9-zen1-2-zen\n"
+    )
+    f = only(bad, "DL111")
+    assert f.severity == "error"
+    assert "no module built for the running kernel 5.5.9-zen1-2-zen" in f.message
+    assert f.evidence[0].fact == "reported_errors.modprobe-nvidia-not-found"
+    assert any("dkms autoinstall" in c for c in _commands(f))
+    # good: the module loads and nvidia-smi lists the GPU
+    assert fired(gpu_machine(), "DL111") == []
+
+
+def test_dl111_secure_boot_fix_is_the_mok_enrolment() -> None:
+    bad = _pasted("modprobe: ERROR: could not insert 'nvidia': Key was rejected by service\n")
+    f = only(bad, "DL111")
+    assert "Secure Boot refused" in f.message
+    assert "sudo mokutil --import /var/lib/shim-signed/mok/MOK.der" in _commands(f)[1]
+    assert not any("dkms" in c for c in _commands(f))
+
+
+def test_dl111_headers_by_distribution() -> None:
+    text = "Error! Your kernel headers for kernel 6.5.0-14-generic cannot be found.\n"
+    ubuntu = only(_pasted("Ubuntu 22.04\n" + text), "DL111")
+    assert "sudo apt install linux-headers-$(uname -r)" in _commands(ubuntu)
+    fedora = only(_pasted("Fedora 39\n" + text), "DL111")
+    assert 'sudo dnf install "kernel-devel-$(uname -r)"' in _commands(fedora)
+
+
+def test_dl111_nvidia_smi_failed_outside_wsl_and_nouveau() -> None:
+    smi = (
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make "
+        "sure that the latest NVIDIA driver is installed and running.\n"
+    )
+    f = only(_pasted(smi), "DL111")
+    assert {"mokutil --sb-state", "dkms status; uname -r"} <= set(_commands(f))
+    # under WSL2 it is DL108's Linux driver inside WSL; with nouveau it is DL104's
+    assert fired(_pasted(smi + "Linux 5.15.153.1-microsoft-standard-WSL2\n"), "DL111") == []
+    nvrm = "NVRM: The NVIDIA probe routine was not called for 1 device(s).\n"
+    assert fired(_pasted(smi + nvrm), "DL111") == []
+    # beside a GPU that lspci shows with no driver bound: DL103's "no driver"
+    lspci = "01:00.0 VGA compatible controller: NVIDIA Corporation GA104 [GeForce RTX 3070]\n"
+    both = diagnose_codes(_pasted(smi + lspci))
+    assert "DL103" in both and "DL111" not in both
+
+
+def test_dl111_kernel_update_named_in_prose() -> None:
+    f = only(_pasted("no CUDA-capable device is detected after a kernel update\n"), "DL111")
+    assert f.fixes[0] == ManualStep(
+        text="Reboot if the update is still pending; if the new kernel is running, rebuild the "
+        "module for it.",
+        commands=["sudo reboot"],
+    )
+
+
+def test_dl112_uvm_not_loaded() -> None:
+    """github.com/Bumblebee-Project/Bumblebee/issues/623."""
+    bad = _pasted(
+        "pycuda._driver.Error: cuInit failed: unknown\nmodprobe: FATAL: Module nvidia-uvm not "
+        "found.\n"
+    )
+    f = only(bad, "DL112")
+    assert "not loaded or /dev/nvidia-uvm is missing" in f.message
+    assert _commands(f)[:2] == [
+        "sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm",
+        "sudo nvidia-modprobe -u -c=0  # loads nvidia_uvm and creates /dev/nvidia-uvm",
+    ]
+    assert fired(gpu_machine(), "DL112") == []
+
+
+def test_dl112_after_suspend_and_unknown_error() -> None:
+    f = only(
+        _pasted("after gentoo linux sleep, ollama only use cpu\ncudaSetDevice err: 999\n"), "DL112"
+    )
+    assert "breaks on suspend and resume" in f.message
+    assert any("NVreg_PreserveVideoMemoryAllocations=1" in c for c in _commands(f))
+    torch_unknown = (
+        "UserWarning: CUDA initialization: CUDA unknown error - this may be due to an "
+        "incorrectly set up environment, e.g. changing env variable CUDA_VISIBLE_DEVICES after "
+        "program start. Setting the available devices to be zero.\n"
+    )
+    assert fired(_pasted(torch_unknown), "DL112") == ["DL112"]
+    # "resume" in the training sense says nothing about suspend
+    assert (
+        fired(_pasted("torch 2.3.1\nresume training from epoch 10 after sleep(5)\n"), "DL112") == []
+    )
+    # a driver/library mismatch is DL105's, whatever CUDA says
+    mismatch = "Failed to initialize NVML: Driver/library version mismatch\n"
+    assert fired(_pasted(mismatch + "cudaGetDeviceCount returned 30\n"), "DL112") == []
+
+
+def diagnose_codes(s: Snapshot) -> list[str]:
+    from dlenv.rules import diagnose
+
+    return [f.code for f in diagnose(s)]

@@ -29,7 +29,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import Snapshot
+from dlenv.snapshot.model import PciDevice, Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
@@ -244,6 +244,15 @@ def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
         )
 
 
+def _unbound_gpus(s: Snapshot) -> list[PciDevice]:
+    """NVIDIA GPUs on the PCI bus that no driver (nvidia, nouveau, vfio-pci) holds."""
+    return [
+        d
+        for d in s.visibility.nvidia_pci_devices
+        if d.kernel_driver not in ("nvidia", "nouveau", "vfio-pci")
+    ]
+
+
 def _toolkit_in_use(s: Snapshot) -> tuple[str, str] | None:
     """(path, version) of the toolkit that CUDA_HOME or the nvcc on PATH selects."""
     for tk in s.cuda.toolkits:
@@ -311,11 +320,11 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     Fix: install the NVIDIA driver for this GPU and reboot.
     """
     v = s.visibility
-    devices = [
-        d for d in v.nvidia_pci_devices if d.kernel_driver not in ("nvidia", "nouveau", "vfio-pci")
-    ]
+    devices = _unbound_gpus(s)
     if not devices or s.gpus or v.nouveau_loaded:
         return
+    if any(_said(s, sig) for sig in NOT_LOADED_SIGNS if sig != SMI_NO_DRIVER):
+        return  # installed, but the module is refused or not built for this kernel: DL111's
     if s.driver.installed is not False and v.nvidia_module_loaded is not False:
         return
     slots = ", ".join(d.slot for d in devices)
@@ -664,4 +673,268 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
                 url="https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
             )
         ],
+    )
+
+
+# -- the kernel module: installed but not loaded (DL111), nvidia_uvm (DL112) -----------------
+MODULE_NOT_FOUND = "modprobe-nvidia-not-found"
+KEY_REJECTED = "modprobe-key-rejected"
+SECURE_BOOT_SAID = "secure-boot-enabled"
+DKMS_FAILED = "dkms-build-failed"
+KERNEL_UPDATED = "kernel-updated"
+SMI_NO_DRIVER = "nvidia-smi-no-driver"
+# each says the kernel module is not there for the running kernel, or was refused
+NOT_LOADED_SIGNS = (KEY_REJECTED, MODULE_NOT_FOUND, DKMS_FAILED, KERNEL_UPDATED, SMI_NO_DRIVER)
+UVM_MISSING = "nvidia-uvm-missing"
+CUDA_UNKNOWN = ("cuda-error-unknown", "torch-cuda-unknown-error")
+AFTER_SUSPEND = "gpu-lost-after-suspend"
+
+
+def _said(s: Snapshot, signature: str) -> str | None:
+    """The first line of a pasted message with this signature, or None."""
+    e = next((e for e in s.reported_errors if e.signature == signature), None)
+    return e.text.splitlines()[0][:200] if e is not None else None
+
+
+def _family(s: Snapshot) -> str:
+    """The package family of a Linux host: "debian", "fedora", "arch", "suse" or ""."""
+    name = (s.host.distro or "").lower()
+    for family, words in (
+        ("debian", ("ubuntu", "debian", "mint", "pop", "elementary", "kali")),
+        ("fedora", ("fedora", "rhel", "red hat", "centos", "rocky", "alma", "nobara")),
+        ("arch", ("arch", "manjaro", "endeavour", "cachyos", "garuda")),
+        ("suse", ("suse",)),
+    ):
+        if any(w in name for w in words):
+            return family
+    return ""
+
+
+def _headers_command(s: Snapshot) -> str:
+    return {
+        "debian": "sudo apt install linux-headers-$(uname -r)",
+        "fedora": 'sudo dnf install "kernel-devel-$(uname -r)"',
+        "arch": "sudo pacman -S linux-headers nvidia-dkms  # the headers of your kernel package",
+        "suse": "sudo zypper install kernel-default-devel",
+    }.get(_family(s), "sudo apt install linux-headers-$(uname -r)  # dnf: kernel-devel-$(uname -r)")
+
+
+def _rebuild_step(s: Snapshot, kernel: str | None) -> ManualStep:
+    on = f" ({kernel})" if kernel else ""
+    commands = [_headers_command(s)]
+    if _family(s) == "fedora":
+        commands.append("sudo akmods --force --kernels $(uname -r)  # RPM Fusion's akmod-nvidia")
+    commands += [
+        "sudo dkms autoinstall -k $(uname -r)  # or: sudo dkms install nvidia/<version> -k "
+        "$(uname -r)",
+        "sudo modprobe nvidia && nvidia-smi",
+    ]
+    return ManualStep(
+        text=f"Build the NVIDIA kernel module for the running kernel{on}: install that kernel's "
+        "headers, let DKMS rebuild the module, then load it (or reboot into the kernel it was "
+        "built for: `dkms status` lists them).",
+        commands=commands,
+        url="https://docs.nvidia.com/cuda/cuda-installation-guide-linux/",
+    )
+
+
+def _secure_boot_step() -> ManualStep:
+    return ManualStep(
+        text="Secure Boot refuses the unsigned NVIDIA module: enrol the key DKMS signs it with "
+        "(reboot, choose 'Enroll MOK' in the blue MOK manager and enter the password you set), "
+        "or disable Secure Boot in the firmware settings.",
+        commands=[
+            "mokutil --sb-state",
+            "sudo mokutil --import /var/lib/shim-signed/mok/MOK.der  # Fedora: "
+            "/etc/pki/akmods/certs/public_key.der",
+            "sudo reboot",
+        ],
+        url="https://wiki.debian.org/SecureBoot#MOK_-_Machine_Owner_Key",
+    )
+
+
+@rule("DL111", "driver-module-not-loaded", "error", "driver")
+def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: an NVIDIA driver that is installed but whose kernel module is not loaded:
+    Secure Boot refused it ("Key was rejected by service"), there is no module for the running
+    kernel ("Module nvidia not found in directory /lib/modules/<kernel>", DKMS built it only for
+    the previous kernel, or the build failed for want of kernel headers), or the kernel was
+    updated and the machine not rebooted. nvidia-smi being there but saying "NVIDIA-SMI has
+    failed because it couldn't communicate with the NVIDIA driver" is this too (outside WSL and
+    without nouveau).
+
+    Why it matters: with no kernel module nothing can use the GPU: nvidia-smi fails and every
+    framework reports no driver or no device, although the driver packages are installed. It
+    typically starts after a kernel update or on a machine with Secure Boot on.
+
+    Example: Ubuntu updated the kernel to 6.8.0-45-generic overnight; `modprobe nvidia` says
+    "Module nvidia not found in directory /lib/modules/6.8.0-45-generic".
+
+    Fix: the one that fits the cause: enrol the module signing key (`sudo mokutil --import
+    /var/lib/shim-signed/mok/MOK.der`, reboot, enrol) or disable Secure Boot; install the
+    running kernel's headers (`sudo apt install linux-headers-$(uname -r)`) and rebuild with
+    `sudo dkms autoinstall`; or reboot into the kernel the module was built for.
+    """
+    if s.host.wsl == 2 or s.visibility.nouveau_loaded or s.driver.library_mismatch:
+        return  # DL108, DL104 and DL105 name those causes
+    if s.visibility.nvidia_module_loaded is True or s.gpus:
+        return  # the module is loaded: the driver answered
+    signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
+    secure = _said(s, SECURE_BOOT_SAID)
+    if not signs or (list(signs) == [SMI_NO_DRIVER] and _unbound_gpus(s)):
+        return  # only "nvidia-smi has failed" beside a GPU with no driver bound: DL103's
+    evidence = [
+        Evidence(fact=f"reported_errors.{sig}", found=text, needed="the nvidia module loaded")
+        for sig, text in signs.items()
+    ]
+    fixes: list[Action] = []
+    kernel = s.host.kernel
+    if KEY_REJECTED in signs or secure:
+        if secure:
+            evidence.append(Evidence(fact=f"reported_errors.{SECURE_BOOT_SAID}", found=secure))
+        why = "Secure Boot refused to load it (the module is not signed with an enrolled key)"
+        fixes.append(_secure_boot_step())
+    elif MODULE_NOT_FOUND in signs or DKMS_FAILED in signs:
+        why = "there is no module built for the running kernel" + (f" {kernel}" if kernel else "")
+        fixes.append(_rebuild_step(s, kernel))
+    elif KERNEL_UPDATED in signs:
+        why = "the kernel was updated and the module was built for the previous one"
+        fixes.append(
+            ManualStep(
+                text="Reboot if the update is still pending; if the new kernel is running, "
+                "rebuild the module for it.",
+                commands=["sudo reboot"],
+            )
+        )
+        fixes.append(_rebuild_step(s, kernel))
+    else:
+        why = (
+            "nvidia-smi is installed but finds no kernel module: it was not built for the "
+            "running kernel, or Secure Boot refused it"
+        )
+        fixes.append(
+            ManualStep(
+                text="Find out why the module does not load: Secure Boot state, what DKMS built "
+                "for which kernel, and the kernel log.",
+                commands=[
+                    "mokutil --sb-state",
+                    "dkms status; uname -r",
+                    "sudo modprobe nvidia; sudo dmesg | grep -iE 'nvidia|nvrm' | tail",
+                ],
+            )
+        )
+        fixes.append(_rebuild_step(s, kernel))
+        fixes.append(_secure_boot_step())
+    yield finding(
+        "DL111",
+        title="The NVIDIA driver is installed but its kernel module is not loaded",
+        message=f"The NVIDIA kernel module is not loaded: {why}. Until it loads, nvidia-smi "
+        "fails and no framework can use the GPU.",
+        evidence=evidence,
+        hint="This usually follows a kernel update, or a first install on a machine with "
+        "Secure Boot on.",
+        fixes=fixes,
+        subject="nvidia-kernel-module",
+    )
+
+
+@rule("DL112", "nvidia-uvm-unavailable", "error", "driver")
+def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: the nvidia_uvm kernel module (Unified Memory, which CUDA needs besides
+    the core nvidia module) not loaded or its /dev/nvidia-uvm device missing; and CUDA's
+    "unknown error" at start-up (cuInit 999, `CUDA_ERROR_UNKNOWN`, cudaErrorUnknown / error 30,
+    PyTorch's "CUDA unknown error - this may be due to an incorrectly set up environment"),
+    above all after a suspend and resume.
+
+    Why it matters: nvidia-smi works and shows the GPU, yet every CUDA program fails to start or
+    silently runs on the CPU. nvidia_uvm is loaded on demand by nvidia-modprobe, which sandboxes
+    (Flatpak, containers) and some distributions do not run, and it is known to break on
+    suspend/resume until it is reloaded.
+
+    Example: after waking a laptop from sleep, Ollama and PyTorch fall back to the CPU with
+    "cudart init failure: 999" until a reboot.
+
+    Fix: reload the module (`sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm`, with no CUDA
+    program running; or `sudo nvidia-modprobe -u -c=0`), pass `/dev/nvidia-uvm` into the
+    sandbox or container, or reboot.
+    """
+    if s.host.wsl == 2 or s.driver.library_mismatch:
+        return  # WSL2 has no nvidia_uvm; a mismatch is DL105's
+    if s.visibility.nvidia_module_loaded is False and not _said(s, UVM_MISSING):
+        return  # the core module is missing: DL111's
+    missing = _said(s, UVM_MISSING)
+    suspend = _said(s, AFTER_SUSPEND)
+    unknown = next((t for sig in CUDA_UNKNOWN if (t := _said(s, sig))), None)
+    if not (missing or suspend or unknown):
+        return
+    evidence: list[Evidence] = []
+    if missing:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{UVM_MISSING}", found=missing, needed="nvidia_uvm loaded"
+            )
+        )
+    if unknown:
+        evidence.append(
+            Evidence(
+                fact="reported_errors.cuda-error-unknown",
+                found=unknown,
+                note="CUDA's unknown error at start-up: nvidia_uvm missing or broken",
+            )
+        )
+    if suspend:
+        evidence.append(Evidence(fact=f"reported_errors.{AFTER_SUSPEND}", found=suspend))
+    reload = ManualStep(
+        text="Reload nvidia_uvm (stop every CUDA program first), or reboot.",
+        commands=[
+            "sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm",
+            "sudo nvidia-modprobe -u -c=0  # loads nvidia_uvm and creates /dev/nvidia-uvm",
+        ],
+        url="https://github.com/ollama/ollama/blob/main/docs/troubleshooting.md",
+    )
+    fixes: list[Action] = [reload]
+    if missing:
+        why = "the nvidia_uvm module is not loaded or /dev/nvidia-uvm is missing"
+        fixes.append(
+            ManualStep(
+                text="Load nvidia_uvm at every boot, and pass its device into sandboxes and "
+                "containers that start CUDA programs.",
+                commands=[
+                    "echo nvidia_uvm | sudo tee /etc/modules-load.d/nvidia-uvm.conf",
+                    "docker run --device /dev/nvidia-uvm --device /dev/nvidia-uvm-tools …  "
+                    "# or --gpus all with the NVIDIA Container Toolkit",
+                ],
+            )
+        )
+    elif suspend:
+        why = "nvidia_uvm breaks on suspend and resume"
+        fixes.append(
+            ManualStep(
+                text="Keep it from breaking again: let the driver save video memory over "
+                "suspend and enable NVIDIA's suspend services.",
+                commands=[
+                    "echo 'options nvidia NVreg_PreserveVideoMemoryAllocations=1' | sudo tee "
+                    "/etc/modprobe.d/nvidia-power.conf",
+                    "sudo systemctl enable nvidia-suspend.service nvidia-hibernate.service "
+                    "nvidia-resume.service",
+                ],
+                url="https://download.nvidia.com/XFree86/Linux-x86_64/535.104.05/README/"
+                "powermanagement.html",
+            )
+        )
+    else:
+        why = (
+            "CUDA failed to start with its unknown error, the sign of a missing or broken "
+            "nvidia_uvm"
+        )
+    yield finding(
+        "DL112",
+        title="CUDA cannot start: nvidia_uvm is not available",
+        message=f"CUDA cannot initialise: {why}. nvidia-smi may still show the GPU, but every "
+        "CUDA program fails or falls back to the CPU.",
+        evidence=evidence,
+        hint="Typical after a suspend/resume, in a sandbox (Flatpak, a container) without "
+        "/dev/nvidia-uvm, or where nothing ran nvidia-modprobe.",
+        fixes=fixes,
+        subject="nvidia_uvm",
     )
