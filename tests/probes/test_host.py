@@ -35,6 +35,12 @@ def test_linux_gpu_node_is_described_whole() -> None:
         disk_free_path="/opt/venv",
         hostname="gpu-node-1",
         user="alice",
+        efi_boot=True,
+        secure_boot=False,
+        shm_total_bytes=32 * GIB,
+        shm_free_bytes=31 * GIB,
+        iommu_units=[],
+        iommu_cmdline=[],
     )
     assert fs.calls == []  # glibc came from confstr: no `ldd` needed
 
@@ -129,6 +135,12 @@ def test_missing_files_become_reasons() -> None:
             "ram_total_bytes": "/proc/meminfo unreadable and no psutil answer",
             "disk_free_bytes": "the target interpreter's prefix is not known",
             "glibc_version": "no glibc version: ldd: not found",
+            "efi_boot": "/sys/firmware is hidden here",
+            "secure_boot": "/sys/firmware is hidden here",
+            "shm_total_bytes": "/dev/shm absent",
+            "shm_free_bytes": "/dev/shm absent",
+            "iommu_units": "/sys/class absent or not readable",
+            "iommu_cmdline": "/proc/cmdline not readable",
         },
     )
 
@@ -165,8 +177,14 @@ def test_windows_host_comes_from_machine_info() -> None:
         unknown={
             "cpu_model": "the CPU model is read from /proc/cpuinfo on Linux only",
             "disk_free_bytes": "cannot stat the filesystem of C:\\Python311",
+            **dict.fromkeys(("efi_boot", "secure_boot"), f"read from /sys/firmware {ON_LINUX}"),
+            **dict.fromkeys(("shm_total_bytes", "shm_free_bytes"), f"/dev/shm is read {ON_LINUX}"),
+            **dict.fromkeys(("iommu_units", "iommu_cmdline"), f"read from sysfs and procfs {ON_LINUX}"),
         },
     )
+
+
+ON_LINUX = "on Linux only (this is win32)"
 
 
 def test_real_machine_matches_what_python_itself_says() -> None:

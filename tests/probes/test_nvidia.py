@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import stat
 import time
 from dataclasses import replace
@@ -20,6 +21,8 @@ from dlenv.probes.nvidia import (
 from dlenv.probes.nvidia_smi import BASE_FIELDS
 from dlenv.snapshot.model import (
     DeviceNode,
+    DkmsBuild,
+    DkmsFacts,
     DriverFacts,
     DriverReading,
     GpuFacts,
@@ -68,9 +71,18 @@ NO_NVML = DriverReading(
     source="nvml", error="NVML Shared Library Not Found", detail="NVML_ERROR_LIBRARY_NOT_FOUND"
 )
 NO_SMI = DriverReading(source="nvidia-smi", error="nvidia-smi not found")
+KERNEL = "5.15.0-105-generic"
+NO_DKMS = DkmsFacts(
+    kernel=KERNEL,
+    module_files=[],
+    builds=[],
+    headers=True,
+    headers_path=f"/usr/src/linux-headers-{KERNEL}",
+)
 NO_DRIVER = DriverFacts(
     installed=False,
     readings=[NO_NVML, NO_MODULE, NO_PROCFS, NO_SMI],
+    dkms=NO_DKMS,
     unknown={
         "version": "nvml: NVML Shared Library Not Found; sysfs: /sys/module/nvidia/version "
         "absent: no nvidia kernel module; procfs: /proc/driver/nvidia/version absent; "
@@ -124,6 +136,15 @@ def test_healthy_one_gpu_box_is_described_whole_and_nvidia_smi_is_not_run() -> N
                 DriverReading(source="libnvidia-ml", version="535.104.05", detail=lib),
             ],
             nvidia_smi_path=SMI,
+            kernel_module_open=False,
+            dkms=replace(
+                NO_DKMS,
+                module_files=[
+                    f"/lib/modules/{KERNEL}/updates/dkms/{name}.ko.zst"
+                    for name in ("nvidia-drm", "nvidia-modeset", "nvidia-uvm", "nvidia")
+                ],
+                builds=[DkmsBuild("nvidia", "535.104.05", KERNEL, "x86_64")],
+            ),
         ),
         visibility=VisibilityFacts(
             nvidia_pci_devices=[
@@ -131,6 +152,8 @@ def test_healthy_one_gpu_box_is_described_whole_and_nvidia_smi_is_not_run() -> N
             ],
             nouveau_loaded=False,
             nvidia_module_loaded=True,
+            nvidia_uvm_loaded=True,
+            nvidia_modules=["nvidia", "nvidia_uvm"],
             device_nodes=NODES,
         ),
         gpus=[a100(0)],
@@ -165,7 +188,9 @@ def test_eight_gpu_box_lists_every_gpu_in_order() -> None:
 def test_cpu_only_laptop_has_no_driver_and_that_is_a_plain_answer() -> None:
     assert collect_nvidia(cpu_laptop(), 5.0) == NvidiaFacts(
         driver=NO_DRIVER,
-        visibility=VisibilityFacts(nouveau_loaded=False, nvidia_module_loaded=False),
+        visibility=VisibilityFacts(
+            nouveau_loaded=False, nvidia_module_loaded=False, nvidia_uvm_loaded=False
+        ),
     )
 
 
@@ -176,6 +201,7 @@ def test_gpu_on_the_bus_without_any_driver() -> None:
         nvidia_pci_devices=[PciDevice("0000:18:00.0", "0x10de", "0x2204", "0x030200", None)],
         nouveau_loaded=False,
         nvidia_module_loaded=False,
+        nvidia_uvm_loaded=False,
     )
     assert facts.gpus == []
 
@@ -187,6 +213,7 @@ def test_nouveau_holding_the_gpu_is_seen_and_the_audio_function_is_not_a_gpu() -
         nvidia_pci_devices=[PciDevice("0000:01:00.0", "0x10de", "0x2204", "0x030200", "nouveau")],
         nouveau_loaded=True,
         nvidia_module_loaded=False,
+        nvidia_uvm_loaded=False,
     )
 
 
@@ -218,6 +245,8 @@ def test_driver_library_mismatch_after_an_upgrade() -> None:
             DriverReading(source="libnvidia-ml", version="545.23.06", detail=lib),
         ],
         nvidia_smi_path=SMI,
+        kernel_module_open=False,
+        dkms=NO_DKMS,
         unknown={"cuda_version": "NVML did not answer (NVML_ERROR_LIB_RM_VERSION_MISMATCH)"},
     )
     assert facts.gpus == []
@@ -428,11 +457,13 @@ def test_wsl2_driver_comes_from_windows_through_dxg() -> None:
             NO_PROCFS,
         ],
         nvidia_smi_path="/usr/lib/wsl/lib/nvidia-smi",
+        dkms=wsl_dkms("5.15.146.1-microsoft-standard-WSL2"),
         unknown={"kernel_module_version": "no nvidia kernel module version in sysfs or procfs"},
     )
     assert facts.visibility == VisibilityFacts(
         nouveau_loaded=False,
         nvidia_module_loaded=False,
+        nvidia_uvm_loaded=False,
         device_nodes=[DeviceNode("/dev/dxg", readable=True, writable=True)],
         wsl_dxg=True,
         wsl_libcuda="/usr/lib/wsl/lib/libcuda.so.1",
@@ -442,14 +473,24 @@ def test_wsl2_driver_comes_from_windows_through_dxg() -> None:
 
 def test_wsl1_has_no_gpu_path_and_says_why_it_cannot_look() -> None:
     facts = collect_nvidia(wsl1_box(), 5.0)
-    assert facts.driver == NO_DRIVER
+    assert facts.driver == replace(NO_DRIVER, dkms=wsl_dkms("4.4.0-19041-Microsoft"))
+    unreadable = "neither /proc/modules nor /sys/module readable"
     assert facts.visibility == VisibilityFacts(
         wsl_dxg=False,
         unknown={
             "nvidia_pci_devices": "/sys/bus/pci/devices not readable",
-            "nvidia_module_loaded": "neither /proc/modules nor /sys/module readable",
+            "nvidia_module_loaded": unreadable,
+            "nvidia_uvm_loaded": unreadable,
+            "nvidia_modules": unreadable,
         },
     )
+
+
+def wsl_dkms(kernel: str) -> DkmsFacts:
+    """WSL's kernel comes from Windows: no /lib/modules tree for it."""
+    absent = f"/lib/modules/{kernel} absent (as in a container or under WSL: the kernel is "
+    absent += "the host's)"
+    return DkmsFacts(kernel=kernel, builds=[], unknown={"module_files": absent, "headers": absent})
 
 
 def test_container_started_without_gpus() -> None:
@@ -458,6 +499,8 @@ def test_container_started_without_gpus() -> None:
         nvidia_pci_devices=[PciDevice("0000:18:00.0", "0x10de", "0x20b2", "0x030200", "nvidia")],
         nouveau_loaded=False,
         nvidia_module_loaded=True,
+        nvidia_uvm_loaded=True,
+        nvidia_modules=["nvidia", "nvidia_uvm"],
         container_gpu_request="all",
     )
     assert (facts.driver.kernel_module_version, facts.driver.userspace_version) == (
@@ -620,6 +663,10 @@ def test_real_machine_without_a_driver() -> None:
     """dlenv's test machines have no NVIDIA driver: the real probe says so, exactly."""
     system = RealSystem(env={**os.environ, "PATH": "/usr/bin:/bin"})
     facts = collect_nvidia(system, 5.0)
-    assert facts.driver == NO_DRIVER
+    assert replace(facts.driver, dkms=NO_DKMS) == NO_DRIVER
+    assert facts.driver.dkms.kernel == platform.release()
+    assert facts.driver.dkms.module_files in ([], None)  # None: no /lib/modules in a container
+    assert facts.driver.dkms.builds == []
     assert facts.gpus == []
     assert facts.visibility.nvidia_module_loaded is False
+    assert facts.visibility.nvidia_uvm_loaded is False

@@ -13,6 +13,31 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class NvmlProcess:
+    """One entry of nvmlDeviceGetComputeRunningProcesses."""
+
+    pid: int
+    used_memory_bytes: int | None = None  # None: NVML_VALUE_NOT_AVAILABLE
+
+
+@dataclass(frozen=True)
+class NvmlLink:
+    """What NVML says about one pair of GPUs: their common PCI ancestor and P2P status.
+
+    `topology` is an nvmlGpuTopologyLevel_t (0 internal … 50 system); the `p2p_*` values are
+    nvmlGpuP2PStatus_t (0 ok … 6 unknown). Raw codes here: the probe names them.
+    """
+
+    gpu_a: int
+    gpu_b: int
+    topology: int | None = None
+    p2p_read: int | None = None
+    p2p_write: int | None = None
+    p2p_nvlink: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # field -> why it could not be read
+
+
+@dataclass(frozen=True)
 class NvmlDevice:
     index: int
     name: str | None = None
@@ -30,6 +55,7 @@ class NvmlDevice:
     ecc_uncorrectable: int | None = None
     retired_pages: int | None = None
     processes: int | None = None
+    compute_processes: tuple[NvmlProcess, ...] = ()  # the processes `processes` counts
     errors: dict[str, str] = field(default_factory=dict)  # field -> why it could not be read
 
 
@@ -45,6 +71,7 @@ class NvmlReport:
     error_message: str | None = None  # NVML's own text
     library_path: str | None = None  # the libnvidia-ml file the loader really opened
     errors: dict[str, str] = field(default_factory=dict)  # system-level field -> why unread
+    links: tuple[NvmlLink, ...] = ()  # one per pair of GPUs, when there are two or more
 
 
 def _decode(value: Any) -> str:
@@ -97,8 +124,65 @@ def _query_device(pynvml: Any, index: int) -> NvmlDevice:
         ecc_uncorrectable=int(ecc) if ecc is not None else None,
         retired_pages=retired,
         processes=len(procs) if procs is not None else None,
+        compute_processes=tuple(_process(p) for p in procs or ()),
         errors=errors,
     )
+
+
+def _process(info: Any) -> NvmlProcess:
+    used = getattr(info, "usedGpuMemory", None)  # pynvml turns "not available" into None
+    return NvmlProcess(pid=int(info.pid), used_memory_bytes=None if used is None else int(used))
+
+
+# Pairs are asked for up to this many GPUs (120 pairs, four calls each); NVML answers each in
+# microseconds, but a machine with more GPUs is a cluster node where `nvidia-smi topo` is at hand.
+MAX_LINK_GPUS = 16
+# nvmlGpuP2PCapsIndex_t (pynvml's own NVML_P2P_CAPS_INDEX_READ is a tuple, by a stray comma)
+_P2P_READ, _P2P_WRITE, _P2P_NVLINK = 0, 1, 2
+
+
+def _ask_pair(
+    pynvml: Any, errors: dict[str, str], name: str, fn: Any, pair: tuple[Any, Any], *args: Any
+) -> int | None:
+    try:
+        return int(fn(*pair, *args))
+    except _binding_errors(pynvml) as exc:
+        errors[name] = _describe(pynvml, exc)
+        return None
+
+
+def _query_links(pynvml: Any, count: int) -> tuple[NvmlLink, ...]:
+    """Common ancestor and P2P read/write/NVLink status for every pair of GPUs."""
+    if count < 2 or count > MAX_LINK_GPUS:
+        return ()
+    handles: dict[int, Any] = {}
+    for index in range(count):
+        with contextlib.suppress(*_binding_errors(pynvml)):
+            handles[index] = pynvml.nvmlDeviceGetHandleByIndex(index)
+    links: list[NvmlLink] = []
+    for a in range(count):
+        for b in range(a + 1, count):
+            errors: dict[str, str] = {}
+            if a not in handles or b not in handles:
+                why = f"no NVML handle for GPU {a if a not in handles else b}"
+                errors = dict.fromkeys(("topology", "p2p_read", "p2p_write", "p2p_nvlink"), why)
+                links.append(NvmlLink(gpu_a=a, gpu_b=b, errors=errors))
+                continue
+            pair = (handles[a], handles[b])
+            ancestor = pynvml.nvmlDeviceGetTopologyCommonAncestor
+            p2p = pynvml.nvmlDeviceGetP2PStatus
+            links.append(
+                NvmlLink(
+                    gpu_a=a,
+                    gpu_b=b,
+                    topology=_ask_pair(pynvml, errors, "topology", ancestor, pair),
+                    p2p_read=_ask_pair(pynvml, errors, "p2p_read", p2p, pair, _P2P_READ),
+                    p2p_write=_ask_pair(pynvml, errors, "p2p_write", p2p, pair, _P2P_WRITE),
+                    p2p_nvlink=_ask_pair(pynvml, errors, "p2p_nvlink", p2p, pair, _P2P_NVLINK),
+                    errors=errors,
+                )
+            )
+    return tuple(links)
 
 
 def _binding_errors(pynvml: Any) -> tuple[type[BaseException], ...]:
@@ -176,6 +260,7 @@ def query_nvml() -> NvmlReport:
             devices=devices,
             library_path=_loaded_library_path(),
             errors=errors,
+            links=_query_links(pynvml, count),
         )
     except pynvml.NVMLError as exc:
         return NvmlReport(
