@@ -26,11 +26,13 @@ from dlenv.snapshot.model import (
     DriverFacts,
     DriverReading,
     GpuFacts,
+    GpuLink,
+    GpuProcess,
     PciDevice,
     VisibilityFacts,
 )
 from dlenv.system.fake import Command, FakeSystem
-from dlenv.system.nvml import NvmlReport
+from dlenv.system.nvml import NvmlLink, NvmlProcess, NvmlReport
 from dlenv.system.real import RealSystem
 from tests.machines.gpu import (
     A100,
@@ -53,6 +55,7 @@ from tests.machines.gpu import (
     nvml_broken_box,
     nvml_device,
     nvml_error,
+    proc_driver_version,
     smi_row,
     wsl1_box,
     wsl2_box,
@@ -670,3 +673,148 @@ def test_real_machine_without_a_driver() -> None:
     assert facts.gpus == []
     assert facts.visibility.nvidia_module_loaded is False
     assert facts.visibility.nvidia_uvm_loaded is False
+
+
+# -- kernel modules ---------------------------------------------------------------------------
+def test_nvidia_loaded_without_nvidia_uvm() -> None:
+    """A headless server after boot: nvidia is loaded, nvidia_uvm (which CUDA needs) is not,
+    and /dev/nvidia-uvm does not exist until something loads it."""
+    fs = healthy_gpu_box()
+    fs.add_file(
+        "/proc/modules",
+        "nvidia_drm 102400 0 - Live 0x0\nnvidia 56717312 1 nvidia_drm, Live 0x0 (POE)\n",
+    )
+    fs.files.pop("/dev/nvidia-uvm")
+    visibility = collect_nvidia(fs, 5.0).visibility
+    assert (visibility.nvidia_module_loaded, visibility.nvidia_uvm_loaded) == (True, False)
+    assert visibility.nvidia_modules == ["nvidia", "nvidia_drm"]
+    assert visibility.device_node("/dev/nvidia-uvm") is None
+    assert visibility.device_node("/dev/nvidiactl") == DeviceNode("/dev/nvidiactl", True, True)
+
+
+def test_modules_from_sys_module_when_proc_modules_is_unreadable() -> None:
+    fs = healthy_gpu_box()
+    fs.files.pop("/proc/modules")
+    fs.add_dir("/sys/module/nvidia_uvm")
+    fs.add_dir("/sys/module/snd_hda_intel")
+    visibility = collect_nvidia(fs, 5.0).visibility
+    assert (visibility.nvidia_module_loaded, visibility.nvidia_uvm_loaded) == (True, True)
+    assert visibility.nvidia_modules == ["nvidia", "nvidia_uvm"]
+
+
+def test_open_kernel_module_is_told_from_the_proprietary_one() -> None:
+    fs = healthy_gpu_box(driver="550.54.15")
+    assert collect_nvidia(fs, 5.0).driver.kernel_module_open is False
+    fs.add_file("/proc/driver/nvidia/version", proc_driver_version("550.54.15", open_module=True))
+    assert collect_nvidia(fs, 5.0).driver.kernel_module_open is True
+    fs.files.pop("/proc/driver/nvidia/version")
+    assert collect_nvidia(fs, 5.0).driver.kernel_module_open is None  # sysfs does not say
+
+
+# -- processes holding GPU memory -------------------------------------------------------------
+def box_with_processes(*processes: NvmlProcess) -> FakeSystem:
+    fs = healthy_gpu_box(gpus=2)
+    first = replace(fs.nvml_report.devices[0], processes=len(processes))
+    first = replace(first, compute_processes=processes)
+    fs.nvml_report = replace(fs.nvml_report, devices=(first, fs.nvml_report.devices[1]))
+    return fs
+
+
+def test_processes_holding_gpu_memory_with_their_names() -> None:
+    fs = box_with_processes(NvmlProcess(4242, 10 << 30), NvmlProcess(777, None))
+    fs.add_file("/proc/4242/comm", "python3\n")
+    fs.add_file("/proc/777/comm", "Xorg\n")
+    gpus = collect_nvidia(fs, 5.0).gpus
+    assert gpus[0].compute_processes == [
+        GpuProcess(pid=4242, used_memory_mib=10240, name="python3"),
+        GpuProcess(pid=777, used_memory_mib=None, name="Xorg"),
+    ]
+    assert gpus[0].processes == 2
+    assert "compute_processes.name" not in gpus[0].unknown
+    assert gpus[1].compute_processes == []
+
+
+def test_a_process_that_exited_or_is_hidden_keeps_its_pid_without_a_name() -> None:
+    fs = box_with_processes(NvmlProcess(4242, 1 << 30), NvmlProcess(31337, 2 << 30))
+    fs.add_file("/proc/4242/comm", "python3\n")
+    gpu = collect_nvidia(fs, 5.0).gpus[0]
+    assert [(p.pid, p.name) for p in gpu.compute_processes] == [(4242, "python3"), (31337, None)]
+    assert gpu.unknown["compute_processes.name"] == "/proc/<pid>/comm not readable for PID 31337"
+
+
+def test_in_a_container_pids_are_the_hosts_so_no_names_are_guessed() -> None:
+    fs = box_with_processes(NvmlProcess(4242, 1 << 30))
+    fs.add_file("/proc/4242/comm", "bash\n")  # some other process of the container's namespace
+    fs.add_file("/.dockerenv", "")
+    gpu = collect_nvidia(fs, 5.0).gpus[0]
+    assert gpu.compute_processes == [GpuProcess(pid=4242, used_memory_mib=1024)]
+    assert gpu.unknown["compute_processes.name"] == (
+        "in a container (docker), NVML's PIDs are the host's: not looked up"
+    )
+
+
+def test_processes_nvml_cannot_list_are_unknown() -> None:
+    fs = healthy_gpu_box()
+    why = "Insufficient Permissions (NVML_ERROR_NO_PERMISSION)"
+    device = replace(fs.nvml_report.devices[0], processes=None, errors={"processes": why})
+    fs.nvml_report = replace(fs.nvml_report, devices=(device,))
+    gpu = collect_nvidia(fs, 5.0).gpus[0]
+    assert (gpu.processes, gpu.compute_processes) == (None, [])
+    assert gpu.unknown["compute_processes"] == why
+
+
+# -- GPU pairs --------------------------------------------------------------------------------
+def test_gpu_pairs_are_described_in_nvidia_smi_topo_words() -> None:
+    fs = healthy_gpu_box(gpus=3)
+    not_supported = "Not Supported (NVML_ERROR_NOT_SUPPORTED)"
+    fs.nvml_report = replace(
+        fs.nvml_report,
+        links=(
+            NvmlLink(0, 1, topology=10, p2p_read=0, p2p_write=0, p2p_nvlink=0),
+            NvmlLink(0, 2, topology=50, p2p_read=3, p2p_write=3, p2p_nvlink=5),
+            NvmlLink(
+                1, 2, topology=40, p2p_read=4, p2p_write=4, errors={"p2p_nvlink": not_supported}
+            ),
+        ),
+    )
+    assert collect_nvidia(fs, 5.0).links == [
+        GpuLink(0, 1, path="PIX", p2p_read="ok", p2p_write="ok", p2p_nvlink="ok"),
+        GpuLink(
+            0,
+            2,
+            path="SYS",
+            p2p_read="topology-not-supported",
+            p2p_write="topology-not-supported",
+            p2p_nvlink="not-supported",
+        ),
+        GpuLink(
+            1,
+            2,
+            path="NODE",
+            p2p_read="disabled-by-regkey",
+            p2p_write="disabled-by-regkey",
+            unknown={"p2p_nvlink": not_supported},
+        ),
+    ]
+
+
+def test_gpu_pair_nvml_could_not_describe_keeps_the_reason() -> None:
+    fs = healthy_gpu_box(gpus=2)
+    lost = "GPU is lost (NVML_ERROR_GPU_IS_LOST)"
+    fs.nvml_report = replace(
+        fs.nvml_report,
+        links=(NvmlLink(0, 1, topology=99, errors={"p2p_read": lost, "p2p_write": lost}),),
+    )
+    assert collect_nvidia(fs, 5.0).links == [
+        GpuLink(0, 1, path="level 99", unknown={"p2p_read": lost, "p2p_write": lost})
+    ]
+
+
+def test_no_pairs_with_one_gpu_or_without_nvml() -> None:
+    assert collect_nvidia(healthy_gpu_box(gpus=1), 5.0).links == []
+    fs = healthy_gpu_box(gpus=2)
+    fs.nvml_report = replace(
+        nvml_error("NVML_ERROR_UNKNOWN", "Unknown Error"),
+        links=(NvmlLink(0, 1, topology=10),),
+    )
+    assert collect_nvidia(fs, 5.0).links == []
