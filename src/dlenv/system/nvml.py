@@ -7,7 +7,9 @@ GPU without persistence mode, and a driver in a bad state can hang it altogether
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,9 +136,10 @@ def _process(info: Any) -> NvmlProcess:
     return NvmlProcess(pid=int(info.pid), used_memory_bytes=None if used is None else int(used))
 
 
-# Pairs are asked for up to this many GPUs (120 pairs, four calls each); NVML answers each in
-# microseconds, but a machine with more GPUs is a cluster node where `nvidia-smi topo` is at hand.
+# Pairs are asked for up to this many GPUs (120 pairs, four calls each), and for at most
+# LINKS_BUDGET_S in all: each call is a driver round trip, and the static doctor must stay fast.
 MAX_LINK_GPUS = 16
+LINKS_BUDGET_S = 0.02
 # nvmlGpuP2PCapsIndex_t (pynvml's own NVML_P2P_CAPS_INDEX_READ is a tuple, by a stray comma)
 _P2P_READ, _P2P_WRITE, _P2P_NVLINK = 0, 1, 2
 
@@ -151,10 +154,17 @@ def _ask_pair(
         return None
 
 
-def _query_links(pynvml: Any, count: int) -> tuple[NvmlLink, ...]:
-    """Common ancestor and P2P read/write/NVLink status for every pair of GPUs."""
+_LINK_FIELDS = ("topology", "p2p_read", "p2p_write", "p2p_nvlink")
+
+
+def _query_links(
+    pynvml: Any, count: int, budget_s: float = LINKS_BUDGET_S
+) -> tuple[NvmlLink, ...]:
+    """Common ancestor and P2P read/write/NVLink status for every pair of GPUs; pairs left
+    when `budget_s` is spent are listed with that reason."""
     if count < 2 or count > MAX_LINK_GPUS:
         return ()
+    deadline = time.perf_counter() + budget_s
     handles: dict[int, Any] = {}
     for index in range(count):
         with contextlib.suppress(*_binding_errors(pynvml)):
@@ -163,10 +173,13 @@ def _query_links(pynvml: Any, count: int) -> tuple[NvmlLink, ...]:
     for a in range(count):
         for b in range(a + 1, count):
             errors: dict[str, str] = {}
+            why = None
             if a not in handles or b not in handles:
                 why = f"no NVML handle for GPU {a if a not in handles else b}"
-                errors = dict.fromkeys(("topology", "p2p_read", "p2p_write", "p2p_nvlink"), why)
-                links.append(NvmlLink(gpu_a=a, gpu_b=b, errors=errors))
+            elif time.perf_counter() > deadline:
+                why = f"not asked: the {budget_s * 1000:.0f} ms for GPU pairs were spent"
+            if why is not None:
+                links.append(NvmlLink(gpu_a=a, gpu_b=b, errors=dict.fromkeys(_LINK_FIELDS, why)))
                 continue
             pair = (handles[a], handles[b])
             ancestor = pynvml.nvmlDeviceGetTopologyCommonAncestor
@@ -276,10 +289,20 @@ def query_nvml() -> NvmlReport:
 
 def _error_name(pynvml: Any, exc: Exception) -> str:
     value = getattr(exc, "value", None)
+    name = _error_names(pynvml).get(value) if isinstance(value, int) else None
+    return name or f"NVML_ERROR_{value}"
+
+
+@functools.cache
+def _error_names(pynvml: Any) -> dict[int, str]:
+    """pynvml's NVML_ERROR_* constants by value, built once: scanning the module's few
+    thousand names cost ~0.4 ms per error, and a PCIe box answers "not supported" per pair."""
+    names: dict[int, str] = {}
     for name in dir(pynvml):
-        if name.startswith("NVML_ERROR_") and getattr(pynvml, name) == value:
-            return name
-    return f"NVML_ERROR_{value}"
+        value = getattr(pynvml, name) if name.startswith("NVML_ERROR_") else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            names.setdefault(value, name)
+    return names
 
 
 def query_nvml_with_deadline(timeout: float) -> NvmlReport:
