@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="dlenv", standalone_mode=False)
     except DlenvError as exc:
-        typer.echo(f"dlenv: error: {exc.message}", err=True)
+        from dlenv.report.visible import visible
+
+        # a message may quote a value from a report: shown on one line, controls visible
+        typer.echo(f"dlenv: error: {visible(exc.message, newlines=False)}", err=True)
         sys.exit(int(exc.code))
     except exceptions.UsageError as exc:
         exc.show()

@@ -14,7 +14,9 @@ from pathlib import Path
 from dlenv.importers.detect import Imported, combine_with_machine, import_text
 from dlenv.importers.sheet import Part
 from dlenv.importers.signatures import UNRECOGNISED
+from dlenv.report.json import dump_json
 from dlenv.report.model import Report, make_report
+from dlenv.report.visible import visible
 from dlenv.snapshot.model import Snapshot
 from dlenv.snapshot.serde import to_data
 
@@ -82,6 +84,11 @@ def _part_title(p: Part) -> str:
     return f"{names.get(p.kind, p.kind)} ({where})"
 
 
+def _first_line(text: str) -> str:
+    lines = text.splitlines()
+    return lines[0][:160] if lines else ""
+
+
 def render_recognised(result: Explanation, verbose: bool = False) -> str:
     """The plain-text section: parts, facts found, facts unknown, known messages."""
     imp = result.imported
@@ -106,7 +113,7 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
         out.append("Known messages:")
         for e in errors:
             times = f" (×{e.count})" if e.count > 1 else ""
-            out.append(f"  ✗ {e.signature}{times}: {e.text.splitlines()[0][:160]}")
+            out.append(f"  ✗ {e.signature}{times}: {_first_line(e.text)}")
             out.append(f"      {e.meaning}")
     if noise:
         out.append("Harmless messages (not a cause):")
@@ -119,11 +126,11 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
         out.append("Errors without a known signature:")
         for e in unknown:
             times = f" (×{e.count})" if e.count > 1 else ""
-            out.append(f"  ✗ {e.text.splitlines()[0][:160]}{times}")
+            out.append(f"  ✗ {_first_line(e.text)}{times}")
     if result.probe_note:
         out.extend(["", f"note: {result.probe_note}"])
     out.append("")
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"
 
 
 def _render_report(
@@ -174,7 +181,7 @@ def render_explanation(
             "probe_note": result.probe_note,
             "report": json.loads(report_text),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return dump_json(document)
     recognised = render_recognised(result, verbose)
     if fmt == "markdown":
         return f"## dlenv explain\n\n```text\n{recognised}```\n\n{report_text}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from typing import Any
 
@@ -12,9 +13,19 @@ from dlenv.report.model import Report
 from dlenv.snapshot.model import SCHEMA_VERSION
 from dlenv.snapshot.serde import from_data, to_data
 
+# What JSON leaves raw with ensure_ascii=False but a terminal or a UTF-8 encoder cannot take:
+# DEL, the C1 controls (CSI is U+009B), the Unicode line separators and lone surrogates.
+_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def dump_json(data: Any) -> str:
+    """JSON text for `data`, readable UTF-8, with every control character as a `\\u` escape."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
 
 def dump_report(report: Report) -> str:
-    return json.dumps(to_data(report), indent=2, ensure_ascii=False) + "\n"
+    return dump_json(to_data(report))
 
 
 def parse_report(text: str, source: str = "report") -> Report:

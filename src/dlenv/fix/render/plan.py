@@ -1,11 +1,12 @@
 """The plan shown to a person (console), as data (JSON), or as a runnable script for a shell.
 
-Text from a report goes into comments only after line breaks are removed, so it stays a comment.
+Text from a report goes into comments and titles only with its line breaks and other control
+characters made visible (`dlenv.report.visible`), so it stays a comment and cannot drive a
+terminal; the console plan is made visible as a whole.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from dlenv.fix.actions import SetEnv
 from dlenv.fix.planner import Plan, Step, looks_secret
 from dlenv.fix.render import format_argv, render_env
+from dlenv.report.json import dump_json
+from dlenv.report.visible import visible
 from dlenv.snapshot.serde import to_data
 
 PLAN_KIND = "dlenv-fix-plan"
@@ -70,7 +73,7 @@ def render_plan_console(plan: Plan, shell: str, apply_hint: str | None = None) -
         out.append(
             "Package steps are not run: run them yourself, or add --install to `dlenv fix --apply`."
         )
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible("\n".join(out).rstrip("\n")) + "\n"
 
 
 def render_plan_json(plan: Plan, shell: str) -> str:
@@ -100,7 +103,7 @@ def render_plan_json(plan: Plan, shell: str) -> str:
         "steps": steps,
         "conflicts": plan.conflicts,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(data)
 
 
 def render_plan_script(plan: Plan, shell: str) -> str:
@@ -132,7 +135,7 @@ def render_plan_script(plan: Plan, shell: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return re.sub(r"[\r\n]+", " ", text)
+    return visible(text, newlines=False)
 
 
 def _comment_text(text: str, shell: str) -> str:
