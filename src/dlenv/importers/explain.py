@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dlenv.importers.detect import Imported, combine_with_machine, import_text
 from dlenv.importers.sheet import Part
@@ -161,6 +162,29 @@ def _parts_data(result: Explanation) -> list[dict[str, object]]:
     return [to_data(p) for p in result.imported.parts]
 
 
+def _paste_scrubber(result: Explanation, mode: str) -> Callable[[str], str]:
+    """The --redact pass over what the paste said (the report gets its own in the reporters)."""
+    from dlenv.probes.envvars import is_secret_name
+    from dlenv.report.redact import text_scrubber
+
+    snapshot = result.report.snapshot
+    secrets = [v.value for v in snapshot.env if is_secret_name(v.name) and len(v.value) >= 8]
+    return text_scrubber(
+        mode,
+        user=snapshot.host.user if mode == "all" else None,
+        hostname=snapshot.host.hostname if mode == "all" else None,
+        secrets=secrets,
+    )
+
+
+def _scrubbed(data: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(data, dict):
+        return {k: _scrubbed(v, scrub) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_scrubbed(v, scrub) for v in data]
+    return scrub(data) if isinstance(data, str) else data
+
+
 def render_explanation(
     result: Explanation,
     fmt: str,
@@ -170,6 +194,7 @@ def render_explanation(
     to_file: Path | None = None,
 ) -> str:
     report_text = _render_report(result.report, fmt, verbose, redact, to_file)
+    scrub = _paste_scrubber(result, redact)
     if fmt == "json":
         document = {
             "kind": EXPLAIN_KIND,
@@ -179,10 +204,9 @@ def render_explanation(
             "parts": _parts_data(result),
             "messages": [to_data(e) for e in result.imported.snapshot.reported_errors],
             "probe_note": result.probe_note,
-            "report": json.loads(report_text),
         }
-        return dump_json(document)
-    recognised = render_recognised(result, verbose)
+        return dump_json({**_scrubbed(document, scrub), "report": json.loads(report_text)})
+    recognised = scrub(render_recognised(result, verbose))
     if fmt == "markdown":
         return f"## dlenv explain\n\n```text\n{recognised}```\n\n{report_text}"
     return recognised + report_text

@@ -25,9 +25,10 @@ def render(
         from dlenv.report.redact import redact_report
 
         return dump_report(redact_report(report, redact))
+    from dlenv.report.redact import redact_report
     from dlenv.report.visible import visible_object
 
-    report = visible_object(report)
+    report = visible_object(redact_report(report, redact))
     if fmt == "markdown":
         from dlenv.report.markdown import render_markdown
 
