@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
 from dlenv.fix.render.posix import check_entry
+from dlenv.fix.render.values import check_actions
 
 _SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
@@ -26,6 +27,7 @@ def format_argv(argv: Sequence[str]) -> str:
 
 
 def render_fish(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a fish script", newline=True)
     lines: list[str] = []
     for action in actions:
         lines.extend(_lines(action))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
+from dlenv.fix.render.values import check_actions
 
 _SAFE = re.compile(r"^[A-Za-z0-9_./:=+\\-]+$")
 _QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -27,6 +28,7 @@ def format_argv(argv: Sequence[str]) -> str:
 
 
 def render_pwsh(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a PowerShell script", newline=True)
     lines: list[str] = []
     if any(isinstance(a, PrependPath | RemoveFromPath) for a in actions):
         lines.append("$dlenvSep = [IO.Path]::PathSeparator")
