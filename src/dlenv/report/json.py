@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -28,13 +29,40 @@ def dump_report(report: Report) -> str:
     return dump_json(to_data(report))
 
 
+MAX_DIGITS = 30  # no fact is a number longer than this; Python refuses int() past 4,300 digits
+
+
+def _int(digits: str) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(digits)} digits")
+    return int(digits)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or len(text) > 100:
+        raise ValueError(f"the number {text[:40]}")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise ValueError(f"{name}, which is not JSON")
+
+
+def json_decoder() -> json.JSONDecoder:
+    """A decoder for other people's JSON: numbers that fit a fact, no NaN or Infinity."""
+    return json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
+
+
 def parse_report(text: str, source: str = "report") -> Report:
     """Read a report written by `dlenv doctor --format json` (or the report inside a
     `dlenv explain --format json` result); a bad one is a `DlenvError`."""
     try:
-        data: Any = json.loads(text)
+        data: Any = json_decoder().decode(text)
     except json.JSONDecodeError as exc:
         raise DlenvError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError as exc:  # from the number hooks
+        raise DlenvError(f"{source}: not a dlenv report ({exc})") from None
     except RecursionError:  # nested deeper than Python's recursion limit
         raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
     if isinstance(data, dict) and data.get("kind") == "dlenv-explain":
