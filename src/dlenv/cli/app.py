@@ -82,8 +82,22 @@ def _sane_streams() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the app; expected failures print one line and exit with their code."""
+    from dlenv.system import children
+
     _sane_streams()
+    children.install_signal_handlers()
     exceptions = _click_exceptions()
+    try:
+        code = _run(argv, exceptions)
+    finally:
+        children.kill_all()  # whatever way out: no probe outlives dlenv
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None, exceptions: Any) -> int:
+    """The app's exit status; every expected way out mapped to its code."""
+    from dlenv.system.children import Terminated
+
     try:
         code = app(args=argv, prog_name="dlenv", standalone_mode=False)
     except DlenvError as exc:
@@ -91,21 +105,26 @@ def main(argv: list[str] | None = None) -> None:
 
         # a message may quote a value from a report: shown on one line, controls visible
         typer.echo(f"dlenv: error: {visible(exc.message, newlines=False)}", err=True)
-        sys.exit(int(exc.code))
+        return int(exc.code)
     except exceptions.UsageError as exc:
         exc.show()
-        sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.USAGE)
     except exceptions.ClickException as exc:
         exc.show()
-        sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.USAGE)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("dlenv: interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        return int(ExitCode.INTERRUPTED)
+    except Terminated as exc:
+        import signal
+
+        typer.echo(f"dlenv: terminated ({signal.Signals(exc.signum).name})", err=True)
+        return 128 + exc.signum
     except BrokenPipeError:
         from dlenv.core import detach_stdout
 
         detach_stdout()  # the reader went away (`| head`): quiet, like Click's own handling
-        sys.exit(1)
+        return 1
     except Exception:
         traceback.print_exc()
         typer.echo(
@@ -113,5 +132,5 @@ def main(argv: list[str] | None = None) -> None:
             "traceback above.",
             err=True,
         )
-        sys.exit(70)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 70
+    return code if isinstance(code, int) else 0

@@ -8,6 +8,8 @@ from enum import Enum
 
 import typer
 
+MAX_SECONDS = 3600.0  # an hour: longer is a typo, and the OS's timers refuse far larger ones
+
 
 def _finite_seconds(value: float) -> float:
     """`inf` and `nan` pass a FloatRange; as a timeout they mean never, or nonsense."""
@@ -63,9 +65,10 @@ TIMEOUT = typer.Option(
     "--timeout",
     envvar="DLENV_TIMEOUT",
     min=0.1,
+    max=MAX_SECONDS,
     callback=_finite_seconds,
     help="Seconds allowed for each external command (the inspected interpreter, nvidia-smi, "
-    "nvcc…). Env: DLENV_TIMEOUT.",
+    "nvcc…), at most 3600. Env: DLENV_TIMEOUT.",
 )
 QUICK = typer.Option(
     False,
@@ -79,7 +82,8 @@ LIVE_TIMEOUT = typer.Option(
     "--live-timeout",
     envvar="DLENV_LIVE_TIMEOUT",
     min=1.0,
+    max=MAX_SECONDS,
     callback=_finite_seconds,
-    help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang). "
-    "Env: DLENV_LIVE_TIMEOUT.",
+    help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang), "
+    "at most 3600. Env: DLENV_LIVE_TIMEOUT.",
 )
