@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     from dlenv.system import children
 
     _sane_streams()
-    children.install_signal_handlers()
+    if argv is None:  # the real command line, not a test calling main() in its own process
+        children.install_signal_handlers()
     exceptions = _click_exceptions()
     try:
         code = _run(argv, exceptions)
