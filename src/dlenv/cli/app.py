@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = _run(argv, exceptions)
     finally:
-        children.kill_all()  # whatever way out: no probe outlives dlenv
+        children.close()  # whatever way out: no probe outlives dlenv
     sys.exit(code)
 
 

@@ -15,6 +15,8 @@ def _finite_seconds(value: float) -> float:
     """`inf` and `nan` pass a FloatRange; as a timeout they mean never, or nonsense."""
     if not math.isfinite(value):
         raise typer.BadParameter(f"{value} is not a number of seconds")
+    if value > MAX_SECONDS:
+        raise typer.BadParameter(f"{value:g} is more than {MAX_SECONDS:.0f} seconds (an hour)")
     return value
 
 
@@ -65,7 +67,6 @@ TIMEOUT = typer.Option(
     "--timeout",
     envvar="DLENV_TIMEOUT",
     min=0.1,
-    max=MAX_SECONDS,
     callback=_finite_seconds,
     help="Seconds allowed for each external command (the inspected interpreter, nvidia-smi, "
     "nvcc…), at most 3600. Env: DLENV_TIMEOUT.",
@@ -82,7 +83,6 @@ LIVE_TIMEOUT = typer.Option(
     "--live-timeout",
     envvar="DLENV_LIVE_TIMEOUT",
     min=1.0,
-    max=MAX_SECONDS,
     callback=_finite_seconds,
     help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang), "
     "at most 3600. Env: DLENV_LIVE_TIMEOUT.",

@@ -16,12 +16,14 @@ from dlenv.snapshot.serde import from_data, to_data
 
 # What JSON leaves raw with ensure_ascii=False but a terminal or a UTF-8 encoder cannot take:
 # DEL, the C1 controls (CSI is U+009B), the Unicode line separators and lone surrogates.
-_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# A lone surrogate (a byte that was not UTF-8) reads as U+FFFD, as everywhere in dlenv's output.
+_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def dump_json(data: Any) -> str:
     """JSON text for `data`, readable UTF-8, with every control character as a `\\u` escape."""
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    text = _SURROGATE.sub("\ufffd", json.dumps(data, indent=2, ensure_ascii=False))
     return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 

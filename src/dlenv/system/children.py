@@ -17,6 +17,7 @@ import threading
 from types import FrameType
 
 _groups: set[int] = set()
+_closing = [False]  # set once dlenv is on its way out: no new child may outlive it
 
 
 class Terminated(BaseException):
@@ -28,8 +29,22 @@ class Terminated(BaseException):
 
 
 def started(pgid: int) -> None:
-    """Record a process group that dlenv started (the leader's pid)."""
+    """Record a process group that dlenv started (the leader's pid); one started by a worker
+    thread after dlenv began to exit is killed at once."""
     _groups.add(pgid)
+    if _closing[0]:
+        kill_all()
+
+
+def closing() -> bool:
+    """Whether dlenv is exiting (then nothing new is started)."""
+    return _closing[0]
+
+
+def close() -> None:
+    """dlenv is exiting: kill every group, and any that a worker thread starts from now on."""
+    _closing[0] = True
+    kill_all()
 
 
 def ended(pgid: int) -> None:
@@ -49,7 +64,7 @@ def kill_all() -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    kill_all()
+    close()
     raise Terminated(signum)
 
 

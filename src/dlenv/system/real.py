@@ -114,6 +114,8 @@ class RealSystem:
     ) -> CommandResult:
         args = tuple(argv)
         start = time.monotonic()
+        if children.closing():
+            return CommandResult(args, None, error="not run: dlenv is exiting")
         try:
             proc = subprocess.Popen(
                 args,

@@ -17,7 +17,7 @@ _SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 def quote(value: str) -> str:
     """A fish word for exactly `value`: in single quotes only `\\` and `'` are special."""
-    if _SAFE.match(value):
+    if _SAFE.fullmatch(value):
         return value
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 

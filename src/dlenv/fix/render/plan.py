@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from dlenv.errors import DlenvError
 from dlenv.fix.actions import SetEnv
 from dlenv.fix.planner import Plan, Step, looks_secret
 from dlenv.fix.render import format_argv, render_env
@@ -42,6 +43,23 @@ def step_lines(step: Step, shell: str) -> list[str]:
     return list(manual.commands)
 
 
+def refusal(step: Step, shell: str) -> str | None:
+    """Why `step` cannot be written for `shell` (a value from the report no quoting can carry),
+    or None; such a step is shown with its reason instead of failing the whole plan."""
+    try:
+        step_lines(step, shell)
+    except DlenvError as exc:
+        return exc.message
+    return None
+
+
+def _lines_or_refusal(step: Step, shell: str, comment: str) -> list[str]:
+    reason = refusal(step, shell)
+    if reason is not None:
+        return [f"{comment}not written for {shell}: {_one_line(reason)}"]
+    return step_lines(step, shell)
+
+
 def render_plan_console(plan: Plan, shell: str, apply_hint: str | None = None) -> str:
     if not plan.steps and not plan.conflicts:
         return "dlenv fix: nothing to do: no finding has a fix.\n"
@@ -55,7 +73,7 @@ def render_plan_console(plan: Plan, shell: str, apply_hint: str | None = None) -
         shown = _redacted(step)
         label = {"install": "", "env": "", "manual": "By hand: "}[step.kind]
         out.append(f"{step.number}. {label}{_one_line(step.title)}  [{', '.join(step.codes)}]")
-        out.extend(f"     {line}" for line in step_lines(shown, shell))
+        out.extend(f"     {line}" for line in _lines_or_refusal(shown, shell, ""))
         for command in step.commands:
             if command.note:
                 out.append(f"     ({command.note})")
@@ -91,7 +109,8 @@ def render_plan_json(plan: Plan, shell: str) -> str:
                     {"argv": c.argv, "line": format_argv(c.argv, shell), "note": c.note}
                     for c in step.commands
                 ],
-                "lines": step_lines(shown, shell),
+                "lines": [] if refusal(shown, shell) else step_lines(shown, shell),
+                "refused": refusal(shown, shell),
             }
         )
     data = {
@@ -120,7 +139,7 @@ def render_plan_script(plan: Plan, shell: str) -> str:
         out.append(
             f"{c}{step.number}. {_comment_text(step.title, shell)}  [{', '.join(step.codes)}]"
         )
-        lines = step_lines(step, shell)
+        lines = _lines_or_refusal(step, shell, c)
         if step.kind == "manual":
             out.extend(f"{c}   {_comment_text(line, shell)}" for line in lines)
             (manual,) = step.actions

@@ -17,7 +17,7 @@ _SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 def quote(value: str) -> str:
     """A POSIX shell word that stands for exactly `value` (single quotes, `'` as '\\'')."""
-    if _SAFE.match(value):
+    if _SAFE.fullmatch(value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
 

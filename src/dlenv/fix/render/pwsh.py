@@ -23,7 +23,7 @@ def quote(value: str) -> str:
 
 def format_argv(argv: Sequence[str]) -> str:
     first = quote(argv[0])
-    rest = [a if _SAFE.match(a) and not a.startswith("--%") else quote(a) for a in argv[1:]]
+    rest = [a if _SAFE.fullmatch(a) and not a.startswith("--%") else quote(a) for a in argv[1:]]
     return " ".join(["&", first, *rest])
 
 
