@@ -102,10 +102,12 @@ def _run(argv: list[str] | None, exceptions: Any) -> int:
     try:
         code = app(args=argv, prog_name="dlenv", standalone_mode=False)
     except DlenvError as exc:
+        from dlenv.report.redact import redact_text
         from dlenv.report.visible import visible
 
-        # a message may quote a value from a report: shown on one line, controls visible
-        typer.echo(f"dlenv: error: {visible(exc.message, newlines=False)}", err=True)
+        # a message may quote a value from a report: one line, controls visible, no credential
+        message = visible(redact_text(exc.message), newlines=False)
+        typer.echo(f"dlenv: error: {message}", err=True)
         return int(exc.code)
     except exceptions.UsageError as exc:
         exc.show()
