@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         code = _run(argv, exceptions)
     finally:
         children.close()  # whatever way out: no probe outlives dlenv
+        if argv is not None:  # called in process (tests): the process goes on running commands
+            children.reopen()
     sys.exit(code)
 
 

@@ -41,6 +41,11 @@ def closing() -> bool:
     return _closing[0]
 
 
+def reopen() -> None:
+    """A new run of dlenv in this process (tests call the CLI in process, one run after another)."""
+    _closing[0] = False
+
+
 def close() -> None:
     """dlenv is exiting: kill every group, and any that a worker thread starts from now on."""
     _closing[0] = True
