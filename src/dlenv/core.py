@@ -143,6 +143,9 @@ def write_output(text: str, output: Path | None) -> None:
     # surrogateescape); no report may hold text its own encoding refuses: they read as U+FFFD.
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if output is None:
+        from dlenv.report.github import guard_workflow_commands
+
+        text = guard_workflow_commands(text)
         try:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -95,6 +95,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DlenvError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        raise DlenvError(f"{path}: not a policy (a number too long to read)") from None
     return data
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import stat
 import sys
 from typing import Any
@@ -13,18 +15,57 @@ from dlenv.report.model import Report
 from dlenv.snapshot.model import SCHEMA_VERSION
 from dlenv.snapshot.serde import from_data, to_data
 
+# What JSON leaves raw with ensure_ascii=False but a terminal or a UTF-8 encoder cannot take:
+# DEL, the C1 controls (CSI is U+009B), the Unicode line separators and lone surrogates.
+# A lone surrogate (a byte that was not UTF-8) reads as U+FFFD, as everywhere in dlenv's output.
+_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dump_json(data: Any) -> str:
+    """JSON text for `data`, readable UTF-8, with every control character as a `\\u` escape."""
+    text = _SURROGATE.sub("\ufffd", json.dumps(data, indent=2, ensure_ascii=False))
+    return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
 
 def dump_report(report: Report) -> str:
-    return json.dumps(to_data(report), indent=2, ensure_ascii=False) + "\n"
+    return dump_json(to_data(report))
+
+
+MAX_DIGITS = 30  # no fact is a number longer than this; Python refuses int() past 4,300 digits
+
+
+def _int(digits: str) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(digits)} digits")
+    return int(digits)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or len(text) > 100:
+        raise ValueError(f"the number {text[:40]}")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise ValueError(f"{name}, which is not JSON")
+
+
+def json_decoder() -> json.JSONDecoder:
+    """A decoder for other people's JSON: numbers that fit a fact, no NaN or Infinity."""
+    return json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
 
 
 def parse_report(text: str, source: str = "report") -> Report:
     """Read a report written by `dlenv doctor --format json` (or the report inside a
     `dlenv explain --format json` result); a bad one is a `DlenvError`."""
     try:
-        data: Any = json.loads(text)
+        data: Any = json_decoder().decode(text)
     except json.JSONDecodeError as exc:
         raise DlenvError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError as exc:  # from the number hooks
+        raise DlenvError(f"{source}: not a dlenv report ({exc})") from None
     except RecursionError:  # nested deeper than Python's recursion limit
         raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
     if isinstance(data, dict) and data.get("kind") == "dlenv-explain":
