@@ -502,3 +502,79 @@ def diagnose_codes(s: Snapshot) -> list[str]:
     from dlenv.rules import diagnose
 
     return [f.code for f in diagnose(s)]
+
+
+# -- DL111 / DL112 from the probes: machines as data ---------------------------------------
+def _probed(fs) -> Snapshot:  # type: ignore[no-untyped-def]
+    from dlenv.probes.host import collect_host
+    from dlenv.probes.nvidia import collect_nvidia
+
+    nv = collect_nvidia(fs, 5.0)
+    return Snapshot(
+        host=collect_host(fs, None), driver=nv.driver, visibility=nv.visibility, gpus=nv.gpus
+    )
+
+
+def _installed_not_loaded(secure_boot: bool = False, built_for: str | None = None):  # type: ignore[no-untyped-def]
+    """Driver 550 installed (library, nvidia-smi), the GPU on the bus, no module loaded; DKMS
+    built it for `built_for` (None: for the running kernel 5.15.0-105-generic)."""
+    from tests.machines.gpu import add_dkms_module, add_pci_gpu, add_userspace, linux_host
+
+    fs = linux_host(secure_boot=secure_boot)
+    add_pci_gpu(fs, "0000:01:00.0", kernel_driver=None)
+    add_userspace(fs, "550.54.14")
+    add_dkms_module(fs, "550.54.14", built_for or "5.15.0-105-generic")
+    return fs
+
+
+def test_dl111_probed_secure_boot_refuses_the_built_module() -> None:
+    f = only(_probed(_installed_not_loaded(secure_boot=True)), "DL111")
+    assert "Secure Boot is on" in f.message
+    assert Evidence(fact="host.secure_boot", found="true") in f.evidence
+    assert "sudo mokutil --import /var/lib/shim-signed/mok/MOK.der" in _commands(f)[1]
+    assert fired(_probed(_installed_not_loaded(secure_boot=True)), "DL103") == []
+
+
+def test_dl111_probed_dkms_built_for_the_previous_kernel() -> None:
+    s = _probed(_installed_not_loaded(built_for="5.15.0-101-generic"))
+    f = only(s, "DL111")
+    assert f.message.startswith(
+        "The NVIDIA kernel module is not loaded: there is no nvidia module for the running "
+        "kernel 5.15.0-105-generic; DKMS built it only for 5.15.0-101-generic."
+    )
+    assert "sudo apt install linux-headers-$(uname -r)" in _commands(f)
+    assert f.fixes[-1].text.startswith("Or reboot into a kernel the module was built for")
+    assert fired(s, "DL103") == []  # the driver is installed: not DL103's "no driver"
+
+
+def test_dl111_probed_good_and_no_driver_machines() -> None:
+    from tests.machines.gpu import gpu_without_driver, healthy_gpu_box
+
+    assert fired(_probed(healthy_gpu_box()), "DL111") == []
+    # nothing installed at all: DL103, not DL111
+    nothing = _probed(gpu_without_driver())
+    assert fired(nothing, "DL111") == []
+    assert fired(nothing, "DL103") == ["DL103"]
+
+
+def test_dl112_probed_uvm_not_loaded_and_a_framework_without_gpu() -> None:
+    from tests.machines.gpu import healthy_gpu_box
+
+    fs = healthy_gpu_box()
+    fs.add_file("/proc/modules", "nvidia 56717312 0 - Live 0x0000000000000000 (POE)\n")
+    s = _probed(fs)
+    assert s.visibility.nvidia_uvm_loaded is False
+    # not loaded on its own is normal: libcuda loads it on first use
+    assert fired(s, "DL112") == []
+    probe = LiveProbe(
+        framework="torch",
+        status="ok",
+        gpu_available=False,
+        gpu_unavailable_reason="CUDA unknown error",
+    )
+    f = only(with_live(s, probe), "DL112")
+    assert f.evidence[0] == Evidence(
+        fact="visibility.nvidia_uvm_loaded", found="false", needed="true"
+    )
+    assert "sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm" in _commands(f)
+    assert fired(_probed(healthy_gpu_box()), "DL112") == []

@@ -325,6 +325,8 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
         return
     if any(_said(s, sig) for sig in NOT_LOADED_SIGNS if sig != SMI_NO_DRIVER):
         return  # installed, but the module is refused or not built for this kernel: DL111's
+    if s.driver.installed is True and v.nvidia_module_loaded is False:
+        return  # driver files there, module not loaded: DL111's
     if s.driver.installed is not False and v.nvidia_module_loaded is not False:
         return
     slots = ", ".join(d.slot for d in devices)
@@ -779,6 +781,10 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
         return  # DL108, DL104 and DL105 name those causes
     if s.visibility.nvidia_module_loaded is True or s.gpus:
         return  # the module is loaded: the driver answered
+    probed = _probed_not_loaded(s)
+    if probed is not None:
+        yield probed
+        return
     signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
     secure = _said(s, SECURE_BOOT_SAID)
     if not signs or (list(signs) == [SMI_NO_DRIVER] and _unbound_gpus(s)):
@@ -838,6 +844,106 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+def _probed_not_loaded(s: Snapshot) -> Finding | None:
+    """DL111 from what the probes saw: a GPU on the bus, driver files installed, no module
+    loaded; the cause from Secure Boot's state, the module files for the running kernel, DKMS's
+    builds and the kernel headers."""
+    v, dkms = s.visibility, s.driver.dkms
+    devices = [d for d in v.nvidia_pci_devices if d.kernel_driver != "vfio-pci"]
+    if v.nvidia_module_loaded is not False or s.driver.installed is not True or not devices:
+        return None
+    kernel = dkms.kernel or s.host.kernel
+    evidence = [
+        Evidence(fact="visibility.nvidia_module_loaded", found="false", needed="true"),
+        Evidence(fact="driver.installed", found="true", note="driver files are installed"),
+    ]
+    fixes: list[Action] = []
+    others = sorted({b.kernel for b in dkms.builds or [] if b.kernel != kernel})
+    if dkms.module_files and s.host.secure_boot:
+        why = (
+            f"a module for {kernel or 'the running kernel'} is installed, but Secure Boot is on "
+            "and refuses it unless its signing key is enrolled"
+        )
+        evidence.append(Evidence(fact="host.secure_boot", found="true"))
+        evidence.append(Evidence(fact="driver.dkms.module_files", found=dkms.module_files[0]))
+        fixes.append(_secure_boot_step())
+    elif dkms.module_files == []:
+        why = f"there is no nvidia module for the running kernel {kernel or ''}".rstrip()
+        if others:
+            why += f"; DKMS built it only for {', '.join(others)}"
+        evidence.append(
+            Evidence(
+                fact="driver.dkms.module_files",
+                found="none",
+                needed=f"nvidia.ko for {kernel or 'the running kernel'}",
+            )
+        )
+        if dkms.headers is False:
+            why += ", and this kernel's headers, which DKMS needs to build it, are not installed"
+            evidence.append(Evidence(fact="driver.dkms.headers", found="false", needed="true"))
+        fixes.append(_rebuild_step(s, kernel))
+        if others:
+            fixes.append(
+                ManualStep(
+                    text=f"Or reboot into a kernel the module was built for ({', '.join(others)})"
+                    " from the boot menu.",
+                    commands=["sudo reboot"],
+                )
+            )
+    else:
+        why = "a module is installed but was not loaded (the kernel log says why)"
+        fixes.append(
+            ManualStep(
+                text="Load the module and read the kernel's reason if it refuses.",
+                commands=[
+                    "sudo modprobe nvidia",
+                    "sudo dmesg | grep -iE 'nvidia|nvrm' | tail",
+                    "mokutil --sb-state",
+                ],
+            )
+        )
+    return finding(
+        "DL111",
+        title="The NVIDIA driver is installed but its kernel module is not loaded",
+        message=f"The NVIDIA kernel module is not loaded: {why}. Until it loads, nvidia-smi "
+        "fails and no framework can use the GPU.",
+        evidence=evidence,
+        hint="This usually follows a kernel update, or a first install on a machine with "
+        "Secure Boot on.",
+        fixes=fixes,
+        subject="nvidia-kernel-module",
+    )
+
+
+def _probed_uvm(s: Snapshot) -> tuple[str, list[Evidence]] | None:
+    """Why the probes say nvidia_uvm is unavailable, or None. nvidia_uvm not loaded on its own
+    is normal (libcuda loads it through nvidia-modprobe on first use), so it counts when a
+    framework then failed to find the GPU, or when a container has the GPU's nodes but not
+    /dev/nvidia-uvm."""
+    v = s.visibility
+    if v.nvidia_module_loaded is not True:
+        return None
+    failed = [p for p in s.live if p.gpu_available is False and p.status == "ok"]
+    if v.nvidia_uvm_loaded is False and failed:
+        p = failed[0]
+        return "the nvidia_uvm module is not loaded", [
+            Evidence(fact="visibility.nvidia_uvm_loaded", found="false", needed="true"),
+            Evidence(
+                fact=f"live.{p.framework}.gpu_available",
+                found="false",
+                note=p.gpu_unavailable_reason,
+            ),
+        ]
+    nodes = {n.path for n in v.device_nodes}
+    if s.host.container and "/dev/nvidiactl" in nodes and "/dev/nvidia-uvm" not in nodes:
+        return "/dev/nvidia-uvm is not passed into this container", [
+            Evidence(
+                fact="visibility.device_nodes", found="no /dev/nvidia-uvm", needed="/dev/nvidia-uvm"
+            )
+        ]
+    return None
+
+
 @rule("DL112", "nvidia-uvm-unavailable", "error", "driver")
 def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     """What it checks: the nvidia_uvm kernel module (Unified Memory, which CUDA needs besides
@@ -865,10 +971,14 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     missing = _said(s, UVM_MISSING)
     suspend = _said(s, AFTER_SUSPEND)
     unknown = next((t for sig in CUDA_UNKNOWN if (t := _said(s, sig))), None)
-    if not (missing or suspend or unknown):
+    probed = _probed_uvm(s)
+    if not (missing or suspend or unknown or probed):
         return
     evidence: list[Evidence] = []
-    if missing:
+    if probed is not None:
+        missing = missing or probed[0]
+        evidence.extend(probed[1])
+    if missing and probed is None:
         evidence.append(
             Evidence(
                 fact=f"reported_errors.{UVM_MISSING}", found=missing, needed="nvidia_uvm loaded"
@@ -894,7 +1004,11 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     )
     fixes: list[Action] = [reload]
     if missing:
-        why = "the nvidia_uvm module is not loaded or /dev/nvidia-uvm is missing"
+        why = (
+            probed[0]
+            if probed is not None
+            else "the nvidia_uvm module is not loaded or /dev/nvidia-uvm is missing"
+        )
         fixes.append(
             ManualStep(
                 text="Load nvidia_uvm at every boot, and pass its device into sandboxes and "
