@@ -191,8 +191,13 @@ def test_environment_and_listing_facts() -> None:
     assert (snap.host.wsl, snap.host.kernel) == (2, "5.15.146.1-microsoft-standard-WSL2")
     versions = {f.name: (f.version, f.variant) for f in snap.frameworks}
     assert versions == {"tensorflow": ("2.13.0", None), "torch": ("2.3.1+cu121", "cu121")}
-    # an inline assignment for one command is not the environment
-    assert _scan("CUDA_VISIBLE_DEVICES=1 python train.py\n").snapshot("text").visibility == (
+    # an inline assignment (or os.environ in the script) is the environment of the command
+    # that failed, which is the one a paste is about
+    inline = _scan("CUDA_VISIBLE_DEVICES=1 python train.py\n").snapshot("text").visibility
+    assert inline.cuda_visible_devices == "1"
+    script = _scan("os.environ['CUDA_VISIBLE_DEVICES'] = '3'\n").snapshot("text").visibility
+    assert script.cuda_visible_devices == "3"
+    assert _scan("echo $CUDA_VISIBLE_DEVICES\n").snapshot("text").visibility == (
         snap.visibility.__class__()
     )
 

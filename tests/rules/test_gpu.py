@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, SetEnv, UnsetEnv
-from dlenv.snapshot.model import LiveProbe
+from dlenv.snapshot.model import LiveProbe, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -125,3 +125,76 @@ def test_dl302_on_pytorchs_own_verdict_when_the_build_is_unknown() -> None:
     assert f.title == "GeForce 820M (sm_21) is too old for this PyTorch"
     assert f.evidence[1].needed == ">=3.5"
     assert fired(s, "DL302") == []  # no verdict, no CUDA version: nothing to judge with
+
+
+# -- DL303 / DL304 from pasted messages ----------------------------------------------------
+def _pasted(text: str) -> Snapshot:
+    from dlenv.importers import import_text
+
+    return import_text(text).snapshot
+
+
+def test_dl303_pasted_value_that_names_no_gpu() -> None:
+    """github.com/endernewton/tf-faster-rcnn/issues/38: CUDA_VISIBLE_DEVICES=$0."""
+    bad = _pasted("`CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py`\nno CUDA-capable device is detected\n")
+    f = only(bad, "DL303")
+    assert f.severity == "error"
+    assert "which is no GPU index or UUID" in f.message
+    # index 3 on a machine the reporter says has one GPU: proven (the count is kept with the
+    # framework the paste is about, here torch)
+    one = _pasted(
+        "I only have one GPU\nos.environ['CUDA_VISIBLE_DEVICES'] = '3'\n"
+        "    torch._C._cuda_init()\nRuntimeError: No CUDA GPUs are available\n"
+    )
+    f = only(one, "DL303")
+    assert (f.severity, f.evidence[0].found) == ("error", "'3'")
+    assert "names GPU 3, but the machine has 1 (from the reporter)" in f.message
+    # good: GPU 0 always exists, so something else hides it
+    good = _pasted(
+        "CUDA_VISIBLE_DEVICES=0 python train.py\nRuntimeError: No CUDA GPUs are available\n"
+    )
+    assert fired(good, "DL303") == []
+
+
+def test_dl303_pytorch_no_cuda_gpus_alone_is_a_warning() -> None:
+    f = only(_pasted("RuntimeError: No CUDA GPUs are available\n"), "DL303")
+    assert f.severity == "warning"
+    assert f.title == "CUDA_VISIBLE_DEVICES probably hides the GPU"
+    # the driver-level "no CUDA-capable device" alone says nothing about the variable
+    assert (
+        fired(_pasted("CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"), "DL303") == []
+    )
+
+
+def test_dl304_nproc_per_node_beyond_the_visible_gpus() -> None:
+    """github.com/wenwenyu/PICK-pytorch/issues/14."""
+    bad = _pasted(
+        "RuntimeError: cuda runtime error (101) : invalid device ordinal at "
+        "/pytorch/torch/csrc/cuda/Module.cpp:59\n"
+        "CUDA_VISIBLE_DEVICES=1,2 python -m torch.distributed.launch --nproc_per_node=4 train.py\n"
+    )
+    f = only(bad, "DL304")
+    assert f.message == (
+        "CUDA reports an invalid device ordinal: --nproc_per_node=4 starts 4 processes, one "
+        "per GPU, but 2 GPU(s) are visible."
+    )
+    assert f.evidence[1].needed == "<=2"
+    assert "torchrun --nproc_per_node=2 …" in f.fixes[0].commands  # type: ignore[union-attr]
+
+
+def test_dl304_hard_coded_index_on_a_single_gpu() -> None:
+    f = only(
+        _pasted(
+            "when I used a single card 4090: model.half().cuda(1)\n"
+            '  File "/usr/lib/python3/dist-packages/torch/nn/modules/module.py", line 905\n'
+            "RuntimeError: CUDA error: invalid device ordinal\n"
+        ),
+        "DL304",
+    )
+    assert "the code asks for GPU 1, but 1 GPU(s) are visible (indices 0..0)" in f.message
+    # without the count, the index alone
+    f = only(_pasted("x.cuda(2)\nRuntimeError: CUDA error: invalid device ordinal\n"), "DL304")
+    assert f.message == "CUDA reports an invalid device ordinal: the code asks for GPU 2."
+    # good: no invalid ordinal, nothing to say
+    assert fired(_pasted("model.cuda(1)\nRuntimeError: CUDA error: out of memory\n"), "DL304") == []
+    assert fired(gpu_machine(), "DL304") == []

@@ -5,8 +5,9 @@ and CUDA_VISIBLE_DEVICES hiding them. Codes DL3xx.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
-from dlenv.fix.actions import Action, SetEnv, UnsetEnv
+from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
 from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
@@ -230,7 +231,11 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     Fix: unset CUDA_VISIBLE_DEVICES or set it to existing GPU indices.
     """
     raw = s.visibility.cuda_visible_devices
-    if raw is None or not s.gpus:
+    if not s.gpus:
+        yield from _reported_hidden(s)
+        return
+    if raw is None:
+        yield from _reported_hidden(s)
         return
     value = raw.strip()
     deliberate = value in ("", "-1")
@@ -270,4 +275,201 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
         if deliberate
         else "GPU indices start at 0; the first invalid entry hides all that follow.",
         fixes=fixes,
+    )
+
+
+# what a pasted message says about CUDA seeing no GPU, and what the paste states of the machine
+NO_GPU_SIGNATURES = ("torch-no-cuda-gpus", "no-cuda-capable-device")
+INVALID_ORDINAL = "invalid-device-ordinal"
+
+
+def _said(s: Snapshot, *signatures: str) -> str | None:
+    e = next((e for e in s.reported_errors if e.signature in signatures), None)
+    return e.text.splitlines()[0][:200] if e is not None else None
+
+
+def _stated(s: Snapshot, key: str) -> int | None:
+    """A number a paste states (`live.<fw>.details.<key>`: gpu_count, nproc_per_node,
+    device_index), the largest when several frameworks carry it."""
+    values = [p.details.get(key) for p in s.live]
+    numbers = [int(v) for v in values if v is not None and v.isdigit()]
+    return max(numbers) if numbers else None
+
+
+def _gpu_count(s: Snapshot) -> tuple[int, str] | None:
+    """How many GPUs the machine has, and where that is known from."""
+    if s.gpus:
+        return len(s.gpus), "gpus"
+    stated = _stated(s, "gpu_count")
+    return (stated, "the reporter") if stated else None
+
+
+def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
+    """DL303 on a pasted "No CUDA GPUs are available" / "no CUDA-capable device": the driver
+    answered but enumerated nothing. Proven when the paste sets CUDA_VISIBLE_DEVICES to a value
+    that names no existing GPU; a warning when it only shows PyTorch's own message."""
+    said = _said(s, *NO_GPU_SIGNATURES)
+    if said is None or s.host.wsl == 1:
+        return  # WSL 1 has no GPU at all: DL110's
+    raw = s.visibility.cuda_visible_devices
+    count = _gpu_count(s)
+    existing = f"0..{count[0] - 1}" if count else "0 (the first GPU)"
+    sig = next(e.signature for e in s.reported_errors if e.signature in NO_GPU_SIGNATURES)
+    evidence = [Evidence(fact=f"reported_errors.{sig}", found=said, note="CUDA enumerated no GPU")]
+    severity: Literal["error", "warning"] = "error"
+    if raw is not None:
+        value = raw.strip()
+        first = value.split(",")[0].strip()
+        if first.isdigit():
+            index = int(first)
+            if count and index < count[0]:
+                return  # names a GPU that exists: something else hides it
+            if not count and index == 0:
+                return
+            why = (
+                f"names GPU {index}, but the machine has {count[0]} (from {count[1]})"
+                if count
+                else f"names GPU {index}; on a machine with fewer than {index + 1} GPUs that "
+                "hides them all"
+            )
+            severity = "error" if count else "warning"
+        elif first.startswith(("GPU-", "MIG-")):
+            why = "names a GPU UUID; a typo in it hides every GPU"
+            severity = "warning"
+        else:
+            why = f"is {raw!r}, which is no GPU index or UUID (an unexpanded or empty variable?)"
+        evidence.insert(
+            0,
+            Evidence(
+                fact="visibility.cuda_visible_devices",
+                found=repr(raw),
+                needed=f"indices among {existing}",
+            ),
+        )
+        message = f"The paste sets CUDA_VISIBLE_DEVICES to {raw!r}, which {why}: CUDA then sees "
+        message += "no GPU although the driver works."
+        title = f"CUDA_VISIBLE_DEVICES={raw!r} hides every GPU"
+    else:
+        if not _said(s, "torch-no-cuda-gpus"):
+            return
+        severity = "warning"
+        message = (
+            "PyTorch found the NVIDIA driver but no GPU: the usual cause is CUDA_VISIBLE_DEVICES, "
+            "set in the shell, a launch script or the code (os.environ), naming a GPU index this "
+            "machine does not have."
+        )
+        title = "CUDA_VISIBLE_DEVICES probably hides the GPU"
+    yield finding(
+        "DL303",
+        title=title,
+        message=message,
+        severity=severity,
+        evidence=evidence,
+        hint="GPU indices start at 0; with one GPU the only valid value is 0.",
+        fixes=[
+            ManualStep(
+                text="Find where CUDA_VISIBLE_DEVICES is set (shell, launch scripts, the code) and "
+                "make it name GPUs that exist, or remove it.",
+                commands=[
+                    "nvidia-smi -L",
+                    'echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"',
+                    "grep -rn CUDA_VISIBLE_DEVICES --include='*.py' --include='*.sh' .",
+                ],
+            ),
+            UnsetEnv(name="CUDA_VISIBLE_DEVICES", reason="show every GPU"),
+        ],
+    )
+
+
+@rule("DL304", "device-index-out-of-range", "error", "gpu")
+def device_index_out_of_range(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a program asking for a GPU index beyond the visible GPUs: "invalid device
+    ordinal" (cudaErrorInvalidDevice, error 10 or 101), with what the paste states: the index in
+    the code (`cuda:1`, `.cuda(1)`, `set_device(3)`, `device_ids=[0,1]`), torchrun's
+    `--nproc_per_node`, CUDA_VISIBLE_DEVICES, and the GPU count (an nvidia-smi table, or the
+    reporter saying "a single GPU").
+
+    Why it matters: code written on a multi-GPU machine names GPUs by number; on a machine with
+    fewer GPUs (or fewer left visible by CUDA_VISIBLE_DEVICES) the first use of a missing index
+    fails. torchrun gives each of its `--nproc_per_node` processes the GPU numbered by its local
+    rank, so more processes than GPUs fail the same way.
+
+    Example: `torchrun --nproc_per_node=8 train.py` on a 2-GPU machine: "RuntimeError: CUDA
+    error: invalid device ordinal".
+
+    Fix: set `--nproc_per_node` to the number of visible GPUs, replace hard-coded `cuda:N` with
+    `cuda:0` (or choose the GPU with CUDA_VISIBLE_DEVICES), and keep CUDA_VISIBLE_DEVICES and the
+    process count consistent.
+    """
+    said = _said(s, INVALID_ORDINAL)
+    if said is None:
+        return
+    count = _gpu_count(s)
+    raw = s.visibility.cuda_visible_devices
+    visible = len([v for v in raw.split(",") if v.strip()]) if raw and raw.strip() != "-1" else None
+    if visible is not None and count and visible > count[0]:
+        visible = count[0]
+    have = visible if visible is not None else (count[0] if count else None)
+    nproc = _stated(s, "nproc_per_node")
+    index = _stated(s, "device_index")
+    evidence = [Evidence(fact=f"reported_errors.{INVALID_ORDINAL}", found=said)]
+    where = (
+        f"CUDA_VISIBLE_DEVICES={raw}"
+        if visible is not None
+        else f"from {count[1]}"
+        if count
+        else "unknown"
+    )
+    if nproc is not None:
+        evidence.append(
+            Evidence(
+                fact="live.torch.details.nproc_per_node",
+                found=str(nproc),
+                needed=f"<={have}" if have else "<= the number of visible GPUs",
+                note=f"visible GPUs: {have if have is not None else 'unknown'} ({where})",
+            )
+        )
+    if index is not None:
+        evidence.append(
+            Evidence(
+                fact="live.torch.details.device_index",
+                found=str(index),
+                needed=f"<={have - 1}" if have else "< the number of visible GPUs",
+            )
+        )
+    if count and nproc is None and index is None:
+        evidence.append(
+            Evidence(fact="gpus", found=str(count[0]), note=f"GPU count, from {count[1]}")
+        )
+    if have is not None and nproc is not None and nproc > have:
+        why = f"--nproc_per_node={nproc} starts {nproc} processes, one per GPU, but {have} "
+        why += "GPU(s) are visible"
+    elif index is not None:
+        why = f"the code asks for GPU {index}" + (
+            f", but {have} GPU(s) are visible (indices 0..{have - 1})" if have else ""
+        )
+    elif nproc is not None:
+        why = f"--nproc_per_node={nproc} needs {nproc} visible GPUs"
+    else:
+        why = "the program asks for a GPU index that is not among the visible GPUs"
+    commands = ["nvidia-smi -L", 'python -c "import torch; print(torch.cuda.device_count())"']
+    if nproc is not None:
+        commands.append(f"torchrun --nproc_per_node={have or '<number of visible GPUs>'} …")
+    commands.append("grep -rnE 'cuda:[1-9]|set_device|device_ids|gpu_ids|nproc_per_node' .")
+    yield finding(
+        "DL304",
+        title="A GPU index beyond the visible GPUs (invalid device ordinal)",
+        message=f"CUDA reports an invalid device ordinal: {why}.",
+        evidence=evidence,
+        hint="Code written for a multi-GPU machine often hard-codes GPU numbers or a process "
+        "count; CUDA_VISIBLE_DEVICES renumbers the visible GPUs from 0.",
+        fixes=[
+            ManualStep(
+                text="Use only GPUs that exist: set --nproc_per_node (and any world-size or "
+                "GPU-list option) to the number of visible GPUs, and replace hard-coded cuda:N "
+                "with cuda:0 or choose the GPU with CUDA_VISIBLE_DEVICES.",
+                commands=commands,
+            )
+        ],
+        subject="device-index",
     )

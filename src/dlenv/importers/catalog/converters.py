@@ -75,6 +75,15 @@ def _lower(v: str) -> str:
     return v.strip().lower()
 
 
+_COUNTS = {"one": 1, "single": 1, "单": 1, "two": 2, "双": 2, "three": 3, "four": 4, "eight": 8}
+
+
+def _count(v: str) -> str:
+    """A number as prose says it: "one", "single", "单" (Chinese) -> "1"; digits stay."""
+    word = v.strip().lower()
+    return str(_COUNTS[word]) if word in _COUNTS else str(int(word))
+
+
 CONVERTERS: dict[str, Callable[[str], object]] = {
     "cuda_int": _cuda_int,
     "sm": _sm,
@@ -87,5 +96,6 @@ CONVERTERS: dict[str, Callable[[str], object]] = {
     "mib_sum": _mib_sum,
     "processes": _processes,
     "lower": _lower,
+    "count": _count,
 }
 
