@@ -198,3 +198,33 @@ def test_dl304_hard_coded_index_on_a_single_gpu() -> None:
     # good: no invalid ordinal, nothing to say
     assert fired(_pasted("model.cuda(1)\nRuntimeError: CUDA error: out of memory\n"), "DL304") == []
     assert fired(gpu_machine(), "DL304") == []
+
+
+def test_dl302_tensorflow_ignores_a_gpu_below_its_minimum() -> None:
+    """github.com/tensorflow/tensorflow/issues/17445: a Quadro K2000M (3.0) under TF 1.6."""
+    bad = _pasted(
+        "2018-03-05 13:43:54.533246: I tensorflow/core/common_runtime/gpu/gpu_device.cc:1283] "
+        "Ignoring visible gpu device (device: 0, name: Quadro K2000M, pci bus id: 0000:01:00.0, "
+        "compute capability: 3.0) with Cuda compute capability 3.0. The minimum required Cuda "
+        "capability is 3.5.\n"
+    )
+    f = only(bad, "DL302")
+    assert f.title == "Quadro K2000M (sm_30) is too old for this TensorFlow"
+    assert f.evidence[0].note == "TensorFlow's own verdict"
+    assert (f.evidence[1].found, f.evidence[1].needed) == ("3.0", ">=3.5")
+    good = _pasted(
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1640] Created device "
+        "/job:localhost/replica:0/task:0/device:GPU:0 with 9647 MB memory:  -> device: 0, name: "
+        "NVIDIA GeForce RTX 3080, pci bus id: 0000:01:00.0, compute capability: 8.6\n"
+    )
+    assert fired(good, "DL302") == []
+
+
+def test_dl302_a_programs_minimum_against_the_gpu_named_in_prose() -> None:
+    text = "No CUDA device found with minimum required compute capability 3.5\n"
+    f = only(_pasted(text + "My card is a GeForce GTX 780M.\n"), "DL302")
+    assert (f.evidence[1].found, f.evidence[1].needed) == ("3.0", ">=3.5")
+    stated = _pasted(text + "My graphic card is a laptop GPU with a compute capability 3.0.\n")
+    assert fired(stated, "DL302") == ["DL302"]
+    # a GPU that meets the minimum: the message has another cause
+    assert fired(_pasted(text + "My card is a GeForce RTX 3080.\n"), "DL302") == []

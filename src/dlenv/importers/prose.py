@@ -143,7 +143,9 @@ def _gpu(text: str, offsets: list[int]) -> tuple[str, int] | None:
     for line_no, line in enumerate(text.split("\n")):
         if not _GPU_HINT.search(line) or len(line) > 400:
             continue
-        model = gpu_model(line.replace(",", " ").replace("(", " ").replace(")", " "))
+        # sentence punctuation ends a word ("a GeForce GTX 780M.") without being part of it
+        words = re.sub(r"[.!?;:](?=\s|$)", " ", line)
+        model = gpu_model(words.replace(",", " ").replace("(", " ").replace(")", " "))
         if model is None:
             continue
         if " " not in model.name and len(model.name) <= 4 and not _GPU_WORD.search(line):

@@ -4,6 +4,7 @@ and CUDA_VISIBLE_DEVICES hiding them. Codes DL3xx.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Literal
 
@@ -142,36 +143,69 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     found = list(_too_old_for_cuda(s))
     yield from found
     if not found:
-        yield from _torch_says_too_old(s)
+        yield from _says_too_old(s)
 
 
-def _torch_says_too_old(s: Snapshot) -> Iterator[Finding]:
-    """DL302 on PyTorch's own "no longer supports this GPU because it is too old" when the
-    CUDA build that would prove it is unknown (a pasted warning)."""
-    probe = s.live_probe("torch")
-    said = probe.details.get("gpu_too_old") if probe is not None else None
+_WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
+MIN_CAPABILITY_SAID = "no-device-with-min-capability"
+
+
+def _says_too_old(s: Snapshot) -> Iterator[Finding]:
+    """DL302 on a framework's own verdict (PyTorch's "no longer supports this GPU because it is
+    too old", TensorFlow's "Ignoring visible gpu device ... The minimum required Cuda
+    capability is 3.5") or a program's "No CUDA device found with minimum required compute
+    capability", when the CUDA build that would prove it is unknown (a pasted message)."""
     gpus = _capabilities(s)
-    if not said or not gpus or probe is None:
+    if not gpus:
         return
+    for probe in s.live:
+        said = probe.details.get("gpu_too_old")
+        if not said:
+            continue
+        who = _WHO.get(probe.framework, probe.framework)
+        yield _too_old_finding(
+            s,
+            gpus,
+            probe.details.get("min_cuda_capability"),
+            verdict(f"live.{probe.framework}.details.gpu_too_old", said, f"{who}'s own verdict"),
+            who,
+        )
+        return
+    e = next((e for e in s.reported_errors if e.signature == MIN_CAPABILITY_SAID), None)
+    m = re.search(r"(\d+\.\d+)", e.text) if e is not None else None
+    if e is None or m is None:
+        return
+    floor = major_minor(m.group(1))
+    old = [(g, cc) for g, cc in gpus if floor and (mm := major_minor(cc)) and mm < floor]
+    if old:
+        quoted = Evidence(fact=f"reported_errors.{MIN_CAPABILITY_SAID}", found=e.text[:200])
+        yield _too_old_finding(s, old, m.group(1), quoted, "The program")
+
+
+def _too_old_finding(
+    s: Snapshot, gpus: list[tuple[GpuFacts, str]], minimum: str | None, said: Evidence, who: str
+) -> Finding:
     gpu, cc = gpus[0]
-    minimum = probe.details.get("min_cuda_capability")
-    yield finding(
+    builder = "this PyTorch" if who == "PyTorch" else f"this {who}" if who in _WHO.values() else ""
+    return finding(
         "DL302",
-        title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is too old for this PyTorch",
-        message=f"PyTorch reports that {gpu.name or 'the GPU'} (compute capability {cc}) is "
+        title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is too old for {builder or 'this program'}",
+        message=f"{who} reports that {gpu.name or 'the GPU'} (compute capability {cc}) is "
         "older than the oldest architecture it was built for"
         + (f" ({minimum})" if minimum else "")
-        + "; it cannot run kernels on it.",
+        + "; it cannot run kernels on it"
+        + (" and falls back to the CPU." if who == "TensorFlow" else "."),
         evidence=[
-            verdict("live.torch.details.gpu_too_old", said, "PyTorch's own verdict"),
+            said,
             Evidence(
                 fact=f"gpus.{gpu.index}.compute_capability",
                 found=cc,
                 needed=f">={minimum}" if minimum else None,
             ),
         ],
-        hint="Use a newer GPU, or a PyTorch release built with an older CUDA that still "
-        "supports it (`dlenv kb gpu` and `dlenv kb torch` show which).",
+        hint="Use a newer GPU, or an older framework release built for this GPU's "
+        "architecture (`dlenv kb gpu` and `dlenv kb torch` show which); building from source "
+        "with the GPU's compute capability also works.",
         subject=f"gpu{gpu.index}",
     )
 
