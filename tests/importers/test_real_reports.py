@@ -67,8 +67,9 @@ CASES: list[object] = [
     # torch 1.2.0 untagged on Linux: PyPI's default cu100 build (max sm_75, compute_50 PTX)
     _c("torch12_rtx3070_laptop_no_kernel_image.txt", "DL301"),
     _c("torch_cc21_geforce820m.txt", "DL302"),
-    # GeForce 210 = compute capability 1.2 by name; CUDA 10 builds for 3.0 and newer
-    _c("collect_env_geforce210_win7.txt", "DL302", "DL101"),
+    # GeForce 210 = compute capability 1.2 by name; CUDA 10 builds for 3.0 and newer; the
+    # CUDA 10.0 nvcc collect_env found on PATH needs driver >= 411.31 too (DL102, a warning)
+    _c("collect_env_geforce210_win7.txt", "DL302", "DL101", "DL102"),
     # -- driver / library mismatch, nouveau ----------------------------------------------------
     _c("nvml_mismatch_ci_550.txt", "DL105"),
     _c("nvml_mismatch_unattended_upgrade.txt", "DL105"),

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep
 from dlenv.rules.findings import Evidence
+from dlenv.rules.fixes import driver_install_step
 from dlenv.snapshot.model import (
     CudaFacts,
     CudaToolkit,
@@ -578,3 +579,77 @@ def test_dl112_probed_uvm_not_loaded_and_a_framework_without_gpu() -> None:
     )
     assert "sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm" in _commands(f)
     assert fired(_probed(healthy_gpu_box()), "DL112") == []
+
+
+# -- DL102 through a wrapper or a symlink, and on pasted failures -------------------------
+def _toolkit_probed(fs) -> CudaFacts:  # type: ignore[no-untyped-def]
+    from dlenv.probes.cuda import collect_cuda
+    from tests.machines.cuda import target
+
+    return collect_cuda(fs, target())
+
+
+def test_dl102_toolkit_behind_an_nvcc_wrapper_or_symlink() -> None:
+    from dlenv.system.fake import FakeSystem
+    from tests.machines.cuda import system_toolkit
+
+    wrapped = FakeSystem(env_vars={"PATH": "/usr/local/bin:/usr/bin"})
+    system_toolkit(wrapped, "/usr/local/cuda-13.0", "13.0.96")
+    wrapped.add_file("/usr/local/bin/nvcc", '#!/bin/sh\nexec /usr/local/cuda-13.0/bin/nvcc "$@"\n')
+    s = replace(gpu_machine(driver="550.54.14"), cuda=_toolkit_probed(wrapped))
+    f = only(s, "DL102")
+    assert f.evidence[0].needed == ">=580.65.06"
+    assert f.subject == "/usr/local/cuda-13.0"
+    # /usr/local/cuda/bin on PATH, /usr/local/cuda a link to the versioned toolkit
+    linked = FakeSystem(env_vars={"PATH": "/usr/local/cuda/bin:/usr/bin"})
+    system_toolkit(linked, "/usr/local/cuda-12.4", "12.4.131")
+    linked.add_symlink("/usr/local/cuda", "/usr/local/cuda-12.4")
+    s = replace(gpu_machine(driver="470.239.06"), cuda=_toolkit_probed(linked))
+    assert fired(s, "DL102") == ["DL102"]
+    # good: a driver that runs it
+    assert fired(replace(s, driver=gpu_machine(driver="550.54.14").driver), "DL102") == []
+
+
+def test_dl102_pasted_ptx_error_with_nvcc_newer_than_the_driver() -> None:
+    """github.com/NVlabs/PWC-Net: driver 470 (CUDA 11.4) with a CUDA 11.8 toolkit."""
+    bad = _pasted(
+        "CUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
+        "My Driver Version is 470.223.02, cuda version is 11.8\n"
+    )
+    f = only(bad, "DL102")
+    assert f.severity == "error"
+    assert "built with CUDA 11.8, newer than the CUDA 11.4 this driver supports" in f.message
+    assert f.fixes[0] == driver_install_step("520.61.05")
+    # a newer minor is enough for PTX (no minor-version compatibility for JIT)
+    minor = _pasted(
+        "[cudaErrorUnsupportedPtxVersion] the provided PTX was compiled with an unsupported "
+        "toolchain.\nCUDA Driver Version: 13000\nnvcc: NVIDIA (R) Cuda compiler driver\n"
+        "Cuda compilation tools, release 13.2, V13.2.51\n"
+    )
+    assert fired(minor, "DL102") == ["DL102"]
+    # a toolkit the driver runs: the PTX error has another cause
+    older = _pasted(
+        "CUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
+        "Driver Version: 550.54.14, cuda version is 11.8\n"
+    )
+    assert fired(older, "DL102") == []
+
+
+def test_dl102_insufficient_driver_from_a_compiled_program_not_a_wheel() -> None:
+    lc0 = _pasted(
+        "Exception: CUDA error: CUDA driver version is insufficient for CUDA runtime version\n"
+        "nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 10.1, "
+        "V10.1.168\n"
+    )
+    assert "compiled with CUDA 10.1.168" in only(lc0, "DL102").message
+    # a framework's wheel carries its own runtime: DL101's, not DL102's
+    torch_says = _pasted(
+        'File "/usr/lib/python3/dist-packages/torch/cuda/__init__.py", line 298\n'
+        "RuntimeError: CUDA driver version is insufficient for CUDA runtime version\n"
+    )
+    assert fired(torch_says, "DL102") == []
+    paddle = _pasted(
+        "OSError: (External) CUDA error(35), CUDA driver version is insufficient for CUDA "
+        "runtime version.\n"
+    )
+    assert fired(paddle, "DL102") == []

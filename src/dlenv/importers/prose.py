@@ -30,7 +30,8 @@ _FRAMEWORKS = (
     ("jax", re.compile(rf"\bjax(?:lib)?(?:{_SEP}){_V}", re.IGNORECASE)),
 )
 _CUDA = re.compile(
-    r"\bcuda(?:[ _-]?toolkit)?(?:[ _-]?version)?\s*(?:==?|:|_|\s)\s*v?(?P<ver>\d{1,2}\.\d)\b",
+    r"\bcuda(?:[ _-]?toolkit)?(?:[ _-]?version)?\s*(?:==?|:|_|\s(?:is\s)?)\s*"
+    r"v?(?P<ver>\d{1,2}\.\d)\b",
     re.IGNORECASE,
 )
 _CUDNN = re.compile(

@@ -5,6 +5,7 @@ Codes DL1xx.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dlenv.fix.actions import Action, ManualStep
@@ -253,15 +254,27 @@ def _unbound_gpus(s: Snapshot) -> list[PciDevice]:
     ]
 
 
+# how the CUDA probe says a toolkit was selected (dlenv.probes.cuda: HOME_VARIABLES, PATH)
+SELECTED_BY = ("CUDA_HOME", "CUDA_PATH", "CUDA_ROOT", "PATH (nvcc)")
+
+
 def _toolkit_in_use(s: Snapshot) -> tuple[str, str] | None:
-    """(path, version) of the toolkit that CUDA_HOME or the nvcc on PATH selects."""
-    for tk in s.cuda.toolkits:
-        if not tk.version:
-            continue
-        if s.cuda.cuda_home and tk.path.rstrip("/") == s.cuda.cuda_home.rstrip("/"):
-            return tk.path, tk.version
-        if s.cuda.nvcc_on_path and tk.nvcc == s.cuda.nvcc_on_path:
-            return tk.path, tk.version
+    """(path, version) of the toolkit that CUDA_HOME or the nvcc on PATH selects.
+
+    The probe records how it found each toolkit, following symlinks and `exec` wrappers
+    (`/usr/local/bin/nvcc`, `/usr/local/cuda/bin` through its link): that wins over comparing
+    path strings, which a wrapper or a symlink defeats."""
+    known = [tk for tk in s.cuda.toolkits if tk.version]
+    for tk in known:
+        if any(how in SELECTED_BY for how in tk.found_by):
+            return tk.path, tk.version  # type: ignore[return-value]
+    home = (s.cuda.cuda_home or "").rstrip("/")
+    for tk in known:
+        roots = {tk.path.rstrip("/"), (tk.realpath or "").rstrip("/")}
+        if home and home in roots:
+            return tk.path, tk.version  # type: ignore[return-value]
+        if s.cuda.nvcc_on_path and s.cuda.nvcc_on_path in (tk.nvcc, f"{tk.realpath}/bin/nvcc"):
+            return tk.path, tk.version  # type: ignore[return-value]
     return None
 
 
@@ -281,6 +294,10 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
     """
     drv = driver_version(s)
     in_use = _toolkit_in_use(s)
+    reported = _reported_toolkit_newer(s, in_use)
+    if reported is not None:
+        yield reported
+        return
     if drv is None or in_use is None:
         return
     path, version = in_use
@@ -303,6 +320,98 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         hint="Programs and extensions compiled with this nvcc will not run on this driver.",
         fixes=[driver_install_step(req.minimum)],
         subject=path,
+    )
+
+
+PTX_UNSUPPORTED = "cuda-unsupported-ptx"
+INSUFFICIENT = "cuda-driver-insufficient"
+# programs whose CUDA comes in their own wheel: their "insufficient driver" is DL101's kind
+_WHEEL_WORDS = re.compile(r"\b(?:paddle|mxnet|onnxruntime|cupy|tensorrt)", re.IGNORECASE)
+
+
+def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Finding | None:
+    """DL102 on a pasted failure of a program the user compiled: "the provided PTX was compiled
+    with an unsupported toolchain" (cudaErrorUnsupportedPtxVersion, 222) or "CUDA driver version
+    is insufficient" from a program no framework wheel printed; confirmed, or refuted, by the
+    toolkit's version (`nvcc --version`, prose) against the driver's CUDA."""
+    said = next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature in (PTX_UNSUPPORTED, INSUFFICIENT)
+            and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
+            and not _WHEEL_WORDS.search(e.text)
+        ),
+        None,
+    )
+    if said is None or any(_WHEEL_WORDS.search(e.text) for e in s.reported_errors):
+        return None
+    toolkit = in_use or next(((tk.path, tk.version) for tk in s.cuda.toolkits if tk.version), None)
+    drv = driver_version(s)
+    supported = s.driver.cuda_version or (max_toolkit_for_driver(drv, os_name(s)) if drv else None)
+    version = toolkit[1] if toolkit else None
+    tk_mm, drv_mm = major_minor(version or ""), major_minor(supported or "")
+    req = driver_requirement(version, os_name(s)) if version else None
+    evidence = [Evidence(fact=f"reported_errors.{said.signature}", found=said.text[:200])]
+    if tk_mm and drv_mm:
+        # PTX is JIT-compiled by the driver: any newer toolkit, minor included, is too new
+        newer = (
+            tk_mm > drv_mm
+            if said.signature == PTX_UNSUPPORTED
+            else (tk_mm[0] > drv_mm[0] if req is not None and req.minor_compat else tk_mm > drv_mm)
+        )
+        if not newer:
+            return None
+        evidence.append(
+            Evidence(
+                fact="driver.cuda_version",
+                found=f"{supported}" + (f" (driver {drv})" if drv else ""),
+                needed=f">={tk_mm[0]}.{tk_mm[1]}",
+                note=f"for the CUDA {version} toolkit that built the program",
+            )
+        )
+        why = (
+            f"the program was built with CUDA {version}, newer than the CUDA {supported} this "
+            "driver supports"
+        )
+    else:
+        if version:
+            evidence.append(Evidence(fact="cuda.toolkits.version", found=version))
+        if drv or supported:
+            evidence.append(
+                Evidence(
+                    fact="driver.version" if drv else "driver.cuda_version", found=drv or supported
+                )
+            )
+        built = f"CUDA {version}" if version else "a newer CUDA toolkit"
+        why = f"the program was compiled with {built} than this driver supports"
+    # PTX needs the toolkit's own driver: minor-version compatibility does not cover the JIT
+    ptx = said.signature == PTX_UNSUPPORTED
+    minimum = (req.toolkit_minimum if ptx else None) or req.minimum if req else None
+    fixes: list[Action] = [
+        driver_install_step(minimum),
+        ManualStep(
+            text="Or rebuild the program with a CUDA toolkit this driver supports"
+            + (f" (CUDA {supported} or older)" if supported else "")
+            + ", selected by PATH and CUDA_HOME; `nvidia-smi` shows the driver's CUDA version.",
+            commands=["nvidia-smi | head -4", "nvcc --version", "which -a nvcc"],
+        ),
+    ]
+    return finding(
+        "DL102",
+        title="The NVIDIA driver is older than the CUDA toolkit that built the program",
+        message=f"The CUDA program fails because {why}: "
+        + (
+            "the driver cannot JIT-compile its PTX."
+            if said.signature == PTX_UNSUPPORTED
+            else "the driver refuses its CUDA runtime."
+        ),
+        severity="error",
+        evidence=evidence,
+        hint="nvcc's version is the toolkit's, not the driver's: nvidia-smi's 'CUDA Version' is "
+        "the newest CUDA the driver runs.",
+        fixes=fixes,
+        subject=toolkit[0] if toolkit else "toolkit",
     )
 
 
