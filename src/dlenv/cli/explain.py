@@ -7,7 +7,6 @@ affected machine); --no-probe judges the text alone. FILE may be - for standard 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -15,25 +14,22 @@ import typer
 from dlenv.cli import options as opt
 from dlenv.cli.options import FailOn, Redact
 from dlenv.cli.options import ReportFormat as Format
-from dlenv.errors import DlenvError, ExitCode
+from dlenv.errors import ExitCode
 
 MAX_BYTES = 64 * 1024 * 1024
 
 
 def read_source(file: str) -> tuple[bytes, str]:
     """The raw bytes of FILE (or stdin for "-"); an unreadable file is a DlenvError (exit 2)."""
-    if file == "-":
-        return sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>"
-    try:
-        with open(file, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise DlenvError(f"{file}: is a directory") from None
-    except OSError as exc:
-        raise DlenvError(f"{file}: cannot read ({exc.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise DlenvError(f"{file}: larger than 64 MiB; paste the relevant part") from None
-    return data, file
+    from dlenv.safeio import read_input
+
+    return read_input(
+        file,
+        limit=MAX_BYTES,
+        what="a pasted report",
+        hint="; paste the relevant part",
+        dash="dlenv explain -",
+    )
 
 
 def explain(
