@@ -41,13 +41,18 @@ def explain(
         ..., metavar="FILE", help="The pasted report (a text file), or - for standard input."
     ),
     fmt: Format = typer.Option(
-        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        Format.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: the screen for people; json: what was recognised and the report, as "
+        "data; markdown: to paste back into the issue.",
     ),
     no_probe: bool = typer.Option(
         False,
         "--no-probe",
         envvar="DLENV_NO_PROBE",
-        help="Judge the text alone; do not combine it with this machine. Env: DLENV_NO_PROBE.",
+        help="Judge the text alone; do not combine it with this machine.",
     ),
     python: str | None = opt.PYTHON,
     output: Path | None = typer.Option(
