@@ -45,20 +45,34 @@ def explain_text(
     python: str | None = None,
     timeout: float = 10.0,
     machine: Callable[[], Snapshot] | None = None,
+    this_machine: bool = False,
 ) -> Explanation:
-    """Import the paste, combine it with this machine unless `probe` is False, diagnose it."""
+    """Import the paste and diagnose it. This machine's facts are added only where the paste
+    describes no machine (a bare traceback), or on purpose with `this_machine` (a user pasting
+    their own traceback); never with `probe` False. A paste that describes a machine is judged
+    as that machine: a maintainer's host must not stand beside the reporter's driver."""
+    from dlenv.importers.detect import machine_supplied, stated_machine
     from dlenv.rules import diagnose
 
     imported = import_text(text, source)
     snapshot = imported.snapshot
     probe_note = None
-    if probe:
+    stated = stated_machine(snapshot)
+    if probe and stated and not this_machine:
+        probe_note = (
+            f"the paste describes a machine ({', '.join(stated)}), so it is judged alone; "
+            "--this-machine adds the facts of the machine running dlenv (for your own traceback)"
+        )
+    elif probe:
         try:
             here = machine() if machine is not None else _probe_machine(python, timeout)
         except ImportError as exc:
             probe_note = f"this machine was not probed ({exc}); judging the text alone"
         else:
             snapshot = combine_with_machine(imported, here)
+            added = machine_supplied(imported.snapshot, snapshot)
+            if added:
+                probe_note = "from this machine, not the paste: " + "; ".join(added)
     return Explanation(imported, make_report(snapshot, diagnose(snapshot)), probe_note)
 
 

@@ -77,6 +77,8 @@ def _host(s: Snapshot, verbose: bool) -> _Section:
     if h.container:
         bits.append(f"container: {h.container}")
     sec.add(NONE, "system", " · ".join(b for b in bits if b))
+    if s.origin != "probe" and not (h.cpu_model or h.cpu_cores_logical or h.ram_total_bytes):
+        return sec  # a paste that states no CPU: no row of question marks
     cpu = h.cpu_model or "unknown CPU"
     cores = f"{h.cpu_cores_physical or '?'} cores / {h.cpu_cores_logical or '?'} threads"
     sec.add(NONE, "cpu", f"{cpu} · {cores} · {_gib(h.ram_total_bytes)} RAM")
