@@ -5,7 +5,7 @@ Kept apart from the rules so that every rule proposes the same command for the s
 
 from __future__ import annotations
 
-from dlenv.fix.actions import InstallPackages, ManualStep
+from dlenv.fix.actions import Action, InstallPackages, ManualStep
 from dlenv.kb.queries import (
     best_torch_variant,
     driver_at_least,
@@ -94,3 +94,45 @@ def driver_install_step(minimum: str | None, installed: str | None = None) -> Ma
         commands=["sudo ubuntu-drivers install  # Ubuntu; other distributions: see the URL"],
         url=DRIVER_URL,
     )
+
+
+def build_for_old_gpu(s: Snapshot, fw: FrameworkFacts, cc: str) -> Action | None:
+    """A build that still runs on a GPU of compute capability `cc`: the newest torch release
+    with code for it (or, when none has, the CPU build), the newest TensorFlow release whose
+    CUDA still supports it."""
+    from dlenv.kb.queries import cuda_arch_support
+    from dlenv.kb.tables import load
+
+    if fw.name == "torch":
+        found = newest_torch_for(driver_version(s), os_name(s), [cc])
+        if found is None:
+            return InstallPackages(
+                packages=["torch"],
+                uninstall=["torch"],
+                index_url=torch_index_url("cpu"),
+                reason=f"no CUDA build of torch runs on compute capability {cc}: the CPU build",
+            )
+        release, variant = found
+        return InstallPackages(
+            packages=[f"torch=={release.version}.*"],
+            uninstall=["torch"],
+            index_url=torch_index_url(variant.name),
+            reason=f"torch {release.version}+{variant.name} (CUDA {variant.cuda}) is the newest "
+            f"release with code for compute capability {cc}",
+        )
+    if fw.name == "tensorflow":
+        gpu = major_minor(cc)
+        for tf in sorted(
+            load().tensorflow, key=lambda r: major_minor(r.version) or (0, 0), reverse=True
+        ):
+            support = cuda_arch_support(tf.cuda)
+            low = major_minor(support.min_cc) if support else None
+            if gpu is not None and low is not None and low <= gpu:
+                return InstallPackages(
+                    packages=[f"tensorflow=={tf.version}.*"],
+                    uninstall=[fw.distribution] if fw.distribution != "tensorflow" else [],
+                    reason=f"tensorflow {tf.version} is built with CUDA {tf.cuda}, "
+                    f"which still supports compute capability {cc} (install that CUDA and "
+                    f"cuDNN {tf.cudnn} with it)",
+                )
+    return None

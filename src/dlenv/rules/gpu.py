@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
+from dlenv.fix.actions import Action, InstallPackages, ManualStep, SetEnv, UnsetEnv
 from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
@@ -16,7 +16,7 @@ from dlenv.kb.queries import (
 )
 from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus, verdict
 from dlenv.rules.findings import Evidence, Finding
-from dlenv.rules.fixes import torch_variant_fix
+from dlenv.rules.fixes import build_for_old_gpu, torch_variant_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import GpuFacts, Snapshot
 
@@ -76,6 +76,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             continue
         fixes: list[Action] = []
         fix = torch_variant_fix(s, torch, f"{gpu.name or 'the GPU'} is {_sm(cc)}")
+        if fix is None:
+            fix = build_for_newer_gpu(s, cc)  # no variant of this release has code for it
         if fix is not None:
             fixes.append(fix)
         supported = " ".join(a for a in arch if a.startswith("sm_"))
@@ -152,7 +154,31 @@ def _torch_says_too_old(s: Snapshot) -> Iterator[Finding]:
         ],
         hint="Use a newer GPU, or a PyTorch release built with an older CUDA that still "
         "supports it (`dlenv kb gpu` and `dlenv kb torch` show which).",
+        fixes=[fix] if (fix := _old_gpu_fix(s, "torch", cc)) else [],
         subject=f"gpu{gpu.index}",
+    )
+
+
+def _old_gpu_fix(s: Snapshot, name: str, cc: str) -> Action | None:
+    fw = s.framework(name)
+    return build_for_old_gpu(s, fw, cc) if fw is not None else None
+
+
+def build_for_newer_gpu(s: Snapshot, cc: str) -> InstallPackages | None:
+    """The newest torch release with code for a GPU that no variant of the installed one has."""
+    from dlenv.kb.queries import newest_torch_for, torch_index_url
+    from dlenv.rules.derived import driver_version, os_name
+
+    found = newest_torch_for(driver_version(s), os_name(s), [cc])
+    if found is None:
+        return None
+    release, variant = found
+    return InstallPackages(
+        packages=[f"torch=={release.version}.*"],
+        uninstall=["torch"],
+        index_url=torch_index_url(variant.name),
+        reason=f"no build of the installed release has code for {_sm(cc)}; torch "
+        f"{release.version}+{variant.name} (CUDA {variant.cuda}) does",
     )
 
 
@@ -193,6 +219,7 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
                     )
                 ],
                 hint="Use a release of the framework built with an older CUDA major.",
+                fixes=[fix] if (fix := build_for_old_gpu(s, fw, cc)) else [],
                 subject=f"gpu{gpu.index}",
             )
 
