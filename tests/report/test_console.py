@@ -57,7 +57,8 @@ def test_broken_report_shows_cause_evidence_and_fixes() -> None:
         "      /home/alice/.venv/bin/python -m pip install torch==2.5.1 --index-url "
         "https://download.pytorch.org/whl/cu118\n"
         "\n"
-        "1 error(s), 0 warning(s), 0 note(s). Run `dlenv fix` for a plan.\n"
+        "1 error(s), 0 warning(s), 0 note(s). For a plan, run:\n"
+        "      dlenv fix\n"
     )
     assert "✗ torch" in text  # the framework row carries the finding's mark
 
@@ -165,9 +166,9 @@ def test_fix_commands_are_whole_quoted_and_never_wrapped(monkeypatch: MonkeyPatc
         "      see https://example.org/drivers\n"
         "    https://dlenv.dev/rules/DL101\n"
         "\n"
-        "1 error(s), 0 warning(s), 0 note(s). Run\n"
-        "`dlenv fix --from 'my report.json'` for\n"
-        "a plan.\n"
+        "1 error(s), 0 warning(s), 0 note(s). For\n"
+        "a plan, run:\n"
+        "      dlenv fix --from 'my report.json'\n"
     )
     # what zsh runs is what pip gets: the quoted spec is one word, not a glob
     command = tail.splitlines()[2].strip().replace("/home/alice/.venv/bin/python", "printf '%s\\n'")

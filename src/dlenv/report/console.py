@@ -422,7 +422,9 @@ def build_renderable(
             f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s).",
             style="red bold" if summary.errors else "yellow",
         )
-        tail.append(f" Run `{fix_command}` for a plan.")
+        tail.append(" For a plan, run:")
+        parts.append(tail)
+        tail = _command(fix_command)  # whole, on its own line: never wrapped inside the path
     elif report.policy is not None:
         # in check mode the verdict is the policy's, printed below: never "No problems" above it
         note = f" ({summary.infos} note(s))" if summary.infos else ""
