@@ -110,3 +110,10 @@ def test_summary_is_appended_to_the_step_summary_file(tmp_path: Path) -> None:
     assert append_step_summary(checked(), {}) is None
     with pytest.raises(DlenvError, match="cannot append the job summary"):
         append_step_summary(checked(), {"GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "dir.md")})
+
+
+def test_step_summary_links_each_finding_to_its_rule() -> None:
+    base = checked()
+    linked = [replace(f, docs_url=f"https://dlenv.dev/rules/{f.code}") for f in base.findings]
+    summary = step_summary(replace(base, findings=linked))
+    assert "| ❌ fails | [`DL101`](https://dlenv.dev/rules/DL101) rule-dl101 | error |" in summary
