@@ -196,6 +196,11 @@ def test_markdown_and_console_agree_on_what_the_paste_did_not_state(
     table = markdown[markdown.index("| | |") : markdown.index("**Findings**")]
     assert "?" not in table
     assert "? cores" not in console
+    # the plan is for the pasted machine, not for `dlenv fix` on the reader's
+    assert console.endswith(
+        f"      dlenv explain {paste} --format json > explained.json && "
+        "dlenv fix --from explained.json\n"
+    )
 
 
 # -- 7. first contact ----------------------------------------------------------------------

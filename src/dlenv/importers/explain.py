@@ -141,12 +141,26 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
 
 
 def _render_report(
-    report: Report, fmt: str, verbose: bool, redact: str, to_file: Path | None
+    report: Report,
+    fmt: str,
+    verbose: bool,
+    redact: str,
+    to_file: Path | None,
+    shell: str = "bash",
+    fix_command: str = "dlenv fix",
 ) -> str:
     from dlenv.report.render import render
 
     try:
-        return render(report, fmt, verbose=verbose, redact=redact, to_file=to_file)
+        return render(
+            report,
+            fmt,
+            verbose=verbose,
+            redact=redact,
+            to_file=to_file,
+            shell=shell,
+            fix_command=fix_command,
+        )
     except ModuleNotFoundError as exc:
         # the doctor's reporters are optional here: without them, list the findings plainly
         if not (exc.name or "").startswith("dlenv.report."):
@@ -176,7 +190,13 @@ def render_explanation(
     redact: str = "secrets",
     to_file: Path | None = None,
 ) -> str:
-    report_text = _render_report(result.report, fmt, verbose, redact, to_file)
+    from dlenv.fix.render import detect_shell, format_argv
+
+    # the plan is for the pasted machine: through the saved explanation, never `dlenv fix` here
+    shell = detect_shell()
+    save = format_argv(["dlenv", "explain", result.imported.source, "--format", "json"], shell)
+    fix_command = f"{save} > explained.json && dlenv fix --from explained.json"
+    report_text = _render_report(result.report, fmt, verbose, redact, to_file, shell, fix_command)
     if fmt == "json":
         document = {
             "kind": EXPLAIN_KIND,
