@@ -1,8 +1,10 @@
 """Explain a pasted report: collect_env output, nvidia-smi, a dlenv JSON report, a log or traceback.
 
 Shows what was recognised, the known messages and what they mean, then diagnoses the facts with
-the doctor's rules. By default the paste is combined with this machine's probes (run it on the
-affected machine); --no-probe judges the text alone. FILE may be - for standard input.
+the doctor's rules. A paste that describes a machine (collect_env, nvidia-smi, a host or driver
+line) is judged as that machine; this machine's facts are added only to a paste that states none,
+or with --this-machine (your own traceback, run where it happened); --no-probe never adds them.
+FILE may be - for standard input.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import typer
 from dlenv.cli import options as opt
 from dlenv.cli.options import FailOn, Redact
 from dlenv.cli.options import ReportFormat as Format
-from dlenv.errors import ExitCode
+from dlenv.errors import DlenvError, ExitCode
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -37,13 +39,25 @@ def explain(
         ..., metavar="FILE", help="The pasted report (a text file), or - for standard input."
     ),
     fmt: Format = typer.Option(
-        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        Format.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: the screen for people; json: what was recognised and the report, as "
+        "data; markdown: to paste back into the issue.",
     ),
     no_probe: bool = typer.Option(
         False,
         "--no-probe",
         envvar="DLENV_NO_PROBE",
-        help="Judge the text alone; do not combine it with this machine. Env: DLENV_NO_PROBE.",
+        help="Judge the text alone; do not combine it with this machine.",
+    ),
+    this_machine: bool = typer.Option(
+        False,
+        "--this-machine",
+        help="Add this machine's facts even when the paste describes a machine (for your own "
+        "traceback, run where it happened). Without it they are added only to a paste that "
+        "states no machine facts.",
     ),
     python: str | None = opt.PYTHON,
     output: Path | None = typer.Option(
@@ -60,7 +74,16 @@ def explain(
 
     data, source = read_source(file)
     text = decode(data, source)
-    result = explain_text(text, source, probe=not no_probe, python=python, timeout=timeout)
+    if this_machine and no_probe:
+        raise DlenvError("--this-machine and --no-probe contradict each other; pick one")
+    result = explain_text(
+        text,
+        source,
+        probe=not no_probe,
+        python=python,
+        timeout=timeout,
+        this_machine=this_machine,
+    )
     rendered = render_explanation(
         result, fmt.value, verbose=verbose, redact=redact.value, to_file=output
     )
