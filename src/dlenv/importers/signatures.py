@@ -15,7 +15,7 @@ import re
 from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, load
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
-from dlenv.snapshot.model import DriverReading, PciDevice, ReportedError
+from dlenv.snapshot.model import DriverReading, InstallFailure, PciDevice, ReportedError
 
 __all__ = [
     "BY_ID",
@@ -165,6 +165,13 @@ def apply_fact(
         gpu_name = None if "uuid" in groups else groups.get("name")
         g = sheet.gpu(int(idx) if idx and idx.isdigit() else None, gpu_name)
         sheet.set_gpu(g, rest, value.strip() if isinstance(value, str) else value)
+    elif head == "python":
+        if rest == "install_failure":
+            sheet.add_install_failure(_install_failure(groups, line))
+        elif rest == "path":
+            sheet.add_path(str(value))
+        else:
+            sheet.set_python(rest, value)
     elif head == "shadowing":
         mod = str(value)
         found = re.search(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
@@ -173,8 +180,29 @@ def apply_fact(
             for m in re.finditer(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
             if "-packages" not in m.group("path")
         ]
-        path_found = paths[0] if paths else (found.group("path") if found else "unknown")
+        path_found = groups.get("path") or (
+            paths[0] if paths else (found.group("path") if found else "unknown")
+        )
         sheet.add_shadowing(mod, path_found)
+
+
+def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
+    """What an installer's "no matching distribution" message says: the groups `pkg` (or
+    `wheel`, a file name that starts with it), `ver` (the version asked for) and `versions`
+    (what it saw: "none" or empty for nothing)."""
+    wheel = groups.get("wheel")
+    name = groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")
+    versions = groups.get("versions")
+    available = None
+    if versions is not None:
+        available = [v.strip() for v in versions.split(",") if v.strip() not in ("", "none")]
+    return InstallFailure(
+        package=re.sub(r"[-_.]+", "-", name.lower()),
+        requested=groups.get("ver"),
+        available=available,
+        wheel=wheel,
+        message=line,
+    )
 
 
 _PCI_CLASSES = {
