@@ -13,7 +13,8 @@ Measures, each as the median of N runs of a fresh process:
 
 Run it from an installed dlenv (pip install .): with PYTHONDONTWRITEBYTECODE set, as on some CI
 images, a source checkout recompiles dlenv on every start and the figures include that.
-  * `collect()` in process against a described machine with 8 GPUs versus 1 GPU.
+  * `collect()` in process against a described machine with 8 GPUs (28 GPU pairs, a process on
+    each) versus 1 GPU.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _site_packages(python: str) -> Path:
 def _fake_machine_collect(gpus: int, runs: int) -> float:
     from dlenv.probes import collect
     from dlenv.system.fake import Command, FakeSystem
-    from dlenv.system.nvml import NvmlDevice, NvmlReport
+    from dlenv.system.nvml import NvmlDevice, NvmlLink, NvmlProcess, NvmlReport
 
     devices = tuple(
         NvmlDevice(
@@ -98,8 +99,15 @@ def _fake_machine_collect(gpus: int, runs: int) -> float:
             memory_total_bytes=80 << 30,
             memory_used_bytes=1 << 30,
             compute_capability="9.0",
+            processes=1,
+            compute_processes=(NvmlProcess(pid=1000 + i, used_memory_bytes=1 << 30),),
         )
         for i in range(gpus)
+    )
+    links = tuple(
+        NvmlLink(a, b, topology=40, p2p_read=0, p2p_write=0, p2p_nvlink=0)
+        for a in range(gpus)
+        for b in range(a + 1, gpus)
     )
     fake = FakeSystem(
         env_vars={"PATH": "/usr/bin", "HOME": "/home/user"},
@@ -108,6 +116,7 @@ def _fake_machine_collect(gpus: int, runs: int) -> float:
             driver_version="550.54.15",
             cuda_driver_version=12040,
             devices=devices,
+            links=links,
         ),
     )
     fake.add_file("/sys/module/nvidia/version", "550.54.15\n")

@@ -137,11 +137,15 @@ def exit_code_for(report: Report, fail_on: str) -> ExitCode:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Print, or write atomically to `output` (a failed write leaves no half file)."""
+    """Print, or write to `output` (see `dlenv.safeio.write_output`: a file is replaced
+    atomically, a device, FIFO or /dev/stdout is written directly, nothing else is replaced)."""
     # Paths and variables that are not UTF-8 reach here as lone surrogates (Python's
     # surrogateescape); no report may hold text its own encoding refuses: they read as U+FFFD.
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if output is None:
+        from dlenv.report.github import guard_workflow_commands
+
+        text = guard_workflow_commands(text)
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -153,13 +157,9 @@ def write_output(text: str, output: Path | None) -> None:
             detach_stdout()
             raise DlenvError(f"cannot write the report ({exc.strerror})") from None
         return
-    tmp = output.with_name(f".{output.name}.dlenv-tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DlenvError(f"{output}: cannot write ({exc.strerror})") from None
+    from dlenv.safeio import write_output as write_file
+
+    write_file(output, text.encode("utf-8"))
 
 
 def detach_stdout() -> None:

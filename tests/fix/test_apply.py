@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -155,14 +156,14 @@ def test_unreadable_rc_file_is_one_line_error(
 ) -> None:
     rc = isolated_home / ".bashrc"
     rc.write_bytes(b"mine\n")
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self == rc:
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path) == str(rc):  # root reads a chmod 000 file: refuse it by hand
             raise PermissionError(errno.EACCES, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_)
     with pytest.raises(DlenvError) as info:
         apply_now([SetEnv(name="A", value="1")], Target(kind="shell", rc_file=rc), os.environ)
     assert info.value.message == f"{rc}: cannot read (Permission denied); nothing was changed"

@@ -64,19 +64,11 @@ CASES: list[object] = [
     _c("torch_sm80_a100_torch16.txt", "DL301"),
     _c("torch_sm86_a6000_conda.txt", "DL301"),
     _c("torch_sm86_a2_prose.txt", "DL301"),
-    _xfail(
-        _c("torch12_rtx3070_laptop_no_kernel_image.txt", "DL301"),
-        "the prose is read now (torch 1.2.0, GeForce RTX 3070 Laptop GPU = sm_86), but the "
-        "knowledge base starts at torch 2.0, so torch 1.2.0's CUDA 10.0 build and its arch "
-        "list (max sm_75) are unknown and DL301 cannot judge",
-    ),
+    # torch 1.2.0 untagged on Linux: PyPI's default cu100 build (max sm_75, compute_50 PTX)
+    _c("torch12_rtx3070_laptop_no_kernel_image.txt", "DL301"),
     _c("torch_cc21_geforce820m.txt", "DL302"),
-    _xfail(
-        _c("collect_env_geforce210_win7.txt", "DL302", "DL101"),
-        "wrong: only DL101 (true: 342.01 < CUDA 10.0's floor); the maintainer's cause, GeForce "
-        "210 = compute capability 1.2, is missed because collect_env gives only the GPU name and "
-        "the kb has no name -> compute capability entry for it",
-    ),
+    # GeForce 210 = compute capability 1.2 by name; CUDA 10 builds for 3.0 and newer
+    _c("collect_env_geforce210_win7.txt", "DL302", "DL101"),
     # -- driver / library mismatch, nouveau ----------------------------------------------------
     _c("nvml_mismatch_ci_550.txt", "DL105"),
     _c("nvml_mismatch_unattended_upgrade.txt", "DL105"),

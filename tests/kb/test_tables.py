@@ -140,9 +140,10 @@ def test_known_dropped_architectures() -> None:
     assert not any(a.startswith("compute_") for a in arch("2.12.0", "cu130"))
 
 
-# Compute capabilities that no PyTorch 2.x Linux x86_64 wheel in the table carries code for:
-# sm_35 left with 1.x; sm_110 (Jetson Thor, an aarch64 board) is in no x86_64 arch list.
-UNSUPPORTED_BY_TORCH_WHEELS = {"3.5", "11.0"}
+# Compute capabilities that no PyTorch Linux x86_64 wheel in the table carries code for: Tesla
+# (1.x), Fermi (2.x) and the first Kepler (3.0) predate torch 1.0's sm_35 floor; sm_110 (Jetson
+# Thor, an aarch64 board) is in no x86_64 arch list.
+UNSUPPORTED_BY_TORCH_WHEELS = {"1.0", "1.1", "1.2", "1.3", "2.0", "2.1", "3.0", "11.0"}
 
 
 def test_every_listed_gpu_is_served_by_some_torch_wheel_or_marked() -> None:
@@ -158,6 +159,9 @@ def test_gpu_ccs_within_what_some_cuda_major_builds() -> None:
     support = load().cuda_arch_support
     for g in load().gpus:
         cc = q.major_minor(g.compute_capability)
+        if g.architecture == "Tesla":  # compute capability 1.x: CUDA 6.5 was the last for it
+            assert cc is not None and cc < (2, 0) and min(s.min_cc for s in support) == "2.0"
+            continue
         assert any(
             q.major_minor(s.min_cc) <= cc <= q.major_minor(s.max_cc)  # type: ignore[operator]
             for s in support
@@ -171,6 +175,9 @@ def test_minor_compat_floor_is_the_first_drivers_of_the_major() -> None:
     assert floors[13].linux == ga["13.0.0"].linux
     assert floors[12].linux == ga["12.0.0"].linux
     assert [s.min_cc for s in sorted(kb.cuda_arch_support, key=lambda s: s.cuda_major)] == [
+        "2.0",
+        "3.0",
+        "3.0",
         "3.5",
         "5.0",
         "7.5",

@@ -31,7 +31,7 @@ def test_newer_tensorflow_and_cuda_fall_back_to_their_last_rows() -> None:
 
 
 def test_no_fallback_for_older_or_matching_or_unversioned_queries() -> None:
-    older = table_view("torch", "1.13")
+    older = table_view("torch", "0.4")
     assert (older.rows, older.note, older.title) == ([], None, "PyTorch CUDA variants")
     # "3.15" is a Python version in the torch table, not a torch release newer than 2.14
     python = table_view("torch", "3.15")

@@ -17,6 +17,7 @@ GIB = 1 << 30
 MIB = 1 << 20
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 SMI = "/usr/bin/nvidia-smi"
+SECURE_BOOT_VARIABLE = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 # the slots of an 8-GPU HGX H100 baseboard, in PCI bus order
 HGX_SLOTS = (
@@ -86,8 +87,13 @@ def linux_host(
     user: str = "alice",
     hostname: str = "gpu-node-1",
     env: dict[str, str] | None = None,
+    secure_boot: bool = False,
 ) -> FakeSystem:
-    """A plain Linux host (no GPU): os-release, /proc, a user, a disk; NVML not installed."""
+    """A plain Linux host (no GPU): os-release, /proc, a user, a disk; NVML not installed.
+
+    Booted through UEFI (Secure Boot off unless `secure_boot`), no IOMMU, a 32 GiB /dev/shm,
+    and the running kernel's headers installed.
+    """
     fs = FakeSystem(
         env_vars={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": f"/home/{user}", **(env or {})},
         machine=MachineInfo(
@@ -99,7 +105,10 @@ def linux_host(
             libc="glibc 2.35",
             cpu_count_logical=cores * 2,
         ),
-        disks={"/": DiskUsage(total_bytes=512 * GIB, free_bytes=123 * GIB)},
+        disks={
+            "/": DiskUsage(total_bytes=512 * GIB, free_bytes=123 * GIB),
+            "/dev/shm": DiskUsage(total_bytes=32 * GIB, free_bytes=31 * GIB),
+        },
         working_dir=f"/home/{user}",
     )
     fs.add_file("/etc/os-release", os_release)
@@ -118,6 +127,37 @@ def linux_host(
     fs.add_file("/sys/bus/pci/devices/0000:00:00.0/vendor", "0x8086\n")
     fs.add_file("/sys/bus/pci/devices/0000:00:00.0/class", "0x060000\n")
     fs.add_executable("/usr/bin/ldd")
+    fs.add_dir("/dev/shm")
+    fs.add_file("/proc/cmdline", f"BOOT_IMAGE=/boot/vmlinuz-{kernel} root=UUID=4f1c ro quiet\n")
+    fs.add_dir("/sys/class/iommu")
+    fs.add_dir("/sys/firmware/acpi")
+    fs.add_file(SECURE_BOOT_VARIABLE, b"\x06\x00\x00\x00" + bytes([int(secure_boot)]))
+    fs.add_file(f"/usr/src/linux-headers-{kernel}/Makefile", "")
+    fs.add_symlink(f"/lib/modules/{kernel}/build", f"/usr/src/linux-headers-{kernel}")
+    fs.add_file(f"/lib/modules/{kernel}/modules.dep", "")
+    return fs
+
+
+def add_dkms_module(fs: FakeSystem, version: str, kernel: str = "5.15.0-105-generic") -> FakeSystem:
+    """`dkms install nvidia/<version>` for `kernel`: the DKMS tree and the installed modules."""
+    tree = f"/var/lib/dkms/nvidia/{version}"
+    fs.add_symlink(f"{tree}/source", f"/usr/src/nvidia-{version}")
+    fs.add_symlink(f"/var/lib/dkms/nvidia/kernel-{kernel}-x86_64", f"{version}/{kernel}/x86_64")
+    for name in ("nvidia", "nvidia-uvm", "nvidia-modeset", "nvidia-drm"):
+        fs.add_file(f"{tree}/{kernel}/x86_64/module/{name}.ko.zst", b"\x28\xb5\x2f\xfd")
+        fs.add_file(f"/lib/modules/{kernel}/updates/dkms/{name}.ko.zst", b"\x28\xb5\x2f\xfd")
+    return fs
+
+
+def without_host_trees(fs: FakeSystem) -> FakeSystem:
+    """What a container or WSL does not see of a host: kernel modules and headers, DKMS's
+    tree, the firmware (Docker masks /sys/firmware with an empty tmpfs)."""
+    hidden = ("/lib/modules/", "/usr/src/", "/var/lib/dkms/", "/sys/firmware/")
+    for table in (fs.files, fs.symlinks):
+        for path in [p for p in table if p.startswith(hidden)]:
+            del table[path]
+    fs.dirs = {d for d in fs.dirs if not d.startswith(hidden)}
+    fs.add_dir("/sys/firmware")
     return fs
 
 
@@ -269,6 +309,7 @@ def healthy_gpu_box(
     for index in range(gpus):
         add_pci_gpu(fs, HGX_SLOTS[index], model)
     add_kernel_module(fs, driver)
+    add_dkms_module(fs, driver)
     add_userspace(fs, driver)
     add_device_nodes(fs, gpus)
     fs.nvml_report = nvml_report(
@@ -343,6 +384,7 @@ def wsl2_box(driver: str = "551.61", cuda: int = 12040) -> FakeSystem:
     fs = linux_host(
         kernel="5.15.146.1-microsoft-standard-WSL2", env={"WSL_DISTRO_NAME": "Ubuntu-22.04"}
     )
+    without_host_trees(fs)
     fs.add_file("/proc/version", "Linux version 5.15.146.1-microsoft-standard-WSL2 (root@65c7)\n")
     fs.add_file("/proc/modules", "")
     fs.add_file("/proc/sys/fs/binfmt_misc/WSLInterop", "enabled\n")
@@ -364,6 +406,7 @@ def wsl2_box(driver: str = "551.61", cuda: int = 12040) -> FakeSystem:
 def wsl1_box() -> FakeSystem:
     """Ubuntu under WSL 1: a translated kernel, no GPU support at all."""
     fs = linux_host(kernel="4.4.0-19041-Microsoft", env={"WSL_DISTRO_NAME": "Ubuntu"})
+    without_host_trees(fs)
     fs.add_file("/proc/version", "Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com)\n")
     fs.add_file("/proc/sys/fs/binfmt_misc/WSLInterop", "enabled\n")
     fs.files.pop("/proc/modules")
@@ -376,6 +419,7 @@ def wsl1_box() -> FakeSystem:
 def container_without_gpus() -> FakeSystem:
     """`docker run nvidia/cuda:12.2.0-base` without `--gpus`: the image asks, nothing is passed."""
     fs = linux_host(env={"NVIDIA_VISIBLE_DEVICES": "all", "NVIDIA_DRIVER_CAPABILITIES": "compute"})
+    without_host_trees(fs)
     fs.add_file("/.dockerenv", "")
     fs.add_file("/proc/1/cgroup", "0::/\n")
     add_pci_gpu(fs, HGX_SLOTS[0])  # the host's sysfs shows the GPU, unbound from the container
@@ -392,6 +436,7 @@ def container_without_gpus() -> FakeSystem:
 def container_with_gpus(driver: str = "535.104.05", gpus: int = 2) -> FakeSystem:
     """`docker run --gpus all`: the toolkit bind-mounts the host's driver files and nodes."""
     fs = healthy_gpu_box(driver=driver, gpus=gpus, env={"NVIDIA_VISIBLE_DEVICES": "all"})
+    without_host_trees(fs)
     fs.add_file("/.dockerenv", "")
     lines = [
         "600 500 0:52 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/docker/1",

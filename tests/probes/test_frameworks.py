@@ -85,8 +85,75 @@ def test_pypi_torch_cuda_wheel() -> None:
                 "git_version": "0" * 40,
                 "debug": "False",
             },
+            unknown={"nccl_version": TORCH_NCCL_LINKED_IN},
         )
     ]
+
+
+TORCH_NCCL_LINKED_IN = (
+    "no nvidia-nccl wheel required and no versioned libnccl in torch/lib: NCCL is linked into "
+    "libtorch_cuda.so (the live probe reads its version)"
+)
+NCCL_WHEEL = 'nvidia-nccl-cu12==2.20.5; platform_system == "Linux" and platform_machine == "x86_64"'
+
+
+def test_torch_ships_the_nccl_of_its_nvidia_nccl_wheel() -> None:
+    def build(system: FakeSystem) -> list[dict[str, Any]]:
+        return [
+            add_torch(system, "2.3.1+cu121", "12.1", requires=(*TORCH_CU121_REQUIRES, NCCL_WHEEL)),
+            add_dist(system, "nvidia-nccl-cu12", "2.20.5"),
+        ]
+
+    [torch] = frameworks(build)
+    assert (torch.nccl_version, torch.nccl_source) == ("2.20.5", "nvidia-nccl-cu12 wheel")
+    assert "nccl_version" not in torch.unknown
+
+
+def test_torch_requiring_an_nccl_wheel_that_is_not_installed() -> None:
+    [torch] = frameworks(
+        lambda s: [add_torch(s, "2.3.1+cu121", "12.1", requires=(*TORCH_CU121_REQUIRES, NCCL_WHEEL))]
+    )
+    assert (torch.nccl_version, torch.nccl_source) == (None, None)
+    assert torch.unknown["nccl_version"] == "nvidia-nccl-cu12 required but not installed"
+
+
+def test_torch_with_libnccl_in_its_own_lib_directory() -> None:
+    """conda-forge's pytorch and older wheels keep libnccl beside libtorch_cuda.so."""
+
+    def build(system: FakeSystem) -> list[dict[str, Any]]:
+        torch = add_torch(system, "1.13.1+cu117", "11.7", requires=())
+        system.add_file(f"{SITE}/torch/lib/libnccl.so.2.14.3", b"\x7fELF")
+        system.add_symlink(f"{SITE}/torch/lib/libnccl.so.2", "libnccl.so.2.14.3")
+        return [torch]
+
+    [torch] = frameworks(build)
+    assert (torch.nccl_version, torch.nccl_source) == ("2.14.3", "torch/lib/libnccl.so.2.14.3")
+
+
+def test_jax_cuda_plugin_with_cuda_extra_brings_the_nccl_wheel() -> None:
+    def build(system: FakeSystem) -> list[dict[str, Any]]:
+        return [
+            add_dist(system, "jax", "0.4.30", requires=("jaxlib<=0.4.30,>=0.4.27",)),
+            add_dist(system, "jaxlib", "0.4.30"),
+            add_dist(
+                system,
+                "jax-cuda12-plugin",
+                "0.4.30",
+                requires=('nvidia-nccl-cu12>=2.18.1; extra == "with-cuda"',),
+            ),
+            add_dist(system, "nvidia-nccl-cu12", "2.22.3"),
+        ]
+
+    [jax] = frameworks(build)
+    assert (jax.nccl_version, jax.nccl_source) == ("2.22.3", "nvidia-nccl-cu12 wheel")
+
+
+def test_cpu_builds_ship_no_nccl_and_say_nothing_about_it() -> None:
+    [torch] = frameworks(lambda s: [add_torch(s, "2.3.1+cpu", None, requires=())])
+    [tf] = frameworks(lambda s: [add_tensorflow(s, "tensorflow-cpu", build=TF_CPU_BUILD)])
+    for fact in (torch, tf):
+        assert (fact.nccl_version, fact.nccl_source) == (None, None)
+        assert "nccl_version" not in fact.unknown
 
 
 def test_torch_rocm_and_cpu_builds() -> None:
@@ -198,6 +265,9 @@ def test_tensorflow_cuda_build() -> None:
             "cpu_compiler": "/usr/lib/llvm-17/bin/clang",
             "cuda_compute_capabilities": "sm_50,sm_60,sm_70,sm_80,compute_90",
             "is_tensorrt_build": "True",
+        },
+        unknown={
+            "nccl_version": "tensorflow requires no nvidia-nccl wheel: NCCL is linked into the build"
         },
     )
 
@@ -377,6 +447,7 @@ def test_jax_with_cuda12_plugins() -> None:
             'nvidia-cudnn-cu12<10.0,>=9.0; extra == "with-cuda"',
         ],
         details={"jaxlib": "0.4.30", "jax-cuda12-plugin": "0.4.30", "jax-cuda12-pjrt": "0.4.30"},
+        unknown={"nccl_version": "jax requires no nvidia-nccl wheel: NCCL is linked into the build"},
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from dlenv.probes.host import collect_host, detect_container, detect_wsl
 from dlenv.snapshot.model import HostFacts
-from dlenv.system.base import MachineInfo
+from dlenv.system.base import DiskUsage, MachineInfo
 from dlenv.system.fake import Command, FakeSystem
 from dlenv.system.real import RealSystem
 from tests.machines.gpu import GIB, linux_host, wsl1_box, wsl2_box
@@ -35,6 +35,12 @@ def test_linux_gpu_node_is_described_whole() -> None:
         disk_free_path="/opt/venv",
         hostname="gpu-node-1",
         user="alice",
+        efi_boot=True,
+        secure_boot=False,
+        shm_total_bytes=32 * GIB,
+        shm_free_bytes=31 * GIB,
+        iommu_units=[],
+        iommu_cmdline=[],
     )
     assert fs.calls == []  # glibc came from confstr: no `ldd` needed
 
@@ -129,6 +135,12 @@ def test_missing_files_become_reasons() -> None:
             "ram_total_bytes": "/proc/meminfo unreadable and no psutil answer",
             "disk_free_bytes": "the target interpreter's prefix is not known",
             "glibc_version": "no glibc version: ldd: not found",
+            "efi_boot": "/sys/firmware is hidden here",
+            "secure_boot": "/sys/firmware is hidden here",
+            "shm_total_bytes": "/dev/shm absent",
+            "shm_free_bytes": "/dev/shm absent",
+            "iommu_units": "/sys/class absent or not readable",
+            "iommu_cmdline": "/proc/cmdline not readable",
         },
     )
 
@@ -165,8 +177,16 @@ def test_windows_host_comes_from_machine_info() -> None:
         unknown={
             "cpu_model": "the CPU model is read from /proc/cpuinfo on Linux only",
             "disk_free_bytes": "cannot stat the filesystem of C:\\Python311",
+            **dict.fromkeys(("efi_boot", "secure_boot"), f"read from /sys/firmware {ON_LINUX}"),
+            **dict.fromkeys(("shm_total_bytes", "shm_free_bytes"), f"/dev/shm is read {ON_LINUX}"),
+            **dict.fromkeys(
+                ("iommu_units", "iommu_cmdline"), f"read from sysfs and procfs {ON_LINUX}"
+            ),
         },
     )
+
+
+ON_LINUX = "on Linux only (this is win32)"
 
 
 def test_real_machine_matches_what_python_itself_says() -> None:
@@ -182,3 +202,140 @@ def test_real_machine_matches_what_python_itself_says() -> None:
     assert facts.disk_free_bytes is not None
     assert abs(facts.disk_free_bytes - shutil.disk_usage(sys.prefix).free) < 256 * 1024 * 1024
     assert facts.ram_total_bytes is not None and facts.ram_total_bytes > 0
+
+
+# -- Secure Boot ------------------------------------------------------------------------------
+EFIVARS = "/sys/firmware/efi/efivars"
+SECURE_BOOT = f"{EFIVARS}/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+
+def boot(fs: FakeSystem) -> tuple[bool | None, bool | None, str | None]:
+    facts = collect_host(fs, None)
+    return facts.efi_boot, facts.secure_boot, facts.unknown.get("secure_boot")
+
+
+def test_secure_boot_on_and_off_from_the_efi_variable() -> None:
+    assert boot(linux_host(secure_boot=True)) == (True, True, None)
+    assert boot(linux_host(secure_boot=False)) == (True, False, None)
+
+
+def test_secure_boot_from_the_older_sysfs_efi_interface() -> None:
+    fs = linux_host()
+    fs.files.pop(SECURE_BOOT)
+    fs.add_file(
+        "/sys/firmware/efi/vars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c/data", b"\x01"
+    )
+    assert boot(fs) == (True, True, None)
+
+
+def test_legacy_bios_boot_makes_secure_boot_not_applicable() -> None:
+    fs = linux_host()
+    fs.files.pop(SECURE_BOOT)
+    assert boot(fs) == (
+        False,
+        None,
+        "not applicable: legacy BIOS boot (no /sys/firmware/efi)",
+    )
+
+
+def test_uefi_firmware_without_the_variable_has_no_secure_boot() -> None:
+    fs = linux_host()
+    fs.files.pop(SECURE_BOOT)
+    fs.add_file(f"{EFIVARS}/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c", b"\x07\0\0\0\0\0")
+    assert boot(fs) == (True, False, None)
+
+
+def test_unreadable_or_unmounted_efivars_leave_secure_boot_unknown() -> None:
+    fs = linux_host()
+    fs.unreadable.add(SECURE_BOOT)
+    assert boot(fs) == (True, None, f"{SECURE_BOOT} not readable")
+    fs = linux_host()
+    fs.files.pop(SECURE_BOOT)
+    fs.add_dir(EFIVARS)
+    assert boot(fs) == (True, None, f"{EFIVARS} is empty (efivarfs not mounted?)")
+
+
+def test_a_container_masks_the_firmware_so_the_boot_is_unknown() -> None:
+    fs = linux_host()
+    for path in [p for p in fs.files if p.startswith("/sys/firmware/")]:
+        fs.files.pop(path)
+    fs.dirs.discard("/sys/firmware/acpi")
+    fs.add_dir("/sys/firmware")
+    fs.add_file("/.dockerenv", "")
+    facts = collect_host(fs, None)
+    assert (facts.efi_boot, facts.secure_boot) == (None, None)
+    assert facts.unknown["efi_boot"] == "/sys/firmware is hidden here (in docker)"
+    assert facts.unknown["secure_boot"] == "/sys/firmware is hidden here (in docker)"
+
+
+# -- /dev/shm ---------------------------------------------------------------------------------
+def test_shm_size_in_a_docker_container_with_the_default() -> None:
+    fs = linux_host()
+    fs.disks["/dev/shm"] = DiskUsage(total_bytes=64 << 20, free_bytes=60 << 20)
+    facts = collect_host(fs, None)
+    assert (facts.shm_total_bytes, facts.shm_free_bytes) == (64 << 20, 60 << 20)
+    assert "shm_total_bytes" not in facts.unknown
+
+
+def test_shm_absent_or_not_statable_is_unknown_with_the_reason() -> None:
+    fs = linux_host()
+    fs.dirs.discard("/dev/shm")
+    facts = collect_host(fs, None)
+    assert (facts.shm_total_bytes, facts.shm_free_bytes) == (None, None)
+    assert facts.unknown["shm_total_bytes"] == "/dev/shm absent"
+    fs = linux_host()
+    fs.disks.clear()
+    facts = collect_host(fs, None)
+    assert facts.shm_total_bytes is None
+    assert facts.unknown["shm_free_bytes"] == "cannot statvfs /dev/shm"
+
+
+# -- IOMMU ------------------------------------------------------------------------------------
+def test_iommu_units_and_kernel_flags() -> None:
+    fs = linux_host()
+    fs.add_symlink("/sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0")
+    fs.add_symlink("/sys/class/iommu/dmar1", "../../devices/virtual/iommu/dmar1")
+    fs.add_file(
+        "/proc/cmdline",
+        "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro intel_iommu=on iommu=pt quiet "
+        "amd_iommu_dump=0 iommu.passthrough=1 noiommu_x=1\n",
+    )
+    facts = collect_host(fs, None)
+    assert facts.iommu_units == ["dmar0", "dmar1"]
+    assert facts.iommu_cmdline == [
+        "intel_iommu=on",
+        "iommu=pt",
+        "amd_iommu_dump=0",
+        "iommu.passthrough=1",
+    ]
+
+
+def test_no_iommu_is_an_empty_list_not_unknown() -> None:
+    fs = linux_host()
+    fs.dirs.discard("/sys/class/iommu")
+    fs.add_dir("/sys/class/net")
+    facts = collect_host(fs, None)
+    assert (facts.iommu_units, facts.iommu_cmdline) == ([], [])
+    assert "iommu_units" not in facts.unknown
+
+
+def test_unreadable_iommu_sources_are_unknown_with_the_reason() -> None:
+    fs = linux_host()
+    fs.unreadable.update({"/sys/class/iommu", "/proc/cmdline"})
+    facts = collect_host(fs, None)
+    assert (facts.iommu_units, facts.iommu_cmdline) == (None, None)
+    assert facts.unknown["iommu_units"] == "/sys/class/iommu not readable"
+    assert facts.unknown["iommu_cmdline"] == "/proc/cmdline not readable"
+
+
+def test_real_machine_shm_and_iommu_match_the_os() -> None:
+    facts = collect_host(RealSystem(), None)
+    stat = os.statvfs("/dev/shm")
+    assert facts.shm_total_bytes == stat.f_frsize * stat.f_blocks
+    with open("/proc/cmdline", encoding="utf-8") as fh:
+        words = fh.read().split()
+    assert facts.iommu_cmdline is not None
+    assert set(facts.iommu_cmdline) <= set(words)
+    assert facts.iommu_units == (
+        sorted(os.listdir("/sys/class/iommu")) if os.path.isdir("/sys/class/iommu") else []
+    )

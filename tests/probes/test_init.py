@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
 from dlenv.errors import DlenvError
 from dlenv.probes import CollectOptions, collect, probe_failure
-from dlenv.snapshot.model import CudaFacts, HostFacts, PythonFacts
+from dlenv.snapshot.model import CudaFacts, GpuLink, HostFacts, PythonFacts
 from dlenv.system.fake import Command, FakeSystem
+from dlenv.system.nvml import NvmlLink
+from tests.machines.gpu import healthy_gpu_box
 from tests.machines.python import HOME, add_python, add_torch, python_env
 
 
@@ -84,3 +87,14 @@ def test_probe_failure_reason_is_one_bounded_line() -> None:
     assert probe_failure("cuda", KeyError()) == "cuda probe failed: KeyError"
     long = probe_failure("cuda", OSError("x " * 500))
     assert long == "cuda probe failed: OSError: " + ("x " * 150).strip()
+
+
+def test_the_snapshot_carries_the_gpu_pairs_and_the_new_host_and_driver_facts() -> None:
+    system = healthy_gpu_box(gpus=2)
+    system.nvml_report = replace(system.nvml_report, links=(NvmlLink(0, 1, topology=30),))
+    snapshot = collect(system)
+    assert snapshot.gpu_links == [GpuLink(0, 1, path="PHB")]
+    assert (snapshot.host.efi_boot, snapshot.host.secure_boot) == (True, False)
+    assert snapshot.host.shm_total_bytes == 32 << 30
+    assert snapshot.driver.dkms.headers is True
+    assert snapshot.visibility.nvidia_uvm_loaded is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import stat
 import time
 from dataclasses import replace
@@ -20,14 +21,18 @@ from dlenv.probes.nvidia import (
 from dlenv.probes.nvidia_smi import BASE_FIELDS
 from dlenv.snapshot.model import (
     DeviceNode,
+    DkmsBuild,
+    DkmsFacts,
     DriverFacts,
     DriverReading,
     GpuFacts,
+    GpuLink,
+    GpuProcess,
     PciDevice,
     VisibilityFacts,
 )
 from dlenv.system.fake import Command, FakeSystem
-from dlenv.system.nvml import NvmlReport
+from dlenv.system.nvml import NvmlLink, NvmlProcess, NvmlReport
 from dlenv.system.real import RealSystem
 from tests.machines.gpu import (
     A100,
@@ -50,6 +55,7 @@ from tests.machines.gpu import (
     nvml_broken_box,
     nvml_device,
     nvml_error,
+    proc_driver_version,
     smi_row,
     wsl1_box,
     wsl2_box,
@@ -68,9 +74,18 @@ NO_NVML = DriverReading(
     source="nvml", error="NVML Shared Library Not Found", detail="NVML_ERROR_LIBRARY_NOT_FOUND"
 )
 NO_SMI = DriverReading(source="nvidia-smi", error="nvidia-smi not found")
+KERNEL = "5.15.0-105-generic"
+NO_DKMS = DkmsFacts(
+    kernel=KERNEL,
+    module_files=[],
+    builds=[],
+    headers=True,
+    headers_path=f"/usr/src/linux-headers-{KERNEL}",
+)
 NO_DRIVER = DriverFacts(
     installed=False,
     readings=[NO_NVML, NO_MODULE, NO_PROCFS, NO_SMI],
+    dkms=NO_DKMS,
     unknown={
         "version": "nvml: NVML Shared Library Not Found; sysfs: /sys/module/nvidia/version "
         "absent: no nvidia kernel module; procfs: /proc/driver/nvidia/version absent; "
@@ -124,6 +139,15 @@ def test_healthy_one_gpu_box_is_described_whole_and_nvidia_smi_is_not_run() -> N
                 DriverReading(source="libnvidia-ml", version="535.104.05", detail=lib),
             ],
             nvidia_smi_path=SMI,
+            kernel_module_open=False,
+            dkms=replace(
+                NO_DKMS,
+                module_files=[
+                    f"/lib/modules/{KERNEL}/updates/dkms/{name}.ko.zst"
+                    for name in ("nvidia-drm", "nvidia-modeset", "nvidia-uvm", "nvidia")
+                ],
+                builds=[DkmsBuild("nvidia", "535.104.05", KERNEL, "x86_64")],
+            ),
         ),
         visibility=VisibilityFacts(
             nvidia_pci_devices=[
@@ -131,6 +155,8 @@ def test_healthy_one_gpu_box_is_described_whole_and_nvidia_smi_is_not_run() -> N
             ],
             nouveau_loaded=False,
             nvidia_module_loaded=True,
+            nvidia_uvm_loaded=True,
+            nvidia_modules=["nvidia", "nvidia_uvm"],
             device_nodes=NODES,
         ),
         gpus=[a100(0)],
@@ -165,7 +191,9 @@ def test_eight_gpu_box_lists_every_gpu_in_order() -> None:
 def test_cpu_only_laptop_has_no_driver_and_that_is_a_plain_answer() -> None:
     assert collect_nvidia(cpu_laptop(), 5.0) == NvidiaFacts(
         driver=NO_DRIVER,
-        visibility=VisibilityFacts(nouveau_loaded=False, nvidia_module_loaded=False),
+        visibility=VisibilityFacts(
+            nouveau_loaded=False, nvidia_module_loaded=False, nvidia_uvm_loaded=False
+        ),
     )
 
 
@@ -176,6 +204,7 @@ def test_gpu_on_the_bus_without_any_driver() -> None:
         nvidia_pci_devices=[PciDevice("0000:18:00.0", "0x10de", "0x2204", "0x030200", None)],
         nouveau_loaded=False,
         nvidia_module_loaded=False,
+        nvidia_uvm_loaded=False,
     )
     assert facts.gpus == []
 
@@ -187,6 +216,7 @@ def test_nouveau_holding_the_gpu_is_seen_and_the_audio_function_is_not_a_gpu() -
         nvidia_pci_devices=[PciDevice("0000:01:00.0", "0x10de", "0x2204", "0x030200", "nouveau")],
         nouveau_loaded=True,
         nvidia_module_loaded=False,
+        nvidia_uvm_loaded=False,
     )
 
 
@@ -218,6 +248,8 @@ def test_driver_library_mismatch_after_an_upgrade() -> None:
             DriverReading(source="libnvidia-ml", version="545.23.06", detail=lib),
         ],
         nvidia_smi_path=SMI,
+        kernel_module_open=False,
+        dkms=NO_DKMS,
         unknown={"cuda_version": "NVML did not answer (NVML_ERROR_LIB_RM_VERSION_MISMATCH)"},
     )
     assert facts.gpus == []
@@ -428,11 +460,13 @@ def test_wsl2_driver_comes_from_windows_through_dxg() -> None:
             NO_PROCFS,
         ],
         nvidia_smi_path="/usr/lib/wsl/lib/nvidia-smi",
+        dkms=wsl_dkms("5.15.146.1-microsoft-standard-WSL2"),
         unknown={"kernel_module_version": "no nvidia kernel module version in sysfs or procfs"},
     )
     assert facts.visibility == VisibilityFacts(
         nouveau_loaded=False,
         nvidia_module_loaded=False,
+        nvidia_uvm_loaded=False,
         device_nodes=[DeviceNode("/dev/dxg", readable=True, writable=True)],
         wsl_dxg=True,
         wsl_libcuda="/usr/lib/wsl/lib/libcuda.so.1",
@@ -442,14 +476,24 @@ def test_wsl2_driver_comes_from_windows_through_dxg() -> None:
 
 def test_wsl1_has_no_gpu_path_and_says_why_it_cannot_look() -> None:
     facts = collect_nvidia(wsl1_box(), 5.0)
-    assert facts.driver == NO_DRIVER
+    assert facts.driver == replace(NO_DRIVER, dkms=wsl_dkms("4.4.0-19041-Microsoft"))
+    unreadable = "neither /proc/modules nor /sys/module readable"
     assert facts.visibility == VisibilityFacts(
         wsl_dxg=False,
         unknown={
             "nvidia_pci_devices": "/sys/bus/pci/devices not readable",
-            "nvidia_module_loaded": "neither /proc/modules nor /sys/module readable",
+            "nvidia_module_loaded": unreadable,
+            "nvidia_uvm_loaded": unreadable,
+            "nvidia_modules": unreadable,
         },
     )
+
+
+def wsl_dkms(kernel: str) -> DkmsFacts:
+    """WSL's kernel comes from Windows: no /lib/modules tree for it."""
+    absent = f"/lib/modules/{kernel} absent (as in a container or under WSL: the kernel is "
+    absent += "the host's)"
+    return DkmsFacts(kernel=kernel, builds=[], unknown={"module_files": absent, "headers": absent})
 
 
 def test_container_started_without_gpus() -> None:
@@ -458,6 +502,8 @@ def test_container_started_without_gpus() -> None:
         nvidia_pci_devices=[PciDevice("0000:18:00.0", "0x10de", "0x20b2", "0x030200", "nvidia")],
         nouveau_loaded=False,
         nvidia_module_loaded=True,
+        nvidia_uvm_loaded=True,
+        nvidia_modules=["nvidia", "nvidia_uvm"],
         container_gpu_request="all",
     )
     assert (facts.driver.kernel_module_version, facts.driver.userspace_version) == (
@@ -620,6 +666,155 @@ def test_real_machine_without_a_driver() -> None:
     """dlenv's test machines have no NVIDIA driver: the real probe says so, exactly."""
     system = RealSystem(env={**os.environ, "PATH": "/usr/bin:/bin"})
     facts = collect_nvidia(system, 5.0)
-    assert facts.driver == NO_DRIVER
+    assert replace(facts.driver, dkms=NO_DKMS) == NO_DRIVER
+    assert facts.driver.dkms.kernel == platform.release()
+    assert facts.driver.dkms.module_files in ([], None)  # None: no /lib/modules in a container
+    assert facts.driver.dkms.builds == []
     assert facts.gpus == []
     assert facts.visibility.nvidia_module_loaded is False
+    assert facts.visibility.nvidia_uvm_loaded is False
+
+
+# -- kernel modules ---------------------------------------------------------------------------
+def test_nvidia_loaded_without_nvidia_uvm() -> None:
+    """A headless server after boot: nvidia is loaded, nvidia_uvm (which CUDA needs) is not,
+    and /dev/nvidia-uvm does not exist until something loads it."""
+    fs = healthy_gpu_box()
+    fs.add_file(
+        "/proc/modules",
+        "nvidia_drm 102400 0 - Live 0x0\nnvidia 56717312 1 nvidia_drm, Live 0x0 (POE)\n",
+    )
+    fs.files.pop("/dev/nvidia-uvm")
+    visibility = collect_nvidia(fs, 5.0).visibility
+    assert (visibility.nvidia_module_loaded, visibility.nvidia_uvm_loaded) == (True, False)
+    assert visibility.nvidia_modules == ["nvidia", "nvidia_drm"]
+    assert visibility.device_node("/dev/nvidia-uvm") is None
+    assert visibility.device_node("/dev/nvidiactl") == DeviceNode("/dev/nvidiactl", True, True)
+
+
+def test_modules_from_sys_module_when_proc_modules_is_unreadable() -> None:
+    fs = healthy_gpu_box()
+    fs.files.pop("/proc/modules")
+    fs.add_dir("/sys/module/nvidia_uvm")
+    fs.add_dir("/sys/module/snd_hda_intel")
+    visibility = collect_nvidia(fs, 5.0).visibility
+    assert (visibility.nvidia_module_loaded, visibility.nvidia_uvm_loaded) == (True, True)
+    assert visibility.nvidia_modules == ["nvidia", "nvidia_uvm"]
+
+
+def test_open_kernel_module_is_told_from_the_proprietary_one() -> None:
+    fs = healthy_gpu_box(driver="550.54.15")
+    assert collect_nvidia(fs, 5.0).driver.kernel_module_open is False
+    fs.add_file("/proc/driver/nvidia/version", proc_driver_version("550.54.15", open_module=True))
+    assert collect_nvidia(fs, 5.0).driver.kernel_module_open is True
+    fs.files.pop("/proc/driver/nvidia/version")
+    assert collect_nvidia(fs, 5.0).driver.kernel_module_open is None  # sysfs does not say
+
+
+# -- processes holding GPU memory -------------------------------------------------------------
+def box_with_processes(*processes: NvmlProcess) -> FakeSystem:
+    fs = healthy_gpu_box(gpus=2)
+    first = replace(fs.nvml_report.devices[0], processes=len(processes))
+    first = replace(first, compute_processes=processes)
+    fs.nvml_report = replace(fs.nvml_report, devices=(first, fs.nvml_report.devices[1]))
+    return fs
+
+
+def test_processes_holding_gpu_memory_with_their_names() -> None:
+    fs = box_with_processes(NvmlProcess(4242, 10 << 30), NvmlProcess(777, None))
+    fs.add_file("/proc/4242/comm", "python3\n")
+    fs.add_file("/proc/777/comm", "Xorg\n")
+    gpus = collect_nvidia(fs, 5.0).gpus
+    assert gpus[0].compute_processes == [
+        GpuProcess(pid=4242, used_memory_mib=10240, name="python3"),
+        GpuProcess(pid=777, used_memory_mib=None, name="Xorg"),
+    ]
+    assert gpus[0].processes == 2
+    assert "compute_processes.name" not in gpus[0].unknown
+    assert gpus[1].compute_processes == []
+
+
+def test_a_process_that_exited_or_is_hidden_keeps_its_pid_without_a_name() -> None:
+    fs = box_with_processes(NvmlProcess(4242, 1 << 30), NvmlProcess(31337, 2 << 30))
+    fs.add_file("/proc/4242/comm", "python3\n")
+    gpu = collect_nvidia(fs, 5.0).gpus[0]
+    assert [(p.pid, p.name) for p in gpu.compute_processes] == [(4242, "python3"), (31337, None)]
+    assert gpu.unknown["compute_processes.name"] == "/proc/<pid>/comm not readable for PID 31337"
+
+
+def test_in_a_container_pids_are_the_hosts_so_no_names_are_guessed() -> None:
+    fs = box_with_processes(NvmlProcess(4242, 1 << 30))
+    fs.add_file("/proc/4242/comm", "bash\n")  # some other process of the container's namespace
+    fs.add_file("/.dockerenv", "")
+    gpu = collect_nvidia(fs, 5.0).gpus[0]
+    assert gpu.compute_processes == [GpuProcess(pid=4242, used_memory_mib=1024)]
+    assert gpu.unknown["compute_processes.name"] == (
+        "in a container (docker), NVML's PIDs are the host's: not looked up"
+    )
+
+
+def test_processes_nvml_cannot_list_are_unknown() -> None:
+    fs = healthy_gpu_box()
+    why = "Insufficient Permissions (NVML_ERROR_NO_PERMISSION)"
+    device = replace(fs.nvml_report.devices[0], processes=None, errors={"processes": why})
+    fs.nvml_report = replace(fs.nvml_report, devices=(device,))
+    gpu = collect_nvidia(fs, 5.0).gpus[0]
+    assert (gpu.processes, gpu.compute_processes) == (None, [])
+    assert gpu.unknown["compute_processes"] == why
+
+
+# -- GPU pairs --------------------------------------------------------------------------------
+def test_gpu_pairs_are_described_in_nvidia_smi_topo_words() -> None:
+    fs = healthy_gpu_box(gpus=3)
+    not_supported = "Not Supported (NVML_ERROR_NOT_SUPPORTED)"
+    fs.nvml_report = replace(
+        fs.nvml_report,
+        links=(
+            NvmlLink(0, 1, topology=10, p2p_read=0, p2p_write=0, p2p_nvlink=0),
+            NvmlLink(0, 2, topology=50, p2p_read=3, p2p_write=3, p2p_nvlink=5),
+            NvmlLink(
+                1, 2, topology=40, p2p_read=4, p2p_write=4, errors={"p2p_nvlink": not_supported}
+            ),
+        ),
+    )
+    assert collect_nvidia(fs, 5.0).links == [
+        GpuLink(0, 1, path="PIX", p2p_read="ok", p2p_write="ok", p2p_nvlink="ok"),
+        GpuLink(
+            0,
+            2,
+            path="SYS",
+            p2p_read="topology-not-supported",
+            p2p_write="topology-not-supported",
+            p2p_nvlink="not-supported",
+        ),
+        GpuLink(
+            1,
+            2,
+            path="NODE",
+            p2p_read="disabled-by-regkey",
+            p2p_write="disabled-by-regkey",
+            unknown={"p2p_nvlink": not_supported},
+        ),
+    ]
+
+
+def test_gpu_pair_nvml_could_not_describe_keeps_the_reason() -> None:
+    fs = healthy_gpu_box(gpus=2)
+    lost = "GPU is lost (NVML_ERROR_GPU_IS_LOST)"
+    fs.nvml_report = replace(
+        fs.nvml_report,
+        links=(NvmlLink(0, 1, topology=99, errors={"p2p_read": lost, "p2p_write": lost}),),
+    )
+    assert collect_nvidia(fs, 5.0).links == [
+        GpuLink(0, 1, path="level 99", unknown={"p2p_read": lost, "p2p_write": lost})
+    ]
+
+
+def test_no_pairs_with_one_gpu_or_without_nvml() -> None:
+    assert collect_nvidia(healthy_gpu_box(gpus=1), 5.0).links == []
+    fs = healthy_gpu_box(gpus=2)
+    fs.nvml_report = replace(
+        nvml_error("NVML_ERROR_UNKNOWN", "Unknown Error"),
+        links=(NvmlLink(0, 1, topology=10),),
+    )
+    assert collect_nvidia(fs, 5.0).links == []

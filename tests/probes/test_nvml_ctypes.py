@@ -13,13 +13,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from dlenv.system.nvml import NvmlDevice, NvmlReport
+from dlenv.system.nvml import NvmlDevice, NvmlLink, NvmlProcess, NvmlReport
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 # Implements what dlenv asks for, except nvmlDeviceGetMigMode, nvmlDeviceGetEnforcedPowerLimit
 # and nvmlDeviceGetRetiredPages (absent: pynvml raises "Function Not Found"). GPU 1 is "lost" for
-# its memory query, and ECC is "Not Supported" (a GeForce card).
+# its memory query, and ECC is "Not Supported" (a GeForce card). The two GPUs meet at the host
+# bridge, P2P reads work, writes are refused by the chipset, and NVLink is "Not Supported".
+# GPU 0 runs two processes, one whose memory NVML cannot tell (NVML_VALUE_NOT_AVAILABLE).
 FAKE_NVML = r"""
 #include <string.h>
 
@@ -117,9 +119,18 @@ nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d, unsigned in
     }
     for (unsigned int i = 0; i < running; i++) {
         infos[i].pid = 1000 + i;
-        infos[i].usedGpuMemory = 1 << 20;
+        infos[i].usedGpuMemory = i ? 0xFFFFFFFFFFFFFFFFULL : 1 << 20;
     }
     *count = running;
+    return 0;
+}
+nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t a, nvmlDevice_t b, int *level) {
+    *level = a == b ? 0 : 30; /* NVML_TOPOLOGY_HOSTBRIDGE */
+    return 0;
+}
+nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t a, nvmlDevice_t b, int index, int *status) {
+    if (index == 2) return 3; /* NVLink: NVML_ERROR_NOT_SUPPORTED */
+    *status = index == 0 ? 0 : 1; /* read: OK; write: NVML_P2P_STATUS_CHIPSET_NOT_SUPPORTED */
     return 0;
 }
 """
@@ -186,6 +197,7 @@ def test_query_nvml_through_pynvml_and_ctypes(tmp_path: Path) -> None:
                 temperature_c=41,
                 power_w=31.25,
                 processes=2,
+                compute_processes=(NvmlProcess(1000, 1 << 20), NvmlProcess(1001, None)),
                 errors={
                     "mig_mode": not_found,
                     "power_limit_w": not_found,
@@ -210,6 +222,16 @@ def test_query_nvml_through_pynvml_and_ctypes(tmp_path: Path) -> None:
                     "ecc_uncorrectable": "Not Supported (NVML_ERROR_NOT_SUPPORTED)",
                     "retired_pages": not_found,
                 },
+            ),
+        ),
+        links=(
+            NvmlLink(
+                gpu_a=0,
+                gpu_b=1,
+                topology=30,
+                p2p_read=0,
+                p2p_write=1,
+                errors={"p2p_nvlink": "Not Supported (NVML_ERROR_NOT_SUPPORTED)"},
             ),
         ),
     )
@@ -245,7 +267,8 @@ def test_collect_nvidia_on_the_real_system_reads_the_loaded_library(tmp_path: Pa
         "from dlenv.snapshot.serde import to_data\n"
         "from dlenv.system.real import RealSystem\n"
         "facts = collect_nvidia(RealSystem(), 5.0)\n"
-        "print(json.dumps({'driver': to_data(facts.driver), 'gpus': to_data(facts.gpus)}))\n"
+        "print(json.dumps({'driver': to_data(facts.driver), 'gpus': to_data(facts.gpus),"
+        " 'links': to_data(facts.links)}))\n"
     )
     env = {
         **os.environ,
@@ -280,4 +303,17 @@ def test_collect_nvidia_on_the_real_system_reads_the_loaded_library(tmp_path: Pa
     assert [(g["name"], g["memory_total_mib"], g["processes"]) for g in data["gpus"]] == [
         ("NVIDIA GeForce RTX 4090", 24564, 2),
         ("NVIDIA GeForce RTX 3090", None, 0),
+    ]
+    processes = data["gpus"][0]["compute_processes"]
+    assert [(p["pid"], p["used_memory_mib"]) for p in processes] == [(1000, 1), (1001, None)]
+    assert data["links"] == [
+        {
+            "gpu_a": 0,
+            "gpu_b": 1,
+            "path": "PHB",
+            "p2p_read": "ok",
+            "p2p_write": "chipset-not-supported",
+            "p2p_nvlink": None,
+            "unknown": {"p2p_nvlink": "Not Supported (NVML_ERROR_NOT_SUPPORTED)"},
+        }
     ]

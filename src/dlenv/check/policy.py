@@ -10,6 +10,7 @@ naming the file, the key and what was expected.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -81,16 +82,21 @@ def _load_toml(path: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    from dlenv.safeio import read_regular
+
+    raw = read_regular(path)  # a FIFO or a device would block or be read forever
+    if raw is None:
+        raise DlenvError(f"{path}: cannot read (No such file or directory)")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DlenvError(f"{path}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DlenvError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        raise DlenvError(f"{path}: not a policy (a number too long to read)") from None
     return data
 
 
@@ -180,8 +186,14 @@ class _Reader:
         value = self.body.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self.fail(key, "a number > 0", value)
+        # TOML has nan and inf: neither is an amount of memory (nan even passes `<= 0`)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise self.fail(key, "a finite number > 0", value)
         return float(value)
 
     def boolean(self, key: str) -> bool:

@@ -6,6 +6,7 @@ Printed after the doctor's console report; plain text (no colour) so CI logs sta
 from __future__ import annotations
 
 from dlenv.check.model import OUTCOME_WORDS, PolicyResult, RequirementResult
+from dlenv.report.visible import visible
 
 MARKS = {"pass": "✓", "fail": "✗", "unchecked": "?"}
 FINDING_MARKS = {"fail": "✗", "pass": "·", "ignored": "-"}
@@ -48,4 +49,4 @@ def render_result(result: PolicyResult) -> str:
             word = "fail" if f.outcome == "fail" else "ignored"
             lines.append(f"  {FINDING_MARKS[f.outcome]} {word:<15} {f.code} {f.name}: {f.title}")
     lines.append(f"dlenv check {verdict(result)}")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -82,27 +82,54 @@ def _sane_streams() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the app; expected failures print one line and exit with their code."""
+    from dlenv.system import children
+
     _sane_streams()
+    if argv is None:  # the real command line, not a test calling main() in its own process
+        children.install_signal_handlers()
     exceptions = _click_exceptions()
+    try:
+        code = _run(argv, exceptions)
+    finally:
+        children.close()  # whatever way out: no probe outlives dlenv
+        if argv is not None:  # called in process (tests): the process goes on running commands
+            children.reopen()
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None, exceptions: Any) -> int:
+    """The app's exit status; every expected way out mapped to its code."""
+    from dlenv.system.children import Terminated
+
     try:
         code = app(args=argv, prog_name="dlenv", standalone_mode=False)
     except DlenvError as exc:
-        typer.echo(f"dlenv: error: {exc.message}", err=True)
-        sys.exit(int(exc.code))
+        from dlenv.report.redact import redact_text
+        from dlenv.report.visible import visible
+
+        # a message may quote a value from a report: one line, controls visible, no credential
+        message = visible(redact_text(exc.message), newlines=False)
+        typer.echo(f"dlenv: error: {message}", err=True)
+        return int(exc.code)
     except exceptions.UsageError as exc:
         exc.show()
-        sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.USAGE)
     except exceptions.ClickException as exc:
         exc.show()
-        sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.USAGE)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("dlenv: interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        return int(ExitCode.INTERRUPTED)
+    except Terminated as exc:
+        import signal
+
+        typer.echo(f"dlenv: terminated ({signal.Signals(exc.signum).name})", err=True)
+        return 128 + exc.signum
     except BrokenPipeError:
         from dlenv.core import detach_stdout
 
         detach_stdout()  # the reader went away (`| head`): quiet, like Click's own handling
-        sys.exit(1)
+        return 1
     except Exception:
         traceback.print_exc()
         typer.echo(
@@ -110,5 +137,5 @@ def main(argv: list[str] | None = None) -> None:
             "traceback above.",
             err=True,
         )
-        sys.exit(70)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 70
+    return code if isinstance(code, int) else 0

@@ -119,6 +119,8 @@ def check(
     )
     result = evaluate(rules, report, strict=strict, only=frameworks)
     report = _redacted(replace(report, policy=result), redact.value)
+    assert report.policy is not None
+    result = report.policy  # what is shown is the redacted result, like the report around it
 
     from dlenv.report.render import render
 

@@ -6,17 +6,21 @@ backs up, and `dlenv fix --undo` restores every file byte for byte).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dlenv.cli import options as opt
 from dlenv.errors import DlenvError, ExitCode
+
+if TYPE_CHECKING:
+    from dlenv.fix.apply import FileChange
+    from dlenv.fix.operations import ApplyResult, Confirm, Proposal, UndoResult
 
 
 class Installer(str, Enum):
@@ -87,10 +91,12 @@ def fix(
     from dlenv.fix.render import detect_shell
 
     chosen_shell = shell.value if shell else detect_shell()
+    from dlenv.fix.operations import apply_plan, undo_all
+
     if undo:
         with _file_errors():
-            code = _undo(yes)
-        raise typer.Exit(int(code))
+            _show_undo(undo_all(confirm=_asker("Undo these changes?", yes)))
+        raise typer.Exit(0)
     if install and not apply:
         raise DlenvError("--install runs package steps only together with --apply")
     if install and from_file is not None and python is None:
@@ -117,51 +123,25 @@ def fix(
         write_output(text, None)
         raise typer.Exit(0)
 
-    from dlenv.fix.targets import Target, conda_prefix, default_target
+    from dlenv.fix.targets import Target, conda_prefix, default_target, named_file
 
     kind = target.value if target else default_target(os.environ)
-    if kind == "shell" and os.name != "nt" and os.geteuid() == 0 and os.environ.get("SUDO_USER"):
-        raise DlenvError("under sudo, --apply would edit root's files; run it as yourself")
     spec = Target(
         kind=kind,
         shell=chosen_shell,
-        rc_file=_writable_target(rc_file, "--rc-file") if rc_file else None,
-        env_file=_writable_target(env_file, "--env-file") if kind == "dotenv" else env_file,
+        rc_file=named_file(rc_file, "--rc-file") if rc_file else None,
+        env_file=named_file(env_file, "--env-file") if kind == "dotenv" else env_file,
         conda_prefix=conda_prefix(os.environ, None) if kind == "conda" else None,
     )
     with _file_errors():
-        code = _apply(plan, spec, install=install, yes=yes)
-    raise typer.Exit(int(code))
-
-
-def _writable_target(path: Path, option: str) -> Path:
-    """`path` made absolute, refused before anything is read if --apply cannot sensibly edit it:
-    a device or pipe would be read forever, and a link to a missing directory would make dlenv
-    create directories wherever the link points."""
-    import stat
-
-    try:
-        path = path.absolute()
-    except OSError:
-        raise DlenvError(
-            f"{option} {path}: the working directory no longer exists; give an absolute path"
-        ) from None
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        if not path.parent.is_dir() or (path.is_symlink() and not _link_parent_exists(path)):
-            raise DlenvError(f"{option} {path}: its directory does not exist") from None
-        return path
-    except OSError as exc:
-        raise DlenvError(f"{option} {path}: cannot read ({exc.strerror})") from None
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-        raise DlenvError(f"{option} {path}: not a regular file")
-    return path  # a directory is refused by the target with its own message
-
-
-def _link_parent_exists(link: Path) -> bool:
-    target = Path(os.path.join(link.parent, os.readlink(link)))
-    return target.parent.is_dir()
+        result = apply_plan(
+            plan,
+            spec,
+            confirm=_asker("Apply these changes?", yes),
+            install=install,
+            on_command=lambda argv: typer.echo(f"running: {_shown(argv)}"),
+        )
+    raise typer.Exit(int(_show_apply(result)))
 
 
 @contextmanager
@@ -177,79 +157,65 @@ def _file_errors() -> Iterator[None]:
         raise DlenvError(f"{where}{exc.strerror or exc}") from None
 
 
-def _confirm(question: str, yes: bool) -> bool:
-    if yes:
-        return True
-    if not interactive():
-        raise DlenvError(
-            "no terminal to ask for confirmation; review the changes in a terminal, or pass --yes"
-        )
-    return typer.confirm(question, default=False)
-
-
-def _apply(plan: object, spec: object, *, install: bool, yes: bool) -> ExitCode:
-    from dlenv.fix.apply import commit, diff, load_journal, locked, state_dir
-    from dlenv.fix.planner import Plan
+def _shown(argv: list[str]) -> str:
     from dlenv.fix.render import format_argv
-    from dlenv.fix.targets import Target, prepare_apply
 
-    assert isinstance(plan, Plan) and isinstance(spec, Target)
-    commands = [c for s in plan.install_steps for c in s.commands] if install else []
-    with locked(state_dir()):
-        journal = load_journal()
-        changes, applied = prepare_apply(plan.env_actions, spec, journal, os.environ)
-        if not changes and not commands:
-            typer.echo(
-                "dlenv fix: nothing to change: "
-                + ("already applied." if plan.env_actions else "no environment step to apply.")
-            )
-            return ExitCode.OK
-        for change in changes:
-            typer.echo(diff(change), nl=False)
-            if change.real != change.path:
-                typer.echo(f"(written through the link to {change.real})")
-        for command in commands:
-            typer.echo(f"will run: {format_argv(command.argv, 'bash')}")
-        if not _confirm("Apply these changes?", yes):
-            typer.echo("Nothing changed.")
-            return ExitCode.OK
-        if changes:
-            commit(changes, journal, action="apply", applied=applied)
-            typer.echo(
-                f"dlenv fix: wrote {len(changes)} file{'s' if len(changes) != 1 else ''}; "
-                "open a new shell (or re-activate the environment) to use them; "
-                "`dlenv fix --undo` takes them back."
-            )
-    for command in commands:
-        argv = [*command.argv, "--yes"] if command.argv[0] == "conda" else command.argv
-        typer.echo(f"running: {format_argv(argv, 'bash')}")
-        try:
-            code = subprocess.run(argv, check=False).returncode
-        except OSError as exc:
-            raise DlenvError(f"cannot run {argv[0]}: {exc.strerror}") from None
-        if code != 0:
-            raise DlenvError(f"{argv[0]} exited with status {code}", ExitCode.FINDINGS)
-    return ExitCode.OK
+    return format_argv(argv, "bash")
 
 
-def _undo(yes: bool) -> ExitCode:
-    from dlenv.fix.apply import commit, diff, load_journal, locked, plan_undo, state_dir
+def _asker(question: str, yes: bool) -> Confirm:
+    """The confirmation callback: show what will happen, then ask (or not, with --yes)."""
 
-    with locked(state_dir()):
-        journal = load_journal()
-        changes = plan_undo(journal)
-        if not changes:
-            if journal.files or journal.applied:
-                commit([], journal, action="undo", applied={})
-            typer.echo("dlenv fix: nothing to undo.")
-            return ExitCode.OK
-        for change in changes:
+    def confirm(proposal: Proposal) -> bool:
+        from dlenv.fix.apply import diff
+
+        for change in proposal.changes:
             typer.echo(diff(change), nl=False)
             if change.note:
                 typer.echo(f"({change.path}: {change.note})")
-        if not _confirm("Undo these changes?", yes):
-            typer.echo("Nothing changed.")
-            return ExitCode.OK
-        commit(changes, journal, action="undo", applied={})
-    typer.echo(f"dlenv fix: restored {len(changes)} file{'s' if len(changes) != 1 else ''}.")
-    return ExitCode.OK
+            elif change.real != change.path:
+                typer.echo(f"(written through the link to {change.real})")
+        for argv in proposal.commands:
+            typer.echo(f"will run: {_shown(argv)}")
+        if yes:
+            return True
+        if not interactive():
+            raise DlenvError(
+                "no terminal to ask for confirmation; review the changes in a terminal, "
+                "or pass --yes"
+            )
+        return typer.confirm(question, default=False)
+
+    return confirm
+
+
+def _plural(changes: list[FileChange]) -> str:
+    return f"{len(changes)} file{'s' if len(changes) != 1 else ''}"
+
+
+def _show_apply(result: ApplyResult) -> ExitCode:
+    if result.status == "declined":
+        typer.echo("Nothing changed.")
+    elif result.status == "nothing":
+        what = "already applied." if result.had_env_steps else "no environment step to apply."
+        typer.echo(f"dlenv fix: nothing to change: {what}")
+    elif result.status == "applied" and result.changes:
+        typer.echo(
+            f"dlenv fix: wrote {_plural(result.changes)}; "
+            "open a new shell (or re-activate the environment) to use them; "
+            "`dlenv fix --undo` takes them back."
+        )
+    failed = result.failed
+    if failed is not None:
+        message = f"{failed.argv[0]} exited with status {failed.returncode}"
+        raise DlenvError(message, result.exit_code)
+    return result.exit_code
+
+
+def _show_undo(result: UndoResult) -> None:
+    if result.status == "declined":
+        typer.echo("Nothing changed.")
+    elif result.status == "nothing":
+        typer.echo("dlenv fix: nothing to undo.")
+    elif result.status == "restored":
+        typer.echo(f"dlenv fix: restored {_plural(result.changes)}.")

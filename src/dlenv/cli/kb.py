@@ -1,6 +1,7 @@
 """Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras tables.
 
-Examples: `dlenv kb torch 2.5`, `dlenv kb driver 12.4`, `dlenv kb gpu RTX 4090`.
+Examples: `dlenv kb torch 2.9.1+cu128`, `dlenv kb driver 12.4`, `dlenv kb gpu "NVIDIA GeForce RTX
+4090"`. A query that matches no row exits 1 and shows the nearest rows.
 """
 
 from __future__ import annotations
@@ -27,22 +28,33 @@ def kb(
         Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
     ),
 ) -> None:
-    from dlenv.kb.views import TABLES, table_view
+    from dlenv.kb.views import EXAMPLES, TABLES, nearest_rows, table_view
 
     if table is None:
         names = list(TABLES)
-        typer.echo(json.dumps(names) if fmt is Format.json else "\n".join(names))
+        if fmt is Format.json:
+            typer.echo(json.dumps(names))
+        else:
+            width = max(map(len, names))
+            typer.echo("\n".join(f"{n:<{width}}  dlenv kb {n} {EXAMPLES[n]}" for n in names))
         return
-    view = table_view(table, " ".join(query or []))
+    text = " ".join(query or [])
+    view = table_view(table, text)
     if fmt is Format.json:
         data = {"table": view.name, "title": view.title, "rows": view.rows}
         typer.echo(json.dumps(data, indent=2))
-        return
+        raise typer.Exit(0 if view.rows else 1)
     if not view.rows:
-        typer.echo(f"No row of the {view.name} table matches {' '.join(query or [])!r}.")
-        return
+        typer.echo(f"No row of the {view.name} table matches {text!r}.")
+        near = nearest_rows(view.name, text)
+        if near:
+            typer.echo("Nearest rows:")
+            for row in near:
+                typer.echo("  " + " | ".join(v for k, v in row.items() if k != "source"))
+        raise typer.Exit(1)
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     # Sources are long URLs: number them under the table instead of squeezing a column.
     columns = [c for c in view.columns if c != "source"]
@@ -55,7 +67,8 @@ def kb(
         source = row.get("source", "")
         if source not in sources:
             sources.append(source)
-        out.add_row(*(row[c] for c in columns), f"[{sources.index(source) + 1}]")
+        # cells are data, never Rich markup ("tensorflow-probability[tf]" prints whole)
+        out.add_row(*(Text(row[c]) for c in columns), Text(f"[{sources.index(source) + 1}]"))
     console = Console(soft_wrap=False, highlight=False)
     console.print(out)
     for i, source in enumerate(sources, start=1):

@@ -8,11 +8,15 @@ from enum import Enum
 
 import typer
 
+MAX_SECONDS = 3600.0  # an hour: longer is a typo, and the OS's timers refuse far larger ones
+
 
 def _finite_seconds(value: float) -> float:
     """`inf` and `nan` pass a FloatRange; as a timeout they mean never, or nonsense."""
     if not math.isfinite(value):
         raise typer.BadParameter(f"{value} is not a number of seconds")
+    if value > MAX_SECONDS:
+        raise typer.BadParameter(f"{value:g} is more than {MAX_SECONDS:.0f} seconds (an hour)")
     return value
 
 
@@ -65,7 +69,7 @@ TIMEOUT = typer.Option(
     min=0.1,
     callback=_finite_seconds,
     help="Seconds allowed for each external command (the inspected interpreter, nvidia-smi, "
-    "nvcc…). Env: DLENV_TIMEOUT.",
+    "nvcc…), at most 3600. Env: DLENV_TIMEOUT.",
 )
 QUICK = typer.Option(
     False,
@@ -80,6 +84,6 @@ LIVE_TIMEOUT = typer.Option(
     envvar="DLENV_LIVE_TIMEOUT",
     min=1.0,
     callback=_finite_seconds,
-    help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang). "
-    "Env: DLENV_LIVE_TIMEOUT.",
+    help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang), "
+    "at most 3600. Env: DLENV_LIVE_TIMEOUT.",
 )

@@ -10,8 +10,9 @@ import difflib
 import hashlib
 import json
 import os
+import re
+import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -20,6 +21,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dlenv.errors import DlenvError
+from dlenv.safeio import (
+    describe,
+    fsync_dir,
+    new_file_mode,
+    read_regular,
+    remove_stale_temps,
+    replace_atomically,
+)
+from dlenv.snapshot.serde import from_data
 
 MARK_START = "# >>> dlenv >>>"
 MARK_END = "# <<< dlenv <<<"
@@ -31,13 +41,39 @@ Role = Literal["block", "owned", "append"]
 
 
 # -- where dlenv keeps its own state ---------------------------------------------------------
+def home_dir() -> Path:
+    """$HOME, which must be an absolute path: an empty or missing one would make `Path.home()`
+    answer `/` or the passwd entry's home, and dlenv would edit files there without saying so."""
+    if sys.platform == "win32":
+        return Path.home()
+    home = os.environ.get("HOME", "")
+    if not home:
+        raise DlenvError(
+            "$HOME is not set (or empty); dlenv fix will not guess where your start-up files "
+            "are: set HOME to your home directory"
+        )
+    if not os.path.isabs(home):
+        raise DlenvError(f"$HOME is a relative path ({home!r}); set it to an absolute path")
+    return Path(home)
+
+
+def xdg_dir(variable: str, *default: str) -> Path:
+    """An XDG base directory: the variable's value when it is an absolute path, else
+    ~/<default>. A relative value is ignored, as the XDG spec says: it would make dlenv write a
+    relative path into a start-up file, which means something else in every directory."""
+    value = os.environ.get(variable, "")
+    if os.path.isabs(value):
+        return Path(value)
+    return home_dir().joinpath(*default)
+
+
 def state_dir() -> Path:
     """$XDG_STATE_HOME/dlenv, or ~/.local/state/dlenv (%LOCALAPPDATA%\\dlenv on Windows)."""
-    if os.environ.get("XDG_STATE_HOME"):
+    if os.path.isabs(os.environ.get("XDG_STATE_HOME", "")):
         return Path(os.environ["XDG_STATE_HOME"]) / "dlenv"
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "dlenv"
-    return Path.home() / ".local" / "state" / "dlenv"
+    return xdg_dir("XDG_STATE_HOME", ".local", "state") / "dlenv"
 
 
 def sha256(data: bytes | None) -> str | None:
@@ -45,15 +81,34 @@ def sha256(data: bytes | None) -> str | None:
 
 
 def read_file(path: Path) -> bytes | None:
-    """The file's bytes, None when it does not exist; unreadable is a one-line DlenvError."""
+    """The file's bytes, None when it does not exist; anything but a regular file (a device, a
+    FIFO: read forever) or an unreadable one is a one-line DlenvError, and nothing blocks."""
+    return read_regular(path, note="; nothing was changed")
+
+
+def read_target(path: Path, real: Path, *, make_parents: bool) -> bytes | None:
+    """The bytes of a file `--apply` is about to edit (`real`: `path` with links resolved).
+
+    Only a regular file, or none, is edited: a device or FIFO behind a start-up file is
+    refused before anything is read. Without `make_parents` the file's directory must exist
+    (dlenv creates directories only for the files it owns, never for `$GITHUB_ENV`).
+    """
+    shown = str(path) if path == real else f"{path} (a link to {real})"
     try:
-        return path.read_bytes()
+        mode = os.stat(real).st_mode
     except FileNotFoundError:
+        if not make_parents and not real.parent.is_dir():
+            raise DlenvError(
+                f"{shown}: its directory does not exist; nothing was changed"
+            ) from None
         return None
-    except IsADirectoryError:
-        raise DlenvError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
-        raise DlenvError(f"{path}: cannot read ({exc.strerror}); nothing was changed") from None
+        raise DlenvError(f"{shown}: cannot read ({exc.strerror}); nothing was changed") from None
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise DlenvError(
+            f"{shown}: is {describe(mode)}; dlenv edits only regular files, nothing was changed"
+        )
+    return read_file(real)
 
 
 # -- managed blocks --------------------------------------------------------------------------
@@ -174,44 +229,19 @@ def remove_block(data: bytes, known: Sequence[str], prefix: bytes) -> bytes | No
 
 
 # -- atomic writes ---------------------------------------------------------------------------
-def _fsync_dir(directory: Path) -> None:
-    if sys.platform == "win32":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Write through a temp file in the same directory, fsync, rename over, fsync the directory.
+def atomic_write(path: Path, data: bytes, mode: int | None, *, make_parents: bool = True) -> None:
+    """Replace the regular file `path` all or nothing (see `dlenv.safeio.replace_atomically`:
+    a random O_EXCL|O_NOFOLLOW temp, fsync, rename; never over a device, FIFO or link).
 
     A crash leaves the old content or the new one, never half of either.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".dlenv-tmp")
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    replace_atomically(path, data, mode, make_parents=make_parents)
 
 
 def _remove(path: Path) -> None:
     with suppress(FileNotFoundError):
         path.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 # -- the lock --------------------------------------------------------------------------------
@@ -220,8 +250,11 @@ def locked(directory: Path, timeout: float = 30.0) -> Iterator[None]:
     """An exclusive lock on dlenv's state, so that two runs at once cannot interleave."""
     directory.mkdir(parents=True, exist_ok=True)
     lock_path = directory / "lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    # non-blocking: a FIFO planted as the lock must not stall the open
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o600)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DlenvError(f"{lock_path}: is not a regular file; move it aside")
         deadline = time.monotonic() + timeout
         while not _try_lock(fd):
             if time.monotonic() > deadline:
@@ -288,15 +321,44 @@ def load_journal() -> Journal:
         return Journal()
     try:
         data = json.loads(raw)
-        if data.get("kind") != JOURNAL_KIND:
+        if not isinstance(data, dict) or data.get("kind") != JOURNAL_KIND:
             raise ValueError("not a dlenv journal")
-        files = {k: FileRecord(**v) for k, v in data["files"].items()}
-        return Journal(files, dict(data["applied"]), list(data["history"]))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        body = {k: data[k] for k in ("files", "applied", "history")}
+        journal = from_data(Journal, body)
+        for key, record in journal.files.items():
+            _check_record(key, record)
+        return journal
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise DlenvError(
             f"{path}: damaged journal ({exc}); move it aside to start over (backups stay in "
             f"{path.parent / 'backups'})"
         ) from None
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_record(key: str, record: FileRecord) -> None:
+    """What the types do not say: the hashes are hashes, the paths are absolute paths."""
+    where = f"$.files.{key}"
+    if key != record.path:
+        raise ValueError(f"{where}.path: {record.path!r} is not the record's key")
+    for name in ("path", "real", "backup"):
+        value = getattr(record, name)
+        if value is not None and not os.path.isabs(value):
+            raise ValueError(f"{where}.{name}: expected an absolute path, got {value!r}")
+    for name in ("original_sha256", "last_sha256"):
+        value = getattr(record, name)
+        if value is not None and not _SHA256.fullmatch(value):
+            raise ValueError(f"{where}.{name}: expected a sha256, got {value!r}")
+    if any(not _SHA256.fullmatch(h) for h in record.written):
+        raise ValueError(f"{where}.written: expected a list of sha256 hashes")
+    try:
+        bytes.fromhex(record.prefix)
+    except ValueError:
+        raise ValueError(f"{where}.prefix: expected hex, got {record.prefix!r}") from None
+    if record.original_sha256 is not None and record.backup is None:
+        raise ValueError(f"{where}.backup: missing for a file that existed")
 
 
 def _journal_bytes(journal: Journal) -> bytes:
@@ -321,13 +383,15 @@ class FileChange:
     block: str | None = None  # the block's inner text, for block files
     prefix: bytes = b""
     note: str | None = None
+    make_parents: bool = False  # may create the file's directory (files dlenv owns)
 
     @property
     def mode(self) -> int:
+        """The file's mode, kept; a new file gets 0666 less the umask."""
         try:
             return os.stat(self.real).st_mode & 0o7777
         except OSError:
-            return 0o644
+            return new_file_mode()
 
 
 def resolve(path: Path) -> Path:
@@ -382,12 +446,26 @@ def _backup(data: bytes, path: Path) -> Path:
     return target
 
 
+def remove_leftover_temps(journal: Journal, changes: Sequence[FileChange] = ()) -> None:
+    """Remove the temp files a killed `dlenv fix` left: beside its journal, in its backups
+    directory, and beside every file it has touched or is about to. Call under the lock."""
+    jpath = journal_path()
+    touched = {jpath, *(c.real for c in changes), *(Path(r.real) for r in journal.files.values())}
+    for path in touched:
+        remove_stale_temps(path)
+    remove_stale_temps(state_dir() / "backups" / "*")
+
+
 def commit(
     changes: Sequence[FileChange], journal: Journal, *, action: str, applied: dict[str, list[Any]]
 ) -> None:
-    """Write every change, or none: backups and the journal first, a rollback on failure."""
+    """Write every change, or none: backups and the journal first, a rollback on failure.
+
+    Called under the lock: temp files that a killed run left beside these files go first.
+    """
     check_writable(changes)
     jpath = journal_path()
+    remove_leftover_temps(journal, changes)
     old_journal = read_file(jpath)
     for change in changes:
         if change.role == "append":
@@ -435,7 +513,9 @@ def commit(
             if change.after is None:
                 _remove(change.real)
             else:
-                atomic_write(change.real, change.after, change.mode)
+                atomic_write(
+                    change.real, change.after, change.mode, make_parents=change.make_parents
+                )
             done.append(change)
         if action == "undo":
             # the journal last: after a crash, undo can run again

@@ -7,6 +7,7 @@ environment's activate.d/deactivate.d; dotenv: a block in .env; github: $GITHUB_
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from dlenv.fix.apply import (
     OWNED_HEADER,
     FileChange,
     Journal,
+    home_dir,
     put_block,
-    read_file,
+    read_target,
     resolve,
+    xdg_dir,
 )
 from dlenv.fix.planner import merge_env
 from dlenv.snapshot.serde import from_data, to_data
@@ -53,13 +56,42 @@ class Target:
         return "github"
 
 
+def named_file(path: Path, option: str) -> Path:
+    """A file named with --rc-file or --env-file, made absolute and refused before anything is
+    read if --apply cannot sensibly edit it: a device or FIFO (read forever, and never to be
+    replaced), or a link whose target's directory is missing (dlenv would create directories
+    wherever the link points). A directory is refused later, with its own message."""
+    try:
+        path = path.absolute()
+    except OSError:
+        raise DlenvError(
+            f"{option} {path}: the working directory no longer exists; give an absolute path"
+        ) from None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if not path.parent.is_dir() or (path.is_symlink() and not _link_parent_exists(path)):
+            raise DlenvError(f"{option} {path}: its directory does not exist") from None
+        return path
+    except OSError as exc:
+        raise DlenvError(f"{option} {path}: cannot read ({exc.strerror})") from None
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise DlenvError(f"{option} {path}: not a regular file")
+    return path
+
+
+def _link_parent_exists(link: Path) -> bool:
+    target = Path(os.path.join(link.parent, os.readlink(link)))
+    return target.parent.is_dir()
+
+
 def default_target(environ: Mapping[str, str]) -> str:
     return "conda" if environ.get("CONDA_PREFIX") else "shell"
 
 
 def config_home() -> Path:
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    return Path(xdg) if xdg else Path.home() / ".config"
+    """$XDG_CONFIG_HOME when it is an absolute path, else ~/.config."""
+    return xdg_dir("XDG_CONFIG_HOME", ".config")
 
 
 def accumulate(prior: Sequence[EnvAction], new: Sequence[EnvAction]) -> list[EnvAction]:
@@ -124,29 +156,35 @@ def prepare_apply(
 
 def owned_change(path: Path, content: str, journal: Journal) -> FileChange:
     real = resolve(path)
-    before = read_file(real)
+    before = read_target(path, real, make_parents=True)
     if (
         before is not None
         and str(path) not in journal.files
         and not before.startswith(OWNED_HEADER.encode())
     ):
         raise DlenvError(f"{path}: exists and was not written by dlenv; nothing was changed")
-    return FileChange(path, real, before, content.encode(), "owned")
+    return FileChange(path, real, before, content.encode(), "owned", make_parents=True)
 
 
-def block_change(path: Path, inner: Sequence[str], journal: Journal) -> FileChange:
+def block_change(
+    path: Path, inner: Sequence[str], journal: Journal, *, make_parents: bool = False
+) -> FileChange:
+    """`path` with dlenv's block put in. Its directory must exist unless `make_parents` (a
+    start-up file in a config directory that may not exist yet: PowerShell's profile)."""
     real = resolve(path)
-    before = read_file(real)
+    before = read_target(path, real, make_parents=make_parents)
     record = journal.files.get(str(path))
     known = record.known_blocks if record else []
     after, prefix = put_block(before, inner, known, path)
-    return FileChange(path, real, before, after, "block", "\n".join(inner), prefix)
+    return FileChange(
+        path, real, before, after, "block", "\n".join(inner), prefix, make_parents=make_parents
+    )
 
 
 def rc_files(target: Target) -> list[Path]:
     if target.rc_file is not None:
         return [target.rc_file]
-    home = Path.home()
+    home = home_dir()
     if target.shell == "zsh":
         return [Path(os.environ.get("ZDOTDIR") or home) / ".zshrc"]
     if target.shell == "pwsh":
@@ -185,7 +223,8 @@ def _shell(actions: list[EnvAction], target: Target, journal: Journal) -> list[F
         line = f"if [ -f {sq(str(script))} ]; then . {sq(str(script))}; fi"
     changes = [owned_change(script, header + render_env(actions, target.shell), journal)]
     for rc in rc_files(target):
-        changes.append(block_change(rc, [BLOCK_NOTE, line], journal))
+        parents = target.shell == "pwsh" and target.rc_file is None
+        changes.append(block_change(rc, [BLOCK_NOTE, line], journal, make_parents=parents))
     return changes
 
 
@@ -232,7 +271,9 @@ def _github(new: Sequence[EnvAction], environ: Mapping[str, str]) -> list[FileCh
                 f"--target github needs ${var} (it is set inside a GitHub Actions job)"
             )
         path = Path(environ[var])
-        before = read_file(path)
+        if not path.is_absolute():
+            raise DlenvError(f"${var} is a relative path ({path}); the runner sets an absolute one")
+        before = read_target(path, resolve(path), make_parents=False)
         if before is not None and text.encode() in before:
             continue  # already written by an earlier run in this step
         sep = b"" if not before or before.endswith(b"\n") else b"\n"
@@ -244,24 +285,14 @@ def _github(new: Sequence[EnvAction], environ: Mapping[str, str]) -> list[FileCh
 def apply_now(
     actions: Sequence[EnvAction], target: Target, environ: Mapping[str, str]
 ) -> list[FileChange]:
-    """Apply without asking (the caller has asked): under the lock, journaled; the changes made."""
-    from dlenv.fix.apply import commit, load_journal, locked, state_dir
+    """Apply without asking (the caller has asked); the changes made. See `dlenv.fix.operations`."""
+    from dlenv.fix.operations import apply_actions
 
-    with locked(state_dir()):
-        journal = load_journal()
-        changes, applied = prepare_apply(actions, target, journal, environ)
-        if changes:
-            commit(changes, journal, action="apply", applied=applied)
-    return changes
+    return apply_actions(actions, target, environ=environ).changes
 
 
 def undo_now() -> list[FileChange]:
     """Undo everything `dlenv fix --apply` wrote, without asking; the changes made."""
-    from dlenv.fix.apply import commit, load_journal, locked, plan_undo, state_dir
+    from dlenv.fix.operations import undo_all
 
-    with locked(state_dir()):
-        journal = load_journal()
-        changes = plan_undo(journal)
-        if changes or journal.files or journal.applied:
-            commit(changes, journal, action="undo", applied={})
-    return changes
+    return undo_all().changes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from dlenv.errors import DlenvError
 from dlenv.snapshot.model import Snapshot
 
 
@@ -15,9 +16,9 @@ def find(text: str, source: str) -> tuple[Snapshot, int, int] | None:
     """The first dlenv report in the text: (its snapshot, first line, last line), 1-based."""
     if '"dlenv-report"' not in text:
         return None
-    from dlenv.report.json import parse_report
+    from dlenv.report.json import json_decoder, parse_report
 
-    decoder = json.JSONDecoder()
+    decoder = json_decoder()
     start = text.find("{")
     while start >= 0:
         try:
@@ -25,6 +26,10 @@ def find(text: str, source: str) -> tuple[Snapshot, int, int] | None:
         except json.JSONDecodeError:
             start = text.find("{", start + 1)
             continue
+        except RecursionError:  # nested deeper than Python's recursion limit
+            raise DlenvError(f"{source}: holds JSON nested too deeply to read") from None
+        except ValueError as exc:  # a number no fact can be (the decoder's hooks)
+            raise DlenvError(f"{source}: holds JSON that is not a dlenv report ({exc})") from None
         if isinstance(obj, dict) and obj.get("kind") == "dlenv-report":
             report = parse_report(text[start:end], source)
             first = text.count("\n", 0, start) + 1

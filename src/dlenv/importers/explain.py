@@ -10,11 +10,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dlenv.importers.detect import Imported, combine_with_machine, import_text
 from dlenv.importers.sheet import Part
 from dlenv.importers.signatures import UNRECOGNISED
+from dlenv.report.json import dump_json
 from dlenv.report.model import Report, make_report
+from dlenv.report.visible import visible
 from dlenv.snapshot.model import Snapshot
 from dlenv.snapshot.serde import to_data
 
@@ -82,6 +85,11 @@ def _part_title(p: Part) -> str:
     return f"{names.get(p.kind, p.kind)} ({where})"
 
 
+def _first_line(text: str) -> str:
+    lines = text.splitlines()
+    return lines[0][:160] if lines else ""
+
+
 def render_recognised(result: Explanation, verbose: bool = False) -> str:
     """The plain-text section: parts, facts found, facts unknown, known messages."""
     imp = result.imported
@@ -106,7 +114,7 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
         out.append("Known messages:")
         for e in errors:
             times = f" (×{e.count})" if e.count > 1 else ""
-            out.append(f"  ✗ {e.signature}{times}: {e.text.splitlines()[0][:160]}")
+            out.append(f"  ✗ {e.signature}{times}: {_first_line(e.text)}")
             out.append(f"      {e.meaning}")
     if noise:
         out.append("Harmless messages (not a cause):")
@@ -119,11 +127,11 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
         out.append("Errors without a known signature:")
         for e in unknown:
             times = f" (×{e.count})" if e.count > 1 else ""
-            out.append(f"  ✗ {e.text.splitlines()[0][:160]}{times}")
+            out.append(f"  ✗ {_first_line(e.text)}{times}")
     if result.probe_note:
         out.extend(["", f"note: {result.probe_note}"])
     out.append("")
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"
 
 
 def _render_report(
@@ -154,6 +162,29 @@ def _parts_data(result: Explanation) -> list[dict[str, object]]:
     return [to_data(p) for p in result.imported.parts]
 
 
+def _paste_scrubber(result: Explanation, mode: str) -> Callable[[str], str]:
+    """The --redact pass over what the paste said (the report gets its own in the reporters)."""
+    from dlenv.probes.envvars import is_secret_name
+    from dlenv.report.redact import text_scrubber
+
+    snapshot = result.report.snapshot
+    secrets = [v.value for v in snapshot.env if is_secret_name(v.name) and len(v.value) >= 8]
+    return text_scrubber(
+        mode,
+        user=snapshot.host.user if mode == "all" else None,
+        hostname=snapshot.host.hostname if mode == "all" else None,
+        secrets=secrets,
+    )
+
+
+def _scrubbed(data: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(data, dict):
+        return {k: _scrubbed(v, scrub) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_scrubbed(v, scrub) for v in data]
+    return scrub(data) if isinstance(data, str) else data
+
+
 def render_explanation(
     result: Explanation,
     fmt: str,
@@ -163,6 +194,7 @@ def render_explanation(
     to_file: Path | None = None,
 ) -> str:
     report_text = _render_report(result.report, fmt, verbose, redact, to_file)
+    scrub = _paste_scrubber(result, redact)
     if fmt == "json":
         document = {
             "kind": EXPLAIN_KIND,
@@ -172,10 +204,9 @@ def render_explanation(
             "parts": _parts_data(result),
             "messages": [to_data(e) for e in result.imported.snapshot.reported_errors],
             "probe_note": result.probe_note,
-            "report": json.loads(report_text),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    recognised = render_recognised(result, verbose)
+        return dump_json({**_scrubbed(document, scrub), "report": json.loads(report_text)})
+    recognised = scrub(render_recognised(result, verbose))
     if fmt == "markdown":
         return f"## dlenv explain\n\n```text\n{recognised}```\n\n{report_text}"
     return recognised + report_text

@@ -193,6 +193,30 @@ def torch_variant(version: str | None, variant: str | None) -> TorchVariant | No
     return next((v for v in release.variants if v.name == variant), None)
 
 
+def installed_torch_variant(
+    version: str | None, variant: str | None, cuda: str | None, os_name: str | None
+) -> tuple[TorchVariant, bool] | None:
+    """The knowledge base's row for an installed torch, and whether it was inferred.
+
+    The variant tag (`+cu121`, or the one the probe derived from torch/version.py) decides.
+    Without one, an untagged Linux version is PyPI's default build of that release (`pip install
+    torch==1.2.0` is the CUDA 10.0 build), when the CUDA version reported with it, if any, agrees.
+    Windows and macOS wheels on PyPI are CPU-only, so nothing is inferred there.
+    """
+    if variant:
+        row = torch_variant(version, variant)
+        return (row, False) if row is not None else None
+    release = torch_release(version)
+    if release is None or release.default_variant is None or "+" in (version or ""):
+        return None
+    if (os_name or "").lower() != "linux":
+        return None
+    row = torch_variant(version, release.default_variant)
+    if row is None or (cuda is not None and major_minor(cuda) != major_minor(row.cuda)):
+        return None
+    return row, True
+
+
 def torch_index_url(variant: str) -> str:
     return load().torch_index_url.format(variant=variant)
 
@@ -302,21 +326,28 @@ def version_at_least(version: str | None, floor: str) -> bool | None:
 
 # -- GPUs, cuDNN, Keras ----------------------------------------------------------------------
 def _normalise_gpu(name: str) -> str:
-    text = name.lower().replace("nvidia", " ").replace("-", " ")
+    text = name.lower().replace("nvidia", " ").replace("-", " ").replace("_", " ")
     return " ".join(text.split())
 
 
 def gpu_model(name: str | None) -> GpuModel | None:
-    """The knowledge base's entry for a GPU name ("NVIDIA GeForce RTX 4090" -> 8.9)."""
+    """The knowledge base's entry for a GPU name ("NVIDIA GeForce RTX 4090" -> 8.9).
+
+    Names are compared as whole words after dropping "NVIDIA" and turning "-" into spaces, so
+    what nvidia-smi prints matches ("A100-SXM4-80GB", "Tesla V100-SXM2-16GB", "H100 80GB
+    HBM3"); the longest matching name wins ("GeForce GTX 1080 Ti" over "GeForce GTX 1080"), and
+    a name never matches inside a longer word or model number ("GeForce 210" is not in
+    "GeForce 2100"; "Jetson Nano" is not "Jetson Orin Nano"). Aliases count as names.
+    """
     if not name:
         return None
     text = f" {_normalise_gpu(name)} "
-    best: GpuModel | None = None
+    best: tuple[int, GpuModel] | None = None
     for model in load().gpus:
-        key = _normalise_gpu(model.name)
-        if f" {key} " in text and (best is None or len(key) > len(_normalise_gpu(best.name))):
-            best = model
-    return best
+        for key in (_normalise_gpu(n) for n in (model.name, *model.aliases)):
+            if f" {key} " in text and (best is None or len(key) > best[0]):
+                best = (len(key), model)
+    return best[1] if best else None
 
 
 def gpu_compute_capability(name: str | None, reported: str | None = None) -> str | None:

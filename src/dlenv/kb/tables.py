@@ -72,6 +72,8 @@ class GpuModel:
     compute_capability: str
     architecture: str
     source: str
+    aliases: tuple[str, ...] = ()  # other names users type or tools print ("DGX Spark")
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,9 @@ def load() -> KnowledgeBase:
             for r in torch["releases"]
         ),
         torch_index_url=torch["index_url"],
-        gpus=tuple(GpuModel(**r) for r in gpus["gpus"]),
+        gpus=tuple(
+            GpuModel(**{**r, "aliases": tuple(r.get("aliases", ()))}) for r in gpus["gpus"]
+        ),
         cuda_arch_support=tuple(CudaArchSupport(**r) for r in gpus["cuda_arch_support"]),
         cudnn=tuple(CudnnPair(**r) for r in cudnn["pairs"]),
         keras_backends=tuple(

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from dlenv.errors import DlenvError
-from dlenv.kb.queries import HorizonTable, newer_than_kb
+from dlenv.kb.queries import HorizonTable, gpu_model, kb_last_version, newer_than_kb
 from dlenv.kb.tables import load
 
 
@@ -181,6 +181,51 @@ TABLES = {
 ALIASES = {"pytorch": "torch", "tf": "tensorflow", "gpus": "gpu", "cuda": "driver"}
 
 
+EXAMPLES = {
+    "driver": "12.4",
+    "torch": "2.9.1+cu128",
+    "tensorflow": "2.16.1",
+    "gpu": "NVIDIA GeForce RTX 4090",
+    "cudnn": "9",
+    "keras": "jax",
+}
+
+_FULL_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)*(?:[.+-]?((?:cu|rocm)[\d.]+|cpu))?$")
+_SM = re.compile(r"^(?:sm|compute)_?(\d+)(\d)$", re.IGNORECASE)
+
+
+def _release_words(name: str, words: list[str]) -> list[str]:
+    """ "2.9.1+cu128" -> ["2.9", "cu128"]; "latest" -> the table's newest release."""
+    out: list[str] = []
+    for word in words:
+        if word == "latest" and name in _VERSIONED:
+            out.append(kb_last_version(_VERSIONED[name]))
+            continue
+        match = _FULL_VERSION.match(word)
+        if match and name in ("torch", "tensorflow") and word.count(".") + ("+" in word) >= 2:
+            out.append(f"{match.group(1)}.{match.group(2)}")
+            if match.group(3):
+                out.append(match.group(3))
+            continue
+        out.append(word)
+    return out
+
+
+def _gpu_words(query: str) -> tuple[list[str], str | None]:
+    """GPU names as probes read them (gpu_model), "sm_120" and "compute 8.6" as capabilities."""
+    model = gpu_model(query)
+    if model is not None:
+        return [], model.name
+    out: list[str] = []
+    for word in query.split():
+        match = _SM.match(word)
+        if match:
+            out.append(f"{int(match.group(1))}.{match.group(2)}")
+        elif word not in ("compute", "capability", "cc"):
+            out.append(word)
+    return out, None
+
+
 def table_view(table: str, query: str = "") -> TableView:
     """One table, filtered by the words of `query`."""
     name = ALIASES.get(table.lower(), table.lower())
@@ -190,6 +235,12 @@ def table_view(table: str, query: str = "") -> TableView:
     words = query.lower().split()
     if not words:
         return view
+    if name == "gpu":
+        words, model = _gpu_words(query)
+        if model is not None:
+            rows = [r for r in view.rows if r["gpu"] == model]
+            return TableView(view.name, view.title, view.columns, rows)
+    words = _release_words(name, words)
     kept = _filter(view.rows, words)
     horizon_table = _VERSIONED.get(view.name)
     if kept or horizon_table is None:
@@ -205,6 +256,19 @@ def table_view(table: str, query: str = "") -> TableView:
     return TableView(
         view.name, f"{view.title} ({note})", view.columns, _filter(view.rows, swapped), note
     )
+
+
+def nearest_rows(table: str, query: str, limit: int = 5) -> list[dict[str, str]]:
+    """Rows that match some word of a query that matched no row as a whole."""
+    name = ALIASES.get(table.lower(), table.lower())
+    view = TABLES[name]()
+    words = _release_words(name, query.lower().split())
+    seen: list[dict[str, str]] = []
+    for word in words:
+        for row in _filter(view.rows, [word]):
+            if row not in seen:
+                seen.append(row)
+    return seen[:limit]
 
 
 # Tables whose rows are releases, and the release column a newer version is compared with.

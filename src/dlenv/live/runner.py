@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dlenv.snapshot.model import LiveProbe, LiveStatus
+from dlenv.system import children
 
 OnUpdate = Callable[[str, str, float], None]
 """on_update(framework, state, elapsed seconds): "queued", "started", "importing", "imported",
@@ -225,6 +226,7 @@ def _spawn(
                 cwd=cwd,
                 start_new_session=True,  # its own process group: killed whole on timeout
             )
+        children.started(run.proc.pid)
     except OSError as exc:
         run.spawn_error = f"cannot run {executable}: {exc.strerror or exc}"
     finally:
@@ -299,6 +301,7 @@ def _kill_group(run: _Running) -> None:
         os.killpg(run.proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         run.proc.wait(timeout=5)
+    children.ended(run.proc.pid)
     run.killed = True
 
 

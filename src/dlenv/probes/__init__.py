@@ -143,6 +143,7 @@ def collect(
         driver=nvidia.driver,
         visibility=nvidia.visibility,
         gpus=nvidia.gpus,
+        gpu_links=nvidia.links,
         cuda=cuda,
         python=target.facts,
         frameworks=frameworks,

@@ -91,8 +91,12 @@ _SECRET_WORDS = frozenset(
 _SECRET_PARTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "APIKEY")
 _NOT_SECRET = frozenset({"PWD", "OLDPWD"})  # the working directory, not a password
 
-# userinfo of a URL: scheme://user:password@host or scheme://token@host
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@?#]+@")
+# userinfo of a URL: scheme://user:password@host or scheme://token@host. It ends at the LAST
+# `@` before the host (the first `/`, `?`, `#` or blank): a password may hold a raw `@`
+# (https://bob:p@ssw0rd@host), and stopping at the first one would show the rest of it.
+_URL_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s?#]{0,4096}@"
+)
 # secret-looking query parameters: ?token=..., &api_key=..., &sig=...
 _QUERY_SECRET = re.compile(
     r"(?P<key>[?&;][A-Za-z0-9_\-]*(?:token|key|secret|password|passwd|sig|signature|auth)"

@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from dlenv.probes.pythonenv import MODULE_PROVIDERS
 from dlenv.probes.target import TargetInterpreter, canonical_name
@@ -35,8 +36,42 @@ def collect_frameworks(system: System, target: TargetInterpreter) -> list[Framew
     for collect in (_torch, _tensorflow, _keras, _tf_keras, _jax):
         fact = collect(system, target)
         if fact is not None:
-            found.append(fact)
+            found.append(_with_nccl(system, target, fact))
     return found
+
+
+# -- NCCL, as shipped -------------------------------------------------------------------------
+_NCCL_REQUIREMENT = re.compile(r"^\s*(nvidia-nccl[\w.-]*)", re.IGNORECASE)
+_NCCL_FILE = re.compile(r"^libnccl\.so\.(\d+(?:\.\d+)+)$")
+
+
+def _with_nccl(system: System, target: TargetInterpreter, fact: FrameworkFacts) -> FrameworkFacts:
+    """The NCCL a CUDA build ships with: the nvidia-nccl wheel it requires (PyTorch, and
+    TensorFlow's and JAX's CUDA extras), else a libnccl in the package's own lib directory."""
+    if fact.name not in ("torch", "tensorflow", "jax") or not fact.cuda_build:
+        return fact
+    wanted = [m.group(1) for r in fact.requires if (m := _NCCL_REQUIREMENT.match(r))]
+    for name in wanted:
+        dist = target.distribution(name)
+        if dist is not None:
+            return replace(fact, nccl_version=dist.version, nccl_source=f"{dist.name} wheel")
+    if fact.name == "torch" and fact.location:
+        # conda-forge's and older builds keep libnccl beside libtorch_cuda.so
+        for path in system.glob(posixpath.join(fact.location, "lib", "libnccl*.so*")):
+            match = _NCCL_FILE.match(posixpath.basename(path))
+            if match:
+                where = f"torch/lib/{posixpath.basename(path)}"
+                return replace(fact, nccl_version=match.group(1), nccl_source=where)
+    if wanted:
+        why = f"{', '.join(wanted)} required but not installed"
+    elif fact.name == "torch":
+        why = (
+            "no nvidia-nccl wheel required and no versioned libnccl in torch/lib: NCCL is "
+            "linked into libtorch_cuda.so (the live probe reads its version)"
+        )
+    else:
+        why = f"{fact.name} requires no nvidia-nccl wheel: NCCL is linked into the build"
+    return replace(fact, unknown={**fact.unknown, "nccl_version": why})
 
 
 # -- reading files ----------------------------------------------------------------------------

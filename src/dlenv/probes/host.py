@@ -1,4 +1,5 @@
-"""The host probe: OS and distribution, kernel, WSL, container, CPU, RAM, glibc, disk, user.
+"""The host probe: OS and distribution, kernel, WSL, container, CPU, RAM, glibc, disk, user,
+Secure Boot, /dev/shm and the IOMMU.
 
 Reads files first (/etc/os-release, /proc/cpuinfo, /proc/meminfo) so a `FakeSystem` can describe
 any machine as data; what only the OS can say comes from `System.machine_info()`.
@@ -6,12 +7,23 @@ any machine as data; what only the OS can say comes from `System.machine_info()`
 
 from __future__ import annotations
 
+import os
 import re
 
 from dlenv.snapshot.model import HostFacts
 from dlenv.system.base import System
 
 _OS_NAMES = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin", "cygwin": "Windows"}
+
+# The SecureBoot variable of the EFI global-variable GUID: efivarfs gives 4 attribute bytes and
+# the value, the older sysfs interface a directory with the value alone in `data`.
+EFI_DIR = "/sys/firmware/efi"
+SECURE_BOOT_VARIABLES = (
+    f"{EFI_DIR}/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+    f"{EFI_DIR}/vars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c/data",
+)
+SHM_PATH = "/dev/shm"
+_IOMMU_FLAG = re.compile(r"^(?:intel_iommu|amd_iommu|iommu|iommu\.\w+|amd_iommu_\w+)(?:=|$)")
 
 
 def collect_host(system: System, prefix: str | None) -> HostFacts:
@@ -26,8 +38,7 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
         if system.platform == "win32" and info.version:
             distro_version = f"{info.release} ({info.version})" if info.release else info.version
 
-    kernel = _first_line(system.read_text("/proc/sys/kernel/osrelease")) if linux else None
-    kernel = kernel or info.release
+    kernel = running_kernel(system)
     if kernel is None:
         unknown["kernel"] = "no /proc/sys/kernel/osrelease and no uname release"
 
@@ -65,6 +76,10 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
         hostname = _first_line(system.read_text("/proc/sys/kernel/hostname"))
     hostname = hostname or system.env.get("COMPUTERNAME") or system.env.get("HOSTNAME")
     user = info.user or _user_from_env(system)
+    container = detect_container(system) if linux else None
+    efi_boot, secure_boot = _secure_boot(system, container, unknown)
+    shm_total, shm_free = _shm(system, unknown)
+    iommu_units, iommu_cmdline = _iommu(system, unknown)
 
     return HostFacts(
         os=_OS_NAMES.get(system.platform, info.system or system.platform),
@@ -73,7 +88,7 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
         kernel=kernel,
         arch=_arch(system, info.machine),
         wsl=detect_wsl(system) if linux else None,
-        container=detect_container(system) if linux else None,
+        container=container,
         cpu_model=cpu_model,
         cpu_cores_physical=physical,
         cpu_cores_logical=logical,
@@ -84,8 +99,93 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
         disk_free_path=prefix,
         hostname=hostname,
         user=user,
+        efi_boot=efi_boot,
+        secure_boot=secure_boot,
+        shm_total_bytes=shm_total,
+        shm_free_bytes=shm_free,
+        iommu_units=iommu_units,
+        iommu_cmdline=iommu_cmdline,
         unknown=unknown,
     )
+
+
+def running_kernel(system: System) -> str | None:
+    """The running kernel's release (`uname -r`): procfs first, so that fakes can say it."""
+    kernel = None
+    if system.platform.startswith("linux"):
+        kernel = _first_line(system.read_text("/proc/sys/kernel/osrelease"))
+    return kernel or system.machine_info().release
+
+
+def _secure_boot(
+    system: System, container: str | None, unknown: dict[str, str]
+) -> tuple[bool | None, bool | None]:
+    """(booted through UEFI, Secure Boot on), read from the EFI variable, not `mokutil`."""
+    if not system.platform.startswith("linux"):
+        reason = f"read from /sys/firmware on Linux only (this is {system.platform})"
+        unknown.update(efi_boot=reason, secure_boot=reason)
+        return None, None
+    if not system.is_dir(EFI_DIR):
+        if container or not system.listdir("/sys/firmware"):
+            # Docker and Podman mask /sys/firmware: its absence says nothing about the boot
+            reason = "/sys/firmware is hidden here" + (f" (in {container})" if container else "")
+            unknown.update(efi_boot=reason, secure_boot=reason)
+            return None, None
+        unknown["secure_boot"] = "not applicable: legacy BIOS boot (no /sys/firmware/efi)"
+        return False, None
+    for path in SECURE_BOOT_VARIABLES:
+        if not system.exists(path):
+            continue
+        data = system.read_bytes(path, limit=64)
+        if not data:
+            unknown["secure_boot"] = f"{path} not readable"
+            return True, None
+        return True, data[-1] == 1
+    if system.is_dir(f"{EFI_DIR}/efivars") and not system.listdir(f"{EFI_DIR}/efivars"):
+        # efivarfs not mounted (or not readable): the variable cannot be told absent
+        unknown["secure_boot"] = f"{EFI_DIR}/efivars is empty (efivarfs not mounted?)"
+        return True, None
+    return True, False  # UEFI firmware without the variable: no Secure Boot support
+
+
+def _shm(system: System, unknown: dict[str, str]) -> tuple[int | None, int | None]:
+    """Size and free space of /dev/shm, where PyTorch's DataLoader workers and NCCL share."""
+    if not system.platform.startswith("linux"):
+        reason = f"/dev/shm is read on Linux only (this is {system.platform})"
+        unknown.update(shm_total_bytes=reason, shm_free_bytes=reason)
+        return None, None
+    if not system.is_dir(SHM_PATH):
+        unknown.update(shm_total_bytes=f"{SHM_PATH} absent", shm_free_bytes=f"{SHM_PATH} absent")
+        return None, None
+    usage = system.disk_usage(SHM_PATH)
+    if usage is None:
+        reason = f"cannot statvfs {SHM_PATH}"
+        unknown.update(shm_total_bytes=reason, shm_free_bytes=reason)
+        return None, None
+    return usage.total_bytes, usage.free_bytes
+
+
+def _iommu(system: System, unknown: dict[str, str]) -> tuple[list[str] | None, list[str] | None]:
+    """IOMMU units the kernel registered, and the IOMMU flags it was booted with."""
+    if not system.platform.startswith("linux"):
+        reason = f"read from sysfs and procfs on Linux only (this is {system.platform})"
+        unknown.update(iommu_units=reason, iommu_cmdline=reason)
+        return None, None
+    units: list[str] | None = None
+    if system.is_dir("/sys/class/iommu"):
+        if system.access("/sys/class/iommu", os.R_OK):
+            units = system.listdir("/sys/class/iommu")
+        else:
+            unknown["iommu_units"] = "/sys/class/iommu not readable"
+    elif system.is_dir("/sys/class"):
+        units = []  # a kernel built without IOMMU support has no such class
+    else:
+        unknown["iommu_units"] = "/sys/class absent or not readable"
+    cmdline = system.read_text("/proc/cmdline", limit=65536)
+    if cmdline is None:
+        unknown["iommu_cmdline"] = "/proc/cmdline not readable"
+        return units, None
+    return units, [flag for flag in cmdline.split() if _IOMMU_FLAG.match(flag)]
 
 
 def detect_wsl(system: System) -> int | None:

@@ -2,6 +2,8 @@
 
 Sources: NVML in process, /sys/module/nvidia/version, /proc/driver/nvidia/version, the
 libnvidia-ml file name, and (only when NVML cannot answer) one `nvidia-smi` query with a timeout.
+Also the kernel modules (loaded, and on disk for the running kernel), the processes holding GPU
+memory, and how each pair of GPUs is connected.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from dlenv.probes.host import detect_container, detect_wsl
+from dlenv.probes.dkms import collect_dkms
+from dlenv.probes.host import detect_container, detect_wsl, running_kernel
 from dlenv.probes.nvidia_smi import SmiQuery, query_nvidia_smi
 from dlenv.snapshot.model import (
     DeviceNode,
     DriverFacts,
     DriverReading,
     GpuFacts,
+    GpuLink,
+    GpuProcess,
     PciDevice,
     VisibilityFacts,
 )
 from dlenv.system.base import System
-from dlenv.system.nvml import NvmlDevice, NvmlReport
+from dlenv.system.nvml import NvmlDevice, NvmlLink, NvmlReport
 
 NVIDIA_VENDOR = "0x10de"
 MIB = 1 << 20
@@ -50,6 +55,7 @@ class NvidiaFacts:
     driver: DriverFacts = field(default_factory=DriverFacts)
     visibility: VisibilityFacts = field(default_factory=VisibilityFacts)
     gpus: list[GpuFacts] = field(default_factory=list)
+    links: list[GpuLink] = field(default_factory=list)
 
 
 def collect_nvidia(system: System, timeout: float) -> NvidiaFacts:
@@ -79,8 +85,16 @@ def collect_nvidia(system: System, timeout: float) -> NvidiaFacts:
         library_version=library_version,
         module_loaded=visibility.nvidia_module_loaded,
     )
+    driver = replace(
+        driver,
+        kernel_module_open=_open_kernel_module(procfs_text) if linux else None,
+        dkms=collect_dkms(system, running_kernel(system)),
+    )
+    links: list[GpuLink] = []
     if report.error is None:
-        gpus = [gpu_from_nvml(device) for device in report.devices]
+        names = process_names(system, report.devices)
+        gpus = [gpu_from_nvml(device, names) for device in report.devices]
+        links = [gpu_link_from_nvml(link) for link in report.links]
     elif smi is not None and smi.gpus:
         gpus = list(smi.gpus)
     else:
@@ -88,7 +102,7 @@ def collect_nvidia(system: System, timeout: float) -> NvidiaFacts:
     gpus = apply_cuda_visible_devices(
         gpus, system.env.get("CUDA_VISIBLE_DEVICES"), system.env.get("CUDA_DEVICE_ORDER")
     )
-    return NvidiaFacts(driver=driver, visibility=visibility, gpus=gpus)
+    return NvidiaFacts(driver=driver, visibility=visibility, gpus=gpus, links=links)
 
 
 # -- driver ---------------------------------------------------------------------------------
@@ -246,6 +260,14 @@ def same_version(a: str, b: str) -> bool:
     return all(x == y for x, y in zip(left, right, strict=False))
 
 
+def _open_kernel_module(procfs_text: str | None) -> bool | None:
+    """Whether the loaded module is NVIDIA's open kernel module: its procfs banner says
+    "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15 ..."."""
+    if not procfs_text or _KERNEL_MODULE.search(procfs_text) is None:
+        return None
+    return "Open Kernel Module" in procfs_text
+
+
 def _kernel_module_version(text: str | None) -> str | None:
     if not text:
         return None
@@ -304,9 +326,14 @@ def collect_visibility(system: System) -> VisibilityFacts:
     pci = nvidia_pci_devices(system)
     if not system.is_dir("/sys/bus/pci/devices"):
         unknown["nvidia_pci_devices"] = "/sys/bus/pci/devices not readable"
-    nouveau, nvidia = _modules_loaded(system)
-    if nvidia is None:
-        unknown["nvidia_module_loaded"] = "neither /proc/modules nor /sys/module readable"
+    modules = loaded_modules(system)
+    if modules is None:
+        reason = "neither /proc/modules nor /sys/module readable"
+        unknown.update(nvidia_module_loaded=reason, nvidia_uvm_loaded=reason)
+        unknown["nvidia_modules"] = reason
+        nouveau = nvidia = uvm = None
+    else:
+        nouveau, nvidia, uvm = "nouveau" in modules, "nvidia" in modules, "nvidia_uvm" in modules
 
     nodes = [
         DeviceNode(
@@ -325,6 +352,8 @@ def collect_visibility(system: System) -> VisibilityFacts:
         nvidia_pci_devices=pci,
         nouveau_loaded=nouveau,
         nvidia_module_loaded=nvidia,
+        nvidia_uvm_loaded=uvm,
+        nvidia_modules=sorted(m for m in modules or () if m.startswith("nvidia")),
         device_nodes=nodes,
         container_gpu_request=system.env.get("NVIDIA_VISIBLE_DEVICES") if container else None,
         container_driver_mounts=_driver_mounts(system) if container else [],
@@ -358,17 +387,24 @@ def nvidia_pci_devices(system: System) -> list[PciDevice]:
     return found
 
 
-def _modules_loaded(system: System) -> tuple[bool | None, bool | None]:
-    modules = system.read_text("/proc/modules", limit=4 << 20)
-    if modules is not None:
-        names = {line.split(" ", 1)[0] for line in modules.splitlines() if line}
+_WATCHED_MODULES = ("nouveau", "nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm")
+
+
+def loaded_modules(system: System) -> set[str] | None:
+    """Names of the loaded kernel modules (those dlenv cares about when only sysfs says);
+    None when neither /proc/modules nor /sys/module can be read."""
+    text = system.read_text("/proc/modules", limit=4 << 20)
+    if text is not None:
+        names = {line.split(" ", 1)[0] for line in text.splitlines() if line}
         # a built-in module is not in /proc/modules but has its /sys/module directory
-        nouveau = "nouveau" in names or system.is_dir("/sys/module/nouveau")
-        nvidia = "nvidia" in names or system.exists("/sys/module/nvidia/version")
-        return nouveau, nvidia
+        if "nouveau" not in names and system.is_dir("/sys/module/nouveau"):
+            names.add("nouveau")
+        if "nvidia" not in names and system.exists("/sys/module/nvidia/version"):
+            names.add("nvidia")
+        return names
     if not system.is_dir("/sys/module"):
-        return None, None
-    return system.is_dir("/sys/module/nouveau"), system.is_dir("/sys/module/nvidia")
+        return None
+    return {name for name in _WATCHED_MODULES if system.is_dir(f"/sys/module/{name}")}
 
 
 def _driver_mounts(system: System) -> list[str]:
@@ -392,23 +428,90 @@ _NVML_FIELDS = {
 }
 
 
-def gpu_from_nvml(device: NvmlDevice) -> GpuFacts:
+# nvmlGpuTopologyLevel_t in `nvidia-smi topo -m`'s words; BOARD: two GPUs on one card
+TOPOLOGY_NAMES = {0: "BOARD", 10: "PIX", 20: "PXB", 30: "PHB", 40: "NODE", 50: "SYS"}
+# nvmlGpuP2PStatus_t
+P2P_STATUS_NAMES = {
+    0: "ok",
+    1: "chipset-not-supported",
+    2: "gpu-not-supported",
+    3: "topology-not-supported",
+    4: "disabled-by-regkey",
+    5: "not-supported",
+    6: "unknown",
+}
+
+
+def _mib(value: int | None) -> int | None:
+    return None if value is None else value // MIB
+
+
+ProcessNames = tuple[dict[int, str], str | None]
+"""Process names by PID, and why names are missing (None when every name was read)."""
+
+
+def process_names(system: System, devices: Sequence[NvmlDevice]) -> ProcessNames:
+    """/proc/<pid>/comm of every process NVML lists, where that names the same process.
+
+    NVML reports PIDs of the host's namespace: inside a container /proc/<pid> is another
+    process (or none), so names are left out there.
+    """
+    pids = sorted({p.pid for d in devices for p in d.compute_processes})
+    if not pids:
+        return {}, None
+    if not system.platform.startswith("linux"):
+        return {}, f"process names are read from /proc on Linux only (this is {system.platform})"
+    container = detect_container(system)
+    if container:
+        return {}, f"in a container ({container}), NVML's PIDs are the host's: not looked up"
+    names: dict[int, str] = {}
+    for pid in pids:
+        name = _first_line(system.read_text(f"/proc/{pid}/comm", limit=256))
+        if name:
+            names[pid] = name
+    missing = [str(pid) for pid in pids if pid not in names]
+    why = f"/proc/<pid>/comm not readable for PID {', '.join(missing)}" if missing else None
+    return names, why
+
+
+def gpu_link_from_nvml(link: NvmlLink) -> GpuLink:
+    def status(value: int | None) -> str | None:
+        return None if value is None else P2P_STATUS_NAMES.get(value, f"status {value}")
+
+    topology = link.topology
+    return GpuLink(
+        gpu_a=link.gpu_a,
+        gpu_b=link.gpu_b,
+        path=None if topology is None else TOPOLOGY_NAMES.get(topology, f"level {topology}"),
+        p2p_read=status(link.p2p_read),
+        p2p_write=status(link.p2p_write),
+        p2p_nvlink=status(link.p2p_nvlink),
+        unknown={("path" if k == "topology" else k): v for k, v in link.errors.items()},
+    )
+
+
+def gpu_from_nvml(device: NvmlDevice, names: ProcessNames = ({}, None)) -> GpuFacts:
     unknown: dict[str, str] = {}
     for name, why in device.errors.items():
         for fact in _NVML_FIELDS.get(name, (name,)):
             unknown[fact] = why
-
-    def mib(value: int | None) -> int | None:
-        return None if value is None else value // MIB
-
+    if "processes" in unknown:
+        unknown["compute_processes"] = unknown["processes"]
+    by_pid, names_missing = names
+    processes = [
+        GpuProcess(pid=p.pid, used_memory_mib=_mib(p.used_memory_bytes), name=by_pid.get(p.pid))
+        for p in device.compute_processes
+    ]
+    if names_missing and any(p.name is None for p in processes):
+        unknown["compute_processes.name"] = names_missing
     return GpuFacts(
         index=device.index,
         name=device.name,
         uuid=device.uuid,
         pci_bus_id=device.pci_bus_id,
-        memory_total_mib=mib(device.memory_total_bytes),
-        memory_used_mib=mib(device.memory_used_bytes),
-        memory_free_mib=mib(device.memory_free_bytes),
+        memory_total_mib=_mib(device.memory_total_bytes),
+        memory_used_mib=_mib(device.memory_used_bytes),
+        memory_free_mib=_mib(device.memory_free_bytes),
         compute_capability=device.compute_capability,
         mig_mode=device.mig_mode,
         persistence_mode=device.persistence_mode,
@@ -418,6 +521,7 @@ def gpu_from_nvml(device: NvmlDevice) -> GpuFacts:
         ecc_uncorrectable=device.ecc_uncorrectable,
         retired_pages=device.retired_pages,
         processes=device.processes,
+        compute_processes=processes,
         source="nvml",
         unknown=unknown,
     )

@@ -79,11 +79,29 @@ def _host(s: Snapshot, verbose: bool) -> _Section:
     cpu = h.cpu_model or "unknown CPU"
     cores = f"{h.cpu_cores_physical or '?'} cores / {h.cpu_cores_logical or '?'} threads"
     sec.add(NONE, "cpu", f"{cpu} · {cores} · {_gib(h.ram_total_bytes)} RAM")
+    if h.efi_boot is not None:
+        boot = "legacy BIOS" if not h.efi_boot else "UEFI"
+        if h.secure_boot is not None:
+            boot += f", Secure Boot {'on' if h.secure_boot else 'off'}"
+        sec.add(NONE, "boot", boot)
+    if h.shm_total_bytes is not None:
+        sec.add(NONE, "/dev/shm", f"{_size(h.shm_total_bytes)}, {_size(h.shm_free_bytes)} free")
     if verbose:
         sec.add(NONE, "glibc", h.glibc_version or "unknown")
         if h.disk_free_bytes is not None:
             sec.add(NONE, "disk", f"{_gib(h.disk_free_bytes)} free at {h.disk_free_path}")
+        if h.iommu_units is not None or h.iommu_cmdline is not None:
+            units = ", ".join(h.iommu_units or []) or ("none" if h.iommu_units == [] else "?")
+            flags = " ".join(h.iommu_cmdline or []) or ("none" if h.iommu_cmdline == [] else "?")
+            sec.add(NONE, "iommu", f"units: {units} · kernel flags: {flags}")
     return sec
+
+
+def _size(n: int | None) -> str:
+    """MiB below a GiB (Docker's 64 MiB /dev/shm), GiB above."""
+    if n is None:
+        return "?"
+    return f"{n / (1 << 20):.0f} MiB" if n < (1 << 30) else _gib(n)
 
 
 def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
@@ -123,6 +141,7 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
             value = r.version or r.error or "?"
             extra = f" ({r.detail})" if r.detail else ""
             sec.add(NONE, f"  {r.source}", f"{value}{extra}")
+        _kernel_modules(s, sec)
     for g in s.gpus:
         parts = [g.name or "unknown GPU"]
         if g.memory_total_mib is not None or s.origin == "probe":
@@ -141,12 +160,43 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
         sec.add(mark, f"gpu {g.index}", text)
         if verbose and g.uuid:
             sec.add(NONE, "", f"{g.uuid} · {g.pci_bus_id or ''}")
+        if verbose:
+            for p in g.compute_processes:
+                used = "?" if p.used_memory_mib is None else _mib_as_gib(p.used_memory_mib)
+                sec.add(NONE, "", f"pid {p.pid} {p.name or '?'} · {used}")
+    if verbose:
+        for link in s.gpu_links:
+            p2p = f"P2P read {link.p2p_read or '?'}, write {link.p2p_write or '?'}"
+            p2p += f", NVLink {link.p2p_nvlink or '?'}"
+            sec.add(NONE, f"gpu {link.gpu_a}-{link.gpu_b}", f"{link.path or '?'} · {p2p}")
     cvd = s.visibility.cuda_visible_devices
     if cvd is not None:
         sec.add(marks.get("DL3", NONE), "visible", f"CUDA_VISIBLE_DEVICES={cvd!r}")
     if s.visibility.nouveau_loaded:
         sec.add(BAD, "nouveau", "the open-source nouveau driver is loaded")
     return sec
+
+
+def _kernel_modules(s: Snapshot, sec: _Section) -> None:
+    """--verbose: the loaded NVIDIA modules and what is on disk for the running kernel."""
+    v, d = s.visibility, s.driver
+    if v.nvidia_module_loaded is not None:
+        loaded = ", ".join(v.nvidia_modules) or "no nvidia module"
+        flavour = {True: " (open kernel module)", False: "", None: ""}[d.kernel_module_open]
+        sec.add(NONE, "  modules", f"loaded: {loaded}{flavour}")
+    k = d.dkms
+    if k.kernel is None and k.builds is None:
+        return
+    if k.module_files is None and k.headers is None:
+        why = k.unknown.get("module_files", "not readable")
+        sec.add(NONE, "  kernel", f"{k.kernel or '?'}: {why}")
+    else:
+        files = "?" if k.module_files is None else f"{len(k.module_files)} nvidia module file(s)"
+        headers = {True: "headers present", False: "no headers", None: "headers ?"}[k.headers]
+        sec.add(NONE, "  kernel", f"{k.kernel or '?'}: {files}, {headers}")
+    if k.builds:
+        built = ", ".join(f"{b.module} {b.version} for {b.kernel}" for b in k.builds)
+        sec.add(NONE, "  dkms", built)
 
 
 def _arch(name: str | None, cc: str | None) -> str:
@@ -254,6 +304,8 @@ def _frameworks(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
             elif live.gpu_available is False:
                 bits.append("live: no GPU")
         sec.add(marks.get(f.name, OK), f.name, " · ".join(bits))
+        if verbose and f.nccl_version:
+            sec.add(NONE, "  nccl", f"{f.nccl_version} ({f.nccl_source or '?'})")
         res = resolutions.get(f.name)
         if res is not None and (verbose or any(lib.path is None for lib in res.libraries)):
             for lib in res.libraries:

@@ -11,16 +11,19 @@ ScriptHandler.cs), so dlenv writes them to stderr and keeps stdout for the repor
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from dlenv.check.model import OUTCOME_WORDS, PolicyResult
 from dlenv.check.text import verdict
 from dlenv.errors import DlenvError
 from dlenv.report.model import Report
+from dlenv.report.visible import visible
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: control characters made visible, then the runner's own escapes."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
@@ -34,6 +37,21 @@ def command(name: str, message: str, **properties: str) -> str:
 
 def in_github_actions(env: dict[str, str] | None = None) -> bool:
     return (env if env is not None else os.environ).get("GITHUB_ACTIONS") == "true"
+
+
+def guard_workflow_commands(text: str, env: dict[str, str] | None = None) -> str:
+    """`text` for standard output, unable to start a workflow command under GitHub Actions.
+
+    The runner reads `::command::` lines on stdout too, and a report holds other people's
+    strings: a newline in a value, or Rich wrapping a long one, can put `::` at the start of a
+    line. So the text goes between `::stop-commands::<token>` and `::<token>::`, with a token
+    nobody can guess; outside GitHub Actions the text is returned as it is.
+    """
+    if not text or not in_github_actions(env):
+        return text
+    token = "dlenv-" + secrets.token_hex(16)
+    end = "" if text.endswith("\n") else "\n"
+    return f"::stop-commands::{token}\n{text}{end}::{token}::\n"
 
 
 def annotation_lines(result: PolicyResult) -> list[str]:
@@ -55,7 +73,7 @@ def annotation_lines(result: PolicyResult) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return visible(text, newlines=False).replace("|", "\\|")
 
 
 def step_summary(report: Report) -> str:
@@ -64,12 +82,13 @@ def step_summary(report: Report) -> str:
     if result is None:
         raise DlenvError("no policy result to summarise")
     host = report.snapshot.host.hostname
+    host = visible(host, newlines=False).replace("`", "'") if host else host
     icon = {"pass": "✅", "fail": "❌", "unchecked": "⚠️"}
     lines = [
         f"## dlenv check: {'passed' if result.passed else 'failed'}"
         + (f" on `{host}`" if host else ""),
         "",
-        f"{verdict(result)} (policy `{result.source}`"
+        f"{verdict(result)} (policy `{visible(result.source, newlines=False)}`"
         + (", --strict" if result.strict else "")
         + ").",
         "",

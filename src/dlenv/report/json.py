@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import stat
+import sys
 from typing import Any
 
 from dlenv.errors import DlenvError
@@ -12,18 +15,57 @@ from dlenv.report.model import Report
 from dlenv.snapshot.model import SCHEMA_VERSION
 from dlenv.snapshot.serde import from_data, to_data
 
+# What JSON leaves raw with ensure_ascii=False but a terminal or a UTF-8 encoder cannot take:
+# DEL, the C1 controls (CSI is U+009B), the Unicode line separators and lone surrogates.
+# A lone surrogate (a byte that was not UTF-8) reads as U+FFFD, as everywhere in dlenv's output.
+_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dump_json(data: Any) -> str:
+    """JSON text for `data`, readable UTF-8, with every control character as a `\\u` escape."""
+    text = _SURROGATE.sub("\ufffd", json.dumps(data, indent=2, ensure_ascii=False))
+    return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
 
 def dump_report(report: Report) -> str:
-    return json.dumps(to_data(report), indent=2, ensure_ascii=False) + "\n"
+    return dump_json(to_data(report))
+
+
+MAX_DIGITS = 30  # no fact is a number longer than this; Python refuses int() past 4,300 digits
+
+
+def _int(digits: str) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(digits)} digits")
+    return int(digits)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or len(text) > 100:
+        raise ValueError(f"the number {text[:40]}")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise ValueError(f"{name}, which is not JSON")
+
+
+def json_decoder() -> json.JSONDecoder:
+    """A decoder for other people's JSON: numbers that fit a fact, no NaN or Infinity."""
+    return json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
 
 
 def parse_report(text: str, source: str = "report") -> Report:
     """Read a report written by `dlenv doctor --format json` (or the report inside a
     `dlenv explain --format json` result); a bad one is a `DlenvError`."""
     try:
-        data: Any = json.loads(text)
+        data: Any = json_decoder().decode(text)
     except json.JSONDecodeError as exc:
         raise DlenvError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError as exc:  # from the number hooks
+        raise DlenvError(f"{source}: not a dlenv report ({exc})") from None
     except RecursionError:  # nested deeper than Python's recursion limit
         raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
     if isinstance(data, dict) and data.get("kind") == "dlenv-explain":
@@ -54,23 +96,50 @@ MAX_REPORT_BYTES = 256 * 1024 * 1024
 def read_report_file(path: str) -> Report:
     """A saved `--format json` report; anything that is not one is a DlenvError (exit 2).
 
-    A device (`--from /dev/zero`) would be read forever, so only regular files and pipes are
-    read: `--from <(ssh node dlenv doctor -f json)` stays possible.
+    `-` reads standard input (not a terminal). A device (`--from /dev/zero`) would be read
+    forever and a named FIFO with no writer would block the open forever, so both are refused;
+    a pipe this process already holds is read: `--from <(ssh node dlenv doctor -f json)`.
     """
+    from dlenv.safeio import own_stream
+
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DlenvError("--from -: standard input is a terminal; pipe a report into it")
+        return _parse_bytes(sys.stdin.buffer.read(MAX_REPORT_BYTES + 1), "<stdin>")
     try:
         info = os.stat(path)
     except OSError as exc:
         raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISFIFO(info.st_mode) and own_stream(path) is None:
+        raise DlenvError(
+            f"{path}: is a named pipe (FIFO), not a saved report; "
+            "to read a stream, pipe it in with --from -"
+        )
     if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise DlenvError(f"{path}: is {kind}, not a saved report")
     if info.st_size > MAX_REPORT_BYTES:
         raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except UnicodeDecodeError:
-        raise DlenvError(f"{path}: not a text file") from None
+        # non-blocking open: what was checked above may have been swapped for a FIFO since
+        nonblock = getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+        if nonblock:
+            os.set_blocking(fd, True)  # checked below: a regular file or the pipe we expect
+        with os.fdopen(fd, "rb") as fh:
+            if stat.S_IFMT(os.fstat(fh.fileno()).st_mode) != stat.S_IFMT(info.st_mode):
+                raise DlenvError(f"{path}: changed while dlenv opened it")
+            data = fh.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
         raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_report(text, path)
+    return _parse_bytes(data, path)
+
+
+def _parse_bytes(data: bytes, source: str) -> Report:
+    if len(data) > MAX_REPORT_BYTES:
+        raise DlenvError(f"{source}: larger than 256 MiB; not a dlenv report")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DlenvError(f"{source}: not a text file") from None
+    return parse_report(text, source)

@@ -16,6 +16,12 @@ def _cell(value: object) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    return f"{n >> 20} MiB" if n < (1 << 30) else f"{n / (1 << 30):.1f} GiB"
+
+
 def _facts(s: Snapshot) -> list[tuple[str, str]]:
     h, d = s.host, s.driver
     rows: list[tuple[str, str]] = []
@@ -28,6 +34,13 @@ def _facts(s: Snapshot) -> list[tuple[str, str]]:
             + (f" [{extra}]" if extra else ""),
         )
     )
+    if h.efi_boot is not None:
+        boot = "UEFI" if h.efi_boot else "legacy BIOS"
+        if h.secure_boot is not None:
+            boot += f", Secure Boot {'on' if h.secure_boot else 'off'}"
+        rows.append(("Boot", boot))
+    if h.shm_total_bytes is not None:
+        rows.append(("/dev/shm", f"{_size(h.shm_total_bytes)} ({_size(h.shm_free_bytes)} free)"))
     if d.installed:
         drv = f"{d.version} (CUDA ≤ {d.cuda_version or '?'})"
         if d.library_mismatch:
@@ -35,12 +48,25 @@ def _facts(s: Snapshot) -> list[tuple[str, str]]:
     else:
         drv = "not installed" if d.installed is False else "unknown"
     rows.append(("NVIDIA driver", drv))
+    if d.installed and s.visibility.nvidia_module_loaded is not None:
+        modules = ", ".join(s.visibility.nvidia_modules) or "none loaded"
+        k = d.dkms
+        if k.module_files is not None:
+            modules += f"; {len(k.module_files)} module file(s) for {k.kernel}"
+        if k.headers is not None:
+            modules += f"; headers {'present' if k.headers else 'missing'}"
+        if k.builds:
+            modules += "; DKMS: " + ", ".join(f"{b.version} for {b.kernel}" for b in k.builds)
+        rows.append(("Kernel modules", modules))
     if s.gpus:
         for g in s.gpus:
             mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
             rows.append((f"GPU {g.index}", f"{g.name} ({mem}, cc {g.compute_capability or '?'})"))
     else:
         rows.append(("GPUs", "none visible"))
+    for link in s.gpu_links:
+        p2p = f"P2P read {link.p2p_read or '?'}, NVLink {link.p2p_nvlink or '?'}"
+        rows.append((f"GPU {link.gpu_a}–{link.gpu_b}", f"{link.path or '?'}, {p2p}"))
     if s.visibility.cuda_visible_devices is not None:
         rows.append(("CUDA_VISIBLE_DEVICES", repr(s.visibility.cuda_visible_devices)))
     tk = "; ".join(f"{t.version or '?'} at {t.path} ({t.kind})" for t in s.cuda.toolkits)
@@ -57,6 +83,8 @@ def _facts(s: Snapshot) -> list[tuple[str, str]]:
             bits.append("CPU build")
         if f.backend:
             bits.append(f"backend {f.backend}")
+        if f.nccl_version:
+            bits.append(f"NCCL {f.nccl_version}")
         live = s.live_probe(f.name)
         if live is not None:
             bits.append(

@@ -7,6 +7,7 @@ every rendered report, so that a report loaded with `--from` from elsewhere is s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from dlenv.probes.envvars import is_secret_name, redact_value
@@ -29,25 +30,63 @@ def _walk(data: Any, fn: Any) -> Any:
 def redact_report(report: Report, mode: str = "secrets") -> Report:
     """A copy of the report with secrets (and with mode "all", user and host names) hidden."""
     data = to_data(report)
+    secrets: list[str] = []
     for var in data["snapshot"]["env"]:
         if is_secret_name(var["name"]):
+            if var["value"] != REDACTED and len(var["value"]) >= 8:
+                secrets.append(var["value"])
             var["value"], var["redacted"] = REDACTED, True
-        else:
-            var["value"] = redact_value(var["value"])
+    host = data["snapshot"]["host"]
+    scrub = text_scrubber(
+        mode,
+        user=host.get("user") if mode == "all" else None,
+        hostname=host.get("hostname") if mode == "all" else None,
+        secrets=secrets,
+    )
+    return from_data(Report, _walk(data, scrub))
+
+
+def text_scrubber(
+    mode: str,
+    *,
+    user: str | None = None,
+    hostname: str | None = None,
+    secrets: list[str] | None = None,
+) -> Callable[[str], str]:
+    """The redaction of one string of a report or a paste: credentials in URLs, secret query
+    parameters, `NAME=value` where NAME looks secret, the values of secret variables wherever
+    they are quoted; with mode "all" also the user and host names."""
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    for value in sorted(set(secrets or ()), key=len, reverse=True):
+        patterns.append((re.compile(re.escape(value)), REDACTED))
     if mode == "all":
-        host = data["snapshot"]["host"]
-        patterns: list[tuple[re.Pattern[str], str]] = []
-        user, hostname = host.get("user"), host.get("hostname")
+        # a user or host name as a path component or a word, not inside other words
         if user:
-            # a user name as a path component or a word, not inside other words
             patterns.append((re.compile(rf"(?<![\w.-]){re.escape(user)}(?![\w-])"), "<user>"))
         if hostname:
             patterns.append((re.compile(rf"(?<![\w.-]){re.escape(hostname)}(?![\w-])"), "<host>"))
 
-        def scrub(text: str) -> str:
-            for pattern, repl in patterns:
-                text = pattern.sub(repl, text)
-            return text
+    def scrub(text: str) -> str:
+        text = redact_value(_SECRET_ASSIGNMENT.sub(_assignment, text))
+        for pattern, repl in patterns:
+            text = pattern.sub(repl, text)
+        return text
 
-        data = _walk(data, scrub)
-    return from_data(Report, data)
+    return scrub
+
+
+# NAME=value in a paste (an `env` dump, a shell line, a .env file) whose NAME looks secret
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?<![\w.-])(?P<name>[A-Za-z_][A-Za-z0-9_]{0,200})=(?P<quote>['\"]?)(?P<value>[^\s'\"]+)"
+)
+
+
+def _assignment(match: re.Match[str]) -> str:
+    if is_secret_name(match.group("name")) and match.group("value") != REDACTED:
+        return f"{match.group('name')}={match.group('quote')}{REDACTED}"
+    return match.group()
+
+
+def redact_text(text: str, mode: str = "secrets") -> str:
+    """Pasted text with the secrets in it hidden (what `dlenv explain --redact` applies)."""
+    return text_scrubber(mode)(text)

@@ -1,4 +1,9 @@
-"""Pick the reporter for a format and render a finished report to text."""
+"""Pick the reporter for a format and render a finished report to text.
+
+This is where a report's strings (facts from another machine, pasted text) become output: for
+the text formats every string is first made visible (`dlenv.report.visible`), so that no
+control character from a report reaches a terminal; JSON escapes them itself.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ def render(
         from dlenv.report.redact import redact_report
 
         return dump_report(redact_report(report, redact))
+    from dlenv.report.redact import redact_report
+    from dlenv.report.visible import visible_object
+
+    report = visible_object(redact_report(report, redact))
     if fmt == "markdown":
         from dlenv.report.markdown import render_markdown
 

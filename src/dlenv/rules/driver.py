@@ -26,7 +26,7 @@ from dlenv.rules.derived import (
     os_name,
     verdict,
 )
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import Snapshot
@@ -366,7 +366,7 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
         evidence.append(
             Evidence(
                 fact=f"reported_errors.{NVRM_PROBE}",
-                found=said.text.splitlines()[0][:200],
+                found=first_line(said.text, 200),
                 note="the NVIDIA kernel module's own message",
             )
         )
@@ -629,7 +629,7 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
         evidence.append(
             Evidence(
                 fact="reported_errors.nvidia-smi-no-driver",
-                found=smi.text.splitlines()[0][:120],
+                found=first_line(smi.text, 120),
                 needed="/usr/lib/wsl/lib/nvidia-smi (the Windows driver's)",
             )
         )

@@ -36,5 +36,11 @@ class Finding:
     confirmed_by: str | None = None  # "live" when a live probe confirmed or decided it
 
 
+def first_line(text: str, limit: int = 200) -> str:
+    """The first line of a quoted message, at most `limit` characters ("" for an empty one)."""
+    lines = text.splitlines()
+    return lines[0][:limit] if lines else ""
+
+
 def severity_at_least(severity: str, threshold: str) -> bool:
     return SEVERITY_ORDER[severity] >= SEVERITY_ORDER[threshold]

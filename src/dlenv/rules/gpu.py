@@ -11,14 +11,23 @@ from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
     gpu_compute_capability,
+    installed_torch_variant,
     major_minor,
-    torch_variant,
 )
-from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus, verdict
+from dlenv.kb.tables import TorchVariant
+from dlenv.rules.derived import (
+    LIVE_WINS,
+    cuda_build,
+    label,
+    live,
+    os_name,
+    usable_gpus,
+    verdict,
+)
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import GpuFacts, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, GpuFacts, Snapshot
 
 
 def _sm(cc: str) -> str:
@@ -33,6 +42,11 @@ def _capabilities(s: Snapshot) -> list[tuple[GpuFacts, str]]:
         if cc:
             out.append((gpu, cc))
     return out
+
+
+def _kb_torch(s: Snapshot, torch: FrameworkFacts) -> tuple[TorchVariant, bool] | None:
+    """The knowledge base's row for the installed torch (inferred: PyPI's default build)."""
+    return installed_torch_variant(torch.version, torch.variant, torch.cuda_version, os_name(s))
 
 
 def _x86_wheels(s: Snapshot) -> bool:
@@ -57,18 +71,24 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu128`.
     """
     torch = s.framework("torch")
-    if torch is None or not cuda_build(torch):
+    if torch is None or cuda_build(torch) is False:
         return
     probe = live(s, "torch")
+    built = f"the arch list of {label(torch)}"
     if probe is not None and probe.arch_list:
         arch, source = tuple(probe.arch_list), LIVE_WINS
     else:
-        variant = torch_variant(torch.version, torch.variant)
-        if variant is None or variant.arch_list is None:
+        # cuda_build unknown: only an untagged Linux version, read as PyPI's default build
+        found = _kb_torch(s, torch)
+        if found is None or found[0].arch_list is None or (not found[1] and not cuda_build(torch)):
             return
         if not _x86_wheels(s):
             return  # the KB's lists are the x86_64 wheels'; ARM builds (GH200, Jetson) differ
+        variant, inferred = found
+        assert variant.arch_list is not None  # checked above
         arch, source = variant.arch_list, None
+        if inferred:
+            built += f" (assumed: PyPI's default build, {variant.name}, CUDA {variant.cuda})"
     for gpu, cc in _capabilities(s):
         fit = arch_fit(arch, cc)
         if fit in (None, "native"):
@@ -95,7 +115,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
                     fact=f"gpus.{gpu.index}.compute_capability",
                     found=_sm(cc),
                     needed=f"one of {supported}",
-                    note=f"the arch list of {label(torch)}",
+                    note=built,
                 )
             ],
             fixes=fixes,
@@ -163,9 +183,9 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
         if fw.name not in ("torch", "tensorflow", "jax") or not cuda_build(fw):
             continue
         if fw.name == "torch":
-            variant = torch_variant(fw.version, fw.variant)
+            found = _kb_torch(s, fw)
             probe = live(s, "torch")
-            kb_list = variant is not None and variant.arch_list is not None and _x86_wheels(s)
+            kb_list = found is not None and found[0].arch_list is not None and _x86_wheels(s)
             if kb_list or (probe is not None and probe.arch_list):
                 continue  # DL301 judges torch from its exact arch list
         support = cuda_arch_support(fw.cuda_version)

@@ -15,7 +15,7 @@ from dlenv.kb.queries import (
     version_at_least,
 )
 from dlenv.rules.derived import installed, label, verdict, version_of
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import Snapshot
 
@@ -160,7 +160,7 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
         evidence=[
             Evidence(
                 fact=f"reported_errors.{said.signature}",
-                found=said.text.splitlines()[0][:160],
+                found=first_line(said.text, 160),
                 needed="tf-keras installed (and TF_USE_LEGACY_KERAS=1)",
                 note=f"needed by {who}",
             )

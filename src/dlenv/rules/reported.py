@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dlenv.fix.actions import ManualStep
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, get_rule, rule
 from dlenv.snapshot.model import ReportedError, Snapshot
 
@@ -71,7 +71,7 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     errors = _unexplained(s, others)
     if not errors:
         return
-    first = errors[0].text.splitlines()[0][:200]
+    first = first_line(errors[0].text, 200)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     yield finding(
         "DL901",
@@ -82,7 +82,7 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
         evidence=[
             Evidence(
                 fact=f"reported_errors.{e.signature}",
-                found=e.text.splitlines()[0][:200],
+                found=first_line(e.text, 200),
                 note=None if e.signature == UNRECOGNISED else e.meaning,
             )
             for e in errors[:SHOWN]

@@ -35,6 +35,12 @@ class HostFacts:
     disk_free_path: str | None = None
     hostname: str | None = None
     user: str | None = None
+    efi_boot: bool | None = None  # booted through UEFI (/sys/firmware/efi); False: legacy BIOS
+    secure_boot: bool | None = None  # UEFI Secure Boot on (the SecureBoot EFI variable)
+    shm_total_bytes: int | None = None  # size of /dev/shm (statvfs); Docker's default: 64 MiB
+    shm_free_bytes: int | None = None
+    iommu_units: list[str] | None = None  # /sys/class/iommu entries ("dmar0", "ivhd0"); []: none
+    iommu_cmdline: list[str] | None = None  # IOMMU flags on /proc/cmdline ("intel_iommu=on")
     unknown: Reasons = field(default_factory=dict)
 
 
@@ -54,6 +60,28 @@ class DriverReading:
 
 
 @dataclass(frozen=True)
+class DkmsBuild:
+    """One module DKMS has built: /var/lib/dkms/<module>/<version>/<kernel>/<arch>/module."""
+
+    module: str  # the DKMS module name: "nvidia", "nvidia-open"…
+    version: str  # "550.54.15"
+    kernel: str  # "6.5.0-27-generic"
+    arch: str  # "x86_64"
+
+
+@dataclass(frozen=True)
+class DkmsFacts:
+    """NVIDIA kernel modules on disk for the running kernel, and what DKMS has built."""
+
+    kernel: str | None = None  # the running kernel (uname -r) the files are looked up for
+    module_files: list[str] | None = None  # nvidia*.ko* under /lib/modules/<kernel>; []: none
+    builds: list[DkmsBuild] | None = None  # every kernel DKMS built an nvidia module for
+    headers: bool | None = None  # /lib/modules/<kernel>/build resolves to a directory
+    headers_path: str | None = None  # where it resolves to
+    unknown: Reasons = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DriverFacts:
     installed: bool | None = None  # None: could not tell
     version: str | None = None  # the best answer: kernel module's version wins
@@ -64,6 +92,8 @@ class DriverFacts:
     sources_disagree: bool = False
     readings: list[DriverReading] = field(default_factory=list)
     nvidia_smi_path: str | None = None
+    kernel_module_open: bool | None = None  # the open kernel module (procfs says "Open Kernel")
+    dkms: DkmsFacts = field(default_factory=DkmsFacts)
     unknown: Reasons = field(default_factory=dict)
 
 
@@ -90,7 +120,9 @@ class VisibilityFacts:
     nvidia_pci_devices: list[PciDevice] = field(default_factory=list)
     nouveau_loaded: bool | None = None
     nvidia_module_loaded: bool | None = None
-    device_nodes: list[DeviceNode] = field(default_factory=list)
+    nvidia_uvm_loaded: bool | None = None  # nvidia_uvm: what CUDA needs besides nvidia
+    nvidia_modules: list[str] = field(default_factory=list)  # loaded: nvidia, nvidia_uvm, …_drm
+    device_nodes: list[DeviceNode] = field(default_factory=list)  # /dev/nvidia*, /dev/dxg
     container_gpu_request: str | None = None  # NVIDIA_VISIBLE_DEVICES inside a container
     container_driver_mounts: list[str] = field(default_factory=list)
     wsl_dxg: bool | None = None  # /dev/dxg present
@@ -98,8 +130,34 @@ class VisibilityFacts:
     cuda_visible_devices: str | None = None  # raw value; None when unset
     unknown: Reasons = field(default_factory=dict)
 
+    def device_node(self, path: str) -> DeviceNode | None:
+        """The node at `path` ("/dev/nvidia-uvm", "/dev/nvidiactl") when it exists."""
+        return next((n for n in self.device_nodes if n.path == path), None)
+
 
 # -- GPUs -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GpuProcess:
+    """A process holding memory on a GPU (a compute context), as NVML lists it."""
+
+    pid: int  # as NVML reports it: the host's PID namespace
+    used_memory_mib: int | None = None  # None: NVML would not say (containers, Windows WDDM)
+    name: str | None = None  # /proc/<pid>/comm, when readable and meaningful here
+
+
+@dataclass(frozen=True)
+class GpuLink:
+    """How two GPUs reach each other (`nvidia-smi topo -m` and `-p2p`), from NVML."""
+
+    gpu_a: int  # NVML indices, gpu_a < gpu_b
+    gpu_b: int
+    path: str | None = None  # nvidia-smi's words: BOARD, PIX, PXB, PHB, NODE, SYS
+    p2p_read: str | None = None  # "ok", "not-supported", "chipset-not-supported",
+    p2p_write: str | None = None  # "gpu-not-supported", "topology-not-supported",
+    p2p_nvlink: str | None = None  # "disabled-by-regkey", "unknown"
+    unknown: Reasons = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class GpuFacts:
     index: int
@@ -118,6 +176,7 @@ class GpuFacts:
     ecc_uncorrectable: int | None = None
     retired_pages: int | None = None
     processes: int | None = None
+    compute_processes: list[GpuProcess] = field(default_factory=list)  # when NVML lists them
     visible: bool | None = None  # under CUDA_VISIBLE_DEVICES
     source: str = "nvml"
     unknown: Reasons = field(default_factory=dict)
@@ -267,6 +326,8 @@ class FrameworkFacts:
     requires: list[str] = field(default_factory=list)  # nvidia-* and backend requirements
     backend: str | None = None  # keras: the configured backend
     backend_source: str | None = None  # "KERAS_BACKEND", "~/.keras/keras.json", "default"
+    nccl_version: str | None = None  # the NCCL it ships with, read from files: "2.21.5"
+    nccl_source: str | None = None  # "nvidia-nccl-cu12 wheel", "torch/lib/libnccl.so.2.14.3"
     details: dict[str, str] = field(default_factory=dict)
     unknown: Reasons = field(default_factory=dict)
 
@@ -348,6 +409,7 @@ class Snapshot:
     driver: DriverFacts = field(default_factory=DriverFacts)
     visibility: VisibilityFacts = field(default_factory=VisibilityFacts)
     gpus: list[GpuFacts] = field(default_factory=list)
+    gpu_links: list[GpuLink] = field(default_factory=list)  # one per pair, with >= 2 GPUs
     cuda: CudaFacts = field(default_factory=CudaFacts)
     python: PythonFacts = field(default_factory=PythonFacts)
     frameworks: list[FrameworkFacts] = field(default_factory=list)

@@ -46,7 +46,7 @@ class FakeSystem:
     commands: dict[str, Command | CommandHandler] = field(default_factory=dict)
     nvml_report: NvmlReport = NO_NVML
     platform_name: str = "linux"
-    unreadable: set[str] = field(default_factory=set)  # paths that exist but cannot be read
+    unreadable: set[str] = field(default_factory=set)  # files or dirs that exist, unreadable
     writable: set[str] = field(default_factory=set)  # paths the user may write (device nodes)
     working_dir: str = "/home/user"
     machine: MachineInfo = field(default_factory=MachineInfo)
@@ -103,7 +103,15 @@ class FakeSystem:
         return path
 
     def _all_dirs(self) -> set[str]:
-        found = set(self.dirs)
+        found: set[str] = set()
+        for directory in self.dirs:  # an empty directory, and every directory above it
+            found.add(directory)
+            parent = posixpath.dirname(directory)
+            while parent and parent not in found:
+                found.add(parent)
+                if parent == "/":
+                    break
+                parent = posixpath.dirname(parent)
         for path in list(self.files) + list(self.symlinks):
             parent = posixpath.dirname(path)
             while parent and parent not in found:
@@ -143,7 +151,7 @@ class FakeSystem:
 
     def listdir(self, path: str) -> list[str]:
         real = self._resolve(path)
-        if real not in self._all_dirs():
+        if real not in self._all_dirs() or real in self.unreadable or path in self.unreadable:
             return []
         prefix = real.rstrip("/") + "/"
         names = set()

@@ -7,9 +7,36 @@ GPU without persistence mode, and a driver in a bad state can hang it altogether
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class NvmlProcess:
+    """One entry of nvmlDeviceGetComputeRunningProcesses."""
+
+    pid: int
+    used_memory_bytes: int | None = None  # None: NVML_VALUE_NOT_AVAILABLE
+
+
+@dataclass(frozen=True)
+class NvmlLink:
+    """What NVML says about one pair of GPUs: their common PCI ancestor and P2P status.
+
+    `topology` is an nvmlGpuTopologyLevel_t (0 internal … 50 system); the `p2p_*` values are
+    nvmlGpuP2PStatus_t (0 ok … 6 unknown). Raw codes here: the probe names them.
+    """
+
+    gpu_a: int
+    gpu_b: int
+    topology: int | None = None
+    p2p_read: int | None = None
+    p2p_write: int | None = None
+    p2p_nvlink: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # field -> why it could not be read
 
 
 @dataclass(frozen=True)
@@ -30,6 +57,7 @@ class NvmlDevice:
     ecc_uncorrectable: int | None = None
     retired_pages: int | None = None
     processes: int | None = None
+    compute_processes: tuple[NvmlProcess, ...] = ()  # the processes `processes` counts
     errors: dict[str, str] = field(default_factory=dict)  # field -> why it could not be read
 
 
@@ -45,6 +73,7 @@ class NvmlReport:
     error_message: str | None = None  # NVML's own text
     library_path: str | None = None  # the libnvidia-ml file the loader really opened
     errors: dict[str, str] = field(default_factory=dict)  # system-level field -> why unread
+    links: tuple[NvmlLink, ...] = ()  # one per pair of GPUs, when there are two or more
 
 
 def _decode(value: Any) -> str:
@@ -97,8 +126,76 @@ def _query_device(pynvml: Any, index: int) -> NvmlDevice:
         ecc_uncorrectable=int(ecc) if ecc is not None else None,
         retired_pages=retired,
         processes=len(procs) if procs is not None else None,
+        compute_processes=tuple(_process(p) for p in procs or ()),
         errors=errors,
     )
+
+
+def _process(info: Any) -> NvmlProcess:
+    used = getattr(info, "usedGpuMemory", None)  # pynvml turns "not available" into None
+    return NvmlProcess(pid=int(info.pid), used_memory_bytes=None if used is None else int(used))
+
+
+# Pairs are asked for up to this many GPUs (120 pairs, four calls each), and for at most
+# LINKS_BUDGET_S in all: each call is a driver round trip, and the static doctor must stay fast.
+MAX_LINK_GPUS = 16
+LINKS_BUDGET_S = 0.02
+# nvmlGpuP2PCapsIndex_t (pynvml's own NVML_P2P_CAPS_INDEX_READ is a tuple, by a stray comma)
+_P2P_READ, _P2P_WRITE, _P2P_NVLINK = 0, 1, 2
+
+
+def _ask_pair(
+    pynvml: Any, errors: dict[str, str], name: str, fn: Any, pair: tuple[Any, Any], *args: Any
+) -> int | None:
+    try:
+        return int(fn(*pair, *args))
+    except _binding_errors(pynvml) as exc:
+        errors[name] = _describe(pynvml, exc)
+        return None
+
+
+_LINK_FIELDS = ("topology", "p2p_read", "p2p_write", "p2p_nvlink")
+
+
+def _query_links(
+    pynvml: Any, count: int, budget_s: float = LINKS_BUDGET_S
+) -> tuple[NvmlLink, ...]:
+    """Common ancestor and P2P read/write/NVLink status for every pair of GPUs; pairs left
+    when `budget_s` is spent are listed with that reason."""
+    if count < 2 or count > MAX_LINK_GPUS:
+        return ()
+    deadline = time.perf_counter() + budget_s
+    handles: dict[int, Any] = {}
+    for index in range(count):
+        with contextlib.suppress(*_binding_errors(pynvml)):
+            handles[index] = pynvml.nvmlDeviceGetHandleByIndex(index)
+    links: list[NvmlLink] = []
+    for a in range(count):
+        for b in range(a + 1, count):
+            errors: dict[str, str] = {}
+            why = None
+            if a not in handles or b not in handles:
+                why = f"no NVML handle for GPU {a if a not in handles else b}"
+            elif time.perf_counter() > deadline:
+                why = f"not asked: the {budget_s * 1000:.0f} ms for GPU pairs were spent"
+            if why is not None:
+                links.append(NvmlLink(gpu_a=a, gpu_b=b, errors=dict.fromkeys(_LINK_FIELDS, why)))
+                continue
+            pair = (handles[a], handles[b])
+            ancestor = pynvml.nvmlDeviceGetTopologyCommonAncestor
+            p2p = pynvml.nvmlDeviceGetP2PStatus
+            links.append(
+                NvmlLink(
+                    gpu_a=a,
+                    gpu_b=b,
+                    topology=_ask_pair(pynvml, errors, "topology", ancestor, pair),
+                    p2p_read=_ask_pair(pynvml, errors, "p2p_read", p2p, pair, _P2P_READ),
+                    p2p_write=_ask_pair(pynvml, errors, "p2p_write", p2p, pair, _P2P_WRITE),
+                    p2p_nvlink=_ask_pair(pynvml, errors, "p2p_nvlink", p2p, pair, _P2P_NVLINK),
+                    errors=errors,
+                )
+            )
+    return tuple(links)
 
 
 def _binding_errors(pynvml: Any) -> tuple[type[BaseException], ...]:
@@ -176,6 +273,7 @@ def query_nvml() -> NvmlReport:
             devices=devices,
             library_path=_loaded_library_path(),
             errors=errors,
+            links=_query_links(pynvml, count),
         )
     except pynvml.NVMLError as exc:
         return NvmlReport(
@@ -191,10 +289,20 @@ def query_nvml() -> NvmlReport:
 
 def _error_name(pynvml: Any, exc: Exception) -> str:
     value = getattr(exc, "value", None)
+    name = _error_names(pynvml).get(value) if isinstance(value, int) else None
+    return name or f"NVML_ERROR_{value}"
+
+
+@functools.cache
+def _error_names(pynvml: Any) -> dict[int, str]:
+    """pynvml's NVML_ERROR_* constants by value, built once: scanning the module's few
+    thousand names cost ~0.4 ms per error, and a PCIe box answers "not supported" per pair."""
+    names: dict[int, str] = {}
     for name in dir(pynvml):
-        if name.startswith("NVML_ERROR_") and getattr(pynvml, name) == value:
-            return name
-    return f"NVML_ERROR_{value}"
+        value = getattr(pynvml, name) if name.startswith("NVML_ERROR_") else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            names.setdefault(value, name)
+    return names
 
 
 def query_nvml_with_deadline(timeout: float) -> NvmlReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob as _glob
 import os
 import shutil
@@ -12,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 
+from dlenv.system import children
 from dlenv.system.base import CommandResult, DiskUsage, MachineInfo
 from dlenv.system.nvml import NvmlReport, query_nvml_with_deadline
 
@@ -112,6 +114,8 @@ class RealSystem:
     ) -> CommandResult:
         args = tuple(argv)
         start = time.monotonic()
+        if children.closing():
+            return CommandResult(args, None, error="not run: dlenv is exiting")
         try:
             proc = subprocess.Popen(
                 args,
@@ -127,11 +131,13 @@ class RealSystem:
             return CommandResult(args, None, error="permission denied")
         except OSError as exc:
             return CommandResult(args, None, error=exc.strerror or str(exc))
+        children.started(proc.pid)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             out, err = proc.communicate()
+            children.ended(proc.pid)
             return CommandResult(
                 args,
                 proc.returncode,
@@ -140,6 +146,13 @@ class RealSystem:
                 timed_out=True,
                 duration_s=time.monotonic() - start,
             )
+        except BaseException:  # interrupted, terminated, or a timeout the OS cannot take
+            _kill_group(proc)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+            children.ended(proc.pid)
+            raise
+        children.ended(proc.pid)
         return CommandResult(
             args, proc.returncode, _text(out), _text(err), duration_s=time.monotonic() - start
         )

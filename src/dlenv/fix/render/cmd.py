@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
+from dlenv.fix.render.values import check_actions
 
 _UNSAFE = set('%!"\r\n')
 _NEEDS_QUOTES = re.compile(r"[\s&|<>^(),;=]")
@@ -35,6 +36,8 @@ def format_argv(argv: Sequence[str]) -> str:
 
 
 def render_cmd(actions: Sequence[EnvAction]) -> str:
+    # line breaks get cmd's own refusal below, which names the way out (--shell pwsh)
+    check_actions(actions, "a cmd.exe script", newline=True)
     lines: list[str] = []
     for action in actions:
         lines.extend(_lines(action))

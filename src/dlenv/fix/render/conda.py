@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dlenv.fix.actions import EnvAction
 from dlenv.fix.render.posix import render_posix
+from dlenv.fix.render.values import check_actions
 
 HEADER = "# Managed by dlenv (`dlenv fix --apply --target conda`); `dlenv fix --undo` removes it."
 
@@ -19,6 +20,7 @@ def touched(actions: Sequence[EnvAction]) -> list[str]:
 
 
 def activate_sh(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a conda activation script", newline=True)
     lines = [HEADER]
     for name in touched(actions):
         lines += [
@@ -34,6 +36,7 @@ def activate_sh(actions: Sequence[EnvAction]) -> str:
 
 
 def deactivate_sh(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a conda activation script", newline=True)
     lines = [HEADER]
     for name in touched(actions):
         lines += [
@@ -48,6 +51,7 @@ def deactivate_sh(actions: Sequence[EnvAction]) -> str:
 
 
 def activate_fish(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a conda activation script", newline=True)
     from dlenv.fix.render.fish import render_fish
 
     lines = [HEADER]
@@ -62,6 +66,7 @@ def activate_fish(actions: Sequence[EnvAction]) -> str:
 
 
 def deactivate_fish(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a conda activation script", newline=True)
     lines = [HEADER]
     for name in touched(actions):
         lines += [

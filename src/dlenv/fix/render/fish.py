@@ -10,13 +10,14 @@ from collections.abc import Sequence
 
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
 from dlenv.fix.render.posix import check_entry
+from dlenv.fix.render.values import check_actions
 
 _SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 
 def quote(value: str) -> str:
     """A fish word for exactly `value`: in single quotes only `\\` and `'` are special."""
-    if _SAFE.match(value):
+    if _SAFE.fullmatch(value):
         return value
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -26,6 +27,7 @@ def format_argv(argv: Sequence[str]) -> str:
 
 
 def render_fish(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a fish script", newline=True)
     lines: list[str] = []
     for action in actions:
         lines.extend(_lines(action))

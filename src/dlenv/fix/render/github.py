@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
+from dlenv.fix.render.values import check_actions
 
 
 def _env_entry(name: str, value: str) -> str:
@@ -24,6 +25,7 @@ def render_github(
     actions: Sequence[EnvAction], environ: Mapping[str, str], sep: str = ":"
 ) -> tuple[str, str]:
     """(text for $GITHUB_ENV, text for $GITHUB_PATH)."""
+    check_actions(actions, "$GITHUB_ENV", newline=True)
     env_text = ""
     path_lines: list[str] = []
     current = dict(environ)

@@ -15,9 +15,12 @@ from dlenv.errors import DlenvError
 from dlenv.fix.actions import InstallPackages
 
 INSTALLERS = ("pip", "conda", "uv")
-_URL = re.compile(r"^https?://[^\s'\"`$\\]+$")
-_CONDA_SPEC = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*([<>=!~,*. ]*[A-Za-z0-9_.*+!]*)*$")
-_CHANNEL = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-/]*|https?://[^\s'\"`$\\]+)$")
+# Matched whole (fullmatch: `$` would accept a trailing newline). The conda spec is a name, then
+# any run of version and operator characters: one flat class, never nested stars, which
+# backtrack exponentially on a hostile spec.
+_URL = re.compile(r"https?://[^\s'\"`$\\]+")
+_CONDA_SPEC = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*[<>=!~,*. A-Za-z0-9_+]*")
+_CHANNEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*|https?://[^\s'\"`$\\]+")
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,13 @@ def check_action(action: InstallPackages) -> None:
             raise DlenvError(f"not a valid requirement: {spec!r}")
         requirement_name(spec)
     for url in (action.index_url, action.extra_index_url):
-        if url is not None and not _URL.match(url):
+        if url is not None and not _URL.fullmatch(url):
             raise DlenvError(f"not a valid index URL: {url!r}")
     for spec in action.conda_packages:
-        if not _CONDA_SPEC.match(spec):
+        if not _CONDA_SPEC.fullmatch(spec):
             raise DlenvError(f"not a valid conda package spec: {spec!r}")
     for channel in action.conda_channels:
-        if not _CHANNEL.match(channel):
+        if not _CHANNEL.fullmatch(channel):
             raise DlenvError(f"not a valid conda channel: {channel!r}")
 
 

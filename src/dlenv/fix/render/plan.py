@@ -1,18 +1,22 @@
 """The plan shown to a person (console), as data (JSON), or as a runnable script for a shell.
 
-Text from a report goes into comments only after line breaks are removed, so it stays a comment.
+Text from a report goes into comments and titles only with its line breaks and other control
+characters made visible (`dlenv.report.visible`), so it stays a comment and cannot drive a
+terminal; the console plan is made visible as a whole.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any
 
+from dlenv.errors import DlenvError
 from dlenv.fix.actions import SetEnv
 from dlenv.fix.planner import Plan, Step, looks_secret
 from dlenv.fix.render import format_argv, render_env
+from dlenv.report.json import dump_json
+from dlenv.report.visible import visible
 from dlenv.snapshot.serde import to_data
 
 PLAN_KIND = "dlenv-fix-plan"
@@ -39,6 +43,23 @@ def step_lines(step: Step, shell: str) -> list[str]:
     return list(manual.commands)
 
 
+def refusal(step: Step, shell: str) -> str | None:
+    """Why `step` cannot be written for `shell` (a value from the report no quoting can carry),
+    or None; such a step is shown with its reason instead of failing the whole plan."""
+    try:
+        step_lines(step, shell)
+    except DlenvError as exc:
+        return exc.message
+    return None
+
+
+def _lines_or_refusal(step: Step, shell: str, comment: str) -> list[str]:
+    reason = refusal(step, shell)
+    if reason is not None:
+        return [f"{comment}not written for {shell}: {_one_line(reason)}"]
+    return step_lines(step, shell)
+
+
 def render_plan_console(plan: Plan, shell: str, apply_hint: str | None = None) -> str:
     if not plan.steps and not plan.conflicts:
         return "dlenv fix: nothing to do: no finding has a fix.\n"
@@ -52,7 +73,7 @@ def render_plan_console(plan: Plan, shell: str, apply_hint: str | None = None) -
         shown = _redacted(step)
         label = {"install": "", "env": "", "manual": "By hand: "}[step.kind]
         out.append(f"{step.number}. {label}{_one_line(step.title)}  [{', '.join(step.codes)}]")
-        out.extend(f"     {line}" for line in step_lines(shown, shell))
+        out.extend(f"     {line}" for line in _lines_or_refusal(shown, shell, ""))
         for command in step.commands:
             if command.note:
                 out.append(f"     ({command.note})")
@@ -70,7 +91,7 @@ def render_plan_console(plan: Plan, shell: str, apply_hint: str | None = None) -
         out.append(
             "Package steps are not run: run them yourself, or add --install to `dlenv fix --apply`."
         )
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible("\n".join(out).rstrip("\n")) + "\n"
 
 
 def render_plan_json(plan: Plan, shell: str) -> str:
@@ -88,7 +109,8 @@ def render_plan_json(plan: Plan, shell: str) -> str:
                     {"argv": c.argv, "line": format_argv(c.argv, shell), "note": c.note}
                     for c in step.commands
                 ],
-                "lines": step_lines(shown, shell),
+                "lines": [] if refusal(shown, shell) else step_lines(shown, shell),
+                "refused": refusal(shown, shell),
             }
         )
     data = {
@@ -100,7 +122,7 @@ def render_plan_json(plan: Plan, shell: str) -> str:
         "steps": steps,
         "conflicts": plan.conflicts,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(data)
 
 
 def render_plan_script(plan: Plan, shell: str) -> str:
@@ -117,7 +139,7 @@ def render_plan_script(plan: Plan, shell: str) -> str:
         out.append(
             f"{c}{step.number}. {_comment_text(step.title, shell)}  [{', '.join(step.codes)}]"
         )
-        lines = step_lines(step, shell)
+        lines = _lines_or_refusal(step, shell, c)
         if step.kind == "manual":
             out.extend(f"{c}   {_comment_text(line, shell)}" for line in lines)
             (manual,) = step.actions
@@ -132,7 +154,7 @@ def render_plan_script(plan: Plan, shell: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return re.sub(r"[\r\n]+", " ", text)
+    return visible(text, newlines=False)
 
 
 def _comment_text(text: str, shell: str) -> str:

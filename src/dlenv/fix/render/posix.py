@@ -10,13 +10,14 @@ from collections.abc import Sequence
 
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
+from dlenv.fix.render.values import check_actions
 
 _SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 
 def quote(value: str) -> str:
     """A POSIX shell word that stands for exactly `value` (single quotes, `'` as '\\'')."""
-    if _SAFE.match(value):
+    if _SAFE.fullmatch(value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
 
@@ -31,6 +32,7 @@ def check_entry(name: str, entry: str) -> None:
 
 
 def render_posix(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a POSIX shell script", newline=True)
     lines: list[str] = []
     for action in actions:
         lines.extend(_lines(action))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import EnvAction, PrependPath, RemoveFromPath, SetEnv, UnsetEnv
+from dlenv.fix.render.values import check_actions
 
 _SAFE = re.compile(r"^[A-Za-z0-9_./:=+\\-]+$")
 _QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -22,11 +23,12 @@ def quote(value: str) -> str:
 
 def format_argv(argv: Sequence[str]) -> str:
     first = quote(argv[0])
-    rest = [a if _SAFE.match(a) and not a.startswith("--%") else quote(a) for a in argv[1:]]
+    rest = [a if _SAFE.fullmatch(a) and not a.startswith("--%") else quote(a) for a in argv[1:]]
     return " ".join(["&", first, *rest])
 
 
 def render_pwsh(actions: Sequence[EnvAction]) -> str:
+    check_actions(actions, "a PowerShell script", newline=True)
     lines: list[str] = []
     if any(isinstance(a, PrependPath | RemoveFromPath) for a in actions):
         lines.append("$dlenvSep = [IO.Path]::PathSeparator")
