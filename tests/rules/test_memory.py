@@ -7,7 +7,7 @@ import pytest
 from dlenv.fix.actions import ManualStep, SetEnv
 from dlenv.importers.explain import explain_text
 from dlenv.rules import diagnose
-from dlenv.snapshot.model import FrameworkFacts, LiveProbe, ReportedError, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, GpuProcess, LiveProbe, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -317,3 +317,35 @@ def test_memory_family_end_to_end() -> None:
         "CUBLAS_STATUS_ALLOC_FAILED\nthe GPU memory was not released by the last run\n"
     )
     assert held == [("DL702", "error")]
+
+
+def test_dl702_names_the_compute_processes_nvml_lists() -> None:
+    held = replace(
+        gpu(used=23000, processes=2),
+        compute_processes=[
+            GpuProcess(pid=4242, used_memory_mib=20480, name="python"),
+            GpuProcess(pid=77, used_memory_mib=2048, name=None),
+        ],
+    )
+    f = only(gpu_machine(gpus=[held]), "DL702")
+    assert f.message == (
+        "NVIDIA GeForce RTX 4090 has 23000 of 24564 MiB in use by 2 process(es): PID 4242 "
+        "(python) 20.00 GiB, PID 77 2.00 GiB; new CUDA programs there will run out of memory."
+    )
+    assert [(e.fact, e.found, e.note) for e in f.evidence[1:]] == [
+        ("gpus.0.compute_processes", "PID 4242: 20.00 GiB", "python"),
+        ("gpus.0.compute_processes", "PID 77: 2.00 GiB", None),
+    ]
+    assert f.fixes[0].commands == [  # type: ignore[union-attr]
+        "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+        "ps -o pid,user,etime,args -p 4242",
+        "ps -o pid,user,etime,args -p 77",
+    ]
+    # a pasted out-of-memory error on that GPU is blamed on them, once
+    pasted = replace(
+        gpu_machine(gpus=[replace(held, memory_used_mib=12000)]),
+        reported_errors=[
+            ReportedError(signature="cuda-out-of-memory", text="x", meaning="", framework="torch")
+        ],
+    )
+    assert fired(pasted, "DL702") == ["DL702"] and fired(pasted, "DL703") == []

@@ -330,7 +330,7 @@ def _classify(s: Snapshot) -> _Oom | None:
     busy = [
         g
         for g in s.gpus
-        if (g.processes or 0) > 0
+        if ((g.processes or 0) > 0 or g.compute_processes)
         and g.memory_total_mib
         and (g.memory_used_mib or 0) >= OTHERS_SHARE * g.memory_total_mib
     ]
@@ -338,7 +338,8 @@ def _classify(s: Snapshot) -> _Oom | None:
         g = busy[0]
         return oom(
             "held",
-            f"{g.processes} process(es) held {g.memory_used_mib} of {g.memory_total_mib} MiB",
+            f"{len(g.compute_processes) or g.processes} process(es) held {g.memory_used_mib} "
+            f"of {g.memory_total_mib} MiB",
             [
                 Evidence(
                     fact=f"gpus.{g.index}.memory_used_mib",
@@ -455,9 +456,10 @@ def _who(fw: str | None) -> str:
 
 @rule("DL702", "gpu-memory-nearly-full", "warning", "memory")
 def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: GPUs whose memory is already more than 90% used by other processes; and
-    a pasted out-of-memory error (PyTorch's "CUDA out of memory", TensorFlow's "failed to
-    allocate … CUDA_ERROR_OUT_OF_MEMORY", "Ran out of memory trying to allocate", a cuBLAS or
+    """What it checks: GPUs whose memory is already more than 90% used by other processes
+    (named, with their PIDs and memory, where NVML lists the compute processes); and a pasted
+    out-of-memory error (PyTorch's "CUDA out of memory", TensorFlow's "failed to allocate …
+    CUDA_ERROR_OUT_OF_MEMORY", "Ran out of memory trying to allocate", a cuBLAS or
     cuDNN handle that could not be created) when the paste shows that other processes held the
     memory: PyTorch's numbers (at least a quarter of the GPU outside the program, and more than
     the program itself), TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, an
@@ -494,11 +496,23 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
             continue
         if oom is not None and oom.cause == "held" and oom.gpu == str(gpu.index):
             continue
+        # NVML's compute processes (the probe lists them): who holds it, largest first
+        holders = sorted(
+            gpu.compute_processes, key=lambda p: p.used_memory_mib or 0, reverse=True
+        )
+        named = ", ".join(
+            f"PID {p.pid}{f' ({p.name})' if p.name else ''}"
+            + (f" {_size(p.used_memory_mib)}" if p.used_memory_mib is not None else "")
+            for p in holders[:3]
+        )
+        count = len(holders) or gpu.processes
+        pids = [str(p.pid) for p in holders[:3]]
         yield finding(
             "DL702",
             title=f"GPU {gpu.index} memory is {used * 100 // total}% used",
             message=f"{gpu.name or f'GPU {gpu.index}'} has {used} of {total} MiB in use"
-            + (f" by {gpu.processes} process(es)" if gpu.processes else "")
+            + (f" by {count} process(es)" if count else "")
+            + (f": {named}" if named else "")
             + "; new CUDA programs there will run out of memory.",
             evidence=[
                 Evidence(
@@ -506,9 +520,31 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
                     found=f"{used} MiB",
                     needed=f"<{int(NEARLY_FULL * total)} MiB",
                     note=f"of {total} MiB",
-                )
+                ),
+                *(
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.compute_processes",
+                        found=f"PID {p.pid}: "
+                        + (_size(p.used_memory_mib) if p.used_memory_mib is not None else "?"),
+                        note=p.name,
+                    )
+                    for p in holders[:3]
+                ),
             ],
-            hint="`nvidia-smi` lists the processes that hold GPU memory.",
+            hint="`nvidia-smi` lists the processes that hold GPU memory; inside a container "
+            "their PIDs are the host's.",
+            fixes=[
+                ManualStep(
+                    text=f"Stop the processes on GPU {gpu.index} you do not need, or run on "
+                    "another GPU (CUDA_VISIBLE_DEVICES).",
+                    commands=[
+                        "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+                        *(f"ps -o pid,user,etime,args -p {pid}" for pid in pids),
+                    ],
+                )
+            ]
+            if holders
+            else [],
             subject=f"gpu{gpu.index}",
         )
 
