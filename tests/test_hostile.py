@@ -444,7 +444,7 @@ def test_corrupt_saved_reports(machine: Path) -> None:
 def test_from_a_device_or_a_directory(machine: Path) -> None:
     assert_one_error(
         dlenv(machine, "doctor", "--from", "/dev/zero"),
-        "/dev/zero: is not a regular file, not a saved report",
+        "/dev/zero: is a character device, not a saved report",
     )
     assert_one_error(
         dlenv(machine, "doctor", "--from", str(machine)),

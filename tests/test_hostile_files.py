@@ -489,3 +489,21 @@ def json_of(text: str) -> dict[str, object]:
 
     data: dict[str, object] = json.loads(text)
     return data
+
+
+def test_explain_of_a_named_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    """`dlenv explain FIFO` used to block in open() until a writer came."""
+    fifo = tmp_path / "paste"
+    os.mkfifo(fifo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlenv", "explain", str(fifo), "--no-probe"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2, proc
+    assert proc.stderr == (
+        f"dlenv: error: {fifo}: is a named pipe (FIFO), not a pasted report; to read a stream, "
+        "pipe it in with dlenv explain -\n"
+    )
+    assert proc.stdout == ""

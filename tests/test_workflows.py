@@ -53,6 +53,7 @@ def test_action_is_a_composite_action() -> None:
         "policy",
         "frameworks",
         "python",
+        "allow-unknown",
         "strict",
         "version",
         "installer-python",
@@ -84,7 +85,7 @@ def test_action_installs_runs_uploads_and_fails() -> None:
     ]
     # every option the action passes exists on `dlenv check`
     options = set(re.findall(r"(--[a-z][a-z-]+)", check["run"]))
-    assert options == {"--github", "--junit", "--json", "--only", "--strict"}
+    assert options == {"--github", "--junit", "--json", "--only", "--allow-unknown"}
     help_text = CliRunner().invoke(app, ["check", "--help"], env={"COLUMNS": "200"}).output
     for option in options:
         assert option in help_text

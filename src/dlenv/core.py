@@ -208,5 +208,23 @@ def run_doctor(
         fmt=fmt,
         prepare=lambda: _load_renderer(fmt),
     )
-    write_output(render(report, fmt, verbose=verbose, redact=redact, to_file=output), output)
+    shell, fix = fix_command_for(python=python, from_file=from_file)
+    text = render(
+        report, fmt, verbose=verbose, redact=redact, to_file=output, shell=shell, fix_command=fix
+    )
+    write_output(text, output)
     return exit_code_for(report, fail_on)
+
+
+def fix_command_for(*, python: str | None, from_file: Path | None) -> tuple[str, str]:
+    """The user's shell, and the `dlenv fix` line that plans for the same machine they asked
+    about (`--from FILE` kept), quoted for that shell."""
+    from dlenv.fix.render import detect_shell, format_argv
+
+    shell = detect_shell()
+    argv = ["dlenv", "fix"]
+    if from_file is not None:
+        argv += ["--from", str(from_file)]
+    if python is not None:
+        argv += ["--python", python]
+    return shell, format_argv(argv, shell)

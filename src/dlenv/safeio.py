@@ -106,6 +106,55 @@ def read_regular(path: Path, *, limit: int | None = None, note: str = "") -> byt
     return data
 
 
+def read_input(
+    path: str, *, limit: int, what: str, hint: str = "", dash: str = "-"
+) -> tuple[bytes, str]:
+    """The bytes of a file the user names as input (`--from`, `dlenv explain FILE`), and the
+    name to show for it; `-` reads standard input (not a terminal).
+
+    A regular file is read; so is a pipe this process already holds (`<(ssh node …)`). A
+    named FIFO would block the open until some writer came, and a device would be read forever:
+    both are refused with one line. `what` names the input in messages ("a saved report");
+    `hint` ends the message about a file over `limit`; `dash` says how to name standard input
+    ("--from -").
+    """
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DlenvError(f"-: standard input is a terminal; pipe {what} into it")
+        data = sys.stdin.buffer.read(limit + 1)
+        source = "<stdin>"
+    else:
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
+        if stat.S_ISFIFO(info.st_mode) and own_stream(path) is None:
+            raise DlenvError(
+                f"{path}: is a named pipe (FIFO), not {what}; to read a stream, pipe it in "
+                f"with {dash}"
+            )
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else describe(info.st_mode)
+            raise DlenvError(f"{path}: is {kind}, not {what}")
+        if info.st_size > limit:
+            raise DlenvError(f"{path}: larger than {limit // (1024 * 1024)} MiB{hint}")
+        try:
+            # non-blocking open: what was checked above may have been swapped for a FIFO since
+            fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_NOCTTY | _O_CLOEXEC | _O_BINARY)
+            if _O_NONBLOCK:
+                os.set_blocking(fd, True)  # checked below: a regular file or the pipe we hold
+            with os.fdopen(fd, "rb") as fh:
+                if stat.S_IFMT(os.fstat(fh.fileno()).st_mode) != stat.S_IFMT(info.st_mode):
+                    raise DlenvError(f"{path}: changed while dlenv opened it")
+                data = fh.read(limit + 1)
+        except OSError as exc:
+            raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
+        source = path
+    if len(data) > limit:
+        raise DlenvError(f"{source}: larger than {limit // (1024 * 1024)} MiB{hint}")
+    return data, source
+
+
 def own_stream(path: str) -> int | None:
     """The descriptor number when `path` names a stream this process has open (/dev/stdout,
     /dev/fd/N, /proc/self/fd/N, or a link that leads to one of them); else None."""

@@ -218,7 +218,11 @@ def test_gpu_name() -> None:
         "GPU 0: name unknown",
         "NVML_ERROR_UNKNOWN",
     )
-    assert one({"gpu_name": "*"}, cpu_box()) == ("unchecked", "no GPU", "there is no GPU to check")
+    # a driver known to be absent is a fact: no GPU can match, so the requirement fails
+    assert one({"gpu_name": "*"}, cpu_box()) == ("fail", "no GPU", "no NVIDIA driver")
+    # only a driver that could not be asked leaves it open
+    unasked = replace(cpu_box(), driver=DriverFacts(installed=None))
+    assert one({"gpu_name": "*"}, unasked) == ("unchecked", "no GPU", "there is no GPU to check")
 
 
 def test_memory_and_compute_capability() -> None:
@@ -282,7 +286,11 @@ def test_driver_versions_compare_as_numbers() -> None:
     old = runner(driver=DriverFacts(installed=True, version="535.54.03", cuda_version="12.2"))
     assert one({"driver": ">=535.104.05"}, old) == ("fail", "535.54.03", None)
     assert one({"driver": "==535.*"}, old)[0] == "pass"
-    assert one({"driver": ">=550"}, cpu_box()) == ("unchecked", "unknown", "no NVIDIA driver")
+    # the runner: a driver known to be absent does not meet >=550
+    assert one({"driver": ">=550"}, cpu_box()) == ("fail", "not installed", "no NVIDIA driver")
+    assert one({"driver_cuda": ">=12"}, cpu_box()) == ("fail", "not installed", "no NVIDIA driver")
+    unasked = replace(cpu_box(), driver=DriverFacts(installed=None))
+    assert one({"driver": ">=550"}, unasked)[0] == "unchecked"
     odd = runner(driver=DriverFacts(installed=True, version="r535 beta"))
     assert one({"driver": ">=535"}, odd) == (
         "unchecked",
@@ -340,7 +348,15 @@ def test_framework_versions() -> None:
 @pytest.mark.parametrize(
     ("live", "expected"),
     [
-        ([], ("unchecked", "no live probe", "no live probe result for torch")),
+        (
+            [],
+            (
+                "unchecked",
+                "no live probe",
+                "no live probe result for torch, as with --quick or a report saved with it; run "
+                "`dlenv check` on the runner itself, without --quick, so the live probe runs",
+            ),
+        ),
         (
             [torch_live(status="skipped", error="--no-live")],
             ("unchecked", "skipped", "--no-live"),
@@ -365,7 +381,12 @@ def test_framework_versions() -> None:
         ),
         (
             [torch_live(compute_ok=None)],
-            ("unchecked", "sees 2 GPUs", "no computation was tried on the GPU"),
+            (
+                "unchecked",
+                "sees 2 GPUs",
+                "no computation was tried on the GPU; run `dlenv check` on the runner itself, "
+                "without --quick, so the live probe runs",
+            ),
         ),
     ],
 )
@@ -459,11 +480,11 @@ def test_findings_errors_fail_warnings_only_when_asked() -> None:
     assert exit_code(every) == ExitCode.FINDINGS
 
 
-def test_could_not_check_fails_only_when_strict() -> None:
+def test_could_not_check_fails_unless_allowed() -> None:
     policy = parse_policy({"python": ">=3.10", "gpu_frameworks": ["torch"]}, "p.toml")
-    lenient = evaluate(policy, report(runner(live=[])))
-    strict = evaluate(policy, report(runner(live=[])), strict=True)
+    default = evaluate(policy, report(runner(live=[])))
+    lenient = evaluate(policy, report(runner(live=[])), strict=False)
+    assert (default.passed, exit_code(default)) == (False, ExitCode.FINDINGS)
     assert (lenient.passed, exit_code(lenient)) == (True, ExitCode.OK)
-    assert (strict.passed, exit_code(strict)) == (False, ExitCode.FINDINGS)
-    assert strict == replace(lenient, passed=False, strict=True)
+    assert default == replace(lenient, passed=False, strict=True)
     assert lenient.counts == PolicyCounts(passed=1, unchecked=1)

@@ -103,7 +103,7 @@ def test_json_carries_the_policy_result(
     assert document["policy"] == {
         "source": str(path),
         "passed": False,
-        "strict": False,
+        "strict": True,
         "only": [],
         "requirements": [
             {
@@ -128,7 +128,9 @@ def test_json_carries_the_policy_result(
                 "outcome": "unchecked",
                 "needed": "sees a GPU and computes",
                 "found": "no live probe",
-                "detail": "no live probe result for torch",
+                "detail": "no live probe result for torch, as with --quick or a report saved "
+                "with it; run `dlenv check` on the runner itself, without --quick, so the live "
+                "probe runs",
             },
         ],
         "findings": [],
@@ -142,16 +144,69 @@ def test_json_carries_the_policy_result(
     }
 
 
-def test_could_not_check_passes_unless_strict(
+def test_could_not_check_fails_unless_allowed(
     tmp_path: Path, saved: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = policy(tmp_path, '[check]\npython = ">=3.10"\ngpu_frameworks = ["torch"]\n')
     out_file = tmp_path / "out.json"
     base = ["check", "-p", str(path), "--from", str(saved), "-f", "json", "-o", str(out_file)]
-    assert run(base, capsys) == (0, "", "")
-    assert json.loads(out_file.read_text())["policy"]["passed"] is True
-    assert run([*base, "--strict"], capsys) == (1, "", "")
+    assert run(base, capsys) == (1, "", "")
     assert json.loads(out_file.read_text())["policy"]["strict"] is True
+    # --strict is the default, still accepted
+    assert run([*base, "--strict"], capsys) == (1, "", "")
+    assert run([*base, "--allow-unknown"], capsys) == (0, "", "")
+    assert json.loads(out_file.read_text())["policy"]["passed"] is True
+    assert run([*base, "--allow-unknown", "--strict"], capsys) == (
+        2,
+        "",
+        "dlenv: error: --strict and --allow-unknown contradict each other; pick one\n",
+    )
+
+
+def _verdict(out: str) -> str:
+    return out.split("\n\nPolicy ", 1)[1]
+
+
+def test_a_driver_known_absent_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's runner: `driver.installed = false` against `driver = ">=550"`."""
+    from tests.check.machines import cpu_box
+
+    saved = tmp_path / "runner-without-driver.json"
+    saved.write_text(dump_report(report(cpu_box())), encoding="utf-8")
+    path = policy(tmp_path, '[check]\ndriver = ">=550"\n')
+    code, out, _ = run(["check", "-p", str(path), "--from", str(saved)], capsys)
+    assert code == 1
+    assert "No problems found" not in out  # the doctor's verdict never stands above the policy's
+    assert _verdict(out) == (
+        f"{path}\n"
+        "  ✗ fail            NVIDIA driver: needed >=550, found not installed (no NVIDIA driver)\n"
+        "dlenv check FAILED: 0 of 1 requirements met, 1 failed\n"
+    )
+
+
+def test_quick_leaves_gpu_frameworks_open_and_that_fails(
+    tmp_path: Path, saved: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = policy(tmp_path, '[check]\ngpu_frameworks = ["torch"]\n')
+    argv = ["check", "-p", str(path), "--from", str(saved), "--quick"]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    assert out.endswith(
+        "1 requirement could not be checked: they count as failed (--allow-unknown lets them "
+        "pass). To check them, run `dlenv check` on the runner itself (not --from a saved report) "
+        "and without --quick; each line above says what was missing.\n"
+        "dlenv check FAILED: 0 of 1 requirements met, 1 could not be checked (counted as failed)\n"
+    )
+    # relaxed on purpose, it still never says PASSED with nothing met
+    code, out, _ = run([*argv, "--allow-unknown"], capsys)
+    assert code == 0
+    assert "PASSED" not in out
+    assert out.endswith(
+        "dlenv check NOT VERIFIED: 0 of 1 requirements met, 1 could not be checked (allowed by "
+        "--allow-unknown)\n"
+    )
 
 
 def test_console_ends_with_one_line_per_requirement(
@@ -169,8 +224,13 @@ def test_console_ends_with_one_line_per_requirement(
         "  ✗ fail            GPUs: needed at least 4, found 2 (NVIDIA A100-SXM4-80GB)\n"
         "  ✓ pass            Python: needed >=3.10, found 3.11.7\n"
         "  ? could not check torch uses the GPU: needed sees a GPU and computes, found no live "
-        "probe (no live probe result for torch)\n"
-        "dlenv check FAILED: 1 of 3 requirements met, 1 failed, 1 could not be checked\n"
+        "probe (no live probe result for torch, as with --quick or a report saved with it; run "
+        "`dlenv check` on the runner itself, without --quick, so the live probe runs)\n"
+        "1 requirement could not be checked: they count as failed (--allow-unknown lets them "
+        "pass). To check them, run `dlenv check` on the runner itself (not --from a saved report) "
+        "and without --quick; each line above says what was missing.\n"
+        "dlenv check FAILED: 1 of 3 requirements met, 1 failed, 1 could not be checked (counted "
+        "as failed)\n"
     )
 
 
@@ -198,9 +258,10 @@ def test_github_actions_junit_and_summary(
     assert err == (
         "::error title=dlenv check%3A GPUs fail [min_gpus]::needed at least 4, found 2 "
         "(NVIDIA A100-SXM4-80GB)\n"
-        "::warning title=dlenv check%3A torch uses the GPU could not check "
+        "::error title=dlenv check%3A torch uses the GPU could not check "
         "[gpu_frameworks.torch]::needed sees a GPU and computes, found no live probe (no live "
-        "probe result for torch)\n"
+        "probe result for torch, as with --quick or a report saved with it; run `dlenv check` on "
+        "the runner itself, without --quick, so the live probe runs)\n"
     )
     assert summary.read_text(encoding="utf-8").startswith(
         "## dlenv check: failed on `gpu-runner-7`\n"
@@ -208,9 +269,9 @@ def test_github_actions_junit_and_summary(
     root = ET.fromstring(junit.read_text(encoding="utf-8"))
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (
         "2",
-        "1",
-        "1",
-    )  # two requirements, no finding
+        "2",
+        "0",
+    )  # two requirements, no finding; what could not be checked fails by default
     assert json.loads(json_file.read_text())["policy"]["counts"] == {
         "passed": 0,
         "failed": 1,

@@ -180,7 +180,7 @@ def test_utf16_paste_from_powershell(tmp_path: Path, capsys: pytest.CaptureFixtu
             lambda d: d / "missing.txt",
             "{path}: cannot read (No such file or directory)",
         ),
-        (lambda d: d, "{path}: is a directory"),
+        (lambda d: d, "{path}: is a directory, not a pasted report"),
     ],
 )
 def test_unreadable_input_exits_2(

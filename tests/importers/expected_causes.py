@@ -99,9 +99,9 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
     ),
     (
         "torch_oom_container_pid_is_self.txt",
-        "DL901",
+        "DL703",
         "in a container NVML's 'Process 20398' is this process: PyTorch itself reserved 14.4 of "
-        "14.75 GiB, so no environment rule explains the OOM (github.com/FoundationVision/"
+        "14.75 GiB, so the job does not fit the GPU (github.com/FoundationVision/"
         "GenerateU/issues/10)",
     ),
     (

@@ -7,13 +7,22 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from dlenv.importers import catalog
 from dlenv.importers.catalog import CatalogError, Signature, load, parse
-from dlenv.importers.signatures import BY_ID, SIGNATURES
+from dlenv.importers.sheet import FactSheet
+from dlenv.importers.signatures import (
+    BY_ID,
+    MAX_LINE,
+    SIGNATURES,
+    UNRECOGNISED,
+    clip_long_lines,
+    scan,
+)
 from dlenv.rules.registry import get_rule
 
 CASES = [
@@ -172,3 +181,66 @@ def test_doctor_never_loads_the_catalogue() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert json.loads(proc.stderr.strip().splitlines()[-1].replace("'", '"')) == []
+
+
+# -- linear time ------------------------------------------------------------------------------
+LONG = 200_000
+REPEATED = ("A", " ", "\t", "\n", " \n", "0.", "a/", ": ", "'", "lib", ".libx.so", "-lib")
+
+
+def _adversarial(sig: Signature) -> dict[str, str]:
+    """Long lines of what the pattern loops on: single characters, path-like runs, and each
+    example's own beginning repeated (a prefix that matches and then fails, over and over)."""
+    texts = {f"{unit!r}*": unit * (LONG // len(unit)) for unit in REPEATED}
+    for n, example in enumerate(sig.examples[:2]):
+        flat = example.replace("\n", " ")
+        for cut in sorted({len(flat) // 4, len(flat) // 2, len(flat) * 3 // 4, len(flat) - 1}):
+            unit = flat[: max(cut, 3)]
+            texts[f"example {n}[:{cut}]*"] = (unit * (LONG // len(unit) + 1))[:LONG]
+    return texts
+
+
+@pytest.mark.parametrize(
+    "sig", [*SIGNATURES, UNRECOGNISED], ids=[s.id for s in (*SIGNATURES, UNRECOGNISED)]
+)
+def test_every_pattern_takes_linear_time_on_long_adversarial_lines(sig: Signature) -> None:
+    """200,000-character lines: a backtracking pattern takes minutes here (the old
+    undefined-symbol pattern took 7 minutes on 10,000 characters); a linear one milliseconds."""
+    for name, text in _adversarial(sig).items():
+        start = time.perf_counter()
+        for _ in sig.regex.finditer(text):
+            pass
+        took = time.perf_counter() - start
+        assert took < 2.0, f"{sig.id}: {took:.2f} s on {name} ({len(text)} characters)"
+
+
+def test_long_lines_are_matched_by_their_head_and_tail() -> None:
+    head = "RuntimeError: CUDA error: no kernel image is available for execution on the device "
+    tail = " Torch not compiled with CUDA enabled"
+    text = "first\n" + head + "x" * (3 * MAX_LINE) + tail + "\nlast"
+    clipped = clip_long_lines(text)
+    lines = clipped.split("\n")
+    assert (lines[0], lines[2], len(lines[1])) == ("first", "last", MAX_LINE + 3)
+    assert lines[1].startswith(head) and lines[1].endswith(tail)
+    assert clip_long_lines("short\nlines") == "short\nlines"
+    sheet = FactSheet()
+    scan(text, sheet)
+    found = [e.signature for e in sheet.snapshot("text").reported_errors]
+    assert found == ["no-kernel-image", "torch-not-compiled-with-cuda"]
+
+
+def test_explain_reads_a_100000_character_line_quickly(tmp_path: Path) -> None:
+    """The issue's reproducer: 40 s before the patterns were made linear."""
+    log = tmp_path / "l.txt"
+    log.write_text("RuntimeError: CUDA error: " + "A" * 100_000 + "\n")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlenv", "explain", str(log), "--no-probe"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    took = time.perf_counter() - start
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "RuntimeError: CUDA error: AAAA" in proc.stdout
+    assert took < 10, took

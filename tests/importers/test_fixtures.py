@@ -589,7 +589,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "torch_circular_import.txt": {
         "origin": "text",
         "parts": [("messages", 1, 7)],
-        "messages": [("circular-import-shadowing", 1, False, "torch")],
+        "messages": [
+            ("circular-import-shadowing", 1, False, "torch"),
+            ("traceback-through-shadowing-file", 2, False, "torch"),
+        ],
         "facts": {
             "python.shadowing[0].module": "torch",
             "python.shadowing[0].path": "C:\\Users\\li\\Desktop\\learn\\torch.py",

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import subprocess
+from dataclasses import replace
+
+from pytest import MonkeyPatch
+
+from dlenv.fix.actions import Action, InstallPackages, ManualStep, SetEnv
 from dlenv.report.console import render_console
+from dlenv.report.model import Report
 from tests.report.samples import broken_report, healthy_report
 
 HEALTHY = """\
@@ -44,11 +51,14 @@ def test_broken_report_shows_cause_evidence_and_fixes() -> None:
         "✗ DL101 NVIDIA driver too old for the CUDA runtime torch was built with\n"
         "    torch 2.5.1+cu124 needs CUDA 12.4, which needs driver >= 525.60.13; this machine has 470.239.06.\n"
         "    driver.version: found 470.239.06, needed >=525.60.13 (needed by torch 2.5.1+cu124)\n"
-        "    fix: Install NVIDIA driver 550 or newer: sudo ubuntu-drivers install nvidia:550\n"
-        "    fix: /home/alice/.venv/bin/python -m pip install torch==2.5.1 --index-url\n"
-        "    https://download.pytorch.org/whl/cu118\n"
+        "    fix: Install NVIDIA driver 550 or newer\n"
+        "      sudo ubuntu-drivers install nvidia:550\n"
+        "    fix: install torch==2.5.1\n"
+        "      /home/alice/.venv/bin/python -m pip install torch==2.5.1 --index-url "
+        "https://download.pytorch.org/whl/cu118\n"
         "\n"
-        "1 error(s), 0 warning(s), 0 note(s). Run `dlenv fix` for a plan.\n"
+        "1 error(s), 0 warning(s), 0 note(s). For a plan, run:\n"
+        "      dlenv fix\n"
     )
     assert "✗ torch" in text  # the framework row carries the finding's mark
 
@@ -122,3 +132,55 @@ def test_mismatch_without_the_two_versions_says_so_plainly() -> None:
     text = render_console(make_report(replace(snap, driver=driver), []), color=False)
     assert "None" not in text
     assert "MISMATCH between the kernel module and the user-space library" in " ".join(text.split())
+
+
+def _with_fixes(*fixes: Action) -> Report:
+    report = broken_report()
+    (first,) = report.findings
+    finding = replace(first, fixes=list(fixes), docs_url="https://dlenv.dev/rules/DL101")
+    return replace(report, findings=[finding])
+
+
+def test_fix_commands_are_whole_quoted_and_never_wrapped(monkeypatch: MonkeyPatch) -> None:
+    """The issue: `--index-url⏎https://` at the terminal width, an unquoted `[and-cuda]` that zsh
+    globs, "see the URL" with no URL, and `dlenv fix` without the `--from FILE` in use."""
+    monkeypatch.setenv("COLUMNS", "40")
+    report = _with_fixes(
+        InstallPackages(
+            packages=["tensorflow[and-cuda]==2.21.*"],
+            index_url="https://download.pytorch.org/whl/cu118",
+        ),
+        ManualStep(text="other distributions: see the URL", url="https://example.org/drivers"),
+    )
+    text = render_console(
+        report, color=False, shell="zsh", fix_command="dlenv fix --from 'my report.json'"
+    )
+    tail = text[text.index("    fix:") :]
+    assert tail == (
+        "    fix: install\n"
+        "    tensorflow[and-cuda]==2.21.*\n"
+        "      /home/alice/.venv/bin/python -m pip install 'tensorflow[and-cuda]==2.21.*' "
+        "--index-url https://download.pytorch.org/whl/cu118\n"
+        "    fix: other distributions: see the\n"
+        "    URL\n"
+        "      see https://example.org/drivers\n"
+        "    https://dlenv.dev/rules/DL101\n"
+        "\n"
+        "1 error(s), 0 warning(s), 0 note(s). For\n"
+        "a plan, run:\n"
+        "      dlenv fix --from 'my report.json'\n"
+    )
+    # what zsh runs is what pip gets: the quoted spec is one word, not a glob
+    command = tail.splitlines()[2].strip().replace("/home/alice/.venv/bin/python", "printf '%s\\n'")
+    done = subprocess.run(
+        ["zsh", "-c", command], capture_output=True, text=True, timeout=10, check=True
+    )
+    assert done.stdout.splitlines()[3] == "tensorflow[and-cuda]==2.21.*"
+
+
+def test_fix_commands_follow_the_shell() -> None:
+    report = _with_fixes(SetEnv(name="TF_FORCE_GPU_ALLOW_GROWTH", value="true"))
+    bash = render_console(report, color=False, shell="bash")
+    fish = render_console(report, color=False, shell="fish")
+    assert "      export TF_FORCE_GPU_ALLOW_GROWTH=true\n" in bash
+    assert "      set -gx TF_FORCE_GPU_ALLOW_GROWTH true\n" in fish

@@ -65,7 +65,8 @@ def test_annotations() -> None:
         "(NVIDIA A100-SXM4-80GB)",
         "::warning title=dlenv check%3A torch uses the GPU could not check "
         "[gpu_frameworks.torch]::needed sees a GPU and computes, found no live probe (no live "
-        "probe result for torch)",
+        "probe result for torch, as with --quick or a report saved with it; run `dlenv check` on "
+        "the runner itself, without --quick, so the live probe runs)",
         "::error title=dlenv DL101 rule-dl101%3A driver too old::driver too old, in detail.",
         "::warning title=dlenv DL701 rule-dl701%3A memory growth off::memory growth off, in "
         "detail.",
@@ -79,15 +80,18 @@ def test_step_summary_markdown() -> None:
     assert step_summary(checked()) == (
         "## dlenv check: failed on `gpu-runner-7`\n"
         "\n"
-        "FAILED: 1 of 3 requirements met, 1 failed, 1 could not be checked, 1 finding(s) count "
-        "as failures, 1 finding(s) ignored (policy `ci/dlenv.toml`).\n"
+        "FAILED: 1 of 3 requirements met, 1 failed, 1 could not be checked (allowed by "
+        "--allow-unknown), 1 finding(s) count as failures, 1 finding(s) ignored (policy "
+        "`ci/dlenv.toml`, --allow-unknown).\n"
         "\n"
         "| | requirement | needed | found | note |\n"
         "|---|---|---|---|---|\n"
         "| ❌ fail | GPUs (`min_gpus`) | at least 4 | 2 (NVIDIA A100-SXM4-80GB) |  |\n"
         "| ✅ pass | Python (`python`) | >=3.10 | 3.11.7 |  |\n"
         "| ⚠️ could not check | torch uses the GPU (`gpu_frameworks.torch`) | sees a GPU and "
-        "computes | no live probe | no live probe result for torch |\n"
+        "computes | no live probe | no live probe result for torch, as with --quick or a report "
+        "saved with it; run `dlenv check` on the runner itself, without --quick, so the live "
+        "probe runs |\n"
         "\n"
         "| | finding | severity | |\n"
         "|---|---|---|---|\n"
@@ -106,3 +110,10 @@ def test_summary_is_appended_to_the_step_summary_file(tmp_path: Path) -> None:
     assert append_step_summary(checked(), {}) is None
     with pytest.raises(DlenvError, match="cannot append the job summary"):
         append_step_summary(checked(), {"GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "dir.md")})
+
+
+def test_step_summary_links_each_finding_to_its_rule() -> None:
+    base = checked()
+    linked = [replace(f, docs_url=f"https://dlenv.dev/rules/{f.code}") for f in base.findings]
+    summary = step_summary(replace(base, findings=linked))
+    assert "| ❌ fails | [`DL101`](https://dlenv.dev/rules/DL101) rule-dl101 | error |" in summary

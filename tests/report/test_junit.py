@@ -121,7 +121,10 @@ def test_failure_texts() -> None:
     )
     skipped = root.find(".//testcase[@name='gpu_frameworks.torch: torch uses the GPU']/skipped")
     assert skipped is not None
-    assert skipped.get("message") == "could not check: no live probe result for torch"
+    assert skipped.get("message") == (
+        "could not check: no live probe result for torch, as with --quick or a report saved with "
+        "it; run `dlenv check` on the runner itself, without --quick, so the live probe runs"
+    )
 
 
 def test_strict_turns_could_not_check_into_failures() -> None:

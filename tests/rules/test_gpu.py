@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.fix.actions import InstallPackages, SetEnv, UnsetEnv
-from dlenv.snapshot.model import LiveProbe, Snapshot
+from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv, UnsetEnv
+from dlenv.snapshot.model import LiveProbe, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -228,3 +228,45 @@ def test_dl302_a_programs_minimum_against_the_gpu_named_in_prose() -> None:
     assert fired(stated, "DL302") == ["DL302"]
     # a GPU that meets the minimum: the message has another cause
     assert fired(_pasted(text + "My card is a GeForce RTX 3080.\n"), "DL302") == []
+
+
+NO_KERNEL = ReportedError(
+    signature="no-kernel-image",
+    text="RuntimeError: CUDA error: no kernel image is available for execution on the device",
+    meaning="a kernel has no code for this GPU",
+)
+
+
+def test_dl305_torch_covers_the_gpu_so_an_extension_failed() -> None:
+    """The maintainer's reasoning: torch 2.0.1+cu117 carries sm_86, which runs on an RTX 4090
+    (sm_89); the failing kernel is an extension's, rebuilt with TORCH_CUDA_ARCH_LIST=8.6."""
+    s = gpu_machine(driver="535.104.05", frameworks=[torch("2.0.1+cu117", cudnn="8.5")])
+    bad = replace(s, reported_errors=[NO_KERNEL])
+    f = only(bad, "DL305")
+    assert f.severity == "error"
+    assert "sm_86 code runs on sm_89" in f.message
+    commands = [c for a in f.fixes if isinstance(a, ManualStep) for c in a.commands]
+    assert "CUDA_LAUNCH_BLOCKING=1 python your_script.py" in commands
+    assert "export TORCH_CUDA_ARCH_LIST=8.6" in commands
+    # DL301 agrees: binary compatibility within a major, so no finding of its own
+    assert fired(bad, "DL301") == []
+    # no error quoted: nothing to say
+    assert fired(s, "DL305") == []
+    # sm_86 does not run on sm_90: torch itself lacks the code, which is DL301's verdict
+    h100 = gpu(name="NVIDIA H100 80GB HBM3", cc="9.0", total=81559)
+    on_h100 = replace(bad, gpus=[h100])
+    assert fired(on_h100, "DL305") == []
+    assert fired(on_h100, "DL301") == ["DL301"]
+
+
+def test_dl305_from_the_live_probe() -> None:
+    s = gpu_machine(frameworks=[torch("2.0.1+cu117", cudnn="8.5")])
+    probe = LiveProbe(
+        framework="torch",
+        status="ok",
+        gpu_available=True,
+        compute_ok=False,
+        arch_list=["sm_80", "sm_86"],
+        error="CUDA error: no kernel image is available for execution on the device",
+    )
+    assert only(with_live(s, probe), "DL305").confirmed_by == "live"

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.fix.actions import InstallPackages, SetEnv
+from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv
+from dlenv.importers.explain import explain_text
 from dlenv.snapshot.model import FrameworkFacts, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
@@ -42,7 +43,11 @@ def test_dl601_transformers_with_keras3() -> None:
     # TF 2.15 still bundles Keras 2; no legacy users: nothing to say
     old = gpu_machine(frameworks=[tensorflow("2.15.1", "12.2", "8.9")])
     assert fired(with_dists(old, dist("transformers", "4.40.0")), "DL601") == []
-    assert fired(_tf216(), "DL601") == []
+    # nothing known to need Keras 2: a note that tf.keras is Keras 3, no error
+    note = only(_tf216(), "DL601")
+    assert (note.severity, note.title) == ("info", "tf.keras is Keras 3 with TensorFlow 2.16.1")
+    assert note.fixes == [] and note.hint is not None and "tf-keras~=2.16.0" in note.hint
+    assert fired(_tf216(dist("tf-keras", "2.16.0")), "DL601") == []
 
 
 def test_dl602_backend_not_installed() -> None:
@@ -117,3 +122,73 @@ def test_dl601_from_the_message_transformers_printed() -> None:
     assert fired(replace(pasted, reported_errors=[]), "DL601") == []
     done = with_env(with_dists(pasted, dist("tf-keras", "2.18.0")), TF_USE_LEGACY_KERAS="1")
     assert fired(done, "DL601") == []
+
+
+def _pasted(signature: str, *frameworks: FrameworkFacts) -> Snapshot:
+    said = ReportedError(signature=signature, text=f"<{signature}>", meaning="")
+    return Snapshot(frameworks=list(frameworks), reported_errors=[said])
+
+
+def test_dl601_keras3_refusing_keras2_code_names_the_port() -> None:
+    # github.com/serengil/retinaface/issues/93: tf.shape() on a Keras input under TF 2.16.1
+    f = only(_pasted("keras3-kerastensor-tf-function", tensorflow("2.16.1")), "DL601")
+    assert f.title == "The code needs Keras 2 (tf-keras), but Keras 3 is installed"
+    assert [type(a) for a in f.fixes] == [InstallPackages, SetEnv, ManualStep]
+    assert f.fixes[0] == InstallPackages(
+        packages=["tf-keras~=2.16.0"],
+        reason="Keras 2 for TensorFlow: the tf-keras release for TensorFlow 2.16.1",
+    )
+    assert "wrap each TensorFlow call on a Keras tensor in a layer" in f.fixes[2].text  # type: ignore[union-attr]
+    assert f.hint is not None and 'pip install "tensorflow<2.16" "keras<3"' in f.hint
+    removed = only(_pasted("keras3-removed-argument"), "DL601")
+    assert "keras.Input(batch_shape=...)" in removed.fixes[2].text  # type: ignore[union-attr]
+    gone = only(_pasted("keras2-module-gone"), "DL601")
+    assert "keras.utils.to_categorical" in gone.fixes[2].text  # type: ignore[union-attr]
+    # near miss: an error dlenv does not tie to Keras 3
+    assert fired(_pasted("keras-src-missing"), "DL601") == []
+
+
+def test_dl601_keras3_beside_a_tensorflow_that_needs_keras2() -> None:
+    # github.com/keras-team/keras/issues/19390: tensorflow 2.13.1 with keras 3.1.1
+    s = gpu_machine(frameworks=[tensorflow("2.13.1", "11.8", "8.6"), keras("3.1.1")])
+    f = only(s, "DL601")
+    assert f.title == "Keras 3.1.1 is installed, but TensorFlow 2.13.1 needs Keras 2"
+    assert f.fixes == [
+        InstallPackages(
+            packages=["keras>=2.13,<2.14"],
+            reason="the Keras 2 release TensorFlow 2.13.1 requires",
+        )
+    ]
+    assert fired(gpu_machine(frameworks=[tensorflow("2.13.1", "11.8", "8.6"), keras("2.13.1")]), "DL601") == []
+
+
+def test_dl603_keras2_of_another_minor_than_tensorflow() -> None:
+    s = gpu_machine(frameworks=[tensorflow("2.12.0", "11.8", "8.6"), keras("2.15.0")])
+    f = only(s, "DL603")
+    assert f.fixes == [
+        InstallPackages(
+            packages=["keras>=2.12,<2.13"], reason="the Keras release TensorFlow requires"
+        )
+    ]
+    assert fired(gpu_machine(frameworks=[tensorflow("2.12.0", "11.8", "8.6"), keras("2.12.0")]), "DL603") == []
+
+
+def test_keras_family_end_to_end() -> None:
+    def codes(text: str) -> list[tuple[str, str]]:
+        findings = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.severity) for f in findings]
+
+    assert codes(
+        "tensorflow 2.15.0.post1 requires keras<2.16,>=2.15.0, but you have keras 3.0.3 which "
+        "is incompatible.\n"
+    ) == [("DL601", "error")]
+    assert codes(
+        "ValueError: Unrecognized keyword arguments passed to Embedding: {'input_length': 100}\n"
+    ) == [("DL601", "error")]
+    assert codes("ModuleNotFoundError: No module named 'keras.src.engine'\n") == [
+        ("DL601", "error")
+    ]
+    assert codes(
+        "tensorflow-intel 2.12.0 requires keras<2.13,>=2.12.0, but you have keras 2.15.0 which "
+        "is incompatible.\n"
+    ) == [("DL603", "warning")]

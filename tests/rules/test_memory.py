@@ -5,8 +5,9 @@ from dataclasses import replace
 import pytest
 
 from dlenv.fix.actions import ManualStep, SetEnv
+from dlenv.importers.explain import explain_text
 from dlenv.rules import diagnose
-from dlenv.snapshot.model import FrameworkFacts, LiveProbe, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, GpuProcess, LiveProbe, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -164,3 +165,187 @@ def test_dl702_out_of_memory_numbers_that_blame_the_program_itself() -> None:
     # Windows' shared GPU memory lets PyTorch reserve more than the GPU has: nothing to blame
     wddm = _oom(oom_total_mib="8192.00", oom_free_mib="0.00", oom_pytorch_reserved_mib="19609.60")
     assert fired(wddm, "DL702") == []
+
+
+def _pasted(*said: tuple[str, str | None], **tf_details: str) -> Snapshot:
+    """A paste that quoted these messages (signature id, framework that printed it)."""
+    errors = [
+        ReportedError(signature=sig, text=f"<{sig}>", meaning="", framework=fw) for sig, fw in said
+    ]
+    live = [LiveProbe(framework="tensorflow", status="ok", details=tf_details)] if tf_details else []
+    return Snapshot(reported_errors=errors, live=live)
+
+
+def _explain(text: str) -> list[tuple[str, str]]:
+    findings = explain_text(text, "paste.txt", probe=False).report.findings
+    return [(f.code, f.severity) for f in findings]
+
+
+def test_dl703_the_job_itself_does_not_fit() -> None:
+    # torch < 2.1 (github.com/chnsh/DCRNN_PyTorch/issues/6): PyTorch holds 4.63 of 5.80 GiB
+    s = _oom(
+        oom_gpu="0",
+        oom_requested_mib="20.00",
+        oom_total_mib="5939.20",
+        oom_free_mib="6.69",
+        oom_pytorch_reserved_mib="4741.12",
+        oom_allocated_mib="4464.64",
+    )
+    f = only(s, "DL703")
+    assert (f.severity, f.title, f.subject) == (
+        "error",
+        "GPU 0 ran out of memory: the job does not fit",
+        "gpu0",
+    )
+    assert f.message.endswith(
+        "PyTorch itself held 4.63 GiB of the GPU's 5.80 GiB and asked for 20.00 MiB more."
+    )
+    assert [type(a) for a in f.fixes] == [ManualStep]
+    assert "smaller batch size" in f.fixes[0].text  # type: ignore[union-attr]
+    assert fired(s, "DL702") == []
+    # the good machine: no out-of-memory error at all
+    assert fired(gpu_machine(frameworks=[torch()]), "DL703") == []
+
+
+def test_dl703_a_fragmented_cache_gets_expandable_segments() -> None:
+    s = _oom(
+        oom_requested_mib="1024.00",
+        oom_total_mib="24576.00",
+        oom_free_mib="512.00",
+        oom_pytorch_reserved_mib="23552.00",
+        oom_unallocated_mib="3072.00",
+    )
+    f = only(s, "DL703")
+    assert f.fixes[0] == SetEnv(
+        name="PYTORCH_CUDA_ALLOC_CONF",
+        value="expandable_segments:True",
+        reason="the cache held enough free memory, in pieces too small for the request",
+    )
+    assert f.evidence[-1].note == "reserved by PyTorch but unallocated: a fragmented cache"
+    # little reserved-but-unallocated: not fragmentation, no allocator setting
+    tidy = _oom(
+        oom_requested_mib="1024.00",
+        oom_total_mib="24576.00",
+        oom_free_mib="512.00",
+        oom_pytorch_reserved_mib="23552.00",
+        oom_unallocated_mib="20.00",
+    )
+    assert [type(a) for a in only(tidy, "DL703").fixes] == [ManualStep]
+
+
+def test_dl703_a_request_larger_than_the_gpu_is_never_blamed_on_others() -> None:
+    s = _oom(
+        oom_requested_mib="40960.00",
+        oom_total_mib="8192.00",
+        oom_free_mib="10.00",
+        oom_other_processes="99=7000.00",
+    )
+    assert "more than the whole GPU (8.00 GiB)" in only(s, "DL703").message
+    assert fired(s, "DL702") == []
+
+
+def test_dl701_from_a_tensorflow_handle_failure() -> None:
+    # github.com/tony-framework/TonY/pull/486: TF 2.3.1 "Could not create cudnn handle"
+    s = _pasted(("cudnn-handle-failed", "tensorflow"))
+    f = only(s, "DL701")
+    assert (f.severity, f.title) == (
+        "error",
+        "TensorFlow ran out of GPU memory because memory growth is off",
+    )
+    assert f.fixes == [
+        SetEnv(
+            name="TF_FORCE_GPU_ALLOW_GROWTH",
+            value="true",
+            reason="allocate GPU memory as needed instead of all of it at start-up",
+        )
+    ]
+    assert fired(s, "DL703") == []
+    # beside TensorFlow's cuDNN version mismatch the handle failure is that mismatch
+    mismatch = _pasted(("cudnn-handle-failed", "tensorflow"), ("tf-cudnn-version-mismatch", None))
+    assert fired(mismatch, "DL701") == []
+    # the same cuBLAS failure in PyTorch is the job's size (github.com/QwenLM/Qwen3/issues/873)
+    assert fired(_pasted(("cublas-handle-failed", "torch")), "DL703") == ["DL703"]
+
+
+def test_dl701_from_tensorflows_start_up_grab() -> None:
+    grab = _pasted(("tf-failed-to-allocate-from-device", "tensorflow"), oom_requested_mib="6070.79")
+    assert "the 5.93 GiB region TensorFlow asks for at start-up" in only(grab, "DL701").message
+    # a small region failing mid-run is not the start-up grab
+    small = _pasted(("tf-failed-to-allocate-from-device", "tensorflow"), oom_requested_mib="392")
+    assert fired(small, "DL701") == []
+    assert fired(small, "DL703") == ["DL703"]
+
+
+def test_dl702_when_the_paste_shows_memory_held_before_the_program_started() -> None:
+    # TensorFlow 1.x: "totalMemory: 23.88GiB freeMemory: 2.10GiB" at start-up
+    s = _pasted(
+        ("cublas-handle-failed", "tensorflow"), start_total_mib="24453.12", start_free_mib="2150.4"
+    )
+    f = only(s, "DL702")
+    assert f.message.startswith(
+        "TensorFlow ran out of GPU memory, and only 2.10 GiB of 23.88 GiB was free when "
+        "TensorFlow started"
+    )
+    assert fired(s, "DL701") == [] and fired(s, "DL703") == []
+    # the reporter says so (github.com/Jhsmit/PyHDX/issues/95)
+    stated = _pasted(("cublas-handle-failed", "tensorflow"), ("gpu-memory-held-stated", None))
+    assert "the report says other processes held it" in only(stated, "DL702").message
+    # an nvidia-smi table in the paste with processes holding most of the GPU
+    table = replace(
+        _pasted(("cuda-out-of-memory", "torch")),
+        gpus=[gpu(used=20000, processes=2)],
+        driver=gpu_machine().driver,
+    )
+    assert fired(table, "DL702") == ["DL702"]
+    assert fired(table, "DL703") == []
+
+
+def test_memory_family_end_to_end() -> None:
+    assert _explain(
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1030] Creating TensorFlow device "
+        "(/gpu:0) -> (device: 0, name: GeForce GTX 1060 6GB, pci bus id: 0000:01:00.0)\n"
+        "E tensorflow/stream_executor/cuda/cuda_driver.cc:924] failed to allocate 5.93G "
+        "(6365773824 bytes) from device: CUDA_ERROR_OUT_OF_MEMORY\n"
+    ) == [("DL701", "error")]
+    assert _explain(
+        "RuntimeError: CUDA out of memory. Tried to allocate 60.00 MiB (GPU 0; 6.00 GiB total "
+        "capacity; 4.11 GiB already allocated; 34.82 MiB free; 4.42 GiB reserved in total by "
+        "PyTorch)\n"
+    ) == [("DL703", "error")]
+    held = _explain(
+        "E tensorflow/stream_executor/cuda/cuda_blas.cc:238] failed to create cublas handle: "
+        "CUBLAS_STATUS_ALLOC_FAILED\nthe GPU memory was not released by the last run\n"
+    )
+    assert held == [("DL702", "error")]
+
+
+def test_dl702_names_the_compute_processes_nvml_lists() -> None:
+    held = replace(
+        gpu(used=23000, processes=2),
+        compute_processes=[
+            GpuProcess(pid=4242, used_memory_mib=20480, name="python"),
+            GpuProcess(pid=77, used_memory_mib=2048, name=None),
+        ],
+    )
+    f = only(gpu_machine(gpus=[held]), "DL702")
+    assert f.message == (
+        "NVIDIA GeForce RTX 4090 has 23000 of 24564 MiB in use by 2 process(es): PID 4242 "
+        "(python) 20.00 GiB, PID 77 2.00 GiB; new CUDA programs there will run out of memory."
+    )
+    assert [(e.fact, e.found, e.note) for e in f.evidence[1:]] == [
+        ("gpus.0.compute_processes", "PID 4242: 20.00 GiB", "python"),
+        ("gpus.0.compute_processes", "PID 77: 2.00 GiB", None),
+    ]
+    assert f.fixes[0].commands == [  # type: ignore[union-attr]
+        "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+        "ps -o pid,user,etime,args -p 4242",
+        "ps -o pid,user,etime,args -p 77",
+    ]
+    # a pasted out-of-memory error on that GPU is blamed on them, once
+    pasted = replace(
+        gpu_machine(gpus=[replace(held, memory_used_mib=12000)]),
+        reported_errors=[
+            ReportedError(signature="cuda-out-of-memory", text="x", meaning="", framework="torch")
+        ],
+    )
+    assert fired(pasted, "DL702") == ["DL702"] and fired(pasted, "DL703") == []

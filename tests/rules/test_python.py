@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.fix.actions import RemoveFromPath
-from dlenv.snapshot.model import DuplicateDistribution, PathEntry, Shadowing
+from dlenv.fix.actions import InstallPackages, RemoveFromPath
+from dlenv.snapshot.model import DuplicateDistribution, InstallFailure, PathEntry, Shadowing
 from tests.rules.snapshots import cpu_machine, dist, fired, gpu_machine, only, tensorflow, torch
 
 
@@ -64,3 +64,88 @@ def test_dl504_duplicate_distribution() -> None:
     assert f.title == "torch is installed 2 times"
     single = replace(dup, installs=dup.installs[:1])
     assert fired(_py(gpu_machine(), duplicates=[single]), "DL504") == []
+
+
+# -- no wheel for this Python / platform: real installer errors as facts -----------------------
+def _failed(s, *failures, **python):  # type: ignore[no-untyped-def]
+    return _py(s, install_failures=list(failures), **python)
+
+
+def test_dl501_no_wheel_for_this_python() -> None:
+    # https://github.com/nuwandda/stable-diffusion-aging-time-lapse/issues/3: only 2.20 offered
+    pinned = InstallFailure("tensorflow", "2.13.0", ["2.20.0rc0", "2.20.0"], message="...")
+    f = only(_failed(cpu_machine(), pinned, version=None), "DL501")
+    assert f.severity == "error" and "newer than that release supports (3.8-3.11)" in f.message
+    assert (
+        InstallPackages(
+            packages=["tensorflow==2.20.0"], reason="a release that has wheels for this Python"
+        )
+        in f.fixes
+    )
+    # https://github.com/tensorflow/tensorflow/issues/79349: nothing at all for Python 3.13
+    none = InstallFailure("tensorflow", None, [], message="(from versions: none)")
+    f = only(_failed(cpu_machine(), none, version="3.13.0"), "DL501")
+    assert "only from 2.20 on" in f.message
+    assert "uv venv --python 3.12" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    # a cp35 wheel offered to Python 3.4
+    wheel = InstallFailure(
+        "tensorflow", "1.10.0", wheel="tensorflow-1.10.0-cp35-none-linux_armv7l.whl"
+    )
+    assert "built for Python 3.5 only" in only(_failed(cpu_machine(), wheel), "DL501").message
+    # a package dlenv does not know, or a platform gap (DL506): not this rule
+    other = InstallFailure("left-pad", None, [])
+    assert fired(_failed(cpu_machine(), other, version="3.13.0"), "DL501") == []
+    jaxlib = InstallFailure("jaxlib", "0.1.37", [])
+    windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
+    assert fired(_failed(windows, jaxlib), "DL501") == []
+
+
+def test_dl506_no_wheel_for_platform() -> None:
+    # https://github.com/jax-ml/jax/issues/2187: jaxlib 0.1.37 on Windows
+    jaxlib = InstallFailure("jaxlib", "0.1.37", [])
+    windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
+    f = only(_failed(windows, jaxlib), "DL506")
+    assert "before 0.4.13" in f.message and "wsl --install" in f.fixes[0].commands  # type: ignore[union-attr]
+    # the same failure on Linux is no platform gap
+    assert fired(_failed(cpu_machine(), jaxlib), "DL506") == []
+    # 32-bit Python: no torch wheels
+    torch32 = InstallFailure("torch", None, [])
+    assert "32-bit" in only(_failed(windows, torch32, bits=32), "DL506").message
+    assert fired(_failed(windows, torch32, bits=64, version="3.12.1"), "DL506") == []
+    # tensorflow-cpu on an Apple Silicon Mac
+    mac = replace(cpu_machine(), host=replace(cpu_machine().host, os="Darwin", arch="arm64"))
+    tf_cpu = InstallFailure("tensorflow-cpu", None, [])
+    assert "arm64" in only(_failed(mac, tf_cpu), "DL506").message
+
+
+def test_dl502_stdlib_module_shadowed() -> None:
+    sh = Shadowing(module="inspect", path="/home/u/inspect.py")
+    f = only(_py(cpu_machine(), shadowing=[sh]), "DL502")
+    # found by the probes: a warning; quoted in a pasted traceback: the error itself
+    assert f.severity == "warning"
+    assert f.fixes[0].commands == [  # type: ignore[union-attr]
+        "mv /home/u/inspect.py /home/u/inspect_script.py",
+        "rm -rf /home/u/__pycache__ /home/u/inspect.pyc",
+    ]
+    pasted = replace(_py(cpu_machine(), shadowing=[sh]), origin="text")
+    assert only(pasted, "DL502").severity == "error"
+
+
+def test_dl505_foreign_site_packages_on_path() -> None:
+    ros = PathEntry("/opt/ros/kinetic/lib/python2.7/dist-packages", True, "PYTHONPATH")
+    own = PathEntry("/venv/lib/python3.7/site-packages", True, "site-packages")
+    s = _py(cpu_machine(), version="3.7.3", sys_path=[own, ros], pythonpath=[ros])
+    f = only(s, "DL505")
+    assert f.severity == "error" and "packages of Python 2.7" in f.message
+    assert f.fixes[0] == RemoveFromPath(
+        name="PYTHONPATH", entries=[ros.path], reason="another Python's packages"
+    )
+    assert any("/opt/ros/kinetic/setup.bash" in c for c in f.fixes[1].commands)  # type: ignore[union-attr]
+    # only the interpreter's own directories: nothing
+    assert fired(_py(cpu_machine(), version="3.7.3", sys_path=[own]), "DL505") == []
+    # another environment of the same Python on PYTHONPATH: a warning
+    other = PathEntry("/home/u/envs/old/lib/python3.7/site-packages", True, "PYTHONPATH")
+    s = _py(
+        cpu_machine(), version="3.7.3", prefix="/venv", sys_path=[own, other], pythonpath=[other]
+    )
+    assert only(s, "DL505").severity == "warning"

@@ -48,8 +48,9 @@ def test_healthy_gpu_machine_has_no_error() -> None:
     assert [(f.code, f.severity) for f in diagnose(tf)] == [("DL107", "info"), ("DL701", "info")]
 
 
-def test_this_cpu_only_machine_has_no_finding() -> None:
-    assert diagnose(cpu_machine()) == []
+def test_this_cpu_only_machine_has_only_the_keras3_note() -> None:
+    # TensorFlow 2.21 with Keras 3 and no tf-keras: tf.keras is Keras 3, said as information
+    assert [(f.code, f.severity) for f in diagnose(cpu_machine())] == [("DL601", "info")]
 
 
 def test_unknown_framework_version_is_unknown_everywhere() -> None:

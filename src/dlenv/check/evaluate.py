@@ -1,7 +1,8 @@
 """Hold a report against a policy: every requirement becomes pass, fail or could-not-check.
 
 Pure functions of (Policy, Report): they never touch the machine, so a report captured on a CI
-node can be checked anywhere. Missing facts are "could not check", never a guess.
+node can be checked anywhere. Missing facts are "could not check", never a guess; facts that are
+known and contradict a requirement (no driver installed, no GPU, a CPU-only build) fail it.
 """
 
 from __future__ import annotations
@@ -95,14 +96,19 @@ def _version_requirement(
 
 def _driver(p: Policy, s: Snapshot) -> Iterable[RequirementResult]:
     missing = _why_no_gpu(s) or "the driver version is unknown"
-    if p.driver is not None:
-        found = [(s.driver.version, "")] if s.driver.version else []
-        yield _version_requirement("driver", "NVIDIA driver", p.driver, found, missing)
-    if p.driver_cuda is not None:
-        found = [(s.driver.cuda_version, "")] if s.driver.cuda_version else []
-        yield _version_requirement(
-            "driver_cuda", "CUDA supported by the driver", p.driver_cuda, found, missing
-        )
+    wanted = (
+        ("driver", "NVIDIA driver", p.driver, s.driver.version),
+        ("driver_cuda", "CUDA supported by the driver", p.driver_cuda, s.driver.cuda_version),
+    )
+    for key, title, spec, version in wanted:
+        if spec is None:
+            continue
+        if s.driver.installed is False and not version:
+            # known absent is a fact, not an unknown: no driver meets ">=550"
+            yield _req(key, title, "fail", spec, "not installed", "no NVIDIA driver")
+        else:
+            found = [(version, "")] if version else []
+            yield _version_requirement(key, title, spec, found, missing)
 
 
 def _toolkits(p: Policy, s: Snapshot) -> Iterable[RequirementResult]:
@@ -134,6 +140,7 @@ def _frameworks(p: Policy, s: Snapshot, only: set[str] | None) -> Iterable[Requi
 
 # -- GPUs -------------------------------------------------------------------------------------
 def _per_gpu(
+    s: Snapshot,
     key: str,
     title: str,
     needed: str,
@@ -143,6 +150,9 @@ def _per_gpu(
 ) -> RequirementResult:
     """One requirement every GPU must meet; found lists each GPU, worst outcome wins."""
     if not gpus:
+        # no GPU where the driver answered (or is known absent) cannot meet a per-GPU requirement
+        if s.driver.installed is False or s.gpus or s.driver.installed:
+            return _req(key, title, "fail", needed, "no GPU", _why_no_gpu(s) or "no GPU found")
         return _req(key, title, "unchecked", needed, "no GPU", "there is no GPU to check")
     judged = [(g, *judge(g)) for g in gpus]
     outcome = _worst(o for _, o, _ in judged)
@@ -179,7 +189,7 @@ def _gpus(p: Policy, s: Snapshot) -> Iterable[RequirementResult]:
             ok = any(pat.matches(g.name) for pat in p.gpu_name)
             return ("pass" if ok else "fail"), g.name
 
-        yield _per_gpu("gpu_name", "GPU name", f"matches {patterns}", gpus, name_ok, "name")
+        yield _per_gpu(s, "gpu_name", "GPU name", f"matches {patterns}", gpus, name_ok, "name")
     if p.min_gpu_memory_gib is not None:
         need = p.min_gpu_memory_gib
 
@@ -190,6 +200,7 @@ def _gpus(p: Policy, s: Snapshot) -> Iterable[RequirementResult]:
             return ("pass" if gib >= need else "fail"), f"{gib:.1f} GiB"
 
         yield _per_gpu(
+            s,
             "min_gpu_memory_gib",
             "GPU memory",
             f"at least {need:g} GiB",
@@ -207,6 +218,7 @@ def _gpus(p: Policy, s: Snapshot) -> Iterable[RequirementResult]:
             return ("pass" if have >= want else "fail"), str(g.compute_capability)
 
         yield _per_gpu(
+            s,
             "min_compute_capability",
             "compute capability",
             f"at least {p.min_compute_capability}",
@@ -239,7 +251,7 @@ def _gpus(p: Policy, s: Snapshot) -> Iterable[RequirementResult]:
                 return "unchecked", "unknown"
             return ("pass" if value <= limit else "fail"), f"{value}{unit}"
 
-        yield _per_gpu(f"health.{key}", title, needed.format(limit), gpus, health_ok, fact)
+        yield _per_gpu(s, f"health.{key}", title, needed.format(limit), gpus, health_ok, fact)
 
 
 def _cc(text: str | None) -> tuple[int, int] | None:
@@ -257,6 +269,11 @@ def _live(p: Policy, s: Snapshot, only: set[str] | None) -> Iterable[Requirement
         yield _memory_growth(s)
 
 
+RUN_LIVE = "run `dlenv check` on the runner itself, without --quick, so the live probe runs"
+NO_LIVE = "no live probe result for %s, as with --quick or a report saved with it; " + RUN_LIVE
+NO_DRIVER_FOR = "no NVIDIA driver, so %s cannot use a GPU"
+
+
 def _uses_gpu(name: str, s: Snapshot) -> RequirementResult:
     key, title, needed = f"gpu_frameworks.{name}", f"{name} uses the GPU", "sees a GPU and computes"
     probe = s.live_probe(name)
@@ -268,9 +285,9 @@ def _uses_gpu(name: str, s: Snapshot) -> RequirementResult:
             # a CPU-only build can never use the GPU: no live probe needed to say so
             build = f"{fw.version} is a CPU-only build"
             return _req(key, title, "fail", needed, build, "install a CUDA build of " + name)
-        return _req(
-            key, title, "unchecked", needed, "no live probe", f"no live probe result for {name}"
-        )
+        if s.driver.installed is False and not fw.rocm_build:
+            return _req(key, title, "fail", needed, "no NVIDIA driver", NO_DRIVER_FOR % name)
+        return _req(key, title, "unchecked", needed, "no live probe", NO_LIVE % name)
     if probe.status == "skipped":
         return _req(key, title, "unchecked", needed, "skipped", probe.error or "probe skipped")
     if probe.status != "ok":
@@ -287,9 +304,8 @@ def _uses_gpu(name: str, s: Snapshot) -> RequirementResult:
         why = probe.error or "a computation on the GPU did not match the CPU"
         return _req(key, title, "fail", needed, f"sees {sees}, computation failed", why)
     if probe.compute_ok is None:
-        return _req(
-            key, title, "unchecked", needed, f"sees {sees}", "no computation was tried on the GPU"
-        )
+        why = "no computation was tried on the GPU; " + RUN_LIVE
+        return _req(key, title, "unchecked", needed, f"sees {sees}", why)
     return _req(key, title, "pass", needed, f"sees {sees}, computation matched the CPU")
 
 
@@ -341,9 +357,13 @@ def _finding_result(p: Policy, f: Finding) -> FindingResult:
 
 # -- the whole check --------------------------------------------------------------------------
 def evaluate(
-    policy: Policy, report: Report, *, strict: bool = False, only: Iterable[str] = ()
+    policy: Policy, report: Report, *, strict: bool = True, only: Iterable[str] = ()
 ) -> PolicyResult:
-    """Every requirement of the policy and every finding of the report, judged."""
+    """Every requirement of the policy and every finding of the report, judged.
+
+    `strict` (the default) counts a requirement that could not be checked as failed: a gate that
+    passes what it could not see fails open. `strict=False` is `dlenv check --allow-unknown`.
+    """
     chosen = set(only) or None
     s = report.snapshot
     requirements = [
@@ -373,7 +393,7 @@ def evaluate(
     )
 
 
-def counts_as_failure(result: RequirementResult, strict: bool) -> bool:
+def counts_as_failure(result: RequirementResult, strict: bool = True) -> bool:
     return result.outcome == "fail" or (strict and result.outcome == "unchecked")
 
 

@@ -54,7 +54,7 @@ class PolicyResult:
 
     source: str  # the policy file
     passed: bool
-    strict: bool = False  # "could not check" counted as a failure
+    strict: bool = True  # "could not check" counted as a failure (not with --allow-unknown)
     only: list[str] = field(default_factory=list)  # frameworks selected with --only; [] = all
     requirements: list[RequirementResult] = field(default_factory=list)
     findings: list[FindingResult] = field(default_factory=list)

@@ -28,13 +28,37 @@ def verdict(result: PolicyResult) -> str:
     if c.unchecked:
         parts.append(
             f"{c.unchecked} could not be checked"
-            + (" (--strict: counted as failed)" if result.strict else "")
+            + (" (counted as failed)" if result.strict else " (allowed by --allow-unknown)")
         )
     if c.findings_failed:
         parts.append(f"{c.findings_failed} finding(s) count as failures")
     if c.findings_ignored:
         parts.append(f"{c.findings_ignored} finding(s) ignored")
-    return ("PASSED" if result.passed else "FAILED") + ": " + ", ".join(parts)
+    if not result.passed:
+        word = "FAILED"
+    elif total and not c.passed:
+        word = "NOT VERIFIED"  # --allow-unknown and nothing could be checked: never "PASSED"
+    else:
+        word = "PASSED"
+    return word + ": " + ", ".join(parts)
+
+
+def unchecked_advice(result: PolicyResult) -> str | None:
+    """How to make the requirements that could not be checked checkable, and what they count as."""
+    n = result.counts.unchecked
+    if not n:
+        return None
+    what = "requirement" if n == 1 else "requirements"
+    counted = (
+        "they count as failed (--allow-unknown lets them pass)"
+        if result.strict
+        else "--allow-unknown lets them pass; without it they fail the check"
+    )
+    return (
+        f"{n} {what} could not be checked: {counted}. To check them, run `dlenv check` on the "
+        "runner itself (not --from a saved report) and without --quick; each line above says "
+        "what was missing."
+    )
 
 
 def render_result(result: PolicyResult) -> str:
@@ -48,5 +72,8 @@ def render_result(result: PolicyResult) -> str:
         if f.outcome != "pass":
             word = "fail" if f.outcome == "fail" else "ignored"
             lines.append(f"  {FINDING_MARKS[f.outcome]} {word:<15} {f.code} {f.name}: {f.title}")
+    advice = unchecked_advice(result)
+    if advice:
+        lines.append(advice)
     lines.append(f"dlenv check {verdict(result)}")
     return visible("\n".join(lines)) + "\n"

@@ -16,14 +16,26 @@ from dlenv.cli import check, doctor, explain, fix, kb, rules
 from dlenv.errors import DlenvError, ExitCode
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it (or a policy "
-    "requirement failed); 2 usage or input error; 130 interrupted."
+    "Exit codes: 0 ok; 1 problems found (doctor, explain, fix) or the policy failed (check); "
+    "2 usage or input error; 130 interrupted. Each command's --help says exactly when."
 )
+FAIL_ON_EXIT_CODES = (
+    "Exit codes: 0 no finding at or above --fail-on (default: error); 1 findings at or above "
+    "it; 2 usage or input error (bad option, unreadable or malformed file); 130 interrupted."
+)
+CHECK_EXIT_CODES = (
+    "Exit codes: 0 every requirement met; 1 a requirement failed or could not be checked "
+    "(--allow-unknown lets those pass), or a finding counts as a failure; 2 bad policy, usage or "
+    "input error; 130 interrupted."
+)
+LOOKUP_EXIT_CODES = "Exit codes: 0 shown; 2 unknown table, rule or query, or bad usage."
 
 app = typer.Typer(
     name="dlenv",
-    help="Set up and diagnose deep-learning environments (NVIDIA driver, CUDA, cuDNN, "
-    "TensorFlow, PyTorch, Keras).\n\n" + EXIT_CODES_HELP,
+    help="Find out why a deep-learning environment does not use the GPU, and how to fix it: "
+    "NVIDIA driver, CUDA, cuDNN, PyTorch, TensorFlow, Keras, JAX.\n\n"
+    "Start with `dlenv doctor` on the machine itself; `dlenv explain FILE` reads a report or "
+    "traceback someone pasted.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,12 +59,43 @@ def _root(
     """dlenv: the truth about a deep-learning machine."""
 
 
-app.command("doctor", help=doctor.__doc__, epilog=EXIT_CODES_HELP)(doctor.doctor)
-app.command("check", help=check.__doc__, epilog=EXIT_CODES_HELP)(check.check)
-app.command("explain", help=explain.__doc__, epilog=EXIT_CODES_HELP)(explain.explain)
-app.command("fix", help=fix.__doc__, epilog=EXIT_CODES_HELP)(fix.fix)
-app.command("kb", help=kb.__doc__)(kb.kb)
-app.command("rules", help=rules.__doc__)(rules.rules)
+# short_help is written out: Click's own cuts the docstring mid-sentence ("hold the...")
+app.command(
+    "doctor",
+    help=doctor.__doc__,
+    short_help="Check this machine: every fact, every problem, and its fix.",
+    epilog=FAIL_ON_EXIT_CODES,
+)(doctor.doctor)
+app.command(
+    "check",
+    help=check.__doc__,
+    short_help="Gate a CI runner or cluster node on a policy (dlenv.toml).",
+    epilog=CHECK_EXIT_CODES,
+)(check.check)
+app.command(
+    "explain",
+    help=explain.__doc__,
+    short_help="Explain a pasted report, log or traceback from any machine.",
+    epilog=FAIL_ON_EXIT_CODES,
+)(explain.explain)
+app.command(
+    "fix",
+    help=fix.__doc__,
+    short_help="Plan the fixes as commands to paste; --apply writes them.",
+    epilog=fix.EXIT_CODES_HELP,
+)(fix.fix)
+app.command(
+    "kb",
+    help=kb.__doc__,
+    short_help="Show the compatibility tables (driver, CUDA, torch, TF, GPUs).",
+    epilog=LOOKUP_EXIT_CODES,
+)(kb.kb)
+app.command(
+    "rules",
+    help=rules.__doc__,
+    short_help="List the diagnosis rules, or explain one (dlenv rules DL101).",
+    epilog=LOOKUP_EXIT_CODES,
+)(rules.rules)
 
 
 def _click_exceptions() -> Any:

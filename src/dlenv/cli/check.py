@@ -2,7 +2,7 @@
 
 The policy is the [check] table of dlenv.toml or [tool.dlenv.check] in pyproject.toml, found from
 the working directory upward, or --policy FILE. Exit 0 when every requirement is met, 1 when one
-fails (or, with --strict, could not be checked), 2 for a bad policy or usage.
+fails or could not be checked (--allow-unknown lets those pass), 2 for a bad policy or usage.
 """
 
 from __future__ import annotations
@@ -52,16 +52,23 @@ def check(
         "-p",
         envvar="DLENV_POLICY",
         help="Policy file (dlenv.toml or pyproject.toml); default: the nearest one from the "
-        "working directory upward. Env: DLENV_POLICY.",
+        "working directory upward.",
     ),
     explain_policy: bool = typer.Option(
         False, "--explain-policy", help="Print the policy as dlenv understood it, and stop."
+    ),
+    allow_unknown: bool = typer.Option(
+        False,
+        "--allow-unknown",
+        envvar="DLENV_ALLOW_UNKNOWN",
+        help="Let requirements that could not be checked pass (by default they fail: a gate "
+        "that passes what it could not see is no gate).",
     ),
     strict: bool = typer.Option(
         False,
         "--strict",
         envvar="DLENV_STRICT",
-        help="Count requirements that could not be checked as failed. Env: DLENV_STRICT.",
+        help="Fail requirements that could not be checked: the default, kept for compatibility.",
     ),
     only: list[str] = typer.Option(
         [],
@@ -74,7 +81,11 @@ def check(
         None, "--from", help="Check a saved `dlenv doctor --format json` report instead."
     ),
     fmt: Format = typer.Option(
-        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        Format.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: the doctor's report and the policy's verdict; json: the same as data.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report (console or JSON) to this file."
@@ -117,7 +128,9 @@ def check(
     report = build_report_with_progress(
         python=python, from_file=from_file, timeout=timeout, live=live, fmt=fmt.value
     )
-    result = evaluate(rules, report, strict=strict, only=frameworks)
+    if strict and allow_unknown:
+        raise DlenvError("--strict and --allow-unknown contradict each other; pick one")
+    result = evaluate(rules, report, strict=not allow_unknown, only=frameworks)
     report = _redacted(replace(report, policy=result), redact.value)
     assert report.policy is not None
     result = report.policy  # what is shown is the redacted result, like the report around it
@@ -128,8 +141,18 @@ def check(
         text = render(report, "json", redact=redact.value)
     else:
         from dlenv.check.text import render_result
+        from dlenv.core import fix_command_for
 
-        doctor = render(report, "console", verbose=verbose, redact=redact.value, to_file=output)
+        shell, fix_line = fix_command_for(python=python, from_file=from_file)
+        doctor = render(
+            report,
+            "console",
+            verbose=verbose,
+            redact=redact.value,
+            to_file=output,
+            shell=shell,
+            fix_command=fix_line,
+        )
         text = doctor.rstrip("\n") + "\n\n" + render_result(result)
     if json_file is not None:
         write_output(render(report, "json", redact=redact.value), json_file)

@@ -20,7 +20,12 @@ from dlenv.errors import DlenvError, ExitCode
 def doctor(
     python: str | None = opt.PYTHON,
     fmt: ReportFormat = typer.Option(
-        ReportFormat.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        ReportFormat.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: the screen for people; json: the report as data (for --from, CI and "
+        "tools); markdown: for an issue or a chat.",
     ),
     output: Path | None = opt.OUTPUT,
     from_file: Path | None = typer.Option(
@@ -36,13 +41,13 @@ def doctor(
         "--only",
         envvar="DLENV_ONLY",
         help="Live-probe only these frameworks, comma-separated: torch, tensorflow, keras, "
-        "jax. Env: DLENV_ONLY.",
+        "jax.",
     ),
     skip: str | None = typer.Option(
         None,
         "--skip",
         envvar="DLENV_SKIP",
-        help="Do not live-probe these frameworks, comma-separated. Env: DLENV_SKIP.",
+        help="Do not live-probe these frameworks, comma-separated.",
     ),
     live_timeout: float = opt.LIVE_TIMEOUT,
 ) -> None:

@@ -1,13 +1,14 @@
 """Explain a pasted report: collect_env output, nvidia-smi, a dlenv JSON report, a log or traceback.
 
 Shows what was recognised, the known messages and what they mean, then diagnoses the facts with
-the doctor's rules. By default the paste is combined with this machine's probes (run it on the
-affected machine); --no-probe judges the text alone. FILE may be - for standard input.
+the doctor's rules. A paste that describes a machine (collect_env, nvidia-smi, a host or driver
+line) is judged as that machine; this machine's facts are added only to a paste that states none,
+or with --this-machine (your own traceback, run where it happened); --no-probe never adds them.
+FILE may be - for standard input.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -22,18 +23,15 @@ MAX_BYTES = 64 * 1024 * 1024
 
 def read_source(file: str) -> tuple[bytes, str]:
     """The raw bytes of FILE (or stdin for "-"); an unreadable file is a DlenvError (exit 2)."""
-    if file == "-":
-        return sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>"
-    try:
-        with open(file, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise DlenvError(f"{file}: is a directory") from None
-    except OSError as exc:
-        raise DlenvError(f"{file}: cannot read ({exc.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise DlenvError(f"{file}: larger than 64 MiB; paste the relevant part") from None
-    return data, file
+    from dlenv.safeio import read_input
+
+    return read_input(
+        file,
+        limit=MAX_BYTES,
+        what="a pasted report",
+        hint="; paste the relevant part",
+        dash="dlenv explain -",
+    )
 
 
 def explain(
@@ -41,13 +39,25 @@ def explain(
         ..., metavar="FILE", help="The pasted report (a text file), or - for standard input."
     ),
     fmt: Format = typer.Option(
-        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        Format.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: the screen for people; json: what was recognised and the report, as "
+        "data; markdown: to paste back into the issue.",
     ),
     no_probe: bool = typer.Option(
         False,
         "--no-probe",
         envvar="DLENV_NO_PROBE",
-        help="Judge the text alone; do not combine it with this machine. Env: DLENV_NO_PROBE.",
+        help="Judge the text alone; do not combine it with this machine.",
+    ),
+    this_machine: bool = typer.Option(
+        False,
+        "--this-machine",
+        help="Add this machine's facts even when the paste describes a machine (for your own "
+        "traceback, run where it happened). Without it they are added only to a paste that "
+        "states no machine facts.",
     ),
     python: str | None = opt.PYTHON,
     output: Path | None = typer.Option(
@@ -64,7 +74,16 @@ def explain(
 
     data, source = read_source(file)
     text = decode(data, source)
-    result = explain_text(text, source, probe=not no_probe, python=python, timeout=timeout)
+    if this_machine and no_probe:
+        raise DlenvError("--this-machine and --no-probe contradict each other; pick one")
+    result = explain_text(
+        text,
+        source,
+        probe=not no_probe,
+        python=python,
+        timeout=timeout,
+        this_machine=this_machine,
+    )
     rendered = render_explanation(
         result, fmt.value, verbose=verbose, redact=redact.value, to_file=output
     )

@@ -3,6 +3,7 @@ changes for your shell, conda env, .env file or GitHub Actions job (shows a diff
 backs up, and `dlenv fix --undo` restores every file byte for byte).
 """
 
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,12 @@ from dlenv.errors import DlenvError, ExitCode
 if TYPE_CHECKING:
     from dlenv.fix.apply import FileChange
     from dlenv.fix.operations import ApplyResult, Confirm, Proposal, UndoResult
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 nothing to fix (no error finding), or --apply/--undo done or declined; "
+    "1 the plan is for error findings that are still there (like `dlenv doctor`), or a package "
+    "step run by --install failed; 2 usage or input error; 130 interrupted."
+)
 
 
 class Installer(str, Enum):
@@ -57,16 +64,22 @@ def interactive() -> bool:
 
 def fix(
     python: str | None = typer.Option(
-        None, "--python", envvar="DLENV_PYTHON", help="Interpreter to fix. Env: DLENV_PYTHON."
+        None, "--python", envvar="DLENV_PYTHON", help="Interpreter to fix."
     ),
     from_file: Path | None = typer.Option(
         None, "--from", help="Plan from a saved `dlenv doctor --format json` report."
     ),
     installer: Installer = typer.Option(
-        Installer.pip, "--installer", envvar="DLENV_INSTALLER", help="Env: DLENV_INSTALLER."
+        Installer.pip,
+        "--installer",
+        envvar="DLENV_INSTALLER",
+        help="Which tool the package steps use: pip, conda or uv.",
     ),
     shell: Shell | None = typer.Option(
-        None, "--shell", envvar="DLENV_SHELL", help="Default: from $SHELL. Env: DLENV_SHELL."
+        None,
+        "--shell",
+        envvar="DLENV_SHELL",
+        help="Shell the commands are written for; default: from $SHELL.",
     ),
     fmt: PlanFormat = typer.Option(
         PlanFormat.console, "--format", "-f", help="console, json (the plan as data) or script."
@@ -121,7 +134,8 @@ def fix(
             hint = "Apply the environment steps: dlenv fix --apply (shows a diff and asks first)."
             text = show.render_plan_console(plan, chosen_shell, hint)
         write_output(text, None)
-        raise typer.Exit(0)
+        errors = any(f.severity == "error" for f in report.findings)
+        raise typer.Exit(int(ExitCode.FINDINGS if errors else ExitCode.OK))
 
     from dlenv.fix.targets import Target, conda_prefix, default_target, named_file
 

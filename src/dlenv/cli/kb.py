@@ -25,7 +25,11 @@ def kb(
         None, help="Keep rows containing all these words (e.g. 2.5, cu121, 'RTX 4090')."
     ),
     fmt: Format = typer.Option(
-        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        Format.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: a table; json: the rows as data."
     ),
 ) -> None:
     from dlenv.kb.views import EXAMPLES, TABLES, nearest_rows, table_view

@@ -1,5 +1,7 @@
 """Options shared by several commands, defined once so that names, environment variables and
-help read the same everywhere (`--python`, `--verbose`, `--redact`, `--fail-on`, `--timeout`…)."""
+help read the same everywhere (`--python`, `--verbose`, `--redact`, `--fail-on`, `--timeout`…).
+
+Help texts do not name the environment variable: Click adds `[env var: DLENV_…]` itself."""
 
 from __future__ import annotations
 
@@ -43,24 +45,21 @@ PYTHON = typer.Option(
     "--python",
     envvar="DLENV_PYTHON",
     help="Interpreter to inspect (a venv or conda env's python); default: the one you would "
-    "run ($VIRTUAL_ENV, $CONDA_PREFIX, then python3 on PATH). Env: DLENV_PYTHON.",
+    "run ($VIRTUAL_ENV, $CONDA_PREFIX, then python3 on PATH).",
 )
 OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to this file instead.")
-VERBOSE = typer.Option(
-    False, "--verbose", "-v", envvar="DLENV_VERBOSE", help="Show every fact. Env: DLENV_VERBOSE."
-)
+VERBOSE = typer.Option(False, "--verbose", "-v", envvar="DLENV_VERBOSE", help="Show every fact.")
 REDACT = typer.Option(
     Redact.secrets,
     "--redact",
     envvar="DLENV_REDACT",
-    help="secrets: hide token/key/password values; all: also user and host names. "
-    "Env: DLENV_REDACT.",
+    help="secrets: hide token/key/password values; all: also user and host names.",
 )
 FAIL_ON = typer.Option(
     FailOn.error,
     "--fail-on",
     envvar="DLENV_FAIL_ON",
-    help="Exit 1 when a finding at or above this severity exists. Env: DLENV_FAIL_ON.",
+    help="Exit 1 when a finding at or above this severity exists.",
 )
 TIMEOUT = typer.Option(
     10.0,
@@ -69,14 +68,14 @@ TIMEOUT = typer.Option(
     min=0.1,
     callback=_finite_seconds,
     help="Seconds allowed for each external command (the inspected interpreter, nvidia-smi, "
-    "nvcc…), at most 3600. Env: DLENV_TIMEOUT.",
+    "nvcc…), at most 3600.",
 )
 QUICK = typer.Option(
     False,
     "--quick",
     envvar="DLENV_QUICK",
     help="Skip the live probes (importing each framework in its own process): static facts "
-    "only. Env: DLENV_QUICK.",
+    "only.",
 )
 LIVE_TIMEOUT = typer.Option(
     60.0,
@@ -85,5 +84,5 @@ LIVE_TIMEOUT = typer.Option(
     min=1.0,
     callback=_finite_seconds,
     help="Seconds allowed for each framework's live probe (a CUDA initialisation can hang), "
-    "at most 3600. Env: DLENV_LIVE_TIMEOUT.",
+    "at most 3600.",
 )

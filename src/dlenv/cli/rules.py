@@ -21,7 +21,11 @@ class Format(str, Enum):
 def rules(
     code: str | None = typer.Argument(None, help="A rule code (DL101) or name to explain."),
     fmt: Format = typer.Option(
-        Format.console, "--format", "-f", envvar="DLENV_FORMAT", help="Env: DLENV_FORMAT."
+        Format.console,
+        "--format",
+        "-f",
+        envvar="DLENV_FORMAT",
+        help="console: a table (or one rule's text); json: the same as data."
     ),
 ) -> None:
     from dlenv.rules import all_rules, get_rule

@@ -139,3 +139,47 @@ def combine_with_machine(imported: Imported, machine: Snapshot) -> Snapshot:
     """The pasted facts over what the probes see on this machine; the paste wins where it
     speaks (framework, GPU, driver), the machine fills the rest."""
     return overlay(machine, imported.snapshot, f"probe+{imported.snapshot.origin}")
+
+
+def stated_machine(s: Snapshot) -> list[str]:
+    """What a paste says about the machine it came from (a collect_env, an nvidia-smi table, a
+    host or driver line): when it says anything, the paste *is* that machine."""
+    stated: list[str] = []
+    if s.host.os or s.host.distro or s.host.hostname or s.host.kernel:
+        stated.append("the host")
+    if s.driver.version or s.driver.cuda_version or s.driver.installed is not None:
+        stated.append("the driver")
+    if s.gpus:
+        stated.append("GPUs")
+    if s.python.version:
+        stated.append("Python")
+    stated.extend(f"{f.name} {f.version}" for f in s.frameworks if f.version)
+    return stated
+
+
+def machine_supplied(pasted: Snapshot, merged: Snapshot) -> list[str]:
+    """The facts of a combined Snapshot that came from this machine, not from the paste."""
+    out: list[str] = []
+    h = merged.host
+    if not (pasted.host.os or pasted.host.distro) and (h.os or h.distro):
+        osname = " ".join(x for x in (h.distro, h.distro_version) if x) or h.os
+        out.append(f"host {osname}")
+    d = merged.driver
+    if not pasted.driver.version and d.version:
+        out.append(f"driver {d.version}")
+    elif pasted.driver.installed is None and d.installed is False:
+        out.append("no NVIDIA driver")
+    if not pasted.gpus and merged.gpus:
+        out.append(f"{len(merged.gpus)} GPU(s)")
+    pasted_tk = {t.path for t in pasted.cuda.toolkits}
+    out.extend(
+        f"CUDA toolkit {t.version or ''} at {t.path}".replace("  ", " ")
+        for t in merged.cuda.toolkits
+        if t.path not in pasted_tk
+    )
+    if not pasted.python.version and merged.python.version:
+        where = f" at {merged.python.executable}" if merged.python.executable else ""
+        out.append(f"Python {merged.python.version}{where}")
+    named = {f.name for f in pasted.frameworks}
+    out.extend(f"{f.name} {f.version}" for f in merged.frameworks if f.name not in named)
+    return out

@@ -48,20 +48,34 @@ def explain_text(
     python: str | None = None,
     timeout: float = 10.0,
     machine: Callable[[], Snapshot] | None = None,
+    this_machine: bool = False,
 ) -> Explanation:
-    """Import the paste, combine it with this machine unless `probe` is False, diagnose it."""
+    """Import the paste and diagnose it. This machine's facts are added only where the paste
+    describes no machine (a bare traceback), or on purpose with `this_machine` (a user pasting
+    their own traceback); never with `probe` False. A paste that describes a machine is judged
+    as that machine: a maintainer's host must not stand beside the reporter's driver."""
+    from dlenv.importers.detect import machine_supplied, stated_machine
     from dlenv.rules import diagnose
 
     imported = import_text(text, source)
     snapshot = imported.snapshot
     probe_note = None
-    if probe:
+    stated = stated_machine(snapshot)
+    if probe and stated and not this_machine:
+        probe_note = (
+            f"the paste describes a machine ({', '.join(stated)}), so it is judged alone; "
+            "--this-machine adds the facts of the machine running dlenv (for your own traceback)"
+        )
+    elif probe:
         try:
             here = machine() if machine is not None else _probe_machine(python, timeout)
         except ImportError as exc:
             probe_note = f"this machine was not probed ({exc}); judging the text alone"
         else:
             snapshot = combine_with_machine(imported, here)
+            added = machine_supplied(imported.snapshot, snapshot)
+            if added:
+                probe_note = "from this machine, not the paste: " + "; ".join(added)
     return Explanation(imported, make_report(snapshot, diagnose(snapshot)), probe_note)
 
 
@@ -135,12 +149,26 @@ def render_recognised(result: Explanation, verbose: bool = False) -> str:
 
 
 def _render_report(
-    report: Report, fmt: str, verbose: bool, redact: str, to_file: Path | None
+    report: Report,
+    fmt: str,
+    verbose: bool,
+    redact: str,
+    to_file: Path | None,
+    shell: str = "bash",
+    fix_command: str = "dlenv fix",
 ) -> str:
     from dlenv.report.render import render
 
     try:
-        return render(report, fmt, verbose=verbose, redact=redact, to_file=to_file)
+        return render(
+            report,
+            fmt,
+            verbose=verbose,
+            redact=redact,
+            to_file=to_file,
+            shell=shell,
+            fix_command=fix_command,
+        )
     except ModuleNotFoundError as exc:
         # the doctor's reporters are optional here: without them, list the findings plainly
         if not (exc.name or "").startswith("dlenv.report."):
@@ -193,7 +221,13 @@ def render_explanation(
     redact: str = "secrets",
     to_file: Path | None = None,
 ) -> str:
-    report_text = _render_report(result.report, fmt, verbose, redact, to_file)
+    from dlenv.fix.render import detect_shell, format_argv
+
+    # the plan is for the pasted machine: through the saved explanation, never `dlenv fix` here
+    shell = detect_shell()
+    save = format_argv(["dlenv", "explain", result.imported.source, "--format", "json"], shell)
+    fix_command = f"{save} > explained.json && dlenv fix --from explained.json"
+    report_text = _render_report(result.report, fmt, verbose, redact, to_file, shell, fix_command)
     scrub = _paste_scrubber(result, redact)
     if fmt == "json":
         document = {

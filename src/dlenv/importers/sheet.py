@@ -7,6 +7,7 @@ stated each fact, so `dlenv explain` can say what it found, and overlays them on
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -17,10 +18,12 @@ from dlenv.snapshot.model import (
     Distribution,
     DriverReading,
     FrameworkFacts,
+    InstallFailure,
     LibraryResolution,
     LiveDevice,
     LiveProbe,
     LoadedLibrary,
+    PathEntry,
     PciDevice,
     PipCudaPackage,
     ReportedError,
@@ -30,6 +33,7 @@ from dlenv.snapshot.model import (
 )
 
 PASTED = "(pasted report)"  # location of things known only from the text
+PASTED_PATH = "pasted"  # PathEntry.origin of a directory a pasted traceback names
 
 
 @dataclass
@@ -67,6 +71,8 @@ class FactSheet:
         self.python: dict[str, Any] = {}
         self.distributions: dict[str, Distribution] = {}
         self.shadowing: list[Shadowing] = []
+        self.install_failures: list[InstallFailure] = []
+        self.paths: list[PathEntry] = []
         self.frameworks: dict[str, dict[str, Any]] = {}
         self.live: dict[str, dict[str, Any]] = {}
         self.libraries: dict[str, dict[str, ResolvedLibrary]] = {}
@@ -198,6 +204,27 @@ class FactSheet:
             self.shadowing.append(item)
             self.note("python.shadowing[]", f"{module} -> {path}")
 
+    def add_install_failure(self, failure: InstallFailure) -> None:
+        """One per package: a later message about the same package adds what it knows."""
+        for i, have in enumerate(self.install_failures):
+            if have.package == failure.package:
+                self.install_failures[i] = dataclasses.replace(
+                    have,
+                    requested=have.requested or failure.requested,
+                    available=have.available if have.available is not None else failure.available,
+                    wheel=have.wheel or failure.wheel,
+                )
+                return
+        self.install_failures.append(failure)
+        self.note("python.install_failures[]", failure.package)
+
+    def add_path(self, path: str) -> None:
+        """A directory a pasted traceback shows on the interpreter's sys.path."""
+        path = path.rstrip("/\\")
+        if path and all(p.path != path for p in self.paths):
+            self.paths.append(PathEntry(path=path, exists=True, origin=PASTED_PATH))
+            self.note("python.sys_path[]", path)
+
     def report(self, error: ReportedError) -> None:
         have = self.reported.get(error.signature)
         if have is None:
@@ -242,6 +269,10 @@ class FactSheet:
             python["distributions"] = sorted(self.distributions.values(), key=lambda d: d.name)
         if self.shadowing:
             python["shadowing"] = list(self.shadowing)
+        if self.install_failures:
+            python["install_failures"] = list(self.install_failures)
+        if _mixed_pythons(self.paths, python.get("version")):
+            python["sys_path"] = list(self.paths)
         return Snapshot(
             dlenv_version=__version__,
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -296,6 +327,26 @@ class FactSheet:
             for lib in data.get("loaded_libraries", [])
         ]
         return LiveProbe(framework=name, **data)
+
+
+_PY_DIR = re.compile(
+    r"python(?P<v>[23](?:\.\d+)?)(?=[/\\]|$)|Python(?P<w>[23])(?P<wm>\d{1,2})[/\\]"
+)
+
+
+def _mixed_pythons(paths: list[PathEntry], version: str | None) -> bool:
+    """Whether the pasted site directories belong to more than one Python (or to another one
+    than the paste states): only then are they worth keeping as facts."""
+    found: set[str] = set()
+    for p in paths:
+        m = _PY_DIR.search(p.path)
+        if m:
+            found.add(m["v"] or f"{m['w']}.{m['wm']}")
+    if version:
+        found.add(".".join(version.split(".")[:2]))
+    minors = {v for v in found if "." in v}
+    majors = {v.split(".")[0] for v in found}
+    return len(minors) > 1 or len(majors) > 1
 
 
 def _library_name(soname: str) -> str:

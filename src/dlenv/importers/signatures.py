@@ -15,7 +15,7 @@ import re
 from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, load
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
-from dlenv.snapshot.model import DriverReading, PciDevice, ReportedError
+from dlenv.snapshot.model import DriverReading, InstallFailure, PciDevice, ReportedError
 
 __all__ = [
     "BY_ID",
@@ -165,6 +165,13 @@ def apply_fact(
         gpu_name = None if "uuid" in groups else groups.get("name")
         g = sheet.gpu(int(idx) if idx and idx.isdigit() else None, gpu_name)
         sheet.set_gpu(g, rest, value.strip() if isinstance(value, str) else value)
+    elif head == "python":
+        if rest == "install_failure":
+            sheet.add_install_failure(_install_failure(groups, line))
+        elif rest == "path":
+            sheet.add_path(str(value))
+        else:
+            sheet.set_python(rest, value)
     elif head == "shadowing":
         mod = str(value)
         found = re.search(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
@@ -173,8 +180,29 @@ def apply_fact(
             for m in re.finditer(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
             if "-packages" not in m.group("path")
         ]
-        path_found = paths[0] if paths else (found.group("path") if found else "unknown")
+        path_found = groups.get("path") or (
+            paths[0] if paths else (found.group("path") if found else "unknown")
+        )
         sheet.add_shadowing(mod, path_found)
+
+
+def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
+    """What an installer's "no matching distribution" message says: the groups `pkg` (or
+    `wheel`, a file name that starts with it), `ver` (the version asked for) and `versions`
+    (what it saw: "none" or empty for nothing)."""
+    wheel = groups.get("wheel")
+    name = groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")
+    versions = groups.get("versions")
+    available = None
+    if versions is not None:
+        available = [v.strip() for v in versions.split(",") if v.strip() not in ("", "none")]
+    return InstallFailure(
+        package=re.sub(r"[-_.]+", "-", name.lower()),
+        requested=groups.get("ver"),
+        available=available,
+        wheel=wheel,
+        message=line,
+    )
 
 
 _PCI_CLASSES = {
@@ -211,12 +239,14 @@ UNRECOGNISED = Signature(
     "unrecognised-error",
     # a Python exception line (a traceback's last line), "Error:"/"ERROR:" lines, CUDA's own
     # error names, a TensorFlow CHECK failure, and the shell's words for a crashed process
-    r"^[ \t]*(?:(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Failed|Failure)(?::[^\n]*)?"
-    r"|(?:ERROR|Error|error|FATAL|Fatal error):[^\n]*"
+    # (the alternatives that start with `[^\n]*` take the line's indentation themselves: behind a
+    # shared `^[ \t]*` each one re-scanned the line once per space given back, quadratic time)
+    r"^(?:[ \t]*(?:(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Failed|Failure)(?::[^\n]*)?"
+    r"|(?:ERROR|Error|error|FATAL|Fatal error):[^\n]*|Killed)"
     r"|[^\n]*\bCUDA error: (?!no error)[^\n]*|[^\n]*\b(?:CUDA_ERROR_|cudaError)[A-Za-z_]+[^\n]*"
     r"|[^\n]*\bCheck failed:[^\n]*"
     r"|(?:[^\n]*[ \t])?(?:Segmentation fault|Aborted|Illegal instruction|Bus error|Floating point "
-    r"exception)(?: \(core dumped\))?|Killed"
+    r"exception)(?: \(core dumped\))?"
     # bash reporting a child that died: "/bin/bash: line 1:  1234 Killed   python train.py"
     r"|[^\n]*: line \d+: +\d+ (?:Killed|Segmentation fault|Aborted|Illegal instruction|Bus "
     r"error)[^\n]*)[ \t]*$",
@@ -264,6 +294,35 @@ def _covered_lines(text: str, start: int, end: int, into: set[int]) -> None:
         pos = nxt + 1
 
 
+MAX_LINE = 8192  # longer lines are matched as their first and last MAX_LINE // 2 characters
+_CUT = " … "
+
+
+def clip_long_lines(text: str) -> str:
+    """`text` with every line longer than MAX_LINE characters cut to its head and tail.
+
+    A message is recognised from the first or last 4 KiB of its line (a 60 MB minified JSON or
+    progress bar line is not read whole), so no line costs more than MAX_LINE characters of
+    matching, whatever the catalogue's patterns."""
+    if len(text) <= MAX_LINE:
+        return text
+    keep = MAX_LINE // 2
+    out: list[str] = []
+    start = pos = 0
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl
+        if end - pos > MAX_LINE:
+            out.append(text[start : pos + keep])
+            out.append(_CUT)
+            start = end - keep
+        pos = end + 1
+    if not out:
+        return text
+    out.append(text[start:])
+    return "".join(out)
+
+
 def scan(
     text: str,
     sheet: FactSheet,
@@ -271,7 +330,9 @@ def scan(
     unrecognised: bool = True,
 ) -> None:
     """Find every known message in `text`; record each as a ReportedError and apply its facts.
-    Then, unless `unrecognised` is False, report the error lines no signature explained."""
+    Then, unless `unrecognised` is False, report the error lines no signature explained.
+    Lines longer than MAX_LINE are matched by their head and tail only (clip_long_lines)."""
+    text = clip_long_lines(text)
     fallback = dominant_framework(text)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()

@@ -270,8 +270,10 @@ def best_torch_variant(
     driver: str | None,
     os_name: str | None,
     compute_capabilities: list[str] | None = None,
+    max_cuda: str | None = None,
 ) -> TorchVariant | None:
-    """The newest CUDA variant of this PyTorch release that the driver runs and the GPUs fit.
+    """The newest CUDA variant of this PyTorch release that the driver runs and the GPUs fit
+    (and, with `max_cuda`, built with a CUDA no newer than it).
 
     Stable variants, and the variant PyPI ships by default (what most users run, even where
     PyTorch's release matrix calls it experimental), are preferred over experimental ones.
@@ -282,9 +284,13 @@ def best_torch_variant(
     if release is None:
         return None
     ccs = [c for c in (compute_capabilities or []) if c]
+    ceiling = major_minor(max_cuda)
     fitting: list[TorchVariant] = []
     for variant in release.variants:
         if driver is not None and not driver_runs_cuda(driver, variant.cuda, os_name):
+            continue
+        cuda = major_minor(variant.cuda)
+        if ceiling is not None and (cuda is None or cuda > ceiling):
             continue
         if ccs and not all(_variant_runs_on(variant, cc) for cc in ccs):
             continue
@@ -297,6 +303,30 @@ def best_torch_variant(
         return trusted, parse_version(v.cuda) or Version("0")
 
     return max(fitting, key=preference)
+
+
+def newest_torch_for(
+    driver: str | None,
+    os_name: str | None,
+    compute_capabilities: list[str] | None = None,
+    max_cuda: str | None = None,
+    below: str | None = None,
+) -> tuple[TorchRelease, TorchVariant] | None:
+    """The newest PyTorch release (older than `below`, when given) with a variant that
+    `best_torch_variant` accepts: where no build of the installed release fits, the newest one
+    that does."""
+    limit = major_minor(below)
+    releases = sorted(load().torch, key=lambda r: major_minor(r.version) or (0, 0), reverse=True)
+    for release in releases:
+        mm = major_minor(release.version)
+        if limit is not None and (mm is None or mm >= limit):
+            continue
+        variant = best_torch_variant(
+            release.version, driver, os_name, compute_capabilities, max_cuda
+        )
+        if variant is not None:
+            return release, variant
+    return None
 
 
 def python_in_range(python: str | None, low: str, high: str) -> bool | None:

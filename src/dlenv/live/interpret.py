@@ -513,4 +513,24 @@ def to_probe(framework: str, result: Mapping[str, Any], stderr: str) -> LiveProb
         probe = LiveProbe(**_base(framework, result))
     if probe.status == "import-error":
         probe = replace(probe, details={**probe.details, **import_error_details(probe.error)})
+    if probe.gpu_available is False and probe.gpu_unavailable_reason:
+        said = reason_details(framework, probe.gpu_unavailable_reason)
+        probe = replace(probe, details={**said, **probe.details})
     return probe
+
+
+def reason_details(framework: str, reason: str) -> dict[str, str]:
+    """What the message catalogue reads in a framework's own reason for seeing no GPU: the same
+    `live.FW.details` facts `dlenv explain` extracts from the same words in a paste, so one
+    message gives one verdict ("The NVIDIA driver on your system is too old" is DL101 in both).
+
+    Only the framework's own details are taken: the probe's other facts (driver, GPUs) come
+    from the machine, which outranks a number quoted in a message.
+    """
+    from dlenv.importers.sheet import FactSheet
+    from dlenv.importers.signatures import scan
+
+    sheet = FactSheet()
+    scan(reason, sheet, unrecognised=False)
+    details = sheet.live.get(framework, {}).get("details") or {}
+    return {str(k): str(v) for k, v in details.items()}

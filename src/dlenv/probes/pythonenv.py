@@ -279,6 +279,7 @@ def build_target(system: System, data: Mapping[str, Any], because: str) -> Targe
         base_prefix=_str(data.get("base_prefix")),
         platform=_str(data.get("platform")),
         machine=_str(data.get("machine")),
+        bits=data["bits"] if data.get("bits") in (32, 64) else None,
         sys_path=_entries(data.get("sys_path")),
         pythonpath=_entries(data.get("pythonpath")),
         user_site=_str(data.get("user_site")),

@@ -368,6 +368,7 @@ def main() -> None:
         "env_name": env_name,
         "platform": sys.platform,
         "machine": machine(),
+        "bits": 64 if sys.maxsize > 2**32 else 32,
         "cwd": cwd,
         "sys_path": paths,
         "pythonpath": [

@@ -15,6 +15,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from dlenv.errors import DlenvError
 from dlenv.fix.actions import (
     Action,
     InstallPackages,
@@ -76,6 +77,8 @@ def _host(s: Snapshot, verbose: bool) -> _Section:
     if h.container:
         bits.append(f"container: {h.container}")
     sec.add(NONE, "system", " · ".join(b for b in bits if b))
+    if s.origin != "probe" and not (h.cpu_model or h.cpu_cores_logical or h.ram_total_bytes):
+        return sec  # a paste that states no CPU: no row of question marks
     cpu = h.cpu_model or "unknown CPU"
     cores = f"{h.cpu_cores_physical or '?'} cores / {h.cpu_cores_logical or '?'} threads"
     sec.add(NONE, "cpu", f"{cpu} · {cores} · {_gib(h.ram_total_bytes)} RAM")
@@ -335,35 +338,40 @@ def _env(s: Snapshot, verbose: bool) -> _Section | None:
     return sec if sec.rows else None
 
 
-def _action_text(action: Action, python: str | None) -> str:
+def fix_lines(action: Action, python: str | None, shell: str) -> tuple[str, list[str], str | None]:
+    """A fix as (what it does, whole command lines for `shell`, a URL to read), the same commands
+    `dlenv fix` prints: quoted for the shell, so `tensorflow[and-cuda]==2.*` survives zsh."""
+    from dlenv.fix.planner import env_title, looks_secret
+    from dlenv.fix.render import format_argv, render_env
+    from dlenv.fix.render.installers import install_commands
+
     if isinstance(action, InstallPackages):
-        py = python or "python"
-        parts = []
-        if action.uninstall:
-            parts.append(f"{py} -m pip uninstall -y {' '.join(action.uninstall)}")
-        cmd = f"{py} -m pip install {' '.join(repr(p) if ' ' in p else p for p in action.packages)}"
-        if action.index_url:
-            cmd += f" --index-url {action.index_url}"
-        if action.extra_index_url:
-            cmd += f" --extra-index-url {action.extra_index_url}"
-        parts.append(cmd)
-        return " && ".join(parts)
-    if isinstance(action, SetEnv):
-        return f"export {action.name}={action.value}"
-    if isinstance(action, UnsetEnv):
-        return f"unset {action.name}"
-    if isinstance(action, PrependPath):
-        return f"prepend {':'.join(action.entries)} to {action.name}"
-    if isinstance(action, RemoveFromPath):
-        return f"remove {':'.join(action.entries)} from {action.name}"
+        names = ", ".join(action.packages or action.conda_packages or action.uninstall)
+        verb = "install" if action.packages or action.conda_packages else "uninstall"
+        try:
+            commands = install_commands(action, installer="pip", python=python or "python")
+        except DlenvError:  # a malformed action in a foreign report: show what, not how
+            return f"{verb} {names}", [], None
+        return f"{verb} {names}", [format_argv(c.argv, shell) for c in commands], None
+    if isinstance(action, SetEnv | UnsetEnv | PrependPath | RemoveFromPath):
+        if isinstance(action, SetEnv) and looks_secret(action.name):
+            action = SetEnv(name=action.name, value="<redacted>")
+        try:
+            lines = render_env([action], shell).replace("\r\n", "\n").splitlines()
+        except DlenvError:  # a name no shell accepts: say what, not how
+            lines = []
+        title = env_title(action)
+        return title[:1].lower() + title[1:], lines, None
     assert isinstance(action, ManualStep)
-    text = action.text
-    if action.commands:
-        text = text.rstrip(".") + ": " + " ; ".join(action.commands)
-    return text
+    return action.text, list(action.commands), action.url
 
 
-def _finding(f: Finding, python: str | None, verbose: bool) -> RenderableType:
+def _command(line: str) -> Text:
+    """A command line that is never wrapped: a terminal folds it visually, a copy gets it whole."""
+    return Text(f"      {line}", style="green", no_wrap=True, overflow="ignore")
+
+
+def _finding(f: Finding, python: str | None, verbose: bool, shell: str) -> RenderableType:
     mark = SEVERITY_MARK[f.severity]
     head = Text()
     head.append(f"{mark} ", style=STYLE[mark])
@@ -371,6 +379,7 @@ def _finding(f: Finding, python: str | None, verbose: bool) -> RenderableType:
     head.append(f.title, style="bold")
     if f.confirmed_by:
         head.append(f" (confirmed by {f.confirmed_by} probe)", style="dim")
+    parts: list[RenderableType] = [head]
     body = Table.grid(padding=(0, 0))
     body.add_column(width=4, no_wrap=True)
     body.add_column(overflow="fold")
@@ -385,10 +394,21 @@ def _finding(f: Finding, python: str | None, verbose: bool) -> RenderableType:
     if f.hint:
         body.add_row("", Text(f"hint: {f.hint}"))
     for action in f.fixes:
-        body.add_row("", Text(f"fix: {_action_text(action, python)}", style="green"))
-    if verbose and f.docs_url:
-        body.add_row("", Text(f"docs: {f.docs_url}", style="dim"))
-    return Group(head, body)
+        title, commands, url = fix_lines(action, python, shell)
+        body.add_row("", Text(f"fix: {title}", style="green"))
+        if commands or url:
+            parts.append(body)
+            parts.extend(_command(line) for line in commands)
+            if url:
+                parts.append(Text(f"      see {url}", no_wrap=True, overflow="ignore"))
+            body = Table.grid(padding=(0, 0))
+            body.add_column(width=4, no_wrap=True)
+            body.add_column(overflow="fold")
+    if body.row_count:
+        parts.append(body)
+    if f.docs_url:
+        parts.append(Text(f"    {f.docs_url}", style="dim", no_wrap=True, overflow="ignore"))
+    return Group(*parts)
 
 
 PROBE_FAILED = " probe failed: "
@@ -419,7 +439,9 @@ def _section_table(sec: _Section) -> RenderableType:
     return Group(Text(sec.title, style="bold underline"), table, Text(""))
 
 
-def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
+def build_renderable(
+    report: Report, verbose: bool = False, *, shell: str = "bash", fix_command: str = "dlenv fix"
+) -> RenderableType:
     s = report.snapshot
     marks = _subject_marks(report.findings)
     title = Text(f"dlenv {report.dlenv_version} doctor", style="bold")
@@ -443,7 +465,7 @@ def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
     if report.findings:
         parts.append(Text("Findings", style="bold underline"))
         for f in report.findings:
-            parts.append(_finding(f, s.python.executable, verbose))
+            parts.append(_finding(f, s.python.executable, verbose, shell))
         parts.append(Text(""))
     summary = report.summary
     if summary.errors or summary.warnings:
@@ -452,7 +474,13 @@ def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
             f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.infos} note(s).",
             style="red bold" if summary.errors else "yellow",
         )
-        tail.append(" Run `dlenv fix` for a plan.")
+        tail.append(" For a plan, run:")
+        parts.append(tail)
+        tail = _command(fix_command)  # whole, on its own line: never wrapped inside the path
+    elif report.policy is not None:
+        # in check mode the verdict is the policy's, printed below: never "No problems" above it
+        note = f" ({summary.infos} note(s))" if summary.infos else ""
+        tail = Text(f"The doctor found no error or warning{note}; the policy decides below.")
     else:
         note = f" ({summary.infos} note(s))" if summary.infos else ""
         tail = Text(f"{OK} No problems found{note}.", style="green bold")
@@ -460,7 +488,14 @@ def build_renderable(report: Report, verbose: bool = False) -> RenderableType:
     return Group(*parts)
 
 
-def render_console(report: Report, verbose: bool = False, color: bool = True) -> str:
+def render_console(
+    report: Report,
+    verbose: bool = False,
+    color: bool = True,
+    *,
+    shell: str = "bash",
+    fix_command: str = "dlenv fix",
+) -> str:
     """The report as terminal text (with ANSI colour when `color` and stdout is a terminal)."""
     buf = io.StringIO()
     try:
@@ -479,6 +514,8 @@ def render_console(report: Report, verbose: bool = False, color: bool = True) ->
         emoji=False,
         soft_wrap=False,
     )
-    console.print(build_renderable(report, verbose))
+    # crop=False: fix commands and links are never cut or wrapped inside a token
+    renderable = build_renderable(report, verbose, shell=shell, fix_command=fix_command)
+    console.print(renderable, crop=False)
     # Rich pads grid cells with spaces; trailing blanks only get in the way of pasting
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))

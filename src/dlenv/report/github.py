@@ -89,7 +89,7 @@ def step_summary(report: Report) -> str:
         + (f" on `{host}`" if host else ""),
         "",
         f"{verdict(result)} (policy `{visible(result.source, newlines=False)}`"
-        + (", --strict" if result.strict else "")
+        + ("" if result.strict else ", --allow-unknown")
         + ").",
         "",
     ]
@@ -102,11 +102,13 @@ def step_summary(report: Report) -> str:
             )
         lines.append("")
     shown = [f for f in result.findings if f.severity != "info"]
+    links = {f.code: f.docs_url for f in report.findings if f.docs_url}
     if shown:
         lines += ["| | finding | severity | |", "|---|---|---|---|"]
         for f in shown:
             mark = {"fail": "❌ fails", "pass": "⚠️ allowed", "ignored": "➖ ignored"}[f.outcome]
-            lines.append(f"| {mark} | `{f.code}` {f.name} | {f.severity} | {_cell(f.title)} |")
+            code = f"[`{f.code}`]({links[f.code]})" if f.code in links else f"`{f.code}`"
+            lines.append(f"| {mark} | {code} {f.name} | {f.severity} | {_cell(f.title)} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 

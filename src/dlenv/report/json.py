@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import stat
-import sys
 from typing import Any
 
 from dlenv.errors import DlenvError
@@ -100,39 +97,16 @@ def read_report_file(path: str) -> Report:
     forever and a named FIFO with no writer would block the open forever, so both are refused;
     a pipe this process already holds is read: `--from <(ssh node dlenv doctor -f json)`.
     """
-    from dlenv.safeio import own_stream
+    from dlenv.safeio import read_input
 
-    if path == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise DlenvError("--from -: standard input is a terminal; pipe a report into it")
-        return _parse_bytes(sys.stdin.buffer.read(MAX_REPORT_BYTES + 1), "<stdin>")
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
-    if stat.S_ISFIFO(info.st_mode) and own_stream(path) is None:
-        raise DlenvError(
-            f"{path}: is a named pipe (FIFO), not a saved report; "
-            "to read a stream, pipe it in with --from -"
-        )
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
-        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise DlenvError(f"{path}: is {kind}, not a saved report")
-    if info.st_size > MAX_REPORT_BYTES:
-        raise DlenvError(f"{path}: larger than 256 MiB; not a dlenv report")
-    try:
-        # non-blocking open: what was checked above may have been swapped for a FIFO since
-        nonblock = getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
-        if nonblock:
-            os.set_blocking(fd, True)  # checked below: a regular file or the pipe we expect
-        with os.fdopen(fd, "rb") as fh:
-            if stat.S_IFMT(os.fstat(fh.fileno()).st_mode) != stat.S_IFMT(info.st_mode):
-                raise DlenvError(f"{path}: changed while dlenv opened it")
-            data = fh.read(MAX_REPORT_BYTES + 1)
-    except OSError as exc:
-        raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
-    return _parse_bytes(data, path)
+    data, source = read_input(
+        path,
+        limit=MAX_REPORT_BYTES,
+        what="a saved report",
+        hint="; not a dlenv report",
+        dash="--from -",
+    )
+    return _parse_bytes(data, source)
 
 
 def _parse_bytes(data: bytes, source: str) -> Report:

@@ -23,17 +23,24 @@ def _size(n: int | None) -> str:
 
 
 def _facts(s: Snapshot) -> list[tuple[str, str]]:
+    """The facts table; what a pasted report did not state reads "none stated", as on the console
+    (a "?" would look like a value dlenv failed to read)."""
     h, d = s.host, s.driver
+    pasted = s.origin != "probe"
+    q = "none stated" if pasted else "unknown"
     rows: list[tuple[str, str]] = []
     osname = " ".join(x for x in (h.distro, h.distro_version) if x) or h.os
     extra = ", ".join(x for x in (f"WSL{h.wsl}" if h.wsl else "", h.container or "") if x)
-    rows.append(
-        (
-            "OS",
-            f"{osname or '?'} ({h.kernel or '?'}, {h.arch or '?'})"
-            + (f" [{extra}]" if extra else ""),
+    detail = ", ".join(x for x in (h.kernel, h.arch) if x)
+    if not pasted or osname or detail:
+        rows.append(
+            (
+                "OS",
+                f"{osname or q}"
+                + (f" ({detail})" if detail else "")
+                + (f" [{extra}]" if extra else ""),
+            )
         )
-    )
     if h.efi_boot is not None:
         boot = "UEFI" if h.efi_boot else "legacy BIOS"
         if h.secure_boot is not None:
@@ -42,11 +49,11 @@ def _facts(s: Snapshot) -> list[tuple[str, str]]:
     if h.shm_total_bytes is not None:
         rows.append(("/dev/shm", f"{_size(h.shm_total_bytes)} ({_size(h.shm_free_bytes)} free)"))
     if d.installed:
-        drv = f"{d.version} (CUDA ≤ {d.cuda_version or '?'})"
+        drv = f"{d.version or q} (CUDA ≤ {d.cuda_version})" if d.cuda_version else d.version or q
         if d.library_mismatch:
             drv += f" — kernel {d.kernel_module_version} ≠ library {d.userspace_version}"
     else:
-        drv = "not installed" if d.installed is False else "unknown"
+        drv = "not installed" if d.installed is False else q
     rows.append(("NVIDIA driver", drv))
     if d.installed and s.visibility.nvidia_module_loaded is not None:
         modules = ", ".join(s.visibility.nvidia_modules) or "none loaded"
@@ -60,25 +67,30 @@ def _facts(s: Snapshot) -> list[tuple[str, str]]:
         rows.append(("Kernel modules", modules))
     if s.gpus:
         for g in s.gpus:
-            mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
-            rows.append((f"GPU {g.index}", f"{g.name} ({mem}, cc {g.compute_capability or '?'})"))
+            bits = [f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else ""]
+            bits.append(f"cc {g.compute_capability}" if g.compute_capability else "")
+            shown = ", ".join(b for b in bits if b)
+            rows.append((f"GPU {g.index}", f"{g.name or q}" + (f" ({shown})" if shown else "")))
     else:
-        rows.append(("GPUs", "none visible"))
+        rows.append(("GPUs", "none stated" if pasted else "none visible"))
     for link in s.gpu_links:
         p2p = f"P2P read {link.p2p_read or '?'}, NVLink {link.p2p_nvlink or '?'}"
         rows.append((f"GPU {link.gpu_a}–{link.gpu_b}", f"{link.path or '?'}, {p2p}"))
     if s.visibility.cuda_visible_devices is not None:
         rows.append(("CUDA_VISIBLE_DEVICES", repr(s.visibility.cuda_visible_devices)))
-    tk = "; ".join(f"{t.version or '?'} at {t.path} ({t.kind})" for t in s.cuda.toolkits)
-    rows.append(("CUDA toolkits", tk or "none"))
-    dnn = "; ".join(f"{c.version or '?'} at {c.path} ({c.kind})" for c in s.cuda.cudnn)
-    rows.append(("cuDNN", dnn or "none"))
+    tk = "; ".join(f"{t.version or q} at {t.path} ({t.kind})" for t in s.cuda.toolkits)
+    none = "none stated in the report" if pasted else "none"
+    rows.append(("CUDA toolkits", tk or none))
+    dnn = "; ".join(f"{c.version or q} at {c.path} ({c.kind})" for c in s.cuda.cudnn)
+    rows.append(("cuDNN", dnn or none))
     p = s.python
-    rows.append(("Python", f"{p.version or '?'} {p.kind or ''} at {p.executable or '?'}".strip()))
+    where = f" at {p.executable}" if p.executable else ""
+    rows.append(("Python", " ".join(x for x in (p.version or q, p.kind or "") if x) + where))
     for f in s.frameworks:
         bits = [f.version]
         if f.cuda_build:
-            bits.append(f"CUDA {f.cuda_version or '?'}, cuDNN {f.cudnn_version or '?'}")
+            cuda = f"CUDA {f.cuda_version or q}"
+            bits.append(cuda + (f", cuDNN {f.cudnn_version}" if f.cudnn_version else ""))
         elif f.cuda_build is False:
             bits.append("CPU build")
         if f.backend:

@@ -19,6 +19,8 @@ def render(
     verbose: bool = False,
     redact: str = "secrets",
     to_file: Path | None = None,
+    shell: str = "bash",
+    fix_command: str = "dlenv fix",
 ) -> str:
     if fmt == "json":
         from dlenv.report.json import dump_report
@@ -35,4 +37,6 @@ def render(
         return render_markdown(report, redact=redact, verbose=verbose)
     from dlenv.report.console import render_console
 
-    return render_console(report, verbose=verbose, color=to_file is None)
+    return render_console(
+        report, verbose=verbose, color=to_file is None, shell=shell, fix_command=fix_command
+    )

@@ -482,7 +482,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
                     url="https://developer.nvidia.com/rdp/cudnn-archive",
                 )
             )
-        elif drop is None and not major_differs:
+        elif drop is None:
             wheel = cudnn_pip_package(mm[0], cuda) if cuda else None
             if wheel:
                 fixes.append(

@@ -175,8 +175,13 @@ _WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
 
 def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
     """DL101 on a framework's own verdict ("The NVIDIA driver on your system is too old", "CUDA
-    driver version is insufficient for CUDA runtime version") when the versions that would
-    prove it are unknown: the message is the framework comparing the two itself."""
+    driver version is insufficient for CUDA runtime version") when the versions alone do not
+    prove it: the message is the framework comparing the two itself.
+
+    Where minor-version compatibility says the driver should do (driver 535, CUDA 12.2, with a
+    cu129 wheel), the framework's verdict wins: the build needs the driver its CUDA toolkit
+    shipped with, or a build for a CUDA no newer than the driver's. Evidence compares a driver
+    with a driver and a CUDA with a CUDA; no fix asks for what the machine already has."""
     for probe in s.live:
         said = probe.details.get("driver_too_old")
         name = probe.framework
@@ -185,9 +190,17 @@ def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
         who = _WHO.get(name, name)
         fw = s.framework(name)
         drv = driver_version(s)
-        supported = s.driver.cuda_version
+        supported = s.driver.cuda_version or max_toolkit_for_driver(drv, os_name(s))
         runtime = fw.cuda_version if fw is not None else None
         req = driver_requirement(runtime, os_name(s)) if runtime else None
+        # the driver this machine has at least: its version, else the one its CUDA shipped with
+        row = None if drv else toolkit_driver(supported or "", os_name(s))
+        floor = drv or ((row.windows if native_windows(s) else row.linux) if row else None)
+        needed_driver = req.minimum if req else None
+        if req and floor and driver_at_least(floor, req.minimum):
+            # the compatibility floor is met and the framework still refuses: its build needs
+            # the driver of its own toolkit (PTX, or libraries that ask for it)
+            needed_driver = req.toolkit_minimum
         have = (
             f"driver {drv}"
             if drv
@@ -197,16 +210,17 @@ def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
         )
         built = f"CUDA {runtime}" if runtime else "an unstated CUDA version"
         fixes: list[Action] = []
-        if fw is not None and fw.name == "torch" and runtime and (drv or supported):
-            row = None if drv else toolkit_driver(supported or "", os_name(s))
-            floor = drv or ((row.windows if native_windows(s) else row.linux) if row else None)
-            if floor:
-                fix = torch_variant_fix(
-                    s, fw, f"the driver runs CUDA up to {supported or 'an older release'}", floor
-                )
-                if fix is not None:
-                    fixes.append(fix)
-        fixes.append(driver_install_step(req.minimum if req else None))
+        if fw is not None and fw.name == "torch" and runtime and floor:
+            fix = torch_variant_fix(
+                s,
+                fw,
+                f"the driver runs CUDA up to {supported or 'an older release'}",
+                floor,
+                max_cuda=supported,
+            )
+            if fix is not None:
+                fixes.append(fix)
+        fixes.append(driver_install_step(needed_driver, drv))
         unknown = [
             part
             for part, value in (
@@ -221,24 +235,37 @@ def _reported_too_old(s: Snapshot, done: set[str | None]) -> Iterator[Finding]:
         )
         if unknown:
             message += f" Not known here: {' and '.join(unknown)}."
+        evidence = [verdict(f"live.{name}.details.driver_too_old", said, f"{who}'s own verdict")]
+        if drv or not supported:
+            evidence.append(
+                Evidence(
+                    fact="driver.version",
+                    found=drv,
+                    needed=f">={needed_driver}" if needed_driver else None,
+                    note=None if drv else "unknown",
+                )
+            )
+        if supported:
+            evidence.append(
+                Evidence(
+                    fact="driver.cuda_version",
+                    found=supported,
+                    needed=f">={'.'.join(runtime.split('.')[:2])}" if runtime else None,
+                    note=f"the CUDA {who} was built with" if runtime else None,
+                )
+            )
+        evidence.append(
+            Evidence(
+                fact=f"frameworks.{name}.cuda_version",
+                found=runtime,
+                note=None if runtime else "unknown",
+            )
+        )
         yield finding(
             "DL101",
             title=f"{who} reports the NVIDIA driver is too old for its CUDA runtime",
             message=message,
-            evidence=[
-                verdict(f"live.{name}.details.driver_too_old", said, f"{who}'s own verdict"),
-                Evidence(
-                    fact="driver.version" if drv or not supported else "driver.cuda_version",
-                    found=drv or supported,
-                    needed=f">={req.minimum}" if req else None,
-                    note=None if drv or supported else "unknown",
-                ),
-                Evidence(
-                    fact=f"frameworks.{name}.cuda_version",
-                    found=runtime,
-                    note=None if runtime else "unknown",
-                ),
-            ],
+            evidence=evidence,
             hint="Upgrade the driver, or install a build of the framework for an older CUDA.",
             fixes=fixes,
             subject=name,
@@ -621,6 +648,9 @@ def minor_version_compatibility(s: Snapshot) -> Iterator[Finding]:
         req = driver_requirement(fw.cuda_version, os_name(s))
         if req is None or not req.minor_compat or req.toolkit_minimum is None:
             continue
+        probe = live(s, fw.name)
+        if probe is not None and probe.details.get("driver_too_old"):
+            continue  # the framework says it does not run: DL101 on its verdict, not "it works"
         if driver_at_least(drv, req.minimum) and driver_at_least(drv, req.toolkit_minimum) is False:
             yield finding(
                 "DL107",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from packaging.version import Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep
+from dlenv.fix.render import format_argv
 from dlenv.kb.queries import parse_version, tensorflow_fact, version_at_least
 from dlenv.rules.derived import (
     LIVE_WINS,
@@ -230,8 +231,18 @@ def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
         }[probe.status]
         detail = probe.error or (probe.stderr_tail or "").strip().splitlines()[-1:] or None
         detail_text = detail if isinstance(detail, str) else (detail[0] if detail else None)
+        py = s.python.executable or "python"
+        run = format_argv([py, "-X", "faulthandler", "-c", f"import {probe.framework}"], "bash")
         yield finding(
             "DL403",
+            fixes=[
+                ManualStep(
+                    text=f"See the whole error where it happens: import {probe.framework} by "
+                    "hand (faulthandler prints the stack of a crash), then follow the library "
+                    "or driver it names; `dlenv doctor --verbose` lists what each one loads.",
+                    commands=[run],
+                )
+            ],
             title=f"import {probe.framework} {what}",
             message=f"The live probe of {probe.framework} {what} in the target interpreter"
             + (f": {detail_text}" if detail_text else "."),
@@ -246,6 +257,13 @@ def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
             subject=probe.framework,
             confirmed_by=LIVE_WINS,
         )
+
+
+_INIT_CHECK = {
+    "torch": "import torch; torch.cuda.init(); print(torch.cuda.get_device_name(0))",
+    "tensorflow": "import tensorflow as tf; print(tf.config.list_physical_devices('GPU'))",
+    "jax": "import jax; print(jax.devices('gpu'))",
+}
 
 
 @rule("DL404", "gpu-unavailable-live", "error", "frameworks", explained_by=(ANY,), symptom=True)
@@ -268,8 +286,20 @@ def gpu_unavailable_live(s: Snapshot) -> Iterator[Finding]:
         if probe is None or probe.gpu_available is not False or not cuda_build(fw):
             continue
         reason = probe.gpu_unavailable_reason or "no reason given"
+        # the last resort: no rule knows this reason, so say what would let one judge it
+        py = s.python.executable or "python"
+        collect = ManualStep(
+            text=f"Collect what {fw.name} and the driver say, and attach it to a report: the "
+            f"framework's own CUDA start-up error, nvidia-smi, and dlenv's JSON report.",
+            commands=[
+                format_argv([py, "-c", _INIT_CHECK.get(fw.name, f"import {fw.name}")], "bash"),
+                "nvidia-smi",
+                "dlenv doctor --format json > dlenv-report.json",
+            ],
+        )
         yield finding(
             "DL404",
+            fixes=[collect],
             title=f"{label(fw)} sees no GPU",
             message=f"{label(fw)} imported, but reported no usable GPU: {reason}",
             evidence=[

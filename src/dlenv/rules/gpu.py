@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
-from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
+from dlenv.fix.actions import Action, InstallPackages, ManualStep, SetEnv, UnsetEnv
 from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
@@ -27,7 +27,7 @@ from dlenv.rules.derived import (
     verdict,
 )
 from dlenv.rules.findings import Evidence, Finding
-from dlenv.rules.fixes import torch_variant_fix
+from dlenv.rules.fixes import build_for_old_gpu, torch_variant_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import FrameworkFacts, GpuFacts, Snapshot
 
@@ -61,7 +61,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the installed torch CUDA build contains kernels for each GPU's
     compute capability (its arch list, from the live probe or the knowledge base; the
     knowledge base's lists are those of the x86_64 wheels, so on ARM hosts only the live probe
-    decides).
+    decides). Binary compatibility within a major counts: sm_86 code runs on an sm_89 GPU, but
+    not on sm_90; a list with only PTX for it (compute_XY, JIT-compiled at start-up) is a warning.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -97,6 +98,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             continue
         fixes: list[Action] = []
         fix = torch_variant_fix(s, torch, f"{gpu.name or 'the GPU'} is {_sm(cc)}")
+        if fix is None:
+            fix = build_for_newer_gpu(s, cc)  # no variant of this release has code for it
         if fix is not None:
             fixes.append(fix)
         supported = " ".join(a for a in arch if a.startswith("sm_"))
@@ -169,6 +172,7 @@ def _says_too_old(s: Snapshot) -> Iterator[Finding]:
             probe.details.get("min_cuda_capability"),
             verdict(f"live.{probe.framework}.details.gpu_too_old", said, f"{who}'s own verdict"),
             who,
+            probe.framework,
         )
         return
     e = next((e for e in s.reported_errors if e.signature == MIN_CAPABILITY_SAID), None)
@@ -183,7 +187,12 @@ def _says_too_old(s: Snapshot) -> Iterator[Finding]:
 
 
 def _too_old_finding(
-    s: Snapshot, gpus: list[tuple[GpuFacts, str]], minimum: str | None, said: Evidence, who: str
+    s: Snapshot,
+    gpus: list[tuple[GpuFacts, str]],
+    minimum: str | None,
+    said: Evidence,
+    who: str,
+    name: str | None = None,
 ) -> Finding:
     gpu, cc = gpus[0]
     builder = "this PyTorch" if who == "PyTorch" else f"this {who}" if who in _WHO.values() else ""
@@ -206,7 +215,40 @@ def _too_old_finding(
         hint="Use a newer GPU, or an older framework release built for this GPU's "
         "architecture (`dlenv kb gpu` and `dlenv kb torch` show which); building from source "
         "with the GPU's compute capability also works.",
+        fixes=[fix]
+        if name and (fix := _old_gpu_fix(s, name, cc))
+        else [
+            ManualStep(
+                text=f"Run it on a GPU of compute capability {minimum or 'the build needs'} or "
+                f"newer, or build it from source for compute capability {cc} (where its CUDA "
+                "still supports it; `dlenv kb gpu` shows which CUDA does).",
+                commands=[f"dlenv kb gpu {cc}"],
+            )
+        ],
         subject=f"gpu{gpu.index}",
+    )
+
+
+def _old_gpu_fix(s: Snapshot, name: str, cc: str) -> Action | None:
+    fw = s.framework(name)
+    return build_for_old_gpu(s, fw, cc) if fw is not None else None
+
+
+def build_for_newer_gpu(s: Snapshot, cc: str) -> InstallPackages | None:
+    """The newest torch release with code for a GPU that no variant of the installed one has."""
+    from dlenv.kb.queries import newest_torch_for, torch_index_url
+    from dlenv.rules.derived import driver_version, os_name
+
+    found = newest_torch_for(driver_version(s), os_name(s), [cc])
+    if found is None:
+        return None
+    release, variant = found
+    return InstallPackages(
+        packages=[f"torch=={release.version}.*"],
+        uninstall=["torch"],
+        index_url=torch_index_url(variant.name),
+        reason=f"no build of the installed release has code for {_sm(cc)}; torch "
+        f"{release.version}+{variant.name} (CUDA {variant.cuda}) does",
     )
 
 
@@ -247,6 +289,7 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
                     )
                 ],
                 hint="Use a release of the framework built with an older CUDA major.",
+                fixes=[fix] if (fix := build_for_old_gpu(s, fw, cc)) else [],
                 subject=f"gpu{gpu.index}",
             )
 
@@ -506,4 +549,120 @@ def device_index_out_of_range(s: Snapshot) -> Iterator[Finding]:
             )
         ],
         subject="device-index",
+    )
+
+
+NO_KERNEL_IMAGE = "no-kernel-image"  # dlenv.importers.signatures: "no kernel image is available"
+NO_KERNEL_TEXT = "no kernel image is available"
+
+
+def _native_arch(arch: tuple[str, ...] | list[str], cc: str) -> str | None:
+    """The entry of `arch` whose code runs on `cc` natively: same major, the highest minor not
+    above the GPU's (binary compatibility within a major)."""
+    mm = major_minor(cc)
+    if mm is None:
+        return None
+    best: tuple[int, int] | None = None
+    for entry in arch:
+        kind, _, digits = entry.partition("_")
+        if kind != "sm" or not digits.isdigit():
+            continue
+        major, minor = divmod(int(digits), 10)
+        if major == mm[0] and minor <= mm[1] and (best is None or minor > best[1]):
+            best = (major, minor)
+    return f"{best[0]}.{best[1]}" if best else None
+
+
+def _no_kernel_image(s: Snapshot) -> str | None:
+    """The "no kernel image" error as the paste or torch's live probe quoted it."""
+    for e in s.reported_errors:
+        if e.signature == NO_KERNEL_IMAGE and e.framework in (None, "torch"):
+            return e.text
+    probe = live(s, "torch")
+    if probe is not None:
+        for text in (probe.error, *probe.messages):
+            if text and NO_KERNEL_TEXT in text:
+                return text
+    return None
+
+
+@rule("DL305", "extension-arch-not-in-build", "error", "gpu")
+def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a "no kernel image is available for execution on the device" error on a
+    GPU that the installed torch build does run on: its arch list has code for the GPU (the
+    same major, a minor not above the GPU's: sm_86 runs on sm_89, not on sm_90). The kernel that
+    failed is then not torch's but an extension's (a package with its own CUDA code, built for
+    other architectures).
+
+    Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
+    which changes nothing; the extension has to be found and rebuilt for the GPU.
+
+    Example: torch 2.0.1+cu117 (sm_37 … sm_86) on an RTX 4090 (sm_89), whose script fails with
+    "CUDA error: no kernel image is available for execution on the device".
+
+    Fix: rerun with `CUDA_LAUNCH_BLOCKING=1` so the traceback stops in the extension that
+    failed; rebuild it with `TORCH_CUDA_ARCH_LIST` naming the architecture torch's CUDA can
+    target for this GPU (8.6 with CUDA 11.7, which cannot target 8.9), or move to a torch with a
+    CUDA that targets the GPU itself (CUDA 11.8 or newer for sm_89) and rebuild it there.
+    """
+    torch = s.framework("torch")
+    said = _no_kernel_image(s)
+    if torch is None or not cuda_build(torch) or said is None:
+        return
+    probe = live(s, "torch")
+    if probe is not None and probe.arch_list:
+        arch, source = tuple(probe.arch_list), LIVE_WINS
+    else:
+        known = _kb_torch(s, torch)
+        if known is None or known[0].arch_list is None or not _x86_wheels(s):
+            return  # without torch's arch list, whose kernel failed cannot be told
+        arch, source = known[0].arch_list, None
+    gpus = _capabilities(s)
+    if not gpus or any(arch_fit(arch, cc) != "native" for _, cc in gpus):
+        return  # torch itself lacks code for a GPU: DL301's verdict, not this one
+    gpu, cc = gpus[0]
+    target = _native_arch(arch, cc) or cc
+    covered = f"sm_{target.replace('.', '')}"
+    exact = target == ".".join(str(n) for n in major_minor(cc) or ())
+    why = (
+        ""
+        if exact
+        else f" ({label(torch)} carries no {_sm(cc)}: its CUDA targets {covered} for this GPU, "
+        f"which runs there)"
+    )
+    yield finding(
+        "DL305",
+        title=f"A CUDA extension has no kernels for {gpu.name or 'the GPU'} ({_sm(cc)}); "
+        f"{label(torch)} itself does",
+        message=f"{label(torch)} runs on {gpu.name or 'this GPU'}: its arch list has {covered}, "
+        f"and {covered} code runs on {_sm(cc)} (binary compatibility within a major). The "
+        "kernel that failed comes from an extension built for other architectures.",
+        evidence=[
+            verdict(f"reported_errors.{NO_KERNEL_IMAGE}", said, "the error"),
+            Evidence(
+                fact=f"gpus.{gpu.index}.compute_capability",
+                found=_sm(cc),
+                needed=f"code for sm_{cc.replace('.', '')[0]}x up to {_sm(cc)}",
+                note=f"{label(torch)} has {covered}",
+            ),
+        ],
+        hint="Reinstalling torch changes nothing: find the extension and rebuild it for the GPU.",
+        fixes=[
+            ManualStep(
+                text="Find the extension whose kernel fails: rerun with CUDA_LAUNCH_BLOCKING=1, "
+                "and the traceback stops in the call that failed.",
+                commands=["CUDA_LAUNCH_BLOCKING=1 python your_script.py"],
+            ),
+            ManualStep(
+                text=f"Rebuild that extension from source with TORCH_CUDA_ARCH_LIST={target}"
+                f"{why}; or move to a torch whose CUDA targets {_sm(cc)} and rebuild it there.",
+                commands=[
+                    f"export TORCH_CUDA_ARCH_LIST={target}",
+                    "python -m pip install --no-build-isolation --no-cache-dir --force-reinstall "
+                    "--no-binary :all: EXTENSION  # the package the traceback names",
+                ],
+            ),
+        ],
+        subject=f"gpu{gpu.index}",
+        confirmed_by=source,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlenv.fix.actions import InstallPackages, SetEnv
+from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv
 from dlenv.kb.queries import (
     keras_backend_distributions,
     legacy_keras_users,
@@ -40,21 +40,40 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     A pasted traceback with that message (or Keras 3's "`keras.optimizers.legacy` is not
     supported in Keras 3", or tensorflow_hub's KerasLayer refused by a Keras 3 Sequential) is
     the same fault, stated by the program itself; so is an AttributeError inside a module only
-    Keras 3 has (`module 'keras._tf_keras.keras.layers' has no attribute 'experimental'`).
+    Keras 3 has (`module 'keras._tf_keras.keras.layers' has no attribute 'experimental'`), and
+    so are the ways Keras 3 refuses Keras 2 code: "A KerasTensor cannot be used as input to a
+    TensorFlow function", "Unrecognized keyword arguments passed to LSTM: {'batch_input_shape':
+    ...}" (also batch_size, input_length, weights), imports of modules only Keras 2 had
+    (keras.engine, keras.src.engine, keras.layers.experimental, keras.utils.np_utils,
+    tensorflow.python.keras), and "Keras 3 only supports V3 `.keras` files" for an old .h5 or
+    SavedModel. Keras 3 installed beside a TensorFlow older than 2.16 (which requires Keras 2:
+    pip's "tensorflow 2.13.1 requires keras<2.14,>=2.13.1, but you have keras 3.1.1") is the
+    same conflict from the other side; the fix there is the Keras 2 that TensorFlow requires.
+    With TensorFlow 2.16 or newer, Keras 3 and no tf-keras, and nothing known to need Keras 2,
+    a note (info) says that tf.keras is Keras 3.
 
-    Fix: `pip install tf-keras~=2.16.0` and set TF_USE_LEGACY_KERAS=1.
+    Fix: `pip install tf-keras~=2.16.0` and set TF_USE_LEGACY_KERAS=1 before TensorFlow is
+    imported (tf.keras code; `import keras` code needs `import tf_keras as keras`); or pin
+    Keras 2 (`pip install "tensorflow<2.16" "keras<3"`); or port the call that fails (for
+    example `keras.Input(batch_shape=...)` instead of `batch_input_shape=`, a layer around a
+    TensorFlow op). With TensorFlow older than 2.16: `pip install "keras>=2.13,<2.14"` (the
+    Keras 2 that TensorFlow 2.13 requires).
     """
     tf_version = version_of(s, "tensorflow") or version_of(s, "tensorflow-cpu")
     keras3 = tensorflow_fact("keras3_since")
+    keras_version = version_of(s, "keras")
     if not tf_version or version_at_least(tf_version, keras3) is not True:
+        if tf_version and keras_version and version_at_least(keras_version, "3.0"):
+            yield _keras3_over_keras2_tensorflow(s, tf_version, keras_version)
+            return
         yield from _keras3_reported(s, tf_version)
         return
-    keras_version = version_of(s, "keras")
     if keras_version is not None and not version_at_least(keras_version, "3.0"):
         return
     users = [name for name in legacy_keras_users() if installed(s, name)]
     if not users:
-        yield from _keras3_reported(s, tf_version)
+        said = list(_keras3_reported(s, tf_version))
+        yield from said or _keras3_note(s, tf_version, keras_version)
         return
     has_tf_keras = installed(s, "tf-keras")
     legacy_on = s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
@@ -96,13 +115,25 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
 
 KERAS3_MESSAGE = "keras3-legacy-needed"  # dlenv.importers.signatures: the program said it
 KERAS3_MISSING = "keras3-module-missing-attribute"  # Keras 2 code failing inside Keras 3
+# Keras 2 code that Keras 3 refuses, each with the change that ports the call instead
+KERAS3_PORTS = {
+    KERAS3_MESSAGE: "",
+    KERAS3_MISSING: "",
+    "keras3-kerastensor-tf-function": "wrap each TensorFlow call on a Keras tensor in a layer "
+    "(`class MyLayer(keras.layers.Layer): def call(self, x): return tf_fn(x)`) or use the "
+    "`keras.ops` equivalent",
+    "keras3-removed-argument": "start the model with `keras.Input(batch_shape=...)` (or "
+    "`shape=`) instead of `batch_input_shape=`/`batch_size=` on a layer, and drop "
+    "`input_length=`",
+    "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
+    "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
+    "`optimizers.legacy`) instead of Keras 2's modules or private internals",
+}
 
 
 def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     """DL601 from a pasted message: Keras 3 refused code written for Keras 2."""
-    said = next(
-        (e for e in s.reported_errors if e.signature in (KERAS3_MESSAGE, KERAS3_MISSING)), None
-    )
+    said = next((e for e in s.reported_errors if e.signature in KERAS3_PORTS), None)
     if said is None or (
         installed(s, "tf-keras") and s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
     ):
@@ -122,7 +153,7 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
         "DL601",
         title=f"{who[0].upper()}{who[1:]} needs Keras 2 (tf-keras), but Keras 3 is installed",
         message=f"The paste shows {who} "
-        + ("failing under" if said.signature == KERAS3_MISSING else "refusing")
+        + ("refusing" if said.signature == KERAS3_MESSAGE else "failing under")
         + " Keras 3: it needs the Keras 2 API, which "
         "TensorFlow 2.16 and newer provide only through the tf-keras package (tf.keras is "
         "Keras 3 there).",
@@ -135,8 +166,12 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
             )
         ],
         hint="transformers sets TF_USE_LEGACY_KERAS=1 itself; your own tf.keras code needs it "
-        "set too. If you use transformers with PyTorch only, USE_TF=0 keeps it away from "
-        "TensorFlow altogether.",
+        "set too (before TensorFlow is imported). If you use transformers with PyTorch only, "
+        "USE_TF=0 keeps it away from TensorFlow altogether."
+        if said.signature == KERAS3_MESSAGE
+        else "TF_USE_LEGACY_KERAS=1 must be set before TensorFlow is imported, and it changes "
+        "only `tf.keras`: code that does `import keras` needs `import tf_keras as keras`, or "
+        'Keras 2 itself: `pip install "tensorflow<2.16" "keras<3"`.',
         fixes=[
             InstallPackages(packages=[pin], reason=f"Keras 2 for TensorFlow: {match}"),
             SetEnv(
@@ -144,7 +179,80 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
                 value="1",
                 reason="make tf.keras the tf-keras (Keras 2) package",
             ),
+            *_port(said.signature),
         ],
+        subject="keras",
+    )
+
+
+def _port(signature: str) -> list[ManualStep]:
+    change = KERAS3_PORTS.get(signature)
+    if not change:
+        return []
+    return [ManualStep(text=f"Or port the code to Keras 3: {change}.")]
+
+
+def _keras2_pin(tf_version: str) -> str:
+    mm = major_minor(tf_version)
+    if mm is None or mm < (2, 6):
+        return "keras<3"
+    return f"keras>={mm[0]}.{mm[1]},<{mm[0]}.{mm[1] + 1}"
+
+
+def _keras3_over_keras2_tensorflow(s: Snapshot, tf_version: str, keras_version: str) -> Finding:
+    """DL601 for Keras 3 installed beside a TensorFlow (< 2.16) that requires Keras 2."""
+    keras = s.framework("keras")
+    spec = (keras.details.get("required_by_tensorflow") if keras is not None else None) or (
+        _keras2_pin(tf_version)
+    )
+    return finding(
+        "DL601",
+        title=f"Keras {keras_version} is installed, but TensorFlow {tf_version} needs Keras 2",
+        message=f"TensorFlow {tf_version} is built for Keras 2 ({spec}); Keras {keras_version} "
+        "(Keras 3) replaced it, usually pulled in by `pip install keras` or a package such as "
+        "keras-nlp. Keras 3 runs only on TensorFlow 2.16 or newer, so `import keras` and tf.keras "
+        "code break.",
+        evidence=[
+            Evidence(
+                fact="frameworks.keras.version",
+                found=keras_version,
+                needed=spec,
+                note=f"needed by tensorflow {tf_version}",
+            )
+        ],
+        hint='Or, if the code is written for Keras 3, upgrade TensorFlow: `pip install '
+        '"tensorflow>=2.16"`.',
+        fixes=[
+            InstallPackages(
+                packages=[_keras2_pin(tf_version)],
+                reason=f"the Keras 2 release TensorFlow {tf_version} requires",
+            )
+        ],
+        subject="keras",
+    )
+
+
+def _keras3_note(s: Snapshot, tf_version: str, keras_version: str | None) -> Iterator[Finding]:
+    """DL601 as information: tf.keras is Keras 3 here, and nothing is known to need Keras 2."""
+    if installed(s, "tf-keras") or (keras_version is None and not installed(s, "keras")):
+        return
+    yield finding(
+        "DL601",
+        title=f"tf.keras is Keras 3 with TensorFlow {tf_version}",
+        message=f"TensorFlow {tf_version} makes tf.keras Keras 3 (keras {keras_version or '3'}) "
+        "and tf-keras is not installed: code written for Keras 2 (batch_input_shape=, "
+        "TensorFlow ops on Keras inputs, .h5/SavedModel loading, keras.engine imports) fails "
+        "here.",
+        severity="info",
+        evidence=[
+            Evidence(
+                fact="frameworks.keras.version",
+                found=keras_version or "3.x",
+                note=f"tf.keras of tensorflow {tf_version}",
+            )
+        ],
+        hint=f"For Keras 2 code: `pip install {_tf_keras_pin(tf_version)}` and "
+        "TF_USE_LEGACY_KERAS=1 (set before TensorFlow is imported).",
         subject="keras",
     )
 
@@ -200,17 +308,23 @@ def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
 @rule("DL603", "tf-keras-version-mismatch", "warning", "keras")
 def tf_keras_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that tf-keras has the same major.minor as TensorFlow (tf-keras 2.16.x
-    goes with tensorflow 2.16.x).
+    goes with tensorflow 2.16.x); and that Keras 2, where it is a package of its own (TensorFlow
+    2.6 to 2.15), has TensorFlow's minor too (keras 2.13 with tensorflow 2.13). A pasted pip
+    resolver line ("tensorflow 2.12.0 requires keras<2.13,>=2.12.0, but you have keras 2.15.0")
+    states both versions.
 
     Why it matters: a mismatched tf-keras imports private TensorFlow modules that moved:
     AttributeError/ImportError inside tf_keras, or subtle behaviour differences.
 
     Example: tensorflow 2.17.0 with tf-keras 2.15.1.
 
-    Fix: `pip install tf-keras~=2.17.0`.
+    Fix: `pip install tf-keras~=2.17.0` (`pip install "keras>=2.12,<2.13"` for TensorFlow
+    2.12).
     """
     tf_version = version_of(s, "tensorflow") or version_of(s, "tensorflow-cpu")
     tk_version = version_of(s, "tf-keras")
+    if tf_version:
+        yield from _keras2_mismatch(tf_version, version_of(s, "keras"))
     if not tf_version or not tk_version:
         return
     tf_mm, tk_mm = major_minor(tf_version), major_minor(tk_version)
@@ -231,6 +345,34 @@ def tf_keras_mismatch(s: Snapshot) -> Iterator[Finding]:
         ],
         fixes=[InstallPackages(packages=[_tf_keras_pin(tf_version)], reason="match TensorFlow")],
         subject="tf-keras",
+    )
+
+
+def _keras2_mismatch(tf_version: str, keras_version: str | None) -> Iterator[Finding]:
+    """Keras 2 (2.6 to 2.15, a package of its own) of another minor than TensorFlow's."""
+    tf_mm, k_mm = major_minor(tf_version), major_minor(keras_version)
+    if tf_mm is None or k_mm is None or k_mm[0] != 2 or tf_mm[0] != 2 or tf_mm == k_mm:
+        return
+    if tf_mm < (2, 6) or tf_mm >= (2, 16) or k_mm < (2, 6):
+        return
+    pin = f"keras>={tf_mm[0]}.{tf_mm[1]},<{tf_mm[0]}.{tf_mm[1] + 1}"
+    yield finding(
+        "DL603",
+        title=f"keras {keras_version} does not match TensorFlow {tf_version}",
+        message=f"TensorFlow {tf_version} requires Keras {tf_mm[0]}.{tf_mm[1]}; keras "
+        f"{keras_version} imports TensorFlow internals of another release (errors such as "
+        "\"cannot import name ... from tensorflow.python...\" or missing attributes of "
+        "tensorflow.compat.v2.__internal__).",
+        evidence=[
+            Evidence(
+                fact="python.distributions.keras",
+                found=keras_version,
+                needed=f"{tf_mm[0]}.{tf_mm[1]}.*",
+                note=f"to match tensorflow {tf_version}",
+            )
+        ],
+        fixes=[InstallPackages(packages=[pin], reason="the Keras release TensorFlow requires")],
+        subject="keras",
     )
 
 

@@ -5,12 +5,14 @@ Codes DL7xx.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
 
 from dlenv.fix.actions import ManualStep, SetEnv
 from dlenv.rules.derived import LIVE_WINS, cuda_build, label, live, usable_gpus
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import Snapshot
+from dlenv.snapshot.model import ReportedError, Snapshot
 
 NEARLY_FULL = 0.9
 
@@ -81,6 +83,10 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     if too_late is not None:
         yield too_late
         return
+    oom = _classify(s)
+    if oom is not None and oom.cause == "growth":
+        yield _growth_reported(s, oom)
+        return
     tf = s.framework("tensorflow")
     gpus = usable_gpus(s)
     if tf is None or not cuda_build(tf) or not gpus:
@@ -141,6 +147,29 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
 # An out-of-memory error is blamed on other processes when they hold at least this share of the
 # GPU and at least as much as this process: below that, the program's own size is the cause.
 OTHERS_SHARE = 0.25
+# TensorFlow asks the driver for regions; without memory growth the first is (nearly) the whole
+# GPU. A region this large failing is that start-up grab, not a tensor of the model.
+STARTUP_GRAB_MIB = 1024.0
+# PyTorch's cache is fragmented when what it reserved but does not use could have held the
+# failed request and is a noticeable share of the GPU.
+FRAGMENTED_SHARE = 0.05
+
+# The messages that say a GPU ran out of memory (dlenv/importers/catalog/memory.toml; the cuDNN
+# handle message is in cudnn.toml), and the ones that only name a library that could not start
+# for lack of memory.
+OOM_SIGNATURES = (
+    "torch-oom-allowed-memory",
+    "tf-failed-to-allocate-from-device",
+    "tf-bfc-out-of-memory",
+    "cublas-handle-failed",
+    "cudnn-handle-failed",
+    "cuda-out-of-memory",
+)
+STARTUP_GRAB = "tf-failed-to-allocate-from-device"
+HANDLE_SIGNATURES = frozenset({"cublas-handle-failed", "cudnn-handle-failed"})
+# a cuDNN handle failure beside TensorFlow's cuDNN version mismatch is that mismatch (cudnn.toml)
+CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
+HELD_STATED = "gpu-memory-held-stated"
 
 
 def _size(mib: float) -> str:
@@ -154,48 +183,210 @@ def _number(details: dict[str, str], key: str) -> float | None:
         return None
 
 
-def _oom_held_by_others(s: Snapshot) -> Iterator[Finding]:
-    """DL702 from PyTorch's out-of-memory message, when its numbers show that memory outside
-    this process's allocator (other processes) filled the GPU."""
+@dataclass(frozen=True)
+class _TorchNumbers:
+    """What PyTorch's out-of-memory message says, in MiB."""
+
+    gpu: str
+    total: float
+    free: float
+    requested: float | None
+    mine: float | None  # "this process has … in use" (torch >= 2.1)
+    reserved: float | None  # what PyTorch's cache held
+    unallocated: float | None  # reserved by PyTorch but unallocated
+    listed: list[tuple[str, float]]  # "Process N has … in use"
+
+    @property
+    def own(self) -> float | None:
+        return self.mine if self.mine is not None else self.reserved
+
+    @property
+    def others(self) -> float | None:
+        if self.mine is not None:
+            return self.total - self.free - self.mine
+        if self.reserved is not None:
+            # includes this process's CUDA context (a few hundred MiB), which PyTorch does not count
+            return self.total - self.free - self.reserved
+        return sum(mib for _, mib in self.listed) if self.listed else None
+
+    @property
+    def held_by_others(self) -> bool:
+        others, own = self.others, self.own
+        if others is None or others < OTHERS_SHARE * self.total:
+            return False
+        return own is None or others >= own
+
+    @property
+    def fragmented(self) -> bool:
+        u, r = self.unallocated, self.requested
+        return u is not None and r is not None and u >= r and u >= FRAGMENTED_SHARE * self.total
+
+
+def _torch_numbers(s: Snapshot) -> _TorchNumbers | None:
     probe = s.live_probe("torch")
     details = probe.details if probe is not None else {}
     total = _number(details, "oom_total_mib")
     free = _number(details, "oom_free_mib")
     if total is None or free is None or total <= 0:
-        return
-    mine = _number(details, "oom_this_process_mib")
+        return None
     reserved = _number(details, "oom_pytorch_reserved_mib")
-    listed = [
-        (pid, float(mib))
-        for pid, _, mib in (
-            p.partition("=") for p in details.get("oom_other_processes", "").split(",")
+    allocated = _number(details, "oom_allocated_mib")
+    unallocated = _number(details, "oom_unallocated_mib")
+    if unallocated is None and reserved is not None and allocated is not None:
+        unallocated = max(reserved - allocated, 0.0)
+    return _TorchNumbers(
+        gpu=details.get("oom_gpu", "0"),
+        total=total,
+        free=free,
+        requested=_number(details, "oom_requested_mib"),
+        mine=_number(details, "oom_this_process_mib"),
+        reserved=reserved,
+        unallocated=unallocated,
+        listed=[
+            (pid, float(mib))
+            for pid, _, mib in (
+                p.partition("=") for p in details.get("oom_other_processes", "").split(",")
+            )
+            if pid and mib
+        ],
+    )
+
+
+Cause = Literal["held", "growth", "size"]
+
+
+@dataclass(frozen=True)
+class _Oom:
+    """A pasted out-of-memory error and what the paste says caused it."""
+
+    said: ReportedError | None  # None: known only from PyTorch's numbers
+    framework: str | None
+    cause: Cause
+    evidence: list[Evidence]
+    why: str  # a clause: what shows the cause
+    numbers: _TorchNumbers | None = None
+    gpu: str = "0"
+    requested: float | None = None
+
+
+def _oom_said(s: Snapshot) -> ReportedError | None:
+    by_id = {e.signature: e for e in reversed(s.reported_errors)}
+    if CUDNN_MISMATCH in by_id:
+        by_id.pop("cudnn-handle-failed", None)
+    return next((by_id[sig] for sig in OOM_SIGNATURES if sig in by_id), None)
+
+
+def _said(e: ReportedError) -> Evidence:
+    return Evidence(fact=f"reported_errors.{e.signature}", found=e.text.splitlines()[0][:160])
+
+
+def _classify(s: Snapshot) -> _Oom | None:
+    """Which of the three causes a pasted out-of-memory error shows, in the order a maintainer
+    asks: does the job fit the GPU at all; did someone else hold the memory; did TensorFlow's
+    own start-up grab fail; else the job is too big for what the GPU has."""
+    said = _oom_said(s)
+    numbers = _torch_numbers(s)
+    if said is None and numbers is None:
+        return None
+    reported = {e.signature for e in s.reported_errors}
+    handles = reported & HANDLE_SIGNATURES
+    fw = said.framework if said is not None else "torch"
+    if fw is None and s.framework("tensorflow") is not None and s.framework("torch") is None:
+        fw = "tensorflow"
+    if fw not in (None, "torch"):
+        numbers = None
+    tf_details = (p.details if (p := s.live_probe("tensorflow")) is not None else {}) or {}
+    tf_total = _number(tf_details, "start_total_mib")
+    tf_free = _number(tf_details, "start_free_mib")
+    requested = numbers.requested if numbers else _number(tf_details, "oom_requested_mib")
+    total = numbers.total if numbers else tf_total
+    gpu = numbers.gpu if numbers else "0"
+    base = [_said(said)] if said is not None else []
+
+    def oom(cause: Cause, why: str, more: list[Evidence]) -> _Oom:
+        return _Oom(said, fw, cause, base + more, why, numbers, gpu, requested)
+
+    if requested is not None and total and requested > total:
+        return oom(
+            "size",
+            f"it asked for {_size(requested)} at once, more than the whole GPU ({_size(total)})",
+            [Evidence(fact="oom.requested", found=_size(requested), needed=f"<{_size(total)}")],
         )
-        if pid and mib
+    if numbers is not None and numbers.held_by_others:
+        return oom("held", "its numbers show the memory held outside the program", [])
+    if tf_total and tf_free is not None and tf_free < (1 - OTHERS_SHARE) * tf_total:
+        return oom(
+            "held",
+            f"only {_size(tf_free)} of {_size(tf_total)} was free when TensorFlow started",
+            [
+                Evidence(
+                    fact="live.tensorflow.details.start_free_mib",
+                    found=_size(tf_free),
+                    needed=f">={_size((1 - OTHERS_SHARE) * tf_total)}",
+                    note=f"of {_size(tf_total)}, before TensorFlow allocated anything",
+                )
+            ],
+        )
+    busy = [
+        g
+        for g in s.gpus
+        if ((g.processes or 0) > 0 or g.compute_processes)
+        and g.memory_total_mib
+        and (g.memory_used_mib or 0) >= OTHERS_SHARE * g.memory_total_mib
     ]
-    if mine is not None:
-        others: float | None = total - free - mine
-    elif reserved is not None:
-        # includes this process's CUDA context (a few hundred MiB), which PyTorch does not count
-        others = total - free - reserved
-    else:
-        others = sum(mib for _, mib in listed) if listed else None
-    own = mine if mine is not None else reserved
-    if others is None or others < OTHERS_SHARE * total or (own is not None and others < own):
-        return
-    gpu = details.get("oom_gpu", "0")
-    requested = _number(details, "oom_requested_mib")
-    asked = f"asked for {_size(requested)}" if requested is not None else "ran out of memory"
+    if busy:
+        g = busy[0]
+        return oom(
+            "held",
+            f"{len(g.compute_processes) or g.processes} process(es) held {g.memory_used_mib} "
+            f"of {g.memory_total_mib} MiB",
+            [
+                Evidence(
+                    fact=f"gpus.{g.index}.memory_used_mib",
+                    found=f"{g.memory_used_mib} MiB",
+                    note=f"of {g.memory_total_mib} MiB, {g.processes} process(es)",
+                )
+            ],
+        )
+    stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
+    if stated is not None:
+        return oom("held", "the report says other processes held it", [_said(stated)])
+    if fw == "tensorflow":
+        grab = STARTUP_GRAB in reported and (
+            (requested or 0) >= STARTUP_GRAB_MIB
+            or bool(tf_total and requested and requested >= 0.5 * tf_total)
+        )
+        if handles or grab:
+            return oom(
+                "growth",
+                "TensorFlow could not start cuDNN/cuBLAS: their workspace found no memory left"
+                if handles and not grab
+                else f"the {_size(requested or 0)} region TensorFlow asks for at start-up "
+                "(nearly the whole GPU) could not be allocated",
+                [],
+            )
+    return oom("size", "nothing else held the memory", [])
+
+
+def _oom_held_by_others(s: Snapshot, n: _TorchNumbers) -> Finding:
+    """DL702 from PyTorch's out-of-memory message, when its numbers show that memory outside
+    this process's allocator (other processes) filled the GPU."""
+    others = n.others or 0.0
+    own = n.own
+    asked = f"asked for {_size(n.requested)}" if n.requested is not None else "ran out of memory"
     holders = (
-        ", ".join(f"process {pid} holds {_size(mib)}" for pid, mib in listed)
-        if listed
+        ", ".join(f"process {pid} holds {_size(mib)}" for pid, mib in n.listed)
+        if n.listed
         else f"{_size(others)} is held outside this program's PyTorch allocator"
     )
     evidence = [
-        Evidence(fact="live.torch.details.oom_total_mib", found=_size(total), note=f"GPU {gpu}"),
+        Evidence(
+            fact="live.torch.details.oom_total_mib", found=_size(n.total), note=f"GPU {n.gpu}"
+        ),
         Evidence(
             fact="live.torch.details.oom_free_mib",
-            found=_size(free),
-            needed=f">={_size(requested)}" if requested is not None else None,
+            found=_size(n.free),
+            needed=f">={_size(n.requested)}" if n.requested is not None else None,
         ),
     ]
     evidence += [
@@ -204,19 +395,19 @@ def _oom_held_by_others(s: Snapshot) -> Iterator[Finding]:
             found=f"PID {pid}: {_size(mib)}",
             note="another process",
         )
-        for pid, mib in listed
+        for pid, mib in n.listed
     ]
     if own is not None:
         evidence.append(
             Evidence(
                 fact="live.torch.details.oom_this_process_mib"
-                if mine is not None
+                if n.mine is not None
                 else "live.torch.details.oom_pytorch_reserved_mib",
                 found=_size(own),
                 note="held by the failing program itself",
             )
         )
-    if not listed:
+    if not n.listed:
         evidence.append(
             Evidence(
                 fact="live.torch.details.oom_total_mib",
@@ -224,12 +415,20 @@ def _oom_held_by_others(s: Snapshot) -> Iterator[Finding]:
                 note="total - free - what PyTorch reserved",
             )
         )
-    pids = [pid for pid, _ in listed]
-    yield finding(
+    return _held_finding(
+        n.gpu,
+        f"PyTorch {asked} on GPU {n.gpu} ({_size(n.total)}) and only {_size(n.free)} was free: "
+        f"{holders}. The program's own size is not the cause: the memory was already taken.",
+        evidence,
+        [pid for pid, _ in n.listed],
+    )
+
+
+def _held_finding(gpu: str, message: str, evidence: list[Evidence], pids: list[str]) -> Finding:
+    return finding(
         "DL702",
         title=f"GPU {gpu} memory is held by another process",
-        message=f"PyTorch {asked} on GPU {gpu} ({_size(total)}) and only {_size(free)} was free: "
-        f"{holders}. The program's own size is not the cause: the memory was already taken.",
+        message=message,
         severity="error",
         evidence=evidence,
         hint="Look at what holds the GPU before reducing the batch size: a forgotten notebook "
@@ -250,11 +449,22 @@ def _oom_held_by_others(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+def _who(fw: str | None) -> str:
+    names = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
+    return names.get(fw or "", "The program")
+
+
 @rule("DL702", "gpu-memory-nearly-full", "warning", "memory")
 def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: GPUs whose memory is already more than 90% used by other processes; and
-    a pasted PyTorch "CUDA out of memory" error whose numbers show that other processes held the
-    memory (at least a quarter of the GPU, and more than the failing program itself).
+    """What it checks: GPUs whose memory is already more than 90% used by other processes
+    (named, with their PIDs and memory, where NVML lists the compute processes); and a pasted
+    out-of-memory error (PyTorch's "CUDA out of memory", TensorFlow's "failed to allocate …
+    CUDA_ERROR_OUT_OF_MEMORY", "Ran out of memory trying to allocate", a cuBLAS or
+    cuDNN handle that could not be created) when the paste shows that other processes held the
+    memory: PyTorch's numbers (at least a quarter of the GPU outside the program, and more than
+    the program itself), TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, an
+    nvidia-smi table with processes holding a quarter of the GPU, or the reporter saying so
+    ("other processes", "memory was not released", a zombie process).
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
     TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
@@ -268,16 +478,41 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     --query-compute-apps=pid,used_memory --format=csv` lists them), or pick another GPU with
     CUDA_VISIBLE_DEVICES.
     """
-    yield from _oom_held_by_others(s)
+    oom = _classify(s)
+    if oom is not None and oom.cause == "held":
+        if oom.numbers is not None and oom.numbers.held_by_others:
+            yield _oom_held_by_others(s, oom.numbers)
+        else:
+            yield _held_finding(
+                oom.gpu,
+                f"{_who(oom.framework)} ran out of GPU memory, and {oom.why}: the memory was "
+                "already taken, so the program's own size is not the cause.",
+                oom.evidence,
+                [],
+            )
     for gpu in usable_gpus(s):
         total, used = gpu.memory_total_mib, gpu.memory_used_mib
         if not total or used is None or used < NEARLY_FULL * total:
             continue
+        if oom is not None and oom.cause == "held" and oom.gpu == str(gpu.index):
+            continue
+        # NVML's compute processes (the probe lists them): who holds it, largest first
+        holders = sorted(
+            gpu.compute_processes, key=lambda p: p.used_memory_mib or 0, reverse=True
+        )
+        named = ", ".join(
+            f"PID {p.pid}{f' ({p.name})' if p.name else ''}"
+            + (f" {_size(p.used_memory_mib)}" if p.used_memory_mib is not None else "")
+            for p in holders[:3]
+        )
+        count = len(holders) or gpu.processes
+        pids = [str(p.pid) for p in holders[:3]]
         yield finding(
             "DL702",
             title=f"GPU {gpu.index} memory is {used * 100 // total}% used",
             message=f"{gpu.name or f'GPU {gpu.index}'} has {used} of {total} MiB in use"
-            + (f" by {gpu.processes} process(es)" if gpu.processes else "")
+            + (f" by {count} process(es)" if count else "")
+            + (f": {named}" if named else "")
             + "; new CUDA programs there will run out of memory.",
             evidence=[
                 Evidence(
@@ -285,8 +520,154 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
                     found=f"{used} MiB",
                     needed=f"<{int(NEARLY_FULL * total)} MiB",
                     note=f"of {total} MiB",
-                )
+                ),
+                *(
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.compute_processes",
+                        found=f"PID {p.pid}: "
+                        + (_size(p.used_memory_mib) if p.used_memory_mib is not None else "?"),
+                        note=p.name,
+                    )
+                    for p in holders[:3]
+                ),
             ],
-            hint="`nvidia-smi` lists the processes that hold GPU memory.",
+            hint="`nvidia-smi` lists the processes that hold GPU memory; inside a container "
+            "their PIDs are the host's.",
+            fixes=[
+                ManualStep(
+                    text=f"Stop the processes on GPU {gpu.index} you do not need, or run on "
+                    "another GPU (CUDA_VISIBLE_DEVICES).",
+                    commands=[
+                        "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+                        *(f"ps -o pid,user,etime,args -p {pid}" for pid in pids),
+                    ],
+                )
+            ]
+            if holders
+            else [],
             subject=f"gpu{gpu.index}",
         )
+
+
+def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
+    """DL701 from a pasted TensorFlow failure that its start-up grab of the GPU explains."""
+    tf = s.framework("tensorflow")
+    who = label(tf) if tf is not None and tf.version else "TensorFlow"
+    return finding(
+        "DL701",
+        title="TensorFlow ran out of GPU memory because memory growth is off",
+        message=f"{who} failed for lack of GPU memory: {oom.why}. Without memory growth "
+        "TensorFlow maps nearly all of the GPU when it starts, which leaves nothing for cuDNN, "
+        "cuBLAS, a display or a second TensorFlow/PyTorch process; a smaller batch does not "
+        "help.",
+        severity="error",
+        evidence=[
+            *oom.evidence,
+            Evidence(
+                fact="env.TF_FORCE_GPU_ALLOW_GROWTH",
+                found=s.env_value("TF_FORCE_GPU_ALLOW_GROWTH") or "unset",
+                needed="true",
+            ),
+        ],
+        hint="Or, in the code, right after `import tensorflow`: `for gpu in "
+        "tf.config.list_physical_devices('GPU'): tf.config.experimental.set_memory_growth(gpu, "
+        "True)` (TensorFlow 1.x: `config.gpu_options.allow_growth = True`, or a "
+        "`per_process_gpu_memory_fraction` below 1).",
+        fixes=[
+            SetEnv(
+                name="TF_FORCE_GPU_ALLOW_GROWTH",
+                value="true",
+                reason="allocate GPU memory as needed instead of all of it at start-up",
+            )
+        ],
+        subject="tensorflow",
+    )
+
+
+@rule("DL703", "gpu-out-of-memory", "error", "memory")
+def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a pasted out-of-memory error (PyTorch's "CUDA out of memory" or
+    `torch.OutOfMemoryError`, TensorFlow's "OOM when allocating tensor" or "Ran out of memory
+    trying to allocate", a cuBLAS handle that could not be created in PyTorch) that neither
+    other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
+    not fit the GPU's memory, or asked for more than the GPU has.
+
+    Why it matters: the model, its activations and the batch need more memory than the GPU
+    has; the same job fails the same way on every run, whatever the installation.
+
+    Example: "Tried to allocate 20.00 MiB (GPU 0; 5.80 GiB total capacity; 4.36 GiB already
+    allocated; 6.69 MiB free; 4.63 GiB reserved in total by PyTorch)".
+
+    Fix: make the job smaller (batch size, image or sequence length), use mixed precision or
+    gradient checkpointing, or a GPU with more memory; when PyTorch's numbers show a fragmented
+    cache (much reserved but unallocated), `export
+    PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True`.
+    """
+    oom = _classify(s)
+    if oom is None or oom.cause != "size":
+        return
+    n = oom.numbers
+    who = _who(oom.framework)
+    evidence = list(oom.evidence)
+    if n is not None:
+        evidence.append(
+            Evidence(
+                fact="live.torch.details.oom_free_mib",
+                found=_size(n.free),
+                needed=f">={_size(n.requested)}" if n.requested is not None else None,
+                note=f"of {_size(n.total)} on GPU {n.gpu}",
+            )
+        )
+        if n.own is not None:
+            evidence.append(
+                Evidence(
+                    fact="live.torch.details.oom_pytorch_reserved_mib"
+                    if n.mine is None
+                    else "live.torch.details.oom_this_process_mib",
+                    found=_size(n.own),
+                    note="held by the failing program itself",
+                )
+            )
+    detail = (
+        f" PyTorch itself held {_size(n.own)} of the GPU's {_size(n.total)}"
+        + (f" and asked for {_size(n.requested)} more" if n.requested is not None else "")
+        + "."
+        if n is not None and n.own is not None
+        else ""
+    )
+    fixes: list[ManualStep | SetEnv] = [
+        ManualStep(
+            text="Make the job fit the GPU: a smaller batch size (or image size, sequence "
+            "length, number of samples), mixed precision (torch.autocast / Keras "
+            "mixed_float16), gradient checkpointing or accumulation; or run it on a GPU with "
+            "more memory.",
+        )
+    ]
+    if n is not None and n.fragmented and n.unallocated is not None:
+        evidence.append(
+            Evidence(
+                fact="live.torch.details.oom_unallocated_mib",
+                found=_size(n.unallocated),
+                needed=f"<{_size(n.requested or 0)}",
+                note="reserved by PyTorch but unallocated: a fragmented cache",
+            )
+        )
+        fixes.insert(
+            0,
+            SetEnv(
+                name="PYTORCH_CUDA_ALLOC_CONF",
+                value="expandable_segments:True",
+                reason="the cache held enough free memory, in pieces too small for the request",
+            ),
+        )
+    yield finding(
+        "DL703",
+        title=f"GPU {oom.gpu} ran out of memory: the job does not fit",
+        message=f"{who} ran out of GPU memory and {oom.why}: the model, its activations and "
+        f"the batch need more memory than the GPU has.{detail}",
+        evidence=evidence,
+        hint="If another program might hold the GPU (a notebook kernel, an earlier run), check "
+        "`nvidia-smi` first: then stopping it is the fix, not a smaller job.",
+        fixes=list(fixes),
+        subject=f"gpu{oom.gpu}",
+    )

@@ -1,32 +1,58 @@
-"""Rules about the Python environment: unsupported Python versions, shadowing modules,
-missing PYTHONPATH entries, duplicate installs. Codes DL5xx.
+"""Rules about the Python environment: unsupported Python versions, no wheel for this Python or
+platform, shadowing modules, another interpreter's packages on the path, missing PYTHONPATH
+entries, duplicate installs. Codes DL5xx.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterator
+from typing import NamedTuple
 
-from dlenv.fix.actions import ManualStep, RemoveFromPath
-from dlenv.kb.queries import python_in_range, tensorflow_release, torch_release
-from dlenv.rules.derived import FRAMEWORK_MODULES, label
+from packaging.version import InvalidVersion, Version
+
+from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
+from dlenv.kb.queries import (
+    major_minor,
+    python_in_range,
+    tensorflow_release,
+    torch_release,
+)
+from dlenv.kb.wheels import wheel_gap
+from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import Snapshot
+from dlenv.snapshot.model import InstallFailure, PathEntry, Snapshot
+
+# packages users name their first scripts after, beside the frameworks
+_MORE_PACKAGES = ("jaxlib", "scipy", "pandas", "sklearn", "cv2", "matplotlib", "torchvision")
+PASTED_PATH = "pasted"  # PathEntry.origin of a directory a pasted traceback names
 
 
 @rule("DL501", "python-unsupported-by-framework", "warning", "python")
 def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the target Python's version is within the range the installed
-    torch/tensorflow release supports (experimental versions count as supported).
+    torch/tensorflow release supports (experimental versions count as supported); and, in a
+    pasted installer error for a framework package ("Could not find a version that satisfies
+    the requirement tensorflow (from versions: none)", "No matching distribution found for
+    torch==1.11.0+cu113", "tensorflow-1.10.0-cp35-...whl is not a supported wheel"), whether the
+    Python version is why no wheel fits: outside the release's range in the KB, a cpXY tag
+    that is not this Python, a list of versions that all lie after (or before) the one asked
+    for, or no version at all (the usual cause when no platform gap explains it, DL506).
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
-    install that release again for this Python.
+    install that release again for this Python. A Python too new for every release makes
+    `pip install tensorflow` fail outright.
 
-    Example: tensorflow 2.15 (Python 3.9-3.11) in a Python 3.12 environment.
+    Example: tensorflow 2.15 (Python 3.9-3.11) in a Python 3.12 environment; `pip install
+    tensorflow==2.13.0` that sees only 2.20.0 on Python 3.13.
 
-    Fix: use a Python the release supports, or a release that supports this Python.
+    Fix: use a Python the release supports (`uv venv --python 3.11`, `conda create -n tf
+    python=3.11`), or a release that supports this Python.
     """
+    yield from _install_findings(s, "DL501")
     py = s.python.version
     if not py:
         return
@@ -69,25 +95,55 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
 
 @rule("DL502", "module-shadows-framework", "error", "python")
 def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: a file or directory that `import torch`/`tensorflow`/`keras`/… would load
-    instead of the installed package (a torch.py in the working directory, a stray folder on
-    PYTHONPATH).
+    """What it checks: a file or directory that `import torch`/`tensorflow`/`keras`/… or a
+    standard-library module (`random`, `inspect`, `code`, `numbers`, `typing`…) would load
+    instead of the real one: a torch.py or inspect.py in the working directory, a stray folder
+    on PYTHONPATH, the framework's source checkout in the working directory. In a pasted
+    report: a traceback through such a file, "'keras' is not a package", a circular import
+    of the framework, or the report saying the script is named so.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
-    circular import)".
+    circular import)", "No module named 'torch._C'"; a file named like a standard-library
+    module breaks every package that imports that module. A shadowed framework (or a pasted
+    error through a shadowing file) is an error; a standard-library name found only by
+    `dlenv doctor` in the working directory is a warning.
 
-    Example: ./tensorflow.py, written as a first experiment, shadows site-packages/tensorflow.
+    Example: ./tensorflow.py, written as a first experiment, shadows site-packages/tensorflow;
+    ~/inspect.py makes `import tensorflow` fail when Python starts in the home directory.
 
-    Fix: rename the file (and delete its __pycache__).
+    Fix: rename the file (and delete its __pycache__ and any .pyc of the same name); for a
+    source checkout, run Python from another directory.
     """
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     for sh in s.python.shadowing:
-        if sh.module not in FRAMEWORK_MODULES:
+        framework = sh.module in FRAMEWORK_MODULES or sh.module in _MORE_PACKAGES
+        if not framework and sh.module not in stdlib:
             continue
+        where = (
+            sh.path
+            if sh.path != "unknown"
+            else f"a file {sh.module}.py (or a folder {sh.module}/) in the script's directory"
+        )
+        stem = sh.path.rstrip("/\\")
+        base = stem[:-3] if stem.endswith(".py") else stem
+        folder = (
+            base.rsplit("/", 1)[0]
+            if "/" in base
+            else base.rsplit("\\", 1)[0]
+            if "\\" in base
+            else "."
+        )
+        commands = (
+            [f"mv {stem} {base}_script.py", f"rm -rf {folder}/__pycache__ {base}.pyc"]
+            if stem.endswith(".py")
+            else [f"cd ..  # run Python outside {stem}'s parent directory"]
+        )
         yield finding(
             "DL502",
-            title=f"{sh.path} shadows the installed {sh.module}",
-            message=f"`import {sh.module}` would load {sh.path}"
+            severity="error" if framework or s.origin != "probe" else "warning",
+            title=f"{where} shadows the installed {sh.module}",
+            message=f"`import {sh.module}` would load {where}"
             + (f" instead of {sh.shadows}" if sh.shadows else "")
             + ".",
             evidence=[
@@ -100,7 +156,9 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             ],
             fixes=[
                 ManualStep(
-                    text=f"Rename {sh.path} (and remove its __pycache__ directory).",
+                    text=f"Rename {where} (and remove its __pycache__ directory and .pyc), so "
+                    f"that `import {sh.module}` finds the real module.",
+                    commands=commands if sh.path != "unknown" else [],
                 )
             ],
             subject=sh.module,
@@ -173,3 +231,550 @@ def duplicate_distribution(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=dup.name,
         )
+
+
+# -- no wheel for this Python / this platform (DL501, DL506) ------------------------------------
+_TF_FAMILY = re.compile(r"^(?:tensorflow(?:-[a-z]+)?|tf-nightly(?:-[a-z]+)?|intel-tensorflow)$")
+_TORCH_FAMILY = ("torch", "torchvision", "torchaudio")
+_JAX_FAMILY = re.compile(r"^(?:jax|jaxlib|jax-cuda\d+-(?:plugin|pjrt))$")
+_WHEEL_PY = re.compile(r"-cp(?P<major>\d)(?P<minor>\d{1,2})-")
+_WHEEL_PLATFORM = re.compile(
+    r"-(?P<plat>win32|win_amd64|linux_armv7l|linux_armv6l|[\w]*i686|macosx_[\w]+)\.whl$"
+)
+
+
+def _framework_package(name: str) -> bool:
+    return name in _TORCH_FAMILY or bool(_TF_FAMILY.match(name) or _JAX_FAMILY.match(name))
+
+
+class _Range(NamedTuple):
+    release: str  # "2.13"
+    low: str
+    high: str
+
+
+def _release_range(package: str, requested: str | None) -> _Range | None:
+    """The Python range the KB gives for this release of torch or tensorflow."""
+    if requested is None:
+        return None
+    if package == "torch":
+        t = torch_release(requested)
+        return _Range(t.version, t.python_min, t.python_max) if t else None
+    if _TF_FAMILY.match(package) and package != "tensorflow-text":
+        r = tensorflow_release(requested)
+        return _Range(r.version, r.python_min, r.python_max) if r else None
+    return None
+
+
+def _releases(package: str) -> list[_Range]:
+    from dlenv.kb import load
+
+    kb = load()
+    if package == "torch":
+        return [_Range(r.version, r.python_min, r.python_max) for r in kb.torch]
+    if _TF_FAMILY.match(package) and package != "tensorflow-text":
+        return [_Range(r.version, r.python_min, r.python_max) for r in kb.tensorflow]
+    return []
+
+
+def _key(version: str) -> Version | None:
+    try:
+        return Version(version.split("+", 1)[0])
+    except InvalidVersion:
+        return None
+
+
+def _mm(text: str) -> str:
+    mm = major_minor(text)
+    return f"{mm[0]}.{mm[1]}" if mm else text
+
+
+class _Cause(NamedTuple):
+    code: str  # "DL501" or "DL506"
+    why: str  # the sentence that explains it
+    needed: str  # what would be needed
+    fixes: list[Action]
+
+
+def _python_fix(package: str, python: str, requested: str | None, why: str) -> ManualStep:
+    spec = f"{package}=={requested}" if requested else package
+    return ManualStep(
+        text=f"Create the environment with Python {python} ({why}) and install {spec} there.",
+        commands=[
+            f"uv venv --python {python} .venv && uv pip install --python .venv '{spec}'",
+            f"conda create -n {package}-py{python.replace('.', '')} python={python} && "
+            f"conda activate {package}-py{python.replace('.', '')} && pip install '{spec}'",
+        ],
+    )
+
+
+_CHECK_PYTHON = ManualStep(
+    text="Check which Python pip runs for: its version must be one the release has wheels for, "
+    "and it must be a 64-bit build.",
+    commands=[
+        "python -m pip --version",
+        "python -c \"import sys, struct; print(sys.version, struct.calcsize('P') * 8, 'bit')\"",
+    ],
+)
+
+
+def _newest(available: list[str]) -> str | None:
+    keyed = [(k, v) for v in available if (k := _key(v)) is not None and not k.is_prerelease]
+    return max(keyed)[1] if keyed else None
+
+
+def _python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """Why no wheel of `f` fits: the Python version (DL501), with the range it needs."""
+    py = s.python.version
+    pkg, req = f.package, f.requested
+    rng = _release_range(pkg, req)
+    what = f"{pkg} {req}" if req else pkg
+    wheel_py = _WHEEL_PY.search(f.wheel or "")
+    if wheel_py:
+        built = f"{wheel_py['major']}.{wheel_py['minor']}"
+        if py is None or _mm(py) != built:
+            said = f"this interpreter is Python {_mm(py)}" if py else "the interpreter differs"
+            return _Cause(
+                "DL501",
+                f"the wheel {f.wheel} is built for Python {built} only ({said})",
+                f"Python {built}",
+                [_python_fix(pkg, built, req, f"the wheel's cp{built.replace('.', '')} tag")],
+            )
+        return None
+    if py and rng and python_in_range(py, rng.low, rng.high) is False:
+        target = (
+            rng.high if (major_minor(py) or (0, 0)) > (major_minor(rng.high) or (0, 0)) else rng.low
+        )
+        fixes: list[Action] = [
+            _python_fix(pkg, _mm(target), req, f"{pkg} {rng.release} supports {rng.low}-{rng.high}")
+        ]
+        newest = _newest(f.available or [])
+        if newest:
+            fixes.append(
+                InstallPackages(
+                    packages=[f"{pkg}=={newest}"],
+                    reason=f"the newest {pkg} pip offers for Python {_mm(py)}",
+                )
+            )
+        return _Cause(
+            "DL501",
+            f"{pkg} {rng.release} supports Python {rng.low}-{rng.high}; this is Python {_mm(py)}",
+            f"Python {rng.low}-{rng.high}",
+            fixes,
+        )
+    available = f.available or []
+    keys = [k for v in available if (k := _key(v)) is not None]
+    want = _key(req) if req else None
+    if want is not None and keys and (want < min(keys) or want > max(keys)):
+        newer = want < min(keys)
+        seen = f"{available[0]} to {available[-1]}" if len(available) > 1 else available[0]
+        direction = "newer" if newer else "older"
+        fixes = []
+        if rng:
+            fixes.append(
+                _python_fix(
+                    pkg,
+                    rng.high if newer else rng.low,
+                    req,
+                    f"{pkg} {rng.release} supports {rng.low}-{rng.high}",
+                )
+            )
+        newest = _newest(available)
+        if newest:
+            fixes.append(
+                InstallPackages(
+                    packages=[f"{pkg}=={newest}"],
+                    reason="a release that has wheels for this Python",
+                )
+            )
+        return _Cause(
+            "DL501",
+            f"pip sees only {pkg} {seen} for this interpreter, so {what} has no wheel for its "
+            f"Python, which is {direction} than that release supports"
+            + (f" ({rng.low}-{rng.high})" if rng else ""),
+            f"a Python {what} supports" + (f" ({rng.low}-{rng.high})" if rng else ""),
+            fixes or [_CHECK_PYTHON],
+        )
+    if f.available is not None and not f.available:
+        return _nothing_for_python(s, f, what)
+    return None
+
+
+def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
+    """pip saw no release at all: the Python version is the usual cause."""
+    py = s.python.version
+    pkg = f.package
+    releases = _releases(pkg)
+    rng = _release_range(pkg, f.requested)
+    if py and releases and rng is None:
+        mm = major_minor(py) or (0, 0)
+        supporting = [r for r in releases if python_in_range(py, r.low, r.high)]
+        top = max((major_minor(r.high) or (0, 0)) for r in releases)
+        if supporting:
+            first = min(supporting, key=lambda r: major_minor(r.release) or (0, 0))
+            why = (
+                f"pip found no {what} wheel for Python {_mm(py)} at all; {pkg} publishes wheels "
+                f"for Python {_mm(py)} only from {first.release} on"
+            )
+            target = f"{mm[0]}.{mm[1] - 1}" if mm > (3, 9) else first.low
+        else:
+            why = f"no {pkg} release has wheels for Python {_mm(py)}"
+            target = (
+                f"{top[0]}.{top[1]}"
+                if mm > top
+                else min(releases, key=lambda r: major_minor(r.low) or (0, 0)).low
+            )
+        return _Cause(
+            "DL501",
+            why,
+            f"a Python {pkg} has wheels for",
+            [
+                _python_fix(pkg, target, None, f"{pkg} has wheels for it"),
+                ManualStep(
+                    text="Or upgrade pip (an old pip does not see newer wheel tags) and retry.",
+                    commands=["python -m pip install -U pip", f"python -m pip install {pkg}"],
+                ),
+            ],
+        )
+    if py and rng:
+        target = rng.high
+        return _Cause(
+            "DL501",
+            f"pip found no {what} wheel for Python {_mm(py)}; {pkg} {rng.release} supports "
+            f"Python {rng.low}-{rng.high}",
+            f"Python {rng.low}-{rng.high}",
+            [
+                _python_fix(
+                    pkg,
+                    _mm(target),
+                    f.requested,
+                    f"{pkg} {rng.release} supports {rng.low}-{rng.high}",
+                )
+            ],
+        )
+    hint = f" ({pkg} {rng.release} supports Python {rng.low}-{rng.high})" if rng else ""
+    fixes: list[Action] = [_CHECK_PYTHON]
+    if rng:
+        fixes.append(
+            _python_fix(
+                pkg,
+                _mm(rng.high),
+                f.requested,
+                f"{pkg} {rng.release} supports {rng.low}-{rng.high}",
+            )
+        )
+    return _Cause(
+        "DL501",
+        f"pip found no {what} wheel for this interpreter at all: the usual cause is a Python "
+        f"version that has no wheels of it{hint}, or a 32-bit Python",
+        f"a 64-bit Python {what} has wheels for",
+        fixes,
+    )
+
+
+def _platform_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """Why no wheel of `f` fits: the platform (DL506), from the KB's gaps and the wheel's tag."""
+    arch = s.host.arch or s.python.machine
+    plat = _WHEEL_PLATFORM.search(f.wheel or "")
+    if plat and plat["plat"].startswith("linux_arm"):
+        arch = arch or plat["plat"].removeprefix("linux_")
+    gap = wheel_gap(
+        f.package,
+        f.requested,
+        os_name=os_name(s),
+        arch=arch,
+        bits=s.python.bits,
+        nothing_seen=f.available is not None and not f.available,
+    )
+    if gap is not None:
+        where = ", ".join(
+            x
+            for x in (os_name(s), arch, f"{s.python.bits}-bit" if s.python.bits == 32 else None)
+            if x
+        )
+        return _Cause(
+            "DL506",
+            f"{gap.note}" + (f" (this is {where})" if where else ""),
+            "a platform with wheels",
+            [
+                ManualStep(
+                    text=gap.route, commands=list(gap.commands), url=gap.source.split(", ")[0]
+                )
+            ],
+        )
+    if (
+        f.requested
+        and "+cuda" in f.requested
+        and _JAX_FAMILY.match(f.package)
+        and os_name(s) != "Linux"
+        and f.available
+    ):
+        return _Cause(
+            "DL506",
+            f"CUDA builds of {f.package} ({f.requested}) exist for Linux only; pip saw only the "
+            "CPU wheels PyPI has for this platform",
+            "Linux (or WSL2)",
+            [
+                ManualStep(
+                    text="Install JAX with CUDA inside WSL2 (or on Linux).",
+                    commands=["wsl --install", 'pip install -U "jax[cuda12]"  # inside WSL2'],
+                    url="https://docs.jax.dev/en/latest/installation.html#supported-platforms",
+                )
+            ],
+        )
+    return None
+
+
+def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    platform = _platform_cause(s, f)
+    if platform is not None:
+        return platform
+    python = _python_cause(s, f)
+    if python is not None:
+        return python
+    py = s.python.version
+    rng = _release_range(f.package, f.requested)
+    if py and (rng is None or python_in_range(py, rng.low, rng.high)) and f.available is None:
+        # uv: "no wheel for the current platform", and the Python is one the release supports
+        what = f"{f.package} {f.requested}" if f.requested else f.package
+        return _Cause(
+            "DL506",
+            f"{what} has no wheel for this platform with Python {_mm(py)}"
+            + (f" (it supports Python {rng.low}-{rng.high} on some platforms)" if rng else ""),
+            "a platform and Python the release has wheels for",
+            [_CHECK_PYTHON],
+        )
+    if f.available is None and f.wheel is None:
+        return _nothing_for_python(s, f, f"{f.package} {f.requested}" if f.requested else f.package)
+    return None
+
+
+def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
+    for f in s.python.install_failures:
+        if not _framework_package(f.package):
+            continue
+        cause = _install_cause(s, f)
+        if cause is None or cause.code != code:
+            continue
+        what = f"{f.package} {f.requested}" if f.requested else f.package
+        yield finding(
+            code,
+            severity="error",
+            title=f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
+            message=f"pip could not install {what}: {cause.why}.",
+            evidence=[
+                Evidence(
+                    fact="python.install_failures",
+                    found=f.message[:200] or what,
+                    needed=cause.needed,
+                    note=f"available: {', '.join(f.available) or 'none'}"
+                    if f.available is not None
+                    else None,
+                )
+            ],
+            fixes=cause.fixes,
+            subject=f.package,
+        )
+
+
+@rule("DL506", "no-wheel-for-platform", "error", "python")
+def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a pasted installer error (pip's "from versions: none", "No matching
+    distribution found", "is not a supported wheel on this platform", uv's "doesn't have a
+    source distribution or wheel for the current platform") for a framework package that
+    publishes no wheels for this platform: 32-bit Python, 32-bit ARM, jaxlib before 0.4.13 and
+    CUDA jaxlib on Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple
+    Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json).
+
+    Why it matters: no Python version and no pip option makes that install work; the
+    package has to come another way (WSL2, a 64-bit Python, another package or release).
+
+    Example: `pip install jaxlib==0.1.37` on Windows: "Could not find a version that satisfies
+    the requirement jaxlib==0.1.37 (from versions: none)".
+
+    Fix: the route the KB names for that gap, such as `wsl --install` then
+    `pip install -U "jax[cuda12]"` inside WSL2, or a 64-bit Python.
+    """
+    yield from _install_findings(s, "DL506")
+
+
+# -- another interpreter's packages on the path (DL505) -----------------------------------------
+_PY_IN_PATH = re.compile(
+    r"[/\\]lib(?:64)?[/\\](?:python|pypy)(?P<maj>[23])(?:\.(?P<min>\d+))?(?=[/\\]|$)"
+    r"|[/\\]Python(?P<wmaj>[23])(?P<wmin>\d{1,2})[/\\]Lib(?=[/\\]|$)",
+    re.IGNORECASE,
+)
+# messages of an extension module built for another Python (python-paths.toml)
+_FOREIGN_SIGNATURES = frozenset(
+    {
+        "extension-for-other-python",
+        "python2-symbol-in-python3",
+        "pythonpath-other-major",
+        "python2-source-in-python3",
+    }
+)
+_ROS = re.compile(r"/opt/ros/(?P<distro>[\w-]+)/")
+
+
+def _path_python(path: str) -> tuple[int, int | None] | None:
+    m = _PY_IN_PATH.search(path)
+    if m is None:
+        return None
+    if m["wmaj"]:
+        return int(m["wmaj"]), int(m["wmin"])
+    return int(m["maj"]), int(m["min"]) if m["min"] else None
+
+
+def _site_dir(path: str) -> bool:
+    return path.rstrip("/\\").endswith(("site-packages", "dist-packages"))
+
+
+def _foreign_entries(s: Snapshot) -> tuple[list[PathEntry], str | None]:
+    """sys.path entries of another Python, and the version they were judged against."""
+    running = major_minor(s.python.version)
+    tagged = [(e, v) for e in s.python.sys_path if (v := _path_python(e.path)) is not None]
+    if running is not None:
+        out = [
+            e for e, v in tagged if v[0] != running[0] or (v[1] is not None and v[1] != running[1])
+        ]
+        return out, f"{running[0]}.{running[1]}"
+    minors = {v for _, v in tagged if v[1] is not None}
+    if len(minors) > 1:  # a pasted traceback through two Pythons' directories
+        return [e for e, v in tagged if v[1] is not None], None
+    return [], None
+
+
+def _other_env_on_pythonpath(s: Snapshot, foreign: list[PathEntry]) -> list[PathEntry]:
+    """PYTHONPATH entries that are another environment's site-packages (same Python version)."""
+    prefix = (s.python.prefix or "").rstrip("/\\")
+    return [
+        e
+        for e in s.python.pythonpath or [p for p in s.python.sys_path if p.origin == "PYTHONPATH"]
+        if e.exists
+        and _site_dir(e.path)
+        and e not in foreign
+        and not (prefix and e.path.startswith(prefix + "/"))
+    ]
+
+
+@rule("DL505", "foreign-site-packages-on-path", "error", "python")
+def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: directories of another Python on the interpreter's path: a
+    `pythonX.Y/site-packages` (or dist-packages, or lib/pythonX.Y) of a version other than the
+    running one (a system Python 2's, ROS's /opt/ros/<distro>/lib/python2.7/dist-packages, an
+    old minor's left in PYTHONPATH by an environment module), or, in `dlenv doctor`, another
+    environment's site-packages in PYTHONPATH. In a pasted report: two Python versions in the
+    paths of one traceback, a path of another Python than the one stated, and the messages of
+    an extension built for another Python ("dynamic module does not define module export
+    function (PyInit_cv2)", "undefined symbol: PyCObject_Type", a SyntaxError in a python2.7
+    file).
+
+    Why it matters: Python imports the first match on sys.path; a compiled module of another
+    Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
+    another version fails in odd places. Another version's directory is an error; another
+    environment of the same version on PYTHONPATH is a warning (it works until the two
+    environments differ).
+
+    Example: a conda Python 3.7 environment in a shell that sourced
+    /opt/ros/kinetic/setup.bash: `import cv2` loads
+    /opt/ros/kinetic/lib/python2.7/dist-packages/cv2.so ("undefined symbol: PyCObject_Type").
+
+    Fix: `unset PYTHONPATH` (or remove the entry), stop sourcing the ROS setup.bash in the
+    shell start-up file for shells that use this environment, and keep each project in its
+    own `python -m venv` environment.
+    """
+    foreign, running = _foreign_entries(s)
+    others = _other_env_on_pythonpath(s, foreign)
+    said = [e for e in s.reported_errors if e.signature in _FOREIGN_SIGNATURES]
+    if not foreign and not others and not said:
+        return
+    entries = foreign or others
+    paths = [e.path for e in entries]
+    ros = next((m for p in paths if (m := _ROS.search(p + "/"))), None)
+    on_pythonpath = [e.path for e in entries if e.origin == "PYTHONPATH"]
+    fixes: list[Action] = []
+    if on_pythonpath:
+        fixes.append(
+            RemoveFromPath(
+                name="PYTHONPATH", entries=on_pythonpath, reason="another Python's packages"
+            )
+        )
+    elif s.origin != "probe" or said:
+        fixes.append(
+            UnsetEnv(name="PYTHONPATH", reason="it puts another Python's packages on sys.path")
+        )
+    if ros is not None:
+        setup = f"/opt/ros/{ros['distro']}/setup.bash"
+        fixes.append(
+            ManualStep(
+                text=f"Do not source {setup} in shells that use this environment: comment it "
+                "out of ~/.bashrc (source it by hand in ROS shells), then open a new shell.",
+                commands=[
+                    f"sed -i.bak 's|^source {setup}|# &|' ~/.bashrc",
+                    "exec bash",
+                    'python -c "import sys; print(sys.path)"',
+                ],
+            )
+        )
+    fixes.append(
+        ManualStep(
+            text="Keep each interpreter's packages to itself: see where they come from, and "
+            "work in an isolated virtual environment.",
+            commands=[
+                "echo $PYTHONPATH",
+                'python -c "import sys; print(*sys.path, sep=chr(10))"',
+                "python -m venv .venv && . .venv/bin/activate",
+            ],
+        )
+    )
+    if foreign or said:
+        versions = sorted(
+            {
+                f"{v[0]}.{v[1]}" if v[1] is not None else f"{v[0]}"
+                for p in paths
+                if (v := _path_python(p)) is not None
+            }
+        )
+        if running and paths:
+            message = (
+                f"The path of this Python {running} holds {', '.join(paths[:3])}, the "
+                f"packages of Python {', '.join(versions)}."
+            )
+        elif paths:
+            message = (
+                f"One traceback runs through the directories of Python {' and '.join(versions)}"
+                f" ({', '.join(paths[:3])}): packages of another interpreter are on the path."
+            )
+        else:
+            message = (
+                f'"{said[0].text.splitlines()[0][:160]}": an extension built for another Python '
+                "was found first on the path (PYTHONPATH, a sourced ROS setup.bash, another "
+                "environment)."
+            )
+        yield finding(
+            "DL505",
+            title="Another Python's packages are on the path",
+            message=message,
+            evidence=[
+                Evidence(
+                    fact="python.sys_path",
+                    found=p,
+                    needed=f"packages of Python {running}" if running else None,
+                )
+                for p in paths[:5]
+            ]
+            or [Evidence(fact=f"reported_errors.{said[0].signature}", found=said[0].text[:200])],
+            fixes=fixes,
+            subject="python",
+        )
+        return
+    yield finding(
+        "DL505",
+        severity="warning",
+        title="PYTHONPATH holds another environment's packages",
+        message=f"PYTHONPATH puts {', '.join(paths[:3])} on the path of "
+        f"{s.python.prefix or 'this environment'}: its packages shadow the environment's own.",
+        evidence=[Evidence(fact="python.pythonpath", found=p) for p in paths[:5]],
+        fixes=fixes,
+        subject="python",
+    )

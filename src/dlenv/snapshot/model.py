@@ -287,6 +287,18 @@ class DuplicateDistribution:
 
 
 @dataclass(frozen=True)
+class InstallFailure:
+    """An installer found nothing it could install for a requirement (a pasted pip/uv error:
+    "from versions: none", "is not a supported wheel on this platform")."""
+
+    package: str  # canonical name: "tensorflow", "jaxlib"
+    requested: str | None = None  # the version asked for: "2.13.0", "0.4.7+cuda11.cudnn82"
+    available: list[str] | None = None  # versions the installer saw; [] for none, None: unsaid
+    wheel: str | None = None  # a rejected wheel's file name
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class PythonFacts:
     executable: str | None = None
     version: str | None = None  # "3.11.7"
@@ -297,6 +309,7 @@ class PythonFacts:
     base_prefix: str | None = None
     platform: str | None = None  # sys.platform of the target
     machine: str | None = None
+    bits: int | None = None  # the interpreter's pointer size: 64, or 32 (no framework wheels)
     sys_path: list[PathEntry] = field(default_factory=list)
     pythonpath: list[PathEntry] = field(default_factory=list)
     user_site: str | None = None
@@ -306,6 +319,7 @@ class PythonFacts:
     distributions: list[Distribution] = field(default_factory=list)  # only the relevant ones
     shadowing: list[Shadowing] = field(default_factory=list)
     duplicates: list[DuplicateDistribution] = field(default_factory=list)
+    install_failures: list[InstallFailure] = field(default_factory=list)  # pasted installer errors
     chosen_because: str | None = None  # why this interpreter was inspected
     unknown: Reasons = field(default_factory=dict)
 
