@@ -653,3 +653,25 @@ def test_dl102_insufficient_driver_from_a_compiled_program_not_a_wheel() -> None
         "runtime version.\n"
     )
     assert fired(paddle, "DL102") == []
+
+
+def test_dl104_nouveau_from_lsmod_prose_and_nova_core() -> None:
+    """github.com/negativo17/nvidia-driver/issues/73: nouveau was not disabled."""
+    f = only(_pasted("The logs indicate that Nouveau wasn't disabled.\n"), "DL104")
+    assert f.evidence[1].fact == "reported_errors.nouveau-loaded-stated"
+    assert only(_pasted("nouveau              2433024  3\n"), "DL104").fixes
+    nova = (
+        "01:00.0 VGA compatible controller: NVIDIA Corporation AD102 [GeForce RTX 4090]\n"
+        "\tKernel driver in use: nova_core\n"
+    )
+    f = only(_pasted(nova), "DL104")
+    assert f.title == "The nova_core driver is loaded instead of the NVIDIA driver"
+    assert "bound to 0000:01:00.0" in f.message
+    # the instructions alone say nothing about this machine
+    text = "echo 'blacklist nouveau' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf\n"
+    assert fired(_pasted("torch 2.3.1\n" + text), "DL104") == []
+
+
+def test_dl105_older_drivers_capitalised_library() -> None:
+    bad = _pasted("Failed to initialize NVML: Driver/Library version mismatch\n")
+    assert fired(bad, "DL105") == ["DL105"]

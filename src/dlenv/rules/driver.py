@@ -34,6 +34,10 @@ from dlenv.snapshot.model import PciDevice, Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
+NOUVEAU_STATED = "nouveau-loaded-stated"  # lsmod lists nouveau, or the reporter says so
+# the open-source kernel drivers that can hold an NVIDIA GPU: nouveau, and nova-core (Linux
+# 6.15+, GSP-based GPUs) which newer kernels bind instead
+OPEN_DRIVERS = ("nouveau", "nova_core", "nova-core")
 
 
 @rule("DL101", "driver-too-old-for-cuda-runtime", "error", "driver")
@@ -277,7 +281,7 @@ def _unbound_gpus(s: Snapshot) -> list[PciDevice]:
     return [
         d
         for d in s.visibility.nvidia_pci_devices
-        if d.kernel_driver not in ("nvidia", "nouveau", "vfio-pci")
+        if d.kernel_driver not in ("nvidia", "vfio-pci", *OPEN_DRIVERS)
     ]
 
 
@@ -490,7 +494,8 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
 
 @rule("DL104", "nouveau-loaded", "error", "driver")
 def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: whether the open-source nouveau driver holds the NVIDIA GPU.
+    """What it checks: whether the open-source nouveau driver (or nova-core, which newer kernels
+    bind to recent GPUs) holds the NVIDIA GPU.
 
     Why it matters: nouveau has no CUDA; while it is loaded the NVIDIA driver cannot bind the
     GPU ("NVIDIA kernel module could not be loaded ... nouveau").
@@ -502,40 +507,56 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     Fix: blacklist nouveau, rebuild the initramfs, install the NVIDIA driver and reboot.
     """
     v = s.visibility
-    bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver == "nouveau"]
+    bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver in OPEN_DRIVERS]
     # the NVIDIA module's own dmesg lines say another driver owns the GPU
-    said = next((e for e in s.reported_errors if e.signature == NVRM_PROBE), None)
+    said = next((e for e in s.reported_errors if e.signature in (NVRM_PROBE, NOUVEAU_STATED)), None)
     held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not s.gpus
     if not bound and not held:
         return
-    evidence = [Evidence(fact="visibility.nouveau_loaded", found="true", needed="false")]
+    held_by = sorted({d.kernel_driver or "" for d in v.nvidia_pci_devices if d.slot in bound})
+    name = "/".join(held_by) or "nouveau"
+    evidence = (
+        [Evidence(fact="visibility.nouveau_loaded", found="true", needed="false")]
+        if v.nouveau_loaded
+        else []
+    )
     if said is not None:
         evidence.append(
             Evidence(
-                fact=f"reported_errors.{NVRM_PROBE}",
+                fact=f"reported_errors.{said.signature}",
                 found=first_line(said.text, 200),
-                note="the NVIDIA kernel module's own message",
+                note="the NVIDIA kernel module's own message"
+                if said.signature == NVRM_PROBE
+                else "lsmod, or the reporter",
             )
         )
     if bound:
         evidence.append(
             Evidence(
                 fact="visibility.nvidia_pci_devices.kernel_driver",
-                found=f"nouveau ({', '.join(bound)})",
+                found=f"{name} ({', '.join(bound)})",
                 needed="nvidia",
             )
         )
     yield finding(
         "DL104",
-        title="The nouveau driver is loaded instead of the NVIDIA driver",
-        message="The open-source nouveau driver is loaded"
+        title=f"The {name} driver is loaded instead of the NVIDIA driver",
+        message=f"The open-source {name} driver is loaded"
         + (f" and bound to {', '.join(bound)}" if bound else "")
         + "; CUDA needs the proprietary NVIDIA driver.",
         evidence=evidence,
         fixes=[
             ManualStep(
-                text="Blacklist nouveau, then install the NVIDIA driver and reboot.",
+                text=f"Blacklist {name}, then install the NVIDIA driver and reboot.",
                 commands=[
+                    *(
+                        [
+                            "echo 'blacklist nova_core' | "
+                            "sudo tee /etc/modprobe.d/blacklist-nova.conf"
+                        ]
+                        if "nova" in name
+                        else []
+                    ),
                     "printf 'blacklist nouveau\\noptions nouveau modeset=0\\n' | "
                     "sudo tee /etc/modprobe.d/blacklist-nouveau.conf",
                     "sudo update-initramfs -u  # dracut -f on Fedora/RHEL",
