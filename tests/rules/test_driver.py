@@ -675,3 +675,19 @@ def test_dl104_nouveau_from_lsmod_prose_and_nova_core() -> None:
 def test_dl105_older_drivers_capitalised_library() -> None:
     bad = _pasted("Failed to initialize NVML: Driver/Library version mismatch\n")
     assert fired(bad, "DL105") == ["DL105"]
+
+
+def test_dl108_wsl2_cuda_without_device_is_a_likely_linux_driver() -> None:
+    """github.com/rapidsai/cuml (nvidia/cuml): cuInit finds no device in WSL2; the maintainer
+    suspected a Linux driver installed inside WSL2."""
+    bad = _pasted(
+        "Linux 5.15.153.1-microsoft-standard-WSL2 x86_64\n"
+        "numba.cuda.cudadrv.error.CudaSupportError: Error at driver init: Call to cuInit results "
+        "in CUDA_ERROR_NO_DEVICE (100)\n"
+    )
+    f = only(bad, "DL108")
+    assert f.severity == "warning"
+    assert "ldconfig -p | grep libcuda.so.1  # /usr/lib/wsl/lib must come first" in _commands(f)
+    # the same message on plain Linux is not DL108's
+    plain = _pasted("CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\nUbuntu 22.04\n")
+    assert fired(plain, "DL108") == []

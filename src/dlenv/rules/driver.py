@@ -793,9 +793,28 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
     module = s.driver.kernel_module_version or (
         "loaded" if s.visibility.nvidia_module_loaded else None
     )
-    if smi is None and module is None:
+    # CUDA finding no device under WSL2 while nothing else is known: most often a Linux
+    # libcuda (from a driver package) found before /usr/lib/wsl/lib's; a likely cause, not proof
+    no_device = next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature in ("no-cuda-capable-device", "torch-no-nvidia-driver")
+        ),
+        None,
+    )
+    if smi is None and module is None and no_device is None:
         return
+    likely = smi is None and module is None
     evidence = [Evidence(fact="host.wsl", found="2")]
+    if likely and no_device is not None:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{no_device.signature}",
+                found=first_line(no_device.text, 200),
+                note="CUDA finds no GPU although the Windows driver provides it",
+            )
+        )
     if smi is not None:
         evidence.append(
             Evidence(
@@ -808,18 +827,24 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
         evidence.append(
             Evidence(fact="driver.kernel_module_version", found=module, needed="none under WSL2")
         )
+    what = (
+        "CUDA finds no GPU, which under WSL2 usually means a Linux driver package's libcuda is "
+        "found before the WSL one (check the commands below; an outdated Windows driver is the "
+        "other cause)"
+        if likely
+        else "nvidia-smi here looks for a Linux kernel module, so a Linux driver package "
+        "replaced the WSL one"
+        if smi is not None
+        else f"a Linux nvidia kernel module ({module}) is installed in the distribution"
+    )
     yield finding(
         "DL108",
-        title="A Linux NVIDIA driver is installed inside WSL2",
+        title="A Linux NVIDIA driver inside WSL2 probably hides the Windows one"
+        if likely
+        else "A Linux NVIDIA driver is installed inside WSL2",
         message="This is WSL2, where CUDA comes from the Windows driver through /dev/dxg and "
-        "/usr/lib/wsl/lib; "
-        + (
-            "nvidia-smi here looks for a Linux kernel module, so a Linux driver package "
-            "replaced the WSL one"
-            if smi is not None
-            else f"a Linux nvidia kernel module ({module}) is installed in the distribution"
-        )
-        + ". Its libraries shadow WSL's and CUDA cannot start.",
+        f"/usr/lib/wsl/lib; {what}. Its libraries shadow WSL's and CUDA cannot start.",
+        severity="warning" if likely else None,
         evidence=evidence,
         hint="Never install a Linux display driver inside WSL2; the Windows driver is enough.",
         fixes=[
@@ -827,6 +852,7 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
                 text="Remove the Linux NVIDIA driver packages from the WSL distribution (the "
                 "Windows driver stays), then restart WSL.",
                 commands=[
+                    "ldconfig -p | grep libcuda.so.1  # /usr/lib/wsl/lib must come first",
                     "dpkg -l | grep -E 'nvidia-(driver|utils|kernel)|libnvidia-compute'",
                     "sudo apt-get remove --purge '^nvidia-driver-.*' '^nvidia-utils-.*' "
                     "'^libnvidia-compute-.*'",
