@@ -351,8 +351,47 @@ def test_dl201_a_quoted_failed_cudnn_load_proves_a_gpu_set_up() -> None:
     line = "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open"
     assert fired(quoted(line), "DL201") == ["DL201"]
     assert fired(base, "DL201") == []  # prediction only, no GPU: CPU machines are fine
-    # cudart alone is tried by CPU set-ups too ("Ignore above cudart dlerror...")
-    assert fired(quoted("Could not load dynamic library 'libcudart.so.11.0'"), "DL201") == []
+    # cudart alone is tried by CPU set-ups too ("Ignore above cudart dlerror..."): a warning
+    soft = only(quoted("Could not load dynamic library 'libcudart.so.11.0'"), "DL201")
+    assert soft.severity == "warning"
+
+
+def test_dl201_a_library_no_framework_was_named_for() -> None:
+    """Paddle's and onnxruntime's loaders, or a bare ImportError: the quoted soname is the fact."""
+    from dlenv.snapshot.model import ReportedError
+
+    def quoted(signature: str, text: str):  # type: ignore[no-untyped-def]
+        err = ReportedError(signature=signature, text=text, meaning="not loaded")
+        return replace(cpu_machine(), frameworks=[], reported_errors=[err])
+
+    paddle = quoted(
+        "cuda-library-not-found",
+        "(error code is /usr/local/cuda/lib64/libcudnn.so: cannot open shared object file: No "
+        "such file or directory)",
+    )
+    f = only(paddle, "DL201")
+    assert (f.severity, f.subject, f.title) == (
+        "error",
+        "libcudnn.so",
+        "libcudnn.so cannot be loaded",
+    )
+    hard = only(
+        quoted(
+            "import-error-missing-library",
+            "ImportError: libcudart.so.11.0: cannot open shared object file: No such file",
+        ),
+        "DL201",
+    )
+    assert hard.severity == "error"
+    assert "pip install nvidia-cuda-runtime-cu11" in hard.fixes[0].commands
+    cudnn8 = only(
+        quoted("cuda-library-not-found", "libcudnn.so.8: cannot open shared object file"), "DL201"
+    )
+    assert (
+        'pip install "nvidia-cudnn-cu12==8.*"   # cu11 for CUDA 11 builds'
+        in cudnn8.fixes[0].commands
+    )
+    assert fired(quoted("tf-loaded-cudnn", "Loaded cuDNN version 8904"), "DL201") == []
 
 
 def test_dl206_tensorflow_1x_compatibility_versions_must_match() -> None:
@@ -391,3 +430,19 @@ def test_dl208_an_older_cuda_library_lacks_a_symbol() -> None:
     # DL403's generic "import failed" gives way to the named cause
     assert fired(with_live(gpu_machine(), probe), "DL403") == []
     assert fired(gpu_machine(), "DL208") == []
+
+
+def test_dl208_a_pasted_symbol_with_no_framework_named() -> None:
+    """nccl-tests against an old system libnccl: no framework in the paste, the symbol decides."""
+    from dlenv.snapshot.model import ReportedError
+
+    err = ReportedError(
+        signature="cuda-library-undefined-symbol",
+        text='[BUG]: undefined symbol: "ncclCommWindowRegister"',
+        meaning="older copy",
+    )
+    f = only(replace(cpu_machine(), frameworks=[], reported_errors=[err]), "DL208")
+    assert f.title == "the program loads an older libnccl that lacks ncclCommWindowRegister"
+    assert f.evidence[0].fact == "reported_errors.cuda-library-undefined-symbol"
+    assert not any("--force-reinstall" in c for c in f.fixes[0].commands)
+    assert fired(cpu_machine(), "DL208") == []

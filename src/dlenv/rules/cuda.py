@@ -6,6 +6,7 @@ Codes DL2xx. They read the loader predictions in `snapshot.libraries`.
 from __future__ import annotations
 
 import os.path
+import re
 from collections.abc import Iterator
 
 from dlenv.fix.actions import (
@@ -32,7 +33,7 @@ from dlenv.rules.derived import (
     live,
     nvidia_gpu_present,
 )
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import tensorflow_and_cuda_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import FrameworkFacts, ResolvedLibrary, Snapshot
@@ -77,39 +78,117 @@ def _gpu_works_live(s: Snapshot, name: str) -> bool:
     return probe is not None and probe.gpu_available is True
 
 
+# Messages in which a program says it could not load a CUDA library (libraries.toml and
+# cudnn.toml); the soname is read back from the quoted text when no framework was named.
+MISSING_LIBRARY_SIGNATURES = (
+    "cuda-library-not-found",
+    "import-error-missing-library",
+    "windows-dll-missing",
+    "cudnn-sublibrary-load-failed",
+    "tf-library-not-loaded",
+)
+# An import that failed on the library, not a framework trying it and falling back to the CPU.
+HARD_FAILURE_SIGNATURES = ("import-error-missing-library",)
+_SONAME = re.compile(
+    r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
+    r"nvJitLink|cupti)(?:\.so[\d.]*|64_\d+\.dll)"
+)
+# CUDA major -> the pip wheels that ship each library (CUDA 11 and later)
+_WHEELS = {
+    "cudart": "nvidia-cuda-runtime-cu{m}",
+    "cublas": "nvidia-cublas-cu{m}",
+    "cublaslt": "nvidia-cublas-cu{m}",
+    "cufft": "nvidia-cufft-cu{m}",
+    "curand": "nvidia-curand-cu{m}",
+    "cusolver": "nvidia-cusolver-cu{m}",
+    "cusparse": "nvidia-cusparse-cu{m}",
+    "nvrtc": "nvidia-cuda-nvrtc-cu{m}",
+    "nvjitlink": "nvidia-nvjitlink-cu{m}",
+    "cupti": "nvidia-cuda-cupti-cu{m}",
+}
+
+
+def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
+    """(soname, signature, quoted text) of every library a pasted message failed to load."""
+    out: list[tuple[str, str, str]] = []
+    for e in s.reported_errors:
+        if e.signature not in MISSING_LIBRARY_SIGNATURES:
+            continue
+        m = _SONAME.search(e.text)
+        if m and all(m.group(0) != have for have, _, _ in out):
+            out.append((m.group(0), e.signature, e.text))
+    return out
+
+
+def _hard_failure(s: Snapshot, soname: str) -> bool:
+    """A quoted import/OSError on this library: the program stopped, it did not fall back."""
+    return any(
+        e.signature in HARD_FAILURE_SIGNATURES and soname in e.text for e in s.reported_errors
+    )
+
+
+def _library_install_step(soname: str) -> ManualStep:
+    """How to provide a library no framework was named for: its pip wheel, or conda."""
+    base = soname.removeprefix("lib").split(".so")[0].split("64_")[0].lower()
+    name = next((k for k in ("cudnn", *_WHEELS) if base.startswith(k)), base)
+    digits = re.search(r"\.so\.(\d+)|64_(\d+)", soname)
+    major = (digits.group(1) or digits.group(2)[:2].rstrip("0") or "") if digits else ""
+    commands = [f"ldconfig -p | grep {soname.split('.so')[0]}   # is any copy installed?"]
+    if name == "cudnn" and major.isdigit() and int(major) >= 8:
+        commands.append(f'pip install "nvidia-cudnn-cu12=={major}.*"   # cu11 for CUDA 11 builds')
+    elif name == "cudnn" and major:
+        commands.append(f"conda install -c conda-forge 'cudnn={major}.*'")
+    elif name in _WHEELS and major.isdigit() and int(major) >= 11:
+        commands.append(f"pip install {_WHEELS[name].format(m=major)}")
+    commands.append("export LD_LIBRARY_PATH=/path/to/its/lib:$LD_LIBRARY_PATH   # if installed")
+    return ManualStep(
+        text=f"Install the CUDA/cuDNN release that provides {soname} (the one the program was "
+        "built for), or put the directory that holds it on the loader path.",
+        commands=commands,
+        url="https://developer.nvidia.com/cuda-toolkit-archive",
+    )
+
+
 @rule("DL201", "cuda-library-not-found", "error", "cuda")
 def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that every CUDA library a framework's GPU build loads (cudart, cublas,
-    cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU.
+    cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU; in a
+    pasted log, a program that could not load one ("libcudnn.so.8: cannot open shared object
+    file", "Could not load dynamic library 'libcudart.so.11.0'", Paddle's "Failed to find
+    dynamic library: libcudnn.so"), whichever program printed it.
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
-    makes the import fail (torch: "libcudnn.so.9: cannot open shared object file").
+    makes the import fail (torch: "libcudnn.so.9: cannot open shared object file"). A missing
+    cudart alone is a warning unless the machine has a GPU or the import failed: CPU set-ups
+    of TensorFlow try it too ("Ignore above cudart dlerror if you do not have a GPU").
 
     Example: tensorflow 2.16.1 installed without the `and-cuda` extra and no CUDA 12 in the
     loader's path.
 
     Fix: `pip install "tensorflow[and-cuda]==2.16.*"` (Linux), or reinstall torch from its CUDA
-    index; or install the CUDA/cuDNN release the framework was built with.
+    index; or install the CUDA/cuDNN release the framework was built with, or put its directory
+    on LD_LIBRARY_PATH.
     """
     gpu = nvidia_gpu_present(s)
+    covered: set[str] = set()
     for res in s.libraries:
         missing = [lib for lib in res.libraries if lib.path is None]
+        quoted = [lib for lib in missing if any(lib.soname in e.text for e in s.reported_errors)]
         # only a GPU-intended CUDA build loads cuDNN/cuBLAS/cuSPARSE…; cudart is tried by CPU
         # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
         # (a failed load quoted in a paste, not the loader's prediction on a CPU machine)
         proves = any(
-            not lib.soname.startswith("libcudart")
-            and any(lib.soname in e.text for e in s.reported_errors)
-            for lib in missing
+            not lib.soname.startswith("libcudart") or _hard_failure(s, lib.soname) for lib in quoted
         )
         fw = s.framework(res.framework)
-        if fw is None and proves:
+        if fw is None and quoted:
             fw = FrameworkFacts(name=res.framework, distribution=res.framework, version="")
-        if fw is None or not (gpu or proves) or not missing:
+        if fw is None or not (gpu or quoted) or not missing:
             continue
-        if not (cuda_build(fw) or proves) or _gpu_works_live(s, fw.name):
+        if not (cuda_build(fw) or quoted) or _gpu_works_live(s, fw.name):
             continue
+        covered.update(lib.soname for lib in missing)
         names = ", ".join(lib.soname for lib in missing)
         yield finding(
             "DL201",
@@ -126,8 +205,36 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
                 )
                 for lib in missing
             ],
-            fixes=_reinstall(fw, f"install the CUDA libraries {label(fw)} was built against"),
+            fixes=_reinstall(fw, f"install the CUDA libraries {label(fw)} was built against")
+            or [_library_install_step(missing[0].soname)],
             subject=fw.name,
+            severity="error" if gpu or proves else "warning",
+        )
+    yield from _unattributed_missing(s, covered, gpu)
+
+
+def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator[Finding]:
+    """Libraries a pasted message could not load, printed by a program dlenv does not model
+    (Paddle, onnxruntime, a CUDA extension) or without naming one."""
+    for soname, signature, text in _quoted_missing(s):
+        if soname in covered:
+            continue
+        cudart = soname.startswith(("libcudart", "cudart"))
+        soft = cudart and not gpu and not _hard_failure(s, soname)
+        yield finding(
+            "DL201",
+            title=f"{soname} cannot be loaded",
+            message=f"A program could not load {soname}: that CUDA/cuDNN release is not "
+            "installed, or its directory is not on the loader's path (LD_LIBRARY_PATH, "
+            "ld.so.cache, PATH on Windows)"
+            + ("; without a GPU this cudart message is harmless." if soft else "."),
+            evidence=[
+                Evidence(fact=f"reported_errors.{signature}", found=first_line(text, 200)),
+                Evidence(fact=f"libraries.{soname}", found=None, needed=soname),
+            ],
+            fixes=[_library_install_step(soname)],
+            subject=soname,
+            severity="warning" if soft else "error",
         )
 
 
@@ -613,13 +720,23 @@ _SYMBOL_LIBRARY = (
 )
 
 
+_FRAMEWORK_NAMES = ("torch", "tensorflow", "jax")
+_UNDEFINED = re.compile(r'undefined symbol:? ?"?(?P<sym>[A-Za-z_]\w*)')
+
+
 def undefined_cuda_symbols(s: Snapshot) -> dict[str, str]:
-    """framework -> the CUDA symbol its import could not resolve (a pasted or live error)."""
-    return {
+    """framework (or "the program", when the paste names none) -> the CUDA symbol its import
+    could not resolve (a pasted or live error)."""
+    out = {
         p.framework: p.details["undefined_symbol"]
         for p in s.live
         if p.details.get("undefined_symbol")
     }
+    for e in s.reported_errors:
+        m = _UNDEFINED.search(e.text)
+        if e.signature == "cuda-library-undefined-symbol" and m and not out:
+            out[e.framework or "the program"] = m.group("sym")
+    return out
 
 
 @rule("DL208", "cuda-library-too-old-symbol", "error", "cuda")
@@ -655,7 +772,9 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
             "LD_LIBRARY_PATH shadows the one it needs, so the import fails.",
             evidence=[
                 Evidence(
-                    fact=f"live.{name}.details.undefined_symbol",
+                    fact=f"live.{name}.details.undefined_symbol"
+                    if name in _FRAMEWORK_NAMES
+                    else "reported_errors.cuda-library-undefined-symbol",
                     found=symbol,
                     needed=f"a {lib} that defines it",
                 )
@@ -668,10 +787,17 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
                     "so its nvidia-* wheels match.",
                     commands=[
                         "echo $LD_LIBRARY_PATH",
+                        f"ldconfig -p | grep {lib}   # every copy the loader can find",
                         f"python -m pip list 2>/dev/null | grep -i {wheel}",
-                        f"python -m pip install --force-reinstall {name}"
-                        + ("==" + base_version(fw.version) if fw and fw.version else ""),
-                    ],
+                    ]
+                    + (
+                        [
+                            f"python -m pip install --force-reinstall {name}"
+                            + ("==" + base_version(fw.version) if fw and fw.version else "")
+                        ]
+                        if name in _FRAMEWORK_NAMES
+                        else []
+                    ),
                 )
             ],
             subject=name,
