@@ -7,6 +7,7 @@ from dlenv.rules.cuda import cudnn_compatible
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import (
     CudaToolkit,
+    FrameworkFacts,
     LibraryResolution,
     LiveProbe,
     LoadedLibrary,
@@ -446,3 +447,67 @@ def test_dl208_a_pasted_symbol_with_no_framework_named() -> None:
     assert f.evidence[0].fact == "reported_errors.cuda-library-undefined-symbol"
     assert not any("--force-reinstall" in c for c in f.fixes[0].commands)
     assert fired(cpu_machine(), "DL208") == []
+
+
+# -- DL209 ---------------------------------------------------------------------------------
+def test_dl209_two_frameworks_pin_different_cuda_wheels() -> None:
+    from dlenv.fix.actions import ManualStep
+
+    tf = replace(tensorflow("2.15.1", "12.2", "8.9"), requires=["nvidia-nccl-cu12==2.16.5"])
+    jax = FrameworkFacts(
+        name="jax",
+        distribution="jax",
+        version="0.4.23",
+        requires=['nvidia-nccl-cu12>=2.18.3; extra == "cuda12"'],
+    )
+    f = only(gpu_machine(frameworks=[tf, jax]), "DL209")
+    assert f.title == "tensorflow 2.15.1 and jax 0.4.23 pin different nvidia-nccl-cu12 versions"
+    assert [e.found for e in f.evidence[:2]] == [
+        "nvidia-nccl-cu12==2.16.5",
+        "nvidia-nccl-cu12>=2.18.3",
+    ]
+    assert isinstance(f.fixes[0], ManualStep)
+    assert f.fixes[0].commands[0] == (
+        "python -m venv .venv-tensorflow && .venv-tensorflow/bin/pip install "
+        "tensorflow[and-cuda]==2.15.1"
+    )
+    agree = replace(jax, requires=["nvidia-nccl-cu12>=2.16"])
+    assert fired(gpu_machine(frameworks=[tf, agree]), "DL209") == []
+    assert fired(gpu_machine(frameworks=[tf]), "DL209") == []
+
+
+def test_dl209_a_pinned_wheel_replaced_by_another_frameworks_version() -> None:
+    t = replace(torch("2.3.0+cu121", "8.9"), requires=["nvidia-cudnn-cu12==8.9.2.26"])
+    tf = replace(tensorflow("2.18.0"), requires=["nvidia-cudnn-cu12<10.0,>=9.3.0"])
+    bad = with_pip_cudnn(gpu_machine(frameworks=[t]), "9.3.0.75")
+    alone = only(bad, "DL209")
+    assert alone.severity == "warning"  # who replaced it is not known
+    assert alone.evidence[0].needed == "==8.9.2.26"
+    f = only(
+        replace(bad, frameworks=[t, replace(tf, requires=["nvidia-cudnn-cu12>=9.3.0"])]), "DL209"
+    )
+    assert f.code == "DL209" and f.severity == "error"
+    assert fired(with_pip_cudnn(gpu_machine(frameworks=[t]), "8.9.2.26"), "DL209") == []
+
+
+def test_dl209_from_resolver_messages() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.code for f in found if f.severity == "error"]
+
+    pip = (
+        "The conflict is caused by:\n"
+        '    torch 2.5.1 depends on nvidia-cuda-runtime-cu12==12.4.127; platform_system == "Linux"\n'
+        '    paddlepaddle-gpu 3.1.0 depends on nvidia-cuda-runtime-cu12==12.3.101; platform_system == "Linux"\n'
+    )
+    assert codes(pip) == ["DL209"]
+    uv = (
+        "  ╰─▶ Because torch==2.5.1 depends on nvidia-cudnn-cu12==9.1.0.70 and "
+        "tensorflow[and-cuda]==2.15.1 depends on nvidia-cudnn-cu12==8.9.4.25, we can conclude "
+        "that torch==2.5.1 and tensorflow[and-cuda]==2.15.1 are incompatible.\n"
+    )
+    assert codes(uv) == ["DL209"]
+    same = pip.replace("12.3.101", "12.4.127")
+    assert "DL209" not in codes(same)

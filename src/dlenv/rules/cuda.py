@@ -9,6 +9,11 @@ import os.path
 import re
 from collections.abc import Iterator
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from dlenv.fix.actions import (
     Action,
     InstallPackages,
@@ -802,3 +807,188 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=name,
         )
+
+
+# -- DL209 -------------------------------------------------------------------------------------
+def _nvidia_pins(fw: FrameworkFacts) -> dict[str, tuple[str, SpecifierSet]]:
+    """nvidia-* wheel -> (the requirement as written, its specifier) for one framework."""
+    out: dict[str, tuple[str, SpecifierSet]] = {}
+    for text in fw.requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if name.startswith("nvidia-") and str(req.specifier):
+            out[name] = (f"{name}{req.specifier}", req.specifier)
+    return out
+
+
+def _candidates(*specs: SpecifierSet) -> list[Version]:
+    """Every version a specifier names (1.2.* as 1.2): if none satisfies both sides, no
+    version does, as far as the requirements let anyone tell."""
+    out: list[Version] = []
+    for spec in specs:
+        for one in spec:
+            try:
+                out.append(Version(one.version.removesuffix(".*")))
+            except InvalidVersion:
+                continue
+    return out
+
+
+def _compatible(a: SpecifierSet, b: SpecifierSet) -> bool:
+    versions = _candidates(a, b)
+    return not versions or any(
+        a.contains(v, prereleases=True) and b.contains(v, prereleases=True) for v in versions
+    )
+
+
+def _installed_wheel(s: Snapshot, name: str) -> str | None:
+    pkg = next((p for p in s.cuda.pip_packages if canonicalize_name(p.name) == name), None)
+    if pkg is not None:
+        return pkg.version
+    dist = next((d for d in s.python.distributions if canonicalize_name(d.name) == name), None)
+    return dist.version if dist is not None else None
+
+
+def _satisfied(spec: SpecifierSet, version: str | None) -> bool | None:
+    try:
+        return spec.contains(Version(version), prereleases=True) if version else None
+    except InvalidVersion:
+        return None
+
+
+def _separate_environments(a: FrameworkFacts, b: FrameworkFacts) -> ManualStep:
+    def install(fw: FrameworkFacts) -> str:
+        pin = f"=={base_version(fw.version)}" if fw.version else ""
+        extra = "[and-cuda]" if fw.name == "tensorflow" else ""
+        env = f".venv-{fw.name}"
+        return f"python -m venv {env} && {env}/bin/pip install {fw.distribution}{extra}{pin}"
+
+    return ManualStep(
+        text=f"Give {a.name} and {b.name} an environment each (each then gets the CUDA wheels "
+        "it was built with), or pick releases of the two that pin the same nvidia-* versions.",
+        commands=[install(a), install(b)],
+    )
+
+
+@rule("DL209", "framework-cuda-pins-conflict", "error", "cuda")
+def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: two frameworks in one environment whose requirements pin the same
+    nvidia-* CUDA wheel (nvidia-cudnn-cu12, nvidia-nccl-cu12, nvidia-cuda-runtime-cu12…) to
+    versions no release satisfies together, read from their METADATA (or from the resolver's
+    conflict lines in a paste: pip's "depends on", poetry's and uv's "Because …", pip's
+    "requires …, but you have … which is incompatible"); and a framework whose pinned wheel
+    was replaced by an incompatible version.
+
+    Why it matters: pip can install only one version of each wheel. Either the install fails
+    (ResolutionImpossible), or the framework installed last replaces the other's CUDA
+    libraries, and the first then fails at import ("undefined symbol"), at the first
+    convolution (cuDNN version mismatch) or in NCCL.
+
+    Example: torch 2.5.1 pins nvidia-cuda-runtime-cu12==12.4.127 and paddlepaddle-gpu 3.1.0
+    pins ==12.3.101; tensorflow[and-cuda] 2.15 pins nvidia-nccl-cu12==2.16.5 while
+    jax[cuda12] 0.4.23 needs >=2.18.3.
+
+    Fix: one environment per framework (`python -m venv .venv-torch && .venv-torch/bin/pip
+    install torch==2.5.1`, the same for the other), or releases of both built for the same
+    CUDA libraries.
+    """
+    fws = [fw for fw in s.frameworks if fw.requires]
+    pins = {fw.name: _nvidia_pins(fw) for fw in fws}
+    reported: set[str] = set()
+    for i, a in enumerate(fws):
+        for b in fws[i + 1 :]:
+            clashes = [
+                (wheel, pins[a.name][wheel], pins[b.name][wheel])
+                for wheel in sorted(set(pins[a.name]) & set(pins[b.name]))
+                if not _compatible(pins[a.name][wheel][1], pins[b.name][wheel][1])
+            ]
+            if not clashes:
+                continue
+            reported.update((a.name, b.name))
+            wheel, (a_req, _), (b_req, _) = clashes[0]
+            evidence = []
+            for w, (ar, _), (br, _) in clashes:
+                have = _installed_wheel(s, w)
+                evidence.append(
+                    Evidence(fact=f"frameworks.{a.name}.requires", found=ar, note=label(a))
+                )
+                evidence.append(
+                    Evidence(fact=f"frameworks.{b.name}.requires", found=br, note=label(b))
+                )
+                if have:
+                    evidence.append(Evidence(fact=f"cuda.pip_packages.{w}", found=have))
+            yield finding(
+                "DL209",
+                title=f"{label(a)} and {label(b)} pin different {wheel} versions",
+                message=f"{label(a)} requires {a_req} and {label(b)} requires {b_req}"
+                + (
+                    f" (and {len(clashes) - 1} more nvidia-* wheels clash)"
+                    if len(clashes) > 1
+                    else ""
+                )
+                + "; one environment can hold only one version, so the install fails or one "
+                "framework runs with CUDA libraries it was not built with.",
+                evidence=evidence,
+                hint="Frameworks that bring their own CUDA wheels are safest in separate "
+                "environments.",
+                fixes=[_separate_environments(a, b)],
+                subject=b.name,
+            )
+    yield from _replaced_wheels(s, fws, pins, reported)
+
+
+def _replaced_wheels(
+    s: Snapshot,
+    fws: list[FrameworkFacts],
+    pins: dict[str, dict[str, tuple[str, SpecifierSet]]],
+    reported: set[str],
+) -> Iterator[Finding]:
+    """A framework whose pinned nvidia-* wheel is installed in a version it does not accept."""
+    for fw in fws:
+        if fw.name in reported:
+            continue
+        for wheel, (req, spec) in sorted(pins[fw.name].items()):
+            have = _installed_wheel(s, wheel)
+            if _satisfied(spec, have) is not False:
+                continue
+            other = next(
+                (
+                    o
+                    for o in fws
+                    if o is not fw
+                    and _satisfied(pins[o.name].get(wheel, (None, spec))[1], have)
+                    and wheel in pins[o.name]
+                ),
+                None,
+            )
+            yield finding(
+                "DL209",
+                title=f"{label(fw)} needs {req} but {wheel} {have} is installed",
+                message=f"{label(fw)} was built with {req}, but {wheel} {have} is installed"
+                + (f" (the version {label(other)} requires)" if other else "")
+                + f"; {fw.name} now loads CUDA libraries it was not built with.",
+                evidence=[
+                    Evidence(
+                        fact=f"cuda.pip_packages.{wheel}",
+                        found=have,
+                        needed=str(spec),
+                        note=f"required by {label(fw)}",
+                    )
+                ],
+                hint="Another package installed after it (often a second framework) replaced "
+                "the wheel.",
+                fixes=[_separate_environments(fw, other)]
+                if other
+                else [
+                    InstallPackages(
+                        packages=[req],
+                        reason=f"the {wheel} version {label(fw)} was built with",
+                    )
+                ],
+                severity="error" if other else "warning",
+                subject=fw.name,
+            )
+            break
