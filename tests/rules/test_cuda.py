@@ -408,7 +408,7 @@ def test_dl206_tensorflow_1x_compatibility_versions_must_match() -> None:
         return with_live(gpu_machine(frameworks=[tf]), probe)
 
     f = only(loaded("7300/7000"), "DL206")
-    assert f.evidence[0].needed == "7.0.x (this TensorFlow requires the same minor)"
+    assert f.evidence[0].needed == "7.0.x (this tensorflow release requires the same minor)"
     assert f.fixes[0].kind == "manual"
     assert fired(loaded(None), "DL206") == []  # today's rule: a newer 7.x minor is fine
     assert fired(loaded("7000/7000"), "DL206") == []
@@ -511,3 +511,75 @@ def test_dl209_from_resolver_messages() -> None:
     assert codes(uv) == ["DL209"]
     same = pip.replace("12.3.101", "12.4.127")
     assert "DL209" not in codes(same)
+
+
+# -- DL203 / DL206: which framework's cuDNN is loaded -------------------------------------------
+def _jax(cudnn: str = "8.8") -> FrameworkFacts:
+    return FrameworkFacts(
+        name="jax", distribution="jax", version="0.4.23", cuda_build=True, cudnn_version=cudnn
+    )
+
+
+def test_dl203_a_framework_runs_with_the_cudnn_another_loaded_first() -> None:
+    cudnn87 = LiveProbe(
+        framework="jax",
+        status="ok",
+        loaded_libraries=[LoadedLibrary(name="cudnn", path="libcudnn", version="8.7.0")],
+    )
+    bad = with_live(gpu_machine(frameworks=[torch("2.1.2+cu118", "8.7"), _jax()]), cudnn87)
+    f = only(bad, "DL203")
+    assert f.subject == "jax" and f.evidence[0].found == "8.7.0"
+    from dlenv.rules import diagnose
+
+    # DL206 stays beside it: a newer cuDNN minor often suits both frameworks
+    assert [x.code for x in diagnose(bad, select=["DL203", "DL206"])] == ["DL203", "DL206"]
+    alone = with_live(gpu_machine(frameworks=[_jax()]), cudnn87)
+    assert fired(alone, "DL203") == [] and fired(alone, "DL206") == ["DL206"]
+    good = replace(
+        cudnn87, loaded_libraries=[LoadedLibrary(name="cudnn", path="x", version="8.9.0")]
+    )
+    assert (
+        fired(
+            with_live(gpu_machine(frameworks=[torch("2.1.2+cu118", "8.7"), _jax()]), good), "DL203"
+        )
+        == []
+    )
+
+
+def test_dl203_a_report_of_import_order_or_a_replaced_cudnn() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found}
+
+    assert codes("CUDA error when importing torch before creating any jax.numpy.array") == {
+        "DL203": "warning"
+    }
+    said = codes(
+        "JAX cannot create cudnn handle (CUDNN_STATUS_INTERNAL_ERROR)\n"
+        "`jax` will first install its own `cudnn` and `torch` would overwrite it.\n"
+    )
+    assert said == {"DL203": "warning"}
+
+
+def test_dl206_the_frameworks_own_mismatch_verdict_and_dnn_library_not_found() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def findings(text: str):  # type: ignore[no-untyped-def]
+        return explain_text(text, "paste.txt", probe=False).report.findings
+
+    # old PyTorch demanded the exact version: a newer minor is still its verdict
+    old = findings(
+        "RuntimeError: cuDNN version mismatch: PyTorch was compiled against 7003 but linked against 7300"
+    )
+    assert [(f.code, f.severity) for f in old] == [("DL206", "error")]
+    assert old[0].evidence[0].needed == "7.0.x (this torch release requires the same minor)"
+    tf = findings("tensorflow 2.8.0\nNode: 'conv2d/Conv2D'\nDNN library is not found.")
+    assert [(f.code, f.severity) for f in tf] == [("DL206", "warning")]
+    assert tf[0].evidence[0].needed == "cuDNN 8.1"
+    missing = findings(
+        "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open "
+        "shared object file\nDNN library is not found."
+    )
+    assert "DL206" not in [f.code for f in missing]

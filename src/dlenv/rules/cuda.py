@@ -299,20 +299,115 @@ def _expected_cudnn(fw: FrameworkFacts) -> int | None:
     return cuda_major(fw.cudnn_version) or cuda_major(_kb_cudnn(fw))
 
 
+_CUDNN_USERS = ("torch", "tensorflow", "jax")
+CUDNN_SHARING_SIGNATURES = ("import-order-matters", "cudnn-replaced-by-other-install")
+
+
+def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
+    """A framework that loaded (live, or by its own message) a cuDNN its build rejects, while
+    another CUDA framework shares the environment: that one's cuDNN was loaded first."""
+    for fw in s.frameworks:
+        probe = s.live_probe(fw.name)
+        lib = (
+            next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
+            if probe is not None
+            else None
+        )
+        others = [
+            o
+            for o in s.frameworks
+            if o is not fw and o.name in _CUDNN_USERS and cuda_build(o) is not False
+        ]
+        if fw.name not in _CUDNN_USERS or lib is None or not others:
+            continue
+        if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
+            continue
+        other = others[0]
+        yield finding(
+            "DL203",
+            title=f"{label(fw)} runs with the cuDNN {lib.version} of another framework",
+            message=f"{label(fw)} is built with cuDNN {fw.cudnn_version} but loaded cuDNN "
+            f"{lib.version}, while {label(other)} shares the environment: the framework that "
+            "loads cuDNN first wins, and the other one fails or falls back to the CPU.",
+            evidence=[
+                Evidence(
+                    fact=f"live.{fw.name}.loaded_libraries.cudnn",
+                    found=lib.version,
+                    needed=f">={fw.cudnn_version}",
+                    note=f"{label(fw)} is built with cuDNN {fw.cudnn_version}",
+                ),
+                Evidence(fact=f"frameworks.{other.name}", found=label(other)),
+            ],
+            hint=f"Import {fw.name} before {other.name} to confirm: then it loads its own cuDNN.",
+            fixes=[
+                ManualStep(
+                    text=f"Give {fw.name} and {other.name} an environment each, or install "
+                    f"releases built against the same cuDNN (at least {fw.cudnn_version}; a "
+                    "newer minor of the same major usually suits both, see DL206); as a "
+                    f"stopgap, import {fw.name} first.",
+                    commands=[
+                        f"python -m venv .venv-{fw.name}",
+                        f"python -m venv .venv-{other.name}",
+                    ],
+                )
+            ],
+            subject=fw.name,
+        )
+
+
+def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
+    """A paste that says the failure depends on import order, or that one install replaced
+    another's cuDNN."""
+    said = [e for e in s.reported_errors if e.signature in CUDNN_SHARING_SIGNATURES]
+    if not said:
+        return
+    failing = next((e.framework for e in s.reported_errors if not e.harmless and e.framework), None)
+    yield finding(
+        "DL203",
+        title="Two frameworks in one environment share one cuDNN",
+        message="The report says the failure depends on which framework is imported first, "
+        "or that one install replaced another's cuDNN: both frameworks load cuDNN into the "
+        "same process or environment and need different versions of it.",
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{e.signature}", found=first_line(e.text, 200))
+            for e in said
+        ],
+        hint="Check the cuDNN each needs: `pip show nvidia-cudnn-cu12` and "
+        "`python -c 'import torch; print(torch.backends.cudnn.version())'`.",
+        fixes=[
+            ManualStep(
+                text="Give each framework its own environment (each then installs the cuDNN "
+                "it was built with), or pick releases built against the same cuDNN.",
+                commands=["python -m venv .venv-torch", "python -m venv .venv-jax"],
+            )
+        ],
+        subject=failing or "cudnn",
+    )
+
+
 @rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
 def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two CUDA builds in one environment that need different cuDNN majors from
-    the same pip wheel (nvidia-cudnn-cu12 can hold only one version).
+    the same pip wheel (nvidia-cudnn-cu12 can hold only one version); a framework that loaded a
+    cuDNN its build rejects while another CUDA framework shares the environment (the first to
+    load cuDNN wins); a report that the failure depends on import order, or that one install
+    replaced another's cuDNN (a warning: the versions are not known).
 
-    Why it matters: pip resolves to one cuDNN; the other framework then fails: TensorFlow logs
-    "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 8.9.4" and convolutions
-    fail, or torch cannot load libcudnn.so.9.
+    Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
+    then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
+    with: 8.9.4", JAX "Found cuDNN version 8700, but JAX was built against version 8800" and
+    falls back to the CPU, or torch cannot load libcudnn.so.9.
 
-    Example: torch 2.4.1 (cuDNN 9) and tensorflow 2.15.1 (cuDNN 8.9) in one virtualenv.
+    Example: torch 2.4.1 (cuDNN 9) and tensorflow 2.15.1 (cuDNN 8.9) in one virtualenv; torch
+    2.1.2 (cuDNN 8.7) imported before jax 0.4.23 (built with 8.8).
 
     Fix: give each framework its own environment, or pick releases that agree on cuDNN
-    (tensorflow >= 2.18 uses cuDNN 9).
+    (tensorflow >= 2.18 uses cuDNN 9); as a stopgap, import the framework that needs the newer
+    cuDNN first.
     """
+    yield from _loaded_from_other(s)
+    yield from _reported_sharing(s)
     builds = [
         (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
         for fw in s.frameworks
@@ -525,6 +620,53 @@ def _cudnn_via_ld_library_path(s: Snapshot, name: str, folder: str | None) -> li
     return [p for p in value.split(":") if "cuda" in p or "cudnn" in p]
 
 
+def _dnn_library_not_found(s: Snapshot) -> Iterator[Finding]:
+    """TensorFlow said "DNN library is not found" without naming a library it could not load."""
+    said = next((e for e in s.reported_errors if e.signature == "dnn-library-not-found"), None)
+    tf = s.framework("tensorflow")
+    res = next((r for r in s.libraries if r.framework == "tensorflow"), None)
+    if said is None or (res is not None and any(x.path is None for x in res.libraries)):
+        return
+    probe = s.live_probe("tensorflow")
+    if probe is not None and any(x.name == "cudnn" for x in probe.loaded_libraries):
+        return  # the loaded version is known: the main check judges it
+    built = (tf.cudnn_version or _kb_cudnn(tf)) if tf is not None else None
+    who = label(tf) if tf is not None and tf.version else "TensorFlow"
+    yield finding(
+        "DL206",
+        title=f"{who} found no cuDNN it can use",
+        message=f'{who} says "DNN library is not found" without naming a missing library: '
+        "the cuDNN the loader gives it does not match its build"
+        + (f" (cuDNN {built})" if built else "")
+        + ", or none is on the loader's path.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors.dnn-library-not-found",
+                found=first_line(said.text, 200),
+                needed=f"cuDNN {built}" if built else None,
+                note="the cuDNN this TensorFlow release was built with" if built else None,
+            )
+        ],
+        hint="Find which libcudnn is loaded: `ldconfig -p | grep cudnn` and "
+        "`echo $LD_LIBRARY_PATH`.",
+        fixes=[
+            ManualStep(
+                text="Make the cuDNN TensorFlow was built with the one it loads: remove other "
+                "cuDNN directories from LD_LIBRARY_PATH, or install TensorFlow with its own "
+                "CUDA libraries.",
+                commands=[
+                    "ldconfig -p | grep libcudnn",
+                    "echo $LD_LIBRARY_PATH",
+                    'pip install "tensorflow[and-cuda]"   # TensorFlow >= 2.14 on Linux',
+                ],
+                url="https://www.tensorflow.org/install/source#gpu",
+            )
+        ],
+        subject="tensorflow",
+    )
+
+
 @rule("DL206", "cudnn-version-mismatch", "error", "cuda")
 def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
@@ -540,10 +682,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     Example: tensorflow 2.18 (built with cuDNN 9.3) in an environment where torch pinned
     nvidia-cudnn-cu12 9.1; or a system cuDNN 8.4 on LD_LIBRARY_PATH ahead of torch's own 8.5.
 
+    Older PyTorch ("cuDNN version mismatch: … compiled against 7102 but linked against 7600")
+    and TensorFlow 1.x demanded the very version they were built with: their message is the
+    verdict. TensorFlow's bare "DNN library is not found", with no missing library named, is
+    a warning: a cuDNN that does not match the build is the usual cause.
+
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
     framework pins an older cuDNN, give each framework its own environment.
     """
+    yield from _dnn_library_not_found(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue
@@ -557,6 +705,10 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         probe = s.live_probe(fw.name)
         compat = probe.details.get("cudnn_compat", "") if probe is not None else ""
         strict = "/" in compat and len(set(compat.split("/"))) == 2
+        # older PyTorch ("cuDNN version mismatch: … compiled against 7003 but linked against
+        # 7300") and TF 1.x required the very version: their message is the verdict
+        said = probe is not None and probe.details.get("cudnn_verdict") == "mismatch"
+        strict = strict or (said and cudnn_compatible(built, loaded) is not False)
         if cudnn_compatible(built, loaded) is not False and not strict:
             continue
         major_differs = cuda_major(built) != cuda_major(loaded)
@@ -589,7 +741,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
             fixes.append(
                 ManualStep(
                     text=f"Install cuDNN {mm[0]}.{mm[1]}.x (the minor {label(fw)} was built "
-                    "with) and make it the one that is loaded, or upgrade TensorFlow to a "
+                    f"with) and make it the one that is loaded, or upgrade {fw.name} to a "
                     f"release built against cuDNN {loaded}.",
                     url="https://developer.nvidia.com/rdp/cudnn-archive",
                 )
@@ -617,7 +769,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         need = (
             f"{mm[0]}.x"
             if major_differs
-            else f"{mm[0]}.{mm[1]}.x (this TensorFlow requires the same minor)"
+            else f"{mm[0]}.{mm[1]}.x (this {fw.name} release requires the same minor)"
             if strict
             else f">={mm[0]}.{mm[1]}, <{mm[0] + 1}"
         )
