@@ -210,7 +210,10 @@ def test_torch_cudnn_mismatch_names_ld_library_path() -> None:
         "like your LD_LIBRARY_PATH contains incompatible version of cudnnPlease either remove it"
     ).snapshot("text")
     probe = snap.live_probe("torch")
-    assert probe is not None and probe.details == {"cudnn_source": "LD_LIBRARY_PATH"}
+    assert probe is not None and probe.details == {
+        "cudnn_source": "LD_LIBRARY_PATH",
+        "cudnn_verdict": "mismatch",
+    }
 
 
 @pytest.mark.parametrize(

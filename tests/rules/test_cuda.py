@@ -7,6 +7,7 @@ from dlenv.rules.cuda import cudnn_compatible
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import (
     CudaToolkit,
+    FrameworkFacts,
     LibraryResolution,
     LiveProbe,
     LoadedLibrary,
@@ -351,8 +352,47 @@ def test_dl201_a_quoted_failed_cudnn_load_proves_a_gpu_set_up() -> None:
     line = "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open"
     assert fired(quoted(line), "DL201") == ["DL201"]
     assert fired(base, "DL201") == []  # prediction only, no GPU: CPU machines are fine
-    # cudart alone is tried by CPU set-ups too ("Ignore above cudart dlerror...")
-    assert fired(quoted("Could not load dynamic library 'libcudart.so.11.0'"), "DL201") == []
+    # cudart alone is tried by CPU set-ups too ("Ignore above cudart dlerror..."): a warning
+    soft = only(quoted("Could not load dynamic library 'libcudart.so.11.0'"), "DL201")
+    assert soft.severity == "warning"
+
+
+def test_dl201_a_library_no_framework_was_named_for() -> None:
+    """Paddle's and onnxruntime's loaders, or a bare ImportError: the quoted soname is the fact."""
+    from dlenv.snapshot.model import ReportedError
+
+    def quoted(signature: str, text: str):  # type: ignore[no-untyped-def]
+        err = ReportedError(signature=signature, text=text, meaning="not loaded")
+        return replace(cpu_machine(), frameworks=[], reported_errors=[err])
+
+    paddle = quoted(
+        "cuda-library-not-found",
+        "(error code is /usr/local/cuda/lib64/libcudnn.so: cannot open shared object file: No "
+        "such file or directory)",
+    )
+    f = only(paddle, "DL201")
+    assert (f.severity, f.subject, f.title) == (
+        "error",
+        "libcudnn.so",
+        "libcudnn.so cannot be loaded",
+    )
+    hard = only(
+        quoted(
+            "import-error-missing-library",
+            "ImportError: libcudart.so.11.0: cannot open shared object file: No such file",
+        ),
+        "DL201",
+    )
+    assert hard.severity == "error"
+    assert "pip install nvidia-cuda-runtime-cu11" in hard.fixes[0].commands
+    cudnn8 = only(
+        quoted("cuda-library-not-found", "libcudnn.so.8: cannot open shared object file"), "DL201"
+    )
+    assert (
+        'pip install "nvidia-cudnn-cu12==8.*"   # cu11 for CUDA 11 builds'
+        in cudnn8.fixes[0].commands
+    )
+    assert fired(quoted("tf-loaded-cudnn", "Loaded cuDNN version 8904"), "DL201") == []
 
 
 def test_dl206_tensorflow_1x_compatibility_versions_must_match() -> None:
@@ -368,7 +408,7 @@ def test_dl206_tensorflow_1x_compatibility_versions_must_match() -> None:
         return with_live(gpu_machine(frameworks=[tf]), probe)
 
     f = only(loaded("7300/7000"), "DL206")
-    assert f.evidence[0].needed == "7.0.x (this TensorFlow requires the same minor)"
+    assert f.evidence[0].needed == "7.0.x (this tensorflow release requires the same minor)"
     assert f.fixes[0].kind == "manual"
     assert fired(loaded(None), "DL206") == []  # today's rule: a newer 7.x minor is fine
     assert fired(loaded("7000/7000"), "DL206") == []
@@ -391,3 +431,155 @@ def test_dl208_an_older_cuda_library_lacks_a_symbol() -> None:
     # DL403's generic "import failed" gives way to the named cause
     assert fired(with_live(gpu_machine(), probe), "DL403") == []
     assert fired(gpu_machine(), "DL208") == []
+
+
+def test_dl208_a_pasted_symbol_with_no_framework_named() -> None:
+    """nccl-tests against an old system libnccl: no framework in the paste, the symbol decides."""
+    from dlenv.snapshot.model import ReportedError
+
+    err = ReportedError(
+        signature="cuda-library-undefined-symbol",
+        text='[BUG]: undefined symbol: "ncclCommWindowRegister"',
+        meaning="older copy",
+    )
+    f = only(replace(cpu_machine(), frameworks=[], reported_errors=[err]), "DL208")
+    assert f.title == "the program loads an older libnccl that lacks ncclCommWindowRegister"
+    assert f.evidence[0].fact == "reported_errors.cuda-library-undefined-symbol"
+    assert not any("--force-reinstall" in c for c in f.fixes[0].commands)
+    assert fired(cpu_machine(), "DL208") == []
+
+
+# -- DL209 ---------------------------------------------------------------------------------
+def test_dl209_two_frameworks_pin_different_cuda_wheels() -> None:
+    from dlenv.fix.actions import ManualStep
+
+    tf = replace(tensorflow("2.15.1", "12.2", "8.9"), requires=["nvidia-nccl-cu12==2.16.5"])
+    jax = FrameworkFacts(
+        name="jax",
+        distribution="jax",
+        version="0.4.23",
+        requires=['nvidia-nccl-cu12>=2.18.3; extra == "cuda12"'],
+    )
+    f = only(gpu_machine(frameworks=[tf, jax]), "DL209")
+    assert f.title == "tensorflow 2.15.1 and jax 0.4.23 pin different nvidia-nccl-cu12 versions"
+    assert [e.found for e in f.evidence[:2]] == [
+        "nvidia-nccl-cu12==2.16.5",
+        "nvidia-nccl-cu12>=2.18.3",
+    ]
+    assert isinstance(f.fixes[0], ManualStep)
+    assert f.fixes[0].commands[0] == (
+        "python -m venv .venv-tensorflow && .venv-tensorflow/bin/pip install "
+        "tensorflow[and-cuda]==2.15.1"
+    )
+    agree = replace(jax, requires=["nvidia-nccl-cu12>=2.16"])
+    assert fired(gpu_machine(frameworks=[tf, agree]), "DL209") == []
+    assert fired(gpu_machine(frameworks=[tf]), "DL209") == []
+
+
+def test_dl209_a_pinned_wheel_replaced_by_another_frameworks_version() -> None:
+    t = replace(torch("2.3.0+cu121", "8.9"), requires=["nvidia-cudnn-cu12==8.9.2.26"])
+    tf = replace(tensorflow("2.18.0"), requires=["nvidia-cudnn-cu12<10.0,>=9.3.0"])
+    bad = with_pip_cudnn(gpu_machine(frameworks=[t]), "9.3.0.75")
+    alone = only(bad, "DL209")
+    assert alone.severity == "warning"  # who replaced it is not known
+    assert alone.evidence[0].needed == "==8.9.2.26"
+    f = only(
+        replace(bad, frameworks=[t, replace(tf, requires=["nvidia-cudnn-cu12>=9.3.0"])]), "DL209"
+    )
+    assert f.code == "DL209" and f.severity == "error"
+    assert fired(with_pip_cudnn(gpu_machine(frameworks=[t]), "8.9.2.26"), "DL209") == []
+
+
+def test_dl209_from_resolver_messages() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.code for f in found if f.severity == "error"]
+
+    pip = (
+        "The conflict is caused by:\n"
+        '    torch 2.5.1 depends on nvidia-cuda-runtime-cu12==12.4.127; platform_system == "Linux"\n'
+        '    paddlepaddle-gpu 3.1.0 depends on nvidia-cuda-runtime-cu12==12.3.101; platform_system == "Linux"\n'
+    )
+    assert codes(pip) == ["DL209"]
+    uv = (
+        "  ╰─▶ Because torch==2.5.1 depends on nvidia-cudnn-cu12==9.1.0.70 and "
+        "tensorflow[and-cuda]==2.15.1 depends on nvidia-cudnn-cu12==8.9.4.25, we can conclude "
+        "that torch==2.5.1 and tensorflow[and-cuda]==2.15.1 are incompatible.\n"
+    )
+    assert codes(uv) == ["DL209"]
+    same = pip.replace("12.3.101", "12.4.127")
+    assert "DL209" not in codes(same)
+
+
+# -- DL203 / DL206: which framework's cuDNN is loaded -------------------------------------------
+def _jax(cudnn: str = "8.8") -> FrameworkFacts:
+    return FrameworkFacts(
+        name="jax", distribution="jax", version="0.4.23", cuda_build=True, cudnn_version=cudnn
+    )
+
+
+def test_dl203_a_framework_runs_with_the_cudnn_another_loaded_first() -> None:
+    cudnn87 = LiveProbe(
+        framework="jax",
+        status="ok",
+        loaded_libraries=[LoadedLibrary(name="cudnn", path="libcudnn", version="8.7.0")],
+    )
+    bad = with_live(gpu_machine(frameworks=[torch("2.1.2+cu118", "8.7"), _jax()]), cudnn87)
+    f = only(bad, "DL203")
+    assert f.subject == "jax" and f.evidence[0].found == "8.7.0"
+    from dlenv.rules import diagnose
+
+    # DL206 stays beside it: a newer cuDNN minor often suits both frameworks
+    assert [x.code for x in diagnose(bad, select=["DL203", "DL206"])] == ["DL203", "DL206"]
+    alone = with_live(gpu_machine(frameworks=[_jax()]), cudnn87)
+    assert fired(alone, "DL203") == [] and fired(alone, "DL206") == ["DL206"]
+    good = replace(
+        cudnn87, loaded_libraries=[LoadedLibrary(name="cudnn", path="x", version="8.9.0")]
+    )
+    assert (
+        fired(
+            with_live(gpu_machine(frameworks=[torch("2.1.2+cu118", "8.7"), _jax()]), good), "DL203"
+        )
+        == []
+    )
+
+
+def test_dl203_a_report_of_import_order_or_a_replaced_cudnn() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found}
+
+    assert codes("CUDA error when importing torch before creating any jax.numpy.array") == {
+        "DL203": "warning"
+    }
+    said = codes(
+        "JAX cannot create cudnn handle (CUDNN_STATUS_INTERNAL_ERROR)\n"
+        "`jax` will first install its own `cudnn` and `torch` would overwrite it.\n"
+    )
+    assert said == {"DL203": "warning"}
+
+
+def test_dl206_the_frameworks_own_mismatch_verdict_and_dnn_library_not_found() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def findings(text: str):  # type: ignore[no-untyped-def]
+        return explain_text(text, "paste.txt", probe=False).report.findings
+
+    # old PyTorch demanded the exact version: a newer minor is still its verdict
+    old = findings(
+        "RuntimeError: cuDNN version mismatch: PyTorch was compiled against 7003 but linked against 7300"
+    )
+    assert [(f.code, f.severity) for f in old] == [("DL206", "error")]
+    assert old[0].evidence[0].needed == "7.0.x (this torch release requires the same minor)"
+    tf = findings("tensorflow 2.8.0\nNode: 'conv2d/Conv2D'\nDNN library is not found.")
+    assert [(f.code, f.severity) for f in tf] == [("DL206", "warning")]
+    assert tf[0].evidence[0].needed == "cuDNN 8.1"
+    missing = findings(
+        "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open "
+        "shared object file\nDNN library is not found."
+    )
+    assert "DL206" not in [f.code for f in missing]

@@ -192,6 +192,29 @@ class FactSheet:
         if name.startswith("nvidia-") and name not in self.pip_cuda:
             self.pip_cuda[name] = PipCudaPackage(name, version, PASTED)
 
+    def add_requirement(
+        self, who: str, version: str, package: str, spec: str, have: str | None = None
+    ) -> None:
+        """A requirement a resolver's message says `who` has ("torch 2.5.1 depends on
+        nvidia-cudnn-cu12==9.1.0.70"): kept as the framework's `requires`, as a probe reads them
+        from METADATA; `have` is the installed version the message names."""
+        name = _framework_name(who)
+        spec = spec.strip("()")
+        if spec and spec[0].isdigit():
+            spec = f"=={spec}"  # poetry and uv write a pin as "(2.16.5)"
+        fw = self.framework(name)
+        if who.split("[", 1)[0].lower() != name:
+            fw.setdefault("distribution", who.split("[", 1)[0].lower())
+        if version and version[0].isdigit():
+            self.set_framework(name, "version", version)
+        requires: list[str] = fw.setdefault("requires", [])
+        requirement = f"{package.lower()}{spec}"
+        if requirement not in requires:
+            requires.append(requirement)
+            self.note(f"frameworks.{name}.requires[]", requirement)
+        if have:
+            self.add_distribution(package.lower(), have, None)
+
     def missing_library(self, framework: str, soname: str, reason: str | None) -> None:
         libs = self.libraries.setdefault(framework, {})
         if soname not in libs:
@@ -347,6 +370,17 @@ def _mixed_pythons(paths: list[PathEntry], version: str | None) -> bool:
     minors = {v for v in found if "." in v}
     majors = {v.split(".")[0] for v in found}
     return len(minors) > 1 or len(majors) > 1
+
+
+def _framework_name(distribution: str) -> str:
+    """ "tensorflow[and-cuda]" -> "tensorflow", "jax-cuda12-plugin" -> "jax", "torch" -> "torch";
+    other packages keep their own name ("paddlepaddle-gpu")."""
+    base = distribution.split("[", 1)[0].strip().lower().replace("_", "-")
+    if base in ("tensorflow-gpu", "tensorflow-cpu", "tf-nightly", "tensorflow-intel"):
+        return "tensorflow"
+    if base == "jaxlib" or base.startswith("jax-cuda"):
+        return "jax"
+    return base
 
 
 def _library_name(soname: str) -> str:

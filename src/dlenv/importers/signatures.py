@@ -157,6 +157,14 @@ def apply_fact(
             )
         else:
             sheet.set_live(name, key, value)
+    elif head == "requires":
+        # a requirement one package states in a resolver's message: "<who> <version>
+        # <package> <specifier> [<installed version>]"
+        parts = str(value).split()
+        if len(parts) >= 4:
+            who, version, package, spec = parts[:4]
+            have = parts[4] if len(parts) > 4 else None
+            sheet.add_requirement(who, version, package, spec, have=have)
     elif head == "library":
         sheet.missing_library(rest, str(value), groups.get("why") or line)
     elif head == "gpu":
@@ -347,7 +355,14 @@ def scan(
             if line_start in claimed:
                 continue
             if line_start in mine and "\n" not in m.group(0):
-                continue  # one line naming the error twice ("OutOfMemoryError: CUDA out of memory")
+                # one line naming the error twice ("OutOfMemoryError: CUDA out of memory") counts
+                # once; but one line may state two packages' requirements ("Because torch==2.5.1
+                # depends on … and tensorflow==2.15.1 depends on …"): each is a fact
+                groups = {k: v for k, v in m.groupdict().items() if v is not None}
+                for fact in sig.facts:
+                    if fact.path == "requires":
+                        apply_fact(sheet, fact, groups, m.group(0), text, None)
+                continue
             mine.add(line_start)
             _covered_lines(text, m.start(), m.end(), covered)
             count += 1

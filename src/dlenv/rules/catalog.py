@@ -2,6 +2,7 @@
 
 from dlenv.rules import (
     cuda,
+    distributed,
     driver,
     frameworks,
     gpu,
@@ -14,6 +15,7 @@ from dlenv.rules import (
 
 __all__ = [
     "cuda",
+    "distributed",
     "driver",
     "frameworks",
     "gpu",

@@ -6,7 +6,13 @@ Codes DL2xx. They read the loader predictions in `snapshot.libraries`.
 from __future__ import annotations
 
 import os.path
+import re
 from collections.abc import Iterator
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import (
     Action,
@@ -32,7 +38,7 @@ from dlenv.rules.derived import (
     live,
     nvidia_gpu_present,
 )
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import tensorflow_and_cuda_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import FrameworkFacts, ResolvedLibrary, Snapshot
@@ -77,39 +83,117 @@ def _gpu_works_live(s: Snapshot, name: str) -> bool:
     return probe is not None and probe.gpu_available is True
 
 
+# Messages in which a program says it could not load a CUDA library (libraries.toml and
+# cudnn.toml); the soname is read back from the quoted text when no framework was named.
+MISSING_LIBRARY_SIGNATURES = (
+    "cuda-library-not-found",
+    "import-error-missing-library",
+    "windows-dll-missing",
+    "cudnn-sublibrary-load-failed",
+    "tf-library-not-loaded",
+)
+# An import that failed on the library, not a framework trying it and falling back to the CPU.
+HARD_FAILURE_SIGNATURES = ("import-error-missing-library",)
+_SONAME = re.compile(
+    r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
+    r"nvJitLink|cupti)(?:\.so[\d.]*|64_\d+\.dll)"
+)
+# CUDA major -> the pip wheels that ship each library (CUDA 11 and later)
+_WHEELS = {
+    "cudart": "nvidia-cuda-runtime-cu{m}",
+    "cublas": "nvidia-cublas-cu{m}",
+    "cublaslt": "nvidia-cublas-cu{m}",
+    "cufft": "nvidia-cufft-cu{m}",
+    "curand": "nvidia-curand-cu{m}",
+    "cusolver": "nvidia-cusolver-cu{m}",
+    "cusparse": "nvidia-cusparse-cu{m}",
+    "nvrtc": "nvidia-cuda-nvrtc-cu{m}",
+    "nvjitlink": "nvidia-nvjitlink-cu{m}",
+    "cupti": "nvidia-cuda-cupti-cu{m}",
+}
+
+
+def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
+    """(soname, signature, quoted text) of every library a pasted message failed to load."""
+    out: list[tuple[str, str, str]] = []
+    for e in s.reported_errors:
+        if e.signature not in MISSING_LIBRARY_SIGNATURES:
+            continue
+        m = _SONAME.search(e.text)
+        if m and all(m.group(0) != have for have, _, _ in out):
+            out.append((m.group(0), e.signature, e.text))
+    return out
+
+
+def _hard_failure(s: Snapshot, soname: str) -> bool:
+    """A quoted import/OSError on this library: the program stopped, it did not fall back."""
+    return any(
+        e.signature in HARD_FAILURE_SIGNATURES and soname in e.text for e in s.reported_errors
+    )
+
+
+def _library_install_step(soname: str) -> ManualStep:
+    """How to provide a library no framework was named for: its pip wheel, or conda."""
+    base = soname.removeprefix("lib").split(".so")[0].split("64_")[0].lower()
+    name = next((k for k in ("cudnn", *_WHEELS) if base.startswith(k)), base)
+    digits = re.search(r"\.so\.(\d+)|64_(\d+)", soname)
+    major = (digits.group(1) or digits.group(2)[:2].rstrip("0") or "") if digits else ""
+    commands = [f"ldconfig -p | grep {soname.split('.so')[0]}   # is any copy installed?"]
+    if name == "cudnn" and major.isdigit() and int(major) >= 8:
+        commands.append(f'pip install "nvidia-cudnn-cu12=={major}.*"   # cu11 for CUDA 11 builds')
+    elif name == "cudnn" and major:
+        commands.append(f"conda install -c conda-forge 'cudnn={major}.*'")
+    elif name in _WHEELS and major.isdigit() and int(major) >= 11:
+        commands.append(f"pip install {_WHEELS[name].format(m=major)}")
+    commands.append("export LD_LIBRARY_PATH=/path/to/its/lib:$LD_LIBRARY_PATH   # if installed")
+    return ManualStep(
+        text=f"Install the CUDA/cuDNN release that provides {soname} (the one the program was "
+        "built for), or put the directory that holds it on the loader path.",
+        commands=commands,
+        url="https://developer.nvidia.com/cuda-toolkit-archive",
+    )
+
+
 @rule("DL201", "cuda-library-not-found", "error", "cuda")
 def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that every CUDA library a framework's GPU build loads (cudart, cublas,
-    cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU.
+    cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU; in a
+    pasted log, a program that could not load one ("libcudnn.so.8: cannot open shared object
+    file", "Could not load dynamic library 'libcudart.so.11.0'", Paddle's "Failed to find
+    dynamic library: libcudnn.so"), whichever program printed it.
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
-    makes the import fail (torch: "libcudnn.so.9: cannot open shared object file").
+    makes the import fail (torch: "libcudnn.so.9: cannot open shared object file"). A missing
+    cudart alone is a warning unless the machine has a GPU or the import failed: CPU set-ups
+    of TensorFlow try it too ("Ignore above cudart dlerror if you do not have a GPU").
 
     Example: tensorflow 2.16.1 installed without the `and-cuda` extra and no CUDA 12 in the
     loader's path.
 
     Fix: `pip install "tensorflow[and-cuda]==2.16.*"` (Linux), or reinstall torch from its CUDA
-    index; or install the CUDA/cuDNN release the framework was built with.
+    index; or install the CUDA/cuDNN release the framework was built with, or put its directory
+    on LD_LIBRARY_PATH.
     """
     gpu = nvidia_gpu_present(s)
+    covered: set[str] = set()
     for res in s.libraries:
         missing = [lib for lib in res.libraries if lib.path is None]
+        quoted = [lib for lib in missing if any(lib.soname in e.text for e in s.reported_errors)]
         # only a GPU-intended CUDA build loads cuDNN/cuBLAS/cuSPARSE…; cudart is tried by CPU
         # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
         # (a failed load quoted in a paste, not the loader's prediction on a CPU machine)
         proves = any(
-            not lib.soname.startswith("libcudart")
-            and any(lib.soname in e.text for e in s.reported_errors)
-            for lib in missing
+            not lib.soname.startswith("libcudart") or _hard_failure(s, lib.soname) for lib in quoted
         )
         fw = s.framework(res.framework)
-        if fw is None and proves:
+        if fw is None and quoted:
             fw = FrameworkFacts(name=res.framework, distribution=res.framework, version="")
-        if fw is None or not (gpu or proves) or not missing:
+        if fw is None or not (gpu or quoted) or not missing:
             continue
-        if not (cuda_build(fw) or proves) or _gpu_works_live(s, fw.name):
+        if not (cuda_build(fw) or quoted) or _gpu_works_live(s, fw.name):
             continue
+        covered.update(lib.soname for lib in missing)
         names = ", ".join(lib.soname for lib in missing)
         yield finding(
             "DL201",
@@ -126,8 +210,36 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
                 )
                 for lib in missing
             ],
-            fixes=_reinstall(fw, f"install the CUDA libraries {label(fw)} was built against"),
+            fixes=_reinstall(fw, f"install the CUDA libraries {label(fw)} was built against")
+            or [_library_install_step(missing[0].soname)],
             subject=fw.name,
+            severity="error" if gpu or proves else "warning",
+        )
+    yield from _unattributed_missing(s, covered, gpu)
+
+
+def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator[Finding]:
+    """Libraries a pasted message could not load, printed by a program dlenv does not model
+    (Paddle, onnxruntime, a CUDA extension) or without naming one."""
+    for soname, signature, text in _quoted_missing(s):
+        if soname in covered:
+            continue
+        cudart = soname.startswith(("libcudart", "cudart"))
+        soft = cudart and not gpu and not _hard_failure(s, soname)
+        yield finding(
+            "DL201",
+            title=f"{soname} cannot be loaded",
+            message=f"A program could not load {soname}: that CUDA/cuDNN release is not "
+            "installed, or its directory is not on the loader's path (LD_LIBRARY_PATH, "
+            "ld.so.cache, PATH on Windows)"
+            + ("; without a GPU this cudart message is harmless." if soft else "."),
+            evidence=[
+                Evidence(fact=f"reported_errors.{signature}", found=first_line(text, 200)),
+                Evidence(fact=f"libraries.{soname}", found=None, needed=soname),
+            ],
+            fixes=[_library_install_step(soname)],
+            subject=soname,
+            severity="warning" if soft else "error",
         )
 
 
@@ -187,20 +299,115 @@ def _expected_cudnn(fw: FrameworkFacts) -> int | None:
     return cuda_major(fw.cudnn_version) or cuda_major(_kb_cudnn(fw))
 
 
+_CUDNN_USERS = ("torch", "tensorflow", "jax")
+CUDNN_SHARING_SIGNATURES = ("import-order-matters", "cudnn-replaced-by-other-install")
+
+
+def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
+    """A framework that loaded (live, or by its own message) a cuDNN its build rejects, while
+    another CUDA framework shares the environment: that one's cuDNN was loaded first."""
+    for fw in s.frameworks:
+        probe = s.live_probe(fw.name)
+        lib = (
+            next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
+            if probe is not None
+            else None
+        )
+        others = [
+            o
+            for o in s.frameworks
+            if o is not fw and o.name in _CUDNN_USERS and cuda_build(o) is not False
+        ]
+        if fw.name not in _CUDNN_USERS or lib is None or not others:
+            continue
+        if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
+            continue
+        other = others[0]
+        yield finding(
+            "DL203",
+            title=f"{label(fw)} runs with the cuDNN {lib.version} of another framework",
+            message=f"{label(fw)} is built with cuDNN {fw.cudnn_version} but loaded cuDNN "
+            f"{lib.version}, while {label(other)} shares the environment: the framework that "
+            "loads cuDNN first wins, and the other one fails or falls back to the CPU.",
+            evidence=[
+                Evidence(
+                    fact=f"live.{fw.name}.loaded_libraries.cudnn",
+                    found=lib.version,
+                    needed=f">={fw.cudnn_version}",
+                    note=f"{label(fw)} is built with cuDNN {fw.cudnn_version}",
+                ),
+                Evidence(fact=f"frameworks.{other.name}", found=label(other)),
+            ],
+            hint=f"Import {fw.name} before {other.name} to confirm: then it loads its own cuDNN.",
+            fixes=[
+                ManualStep(
+                    text=f"Give {fw.name} and {other.name} an environment each, or install "
+                    f"releases built against the same cuDNN (at least {fw.cudnn_version}; a "
+                    "newer minor of the same major usually suits both, see DL206); as a "
+                    f"stopgap, import {fw.name} first.",
+                    commands=[
+                        f"python -m venv .venv-{fw.name}",
+                        f"python -m venv .venv-{other.name}",
+                    ],
+                )
+            ],
+            subject=fw.name,
+        )
+
+
+def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
+    """A paste that says the failure depends on import order, or that one install replaced
+    another's cuDNN."""
+    said = [e for e in s.reported_errors if e.signature in CUDNN_SHARING_SIGNATURES]
+    if not said:
+        return
+    failing = next((e.framework for e in s.reported_errors if not e.harmless and e.framework), None)
+    yield finding(
+        "DL203",
+        title="Two frameworks in one environment share one cuDNN",
+        message="The report says the failure depends on which framework is imported first, "
+        "or that one install replaced another's cuDNN: both frameworks load cuDNN into the "
+        "same process or environment and need different versions of it.",
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{e.signature}", found=first_line(e.text, 200))
+            for e in said
+        ],
+        hint="Check the cuDNN each needs: `pip show nvidia-cudnn-cu12` and "
+        "`python -c 'import torch; print(torch.backends.cudnn.version())'`.",
+        fixes=[
+            ManualStep(
+                text="Give each framework its own environment (each then installs the cuDNN "
+                "it was built with), or pick releases built against the same cuDNN.",
+                commands=["python -m venv .venv-torch", "python -m venv .venv-jax"],
+            )
+        ],
+        subject=failing or "cudnn",
+    )
+
+
 @rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
 def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two CUDA builds in one environment that need different cuDNN majors from
-    the same pip wheel (nvidia-cudnn-cu12 can hold only one version).
+    the same pip wheel (nvidia-cudnn-cu12 can hold only one version); a framework that loaded a
+    cuDNN its build rejects while another CUDA framework shares the environment (the first to
+    load cuDNN wins); a report that the failure depends on import order, or that one install
+    replaced another's cuDNN (a warning: the versions are not known).
 
-    Why it matters: pip resolves to one cuDNN; the other framework then fails: TensorFlow logs
-    "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 8.9.4" and convolutions
-    fail, or torch cannot load libcudnn.so.9.
+    Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
+    then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
+    with: 8.9.4", JAX "Found cuDNN version 8700, but JAX was built against version 8800" and
+    falls back to the CPU, or torch cannot load libcudnn.so.9.
 
-    Example: torch 2.4.1 (cuDNN 9) and tensorflow 2.15.1 (cuDNN 8.9) in one virtualenv.
+    Example: torch 2.4.1 (cuDNN 9) and tensorflow 2.15.1 (cuDNN 8.9) in one virtualenv; torch
+    2.1.2 (cuDNN 8.7) imported before jax 0.4.23 (built with 8.8).
 
     Fix: give each framework its own environment, or pick releases that agree on cuDNN
-    (tensorflow >= 2.18 uses cuDNN 9).
+    (tensorflow >= 2.18 uses cuDNN 9); as a stopgap, import the framework that needs the newer
+    cuDNN first.
     """
+    yield from _loaded_from_other(s)
+    yield from _reported_sharing(s)
     builds = [
         (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
         for fw in s.frameworks
@@ -413,6 +620,53 @@ def _cudnn_via_ld_library_path(s: Snapshot, name: str, folder: str | None) -> li
     return [p for p in value.split(":") if "cuda" in p or "cudnn" in p]
 
 
+def _dnn_library_not_found(s: Snapshot) -> Iterator[Finding]:
+    """TensorFlow said "DNN library is not found" without naming a library it could not load."""
+    said = next((e for e in s.reported_errors if e.signature == "dnn-library-not-found"), None)
+    tf = s.framework("tensorflow")
+    res = next((r for r in s.libraries if r.framework == "tensorflow"), None)
+    if said is None or (res is not None and any(x.path is None for x in res.libraries)):
+        return
+    probe = s.live_probe("tensorflow")
+    if probe is not None and any(x.name == "cudnn" for x in probe.loaded_libraries):
+        return  # the loaded version is known: the main check judges it
+    built = (tf.cudnn_version or _kb_cudnn(tf)) if tf is not None else None
+    who = label(tf) if tf is not None and tf.version else "TensorFlow"
+    yield finding(
+        "DL206",
+        title=f"{who} found no cuDNN it can use",
+        message=f'{who} says "DNN library is not found" without naming a missing library: '
+        "the cuDNN the loader gives it does not match its build"
+        + (f" (cuDNN {built})" if built else "")
+        + ", or none is on the loader's path.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors.dnn-library-not-found",
+                found=first_line(said.text, 200),
+                needed=f"cuDNN {built}" if built else None,
+                note="the cuDNN this TensorFlow release was built with" if built else None,
+            )
+        ],
+        hint="Find which libcudnn is loaded: `ldconfig -p | grep cudnn` and "
+        "`echo $LD_LIBRARY_PATH`.",
+        fixes=[
+            ManualStep(
+                text="Make the cuDNN TensorFlow was built with the one it loads: remove other "
+                "cuDNN directories from LD_LIBRARY_PATH, or install TensorFlow with its own "
+                "CUDA libraries.",
+                commands=[
+                    "ldconfig -p | grep libcudnn",
+                    "echo $LD_LIBRARY_PATH",
+                    'pip install "tensorflow[and-cuda]"   # TensorFlow >= 2.14 on Linux',
+                ],
+                url="https://www.tensorflow.org/install/source#gpu",
+            )
+        ],
+        subject="tensorflow",
+    )
+
+
 @rule("DL206", "cudnn-version-mismatch", "error", "cuda")
 def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
@@ -428,10 +682,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     Example: tensorflow 2.18 (built with cuDNN 9.3) in an environment where torch pinned
     nvidia-cudnn-cu12 9.1; or a system cuDNN 8.4 on LD_LIBRARY_PATH ahead of torch's own 8.5.
 
+    Older PyTorch ("cuDNN version mismatch: … compiled against 7102 but linked against 7600")
+    and TensorFlow 1.x demanded the very version they were built with: their message is the
+    verdict. TensorFlow's bare "DNN library is not found", with no missing library named, is
+    a warning: a cuDNN that does not match the build is the usual cause.
+
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
     framework pins an older cuDNN, give each framework its own environment.
     """
+    yield from _dnn_library_not_found(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue
@@ -445,6 +705,10 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         probe = s.live_probe(fw.name)
         compat = probe.details.get("cudnn_compat", "") if probe is not None else ""
         strict = "/" in compat and len(set(compat.split("/"))) == 2
+        # older PyTorch ("cuDNN version mismatch: … compiled against 7003 but linked against
+        # 7300") and TF 1.x required the very version: their message is the verdict
+        said = probe is not None and probe.details.get("cudnn_verdict") == "mismatch"
+        strict = strict or (said and cudnn_compatible(built, loaded) is not False)
         if cudnn_compatible(built, loaded) is not False and not strict:
             continue
         major_differs = cuda_major(built) != cuda_major(loaded)
@@ -477,7 +741,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
             fixes.append(
                 ManualStep(
                     text=f"Install cuDNN {mm[0]}.{mm[1]}.x (the minor {label(fw)} was built "
-                    "with) and make it the one that is loaded, or upgrade TensorFlow to a "
+                    f"with) and make it the one that is loaded, or upgrade {fw.name} to a "
                     f"release built against cuDNN {loaded}.",
                     url="https://developer.nvidia.com/rdp/cudnn-archive",
                 )
@@ -505,7 +769,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         need = (
             f"{mm[0]}.x"
             if major_differs
-            else f"{mm[0]}.{mm[1]}.x (this TensorFlow requires the same minor)"
+            else f"{mm[0]}.{mm[1]}.x (this {fw.name} release requires the same minor)"
             if strict
             else f">={mm[0]}.{mm[1]}, <{mm[0] + 1}"
         )
@@ -613,13 +877,23 @@ _SYMBOL_LIBRARY = (
 )
 
 
+_FRAMEWORK_NAMES = ("torch", "tensorflow", "jax")
+_UNDEFINED = re.compile(r'undefined symbol:? ?"?(?P<sym>[A-Za-z_]\w*)')
+
+
 def undefined_cuda_symbols(s: Snapshot) -> dict[str, str]:
-    """framework -> the CUDA symbol its import could not resolve (a pasted or live error)."""
-    return {
+    """framework (or "the program", when the paste names none) -> the CUDA symbol its import
+    could not resolve (a pasted or live error)."""
+    out = {
         p.framework: p.details["undefined_symbol"]
         for p in s.live
         if p.details.get("undefined_symbol")
     }
+    for e in s.reported_errors:
+        m = _UNDEFINED.search(e.text)
+        if e.signature == "cuda-library-undefined-symbol" and m and not out:
+            out[e.framework or "the program"] = m.group("sym")
+    return out
 
 
 @rule("DL208", "cuda-library-too-old-symbol", "error", "cuda")
@@ -655,7 +929,9 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
             "LD_LIBRARY_PATH shadows the one it needs, so the import fails.",
             evidence=[
                 Evidence(
-                    fact=f"live.{name}.details.undefined_symbol",
+                    fact=f"live.{name}.details.undefined_symbol"
+                    if name in _FRAMEWORK_NAMES
+                    else "reported_errors.cuda-library-undefined-symbol",
                     found=symbol,
                     needed=f"a {lib} that defines it",
                 )
@@ -668,11 +944,203 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
                     "so its nvidia-* wheels match.",
                     commands=[
                         "echo $LD_LIBRARY_PATH",
+                        f"ldconfig -p | grep {lib}   # every copy the loader can find",
                         f"python -m pip list 2>/dev/null | grep -i {wheel}",
-                        f"python -m pip install --force-reinstall {name}"
-                        + ("==" + base_version(fw.version) if fw and fw.version else ""),
-                    ],
+                    ]
+                    + (
+                        [
+                            f"python -m pip install --force-reinstall {name}"
+                            + ("==" + base_version(fw.version) if fw and fw.version else "")
+                        ]
+                        if name in _FRAMEWORK_NAMES
+                        else []
+                    ),
                 )
             ],
             subject=name,
         )
+
+
+# -- DL209 -------------------------------------------------------------------------------------
+def _nvidia_pins(fw: FrameworkFacts) -> dict[str, tuple[str, SpecifierSet]]:
+    """nvidia-* wheel -> (the requirement as written, its specifier) for one framework."""
+    out: dict[str, tuple[str, SpecifierSet]] = {}
+    for text in fw.requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if name.startswith("nvidia-") and str(req.specifier):
+            out[name] = (f"{name}{req.specifier}", req.specifier)
+    return out
+
+
+def _candidates(*specs: SpecifierSet) -> list[Version]:
+    """Every version a specifier names (1.2.* as 1.2): if none satisfies both sides, no
+    version does, as far as the requirements let anyone tell."""
+    out: list[Version] = []
+    for spec in specs:
+        for one in spec:
+            try:
+                out.append(Version(one.version.removesuffix(".*")))
+            except InvalidVersion:
+                continue
+    return out
+
+
+def _compatible(a: SpecifierSet, b: SpecifierSet) -> bool:
+    versions = _candidates(a, b)
+    return not versions or any(
+        a.contains(v, prereleases=True) and b.contains(v, prereleases=True) for v in versions
+    )
+
+
+def _installed_wheel(s: Snapshot, name: str) -> str | None:
+    pkg = next((p for p in s.cuda.pip_packages if canonicalize_name(p.name) == name), None)
+    if pkg is not None:
+        return pkg.version
+    dist = next((d for d in s.python.distributions if canonicalize_name(d.name) == name), None)
+    return dist.version if dist is not None else None
+
+
+def _satisfied(spec: SpecifierSet, version: str | None) -> bool | None:
+    try:
+        return spec.contains(Version(version), prereleases=True) if version else None
+    except InvalidVersion:
+        return None
+
+
+def _separate_environments(a: FrameworkFacts, b: FrameworkFacts) -> ManualStep:
+    def install(fw: FrameworkFacts) -> str:
+        pin = f"=={base_version(fw.version)}" if fw.version else ""
+        extra = "[and-cuda]" if fw.name == "tensorflow" else ""
+        env = f".venv-{fw.name}"
+        return f"python -m venv {env} && {env}/bin/pip install {fw.distribution}{extra}{pin}"
+
+    return ManualStep(
+        text=f"Give {a.name} and {b.name} an environment each (each then gets the CUDA wheels "
+        "it was built with), or pick releases of the two that pin the same nvidia-* versions.",
+        commands=[install(a), install(b)],
+    )
+
+
+@rule("DL209", "framework-cuda-pins-conflict", "error", "cuda")
+def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: two frameworks in one environment whose requirements pin the same
+    nvidia-* CUDA wheel (nvidia-cudnn-cu12, nvidia-nccl-cu12, nvidia-cuda-runtime-cu12…) to
+    versions no release satisfies together, read from their METADATA (or from the resolver's
+    conflict lines in a paste: pip's "depends on", poetry's and uv's "Because …", pip's
+    "requires …, but you have … which is incompatible"); and a framework whose pinned wheel
+    was replaced by an incompatible version.
+
+    Why it matters: pip can install only one version of each wheel. Either the install fails
+    (ResolutionImpossible), or the framework installed last replaces the other's CUDA
+    libraries, and the first then fails at import ("undefined symbol"), at the first
+    convolution (cuDNN version mismatch) or in NCCL.
+
+    Example: torch 2.5.1 pins nvidia-cuda-runtime-cu12==12.4.127 and paddlepaddle-gpu 3.1.0
+    pins ==12.3.101; tensorflow[and-cuda] 2.15 pins nvidia-nccl-cu12==2.16.5 while
+    jax[cuda12] 0.4.23 needs >=2.18.3.
+
+    Fix: one environment per framework (`python -m venv .venv-torch && .venv-torch/bin/pip
+    install torch==2.5.1`, the same for the other), or releases of both built for the same
+    CUDA libraries.
+    """
+    fws = [fw for fw in s.frameworks if fw.requires]
+    pins = {fw.name: _nvidia_pins(fw) for fw in fws}
+    reported: set[str] = set()
+    for i, a in enumerate(fws):
+        for b in fws[i + 1 :]:
+            clashes = [
+                (wheel, pins[a.name][wheel], pins[b.name][wheel])
+                for wheel in sorted(set(pins[a.name]) & set(pins[b.name]))
+                if not _compatible(pins[a.name][wheel][1], pins[b.name][wheel][1])
+            ]
+            if not clashes:
+                continue
+            reported.update((a.name, b.name))
+            wheel, (a_req, _), (b_req, _) = clashes[0]
+            evidence = []
+            for w, (ar, _), (br, _) in clashes:
+                have = _installed_wheel(s, w)
+                evidence.append(
+                    Evidence(fact=f"frameworks.{a.name}.requires", found=ar, note=label(a))
+                )
+                evidence.append(
+                    Evidence(fact=f"frameworks.{b.name}.requires", found=br, note=label(b))
+                )
+                if have:
+                    evidence.append(Evidence(fact=f"cuda.pip_packages.{w}", found=have))
+            yield finding(
+                "DL209",
+                title=f"{label(a)} and {label(b)} pin different {wheel} versions",
+                message=f"{label(a)} requires {a_req} and {label(b)} requires {b_req}"
+                + (
+                    f" (and {len(clashes) - 1} more nvidia-* wheels clash)"
+                    if len(clashes) > 1
+                    else ""
+                )
+                + "; one environment can hold only one version, so the install fails or one "
+                "framework runs with CUDA libraries it was not built with.",
+                evidence=evidence,
+                hint="Frameworks that bring their own CUDA wheels are safest in separate "
+                "environments.",
+                fixes=[_separate_environments(a, b)],
+                subject=b.name,
+            )
+    yield from _replaced_wheels(s, fws, pins, reported)
+
+
+def _replaced_wheels(
+    s: Snapshot,
+    fws: list[FrameworkFacts],
+    pins: dict[str, dict[str, tuple[str, SpecifierSet]]],
+    reported: set[str],
+) -> Iterator[Finding]:
+    """A framework whose pinned nvidia-* wheel is installed in a version it does not accept."""
+    for fw in fws:
+        if fw.name in reported:
+            continue
+        for wheel, (req, spec) in sorted(pins[fw.name].items()):
+            have = _installed_wheel(s, wheel)
+            if _satisfied(spec, have) is not False:
+                continue
+            other = next(
+                (
+                    o
+                    for o in fws
+                    if o is not fw
+                    and _satisfied(pins[o.name].get(wheel, (None, spec))[1], have)
+                    and wheel in pins[o.name]
+                ),
+                None,
+            )
+            yield finding(
+                "DL209",
+                title=f"{label(fw)} needs {req} but {wheel} {have} is installed",
+                message=f"{label(fw)} was built with {req}, but {wheel} {have} is installed"
+                + (f" (the version {label(other)} requires)" if other else "")
+                + f"; {fw.name} now loads CUDA libraries it was not built with.",
+                evidence=[
+                    Evidence(
+                        fact=f"cuda.pip_packages.{wheel}",
+                        found=have,
+                        needed=str(spec),
+                        note=f"required by {label(fw)}",
+                    )
+                ],
+                hint="Another package installed after it (often a second framework) replaced "
+                "the wheel.",
+                fixes=[_separate_environments(fw, other)]
+                if other
+                else [
+                    InstallPackages(
+                        packages=[req],
+                        reason=f"the {wheel} version {label(fw)} was built with",
+                    )
+                ],
+                severity="error" if other else "warning",
+                subject=fw.name,
+            )
+            break

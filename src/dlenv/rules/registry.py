@@ -26,6 +26,7 @@ AREAS = {
     "5": "python",
     "6": "keras",
     "7": "memory",
+    "8": "distributed",
     "9": "reported",
 }
 # Codes retired from the registry: never to be reused for another check.

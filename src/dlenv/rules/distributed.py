@@ -1,0 +1,410 @@
+"""Rules about distributed training: /dev/shm, GPU peer-to-peer, the network between ranks, and
+ranks that disagree. Codes DL8xx.
+
+They judge the host facts the probes read (`host.shm_*`, `host.iommu_*`, `gpu_links`, the
+launcher's environment variables) and, in a paste, the NCCL/Gloo/torch.distributed messages of
+the catalogue's nccl.toml. The generic "NCCL error … unhandled system error" names these rules
+as candidates; whichever has facts decides, and every fix starts with NCCL_DEBUG=INFO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlenv.fix.actions import Action, ManualStep, SetEnv
+from dlenv.rules.findings import Evidence, Finding, first_line
+from dlenv.rules.registry import finding, rule
+from dlenv.snapshot.model import GpuLink, ReportedError, Snapshot
+
+GIB = 1024**3
+MIB = 1024**2
+SHM_ENOUGH = GIB  # below this a container's /dev/shm is Docker's default or close to it
+
+DEBUG = SetEnv(
+    name="NCCL_DEBUG",
+    value="INFO",
+    reason="NCCL then logs the transport, interface and shared-memory set-up it chose",
+)
+
+
+def _said(s: Snapshot, *signatures: str) -> list[ReportedError]:
+    """The quoted messages of these catalogue signatures, in the catalogue's order."""
+    return [e for e in s.reported_errors if e.signature in signatures]
+
+
+def _quoted(errors: list[ReportedError]) -> list[Evidence]:
+    return [
+        Evidence(fact=f"reported_errors.{e.signature}", found=first_line(e.text, 200))
+        for e in errors
+    ]
+
+
+# -- DL801 -------------------------------------------------------------------------------------
+SHM_MESSAGES = ("dataloader-shm-bus-error", "torch-shm-no-space", "nccl-shm-failed")
+
+
+def _shm_fixes(container: str | None) -> list[Action]:
+    k8s = container == "kubernetes"
+    docker = ManualStep(
+        text="Give the container a larger /dev/shm (Docker's default is 64 MiB): start it "
+        "with --shm-size (or share the host's IPC namespace with --ipc=host); in Docker "
+        "Compose set `shm_size: 16gb`.",
+        commands=[
+            "docker run --shm-size=16g ...   # or: docker run --ipc=host ...",
+            "df -h /dev/shm   # inside the container: check the new size",
+        ],
+        url="https://docs.docker.com/reference/cli/docker/container/run/#ipc",
+    )
+    kube = ManualStep(
+        text="On Kubernetes mount a memory-backed emptyDir at /dev/shm in the pod spec.",
+        commands=[
+            "volumes: [{name: dshm, emptyDir: {medium: Memory, sizeLimit: 16Gi}}]",
+            "volumeMounts: [{name: dshm, mountPath: /dev/shm}]",
+        ],
+        url="https://kubernetes.io/docs/concepts/storage/volumes/#emptydir",
+    )
+    fallback = ManualStep(
+        text="Where the size cannot be changed: load data in the main process "
+        "(`DataLoader(..., num_workers=0)`), or let NCCL skip shared memory "
+        "(NCCL_SHM_DISABLE=1, slower).",
+        commands=["export NCCL_SHM_DISABLE=1"],
+    )
+    return [kube, docker, fallback] if k8s else [docker, kube, fallback]
+
+
+@rule("DL801", "shared-memory-too-small", "warning", "distributed")
+def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: /dev/shm inside a container smaller than 1 GiB (Docker gives 64 MiB
+    unless told otherwise); in a pasted log, the messages that say shared memory ran out:
+    "DataLoader worker (pid X) is killed by signal: Bus error", "unable to write to file
+    </torch_…>: No space left on device", NCCL's "Call to posix_fallocate failed" / "Error
+    while creating shared memory segment".
+
+    Why it matters: PyTorch's DataLoader workers hand every batch to the main process through
+    /dev/shm, and NCCL puts its intra-node buffers there; when it is full the worker dies with
+    SIGBUS or NCCL fails with "unhandled system error". A warning from the size alone (a job
+    with num_workers=0 on one GPU never notices), an error when a paste shows the failure.
+
+    Example: `docker run --gpus all pytorch/pytorch python train.py` with
+    `DataLoader(num_workers=8)`: the first epoch dies with "Bus error".
+
+    Fix: `docker run --shm-size=16g` (or `--ipc=host`); on Kubernetes an `emptyDir: {medium:
+    Memory}` volume mounted at /dev/shm; where neither is possible, `num_workers=0` or
+    NCCL_SHM_DISABLE=1.
+    """
+    said = _said(s, *SHM_MESSAGES)
+    total, free = s.host.shm_total_bytes, s.host.shm_free_bytes
+    small = s.host.container is not None and total is not None and total < SHM_ENOUGH
+    if not said and not small:
+        return
+    evidence = _quoted(said)
+    if total is not None:
+        evidence.append(
+            Evidence(
+                fact="host.shm_total_bytes",
+                found=f"{total / MIB:.0f} MiB"
+                + (f" ({free / MIB:.0f} MiB free)" if free is not None else ""),
+                needed=">= 1 GiB (several GiB for DataLoader workers)",
+                note=f"inside a {s.host.container} container" if s.host.container else None,
+            )
+        )
+    where = f"/dev/shm is {total / MIB:.0f} MiB" if total is not None else "/dev/shm is full"
+    yield finding(
+        "DL801",
+        title=f"Shared memory is too small for DataLoader workers and NCCL ({where})",
+        message=(
+            "The log shows shared memory (/dev/shm) running out"
+            if said
+            else f"This {s.host.container} container's {where}"
+        )
+        + ": DataLoader workers die with a bus error and NCCL cannot create its segments. "
+        "Docker gives containers 64 MiB unless --shm-size or --ipc=host says otherwise.",
+        severity="error" if said else "warning",
+        evidence=evidence,
+        hint="Check the size with `df -h /dev/shm` inside the container.",
+        fixes=_shm_fixes(s.host.container),
+        subject="shm",
+    )
+
+
+# -- DL802 -------------------------------------------------------------------------------------
+P2P_FAILURES = ("cuda-peer-access-unsupported", "nccl-p2p-disable-helps", "iommu-off-helps")
+SWITCHED = ("PIX", "PXB")  # the pair shares a PCIe switch: P2P is expected to work there
+_IOMMU_OFF = ("iommu=pt", "iommu=off", "intel_iommu=off", "amd_iommu=off")
+
+
+def _iommu_translating(s: Snapshot) -> str | None:
+    """Why the IOMMU is in translation mode (it redirects peer-to-peer traffic), or None."""
+    flags = s.host.iommu_cmdline or []
+    if any(f in _IOMMU_OFF for f in flags):
+        return None
+    if "intel_iommu=on" in flags or "amd_iommu=on" in flags:
+        return f"the kernel command line says {' '.join(flags)} without iommu=pt"
+    if s.host.iommu_units:
+        return f"IOMMU units are active ({', '.join(s.host.iommu_units[:4])}) without iommu=pt"
+    return None
+
+
+def _blocked_links(s: Snapshot) -> list[GpuLink]:
+    return [
+        link
+        for link in s.gpu_links
+        if link.path in SWITCHED
+        and any(v not in (None, "ok") for v in (link.p2p_read, link.p2p_write))
+    ]
+
+
+def _p2p_fixes() -> list[Action]:
+    return [
+        SetEnv(
+            name="NCCL_P2P_DISABLE",
+            value="1",
+            reason="NCCL then copies through host memory instead of peer-to-peer (slower, "
+            "but it does not hang)",
+        ),
+        ManualStep(
+            text="To keep peer-to-peer speed: put the IOMMU in pass-through mode (add iommu=pt "
+            "to the kernel command line) or disable VT-d/IOMMU, and disable PCIe ACS in the "
+            "BIOS or on the PCIe switches; then check with CUDA's p2pBandwidthLatencyTest "
+            "or nccl-tests.",
+            commands=[
+                "cat /proc/cmdline",
+                "nvidia-smi topo -m && nvidia-smi topo -p2p r",
+                "sudo sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT=\"/&iommu=pt /' /etc/default/grub"
+                " && sudo update-grub && sudo reboot",
+            ],
+            url="https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/troubleshooting.html"
+            "#pci-access-control-services-acs",
+        ),
+        DEBUG,
+    ]
+
+
+@rule("DL802", "nccl-peer-to-peer-broken", "warning", "distributed")
+def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: on a machine with two GPUs or more, an IOMMU in translation mode
+    (IOMMU units active, or intel_iommu=on, without iommu=pt), or a GPU pair behind one PCIe
+    switch (PIX/PXB) whose peer-to-peer status is not "ok"; in a pasted log, "peer access is
+    not supported between these two devices", or the report that NCCL_P2P_DISABLE=1, iommu=pt
+    or disabling VT-d/ACS made the hang go away.
+
+    Why it matters: NCCL sends data GPU to GPU over PCIe. With the IOMMU translating, or ACS
+    redirecting peer traffic up to the root complex, those transfers stall or fail: all-reduce
+    hangs forever, DDP freezes at the first step, or NCCL reports "unhandled system error".
+    A warning from the machine's facts (many such machines run fine), an error when a paste
+    shows the failure.
+
+    Example: four GTX 1080 Ti under intel_iommu=on: all_reduce_perf hangs between GPUs linked
+    through PXB; booting with intel_iommu=off fixes it.
+
+    Fix: `export NCCL_P2P_DISABLE=1` (works at once, slower); to keep P2P speed, `iommu=pt` on
+    the kernel command line, or VT-d/ACS off in the BIOS. Run with NCCL_DEBUG=INFO to see the
+    transport NCCL picks.
+    """
+    said = _said(s, *P2P_FAILURES)
+    hang = _said(s, "nccl-hang")
+    peers = _said(s, "p2p-cannot-access-peer")
+    if not said and peers and hang:
+        said = peers + hang  # pairs that cannot reach each other, and collectives that hang
+    iommu = _iommu_translating(s) if len(s.gpus) >= 2 else None
+    blocked = _blocked_links(s)
+    if not said and iommu is None and not blocked:
+        return
+    evidence = _quoted(said)
+    if iommu is not None:
+        evidence.append(
+            Evidence(
+                fact="host.iommu_cmdline" if s.host.iommu_cmdline else "host.iommu_units",
+                found=iommu,
+                needed="iommu=pt (pass-through) or the IOMMU off for GPU peer-to-peer",
+                note=f"{len(s.gpus)} GPUs",
+            )
+        )
+    evidence += [
+        Evidence(
+            fact=f"gpu_links.{link.gpu_a}-{link.gpu_b}",
+            found=f"path {link.path}, p2p read {link.p2p_read}, write {link.p2p_write}",
+            needed="p2p ok between GPUs behind one PCIe switch",
+        )
+        for link in blocked
+    ]
+    pairs = ", ".join(f"GPU{link.gpu_a}-GPU{link.gpu_b}" for link in blocked)
+    yield finding(
+        "DL802",
+        title="GPU peer-to-peer transfers are broken or blocked: NCCL can hang",
+        message=(
+            "The log shows NCCL failing or hanging on GPU peer-to-peer transfers"
+            if said
+            else "Peer-to-peer transfers between these GPUs are likely blocked"
+        )
+        + (f" ({iommu})" if iommu else "")
+        + (f"; {pairs} share a PCIe switch but report no working P2P" if pairs else "")
+        + ". With the IOMMU translating or PCIe ACS on, all-reduce hangs or fails.",
+        severity="error" if said else "warning",
+        evidence=evidence,
+        hint="NCCL_P2P_DISABLE=1 confirms it at once; NCCL_P2P_LEVEL=NVL keeps P2P only over "
+        "NVLink.",
+        fixes=_p2p_fixes(),
+        subject="nccl-p2p",
+    )
+
+
+# -- DL803 -------------------------------------------------------------------------------------
+NETWORK_FAILURES = ("gloo-connect-full-mesh-failed", "nccl-socket-failed", "nccl-infiniband-failed")
+
+
+@rule("DL803", "nccl-network-setup", "error", "distributed")
+def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: a pasted log in which the ranks cannot reach each other: "Gloo
+    connectFullMesh failed", NCCL socket warnings ("Connect to <ip> failed", "no socket
+    interface found"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
+    ibv_modify_qp failed … Connection timed out"), or a hang while NCCL uses a loopback or
+    container bridge interface (lo, docker0).
+
+    Why it matters: NCCL and Gloo pick a network interface by themselves; on machines with
+    several (docker0, a management NIC, InfiniBand) they often pick one the other nodes cannot
+    reach, and the job hangs at init_process_group or fails on its first collective.
+
+    Example: vLLM across two nodes with Docker installed: Gloo binds to docker0
+    (172.17.0.1) and connectFullMesh fails; NCCL_SOCKET_IFNAME=eth0 and
+    GLOO_SOCKET_IFNAME=eth0 fix it.
+
+    Fix: name the interface the nodes share: `NCCL_SOCKET_IFNAME=<iface>` and
+    `GLOO_SOCKET_IFNAME=<iface>` (`ip -br addr` lists them); `NCCL_IB_DISABLE=1` without a
+    working InfiniBand, `NCCL_CROSS_NIC=0` on rail-connected fabrics; NCCL_DEBUG=INFO shows
+    what NCCL chose.
+    """
+    said = _said(s, *NETWORK_FAILURES)
+    virtual = _said(s, "nccl-virtual-interface")
+    if not said and virtual and _said(s, "nccl-hang", "nccl-error-generic"):
+        said = virtual + _said(s, "nccl-hang", "nccl-error-generic")
+    if not said:
+        return
+    ib = any(e.signature == "nccl-infiniband-failed" for e in said)
+    iface = s.env_value("NCCL_SOCKET_IFNAME") or "<iface>"
+    fixes: list[Action] = [
+        ManualStep(
+            text="Find the interface every node reaches the others on, and name it for NCCL "
+            "and Gloo on every node (the same variables in the launcher's environment).",
+            commands=[
+                "ip -br addr",
+                f"export NCCL_SOCKET_IFNAME={iface} GLOO_SOCKET_IFNAME={iface}",
+                "export NCCL_SOCKET_IFNAME=^lo,docker0   # or: exclude the wrong ones",
+            ],
+            url="https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html"
+            "#nccl-socket-ifname",
+        )
+    ]
+    if ib:
+        fixes.append(
+            ManualStep(
+                text="InfiniBand/RoCE: check the HCAs with ibv_devinfo; on rail-connected "
+                "fabrics keep traffic on one rail (NCCL_CROSS_NIC=0); without a working IB "
+                "fabric fall back to TCP (NCCL_IB_DISABLE=1).",
+                commands=["ibv_devinfo", "export NCCL_CROSS_NIC=0", "export NCCL_IB_DISABLE=1"],
+            )
+        )
+    fixes.append(DEBUG)
+    yield finding(
+        "DL803",
+        title="The ranks cannot reach each other over the network NCCL/Gloo chose",
+        message="The log shows NCCL or Gloo failing to connect the ranks"
+        + (" over InfiniBand/RoCE" if ib else "")
+        + ": the interface it picked (often docker0, lo or a management NIC) is not one the "
+        "other nodes can reach, or a firewall blocks it.",
+        evidence=_quoted(said),
+        hint="Set NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME to the interface the nodes share.",
+        fixes=fixes,
+        subject="nccl-network",
+    )
+
+
+# -- DL804 -------------------------------------------------------------------------------------
+LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")
+LAUNCH_FAILURES = ("torch-env-rendezvous-unset", "torch-default-process-group-missing")
+
+
+def _rank_problem(s: Snapshot) -> tuple[str, list[Evidence]] | None:
+    """Launcher variables that are partly set, or a RANK outside WORLD_SIZE."""
+    values = {v: s.env_value(v) for v in LAUNCH_VARIABLES}
+    set_ = [v for v, x in values.items() if x]
+    missing = [v for v, x in values.items() if not x]
+    rank, world = values["RANK"], values["WORLD_SIZE"]
+    if rank and world and rank.isdigit() and world.isdigit() and int(rank) >= int(world):
+        return (
+            f"RANK={rank} is not below WORLD_SIZE={world}",
+            [Evidence(fact="env.RANK", found=rank, needed=f"0..{int(world) - 1}")],
+        )
+    if set_ and missing:
+        return (
+            f"{', '.join(set_)} {'is' if len(set_) == 1 else 'are'} set but "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not",
+            [Evidence(fact=f"env.{v}", found=None, needed="set by the launcher") for v in missing],
+        )
+    return None
+
+
+@rule("DL804", "distributed-mismatch", "error", "distributed")
+def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: the launcher's variables (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK)
+    partly set, or RANK not below WORLD_SIZE; in a pasted log, torch.distributed's
+    "environment variable RANK expected, but not set" / "Default process group has not been
+    initialized", or NCCL logs in which some ranks load a network plugin and others do not.
+
+    Why it matters: every rank must agree on the rendezvous (address, port, world size) and
+    run the same NCCL set-up. A script written for torchrun started with plain `python` has no
+    RANK/WORLD_SIZE; nodes with different NCCL installs or plugins connect and then hang.
+
+    Example: `python train.py` for a script that calls
+    `init_process_group(init_method="env://")`: "environment variable RANK expected, but not
+    set"; `torchrun --nproc_per_node=4 train.py` works.
+
+    Fix: start the script with its launcher (`torchrun --nproc_per_node=<GPUs> train.py`,
+    which sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT), or set all four consistently
+    on every node; give every node the same NCCL release and plugins.
+    """
+    launch = _said(s, *LAUNCH_FAILURES)
+    plugins = _said(s, "nccl-net-plugin-not-found", "nccl-net-plugin-loaded")
+    mixed = len({e.signature for e in plugins}) == 2
+    problem = _rank_problem(s)
+    if not launch and not mixed and problem is None:
+        return
+    evidence = _quoted(launch + (plugins if mixed else []))
+    parts = []
+    if launch:
+        parts.append("torch.distributed found no launcher variables (RANK, WORLD_SIZE, …)")
+    if mixed:
+        parts.append("some ranks load an NCCL network plugin and others do not")
+    if problem is not None:
+        parts.append(problem[0])
+        evidence += problem[1]
+    fixes: list[Action] = [
+        ManualStep(
+            text="Start the script through the launcher, which sets RANK, LOCAL_RANK, "
+            "WORLD_SIZE, MASTER_ADDR and MASTER_PORT for every process (or set all of them "
+            "yourself, the same rendezvous on every node).",
+            commands=[
+                "torchrun --nproc_per_node=$(nvidia-smi -L | wc -l) train.py",
+                "torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 "
+                "--master_addr=<node0> --master_port=29500 train.py",
+            ],
+            url="https://pytorch.org/docs/stable/elastic/run.html",
+        )
+    ]
+    if mixed:
+        fixes.append(
+            ManualStep(
+                text="Give every node the same NCCL release and the same network plugin "
+                "(or none): compare the `NCCL version` and `NET/Plugin` lines of each node.",
+                commands=["NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,NET <your launch command>"],
+            )
+        )
+    yield finding(
+        "DL804",
+        title="The ranks of the distributed job disagree about its set-up",
+        message="; ".join(parts).capitalize() + ".",
+        evidence=evidence,
+        fixes=fixes,
+        subject="distributed",
+        severity="error" if launch or mixed or (problem and "RANK=" in problem[0]) else "warning",
+    )

@@ -1,0 +1,167 @@
+"""The distributed-training rules (DL8xx): a bad machine gives exactly the code, a good one none;
+pasted logs are run through `dlenv explain`'s importer so that the catalogue and rule meet."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.fix.actions import ManualStep, SetEnv
+from dlenv.importers.explain import explain_text
+from dlenv.snapshot.model import GpuLink, Snapshot
+from tests.rules.snapshots import fired, gpu, gpu_machine, only, with_env
+
+MIB = 1024**2
+
+
+def _codes(text: str) -> dict[str, str]:
+    """code -> severity of the error/warning findings `dlenv explain` gives for a paste."""
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    return {f.code: f.severity for f in found if f.severity in ("error", "warning")}
+
+
+def _host(s: Snapshot, **facts: object) -> Snapshot:
+    return replace(s, host=replace(s.host, **facts))
+
+
+def _two_gpus(*links: GpuLink) -> Snapshot:
+    return replace(gpu_machine(gpus=[gpu(0), gpu(1)]), gpu_links=list(links))
+
+
+# -- DL801 ---------------------------------------------------------------------------------
+def test_dl801_docker_default_shm_is_a_warning_with_the_docker_fix_first() -> None:
+    bad = _host(
+        gpu_machine(), container="docker", shm_total_bytes=64 * MIB, shm_free_bytes=60 * MIB
+    )
+    f = only(bad, "DL801")
+    assert f.severity == "warning"
+    assert f.evidence[0].fact == "host.shm_total_bytes"
+    assert f.evidence[0].found == "64 MiB (60 MiB free)"
+    assert isinstance(f.fixes[0], ManualStep) and "--shm-size=16g" in f.fixes[0].commands[0]
+    kube = only(_host(bad, container="kubernetes"), "DL801")
+    assert isinstance(kube.fixes[0], ManualStep) and "emptyDir" in kube.fixes[0].commands[0]
+
+
+def test_dl801_large_shm_or_no_container_is_fine() -> None:
+    assert (
+        fired(_host(gpu_machine(), container="docker", shm_total_bytes=16 * 1024 * MIB), "DL801")
+        == []
+    )
+    # a bare-metal host sizes /dev/shm to half its RAM; a small one there is not Docker's limit
+    assert fired(_host(gpu_machine(), shm_total_bytes=64 * MIB), "DL801") == []
+    assert fired(gpu_machine(), "DL801") == []
+
+
+def test_dl801_pasted_bus_error_and_nccl_shm_failures_are_errors() -> None:
+    assert _codes(
+        "RuntimeError: DataLoader worker (pid 572) is killed by signal: Bus error. It is "
+        "possible that dataloader's workers are out of shared memory. Please try to raise "
+        "your shared memory limit."
+    ) == {"DL801": "error"}
+    assert _codes(
+        "[3] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : No space left on device\n"
+        "[3] include/shm.h:48 NCCL WARN Error while creating shared memory segment "
+        "nccl-shm-recv-1462445a6f01cbfc-1-2-3 (size 9637888)\n"
+    ) == {"DL801": "error"}
+
+
+# -- DL802 ---------------------------------------------------------------------------------
+def test_dl802_iommu_translating_with_two_gpus_proposes_p2p_disable() -> None:
+    bad = _host(_two_gpus(), iommu_units=["dmar0", "dmar1"], iommu_cmdline=["intel_iommu=on"])
+    f = only(bad, "DL802")
+    assert f.severity == "warning"
+    assert f.fixes[0] == SetEnv(name="NCCL_P2P_DISABLE", value="1", reason=f.fixes[0].reason)
+    assert any(isinstance(x, SetEnv) and x.name == "NCCL_DEBUG" for x in f.fixes)
+    assert "without iommu=pt" in (f.evidence[0].found or "")
+
+
+def test_dl802_switch_pair_without_p2p() -> None:
+    link = GpuLink(gpu_a=0, gpu_b=1, path="PXB", p2p_read="chipset-not-supported", p2p_write="ok")
+    f = only(_two_gpus(link), "DL802")
+    assert f.evidence[0].fact == "gpu_links.0-1"
+    assert "GPU0-GPU1" in f.message
+
+
+def test_dl802_pass_through_one_gpu_or_working_links_are_fine() -> None:
+    ok = GpuLink(gpu_a=0, gpu_b=1, path="PIX", p2p_read="ok", p2p_write="ok")
+    far = GpuLink(gpu_a=0, gpu_b=1, path="SYS", p2p_read="not-supported", p2p_write="not-supported")
+    assert fired(_two_gpus(ok), "DL802") == []
+    assert fired(_two_gpus(far), "DL802") == []  # across sockets no P2P is normal
+    pt = _host(_two_gpus(), iommu_units=["dmar0"], iommu_cmdline=["intel_iommu=on", "iommu=pt"])
+    assert fired(pt, "DL802") == []
+    assert fired(_host(gpu_machine(), iommu_units=["dmar0"]), "DL802") == []
+    assert fired(_host(_two_gpus(), iommu_units=[]), "DL802") == []
+
+
+def test_dl802_pasted_workaround_or_peer_error_is_an_error() -> None:
+    assert _codes("NCCL hangs with 4 GPUs. Setting NCCL_P2P_DISABLE=1 did workaround.") == {
+        "DL802": "error"
+    }
+    assert _codes(
+        "RuntimeError: CUDA error: peer access is not supported between these two devices"
+    ) == {"DL802": "error"}
+    # a script that merely sets the variable says nothing about the cause
+    script = (
+        "export NCCL_P2P_DISABLE=1\ntorchrun train.py\nRuntimeError: NCCL error: internal error\n"
+    )
+    assert "DL802" not in _codes(script)
+
+
+# -- DL803 ---------------------------------------------------------------------------------
+def test_dl803_gloo_and_infiniband_failures() -> None:
+    found = explain_text(
+        "RuntimeError: Gloo connectFullMesh failed with [../third_party/gloo/gloo/transport/tcp/"
+        "pair.cc:144] no error",
+        "paste.txt",
+        probe=False,
+    ).report.findings
+    f = next(x for x in found if x.code == "DL803")
+    assert "GLOO_SOCKET_IFNAME=<iface>" in " ".join(f.fixes[0].commands)  # type: ignore[union-attr]
+    assert _codes(
+        "ibvwrap.c:262 NCCL WARN Call to ibv_modify_qp failed with 110 Connection timed out, on "
+        "dev mlx_x:1"
+    ) == {"DL803": "error"}
+
+
+def test_dl803_virtual_interface_alone_is_not_a_problem_but_with_a_hang_it_is() -> None:
+    log = "NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n"
+    assert _codes(log) == {}
+    assert _codes(log + "training with DDP gets stuck at the first all_reduce\n") == {
+        "DL803": "error"
+    }
+    assert fired(gpu_machine(), "DL803") == []
+
+
+# -- DL804 ---------------------------------------------------------------------------------
+def test_dl804_script_started_without_its_launcher() -> None:
+    assert _codes(
+        "ValueError: Error initializing torch.distributed using env:// rendezvous: environment "
+        "variable WORLD_SIZE expected, but not set"
+    ) == {"DL804": "error"}
+
+
+def test_dl804_nodes_with_and_without_the_nccl_net_plugin() -> None:
+    one = "HGX-11:1:2 [5] NCCL INFO NET/Plugin: Could not find: libnccl-net.so. Using internal network plugin.\n"
+    other = "HGX-04:3:4 [0] NCCL INFO Plugin Path : /opt/hpcx/nccl_rdma_sharp_plugin/lib/libnccl-net.so\n"
+    assert _codes(one + other) == {"DL804": "error"}
+    assert _codes(one) == {} and _codes(other) == {}
+
+
+def test_dl804_launcher_variables_partly_set_or_rank_out_of_range() -> None:
+    partial = with_env(gpu_machine(), MASTER_ADDR="10.0.0.1", MASTER_PORT="29500")
+    f = only(partial, "DL804")
+    assert f.severity == "warning"
+    assert [e.fact for e in f.evidence] == ["env.WORLD_SIZE", "env.RANK"]
+    wrong = with_env(gpu_machine(), MASTER_ADDR="a", MASTER_PORT="1", WORLD_SIZE="2", RANK="2")
+    assert only(wrong, "DL804").severity == "error"
+    good = with_env(gpu_machine(), MASTER_ADDR="a", MASTER_PORT="1", WORLD_SIZE="2", RANK="1")
+    assert fired(good, "DL804") == []
+    assert fired(gpu_machine(), "DL804") == []
+
+
+def test_generic_nccl_error_is_left_to_the_facts() -> None:
+    text = "RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error, NCCL version 2.14.3"
+    assert set(_codes(text)) == {"DL901"}  # no fact decides: unexplained, not guessed
+    small = _host(gpu_machine(), container="docker", shm_total_bytes=64 * MIB)
+    result = explain_text(text, "paste.txt", machine=lambda: small)
+    codes = {f.code for f in result.report.findings}
+    assert "DL801" in codes and "DL901" not in codes
