@@ -244,3 +244,30 @@ def test_explain_reads_a_100000_character_line_quickly(tmp_path: Path) -> None:
     assert proc.returncode in (0, 1), proc.stderr
     assert "RuntimeError: CUDA error: AAAA" in proc.stdout
     assert took < 10, took
+
+
+def test_requires_is_a_prefilter_its_examples_must_honour() -> None:
+    entry = (
+        "order = 15\n"
+        "[[signature]]\n"
+        'id = "uvm-word"\n'
+        "pattern = 'nvidia_uvm is not loaded'\n"
+        'meaning = "A test."\n'
+        "rules = []\n"
+        "facts = []\n"
+        'source = "https://example.org/uvm"\n'
+        'requires = ["uvm"]\n'
+        "examples = ['nvidia_uvm is not loaded']\n"
+    )
+    (sig,) = parse([("t.toml", entry)])
+    assert sig.requires == ("uvm",)
+    sheet = FactSheet()
+    scan("nvidia_uvm is not loaded\n", sheet, (sig,), unrecognised=False)
+    assert list(sheet.reported) == ["uvm-word"]
+    sheet = FactSheet()
+    scan("something else\n", sheet, (sig,), unrecognised=False)
+    assert sheet.reported == {}
+    with pytest.raises(CatalogError, match="contains none of `requires`"):
+        parse([("t.toml", entry.replace('["uvm"]', '["cuda"]'))])
+    with pytest.raises(CatalogError, match="lower-case"):
+        parse([("t.toml", entry.replace('["uvm"]', '["UVM"]'))])

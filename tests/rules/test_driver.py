@@ -691,3 +691,8 @@ def test_dl108_wsl2_cuda_without_device_is_a_likely_linux_driver() -> None:
     # the same message on plain Linux is not DL108's
     plain = _pasted("CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\nUbuntu 22.04\n")
     assert fired(plain, "DL108") == []
+
+
+def test_dl111_a_kernel_update_with_nothing_failing_is_not_a_finding() -> None:
+    healthy = _pasted("torch 2.3.1\nI updated the kernel last week and training runs fine.\n")
+    assert fired(healthy, "DL111") == []

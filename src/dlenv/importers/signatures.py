@@ -344,7 +344,11 @@ def scan(
     fallback = dominant_framework(text)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
+    lowered = text.lower()
     for sig in signatures:
+        if sig.requires and not any(w in lowered for w in sig.requires):
+            lines_of.setdefault(sig.id, set())
+            continue
         seen: set[str] = set()
         first: tuple[str, str | None] | None = None
         count = 0

@@ -975,6 +975,11 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     secure = _said(s, SECURE_BOOT_SAID)
     if not signs or (list(signs) == [SMI_NO_DRIVER] and _unbound_gpus(s)):
         return  # only "nvidia-smi has failed" beside a GPU with no driver bound: DL103's
+    prose = {KERNEL_UPDATED, SECURE_BOOT_SAID}
+    if set(signs) <= prose and not any(
+        not e.harmless and e.signature not in prose for e in s.reported_errors
+    ):
+        return  # "after a kernel update" with nothing failing says nothing is wrong
     evidence = [
         Evidence(fact=f"reported_errors.{sig}", found=text, needed="the nvidia module loaded")
         for sig, text in signs.items()

@@ -75,6 +75,9 @@ class Signature:
     unsourced: str = ""  # why there is no source URL
     examples: tuple[str, ...] = ()  # texts the pattern must match
     near_misses: tuple[str, ...] = ()  # texts it must not match
+    # lower-case words one of which every match contains: a text with none of them is not
+    # scanned (a cheap prefilter for patterns that cannot start with a literal)
+    requires: tuple[str, ...] = ()
     @cached_property
     def regex(self) -> re.Pattern[str]:
         """Compiled on first use: loading the catalogue, or a lookup by id, compiles nothing."""
@@ -94,6 +97,7 @@ _OPTIONAL = {
     "source",
     "unsourced",
     "near_misses",
+    "requires",
 }
 _FACT_KEYS = {"path", "value", "convert"}
 
@@ -174,6 +178,12 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
     examples = _str_list(where, "examples", raw["examples"])
     if not examples:
         raise CatalogError(f"{where}: needs at least one example")
+    requires = _str_list(where, "requires", raw.get("requires", []))
+    if any(w != w.lower() or not w for w in requires):
+        raise CatalogError(f"{where}: `requires` words must be non-empty and lower-case")
+    unmet = [e for e in examples if requires and not any(w in e.lower() for w in requires)]
+    if unmet:
+        raise CatalogError(f"{where}: example {unmet[0]!r} contains none of `requires`")
     harmless, report = raw.get("harmless", False), raw.get("report", True)
     if not isinstance(harmless, bool) or not isinstance(report, bool):
         raise CatalogError(f"{where}: `harmless` and `report` must be true or false")
@@ -193,6 +203,7 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
         unsourced=unsourced,
         examples=examples,
         near_misses=_str_list(where, "near_misses", raw.get("near_misses", [])),
+        requires=requires,
     )
 
 
