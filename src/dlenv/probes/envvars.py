@@ -95,7 +95,7 @@ _NOT_SECRET = frozenset({"PWD", "OLDPWD"})  # the working directory, not a passw
 # `@` before the host (the first `/`, `?`, `#` or blank): a password may hold a raw `@`
 # (https://bob:p@ssw0rd@host), and stopping at the first one would show the rest of it.
 _URL_USERINFO = re.compile(
-    r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s?#]{0,4096}@"
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,31}://)[^/\s?#]{0,4096}@"
 )
 # secret-looking query parameters: ?token=..., &api_key=..., &sig=...
 _QUERY_SECRET = re.compile(
