@@ -49,7 +49,13 @@ CASES: list[object] = [
     _c("torch_driver_too_old_6050.txt", "DL101"),
     _c("torch_driver_too_old_11040_smi.txt", "DL101"),
     _c("torch_driver_too_old_11000_container.txt", "DL101"),
-    _c("tf_driver_insufficient_368_windows.txt", "DL101"),
+    _xfail(
+        _c("tf_driver_insufficient_368_windows.txt", "DL101"),
+        "the paste alone never names TensorFlow (only the file's header did, and the header is "
+        "no longer shown to explain): the failing program is unknown, so dlenv names DL102 (a "
+        "program built with a newer CUDA than the driver), whose fix, a newer driver, is the "
+        "maintainer's",
+    ),
     _c("tf_driver_insufficient_388_conda_cuda10.txt", "DL101"),
     # -- missing CUDA libraries ----------------------------------------------------------------
     _c("tf_cusolver_cudnn_missing_ros.txt", "DL201"),
@@ -96,8 +102,15 @@ def _case(param: object) -> Case:
     return param if isinstance(param, Case) else param.values[0]  # type: ignore[attr-defined]
 
 
+def _paste(name: str) -> str:
+    """The report as it was pasted: without the `# source:` / `# resolution:` header, which
+    states the answer."""
+    lines = decode((REAL / name).read_bytes(), name).split("\n")
+    return "\n".join(lines[2:] if lines[1].startswith("# resolution:") else lines)
+
+
 def _codes(name: str) -> set[str]:
-    text = decode((REAL / name).read_bytes(), name)
+    text = _paste(name)
     try:
         result = explain_text(text, name, probe=False)
     except DlenvError:
@@ -133,7 +146,7 @@ def test_codes_name_real_rules() -> None:
 def test_no_report_tracebacks_and_parsing_is_fast() -> None:
     start = time.perf_counter()
     for p in sorted(REAL.iterdir()):
-        text = decode(p.read_bytes(), p.name)
+        text = _paste(p.name)
         try:
             explain_text(text, p.name, probe=False)
         except DlenvError as exc:  # the one allowed failure: a one-line "nothing recognised"
