@@ -271,3 +271,24 @@ def test_requires_is_a_prefilter_its_examples_must_honour() -> None:
         parse([("t.toml", entry.replace('["uvm"]', '["cuda"]'))])
     with pytest.raises(CatalogError, match="lower-case"):
         parse([("t.toml", entry.replace('["uvm"]', '["UVM"]'))])
+
+
+def test_the_derived_prefilter_never_hides_an_example() -> None:
+    """A signature is scanned only when the text holds one of its literal words (`requires`,
+    else derived from the pattern): every example must still be scanned."""
+    from dlenv.importers.catalog import required_literals
+
+    for sig in SIGNATURES:
+        for example in sig.examples:
+            words = sig.prefilter
+            assert not words or any(w in example.lower() for w in words), (sig.id, example)
+    assert required_literals(r"foo|bar(?:baz)?") == ()  # "bar" is shorter than 4
+    assert required_literals(r"Could not load (?:dynamic )?library '(?P<s>[^']+)'") == (
+        "could not load ",
+    )
+    # an alternation inside a group is not one literal; "xy" alone is too short to filter on
+    assert required_literals(r"(?:abcd|efgh)+xy") == ()
+    assert required_literals(r"(?i:NCCL error)[^\n]*|ncclSystemError") == (
+        "nccl error",
+        "ncclsystemerror",
+    )

@@ -115,6 +115,8 @@ def apply_fact(
         pass
     elif fact.convert:
         value = CONVERTERS[fact.convert](raw)
+        if value is None:
+            return  # the converter says the text does not state this fact
     elif raw in (_T, _F):
         value = raw == _T
     head, _, rest = path.partition(".")
@@ -346,7 +348,8 @@ def scan(
     covered: set[int] = set()
     lowered = text.lower()
     for sig in signatures:
-        if sig.requires and not any(w in lowered for w in sig.requires):
+        words = sig.prefilter
+        if words and not any(w in lowered for w in words):
             lines_of.setdefault(sig.id, set())
             continue
         seen: set[str] = set()

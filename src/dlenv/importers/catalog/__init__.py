@@ -79,12 +79,71 @@ class Signature:
     # scanned (a cheap prefilter for patterns that cannot start with a literal)
     requires: tuple[str, ...] = ()
     @cached_property
+    def prefilter(self) -> tuple[str, ...]:
+        """Lower-case words one of which every match contains: `requires`, else derived from
+        the pattern's literal text (empty: the pattern has none, so every text is scanned)."""
+        return self.requires or required_literals(self.pattern, self.flags)
+
+    @cached_property
     def regex(self) -> re.Pattern[str]:
         """Compiled on first use: loading the catalogue, or a lookup by id, compiles nothing."""
         try:
             return re.compile(self.pattern, re.MULTILINE | self.flags)
         except re.error as exc:
             raise CatalogError(f"{self.family}.toml ({self.id}): pattern: {exc}") from None
+
+
+def required_literals(pattern: str, flags: int = 0, shortest: int = 4) -> tuple[str, ...]:
+    """Literal text that every match of `pattern` contains, lower-cased: for each top-level
+    alternative, its longest run of literal characters outside optional parts; () when one
+    alternative has no run of `shortest` characters (then no prefilter is safe)."""
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        parsed = parser.parse(pattern, flags)
+    except re.error:
+        return ()
+    branches = _branches(list(parsed))
+    words = []
+    for branch in branches:
+        runs = _runs(branch)
+        best = max(runs, key=len, default="")
+        if len(best) < shortest:
+            return ()
+        words.append(best.lower())
+    return tuple(dict.fromkeys(words))
+
+
+def _branches(items: list[Any]) -> list[list[Any]]:
+    """The top-level alternatives of a parsed pattern (one when it has no top-level `|`)."""
+    if len(items) == 1 and str(items[0][0]) == "BRANCH":
+        return [list(b) for b in items[0][1][1]]
+    if len(items) == 1 and str(items[0][0]) == "SUBPATTERN":
+        return _branches(list(items[0][1][-1]))
+    return [items]
+
+
+def _runs(items: list[Any]) -> list[str]:
+    """Runs of literal characters that every match of this sequence contains."""
+    runs: list[str] = []
+    current = ""
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            current += chr(arg)
+            continue
+        if current:
+            runs.append(current)
+            current = ""
+        if name == "SUBPATTERN":  # a group is required: its own runs count
+            runs.extend(_runs(list(arg[-1])) if len(_branches(list(arg[-1]))) == 1 else [])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+            runs.extend(_runs(list(arg[2])))  # at least once: its runs are there
+    if current:
+        runs.append(current)
+    return runs
 
 
 _REQUIRED = {"id", "pattern", "meaning", "rules", "facts", "examples"}

@@ -5,7 +5,9 @@ Each takes the text a fact's template produced and returns the value to record.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from collections.abc import Callable
 
 
@@ -84,6 +86,105 @@ def _count(v: str) -> str:
     return str(_COUNTS[word]) if word in _COUNTS else str(int(word))
 
 
+# Third-party packages that users' own files and folders most often shadow (a `torch.py`, a
+# `tensorflow/` checkout); with the standard library's names, what `shadowable` accepts.
+SHADOWED_PACKAGES = frozenset(
+    [
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "tensorflow",
+        "keras",
+        "tf_keras",
+        "numpy",
+        "jax",
+        "jaxlib",
+        "flax",
+        "optax",
+        "scipy",
+        "pandas",
+        "sklearn",
+        "cv2",
+        "matplotlib",
+        "seaborn",
+        "PIL",
+        "yaml",
+        "requests",
+        "tqdm",
+        "transformers",
+        "diffusers",
+        "accelerate",
+        "datasets",
+        "tokenizers",
+        "huggingface_hub",
+        "timm",
+        "onnx",
+        "onnxruntime",
+        "tensorboard",
+        "gym",
+        "gymnasium",
+        "pytorch_lightning",
+        "lightning",
+        "mmcv",
+        "mmdet",
+        "detectron2",
+        "ultralytics",
+        "paddle",
+        "mxnet",
+        "theano",
+        "h5py",
+        "sympy",
+        "networkx",
+        "skimage",
+        "albumentations",
+        "nltk",
+        "spacy",
+        "gensim",
+        "xgboost",
+        "lightgbm",
+        "openai",
+        "langchain",
+        "triton",
+        "numba",
+        "cupy",
+        "tensorrt",
+        "pycuda",
+        "einops",
+        "deepspeed",
+    ]
+)
+# standard-library modules that do something when imported: never imported to be looked at
+_NOISY = frozenset(
+    {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "__main__"}
+)
+
+
+def _top(v: str) -> str:
+    return v.strip().split(".")[0]
+
+
+def _shadowable(v: str) -> str | None:
+    """A module name that a user's own file or folder plausibly shadows (a standard-library
+    module or a well-known package), else None (the fact is not stated)."""
+    top = _top(v)
+    return v.strip() if top in sys.stdlib_module_names or top in SHADOWED_PACKAGES else None
+
+
+def _stdlib_attr(v: str) -> str | None:
+    """ "random:randint" -> "random" when `random` is a standard-library module that really has
+    `randint`: "module 'random' has no attribute 'randint'" then means another `random` was
+    imported (the user's random.py). Anything else -> None."""
+    mod, _, attr = v.partition(":")
+    mod, attr = mod.strip(), attr.strip()
+    if "." in mod or mod not in sys.stdlib_module_names or mod in _NOISY or not attr:
+        return None
+    try:
+        real = importlib.import_module(mod)
+    except Exception:  # a module this platform lacks (winreg on Linux)
+        return None
+    return mod if hasattr(real, attr) else None
+
+
 CONVERTERS: dict[str, Callable[[str], object]] = {
     "cuda_int": _cuda_int,
     "sm": _sm,
@@ -97,5 +198,6 @@ CONVERTERS: dict[str, Callable[[str], object]] = {
     "processes": _processes,
     "lower": _lower,
     "count": _count,
+    "shadowable": _shadowable,
+    "stdlib_attr": _stdlib_attr,
 }
-
