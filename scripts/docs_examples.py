@@ -57,7 +57,8 @@ class Example:
     @property
     def name(self) -> str:
         first = self.commands[0] if self.commands else "?"
-        return f"{self.doc.relative_to(ROOT)}: {first}"
+        doc = self.doc.relative_to(ROOT) if self.doc.is_relative_to(ROOT) else self.doc
+        return f"{doc}: {first}"
 
 
 def examples(docs: list[Path] | None = None) -> list[Example]:

@@ -61,6 +61,16 @@ KB_QUERIES: dict[str, tuple[str, ...]] = {
 }
 
 
+def md_text(text: str) -> str:
+    """Plain text (a docstring, a catalogue meaning) as Markdown that renders as written:
+    outside `code spans`, `__pycache__` or `*` are not emphasis, `<distro>` is not a tag."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(
+        part if part.startswith("`") else re.sub(r"([\\*_])", r"\\\1", part).replace("<", "&lt;")
+        for part in parts
+    )
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -119,7 +129,7 @@ def rule_page(rule: Any) -> str:
     from dlenv.rules.docs import sections
     from dlenv.rules.registry import ANY, all_rules
 
-    parts = sections(rule)
+    parts = {name: md_text(text) for name, text in sections(rule).items()}
     lines = [
         f"# {rule.code} {rule.name}",
         "",
@@ -213,7 +223,7 @@ def rule_page(rule: Any) -> str:
             lines += [
                 f"### `{sig.id}`",
                 "",
-                " ".join(sig.meaning.split()) + source + f" Family: `{sig.family}`.",
+                md_text(" ".join(sig.meaning.split())) + source + f" Family: `{sig.family}`.",
                 "",
             ]
             if sig.examples:
