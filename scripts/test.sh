@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs, from nothing, then run it:
-#   .venv             dlenv itself (editable) with the test tools
+#   .venv             dlenv itself (editable) with the test tools and the docs extra (MkDocs)
 #   .venv-frameworks  real TensorFlow (CPU), PyTorch (CPU) and Keras 3, inspected via --python
 #   bash, zsh, fish   real shells for the `dlenv fix --apply` tests (Debian packages, when root)
 # Extra arguments go to pytest.
@@ -12,7 +12,7 @@ PIP_FLAGS=(-q --disable-pip-version-check)
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install "${PIP_FLAGS[@]}" -e ".[test]"
+.venv/bin/python -m pip install "${PIP_FLAGS[@]}" -e ".[test,docs]"
 
 # The framework environment is slow to build (about a minute), so it is kept between runs and
 # rebuilt only when its specification changes.
@@ -34,5 +34,7 @@ fi
 
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
+# the documentation site, strictly: a broken link or a missing page fails (about 5 s)
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 export DLENV_TEST_FRAMEWORK_PYTHON="$PWD/.venv-frameworks/bin/python"
 exec .venv/bin/python -m pytest "$@"

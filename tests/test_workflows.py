@@ -29,7 +29,11 @@ def load(path: str) -> Yaml:
 
 
 ACTION = "action.yml"
-WORKFLOWS = [".github/workflows/ci.yml", "examples/workflows/gpu-runner.yml"]
+WORKFLOWS = [
+    ".github/workflows/ci.yml",
+    ".github/workflows/docs.yml",
+    "examples/workflows/gpu-runner.yml",
+]
 
 
 def steps_of(doc: Yaml) -> list[dict[str, Yaml]]:
@@ -122,3 +126,36 @@ def test_the_example_checks_the_runner_before_its_tests() -> None:
     assert "self-hosted" in job["runs-on"] and "gpu" in job["runs-on"]
     names = [s.get("uses") or s["run"].split()[0] for s in job["steps"]]
     assert names.index("dlenv/dlenv@v1") < len(names) - 1
+
+
+def test_workflow_references_resolve() -> None:
+    """What actionlint would catch first (it is a Go binary, not installable here from PyPI or
+    Debian): `needs` names a job of the workflow, `steps.ID` a step of the same job."""
+    for path in WORKFLOWS:
+        doc = load(path)
+        for name, job in doc["jobs"].items():
+            needs = job.get("needs", [])
+            for need in [needs] if isinstance(needs, str) else needs:
+                assert need in doc["jobs"], f"{path}: {name} needs unknown job {need}"
+            ids = {s["id"] for s in job.get("steps", []) if "id" in s}
+            text = yaml.safe_dump(job)
+            for ref in re.findall(r"steps\.([\w-]+)\.", text):
+                assert ref in ids, f"{path}: {name} refers to unknown step {ref}"
+
+
+def test_docs_workflow_builds_strictly_and_deploys_main_to_pages() -> None:
+    docs = load(".github/workflows/docs.yml")
+    assert docs["on"]["push"]["branches"] == ["main"] and "pull_request" in docs["on"]
+    assert docs["permissions"] == {"contents": "read"}
+    build, deploy = docs["jobs"]["build"], docs["jobs"]["deploy"]
+    runs = [s["run"] for s in build["steps"] if "run" in s]
+    assert 'python -m pip install -q ".[docs]"' in runs
+    assert "mkdocs build --strict --site-dir site" in runs
+    upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages"))
+    assert upload["with"]["path"] == "site"
+    main_only = "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'"
+    assert upload["if"] == main_only and deploy["if"] == main_only
+    assert deploy["needs"] == "build"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"] for s in deploy["steps"]] == ["actions/deploy-pages@v4"]

@@ -89,7 +89,7 @@ def test_doctor_points_fix_at_the_same_file(
     assert out.endswith(f"For a plan, run:\n      dlenv fix --from '{old_driver_report}'\n")
     # commands are never wrapped inside a token
     assert "--index-url https://download.pytorch.org/whl/cu118" in out
-    assert "https://github.com/dlenv/dlenv/blob/main/docs/rules.md#dl101" in out
+    assert "https://dlenv.github.io/dlenv/rules/dl101/" in out
 
 
 # -- 3. advice that does not contradict itself -----------------------------------------------

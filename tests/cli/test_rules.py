@@ -26,7 +26,7 @@ def test_rules_explains_one_in_json() -> None:
     result = runner.invoke(app, ["rules", "dl303", "--format", "json"])
     data = json.loads(result.output)
     assert data["code"] == "DL303"
-    assert data["docs_url"] == "https://github.com/dlenv/dlenv/blob/main/docs/rules.md#dl303"
+    assert data["docs_url"] == "https://dlenv.github.io/dlenv/rules/dl303/"
     assert list(data["doc"]) == ["What it checks", "Why it matters", "Example", "Fix"]
 
 

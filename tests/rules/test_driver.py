@@ -51,7 +51,7 @@ def test_dl101_driver_470_with_torch_cu121() -> None:
         "11.8 (reinstall torchvision/torchaudio from the same index)",
     )
     assert isinstance(f.fixes[1], ManualStep)
-    assert f.docs_url == "https://github.com/dlenv/dlenv/blob/main/docs/rules.md#dl101"
+    assert f.docs_url == "https://dlenv.github.io/dlenv/rules/dl101/"
 
 
 def test_dl101_good_minor_version_compatibility_is_enough() -> None:

@@ -1,6 +1,7 @@
 """List the diagnosis rules, or explain one (`dlenv rules DL101`).
 
-Each rule's text is the same as in docs/rules.md.
+Each rule's text is the same as on its page of the documentation site; `--open` opens that
+page in the web browser (the BROWSER environment variable chooses which).
 """
 
 from __future__ import annotations
@@ -11,6 +12,18 @@ from enum import Enum
 import typer
 
 from dlenv.errors import DlenvError
+
+
+def _open(url: str) -> None:
+    import webbrowser
+
+    typer.echo(f"Opening {url}")
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        raise DlenvError(f"no web browser could be started: open {url} yourself")
 
 
 class Format(str, Enum):
@@ -27,6 +40,12 @@ def rules(
         envvar="DLENV_FORMAT",
         help="console: a table (or one rule's text); json: the same as data."
     ),
+    open_page: bool = typer.Option(
+        False,
+        "--open",
+        help="Open the rule's page on the documentation site in the web browser (the BROWSER "
+        "environment variable chooses which); without a CODE: the index of the rules.",
+    ),
 ) -> None:
     from dlenv.rules import all_rules, get_rule
     from dlenv.rules.docs import sections
@@ -38,6 +57,11 @@ def rules(
         if found is None:
             raise DlenvError(f"unknown rule {code!r}: `dlenv rules` lists them")
         chosen = [found]
+    if open_page:
+        from dlenv.rules.registry import DOCS_BASE
+
+        _open(chosen[0].docs_url if code is not None else f"{DOCS_BASE}/")
+        return
     if fmt is Format.json:
         data = [
             {

@@ -17,7 +17,10 @@ from dlenv.rules.findings import Evidence, Finding, Severity
 from dlenv.snapshot.model import Snapshot
 
 CODE_RE = re.compile(r"^DL\d{3}$")
-DOCS_BASE = "https://github.com/dlenv/dlenv/blob/main/docs/rules.md"
+# Each rule's page on the documentation site (mkdocs.yml `site_url`, pages made by
+# scripts/gen_site.py): https://dlenv.github.io/dlenv/rules/dl101/. These URLs are printed in
+# every finding, so they never change: a retired code keeps its page.
+DOCS_BASE = "https://dlenv.github.io/dlenv/rules"
 AREAS = {
     "1": "driver",
     "2": "cuda",
@@ -142,7 +145,8 @@ def get_rule(code_or_name: str) -> Rule | None:
 
 
 def docs_url(code: str) -> str:
-    return f"{DOCS_BASE}#{code.lower()}"
+    """The rule's page on the documentation site."""
+    return f"{DOCS_BASE}/{code.lower()}/"
 
 
 def finding(
