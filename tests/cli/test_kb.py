@@ -190,3 +190,13 @@ def test_kb_torch_2_5_cu124_has_no_ptx() -> None:
         "https://github.com/pytorch/builder/blob/aec5fb5de2380a9084f4bb430eec4e576066a17c/"
         "manywheel/build_cuda.sh"
     )
+
+
+def test_kb_cudnn_release_rows() -> None:
+    rows = _rows("cudnn", "9.10.2", "12.8")
+    assert [(r["linux"], r["windows"]) for r in rows] == [
+        (">=570.26", ">=570.65"),
+        (">=525.60.13", ">=527.41"),
+    ]
+    assert "12.0" in rows[0]["compute_capability"].split()
+    assert "12.0" not in rows[1]["compute_capability"].split()

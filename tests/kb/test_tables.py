@@ -290,3 +290,19 @@ def test_torch_2_15_is_announced_without_cuda_12_6() -> None:
     assert [name for name, _ in announced.variants] == ["cu130", "cu132"]
     assert announced.default_variant == "cu132"
     assert q.torch_release("2.15.0") is None  # no Python range or arch list published yet
+
+
+def test_cudnn_releases_per_cuda_major_and_architecture() -> None:
+    # cuDNN 9.17.0 lists no CUDA 11 package and no Maxwell, Pascal or Volta
+    rows = [r for r in load().cudnn_releases if r.cudnn == "9.17.0"]
+    assert sorted(r.cuda_major for r in rows) == [12, 13]
+    assert all(not {"5.0", "6.0", "6.1", "7.0"} & set(r.compute_capabilities) for r in rows)
+    assert q.cudnn_supports("9.17.0", "12.4", "7.0") is False
+    assert q.cudnn_supports("9.17.0", "13.0", "12.0") is True
+    # Blackwell needs the cuDNN package built with CUDA >= 12.8 (9.10.2: only that row has 12.0)
+    assert q.cudnn_supports("9.10.2", "12.8", "12.0") is True
+    assert q.cudnn_supports("9.10.2", "12.6", "12.0") is False
+    assert q.cudnn_supports("9.10.2", "11.8", "6.1") is True
+    assert q.cudnn_supports("9.3.0", "12.4", "8.6") is None  # not recorded
+    c13 = next(r for r in rows if r.cuda_major == 13)
+    assert (c13.linux, c13.windows) == ("580.65.06", None)

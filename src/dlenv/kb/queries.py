@@ -470,3 +470,19 @@ def kb_date() -> str | None:
     """The date of the knowledge base: its newest dated source (None: no table is dated)."""
     dates = [a.date for a in load().as_of.values() if a.date]
     return max(dates) if dates else None
+
+
+def cudnn_supports(cudnn: str | None, cuda: str | None, cc: str | None) -> bool | None:
+    """Whether NVIDIA's support matrix lists a package of cuDNN `cudnn` (X.Y.Z) built for
+    `cuda` (X.Y) that supports compute capability `cc`; None when the release is not recorded."""
+    version, toolkit, gpu = parse_version(cudnn), major_minor(cuda), major_minor(cc)
+    if version is None or toolkit is None or gpu is None:
+        return None
+    rows = [r for r in load().cudnn_releases if parse_version(r.cudnn) == version]
+    if not rows:
+        return None
+    return any(
+        toolkit in {major_minor(c) for c in r.cuda}
+        and gpu in {major_minor(c) for c in r.compute_capabilities}
+        for r in rows
+    )

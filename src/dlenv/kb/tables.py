@@ -127,6 +127,20 @@ class CudnnPair:
 
 
 @dataclass(frozen=True)
+class CudnnRelease:
+    """One cuDNN package of one release, as NVIDIA's support matrix lists it."""
+
+    cudnn: str  # "9.10.2"
+    cuda_major: int
+    cuda: tuple[str, ...]  # the CUDA toolkits it is built for / supports
+    linux: str  # minimum Linux driver
+    windows: str | None  # None: "N/A" in the matrix
+    compute_capabilities: tuple[str, ...]
+    note: str | None
+    source: str
+
+
+@dataclass(frozen=True)
 class KerasBackend:
     name: str
     distributions: tuple[str, ...]
@@ -161,6 +175,7 @@ class KnowledgeBase:
     keras_backends: tuple[KerasBackend, ...]
     legacy_keras_users: tuple[LegacyKerasUser, ...]
     torch_announced: tuple[AnnouncedTorch, ...] = ()
+    cudnn_releases: tuple[CudnnRelease, ...] = ()
     as_of: dict[str, AsOf] = field(default_factory=dict)  # per data file ("torch", "driver", …)
 
 
@@ -240,6 +255,16 @@ def load() -> KnowledgeBase:
                 date=r["date"],
             )
             for r in torch.get("announced", ())
+        ),
+        cudnn_releases=tuple(
+            CudnnRelease(
+                **{
+                    **r,
+                    "cuda": tuple(r["cuda"]),
+                    "compute_capabilities": tuple(r["compute_capabilities"]),
+                }
+            )
+            for r in cudnn.get("releases", ())
         ),
         as_of=_as_of(files),
     )

@@ -183,13 +183,27 @@ def _cudnn() -> TableView:
             "cudnn": f"{p.cudnn_major}.x",
             "cuda": f"{p.cuda_major}.x",
             "pip_package": p.pip_package or "-",
+            "linux": "-",
+            "windows": "-",
+            "compute_capability": "-",
             "source": p.source,
         }
         for p in load().cudnn
     ]
-    return TableView(
-        "cudnn", "cuDNN and CUDA majors", ("cudnn", "cuda", "pip_package", "source"), rows
-    )
+    rows += [
+        {
+            "cudnn": r.cudnn,
+            "cuda": " ".join(r.cuda),
+            "pip_package": f"nvidia-cudnn-cu{r.cuda_major}",
+            "linux": f">={r.linux}",
+            "windows": f">={r.windows}" if r.windows else "N/A",
+            "compute_capability": " ".join(r.compute_capabilities),
+            "source": r.source,
+        }
+        for r in load().cudnn_releases
+    ]
+    columns = ("cudnn", "cuda", "pip_package", "linux", "windows", "compute_capability", "source")
+    return TableView("cudnn", "cuDNN: CUDA majors, and per release drivers and GPUs", columns, rows)
 
 
 def _keras() -> TableView:
