@@ -200,3 +200,12 @@ def test_kb_cudnn_release_rows() -> None:
     ]
     assert "12.0" in rows[0]["compute_capability"].split()
     assert "12.0" not in rows[1]["compute_capability"].split()
+
+
+def test_kb_keras_release_rows() -> None:
+    (row,) = _rows("keras", "3.13.0")
+    assert row["what"] == "released 2025-12-17, Python >=3.11"
+    assert row["provided_by"] == (
+        "tensorflow >=2.16.1, jax >=0.4.20, torch >=2.1.0, openvino >=2025.3.0"
+    )
+    assert row["source"].startswith("https://github.com/keras-team/keras/blob/v3.13.0/README.md")

@@ -306,3 +306,25 @@ def test_cudnn_releases_per_cuda_major_and_architecture() -> None:
     assert q.cudnn_supports("9.3.0", "12.4", "8.6") is None  # not recorded
     c13 = next(r for r in rows if r.cuda_major == 13)
     assert (c13.linux, c13.windows) == ("580.65.06", None)
+
+
+def test_keras_3_releases() -> None:
+    versions = [k.version for k in load().keras_releases]
+    assert versions == [f"3.{n}.0" for n in range(16)]
+    assert [q.keras_release(v).python_min for v in ("3.0", "3.10.2", "3.11", "3.13")] == [  # type: ignore[union-attr]
+        "3.9",
+        "3.9",
+        "3.10",
+        "3.11",
+    ]
+    k315 = q.keras_release("3.15.1")
+    assert k315 is not None and k315.backend_min == {
+        "tensorflow": "2.16.1",
+        "jax": "0.4.20",
+        "torch": "2.1.0",
+        "openvino": "2025.3.0",
+    }
+    early = q.keras_release("3.5")
+    assert early is not None and early.backend_min is None and early.note
+    # Keras 2 vs 3 with TensorFlow: the tensorflow table's 'keras' column
+    assert (q.tensorflow_release("2.15").keras, q.tensorflow_release("2.16").keras) == ("2", "3")  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 from dlenv.kb.tables import (
     CudaArchSupport,
     GpuModel,
+    KerasRelease,
     MinorCompat,
     TensorflowRelease,
     ToolkitDriver,
@@ -407,6 +408,12 @@ def cudnn_pip_package(cudnn_major: int, cuda_major: int) -> str | None:
 def keras_backend_distributions(backend: str) -> tuple[str, ...] | None:
     entry = next((b for b in load().keras_backends if b.name == backend), None)
     return entry.distributions if entry else None
+
+
+def keras_release(version: str | None) -> KerasRelease | None:
+    """The Keras 3 release row for "3.13.0" or "3.13" (its X.Y.0 tag), or None."""
+    mm = major_minor(version)
+    return next((k for k in load().keras_releases if major_minor(k.version) == mm), None)
 
 
 def legacy_keras_users() -> tuple[str, ...]:

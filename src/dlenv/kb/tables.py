@@ -148,6 +148,17 @@ class KerasBackend:
 
 
 @dataclass(frozen=True)
+class KerasRelease:
+    version: str  # "3.15.0"
+    date: str  # the tag's commit date
+    python_min: str
+    backend_min: dict[str, str] | None  # {"tensorflow": "2.16.1", …}; None: not published
+    source: str
+    backend_source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class LegacyKerasUser:
     distribution: str
     note: str
@@ -176,6 +187,7 @@ class KnowledgeBase:
     legacy_keras_users: tuple[LegacyKerasUser, ...]
     torch_announced: tuple[AnnouncedTorch, ...] = ()
     cudnn_releases: tuple[CudnnRelease, ...] = ()
+    keras_releases: tuple[KerasRelease, ...] = ()
     as_of: dict[str, AsOf] = field(default_factory=dict)  # per data file ("torch", "driver", …)
 
 
@@ -266,5 +278,6 @@ def load() -> KnowledgeBase:
             )
             for r in cudnn.get("releases", ())
         ),
+        keras_releases=tuple(KerasRelease(**r) for r in keras.get("releases", ())),
         as_of=_as_of(files),
     )

@@ -226,9 +226,20 @@ def _keras() -> TableView:
         }
         for u in kb.legacy_keras_users
     ]
+    for k in kb.keras_releases:
+        mins = k.backend_min or {}
+        rows.append(
+            {
+                "keras": k.version,
+                "what": f"released {k.date}, Python >={k.python_min}",
+                "provided_by": ", ".join(f"{b} >={v}" for b, v in mins.items())
+                or "backend minimums not published",
+                "source": k.backend_source or k.source,
+            }
+        )
     return TableView(
         "keras",
-        "Keras 3 backends and tf.keras 2 users",
+        "Keras 3 backends, releases and tf.keras 2 users",
         ("keras", "what", "provided_by", "source"),
         rows,
     )
