@@ -19,6 +19,7 @@ def test_kb_lists_tables() -> None:
         "gpu         dlenv kb gpu NVIDIA GeForce RTX 4090",
         "cudnn       dlenv kb cudnn 9",
         "keras       dlenv kb keras jax",
+        "jax         dlenv kb jax 0.9.2",
     ]
 
 
@@ -59,7 +60,7 @@ def test_kb_unknown_table_is_a_usage_error() -> None:
     result = runner.invoke(app, ["kb", "nope"], standalone_mode=False)
     assert result.exit_code != 0
     assert str(result.exception) == (
-        "unknown table 'nope': choose from driver, torch, tensorflow, gpu, cudnn, keras"
+        "unknown table 'nope': choose from driver, torch, tensorflow, gpu, cudnn, keras, jax"
     )
 
 
@@ -209,3 +210,11 @@ def test_kb_keras_release_rows() -> None:
         "tensorflow >=2.16.1, jax >=0.4.20, torch >=2.1.0, openvino >=2025.3.0"
     )
     assert row["source"].startswith("https://github.com/keras-team/keras/blob/v3.13.0/README.md")
+
+
+def test_kb_jax_table() -> None:
+    (row,) = _rows("jax", "0.8.0")
+    assert (row["python"], row["plugins"]) == (">=3.11", "jax-cuda12-plugin jax-cuda13-plugin")
+    assert row["min_gpu"] == "cuda12: sm 5.2 cuda13: sm 7.5"
+    (old,) = _rows("jax", "0.6.0")
+    assert (old["plugins"], old["cudnn"]) == ("jax-cuda12-plugin", ">=9.8,<10.0")

@@ -328,3 +328,17 @@ def test_keras_3_releases() -> None:
     assert early is not None and early.backend_min is None and early.note
     # Keras 2 vs 3 with TensorFlow: the tensorflow table's 'keras' column
     assert (q.tensorflow_release("2.15").keras, q.tensorflow_release("2.16").keras) == ("2", "3")  # type: ignore[union-attr]
+
+
+def test_jax_releases() -> None:
+    assert [r.version for r in load().jax] == ["0.5.0", "0.6.0", "0.7.0", "0.8.0", "0.9.0", "0.9.2"]
+    r = q.jax_release("0.9.1")
+    assert r is not None and r.version == "0.9.0"
+    assert q.jax_release("0.5.3").cudnn == ">=9.1,<10.0"  # type: ignore[union-attr]
+    assert q.jax_release("0.4.30") is None
+    newest = q.jax_release("0.9.2")
+    assert newest is not None and newest.min_compute_capability == {
+        "cuda12": "5.2",
+        "cuda13": "7.5",
+    }
+    assert all(r.source.startswith("https://github.com/jax-ml/jax/blob/jax-v") for r in load().jax)

@@ -1,4 +1,4 @@
-"""Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras tables.
+"""Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras, jax tables.
 
 Examples: `dlenv kb torch 2.9.1+cu128`, `dlenv kb driver 12.4`, `dlenv kb driver 570.133.07` (what
 a driver runs), `dlenv kb gpu "NVIDIA GeForce RTX 4090"`. A query that matches no row exits 1 and
@@ -20,7 +20,7 @@ class Format(str, Enum):
 
 def kb(
     table: str | None = typer.Argument(
-        None, help="driver, torch, tensorflow, gpu, cudnn or keras; none: list the tables."
+        None, help="driver, torch, tensorflow, gpu, cudnn, keras or jax; none: list the tables."
     ),
     query: list[str] | None = typer.Argument(
         None, help="Keep rows containing all these words (e.g. 2.5, cu121, 'RTX 4090')."

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 from dlenv.kb.tables import (
     CudaArchSupport,
     GpuModel,
+    JaxRelease,
     KerasRelease,
     MinorCompat,
     TensorflowRelease,
@@ -414,6 +415,21 @@ def keras_release(version: str | None) -> KerasRelease | None:
     """The Keras 3 release row for "3.13.0" or "3.13" (its X.Y.0 tag), or None."""
     mm = major_minor(version)
     return next((k for k in load().keras_releases if major_minor(k.version) == mm), None)
+
+
+def jax_release(version: str | None) -> JaxRelease | None:
+    """The newest recorded JAX release not newer than `version` within its X.Y ("0.9.1" ->
+    0.9.0's row), or None when no release of that X.Y is recorded."""
+    wanted = parse_version(version)
+    mm = major_minor(version)
+    rows = [
+        r
+        for r in load().jax
+        if major_minor(r.version) == mm
+        and wanted is not None
+        and (parse_version(r.version) or wanted) <= wanted
+    ]
+    return max(rows, key=lambda r: parse_version(r.version) or Version("0"), default=None)
 
 
 def legacy_keras_users() -> tuple[str, ...]:

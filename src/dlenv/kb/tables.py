@@ -159,6 +159,20 @@ class KerasRelease:
 
 
 @dataclass(frozen=True)
+class JaxRelease:
+    version: str  # "0.9.2"
+    date: str
+    python_min: str
+    plugins: tuple[str, ...]  # ("jax-cuda12-plugin", "jax-cuda13-plugin")
+    cudnn: str | None  # the plugin's nvidia-cudnn pin (">=9.8,<10.0"); None: set at build time
+    min_compute_capability: dict[str, str]  # {"cuda12": "5.2", "cuda13": "7.5"}
+    source: str
+    plugin_source: str
+    docs_source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class LegacyKerasUser:
     distribution: str
     note: str
@@ -188,10 +202,11 @@ class KnowledgeBase:
     torch_announced: tuple[AnnouncedTorch, ...] = ()
     cudnn_releases: tuple[CudnnRelease, ...] = ()
     keras_releases: tuple[KerasRelease, ...] = ()
+    jax: tuple[JaxRelease, ...] = ()
     as_of: dict[str, AsOf] = field(default_factory=dict)  # per data file ("torch", "driver", …)
 
 
-TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras")
+TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras", "jax")
 
 
 def _read(name: str) -> Any:
@@ -229,7 +244,7 @@ def _as_of(files: dict[str, Any]) -> dict[str, AsOf]:
 def load() -> KnowledgeBase:
     """The whole knowledge base, parsed once per process (about a millisecond)."""
     files = {n: _read(n) for n in TABLE_FILES}
-    driver, tf, torch, gpus, cudnn, keras = (files[n] for n in TABLE_FILES)
+    driver, tf, torch, gpus, cudnn, keras, jax = (files[n] for n in TABLE_FILES)
     return KnowledgeBase(
         toolkit_drivers=tuple(ToolkitDriver(**r) for r in driver["toolkits"]),
         minor_compat=tuple(_minor_compat(r) for r in driver["minor_version_compatibility"]),
@@ -279,5 +294,8 @@ def load() -> KnowledgeBase:
             for r in cudnn.get("releases", ())
         ),
         keras_releases=tuple(KerasRelease(**r) for r in keras.get("releases", ())),
+        jax=tuple(
+            JaxRelease(**{**r, "plugins": tuple(r["plugins"])}) for r in jax.get("releases", ())
+        ),
         as_of=_as_of(files),
     )

@@ -37,7 +37,7 @@ class TableView:
 
 # Which data file each table is read from (for the date of its newest source).
 _FILE = {"driver": "driver", "torch": "torch", "tensorflow": "tensorflow", "gpu": "gpus"}
-_FILE.update({"cudnn": "cudnn", "keras": "keras"})
+_FILE.update({"cudnn": "cudnn", "keras": "keras", "jax": "jax"})
 
 
 def table_as_of(name: str) -> str | None:
@@ -245,6 +245,24 @@ def _keras() -> TableView:
     )
 
 
+def _jax() -> TableView:
+    rows = [
+        {
+            "jax": r.version,
+            "released": r.date,
+            "python": f">={r.python_min}",
+            "plugins": " ".join(r.plugins),
+            "min_gpu": " ".join(f"{k}: sm {v}" for k, v in r.min_compute_capability.items()) or "-",
+            "cudnn": r.cudnn or "set at build time",
+            "driver": "the CUDA toolkit's own (NVIDIA Table 3)",
+            "source": r.source,
+        }
+        for r in load().jax
+    ]
+    columns = ("jax", "released", "python", "plugins", "min_gpu", "cudnn", "driver", "source")
+    return TableView("jax", "JAX releases and their CUDA plugins (Linux)", columns, rows)
+
+
 TABLES = {
     "driver": _driver,
     "torch": _torch,
@@ -252,6 +270,7 @@ TABLES = {
     "gpu": _gpu,
     "cudnn": _cudnn,
     "keras": _keras,
+    "jax": _jax,
 }
 ALIASES = {"pytorch": "torch", "tf": "tensorflow", "gpus": "gpu", "cuda": "driver"}
 
@@ -263,6 +282,7 @@ EXAMPLES = {
     "gpu": "NVIDIA GeForce RTX 4090",
     "cudnn": "9",
     "keras": "jax",
+    "jax": "0.9.2",
 }
 
 _FULL_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)*(?:[.+-]?((?:cu|rocm)[\d.]+|cpu))?$")
