@@ -43,7 +43,12 @@ def _run(argv: list[str]) -> tuple[int, set[str], str]:
 
 def test_version_imports_nothing_heavy() -> None:
     code, modules, out = _run(["--version"])
-    assert (code, out) == (0, "dlenv 0.1.0\n")
+    from dlenv.kb.queries import kb_date
+
+    assert (code, out) == (
+        0,
+        f"dlenv 0.1.0\nknowledge base: {kb_date()} (its newest dated source)\n",
+    )
     assert sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY) == []
 
 

@@ -13,12 +13,13 @@ def test_kb_lists_tables() -> None:
     result = runner.invoke(app, ["kb"])
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "driver      dlenv kb driver 12.4",
+        "driver      dlenv kb driver 570.133.07",
         "torch       dlenv kb torch 2.9.1+cu128",
         "tensorflow  dlenv kb tensorflow 2.16.1",
         "gpu         dlenv kb gpu NVIDIA GeForce RTX 4090",
         "cudnn       dlenv kb cudnn 9",
         "keras       dlenv kb keras jax",
+        "jax         dlenv kb jax 0.9.2",
     ]
 
 
@@ -59,7 +60,7 @@ def test_kb_unknown_table_is_a_usage_error() -> None:
     result = runner.invoke(app, ["kb", "nope"], standalone_mode=False)
     assert result.exit_code != 0
     assert str(result.exception) == (
-        "unknown table 'nope': choose from driver, torch, tensorflow, gpu, cudnn, keras"
+        "unknown table 'nope': choose from driver, torch, tensorflow, gpu, cudnn, keras, jax"
     )
 
 
@@ -112,3 +113,108 @@ def test_kb_cells_are_not_rich_markup() -> None:
     result = runner.invoke(app, ["kb", "keras"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "tensorflow-probability[tf]" in result.output
+
+
+def test_kb_driver_version_says_what_it_runs() -> None:
+    result = runner.invoke(app, ["kb", "driver", "570.133.07", "-f", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["title"] == "What NVIDIA driver 570.133.07 runs (Linux)"
+    assert data["note"] == (
+        "NVIDIA driver 570.133.07 (Linux) runs CUDA toolkits up to 12.8, "
+        "and code built with any CUDA 12.x or 11.x"
+    )
+    rows = {(r["framework"], r["release"]): r for r in data["rows"]}
+    assert rows["torch", "2.11"]["builds_it_runs"] == "cu126 cu128"
+    assert rows["torch", "2.11"]["needs_newer_driver"] == "cu130"
+    assert rows["tensorflow", "2.21"]["builds_it_runs"] == "CUDA 12.5"
+
+
+def test_kb_driver_version_on_windows_checks_cuda_13() -> None:
+    rows = _rows("driver", "576.57", "windows")
+    fits = {(r["framework"], r["release"]): r for r in rows}
+    assert fits["torch", "2.14"]["needs_newer_driver"] == "cu130 cu132"
+    assert fits["torch", "2.14"]["builds_it_runs"] == "cu126"
+
+
+def test_kb_cuda_version_shows_the_floor_the_rules_enforce() -> None:
+    result = runner.invoke(app, ["kb", "cuda", "12.4", "-f", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert [(r["cuda"], r["linux"], r["windows"]) for r in data["rows"]] == [
+        ("12.4.1", ">=550.54.15", ">=551.78"),
+        ("12.4.0", ">=550.54.14", ">=551.61"),
+        ("12.x", ">=525.60.13", ">=528.33 (cuDNN matrix: >=527.41)"),
+    ]
+    assert data["note"].startswith(
+        "code built with CUDA 12.4 runs on drivers >=525.60.13 (Linux, Windows >=528.33)"
+    )
+    # the same floor DL101 applies
+    from dlenv.kb.queries import driver_requirement
+
+    req = driver_requirement("12.4", "Windows")
+    assert req is not None and req.minimum == "528.33"
+
+
+def test_kb_cuda_13_4_and_13_5_rows_say_their_driver_is_not_recorded() -> None:
+    rows = _rows("driver", "13.4")
+    assert [(r["cuda"], r["linux"]) for r in rows] == [
+        ("13.4.2", "not recorded"),
+        ("13.4.1", "not recorded"),
+        ("13.x", ">=580.65.06"),
+    ]
+    assert [r["release"] for r in _rows("driver", "13.5")] == [
+        "CUDA 13.5 GA",
+        "minor-version compatibility (the floor dlenv's rules enforce)",
+    ]
+
+
+def test_kb_tables_show_the_date_of_their_newest_source() -> None:
+    result = runner.invoke(app, ["kb", "torch", "2.14"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    last = result.output.splitlines()[-1]
+    assert last.startswith("Newest source: 2026-09-04: PyTorch 2.15 CUDA 12.6 notice")
+    data = json.loads(runner.invoke(app, ["kb", "driver", "-f", "json"]).output)
+    assert data["as_of"].startswith("date not recorded: CUDA Toolkit 13.5 release notes")
+
+
+def test_kb_torch_2_15_is_announced_without_cu126() -> None:
+    rows = _rows("torch", "2.15")
+    assert [r["variant"] for r in rows] == ["cu130 (announced)", "cu132 (default) (announced)"]
+    assert {r["python"] for r in rows} == {"not announced"}
+
+
+def test_kb_torch_2_5_cu124_has_no_ptx() -> None:
+    (row,) = _rows("torch", "2.5.1+cu124")
+    assert row["arch"] == "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90"
+    assert row["source"] == (
+        "https://github.com/pytorch/builder/blob/aec5fb5de2380a9084f4bb430eec4e576066a17c/"
+        "manywheel/build_cuda.sh"
+    )
+
+
+def test_kb_cudnn_release_rows() -> None:
+    rows = _rows("cudnn", "9.10.2", "12.8")
+    assert [(r["linux"], r["windows"]) for r in rows] == [
+        (">=570.26", ">=570.65"),
+        (">=525.60.13", ">=527.41"),
+    ]
+    assert "12.0" in rows[0]["compute_capability"].split()
+    assert "12.0" not in rows[1]["compute_capability"].split()
+
+
+def test_kb_keras_release_rows() -> None:
+    (row,) = _rows("keras", "3.13.0")
+    assert row["what"] == "released 2025-12-17, Python >=3.11"
+    assert row["provided_by"] == (
+        "tensorflow >=2.16.1, jax >=0.4.20, torch >=2.1.0, openvino >=2025.3.0"
+    )
+    assert row["source"].startswith("https://github.com/keras-team/keras/blob/v3.13.0/README.md")
+
+
+def test_kb_jax_table() -> None:
+    (row,) = _rows("jax", "0.8.0")
+    assert (row["python"], row["plugins"]) == (">=3.11", "jax-cuda12-plugin jax-cuda13-plugin")
+    assert row["min_gpu"] == "cuda12: sm 5.2 cuda13: sm 7.5"
+    (old,) = _rows("jax", "0.6.0")
+    assert (old["plugins"], old["cudnn"]) == ("jax-cuda12-plugin", ">=9.8,<10.0")

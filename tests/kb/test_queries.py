@@ -7,7 +7,7 @@ from dlenv.kb import queries as q
 
 def test_last_versions_of_the_release_tables() -> None:
     assert (q.kb_last_version("torch"), q.kb_last_version("tensorflow")) == ("2.14", "2.21")
-    assert q.kb_last_version("cuda") == "13.3"
+    assert q.kb_last_version("cuda") == "13.5"
 
 
 @pytest.mark.parametrize(
@@ -17,8 +17,8 @@ def test_last_versions_of_the_release_tables() -> None:
         ("torch", "2.15.0.dev20260901+cu132", "2.14"),
         ("torch", "3.0.0", "2.14"),
         ("tensorflow", "2.22.0rc0", "2.21"),
-        ("cuda", "13.4.1", "13.3"),
-        ("cuda", "14.0", "13.3"),
+        ("cuda", "13.6.0", "13.5"),
+        ("cuda", "14.0", "13.5"),
     ],
 )
 def test_newer_than_kb(table: q.HorizonTable, version: str, last: str) -> None:
@@ -33,9 +33,9 @@ def test_newer_than_kb_message() -> None:
         "torch 2.17.0+cu132 is newer than dlenv's knowledge base (last row 2.14); checks that "
         "need the table are skipped"
     )
-    cuda = q.newer_than_kb("cuda", "13.4")
+    cuda = q.newer_than_kb("cuda", "13.6")
     assert cuda is not None and cuda.newer == (
-        "CUDA 13.4 is newer than dlenv's knowledge base (last row 13.3)"
+        "CUDA 13.6 is newer than dlenv's knowledge base (last row 13.5)"
     )
 
 
@@ -49,6 +49,7 @@ def test_newer_than_kb_message() -> None:
         ("torch", "nightly"),
         ("tensorflow", "2.21.0"),
         ("cuda", "13.3.1"),
+        ("cuda", "13.4.2"),
         ("cuda", "12.8"),
     ],
 )
@@ -59,9 +60,9 @@ def test_known_older_or_unparsable_versions_are_not_beyond(
 
 
 def test_newer_releases_keep_the_checks_that_need_no_row() -> None:
-    # The CUDA 13.x minor-version floor covers toolkits newer than the table (13.4 here);
+    # The CUDA 13.x minor-version floor covers toolkits newer than the table (13.6 here);
     # a CUDA major the knowledge base has never seen gets no answer rather than a guess.
-    req = q.driver_requirement("13.4")
+    req = q.driver_requirement("13.6")
     assert req is not None and (req.minimum, req.minor_compat, req.toolkit_minimum) == (
         "580.65.06",
         True,

@@ -23,14 +23,18 @@ def test_every_row_has_a_source_and_parses() -> None:
     ]
     assert all(r.source.startswith("https://") for r in rows)
     for t in kb.toolkit_drivers:
-        Version(t.cuda), Version(t.linux)
+        Version(t.cuda)
+        if t.linux is None:  # CUDA 13.4+: NVIDIA's toolkit-driver row not recorded, said so
+            assert t.note and "not recorded" in t.note, t
+        else:
+            Version(t.linux)
     for g in kb.gpus:
         assert q.major_minor(g.compute_capability) is not None
 
 
 def test_driver_minimums_grow_with_cuda() -> None:
     rows = sorted(load().toolkit_drivers, key=lambda r: Version(r.cuda))
-    mins = [Version(r.linux) for r in rows]
+    mins = [Version(r.linux) for r in rows if r.linux]
     assert mins == sorted(mins)
 
 
@@ -65,11 +69,31 @@ def test_every_torch_variant_has_a_driver_row_and_sane_arch_list() -> None:
 
 
 def test_minor_version_compatibility_floors() -> None:
-    assert [(c.cuda_major, c.linux) for c in load().minor_compat] == [
-        (13, "580.65.06"),
-        (12, "525.60.13"),
-        (11, "450.80.02"),
+    assert [(c.cuda_major, c.linux, c.windows) for c in load().minor_compat] == [
+        (13, "580.65.06", "580.88"),
+        (12, "525.60.13", "528.33"),
+        (11, "450.80.02", "452.39"),
     ]
+
+
+def test_cuda_12_windows_floor_keeps_both_sources() -> None:
+    # cuda-bindings 12.9's install docs (and the CUDA 12.0 Update 1 row) give 528.33; the cuDNN 9
+    # support matrix gives 527.41. The stricter floor is enforced, the other one is shown.
+    c12 = q.minor_compat_floor("12.4")
+    assert c12 is not None and c12.windows == "528.33"
+    assert c12.windows_source == (
+        "https://nvidia.github.io/cuda-python/cuda-bindings/12.9.11/install.html"
+    )
+    assert c12.windows_other is not None and c12.windows_other.windows == "527.41"
+    assert "cudnn" in c12.windows_other.source
+
+
+def test_cuda_13_windows_drivers_are_checked() -> None:
+    # cuda-bindings 13.x: "Driver: Linux (580.65.06 or later) Windows (580.88 or later)"
+    req = q.driver_requirement("13.0", "Windows")
+    assert req is not None and (req.minimum, req.minor_compat) == ("580.88", True)
+    assert q.driver_runs_cuda("576.57", "13.0", "Windows") is False
+    assert q.driver_runs_cuda("581.15", "13.2", "Windows") is True
 
 
 def test_queries() -> None:
@@ -136,7 +160,10 @@ def test_known_dropped_architectures() -> None:
         assert {"sm_100", "sm_120"} <= set(arch(version, variant))
         assert not {"sm_50", "sm_60", "sm_70"} & set(arch(version, variant))
     # release wheels are stripped of +PTX where the release process says so
-    assert "compute_90" not in arch("2.4.0", "cu124") and "compute_90" in arch("2.5.0", "cu124")
+    # 2.4 and 2.5 cu124 carry no PTX: builder #1932 (+PTX for 12.4) landed after the release/2.4
+    # cut and was reverted on release/2.5 (fa48aaf5), so an sm_120 GPU finds no kernel image
+    assert "compute_90" not in arch("2.4.0", "cu124") and "compute_90" not in arch("2.5.0", "cu124")
+    assert q.arch_fit(arch("2.5.1", "cu124"), "12.0") == "none"
     assert not any(a.startswith("compute_") for a in arch("2.12.0", "cu130"))
 
 
@@ -202,10 +229,13 @@ def test_defaults_and_tensorflow_rows_are_sourced() -> None:
 
 
 def test_rows_current_as_of_2026_11() -> None:
-    # CUDA 13.3 (GA and Update 1) ship driver 610.43.02; 13.4's row is not verified yet.
+    # CUDA 13.3 (GA and Update 1) ship driver 610.43.02; 13.4 and 13.5 have rows whose
+    # toolkit driver is not recorded (no driver bundled on Linux from 13.4).
     assert q.toolkit_driver("13.3").linux == "610.43.02"  # type: ignore[union-attr]
     assert q.toolkit_driver("13.3", "Windows") is None  # no Windows driver bundled since 13.1
-    assert q.toolkit_driver("13.4") is None
+    row = q.toolkit_driver("13.4")
+    assert row is not None and (row.cuda, row.linux) == ("13.4.1", None)
+    assert q.max_toolkit_for_driver("999.0") == "13.3"  # no row claims a floor it does not know
     assert q.max_toolkit_for_driver("610.43.02") == "13.3"
     assert q.max_toolkit_for_driver("595.71.05") == "13.2"
     # PyTorch 2.14.0: CUDA 13.0 stays the PyPI default
@@ -233,3 +263,82 @@ def test_torch_2_13_cu129_serves_blackwell_on_a_575_driver() -> None:
     assert best is not None and (best.name, best.experimental) == ("cu129", True)
     best = q.best_torch_variant("2.13.0", "580.65.06", "Linux", ["12.0"])
     assert best is not None and best.name == "cu130"
+
+
+def test_driver_versions_answer_what_they_run() -> None:
+    assert q.is_driver_version("570.133.07") and q.is_driver_version("580.88")
+    assert not q.is_driver_version("12.4") and not q.is_driver_version("13.0.2")
+    assert q.max_toolkit_for_driver("570.133.07") == "12.8"
+    assert q.cuda_majors_for_driver("570.133.07") == [12, 11]
+    assert q.cuda_majors_for_driver("580.95.05") == [13, 12, 11]
+    fits = {(f.framework, f.version): f for f in q.framework_builds_for_driver("570.133.07")}
+    assert fits["torch", "2.9"].builds == ("cu126", "cu128")
+    assert fits["torch", "2.9"].refused == ("cu130",)
+    assert fits["tensorflow", "2.21"].builds == ("CUDA 12.5",)
+
+
+def test_tables_are_dated_and_the_kb_date_is_the_newest() -> None:
+    kb = load()
+    assert kb.as_of["torch"].date == "2026-09-04"
+    assert q.kb_date() == max(a.date for a in kb.as_of.values() if a.date)
+    assert all(a.source.startswith("https://") for a in kb.as_of.values())
+
+
+def test_torch_2_15_is_announced_without_cuda_12_6() -> None:
+    (announced,) = load().torch_announced
+    assert announced.version == "2.15" and announced.dropped == ("cu126",)
+    assert [name for name, _ in announced.variants] == ["cu130", "cu132"]
+    assert announced.default_variant == "cu132"
+    assert q.torch_release("2.15.0") is None  # no Python range or arch list published yet
+
+
+def test_cudnn_releases_per_cuda_major_and_architecture() -> None:
+    # cuDNN 9.17.0 lists no CUDA 11 package and no Maxwell, Pascal or Volta
+    rows = [r for r in load().cudnn_releases if r.cudnn == "9.17.0"]
+    assert sorted(r.cuda_major for r in rows) == [12, 13]
+    assert all(not {"5.0", "6.0", "6.1", "7.0"} & set(r.compute_capabilities) for r in rows)
+    assert q.cudnn_supports("9.17.0", "12.4", "7.0") is False
+    assert q.cudnn_supports("9.17.0", "13.0", "12.0") is True
+    # Blackwell needs the cuDNN package built with CUDA >= 12.8 (9.10.2: only that row has 12.0)
+    assert q.cudnn_supports("9.10.2", "12.8", "12.0") is True
+    assert q.cudnn_supports("9.10.2", "12.6", "12.0") is False
+    assert q.cudnn_supports("9.10.2", "11.8", "6.1") is True
+    assert q.cudnn_supports("9.3.0", "12.4", "8.6") is None  # not recorded
+    c13 = next(r for r in rows if r.cuda_major == 13)
+    assert (c13.linux, c13.windows) == ("580.65.06", None)
+
+
+def test_keras_3_releases() -> None:
+    versions = [k.version for k in load().keras_releases]
+    assert versions == [f"3.{n}.0" for n in range(16)]
+    assert [q.keras_release(v).python_min for v in ("3.0", "3.10.2", "3.11", "3.13")] == [  # type: ignore[union-attr]
+        "3.9",
+        "3.9",
+        "3.10",
+        "3.11",
+    ]
+    k315 = q.keras_release("3.15.1")
+    assert k315 is not None and k315.backend_min == {
+        "tensorflow": "2.16.1",
+        "jax": "0.4.20",
+        "torch": "2.1.0",
+        "openvino": "2025.3.0",
+    }
+    early = q.keras_release("3.5")
+    assert early is not None and early.backend_min is None and early.note
+    # Keras 2 vs 3 with TensorFlow: the tensorflow table's 'keras' column
+    assert (q.tensorflow_release("2.15").keras, q.tensorflow_release("2.16").keras) == ("2", "3")  # type: ignore[union-attr]
+
+
+def test_jax_releases() -> None:
+    assert [r.version for r in load().jax] == ["0.5.0", "0.6.0", "0.7.0", "0.8.0", "0.9.0", "0.9.2"]
+    r = q.jax_release("0.9.1")
+    assert r is not None and r.version == "0.9.0"
+    assert q.jax_release("0.5.3").cudnn == ">=9.1,<10.0"  # type: ignore[union-attr]
+    assert q.jax_release("0.4.30") is None
+    newest = q.jax_release("0.9.2")
+    assert newest is not None and newest.min_compute_capability == {
+        "cuda12": "5.2",
+        "cuda13": "7.5",
+    }
+    assert all(r.source.startswith("https://github.com/jax-ml/jax/blob/jax-v") for r in load().jax)

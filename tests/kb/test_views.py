@@ -19,15 +19,12 @@ def test_newer_tensorflow_and_cuda_fall_back_to_their_last_rows() -> None:
         == "tensorflow 2.22 is newer than dlenv's knowledge base (last row 2.21): showing 2.21"
     )
     assert [r["tensorflow"] for r in tf.rows] == ["2.21"]
-    driver = table_view("driver", "13.4")
+    driver = table_view("driver", "13.6")
     assert (
         driver.note
-        == "CUDA 13.4 is newer than dlenv's knowledge base (last row 13.3): showing 13.3"
+        == "CUDA 13.6 is newer than dlenv's knowledge base (last row 13.5): showing 13.5"
     )
-    assert [(r["cuda"], r["linux"]) for r in driver.rows] == [
-        ("13.3.1", ">=610.43.02"),
-        ("13.3.0", ">=610.43.02"),
-    ]
+    assert [(r["cuda"], r["linux"]) for r in driver.rows] == [("13.5", "not recorded")]
 
 
 def test_no_fallback_for_older_or_matching_or_unversioned_queries() -> None:

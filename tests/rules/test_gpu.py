@@ -43,11 +43,22 @@ def test_dl301_rtx5090_with_cu126() -> None:
 def test_dl301_binary_compatibility_and_ptx() -> None:
     # sm_89 runs sm_86 cubins: no finding for an RTX 4090 on cu118 builds
     assert fired(gpu_machine(frameworks=[torch("2.6.0+cu118")]), "DL301") == []
-    # compute_90 PTX only: a warning, not an error
+    # torch 2.5 cu124 release wheels carry no PTX (pytorch/builder release/2.5 reverted #1932):
+    # an sm_120 GPU finds no kernel image, an error
     f = only(
         gpu_machine(driver="570.124.06", gpus=[RTX5090], frameworks=[torch("2.5.1+cu124")]), "DL301"
     )
-    assert f.severity == "warning"
+    assert f.severity == "error"
+    # a PTX-only fit is still a warning: 2.7 cu128 has compute_120, run on a newer GPU
+    ptx = only(
+        gpu_machine(
+            driver="580.65.06",
+            gpus=[gpu(name="NVIDIA Future", cc="13.0", total=1)],
+            frameworks=[torch("2.7.1+cu128")],
+        ),
+        "DL301",
+    )
+    assert ptx.severity == "warning"
     # unknown arch list (not verified in the KB) and no live probe: silent
     assert fired(gpu_machine(gpus=[RTX5090], frameworks=[torch("2.3.1+cu121")]), "DL301") == []
 

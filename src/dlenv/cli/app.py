@@ -46,14 +46,23 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from dlenv.knowledge_date import knowledge_base_date
+
+        date = knowledge_base_date()
         typer.echo(f"dlenv {__version__}")
+        typer.echo(f"knowledge base: {date or 'undated'} (its newest dated source)")
         raise typer.Exit(0)
 
 
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        False,
+        "--version",
+        "-V",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and the knowledge base's date.",
     ),
 ) -> None:
     """dlenv: the truth about a deep-learning machine."""

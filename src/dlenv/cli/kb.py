@@ -1,7 +1,8 @@
-"""Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras tables.
+"""Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras, jax tables.
 
-Examples: `dlenv kb torch 2.9.1+cu128`, `dlenv kb driver 12.4`, `dlenv kb gpu "NVIDIA GeForce RTX
-4090"`. A query that matches no row exits 1 and shows the nearest rows.
+Examples: `dlenv kb torch 2.9.1+cu128`, `dlenv kb driver 12.4`, `dlenv kb driver 570.133.07` (what
+a driver runs), `dlenv kb gpu "NVIDIA GeForce RTX 4090"`. A query that matches no row exits 1 and
+shows the nearest rows. Each table ends with the date of its newest source.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class Format(str, Enum):
 
 def kb(
     table: str | None = typer.Argument(
-        None, help="driver, torch, tensorflow, gpu, cudnn or keras; none: list the tables."
+        None, help="driver, torch, tensorflow, gpu, cudnn, keras or jax; none: list the tables."
     ),
     query: list[str] | None = typer.Argument(
         None, help="Keep rows containing all these words (e.g. 2.5, cu121, 'RTX 4090')."
@@ -46,6 +47,10 @@ def kb(
     view = table_view(table, text)
     if fmt is Format.json:
         data = {"table": view.name, "title": view.title, "rows": view.rows}
+        if view.note and view.note not in view.title:
+            data["note"] = view.note
+        if view.as_of:
+            data["as_of"] = view.as_of
         typer.echo(json.dumps(data, indent=2))
         raise typer.Exit(0 if view.rows else 1)
     if not view.rows:
@@ -74,6 +79,10 @@ def kb(
         # cells are data, never Rich markup ("tensorflow-probability[tf]" prints whole)
         out.add_row(*(Text(row[c]) for c in columns), Text(f"[{sources.index(source) + 1}]"))
     console = Console(soft_wrap=False, highlight=False)
+    if view.note and view.note not in view.title:
+        console.print(view.note, markup=False, overflow="fold")
     console.print(out)
     for i, source in enumerate(sources, start=1):
         console.print(f"[{i}] {source}", markup=False, overflow="fold")
+    if view.as_of:
+        console.print(f"Newest source: {view.as_of}", markup=False, overflow="fold")

@@ -15,6 +15,9 @@ from packaging.version import InvalidVersion, Version
 from dlenv.kb.tables import (
     CudaArchSupport,
     GpuModel,
+    JaxRelease,
+    KerasRelease,
+    MinorCompat,
     TensorflowRelease,
     ToolkitDriver,
     TorchRelease,
@@ -408,5 +411,101 @@ def keras_backend_distributions(backend: str) -> tuple[str, ...] | None:
     return entry.distributions if entry else None
 
 
+def keras_release(version: str | None) -> KerasRelease | None:
+    """The Keras 3 release row for "3.13.0" or "3.13" (its X.Y.0 tag), or None."""
+    mm = major_minor(version)
+    return next((k for k in load().keras_releases if major_minor(k.version) == mm), None)
+
+
+def jax_release(version: str | None) -> JaxRelease | None:
+    """The newest recorded JAX release not newer than `version` within its X.Y ("0.9.1" ->
+    0.9.0's row), or None when no release of that X.Y is recorded."""
+    wanted = parse_version(version)
+    mm = major_minor(version)
+    rows = [
+        r
+        for r in load().jax
+        if major_minor(r.version) == mm
+        and wanted is not None
+        and (parse_version(r.version) or wanted) <= wanted
+    ]
+    return max(rows, key=lambda r: parse_version(r.version) or Version("0"), default=None)
+
+
 def legacy_keras_users() -> tuple[str, ...]:
     return tuple(u.distribution for u in load().legacy_keras_users)
+
+
+# -- What a driver runs ----------------------------------------------------------------------
+def is_driver_version(text: str | None) -> bool:
+    """ "570.133.07", "580.88" are drivers; "12.4", "13.0.2" are CUDA versions (major < 100)."""
+    version = parse_version(text)
+    return version is not None and version.release[0] >= 100
+
+
+def minor_compat_floor(cuda: str | None) -> MinorCompat | None:
+    """The minor-version-compatibility row of `cuda`'s major (CUDA 11 and later), or None."""
+    mm = major_minor(cuda)
+    if mm is None:
+        return None
+    return next((c for c in load().minor_compat if c.cuda_major == mm[0]), None)
+
+
+def cuda_majors_for_driver(driver: str | None, os_name: str | None = "Linux") -> list[int]:
+    """CUDA majors whose minor-version-compatibility floor this driver meets, newest first."""
+    windows = _is_windows(os_name)
+    majors = []
+    for compat in load().minor_compat:
+        floor = compat.windows if windows else compat.linux
+        if driver_at_least(driver, floor):
+            majors.append(compat.cuda_major)
+    return sorted(majors, reverse=True)
+
+
+@dataclass(frozen=True)
+class DriverFit:
+    """Which builds of one framework release a driver runs."""
+
+    framework: str  # "torch" or "tensorflow"
+    version: str  # "2.9"
+    builds: tuple[str, ...]  # ("cu126", "cu128") or ("CUDA 12.5",)
+    refused: tuple[str, ...]  # builds that need a newer driver
+
+
+def framework_builds_for_driver(driver: str, os_name: str | None = "Linux") -> list[DriverFit]:
+    """For each torch and TensorFlow release in the tables, the CUDA builds `driver` runs
+    (minor-version compatibility included, exactly as the rules judge it)."""
+    out: list[DriverFit] = []
+    for release in load().torch:
+        ok = tuple(v.name for v in release.variants if driver_runs_cuda(driver, v.cuda, os_name))
+        no = tuple(v.name for v in release.variants if v.name not in ok)
+        out.append(DriverFit("torch", release.version, ok, no))
+    for tf in load().tensorflow:
+        runs = driver_runs_cuda(driver, tf.cuda, os_name)
+        build = f"CUDA {tf.cuda}"
+        out.append(
+            DriverFit("tensorflow", tf.version, (build,) if runs else (), () if runs else (build,))
+        )
+    return out
+
+
+def kb_date() -> str | None:
+    """The date of the knowledge base: its newest dated source (None: no table is dated)."""
+    dates = [a.date for a in load().as_of.values() if a.date]
+    return max(dates) if dates else None
+
+
+def cudnn_supports(cudnn: str | None, cuda: str | None, cc: str | None) -> bool | None:
+    """Whether NVIDIA's support matrix lists a package of cuDNN `cudnn` (X.Y.Z) built for
+    `cuda` (X.Y) that supports compute capability `cc`; None when the release is not recorded."""
+    version, toolkit, gpu = parse_version(cudnn), major_minor(cuda), major_minor(cc)
+    if version is None or toolkit is None or gpu is None:
+        return None
+    rows = [r for r in load().cudnn_releases if parse_version(r.cudnn) == version]
+    if not rows:
+        return None
+    return any(
+        toolkit in {major_minor(c) for c in r.cuda}
+        and gpu in {major_minor(c) for c in r.compute_capabilities}
+        for r in rows
+    )

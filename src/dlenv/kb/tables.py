@@ -7,7 +7,7 @@ verified", and the rules treat it as unknown (they stay silent rather than guess
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,8 +19,17 @@ from dlenv.errors import DlenvError
 class ToolkitDriver:
     cuda: str  # "12.4.1"
     release: str  # "CUDA 12.4 Update 1"
-    linux: str  # minimum Linux x86_64 driver
+    linux: str | None  # minimum Linux x86_64 driver; None: NVIDIA's row not recorded (13.4+)
     windows: str | None
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class OtherFloor:
+    """A floor another primary source gives where the sources disagree (shown, not enforced)."""
+
+    windows: str
     source: str
 
 
@@ -31,6 +40,30 @@ class MinorCompat:
     windows: str | None
     note: str
     source: str
+    windows_source: str | None = None  # where the Windows floor comes from, if not `source`
+    windows_other: OtherFloor | None = None
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The newest source a table was checked against; `date` None: its date is not recorded."""
+
+    date: str | None
+    source: str
+    what: str
+
+
+@dataclass(frozen=True)
+class AnnouncedTorch:
+    """A PyTorch release announced but not yet in RELEASE.md: its CUDA variants only."""
+
+    version: str
+    variants: tuple[tuple[str, str], ...]  # (name, cuda)
+    default_variant: str | None
+    dropped: tuple[str, ...]
+    note: str
+    source: str
+    date: str
 
 
 @dataclass(frozen=True)
@@ -94,10 +127,49 @@ class CudnnPair:
 
 
 @dataclass(frozen=True)
+class CudnnRelease:
+    """One cuDNN package of one release, as NVIDIA's support matrix lists it."""
+
+    cudnn: str  # "9.10.2"
+    cuda_major: int
+    cuda: tuple[str, ...]  # the CUDA toolkits it is built for / supports
+    linux: str  # minimum Linux driver
+    windows: str | None  # None: "N/A" in the matrix
+    compute_capabilities: tuple[str, ...]
+    note: str | None
+    source: str
+
+
+@dataclass(frozen=True)
 class KerasBackend:
     name: str
     distributions: tuple[str, ...]
     source: str
+
+
+@dataclass(frozen=True)
+class KerasRelease:
+    version: str  # "3.15.0"
+    date: str  # the tag's commit date
+    python_min: str
+    backend_min: dict[str, str] | None  # {"tensorflow": "2.16.1", …}; None: not published
+    source: str
+    backend_source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class JaxRelease:
+    version: str  # "0.9.2"
+    date: str
+    python_min: str
+    plugins: tuple[str, ...]  # ("jax-cuda12-plugin", "jax-cuda13-plugin")
+    cudnn: str | None  # the plugin's nvidia-cudnn pin (">=9.8,<10.0"); None: set at build time
+    min_compute_capability: dict[str, str]  # {"cuda12": "5.2", "cuda13": "7.5"}
+    source: str
+    plugin_source: str
+    docs_source: str
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,9 +199,14 @@ class KnowledgeBase:
     cudnn: tuple[CudnnPair, ...]
     keras_backends: tuple[KerasBackend, ...]
     legacy_keras_users: tuple[LegacyKerasUser, ...]
+    torch_announced: tuple[AnnouncedTorch, ...] = ()
+    cudnn_releases: tuple[CudnnRelease, ...] = ()
+    keras_releases: tuple[KerasRelease, ...] = ()
+    jax: tuple[JaxRelease, ...] = ()
+    as_of: dict[str, AsOf] = field(default_factory=dict)  # per data file ("torch", "driver", …)
 
 
-TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras")
+TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras", "jax")
 
 
 def _read(name: str) -> Any:
@@ -154,13 +231,23 @@ def _variant(row: dict[str, Any]) -> TorchVariant:
     )
 
 
+def _minor_compat(row: dict[str, Any]) -> MinorCompat:
+    other = row.get("windows_other")
+    return MinorCompat(**{**row, "windows_other": OtherFloor(**other) if other else None})
+
+
+def _as_of(files: dict[str, Any]) -> dict[str, AsOf]:
+    return {name: AsOf(**data["as_of"]) for name, data in files.items() if "as_of" in data}
+
+
 @cache
 def load() -> KnowledgeBase:
     """The whole knowledge base, parsed once per process (about a millisecond)."""
-    driver, tf, torch, gpus, cudnn, keras = (_read(n) for n in TABLE_FILES)
+    files = {n: _read(n) for n in TABLE_FILES}
+    driver, tf, torch, gpus, cudnn, keras, jax = (files[n] for n in TABLE_FILES)
     return KnowledgeBase(
         toolkit_drivers=tuple(ToolkitDriver(**r) for r in driver["toolkits"]),
-        minor_compat=tuple(MinorCompat(**r) for r in driver["minor_version_compatibility"]),
+        minor_compat=tuple(_minor_compat(r) for r in driver["minor_version_compatibility"]),
         tensorflow=tuple(TensorflowRelease(**r) for r in tf["releases"]),
         tensorflow_facts={k: Fact(**v) for k, v in tf["facts"].items()},
         torch=tuple(
@@ -176,9 +263,7 @@ def load() -> KnowledgeBase:
             for r in torch["releases"]
         ),
         torch_index_url=torch["index_url"],
-        gpus=tuple(
-            GpuModel(**{**r, "aliases": tuple(r.get("aliases", ()))}) for r in gpus["gpus"]
-        ),
+        gpus=tuple(GpuModel(**{**r, "aliases": tuple(r.get("aliases", ()))}) for r in gpus["gpus"]),
         cuda_arch_support=tuple(CudaArchSupport(**r) for r in gpus["cuda_arch_support"]),
         cudnn=tuple(CudnnPair(**r) for r in cudnn["pairs"]),
         keras_backends=tuple(
@@ -186,4 +271,31 @@ def load() -> KnowledgeBase:
             for r in keras["backends"]
         ),
         legacy_keras_users=tuple(LegacyKerasUser(**r) for r in keras["legacy_keras_users"]),
+        torch_announced=tuple(
+            AnnouncedTorch(
+                version=r["version"],
+                variants=tuple((v["name"], v["cuda"]) for v in r["variants"]),
+                default_variant=r.get("default_variant"),
+                dropped=tuple(r.get("dropped", ())),
+                note=r["note"],
+                source=r["source"],
+                date=r["date"],
+            )
+            for r in torch.get("announced", ())
+        ),
+        cudnn_releases=tuple(
+            CudnnRelease(
+                **{
+                    **r,
+                    "cuda": tuple(r["cuda"]),
+                    "compute_capabilities": tuple(r["compute_capabilities"]),
+                }
+            )
+            for r in cudnn.get("releases", ())
+        ),
+        keras_releases=tuple(KerasRelease(**r) for r in keras.get("releases", ())),
+        jax=tuple(
+            JaxRelease(**{**r, "plugins": tuple(r["plugins"])}) for r in jax.get("releases", ())
+        ),
+        as_of=_as_of(files),
     )

@@ -10,8 +10,19 @@ import re
 from dataclasses import dataclass
 
 from dlenv.errors import DlenvError
-from dlenv.kb.queries import HorizonTable, gpu_model, kb_last_version, newer_than_kb
-from dlenv.kb.tables import load
+from dlenv.kb.queries import (
+    HorizonTable,
+    cuda_majors_for_driver,
+    framework_builds_for_driver,
+    gpu_model,
+    is_driver_version,
+    kb_last_version,
+    major_minor,
+    max_toolkit_for_driver,
+    minor_compat_floor,
+    newer_than_kb,
+)
+from dlenv.kb.tables import MinorCompat, load
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,38 @@ class TableView:
     columns: tuple[str, ...]
     rows: list[dict[str, str]]
     note: str | None = None  # e.g. the queried version is newer than the table
+    as_of: str | None = None  # "2026-09-04: <what> (<url>)": the table's newest source
+
+
+# Which data file each table is read from (for the date of its newest source).
+_FILE = {"driver": "driver", "torch": "torch", "tensorflow": "tensorflow", "gpu": "gpus"}
+_FILE.update({"cudnn": "cudnn", "keras": "keras", "jax": "jax"})
+
+
+def table_as_of(name: str) -> str | None:
+    """ "2026-09-04: PyTorch 2.15 notice (https://…)", or "date not recorded: …"."""
+    as_of = load().as_of.get(_FILE.get(name, name))
+    if as_of is None:
+        return None
+    return f"{as_of.date or 'date not recorded'}: {as_of.what} ({as_of.source})"
+
+
+def _compat_row(c: MinorCompat) -> dict[str, str]:
+    windows = f">={c.windows}" if c.windows else "-"
+    if c.windows_other is not None:
+        windows += f" (cuDNN matrix: >={c.windows_other.windows})"
+    sources = [c.source]
+    if c.windows_source:
+        sources.append(f"Windows: {c.windows_source}")
+    if c.windows_other is not None:
+        sources.append(f"other Windows floor: {c.windows_other.source}")
+    return {
+        "cuda": f"{c.cuda_major}.x",
+        "release": "minor-version compatibility (the floor dlenv's rules enforce)",
+        "linux": f">={c.linux}",
+        "windows": windows,
+        "source": "; ".join(sources),
+    }
 
 
 def _driver() -> TableView:
@@ -29,22 +72,13 @@ def _driver() -> TableView:
         {
             "cuda": r.cuda,
             "release": r.release,
-            "linux": f">={r.linux}",
+            "linux": f">={r.linux}" if r.linux else "not recorded",
             "windows": f">={r.windows}" if r.windows else "-",
             "source": r.source,
         }
         for r in kb.toolkit_drivers
     ]
-    rows += [
-        {
-            "cuda": f"{c.cuda_major}.x",
-            "release": "minor-version compatibility",
-            "linux": f">={c.linux}",
-            "windows": f">={c.windows}" if c.windows else "-",
-            "source": c.source,
-        }
-        for c in kb.minor_compat
-    ]
+    rows += [_compat_row(c) for c in kb.minor_compat]
     return TableView(
         "driver",
         "Minimum NVIDIA driver per CUDA toolkit",
@@ -69,6 +103,22 @@ def _torch() -> TableView:
                     "arch": " ".join(v.arch_list) if v.arch_list else "unverified",
                     "index_url": load().torch_index_url.format(variant=v.name),
                     "source": v.arch_source or r.source,
+                }
+            )
+    for a in load().torch_announced:
+        for name, cuda in a.variants:
+            rows.append(
+                {
+                    "torch": a.version,
+                    "python": "not announced",
+                    "variant": name
+                    + (" (default)" if name == a.default_variant else "")
+                    + " (announced)",
+                    "cuda": cuda,
+                    "cudnn": "-",
+                    "arch": "unverified; no " + ", ".join(a.dropped) + " wheels",
+                    "index_url": load().torch_index_url.format(variant=name),
+                    "source": a.source,
                 }
             )
     return TableView(
@@ -133,13 +183,27 @@ def _cudnn() -> TableView:
             "cudnn": f"{p.cudnn_major}.x",
             "cuda": f"{p.cuda_major}.x",
             "pip_package": p.pip_package or "-",
+            "linux": "-",
+            "windows": "-",
+            "compute_capability": "-",
             "source": p.source,
         }
         for p in load().cudnn
     ]
-    return TableView(
-        "cudnn", "cuDNN and CUDA majors", ("cudnn", "cuda", "pip_package", "source"), rows
-    )
+    rows += [
+        {
+            "cudnn": r.cudnn,
+            "cuda": " ".join(r.cuda),
+            "pip_package": f"nvidia-cudnn-cu{r.cuda_major}",
+            "linux": f">={r.linux}",
+            "windows": f">={r.windows}" if r.windows else "N/A",
+            "compute_capability": " ".join(r.compute_capabilities),
+            "source": r.source,
+        }
+        for r in load().cudnn_releases
+    ]
+    columns = ("cudnn", "cuda", "pip_package", "linux", "windows", "compute_capability", "source")
+    return TableView("cudnn", "cuDNN: CUDA majors, and per release drivers and GPUs", columns, rows)
 
 
 def _keras() -> TableView:
@@ -162,12 +226,41 @@ def _keras() -> TableView:
         }
         for u in kb.legacy_keras_users
     ]
+    for k in kb.keras_releases:
+        mins = k.backend_min or {}
+        rows.append(
+            {
+                "keras": k.version,
+                "what": f"released {k.date}, Python >={k.python_min}",
+                "provided_by": ", ".join(f"{b} >={v}" for b, v in mins.items())
+                or "backend minimums not published",
+                "source": k.backend_source or k.source,
+            }
+        )
     return TableView(
         "keras",
-        "Keras 3 backends and tf.keras 2 users",
+        "Keras 3 backends, releases and tf.keras 2 users",
         ("keras", "what", "provided_by", "source"),
         rows,
     )
+
+
+def _jax() -> TableView:
+    rows = [
+        {
+            "jax": r.version,
+            "released": r.date,
+            "python": f">={r.python_min}",
+            "plugins": " ".join(r.plugins),
+            "min_gpu": " ".join(f"{k}: sm {v}" for k, v in r.min_compute_capability.items()) or "-",
+            "cudnn": r.cudnn or "set at build time",
+            "driver": "the CUDA toolkit's own (NVIDIA Table 3)",
+            "source": r.source,
+        }
+        for r in load().jax
+    ]
+    columns = ("jax", "released", "python", "plugins", "min_gpu", "cudnn", "driver", "source")
+    return TableView("jax", "JAX releases and their CUDA plugins (Linux)", columns, rows)
 
 
 TABLES = {
@@ -177,17 +270,19 @@ TABLES = {
     "gpu": _gpu,
     "cudnn": _cudnn,
     "keras": _keras,
+    "jax": _jax,
 }
 ALIASES = {"pytorch": "torch", "tf": "tensorflow", "gpus": "gpu", "cuda": "driver"}
 
 
 EXAMPLES = {
-    "driver": "12.4",
+    "driver": "570.133.07",
     "torch": "2.9.1+cu128",
     "tensorflow": "2.16.1",
     "gpu": "NVIDIA GeForce RTX 4090",
     "cudnn": "9",
     "keras": "jax",
+    "jax": "0.9.2",
 }
 
 _FULL_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)*(?:[.+-]?((?:cu|rocm)[\d.]+|cpu))?$")
@@ -231,10 +326,12 @@ def table_view(table: str, query: str = "") -> TableView:
     name = ALIASES.get(table.lower(), table.lower())
     if name not in TABLES:
         raise DlenvError(f"unknown table {table!r}: choose from {', '.join(TABLES)}")
-    view = TABLES[name]()
+    view = _dated(name, TABLES[name]())
     words = query.lower().split()
     if not words:
         return view
+    if name == "driver" and is_driver_version(words[0]):
+        return driver_view(words[0], "Windows" if "windows" in words[1:] else "Linux")
     if name == "gpu":
         words, model = _gpu_words(query)
         if model is not None:
@@ -243,8 +340,10 @@ def table_view(table: str, query: str = "") -> TableView:
     words = _release_words(name, words)
     kept = _filter(view.rows, words)
     horizon_table = _VERSIONED.get(view.name)
+    if name == "driver" and kept:
+        return _with_minor_compat(view, words, kept)
     if kept or horizon_table is None:
-        return TableView(view.name, view.title, view.columns, kept)
+        return TableView(view.name, view.title, view.columns, kept, as_of=view.as_of)
     # A release newer than the table (torch 2.17 with rows up to 2.14): show the last row
     # rather than nothing, and say why; the other words still filter it ("2.17 cu132").
     horizons = [h for w in words if (h := newer_than_kb(horizon_table, w)) is not None]
@@ -254,7 +353,69 @@ def table_view(table: str, query: str = "") -> TableView:
     swapped = [last if newer_than_kb(horizon_table, w) else w for w in words]
     note = f"{horizons[0].newer}: showing {last}"
     return TableView(
-        view.name, f"{view.title} ({note})", view.columns, _filter(view.rows, swapped), note
+        view.name,
+        f"{view.title} ({note})",
+        view.columns,
+        _filter(view.rows, swapped),
+        note,
+        view.as_of,
+    )
+
+
+def _dated(name: str, view: TableView) -> TableView:
+    return TableView(view.name, view.title, view.columns, view.rows, view.note, table_as_of(name))
+
+
+def _with_minor_compat(view: TableView, words: list[str], kept: list[dict[str, str]]) -> TableView:
+    """`driver 12.4` shows the toolkit's own rows and the CUDA 12.x minor-version floor, which
+    is what the rules enforce, so the command and the diagnosis never disagree."""
+    cuda = next((w for w in words if major_minor(w) and not is_driver_version(w)), None)
+    compat = minor_compat_floor(cuda)
+    if cuda is None or compat is None:
+        return TableView(view.name, view.title, view.columns, kept, as_of=view.as_of)
+    row = _compat_row(compat)
+    rows = kept if row in kept else [*kept, row]
+    windows = f", Windows >={compat.windows}" if compat.windows else ", Windows not checked"
+    note = (
+        f"code built with CUDA {cuda} runs on drivers >={compat.linux} (Linux{windows}) under "
+        f"minor-version compatibility: the floor dlenv's rules enforce; the toolkit's own "
+        f"driver is only needed for features of the newer driver"
+    )
+    return TableView(view.name, view.title, view.columns, rows, note, view.as_of)
+
+
+def driver_view(driver: str, os_name: str = "Linux") -> TableView:
+    """ "What can driver 570.133.07 run?": the newest CUDA toolkit, the CUDA majors it runs
+    under minor-version compatibility, and the builds of each framework release it runs."""
+    newest = max_toolkit_for_driver(driver, os_name)
+    majors = cuda_majors_for_driver(driver, os_name)
+    toolkit = (
+        f"runs CUDA toolkits up to {newest}" if newest else "runs no CUDA toolkit in the table"
+    )
+    compat = (
+        "and code built with any CUDA " + " or ".join(f"{m}.x" for m in majors)
+        if majors
+        else "and meets no CUDA major's minor-version floor"
+    )
+    note = f"NVIDIA driver {driver} ({os_name}) {toolkit}, {compat}"
+    rows = [
+        {
+            "framework": fit.framework,
+            "release": fit.version,
+            "builds_it_runs": " ".join(fit.builds) or "none",
+            "needs_newer_driver": " ".join(fit.refused) or "-",
+            "source": "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html",
+        }
+        for fit in framework_builds_for_driver(driver, os_name)
+        if fit.builds or fit.refused
+    ]
+    return TableView(
+        "driver",
+        f"What NVIDIA driver {driver} runs ({os_name})",
+        ("framework", "release", "builds_it_runs", "needs_newer_driver", "source"),
+        rows,
+        note,
+        table_as_of("driver"),
     )
 
 
