@@ -123,6 +123,8 @@ def _verdict_lines(fleet: Fleet) -> list[str]:
         ]
         bad += [f"{f.code} {f.name}" for f in node.policy.findings if f.outcome == "fail"]
         lines.append(f"  {MARKS['fail']} {node.name}: " + "; ".join(bad))
+    if verdict.failed_nodes:
+        lines.append(f"Failing nodes: {nodes_text(verdict.failed_nodes)}")
     lines.append(f"dlenv fleet {verdict_line(verdict, len(fleet.nodes))}")
     return lines
 
