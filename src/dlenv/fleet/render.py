@@ -62,7 +62,7 @@ def render_console(fleet: Fleet, *, verbose: bool = False) -> str:
     if drifting:
         lines.append("Drift: the value most nodes have, then the nodes that differ")
         for d in drifting:
-            lines += _drift_lines(d, width)
+            lines += _drift_lines(d, width, verbose)
         lines.append("")
     uniform = [d for d in fleet.drift if not d.drifts]
     if uniform:
@@ -99,10 +99,18 @@ def render_console(fleet: Fleet, *, verbose: bool = False) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _drift_lines(d: FactDrift, width: int) -> list[str]:
+MAX_VALUES_SHOWN = 10  # per fact on the console; --verbose and the other formats show all
+
+
+def _drift_lines(d: FactDrift, width: int, verbose: bool) -> list[str]:
     lines = [f"  {d.title:<{width}}{d.majority.value} on {len(d.majority.nodes)} of {d.total}"]
     pad = " " * (width + 2)
-    lines += [f"{pad}{v.value} on {nodes_text(v.nodes)}" for v in d.others]
+    shown = d.others if verbose else d.others[:MAX_VALUES_SHOWN]
+    lines += [f"{pad}{v.value} on {nodes_text(v.nodes)}" for v in shown]
+    if len(shown) < len(d.others):
+        rest = d.others[len(shown) :]
+        nodes = sum(len(v.nodes) for v in rest)
+        lines.append(f"{pad}… {len(rest)} more values on {_count(nodes, 'node')} (--verbose)")
     return lines
 
 
