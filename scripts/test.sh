@@ -3,6 +3,7 @@
 #   .venv             dlenv itself (editable) with the test tools and the docs extra (MkDocs)
 #   .venv-frameworks  real TensorFlow (CPU), PyTorch (CPU) and Keras 3, inspected via --python
 #   bash, zsh, fish   real shells for the `dlenv fix --apply` tests (Debian packages, when root)
+#   slurm-wlm, munge  a real local Slurm for the fleet recipes (Debian packages, when root)
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ fi
 
 missing=()
 for sh in zsh fish; do command -v "$sh" >/dev/null 2>&1 || missing+=("$sh"); done
+# a real single-node Slurm for tests/fleet/test_slurm.py (about 15 s; skipped without it)
+command -v srun >/dev/null 2>&1 || missing+=(slurm-wlm)
+command -v munged >/dev/null 2>&1 || [ -x /usr/sbin/munged ] || missing+=(munge)
 if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     "${missing[@]}" >/dev/null

@@ -396,3 +396,116 @@ def explain_policy(policy: Policy) -> str:
         + " fails the check"
     )
     return "\n".join(lines) + "\n"
+
+
+# -- [fleet]: consistency across the nodes of `dlenv fleet` -----------------------------------
+# `same_<group> = true` asks every node to show the same value of these drift-table facts
+# (dlenv.fleet.facts defines them); `same = [...]` names facts one by one.
+FLEET_SAME_GROUPS: dict[str, tuple[str, ...]] = {
+    "same_driver": ("driver", "driver_cuda"),
+    "same_cuda": ("cuda",),
+    "same_cudnn": ("cudnn",),
+    "same_frameworks": ("frameworks.*",),
+    "same_gpus": ("gpu_models", "gpu_count", "gpu_memory"),
+    "same_python": ("python",),
+    "same_kernel": ("kernel",),
+    "same_os": ("os",),
+    "same_container_toolkit": ("container_toolkit",),
+    "same_dlenv": ("dlenv",),
+}
+FLEET_FACTS = (
+    "dlenv",
+    "os",
+    "kernel",
+    "python",
+    "driver",
+    "driver_cuda",
+    "gpu_models",
+    "gpu_count",
+    "gpu_memory",
+    "gpu_health",
+    "container_toolkit",
+    "cuda",
+    "cudnn",
+)
+FLEET_FACT_RE = re.compile(r"^(?:frameworks|live)\.(?:\*|[a-z0-9][a-z0-9_-]*)$")
+
+
+@dataclass(frozen=True)
+class FleetPolicy:
+    """The [fleet] table: what the nodes must share, and what the fleet as a whole must have."""
+
+    source: str
+    table: str = "fleet"  # "fleet" or "tool.dlenv.fleet"
+    same: tuple[str, ...] = ()  # fact keys ("driver", "frameworks.*") equal on every node
+    min_nodes: int | None = None  # readable reports
+    min_total_gpus: int | None = None  # GPUs over all nodes
+    max_unreadable: int = 0  # reports that could not be read before the gate fails
+
+
+def _fleet_fact_ok(key: str) -> bool:
+    return key in FLEET_FACTS or FLEET_FACT_RE.match(key) is not None
+
+
+def parse_fleet_policy(body: Any, source: str = "<policy>", table: str = "fleet") -> FleetPolicy:
+    """Validate one [fleet] table (already parsed from TOML)."""
+    if not isinstance(body, dict):
+        raise DlenvError(f"{source}: {table}: expected a table, got {_kind(body)}")
+    r = _Reader(source, table, body)
+    r.check_keys(
+        (*FLEET_SAME_GROUPS, "same", "min_nodes", "min_total_gpus", "max_unreadable"),
+    )
+    same: list[str] = []
+    for key, facts in FLEET_SAME_GROUPS.items():
+        if r.boolean(key):
+            same += facts
+    same += r.strings(
+        "same",
+        f"drift-table fact names ({', '.join(FLEET_FACTS)}, frameworks.NAME, live.NAME)",
+        _fleet_fact_ok,
+    )
+    return FleetPolicy(
+        source=source,
+        table=table,
+        same=tuple(dict.fromkeys(same)),
+        min_nodes=r.integer("min_nodes"),
+        min_total_gpus=r.integer("min_total_gpus"),
+        max_unreadable=r.integer("max_unreadable") or 0,
+    )
+
+
+def load_fleet_policy(path: Path) -> tuple[Policy | None, FleetPolicy | None]:
+    """The [check] and [fleet] tables of `path` (pyproject.toml: [tool.dlenv.check] and
+    [tool.dlenv.fleet]); either may be absent, not both."""
+    if not path.is_file():
+        raise DlenvError(f"{path}: policy file not found")
+    data = _load_toml(path)
+    found = _policy_table(path, data)
+    check = parse_policy(found[1], source=str(path), table=found[0]) if found else None
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        dlenv = tool.get("dlenv", {}) if isinstance(tool, dict) else {}
+        body = dlenv.get("fleet") if isinstance(dlenv, dict) else None
+        table = "tool.dlenv.fleet"
+    else:
+        body, table = data.get("fleet"), "fleet"
+    fleet = parse_fleet_policy(body, source=str(path), table=table) if body is not None else None
+    if check is None and fleet is None:
+        wanted = "[check] or [fleet]"
+        if table != "fleet":
+            wanted = "[tool.dlenv.check] or [tool.dlenv.fleet]"
+        raise DlenvError(f"{path}: no {wanted} table")
+    return check, fleet
+
+
+def explain_fleet_policy(policy: FleetPolicy) -> str:
+    """The [fleet] table as dlenv understood it, one rule a line."""
+    lines = [f"Fleet policy from {policy.source} [{policy.table}]:"]
+    for key in policy.same:
+        lines.append(f"  same: every node has the same {key}")
+    if policy.min_nodes is not None:
+        lines.append(f"  min_nodes: at least {policy.min_nodes} readable node report(s)")
+    if policy.min_total_gpus is not None:
+        lines.append(f"  min_total_gpus: at least {policy.min_total_gpus} GPU(s) over all nodes")
+    lines.append(f"  max_unreadable: at most {policy.max_unreadable} unreadable report(s)")
+    return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from dlenv import __version__
-from dlenv.cli import check, doctor, explain, fix, kb, rules
+from dlenv.cli import check, doctor, explain, fix, fleet, kb, rules
 from dlenv.errors import DlenvError, ExitCode
 
 EXIT_CODES_HELP = (
@@ -81,6 +81,12 @@ app.command(
     short_help="Gate a CI runner or cluster node on a policy (dlenv.toml).",
     epilog=CHECK_EXIT_CODES,
 )(check.check)
+app.command(
+    "fleet",
+    help=fleet.__doc__,
+    short_help="Merge many nodes' reports: drift, shared findings, a fleet policy.",
+    epilog=fleet.EXIT_CODES_HELP,
+)(fleet.fleet)
 app.command(
     "explain",
     help=explain.__doc__,

@@ -1,0 +1,153 @@
+"""Reading node reports: files, folders of them, and streams (JSON lines, concatenated
+`dlenv doctor --format json` documents, or `kubectl logs --prefix` output) on stdin or in a file.
+
+Every report is read by `dlenv.report.json` (`read_report_file`, `parse_report`), so a fleet
+accepts exactly what `dlenv doctor --from` accepts. A report that cannot be read becomes one
+`Loaded` with an error, never an exception: one bad node never hides the others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlenv.errors import DlenvError
+from dlenv.report.json import parse_report, read_report_file
+from dlenv.report.model import Report
+
+MAX_STREAM_BYTES = 4 * 1024 * 1024 * 1024  # 4 GiB of logs: ~80,000 full reports
+STREAM_SUFFIXES = (".log", ".jsonl", ".ndjson", ".txt")
+
+# kubectl logs --prefix: "[pod/<pod>/<container>] <line>" (kubectl/pkg/cmd/logs/logs.go)
+KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]+)\] ?")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One report read (or not): `report` or `error`, and a name to fall back on for the node."""
+
+    source: str
+    report: Report | None = None
+    error: str | None = None
+    label: str | None = None  # the pod, or the file's stem
+
+
+def _message(exc: DlenvError, source: str) -> str:
+    return exc.message.removeprefix(f"{source}: ")
+
+
+def read_reports(paths: list[str]) -> Iterator[Loaded]:
+    """Every report under `paths`, in the order given (a folder's *.json files sorted)."""
+    for path in paths:
+        if path == "-":
+            yield from _stream(_read_stream("-"), "<stdin>")
+            continue
+        if os.path.isdir(path):
+            found = sorted(_json_files(path))
+            if not found:
+                yield Loaded(source=path, error="no *.json report in this folder")
+            for file in found:
+                yield _file(file)
+        elif path.endswith(STREAM_SUFFIXES):
+            try:
+                text = _read_stream(path)
+            except DlenvError as exc:
+                yield Loaded(source=path, error=_message(exc, path))
+                continue
+            yield from _stream(text, path)
+        else:
+            yield _file(path)
+
+
+def _json_files(folder: str) -> Iterator[str]:
+    # os.walk does not follow links to folders: a link loop cannot make this endless
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in files:
+            if name.endswith(".json") and not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def _file(path: str) -> Loaded:
+    label = Path(path).stem
+    try:
+        return Loaded(source=path, report=read_report_file(path), label=label)
+    except DlenvError as exc:
+        return Loaded(source=path, error=_message(exc, path), label=label)
+
+
+def _read_stream(path: str) -> str:
+    from dlenv.safeio import read_input
+
+    data, _ = read_input(
+        path, limit=MAX_STREAM_BYTES, what="reports", hint="; too much to merge", dash="-"
+    )
+    return data.decode("utf-8", "replace")
+
+
+def _stream(text: str, source: str) -> Iterator[Loaded]:
+    """Reports in a stream, grouped by their `kubectl logs --prefix` source when lines have one
+    (pods' lines may interleave); each group read as JSON lines or indented documents."""
+    groups: dict[str, tuple[str | None, list[str]]] = {}
+    for line in text.splitlines():
+        match = KUBECTL_PREFIX.match(line)
+        if match is None:
+            groups.setdefault(source, (None, []))[1].append(line)
+        else:
+            groups.setdefault(match[1], (match[2], []))[1].append(line[match.end() :])
+    for name, (pod, lines) in groups.items():
+        found = False
+        for loaded in _documents(lines, name, pod):
+            found = True
+            yield loaded
+        if not found and any(line.strip() for line in lines):
+            last = next(line.strip() for line in reversed(lines) if line.strip())
+            yield Loaded(
+                source=name,
+                error=f"no dlenv report in {len(lines)} line(s); the last: {last[:200]}",
+                label=pod,
+            )
+
+
+def _documents(lines: list[str], source: str, label: str | None) -> Iterator[Loaded]:
+    """One JSON document per line (`{...}`), or indented ones from a line `{` to a line `}`
+    (how `dlenv doctor --format json` writes them); every other line is log noise."""
+    start: int | None = None
+    body: list[str] = []
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r")
+        if start is not None:
+            if line == "}":
+                body.append(line)
+                yield _parse("\n".join(body), f"{source} lines {start}-{number}", label)
+                start, body = None, []
+                continue
+            if not line.startswith("{"):
+                body.append(line)
+                continue
+            yield Loaded(
+                source=f"{source} line {start}",
+                error="truncated: a new document starts before this one ends",
+                label=label,
+            )
+            start, body = None, []
+        if line == "{":
+            start, body = number, [line]
+        elif line.startswith("{"):
+            yield _parse(line, f"{source} line {number}", label)
+    if start is not None:
+        yield Loaded(
+            source=f"{source} line {start}",
+            error="truncated: the document does not end",
+            label=label,
+        )
+
+
+def _parse(text: str, source: str, label: str | None) -> Loaded:
+    try:
+        return Loaded(source=source, report=parse_report(text, source), label=label)
+    except DlenvError as exc:
+        return Loaded(source=source, error=_message(exc, source), label=label)

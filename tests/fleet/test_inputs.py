@@ -1,0 +1,183 @@
+"""Reading a fleet's reports from streams and hostile places: `kubectl logs --prefix`, JSON
+lines, concatenated documents, corrupt, future, nested, huge and thousands of reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dlenv.cli.app import main
+from dlenv.fleet.inputs import read_reports
+from tests.fleet.fleets import node, report_text
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(done.value.code or 0), out, err
+
+
+def stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    class Pipe(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdin", Pipe(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+
+
+def kubectl_prefixed(pod: str, text: str, container: str = "doctor") -> list[str]:
+    """Lines as `kubectl logs --prefix` writes them: "[pod/%s/%s] " before each line
+    (kubernetes/kubectl, pkg/cmd/logs/logs.go, addPrefixIfNeeded)."""
+    return [f"[pod/{pod}/{container}] {line}" for line in text.splitlines()]
+
+
+def test_kubectl_logs_with_prefix_interleaved(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = kubectl_prefixed("dlenv-doctor-4xk2p", "starting\n" + report_text(node(1)))
+    b = kubectl_prefixed("dlenv-doctor-9qzr7", report_text(node(17)))
+    cut = report_text(node(3))
+    c = kubectl_prefixed("dlenv-doctor-bbbbb", cut[: len(cut) // 3])  # the pod was killed
+    d = kubectl_prefixed("dlenv-doctor-zzzzz", "dlenv: error: cannot write the report")
+    lines = [line for pair in zip(a, b, strict=False) for line in pair]  # --follow interleaves
+    lines += a[len(b) :] + b[len(a) :] + c + d
+    stdin(monkeypatch, "\n".join(lines) + "\n")
+    code, out, err = run(["fleet", "-", "--fail-on", "never"], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("dlenv fleet: 2 nodes, 2 unreadable, 3 of 17 facts differ\n")
+    # a tie: the lower value reads as the majority, the other is listed with its node
+    assert "  NVIDIA driver                    535.104.05 on 1 of 2\n" in out
+    assert "                                   550.54.15 on gpu001\n" in out
+    assert out.endswith(
+        "Reports left out or partial\n"
+        "  pod/dlenv-doctor-bbbbb/doctor line 1: unreadable: truncated: the document does not "
+        "end\n"
+        "  pod/dlenv-doctor-zzzzz/doctor: unreadable: no dlenv report in 1 line(s); the last: "
+        "dlenv: error: cannot write the report\n"
+    )
+
+
+def test_json_lines_and_concatenated_documents(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compact = [json.dumps(json.loads(report_text(node(i)))) for i in (1, 2)]
+    text = "\n".join([*compact, '{"kind": "dlenv-report"', report_text(node(17))])
+    stdin(monkeypatch, text)
+    code, out, _ = run(["fleet", "-", "-f", "json"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert [n["name"] for n in data["nodes"]] == ["gpu001", "gpu002", "gpu017"]
+    assert [(n["source"]) for n in data["nodes"]] == [
+        "<stdin> line 1",
+        "<stdin> line 2",
+        "<stdin> lines 4-" + str(3 + report_text(node(17)).count("\n")),
+    ]
+    assert data["problems"] == [
+        {
+            "source": "<stdin> line 3",
+            "kind": "unreadable",
+            "message": "not valid JSON (Expecting ',' delimiter at line 1)",
+            "node": None,
+        }
+    ]
+
+
+def test_a_saved_log_file_is_read_as_a_stream(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "doctor.log"
+    lines = kubectl_prefixed("p1", report_text(node(1))) + kubectl_prefixed(
+        "p2", report_text(node(2))
+    )
+    log.write_text("\n".join(lines), encoding="utf-8")
+    code, out, _ = run(["fleet", str(log), "-f", "json"], capsys)
+    assert code == 0
+    assert [n["source"].split(" ")[0] for n in json.loads(out)["nodes"]] == [
+        "pod/p1/doctor",
+        "pod/p2/doctor",
+    ]
+
+
+def test_redacted_hosts_fall_back_to_the_file_or_pod(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    anonymous = replace(node(1), host=replace(node(1).host, hostname=None))
+    (tmp_path / "rack1-node7.json").write_text(report_text(anonymous), encoding="utf-8")
+    from dlenv.fleet.merge import merge_fleet
+
+    assert [n.name for n in merge_fleet([str(tmp_path)]).nodes] == ["rack1-node7"]
+
+
+def test_hostile_reports_are_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "good.json").write_text(report_text(node(1)), encoding="utf-8")
+    (tmp_path / "nested.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    (tmp_path / "deep-report.json").write_text(
+        '{"kind": "dlenv-report", "schema_version": 1, "snapshot": {"timings": '
+        + '{"a":' * 50_000
+        + "1"
+        + "}" * 50_000
+        + "}}",
+        encoding="utf-8",
+    )
+    with (tmp_path / "huge.json").open("wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # sparse: costs no disk
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "number.json").write_text("1" * 5000, encoding="utf-8")
+    (tmp_path / "list.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(tmp_path / "missing-target.json")
+    code, out, err = run(["fleet", str(tmp_path)], capsys)
+    assert (code, err) == (0, "")
+    problems = out[out.index("Reports left out") :].splitlines()[1:]
+    assert [line.split(": ", 2)[0].rsplit("/", 1)[1] for line in problems] == [
+        "binary.json",
+        "deep-report.json",
+        "huge.json",
+        "link.json",
+        "list.json",
+        "nested.json",
+        "number.json",
+    ]
+    assert all(": unreadable: " in line for line in problems)
+
+
+def test_thousands_of_reports_read_in_linear_time(tmp_path: Path) -> None:
+    """2,000 reports (and 200 corrupt ones) in one folder: one node each, one line per bad one,
+    and reading twice as many takes about twice as long (no quadratic step)."""
+    from dlenv.fleet.merge import merge_fleet
+
+    template = json.loads(report_text(node(1)))
+
+    def fill(folder: Path, count: int) -> None:
+        folder.mkdir()
+        for i in range(count):
+            template["snapshot"]["host"]["hostname"] = f"n{i:05d}"
+            (folder / f"n{i:05d}.json").write_text(json.dumps(template), encoding="utf-8")
+        for i in range(count // 10):
+            (folder / f"bad{i:05d}.json").write_text("{", encoding="utf-8")
+
+    fill(tmp_path / "small", 500)
+    fill(tmp_path / "large", 2000)
+    start = time.perf_counter()
+    small = merge_fleet([str(tmp_path / "small")])
+    middle = time.perf_counter()
+    large = merge_fleet([str(tmp_path / "large")])
+    end = time.perf_counter()
+    assert (len(large.nodes), len(large.unreadable)) == (2000, 200)
+    assert len(small.nodes) == 500
+    assert (end - middle) < 8 * (middle - start) + 1.0  # 4x the reports: well under 8x the time
+
+
+def test_read_reports_never_raises_on_a_bad_path(tmp_path: Path) -> None:
+    loaded = list(read_reports([str(tmp_path / "nope.json"), str(tmp_path / "x.log")]))
+    assert [(item.source.rsplit("/", 1)[1], item.error) for item in loaded] == [
+        ("nope.json", "cannot read (No such file or directory)"),
+        ("x.log", "cannot read (No such file or directory)"),
+    ]
