@@ -153,7 +153,7 @@ def fix(
             spec,
             confirm=_asker("Apply these changes?", yes),
             install=install,
-            on_command=lambda argv: typer.echo(f"running: {_shown(argv)}"),
+            on_command=lambda argv: _say(f"running: {_shown(argv)}"),
         )
     raise typer.Exit(int(_show_apply(result)))
 
@@ -177,6 +177,15 @@ def _shown(argv: list[str]) -> str:
     return format_argv(argv, "bash")
 
 
+def _say(text: str, nl: bool = True) -> None:
+    """Print text that may hold other people's strings (a report's values, file contents):
+    control characters shown, and under GitHub Actions unable to start a workflow command."""
+    from dlenv.report.github import guard_workflow_commands
+    from dlenv.report.visible import visible
+
+    typer.echo(guard_workflow_commands(visible(text)), nl=nl)
+
+
 def _asker(question: str, yes: bool) -> Confirm:
     """The confirmation callback: show what will happen, then ask (or not, with --yes)."""
 
@@ -184,13 +193,13 @@ def _asker(question: str, yes: bool) -> Confirm:
         from dlenv.fix.apply import diff
 
         for change in proposal.changes:
-            typer.echo(diff(change), nl=False)
+            _say(diff(change), nl=False)
             if change.note:
-                typer.echo(f"({change.path}: {change.note})")
+                _say(f"({change.path}: {change.note})")
             elif change.real != change.path:
-                typer.echo(f"(written through the link to {change.real})")
+                _say(f"(written through the link to {change.real})")
         for argv in proposal.commands:
-            typer.echo(f"will run: {_shown(argv)}")
+            _say(f"will run: {_shown(argv)}")
         if yes:
             return True
         if not interactive():
@@ -212,7 +221,7 @@ def _show_apply(result: ApplyResult) -> ExitCode:
         typer.echo("Nothing changed.")
     elif result.status == "nothing":
         what = "already applied." if result.had_env_steps else "no environment step to apply."
-        typer.echo(f"dlenv fix: nothing to change: {what}")
+        _say(f"dlenv fix: nothing to change: {what}")
     elif result.status == "applied" and result.changes:
         typer.echo(
             f"dlenv fix: wrote {_plural(result.changes)}; "
