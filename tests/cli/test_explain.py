@@ -84,8 +84,12 @@ Recognised:
       … 10 more (--verbose)
       unknown: CUDA used to build PyTorch: Could not collect
       unknown: cuDNN version: Could not collect
+  - log / traceback messages (lines 1-43)
 
-Known messages: none
+Known messages:
+  ✗ torch-cuda-unavailable-stated: `torch.cuda.is_available()` returns False on my laptop even \
+though nvidia-smi works.
+      The report says torch.cuda.is_available() is False.
 
 """
 
@@ -157,7 +161,8 @@ def test_stdin_and_markdown(
     assert out.startswith(
         "## dlenv explain\n\n```text\ndlenv explain: <stdin> (7 lines)\n\nRecognised:\n"
         "  - log / traceback messages (lines 1-7)\n"
-        "      python.shadowing[] = torch -> C:\\Users\\li\\Desktop\\learn\\torch.py\n\n"
+        "      python.shadowing[] = torch -> C:\\Users\\li\\Desktop\\learn\\torch.py\n"
+        "      python.platform = win32\n\n"
         "Known messages:\n"
         "  ✗ circular-import-shadowing: AttributeError: partially initialized module 'torch' "
         "has no attribute 'cuda' (most likely due to a circular import)\n"

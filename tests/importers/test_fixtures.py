@@ -151,9 +151,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
     },
     "collect_env_windows_cpu_build.txt": {
-        "origin": "collect_env",
-        "parts": [("collect_env", 4, 42)],
-        "messages": [],
+        "origin": "collect_env+text",
+        "parts": [("collect_env", 4, 42), ("messages", 1, 43)],
+        "messages": [("torch-cuda-unavailable-stated", 1, False, "torch")],
         "facts": {
             "host.os": "Windows",
             "host.distro": "Microsoft Windows 11 Home",
@@ -597,6 +597,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "facts": {
             "python.shadowing[0].module": "torch",
             "python.shadowing[0].path": "C:\\Users\\li\\Desktop\\learn\\torch.py",
+            "python.platform": "win32",
         },
     },
     "torch_cudnn_mismatch.txt": {

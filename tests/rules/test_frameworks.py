@@ -189,3 +189,102 @@ def test_dl401_is_an_error_when_a_pasted_report_shows_the_gpu_missing() -> None:
     assert only(snap, "DL401").severity == "error"
     # the same facts probed on the machine itself: a CPU build may be a choice
     assert only(replace(snap, origin="probe"), "DL401").severity == "warning"
+
+
+# -- DL401/DL402 from pasted text: the CPU build as package managers and reporters name it -----
+def _explained(text: str) -> dict[str, str]:
+    from dlenv.importers.explain import explain_text
+
+    result = explain_text(text, "paste", probe=False)
+    return {f.code: f.severity for f in result.report.findings}
+
+
+def _dl401(text: str):  # type: ignore[no-untyped-def]
+    from dlenv.importers.explain import explain_text
+
+    findings = explain_text(text, "paste", probe=False).report.findings
+    return next(f for f in findings if f.code == "DL401")
+
+
+def test_dl401_conda_cpu_build_string_with_cudatoolkit_asked_for() -> None:
+    text = (
+        "conda create -n seg python=3.10 pytorch=2.0.1 cudatoolkit=11.8 -c pytorch\n"
+        "$ conda list | grep torch\n"
+        "pytorch                   2.0.1           py3.10_cpu_0    pytorch\n"
+        "pytorch-mutex             1.0                        cpu    pytorch\n"
+    )
+    f = _dl401(text)
+    assert f.severity == "warning"
+    assert "conda install" in " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
+    # the CUDA build string names a CUDA build: nothing to say
+    cuda = text.replace("py3.10_cpu_0", "py3.10_cuda11.8_cudnn8.7.0_0").replace(
+        "1.0                        cpu", "1.0                       cuda"
+    )
+    assert "DL401" not in _explained(cuda)
+
+
+def test_dl401_windows_pypi_wheel_is_cpu_only() -> None:
+    text = (
+        "Windows 11, RTX 4080, driver 552.22\n"
+        "Collecting torch\n"
+        "  Downloading torch-2.4.0-cp312-cp312-win_amd64.whl (198.0 MB)\n"
+        "Successfully installed torch-2.4.0\n"
+    )
+    f = _dl401(text)
+    assert f.fixes and isinstance(f.fixes[0], InstallPackages)
+    assert f.fixes[0].index_url is not None and "/cu" in f.fixes[0].index_url
+    # the CUDA wheel from download.pytorch.org carries its +cuXXX tag
+    cuda = text.replace("torch-2.4.0-cp312", "torch-2.4.0+cu124-cp312")
+    assert "DL401" not in _explained(cuda)
+
+
+def test_dl401_reporter_says_the_cpu_build_got_installed() -> None:
+    assert "DL401" in _explained(
+        "pip install -r requirements.txt gave me a CPU-only PyTorch instead of the CUDA one, "
+        "so training is slow.\n"
+    )
+    assert "DL401" in _explained(
+        "Running the setup script uninstalled tensorflow-gpu==1.14 and installed `tensorflow` "
+        "instead; my GPUs sit idle.\n"
+    )
+    # advice for people without a GPU is not a report of a CPU build
+    assert "DL401" not in _explained(
+        "Training on a laptop: If you have no GPU, install the CPU version.\n"
+        "RuntimeError: CUDA error: out of memory\n"
+    )
+
+
+def test_dl401_tensorflow_1x_package_list_is_the_cpu_package() -> None:
+    text = "pip freeze:\ntensorflow==1.12.0\nnumpy==1.16.0\nNVIDIA driver 410.79, CUDA 9.0\n"
+    f = _dl401(text)
+    fix = f.fixes[0]
+    assert isinstance(fix, InstallPackages)
+    assert (fix.packages, fix.uninstall) == (["tensorflow-gpu==1.12.*"], ["tensorflow"])
+    assert "DL401" not in _explained(text.replace("tensorflow==1.12.0", "tensorflow-gpu==1.12.0"))
+
+
+def test_dl401_jax_falls_back_to_cpu_without_a_failing_cuda_backend() -> None:
+    no_gpu = "WARNING:jax._src.xla_bridge:No GPU/TPU found, falling back to CPU.\n"
+    assert "DL401" in _explained("I want to use my RTX 3090 with jax\n" + no_gpu)
+    failed = (
+        "CUDA backend failed to initialize: Found cuDNN version 8600, but JAX was built "
+        "against version 8907, which is newer. (Set TF_CPP_MIN_LOG_LEVEL=0 and rerun for more "
+        "info.)\n"
+    )
+    assert "DL401" not in _explained(failed + no_gpu)
+
+
+def test_dl402_reported_windows_limit_and_paths() -> None:
+    assert "DL402" in _explained(
+        "GPU not found after upgrading. TensorFlow 2.10 was the last TensorFlow release that "
+        "supported GPU on native Windows, so is there a workaround?\n"
+    )
+    paths = (
+        "tensorflow==2.12.0\n"
+        "CUDA 11.8 installed.\n"
+        'File "C:\\Users\\me\\venv\\lib\\site-packages\\tensorflow\\__init__.py", line 1\n'
+        ">>> tf.config.list_physical_devices('GPU')\n[]\n"
+    )
+    assert "DL402" in _explained(paths)
+    assert "DL402" not in _explained(paths.replace("2.12.0", "2.10.1"))
+    assert "DL402" not in _explained(paths.replace("C:\\Users\\me\\venv", "/home/me/venv"))

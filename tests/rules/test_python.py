@@ -149,3 +149,25 @@ def test_dl505_foreign_site_packages_on_path() -> None:
         cpu_machine(), version="3.7.3", prefix="/venv", sys_path=[own, other], pythonpath=[other]
     )
     assert only(s, "DL505").severity == "warning"
+
+
+def test_wheel_tags_python_tag_first_then_platform_tag() -> None:
+    """A wheel file in hand exists for its platform: the Python tag differing wins, then a
+    platform tag naming another OS; the KB's "no wheel published" gaps do not apply to it."""
+    arm = InstallFailure(
+        "tensorflow", "1.10.0", wheel="tensorflow-1.10.0-cp35-none-linux_armv7l.whl"
+    )
+    unknown = replace(cpu_machine(), host=replace(cpu_machine().host, os=None, arch=None))
+    # Python not stated, nor the platform (a Raspberry Pi): check the Python tag first
+    f = only(_failed(unknown, arm, version=None), "DL501")
+    assert "built for Python 3.5 only" in f.message
+    assert fired(_failed(unknown, arm, version=None), "DL506") == []
+    # the Python matches the tag: the platform is what differs
+    windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
+    linux_wheel = InstallFailure("torch", "2.3.1", wheel="torch-2.3.1-cp311-cp311-linux_x86_64.whl")
+    assert fired(_failed(windows, linux_wheel, version="3.11.9"), "DL501") == []
+    # Python unknown, but the wheel names another OS: the platform
+    win_wheel = InstallFailure("torch", "2.3.1", wheel="torch-2.3.1-cp311-cp311-win_amd64.whl")
+    assert fired(_failed(cpu_machine(), win_wheel, version=None), "DL501") == []
+    f = only(_failed(cpu_machine(), win_wheel, version=None), "DL506")
+    assert "built for win_amd64" in f.message

@@ -10,12 +10,22 @@ from packaging.version import Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep
 from dlenv.fix.render import format_argv
-from dlenv.kb.queries import parse_version, tensorflow_fact, version_at_least
+from dlenv.kb.queries import (
+    major_minor,
+    newest_torch_for,
+    parse_version,
+    tensorflow_fact,
+    tensorflow_release,
+    torch_index_url,
+    version_at_least,
+)
 from dlenv.rules.derived import (
     LIVE_WINS,
     base_version,
     cpu_only_build,
     cuda_build,
+    distribution,
+    driver_version,
     gpu_seen_in_messages,
     label,
     live,
@@ -26,7 +36,7 @@ from dlenv.rules.derived import (
     usable_gpus,
 )
 from dlenv.rules.findings import Evidence, Finding
-from dlenv.rules.fixes import tensorflow_and_cuda_fix, torch_variant_fix
+from dlenv.rules.fixes import gpu_capabilities, tensorflow_and_cuda_fix, torch_variant_fix
 from dlenv.rules.registry import ANY, finding, rule
 from dlenv.snapshot.model import FrameworkFacts, Snapshot
 
@@ -49,6 +59,25 @@ def _jax_cuda_fix(s: Snapshot, jax: FrameworkFacts) -> Action:
     )
 
 
+# Messages and statements in a paste that say a CPU-only build is the one installed, where the
+# reporter wanted the GPU (framework-builds.toml).
+_CPU_BUILD_STATED = {
+    "cpu-build-stated": "the report says a CPU-only build was installed",
+    "tensorflow-gpu-replaced-by-cpu-package": "tensorflow-gpu was replaced by the CPU package",
+    "conda-pytorch-cpuonly": "conda resolved the cpuonly variant",
+    "pytorch-cpu-index": "pip was pointed at the CPU wheel index",
+}
+
+
+# Messages in which the code looked for a GPU and found none (a collect_env's "Is CUDA
+# available: False" is not one: every report has that line, also from a laptop without a GPU).
+_GPU_LOOKED_FOR = {"torch-cuda-unavailable-stated": "torch", "jax-no-gpu": "jax"}
+
+
+def _pasted(s: Snapshot) -> bool:
+    return s.origin != "probe"
+
+
 def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
     """(what shows a GPU is wanted or present, whether a GPU is known to be present)."""
     if usable_gpus(s) and s.driver.installed is True:
@@ -58,38 +87,172 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
     seen = gpu_seen_in_messages(s)
     if seen and fw.name == "jax":
         return seen, True
+    if os_name(s) == "Darwin":
+        return None  # no CUDA build exists for macOS
     if fw.name == "torch" and reported(s, "torch-not-compiled-with-cuda"):
-        if os_name(s) == "Darwin":
-            return None  # no CUDA build exists for macOS
         return 'the code asked for CUDA ("Torch not compiled with CUDA enabled")', False
+    if not _pasted(s):
+        return None
+    # a pasted report: the reporter expects the GPU where the paste names one, states a CUDA
+    # or driver version, shows the framework looking for a GPU, or complains of the CPU build
+    if s.gpus or nvidia_gpu_present(s):
+        return "the report shows an NVIDIA GPU", True
+    stated = [e.signature for e in s.reported_errors if e.signature in _CPU_BUILD_STATED]
+    if stated:
+        return f"{_CPU_BUILD_STATED[stated[0]]} where the GPU was wanted", False
+    looked = [e.signature for e in s.reported_errors if e.signature in _GPU_LOOKED_FOR]
+    if looked and _GPU_LOOKED_FOR[looked[0]] == fw.name:
+        return f"{fw.name} looked for a GPU and found none", False
+    if s.driver.version:
+        return f"the report states NVIDIA driver {s.driver.version}", False
+    if s.cuda.toolkits and s.cuda.toolkits[0].version:
+        return f"the report states CUDA {s.cuda.toolkits[0].version}", False
     return None
+
+
+def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
+    """Why a pasted report's framework, whose build it does not state, is the CPU build."""
+    if not _pasted(s) or fw.cuda_build is not None or fw.variant or fw.rocm_build:
+        return None
+    if (
+        fw.name == "jax"
+        and reported(s, "jax-no-gpu")
+        and not reported(s, "jax-cuda-backend-failed")
+    ):
+        # jax says "No GPU/TPU found" without any CUDA backend failing to start: none was there
+        return 'jax fell back to the CPU ("No GPU/TPU found") without a CUDA backend failing'
+    if fw.name == "torch" and native_windows(s):
+        dist = distribution(s, "torch")
+        listed = dist is not None and "+" not in dist.version
+        if listed or reported(s, "torch-cuda-unavailable-stated"):
+            # download.pytorch.org's CUDA wheels carry "+cuXXX"; PyPI's Windows wheel is CPU-only
+            return "torch on Windows without a +cuXXX tag: PyPI's Windows wheel is CPU-only"
+    # a package list naming tensorflow (prose names every build so); no CUDA library loaded
+    listed = distribution(s, "tensorflow") is not None and distribution(s, "tensorflow-gpu") is None
+    probe = s.live_probe("tensorflow")
+    if fw.name == "tensorflow" and listed and not (probe and probe.loaded_libraries):
+        since = tensorflow_fact("gpu_in_tensorflow_package_since")
+        if version_at_least(fw.version, since) is False:
+            return (
+                f"the package tensorflow is CPU-only before {since} (the GPU one is tensorflow-gpu)"
+            )
+    return None
+
+
+def _torch_cuda_fix(s: Snapshot, fw: FrameworkFacts) -> list[Action]:
+    reason = "a CUDA build uses the GPU"
+    fixes: list[Action] = []
+    fix = torch_variant_fix(s, fw, reason) if fw.version else None
+    if fix is not None:
+        fixes.append(fix)
+    else:
+        newest = newest_torch_for(driver_version(s), os_name(s), gpu_capabilities(s))
+        if newest is not None:
+            release, variant = newest
+            fixes.append(
+                InstallPackages(
+                    packages=["torch"],
+                    uninstall=["torch"],
+                    index_url=torch_index_url(variant.name),
+                    reason=f"{reason}: the {variant.name} index has no CPU wheel, so pip cannot "
+                    f"pick one (torch {release.version}+{variant.name}; reinstall torchvision/"
+                    "torchaudio from the same index)",
+                )
+            )
+    if fw.distribution == "pytorch" or reported(s, "conda-pytorch-cpuonly"):
+        pin = f"pytorch={base_version(fw.version)}" if fw.version else "pytorch"
+        fixes.append(
+            ManualStep(
+                text="conda: find what pulls the CPU variant (cpuonly, pytorch-mutex=*=cpu, or a "
+                "package that requires it), remove it, and ask for a CUDA build by its build "
+                "string.",
+                commands=[
+                    "conda list | grep -E 'cpuonly|pytorch-mutex|pytorch'",
+                    "conda remove cpuonly",
+                    f'conda install "{pin}=*cuda*" -c pytorch -c nvidia',
+                ],
+                url="https://pytorch.org/get-started/previous-versions/",
+            )
+        )
+    return fixes
+
+
+def _tensorflow_gpu_fix(fw: FrameworkFacts) -> Action | None:
+    reason = "a CUDA build uses the GPU"
+    fix = tensorflow_and_cuda_fix(fw, reason)
+    if fix is not None:
+        return fix
+    mm = major_minor(fw.version)
+    since = major_minor(tensorflow_fact("gpu_in_tensorflow_package_since"))
+    if mm is None or since is None:
+        return ManualStep(
+            text="Install TensorFlow's GPU build: tensorflow-gpu for TensorFlow 1.x/2.0, the "
+            "package tensorflow (with CUDA and cuDNN) from 2.1 on.",
+            commands=['pip install "tensorflow[and-cuda]"  # TensorFlow >= 2.14 on Linux'],
+            url="https://www.tensorflow.org/install/pip",
+        )
+    release = tensorflow_release(fw.version)
+    needs = f" (needs CUDA {release.cuda} and cuDNN {release.cudnn})" if release else ""
+    if mm < since:
+        return InstallPackages(
+            packages=[f"tensorflow-gpu=={mm[0]}.{mm[1]}.*"],
+            uninstall=[fw.distribution],
+            reason=f"up to TensorFlow 2.0 the GPU build is the package tensorflow-gpu{needs}",
+        )
+    return InstallPackages(
+        packages=[f"tensorflow=={mm[0]}.{mm[1]}.*"],
+        uninstall=[fw.distribution] if fw.distribution != "tensorflow" else [],
+        reason=f"the package tensorflow includes GPU support{needs}",
+    )
+
+
+def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
+    """Frameworks known to be CPU-only builds, with the reason when it is inferred."""
+    names = {fw.name for fw in s.frameworks}
+    frameworks = list(s.frameworks)
+    if "jax" not in names and reported(s, "jax-no-gpu"):
+        frameworks.append(FrameworkFacts(name="jax", distribution="jaxlib", version=""))
+    for fw in frameworks:
+        if fw.name not in ("torch", "tensorflow", "jax"):
+            continue
+        if cpu_only_build(fw):
+            yield fw, None
+            continue
+        inferred = _inferred_cpu_build(s, fw)
+        if inferred is not None:
+            yield fw, inferred
 
 
 @rule("DL401", "cpu-only-build-with-gpu", "warning", "frameworks")
 def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: a CPU-only framework build (torch "+cpu", tensorflow-cpu, a TensorFlow
-    without CUDA, jaxlib without a jax-cuda plugin) on a machine whose NVIDIA GPU and driver
-    work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be present on
-    this machine, but a CUDA-enabled jaxlib is not installed") or the code asked for CUDA
-    ("Torch not compiled with CUDA enabled").
+    """What it checks: a CPU-only framework build (torch "+cpu", a conda build string with
+    "cpu" or the cpuonly/pytorch-mutex=*=cpu variant, PyPI's Windows torch wheel,
+    tensorflow-cpu, TensorFlow up to 2.0 installed as `tensorflow` instead of tensorflow-gpu, a
+    TensorFlow without CUDA, jaxlib without a jax-cuda plugin) on a machine whose NVIDIA GPU
+    and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
+    present on this machine, but a CUDA-enabled jaxlib is not installed"), or the code asked
+    for CUDA ("Torch not compiled with CUDA enabled"). In a pasted report, a stated driver or
+    CUDA version, the framework finding no GPU, or the reporter saying a CPU build got
+    installed also show the GPU was wanted.
 
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
     A CPU-only build on a machine without a GPU is fine and not reported; so is one on macOS,
-    where no CUDA build exists. It is a warning (a CPU build may be a choice), and an error
-    when the code asked for CUDA ("Torch not compiled with CUDA enabled") or a pasted report
-    shows the framework finding no GPU: then it is the failure being reported.
+    where no CUDA build exists. It is a warning (a CPU build may be a choice, and a build
+    inferred from a paste is a likelihood), and an error when the code asked for CUDA ("Torch
+    not compiled with CUDA enabled") or a pasted report shows the framework finding no GPU:
+    then it is the failure being reported.
 
     Example: torch 2.3.1+cpu (the default `pip install torch` on Windows) on a machine with an
-    RTX 3090; jax 0.4.23 with a plain jaxlib.
+    RTX 3090; `pytorch 1.11.0 py3.8_cpu_0` in `conda list`; jax 0.4.23 with a plain jaxlib.
 
-    Fix: `pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu121`,
-    `pip install "tensorflow[and-cuda]==2.16.*"` or `pip install -U "jax[cuda12]"`.
+    Fix: `pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu121`
+    (`--index-url`, not `--extra-index-url`, so that PyPI's CPU wheel cannot win),
+    `pip install "tensorflow[and-cuda]==2.16.*"`, `pip install tensorflow-gpu==1.15.*` for
+    TensorFlow 1.x, or `pip install -U "jax[cuda12]"`.
     """
-    for fw in s.frameworks:
-        if fw.name not in ("torch", "tensorflow", "jax") or not cpu_only_build(fw):
-            continue
-        if fw.name == "tensorflow" and native_windows(s):
+    for fw, inferred in _cpu_builds(s):
+        if fw.name == "tensorflow" and native_windows(s) and version_at_least(fw.version, "2.11"):
             continue  # DL402 explains that case
         evidence = _gpu_evidence(s, fw)
         if evidence is None:
@@ -97,35 +260,39 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
         why, gpu_known = evidence
         fixes: list[Action] = []
         if fw.name == "torch":
-            fix = torch_variant_fix(s, fw, "a CUDA build uses the GPU")
-            if fix is not None:
-                fixes.append(fix)
+            fixes.extend(_torch_cuda_fix(s, fw))
         elif fw.name == "jax":
             fixes.append(_jax_cuda_fix(s, fw))
         else:
-            tf_fix = tensorflow_and_cuda_fix(fw, "a CUDA build uses the GPU")
+            tf_fix = _tensorflow_gpu_fix(fw)
             if tf_fix is not None:
                 fixes.append(tf_fix)
+        what = (
+            f"{label(fw)} has no CUDA support"
+            if inferred is None
+            else (f"{label(fw)} is most likely a CPU-only build ({inferred})")
+        )
         message = (
-            f"{label(fw)} has no CUDA support, so it ignores the "
-            f"{len(usable_gpus(s))} NVIDIA GPU(s) on this machine."
+            f"{what}, so it ignores the {len(usable_gpus(s))} NVIDIA GPU(s) on this machine."
             if gpu_known and usable_gpus(s)
-            else f"{label(fw)} has no CUDA support, so it runs on the CPU although {why}."
+            else f"{what}, so it runs on the CPU although {why}."
             if gpu_known
-            else f"{label(fw)} is a CPU-only build, but {why}; if this machine has an NVIDIA "
-            "GPU, install a CUDA build."
+            else f"{what}, but {why}; if this machine has an NVIDIA GPU, install a CUDA build."
         )
         yield finding(
             "DL401",
-            severity="error" if _gpu_was_asked_for(s, fw) else "warning",
+            severity="error" if inferred is None and _gpu_was_asked_for(s, fw) else "warning",
             title=f"{label(fw)} is a CPU-only build on a machine with a GPU"
             if gpu_known
-            else f"{label(fw)} is a CPU-only build but the code uses CUDA",
+            else f"{label(fw)} is a CPU-only build but the code uses CUDA"
+            if why.startswith("the code asked for CUDA")
+            else f"{label(fw)} is a CPU-only build but the GPU was wanted",
             message=message,
             evidence=[
                 Evidence(
                     fact=f"frameworks.{fw.name}.variant",
                     found=fw.variant
+                    or inferred
                     or ("jaxlib without a CUDA plugin" if fw.name == "jax" else fw.distribution),
                     needed="a CUDA build",
                     note=why,
@@ -148,38 +315,56 @@ def _gpu_was_asked_for(s: Snapshot, fw: FrameworkFacts) -> bool:
 @rule("DL402", "tensorflow-gpu-native-windows", "warning", "frameworks")
 def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """What it checks: TensorFlow 2.11 or newer on native Windows with an NVIDIA GPU (or, in a
-    pasted report, a stated CUDA/cuDNN version: the user expects the GPU).
+    pasted report, a stated CUDA/cuDNN version or TensorFlow listing no GPU: the user expects
+    the GPU), or a report that names the limit itself ("TensorFlow 2.10 was the last release
+    that supported GPU on native Windows").
 
     Why it matters: TensorFlow 2.10 was the last release with GPU support on native Windows;
-    newer ones run on the CPU only there.
+    newer ones run on the CPU only there, whatever CUDA and cuDNN are installed.
 
-    Example: tensorflow 2.16.1 on Windows 11 with an RTX 4070.
+    Example: tensorflow 2.16.1 on Windows 11 with an RTX 4070; TensorFlow v2.11.0 from
+    C:/Miniconda listing only `/physical_device:CPU:0` after an upgrade.
 
     Fix: run TensorFlow in WSL2 (`pip install tensorflow[and-cuda]` inside it), or pin
-    tensorflow 2.10 (Python 3.10 at most) with CUDA 11.2 and cuDNN 8.1.
+    tensorflow 2.10 (Python 3.10 at most) with CUDA 11.2 and cuDNN 8.1
+    (`pip install "tensorflow<2.11"`, `conda install -c conda-forge cudatoolkit=11.2
+    cudnn=8.1.0`), or the DirectML plugin (`pip install tensorflow-cpu==2.10.*
+    tensorflow-directml-plugin`).
     """
     tf = s.framework("tensorflow")
     last = tensorflow_fact("last_native_windows_gpu")
-    # a pasted report that states a CUDA/cuDNN version means the user wants the GPU, even when
-    # it leaves the GPU model out (TensorFlow's issue template asks for both)
-    stated = s.origin != "probe" and bool(s.cuda.toolkits or s.cuda.cudnn)
-    if tf is None or not native_windows(s) or not (nvidia_gpu_present(s) or stated):
+    said = reported(s, "tf-windows-gpu-ended-stated")
+    if not native_windows(s) or (tf is None and not said):
         return
-    if (
-        version_at_least(tf.version, last) is not True
-        or version_at_least(tf.version, "2.11") is not True
+    # a pasted report that states a CUDA/cuDNN version, or shows TensorFlow finding no GPU,
+    # means the user wants the GPU, even when it leaves the GPU model out
+    probe = s.live_probe("tensorflow")
+    wanted = _pasted(s) and (
+        bool(s.cuda.toolkits or s.cuda.cudnn)
+        or (probe is not None and probe.gpu_available is False)
+        or said
+    )
+    if not (nvidia_gpu_present(s) or wanted):
+        return
+    newer = version_at_least(tf.version, "2.11") if tf is not None else None
+    # the reporter naming the 2.10 limit: prose may have read "2.10" from that very sentence
+    if newer is not True and not (
+        said and version_at_least(tf.version if tf else None, last) is not False
     ):
         return
+    name = label(tf) if tf is not None and newer else "TensorFlow newer than 2.10"
     yield finding(
         "DL402",
-        title=f"{label(tf)} has no GPU support on native Windows",
+        title=f"{name} has no GPU support on native Windows",
         message=f"TensorFlow {last} was the last release that used the GPU on native Windows; "
-        f"{label(tf)} runs on the CPU here.",
+        f"{name} runs on the CPU here, whatever CUDA and cuDNN are installed.",
         evidence=[
             Evidence(
                 fact="frameworks.tensorflow.version",
-                found=tf.version,
+                found=(tf.version if tf is not None and tf.version else "not stated")
+                + ", native Windows",
                 needed=f"<={last}.* on native Windows, or WSL2",
+                note="the report names the 2.10 limit" if said else None,
             )
         ],
         fixes=[
@@ -190,8 +375,15 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
             ),
             InstallPackages(
                 packages=["tensorflow<2.11"],
-                uninstall=[tf.distribution],
-                reason="the last native-Windows GPU release (needs CUDA 11.2, cuDNN 8.1)",
+                uninstall=[tf.distribution if tf is not None else "tensorflow"],
+                reason="the last native-Windows GPU release (needs CUDA 11.2, cuDNN 8.1: "
+                "conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1.0; Python 3.10 at most)",
+            ),
+            ManualStep(
+                text="Or keep native Windows and use the GPU through DirectML (any DirectX 12 "
+                "GPU; TensorFlow 2.10 CPU build plus Microsoft's plugin).",
+                commands=['pip install "tensorflow-cpu==2.10.*" tensorflow-directml-plugin'],
+                url="https://learn.microsoft.com/windows/ai/directml/gpu-tensorflow-plugin",
             ),
         ],
         subject="tensorflow",

@@ -19,7 +19,7 @@ from dlenv.kb.queries import (
     tensorflow_release,
     torch_release,
 )
-from dlenv.kb.wheels import wheel_gap
+from dlenv.kb.wheels import normalise_arch, wheel_gap
 from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
@@ -525,7 +525,51 @@ def _platform_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     return None
 
 
+_WHEEL_OS = (("win", "Windows"), ("macosx", "Darwin"), ("linux", "Linux"), ("manylinux", "Linux"))
+
+
+def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
+    """Whether a wheel's platform tag names another OS (or CPU) than the machine's."""
+    wheel_os = next((name for prefix, name in _WHEEL_OS if plat.startswith(prefix)), None)
+    here = os_name(s)
+    if wheel_os is not None and here is not None and wheel_os != here:
+        return True
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if arch is not None and plat.startswith("linux_arm") and arch == "x86_64":
+        return True
+    return None if here is None else False
+
+
 def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    wheel_py = _WHEEL_PY.search(f.wheel or "")
+    plat = re.search(r"-(?P<plat>[a-z][\w]*)\.whl$", f.wheel or "")
+    if wheel_py and plat:
+        # a wheel file in hand exists for its platform, so the KB's "no wheel published" gaps
+        # do not apply: its tags do not fit this interpreter. Python's cpXY tag differing wins;
+        # then a platform tag naming another OS; with neither known, the Python tag is the one
+        # to check first (a cp35 wheel for the Raspberry Pi on Raspbian's Python 3.4)
+        py = s.python.version
+        built = f"{wheel_py['major']}.{wheel_py['minor']}"
+        if py is not None and _mm(py) != built:
+            return _python_cause(s, f)
+        differs = _wheel_platform_differs(s, plat["plat"])
+        if py is None and differs is not True:
+            return _python_cause(s, f)
+        if differs:
+            here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine) if x)
+            return _Cause(
+                "DL506",
+                f"the wheel {f.wheel} is built for {plat['plat']}, and this is {here}",
+                f"a wheel for {here}",
+                [
+                    ManualStep(
+                        text=f"Download the wheel for this platform ({here}) and Python, or let "
+                        f"pip choose it: pip install {f.package}"
+                        + (f"=={f.requested}" if f.requested else ""),
+                        commands=["python -m pip debug --verbose  # the tags this pip accepts"],
+                    )
+                ],
+            )
     platform = _platform_cause(s, f)
     if platform is not None:
         return platform
