@@ -104,19 +104,6 @@ def split() -> dict[str, str]:
     return out
 
 
-def body(text: str) -> str:
-    """The paste without its `# key: value` header: the header holds the maintainers'
-    resolution, which `dlenv explain` must not read (its prose states versions and causes)."""
-    lines = text.split("\n")
-    skip = 0
-    for line in lines:
-        key = line[2:].partition(":")[0].strip() if line.startswith("# ") else ""
-        if key not in REQUIRED:
-            break
-        skip += 1
-    return "\n".join(lines[skip:])
-
-
 def run(report: Report) -> Outcome:
     text = body(decode(report.path.read_bytes(), report.path.name))
     try:
