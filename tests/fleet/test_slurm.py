@@ -167,8 +167,8 @@ def _doc_block(lang: str, marker: str) -> str:
 
 
 def test_documented_srun_line(slurm: dict[str, str], tmp_path: Path) -> None:
-    console = _doc_block("console", "srun --nodes=16")
-    line = next(x[2:] for x in console.splitlines() if x.startswith("$ srun"))
+    block = _doc_block("bash", "srun --nodes=16")
+    line = next(x for x in block.splitlines() if x.startswith("srun"))
     # one node here, and static facts only (the live probes are tested elsewhere)
     line = line.replace("--nodes=16", "--nodes=1") + " --quick"
     (tmp_path / "reports").mkdir()
