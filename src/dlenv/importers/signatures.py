@@ -9,6 +9,7 @@ wording was checked, and examples. dlenv.importers.catalog loads it (and documen
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -281,11 +282,16 @@ MAX_UNRECOGNISED = 5  # distinct lines kept; a long log repeats the same few err
 
 
 def _unrecognised(
-    text: str, lowered: str, covered: set[int], sheet: FactSheet, fallback: str | None
+    text: str,
+    lowered: str,
+    distinct: Distinct | None,
+    covered: set[int],
+    sheet: FactSheet,
+    fallback: str | None,
 ) -> None:
     """Report error lines that no signature claimed, each distinct line once."""
     found: dict[str, ReportedError] = {}
-    for m in find_all(UNRECOGNISED, text, lowered):
+    for m in find_all(UNRECOGNISED, text, lowered, distinct):
         if m.start() in covered:
             continue
         line = m.group(0).strip()[:400]
@@ -498,12 +504,57 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
     return out
 
 
-def find_all(sig: Signature, text: str, lowered: str) -> Iterator[re.Match[str]]:
+class Distinct:
+    """A long text's distinct lines, each once (a log repeats the same lines thousands of
+    times): `text` joins them, `starts` is where each begins there, `where` where each occurs
+    in the original text. A pattern that never crosses a line break matches a line or not
+    whatever surrounds it, so it runs over `text` and then only over the original lines that
+    matched."""
+
+    def __init__(self, original: str) -> None:
+        index: dict[str, int] = {}
+        self.where: list[list[int]] = []
+        pos = 0
+        for line in original.split("\n"):
+            i = index.setdefault(line, len(self.where))
+            if i == len(self.where):
+                self.where.append([])
+            self.where[i].append(pos)
+            pos += len(line) + 1
+        self.starts: list[int] = []
+        pos = 0
+        for line in index:
+            self.starts.append(pos)
+            pos += len(line) + 1
+        self.text = "\n".join(index)
+        self.lowered = self.text.lower()
+
+    @classmethod
+    def of(cls, text: str) -> Distinct | None:
+        """None for a short text, or one whose lines barely repeat: not worth it."""
+        if len(text) < 256 * 1024:
+            return None
+        distinct = cls(text)
+        return distinct if len(distinct.text) * 2 < len(text) else None
+
+
+def find_all(
+    sig: Signature, text: str, lowered: str, distinct: Distinct | None = None
+) -> Iterator[re.Match[str]]:
     """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them, looking only
-    where they can be (see above); `lowered` is `text.lower()`."""
+    where they can be (see above); `lowered` is `text.lower()`, `distinct` its distinct lines."""
     words = sig.prefilter
-    span = line_span(sig.pattern, sig.flags) if words else None
-    if span is None or len(lowered) != len(text):
+    span = line_span(sig.pattern, sig.flags)
+    if span == 0 and distinct is not None:
+        hit: set[int] = set()
+        for m in find_all(sig, distinct.text, distinct.lowered):
+            hit.add(bisect.bisect_right(distinct.starts, m.start()) - 1)
+        n = len(text)
+        for start in sorted(s for i in hit for s in distinct.where[i]):
+            end = text.find("\n", start)
+            yield from sig.regex.finditer(text, start, n if end < 0 else end)
+        return
+    if not words or span is None or len(lowered) != len(text):
         yield from sig.regex.finditer(text)
         return
     for start, end in windows(text, lowered, words, span):
@@ -525,6 +576,7 @@ def scan(
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
     lowered = text.lower()
+    distinct = Distinct.of(text) if len(lowered) == len(text) else None
     for sig in signatures:
         words = sig.prefilter
         if words and not any(w in lowered for w in words):
@@ -535,7 +587,7 @@ def scan(
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
         mine = lines_of.setdefault(sig.id, set())
-        for m in find_all(sig, text, lowered):
+        for m in find_all(sig, text, lowered, distinct):
             line_start = text.rfind("\n", 0, m.start()) + 1
             if line_start in claimed:
                 continue
@@ -575,4 +627,4 @@ def scan(
                 )
             )
     if unrecognised:
-        _unrecognised(text, lowered, covered, sheet, fallback)
+        _unrecognised(text, lowered, distinct, covered, sheet, fallback)
