@@ -9,8 +9,12 @@ wording was checked, and examples. dlenv.importers.catalog loads it (and documen
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, load
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
@@ -262,14 +266,32 @@ UNRECOGNISED = Signature(
     r"error)[^\n]*)[ \t]*$",
     "An error dlenv has no signature for: the text alone does not say its cause.",
     rules=("DL901",),
+    # every alternative above contains one of these (lower-cased): lines without them are skipped
+    requires=(
+        "error",
+        "exception",
+        "fail",
+        "fatal",
+        "killed",
+        "segmentation fault",
+        "aborted",
+        "illegal instruction",
+    ),
 )
 MAX_UNRECOGNISED = 5  # distinct lines kept; a long log repeats the same few errors
 
 
-def _unrecognised(text: str, covered: set[int], sheet: FactSheet, fallback: str | None) -> None:
+def _unrecognised(
+    text: str,
+    lowered: str,
+    distinct: Distinct | None,
+    covered: set[int],
+    sheet: FactSheet,
+    fallback: str | None,
+) -> None:
     """Report error lines that no signature claimed, each distinct line once."""
     found: dict[str, ReportedError] = {}
-    for m in UNRECOGNISED.regex.finditer(text):
+    for m in find_all(UNRECOGNISED, text, lowered, distinct):
         if m.start() in covered:
             continue
         line = m.group(0).strip()[:400]
@@ -277,8 +299,9 @@ def _unrecognised(text: str, covered: set[int], sheet: FactSheet, fallback: str 
         if line.endswith(":") and nxt >= 0:
             # a wrapper ("Failed to import X because of the following error (look up to see
             # its traceback):") whose message continues on a line a signature already explains
-            rest = text[nxt + 1 :]
-            follow = nxt + 1 + (len(rest) - len(rest.lstrip("\n")))
+            follow = nxt + 1
+            while follow < len(text) and text[follow] == "\n":
+                follow += 1
             if follow in covered:
                 continue
         have = found.get(line)
@@ -333,6 +356,212 @@ def clip_long_lines(text: str) -> str:
     return "".join(out)
 
 
+# -- where to look -----------------------------------------------------------------------------
+# A signature whose every match contains one of its prefilter words, and spans at most K line
+# breaks, is run only over windows of lines around the places those words occur (K + 1 lines
+# either side, overlapping windows merged), not over the whole text. The matches are the same:
+# every match of the whole text lies inside one window, and a window starts at a line start and
+# ends at a line end, so `^`, `$` and `\b` behave there as in the whole text. Patterns whose
+# reach is unbounded (`\s*`, `[^"]*`), that use `\A`/`\Z` or back-references, and texts whose
+# lower-casing changes offsets, are scanned whole; so is a text where the words occur so often
+# that the windows would cover much of it anyway.
+
+
+@functools.cache
+def line_span(pattern: str, flags: int = 0) -> int | None:
+    """The most line breaks one match of `pattern` (with what its lookarounds read) can
+    contain; None when unbounded or not known."""
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined,unused-ignore]
+        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_constants as sre  # type: ignore[no-redef,unused-ignore]
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        parsed = parser.parse(pattern, flags | re.MULTILINE)
+    except re.error:
+        return None
+    dotall = bool(parsed.state.flags & re.DOTALL)
+    newline = ord("\n")
+    crosses = {
+        sre.CATEGORY_SPACE,
+        sre.CATEGORY_NOT_DIGIT,
+        sre.CATEGORY_NOT_WORD,
+        sre.CATEGORY_LINEBREAK,
+        sre.CATEGORY_UNI_SPACE,
+        sre.CATEGORY_UNI_NOT_DIGIT,
+        sre.CATEGORY_UNI_NOT_WORD,
+        sre.CATEGORY_UNI_LINEBREAK,
+    }
+
+    def in_set(items: Any) -> int | None:
+        hit, negate = False, False
+        for op, arg in items:
+            if op is sre.NEGATE:
+                negate = True
+            elif op is sre.LITERAL:
+                hit = hit or arg == newline
+            elif op is sre.RANGE:
+                hit = hit or arg[0] <= newline <= arg[1]
+            elif op is sre.CATEGORY:
+                hit = hit or arg in crosses
+            else:
+                return None
+        return int(hit != negate)
+
+    def span(items: Any) -> int | None:
+        total = 0
+        for op, arg in items:
+            n: int | None
+            if op is sre.LITERAL:
+                n = int(arg == newline)
+            elif op is sre.NOT_LITERAL:
+                n = int(arg != newline)
+            elif op is sre.ANY:
+                n = int(dotall)
+            elif op is sre.IN:
+                n = in_set(arg)
+            elif op is sre.CATEGORY:
+                n = int(arg in crosses)
+            elif op is sre.AT:
+                n = None if arg in (sre.AT_BEGINNING_STRING, sre.AT_END_STRING) else 0
+            elif op is sre.SUBPATTERN:
+                # a local (?s:...) lets `.` cross lines: not worth knowing
+                n = None if arg[1] & re.DOTALL else span(arg[-1])
+            elif op is sre.BRANCH:
+                spans = [span(b) for b in arg[1]]
+                n = None if None in spans else max(s for s in spans if s is not None)
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+                _, hi, item = arg
+                inner = span(item)
+                if inner == 0:
+                    n = 0
+                elif inner is None or hi is sre.MAXREPEAT:
+                    n = None
+                else:
+                    n = inner * hi
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                n = span(arg[1])  # what a lookaround reads counts too
+            elif op is getattr(sre, "ATOMIC_GROUP", None):
+                n = span(arg)
+            else:
+                n = None  # back-references, conditionals: not worth knowing
+            if n is None:
+                return None
+            total += n
+        return total
+
+    return span(list(parsed))
+
+
+# windows covering more than this share of the text: scan it whole instead
+_DENSE = 0.5
+
+
+def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[tuple[int, int]]:
+    """(start, end) of the merged windows of `span` + 1 lines either side of every line where
+    one of `words` occurs in `lowered` (`text` lower-cased, same offsets); [(0, len(text))] when
+    they would cover much of the text anyway."""
+    n = len(text)
+    found = sum(lowered.count(w) for w in words)
+    if not found:
+        return []
+    reach = span + 1
+    per_line = n / (text.count("\n", 0, n) + 1)
+    if found * (2 * reach + 1) * per_line > _DENSE * n:
+        return [(0, n)]
+    hits: list[tuple[int, int]] = []
+    for w in words:
+        pos = lowered.find(w)
+        while pos >= 0:
+            hits.append((pos, pos + len(w)))
+            pos = lowered.find(w, pos + 1)
+    hits.sort()
+    out: list[tuple[int, int]] = []
+    cur_start, cur_end = -1, -2
+    for first, last in hits:
+        start = first
+        for _ in range(reach + 1):
+            start = text.rfind("\n", 0, start)
+            if start < 0:
+                break
+        start += 1
+        end = text.find("\n", max(first, last - 1))
+        for _ in range(reach):
+            if end < 0:
+                break
+            end = text.find("\n", end + 1)
+        if end < 0:
+            end = n
+        if start <= cur_end + 1:
+            cur_end = max(cur_end, end)
+        else:
+            if cur_start >= 0:
+                out.append((cur_start, cur_end))
+            cur_start, cur_end = start, end
+    if cur_start >= 0:
+        out.append((cur_start, cur_end))
+    return out
+
+
+class Distinct:
+    """A long text's distinct lines, each once (a log repeats the same lines thousands of
+    times): `text` joins them, `starts` is where each begins there, `where` where each occurs
+    in the original text. A pattern that never crosses a line break matches a line or not
+    whatever surrounds it, so it runs over `text` and then only over the original lines that
+    matched."""
+
+    def __init__(self, original: str) -> None:
+        index: dict[str, int] = {}
+        self.where: list[list[int]] = []
+        pos = 0
+        for line in original.split("\n"):
+            i = index.setdefault(line, len(self.where))
+            if i == len(self.where):
+                self.where.append([])
+            self.where[i].append(pos)
+            pos += len(line) + 1
+        self.starts: list[int] = []
+        pos = 0
+        for line in index:
+            self.starts.append(pos)
+            pos += len(line) + 1
+        self.text = "\n".join(index)
+        self.lowered = self.text.lower()
+
+    @classmethod
+    def of(cls, text: str) -> Distinct | None:
+        """None for a short text, or one whose lines barely repeat: not worth it."""
+        if len(text) < 256 * 1024:
+            return None
+        distinct = cls(text)
+        return distinct if len(distinct.text) * 2 < len(text) else None
+
+
+def find_all(
+    sig: Signature, text: str, lowered: str, distinct: Distinct | None = None
+) -> Iterator[re.Match[str]]:
+    """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them, looking only
+    where they can be (see above); `lowered` is `text.lower()`, `distinct` its distinct lines."""
+    words = sig.prefilter
+    span = line_span(sig.pattern, sig.flags)
+    if span == 0 and distinct is not None:
+        hit: set[int] = set()
+        for m in find_all(sig, distinct.text, distinct.lowered):
+            hit.add(bisect.bisect_right(distinct.starts, m.start()) - 1)
+        n = len(text)
+        for start in sorted(s for i in hit for s in distinct.where[i]):
+            end = text.find("\n", start)
+            yield from sig.regex.finditer(text, start, n if end < 0 else end)
+        return
+    if not words or span is None or len(lowered) != len(text):
+        yield from sig.regex.finditer(text)
+        return
+    for start, end in windows(text, lowered, words, span):
+        yield from sig.regex.finditer(text, start, end)
+
+
+
 def scan(
     text: str,
     sheet: FactSheet,
@@ -347,6 +576,7 @@ def scan(
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
     lowered = text.lower()
+    distinct = Distinct.of(text) if len(lowered) == len(text) else None
     for sig in signatures:
         words = sig.prefilter
         if words and not any(w in lowered for w in words):
@@ -357,7 +587,7 @@ def scan(
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
         mine = lines_of.setdefault(sig.id, set())
-        for m in sig.regex.finditer(text):
+        for m in find_all(sig, text, lowered, distinct):
             line_start = text.rfind("\n", 0, m.start()) + 1
             if line_start in claimed:
                 continue
@@ -397,4 +627,4 @@ def scan(
                 )
             )
     if unrecognised:
-        _unrecognised(text, covered, sheet, fallback)
+        _unrecognised(text, lowered, distinct, covered, sheet, fallback)
