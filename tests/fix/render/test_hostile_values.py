@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dlenv.errors import DlenvError
@@ -126,6 +126,8 @@ def _accepts(value: str) -> bool:
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 @QUICK
 @given(value=VALUES)
+@example(value="==")  # zsh's `=cmd` expansion: found by this test on CI
+@example(value="=python3")
 def test_a_set_value_comes_back_exactly(
     shell: str, value: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

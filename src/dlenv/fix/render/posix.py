@@ -17,7 +17,8 @@ _SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 
 def quote(value: str) -> str:
     """A POSIX shell word that stands for exactly `value` (single quotes, `'` as '\\'')."""
-    if _SAFE.fullmatch(value):
+    # zsh expands a word that starts with "=" (`=cmd` is cmd's path, EQUALS), also after `X=`
+    if _SAFE.fullmatch(value) and not value.startswith("="):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
 
