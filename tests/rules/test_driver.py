@@ -696,3 +696,89 @@ def test_dl108_wsl2_cuda_without_device_is_a_likely_linux_driver() -> None:
 def test_dl111_a_kernel_update_with_nothing_failing_is_not_a_finding() -> None:
     healthy = _pasted("torch 2.3.1\nI updated the kernel last week and training runs fine.\n")
     assert fired(healthy, "DL111") == []
+
+
+# -- wordings from the programs that print them, judged end to end ---------------------------
+def _explained(text: str) -> list[str]:
+    from dlenv.importers.explain import explain_text
+
+    report = explain_text(text, "paste.txt", probe=False).report
+    return sorted({f.code for f in report.findings if f.severity in ("error", "warning")})
+
+
+def test_dl104_from_nvidia_installer_and_nouveau_log_lines() -> None:
+    installer = (
+        "ERROR: The Nouveau kernel driver is currently in use by your system.  This driver is "
+        "incompatible with the NVIDIA driver, and must be disabled before proceeding."
+    )
+    assert _explained(installer) == ["DL104"]
+    log = "[    2.834512] [drm] Initialized nouveau 1.3.1 20120801 for 0000:01:00.0 on minor 0\n"
+    smi = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
+    assert _explained(log + smi) == ["DL104"]  # not DL111: nouveau holds the GPU
+    assert "DL104" not in _explained("\tKernel modules: nvidiafb, nouveau\n" + smi)
+
+
+def test_dl111_from_installer_insmod_and_nvml_wordings() -> None:
+    for text in (
+        "modprobe: ERROR: could not insert 'nvidia': Exec format error",
+        "insmod: ERROR: could not insert module nvidia.ko: Key was rejected by service",
+        "ERROR: The kernel module failed to load. Secure boot is enabled on this system, so this "
+        "is likely because it was not signed by a key that is trusted by the kernel.",
+        "ERROR: Unable to find the kernel source tree for the currently running kernel.",
+        "ERROR: Unable to load the 'nvidia-drm' kernel module.",
+        "nvidia-container-cli: initialization error: nvml error: driver not loaded: unknown",
+    ):
+        assert _explained(text) == ["DL111"], text
+    # the installer could not replace modules in use: loaded, not DL111's
+    in_use = "ERROR: An NVIDIA kernel module 'nvidia-drm' appears to already be loaded in your kernel."
+    assert "DL111" not in _explained(in_use + "\nERROR: Installation has failed.")
+
+
+def test_dl105_from_xla_nvrm_nvml_and_cuda_803() -> None:
+    for text in (
+        "E tensorflow/stream_executor/cuda/cuda_diagnostics.cc:306] kernel version 460.56.0 does "
+        "not match DSO version 470.57.2 -- cannot find working devices in this configuration",
+        "NVRM: API mismatch: the client 'nvidia-smi' (pid 4242)\nNVRM: has the version "
+        "550.127.05, but this kernel module has\nNVRM: the version 550.120.  Please make sure",
+        "pynvml.nvml.NVMLError_LibRmVersionMismatch: RM has detected an NVML/RM version mismatch.",
+        "RuntimeError: CUDA error: system has unsupported display driver / cuda driver combination",
+    ):
+        assert _explained(text) == ["DL105"], text
+
+
+def test_dl101_from_container_images_and_wheels_with_their_own_cuda() -> None:
+    f = only(
+        _import(
+            "nvidia-container-cli: requirement error: unsatisfied condition: cuda>=12.8, please "
+            "update your driver to a newer version, or use an earlier cuda container: unknown"
+        ),
+        "DL101",
+    )
+    assert f.evidence[1].needed == ">=570.26"  # CUDA 12.8's own driver: the check is exact
+    assert f.subject == "container"
+    ngc = (
+        "ERROR: This container was built for NVIDIA Driver Release 460.32 or later, but\n"
+        "       version 430.26 was detected and compatibility mode is UNAVAILABLE."
+    )
+    f = only(_import(ngc), "DL101")
+    assert (f.evidence[1].found, f.evidence[1].needed) == ("430.26", ">=460.32")
+    paddle = "OSError: (External) CUDA error(35), CUDA driver version is insufficient for CUDA runtime version."
+    assert _explained(paddle) == ["DL101"]
+    # a program the user compiled is DL102's, not a wheel's
+    assert "DL101" not in _explained("cudaGetDeviceCount returned 35")
+
+
+def test_dl109_when_the_gpu_does_not_reach_the_container() -> None:
+    for text in (
+        "WARNING: The NVIDIA Driver was not detected.  GPU functionality will not be available.",
+        "nvidia-container-cli: initialization error: load library failed: libnvidia-ml.so.1: "
+        "cannot open shared object file: no such file or directory: unknown.",
+        "Error: crun: unresolvable CDI devices nvidia.com/gpu=all",
+    ):
+        assert "DL109" in _explained(text), text
+
+
+def _import(text: str) -> Snapshot:
+    from dlenv.importers.detect import import_text
+
+    return import_text(text, "paste.txt").snapshot

@@ -35,6 +35,13 @@ from dlenv.snapshot.model import PciDevice, Snapshot
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
 NOUVEAU_STATED = "nouveau-loaded-stated"  # lsmod lists nouveau, or the reporter says so
+# nvidia-installer's nouveau check, and nouveau's own lines (kernel log, Xorg, glxinfo, inxi)
+NOUVEAU_SIGNS = (
+    NVRM_PROBE,
+    NOUVEAU_STATED,
+    "nvidia-installer-nouveau-in-use",
+    "nouveau-in-kernel-log",
+)
 # the open-source kernel drivers that can hold an NVIDIA GPU: nouveau, and nova-core (Linux
 # 6.15+, GSP-based GPUs) which newer kernels bind instead
 OPEN_DRIVERS = ("nouveau", "nova_core", "nova-core")
@@ -62,8 +69,85 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     """
     drv = driver_version(s)
     found = list(_driver_cuda_too_old(s) if drv is None else _driver_version_too_old(s, drv))
+    found += _reported_too_old(s, {f.subject for f in found})
     yield from found
-    yield from _reported_too_old(s, {f.subject for f in found})
+    if not found:
+        yield from _reported_by_image_or_wheel(s)
+
+
+CONTAINER_TOO_OLD = ("container-requires-newer-cuda", "ngc-container-driver-too-old")
+PADDLE_INSUFFICIENT = "paddle-cuda-driver-insufficient"
+_NEEDS = re.compile(r"cuda\s*>=\s*(\d+\.\d+)|Driver Release (\d+\.\d+)")
+
+
+def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
+    """DL101 when a container image (libnvidia-container's "unsatisfied condition: cuda>=12.8",
+    an NGC image's "built for NVIDIA Driver Release 535 or later") or a package that brings its
+    own CUDA runtime (PaddlePaddle, CuPy, cuda-python, ONNX Runtime: "CUDA driver version is
+    insufficient") says the host driver is too old: the runtime came with the image or wheel,
+    so the driver is what must change, or the image/wheel for an older CUDA."""
+    wheel_said = any(_WHEEL_WORDS.search(e.text) for e in s.reported_errors)
+    e = next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature in CONTAINER_TOO_OLD
+            or e.signature == PADDLE_INSUFFICIENT
+            or (
+                e.signature == INSUFFICIENT
+                and wheel_said
+                and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
+            )
+        ),
+        None,
+    )
+    if e is None:
+        return
+    drv = driver_version(s)
+    m = _NEEDS.search(e.text)
+    cuda_needed, driver_needed = (m.group(1), m.group(2)) if m else (None, None)
+    if cuda_needed:
+        req = driver_requirement(cuda_needed, os_name(s))
+        # the toolkit checks the driver's CUDA version itself: no minor-version compatibility
+        driver_needed = (req.toolkit_minimum or req.minimum) if req else None
+    image = e.signature in CONTAINER_TOO_OLD
+    who = "The container image" if image else "The package's bundled CUDA runtime"
+    need = f"CUDA {cuda_needed}" if cuda_needed else f"driver {driver_needed or 'a newer driver'}"
+    evidence = [
+        Evidence(
+            fact=f"reported_errors.{e.signature}",
+            found=first_line(e.text),
+            note="the image's own requirement check" if image else "the package's own verdict",
+        ),
+        Evidence(
+            fact="driver.version",
+            found=drv,
+            needed=f">={driver_needed}" if driver_needed else None,
+            note=None if drv else "unknown",
+        ),
+    ]
+    older = ManualStep(
+        text="Or use an image built for a CUDA this driver runs (`nvidia-smi` shows it), e.g. "
+        "a `-cu124`/`12.4` tag instead of `12.8`."
+        if image
+        else "Or install the package's build for an older CUDA that this driver runs (for "
+        "PaddlePaddle the `paddlepaddle-gpu==X.Y.Z.postNNN` build, for CuPy `cupy-cuda11x`, "
+        "for cuda-python the release of the driver's CUDA major).",
+        commands=["nvidia-smi | head -4  # 'CUDA Version' is the newest CUDA this driver runs"],
+    )
+    yield finding(
+        "DL101",
+        title="The NVIDIA driver is too old for the container image's CUDA"
+        if image
+        else "The NVIDIA driver is too old for the CUDA runtime a package brings",
+        message=f"{who} needs {need}; the installed driver"
+        + (f" ({drv})" if drv else "")
+        + " is older, so CUDA cannot start.",
+        evidence=evidence,
+        hint="Upgrade the host driver, or use a build for an older CUDA.",
+        fixes=[driver_install_step(driver_needed, drv), older],
+        subject="container" if image else "wheel",
+    )
 
 
 def _driver_version_too_old(s: Snapshot, drv: str) -> Iterator[Finding]:
@@ -357,7 +441,10 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
 PTX_UNSUPPORTED = "cuda-unsupported-ptx"
 INSUFFICIENT = "cuda-driver-insufficient"
 # programs whose CUDA comes in their own wheel: their "insufficient driver" is DL101's kind
-_WHEEL_WORDS = re.compile(r"\b(?:paddle|mxnet|onnxruntime|cupy|tensorrt)", re.IGNORECASE)
+_WHEEL_WORDS = re.compile(
+    r"\b(?:paddle|mxnet|onnxruntime|cupy|tensorrt|cuda-python|cuda\.bindings|cutlass|cutedsl)",
+    re.IGNORECASE,
+)
 
 
 def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Finding | None:
@@ -463,7 +550,7 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     devices = _unbound_gpus(s)
     if not devices or s.gpus or v.nouveau_loaded:
         return
-    if any(_said(s, sig) for sig in NOT_LOADED_SIGNS if sig != SMI_NO_DRIVER):
+    if any(_said(s, sig) for sig in NOT_LOADED_SIGNS if sig not in AMBIGUOUS_SIGNS):
         return  # installed, but the module is refused or not built for this kernel: DL111's
     if s.driver.installed is True and v.nvidia_module_loaded is False:
         return  # driver files there, module not loaded: DL111's
@@ -509,7 +596,7 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     v = s.visibility
     bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver in OPEN_DRIVERS]
     # the NVIDIA module's own dmesg lines say another driver owns the GPU
-    said = next((e for e in s.reported_errors if e.signature in (NVRM_PROBE, NOUVEAU_STATED)), None)
+    said = next((e for e in s.reported_errors if e.signature in NOUVEAU_SIGNS), None)
     held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not s.gpus
     if not bound and not held:
         return
@@ -525,9 +612,10 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
             Evidence(
                 fact=f"reported_errors.{said.signature}",
                 found=first_line(said.text, 200),
-                note="the NVIDIA kernel module's own message"
-                if said.signature == NVRM_PROBE
-                else "lsmod, or the reporter",
+                note={
+                    NVRM_PROBE: "the NVIDIA kernel module's own message",
+                    NOUVEAU_STATED: "lsmod, or the reporter",
+                }.get(said.signature, "nvidia-installer, or nouveau's own log lines"),
             )
         )
     if bound:
@@ -691,10 +779,40 @@ def minor_version_compatibility(s: Snapshot) -> Iterator[Finding]:
             )
 
 
+# what Docker, the NVIDIA Container Toolkit and NGC images print when the GPU does not reach
+# the container: (title, message) for each
+CONTAINER_SIGNS = {
+    "docker-gpu-runtime-missing": (
+        "Docker cannot give GPUs to containers: no NVIDIA container runtime",
+        "Docker has no device driver for `--gpus`: the NVIDIA Container Toolkit is not "
+        "installed, or its runtime is not registered with this Docker daemon.",
+    ),
+    "container-cli-no-nvml": (
+        "The NVIDIA Container Toolkit cannot find the host's driver libraries",
+        "nvidia-container-cli cannot load libnvidia-ml.so.1: the NVIDIA driver is not installed "
+        "on the host, or Docker (a snap, rootless or Docker Desktop install) cannot see the "
+        "host's libraries.",
+    ),
+    "ngc-container-no-gpu": (
+        "The container was started without the GPU",
+        "The container sees no NVIDIA driver: it was started without `--gpus all` (or the "
+        "NVIDIA runtime), or Docker has no NVIDIA Container Toolkit.",
+    ),
+    "no-nvidia-device-node": (
+        "The container or sandbox has no /dev/nvidia0",
+        "The NVIDIA driver is loaded but the GPU's device files are not in this container or "
+        "sandbox: it was started without `--gpus all` or the NVIDIA runtime.",
+    ),
+}
+
+
 @rule("DL109", "container-toolkit-missing", "error", "driver")
 def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     """What it checks: Docker refusing `--gpus` with "could not select device driver \"\" with
-    capabilities: [[gpu]]" in a pasted log.
+    capabilities: [[gpu]]" (or an unknown `nvidia` runtime, unresolvable CDI devices) in a
+    pasted log; and the GPU not reaching a container: nvidia-container-cli's "load library
+    failed: libnvidia-ml.so.1", an NGC image's "The NVIDIA Driver was not detected", XLA's "no
+    NVIDIA GPU device is present: /dev/nvidia0 does not exist".
 
     Why it matters: the host's driver may be fine, but Docker has no NVIDIA runtime to hand the
     GPUs to the container: the NVIDIA Container Toolkit is not installed, or was installed
@@ -705,16 +823,29 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     Fix: install the NVIDIA Container Toolkit, then `sudo nvidia-ctk runtime configure
     --runtime=docker` and `sudo systemctl restart docker`.
     """
-    said = next((e for e in s.reported_errors if e.signature == "docker-gpu-runtime-missing"), None)
+    said = next((e for e in s.reported_errors if e.signature in CONTAINER_SIGNS), None)
     if said is None:
         return
+    title, message = CONTAINER_SIGNS[said.signature]
+    fixes: list[Action] = []
+    if said.signature != "docker-gpu-runtime-missing":
+        fixes.append(
+            ManualStep(
+                text="Start the container with the GPUs, and check that the host's driver "
+                "answers: nvidia-smi on the host, then the same inside a CUDA container.",
+                commands=[
+                    "nvidia-smi",
+                    "docker run --rm --gpus all nvidia/cuda:12.4.1-base-ubuntu22.04 nvidia-smi",
+                ],
+            )
+        )
     yield finding(
         "DL109",
-        title="Docker cannot give GPUs to containers: no NVIDIA container runtime",
-        message="Docker has no device driver for `--gpus`: the NVIDIA Container Toolkit is not "
-        "installed, or its runtime is not registered with this Docker daemon.",
-        evidence=[Evidence(fact="reported_errors.docker-gpu-runtime-missing", found=said.text)],
+        title=title,
+        message=message,
+        evidence=[Evidence(fact=f"reported_errors.{said.signature}", found=first_line(said.text))],
         fixes=[
+            *fixes,
             ManualStep(
                 text="Install the NVIDIA Container Toolkit (NVIDIA's package repository), "
                 "register its runtime with Docker and restart the daemon.",
@@ -725,7 +856,7 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
                 ],
                 url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
                 "install-guide.html",
-            )
+            ),
         ],
         subject="docker",
     )
@@ -799,7 +930,8 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
         (
             e
             for e in s.reported_errors
-            if e.signature in ("no-cuda-capable-device", "torch-no-nvidia-driver")
+            if e.signature
+            in ("no-cuda-capable-device", "torch-no-nvidia-driver", "libcuda-not-found")
         ),
         None,
     )
@@ -871,8 +1003,21 @@ SECURE_BOOT_SAID = "secure-boot-enabled"
 DKMS_FAILED = "dkms-build-failed"
 KERNEL_UPDATED = "kernel-updated"
 SMI_NO_DRIVER = "nvidia-smi-no-driver"
+NVML_NOT_LOADED = "nvml-driver-not-loaded"  # NVML/libnvidia-container: "driver not loaded"
+WRONG_KERNEL = "modprobe-nvidia-wrong-kernel"  # Exec format error, disagrees about version
+INSTALLER_LOAD = "nvidia-installer-module-load-failed"
+# say only that no module answers: not loaded, or no driver at all (DL103 when no driver is bound)
+AMBIGUOUS_SIGNS = (SMI_NO_DRIVER, NVML_NOT_LOADED)
 # each says the kernel module is not there for the running kernel, or was refused
-NOT_LOADED_SIGNS = (KEY_REJECTED, MODULE_NOT_FOUND, DKMS_FAILED, KERNEL_UPDATED, SMI_NO_DRIVER)
+NOT_LOADED_SIGNS = (
+    KEY_REJECTED,
+    MODULE_NOT_FOUND,
+    WRONG_KERNEL,
+    DKMS_FAILED,
+    INSTALLER_LOAD,
+    KERNEL_UPDATED,
+    *AMBIGUOUS_SIGNS,
+)
 UVM_MISSING = "nvidia-uvm-missing"
 CUDA_UNKNOWN = ("cuda-error-unknown", "torch-cuda-unknown-error")
 AFTER_SUSPEND = "gpu-lost-after-suspend"
@@ -973,7 +1118,7 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
         return
     signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
     secure = _said(s, SECURE_BOOT_SAID)
-    if not signs or (list(signs) == [SMI_NO_DRIVER] and _unbound_gpus(s)):
+    if not signs or (set(signs) <= set(AMBIGUOUS_SIGNS) and _unbound_gpus(s)):
         return  # only "nvidia-smi has failed" beside a GPU with no driver bound: DL103's
     prose = {KERNEL_UPDATED, SECURE_BOOT_SAID}
     if set(signs) <= prose and not any(
@@ -991,8 +1136,12 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
             evidence.append(Evidence(fact=f"reported_errors.{SECURE_BOOT_SAID}", found=secure))
         why = "Secure Boot refused to load it (the module is not signed with an enrolled key)"
         fixes.append(_secure_boot_step())
-    elif MODULE_NOT_FOUND in signs or DKMS_FAILED in signs:
-        why = "there is no module built for the running kernel" + (f" {kernel}" if kernel else "")
+    elif MODULE_NOT_FOUND in signs or DKMS_FAILED in signs or WRONG_KERNEL in signs:
+        why = (
+            "the module on disk was built for another kernel"
+            if WRONG_KERNEL in signs and MODULE_NOT_FOUND not in signs
+            else "there is no module built for the running kernel"
+        ) + (f" {kernel}" if kernel else "")
         fixes.append(_rebuild_step(s, kernel))
     elif KERNEL_UPDATED in signs:
         why = "the kernel was updated and the module was built for the previous one"
