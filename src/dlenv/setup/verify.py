@@ -78,7 +78,9 @@ def verify(
     os.environ.update(env.env)  # KERAS_BACKEND: what `activate` would set
     try:
         report = build_report(
-            python=interpreter, timeout=timeout, live=LiveOptions(timeout=live_timeout)
+            python=interpreter,
+            timeout=timeout,
+            live=LiveOptions(timeout=live_timeout, only=tuple(f.name for f in env.frameworks)),
         )
     finally:
         for key, value in saved.items():
