@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from dlenv import __version__
-from dlenv.cli import check, doctor, explain, fix, fleet, kb, rules
+from dlenv.cli import check, doctor, explain, fix, fleet, kb, rules, setup
 from dlenv.errors import DlenvError, ExitCode
 
 EXIT_CODES_HELP = (
@@ -99,6 +99,12 @@ app.command(
     short_help="Plan the fixes as commands to paste; --apply writes them.",
     epilog=fix.EXIT_CODES_HELP,
 )(fix.fix)
+app.command(
+    "setup",
+    help=setup.__doc__,
+    short_help="Build a verified environment: the framework builds this GPU runs.",
+    epilog=setup.EXIT_CODES_HELP,
+)(setup.setup)
 app.command(
     "kb",
     help=kb.__doc__,

@@ -1,0 +1,73 @@
+"""The plan for people (text) and for programs (JSON): the why with its sources, then the
+exact commands per environment, quoted for the user's shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlenv.setup.model import Reason, SetupPlan
+from dlenv.setup.render import EnvironmentSteps, command_lines
+
+
+def _reason(r: Reason, indent: str) -> list[str]:
+    lines = [f"{indent}- {r.text}"]
+    if r.source:
+        lines.append(f"{indent}  source: {r.source}")
+    return lines
+
+
+def plan_text(plan: SetupPlan, built: list[EnvironmentSteps], shell: str) -> str:
+    m = plan.machine
+    out = [f"dlenv setup {' '.join(plan.requested)}  (for {m.source})", ""]
+    gpus = "; ".join(m.gpus) or "none"
+    driver = f"{m.driver} (CUDA {m.driver_cuda or '?'})" if m.driver else "none"
+    out += [
+        f"Machine: {m.os or 'unknown OS'} {m.arch or ''}".rstrip(),
+        f"  NVIDIA driver: {driver}",
+        f"  GPUs: {gpus}",
+        f"  Python here: {', '.join(m.pythons) or 'none known'}",
+    ]
+    if plan.refused:
+        out += ["", "Refused (add --force to install anyway):"]
+        out += [f"  - {r}" for r in plan.refused]
+    if plan.notes:
+        out += ["", "Notes:"]
+        for note in plan.notes:
+            out += _reason(note, "  ")
+    for steps in built:
+        env = steps.plan
+        title = f"Environment {steps.location}" + (f" ({env.label})" if env.label else "")
+        out += ["", f"{title}: Python {env.python}, {plan.manager}"]
+        for r in env.why:
+            out += _reason(r, "  ")
+        for fw in env.frameworks:
+            device = "GPU" if fw.gpu else "CPU" if fw.build in ("cpu", "none") else fw.build
+            if fw.name == "keras":
+                device = f"{fw.build} backend"
+            out.append(f"  {fw.name} {fw.version} [{fw.build}] -> {device}")
+            for r in fw.why:
+                out += _reason(r, "    ")
+        out += ["", f"  Commands ({shell}):"]
+        out += [f"    {line}" for line in command_lines(steps, shell)]
+        for path, text in steps.files.items():
+            out += ["", f"  {path}:"] + [f"    {line}" for line in text.splitlines()]
+        if env.env:
+            values = " ".join(f"{k}={v}" for k, v in env.env.items())
+            out += ["", f"  Set in it: {values}"]
+        out.append(f"  Then: {steps.activate}")
+    return "\n".join(out) + "\n"
+
+
+def plan_json(plan: SetupPlan, built: list[EnvironmentSteps], shell: str) -> dict[str, Any]:
+    data = plan.to_json()
+    data["kind"] = "dlenv-setup-plan"
+    for env, steps in zip(data["environments"], built, strict=True):
+        env["location"] = steps.location
+        env["interpreter"] = steps.python or None
+        env["steps"] = [
+            {"kind": s.kind, "title": s.title, "argv": s.argv or None} for s in steps.steps
+        ]
+        env["commands"] = command_lines(steps, shell)
+        env["files"] = steps.files
+        env["activate"] = steps.activate
+    return data
