@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from dlenv import __version__
-from dlenv.cli import check, doctor, explain, fix, kb, rules
+from dlenv.cli import check, doctor, explain, fix, kb, rules, smoke
 from dlenv.errors import DlenvError, ExitCode
 
 EXIT_CODES_HELP = (
@@ -93,6 +93,12 @@ app.command(
     short_help="Plan the fixes as commands to paste; --apply writes them.",
     epilog=fix.EXIT_CODES_HELP,
 )(fix.fix)
+app.command(
+    "smoke",
+    help=smoke.__doc__,
+    short_help="Prove each framework trains, saves, reloads, logs and all-reduces.",
+    epilog=smoke.EXIT_CODES_HELP,
+)(smoke.smoke)
 app.command(
     "kb",
     help=kb.__doc__,
