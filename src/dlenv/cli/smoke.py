@@ -101,7 +101,7 @@ def smoke(
     shell, _ = fix_command_for(python=python, from_file=None)
     text = render_smoke(report, fmt.value, redact=redact.value, to_file=output, shell=shell)
     write_output(text, output)
-    failing = failed_checks(report.snapshot.smoke) or [
-        f for f in report.findings if f.severity == "error"
-    ]
+    failing = bool(failed_checks(report.snapshot.smoke)) or any(
+        f.severity == "error" for f in report.findings
+    )
     raise typer.Exit(int(ExitCode.FINDINGS if failing else ExitCode.OK))

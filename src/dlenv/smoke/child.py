@@ -7,7 +7,8 @@ dlenv enforces each check's deadline from the "start" events; nothing here judge
 
 Usage: python child.py FD TIMEOUT DEVICE WORKDIR FRAMEWORK:CHECK [FRAMEWORK:CHECK...]
 DEVICE is "cpu" or "cuda" (dlenv points CUDA_VISIBLE_DEVICES at the GPUs of this run). Each
-framework is imported (its module's `prepare`) at its first check, inside that check's time.
+framework is imported (its module's `prepare`) at its first check; the import and the check
+each get the deadline (a "start" event before each).
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def main(argv: list[str]) -> int:
         writer.send({"event": "start", "step": index, "check": name})
         fresh = framework not in contexts
         if fresh:
-            # The framework's import belongs to its first check (and to that check's deadline).
+            # The framework is imported at its first check, under a deadline of its own.
             ctx = contexts[framework] = Context(framework, device, workdir, timeout, threads)
             started = time.perf_counter()
             try:
@@ -230,6 +231,9 @@ def main(argv: list[str]) -> int:
                     traceback.format_exc().splitlines()[-12:],
                 )
             ctx.import_s = round(time.perf_counter() - started, 4)
+            # the check itself gets a deadline of its own, after the import's
+            faulthandler.dump_traceback_later(max(timeout - 0.5, 0.1), exit=False)
+            writer.send({"event": "start", "step": index, "check": name})
         if framework in import_errors:
             error, tb = import_errors[framework]
             outcome = {
