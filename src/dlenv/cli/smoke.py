@@ -11,7 +11,6 @@ that is removed afterwards. Checks: train (LeNet-5 on synthetic MNIST-shaped dat
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -76,9 +75,7 @@ def smoke(
 ) -> None:
     from dlenv.core import fix_command_for, write_output
     from dlenv.live import parse_framework_list
-    from dlenv.live.progress import progress_mode
     from dlenv.smoke import SmokeOptions, failed_checks, parse_checks
-    from dlenv.smoke.render import progress_line
 
     options = SmokeOptions(
         timeout=check_timeout,
@@ -87,17 +84,12 @@ def smoke(
         checks=parse_checks(checks),
         isolate=isolate,
     )
-    mode = progress_mode(fmt.value)
-    show = mode in ("auto", "lines") or (mode == "terminal" and sys.stderr.isatty())
-
-    def on_check(check: object) -> None:
-        if show:
-            sys.stderr.write(progress_line(check) + "\n")  # type: ignore[arg-type]
-            sys.stderr.flush()
-
+    from dlenv.smoke.render import progress_printer
     from dlenv.smoke.report import build_smoke_report, render_smoke
 
-    report = build_smoke_report(python=python, timeout=timeout, options=options, on_check=on_check)
+    report = build_smoke_report(
+        python=python, timeout=timeout, options=options, on_check=progress_printer(fmt.value)
+    )
     shell, _ = fix_command_for(python=python, from_file=None)
     text = render_smoke(report, fmt.value, redact=redact.value, to_file=output, shell=shell)
     write_output(text, output)

@@ -4,6 +4,9 @@ children's, the findings the rules'."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 
@@ -85,3 +88,19 @@ def smoke_table(facts: SmokeFacts) -> Table:
     for key, why in facts.unknown.items():
         table.add_row("", "", key, Text("unknown", style="yellow"), "", why)
     return table
+
+
+def progress_printer(fmt: str | None) -> Callable[[SmokeCheck], None] | None:
+    """One line per finished check on stderr, as the live probes' progress decides for `fmt`
+    (DLENV_PROGRESS: lines for people and CI logs, nothing for JSON off a terminal)."""
+    from dlenv.live.progress import progress_mode
+
+    mode = progress_mode(fmt)
+    if not (mode in ("auto", "lines") or (mode == "terminal" and sys.stderr.isatty())):
+        return None
+
+    def on_check(check: SmokeCheck) -> None:
+        sys.stderr.write(progress_line(check) + "\n")
+        sys.stderr.flush()
+
+    return on_check
