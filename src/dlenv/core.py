@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dlenv.live.runner import OnUpdate
     from dlenv.probes import CollectOptions
     from dlenv.report.model import Report
+    from dlenv.smoke import SmokeOptions
     from dlenv.snapshot.model import FrameworkFacts, PythonFacts, Snapshot
     from dlenv.system.base import System
 
@@ -64,12 +65,16 @@ def build_report(
     live: LiveOptions | None = None,
     on_update: OnUpdate | None = None,
     prepare: Callable[[], None] | None = None,
+    smoke: SmokeOptions | None = None,
+    fmt: str | None = None,
 ) -> Report:
     """A fresh report of this machine, or a saved one re-diagnosed.
 
     With `live`, the installed frameworks are also imported in the target interpreter (the
     live probes); None skips them (`--quick`). A saved report keeps the live facts it has.
-    `prepare` runs while the live probes do (the caller's own imports, say).
+    `prepare` runs while the live probes do (the caller's own imports, say). With `smoke`, the
+    smoke checks run after the live probes (`dlenv doctor --smoke`); `fmt` decides their
+    progress lines.
     """
     if from_file is not None:
         from dlenv.report.json import read_report_file
@@ -97,6 +102,11 @@ def build_report(
             on_update,
             while_live=warm_up,
         )
+        if smoke is not None:
+            from dlenv.smoke import attach_smoke
+            from dlenv.smoke.render import progress_printer
+
+            snapshot = attach_smoke(snapshot, smoke, progress_printer(fmt))
     from dlenv.report.model import make_report
     from dlenv.rules import diagnose
 
@@ -111,6 +121,7 @@ def build_report_with_progress(
     live: LiveOptions | None,
     fmt: str | None = None,
     prepare: Callable[[], None] | None = None,
+    smoke: SmokeOptions | None = None,
 ) -> Report:
     """`build_report`, showing the live probes' progress on stderr while they run.
 
@@ -122,9 +133,17 @@ def build_report_with_progress(
 
         with live_progress(mode=progress_mode(fmt)) as on_update:
             return build_report(
-                python=python, timeout=timeout, live=live, on_update=on_update, prepare=prepare
+                python=python,
+                timeout=timeout,
+                live=live,
+                on_update=on_update,
+                prepare=prepare,
+                smoke=smoke,
+                fmt=fmt,
             )
-    return build_report(python=python, from_file=from_file, timeout=timeout)
+    return build_report(
+        python=python, from_file=from_file, timeout=timeout, smoke=smoke, fmt=fmt
+    )
 
 
 def exit_code_for(report: Report, fail_on: str) -> ExitCode:
@@ -197,6 +216,7 @@ def run_doctor(
     fail_on: str,
     timeout: float,
     live: LiveOptions | None = None,
+    smoke: SmokeOptions | None = None,
 ) -> ExitCode:
     from dlenv.report.render import render
 
@@ -207,6 +227,7 @@ def run_doctor(
         live=live,
         fmt=fmt,
         prepare=lambda: _load_renderer(fmt),
+        smoke=smoke,
     )
     shell, fix = fix_command_for(python=python, from_file=from_file)
     text = render(

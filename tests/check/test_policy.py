@@ -130,7 +130,7 @@ def error(tmp_path: Path, text: str, name: str = "dlenv.toml") -> str:
             'dlenv.toml: check.min_gpu: unknown key (did you mean "min_gpus"?); known keys: '
             "min_gpus, gpu_name, min_gpu_memory_gib, min_compute_capability, driver, "
             "driver_cuda, cuda, cudnn, python, frameworks, gpu_frameworks, "
-            "tensorflow_memory_growth, health, ignore, fail_on_warnings",
+            "tensorflow_memory_growth, health, ignore, fail_on_warnings, smoke",
         ),
         (
             '[check]\ndriver = ">= 535 beta"\n',

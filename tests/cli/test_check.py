@@ -69,7 +69,7 @@ def test_bad_policy_is_exit_2_with_one_line(
         '[check.frameworks]: torch = ">=…"); known keys: '
         "min_gpus, gpu_name, min_gpu_memory_gib, min_compute_capability, driver, driver_cuda, "
         "cuda, cudnn, python, frameworks, gpu_frameworks, tensorflow_memory_growth, health, "
-        "ignore, fail_on_warnings\n"
+        "ignore, fail_on_warnings, smoke\n"
     )
 
 

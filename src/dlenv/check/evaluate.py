@@ -23,7 +23,7 @@ from dlenv.check.policy import CC_RE, Policy
 from dlenv.errors import ExitCode
 from dlenv.report.model import Report
 from dlenv.rules.findings import Finding
-from dlenv.snapshot.model import GpuFacts, Snapshot
+from dlenv.snapshot.model import GpuFacts, SmokeCheck, Snapshot
 
 
 def _worst(outcomes: Iterable[Outcome]) -> Outcome:
@@ -333,6 +333,42 @@ def _memory_growth(s: Snapshot) -> RequirementResult:
     )
 
 
+# -- smoke ----------------------------------------------------------------------------------
+RUN_SMOKE = "run `dlenv check` on the runner itself, without --quick, so the smoke checks run"
+
+
+def _smoke(p: Policy, s: Snapshot, only: set[str] | None) -> Iterable[RequirementResult]:
+    """Each required smoke check passed wherever it ran (every framework, every device); one
+    that failed, hung or crashed fails it; one that ran nowhere cannot be checked."""
+    for name in p.smoke:
+        key, title, needed = f"smoke.{name}", f"smoke check {name}", "passed"
+        if s.smoke is None:
+            yield _req(key, title, "unchecked", needed, "not run", "no smoke results; " + RUN_SMOKE)
+            continue
+        rows = [
+            c
+            for c in s.smoke.checks
+            if c.check == name and (only is None or c.framework in only)
+        ]
+        bad = [c for c in rows if c.status in ("failed", "timeout", "crashed", "error")]
+        ran = [c for c in rows if c.status == "passed"]
+
+        def where(c: SmokeCheck) -> str:
+            who = f"keras[{c.backend}]" if c.backend else c.framework
+            return f"{who} on {c.device}" + (f" ({c.variant})" if c.variant else "")
+
+        if bad:
+            found = "; ".join(f"{where(c)}: {c.status}" for c in bad)
+            why = next((c.error for c in bad if c.error), None)
+            yield _req(key, title, "fail", needed, found, why)
+        elif not ran:
+            reasons = sorted({c.reason for c in rows if c.reason})
+            why = "; ".join(reasons) or "it ran for no framework (none installed or selected)"
+            yield _req(key, title, "unchecked", needed, "did not run", why)
+        else:
+            yield _req(key, title, "pass", needed, f"passed ({_plural(len(ran), 'run')})")
+
+
 # -- findings ---------------------------------------------------------------------------------
 def _finding_result(p: Policy, f: Finding) -> FindingResult:
     if f.code in p.ignore:
@@ -372,6 +408,7 @@ def evaluate(
         *_toolkits(policy, s),
         *_frameworks(policy, s, chosen),
         *_live(policy, s, chosen),
+        *_smoke(policy, s, chosen),
     ]
     findings = [_finding_result(policy, f) for f in report.findings]
     counts = PolicyCounts(

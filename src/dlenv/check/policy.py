@@ -27,6 +27,8 @@ from dlenv.errors import DlenvError
 FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "tf-keras")
 CODE_RE = re.compile(r"^DL\d{3}$")
 CC_RE = re.compile(r"^(\d+)\.(\d+)$")
+# the checks of `dlenv smoke` (dlenv.smoke.plan.CHECKS; not imported: policies load light)
+SMOKE_CHECKS = ("train", "save_load", "tensorboard", "allreduce", "memory")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Policy:
     health: HealthLimits = field(default_factory=HealthLimits)
     ignore: tuple[str, ...] = ()  # finding codes that never fail the check
     fail_on_warnings: bool | tuple[str, ...] = False  # True: every warning; or these codes
+    smoke: tuple[str, ...] = ()  # `dlenv smoke` checks that must pass: "train", "save_load"…
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -272,6 +275,7 @@ def parse_policy(body: Any, source: str = "<policy>", table: str = "check") -> P
             "health",
             "ignore",
             "fail_on_warnings",
+            "smoke",
         ),
         moved={
             name: f'framework versions go in [{table}.frameworks]: {name} = ">=…"'
@@ -337,6 +341,11 @@ def parse_policy(body: Any, source: str = "<policy>", table: str = "check") -> P
         ),
         ignore=r.strings("ignore", 'rule codes such as "DL701"', lambda c: bool(CODE_RE.match(c))),
         fail_on_warnings=fail_on_warnings,
+        smoke=r.strings(
+            "smoke",
+            f"smoke check names ({', '.join(SMOKE_CHECKS)})",
+            lambda n: n in SMOKE_CHECKS,
+        ),
     )
 
 
@@ -382,6 +391,8 @@ def explain_policy(policy: Policy) -> str:
         value = getattr(policy.health, key)
         if value is not None:
             add(f"  health.{key}: {text.format(value)}")
+    for name in policy.smoke:
+        add(f"  smoke: the {name} smoke check passes wherever it runs (dlenv smoke)")
     if policy.ignore:
         add(f"  ignore: findings {', '.join(policy.ignore)} never fail the check")
     if policy.fail_on_warnings is True:

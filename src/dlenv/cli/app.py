@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from dlenv import __version__
-from dlenv.cli import check, doctor, explain, fix, fleet, kb, rules, setup
+from dlenv.cli import check, doctor, explain, fix, fleet, kb, rules, setup, smoke
 from dlenv.errors import DlenvError, ExitCode
 
 EXIT_CODES_HELP = (
@@ -105,6 +105,12 @@ app.command(
     short_help="Build a verified environment: the framework builds this GPU runs.",
     epilog=setup.EXIT_CODES_HELP,
 )(setup.setup)
+app.command(
+    "smoke",
+    help=smoke.__doc__,
+    short_help="Prove each framework trains, saves, reloads, logs and all-reduces.",
+    epilog=smoke.EXIT_CODES_HELP,
+)(smoke.smoke)
 app.command(
     "kb",
     help=kb.__doc__,

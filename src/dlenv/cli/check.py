@@ -125,8 +125,13 @@ def check(
         raise typer.Exit(0)
 
     live = None if quick else LiveOptions(timeout=live_timeout, only=tuple(frameworks))
+    smoke = None
+    if rules.smoke and not quick and from_file is None:  # the policy's `smoke = [...]`
+        from dlenv.smoke import SmokeOptions
+
+        smoke = SmokeOptions(checks=rules.smoke, only=tuple(frameworks))
     report = build_report_with_progress(
-        python=python, from_file=from_file, timeout=timeout, live=live, fmt=fmt.value
+        python=python, from_file=from_file, timeout=timeout, live=live, fmt=fmt.value, smoke=smoke
     )
     if strict and allow_unknown:
         raise DlenvError("--strict and --allow-unknown contradict each other; pick one")

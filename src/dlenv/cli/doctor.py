@@ -9,12 +9,16 @@ own process of the inspected interpreter to see whether it really uses the GPU (
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dlenv.cli import options as opt
 from dlenv.cli.options import FailOn, Redact, ReportFormat
 from dlenv.errors import DlenvError, ExitCode
+
+if TYPE_CHECKING:
+    from dlenv.smoke import SmokeOptions
 
 
 def doctor(
@@ -50,6 +54,13 @@ def doctor(
         help="Do not live-probe these frameworks, comma-separated.",
     ),
     live_timeout: float = opt.LIVE_TIMEOUT,
+    smoke: bool = typer.Option(
+        False,
+        "--smoke",
+        envvar="DLENV_SMOKE",
+        help="Also run `dlenv smoke` (train, save and reload, TensorBoard, all-reduce, GPU "
+        "memory: every framework, the CPU and every GPU) and judge its results.",
+    ),
 ) -> None:
     from dlenv.core import run_doctor
     from dlenv.live import LiveOptions, parse_framework_list
@@ -68,8 +79,15 @@ def doctor(
         fail_on=fail_on.value,
         timeout=timeout,
         live=live,
+        smoke=_smoke_options(only_names) if smoke and from_file is None else None,
     )
     raise typer.Exit(int(code))
+
+
+def _smoke_options(only: tuple[str, ...]) -> SmokeOptions:
+    from dlenv.smoke import SmokeOptions
+
+    return SmokeOptions(only=only)
 
 
 __all__ = ["DlenvError", "ExitCode", "doctor"]

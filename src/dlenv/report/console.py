@@ -462,6 +462,10 @@ def build_renderable(
         _probe_failures(s),
     ]
     parts.extend(_section_table(sec) for sec in sections if sec is not None and sec.rows)
+    if s.smoke is not None:  # `dlenv doctor --smoke`
+        from dlenv.smoke.render import smoke_table
+
+        parts += [smoke_table(s.smoke), Text("")]
     if report.findings:
         parts.append(Text("Findings", style="bold underline"))
         for f in report.findings:

@@ -11,6 +11,7 @@ from dlenv.rules import (
     memory,
     python,
     reported,
+    smoke,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "memory",
     "python",
     "reported",
+    "smoke",
 ]

@@ -399,6 +399,51 @@ class LiveProbe:
     error: str | None = None
 
 
+# -- smoke checks (dlenv smoke) -------------------------------------------------------------
+SmokeStatus = Literal[
+    "passed",  # it worked, and the result was right
+    "failed",  # it ran and raised, or gave a wrong result (a loss that did not fall, a mismatch)
+    "timeout",  # cut by dlenv's deadline (a hang)
+    "crashed",  # the process died (a signal, or an exit without a result)
+    "error",  # could not run at all (the framework's import failed, the interpreter is missing)
+    "skipped",  # not run: a package it needs is not installed, or not run on request
+    "not-applicable",  # meaningless here (GPU memory on the CPU)
+]
+
+
+@dataclass(frozen=True)
+class SmokeCheck:
+    """One functional check of one framework on one device: what happened, measured."""
+
+    check: str  # "train", "save_load", "tensorboard", "allreduce", "memory"
+    framework: str  # "torch", "tensorflow", "keras", "jax", "tf-keras"
+    device: str  # "cpu", "cuda:0"; an all-reduce over GPUs: "cuda:0,1"
+    status: SmokeStatus
+    variant: str | None = None  # save_load: "keras", "h5", "savedmodel", "export", "state_dict"…
+    backend: str | None = None  # Keras: the backend it ran on
+    seconds: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)  # steps_per_s, max_abs_diff…
+    details: dict[str, str] = field(default_factory=dict)  # settings in force, versions, paths
+    error: str | None = None  # the exception, or what was wrong with the result
+    reason: str | None = None  # why skipped or not applicable
+    traceback: list[str] = field(default_factory=list)  # the last lines, when it raised
+    stderr_tail: str | None = None  # the process's stderr, when it timed out or crashed
+    returncode: int | None = None
+
+
+@dataclass(frozen=True)
+class SmokeFacts:
+    """What `dlenv smoke` (or `dlenv doctor --smoke`) ran, in the target interpreter."""
+
+    python: str | None = None  # the interpreter the checks ran in
+    devices: list[str] = field(default_factory=list)  # "cpu", "cuda:0"…
+    requested: list[str] = field(default_factory=list)  # the checks asked for
+    checks: list[SmokeCheck] = field(default_factory=list)
+    timeout_s: float | None = None  # each check's deadline
+    wall_s: float | None = None
+    unknown: Reasons = field(default_factory=dict)
+
+
 # -- errors quoted in a pasted report (dlenv explain) ----------------------------------------
 @dataclass(frozen=True)
 class ReportedError:
@@ -433,6 +478,7 @@ class Snapshot:
     timings: dict[str, float] = field(default_factory=dict)  # probe name -> seconds
     unknown: Reasons = field(default_factory=dict)  # sections that could not be collected
     reported_errors: list[ReportedError] = field(default_factory=list)  # from pasted text
+    smoke: SmokeFacts | None = None  # None: `dlenv smoke` did not run
 
     def framework(self, name: str) -> FrameworkFacts | None:
         return next((f for f in self.frameworks if f.name == name), None)
