@@ -2,7 +2,9 @@
 verdict as it is read (the full report is dropped), then compare the nodes.
 
 Memory grows with the nodes' names and the distinct values, not the reports' size: a report is
-parsed, reduced and released before the next one is read; equal values are interned.
+parsed, reduced and released before the next one is read; equal values are interned. Only the
+fields the fleet compares are built from each report (`dlenv.fleet.lean`); the whole report
+only when a [check] policy is held against every node.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def merge_fleet(paths: list[str], policies: FleetPolicies | None = None) -> Flee
 
     nodes: dict[str, Node] = {}
     problems: list[InputProblem] = []
-    for loaded in read_reports(paths):
+    full = policies is not None and policies.check is not None  # [check] may read any fact
+    for loaded in read_reports(paths, full=full):
         if loaded.report is None:
             message = loaded.error or "unreadable"
             problems.append(InputProblem(source=loaded.source, kind="unreadable", message=message))
