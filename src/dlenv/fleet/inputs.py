@@ -23,8 +23,10 @@ from dlenv.report.model import Report
 MAX_STREAM_BYTES = 4 * 1024 * 1024 * 1024  # 4 GiB of logs: ~80,000 full reports
 STREAM_SUFFIXES = (".log", ".jsonl", ".ndjson", ".txt")
 
-# kubectl logs --prefix: "[pod/<pod>/<container>] <line>" (kubectl/pkg/cmd/logs/logs.go)
-KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]+)\] ?")
+# kubectl logs --prefix writes `fmt.Sprintf("[pod/%s/%s] ", pod, container)` before every line
+# it reads (kubernetes/kubectl pkg/cmd/logs/logs.go, addPrefixIfNeeded and prefixingWriter):
+# always one space after it; the container is "" when the pod's field path names none.
+KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]*)\] ?")
 
 
 @dataclass(frozen=True)
