@@ -4,7 +4,9 @@ lines, concatenated documents, corrupt, future, nested, huge and thousands of re
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -181,3 +183,38 @@ def test_read_reports_never_raises_on_a_bad_path(tmp_path: Path) -> None:
         ("nope.json", "cannot read (No such file or directory)"),
         ("x.log", "cannot read (No such file or directory)"),
     ]
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_kubectl_logs_prefix_follow_fixture(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real `kubectl logs --prefix --follow` output (data/README.md gives its source)."""
+    text = (DATA / "kubectl-logs-prefix-follow.log").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert all(re.match(r"\[pod/dlenv-doctor-[a-z0-9]{5}/doctor\] ", line) for line in lines)
+    # the pods really interleave: a pod's lines are cut by another's many times
+    changes = sum(a.split("]")[0] != b.split("]")[0] for a, b in itertools.pairwise(lines))
+    assert changes > 50
+    stdin(monkeypatch, text)
+    code, out, _ = run(["fleet", "-", "-f", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert [(n["name"], n["source"]) for n in data["nodes"]] == [
+        ("gpu001", "pod/dlenv-doctor-4xk2p/doctor lines 2-302"),
+        ("gpu017", "pod/dlenv-doctor-9qzr7/doctor lines 1-301"),
+        ("gpu033", "pod/dlenv-doctor-t8m5c/doctor lines 2-302"),
+    ]
+    assert data["problems"] == []
+
+
+def test_kubectl_prefix_with_no_container_name(tmp_path: Path) -> None:
+    # kubectl writes "[pod/NAME/] " when the pod's field path names no container
+    log = tmp_path / "pods.log"
+    log.write_text("".join(f"[pod/p1/] {line}\n" for line in report_text(node(2)).splitlines()))
+    loaded = list(read_reports([str(log)]))
+    assert [(x.source.split(" ")[0], x.label, x.error) for x in loaded] == [("pod/p1/", "p1", None)]
+    assert loaded[0].report is not None
+    assert loaded[0].report.snapshot.host.hostname == "gpu002"

@@ -1,9 +1,10 @@
 """Reading node reports: files, folders of them, and streams (JSON lines, concatenated
 `dlenv doctor --format json` documents, or `kubectl logs --prefix` output) on stdin or in a file.
 
-Every report is read by `dlenv.report.json` (`read_report_file`, `parse_report`), so a fleet
-accepts exactly what `dlenv doctor --from` accepts. A report that cannot be read becomes one
-`Loaded` with an error, never an exception: one bad node never hides the others.
+Every report is read as `dlenv doctor --from` reads it (the same file checks, kind and schema
+version), but only the fields a fleet compares are built and checked (`dlenv.fleet.lean`); with
+`full`, the whole report (a [check] policy may read any fact). A report that cannot be read
+becomes one `Loaded` with an error, never an exception: one bad node never hides the others.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlenv.errors import DlenvError
-from dlenv.report.json import parse_report, read_report_file
+from dlenv.fleet.lean import lean_report
+from dlenv.report.json import MAX_REPORT_BYTES
 from dlenv.report.model import Report
 
 MAX_STREAM_BYTES = 4 * 1024 * 1024 * 1024  # 4 GiB of logs: ~80,000 full reports
 STREAM_SUFFIXES = (".log", ".jsonl", ".ndjson", ".txt")
 
-# kubectl logs --prefix: "[pod/<pod>/<container>] <line>" (kubectl/pkg/cmd/logs/logs.go)
-KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]+)\] ?")
+# kubectl logs --prefix writes `fmt.Sprintf("[pod/%s/%s] ", pod, container)` before every line
+# it reads (kubernetes/kubectl pkg/cmd/logs/logs.go, addPrefixIfNeeded and prefixingWriter):
+# always one space after it; the container is "" when the pod's field path names none.
+KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]*)\] ?")
 
 
 @dataclass(frozen=True)
@@ -39,27 +43,28 @@ def _message(exc: DlenvError, source: str) -> str:
     return exc.message.removeprefix(f"{source}: ")
 
 
-def read_reports(paths: list[str]) -> Iterator[Loaded]:
-    """Every report under `paths`, in the order given (a folder's *.json files sorted)."""
+def read_reports(paths: list[str], *, full: bool = False) -> Iterator[Loaded]:
+    """Every report under `paths`, in the order given (a folder's *.json files sorted); with
+    `full`, each report whole, else only what a fleet compares (`dlenv.fleet.lean`)."""
     for path in paths:
         if path == "-":
-            yield from _stream(_read_stream("-"), "<stdin>")
+            yield from _stream(_read_stream("-"), "<stdin>", full)
             continue
         if os.path.isdir(path):
             found = sorted(_json_files(path))
             if not found:
                 yield Loaded(source=path, error="no *.json report in this folder")
             for file in found:
-                yield _file(file)
+                yield _file(file, full)
         elif path.endswith(STREAM_SUFFIXES):
             try:
                 text = _read_stream(path)
             except DlenvError as exc:
                 yield Loaded(source=path, error=_message(exc, path))
                 continue
-            yield from _stream(text, path)
+            yield from _stream(text, path, full)
         else:
-            yield _file(path)
+            yield _file(path, full)
 
 
 def _json_files(folder: str) -> Iterator[str]:
@@ -71,10 +76,22 @@ def _json_files(folder: str) -> Iterator[str]:
                 yield os.path.join(root, name)
 
 
-def _file(path: str) -> Loaded:
+def _file(path: str, full: bool) -> Loaded:
+    """One saved report, read as `read_report_file` reads it (no device, no FIFO, 256 MiB)."""
+    from dlenv.safeio import read_input
+
     label = Path(path).stem
     try:
-        return Loaded(source=path, report=read_report_file(path), label=label)
+        data, source = read_input(
+            path, limit=MAX_REPORT_BYTES, what="a saved report", hint="; not a dlenv report"
+        )
+        if len(data) > MAX_REPORT_BYTES:
+            raise DlenvError(f"{source}: larger than 256 MiB; not a dlenv report")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DlenvError(f"{source}: not a text file") from None
+        return Loaded(source=path, report=lean_report(text, source, full=full), label=label)
     except DlenvError as exc:
         return Loaded(source=path, error=_message(exc, path), label=label)
 
@@ -88,7 +105,7 @@ def _read_stream(path: str) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _stream(text: str, source: str) -> Iterator[Loaded]:
+def _stream(text: str, source: str, full: bool) -> Iterator[Loaded]:
     """Reports in a stream, grouped by their `kubectl logs --prefix` source when lines have one
     (pods' lines may interleave); each group read as JSON lines or indented documents."""
     groups: dict[str, tuple[str | None, list[str]]] = {}
@@ -100,7 +117,7 @@ def _stream(text: str, source: str) -> Iterator[Loaded]:
             groups.setdefault(match[1], (match[2], []))[1].append(line[match.end() :])
     for name, (pod, lines) in groups.items():
         found = False
-        for loaded in _documents(lines, name, pod):
+        for loaded in _documents(lines, name, pod, full):
             found = True
             yield loaded
         if not found and any(line.strip() for line in lines):
@@ -112,7 +129,9 @@ def _stream(text: str, source: str) -> Iterator[Loaded]:
             )
 
 
-def _documents(lines: list[str], source: str, label: str | None) -> Iterator[Loaded]:
+def _documents(
+    lines: list[str], source: str, label: str | None, full: bool
+) -> Iterator[Loaded]:
     """One JSON document per line (`{...}`), or indented ones from a line `{` to a line `}`
     (how `dlenv doctor --format json` writes them); every other line is log noise."""
     start: int | None = None
@@ -122,7 +141,7 @@ def _documents(lines: list[str], source: str, label: str | None) -> Iterator[Loa
         if start is not None:
             if line == "}":
                 body.append(line)
-                yield _parse("\n".join(body), f"{source} lines {start}-{number}", label)
+                yield _parse("\n".join(body), f"{source} lines {start}-{number}", label, full)
                 start, body = None, []
                 continue
             if not line.startswith("{"):
@@ -137,7 +156,7 @@ def _documents(lines: list[str], source: str, label: str | None) -> Iterator[Loa
         if line == "{":
             start, body = number, [line]
         elif line.startswith("{"):
-            yield _parse(line, f"{source} line {number}", label)
+            yield _parse(line, f"{source} line {number}", label, full)
     if start is not None:
         yield Loaded(
             source=f"{source} line {start}",
@@ -146,8 +165,8 @@ def _documents(lines: list[str], source: str, label: str | None) -> Iterator[Loa
         )
 
 
-def _parse(text: str, source: str, label: str | None) -> Loaded:
+def _parse(text: str, source: str, label: str | None, full: bool) -> Loaded:
     try:
-        return Loaded(source=source, report=parse_report(text, source), label=label)
+        return Loaded(source=source, report=lean_report(text, source, full=full), label=label)
     except DlenvError as exc:
         return Loaded(source=source, error=_message(exc, source), label=label)

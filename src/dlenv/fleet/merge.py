@@ -2,7 +2,9 @@
 verdict as it is read (the full report is dropped), then compare the nodes.
 
 Memory grows with the nodes' names and the distinct values, not the reports' size: a report is
-parsed, reduced and released before the next one is read; equal values are interned.
+parsed, reduced and released before the next one is read; equal values are interned. Only the
+fields the fleet compares are built from each report (`dlenv.fleet.lean`); the whole report
+only when a [check] policy is held against every node.
 """
 
 from __future__ import annotations
@@ -42,7 +44,27 @@ class FleetPolicies:
     strict: bool = True  # "could not check" fails (not with --allow-unknown)
 
 
-def _node(loaded: Loaded, report: Report, policies: FleetPolicies | None) -> Node:
+class _Shared:
+    """One object per distinct facts table and findings list over a merge: nodes alike share
+    them (nothing changes a Node's tables after it is made), so memory grows with the distinct
+    values, not the nodes."""
+
+    def __init__(self) -> None:
+        self.facts: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        self.findings: dict[tuple[NodeFinding, ...], list[NodeFinding]] = {}
+
+    def facts_of(self, facts: dict[str, str]) -> dict[str, str]:
+        key = tuple((sys.intern(k), sys.intern(v)) for k, v in facts.items())
+        return self.facts.setdefault(key, dict(key))
+
+    def findings_of(self, findings: list[NodeFinding]) -> list[NodeFinding]:
+        return self.findings.setdefault(tuple(findings), findings)
+
+
+def _node(
+    loaded: Loaded, report: Report, policies: FleetPolicies | None, shared: _Shared | None = None
+) -> Node:
+    shared = shared or _Shared()
     s = report.snapshot
     host = s.host.hostname or ""
     name = host if host not in REDACTED_HOSTS else (loaded.label or loaded.source)
@@ -51,19 +73,17 @@ def _node(loaded: Loaded, report: Report, policies: FleetPolicies | None) -> Nod
         from dlenv.check.evaluate import evaluate
 
         result = evaluate(policies.check, report, strict=policies.strict)
-    facts = {sys.intern(k): sys.intern(v) for k, v in node_facts(s, report.dlenv_version).items()}
+    findings = [
+        NodeFinding(code=f.code, name=f.name, severity=f.severity, title=f.title, subject=f.subject)
+        for f in report.findings
+    ]
     return Node(
         name=name,
         source=loaded.source,
         created_at=report.created_at,
-        facts=facts,
+        facts=shared.facts_of(node_facts(s, report.dlenv_version)),
         gpus=gpu_total(s),
-        findings=[
-            NodeFinding(
-                code=f.code, name=f.name, severity=f.severity, title=f.title, subject=f.subject
-            )
-            for f in report.findings
-        ],
+        findings=shared.findings_of(findings),
         policy=result,
     )
 
@@ -74,12 +94,14 @@ def merge_fleet(paths: list[str], policies: FleetPolicies | None = None) -> Flee
 
     nodes: dict[str, Node] = {}
     problems: list[InputProblem] = []
-    for loaded in read_reports(paths):
+    full = policies is not None and policies.check is not None  # [check] may read any fact
+    shared = _Shared()
+    for loaded in read_reports(paths, full=full):
         if loaded.report is None:
             message = loaded.error or "unreadable"
             problems.append(InputProblem(source=loaded.source, kind="unreadable", message=message))
             continue
-        node = _node(loaded, loaded.report, policies)
+        node = _node(loaded, loaded.report, policies, shared)
         unknown = loaded.report.snapshot.unknown
         if unknown:
             said = "; ".join(f"{k}: {v}" for k, v in sorted(unknown.items()))
