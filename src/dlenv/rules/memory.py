@@ -163,12 +163,25 @@ OOM_SIGNATURES = (
     "tf-bfc-out-of-memory",
     "cublas-handle-failed",
     "cudnn-handle-failed",
+    "tf-conv-algorithm-cudnn-init",
     "cuda-out-of-memory",
+    "torch-no-valid-cudnn-algorithm",
+    "tf-cudnn-launch-failure",
 )
 STARTUP_GRAB = "tf-failed-to-allocate-from-device"
-HANDLE_SIGNATURES = frozenset({"cublas-handle-failed", "cudnn-handle-failed"})
-# a cuDNN handle failure beside TensorFlow's cuDNN version mismatch is that mismatch (cudnn.toml)
+HANDLE_SIGNATURES = frozenset(
+    {"cublas-handle-failed", "cudnn-handle-failed", "tf-conv-algorithm-cudnn-init"}
+)
+# cuDNN failures that only suggest memory: beside a cuDNN version mismatch they are that mismatch
+CUDNN_FAILURES = (
+    "cudnn-handle-failed",
+    "tf-conv-algorithm-cudnn-init",
+    "torch-no-valid-cudnn-algorithm",
+    "tf-cudnn-launch-failure",
+)
+# a cuDNN handle failure beside a cuDNN version mismatch is that mismatch (cudnn.toml)
 CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
+CUDNN_MISMATCHES = (CUDNN_MISMATCH, "torch-cudnn-version-mismatch", "jax-cudnn-mismatch")
 HELD_STATED = "gpu-memory-held-stated"
 
 
@@ -271,8 +284,9 @@ class _Oom:
 
 def _oom_said(s: Snapshot) -> ReportedError | None:
     by_id = {e.signature: e for e in reversed(s.reported_errors)}
-    if CUDNN_MISMATCH in by_id:
-        by_id.pop("cudnn-handle-failed", None)
+    if any(m in by_id for m in CUDNN_MISMATCHES):
+        for sig in CUDNN_FAILURES:
+            by_id.pop(sig, None)
     return next((by_id[sig] for sig in OOM_SIGNATURES if sig in by_id), None)
 
 
