@@ -346,6 +346,11 @@ _JOINED = re.compile(
 )
 
 
+def _sentence(text: str) -> str:
+    """`text` with its first letter upper-case (str.capitalize would lower "NCCL", "GPU")."""
+    return text[:1].upper() + text[1:] + "."
+
+
 def _joined(e: ReportedError) -> tuple[int, int] | None:
     """(ranks that joined, world size) as a rendezvous timeout states them."""
     m = _JOINED.search(e.text)
@@ -487,7 +492,7 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     yield finding(
         "DL804",
         title="The ranks of the distributed job disagree about its set-up",
-        message="; ".join(parts).capitalize() + ".",
+        message=_sentence("; ".join(parts)),
         evidence=evidence,
         fixes=fixes,
         subject="distributed",
