@@ -91,6 +91,8 @@ MISSING_LIBRARY_SIGNATURES = (
     "windows-dll-missing",
     "cudnn-sublibrary-load-failed",
     "tf-library-not-loaded",
+    "tf-old-couldnt-open-cuda-library",
+    "cuda-sublibrary-unable-to-load-any",
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library",)
