@@ -93,9 +93,10 @@ MISSING_LIBRARY_SIGNATURES = (
     "tf-library-not-loaded",
     "tf-old-couldnt-open-cuda-library",
     "cuda-sublibrary-unable-to-load-any",
+    "torch-preload-cuda-deps-missing",
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
-HARD_FAILURE_SIGNATURES = ("import-error-missing-library",)
+HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
 _SONAME = re.compile(
     r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
     r"nvJitLink|cupti)(?:\.so[\d.]*|64_\d+\.dll)"
