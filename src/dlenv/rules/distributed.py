@@ -270,8 +270,10 @@ NETWORK_FAILURES = (
 @rule("DL803", "nccl-network-setup", "error", "distributed")
 def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted log in which the ranks cannot reach each other: "Gloo
-    connectFullMesh failed", NCCL socket warnings ("Connect to <ip> failed", "no socket
-    interface found"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
+    connectFullMesh failed" or a broken Gloo TCP pair, NCCL socket warnings ("Connect to <ip>
+    failed", "no socket interface found", "No usable listening interface found"), a rank that
+    cannot reach the rendezvous store ("The client socket has timed out after 1800s while
+    trying to connect to"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
     ibv_modify_qp failed … Connection timed out"), or a hang while NCCL uses a loopback or
     container bridge interface (lo, docker0).
 
@@ -385,7 +387,11 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: the launcher's variables (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK)
     partly set, or RANK not below WORLD_SIZE; in a pasted log, torch.distributed's
     "environment variable RANK expected, but not set" / "Default process group has not been
-    initialized", or NCCL logs in which some ranks load a network plugin and others do not.
+    initialized", the rendezvous port already in use ("The server socket has failed to listen
+    on any local network address … Address already in use"), ranks that never joined ("Timed
+    out initializing process group in store based barrier … (world_size=4, worker_count=2",
+    "1/2 clients joined"), NCCL's "Duplicate GPU detected" and "ring 0 does not loop back to
+    start", or NCCL logs in which some ranks load a network plugin and others do not.
 
     Why it matters: every rank must agree on the rendezvous (address, port, world size) and
     run the same NCCL set-up. A script written for torchrun started with plain `python` has no
