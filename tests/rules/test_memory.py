@@ -393,3 +393,20 @@ def test_dl701_tensorflow_conv_algorithm_failure_is_the_memory_growth_answer() -
     )
     both = _paste_codes(mismatch)
     assert "DL206" in both and "DL701" not in both and "DL703" not in both
+
+
+def test_dl703_jax_out_of_memory_first_turns_preallocation_off() -> None:
+    for text in (
+        "jaxlib.xla_extension.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory while trying "
+        "to allocate 17179869184 bytes.",
+        "jaxlib.xla_extension.XlaRuntimeError: UNKNOWN: Failed to determine best cudnn "
+        "convolution algorithm for:",
+    ):
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        f = next(x for x in found if x.code == "DL703")
+        assert isinstance(f.fixes[0], SetEnv)
+        assert (f.fixes[0].name, f.fixes[0].value) == ("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    torch_oom = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB."
+    found = explain_text(torch_oom, "paste.txt", probe=False).report.findings
+    f = next(x for x in found if x.code == "DL703")
+    assert not any(isinstance(a, SetEnv) and a.name.startswith("XLA_") for a in f.fixes)

@@ -167,6 +167,7 @@ OOM_SIGNATURES = (
     "cuda-out-of-memory",
     "torch-no-valid-cudnn-algorithm",
     "tf-cudnn-launch-failure",
+    "xla-conv-algorithm-picker-failed",
 )
 STARTUP_GRAB = "tf-failed-to-allocate-from-device"
 HANDLE_SIGNATURES = frozenset(
@@ -178,6 +179,7 @@ CUDNN_FAILURES = (
     "tf-conv-algorithm-cudnn-init",
     "torch-no-valid-cudnn-algorithm",
     "tf-cudnn-launch-failure",
+    "xla-conv-algorithm-picker-failed",
 )
 # a cuDNN handle failure beside a cuDNN version mismatch is that mismatch (cudnn.toml)
 CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
@@ -615,7 +617,8 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     Fix: make the job smaller (batch size, image or sequence length), use mixed precision or
     gradient checkpointing, or a GPU with more memory; when PyTorch's numbers show a fragmented
     cache (much reserved but unallocated), `export
-    PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True`.
+    PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True`; under JAX, which reserves 75% of the GPU
+    at start-up, first `export XLA_PYTHON_CLIENT_PREALLOCATE=false`.
     """
     oom = _classify(s)
     if oom is None or oom.cause != "size":
@@ -657,6 +660,16 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
             "more memory.",
         )
     ]
+    if oom.framework == "jax":
+        fixes.insert(
+            0,
+            SetEnv(
+                name="XLA_PYTHON_CLIENT_PREALLOCATE",
+                value="false",
+                reason="JAX reserves 75% of the GPU at start-up and runs out inside that pool; "
+                "allocating on demand lets it use the rest (and leaves cuDNN its workspace)",
+            ),
+        )
     if n is not None and n.fragmented and n.unallocated is not None:
         evidence.append(
             Evidence(
