@@ -606,3 +606,19 @@ def test_dl201_library_loaders_that_name_no_framework() -> None:
         "I tensorflow/stream_executor/dso_loader.cc:99] Couldn't open CUDA library libcudnn.so. "
         "LD_LIBRARY_PATH: /usr/local/cuda/lib64\n"
     )
+
+
+def test_dl208_a_cudnn_sublibrary_from_another_release() -> None:
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        "ImportError: /usr/local/lib/python3.10/dist-packages/torch/lib/../../nvidia/cudnn/lib/"
+        "libcudnn_cnn_infer.so.8: undefined symbol: _ZN11nvrtcHelper4loadEb, version "
+        "libcudnn_ops_infer.so.8"
+    )
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    (f,) = [x for x in found if x.code == "DL208"]
+    assert f.severity == "error" and "libcudnn" in f.title
+    # a non-CUDA library's missing symbol is not this
+    other = "ImportError: /venv/torch/lib/libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent"
+    assert not [x for x in explain_text(other, "p.txt", probe=False).report.findings if x.code == "DL208"]

@@ -881,6 +881,22 @@ _SYMBOL_LIBRARY = (
 
 
 _FRAMEWORK_NAMES = ("torch", "tensorflow", "jax")
+# library-conflicts.toml: a CUDA symbol missing, or a CUDA library's sub-library missing one
+UNDEFINED_SYMBOL_SIGNATURES = ("cuda-library-undefined-symbol", "cuda-sublibrary-undefined-symbol")
+_LIBRARY_IN_TEXT = re.compile(r"\blib(nccl|cublas|cudnn|cusparse|cusolver|cufft|curand|nvJitLink)")
+
+
+def _library_quoted(s: Snapshot, symbol: str) -> tuple[str, str] | None:
+    """(library, wheel) of the CUDA library whose pasted load error names `symbol`."""
+    for e in s.reported_errors:
+        if e.signature in UNDEFINED_SYMBOL_SIGNATURES and symbol in e.text:
+            m = _LIBRARY_IN_TEXT.search(e.text)
+            if m is not None:
+                key = m.group(1).lower()
+                return next(((lib, w) for p, lib, w in _SYMBOL_LIBRARY if p == key), None)
+    return None
+
+
 _UNDEFINED = re.compile(r'undefined symbol:? ?"?(?P<sym>[A-Za-z_]\w*)')
 
 
@@ -894,7 +910,7 @@ def undefined_cuda_symbols(s: Snapshot) -> dict[str, str]:
     }
     for e in s.reported_errors:
         m = _UNDEFINED.search(e.text)
-        if e.signature == "cuda-library-undefined-symbol" and m and not out:
+        if e.signature in UNDEFINED_SYMBOL_SIGNATURES and m and not out:
             out[e.framework or "the program"] = m.group("sym")
     return out
 
@@ -920,7 +936,7 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
         low = symbol.lower()
         lib, wheel = next(
             ((lib, wheel) for prefix, lib, wheel in _SYMBOL_LIBRARY if low.startswith(prefix)),
-            ("the CUDA library", "nvidia-"),
+            _library_quoted(s, symbol) or ("the CUDA library", "nvidia-"),
         )
         fw = s.framework(name)
         who = label(fw) if fw is not None else name
