@@ -252,3 +252,13 @@ def test_watchdog_timeout_is_a_hang_that_facts_explain() -> None:
 def test_dl801_nccl_shm_disable_that_helped() -> None:
     assert _codes("NCCL_SHM_DISABLE=1 fixed the crash for me") == {"DL801": "error"}
     assert _codes_or_none("export NCCL_SHM_DISABLE=1") == {}
+
+
+def test_nccl_unique_id_failure_is_a_symptom_the_interface_explains() -> None:
+    text = (
+        "torch.distributed.DistBackendError: [3] is setting up NCCL communicator and retrieving "
+        "ncclUniqueId from [0] via c10d key-value store by key '0', but store->get('0') got "
+        "error: Connection reset by peer\n"
+    )
+    assert "DL803" not in _codes(text)
+    assert _codes("NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n" + text).get("DL803") == "error"

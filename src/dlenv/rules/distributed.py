@@ -292,8 +292,9 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     """
     said = _said(s, *NETWORK_FAILURES)
     virtual = _said(s, "nccl-virtual-interface")
-    if not said and virtual and _said(s, *HANGS, "nccl-error-generic"):
-        said = virtual + _said(s, *HANGS, "nccl-error-generic")
+    stalls = _said(s, *HANGS, "nccl-error-generic", "torch-nccl-unique-id-failed")
+    if not said and virtual and stalls:
+        said = virtual + stalls
     if not said:
         return
     ib = any(e.signature == "nccl-infiniband-failed" for e in said)
