@@ -410,3 +410,18 @@ def test_dl703_jax_out_of_memory_first_turns_preallocation_off() -> None:
     found = explain_text(torch_oom, "paste.txt", probe=False).report.findings
     f = next(x for x in found if x.code == "DL703")
     assert not any(isinstance(a, SetEnv) and a.name.startswith("XLA_") for a in f.fixes)
+
+
+def test_tensorflow_workspace_warning_is_not_an_out_of_memory_error() -> None:
+    warning = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:246] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate 2.27GiB with freed_by_count=0. The caller indicates that this "
+        "is not a failure, but may mean that there could be performance gains if more memory were "
+        "available.\n"
+    )
+    assert _paste_codes(warning) == {}
+    failure = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:457] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate 1.00GiB (rounded to 1073741824)requested by op MatMul\n"
+    )
+    assert _paste_codes(warning + failure).get("DL703") == "error"
