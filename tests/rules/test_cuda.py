@@ -583,3 +583,42 @@ def test_dl206_the_frameworks_own_mismatch_verdict_and_dnn_library_not_found() -
         "shared object file\nDNN library is not found."
     )
     assert "DL206" not in [f.code for f in missing]
+
+
+def test_dl201_library_loaders_that_name_no_framework() -> None:
+    from dlenv.fix.actions import ManualStep
+    from dlenv.importers.explain import explain_text
+
+    def dl201(text: str) -> list[object]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f for f in found if f.code == "DL201" and f.severity == "error"]
+
+    # cuDNN 9's own loader (CTranslate2 / faster-whisper), then the abort
+    (f,) = dl201(
+        "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9, "
+        "libcudnn_ops.so}\nInvalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    )
+    step = f.fixes[0]  # type: ignore[attr-defined]
+    assert isinstance(step, ManualStep)
+    assert any('nvidia-cudnn-cu12==9.*' in c for c in step.commands)
+    # TensorFlow before 1.1: dso_loader's "Couldn't open CUDA library"
+    assert dl201(
+        "I tensorflow/stream_executor/dso_loader.cc:99] Couldn't open CUDA library libcudnn.so. "
+        "LD_LIBRARY_PATH: /usr/local/cuda/lib64\n"
+    )
+
+
+def test_dl208_a_cudnn_sublibrary_from_another_release() -> None:
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        "ImportError: /usr/local/lib/python3.10/dist-packages/torch/lib/../../nvidia/cudnn/lib/"
+        "libcudnn_cnn_infer.so.8: undefined symbol: _ZN11nvrtcHelper4loadEb, version "
+        "libcudnn_ops_infer.so.8"
+    )
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    (f,) = [x for x in found if x.code == "DL208"]
+    assert f.severity == "error" and "libcudnn" in f.title
+    # a non-CUDA library's missing symbol is not this
+    other = "ImportError: /venv/torch/lib/libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent"
+    assert not [x for x in explain_text(other, "p.txt", probe=False).report.findings if x.code == "DL208"]

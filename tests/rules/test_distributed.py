@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dlenv.errors import DlenvError
 from dlenv.fix.actions import ManualStep, SetEnv
 from dlenv.importers.explain import explain_text
 from dlenv.snapshot.model import GpuLink, Snapshot
@@ -165,3 +166,99 @@ def test_generic_nccl_error_is_left_to_the_facts() -> None:
     result = explain_text(text, "paste.txt", machine=lambda: small)
     codes = {f.code for f in result.report.findings}
     assert "DL801" in codes and "DL901" not in codes
+
+
+# -- wordings from the programs' sources (NCCL, c10d, Gloo) ----------------------------------
+def _codes_or_none(text: str) -> dict[str, str]:
+    """Like _codes, for a text that may hold no known message at all (then nothing is found)."""
+    try:
+        return _codes(text)
+    except DlenvError:
+        return {}
+
+
+def _finding(text: str, code: str) -> object:
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    return next(f for f in found if f.code == code)
+
+
+def test_dl804_rendezvous_port_in_use_names_another_port() -> None:
+    text = (
+        "torch.distributed.DistNetworkError: The server socket has failed to listen on any local "
+        "network address. The server socket has failed to bind to [::]:29500 (errno: 98 - Address "
+        "already in use). The server socket has failed to bind to 0.0.0.0:29500 (errno: 98 - "
+        "Address already in use)."
+    )
+    assert _codes(text) == {"DL804": "error"}
+    f = _finding(text, "DL804")
+    assert "MASTER_PORT" in f.message  # type: ignore[attr-defined]
+    step = f.fixes[0]  # type: ignore[attr-defined]
+    assert isinstance(step, ManualStep) and any("--master_port" in c for c in step.commands)
+    # another program's port in use is not the rendezvous
+    assert "DL804" not in _codes_or_none("OSError: [Errno 98] Address already in use: the web UI port 7860")
+
+
+def test_dl804_ranks_that_never_joined_are_counted() -> None:
+    text = (
+        "RuntimeError: Timed out initializing process group in store based barrier on rank: 3, "
+        "for key: store_based_barrier_key:1 (world_size=4, worker_count=2, timeout=0:30:00)"
+    )
+    assert _codes(text) == {"DL804": "error"}
+    assert "only 2 of the 4 ranks joined" in _finding(text, "DL804").message.lower()  # type: ignore[attr-defined]
+    elastic = "torch.distributed.DistStoreError: Timed out after 901 seconds waiting for clients. 1/2 clients joined."
+    assert "only 1 of the 2 ranks" in _finding(elastic, "DL804").message.lower()  # type: ignore[attr-defined]
+
+
+def test_dl804_nccl_ranks_on_one_gpu_or_rings_that_do_not_close() -> None:
+    dup = (
+        "RuntimeError: NCCL error in: ../torch/csrc/distributed/c10d/NCCLUtils.hpp:219, invalid "
+        "usage, NCCL version 2.21.5\nncclInvalidUsage: This usually reflects invalid usage of NCCL "
+        "library.\nLast error:\nDuplicate GPU detected : rank 1 and rank 0 both on CUDA device 1000"
+    )
+    assert _codes(dup).get("DL804") == "error"
+    assert "same GPU" in _finding(dup, "DL804").message  # type: ignore[attr-defined]
+    ring = "node1:1234:1250 [0] NCCL WARN Error : ring 0 does not loop back to start (1 != 0)"
+    assert _codes(ring) == {"DL804": "error"}
+    assert _codes_or_none("NCCL INFO Ring 00 : 0[0] -> 1[1] via P2P/IPC") == {}
+
+
+def test_dl803_store_client_timeouts_gloo_pairs_and_nccl_interfaces() -> None:
+    for text in (
+        "RuntimeError: The client socket has timed out after 1800s while trying to connect to "
+        "(10.0.0.1, 29500).",
+        "RuntimeError: connect() timed out. Original timeout was 1800000 ms.",
+        "RuntimeError: [../third_party/gloo/gloo/transport/tcp/pair.cc:598] Connection closed by "
+        "peer [10.0.0.2]:29500",
+        "RuntimeError: [enforce fail at ../third_party/gloo/gloo/transport/tcp/device.cc:83] ifa "
+        "!= nullptr. Unable to find address for: eth0",
+        "Last error:\nNET/Socket : No usable listening interface found",
+        "transport/net_socket.cc:61 NCCL WARN NET/Socket : no interface found",
+    ):
+        assert _codes(text).get("DL803") == "error", text
+
+
+def test_watchdog_timeout_is_a_hang_that_facts_explain() -> None:
+    watchdog = (
+        "[E ProcessGroupNCCL.cpp:828] [Rank 1] Watchdog caught collective operation timeout: "
+        "WorkNCCL(SeqNum=1, OpType=ALLREDUCE, Timeout(ms)=1800000) ran for 1806025 milliseconds "
+        "before timing out.\n"
+    )
+    assert "DL802" not in _codes(watchdog) and "DL803" not in _codes(watchdog)
+    docker = "NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n"
+    assert _codes(docker + watchdog).get("DL803") == "error"
+    assert _codes("Device=0 CANNOT Access Peer Device=1\n" + watchdog).get("DL802") == "error"
+
+
+def test_dl801_nccl_shm_disable_that_helped() -> None:
+    assert _codes("NCCL_SHM_DISABLE=1 fixed the crash for me") == {"DL801": "error"}
+    assert _codes_or_none("export NCCL_SHM_DISABLE=1") == {}
+
+
+def test_nccl_unique_id_failure_is_a_symptom_the_interface_explains() -> None:
+    text = (
+        "torch.distributed.DistBackendError: [3] is setting up NCCL communicator and retrieving "
+        "ncclUniqueId from [0] via c10d key-value store by key '0', but store->get('0') got "
+        "error: Connection reset by peer\n"
+    )
+    assert "DL803" not in _codes(text)
+    assert _codes("NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n" + text).get("DL803") == "error"

@@ -349,3 +349,79 @@ def test_dl702_names_the_compute_processes_nvml_lists() -> None:
         ],
     )
     assert fired(pasted, "DL702") == ["DL702"] and fired(pasted, "DL703") == []
+
+
+def _paste_codes(text: str) -> dict[str, str]:
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    return {f.code: f.severity for f in found if f.severity in ("error", "warning")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # aten/src/ATen/native/cudnn/Conv_v7.cpp: no algorithm's workspace fitted
+        "RuntimeError: Unable to find a valid cuDNN algorithm to run convolution",
+        # aten/src/ATen/cudnn/Exceptions.h
+        "RuntimeError: cuDNN error: CUDNN_STATUS_ALLOC_FAILED",
+        # torch < 1.0 (THCCachingAllocator)
+        "RuntimeError: cuda runtime error (2) : out of memory at "
+        "/pytorch/aten/src/THC/THCCachingAllocator.cpp:510",
+        # XLA's PJRT client (JAX)
+        "XlaRuntimeError: RESOURCE_EXHAUSTED: Failed to allocate request for 4.00GiB "
+        "(4294967296B) on device ordinal 0",
+        # tensorflow/core/kernels/fused_batch_norm_op.cc
+        "tensorflow.python.framework.errors_impl.InternalError: cuDNN launch failure : input "
+        "shape ([1,64,64,3])",
+    ],
+)
+def test_dl703_out_of_memory_in_the_words_of_each_program(text: str) -> None:
+    assert _paste_codes(text).get("DL703") == "error"
+
+
+def test_dl701_tensorflow_conv_algorithm_failure_is_the_memory_growth_answer() -> None:
+    text = (
+        "tensorflow.python.framework.errors_impl.UnknownError: Failed to get convolution "
+        "algorithm. This is probably because cuDNN failed to initialize, so try looking to see "
+        "if a warning log message was printed above."
+    )
+    codes = _paste_codes(text)
+    assert "DL701" in codes and "DL703" not in codes
+    # beside a cuDNN version mismatch the same failure is that mismatch, not memory
+    mismatch = (
+        "E tensorflow/stream_executor/cuda/cuda_dnn.cc:82] Loaded runtime CuDNN library: 7.1.4 "
+        "but source was compiled with: 7.2.1.\n" + text
+    )
+    both = _paste_codes(mismatch)
+    assert "DL206" in both and "DL701" not in both and "DL703" not in both
+
+
+def test_dl703_jax_out_of_memory_first_turns_preallocation_off() -> None:
+    for text in (
+        "jaxlib.xla_extension.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory while trying "
+        "to allocate 17179869184 bytes.",
+        "jaxlib.xla_extension.XlaRuntimeError: UNKNOWN: Failed to determine best cudnn "
+        "convolution algorithm for:",
+    ):
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        f = next(x for x in found if x.code == "DL703")
+        assert isinstance(f.fixes[0], SetEnv)
+        assert (f.fixes[0].name, f.fixes[0].value) == ("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    torch_oom = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB."
+    found = explain_text(torch_oom, "paste.txt", probe=False).report.findings
+    f = next(x for x in found if x.code == "DL703")
+    assert not any(isinstance(a, SetEnv) and a.name.startswith("XLA_") for a in f.fixes)
+
+
+def test_tensorflow_workspace_warning_is_not_an_out_of_memory_error() -> None:
+    warning = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:246] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate 2.27GiB with freed_by_count=0. The caller indicates that this "
+        "is not a failure, but may mean that there could be performance gains if more memory were "
+        "available.\n"
+    )
+    assert _paste_codes(warning) == {}
+    failure = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:457] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate 1.00GiB (rounded to 1073741824)requested by op MatMul\n"
+    )
+    assert _paste_codes(warning + failure).get("DL703") == "error"

@@ -91,9 +91,12 @@ MISSING_LIBRARY_SIGNATURES = (
     "windows-dll-missing",
     "cudnn-sublibrary-load-failed",
     "tf-library-not-loaded",
+    "tf-old-couldnt-open-cuda-library",
+    "cuda-sublibrary-unable-to-load-any",
+    "torch-preload-cuda-deps-missing",
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
-HARD_FAILURE_SIGNATURES = ("import-error-missing-library",)
+HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
 _SONAME = re.compile(
     r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
     r"nvJitLink|cupti)(?:\.so[\d.]*|64_\d+\.dll)"
@@ -878,6 +881,22 @@ _SYMBOL_LIBRARY = (
 
 
 _FRAMEWORK_NAMES = ("torch", "tensorflow", "jax")
+# library-conflicts.toml: a CUDA symbol missing, or a CUDA library's sub-library missing one
+UNDEFINED_SYMBOL_SIGNATURES = ("cuda-library-undefined-symbol", "cuda-sublibrary-undefined-symbol")
+_LIBRARY_IN_TEXT = re.compile(r"\blib(nccl|cublas|cudnn|cusparse|cusolver|cufft|curand|nvJitLink)")
+
+
+def _library_quoted(s: Snapshot, symbol: str) -> tuple[str, str] | None:
+    """(library, wheel) of the CUDA library whose pasted load error names `symbol`."""
+    for e in s.reported_errors:
+        if e.signature in UNDEFINED_SYMBOL_SIGNATURES and symbol in e.text:
+            m = _LIBRARY_IN_TEXT.search(e.text)
+            if m is not None:
+                key = m.group(1).lower()
+                return next(((lib, w) for p, lib, w in _SYMBOL_LIBRARY if p == key), None)
+    return None
+
+
 _UNDEFINED = re.compile(r'undefined symbol:? ?"?(?P<sym>[A-Za-z_]\w*)')
 
 
@@ -891,7 +910,7 @@ def undefined_cuda_symbols(s: Snapshot) -> dict[str, str]:
     }
     for e in s.reported_errors:
         m = _UNDEFINED.search(e.text)
-        if e.signature == "cuda-library-undefined-symbol" and m and not out:
+        if e.signature in UNDEFINED_SYMBOL_SIGNATURES and m and not out:
             out[e.framework or "the program"] = m.group("sym")
     return out
 
@@ -917,7 +936,7 @@ def cuda_library_undefined_symbol(s: Snapshot) -> Iterator[Finding]:
         low = symbol.lower()
         lib, wheel = next(
             ((lib, wheel) for prefix, lib, wheel in _SYMBOL_LIBRARY if low.startswith(prefix)),
-            ("the CUDA library", "nvidia-"),
+            _library_quoted(s, symbol) or ("the CUDA library", "nvidia-"),
         )
         fw = s.framework(name)
         who = label(fw) if fw is not None else name

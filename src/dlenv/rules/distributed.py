@@ -9,6 +9,7 @@ as candidates; whichever has facts decides, and every fix starts with NCCL_DEBUG
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dlenv.fix.actions import Action, ManualStep, SetEnv
@@ -40,7 +41,12 @@ def _quoted(errors: list[ReportedError]) -> list[Evidence]:
 
 
 # -- DL801 -------------------------------------------------------------------------------------
-SHM_MESSAGES = ("dataloader-shm-bus-error", "torch-shm-no-space", "nccl-shm-failed")
+SHM_MESSAGES = (
+    "dataloader-shm-bus-error",
+    "torch-shm-no-space",
+    "nccl-shm-failed",
+    "nccl-shm-disable-helps",
+)
 
 
 def _shm_fixes(container: str | None) -> list[Action]:
@@ -129,6 +135,8 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
 
 # -- DL802 -------------------------------------------------------------------------------------
 P2P_FAILURES = ("cuda-peer-access-unsupported", "nccl-p2p-disable-helps", "iommu-off-helps")
+# collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
+HANGS = ("nccl-hang", "nccl-watchdog-timeout")
 SWITCHED = ("PIX", "PXB")  # the pair shares a PCIe switch: P2P is expected to work there
 _IOMMU_OFF = ("iommu=pt", "iommu=off", "intel_iommu=off", "amd_iommu=off")
 
@@ -202,7 +210,7 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     transport NCCL picks.
     """
     said = _said(s, *P2P_FAILURES)
-    hang = _said(s, "nccl-hang")
+    hang = _said(s, *HANGS)
     peers = _said(s, "p2p-cannot-access-peer")
     if not said and peers and hang:
         said = peers + hang  # pairs that cannot reach each other, and collectives that hang
@@ -250,14 +258,22 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
 
 
 # -- DL803 -------------------------------------------------------------------------------------
-NETWORK_FAILURES = ("gloo-connect-full-mesh-failed", "nccl-socket-failed", "nccl-infiniband-failed")
+NETWORK_FAILURES = (
+    "gloo-connect-full-mesh-failed",
+    "gloo-transport-failed",
+    "nccl-socket-failed",
+    "nccl-infiniband-failed",
+    "torch-store-client-timeout",
+)
 
 
 @rule("DL803", "nccl-network-setup", "error", "distributed")
 def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted log in which the ranks cannot reach each other: "Gloo
-    connectFullMesh failed", NCCL socket warnings ("Connect to <ip> failed", "no socket
-    interface found"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
+    connectFullMesh failed" or a broken Gloo TCP pair, NCCL socket warnings ("Connect to <ip>
+    failed", "no socket interface found", "No usable listening interface found"), a rank that
+    cannot reach the rendezvous store ("The client socket has timed out after 1800s while
+    trying to connect to"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
     ibv_modify_qp failed … Connection timed out"), or a hang while NCCL uses a loopback or
     container bridge interface (lo, docker0).
 
@@ -276,8 +292,9 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     """
     said = _said(s, *NETWORK_FAILURES)
     virtual = _said(s, "nccl-virtual-interface")
-    if not said and virtual and _said(s, "nccl-hang", "nccl-error-generic"):
-        said = virtual + _said(s, "nccl-hang", "nccl-error-generic")
+    stalls = _said(s, *HANGS, "nccl-error-generic", "torch-nccl-unique-id-failed")
+    if not said and virtual and stalls:
+        said = virtual + stalls
     if not said:
         return
     ib = any(e.signature == "nccl-infiniband-failed" for e in said)
@@ -322,6 +339,28 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
 # -- DL804 -------------------------------------------------------------------------------------
 LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")
 LAUNCH_FAILURES = ("torch-env-rendezvous-unset", "torch-default-process-group-missing")
+PORT_IN_USE = "torch-store-port-in-use"
+NOT_JOINED = "torch-ranks-did-not-join"
+# NCCL's ranks disagree on the topology, or two of them share one GPU
+NCCL_DISAGREE = ("nccl-ring-no-loop-back", "nccl-duplicate-gpu")
+_JOINED = re.compile(
+    r"world_size=(?P<world>\d+), (?:worker_count|num_workers_joined)=(?P<joined>\d+)"
+    r"|(?P<joined2>\d+)/(?P<world2>\d+) clients joined"
+)
+
+
+def _sentence(text: str) -> str:
+    """`text` with its first letter upper-case (str.capitalize would lower "NCCL", "GPU")."""
+    return text[:1].upper() + text[1:] + "."
+
+
+def _joined(e: ReportedError) -> tuple[int, int] | None:
+    """(ranks that joined, world size) as a rendezvous timeout states them."""
+    m = _JOINED.search(e.text)
+    if m is None:
+        return None
+    joined, world = m.group("joined") or m.group("joined2"), m.group("world") or m.group("world2")
+    return int(joined), int(world)
 
 
 def _rank_problem(s: Snapshot) -> tuple[str, list[Evidence]] | None:
@@ -349,7 +388,11 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: the launcher's variables (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK)
     partly set, or RANK not below WORLD_SIZE; in a pasted log, torch.distributed's
     "environment variable RANK expected, but not set" / "Default process group has not been
-    initialized", or NCCL logs in which some ranks load a network plugin and others do not.
+    initialized", the rendezvous port already in use ("The server socket has failed to listen
+    on any local network address … Address already in use"), ranks that never joined ("Timed
+    out initializing process group in store based barrier … (world_size=4, worker_count=2",
+    "1/2 clients joined"), NCCL's "Duplicate GPU detected" and "ring 0 does not loop back to
+    start", or NCCL logs in which some ranks load a network plugin and others do not.
 
     Why it matters: every rank must agree on the rendezvous (address, port, world size) and
     run the same NCCL set-up. A script written for torchrun started with plain `python` has no
@@ -366,15 +409,37 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     launch = _said(s, *LAUNCH_FAILURES)
     plugins = _said(s, "nccl-net-plugin-not-found", "nccl-net-plugin-loaded")
     mixed = len({e.signature for e in plugins}) == 2
+    port = _said(s, PORT_IN_USE)
+    joined = _said(s, NOT_JOINED)
+    nccl = _said(s, *NCCL_DISAGREE)
     problem = _rank_problem(s)
-    if not launch and not mixed and problem is None:
+    if not launch and not mixed and not port and not joined and not nccl and problem is None:
         return
-    evidence = _quoted(launch + (plugins if mixed else []))
+    evidence = _quoted(launch + (plugins if mixed else []) + port + joined + nccl)
     parts = []
     if launch:
         parts.append("torch.distributed found no launcher variables (RANK, WORLD_SIZE, …)")
     if mixed:
         parts.append("some ranks load an NCCL network plugin and others do not")
+    if port:
+        parts.append(
+            "the rendezvous port (MASTER_PORT) is already in use on the master node: an "
+            "earlier run still holds it, or another job uses the same port"
+        )
+    if joined:
+        counts = _joined(joined[0])
+        parts.append(
+            f"only {counts[0]} of the {counts[1]} ranks joined the rendezvous"
+            if counts is not None and counts[0] < counts[1]
+            else "not every rank joined the rendezvous"
+        )
+    if any(e.signature == "nccl-duplicate-gpu" for e in nccl):
+        parts.append("two ranks run on the same GPU (the script does not pick its LOCAL_RANK)")
+    if any(e.signature == "nccl-ring-no-loop-back" for e in nccl):
+        parts.append(
+            "NCCL's ranks disagree about the topology (different NCCL releases or NCCL_* "
+            "settings on the nodes)"
+        )
     if problem is not None:
         parts.append(problem[0])
         evidence += problem[1]
@@ -391,7 +456,39 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
             url="https://pytorch.org/docs/stable/elastic/run.html",
         )
     ]
-    if mixed:
+    if port:
+        fixes.insert(
+            0,
+            ManualStep(
+                text="Free the rendezvous port or use another one: stop the earlier run that "
+                "still holds it, or give this job its own MASTER_PORT.",
+                commands=[
+                    "ss -ltnp | grep 29500   # who holds the port",
+                    "torchrun --master_port=29501 --nproc_per_node=<GPUs> train.py",
+                    "export MASTER_PORT=29501",
+                ],
+                url="https://pytorch.org/docs/stable/elastic/run.html",
+            ),
+        )
+    if joined:
+        fixes.append(
+            ManualStep(
+                text="Make the world size match the processes you start (--nnodes × "
+                "--nproc_per_node, or WORLD_SIZE), start every node, and check that each node "
+                "reaches MASTER_ADDR:MASTER_PORT.",
+                commands=["nc -zv <MASTER_ADDR> <MASTER_PORT>   # from every node"],
+            )
+        )
+    if any(e.signature == "nccl-duplicate-gpu" for e in nccl):
+        fixes.append(
+            ManualStep(
+                text="Give every rank its own GPU: call torch.cuda.set_device(local_rank) "
+                "before init_process_group (LOCAL_RANK comes from torchrun), and do not set "
+                "one CUDA_VISIBLE_DEVICES for all ranks.",
+                url="https://pytorch.org/docs/stable/elastic/run.html",
+            )
+        )
+    if mixed or any(e.signature == "nccl-ring-no-loop-back" for e in nccl):
         fixes.append(
             ManualStep(
                 text="Give every node the same NCCL release and the same network plugin "
@@ -402,9 +499,11 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     yield finding(
         "DL804",
         title="The ranks of the distributed job disagree about its set-up",
-        message="; ".join(parts).capitalize() + ".",
+        message=_sentence("; ".join(parts)),
         evidence=evidence,
         fixes=fixes,
         subject="distributed",
-        severity="error" if launch or mixed or (problem and "RANK=" in problem[0]) else "warning",
+        severity="error"
+        if launch or mixed or port or joined or nccl or (problem and "RANK=" in problem[0])
+        else "warning",
     )

@@ -163,12 +163,27 @@ OOM_SIGNATURES = (
     "tf-bfc-out-of-memory",
     "cublas-handle-failed",
     "cudnn-handle-failed",
+    "tf-conv-algorithm-cudnn-init",
     "cuda-out-of-memory",
+    "torch-no-valid-cudnn-algorithm",
+    "tf-cudnn-launch-failure",
+    "xla-conv-algorithm-picker-failed",
 )
 STARTUP_GRAB = "tf-failed-to-allocate-from-device"
-HANDLE_SIGNATURES = frozenset({"cublas-handle-failed", "cudnn-handle-failed"})
-# a cuDNN handle failure beside TensorFlow's cuDNN version mismatch is that mismatch (cudnn.toml)
+HANDLE_SIGNATURES = frozenset(
+    {"cublas-handle-failed", "cudnn-handle-failed", "tf-conv-algorithm-cudnn-init"}
+)
+# cuDNN failures that only suggest memory: beside a cuDNN version mismatch they are that mismatch
+CUDNN_FAILURES = (
+    "cudnn-handle-failed",
+    "tf-conv-algorithm-cudnn-init",
+    "torch-no-valid-cudnn-algorithm",
+    "tf-cudnn-launch-failure",
+    "xla-conv-algorithm-picker-failed",
+)
+# a cuDNN handle failure beside a cuDNN version mismatch is that mismatch (cudnn.toml)
 CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
+CUDNN_MISMATCHES = (CUDNN_MISMATCH, "torch-cudnn-version-mismatch", "jax-cudnn-mismatch")
 HELD_STATED = "gpu-memory-held-stated"
 
 
@@ -271,8 +286,9 @@ class _Oom:
 
 def _oom_said(s: Snapshot) -> ReportedError | None:
     by_id = {e.signature: e for e in reversed(s.reported_errors)}
-    if CUDNN_MISMATCH in by_id:
-        by_id.pop("cudnn-handle-failed", None)
+    if any(m in by_id for m in CUDNN_MISMATCHES):
+        for sig in CUDNN_FAILURES:
+            by_id.pop(sig, None)
     return next((by_id[sig] for sig in OOM_SIGNATURES if sig in by_id), None)
 
 
@@ -601,7 +617,8 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     Fix: make the job smaller (batch size, image or sequence length), use mixed precision or
     gradient checkpointing, or a GPU with more memory; when PyTorch's numbers show a fragmented
     cache (much reserved but unallocated), `export
-    PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True`.
+    PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True`; under JAX, which reserves 75% of the GPU
+    at start-up, first `export XLA_PYTHON_CLIENT_PREALLOCATE=false`.
     """
     oom = _classify(s)
     if oom is None or oom.cause != "size":
@@ -643,6 +660,16 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
             "more memory.",
         )
     ]
+    if oom.framework == "jax":
+        fixes.insert(
+            0,
+            SetEnv(
+                name="XLA_PYTHON_CLIENT_PREALLOCATE",
+                value="false",
+                reason="JAX reserves 75% of the GPU at start-up and runs out inside that pool; "
+                "allocating on demand lets it use the rest (and leaves cuDNN its workspace)",
+            ),
+        )
     if n is not None and n.fragmented and n.unallocated is not None:
         evidence.append(
             Evidence(
