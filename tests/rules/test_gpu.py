@@ -281,3 +281,33 @@ def test_dl305_from_the_live_probe() -> None:
         error="CUDA error: no kernel image is available for execution on the device",
     )
     assert only(with_live(s, probe), "DL305").confirmed_by == "live"
+
+
+def test_dl305_when_the_paste_names_the_extension_kernel_or_its_arch_flags() -> None:
+    """The failing kernel's own source ("CUDA error (…/flash_fwd_launch_template.h:175)",
+    "error in modulated_deformable_col2im_cuda") or detectron2's arch flags missing the GPU point
+    at the extension whatever torch's own arch list is; a bare "no kernel image" does not."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity == "error"}
+
+    flash = (
+        "CUDA error (/__w/xformers/xformers/third_party/flash-attention/hopper/"
+        "flash_fwd_launch_template.h:175): no kernel image is available for execution on the "
+        "device\n"
+    )
+    assert codes(flash) == {"DL305"}
+    d2 = (
+        "error in modulated_deformable_col2im_cuda: no kernel image is available for execution "
+        "on the device\n"
+        "detectron2 arch flags   sm_70\n"
+        "GPU 0                   Tesla P40\n"
+    )
+    report = explain_text(d2, "t", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL305"]
+    assert "detectron2 was built for sm_70" in f.message
+    assert any("TORCH_CUDA_ARCH_LIST=6.1" in c for fix in f.fixes for c in fix.commands)
+    bare = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    assert "DL305" not in codes(bare)

@@ -592,7 +592,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     GPU that the installed torch build does run on: its arch list has code for the GPU (the
     same major, a minor not above the GPU's: sm_86 runs on sm_89, not on sm_90). The kernel that
     failed is then not torch's but an extension's (a package with its own CUDA code, built for
-    other architectures).
+    other architectures). Also when the paste names the failing code itself: an extension's
+    kernel ("error in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_
+    template.h:175): …") or an extension's arch flags that miss the GPU (detectron2's
+    collect_env "arch flags").
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -607,7 +610,13 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     """
     torch = s.framework("torch")
     said = _no_kernel_image(s)
-    if torch is None or not cuda_build(torch) or said is None:
+    if said is None:
+        return
+    named = _extension_named(s)
+    if named is not None:
+        yield named
+        return
+    if torch is None or not cuda_build(torch):
         return
     probe = live(s, "torch")
     if probe is not None and probe.arch_list:
@@ -665,4 +674,70 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         ],
         subject=f"gpu{gpu.index}",
         confirmed_by=source,
+    )
+
+
+def _extension_named(s: Snapshot) -> Finding | None:
+    """DL305 when the paste itself names the extension: the failing kernel's own source or
+    name ("error in modulated_deformable_im2col_cuda", "CUDA error (…/flash_fwd….h:175)"), or
+    an extension's arch flags (detectron2's) that miss the GPU."""
+    probe = live(s, "torch")
+    details = probe.details if probe is not None else {}
+    kernel = details.get("failing_kernel")
+    flags = details.get("extension_archs")
+    gpus = _capabilities(s)
+    gpu_cc = gpus[0] if gpus else None
+    if flags and gpu_cc is not None:
+        name, _, listed = flags.partition(" ")
+        archs = tuple(
+            a if a.startswith(("sm_", "compute_")) else f"sm_{a.replace('.', '')}"
+            for a in re.split(r"[\s,;]+", listed.replace("+PTX", "").strip())
+            if a
+        )
+        if archs and arch_fit(archs, gpu_cc[1]) not in ("native", "ptx"):
+            gpu, cc = gpu_cc
+            return _dl305(
+                f"{name} was built for {', '.join(archs)}, which has no code for "
+                f"{gpu.name or 'this GPU'} ({_sm(cc)})",
+                Evidence(
+                    fact="live.torch.details.extension_archs",
+                    found=", ".join(archs),
+                    needed=f"code for {_sm(cc)}",
+                    note=f"{name}'s arch flags",
+                ),
+                cc,
+            )
+    if kernel:
+        return _dl305(
+            f"the kernel that failed, {kernel}, is an extension's own CUDA code",
+            Evidence(fact="live.torch.details.failing_kernel", found=kernel, note="the error"),
+            gpu_cc[1] if gpu_cc is not None else None,
+        )
+    return None
+
+
+def _dl305(why: str, evidence: Evidence, cc: str | None) -> Finding:
+    # without the GPU in the paste, the machine itself says which architecture to build for
+    target = cc or (
+        "\"$(python -c 'import torch; print(\"%d.%d\" % torch.cuda.get_device_capability())')\""
+    )
+    return finding(
+        "DL305",
+        title="A CUDA extension has no kernels for this GPU",
+        message=f"The paste names the failing code: {why}. The extension was built for other "
+        "GPU architectures; reinstalling torch changes nothing.",
+        evidence=[evidence],
+        hint="Rebuild the extension for the GPU (or install a build of it made for the GPU).",
+        fixes=[
+            ManualStep(
+                text=f"Rebuild the extension from source with TORCH_CUDA_ARCH_LIST={target}, in "
+                "the same environment as torch.",
+                commands=[
+                    f"export TORCH_CUDA_ARCH_LIST={target}",
+                    "python -m pip install --no-build-isolation --no-cache-dir --force-reinstall "
+                    "--no-binary :all: EXTENSION  # the package that failed",
+                ],
+            ),
+        ],
+        subject="extension",
     )
