@@ -425,3 +425,21 @@ def test_tensorflow_workspace_warning_is_not_an_out_of_memory_error() -> None:
         "memory trying to allocate 1.00GiB (rounded to 1073741824)requested by op MatMul\n"
     )
     assert _paste_codes(warning + failure).get("DL703") == "error"
+
+
+def test_dl702_when_the_report_says_memory_stays_taken_without_an_oom_line() -> None:
+    """"The GPU memory was not properly released … a zombie process" is the cause to chase even
+    before the next run's out-of-memory error is pasted; a report that says memory was released
+    gives nothing."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity in ("error", "warning")}
+
+    assert codes(
+        "When I finish training, the GPU memory was not properly released; a zombie process "
+        "keeps it.\nRuntimeError: CUDA error: out of memory\n"
+    ) >= {"DL702"}
+    assert "DL702" in codes("torch 2.5.1+cu124\nThe GPU memory remains occupied after the run.\n")
+    assert "DL702" not in codes("torch 2.5.1+cu124\nthe memory was released after the run\n")

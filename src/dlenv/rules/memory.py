@@ -506,6 +506,18 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
                 oom.evidence,
                 [],
             )
+    elif oom is None:
+        # no out-of-memory error quoted, but the reporter says the memory stays taken after a
+        # run (a zombie or orphaned process, memory "not released"): that is the cause to chase
+        stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
+        if stated is not None:
+            yield _held_finding(
+                "0",
+                "The report says GPU memory stays taken by processes that should be gone (an "
+                "earlier run, a zombie or orphaned worker): the next run finds it full.",
+                [_said(stated)],
+                [],
+            )
     for gpu in usable_gpus(s):
         total, used = gpu.memory_total_mib, gpu.memory_used_mib
         if not total or used is None or used < NEARLY_FULL * total:
