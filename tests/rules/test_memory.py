@@ -443,3 +443,24 @@ def test_dl702_when_the_report_says_memory_stays_taken_without_an_oom_line() -> 
     ) >= {"DL702"}
     assert "DL702" in codes("torch 2.5.1+cu124\nThe GPU memory remains occupied after the run.\n")
     assert "DL702" not in codes("torch 2.5.1+cu124\nthe memory was released after the run\n")
+
+
+def test_dl701_when_growth_was_set_but_all_memory_was_still_taken_or_set_too_late() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity == "error"}
+
+    ignored = (
+        "config = tf.ConfigProto()\nconfig.gpu_options.allow_growth = True\n"
+        "But it still occupies all of the GPU memory of all GPUs.\n"
+    )
+    assert codes(ignored) == {"DL701"}
+    assert codes("RuntimeError: Virtual devices cannot be modified after being initialized\n") == {
+        "DL701"
+    }
+    assert "DL701" not in codes(
+        "config.gpu_options.allow_growth = True\nNow it only takes what it needs.\n"
+        "RuntimeError: CUDA error: boom\n"
+    )

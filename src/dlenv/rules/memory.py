@@ -20,21 +20,42 @@ NEARLY_FULL = 0.9
 # The error TensorFlow raises when set_memory_growth (or set_visible_devices, or a virtual device
 # configuration) comes after the GPUs were initialised: tensorflow/python/eager/context.py.
 AFTER_INIT = "Physical devices cannot be modified after being initialized"
+GROWTH_IGNORED = "memory-growth-not-in-effect-stated"
+AFTER_INIT_WORDS = (AFTER_INIT, "Virtual devices cannot be modified after being initialized")
 
 
 def _growth_set_too_late(s: Snapshot) -> Finding | None:
     probe = s.live_probe("tensorflow")
     error = probe.memory_growth.get("error") if probe is not None else None
-    if not error or AFTER_INIT not in error:
-        return None
     tf = s.framework("tensorflow")
     who = label(tf) if tf is not None else "TensorFlow"
+    said = next((m for m in AFTER_INIT_WORDS if error and m in error), None)
+    stated = next((e for e in s.reported_errors if e.signature == GROWTH_IGNORED), None)
+    if said is None and stated is not None:
+        # the report says growth (or a memory fraction) was set and all memory was still taken
+        return finding(
+            "DL701",
+            title="Memory growth was set but never took effect",
+            message=f"{who} still took all GPU memory although growth (or a memory fraction) "
+            "was set: the setting never reached the session or context that initialised the "
+            "GPU (set after the first TensorFlow call or an import that initialises the GPU, "
+            "or on a ConfigProto that no session/Estimator uses).",
+            severity="error",
+            evidence=[_said(stated)],
+            hint="Set it before anything touches the GPU, or set TF_FORCE_GPU_ALLOW_GROWTH=true "
+            "in the environment, which TensorFlow reads when it creates the GPU device.",
+            fixes=[SetEnv(name="TF_FORCE_GPU_ALLOW_GROWTH", value="true")],
+            subject="tensorflow",
+        )
+    if said is None or error is None:
+        return None
     return finding(
         "DL701",
         title="set_memory_growth was called after TensorFlow initialised the GPU",
-        message=f'{who} raised "{AFTER_INIT}": the program turns memory growth on after '
-        "something (a tensor, a model, a list_logical_devices call) already initialised the "
-        "GPUs. It is an ordering problem in the code, not in the installation.",
+        message=f'{who} raised "{said}": the program turns memory growth (or a virtual device '
+        "configuration) on after something (a tensor, a model, a list_logical_devices call) "
+        "already initialised the GPUs. It is an ordering problem in the code, not in the "
+        "installation.",
         severity="error",
         evidence=[
             Evidence(
