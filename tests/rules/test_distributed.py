@@ -262,3 +262,21 @@ def test_nccl_unique_id_failure_is_a_symptom_the_interface_explains() -> None:
     )
     assert "DL803" not in _codes(text)
     assert _codes("NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n" + text).get("DL803") == "error"
+
+
+def test_dl804_from_a_launch_line_or_a_slurm_set_up_that_mislaunches_the_ranks() -> None:
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity == "error"}
+
+    assert "DL804" in codes(
+        "torchrun --nnodes=2 --nproc_per_node=8 --node_rank=0 --master_addr=n0 train.py\n"
+        "RuntimeError: the job hangs\n"
+    )
+    assert "DL804" in codes("Error if SLURM_NTASKS != SLURM_NTASKS_PER_NODE\n")
+    assert "DL804" not in codes(
+        "torchrun --nnodes=2 --nproc_per_node=8 --node_rank=$NODE_RANK train.py\n"
+        "RuntimeError: boom\n"
+    )

@@ -343,6 +343,8 @@ PORT_IN_USE = "torch-store-port-in-use"
 NOT_JOINED = "torch-ranks-did-not-join"
 # NCCL's ranks disagree on the topology, or two of them share one GPU
 NCCL_DISAGREE = ("nccl-ring-no-loop-back", "nccl-duplicate-gpu")
+# a launch script or scheduler set-up that gives the ranks inconsistent identities
+MISLAUNCHED = ("launch-node-rank-fixed", "slurm-tasks-per-node-mismatch")
 _JOINED = re.compile(
     r"world_size=(?P<world>\d+), (?:worker_count|num_workers_joined)=(?P<joined>\d+)"
     r"|(?P<joined2>\d+)/(?P<world2>\d+) clients joined"
@@ -412,10 +414,11 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     port = _said(s, PORT_IN_USE)
     joined = _said(s, NOT_JOINED)
     nccl = _said(s, *NCCL_DISAGREE)
+    mislaunched = _said(s, *MISLAUNCHED)
     problem = _rank_problem(s)
-    if not launch and not mixed and not port and not joined and not nccl and problem is None:
+    if not (launch or mixed or port or joined or nccl or mislaunched) and problem is None:
         return
-    evidence = _quoted(launch + (plugins if mixed else []) + port + joined + nccl)
+    evidence = _quoted(launch + (plugins if mixed else []) + port + joined + nccl + mislaunched)
     parts = []
     if launch:
         parts.append("torch.distributed found no launcher variables (RANK, WORLD_SIZE, …)")
@@ -439,6 +442,16 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
         parts.append(
             "NCCL's ranks disagree about the topology (different NCCL releases or NCCL_* "
             "settings on the nodes)"
+        )
+    if any(e.signature == "launch-node-rank-fixed" for e in mislaunched):
+        parts.append(
+            "the multi-node launch line gives every node --node_rank=0, so the nodes claim the "
+            "same ranks (each node needs its own node_rank, 0 … nnodes-1)"
+        )
+    if any(e.signature == "slurm-tasks-per-node-mismatch" for e in mislaunched):
+        parts.append(
+            "Slurm starts a different number of tasks than the training script expects per "
+            "node (--ntasks / --ntasks-per-node against the devices or processes it asks for)"
         )
     if problem is not None:
         parts.append(problem[0])
