@@ -469,6 +469,34 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
             url="https://pytorch.org/docs/stable/elastic/run.html",
         )
     ]
+    if any(e.signature == "launch-node-rank-fixed" for e in mislaunched):
+        fixes.insert(
+            0,
+            ManualStep(
+                text="Give every node its own --node_rank (0 on the master, 1 … nnodes-1 on the "
+                "others), from the scheduler where there is one.",
+                commands=[
+                    "torchrun --nnodes=$NNODES --node_rank=$NODE_RANK --nproc_per_node=<GPUs> "
+                    "--master_addr=<node0> --master_port=29500 train.py",
+                    "srun torchrun --nnodes=$SLURM_NNODES --node_rank=$SLURM_NODEID "
+                    "--nproc_per_node=<GPUs> train.py   # under Slurm",
+                ],
+                url="https://pytorch.org/docs/stable/elastic/run.html",
+            ),
+        )
+    if any(e.signature == "slurm-tasks-per-node-mismatch" for e in mislaunched):
+        fixes.insert(
+            0,
+            ManualStep(
+                text="Ask Slurm for one task per GPU the script uses on each node: "
+                "--ntasks-per-node equal to the devices per node (and --nodes to num_nodes).",
+                commands=[
+                    "#SBATCH --nodes=1",
+                    "#SBATCH --gres=gpu:2",
+                    "#SBATCH --ntasks-per-node=2",
+                ],
+            ),
+        )
     if port:
         fixes.insert(
             0,
