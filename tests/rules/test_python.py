@@ -118,6 +118,39 @@ def test_dl506_no_wheel_for_platform() -> None:
     assert "arm64" in only(_failed(mac, tf_cpu), "DL506").message
 
 
+def test_dl501_dl506_the_installer_says_what_did_not_fit() -> None:
+    # pip's "Package 'tensorflow' requires a different Python: 3.12.1 not in '<3.12,>=3.9'"
+    stated = InstallFailure(
+        "tensorflow", None, mismatch="python", requires_python="<3.12,>=3.9", message="..."
+    )
+    f = only(_failed(cpu_machine(), stated, version="3.12.1"), "DL501")
+    assert "requires Python <3.12,>=3.9; this is Python 3.12" in f.message
+    assert "uv venv --python 3.11" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    # uv's hint names the wheels' tags, for a package outside the KB too
+    tags = InstallFailure(
+        "faiss-cpu", "1.8.0", mismatch="python", requires_python="cp39, cp310, cp312", message="╰─▶"
+    )
+    f = only(_failed(cpu_machine(), tags, version="3.13.0"), "DL501")
+    assert f.message.startswith("uv could not install") and "cp39, cp310, cp312" in f.message
+    assert "uv venv --python 3.12" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    assert fired(_failed(cpu_machine(), tags, version="3.13.0"), "DL506") == []
+    # conda's build list: the newest Python any of its builds needs
+    conda = InstallFailure(
+        "tensorflow", None, mismatch="python", requires_python=">=3.6,<3.7.0a0|>=3.7,<3.8.0a0"
+    )
+    f = only(_failed(cpu_machine(), conda, version="3.10.4"), "DL501")
+    assert "uv venv --python 3.7" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    # uv's "no wheels with a matching platform tag": DL506, not DL501
+    platform = InstallFailure("onnxruntime", "1.20.1", mismatch="platform", message="hint: ...")
+    f = only(_failed(cpu_machine(), platform, version="3.12.1"), "DL506")
+    assert "no wheel for this platform" in f.message
+    assert fired(_failed(cpu_machine(), platform, version="3.12.1"), "DL501") == []
+    # nothing said about what did not fit, for a package outside the KB: no finding
+    unsaid = InstallFailure("onnxruntime", "1.20.1")
+    assert fired(_failed(cpu_machine(), unsaid, version="3.12.1"), "DL501") == []
+    assert fired(_failed(cpu_machine(), unsaid, version="3.12.1"), "DL506") == []
+
+
 def test_dl502_stdlib_module_shadowed() -> None:
     sh = Shadowing(module="inspect", path="/home/u/inspect.py")
     f = only(_py(cpu_machine(), shadowing=[sh]), "DL502")

@@ -236,6 +236,8 @@ class FactSheet:
                     requested=have.requested or failure.requested,
                     available=have.available if have.available is not None else failure.available,
                     wheel=have.wheel or failure.wheel,
+                    mismatch=have.mismatch or failure.mismatch,
+                    requires_python=have.requires_python or failure.requires_python,
                 )
                 return
         self.install_failures.append(failure)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
@@ -540,7 +541,81 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
     return None if here is None else False
 
 
+_CP_TAG = re.compile(r"\bcp(?P<major>3)(?P<minor>\d{1,2})")
+
+
+def _python_that_fits(needs: str) -> str | None:
+    """The newest Python 3 minor a stated requirement admits: a Requires-Python specifier
+    (">=3.9,<3.13", conda's ">=3.5,<3.6.0a0|>=3.6,<3.7.0a0") or wheels' tags ("cp39, cp310")."""
+    tags = [(int(m["major"]), int(m["minor"])) for m in _CP_TAG.finditer(needs)]
+    if tags:
+        major, minor = max(tags)
+        return f"{major}.{minor}"
+    fits: list[tuple[int, int]] = []
+    for part in needs.replace(" ", "").split("|"):
+        try:
+            spec = SpecifierSet(part.rstrip(","))
+        except InvalidSpecifier:
+            continue
+        fits += [(3, m) for m in range(6, 15) if spec.contains(f"3.{m}.0", prereleases=True)]
+    return f"{max(fits)[0]}.{max(fits)[1]}" if fits else None
+
+
+def _stated_python_cause(s: Snapshot, f: InstallFailure) -> _Cause:
+    """The installer itself said the Python does not fit (Requires-Python, the wheels' Python
+    tags): DL501, with the newest Python the stated requirement admits."""
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    py = s.python.version
+    needs = f.requires_python
+    target = _python_that_fits(needs) if needs else None
+    if target is None:
+        rng = _release_range(f.package, f.requested)
+        target = _mm(rng.high) if rng else None
+    said = f"; this is Python {_mm(py)}" if py else ""
+    why = (
+        f"{what} requires Python {needs}{said}"
+        if needs and not _CP_TAG.search(needs)
+        else f"{what} has wheels only for {needs}{said}"
+        if needs
+        else f"the installer found no {what} wheel for this Python's tags{said}"
+    )
+    fixes: list[Action] = (
+        [_python_fix(f.package, target, f.requested, f"{what} supports it")] if target else []
+    )
+    fixes.append(_CHECK_PYTHON)
+    return _Cause("DL501", why, f"Python {needs}" if needs else "a Python it has wheels for", fixes)
+
+
+def _stated_platform_cause(s: Snapshot, f: InstallFailure) -> _Cause:
+    """The installer itself said no wheel has this platform's tags: DL506."""
+    gap = _platform_cause(s, f)
+    if gap is not None:
+        return gap
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine) if x)
+    return _Cause(
+        "DL506",
+        f"{what} publishes no wheel for this platform" + (f" ({here})" if here else ""),
+        "a platform the release has wheels for",
+        [
+            ManualStep(
+                text=f"See which platforms {f.package} publishes wheels for (the installer's hint "
+                "lists them), then install a release that has one for this OS and CPU, or run "
+                "where it has (Linux x86_64, WSL2, a container).",
+                commands=[
+                    "python -m pip debug --verbose  # the tags this interpreter accepts",
+                    f"python -m pip download --no-deps {f.package} -d /tmp/wheels",
+                ],
+            )
+        ],
+    )
+
+
 def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    if f.mismatch == "python":
+        return _stated_python_cause(s, f)
+    if f.mismatch == "platform":
+        return _stated_platform_cause(s, f)
     wheel_py = _WHEEL_PY.search(f.wheel or "")
     plat = re.search(r"-(?P<plat>[a-z][\w]*)\.whl$", f.wheel or "")
     if wheel_py and plat:
@@ -593,9 +668,19 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     return None
 
 
+def _installer(message: str) -> str:
+    """Which installer printed a pasted failure: uv and conda word theirs apart from pip's."""
+    if re.search(r"╰─▶|\bhint: |current Python version \(|Python ABI|matching platform", message):
+        return "uv"
+    if "python[version=" in message or "PackagesNotFoundError" in message:
+        return "conda"
+    return "pip"
+
+
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
     for f in s.python.install_failures:
-        if not _framework_package(f.package):
+        # a package outside the KB counts when the installer itself said what did not fit
+        if not _framework_package(f.package) and f.mismatch is None:
             continue
         cause = _install_cause(s, f)
         if cause is None or cause.code != code:
@@ -605,7 +690,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             code,
             severity="error",
             title=f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
-            message=f"pip could not install {what}: {cause.why}.",
+            message=f"{_installer(f.message)} could not install {what}: {cause.why}.",
             evidence=[
                 Evidence(
                     fact="python.install_failures",
