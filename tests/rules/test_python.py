@@ -204,3 +204,52 @@ def test_wheel_tags_python_tag_first_then_platform_tag() -> None:
     assert fired(_failed(cpu_machine(), win_wheel, version=None), "DL501") == []
     f = only(_failed(cpu_machine(), win_wheel, version=None), "DL506")
     assert "built for win_amd64" in f.message
+
+
+def _pasted_codes(text: str) -> list[tuple[str, str]]:
+    from dlenv.importers.explain import explain_text
+
+    findings = explain_text(text, "paste.txt", probe=False).report.findings
+    return sorted({(f.code, f.severity) for f in findings if f.severity != "info"})
+
+
+def test_installer_messages_end_to_end() -> None:
+    # pip's "Ignored the following versions" names no package: it joins pip's next failure
+    pip = (
+        "ERROR: Ignored the following versions that require a different python version: "
+        "1.21.2 Requires-Python >=3.7,<3.11; 1.21.3 Requires-Python >=3.7,<3.11\n"
+        "ERROR: Could not find a version that satisfies the requirement numpy==1.21.2 "
+        "(from versions: 1.26.0, 1.26.1)\n"
+    )
+    assert _pasted_codes(pip) == [("DL501", "error")]
+    # alone it names no package: nothing for the install rules to judge
+    alone = _pasted_codes(pip.splitlines()[0] + "\n")
+    assert ("DL501", "error") not in alone and ("DL506", "error") not in alone
+    uv = (
+        "  ╰─▶ Because onnxruntime==1.20.1 has no wheels with a matching platform tag (e.g., "
+        "`macosx_12_0_x86_64`) and you require onnxruntime==1.20.1, we can conclude that your "
+        "requirements are unsatisfiable.\n"
+    )
+    assert _pasted_codes(uv) == [("DL506", "error")]
+    assert _pasted_codes(uv.replace("platform tag", "Python ABI tag")) == [("DL501", "error")]
+
+
+def test_python_import_messages_end_to_end() -> None:
+    shadow = (
+        "ImportError: cannot import name 'randint' from 'random' (consider renaming "
+        "'/home/me/random.py' since it has the same name as the standard library module named "
+        "'random' and prevents importing that standard library module)\n"
+    )
+    assert ("DL502", "error") in _pasted_codes(shadow)
+    assert ("DL502", "error") in _pasted_codes("AttributeError: module 'torch' has no attribute 'tensor'\n")
+    # a name TensorFlow 2 removed is no sign of shadowing
+    removed = "AttributeError: module 'tensorflow' has no attribute 'placeholder'\nPython 3.10.4\n"
+    assert ("DL502", "error") not in _pasted_codes(removed)
+    foreign = (
+        "ImportError: Python version mismatch: module was compiled for Python 3.12, but the "
+        "interpreter version is incompatible: 3.10.12\n"
+    )
+    assert _pasted_codes(foreign) == [("DL505", "error")]
+    assert _pasted_codes("ImportError: Module use of python39.dll conflicts with this version of Python.\n") == [
+        ("DL505", "error")
+    ]

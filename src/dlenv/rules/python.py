@@ -544,21 +544,27 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
 _CP_TAG = re.compile(r"\bcp(?P<major>3)(?P<minor>\d{1,2})")
 
 
-def _python_that_fits(needs: str) -> str | None:
-    """The newest Python 3 minor a stated requirement admits: a Requires-Python specifier
-    (">=3.9,<3.13", conda's ">=3.5,<3.6.0a0|>=3.6,<3.7.0a0") or wheels' tags ("cp39, cp310")."""
-    tags = [(int(m["major"]), int(m["minor"])) for m in _CP_TAG.finditer(needs)]
-    if tags:
-        major, minor = max(tags)
-        return f"{major}.{minor}"
-    fits: list[tuple[int, int]] = []
-    for part in needs.replace(" ", "").split("|"):
-        try:
-            spec = SpecifierSet(part.rstrip(","))
-        except InvalidSpecifier:
-            continue
-        fits += [(3, m) for m in range(6, 15) if spec.contains(f"3.{m}.0", prereleases=True)]
-    return f"{max(fits)[0]}.{max(fits)[1]}" if fits else None
+def _python_that_fits(needs: str, running: str | None) -> str | None:
+    """The Python 3 minor to suggest for a stated requirement: a Requires-Python specifier
+    (">=3.9,<3.13", conda's ">=3.5,<3.6.0a0|>=3.6,<3.7.0a0") or wheels' tags ("cp39, cp310").
+    The one nearest the running Python; without it, the newest (the oldest for an open range)."""
+    fits = sorted({(int(m["major"]), int(m["minor"])) for m in _CP_TAG.finditer(needs)})
+    if not fits:
+        for part in needs.replace(" ", "").split("|"):
+            try:
+                spec = SpecifierSet(part.rstrip(","))
+            except InvalidSpecifier:
+                continue
+            fits += [(3, m) for m in range(6, 15) if spec.contains(f"3.{m}.0", prereleases=True)]
+        fits = sorted(set(fits))
+    if not fits:
+        return None
+    here = major_minor(running) if running else None
+    if here is not None:
+        best = min(fits, key=lambda v: (abs(v[1] - here[1]) if v[0] == here[0] else 99, -v[1]))
+    else:
+        best = fits[-1] if "<" in needs or _CP_TAG.search(needs) else fits[0]
+    return f"{best[0]}.{best[1]}"
 
 
 def _stated_python_cause(s: Snapshot, f: InstallFailure) -> _Cause:
@@ -567,7 +573,7 @@ def _stated_python_cause(s: Snapshot, f: InstallFailure) -> _Cause:
     what = f"{f.package} {f.requested}" if f.requested else f.package
     py = s.python.version
     needs = f.requires_python
-    target = _python_that_fits(needs) if needs else None
+    target = _python_that_fits(needs, py) if needs else None
     if target is None:
         rng = _release_range(f.package, f.requested)
         target = _mm(rng.high) if rng else None
@@ -730,7 +736,7 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
 # -- another interpreter's packages on the path (DL505) -----------------------------------------
 _PY_IN_PATH = re.compile(
     r"[/\\]lib(?:64)?[/\\](?:python|pypy)(?P<maj>[23])(?:\.(?P<min>\d+))?(?=[/\\]|$)"
-    r"|[/\\]Python(?P<wmaj>[23])(?P<wmin>\d{1,2})[/\\]Lib(?=[/\\]|$)",
+    r"|[/\\]Python(?P<wmaj>[23])(?P<wmin>\d{1,2})[/\\](?:Lib|site-packages)(?=[/\\]|$)",
     re.IGNORECASE,
 )
 # messages of an extension module built for another Python (python-paths.toml)
@@ -740,6 +746,9 @@ _FOREIGN_SIGNATURES = frozenset(
         "python2-symbol-in-python3",
         "pythonpath-other-major",
         "python2-source-in-python3",
+        "extension-compiled-for-other-python",
+        "windows-module-uses-other-python-dll",
+        "python3-old-minor-symbol",
     }
 )
 _ROS = re.compile(r"/opt/ros/(?P<distro>[\w-]+)/")
@@ -795,7 +804,9 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     environment's site-packages in PYTHONPATH. In a pasted report: two Python versions in the
     paths of one traceback, a path of another Python than the one stated, and the messages of
     an extension built for another Python ("dynamic module does not define module export
-    function (PyInit_cv2)", "undefined symbol: PyCObject_Type", a SyntaxError in a python2.7
+    function (PyInit_cv2)", "undefined symbol: PyCObject_Type" or Python 3.6's PyFPE_jbuf,
+    pybind11's "Python version mismatch: module was compiled for Python 3.12", Windows' "Module
+    use of python39.dll conflicts with this version of Python", a SyntaxError in a python2.7
     file).
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
