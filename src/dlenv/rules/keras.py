@@ -133,6 +133,9 @@ KERAS3_PORTS = {
     "export a SavedModel with `model.export(path)`, load one with "
     "`keras.layers.TFSMLayer(path, call_endpoint='serving_default')`, and name weights files "
     "`*.weights.h5`",
+    "keras3-model-lacks-tf-keras-internals": "export with Keras 3's own API "
+    "(`model.export(path)` and `tf.lite.TFLiteConverter.from_saved_model(path)`) instead of "
+    "`from_keras_model`",
     "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
     "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
     "`optimizers.legacy`) instead of Keras 2's modules or private internals",

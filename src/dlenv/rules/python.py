@@ -678,7 +678,7 @@ def _installer(message: str) -> str:
     """Which installer printed a pasted failure: uv and conda word theirs apart from pip's."""
     if re.search(r"╰─▶|\bhint: |current Python version \(|Python ABI|matching platform", message):
         return "uv"
-    if "python[version=" in message or "PackagesNotFoundError" in message:
+    if re.search(r"python\[version=|PackagesNotFoundError|is not installable because", message):
         return "conda"
     return "pip"
 
