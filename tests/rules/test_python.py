@@ -253,3 +253,19 @@ def test_python_import_messages_end_to_end() -> None:
     assert _pasted_codes("ImportError: Module use of python39.dll conflicts with this version of Python.\n") == [
         ("DL505", "error")
     ]
+
+
+def test_user_site_command_and_platform_statements_end_to_end() -> None:
+    # ~/.local/bin/torchrun (pip install --user) ran instead of the environment's own
+    user_site = (
+        'File "/n/home10/u/.local/bin/torchrun", line 8, in <module>\n'
+        "ModuleNotFoundError: No module named 'kempnerforge'\n"
+    )
+    assert ("DL505", "error") in _pasted_codes(user_site)
+    assert ("DL505", "error") not in _pasted_codes(user_site.replace(".local/bin", ".venv/bin"))
+    # Raspbian is 32-bit ARM: PyPI's "from versions: none" is the platform, not the Python
+    raspbian = (
+        "Raspbian GNU/Linux 9\nCould not find a version that satisfies the requirement "
+        "tensorflow (from versions: none)\n"
+    )
+    assert _pasted_codes(raspbian) == [("DL506", "error")]

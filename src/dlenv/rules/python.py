@@ -749,8 +749,10 @@ _FOREIGN_SIGNATURES = frozenset(
         "extension-compiled-for-other-python",
         "windows-module-uses-other-python-dll",
         "python3-old-minor-symbol",
+        "user-site-script-in-traceback",
     }
 )
+_USER_SITE_SCRIPT = "user-site-script-in-traceback"
 _ROS = re.compile(r"/opt/ros/(?P<distro>[\w-]+)/")
 
 
@@ -807,7 +809,7 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     function (PyInit_cv2)", "undefined symbol: PyCObject_Type" or Python 3.6's PyFPE_jbuf,
     pybind11's "Python version mismatch: module was compiled for Python 3.12", Windows' "Module
     use of python39.dll conflicts with this version of Python", a SyntaxError in a python2.7
-    file).
+    file, a traceback through a `pip install --user` command in ~/.local/bin).
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -884,6 +886,12 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
             message = (
                 f"One traceback runs through the directories of Python {' and '.join(versions)}"
                 f" ({', '.join(paths[:3])}): packages of another interpreter are on the path."
+            )
+        elif said[0].signature == _USER_SITE_SCRIPT:
+            message = (
+                f'"{said[0].text.splitlines()[0][:160]}": a command from ~/.local/bin (a '
+                "`pip install --user` for another interpreter) ran instead of the environment's "
+                "own, under the Python its first line names."
             )
         else:
             message = (
