@@ -225,3 +225,11 @@ def test_keras_saving_messages_end_to_end() -> None:
         "[None, 224, 224, 3], 'dtype': 'float32'}.\n\nException encountered: Unrecognized "
         "keyword arguments: ['batch_shape']\n"
     ) == [("DL601", "error")]
+
+
+def test_keras3_removed_aliases_end_to_end() -> None:
+    findings = explain_text(
+        "ValueError: Argument(s) not recognized: {'lr': 0.001}\n", "paste.txt", probe=False
+    ).report.findings
+    assert [(f.code, f.severity) for f in findings] == [("DL601", "error")]
+    assert "`learning_rate=` instead of `lr=`" in findings[0].fixes[2].text  # type: ignore[union-attr]

@@ -269,3 +269,13 @@ def test_user_site_command_and_platform_statements_end_to_end() -> None:
         "tensorflow (from versions: none)\n"
     )
     assert _pasted_codes(raspbian) == [("DL506", "error")]
+
+
+def test_core_names_every_release_has() -> None:
+    from dlenv.importers.catalog.converters import CONVERTERS
+
+    core = CONVERTERS["core_attr"]
+    assert core("pandas:DataFrame") == "pandas" and core("tensorflow:keras") == "tensorflow"
+    # names a release removed or never had: no sign of shadowing
+    assert core("numpy:float") is None and core("tensorflow:placeholder") is None
+    assert core("left_pad:pad") is None

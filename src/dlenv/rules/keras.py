@@ -48,9 +48,11 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     tensorflow.python.keras), and "Keras 3 only supports V3 `.keras` files" for an old .h5 or
     SavedModel, or Keras 3's refusals of Keras 2 saving ("Invalid filepath extension for
     saving", "The `save_format` argument is deprecated in Keras 3", "File format not supported:
-    filepath=..."). The other side: Keras 2 loading a model Keras 3 saved ("Unrecognized keyword
-    arguments: ['batch_shape']"), whose fix is Keras 3. Keras 3 installed beside a TensorFlow
-    older than 2.16 (which requires Keras 2:
+    filepath=..."), of its removed aliases ("Argument(s) not recognized: {'lr': 0.001}",
+    "'Sequential' object has no attribute 'fit_generator'"), and TensorFlow's TFLite converter
+    given a Keras 3 model ("object has no attribute '_get_save_spec'"). The other side: Keras 2
+    loading a model Keras 3 saved ("Unrecognized keyword arguments: ['batch_shape']"), whose fix
+    is Keras 3. Keras 3 installed beside a TensorFlow older than 2.16 (which requires Keras 2:
     pip's "tensorflow 2.13.1 requires keras<2.14,>=2.13.1, but you have keras 3.1.1") is the
     same conflict from the other side; the fix there is the Keras 2 that TensorFlow requires.
     With TensorFlow 2.16 or newer, Keras 3 and no tf-keras, and nothing known to need Keras 2,
@@ -136,6 +138,8 @@ KERAS3_PORTS = {
     "keras3-model-lacks-tf-keras-internals": "export with Keras 3's own API "
     "(`model.export(path)` and `tf.lite.TFLiteConverter.from_saved_model(path)`) instead of "
     "`from_keras_model`",
+    "keras3-removed-alias": "`learning_rate=` instead of `lr=`, and `model.fit(generator)`, "
+    "`model.evaluate(...)`, `model.predict(...)` instead of the *_generator methods",
     "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
     "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
     "`optimizers.legacy`) instead of Keras 2's modules or private internals",
