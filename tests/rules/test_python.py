@@ -279,3 +279,19 @@ def test_core_names_every_release_has() -> None:
     # names a release removed or never had: no sign of shadowing
     assert core("numpy:float") is None and core("tensorflow:placeholder") is None
     assert core("left_pad:pad") is None
+
+
+def test_installed_package_needing_a_newer_python_end_to_end() -> None:
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        '  File "/usr/local/lib/python3.6/dist-packages/torch/__init__.py", line 1\n'
+        "    from __future__ import annotations\n"
+        "SyntaxError: future feature annotations is not defined\n"
+    )
+    findings = explain_text(text, "paste.txt", probe=False).report.findings
+    f = next(f for f in findings if f.code == "DL501" and f.severity == "error")
+    assert "torch requires Python >=3.7; this is Python 3.6" in f.message
+    # the user's own file: nothing installed to blame
+    own = text.replace("/usr/local/lib/python3.6/dist-packages/torch/__init__.py", "/home/u/model.py")
+    assert all(f.code != "DL501" for f in explain_text(own, "p.txt", probe=False).report.findings)

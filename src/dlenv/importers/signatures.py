@@ -213,6 +213,8 @@ def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
     if versions is not None:
         available = [v.strip() for v in versions.split(",") if v.strip() not in ("", "none")]
     needs = groups.get("rp") or groups.get("tags")
+    if needs == "annotations":  # `from __future__ import annotations` needs Python 3.7 (PEP 563)
+        needs = ">=3.7"
     mismatch = "python" if needs or groups.get("pytag") else None
     if mismatch is None and groups.get("plat"):
         mismatch = "platform"

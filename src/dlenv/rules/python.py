@@ -695,8 +695,12 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
         yield finding(
             code,
             severity="error",
-            title=f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
-            message=f"{_installer(f.message)} could not install {what}: {cause.why}.",
+            title=f"The installed {what} needs another Python"
+            if "SyntaxError" in f.message
+            else f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
+            message=f"The installed {what} cannot run on this Python: {cause.why}."
+            if "SyntaxError" in f.message
+            else f"{_installer(f.message)} could not install {what}: {cause.why}.",
             evidence=[
                 Evidence(
                     fact="python.install_failures",
