@@ -192,3 +192,44 @@ def test_keras_family_end_to_end() -> None:
         "tensorflow-intel 2.12.0 requires keras<2.13,>=2.12.0, but you have keras 2.15.0 which "
         "is incompatible.\n"
     ) == [("DL603", "warning")]
+
+
+def test_dl601_keras3_refusing_keras2_saving_and_keras2_reading_keras3_files() -> None:
+    # keras/src/saving/saving_api.py: model.save("model") or save_format="tf" under Keras 3
+    f = only(_pasted("keras3-saving-format", tensorflow("2.17.0")), "DL601")
+    assert f.title == "The code needs Keras 2 (tf-keras), but Keras 3 is installed"
+    assert "keras.layers.TFSMLayer" in f.fixes[2].text  # type: ignore[union-attr]
+    # the other side: TensorFlow 2.15 (Keras 2) loading a model Keras 3 saved
+    old = _pasted("keras3-file-under-keras2", tensorflow("2.15.0"), keras("2.15.0"))
+    f = only(old, "DL601")
+    assert f.title == "A model saved by Keras 3 is loaded by Keras 2"
+    assert "Keras 2.15.0 (TensorFlow 2.15.0)" in f.message
+    assert f.fixes[0] == InstallPackages(
+        packages=["tensorflow>=2.16", "keras>=3"], reason="the Keras major that saved the model"
+    )
+    # near miss: Keras 3 installed, so that message is not Keras 2 reading a Keras 3 file
+    assert fired(_pasted("keras3-file-under-keras2", keras("3.3.3")), "DL601") == []
+
+
+def test_keras_saving_messages_end_to_end() -> None:
+    def codes(text: str) -> list[tuple[str, str]]:
+        findings = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.severity) for f in findings]
+
+    assert codes(
+        "ValueError: Invalid filepath extension for saving. Please add either a `.keras` "
+        "extension for the native Keras format (recommended) or a `.h5` extension.\n"
+    ) == [("DL601", "error")]
+    assert codes(
+        "TypeError: Error when deserializing class 'InputLayer' using config={'batch_shape': "
+        "[None, 224, 224, 3], 'dtype': 'float32'}.\n\nException encountered: Unrecognized "
+        "keyword arguments: ['batch_shape']\n"
+    ) == [("DL601", "error")]
+
+
+def test_keras3_removed_aliases_end_to_end() -> None:
+    findings = explain_text(
+        "ValueError: Argument(s) not recognized: {'lr': 0.001}\n", "paste.txt", probe=False
+    ).report.findings
+    assert [(f.code, f.severity) for f in findings] == [("DL601", "error")]
+    assert "`learning_rate=` instead of `lr=`" in findings[0].fixes[2].text  # type: ignore[union-attr]

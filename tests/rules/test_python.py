@@ -118,6 +118,39 @@ def test_dl506_no_wheel_for_platform() -> None:
     assert "arm64" in only(_failed(mac, tf_cpu), "DL506").message
 
 
+def test_dl501_dl506_the_installer_says_what_did_not_fit() -> None:
+    # pip's "Package 'tensorflow' requires a different Python: 3.12.1 not in '<3.12,>=3.9'"
+    stated = InstallFailure(
+        "tensorflow", None, mismatch="python", requires_python="<3.12,>=3.9", message="..."
+    )
+    f = only(_failed(cpu_machine(), stated, version="3.12.1"), "DL501")
+    assert "requires Python <3.12,>=3.9; this is Python 3.12" in f.message
+    assert "uv venv --python 3.11" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    # uv's hint names the wheels' tags, for a package outside the KB too
+    tags = InstallFailure(
+        "faiss-cpu", "1.8.0", mismatch="python", requires_python="cp39, cp310, cp312", message="╰─▶"
+    )
+    f = only(_failed(cpu_machine(), tags, version="3.13.0"), "DL501")
+    assert f.message.startswith("uv could not install") and "cp39, cp310, cp312" in f.message
+    assert "uv venv --python 3.12" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    assert fired(_failed(cpu_machine(), tags, version="3.13.0"), "DL506") == []
+    # conda's build list: the newest Python any of its builds needs
+    conda = InstallFailure(
+        "tensorflow", None, mismatch="python", requires_python=">=3.6,<3.7.0a0|>=3.7,<3.8.0a0"
+    )
+    f = only(_failed(cpu_machine(), conda, version="3.10.4"), "DL501")
+    assert "uv venv --python 3.7" in f.fixes[0].commands[0]  # type: ignore[union-attr]
+    # uv's "no wheels with a matching platform tag": DL506, not DL501
+    platform = InstallFailure("onnxruntime", "1.20.1", mismatch="platform", message="hint: ...")
+    f = only(_failed(cpu_machine(), platform, version="3.12.1"), "DL506")
+    assert "no wheel for this platform" in f.message
+    assert fired(_failed(cpu_machine(), platform, version="3.12.1"), "DL501") == []
+    # nothing said about what did not fit, for a package outside the KB: no finding
+    unsaid = InstallFailure("onnxruntime", "1.20.1")
+    assert fired(_failed(cpu_machine(), unsaid, version="3.12.1"), "DL501") == []
+    assert fired(_failed(cpu_machine(), unsaid, version="3.12.1"), "DL506") == []
+
+
 def test_dl502_stdlib_module_shadowed() -> None:
     sh = Shadowing(module="inspect", path="/home/u/inspect.py")
     f = only(_py(cpu_machine(), shadowing=[sh]), "DL502")
@@ -171,3 +204,94 @@ def test_wheel_tags_python_tag_first_then_platform_tag() -> None:
     assert fired(_failed(cpu_machine(), win_wheel, version=None), "DL501") == []
     f = only(_failed(cpu_machine(), win_wheel, version=None), "DL506")
     assert "built for win_amd64" in f.message
+
+
+def _pasted_codes(text: str) -> list[tuple[str, str]]:
+    from dlenv.importers.explain import explain_text
+
+    findings = explain_text(text, "paste.txt", probe=False).report.findings
+    return sorted({(f.code, f.severity) for f in findings if f.severity != "info"})
+
+
+def test_installer_messages_end_to_end() -> None:
+    # pip's "Ignored the following versions" names no package: it joins pip's next failure
+    pip = (
+        "ERROR: Ignored the following versions that require a different python version: "
+        "1.21.2 Requires-Python >=3.7,<3.11; 1.21.3 Requires-Python >=3.7,<3.11\n"
+        "ERROR: Could not find a version that satisfies the requirement numpy==1.21.2 "
+        "(from versions: 1.26.0, 1.26.1)\n"
+    )
+    assert _pasted_codes(pip) == [("DL501", "error")]
+    # alone it names no package: nothing for the install rules to judge
+    alone = _pasted_codes(pip.splitlines()[0] + "\n")
+    assert ("DL501", "error") not in alone and ("DL506", "error") not in alone
+    uv = (
+        "  ╰─▶ Because onnxruntime==1.20.1 has no wheels with a matching platform tag (e.g., "
+        "`macosx_12_0_x86_64`) and you require onnxruntime==1.20.1, we can conclude that your "
+        "requirements are unsatisfiable.\n"
+    )
+    assert _pasted_codes(uv) == [("DL506", "error")]
+    assert _pasted_codes(uv.replace("platform tag", "Python ABI tag")) == [("DL501", "error")]
+
+
+def test_python_import_messages_end_to_end() -> None:
+    shadow = (
+        "ImportError: cannot import name 'randint' from 'random' (consider renaming "
+        "'/home/me/random.py' since it has the same name as the standard library module named "
+        "'random' and prevents importing that standard library module)\n"
+    )
+    assert ("DL502", "error") in _pasted_codes(shadow)
+    assert ("DL502", "error") in _pasted_codes("AttributeError: module 'torch' has no attribute 'tensor'\n")
+    # a name TensorFlow 2 removed is no sign of shadowing
+    removed = "AttributeError: module 'tensorflow' has no attribute 'placeholder'\nPython 3.10.4\n"
+    assert ("DL502", "error") not in _pasted_codes(removed)
+    foreign = (
+        "ImportError: Python version mismatch: module was compiled for Python 3.12, but the "
+        "interpreter version is incompatible: 3.10.12\n"
+    )
+    assert _pasted_codes(foreign) == [("DL505", "error")]
+    assert _pasted_codes("ImportError: Module use of python39.dll conflicts with this version of Python.\n") == [
+        ("DL505", "error")
+    ]
+
+
+def test_user_site_command_and_platform_statements_end_to_end() -> None:
+    # ~/.local/bin/torchrun (pip install --user) ran instead of the environment's own
+    user_site = (
+        'File "/n/home10/u/.local/bin/torchrun", line 8, in <module>\n'
+        "ModuleNotFoundError: No module named 'kempnerforge'\n"
+    )
+    assert ("DL505", "error") in _pasted_codes(user_site)
+    assert ("DL505", "error") not in _pasted_codes(user_site.replace(".local/bin", ".venv/bin"))
+    # Raspbian is 32-bit ARM: PyPI's "from versions: none" is the platform, not the Python
+    raspbian = (
+        "Raspbian GNU/Linux 9\nCould not find a version that satisfies the requirement "
+        "tensorflow (from versions: none)\n"
+    )
+    assert _pasted_codes(raspbian) == [("DL506", "error")]
+
+
+def test_core_names_every_release_has() -> None:
+    from dlenv.importers.catalog.converters import CONVERTERS
+
+    core = CONVERTERS["core_attr"]
+    assert core("pandas:DataFrame") == "pandas" and core("tensorflow:keras") == "tensorflow"
+    # names a release removed or never had: no sign of shadowing
+    assert core("numpy:float") is None and core("tensorflow:placeholder") is None
+    assert core("left_pad:pad") is None
+
+
+def test_installed_package_needing_a_newer_python_end_to_end() -> None:
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        '  File "/usr/local/lib/python3.6/dist-packages/torch/__init__.py", line 1\n'
+        "    from __future__ import annotations\n"
+        "SyntaxError: future feature annotations is not defined\n"
+    )
+    findings = explain_text(text, "paste.txt", probe=False).report.findings
+    f = next(f for f in findings if f.code == "DL501" and f.severity == "error")
+    assert "torch requires Python >=3.7; this is Python 3.6" in f.message
+    # the user's own file: nothing installed to blame
+    own = text.replace("/usr/local/lib/python3.6/dist-packages/torch/__init__.py", "/home/u/model.py")
+    assert all(f.code != "DL501" for f in explain_text(own, "p.txt", probe=False).report.findings)

@@ -228,7 +228,19 @@ class FactSheet:
             self.note("python.shadowing[]", f"{module} -> {path}")
 
     def add_install_failure(self, failure: InstallFailure) -> None:
-        """One per package: a later message about the same package adds what it knows."""
+        """One per package: a later message about the same package adds what it knows; a
+        message that names no package (pip's "Ignored the following versions...") adds what
+        it knows to the failure reported last, and is dropped when there is none."""
+        if not failure.package:
+            if not self.install_failures:
+                return
+            last = self.install_failures[-1]
+            self.install_failures[-1] = dataclasses.replace(
+                last,
+                mismatch=last.mismatch or failure.mismatch,
+                requires_python=last.requires_python or failure.requires_python,
+            )
+            return
         for i, have in enumerate(self.install_failures):
             if have.package == failure.package:
                 self.install_failures[i] = dataclasses.replace(
@@ -236,6 +248,8 @@ class FactSheet:
                     requested=have.requested or failure.requested,
                     available=have.available if have.available is not None else failure.available,
                     wheel=have.wheel or failure.wheel,
+                    mismatch=have.mismatch or failure.mismatch,
+                    requires_python=have.requires_python or failure.requires_python,
                 )
                 return
         self.install_failures.append(failure)

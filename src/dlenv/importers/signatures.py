@@ -202,21 +202,40 @@ def apply_fact(
 
 def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
     """What an installer's "no matching distribution" message says: the groups `pkg` (or
-    `wheel`, a file name that starts with it), `ver` (the version asked for) and `versions`
-    (what it saw: "none" or empty for nothing)."""
+    `wheel`, a file name that starts with it), `ver` (the version asked for), `versions`
+    (what it saw: "none" or empty for nothing), `rp` (the Requires-Python it states) or `tags`
+    (the Python tags its wheels have), both meaning the Python did not fit, and `plat` (the
+    platform tags that did not fit)."""
     wheel = groups.get("wheel")
+    # an alternative of a pattern names its groups with a "2" (`pkg2`, `ver2`, `rp2`)
+    groups = {k: v for k, v in groups.items() if v is not None} | {
+        k[:-1]: v for k, v in groups.items() if k.endswith("2") and v is not None
+    }
     name = groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")
     versions = groups.get("versions")
     available = None
     if versions is not None:
         available = [v.strip() for v in versions.split(",") if v.strip() not in ("", "none")]
+    needs = groups.get("rp") or groups.get("tags")
+    if needs == "annotations":  # `from __future__ import annotations` needs Python 3.7 (PEP 563)
+        needs = ">=3.7"
+    mismatch = "python" if needs or groups.get("pytag") else None
+    if mismatch is None and groups.get("plat"):
+        mismatch = "platform"
     return InstallFailure(
         package=re.sub(r"[-_.]+", "-", name.lower()),
         requested=groups.get("ver"),
         available=available,
         wheel=wheel,
         message=line,
+        mismatch=mismatch,
+        requires_python=_one_line(needs) if needs else None,
     )
+
+
+def _one_line(text: str) -> str:
+    """A stated requirement on one line, without the Markdown quotes uv puts around tags."""
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip(" '\"")
 
 
 _PCI_CLASSES = {

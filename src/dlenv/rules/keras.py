@@ -46,7 +46,13 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     ...}" (also batch_size, input_length, weights), imports of modules only Keras 2 had
     (keras.engine, keras.src.engine, keras.layers.experimental, keras.utils.np_utils,
     tensorflow.python.keras), and "Keras 3 only supports V3 `.keras` files" for an old .h5 or
-    SavedModel. Keras 3 installed beside a TensorFlow older than 2.16 (which requires Keras 2:
+    SavedModel, or Keras 3's refusals of Keras 2 saving ("Invalid filepath extension for
+    saving", "The `save_format` argument is deprecated in Keras 3", "File format not supported:
+    filepath=..."), of its removed aliases ("Argument(s) not recognized: {'lr': 0.001}",
+    "'Sequential' object has no attribute 'fit_generator'"), and TensorFlow's TFLite converter
+    given a Keras 3 model ("object has no attribute '_get_save_spec'"). The other side: Keras 2
+    loading a model Keras 3 saved ("Unrecognized keyword arguments: ['batch_shape']"), whose fix
+    is Keras 3. Keras 3 installed beside a TensorFlow older than 2.16 (which requires Keras 2:
     pip's "tensorflow 2.13.1 requires keras<2.14,>=2.13.1, but you have keras 3.1.1") is the
     same conflict from the other side; the fix there is the Keras 2 that TensorFlow requires.
     With TensorFlow 2.16 or newer, Keras 3 and no tf-keras, and nothing known to need Keras 2,
@@ -125,15 +131,70 @@ KERAS3_PORTS = {
     "keras3-removed-argument": "start the model with `keras.Input(batch_shape=...)` (or "
     "`shape=`) instead of `batch_input_shape=`/`batch_size=` on a layer, and drop "
     "`input_length=`",
+    "keras3-saving-format": "save with a `.keras` (or `.h5`) file name and no `save_format=`, "
+    "export a SavedModel with `model.export(path)`, load one with "
+    "`keras.layers.TFSMLayer(path, call_endpoint='serving_default')`, and name weights files "
+    "`*.weights.h5`",
+    "keras3-model-lacks-tf-keras-internals": "export with Keras 3's own API "
+    "(`model.export(path)` and `tf.lite.TFLiteConverter.from_saved_model(path)`) instead of "
+    "`from_keras_model`",
+    "keras3-removed-alias": "`learning_rate=` instead of `lr=`, and `model.fit(generator)`, "
+    "`model.evaluate(...)`, `model.predict(...)` instead of the *_generator methods",
     "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
     "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
     "`optimizers.legacy`) instead of Keras 2's modules or private internals",
 }
 
 
+KERAS3_FILE = "keras3-file-under-keras2"  # Keras 2 reading what Keras 3 saved
+
+
+def _keras3_file_under_keras2(s: Snapshot, said_text: str, tf_version: str | None) -> Finding:
+    """DL601 from the other side: Keras 2 cannot read a model that Keras 3 saved."""
+    keras_version = version_of(s, "keras")
+    have = f"Keras {keras_version}" if keras_version else "Keras 2"
+    if tf_version:
+        have += f" (TensorFlow {tf_version})"
+    return finding(
+        "DL601",
+        title="A model saved by Keras 3 is loaded by Keras 2",
+        message=f"The paste shows {have} failing to read a model that Keras 3 saved (Keras 3 "
+        "writes `batch_shape` and other configs Keras 2 does not know): the two environments "
+        "run different Keras majors.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{KERAS3_FILE}",
+                found=first_line(said_text, 160),
+                needed="Keras 3 (TensorFlow 2.16 or newer) to load it",
+            )
+        ],
+        hint="Or save the model again where it was trained, in a format Keras 2 reads: "
+        "with tf-keras (TF_USE_LEGACY_KERAS=1) to `.h5`, or its weights only.",
+        fixes=[
+            InstallPackages(
+                packages=["tensorflow>=2.16", "keras>=3"],
+                reason="the Keras major that saved the model",
+            ),
+            ManualStep(
+                text="Check which Keras saved the model and which one loads it; run both with "
+                "the same major.",
+                commands=['python -c "import keras; print(keras.__version__)"'],
+            ),
+        ],
+        subject="keras",
+    )
+
+
 def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
-    """DL601 from a pasted message: Keras 3 refused code written for Keras 2."""
+    """DL601 from a pasted message: Keras 3 refused code written for Keras 2 (or Keras 2
+    could not read what Keras 3 saved)."""
     said = next((e for e in s.reported_errors if e.signature in KERAS3_PORTS), None)
+    newer = next((e for e in s.reported_errors if e.signature == KERAS3_FILE), None)
+    keras_version = version_of(s, "keras")
+    keras2 = version_at_least(keras_version or "2", "3.0") is not True
+    if said is None and newer is not None and keras2:
+        yield _keras3_file_under_keras2(s, newer.text, tf_version)
+        return
     if said is None or (
         installed(s, "tf-keras") and s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
     ):

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
@@ -540,7 +541,87 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
     return None if here is None else False
 
 
+_CP_TAG = re.compile(r"\bcp(?P<major>3)(?P<minor>\d{1,2})")
+
+
+def _python_that_fits(needs: str, running: str | None) -> str | None:
+    """The Python 3 minor to suggest for a stated requirement: a Requires-Python specifier
+    (">=3.9,<3.13", conda's ">=3.5,<3.6.0a0|>=3.6,<3.7.0a0") or wheels' tags ("cp39, cp310").
+    The one nearest the running Python; without it, the newest (the oldest for an open range)."""
+    fits = sorted({(int(m["major"]), int(m["minor"])) for m in _CP_TAG.finditer(needs)})
+    if not fits:
+        for part in needs.replace(" ", "").split("|"):
+            try:
+                spec = SpecifierSet(part.rstrip(","))
+            except InvalidSpecifier:
+                continue
+            fits += [(3, m) for m in range(6, 15) if spec.contains(f"3.{m}.0", prereleases=True)]
+        fits = sorted(set(fits))
+    if not fits:
+        return None
+    here = major_minor(running) if running else None
+    if here is not None:
+        best = min(fits, key=lambda v: (abs(v[1] - here[1]) if v[0] == here[0] else 99, -v[1]))
+    else:
+        best = fits[-1] if "<" in needs or _CP_TAG.search(needs) else fits[0]
+    return f"{best[0]}.{best[1]}"
+
+
+def _stated_python_cause(s: Snapshot, f: InstallFailure) -> _Cause:
+    """The installer itself said the Python does not fit (Requires-Python, the wheels' Python
+    tags): DL501, with the newest Python the stated requirement admits."""
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    py = s.python.version
+    needs = f.requires_python
+    target = _python_that_fits(needs, py) if needs else None
+    if target is None:
+        rng = _release_range(f.package, f.requested)
+        target = _mm(rng.high) if rng else None
+    said = f"; this is Python {_mm(py)}" if py else ""
+    why = (
+        f"{what} requires Python {needs}{said}"
+        if needs and not _CP_TAG.search(needs)
+        else f"{what} has wheels only for {needs}{said}"
+        if needs
+        else f"the installer found no {what} wheel for this Python's tags{said}"
+    )
+    fixes: list[Action] = (
+        [_python_fix(f.package, target, f.requested, f"{what} supports it")] if target else []
+    )
+    fixes.append(_CHECK_PYTHON)
+    return _Cause("DL501", why, f"Python {needs}" if needs else "a Python it has wheels for", fixes)
+
+
+def _stated_platform_cause(s: Snapshot, f: InstallFailure) -> _Cause:
+    """The installer itself said no wheel has this platform's tags: DL506."""
+    gap = _platform_cause(s, f)
+    if gap is not None:
+        return gap
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine) if x)
+    return _Cause(
+        "DL506",
+        f"{what} publishes no wheel for this platform" + (f" ({here})" if here else ""),
+        "a platform the release has wheels for",
+        [
+            ManualStep(
+                text=f"See which platforms {f.package} publishes wheels for (the installer's hint "
+                "lists them), then install a release that has one for this OS and CPU, or run "
+                "where it has (Linux x86_64, WSL2, a container).",
+                commands=[
+                    "python -m pip debug --verbose  # the tags this interpreter accepts",
+                    f"python -m pip download --no-deps {f.package} -d /tmp/wheels",
+                ],
+            )
+        ],
+    )
+
+
 def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    if f.mismatch == "python":
+        return _stated_python_cause(s, f)
+    if f.mismatch == "platform":
+        return _stated_platform_cause(s, f)
     wheel_py = _WHEEL_PY.search(f.wheel or "")
     plat = re.search(r"-(?P<plat>[a-z][\w]*)\.whl$", f.wheel or "")
     if wheel_py and plat:
@@ -593,9 +674,19 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     return None
 
 
+def _installer(message: str) -> str:
+    """Which installer printed a pasted failure: uv and conda word theirs apart from pip's."""
+    if re.search(r"╰─▶|\bhint: |current Python version \(|Python ABI|matching platform", message):
+        return "uv"
+    if re.search(r"python\[version=|PackagesNotFoundError|is not installable because", message):
+        return "conda"
+    return "pip"
+
+
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
     for f in s.python.install_failures:
-        if not _framework_package(f.package):
+        # a package outside the KB counts when the installer itself said what did not fit
+        if not _framework_package(f.package) and f.mismatch is None:
             continue
         cause = _install_cause(s, f)
         if cause is None or cause.code != code:
@@ -604,8 +695,12 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
         yield finding(
             code,
             severity="error",
-            title=f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
-            message=f"pip could not install {what}: {cause.why}.",
+            title=f"The installed {what} needs another Python"
+            if "SyntaxError" in f.message
+            else f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
+            message=f"The installed {what} cannot run on this Python: {cause.why}."
+            if "SyntaxError" in f.message
+            else f"{_installer(f.message)} could not install {what}: {cause.why}.",
             evidence=[
                 Evidence(
                     fact="python.install_failures",
@@ -645,7 +740,7 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
 # -- another interpreter's packages on the path (DL505) -----------------------------------------
 _PY_IN_PATH = re.compile(
     r"[/\\]lib(?:64)?[/\\](?:python|pypy)(?P<maj>[23])(?:\.(?P<min>\d+))?(?=[/\\]|$)"
-    r"|[/\\]Python(?P<wmaj>[23])(?P<wmin>\d{1,2})[/\\]Lib(?=[/\\]|$)",
+    r"|[/\\]Python(?P<wmaj>[23])(?P<wmin>\d{1,2})[/\\](?:Lib|site-packages)(?=[/\\]|$)",
     re.IGNORECASE,
 )
 # messages of an extension module built for another Python (python-paths.toml)
@@ -655,8 +750,13 @@ _FOREIGN_SIGNATURES = frozenset(
         "python2-symbol-in-python3",
         "pythonpath-other-major",
         "python2-source-in-python3",
+        "extension-compiled-for-other-python",
+        "windows-module-uses-other-python-dll",
+        "python3-old-minor-symbol",
+        "user-site-script-in-traceback",
     }
 )
+_USER_SITE_SCRIPT = "user-site-script-in-traceback"
 _ROS = re.compile(r"/opt/ros/(?P<distro>[\w-]+)/")
 
 
@@ -710,8 +810,10 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     environment's site-packages in PYTHONPATH. In a pasted report: two Python versions in the
     paths of one traceback, a path of another Python than the one stated, and the messages of
     an extension built for another Python ("dynamic module does not define module export
-    function (PyInit_cv2)", "undefined symbol: PyCObject_Type", a SyntaxError in a python2.7
-    file).
+    function (PyInit_cv2)", "undefined symbol: PyCObject_Type" or Python 3.6's PyFPE_jbuf,
+    pybind11's "Python version mismatch: module was compiled for Python 3.12", Windows' "Module
+    use of python39.dll conflicts with this version of Python", a SyntaxError in a python2.7
+    file, a traceback through a `pip install --user` command in ~/.local/bin).
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -788,6 +890,12 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
             message = (
                 f"One traceback runs through the directories of Python {' and '.join(versions)}"
                 f" ({', '.join(paths[:3])}): packages of another interpreter are on the path."
+            )
+        elif said[0].signature == _USER_SITE_SCRIPT:
+            message = (
+                f'"{said[0].text.splitlines()[0][:160]}": a command from ~/.local/bin (a '
+                "`pip install --user` for another interpreter) ran instead of the environment's "
+                "own, under the Python its first line names."
             )
         else:
             message = (

@@ -296,6 +296,12 @@ class InstallFailure:
     available: list[str] | None = None  # versions the installer saw; [] for none, None: unsaid
     wheel: str | None = None  # a rejected wheel's file name
     message: str = ""
+    # what the installer itself says did not fit: "python" (Requires-Python, the wheels' Python
+    # ABI tags) or "platform" (the wheels' platform tags); None: unsaid
+    mismatch: str | None = None
+    # the Python the release needs, as the installer states it: a specifier ("<3.12,>=3.9") or
+    # the wheels' tags ("cp39, cp310")
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,31 @@ def _stdlib_attr(v: str) -> str | None:
     return mod if hasattr(real, attr) else None
 
 
+# names every release of these packages has had at the top level (a user's file of the same
+# name lacks them); names a release added or removed (tf.placeholder, np.float) are not here
+_CORE_NAMES = {
+    "torch": "tensor Tensor nn cuda zeros ones randn rand no_grad device float32 int64 "
+    "from_numpy manual_seed optim utils save load cat stack",
+    "numpy": "array ndarray zeros ones arange linspace random dot sqrt float32 int64 mean sum "
+    "asarray reshape pi",
+    "tensorflow": "constant Variable keras compat float32 Tensor zeros ones __version__ data "
+    "nn math",
+    "jax": "numpy jit grad random vmap devices",
+    "keras": "layers models Model Sequential backend utils",
+    "pandas": "DataFrame Series read_csv concat",
+    "cv2": "imread imwrite imshow cvtColor resize VideoCapture",
+    "requests": "get post Session",
+}
+
+
+def _core_attr(v: str) -> str | None:
+    """ "torch:tensor" -> "torch" when every release of torch has `tensor`: "module 'torch' has
+    no attribute 'tensor'" then means another `torch` (the user's torch.py) was imported."""
+    mod, _, attr = v.partition(":")
+    names = _CORE_NAMES.get(mod.strip())
+    return mod.strip() if names is not None and attr.strip() in names.split() else None
+
+
 CONVERTERS: dict[str, Callable[[str], object]] = {
     "cuda_int": _cuda_int,
     "sm": _sm,
@@ -200,4 +225,5 @@ CONVERTERS: dict[str, Callable[[str], object]] = {
     "count": _count,
     "shadowable": _shadowable,
     "stdlib_attr": _stdlib_attr,
+    "core_attr": _core_attr,
 }
