@@ -18,7 +18,6 @@ dataclasses' type hints, so a field renamed or retyped in the Snapshot model fol
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import types
 import typing
@@ -27,11 +26,9 @@ from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
 from dlenv.errors import DlenvError
-from dlenv.report.json import json_decoder
 from dlenv.report.model import Report
 from dlenv.rules.findings import Finding
 from dlenv.snapshot.model import (
-    SCHEMA_VERSION,
     CudaFacts,
     CudaToolkit,
     CudnnInstall,
@@ -197,28 +194,9 @@ _REPORT = _dataclass(Report)
 def load_report_data(text: str, source: str) -> dict[str, Any]:
     """The JSON of a `dlenv doctor --format json` report (or of the report in a `dlenv explain
     --format json` result), its kind and schema version checked as `parse_report` does."""
-    try:
-        data: Any = json_decoder().decode(text)
-    except json.JSONDecodeError as exc:
-        raise DlenvError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except ValueError as exc:  # from the number hooks
-        raise DlenvError(f"{source}: not a dlenv report ({exc})") from None
-    except RecursionError:
-        raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
-    if isinstance(data, dict) and data.get("kind") == "dlenv-explain":
-        data = data.get("report")
-    if not isinstance(data, dict) or data.get("kind") != "dlenv-report":
-        raise DlenvError(f'{source}: not a dlenv report (no "kind": "dlenv-report")')
-    version = data.get("schema_version")
-    inner = data.get("snapshot")
-    if isinstance(inner, dict) and isinstance(inner.get("schema_version"), int):
-        version = max(version, inner["schema_version"]) if isinstance(version, int) else version
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise DlenvError(
-            f"{source}: schema_version {version!r} is not supported "
-            f"(this dlenv reads up to {SCHEMA_VERSION}); upgrade dlenv"
-        )
-    return typing.cast(dict[str, Any], data)
+    from dlenv.report.json import report_envelope
+
+    return report_envelope(text, source)
 
 
 def lean_report(text: str, source: str, *, full: bool = False) -> Report:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import typing
 from typing import Any
 
 from dlenv.errors import DlenvError
@@ -54,9 +55,10 @@ def json_decoder() -> json.JSONDecoder:
     return json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
 
 
-def parse_report(text: str, source: str = "report") -> Report:
-    """Read a report written by `dlenv doctor --format json` (or the report inside a
-    `dlenv explain --format json` result); a bad one is a `DlenvError`."""
+def report_envelope(text: str, source: str = "report") -> dict[str, Any]:
+    """The JSON of a `dlenv doctor --format json` report (or of the report inside a `dlenv
+    explain --format json` result), with its kind and schema version checked; a bad one is a
+    `DlenvError`. `parse_report` builds the Report from it; `dlenv fleet` reads a few facts."""
     try:
         data: Any = json_decoder().decode(text)
     except json.JSONDecodeError as exc:
@@ -79,6 +81,13 @@ def parse_report(text: str, source: str = "report") -> Report:
             f"{source}: schema_version {version!r} is not supported "
             f"(this dlenv reads up to {SCHEMA_VERSION}); upgrade dlenv"
         )
+    return typing.cast(dict[str, Any], data)
+
+
+def parse_report(text: str, source: str = "report") -> Report:
+    """Read a report written by `dlenv doctor --format json` (or the report inside a
+    `dlenv explain --format json` result); a bad one is a `DlenvError`."""
+    data = report_envelope(text, source)
     try:
         return from_data(Report, data)
     except ValueError as exc:
