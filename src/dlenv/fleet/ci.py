@@ -7,7 +7,6 @@ so both commands write the same subset of JUnit and the same escaping of workflo
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -122,13 +121,6 @@ def annotation_lines(fleet: Fleet) -> list[str]:
 
 def append_step_summary(fleet: Fleet, env: dict[str, str] | None = None) -> Path | None:
     """Append the Markdown view to $GITHUB_STEP_SUMMARY when it is set."""
-    target = (env if env is not None else os.environ).get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return None
-    path = Path(target)
-    try:
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(render_markdown(fleet))
-    except OSError as exc:
-        raise DlenvError(f"{path}: cannot append the job summary ({exc.strerror})") from None
-    return path
+    from dlenv.report.github import append_to_step_summary
+
+    return append_to_step_summary(render_markdown(fleet), env)

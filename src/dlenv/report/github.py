@@ -115,13 +115,18 @@ def step_summary(report: Report) -> str:
 
 def append_step_summary(report: Report, env: dict[str, str] | None = None) -> Path | None:
     """Append the summary to $GITHUB_STEP_SUMMARY when it is set; the file it wrote, or None."""
+    return append_to_step_summary(step_summary(report), env)
+
+
+def append_to_step_summary(markdown: str, env: dict[str, str] | None = None) -> Path | None:
+    """Append Markdown to $GITHUB_STEP_SUMMARY when it is set; the file it wrote, or None."""
     target = (env if env is not None else os.environ).get("GITHUB_STEP_SUMMARY")
     if not target:
         return None
     path = Path(target)
     try:
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(step_summary(report))
+            fh.write(markdown)
     except OSError as exc:
         raise DlenvError(f"{path}: cannot append the job summary ({exc.strerror})") from None
     return path
