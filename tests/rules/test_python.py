@@ -295,3 +295,20 @@ def test_installed_package_needing_a_newer_python_end_to_end() -> None:
     # the user's own file: nothing installed to blame
     own = text.replace("/usr/local/lib/python3.6/dist-packages/torch/__init__.py", "/home/u/model.py")
     assert all(f.code != "DL501" for f in explain_text(own, "p.txt", probe=False).report.findings)
+
+
+def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
+    """triton publishes Linux wheels only: pip's "from versions: none" on a Windows prompt is the
+    platform (DL506), with the route; the same message without a Windows sign says nothing."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity in ("error", "warning")}
+
+    failure = (
+        "ERROR: Could not find a version that satisfies the requirement triton==2.0.0 "
+        "(from versions: none)\nERROR: No matching distribution found for triton==2.0.0\n"
+    )
+    assert "DL506" in codes("(venv) E:\\proj>pip install triton==2.0.0\n" + failure)
+    assert "DL506" not in codes(failure)

@@ -20,7 +20,7 @@ from dlenv.kb.queries import (
     tensorflow_release,
     torch_release,
 )
-from dlenv.kb.wheels import normalise_arch, wheel_gap
+from dlenv.kb.wheels import normalise_arch, wheel_gap, wheel_gaps
 from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
@@ -245,7 +245,11 @@ _WHEEL_PLATFORM = re.compile(
 
 
 def _framework_package(name: str) -> bool:
-    return name in _TORCH_FAMILY or bool(_TF_FAMILY.match(name) or _JAX_FAMILY.match(name))
+    """A package whose wheels the knowledge base knows: the frameworks, and any package with a
+    platform gap recorded in kb/data/wheels.json (triton: Linux only)."""
+    if name in _TORCH_FAMILY or _TF_FAMILY.match(name) or _JAX_FAMILY.match(name):
+        return True
+    return any(name in gap.packages for gap in wheel_gaps())
 
 
 class _Range(NamedTuple):
