@@ -382,10 +382,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
     },
     "nvidia_smi_windows_wddm.txt": {
-        "origin": "nvidia-smi",
-        "parts": [("nvidia-smi", 2, 12)],
+        "origin": "nvidia-smi+text",
+        "parts": [("nvidia-smi", 2, 12), ("messages", 1, 12)],
         "messages": [],
         "facts": {
+            "python.platform": "win32",
             "host.os": "Windows",
             "driver.installed": True,
             "driver.version": "560.94",
