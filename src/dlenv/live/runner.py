@@ -297,11 +297,7 @@ def _kill_group(run: _Running) -> None:
     """
     if run.proc is None or run.killed:
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(run.proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        run.proc.wait(timeout=5)
-    children.ended(run.proc.pid)
+    children.kill_group(run.proc)
     run.killed = True
 
 

@@ -331,11 +331,7 @@ def _kill_group(run: _Running) -> None:
     """Kill the child's whole process group; once only (the id may be reused afterwards)."""
     if run.proc is None or run.killed:
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(run.proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        run.proc.wait(timeout=5)
-    children.ended(run.proc.pid)
+    children.kill_group(run.proc)
     run.killed = True
 
 

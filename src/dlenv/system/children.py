@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import threading
 from types import FrameType
 
@@ -55,6 +56,16 @@ def close() -> None:
 def ended(pgid: int) -> None:
     """Forget a group once its leader is reaped (its id may then be reused by others)."""
     _groups.discard(pgid)
+
+
+def kill_group(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """SIGKILL a child's whole process group (it and anything it started), reap the child and
+    forget the group. Call it once per child: afterwards the id may belong to someone else."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    ended(proc.pid)
 
 
 def running() -> set[int]:
