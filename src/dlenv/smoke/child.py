@@ -66,6 +66,7 @@ class Context:
         self.result = result
         self.falling = falling
         self.close_enough = close_enough
+        self.round_trip = round_trip
         self.Skip = Skip
         self.NotApplicable = NotApplicable
 
@@ -152,6 +153,28 @@ def close_enough(a: list[float], b: list[float], atol: float, rtol: float) -> tu
         if not diff <= atol + rtol * abs(y):  # NaN fails too
             ok = False
     return ok, worst
+
+
+def round_trip(
+    variant: str,
+    how: str,
+    after: list[float],
+    before: list[float],
+    tolerance: tuple[float, float],
+    instead: str | None = None,
+) -> dict[str, Any]:
+    """A save_load result: predictions after the reload against those before (atol, rtol);
+    `instead` names what to use when this format does not round-trip."""
+    atol, rtol = tolerance
+    ok, worst = close_enough(after, before, atol, rtol)
+    details = {"how": how} if ok or instead is None else {"how": how, "instead": instead}
+    return result(
+        "passed" if ok else "failed",
+        variant=variant,
+        metrics={"max_abs_diff": worst, "atol": atol, "rtol": rtol},
+        details=details,
+        error=None if ok else f"predictions differ after reload by up to {worst:.3g}",
+    )
 
 
 def falling(losses: list[float]) -> tuple[bool, float, float]:

@@ -161,19 +161,13 @@ def check_save_load(ctx: Context) -> list[dict[str, Any]]:
 def _compare(
     ctx: Context, variant: str, after: Any, before: Any, how: str, np: Any
 ) -> dict[str, Any]:
-    atol, rtol = SAVE_TOLERANCE
-    ok, worst = ctx.close_enough(
+    return ctx.round_trip(
+        variant,
+        how,
         [float(v) for v in np.asarray(after).ravel()],
         [float(v) for v in np.asarray(before).ravel()],
-        atol,
-        rtol,
-    )
-    return ctx.result(
-        "passed" if ok else "failed",
-        variant=variant,
-        metrics={"max_abs_diff": worst, "atol": atol, "rtol": rtol},
-        details={"how": how} if ok else {"how": how, "instead": INSTEAD[variant]},
-        error=None if ok else f"predictions differ after reload by up to {worst:.3g}",
+        SAVE_TOLERANCE,
+        INSTEAD[variant],
     )
 
 

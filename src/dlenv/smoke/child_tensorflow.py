@@ -157,17 +157,8 @@ def check_save_load(ctx: Context) -> list[dict[str, Any]]:
         tf.saved_model.save(model, path)
         loaded = tf.saved_model.load(path)
         after = loaded.serve(batch).numpy().ravel().tolist()
-    atol, rtol = SAVE_TOLERANCE
-    ok, worst = ctx.close_enough(after, before, atol, rtol)
-    return [
-        ctx.result(
-            "passed" if ok else "failed",
-            variant="savedmodel",
-            metrics={"max_abs_diff": worst, "atol": atol, "rtol": rtol},
-            details={"how": "tf.saved_model.save / tf.saved_model.load (a tf.Module)"},
-            error=None if ok else f"predictions differ after reload by up to {worst:.3g}",
-        )
-    ]
+    how = "tf.saved_model.save / tf.saved_model.load (a tf.Module)"
+    return [ctx.round_trip("savedmodel", how, after, before, SAVE_TOLERANCE)]
 
 
 def check_tensorboard(ctx: Context) -> dict[str, Any]:

@@ -129,17 +129,8 @@ def check_save_load(ctx: Context) -> list[dict[str, Any]]:
     again.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     with torch.no_grad():
         after = again(batch).flatten().cpu().tolist()
-    atol, rtol = SAVE_TOLERANCE
-    ok, worst = ctx.close_enough(after, before, atol, rtol)
-    return [
-        ctx.result(
-            "passed" if ok else "failed",
-            variant="state_dict",
-            metrics={"max_abs_diff": worst, "atol": atol, "rtol": rtol},
-            details={"how": "torch.save(state_dict) / torch.load(weights_only=True)"},
-            error=None if ok else f"predictions differ after reload by up to {worst:.3g}",
-        )
-    ]
+    how = "torch.save(state_dict) / torch.load(weights_only=True)"
+    return [ctx.round_trip("state_dict", how, after, before, SAVE_TOLERANCE)]
 
 
 def check_tensorboard(ctx: Context) -> dict[str, Any]:
