@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs, from nothing, then run it:
 #   .venv             dlenv itself (editable) with the test tools and the docs extra (MkDocs)
-#   .venv-frameworks  real TensorFlow (CPU), PyTorch (CPU) and Keras 3, inspected via --python
+#   .venv-frameworks  real TensorFlow (CPU), PyTorch (CPU), JAX (CPU), Keras 3 and TensorBoard,
+#                     inspected via --python
 #   bash, zsh, fish   real shells for the `dlenv fix --apply` tests (Debian packages, when root)
 #   slurm-wlm, munge  a real local Slurm for the fleet recipes (Debian packages, when root)
 # Extra arguments go to pytest.
@@ -17,7 +18,7 @@ fi
 
 # The framework environment is slow to build (about a minute), so it is kept between runs and
 # rebuilt only when its specification changes.
-FW_SPEC="tensorflow-cpu==2.21.0 torch==2.13.0 keras==3.15.1"
+FW_SPEC="tensorflow-cpu==2.21.0 torch==2.13.0 keras==3.15.1 jax[cpu]==0.10.2 tensorboard==2.21.0"
 if [ "$(cat .venv-frameworks/.dlenv-spec 2>/dev/null)" != "$FW_SPEC" ]; then
   rm -rf .venv-frameworks
   "$PY" -m venv .venv-frameworks

@@ -1,5 +1,5 @@
 """The real `dlenv` process on this machine, as a user runs it: static and live probes against
-the framework venv (real TensorFlow, PyTorch and Keras CPU builds), checked against the truth
+the framework venv (real TensorFlow, PyTorch, JAX and Keras CPU builds), checked against the truth
 that the frameworks themselves report, and the JSON checked against the published schema."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import pytest
 from dlenv.report.schema import shipped_schema_text
 
 TRUTH = """
-import json, torch, tensorflow as tf, keras
+import json, torch, tensorflow as tf, keras, jax
 print(json.dumps({
+    "jax": jax.__version__, "jax_platform": jax.default_backend(),
     "torch": torch.__version__, "torch_cuda": torch.version.cuda,
     "tensorflow": tf.__version__, "tf_cuda": tf.sysconfig.get_build_info().get("is_cuda_build"),
     "keras": keras.__version__, "backend": keras.backend.backend(),
@@ -67,20 +68,23 @@ def test_static_facts_match_what_the_frameworks_say(full_report: dict[str, Any])
     assert frameworks["tensorflow"]["cuda_build"] is bool(truth["tf_cuda"])
     assert frameworks["keras"]["version"] == truth["keras"]
     assert frameworks["keras"]["backend"] == truth["backend"]
+    assert frameworks["jax"]["version"] == truth["jax"]
+    assert truth["jax_platform"] == "cpu"
     assert snap["python"]["executable"] == full_report["python"]
 
 
 def test_live_probes_ran_each_framework_and_agree(full_report: dict[str, Any]) -> None:
     snap, truth = full_report["report"]["snapshot"], full_report["truth"]
     live = {p["framework"]: p for p in snap["live"]}
-    assert sorted(live) == ["keras", "tensorflow", "torch"]
+    assert sorted(live) == ["jax", "keras", "tensorflow", "torch"]
     assert {p["status"] for p in live.values()} == {"ok"}
     assert live["torch"]["version"] == truth["torch"]
     assert live["tensorflow"]["version"] == truth["tensorflow"]
+    assert live["jax"]["version"] == truth["jax"]
     # no GPU on this machine: every framework says so, and that is not an error on a CPU box
     gpu = snap["driver"]["installed"]
     if not gpu:
-        assert [p["gpu_available"] for p in live.values()] == [False, False, False]
+        assert [p["gpu_available"] for p in live.values()] == [False] * 4
         assert [f for f in full_report["report"]["findings"] if f["severity"] == "error"] == []
     assert snap["timings"]["live"] > 0
 

@@ -1,6 +1,6 @@
 """The child harness leaves the user's files alone: Keras reads a private copy of the user's
 keras.json (same backend, same settings, same failures) and writes only there. Checked on the
-helper itself and with the REAL Keras for: no config, a "jax" keras.json without JAX, a
+helper itself and with the REAL Keras for: no config, an "openvino" keras.json without OpenVINO, a
 KERAS_BACKEND, and a keras.json Keras refuses."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dlenv.live import harness
 from dlenv.live.runner import LiveRun
 from dlenv.snapshot.model import LiveProbe
 
-USER_CONFIG = '{\n    "backend": "jax",\n    "floatx": "float64"\n}'
+USER_CONFIG = '{\n    "backend": "openvino",\n    "floatx": "float64"\n}'
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -115,14 +115,14 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 def test_real_keras_reports_the_users_backend_and_leaves_home_alone(
     framework_python: str, tmp_path: Path
 ) -> None:
-    homes = {name: tmp_path / name for name in ("jax", "torch", "bad")}
+    homes = {name: tmp_path / name for name in ("openvino", "torch", "bad")}
     for home in homes.values():
         (home / ".keras").mkdir(parents=True)
-    (homes["jax"] / ".keras" / "keras.json").write_text(USER_CONFIG)
+    (homes["openvino"] / ".keras" / "keras.json").write_text(USER_CONFIG)
     (homes["bad"] / ".keras" / "keras.json").write_text('{"floatx": "float8"}')
     before = {name: _tree(home) for name, home in homes.items()}
     runs = [  # side by side: each in its own home
-        LiveRun(framework_python, ["keras"], keras_backend="jax", env=_env(homes["jax"])),
+        LiveRun(framework_python, ["keras"], keras_backend="openvino", env=_env(homes["openvino"])),
         LiveRun(
             framework_python,
             ["torch", "keras"],
@@ -131,13 +131,13 @@ def test_real_keras_reports_the_users_backend_and_leaves_home_alone(
         ),
         LiveRun(framework_python, ["keras"], env=_env(homes["bad"])),
     ]
-    [jax_keras], [torch, torch_keras], [bad_keras] = (run.wait() for run in runs)
+    [openvino_keras], [torch, torch_keras], [bad_keras] = (run.wait() for run in runs)
 
     assert {name: _tree(home) for name, home in homes.items()} == before
-    # keras.json says "jax", which is not installed: Keras fails to import, as it would for you
-    assert (jax_keras.status, jax_keras.error) == (
+    # keras.json says "openvino", which is not installed: Keras fails to import, as it would for you
+    assert (openvino_keras.status, openvino_keras.error) == (
         "import-error",
-        "ModuleNotFoundError: No module named 'jax'",
+        "ModuleNotFoundError: No module named 'openvino'",
     )
     assert torch.status == "ok"
     assert (torch_keras.status, torch_keras.details["backend"]) == ("ok", "torch")

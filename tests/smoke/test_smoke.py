@@ -1,4 +1,4 @@
-"""`dlenv smoke` for real, in the framework venv (TensorFlow, PyTorch, Keras on CPU): the whole
+"""`dlenv smoke` for real, in the framework venv (TensorFlow, PyTorch, JAX, Keras on CPU): the whole
 smoke once (session-scoped), asserted over; then faults planted in the same interpreter (a
 training step that raises, a Keras that cannot load .h5, a crash, a hanging all-reduce,
 TensorBoard absent), each caught and judged. GPU paths are exercised through data only."""
@@ -66,11 +66,11 @@ def test_healthy_env_passes_every_check(healthy: tuple[int, dict, Path, Path]) -
     assert rows == {
         ("tensorflow", None, "cpu", "train", None): "passed",
         ("tensorflow", None, "cpu", "save_load", "savedmodel"): "passed",
-        ("tensorflow", None, "cpu", "tensorboard", None): "skipped",
+        ("tensorflow", None, "cpu", "tensorboard", "tf.summary"): "passed",
         ("tensorflow", None, "cpu", "memory", None): "not-applicable",
         ("torch", None, "cpu", "train", None): "passed",
         ("torch", None, "cpu", "save_load", "state_dict"): "passed",
-        ("torch", None, "cpu", "tensorboard", None): "skipped",
+        ("torch", None, "cpu", "tensorboard", "torch.utils.tensorboard"): "passed",
         ("torch", None, "cpu", "allreduce", "gloo"): "passed",
         ("torch", None, "cpu", "memory", None): "not-applicable",
         ("keras", "tensorflow", "cpu", "train", None): "passed",
@@ -80,6 +80,12 @@ def test_healthy_env_passes_every_check(healthy: tuple[int, dict, Path, Path]) -
         ("keras", "torch", "cpu", "train", None): "passed",
         ("keras", "torch", "cpu", "save_load", "keras"): "passed",
         ("keras", "torch", "cpu", "save_load", "h5"): "passed",
+        ("jax", None, "cpu", "train", None): "passed",
+        ("jax", None, "cpu", "save_load", "npz"): "passed",
+        ("jax", None, "cpu", "memory", None): "not-applicable",
+        ("keras", "jax", "cpu", "train", None): "passed",
+        ("keras", "jax", "cpu", "save_load", "keras"): "passed",
+        ("keras", "jax", "cpu", "save_load", "h5"): "passed",
     }
     assert data["findings"] == []
 
@@ -95,8 +101,9 @@ def test_healthy_figures(healthy: tuple[int, dict, Path, Path]) -> None:  # type
             assert "peak_memory_bytes" not in m  # GPU only
         if c["check"] == "save_load":
             assert m["max_abs_diff"] <= m["atol"]
-        if c["check"] == "tensorboard":
-            assert c["reason"] == "TensorBoard is not installed (pip install tensorboard)"
+        if c["check"] == "tensorboard":  # written, then read back with TensorBoard's reader
+            assert m["scalars"] == 5
+            assert c["details"]["reader"] == "tensorboard EventAccumulator"
         if c["check"] == "allreduce":
             assert m["world_size"] == 2 and m["bytes"] == 1 << 20
             assert c["details"]["init"].startswith("tcp://127.0.0.1:")
@@ -116,7 +123,7 @@ def test_saved_smoke_report_is_judged_again(healthy: tuple[int, dict, Path, Path
     path = tmp_path / "smoke.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     snapshot = read_report_file(str(path)).snapshot
-    assert snapshot.smoke is not None and len(snapshot.smoke.checks) == 16
+    assert snapshot.smoke is not None and len(snapshot.smoke.checks) == 22
     assert [f.code for f in diagnose(snapshot, select=["DL41"])] == []
 
 
@@ -159,6 +166,11 @@ PLANTS = {
 }
 
 
+# Each import and each check gets this deadline: long enough for `import torch` and Keras on a
+# busy 2-core machine, short enough that the planted hang costs little.
+PLANTED_TIMEOUT = 20.0
+
+
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[SmokeFacts, Path]:
     where = tmp_path_factory.mktemp("planted")
@@ -169,7 +181,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[SmokeFacts, Path]
     try:
         facts = run_smoke(
             _snapshot(python, "torch", "keras"),
-            SmokeOptions(timeout=8.0, checks=("train", "save_load", "tensorboard", "allreduce")),
+            SmokeOptions(timeout=PLANTED_TIMEOUT, checks=("train", "save_load", "tensorboard", "allreduce")),
         )
     finally:
         mp.undo()
@@ -212,7 +224,7 @@ def test_planted_hanging_allreduce_is_cut_and_leaves_no_process(
     facts, where = planted
     row = _row(facts, "torch", "allreduce")
     assert row.status == "timeout"
-    assert row.error == "no answer after 8 s; the process group was killed"
+    assert row.error == f"no answer after {PLANTED_TIMEOUT:g} s; the process group was killed"
     assert row.details == {"GLOO_SOCKET_IFNAME": "lo", "NCCL_DEBUG": "WARN"}
     # faulthandler's stack, just before the deadline: where it hung
     assert row.stderr_tail is not None and "in check_allreduce" in row.stderr_tail
@@ -328,6 +340,18 @@ def test_console_and_exit_1_on_a_failed_check(
     assert "Smoke checks (3.5 s, each check at most 120 s)" in out
     assert " torch      cpu     train  failed  1.2 s  RuntimeError: boom" in out
     assert "DL410" in out and "torch on cpu cannot train" in out
+    # a Keras backend in square brackets is text, not Rich markup
+    on_jax = SmokeFacts(
+        python="/venv/bin/python", devices=["cpu"], requested=["train"], timeout_s=120.0, wall_s=2.0,
+        checks=[SmokeCheck(check="train", framework="keras", backend="jax", device="cpu",
+                           status="failed", seconds=1.0, error="ValueError: [bold] not markup")],
+    )  # fmt: skip
+    monkeypatch.setattr(
+        report, "attach_smoke", lambda s, o, c=None: s.__class__(**{**s.__dict__, "smoke": on_jax})
+    )
+    code, out, _ = run(["smoke", "--python", _framework_python(), "--checks", "train"], capsys)
+    assert code == 1
+    assert " keras[jax]  cpu     train  failed  1.0 s  ValueError: [bold] not markup" in out
     monkeypatch.setattr(
         report, "attach_smoke", lambda s, o, c=None: s.__class__(**{**s.__dict__, "smoke": SmokeFacts(checks=[])})
     )

@@ -70,6 +70,15 @@ class Context:
         self.Skip = Skip
         self.NotApplicable = NotApplicable
 
+    def limit_xla_threads(self) -> None:
+        """Size XLA's CPU thread pool (JAX, Keras on JAX): read once, at the backend's start."""
+        flags = os.environ.get("XLA_FLAGS", "")
+        if self.device == "cpu" and self.threads and "xla_cpu_multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = (
+                flags + " --xla_cpu_multi_thread_eigen=false"
+                " intra_op_parallelism_threads=" + str(self.threads)
+            ).strip()
+
     def path(self, name: str) -> str:
         return os.path.join(self.workdir, name)
 

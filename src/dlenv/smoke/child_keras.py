@@ -35,6 +35,8 @@ INSTEAD = {
 
 def prepare(ctx: Context) -> None:
     backend = os.environ.get("KERAS_BACKEND") or ""
+    if backend == "jax":
+        ctx.limit_xla_threads()
     if backend in ("tensorflow", "torch", "jax") and ctx.device == "cpu" and ctx.threads:
         # the backend first, so that its thread pool is sized before Keras touches it
         module = importlib.import_module(backend)

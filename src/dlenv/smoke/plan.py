@@ -24,6 +24,7 @@ OWN_CHECKS = {
     "tensorflow": ("memory", "train", "save_load", "tensorboard"),
     "torch": ("memory", "train", "save_load", "tensorboard", "allreduce"),
     "keras": ("train", "save_load"),
+    "jax": ("memory", "train", "save_load"),
 }
 KERAS_BACKENDS = ("tensorflow", "torch", "jax")
 
@@ -151,17 +152,13 @@ def plan_smoke(
                         continue  # across the GPUs, below
                     else:
                         steps.append(Step(backend, check))
-            elif backend in wanted and backend == "jax":
-                for check in checks:
-                    skip("jax", check, device, "dlenv smoke has no JAX checks yet")
             if "keras" in wanted and backend in installed:
                 why = _gpu_build(s.framework(backend)) if target == "cuda" else None
                 for check in OWN_CHECKS["keras"]:
                     if check not in checks:
                         continue
-                    if why or backend == "jax":
-                        reason = why or "dlenv smoke has no JAX checks yet"
-                        skip("keras", check, device, reason, backend=backend)
+                    if why:
+                        skip("keras", check, device, why, backend=backend)
                     else:
                         steps.append(Step("keras", check, backend=backend))
             if not steps:

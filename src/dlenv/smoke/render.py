@@ -77,16 +77,17 @@ def smoke_table(facts: SmokeFacts) -> Table:
     for name in ("framework", "device", "check", "status", "time", "result"):
         table.add_column(name, overflow="fold", no_wrap=name != "result")
     for c in facts.checks:
+        # Text, never markup: "keras[jax]" and error messages hold square brackets
         table.add_row(
-            who(c),
-            c.device,
-            what(c),
+            Text(who(c)),
+            Text(c.device),
+            Text(what(c)),
             Text(c.status, style=STYLE.get(c.status, "")),
             seconds(c),
-            figures(c),
+            Text(figures(c)),
         )
     for key, why in facts.unknown.items():
-        table.add_row("", "", key, Text("unknown", style="yellow"), "", why)
+        table.add_row("", "", Text(key), Text("unknown", style="yellow"), "", Text(why))
     return table
 
 
