@@ -29,6 +29,21 @@ def _table(part: str, outcomes: list[Outcome]) -> None:
         f"{len(causes)}, healthy {sum(o.ok for o in healthy)}/{len(healthy)}, "
         f"repositories {len({o.report.repo for o in outcomes})})"
     )
+    # precision, not only recall: is the first finding (the one a user acts on) a root cause,
+    # and how often does a report get a code beyond its expected ones (DL901 aside)
+    first = sum(
+        1 for o in causes if o.first and any(o.first in item for item in o.report.expected)
+    )
+    extra = sum(
+        1
+        for o in causes
+        if o.codes - {"DL901"} - frozenset().union(*o.report.expected)
+    )
+    print(
+        f"    first finding is a root cause {first}/{len(causes)}; "
+        f"a code beyond the expected ones {extra}/{len(causes)}; "
+        f"healthy with a warning {sum(1 for o in healthy if o.codes - {'DL901'})}/{len(healthy)}"
+    )
     fams: Counter[str] = Counter()
     fam_ok: Counter[str] = Counter()
     for o in outcomes:

@@ -59,6 +59,7 @@ class Outcome:
     codes: frozenset[str]  # error and warning findings
     errors: frozenset[str]  # error findings alone
     ok: bool
+    first: str | None = None  # the first error/warning finding, the one a user reads first
 
 
 def read_header(path: Path) -> dict[str, str]:
@@ -111,10 +112,11 @@ def run(report: Report) -> Outcome:
         findings = result.report.findings
     except DlenvError:
         findings = []
-    codes = frozenset(f.code for f in findings if f.severity in ("error", "warning"))
+    ranked = [f.code for f in findings if f.severity in ("error", "warning")]
+    codes = frozenset(ranked)
     errors = frozenset(f.code for f in findings if f.severity == "error")
     ok = not errors if report.healthy else all(item & codes for item in report.expected)
-    return Outcome(report, codes, errors, ok)
+    return Outcome(report, codes, errors, ok, ranked[0] if ranked else None)
 
 
 def score(part: str | None = None) -> list[Outcome]:
