@@ -782,3 +782,51 @@ def _import(text: str) -> Snapshot:
     from dlenv.importers.detect import import_text
 
     return import_text(text, "paste.txt").snapshot
+
+
+def test_dl101_insufficient_driver_inside_a_container_is_the_images_runtime() -> None:
+    # alexjc/neural-enhance#144: the runtime came with the GPU container image
+    inside = (
+        "when using the gpu container, I get the error:\n"
+        '"CUDA driver version is insufficient for CUDA runtime version"\nmy version: 378.13'
+    )
+    f = only(_import(inside), "DL101")
+    assert f.subject == "container"
+    assert "DL102" not in _explained(inside)
+    # the same words from a program compiled on the host stay DL102's
+    assert _explained("cudaGetDeviceCount returned 35") == ["DL102"]
+
+
+def test_dl102_ptx_wordings_including_the_complied_typo() -> None:
+    for text in (
+        "gpu_burn-drv.cpp 239 the provided PTX was complied with an unsupported toolchain",
+        "CUDA Runtime Error: the provided PTX was compiled with an unsupported toolchain.",
+    ):
+        assert _explained(text) == ["DL102"], text
+
+
+def test_dl106_from_nvml_insufficient_permissions_and_a_refused_device_file() -> None:
+    for text in (
+        "nvidia-smi in the image results in `Failed to initialize NVML: Insufficient Permissions`",
+        "pynvml.nvml.NVMLError_NoPermission: Insufficient Permissions",
+        'open("/dev/nvidiactl", O_RDWR) = -1 EACCES (Permission denied)',
+    ):
+        assert _explained(text) == ["DL106"], text
+    f = only(_import("docker run -it img\nFailed to initialize NVML: Insufficient Permissions"), "DL106")
+    assert "--group-add" in f.fixes[0].commands[0]  # the container's user
+    # a permission error elsewhere is not the device files'
+    assert "DL106" not in _explained("PermissionError: [Errno 13] Permission denied: '/data/x'")
+
+
+def test_dl110_not_dl111_on_wsl1s_first_kernel() -> None:
+    # jcjohnson/neural-style#335: Ubuntu 14.04 on Windows 10, WSL 1's kernel "3.4.0+"
+    text = (
+        "modprobe: ERROR: ../libkmod/libkmod.c:556 kmod_search_moddep() could not open moddep "
+        "file '/lib/modules/3.4.0+/modules.dep.bin'\n"
+        "modprobe: ERROR: could not insert 'nvidia_367': Function not implemented\n"
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+        "that the latest NVIDIA driver is installed and running."
+    )
+    assert _explained(text) == ["DL110"]
+    native = text.replace("3.4.0+", "4.15.0-45-generic")
+    assert "DL110" not in _explained(native)

@@ -85,7 +85,9 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     an NGC image's "built for NVIDIA Driver Release 535 or later") or a package that brings its
     own CUDA runtime (PaddlePaddle, CuPy, cuda-python, ONNX Runtime: "CUDA driver version is
     insufficient") says the host driver is too old: the runtime came with the image or wheel,
-    so the driver is what must change, or the image/wheel for an older CUDA."""
+    so the driver is what must change, or the image/wheel for an older CUDA. "Insufficient"
+    from a program that runs in a container (`docker run`, "the GPU container") is the image's
+    CUDA runtime against the host driver too."""
     wheel_said = any(_WHEEL_WORDS.search(e.text) for e in s.reported_errors)
     e = next(
         (
@@ -95,7 +97,7 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
             or e.signature == PADDLE_INSUFFICIENT
             or (
                 e.signature == INSUFFICIENT
-                and wheel_said
+                and (wheel_said or s.host.container is not None)
                 and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             )
         ),
@@ -110,7 +112,8 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         req = driver_requirement(cuda_needed, os_name(s))
         # the toolkit checks the driver's CUDA version itself: no minor-version compatibility
         driver_needed = (req.toolkit_minimum or req.minimum) if req else None
-    image = e.signature in CONTAINER_TOO_OLD
+    # a runtime the image brought: its own check, or "insufficient" from inside the container
+    image = e.signature in CONTAINER_TOO_OLD or (not wheel_said and s.host.container is not None)
     who = "The container image" if image else "The package's bundled CUDA runtime"
     need = f"CUDA {cuda_needed}" if cuda_needed else f"driver {driver_needed or 'a newer driver'}"
     evidence = [
@@ -459,6 +462,8 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
             if e.signature in (PTX_UNSUPPORTED, INSUFFICIENT)
             and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             and not _WHEEL_WORDS.search(e.text)
+            # inside a container the runtime is the image's: DL101's kind
+            and not (e.signature == INSUFFICIENT and s.host.container is not None)
         ),
         None,
     )
@@ -710,7 +715,10 @@ def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     container with the NVIDIA runtime (`docker run --gpus all`).
     """
     blocked = [n for n in s.visibility.device_nodes if not (n.readable and n.writable)]
-    if not blocked or not nvidia_gpu_present(s):
+    if not blocked:
+        yield from _reported_permission_denied(s)
+        return
+    if not nvidia_gpu_present(s):
         return
     paths = ", ".join(n.path for n in blocked)
     yield finding(
@@ -732,6 +740,54 @@ def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
             )
         ],
         subject=paths,
+    )
+
+
+PERMISSION_DENIED = "nvidia-device-permission-denied"
+
+
+def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
+    """DL106 from a pasted refusal: NVML's "Insufficient Permissions" or a /dev/nvidia* open
+    that failed with "Permission denied". The driver answered (the files exist), this user may
+    not open them: not in the devices' group, or a container's non-root user."""
+    said = _said(s, PERMISSION_DENIED)
+    if said is None:
+        return
+    inside = s.host.container is not None
+    fixes: list[Action] = [
+        ManualStep(
+            text="See who owns the NVIDIA device files and give this user that group, then log "
+            "in again (`sudo` working while the user fails is this).",
+            commands=[
+                "ls -l /dev/nvidia*",
+                'sudo usermod -aG "$(stat -c %G /dev/nvidiactl)" "$USER"',
+            ],
+        )
+    ]
+    if inside:
+        fixes.insert(
+            0,
+            ManualStep(
+                text="In a container, run as root or add the container user to the group that "
+                "owns /dev/nvidia* on the host (`--group-add`), with the GPUs passed by the "
+                "NVIDIA runtime.",
+                commands=[
+                    'docker run --gpus all --group-add "$(stat -c %g /dev/nvidiactl)" <image>'
+                ],
+            ),
+        )
+    yield finding(
+        "DL106",
+        title="This user may not open the NVIDIA device files",
+        message="The NVIDIA device files exist but opening them is refused"
+        + (" for the container's user" if inside else "")
+        + ", so NVML and CUDA cannot start.",
+        evidence=[
+            Evidence(fact=f"reported_errors.{PERMISSION_DENIED}", found=said, needed="rw access")
+        ],
+        hint="Works as root, fails as a user: the device files' group or mode.",
+        fixes=fixes,
+        subject="/dev/nvidia*",
     )
 
 
@@ -1108,8 +1164,8 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     running kernel's headers (`sudo apt install linux-headers-$(uname -r)`) and rebuild with
     `sudo dkms autoinstall`; or reboot into the kernel the module was built for.
     """
-    if s.host.wsl == 2 or s.visibility.nouveau_loaded or s.driver.library_mismatch:
-        return  # DL108, DL104 and DL105 name those causes
+    if s.host.wsl in (1, 2) or s.visibility.nouveau_loaded or s.driver.library_mismatch:
+        return  # DL110/DL108, DL104 and DL105 name those causes
     if s.visibility.nvidia_module_loaded is True or s.gpus:
         return  # the module is loaded: the driver answered
     probed = _probed_not_loaded(s)
