@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.fix.actions import InstallPackages, RemoveFromPath, SetEnv, UnsetEnv
+from dlenv.fix.actions import InstallPackages, ManualStep, RemoveFromPath, SetEnv, UnsetEnv
 from dlenv.rules.cuda import cudnn_compatible
-from dlenv.rules.findings import Evidence
+from dlenv.rules.findings import Evidence, Finding
 from dlenv.snapshot.model import (
     CudaToolkit,
     FrameworkFacts,
@@ -622,3 +622,25 @@ def test_dl208_a_cudnn_sublibrary_from_another_release() -> None:
     # a non-CUDA library's missing symbol is not this
     other = "ImportError: /venv/torch/lib/libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent"
     assert not [x for x in explain_text(other, "p.txt", probe=False).report.findings if x.code == "DL208"]
+
+
+def test_dl209_the_users_own_pin_against_a_frameworks() -> None:
+    """pip's "The user requested nvidia-nccl-cu12==2.18.1" against "torch 2.2.2 depends on
+    nvidia-nccl-cu12==2.19.3" (Vision-CAIR/MiniGPT4-video#45): the fix is the user's pin; a
+    compatible pin is no conflict."""
+    from dlenv.importers.explain import explain_text
+
+    def dl209(user: str) -> list[Finding]:
+        text = (
+            "The conflict is caused by:\n"
+            f"    The user requested nvidia-nccl-cu12{user}\n"
+            '    torch 2.2.2 depends on nvidia-nccl-cu12==2.19.3; platform_system == "Linux"\n'
+        )
+        report = explain_text(text, "t", probe=False).report
+        return [f for f in report.findings if f.code == "DL209"]
+
+    [f] = dl209("==2.18.1")
+    assert f.severity == "error"
+    assert isinstance(f.fixes[0], ManualStep)
+    assert "nvidia-nccl-cu12==2.19.3" in f.fixes[0].text
+    assert dl209(">=2.19") == []

@@ -311,3 +311,70 @@ def test_dl305_when_the_paste_names_the_extension_kernel_or_its_arch_flags() -> 
     assert any("TORCH_CUDA_ARCH_LIST=6.1" in c for fix in f.fixes for c in fix.commands)
     bare = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
     assert "DL305" not in codes(bare)
+
+
+def test_dl305_from_the_failing_kernels_source_but_not_from_torchs_own() -> None:
+    """c10's "(<function> at <file>.cu:<line>)" after the message, a bare .cuh path, and mmcv's
+    "implementation for device cuda:N not found" name an extension's kernel; ATen's does not
+    (real reports: open-mmlab/mmdetection#4903, Dao-AILab/flash-attention#1966,
+    open-mmlab/mmcv#2439)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity == "error"}
+
+    mmcv = (
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device "
+        "(NMSCUDAKernelLauncher at ./mmcv/ops/csrc/pytorch/nms_cuda.cu:50)\n"
+    )
+    assert codes(mmcv) == {"DL305"}
+    bare_path = (
+        "CUDA Error: no kernel image is available for execution on the device "
+        "flash-attention/csrc/layer_norm/ln_fwd_kernels.cuh 236\n"
+    )
+    assert codes(bare_path) == {"DL305"}
+    registry = "RuntimeError: modulated_deformable_im2col_impl: implementation for device cuda:1 not found.\n"
+    assert codes(registry) == {"DL305"}
+    aten = (
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device "
+        "(launch_kernel at /pytorch/aten/src/ATen/native/cuda/Loops.cuh:102)\n"
+    )
+    assert "DL305" not in codes(aten)
+
+
+def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds() -> None:
+    """"RTX 5090 Support" and "no kernel image": sm_120 is in torch's default builds only from
+    2.7, so with torch's version unstated the torch build is the likeliest culprit
+    (runew0lf/RuinedFooocus#251); a GPU every build covers says nothing, nor does a named
+    extension kernel."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[tuple[str, str]]:
+        report = explain_text(text, "t", probe=False).report
+        return [(f.code, f.severity) for f in report.findings if f.code in ("DL301", "DL305")]
+
+    error = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    assert found("RTX 5090 Support\n\n" + error) == [("DL301", "warning")]
+    assert found("GTX 1080 Ti here\n\n" + error) == []
+    assert found(error) == []
+    flash = (
+        "RTX 5090\nCUDA error (/build/flash-attn/flash_fwd_launch_template.h:184): "
+        "no kernel image is available for execution on the device\n"
+    )
+    assert [c for c, _ in found(flash)] == ["DL305"]
+
+
+def test_dl301_reads_the_arch_list_behind_a_log_prefix() -> None:
+    """journald/docker prefixes in front of torch's second warning line still give the arch
+    list (Janrupf/stable-diffusion-webui-nix#9)."""
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        "Oct 04 13:19:39 llm forge[394]: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is "
+        "not compatible with the current PyTorch installation.\n"
+        "Oct 04 13:19:39 llm forge[394]: The current PyTorch install supports CUDA capabilities "
+        "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.\n"
+    )
+    report = explain_text(text, "t", probe=False).report
+    assert [f.code for f in report.findings if f.severity == "error"] == ["DL301"]

@@ -308,6 +308,18 @@ def best_torch_variant(
     return max(fitting, key=preference)
 
 
+def default_torch_builds_running(cc: str) -> list[tuple[str, bool]]:
+    """Each torch release in the knowledge base, oldest first, and whether its default CUDA
+    build (the one the PyTorch site and PyPI hand out) has native code for compute capability
+    `cc`."""
+    out = []
+    for release in sorted(load().torch, key=lambda r: major_minor(r.version) or (0, 0)):
+        row = torch_variant(release.version, release.default_variant)
+        if row is not None and row.arch_list is not None:
+            out.append((release.version, arch_fit(row.arch_list, cc) == "native"))
+    return out
+
+
 def newest_torch_for(
     driver: str | None,
     os_name: str | None,
@@ -363,6 +375,21 @@ def _normalise_gpu(name: str) -> str:
     return " ".join(text.split())
 
 
+def _gpu_keys(model: GpuModel) -> list[str]:
+    """The names a GPU is written as: its table names, and the GeForce ones as people write
+    them ("RTX 5090", "GTX 1080 Ti", "Titan X"), which still name one card."""
+    keys = []
+    for n in (model.name, *model.aliases):
+        key = _normalise_gpu(n)
+        keys.append(key)
+        short = key.removeprefix("geforce ")
+        if short != key and short.startswith(("rtx ", "gtx ")):
+            keys.append(short)
+            if short.startswith("gtx titan"):
+                keys.append(short.removeprefix("gtx "))
+    return keys
+
+
 def gpu_model(name: str | None) -> GpuModel | None:
     """The knowledge base's entry for a GPU name ("NVIDIA GeForce RTX 4090" -> 8.9).
 
@@ -370,14 +397,15 @@ def gpu_model(name: str | None) -> GpuModel | None:
     what nvidia-smi prints matches ("A100-SXM4-80GB", "Tesla V100-SXM2-16GB", "H100 80GB
     HBM3"); the longest matching name wins ("GeForce GTX 1080 Ti" over "GeForce GTX 1080"), and
     a name never matches inside a longer word or model number ("GeForce 210" is not in
-    "GeForce 2100"; "Jetson Nano" is not "Jetson Orin Nano"). Aliases count as names.
+    "GeForce 2100"; "Jetson Nano" is not "Jetson Orin Nano"). Aliases count as names, and a
+    GeForce RTX/GTX name also without "GeForce" ("RTX 5090").
     """
     if not name:
         return None
     text = f" {_normalise_gpu(name)} "
     best: tuple[int, GpuModel] | None = None
     for model in load().gpus:
-        for key in (_normalise_gpu(n) for n in (model.name, *model.aliases)):
+        for key in _gpu_keys(model):
             if f" {key} " in text and (best is None or len(key) > best[0]):
                 best = (len(key), model)
     return best[1] if best else None

@@ -1044,14 +1044,33 @@ def _separate_environments(a: FrameworkFacts, b: FrameworkFacts) -> ManualStep:
     )
 
 
+USER_PINS = "requirements"  # the importer's name for "The user requested …" pins
+
+
+def _relax_own_pin(wheel: str, a: FrameworkFacts, b: FrameworkFacts) -> Action | None:
+    """When one side is the user's own requirements (pip's "The user requested …"), the fix is
+    the user's pin, not a second environment."""
+    if USER_PINS not in (a.name, b.name):
+        return None
+    other = b if a.name == USER_PINS else a
+    wanted = _nvidia_pins(other).get(wheel)
+    return ManualStep(
+        text=f"Drop your own pin of {wheel} from the requirements file or environment.yml, or "
+        f"change it to what {label(other)} requires ({wanted[0] if wanted else wheel}): "
+        f"{label(other)} brings the {wheel} it was built with.",
+        commands=[f"grep -rn {wheel} requirements*.txt environment*.yml"],
+    )
+
+
 @rule("DL209", "framework-cuda-pins-conflict", "error", "cuda")
 def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two frameworks in one environment whose requirements pin the same
     nvidia-* CUDA wheel (nvidia-cudnn-cu12, nvidia-nccl-cu12, nvidia-cuda-runtime-cu12…) to
     versions no release satisfies together, read from their METADATA (or from the resolver's
     conflict lines in a paste: pip's "depends on", poetry's and uv's "Because …", pip's
-    "requires …, but you have … which is incompatible"); and a framework whose pinned wheel
-    was replaced by an incompatible version.
+    "requires …, but you have … which is incompatible", and the user's own pin, pip's "The
+    user requested …"); and a framework whose pinned wheel was replaced by an incompatible
+    version.
 
     Why it matters: pip can install only one version of each wheel. Either the install fails
     (ResolutionImpossible), or the framework installed last replaces the other's CUDA
@@ -1105,7 +1124,7 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 evidence=evidence,
                 hint="Frameworks that bring their own CUDA wheels are safest in separate "
                 "environments.",
-                fixes=[_separate_environments(a, b)],
+                fixes=[_relax_own_pin(wheel, a, b) or _separate_environments(a, b)],
                 subject=b.name,
             )
     yield from _replaced_wheels(s, fws, pins, reported)

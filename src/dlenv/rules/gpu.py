@@ -12,6 +12,7 @@ from dlenv.fix.actions import Action, InstallPackages, ManualStep, SetEnv, Unset
 from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
+    default_torch_builds_running,
     gpu_compute_capability,
     installed_torch_variant,
     major_minor,
@@ -63,6 +64,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     knowledge base's lists are those of the x86_64 wheels, so on ARM hosts only the live probe
     decides). Binary compatibility within a major counts: sm_86 code runs on an sm_89 GPU, but
     not on sm_90; a list with only PTX for it (compute_XY, JIT-compiled at start-up) is a warning.
+    A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
+    than the default builds of older torch releases (an RTX 5090 before torch 2.7).
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -74,6 +77,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu128`.
     """
     torch = s.framework("torch")
+    if torch is None or not torch.version:
+        yield from _newer_than_old_builds(s, torch)
     if torch is None or cuda_build(torch) is False:
         return
     probe = live(s, "torch")
@@ -127,6 +132,47 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             subject=f"gpu{gpu.index}",
             confirmed_by=source,
         )
+
+
+def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
+    """DL301 as a maintainer reads "no kernel image" when the torch in use is not stated but
+    the GPU is: a GPU newer than the default builds of older torch releases (an RTX 50xx,
+    sm_120, before torch 2.7) has no kernels in them, and torch itself is the likeliest build
+    that lacks it (an extension named in the paste is DL305's)."""
+    said = _no_kernel_image(s)
+    probe = live(s, "torch")
+    if said is None or (probe is not None and (probe.arch_list or probe.details)):
+        return
+    if torch is not None and torch.variant:
+        return
+    for gpu, cc in _capabilities(s):
+        runs = default_torch_builds_running(cc)
+        first = next((version for version, ok in runs if ok), None)
+        if first is None or runs[0][1] or not runs[-1][1]:
+            continue  # not newer than the old builds: every build, none, or only old ones
+        fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, cc)) else []
+        yield finding(
+            "DL301",
+            title=f"{gpu.name or 'The GPU'} ({_sm(cc)}) has no kernels in older torch builds",
+            message=f"{gpu.name or 'The GPU'} is {_sm(cc)}; the default CUDA builds of torch "
+            f"have kernels for it only from torch {first}. The paste does not say which torch "
+            "is installed, and a build older than that fails with this error.",
+            severity="warning",
+            evidence=[
+                verdict(f"reported_errors.{NO_KERNEL_IMAGE}", said, "the error"),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=_sm(cc),
+                    needed=f"a torch build with {_sm(cc)} (torch {first} or newer)",
+                    note="torch's version is not stated",
+                ),
+            ],
+            hint="Check `python -c \"import torch; print(torch.__version__, "
+            "torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be in the list.",
+            fixes=fixes,
+            subject=f"gpu{gpu.index}",
+        )
+        return
 
 
 @rule("DL302", "gpu-too-old-for-cuda", "error", "gpu")
@@ -594,8 +640,9 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     failed is then not torch's but an extension's (a package with its own CUDA code, built for
     other architectures). Also when the paste names the failing code itself: an extension's
     kernel ("error in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_
-    template.h:175): …") or an extension's arch flags that miss the GPU (detectron2's
-    collect_env "arch flags").
+    template.h:175): …", a non-ATen source file after the message, mmcv's "…_impl:
+    implementation for device cuda:0 not found") or an extension's arch flags that miss the GPU
+    (detectron2's collect_env "arch flags").
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -609,7 +656,7 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     CUDA that targets the GPU itself (CUDA 11.8 or newer for sm_89) and rebuild it there.
     """
     torch = s.framework("torch")
-    said = _no_kernel_image(s)
+    said = _no_kernel_image(s) or _said(s, "mmcv-no-cuda-implementation")
     if said is None:
         return
     named = _extension_named(s)
@@ -707,13 +754,21 @@ def _extension_named(s: Snapshot) -> Finding | None:
                 ),
                 cc,
             )
-    if kernel:
+    if kernel and not _torch_own(kernel):
         return _dl305(
             f"the kernel that failed, {kernel}, is an extension's own CUDA code",
             Evidence(fact="live.torch.details.failing_kernel", found=kernel, note="the error"),
             gpu_cc[1] if gpu_cc is not None else None,
         )
     return None
+
+
+_TORCH_SOURCES = re.compile(r"(?:^|[/\\])(?:aten|ATen|THC|THCUNN|c10|caffe2)[/\\]")
+
+
+def _torch_own(kernel: str) -> bool:
+    """Whether a failing kernel's source is torch's own (ATen, THC, c10), not an extension's."""
+    return bool(_TORCH_SOURCES.search(kernel))
 
 
 def _dl305(why: str, evidence: Evidence, cc: str | None) -> Finding:
