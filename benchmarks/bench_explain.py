@@ -115,6 +115,29 @@ def generate_log(size: int, seed: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+def corpus_log(size: int, seed: int = 0) -> str:
+    """A log of about `size` characters made of the real corpus reports (each body many times,
+    in a random order) between runs of training-progress and TensorFlow start-up lines: every
+    signature the corpus holds, at every distance from every other, and noise that repeats."""
+    from tests.corpus.corpus import body
+
+    from dlenv.importers import decode
+
+    rng = random.Random(seed)
+    paths = sorted((ROOT / "tests/corpus/reports").glob("*/*.txt"))
+    bodies = [body(decode(p.read_bytes(), p.name)) for p in paths]
+    noise = generate_log(200_000, seed).split("\n")
+    out: list[str] = []
+    total = 0
+    while total < size:
+        chunk = rng.choice(bodies)
+        at = rng.randrange(len(noise) - 60)
+        chunk += "\n".join(noise[at : at + rng.randint(5, 60)]) + "\n"
+        out.append(chunk)
+        total += len(chunk)
+    return "".join(out)
+
+
 def typical_reports() -> list[Path]:
     real = sorted((ROOT / "tests/importers/data/real").glob("*.txt"))
     corpus = sorted((ROOT / "tests/corpus/reports").glob("*/*.txt"))
