@@ -2,16 +2,19 @@
 
 Not a test: run it by hand or in CI's benchmark step and read the figures.
 
-    .venv/bin/python benchmarks/bench_explain.py [--mb 50] [--runs 3] [--skip-log] [--profile]
+    .venv/bin/python benchmarks/bench_explain.py [--mb 1 10 50] [--log train|corpus|both]
+        [--runs 3] [--skip-log] [--profile]
 
 Measures:
   * every typical report (tests/importers/data/real/*.txt and tests/corpus/reports/*/*.txt)
     explained in process by `explain_text(probe=False)` (`dlenv explain --no-probe` without
     starting Python and rendering): the
     median, 90th percentile and slowest, in ms, over the median of --runs runs of each;
-  * a generated log of --mb MB (TensorFlow start-up noise, training-progress lines and a few real
-    error lines at its start, middle and end) explained by a fresh `dlenv explain --no-probe
-    --format json` process: wall time, CPU time and peak RSS of that process;
+  * generated logs of each --mb size (1, 10 and 50 MB), explained by a fresh `dlenv explain
+    --no-probe --format json` process each: wall time, CPU time and peak RSS of that process
+    alone. Two kinds (--log): `train`, TensorFlow start-up noise, training-progress lines and a
+    few real error lines at its start, middle and end; `corpus`, the real corpus reports, each
+    many times, between runs of that noise;
   * with --profile, where the time of the long log goes inside `import_text` (cProfile, top 25).
 """
 
@@ -21,7 +24,6 @@ import argparse
 import contextlib
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -115,6 +117,29 @@ def generate_log(size: int, seed: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+def corpus_log(size: int, seed: int = 0) -> str:
+    """A log of about `size` characters made of the real corpus reports (each body many times,
+    in a random order) between runs of training-progress and TensorFlow start-up lines: every
+    signature the corpus holds, at every distance from every other, and noise that repeats."""
+    from tests.corpus.corpus import body
+
+    from dlenv.importers import decode
+
+    rng = random.Random(seed)
+    paths = sorted((ROOT / "tests/corpus/reports").glob("*/*.txt"))
+    bodies = [body(decode(p.read_bytes(), p.name)) for p in paths]
+    noise = generate_log(200_000, seed).split("\n")
+    out: list[str] = []
+    total = 0
+    while total < size:
+        chunk = rng.choice(bodies)
+        at = rng.randrange(len(noise) - 60)
+        chunk += "\n".join(noise[at : at + rng.randint(5, 60)]) + "\n"
+        out.append(chunk)
+        total += len(chunk)
+    return "".join(out)
+
+
 def typical_reports() -> list[Path]:
     real = sorted((ROOT / "tests/importers/data/real").glob("*.txt"))
     corpus = sorted((ROOT / "tests/corpus/reports").glob("*/*.txt"))
@@ -147,8 +172,26 @@ def bench_typical(runs: int) -> None:
     )
 
 
-def bench_log(mb: int) -> None:
-    text = generate_log(mb * 1_000_000)
+def _run_child(argv: list[str]) -> tuple[float, float, float, int]:
+    """Wall s, CPU s and peak RSS MiB of one child process alone (os.wait4: its own rusage)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "NO_COLOR": "1"})
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        print(err.decode("utf-8", "replace")[-2000:])
+    # ru_maxrss is in KiB on Linux
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def bench_log(mb: int, kind: str = "train") -> None:
+    """One fresh `dlenv explain --no-probe --format json` over a generated log of `mb` MB:
+    `train` (generate_log) or `corpus` (corpus_log)."""
+    text = generate_log(mb * 1_000_000) if kind == "train" else corpus_log(mb * 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.log"
         path.write_text(text, "utf-8")
@@ -156,21 +199,11 @@ def bench_log(mb: int) -> None:
         del text
         argv = [sys.executable, "-m", "dlenv", "explain", "--no-probe", "--format", "json",
                 str(path)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False,
-                              env={**os.environ, "NO_COLOR": "1"})
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of the children is the largest of any child so far (KiB on Linux)
-    rss = after.ru_maxrss / 1024
+        wall, cpu, rss, rc = _run_child(argv)
     print(
-        f"{mb} MB log ({lines} lines): wall {wall:.2f} s, CPU {cpu:.2f} s, peak RSS "
-        f"{rss:.0f} MiB, exit {proc.returncode}"
+        f"{mb:>3} MB {kind} log ({lines} lines): wall {wall:.2f} s, CPU {cpu:.2f} s, peak RSS "
+        f"{rss:.0f} MiB, exit {rc}"
     )
-    if proc.returncode not in (0, 1):
-        print(proc.stderr[-2000:])
 
 
 def profile_log(mb: int) -> None:
@@ -187,16 +220,22 @@ def profile_log(mb: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mb", type=int, default=50, help="size of the generated log (MB)")
+    ap.add_argument("--mb", type=int, nargs="+", default=[1, 10, 50],
+                    help="sizes of the generated logs (MB)")
+    ap.add_argument("--log", choices=("train", "corpus", "both"), default="both",
+                    help="which generated log: training noise, or corpus reports among noise")
     ap.add_argument("--runs", type=int, default=3, help="runs per typical report")
     ap.add_argument("--skip-log", action="store_true", help="only the typical reports")
     ap.add_argument("--profile", action="store_true", help="profile import_text on the log")
     args = ap.parse_args()
     bench_typical(args.runs)
+    kinds = ("train", "corpus") if args.log == "both" else (args.log,)
     if not args.skip_log:
-        bench_log(args.mb)
+        for kind in kinds:
+            for mb in args.mb:
+                bench_log(mb, kind)
     if args.profile:
-        profile_log(args.mb)
+        profile_log(max(args.mb))
 
 
 if __name__ == "__main__":

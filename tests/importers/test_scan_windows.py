@@ -124,3 +124,73 @@ def test_long_log_explained_fast_and_as_without_windows(monkeypatch: pytest.Monk
     slow = import_text(text, "train.log")
     assert fast.snapshot == dataclasses.replace(slow.snapshot, created_at=fast.snapshot.created_at)
     assert fast.parts == slow.parts
+
+
+def _repetitive_log(size: int, inserts: dict[int, str]) -> str:
+    """`size` characters of repeated noise (so the scan reads it as distinct lines and
+    windows), with `inserts[i]` placed before noise line i."""
+    out: list[str] = []
+    total = i = 0
+    while total < size:
+        if i in inserts:
+            out.append(inserts[i])
+        line = _NOISE[i % len(_NOISE)]
+        out.append(line)
+        total += len(line) + 1
+        i += 1
+    return "\n".join(out) + "\n"
+
+
+def test_multi_line_messages_match_across_window_edges_in_a_long_log() -> None:
+    """A message whose lines are far apart from its prefilter word still matches: each window
+    reaches the pattern's span (or MAX_SPAN, for a pattern that does not bound itself) beyond
+    every line with a word, so no match is cut at a window's edge."""
+    multi = [s for s in SIGNATURES if (signatures.scan_span(s) or 0) > 0 and s.prefilter]
+    inserts = {}
+    for k, sig in enumerate(multi):
+        crossing = [e for e in sig.examples if "\n" in e]
+        if crossing:
+            inserts[200 + 97 * k] = crossing[0]
+    assert len(inserts) >= 5
+    text = _repetitive_log(600_000, inserts)
+    distinct = signatures.Distinct.of(text)
+    assert distinct is not None  # the windowed, distinct-line path is the one tested
+    crossed = 0
+    for sig in multi:
+        windowed = _matches(find_all(sig, text, None, distinct))
+        assert windowed == _matches(sig.regex.finditer(text)), sig.id
+        crossed += any(text.count("\n", *where) for where, _ in windowed)
+    assert crossed >= 5  # matches that cross lines were found, and found the same
+
+
+def test_unbounded_pattern_is_windowed_within_max_span() -> None:
+    """The engine bounds a pattern that does not bound itself: `\\s+` may cross MAX_SPAN line
+    breaks, and a match that does is found far from any other hit in a long log."""
+    assert line_span(r"foo\s+bar") is None
+    assert line_span(r"foo\s+bar", 0, signatures.MAX_SPAN) == signatures.MAX_SPAN
+    assert line_span(r"foo\Z", 0, signatures.MAX_SPAN) is None  # \Z is never windowed
+    sig = Signature("t", r"zebraword\s+(?P<v>\d+)", "m.", examples=("zebraword 1",))
+    gap = "\n" * signatures.MAX_SPAN
+    text = _repetitive_log(600_000, {3000: f"zebraword{gap}42"})
+    distinct = signatures.Distinct.of(text)
+    assert distinct is not None
+    found = [m.group("v") for m in find_all(sig, text, None, distinct)]
+    assert found == ["42"]
+
+
+def test_long_log_scan_keeps_no_lower_cased_copy() -> None:
+    """Memory: the scan of a long, repetitive log holds the text, its distinct lines and their
+    positions, not a lower-cased copy of the whole text (the words are looked for in the
+    distinct lines): its peak stays under 3 times the text (3.5 before)."""
+    import tracemalloc
+
+    from dlenv.importers.sheet import FactSheet
+
+    text = long_log(1_000_000)
+    tracemalloc.start()
+    try:
+        signatures.scan(text, FactSheet())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * len(text), f"peak {peak} for {len(text)} characters"

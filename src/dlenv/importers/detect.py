@@ -45,8 +45,13 @@ def decode(data: bytes, source: str) -> str:
 
 
 def normalise(text: str) -> list[str]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    text = _ANSI.sub("", text)
+    # each step copies the text: only the ones it needs (a 50 MB log has no tab or CR)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\t" in text:
+        text = text.expandtabs(4)
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
     raw = text.split("\n")
     if len(raw) > 1 and raw[-1] == "":
         raw.pop()  # the final newline ends the last line; it does not start another
@@ -85,7 +90,7 @@ def import_text(text: str, source: str = "-") -> Imported:
     nvcc = re.search(r"Cuda compilation tools, release", joined)
     if nvcc:
         templates.parse_nvcc(joined, sheet, _line_of(offsets, nvcc.start()))
-    outside = _outside_parts(lines, sheet.parts)
+    outside = _outside_parts(lines, sheet.parts, joined)
     templates.parse_packages(outside, _line_offsets(outside.split("\n")), sheet)
     log = Part("messages", 1, len(lines))
     sheet.current = log
@@ -125,8 +130,12 @@ def _line_of(offsets: list[int], pos: int) -> int:
     return bisect.bisect_right(offsets, pos)
 
 
-def _outside_parts(lines: list[str], parts: list[Part]) -> str:
-    """The text with recognised blocks blanked, so package lists are not read twice."""
+def _outside_parts(lines: list[str], parts: list[Part], joined: str) -> str:
+    """The text with recognised blocks blanked, so package lists are not read twice (`joined`
+    itself, not a copy, when there are none)."""
+    blanked = ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json")
+    if not any(p.kind in blanked for p in parts):
+        return joined
     keep = list(lines)
     for p in parts:
         if p.kind in ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json"):

@@ -55,13 +55,25 @@ _MODULE_FRAMEWORK = {"_pywrap_tensorflow_internal": "tensorflow", "_C": "torch"}
 _SHADOW_FILE = r'File "(?P<path>[^"\n]*?[/\\]{mod}(?:\.py|[/\\]__init__\.py))"'
 
 
-def dominant_framework(text: str) -> str | None:
-    """The framework a paste is mostly about, by how often it is named."""
-    counts = {
-        "torch": len(re.findall(r"\btorch\b", text)),
-        "tensorflow": len(re.findall(r"\btensorflow\b|\btf\.", text)),
-        "jax": len(re.findall(r"\bjax(?:lib)?\b", text)),
-    }
+_NAMED = (
+    ("torch", re.compile(r"\btorch\b")),
+    ("tensorflow", re.compile(r"\btensorflow\b|\btf\.")),
+    ("jax", re.compile(r"\bjax(?:lib)?\b")),
+)
+
+
+def dominant_framework(text: str, distinct: Distinct | None = None) -> str | None:
+    """The framework a paste is mostly about, by how often it is named (counted over the
+    distinct lines times their repeats when `distinct` is given: the names never cross a line)."""
+    counts: dict[str, int] = {}
+    for name, pattern in _NAMED:
+        if distinct is None:
+            counts[name] = len(pattern.findall(text))
+        else:
+            counts[name] = sum(
+                len(distinct.where[bisect.bisect_right(distinct.starts, m.start()) - 1])
+                for m in pattern.finditer(distinct.text)
+            )
     best = max(counts, key=lambda k: counts[k])
     return best if counts[best] else None
 
@@ -302,7 +314,7 @@ MAX_UNRECOGNISED = 5  # distinct lines kept; a long log repeats the same few err
 
 def _unrecognised(
     text: str,
-    lowered: str,
+    lowered: str | None,
     distinct: Distinct | None,
     covered: set[int],
     sheet: FactSheet,
@@ -387,9 +399,11 @@ def clip_long_lines(text: str) -> str:
 
 
 @functools.cache
-def line_span(pattern: str, flags: int = 0) -> int | None:
+def line_span(pattern: str, flags: int = 0, unbounded: int | None = None) -> int | None:
     """The most line breaks one match of `pattern` (with what its lookarounds read) can
-    contain; None when unbounded or not known."""
+    contain; None when unbounded or not known. With `unbounded`, repeats with no upper bound
+    (`\\s*`, `[^"]+`) may cross that many line breaks between them all (the engine's bound:
+    see MAX_SPAN); `\\A`, `\\Z`, back-references and the like stay None."""
     try:
         from re import _constants as sre  # type: ignore[attr-defined,unused-ignore]
         from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
@@ -402,6 +416,7 @@ def line_span(pattern: str, flags: int = 0) -> int | None:
         return None
     dotall = bool(parsed.state.flags & re.DOTALL)
     newline = ord("\n")
+    open_ended: list[bool] = []
     crosses = {
         sre.CATEGORY_SPACE,
         sre.CATEGORY_NOT_DIGIT,
@@ -455,6 +470,9 @@ def line_span(pattern: str, flags: int = 0) -> int | None:
                 inner = span(item)
                 if inner == 0:
                     n = 0
+                elif inner is not None and hi is sre.MAXREPEAT and unbounded is not None:
+                    n = 0
+                    open_ended.append(True)
                 elif inner is None or hi is sre.MAXREPEAT:
                     n = None
                 else:
@@ -470,7 +488,20 @@ def line_span(pattern: str, flags: int = 0) -> int | None:
             total += n
         return total
 
-    return span(list(parsed))
+    total = span(list(parsed))
+    return total + unbounded if total is not None and open_ended and unbounded else total
+
+
+# The engine's bound on a match whose pattern does not bound it (`\s+` between two words can
+# cross any number of lines): every match whose unbounded parts cross at most MAX_SPAN line
+# breaks is found exactly (the longest in the corpus crosses 7); a longer one may be missed or
+# cut at its window's end. Reading a 50 MB log in windows is what this buys.
+MAX_SPAN = 16
+
+
+def scan_span(sig: Signature) -> int | None:
+    """How many line breaks the engine lets one match of `sig` cross (None: not windowed)."""
+    return line_span(sig.pattern, sig.flags, MAX_SPAN)
 
 
 # windows covering more than this share of the text: scan it whole instead
@@ -485,9 +516,7 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
     found = sum(lowered.count(w) for w in words)
     if not found:
         return []
-    reach = span + 1
-    per_line = n / (text.count("\n", 0, n) + 1)
-    if found * (2 * reach + 1) * per_line > _DENSE * n:
+    if _dense(text, found, span):
         return [(0, n)]
     hits: list[tuple[int, int]] = []
     for w in words:
@@ -496,6 +525,20 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
             hits.append((pos, pos + len(w)))
             pos = lowered.find(w, pos + 1)
     hits.sort()
+    return _merged(text, hits, span + 1)
+
+
+def _dense(text: str, found: int, span: int) -> bool:
+    """Would windows around `found` hits cover much of `text`?"""
+    n = len(text)
+    per_line = n / (text.count("\n", 0, n) + 1)
+    return found * (2 * span + 3) * per_line > _DENSE * n
+
+
+def _merged(text: str, hits: list[tuple[int, int]], reach: int) -> list[tuple[int, int]]:
+    """The windows of `reach` lines either side of the sorted (first, last) character
+    spans `hits`, overlapping ones merged; each starts at a line start and ends at a line end."""
+    n = len(text)
     out: list[tuple[int, int]] = []
     cur_start, cur_end = -1, -2
     for first, last in hits:
@@ -523,12 +566,25 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
     return out
 
 
+def _line_words(words: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Words that lie within one line, one per prefilter word: a word that crosses a line break
+    ("\\nversion: ") is looked for by its longest one-line piece; None when one has none."""
+    out = []
+    for w in words:
+        piece = max(w.split("\n"), key=len)
+        if not piece:
+            return None
+        out.append(piece)
+    return tuple(dict.fromkeys(out))
+
+
 class Distinct:
     """A long text's distinct lines, each once (a log repeats the same lines thousands of
     times): `text` joins them, `starts` is where each begins there, `where` where each occurs
     in the original text. A pattern that never crosses a line break matches a line or not
     whatever surrounds it, so it runs over `text` and then only over the original lines that
-    matched."""
+    matched; the prefilter words of every other pattern are looked for here too (a word within
+    one line is in the text exactly when it is in one of its distinct lines)."""
 
     def __init__(self, original: str) -> None:
         index: dict[str, int] = {}
@@ -537,8 +593,9 @@ class Distinct:
         for line in original.split("\n"):
             i = index.setdefault(line, len(self.where))
             if i == len(self.where):
-                self.where.append([])
-            self.where[i].append(pos)
+                self.where.append([pos])
+            else:
+                self.where[i].append(pos)
             pos += len(line) + 1
         self.starts: list[int] = []
         pos = 0
@@ -550,20 +607,47 @@ class Distinct:
 
     @classmethod
     def of(cls, text: str) -> Distinct | None:
-        """None for a short text, or one whose lines barely repeat: not worth it."""
+        """None for a short text, one whose lines barely repeat (not worth it), or one whose
+        lower-casing moves offsets."""
         if len(text) < 256 * 1024:
             return None
         distinct = cls(text)
+        if len(distinct.lowered) != len(distinct.text):
+            return None
         return distinct if len(distinct.text) * 2 < len(text) else None
+
+    def has_any(self, words: tuple[str, ...]) -> bool:
+        """Does the original text contain one of the lower-case `words` (as a prefilter: a
+        word that crosses a line break counts when its longest one-line piece occurs)?"""
+        pieces = _line_words(words)
+        return pieces is None or any(w in self.lowered for w in pieces)
+
+    def hit_lines(self, words: tuple[str, ...]) -> list[int]:
+        """The start in the original text of every line where one of `words`' one-line pieces
+        occurs, sorted."""
+        pieces = _line_words(words) or ()
+        found: set[int] = set()
+        for w in pieces:
+            pos = self.lowered.find(w)
+            while pos >= 0:
+                i = bisect.bisect_right(self.starts, pos) - 1
+                found.add(i)
+                # the next line: a line is a hit once
+                nxt = self.lowered.find("\n", pos)
+                if nxt < 0:
+                    break
+                pos = self.lowered.find(w, nxt + 1)
+        return sorted(p for i in found for p in self.where[i])
 
 
 def find_all(
-    sig: Signature, text: str, lowered: str, distinct: Distinct | None = None
+    sig: Signature, text: str, lowered: str | None, distinct: Distinct | None = None
 ) -> Iterator[re.Match[str]]:
-    """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them, looking only
-    where they can be (see above); `lowered` is `text.lower()`, `distinct` its distinct lines."""
+    """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them (within the
+    engine's MAX_SPAN bound), looking only where they can be (see above); `lowered` is
+    `text.lower()` (None: look in `distinct`, the text's distinct lines, instead)."""
     words = sig.prefilter
-    span = line_span(sig.pattern, sig.flags)
+    span = scan_span(sig)
     if span == 0 and distinct is not None:
         hit: set[int] = set()
         for m in find_all(sig, distinct.text, distinct.lowered):
@@ -573,12 +657,31 @@ def find_all(
             end = text.find("\n", start)
             yield from sig.regex.finditer(text, start, n if end < 0 else end)
         return
-    if not words or span is None or len(lowered) != len(text):
+    if not words or span is None:
         yield from sig.regex.finditer(text)
         return
-    for start, end in windows(text, lowered, words, span):
+    if distinct is not None and _line_words(words) is not None:
+        lines = distinct.hit_lines(words)
+        if not lines:
+            return
+        spans = (
+            [(0, len(text))]
+            if _dense(text, len(lines), span)
+            else _merged(text, [(p, p) for p in lines], span + 1)
+        )
+    elif lowered is not None and len(lowered) == len(text):
+        spans = windows(text, lowered, words, span)
+    else:
+        yield from sig.regex.finditer(text)
+        return
+    for start, end in spans:
         yield from sig.regex.finditer(text, start, end)
 
+
+def _present(words: tuple[str, ...], lowered: str | None, distinct: Distinct | None) -> bool:
+    if distinct is not None:
+        return distinct.has_any(words)
+    return lowered is None or any(w in lowered for w in words)
 
 
 def scan(
@@ -591,14 +694,15 @@ def scan(
     Then, unless `unrecognised` is False, report the error lines no signature explained.
     Lines longer than MAX_LINE are matched by their head and tail only (clip_long_lines)."""
     text = clip_long_lines(text)
-    fallback = dominant_framework(text)
+    distinct = Distinct.of(text)
+    # the words are looked for in the distinct lines when there are some: no lower-cased copy
+    lowered = text.lower() if distinct is None else None
+    fallback = dominant_framework(text, distinct)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
-    lowered = text.lower()
-    distinct = Distinct.of(text) if len(lowered) == len(text) else None
     for sig in signatures:
         words = sig.prefilter
-        if words and not any(w in lowered for w in words):
+        if words and not _present(words, lowered, distinct):
             lines_of.setdefault(sig.id, set())
             continue
         seen: set[str] = set()

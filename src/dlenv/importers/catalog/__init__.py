@@ -117,12 +117,18 @@ def required_literals(pattern: str, flags: int = 0, shortest: int = 4) -> tuple[
 
 
 def _branches(items: list[Any]) -> list[list[Any]]:
-    """The top-level alternatives of a parsed pattern (one when it has no top-level `|`)."""
-    if len(items) == 1 and str(items[0][0]) == "BRANCH":
-        return [list(b) for b in items[0][1][1]]
-    if len(items) == 1 and str(items[0][0]) == "SUBPATTERN":
-        return _branches(list(items[0][1][-1]))
+    """The top-level alternatives of a parsed pattern (one when it has no top-level `|`).
+    Zero-width items around them (`\\b`, lookarounds; the parser moves a `\\b` that every
+    alternative starts with in front of the `|`) are left out: they add no text."""
+    core = [it for it in items if str(it[0]) not in _ZERO_WIDTH]
+    if len(core) == 1 and str(core[0][0]) == "BRANCH":
+        return [list(b) for b in core[0][1][1]]
+    if len(core) == 1 and str(core[0][0]) == "SUBPATTERN":
+        return _branches(list(core[0][1][-1]))
     return [items]
+
+
+_ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
 
 
 def _runs(items: list[Any]) -> list[str]:
