@@ -169,3 +169,35 @@ def test_real_torch_cpu_setup_end_to_end(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"Verified {target}: OK" in done.stdout
     assert "ok   torch 2.13 (cpu) on the CPU: torch 2.13.0+cpu, imports" in done.stdout
+
+
+def test_jupyter_kernel_with_the_real_ipykernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jupyter for real: ipykernel from the machine's pip configuration, registered with its
+    own `ipykernel install --user`, and the kernel runs the new environment's interpreter."""
+    import json
+
+    from dlenv.setup.plan import with_kernel
+    from dlenv.setup.record import freeze
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    data = tmp_path / "jupyter"
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    env = with_kernel(env_plan(project / ".venv", ["six"], []))
+    assert env.kernel is not None
+    assert env.kernel.name == "proj-venv"
+    steps = render_venv(env, "Linux", uv=False)
+    kernel = ["install", "--user", "--name", "proj-venv", "--display-name"]
+    python = f"{project}/.venv/bin/python"
+    assert steps.steps[-1].argv == [python, "-m", "ipykernel", *kernel, env.kernel.display_name]
+    start = time.monotonic()
+    build(steps, force=False, shell="bash", say=lambda _: None)
+    print(f"venv + six + ipykernel + kernel: {time.monotonic() - start:.1f} s")
+    spec = json.loads((data / "kernels" / "proj-venv" / "kernel.json").read_text())
+    assert spec["argv"][0] == steps.python
+    assert spec["display_name"] == env.kernel.display_name
+    packages = freeze("venv", steps.python)
+    assert packages is not None
+    assert any(p.lower().startswith("ipykernel==") for p in packages)

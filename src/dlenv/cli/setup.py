@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from dlenv.setup.model import SetupPlan
     from dlenv.setup.plan import Interpreter
     from dlenv.setup.render import EnvironmentSteps
+    from dlenv.setup.verify import Verification
+    from dlenv.setup.vscode import VscodeEdit
     from dlenv.snapshot.model import Snapshot
 
 EXIT_CODES_HELP = (
@@ -91,6 +93,22 @@ def setup(
     shell: Shell | None = typer.Option(
         None, "--shell", envvar="DLENV_SHELL", help="Shell the commands are quoted for."
     ),
+    vscode: bool = typer.Option(
+        False,
+        "--vscode",
+        help="Point VS Code at the environment: .vscode/settings.json here (comments kept), "
+        "backed up; `dlenv fix --undo` takes it back.",
+    ),
+    jupyter: bool = typer.Option(
+        False, "--jupyter", help="Install ipykernel and register a Jupyter kernel for it."
+    ),
+    record: Path | None = typer.Option(
+        None,
+        "--record",
+        help="Where the record goes (a [check] policy and what was installed); default: "
+        "dlenv.toml beside the environment.",
+    ),
+    no_record: bool = typer.Option(False, "--no-record", help="Write no dlenv.toml."),
     timeout: float = opt.TIMEOUT,
     live_timeout: float = opt.LIVE_TIMEOUT,
 ) -> None:
@@ -105,6 +123,12 @@ def setup(
         raise DlenvError("--format json shows the plan only: add --dry-run")
     if name is not None and manager is not ManagerChoice.conda:
         raise DlenvError("--name names a conda environment: add --manager conda, or use --path")
+    if vscode and for_file is not None:
+        raise DlenvError("--vscode sets up VS Code here: leave it out with --for")
+    if vscode and name is not None:
+        raise DlenvError("--vscode needs the environment's interpreter: use --path with conda")
+    if record is not None and no_record:
+        raise DlenvError("--record and --no-record: choose one")
     index = None if torch_index is None else ("" if torch_index.lower() == "none" else torch_index)
     chosen_shell = shell.value if shell else detect_shell()
     snapshot, pythons, source = _machine(for_file, timeout)
@@ -118,13 +142,24 @@ def setup(
         torch_index=index,
         force=force,
         source=source,
+        jupyter=jupyter,
     )
     conda_tool = (shutil.which("mamba") and "mamba") or "conda"
     built = render_plan(the_plan, conda_name=name, conda_tool=conda_tool)
+    edit = _vscode_edit(the_plan, built) if vscode else None
     if fmt is SetupFormat.json:
-        sys.stdout.write(json.dumps(plan_json(the_plan, built, chosen_shell), indent=2) + "\n")
+        data = plan_json(the_plan, built, chosen_shell)
+        if edit is not None:
+            from dlenv.setup.show import vscode_json
+
+            data["vscode"] = vscode_json(edit)
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(plan_text(the_plan, built, chosen_shell))
+        if edit is not None:
+            from dlenv.setup.show import vscode_text
+
+            sys.stdout.write(vscode_text(edit))
     if the_plan.refused:
         raise typer.Exit(int(ExitCode.FINDINGS))
     if dry_run:
@@ -138,8 +173,29 @@ def setup(
         timeout=timeout,
         live_timeout=live_timeout,
         conda_named=name is not None,
+        vscode=vscode,
+        record=None if no_record else record,
+        no_record=no_record,
     )
     raise typer.Exit(int(code))
+
+
+def _os_name(the_plan: SetupPlan) -> str | None:
+    return the_plan.machine.os.split(" ")[0] if the_plan.machine.os else None
+
+
+def _vscode_edit(the_plan: SetupPlan, built: list[EnvironmentSteps]) -> VscodeEdit | None:
+    """What --vscode will change (checked now: a malformed settings file stops the setup before
+    anything is built), for the first environment with an interpreter."""
+    from dlenv.fix.apply import load_journal
+    from dlenv.setup.vscode import prepare_vscode
+
+    steps = next((s for s in built if s.python), None)
+    if steps is None:
+        return None
+    return prepare_vscode(
+        steps.plan, steps.python, Path.cwd(), _os_name(the_plan), load_journal()
+    )
 
 
 def _report_pythons(snapshot: Snapshot) -> list[Interpreter]:
@@ -178,12 +234,30 @@ def _build_all(
     timeout: float,
     live_timeout: float,
     conda_named: bool,
+    vscode: bool = False,
+    record: Path | None = None,
+    no_record: bool = False,
 ) -> ExitCode:
-    """Ask, build each environment, verify it; the exit code of the whole."""
+    """Ask, build each environment, verify it, record it; the exit code of the whole."""
     from dlenv.setup.create import build, check_targets
+    from dlenv.setup.progress import progress_for
+    from dlenv.setup.record import check_record_target, record_path
     from dlenv.setup.verify import verify
 
     check_targets(built, force, conda_named=conda_named)
+    several = len(built) > 1
+    records: dict[int, Path] = {}
+    if not no_record:
+        for number, steps in enumerate(built):
+            if not steps.python:
+                continue
+            if record is not None and several:
+                label = steps.plan.label or str(number)
+                where = record.with_name(f"{record.stem}-{label}{record.suffix}")
+            else:
+                where = record or record_path(steps, several, Path.cwd())
+            check_record_target(where)
+            records[number] = where
     manager = the_plan.manager
     for env in the_plan.environments:
         if env.python_path is None and manager == "venv":
@@ -211,8 +285,16 @@ def _build_all(
             _say("declined: nothing was changed")
             return ExitCode.OK
     failed = 0
-    for steps in built:
-        build(steps, force=force, shell=shell, say=_say, conda_named=conda_named)
+    progress = progress_for(sys.stderr)
+    for number, steps in enumerate(built):
+        build(
+            steps,
+            force=force,
+            shell=shell,
+            say=_say,
+            conda_named=conda_named,
+            progress=progress,
+        )
         if not steps.python:
             _say(f"built {steps.location}; verify it with `dlenv doctor` inside it")
             continue
@@ -228,5 +310,51 @@ def _build_all(
             typer.echo(f"  Use it: {steps.activate}")
             for key, value in steps.plan.env.items():
                 typer.echo(f"  Set before use: {key}={value}")
+        kernel = steps.plan.kernel
+        if kernel is not None:
+            typer.echo(
+                f"  Jupyter kernel: {kernel.name} ({kernel.display_name!r}); remove it with "
+                f"`{steps.python} -m jupyter kernelspec uninstall -y {kernel.name}`"
+            )
+        if number in records:
+            _record(the_plan, steps, result, records[number])
         failed += not result.ok
+    if vscode:
+        _apply_vscode(the_plan, built)
     return ExitCode.FINDINGS if failed else ExitCode.OK
+
+
+def _record(
+    the_plan: SetupPlan, steps: EnvironmentSteps, result: Verification, where: Path
+) -> None:
+    """dlenv.toml: the [check] policy that holds this environment, and what was installed."""
+    import os
+
+    from dlenv.fix.render import format_argv
+    from dlenv.setup.record import freeze, installer_indexes, make_record, pip_config, write_record
+
+    packages = freeze(the_plan.manager, steps.python)
+    indexes = installer_indexes(os.environ, pip_config(the_plan.manager, steps.python))
+    made = make_record(where, the_plan, steps, result, packages, indexes)
+    write_record(made)
+    what = f"{made.packages} packages" if packages is not None else "packages could not be read"
+    check = format_argv(
+        ["dlenv", "check", "--policy", str(where), "--python", steps.python], "bash"
+    )
+    typer.echo(f"  Recorded in {where} ({what}); CI can hold it: {check}")
+
+
+def _apply_vscode(the_plan: SetupPlan, built: list[EnvironmentSteps]) -> None:
+    from dlenv.setup.vscode import apply_vscode
+
+    steps = next((s for s in built if s.python), None)
+    if steps is None:
+        return
+    edit = apply_vscode(steps.plan, steps.python, Path.cwd(), _os_name(the_plan))
+    for note in edit.notes:
+        typer.echo(f"  VS Code: {note}")
+    if edit.changes:
+        names = ", ".join(str(c.path) for c in edit.changes)
+        typer.echo(f"  VS Code: wrote {names}; `dlenv fix --undo` takes them back")
+    else:
+        typer.echo(f"  VS Code: {edit.settings_file} already points at {steps.location}")

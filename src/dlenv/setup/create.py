@@ -20,6 +20,7 @@ from pathlib import Path
 from dlenv.errors import DlenvError, ExitCode
 from dlenv.fix.render import format_argv
 from dlenv.safeio import write_output
+from dlenv.setup.progress import StepProgress
 from dlenv.setup.render import EnvironmentSteps
 
 Say = Callable[[str], None]
@@ -68,8 +69,11 @@ def _aside(target: Path) -> Path:
     return target.with_name(f"{target.name}.dlenv-old")
 
 
-def run_streaming(argv: list[str]) -> tuple[int, str]:
-    """Run `argv` with its output passed on to stderr as it comes; (status, last lines).
+def run_streaming(
+    argv: list[str], on_line: Callable[[str], None] | None = None
+) -> tuple[int, str]:
+    """Run `argv` with its output passed on as it comes (to `on_line`, or indented to stderr);
+    (status, last lines).
 
     It stays in dlenv's process group, so a ^C in the terminal reaches it as it reaches dlenv."""
     tail: deque[str] = deque(maxlen=20)
@@ -84,6 +88,9 @@ def run_streaming(argv: list[str]) -> tuple[int, str]:
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace")
             tail.append(line.rstrip())
+            if on_line is not None:
+                on_line(line.rstrip())
+                continue
             sys.stderr.write("    " + line)
             sys.stderr.flush()
         return proc.wait(), "\n".join(tail)
@@ -99,11 +106,17 @@ def build(
     force: bool,
     shell: str,
     say: Say,
-    run: Runner = run_streaming,
+    run: Runner | None = None,
     conda_named: bool = False,
+    progress: StepProgress | None = None,
 ) -> Built:
     """Run every step of one environment. On failure (DlenvError, exit 1) or interruption (the
-    KeyboardInterrupt goes on), nothing half-built is left at the target."""
+    KeyboardInterrupt goes on), nothing half-built is left at the target.
+
+    `progress` shows each step (plain lines or Rich, `dlenv.setup.progress`); without it each
+    step is said with `say` and its output goes to stderr."""
+    if run is None:
+        run = run_streaming if progress is None else lambda a: run_streaming(a, progress.line)
     target = Path(steps.location)
     done = Built(steps.location)
     existed = target.is_dir() and not conda_named
@@ -120,12 +133,25 @@ def build(
                 for name, text in steps.files.items():
                     write_output(Path(name), text.encode())
                     done.written.append(name)
-                say(f"[{number}/{total}] {step.title}")
+                if progress is None:
+                    say(f"[{number}/{total}] {step.title}")
+                else:
+                    progress.start(number, total, step.title, None)
+                    progress.finish(True)
                 continue
-            say(f"[{number}/{total}] {step.title}\n    $ {format_argv(step.argv, shell)}")
+            shown = format_argv(step.argv, shell)
+            if progress is None:
+                say(f"[{number}/{total}] {step.title}\n    $ {shown}")
+            else:
+                progress.start(number, total, step.title, shown)
             if step.kind == "create" and not conda_named and not existed:
                 done.created.append(str(target))
-            code, tail = run(step.argv)
+            code = -1  # stays so when the run is interrupted
+            try:
+                code, tail = run(step.argv)
+            finally:
+                if progress is not None:
+                    progress.finish(code == 0)
             if code != 0:
                 last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
                 raise DlenvError(f"{step.title} failed (exit {code}): {last}", ExitCode.FINDINGS)

@@ -40,6 +40,14 @@ class FrameworkChoice:
 
 
 @dataclass(frozen=True)
+class KernelSpec:
+    """A Jupyter kernel registered for the environment (`--jupyter`), in the user's kernels."""
+
+    name: str  # "myproject-venv": Jupyter's kernel directory name
+    display_name: str  # "Python 3.11 (myproject/.venv: torch, keras)"
+
+
+@dataclass(frozen=True)
 class EnvironmentPlan:
     """One environment to create: where, with which Python, and the install steps in order."""
 
@@ -51,6 +59,7 @@ class EnvironmentPlan:
     installs: list[InstallPackages]
     env: dict[str, str] = field(default_factory=dict)  # variables the environment wants set
     why: list[Reason] = field(default_factory=list)
+    kernel: KernelSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ frameworks -> a SetupPlan. Pure: it reads the knowledge base and touches nothing
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from dlenv.setup.choose import (
 from dlenv.setup.model import (
     EnvironmentPlan,
     FrameworkChoice,
+    KernelSpec,
     MachineSummary,
     Manager,
     Reason,
@@ -311,12 +313,14 @@ def plan(
     torch_index: str | None = None,
     force: bool = False,
     source: str = "this machine",
+    jupyter: bool = False,
 ) -> SetupPlan:
     """The environment(s) to build for `frameworks` on the machine `snapshot` describes.
 
     `pythons` are the interpreters that can create it (found on PATH; for another machine's
     report, its own). `torch_index`: None, PyTorch's index; "" the installer's configuration;
-    a URL, a mirror of PyTorch's index (…/cu126, …/cpu are appended).
+    a URL, a mirror of PyTorch's index (…/cu126, …/cpu are appended). `jupyter`: each
+    environment also gets ipykernel and a Jupyter kernel of its own.
     """
     requests = parse_requests(frameworks)
     t = target_of(snapshot)
@@ -357,6 +361,8 @@ def plan(
             environments.append(
                 _environment(name, f"{path}-{name}", group, pythons, python, torch_index)
             )
+    if jupyter:
+        environments = [with_kernel(e) for e in environments]
     return SetupPlan(
         requested=list(frameworks),
         manager=manager,
@@ -364,6 +370,21 @@ def plan(
         environments=environments,
         notes=notes,
         refused=[r for r in refused if r],
+    )
+
+
+def with_kernel(env: EnvironmentPlan) -> EnvironmentPlan:
+    """`env` with ipykernel installed last and a kernel named after its project and directory."""
+    where = os.path.abspath(env.path)
+    project = os.path.basename(os.path.dirname(where)) or "dlenv"
+    directory = os.path.basename(where)
+    name = re.sub(r"[^a-z0-9._-]+", "-", f"{project}-{directory}".lower())
+    name = re.sub(r"-[.]+", "-", name).strip("-._") or "dlenv"
+    names = ", ".join(f.name for f in env.frameworks)
+    display = f"Python {env.python} ({project}/{directory}" + (f": {names})" if names else ")")
+    install = InstallPackages(packages=["ipykernel"], reason="the Jupyter kernel (--jupyter)")
+    return replace(
+        env, installs=[*env.installs, install], kernel=KernelSpec(name, display)
     )
 
 

@@ -16,7 +16,7 @@ from dlenv.fix.render import format_argv
 from dlenv.fix.render.installers import check_action, install_commands
 from dlenv.setup.model import EnvironmentPlan, SetupPlan
 
-StepKind = Literal["create", "install", "write"]
+StepKind = Literal["create", "install", "write", "kernel"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,29 @@ def _install_title(action: InstallPackages) -> str:
     return "install " + " ".join(action.packages) + where
 
 
+def kernel_argv(env: EnvironmentPlan, python: list[str]) -> list[str]:
+    """ipykernel's own registration, run by the environment's interpreter, for this user."""
+    assert env.kernel is not None
+    return [
+        *python,
+        "-m",
+        "ipykernel",
+        "install",
+        "--user",
+        "--name",
+        env.kernel.name,
+        "--display-name",
+        env.kernel.display_name,
+    ]
+
+
+def _kernel_step(env: EnvironmentPlan, python: list[str]) -> list[Step]:
+    if env.kernel is None:
+        return []
+    title = f"register the Jupyter kernel {env.kernel.name} ({env.kernel.display_name})"
+    return [Step("kernel", title, kernel_argv(env, python))]
+
+
 def render_venv(env: EnvironmentPlan, os_name: str | None, *, uv: bool) -> EnvironmentSteps:
     python = env_python(env.path, os_name)
     if uv:
@@ -72,6 +95,7 @@ def render_venv(env: EnvironmentPlan, os_name: str | None, *, uv: bool) -> Envir
     for action in env.installs:
         for cmd in install_commands(action, installer="uv" if uv else "pip", python=python):
             steps.append(Step("install", _install_title(action), cmd.argv))
+    steps += _kernel_step(env, [python])
     windows = (os_name or "").lower().startswith("win")
     activate = (
         f"{env.path}\\Scripts\\Activate.ps1" if windows else f"source {env.path}/bin/activate"
@@ -120,6 +144,7 @@ def render_conda(
         ),
     ]
     location = conda_name or env.path
+    steps += _kernel_step(env, [tool, "run", *where, "python"])
     python = env_python(env.path, os_name) if not conda_name else ""
     return EnvironmentSteps(
         env,

@@ -3,10 +3,13 @@ exact commands per environment, quoted for the user's shell."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlenv.setup.model import Reason, SetupPlan
 from dlenv.setup.render import EnvironmentSteps, command_lines
+
+if TYPE_CHECKING:
+    from dlenv.setup.vscode import VscodeEdit
 
 
 def _reason(r: Reason, indent: str) -> list[str]:
@@ -47,6 +50,8 @@ def plan_text(plan: SetupPlan, built: list[EnvironmentSteps], shell: str) -> str
             out.append(f"  {fw.name} {fw.version} [{fw.build}] -> {device}")
             for r in fw.why:
                 out += _reason(r, "    ")
+        if env.kernel is not None:
+            out.append(f"  Jupyter kernel: {env.kernel.name} ({env.kernel.display_name!r})")
         out += ["", f"  Commands ({shell}):"]
         out += [f"    {line}" for line in command_lines(steps, shell)]
         for path, text in steps.files.items():
@@ -56,6 +61,32 @@ def plan_text(plan: SetupPlan, built: list[EnvironmentSteps], shell: str) -> str
             out += ["", f"  Set in it: {values}"]
         out.append(f"  Then: {steps.activate}")
     return "\n".join(out) + "\n"
+
+
+def vscode_text(edit: VscodeEdit) -> str:
+    """What --vscode will write: each file's unified diff (or that nothing changes)."""
+    from dlenv.fix.apply import diff
+
+    out = ["", f"VS Code ({edit.settings_file}):"]
+    if not edit.changes:
+        out.append("  already set; nothing to change")
+    for change in edit.changes:
+        out += ["  " + line for line in diff(change).splitlines()]
+    out += [f"  note: {note}" for note in edit.notes]
+    out.append("  `dlenv fix --undo` takes these changes back.")
+    return "\n".join(out) + "\n"
+
+
+def vscode_json(edit: VscodeEdit) -> dict[str, Any]:
+    from dlenv.fix.apply import diff
+
+    return {
+        "settings_file": edit.settings_file,
+        "settings": edit.settings,
+        "files": [str(c.path) for c in edit.changes],
+        "diff": "".join(diff(c) for c in edit.changes),
+        "notes": edit.notes,
+    }
 
 
 def plan_json(plan: SetupPlan, built: list[EnvironmentSteps], shell: str) -> dict[str, Any]:

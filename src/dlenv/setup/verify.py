@@ -27,6 +27,8 @@ class Verification:
     interpreter: str
     checks: list[Check]
     errors: list[str] = field(default_factory=list)  # the doctor's error findings: "DL101 …"
+    versions: dict[str, str] = field(default_factory=dict)  # framework -> installed version
+    python_version: str | None = None  # "3.11.9", as the new interpreter reports it
 
     @property
     def ok(self) -> bool:
@@ -64,7 +66,12 @@ def judge(env: EnvironmentPlan, report: Report, interpreter: str) -> Verificatio
             problem = "not installed"
         checks.append(Check(fw.name, expected, "failed" if problem else "ok", problem or found))
     errors = [f"{f.code} {f.title}" for f in report.findings if f.severity == "error"]
-    return Verification(interpreter, checks, errors)
+    versions = {
+        fw.name: facts.version
+        for fw in env.frameworks
+        if (facts := s.framework(fw.name)) is not None and facts.version
+    }
+    return Verification(interpreter, checks, errors, versions, s.python.version)
 
 
 def verify(
