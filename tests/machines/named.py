@@ -22,8 +22,8 @@ from typing import Any
 
 from dlenv.probes import collect
 from dlenv.snapshot.model import Snapshot
-from dlenv.system.fake import Command, FakeSystem
-from dlenv.system.nvml import NvmlDevice, NvmlLink, NvmlProcess
+from dlenv.system.fake import FakeSystem
+from dlenv.system.nvml import NvmlLink, NvmlProcess
 from tests.machines.cuda import pip_wheel, system_toolkit
 from tests.machines.gpu import (
     A100,
@@ -44,7 +44,6 @@ from tests.machines.gpu import (
     nouveau_box,
     nvml_device,
     nvml_report,
-    without_host_trees,
     wsl1_box,
     wsl2_box,
 )
@@ -124,6 +123,9 @@ def with_python(
         data = json.loads(json.dumps(data).replace("/python3.11", f"/python{minor}"))
         data["version"] = version
         _move_python_dirs(fs, minor)
+    for entries in (data["sys_path"], data["pythonpath"]):
+        for item in entries:  # a path entry exists when this machine has it
+            item["exists"] = fs.exists(item["path"])
     bindir = posixpath.dirname(str(data["executable"]))
     fs.env_vars["PATH"] = f"{bindir}:{fs.env_vars.get('PATH', '/usr/bin:/bin')}"
     if pythonpath:
@@ -149,8 +151,15 @@ def torch_wheels(
     out = []
     for name, (version, files) in wheels.items():
         pip_wheel(fs, name, version, files, site)
-        out.append({"name": name, "version": version, "location": site, "editable": False,
-                    "installer": "pip"})
+        out.append(
+            {
+                "name": name,
+                "version": version,
+                "location": site,
+                "editable": False,
+                "installer": "pip",
+            }
+        )
     return out
 
 
@@ -242,8 +251,9 @@ def container_with_toolkit() -> Machine:
     in): the "docker容器云, py3123+torch280cu126" container of
     https://github.com/zzc0721/torch-performance-test-data/issues/21, with a roomy /dev/shm."""
     fs = container_with_gpus(driver="560.35.03", gpus=1)
-    fs.nvml_report = nvml_report("560.35.03", [nvml_device(0, H100)], 12060,
-                                 library=f"{LIBDIR}/libnvidia-ml.so.1")
+    fs.nvml_report = nvml_report(
+        "560.35.03", [nvml_device(0, H100)], 12060, library=f"{LIBDIR}/libnvidia-ml.so.1"
+    )
     return Machine(with_python(fs, torch_cuda(fs, "2.8.0", "cu126"), version="3.12.3"))
 
 
@@ -385,8 +395,12 @@ def sandbox_without_nvidia_uvm() -> Machine:
     del fs.files["/dev/nvidia-uvm"]
     torch_live = {
         "status": "ok",
-        "raw": {"version": "2.5.1+cu121", "cuda_built": True, "is_available": False,
-                "cuda_version": "12.1"},
+        "raw": {
+            "version": "2.5.1+cu121",
+            "cuda_built": True,
+            "is_available": False,
+            "cuda_version": "12.1",
+        },
         "warnings": [
             "CUDA initialization: CUDA unknown error - this may be due to an incorrectly set up "
             "environment, e.g. changing env variable CUDA_VISIBLE_DEVICES after program start. "
@@ -394,3 +408,446 @@ def sandbox_without_nvidia_uvm() -> Machine:
         ],
     }
     return Machine(with_python(fs, torch_cuda(fs, "2.5.1", "cu121")), {"torch": (torch_live, "")})
+
+
+# -- DL2xx: CUDA libraries ------------------------------------------------------------------
+def cu11_wheels(fs: FakeSystem, *, cudnn: bool = True) -> list[dict[str, Any]]:
+    """torch 2.0.1's CUDA 11.7 wheels from PyPI (cuDNN's left out with `cudnn=False`)."""
+    wheels: dict[str, tuple[str, list[str]]] = {
+        "nvidia-cuda-runtime-cu11": ("11.7.99", ["nvidia/cuda_runtime/lib/libcudart.so.11.0"]),
+        "nvidia-cublas-cu11": (
+            "11.10.3.66",
+            ["nvidia/cublas/lib/libcublas.so.11", "nvidia/cublas/lib/libcublasLt.so.11"],
+        ),
+        "nvidia-nccl-cu11": ("2.14.3", ["nvidia/nccl/lib/libnccl.so.2"]),
+    }
+    if cudnn:
+        wheels["nvidia-cudnn-cu11"] = ("8.5.0.96", ["nvidia/cudnn/lib/libcudnn.so.8"])
+    return torch_wheels(fs, wheels)
+
+
+TORCH_201_REQUIRES = (
+    'nvidia-cuda-runtime-cu11==11.7.99; platform_system == "Linux" and '
+    'platform_machine == "x86_64"',
+    'nvidia-cudnn-cu11==8.5.0.96; platform_system == "Linux" and platform_machine == "x86_64"',
+    'nvidia-cublas-cu11==11.10.3.66; platform_system == "Linux" and platform_machine == "x86_64"',
+    'nvidia-nccl-cu11==2.14.3; platform_system == "Linux" and platform_machine == "x86_64"',
+)
+
+
+@machine
+def missing_cuda_library() -> Machine:
+    """A fresh Poetry virtualenv (Python 3.8) with torch 2.0.1 from PyPI whose nvidia-cudnn-cu11
+    wheel is missing, so `import torch` fails with "libcudnn.so.8: cannot open shared object
+    file": https://github.com/pytorch/pytorch/issues/104259 (the GPU is not named)."""
+    fs = gpu_box(RTX3090, "535.104.05", 12020, slots=("0000:01:00.0",))
+    torch = add_torch(fs, "2.0.1+cu117", "11.7", requires=TORCH_201_REQUIRES, dist_version="2.0.1")
+    return Machine(with_python(fs, [torch, *cu11_wheels(fs, cudnn=False)], version="3.8.16"))
+
+
+@machine
+def cudnn_older_than_the_build() -> Machine:
+    """TensorFlow 2.6 (built with cuDNN 8.1) on a machine whose CUDA 11.2 toolkit in
+    /usr/local/cuda carries cuDNN 8.0.4, on LD_LIBRARY_PATH: "Loaded runtime CuDNN library:
+    8.0.4 but source was compiled with: 8.1.0", https://github.com/google-research/deeplab2/
+    issues/66 (the GPU is not named)."""
+    from tests.machines.cuda import add_libs, cudnn_header
+
+    fs = gpu_box(RTX3090, "470.57.02", 11040, slots=("0000:01:00.0",))
+    system_toolkit(fs, "/usr/local/cuda-11.2", "11.2.152")
+    fs.add_symlink("/usr/local/cuda", "/usr/local/cuda-11.2")
+    lib = "/usr/local/cuda-11.2/targets/x86_64-linux/lib"
+    add_libs(
+        fs,
+        lib,
+        "libcublas.so.11",
+        "libcublasLt.so.11",
+        "libcufft.so.10",
+        "libcurand.so.10",
+        "libcusolver.so.11",
+        "libcusparse.so.11",
+        "libcudnn.so.8.0.4",
+        "libnccl.so.2",
+    )
+    fs.add_symlink(f"{lib}/libcudnn.so.8", "libcudnn.so.8.0.4")
+    fs.add_file(
+        "/usr/local/cuda-11.2/targets/x86_64-linux/include/cudnn_version.h", cudnn_header(8, 0, 4)
+    )
+    fs.env_vars["LD_LIBRARY_PATH"] = "/usr/local/cuda/lib64"
+    build = (
+        ("cuda_compute_capabilities", ["sm_35", "sm_50", "sm_60", "sm_70", "sm_75", "compute_80"]),
+        ("cuda_version", "11.2"),
+        ("cudnn_version", "8"),
+        ("is_cuda_build", True),
+        ("is_rocm_build", False),
+        ("is_tensorrt_build", True),
+    )
+    tf = add_tensorflow(fs, version="2.6.0", build=build, requires=("keras<2.7,>=2.6.0",))
+    return Machine(with_python(fs, [tf, add_dist(fs, "keras", "2.6.0")], version="3.8.10"))
+
+
+def _jax_cuda12(fs: FakeSystem, version: str, cudnn_spec: str) -> list[dict[str, Any]]:
+    """jax[cuda12] <version>: jax, jaxlib and the CUDA 12 plugin whose METADATA asks for the
+    cuDNN wheel as `cudnn_spec` under its with-cuda extra."""
+    jax = add_dist(
+        fs,
+        "jax",
+        version,
+        requires=(
+            f"jaxlib<={version},>={version}",
+            f'jax-cuda12-plugin[with-cuda]<={version},>={version}; extra == "cuda12"',
+        ),
+        extras=("cuda12",),
+    )
+    jaxlib = add_dist(fs, "jaxlib", version)
+    plugin = add_dist(
+        fs,
+        "jax-cuda12-plugin",
+        version,
+        requires=(
+            f"jax-cuda12-pjrt=={version}",
+            f'nvidia-cudnn-cu12{cudnn_spec}; extra == "with-cuda"',
+            'nvidia-cuda-runtime-cu12>=12.1.105; extra == "with-cuda"',
+        ),
+        extras=("with-cuda",),
+    )
+    pjrt = add_dist(fs, "jax-cuda12-pjrt", version)
+    fs.add_file(f"{site_of('venv')}/jax/__init__.py", "")
+    # the other CUDA 12 wheels jax[cuda12] installs
+    others = torch_wheels(
+        fs,
+        {
+            "nvidia-cufft-cu12": ("11.3.0.4", ["nvidia/cufft/lib/libcufft.so.11"]),
+            "nvidia-cusparse-cu12": ("12.5.4.2", ["nvidia/cusparse/lib/libcusparse.so.12"]),
+            "nvidia-cusolver-cu12": ("11.7.1.2", ["nvidia/cusolver/lib/libcusolver.so.11"]),
+        },
+    )
+    return [jax, jaxlib, plugin, pjrt, *others]
+
+
+@machine
+def torch_and_jax_pin_different_cudnn() -> Machine:
+    """torch 2.1.1 (pins nvidia-cudnn-cu12==8.9.2.26) and jax[cuda12] 0.4.33 (needs cuDNN
+    9.5.1.17) in one environment, pip warning "torch 2.1.1 requires nvidia-cudnn-cu12==8.9.2.26
+    ..., but you have nvidia-cudnn-cu12 9.5.1.17": https://github.com/apple/axlearn/issues/858
+    (a GPU instance; an A100 stands in)."""
+    fs = gpu_box(A100, "550.54.15", 12040)
+    linux = 'platform_system == "Linux" and platform_machine == "x86_64"'
+    torch = add_torch(
+        fs,
+        "2.1.1+cu121",
+        "12.1",
+        dist_version="2.1.1",
+        requires=(
+            f"nvidia-cuda-runtime-cu12==12.1.105; {linux}",
+            f"nvidia-cudnn-cu12==8.9.2.26; {linux}",
+            f"nvidia-cublas-cu12==12.1.3.1; {linux}",
+            f"nvidia-nccl-cu12==2.18.1; {linux}",
+        ),
+    )
+    wheels = torch_wheels(
+        fs,
+        {
+            "nvidia-cuda-runtime-cu12": ("12.6.77", ["nvidia/cuda_runtime/lib/libcudart.so.12"]),
+            "nvidia-cublas-cu12": (
+                "12.6.4.1",
+                ["nvidia/cublas/lib/libcublas.so.12", "nvidia/cublas/lib/libcublasLt.so.12"],
+            ),
+            "nvidia-cudnn-cu12": ("9.5.1.17", ["nvidia/cudnn/lib/libcudnn.so.9"]),
+            "nvidia-nccl-cu12": ("2.23.4", ["nvidia/nccl/lib/libnccl.so.2"]),
+        },
+    )
+    jax = _jax_cuda12(fs, "0.4.33", ">=9.1,<10.0")
+    return Machine(with_python(fs, [torch, *wheels, *jax], version="3.10.14"))
+
+
+@machine
+def cudnn_conflict_torch_first() -> Machine:
+    """JAX built with cuDNN 9.8 and torch 2.6.0+cu124, which pins nvidia-cudnn-cu12==9.1.0.70,
+    in one environment: "Loaded runtime CuDNN library: 9.1.0 but source was compiled with:
+    9.8.0", https://github.com/AI-Hypercomputer/maxtext/pull/1509 (JAX nightly then; 0.6.0, the
+    first release needing cuDNN 9.8, stands in)."""
+    fs = gpu_box(H100, "550.54.15", 12040)
+    torch = torch_cuda(fs, "2.6.0", "cu124")
+    jax = _jax_cuda12(fs, "0.6.0", ">=9.8,<10.0")
+    return Machine(with_python(fs, [*torch, *jax], version="3.12.3"))
+
+
+@machine
+def old_nccl_shadows_torchs() -> Machine:
+    """A conda environment whose requirements mixed cu11 and cu12 wheels: torch 2.1.2+cu121
+    loads the older libnccl of nvidia-nccl-cu11 and fails with "undefined symbol:
+    ncclCommRegister", https://github.com/VichyTong/CodeJudge/issues/2 (the GPU is not named)."""
+    fs = gpu_box(A100, "535.104.05", 12020)
+    linux = 'platform_system == "Linux" and platform_machine == "x86_64"'
+    torch = add_torch(
+        fs,
+        "2.1.2+cu121",
+        "12.1",
+        dist_version="2.1.2",
+        requires=(
+            f"nvidia-cuda-runtime-cu12==12.1.105; {linux}",
+            f"nvidia-cudnn-cu12==8.9.2.26; {linux}",
+            f"nvidia-nccl-cu12==2.18.1; {linux}",
+        ),
+    )
+    wheels = torch_wheels(
+        fs,
+        {
+            "nvidia-cuda-runtime-cu12": ("12.1.105", ["nvidia/cuda_runtime/lib/libcudart.so.12"]),
+            "nvidia-cudnn-cu12": ("8.9.2.26", ["nvidia/cudnn/lib/libcudnn.so.8"]),
+            "nvidia-cublas-cu12": (
+                "12.1.3.1",
+                ["nvidia/cublas/lib/libcublas.so.12", "nvidia/cublas/lib/libcublasLt.so.12"],
+            ),
+            "nvidia-nccl-cu12": ("2.18.1", ["nvidia/nccl/lib/libnccl.so.2"]),
+            "nvidia-nccl-cu11": ("2.14.3", ["nvidia/nccl/lib/libnccl.so.2"]),
+        },
+    )
+    site = site_of("venv")
+    torch_live = {
+        "status": "import-error",
+        "error": f"ImportError: {site}/torch/lib/libtorch_cuda.so: undefined symbol: "
+        "ncclCommRegister",
+    }
+    return Machine(
+        with_python(fs, [torch, *wheels], version="3.10.13"), {"torch": (torch_live, "")}
+    )
+
+
+# -- DL3xx: GPUs ----------------------------------------------------------------------------
+@machine
+def rtx5090_with_torch_for_sm90() -> Machine:
+    """An RTX 5090 (sm_120) in a container whose torch supports sm_50 ... sm_90 only:
+    https://github.com/xorbitsai/inference/issues/3603 (torch 2.6.0+cu124 has that arch
+    list; the driver is one that runs the 5090)."""
+    fs = container_with_gpus(driver="570.124.04", gpus=1)
+    fs.nvml_report = nvml_report(
+        "570.124.04",
+        [nvml_device(0, RTX5090, "0000:01:00.0")],
+        12080,
+        library=f"{LIBDIR}/libnvidia-ml.so.1",
+    )
+    return Machine(with_python(fs, torch_cuda(fs, "2.6.0", "cu124"), version="3.10.12"))
+
+
+@machine
+def gpu_too_old() -> Machine:
+    """A GeForce GTX 660 Ti (compute capability 3.0) with a current torch: "PyTorch no longer
+    supports this GPU because it is too old", https://github.com/alievk/avatarify-python/
+    issues/58 (on Windows 10 there; dlenv's probes read the same GPU and torch on Linux)."""
+    fs = gpu_box(GTX660TI, "470.256.02", 11040, slots=("0000:01:00.0",))
+    torch = add_torch(
+        fs, "1.13.1+cu117", "11.7", requires=TORCH_201_REQUIRES, dist_version="1.13.1"
+    )
+    return Machine(with_python(fs, [torch, *cu11_wheels(fs)], version="3.7.16"))
+
+
+@machine
+def visible_devices_hide_the_gpu() -> Machine:
+    """`CUDA_VISIBLE_DEVICES=2 python main.py` on a machine with one TITAN X (Pascal), driver
+    375.39: "no CUDA-capable device is detected", https://github.com/pytorch/examples/issues/115
+    (torch 0.1.10 then; the variable is what matters)."""
+    fs = gpu_box(
+        TITANX_PASCAL, "375.39", 8000, env={"CUDA_VISIBLE_DEVICES": "2"}, slots=("0000:01:00.0",)
+    )
+    return Machine(fs)
+
+
+# -- DL4xx: framework builds ----------------------------------------------------------------
+@machine
+def cpu_build_on_gpu_machine() -> Machine:
+    """`pip install -r requirements.txt` replaced tensorflow-gpu 1.x with the CPU-only
+    `tensorflow` package on a GPU machine: https://github.com/matterport/Mask_RCNN/issues/615
+    (tensorflow 1.8.0 was current; GPUs not named, two GTX 1080 Ti stand in)."""
+    fs = gpu_box(GTX1080TI, "390.48", 9010, gpus=2)
+    tf = add_tensorflow(fs, version="1.8.0", build=TF_CPU_BUILD, requires=())
+    return Machine(with_python(fs, [tf], version="3.6.5"))
+
+
+# -- DL5xx: the Python environment ----------------------------------------------------------
+@machine
+def script_named_tensorflow() -> Machine:
+    """`python3 tensorflow.py` in a project whose own tensorflow.py shadows the package
+    ("'tensorflow' is not a package"): https://github.com/dhasl002/custom_3d_unet/issues/2
+    (TensorFlow 1.x, CPU; the version is not stated)."""
+    from tests.machines.gpu import cpu_laptop
+
+    fs = cpu_laptop()
+    tf = add_tensorflow(fs, version="1.15.5", build=TF_CPU_BUILD, requires=())
+    fs.add_file(f"{HOME}/Research-DeepLearning/tensorflow.py", "import tensorflow as tf\n")
+    fs.working_dir = f"{HOME}/Research-DeepLearning"
+    cwd = f"{HOME}/Research-DeepLearning"
+    data_modules = {"tensorflow": f"{cwd}/tensorflow.py"}
+    fs = with_python(
+        fs,
+        [tf],
+        version="3.7.16",
+        modules=data_modules,
+        sys_path=[
+            entry(cwd, "cwd"),
+            entry("/usr/lib/python3.7", "stdlib"),
+            entry(site_of("venv"), "site-packages"),
+        ],
+    )
+    return Machine(fs)
+
+
+@machine
+def ros_python27_on_path() -> Machine:
+    """ROS Kinetic's /opt/ros/kinetic/lib/python2.7/dist-packages (with its cv2.so for Python
+    2.7) on the PYTHONPATH of a Python 3.5: "cv2.so: undefined symbol: PyCObject_Type",
+    https://github.com/erlerobot/gym-gazebo/issues/37."""
+    from tests.machines.gpu import cpu_laptop
+
+    fs = cpu_laptop()
+    ros = "/opt/ros/kinetic/lib/python2.7/dist-packages"
+    fs.add_file(f"{ros}/cv2.so", b"\x7fELF")
+    torch = add_torch(fs, "1.0.1", None, requires=())
+    return Machine(with_python(fs, [torch], version="3.5.2", pythonpath=[ros]))
+
+
+# -- DL6xx: Keras ---------------------------------------------------------------------------
+@machine
+def keras3_under_tensorflow_216() -> Machine:
+    """A Colab runtime after its move to TensorFlow 2.16 (Keras 3, no tf-keras): the course's Keras 2
+    code fails with "Unrecognized keyword arguments passed to Embedding: {'batch_input_shape':
+    ...}", https://github.com/MITDeepLearning/introtodeeplearning/issues/160."""
+    from tests.machines.gpu import cpu_laptop
+
+    fs = cpu_laptop()  # the course runs on Colab's CPU runtime too; the GPU is not the point
+    tf = add_tensorflow(fs, version="2.16.1", requires=("keras>=3.0.0",))
+    keras = add_keras(fs, "3.3.3")
+    return Machine(with_python(fs, [tf, keras], version="3.10.12"))
+
+
+@machine
+def keras_backend_not_installed() -> Machine:
+    """KERAS_BACKEND=jax with Keras 3 (then keras-core) installed but not JAX:
+    https://github.com/keras-team/keras-core/issues/652."""
+    from tests.machines.gpu import cpu_laptop
+
+    fs = cpu_laptop()
+    fs.env_vars["KERAS_BACKEND"] = "jax"
+    keras = add_keras(fs, "3.0.0")
+    return Machine(with_python(fs, [keras], version="3.10.12"))
+
+
+@machine
+def legacy_keras_without_tf_keras() -> Machine:
+    """TF_USE_LEGACY_KERAS=1 left set (by loading a Transformers model) with TensorFlow 2.16
+    and no tf_keras package: https://github.com/intel/neural-compressor/pull/1818."""
+    from tests.machines.gpu import cpu_laptop
+
+    fs = cpu_laptop()
+    fs.env_vars["TF_USE_LEGACY_KERAS"] = "1"
+    tf = add_tensorflow(fs, version="2.16.1", build=TF_CPU_BUILD, requires=("keras>=3.0.0",))
+    keras = add_keras(fs, "3.3.3")
+    return Machine(with_python(fs, [tf, keras], version="3.10.12"))
+
+
+# -- DL7xx: GPU memory ----------------------------------------------------------------------
+@machine
+def tensorflow_takes_all_memory() -> Machine:
+    """OpenNMT-tf on TensorFlow 1.x: all GPU memory is allocated at start-up although
+    allow_growth was asked for, https://github.com/OpenNMT/OpenNMT-tf/issues/80 (TensorFlow
+    1.4-gpu then; its CUDA 8 / cuDNN 6 in /usr/local/cuda)."""
+    from tests.machines.cuda import add_libs
+
+    fs = gpu_box(GTX1080TI, "384.90", 9000, slots=("0000:01:00.0",))
+    system_toolkit(fs, "/usr/local/cuda-8.0", "8.0.61", source="txt")
+    fs.add_symlink("/usr/local/cuda", "/usr/local/cuda-8.0")
+    lib = "/usr/local/cuda-8.0/targets/x86_64-linux/lib"
+    add_libs(
+        fs,
+        lib,
+        "libcudart.so.8.0",
+        "libcublas.so.8.0",
+        "libcufft.so.8.0",
+        "libcurand.so.8.0",
+        "libcusolver.so.8.0",
+        "libcusparse.so.8.0",
+        "libcudnn.so.6",
+    )
+    fs.env_vars["LD_LIBRARY_PATH"] = "/usr/local/cuda/lib64"
+    build = (("cuda_version", "8.0"), ("cudnn_version", "6"), ("is_cuda_build", True))
+    tf = add_tensorflow(fs, "tensorflow-gpu", version="1.4.0", build=build, requires=())
+    return Machine(with_python(fs, [tf], version="3.5.2"))
+
+
+@machine
+def memory_held_by_leftover_processes() -> Machine:
+    """After a multi-GPU XLM run ends, GPU 0 is freed but GPUs 1-3 stay full, held by worker
+    processes still alive: https://github.com/facebookresearch/XLM/issues/40 (V100s; nvidia-smi
+    lists the PIDs)."""
+    fs = gpu_box(V100, "410.79", 10000, gpus=4)
+    devices = []
+    for i in range(4):
+        used = 4 if i == 0 else 15800
+        device = nvml_device(i, V100)
+        procs = () if i == 0 else (NvmlProcess(pid=41230 + i, used_memory_bytes=15790 * MIB),)
+        devices.append(
+            replace(
+                device,
+                memory_used_bytes=used * MIB,
+                memory_free_bytes=(V100.memory_mib - used) * MIB,
+                processes=len(procs),
+                compute_processes=procs,
+            )
+        )
+        if procs:
+            fs.add_file(f"/proc/{41230 + i}/comm", "python\n")
+    fs.nvml_report = nvml_report("410.79", devices, 10000, library=f"{LIBDIR}/libnvidia-ml.so.1")
+    return Machine(fs)
+
+
+# -- DL8xx: distributed training ------------------------------------------------------------
+@machine
+def kubeflow_pod_with_small_shm() -> Machine:
+    """A Kubeflow pod of gcr.io/deeplearning-platform-release/tf2-gpu.2-4 with the default
+    64 MiB /dev/shm: NCCL 2.9.6 "Call to posix_fallocate failed : No space left on device",
+    https://github.com/NVIDIA/nccl/issues/525 (the image's frameworks are left out: the
+    family's fact is /dev/shm)."""
+    fs = container_with_gpus(driver="460.73.01", gpus=2)
+    fs.files.pop("/.dockerenv")
+    fs.add_file("/proc/1/cgroup", "12:memory:/kubepods/burstable/pod5f1c/8a7e\n")
+    fs.env_vars["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"
+    fs.disks["/dev/shm"] = replace(fs.disks["/dev/shm"], total_bytes=64 * MIB, free_bytes=0)
+    fs.nvml_report = nvml_report(
+        "460.73.01",
+        [nvml_device(i, V100) for i in range(2)],
+        11020,
+        library=f"{LIBDIR}/libnvidia-ml.so.1",
+    )
+    return Machine(fs)
+
+
+@machine
+def iommu_on_multi_gpu() -> Machine:
+    """An 8-GPU server booted with intel_iommu=on whose NCCL all-reduce hangs; "Booting the
+    kernel with `intel_iommu=off` resolved all our problems": https://github.com/NVIDIA/nccl/
+    issues/257 (GPUs not named here; V100s, in pairs behind PCIe switches, stand in)."""
+    fs = gpu_box(V100, "418.67", 10010, gpus=2)
+    fs.add_file(
+        "/proc/cmdline",
+        "BOOT_IMAGE=/boot/vmlinuz-5.15.0-105-generic root=UUID=4f1c ro quiet intel_iommu=on\n",
+    )
+    fs.add_dir("/sys/class/iommu/dmar0")
+    fs.add_dir("/sys/class/iommu/dmar1")
+    fs.nvml_report = replace(
+        fs.nvml_report,
+        links=(NvmlLink(gpu_a=0, gpu_b=1, topology=10, p2p_read=0, p2p_write=0, p2p_nvlink=5),),
+    )
+    return Machine(fs)
+
+
+@machine
+def rank_not_set() -> Machine:
+    """`python train.py` with the env:// rendezvous outside the launcher: MASTER_ADDR and
+    MASTER_PORT exported but not RANK or WORLD_SIZE, "environment variable RANK expected, but
+    not set", https://github.com/HRNet/HRNet-Semantic-Segmentation/issues/35 (the report does
+    not list the variables; these are the ones its README's single-node run sets)."""
+    fs = gpu_box(
+        V100, "418.67", 10010, gpus=4, env={"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
+    )
+    return Machine(fs)
