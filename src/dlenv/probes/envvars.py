@@ -41,6 +41,11 @@ _EXACT = frozenset(
         "UV_DEFAULT_INDEX",
         "UV_TORCH_BACKEND",
         "WANDB_API_KEY",
+        # torch.distributed's env:// rendezvous, set by torchrun and other launchers
+        "MASTER_ADDR",
+        "MASTER_PORT",
+        "WORLD_SIZE",
+        "RANK",
     }
 )
 _PREFIXES = (

@@ -82,13 +82,20 @@ def _host(s: Snapshot, verbose: bool) -> _Section:
     cpu = h.cpu_model or "unknown CPU"
     cores = f"{h.cpu_cores_physical or '?'} cores / {h.cpu_cores_logical or '?'} threads"
     sec.add(NONE, "cpu", f"{cpu} · {cores} · {_gib(h.ram_total_bytes)} RAM")
+    probed = s.origin == "probe"  # a paste that does not say is not "unknown, because…"
     if h.efi_boot is not None:
         boot = "legacy BIOS" if not h.efi_boot else "UEFI"
         if h.secure_boot is not None:
             boot += f", Secure Boot {'on' if h.secure_boot else 'off'}"
+        elif h.efi_boot and "secure_boot" in h.unknown:
+            boot += f", Secure Boot unknown ({h.unknown['secure_boot']})"
         sec.add(NONE, "boot", boot)
+    elif probed and "secure_boot" in h.unknown:
+        sec.add(NONE, "boot", f"unknown ({h.unknown['secure_boot']})")
     if h.shm_total_bytes is not None:
         sec.add(NONE, "/dev/shm", f"{_size(h.shm_total_bytes)}, {_size(h.shm_free_bytes)} free")
+    elif probed and "shm_total_bytes" in h.unknown:
+        sec.add(NONE, "/dev/shm", f"unknown ({h.unknown['shm_total_bytes']})")
     if verbose:
         sec.add(NONE, "glibc", h.glibc_version or "unknown")
         if h.disk_free_bytes is not None:
@@ -97,6 +104,9 @@ def _host(s: Snapshot, verbose: bool) -> _Section:
             units = ", ".join(h.iommu_units or []) or ("none" if h.iommu_units == [] else "?")
             flags = " ".join(h.iommu_cmdline or []) or ("none" if h.iommu_cmdline == [] else "?")
             sec.add(NONE, "iommu", f"units: {units} · kernel flags: {flags}")
+            why = [h.unknown[k] for k in ("iommu_units", "iommu_cmdline") if k in h.unknown]
+            if why:
+                sec.add(NONE, "", f"? = unknown ({'; '.join(why)})")
     return sec
 
 
@@ -187,6 +197,8 @@ def _kernel_modules(s: Snapshot, sec: _Section) -> None:
         loaded = ", ".join(v.nvidia_modules) or "no nvidia module"
         flavour = {True: " (open kernel module)", False: "", None: ""}[d.kernel_module_open]
         sec.add(NONE, "  modules", f"loaded: {loaded}{flavour}")
+    elif s.origin == "probe" and "nvidia_modules" in v.unknown:
+        sec.add(NONE, "  modules", f"unknown ({v.unknown['nvidia_modules']})")
     k = d.dkms
     if k.kernel is None and k.builds is None:
         return
