@@ -14,6 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
+from dlenv.importers.catalog.converters import SHADOWED_PACKAGES
 from dlenv.kb.queries import (
     major_minor,
     python_in_range,
@@ -29,6 +30,32 @@ from dlenv.snapshot.model import InstallFailure, PathEntry, Snapshot
 # packages users name their first scripts after, beside the frameworks
 _MORE_PACKAGES = ("jaxlib", "scipy", "pandas", "sklearn", "cv2", "matplotlib", "torchvision")
 PASTED_PATH = "pasted"  # PathEntry.origin of a directory a pasted traceback names
+# a path inside a Python installation: lib/pythonX.Y, Windows' Lib, site-/dist-packages
+_INSTALLED = re.compile(
+    r"-packages[/\\]|[/\\]lib(?:64)?[/\\](?:python|pypy)\d|[/\\]Lib[/\\]"
+    r"|[/\\]frameworks[/\\]python",
+    re.IGNORECASE,
+)
+# messages that prove a module was found in the user's own file or folder, whatever its name
+_SHADOWING_PROOF = frozenset(
+    {
+        "circular-import-shadowing",
+        "module-is-not-a-package",
+        "script-imports-itself",
+        "installed-code-imports-local-file",
+        "cannot-import-name-from-local-file",
+        "python-consider-renaming",
+        "python-import-consider-renaming",
+    }
+)
+
+
+def _installed_copy(top: str, path: str) -> bool:
+    """Whether `path` is the installed package `top` itself (site-packages/top/...)."""
+    return (
+        re.search(rf"-packages[/\\]{re.escape(top)}(?:[/\\]|\.py\b)", path, re.IGNORECASE)
+        is not None
+    )
 
 
 @rule("DL501", "python-unsupported-by-framework", "warning", "python")
@@ -101,7 +128,11 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     instead of the real one: a torch.py or inspect.py in the working directory, a stray folder
     on PYTHONPATH, the framework's source checkout in the working directory. In a pasted
     report: a traceback through such a file, "'keras' is not a package", a circular import
-    of the framework, or the report saying the script is named so.
+    of the framework, or the report saying the script is named so; and, for any module name,
+    what proves the shadowing by itself: the user's own X.py whose line imports X, installed
+    code (site-packages, the standard library) importing X and landing in the user's X.py or
+    X/__init__.py, "'X' is not a package", "partially initialized module 'X'" for a top-level
+    X. A traceback through the installed package's own files is a cycle inside it, not this.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -117,9 +148,22 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     source checkout, run Python from another directory.
     """
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
+    pasted = s.origin != "probe"
     for sh in s.python.shadowing:
+        top = sh.module.split(".", 1)[0]
         framework = sh.module in FRAMEWORK_MODULES or sh.module in _MORE_PACKAGES
-        if not framework and sh.module not in stdlib:
+        known = framework or top in SHADOWED_PACKAGES or top in stdlib
+        if top not in stdlib and _installed_copy(top, sh.path):
+            continue  # the traceback shows the package's own files: a cycle inside it
+        # in a paste, the message itself can prove the shadowing for any name: a traceback
+        # through the user's own file of that name, or Python's "'X' is not a package" and
+        # "partially initialized module 'X'" for a top-level X
+        user_file = sh.path != "unknown" and not _INSTALLED.search(sh.path)
+        said = "." not in sh.module and any(
+            e.signature in _SHADOWING_PROOF and f"'{sh.module}'" in e.text
+            for e in s.reported_errors
+        )
+        if not known and not (pasted and (user_file or said)):
             continue
         where = (
             sh.path
