@@ -365,3 +365,23 @@ def test_shadowing_mechanisms_end_to_end() -> None:
         "(/env/lib/python3.10/site-packages/opencompass/openicl/__init__.py)\n"
     )
     assert ("DL502", "error") not in _pasted_codes(inner)
+
+
+def test_wheel_tags_and_supported_python_end_to_end() -> None:
+    # any package: the refused wheel's cpXY tag against the Python the report states
+    tagged = (
+        "ERROR: torchao-0.6.1+git-cp312-cp312-win_amd64.whl is not a supported wheel on this "
+        "platform.\nI am on Windows 10 with python 3.11\n"
+    )
+    assert ("DL501", "error") in _pasted_codes(tagged)
+    assert ("DL506", "error") not in _pasted_codes(tagged)
+    # the release supports this Python and pip saw nothing at all: the platform is why
+    supported = (
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.10.1 "
+        "(from versions: none)\nERROR: No matching distribution found for tensorflow==2.10.1\n"
+        "Python 3.10.6\n"
+    )
+    assert _pasted_codes(supported) == [("DL506", "error")]
+    too_new = supported.replace("Python 3.10.6", "Python 3.12.1")
+    assert ("DL501", "error") in _pasted_codes(too_new)
+    assert ("DL506", "error") not in _pasted_codes(too_new)

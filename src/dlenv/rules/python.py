@@ -485,6 +485,28 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
                 ),
             ],
         )
+    if py and rng and python_in_range(py, rng.low, rng.high):
+        # the release supports this Python, and pip still saw nothing: the platform is why
+        # (an ARM Mac, a 32-bit Python, a musl or 32-bit ARM Linux, an OS it has no wheels for)
+        return _Cause(
+            "DL506",
+            f"pip found no {what} wheel at all, although {pkg} {rng.release} supports Python "
+            f"{_mm(py)} ({rng.low}-{rng.high}): this platform (OS, CPU or a 32-bit Python) is "
+            "one it publishes no wheels for",
+            "a platform the release has wheels for",
+            [
+                ManualStep(
+                    text=f"See which platform pip installs for, then use one {pkg} publishes "
+                    "wheels for (64-bit Python; Linux or Windows x86_64, or the package made for "
+                    "this OS and CPU, such as tensorflow-macos on Apple Silicon before 2.13).",
+                    commands=[
+                        "python -c \"import sys, platform, struct; print(sys.platform, "
+                        "platform.machine(), struct.calcsize('P') * 8, 'bit')\"",
+                        "python -m pip debug --verbose  # the tags this interpreter accepts",
+                    ],
+                )
+            ],
+        )
     if py and rng:
         target = rng.high
         return _Cause(
@@ -733,8 +755,13 @@ def _installer(message: str) -> str:
 
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
     for f in s.python.install_failures:
-        # a package outside the KB counts when the installer itself said what did not fit
-        if not _framework_package(f.package) and f.mismatch is None:
+        # a package outside the KB counts when the installer itself said what did not fit,
+        # or when the wheel it refused names its Python (cpXY) and platform in its file name
+        if (
+            not _framework_package(f.package)
+            and f.mismatch is None
+            and not _WHEEL_PY.search(f.wheel or "")
+        ):
             continue
         cause = _install_cause(s, f)
         if cause is None or cause.code != code:
