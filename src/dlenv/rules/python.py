@@ -67,7 +67,8 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     torch==1.11.0+cu113", "tensorflow-1.10.0-cp35-...whl is not a supported wheel"), whether the
     Python version is why no wheel fits: outside the release's range in the KB, a cpXY tag
     that is not this Python, a list of versions that all lie after (or before) the one asked
-    for, or no version at all (the usual cause when no platform gap explains it, DL506).
+    for, or no version at all (the usual cause when no platform gap explains it, DL506). A
+    refused wheel's cpXY tag counts for any package, the KB's or not: it names its Python.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -798,7 +799,9 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     source distribution or wheel for the current platform") for a framework package that
     publishes no wheels for this platform: 32-bit Python, 32-bit ARM, jaxlib before 0.4.13 and
     CUDA jaxlib on Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple
-    Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json).
+    Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json);
+    and a release whose Python range holds this Python while pip saw no file of it at all:
+    then the platform, not the Python, is why.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
