@@ -593,6 +593,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "parts": [("messages", 1, 7)],
         "messages": [
             ("circular-import-shadowing", 1, False, "torch"),
+            ("script-imports-itself", 1, False, "torch"),
             ("traceback-through-shadowing-file", 2, False, "torch"),
         ],
         "facts": {

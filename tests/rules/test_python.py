@@ -312,3 +312,76 @@ def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
     )
     assert "DL506" in codes("(venv) E:\\proj>pip install triton==2.0.0\n" + failure)
     assert "DL506" not in codes(failure)
+
+
+def test_dl502_any_package_when_the_paste_proves_it() -> None:
+    # a pasted traceback through the user's own onnx2keras.py: shadowing whatever the name
+    mine = Shadowing(module="onnx2keras", path="/home/u/pose/onnx2keras.py")
+    f = only(replace(_py(cpu_machine(), shadowing=[mine]), origin="text"), "DL502")
+    assert f.severity == "error"
+    assert f.fixes[0].commands[0] == (  # type: ignore[union-attr]
+        "mv /home/u/pose/onnx2keras.py /home/u/pose/onnx2keras_script.py"
+    )
+    # the same fact from the probes, for a name dlenv does not know: not judged
+    assert fired(_py(cpu_machine(), shadowing=[mine]), "DL502") == []
+    # the traceback shows the installed package's own files: a cycle inside it, not shadowing
+    inside = Shadowing(module="cv2", path="/venv/lib/python3.10/site-packages/cv2/__init__.py")
+    assert fired(replace(_py(cpu_machine(), shadowing=[inside]), origin="text"), "DL502") == []
+
+
+def test_shadowing_mechanisms_end_to_end() -> None:
+    itself = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/me/uvm/mlx.py", line 1, in <module>\n'
+        "    import mlx.core as mx\n"
+        "ModuleNotFoundError: No module named 'mlx.core'; 'mlx' is not a package\n"
+    )
+    assert ("DL502", "error") in _pasted_codes(itself)
+    installed = (
+        '  File "/env/lib/python3.11/site-packages/hf_olmo/configuration_olmo.py", line 8, in <module>\n'
+        "    from olmo.config import ModelConfig\n"
+        '  File "/srv/home/u/debug/olmo.py", line 5, in <module>\n'
+        "    olmo = AutoModelForCausalLM.from_pretrained(name)\n"
+    )
+    assert ("DL502", "error") in _pasted_codes(installed)
+    prose = (
+        "AttributeError: partially initialized module 'ollama' has no attribute 'chat' "
+        "(most likely due to a circular import)\n"
+    )
+    assert ("DL502", "error") in _pasted_codes(prose)
+    # the project's own module, imported on purpose: nothing
+    own = (
+        '  File "/home/u/proj/train.py", line 8, in <module>\n'
+        "    from models import Net\n"
+        '  File "/home/u/proj/models.py", line 5, in <module>\n'
+        "    import torch.nn as nn\n"
+        "NameError: name 'x' is not defined\n"
+    )
+    assert ("DL502", "error") not in _pasted_codes(own)
+    # a cycle inside an installed package's submodules: not a user's file
+    inner = (
+        "ImportError: cannot import name 'PromptTemplate' from partially initialized module "
+        "'opencompass.openicl' (most likely due to a circular import) "
+        "(/env/lib/python3.10/site-packages/opencompass/openicl/__init__.py)\n"
+    )
+    assert ("DL502", "error") not in _pasted_codes(inner)
+
+
+def test_wheel_tags_and_supported_python_end_to_end() -> None:
+    # any package: the refused wheel's cpXY tag against the Python the report states
+    tagged = (
+        "ERROR: torchao-0.6.1+git-cp312-cp312-win_amd64.whl is not a supported wheel on this "
+        "platform.\nI am on Windows 10 with python 3.11\n"
+    )
+    assert ("DL501", "error") in _pasted_codes(tagged)
+    assert ("DL506", "error") not in _pasted_codes(tagged)
+    # the release supports this Python and pip saw nothing at all: the platform is why
+    supported = (
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.10.1 "
+        "(from versions: none)\nERROR: No matching distribution found for tensorflow==2.10.1\n"
+        "Python 3.10.6\n"
+    )
+    assert _pasted_codes(supported) == [("DL506", "error")]
+    too_new = supported.replace("Python 3.10.6", "Python 3.12.1")
+    assert ("DL501", "error") in _pasted_codes(too_new)
+    assert ("DL506", "error") not in _pasted_codes(too_new)

@@ -45,10 +45,15 @@ _DRIVER = re.compile(
 )
 _PYTHON = re.compile(
     r"\bpython\s*(?:version\s*)?:?\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
+    r"|(?<![\w.])(?P<before>3\.\d{1,2})(?:\.\d+)?\s+python\b"
     r"|python(?P<pathver>3\.\d{1,2})[/\\](?:site|dist)-packages"
-    r"|[/\\]Python3(?P<winver>\d{1,2})[/\\]"
-    r"|\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}",
+    r"|[/\\]Python3(?P<winver>\d{1,2})[/\\]",
     re.IGNORECASE,
+)
+# a Python tag (a wheel pip chose, pip debug's tag list), weaker than a stated version; not the
+# wheel pip refused ("X.whl is not a supported wheel"): that one names a Python that did not fit
+_PYTHON_TAG = re.compile(
+    r"\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}(?![\w.+-]{0,200}\.whl is not)", re.IGNORECASE
 )
 _OS = re.compile(
     r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11)|ubuntu\s*\d{2}\.\d{2}|"
@@ -99,10 +104,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         sheet.set_driver("version", m.group("ver") or m.group("ver2"))
         sheet.set_driver("installed", True)
         at(m.start())
-    m = _PYTHON.search(text)
+    m = _PYTHON.search(text) or _PYTHON_TAG.search(text)
     if m and not sheet.python.get("version"):
-        ver = m.group("ver") or m.group("pathver")
-        ver = ver or (f"3.{m.group('winver')}" if m.group("winver") else f"3.{m.group('tag')}")
+        groups = m.groupdict()
+        ver = groups.get("ver") or groups.get("before") or groups.get("pathver")
+        ver = ver or (f"3.{groups['winver']}" if groups.get("winver") else f"3.{groups['tag']}")
         sheet.set_python("version", ver)
         at(m.start())
     m = _OS.search(text)

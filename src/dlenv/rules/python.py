@@ -14,6 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
+from dlenv.importers.catalog.converters import SHADOWED_PACKAGES
 from dlenv.kb.queries import (
     major_minor,
     python_in_range,
@@ -29,6 +30,32 @@ from dlenv.snapshot.model import InstallFailure, PathEntry, Snapshot
 # packages users name their first scripts after, beside the frameworks
 _MORE_PACKAGES = ("jaxlib", "scipy", "pandas", "sklearn", "cv2", "matplotlib", "torchvision")
 PASTED_PATH = "pasted"  # PathEntry.origin of a directory a pasted traceback names
+# a path inside a Python installation: lib/pythonX.Y, Windows' Lib, site-/dist-packages
+_INSTALLED = re.compile(
+    r"-packages[/\\]|[/\\]lib(?:64)?[/\\](?:python|pypy)\d|[/\\]Lib[/\\]"
+    r"|[/\\]frameworks[/\\]python",
+    re.IGNORECASE,
+)
+# messages that prove a module was found in the user's own file or folder, whatever its name
+_SHADOWING_PROOF = frozenset(
+    {
+        "circular-import-shadowing",
+        "module-is-not-a-package",
+        "script-imports-itself",
+        "installed-code-imports-local-file",
+        "cannot-import-name-from-local-file",
+        "python-consider-renaming",
+        "python-import-consider-renaming",
+    }
+)
+
+
+def _installed_copy(top: str, path: str) -> bool:
+    """Whether `path` is the installed package `top` itself (site-packages/top/...)."""
+    return (
+        re.search(rf"-packages[/\\]{re.escape(top)}(?:[/\\]|\.py\b)", path, re.IGNORECASE)
+        is not None
+    )
 
 
 @rule("DL501", "python-unsupported-by-framework", "warning", "python")
@@ -40,7 +67,8 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     torch==1.11.0+cu113", "tensorflow-1.10.0-cp35-...whl is not a supported wheel"), whether the
     Python version is why no wheel fits: outside the release's range in the KB, a cpXY tag
     that is not this Python, a list of versions that all lie after (or before) the one asked
-    for, or no version at all (the usual cause when no platform gap explains it, DL506).
+    for, or no version at all (the usual cause when no platform gap explains it, DL506). A
+    refused wheel's cpXY tag counts for any package, the KB's or not: it names its Python.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -101,7 +129,11 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     instead of the real one: a torch.py or inspect.py in the working directory, a stray folder
     on PYTHONPATH, the framework's source checkout in the working directory. In a pasted
     report: a traceback through such a file, "'keras' is not a package", a circular import
-    of the framework, or the report saying the script is named so.
+    of the framework, or the report saying the script is named so; and, for any module name,
+    what proves the shadowing by itself: the user's own X.py whose line imports X, installed
+    code (site-packages, the standard library) importing X and landing in the user's X.py or
+    X/__init__.py, "'X' is not a package", "partially initialized module 'X'" for a top-level
+    X. A traceback through the installed package's own files is a cycle inside it, not this.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -117,9 +149,22 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     source checkout, run Python from another directory.
     """
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
+    pasted = s.origin != "probe"
     for sh in s.python.shadowing:
+        top = sh.module.split(".", 1)[0]
         framework = sh.module in FRAMEWORK_MODULES or sh.module in _MORE_PACKAGES
-        if not framework and sh.module not in stdlib:
+        known = framework or top in SHADOWED_PACKAGES or top in stdlib
+        if top not in stdlib and _installed_copy(top, sh.path):
+            continue  # the traceback shows the package's own files: a cycle inside it
+        # in a paste, the message itself can prove the shadowing for any name: a traceback
+        # through the user's own file of that name, or Python's "'X' is not a package" and
+        # "partially initialized module 'X'" for a top-level X
+        user_file = sh.path != "unknown" and not _INSTALLED.search(sh.path)
+        said = "." not in sh.module and any(
+            e.signature in _SHADOWING_PROOF and f"'{sh.module}'" in e.text
+            for e in s.reported_errors
+        )
+        if not known and not (pasted and (user_file or said)):
             continue
         where = (
             sh.path
@@ -441,6 +486,28 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
                 ),
             ],
         )
+    if py and rng and python_in_range(py, rng.low, rng.high):
+        # the release supports this Python, and pip still saw nothing: the platform is why
+        # (an ARM Mac, a 32-bit Python, a musl or 32-bit ARM Linux, an OS it has no wheels for)
+        return _Cause(
+            "DL506",
+            f"pip found no {what} wheel at all, although {pkg} {rng.release} supports Python "
+            f"{_mm(py)} ({rng.low}-{rng.high}): this platform (OS, CPU or a 32-bit Python) is "
+            "one it publishes no wheels for",
+            "a platform the release has wheels for",
+            [
+                ManualStep(
+                    text=f"See which platform pip installs for, then use one {pkg} publishes "
+                    "wheels for (64-bit Python; Linux or Windows x86_64, or the package made for "
+                    "this OS and CPU, such as tensorflow-macos on Apple Silicon before 2.13).",
+                    commands=[
+                        "python -c \"import sys, platform, struct; print(sys.platform, "
+                        "platform.machine(), struct.calcsize('P') * 8, 'bit')\"",
+                        "python -m pip debug --verbose  # the tags this interpreter accepts",
+                    ],
+                )
+            ],
+        )
     if py and rng:
         target = rng.high
         return _Cause(
@@ -689,8 +756,13 @@ def _installer(message: str) -> str:
 
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
     for f in s.python.install_failures:
-        # a package outside the KB counts when the installer itself said what did not fit
-        if not _framework_package(f.package) and f.mismatch is None:
+        # a package outside the KB counts when the installer itself said what did not fit,
+        # or when the wheel it refused names its Python (cpXY) and platform in its file name
+        if (
+            not _framework_package(f.package)
+            and f.mismatch is None
+            and not _WHEEL_PY.search(f.wheel or "")
+        ):
             continue
         cause = _install_cause(s, f)
         if cause is None or cause.code != code:
@@ -727,7 +799,9 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     source distribution or wheel for the current platform") for a framework package that
     publishes no wheels for this platform: 32-bit Python, 32-bit ARM, jaxlib before 0.4.13 and
     CUDA jaxlib on Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple
-    Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json).
+    Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json);
+    and a release whose Python range holds this Python while pip saw no file of it at all:
+    then the platform, not the Python, is why.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
