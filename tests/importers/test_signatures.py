@@ -281,7 +281,9 @@ def test_nvidia_smi_not_found_in_every_shell(line: str) -> None:
         ("    raise ValueError(", False),  # the source line shown in a traceback
         ("ValueError                                Traceback (most recent call last)", False),
         ("I get a RuntimeError when I run it on the GPU", False),  # prose
-        ("ERROR: Could not find a version that satisfies the requirement torch==1.4.0", True),
+        ("ERROR: Could not open requirements file: [Errno 2] No such file or directory", True),
+        # pip's refusal has a signature of its own (python-install.toml): not "unrecognised"
+        ("ERROR: Could not find a version that satisfies the requirement torch==1.4.0", False),
         ("F0000 00:00:1700000000.1 cuda_dnn.cc:535] Check failed: cudnn_handle", True),
         ("Segmentation fault (core dumped)", True),
         ("/bin/bash: line 1:  1234 Killed                  python train.py", True),

@@ -14,7 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
-from dlenv.importers.catalog.converters import SHADOWED_PACKAGES
+from dlenv.kb.packages import SHADOWED_PACKAGES
 from dlenv.kb.queries import (
     major_minor,
     python_in_range,

@@ -10,6 +10,8 @@ import re
 import sys
 from collections.abc import Callable
 
+from dlenv.kb.packages import SHADOWED_PACKAGES
+
 
 def _cuda_int(v: str) -> str:
     """CUDA's integer version: 11040 -> "11.4", 10010 -> "10.1", 6050 -> "6.5"."""
@@ -86,73 +88,6 @@ def _count(v: str) -> str:
     return str(_COUNTS[word]) if word in _COUNTS else str(int(word))
 
 
-# Third-party packages that users' own files and folders most often shadow (a `torch.py`, a
-# `tensorflow/` checkout); with the standard library's names, what `shadowable` accepts.
-SHADOWED_PACKAGES = frozenset(
-    [
-        "torch",
-        "torchvision",
-        "torchaudio",
-        "tensorflow",
-        "keras",
-        "tf_keras",
-        "numpy",
-        "jax",
-        "jaxlib",
-        "flax",
-        "optax",
-        "scipy",
-        "pandas",
-        "sklearn",
-        "cv2",
-        "matplotlib",
-        "seaborn",
-        "PIL",
-        "yaml",
-        "requests",
-        "tqdm",
-        "transformers",
-        "diffusers",
-        "accelerate",
-        "datasets",
-        "tokenizers",
-        "huggingface_hub",
-        "timm",
-        "onnx",
-        "onnxruntime",
-        "tensorboard",
-        "gym",
-        "gymnasium",
-        "pytorch_lightning",
-        "lightning",
-        "mmcv",
-        "mmdet",
-        "detectron2",
-        "ultralytics",
-        "paddle",
-        "mxnet",
-        "theano",
-        "h5py",
-        "sympy",
-        "networkx",
-        "skimage",
-        "albumentations",
-        "nltk",
-        "spacy",
-        "gensim",
-        "xgboost",
-        "lightgbm",
-        "openai",
-        "langchain",
-        "triton",
-        "numba",
-        "cupy",
-        "tensorrt",
-        "pycuda",
-        "einops",
-        "deepspeed",
-    ]
-)
 # standard-library modules that do something when imported: never imported to be looked at
 _NOISY = frozenset(
     {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "__main__"}
