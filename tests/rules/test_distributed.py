@@ -280,3 +280,30 @@ def test_dl804_from_a_launch_line_or_a_slurm_set_up_that_mislaunches_the_ranks()
         "torchrun --nnodes=2 --nproc_per_node=8 --node_rank=$NODE_RANK train.py\n"
         "RuntimeError: boom\n"
     )
+
+
+def test_dl802_one_machine_multi_gpu_hang_is_peer_to_peer() -> None:
+    # one GPU runs, two hang at the first collective: the transfers between the GPUs block
+    hang = (
+        "python -m torch.distributed.launch --nproc_per_node=2 train.py\n"
+        "If I set --nproc_per_node=1, then it runs alright on single GPU, but if I set "
+        "--nproc_per_node=2, then it just stucks.\n"
+    )
+    assert _codes(hang)["DL802"] == "error"
+    assert _codes("多GPU执行时任务挂起无法完成，单GPU时则没有问题。")["DL802"] == "error"
+    assert _codes("Hang with nccl all_reduce_perf on 8 cards RTX 4090")["DL802"] == "error"
+    # the same hang with the network between machines failing is that network, not P2P
+    remote = hang + (
+        "NCCL WARN socketStartConnect: Connect to 10.0.0.2<38847> failed : Connection refused\n"
+    )
+    assert "DL802" not in _codes(remote)
+    assert "DL802" not in _codes("Multi-GPU training works fine with --nproc_per_node=2")
+
+
+def test_dl802_accelerate_refuses_rtx_4000_without_p2p_disabled() -> None:
+    text = (
+        "NotImplementedError: Using RTX 4000 series doesn't support faster communication "
+        'broadband via P2P or IB. Please set `NCCL_P2P_DISABLE="1"` and `NCCL_IB_DISABLE="1" '
+        "or use `accelerate launch` which will do this automatically."
+    )
+    assert _codes(text)["DL802"] == "error"

@@ -464,3 +464,23 @@ def test_dl701_when_growth_was_set_but_all_memory_was_still_taken_or_set_too_lat
         "config.gpu_options.allow_growth = True\nNow it only takes what it needs.\n"
         "RuntimeError: CUDA error: boom\n"
     )
+
+
+def test_dl702_when_even_the_cuda_context_cannot_be_created() -> None:
+    # nothing of the program was allocated yet: another process held the GPU, not the model
+    for text in (
+        "E tensorflow/stream_executor/cuda/cuda_gpu_executor.cc] failed initializing "
+        "StreamExecutor for CUDA device ordinal 0: Internal: failed call to "
+        "cuDevicePrimaryCtxRetain: CUDA_ERROR_OUT_OF_MEMORY: out of memory; total memory "
+        "reported: 11523260416",
+        "jcuda.CudaException: CUDA_ERROR_OUT_OF_MEMORY\n"
+        "    at jcuda.driver.JCudaDriver.checkResult(JCudaDriver.java:337)\n"
+        "    at jcuda.driver.JCudaDriver.cuCtxCreate(JCudaDriver.java:1514)\n",
+    ):
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        codes = {f.code for f in found if f.severity in ("error", "warning")}
+        assert "DL702" in codes and "DL703" not in codes, text
+    # an allocation of the model's failing is still the model's size
+    late = "RuntimeError: CUDA error: out of memory\nduring loss.backward()"
+    found = explain_text(late, "paste.txt", probe=False).report.findings
+    assert "DL702" not in {f.code for f in found}

@@ -134,7 +134,14 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
 
 
 # -- DL802 -------------------------------------------------------------------------------------
-P2P_FAILURES = ("cuda-peer-access-unsupported", "nccl-p2p-disable-helps", "iommu-off-helps")
+P2P_FAILURES = (
+    "cuda-peer-access-unsupported",
+    "nccl-p2p-disable-helps",
+    "iommu-off-helps",
+    "accelerate-rtx4000-no-p2p",
+)
+# several GPUs of one machine hang where one GPU runs: the first collective is a peer-to-peer one
+ONE_MACHINE_HANG = "multi-gpu-hang"
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
 HANGS = ("nccl-hang", "nccl-watchdog-timeout")
 SWITCHED = ("PIX", "PXB")  # the pair shares a PCIe switch: P2P is expected to work there
@@ -193,8 +200,10 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     """What it checks: on a machine with two GPUs or more, an IOMMU in translation mode
     (IOMMU units active, or intel_iommu=on, without iommu=pt), or a GPU pair behind one PCIe
     switch (PIX/PXB) whose peer-to-peer status is not "ok"; in a pasted log, "peer access is
-    not supported between these two devices", or the report that NCCL_P2P_DISABLE=1, iommu=pt
-    or disabling VT-d/ACS made the hang go away.
+    not supported between these two devices", accelerate's refusal on RTX 3090/4000 cards, the
+    report that NCCL_P2P_DISABLE=1, iommu=pt or disabling VT-d/ACS made the hang go away, or
+    training on several GPUs of one machine that hangs where one GPU runs (with no network
+    failure quoted).
 
     Why it matters: NCCL sends data GPU to GPU over PCIe. With the IOMMU translating, or ACS
     redirecting peer traffic up to the root complex, those transfers stall or fail: all-reduce
@@ -214,6 +223,10 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     peers = _said(s, "p2p-cannot-access-peer")
     if not said and peers and hang:
         said = peers + hang  # pairs that cannot reach each other, and collectives that hang
+    if not said and not _said(s, *NETWORK_FAILURES):
+        # one machine's GPUs hang together where one GPU runs, and nothing points at the
+        # network between machines: the transfers between the GPUs are what blocks
+        said = _said(s, ONE_MACHINE_HANG)
     iommu = _iommu_translating(s) if len(s.gpus) >= 2 else None
     blocked = _blocked_links(s)
     if not said and iommu is None and not blocked:

@@ -206,6 +206,9 @@ CUDNN_FAILURES = (
 CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
 CUDNN_MISMATCHES = (CUDNN_MISMATCH, "torch-cudnn-version-mismatch", "jax-cudnn-mismatch")
 HELD_STATED = "gpu-memory-held-stated"
+# the CUDA context itself could not be created for lack of memory: nothing of the program was
+# allocated yet, so the memory was already held (memory.toml)
+CONTEXT_OOM = "oom-creating-cuda-context"
 
 
 def _size(mib: float) -> str:
@@ -324,6 +327,8 @@ def _classify(s: Snapshot) -> _Oom | None:
     said = _oom_said(s)
     numbers = _torch_numbers(s)
     if said is None and numbers is None:
+        said = next((e for e in s.reported_errors if e.signature == CONTEXT_OOM), None)
+    if said is None and numbers is None:
         return None
     reported = {e.signature for e in s.reported_errors}
     handles = reported & HANDLE_SIGNATURES
@@ -351,6 +356,13 @@ def _classify(s: Snapshot) -> _Oom | None:
         )
     if numbers is not None and numbers.held_by_others:
         return oom("held", "its numbers show the memory held outside the program", [])
+    context = next((e for e in s.reported_errors if e.signature == CONTEXT_OOM), None)
+    if context is not None:
+        return oom(
+            "held",
+            "even the CUDA context (a few hundred MiB, before any tensor) could not be created",
+            [_said(context)],
+        )
     if tf_total and tf_free is not None and tf_free < (1 - OTHERS_SHARE) * tf_total:
         return oom(
             "held",
@@ -499,7 +511,9 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     CUDA_ERROR_OUT_OF_MEMORY", "Ran out of memory trying to allocate", a cuBLAS or
     cuDNN handle that could not be created) when the paste shows that other processes held the
     memory: PyTorch's numbers (at least a quarter of the GPU outside the program, and more than
-    the program itself), TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, an
+    the program itself), the CUDA context itself failing to be created for lack of memory
+    (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init),
+    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, an
     nvidia-smi table with processes holding a quarter of the GPU, or the reporter saying so
     ("other processes", "memory was not released", a zombie process).
 
