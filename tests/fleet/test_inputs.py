@@ -216,5 +216,5 @@ def test_kubectl_prefix_with_no_container_name(tmp_path: Path) -> None:
     log.write_text("".join(f"[pod/p1/] {line}\n" for line in report_text(node(2)).splitlines()))
     loaded = list(read_reports([str(log)]))
     assert [(x.source.split(" ")[0], x.label, x.error) for x in loaded] == [("pod/p1/", "p1", None)]
-    assert loaded[0].report is not None
-    assert loaded[0].report.snapshot.host.hostname == "gpu002"
+    assert loaded[0].reading is not None
+    assert loaded[0].reading.hostname == "gpu002"

@@ -2,9 +2,10 @@
 `dlenv doctor --format json` documents, or `kubectl logs --prefix` output) on stdin or in a file.
 
 Every report is read as `dlenv doctor --from` reads it (the same file checks, kind and schema
-version), but only the fields a fleet compares are built and checked (`dlenv.fleet.lean`); with
-`full`, the whole report (a [check] policy may read any fact). A report that cannot be read
-becomes one `Loaded` with an error, never an exception: one bad node never hides the others.
+version), but only the fields a fleet compares are built and checked (`dlenv.fleet.lean`), and
+nodes alike only once (`dlenv.fleet.reading`); with `full`, the whole report (a [check] policy
+may read any fact). A report that cannot be read becomes one `Loaded` with an error, never an
+exception: one bad node never hides the others.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlenv.errors import DlenvError
-from dlenv.fleet.lean import lean_report
+from dlenv.fleet.reading import NodeReader, Reading
 from dlenv.report.json import MAX_REPORT_BYTES
-from dlenv.report.model import Report
 
 MAX_STREAM_BYTES = 4 * 1024 * 1024 * 1024  # 4 GiB of logs: ~80,000 full reports
 STREAM_SUFFIXES = (".log", ".jsonl", ".ndjson", ".txt")
@@ -31,10 +31,10 @@ KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]*)\] ?")
 
 @dataclass(frozen=True)
 class Loaded:
-    """One report read (or not): `report` or `error`, and a name to fall back on for the node."""
+    """One report read (or not): `reading` or `error`, and a name to fall back on for the node."""
 
     source: str
-    report: Report | None = None
+    reading: Reading | None = None
     error: str | None = None
     label: str | None = None  # the pod, or the file's stem
 
@@ -43,28 +43,31 @@ def _message(exc: DlenvError, source: str) -> str:
     return exc.message.removeprefix(f"{source}: ")
 
 
-def read_reports(paths: list[str], *, full: bool = False) -> Iterator[Loaded]:
+def read_reports(
+    paths: list[str], *, full: bool = False, reader: NodeReader | None = None
+) -> Iterator[Loaded]:
     """Every report under `paths`, in the order given (a folder's *.json files sorted); with
     `full`, each report whole, else only what a fleet compares (`dlenv.fleet.lean`)."""
+    reader = reader or NodeReader(full=full)
     for path in paths:
         if path == "-":
-            yield from _stream(_read_stream("-"), "<stdin>", full)
+            yield from _stream(_read_stream("-"), "<stdin>", reader)
             continue
         if os.path.isdir(path):
             found = sorted(_json_files(path))
             if not found:
                 yield Loaded(source=path, error="no *.json report in this folder")
             for file in found:
-                yield _file(file, full)
+                yield _file(file, reader)
         elif path.endswith(STREAM_SUFFIXES):
             try:
                 text = _read_stream(path)
             except DlenvError as exc:
                 yield Loaded(source=path, error=_message(exc, path))
                 continue
-            yield from _stream(text, path, full)
+            yield from _stream(text, path, reader)
         else:
-            yield _file(path, full)
+            yield _file(path, reader)
 
 
 def _json_files(folder: str) -> Iterator[str]:
@@ -76,7 +79,7 @@ def _json_files(folder: str) -> Iterator[str]:
                 yield os.path.join(root, name)
 
 
-def _file(path: str, full: bool) -> Loaded:
+def _file(path: str, reader: NodeReader) -> Loaded:
     """One saved report, read as `read_report_file` reads it (no device, no FIFO, 256 MiB)."""
     from dlenv.safeio import read_input
 
@@ -91,7 +94,7 @@ def _file(path: str, full: bool) -> Loaded:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise DlenvError(f"{source}: not a text file") from None
-        return Loaded(source=path, report=lean_report(text, source, full=full), label=label)
+        return Loaded(source=path, reading=reader.read(text, source), label=label)
     except DlenvError as exc:
         return Loaded(source=path, error=_message(exc, path), label=label)
 
@@ -105,7 +108,7 @@ def _read_stream(path: str) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _stream(text: str, source: str, full: bool) -> Iterator[Loaded]:
+def _stream(text: str, source: str, reader: NodeReader) -> Iterator[Loaded]:
     """Reports in a stream, grouped by their `kubectl logs --prefix` source when lines have one
     (pods' lines may interleave); each group read as JSON lines or indented documents."""
     groups: dict[str, tuple[str | None, list[str]]] = {}
@@ -117,7 +120,7 @@ def _stream(text: str, source: str, full: bool) -> Iterator[Loaded]:
             groups.setdefault(match[1], (match[2], []))[1].append(line[match.end() :])
     for name, (pod, lines) in groups.items():
         found = False
-        for loaded in _documents(lines, name, pod, full):
+        for loaded in _documents(lines, name, pod, reader):
             found = True
             yield loaded
         if not found and any(line.strip() for line in lines):
@@ -130,7 +133,7 @@ def _stream(text: str, source: str, full: bool) -> Iterator[Loaded]:
 
 
 def _documents(
-    lines: list[str], source: str, label: str | None, full: bool
+    lines: list[str], source: str, label: str | None, reader: NodeReader
 ) -> Iterator[Loaded]:
     """One JSON document per line (`{...}`), or indented ones from a line `{` to a line `}`
     (how `dlenv doctor --format json` writes them); every other line is log noise."""
@@ -141,7 +144,7 @@ def _documents(
         if start is not None:
             if line == "}":
                 body.append(line)
-                yield _parse("\n".join(body), f"{source} lines {start}-{number}", label, full)
+                yield _parse("\n".join(body), f"{source} lines {start}-{number}", label, reader)
                 start, body = None, []
                 continue
             if not line.startswith("{"):
@@ -156,7 +159,7 @@ def _documents(
         if line == "{":
             start, body = number, [line]
         elif line.startswith("{"):
-            yield _parse(line, f"{source} line {number}", label, full)
+            yield _parse(line, f"{source} line {number}", label, reader)
     if start is not None:
         yield Loaded(
             source=f"{source} line {start}",
@@ -165,8 +168,8 @@ def _documents(
         )
 
 
-def _parse(text: str, source: str, label: str | None, full: bool) -> Loaded:
+def _parse(text: str, source: str, label: str | None, reader: NodeReader) -> Loaded:
     try:
-        return Loaded(source=source, report=lean_report(text, source, full=full), label=label)
+        return Loaded(source=source, reading=reader.read(text, source), label=label)
     except DlenvError as exc:
         return Loaded(source=source, error=_message(exc, source), label=label)
