@@ -218,3 +218,63 @@ def test_kubectl_prefix_with_no_container_name(tmp_path: Path) -> None:
     assert [(x.source.split(" ")[0], x.label, x.error) for x in loaded] == [("pod/p1/", "p1", None)]
     assert loaded[0].reading is not None
     assert loaded[0].reading.hostname == "gpu002"
+
+
+def kubelet_stamped(lines: list[str], start: float = 1796540400.0) -> list[str]:
+    """Lines as `kubectl logs --timestamps` gets them: the kubelet writes each line's time in
+    RFC3339NanoFixed and one space before it (kubernetes pkg/kubelet/kuberuntime/logs/logs.go,
+    `msg.timestamp.Format(timeFormatOut)`); with --prefix, kubectl's prefix comes first."""
+    from datetime import datetime, timezone
+
+    out = []
+    for i, line in enumerate(lines):
+        moment = datetime.fromtimestamp(start + i * 0.000137, timezone.utc)
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}{i % 1000:03d}Z"
+        prefix, _, rest = line.partition("] ") if line.startswith("[pod/") else ("", "", line)
+        out.append(f"{prefix}] {stamp} {rest}" if prefix else f"{stamp} {rest}")
+    return out
+
+
+def test_kubectl_logs_with_prefix_and_timestamps(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kubectl logs -l app=dlenv-doctor --prefix --timestamps --follow`: the real fixture's
+    lines, each with the kubelet's timestamp after kubectl's prefix."""
+    lines = kubelet_stamped(
+        (DATA / "kubectl-logs-prefix-follow.log").read_text(encoding="utf-8").splitlines()
+    )
+    assert re.fullmatch(
+        r"\[pod/dlenv-doctor-[a-z0-9]{5}/doctor\] 2026-12-06T\d\d:\d\d:\d\d\.\d{9}Z .*", lines[0]
+    )
+    stdin(monkeypatch, "\n".join(lines) + "\n")
+    code, out, _ = run(["fleet", "-", "-f", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert [(n["name"], n["source"]) for n in data["nodes"]] == [
+        ("gpu001", "pod/dlenv-doctor-4xk2p/doctor lines 2-302"),
+        ("gpu017", "pod/dlenv-doctor-9qzr7/doctor lines 1-301"),
+        ("gpu033", "pod/dlenv-doctor-t8m5c/doctor lines 2-302"),
+    ]
+    assert data["problems"] == []
+
+
+def test_kubectl_logs_with_timestamps_and_no_prefix(tmp_path: Path) -> None:
+    """`kubectl logs dlenv-doctor-x7k2p --timestamps` (one pod, no prefix), saved to a file:
+    indented reports, JSON lines and noise, the time in the formats runtimes write it."""
+    compact = json.dumps(json.loads(report_text(node(2))))
+    lines = kubelet_stamped(["starting dlenv doctor", *report_text(node(1)).splitlines()])
+    lines += [
+        "2026-12-06T07:00:01.5Z " + compact,  # RFC3339Nano: trailing zeros trimmed
+        "2026-12-06T08:00:01+01:00 " + json.dumps(json.loads(report_text(node(3)))),
+        "2026-12-06T07:00:02.000000000Z {\"kind\": \"dlenv-report\", \"schema_versi",  # cut
+    ]
+    log = tmp_path / "doctor.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = list(read_reports([str(log)]))
+    assert [(x.reading.hostname if x.reading else None, x.error) for x in loaded] == [
+        ("gpu001", None),
+        ("gpu002", None),
+        ("gpu003", None),
+        (None, "not valid JSON (Unterminated string starting at at line 1)"),
+    ]
+    assert loaded[0].source == f"{log} lines 2-{1 + report_text(node(1)).count(chr(10))}"

@@ -27,6 +27,13 @@ STREAM_SUFFIXES = (".log", ".jsonl", ".ndjson", ".txt")
 # it reads (kubernetes/kubectl pkg/cmd/logs/logs.go, addPrefixIfNeeded and prefixingWriter):
 # always one space after it; the container is "" when the pod's field path names none.
 KUBECTL_PREFIX = re.compile(r"^\[(pod/([^/\]\s]+)/[^\]\s]*)\] ?")
+# kubectl logs --timestamps: the kubelet writes the line's time and one space before it
+# (kubernetes pkg/kubelet/kuberuntime/logs/logs.go: `msg.timestamp.Format(timeFormatOut)`,
+# RFC3339NanoFixed, "2026-12-06T07:00:00.123456789Z"); after the --prefix when both are given.
+# Older runtimes trim the fraction (RFC3339Nano) or give an offset; no JSON line starts so.
+KUBELET_TIMESTAMP = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d) "
+)
 
 
 @dataclass(frozen=True)
@@ -110,14 +117,23 @@ def _read_stream(path: str) -> str:
 
 def _stream(text: str, source: str, reader: NodeReader) -> Iterator[Loaded]:
     """Reports in a stream, grouped by their `kubectl logs --prefix` source when lines have one
-    (pods' lines may interleave); each group read as JSON lines or indented documents."""
+    (pods' lines may interleave), `--timestamps` taken off; each group read as JSON lines or
+    indented documents."""
     groups: dict[str, tuple[str | None, list[str]]] = {}
+    prefixed = KUBECTL_PREFIX.match
+    stamped = KUBELET_TIMESTAMP.match
     for line in text.splitlines():
-        match = KUBECTL_PREFIX.match(line)
+        match = prefixed(line) if line.startswith("[") else None
         if match is None:
-            groups.setdefault(source, (None, []))[1].append(line)
+            group = groups.get(source) or groups.setdefault(source, (None, []))
         else:
-            groups.setdefault(match[1], (match[2], []))[1].append(line[match.end() :])
+            group = groups.get(match[1]) or groups.setdefault(match[1], (match[2], []))
+            line = line[match.end() :]
+        if line[:1].isdigit():
+            stamp = stamped(line)
+            if stamp is not None:
+                line = line[stamp.end() :]
+        group[1].append(line)
     for name, (pod, lines) in groups.items():
         found = False
         for loaded in _documents(lines, name, pod, reader):
