@@ -278,3 +278,64 @@ def test_kubectl_logs_with_timestamps_and_no_prefix(tmp_path: Path) -> None:
         (None, "not valid JSON (Unterminated string starting at at line 1)"),
     ]
     assert loaded[0].source == f"{log} lines 2-{1 + report_text(node(1)).count(chr(10))}"
+
+
+def test_a_pool_of_readers_gives_what_one_reader_gives(tmp_path: Path) -> None:
+    """The 64-node fleet and its bad reports, read serially and by two processes: the same
+    fleet, to the last field; what workers send back is shared as the serial read shares it."""
+    from dlenv.fleet.merge import merge_fleet
+    from dlenv.snapshot.serde import to_data
+    from tests.fleet.fleets import write_bad_reports, write_fleet
+
+    folder = write_fleet(tmp_path / "reports")
+    write_bad_reports(folder)
+    (tmp_path / "extra.json").write_text(report_text(node(70)), encoding="utf-8")
+    log = tmp_path / "pods.log"
+    log.write_text("\n".join(kubectl_prefixed("p1", report_text(node(71)))), encoding="utf-8")
+    paths = [str(folder), str(log), str(tmp_path / "empty"), str(tmp_path / "extra.json")]
+    (tmp_path / "empty").mkdir()
+    serial = merge_fleet(paths, jobs=1)
+    pooled = merge_fleet(paths, jobs=2)
+    assert to_data(pooled) == to_data(serial)
+    assert [p.kind for p in pooled.problems].count("unreadable") == 4
+    alike = [n for n in pooled.nodes if n.name in ("gpu040", "gpu041", "gpu042")]
+    assert alike[0].facts is alike[1].facts is alike[2].facts
+
+
+def test_ten_thousand_reports_with_bad_ones_among_them(tmp_path: Path) -> None:
+    """10,000 nodes (one process per core) with truncated, duplicate and future-schema reports
+    scattered through them: every bad one listed, none fatal, every good node merged."""
+    from dlenv.fleet.merge import merge_fleet
+
+    data = json.loads(report_text(node(1)))
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    bad: dict[str, str] = {}
+    for i in range(10_000):
+        name = f"n{i:05d}"
+        data["snapshot"]["host"]["hostname"] = name
+        data["schema_version"] = 99 if i % 997 == 5 else 1
+        text = json.dumps(data)
+        if i % 1009 == 7:
+            text = text[: len(text) // 2]
+            bad[name] = "not valid JSON"
+        elif i % 997 == 5:
+            bad[name] = "schema_version 99 is not supported"
+        (folder / f"{name}.json").write_text(text, encoding="utf-8")
+    data["schema_version"] = 1
+    for i in (3, 4_000, 9_999):  # a second, older report of three nodes
+        data["snapshot"]["host"]["hostname"] = f"n{i:05d}"
+        data["created_at"] = "2020-01-01T00:00:00+00:00"
+        (folder / f"old-n{i:05d}.json").write_text(json.dumps(data), encoding="utf-8")
+    fleet = merge_fleet([str(folder)])
+    unreadable = {Path(p.source).stem: p.message for p in fleet.unreadable}
+    assert unreadable.keys() == bad.keys() and len(bad) == 21
+    assert all(bad[name] in message for name, message in unreadable.items())
+    duplicates = [p for p in fleet.problems if p.kind == "duplicate"]
+    assert sorted(Path(p.source).name for p in duplicates) == [
+        "old-n00003.json",
+        "old-n04000.json",
+        "old-n09999.json",
+    ]
+    assert len(fleet.nodes) == 10_000 - len(bad)
+    assert {d.key: len(d.values) for d in fleet.drift}["driver"] == 1

@@ -63,14 +63,18 @@ def _node(loaded: Loaded, reading: Reading, policies: FleetPolicies | None) -> N
     )
 
 
-def merge_fleet(paths: list[str], policies: FleetPolicies | None = None) -> Fleet:
-    """The merged fleet of every report under `paths`; `DlenvError` when none can be read."""
+def merge_fleet(
+    paths: list[str], policies: FleetPolicies | None = None, *, jobs: int | None = None
+) -> Fleet:
+    """The merged fleet of every report under `paths`; `DlenvError` when none can be read.
+    `jobs`: processes that read many files (None: one per core for thousands, 1: serial);
+    the result is the same whatever it is."""
     from dlenv import __version__
 
     nodes: dict[str, Node] = {}
     problems: list[InputProblem] = []
     full = policies is not None and policies.check is not None  # [check] may read any fact
-    for loaded in read_reports(paths, full=full):
+    for loaded in read_reports(paths, full=full, jobs=jobs):
         if loaded.reading is None:
             message = loaded.error or "unreadable"
             problems.append(InputProblem(source=loaded.source, kind="unreadable", message=message))
