@@ -154,3 +154,19 @@ def test_nodes_read_apart_are_interned_into_one() -> None:
     a, b = one.read(report_text(node(2)), "a"), two.read(report_text(node(3)), "b")
     assert a.alike == b.alike and a.alike is not b.alike
     assert one.intern(b.alike) is a.alike
+
+
+def test_the_memo_stands_down_when_no_two_nodes_are_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dlenv.fleet import reading
+
+    monkeypatch.setattr(reading, "MEMO_TRIAL", 8)
+    reader = reading.NodeReader()
+    data = json.loads(report_text(node(1)))
+    seen = []
+    for i in range(12):
+        data["snapshot"]["host"]["kernel"] = f"5.15.0-{i}-generic"
+        seen.append(reader.read(json.dumps(data), f"r{i}").alike.facts["kernel"])
+    assert seen == [f"5.15.0-{i}-generic" for i in range(12)]
+    assert reader._memo == {} and not reader._memo_on

@@ -22,6 +22,7 @@ from dlenv.fleet.model import NodeFinding
 from dlenv.report.model import Report
 
 MEMO_LIMIT = 4096  # distinct reports remembered; past it the memo starts again (memory stays flat)
+MEMO_TRIAL = 512  # reports read before the memo is judged: kept only when most nodes are alike
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +51,9 @@ class NodeReader:
     def __init__(self, *, full: bool = False) -> None:
         self.full = full
         self._memo: dict[Hashable, Alike] = {}
+        self._memo_on = not full
+        self._hits = 0
+        self._misses = 0
         self._facts: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self._findings: dict[tuple[NodeFinding, ...], list[NodeFinding]] = {}
         self._alike: dict[tuple[int, int | None, int, tuple[tuple[str, str], ...]], Alike] = {}
@@ -60,18 +64,28 @@ class NodeReader:
             report = full_report(text, source)
             return self._reading(report, report)
         data = lean_data(text, source)
-        key = node_key(data)
+        key = node_key(data) if self._memo_on else None
         alike = self._memo.get(key) if key is not None else None
         if alike is None:
             report = lean_report_of(data, source)
             reading = self._reading(report, None)
             if key is not None:
-                if len(self._memo) >= MEMO_LIMIT:
-                    self._memo.clear()
-                self._memo[key] = reading.alike
+                self._remember(key, reading.alike)
             return reading
+        self._hits += 1
         created_at, hostname = per_node_fields(data, source)
         return Reading(hostname=hostname, created_at=created_at, alike=alike)
+
+    def _remember(self, key: Hashable, alike: Alike) -> None:
+        self._misses += 1
+        if self._misses >= MEMO_TRIAL and self._hits < self._misses:
+            # nodes that all differ: a key costs a third of a read and saves nothing
+            self._memo_on = False
+            self._memo.clear()
+            return
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = alike
 
     def _reading(self, report: Report, kept: Report | None) -> Reading:
         s = report.snapshot
