@@ -325,3 +325,23 @@ def test_usage_errors(tmp_path: Path, fleet_dir: Path, capsys: pytest.CaptureFix
     )
     code, _, err = run(["fleet", str(tmp_path / "missing.json")], capsys)
     assert code == 2 and "missing.json: cannot read (No such file or directory)" in err
+
+
+def test_the_console_escapes_as_visible_object_does(fleet_dir: Path, policy: Path) -> None:
+    """render's one walk over the fleet gives what `visible_object` gives, shared tables and
+    all, and leaves a fleet with nothing to escape as it is."""
+    from dlenv.check.policy import load_fleet_policy
+    from dlenv.fleet.merge import FleetPolicies, merge_fleet
+    from dlenv.fleet.render import visible_fleet
+    from dlenv.report.visible import visible_object
+
+    check, rules = load_fleet_policy(policy)
+    clean = merge_fleet([str(fleet_dir)], FleetPolicies(source="p", check=check, fleet=rules))
+    assert visible_fleet(clean) is clean
+    evil = "gpu\x1b]52;c;bad\x07\u202e"
+    nodes = [replace(clean.nodes[0], name=evil, facts={**clean.nodes[0].facts, "os": "\r\x00"})]
+    dirty = replace(clean, nodes=nodes + clean.nodes[1:], sources=["\x9b31m"])
+    shown = visible_fleet(dirty)
+    assert shown == visible_object(dirty)
+    assert shown.nodes[0].name == "gpu\\x1b]52;c;bad\\x07\\u202e"
+    assert shown.nodes[1] is dirty.nodes[1]  # untouched nodes are not copied

@@ -216,5 +216,126 @@ def test_kubectl_prefix_with_no_container_name(tmp_path: Path) -> None:
     log.write_text("".join(f"[pod/p1/] {line}\n" for line in report_text(node(2)).splitlines()))
     loaded = list(read_reports([str(log)]))
     assert [(x.source.split(" ")[0], x.label, x.error) for x in loaded] == [("pod/p1/", "p1", None)]
-    assert loaded[0].report is not None
-    assert loaded[0].report.snapshot.host.hostname == "gpu002"
+    assert loaded[0].reading is not None
+    assert loaded[0].reading.hostname == "gpu002"
+
+
+def kubelet_stamped(lines: list[str], start: float = 1796540400.0) -> list[str]:
+    """Lines as `kubectl logs --timestamps` gets them: the kubelet writes each line's time in
+    RFC3339NanoFixed and one space before it (kubernetes pkg/kubelet/kuberuntime/logs/logs.go,
+    `msg.timestamp.Format(timeFormatOut)`); with --prefix, kubectl's prefix comes first."""
+    from datetime import datetime, timezone
+
+    out = []
+    for i, line in enumerate(lines):
+        moment = datetime.fromtimestamp(start + i * 0.000137, timezone.utc)
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}{i % 1000:03d}Z"
+        prefix, _, rest = line.partition("] ") if line.startswith("[pod/") else ("", "", line)
+        out.append(f"{prefix}] {stamp} {rest}" if prefix else f"{stamp} {rest}")
+    return out
+
+
+def test_kubectl_logs_with_prefix_and_timestamps(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kubectl logs -l app=dlenv-doctor --prefix --timestamps --follow`: the real fixture's
+    lines, each with the kubelet's timestamp after kubectl's prefix."""
+    lines = kubelet_stamped(
+        (DATA / "kubectl-logs-prefix-follow.log").read_text(encoding="utf-8").splitlines()
+    )
+    assert re.fullmatch(
+        r"\[pod/dlenv-doctor-[a-z0-9]{5}/doctor\] 2026-12-06T\d\d:\d\d:\d\d\.\d{9}Z .*", lines[0]
+    )
+    stdin(monkeypatch, "\n".join(lines) + "\n")
+    code, out, _ = run(["fleet", "-", "-f", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert [(n["name"], n["source"]) for n in data["nodes"]] == [
+        ("gpu001", "pod/dlenv-doctor-4xk2p/doctor lines 2-302"),
+        ("gpu017", "pod/dlenv-doctor-9qzr7/doctor lines 1-301"),
+        ("gpu033", "pod/dlenv-doctor-t8m5c/doctor lines 2-302"),
+    ]
+    assert data["problems"] == []
+
+
+def test_kubectl_logs_with_timestamps_and_no_prefix(tmp_path: Path) -> None:
+    """`kubectl logs dlenv-doctor-x7k2p --timestamps` (one pod, no prefix), saved to a file:
+    indented reports, JSON lines and noise, the time in the formats runtimes write it."""
+    compact = json.dumps(json.loads(report_text(node(2))))
+    lines = kubelet_stamped(["starting dlenv doctor", *report_text(node(1)).splitlines()])
+    lines += [
+        "2026-12-06T07:00:01.5Z " + compact,  # RFC3339Nano: trailing zeros trimmed
+        "2026-12-06T08:00:01+01:00 " + json.dumps(json.loads(report_text(node(3)))),
+        "2026-12-06T07:00:02.000000000Z {\"kind\": \"dlenv-report\", \"schema_versi",  # cut
+    ]
+    log = tmp_path / "doctor.log"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = list(read_reports([str(log)]))
+    assert [(x.reading.hostname if x.reading else None, x.error) for x in loaded] == [
+        ("gpu001", None),
+        ("gpu002", None),
+        ("gpu003", None),
+        (None, "not valid JSON (Unterminated string starting at at line 1)"),
+    ]
+    assert loaded[0].source == f"{log} lines 2-{1 + report_text(node(1)).count(chr(10))}"
+
+
+def test_a_pool_of_readers_gives_what_one_reader_gives(tmp_path: Path) -> None:
+    """The 64-node fleet and its bad reports, read serially and by two processes: the same
+    fleet, to the last field; what workers send back is shared as the serial read shares it."""
+    from dlenv.fleet.merge import merge_fleet
+    from dlenv.snapshot.serde import to_data
+    from tests.fleet.fleets import write_bad_reports, write_fleet
+
+    folder = write_fleet(tmp_path / "reports")
+    write_bad_reports(folder)
+    (tmp_path / "extra.json").write_text(report_text(node(70)), encoding="utf-8")
+    log = tmp_path / "pods.log"
+    log.write_text("\n".join(kubectl_prefixed("p1", report_text(node(71)))), encoding="utf-8")
+    paths = [str(folder), str(log), str(tmp_path / "empty"), str(tmp_path / "extra.json")]
+    (tmp_path / "empty").mkdir()
+    serial = merge_fleet(paths, jobs=1)
+    pooled = merge_fleet(paths, jobs=2)
+    assert to_data(pooled) == to_data(serial)
+    assert [p.kind for p in pooled.problems].count("unreadable") == 4
+    alike = [n for n in pooled.nodes if n.name in ("gpu040", "gpu041", "gpu042")]
+    assert alike[0].facts is alike[1].facts is alike[2].facts
+
+
+def test_ten_thousand_reports_with_bad_ones_among_them(tmp_path: Path) -> None:
+    """10,000 nodes (one process per core) with truncated, duplicate and future-schema reports
+    scattered through them: every bad one listed, none fatal, every good node merged."""
+    from dlenv.fleet.merge import merge_fleet
+
+    data = json.loads(report_text(node(1)))
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    bad: dict[str, str] = {}
+    for i in range(10_000):
+        name = f"n{i:05d}"
+        data["snapshot"]["host"]["hostname"] = name
+        data["schema_version"] = 99 if i % 997 == 5 else 1
+        text = json.dumps(data)
+        if i % 1009 == 7:
+            text = text[: len(text) // 2]
+            bad[name] = "not valid JSON"
+        elif i % 997 == 5:
+            bad[name] = "schema_version 99 is not supported"
+        (folder / f"{name}.json").write_text(text, encoding="utf-8")
+    data["schema_version"] = 1
+    for i in (3, 4_000, 9_999):  # a second, older report of three nodes
+        data["snapshot"]["host"]["hostname"] = f"n{i:05d}"
+        data["created_at"] = "2020-01-01T00:00:00+00:00"
+        (folder / f"old-n{i:05d}.json").write_text(json.dumps(data), encoding="utf-8")
+    fleet = merge_fleet([str(folder)])
+    unreadable = {Path(p.source).stem: p.message for p in fleet.unreadable}
+    assert unreadable.keys() == bad.keys() and len(bad) == 21
+    assert all(bad[name] in message for name, message in unreadable.items())
+    duplicates = [p for p in fleet.problems if p.kind == "duplicate"]
+    assert sorted(Path(p.source).name for p in duplicates) == [
+        "old-n00003.json",
+        "old-n04000.json",
+        "old-n09999.json",
+    ]
+    assert len(fleet.nodes) == 10_000 - len(bad)
+    assert {d.key: len(d.values) for d in fleet.drift}["driver"] == 1

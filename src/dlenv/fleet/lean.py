@@ -13,6 +13,11 @@ A [check] policy may read any fact, so with one the full report is built (`full_
 
 Which fields are read is data (`FIELDS`); the checks for them are compiled once from the
 dataclasses' type hints, so a field renamed or retyped in the Snapshot model follows.
+
+Nodes alike are read once: `node_key` turns the fields a fleet reads into one hashable value
+(all but the host name and the date), equal for two reports exactly when every field read is
+equal, type for type (`1`, `1.0` and `true` differ). A report whose key was seen before passed
+the same checks with the same values, so `dlenv.fleet.reading` reuses what that report gave.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import dataclasses
 import sys
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -191,7 +196,7 @@ def _dataclass(cls: type) -> Check:
 _REPORT = _dataclass(Report)
 
 
-def load_report_data(text: str, source: str) -> dict[str, Any]:
+def lean_data(text: str, source: str) -> dict[str, Any]:
     """The JSON of a `dlenv doctor --format json` report (or of the report in a `dlenv explain
     --format json` result), its kind and schema version checked as `parse_report` does."""
     from dlenv.report.json import report_envelope
@@ -199,15 +204,131 @@ def load_report_data(text: str, source: str) -> dict[str, Any]:
     return report_envelope(text, source)
 
 
-def lean_report(text: str, source: str, *, full: bool = False) -> Report:
-    """The report in `text` with only the fields a fleet reads (every field with `full`);
-    anything that is not a readable report is a `DlenvError` whose message is one line."""
-    data = load_report_data(text, source)
+def lean_report_of(data: dict[str, Any], source: str) -> Report:
+    """The report of `lean_data` with only the fields a fleet reads; a `DlenvError` (one line)
+    when a field read is malformed."""
     try:
-        if full:
-            return from_data(Report, data)
         return typing.cast(Report, _REPORT(data, "$"))
     except ValueError as exc:
         raise DlenvError(f"{source}: malformed report: {exc}") from None
     except RecursionError:
         raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
+
+
+def full_report(text: str, source: str) -> Report:
+    """The whole report in `text`, every field checked (as `dlenv doctor --from` reads it)."""
+    data = lean_data(text, source)
+    try:
+        return from_data(Report, data)
+    except ValueError as exc:
+        raise DlenvError(f"{source}: malformed report: {exc}") from None
+    except RecursionError:
+        raise DlenvError(f"{source}: not a dlenv report (JSON nested too deeply)") from None
+
+
+def lean_report(text: str, source: str, *, full: bool = False) -> Report:
+    """The report in `text` with only the fields a fleet reads (every field with `full`);
+    anything that is not a readable report is a `DlenvError` whose message is one line."""
+    if full:
+        return full_report(text, source)
+    return lean_report_of(lean_data(text, source), source)
+
+
+# -- keys: the fields read, as one hashable value ------------------------------------------
+KeyOf = Callable[[Any], Hashable]
+# read on every report, so left out of the key: nodes alike differ in these and only these
+PER_NODE: frozenset[tuple[type, str]] = frozenset({(Report, "created_at"), (HostFacts, "hostname")})
+
+
+class _Missing:
+    """A field the report does not have (distinct from any JSON value, `null` included)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+
+def _any_key(value: Any) -> Hashable:
+    """Any JSON value as a hashable value; equal keys for equal values of equal types only."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value  # type: ignore[no-any-return]
+    if kind is dict:
+        return ("d", tuple((k, _any_key(v)) for k, v in value.items()))
+    if kind is list:
+        return ("l", tuple(_any_key(v) for v in value))
+    if kind is float:
+        return (float, repr(value))  # -0.0 == 0.0, but they are not the same value
+    return (kind, value)  # int and bool: 1 == True, but not the same value
+
+
+def _key_of(tp: Any) -> KeyOf:
+    """The key for one type hint, mirroring `_compile`: the fleet's dataclasses by the fields
+    read; a value of an unexpected shape falls back to `_any_key` (still exact)."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = [o for o in get_args(tp) if o is not type(None)]
+        if len(options) == 1 and type(None) in get_args(tp):
+            inner = _key_of(options[0])
+            return lambda value: None if value is None else inner(value)
+        return _any_key
+    if origin is list:
+        item = _key_of(get_args(tp)[0])
+        return lambda v: ("L", tuple(item(x) for x in v)) if type(v) is list else _any_key(v)
+    if origin is dict:
+        entry = _key_of(get_args(tp)[1])
+        return lambda v: (
+            ("D", tuple((k, entry(x)) for k, x in v.items())) if type(v) is dict else _any_key(v)
+        )
+    if tp in FIELDS:
+        return _dataclass_key(tp)
+    return _any_key
+
+
+@cache
+def _key_plan(cls: type) -> list[tuple[str, KeyOf]]:
+    hints = typing.get_type_hints(cls, globalns=vars(sys.modules[cls.__module__]))
+    return [(n, _key_of(hints[n])) for n, _, _ in _plan(cls) if (cls, n) not in PER_NODE]
+
+
+def _dataclass_key(cls: type) -> KeyOf:
+    def key(value: Any) -> Hashable:
+        if type(value) is not dict:
+            return _any_key(value)
+        return ("O", tuple(k(value[n]) if n in value else MISSING for n, k in _key_plan(cls)))
+
+    return key
+
+
+_REPORT_KEY = _dataclass_key(Report)
+
+
+def node_key(data: dict[str, Any]) -> Hashable | None:
+    """The fields a fleet reads of one report's JSON, as one hashable value, less the fields
+    in `PER_NODE`; None when it cannot be made (nested too deeply)."""
+    try:
+        return _REPORT_KEY(data)
+    except RecursionError:
+        return None
+
+
+def per_node_fields(data: dict[str, Any], source: str) -> tuple[str, str | None]:
+    """The date and host name of a report whose other fields are known good (its `node_key`
+    was seen), checked as the full lean read checks them."""
+    try:
+        created_at = data.get("created_at", "")
+        created_at = _check_of(Report, "created_at")(created_at, "$.created_at")
+        snapshot = data.get("snapshot")
+        host = snapshot.get("host") if type(snapshot) is dict else None
+        hostname = host.get("hostname") if type(host) is dict else None
+        hostname = _check_of(HostFacts, "hostname")(hostname, "$.snapshot.host.hostname")
+    except ValueError as exc:
+        raise DlenvError(f"{source}: malformed report: {exc}") from None
+    return created_at, hostname
+
+
+@cache
+def _check_of(cls: type, name: str) -> Check:
+    return next(check for field, check, _ in _plan(cls) if field == name)

@@ -2,21 +2,21 @@
 verdict as it is read (the full report is dropped), then compare the nodes.
 
 Memory grows with the nodes' names and the distinct values, not the reports' size: a report is
-parsed, reduced and released before the next one is read; equal values are interned. Only the
-fields the fleet compares are built from each report (`dlenv.fleet.lean`); the whole report
-only when a [check] policy is held against every node.
+parsed, reduced and released before the next one is read, and nodes alike share what they have
+in common (`dlenv.fleet.reading`). Only the fields the fleet compares are built from each
+report (`dlenv.fleet.lean`); the whole report only when a [check] policy is held against every
+node.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from dataclasses import dataclass
 
 from dlenv.check.policy import FleetPolicy, Policy
 from dlenv.errors import DlenvError
 from dlenv.fleet.consistency import judge_fleet
-from dlenv.fleet.facts import TITLES, gpu_total, missing_value, node_facts, title_of
+from dlenv.fleet.facts import TITLES, missing_value, title_of
 from dlenv.fleet.hostlist import natural_key
 from dlenv.fleet.inputs import Loaded, read_reports
 from dlenv.fleet.model import (
@@ -29,7 +29,7 @@ from dlenv.fleet.model import (
     Node,
     NodeFinding,
 )
-from dlenv.report.model import Report
+from dlenv.fleet.reading import Reading
 
 REDACTED_HOSTS = ("", "<host>", "<redacted>")
 
@@ -44,65 +44,43 @@ class FleetPolicies:
     strict: bool = True  # "could not check" fails (not with --allow-unknown)
 
 
-class _Shared:
-    """One object per distinct facts table and findings list over a merge: nodes alike share
-    them (nothing changes a Node's tables after it is made), so memory grows with the distinct
-    values, not the nodes."""
-
-    def __init__(self) -> None:
-        self.facts: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-        self.findings: dict[tuple[NodeFinding, ...], list[NodeFinding]] = {}
-
-    def facts_of(self, facts: dict[str, str]) -> dict[str, str]:
-        key = tuple((sys.intern(k), sys.intern(v)) for k, v in facts.items())
-        return self.facts.setdefault(key, dict(key))
-
-    def findings_of(self, findings: list[NodeFinding]) -> list[NodeFinding]:
-        return self.findings.setdefault(tuple(findings), findings)
-
-
-def _node(
-    loaded: Loaded, report: Report, policies: FleetPolicies | None, shared: _Shared | None = None
-) -> Node:
-    shared = shared or _Shared()
-    s = report.snapshot
-    host = s.host.hostname or ""
+def _node(loaded: Loaded, reading: Reading, policies: FleetPolicies | None) -> Node:
+    host = reading.hostname or ""
     name = host if host not in REDACTED_HOSTS else (loaded.label or loaded.source)
     result = None
-    if policies is not None and policies.check is not None:
+    if policies is not None and policies.check is not None and reading.report is not None:
         from dlenv.check.evaluate import evaluate
 
-        result = evaluate(policies.check, report, strict=policies.strict)
-    findings = [
-        NodeFinding(code=f.code, name=f.name, severity=f.severity, title=f.title, subject=f.subject)
-        for f in report.findings
-    ]
+        result = evaluate(policies.check, reading.report, strict=policies.strict)
     return Node(
         name=name,
         source=loaded.source,
-        created_at=report.created_at,
-        facts=shared.facts_of(node_facts(s, report.dlenv_version)),
-        gpus=gpu_total(s),
-        findings=shared.findings_of(findings),
+        created_at=reading.created_at,
+        facts=reading.alike.facts,
+        gpus=reading.alike.gpus,
+        findings=reading.alike.findings,
         policy=result,
     )
 
 
-def merge_fleet(paths: list[str], policies: FleetPolicies | None = None) -> Fleet:
-    """The merged fleet of every report under `paths`; `DlenvError` when none can be read."""
+def merge_fleet(
+    paths: list[str], policies: FleetPolicies | None = None, *, jobs: int | None = None
+) -> Fleet:
+    """The merged fleet of every report under `paths`; `DlenvError` when none can be read.
+    `jobs`: processes that read many files (None: one per core for thousands, 1: serial);
+    the result is the same whatever it is."""
     from dlenv import __version__
 
     nodes: dict[str, Node] = {}
     problems: list[InputProblem] = []
     full = policies is not None and policies.check is not None  # [check] may read any fact
-    shared = _Shared()
-    for loaded in read_reports(paths, full=full):
-        if loaded.report is None:
+    for loaded in read_reports(paths, full=full, jobs=jobs):
+        if loaded.reading is None:
             message = loaded.error or "unreadable"
             problems.append(InputProblem(source=loaded.source, kind="unreadable", message=message))
             continue
-        node = _node(loaded, loaded.report, policies, shared)
-        unknown = loaded.report.snapshot.unknown
+        node = _node(loaded, loaded.reading, policies)
+        unknown = loaded.reading.alike.unknown
         if unknown:
             said = "; ".join(f"{k}: {v}" for k, v in sorted(unknown.items()))
             problems.append(

@@ -6,13 +6,15 @@ first (`dlenv.report.visible`), and escaped for Markdown tables and HTML on top.
 
 from __future__ import annotations
 
+import dataclasses
 import html
+from typing import Any
 
 from dlenv.check.model import OUTCOME_WORDS
 from dlenv.check.text import MARKS, requirement_line
 from dlenv.fleet.hostlist import compress
 from dlenv.fleet.model import FactDrift, Fleet, FleetVerdict
-from dlenv.report.visible import visible, visible_object
+from dlenv.report.visible import visible
 
 SEVERITY_MARKS = {"error": "✗", "warning": "!", "info": "·"}
 NODE_TEXT_LIMIT = 160  # characters of a node list on one line before it is cut
@@ -53,9 +55,52 @@ def verdict_line(verdict: FleetVerdict, nodes: int) -> str:
     return "FAILED: " + ", ".join(parts)
 
 
+def visible_fleet(fleet: Fleet) -> Fleet:
+    """The fleet with every string made visible, as `dlenv.report.visible.visible_object` makes
+    it, in time that grows with the distinct strings and tables: each string is escaped once,
+    a table nodes share is walked once, and what needs no escape is the same object."""
+    strings: dict[str, str] = {}
+    seen: dict[int, Any] = {}
+
+    def shown(obj: Any) -> Any:
+        if isinstance(obj, str):
+            text = strings.get(obj)
+            if text is None:
+                text = strings[obj] = visible(obj)
+            return obj if len(text) == len(obj) else text  # an escape is never shorter
+        if not isinstance(obj, dict | list | tuple) and not dataclasses.is_dataclass(obj):
+            return obj
+        done = seen.get(id(obj))
+        if done is not None:
+            return done[1]
+        new: Any
+        if isinstance(obj, dict):
+            items = [(shown(k), shown(v)) for k, v in obj.items()]
+            same = all(a is k and b is v for (a, b), (k, v) in zip(items, obj.items(), strict=True))
+            new = obj if same else dict(items)
+        elif isinstance(obj, list | tuple):
+            values = [shown(v) for v in obj]
+            same = all(a is b for a, b in zip(values, obj, strict=True))
+            new = obj if same else type(obj)(values)
+        else:
+            instance: Any = obj  # a dataclass instance (is_dataclass also admits classes)
+            changes = {}
+            for f in dataclasses.fields(instance):
+                value = getattr(instance, f.name)
+                after = shown(value)
+                if after is not value:
+                    changes[f.name] = after
+            new = dataclasses.replace(instance, **changes) if changes else obj
+        seen[id(obj)] = (obj, new)  # holds obj: its id is not reused during the walk
+        return new
+
+    result: Fleet = shown(fleet)
+    return result
+
+
 # -- console ------------------------------------------------------------------------------------
 def render_console(fleet: Fleet, *, verbose: bool = False) -> str:
-    fleet = visible_object(fleet)
+    fleet = visible_fleet(fleet)
     lines = [headline(fleet), ""]
     width = max(len(d.title) for d in fleet.drift) + 2
     drifting = [d for d in fleet.drift if d.drifts]
