@@ -17,6 +17,7 @@ import tempfile
 import time
 from contextlib import suppress
 from pathlib import Path
+from typing import IO
 
 from dlenv.errors import DlenvError
 
@@ -121,7 +122,7 @@ def read_input(
     if path == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise DlenvError(f"-: standard input is a terminal; pipe {what} into it")
-        data = sys.stdin.buffer.read(limit + 1)
+        data = _read_upto(sys.stdin.buffer, limit + 1, 1 << 16)
         source = "<stdin>"
     else:
         try:
@@ -146,13 +147,30 @@ def read_input(
             with os.fdopen(fd, "rb") as fh:
                 if stat.S_IFMT(os.fstat(fh.fileno()).st_mode) != stat.S_IFMT(info.st_mode):
                     raise DlenvError(f"{path}: changed while dlenv opened it")
-                data = fh.read(limit + 1)
+                # a file's own size first: `read(limit + 1)` would reserve the whole limit
+                data = _read_upto(fh, limit + 1, info.st_size + 1)
         except OSError as exc:
             raise DlenvError(f"{path}: cannot read ({exc.strerror})") from None
         source = path
     if len(data) > limit:
         raise DlenvError(f"{source}: larger than {limit // (1024 * 1024)} MiB{hint}")
     return data, source
+
+
+def _read_upto(stream: IO[bytes], most: int, first: int) -> bytes:
+    """At most `most` bytes of `stream`: `first` bytes, then 1 MiB at a time until the end (a
+    file that grows, a pipe), never a buffer of `most` bytes reserved up front."""
+    chunks: list[bytes] = []
+    total = 0
+    want = max(1, min(first, most))
+    while total < most:
+        chunk = stream.read(min(want, most - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = 1 << 20
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def own_stream(path: str) -> int | None:
