@@ -70,6 +70,8 @@ def test_healthy_env_passes_every_check(healthy: tuple[int, dict, Path, Path]) -
         ("tensorflow", None, "cpu", "memory", None): "not-applicable",
         ("torch", None, "cpu", "train", None): "passed",
         ("torch", None, "cpu", "save_load", "state_dict"): "passed",
+        ("torch", None, "cpu", "save_load", "export"): "passed",
+        ("torch", None, "cpu", "train", "bfloat16"): "passed",
         ("torch", None, "cpu", "tensorboard", "torch.utils.tensorboard"): "passed",
         ("torch", None, "cpu", "allreduce", "gloo"): "passed",
         ("torch", None, "cpu", "memory", None): "not-applicable",
@@ -94,7 +96,9 @@ def test_healthy_figures(healthy: tuple[int, dict, Path, Path]) -> None:  # type
     _, data, _, _ = healthy
     for c in _checks(data):
         m = c["metrics"]
-        if c["check"] == "train":
+        if c["check"] == "train" and c["variant"] in ("bfloat16", "float16"):
+            assert m["loss"] > 0 and c["details"]["autocast"] == "torch.autocast('cpu', bfloat16)"
+        elif c["check"] == "train":
             assert m["steps"] == 200 and m["batch"] == 32
             assert m["loss_last"] < 0.7 * m["loss_first"]
             assert m["steps_per_s"] > 0 and m["images_per_s"] == pytest.approx(32 * m["steps_per_s"])
@@ -123,7 +127,7 @@ def test_saved_smoke_report_is_judged_again(healthy: tuple[int, dict, Path, Path
     path = tmp_path / "smoke.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     snapshot = read_report_file(str(path)).snapshot
-    assert snapshot.smoke is not None and len(snapshot.smoke.checks) == 22
+    assert snapshot.smoke is not None and len(snapshot.smoke.checks) == 24
     assert [f.code for f in diagnose(snapshot, select=["DL41"])] == []
 
 
@@ -205,7 +209,7 @@ def test_planted_training_step_that_raises(planted: tuple[SmokeFacts, Path]) -> 
     f = [f for f in diagnose(Snapshot(smoke=facts), select=["DL410"]) if f.subject == "torch"]
     assert f[0].title == "torch on cpu cannot train"
     # the same process went on with the next checks
-    assert _row(facts, "torch", "save_load").status == "passed"
+    assert _row(facts, "torch", "save_load", "state_dict").status == "passed"
 
 
 def test_planted_tensorboard_absent_is_skipped(planted: tuple[SmokeFacts, Path]) -> None:

@@ -1,8 +1,10 @@
 """Smoke checks of PyTorch, run in the target interpreter by `smoke/child.py` (stdlib + torch).
 
-train: LeNet-5 on synthetic MNIST-shaped data; save_load: `state_dict` through `torch.save` and
-`torch.load(weights_only=True)`; tensorboard: `torch.utils.tensorboard`; allreduce: two (or one
-per GPU) processes on 127.0.0.1 with gloo or NCCL; memory: the CUDA caching allocator's settings.
+train: LeNet-5 on synthetic MNIST-shaped data, then one step under autocast (bfloat16, or
+float16 on GPUs without it); save_load: `state_dict` through `torch.save` and
+`torch.load(weights_only=True)`, and the `torch.export` program through a .pt2 file;
+tensorboard: `torch.utils.tensorboard`; allreduce: two (or one per GPU) processes on 127.0.0.1
+with gloo or NCCL; memory: the CUDA caching allocator's settings.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def _sync(torch: Any, device: Any) -> None:
         torch.cuda.synchronize(device)
 
 
-def check_train(ctx: Context) -> dict[str, Any]:
+def check_train(ctx: Context) -> list[dict[str, Any]]:
     torch = ctx.modules["torch"]
     device = _device(ctx)
     torch.manual_seed(SEED)
@@ -111,7 +113,40 @@ def check_train(ctx: Context) -> dict[str, Any]:
         details["gpu"] = torch.cuda.get_device_name(device)
         details["cudnn"] = torch.backends.cudnn.version()
     error = None if fell else f"the loss did not fall: {first:.4f} -> {last:.4f}"
-    return ctx.result("passed" if fell else "failed", metrics=metrics, details=details, error=error)
+    status = "passed" if fell else "failed"
+    trained = ctx.result(status, metrics=metrics, details=details, error=error)
+    return [trained, _mixed_precision_step(ctx, model, optimizer, loss_fn, images, labels)]
+
+
+def _mixed_precision_step(
+    ctx: Context, model: Any, optimizer: Any, loss_fn: Any, images: Any, labels: Any
+) -> dict[str, Any]:
+    """One more step under autocast: bfloat16 where the device has it (every CPU, GPUs from
+    compute capability 8.0), float16 on older GPUs. Half-precision kernels are a separate code
+    path (tensor cores, other cuDNN algorithms): a GPU can train in float32 and fail here."""
+    torch = ctx.modules["torch"]
+    device = _device(ctx)
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        dtype, name = torch.float16, "float16"
+    else:
+        dtype, name = torch.bfloat16, "bfloat16"
+    start = time.perf_counter()
+    optimizer.zero_grad()
+    with torch.autocast(device_type=device.type, dtype=dtype):
+        out = model(images[:BATCH])
+        loss = loss_fn(out.float(), labels[:BATCH])
+    loss.backward()
+    optimizer.step()
+    _sync(torch, device)
+    value = float(loss.detach().cpu())
+    finite = value == value and abs(value) != float("inf")
+    return ctx.result(
+        "passed" if finite else "failed",
+        variant=name,
+        metrics={"loss": value, "seconds": time.perf_counter() - start},
+        details={"autocast": f"torch.autocast({device.type!r}, {name})", "output": str(out.dtype)},
+        error=None if finite else f"the {name} step gave a loss of {value}",
+    )
 
 
 def check_save_load(ctx: Context) -> list[dict[str, Any]]:
@@ -130,7 +165,40 @@ def check_save_load(ctx: Context) -> list[dict[str, Any]]:
     with torch.no_grad():
         after = again(batch).flatten().cpu().tolist()
     how = "torch.save(state_dict) / torch.load(weights_only=True)"
-    return [ctx.round_trip("state_dict", how, after, before, SAVE_TOLERANCE)]
+    rows = [ctx.round_trip("state_dict", how, after, before, SAVE_TOLERANCE)]
+    rows.append(_export_round_trip(ctx, model, batch, before))
+    return rows
+
+
+def _export_round_trip(ctx: Context, model: Any, batch: Any, before: list[float]) -> dict[str, Any]:
+    """`torch.export`: the traced program saved as .pt2 and loaded back (torch >= 2.1)."""
+    torch = ctx.modules["torch"]
+    export = getattr(torch, "export", None)
+    if export is None or not hasattr(export, "save"):
+        return ctx.result(
+            "skipped", variant="export", reason=f"torch {torch.__version__} has no torch.export"
+        )
+    path = ctx.path("lenet.pt2")
+    step = "export"
+    try:
+        program = export.export(model, (batch,))
+        step = "save"
+        export.save(program, path)
+        step = "load"
+        loaded = export.load(path)
+        with torch.no_grad():
+            after = loaded.module()(batch).flatten().cpu().tolist()
+    except Exception as exc:  # the format itself failing is the finding
+        row = ctx.result(
+            "failed",
+            variant="export",
+            error=f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+            details={"step": step, "instead": "save the state_dict (torch.save) instead"},
+        )
+        return row
+    how = "torch.export.export / torch.export.save(.pt2) / torch.export.load"
+    instead = "save the state_dict (torch.save) instead"
+    return ctx.round_trip("export", how, after, before, SAVE_TOLERANCE, instead)
 
 
 def check_tensorboard(ctx: Context) -> dict[str, Any]:

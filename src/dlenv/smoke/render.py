@@ -28,7 +28,7 @@ def who(c: SmokeCheck) -> str:
 
 
 def what(c: SmokeCheck) -> str:
-    return c.check + (f" {c.variant}" if c.variant and c.check == "save_load" else "")
+    return c.check + (f" {c.variant}" if c.variant and c.check in ("save_load", "train") else "")
 
 
 def figures(c: SmokeCheck) -> str:
