@@ -74,6 +74,7 @@ def test_healthy_env_passes_every_check(healthy: tuple[int, dict, Path, Path]) -
         ("torch", None, "cpu", "train", "bfloat16"): "passed",
         ("torch", None, "cpu", "tensorboard", "torch.utils.tensorboard"): "passed",
         ("torch", None, "cpu", "allreduce", "gloo"): "passed",
+        ("tensorflow", None, "cpu", "allreduce", "collective"): "passed",
         ("torch", None, "cpu", "memory", None): "not-applicable",
         ("keras", "tensorflow", "cpu", "train", None): "passed",
         ("keras", "tensorflow", "cpu", "save_load", "keras"): "passed",
@@ -109,8 +110,12 @@ def test_healthy_figures(healthy: tuple[int, dict, Path, Path]) -> None:  # type
             assert m["scalars"] == 5
             assert c["details"]["reader"] == "tensorboard EventAccumulator"
         if c["check"] == "allreduce":
-            assert m["world_size"] == 2 and m["bytes"] == 1 << 20
+            assert m["world_size"] == 2 and m["bytes"] == 1 << 20 and m["seconds"] > 0
+        if c["check"] == "allreduce" and c["framework"] == "torch":
             assert c["details"]["init"].startswith("tcp://127.0.0.1:")
+        if c["check"] == "allreduce" and c["framework"] == "tensorflow":
+            assert c["details"]["strategy"] == "MultiWorkerMirroredStrategy"
+            assert c["details"]["collectives"] == "RING"
     smoke = data["snapshot"]["smoke"]
     assert smoke["devices"] == ["cpu"]
     assert smoke["python"] == _framework_python()
@@ -127,7 +132,7 @@ def test_saved_smoke_report_is_judged_again(healthy: tuple[int, dict, Path, Path
     path = tmp_path / "smoke.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     snapshot = read_report_file(str(path)).snapshot
-    assert snapshot.smoke is not None and len(snapshot.smoke.checks) == 24
+    assert snapshot.smoke is not None and len(snapshot.smoke.checks) == 25
     assert [f.code for f in diagnose(snapshot, select=["DL41"])] == []
 
 
@@ -289,6 +294,19 @@ def test_plan_on_a_two_gpu_machine() -> None:
         ("cuda:0,1", "0,1", ["torch:allreduce"]),
     ]
     assert [(c.check, c.status) for c in plan.answered] == [("memory", "not-applicable")]
+
+
+def test_plan_tensorflow_allreduce_runs_in_the_cpu_run_only() -> None:
+    s = gpu_machine()
+    tf = FrameworkFacts(name="tensorflow", distribution="tensorflow", version="2.21.0", cuda_build=True)
+    s = s.__class__(**{**s.__dict__, "frameworks": [tf]})
+    plan = plan_smoke(s, ["cpu", "cuda:0"], ("allreduce",))
+    assert [(j.device, [f"{x.framework}:{x.check}" for x in j.steps]) for j in plan.jobs] == [
+        ("cpu", ["tensorflow:allreduce"])
+    ]
+    [answer] = plan.answered
+    assert (answer.device, answer.status) == ("cuda:0", "not-applicable")
+    assert answer.reason is not None and "checked in the CPU run" in answer.reason
 
 
 def test_plan_cpu_only_build_on_gpu_is_skipped_and_visible_devices_kept() -> None:

@@ -3,13 +3,19 @@
 
 train: LeNet-5 written with `tf.nn` and `tf.GradientTape` in a `tf.function`, on synthetic
 MNIST-shaped data; save_load: a `tf.Module` through `tf.saved_model.save`/`load`; tensorboard:
-`tf.summary` scalars read back; memory: memory growth set before first use, and in effect.
-Keras is checked by `child_keras.py` on each of its backends.
+`tf.summary` scalars read back; memory: memory growth set before first use, and in effect;
+allreduce: two workers of `MultiWorkerMirroredStrategy` on 127.0.0.1 (ring collectives over
+gRPC), each a fresh process. Keras is checked by `child_keras.py` on each of its backends.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +29,8 @@ NOISE = 0.3
 SEED = 0
 SAVE_TOLERANCE = (1e-6, 1e-6)  # (atol, rtol): the same graph on the same device
 GROWTH_LIMIT = 0.5  # memory growth in effect: a small tensor takes far less than half a GPU
+WORKERS = 2
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "allreduce_worker_tf.py")
 
 
 def prepare(ctx: Context) -> None:
@@ -190,6 +198,84 @@ def check_tensorboard(ctx: Context) -> dict[str, Any]:
         metrics={"scalars": len(read)},
         details={"reader": "tensorboard EventAccumulator", "tensorflow": tf.__version__},
         error=None if ok else f"wrote {want}, read back {read}",
+    )
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def check_allreduce(ctx: Context) -> dict[str, Any]:
+    """Two workers all-reduce 1 MiB with TensorFlow's collectives. Not in this process: its
+    TensorFlow runtime has started, and collectives must be configured before it does."""
+    settings = ctx.set_env("TF_CONFIG", "GRPC_", "TF_COLLECTIVE_", "NCCL_")
+    ports = ",".join(str(p) for p in _free_ports(WORKERS))  # loopback only
+    env = dict(os.environ)
+    env.pop("TF_CONFIG", None)  # the user's cluster must not be joined
+    env["CUDA_VISIBLE_DEVICES"] = ""  # the CPU run's collectives (ring over gRPC)
+    workers = []
+    for index in range(WORKERS):
+        out = ctx.path(f"tf-worker{index}.json")
+        with open(ctx.path(f"tf-worker{index}.stderr"), "wb") as err:
+            workers.append(
+                (
+                    subprocess.Popen(
+                        [sys.executable, WORKER, str(index), ports, out],
+                        stdin=subprocess.DEVNULL,
+                        stdout=err,
+                        stderr=err,
+                        env=env,
+                    ),
+                    out,
+                )
+            )
+    results: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        for index, (proc, out) in enumerate(workers):
+            code = proc.wait(timeout=ctx.timeout)
+            if os.path.exists(out):
+                with open(out, encoding="utf-8") as fh:
+                    results.append(json.load(fh))
+            if code != 0:
+                problems.append(f"worker {index} exited with {code}")
+    finally:
+        for proc, _ in workers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    details: dict[str, Any] = {"strategy": "MultiWorkerMirroredStrategy", "collectives": "RING"}
+    details.update(settings)
+    details.pop("TF_CONFIG", None)  # the user's cluster: not ours, and may name hosts
+    wrong = [r for r in results if not r.get("ok")]
+    if wrong:
+        problems.insert(0, f"wrong result: expected {wrong[0]['expected']}, got {wrong[0]['got']}")
+    if len(results) < WORKERS and not problems:
+        problems.append("a worker wrote no result")
+    if not results:
+        return ctx.result(
+            "failed", variant="collective", details=details, error="; ".join(problems)
+        )
+    seconds = max(float(r["seconds"]) for r in results)
+    metrics = {
+        "world_size": WORKERS,
+        "seconds": seconds,
+        "bytes": results[0]["bytes"],
+        "algbw_gb_s": results[0]["bytes"] / seconds / 1e9 if seconds else 0.0,
+    }
+    return ctx.result(
+        "failed" if problems else "passed",
+        variant="collective",
+        metrics=metrics,
+        details=details,
+        error="; ".join(problems) or None,
     )
 
 

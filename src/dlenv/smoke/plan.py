@@ -21,7 +21,7 @@ FRAMEWORKS = ("tensorflow", "torch", "keras", "jax")
 # each framework's checks, in the order they run in its process (memory first: TensorFlow's
 # memory growth can only be set before the GPU is first used)
 OWN_CHECKS = {
-    "tensorflow": ("memory", "train", "save_load", "tensorboard"),
+    "tensorflow": ("memory", "train", "save_load", "tensorboard", "allreduce"),
     "torch": ("memory", "train", "save_load", "tensorboard", "allreduce"),
     "keras": ("train", "save_load"),
     "jax": ("memory", "train", "save_load"),
@@ -147,6 +147,10 @@ def plan_smoke(
                         skip(backend, check, device, why)
                     elif check == "memory" and target == "cpu":
                         skip(backend, check, device, "GPU memory: this run is on the CPU",
+                             status="not-applicable")  # fmt: skip
+                    elif check == "allreduce" and target == "cuda" and backend == "tensorflow":
+                        skip(backend, check, device, "TensorFlow's multi-worker all-reduce is "
+                             "checked in the CPU run (ring collectives over gRPC)",
                              status="not-applicable")  # fmt: skip
                     elif check == "allreduce" and target == "cuda":
                         continue  # across the GPUs, below
