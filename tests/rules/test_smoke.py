@@ -144,3 +144,21 @@ def test_dl414_memory_growth_not_in_effect() -> None:
                    status="not-applicable", reason="GPU memory: this run is on the CPU"),
     )  # fmt: skip
     assert fired(cpu, "DL414") == []
+
+
+def test_dl413_tensorflow_collectives_get_grpc_fixes_not_torch_ones() -> None:
+    bad = with_smoke(
+        cpu_machine(),
+        SmokeCheck(check="allreduce", framework="tensorflow", device="cpu", status="timeout",
+                   variant="collective", error="no answer after 60 s; the process group was killed",
+                   details={"strategy": "MultiWorkerMirroredStrategy", "collectives": "RING",
+                            "GRPC_VERBOSITY": "ERROR"}),
+    )  # fmt: skip
+    f = only(bad, "DL413")
+    assert f.title == "TensorFlow's multi-worker all-reduce on cpu hangs"
+    assert f.subject == "tensorflow"
+    assert f.message.startswith("MultiWorkerMirroredStrategy (RING) on cpu: it hung")
+    assert f.message.endswith("Settings in force: GRPC_VERBOSITY=ERROR")
+    assert [a.name for a in f.fixes if isinstance(a, SetEnv)] == ["no_proxy", "TF_CPP_MIN_LOG_LEVEL"]
+    good = with_smoke(cpu_machine(), passed("allreduce", framework="tensorflow", variant="collective"))
+    assert fired(good, "DL413") == []

@@ -213,7 +213,8 @@ def smoke_tensorboard_failed(s: Snapshot) -> Iterator[Finding]:
 @rule("DL413", "smoke-allreduce-failed", "error", "frameworks")
 def smoke_allreduce_failed(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that two processes on 127.0.0.1 (gloo, on the CPU) or one process per GPU
-    (NCCL) all-reduce a tensor with `torch.distributed`, in time, to the right sum.
+    (NCCL) all-reduce a tensor with `torch.distributed`, and that two TensorFlow workers of
+    `MultiWorkerMirroredStrategy` do with ring collectives over gRPC, in time, to the right sum.
 
     Why it matters: distributed training that hangs at the first all-reduce burns a whole
     allocation; it is usually a network interface or GPU peer-to-peer setting, visible in the
@@ -224,9 +225,13 @@ def smoke_allreduce_failed(s: Snapshot) -> Iterator[Finding]:
 
     Fix: rerun with NCCL_DEBUG=INFO to see where it stops; on one machine try
     NCCL_P2P_DISABLE=1 (peer-to-peer through the host) or pin the interface (NCCL_SOCKET_IFNAME,
-    GLOO_SOCKET_IFNAME=lo).
+    GLOO_SOCKET_IFNAME=lo). For TensorFlow's workers, keep gRPC's loopback traffic off an HTTP
+    proxy (no_proxy=127.0.0.1,localhost).
     """
     for c in _failed(s, "allreduce"):
+        if c.framework == "tensorflow":
+            yield _tensorflow_allreduce_failed(c)
+            continue
         settings = {
             k: v for k, v in c.details.items() if k.startswith(("NCCL_", "GLOO_", "TORCH_", "MAS"))
         }
@@ -268,6 +273,36 @@ def smoke_allreduce_failed(s: Snapshot) -> Iterator[Finding]:
             fixes=fixes,
             subject="torch",
         )
+
+
+def _tensorflow_allreduce_failed(c: SmokeCheck) -> Finding:
+    """DL413 for TensorFlow's multi-worker collectives (gRPC between the workers)."""
+    settings = {k: v for k, v in c.details.items() if k.startswith(("GRPC_", "TF_", "NCCL_"))}
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items()) or "none set"
+    fixes: list[Action] = [
+        SetEnv(
+            name="no_proxy",
+            value="127.0.0.1,localhost",
+            reason="gRPC sends even the workers' loopback traffic through an HTTP proxy named in "
+            "http_proxy/https_proxy; the workers then never meet",
+        ),
+        SetEnv(
+            name="TF_CPP_MIN_LOG_LEVEL",
+            value="0",
+            reason="to see TensorFlow's own log of the cluster set-up (set it for one run)",
+        ),
+        _rerun(c),
+    ]
+    return finding(
+        "DL413",
+        title=f"TensorFlow's multi-worker all-reduce on {c.device} "
+        + ("hangs" if c.status == "timeout" else "fails"),
+        message=f"MultiWorkerMirroredStrategy ({c.details.get('collectives', 'collectives')}) "
+        f"on {c.device}: {_what_happened(c)}. Settings in force: {shown}",
+        evidence=_evidence(c, "the right sum, in time"),
+        fixes=fixes,
+        subject="tensorflow",
+    )
 
 
 @rule("DL414", "smoke-gpu-memory-failed", "warning", "frameworks")
