@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 _T, _F = "true", "false"
+# statements in the reporter's own words (catalog/prose-statements.toml): run last, and only
+# over lines that no message signature claimed
+PROSE_FAMILY = "prose-statements"
 SIGNATURES: tuple[Signature, ...] = load()
 BY_ID: dict[str, Signature] = {s.id: s for s in SIGNATURES}
 
@@ -594,6 +597,7 @@ def scan(
     fallback = dominant_framework(text)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
+    messages: set[int] = set()  # the lines of reported messages (not plain facts, not prose)
     lowered = text.lower()
     distinct = Distinct.of(text) if len(lowered) == len(text) else None
     for sig in signatures:
@@ -605,6 +609,9 @@ def scan(
         first: tuple[str, str | None] | None = None
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
+        if sig.family == PROSE_FAMILY:
+            # a statement in the reporter's words is read only where no program's message is
+            claimed |= messages
         mine = lines_of.setdefault(sig.id, set())
         for m in find_all(sig, text, lowered, distinct):
             line_start = text.rfind("\n", 0, m.start()) + 1
@@ -621,6 +628,8 @@ def scan(
                 continue
             mine.add(line_start)
             _covered_lines(text, m.start(), m.end(), covered)
+            if sig.report and sig.family != PROSE_FAMILY:
+                _covered_lines(text, m.start(), m.end(), messages)
             count += 1
             line = _line_at(text, m.start(), m.end())
             groups = {k: v for k, v in m.groupdict().items() if v is not None}

@@ -134,7 +134,12 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
 
 
 # -- DL802 -------------------------------------------------------------------------------------
-P2P_FAILURES = ("cuda-peer-access-unsupported", "nccl-p2p-disable-helps", "iommu-off-helps")
+P2P_FAILURES = (
+    "cuda-peer-access-unsupported",
+    "nccl-p2p-disable-helps",
+    "iommu-off-helps",
+    "said-p2p-off-works",  # the reporter: "if p2p disabled, things all going well"
+)
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
 HANGS = ("nccl-hang", "nccl-watchdog-timeout")
 SWITCHED = ("PIX", "PXB")  # the pair shares a PCIe switch: P2P is expected to work there

@@ -66,6 +66,7 @@ _CPU_BUILD_STATED = {
     "tensorflow-gpu-replaced-by-cpu-package": "tensorflow-gpu was replaced by the CPU package",
     "conda-pytorch-cpuonly": "conda resolved the cpuonly variant",
     "pytorch-cpu-index": "pip was pointed at the CPU wheel index",
+    "said-cpu-build": "the report says a CPU-only build was installed",
 }
 
 
@@ -333,7 +334,8 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """
     tf = s.framework("tensorflow")
     last = tensorflow_fact("last_native_windows_gpu")
-    said = reported(s, "tf-windows-gpu-ended-stated")
+    # the limit named by the report, in TensorFlow's wording or the reporter's own
+    said = reported(s, "tf-windows-gpu-ended-stated") or reported(s, "said-tf-windows-gpu-ended")
     if not native_windows(s) or (tf is None and not said):
         return
     # a pasted report that states a CUDA/cuDNN version, or shows TensorFlow finding no GPU,
