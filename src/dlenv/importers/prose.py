@@ -45,6 +45,10 @@ _DRIVER = re.compile(
 )
 _PYTHON = re.compile(
     r"\bpython\s*(?:version\s*)?:?\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
+    # in words: "latest python, which is 3.7", "my Python version is 3.12", "python版本为3.8"
+    r"|\bpython(?:'s)?(?:[ ,]{1,2}(?:version|which|that|here|installed)){0,2}\s{0,2}"
+    r"(?:is|was|=|:|为|是)\s{0,2}(?:now\s)?(?P<wordver>3\.\d{1,2})(?:\.\d+)?\b"
+    r"|python\s{0,2}版本\s{0,2}(?:是|为|:|：)?\s{0,2}(?P<zhver>3\.\d{1,2})(?:\.\d+)?"
     r"|python(?P<pathver>3\.\d{1,2})[/\\](?:site|dist)-packages"
     r"|[/\\]Python3(?P<winver>\d{1,2})[/\\]"
     r"|\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}",
@@ -101,7 +105,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         at(m.start())
     m = _PYTHON.search(text)
     if m and not sheet.python.get("version"):
-        ver = m.group("ver") or m.group("pathver")
+        ver = m.group("ver") or m.group("pathver") or m.group("wordver") or m.group("zhver")
         ver = ver or (f"3.{m.group('winver')}" if m.group("winver") else f"3.{m.group('tag')}")
         sheet.set_python("version", ver)
         at(m.start())

@@ -46,7 +46,9 @@ NOUVEAU_SIGNS = (
     "said-nouveau-in-use",
 )
 # nvidia-smi not on PATH: a shell's own line, or the reporter's words in any language
-SMI_MISSING = ("nvidia-smi-not-found", "said-nvidia-smi-missing")
+SMI_MISSING = ("nvidia-smi-not-found", "said-nvidia-smi-missing", "said-no-driver-installed")
+# the reporter's symptoms of a GPU that does not reach a container
+GPU_NOT_SEEN = ("said-gpu-not-used", "torch-cuda-unavailable-stated", *SMI_MISSING)
 # the open-source kernel drivers that can hold an NVIDIA GPU: nouveau, and nova-core (Linux
 # 6.15+, GSP-based GPUs) which newer kernels bind instead
 OPEN_DRIVERS = ("nouveau", "nova_core", "nova-core")
@@ -919,6 +921,13 @@ _SMI_IN_CONTAINER = (
     "Container Toolkit on the host.",
 )
 
+_NO_GPU_IN_CONTAINER = (
+    "The GPU does not reach the container",
+    "The report says the GPU is not found inside a container: Docker passes it only to a "
+    "container started with `--gpus all` (or the NVIDIA runtime), which needs the NVIDIA "
+    "Container Toolkit on the host.",
+)
+
 
 @rule("DL109", "container-toolkit-missing", "error", "driver")
 def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
@@ -940,12 +949,18 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     said = next((e for e in s.reported_errors if e.signature in CONTAINER_SIGNS), None)
     severity: Literal["error", "warning"] = "error"
     if said is None and s.host.container:
-        # nvidia-smi missing inside a container, on a host whose driver the paste may show
-        said = next((e for e in s.reported_errors if e.signature in SMI_MISSING), None)
+        # nvidia-smi missing inside a container (on a host whose driver the paste may show), or
+        # the reporter saying the GPU is not seen there: started without the GPU
+        said = next((e for e in s.reported_errors if e.signature in GPU_NOT_SEEN), None)
         severity = "warning"
+        printed = [e for e in s.reported_errors if not e.harmless and not in_prose(e.signature)]
+        if said is not None and said.signature not in SMI_MISSING and printed:
+            return  # a program's own error is in the paste: its rules judge it
     if said is None:
         return
-    title, message = CONTAINER_SIGNS.get(said.signature, _SMI_IN_CONTAINER)
+    title, message = CONTAINER_SIGNS.get(
+        said.signature, _SMI_IN_CONTAINER if said.signature in SMI_MISSING else _NO_GPU_IN_CONTAINER
+    )
     fixes: list[Action] = []
     if said.signature != "docker-gpu-runtime-missing":
         fixes.append(
