@@ -645,7 +645,8 @@ def scan(
                         apply_fact(sheet, fact, groups, m.group(0), text, None)
                 continue
             mine.add(line_start)
-            _covered_lines(text, m.start(), m.end(), covered)
+            if not prose:  # a program's error line the reporter quotes stays an error line
+                _covered_lines(text, m.start(), m.end(), covered)
             if sig.report and not prose:
                 # a program prints whole lines: the rest of the line after its message is its own
                 eol = text.find("\n", m.end())
