@@ -46,6 +46,10 @@ _DRIVER = re.compile(
 _PYTHON = re.compile(
     r"\bpython\s*(?:version\s*)?:?\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
     r"|(?<![\w.])(?P<before>3\.\d{1,2})(?:\.\d+)?\s+python\b"
+    # in words: "latest python, which is 3.7", "my Python version is 3.12", "python版本为3.8"
+    r"|\bpython(?:'s)?(?:[ ,]{1,2}(?:version|which|that|here|installed)){0,2}\s{0,2}"
+    r"(?:is|was|=|:|为|是)\s{0,2}(?:now\s)?(?P<wordver>3\.\d{1,2})(?:\.\d+)?\b"
+    r"|python\s{0,2}版本\s{0,2}(?:是|为|:|：)?\s{0,2}(?P<zhver>3\.\d{1,2})(?:\.\d+)?"
     r"|python(?P<pathver>3\.\d{1,2})[/\\](?:site|dist)-packages"
     r"|[/\\]Python3(?P<winver>\d{1,2})[/\\]",
     re.IGNORECASE,
@@ -108,6 +112,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     if m and not sheet.python.get("version"):
         groups = m.groupdict()
         ver = groups.get("ver") or groups.get("before") or groups.get("pathver")
+        ver = ver or groups.get("wordver") or groups.get("zhver")
         ver = ver or (f"3.{groups['winver']}" if groups.get("winver") else f"3.{groups['tag']}")
         sheet.set_python("version", ver)
         at(m.start())

@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 _T, _F = "true", "false"
+# statements in the reporter's own words (catalog/prose-statements.toml): run last, and only
+# over lines that no message signature claimed
+PROSE_FAMILY = "prose-statements"
 SIGNATURES: tuple[Signature, ...] = load()
 BY_ID: dict[str, Signature] = {s.id: s for s in SIGNATURES}
 
@@ -345,6 +348,20 @@ def _unrecognised(
             )
     for error in found.values():
         sheet.report_distinct(error)
+
+
+class _Spans:
+    """Sorted (start, end) spans, asked whether a range overlaps any of them in O(log n)."""
+
+    def __init__(self, spans: set[tuple[int, int]]) -> None:
+        self.starts = sorted(spans)
+        self.reach: list[int] = []  # the furthest end among the first i + 1 spans
+        for _, end in self.starts:
+            self.reach.append(max(end, self.reach[-1]) if self.reach else end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, (end, -1))  # the spans that start before `end`
+        return i > 0 and self.reach[i - 1] > start
 
 
 def _covered_lines(text: str, start: int, end: int, into: set[int]) -> None:
@@ -700,6 +717,9 @@ def scan(
     fallback = dominant_framework(text, distinct)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
+    # where reported messages (not plain facts, not prose) matched: prose is read elsewhere only
+    messages: set[tuple[int, int]] = set()
+    said_at: _Spans | None = None
     for sig in signatures:
         words = sig.prefilter
         if words and not _present(words, lowered, distinct):
@@ -709,11 +729,16 @@ def scan(
         first: tuple[str, str | None] | None = None
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
+        prose = sig.family == PROSE_FAMILY
+        if prose and said_at is None:
+            said_at = _Spans(messages)
         mine = lines_of.setdefault(sig.id, set())
         for m in find_all(sig, text, lowered, distinct):
             line_start = text.rfind("\n", 0, m.start()) + 1
             if line_start in claimed:
                 continue
+            if said_at is not None and prose and said_at.overlaps(m.start(), m.end()):
+                continue  # a statement in the reporter's words, not inside a program's message
             if line_start in mine and "\n" not in m.group(0):
                 # one line naming the error twice ("OutOfMemoryError: CUDA out of memory") counts
                 # once; but one line may state two packages' requirements ("Because torch==2.5.1
@@ -724,7 +749,12 @@ def scan(
                         apply_fact(sheet, fact, groups, m.group(0), text, None)
                 continue
             mine.add(line_start)
-            _covered_lines(text, m.start(), m.end(), covered)
+            if not prose:  # a program's error line the reporter quotes stays an error line
+                _covered_lines(text, m.start(), m.end(), covered)
+            if sig.report and not prose:
+                # a program prints whole lines: the rest of the line after its message is its own
+                eol = text.find("\n", m.end())
+                messages.add((m.start(), len(text) if eol < 0 else eol))
             count += 1
             line = _line_at(text, m.start(), m.end())
             groups = {k: v for k, v in m.groupdict().items() if v is not None}

@@ -109,6 +109,18 @@ def reported(s: Snapshot, signature: str) -> bool:
     return any(e.signature == signature for e in s.reported_errors)
 
 
+PROSE_FAMILY = "prose-statements"  # dlenv/importers/catalog/prose-statements.toml
+
+
+def in_prose(signature: str) -> bool:
+    """Whether a reported message is a statement in the reporter's own words (the catalogue's
+    prose-statements family, ids "said-..."), less certain than a message a program printed."""
+    from dlenv.importers.signatures import BY_ID  # loaded only when a paste quoted something
+
+    known = BY_ID.get(signature)
+    return known is not None and known.family == PROSE_FAMILY
+
+
 def base_version(version: str) -> str:
     """ "2.3.1+cu121" -> "2.3.1"."""
     parsed = parse_version(version)

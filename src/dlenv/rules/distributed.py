@@ -139,6 +139,7 @@ P2P_FAILURES = (
     "nccl-p2p-disable-helps",
     "iommu-off-helps",
     "accelerate-rtx4000-no-p2p",
+    "said-p2p-off-works",  # the reporter: "if p2p disabled, things all going well"
 )
 # several GPUs of one machine hang where one GPU runs: the first collective is a peer-to-peer one
 ONE_MACHINE_HANG = "multi-gpu-hang"

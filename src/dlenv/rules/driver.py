@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Literal
 
 from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.queries import (
@@ -20,6 +21,7 @@ from dlenv.rules.derived import (
     LIVE_WINS,
     cuda_build,
     driver_version,
+    in_prose,
     label,
     live,
     native_windows,
@@ -30,7 +32,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import PciDevice, Snapshot
+from dlenv.snapshot.model import GpuFacts, PciDevice, Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
@@ -41,7 +43,12 @@ NOUVEAU_SIGNS = (
     NOUVEAU_STATED,
     "nvidia-installer-nouveau-in-use",
     "nouveau-in-kernel-log",
+    "said-nouveau-in-use",
 )
+# nvidia-smi not on PATH: a shell's own line, or the reporter's words in any language
+SMI_MISSING = ("nvidia-smi-not-found", "said-nvidia-smi-missing", "said-no-driver-installed")
+# the reporter's symptoms of a GPU that does not reach a container
+GPU_NOT_SEEN = ("said-gpu-not-used", "torch-cuda-unavailable-stated", *SMI_MISSING)
 # the open-source kernel drivers that can hold an NVIDIA GPU: nouveau, and nova-core (Linux
 # 6.15+, GSP-based GPUs) which newer kernels bind instead
 OPEN_DRIVERS = ("nouveau", "nova_core", "nova-core")
@@ -553,6 +560,9 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     """
     v = s.visibility
     devices = _unbound_gpus(s)
+    if not devices and not v.nvidia_pci_devices:
+        yield from _smi_missing_no_driver(s)
+        return
     if not devices or s.gpus or v.nouveau_loaded:
         return
     if any(_said(s, sig) for sig in NOT_LOADED_SIGNS if sig not in AMBIGUOUS_SIGNS):
@@ -584,6 +594,48 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+def _driven(s: Snapshot) -> list[GpuFacts]:
+    """GPUs the NVIDIA driver answered for (nvidia-smi, NVML, a framework), not only named in
+    prose: an address, a UUID, a memory size or a compute capability."""
+    return [
+        g
+        for g in s.gpus
+        if g.pci_bus_id or g.uuid or g.memory_total_mib is not None or g.compute_capability
+    ]
+
+
+def _smi_missing_no_driver(s: Snapshot) -> Iterator[Finding]:
+    """DL103 from a paste that says nvidia-smi is not found (in a shell's words, or the
+    reporter's in any language) on a machine, not a container or WSL, where nothing shows a
+    working driver: the maintainer's reading is "the NVIDIA driver is not installed". A warning:
+    the paste does not show the GPU itself."""
+    said = next((e for e in s.reported_errors if e.signature in SMI_MISSING), None)
+    if said is None or s.host.container or s.host.wsl or os_name(s) == "Darwin":
+        return
+    if _driven(s) or s.driver.installed is True or s.driver.version or s.visibility.nouveau_loaded:
+        return
+    if any(p.gpu_available for p in s.live) or any(_said(s, sig) for sig in NOT_LOADED_SIGNS):
+        return  # a framework used the GPU, or the module is installed but not loaded (DL111)
+    yield finding(
+        "DL103",
+        title="nvidia-smi is not found: the NVIDIA driver is probably not installed",
+        message="The report says nvidia-smi is not found and shows no working NVIDIA driver: "
+        "the driver (which installs nvidia-smi) is most likely not installed on this machine.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                needed="nvidia-smi on PATH",
+                note="the reporter's words" if in_prose(said.signature) else None,
+            )
+        ],
+        hint="Check `lspci | grep -i nvidia`: with an NVIDIA GPU listed, install its driver.",
+        fixes=[driver_install_step(None)],
+        subject="driver",
+    )
+
+
 @rule("DL104", "nouveau-loaded", "error", "driver")
 def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether the open-source nouveau driver (or nova-core, which newer kernels
@@ -602,7 +654,7 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver in OPEN_DRIVERS]
     # the NVIDIA module's own dmesg lines say another driver owns the GPU
     said = next((e for e in s.reported_errors if e.signature in NOUVEAU_SIGNS), None)
-    held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not s.gpus
+    held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not _driven(s)
     if not bound and not held:
         return
     held_by = sorted({d.kernel_driver or "" for d in v.nvidia_pci_devices if d.slot in bound})
@@ -862,6 +914,21 @@ CONTAINER_SIGNS = {
 }
 
 
+_SMI_IN_CONTAINER = (
+    "nvidia-smi is missing in the container: it was started without the GPU",
+    "nvidia-smi (and the driver's libraries) are not in the container: Docker mounts them only "
+    "for a container started with `--gpus all` (or the NVIDIA runtime), which needs the NVIDIA "
+    "Container Toolkit on the host.",
+)
+
+_NO_GPU_IN_CONTAINER = (
+    "The GPU does not reach the container",
+    "The report says the GPU is not found inside a container: Docker passes it only to a "
+    "container started with `--gpus all` (or the NVIDIA runtime), which needs the NVIDIA "
+    "Container Toolkit on the host.",
+)
+
+
 @rule("DL109", "container-toolkit-missing", "error", "driver")
 def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     """What it checks: Docker refusing `--gpus` with "could not select device driver \"\" with
@@ -880,9 +947,20 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     --runtime=docker` and `sudo systemctl restart docker`.
     """
     said = next((e for e in s.reported_errors if e.signature in CONTAINER_SIGNS), None)
+    severity: Literal["error", "warning"] = "error"
+    if said is None and s.host.container:
+        # nvidia-smi missing inside a container (on a host whose driver the paste may show), or
+        # the reporter saying the GPU is not seen there: started without the GPU
+        said = next((e for e in s.reported_errors if e.signature in GPU_NOT_SEEN), None)
+        severity = "warning"
+        printed = [e for e in s.reported_errors if not e.harmless and not in_prose(e.signature)]
+        if said is not None and said.signature not in SMI_MISSING and printed:
+            return  # a program's own error is in the paste: its rules judge it
     if said is None:
         return
-    title, message = CONTAINER_SIGNS[said.signature]
+    title, message = CONTAINER_SIGNS.get(
+        said.signature, _SMI_IN_CONTAINER if said.signature in SMI_MISSING else _NO_GPU_IN_CONTAINER
+    )
     fixes: list[Action] = []
     if said.signature != "docker-gpu-runtime-missing":
         fixes.append(
@@ -899,6 +977,7 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
         "DL109",
         title=title,
         message=message,
+        severity=severity,
         evidence=[Evidence(fact=f"reported_errors.{said.signature}", found=first_line(said.text))],
         fixes=[
             *fixes,
@@ -938,8 +1017,11 @@ def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
     pasted = [e for e in s.reported_errors if not e.harmless]
     if not wants_gpu and not pasted:
         return
+    # only the reporter's words (WSL 1 said in a GPU project's report): likely, not proven
+    prose = not wants_gpu and all(in_prose(e.signature) for e in pasted)
     yield finding(
         "DL110",
+        severity="warning" if prose else "error",
         title="WSL 1 has no GPU access: CUDA needs WSL 2",
         message="This Linux runs under WSL 1, which cannot reach the GPU at all; "
         + (f"{', '.join(wants_gpu)} will run on the CPU" if wants_gpu else "GPU errors follow")

@@ -66,6 +66,8 @@ _CPU_BUILD_STATED = {
     "tensorflow-gpu-replaced-by-cpu-package": "tensorflow-gpu was replaced by the CPU package",
     "conda-pytorch-cpuonly": "conda resolved the cpuonly variant",
     "pytorch-cpu-index": "pip was pointed at the CPU wheel index",
+    "said-cpu-build": "the report says a CPU-only build was installed",
+    "said-cuda-wheel-fixed": "reinstalling from a CUDA wheel index fixed it",
 }
 
 
@@ -110,6 +112,13 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
     return None
 
 
+def said_no_gpu(s: Snapshot, framework: str) -> bool:
+    """The reporter says this framework does not use or find the GPU (prose-statements)."""
+    return any(
+        e.signature == "said-gpu-not-used" and e.framework == framework for e in s.reported_errors
+    )
+
+
 def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
     """Why a pasted report's framework, whose build it does not state, is the CPU build."""
     if not _pasted(s) or fw.cuda_build is not None or fw.variant or fw.rocm_build:
@@ -124,7 +133,7 @@ def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
     if fw.name == "torch" and native_windows(s):
         dist = distribution(s, "torch")
         listed = dist is not None and "+" not in dist.version
-        if listed or reported(s, "torch-cuda-unavailable-stated"):
+        if listed or reported(s, "torch-cuda-unavailable-stated") or said_no_gpu(s, "torch"):
             # download.pytorch.org's CUDA wheels carry "+cuXXX"; PyPI's Windows wheel is CPU-only
             return "torch on Windows without a +cuXXX tag: PyPI's Windows wheel is CPU-only"
     # a package list naming tensorflow (prose names every build so); no CUDA library loaded
@@ -333,7 +342,8 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """
     tf = s.framework("tensorflow")
     last = tensorflow_fact("last_native_windows_gpu")
-    said = reported(s, "tf-windows-gpu-ended-stated")
+    # the limit named by the report, in TensorFlow's wording or the reporter's own
+    said = reported(s, "tf-windows-gpu-ended-stated") or reported(s, "said-tf-windows-gpu-ended")
     if not native_windows(s) or (tf is None and not said):
         return
     # a pasted report that states a CUDA/cuDNN version, or shows TensorFlow finding no GPU,
@@ -343,6 +353,7 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
         bool(s.cuda.toolkits or s.cuda.cudnn)
         or (probe is not None and probe.gpu_available is False)
         or said
+        or reported(s, "said-gpu-not-used")  # the reporter: "the GPU is not used"
     )
     if not (nvidia_gpu_present(s) or wanted):
         return

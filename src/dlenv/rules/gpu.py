@@ -402,7 +402,14 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
 
 
 # what a pasted message says about CUDA seeing no GPU, and what the paste states of the machine
-NO_GPU_SIGNATURES = ("torch-no-cuda-gpus", "no-cuda-capable-device")
+NO_GPU_SIGNATURES = (
+    "torch-no-cuda-gpus",
+    "no-cuda-capable-device",
+    # the reporter's words: "No GPU found", "is_available() returned FALSE", and the workaround
+    # "after I changed CUDA_VISIBLE_DEVICES=0 it worked"
+    "said-visible-devices-changed-works",
+    "said-gpu-not-used",
+)
 INVALID_ORDINAL = "invalid-device-ordinal"
 
 

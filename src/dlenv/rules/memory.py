@@ -21,6 +21,7 @@ NEARLY_FULL = 0.9
 # configuration) comes after the GPUs were initialised: tensorflow/python/eager/context.py.
 AFTER_INIT = "Physical devices cannot be modified after being initialized"
 GROWTH_IGNORED = "memory-growth-not-in-effect-stated"
+ALL_MEMORY_SAID = "said-all-gpu-memory-taken"  # the reporter: "tensorflow occupies all GPU memory"
 AFTER_INIT_WORDS = (AFTER_INIT, "Virtual devices cannot be modified after being initialized")
 
 
@@ -44,6 +45,23 @@ def _growth_set_too_late(s: Snapshot) -> Finding | None:
             evidence=[_said(stated)],
             hint="Set it before anything touches the GPU, or set TF_FORCE_GPU_ALLOW_GROWTH=true "
             "in the environment, which TensorFlow reads when it creates the GPU device.",
+            fixes=[SetEnv(name="TF_FORCE_GPU_ALLOW_GROWTH", value="true")],
+            subject="tensorflow",
+        )
+    all_taken = next((e for e in s.reported_errors if e.signature == ALL_MEMORY_SAID), None)
+    if said is None and all_taken is not None:
+        # only the reporter's words: TensorFlow's allocator did what it does without growth
+        return finding(
+            "DL701",
+            title="TensorFlow takes all GPU memory: memory growth is not in effect",
+            message=f"The report says {who} takes all GPU memory: TensorFlow maps nearly all "
+            "memory of every visible GPU at start-up unless memory growth is on before the GPU "
+            "is initialised (a ConfigProto that no session uses, or growth set after the first "
+            "TensorFlow call, changes nothing).",
+            severity="warning",
+            evidence=[_said(all_taken)],
+            hint="Set TF_FORCE_GPU_ALLOW_GROWTH=true in the environment, or call "
+            "tf.config.experimental.set_memory_growth(gpu, True) right after the import.",
             fixes=[SetEnv(name="TF_FORCE_GPU_ALLOW_GROWTH", value="true")],
             subject="tensorflow",
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dlenv.fix.actions import ManualStep
+from dlenv.rules.derived import in_prose
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, get_rule, rule
 from dlenv.snapshot.model import ReportedError, Snapshot
@@ -32,7 +33,8 @@ def _unexplained(s: Snapshot, others: list[Finding]) -> list[ReportedError]:
     )
     out: list[ReportedError] = []
     for e in s.reported_errors:
-        if e.harmless:
+        # a statement in the reporter's words is no error a program printed
+        if e.harmless or in_prose(e.signature):
             continue
         codes = [c for c in _signature_rules(e.signature) if not c.startswith("DL9")]
         if fired.intersection(codes):
@@ -66,7 +68,7 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     libraries and packages a paste leaves out) and attach `dlenv doctor --format json` to the
     report.
     """
-    if not any(not e.harmless for e in s.reported_errors):
+    if not any(not e.harmless and not in_prose(e.signature) for e in s.reported_errors):
         return
     errors = _unexplained(s, others)
     if not errors:
