@@ -150,7 +150,19 @@ def test_dl303_pasted_value_that_names_no_gpu() -> None:
     bad = _pasted("`CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py`\nno CUDA-capable device is detected\n")
     f = only(bad, "DL303")
     assert f.severity == "error"
-    assert "which is no GPU index or UUID" in f.message
+    assert "which is a shell variable" in f.message
+    # the same with the GPU stated ("I have a TITAN X", nvidia-smi shows it): still proven
+    named = _pasted(
+        "`CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py`\nno CUDA-capable device is detected - however"
+        " I have a TITAN X on Ubuntu 16.04\n"
+    )
+    assert named.gpus
+    assert only(named, "DL303").severity == "error"
+    typo = _pasted("CUDA_VISIBLE_DEVICES=cuda0 python x.py\nno CUDA-capable device is detected\n")
+    assert "which is no GPU index or UUID" in only(typo, "DL303").message
+    # a value that is no index, with no failure quoted, proves nothing
+    quiet = _pasted("CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py\nI have a TITAN X\n")
+    assert fired(quiet, "DL303") == []
     # index 3 on a machine the reporter says has one GPU: proven (the count is kept with the
     # framework the paste is about, here torch)
     one = _pasted(

@@ -375,6 +375,8 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
             if any(u.startswith(first) for u in uuids) or not uuids:
                 return
         else:
+            # no index or UUID ("$0", "bash", "cuda:0"): judged when CUDA then saw no GPU
+            yield from _reported_hidden(s)
             return
     existing = ",".join(str(g.index) for g in s.gpus)
     fixes: list[Action] = [UnsetEnv(name="CUDA_VISIBLE_DEVICES", reason="show every GPU")]
@@ -461,7 +463,12 @@ def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
             why = "names a GPU UUID; a typo in it hides every GPU"
             severity = "warning"
         else:
-            why = f"is {raw!r}, which is no GPU index or UUID (an unexpanded or empty variable?)"
+            why = (
+                "is a shell variable, expanded to whatever it holds ($0 is the shell's or "
+                "script's name), not a GPU index"
+                if first.startswith("$")
+                else "is no GPU index or UUID (an unexpanded or empty variable?)"
+            )
         evidence.insert(
             0,
             Evidence(
