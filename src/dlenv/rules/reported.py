@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlenv.fix.actions import ManualStep
+from dlenv.fix.actions import Action, ManualStep
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, get_rule, rule
 from dlenv.snapshot.model import ReportedError, Snapshot
@@ -299,7 +299,7 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
         "Run dlenv on the machine itself: it sees the driver, CUDA libraries and packages "
         "that the paste leaves out."
     )
-    fixes = [doctor]
+    fixes: list[Action] = [doctor]
     if known is not None:
         # a known symptom: name what usually causes it and what settles each, as a maintainer
         # replies; a candidate is not a finding of its rule (the code stays DL901)
@@ -312,9 +312,14 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
             + ". Add their output to the report, or run dlenv on the machine itself."
         )
         fixes = [
-            ManualStep(text=f"{c}, {SETTLE[c][0]}? Check {SETTLE[c][1]}.", commands=[*SETTLE[c][2]])
-            for c in codes
-        ] + [doctor]
+            *(
+                ManualStep(
+                    text=f"{c}, {SETTLE[c][0]}? Check {SETTLE[c][1]}.", commands=[*SETTLE[c][2]]
+                )
+                for c in codes
+            ),
+            doctor,
+        ]
     yield finding(
         "DL901",
         title="A recognised error whose cause the paste does not settle"
