@@ -830,3 +830,24 @@ def test_dl110_not_dl111_on_wsl1s_first_kernel() -> None:
     assert _explained(text) == ["DL110"]
     native = text.replace("3.4.0+", "4.15.0-45-generic")
     assert "DL110" not in _explained(native)
+
+
+def test_dl111_no_device_on_a_machine_nothing_was_changed_on() -> None:
+    """nitishsrivastava/deepnet#28 ("We haven't changed our hardware or anything related to
+    CUDA" + "no CUDA-capable device is detected"; the kernel had been updated, no reboot):
+    libcuda answered and found no device, CUDA_VISIBLE_DEVICES is not set, no container: the
+    module is probably not loaded. A warning: the reporter's word, not a probe."""
+    said = "We haven't changed anything, but now: no CUDA-capable device is detected\n"
+    f = only(_pasted(said), "DL111")
+    assert f.severity == "warning"
+    assert "sudo reboot" in _commands(f)
+    assert [e.fact for e in f.evidence] == [
+        "reported_errors.no-cuda-capable-device",
+        "reported_errors.broke-without-change-stated",
+    ]
+    # the error alone, or the statement alone, settles nothing
+    assert fired(_pasted("no CUDA-capable device is detected\n"), "DL111") == []
+    assert fired(_pasted("It was working fine yesterday.\n"), "DL111") == []
+    # CUDA_VISIBLE_DEVICES set, or a container: those questions come first (DL303, DL109)
+    hidden = "CUDA_VISIBLE_DEVICES=1 python train.py\n" + said
+    assert fired(_pasted(hidden), "DL111") == []
