@@ -620,7 +620,8 @@ def scan(
                         apply_fact(sheet, fact, groups, m.group(0), text, None)
                 continue
             mine.add(line_start)
-            _covered_lines(text, m.start(), m.end(), covered)
+            if not sig.statement:
+                _covered_lines(text, m.start(), m.end(), covered)
             count += 1
             line = _line_at(text, m.start(), m.end())
             groups = {k: v for k, v in m.groupdict().items() if v is not None}

@@ -108,6 +108,14 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     drv = driver_version(s)
     m = _NEEDS.search(e.text)
     cuda_needed, driver_needed = (m.group(1), m.group(2)) if m else (None, None)
+    stated = next((tk.version for tk in s.cuda.toolkits if tk.version), None)
+    if not cuda_needed and not driver_needed and stated and drv:
+        # a CUDA version the paste states ("My CUDA version is 12.9") that this driver does not
+        # reach: the runtime's verdict and the versions agree (it checks the driver's CUDA
+        # version itself, so minor-version compatibility does not save it)
+        req = driver_requirement(stated, os_name(s))
+        if req is not None and driver_at_least(drv, req.toolkit_minimum or req.minimum) is False:
+            cuda_needed = ".".join(stated.split(".")[:2])
     if cuda_needed:
         req = driver_requirement(cuda_needed, os_name(s))
         # the toolkit checks the driver's CUDA version itself: no minor-version compatibility
@@ -115,7 +123,13 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     # a runtime the image brought: its own check, or "insufficient" from inside the container
     image = e.signature in CONTAINER_TOO_OLD or (not wheel_said and s.host.container is not None)
     who = "The container image" if image else "The package's bundled CUDA runtime"
-    need = f"CUDA {cuda_needed}" if cuda_needed else f"driver {driver_needed or 'a newer driver'}"
+    need = (
+        f"CUDA {cuda_needed}"
+        if cuda_needed
+        else f"driver {driver_needed}"
+        if driver_needed
+        else "a newer driver"
+    )
     evidence = [
         Evidence(
             fact=f"reported_errors.{e.signature}",
