@@ -830,3 +830,54 @@ def test_dl110_not_dl111_on_wsl1s_first_kernel() -> None:
     assert _explained(text) == ["DL110"]
     native = text.replace("3.4.0+", "4.15.0-45-generic")
     assert "DL110" not in _explained(native)
+
+
+def test_dl111_no_device_on_a_machine_nothing_was_changed_on() -> None:
+    """nitishsrivastava/deepnet#28 ("We haven't changed our hardware or anything related to
+    CUDA" + "no CUDA-capable device is detected"; the kernel had been updated, no reboot):
+    libcuda answered and found no device, CUDA_VISIBLE_DEVICES is not set, no container: the
+    module is probably not loaded. A warning: the reporter's word, not a probe."""
+    said = "We haven't changed anything, but now: no CUDA-capable device is detected\n"
+    f = only(_pasted(said), "DL111")
+    assert f.severity == "warning"
+    assert "sudo reboot" in _commands(f)
+    assert [e.fact for e in f.evidence] == [
+        "reported_errors.no-cuda-capable-device",
+        "reported_errors.broke-without-change-stated",
+    ]
+    # the error alone, or the statement alone, settles nothing
+    assert fired(_pasted("no CUDA-capable device is detected\n"), "DL111") == []
+    assert fired(_pasted("It was working fine yesterday.\n"), "DL111") == []
+    # CUDA_VISIBLE_DEVICES set, or a container: those questions come first (DL303, DL109)
+    hidden = "CUDA_VISIBLE_DEVICES=1 python train.py\n" + said
+    assert fired(_pasted(hidden), "DL111") == []
+
+
+def test_dl101_insufficient_driver_from_a_package_named_elsewhere_in_the_paste() -> None:
+    """NVIDIA/cutlass#2866: the title says "cudaErrorInsufficientDriver", the body names the
+    CuTe DSL (a package with its own CUDA runtime) and states "CUDA version is 12.9.41", "CUDA
+    driver is 570.133.20": the runtime's verdict and the versions agree (570 runs CUDA up to
+    12.8), so the driver is too old for the package's runtime (DL101), not for a toolkit."""
+    paste = (
+        "[QST] cudaErrorInsufficientDriver\n\n"
+        "When I run examples/python/CuTeDSL/blackwell/dense_gemm.py, I find the error CUDAError "
+        "InsufficientDriver. My CUDA version is 12.9.41 and my CUDA driver is 570.133.20.\n"
+    )
+    assert _explained(paste) == ["DL101"]
+    f = only(_pasted(paste), "DL101")
+    assert "needs CUDA 12.9" in f.message
+    assert any(e.fact == "driver.version" and e.needed == ">=575.51.03" for e in f.evidence)
+    # with no such package named, the same verdict stays with the toolkit (DL102's question)
+    plain = paste.replace("examples/python/CuTeDSL/blackwell/dense_gemm.py", "my program")
+    assert "DL101" not in _explained(plain)
+
+
+def test_statements_cover_no_line_so_an_error_beside_them_is_still_judged() -> None:
+    """A statement signature (a package named, "nothing changed") is kept for the rules but
+    covers no line: an error line that also names CuPy is still an error of its own."""
+    from dlenv.importers import import_text
+
+    line = "cupy.cuda.runtime.CUDARuntimeError: cudaErrorIllegalAddress: an illegal memory access\n"
+    got = {e.signature for e in import_text(line).snapshot.reported_errors}
+    assert "cuda-runtime-package-named" in got
+    assert got - {"cuda-runtime-package-named"}, "the error itself must still be reported"

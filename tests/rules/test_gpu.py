@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv, UnsetEnv
-from dlenv.snapshot.model import LiveProbe, ReportedError, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, LiveProbe, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -150,7 +150,19 @@ def test_dl303_pasted_value_that_names_no_gpu() -> None:
     bad = _pasted("`CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py`\nno CUDA-capable device is detected\n")
     f = only(bad, "DL303")
     assert f.severity == "error"
-    assert "which is no GPU index or UUID" in f.message
+    assert "which is a shell variable" in f.message
+    # the same with the GPU stated ("I have a TITAN X", nvidia-smi shows it): still proven
+    named = _pasted(
+        "`CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py`\nno CUDA-capable device is detected - however"
+        " I have a TITAN X on Ubuntu 16.04\n"
+    )
+    assert named.gpus
+    assert only(named, "DL303").severity == "error"
+    typo = _pasted("CUDA_VISIBLE_DEVICES=cuda0 python x.py\nno CUDA-capable device is detected\n")
+    assert "which is no GPU index or UUID" in only(typo, "DL303").message
+    # a value that is no index, with no failure quoted, proves nothing
+    quiet = _pasted("CUDA_VISIBLE_DEVICES=$0 ./tools/demo.py\nI have a TITAN X\n")
+    assert fired(quiet, "DL303") == []
     # index 3 on a machine the reporter says has one GPU: proven (the count is kept with the
     # framework the paste is about, here torch)
     one = _pasted(
@@ -268,6 +280,30 @@ def test_dl305_torch_covers_the_gpu_so_an_extension_failed() -> None:
     on_h100 = replace(bad, gpus=[h100])
     assert fired(on_h100, "DL305") == []
     assert fired(on_h100, "DL301") == ["DL301"]
+
+
+def test_dl305_when_every_cuda_build_of_the_release_covers_the_gpu() -> None:
+    """thomasbrandon/mish-cuda#10: "no kernel image" with "pytorch 1.7, cuda 10.2, TITAN X" and
+    no variant tag. Every CUDA build of torch 1.7 (cu92 … cu110) carries sm_50, which runs on
+    the TITAN X (sm_52): whichever was installed, the failing kernel is the extension's, and
+    CUDA 10.2 targets sm_52 itself. A Kepler K40 (sm_35) is below every list: not DL305."""
+    release_only = FrameworkFacts(name="torch", distribution="torch", version="1.7")
+    s = replace(
+        Snapshot(),
+        gpus=[gpu(name="GeForce GTX TITAN X", cc=None, total=1)],
+        frameworks=[release_only],
+        reported_errors=[NO_KERNEL],
+    )
+    f = only(s, "DL305")
+    assert "each of its CUDA builds has sm_50" in f.message
+    commands = [c for a in f.fixes if isinstance(a, ManualStep) for c in a.commands]
+    assert "export TORCH_CUDA_ARCH_LIST=5.2" in commands
+    k40 = replace(s, gpus=[gpu(name="Tesla K40c", cc=None, total=1)])
+    assert fired(k40, "DL305") == []
+    # a CPU build cannot print a CUDA error, but one stated as CPU-only is not judged here
+    cpu = replace(s, frameworks=[replace(release_only, cuda_build=False)])
+    assert fired(cpu, "DL305") == []
+    assert fired(replace(s, reported_errors=[]), "DL305") == []
 
 
 def test_dl305_from_the_live_probe() -> None:

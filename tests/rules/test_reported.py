@@ -97,3 +97,29 @@ def test_dl901_stays_quiet_on_explained_errors_noise_and_plain_reports() -> None
     f = only(import_text(two).snapshot, "DL901")
     assert f.title == "2 errors in the paste are not explained by any rule"
     assert [e.found for e in f.evidence] == [ILLEGAL_ACCESS, "Segmentation fault (core dumped)"]
+
+
+def test_dl901_names_the_likely_causes_of_a_known_symptom_and_what_settles_each() -> None:
+    """ "no CUDA-capable device" with nothing that settles its cause: DL901 answers as a
+    maintainer does, with the usual causes (the message's own rules, usual first) and the
+    command that settles each; the candidates are no findings of their own."""
+    from dlenv.rules.reported import SETTLE
+
+    pasted = import_text(
+        "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
+    ).snapshot
+    findings = diagnose(pasted)
+    assert [f.code for f in findings] == ["DL901"]
+    [f] = findings
+    assert f.title == "A recognised error whose cause the paste does not settle"
+    assert "Most likely causes of this message: DL303: CUDA_VISIBLE_DEVICES hides" in f.message
+    assert "DL111: the driver is installed but its kernel module is not loaded" in f.message
+    steps = [a for a in f.fixes if isinstance(a, ManualStep)]
+    assert [s.text.split(",")[0] for s in steps[:2]] == ["DL303", "DL111"]
+    assert steps[0].commands == list(SETTLE["DL303"][2])
+    assert "lsmod | grep nvidia" in steps[1].commands
+    assert steps[-1].commands[0] == "dlenv doctor"
+    # every candidate a signature can name is a registered cause rule
+    from dlenv.rules.registry import get_rule
+
+    assert all(get_rule(code) is not None for code in SETTLE)

@@ -749,9 +749,11 @@ def scan(
                         apply_fact(sheet, fact, groups, m.group(0), text, None)
                 continue
             mine.add(line_start)
-            if not prose:  # a program's error line the reporter quotes stays an error line
+            # a program's error line the reporter quotes stays an error line; what the reporter
+            # states (prose, `statement` signatures) covers none
+            if not prose and not sig.statement:
                 _covered_lines(text, m.start(), m.end(), covered)
-            if sig.report and not prose:
+            if sig.report and not prose and not sig.statement:
                 # a program prints whole lines: the rest of the line after its message is its own
                 eol = text.find("\n", m.end())
                 messages.add((m.start(), len(text) if eol < 0 else eol))

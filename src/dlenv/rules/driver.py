@@ -115,6 +115,14 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     drv = driver_version(s)
     m = _NEEDS.search(e.text)
     cuda_needed, driver_needed = (m.group(1), m.group(2)) if m else (None, None)
+    stated = next((tk.version for tk in s.cuda.toolkits if tk.version), None)
+    if not cuda_needed and not driver_needed and stated and drv:
+        # a CUDA version the paste states ("My CUDA version is 12.9") that this driver does not
+        # reach: the runtime's verdict and the versions agree (it checks the driver's CUDA
+        # version itself, so minor-version compatibility does not save it)
+        req = driver_requirement(stated, os_name(s))
+        if req is not None and driver_at_least(drv, req.toolkit_minimum or req.minimum) is False:
+            cuda_needed = ".".join(stated.split(".")[:2])
     if cuda_needed:
         req = driver_requirement(cuda_needed, os_name(s))
         # the toolkit checks the driver's CUDA version itself: no minor-version compatibility
@@ -122,7 +130,13 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     # a runtime the image brought: its own check, or "insufficient" from inside the container
     image = e.signature in CONTAINER_TOO_OLD or (not wheel_said and s.host.container is not None)
     who = "The container image" if image else "The package's bundled CUDA runtime"
-    need = f"CUDA {cuda_needed}" if cuda_needed else f"driver {driver_needed or 'a newer driver'}"
+    need = (
+        f"CUDA {cuda_needed}"
+        if cuda_needed
+        else f"driver {driver_needed}"
+        if driver_needed
+        else "a newer driver"
+    )
     evidence = [
         Evidence(
             fact=f"reported_errors.{e.signature}",
@@ -1232,7 +1246,10 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     the previous kernel, or the build failed for want of kernel headers), or the kernel was
     updated and the machine not rebooted. nvidia-smi being there but saying "NVIDIA-SMI has
     failed because it couldn't communicate with the NVIDIA driver" is this too (outside WSL and
-    without nouveau).
+    without nouveau). "no CUDA-capable device is detected" on a machine the reporter says nothing
+    was changed on ("it worked yesterday", "started failing today"), with CUDA_VISIBLE_DEVICES
+    unset and outside a container, is a warning: an update waiting for a reboot is the likely
+    cause.
 
     Why it matters: with no kernel module nothing can use the GPU: nvidia-smi fails and every
     framework reports no driver or no device, although the driver packages are installed. It
@@ -1255,6 +1272,8 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
         yield probed
         return
     signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
+    if not signs and (sudden := _no_device_unchanged(s)) is not None:
+        signs[NO_DEVICE] = sudden
     secure = _said(s, SECURE_BOOT_SAID)
     if not signs or (set(signs) <= set(AMBIGUOUS_SIGNS) and _unbound_gpus(s)):
         return  # only "nvidia-smi has failed" beside a GPU with no driver bound: DL103's
@@ -1280,6 +1299,28 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
             if WRONG_KERNEL in signs and MODULE_NOT_FOUND not in signs
             else "there is no module built for the running kernel"
         ) + (f" {kernel}" if kernel else "")
+        fixes.append(_rebuild_step(s, kernel))
+    elif NO_DEVICE in signs:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{UNCHANGED_SAID}",
+                found=_said(s, UNCHANGED_SAID),
+                note="the reporter: it worked, nothing was changed",
+            )
+        )
+        why = (
+            "CUDA finds no device on a machine where, the reporter says, nothing was changed; "
+            "CUDA_VISIBLE_DEVICES is not set and this is no container, so the usual cause is an "
+            "automatic kernel or driver update whose module loads only after a reboot (or a "
+            "fresh install not yet rebooted)"
+        )
+        fixes.append(
+            ManualStep(
+                text="Check whether the nvidia module is loaded and built for the running "
+                "kernel; reboot if an update is pending.",
+                commands=["lsmod | grep nvidia", "uname -r; dkms status", "sudo reboot"],
+            )
+        )
         fixes.append(_rebuild_step(s, kernel))
     elif KERNEL_UPDATED in signs:
         why = "the kernel was updated and the module was built for the previous one"
@@ -1311,15 +1352,36 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
         fixes.append(_secure_boot_step())
     yield finding(
         "DL111",
-        title="The NVIDIA driver is installed but its kernel module is not loaded",
-        message=f"The NVIDIA kernel module is not loaded: {why}. Until it loads, nvidia-smi "
+        title="The NVIDIA driver is installed but its kernel module is not loaded"
+        if NO_DEVICE not in signs
+        else "The NVIDIA kernel module is probably not loaded (an update waiting for a reboot)",
+        message=f"The NVIDIA kernel module is {'probably ' if NO_DEVICE in signs else ''}not "
+        f"loaded: {why}. Until it loads, nvidia-smi "
         "fails and no framework can use the GPU.",
+        severity="warning" if NO_DEVICE in signs else None,
         evidence=evidence,
         hint="This usually follows a kernel update, or a first install on a machine with "
         "Secure Boot on.",
         fixes=fixes,
         subject="nvidia-kernel-module",
     )
+
+
+NO_DEVICE = "no-cuda-capable-device"  # cudaErrorNoDevice: libcuda answered, no device
+UNCHANGED_SAID = "broke-without-change-stated"
+
+
+def _no_device_unchanged(s: Snapshot) -> str | None:
+    """ "no CUDA-capable device" on a machine the reporter says nothing was changed on: the
+    user-space driver answered (libcuda loaded), so the kernel side is missing; with
+    CUDA_VISIBLE_DEVICES unset and no container, a maintainer's first guess is an automatic
+    kernel or driver update whose module waits for a reboot."""
+    said = _said(s, NO_DEVICE)
+    if said is None or _said(s, UNCHANGED_SAID) is None:
+        return None
+    if s.visibility.cuda_visible_devices is not None or s.host.container is not None:
+        return None  # DL303's and DL109's questions first
+    return said
 
 
 def _probed_not_loaded(s: Snapshot) -> Finding | None:

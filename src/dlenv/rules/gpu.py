@@ -16,6 +16,7 @@ from dlenv.kb.queries import (
     gpu_compute_capability,
     installed_torch_variant,
     major_minor,
+    torch_release,
 )
 from dlenv.kb.tables import TorchVariant
 from dlenv.rules.derived import (
@@ -374,6 +375,8 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
             if any(u.startswith(first) for u in uuids) or not uuids:
                 return
         else:
+            # no index or UUID ("$0", "bash", "cuda:0"): judged when CUDA then saw no GPU
+            yield from _reported_hidden(s)
             return
     existing = ",".join(str(g.index) for g in s.gpus)
     fixes: list[Action] = [UnsetEnv(name="CUDA_VISIBLE_DEVICES", reason="show every GPU")]
@@ -467,7 +470,12 @@ def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
             why = "names a GPU UUID; a typo in it hides every GPU"
             severity = "warning"
         else:
-            why = f"is {raw!r}, which is no GPU index or UUID (an unexpanded or empty variable?)"
+            why = (
+                "is a shell variable, expanded to whatever it holds ($0 is the shell's or "
+                "script's name), not a GPU index"
+                if first.startswith("$")
+                else "is no GPU index or UUID (an unexpanded or empty variable?)"
+            )
         evidence.insert(
             0,
             Evidence(
@@ -670,22 +678,32 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     if named is not None:
         yield named
         return
-    if torch is None or not cuda_build(torch):
+    # a CUDA error from torch's own process: a CPU build could not have printed it
+    if torch is None or cuda_build(torch) is False:
         return
     probe = live(s, "torch")
+    gpus = _capabilities(s)
+    whose = "its arch list has"
     if probe is not None and probe.arch_list:
         arch, source = tuple(probe.arch_list), LIVE_WINS
     else:
-        known = _kb_torch(s, torch)
-        if known is None or known[0].arch_list is None or not _x86_wheels(s):
+        known = _kb_torch(s, torch) if cuda_build(torch) else None
+        if known is not None and known[0].arch_list is not None and _x86_wheels(s):
+            arch, source = known[0].arch_list, None
+        elif (every := _every_build_runs(s, torch, gpus)) is not None:
+            arch, source = every, None  # whichever CUDA build of the release it is
+            whose = "the arch list of each of its CUDA builds has"
+        else:
             return  # without torch's arch list, whose kernel failed cannot be told
-        arch, source = known[0].arch_list, None
-    gpus = _capabilities(s)
     if not gpus or any(arch_fit(arch, cc) != "native" for _, cc in gpus):
         return  # torch itself lacks code for a GPU: DL301's verdict, not this one
     gpu, cc = gpus[0]
     target = _native_arch(arch, cc) or cc
     covered = f"sm_{target.replace('.', '')}"
+    mm = major_minor(cc)
+    if mm and any(_arch_major(a) > mm[0] for a in arch):
+        # a CUDA that emits code for a later generation targets every minor of this one
+        target = f"{mm[0]}.{mm[1]}"
     exact = target == ".".join(str(n) for n in major_minor(cc) or ())
     why = (
         ""
@@ -697,7 +715,7 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         "DL305",
         title=f"A CUDA extension has no kernels for {gpu.name or 'the GPU'} ({_sm(cc)}); "
         f"{label(torch)} itself does",
-        message=f"{label(torch)} runs on {gpu.name or 'this GPU'}: its arch list has {covered}, "
+        message=f"{label(torch)} runs on {gpu.name or 'this GPU'}: {whose} {covered}, "
         f"and {covered} code runs on {_sm(cc)} (binary compatibility within a major). The "
         "kernel that failed comes from an extension built for other architectures.",
         evidence=[
@@ -718,7 +736,11 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             ),
             ManualStep(
                 text=f"Rebuild that extension from source with TORCH_CUDA_ARCH_LIST={target}"
-                f"{why}; or move to a torch whose CUDA targets {_sm(cc)} and rebuild it there.",
+                + (
+                    f"{why}; or move to a torch whose CUDA targets {_sm(cc)} and rebuild it there."
+                    if why
+                    else ", in the same environment as torch."
+                ),
                 commands=[
                     f"export TORCH_CUDA_ARCH_LIST={target}",
                     "python -m pip install --no-build-isolation --no-cache-dir --force-reinstall "
@@ -729,6 +751,37 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         subject=f"gpu{gpu.index}",
         confirmed_by=source,
     )
+
+
+def _arch_major(entry: str) -> int:
+    digits = entry.partition("_")[2]
+    return int(digits) // 10 if digits.isdigit() else 0
+
+
+def _every_build_runs(
+    s: Snapshot, torch: FrameworkFacts, gpus: list[tuple[GpuFacts, str]]
+) -> tuple[str, ...] | None:
+    """The arch list of torch's build when only its release is known (no variant tag, no OS):
+    if every CUDA build of that release (those of its stated CUDA, when one is stated) has
+    native code for every GPU, whichever was installed runs on them, and the arch list of the
+    one with the least is returned; None when one build lacks a GPU or a list is unknown."""
+    if torch.variant or not gpus or not _x86_wheels(s):
+        return None
+    release = torch_release(torch.version)
+    if release is None:
+        return None
+    cuda = major_minor(torch.cuda_version)
+    builds = [
+        v
+        for v in release.variants
+        if v.name.startswith("cu") and (cuda is None or major_minor(v.cuda) == cuda)
+    ]
+    if not builds or any(v.arch_list is None for v in builds):
+        return None
+    lists = [v.arch_list for v in builds if v.arch_list is not None]
+    if any(arch_fit(arch, cc) != "native" for arch in lists for _, cc in gpus):
+        return None
+    return min(lists, key=len)
 
 
 def _extension_named(s: Snapshot) -> Finding | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlenv.fix.actions import ManualStep
+from dlenv.fix.actions import Action, ManualStep
 from dlenv.rules.derived import in_prose
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, get_rule, rule
@@ -14,6 +14,217 @@ from dlenv.snapshot.model import ReportedError, Snapshot
 
 UNRECOGNISED = "unrecognised-error"  # dlenv.importers.signatures.UNRECOGNISED
 SHOWN = 5  # error lines quoted as evidence
+LIKELY = 3  # candidate causes named for a recognised message whose cause is not settled
+
+# For a recognised message whose cause the paste does not settle: each candidate cause in a
+# maintainer's words, and what settles it (the fact, and the command that shows it). Ordered
+# by the signature's own `rules` list, which puts the usual cause first.
+SETTLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "DL101": (
+        "the driver is older than the CUDA the framework or package was built with",
+        "the driver's version and the CUDA of the build",
+        (
+            "nvidia-smi | head -4",
+            'python -c "import torch; print(torch.__version__, torch.version.cuda)"',
+        ),
+    ),
+    "DL102": (
+        "the CUDA toolkit that compiled the program is newer than the driver",
+        "nvcc's version against nvidia-smi's 'CUDA Version'",
+        ("nvcc --version", "nvidia-smi | head -4"),
+    ),
+    "DL103": (
+        "no NVIDIA driver is installed for the GPU",
+        "whether the GPU is on the bus and which kernel driver holds it",
+        ("lspci -nnk | grep -iA3 nvidia", "nvidia-smi"),
+    ),
+    "DL104": (
+        "the open-source nouveau driver holds the GPU",
+        "whether nouveau is loaded",
+        ("lsmod | grep -E 'nouveau|nvidia'",),
+    ),
+    "DL105": (
+        "the driver was upgraded without a reboot (kernel module and libraries differ)",
+        "the loaded module's version against the libraries'",
+        ("cat /proc/driver/nvidia/version", "nvidia-smi"),
+    ),
+    "DL106": (
+        "the /dev/nvidia* device nodes are missing or not accessible to this user",
+        "the device nodes and their permissions",
+        ("ls -l /dev/nvidia*", "id"),
+    ),
+    "DL108": (
+        "a Linux driver installed inside WSL2 hides the Windows one",
+        "which libcuda WSL loads",
+        ("ldconfig -p | grep libcuda.so.1", "dpkg -l | grep -i nvidia"),
+    ),
+    "DL109": (
+        "the container was started without the NVIDIA Container Toolkit (--gpus)",
+        "the docker run command and the toolkit on the host",
+        ("docker run --rm --gpus all ubuntu nvidia-smi", "nvidia-ctk --version"),
+    ),
+    "DL110": (
+        "this is WSL 1, which has no GPU",
+        "the WSL version",
+        ("wsl -l -v  # from Windows",),
+    ),
+    "DL111": (
+        "the driver is installed but its kernel module is not loaded (kernel update without a "
+        "reboot, Secure Boot, DKMS)",
+        "whether the nvidia module is loaded, and for which kernel it was built",
+        ("lsmod | grep nvidia", "uname -r; dkms status", "mokutil --sb-state"),
+    ),
+    "DL112": (
+        "nvidia_uvm is not loaded, or broken after suspend and resume",
+        "whether nvidia_uvm is loaded and /dev/nvidia-uvm exists",
+        ("lsmod | grep nvidia_uvm", "ls -l /dev/nvidia-uvm"),
+    ),
+    "DL201": (
+        "a CUDA/cuDNN library the framework needs cannot be loaded",
+        "which CUDA libraries are installed and on the loader's path",
+        ("pip list | grep -i nvidia", "ldconfig -p | grep -E 'libcudart|libcudnn|libcublas'"),
+    ),
+    "DL202": (
+        "the CUDA library is there, but in another major version",
+        "the versions of the CUDA libraries against the build's",
+        ("pip list | grep -i nvidia", "ls /usr/local/cuda*/lib64/libcudart.so*"),
+    ),
+    "DL203": (
+        "two frameworks in one environment need different cuDNN versions",
+        "the cuDNN each framework was built with",
+        ("pip list | grep -iE 'cudnn|torch|tensorflow|jax'",),
+    ),
+    "DL206": (
+        "the cuDNN loaded at run time is older than the one the build needs",
+        "the cuDNN found first at run time",
+        ("pip list | grep -i cudnn", "ldconfig -p | grep libcudnn", "echo $LD_LIBRARY_PATH"),
+    ),
+    "DL208": (
+        "an older CUDA library copy shadows the framework's (undefined symbol)",
+        "which copy of the library is loaded first",
+        ("echo $LD_LIBRARY_PATH", "ldconfig -p | grep -E 'libnccl|libcublas|libnvJitLink'"),
+    ),
+    "DL301": (
+        "the framework build has no code for this GPU's architecture (a GPU newer than the build)",
+        "the GPU's compute capability against the build's arch list",
+        (
+            'python -c "import torch; print(torch.__version__, torch.cuda.get_arch_list(), '
+            'torch.cuda.get_device_capability())"',
+        ),
+    ),
+    "DL302": (
+        "the GPU is too old for the framework's CUDA version",
+        "the GPU's model and the build's CUDA",
+        ("nvidia-smi -L", 'python -c "import torch; print(torch.__version__)"'),
+    ),
+    "DL303": (
+        "CUDA_VISIBLE_DEVICES hides the GPUs",
+        "CUDA_VISIBLE_DEVICES wherever it is set: the shell, a launch script, os.environ",
+        ('echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"', "nvidia-smi -L"),
+    ),
+    "DL304": (
+        "the program asks for a GPU index beyond the visible GPUs",
+        "the number of visible GPUs against the index or process count",
+        ("nvidia-smi -L", 'python -c "import torch; print(torch.cuda.device_count())"'),
+    ),
+    "DL305": (
+        "a CUDA extension (not the framework) was built for other GPU architectures",
+        "which call fails, and the GPU against the framework's arch list",
+        (
+            "CUDA_LAUNCH_BLOCKING=1 python your_script.py",
+            'python -c "import torch; print(torch.cuda.get_arch_list(), '
+            'torch.cuda.get_device_capability())"',
+        ),
+    ),
+    "DL401": (
+        "a CPU-only build of the framework is installed",
+        "the build's variant",
+        (
+            'python -c "import torch; print(torch.__version__, torch.version.cuda)"',
+            "pip list | grep -iE 'torch|tensorflow|jax'",
+        ),
+    ),
+    "DL402": (
+        "TensorFlow >= 2.11 on native Windows has no GPU support",
+        "the OS and TensorFlow's version",
+        ('python -c "import sys, tensorflow as tf; print(sys.platform, tf.__version__)"',),
+    ),
+    "DL501": (
+        "no wheel for this Python version",
+        "the Python version against the releases' supported range",
+        ("python --version", "pip --version"),
+    ),
+    "DL502": (
+        "a file or folder of the user's own shadows the package",
+        "where the module is imported from",
+        ('python -c "import MODULE; print(MODULE.__file__)"  # the module in the error',),
+    ),
+    "DL505": (
+        "another interpreter's packages are on the path",
+        "sys.path and PYTHONPATH",
+        ('python -c "import sys; print(sys.path)"', "echo $PYTHONPATH"),
+    ),
+    "DL506": (
+        "no wheel for this platform (OS, CPU, 32-bit Python)",
+        "the platform pip sees",
+        ("pip debug --verbose | head -20",),
+    ),
+    "DL601": (
+        "Keras 3 breaks code written for Keras 2 / tf.keras",
+        "the installed Keras and TensorFlow",
+        ("pip list | grep -iE 'keras|tensorflow'",),
+    ),
+    "DL602": (
+        "the configured Keras backend is not installed",
+        "KERAS_BACKEND and the backends installed",
+        ("echo $KERAS_BACKEND", "pip list | grep -iE 'keras|tensorflow|torch|jax'"),
+    ),
+    "DL701": (
+        "TensorFlow reserved all GPU memory up front (memory growth off)",
+        "memory growth and what else uses the GPU",
+        ("nvidia-smi", "echo $TF_FORCE_GPU_ALLOW_GROWTH"),
+    ),
+    "DL702": (
+        "another process holds the GPU's memory",
+        "the processes on the GPU",
+        ("nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv",),
+    ),
+    "DL703": (
+        "the GPU's memory is exhausted by the job itself (batch or model size)",
+        "the GPU's memory against the job's peak",
+        ("nvidia-smi --query-gpu=name,memory.total,memory.used --format=csv",),
+    ),
+    "DL801": (
+        "/dev/shm is too small (a container's 64 MiB default)",
+        "the size of /dev/shm",
+        ("df -h /dev/shm",),
+    ),
+    "DL802": (
+        "NCCL's peer-to-peer path is broken (PCIe switches, IOMMU/ACS, consumer GPUs)",
+        "whether the run passes with P2P disabled, and the GPU topology",
+        ("NCCL_P2P_DISABLE=1 NCCL_DEBUG=INFO python your_script.py", "nvidia-smi topo -m"),
+    ),
+    "DL803": (
+        "NCCL or Gloo picks the wrong network interface",
+        "the interfaces and NCCL's choice",
+        ("NCCL_DEBUG=INFO python your_script.py", "ip -br addr"),
+    ),
+    "DL804": (
+        "the ranks disagree (world size, rank variables, NCCL versions)",
+        "each rank's world size, rank and versions",
+        ("env | grep -E 'WORLD_SIZE|RANK|MASTER_|SLURM_N'",),
+    ),
+}
+
+
+def _likely(e: ReportedError) -> list[str]:
+    """The causes a maintainer weighs for a recognised message, usual first: its signature's
+    cause rules that have a way to settle them (symptom rules and DL9xx left out)."""
+    return [
+        c
+        for c in _signature_rules(e.signature)
+        if c in SETTLE and (r := get_rule(c)) is not None and not r.symptom
+    ][:LIKELY]
 
 
 def _signature_rules(signature: str) -> tuple[str, ...]:
@@ -64,9 +275,14 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     Example: a paste holding only `RuntimeError: CUDA error: an illegal memory access was
     encountered`; or "Found no NVIDIA driver on your system" without `lspci` or `nvidia-smi`.
 
-    Fix: run `dlenv doctor` on the machine that printed the error (its probes see the driver,
-    libraries and packages a paste leaves out) and attach `dlenv doctor --format json` to the
-    report.
+    For a known message whose cause the paste does not settle, the finding names the two or
+    three causes that usually produce it (the message's own rules, usual first) and, for each,
+    the one fact that settles it and the command that shows it: what a maintainer replies. They
+    are candidates, not findings: the code stays DL901.
+
+    Fix: run the commands that settle each candidate cause, or `dlenv doctor` on the machine that
+    printed the error (its probes see the driver, libraries and packages a paste leaves out),
+    and attach `dlenv doctor --format json` to the report.
     """
     if not any(not e.harmless and not in_prose(e.signature) for e in s.reported_errors):
         return
@@ -75,12 +291,45 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
         return
     first = first_line(errors[0].text, 200)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    known = next((e for e in errors if _likely(e)), None)
+    doctor = ManualStep(
+        text="Run dlenv doctor on the machine that printed the error and attach its JSON report.",
+        commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
+    )
+    message = f'The paste shows "{first}"{more}, and the facts it states do not show the cause.'
+    hint = (
+        "Run dlenv on the machine itself: it sees the driver, CUDA libraries and packages "
+        "that the paste leaves out."
+    )
+    fixes: list[Action] = [doctor]
+    if known is not None:
+        # a known symptom: name what usually causes it and what settles each, as a maintainer
+        # replies; a candidate is not a finding of its rule (the code stays DL901)
+        codes = _likely(known)
+        causes = "; ".join(f"{c}: {SETTLE[c][0]}" for c in codes)
+        message += f" Most likely causes of this message: {causes}."
+        hint = (
+            "Each is settled by one fact: "
+            + "; ".join(f"{c} by {SETTLE[c][1]}" for c in codes)
+            + ". Add their output to the report, or run dlenv on the machine itself."
+        )
+        fixes = [
+            *(
+                ManualStep(
+                    text=f"{c}, {SETTLE[c][0]}? Check {SETTLE[c][1]}.", commands=[*SETTLE[c][2]]
+                )
+                for c in codes
+            ),
+            doctor,
+        ]
     yield finding(
         "DL901",
-        title="An error in the paste is not explained by any rule"
+        title="A recognised error whose cause the paste does not settle"
+        if known is not None and len(errors) == 1
+        else "An error in the paste is not explained by any rule"
         if len(errors) == 1
         else f"{len(errors)} errors in the paste are not explained by any rule",
-        message=f'The paste shows "{first}"{more}, and the facts it states do not show the cause.',
+        message=message,
         evidence=[
             Evidence(
                 fact=f"reported_errors.{e.signature}",
@@ -89,14 +338,7 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
             )
             for e in errors[:SHOWN]
         ],
-        hint="Run dlenv on the machine itself: it sees the driver, CUDA libraries and packages "
-        "that the paste leaves out.",
-        fixes=[
-            ManualStep(
-                text="Run dlenv doctor on the machine that printed the error and attach its JSON "
-                "report.",
-                commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
-            )
-        ],
+        hint=hint,
+        fixes=fixes,
         subject="reported",
     )

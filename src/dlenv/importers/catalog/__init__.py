@@ -68,6 +68,9 @@ class Signature:
     framework: str | None = None  # who prints it; None: the framework the line or paste names
     facts: tuple[Fact, ...] = ()
     report: bool = True  # False: a plain fact (REPL output), not a message worth listing
+    # True: what the reporter states ("nothing was changed", a package named), recorded for the
+    # rules but covering no line, so an error on the same line is still judged on its own
+    statement: bool = False
     source: str = ""  # where the wording was checked
     flags: int = 0
     defer_to: tuple[str, ...] = ()  # signatures that already explain the same line
@@ -157,6 +160,7 @@ _OPTIONAL = {
     "framework",
     "harmless",
     "report",
+    "statement",
     "flags",
     "defer_to",
     "source",
@@ -250,8 +254,11 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
     if unmet:
         raise CatalogError(f"{where}: example {unmet[0]!r} contains none of `requires`")
     harmless, report = raw.get("harmless", False), raw.get("report", True)
+    statement = raw.get("statement", False)
     if not isinstance(harmless, bool) or not isinstance(report, bool):
         raise CatalogError(f"{where}: `harmless` and `report` must be true or false")
+    if not isinstance(statement, bool) or (statement and not harmless):
+        raise CatalogError(f"{where}: `statement` must be true or false, and comes with harmless")
     return Signature(
         id=sig_id,
         pattern=pattern,
@@ -261,6 +268,7 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
         framework=framework,
         facts=tuple(_fact(where, f) for f in facts),
         report=report,
+        statement=statement,
         source=source,
         flags=flags,
         defer_to=defer_to,
