@@ -75,29 +75,18 @@ TABLE = [
         "cudnn-older-than-the-build",
         "DL206",
         "DL206",
-        defect="DL202 expects cuFFT's soname major to be the CUDA major (libcufft.so.11 for "
-        "CUDA 11), but CUDA 11 ships libcufft.so.10 (probes/libraries.py knows it); and DL206 "
-        "does not see cuDNN 8.0.4 loaded under TensorFlow 2.6 built with 8.1",
-        today=("DL202",),
+        defect="DL206 does not see cuDNN 8.0.4 loaded under TensorFlow 2.6 built with 8.1",
+        today=(),
     ),
-    row(
-        "torch-and-jax-pin-different-cudnn",
-        "DL209",
-        "DL201",
-        "DL209",
-        defect="DL202 expects cufft/cusolver 12.x for JAX's CUDA 12 build; CUDA 12 ships "
-        "libcufft.so.11 and libcusolver.so.11 (the wheels nvidia-cufft-cu12 11.x install)",
-        today=("DL201", "DL202", "DL209"),
-    ),
+    row("torch-and-jax-pin-different-cudnn", "DL209", "DL201", "DL209"),
     row(
         "cudnn-conflict-torch-first",
         "DL203",
         "DL203",
         "DL209",
         defect="DL203 needs different cuDNN majors, so torch's pinned cuDNN 9.1 against JAX's "
-        "9.8 (the maintainers' cause) is not named; and DL202's cufft/cusolver 12.x "
-        "expectation for CUDA 12 is wrong (see above)",
-        today=("DL202", "DL209"),
+        "9.8 (the maintainers' cause) is not named",
+        today=("DL209",),
     ),
     row("old-nccl-shadows-torchs", "DL208", "DL208"),
     row("rtx5090-with-torch-for-sm90", "DL301", "DL301"),
@@ -117,13 +106,7 @@ TABLE = [
     row("keras3-under-tensorflow-216", "DL601"),
     row("keras-backend-not-installed", "DL602", "DL602"),
     row("legacy-keras-without-tf-keras", "DL604", "DL604"),
-    row(
-        "tensorflow-takes-all-memory",
-        "DL701",
-        defect="probes/libraries.py has no sonames for CUDA before 11, so every library of a "
-        "CUDA 8 TensorFlow build is reported missing by DL201, with empty names",
-        today=("DL201",),
-    ),
+    row("tensorflow-takes-all-memory", "DL701"),
     row("memory-held-by-leftover-processes", "DL702", "DL702"),
     row("kubeflow-pod-with-small-shm", "DL801", "DL801"),
     row("iommu-on-multi-gpu", "DL802", "DL802"),

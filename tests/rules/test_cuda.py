@@ -111,6 +111,42 @@ def test_dl202_cudnn_8_for_a_cudnn_9_build() -> None:
     assert fired(_libs(gpu_machine(), "torch", nccl), "DL202") == []  # NCCL has its own versions
 
 
+def _math(name: str, soname: str, version: str, via: str = "DT_RUNPATH") -> ResolvedLibrary:
+    return ResolvedLibrary(
+        name=name, soname=soname, path=f"/lib/{soname}", version=version, via=via
+    )
+
+
+def test_dl202_math_libraries_carry_their_own_major() -> None:
+    # the nvidia-*-cu12 wheels jax[cuda12] installs: cuFFT 11.x and cuSOLVER 11.x for CUDA 12
+    jax = FrameworkFacts(
+        name="jax", distribution="jax", version="0.4.33", cuda_build=True, cuda_version="12"
+    )
+    good = _libs(
+        gpu_machine(frameworks=[jax]),
+        "jax",
+        _math("cufft", "libcufft.so.11", "11.3.0.4"),
+        _math("cusolver", "libcusolver.so.11", "11.7.1.2"),
+        _math("cusparse", "libcusparse.so.12", "12.5.4.2"),
+    )
+    assert fired(good, "DL202") == []
+    # TensorFlow 2.6 (CUDA 11.2) opens libcufft.so.10 from a CUDA 11 toolkit: healthy
+    tf26 = _libs(
+        gpu_machine(frameworks=[tensorflow("2.6.0", "11.2", "8")]),
+        "tensorflow",
+        _math("cufft", "libcufft.so.10", "10.4.1.152"),
+    )
+    assert fired(tf26, "DL202") == []
+    # CUDA 13's cuFFT 12 on LD_LIBRARY_PATH under a CUDA 12 build is the wrong major
+    bad = _libs(
+        gpu_machine(frameworks=[jax]),
+        "jax",
+        _math("cufft", "libcufft.so.11", "12.0.0.15", via="LD_LIBRARY_PATH"),
+    )
+    f = only(bad, "DL202")
+    assert f.evidence[0].needed == "11.x" and f.evidence[0].found == "12.0.0.15"
+
+
 # -- DL203 ---------------------------------------------------------------------------------
 def test_dl203_torch_cudnn9_and_tensorflow_cudnn8() -> None:
     both = [torch("2.4.1+cu121", cudnn="9.1"), tensorflow("2.15.1", "12.2", "8.9")]

@@ -25,6 +25,7 @@ from dlenv.fix.actions import (
 from dlenv.kb.queries import (
     cudnn_pip_package,
     major_minor,
+    soname_major,
     tensorflow_release,
     torch_index_url,
     torch_variant,
@@ -65,7 +66,9 @@ def _expected_major(fw: FrameworkFacts, lib: ResolvedLibrary) -> int | None:
         return cuda_major(fw.cudnn_version) or cuda_major(_kb_cudnn(fw))
     if lib.name in ("nccl", "cusparselt"):
         return None  # versioned independently of CUDA
-    return cuda_major(fw.cuda_version)
+    # the math libraries carry their own major (CUDA 12 ships libcufft.so.11): the KB's
+    # sonames per CUDA release; unknown there, stay silent rather than assume the CUDA major
+    return soname_major(lib.name, fw.cuda_version)
 
 
 def _kb_cudnn(fw: FrameworkFacts) -> str | None:
