@@ -90,14 +90,7 @@ TABLE = [
     ),
     row("old-nccl-shadows-torchs", "DL208", "DL208"),
     row("rtx5090-with-torch-for-sm90", "DL301", "DL301"),
-    row(
-        "gpu-too-old",
-        "DL302",
-        "DL302",
-        defect="DL302 knows only CUDA 12's and 13's dropped architectures: CUDA 11 dropped "
-        "sm_30 (Kepler GK10x), so a GTX 660 Ti under torch cu117 is DL301's instead",
-        today=("DL301",),
-    ),
+    row("gpu-too-old", "DL302", "DL302"),
     row("visible-devices-hide-the-gpu", "DL303", "DL303"),
     row("cpu-build-on-gpu-machine", "DL401", "DL401"),
     row("script-named-tensorflow", "DL502", "DL502"),
