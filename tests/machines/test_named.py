@@ -71,13 +71,7 @@ TABLE = [
         today=("DL112", "DL404"),
     ),
     row("missing-cuda-library", "DL201", "DL201"),
-    row(
-        "cudnn-older-than-the-build",
-        "DL206",
-        "DL206",
-        defect="DL206 does not see cuDNN 8.0.4 loaded under TensorFlow 2.6 built with 8.1",
-        today=(),
-    ),
+    row("cudnn-older-than-the-build", "DL206", "DL206"),
     row("torch-and-jax-pin-different-cudnn", "DL209", "DL201", "DL209"),
     row(
         "cudnn-conflict-torch-first",

@@ -280,18 +280,47 @@ def test_dl206_predicted_older_minor_and_near_misses() -> None:
     assert fired(_libs(gpu_machine(frameworks=[tf]), "tensorflow", newer), "DL206") == []
     other_major = replace(old, version="8.9.7", soname="libcudnn.so.8")
     assert fired(_libs(gpu_machine(frameworks=[tf]), "tensorflow", other_major), "DL206") == []
-    # a loaded other major is an error; only the built major known: the major decides
+    # a loaded other major is an error
     assert fired(_loaded_cudnn(gpu_machine(frameworks=[tf]), "tensorflow", "8.9.7"), "DL206") == [
         "DL206"
     ]
+    # build_info states only the major ("9"): the release's tested build configuration
+    # (cuDNN 9.3 for 2.18) gives the minor that TensorFlow's own check compares
     major_only = tensorflow("2.18.0", "12.5.1", "9")
     assert (
         fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.1.0"), "DL206")
+        == ["DL206"]
+    )
+    assert (
+        fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.3.0"), "DL206")
         == []
     )
     # the healthy machine (pip cuDNN 9.1 for torch built with 9.1)
     assert fired(gpu_machine(), "DL206") == []
     assert fired(cpu_machine(), "DL206") == []
+
+
+def test_dl206_tensorflow_26_built_with_cudnn_81_loads_804() -> None:
+    # https://github.com/google-research/deeplab2/issues/66: "Loaded runtime CuDNN library:
+    # 8.0.4 but source was compiled with: 8.1.0"; build_info.py says cudnn_version "8"
+    tf26 = tensorflow("2.6.0", "11.2", "8")
+    old = ResolvedLibrary(
+        name="cudnn",
+        soname="libcudnn.so.8",
+        path="/usr/local/cuda/lib64/libcudnn.so.8",
+        version="8.0.4",
+        via="LD_LIBRARY_PATH",
+    )
+    bad = _libs(gpu_machine(frameworks=[tf26]), "tensorflow", old)
+    f = only(bad, "DL206")
+    assert f.evidence[0].needed == ">=8.1, <9"
+    assert f.fixes[0] == RemoveFromPath(
+        name="LD_LIBRARY_PATH",
+        entries=["/usr/local/cuda/lib64"],
+        reason="it supplies cuDNN 8.0.4 ahead of the one tensorflow ships with",
+    )
+    good = _libs(gpu_machine(frameworks=[tf26]), "tensorflow", replace(old, version="8.1.1"))
+    assert fired(good, "DL206") == []
 
 
 def test_dl206_cudnn_compatibility_semantics() -> None:

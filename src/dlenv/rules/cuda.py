@@ -598,6 +598,19 @@ def cudnn_compatible(built: str | None, loaded: str | None) -> bool | None:
     return got[1] >= b[1] if got[0] >= 7 else got[1] == b[1]
 
 
+def _built_cudnn(fw: FrameworkFacts) -> str | None:
+    """The cuDNN the framework was built with, as precisely as known: TensorFlow's build_info
+    says only the major ("8"), its tested build configuration the minor ("8.1" for 2.5-2.11),
+    and the minor decides whether an older cuDNN of the same major is refused."""
+    own = fw.cudnn_version
+    if own and "." in own.strip():
+        return own
+    kb = _kb_cudnn(fw)
+    if kb and (own is None or cuda_major(kb) == cuda_major(own)):
+        return kb if own else None  # the KB's minor refines a stated major only
+    return own
+
+
 def _loaded_cudnn(s: Snapshot, name: str) -> tuple[str, bool, str | None] | None:
     """(version, loaded already, LD_LIBRARY_PATH directory) of the cuDNN a framework loaded
     (live probe, or the framework's own message) or would load (the loader's prediction)."""
@@ -678,7 +691,8 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
     it) is compatible with the cuDNN it was built with: the same major and, from cuDNN 7 on, a
     minor at least as new (the check TensorFlow, PyTorch and JAX make when they first use
-    cuDNN).
+    cuDNN). Where the build states only the major (TensorFlow's build_info says "8"), the
+    release's tested build configuration gives the minor (8.1 for TensorFlow 2.5-2.11).
 
     Why it matters: the framework imports, then fails at the first convolution or RNN:
     TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 9.3.0"
@@ -701,7 +715,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue
-        built = fw.cudnn_version
+        built = _built_cudnn(fw)
         found = _loaded_cudnn(s, fw.name)
         if not built or found is None:
             continue
