@@ -73,15 +73,7 @@ TABLE = [
     row("missing-cuda-library", "DL201", "DL201"),
     row("cudnn-older-than-the-build", "DL206", "DL206"),
     row("torch-and-jax-pin-different-cudnn", "DL209", "DL201", "DL209"),
-    row(
-        "cudnn-conflict-torch-first",
-        "DL203",
-        "DL203",
-        "DL209",
-        defect="DL203 needs different cuDNN majors, so torch's pinned cuDNN 9.1 against JAX's "
-        "9.8 (the maintainers' cause) is not named",
-        today=("DL209",),
-    ),
+    row("cudnn-conflict-torch-first", "DL203", "DL203", "DL209"),
     row("old-nccl-shadows-torchs", "DL208", "DL208"),
     row("rtx5090-with-torch-for-sm90", "DL301", "DL301"),
     row("gpu-too-old", "DL302", "DL302"),

@@ -166,6 +166,44 @@ def test_dl203_torch_cudnn9_and_tensorflow_cudnn8() -> None:
     assert fired(gpu_machine(frameworks=apart), "DL203") == []
 
 
+def test_dl203_same_major_older_minor_pinned_by_the_other() -> None:
+    # https://github.com/AI-Hypercomputer/maxtext/pull/1509: torch 2.6.0+cu124 pins
+    # nvidia-cudnn-cu12==9.1.0.70, JAX 0.6.0 needs >=9.8 ("Loaded runtime CuDNN library: 9.1.0
+    # but source was compiled with: 9.8.0")
+    pinned = replace(
+        torch("2.6.0+cu124", cudnn=None),
+        requires=['nvidia-cudnn-cu12==9.1.0.70; platform_system == "Linux"'],
+    )
+    jax = FrameworkFacts(
+        name="jax",
+        distribution="jax",
+        version="0.6.0",
+        cuda_build=True,
+        cuda_version="12",
+        requires=['nvidia-cudnn-cu12>=9.8,<10.0; extra == "with-cuda"'],
+    )
+    bad = with_pip_cudnn(gpu_machine(frameworks=[pinned, jax]), "9.1.0.70")
+    bad = _libs(
+        bad,
+        "jax",
+        ResolvedLibrary(
+            name="cudnn",
+            soname="libcudnn.so.9",
+            path=f"{SITE}/nvidia/cudnn/lib/libcudnn.so.9",
+            version="9.1.0.70",
+            via="pip wheel nvidia-cudnn-cu12",
+        ),
+    )
+    f = only(bad, "DL203")
+    assert f.subject == "jax"
+    assert f.evidence[0].found == "9.1.0.70" and f.evidence[0].needed == ">=9.8"
+    assert f.fixes
+    # the environment holds cuDNN 9.8, which suits both: no conflict
+    libs = next(r for r in bad.libraries if r.framework == "jax").libraries
+    good = _libs(bad, "jax", replace(libs[0], version="9.8.0.87"))
+    assert fired(good, "DL203") == []
+
+
 # -- DL204 ---------------------------------------------------------------------------------
 def test_dl204_ld_library_path_shadows_the_wheel() -> None:
     wheel = f"{SITE}/nvidia/cuda_runtime/lib/libcudart.so.12"
