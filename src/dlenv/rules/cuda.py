@@ -485,8 +485,9 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     the same pip wheel (nvidia-cudnn-cu12 can hold only one version), or the same major where
     the loader gives the one needing the newer minor the older cuDNN the other pins; a
     framework that loaded a cuDNN its build rejects while another CUDA framework shares the
-    environment (the first to load cuDNN wins); a report that the failure depends on import order, or that one install
-    replaced another's cuDNN (a warning: the versions are not known).
+    environment (the first to load cuDNN wins); a report that the failure depends on import
+    order, or that one install replaced another's cuDNN (a warning: the versions are not
+    known).
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
     then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
