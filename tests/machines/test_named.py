@@ -47,15 +47,7 @@ TABLE = [
     row("wsl2-workstation", "none"),
     row("container-with-toolkit", "none"),
     row("driver-too-old", "DL101", "DL101"),
-    row(
-        "toolkit-newer-than-driver",
-        "DL102",
-        "DL102",
-        defect="DL102 lets a CUDA 12.5 toolkit pass on driver 550 (CUDA 12.4) through minor-"
-        "version compatibility, but programs nvcc builds there fail with PTX error 222 (the "
-        "report's failure): minor-version compatibility does not cover PTX JIT",
-        today=(),
-    ),
+    row("toolkit-newer-than-driver", "DL102", "DL102"),
     row("no-driver", "DL103", "DL103"),
     row("nouveau", "DL104", "DL104"),
     row("nvml-mismatch", "DL105", "DL105"),

@@ -400,11 +400,13 @@ def _toolkit_in_use(s: Snapshot) -> tuple[str, str] | None:
 def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the driver runs programs built by the CUDA toolkit in use (the one
     CUDA_HOME/CUDA_PATH names, or whose nvcc is first on PATH), minor-version compatibility
-    included.
+    included. Minor-version compatibility does not cover PTX JIT compilation (NVIDIA's CUDA
+    compatibility guide): a toolkit whose minor is newer than the driver's CUDA is a warning,
+    an error once "the provided PTX was compiled with an unsupported toolchain" (222) is seen.
 
     Why it matters: nvcc happily compiles, and the program (or a framework extension built
     with it) then fails at run time with "CUDA driver version is insufficient for CUDA runtime
-    version".
+    version", or, built without code for the GPU's architecture, with PTX error 222.
 
     Example: CUDA_HOME=/usr/local/cuda-12.4 with driver 470.239.06.
 
@@ -420,7 +422,10 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         return
     path, version = in_use
     req = driver_requirement(version, os_name(s))
-    if req is None or driver_at_least(drv, req.minimum) is not False:
+    if req is None:
+        return
+    if driver_at_least(drv, req.minimum) is not False:
+        yield from _ptx_beyond_minor_compat(s, drv, path, version, req.toolkit_minimum)
         return
     yield finding(
         "DL102",
@@ -437,6 +442,58 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         ],
         hint="Programs and extensions compiled with this nvcc will not run on this driver.",
         fixes=[driver_install_step(req.minimum)],
+        subject=path,
+    )
+
+
+def _ptx_beyond_minor_compat(
+    s: Snapshot, drv: str, path: str, version: str, toolkit_minimum: str | None
+) -> Iterator[Finding]:
+    """A toolkit newer (in its minor) than the driver's CUDA: its programs run through
+    minor-version compatibility, but PTX is JIT-compiled by the driver, which cannot read a
+    newer PTX ISA ("CUDA minor version compatibility ... does not support PTX JIT", NVIDIA's
+    CUDA compatibility guide): a program nvcc builds without SASS for the GPU's architecture
+    fails with CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222). An error once a paste or the machine
+    shows that failure; a warning before."""
+    supported = s.driver.cuda_version or max_toolkit_for_driver(drv, os_name(s))
+    tk_mm, drv_mm = major_minor(version), major_minor(supported or "")
+    if tk_mm is None or drv_mm is None or tk_mm <= drv_mm or tk_mm[0] != drv_mm[0]:
+        return
+    seen = next((e for e in s.reported_errors if e.signature == PTX_UNSUPPORTED), None)
+    evidence = [
+        Evidence(
+            fact="driver.cuda_version",
+            found=f"{supported} (driver {drv})",
+            needed=f">={tk_mm[0]}.{tk_mm[1]}",
+            note=f"for PTX built by the CUDA {version} toolkit at {path}",
+        )
+    ]
+    if seen is not None:
+        quoted = Evidence(fact=f"reported_errors.{seen.signature}", found=seen.text[:200])
+        evidence.insert(0, quoted)
+    yield finding(
+        "DL102",
+        title=f"NVIDIA driver {drv} (CUDA {supported}) cannot JIT-compile PTX from the CUDA "
+        f"{version} toolkit in use",
+        message=f"The CUDA {version} toolkit at {path} is newer than the CUDA {supported} this "
+        "driver supports. Its programs run through minor-version compatibility, but that does "
+        "not cover PTX: a program built without code for this GPU's architecture needs the "
+        "driver to JIT-compile its PTX and fails with \"the provided PTX was compiled with an "
+        "unsupported toolchain\" (CUDA error 222).",
+        severity="error" if seen is not None else "warning",
+        evidence=evidence,
+        hint="Build for the GPU's own architecture (nvcc -arch=sm_XY) to avoid the JIT, or use "
+        "a toolkit no newer than the driver's CUDA.",
+        fixes=[
+            driver_install_step(toolkit_minimum),
+            ManualStep(
+                text=f"Or select a CUDA {drv_mm[0]}.{drv_mm[1]} (or older) toolkit with PATH "
+                "and CUDA_HOME, or compile for the GPU's architecture so that no PTX is "
+                "JIT-compiled.",
+                commands=["nvidia-smi   # shows the driver's CUDA version", "nvcc --version"],
+                url="https://docs.nvidia.com/deploy/cuda-compatibility/",
+            ),
+        ],
         subject=path,
     )
 
