@@ -54,14 +54,7 @@ TABLE = [
     row("wsl1", "DL110", "DL110"),
     row("secure-boot-rejects-module", "DL111", "DL111"),
     row("dkms-not-built-for-new-kernel", "DL111", "DL111"),
-    row(
-        "sandbox-without-nvidia-uvm",
-        "DL112",
-        "DL112",
-        defect="DL404 (torch sees no GPU) is not dropped although DL112 explains it: their "
-        "subjects differ (nvidia_uvm vs torch), so the symptom is shown beside its cause",
-        today=("DL112", "DL404"),
-    ),
+    row("sandbox-without-nvidia-uvm", "DL112", "DL112"),
     row("missing-cuda-library", "DL201", "DL201"),
     row("cudnn-older-than-the-build", "DL206", "DL206"),
     row("torch-and-jax-pin-different-cudnn", "DL209", "DL201", "DL209"),

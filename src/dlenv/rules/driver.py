@@ -595,7 +595,7 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
     )
 
 
-@rule("DL103", "gpu-without-driver", "error", "driver")
+@rule("DL103", "gpu-without-driver", "error", "driver", machine_wide=True)
 def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     """What it checks: an NVIDIA GPU on the PCI bus with no NVIDIA kernel driver bound to it.
 
@@ -641,7 +641,7 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL104", "nouveau-loaded", "error", "driver")
+@rule("DL104", "nouveau-loaded", "error", "driver", machine_wide=True)
 def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether the open-source nouveau driver (or nova-core, which newer kernels
     bind to recent GPUs) holds the NVIDIA GPU.
@@ -718,7 +718,7 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL105", "driver-library-mismatch", "error", "driver")
+@rule("DL105", "driver-library-mismatch", "error", "driver", machine_wide=True)
 def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether the loaded kernel module and the user-space driver library
     (libnvidia-ml, libcuda) are different versions.
@@ -757,7 +757,7 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL106", "device-nodes-inaccessible", "error", "driver")
+@rule("DL106", "device-nodes-inaccessible", "error", "driver", machine_wide=True)
 def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that this user can open the NVIDIA device files (/dev/nvidiactl,
     /dev/nvidia0…, /dev/nvidia-uvm) read-write.
@@ -975,7 +975,7 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL110", "wsl1-has-no-gpu", "error", "driver")
+@rule("DL110", "wsl1-has-no-gpu", "error", "driver", machine_wide=True)
 def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a WSL 1 machine with a CUDA build of a framework (or a pasted GPU
     error).
@@ -1199,7 +1199,7 @@ def _secure_boot_step() -> ManualStep:
     )
 
 
-@rule("DL111", "driver-module-not-loaded", "error", "driver")
+@rule("DL111", "driver-module-not-loaded", "error", "driver", machine_wide=True)
 def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     """What it checks: an NVIDIA driver that is installed but whose kernel module is not loaded:
     Secure Boot refused it ("Key was rejected by service"), there is no module for the running
@@ -1397,7 +1397,7 @@ def _probed_uvm(s: Snapshot) -> tuple[str, list[Evidence]] | None:
     return None
 
 
-@rule("DL112", "nvidia-uvm-unavailable", "error", "driver")
+@rule("DL112", "nvidia-uvm-unavailable", "error", "driver", machine_wide=True)
 def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     """What it checks: the nvidia_uvm kernel module (Unified Memory, which CUDA needs besides
     the core nvidia module) not loaded or its /dev/nvidia-uvm device missing; and CUDA's

@@ -345,7 +345,7 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
             )
 
 
-@rule("DL303", "cuda-visible-devices-hides-gpus", "error", "gpu")
+@rule("DL303", "cuda-visible-devices-hides-gpus", "error", "gpu", machine_wide=True)
 def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether CUDA_VISIBLE_DEVICES hides every GPU: empty, "-1", or naming
     indices/UUIDs that do not exist.
