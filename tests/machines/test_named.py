@@ -166,3 +166,11 @@ def test_each_machine_names_the_real_report_it_imitates(name: str) -> None:
     assert named, f"{name}: no report URL in its docstring"
     known = {u.rstrip("/").lower() for u in _report_urls()}
     assert {u.rstrip("/.").lower() for u in named} <= known, named
+
+
+def test_a_machine_without_python_reports_none_not_the_test_runners() -> None:
+    """The GCP VM of toolkit-newer-than-driver has no Python on PATH: its snapshot says so
+    rather than describing the interpreter that runs the tests."""
+    python = snapshot_of("toolkit-newer-than-driver").python
+    assert python.executable is None
+    assert python.unknown["python"].startswith("no Python interpreter found")

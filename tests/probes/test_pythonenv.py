@@ -132,14 +132,21 @@ def test_first_python_on_path_wins_whatever_its_name() -> None:
     )
 
 
-def test_no_python_anywhere_inspects_dlenvs_own_and_records_failure() -> None:
+def test_no_python_anywhere_is_no_interpreter_not_dlenvs_own() -> None:
+    # a described machine with no Python: dlenv's own interpreter is not on it
     system = FakeSystem(env_vars={"PATH": "/nowhere"})
     target = collect_python(system, None)
-    assert target.facts == PythonFacts(
-        executable=sys.executable,
-        chosen_because="dlenv's own interpreter (no python on PATH)",
-        unknown={"python": f"{sys.executable}: {sys.executable}: not found"},
-    )
+    why = "no Python interpreter found (no python3 or python on PATH)"
+    assert target.facts == PythonFacts(chosen_because=why, unknown={"python": why})
+    assert system.calls == []  # nothing was run
+
+
+def test_no_python_on_path_falls_back_to_dlenvs_own_where_it_exists() -> None:
+    # the machine dlenv runs on always holds its own interpreter (the real CLI's default)
+    system = FakeSystem(env_vars={"PATH": "/nowhere"}).add_executable(sys.executable)
+    target = collect_python(system, None)
+    assert target.facts.executable == sys.executable
+    assert target.facts.chosen_because == "dlenv's own interpreter (no python on PATH)"
 
 
 def test_named_interpreter_that_does_not_exist_is_a_usage_error() -> None:

@@ -104,8 +104,12 @@ def _first_on_path(system: System) -> str | None:
     return None
 
 
-def choose_interpreter(system: System, python: str | None) -> tuple[str, str]:
-    """The interpreter to inspect and why; raises DlenvError for a named one that is missing."""
+NO_INTERPRETER = "no Python interpreter found"
+
+
+def choose_interpreter(system: System, python: str | None) -> tuple[str | None, str]:
+    """The interpreter to inspect and why (None: the machine has none); raises DlenvError for
+    a named one that is missing."""
     if python:
         found = python if ("/" in python or "\\" in python) else system.which(python)
         if not found or not system.exists(found):
@@ -127,7 +131,13 @@ def choose_interpreter(system: System, python: str | None) -> tuple[str, str]:
         if resolved:
             return resolved, f"{because}, a pyenv shim for {resolved}"
         return on_path, because
-    return sys.executable, "dlenv's own interpreter (no python on PATH)" + _skipped_note(skipped)
+    # dlenv's own interpreter is a last resort only where it is on the machine described (it
+    # always is on the machine dlenv runs on; a described machine says what it holds)
+    if system.exists(sys.executable):
+        return sys.executable, "dlenv's own interpreter (no python on PATH)" + _skipped_note(
+            skipped
+        )
+    return None, f"{NO_INTERPRETER} (no python3 or python on PATH)" + _skipped_note(skipped)
 
 
 def resolve_pyenv_shim(system: System, path: str) -> str | None:
@@ -177,6 +187,10 @@ def collect_python(
 ) -> TargetInterpreter:
     """Describe the interpreter the user would run (or the one named with --python)."""
     executable, because = choose_interpreter(system, python)
+    if executable is None:
+        return TargetInterpreter(
+            facts=PythonFacts(chosen_because=because, unknown={"python": because})
+        )
     result = system.run(target_argv(executable), timeout=timeout)
     reason: str | None = None
     data: dict[str, Any] | None = None
