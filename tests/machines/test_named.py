@@ -64,6 +64,7 @@ TABLE = [
     row("gpu-too-old", "DL302", "DL302"),
     row("visible-devices-hide-the-gpu", "DL303", "DL303"),
     row("cpu-build-on-gpu-machine", "DL401", "DL401"),
+    row("tensorflow-212-on-native-windows", "DL402", "DL402"),
     row("script-named-tensorflow", "DL502", "DL502"),
     row("ros-python27-on-path", "DL505", "DL505"),
     # DL601 is an info note when no tf.keras-2 package (transformers...) is installed
@@ -94,8 +95,6 @@ NOT_LIVE: dict[str, str] = {
     "DL304": "the device index is in the user's code or launcher command (`cuda:3`, "
     "--nproc_per_node), not on the machine",
     "DL305": "the failing kernel is in an extension the program loads; only its error names it",
-    "DL402": "live-visible on native Windows, but the win32 FakeSystem path (Windows-shaped "
-    "environments for the target-interpreter probe) is not built yet: left undone",
     "DL501": "each report is an installer finding no wheel for the Python; nothing gets "
     "installed, so the machine shows a Python and no framework",
     "DL506": "the installer's refusal (no wheel for this platform) is the only evidence; "

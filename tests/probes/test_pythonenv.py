@@ -507,3 +507,19 @@ def test_pyenv_system_or_unknown_version_runs_the_shim_itself() -> None:
         is None
     )
     assert resolve_pyenv_shim(_pyenv_machine(), "/usr/bin/python3") is None
+
+
+def test_windows_path_entries_are_joined_with_backslashes() -> None:
+    # PATH on native Windows: `;`-separated, the venv's interpreter at Scripts\python.exe
+    exe = "C:\\Users\\user\\venv\\Scripts\\python.exe"
+    system = FakeSystem(
+        platform_name="win32",
+        env_vars={"PATH": "C:\\Users\\user\\venv\\Scripts;C:\\Windows\\system32"},
+    )
+    add_python(system, python_env(executable=exe, platform="win32"))
+    target = collect_python(system, None)
+    assert (target.facts.executable, target.facts.chosen_because) == (exe, "python.exe on PATH")
+    # a POSIX machine keeps `/`
+    posix = FakeSystem(env_vars={"PATH": "/opt/a"})
+    add_python(posix, python_env(executable="/opt/a/python3"))
+    assert collect_python(posix, None).facts.executable == "/opt/a/python3"

@@ -8,6 +8,7 @@ the interpreter, parses its answer and derives shadowing and duplicate installs 
 from __future__ import annotations
 
 import json
+import ntpath
 import posixpath
 import sys
 from collections.abc import Mapping
@@ -92,13 +93,15 @@ def _conda_python(system: System, prefix: str) -> str:
 
 def _first_on_path(system: System) -> str | None:
     """`python3` or `python`, whichever comes first on PATH (python3 first within a directory)."""
-    sep = ";" if system.platform == "win32" else ":"
-    names = ("python.exe", "python3.exe") if system.platform == "win32" else ("python3", "python")
+    windows = system.platform == "win32"
+    sep = ";" if windows else ":"
+    names = ("python.exe", "python3.exe") if windows else ("python3", "python")
+    join = ntpath.join if windows else posixpath.join  # C:\venv\Scripts\python.exe
     for directory in system.env.get("PATH", "").split(sep):
         if not directory:
             continue
         for name in names:
-            candidate = posixpath.join(directory, name)
+            candidate = join(directory, name)
             if system.is_file(candidate):
                 return candidate
     return None
@@ -126,7 +129,8 @@ def choose_interpreter(system: System, python: str | None) -> tuple[str | None, 
             skipped.append(f"${var} is set but {candidate} does not exist")
     on_path = _first_on_path(system)
     if on_path:
-        because = f"{posixpath.basename(on_path)} on PATH" + _skipped_note(skipped)
+        base = ntpath.basename if system.platform == "win32" else posixpath.basename
+        because = f"{base(on_path)} on PATH" + _skipped_note(skipped)
         resolved = resolve_pyenv_shim(system, on_path)
         if resolved:
             return resolved, f"{because}, a pyenv shim for {resolved}"
