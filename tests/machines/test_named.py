@@ -88,10 +88,11 @@ NOT_LIVE: dict[str, str] = {
     "failure as a reported message, so a Linux driver package shows only in a paste",
     "DL109": "Docker refuses `--gpus` before any container exists; the host has no "
     "container and dlenv does not ask the Docker daemon",
-    "DL202": "live-visible (a stale LD_LIBRARY_PATH), but its one report "
-    "(conda-forge/nvcc-feedstock#35: cudatoolkit 10.0 replaced by 10.1 under conda builds) "
-    "needs CUDA 10 sonames, which probes/libraries.py lacks (see tensorflow-takes-all-memory): "
-    "left undone",
+    "DL202": "live-visible (a stale LD_LIBRARY_PATH); its one report "
+    "(conda-forge/nvcc-feedstock#35: cudatoolkit 10.0 replaced by 10.1 under conda builds) is "
+    "now described with CUDA 10's sonames (kb/data/sonames.json), but there the 10.0 sonames "
+    "are simply absent, which is DL201's finding (the report accepts DL202|DL201): a machine "
+    "whose loader finds a library of another major is left undone",
     "DL304": "the device index is in the user's code or launcher command (`cuda:3`, "
     "--nproc_per_node), not on the machine",
     "DL305": "the failing kernel is in an extension the program loads; only its error names it",
