@@ -72,3 +72,23 @@ def test_newer_releases_keep_the_checks_that_need_no_row() -> None:
     assert (
         q.torch_release("2.17.0") is None and q.best_torch_variant("2.17.0", None, "Linux") is None
     )
+
+
+def test_sonames_per_cuda_release_are_sourced_and_not_the_cuda_major() -> None:
+    from dlenv.kb.tables import load as load_kb
+
+    rows = load_kb().sonames
+    assert rows and all(r.source.startswith("https://") for r in rows)
+    assert all(set(r.sonames) >= {"cudart", "cublas", "cufft", "cusolver", "cusparse"} for r in rows)
+    # the math libraries version on their own from CUDA 10.1
+    assert q.soname_major("cufft", "11.2") == 10
+    assert q.soname_major("cufft", "12") == 11
+    assert q.soname_major("cusolver", "12.4") == 11
+    assert q.soname_major("cusolver", "11.0") == 10  # TensorFlow 2.4's libcusolver.so.10
+    assert q.soname_major("cusolver", "11.1") == 11
+    row = q.cuda_sonames("8.0")
+    assert row is not None and row.sonames["cublas"] == "libcublas.so.8.0"
+    row = q.cuda_sonames("10.1")
+    assert row is not None and row.sonames["cublas"] == "libcublas.so.10"
+    assert row.sonames["cudart"] == "libcudart.so.10.1"
+    assert q.cuda_sonames("7.5") is None and q.cuda_sonames(None) is None

@@ -665,6 +665,50 @@ def cpu_build_on_gpu_machine() -> Machine:
     return Machine(with_python(fs, [tf], version="3.6.5"))
 
 
+GTX1050TI = GpuModel("NVIDIA GeForce GTX 1050 Ti", "0x1c82", 4096, "6.1", 75.0)
+
+
+@machine
+def tensorflow_212_on_native_windows() -> Machine:
+    """Windows 10 with a GTX 1050 Ti, CUDA 11.8 and cuDNN 8.6 installed, and tensorflow 2.12.0
+    in a venv: "GPU is NOT AVAILABLE", https://github.com/tensorflow/tensorflow/issues/60237
+    (TensorFlow 2.10 was the last release with GPU support on native Windows; the driver is
+    not stated, one of CUDA 12.1's stands in). Paths are Windows': PATH entries joined with
+    `;`, the interpreter at venv\\Scripts\\python.exe."""
+    venv = "C:\\Users\\user\\tf\\venv"
+    site = venv + "\\Lib\\site-packages"
+    fs = FakeSystem(
+        platform_name="win32",
+        env_vars={
+            "PATH": f"{venv}\\Scripts;C:\\Windows\\system32",
+            "USERPROFILE": "C:\\Users\\user",
+        },
+        working_dir="C:\\Users\\user\\tf",
+    )
+    fs.nvml_report = nvml_report(
+        "531.41",
+        [nvml_device(0, GTX1050TI, "0000:01:00.0")],
+        12010,
+        library="C:\\Windows\\system32\\nvml.dll",
+    )
+    tf = add_tensorflow(fs, version="2.12.0", build=TF_CPU_BUILD, requires=(), location=site)
+    data = python_env(
+        kind="venv",
+        dists=[tf],
+        executable=venv + "\\Scripts\\python.exe",
+        version="3.10.10",
+        platform="win32",
+        machine="AMD64",
+        cwd="C:\\Users\\user\\tf",
+    )
+    data.update(
+        prefix=venv,
+        site_packages=[site],
+        sys_path=[entry(site, "site-packages")],
+    )
+    return Machine(add_python(fs, data))
+
+
 # -- DL5xx: the Python environment ----------------------------------------------------------
 @machine
 def script_named_tensorflow() -> Machine:

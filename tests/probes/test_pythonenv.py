@@ -132,14 +132,21 @@ def test_first_python_on_path_wins_whatever_its_name() -> None:
     )
 
 
-def test_no_python_anywhere_inspects_dlenvs_own_and_records_failure() -> None:
+def test_no_python_anywhere_is_no_interpreter_not_dlenvs_own() -> None:
+    # a described machine with no Python: dlenv's own interpreter is not on it
     system = FakeSystem(env_vars={"PATH": "/nowhere"})
     target = collect_python(system, None)
-    assert target.facts == PythonFacts(
-        executable=sys.executable,
-        chosen_because="dlenv's own interpreter (no python on PATH)",
-        unknown={"python": f"{sys.executable}: {sys.executable}: not found"},
-    )
+    why = "no Python interpreter found (no python3 or python on PATH)"
+    assert target.facts == PythonFacts(chosen_because=why, unknown={"python": why})
+    assert system.calls == []  # nothing was run
+
+
+def test_no_python_on_path_falls_back_to_dlenvs_own_where_it_exists() -> None:
+    # the machine dlenv runs on always holds its own interpreter (the real CLI's default)
+    system = FakeSystem(env_vars={"PATH": "/nowhere"}).add_executable(sys.executable)
+    target = collect_python(system, None)
+    assert target.facts.executable == sys.executable
+    assert target.facts.chosen_because == "dlenv's own interpreter (no python on PATH)"
 
 
 def test_named_interpreter_that_does_not_exist_is_a_usage_error() -> None:
@@ -500,3 +507,19 @@ def test_pyenv_system_or_unknown_version_runs_the_shim_itself() -> None:
         is None
     )
     assert resolve_pyenv_shim(_pyenv_machine(), "/usr/bin/python3") is None
+
+
+def test_windows_path_entries_are_joined_with_backslashes() -> None:
+    # PATH on native Windows: `;`-separated, the venv's interpreter at Scripts\python.exe
+    exe = "C:\\Users\\user\\venv\\Scripts\\python.exe"
+    system = FakeSystem(
+        platform_name="win32",
+        env_vars={"PATH": "C:\\Users\\user\\venv\\Scripts;C:\\Windows\\system32"},
+    )
+    add_python(system, python_env(executable=exe, platform="win32"))
+    target = collect_python(system, None)
+    assert (target.facts.executable, target.facts.chosen_because) == (exe, "python.exe on PATH")
+    # a POSIX machine keeps `/`
+    posix = FakeSystem(env_vars={"PATH": "/opt/a"})
+    add_python(posix, python_env(executable="/opt/a/python3"))
+    assert collect_python(posix, None).facts.executable == "/opt/a/python3"

@@ -111,6 +111,9 @@ def nodes(readable: bool = True, writable: bool = True) -> list[DeviceNode]:
 
 def pip_libs(framework: str, cuda_major: int = 12, cudnn_major: int = 9) -> LibraryResolution:
     base = f"{SITE}/nvidia"
+    # the cuDNN wheel each default build pins: torch 2.5 nvidia-cudnn-cu12 9.1, and
+    # tensorflow[and-cuda] 2.18 9.3 (TensorFlow refuses an older minor than its build's)
+    cudnn_minor = 3 if framework == "tensorflow" else 1
     return LibraryResolution(
         framework=framework,
         libraries=[
@@ -125,7 +128,7 @@ def pip_libs(framework: str, cuda_major: int = 12, cudnn_major: int = 9) -> Libr
                 name="cudnn",
                 soname=f"libcudnn.so.{cudnn_major}",
                 path=f"{base}/cudnn/lib/libcudnn.so.{cudnn_major}",
-                version=f"{cudnn_major}.1.0",
+                version=f"{cudnn_major}.{cudnn_minor}.0",
                 via=f"pip wheel nvidia-cudnn-cu{cuda_major}",
             ),
         ],

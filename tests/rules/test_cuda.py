@@ -111,6 +111,42 @@ def test_dl202_cudnn_8_for_a_cudnn_9_build() -> None:
     assert fired(_libs(gpu_machine(), "torch", nccl), "DL202") == []  # NCCL has its own versions
 
 
+def _math(name: str, soname: str, version: str, via: str = "DT_RUNPATH") -> ResolvedLibrary:
+    return ResolvedLibrary(
+        name=name, soname=soname, path=f"/lib/{soname}", version=version, via=via
+    )
+
+
+def test_dl202_math_libraries_carry_their_own_major() -> None:
+    # the nvidia-*-cu12 wheels jax[cuda12] installs: cuFFT 11.x and cuSOLVER 11.x for CUDA 12
+    jax = FrameworkFacts(
+        name="jax", distribution="jax", version="0.4.33", cuda_build=True, cuda_version="12"
+    )
+    good = _libs(
+        gpu_machine(frameworks=[jax]),
+        "jax",
+        _math("cufft", "libcufft.so.11", "11.3.0.4"),
+        _math("cusolver", "libcusolver.so.11", "11.7.1.2"),
+        _math("cusparse", "libcusparse.so.12", "12.5.4.2"),
+    )
+    assert fired(good, "DL202") == []
+    # TensorFlow 2.6 (CUDA 11.2) opens libcufft.so.10 from a CUDA 11 toolkit: healthy
+    tf26 = _libs(
+        gpu_machine(frameworks=[tensorflow("2.6.0", "11.2", "8")]),
+        "tensorflow",
+        _math("cufft", "libcufft.so.10", "10.4.1.152"),
+    )
+    assert fired(tf26, "DL202") == []
+    # CUDA 13's cuFFT 12 on LD_LIBRARY_PATH under a CUDA 12 build is the wrong major
+    bad = _libs(
+        gpu_machine(frameworks=[jax]),
+        "jax",
+        _math("cufft", "libcufft.so.11", "12.0.0.15", via="LD_LIBRARY_PATH"),
+    )
+    f = only(bad, "DL202")
+    assert f.evidence[0].needed == "11.x" and f.evidence[0].found == "12.0.0.15"
+
+
 # -- DL203 ---------------------------------------------------------------------------------
 def test_dl203_torch_cudnn9_and_tensorflow_cudnn8() -> None:
     both = [torch("2.4.1+cu121", cudnn="9.1"), tensorflow("2.15.1", "12.2", "8.9")]
@@ -128,6 +164,44 @@ def test_dl203_torch_cudnn9_and_tensorflow_cudnn8() -> None:
     # different CUDA majors take different wheels (cu11 vs cu12): no conflict
     apart = [torch("2.4.1+cu118", cudnn="9.1"), tensorflow("2.15.1", "12.2", "8.9")]
     assert fired(gpu_machine(frameworks=apart), "DL203") == []
+
+
+def test_dl203_same_major_older_minor_pinned_by_the_other() -> None:
+    # https://github.com/AI-Hypercomputer/maxtext/pull/1509: torch 2.6.0+cu124 pins
+    # nvidia-cudnn-cu12==9.1.0.70, JAX 0.6.0 needs >=9.8 ("Loaded runtime CuDNN library: 9.1.0
+    # but source was compiled with: 9.8.0")
+    pinned = replace(
+        torch("2.6.0+cu124", cudnn=None),
+        requires=['nvidia-cudnn-cu12==9.1.0.70; platform_system == "Linux"'],
+    )
+    jax = FrameworkFacts(
+        name="jax",
+        distribution="jax",
+        version="0.6.0",
+        cuda_build=True,
+        cuda_version="12",
+        requires=['nvidia-cudnn-cu12>=9.8,<10.0; extra == "with-cuda"'],
+    )
+    bad = with_pip_cudnn(gpu_machine(frameworks=[pinned, jax]), "9.1.0.70")
+    bad = _libs(
+        bad,
+        "jax",
+        ResolvedLibrary(
+            name="cudnn",
+            soname="libcudnn.so.9",
+            path=f"{SITE}/nvidia/cudnn/lib/libcudnn.so.9",
+            version="9.1.0.70",
+            via="pip wheel nvidia-cudnn-cu12",
+        ),
+    )
+    f = only(bad, "DL203")
+    assert f.subject == "jax"
+    assert f.evidence[0].found == "9.1.0.70" and f.evidence[0].needed == ">=9.8"
+    assert f.fixes
+    # the environment holds cuDNN 9.8, which suits both: no conflict
+    libs = next(r for r in bad.libraries if r.framework == "jax").libraries
+    good = _libs(bad, "jax", replace(libs[0], version="9.8.0.87"))
+    assert fired(good, "DL203") == []
 
 
 # -- DL204 ---------------------------------------------------------------------------------
@@ -244,18 +318,47 @@ def test_dl206_predicted_older_minor_and_near_misses() -> None:
     assert fired(_libs(gpu_machine(frameworks=[tf]), "tensorflow", newer), "DL206") == []
     other_major = replace(old, version="8.9.7", soname="libcudnn.so.8")
     assert fired(_libs(gpu_machine(frameworks=[tf]), "tensorflow", other_major), "DL206") == []
-    # a loaded other major is an error; only the built major known: the major decides
+    # a loaded other major is an error
     assert fired(_loaded_cudnn(gpu_machine(frameworks=[tf]), "tensorflow", "8.9.7"), "DL206") == [
         "DL206"
     ]
+    # build_info states only the major ("9"): the release's tested build configuration
+    # (cuDNN 9.3 for 2.18) gives the minor that TensorFlow's own check compares
     major_only = tensorflow("2.18.0", "12.5.1", "9")
     assert (
         fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.1.0"), "DL206")
+        == ["DL206"]
+    )
+    assert (
+        fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.3.0"), "DL206")
         == []
     )
     # the healthy machine (pip cuDNN 9.1 for torch built with 9.1)
     assert fired(gpu_machine(), "DL206") == []
     assert fired(cpu_machine(), "DL206") == []
+
+
+def test_dl206_tensorflow_26_built_with_cudnn_81_loads_804() -> None:
+    # https://github.com/google-research/deeplab2/issues/66: "Loaded runtime CuDNN library:
+    # 8.0.4 but source was compiled with: 8.1.0"; build_info.py says cudnn_version "8"
+    tf26 = tensorflow("2.6.0", "11.2", "8")
+    old = ResolvedLibrary(
+        name="cudnn",
+        soname="libcudnn.so.8",
+        path="/usr/local/cuda/lib64/libcudnn.so.8",
+        version="8.0.4",
+        via="LD_LIBRARY_PATH",
+    )
+    bad = _libs(gpu_machine(frameworks=[tf26]), "tensorflow", old)
+    f = only(bad, "DL206")
+    assert f.evidence[0].needed == ">=8.1, <9"
+    assert f.fixes[0] == RemoveFromPath(
+        name="LD_LIBRARY_PATH",
+        entries=["/usr/local/cuda/lib64"],
+        reason="it supplies cuDNN 8.0.4 ahead of the one tensorflow ships with",
+    )
+    good = _libs(gpu_machine(frameworks=[tf26]), "tensorflow", replace(old, version="8.1.1"))
+    assert fired(good, "DL206") == []
 
 
 def test_dl206_cudnn_compatibility_semantics() -> None:

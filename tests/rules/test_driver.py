@@ -119,7 +119,7 @@ def test_dl102_toolkit_newer_than_driver() -> None:
     f = only(_toolkit(gpu_machine(driver="470.239.06"), "12.4.131"), "DL102")
     assert f.severity == "warning"
     assert f.evidence[0].needed == ">=525.60.13"
-    assert fired(_toolkit(gpu_machine(driver="550.54.14"), "12.6.77"), "DL102") == []
+    assert fired(_toolkit(gpu_machine(driver="550.54.14"), "12.4.131"), "DL102") == []
     # a toolkit nobody selects (no CUDA_HOME, nvcc not on PATH) is not "in use"
     s = _toolkit(gpu_machine(driver="470.239.06"), "12.4.131")
     assert fired(replace(s, cuda=replace(s.cuda, cuda_home=None)), "DL102") == []
@@ -608,6 +608,32 @@ def test_dl102_toolkit_behind_an_nvcc_wrapper_or_symlink() -> None:
     assert fired(s, "DL102") == ["DL102"]
     # good: a driver that runs it
     assert fired(replace(s, driver=gpu_machine(driver="550.54.14").driver), "DL102") == []
+
+
+def test_dl102_newer_minor_runs_but_its_ptx_cannot_be_jit_compiled() -> None:
+    """github.com/GoogleCloudPlatform/compute-gpu-installation/issues/42: the CUDA 12.5
+    toolkit on driver 550 (CUDA 12.4); minor-version compatibility does not cover PTX JIT."""
+    bad = _toolkit(gpu_machine(driver="550.54.14"), "12.5.82")
+    f = only(bad, "DL102")
+    assert f.severity == "warning"  # nothing failed yet: only programs that JIT their PTX
+    assert f.evidence[0].needed == ">=12.5" and f.evidence[0].found == "12.4 (driver 550.54.14)"
+    assert f.fixes[0] == driver_install_step("555.42.02")
+    assert "PTX" in f.message
+    # the PTX failure quoted: an error
+    said = replace(
+        bad,
+        reported_errors=[
+            ReportedError(
+                signature="cuda-unsupported-ptx",
+                text="CUDA error: the provided PTX was compiled with an unsupported toolchain.",
+                meaning="the driver cannot JIT-compile this PTX",
+            )
+        ],
+    )
+    assert only(said, "DL102").severity == "error"
+    # the driver's own CUDA minor, or an older toolkit: nothing to JIT past
+    assert fired(_toolkit(gpu_machine(driver="550.54.14"), "12.4.131"), "DL102") == []
+    assert fired(_toolkit(gpu_machine(driver="550.54.14"), "12.2.140"), "DL102") == []
 
 
 def test_dl102_pasted_ptx_error_with_nvcc_newer_than_the_driver() -> None:

@@ -77,8 +77,24 @@ def test_dl302_kepler_with_cuda12() -> None:
     f = only(gpu_machine(driver="470.239.06", gpus=[k80], frameworks=[tensorflow()]), "DL302")
     assert f.evidence[0].needed == ">=5.0"
     assert fired(gpu_machine(frameworks=[tensorflow()]), "DL302") == []
-    # torch with a known arch list is DL301's to judge
-    assert fired(gpu_machine(gpus=[k80], frameworks=[torch("2.5.1+cu124")]), "DL302") == []
+    # a torch arch list without the GPU is DL301's to judge, unless the GPU is older than
+    # anything the build's CUDA major compiles for: CUDA 12 dropped sm_37
+    cu124 = gpu_machine(driver="550.54.15", gpus=[k80], frameworks=[torch("2.5.1+cu124")])
+    assert only(cu124, "DL302").evidence[0].needed == ">=5.0"
+    assert fired(cu124, "DL301") == []
+
+
+def test_dl302_cuda_11_dropped_sm30_but_not_sm35() -> None:
+    # a GTX 660 Ti (sm_30) under torch 1.13.1+cu117: CUDA 11 builds nothing below sm_35
+    gtx660ti = gpu(name="NVIDIA GeForce GTX 660 Ti", cc="3.0", total=2048)
+    bad = gpu_machine(driver="470.256.02", gpus=[gtx660ti], frameworks=[torch("1.13.1+cu117")])
+    assert only(bad, "DL302").evidence[0].needed == ">=3.5"
+    assert fired(bad, "DL301") == []
+    # a Tesla K40 (sm_35) is within CUDA 11's range, only torch's list (sm_37...) lacks it
+    k40 = gpu(name="Tesla K40c", cc="3.5", total=11441)
+    good = gpu_machine(driver="470.256.02", gpus=[k40], frameworks=[torch("1.13.1+cu117")])
+    assert fired(good, "DL302") == []
+    assert fired(good, "DL301") == ["DL301"]
     # the compute capability from the name table when NVML did not say
     # (torch 2.2's arch lists are unverified in the KB, so the CUDA 12 floor judges)
     kepler = gpu(name="Tesla K80", cc=None)

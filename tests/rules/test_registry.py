@@ -167,3 +167,38 @@ def test_explained_by_is_validated_and_judged_by_subject() -> None:
         symptom,
         f("DL101", "torch", "info"),
     ]
+
+
+def test_a_machine_wide_cause_explains_a_symptom_about_any_subject() -> None:
+    """github.com/flatpak/flatpak/issues/6047: nvidia_uvm not loaded (DL112, about the module)
+    is why torch sees no GPU (DL404, about torch); a cause about one GPU or another framework
+    is not."""
+    from dlenv.rules import drop_explained
+    from dlenv.rules.findings import Finding
+
+    def f(code: str, subject: str | None, severity: str = "error") -> Finding:
+        return Finding(
+            code=code,
+            name=code,
+            severity=severity,
+            title="t",
+            message="m",  # type: ignore[arg-type]
+            subject=subject,
+        )
+
+    symptom = f("DL404", "torch")
+    uvm, module = f("DL112", "nvidia_uvm"), f("DL111", "nvidia-kernel-module")
+    assert drop_explained([symptom, uvm]) == [uvm]
+    assert drop_explained([symptom, module]) == [module]
+    assert drop_explained([symptom, f("DL303", None)]) == [f("DL303", None)]
+    assert get_rule("DL112").machine_wide and not get_rule("DL201").machine_wide  # type: ignore[union-attr]
+    # not machine-wide: a cause about another subject leaves the symptom standing
+    other = f("DL201", "tensorflow")
+    assert drop_explained([symptom, other]) == [symptom, other]
+    # a machine-wide note (info) explains nothing, and DL403 names no machine-wide cause
+    assert drop_explained([symptom, f("DL112", "nvidia_uvm", "info")]) == [
+        symptom,
+        f("DL112", "nvidia_uvm", "info"),
+    ]
+    crash = f("DL403", "torch")
+    assert drop_explained([crash, uvm]) == [crash, uvm]

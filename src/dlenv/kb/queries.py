@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.kb.tables import (
     CudaArchSupport,
+    CudaSonames,
     GpuModel,
     JaxRelease,
     KerasRelease,
@@ -432,6 +433,35 @@ def cudnn_pip_package(cudnn_major: int, cuda_major: int) -> str | None:
         None,
     )
     return pair.pip_package if pair else None
+
+
+def cuda_sonames(cuda: str | None) -> CudaSonames | None:
+    """The sonames of the CUDA release `cuda` ("11.2"; a bare major "12" means its newest
+    row): the row of the same major at or below it."""
+    mm = major_minor(cuda)
+    if cuda is None or mm is None:
+        return None
+    rows = sorted(
+        (r for r in load().sonames if (major_minor(r.cuda) or (0, 0))[0] == mm[0]),
+        key=lambda r: major_minor(r.cuda) or (0, 0),
+    )
+    if not rows:
+        return None
+    if "." not in cuda.strip():
+        return rows[-1]
+    fitting = [r for r in rows if (major_minor(r.cuda) or (0, 0)) <= mm]
+    return fitting[-1] if fitting else rows[0]
+
+
+def soname_major(library: str, cuda: str | None) -> int | None:
+    """The major version of `library` ("cufft") that CUDA release `cuda` ships: its soname's
+    first number (libcufft.so.10 in CUDA 11, .so.11 in CUDA 12)."""
+    row = cuda_sonames(cuda)
+    name = row.sonames.get(library) if row else None
+    if name is None:
+        return None
+    head = name.rsplit(".so.", 1)[-1].split(".")[0]
+    return int(head) if head.isdigit() else None
 
 
 def keras_backend_distributions(backend: str) -> tuple[str, ...] | None:

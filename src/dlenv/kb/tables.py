@@ -141,6 +141,16 @@ class CudnnRelease:
 
 
 @dataclass(frozen=True)
+class CudaSonames:
+    """The sonames one CUDA release gives its runtime and math libraries (until the next row)."""
+
+    cuda: str  # "11.1"
+    sonames: dict[str, str]  # {"cufft": "libcufft.so.10", ...}
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class KerasBackend:
     name: str
     distributions: tuple[str, ...]
@@ -203,10 +213,11 @@ class KnowledgeBase:
     cudnn_releases: tuple[CudnnRelease, ...] = ()
     keras_releases: tuple[KerasRelease, ...] = ()
     jax: tuple[JaxRelease, ...] = ()
+    sonames: tuple[CudaSonames, ...] = ()
     as_of: dict[str, AsOf] = field(default_factory=dict)  # per data file ("torch", "driver", …)
 
 
-TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras", "jax")
+TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras", "jax", "sonames")
 
 
 def _read(name: str) -> Any:
@@ -244,7 +255,7 @@ def _as_of(files: dict[str, Any]) -> dict[str, AsOf]:
 def load() -> KnowledgeBase:
     """The whole knowledge base, parsed once per process (about a millisecond)."""
     files = {n: _read(n) for n in TABLE_FILES}
-    driver, tf, torch, gpus, cudnn, keras, jax = (files[n] for n in TABLE_FILES)
+    driver, tf, torch, gpus, cudnn, keras, jax, sonames = (files[n] for n in TABLE_FILES)
     return KnowledgeBase(
         toolkit_drivers=tuple(ToolkitDriver(**r) for r in driver["toolkits"]),
         minor_compat=tuple(_minor_compat(r) for r in driver["minor_version_compatibility"]),
@@ -297,5 +308,6 @@ def load() -> KnowledgeBase:
         jax=tuple(
             JaxRelease(**{**r, "plugins": tuple(r["plugins"])}) for r in jax.get("releases", ())
         ),
+        sonames=tuple(CudaSonames(**r) for r in sonames["releases"]),
         as_of=_as_of(files),
     )

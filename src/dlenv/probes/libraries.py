@@ -12,6 +12,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
+from dlenv.kb.queries import cuda_sonames, tensorflow_fact, version_at_least
 from dlenv.probes.cuda import Listings, multiarch_dirs
 from dlenv.probes.ldcache import LdCache, read_ld_cache
 from dlenv.probes.target import TargetInterpreter
@@ -42,18 +43,9 @@ FRAMEWORK_LIBRARIES: dict[str, tuple[str, ...]] = {
     "jax": ("cudart", "cublas", "cufft", "cusparse", "cusolver", "cudnn", "nccl"),
 }
 
-# soname suffix per CUDA major. The math libraries version on their own: the major of the
-# library shipped with each CUDA release, from NVIDIA's conda channel labels
-# https://anaconda.org/nvidia/libcufft/labels  https://anaconda.org/nvidia/libcusolver/labels
-# https://anaconda.org/nvidia/libcusparse/labels  https://anaconda.org/nvidia/libcublas/labels
-# (cuda-11.8.0: cufft 10.9, cusolver 11.4, cusparse 11.7; cuda-12.x: cufft 11.x, cusolver 11.x,
-# cusparse 12.x; cuda-13.0.0: cufft 12.0.0.15, cusolver 12.0.3.29, cusparse 12.6.2.49).
-# CUDA 11.x's runtime soname is libcudart.so.11.0 for every minor release.
-SONAME_SUFFIX: dict[int, dict[str, str]] = {
-    11: {"cudart": "11.0", "cublas": "11", "cufft": "10", "cusparse": "11", "cusolver": "11"},
-    12: {"cudart": "12", "cublas": "12", "cufft": "11", "cusparse": "12", "cusolver": "11"},
-    13: {"cudart": "13", "cublas": "13", "cufft": "12", "cusparse": "12", "cusolver": "12"},
-}
+# The soname of each runtime/math library per CUDA release is knowledge-base data
+# (kb/data/sonames.json): the math libraries version on their own (CUDA 11 ships
+# libcufft.so.10, CUDA 12 libcufft.so.11), and before CUDA 11 the names carry the CUDA release.
 NCCL_SONAME = "libnccl.so.2"  # NCCL 2.x for every CUDA major
 
 # nvidia/<dir>/lib directories PyTorch's CUDA wheels put on their DT_RPATH (patchelf
@@ -229,22 +221,45 @@ def _cudnn_major(fw: FrameworkFacts, cuda: CudaFacts) -> tuple[int | None, str |
     return None, f"the cuDNN version {fw.name} was built for is unknown"
 
 
+def _cuda_release(fw: FrameworkFacts) -> str | None:
+    """The CUDA release the framework was built with ("11.2"), or only its major ("12")."""
+    if fw.cuda_version and fw.cuda_version.split(".", 1)[0].isdigit():
+        return fw.cuda_version
+    match = re.match(r"^cu(\d+?)(\d)$", fw.variant or "")
+    if match:
+        return f"{match.group(1)}.{match.group(2)}"
+    major = _cuda_major(fw)
+    return str(major) if major is not None else None
+
+
+def _loads_nccl(fw: FrameworkFacts) -> bool:
+    """Whether the build loads libnccl.so.2 at run time. TensorFlow's release wheels built NCCL
+    from source and linked it in ("TF_NCCL_VERSION: installed NCCL version or empty to build
+    from source", third_party/nccl/nccl_configure.bzl) until `tensorflow[and-cuda]` (2.14)
+    brought NVIDIA's wheels, nvidia-nccl-cu12 among them."""
+    if fw.name != "tensorflow":
+        return True
+    return version_at_least(fw.version, tensorflow_fact("and_cuda_extra_since")) is not False
+
+
 def sonames(fw: FrameworkFacts, cuda: CudaFacts) -> list[tuple[str, str | None, str | None]]:
     """(library, soname or None, reason when None) for each library the framework loads."""
     major = _cuda_major(fw)
-    table = SONAME_SUFFIX.get(major or -1)
+    row = cuda_sonames(_cuda_release(fw))
     result: list[tuple[str, str | None, str | None]] = []
     for name in FRAMEWORK_LIBRARIES[fw.name]:
         if name == "nccl":
+            if not _loads_nccl(fw):
+                continue
             result.append((name, NCCL_SONAME, None))
         elif name == "cudnn":
             cudnn, why = _cudnn_major(fw, cuda)
             result.append((name, f"libcudnn.so.{cudnn}" if cudnn else None, why))
-        elif table is None:
+        elif row is None or name not in row.sonames:
             known = f"CUDA {major}" if major else "an unknown CUDA version"
             result.append((name, None, f"{fw.name} was built for {known}: no soname known"))
         else:
-            result.append((name, f"lib{name}.so.{table[name]}", None))
+            result.append((name, row.sonames[name], None))
     return result
 
 

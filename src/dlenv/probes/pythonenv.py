@@ -8,6 +8,7 @@ the interpreter, parses its answer and derives shadowing and duplicate installs 
 from __future__ import annotations
 
 import json
+import ntpath
 import posixpath
 import sys
 from collections.abc import Mapping
@@ -92,20 +93,26 @@ def _conda_python(system: System, prefix: str) -> str:
 
 def _first_on_path(system: System) -> str | None:
     """`python3` or `python`, whichever comes first on PATH (python3 first within a directory)."""
-    sep = ";" if system.platform == "win32" else ":"
-    names = ("python.exe", "python3.exe") if system.platform == "win32" else ("python3", "python")
+    windows = system.platform == "win32"
+    sep = ";" if windows else ":"
+    names = ("python.exe", "python3.exe") if windows else ("python3", "python")
+    join = ntpath.join if windows else posixpath.join  # C:\venv\Scripts\python.exe
     for directory in system.env.get("PATH", "").split(sep):
         if not directory:
             continue
         for name in names:
-            candidate = posixpath.join(directory, name)
+            candidate = join(directory, name)
             if system.is_file(candidate):
                 return candidate
     return None
 
 
-def choose_interpreter(system: System, python: str | None) -> tuple[str, str]:
-    """The interpreter to inspect and why; raises DlenvError for a named one that is missing."""
+NO_INTERPRETER = "no Python interpreter found"
+
+
+def choose_interpreter(system: System, python: str | None) -> tuple[str | None, str]:
+    """The interpreter to inspect and why (None: the machine has none); raises DlenvError for
+    a named one that is missing."""
     if python:
         found = python if ("/" in python or "\\" in python) else system.which(python)
         if not found or not system.exists(found):
@@ -122,12 +129,19 @@ def choose_interpreter(system: System, python: str | None) -> tuple[str, str]:
             skipped.append(f"${var} is set but {candidate} does not exist")
     on_path = _first_on_path(system)
     if on_path:
-        because = f"{posixpath.basename(on_path)} on PATH" + _skipped_note(skipped)
+        base = ntpath.basename if system.platform == "win32" else posixpath.basename
+        because = f"{base(on_path)} on PATH" + _skipped_note(skipped)
         resolved = resolve_pyenv_shim(system, on_path)
         if resolved:
             return resolved, f"{because}, a pyenv shim for {resolved}"
         return on_path, because
-    return sys.executable, "dlenv's own interpreter (no python on PATH)" + _skipped_note(skipped)
+    # dlenv's own interpreter is a last resort only where it is on the machine described (it
+    # always is on the machine dlenv runs on; a described machine says what it holds)
+    if system.exists(sys.executable):
+        return sys.executable, "dlenv's own interpreter (no python on PATH)" + _skipped_note(
+            skipped
+        )
+    return None, f"{NO_INTERPRETER} (no python3 or python on PATH)" + _skipped_note(skipped)
 
 
 def resolve_pyenv_shim(system: System, path: str) -> str | None:
@@ -177,6 +191,10 @@ def collect_python(
 ) -> TargetInterpreter:
     """Describe the interpreter the user would run (or the one named with --python)."""
     executable, because = choose_interpreter(system, python)
+    if executable is None:
+        return TargetInterpreter(
+            facts=PythonFacts(chosen_because=because, unknown={"python": because})
+        )
     result = system.run(target_argv(executable), timeout=timeout)
     reason: str | None = None
     data: dict[str, Any] | None = None

@@ -24,7 +24,9 @@ from dlenv.fix.actions import (
 )
 from dlenv.kb.queries import (
     cudnn_pip_package,
+    jax_release,
     major_minor,
+    soname_major,
     tensorflow_release,
     torch_index_url,
     torch_variant,
@@ -65,7 +67,9 @@ def _expected_major(fw: FrameworkFacts, lib: ResolvedLibrary) -> int | None:
         return cuda_major(fw.cudnn_version) or cuda_major(_kb_cudnn(fw))
     if lib.name in ("nccl", "cusparselt"):
         return None  # versioned independently of CUDA
-    return cuda_major(fw.cuda_version)
+    # the math libraries carry their own major (CUDA 12 ships libcufft.so.11): the KB's
+    # sonames per CUDA release; unknown there, stay silent rather than assume the CUDA major
+    return soname_major(lib.name, fw.cuda_version)
 
 
 def _kb_cudnn(fw: FrameworkFacts) -> str | None:
@@ -389,13 +393,101 @@ def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+_CUDNN_REQUIREMENT = re.compile(r"nvidia-cudnn(?:-cu\d+)?\s*(?:==|>=|~=)\s*(\d+\.\d+)")
+
+
+def _cudnn_floor(fw: FrameworkFacts) -> str | None:
+    """The oldest cuDNN (major.minor) the framework's build accepts: its own stated version,
+    its pin or lower bound on the cuDNN wheel (torch ==9.1.0.70, jax-cuda12-plugin >=9.8), or
+    the knowledge base's row for the release."""
+    if fw.cudnn_version and "." in fw.cudnn_version.strip():
+        return fw.cudnn_version
+    for requirement in fw.requires:
+        m = _CUDNN_REQUIREMENT.search(requirement)
+        if m:
+            return m.group(1)
+    if fw.name == "jax":
+        release = jax_release(fw.version)
+        m = re.search(r">=\s*(\d+\.\d+)", release.cudnn or "") if release else None
+        return m.group(1) if m else None
+    return _kb_cudnn(fw)
+
+
+def _older_minor_conflicts(s: Snapshot) -> Iterator[Finding]:
+    """Two builds that need the same cuDNN major but different minors, where the loader gives
+    the one needing the newer minor the older cuDNN that the other one pins (torch 2.6 pins
+    nvidia-cudnn-cu12==9.1.0.70; JAX 0.6 needs 9.8): the cuDNN of one environment is one."""
+    floors = [
+        (fw, floor)
+        for fw in s.frameworks
+        if fw.name in _CUDNN_USERS and cuda_build(fw) and (floor := _cudnn_floor(fw))
+    ]
+    for high, high_floor in floors:
+        found = _loaded_cudnn(s, high.name)
+        if found is None or found[1] or cudnn_compatible(high_floor, found[0]) is not False:
+            continue  # (loaded already, live: the check above judged what it loaded)
+        loaded = found[0]
+        if cuda_major(loaded) != cuda_major(high_floor):
+            continue  # another major: DL202/DL206, or the majors check below
+        low = next(
+            (
+                (fw, floor)
+                for fw, floor in floors
+                if fw is not high
+                and cuda_major(floor) == cuda_major(high_floor)
+                and cudnn_compatible(floor, loaded) is not False
+                and (major_minor(floor) or (0, 0)) < (major_minor(high_floor) or (0, 0))
+            ),
+            None,
+        )
+        if low is None:
+            continue  # nobody else needs the older cuDNN: DL206's finding
+        other, other_floor = low
+        yield finding(
+            "DL203",
+            title=f"{label(high)} needs cuDNN {high_floor}+, but gets the cuDNN {loaded} "
+            f"{label(other)} pins",
+            message=f"{label(high)} is built with cuDNN {high_floor} and refuses an older minor; "
+            f"{label(other)} needs cuDNN {other_floor} and the environment holds cuDNN {loaded}, "
+            f"which the loader gives both: {label(high)} fails to use cuDNN.",
+            evidence=[
+                Evidence(
+                    fact=f"libraries.{high.name}.cudnn.version",
+                    found=loaded,
+                    needed=f">={high_floor}",
+                    note=f"needed by {label(high)}",
+                ),
+                Evidence(
+                    fact=f"frameworks.{other.name}.cudnn",
+                    found=other_floor,
+                    note=f"what {label(other)} pins or was built with",
+                ),
+            ],
+            hint=f"Check with `python -c 'import {high.name}'` first, then the other: the "
+            "framework that loads cuDNN first decides which one the process uses.",
+            fixes=[
+                ManualStep(
+                    text=f"Give {high.name} and {other.name} an environment each, or install "
+                    f"a release of {other.name} built against cuDNN {high_floor} or newer.",
+                    commands=[
+                        f"python -m venv .venv-{high.name}",
+                        f"python -m venv .venv-{other.name}",
+                    ],
+                )
+            ],
+            subject=high.name,
+        )
+
+
 @rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
 def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two CUDA builds in one environment that need different cuDNN majors from
-    the same pip wheel (nvidia-cudnn-cu12 can hold only one version); a framework that loaded a
-    cuDNN its build rejects while another CUDA framework shares the environment (the first to
-    load cuDNN wins); a report that the failure depends on import order, or that one install
-    replaced another's cuDNN (a warning: the versions are not known).
+    the same pip wheel (nvidia-cudnn-cu12 can hold only one version), or the same major where
+    the loader gives the one needing the newer minor the older cuDNN the other pins; a
+    framework that loaded a cuDNN its build rejects while another CUDA framework shares the
+    environment (the first to load cuDNN wins); a report that the failure depends on import
+    order, or that one install replaced another's cuDNN (a warning: the versions are not
+    known).
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
     then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
@@ -411,6 +503,7 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """
     yield from _loaded_from_other(s)
     yield from _reported_sharing(s)
+    yield from _older_minor_conflicts(s)
     builds = [
         (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
         for fw in s.frameworks
@@ -595,6 +688,19 @@ def cudnn_compatible(built: str | None, loaded: str | None) -> bool | None:
     return got[1] >= b[1] if got[0] >= 7 else got[1] == b[1]
 
 
+def _built_cudnn(fw: FrameworkFacts) -> str | None:
+    """The cuDNN the framework was built with, as precisely as known: TensorFlow's build_info
+    says only the major ("8"), its tested build configuration the minor ("8.1" for 2.5-2.11),
+    and the minor decides whether an older cuDNN of the same major is refused."""
+    own = fw.cudnn_version
+    if own and "." in own.strip():
+        return own
+    kb = _kb_cudnn(fw)
+    if kb and (own is None or cuda_major(kb) == cuda_major(own)):
+        return kb if own else None  # the KB's minor refines a stated major only
+    return own
+
+
 def _loaded_cudnn(s: Snapshot, name: str) -> tuple[str, bool, str | None] | None:
     """(version, loaded already, LD_LIBRARY_PATH directory) of the cuDNN a framework loaded
     (live probe, or the framework's own message) or would load (the loader's prediction)."""
@@ -675,7 +781,8 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
     it) is compatible with the cuDNN it was built with: the same major and, from cuDNN 7 on, a
     minor at least as new (the check TensorFlow, PyTorch and JAX make when they first use
-    cuDNN).
+    cuDNN). Where the build states only the major (TensorFlow's build_info says "8"), the
+    release's tested build configuration gives the minor (8.1 for TensorFlow 2.5-2.11).
 
     Why it matters: the framework imports, then fails at the first convolution or RNN:
     TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled with: 9.3.0"
@@ -698,7 +805,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue
-        built = fw.cudnn_version
+        built = _built_cudnn(fw)
         found = _loaded_cudnn(s, fw.name)
         if not built or found is None:
             continue

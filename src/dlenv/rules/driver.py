@@ -421,11 +421,13 @@ def _toolkit_in_use(s: Snapshot) -> tuple[str, str] | None:
 def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the driver runs programs built by the CUDA toolkit in use (the one
     CUDA_HOME/CUDA_PATH names, or whose nvcc is first on PATH), minor-version compatibility
-    included.
+    included. Minor-version compatibility does not cover PTX JIT compilation (NVIDIA's CUDA
+    compatibility guide): a toolkit whose minor is newer than the driver's CUDA is a warning,
+    an error once "the provided PTX was compiled with an unsupported toolchain" (222) is seen.
 
     Why it matters: nvcc happily compiles, and the program (or a framework extension built
     with it) then fails at run time with "CUDA driver version is insufficient for CUDA runtime
-    version".
+    version", or, built without code for the GPU's architecture, with PTX error 222.
 
     Example: CUDA_HOME=/usr/local/cuda-12.4 with driver 470.239.06.
 
@@ -441,7 +443,10 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         return
     path, version = in_use
     req = driver_requirement(version, os_name(s))
-    if req is None or driver_at_least(drv, req.minimum) is not False:
+    if req is None:
+        return
+    if driver_at_least(drv, req.minimum) is not False:
+        yield from _ptx_beyond_minor_compat(s, drv, path, version, req.toolkit_minimum)
         return
     yield finding(
         "DL102",
@@ -458,6 +463,58 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         ],
         hint="Programs and extensions compiled with this nvcc will not run on this driver.",
         fixes=[driver_install_step(req.minimum)],
+        subject=path,
+    )
+
+
+def _ptx_beyond_minor_compat(
+    s: Snapshot, drv: str, path: str, version: str, toolkit_minimum: str | None
+) -> Iterator[Finding]:
+    """A toolkit newer (in its minor) than the driver's CUDA: its programs run through
+    minor-version compatibility, but PTX is JIT-compiled by the driver, which cannot read a
+    newer PTX ISA ("CUDA minor version compatibility ... does not support PTX JIT", NVIDIA's
+    CUDA compatibility guide): a program nvcc builds without SASS for the GPU's architecture
+    fails with CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222). An error once a paste or the machine
+    shows that failure; a warning before."""
+    supported = s.driver.cuda_version or max_toolkit_for_driver(drv, os_name(s))
+    tk_mm, drv_mm = major_minor(version), major_minor(supported or "")
+    if tk_mm is None or drv_mm is None or tk_mm <= drv_mm or tk_mm[0] != drv_mm[0]:
+        return
+    seen = next((e for e in s.reported_errors if e.signature == PTX_UNSUPPORTED), None)
+    evidence = [
+        Evidence(
+            fact="driver.cuda_version",
+            found=f"{supported} (driver {drv})",
+            needed=f">={tk_mm[0]}.{tk_mm[1]}",
+            note=f"for PTX built by the CUDA {version} toolkit at {path}",
+        )
+    ]
+    if seen is not None:
+        quoted = Evidence(fact=f"reported_errors.{seen.signature}", found=seen.text[:200])
+        evidence.insert(0, quoted)
+    yield finding(
+        "DL102",
+        title=f"NVIDIA driver {drv} (CUDA {supported}) cannot JIT-compile PTX from the CUDA "
+        f"{version} toolkit in use",
+        message=f"The CUDA {version} toolkit at {path} is newer than the CUDA {supported} this "
+        "driver supports. Its programs run through minor-version compatibility, but that does "
+        "not cover PTX: a program built without code for this GPU's architecture needs the "
+        "driver to JIT-compile its PTX and fails with \"the provided PTX was compiled with an "
+        "unsupported toolchain\" (CUDA error 222).",
+        severity="error" if seen is not None else "warning",
+        evidence=evidence,
+        hint="Build for the GPU's own architecture (nvcc -arch=sm_XY) to avoid the JIT, or use "
+        "a toolkit no newer than the driver's CUDA.",
+        fixes=[
+            driver_install_step(toolkit_minimum),
+            ManualStep(
+                text=f"Or select a CUDA {drv_mm[0]}.{drv_mm[1]} (or older) toolkit with PATH "
+                "and CUDA_HOME, or compile for the GPU's architecture so that no PTX is "
+                "JIT-compiled.",
+                commands=["nvidia-smi   # shows the driver's CUDA version", "nvcc --version"],
+                url="https://docs.nvidia.com/deploy/cuda-compatibility/",
+            ),
+        ],
         subject=path,
     )
 
@@ -559,7 +616,7 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
     )
 
 
-@rule("DL103", "gpu-without-driver", "error", "driver")
+@rule("DL103", "gpu-without-driver", "error", "driver", machine_wide=True)
 def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     """What it checks: an NVIDIA GPU on the PCI bus with no NVIDIA kernel driver bound to it.
 
@@ -650,7 +707,7 @@ def _smi_missing_no_driver(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL104", "nouveau-loaded", "error", "driver")
+@rule("DL104", "nouveau-loaded", "error", "driver", machine_wide=True)
 def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether the open-source nouveau driver (or nova-core, which newer kernels
     bind to recent GPUs) holds the NVIDIA GPU.
@@ -727,7 +784,7 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL105", "driver-library-mismatch", "error", "driver")
+@rule("DL105", "driver-library-mismatch", "error", "driver", machine_wide=True)
 def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether the loaded kernel module and the user-space driver library
     (libnvidia-ml, libcuda) are different versions.
@@ -766,7 +823,7 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL106", "device-nodes-inaccessible", "error", "driver")
+@rule("DL106", "device-nodes-inaccessible", "error", "driver", machine_wide=True)
 def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that this user can open the NVIDIA device files (/dev/nvidiactl,
     /dev/nvidia0…, /dev/nvidia-uvm) read-write.
@@ -1011,7 +1068,7 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-@rule("DL110", "wsl1-has-no-gpu", "error", "driver")
+@rule("DL110", "wsl1-has-no-gpu", "error", "driver", machine_wide=True)
 def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a WSL 1 machine with a CUDA build of a framework (or a pasted GPU
     error).
@@ -1238,7 +1295,7 @@ def _secure_boot_step() -> ManualStep:
     )
 
 
-@rule("DL111", "driver-module-not-loaded", "error", "driver")
+@rule("DL111", "driver-module-not-loaded", "error", "driver", machine_wide=True)
 def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     """What it checks: an NVIDIA driver that is installed but whose kernel module is not loaded:
     Secure Boot refused it ("Key was rejected by service"), there is no module for the running
@@ -1484,7 +1541,7 @@ def _probed_uvm(s: Snapshot) -> tuple[str, list[Evidence]] | None:
     return None
 
 
-@rule("DL112", "nvidia-uvm-unavailable", "error", "driver")
+@rule("DL112", "nvidia-uvm-unavailable", "error", "driver", machine_wide=True)
 def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     """What it checks: the nvidia_uvm kernel module (Unified Memory, which CUDA needs besides
     the core nvidia module) not loaded or its /dev/nvidia-uvm device missing; and CUDA's

@@ -100,8 +100,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             built += f" (assumed: PyPI's default build, {variant.name}, CUDA {variant.cuda})"
     for gpu, cc in _capabilities(s):
         fit = arch_fit(arch, cc)
-        if fit in (None, "native"):
-            continue
+        if fit in (None, "native") or _below_cuda_floor(torch, cc):
+            continue  # no build of its CUDA major has code for it: DL302's finding
         fixes: list[Action] = []
         fix = torch_variant_fix(s, torch, f"{gpu.name or 'the GPU'} is {_sm(cc)}")
         if fix is None:
@@ -133,6 +133,15 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             subject=f"gpu{gpu.index}",
             confirmed_by=source,
         )
+
+
+def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
+    """Whether the GPU is older than every architecture the build's CUDA major compiles for
+    (the knowledge base's `cuda_arch_support`: CUDA 11 dropped sm_30, CUDA 12 sm_35/sm_37)."""
+    support = cuda_arch_support(fw.cuda_version)
+    floor = major_minor(support.min_cc) if support else None
+    mm = major_minor(cc)
+    return floor is not None and mm is not None and mm < floor
 
 
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
@@ -179,8 +188,10 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
 @rule("DL302", "gpu-too-old-for-cuda", "error", "gpu")
 def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that each GPU's compute capability is still supported by the CUDA major a
-    framework was built with (CUDA 12 dropped Kepler sm_35/sm_37; CUDA 13 dropped Maxwell,
-    Pascal and Volta, sm_50 to sm_70).
+    framework was built with (the knowledge base's table: CUDA 9 dropped Fermi sm_20, CUDA 11
+    Kepler sm_30, CUDA 12 Kepler sm_35/sm_37; CUDA 13 Maxwell, Pascal and Volta, sm_50 to
+    sm_70). A torch whose arch list lacks the GPU is DL301's unless the GPU is older than
+    anything its CUDA major builds for.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -306,12 +317,6 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or not cuda_build(fw):
             continue
-        if fw.name == "torch":
-            found = _kb_torch(s, fw)
-            probe = live(s, "torch")
-            kb_list = found is not None and found[0].arch_list is not None and _x86_wheels(s)
-            if kb_list or (probe is not None and probe.arch_list):
-                continue  # DL301 judges torch from its exact arch list
         support = cuda_arch_support(fw.cuda_version)
         floor = major_minor(support.min_cc) if support else None
         if support is None or floor is None:
@@ -341,7 +346,7 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
             )
 
 
-@rule("DL303", "cuda-visible-devices-hides-gpus", "error", "gpu")
+@rule("DL303", "cuda-visible-devices-hides-gpus", "error", "gpu", machine_wide=True)
 def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether CUDA_VISIBLE_DEVICES hides every GPU: empty, "-1", or naming
     indices/UUIDs that do not exist.

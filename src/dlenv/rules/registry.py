@@ -58,6 +58,10 @@ class Rule:
     symptom: bool = False
     # Judges the other rules' findings instead of the Snapshot alone; runs after them.
     final: bool = False
+    # Its findings are about a part of the machine that every framework's GPU use goes through
+    # (the kernel driver, its modules and device nodes, the GPUs a process may see): they
+    # explain findings about any subject ("torch sees no GPU" is explained by nvidia_uvm).
+    machine_wide: bool = False
 
     @property
     def doc(self) -> str:
@@ -77,7 +81,9 @@ class Rule:
         """Whether finding `by` explains this rule's finding `f`."""
         if not self.explained_by or by is f or by.code == f.code:
             return False
-        if by.severity not in ("error", "warning") or by.subject != f.subject:
+        if by.severity not in ("error", "warning"):
+            return False
+        if by.subject != f.subject and not _RULES[by.code].machine_wide:
             return False
         return any(
             (c == ANY and not _RULES[by.code].symptom) or (c != ANY and by.code.startswith(c))
@@ -98,11 +104,13 @@ def rule(
     explained_by: tuple[str, ...] = (),
     symptom: bool = False,
     final: bool = False,
+    machine_wide: bool = False,
 ) -> Callable[[F], F]:
     """Register a rule function under a stable code.
 
     `explained_by` names the rules whose finding about the same subject makes this one
-    redundant; `symptom` marks a catch-all; `final` rules take `(snapshot, findings)`.
+    redundant; `symptom` marks a catch-all; `final` rules take `(snapshot, findings)`;
+    `machine_wide` rules' findings explain findings about any subject.
     """
 
     def register(fn: F) -> F:
@@ -119,7 +127,9 @@ def rule(
         for c in explained_by:
             if c != ANY and not re.match(r"^DL\d{1,3}$", c):
                 raise ValueError(f"rule {code}: bad explained_by entry {c!r}")
-        _RULES[code] = Rule(code, name, severity, area, fn, explained_by, symptom, final)
+        _RULES[code] = Rule(
+            code, name, severity, area, fn, explained_by, symptom, final, machine_wide
+        )
         _NAMES.add(name)
         return fn
 
