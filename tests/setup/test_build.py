@@ -204,7 +204,11 @@ def test_real_uv_setup_of_torch_tensorflow_keras(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"Verified {target}: OK" in done.stdout
-    assert (target.parent / "dlenv.toml").exists() or (target / "dlenv.toml").exists()
+    record, lock = target.parent / "dlenv.toml", target.parent / "dlenv.lock.txt"
+    assert f"Recorded in {record} (" in done.stdout and "pinned in dlenv.lock.txt" in done.stdout
+    pins = lock.read_text().splitlines()
+    assert pins[1].endswith("uv pip install --python " + str(target / "bin" / "python") + " -r dlenv.lock.txt")
+    assert any(p.startswith("torch==") for p in pins) and any(p.startswith("keras==") for p in pins)
 
 
 @pytest.mark.skipif(

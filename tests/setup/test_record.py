@@ -135,3 +135,31 @@ def test_dlenv_check_holds_the_real_environment_to_its_record(
     with pytest.raises(SystemExit) as info:
         main([*args[:3], "--python", sys.executable, "--quick"])
     assert info.value.code == 1
+
+
+def test_the_lock_pins_every_package_with_the_plans_indexes(tmp_path: Path) -> None:
+    from packaging.requirements import Requirement
+
+    from dlenv.setup.record import lock_path, make_lock
+
+    the_plan = plan(m.pascal_new_driver(), ["torch"], pythons=m.PYTHONS, path=str(tmp_path / ".venv"))
+    (steps,) = render_plan(the_plan)
+    where = lock_path(record_path(steps, False, tmp_path))
+    assert where == tmp_path / "dlenv.lock.txt"
+    frozen = ["filelock==3.20.0", "torch==2.14.1+cu126", "typing_extensions==4.15.0"]
+    lock = make_lock(where, the_plan, steps, frozen)
+    write_record(lock)
+    lines = where.read_text().splitlines()
+    assert lines[0].startswith(HEADER)
+    assert lines[1] == (
+        f"# The same environment again (a new one, same Python): {steps.python} -m pip install "
+        "-r dlenv.lock.txt"
+    )
+    assert lines[2] == "--extra-index-url https://download.pytorch.org/whl/cu126"
+    assert lines[3:] == frozen
+    assert [Requirement(line).name for line in lines[3:]] == ["filelock", "torch", "typing_extensions"]
+    # a lock someone else wrote is never replaced, as the record
+    where.write_text("six==1.0\n")
+    with pytest.raises(DlenvError):
+        write_record(lock)
+    assert where.read_text() == "six==1.0\n"

@@ -241,7 +241,7 @@ def _build_all(
     """Ask, build each environment, verify it, record it; the exit code of the whole."""
     from dlenv.setup.create import build, check_targets
     from dlenv.setup.progress import progress_for
-    from dlenv.setup.record import check_record_target, record_path
+    from dlenv.setup.record import check_record_target, lock_path, record_path
     from dlenv.setup.verify import verify
 
     check_targets(built, force, conda_named=conda_named)
@@ -257,6 +257,7 @@ def _build_all(
             else:
                 where = record or record_path(steps, several, Path.cwd())
             check_record_target(where)
+            check_record_target(lock_path(where))
             records[number] = where
     manager = the_plan.manager
     for env in the_plan.environments:
@@ -331,13 +332,25 @@ def _record(
     import os
 
     from dlenv.fix.render import format_argv
-    from dlenv.setup.record import freeze, installer_indexes, make_record, pip_config, write_record
+    from dlenv.setup.record import (
+        freeze,
+        installer_indexes,
+        lock_path,
+        make_lock,
+        make_record,
+        pip_config,
+        write_record,
+    )
 
     packages = freeze(the_plan.manager, steps.python)
     indexes = installer_indexes(os.environ, pip_config(the_plan.manager, steps.python))
     made = make_record(where, the_plan, steps, result, packages, indexes)
     write_record(made)
     what = f"{made.packages} packages" if packages is not None else "packages could not be read"
+    if packages is not None:
+        lock = make_lock(lock_path(where), the_plan, steps, packages)
+        write_record(lock)  # the same rule: never over a file dlenv setup did not write
+        what += f", pinned in {lock.path.name}"
     check = format_argv(
         ["dlenv", "check", "--policy", str(where), "--python", steps.python], "bash"
     )

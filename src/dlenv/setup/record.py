@@ -266,3 +266,36 @@ def write_record(record: Record) -> None:
 
     check_record_target(record.path)
     write_output(record.path, record.text.encode())
+
+
+def lock_path(record: Path) -> Path:
+    """The requirements lock beside a record: dlenv.toml -> dlenv.lock.txt."""
+    return record.with_name(record.stem + ".lock.txt")
+
+
+def make_lock(
+    path: Path, plan: SetupPlan, steps: EnvironmentSteps, packages: Sequence[str]
+) -> Record:
+    """Every package as installed, pinned, in pip's requirements format (uv reads it too), with
+    the plan's own indexes as --extra-index-url lines (credentials redacted): the environment
+    again with `pip install -r` / `uv pip install -r`. Exact versions, no hashes: pip records no
+    archive hash for what is already installed."""
+    from dlenv import __version__
+
+    name = path.name
+    python = steps.python or "PYTHON"
+    again = (
+        f"uv pip install --python {python} -r {name}"
+        if plan.manager == "uv"
+        else f"{python} -m pip install -r {name}"
+    )
+    lines = [
+        f"{HEADER} {__version__}: every package of {steps.location} as installed.",
+        f"# The same environment again (a new one, same Python): {again}",
+    ]
+    urls = [a.index_url for a in steps.plan.installs if a.index_url]
+    urls += [a.extra_index_url for a in steps.plan.installs if a.extra_index_url]
+    for url in dict.fromkeys(urls):
+        lines.append(f"--extra-index-url {redact(url)}")
+    lines += [p for p in packages if p and not p.startswith("#")]
+    return Record(path, "\n".join(lines) + "\n", len(packages))
