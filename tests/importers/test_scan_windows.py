@@ -194,3 +194,19 @@ def test_long_log_scan_keeps_no_lower_cased_copy() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 3 * len(text), f"peak {peak} for {len(text)} characters"
+
+
+def test_a_turkish_capital_i_keeps_the_distinct_line_scan() -> None:
+    """"İ".lower() is two characters: lower-casing the text moved every offset after it, which
+    switched the windowed and distinct-line scan off for the whole log (ten times slower). The
+    engine's lower() keeps the length, and what is found is the same."""
+    assert signatures.lower("İstanbul GPU") == "istanbul gpu"
+    assert len(signatures.lower("aİb" * 1000)) == 3000
+    line = "Kurulum İşlemi: epoch 3 step 12 loss 0.25 gpu ok\n"
+    error = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    text = line * 8000 + error + line * 8000
+    distinct = signatures.Distinct.of(text)
+    assert distinct is not None  # a repetitive log keeps the fast path, capital İ or not
+    sig = signatures.BY_ID["no-kernel-image"]
+    fast = [m.span() for m in find_all(sig, text, None, distinct)]
+    assert fast == [m.span() for m in sig.regex.finditer(text)] and len(fast) == 1
