@@ -67,6 +67,7 @@ class Context:
         self.falling = falling
         self.close_enough = close_enough
         self.round_trip = round_trip
+        self.scalars_read_back = scalars_read_back
         self.Skip = Skip
         self.NotApplicable = NotApplicable
 
@@ -183,6 +184,24 @@ def round_trip(
         metrics={"max_abs_diff": worst, "atol": atol, "rtol": rtol},
         details=details,
         error=None if ok else f"predictions differ after reload by up to {worst:.3g}",
+    )
+
+
+def scalars_read_back(
+    variant: str, read: list[tuple[int, float]], values: list[float], details: dict[str, Any]
+) -> dict[str, Any]:
+    """A tensorboard result: the (step, value) pairs read back against the values written at
+    steps 0, 1, ..."""
+    want = list(enumerate(values))
+    ok = len(read) == len(want) and all(
+        s == t and abs(v - w) <= 1e-6 for (s, v), (t, w) in zip(read, want)  # noqa: B905
+    )
+    return result(
+        "passed" if ok else "failed",
+        variant=variant,
+        metrics={"scalars": len(read)},
+        details={"reader": "tensorboard EventAccumulator", **details},
+        error=None if ok else f"wrote {want}, read back {read}",
     )
 
 

@@ -188,17 +188,7 @@ def check_tensorboard(ctx: Context) -> dict[str, Any]:
     events = accumulator.EventAccumulator(logdir, size_guidance={"tensors": 0})
     events.Reload()
     read = [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in events.Tensors("smoke/loss")]
-    want = list(enumerate(values))
-    ok = len(read) == len(want) and all(
-        s == t and abs(v - w) <= 1e-6 for (s, v), (t, w) in zip(read, want)  # noqa: B905
-    )
-    return ctx.result(
-        "passed" if ok else "failed",
-        variant="tf.summary",
-        metrics={"scalars": len(read)},
-        details={"reader": "tensorboard EventAccumulator", "tensorflow": tf.__version__},
-        error=None if ok else f"wrote {want}, read back {read}",
-    )
+    return ctx.scalars_read_back("tf.summary", read, values, {"tensorflow": tf.__version__})
 
 
 def _free_ports(n: int) -> list[int]:

@@ -219,16 +219,8 @@ def check_tensorboard(ctx: Context) -> dict[str, Any]:
     events = accumulator.EventAccumulator(logdir)
     events.Reload()
     read = [(e.step, e.value) for e in events.Scalars("smoke/loss")]
-    want = list(enumerate(values))
-    ok = len(read) == len(want) and all(
-        s == t and abs(v - w) <= 1e-6 for (s, v), (t, w) in zip(read, want)  # noqa: B905
-    )
-    return ctx.result(
-        "passed" if ok else "failed",
-        variant="torch.utils.tensorboard",
-        metrics={"scalars": len(read)},
-        details={"reader": "tensorboard EventAccumulator", "torch": torch.__version__},
-        error=None if ok else f"wrote {want}, read back {read}",
+    return ctx.scalars_read_back(
+        "torch.utils.tensorboard", read, values, {"torch": torch.__version__}
     )
 
 
