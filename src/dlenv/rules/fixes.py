@@ -48,11 +48,10 @@ def torch_variant_fix(
         if older is None:
             return None
         release, variant = older
-        return InstallPackages(
-            packages=[f"torch=={release.version}.*"],
-            uninstall=["torch"],
-            index_url=torch_index_url(variant.name),
-            reason=f"{reason}; no build of torch {version} is for CUDA <= {max_cuda}, the newest "
+        return _torch_release(
+            release.version,
+            variant.name,
+            f"{reason}; no build of torch {version} is for CUDA <= {max_cuda}, the newest "
             f"release that has one is torch {release.version}+{variant.name} (CUDA "
             f"{variant.cuda}; reinstall torchvision/torchaudio from the same index)",
         )
@@ -136,3 +135,29 @@ def build_for_old_gpu(s: Snapshot, fw: FrameworkFacts, cc: str) -> Action | None
                     f"cuDNN {tf.cudnn} with it)",
                 )
     return None
+
+
+def _torch_release(release: str, variant: str, reason: str) -> InstallPackages:
+    """Replace torch with another release's build from its variant's index."""
+    return InstallPackages(
+        packages=[f"torch=={release}.*"],
+        uninstall=["torch"],
+        index_url=torch_index_url(variant),
+        reason=reason,
+    )
+
+
+def build_for_newer_gpu(s: Snapshot, cc: str) -> InstallPackages | None:
+    """The newest torch release with code for a GPU that no variant of the installed one has."""
+    found = newest_torch_for(driver_version(s), os_name(s), [cc])
+    if found is None:
+        return None
+    release, variant = found
+    mm = major_minor(cc)
+    sm = f"sm_{mm[0]}{mm[1]}" if mm else cc
+    return _torch_release(
+        release.version,
+        variant.name,
+        f"no build of the installed release has code for {sm}; torch "
+        f"{release.version}+{variant.name} (CUDA {variant.cuda}) does",
+    )

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
-from dlenv.fix.actions import Action, InstallPackages, ManualStep, SetEnv, UnsetEnv
+from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
 from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
@@ -29,7 +29,7 @@ from dlenv.rules.derived import (
     verdict,
 )
 from dlenv.rules.findings import Evidence, Finding
-from dlenv.rules.fixes import build_for_old_gpu, torch_variant_fix
+from dlenv.rules.fixes import build_for_newer_gpu, build_for_old_gpu, torch_variant_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import FrameworkFacts, GpuFacts, Snapshot
 
@@ -290,24 +290,6 @@ def _too_old_finding(
 def _old_gpu_fix(s: Snapshot, name: str, cc: str) -> Action | None:
     fw = s.framework(name)
     return build_for_old_gpu(s, fw, cc) if fw is not None else None
-
-
-def build_for_newer_gpu(s: Snapshot, cc: str) -> InstallPackages | None:
-    """The newest torch release with code for a GPU that no variant of the installed one has."""
-    from dlenv.kb.queries import newest_torch_for, torch_index_url
-    from dlenv.rules.derived import driver_version, os_name
-
-    found = newest_torch_for(driver_version(s), os_name(s), [cc])
-    if found is None:
-        return None
-    release, variant = found
-    return InstallPackages(
-        packages=[f"torch=={release.version}.*"],
-        uninstall=["torch"],
-        index_url=torch_index_url(variant.name),
-        reason=f"no build of the installed release has code for {_sm(cc)}; torch "
-        f"{release.version}+{variant.name} (CUDA {variant.cuda}) does",
-    )
 
 
 def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
