@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -37,6 +38,11 @@ def test_kb_gpu_query_json() -> None:
                 "source": "https://developer.nvidia.com/cuda-gpus",
             }
         ],
+        "as_of": (
+            "2026-09-10: NVIDIA H20 measured at compute capability 9.0 on real hardware "
+            "(the other rows: developer.nvidia.com/cuda-gpus, undated) "
+            "(https://github.com/RightNow-AI/AutoMegaKernel/pull/3)"
+        ),
     }
 
 
@@ -67,7 +73,10 @@ def test_kb_unknown_table_is_a_usage_error() -> None:
 def test_kb_no_match_exits_1() -> None:
     result = runner.invoke(app, ["kb", "gpu", "Voodoo5"])
     assert result.exit_code == 1
-    assert result.output == "No row of the gpu table matches 'Voodoo5'.\n"
+    assert result.output == (
+        "No row of the gpu table matches 'Voodoo5'.\n"
+        "No row shares a word with it; `dlenv kb gpu` lists the table.\n"
+    )
 
 
 def test_kb_no_match_shows_nearest_rows() -> None:
@@ -89,6 +98,7 @@ def test_kb_full_versions_and_tags() -> None:
     assert [r["variant"] for r in _rows("torch", "2.9.1")] == [
         "cu126",
         "cu128 (default)",
+        "cu129 (experimental)",  # off-matrix, on download.pytorch.org/whl/cu129
         "cu130 (experimental)",
     ]
     assert [r["variant"] for r in _rows("torch", "2.9.1+cu128")] == ["cu128 (default)"]
@@ -156,11 +166,11 @@ def test_kb_cuda_version_shows_the_floor_the_rules_enforce() -> None:
     assert req is not None and req.minimum == "528.33"
 
 
-def test_kb_cuda_13_4_and_13_5_rows_say_their_driver_is_not_recorded() -> None:
+def test_kb_cuda_13_4_and_13_5_rows_say_their_driver_is_unknown() -> None:
     rows = _rows("driver", "13.4")
     assert [(r["cuda"], r["linux"]) for r in rows] == [
-        ("13.4.2", "not recorded"),
-        ("13.4.1", "not recorded"),
+        ("13.4.2", "unknown"),
+        ("13.4.1", "unknown"),
         ("13.x", ">=580.65.06"),
     ]
     assert [r["release"] for r in _rows("driver", "13.5")] == [
@@ -175,7 +185,7 @@ def test_kb_tables_show_the_date_of_their_newest_source() -> None:
     last = result.output.splitlines()[-1]
     assert last.startswith("Newest source: 2026-09-04: PyTorch 2.15 CUDA 12.6 notice")
     data = json.loads(runner.invoke(app, ["kb", "driver", "-f", "json"]).output)
-    assert data["as_of"].startswith("date not recorded: CUDA Toolkit 13.5 release notes")
+    assert data["as_of"].startswith("2026-09-09: CUDA Toolkit 13.4 GA (13.4.1) release notes")
 
 
 def test_kb_torch_2_15_is_announced_without_cu126() -> None:
@@ -218,3 +228,97 @@ def test_kb_jax_table() -> None:
     assert row["min_gpu"] == "cuda12: sm 5.2 cuda13: sm 7.5"
     (old,) = _rows("jax", "0.6.0")
     assert (old["plugins"], old["cudnn"]) == ("jax-cuda12-plugin", ">=9.8,<10.0")
+
+
+def test_kb_every_table_shows_a_dated_newest_source() -> None:
+    for table, query in (
+        ("driver", "12.4"),
+        ("driver", "570.133.07"),
+        ("torch", "2.9"),
+        ("tensorflow", "2.21"),
+        ("gpu", "NVIDIA GeForce RTX 4090"),
+        ("gpu", "sm_120"),
+        ("cudnn", "9.17.0"),
+        ("keras", "3.15.0"),
+        ("jax", "0.9.2"),
+    ):
+        result = runner.invoke(app, ["kb", table, *query.split()], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, (table, query, result.output)
+        last = result.output.splitlines()[-1]
+        assert re.match(r"Newest source: 20\d\d-\d\d-\d\d: .+ \(https://", last), (table, last)
+
+
+def test_kb_version_prints_the_newest_table_date() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert "knowledge base: 2026-09-10 (its newest dated source)" in result.output
+
+
+def test_kb_ptx_rows_and_their_sources() -> None:
+    (row,) = _rows("torch", "2.8.0+cu129")
+    assert row["arch"].endswith("sm_120 compute_120")
+    assert "00c7a380b8369d08e02dd400aa76dc6c0738b589/.ci/manywheel/build_cuda.sh" in row["source"]
+    (row,) = _rows("torch", "2.10.0+cu130")
+    assert row["arch"].endswith("sm_120 compute_120")
+    (row,) = _rows("torch", "2.11.0+cu130")
+    assert not row["arch"].endswith("compute_120")
+
+
+def test_kb_off_matrix_cu129_rows() -> None:
+    assert [(r["variant"], r["arch"], r["source"]) for r in _rows("torch", "2.10", "cu129")] == [
+        ("cu129 (experimental)", "unverified", "https://github.com/rapidsai/rmm/pull/2541")
+    ]
+    for version in ("2.11", "2.12"):
+        (row,) = _rows("torch", version, "cu129")
+        assert (row["variant"], row["arch"]) == ("cu129 (unknown)", "unknown whether published")
+
+
+def test_kb_h20_and_pasted_gpu_names() -> None:
+    assert [(r["gpu"], r["compute_capability"]) for r in _rows("gpu", "NVIDIA H20")] == [
+        ("H20", "9.0")
+    ]
+    assert [r["gpu"] for r in _rows("gpu", "NVIDIA H200")] == ["H200"]
+
+
+def test_kb_without_a_table_places_gpus_and_drivers() -> None:
+    assert [r["gpu"] for r in _rows("DGX Spark")] == ["GB10"]
+    assert [r["gpu"] for r in _rows("NVIDIA", "GeForce", "RTX", "4090")] == ["GeForce RTX 4090"]
+    assert [r["gpu"] for r in _rows("4090")] == ["GeForce RTX 4090"]
+    assert "12.0" in {r["compute_capability"] for r in _rows("sm_120")}
+    result = runner.invoke(app, ["kb", "570.133.07", "-f", "json"])
+    assert json.loads(result.output)["title"] == "What NVIDIA driver 570.133.07 runs (Linux)"
+    result = runner.invoke(app, ["kb", "Voodoo5"], standalone_mode=False)
+    assert result.exit_code != 0
+    assert str(result.exception).startswith("unknown table 'Voodoo5'")
+
+
+def test_kb_dgx_spark_through_the_real_cli() -> None:
+    # a real subprocess: exit code and output as a user sees them
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlenv", "kb", "DGX Spark", "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [r["gpu"] for r in json.loads(proc.stdout)["rows"]] == ["GB10"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlenv", "kb", "gpu", "Voodoo5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlenv", "kb", "Voodoo5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -24,8 +24,8 @@ def test_every_row_has_a_source_and_parses() -> None:
     assert all(r.source.startswith("https://") for r in rows)
     for t in kb.toolkit_drivers:
         Version(t.cuda)
-        if t.linux is None:  # CUDA 13.4+: NVIDIA's toolkit-driver row not recorded, said so
-            assert t.note and "not recorded" in t.note, t
+        if t.linux is None:  # CUDA 13.4+: NVIDIA's toolkit-driver row unknown, said so
+            assert t.note and "unknown" in t.note, t
         else:
             Version(t.linux)
     for g in kb.gpus:
@@ -272,7 +272,7 @@ def test_driver_versions_answer_what_they_run() -> None:
     assert q.cuda_majors_for_driver("570.133.07") == [12, 11]
     assert q.cuda_majors_for_driver("580.95.05") == [13, 12, 11]
     fits = {(f.framework, f.version): f for f in q.framework_builds_for_driver("570.133.07")}
-    assert fits["torch", "2.9"].builds == ("cu126", "cu128")
+    assert fits["torch", "2.9"].builds == ("cu126", "cu128", "cu129")  # cu129: off-matrix
     assert fits["torch", "2.9"].refused == ("cu130",)
     assert fits["tensorflow", "2.21"].builds == ("CUDA 12.5",)
 
@@ -280,6 +280,16 @@ def test_driver_versions_answer_what_they_run() -> None:
 def test_tables_are_dated_and_the_kb_date_is_the_newest() -> None:
     kb = load()
     assert kb.as_of["torch"].date == "2026-09-04"
+    # every table `dlenv kb` shows carries the date of its newest dated source
+    dates = {n: kb.as_of[n].date for n in ("driver", "cudnn", "tensorflow", "gpus", "keras", "jax")}
+    assert dates == {
+        "driver": "2026-09-09",  # CUDA 13.4 GA
+        "cudnn": "2026-01-21",  # cuDNN 9.17.0 public by then
+        "tensorflow": "2026-03-10",  # TensorFlow 2.21.0 on PyPI by then
+        "gpus": "2026-09-10",  # H20 measured
+        "keras": "2026-06-24",
+        "jax": "2026-03-18",
+    }
     assert q.kb_date() == max(a.date for a in kb.as_of.values() if a.date)
     assert all(a.source.startswith("https://") for a in kb.as_of.values())
 
@@ -342,3 +352,56 @@ def test_jax_releases() -> None:
         "cuda13": "7.5",
     }
     assert all(r.source.startswith("https://github.com/jax-ml/jax/blob/jax-v") for r in load().jax)
+
+
+def _variant(version: str, name: str) -> Any:
+    row = q.torch_variant(version, name)
+    assert row is not None, (version, name)
+    return row
+
+
+def test_torch_ptx_claims_and_their_sources() -> None:
+    # 2.8 cu129: the 2.8-matrix build_cuda.sh builds 12.9 with 12.0+PTX (12.8 without)
+    cu129 = _variant("2.8", "cu129")
+    assert cu129.arch_list is not None and cu129.arch_list[-2:] == ("sm_120", "compute_120")
+    assert cu129.arch_source == (
+        "https://github.com/pytorch/pytorch/blob/00c7a380b8369d08e02dd400aa76dc6c0738b589/"
+        ".ci/manywheel/build_cuda.sh"
+    )
+    assert "compute_120" not in (_variant("2.8", "cu128").arch_list or ())
+    # 2.9 and 2.10 cu130: RELEASE.md says 12.0+PTX on Linux; removal began with 2.11 (#175567)
+    for version in ("2.9", "2.10"):
+        row = _variant(version, "cu130")
+        assert row.arch_list is not None and row.arch_list[-1] == "compute_120"
+        assert row.arch_source in (  # RELEASE.md's matrix: added in #164471, diffed in #175253
+            "https://github.com/pytorch/pytorch/pull/164471",
+            "https://github.com/pytorch/pytorch/pull/175253",
+        )
+    assert "compute_120" not in (_variant("2.11", "cu130").arch_list or ())
+    assert "compute_120" not in (_variant("2.12", "cu130").arch_list or ())
+    # a Rubin-class GPU newer than every cubin gets the PTX verdict only where PTX is claimed
+    assert q.arch_fit(_variant("2.10", "cu130").arch_list or (), "13.0") == "ptx"
+    assert q.arch_fit(_variant("2.11", "cu130").arch_list or (), "13.0") == "none"
+
+
+def test_off_matrix_cu129_wheels_of_2_9_to_2_12() -> None:
+    for version, source in (
+        ("2.9", "https://github.com/huggingface/kernels/pull/332"),
+        ("2.10", "https://github.com/rapidsai/rmm/pull/2541"),
+    ):
+        row = _variant(version, "cu129")
+        assert (row.cuda, row.experimental, row.arch_list, row.cudnn) == ("12.9", True, None, None)
+        assert row.source == source and row.arch_source is None
+    # 2.11 and 2.12: no primary source either way, so no variant the rules could use
+    assert q.torch_variant("2.11", "cu129") is None and q.torch_variant("2.12", "cu129") is None
+    unknown = {(u.version, u.name) for u in load().torch_unknown}
+    assert unknown == {("2.11", "cu129"), ("2.12", "cu129")}
+    assert all(u.source.startswith("https://") for u in load().torch_unknown)
+
+
+def test_h20_is_hopper_and_not_an_h200() -> None:
+    model = q.gpu_model("NVIDIA H20")
+    assert model is not None and (model.name, model.compute_capability) == ("H20", "9.0")
+    assert model.source == "https://github.com/RightNow-AI/AutoMegaKernel/pull/3"
+    h200 = q.gpu_model("NVIDIA H200")
+    assert h200 is not None and h200.name == "H200"

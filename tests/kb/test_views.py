@@ -24,7 +24,7 @@ def test_newer_tensorflow_and_cuda_fall_back_to_their_last_rows() -> None:
         driver.note
         == "CUDA 13.6 is newer than dlenv's knowledge base (last row 13.5): showing 13.5"
     )
-    assert [(r["cuda"], r["linux"]) for r in driver.rows] == [("13.5", "not recorded")]
+    assert [(r["cuda"], r["linux"]) for r in driver.rows] == [("13.5", "unknown")]
 
 
 def test_no_fallback_for_older_or_matching_or_unversioned_queries() -> None:

@@ -1,8 +1,9 @@
 """Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras, jax tables.
 
 Examples: `dlenv kb torch 2.9.1+cu128`, `dlenv kb driver 12.4`, `dlenv kb driver 570.133.07` (what
-a driver runs), `dlenv kb gpu "NVIDIA GeForce RTX 4090"`. A query that matches no row exits 1 and
-shows the nearest rows. Each table ends with the date of its newest source.
+a driver runs), `dlenv kb gpu "NVIDIA GeForce RTX 4090"`, and without a table `dlenv kb "DGX
+Spark"`, `dlenv kb sm_120`, `dlenv kb 570.133.07`. A query that matches no row exits 1 and shows
+the nearest rows. Each table ends with the date of its newest source.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def kb(
             typer.echo("Nearest rows:")
             for row in near:
                 typer.echo("  " + " | ".join(v for k, v in row.items() if k != "source"))
+        else:
+            typer.echo(f"No row shares a word with it; `dlenv kb {view.name}` lists the table.")
         raise typer.Exit(1)
     from rich.console import Console
     from rich.table import Table

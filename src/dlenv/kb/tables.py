@@ -19,7 +19,7 @@ from dlenv.errors import DlenvError
 class ToolkitDriver:
     cuda: str  # "12.4.1"
     release: str  # "CUDA 12.4 Update 1"
-    linux: str | None  # minimum Linux x86_64 driver; None: NVIDIA's row not recorded (13.4+)
+    linux: str | None  # minimum Linux x86_64 driver; None: unknown (Table 3 not readable, 13.4+)
     windows: str | None
     source: str
     note: str | None = None
@@ -67,6 +67,18 @@ class AnnouncedTorch:
 
 
 @dataclass(frozen=True)
+class UnknownTorchVariant:
+    """A CUDA variant of a PyTorch release that may or may not have been published: shown as
+    unknown, never used by the rules."""
+
+    version: str
+    name: str
+    cuda: str
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
 class TensorflowRelease:
     version: str  # "2.16"
     python_min: str
@@ -86,6 +98,7 @@ class TorchVariant:
     arch_list: tuple[str, ...] | None  # ("sm_50", …, "compute_90"); None: not verified
     experimental: bool
     arch_source: str | None = None
+    source: str | None = None  # where the variant itself is sourced, when not its release's
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,7 @@ class KnowledgeBase:
     keras_backends: tuple[KerasBackend, ...]
     legacy_keras_users: tuple[LegacyKerasUser, ...]
     torch_announced: tuple[AnnouncedTorch, ...] = ()
+    torch_unknown: tuple[UnknownTorchVariant, ...] = ()
     cudnn_releases: tuple[CudnnRelease, ...] = ()
     keras_releases: tuple[KerasRelease, ...] = ()
     jax: tuple[JaxRelease, ...] = ()
@@ -239,6 +253,7 @@ def _variant(row: dict[str, Any]) -> TorchVariant:
         arch_list=tuple(arch) if arch is not None else None,
         experimental=bool(row.get("experimental", False)),
         arch_source=row.get("arch_source"),
+        source=row.get("source"),
     )
 
 
@@ -294,6 +309,7 @@ def load() -> KnowledgeBase:
             )
             for r in torch.get("announced", ())
         ),
+        torch_unknown=tuple(UnknownTorchVariant(**r) for r in torch.get("unknown_variants", ())),
         cudnn_releases=tuple(
             CudnnRelease(
                 **{

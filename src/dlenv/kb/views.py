@@ -72,7 +72,7 @@ def _driver() -> TableView:
         {
             "cuda": r.cuda,
             "release": r.release,
-            "linux": f">={r.linux}" if r.linux else "not recorded",
+            "linux": f">={r.linux}" if r.linux else "unknown",
             "windows": f">={r.windows}" if r.windows else "-",
             "source": r.source,
         }
@@ -102,7 +102,7 @@ def _torch() -> TableView:
                     "cudnn": v.cudnn or "-",
                     "arch": " ".join(v.arch_list) if v.arch_list else "unverified",
                     "index_url": load().torch_index_url.format(variant=v.name),
-                    "source": v.arch_source or r.source,
+                    "source": v.arch_source or v.source or r.source,
                 }
             )
     for a in load().torch_announced:
@@ -121,6 +121,20 @@ def _torch() -> TableView:
                     "source": a.source,
                 }
             )
+    for u in load().torch_unknown:
+        rows.append(
+            {
+                "torch": u.version,
+                "python": "-",
+                "variant": f"{u.name} (unknown)",
+                "cuda": u.cuda,
+                "cudnn": "-",
+                "arch": "unknown whether published",
+                "index_url": load().torch_index_url.format(variant=u.name),
+                "source": u.source,
+            }
+        )
+    rows.sort(key=lambda r: major_minor(r["torch"]) or (0, 0), reverse=True)
     return TableView(
         "torch",
         "PyTorch CUDA variants",
@@ -321,11 +335,32 @@ def _gpu_words(query: str) -> tuple[list[str], str | None]:
     return out, None
 
 
+def guess_table(text: str) -> str | None:
+    """The table a query typed without one belongs to: a GPU name the probes' matcher knows
+    ("DGX Spark", "NVIDIA GeForce RTX 4090"), an architecture ("sm_120") or a driver version
+    ("570.133.07"); None when it is none of these."""
+    words = text.split()
+    if not words:
+        return None
+    if gpu_model(text) is not None or _SM.match(words[0]):
+        return "gpu"
+    if "." in words[0] and is_driver_version(words[0]):
+        return "driver"
+    if _filter([{"gpu": r["gpu"]} for r in _gpu().rows], words):  # "4090", "Jetson Nano"
+        return "gpu"
+    return None
+
+
 def table_view(table: str, query: str = "") -> TableView:
-    """One table, filtered by the words of `query`."""
+    """One table, filtered by the words of `query`. A first word that names no table is read as
+    part of the query when `guess_table` can place it (`dlenv kb "DGX Spark"`)."""
     name = ALIASES.get(table.lower(), table.lower())
     if name not in TABLES:
-        raise DlenvError(f"unknown table {table!r}: choose from {', '.join(TABLES)}")
+        text = f"{table} {query}".strip()
+        guessed = guess_table(text)
+        if guessed is None:
+            raise DlenvError(f"unknown table {table!r}: choose from {', '.join(TABLES)}")
+        return table_view(guessed, text)
     view = _dated(name, TABLES[name]())
     words = query.lower().split()
     if not words:
@@ -336,7 +371,7 @@ def table_view(table: str, query: str = "") -> TableView:
         words, model = _gpu_words(query)
         if model is not None:
             rows = [r for r in view.rows if r["gpu"] == model]
-            return TableView(view.name, view.title, view.columns, rows)
+            return TableView(view.name, view.title, view.columns, rows, as_of=view.as_of)
     words = _release_words(name, words)
     kept = _filter(view.rows, words)
     horizon_table = _VERSIONED.get(view.name)
@@ -348,7 +383,7 @@ def table_view(table: str, query: str = "") -> TableView:
     # rather than nothing, and say why; the other words still filter it ("2.17 cu132").
     horizons = [h for w in words if (h := newer_than_kb(horizon_table, w)) is not None]
     if not horizons:
-        return TableView(view.name, view.title, view.columns, kept)
+        return TableView(view.name, view.title, view.columns, kept, as_of=view.as_of)
     last = horizons[0].last
     swapped = [last if newer_than_kb(horizon_table, w) else w for w in words]
     note = f"{horizons[0].newer}: showing {last}"
