@@ -907,3 +907,64 @@ def test_statements_cover_no_line_so_an_error_beside_them_is_still_judged() -> N
     got = {e.signature for e in import_text(line).snapshot.reported_errors}
     assert "cuda-runtime-package-named" in got
     assert got - {"cuda-runtime-package-named"}, "the error itself must still be reported"
+
+
+def test_dl109_from_how_the_container_was_started() -> None:
+    # the command line or spec read for what it lacks, judged with a sign that the GPU is missing
+    run = (
+        "docker run -it --rm -v $(pwd):/workspace myimage:latest python train.py\n"
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an "
+        "NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx"
+    )
+    assert _explained(run) == ["DL109"]
+    # the same program started with the GPU: not DL109's
+    assert "DL109" not in _explained(run.replace("docker run -it", "docker run --gpus all -it"))
+    continued = run.replace("docker run -it", "docker run -it \\\n  --gpus all")
+    assert "DL109" not in _explained(continued)
+    # a docker run line alone, with no sign of a missing GPU, says nothing
+    assert _explained("docker run -it --rm myimage:latest python train.py") == []
+    pod = (
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: trainer\n"
+        "    image: nvcr.io/nvidia/pytorch:24.01-py3\n"
+        "RuntimeError: No CUDA GPUs are available\n"
+    )
+    assert "DL109" in _explained(pod)
+    limited = pod.replace("py3\n", "py3\n    resources:\n      limits:\n        nvidia.com/gpu: 1\n")
+    assert "DL109" not in _explained(limited)
+    compose = (
+        "services:\n  app:\n    image: pytorch/pytorch:latest\n"
+        "RuntimeError: Found no NVIDIA driver on your system.\n"
+    )
+    assert "DL109" in _explained(compose)
+    reserved = compose.replace(
+        "latest\n",
+        "latest\n    deploy:\n      resources:\n        reservations:\n          devices:\n"
+        "            - driver: nvidia\n              count: all\n              capabilities: [gpu]\n",
+    )
+    assert "DL109" not in _explained(reserved)
+    runtimes = " Runtimes: io.containerd.runc.v2 runc\n Default Runtime: runc\n" + run.split("\n")[1]
+    assert "DL109" in _explained(runtimes)
+
+
+def test_dl110_when_the_reporter_asks_a_framework_for_the_gpu() -> None:
+    text = (
+        "$ cat /proc/version\nLinux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) "
+        "(gcc version 5.4.0 (GCC) ) #1-Microsoft Fri Dec 06 14:06:00 PST 2019\n"
+        ">>> torch.cuda.is_available()\nFalse\n"
+    )
+    assert _explained(text) == ["DL110"]
+
+
+def test_dl105_from_the_two_versions_a_paste_shows() -> None:
+    text = (
+        "RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu.\n"
+        "$ cat /proc/driver/nvidia/version\n"
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.171.04  Tue Mar 19 20:30:00 UTC 2024\n"
+        "$ dpkg -l | grep nvidia-utils\n"
+        "ii  nvidia-utils-535   535.183.01-0ubuntu0.22.04.1   amd64   NVIDIA driver support binaries\n"
+    )
+    s = _import(text)
+    f = only(s, "DL105")
+    assert f.evidence[0].found == "535.183.01" and f.evidence[0].needed == "535.171.04"
+    same = text.replace("535.183.01-0ubuntu", "535.171.04-0ubuntu")
+    assert fired(_import(same), "DL105") == []

@@ -798,6 +798,7 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     """
     d = s.driver
     if not d.library_mismatch:
+        yield from _versions_disagree(s)
         return
     yield finding(
         "DL105",
@@ -817,6 +818,48 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
         fixes=[
             ManualStep(
                 text="Reboot so that the new kernel module is loaded.",
+                commands=["sudo reboot"],
+            )
+        ],
+    )
+
+
+def _same_version(a: str, b: str) -> bool:
+    """Equal on the components both state: NVML prints "570.124" for 570.124.06."""
+    x, y = a.split("."), b.split(".")
+    n = min(len(x), len(y))
+    return n >= 2 and x[:n] == y[:n]
+
+
+def _versions_disagree(s: Snapshot) -> Iterator[Finding]:
+    """DL105 from two versions in the paste that a maintainer compares: the loaded kernel
+    module's (/proc/driver/nvidia/version, dmesg's "NVRM: loading") against the user-space
+    driver's (dpkg's packages, NVML's library version), judged only when something failed and
+    no GPU answered through NVML (a working nvidia-smi table rules a mismatch out)."""
+    d = s.driver
+    kmod, user = d.kernel_module_version, d.userspace_version
+    if not kmod or not user or _same_version(kmod, user) or _driven(s):
+        return
+    if not any(not e.harmless for e in s.reported_errors):
+        return
+    yield finding(
+        "DL105",
+        title="The loaded NVIDIA kernel module and the installed driver differ",
+        message=f"The loaded kernel module is {kmod} but the installed user-space driver is "
+        f"{user}: the driver was changed (an upgrade, unattended-upgrades) without a reboot, "
+        "and NVML and CUDA refuse to initialise until they match.",
+        evidence=[
+            Evidence(
+                fact="driver.userspace_version",
+                found=user,
+                needed=kmod,
+                note="must equal the loaded kernel module's version",
+            )
+        ],
+        hint="Reboot; if it persists, reinstall one driver version for both sides.",
+        fixes=[
+            ManualStep(
+                text="Reboot so that the kernel module of the installed driver is loaded.",
                 commands=["sudo reboot"],
             )
         ],
@@ -1006,7 +1049,10 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     capabilities: [[gpu]]" (or an unknown `nvidia` runtime, unresolvable CDI devices) in a
     pasted log; and the GPU not reaching a container: nvidia-container-cli's "load library
     failed: libnvidia-ml.so.1", an NGC image's "The NVIDIA Driver was not detected", XLA's "no
-    NVIDIA GPU device is present: /dev/nvidia0 does not exist".
+    NVIDIA GPU device is present: /dev/nvidia0 does not exist"; and, with such a sign that the
+    GPU is missing, how the container was started: a `docker run` line without `--gpus`, a
+    Compose service or Kubernetes pod that requests no GPU, `docker info` without an `nvidia`
+    runtime.
 
     Why it matters: the host's driver may be fine, but Docker has no NVIDIA runtime to hand the
     GPUs to the container: the NVIDIA Container Toolkit is not installed, or was installed
@@ -1018,6 +1064,11 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     --runtime=docker` and `sudo systemctl restart docker`.
     """
     said = next((e for e in s.reported_errors if e.signature in CONTAINER_SIGNS), None)
+    if said is None:
+        launched = _launched_without_gpu(s)
+        if launched is not None:
+            yield launched
+            return
     severity: Literal["error", "warning"] = "error"
     if said is None and s.host.container:
         # nvidia-smi missing inside a container (on a host whose driver the paste may show), or
@@ -1068,6 +1119,127 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+# the GPU did not arrive where the program ran: what frameworks, CUDA and nvidia-smi print
+NO_GPU_SIGNS = (
+    *GPU_NOT_SEEN,
+    "torch-no-nvidia-driver",
+    "torch-no-cuda-gpus",
+    "no-cuda-capable-device",
+    "libcuda-not-found",
+    "no-kernel-driver-running",
+    "no-nvidia-device-node",
+    "cuinit-failed",
+    "nvidia-smi-no-driver",
+    "ngc-container-no-gpu",
+)
+_GPU_REQUEST = "container-spec-gpu-request"
+
+
+def _no_gpu_sign(s: Snapshot) -> tuple[str, bool] | None:
+    """The first line saying the GPU is not there (a pasted message, or a framework's
+    availability check that answered False), and whether a program said it (not only the
+    reporter's words)."""
+    said = [e for e in s.reported_errors if e.signature in NO_GPU_SIGNS]
+    # nvidia-smi missing may be the image's own lack; the reporter's words are likely, not proof
+    printed = next(
+        (e for e in said if not in_prose(e.signature) and e.signature not in SMI_MISSING), None
+    )
+    if printed is not None:
+        return first_line(printed.text, 200), True
+    probe = next((p for p in s.live if p.gpu_available is False), None)
+    if probe is not None:
+        return f"{probe.framework}: no GPU available", True
+    return (first_line(said[0].text, 200), False) if said else None
+
+
+def _launched_without_gpu(s: Snapshot) -> Finding | None:
+    """DL109 from how the container was started, read for what it lacks: a `docker run` line
+    without `--gpus`/`--runtime=nvidia`/a CDI device, a Compose file or a Kubernetes manifest
+    that requests no GPU, or `docker info` whose runtimes lack `nvidia`; judged only when the
+    paste also shows the GPU missing where the program ran (a maintainer's "add --gpus all")."""
+    sign = _no_gpu_sign(s)
+    if sign is None:
+        return None
+    seen, printed = sign
+    requested = _said(s, _GPU_REQUEST) is not None
+    run = _said(s, "docker-run-without-gpu")
+    compose = None if requested else _said(s, "compose-file")
+    workload = None if requested else _said(s, "k8s-workload-spec")
+    runtimes = _said(s, "docker-runtimes-without-nvidia")
+    if run is not None or compose is not None:
+        where, fact, found = "docker", "docker-run-without-gpu", run
+        steps = [
+            ManualStep(
+                text="Start the container with the GPUs: `--gpus all` on `docker run`; in a "
+                "Compose file, a device reservation under the service.",
+                commands=[
+                    "docker run --gpus all <image> ...",
+                    "# compose: services.<name>.deploy.resources.reservations.devices: "
+                    "[{driver: nvidia, count: all, capabilities: [gpu]}]",
+                ],
+                url="https://docs.docker.com/compose/how-tos/gpu-support/",
+            )
+        ]
+        if run is None:
+            fact, found = "compose-file", "a Compose service without a GPU device reservation"
+        title = "The container was started without a GPU"
+        message = (
+            "The container is started without asking Docker for the GPU (no `--gpus`, "
+            "`--runtime=nvidia` or device reservation), so the program inside finds none "
+            "however good the host's driver is."
+        )
+    elif workload is not None:
+        where, fact, found = "kubernetes", "k8s-workload-spec", workload
+        steps = [
+            ManualStep(
+                text="Request the GPU in the container's resources (the NVIDIA device plugin "
+                "or GPU Operator must run on the node).",
+                commands=["# resources: {limits: {nvidia.com/gpu: 1}}"],
+                url="https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/",
+            )
+        ]
+        title = "The pod requests no GPU"
+        message = (
+            "The Kubernetes manifest gives its containers no `nvidia.com/gpu` resource, so "
+            "they are started without a GPU."
+        )
+    elif runtimes is not None:
+        where, fact, found = "docker", "docker-runtimes-without-nvidia", runtimes
+        steps = []
+        title = "Docker has no NVIDIA runtime registered"
+        message = (
+            "`docker info` lists no `nvidia` runtime: the NVIDIA Container Toolkit is not "
+            "installed or not registered with this Docker daemon, so containers get no GPU."
+        )
+    else:
+        return None
+    return finding(
+        "DL109",
+        title=title,
+        message=message,
+        severity="error" if printed else "warning",  # only the reporter's words: likely
+        evidence=[
+            Evidence(fact=f"reported_errors.{fact}", found=found, needed="a GPU request"),
+            Evidence(fact="gpu inside the container", found=seen, needed="the GPU"),
+        ],
+        fixes=[
+            *steps,
+            ManualStep(
+                text="On the host, the NVIDIA Container Toolkit gives Docker its GPUs: install "
+                "it, register its runtime and restart the daemon.",
+                commands=[
+                    "sudo apt-get install -y nvidia-container-toolkit",
+                    "sudo nvidia-ctk runtime configure --runtime=docker",
+                    "sudo systemctl restart docker",
+                ],
+                url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
+                "install-guide.html",
+            ),
+        ],
+        subject=where,
+    )
+
+
 @rule("DL110", "wsl1-has-no-gpu", "error", "driver", machine_wide=True)
 def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a WSL 1 machine with a CUDA build of a framework (or a pasted GPU
@@ -1085,6 +1257,9 @@ def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
     if s.host.wsl != 1:
         return
     wants_gpu = [fw.name for fw in s.frameworks if cuda_build(fw)]
+    # the reporter asked a framework for the GPU (`torch.cuda.is_available()` -> False)
+    wants_gpu += [p.framework for p in s.live if p.gpu_available is False and p.framework
+                  not in wants_gpu]
     pasted = [e for e in s.reported_errors if not e.harmless]
     if not wants_gpu and not pasted:
         return
