@@ -15,6 +15,7 @@ from dlenv.snapshot.model import (
     DriverFacts,
     FrameworkFacts,
     GpuFacts,
+    GpuProcess,
     HostFacts,
     LiveProbe,
     Snapshot,
@@ -158,3 +159,29 @@ def test_large_log_finds_its_error_among_noise() -> None:
     text = _read("collect_env_driver_too_old.txt") + "\n".join(noise * 20 + filler)
     imported = import_text(text, "big")
     assert [e.signature for e in imported.snapshot.reported_errors][:1] == ["torch-driver-too-old"]
+
+
+def test_nvidia_smi_rows_and_process_table_without_the_header() -> None:
+    text = """Name        Persistence-M| Bus-Id        Disp.A | Volatile Uncorr. ECC |
+|===============================+======================+======================|
+|   0  Tesla V100-SXM2...  On   | 00000000:00:08.0 Off |                    0 |
+| N/A   54C    P0   246W / 300W |  15514MiB / 16130MiB |    100%      Default |
++-------------------------------+----------------------+----------------------+
+
+|    0   N/A  N/A      1395      C   python                          25081MiB |
+|    0   N/A  N/A      1211      G   /usr/lib/xorg/Xorg                  4MiB |
+| Processes:                                                                  |
+|    0   N/A  N/A      2200    C+G   C:\\Windows\\explorer.exe              N/A |
+"""
+    snap = import_text(text).snapshot
+    assert [(g.index, g.memory_used_mib, g.memory_total_mib) for g in snap.gpus] == [
+        (0, 15514, 16130)
+    ]
+    # the rows after "Processes:" are read; a graphics-only process holds no compute memory
+    assert snap.gpus[0].compute_processes == [GpuProcess(pid=2200, name="explorer.exe")]
+    assert snap.gpus[0].processes == 1
+
+
+def test_a_markdown_table_is_not_an_nvidia_smi_fragment() -> None:
+    text = "| 1 | torch | 2.1.0 |\n| 2 | numpy | 1.26 |\nRuntimeError: CUDA out of memory.\n"
+    assert import_text(text).snapshot.gpus == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import ManualStep, SetEnv
 from dlenv.importers.explain import explain_text
@@ -307,3 +309,38 @@ def test_dl802_accelerate_refuses_rtx_4000_without_p2p_disabled() -> None:
         "or use `accelerate launch` which will do this automatically."
     )
     assert _codes(text)["DL802"] == "error"
+
+
+def test_dl802_a_hang_on_several_gpus_of_one_machine_in_the_reporters_words() -> None:
+    # Wangt-CN/DisCo#49: no log at all, only what the reporter says
+    text = (
+        "when I do pre_train with multiple 4090 gpus, it always gets stuck and no report is "
+        "shown. But when training with multiple 3090 and single 4090 everything is fine.\n"
+        "Traceback (most recent call last):\n"
+        "KeyboardInterrupt\n"
+    )
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL802")
+    assert f.severity == "warning"
+    assert f.message.startswith("A job on several GPUs of one machine hangs without an error")
+    assert [e.fact for e in f.evidence] == [
+        "reported_errors.hang-stated",
+        "reported_errors.several-gpus-stated",
+    ]
+    assert any(isinstance(a, SetEnv) and a.name == "NCCL_P2P_DISABLE" for a in f.fixes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # several machines: the network between them is as likely
+        "multi-node training on 2 nodes with 4 RTX 3090 GPUs each hangs\nKeyboardInterrupt\n",
+        # one GPU
+        "training on a single RTX 3090 hangs after an epoch\nKeyboardInterrupt\n",
+        # several GPUs, no hang
+        "training on 4 RTX 3090 GPUs works fine\nKeyboardInterrupt\n",
+    ],
+)
+def test_dl802_not_inferred_without_all_three_facts(text: str) -> None:
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert "DL802" not in [f.code for f in found]

@@ -484,3 +484,57 @@ def test_dl702_when_even_the_cuda_context_cannot_be_created() -> None:
     late = "RuntimeError: CUDA error: out of memory\nduring loss.backward()"
     found = explain_text(late, "paste.txt", probe=False).report.findings
     assert "DL702" not in {f.code for f in found}
+
+
+def test_dl702_a_stated_failure_beside_a_process_table_without_header() -> None:
+    # ai4d-iasc/trixie#92: the reporter's words and a process table pasted without the header
+    text = """each time I submit a job on cn119 I get an CUDA error about failing to allocate memory.
+
++-----------------------------------------------------------------------------+
+| Processes:                                                                  |
+|  GPU   GI   CI        PID   Type   Process name                  GPU Memory |
+|        ID   ID                                                   Usage      |
+|=============================================================================|
+|    0   N/A  N/A      1395      C   python                          25081MiB |
++-----------------------------------------------------------------------------+
+"""
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [f.code for f in found if f.severity in ("error", "warning")] == ["DL702"]
+    f = found[0]
+    assert f.message == (
+        "The program ran out of GPU memory, and process 1395 (python) held 25081 MiB of it: the "
+        "memory was already taken, so the program's own size is not the cause."
+    )
+    assert f.fixes[0].commands == [
+        "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+        "ps -o pid,user,etime,args -p 1395",
+        "kill 1395  # once you know it is safe to stop",
+    ]
+
+
+def test_dl702_out_of_memory_on_a_gpu_an_unheaded_table_shows_full() -> None:
+    # yangjianxin1/GPT2-chitchat#19: GPU rows without nvidia-smi's header; GPU 0 is full
+    text = """python3 train.py --device 0
+|===============================+======================+======================|
+|   0  Tesla V100-SXM2...  On   | 00000000:00:08.0 Off |                    0 |
+| N/A   54C    P0   246W / 300W |  15514MiB / 16130MiB |    100%      Default |
++-------------------------------+----------------------+----------------------+
+|   1  Tesla V100-SXM2...  On   | 00000000:00:09.0 Off |                    0 |
+| N/A   38C    P0    39W / 300W |      0MiB / 16130MiB |      0%      Default |
++-------------------------------+----------------------+----------------------+
+RuntimeError: CUDA error: out of memory
+"""
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [(f.code, f.subject) for f in found if f.severity == "error"] == [("DL702", "gpu0")]
+    assert "DL703" not in [f.code for f in found]
+
+
+def test_no_held_memory_from_a_table_of_small_desktop_processes() -> None:
+    text = """I get an error about failing to allocate memory.
+| Processes:                                                                  |
+|  GPU   GI   CI        PID   Type   Process name                  GPU Memory |
+|=============================================================================|
+|    0   N/A  N/A      1211      G   /usr/lib/xorg/Xorg                  4MiB |
+"""
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [f.code for f in found if f.severity in ("error", "warning")] == []

@@ -1,5 +1,7 @@
 """Parse pasted `nvidia-smi` output: the default table (old and new layouts, Linux and Windows)
 and the `nvidia-smi -q` key/value report. Truncated names ("GeForce RTX 208...") are kept as is.
+A fragment pasted without the header (GPU rows, or only the process table) is read too, and the
+process table's rows become each GPU's compute processes (PID, name, memory).
 """
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from __future__ import annotations
 import re
 
 from dlenv.importers.sheet import FactSheet, Part
-from dlenv.snapshot.model import DriverReading
+from dlenv.snapshot.model import DriverReading, GpuProcess
 
 HEADER = re.compile(
     r"NVIDIA-SMI (?P<smi>[\d.]+)\s+Driver Version: (?P<drv>[\d.]+)"
@@ -24,7 +26,13 @@ _ROW2 = re.compile(
     r"(?P<used>\d+)MiB\s*/\s*(?P<total>\d+)MiB\s*\|"
 )
 _MIG = re.compile(r"^\|[^|]*\|[^|]*\|\s*(?P<mig>Enabled|Disabled|N/A)\s*\|\s*$")
-_PROCESS = re.compile(r"^\|\s+(?P<gpu>\d+)\s+(?:\S+\s+\S+\s+)?\d+\s+[CG](?:\+G)?\s+\S")
+_PROCESS = re.compile(
+    r"^\|\s+(?P<gpu>\d+)\s+(?:\S+\s+\S+\s+)?(?P<pid>\d+)\s+(?P<type>[CG](?:\+G)?)\s+"
+    r"(?P<name>\S[^|]{0,200}?)\s+(?:(?P<mib>\d+)\s?MiB|N/A)\s*\|"
+)
+_PROCESS_ANY = re.compile(r"^\|\s+(?P<gpu>\d+)\s+(?:\S+\s+\S+\s+)?\d+\s+[CG](?:\+G)?\s+\S")
+# where a fragment without the header starts: a GPU row or the process table's title
+_FRAGMENT_START = re.compile(r"^\s*\|\s*(?:\d+\s+\S|Processes:)")
 QUERY_START = re.compile(r"^=+\s*NVSMI LOG\s*=+\s*$", re.MULTILINE)
 
 
@@ -55,7 +63,34 @@ def find_table(lines: list[str]) -> list[tuple[int, int]]:
             i = end + 1
         else:
             i += 1
-    return blocks
+    return blocks + _fragments(lines, blocks)
+
+
+def _fragments(lines: list[str], tables: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of table lines pasted without the header: they count when they hold a GPU row
+    (two lines: name and bus, then memory) or the process table."""
+    inside = {i for first, last in tables for i in range(first, last + 1)}
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if i in inside or not _FRAGMENT_START.match(lines[i]):
+            i += 1
+            continue
+        start = i
+        while start > 0 and start - 1 not in inside and re.match(r"^\s*[|+]", lines[start - 1]):
+            start -= 1
+        end = i
+        while (
+            end + 1 < len(lines)
+            and end + 1 not in inside
+            and re.match(r"^\s*[|+]", lines[end + 1])
+        ):
+            end += 1
+        block = [line.strip() for line in lines[start : end + 1]]
+        if any(_ROW1.match(x) for x in block) or any("Processes:" in x for x in block):
+            found.append((start, end))
+        i = end + 1
+    return found
 
 
 def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Part:
@@ -64,6 +99,7 @@ def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Pa
     sheet.current = part
     current: dict[str, object] | None = None
     processes: dict[int, int] = {}
+    listed: dict[int, list[GpuProcess]] = {}
     in_processes = False
     saw_rows = False
     for line in lines[first : last + 1]:
@@ -75,9 +111,19 @@ def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Pa
             in_processes = True
             continue
         if in_processes:
-            pm = _PROCESS.match(line)
+            pm = _PROCESS_ANY.match(line)
             if pm:
                 processes[int(pm.group("gpu"))] = processes.get(int(pm.group("gpu")), 0) + 1
+            row = _PROCESS.match(line)
+            if row and "C" in row.group("type"):
+                # compute contexts hold the memory a new CUDA program needs (G: graphics only)
+                listed.setdefault(int(row.group("gpu")), []).append(
+                    GpuProcess(
+                        pid=int(row.group("pid")),
+                        used_memory_mib=int(row.group("mib")) if row.group("mib") else None,
+                        name=row.group("name").strip().rsplit("/", 1)[-1].rsplit("\\", 1)[-1],
+                    )
+                )
             continue
         r1 = _ROW1.match(line.strip())
         if r1:
@@ -116,8 +162,12 @@ def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Pa
         if mig and current is not None and mig.group("mig") != "N/A":
             sheet.set_gpu(current, "mig_mode", mig.group("mig") == "Enabled")
     if in_processes:
+        for idx in processes:
+            sheet.gpu(idx)  # a process table alone still names its GPUs
         for g in sheet.gpus:
             sheet.set_gpu(g, "processes", processes.get(g["index"], 0))
+            if listed.get(g["index"]):
+                sheet.set_gpu(g, "compute_processes", listed[g["index"]])
     if not saw_rows:
         part.notes.append("no GPU rows (truncated paste, or no GPU found)")
     sheet.current = None

@@ -145,6 +145,10 @@ P2P_FAILURES = (
 ONE_MACHINE_HANG = "multi-gpu-hang"
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
 HANGS = ("nccl-hang", "nccl-watchdog-timeout")
+# the reporter's own words, weighed together: a hang, on several GPUs, of one machine (nccl.toml)
+HANG_STATED = "hang-stated"
+SEVERAL_GPUS = "several-gpus-stated"
+MULTI_NODE = "multi-node-stated"
 SWITCHED = ("PIX", "PXB")  # the pair shares a PCIe switch: P2P is expected to work there
 _IOMMU_OFF = ("iommu=pt", "iommu=off", "intel_iommu=off", "amd_iommu=off")
 
@@ -196,6 +200,18 @@ def _p2p_fixes() -> list[Action]:
     ]
 
 
+def _hang_on_several_gpus(s: Snapshot) -> list[ReportedError]:
+    """The reporter's facts together: a hang, several GPUs (said, or in a pasted table), one
+    machine (no multi-node job, no network failure quoted). What a maintainer reads as P2P."""
+    hang = _said(s, HANG_STATED)
+    several = _said(s, SEVERAL_GPUS)
+    if not hang or not (several or len(s.gpus) >= 2):
+        return []
+    if _said(s, MULTI_NODE, *NETWORK_FAILURES):
+        return []
+    return hang[:1] + several[:1]
+
+
 @rule("DL802", "nccl-peer-to-peer-broken", "warning", "distributed")
 def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     """What it checks: on a machine with two GPUs or more, an IOMMU in translation mode
@@ -204,7 +220,9 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     not supported between these two devices", accelerate's refusal on RTX 3090/4000 cards, the
     report that NCCL_P2P_DISABLE=1, iommu=pt or disabling VT-d/ACS made the hang go away, or
     training on several GPUs of one machine that hangs where one GPU runs (with no network
-    failure quoted).
+    failure quoted); and, weighed together, the reporter's own facts: a hang ("gets stuck",
+    "freezes", "deadlock") on several GPUs ("4 RTX 3090 GPUs", "multiple 4090s", or a table
+    with two GPUs or more) of one machine (no multi-node job), as a warning.
 
     Why it matters: NCCL sends data GPU to GPU over PCIe. With the IOMMU translating, or ACS
     redirecting peer traffic up to the root complex, those transfers stall or fail: all-reduce
@@ -228,11 +246,12 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
         # one machine's GPUs hang together where one GPU runs, and nothing points at the
         # network between machines: the transfers between the GPUs are what blocks
         said = _said(s, ONE_MACHINE_HANG)
+    inferred = [] if said else _hang_on_several_gpus(s)
     iommu = _iommu_translating(s) if len(s.gpus) >= 2 else None
     blocked = _blocked_links(s)
-    if not said and iommu is None and not blocked:
+    if not said and not inferred and iommu is None and not blocked:
         return
-    evidence = _quoted(said)
+    evidence = _quoted(said or inferred)
     if iommu is not None:
         evidence.append(
             Evidence(
@@ -257,6 +276,9 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
         message=(
             "The log shows NCCL failing or hanging on GPU peer-to-peer transfers"
             if said
+            else "A job on several GPUs of one machine hangs without an error: the first "
+            "collective waits on GPU peer-to-peer transfers, which are likely blocked"
+            if inferred
             else "Peer-to-peer transfers between these GPUs are likely blocked"
         )
         + (f" ({iommu})" if iommu else "")

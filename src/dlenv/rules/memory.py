@@ -227,6 +227,11 @@ HELD_STATED = "gpu-memory-held-stated"
 # the CUDA context itself could not be created for lack of memory: nothing of the program was
 # allocated yet, so the memory was already held (memory.toml)
 CONTEXT_OOM = "oom-creating-cuda-context"
+# the reporter's own words that the program found no GPU memory: a cause only beside a table that
+# shows who held it (memory.toml)
+OOM_STATED = "gpu-oom-stated"
+# a process in nvidia-smi's table holding this much is a program's, not a desktop's few MiB
+HOLDER_MIB = 1024
 
 
 def _size(mib: float) -> str:
@@ -338,6 +343,43 @@ def _said(e: ReportedError) -> Evidence:
     return Evidence(fact=f"reported_errors.{e.signature}", found=e.text.splitlines()[0][:160])
 
 
+def _held_gpu(s: Snapshot) -> tuple[str, Evidence, str] | None:
+    """A GPU that a pasted nvidia-smi table shows held when the program failed: processes on it
+    hold a quarter of its memory, or it is nearly full (a failed program has exited, so what
+    the table shows is someone else's), or its process table lists a program holding GiBs.
+    Returns (why, evidence, GPU index)."""
+    for g in s.gpus:
+        total, used = g.memory_total_mib, g.memory_used_mib
+        procs = len(g.compute_processes) or g.processes or 0
+        if total and used is not None and (
+            used >= NEARLY_FULL * total or (procs and used >= OTHERS_SHARE * total)
+        ):
+            return (
+                f"{f'{procs} process(es) held' if procs else 'something already held'} "
+                f"{used} of {total} MiB",
+                Evidence(
+                    fact=f"gpus.{g.index}.memory_used_mib",
+                    found=f"{used} MiB",
+                    needed=f"<{int(OTHERS_SHARE * total)} MiB held by others",
+                    note=f"of {total} MiB" + (f", {procs} process(es)" if procs else ""),
+                ),
+                str(g.index),
+            )
+        big = [p for p in g.compute_processes if (p.used_memory_mib or 0) >= HOLDER_MIB]
+        if big and not total:
+            p = max(big, key=lambda p: p.used_memory_mib or 0)
+            return (
+                f"process {p.pid} ({p.name or '?'}) held {p.used_memory_mib} MiB of it",
+                Evidence(
+                    fact=f"gpus.{g.index}.compute_processes",
+                    found=f"PID {p.pid}: {p.used_memory_mib} MiB",
+                    note=p.name,
+                ),
+                str(g.index),
+            )
+    return None
+
+
 def _classify(s: Snapshot) -> _Oom | None:
     """Which of the three causes a pasted out-of-memory error shows, in the order a maintainer
     asks: does the job fit the GPU at all; did someone else hold the memory; did TensorFlow's
@@ -347,7 +389,12 @@ def _classify(s: Snapshot) -> _Oom | None:
     if said is None and numbers is None:
         said = next((e for e in s.reported_errors if e.signature == CONTEXT_OOM), None)
     if said is None and numbers is None:
-        return None
+        stated = next((e for e in s.reported_errors if e.signature == OOM_STATED), None)
+        full = _held_gpu(s)
+        if stated is None or full is None:
+            return None
+        # only the reporter's words, and a table that shows the memory held: that is the cause
+        return _Oom(stated, None, "held", [_said(stated), full[1]], full[0], gpu=full[2])
     reported = {e.signature for e in s.reported_errors}
     handles = reported & HANDLE_SIGNATURES
     fw = said.framework if said is not None else "torch"
@@ -394,27 +441,9 @@ def _classify(s: Snapshot) -> _Oom | None:
                 )
             ],
         )
-    busy = [
-        g
-        for g in s.gpus
-        if ((g.processes or 0) > 0 or g.compute_processes)
-        and g.memory_total_mib
-        and (g.memory_used_mib or 0) >= OTHERS_SHARE * g.memory_total_mib
-    ]
-    if busy:
-        g = busy[0]
-        return oom(
-            "held",
-            f"{len(g.compute_processes) or g.processes} process(es) held {g.memory_used_mib} "
-            f"of {g.memory_total_mib} MiB",
-            [
-                Evidence(
-                    fact=f"gpus.{g.index}.memory_used_mib",
-                    found=f"{g.memory_used_mib} MiB",
-                    note=f"of {g.memory_total_mib} MiB, {g.processes} process(es)",
-                )
-            ],
-        )
+    full = _held_gpu(s)
+    if full is not None:
+        return _Oom(said, fw, "held", [*base, full[1]], full[0], numbers, full[2], requested)
     stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
     if stated is not None:
         return oom("held", "the report says other processes held it", [_said(stated)])
@@ -532,8 +561,10 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     the program itself), the CUDA context itself failing to be created for lack of memory
     (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init),
     TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, an
-    nvidia-smi table with processes holding a quarter of the GPU, or the reporter saying so
-    ("other processes", "memory was not released", a zombie process).
+    nvidia-smi table (also a fragment pasted without its header) with processes holding a
+    quarter of the GPU, a GPU nearly full, or a process table listing a program that holds
+    GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
+    saying so ("other processes", "memory was not released", a zombie process).
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
     TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
@@ -552,12 +583,21 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
         if oom.numbers is not None and oom.numbers.held_by_others:
             yield _oom_held_by_others(s, oom.numbers)
         else:
+            # the processes a pasted nvidia-smi table lists on that GPU, largest first
+            listed = [
+                str(p.pid)
+                for g in s.gpus
+                if str(g.index) == oom.gpu
+                for p in sorted(
+                    g.compute_processes, key=lambda p: p.used_memory_mib or 0, reverse=True
+                )[:3]
+            ]
             yield _held_finding(
                 oom.gpu,
                 f"{_who(oom.framework)} ran out of GPU memory, and {oom.why}: the memory was "
                 "already taken, so the program's own size is not the cause.",
                 oom.evidence,
-                [],
+                listed,
             )
     elif oom is None:
         # no out-of-memory error quoted, but the reporter says the memory stays taken after a
