@@ -299,7 +299,8 @@ def test_installed_package_needing_a_newer_python_end_to_end() -> None:
 
 def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
     """triton publishes Linux wheels only: pip's "from versions: none" on a Windows prompt is the
-    platform (DL506), with the route; the same message without a Windows sign says nothing."""
+    platform (DL506), with the route; without any sign of the OS too (a Linux interpreter would
+    have found its wheels), but not when the paste shows Linux."""
     from dlenv.importers.explain import explain_text
 
     def codes(text: str) -> set[str]:
@@ -311,7 +312,8 @@ def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
         "(from versions: none)\nERROR: No matching distribution found for triton==2.0.0\n"
     )
     assert "DL506" in codes("(venv) E:\\proj>pip install triton==2.0.0\n" + failure)
-    assert "DL506" not in codes(failure)
+    assert "DL506" in codes(failure)
+    assert "DL506" not in codes("Running on Ubuntu 22.04\n" + failure)
 
 
 def test_dl502_any_package_when_the_paste_proves_it() -> None:
