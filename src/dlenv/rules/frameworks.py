@@ -327,7 +327,8 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """What it checks: TensorFlow 2.11 or newer on native Windows with an NVIDIA GPU (or, in a
     pasted report, a stated CUDA/cuDNN version or TensorFlow listing no GPU: the user expects
     the GPU), or a report that names the limit itself ("TensorFlow 2.10 was the last release
-    that supported GPU on native Windows").
+    that supported GPU on native Windows"), or pip's own list: tensorflow-gpu asked at 2.11 or
+    newer, offered only up to 2.10.x (the list shows a native Windows interpreter).
 
     Why it matters: TensorFlow 2.10 was the last release with GPU support on native Windows;
     newer ones run on the CPU only there, whatever CUDA and cuDNN are installed.

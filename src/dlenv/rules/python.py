@@ -918,7 +918,11 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     CUDA jaxlib on Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple
     Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json);
     and a release whose Python range holds this Python while pip saw no file of it at all:
-    then the platform, not the Python, is why.
+    then the platform, not the Python, is why. With no release seen at all it also reasons
+    from the platform the paste shows (wheels pip downloaded, pip debug's tags, paths, host
+    names, a Jetson): a Linux-only package (triton) on a machine not shown to be Linux, an
+    ARM Linux machine, and, as a warning, a package outside the KB on Windows, macOS or ARM
+    with a current Python 3.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
