@@ -425,3 +425,24 @@ def test_dl402_from_a_tensorflow_gpu_list_ending_at_2_10() -> None:
     # asking for 2.10 itself is not the Windows limit
     ten = InstallFailure("tensorflow-gpu", "2.10.5", listed, message="...")
     assert fired(_failed(cpu_machine(), ten, version="3.10.6"), "DL402") == []
+
+
+def test_dl505_user_site_in_an_environment_traceback() -> None:
+    """nextstrain/cli#309: a conda runtime's traceback continues into ~/.local/lib/python3.10:
+    DL505 with PYTHONNOUSERSITE=1 first; a traceback that stays in the environment is silent."""
+    from dlenv.fix.actions import SetEnv
+    from dlenv.importers.explain import explain_text
+
+    env = "/home/u/.nextstrain/runtimes/conda/env/lib/python3.10/site-packages"
+    leak = (
+        "Traceback (most recent call last):\n"
+        f'  File "{env}/treetime/treetime.py", line 2, in <module>\n'
+        "    from scipy import optimize as sciopt\n"
+        '  File "/home/u/.local/lib/python3.10/site-packages/scipy/__init__.py", line 1\n'
+        "ImportError: cannot import name 'x'\n"
+    )
+    found = [f for f in explain_text(leak, "t", probe=False).report.findings if f.code == "DL505"]
+    assert len(found) == 1 and "user site" in found[0].message
+    assert isinstance(found[0].fixes[0], SetEnv) and found[0].fixes[0].name == "PYTHONNOUSERSITE"
+    inside = leak.replace("/home/u/.local/lib/python3.10/site-packages", env)
+    assert all(f.code != "DL505" for f in explain_text(inside, "t", probe=False).report.findings)

@@ -13,7 +13,14 @@ from typing import Literal, NamedTuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
+from dlenv.fix.actions import (
+    Action,
+    InstallPackages,
+    ManualStep,
+    RemoveFromPath,
+    SetEnv,
+    UnsetEnv,
+)
 from dlenv.kb.packages import SHADOWED_PACKAGES
 from dlenv.kb.queries import (
     major_minor,
@@ -953,6 +960,7 @@ _FOREIGN_SIGNATURES = frozenset(
         "windows-module-uses-other-python-dll",
         "python3-old-minor-symbol",
         "user-site-script-in-traceback",
+        "user-site-in-environment-traceback",
     }
 )
 _USER_SITE_SCRIPT = "user-site-script-in-traceback"
@@ -1012,7 +1020,9 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     function (PyInit_cv2)", "undefined symbol: PyCObject_Type" or Python 3.6's PyFPE_jbuf,
     pybind11's "Python version mismatch: module was compiled for Python 3.12", Windows' "Module
     use of python39.dll conflicts with this version of Python", a SyntaxError in a python2.7
-    file, a traceback through a `pip install --user` command in ~/.local/bin).
+    file, a traceback through a `pip install --user` command in ~/.local/bin, a traceback
+    that goes on from a conda environment's site-packages into the user site
+    ~/.local/lib/pythonX.Y).
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -1089,6 +1099,20 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
             message = (
                 f"One traceback runs through the directories of Python {' and '.join(versions)}"
                 f" ({', '.join(paths[:3])}): packages of another interpreter are on the path."
+            )
+        elif said[0].signature == "user-site-in-environment-traceback":
+            message = (
+                "The environment's traceback continues into ~/.local/lib/python… (the user site "
+                "of `pip install --user`), which Python also puts on a conda environment's "
+                "path: the user's copy is imported instead of the environment's own."
+            )
+            fixes.insert(
+                0,
+                SetEnv(
+                    name="PYTHONNOUSERSITE",
+                    value="1",
+                    reason="keep ~/.local/lib/pythonX.Y out of this environment's path",
+                ),
             )
         elif said[0].signature == _USER_SITE_SCRIPT:
             message = (
