@@ -299,7 +299,8 @@ def test_installed_package_needing_a_newer_python_end_to_end() -> None:
 
 def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
     """triton publishes Linux wheels only: pip's "from versions: none" on a Windows prompt is the
-    platform (DL506), with the route; the same message without a Windows sign says nothing."""
+    platform (DL506), with the route; without any sign of the OS too (a Linux interpreter would
+    have found its wheels), but not when the paste shows Linux."""
     from dlenv.importers.explain import explain_text
 
     def codes(text: str) -> set[str]:
@@ -311,7 +312,8 @@ def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
         "(from versions: none)\nERROR: No matching distribution found for triton==2.0.0\n"
     )
     assert "DL506" in codes("(venv) E:\\proj>pip install triton==2.0.0\n" + failure)
-    assert "DL506" not in codes(failure)
+    assert "DL506" in codes(failure)
+    assert "DL506" not in codes("Running on Ubuntu 22.04\n" + failure)
 
 
 def test_dl502_any_package_when_the_paste_proves_it() -> None:
@@ -385,3 +387,62 @@ def test_wheel_tags_and_supported_python_end_to_end() -> None:
     too_new = supported.replace("Python 3.10.6", "Python 3.12.1")
     assert ("DL501", "error") in _pasted_codes(too_new)
     assert ("DL506", "error") not in _pasted_codes(too_new)
+
+
+def test_dl506_reasoned_from_the_platform_when_pip_saw_nothing() -> None:
+    # https://github.com/tensorflow/io/issues/1441: tensorflow-io 0.16.0 on a Jetson Nano (aarch64)
+    tfio = InstallFailure("tensorflow-io", "0.16.0", [], message="(from versions: none)")
+    jetson = replace(cpu_machine(), host=replace(cpu_machine().host, os="Linux", arch="aarch64"))
+    f = only(_failed(jetson, tfio, version=None), "DL506")
+    assert "aarch64" in f.message and f.fixes
+    # the same failure on x86_64 Linux: no platform to blame
+    x86 = replace(cpu_machine(), host=replace(cpu_machine().host, os="Linux", arch="x86_64"))
+    assert fired(_failed(x86, tfio, version=None), "DL506") == []
+    # a package outside the KB on Windows with Python 3.9 (sail-sg/jax_xc#32): a warning
+    jax_xc = InstallFailure("jax-xc", None, [], message="(from versions: none)")
+    windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
+    f = only(_failed(windows, jax_xc, version="3.9.18"), "DL506")
+    assert f.severity == "warning" and "pypi.org/project/jax-xc" in (f.fixes[0].url or "")  # type: ignore[union-attr]
+    # on Linux x86_64, or with a Python too old to say, nothing
+    assert fired(_failed(x86, jax_xc, version="3.9.18"), "DL506") == []
+    assert fired(_failed(windows, jax_xc, version="3.6.8"), "DL506") == []
+    # pip saw releases: not "nothing for this platform"
+    seen = InstallFailure("jax-xc", "0.0.1", ["0.0.7"], message="...")
+    assert fired(_failed(windows, seen, version="3.9.18"), "DL506") == []
+
+
+def test_dl402_from_a_tensorflow_gpu_list_ending_at_2_10() -> None:
+    # https://github.com/nicknochnack/TFODCourse/issues: tensorflow-gpu==2.11 offered up to 2.10.1
+    listed = ["2.8.0rc1", "2.8.0", "2.9.0", "2.9.3", "2.10.0rc3", "2.10.0", "2.10.1"]
+    gpu211 = InstallFailure("tensorflow-gpu", "2.11", listed, message="(from versions: ...)")
+    s = _failed(cpu_machine(), gpu211, version="3.10.6")
+    f = only(s, "DL402")
+    assert "native Windows" in f.message and "wsl --install" in f.fixes[0].commands  # type: ignore[union-attr]
+    assert fired(s, "DL501") == []  # the Python is not why
+    # a list that goes on past 2.10 says nothing about Windows
+    later = InstallFailure("tensorflow-gpu", "2.12", [*listed, "2.11.0"], message="...")
+    assert fired(_failed(cpu_machine(), later, version="3.10.6"), "DL402") == []
+    # asking for 2.10 itself is not the Windows limit
+    ten = InstallFailure("tensorflow-gpu", "2.10.5", listed, message="...")
+    assert fired(_failed(cpu_machine(), ten, version="3.10.6"), "DL402") == []
+
+
+def test_dl505_user_site_in_an_environment_traceback() -> None:
+    """nextstrain/cli#309: a conda runtime's traceback continues into ~/.local/lib/python3.10:
+    DL505 with PYTHONNOUSERSITE=1 first; a traceback that stays in the environment is silent."""
+    from dlenv.fix.actions import SetEnv
+    from dlenv.importers.explain import explain_text
+
+    env = "/home/u/.nextstrain/runtimes/conda/env/lib/python3.10/site-packages"
+    leak = (
+        "Traceback (most recent call last):\n"
+        f'  File "{env}/treetime/treetime.py", line 2, in <module>\n'
+        "    from scipy import optimize as sciopt\n"
+        '  File "/home/u/.local/lib/python3.10/site-packages/scipy/__init__.py", line 1\n'
+        "ImportError: cannot import name 'x'\n"
+    )
+    found = [f for f in explain_text(leak, "t", probe=False).report.findings if f.code == "DL505"]
+    assert len(found) == 1 and "user site" in found[0].message
+    assert isinstance(found[0].fixes[0], SetEnv) and found[0].fixes[0].name == "PYTHONNOUSERSITE"
+    inside = leak.replace("/home/u/.local/lib/python3.10/site-packages", env)
+    assert all(f.code != "DL505" for f in explain_text(inside, "t", probe=False).report.findings)

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dlenv.kb.queries import major_minor, parse_version
 from dlenv.rules.findings import Evidence
-from dlenv.snapshot.model import Distribution, FrameworkFacts, GpuFacts, LiveProbe, Snapshot
+from dlenv.snapshot.model import (
+    Distribution,
+    FrameworkFacts,
+    GpuFacts,
+    InstallFailure,
+    LiveProbe,
+    Snapshot,
+)
 
 FRAMEWORK_MODULES = ("torch", "tensorflow", "keras", "jax", "numpy", "tf_keras", "transformers")
 LIVE_WINS = "live"
@@ -162,3 +169,22 @@ def label(fw: FrameworkFacts) -> str:
 def verdict(fact: str, said: str, note: str) -> Evidence:
     """Evidence that is a framework's own message (its verdict), quoted up to 200 characters."""
     return Evidence(fact=fact, found=said.strip()[:200], note=note)
+
+
+def windows_gpu_list_ends(f: InstallFailure) -> bool:
+    """A pip failure for tensorflow-gpu at 2.11 or newer whose list of versions ends at the
+    last release with GPU support on native Windows (2.10.x): the list itself shows a native
+    Windows interpreter, for which no newer GPU build exists (rules python and frameworks)."""
+    from dlenv.kb.queries import tensorflow_fact
+
+    if f.package != "tensorflow-gpu" or not f.requested or not f.available:
+        return False
+    last = tensorflow_fact("last_native_windows_gpu")  # "2.10"
+    finals = [v for v in f.available if parse_version(v) and v.replace(".", "").isdigit()]
+    if not finals:
+        return False
+    newest = max(finals, key=lambda v: major_minor(v) or (0, 0))
+    wanted = major_minor(f.requested)
+    return major_minor(newest) == major_minor(last) and wanted is not None and wanted > (
+        major_minor(last) or (9, 9)
+    )

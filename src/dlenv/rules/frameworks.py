@@ -34,11 +34,12 @@ from dlenv.rules.derived import (
     os_name,
     reported,
     usable_gpus,
+    windows_gpu_list_ends,
 )
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import gpu_capabilities, tensorflow_and_cuda_fix, torch_variant_fix
 from dlenv.rules.registry import ANY, finding, rule
-from dlenv.snapshot.model import FrameworkFacts, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, InstallFailure, Snapshot
 
 
 def _jax_cuda_fix(s: Snapshot, jax: FrameworkFacts) -> Action:
@@ -326,7 +327,8 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """What it checks: TensorFlow 2.11 or newer on native Windows with an NVIDIA GPU (or, in a
     pasted report, a stated CUDA/cuDNN version or TensorFlow listing no GPU: the user expects
     the GPU), or a report that names the limit itself ("TensorFlow 2.10 was the last release
-    that supported GPU on native Windows").
+    that supported GPU on native Windows"), or pip's own list: tensorflow-gpu asked at 2.11 or
+    newer, offered only up to 2.10.x (the list shows a native Windows interpreter).
 
     Why it matters: TensorFlow 2.10 was the last release with GPU support on native Windows;
     newer ones run on the CPU only there, whatever CUDA and cuDNN are installed.
@@ -342,6 +344,10 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     """
     tf = s.framework("tensorflow")
     last = tensorflow_fact("last_native_windows_gpu")
+    gone = next((f for f in s.python.install_failures if windows_gpu_list_ends(f)), None)
+    if gone is not None:
+        yield _windows_gpu_list_finding(gone, last)
+        return
     # the limit named by the report, in TensorFlow's wording or the reporter's own
     said = reported(s, "tf-windows-gpu-ended-stated") or reported(s, "said-tf-windows-gpu-ended")
     if not native_windows(s) or (tf is None and not said):
@@ -395,6 +401,39 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
                 "GPU; TensorFlow 2.10 CPU build plus Microsoft's plugin).",
                 commands=['pip install "tensorflow-cpu==2.10.*" tensorflow-directml-plugin'],
                 url="https://learn.microsoft.com/windows/ai/directml/gpu-tensorflow-plugin",
+            ),
+        ],
+        subject="tensorflow",
+    )
+
+
+def _windows_gpu_list_finding(f: InstallFailure, last: str) -> Finding:
+    """DL402 read from pip's own list: tensorflow-gpu asked at >= 2.11, offered up to 2.10.x."""
+    offered = ", ".join((f.available or [])[-2:])
+    return finding(
+        "DL402",
+        title=f"tensorflow-gpu {f.requested} does not exist for native Windows",
+        message=f"pip offers tensorflow-gpu only up to {last}.x (... {offered}): {last} was the "
+        "last TensorFlow release with GPU support on native Windows, so this is a native Windows "
+        f"Python, where no tensorflow-gpu {f.requested} and no newer GPU build exists.",
+        evidence=[
+            Evidence(
+                fact="python.install_failures",
+                found=f"tensorflow-gpu=={f.requested}; newest offered "
+                + (f.available[-1] if f.available else "?"),
+                needed=f"<={last}.* on native Windows, or WSL2",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text="Use WSL2 and install TensorFlow with its CUDA libraries there.",
+                commands=["wsl --install", 'pip install "tensorflow[and-cuda]"'],
+                url="https://www.tensorflow.org/install/pip#windows-wsl2",
+            ),
+            InstallPackages(
+                packages=[f"tensorflow-gpu=={last}.*"],
+                reason="the last native-Windows GPU release (CUDA 11.2, cuDNN 8.1: "
+                "conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1.0; Python 3.10 at most)",
             ),
         ],
         subject="tensorflow",

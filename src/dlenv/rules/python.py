@@ -8,12 +8,19 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from dlenv.fix.actions import Action, InstallPackages, ManualStep, RemoveFromPath, UnsetEnv
+from dlenv.fix.actions import (
+    Action,
+    InstallPackages,
+    ManualStep,
+    RemoveFromPath,
+    SetEnv,
+    UnsetEnv,
+)
 from dlenv.kb.packages import SHADOWED_PACKAGES
 from dlenv.kb.queries import (
     major_minor,
@@ -22,7 +29,7 @@ from dlenv.kb.queries import (
     torch_release,
 )
 from dlenv.kb.wheels import normalise_arch, wheel_gap, wheel_gaps
-from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name
+from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name, windows_gpu_list_ends
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import InstallFailure, PathEntry, Snapshot
@@ -688,6 +695,111 @@ def _stated_platform_cause(s: Snapshot, f: InstallFailure) -> _Cause:
     )
 
 
+_MINORITY_ARCH = ("aarch64", "arm64", "armv7l", "armv6l", "ppc64le", "s390x")
+
+
+def _linux_only(package: str) -> bool:
+    """The KB records that `package` publishes wheels for Linux only (triton): a gap that
+    covers both Windows and macOS for every release."""
+    return any(
+        package in gap.packages
+        and gap.os is not None
+        and {"Windows", "Darwin"} <= set(gap.os)
+        and gap.versions is None
+        and not gap.cuda
+        for gap in wheel_gaps()
+    )
+
+
+def _platform_reasoning(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip saw no release at all, and the facts point at the platform rather than the Python:
+    a package that publishes Linux wheels only, pasted from a machine that is not shown to be
+    Linux; or a Linux ARM machine (a Jetson) whose Python is not shown to be outside the
+    release's range. What a maintainer answers first ("triton doesn't support Windows",
+    "there is no linux-arm64 wheel")."""
+    if f.available is None or f.available or f.wheel:
+        return None
+    here = os_name(s)
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    if _linux_only(f.package) and here != "Linux":
+        return _Cause(
+            "DL506",
+            f"{f.package} publishes wheels for Linux only, and pip found none of it here: "
+            + (f"this is {here}" if here else "the interpreter is not a Linux one"),
+            "Linux (or WSL2)",
+            [
+                ManualStep(
+                    text=f"Run it where {f.package} has wheels: WSL2 on Windows, or Linux.",
+                    commands=["wsl --install", f"pip install {f.package}  # inside WSL2"],
+                )
+            ],
+        )
+    rng = _release_range(f.package, f.requested)
+    py = s.python.version
+    python_fits = py is None or rng is None or python_in_range(py, rng.low, rng.high)
+    if here in (None, "Linux") and arch in _MINORITY_ARCH and python_fits:
+        return _Cause(
+            "DL506",
+            f"pip found no {what} wheel at all on this {arch} Linux machine: the release "
+            f"publishes no wheel for {arch}"
+            + (f" (its Python range {rng.low}-{rng.high} holds this Python)" if rng and py else ""),
+            f"a wheel built for {arch}, or an x86_64 machine",
+            [
+                ManualStep(
+                    text=f"Use a build made for {arch} (on a Jetson, NVIDIA's wheels for its "
+                    "JetPack; elsewhere the project's aarch64 wheels or a source build), or run "
+                    "on x86_64.",
+                    commands=[
+                        "uname -m",
+                        f"python -m pip index versions {f.package}  # what exists here",
+                    ],
+                    url="https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/index.html",
+                )
+            ],
+        )
+    return None
+
+
+def _unknown_package_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """A package the KB does not know, with no release at all for this interpreter ("from
+    versions: none"), on Windows, macOS or ARM Linux with a current Python 3: many deep-learning
+    extensions publish Linux x86_64 wheels only, so the platform is the likelier gap (the
+    maintainers' usual answer: "I presume there is only a linux wheel")."""
+    if f.available is None or f.available or f.wheel or f.mismatch is not None:
+        return None
+    here = os_name(s)
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if here not in ("Windows", "Darwin") and arch not in _MINORITY_ARCH:
+        return None
+    mm = major_minor(s.python.version) if s.python.version else None
+    newest = max(
+        (major_minor(r.high) or (0, 0) for r in _releases("torch") + _releases("tensorflow")),
+        default=(3, 12),
+    )
+    if mm is None or not ((3, 8) <= mm < newest):
+        return None
+    where = ", ".join(x for x in (here, arch) if x)
+    return _Cause(
+        "DL506",
+        f"pip found no release of {f.package} at all for Python {mm[0]}.{mm[1]} on {where}; "
+        "a current Python rules out the Python version, so the package most likely publishes "
+        "no wheel for this platform (many publish Linux x86_64 wheels only)",
+        "a platform the package publishes wheels for",
+        [
+            ManualStep(
+                text=f"Check which platforms {f.package} has wheels for on its PyPI files page; "
+                "on Windows, run it in WSL2.",
+                commands=[
+                    f"python -m pip download --no-deps {f.package} -d /tmp/wheels",
+                    "wsl --install",
+                ],
+                url=f"https://pypi.org/project/{f.package}/#files",
+            )
+        ],
+    )
+
+
 def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     if f.mismatch == "python":
         return _stated_python_cause(s, f)
@@ -722,9 +834,11 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
                     )
                 ],
             )
-    platform = _platform_cause(s, f)
+    platform = _platform_cause(s, f) or _platform_reasoning(s, f)
     if platform is not None:
         return platform
+    if _windows_gpu_wheel_gone(s, f):
+        return None  # TensorFlow >= 2.11 has no GPU build on native Windows: DL402's
     python = _python_cause(s, f)
     if python is not None:
         return python
@@ -745,6 +859,12 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     return None
 
 
+def _windows_gpu_wheel_gone(s: Snapshot, f: InstallFailure) -> bool:
+    """tensorflow-gpu asked at >= 2.11 while pip offers nothing past the last native-Windows
+    GPU release: the list itself shows native Windows, where no newer GPU build exists."""
+    return windows_gpu_list_ends(f)
+
+
 def _installer(message: str) -> str:
     """Which installer printed a pasted failure: uv and conda word theirs apart from pip's."""
     if re.search(r"╰─▶|\bhint: |current Python version \(|Python ABI|matching platform", message):
@@ -758,19 +878,23 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
     for f in s.python.install_failures:
         # a package outside the KB counts when the installer itself said what did not fit,
         # or when the wheel it refused names its Python (cpXY) and platform in its file name
+        severity: Literal["error", "warning"] = "error"
         if (
             not _framework_package(f.package)
             and f.mismatch is None
             and not _WHEEL_PY.search(f.wheel or "")
         ):
-            continue
-        cause = _install_cause(s, f)
+            # outside the KB: only the platform inference, and only as a warning
+            cause = _unknown_package_platform(s, f)
+            severity = "warning"
+        else:
+            cause = _install_cause(s, f)
         if cause is None or cause.code != code:
             continue
         what = f"{f.package} {f.requested}" if f.requested else f.package
         yield finding(
             code,
-            severity="error",
+            severity=severity,
             title=f"The installed {what} needs another Python"
             if "SyntaxError" in f.message
             else f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
@@ -801,7 +925,11 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     CUDA jaxlib on Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple
     Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json);
     and a release whose Python range holds this Python while pip saw no file of it at all:
-    then the platform, not the Python, is why.
+    then the platform, not the Python, is why. With no release seen at all it also reasons
+    from the platform the paste shows (wheels pip downloaded, pip debug's tags, paths, host
+    names, a Jetson): a Linux-only package (triton) on a machine not shown to be Linux, an
+    ARM Linux machine, and, as a warning, a package outside the KB on Windows, macOS or ARM
+    with a current Python 3.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
@@ -832,6 +960,7 @@ _FOREIGN_SIGNATURES = frozenset(
         "windows-module-uses-other-python-dll",
         "python3-old-minor-symbol",
         "user-site-script-in-traceback",
+        "user-site-in-environment-traceback",
     }
 )
 _USER_SITE_SCRIPT = "user-site-script-in-traceback"
@@ -891,7 +1020,9 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     function (PyInit_cv2)", "undefined symbol: PyCObject_Type" or Python 3.6's PyFPE_jbuf,
     pybind11's "Python version mismatch: module was compiled for Python 3.12", Windows' "Module
     use of python39.dll conflicts with this version of Python", a SyntaxError in a python2.7
-    file, a traceback through a `pip install --user` command in ~/.local/bin).
+    file, a traceback through a `pip install --user` command in ~/.local/bin, a traceback
+    that goes on from a conda environment's site-packages into the user site
+    ~/.local/lib/pythonX.Y).
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -968,6 +1099,20 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
             message = (
                 f"One traceback runs through the directories of Python {' and '.join(versions)}"
                 f" ({', '.join(paths[:3])}): packages of another interpreter are on the path."
+            )
+        elif said[0].signature == "user-site-in-environment-traceback":
+            message = (
+                "The environment's traceback continues into ~/.local/lib/python… (the user site "
+                "of `pip install --user`), which Python also puts on a conda environment's "
+                "path: the user's copy is imported instead of the environment's own."
+            )
+            fixes.insert(
+                0,
+                SetEnv(
+                    name="PYTHONNOUSERSITE",
+                    value="1",
+                    reason="keep ~/.local/lib/pythonX.Y out of this environment's path",
+                ),
             )
         elif said[0].signature == _USER_SITE_SCRIPT:
             message = (
