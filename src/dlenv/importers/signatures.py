@@ -203,16 +203,20 @@ def apply_fact(
             sheet.set_python(rest, value)
     elif head == "shadowing":
         mod = str(value)
-        found = re.search(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
-        paths = [
-            m.group("path")
-            for m in re.finditer(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
-            if "-packages" not in m.group("path")
-        ]
+        named = _shadow_paths(mod.split(".")[0], text)
+        paths = [p for p in named if "-packages" not in p]
         path_found = groups.get("path") or (
-            paths[0] if paths else (found.group("path") if found else "unknown")
+            paths[0] if paths else (named[0] if named else "unknown")
         )
         sheet.add_shadowing(mod, path_found)
+
+
+@functools.lru_cache(maxsize=32)
+def _shadow_paths(mod: str, text: str) -> tuple[str, ...]:
+    """The path of every `File "…/<mod>.py"` in `text`, in order (asked once per module, not
+    once per match: a long log names the same file thousands of times)."""
+    regex = re.compile(_SHADOW_FILE.format(mod=re.escape(mod)))
+    return tuple(m.group("path") for m in matches(regex, text))
 
 
 def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
@@ -740,6 +744,117 @@ class Distinct:
         return sorted(p for i in found for p in self.where[i])
 
 
+# Where a match can start. A pattern whose every match begins with one of a few literal
+# strings (after `\b`, `^` or a lookaround) is matched only where they occur: `regex.match` at
+# each occurrence, in order, skipping those inside the previous match, gives what `finditer`
+# gives (it tries the same positions, left to right), with no bound on a match's lines. Used
+# where the occurrences are few enough to beat one pass of the regex engine over the text.
+_FEW = 48  # at most one occurrence per this many characters
+
+
+def _openings(items: Any) -> frozenset[str] | None:
+    """Lower-case literal strings one of which every match of the parsed sequence starts
+    with; None when not known."""
+    items = list(items)
+    i = 0
+    while i < len(items) and str(items[i][0]) in _ZERO_WIDTH:
+        i += 1
+    if i == len(items):
+        return None
+    op, arg = items[i]
+    name = str(op)
+    if name == "LITERAL":
+        run = ""
+        while i < len(items) and str(items[i][0]) == "LITERAL":
+            run += chr(items[i][1])
+            i += 1
+        return frozenset([lower(run)])
+    if name == "SUBPATTERN":
+        return _openings(arg[-1])
+    if name == "ATOMIC_GROUP":
+        return _openings(arg)
+    if name == "BRANCH":
+        branches = [_openings(b) for b in arg[1]]
+        if any(b is None for b in branches):
+            return None
+        return frozenset().union(*(b for b in branches if b is not None))
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        first = _openings(arg[2])
+        if first is None or arg[0] >= 1:
+            return first
+        rest = _openings(items[i + 1 :])  # repeated none: the match starts with what follows
+        return None if rest is None else first | rest
+    return None
+
+
+_ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
+
+
+@functools.cache
+def openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
+    """`_openings` of a whole pattern, sorted; () when not known, when one is shorter than two
+    characters, or one crosses a line break."""
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        found = _openings(parser.parse(pattern, flags))
+    except re.error:
+        return ()
+    if not found or min(map(_weight, found)) < 2 or any("\n" in w for w in found):
+        return ()
+    return tuple(sorted(found))
+
+
+def _opening_positions(
+    words: tuple[str, ...], text: str, lowered: str | None, distinct: Distinct | None
+) -> list[int] | None:
+    """Every position in `text` where one of `words` occurs (case-insensitively), sorted;
+    None when there are too many to be worth it, or no way to look."""
+    limit = len(text) // _FEW
+    found: set[int] = set()
+    if distinct is not None:
+        seen: list[tuple[int, int]] = []  # (distinct line, column)
+        total = 0
+        for w in words:
+            pos = distinct.lowered.find(w)
+            while pos >= 0:
+                i = bisect.bisect_right(distinct.starts, pos) - 1
+                seen.append((i, pos - distinct.starts[i]))
+                total += len(distinct.where[i])
+                if total > limit:
+                    return None
+                pos = distinct.lowered.find(w, pos + 1)
+        for i, col in seen:
+            found.update(start + col for start in distinct.where[i])
+    elif lowered is not None and len(lowered) == len(text):
+        for w in words:
+            pos = lowered.find(w)
+            while pos >= 0:
+                found.add(pos)
+                if len(found) > limit:
+                    return None
+                pos = lowered.find(w, pos + 1)
+    else:
+        return None
+    return sorted(found)
+
+
+def _from_openings(
+    regex: re.Pattern[str], text: str, positions: list[int]
+) -> Iterator[re.Match[str]]:
+    after = 0
+    for pos in positions:
+        if pos < after:
+            continue
+        m = regex.match(text, pos)
+        if m is not None:
+            yield m
+            after = m.end() if m.end() > pos else pos + 1
+    return
+
+
 def find_all(
     sig: Signature, text: str, lowered: str | None, distinct: Distinct | None = None
 ) -> Iterator[re.Match[str]]:
@@ -747,6 +862,13 @@ def find_all(
     engine's MAX_SPAN bound), looking only where they can be (see above); `lowered` is
     `text.lower()` (None: look in `distinct`, the text's distinct lines, instead)."""
     return _find(sig.regex, words_of(sig), scan_span(sig), text, lowered, distinct)
+
+
+def _opened(
+    regex: re.Pattern[str], text: str, lowered: str | None, distinct: Distinct | None
+) -> list[int] | None:
+    starts = openings(regex.pattern, regex.flags) if len(text) >= _LONG else ()
+    return _opening_positions(starts, text, lowered, distinct) if starts else None
 
 
 def _find(
@@ -767,6 +889,10 @@ def _find(
         for start in sorted(s for i in hit for s in distinct.where[i]):
             end = text.find("\n", start)
             yield from regex.finditer(text, start, n if end < 0 else end)
+        return
+    positions = _opened(regex, text, lowered, distinct)
+    if positions is not None:
+        yield from _from_openings(regex, text, positions)
         return
     if not words or span is None:
         yield from regex.finditer(text)
@@ -809,8 +935,9 @@ _LONG = 256 * 1024  # shorter texts are searched whole: looking for the words co
 
 @functools.cache
 def _searchable(pattern: str, flags: int) -> tuple[tuple[str, ...], int | None]:
-    """The words and line span `search` looks by; ((), None) where it must search whole: a
-    pattern without MULTILINE whose `^`/`$` mean the text's own start and end."""
+    """The words and line span `matches` looks by; ((), None) where only the places a match can
+    start can be used: a pattern without MULTILINE whose `^`/`$` mean the text's own start and
+    end."""
     if not flags & re.MULTILINE and _anchored(pattern, flags):
         return (), None
     return derived_words(pattern, flags, 2), line_span(pattern, flags, MAX_SPAN)
@@ -838,16 +965,20 @@ def _anchored(pattern: str, flags: int) -> bool:
     return walk(parser.parse(pattern, flags))
 
 
-def search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """`regex.search(text)` (within the engine's MAX_SPAN bound), looking in a long text only
-    around the lines that hold one of the words every match contains."""
+def matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """`regex.finditer(text)` (within the engine's MAX_SPAN bound), looking in a long text only
+    where a match can start or around the lines that hold one of the words every match
+    contains."""
     if len(text) < _LONG:
-        return regex.search(text)
+        return regex.finditer(text)
     words, span = _searchable(regex.pattern, regex.flags)
-    if not words or span is None:
-        return regex.search(text)
     index = text_index(text)
-    return next(_find(regex, words, span, text, index.lowered, index.distinct), None)
+    return _find(regex, words, span, text, index.lowered, index.distinct)
+
+
+def search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`regex.search(text)`, as `matches` looks."""
+    return next(matches(regex, text), None)
 
 
 def _present(words: tuple[str, ...], lowered: str | None, distinct: Distinct | None) -> bool:
