@@ -13,6 +13,7 @@ import bisect
 import re
 
 from dlenv.importers.sheet import FactSheet, Part
+from dlenv.importers.signatures import search
 from dlenv.snapshot.model import CudaToolkit
 
 PROSE = "(stated in prose)"
@@ -87,11 +88,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         lines.append(bisect.bisect_right(offsets, pos))
 
     for fw, pattern in _FRAMEWORKS:
-        m = pattern.search(text)
+        m = search(pattern, text)
         if m and not sheet.framework(fw).get("version"):
             _framework(sheet, fw, m.group("ver"))
             at(m.start())
-    m = _CUDA.search(text)
+    m = search(_CUDA, text)
     if m and not sheet.toolkits:
         sheet.add_toolkit(
             CudaToolkit(
@@ -103,12 +104,12 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             )
         )
         at(m.start())
-    m = _DRIVER.search(text)
+    m = search(_DRIVER, text)
     if m and not sheet.driver.get("version"):
         sheet.set_driver("version", m.group("ver") or m.group("ver2"))
         sheet.set_driver("installed", True)
         at(m.start())
-    m = _PYTHON.search(text) or _PYTHON_TAG.search(text)
+    m = search(_PYTHON, text) or search(_PYTHON_TAG, text)
     if m and not sheet.python.get("version"):
         groups = m.groupdict()
         ver = groups.get("ver") or groups.get("before") or groups.get("pathver")
@@ -116,7 +117,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         ver = ver or (f"3.{groups['winver']}" if groups.get("winver") else f"3.{groups['tag']}")
         sheet.set_python("version", ver)
         at(m.start())
-    m = _OS.search(text)
+    m = search(_OS, text)
     if m and not sheet.host.get("os"):
         _os(sheet, m.group("os"))
         at(m.start())

@@ -203,16 +203,20 @@ def apply_fact(
             sheet.set_python(rest, value)
     elif head == "shadowing":
         mod = str(value)
-        found = re.search(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
-        paths = [
-            m.group("path")
-            for m in re.finditer(_SHADOW_FILE.format(mod=re.escape(mod.split(".")[0])), text)
-            if "-packages" not in m.group("path")
-        ]
+        named = _shadow_paths(mod.split(".")[0], text)
+        paths = [p for p in named if "-packages" not in p]
         path_found = groups.get("path") or (
-            paths[0] if paths else (found.group("path") if found else "unknown")
+            paths[0] if paths else (named[0] if named else "unknown")
         )
         sheet.add_shadowing(mod, path_found)
+
+
+@functools.lru_cache(maxsize=32)
+def _shadow_paths(mod: str, text: str) -> tuple[str, ...]:
+    """The path of every `File "…/<mod>.py"` in `text`, in order (asked once per module, not
+    once per match: a long log names the same file thousands of times)."""
+    regex = re.compile(_SHADOW_FILE.format(mod=re.escape(mod)))
+    return tuple(m.group("path") for m in matches(regex, text))
 
 
 def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
@@ -418,6 +422,76 @@ def clip_long_lines(text: str) -> str:
 
 
 # -- where to look -----------------------------------------------------------------------------
+# The words a signature is looked for by: its `requires`, else the literal text its pattern
+# cannot match without (`_needed`): for each part of the pattern that every match goes
+# through (a literal run, a group, a repeat at least once, an alternation whose every branch
+# has its own words) the set of words one of which it contains, and of those the set whose
+# shortest word is longest. Finer than `catalog.required_literals` (which looks at the top
+# level only, for runs of 4 characters): used where that one finds nothing.
+_SHORTEST = 3  # a word shorter than this (in UTF-8 bytes) filters nothing in a log
+
+
+def _needed(items: Any) -> frozenset[str] | None:
+    """Lower-case words one of which every match of the parsed sequence `items` contains;
+    None when none is known."""
+    candidates: list[frozenset[str]] = []
+    run = ""
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            run += chr(arg)
+            continue
+        if run:
+            candidates.append(frozenset([lower(run)]))
+            run = ""
+        found: frozenset[str] | None = None
+        if name == "SUBPATTERN":
+            found = _needed(arg[-1])
+        elif name == "ATOMIC_GROUP":
+            found = _needed(arg)
+        elif name == "BRANCH":
+            branches = [_needed(b) for b in arg[1]]
+            if all(b is not None for b in branches):
+                found = frozenset().union(*(b for b in branches if b is not None))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
+            found = _needed(arg[2])
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append(frozenset([lower(run)]))
+    return max(candidates, key=lambda c: (min(map(_weight, c)), -len(c)), default=None)
+
+
+def _weight(word: str) -> int:
+    """How much a word filters: its length in UTF-8 (two CJK characters say as much as six
+    ASCII ones)."""
+    return len(word.encode("utf-8", "replace"))
+
+
+@functools.cache
+def derived_words(pattern: str, flags: int = 0, shortest: int = _SHORTEST) -> tuple[str, ...]:
+    """`_needed` of a whole pattern, sorted; () when its shortest word is under `shortest`
+    UTF-8 bytes (or the pattern does not parse)."""
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        parsed = parser.parse(pattern, flags)
+    except re.error:
+        return ()
+    words = _needed(list(parsed))
+    if not words or min(map(_weight, words)) < shortest:
+        return ()
+    return tuple(sorted(words))
+
+
+def words_of(sig: Signature) -> tuple[str, ...]:
+    """The lower-case words one of which every match of `sig` contains (() : none known,
+    every text is scanned): `sig.prefilter`, else `derived_words` of its pattern."""
+    return sig.prefilter or derived_words(sig.pattern, sig.flags)
+
+
 # A signature whose every match contains one of its prefilter words, and spans at most K line
 # breaks, is run only over windows of lines around the places those words occur (K + 1 lines
 # either side, overlapping windows merged), not over the whole text. The matches are the same:
@@ -670,25 +744,158 @@ class Distinct:
         return sorted(p for i in found for p in self.where[i])
 
 
+# Where a match can start. A pattern whose every match begins with one of a few literal
+# strings (after `\b`, `^` or a lookaround) is matched only where they occur: `regex.match` at
+# each occurrence, in order, skipping those inside the previous match, gives what `finditer`
+# gives (it tries the same positions, left to right), with no bound on a match's lines. Used
+# where the occurrences are few enough to beat one pass of the regex engine over the text.
+_FEW = 48  # at most one occurrence per this many characters
+
+
+def _openings(items: Any) -> frozenset[str] | None:
+    """Lower-case literal strings one of which every match of the parsed sequence starts
+    with; None when not known."""
+    items = list(items)
+    i = 0
+    while i < len(items) and str(items[i][0]) in _ZERO_WIDTH:
+        i += 1
+    if i == len(items):
+        return None
+    op, arg = items[i]
+    name = str(op)
+    if name == "LITERAL":
+        run = ""
+        while i < len(items) and str(items[i][0]) == "LITERAL":
+            run += chr(items[i][1])
+            i += 1
+        return frozenset([lower(run)])
+    if name == "SUBPATTERN":
+        return _openings(arg[-1])
+    if name == "ATOMIC_GROUP":
+        return _openings(arg)
+    if name == "BRANCH":
+        branches = [_openings(b) for b in arg[1]]
+        if any(b is None for b in branches):
+            return None
+        return frozenset().union(*(b for b in branches if b is not None))
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        first = _openings(arg[2])
+        if first is None or arg[0] >= 1:
+            return first
+        rest = _openings(items[i + 1 :])  # repeated none: the match starts with what follows
+        return None if rest is None else first | rest
+    return None
+
+
+_ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
+
+
+@functools.cache
+def openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
+    """`_openings` of a whole pattern, sorted; () when not known, when one is shorter than two
+    characters, or one crosses a line break."""
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+    try:
+        found = _openings(parser.parse(pattern, flags))
+    except re.error:
+        return ()
+    if not found or min(map(_weight, found)) < 2 or any("\n" in w for w in found):
+        return ()
+    return tuple(sorted(found))
+
+
+def _opening_positions(
+    words: tuple[str, ...], text: str, lowered: str | None, distinct: Distinct | None
+) -> list[int] | None:
+    """Every position in `text` where one of `words` occurs (case-insensitively), sorted;
+    None when there are too many to be worth it, or no way to look."""
+    limit = len(text) // _FEW
+    found: set[int] = set()
+    if distinct is not None:
+        seen: list[tuple[int, int]] = []  # (distinct line, column)
+        total = 0
+        for w in words:
+            pos = distinct.lowered.find(w)
+            while pos >= 0:
+                i = bisect.bisect_right(distinct.starts, pos) - 1
+                seen.append((i, pos - distinct.starts[i]))
+                total += len(distinct.where[i])
+                if total > limit:
+                    return None
+                pos = distinct.lowered.find(w, pos + 1)
+        for i, col in seen:
+            found.update(start + col for start in distinct.where[i])
+    elif lowered is not None and len(lowered) == len(text):
+        for w in words:
+            pos = lowered.find(w)
+            while pos >= 0:
+                found.add(pos)
+                if len(found) > limit:
+                    return None
+                pos = lowered.find(w, pos + 1)
+    else:
+        return None
+    return sorted(found)
+
+
+def _from_openings(
+    regex: re.Pattern[str], text: str, positions: list[int]
+) -> Iterator[re.Match[str]]:
+    after = 0
+    for pos in positions:
+        if pos < after:
+            continue
+        m = regex.match(text, pos)
+        if m is not None:
+            yield m
+            after = m.end() if m.end() > pos else pos + 1
+    return
+
+
 def find_all(
     sig: Signature, text: str, lowered: str | None, distinct: Distinct | None = None
 ) -> Iterator[re.Match[str]]:
     """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them (within the
     engine's MAX_SPAN bound), looking only where they can be (see above); `lowered` is
     `text.lower()` (None: look in `distinct`, the text's distinct lines, instead)."""
-    words = sig.prefilter
-    span = scan_span(sig)
+    return _find(sig.regex, words_of(sig), scan_span(sig), text, lowered, distinct)
+
+
+def _opened(
+    regex: re.Pattern[str], text: str, lowered: str | None, distinct: Distinct | None
+) -> list[int] | None:
+    starts = openings(regex.pattern, regex.flags) if len(text) >= _LONG else ()
+    return _opening_positions(starts, text, lowered, distinct) if starts else None
+
+
+def _find(
+    regex: re.Pattern[str],
+    words: tuple[str, ...],
+    span: int | None,
+    text: str,
+    lowered: str | None,
+    distinct: Distinct | None,
+) -> Iterator[re.Match[str]]:
+    """find_all's work, for any MULTILINE `regex` whose every match contains one of `words`
+    and crosses at most `span` line breaks."""
     if span == 0 and distinct is not None:
         hit: set[int] = set()
-        for m in find_all(sig, distinct.text, distinct.lowered):
+        for m in _find(regex, words, span, distinct.text, distinct.lowered, None):
             hit.add(bisect.bisect_right(distinct.starts, m.start()) - 1)
         n = len(text)
         for start in sorted(s for i in hit for s in distinct.where[i]):
             end = text.find("\n", start)
-            yield from sig.regex.finditer(text, start, n if end < 0 else end)
+            yield from regex.finditer(text, start, n if end < 0 else end)
+        return
+    positions = _opened(regex, text, lowered, distinct)
+    if positions is not None:
+        yield from _from_openings(regex, text, positions)
         return
     if not words or span is None:
-        yield from sig.regex.finditer(text)
+        yield from regex.finditer(text)
         return
     if distinct is not None and _line_words(words) is not None:
         lines = distinct.hit_lines(words)
@@ -702,10 +909,76 @@ def find_all(
     elif lowered is not None and len(lowered) == len(text):
         spans = windows(text, lowered, words, span)
     else:
-        yield from sig.regex.finditer(text)
+        yield from regex.finditer(text)
         return
     for start, end in spans:
-        yield from sig.regex.finditer(text, start, end)
+        yield from regex.finditer(text, start, end)
+
+
+class TextIndex:
+    """Where a long text's words can be looked up: its distinct lines, or else its lower-cased
+    copy (offsets kept); `text_index` keeps the last one, so the prose readers reuse the one
+    `scan` built over the same text."""
+
+    def __init__(self, text: str) -> None:
+        self.distinct = Distinct.of(text)
+        self.lowered = lower(text) if self.distinct is None else None
+
+
+@functools.lru_cache(maxsize=1)
+def text_index(text: str) -> TextIndex:
+    return TextIndex(text)
+
+
+_LONG = 256 * 1024  # shorter texts are searched whole: looking for the words costs more
+
+
+@functools.cache
+def _searchable(pattern: str, flags: int) -> tuple[tuple[str, ...], int | None]:
+    """The words and line span `matches` looks by; ((), None) where only the places a match can
+    start can be used: a pattern without MULTILINE whose `^`/`$` mean the text's own start and
+    end."""
+    if not flags & re.MULTILINE and _anchored(pattern, flags):
+        return (), None
+    return derived_words(pattern, flags, 2), line_span(pattern, flags, MAX_SPAN)
+
+
+def _anchored(pattern: str, flags: int) -> bool:
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined,unused-ignore]
+        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_constants as sre  # type: ignore[no-redef,unused-ignore]
+        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
+
+    ends = {sre.AT_BEGINNING, sre.AT_END, sre.AT_BEGINNING_STRING, sre.AT_END_STRING}
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, parser.SubPattern):
+            node = node.data
+        if not isinstance(node, (list, tuple)):
+            return False
+        if len(node) == 2 and node[0] is sre.AT:
+            return node[1] in ends
+        return any(walk(item) for item in node)
+
+    return walk(parser.parse(pattern, flags))
+
+
+def matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """`regex.finditer(text)` (within the engine's MAX_SPAN bound), looking in a long text only
+    where a match can start or around the lines that hold one of the words every match
+    contains."""
+    if len(text) < _LONG:
+        return regex.finditer(text)
+    words, span = _searchable(regex.pattern, regex.flags)
+    index = text_index(text)
+    return _find(regex, words, span, text, index.lowered, index.distinct)
+
+
+def search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`regex.search(text)`, as `matches` looks."""
+    return next(matches(regex, text), None)
 
 
 def _present(words: tuple[str, ...], lowered: str | None, distinct: Distinct | None) -> bool:
@@ -724,9 +997,9 @@ def scan(
     Then, unless `unrecognised` is False, report the error lines no signature explained.
     Lines longer than MAX_LINE are matched by their head and tail only (clip_long_lines)."""
     text = clip_long_lines(text)
-    distinct = Distinct.of(text)
     # the words are looked for in the distinct lines when there are some: no lower-cased copy
-    lowered = lower(text) if distinct is None else None
+    index = text_index(text)
+    distinct, lowered = index.distinct, index.lowered
     fallback = dominant_framework(text, distinct)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
@@ -734,7 +1007,7 @@ def scan(
     messages: set[tuple[int, int]] = set()
     said_at: _Spans | None = None
     for sig in signatures:
-        words = sig.prefilter
+        words = words_of(sig)
         if words and not _present(words, lowered, distinct):
             lines_of.setdefault(sig.id, set())
             continue

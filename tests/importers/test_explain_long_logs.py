@@ -1,0 +1,164 @@
+"""Long logs: what the fast paths of the scan find is what a plain scan finds, wherever the
+messages lie (the middle, the very end, across the places a reader that cut the text into
+pieces would cut it), and memory stays a small multiple of the text.
+
+The fast paths: the words every match contains (`words_of`, derived from nested groups), the
+literals every match starts with (`openings`: `regex.match` only where they occur), and the
+prose readers' first-match `search` over the same distinct lines.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tracemalloc
+
+import pytest
+
+from dlenv.importers import prose, signatures
+from dlenv.importers.detect import import_text
+from dlenv.importers.signatures import SIGNATURES, UNRECOGNISED, find_all, lower
+
+ALL = (*SIGNATURES, UNRECOGNISED)
+
+_NOISE = [
+    "2024-01-15 10:02:11.361020: I tensorflow/core/platform/cpu_feature_guard.cc:182] This "
+    "TensorFlow binary is optimized to use available CPU instructions in performance-critical "
+    "operations.",
+    "WARNING:tensorflow:Callback method `on_train_batch_end` is slow compared to the batch time.",
+    "2000/2000 [==============================] - 41s 20ms/step - loss: 0.1234 - accuracy: 0.9",
+]
+_MIDDLE = (
+    "2020-10-13 06:52:14.998217: W tensorflow/stream_executor/platform/default/dso_loader.cc:60] "
+    "Could not load dynamic library 'libcusparse.so.11'; dlerror: libcusparse.so.11: cannot open "
+    "shared object file: No such file or directory"
+)
+# a message over three lines (torch-gpu-too-old), placed across each MiB boundary
+_SPLIT = (
+    "    Found GPU0 Tesla K40c which is of cuda capability 3.5.\n"
+    "    PyTorch no longer supports this GPU because it is too old.\n"
+    "    The minimum cuda capability supported by this library is 3.7."
+)
+_END = (
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.69 GiB "
+    "total capacity; 20.10 GiB already allocated; 1.02 GiB free)"
+)
+
+
+def _noise(size: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    out: list[str] = []
+    total = 0
+    while total < size:
+        line = _NOISE[rng.randrange(len(_NOISE))]
+        out.append(line)
+        total += len(line) + 1
+    return out
+
+
+def _log_with_buried_messages(size: int) -> str:
+    """`size` characters of repeated noise; _MIDDLE in the middle, _SPLIT across every MiB
+    mark (its middle line starts before the mark and ends after it), _END as the very last
+    line, with no newline after it."""
+    lines = _noise(size)
+    half = len(lines) // 2
+    text = "\n".join([*lines[:half], _MIDDLE, *lines[half:]]) + "\n"
+    mib = 1 << 20
+    mark = mib
+    while mark < len(text):
+        # right before the line that holds the mark: the message's second line crosses it
+        start = text.rfind("\n", 0, mark - 40) + 1
+        text = text[:start] + _SPLIT + "\n" + text[start:]
+        mark += mib
+    return text + _END
+
+
+def test_messages_buried_in_a_long_log_are_found() -> None:
+    text = _log_with_buried_messages(3_200_000)
+    mib = 1 << 20
+    split_at = [m.start() for m in re.finditer(re.escape(_SPLIT), text)]
+    assert len(split_at) == 3 and all(
+        any(at < mark < at + len(_SPLIT) for at in split_at) for mark in (mib, 2 * mib, 3 * mib)
+    )
+    assert signatures.Distinct.of(text) is not None  # the distinct-line paths are the ones run
+    imported = import_text(text, "train.log")
+    found = {e.signature: e for e in imported.snapshot.reported_errors}
+    assert found["tf-library-not-loaded"].text.startswith(_MIDDLE[:60])
+    assert found["torch-gpu-too-old"].count == 3
+    assert found["cuda-out-of-memory"].text == _END
+    assert imported.lines == text.count("\n") + 1
+
+
+def test_every_signature_finds_what_finditer_finds_in_a_long_text() -> None:
+    """Every example and near miss of every signature, buried among 400 KB of noise: the fast
+    paths (distinct lines, or the lower-cased copy) give the matches `finditer` gives."""
+    rng = random.Random(5)
+    noise = _noise(400_000)
+    for sig in ALL:
+        lines = list(noise)
+        for example in (*sig.examples, *sig.near_misses):
+            lines.insert(rng.randrange(len(lines)), example)
+        text = "\n".join(lines) + "\n"
+        want = [(m.span(), m.groupdict()) for m in sig.regex.finditer(text)]
+        distinct = signatures.Distinct.of(text)
+        assert distinct is not None
+        got = [(m.span(), m.groupdict()) for m in find_all(sig, text, None, distinct)]
+        assert got == want, sig.id
+        got = [(m.span(), m.groupdict()) for m in find_all(sig, text, lower(text))]
+        assert got == want, sig.id
+
+
+def test_derived_words_and_openings_hold_for_every_example() -> None:
+    """Every match of every example contains one of the signature's words and starts with one
+    of its openings (what the prefilter and the opening-literal path rely on)."""
+    for sig in ALL:
+        words = signatures.words_of(sig) if not sig.requires else ()
+        starts = signatures.openings(sig.pattern, sig.flags)
+        for example in sig.examples:
+            for m in sig.regex.finditer(example):
+                said = lower(m.group(0))
+                assert not words or any(w in said for w in words), (sig.id, example)
+                assert not starts or said.startswith(starts), (sig.id, example)
+    assert signatures.derived_words(r"(?:a|b)(?:site|dist)-packages") == ("-packages",)
+    assert signatures.derived_words(r"x(?:foo|barbaz)y") == ("barbaz", "foo")
+    assert signatures.derived_words(r"x(?:fo|barbaz)?y") == ()
+    assert signatures.openings(r"\b(?:cuda:|\.cuda\()(?P<i>\d)") == (".cuda(", "cuda:")
+    assert signatures.openings(r"(?:only\s+)?(?:one|two) gpus") == ("one", "only", "two")
+    assert signatures.openings(r"[a-z]+foo") == ()
+
+
+def test_prose_search_equals_a_plain_search_on_a_long_text() -> None:
+    patterns = [p for _, p in prose._FRAMEWORKS] + [
+        prose._CUDA,
+        prose._CUDNN,
+        prose._DRIVER,
+        prose._PYTHON,
+        prose._PYTHON_TAG,
+        prose._OS,
+    ]
+    lines = _noise(600_000)
+    said = ["I use torch 2.1.0 on Windows 11", "driver 535.104.05", "python\n3.10 here"]
+    for k, line in enumerate(said):
+        lines.insert(len(lines) * (k + 1) // 4, line)
+    text = "\n".join(lines)
+    for pattern in patterns:
+        want = pattern.search(text)
+        got = signatures.search(pattern, text)
+        assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict()))
+    assert signatures.search(prose._DRIVER, text) is not None
+
+
+@pytest.mark.parametrize("size", [10_000_000])
+def test_memory_stays_bounded_on_a_long_log(size: int) -> None:
+    """Not a timing: the peak of Python's allocations while importing a ~10 MB training log
+    stays a small multiple of the text (the text, its lines, its distinct lines: about 5 times
+    it now). 10 MB, not more: tracemalloc makes every allocation slow."""
+    text = _log_with_buried_messages(size)
+    tracemalloc.start()
+    try:
+        imported = import_text(text, "train.log")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert imported.snapshot.reported_errors
+    assert peak < 8 * len(text), f"peak {peak / 1e6:.0f} MB for {len(text) / 1e6:.0f} MB"
