@@ -268,6 +268,27 @@ def test_explain_redacts_the_paste(tmp_path: Path) -> None:
         assert not re.search("ssw0rd|SEKRET", done.stdout), done.stdout
 
 
+def test_a_harmless_assignment_cannot_hide_the_secret_glued_after_it(tmp_path: Path) -> None:
+    """Found by the fuzzer: `ZWNv==` (not secret) swallowed `HF_TOKEN=...` after an escape."""
+    paste = tmp_path / "p.txt"
+    paste.write_text(
+        "x: \x1b]52;c;ZWNobyBwd25lZA==\x07HF_TOKEN=SEKRET1RuntimeError: CUDA error: out of memory\n"
+        "opts=a=b==WANDB_API_KEY=SEKRET2 cfg.api_key=SEKRET3 7HF_TOKEN=SEKRET4\n",
+        encoding="utf-8",
+    )
+    for extra in ([], ["-f", "json"], ["-f", "markdown"]):
+        done = dlenv(tmp_path, "explain", str(paste), "--no-probe", *extra)
+        assert "out of memory" in done.stdout
+        assert "SEKRET" not in done.stdout, done.stdout
+
+
+def test_redaction_stays_linear_on_a_line_of_assignments() -> None:
+    from dlenv.report.redact import redact_text
+
+    line = "x=a" * 100_000 + " HF_TOKEN=SEKRET"
+    assert redact_text(line).endswith("HF_TOKEN=<redacted>")  # a quadratic pass would hang here
+
+
 # -- 9. no traceback on hostile reports ------------------------------------------------------
 def test_hostile_reports_end_in_one_line_or_a_report(tmp_path: Path) -> None:
     base = saved_report(tmp_path)

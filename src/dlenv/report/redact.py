@@ -67,7 +67,7 @@ def text_scrubber(
             patterns.append((re.compile(rf"(?<![\w.-]){re.escape(hostname)}(?![\w-])"), "<host>"))
 
     def scrub(text: str) -> str:
-        text = redact_value(_SECRET_ASSIGNMENT.sub(_assignment, text))
+        text = redact_value(_redact_assignments(text))
         for pattern, repl in patterns:
             text = pattern.sub(repl, text)
         return text
@@ -76,15 +76,32 @@ def text_scrubber(
 
 
 # NAME=value in a paste (an `env` dump, a shell line, a .env file) whose NAME looks secret
-_SECRET_ASSIGNMENT = re.compile(
-    r"(?<![\w.-])(?P<name>[A-Za-z_][A-Za-z0-9_]{0,200})=(?P<quote>['\"]?)(?P<value>[^\s'\"]+)"
-)
+_SECRET_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_])(?P<name>[A-Za-z0-9_]+)=(?P<quote>['\"]?)")
+_VALUE = re.compile(r"[^\s'\"]+")
 
 
-def _assignment(match: re.Match[str]) -> str:
-    if is_secret_name(match.group("name")) and match.group("value") != REDACTED:
-        return f"{match.group('name')}={match.group('quote')}{REDACTED}"
-    return match.group()
+def _redact_assignments(text: str) -> str:
+    """Every NAME=value whose NAME looks secret gets its value hidden.
+
+    Only `NAME=` is matched, never a value, so a harmless assignment cannot swallow the secret
+    one glued after it (`a=b==HF_TOKEN=x`, an escape sequence before the name); each run of name
+    characters is tried once, so the pass stays linear on hostile lines.
+    """
+    if "=" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    for match in _SECRET_ASSIGNMENT.finditer(text):
+        if match.start() < pos or not is_secret_name(match.group("name")):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None or value.group() == REDACTED:  # nothing to hide, or hidden already
+            continue
+        out.append(text[pos : match.end()])
+        out.append(REDACTED)
+        pos = value.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def redact_text(text: str, mode: str = "secrets") -> str:
