@@ -61,7 +61,8 @@ CASES: list[object] = [
     _c("tf_cusolver_cudnn_missing_ros.txt", "DL201"),
     _c("tf_cusolver_needs_nvjitlink.txt", "DL201"),
     _c("tf_windows_cudart64_110_missing.txt", "DL201"),
-    _c("tf23_cudnn7_missing_have_cudnn8.txt", "DL201"),
+    # cuDNN 8 installed, TF 2.3 asks for libcudnn.so.7: another major (the resolution says so)
+    _c("tf23_cudnn7_missing_have_cudnn8.txt", "DL202"),
     _c("tf24_cusparse11_cudnn8_missing.txt", "DL201"),
     _c("torch201_import_libcudnn8_missing.txt", "DL201"),
     # -- GPU architecture not in the build / GPU too old ---------------------------------------

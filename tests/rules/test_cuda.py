@@ -6,6 +6,7 @@ from dlenv.fix.actions import InstallPackages, ManualStep, RemoveFromPath, SetEn
 from dlenv.rules.cuda import cudnn_compatible
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.snapshot.model import (
+    CudaFacts,
     CudaToolkit,
     FrameworkFacts,
     LibraryResolution,
@@ -17,6 +18,7 @@ from tests.rules.snapshots import (
     SITE,
     cpu_machine,
     fired,
+    gpu,
     gpu_machine,
     only,
     tensorflow,
@@ -325,10 +327,9 @@ def test_dl206_predicted_older_minor_and_near_misses() -> None:
     # build_info states only the major ("9"): the release's tested build configuration
     # (cuDNN 9.3 for 2.18) gives the minor that TensorFlow's own check compares
     major_only = tensorflow("2.18.0", "12.5.1", "9")
-    assert (
-        fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.1.0"), "DL206")
-        == ["DL206"]
-    )
+    assert fired(
+        _loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.1.0"), "DL206"
+    ) == ["DL206"]
     assert (
         fired(_loaded_cudnn(gpu_machine(frameworks=[major_only]), "tensorflow", "9.3.0"), "DL206")
         == []
@@ -466,7 +467,8 @@ def test_dl201_a_library_no_framework_was_named_for() -> None:
 
     def quoted(signature: str, text: str):  # type: ignore[no-untyped-def]
         err = ReportedError(signature=signature, text=text, meaning="not loaded")
-        return replace(cpu_machine(), frameworks=[], reported_errors=[err])
+        # no CUDA shown either: another major beside the missing one would be DL202's finding
+        return replace(cpu_machine(), frameworks=[], cuda=CudaFacts(), reported_errors=[err])
 
     paddle = quoted(
         "cuda-library-not-found",
@@ -703,7 +705,7 @@ def test_dl201_library_loaders_that_name_no_framework() -> None:
     )
     step = f.fixes[0]  # type: ignore[attr-defined]
     assert isinstance(step, ManualStep)
-    assert any('nvidia-cudnn-cu12==9.*' in c for c in step.commands)
+    assert any("nvidia-cudnn-cu12==9.*" in c for c in step.commands)
     # TensorFlow before 1.1: dso_loader's "Couldn't open CUDA library"
     assert dl201(
         "I tensorflow/stream_executor/dso_loader.cc:99] Couldn't open CUDA library libcudnn.so. "
@@ -724,7 +726,9 @@ def test_dl208_a_cudnn_sublibrary_from_another_release() -> None:
     assert f.severity == "error" and "libcudnn" in f.title
     # a non-CUDA library's missing symbol is not this
     other = "ImportError: /venv/torch/lib/libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent"
-    assert not [x for x in explain_text(other, "p.txt", probe=False).report.findings if x.code == "DL208"]
+    assert not [
+        x for x in explain_text(other, "p.txt", probe=False).report.findings if x.code == "DL208"
+    ]
 
 
 def test_dl209_the_users_own_pin_against_a_frameworks() -> None:
@@ -747,3 +751,65 @@ def test_dl209_the_users_own_pin_against_a_frameworks() -> None:
     assert isinstance(f.fixes[0], ManualStep)
     assert "nvidia-nccl-cu12==2.19.3" in f.fixes[0].text
     assert dl209(">=2.19") == []
+
+
+def _quoting(text: str, signature: str = "import-error-missing-library", **cuda: object):  # type: ignore[no-untyped-def]
+    """A paste that quotes one failed library load, on a machine whose CUDA facts are `cuda`."""
+    from dlenv.snapshot.model import ReportedError
+
+    err = ReportedError(signature=signature, text=text, meaning="not loaded")
+    return replace(
+        cpu_machine(),
+        frameworks=[],
+        cuda=CudaFacts(**cuda),
+        reported_errors=[err],  # type: ignore[arg-type]
+    )
+
+
+def test_dl202_a_missing_library_beside_another_cuda_major_in_the_paste() -> None:
+    """d4ichi/PassGAN#33: "ImportError: libcublas.so.10.0" with CUDA 12.2 installed: the KB's
+    sonames say CUDA 12 gives libcublas.so.12, so the build wants another major (DL202, not a
+    path problem); the same message beside CUDA 10.0 is DL201's."""
+    text = "ImportError: libcublas.so.10.0: cannot open shared object file: No such file"
+    cuda12 = [CudaToolkit(path="(stated in the report)", version="12.2")]
+    f = only(_quoting(text, toolkits=cuda12), "DL202")
+    assert f.severity == "error" and "libcublas.so.10.0" in f.title
+    assert any("libcublas.so.12" in (e.found or "") for e in f.evidence)
+    assert fired(_quoting(text, toolkits=cuda12), "DL201") == []
+    cuda10 = [CudaToolkit(path="/usr/local/cuda-10.0", version="10.0")]
+    assert fired(_quoting(text, toolkits=cuda10), "DL202") == []
+    assert fired(_quoting(text, toolkits=cuda10), "DL201") == ["DL201"]
+
+
+def test_dl202_from_listed_files_wheels_and_windows_dlls() -> None:
+    """A listed file (whisperX#788: /usr/local/cuda/lib64/libcublas.so.11 while CTranslate2
+    asks for .so.12), an nvidia-* wheel, or a cuDNN install of another major."""
+    from dlenv.snapshot.model import CudnnInstall, PipCudaPackage
+
+    listed = replace(
+        _quoting(
+            "RuntimeError: Library libcublas.so.12 is not found or cannot be loaded",
+            "ctranslate2-library-not-loaded",
+        ),
+        libraries=[
+            LibraryResolution(
+                framework="listed",
+                libraries=[
+                    ResolvedLibrary(
+                        "cublas", "libcublas.so.11", "/usr/local/cuda/lib64/libcublas.so.11"
+                    )
+                ],
+            )
+        ],
+    )
+    assert fired(listed, "DL202") == ["DL202"]
+    wheel = [PipCudaPackage("nvidia-cudnn-cu12", "9.1.0.70", "site-packages")]
+    text = "OSError: libcudnn_ops_infer.so.8: cannot open shared object file: No such file"
+    assert fired(_quoting(text, pip_packages=wheel), "DL202") == ["DL202"]
+    cudnn8 = [CudnnInstall(path="/usr/lib/x86_64-linux-gnu", version="8.9.7", major=8)]
+    assert fired(_quoting(text, cudnn=cudnn8), "DL202") == []
+    dll = "Could not load dynamic library 'cudart64_110.dll'; dlerror: cudart64_110.dll not found"
+    tk = [CudaToolkit(path=r"C:\CUDA\v10.1", version="10.1")]
+    assert fired(
+        replace(_quoting(dll, "cuda-library-not-found", toolkits=tk), gpus=[gpu()]), "DL202"
+    ) == ["DL202"]

@@ -430,3 +430,22 @@ def test_dl301_reads_the_arch_list_behind_a_log_prefix() -> None:
     )
     report = explain_text(text, "t", probe=False).report
     assert [f.code for f in report.findings if f.severity == "error"] == ["DL301"]
+
+
+def test_dl302_a_programs_own_capability_floor() -> None:
+    """NervanaSystems/neon#80: "Device 0 does not have CUDA compute capability 5.0 or greater"
+    on a Tesla K80 (3.7): the program's floor against the GPU's capability; a GPU at or above
+    the floor gives nothing (the message then has another cause)."""
+
+    def said(cc: str) -> Snapshot:
+        err = ReportedError(
+            signature="program-requires-min-capability",
+            text="RuntimeError: Device 0 does not have CUDA compute capability 5.0 or greater",
+            meaning="needs a newer GPU",
+        )
+        k80 = replace(gpu(), name="Tesla K80", compute_capability=cc)
+        return replace(gpu_machine(), gpus=[k80], frameworks=[], reported_errors=[err])
+
+    f = only(said("3.7"), "DL302")
+    assert f.severity == "error" and "sm_37" in f.title
+    assert fired(said("5.2"), "DL302") == []

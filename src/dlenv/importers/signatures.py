@@ -19,7 +19,13 @@ from typing import Any
 from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, load
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
-from dlenv.snapshot.model import DriverReading, InstallFailure, PciDevice, ReportedError
+from dlenv.snapshot.model import (
+    DriverReading,
+    InstallFailure,
+    PciDevice,
+    ReportedError,
+    ResolvedLibrary,
+)
 
 __all__ = [
     "BY_ID",
@@ -188,6 +194,8 @@ def apply_fact(
             sheet.add_requirement(who, version, package, spec, have=have)
     elif head == "library":
         sheet.missing_library(rest, str(value), groups.get("why") or line)
+    elif head == "cuda" and rest == "library":
+        _listed_library(sheet, str(value), groups.get("path"))
     elif head == "gpu":
         idx = groups.get("idx")
         # a listing with UUIDs numbers its GPUs exactly: identical names must not merge
@@ -278,6 +286,26 @@ def _pci_device(groups: dict[str, str]) -> PciDevice:
         kernel_driver=groups.get("drv"),
         name=groups["name"].strip(),
     )
+
+
+LISTED = "listed"  # the pseudo-framework of the libraries a paste shows present on disk
+
+
+def _listed_library(sheet: FactSheet, soname: str, path: str | None) -> None:
+    """A CUDA library the paste shows on disk (an `ldconfig -p` or `ldd` line, an `ls` of a
+    lib64 folder, a path): kept beside the frameworks' libraries, found, under `LISTED`."""
+    known = {
+        f"{c.path.rstrip('/')}/{lib.rsplit('/', 1)[-1]}" for c in sheet.cudnn for lib in c.libraries
+    }
+    if path in known:
+        return  # a parser already recorded this file (collect_env's cuDNN list)
+    libs = sheet.libraries.setdefault(LISTED, {})
+    if soname not in libs:
+        version = soname.split(".so.", 1)[1] if ".so." in soname else None
+        libs[soname] = ResolvedLibrary(
+            _lib(soname), soname, path or soname, version=version, via="listed in the report"
+        )
+        # no note: a listing is context (collect_env's cuDNN files too), not a recognised part
 
 
 def _lib(soname: str) -> str:

@@ -23,6 +23,7 @@ from dlenv.fix.actions import (
     UnsetEnv,
 )
 from dlenv.kb.queries import (
+    cuda_sonames,
     cudnn_pip_package,
     jax_release,
     major_minor,
@@ -98,6 +99,9 @@ MISSING_LIBRARY_SIGNATURES = (
     "tf-old-couldnt-open-cuda-library",
     "cuda-sublibrary-unable-to-load-any",
     "torch-preload-cuda-deps-missing",
+    "ctranslate2-library-not-loaded",
+    "paddle-cannot-load-library",
+    "paddle-dynamic-library-not-configured",
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
@@ -120,6 +124,10 @@ _WHEELS = {
 }
 
 
+# Paddle names the library, not its file: "Cannot load cudnn shared library"
+_NAMED_LIBRARY = re.compile(r"Cannot load (\w+) shared library")
+
+
 def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
     """(soname, signature, quoted text) of every library a pasted message failed to load."""
     out: list[tuple[str, str, str]] = []
@@ -127,8 +135,116 @@ def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
         if e.signature not in MISSING_LIBRARY_SIGNATURES:
             continue
         m = _SONAME.search(e.text)
-        if m and all(m.group(0) != have for have, _, _ in out):
-            out.append((m.group(0), e.signature, e.text))
+        named = _NAMED_LIBRARY.search(e.text)
+        soname = m.group(0) if m else f"lib{named.group(1)}.so" if named else None
+        if soname and all(soname != have for have, _, _ in out):
+            out.append((soname, e.signature, e.text))
+    return out
+
+
+# -- a missing library whose other major the paste shows (DL202 from text) ----------------------
+LISTED = "listed"  # dlenv.importers.signatures.LISTED: libraries the paste shows on disk
+_PIP_LIBRARY = {  # nvidia-*-cuNN wheel -> the library it ships
+    "nvidia-cuda-runtime": "cudart",
+    "nvidia-cublas": "cublas",
+    "nvidia-cufft": "cufft",
+    "nvidia-curand": "curand",
+    "nvidia-cusolver": "cusolver",
+    "nvidia-cusparse": "cusparse",
+    "nvidia-cudnn": "cudnn",
+    "nvidia-cuda-nvrtc": "nvrtc",
+    "nvidia-nvjitlink": "nvjitlink",
+    "nvidia-cuda-cupti": "cupti",
+}
+
+
+def _soname_key(soname: str) -> tuple[str, str] | None:
+    """("cublas", "10.0") for libcublas.so.10.0 or cublas64_100.dll; ("cudnn", "8") for
+    libcudnn_ops_infer.so.8 or cudnn64_8.dll; None for an unversioned name (libcudnn.so)."""
+    base = soname.rsplit("/", 1)[-1].removeprefix("lib")
+    m = re.match(r"([A-Za-z]+)", base)
+    if m is None:
+        return None
+    name = m.group(1).lower()
+    name = "cudnn" if name.startswith("cudnn") else "cublas" if name.startswith("cublas") else name
+    if ".so." in base:
+        return name, base.split(".so.", 1)[1]
+    dll = re.search(r"64_(\d+)\.dll$", base)
+    if dll is None:
+        return None
+    d = dll.group(1)
+    # cudart64_110.dll is CUDA 11.0, cudart64_90.dll 9.0; cublas64_12.dll cuBLAS 12
+    if len(d) == 3:
+        return name, f"{d[:2]}.{d[2]}"
+    return name, f"{d[0]}.{d[1]}" if len(d) == 2 and int(d) >= 20 else d
+
+
+def _same(a: str, b: str) -> bool:
+    """Two soname versions name the same file: from CUDA 11 the major alone (11 and 11.0
+    alike), before it the whole version (libcublas.so.10.0 of CUDA 10.0 is not .so.10)."""
+    ma, mb = a.split(".")[0], b.split(".")[0]
+    if ma != mb:
+        return False
+    return (ma.isdigit() and int(ma) >= 11) or a == b
+
+
+def _present_versions(s: Snapshot, name: str) -> list[tuple[str, str]]:
+    """(soname version, what shows it) of every copy of library `name` the facts show: files
+    a paste lists, CUDA toolkits (through the KB's sonames per release), cuDNN installs, the
+    nvidia-* wheels installed, and a torch build's CUDA (its wheels ship the libraries)."""
+    out: list[tuple[str, str]] = []
+    for res in s.libraries:
+        for lib in res.libraries:
+            key = _soname_key(lib.soname) if lib.path else None
+            if key and key[0] == name:
+                out.append((key[1], f"{lib.soname} at {lib.path}"))
+    toolkits = [(t.version, f"CUDA {t.version} ({t.path})") for t in s.cuda.toolkits]
+    torch = s.framework("torch")
+    if torch is not None and torch.cuda_version and (torch.variant or "").startswith("cu"):
+        toolkits.append((torch.cuda_version, f"{label(torch)} (CUDA {torch.cuda_version})"))
+    for version, what in toolkits:
+        row = cuda_sonames(version) if version else None
+        so = row.sonames.get(name) if row else None
+        key = _soname_key(so) if so else None
+        if key:
+            out.append((key[1], f"{what}: {so}"))
+    if name == "cudnn":
+        out += [
+            (str(c.major), f"cuDNN {c.version or c.major} at {c.path}")
+            for c in s.cuda.cudnn
+            if c.major is not None
+        ]
+    for pkg in s.cuda.pip_packages:
+        stem = re.sub(r"-cu\d+$", "", pkg.name)
+        if _PIP_LIBRARY.get(stem) == name and pkg.version[:1].isdigit():
+            major = pkg.version.split(".")[0]
+            ver = "11.0" if name == "cudart" and major == "11" else major
+            out.append((ver, f"{pkg.name} {pkg.version}"))
+    return out
+
+
+def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
+    """Every library a pasted message failed to load while the facts show the same library
+    in another major (and never in the one asked for): soname -> (the framework that asked,
+    or "", and what shows the other majors). A maintainer's reading of "libcublas.so.11: not
+    found" beside "CUDA 12.1" or an `ldconfig -p` line of libcublas.so.12."""
+    asked: dict[str, str] = {}
+    for res in s.libraries:
+        for lib in res.libraries:
+            if lib.path is None and any(lib.soname in e.text for e in s.reported_errors):
+                asked.setdefault(lib.soname, res.framework)
+    for soname, _, _ in _quoted_missing(s):
+        asked.setdefault(soname, "")
+    out: dict[str, tuple[str, list[str]]] = {}
+    gpu = nvidia_gpu_present(s)
+    for soname, fw in asked.items():
+        key = _soname_key(soname)
+        if key is None or (key[0] == "cudart" and not gpu and not _hard_failure(s, soname)):
+            continue  # CPU set-ups try cudart too: DL201's warning says it is harmless there
+        present = _present_versions(s, key[0])
+        if not present or any(_same(v, key[1]) for v, _ in present):
+            continue  # nothing else shown, or the very major asked for: a path problem (DL201)
+        out[soname] = (fw, [what for _, what in present])
     return out
 
 
@@ -183,9 +299,10 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     on LD_LIBRARY_PATH.
     """
     gpu = nvidia_gpu_present(s)
-    covered: set[str] = set()
+    # a library the paste shows in another major is DL202's finding
+    covered: set[str] = set(wrong_major_from_text(s))
     for res in s.libraries:
-        missing = [lib for lib in res.libraries if lib.path is None]
+        missing = [lib for lib in res.libraries if lib.path is None and lib.soname not in covered]
         quoted = [lib for lib in missing if any(lib.soname in e.text for e in s.reported_errors)]
         # only a GPU-intended CUDA build loads cuDNN/cuBLAS/cuSPARSE…; cudart is tried by CPU
         # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
@@ -253,16 +370,23 @@ def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator
 @rule("DL202", "cuda-library-wrong-major", "error", "cuda")
 def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the CUDA and cuDNN libraries the loader would give a framework have
-    the major version the framework was built with.
+    the major version the framework was built with; in a paste, a library a program could not
+    load (`libcublas.so.11`, `cudnn64_8.dll`, "Cannot load cudnn shared library") while the
+    paste shows the same library in another major and never in the one asked for: an
+    `ldconfig -p`/`ldd`/`ls` line or a path, `nvcc --version` or a stated CUDA release (through
+    the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install, torch `+cu118`.
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
     but source was compiled with: 9.3.0".
 
-    Example: LD_LIBRARY_PATH puts /usr/local/cuda-11.8/lib64 first for tensorflow 2.18 (CUDA 12).
+    Example: LD_LIBRARY_PATH puts /usr/local/cuda-11.8/lib64 first for tensorflow 2.18 (CUDA 12);
+    faster-whisper's "Library libcublas.so.11 is not found" on a machine with CUDA 12.1 only.
 
-    Fix: remove the stale directory from LD_LIBRARY_PATH, or install the matching libraries.
+    Fix: remove the stale directory from LD_LIBRARY_PATH, or install the matching libraries
+    (majors install side by side), or the program's build for the major that is installed.
     """
+    yield from _wrong_major_in_text(s)
     if not nvidia_gpu_present(s):
         return
     for res in s.libraries:
@@ -300,6 +424,40 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
                 fixes=fixes,
                 subject=fw.name,
             )
+
+
+def _wrong_major_in_text(s: Snapshot) -> Iterator[Finding]:
+    """A library a pasted message failed to load while the paste shows it in another major."""
+    for soname, (name, shown) in wrong_major_from_text(s).items():
+        fw = s.framework(name) if name else None
+        who = label(fw) if fw else name or "The program"
+        others = "; ".join(shown[:3])
+        fixes: list[Action] = []
+        if fw is not None:
+            fixes += _reinstall(fw, f"a build of {label(fw)} for the CUDA that is installed")
+        fixes.append(
+            ManualStep(
+                text=f"Either install the build of {who if fw else 'the program'} made for the "
+                f"CUDA/cuDNN major that is installed ({others}), or install the major that "
+                f"provides {soname} beside it (majors install side by side) and put its "
+                "directory on the loader path.",
+                commands=_library_install_step(soname).commands,
+                url="https://developer.nvidia.com/cuda-toolkit-archive",
+            )
+        )
+        yield finding(
+            "DL202",
+            title=f"{soname} is missing, the paste shows another major",
+            message=f"{who} asks for {soname}, which is not installed; the paste shows the "
+            f"same library in another major ({others}). A program asks for the exact major it "
+            "was built with: another major does not stand in for it.",
+            evidence=[
+                Evidence(fact=f"libraries.{soname}", found=None, needed=soname),
+                *(Evidence(fact="cuda (as the paste shows it)", found=what) for what in shown[:3]),
+            ],
+            fixes=fixes,
+            subject=fw.name if fw else soname,
+        )
 
 
 def _expected_cudnn(fw: FrameworkFacts) -> int | None:

@@ -209,6 +209,10 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
 
 _WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
 MIN_CAPABILITY_SAID = "no-device-with-min-capability"
+# a program's own floor (gpu-age.toml): "No CUDA device found with minimum required compute
+# capability 3.5", "Device 0 does not have CUDA compute capability 5.0 or greater"
+MIN_CAPABILITY_SIGNATURES = (MIN_CAPABILITY_SAID, "program-requires-min-capability")
+_FLOOR = re.compile(r"capability\D{0,12}?([1-9]\.\d)|([1-9]\.\d) (?:compute )?capability", re.I)
 
 
 def _says_too_old(s: Snapshot) -> Iterator[Finding]:
@@ -233,15 +237,15 @@ def _says_too_old(s: Snapshot) -> Iterator[Finding]:
             probe.framework,
         )
         return
-    e = next((e for e in s.reported_errors if e.signature == MIN_CAPABILITY_SAID), None)
-    m = re.search(r"(\d+\.\d+)", e.text) if e is not None else None
+    e = next((e for e in s.reported_errors if e.signature in MIN_CAPABILITY_SIGNATURES), None)
+    m = _FLOOR.search(e.text) if e is not None else None
     if e is None or m is None:
         return
-    floor = major_minor(m.group(1))
+    floor = major_minor(m.group(1) or m.group(2))
     old = [(g, cc) for g, cc in gpus if floor and (mm := major_minor(cc)) and mm < floor]
     if old:
-        quoted = Evidence(fact=f"reported_errors.{MIN_CAPABILITY_SAID}", found=e.text[:200])
-        yield _too_old_finding(s, old, m.group(1), quoted, "The program")
+        quoted = Evidence(fact=f"reported_errors.{e.signature}", found=e.text[:200])
+        yield _too_old_finding(s, old, m.group(1) or m.group(2), quoted, "The program")
 
 
 def _too_old_finding(
