@@ -446,3 +446,19 @@ def test_dl505_user_site_in_an_environment_traceback() -> None:
     assert isinstance(found[0].fixes[0], SetEnv) and found[0].fixes[0].name == "PYTHONNOUSERSITE"
     inside = leak.replace("/home/u/.local/lib/python3.10/site-packages", env)
     assert all(f.code != "DL505" for f in explain_text(inside, "t", probe=False).report.findings)
+
+
+def _paste_codes(text: str) -> dict[str, str]:
+    from dlenv.importers.explain import explain_text
+
+    return {f.code: f.severity for f in explain_text(text, "paste", probe=False).report.findings}
+
+
+def test_dl501_compatible_release_specifier_names_the_release() -> None:
+    # pip quotes the requirement as written: "~=2.4.0" is the 2.4 series, whose Python range
+    # (3.6-3.8) decides, as "==2.4.0" would
+    bad = "ERROR: No matching distribution found for tensorflow~=2.4.0\nPython 3.9.2\n"
+    codes = _paste_codes(bad)
+    assert codes.get("DL501") == "error" and "DL506" not in codes
+    good = "ERROR: No matching distribution found for tensorflow~=2.4.0\nPython 3.8.10\n"
+    assert "DL501" not in _paste_codes(good)
