@@ -312,3 +312,19 @@ def test_dl402_reported_windows_limit_and_paths() -> None:
     assert "DL402" in _explained(paths)
     assert "DL402" not in _explained(paths.replace("2.12.0", "2.10.1"))
     assert "DL402" not in _explained(paths.replace("C:\\Users\\me\\venv", "/home/me/venv"))
+
+
+def test_dl401_quoted_install_matrix_is_not_the_environment() -> None:
+    # PyTorch's previous-versions page quoted: one conda command per variant; the cpuonly one
+    # beside a CUDA one lists the choices, it is not what this environment got
+    matrix = (
+        "My GPU is an RTX 4090. torch 1.9.1 can only work with\n"
+        "# CUDA 11.3\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cudatoolkit=11.3 -c pytorch\n"
+        "# CPU Only\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
+    )
+    assert "DL401" not in _explained(matrix)
+    # bad: the cpuonly command alone is what the reporter ran
+    ran = "I have an RTX 4090\n$ conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
+    assert "DL401" in _explained(ran)

@@ -217,6 +217,20 @@ def _tensorflow_gpu_fix(fw: FrameworkFacts) -> Action | None:
     )
 
 
+def _install_choices_quoted(s: Snapshot, fw: FrameworkFacts) -> bool:
+    """The cpuonly variant is known only from a `conda install ... cpuonly` command quoted beside
+    a CUDA one (PyTorch's install matrix: "# CUDA 11.3 ... # CPU Only ..."): the paste lists
+    the choices, it does not show which one this environment got."""
+    if fw.name != "torch" or "+cpu" in fw.version:
+        return False
+    cpuonly = [e.text for e in s.reported_errors if e.signature == "conda-pytorch-cpuonly"]
+    return (
+        bool(cpuonly)
+        and all("conda install" in text for text in cpuonly)
+        and reported(s, "conda-pytorch-cuda-install-command")
+    )
+
+
 def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     """Frameworks known to be CPU-only builds, with the reason when it is inferred."""
     names = {fw.name for fw in s.frameworks}
@@ -225,6 +239,8 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
         frameworks.append(FrameworkFacts(name="jax", distribution="jaxlib", version=""))
     for fw in frameworks:
         if fw.name not in ("torch", "tensorflow", "jax"):
+            continue
+        if _install_choices_quoted(s, fw):
             continue
         if cpu_only_build(fw):
             yield fw, None
