@@ -160,6 +160,30 @@ def test_dl401_jaxlib_without_cuda_plugin() -> None:
     ]
 
 
+def test_dl401_jax_import_notice_alone_is_not_the_failure() -> None:
+    # jax prints its CPU-fallback notice whenever anything imports it (a torch trainer whose
+    # dependencies pull in jax): the notice alone shows an unused jaxlib, a warning at most
+    jax_live = LiveProbe(framework="jax", status="ok", gpu_available=False)
+    notice = with_live(
+        Snapshot(origin="paste", frameworks=[_jax()], reported_errors=[JAX_SAW_GPU]), jax_live
+    )
+    assert only(notice, "DL401").severity == "warning"
+    # torch is shown running on the GPU: the jaxlib beside it is not the program's framework
+    torch_on_gpu = LiveProbe(framework="torch", status="ok", gpu_available=True)
+    assert fired(with_live(notice, torch_on_gpu), "DL401") == []
+    # bad: jax itself failed on the GPU request: then the CPU jaxlib is the failure
+    failed = ReportedError(
+        signature="jax-unknown-backend-gpu",
+        text="RuntimeError: Unknown backend: 'gpu' requested, but no platforms that are "
+        "instances of gpu are present. Platforms present are: cpu",
+        meaning="JAX has no GPU backend.",
+        framework="jax",
+    )
+    used = replace(notice, reported_errors=[JAX_SAW_GPU, failed])
+    assert only(used, "DL401").severity == "error"
+    assert only(with_live(used, torch_on_gpu), "DL401").severity == "error"
+
+
 def test_dl401_near_misses_jax_and_torch_messages() -> None:
     assert fired(gpu_machine(frameworks=[_jax(cuda_build=True)]), "DL401") == []
     assert fired(Snapshot(frameworks=[_jax()]), "DL401") == []  # no sign of a GPU
@@ -288,3 +312,19 @@ def test_dl402_reported_windows_limit_and_paths() -> None:
     assert "DL402" in _explained(paths)
     assert "DL402" not in _explained(paths.replace("2.12.0", "2.10.1"))
     assert "DL402" not in _explained(paths.replace("C:\\Users\\me\\venv", "/home/me/venv"))
+
+
+def test_dl401_quoted_install_matrix_is_not_the_environment() -> None:
+    # PyTorch's previous-versions page quoted: one conda command per variant; the cpuonly one
+    # beside a CUDA one lists the choices, it is not what this environment got
+    matrix = (
+        "My GPU is an RTX 4090. torch 1.9.1 can only work with\n"
+        "# CUDA 11.3\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cudatoolkit=11.3 -c pytorch\n"
+        "# CPU Only\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
+    )
+    assert "DL401" not in _explained(matrix)
+    # bad: the cpuonly command alone is what the reporter ran
+    ran = "I have an RTX 4090\n$ conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
+    assert "DL401" in _explained(ran)

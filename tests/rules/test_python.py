@@ -446,3 +446,44 @@ def test_dl505_user_site_in_an_environment_traceback() -> None:
     assert isinstance(found[0].fixes[0], SetEnv) and found[0].fixes[0].name == "PYTHONNOUSERSITE"
     inside = leak.replace("/home/u/.local/lib/python3.10/site-packages", env)
     assert all(f.code != "DL505" for f in explain_text(inside, "t", probe=False).report.findings)
+
+
+def _paste_codes(text: str) -> dict[str, str]:
+    from dlenv.importers.explain import explain_text
+
+    return {f.code: f.severity for f in explain_text(text, "paste", probe=False).report.findings}
+
+
+def test_dl501_compatible_release_specifier_names_the_release() -> None:
+    # pip quotes the requirement as written: "~=2.4.0" is the 2.4 series, whose Python range
+    # (3.6-3.8) decides, as "==2.4.0" would
+    bad = "ERROR: No matching distribution found for tensorflow~=2.4.0\nPython 3.9.2\n"
+    codes = _paste_codes(bad)
+    assert codes.get("DL501") == "error" and "DL506" not in codes
+    good = "ERROR: No matching distribution found for tensorflow~=2.4.0\nPython 3.8.10\n"
+    assert "DL501" not in _paste_codes(good)
+
+
+def test_dl506_torch_cuda_build_missing_for_the_platform() -> None:
+    # a Mac asked PyTorch's CUDA index: no CUDA wheel exists for macOS, whatever the Python
+    mac = (
+        "Johns-MacBook-Pro:~ john$ pip install torch==2.2.0 --index-url "
+        "https://download.pytorch.org/whl/cu121\n"
+        "Looking in indexes: https://download.pytorch.org/whl/cu121\n"
+        "ERROR: Could not find a version that satisfies the requirement torch==2.2.0 "
+        "(from versions: none)\n"
+    )
+    codes = _paste_codes(mac)
+    assert codes.get("DL506") == "error" and "DL501" not in codes
+    # pip listed the release itself from PyPI, the CUDA links page had no +cu build of it here
+    listed = (
+        "Looking in links: https://download.pytorch.org/whl/torch_stable.html\n"
+        "ERROR: Could not find a version that satisfies the requirement torch==1.13.1+cu117 "
+        "(from versions: 1.12.1, 1.13.0, 1.13.1, 2.0.0)\n"
+    )
+    assert _paste_codes(listed).get("DL506") == "error"
+    # good: the same pin without the CUDA links page searched is a missing index, not the
+    # platform; and a Linux machine on the CUDA index with nothing seen is not this reasoning
+    assert "DL506" not in _paste_codes(listed.split("\n", 1)[1])
+    linux = mac.replace("Johns-MacBook-Pro:~ john$", "user@gpu-box:~$")
+    assert "DL506" not in _paste_codes(linux)

@@ -27,6 +27,7 @@ from dlenv.rules.derived import (
     distribution,
     driver_version,
     gpu_seen_in_messages,
+    in_prose,
     label,
     live,
     native_windows,
@@ -216,6 +217,20 @@ def _tensorflow_gpu_fix(fw: FrameworkFacts) -> Action | None:
     )
 
 
+def _install_choices_quoted(s: Snapshot, fw: FrameworkFacts) -> bool:
+    """The cpuonly variant is known only from a `conda install ... cpuonly` command quoted beside
+    a CUDA one (PyTorch's install matrix: "# CUDA 11.3 ... # CPU Only ..."): the paste lists
+    the choices, it does not show which one this environment got."""
+    if fw.name != "torch" or "+cpu" in fw.version:
+        return False
+    cpuonly = [e.text for e in s.reported_errors if e.signature == "conda-pytorch-cpuonly"]
+    return (
+        bool(cpuonly)
+        and all("conda install" in text for text in cpuonly)
+        and reported(s, "conda-pytorch-cuda-install-command")
+    )
+
+
 def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     """Frameworks known to be CPU-only builds, with the reason when it is inferred."""
     names = {fw.name for fw in s.frameworks}
@@ -224,6 +239,8 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
         frameworks.append(FrameworkFacts(name="jax", distribution="jaxlib", version=""))
     for fw in frameworks:
         if fw.name not in ("torch", "tensorflow", "jax"):
+            continue
+        if _install_choices_quoted(s, fw):
             continue
         if cpu_only_build(fw):
             yield fw, None
@@ -267,6 +284,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
         evidence = _gpu_evidence(s, fw)
         if evidence is None:
             continue
+        if fw.name == "jax" and not _jax_does_the_work(s) and _other_framework_on_gpu(s, fw):
+            continue  # an unused jaxlib's import notice beside a program that runs on the GPU
         why, gpu_known = evidence
         fixes: list[Action] = []
         if fw.name == "torch":
@@ -313,11 +332,40 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
         )
 
 
+# What jax prints about its own build whenever anything imports it: a library that merely has
+# jax installed (diffusers, transformers, a trainer) prints it in a torch program too.
+_JAX_IMPORT_NOTICES = frozenset({"jax-cpu-only-jaxlib", "jax-no-gpu"})
+
+
+def _jax_does_the_work(s: Snapshot) -> bool:
+    """The paste shows jax running the program: a message of jax's own beyond the notices it
+    prints on import (an XlaRuntimeError, an unknown backend requested, a device it lists)."""
+    return any(
+        e.framework == "jax"
+        and e.signature not in _JAX_IMPORT_NOTICES
+        and not e.harmless
+        and not in_prose(e.signature)  # the reporter's words, not jax's
+        for e in s.reported_errors
+    )
+
+
+def _other_framework_on_gpu(s: Snapshot, fw: FrameworkFacts) -> bool:
+    """Another framework in the paste is shown using the GPU (its probe found one)."""
+    return any(
+        p.gpu_available is True
+        for other in ("torch", "tensorflow", "jax")
+        if other != fw.name and (p := s.live_probe(other)) is not None
+    )
+
+
 def _gpu_was_asked_for(s: Snapshot, fw: FrameworkFacts) -> bool:
     """The CPU build is not a choice but the failure: code asked for CUDA and got an error, or
-    a pasted report (someone asking for help) shows the framework finding no GPU."""
+    a pasted report (someone asking for help) shows the framework finding no GPU. jax's import
+    notice alone is not that: it shows jaxlib installed, not that jax runs the program."""
     if any(e.signature == "torch-not-compiled-with-cuda" for e in s.reported_errors):
         return fw.name == "torch"
+    if fw.name == "jax" and not _jax_does_the_work(s):
+        return False
     probe = s.live_probe(fw.name)
     return s.origin != "probe" and probe is not None and probe.gpu_available is False
 

@@ -800,6 +800,63 @@ def _unknown_package_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     )
 
 
+_CUDA_LOCAL_TAG = re.compile(r"\+cu(?:da)?\d")
+# pip's own "Looking in indexes/links:" line naming one of PyTorch's CUDA wheel indexes
+# (python-install.toml): pip did search the CUDA builds
+_TORCH_CUDA_INDEX = "pip-searched-pytorch-cuda-index"
+
+
+def _torch_cuda_build_missing(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """A CUDA build of torch asked for (a "+cuXXX" version, PyTorch's CUDA index searched) that
+    pip could not find, where the facts put the gap in the platform, not the Python: the
+    machine is a Mac (PyTorch never published CUDA wheels for macOS), or pip listed the very
+    release (so this Python has wheels of it) while the CUDA index it searched had no build of
+    it for this OS and CPU."""
+    if f.package not in _TORCH_FAMILY or f.wheel or f.mismatch is not None:
+        return None
+    tagged = f.requested is not None and _CUDA_LOCAL_TAG.search(f.requested) is not None
+    searched = [e.text for e in s.reported_errors if e.signature == _TORCH_CUDA_INDEX]
+    cuda_index = any("torch_stable" not in text for text in searched)  # only CUDA wheels there
+    if not (tagged or cuda_index):
+        return None
+    plain_version = (f.requested or "").split("+", 1)[0]
+    want = _key(plain_version) if plain_version else None
+    release_seen = want is not None and any(
+        _key(v) == want and "+" not in v for v in f.available or []
+    )
+    mac = os_name(s) == "Darwin"
+    if not (mac or (release_seen and tagged and searched)):
+        return None
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    plain = f"{f.package}=={plain_version}" if plain_version else f.package
+    why = (
+        f"{what} is asked for from PyTorch's CUDA wheels, which exist for Linux and Windows "
+        "only: this is macOS"
+        if mac
+        else f"pip lists {f.package} {plain_version} itself, so this Python has wheels of that "
+        f"release, but the CUDA index it searched has no {what} build for this OS and CPU"
+    )
+    return _Cause(
+        "DL506",
+        why,
+        "Linux or Windows on x86_64 (CUDA wheels)",
+        [
+            ManualStep(
+                text=f"On macOS install the plain build from PyPI ({plain}; Apple Silicon GPUs "
+                "run through MPS, not CUDA), or run the CUDA build on Linux or Windows."
+                if mac
+                else "Check the OS and CPU pip installs for: PyTorch's CUDA wheels are for "
+                "Linux and Windows x86_64; elsewhere install the plain build from PyPI.",
+                commands=[
+                    f"pip install {plain}",
+                    "python -c \"import sys, platform; print(sys.platform, platform.machine())\"",
+                ],
+                url="https://pytorch.org/get-started/previous-versions/",
+            )
+        ],
+    )
+
+
 def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     if f.mismatch == "python":
         return _stated_python_cause(s, f)
@@ -834,7 +891,9 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
                     )
                 ],
             )
-    platform = _platform_cause(s, f) or _platform_reasoning(s, f)
+    platform = (
+        _torch_cuda_build_missing(s, f) or _platform_cause(s, f) or _platform_reasoning(s, f)
+    )
     if platform is not None:
         return platform
     if _windows_gpu_wheel_gone(s, f):
@@ -929,7 +988,9 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     from the platform the paste shows (wheels pip downloaded, pip debug's tags, paths, host
     names, a Jetson): a Linux-only package (triton) on a machine not shown to be Linux, an
     ARM Linux machine, and, as a warning, a package outside the KB on Windows, macOS or ARM
-    with a current Python 3.
+    with a current Python 3. A CUDA build of torch ("+cuXXX", PyTorch's CUDA index searched)
+    that pip could not find on a Mac, or whose release pip lists from PyPI (so the Python
+    fits) while the CUDA links page it searched had none, is a platform gap too.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
