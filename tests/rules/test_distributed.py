@@ -344,3 +344,77 @@ def test_dl802_a_hang_on_several_gpus_of_one_machine_in_the_reporters_words() ->
 def test_dl802_not_inferred_without_all_three_facts(text: str) -> None:
     found = explain_text(text, "paste.txt", probe=False).report.findings
     assert "DL802" not in [f.code for f in found]
+
+
+def test_dl804_world_size_larger_than_the_ranks_a_single_machine_starts() -> None:
+    uer = (
+        "python3 pretrain.py --dataset_path dataset.pt \\\n"
+        "                    --world_size 4 --gpu_ranks 2 3 \\\n"
+        "                    --encoder transformer\n"
+        "RuntimeError: connect() timed out.\n"
+    )
+    f = _finding(uer, "DL804")
+    assert f.severity == "error"  # type: ignore[attr-defined]
+    assert "rank(s) 0-1" in f.message and "rendezvous" in f.message  # type: ignore[attr-defined]
+    step = f.fixes[0]  # type: ignore[attr-defined]
+    assert isinstance(step, ManualStep) and "--gpu_ranks 0 1" in step.commands[0]
+    # OpenNMT-py's spelling, ranks after the world size
+    assert _codes("onmt_train -config c.yaml -gpu_ranks 0 1 -world_size 4\nRuntimeError: boom\n").get("DL804") == "error"
+
+
+def test_dl804_all_ranks_listed_or_another_node_starts_the_rest_is_fine() -> None:
+    fine = "onmt_train -config c.yaml -world_size 4 -gpu_ranks 0 1 2 3\nRuntimeError: boom\n"
+    assert "DL804" not in _codes(fine)
+    # OpenNMT-py across two nodes: this node starts 0 and 1, the other 2 and 3
+    other = "onmt_train -world_size 4 -gpu_ranks 0 1 -master_ip 10.0.0.1\nRuntimeError: boom\n"
+    assert "DL804" not in _codes(other)
+    stated = "I have two machines.\nonmt_train -world_size 4 -gpu_ranks 0 1\nRuntimeError: boom\n"
+    assert "DL804" not in _codes(stated)
+
+
+def _members(ranks: list[int], world: int) -> str:
+    return "".join(
+        f"initializing ddp: GLOBAL_RANK: {r}, MEMBER: {r + 1}/{world}\n" for r in ranks
+    )
+
+
+def test_dl804_lightning_ranks_started_twice_while_others_never_start() -> None:
+    text = _members([1, 1, 2, 2, 3, 3, 0, 0], 8) + "RuntimeError: the job hangs\n"
+    f = _finding(text, "DL804")
+    assert f.severity == "error"  # type: ignore[attr-defined]
+    assert "0-3" in f.message and "4-7" in f.message and "Slurm" in f.message  # type: ignore[attr-defined]
+    step = f.fixes[0]  # type: ignore[attr-defined]
+    assert isinstance(step, ManualStep) and any("--ntasks-per-node" in c for c in step.commands)
+    # Lightning 2.x wording, lines interleaved with other output
+    two = (
+        "Initializing distributed: GLOBAL_RANK: 0, MEMBER: 1/4\nGPU available: True\n"
+        "Initializing distributed: GLOBAL_RANK: 0, MEMBER: 1/4\nRuntimeError: the job hangs\n"
+    )
+    assert _codes(two).get("DL804") == "error"
+
+
+def test_dl804_one_nodes_share_or_a_log_printed_twice_is_no_clash() -> None:
+    # one node's log of a two-node job: ranks 0-3 of 8, each once
+    assert "DL804" not in _codes(_members([0, 1, 2, 3], 8) + "RuntimeError: boom\n")
+    # a logger that prints every line twice: every rank is there
+    assert "DL804" not in _codes(_members([0, 0, 1, 1], 2) + "RuntimeError: boom\n")
+
+
+def test_dl803_nccl_system_error_across_machines_is_the_interface() -> None:
+    error = (
+        "RuntimeError: NCCL error in: /pytorch/torch/lib/c10d/ProcessGroupNCCL.cpp:518, "
+        "unhandled system error, NCCL version 2.4.8\n"
+    )
+    assert _codes("I have two machines and train in a distributed way.\n" + error) == {
+        "DL803": "warning"
+    }
+    f = _finding("torchrun --nnodes=2 --node_rank=1 train.py\n" + error, "DL803")
+    assert any(
+        isinstance(a, ManualStep) and any("NCCL_SOCKET_IFNAME" in c for c in a.commands)
+        for a in f.fixes  # type: ignore[attr-defined]
+    )
+    # one machine: no network between nodes to blame
+    assert "DL803" not in _codes("one node with 8 GPUs\n" + error)
+    # an internal error across machines is not a failed system call
+    internal = error.replace("unhandled system error", "internal error")
+    assert "DL803" not in _codes("I have two machines.\n" + internal)

@@ -270,10 +270,33 @@ def test_dl701_from_a_tensorflow_handle_failure() -> None:
 def test_dl701_from_tensorflows_start_up_grab() -> None:
     grab = _pasted(("tf-failed-to-allocate-from-device", "tensorflow"), oom_requested_mib="6070.79")
     assert "the 5.93 GiB region TensorFlow asks for at start-up" in only(grab, "DL701").message
-    # a small region failing mid-run is not the start-up grab
-    small = _pasted(("tf-failed-to-allocate-from-device", "tensorflow"), oom_requested_mib="392")
+    # a small region failing mid-run (its pool ran out too: memory growth on) is not the
+    # start-up grab
+    small = _pasted(
+        ("tf-failed-to-allocate-from-device", "tensorflow"),
+        ("tf-bfc-out-of-memory", "tensorflow"),
+        oom_requested_mib="392",
+    )
     assert fired(small, "DL701") == []
     assert fired(small, "DL703") == ["DL703"]
+
+
+def test_dl702_when_tensorflows_start_up_region_is_small() -> None:
+    # without growth TensorFlow sizes its start-up region from the free memory: 106.88 MiB free
+    # (github.com/BichenWuUCB/squeezeDet/issues/77: someone else's job held the GPU)
+    line = (
+        "E tensorflow/stream_executor/cuda/cuda_driver.cc:924] failed to allocate 106.88M "
+        "(112066560 bytes) from device: CUDA_ERROR_OUT_OF_MEMORY\n"
+    )
+    assert _explain(line) == [("DL702", "error")]
+    f = explain_text(line, "paste.txt", probe=False).report.findings[0]
+    assert "106.88 MiB" in f.message and "nearly full before the program began" in f.message
+    # TensorFlow backing off from a large region: the first (largest) failure decides
+    backoff = line.replace("106.88M (112066560", "5.93G (6365773824") + line
+    assert _explain(backoff)[0][0] == "DL701"
+    # growth on: the region grew with the job, so the job's size is the answer
+    growth = "TF_FORCE_GPU_ALLOW_GROWTH=true\n" + line + "Ran out of memory trying to allocate 392.00MiB\n"
+    assert "DL702" not in {c for c, _ in _explain(growth)}
 
 
 def test_dl702_when_the_paste_shows_memory_held_before_the_program_started() -> None:

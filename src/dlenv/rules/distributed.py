@@ -303,6 +303,22 @@ NETWORK_FAILURES = (
 )
 
 
+# NCCL's error classes for a failed system call or a peer lost over the network (ncclSystemError,
+# ncclRemoteError), not its internal errors or invalid usage
+_SYSTEM_ERROR = re.compile(
+    r"unhandled system error|ncclSystemError|remote process exited|ncclRemoteError"
+)
+
+
+def _system_error_across_nodes(s: Snapshot) -> list[ReportedError]:
+    """NCCL's system error in a job the report says spans several machines: between machines
+    the system call that fails is the socket to another node (on one machine it is more often
+    shared memory, DL801). The generic error and the statement, or nothing."""
+    system = [e for e in _said(s, "nccl-error-generic") if _SYSTEM_ERROR.search(e.text)]
+    nodes = _said(s, MULTI_NODE)
+    return system[:1] + nodes[:1] if system and nodes else []
+
+
 @rule("DL803", "nccl-network-setup", "error", "distributed")
 def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted log in which the ranks cannot reach each other: "Gloo
@@ -311,7 +327,10 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     cannot reach the rendezvous store ("The client socket has timed out after 1800s while
     trying to connect to"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
     ibv_modify_qp failed … Connection timed out"), or a hang while NCCL uses a loopback or
-    container bridge interface (lo, docker0).
+    container bridge interface (lo, docker0); and, as a warning, NCCL's "unhandled system
+    error" (ncclSystemError, ncclRemoteError) in a job the report says spans several machines
+    (--nnodes=2, "two machines", "multi-node"), where the system call that fails is the socket
+    to another node.
 
     Why it matters: NCCL and Gloo pick a network interface by themselves; on machines with
     several (docker0, a management NIC, InfiniBand) they often pick one the other nodes cannot
@@ -331,7 +350,39 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     stalls = _said(s, *HANGS, "nccl-error-generic", "torch-nccl-unique-id-failed")
     if not said and virtual and stalls:
         said = virtual + stalls
-    if not said:
+    inferred = [] if said else _system_error_across_nodes(s)
+    if not said and not inferred:
+        return
+    if inferred:
+        yield finding(
+            "DL803",
+            title="NCCL failed between machines: likely the network interface it chose",
+            message="NCCL failed with a system error (a socket or system call that failed) in a "
+            "job that spans several machines: NCCL picks a network interface by itself, and "
+            "inside containers or on hosts with several interfaces (docker0, a bridge, a "
+            "management NIC) the address it announces is not one the other nodes can reach.",
+            severity="warning",
+            evidence=_quoted(inferred),
+            hint="Run with NCCL_DEBUG=INFO: the 'NET/Socket : Using <iface>' line names the "
+            "interface; set NCCL_SOCKET_IFNAME to the one the nodes share, and run containers "
+            "with --network=host.",
+            fixes=[
+                ManualStep(
+                    text="Name the interface the nodes reach each other on, for NCCL and Gloo, "
+                    "on every node; in Docker, run the containers with --network=host so they "
+                    "use the host's addresses.",
+                    commands=[
+                        "ip -br addr",
+                        "export NCCL_SOCKET_IFNAME=<iface> GLOO_SOCKET_IFNAME=<iface>",
+                        "docker run --network=host --ipc=host ...",
+                    ],
+                    url="https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html"
+                    "#nccl-socket-ifname",
+                ),
+                DEBUG,
+            ],
+            subject="nccl-network",
+        )
         return
     ib = any(e.signature == "nccl-infiniband-failed" for e in said)
     iface = s.env_value("NCCL_SOCKET_IFNAME") or "<iface>"
@@ -401,6 +452,84 @@ def _joined(e: ReportedError) -> tuple[int, int] | None:
     return int(joined), int(world)
 
 
+# what a paste says about the ranks a job starts and the world size they expect (nccl.toml)
+RANKS_LISTED = "launch-world-size-gpu-ranks"
+MEMBERS = "lightning-ddp-members"
+_WORLD = re.compile(r"-{1,2}world[_-]size[= ]{1,3}(\d{1,5})")
+_RANKS = re.compile(r"-{1,2}gpu[_-]ranks((?:[= ]{1,3}\d{1,5}){1,64})")
+_MEMBER = re.compile(r"GLOBAL_RANK: (\d{1,6}), MEMBER: \d{1,6}/(\d{1,6})")
+
+
+def _spans(ranks: list[int]) -> str:
+    """0, 1, 2, 5 -> "0-2, 5"."""
+    out: list[str] = []
+    for r in sorted(set(ranks)):
+        if out and r - 1 == int(out[-1].rpartition("-")[2]):
+            out[-1] = f"{out[-1].partition('-')[0]}-{r}"
+        else:
+            out.append(str(r))
+    return ", ".join(out)
+
+
+def _rank_arithmetic(s: Snapshot) -> tuple[str, list[Evidence], str] | None:
+    """The ranks a paste shows started, against the world size they wait for: a launch line on
+    one machine that starts fewer ranks than its world size (or not rank 0, which hosts the
+    rendezvous), or processes that each claim a rank another process already has while the
+    ranks above never start. Returns (clause, evidence, kind)."""
+    several_nodes = bool(_said(s, MULTI_NODE))
+    for e in _said(s, RANKS_LISTED):
+        world, listing = _WORLD.search(e.text), _RANKS.search(e.text)
+        if world is None or listing is None or "master_ip" in e.text or several_nodes:
+            continue  # another node may start the other ranks
+        n = int(world.group(1))
+        listed = [int(r) for r in re.findall(r"\d+", listing.group(1))]
+        missing = [r for r in range(n) if r not in listed]
+        if not missing:
+            continue
+        zero = " (rank 0, which hosts the rendezvous, among them)" if 0 in missing else ""
+        return (
+            f"the launch line sets world_size {n} but starts only rank(s) {_spans(listed)} on "
+            f"this machine: rank(s) {_spans(missing)}{zero} never start, so the rendezvous "
+            "waits for them until it times out",
+            [
+                Evidence(
+                    fact=f"reported_errors.{RANKS_LISTED}",
+                    found=f"{len(set(listed))} rank(s): {_spans(listed)}",
+                    needed=f"{n} ranks: 0-{n - 1} (world_size {n})",
+                    note=first_line(e.text, 160),
+                )
+            ],
+            "listed",
+        )
+    for e in _said(s, MEMBERS):
+        members = [(int(r), int(n)) for r, n in _MEMBER.findall(e.text)]
+        worlds = {n for _, n in members}
+        if len(worlds) != 1:
+            continue
+        n = worlds.pop()
+        ranks = [r for r, _ in members]
+        twice = sorted({r for r in ranks if ranks.count(r) > 1})
+        missing = [r for r in range(n) if r not in ranks]
+        if not twice or not missing:
+            continue  # one node's share of a larger job, or a log printed twice, is no clash
+        return (
+            f"rank(s) {_spans(twice)} of the {n} each started more than once while rank(s) "
+            f"{_spans(missing)} never did: two groups of processes each believe they are the "
+            "first node, so the scheduler's node and task counts (Slurm --nodes, "
+            "--ntasks-per-node) do not match the job's num_nodes × devices",
+            [
+                Evidence(
+                    fact=f"reported_errors.{MEMBERS}",
+                    found=f"ranks {_spans(ranks)} ({len(ranks)} processes); twice: "
+                    f"{_spans(twice)}",
+                    needed=f"each of 0-{n - 1} once (MEMBER …/{n})",
+                )
+            ],
+            "members",
+        )
+    return None
+
+
 def _rank_problem(s: Snapshot) -> tuple[str, list[Evidence]] | None:
     """Launcher variables that are partly set, or a RANK outside WORLD_SIZE."""
     values = {v: s.env_value(v) for v in LAUNCH_VARIABLES}
@@ -430,7 +559,12 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     on any local network address … Address already in use"), ranks that never joined ("Timed
     out initializing process group in store based barrier … (world_size=4, worker_count=2",
     "1/2 clients joined"), NCCL's "Duplicate GPU detected" and "ring 0 does not loop back to
-    start", or NCCL logs in which some ranks load a network plugin and others do not.
+    start", or NCCL logs in which some ranks load a network plugin and others do not; and the
+    arithmetic of ranks: a launch line on one machine whose world size is larger than the
+    ranks it starts (`--world_size 4 --gpu_ranks 2 3`: ranks 0 and 1, the rendezvous host
+    among them, never start), or PyTorch Lightning's "GLOBAL_RANK: 1, MEMBER: 2/8" lines in
+    which ranks start twice while the ranks above never do (Slurm's --nodes/--ntasks against
+    Trainer(num_nodes, devices)).
 
     Why it matters: every rank must agree on the rendezvous (address, port, world size) and
     run the same NCCL set-up. A script written for torchrun started with plain `python` has no
@@ -452,7 +586,12 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     nccl = _said(s, *NCCL_DISAGREE)
     mislaunched = _said(s, *MISLAUNCHED)
     problem = _rank_problem(s)
-    if not (launch or mixed or port or joined or nccl or mislaunched) and problem is None:
+    arithmetic = _rank_arithmetic(s)
+    if (
+        not (launch or mixed or port or joined or nccl or mislaunched)
+        and problem is None
+        and arithmetic is None
+    ):
         return
     evidence = _quoted(launch + (plugins if mixed else []) + port + joined + nccl + mislaunched)
     parts = []
@@ -492,6 +631,9 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     if problem is not None:
         parts.append(problem[0])
         evidence += problem[1]
+    if arithmetic is not None:
+        parts.append(arithmetic[0])
+        evidence += arithmetic[1]
     fixes: list[Action] = [
         ManualStep(
             text="Start the script through the launcher, which sets RANK, LOCAL_RANK, "
@@ -520,16 +662,30 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
                 url="https://pytorch.org/docs/stable/elastic/run.html",
             ),
         )
-    if any(e.signature == "slurm-tasks-per-node-mismatch" for e in mislaunched):
+    if arithmetic is not None and arithmetic[2] == "listed":
+        fixes.insert(
+            0,
+            ManualStep(
+                text="Start every rank 0 … world_size-1: on one machine list them all (or set "
+                "the world size to the number of GPUs you start); pick the free GPUs with "
+                "CUDA_VISIBLE_DEVICES instead of skipping ranks.",
+                commands=[
+                    "CUDA_VISIBLE_DEVICES=2,3 python train.py --world_size 2 --gpu_ranks 0 1",
+                ],
+            ),
+        )
+    if (arithmetic is not None and arithmetic[2] == "members") or any(
+        e.signature == "slurm-tasks-per-node-mismatch" for e in mislaunched
+    ):
         fixes.insert(
             0,
             ManualStep(
                 text="Ask Slurm for one task per GPU the script uses on each node: "
                 "--ntasks-per-node equal to the devices per node (and --nodes to num_nodes).",
                 commands=[
-                    "#SBATCH --nodes=1",
-                    "#SBATCH --gres=gpu:2",
-                    "#SBATCH --ntasks-per-node=2",
+                    "#SBATCH --nodes=<num_nodes>",
+                    "#SBATCH --gres=gpu:<devices>",
+                    "#SBATCH --ntasks-per-node=<devices>",
                 ],
             ),
         )
@@ -581,6 +737,12 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
         fixes=fixes,
         subject="distributed",
         severity="error"
-        if launch or mixed or port or joined or nccl or (problem and "RANK=" in problem[0])
+        if launch
+        or mixed
+        or port
+        or joined
+        or nccl
+        or arithmetic
+        or (problem and "RANK=" in problem[0])
         else "warning",
     )

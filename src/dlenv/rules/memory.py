@@ -4,6 +4,7 @@ Codes DL7xx.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -380,6 +381,50 @@ def _held_gpu(s: Snapshot) -> tuple[str, Evidence, str] | None:
     return None
 
 
+_BYTES = re.compile(r"\((\d{1,16}) bytes\)")
+
+
+def _small_startup_region(
+    s: Snapshot, requested: float | None, total: float | None
+) -> tuple[str, Evidence] | None:
+    """TensorFlow without memory growth sizes the one region it takes at start-up from the
+    memory it finds free; "failed to allocate" for a small region (under 1 GiB, under a quarter
+    of the GPU), with no failure inside its own pool ("Ran out of memory trying to allocate",
+    "OOM when allocating tensor"), means the GPU was nearly full before the program began."""
+    reported = s.reported_errors
+    grab = next((e for e in reported if e.signature == STARTUP_GRAB), None)
+    if grab is None:
+        return None
+    # the first failure is the start-up region; later, smaller ones are TensorFlow backing off
+    first = _BYTES.search(grab.text)
+    requested = int(first.group(1)) / 2**20 if first is not None else requested
+    if requested is None:
+        return None
+    if requested >= STARTUP_GRAB_MIB or (total and requested >= OTHERS_SHARE * total):
+        return None
+    in_pool = ("Ran out of memory trying", "OOM when allocating", "RESOURCE_EXHAUSTED")
+    if any(e.signature == "tf-bfc-out-of-memory" for e in reported) or any(
+        w in e.text for e in reported for w in in_pool
+    ):
+        return None  # growth on, or the pool itself exhausted: the region grew with the job
+    probe = s.live_probe("tensorflow")
+    growth = probe.memory_growth if probe is not None else {}
+    if s.env_value("TF_FORCE_GPU_ALLOW_GROWTH") == "true" or any(
+        v.lower() == "true" for k, v in growth.items() if k != "error"
+    ):
+        return None
+    return (
+        f"the region TensorFlow takes at start-up, sized from the memory it found free, was "
+        f"only {_size(requested)} (the GPU was nearly full before the program began)",
+        Evidence(
+            fact="live.tensorflow.details.oom_requested_mib",
+            found=_size(requested),
+            needed=f">={_size(STARTUP_GRAB_MIB)} free at start-up",
+            note="TensorFlow's start-up region is what it found free on the GPU",
+        ),
+    )
+
+
 def _classify(s: Snapshot) -> _Oom | None:
     """Which of the three causes a pasted out-of-memory error shows, in the order a maintainer
     asks: does the job fit the GPU at all; did someone else hold the memory; did TensorFlow's
@@ -447,6 +492,9 @@ def _classify(s: Snapshot) -> _Oom | None:
     stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
     if stated is not None:
         return oom("held", "the report says other processes held it", [_said(stated)])
+    small = _small_startup_region(s, requested, tf_total)
+    if fw == "tensorflow" and small is not None:
+        return oom("held", small[0], [small[1]])
     if fw == "tensorflow":
         grab = STARTUP_GRAB in reported and (
             (requested or 0) >= STARTUP_GRAB_MIB
@@ -560,7 +608,10 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     memory: PyTorch's numbers (at least a quarter of the GPU outside the program, and more than
     the program itself), the CUDA context itself failing to be created for lack of memory
     (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init),
-    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, an
+    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow's start-up
+    region failing while small ("failed to allocate 106.88M … CUDA_ERROR_OUT_OF_MEMORY": without
+    memory growth that region is sized from the memory it found free; not with growth on or a
+    failure inside its own pool), an
     nvidia-smi table (also a fragment pasted without its header) with processes holding a
     quarter of the GPU, a GPU nearly full, or a process table listing a program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
