@@ -993,3 +993,17 @@ def test_dl101_who_built_the_runtime_is_read_from_the_message_structure() -> Non
         "CUDA Version: 11.4\n"
     )
     assert _explained(own) == ["DL102"]
+
+
+def test_dl111_from_nvmls_driver_not_loaded_string_in_another_programs_error() -> None:
+    """pop-os/pop#690: nvidia-settings prints NVML's error string ("ERROR: NVIDIA driver is not
+    loaded") after updates rebuilt DKMS modules; a sentence about the case is no finding."""
+    said = (
+        "Oct 14 07:35:56 pop-os nvidia-settings-autostart.desktop[2905]: ERROR: NVIDIA driver "
+        "is not loaded\nAfter installing system updates, some DKMS stuff gets rebuilt.\n"
+    )
+    assert "DL111" in _explained(said)
+    assert "DL111" not in _explained(
+        "If the NVIDIA driver is not loaded, the tool prints a message.\n"
+        "RuntimeError: CUDA error: out of memory\n"
+    )
