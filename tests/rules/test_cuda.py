@@ -813,3 +813,37 @@ def test_dl202_from_listed_files_wheels_and_windows_dlls() -> None:
     assert fired(
         replace(_quoting(dll, "cuda-library-not-found", toolkits=tk), gpus=[gpu()]), "DL202"
     ) == ["DL202"]
+
+
+def _explained_dl201(text: str) -> list[Finding]:
+    from dlenv.errors import DlenvError
+    from dlenv.importers.explain import explain_text
+
+    try:
+        report = explain_text(text, "paste.txt", probe=False).report
+    except DlenvError:  # nothing recognised at all
+        return []
+    return [f for f in report.findings if f.code == "DL201"]
+
+
+def test_dl201_from_ldd_lines_and_cudarc_names_the_driver_library_fix() -> None:
+    """ldd's "=> not found" (any case, as a report's title says it) and cudarc's "Unable to
+    find cuda lib under the names" (chelsea0x3b/cudarc#255, WSL): libcuda is the driver's, so
+    the fix points at the driver and /usr/lib/wsl/lib, not at a CUDA wheel."""
+    [ldd] = _explained_dl201("import tensorflow\n\tlibcudnn.so.8 => not found\n")
+    assert "libcudnn.so.8" in ldd.title
+    [title] = _explained_dl201("Tensorflow GPU libarary Libcudart.so.11.0 not found\n")
+    assert "libcudart.so.11.0" in title.title
+    for text in (
+        'Unable to find cuda lib under the names ["cuda", "nvcuda"]. Please open GitHub issue.\n',
+        'Unable to dynamically load the "cuda" shared library - searched for library names: '
+        '["cuda", "nvcuda"].\n',
+    ):
+        [f] = _explained_dl201(text)
+        assert "libcuda.so" in f.title
+        commands = [c for a in f.fixes if isinstance(a, ManualStep) for c in a.commands]
+        assert any("/usr/lib/wsl/lib" in c for c in commands)
+        assert not any("pip install" in c for c in commands)
+    # the loader resolving the library, or a pattern that is not a file, is no finding
+    assert _explained_dl201("\tlibcudnn.so.8 => /usr/lib/x86_64-linux-gnu/libcudnn.so.8\n") == []
+    assert _explained_dl201("Unable to find the model under the names given\n") == []

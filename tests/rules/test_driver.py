@@ -968,3 +968,42 @@ def test_dl105_from_the_two_versions_a_paste_shows() -> None:
     assert f.evidence[0].found == "535.183.01" and f.evidence[0].needed == "535.171.04"
     same = text.replace("535.183.01-0ubuntu", "535.171.04-0ubuntu")
     assert fired(_import(same), "DL105") == []
+
+
+def test_dl101_who_built_the_runtime_is_read_from_the_message_structure() -> None:
+    """nagadomi/nunif#702 (torch's "CUDA error: ..." format), marella/ctransformers#139 (a
+    source path of a CI build machine: a prebuilt binary, not a program the user compiled)."""
+    torch_format = (
+        "RuntimeError: CUDA error: CUDA driver version is insufficient for CUDA runtime version\n"
+        "CUDA 13 requires a newer driver.\n"
+    )
+    assert _explained(torch_format) == ["DL101"]
+    for path in (
+        "/home/runner/work/ctransformers/ctransformers/models/ggml/ggml-cuda.cu:5067",
+        r"D:\a\llama.cpp\llama.cpp\ggml\src\ggml-cuda.cu:120",
+        "/__w/pkg/pkg/csrc/kernel.cu:88",
+    ):
+        prebuilt = f"CUDA error 35 at {path}: CUDA driver version is insufficient for CUDA runtime version\n"
+        assert _explained(prebuilt + "driver is 515.43.04\n") == ["DL101"], path
+    # the same message from a program built on the user's own machine stays DL102's
+    own = (
+        "CUDA error 35 at /home/me/src/app/kernel.cu:88: CUDA driver version is insufficient "
+        "for CUDA runtime version\nnvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation "
+        "tools, release 12.4, V12.4.131\nNVIDIA-SMI 470.82.01    Driver Version: 470.82.01    "
+        "CUDA Version: 11.4\n"
+    )
+    assert _explained(own) == ["DL102"]
+
+
+def test_dl111_from_nvmls_driver_not_loaded_string_in_another_programs_error() -> None:
+    """pop-os/pop#690: nvidia-settings prints NVML's error string ("ERROR: NVIDIA driver is not
+    loaded") after updates rebuilt DKMS modules; a sentence about the case is no finding."""
+    said = (
+        "Oct 14 07:35:56 pop-os nvidia-settings-autostart.desktop[2905]: ERROR: NVIDIA driver "
+        "is not loaded\nAfter installing system updates, some DKMS stuff gets rebuilt.\n"
+    )
+    assert "DL111" in _explained(said)
+    assert "DL111" not in _explained(
+        "If the NVIDIA driver is not loaded, the tool prints a message.\n"
+        "RuntimeError: CUDA error: out of memory\n"
+    )

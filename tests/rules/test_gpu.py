@@ -449,3 +449,25 @@ def test_dl302_a_programs_own_capability_floor() -> None:
     f = only(said("3.7"), "DL302")
     assert f.severity == "error" and "sm_37" in f.title
     assert fired(said("5.2"), "DL302") == []
+
+
+def test_dl305_from_the_torch_cuda_arch_list_an_extension_was_built_with() -> None:
+    """flashinfer-ai/flashinfer#1107: built from source with TORCH_CUDA_ARCH_LIST="7.5" on a
+    V100 (sm_70): sm_75 code does not run on sm_70. A list that covers the GPU (directly, or by
+    the PTX of an older architecture) says nothing against the extension."""
+    from dlenv.importers.explain import explain_text
+
+    def dl305(text: str) -> list[str]:
+        report = explain_text(text, "t", probe=False).report
+        return [f.message for f in report.findings if f.code == "DL305"]
+
+    error = (
+        "RuntimeError: SingleDecodeWithKVCache kernel launch failed, error: no kernel image is "
+        "available for execution on the device\n"
+    )
+    [message] = dl305(error + 'export TORCH_CUDA_ARCH_LIST="7.5"\nGPU : Tesla V100-SXM2-32GB\n')
+    assert "TORCH_CUDA_ARCH_LIST=7.5" in message and "sm_70" in message
+    for covering in ("7.0;7.5", "6.0+PTX", "7.0 8.0"):
+        assert dl305(
+            error + f'export TORCH_CUDA_ARCH_LIST="{covering}"\nGPU : Tesla V100-SXM2-32GB\n'
+        ) == [], covering

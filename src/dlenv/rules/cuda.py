@@ -100,6 +100,8 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-sublibrary-unable-to-load-any",
     "torch-preload-cuda-deps-missing",
     "ctranslate2-library-not-loaded",
+    "cuda-library-ldd-not-found",
+    "cudarc-library-not-found",
     "paddle-cannot-load-library",
     "paddle-dynamic-library-not-configured",
 )
@@ -124,8 +126,14 @@ _WHEELS = {
 }
 
 
-# Paddle names the library, not its file: "Cannot load cudnn shared library"
-_NAMED_LIBRARY = re.compile(r"Cannot load (\w+) shared library")
+# Paddle and cudarc name the library, not its file: "Cannot load cudnn shared library",
+# "Unable to find cuda lib under the names", "Unable to dynamically load the \"cuda\" shared"
+_NAMED_LIBRARY = re.compile(
+    r"Cannot load (\w+) shared library|Unable to find (\w+) lib under the names"
+    r"|Unable to dynamically load the \\?\"(\w+)\\?\" shared library"
+)
+# the driver's own library (any libcuda.so name): `ldd`'s "libcuda.so.1 => not found"
+_DRIVER_LIBRARY = re.compile(r"\blibcuda\.so(?:\.\d{1,3}){0,4}(?![\w.])", re.IGNORECASE)
 
 
 def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
@@ -134,9 +142,10 @@ def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
     for e in s.reported_errors:
         if e.signature not in MISSING_LIBRARY_SIGNATURES:
             continue
-        m = _SONAME.search(e.text)
+        m = _SONAME.search(e.text) or _DRIVER_LIBRARY.search(e.text)
         named = _NAMED_LIBRARY.search(e.text)
-        soname = m.group(0) if m else f"lib{named.group(1)}.so" if named else None
+        lib = next((g for g in named.groups() if g), None) if named else None
+        soname = m.group(0) if m else f"lib{lib}.so" if lib else None
         if soname and all(soname != have for have, _, _ in out):
             out.append((soname, e.signature, e.text))
     return out
@@ -258,6 +267,18 @@ def _hard_failure(s: Snapshot, soname: str) -> bool:
 def _library_install_step(soname: str) -> ManualStep:
     """How to provide a library no framework was named for: its pip wheel, or conda."""
     base = soname.removeprefix("lib").split(".so")[0].split("64_")[0].lower()
+    if base == "cuda":
+        # libcuda is the driver's library, not the toolkit's: no wheel or CUDA release has it
+        return ManualStep(
+            text=f"{soname} comes with the NVIDIA driver, not with a CUDA toolkit: install the "
+            "driver, or put the directory that holds it on the loader path (on WSL the Windows "
+            "driver provides it in /usr/lib/wsl/lib).",
+            commands=[
+                "ldconfig -p | grep libcuda   # where the loader finds the driver's library",
+                "export LD_LIBRARY_PATH=/usr/lib/wsl/lib:$LD_LIBRARY_PATH   # on WSL",
+            ],
+            url="https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
+        )
     name = next((k for k in ("cudnn", *_WHEELS) if base.startswith(k)), base)
     digits = re.search(r"\.so\.(\d+)|64_(\d+)", soname)
     major = (digits.group(1) or digits.group(2)[:2].rstrip("0") or "") if digits else ""
@@ -303,7 +324,11 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     covered: set[str] = set(wrong_major_from_text(s))
     for res in s.libraries:
         missing = [lib for lib in res.libraries if lib.path is None and lib.soname not in covered]
-        quoted = [lib for lib in missing if any(lib.soname in e.text for e in s.reported_errors)]
+        quoted = [
+            lib
+            for lib in missing
+            if any(lib.soname.lower() in e.text.lower() for e in s.reported_errors)
+        ]
         # only a GPU-intended CUDA build loads cuDNN/cuBLAS/cuSPARSE…; cudart is tried by CPU
         # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
         # (a failed load quoted in a paste, not the loader's prediction on a CPU machine)

@@ -523,7 +523,13 @@ PTX_UNSUPPORTED = "cuda-unsupported-ptx"
 INSUFFICIENT = "cuda-driver-insufficient"
 # programs whose CUDA comes in their own wheel: their "insufficient driver" is DL101's kind
 _WHEEL_WORDS = re.compile(
-    r"\b(?:paddle|mxnet|onnxruntime|cupy|tensorrt|cuda-python|cuda\.bindings|cutlass|cutedsl)",
+    r"\b(?:paddle|mxnet|onnxruntime|cupy|tensorrt|cuda-python|cuda\.bindings|cutlass|cutedsl)"
+    # a source path of a build machine in the message ("CUDA error 35 at /home/runner/work/
+    # <repo>/<repo>/ggml-cuda.cu:5067"): the binary was built by CI (GitHub Actions on Linux,
+    # in a container, on Windows; conda-forge's feedstock) and installed prebuilt, so its CUDA
+    # runtime came with the package, not from a toolkit the user compiled with
+    r"|/home/runner/work/|/__w/[\w.-]{1,100}/|\b[A-Z]:\\a\\[\w.-]{1,100}\\"
+    r"|/home/conda/feedstock_root/",
     re.IGNORECASE,
 )
 

@@ -787,11 +787,10 @@ def _extension_named(s: Snapshot) -> Finding | None:
     gpu_cc = gpus[0] if gpus else None
     if flags and gpu_cc is not None:
         name, _, listed = flags.partition(" ")
-        archs = tuple(
-            a if a.startswith(("sm_", "compute_")) else f"sm_{a.replace('.', '')}"
-            for a in re.split(r"[\s,;]+", listed.replace("+PTX", "").strip())
-            if a
-        )
+        archs = _flag_archs(listed)
+        note = f"{name}'s arch flags"
+        if name == "TORCH_CUDA_ARCH_LIST":
+            name, note = f"the extension built with {name}={listed}", f"{name}={listed}"
         if archs and arch_fit(archs, gpu_cc[1]) not in ("native", "ptx"):
             gpu, cc = gpu_cc
             return _dl305(
@@ -801,7 +800,7 @@ def _extension_named(s: Snapshot) -> Finding | None:
                     fact="live.torch.details.extension_archs",
                     found=", ".join(archs),
                     needed=f"code for {_sm(cc)}",
-                    note=f"{name}'s arch flags",
+                    note=note,
                 ),
                 cc,
             )
@@ -812,6 +811,22 @@ def _extension_named(s: Snapshot) -> Finding | None:
             gpu_cc[1] if gpu_cc is not None else None,
         )
     return None
+
+
+def _flag_archs(listed: str) -> tuple[str, ...]:
+    """sm_/compute_ entries from arch flags ("sm_70", "7.0, 7.5", "8.0;8.6+PTX": "+PTX" adds
+    the PTX, compute_86, that the driver can JIT for a newer GPU)."""
+    out: list[str] = []
+    for a in re.split(r"[\s,;]+", listed.strip()):
+        ptx = a.endswith("+PTX")
+        a = a.removesuffix("+PTX")
+        if not a:
+            continue
+        sm = a if a.startswith(("sm_", "compute_")) else f"sm_{a.replace('.', '')}"
+        out.append(sm)
+        if ptx and sm.startswith("sm_"):
+            out.append(f"compute_{sm[3:]}")
+    return tuple(out)
 
 
 _TORCH_SOURCES = re.compile(r"(?:^|[/\\])(?:aten|ATen|THC|THCUNN|c10|caffe2)[/\\]")
