@@ -75,6 +75,16 @@ _CPU_BUILD_STATED = {
 
 # Messages in which the code looked for a GPU and found none (a collect_env's "Is CUDA
 # available: False" is not one: every report has that line, also from a laptop without a GPU).
+# DL402's two ways out of native Windows' missing GPU support (TensorFlow's install guide)
+_WSL2_TENSORFLOW = ManualStep(
+    text="Use WSL2 and install TensorFlow with its CUDA libraries there.",
+    commands=["wsl --install", 'pip install "tensorflow[and-cuda]"'],
+    url="https://www.tensorflow.org/install/pip#windows-wsl2",
+)
+_LAST_WINDOWS_GPU_RELEASE = (
+    "the last native-Windows GPU release (needs CUDA 11.2, cuDNN 8.1: "
+    "conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1.0; Python 3.10 at most)"
+)
 _GPU_LOOKED_FOR = {"torch-cuda-unavailable-stated": "torch", "jax-no-gpu": "jax"}
 
 
@@ -433,16 +443,11 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
             )
         ],
         fixes=[
-            ManualStep(
-                text="Use WSL2 and install TensorFlow with its CUDA libraries there.",
-                commands=["wsl --install", 'pip install "tensorflow[and-cuda]"'],
-                url="https://www.tensorflow.org/install/pip#windows-wsl2",
-            ),
+            _WSL2_TENSORFLOW,
             InstallPackages(
                 packages=["tensorflow<2.11"],
                 uninstall=[tf.distribution if tf is not None else "tensorflow"],
-                reason="the last native-Windows GPU release (needs CUDA 11.2, cuDNN 8.1: "
-                "conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1.0; Python 3.10 at most)",
+                reason=_LAST_WINDOWS_GPU_RELEASE,
             ),
             ManualStep(
                 text="Or keep native Windows and use the GPU through DirectML (any DirectX 12 "
@@ -473,15 +478,10 @@ def _windows_gpu_list_finding(f: InstallFailure, last: str) -> Finding:
             )
         ],
         fixes=[
-            ManualStep(
-                text="Use WSL2 and install TensorFlow with its CUDA libraries there.",
-                commands=["wsl --install", 'pip install "tensorflow[and-cuda]"'],
-                url="https://www.tensorflow.org/install/pip#windows-wsl2",
-            ),
+            _WSL2_TENSORFLOW,
             InstallPackages(
                 packages=[f"tensorflow-gpu=={last}.*"],
-                reason="the last native-Windows GPU release (CUDA 11.2, cuDNN 8.1: "
-                "conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1.0; Python 3.10 at most)",
+                reason=_LAST_WINDOWS_GPU_RELEASE,
             ),
         ],
         subject="tensorflow",
