@@ -4,6 +4,7 @@ installed, tf-keras that does not match TensorFlow. Codes DL6xx.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv
@@ -318,10 +319,48 @@ def _keras3_note(s: Snapshot, tf_version: str, keras_version: str | None) -> Ite
     )
 
 
+_BACKEND_IMPORT = "keras-backend-import-missing"  # keras-modules.toml
+_MISSING_MODULE = re.compile(r"No module named '?(?P<mod>[\w.]+)")
+
+
+def _backend_import_failed(text: str) -> Finding:
+    """DL602 from a traceback: Keras's own backend module could not import its framework."""
+    m = _MISSING_MODULE.search(text)
+    module = (m["mod"] if m else "the backend").split(".")[0]
+    package = {"jaxlib": "jax"}.get(module, module)
+    return finding(
+        "DL602",
+        title=f"Keras backend {package!r} is not installed",
+        message=f"Keras's own {package} backend module failed to import {module}: the backend "
+        "Keras is configured to use (KERAS_BACKEND, ~/.keras/keras.json, default tensorflow) "
+        "is not installed in this environment.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{_BACKEND_IMPORT}",
+                found=first_line(text.strip().splitlines()[-1], 200),
+                needed=f"{package} installed",
+            )
+        ],
+        fixes=[
+            InstallPackages(packages=[package], reason="the backend Keras is configured to use"),
+            ManualStep(
+                text="Or point Keras at a backend that is installed, before importing keras.",
+                commands=[
+                    "pip list | grep -iE 'tensorflow|torch|jax'",
+                    "export KERAS_BACKEND=torch  # or jax / tensorflow: one that is installed",
+                ],
+            ),
+        ],
+        subject="keras",
+    )
+
+
 @rule("DL602", "keras-backend-not-installed", "error", "keras")
 def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the backend Keras 3 is configured to use (KERAS_BACKEND or
-    ~/.keras/keras.json, default tensorflow) is installed.
+    ~/.keras/keras.json, default tensorflow) is installed. In a pasted traceback: Keras's own
+    backend module (keras/src/backend/jax/..., keras/backend/tensorflow_backend.py) failing to
+    import its framework ("No module named 'jax'"), which names the backend by its path.
 
     Why it matters: `import keras` fails with "ModuleNotFoundError: No module named 'jax'"
     (or torch/tensorflow) before any model code runs.
@@ -330,6 +369,10 @@ def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
 
     Fix: install the backend, or configure one that is installed.
     """
+    said = next((e for e in s.reported_errors if e.signature == _BACKEND_IMPORT), None)
+    if said is not None:
+        yield _backend_import_failed(said.text)
+        return
     keras = s.framework("keras")
     if keras is None or not version_at_least(keras.version, "3.0") or not keras.backend:
         return

@@ -1022,9 +1022,11 @@ _FOREIGN_SIGNATURES = frozenset(
         "python3-old-minor-symbol",
         "user-site-script-in-traceback",
         "user-site-in-environment-traceback",
+        "user-site-overrides-environment",
     }
 )
 _USER_SITE_SCRIPT = "user-site-script-in-traceback"
+_USER_SITE_LEAKS = ("user-site-in-environment-traceback", "user-site-overrides-environment")
 _ROS = re.compile(r"/opt/ros/(?P<distro>[\w-]+)/")
 
 
@@ -1083,7 +1085,9 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     use of python39.dll conflicts with this version of Python", a SyntaxError in a python2.7
     file, a traceback through a `pip install --user` command in ~/.local/bin, a traceback
     that goes on from a conda environment's site-packages into the user site
-    ~/.local/lib/pythonX.Y).
+    ~/.local/lib/pythonX.Y, the reporter saying the user site overrides the environment's
+    packages, or a pasted sys.path where the system's dist-packages precedes the environment's
+    own lib/pythonX.Y).
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -1161,11 +1165,11 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
                 f"One traceback runs through the directories of Python {' and '.join(versions)}"
                 f" ({', '.join(paths[:3])}): packages of another interpreter are on the path."
             )
-        elif said[0].signature == "user-site-in-environment-traceback":
+        elif said[0].signature in _USER_SITE_LEAKS:
             message = (
-                "The environment's traceback continues into ~/.local/lib/python… (the user site "
-                "of `pip install --user`), which Python also puts on a conda environment's "
-                "path: the user's copy is imported instead of the environment's own."
+                "The environment imports from ~/.local/lib/python… (the user site of `pip "
+                "install --user`) or the system Python's dist-packages, which come first on its "
+                "path: another installation's copy is imported instead of the environment's own."
             )
             fixes.insert(
                 0,
