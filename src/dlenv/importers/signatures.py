@@ -1083,13 +1083,15 @@ def scan(
                 eol = text.find("\n", m.end())
                 messages.add((m.start(), len(text) if eol < 0 else eol))
             count += 1
+            key = m.group(0)
+            if first is not None and key in seen:
+                continue  # a repeat: counted, nothing more to read from it
             line = _line_at(text, m.start(), m.end())
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
             groups.setdefault("line", line)
             fw = _framework_for(sig, line, groups, fallback)
             if first is None:
                 first = (line, fw)
-            key = m.group(0)
             if key in seen:
                 continue
             seen.add(key)
