@@ -91,6 +91,7 @@ def import_text(text: str, source: str = "-") -> Imported:
     nvcc = re.search(r"Cuda compilation tools, release", joined)
     if nvcc:
         templates.parse_nvcc(joined, sheet, joined.count("\n", 0, nvcc.start()) + 1)
+    del nvcc  # a match keeps its whole string alive
     # the copies of a long text are made one at a time and dropped as soon as they are read:
     # `outside` (a copy only where tables are blanked) for the package lists, then freed while
     # the signatures run over `joined`, then made again for the prose, after `joined` is freed
@@ -107,10 +108,12 @@ def import_text(text: str, source: str = "-") -> Imported:
         sheet.parts.append(log)
     if blanked:
         signatures.forget_texts()  # the prose reads another text: drop the index of this one
-        outside = _outside_parts(lines, blanked, joined)
+        del joined
+        outside = _outside_parts(lines, blanked, "")
     else:
         outside = joined
-    del lines, joined
+        del joined
+    del lines
     # last, and only outside the tables: it never overrides what a parser stated
     prose.parse_prose(outside, sheet)
     del outside
