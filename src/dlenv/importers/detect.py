@@ -7,7 +7,9 @@ whole text. Several parts (collect_env + nvidia-smi + a traceback) combine into 
 
 from __future__ import annotations
 
+import itertools
 import re
+from array import array
 from dataclasses import dataclass, field
 
 from dlenv.errors import DlenvError
@@ -86,20 +88,36 @@ def import_text(text: str, source: str = "-") -> Imported:
     for first, last in nvidia_smi.find_query(lines):
         nvidia_smi.parse_query(lines, first, last, sheet)
     templates.parse_template(lines, sheet)
-    offsets = _line_offsets(lines)
     nvcc = re.search(r"Cuda compilation tools, release", joined)
     if nvcc:
-        templates.parse_nvcc(joined, sheet, _line_of(offsets, nvcc.start()))
-    outside = _outside_parts(lines, sheet.parts, joined)
-    templates.parse_packages(outside, _line_offsets(outside.split("\n")), sheet)
-    log = Part("messages", 1, len(lines))
+        templates.parse_nvcc(joined, sheet, joined.count("\n", 0, nvcc.start()) + 1)
+    del nvcc  # a match keeps its whole string alive
+    # the copies of a long text are made one at a time and dropped as soon as they are read:
+    # `outside` (a copy only where tables are blanked) for the package lists, then freed while
+    # the signatures run over `joined`, then made again for the prose, after `joined` is freed
+    n_lines = len(lines)
+    blanked = _blanked_lines(sheet.parts, n_lines)
+    outside = _outside_parts(lines, blanked, joined)
+    templates.parse_packages(outside, _line_offsets(lines, blanked), sheet)
+    del outside
+    log = Part("messages", 1, n_lines)
     sheet.current = log
     signatures.scan(joined, sheet)
     sheet.current = None
     if sheet.reported or log.found:
         sheet.parts.append(log)
+    if blanked:
+        signatures.forget_texts()  # the prose reads another text: drop the index of this one
+        del joined
+        outside = _outside_parts(lines, blanked, "")
+    else:
+        outside = joined
+        del joined
+    del lines
     # last, and only outside the tables: it never overrides what a parser stated
     prose.parse_prose(outside, sheet)
+    del outside
+    signatures.forget_texts()
     if sheet.empty and base is None:
         raise DlenvError(
             f"{source}: nothing recognised (expected the output of `python -m "
@@ -113,35 +131,32 @@ def import_text(text: str, source: str = "-") -> Imported:
     origin = "+".join(dict.fromkeys(kinds)) or "text"
     pasted = sheet.snapshot(origin)
     snapshot = overlay(base, pasted, origin) if base is not None else pasted
-    return Imported(snapshot=snapshot, parts=sheet.parts, source=source, lines=len(lines))
+    return Imported(snapshot=snapshot, parts=sheet.parts, source=source, lines=n_lines)
 
 
-def _line_offsets(lines: list[str]) -> list[int]:
-    offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
-    return offsets
+def _line_offsets(lines: list[str], blanked: set[int] | frozenset[int] = frozenset()) -> array[int]:
+    """Where each line starts in the text the lines join to, with the `blanked` ones (indexes)
+    empty; an array of machine integers, not a list of objects (a 50 MB log has 700k lines)."""
+    lengths = (1 if i in blanked else len(line) + 1 for i, line in enumerate(lines))
+    return array("q", itertools.accumulate(lengths, initial=0))[: len(lines)]
 
 
-def _line_of(offsets: list[int], pos: int) -> int:
-    import bisect
-
-    return bisect.bisect_right(offsets, pos)
-
-
-def _outside_parts(lines: list[str], parts: list[Part], joined: str) -> str:
-    """The text with recognised blocks blanked, so package lists are not read twice (`joined`
-    itself, not a copy, when there are none)."""
-    blanked = ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json")
-    if not any(p.kind in blanked for p in parts):
-        return joined
-    keep = list(lines)
+def _blanked_lines(parts: list[Part], n_lines: int) -> set[int]:
+    """The indexes of the lines inside recognised blocks (tables, reports): blanked for the
+    package lists and the prose, so they are not read twice."""
+    blanked: set[int] = set()
     for p in parts:
         if p.kind in ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json"):
-            for i in range(p.first_line - 1, min(p.last_line, len(keep))):
-                keep[i] = ""
-    return "\n".join(keep)
+            blanked.update(range(p.first_line - 1, min(p.last_line, n_lines)))
+    return blanked
+
+
+def _outside_parts(lines: list[str], blanked: set[int], joined: str) -> str:
+    """The text with the `blanked` lines empty (`joined` itself, not a copy, when there are
+    none)."""
+    if not blanked:
+        return joined
+    return "\n".join("" if i in blanked else line for i, line in enumerate(lines))
 
 
 def combine_with_machine(imported: Imported, machine: Snapshot) -> Snapshot:

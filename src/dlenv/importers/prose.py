@@ -9,7 +9,6 @@ number beside a name); a bare "CUDA" or "my GPU" states nothing.
 
 from __future__ import annotations
 
-import bisect
 import re
 
 from dlenv.importers.sheet import FactSheet, Part
@@ -81,11 +80,10 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     """Add what the prose states and the parsers did not; a part listing it, or None."""
     part = Part("prose", 1, max(1, text.count("\n") + 1))
     sheet.current = part
-    offsets = _offsets(text)
     lines: list[int] = []
 
     def at(pos: int) -> None:
-        lines.append(bisect.bisect_right(offsets, pos))
+        lines.append(text.count("\n", 0, pos) + 1)  # no list of line starts: a log is long
 
     for fw, pattern in _FRAMEWORKS:
         m = search(pattern, text)
@@ -122,7 +120,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         _os(sheet, m.group("os"))
         at(m.start())
     if not any(g.get("name") for g in sheet.gpus):
-        found = _gpu(text, offsets)
+        found = _gpu(text)
         if found is not None:
             name, pos = found
             g = sheet.gpu(name=name)
@@ -150,11 +148,20 @@ def _os(sheet: FactSheet, said: str) -> None:
     parse_os(said, sheet)
 
 
-def _gpu(text: str, offsets: list[int]) -> tuple[str, int] | None:
+def _gpu(text: str) -> tuple[str, int] | None:
+    """The first line that names a known GPU model, and where it starts; the lines are visited
+    where `_GPU_HINT` occurs (it never crosses a line), not split into a list."""
     from dlenv.kb.queries import gpu_model
 
-    for line_no, line in enumerate(text.split("\n")):
-        if not _GPU_HINT.search(line) or len(line) > 400:
+    done = -1  # the start of the last line looked at
+    for hint in _GPU_HINT.finditer(text):
+        start = text.rfind("\n", 0, hint.start()) + 1
+        if start == done:
+            continue
+        done = start
+        end = text.find("\n", hint.end())
+        line = text[start : len(text) if end < 0 else end]
+        if len(line) > 400:
             continue
         # sentence punctuation ends a word ("a GeForce GTX 780M.") without being part of it
         words = re.sub(r"[.!?;:](?=\s|$)", " ", line)
@@ -164,13 +171,5 @@ def _gpu(text: str, offsets: list[int]) -> tuple[str, int] | None:
         if " " not in model.name and len(model.name) <= 4 and not _GPU_WORD.search(line):
             continue
         name = model.name + (" Laptop GPU" if _LAPTOP.search(line) else "")
-        return name, offsets[line_no] if line_no < len(offsets) else 0
+        return name, start
     return None
-
-
-def _offsets(text: str) -> list[int]:
-    out, pos = [], 0
-    for line in text.split("\n"):
-        out.append(pos)
-        pos += len(line) + 1
-    return out

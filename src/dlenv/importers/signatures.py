@@ -497,16 +497,25 @@ def _weight(word: str) -> int:
 
 
 @functools.cache
-def derived_words(pattern: str, flags: int = 0, shortest: int = _SHORTEST) -> tuple[str, ...]:
-    """`_needed` of a whole pattern, sorted; () when its shortest word is under `shortest`
-    UTF-8 bytes (or the pattern does not parse)."""
+def _parse(pattern: str, flags: int) -> Any:
+    """The parsed tree of a pattern (None when it does not parse): parsed once per process and
+    shared by `derived_words`, `line_span`, `openings` and `_searchable`, which only read it."""
     try:
         from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # Python 3.10
         import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
     try:
-        parsed = parser.parse(pattern, flags)
+        return parser.parse(pattern, flags)
     except re.error:
+        return None
+
+
+@functools.cache
+def derived_words(pattern: str, flags: int = 0, shortest: int = _SHORTEST) -> tuple[str, ...]:
+    """`_needed` of a whole pattern, sorted; () when its shortest word is under `shortest`
+    UTF-8 bytes (or the pattern does not parse)."""
+    parsed = _parse(pattern, flags)
+    if parsed is None:
         return ()
     words = _needed(list(parsed))
     if not words or min(map(_weight, words)) < shortest:
@@ -538,13 +547,11 @@ def line_span(pattern: str, flags: int = 0, unbounded: int | None = None) -> int
     see MAX_SPAN); `\\A`, `\\Z`, back-references and the like stay None."""
     try:
         from re import _constants as sre  # type: ignore[attr-defined,unused-ignore]
-        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # Python 3.10
         import sre_constants as sre  # type: ignore[no-redef,unused-ignore]
-        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
-    try:
-        parsed = parser.parse(pattern, flags | re.MULTILINE)
-    except re.error:
+    # MULTILINE changes no part of the parsed tree (`^`/`$` are read by the compiler)
+    parsed = _parse(pattern, flags)
+    if parsed is None:
         return None
     dotall = bool(parsed.state.flags & re.DOTALL)
     newline = ord("\n")
@@ -822,14 +829,10 @@ _ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
 def openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
     """`_openings` of a whole pattern, sorted; () when not known, when one is shorter than two
     characters, or one crosses a line break."""
-    try:
-        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # Python 3.10
-        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
-    try:
-        found = _openings(parser.parse(pattern, flags))
-    except re.error:
+    parsed = _parse(pattern, flags)
+    if parsed is None:
         return ()
+    found = _openings(parsed)
     if not found or min(map(_weight, found)) < 2 or any("\n" in w for w in found):
         return ()
     return tuple(sorted(found))
@@ -958,6 +961,13 @@ def text_index(text: str) -> TextIndex:
     return TextIndex(text)
 
 
+def forget_texts() -> None:
+    """Drop what is kept about the last texts scanned (their index, the paths they name): a
+    50 MB log's copies must not outlive its reading."""
+    text_index.cache_clear()
+    _shadow_paths.cache_clear()
+
+
 _LONG = 256 * 1024  # shorter texts are searched whole: looking for the words costs more
 
 
@@ -990,7 +1000,8 @@ def _anchored(pattern: str, flags: int) -> bool:
             return node[1] in ends
         return any(walk(item) for item in node)
 
-    return walk(parser.parse(pattern, flags))
+    parsed = _parse(pattern, flags)
+    return parsed is not None and walk(parsed)
 
 
 def matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -1072,13 +1083,15 @@ def scan(
                 eol = text.find("\n", m.end())
                 messages.add((m.start(), len(text) if eol < 0 else eol))
             count += 1
+            key = m.group(0)
+            if first is not None and key in seen:
+                continue  # a repeat: counted, nothing more to read from it
             line = _line_at(text, m.start(), m.end())
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
             groups.setdefault("line", line)
             fw = _framework_for(sig, line, groups, fallback)
             if first is None:
                 first = (line, fw)
-            key = m.group(0)
             if key in seen:
                 continue
             seen.add(key)

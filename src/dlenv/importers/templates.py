@@ -5,6 +5,7 @@ version", PyTorch's old "- PyTorch Version (e.g., 1.0):"), `pip list`/`pip freez
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from dlenv.importers.collect_env import _FRAMEWORK_DISTS, add_framework_version
 from dlenv.importers.sheet import FactSheet, Part
@@ -152,7 +153,7 @@ def parse_os(answer: str, sheet: FactSheet) -> None:
         sheet.set_host("distro_version", dm.group(2))
 
 
-def parse_packages(text: str, lines_offset: list[int], sheet: FactSheet) -> Part | None:
+def parse_packages(text: str, lines_offset: Sequence[int], sheet: FactSheet) -> Part | None:
     """`pip list` / `pip freeze` / `conda list` lines naming frameworks or nvidia-* wheels."""
     matches = list(_FREEZE.finditer(text))
     if not matches:
