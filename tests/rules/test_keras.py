@@ -233,3 +233,36 @@ def test_keras3_removed_aliases_end_to_end() -> None:
     ).report.findings
     assert [(f.code, f.severity) for f in findings] == [("DL601", "error")]
     assert "`learning_rate=` instead of `lr=`" in findings[0].fixes[2].text  # type: ignore[union-attr]
+
+
+def test_dl602_from_the_backend_path_in_a_traceback() -> None:
+    """Keras's own backend module failing to import its framework names the backend, whatever
+    the wording around it (Keras 3's keras/src/backend/<name>/, Keras 2's <name>_backend.py)."""
+
+    def found(text: str) -> list[tuple[str, str]]:
+        findings = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.subject or "") for f in findings if f.code == "DL602"]
+
+    keras3 = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/app/train.py", line 1, in <module>\n'
+        "    import keras\n"
+        '  File "/home/u/.venv/lib/python3.11/site-packages/keras/src/backend/jax/core.py", '
+        "line 1, in <module>\n"
+        "    import jax\n"
+        "ModuleNotFoundError: No module named 'jax'\n"
+    )
+    keras2 = (
+        '  File "C:\\Users\\u\\Anaconda3\\lib\\site-packages\\keras\\backend\\tensorflow_backend.py"'
+        ", line 5, in <module>\n"
+        "    import tensorflow as tf\n"
+        "ImportError: No module named tensorflow\n"
+    )
+    assert found(keras3) and found(keras2)
+    # the same missing module from the user's own file is not Keras's backend
+    own = (
+        '  File "/home/u/app/backend/jax_utils.py", line 1, in <module>\n'
+        "    import jax\n"
+        "ModuleNotFoundError: No module named 'jax'\n"
+    )
+    assert found(own) == []
