@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, load
+from dlenv.importers.catalog import parse_pattern as _parse
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
 from dlenv.snapshot.model import (
@@ -494,20 +495,6 @@ def _weight(word: str) -> int:
     """How much a word filters: its length in UTF-8 (two CJK characters say as much as six
     ASCII ones)."""
     return len(word.encode("utf-8", "replace"))
-
-
-@functools.cache
-def _parse(pattern: str, flags: int) -> Any:
-    """The parsed tree of a pattern (None when it does not parse): parsed once per process and
-    shared by `derived_words`, `line_span`, `openings` and `_searchable`, which only read it."""
-    try:
-        from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # Python 3.10
-        import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
-    try:
-        return parser.parse(pattern, flags)
-    except re.error:
-        return None
 
 
 @functools.cache

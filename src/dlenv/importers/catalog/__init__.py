@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +96,27 @@ class Signature:
             raise CatalogError(f"{self.family}.toml ({self.id}): pattern: {exc}") from None
 
 
-def required_literals(pattern: str, flags: int = 0, shortest: int = 4) -> tuple[str, ...]:
-    """Literal text that every match of `pattern` contains, lower-cased: for each top-level
-    alternative, its longest run of literal characters outside optional parts; () when one
-    alternative has no run of `shortest` characters (then no prefilter is safe)."""
+@cache
+def parse_pattern(pattern: str, flags: int = 0) -> Any:
+    """The parsed tree of a pattern (None when it does not parse): parsed once per process and
+    shared by every reader of patterns (`required_literals` here; the engine's words, line
+    spans and openings), which only read it."""
     try:
         from re import _parser as parser  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # Python 3.10
         import sre_parse as parser  # type: ignore[no-redef,unused-ignore]
     try:
-        parsed = parser.parse(pattern, flags)
+        return parser.parse(pattern, flags)
     except re.error:
+        return None
+
+
+def required_literals(pattern: str, flags: int = 0, shortest: int = 4) -> tuple[str, ...]:
+    """Literal text that every match of `pattern` contains, lower-cased: for each top-level
+    alternative, its longest run of literal characters outside optional parts; () when one
+    alternative has no run of `shortest` characters (then no prefilter is safe)."""
+    parsed = parse_pattern(pattern, flags)
+    if parsed is None:
         return ()
     branches = _branches(list(parsed))
     words = []
