@@ -1049,6 +1049,20 @@ _NO_GPU_IN_CONTAINER = (
 )
 
 
+
+def _install_container_toolkit(text: str) -> ManualStep:
+    """The host-side fix for Docker without GPUs (NVIDIA's container toolkit install guide)."""
+    return ManualStep(
+        text=text,
+        commands=[
+            "sudo apt-get install -y nvidia-container-toolkit",
+            "sudo nvidia-ctk runtime configure --runtime=docker",
+            "sudo systemctl restart docker",
+        ],
+        url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
+        "install-guide.html",
+    )
+
 @rule("DL109", "container-toolkit-missing", "error", "driver")
 def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     """What it checks: Docker refusing `--gpus` with "could not select device driver \"\" with
@@ -1109,16 +1123,9 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
         evidence=[Evidence(fact=f"reported_errors.{said.signature}", found=first_line(said.text))],
         fixes=[
             *fixes,
-            ManualStep(
-                text="Install the NVIDIA Container Toolkit (NVIDIA's package repository), "
-                "register its runtime with Docker and restart the daemon.",
-                commands=[
-                    "sudo apt-get install -y nvidia-container-toolkit",
-                    "sudo nvidia-ctk runtime configure --runtime=docker",
-                    "sudo systemctl restart docker",
-                ],
-                url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
-                "install-guide.html",
+            _install_container_toolkit(
+                "Install the NVIDIA Container Toolkit (NVIDIA's package repository), "
+                "register its runtime with Docker and restart the daemon."
             ),
         ],
         subject="docker",
@@ -1230,16 +1237,9 @@ def _launched_without_gpu(s: Snapshot) -> Finding | None:
         ],
         fixes=[
             *steps,
-            ManualStep(
-                text="On the host, the NVIDIA Container Toolkit gives Docker its GPUs: install "
-                "it, register its runtime and restart the daemon.",
-                commands=[
-                    "sudo apt-get install -y nvidia-container-toolkit",
-                    "sudo nvidia-ctk runtime configure --runtime=docker",
-                    "sudo systemctl restart docker",
-                ],
-                url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
-                "install-guide.html",
+            _install_container_toolkit(
+                "On the host, the NVIDIA Container Toolkit gives Docker its GPUs: install "
+                "it, register its runtime and restart the daemon."
             ),
         ],
         subject=where,
