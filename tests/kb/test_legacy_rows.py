@@ -85,6 +85,8 @@ def test_untagged_linux_torch_is_pypi_default_build() -> None:
         ("NVIDIA GeForce GTX TITAN X", "5.2"),
         ("NVIDIA T4G", "7.5"),
         ("NVIDIA L20", "8.9"),
+        ("GeForce GT 730", "3.5"),  # the GK208 card; the GF108 "DDR3,128bit" one is 2.1
+        ("GT 730", "3.5"),
     ],
 )
 def test_gpu_names_as_tools_print_them(name: str, cc: str) -> None:
@@ -92,7 +94,7 @@ def test_gpu_names_as_tools_print_them(name: str, cc: str) -> None:
     assert model is not None and model.compute_capability == cc, (name, model)
 
 
-@pytest.mark.parametrize("name", ["GeForce 2100", "GeForce GT 730", "NVIDIA GeForce 2105M"])
+@pytest.mark.parametrize("name", ["GeForce 2100", "GeForce GT 7300", "NVIDIA GeForce 2105M"])
 def test_gpu_names_never_match_inside_other_names(name: str) -> None:
     assert q.gpu_model(name) is None
 

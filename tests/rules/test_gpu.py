@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv, UnsetEnv
+from dlenv.importers.explain import explain_text
 from dlenv.snapshot.model import FrameworkFacts, LiveProbe, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
@@ -471,3 +472,27 @@ def test_dl305_from_the_torch_cuda_arch_list_an_extension_was_built_with() -> No
         assert dl305(
             error + f'export TORCH_CUDA_ARCH_LIST="{covering}"\nGPU : Tesla V100-SXM2-32GB\n'
         ) == [], covering
+
+
+def test_dl302_a_gpu_older_than_every_cuda_build_of_the_stated_torch() -> None:
+    """NVIDIA/TensorRT#3589's template: "**NVIDIA GPU**: GT 730" (Kepler, 3.5) and PyTorch
+    1.12.1 with no CUDA tag: every CUDA build of 1.12 starts at sm_37."""
+
+    def codes(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code.startswith("DL3")]
+
+    template = (
+        "**NVIDIA GPU**: {gpu}\n"
+        "**NVIDIA Driver Version**: 470.223.02\n"
+        "**CUDA Version**: 11.3\n"
+        "**PyTorch Version (if applicable)**: {torch}\n"
+    )
+    assert codes(template.format(gpu="GT 730", torch="1.12.1")) == [("DL302", "error")]
+    # a GPU every build covers, and a CUDA-tagged torch (DL302's CUDA-major check decides)
+    assert codes(template.format(gpu="GeForce GTX 1080", torch="1.12.1")) == []
+    # the bold template fields are read as facts
+    imported = explain_text(template.format(gpu="GT 730", torch="1.12.1"), "p.txt", probe=False)
+    snap = imported.report.snapshot
+    assert snap.driver.version == "470.223.02"
+    assert [g.name for g in snap.gpus] == ["GT 730"]

@@ -24,12 +24,20 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("cuda_cudnn", r"cuda/cudnn version|cuda / cudnn version"),
         ("cuda", r"^cuda version"),
         ("cudnn", r"^cudnn version"),
-        ("gpu", r"gpu model and memory|gpu models and configuration"),
+        (
+            "gpu",
+            r"gpu model and memory|gpu models and configuration|^(?:nvidia )?gpu(?: model| type)?$"
+            r"|^graphics card$",
+        ),
+        ("driver", r"^(?:nvidia )?driver version$"),
         ("installed", r"how you installed pytorch|tensorflow installed from"),
     )
 )
 _HEADING = re.compile(r"^#{2,4}\s+(?P<label>[^\n#]+?)\s*$")
 _BULLET = re.compile(r"^\s*[-*]\s+\**(?P<label>[A-Za-z][^:\n]{2,80}?)\**\s*:\s*(?P<value>.*)$")
+# a bold label without a bullet (NVIDIA's and many projects' templates: "**CUDA Version**: 11.3",
+# "**Driver Version:** 470"): the markdown emphasis marks it as a form field, never tool output
+_BOLD = re.compile(r"^\s*\*\*(?P<label>[A-Za-z][^:*\n]{2,80}?)(?::\*\*|\*\*\s*:)\s*(?P<value>.*)$")
 _NO_ANSWER = {"_no response_", "no response", "n/a", "", "-", "none", "unknown", "na"}
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|dev|post)\d*)?(?:\+\w+)?)")
 _FREEZE = re.compile(
@@ -64,7 +72,7 @@ def find_template(lines: list[str]) -> dict[str, tuple[int, str]]:
                     answers.setdefault(key, (j, lines[j].strip()))
                     break
             continue
-        b = _BULLET.match(line)
+        b = _BULLET.match(line) or _BOLD.match(line)
         if b:
             key = _label_key(b.group("label"))
             if key is not None:
@@ -123,6 +131,11 @@ def parse_template(lines: list[str], sheet: FactSheet) -> Part | None:
                 version_source="issue template (as stated)",
             )
         )
+    if "driver" in useful:
+        dv = re.search(r"(?<![\d.])(\d{3}\.\d{2,3}(?:\.\d{2,3})?)(?![\d.])", useful["driver"][1])
+        if dv:
+            sheet.set_driver("version", dv.group(1))
+            sheet.set_driver("installed", True)
     if "gpu" in useful:
         name = re.split(r",|\s+\d+\s*G[Bi]?B?\b|\s+\d+GB", useful["gpu"][1])[0].strip()
         if name and not re.fullmatch(r"(?i)no(ne)?|cpu|n/?a", name):

@@ -378,13 +378,13 @@ def _normalise_gpu(name: str) -> str:
 
 def _gpu_keys(model: GpuModel) -> list[str]:
     """The names a GPU is written as: its table names, and the GeForce ones as people write
-    them ("RTX 5090", "GTX 1080 Ti", "Titan X"), which still name one card."""
+    them ("RTX 5090", "GTX 1080 Ti", "GT 730", "Titan X"), which still name one card."""
     keys = []
     for n in (model.name, *model.aliases):
         key = _normalise_gpu(n)
         keys.append(key)
         short = key.removeprefix("geforce ")
-        if short != key and short.startswith(("rtx ", "gtx ")):
+        if short != key and short.startswith(("rtx ", "gtx ", "gt ")):
             keys.append(short)
             if short.startswith("gtx titan"):
                 keys.append(short.removeprefix("gtx "))

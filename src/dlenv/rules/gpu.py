@@ -191,7 +191,9 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     framework was built with (the knowledge base's table: CUDA 9 dropped Fermi sm_20, CUDA 11
     Kepler sm_30, CUDA 12 Kepler sm_35/sm_37; CUDA 13 Maxwell, Pascal and Volta, sm_50 to
     sm_70). A torch whose arch list lacks the GPU is DL301's unless the GPU is older than
-    anything its CUDA major builds for.
+    anything its CUDA major builds for. A torch release stated without its CUDA build (an
+    issue template's "PyTorch Version: 1.12.1") is judged by every CUDA build of it in the
+    knowledge base: a GPU below all of them is too old whichever one is installed.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -201,10 +203,10 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
 
     Fix: install an older framework release built with a CUDA that still supports the GPU.
     """
-    found = list(_too_old_for_cuda(s))
+    found = list(_too_old_for_cuda(s)) or list(_says_too_old(s))
     yield from found
     if not found:
-        yield from _says_too_old(s)
+        yield from _older_than_every_torch_build(s)
 
 
 _WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
@@ -246,6 +248,58 @@ def _says_too_old(s: Snapshot) -> Iterator[Finding]:
     if old:
         quoted = Evidence(fact=f"reported_errors.{e.signature}", found=e.text[:200])
         yield _too_old_finding(s, old, m.group(1) or m.group(2), quoted, "The program")
+
+
+def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
+    """DL302 for a torch release stated without its CUDA build ("PyTorch 1.12.1", a template
+    field): when every CUDA build of that release in the knowledge base starts above the GPU's
+    architecture, whichever one is installed has no kernel for it."""
+    torch = s.framework("torch")
+    if torch is None or not torch.version or "+" in torch.version or cuda_build(torch):
+        return
+    if not _x86_wheels(s):
+        return
+    release = torch_release(torch.version)
+    lists = [v.arch_list for v in release.variants if v.arch_list] if release else []
+    if not lists:
+        return
+    lows = [low for a in lists if (low := _lowest_sm(a)) is not None]
+    if not lows:
+        return
+    lowest = min(lows)
+    for gpu, cc in _capabilities(s):
+        mm = major_minor(cc)
+        if mm is None or mm[0] * 10 + mm[1] >= lowest:
+            continue
+        if any(arch_fit(a, cc) != "none" for a in lists):
+            continue
+        floor = f"{lowest // 10}.{lowest % 10}"
+        yield finding(
+            "DL302",
+            title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is older than every CUDA build of "
+            f"torch {torch.version}",
+            message=f"Every CUDA build of torch {release.version if release else torch.version} "
+            f"starts at compute capability {floor}; {gpu.name or 'the GPU'} is {cc}, so the "
+            "installed one has no kernel for it, whichever CUDA variant it is.",
+            evidence=[
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=cc,
+                    needed=f">={floor}",
+                    note=f"the CUDA builds of torch {torch.version} in the knowledge base",
+                )
+            ],
+            hint="Use an older torch release built for this architecture (`dlenv kb gpu` and "
+            "`dlenv kb torch` show which), or build torch from source for it.",
+            fixes=[fix] if (fix := build_for_old_gpu(s, torch, cc)) else [],
+            subject=f"gpu{gpu.index}",
+        )
+        return
+
+
+def _lowest_sm(arch_list: tuple[str, ...]) -> int | None:
+    codes = [int(d) for a in arch_list if (d := a.partition("_")[2]).isdigit()]
+    return min(codes) if codes else None
 
 
 def _too_old_finding(
