@@ -3,7 +3,8 @@ messages lie (the middle, the very end, across the places a reader that cut the 
 pieces would cut it), and memory stays a small multiple of the text.
 
 The fast paths: the words every match contains (`words_of`, derived from nested groups), the
-literals every match starts with (`openings`: `regex.match` only where they occur), and the
+literals every match starts with (`openings`: `regex.match` only where they occur), the words
+every match passes a bounded distance after its start (`anchors`: windows around them), and the
 prose readers' first-match `search` over the same distinct lines.
 """
 
@@ -126,6 +127,51 @@ def test_derived_words_and_openings_hold_for_every_example() -> None:
     assert signatures.openings(r"(?:only\s+)?(?:one|two) gpus") == ("one", "only", "two")
     assert signatures.openings(r"[a-z]+foo") == ()
 
+
+
+def test_anchored_windows_find_what_finditer_finds() -> None:
+    """The anchor path (windows around the words every match passes within a bounded
+    distance of its start) gives exactly the matches `finditer` gives over the whole text:
+    every example and near miss buried in noise, two on one line, one at the text's start and
+    one at its very end, searched through the lower-cased copy and the distinct lines."""
+    rng = random.Random(7)
+    noise = _noise(400_000)
+    used = set()
+    for sig in ALL:
+        if not signatures.anchors(sig.regex.pattern, sig.regex.flags)[0]:
+            continue
+        said = (*sig.examples, *sig.near_misses)
+        lines = list(noise)
+        for example in said:
+            lines.insert(rng.randrange(len(lines)), example)
+            lines.insert(rng.randrange(len(lines)), f"{example} {example}")
+        text = "\n".join([said[0], *lines, said[-1]])
+        want = [(m.span(), m.groupdict()) for m in sig.regex.finditer(text)]
+        span = signatures.scan_span(sig)
+        for lowered, distinct in ((lower(text), None), (None, signatures.Distinct.of(text))):
+            spans = signatures._anchored_windows(sig.regex, span, text, lowered, distinct)
+            if spans is None:
+                continue
+            used.add(sig.id)
+            got = [
+                (m.span(), m.groupdict())
+                for start, end in spans
+                for m in sig.regex.finditer(text, start, end)
+            ]
+            assert got == want, sig.id
+    assert {"gpu-count-stated", "shadowing-file-named-first"} <= used
+
+
+def test_anchors_of_patterns() -> None:
+    m = re.MULTILINE
+    assert signatures.anchors(r"(?:one|two)[- ](?:\w{1,5} )?gpus?\b", m) == (("gpu",), 10, 10)
+    assert signatures.anchors(r"(?:one|two)[- ]\w+ gpus?", m) == ((), 0, None)
+    # a bounded start, an unbounded rest: the rest is read as far as MAX_SPAN lines reach
+    assert signatures.anchors(r"(?:a|bb)\.py\s+file", m) == ((".py",), 2, None)
+    # not MULTILINE: a `$` is the text's end, not known
+    assert signatures.anchors(r"ab?cdef", 0) == ((), 0, None)
+    # IGNORECASE matches "s" and "i" to other letters (ſ, ı): not looked up in a lower copy
+    assert signatures.anchors(r"a?script", m | re.IGNORECASE) == ((), 0, None)
 
 def test_prose_search_equals_a_plain_search_on_a_long_text() -> None:
     patterns = [p for _, p in prose._FRAMEWORKS] + [

@@ -873,6 +873,156 @@ def _from_openings(
     return
 
 
+# Where a match must pass a word. A pattern whose every match, at most B characters after its
+# start, passes one of a few literal strings (`(?:gpus?|cards?)` after a bounded run of words)
+# is matched only in windows around where they occur: from B characters before each occurrence
+# to as far as the rest of the pattern can read after it (or, where that part is unbounded, the
+# end of the line that its MAX_SPAN line breaks reach), overlapping windows merged. `finditer`
+# over each window, in order, gives what `finditer` over the whole text gives: a match of the
+# whole text lies in the window of the occurrence it passes, and so does what it reads; a
+# window's start is read with what lies before it (`regex.finditer(text, pos)` sees the text
+# before `pos` for `^`, `\b` and lookbehinds), and nothing found in a window reaches its end.
+_CASE_FOLDS = frozenset("is")  # ASCII letters IGNORECASE also matches to other characters (ı, ſ)
+
+
+def _reach(items: Any) -> tuple[int, int] | None:
+    """(the most characters a match of the parsed sequence spans, the most characters after
+    its start that it reads), None when unbounded or not known."""
+    try:
+        from re import _constants as sre  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # Python 3.10
+        import sre_constants as sre  # type: ignore[no-redef,unused-ignore]
+    pos = reach = 0
+    for op, arg in items:
+        w: int
+        r: int
+        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN, sre.CATEGORY):
+            w = r = 1
+        elif op is sre.AT:
+            if arg in (sre.AT_BEGINNING_STRING, sre.AT_END_STRING, sre.AT_END):
+                return None  # `\Z`, and a `$` that MULTILINE does not make a line end
+            w, r = 0, 1
+        elif op is sre.SUBPATTERN:
+            inner = _reach(arg[-1])
+            if inner is None:
+                return None
+            w, r = inner
+        elif op is getattr(sre, "ATOMIC_GROUP", None):
+            inner = _reach(arg)
+            if inner is None:
+                return None
+            w, r = inner
+        elif op is sre.BRANCH:
+            each = [_reach(b) for b in arg[1]]
+            if any(b is None for b in each):
+                return None
+            w = max(b[0] for b in each if b is not None)
+            r = max(b[1] for b in each if b is not None)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+            _, hi, item = arg
+            inner = _reach(item)
+            if inner is None or hi is sre.MAXREPEAT:
+                return None
+            w, r = inner[0] * hi, inner[1] * hi
+        elif op is sre.ASSERT or op is sre.ASSERT_NOT:
+            inner = _reach(arg[1])
+            if inner is None:
+                return None
+            # a lookahead reads after the place it stands; a lookbehind before it
+            w, r = 0, (inner[1] if arg[0] >= 0 else 1)
+        else:
+            return None  # back-references, conditionals: not worth knowing
+        reach = max(reach, pos + r)
+        pos += w
+    return pos, reach
+
+
+@functools.cache
+def anchors(pattern: str, flags: int = 0) -> tuple[tuple[str, ...], int, int | None]:
+    """(the lower-case words one of which every match passes, the most characters from a
+    match's start to where it does, the most characters read from there on: None when
+    unbounded); ((), 0, None) when not known."""
+    none: tuple[tuple[str, ...], int, int | None] = ((), 0, None)
+    if not flags & re.MULTILINE:
+        return none
+    parsed = _parse(pattern, flags)
+    if parsed is None:
+        return none
+    items = list(parsed)
+    best = none
+    for i in range(1, len(items)):
+        before = _reach(items[:i])
+        if before is None:
+            break  # every later split has the same unbounded part before it
+        words = _openings(items[i:])
+        if not words or min(map(_weight, words)) < 3:
+            continue
+        if any(not w.isascii() or "\n" in w for w in words):
+            continue
+        if flags & re.IGNORECASE and any(_CASE_FOLDS & set(w) for w in words):
+            continue
+        rest = _reach(items[i:])
+        # what the part before reads after the word (a lookahead) counts too: it starts at
+        # most `before` characters before the word
+        found = (
+            tuple(sorted(words)),
+            before[0],
+            None if rest is None else max(rest[1], before[1]),
+        )
+        if best == none or (min(map(_weight, found[0])), -found[1]) > (
+            min(map(_weight, best[0])),
+            -best[1],
+        ):
+            best = found
+    return best
+
+
+def _anchored_windows(
+    regex: re.Pattern[str],
+    span: int | None,
+    text: str,
+    lowered: str | None,
+    distinct: Distinct | None,
+) -> list[tuple[int, int]] | None:
+    """The merged windows around every place a match of `regex` must pass one of its
+    `anchors`; None when not known, or when they would cover much of the text."""
+    words, before, after = anchors(regex.pattern, regex.flags)
+    if not words or (after is None and span is None):
+        return None
+    positions = _opening_positions(words, text, lowered, distinct)
+    if positions is None:
+        return None
+    n = len(text)
+    out: list[tuple[int, int]] = []
+    covered = 0
+    cur_start, cur_end = -1, -1
+    for pos in positions:
+        start = max(0, pos - before)
+        if after is not None:
+            end = min(n, pos + after + 1)
+        else:
+            end = text.find("\n", pos)
+            for _ in range(span or 0):
+                if end < 0:
+                    break
+                end = text.find("\n", end + 1)
+            if end < 0:
+                end = n
+        if cur_start >= 0 and start <= cur_end:
+            cur_end = max(cur_end, end)
+            continue
+        if cur_start >= 0:
+            out.append((cur_start, cur_end))
+            covered += cur_end - cur_start
+            if covered > _DENSE * n:
+                return None
+        cur_start, cur_end = start, end
+    if cur_start >= 0:
+        out.append((cur_start, cur_end))
+        covered += cur_end - cur_start
+    return None if covered > _DENSE * n else out
+
+
 def find_all(
     sig: Signature, text: str, lowered: str | None, distinct: Distinct | None = None
 ) -> Iterator[re.Match[str]]:
@@ -911,6 +1061,13 @@ def _find(
     positions = _opened(regex, text, lowered, distinct)
     if positions is not None:
         yield from _from_openings(regex, text, positions)
+        return
+    anchored = None
+    if len(text) >= _LONG:
+        anchored = _anchored_windows(regex, span, text, lowered, distinct)
+    if anchored is not None:
+        for start, end in anchored:
+            yield from regex.finditer(text, start, end)
         return
     if not words or span is None:
         yield from regex.finditer(text)
