@@ -38,6 +38,7 @@ _BULLET = re.compile(r"^\s*[-*]\s+\**(?P<label>[A-Za-z][^:\n]{2,80}?)\**\s*:\s*(
 # a bold label without a bullet (NVIDIA's and many projects' templates: "**CUDA Version**: 11.3",
 # "**Driver Version:** 470"): the markdown emphasis marks it as a form field, never tool output
 _BOLD = re.compile(r"^\s*\*\*(?P<label>[A-Za-z][^:*\n]{2,80}?)(?::\*\*|\*\*\s*:)\s*(?P<value>.*)$")
+_FIELD = re.compile(r"\s*[-*#]")
 _NO_ANSWER = {"_no response_", "no response", "n/a", "", "-", "none", "unknown", "na"}
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|dev|post)\d*)?(?:\+\w+)?)")
 _FREEZE = re.compile(
@@ -60,6 +61,8 @@ def find_template(lines: list[str]) -> dict[str, tuple[int, str]]:
     """Template answers: key -> (line index, answer)."""
     answers: dict[str, tuple[int, str]] = {}
     for i, line in enumerate(lines):
+        if not _FIELD.match(line):  # one cheap test: every field form starts with #, - or *
+            continue
         h = _HEADING.match(line)
         if h:
             key = _label_key(h.group("label"))
