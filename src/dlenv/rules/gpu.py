@@ -260,25 +260,26 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
     if not _x86_wheels(s):
         return
     release = torch_release(torch.version)
-    lists = [v.arch_list for v in release.variants if v.arch_list] if release else []
-    if not lists:
+    # the lowest sm_XX / compute_XX of any CUDA build: a GPU below it has no cubin and no PTX
+    codes = [
+        int(d)
+        for v in (release.variants if release else ())
+        for a in v.arch_list or ()
+        if (d := a.partition("_")[2]).isdigit()
+    ]
+    if release is None or not codes:
         return
-    lows = [low for a in lists if (low := _lowest_sm(a)) is not None]
-    if not lows:
-        return
-    lowest = min(lows)
+    lowest = min(codes)
     for gpu, cc in _capabilities(s):
         mm = major_minor(cc)
         if mm is None or mm[0] * 10 + mm[1] >= lowest:
-            continue
-        if any(arch_fit(a, cc) != "none" for a in lists):
             continue
         floor = f"{lowest // 10}.{lowest % 10}"
         yield finding(
             "DL302",
             title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is older than every CUDA build of "
             f"torch {torch.version}",
-            message=f"Every CUDA build of torch {release.version if release else torch.version} "
+            message=f"Every CUDA build of torch {release.version} "
             f"starts at compute capability {floor}; {gpu.name or 'the GPU'} is {cc}, so the "
             "installed one has no kernel for it, whichever CUDA variant it is.",
             evidence=[
@@ -295,11 +296,6 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
             subject=f"gpu{gpu.index}",
         )
         return
-
-
-def _lowest_sm(arch_list: tuple[str, ...]) -> int | None:
-    codes = [int(d) for a in arch_list if (d := a.partition("_")[2]).isdigit()]
-    return min(codes) if codes else None
 
 
 def _too_old_finding(
