@@ -195,7 +195,9 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     sm_70). A torch whose arch list lacks the GPU is DL301's unless the GPU is older than
     anything its CUDA major builds for. A torch release stated without its CUDA build (an
     issue template's "PyTorch Version: 1.12.1") is judged by every CUDA build of it in the
-    knowledge base: a GPU below all of them is too old whichever one is installed.
+    knowledge base: a GPU below all of them is too old whichever one is installed. A report that
+    only says the framework does not support the GPU counts when the knowledge base agrees: the
+    named GPU is older than the oldest architecture of the newest release.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -304,7 +306,8 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
         return
 
 
-SAID_UNSUPPORTED = "said-gpu-unsupported"  # prose-statements.toml: "pytorch no longer supports my GPU"
+# prose-statements.toml: "pytorch no longer supports my GPU", "Keine Unterstützung mehr für GTX780"
+SAID_UNSUPPORTED = "said-gpu-unsupported"
 
 
 def _said_unsupported(s: Snapshot) -> Iterator[Finding]:
