@@ -617,7 +617,9 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     memory growth that region is sized from the memory it found free; not with growth on or a
     failure inside its own pool), an
     nvidia-smi table (also a fragment pasted without its header) with processes holding a
-    quarter of the GPU, a GPU nearly full, or a process table listing a program that holds
+    quarter of the GPU (or a quarter in use while its process table lists none: the holder is
+    in another container, or did not exit), a GPU nearly full, or a process table listing a
+    program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
     saying so ("other processes", "memory was not released", a zombie process).
 
