@@ -496,3 +496,27 @@ def test_dl302_a_gpu_older_than_every_cuda_build_of_the_stated_torch() -> None:
     snap = imported.report.snapshot
     assert snap.driver.version == "470.223.02"
     assert [g.name for g in snap.gpus] == ["GT 730"]
+
+
+def test_dl302_from_the_reporters_statement_checked_against_the_knowledge_base() -> None:
+    """Anjok07/ultimatevocalremovergui#45 ("I have a Geforce GT 730 ... pyTorch does not
+    support this version of CUDA") and NHoose/BA-Dev#18 ("Keine Unterstützung mehr für
+    GTX780"): the statement alone is a hint; DL302 fires only when the knowledge base puts the
+    named GPU below the oldest architecture of the newest release."""
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.code for f in found if f.code.startswith("DL3")]
+
+    title = "PyTorch on my GPU\n\n"
+    assert codes(title + "Keine Unterstützung mehr für GTX780. pytorch from source?\n") == [
+        "DL302"
+    ]
+    assert codes(title + "I have a GeForce GT 730 but pytorch no longer supports my GPU\n") == ["DL302"]
+    assert codes(title + "I have a GeForce GT 730 but tensorflow不支持我的显卡\n") == ["DL302"]
+    # a GPU current builds run: the statement is not taken
+    assert codes(title + "I have an RTX 3090 but pytorch no longer supports my GPU\n") == []
+    # a stated torch release that still runs the GPU: judged by that release, not the newest
+    assert codes(title + "torch 1.12.1\nTesla K80\npytorch does not support my gpu\n") == []
+    # an old GPU named without the statement: nothing said, nothing judged
+    assert codes(title + "I have a GeForce GT 730 and training is slow\n") == []

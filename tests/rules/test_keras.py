@@ -266,3 +266,29 @@ def test_dl602_from_the_backend_path_in_a_traceback() -> None:
         "ModuleNotFoundError: No module named 'jax'\n"
     )
     assert found(own) == []
+
+
+def test_dl602_a_keras_library_without_the_tensorflow_it_needs() -> None:
+    """keras-team/keras#19542: keras_nlp with the torch backend and no TensorFlow installed;
+    keras-nlp/keras-cv/keras-hub import TensorFlow for preprocessing whatever the backend. The
+    failed import of tensorflow (DL403 from the text) is explained by it."""
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/miniconda3/envs/e/lib/python3.10/site-packages/keras_nlp/src/backend/'
+        'config.py", line 21, in detect_if_tensorflow_uses_keras_3\n'
+        "    from tensorflow import keras\n"
+        "ModuleNotFoundError: No module named '{mod}'\n"
+    )
+    report = explain_text(traceback.format(mod="tensorflow"), "t", probe=False).report
+    [f] = [f for f in report.findings if f.severity == "error"]
+    assert f.code == "DL602" and f.title == "keras-nlp needs tensorflow, which is not installed"
+    assert f.fixes == [
+        InstallPackages(
+            packages=["tensorflow"],
+            reason="keras-nlp imports it (the CPU build is enough when another backend runs the "
+            "model)",
+        )
+    ]
+    # another module missing from the same frame is not the framework the library needs
+    report = explain_text(traceback.format(mod="sentencepiece"), "t", probe=False).report
+    assert [f.code for f in report.findings if f.code == "DL602"] == []

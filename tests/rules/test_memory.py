@@ -561,3 +561,34 @@ def test_no_held_memory_from_a_table_of_small_desktop_processes() -> None:
 """
     found = explain_text(text, "paste.txt", probe=False).report.findings
     assert [f.code for f in found if f.severity in ("error", "warning")] == []
+
+
+def test_dl702_memory_in_use_while_the_process_table_lists_no_process() -> None:
+    """wencolani/CrossE#2: 12.8 of 16 GB in use, an empty process table (the holder runs in
+    another container or did not exit), and the reporter's out-of-memory trouble. Without the
+    out-of-memory context, or with little memory in use, nothing is said."""
+    table = """+-----------------------------------------------------------------------------+
+| NVIDIA-SMI 410.48                 Driver Version: 410.48                    |
+|-------------------------------+----------------------+----------------------+
+| GPU  Name        Persistence-M| Bus-Id        Disp.A | Volatile Uncorr. ECC |
+| Fan  Temp  Perf  Pwr:Usage/Cap|         Memory-Usage | GPU-Util  Compute M. |
+|===============================+======================+======================|
+|   0  Tesla P100-SXM2...  Off  | 00000000:05:00.0 Off |                    0 |
+| N/A   36C    P0    41W / 300W |  {used}MiB / 16280MiB |      0%      Default |
++-------------------------------+----------------------+----------------------+
+
++-----------------------------------------------------------------------------+
+| Processes:                                                       GPU Memory |
+|  GPU       PID   Type   Process name                             Usage      |
+|=============================================================================|
++-----------------------------------------------------------------------------+
+"""
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.code for f in found if f.severity in ("error", "warning")]
+
+    said = "I think I have found the cause of my OOM issues.\n"
+    assert codes(said + table.format(used="12799")) == ["DL702"]
+    assert codes(said + table.format(used=" 1210")) == []
+    assert codes("My GPU while training:\n" + table.format(used="12799")) == []

@@ -487,3 +487,28 @@ def test_dl506_torch_cuda_build_missing_for_the_platform() -> None:
     assert "DL506" not in _paste_codes(listed.split("\n", 1)[1])
     linux = mac.replace("Johns-MacBook-Pro:~ john$", "user@gpu-box:~$")
     assert "DL506" not in _paste_codes(linux)
+
+
+def test_dl505_a_reinstall_that_did_not_change_the_imported_version() -> None:
+    """cloveranon/Clover-Edition#128: "I even tried to reinstall it ... but somehow it's still
+    finding a wrong version" (an old torch in ~/.local/lib/python3.7): a warning naming the
+    commands that show which copy Python imports; a reinstall that worked says nothing."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[tuple[str, str]]:
+        report = explain_text(text, "t", probe=False).report
+        return [(f.code, f.severity) for f in report.findings if f.code.startswith("DL5")]
+
+    bad = (
+        "I figured it was a wrong Torch version. I even tried to reinstall it without using "
+        "cache but somehow it's still finding a wrong version on my system:\n"
+        ">>> import torch\n>>> print(torch.__version__)\n1.1.0\n"
+    )
+    assert found(bad) == [("DL505", "warning")]
+    report = explain_text(bad, "t", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL505"]
+    assert 'python -c "import torch; print(torch.__version__, torch.__file__)"' in (
+        f.fixes[0].commands
+    )
+    good = "I reinstalled torch 2.1.0 and now it imports the new version on Python 3.10\n"
+    assert found(good) == []

@@ -190,6 +190,11 @@ def torch_release(version: str | None) -> TorchRelease | None:
     return next((r for r in load().torch if major_minor(r.version) == mm), None)
 
 
+def newest_torch_release() -> TorchRelease | None:
+    """The newest PyTorch release in the knowledge base (with its variants)."""
+    return max(load().torch, key=lambda r: major_minor(r.version) or (0, 0), default=None)
+
+
 def torch_variant(version: str | None, variant: str | None) -> TorchVariant | None:
     release = torch_release(version)
     if release is None or not variant:
@@ -359,6 +364,11 @@ def tensorflow_release(version: str | None) -> TensorflowRelease | None:
     return next((r for r in load().tensorflow if major_minor(r.version) == mm), None)
 
 
+def newest_tensorflow_release() -> TensorflowRelease | None:
+    """The newest TensorFlow release in the knowledge base."""
+    return max(load().tensorflow, key=lambda r: major_minor(r.version) or (0, 0), default=None)
+
+
 def tensorflow_fact(name: str) -> str:
     return load().tensorflow_facts[name].value
 
@@ -371,9 +381,12 @@ def version_at_least(version: str | None, floor: str) -> bool | None:
 
 
 # -- GPUs, cuDNN, Keras ----------------------------------------------------------------------
+_GLUED_SERIES = re.compile(r"\b(rtx|gtx|gt|mx)(?=\d{2,4}\b)")  # "GTX780", "RTX3090"
+
+
 def _normalise_gpu(name: str) -> str:
     text = name.lower().replace("nvidia", " ").replace("-", " ").replace("_", " ")
-    return " ".join(text.split())
+    return " ".join(_GLUED_SERIES.sub(r"\1 ", text).split())
 
 
 def _gpu_keys(model: GpuModel) -> list[str]:

@@ -16,6 +16,8 @@ from dlenv.kb.queries import (
     gpu_compute_capability,
     installed_torch_variant,
     major_minor,
+    newest_tensorflow_release,
+    newest_torch_release,
     torch_release,
 )
 from dlenv.kb.tables import TorchVariant
@@ -193,7 +195,9 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     sm_70). A torch whose arch list lacks the GPU is DL301's unless the GPU is older than
     anything its CUDA major builds for. A torch release stated without its CUDA build (an
     issue template's "PyTorch Version: 1.12.1") is judged by every CUDA build of it in the
-    knowledge base: a GPU below all of them is too old whichever one is installed.
+    knowledge base: a GPU below all of them is too old whichever one is installed. A report that
+    only says the framework does not support the GPU counts when the knowledge base agrees: the
+    named GPU is older than the oldest architecture of the newest release.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -203,10 +207,14 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
 
     Fix: install an older framework release built with a CUDA that still supports the GPU.
     """
-    found = list(_too_old_for_cuda(s)) or list(_says_too_old(s))
+    found = (
+        list(_too_old_for_cuda(s))
+        or list(_says_too_old(s))
+        or list(_older_than_every_torch_build(s))
+    )
     yield from found
     if not found:
-        yield from _older_than_every_torch_build(s)
+        yield from _said_unsupported(s)
 
 
 _WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
@@ -296,6 +304,88 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
             subject=f"gpu{gpu.index}",
         )
         return
+
+
+# prose-statements.toml: "pytorch no longer supports my GPU", "Keine Unterstützung mehr für GTX780"
+SAID_UNSUPPORTED = "said-gpu-unsupported"
+
+
+def _said_unsupported(s: Snapshot) -> Iterator[Finding]:
+    """DL302 when the reporter says the framework does not support the GPU and the knowledge
+    base confirms it: the named GPU is older than the oldest architecture of the newest release
+    (every CUDA build of it, for PyTorch; its CUDA major's floor, for TensorFlow). A stated torch
+    release is judged by `_older_than_every_torch_build` instead: if that release runs the GPU,
+    the statement is not taken."""
+    said = next((e for e in s.reported_errors if e.signature == SAID_UNSUPPORTED), None)
+    if said is None:
+        return
+    torch, tf = s.framework("torch"), s.framework("tensorflow")
+    if (torch is not None and torch.version) or (tf is not None and tf.version):
+        return  # a stated release: judged by its own builds, not by the newest one
+    floor = _newest_floor("tensorflow" if said.framework == "tensorflow" else "torch")
+    if floor is None:
+        return
+    lowest, what = floor
+    for gpu, cc in _capabilities(s):
+        mm = major_minor(cc)
+        if mm is None or mm >= lowest:
+            continue
+        need = f"{lowest[0]}.{lowest[1]}"
+        yield finding(
+            "DL302",
+            title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is older than current framework builds",
+            message=f"The report says the framework does not support {gpu.name or 'the GPU'}, "
+            f"and the knowledge base agrees: it is compute capability {cc}, and {what} starts "
+            f"at {need}.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{SAID_UNSUPPORTED}",
+                    found=said.text[:200],
+                    note="the reporter's words",
+                ),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=cc,
+                    needed=f">={need}",
+                    note=what,
+                ),
+            ],
+            hint="Use an older framework release built for this architecture (`dlenv kb gpu "
+            f"{cc}` and `dlenv kb torch` show which), build it from source for compute "
+            f"capability {cc}, or use a newer GPU.",
+            fixes=[
+                ManualStep(
+                    text=f"Install a release built for compute capability {cc} or build from "
+                    "source for it; `dlenv kb gpu` shows the newest CUDA that supports it.",
+                    commands=[f"dlenv kb gpu {cc}"],
+                )
+            ],
+            subject=f"gpu{gpu.index}",
+        )
+        return
+
+
+def _newest_floor(framework: str) -> tuple[tuple[int, int], str] | None:
+    """The oldest compute capability the newest release in the knowledge base runs on, and
+    where that comes from."""
+    if framework == "tensorflow":
+        tf = newest_tensorflow_release()
+        support = cuda_arch_support(tf.cuda) if tf else None
+        floor = major_minor(support.min_cc) if support else None
+        if tf is None or support is None or floor is None:
+            return None
+        return floor, f"TensorFlow {tf.version} is built with CUDA {tf.cuda}, which"
+    release = newest_torch_release()
+    codes = [
+        int(d)
+        for v in (release.variants if release else ())
+        for a in v.arch_list or ()
+        if (d := a.partition("_")[2]).isdigit()
+    ]
+    if release is None or not codes:
+        return None
+    low = min(codes)
+    return (low // 10, low % 10), f"every CUDA build of torch {release.version}"
 
 
 def _too_old_finding(

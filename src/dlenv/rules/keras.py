@@ -320,7 +320,40 @@ def _keras3_note(s: Snapshot, tf_version: str, keras_version: str | None) -> Ite
 
 
 _BACKEND_IMPORT = "keras-backend-import-missing"  # keras-modules.toml
+_LIBRARY_IMPORT = "keras-library-needs-framework"  # keras-modules.toml: KerasNLP/CV/Hub
+_KERAS_LIBRARY = re.compile(r"[/\\](keras_nlp|keras_cv|keras_hub)[/\\]")
 _MISSING_MODULE = re.compile(r"No module named '?(?P<mod>[\w.]+)")
+
+
+def _library_import_failed(text: str) -> Finding:
+    """DL602 from a traceback: KerasNLP/KerasCV/KerasHub could not import the framework they
+    need for preprocessing (TensorFlow, whatever the Keras backend)."""
+    m = _MISSING_MODULE.search(text)
+    module = (m["mod"] if m else "tensorflow").split(".")[0]
+    package = {"tensorflow_text": "tensorflow-text", "jaxlib": "jax"}.get(module, module)
+    lib = (m2[1] if (m2 := _KERAS_LIBRARY.search(text)) else "keras_nlp").replace("_", "-")
+    return finding(
+        "DL602",
+        title=f"{lib} needs {package}, which is not installed",
+        message=f"{lib} imports {module} and it is not installed: the Keras libraries "
+        "(keras-nlp, keras-cv, keras-hub) use TensorFlow for preprocessing whatever backend "
+        "Keras runs on, so it must be installed beside the backend.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{_LIBRARY_IMPORT}",
+                found=first_line(text.strip().splitlines()[-1], 200),
+                needed=f"{package} installed",
+            )
+        ],
+        fixes=[
+            InstallPackages(
+                packages=[package],
+                reason=f"{lib} imports it (the CPU build is enough when another backend runs "
+                "the model)",
+            )
+        ],
+        subject=package,  # so the failed import of it (DL403) is explained
+    )
 
 
 def _backend_import_failed(text: str) -> Finding:
@@ -351,7 +384,7 @@ def _backend_import_failed(text: str) -> Finding:
                 ],
             ),
         ],
-        subject="keras",
+        subject=package,  # so the failed import of it (DL403) is explained
     )
 
 
@@ -360,7 +393,9 @@ def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the backend Keras 3 is configured to use (KERAS_BACKEND or
     ~/.keras/keras.json, default tensorflow) is installed. In a pasted traceback: Keras's own
     backend module (keras/src/backend/jax/..., keras/backend/tensorflow_backend.py) failing to
-    import its framework ("No module named 'jax'"), which names the backend by its path.
+    import its framework ("No module named 'jax'"), which names the backend by its path; or
+    KerasNLP/KerasCV/KerasHub failing to import TensorFlow, which they need for preprocessing
+    whatever the backend.
 
     Why it matters: `import keras` fails with "ModuleNotFoundError: No module named 'jax'"
     (or torch/tensorflow) before any model code runs.
@@ -372,6 +407,10 @@ def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
     said = next((e for e in s.reported_errors if e.signature == _BACKEND_IMPORT), None)
     if said is not None:
         yield _backend_import_failed(said.text)
+        return
+    said = next((e for e in s.reported_errors if e.signature == _LIBRARY_IMPORT), None)
+    if said is not None:
+        yield _library_import_failed(said.text)
         return
     keras = s.framework("keras")
     if keras is None or not version_at_least(keras.version, "3.0") or not keras.backend:

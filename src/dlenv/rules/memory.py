@@ -352,12 +352,16 @@ def _held_gpu(s: Snapshot) -> tuple[str, Evidence, str] | None:
     for g in s.gpus:
         total, used = g.memory_total_mib, g.memory_used_mib
         procs = len(g.compute_processes) or g.processes or 0
+        # a process table with no process in it while a quarter of the GPU is in use: the
+        # holder is invisible from here (another container's, or one that did not exit)
+        unlisted = g.processes == 0 and not g.compute_processes
         if total and used is not None and (
-            used >= NEARLY_FULL * total or (procs and used >= OTHERS_SHARE * total)
+            used >= NEARLY_FULL * total or ((procs or unlisted) and used >= OTHERS_SHARE * total)
         ):
             return (
                 f"{f'{procs} process(es) held' if procs else 'something already held'} "
-                f"{used} of {total} MiB",
+                f"{used} of {total} MiB"
+                + (" while its process table lists none" if unlisted and not procs else ""),
                 Evidence(
                     fact=f"gpus.{g.index}.memory_used_mib",
                     found=f"{used} MiB",
@@ -613,7 +617,9 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     memory growth that region is sized from the memory it found free; not with growth on or a
     failure inside its own pool), an
     nvidia-smi table (also a fragment pasted without its header) with processes holding a
-    quarter of the GPU, a GPU nearly full, or a process table listing a program that holds
+    quarter of the GPU (or a quarter in use while its process table lists none: the holder is
+    in another container, or did not exit), a GPU nearly full, or a process table listing a
+    program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
     saying so ("other processes", "memory was not released", a zombie process).
 

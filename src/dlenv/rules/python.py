@@ -30,9 +30,9 @@ from dlenv.kb.queries import (
 )
 from dlenv.kb.wheels import normalise_arch, wheel_gap, wheel_gaps
 from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name, windows_gpu_list_ends
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import InstallFailure, PathEntry, Snapshot
+from dlenv.snapshot.model import InstallFailure, PathEntry, ReportedError, Snapshot
 
 # packages users name their first scripts after, beside the frameworks
 _MORE_PACKAGES = ("jaxlib", "scipy", "pandas", "sklearn", "cv2", "matplotlib", "torchvision")
@@ -1028,6 +1028,51 @@ _FOREIGN_SIGNATURES = frozenset(
 _USER_SITE_SCRIPT = "user-site-script-in-traceback"
 _USER_SITE_LEAKS = ("user-site-in-environment-traceback", "user-site-overrides-environment")
 _ROS = re.compile(r"/opt/ros/(?P<distro>[\w-]+)/")
+_STILL_OLD = "said-reinstalled-still-old"  # prose-statements.toml
+
+
+def _reinstall_did_not_take(said: ReportedError) -> Finding:
+    """DL505 (a warning) from the reporter's words: a reinstall or upgrade did not change the
+    version Python imports, so another copy comes first on its path."""
+    module = said.framework or "the package"
+    show = said.framework or "torch"
+    return finding(
+        "DL505",
+        title="Python imports another copy than the one reinstalled",
+        message="The report says a reinstall or upgrade did not change the version Python "
+        "imports: another copy of "
+        f"{module} comes first on its path (the user site ~/.local/lib/pythonX.Y of a `pip "
+        "install --user`, another environment's site-packages in PYTHONPATH, or a pip of "
+        "another interpreter installing elsewhere).",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{_STILL_OLD}",
+                found=first_line(said.text, 200),
+                note="the reporter's words",
+            )
+        ],
+        hint="Install with the interpreter that runs the code (`python -m pip`, not `pip`), "
+        "and remove the other copy.",
+        fixes=[
+            ManualStep(
+                text="See which file Python imports and which pip installs, then uninstall the "
+                "copy that comes first (repeat until the import fails, then reinstall once).",
+                commands=[
+                    f'python -c "import {show}; print({show}.__version__, {show}.__file__)"',
+                    f"python -m pip show {show}",
+                    "python -m site",
+                    f"python -m pip uninstall {show}",
+                ],
+            ),
+            SetEnv(
+                name="PYTHONNOUSERSITE",
+                value="1",
+                reason="keep ~/.local/lib/pythonX.Y out of this environment's path",
+            ),
+        ],
+        subject="python",
+    )
 
 
 def _path_python(path: str) -> tuple[int, int | None] | None:
@@ -1087,7 +1132,8 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     that goes on from a conda environment's site-packages into the user site
     ~/.local/lib/pythonX.Y, the reporter saying the user site overrides the environment's
     packages, or a pasted sys.path where the system's dist-packages precedes the environment's
-    own lib/pythonX.Y).
+    own lib/pythonX.Y). The reporter saying a reinstall or upgrade did not change the version
+    Python imports is a warning: another copy comes first on the path.
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -1107,6 +1153,9 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     others = _other_env_on_pythonpath(s, foreign)
     said = [e for e in s.reported_errors if e.signature in _FOREIGN_SIGNATURES]
     if not foreign and not others and not said:
+        still = next((e for e in s.reported_errors if e.signature == _STILL_OLD), None)
+        if still is not None:
+            yield _reinstall_did_not_take(still)
         return
     entries = foreign or others
     paths = [e.path for e in entries]
