@@ -292,3 +292,28 @@ def test_the_derived_prefilter_never_hides_an_example() -> None:
         "nccl error",
         "ncclsystemerror",
     )
+
+
+def test_a_distinct_template_reports_each_value_once_with_its_count() -> None:
+    [sig] = parse(
+        [("one.toml", _file(pattern="'v(?P<v>\\d+)'", facts="[]", distinct='"{v}"', examples='["v1"]'))]
+    )
+    sheet = FactSheet()
+    scan("a v1\nb v2\nc v1\n", sheet, (sig,), unrecognised=False)
+    found = sorted((e.text, e.count) for e in sheet.snapshot("text").reported_errors)
+    assert found == [("a v1", 2), ("b v2", 1)]  # each value on the first line that names it
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"distinct": '"{v}"', "report": "false"}, "`distinct` is a template, for a reported"),
+        ({"distinct": '"v"'}, "`distinct` names no group of the pattern"),
+        ({"distinct": "3"}, "`distinct` is a template"),
+    ],
+)
+def test_a_distinct_template_must_be_a_template_of_a_reported_message(
+    entry: dict[str, str], message: str
+) -> None:
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        parse([("one.toml", _file(**entry))])

@@ -348,6 +348,33 @@ UNRECOGNISED = Signature(
 MAX_UNRECOGNISED = 5  # distinct lines kept; a long log repeats the same few errors
 
 
+def _count_distinct(
+    sig: Signature,
+    m: re.Match[str],
+    text: str,
+    fallback: str | None,
+    each: dict[str, ReportedError],
+) -> None:
+    """A match of a signature with a `distinct` template: a new value is a message of its own
+    (the first line that states it), a value seen before counts once more."""
+    groups = {k: v for k, v in m.groupdict().items() if v is not None}
+    value = _fill(sig.distinct, groups, "")
+    if value is None:
+        return
+    have = each.get(value)
+    if have is not None:
+        each[value] = dataclasses.replace(have, count=have.count + 1)
+        return
+    line = _line_at(text, m.start(), m.end())
+    each[value] = ReportedError(
+        signature=sig.id,
+        text=line,
+        meaning=sig.meaning,
+        harmless=sig.harmless,
+        framework=_framework_for(sig, line, {**groups, "line": line}, fallback),
+    )
+
+
 def _unrecognised(
     text: str,
     lowered: str | None,
@@ -1195,6 +1222,7 @@ def scan(
             lines_of.setdefault(sig.id, set())
             continue
         seen: set[str] = set()
+        each: dict[str, ReportedError] = {}  # by `distinct` value, for the signatures that have one
         first: tuple[str, str | None] | None = None
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
@@ -1228,6 +1256,8 @@ def scan(
                 messages.add((m.start(), len(text) if eol < 0 else eol))
             count += 1
             key = m.group(0)
+            if sig.distinct:
+                _count_distinct(sig, m, text, fallback, each)
             if first is not None and key in seen:
                 continue  # a repeat: counted, nothing more to read from it
             line = _line_at(text, m.start(), m.end())
@@ -1241,7 +1271,10 @@ def scan(
             seen.add(key)
             for fact in sig.facts:
                 apply_fact(sheet, fact, groups, line, text, fw)
-        if first is not None and sig.report:
+        if each:
+            for error in each.values():
+                sheet.report_distinct(error)
+        elif first is not None and sig.report:
             sheet.report(
                 ReportedError(
                     signature=sig.id,

@@ -140,7 +140,10 @@ P2P_FAILURES = (
     "iommu-off-helps",
     "accelerate-rtx4000-no-p2p",
     "said-p2p-off-works",  # the reporter: "if p2p disabled, things all going well"
+    "nccl-p2p-peer-failed",  # NCCL's own: "failed to peer with device", NVLink P2P disabled
 )
+# pairs of GPUs that cannot reach each other directly: with a hang, the cause
+NO_PEER_PATH = ("p2p-cannot-access-peer", "nccl-p2p-not-enabled")
 # several GPUs of one machine hang where one GPU runs: the first collective is a peer-to-peer one
 ONE_MACHINE_HANG = "multi-gpu-hang"
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
@@ -217,8 +220,9 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     """What it checks: on a machine with two GPUs or more, an IOMMU in translation mode
     (IOMMU units active, or intel_iommu=on, without iommu=pt), or a GPU pair behind one PCIe
     switch (PIX/PXB) whose peer-to-peer status is not "ok"; in a pasted log, "peer access is
-    not supported between these two devices", accelerate's refusal on RTX 3090/4000 cards, the
-    report that NCCL_P2P_DISABLE=1, iommu=pt or disabling VT-d/ACS made the hang go away, or
+    not supported between these two devices", NCCL's "failed to peer with device",
+    accelerate's refusal on RTX 3090/4000 cards, the report that NCCL_P2P_DISABLE=1, iommu=pt
+    or disabling VT-d/ACS made the hang go away, or
     training on several GPUs of one machine that hangs where one GPU runs (with no network
     failure quoted); and, weighed together, the reporter's own facts: a hang ("gets stuck",
     "freezes", "deadlock") on several GPUs ("4 RTX 3090 GPUs", "multiple 4090s", or a table
@@ -239,7 +243,7 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     """
     said = _said(s, *P2P_FAILURES)
     hang = _said(s, *HANGS)
-    peers = _said(s, "p2p-cannot-access-peer")
+    peers = _said(s, *NO_PEER_PATH)
     if not said and peers and hang:
         said = peers + hang  # pairs that cannot reach each other, and collectives that hang
     if not said and not _said(s, *NETWORK_FAILURES):
@@ -299,6 +303,8 @@ NETWORK_FAILURES = (
     "gloo-transport-failed",
     "nccl-socket-failed",
     "nccl-infiniband-failed",
+    "nccl-ib-device-unusable",
+    "nccl-interface-not-found",
     "torch-store-client-timeout",
 )
 
@@ -326,7 +332,10 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     failed", "no socket interface found", "No usable listening interface found"), a rank that
     cannot reach the rendezvous store ("The client socket has timed out after 1800s while
     trying to connect to"), InfiniBand/RoCE failures ("NET/IB : No device found", "Call to
-    ibv_modify_qp failed … Connection timed out"), or a hang while NCCL uses a loopback or
+    ibv_modify_qp failed … Connection timed out", "NET/IB : Unable to open device"), an
+    interface or address NCCL cannot find ("no device found matching eth1, verify
+    NCCL_OOB_NET_IFNAME", "error encountered when getting address info"), or a hang while
+    NCCL uses a loopback or
     container bridge interface (lo, docker0); and, as a warning, NCCL's "unhandled system
     error" (ncclSystemError, ncclRemoteError) in a job the report says spans several machines
     (--nnodes=2, "two machines", "multi-node"), where the system call that fails is the socket
@@ -425,17 +434,53 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
 
 # -- DL804 -------------------------------------------------------------------------------------
 LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")
-LAUNCH_FAILURES = ("torch-env-rendezvous-unset", "torch-default-process-group-missing")
+LAUNCH_FAILURES = (
+    "torch-env-rendezvous-unset",
+    "torch-default-process-group-missing",
+    "thd-env-init-unset",  # the same, as torch 0.4's THD said it
+    "elastic-static-rank-absent",
+)
 PORT_IN_USE = "torch-store-port-in-use"
-NOT_JOINED = "torch-ranks-did-not-join"
+NOT_JOINED = ("torch-ranks-did-not-join", "elastic-barrier-missing-ranks")
 # NCCL's ranks disagree on the topology, or two of them share one GPU
-NCCL_DISAGREE = ("nccl-ring-no-loop-back", "nccl-duplicate-gpu")
+NCCL_DISAGREE = (
+    "nccl-ring-no-loop-back",
+    "nccl-ring-missing-rank",
+    "nccl-duplicate-gpu",
+    "nccl-multi-rank-same-gpu",
+    "nccl-version-mismatch",
+    "nccl-bootstrap-nranks-mismatch",
+    "nccl-bootstrap-rank-twice",
+    "nccl-invalid-rank",
+    "nccl-net-count-mixed",
+    "nccl-message-truncated",
+)
+SAME_GPU = ("nccl-duplicate-gpu", "nccl-multi-rank-same-gpu")
+# what each of NCCL's disagreements says about the ranks
+_DISAGREEMENT = {
+    "nccl-ring-no-loop-back": "topology",
+    "nccl-ring-missing-rank": "topology",
+    "nccl-version-mismatch": "versions",
+    "nccl-message-truncated": "sizes",
+    "nccl-bootstrap-nranks-mismatch": "world",
+    "nccl-invalid-rank": "world",
+    "nccl-bootstrap-rank-twice": "twice",
+    "nccl-net-count-mixed": "nics",
+}
+# every NCCL release a paste shows a process loading (src-nccl.toml, one message per release)
+VERSION_LINE = "nccl-version-line"
+_VERSION_LINE = re.compile(
+    r"(?:(?P<host>[\w.-]{1,100}):\d{1,9}:\d{1,9} \[\d{1,3}\] NCCL INFO )?NCCL version (?P<v>\S+)"
+)
+# torchrun maps local ranks to the GPUs CUDA_VISIBLE_DEVICES leaves, and finds too few
+RANK_WITHOUT_GPU = "elastic-local-rank-exceeds-gpus"
 # a launch script or scheduler set-up that gives the ranks inconsistent identities
 MISLAUNCHED = ("launch-node-rank-fixed", "slurm-tasks-per-node-mismatch")
 _JOINED = re.compile(
     r"world_size=(?P<world>\d+), (?:worker_count|num_workers_joined)=(?P<joined>\d+)"
     r"|(?P<joined2>\d+)/(?P<world2>\d+) clients joined"
 )
+_MISSING = re.compile(r"world_size=(?P<world>\d+), missing_ranks=\[(?P<missing>[^\]\n]*)\]")
 
 
 def _sentence(text: str) -> str:
@@ -445,6 +490,10 @@ def _sentence(text: str) -> str:
 
 def _joined(e: ReportedError) -> tuple[int, int] | None:
     """(ranks that joined, world size) as a rendezvous timeout states them."""
+    missing = _MISSING.search(e.text)
+    if missing is not None:
+        size = int(missing.group("world"))
+        return size - len(re.findall(r"\d+", missing.group("missing"))), size
     m = _JOINED.search(e.text)
     if m is None:
         return None
@@ -530,6 +579,78 @@ def _rank_arithmetic(s: Snapshot) -> tuple[str, list[Evidence], str] | None:
     return None
 
 
+def _releases(s: Snapshot) -> tuple[str, list[Evidence], bool] | None:
+    """The NCCL releases the paste's processes loaded, when they differ: (clause, evidence,
+    proven). Proven when two hosts' NCCL logs name different releases; two releases with no host
+    (or one host) may be two runs the reporter compares, so they only warn."""
+    seen: dict[str, set[str]] = {}
+    for e in _said(s, VERSION_LINE):
+        m = _VERSION_LINE.search(e.text)
+        if m is not None:
+            hosts = seen.setdefault(m.group("v"), set())
+            hosts.update([m.group("host")] if m.group("host") else [])
+    if len(seen) < 2:
+        return None
+    proven = len(set().union(*seen.values())) >= 2 and all(seen.values())
+    where = "; ".join(
+        f"{v}" + (f" on {', '.join(sorted(h)[:3])}" if h else "") for v, h in sorted(seen.items())
+    )
+    clause = (
+        f"the processes load different NCCL releases ({where}): the nodes run different "
+        "PyTorch/NCCL builds (or CUDA variants of them)"
+    )
+    evidence = [
+        Evidence(
+            fact=f"reported_errors.{VERSION_LINE}",
+            found=where,
+            needed="one NCCL release (and CUDA variant) on every node",
+        )
+    ]
+    return clause, evidence, proven
+
+
+def _visible_gpus(s: Snapshot) -> tuple[int, str] | None:
+    """How many GPUs a process of this machine can use, and where that is known from: the
+    CUDA_VISIBLE_DEVICES the paste sets, else the GPUs a pasted table lists."""
+    raw = s.visibility.cuda_visible_devices
+    if raw is not None and raw.strip() and raw.strip() != "-1":
+        ids = [v for v in raw.split(",") if v.strip()]
+        if all(v.strip().isdigit() or v.strip().startswith(("GPU-", "MIG-")) for v in ids):
+            return len(ids), f"CUDA_VISIBLE_DEVICES={raw}"
+    if s.gpus:
+        return len(s.gpus), "the GPUs the paste lists"
+    return None
+
+
+def _gpus_per_rank(s: Snapshot) -> tuple[str, list[Evidence]] | None:
+    """torchrun's --nproc_per_node against the GPUs this machine's processes can use: every
+    process takes the GPU of its local rank, so more processes than GPUs either fail ("invalid
+    device ordinal") or share a GPU ("Duplicate GPU detected")."""
+    nprocs = [p.details.get("nproc_per_node") for p in s.live]
+    numbers = [int(n) for n in nprocs if n is not None and n.isdigit()]
+    visible = _visible_gpus(s)
+    if not numbers or visible is None or max(numbers) <= visible[0]:
+        return None
+    n = max(numbers)
+    return (
+        f"--nproc_per_node={n} starts {n} processes on this machine, but {visible[0]} GPU(s) "
+        f"are visible ({visible[1]}): each process needs a GPU of its own",
+        [
+            Evidence(
+                fact="live.torch.details.nproc_per_node",
+                found=str(n),
+                needed=f"<= {visible[0]} (one process per visible GPU)",
+                note=visible[1],
+            )
+        ],
+    )
+
+
+def _failed(s: Snapshot) -> bool:
+    """The paste quotes an error (not only noise and the reporter's statements)."""
+    return any(not e.harmless for e in s.reported_errors)
+
+
 def _rank_problem(s: Snapshot) -> tuple[str, list[Evidence]] | None:
     """Launcher variables that are partly set, or a RANK outside WORLD_SIZE."""
     values = {v: s.env_value(v) for v in LAUNCH_VARIABLES}
@@ -559,8 +680,16 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     on any local network address … Address already in use"), ranks that never joined ("Timed
     out initializing process group in store based barrier … (world_size=4, worker_count=2",
     "1/2 clients joined"), NCCL's "Duplicate GPU detected" and "ring 0 does not loop back to
-    start", or NCCL logs in which some ranks load a network plugin and others do not; and the
-    arithmetic of ranks: a launch line on one machine whose world size is larger than the
+    start", or NCCL logs in which some ranks load a network plugin and others do not; NCCL's
+    own disagreements ("Mismatched NCCL version detected", "Bootstrap Root : mismatch in rank
+    count", "rank 0 of 16 ranks has already checked in", "Invalid rank requested", "Multiple
+    Ranks are using the same GPU", "Message truncated", mixed NIC counts), torchrun's
+    "missing_ranks=[…]" and "local_rank 2 exceeds available GPUs in CUDA_VISIBLE_DEVICES";
+    the "NCCL version X+cudaY" lines of several hosts naming different releases (an error; two
+    releases with no host to tell them apart only warn: they may be two runs); --nproc_per_node
+    larger than the GPUs CUDA_VISIBLE_DEVICES or a pasted table leaves (an error with a quoted
+    failure, else a warning); and the arithmetic of ranks: a launch line on one machine whose
+    world size is larger than the
     ranks it starts (`--world_size 4 --gpu_ranks 2 3`: ranks 0 and 1, the rendezvous host
     among them, never start), or PyTorch Lightning's "GLOBAL_RANK: 1, MEMBER: 2/8" lines in
     which ranks start twice while the ranks above never do (Slurm's --nodes/--ntasks against
@@ -582,18 +711,26 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     plugins = _said(s, "nccl-net-plugin-not-found", "nccl-net-plugin-loaded")
     mixed = len({e.signature for e in plugins}) == 2
     port = _said(s, PORT_IN_USE)
-    joined = _said(s, NOT_JOINED)
+    joined = _said(s, *NOT_JOINED)
     nccl = _said(s, *NCCL_DISAGREE)
+    no_gpu = _said(s, RANK_WITHOUT_GPU)
     mislaunched = _said(s, *MISLAUNCHED)
     problem = _rank_problem(s)
     arithmetic = _rank_arithmetic(s)
+    releases = _releases(s)
+    per_rank = _gpus_per_rank(s)
     if (
-        not (launch or mixed or port or joined or nccl or mislaunched)
+        not (launch or mixed or port or joined or nccl or no_gpu or mislaunched)
         and problem is None
         and arithmetic is None
+        and releases is None
+        and per_rank is None
     ):
         return
-    evidence = _quoted(launch + (plugins if mixed else []) + port + joined + nccl + mislaunched)
+    evidence = _quoted(
+        launch + (plugins if mixed else []) + port + joined + nccl + no_gpu + mislaunched
+    )
+    kinds = {_DISAGREEMENT.get(e.signature) for e in nccl}
     parts = []
     if launch:
         parts.append("torch.distributed found no launcher variables (RANK, WORLD_SIZE, …)")
@@ -611,13 +748,43 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
             if counts is not None and counts[0] < counts[1]
             else "not every rank joined the rendezvous"
         )
-    if any(e.signature == "nccl-duplicate-gpu" for e in nccl):
+    same_gpu = any(e.signature in SAME_GPU for e in nccl)
+    if same_gpu:
         parts.append("two ranks run on the same GPU (the script does not pick its LOCAL_RANK)")
-    if any(e.signature == "nccl-ring-no-loop-back" for e in nccl):
+    if "topology" in kinds:
         parts.append(
             "NCCL's ranks disagree about the topology (different NCCL releases or NCCL_* "
             "settings on the nodes)"
         )
+    if "versions" in kinds:
+        parts.append("NCCL found ranks that run different NCCL releases")
+    if "sizes" in kinds:
+        parts.append(
+            "two ranks exchanged messages of different sizes (different NCCL releases or NCCL_* "
+            "settings such as NCCL_PROTO/NCCL_ALGO, or different collectives at the same step)"
+        )
+    if "world" in kinds:
+        parts.append(
+            "the ranks were started with different world sizes, or a rank not below the world "
+            "size (WORLD_SIZE, --nnodes × --nproc_per_node)"
+        )
+    if "twice" in kinds:
+        parts.append(
+            "two processes claimed the same rank (every node started with the same --node_rank "
+            "or RANK)"
+        )
+    if "nics" in kinds:
+        parts.append("the nodes have different numbers of network devices NCCL can use")
+    if no_gpu:
+        parts.append(
+            "torchrun starts more processes per node than CUDA_VISIBLE_DEVICES leaves GPUs"
+        )
+    if releases is not None:
+        parts.append(releases[0])
+        evidence += releases[1]
+    if per_rank is not None:
+        parts.append(per_rank[0])
+        evidence += per_rank[1]
     if any(e.signature == "launch-node-rank-fixed" for e in mislaunched):
         parts.append(
             "the multi-node launch line gives every node --node_rank=0, so the nodes claim the "
@@ -712,7 +879,20 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
                 commands=["nc -zv <MASTER_ADDR> <MASTER_PORT>   # from every node"],
             )
         )
-    if any(e.signature == "nccl-duplicate-gpu" for e in nccl):
+    if no_gpu or per_rank is not None:
+        fixes.insert(
+            0,
+            ManualStep(
+                text="Start one process per visible GPU: --nproc_per_node equal to the GPUs "
+                "CUDA_VISIBLE_DEVICES leaves (or `--nproc_per_node=gpu`).",
+                commands=[
+                    "nvidia-smi -L",
+                    "torchrun --nproc_per_node=gpu train.py",
+                ],
+                url="https://pytorch.org/docs/stable/elastic/run.html",
+            ),
+        )
+    if same_gpu:
         fixes.append(
             ManualStep(
                 text="Give every rank its own GPU: call torch.cuda.set_device(local_rank) "
@@ -721,7 +901,7 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
                 url="https://pytorch.org/docs/stable/elastic/run.html",
             )
         )
-    if mixed or any(e.signature == "nccl-ring-no-loop-back" for e in nccl):
+    if mixed or releases is not None or kinds & {"topology", "versions", "sizes", "nics"}:
         fixes.append(
             ManualStep(
                 text="Give every node the same NCCL release and the same network plugin "
@@ -742,7 +922,10 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
         or port
         or joined
         or nccl
+        or no_gpu
         or arithmetic
+        or (releases is not None and releases[2])
+        or (per_rank is not None and _failed(s))
         or (problem and "RANK=" in problem[0])
         else "warning",
     )

@@ -71,6 +71,9 @@ class Signature:
     # True: what the reporter states ("nothing was changed", a package named), recorded for the
     # rules but covering no line, so an error on the same line is still judged on its own
     statement: bool = False
+    # a template over the regex's groups ("{host} {v}"): each distinct filled value is reported
+    # as a message of its own (which NCCL release each node runs), not only the first match
+    distinct: str = ""
     source: str = ""  # where the wording was checked
     flags: int = 0
     defer_to: tuple[str, ...] = ()  # signatures that already explain the same line
@@ -171,6 +174,7 @@ _OPTIONAL = {
     "harmless",
     "report",
     "statement",
+    "distinct",
     "flags",
     "defer_to",
     "source",
@@ -269,6 +273,12 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
         raise CatalogError(f"{where}: `harmless` and `report` must be true or false")
     if not isinstance(statement, bool) or (statement and not harmless):
         raise CatalogError(f"{where}: `statement` must be true or false, and comes with harmless")
+    distinct = raw.get("distinct", "")
+    if not isinstance(distinct, str) or (distinct and (not report or statement)):
+        raise CatalogError(f"{where}: `distinct` is a template, for a reported message")
+    named = set(re.findall(r"\{(\w+)\}", distinct))
+    if distinct and not named:
+        raise CatalogError(f"{where}: `distinct` names no group of the pattern")
     return Signature(
         id=sig_id,
         pattern=pattern,
@@ -279,6 +289,7 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
         facts=tuple(_fact(where, f) for f in facts),
         report=report,
         statement=statement,
+        distinct=distinct,
         source=source,
         flags=flags,
         defer_to=defer_to,
