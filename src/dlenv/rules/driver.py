@@ -44,6 +44,7 @@ NOUVEAU_SIGNS = (
     "nvidia-installer-nouveau-in-use",
     "nouveau-in-kernel-log",
     "said-nouveau-in-use",
+    "nvrm-mem-region-claimed",  # NVRM: another driver claimed the GPU's registers
 )
 # nvidia-smi not on PATH: a shell's own line, or the reporter's words in any language
 SMI_MISSING = ("nvidia-smi-not-found", "said-nvidia-smi-missing", "said-no-driver-installed")
@@ -1026,6 +1027,18 @@ CONTAINER_SIGNS = {
         "The container sees no NVIDIA driver: it was started without `--gpus all` (or the "
         "NVIDIA runtime), or Docker has no NVIDIA Container Toolkit.",
     ),
+    "container-cli-ldconfig-missing": (
+        "The NVIDIA Container Toolkit cannot run ldconfig",
+        "nvidia-container-cli cannot open the ldconfig its config.toml names (Debian's "
+        "/sbin/ldconfig.real): set `ldconfig` in /etc/nvidia-container-runtime/config.toml to "
+        "this distribution's path ('@/sbin/ldconfig').",
+    ),
+    "container-cli-driver-file-exists": (
+        "The image already contains NVIDIA driver files",
+        "nvidia-container-cli cannot mount the host's driver files because the image has its "
+        "own copies (a driver installed into the image): build the image without the NVIDIA "
+        "driver; the host's is mounted when the container starts.",
+    ),
     "no-nvidia-device-node": (
         "The container or sandbox has no /dev/nvidia0",
         "The NVIDIA driver is loaded but the GPU's device files are not in this container or "
@@ -1396,6 +1409,13 @@ SMI_NO_DRIVER = "nvidia-smi-no-driver"
 NVML_NOT_LOADED = "nvml-driver-not-loaded"  # NVML/libnvidia-container: "driver not loaded"
 WRONG_KERNEL = "modprobe-nvidia-wrong-kernel"  # Exec format error, disagrees about version
 INSTALLER_LOAD = "nvidia-installer-module-load-failed"
+# the module could not be built for the running kernel: DKMS's and nvidia-installer's words
+BUILD_FAILED = (
+    DKMS_FAILED,
+    "dkms-autoinstall-nvidia-failed",
+    "dkms-kernel-headers-missing",
+    "nvidia-installer-cc-mismatch",
+)
 # say only that no module answers: not loaded, or no driver at all (DL103 when no driver is bound)
 AMBIGUOUS_SIGNS = (SMI_NO_DRIVER, NVML_NOT_LOADED)
 # each says the kernel module is not there for the running kernel, or was refused
@@ -1403,7 +1423,7 @@ NOT_LOADED_SIGNS = (
     KEY_REJECTED,
     MODULE_NOT_FOUND,
     WRONG_KERNEL,
-    DKMS_FAILED,
+    *BUILD_FAILED,
     INSTALLER_LOAD,
     KERNEL_UPDATED,
     *AMBIGUOUS_SIGNS,
@@ -1476,7 +1496,15 @@ def _secure_boot_step() -> ManualStep:
     )
 
 
-@rule("DL111", "driver-module-not-loaded", "error", "driver", machine_wide=True)
+@rule(
+    "DL111",
+    "driver-module-not-loaded",
+    "error",
+    "driver",
+    machine_wide=True,
+    # the module does not load because the driver ignores the GPU, or the GPU failed
+    explained_by=("DL113", "DL114"),
+)
 def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     """What it checks: an NVIDIA driver that is installed but whose kernel module is not loaded:
     Secure Boot refused it ("Key was rejected by service"), there is no module for the running
@@ -1531,7 +1559,7 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
             evidence.append(Evidence(fact=f"reported_errors.{SECURE_BOOT_SAID}", found=secure))
         why = "Secure Boot refused to load it (the module is not signed with an enrolled key)"
         fixes.append(_secure_boot_step())
-    elif MODULE_NOT_FOUND in signs or DKMS_FAILED in signs or WRONG_KERNEL in signs:
+    elif {MODULE_NOT_FOUND, WRONG_KERNEL, *BUILD_FAILED} & set(signs):
         why = (
             "the module on disk was built for another kernel"
             if WRONG_KERNEL in signs and MODULE_NOT_FOUND not in signs

@@ -79,6 +79,17 @@ SETTLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "whether nvidia_uvm is loaded and /dev/nvidia-uvm exists",
         ("lsmod | grep nvidia_uvm", "ls -l /dev/nvidia-uvm"),
     ),
+    "DL113": (
+        "the installed driver branch does not support this GPU (a legacy GPU needs an older "
+        "branch)",
+        "the GPU's model and the driver branch, and the kernel module's NVRM lines",
+        ("lspci -nn | grep -i nvidia", "sudo dmesg | grep NVRM"),
+    ),
+    "DL114": (
+        "the GPU failed (fell off the bus, memory errors, firmware hang)",
+        "the kernel log's Xid events and the GPU's health",
+        ("sudo dmesg | grep -E 'NVRM|Xid'", "nvidia-smi -q -d ECC,ROW_REMAPPER"),
+    ),
     "DL201": (
         "a CUDA/cuDNN library the framework needs cannot be loaded",
         "which CUDA libraries are installed and on the loader's path",

@@ -1,0 +1,139 @@
+"""DL113 (a GPU the driver branch does not support) and DL114 (a failed GPU), from the messages
+the NVIDIA kernel module, nvidia-installer, nvidia-smi and Windows print."""
+
+from __future__ import annotations
+
+from dlenv.fix.actions import ManualStep
+from dlenv.snapshot.model import Snapshot
+from tests.rules.snapshots import fired, gpu_machine, only
+
+
+def _pasted(text: str) -> Snapshot:
+    from dlenv.importers import import_text
+
+    return import_text(text).snapshot
+
+
+def _commands(f) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c for a in f.fixes if isinstance(a, ManualStep) for c in a.commands]
+
+
+def _codes(text: str) -> list[str]:
+    from dlenv.rules import diagnose
+
+    return sorted({f.code for f in diagnose(_pasted(text))})
+
+
+LEGACY_NVRM = """\
+[    4.2] NVRM: The NVIDIA GeForce GT 730 GPU installed in this system is
+[    4.2] NVRM:  supported through the NVIDIA 470.xx Legacy drivers. Please
+[    4.2] NVRM:  visit http://www.nvidia.com/object/unix.html for more
+[    4.2] NVRM:  information.  The 510.47.03 NVIDIA driver will ignore
+[    4.2] NVRM:  this GPU.  Continuing probe...
+[    4.3] NVRM: No NVIDIA devices probed.
+"""
+
+
+# -- DL113 ----------------------------------------------------------------------------------
+def test_dl113_legacy_gpu_names_its_branch() -> None:
+    f = only(_pasted(LEGACY_NVRM), "DL113")
+    assert f.severity == "error"
+    assert f.title == "GeForce GT 730 needs the NVIDIA 470 legacy driver"
+    assert "last supported by the 470.xx branch" in f.message
+    assert f.evidence[0].fact == "reported_errors.nvrm-legacy-gpu"
+    assert "sudo apt install nvidia-driver-470  # Debian/Ubuntu" in _commands(f)
+    # good: a driver that drives the GPU
+    assert fired(gpu_machine(), "DL113") == []
+
+
+def test_dl113_branch_from_the_gpu_architecture() -> None:
+    """The kernel module names no branch; where the paste names the GPU, the knowledge base's
+    GPU table gives its architecture (Kepler) and so the legacy branch."""
+    text = (
+        "NVRM: The NVIDIA GPU 0000:01:00.0 (PCI ID: 10de:1004)\n"
+        "NVRM: installed in this system is not supported by the\n"
+        "NVRM: NVIDIA 535.183.01 driver release.\n"
+    )
+    f = only(_pasted(text), "DL113")
+    assert f.title == "The installed NVIDIA driver does not support this GPU"
+    assert f.message.startswith("Driver 535.183.01 does not support the GPU, so it ignores it")
+    kepler = only(_pasted(text + "GPU 0: NVIDIA GeForce GTX 780 Ti (UUID: GPU-1234)\n"), "DL113")
+    assert kepler.title == "NVIDIA GeForce GTX 780 Ti needs the NVIDIA 470 legacy driver"
+
+
+def test_dl113_open_module_without_gsp() -> None:
+    text = (
+        "NVRM: The NVIDIA GPU 0000:01:00.0 (PCI ID: 10de:1c82)\n"
+        "NVRM: installed in this system is not supported by open\n"
+        "NVRM: nvidia.ko because it does not include the required GPU\n"
+        "NVRM: System Processor (GSP).\n"
+    )
+    f = only(_pasted(text), "DL113")
+    assert f.title == "The open NVIDIA kernel module does not support this GPU"
+    assert any("not nvidia-driver-<branch>-open" in c for c in _commands(f))
+
+
+def test_dl113_explains_the_module_not_loading() -> None:
+    """The module is refused because of the GPU, not the kernel: DL113, not DL111."""
+    smi = (
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make "
+        "sure that the latest NVIDIA driver is installed and running.\n"
+    )
+    assert _codes(smi + LEGACY_NVRM) == ["DL113"]
+
+
+# -- DL114 ----------------------------------------------------------------------------------
+def test_dl114_fallen_off_the_bus() -> None:
+    text = (
+        "[ 8712.3] NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, name=python, GPU has fallen off "
+        "the bus.\n[ 8712.3] NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.\n"
+    )
+    f = only(_pasted(text), "DL114")
+    assert f.severity == "error"
+    assert f.title == "The GPU failed: the GPU stopped answering on the PCI Express bus"
+    assert "(Xid 79)" in f.message
+    assert "sudo nvidia-smi -r -i 0  # reset GPU 0, or reboot" in _commands(f)
+    assert fired(gpu_machine(), "DL114") == []
+
+
+def test_dl114_ecc_and_gpu_lost() -> None:
+    dbe = (
+        "NVRM: Xid (PCI:0000:86:00): 48, pid=0, An uncorrectable double bit error (DBE) has been "
+        "detected on GPU in the framebuffer at partition 6, subpartition 0.\n"
+    )
+    assert "memory (ECC) errors (Xid 48)" in only(_pasted(dbe), "DL114").message
+    lost = (
+        "Unable to determine the device handle for GPU 0000:3B:00.0: GPU is lost.  Reboot the "
+        "system to recover this GPU\n"
+    )
+    assert _codes(lost) == ["DL114"]
+
+
+def test_dl114_application_faults_are_not_gpu_failures() -> None:
+    """Xid 13/31/43 are the program's faults: no DL114 (DL901 says it is recognised)."""
+    xid31 = (
+        "NVRM: Xid (PCI:0000:01:00): 31, pid=9876, name=python, Ch 00000010, intr 10000000. "
+        "MMU Fault: ENGINE GRAPHICS GPCCLIENT_T1_0 faulted @ 0x7f_12340000.\n"
+    )
+    assert fired(_pasted(xid31), "DL114") == []
+
+
+def test_dl114_invalid_pci_region_asks_for_above_4g_decoding() -> None:
+    text = (
+        "NVRM: This PCI I/O region assigned to your NVIDIA device is invalid:\n"
+        "NVRM: BAR1 is 0M @ 0x0 (PCI:0000:01:00.0)\n"
+    )
+    f = only(_pasted(text), "DL114")
+    assert "no valid PCI memory window" in f.message
+    assert "Above 4G decoding" in f.fixes[0].text  # type: ignore[union-attr]
+
+
+def test_dl114_rm_init_adapter_beside_a_mismatch_is_dl105s() -> None:
+    """github.com/ublue-os/bazzite: RmInitAdapter failed after a driver update without a reboot."""
+    text = (
+        "[   23.991672] NVRM: GPU 0000:07:00.0: RmInitAdapter failed! (0x61:0x56:1770)\n"
+        "NVRM: API mismatch: the client has the version 570.153.02, but\n"
+        "                NVRM: this kernel module has the version 570.144.  Please\n"
+    )
+    assert _codes(text) == ["DL105"]
+    assert _codes(text.splitlines(keepends=True)[0]) == ["DL114"]
