@@ -12,6 +12,7 @@ from dlenv.snapshot.model import (
     LibraryResolution,
     LiveProbe,
     LoadedLibrary,
+    ReportedError,
     ResolvedLibrary,
 )
 from tests.rules.snapshots import (
@@ -847,3 +848,22 @@ def test_dl201_from_ldd_lines_and_cudarc_names_the_driver_library_fix() -> None:
     # the loader resolving the library, or a pattern that is not a file, is no finding
     assert _explained_dl201("\tlibcudnn.so.8 => /usr/lib/x86_64-linux-gnu/libcudnn.so.8\n") == []
     assert _explained_dl201("Unable to find the model under the names given\n") == []
+
+
+def test_dl205_from_a_pasted_extension_build_log() -> None:
+    # torch.utils.cpp_extension's own check, quoted in a build log (its format string runs
+    # "compile" and "PyTorch" together)
+    text = (
+        "The detected CUDA version (11.8) mismatches the version that was used to "
+        "compilePyTorch (12.1). Please make sure to use the same CUDA versions."
+    )
+    err = ReportedError(signature="torch-extension-cuda-mismatch", text=text, meaning="m")
+    f = only(replace(cpu_machine(), reported_errors=[err]), "DL205")
+    assert f.title == (
+        "The CUDA toolkit building the extension is CUDA 11.8, torch is built with CUDA 12.1"
+    )
+    assert f.evidence[0].needed == "CUDA 12.x"
+    assert isinstance(f.fixes[0], ManualStep)
+    # another message, or one without versions, says nothing
+    other = ReportedError(signature="torch-extension-no-cuda-toolkit", text=text, meaning="m")
+    assert fired(replace(cpu_machine(), reported_errors=[other]), "DL205") == []

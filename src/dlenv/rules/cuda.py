@@ -808,6 +808,9 @@ def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
     with "The detected CUDA version (11.8) mismatches the version that was used to compile
     PyTorch (12.1). Please make sure to use the same CUDA versions."
 
+    Also when a pasted build log quotes that message (torch.utils.cpp_extension's own check
+    of the toolkit it found against torch's CUDA).
+
     Example: CUDA_HOME=/usr/local/cuda-11.8 with torch 2.3.1+cu121.
 
     Fix: point CUDA_HOME at a toolkit of the same major (or install one).
@@ -815,6 +818,7 @@ def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
     torch = s.framework("torch")
     home = s.cuda.cuda_home
     if torch is None or not cuda_build(torch) or not torch.cuda_version or not home:
+        yield from _extension_cuda_mismatch_reported(s)
         return
     tk = next((t for t in s.cuda.toolkits if t.path.rstrip("/") == home.rstrip("/")), None)
     if tk is None or cuda_major(tk.version) is None:
@@ -849,6 +853,46 @@ def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
         ],
         fixes=fixes,
         subject=home,
+    )
+
+
+# torch.utils.cpp_extension's CUDA_MISMATCH_MESSAGE (catalog/src-torch.toml)
+EXTENSION_CUDA_MISMATCH = "torch-extension-cuda-mismatch"
+_MISMATCH_VERSIONS = re.compile(
+    r"CUDA version \((?P<tk>\d+\.\d+)\) mismatches[^(]{0,80}\((?P<torch>\d+\.\d+)\)"
+)
+
+
+def _extension_cuda_mismatch_reported(s: Snapshot) -> Iterator[Finding]:
+    """DL205 from a pasted build log: torch's extension builder said the toolkit it found
+    has another CUDA major than torch's build."""
+    err = next((e for e in s.reported_errors if e.signature == EXTENSION_CUDA_MISMATCH), None)
+    m = _MISMATCH_VERSIONS.search(err.text) if err is not None else None
+    if err is None or m is None:
+        return
+    tk, built = m.group("tk"), m.group("torch")
+    yield finding(
+        "DL205",
+        title=f"The CUDA toolkit building the extension is CUDA {tk}, torch is built with "
+        f"CUDA {built}",
+        message=f"torch.utils.cpp_extension found a CUDA {tk} toolkit (CUDA_HOME, or nvcc on "
+        f"PATH), but torch was built with CUDA {built}; the extension cannot be compiled.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{EXTENSION_CUDA_MISMATCH}",
+                found=f"CUDA {tk} toolkit",
+                needed=f"CUDA {cuda_major(built)}.x",
+                note=first_line(err.text),
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text=f"Point CUDA_HOME (and PATH) at a CUDA {cuda_major(built)}.x toolkit, or "
+                f"install a torch build for CUDA {tk}.",
+                url="https://developer.nvidia.com/cuda-toolkit-archive",
+            )
+        ],
+        subject="CUDA_HOME",
     )
 
 
