@@ -512,3 +512,31 @@ def test_dl505_a_reinstall_that_did_not_change_the_imported_version() -> None:
     )
     good = "I reinstalled torch 2.1.0 and now it imports the new version on Python 3.10\n"
     assert found(good) == []
+
+
+def test_dl506_from_condas_solver_and_the_platform_its_subdir_names() -> None:
+    """gdsfactory/sax#17: mamba on Windows, every jax needs a jaxlib "which does not exist";
+    conda names its platform in channel URLs and `conda info` ("platform : win-64"). jaxlib
+    has no native Windows build before 0.4.13: DL506. The same solver error on linux-64 is not
+    a platform gap the knowledge base knows of."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[str]:
+        report = explain_text(text, "t", probe=False).report
+        return [f.code for f in report.findings if f.severity in ("error", "warning")]
+
+    solver = (
+        "Could not solve for environment specs\n"
+        "   ├─ jax 0.3.14 would require\n"
+        "   │  └─ jaxlib >=0.3.7 , which does not exist (perhaps a missing channel);\n"
+    )
+    assert found("conda-forge/win-64    Using cache\n" + solver) == ["DL506"]
+    not_found = (
+        "PackagesNotFoundError: The following packages are not available from current "
+        "channels:\n\n  - jaxlib\n\nCurrent channels:\n\n"
+        "  - https://conda.anaconda.org/conda-forge/{sub}\n"
+    )
+    assert found(not_found.format(sub="win-64")) == ["DL506"]
+    report = explain_text(not_found.format(sub="osx-arm64"), "t", probe=False).report
+    assert (report.snapshot.host.os, report.snapshot.host.arch) == ("Darwin", "arm64")
+    assert "DL506" not in found(not_found.format(sub="linux-64"))

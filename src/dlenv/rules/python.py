@@ -928,7 +928,11 @@ def _installer(message: str) -> str:
     """Which installer printed a pasted failure: uv and conda word theirs apart from pip's."""
     if re.search(r"╰─▶|\bhint: |current Python version \(|Python ABI|matching platform", message):
         return "uv"
-    if re.search(r"python\[version=|PackagesNotFoundError|is not installable because", message):
+    if re.search(
+        r"python\[version=|PackagesNotFoundError|is not installable because"
+        r"|which does not exist \(perhaps|Package missing in current",
+        message,
+    ):
         return "conda"
     return "pip"
 
@@ -978,19 +982,20 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
 @rule("DL506", "no-wheel-for-platform", "error", "python")
 def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted installer error (pip's "from versions: none", "No matching
-    distribution found", "is not a supported wheel on this platform", uv's "doesn't have a
-    source distribution or wheel for the current platform") for a framework package that
-    publishes no wheels for this platform: 32-bit Python, 32-bit ARM, jaxlib before 0.4.13 and
-    CUDA jaxlib on Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple
-    Silicon, torch after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json);
-    and a release whose Python range holds this Python while pip saw no file of it at all:
-    then the platform, not the Python, is why. With no release seen at all it also reasons
-    from the platform the paste shows (wheels pip downloaded, pip debug's tags, paths, host
-    names, a Jetson): a Linux-only package (triton) on a machine not shown to be Linux, an
-    ARM Linux machine, and, as a warning, a package outside the KB on Windows, macOS or ARM
-    with a current Python 3. A CUDA build of torch ("+cuXXX", PyTorch's CUDA index searched)
-    that pip could not find on a Mac, or whose release pip lists from PyPI (so the Python
-    fits) while the CUDA links page it searched had none, is a platform gap too.
+    distribution found", "is not a supported wheel on this platform", uv's "doesn't have a source
+    distribution or wheel for the current platform", conda's PackagesNotFoundError and libmamba's
+    "which does not exist (perhaps a missing channel)") for a framework package that publishes no
+    wheels for this platform: 32-bit Python, 32-bit ARM, jaxlib before 0.4.13 and CUDA jaxlib on
+    Windows, tensorflow-text on Windows outside 2.4-2.10, tensorflow-cpu on Apple Silicon, torch
+    after 2.2 and TensorFlow after 2.16 on Intel Macs (the KB's wheels.json); and a release whose
+    Python range holds this Python while pip saw no file of it at all: then the platform, not the
+    Python, is why. With no release seen at all it also reasons from the platform the paste shows
+    (wheels pip downloaded, pip debug's tags, conda's platform subdir, paths, host names, a Jetson):
+    a Linux-only package (triton) on a machine not shown to be Linux, an ARM Linux machine, and, as
+    a warning, a package outside the KB on Windows, macOS or ARM with a current Python 3. A CUDA
+    build of torch ("+cuXXX", PyTorch's CUDA index searched) that pip could not find on a Mac, or
+    whose release pip lists from PyPI (so the Python fits) while the CUDA links page it searched had
+    none, is a platform gap too.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).

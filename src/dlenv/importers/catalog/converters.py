@@ -145,6 +145,32 @@ def _core_attr(v: str) -> str | None:
     return mod.strip() if names is not None and attr.strip() in names.split() else None
 
 
+# conda's platform subdirectories (conda/base/constants.py KNOWN_SUBDIRS) -> (os, arch)
+_CONDA_SUBDIRS = {
+    "win-64": ("Windows", "x86_64"),
+    "win-32": ("Windows", "x86"),
+    "win-arm64": ("Windows", "arm64"),
+    "osx-64": ("Darwin", "x86_64"),
+    "osx-arm64": ("Darwin", "arm64"),
+    "linux-64": ("Linux", "x86_64"),
+    "linux-aarch64": ("Linux", "aarch64"),
+    "linux-ppc64le": ("Linux", "ppc64le"),
+    "linux-armv7l": ("Linux", "armv7l"),
+}
+
+
+def _conda_os(v: str) -> str | None:
+    """A conda subdir ("win-64", "osx-arm64") -> the OS it is built for."""
+    found = _CONDA_SUBDIRS.get(v.strip().lower())
+    return found[0] if found else None
+
+
+def _conda_arch(v: str) -> str | None:
+    """A conda subdir -> the machine architecture it is built for."""
+    found = _CONDA_SUBDIRS.get(v.strip().lower())
+    return found[1] if found else None
+
+
 CONVERTERS: dict[str, Callable[[str], object]] = {
     "cuda_int": _cuda_int,
     "sm": _sm,
@@ -161,4 +187,6 @@ CONVERTERS: dict[str, Callable[[str], object]] = {
     "shadowable": _shadowable,
     "stdlib_attr": _stdlib_attr,
     "core_attr": _core_attr,
+    "conda_os": _conda_os,
+    "conda_arch": _conda_arch,
 }
