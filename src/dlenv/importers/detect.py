@@ -54,11 +54,18 @@ def normalise(text: str) -> list[str]:
     # each step copies the text: only the ones it needs (a 50 MB log has no tab or CR)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\t" in text:
+    # tabs are expanded before the colours are removed (their columns count the escapes);
+    # without colours, line by line: only the lines with a tab are copied, not the whole text
+    tabs = "\t" in text
+    if tabs and "\x1b" in text:
         text = text.expandtabs(4)
+        tabs = False
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     raw = text.split("\n")
+    if tabs:  # a line's columns start at its own start, as they do in the whole text
+        for i in [k for k, line in enumerate(raw) if "\t" in line]:
+            raw[i] = raw[i].expandtabs(4)
     if len(raw) > 1 and raw[-1] == "":
         raw.pop()  # the final newline ends the last line; it does not start another
     # every line a quote, fence or HTML pattern matches starts (after its indentation) with one
