@@ -243,3 +243,23 @@ def test_memory_stays_bounded_on_a_long_log(size: int) -> None:
         tracemalloc.stop()
     assert imported.snapshot.reported_errors
     assert peak < 8 * len(text), f"peak {peak / 1e6:.0f} MB for {len(text) / 1e6:.0f} MB"
+
+
+def test_many_openings_tried_only_around_the_rarer_word() -> None:
+    """A pattern whose opening is everywhere ("torch") and whose every match holds a rarer
+    word (" cuda ") within a bounded number of lines: the openings tried are only those near
+    the word, and the matches are those of `finditer`, across line breaks too."""
+    regex = re.compile(r"torch==(?P<v>\d\.\d) ?(?:\n[ \t]{0,4})?(?:needs|requires) CUDA \d", re.I | re.M)
+    assert signatures.line_span(regex.pattern, regex.flags) == 1
+    lines = ["torch==2.1 is installed"] * 30_000 + _noise(1_200_000)
+    rng = random.Random(11)
+    for line in ("torch==2.1 needs CUDA 12", "TORCH==2.2\n  requires CUDA 11", "torch==2.3 needs"):
+        for _ in range(4):
+            lines.insert(rng.randrange(len(lines)), line)
+    text = "\n".join(lines)
+    want = [(m.span(), m.groupdict()) for m in regex.finditer(text)]
+    assert len(want) == 8
+    index = signatures.TextIndex(text)
+    assert index.distinct is not None
+    got = signatures._find(regex, (" cuda ",), 1, text, index.lowered, index.distinct)
+    assert [(m.span(), m.groupdict()) for m in got] == want

@@ -1123,6 +1123,13 @@ def _find(
             yield from regex.finditer(text, start, n if end < 0 else end)
         return
     positions = _opened(regex, text, lowered, distinct)
+    if positions is not None and len(positions) > _MANY_OPENINGS:
+        bounded = _bounded_windows(regex, words, span, text, distinct, len(positions))
+        if bounded is not None:  # only the openings inside the windows can start a match
+            at = positions
+            positions = []
+            for start, end in bounded:
+                positions.extend(at[bisect.bisect_left(at, start) : bisect.bisect_left(at, end)])
     if positions is not None:
         yield from _from_openings(regex, text, positions)
         return
@@ -1152,6 +1159,38 @@ def _find(
         return
     for start, end in spans:
         yield from regex.finditer(text, start, end)
+
+
+# Openings that occur this often ("torch", "you") cost a `regex.match` each: a pattern whose
+# every match also contains a rarer word, and whose matches cross a bounded number of lines
+# (bounded by the pattern itself, not by MAX_SPAN), is read in the windows of lines around that
+# word instead, when they are fewer: every match lies in one, as for the windows above, so only
+# the openings inside them are tried.
+_MANY_OPENINGS = 20_000
+
+
+def _bounded_windows(
+    regex: re.Pattern[str],
+    words: tuple[str, ...],
+    span: int | None,
+    text: str,
+    distinct: Distinct | None,
+    openings_found: int,
+) -> list[tuple[int, int]] | None:
+    """The windows of lines around `words` when the pattern bounds its own line span and they
+    are fewer than the `openings_found` places to try; None otherwise."""
+    if (
+        not words
+        or span is None
+        or distinct is None
+        or _line_words(words) is None
+        or line_span(regex.pattern, regex.flags) != span
+    ):
+        return None
+    lines = distinct.hit_lines(words)
+    if len(lines) * (span + 1) * 4 > openings_found or _dense(text, len(lines), span):
+        return None
+    return _merged(text, [(p, p) for p in lines], span + 1) if lines else []
 
 
 class TextIndex:
