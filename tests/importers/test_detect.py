@@ -33,6 +33,38 @@ def test_normalise_fences_quotes_crlf_ansi() -> None:
     assert normalise(text) == ["", "PyTorch version: 2.1.0", ""]
 
 
+def _normalise_plainly(text: str) -> list[str]:
+    """normalise as first written: every step over the whole text, every pattern on every line
+    (the reference its fast paths must equal)."""
+    from dlenv.importers.detect import _ANSI, _FENCE, _HTML, _QUOTE
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    raw = _ANSI.sub("", text).split("\n")
+    if len(raw) > 1 and raw[-1] == "":
+        raw.pop()
+    nonblank = [line for line in raw if line.strip()]
+    quoted = sum(1 for line in nonblank if _QUOTE.match(line))
+    strip = nonblank and quoted * 2 >= len(nonblank)
+    out = []
+    for line in raw:
+        line = _QUOTE.sub("", line, count=1) if strip else line
+        out.append("" if _FENCE.match(line) or _HTML.match(line) else line.rstrip())
+    return out
+
+
+def test_normalise_equals_the_plain_reading() -> None:
+    """Tabs expanded line by line, patterns tried only on lines that start with their
+    characters: the same lines as every step over everything, on random mixes of the cases."""
+    import random
+
+    rng = random.Random(4)
+    pieces = ["a", "\t", "x\t\ty", "\r", "\n", "\r\n", "\x1b[31m", "  ", "> ", " >", "```py",
+              "~~~", "<details>", "</summary>", "<pre>x", "é", "\u2028", "\x0c", "\x0c```", " - "]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
+        assert normalise(text) == _normalise_plainly(text), repr(text)
+
+
 def test_decode_encodings() -> None:
     assert decode("PyTorch ✓".encode("utf-16"), "x") == "PyTorch ✓"
     assert decode(b"\xef\xbb\xbfPyTorch", "x") == "PyTorch"

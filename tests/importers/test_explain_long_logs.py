@@ -129,6 +129,41 @@ def test_derived_words_and_openings_hold_for_every_example() -> None:
 
 
 
+def test_cased_openings_hold_for_every_example() -> None:
+    """Every match of every example starts with one of the signature's openings in its own
+    case (the case-sensitive opening path), and a literal read under IGNORECASE has none."""
+    for sig in ALL:
+        starts = signatures.cased_openings(sig.pattern, sig.flags)
+        for example in sig.examples:
+            for m in sig.regex.finditer(example):
+                assert not starts or m.group(0).startswith(starts), (sig.id, example)
+    assert signatures.cased_openings(r"You(?:'re| require) CPython") == ("You",)
+    assert signatures.cased_openings(r"(?i:You) CPython") == ()
+    assert signatures.cased_openings(r"(?i)You") == ()
+    assert signatures.cased_openings(r"\b(?:Found|found) GPU") == ("Found", "found")
+    assert signatures.cased_openings(r"(?i:x(?-i:Ab))") == ()
+
+
+def test_case_sensitive_openings_find_what_finditer_finds() -> None:
+    """A pattern that opens with a case-sensitive literal, in a long text where its lower case
+    is everywhere: matched only where the literal is, it finds what `finditer` finds."""
+    regex = re.compile(r"You (?:require|use) (?P<py>3\.\d+)\s+now", re.MULTILINE)
+    lines = _noise(400_000)
+    rng = random.Random(9)
+    for line in ("you require 3.9 now", "You require 3.10\nnow", "You use 3.8 now", "xYou use 3.7  now"):
+        for _ in range(3):
+            lines.insert(rng.randrange(len(lines)), line)
+    lines.extend(["you"] * 20_000)  # the lower case alone would be too many to try one by one
+    text = "\n".join(lines)
+    want = [(m.span(), m.groupdict()) for m in regex.finditer(text)]
+    assert len(want) == 9
+    for index in (signatures.TextIndex(text),):
+        got = signatures._find(regex, ("you ",), None, text, index.lowered, index.distinct)
+        assert [(m.span(), m.groupdict()) for m in got] == want
+    got = signatures._find(regex, ("you ",), None, text, lower(text), None)
+    assert [(m.span(), m.groupdict()) for m in got] == want
+
+
 def test_anchored_windows_find_what_finditer_finds() -> None:
     """The anchor path (windows around the words every match passes within a bounded
     distance of its start) gives exactly the matches `finditer` gives over the whole text:
@@ -208,3 +243,23 @@ def test_memory_stays_bounded_on_a_long_log(size: int) -> None:
         tracemalloc.stop()
     assert imported.snapshot.reported_errors
     assert peak < 8 * len(text), f"peak {peak / 1e6:.0f} MB for {len(text) / 1e6:.0f} MB"
+
+
+def test_many_openings_tried_only_around_the_rarer_word() -> None:
+    """A pattern whose opening is everywhere ("torch") and whose every match holds a rarer
+    word (" cuda ") within a bounded number of lines: the openings tried are only those near
+    the word, and the matches are those of `finditer`, across line breaks too."""
+    regex = re.compile(r"torch==(?P<v>\d\.\d) ?(?:\n[ \t]{0,4})?(?:needs|requires) CUDA \d", re.I | re.M)
+    assert signatures.line_span(regex.pattern, regex.flags) == 1
+    lines = ["torch==2.1 is installed"] * 30_000 + _noise(1_200_000)
+    rng = random.Random(11)
+    for line in ("torch==2.1 needs CUDA 12", "TORCH==2.2\n  requires CUDA 11", "torch==2.3 needs"):
+        for _ in range(4):
+            lines.insert(rng.randrange(len(lines)), line)
+    text = "\n".join(lines)
+    want = [(m.span(), m.groupdict()) for m in regex.finditer(text)]
+    assert len(want) == 8
+    index = signatures.TextIndex(text)
+    assert index.distinct is not None
+    got = signatures._find(regex, (" cuda ",), 1, text, index.lowered, index.distinct)
+    assert [(m.span(), m.groupdict()) for m in got] == want

@@ -86,15 +86,14 @@ _WORD_BOOL = {"true": True, "yes": True, "false": False, "no": False}
 def find(lines: list[str]) -> list[tuple[int, int]]:
     """(first, last) line indexes of each collect_env block in the text."""
     blocks: list[tuple[int, int]] = []
-    i = 0
-    while i < len(lines):
+    # START contains "PyTorch ": only the lines that do are tried (a long log has few)
+    for i in [k for k, line in enumerate(lines) if "PyTorch " in line]:
+        if blocks and i <= blocks[-1][1]:
+            continue  # inside the block just read
         if START.match(lines[i]) and _looks_like_block(lines, i):
             start = i - 1 if i > 0 and "Collecting environment information" in lines[i - 1] else i
             end = _block_end(lines, i)
             blocks.append((start, end))
-            i = end + 1
-        else:
-            i += 1
     return blocks
 
 

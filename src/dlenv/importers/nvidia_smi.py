@@ -38,8 +38,10 @@ QUERY_START = re.compile(r"^=+\s*NVSMI LOG\s*=+\s*$", re.MULTILINE)
 
 def find_table(lines: list[str]) -> list[tuple[int, int]]:
     blocks: list[tuple[int, int]] = []
-    i = 0
-    while i < len(lines):
+    # HEADER contains "NVIDIA-SMI ": only the lines that do are tried (a log has few)
+    for i in [k for k, line in enumerate(lines) if "NVIDIA-SMI " in line]:
+        if blocks and i <= blocks[-1][1]:
+            continue  # inside the table just read
         if HEADER.search(lines[i]) and not lines[i].lstrip().startswith("Driver Version"):
             end = i
             # the table: the header line, then lines that start with | or +, and the date above
@@ -60,9 +62,6 @@ def find_table(lines: list[str]) -> list[tuple[int, int]]:
             ):
                 start -= 1
             blocks.append((start, end))
-            i = end + 1
-        else:
-            i += 1
     return blocks + _fragments(lines, blocks)
 
 
@@ -71,10 +70,10 @@ def _fragments(lines: list[str], tables: list[tuple[int, int]]) -> list[tuple[in
     (two lines: name and bus, then memory) or the process table."""
     inside = {i for first, last in tables for i in range(first, last + 1)}
     found: list[tuple[int, int]] = []
-    i = 0
-    while i < len(lines):
-        if i in inside or not _FRAGMENT_START.match(lines[i]):
-            i += 1
+    after = 0  # the first line after the last run read
+    # every _FRAGMENT_START line starts with "|" after its indentation: only those are tried
+    for i in [k for k, line in enumerate(lines) if line.lstrip().startswith("|")]:
+        if i < after or i in inside or not _FRAGMENT_START.match(lines[i]):
             continue
         start = i
         while start > 0 and start - 1 not in inside and re.match(r"^\s*[|+]", lines[start - 1]):
@@ -89,7 +88,7 @@ def _fragments(lines: list[str], tables: list[tuple[int, int]]) -> list[tuple[in
         block = [line.strip() for line in lines[start : end + 1]]
         if any(_ROW1.match(x) for x in block) or any("Processes:" in x for x in block):
             found.append((start, end))
-        i = end + 1
+        after = end + 1
     return found
 
 
@@ -186,8 +185,9 @@ def _driver(sheet: FactSheet, version: str, cuda: str | None) -> None:
 
 def find_query(lines: list[str]) -> list[tuple[int, int]]:
     blocks = []
-    for i, line in enumerate(lines):
-        if QUERY_START.match(line.strip()):
+    # QUERY_START contains "NVSMI LOG": only the lines that do are tried
+    for i in [k for k, line in enumerate(lines) if "NVSMI LOG" in line]:
+        if QUERY_START.match(lines[i].strip()):
             end = i
             for j in range(i + 1, len(lines)):
                 if lines[j].strip() and not re.match(r"^\s*[\w\[(].*?(?::|$)", lines[j]):

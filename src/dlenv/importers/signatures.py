@@ -852,8 +852,61 @@ def openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _cased_openings(items: Any, ignorecase: bool) -> frozenset[str] | None:
+    """`_openings` in the pattern's own case: the literal strings one of which every match
+    starts with, exactly as written; None when not known, or when one is read with IGNORECASE.
+    (A pattern that opens with "You" is looked for where "You" is, not every "you".)"""
+    items = list(items)
+    i = 0
+    while i < len(items) and str(items[i][0]) in _ZERO_WIDTH:
+        i += 1
+    if i == len(items):
+        return None
+    op, arg = items[i]
+    name = str(op)
+    if name == "LITERAL":
+        if ignorecase:
+            return None
+        run = ""
+        while i < len(items) and str(items[i][0]) == "LITERAL":
+            run += chr(items[i][1])
+            i += 1
+        return frozenset([run])
+    if name == "SUBPATTERN":
+        _, add, remove, inner = arg
+        inside = (ignorecase or bool(add & re.IGNORECASE)) and not remove & re.IGNORECASE
+        return _cased_openings(inner, inside)
+    if name == "ATOMIC_GROUP":
+        return _cased_openings(arg, ignorecase)
+    if name == "BRANCH":
+        branches = [_cased_openings(b, ignorecase) for b in arg[1]]
+        if any(b is None for b in branches):
+            return None
+        return frozenset().union(*(b for b in branches if b is not None))
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        first = _cased_openings(arg[2], ignorecase)
+        if first is None or arg[0] >= 1:
+            return first
+        rest = _cased_openings(items[i + 1 :], ignorecase)
+        return None if rest is None else first | rest
+    return None
+
+
+@functools.cache
+def cased_openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
+    """`_cased_openings` of a whole pattern, sorted; () as for `openings`."""
+    parsed = _parse(pattern, flags)
+    if parsed is None:
+        return ()
+    found = _cased_openings(parsed, bool(parsed.state.flags & re.IGNORECASE))
+    if not found or min(map(_weight, found)) < 2 or any("\n" in w for w in found):
+        return ()
+    return tuple(sorted(found))
+
+
 def _opening_positions(
-    words: tuple[str, ...], text: str, lowered: str | None, distinct: Distinct | None
+    words: tuple[str, ...], text: str, lowered: str | None, distinct: Distinct | None,
+    cased: bool = False,
 ) -> list[int] | None:
     """Every position in `text` where one of `words` occurs (case-insensitively), sorted;
     None when there are too many to be worth it, or no way to look."""
@@ -862,25 +915,27 @@ def _opening_positions(
     if distinct is not None:
         seen: list[tuple[int, int]] = []  # (distinct line, column)
         total = 0
+        within = distinct.text if cased else distinct.lowered
         for w in words:
-            pos = distinct.lowered.find(w)
+            pos = within.find(w)
             while pos >= 0:
                 i = bisect.bisect_right(distinct.starts, pos) - 1
                 seen.append((i, pos - distinct.starts[i]))
                 total += len(distinct.where[i])
                 if total > limit:
                     return None
-                pos = distinct.lowered.find(w, pos + 1)
+                pos = within.find(w, pos + 1)
         for i, col in seen:
             found.update(start + col for start in distinct.where[i])
-    elif lowered is not None and len(lowered) == len(text):
+    elif cased or (lowered is not None and len(lowered) == len(text)):
+        where = text if cased or lowered is None else lowered
         for w in words:
-            pos = lowered.find(w)
+            pos = where.find(w)
             while pos >= 0:
                 found.add(pos)
                 if len(found) > limit:
                     return None
-                pos = lowered.find(w, pos + 1)
+                pos = where.find(w, pos + 1)
     else:
         return None
     return sorted(found)
@@ -1062,7 +1117,16 @@ def find_all(
 def _opened(
     regex: re.Pattern[str], text: str, lowered: str | None, distinct: Distinct | None
 ) -> list[int] | None:
-    starts = openings(regex.pattern, regex.flags) if len(text) >= _LONG else ()
+    if len(text) < _LONG:
+        return None
+    # the openings in the pattern's own case first: where it reads them case-sensitively,
+    # "You" occurs far less often than "you"
+    cased = cased_openings(regex.pattern, regex.flags)
+    if cased:
+        found = _opening_positions(cased, text, lowered, distinct, cased=True)
+        if found is not None:
+            return found
+    starts = openings(regex.pattern, regex.flags)
     return _opening_positions(starts, text, lowered, distinct) if starts else None
 
 
@@ -1086,6 +1150,13 @@ def _find(
             yield from regex.finditer(text, start, n if end < 0 else end)
         return
     positions = _opened(regex, text, lowered, distinct)
+    if positions is not None and len(positions) > _MANY_OPENINGS:
+        bounded = _bounded_windows(regex, words, span, text, distinct, len(positions))
+        if bounded is not None:  # only the openings inside the windows can start a match
+            at = positions
+            positions = []
+            for start, end in bounded:
+                positions.extend(at[bisect.bisect_left(at, start) : bisect.bisect_left(at, end)])
     if positions is not None:
         yield from _from_openings(regex, text, positions)
         return
@@ -1115,6 +1186,38 @@ def _find(
         return
     for start, end in spans:
         yield from regex.finditer(text, start, end)
+
+
+# Openings that occur this often ("torch", "you") cost a `regex.match` each: a pattern whose
+# every match also contains a rarer word, and whose matches cross a bounded number of lines
+# (bounded by the pattern itself, not by MAX_SPAN), is read in the windows of lines around that
+# word instead, when they are fewer: every match lies in one, as for the windows above, so only
+# the openings inside them are tried.
+_MANY_OPENINGS = 20_000
+
+
+def _bounded_windows(
+    regex: re.Pattern[str],
+    words: tuple[str, ...],
+    span: int | None,
+    text: str,
+    distinct: Distinct | None,
+    openings_found: int,
+) -> list[tuple[int, int]] | None:
+    """The windows of lines around `words` when the pattern bounds its own line span and they
+    are fewer than the `openings_found` places to try; None otherwise."""
+    if (
+        not words
+        or span is None
+        or distinct is None
+        or _line_words(words) is None
+        or line_span(regex.pattern, regex.flags) != span
+    ):
+        return None
+    lines = distinct.hit_lines(words)
+    if len(lines) * (span + 1) * 4 > openings_found or _dense(text, len(lines), span):
+        return None
+    return _merged(text, [(p, p) for p in lines], span + 1) if lines else []
 
 
 class TextIndex:

@@ -39,6 +39,7 @@ _BULLET = re.compile(r"^\s*[-*]\s+\**(?P<label>[A-Za-z][^:\n]{2,80}?)\**\s*:\s*(
 # "**Driver Version:** 470"): the markdown emphasis marks it as a form field, never tool output
 _BOLD = re.compile(r"^\s*\*\*(?P<label>[A-Za-z][^:*\n]{2,80}?)(?::\*\*|\*\*\s*:)\s*(?P<value>.*)$")
 _FIELD = re.compile(r"\s*[-*#]")
+_FIELD_OPENERS = ("-", "*", "#")
 _NO_ANSWER = {"_no response_", "no response", "n/a", "", "-", "none", "unknown", "na"}
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|dev|post)\d*)?(?:\+\w+)?)")
 _FREEZE = re.compile(
@@ -60,8 +61,11 @@ def _label_key(label: str) -> str | None:
 def find_template(lines: list[str]) -> dict[str, tuple[int, str]]:
     """Template answers: key -> (line index, answer)."""
     answers: dict[str, tuple[int, str]] = {}
-    for i, line in enumerate(lines):
-        if not _FIELD.match(line):  # one cheap test: every field form starts with #, - or *
+    # every field form starts with #, - or * after its indentation (_FIELD): only those lines
+    # are read, found in one pass
+    for i in [k for k, line in enumerate(lines) if line.lstrip().startswith(_FIELD_OPENERS)]:
+        line = lines[i]
+        if not _FIELD.match(line):
             continue
         h = _HEADING.match(line)
         if h:
