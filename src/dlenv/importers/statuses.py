@@ -261,8 +261,21 @@ _LAZY = re.compile(
 # (pattern, the lower-case words one of which every match contains, line breaks a match may
 # cross); the order is the priority on a line
 _FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...], int], ...] = (
-    (_NAME, ("cuda", "cublas_", "cusolver_", "cufft_", "curand_", "cusparse_", "cudnn_", "nccl",
-             "nvml"), 0),
+    (
+        _NAME,
+        (
+            "cuda",
+            "cublas_",
+            "cusolver_",
+            "cufft_",
+            "curand_",
+            "cusparse_",
+            "cudnn_",
+            "nccl",
+            "nvml",
+        ),
+        0,
+    ),
     (_THC, ("cuda runtime error",), 0),
     (_LAZY, ("failed lazily",), 0),
     (_CUDA_SAID, ("cuda",), 0),
