@@ -269,3 +269,8 @@ def test_a_programming_error_names_no_environment_cause() -> None:
     sig = BY_ID["status-cudaerrorillegaladdress"]
     assert sig.rules == ()
     assert "not an environment cause" in sig.meaning
+
+
+def test_a_status_beside_the_catalogues_message_of_the_same_cause_is_not_a_second_finding() -> None:
+    text = "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
+    assert _reported(text) == [("no-cuda-capable-device", 1)]

@@ -358,6 +358,14 @@ def read_statuses(
     if not engine._present(PREFILTER, lowered, distinct):
         return
     by_id = {s.id: s for s in status_signatures()}
+    # the usual cause of each message the catalogue already reported: a status naming the same
+    # one ("cudaGetDeviceCount returned 100" above "no CUDA-capable device is detected") is
+    # that message again, not a second finding
+    named = {
+        engine.BY_ID[e.signature].rules[0]
+        for e in sheet.reported.values()
+        if e.signature in engine.BY_ID and engine.BY_ID[e.signature].rules
+    }
     found: dict[int, tuple[int, Status, re.Match[str]]] = {}  # line start -> (priority, ...)
     for priority, (form, words, span) in enumerate(_FORMS):
         if not engine._present(words, lowered, distinct):
@@ -372,6 +380,8 @@ def read_statuses(
                 continue  # a catalogue signature explains (a line of) it already
             status = resolve(form, m)
             if status is None or status.name in QUIET:
+                continue
+            if status.rules and status.rules[0] in named:
                 continue
             found[line_start] = (priority, status, m)
     seen: dict[str, list[Any]] = {}  # signature id -> [first line, framework, count]
