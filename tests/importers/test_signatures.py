@@ -276,7 +276,9 @@ def test_nvidia_smi_not_found_in_every_shell(line: str) -> None:
 @pytest.mark.parametrize(
     ("text", "found"),
     [
-        ("RuntimeError: CUDA error: an illegal memory access was encountered", True),
+        # a CUDA status the status table knows (cudaErrorIllegalAddress) is recognised, not unknown
+        ("RuntimeError: CUDA error: an illegal memory access was encountered", False),
+        ("RuntimeError: CUDA error: a message no CUDA release prints", True),
         ("torch._dynamo.exc.BackendCompilerFailed: backend='inductor' raised:", True),
         ("    raise ValueError(", False),  # the source line shown in a traceback
         ("ValueError                                Traceback (most recent call last)", False),

@@ -20,6 +20,7 @@ from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, l
 from dlenv.importers.catalog import parse_pattern as _parse
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
+from dlenv.importers.statuses import read_statuses, status_signatures
 from dlenv.snapshot.model import (
     DriverReading,
     InstallFailure,
@@ -46,7 +47,9 @@ _T, _F = "true", "false"
 # over lines that no message signature claimed
 PROSE_FAMILY = "prose-statements"
 SIGNATURES: tuple[Signature, ...] = load()
-BY_ID: dict[str, Signature] = {s.id: s for s in SIGNATURES}
+# the CUDA stack's status codes (dlenv/kb/data/cuda-status.json) are signatures too, read in one
+# pass by dlenv.importers.statuses after the catalogue's messages
+BY_ID: dict[str, Signature] = {s.id: s for s in (*SIGNATURES, *status_signatures())}
 
 # A line that names its framework: log prefixes and tracebacks through a framework's files.
 _LINE_FRAMEWORK = (
@@ -1305,10 +1308,14 @@ def scan(
     sheet: FactSheet,
     signatures: tuple[Signature, ...] = SIGNATURES,
     unrecognised: bool = True,
+    statuses: bool | None = None,
 ) -> None:
     """Find every known message in `text`; record each as a ReportedError and apply its facts.
-    Then, unless `unrecognised` is False, report the error lines no signature explained.
-    Lines longer than MAX_LINE are matched by their head and tail only (clip_long_lines)."""
+    The CUDA stack's status codes (dlenv.importers.statuses) are read after the catalogue's
+    messages, on the lines none of them explained (`statuses`: default, with the whole
+    catalogue only). Then, unless `unrecognised` is False, report the error lines no signature
+    explained. Lines longer than MAX_LINE are matched by their head and tail only
+    (clip_long_lines)."""
     text = clip_long_lines(text)
     # the words are looked for in the distinct lines when there are some: no lower-cased copy
     index = text_index(text)
@@ -1319,6 +1326,7 @@ def scan(
     # where reported messages (not plain facts, not prose) matched: prose is read elsewhere only
     messages: set[tuple[int, int]] = set()
     said_at: _Spans | None = None
+    read = signatures is SIGNATURES if statuses is None else statuses
     for sig in signatures:
         words = words_of(sig)
         if words and not _present(words, lowered, distinct):
@@ -1330,6 +1338,9 @@ def scan(
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
         prose = sig.family == PROSE_FAMILY
+        if prose and read:
+            read = False  # statuses go before the reporter's own words
+            read_statuses(text, lowered, distinct, covered, messages, sheet, fallback)
         if prose and said_at is None:
             said_at = _Spans(messages)
         mine = lines_of.setdefault(sig.id, set())
@@ -1388,5 +1399,7 @@ def scan(
                     framework=first[1],
                 )
             )
+    if read:
+        read_statuses(text, lowered, distinct, covered, messages, sheet, fallback)
     if unrecognised:
         _unrecognised(text, lowered, distinct, covered, sheet, fallback)
