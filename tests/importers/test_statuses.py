@@ -131,13 +131,13 @@ def _reported(text: str) -> list[tuple[str, int]]:
         ),
         (
             "RuntimeError: cuda runtime error (46) : all CUDA-capable devices are busy or unavailable at /pytorch/aten/src/THC/THCGeneral.cpp:70",
-            "status-cudaerrordevicesunavailable",
+            "cuda-devices-busy-or-unavailable",  # the catalogue's (src-torch.toml) explains it
         ),
         (
             "RuntimeError: CUDA error: CUDA-capable device(s) is/are busy or unavailable",
-            "status-cudaerrordevicesunavailable",
+            "cuda-devices-busy-or-unavailable",
         ),
-        ("CUDA error 34: CUDA driver is a stub library", "status-cudaerrorstublibrary"),
+        ("CUDA error 34: CUDA driver is a stub library", "cuda-driver-stub-library"),
         ("CUresult 999", "status-cuda-error-unknown"),
         (
             "CUDA driver error: API call is not supported in the installed CUDA driver",
@@ -146,7 +146,7 @@ def _reported(text: str) -> list[tuple[str, int]]:
         ("cudaGetDeviceCount() returned 101", "status-cudaerrorinvaliddevice"),
         ("cuInit(0) failed with error 34", "status-cuda-error-stub-library"),
         ("cudaGetDeviceCount returned 38", "status-cudaerrornodevice"),
-        ("E0101 cuInit(0) failed: CUDA_ERROR_STUB_LIBRARY", "status-cuda-error-stub-library"),
+        ("E0101 cuInit(0) failed: CUDA_ERROR_STUB_LIBRARY", "cuda-driver-stub-library"),
         (
             "torch._C._cuda_setDevice(device): CUDA call failed lazily at initialization with error: device >= 0 && device < num_gpus INTERNAL ASSERT FAILED",
             "status-cudaerrorinvaliddevice",
@@ -157,7 +157,7 @@ def _reported(text: str) -> list[tuple[str, int]]:
             "NVML error: The operating system has blocked the request.",
             "status-nvml-error-operating-system",
         ),
-        ("Failed to initialize NVML: Unknown Error", "status-nvml-error-unknown"),
+        ("Failed to initialize NVML: Unknown Error", "nvml-init-unknown-error"),
         (
             "RuntimeError: CUDA error: an illegal memory access was encountered",
             "status-cudaerrorillegaladdress",
@@ -240,7 +240,7 @@ def test_explain_json_shows_the_status_its_facts_and_its_causes(tmp_path: Path) 
     paste.write_text(
         'File "/opt/venv/lib/python3.11/site-packages/torch/cuda/__init__.py", line 319\n'
         "    torch._C._cuda_init()\n"
-        "RuntimeError: CUDA driver error: CUDA_ERROR_STUB_LIBRARY\n",
+        "RuntimeError: CUDA driver error: CUDA_ERROR_DEVICE_UNAVAILABLE\n",
         encoding="utf-8",
     )
     out = subprocess.run(
@@ -253,16 +253,15 @@ def test_explain_json_shows_the_status_its_facts_and_its_causes(tmp_path: Path) 
     doc = json.loads(out.stdout)
     snap = doc["report"]["snapshot"]
     errors = snap["reported_errors"]
-    assert [e["signature"] for e in errors] == ["status-cuda-error-stub-library"]
-    assert [m["signature"] for m in doc["messages"]] == ["status-cuda-error-stub-library"]
+    assert [e["signature"] for e in errors] == ["status-cuda-error-device-unavailable"]
+    assert [m["signature"] for m in doc["messages"]] == ["status-cuda-error-device-unavailable"]
     assert errors[0]["framework"] == "torch"
-    assert "stub" in errors[0]["meaning"]
+    assert "held by another process" in errors[0]["meaning"]
     torch_live = next(p for p in snap["live"] if p["framework"] == "torch")
-    assert torch_live["gpu_available"] is False
-    assert any("CUDA_ERROR_STUB_LIBRARY" in m for m in torch_live["messages"])
+    assert any("CUDA_ERROR_DEVICE_UNAVAILABLE" in m for m in torch_live["messages"])
     assert [f["code"] for f in doc["report"]["findings"]] == ["DL901"]
     message = doc["report"]["findings"][0]["message"]
-    assert "DL103: no NVIDIA driver is installed" in message
+    assert "DL702: another process holds the GPU's memory" in message
 
 
 def test_a_programming_error_names_no_environment_cause() -> None:
