@@ -804,9 +804,11 @@ class Distinct:
 _FEW = 48  # at most one occurrence per this many characters
 
 
-def _openings(items: Any) -> frozenset[str] | None:
-    """Lower-case literal strings one of which every match of the parsed sequence starts
-    with; None when not known."""
+def _openings(items: Any, cased: bool = False, ignorecase: bool = False) -> frozenset[str] | None:
+    """Literal strings one of which every match of the parsed sequence starts with, lower-cased;
+    None when not known. With `cased`, in the pattern's own case, and None where one is read with
+    IGNORECASE (`ignorecase`: the flag in force): a pattern that opens with "You" is looked for
+    where "You" is, not every "you"."""
     items = list(items)
     i = 0
     while i < len(items) and str(items[i][0]) in _ZERO_WIDTH:
@@ -816,25 +818,30 @@ def _openings(items: Any) -> frozenset[str] | None:
     op, arg = items[i]
     name = str(op)
     if name == "LITERAL":
+        if cased and ignorecase:
+            return None
         run = ""
         while i < len(items) and str(items[i][0]) == "LITERAL":
             run += chr(items[i][1])
             i += 1
-        return frozenset([lower(run)])
+        return frozenset([run if cased else lower(run)])
     if name == "SUBPATTERN":
-        return _openings(arg[-1])
+        _, add, remove, inner = arg
+        inside = (ignorecase or bool(add & re.IGNORECASE)) and not remove & re.IGNORECASE
+        return _openings(inner, cased, inside)
     if name == "ATOMIC_GROUP":
-        return _openings(arg)
+        return _openings(arg, cased, ignorecase)
     if name == "BRANCH":
-        branches = [_openings(b) for b in arg[1]]
+        branches = [_openings(b, cased, ignorecase) for b in arg[1]]
         if any(b is None for b in branches):
             return None
         return frozenset().union(*(b for b in branches if b is not None))
     if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        first = _openings(arg[2])
+        first = _openings(arg[2], cased, ignorecase)
         if first is None or arg[0] >= 1:
             return first
-        rest = _openings(items[i + 1 :])  # repeated none: the match starts with what follows
+        # repeated none: the match starts with what follows
+        rest = _openings(items[i + 1 :], cased, ignorecase)
         return None if rest is None else first | rest
     return None
 
@@ -842,69 +849,28 @@ def _openings(items: Any) -> frozenset[str] | None:
 _ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
 
 
-@functools.cache
-def openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
-    """`_openings` of a whole pattern, sorted; () when not known, when one is shorter than two
-    characters, or one crosses a line break."""
-    parsed = _parse(pattern, flags)
-    if parsed is None:
-        return ()
-    found = _openings(parsed)
+def _usable(found: frozenset[str] | None) -> tuple[str, ...]:
+    """Openings sorted; () when not known, when one is shorter than two characters, or one
+    crosses a line break."""
     if not found or min(map(_weight, found)) < 2 or any("\n" in w for w in found):
         return ()
     return tuple(sorted(found))
 
 
-def _cased_openings(items: Any, ignorecase: bool) -> frozenset[str] | None:
-    """`_openings` in the pattern's own case: the literal strings one of which every match
-    starts with, exactly as written; None when not known, or when one is read with IGNORECASE.
-    (A pattern that opens with "You" is looked for where "You" is, not every "you".)"""
-    items = list(items)
-    i = 0
-    while i < len(items) and str(items[i][0]) in _ZERO_WIDTH:
-        i += 1
-    if i == len(items):
-        return None
-    op, arg = items[i]
-    name = str(op)
-    if name == "LITERAL":
-        if ignorecase:
-            return None
-        run = ""
-        while i < len(items) and str(items[i][0]) == "LITERAL":
-            run += chr(items[i][1])
-            i += 1
-        return frozenset([run])
-    if name == "SUBPATTERN":
-        _, add, remove, inner = arg
-        inside = (ignorecase or bool(add & re.IGNORECASE)) and not remove & re.IGNORECASE
-        return _cased_openings(inner, inside)
-    if name == "ATOMIC_GROUP":
-        return _cased_openings(arg, ignorecase)
-    if name == "BRANCH":
-        branches = [_cased_openings(b, ignorecase) for b in arg[1]]
-        if any(b is None for b in branches):
-            return None
-        return frozenset().union(*(b for b in branches if b is not None))
-    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        first = _cased_openings(arg[2], ignorecase)
-        if first is None or arg[0] >= 1:
-            return first
-        rest = _cased_openings(items[i + 1 :], ignorecase)
-        return None if rest is None else first | rest
-    return None
+@functools.cache
+def openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
+    """`_openings` of a whole pattern (lower-cased), as `_usable` gives them."""
+    parsed = _parse(pattern, flags)
+    return () if parsed is None else _usable(_openings(parsed))
 
 
 @functools.cache
 def cased_openings(pattern: str, flags: int = 0) -> tuple[str, ...]:
-    """`_cased_openings` of a whole pattern, sorted; () as for `openings`."""
+    """`_openings` of a whole pattern in its own case, as `_usable` gives them."""
     parsed = _parse(pattern, flags)
     if parsed is None:
         return ()
-    found = _cased_openings(parsed, bool(parsed.state.flags & re.IGNORECASE))
-    if not found or min(map(_weight, found)) < 2 or any("\n" in w for w in found):
-        return ()
-    return tuple(sorted(found))
+    return _usable(_openings(parsed, True, bool(parsed.state.flags & re.IGNORECASE)))
 
 
 def _opening_positions(

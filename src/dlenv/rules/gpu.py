@@ -20,7 +20,7 @@ from dlenv.kb.queries import (
     newest_torch_release,
     torch_release,
 )
-from dlenv.kb.tables import TorchVariant
+from dlenv.kb.tables import TorchRelease, TorchVariant
 from dlenv.rules.derived import (
     LIVE_WINS,
     cuda_build,
@@ -268,16 +268,9 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
     if not _x86_wheels(s):
         return
     release = torch_release(torch.version)
-    # the lowest sm_XX / compute_XX of any CUDA build: a GPU below it has no cubin and no PTX
-    codes = [
-        int(d)
-        for v in (release.variants if release else ())
-        for a in v.arch_list or ()
-        if (d := a.partition("_")[2]).isdigit()
-    ]
-    if release is None or not codes:
+    lowest = _lowest_arch(release)
+    if release is None or lowest is None:
         return
-    lowest = min(codes)
     for gpu, cc in _capabilities(s):
         mm = major_minor(cc)
         if mm is None or mm[0] * 10 + mm[1] >= lowest:
@@ -376,16 +369,22 @@ def _newest_floor(framework: str) -> tuple[tuple[int, int], str] | None:
             return None
         return floor, f"TensorFlow {tf.version} is built with CUDA {tf.cuda}, which"
     release = newest_torch_release()
+    low = _lowest_arch(release)
+    if release is None or low is None:
+        return None
+    return (low // 10, low % 10), f"every CUDA build of torch {release.version}"
+
+
+def _lowest_arch(release: TorchRelease | None) -> int | None:
+    """The lowest sm_XX / compute_XX (as XX) of any CUDA build of a torch release: a GPU below
+    it has no cubin and no PTX in any of them."""
     codes = [
         int(d)
         for v in (release.variants if release else ())
         for a in v.arch_list or ()
         if (d := a.partition("_")[2]).isdigit()
     ]
-    if release is None or not codes:
-        return None
-    low = min(codes)
-    return (low // 10, low % 10), f"every CUDA build of torch {release.version}"
+    return min(codes) if codes else None
 
 
 def _too_old_finding(
