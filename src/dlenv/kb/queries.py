@@ -6,6 +6,7 @@ silent instead of guessing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -29,8 +30,10 @@ from dlenv.kb.tables import (
 _NUMERIC = re.compile(r"^\s*v?(\d+(?:\.\d+)*)")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_version(text: str | None) -> Version | None:
-    """The numeric release part of a version ("2.3.1+cu121" -> 2.3.1); None when unparsable."""
+    """The numeric release part of a version ("2.3.1+cu121" -> 2.3.1); None when unparsable
+    (cached: the rules ask for the same few versions thousands of times)."""
     if not text:
         return None
     match = _NUMERIC.match(text)
@@ -65,8 +68,10 @@ class DriverRequirement:
     source: str
 
 
+@functools.lru_cache(maxsize=512)
 def toolkit_driver(cuda: str, os_name: str | None = "Linux") -> ToolkitDriver | None:
-    """The driver row of a CUDA X.Y toolkit's first release (the GA row), or None."""
+    """The driver row of a CUDA X.Y toolkit's first release (the GA row), or None (cached: the
+    knowledge base is loaded once and never changes)."""
     wanted = major_minor(cuda)
     if wanted is None:
         return None
