@@ -100,6 +100,27 @@ def test_arm_server_counts_cores_from_sysfs_topology() -> None:
     assert facts.unknown["cpu_model"] == "no model name in /proc/cpuinfo"
 
 
+def test_cpu_flags_keep_the_vector_extensions_wheels_need() -> None:
+    """The SIMD flags of /proc/cpuinfo (DL508 reads them): a Pentium without AVX, a Xeon with
+    it; an ARM CPU lists none of them, and a CPU with no flags line is not known."""
+    fs = linux_host()
+    pentium = "model name\t: Intel(R) Pentium(R) CPU G4560\nflags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 popcnt aes\n\n"
+    fs.add_file("/proc/cpuinfo", pentium)
+    assert collect_host(fs, None).cpu_flags == ["sse4_1", "sse4_2", "popcnt"]
+    fs.add_file("/proc/cpuinfo", pentium.replace("aes", "aes avx avx2 fma f16c"))
+    assert collect_host(fs, None).cpu_flags == [
+        "sse4_1",
+        "sse4_2",
+        "popcnt",
+        "avx",
+        "avx2",
+        "fma",
+        "f16c",
+    ]
+    fs.add_file("/proc/cpuinfo", "processor\t: 0\nBogoMIPS\t: 50.00\n\n")
+    assert collect_host(fs, None).cpu_flags is None
+
+
 def test_glibc_from_ldd_when_confstr_cannot_tell() -> None:
     fs = linux_host()
     fs.machine = MachineInfo(user="alice", hostname="n1")

@@ -43,6 +43,7 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
         unknown["kernel"] = "no /proc/sys/kernel/osrelease and no uname release"
 
     cpu_model, physical, logical = _cpu(system, unknown) if linux else (None, None, None)
+    cpu_flags = _cpu_flags(system) if linux else None
     logical = logical or info.cpu_count_logical
     physical = physical or info.cpu_count_physical
     if cpu_model is None:
@@ -92,6 +93,7 @@ def collect_host(system: System, prefix: str | None) -> HostFacts:
         cpu_model=cpu_model,
         cpu_cores_physical=physical,
         cpu_cores_logical=logical,
+        cpu_flags=cpu_flags,
         ram_total_bytes=total,
         ram_available_bytes=available,
         glibc_version=_glibc(system, info.libc, unknown) if linux else None,
@@ -298,6 +300,22 @@ def _cpu(system: System, unknown: dict[str, str]) -> tuple[str | None, int | Non
             package = core = ""
     physical = len(cores) or _sysfs_cores(system)
     return model, physical or None, logical or None
+
+
+# the x86 instruction-set extensions prebuilt wheels are compiled for: TensorFlow >= 1.6 and
+# jaxlib need AVX, NumPy >= 2.4 x86-64-v2 (SSE4.2, POPCNT), some builds AVX2 and FMA
+SIMD_FLAGS = ("sse4_1", "sse4_2", "popcnt", "avx", "avx2", "fma", "f16c", "avx512f")
+
+
+def _cpu_flags(system: System) -> list[str] | None:
+    """The SIMD flags the first x86 CPU of /proc/cpuinfo lists; None where it lists none."""
+    text = system.read_text("/proc/cpuinfo", limit=8 << 20)
+    for line in (text or "").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            have = set(value.split())
+            return [f for f in SIMD_FLAGS if f in have]
+    return None
 
 
 def _sysfs_cores(system: System) -> int | None:

@@ -1,6 +1,7 @@
 """Imports every rule module so that their rules register; add new areas here."""
 
 from dlenv.rules import (
+    binaries,
     cuda,
     distributed,
     driver,
@@ -16,6 +17,7 @@ from dlenv.rules import (
 )
 
 __all__ = [
+    "binaries",
     "cuda",
     "distributed",
     "driver",

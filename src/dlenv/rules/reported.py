@@ -115,6 +115,11 @@ SETTLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "which copy of the library is loaded first",
         ("echo $LD_LIBRARY_PATH", "ldconfig -p | grep -E 'libnccl|libcublas|libnvJitLink'"),
     ),
+    "DL209": (
+        "two packages pin versions of the same dependency that no release satisfies together",
+        "each package's requirement the resolver lists ('depends on …')",
+        ("pip install --dry-run --report - PACKAGES", "pip check"),
+    ),
     "DL301": (
         "the framework build has no code for this GPU's architecture (a GPU newer than the build)",
         "the GPU's compute capability against the build's arch list",
@@ -170,6 +175,11 @@ SETTLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "where the module is imported from",
         ('python -c "import MODULE; print(MODULE.__file__)"  # the module in the error',),
     ),
+    "DL504": (
+        "two copies or builds of a package are installed, and the wrong one is loaded",
+        "the installed copies and where each lives",
+        ("pip list -v | grep -iE 'torch|tensorflow|jax|numpy'", "pip check"),
+    ),
     "DL505": (
         "another interpreter's packages are on the path",
         "sys.path and PYTHONPATH",
@@ -179,6 +189,19 @@ SETTLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "no wheel for this platform (OS, CPU, 32-bit Python)",
         "the platform pip sees",
         ("pip debug --verbose | head -20",),
+    ),
+    "DL507": (
+        "the system's glibc (or the libstdc++ loaded) is older than the build needs",
+        "the system's glibc version against the wheel's manylinux tag",
+        ("ldd --version | head -1", "pip debug --verbose | grep -m3 manylinux"),
+    ),
+    "DL508": (
+        "the CPU (or Rosetta 2) lacks instructions the build uses (AVX)",
+        "the CPU's flags, and on a Mac the Python's architecture",
+        (
+            "grep -o -w -E 'avx2?|sse4_2' /proc/cpuinfo | sort -u",
+            'python -c "import platform; print(platform.machine())"',
+        ),
     ),
     "DL601": (
         "Keras 3 breaks code written for Keras 2 / tf.keras",

@@ -28,6 +28,9 @@ class HostFacts:
     cpu_model: str | None = None
     cpu_cores_physical: int | None = None
     cpu_cores_logical: int | None = None
+    # the vector-instruction flags of /proc/cpuinfo that prebuilt wheels assume ("avx", "avx2",
+    # "fma", "sse4_2"…), those of them the CPU has; None: not read (not Linux, not x86)
+    cpu_flags: list[str] | None = None
     ram_total_bytes: int | None = None
     ram_available_bytes: int | None = None
     glibc_version: str | None = None

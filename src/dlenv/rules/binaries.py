@@ -1,0 +1,281 @@
+"""Rules about whether prebuilt binaries can run on this host at all: a C runtime older than the
+one a wheel was linked against, a CPU without the instructions a wheel was compiled for. DL5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from packaging.version import InvalidVersion, Version
+
+from dlenv.fix.actions import Action, ManualStep
+from dlenv.rules.findings import Evidence, Finding, first_line
+from dlenv.rules.registry import finding, rule
+from dlenv.snapshot.model import LiveProbe, ReportedError, Snapshot
+
+# the loader's words, as src-loaders.toml matches them in a paste; the same words in a live
+# probe's error are read with these patterns
+_GLIBC = "glibc-version-not-found"
+_LIBSTDCXX = "libstdcxx-version-not-found"
+_GLIBC_NEED = re.compile(r"version [`'‘\"]?GLIBC_(2\.\d{1,2})['’\"`]? not found")
+_CXX_NEED = re.compile(
+    r"version [`'‘\"]?(GLIBCXX_3\.4\.\d{1,2}|CXXABI_1\.3\.\d{1,2})['’\"`]? not found"
+)
+_REQUIRED_BY = re.compile(r"\(required by ([^)\n]{1,300})\)")
+
+# messages that name the missing instructions themselves, and crashes that usually mean them
+_CPU_SAID = frozenset(
+    {
+        "tf-cpu-feature-missing",
+        "jaxlib-cpu-feature-missing",
+        "numpy-cpu-baseline-missing",
+        "mkl-cpu-unsupported",
+        "illegal-hardware-instruction",
+    }
+)
+_SIGILL = frozenset({"illegal-instruction", "killed-by-sigill"})
+_SIGILL_TEXT = re.compile(r"Illegal instruction|SIGILL|signal 4\b|illegal hardware instruction")
+_ISA_SAID = re.compile(
+    r"compiled to use ([\w.]{2,20}) instructions|built using (\w{2,20}) instructions"
+    r"|doesn't support:?\s{0,4}\(([^)\n]{1,100})\)"
+)
+# frameworks whose x86 wheels cannot run without AVX: TensorFlow since 1.6, every jaxlib
+_NEEDS_AVX = {"tensorflow": "1.6", "jax": "0.1"}
+
+
+def _said(s: Snapshot, ids: frozenset[str]) -> ReportedError | None:
+    return next((e for e in s.reported_errors if e.signature in ids), None)
+
+
+def _live_text(p: LiveProbe) -> str:
+    return f"{p.error or ''}\n{p.stderr_tail or ''}"
+
+
+def _by(text: str) -> str | None:
+    m = _REQUIRED_BY.search(text)
+    return m.group(1).strip() if m else None
+
+
+@rule("DL507", "system-runtime-too-old", "error", "python")
+def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: whether the loader refused a compiled module because the system's C
+    runtime is older than the one the module was linked against: glibc's "version
+    'GLIBC_2.28' not found (required by …)" (the wheel's manylinux tag, or a conda package or
+    binary built on a newer distribution, needs a newer glibc than this system has), and the
+    same message for libstdc++ ("version 'GLIBCXX_3.4.29' not found", "CXXABI_1.3.13"), where
+    an older libstdc++.so.6 (the system's, or an old conda environment's) is loaded before the
+    newer one the module needs. Read from a pasted error, and in `dlenv doctor` from the
+    framework's failed import, with the system's glibc version (`host.glibc_version`) beside
+    what the module needs.
+
+    Why it matters: the import fails whatever else is right. glibc cannot be upgraded in place
+    on a distribution, so the fix is a build made for this glibc (an older release, a
+    manylinux2014 wheel, conda-forge's package) or a newer OS image; for libstdc++, a newer
+    copy first on the loader's path.
+
+    Example: torch 2.6 (manylinux_2_28 wheels) on CentOS 7 with glibc 2.17: "ImportError:
+    /lib64/libc.so.6: version 'GLIBC_2.28' not found (required by …/torch/lib/libtorch_cpu.so)".
+
+    Fix: install a release built for this glibc (`pip install "torch<2.6"`, whose wheels are
+    manylinux2014, glibc 2.17) or run in a container of a newer distribution; for GLIBCXX,
+    `conda install -c conda-forge libstdcxx-ng` in the environment, or remove the directory
+    holding the old libstdc++.so.6 from LD_LIBRARY_PATH.
+    """
+    texts: list[tuple[str, str]] = [
+        (e.text, f"reported_errors.{e.signature}")
+        for e in s.reported_errors
+        if e.signature in (_GLIBC, _LIBSTDCXX)
+    ]
+    texts += [
+        (t, f"live.{p.framework}.error")
+        for p in s.live
+        if p.status != "ok" and (_GLIBC_NEED.search(t := _live_text(p)) or _CXX_NEED.search(t))
+    ]
+    if not texts:
+        return
+    glibc = next((m.group(1) for t, _ in texts if (m := _GLIBC_NEED.search(t))), None)
+    cxx = next((m.group(1) for t, _ in texts if (m := _CXX_NEED.search(t))), None)
+    text, fact = next(
+        (t, f) for t, f in texts if (_GLIBC_NEED.search(t) if glibc else _CXX_NEED.search(t))
+    )
+    by = _by(text)
+    have = s.host.glibc_version
+    if glibc is not None and have is not None and _older(glibc, have):
+        return  # the system's glibc is new enough: another, older libc copy was loaded
+    evidence = [Evidence(fact=fact, found=first_line(text, 200))]
+    fixes: list[Action] = []
+    if glibc is not None:
+        evidence.insert(
+            0,
+            Evidence(
+                fact="host.glibc_version",
+                found=have or "older (not stated)",
+                needed=f">={glibc}",
+                note=f"needed by {by}" if by else None,
+            ),
+        )
+        message = (
+            f"The module {by or 'being imported'} needs glibc {glibc} or newer"
+            + (f", and this system has {have}" if have else ", newer than this system's")
+            + ": it was built (a wheel's manylinux tag, a conda package) for a newer "
+            "distribution."
+        )
+        fixes.append(
+            ManualStep(
+                text="Install a release built for this system's glibc (wheels tagged "
+                "manylinux2014 need only 2.17), or run in a container of a newer distribution.",
+                commands=[
+                    "ldd --version | head -1",
+                    "pip download --no-deps --only-binary=:all: PACKAGE==VERSION -d /tmp/w "
+                    "&& ls /tmp/w  # the wheel's manylinux tag",
+                ],
+            )
+        )
+        title = f"The system's glibc is older than {glibc}, which the module needs"
+    else:
+        message = (
+            f"The libstdc++.so.6 loaded first lacks {cxx}, which {by or 'the module'} needs: an "
+            "older copy (the system's, or an old conda environment's) comes before a newer one."
+        )
+        fixes.append(
+            ManualStep(
+                text="Put a libstdc++ that has the version first: update the environment's, or "
+                "take the old copy's directory out of LD_LIBRARY_PATH.",
+                commands=[
+                    "strings $(g++ -print-file-name=libstdc++.so.6) | grep -c "
+                    f"{cxx or 'GLIBCXX_3.4.29'}",
+                    "conda install -c conda-forge libstdcxx-ng",
+                    "echo $LD_LIBRARY_PATH",
+                ],
+            )
+        )
+        title = f"The libstdc++ loaded is older than the module needs ({cxx})"
+    yield finding(
+        "DL507",
+        title=title,
+        message=message,
+        evidence=evidence,
+        fixes=fixes,
+        subject="python",
+    )
+
+
+def _older(needed: str, have: str) -> bool:
+    """True when `have` is at least `needed` (the system's glibc would satisfy the module)."""
+    try:
+        return Version(have) >= Version(needed)
+    except InvalidVersion:
+        return False
+
+
+def _installed_needing_avx(s: Snapshot) -> list[str]:
+    out = []
+    for f in s.frameworks:
+        since = _NEEDS_AVX.get(f.name)
+        if since is None:
+            continue
+        try:
+            if Version(f.version.split("+")[0]) >= Version(since):
+                out.append(f"{f.name} {f.version}")
+        except InvalidVersion:
+            continue
+    return out
+
+
+@rule("DL508", "cpu-lacks-required-instructions", "error", "python")
+def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
+    """What it checks: whether a prebuilt wheel needs CPU instructions this CPU (or the emulator
+    running the Python) lacks: TensorFlow's "The TensorFlow library was compiled to use AVX
+    instructions, but these aren't available on your machine", jaxlib's "built using AVX
+    instructions, which your CPU … do not support", NumPy's "built with baseline
+    optimizations: (X86_V2) but your machine doesn't support", Intel MKL's "does not meet the
+    minimum requirements", and zsh's "illegal hardware instruction" (an x86_64 Python under
+    Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" counts when the
+    CPU's flags are known to lack AVX, or the reporter says the Mac is Apple Silicon. In
+    `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
+    flags have no AVX (`host.cpu_flags`), or a framework import killed by SIGILL there.
+
+    Why it matters: the process dies at import with SIGILL (or aborts), and no reinstall of the
+    same wheel helps. Old Celerons, Pentiums and Atoms, pre-2011 Xeons, VMs with a generic CPU
+    model (qemu64, kvm64) and Rosetta 2 offer no AVX.
+
+    Example: `import tensorflow` on an Intel Pentium G4560 (no AVX): "Illegal instruction (core
+    dumped)"; or a Python from an x86_64 Miniconda on an M1 Mac: "zsh: illegal hardware
+    instruction python".
+
+    Fix: run on a CPU (or VM CPU model `host`) with AVX; on Apple Silicon use a native arm64
+    Python (`python -c "import platform; print(platform.machine())"` must say arm64); or pin a
+    release built without it (tensorflow 1.5, numpy < 2.4 for x86-64-v2) or build from source.
+    """
+    said = _said(s, _CPU_SAID)
+    sigill = _said(s, _SIGILL)
+    flags = s.host.cpu_flags
+    no_avx = flags is not None and "avx" not in flags and (s.host.arch in (None, "x86_64"))
+    # an Apple Silicon Mac (the paste says so): an x86 wheel that dies there runs under Rosetta
+    rosetta = s.host.os == "Darwin" and s.host.arch in ("arm64", "aarch64")
+    crashed = [
+        p
+        for p in s.live
+        if p.framework in _NEEDS_AVX
+        and (p.returncode in (-4, 132) or _SIGILL_TEXT.search(_live_text(p)))
+    ]
+    installed = _installed_needing_avx(s) if no_avx else []
+    if said is None and not (sigill and (no_avx or rosetta)) and not crashed and not installed:
+        return
+    evidence: list[Evidence] = []
+    if said is not None or sigill is not None:
+        e = said or sigill
+        assert e is not None
+        evidence.append(Evidence(fact=f"reported_errors.{e.signature}", found=first_line(e.text)))
+    for p in crashed:
+        evidence.append(
+            Evidence(fact=f"live.{p.framework}.returncode", found=str(p.returncode), note="SIGILL")
+        )
+    if flags is not None:
+        evidence.append(
+            Evidence(fact="host.cpu_flags", found=" ".join(flags) or "none", needed="avx")
+        )
+    isa = None
+    if said is not None and (m := _ISA_SAID.search(said.text)):
+        isa = next(g for g in m.groups() if g)
+    under_rosetta = rosetta or (
+        said is not None and said.signature == "illegal-hardware-instruction"
+    )
+    cpu = s.host.cpu_model
+    if under_rosetta:
+        message = (
+            "An x86_64 build runs under Rosetta 2 on Apple Silicon, which does not emulate AVX: "
+            "the wheel's instructions are not available to it."
+        )
+    else:
+        what = ", ".join(installed) or "a prebuilt wheel"
+        message = (
+            f"{what} was compiled for {isa or 'AVX'} instructions, which this CPU"
+            + (f" ({cpu})" if cpu else "")
+            + " does not offer: the import dies with SIGILL or aborts."
+        )
+    fixes: list[Action] = [
+        ManualStep(
+            text="Use a native arm64 Python (Miniforge's arm64 installer, python.org's universal2)"
+            " and recreate the environment with it."
+            if under_rosetta
+            else "Run on a CPU with AVX (a VM: CPU model 'host'), or install a build made "
+            "without it (an older release, conda-forge's, or one built from source).",
+            commands=[
+                'python -c "import platform; print(platform.machine())"',
+                "sysctl -n machdep.cpu.brand_string"
+                if under_rosetta
+                else "grep -o -w -E 'avx2?|sse4_2|fma' /proc/cpuinfo | sort -u",
+            ],
+        )
+    ]
+    yield finding(
+        "DL508",
+        title="The CPU lacks instructions the installed build needs"
+        + (" (Rosetta 2)" if under_rosetta else ""),
+        message=message,
+        evidence=evidence,
+        fixes=fixes,
+        subject="python",
+    )

@@ -1,0 +1,105 @@
+"""DL507 (the system's C runtime is older than a wheel needs) and DL508 (the CPU lacks the
+instructions a wheel was compiled for): each judged from a paste and from a live machine."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.importers.explain import explain_text
+from dlenv.snapshot.model import LiveProbe, Snapshot
+from tests.rules.snapshots import cpu_machine, fired, only, tensorflow, with_live
+
+
+def _codes(text: str) -> dict[str, str]:
+    return {f.code: f.severity for f in explain_text(text, "paste", probe=False).report.findings}
+
+
+def _host(s: Snapshot, **changes: object) -> Snapshot:
+    return replace(s, host=replace(s.host, **changes))
+
+
+GLIBC_228 = (
+    "ImportError: /lib64/libc.so.6: version `GLIBC_2.28' not found (required by "
+    "/home/u/venv/lib/python3.9/site-packages/torch/lib/libtorch_cpu.so)\n"
+)
+
+
+def test_dl507_glibc_older_than_the_wheel_needs() -> None:
+    """The loader's words from glibc's elf/dl-version.c: a torch wheel tagged manylinux_2_28 on
+    a glibc 2.17 system (CentOS 7)."""
+    assert _codes(GLIBC_228) == {"DL507": "error"}
+    # the same, judged with the system's glibc stated: needed beside found
+    s = _host(cpu_machine(), glibc_version="2.17")
+    said = explain_text(GLIBC_228, "paste", probe=False).report.snapshot.reported_errors
+    f = only(replace(s, reported_errors=said), "DL507")
+    assert f.evidence[0].found == "2.17" and f.evidence[0].needed == ">=2.28"
+    assert "torch<2.6" in (f.hint or "") + " ".join(
+        c for a in f.fixes for c in getattr(a, "commands", [])
+    ) or any("manylinux2014" in getattr(a, "text", "") for a in f.fixes)
+    # good: a system whose glibc is new enough (another, older libc copy was loaded): silent
+    new = _host(cpu_machine(), glibc_version="2.35")
+    assert fired(replace(new, reported_errors=said), "DL507") == []
+    assert fired(cpu_machine(), "DL507") == []
+
+
+def test_dl507_libstdcxx_older_than_the_module_needs() -> None:
+    text = (
+        "ImportError: /usr/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.29' not "
+        "found (required by /env/lib/python3.10/site-packages/scipy/_lib/_uarray/_uarray.so)\n"
+    )
+    report = explain_text(text, "paste", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL507"]
+    assert "GLIBCXX_3.4.29" in f.title
+    assert any("libstdcxx-ng" in c for a in f.fixes for c in getattr(a, "commands", []))
+
+
+def test_dl507_from_a_live_import_that_failed() -> None:
+    probe = LiveProbe(framework="torch", status="import-error", error=GLIBC_228.strip())
+    bad = with_live(_host(cpu_machine(), glibc_version="2.17"), probe)
+    assert only(bad, "DL507").evidence[0].needed == ">=2.28"
+    good = with_live(cpu_machine(), LiveProbe(framework="torch", status="ok"))
+    assert fired(good, "DL507") == []
+
+
+def test_dl508_cpu_without_avx_under_tensorflow() -> None:
+    """TensorFlow's cpu_feature_guard.cc, jaxlib's and NumPy's own checks name the missing
+    instructions; zsh's "illegal hardware instruction" is Rosetta 2 on Apple Silicon."""
+    tf = (
+        "2018-03-01 10:00:00.000000: F tensorflow/core/platform/cpu_feature_guard.cc:37] The "
+        "TensorFlow library was compiled to use AVX instructions, but these aren't available "
+        "on your machine.\n"
+    )
+    assert _codes(tf).get("DL508") == "error"
+    rosetta = 'zsh: illegal hardware instruction  python -c "import tensorflow"\n'
+    report = explain_text(rosetta, "paste", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL508"]
+    assert "Rosetta" in f.title
+    # a bare "Illegal instruction" is not enough alone; with Apple Silicon stated it is
+    assert "DL508" not in _codes("Illegal instruction (core dumped)\n")
+    assert "DL508" in _codes("On my M1 Mac:\nIllegal instruction (core dumped)\n")
+    # near misses: TensorFlow's start-up note that the CPU has more than the build uses
+    note = (
+        "Your CPU supports instructions that this TensorFlow binary was not compiled to use: "
+        "AVX2 FMA\n"
+    )
+    assert "DL508" not in _codes(note)
+
+
+def test_dl508_live_machine_without_avx() -> None:
+    """`dlenv doctor` reads the CPU's flags from /proc/cpuinfo: TensorFlow installed on a
+    Pentium without AVX is an error before anything is imported."""
+    old_cpu = _host(cpu_machine(), cpu_flags=["sse4_1", "sse4_2", "popcnt"], cpu_model="Pentium")
+    f = only(old_cpu, "DL508")
+    assert "tensorflow 2.21.0" in f.message and "Pentium" in f.message
+    # a crash of the import with SIGILL is evidence too
+    crashed = with_live(old_cpu, LiveProbe(framework="tensorflow", status="crashed", returncode=-4))
+    assert any(e.fact == "live.tensorflow.returncode" for e in only(crashed, "DL508").evidence)
+    # good: the CPU has AVX, or no framework that needs it is installed, or the flags are unknown
+    avx = _host(cpu_machine(), cpu_flags=["sse4_2", "avx", "avx2", "fma"])
+    assert fired(avx, "DL508") == []
+    torch_only = replace(old_cpu, frameworks=[f for f in old_cpu.frameworks if f.name == "torch"])
+    assert fired(torch_only, "DL508") == []
+    assert fired(cpu_machine(), "DL508") == []
+    # TensorFlow 1.5, built without AVX, runs there
+    tf15 = replace(old_cpu, frameworks=[tensorflow("1.5.0", cuda=None, cudnn=None)])
+    assert fired(tf15, "DL508") == []
