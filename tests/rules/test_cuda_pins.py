@@ -99,3 +99,24 @@ def test_dl209_a_report_that_names_cu12_and_cu13_wheels() -> None:
     # libcublas.so.12 and .so.13 coexist: not a clash
     fine = text.replace("nccl", "cublas")
     assert _codes(fine) == []
+
+
+def test_dl203_names_the_stated_framework_whose_pypi_pin_was_loaded() -> None:
+    from dlenv.snapshot.model import LiveProbe, LoadedLibrary
+
+    def loaded(version: str) -> LiveProbe:
+        lib = LoadedLibrary(name="cudnn", path="libcudnn.so.9", version=version)
+        return LiveProbe(framework="jax", status="ok", loaded_libraries=[lib])
+
+    jax = FrameworkFacts(
+        name="jax", distribution="jax", version="0.6.0", cuda_build=True, cudnn_version="9.8"
+    )
+    others = [_stated("tensorflow", "2.18.0", extras="and-cuda"), _stated("torch", "2.5.1")]
+    s = replace(gpu_machine(frameworks=[jax, *others]), live=[loaded("9.1.0")])
+    f = only(s, "DL203")
+    assert "torch 2.5.1" in f.message
+    pin = f.evidence[-1]
+    assert pin.found == "nvidia-cudnn-cu12==9.1.0.70"
+    assert "https://pypi.org/project/torch/2.5.1/" in (pin.note or "")
+    # the cuDNN jax was built with is what loaded: nothing to say
+    assert fired(replace(s, live=[loaded("9.8.0")]), "DL203") == []

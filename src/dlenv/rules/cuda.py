@@ -514,7 +514,14 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
             continue
         if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
             continue
-        other = others[0]
+        # the one whose cuDNN pin (its METADATA, or PyPI's for a stated version) is the cuDNN
+        # that was loaded: torch 2.5.1 pins nvidia-cudnn-cu12==9.1.0.70, JAX loaded 9.1.0
+        pinned = {o.name: pin for o in others if (pin := _cudnn_pin(s, o)) is not None}
+        other = next(
+            (o for o in others if o.name in pinned and _same_minor(pinned[o.name][0], lib.version)),
+            others[0],
+        )
+        pin = pinned.get(other.name)
         yield finding(
             "DL203",
             title=f"{label(fw)} runs with the cuDNN {lib.version} of another framework",
@@ -529,6 +536,11 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
                     note=f"{label(fw)} is built with cuDNN {fw.cudnn_version}",
                 ),
                 Evidence(fact=f"frameworks.{other.name}", found=label(other)),
+                *(
+                    [Evidence(fact=f"frameworks.{other.name}.requires", found=pin[0], note=pin[1])]
+                    if pin is not None and _same_minor(pin[0], lib.version)
+                    else []
+                ),
             ],
             hint=f"Import {fw.name} before {other.name} to confirm: then it loads its own cuDNN.",
             fixes=[
@@ -545,6 +557,24 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=fw.name,
         )
+
+
+def _cudnn_pin(s: Snapshot, fw: FrameworkFacts) -> tuple[str, str] | None:
+    """(the framework's nvidia-cudnn requirement, where it was read): its METADATA, else the
+    knowledge base's copy of PyPI's metadata for a version the paste states."""
+    stated = None if fw.requires else _stated_pins(s, fw)
+    requires = fw.requires if stated is None else list(stated.requires)
+    where = "its METADATA" if stated is None else f"{stated.what} ({stated.source})"
+    for text, (_, spec) in _nvidia_pins(replace(fw, requires=requires)).items():
+        if text.startswith("nvidia-cudnn"):
+            return f"{text}{spec}", where
+    return None
+
+
+def _same_minor(requirement: str, version: str | None) -> bool:
+    """Whether a pin (==9.1.0.70, >=9.1) names the major.minor of a loaded cuDNN (9.1.0)."""
+    m = re.search(r"(?:==|>=|~=)\s*(\d+\.\d+)", requirement)
+    return bool(m and version and major_minor(m.group(1)) == major_minor(version))
 
 
 def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
@@ -670,9 +700,12 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     the same pip wheel (nvidia-cudnn-cu12 can hold only one version), or the same major where
     the loader gives the one needing the newer minor the older cuDNN the other pins; a
     framework that loaded a cuDNN its build rejects while another CUDA framework shares the
-    environment (the first to load cuDNN wins); a report that the failure depends on import
-    order, or that one install replaced another's cuDNN (a warning: the versions are not
-    known).
+    environment (the first to load cuDNN wins: the finding names the framework whose cuDNN pin
+    is the cuDNN that was loaded, read from its METADATA or, for a version a paste only states,
+    from the knowledge base's copy of PyPI's metadata); a report that the failure depends on
+    import order, or that one install replaced another's cuDNN (a warning: the versions are
+    not known). Two stated versions whose cuDNN pins no single version satisfies, with nothing
+    loaded yet, are DL209's (the install is where it shows first); DL203 is what is loaded.
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
     then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
