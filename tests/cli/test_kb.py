@@ -21,6 +21,7 @@ def test_kb_lists_tables() -> None:
         "cudnn       dlenv kb cudnn 9",
         "keras       dlenv kb keras jax",
         "jax         dlenv kb jax 0.9.2",
+        "pins        dlenv kb pins torch 2.5.1",
     ]
 
 
@@ -66,7 +67,8 @@ def test_kb_unknown_table_is_a_usage_error() -> None:
     result = runner.invoke(app, ["kb", "nope"], standalone_mode=False)
     assert result.exit_code != 0
     assert str(result.exception) == (
-        "unknown table 'nope': choose from driver, torch, tensorflow, gpu, cudnn, keras, jax"
+        "unknown table 'nope': choose from driver, torch, tensorflow, gpu, cudnn, keras, jax, "
+        "pins"
     )
 
 
@@ -241,6 +243,7 @@ def test_kb_every_table_shows_a_dated_newest_source() -> None:
         ("cudnn", "9.17.0"),
         ("keras", "3.15.0"),
         ("jax", "0.9.2"),
+        ("pins", "torch 2.5.1"),
     ):
         result = runner.invoke(app, ["kb", table, *query.split()], env={"COLUMNS": "400"})
         assert result.exit_code == 0, (table, query, result.output)
@@ -251,7 +254,8 @@ def test_kb_every_table_shows_a_dated_newest_source() -> None:
 def test_kb_version_prints_the_newest_table_date() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
-    assert "knowledge base: 2026-09-10 (its newest dated source)" in result.output
+    # the pins table (cuda_pins.json) was read from PyPI on 2026-12-06
+    assert "knowledge base: 2026-12-06 (its newest dated source)" in result.output
 
 
 def test_kb_ptx_rows_and_their_sources() -> None:
@@ -322,3 +326,16 @@ def test_kb_dgx_spark_through_the_real_cli() -> None:
         check=False,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_kb_pins_shows_what_a_release_pins_on_pypi() -> None:
+    result = runner.invoke(app, ["kb", "pins", "tensorflow", "2.15.1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    (row,) = data["rows"]
+    assert row["package"] == "tensorflow[and-cuda]" and row["version"] == "2.15.1"
+    assert row["cudnn"] == "cudnn-cu12==8.9.4.25"
+    assert "nvidia-nccl-cu12==2.16.5" in row["all_pins"].split()
+    assert row["source"] == "https://pypi.org/project/tensorflow/2.15.1/"
+    assert data["as_of"].startswith("2026-12-06: PyPI metadata")
+    assert runner.invoke(app, ["kb", "pins", "torch", "3.0.0"]).exit_code == 1

@@ -1,8 +1,9 @@
-"""Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras, jax tables.
+"""Show the compatibility knowledge base: driver, torch, tensorflow, gpu, cudnn, keras, jax, pins.
 
 Examples: `dlenv kb torch 2.9.1+cu128`, `dlenv kb driver 12.4`, `dlenv kb driver 570.133.07` (what
-a driver runs), `dlenv kb gpu "NVIDIA GeForce RTX 4090"`, and without a table `dlenv kb "DGX
-Spark"`, `dlenv kb sm_120`, `dlenv kb 570.133.07`. A query that matches no row exits 1 and shows
+a driver runs), `dlenv kb gpu "NVIDIA GeForce RTX 4090"`, `dlenv kb pins tensorflow 2.15.0` (the
+CUDA wheels a release pins on PyPI), and without a table `dlenv kb "DGX Spark"`, `dlenv kb
+sm_120`, `dlenv kb 570.133.07`. A query that matches no row exits 1 and shows
 the nearest rows. Each table ends with the date of its newest source.
 """
 
@@ -21,7 +22,9 @@ class Format(str, Enum):
 
 def kb(
     table: str | None = typer.Argument(
-        None, help="driver, torch, tensorflow, gpu, cudnn, keras or jax; none: list the tables."
+        None,
+        help="driver, torch, tensorflow, gpu, cudnn, keras, jax or pins (the CUDA wheels each "
+        "release pins on PyPI); none: list the tables.",
     ),
     query: list[str] | None = typer.Argument(
         None, help="Keep rows containing all these words (e.g. 2.5, cu121, 'RTX 4090')."
@@ -31,7 +34,7 @@ def kb(
         "--format",
         "-f",
         envvar="DLENV_FORMAT",
-        help="console: a table; json: the rows as data."
+        help="console: a table; json: the rows as data.",
     ),
 ) -> None:
     from dlenv.kb.views import EXAMPLES, TABLES, nearest_rows, table_view

@@ -19,15 +19,21 @@ PROSE = "(stated in prose)"
 
 _V = r"v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?(?:\+[\w.]+)?)"
 _SEP = r"(?:\s*(?:==?|:|@|-|\bversion\b)\s*){1,3}|\s+"
+_EXTRAS = r"(?:\[[\w-]{1,30}(?:,\s?[\w-]{1,30}){0,4}\])?"
 _FRAMEWORKS = (
     ("torch", re.compile(rf"\b(?:py)?torch(?:{_SEP}){_V}", re.IGNORECASE)),
     # "tf 2.10" only in capitals: "tf" is too common a word in lower case
     (
         "tensorflow",
-        re.compile(rf"(?:\b(?i:tensorflow)(?:-gpu)?|\bTF)(?:{_SEP}){_V}"),
+        re.compile(rf"(?:\b(?i:tensorflow)(?:-gpu)?{_EXTRAS}|\bTF)(?:{_SEP}){_V}"),
     ),
     ("keras", re.compile(rf"\bkeras(?:{_SEP}){_V}", re.IGNORECASE)),
-    ("jax", re.compile(rf"\bjax(?:lib)?(?:{_SEP}){_V}", re.IGNORECASE)),
+    ("jax", re.compile(rf"\bjax(?:lib)?{_EXTRAS}(?:{_SEP}){_V}", re.IGNORECASE)),
+)
+# the extras a requirement names ("tensorflow[and-cuda]==2.15.0", "jax[cuda12]"): which CUDA
+# wheels the framework brings (rule DL209 reads them from the knowledge base's pins)
+_EXTRAS_OF = re.compile(
+    r"\b(?P<fw>tensorflow|jax)\[(?P<extras>[\w-]{1,30}(?:,\s?[\w-]{1,30}){0,4})\]", re.IGNORECASE
 )
 _CUDA = re.compile(
     r"\bcuda(?:[ _-]?toolkit)?(?:[ _-]?version)?\s*(?:==?|:|_|\s(?:is\s)?)\s*"
@@ -90,6 +96,14 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         if m and not sheet.framework(fw).get("version"):
             _framework(sheet, fw, m.group("ver"))
             at(m.start())
+    for m in _EXTRAS_OF.finditer(text):
+        fw = m.group("fw").lower()
+        if fw in sheet.frameworks and sheet.frameworks[fw].get("version"):
+            details: dict[str, str] = sheet.framework(fw).setdefault("details", {})
+            extras = ",".join(e.strip().lower().replace("_", "-") for e in m["extras"].split(","))
+            if details.setdefault("extras", extras) == extras:
+                sheet.note(f"frameworks.{fw}.details.extras", extras)
+                at(m.start())
     m = search(_CUDA, text)
     if m and not sheet.toolkits:
         sheet.add_toolkit(

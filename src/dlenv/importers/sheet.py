@@ -199,11 +199,11 @@ class FactSheet:
         nvidia-cudnn-cu12==9.1.0.70"): kept as the framework's `requires`, as a probe reads them
         from METADATA; `have` is the installed version the message names."""
         name = _framework_name(who)
-        spec = spec.strip("()")
+        spec = "" if spec == "-" else spec.strip("()")  # "-": the message names no version
         if spec and spec[0].isdigit():
             spec = f"=={spec}"  # poetry and uv write a pin as "(2.16.5)"
         fw = self.framework(name)
-        if who.split("[", 1)[0].lower() != name:
+        if who.split("[", 1)[0].lower() not in (name, "pytorch"):
             fw.setdefault("distribution", who.split("[", 1)[0].lower())
         if version and version[0].isdigit():
             self.set_framework(name, "version", version)
@@ -394,6 +394,8 @@ def _framework_name(distribution: str) -> str:
         return "tensorflow"
     if base == "jaxlib" or base.startswith("jax-cuda"):
         return "jax"
+    if base == "pytorch":
+        return "torch"
     return base
 
 

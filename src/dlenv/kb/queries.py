@@ -567,7 +567,10 @@ def framework_builds_for_driver(driver: str, os_name: str | None = "Linux") -> l
 
 def kb_date() -> str | None:
     """The date of the knowledge base: its newest dated source (None: no table is dated)."""
-    dates = [a.date for a in load().as_of.values() if a.date]
+    from dlenv.kb.pins import cuda_pins
+
+    dated = [*load().as_of.values(), cuda_pins().as_of]
+    dates = [a.date for a in dated if a.date]
     return max(dates) if dates else None
 
 

@@ -42,6 +42,11 @@ _FILE.update({"cudnn": "cudnn", "keras": "keras", "jax": "jax"})
 
 def table_as_of(name: str) -> str | None:
     """ "2026-09-04: PyTorch 2.15 notice (https://…)", or "date not recorded: …"."""
+    if name == "pins":
+        from dlenv.kb.pins import cuda_pins
+
+        pins_as_of = cuda_pins().as_of
+        return f"{pins_as_of.date}: {pins_as_of.what} ({pins_as_of.source})"
     as_of = load().as_of.get(_FILE.get(name, name))
     if as_of is None:
         return None
@@ -277,6 +282,40 @@ def _jax() -> TableView:
     return TableView("jax", "JAX releases and their CUDA plugins (Linux)", columns, rows)
 
 
+def _pin(requires: tuple[str, ...], *names: str) -> str:
+    """The requirement on the first of `names`, short: "cudnn-cu12==9.1.0.70", or "-"."""
+    for name in names:
+        for r in requires:
+            if re.match(rf"{re.escape(name)}(?:-cu1\d)?(?:\[|[<>=!~]|$)", r):
+                return r.removeprefix("nvidia-")
+    return "-"
+
+
+def _pins() -> TableView:
+    """One row per release; the console shows the cuDNN, NCCL and CUDA runtime pins, the JSON
+    rows also every pin (`all_pins`)."""
+    from dlenv.kb.pins import cuda_pins
+
+    pins = cuda_pins()
+    rows = [
+        {
+            "package": r.package + (f"[{r.extra}]" if r.extra else ""),
+            "version": r.version,
+            "cudnn": _pin(r.requires, "nvidia-cudnn"),
+            "nccl": _pin(r.requires, "nvidia-nccl"),
+            "cuda": _pin(r.requires, "nvidia-cuda-runtime", "cuda-toolkit"),
+            "wheels": str(len(r.requires)),
+            "all_pins": " ".join(r.requires) or "none",
+            "source": r.source,
+        }
+        for r in pins.releases
+    ]
+    columns = ("package", "version", "cudnn", "nccl", "cuda", "wheels", "source")
+    return TableView(
+        "pins", f"CUDA wheels each release pins on PyPI ({pins.platform})", columns, rows
+    )
+
+
 TABLES = {
     "driver": _driver,
     "torch": _torch,
@@ -285,8 +324,15 @@ TABLES = {
     "cudnn": _cudnn,
     "keras": _keras,
     "jax": _jax,
+    "pins": _pins,
 }
-ALIASES = {"pytorch": "torch", "tf": "tensorflow", "gpus": "gpu", "cuda": "driver"}
+ALIASES = {
+    "cuda-pins": "pins",
+    "pytorch": "torch",
+    "tf": "tensorflow",
+    "gpus": "gpu",
+    "cuda": "driver",
+}
 
 
 EXAMPLES = {
@@ -297,6 +343,7 @@ EXAMPLES = {
     "cudnn": "9",
     "keras": "jax",
     "jax": "0.9.2",
+    "pins": "torch 2.5.1",
 }
 
 _FULL_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)*(?:[.+-]?((?:cu|rocm)[\d.]+|cpu))?$")

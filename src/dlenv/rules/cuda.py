@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os.path
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -22,6 +23,7 @@ from dlenv.fix.actions import (
     SetEnv,
     UnsetEnv,
 )
+from dlenv.kb.pins import StatedPins, cuda_pins, stated_pins, wheel_component
 from dlenv.kb.queries import (
     cuda_sonames,
     cudnn_pip_package,
@@ -512,7 +514,14 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
             continue
         if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
             continue
-        other = others[0]
+        # the one whose cuDNN pin (its METADATA, or PyPI's for a stated version) is the cuDNN
+        # that was loaded: torch 2.5.1 pins nvidia-cudnn-cu12==9.1.0.70, JAX loaded 9.1.0
+        pinned = {o.name: pin for o in others if (pin := _cudnn_pin(s, o)) is not None}
+        other = next(
+            (o for o in others if o.name in pinned and _same_minor(pinned[o.name][0], lib.version)),
+            others[0],
+        )
+        pin = pinned.get(other.name)
         yield finding(
             "DL203",
             title=f"{label(fw)} runs with the cuDNN {lib.version} of another framework",
@@ -527,6 +536,11 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
                     note=f"{label(fw)} is built with cuDNN {fw.cudnn_version}",
                 ),
                 Evidence(fact=f"frameworks.{other.name}", found=label(other)),
+                *(
+                    [Evidence(fact=f"frameworks.{other.name}.requires", found=pin[0], note=pin[1])]
+                    if pin is not None and _same_minor(pin[0], lib.version)
+                    else []
+                ),
             ],
             hint=f"Import {fw.name} before {other.name} to confirm: then it loads its own cuDNN.",
             fixes=[
@@ -543,6 +557,24 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=fw.name,
         )
+
+
+def _cudnn_pin(s: Snapshot, fw: FrameworkFacts) -> tuple[str, str] | None:
+    """(the framework's nvidia-cudnn requirement, where it was read): its METADATA, else the
+    knowledge base's copy of PyPI's metadata for a version the paste states."""
+    stated = None if fw.requires else _stated_pins(s, fw)
+    requires = fw.requires if stated is None else list(stated.requires)
+    where = "its METADATA" if stated is None else f"{stated.what} ({stated.source})"
+    for text, (_, spec) in _nvidia_pins(replace(fw, requires=requires)).items():
+        if text.startswith("nvidia-cudnn"):
+            return f"{text}{spec}", where
+    return None
+
+
+def _same_minor(requirement: str, version: str | None) -> bool:
+    """Whether a pin (==9.1.0.70, >=9.1) names the major.minor of a loaded cuDNN (9.1.0)."""
+    m = re.search(r"(?:==|>=|~=)\s*(\d+\.\d+)", requirement)
+    return bool(m and version and major_minor(m.group(1)) == major_minor(version))
 
 
 def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
@@ -668,9 +700,12 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     the same pip wheel (nvidia-cudnn-cu12 can hold only one version), or the same major where
     the loader gives the one needing the newer minor the older cuDNN the other pins; a
     framework that loaded a cuDNN its build rejects while another CUDA framework shares the
-    environment (the first to load cuDNN wins); a report that the failure depends on import
-    order, or that one install replaced another's cuDNN (a warning: the versions are not
-    known).
+    environment (the first to load cuDNN wins: the finding names the framework whose cuDNN pin
+    is the cuDNN that was loaded, read from its METADATA or, for a version a paste only states,
+    from the knowledge base's copy of PyPI's metadata); a report that the failure depends on
+    import order, or that one install replaced another's cuDNN (a warning: the versions are
+    not known). Two stated versions whose cuDNN pins no single version satisfies, with nothing
+    loaded yet, are DL209's (the install is where it shows first); DL203 is what is loaded.
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
     then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
@@ -1396,6 +1431,58 @@ def _relax_own_pin(wheel: str, a: FrameworkFacts, b: FrameworkFacts) -> Action |
     )
 
 
+def _stated_pins(s: Snapshot, fw: FrameworkFacts) -> StatedPins | None:
+    """The knowledge base's pins for a framework the paste states only by version (no METADATA
+    read): PyPI's metadata of that release, on Linux x86_64 only."""
+    if any(canonicalize_name(r.split(";", 1)[0]).startswith("nvidia-") for r in fw.requires):
+        return None
+    if fw.build_source != "pasted report" and "requires" not in fw.unknown:
+        return None
+    if s.host.os is not None and s.host.os != "Linux":
+        return None
+    if s.host.arch is not None and s.host.arch not in ("x86_64", "AMD64", "amd64"):
+        return None
+    extras = tuple(e for e in fw.details.get("extras", "").split(",") if e)
+    pins = stated_pins(fw.name, fw.distribution, fw.version, extras, fw.variant)
+    if pins is None and fw.name == "tensorflow" and fw.version:
+        # no [and-cuda] stated, but the paste lists the very nvidia-* wheels it pins
+        with_extra = stated_pins(fw.name, fw.distribution, fw.version, ("and-cuda",), None)
+        shown = [
+            r
+            for r in (with_extra.requires if with_extra else ())
+            if "==" in r and _installed_wheel(s, r.split("==", 1)[0]) == r.split("==", 1)[1]
+        ]
+        pins = with_extra if shown else None
+    return pins
+
+
+def _nvidia_wheels(requires: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """nvidia-* wheel -> the requirement as written, with or without a version."""
+    out: dict[str, str] = {}
+    for text in requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if name.startswith("nvidia-"):
+            out[name] = f"{name}{req.specifier}"
+    return out
+
+
+def _component_clash(a: dict[str, str], b: dict[str, str]) -> tuple[str, str] | None:
+    """The same library in wheels for two CUDA majors (nvidia-nccl-cu12 and nvidia-nccl-cu13)
+    where its soname carries no CUDA major: both install, one process loads one of them."""
+    same = cuda_pins().same_soname
+    for wa in sorted(a):
+        ca = wheel_component(wa)
+        for wb in sorted(b):
+            cb = wheel_component(wb)
+            if ca and cb and ca[0] == cb[0] and ca[0] in same and ca[1] != cb[1]:
+                return a[wa], b[wb]
+    return None
+
+
 @rule("DL209", "framework-cuda-pins-conflict", "error", "cuda")
 def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two frameworks in one environment whose requirements pin the same
@@ -1403,8 +1490,15 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
     versions no release satisfies together, read from their METADATA (or from the resolver's
     conflict lines in a paste: pip's "depends on", poetry's and uv's "Because …", pip's
     "requires …, but you have … which is incompatible", and the user's own pin, pip's "The
-    user requested …"); and a framework whose pinned wheel was replaced by an incompatible
-    version.
+    user requested …"); or that pin the same library for two CUDA majors where its soname
+    carries no major (nvidia-nccl-cu12 and nvidia-nccl-cu13, nvidia-cudnn-cu12 and -cu13: both
+    install, one process loads one); and a framework whose pinned wheel was replaced by an
+    incompatible version. Where a paste (or a machine whose METADATA is unreadable) states only
+    the versions, the pins come from the knowledge base's copy of PyPI's metadata
+    (cuda_pins.json, Linux x86_64): torch as PyPI's build (or the pytorch.org build of PyPI's
+    default variant; another +cuXYZ variant only by the cuDNN wheel the release table names),
+    tensorflow only with [and-cuda] or its nvidia-* wheels shown (without the extra it pins
+    none), jax only with a cuda12/cuda13 extra or plugin.
 
     Why it matters: pip can install only one version of each wheel. Either the install fails
     (ResolutionImpossible), or the framework installed last replaces the other's CUDA
@@ -1413,14 +1507,34 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
 
     Example: torch 2.5.1 pins nvidia-cuda-runtime-cu12==12.4.127 and paddlepaddle-gpu 3.1.0
     pins ==12.3.101; tensorflow[and-cuda] 2.15 pins nvidia-nccl-cu12==2.16.5 while
-    jax[cuda12] 0.4.23 needs >=2.18.3.
+    jax[cuda12] 0.4.23 needs >=2.18.3; tensorflow[and-cuda] 2.20 pins nvidia-nccl-cu12 while
+    torch 2.11 pins nvidia-nccl-cu13.
 
     Fix: one environment per framework (`python -m venv .venv-torch && .venv-torch/bin/pip
     install torch==2.5.1`, the same for the other), or releases of both built for the same
     CUDA libraries.
     """
-    fws = [fw for fw in s.frameworks if fw.requires]
-    pins = {fw.name: _nvidia_pins(fw) for fw in fws}
+    own = [fw for fw in s.frameworks if fw.requires]
+    stated = {fw.name: p for fw in s.frameworks if (p := _stated_pins(s, fw)) is not None}
+    fws = [fw for fw in s.frameworks if fw.requires or fw.name in stated]
+    requires = {
+        fw.name: list(stated[fw.name].requires) if fw.name in stated else fw.requires
+        for fw in fws
+    }
+    pins = {fw.name: _nvidia_pins(replace(fw, requires=requires[fw.name])) for fw in fws}
+
+    def side(fw: FrameworkFacts, requirement: str) -> Evidence:
+        kb = stated.get(fw.name)
+        if kb is None:
+            return Evidence(
+                fact=f"frameworks.{fw.name}.requires", found=requirement, note=label(fw)
+            )
+        return Evidence(
+            fact=f"kb.cuda_pins.{fw.name}",
+            found=requirement,
+            note=f"{label(fw)}: {kb.what} ({kb.source})",
+        )
+
     reported: set[str] = set()
     for i, a in enumerate(fws):
         for b in fws[i + 1 :]:
@@ -1430,18 +1544,20 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 if not _compatible(pins[a.name][wheel][1], pins[b.name][wheel][1])
             ]
             if not clashes:
+                cross = _component_clash(
+                    _nvidia_wheels(requires[a.name]), _nvidia_wheels(requires[b.name])
+                )
+                if cross is not None:
+                    reported.update((a.name, b.name))
+                    yield _cross_major(a, b, cross, side)
                 continue
             reported.update((a.name, b.name))
             wheel, (a_req, _), (b_req, _) = clashes[0]
             evidence = []
             for w, (ar, _), (br, _) in clashes:
                 have = _installed_wheel(s, w)
-                evidence.append(
-                    Evidence(fact=f"frameworks.{a.name}.requires", found=ar, note=label(a))
-                )
-                evidence.append(
-                    Evidence(fact=f"frameworks.{b.name}.requires", found=br, note=label(b))
-                )
+                evidence.append(side(a, ar))
+                evidence.append(side(b, br))
                 if have:
                     evidence.append(Evidence(fact=f"cuda.pip_packages.{w}", found=have))
             yield finding(
@@ -1461,7 +1577,30 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 fixes=[_relax_own_pin(wheel, a, b) or _separate_environments(a, b)],
                 subject=b.name,
             )
-    yield from _replaced_wheels(s, fws, pins, reported)
+    yield from _replaced_wheels(s, own, pins, reported)
+
+
+def _cross_major(
+    a: FrameworkFacts,
+    b: FrameworkFacts,
+    cross: tuple[str, str],
+    side: Callable[[FrameworkFacts, str], Evidence],
+) -> Finding:
+    a_req, b_req = cross
+    component = (wheel_component(canonicalize_name(Requirement(a_req).name)) or ("cuda",))[0]
+    return finding(
+        "DL209",
+        title=f"{label(a)} and {label(b)} bring {component} for different CUDA majors",
+        message=f"{label(a)} requires {a_req} and {label(b)} requires {b_req}: pip installs "
+        f"both, but they ship the same {component} library (one soname for both CUDA majors), "
+        "so one process loads only one of them and the other framework runs with a "
+        f"{component} built for another CUDA.",
+        evidence=[side(a, a_req), side(b, b_req)],
+        hint="Pick releases of the two built for the same CUDA major (for example a torch "
+        "release whose PyPI wheels still use the -cu12 wheels), or separate environments.",
+        fixes=[_separate_environments(a, b)],
+        subject=b.name,
+    )
 
 
 def _replaced_wheels(
