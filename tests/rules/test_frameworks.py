@@ -328,3 +328,59 @@ def test_dl401_quoted_install_matrix_is_not_the_environment() -> None:
     # bad: the cpuonly command alone is what the reporter ran
     ran = "I have an RTX 4090\n$ conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
     assert "DL401" in _explained(ran)
+
+
+# -- DL401 from other programs' messages: an extension loader, torch._C, ONNX Runtime ---------
+def test_dl401_extension_loader_names_a_cpu_torch() -> None:
+    # xformers/_cpp_lib.py (https://github.com/invoke-ai/InvokeAI/issues/5065)
+    text = (
+        "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions. xFormers was built for:\n"
+        "    PyTorch 2.1.0+cu121 with CUDA 1201 (you have 2.1.0+cpu)\n"
+        "    Python  3.10.11 (you have 3.10.6)\n"
+    )
+    f = _dl401(text)
+    assert f.title == "torch 2.1.0+cpu is a CPU-only build but the GPU was wanted"
+    fix = f.fixes[0]
+    assert isinstance(fix, InstallPackages)
+    assert fix.index_url == "https://download.pytorch.org/whl/cu121"
+    # the same loader beside a CUDA torch of another version: a mismatch, not a CPU build
+    other = text.replace("(you have 2.1.0+cpu)", "(you have 2.2.2+cu121)")
+    assert "DL401" not in _explained(other)
+
+
+def test_dl401_torch_c_lacks_its_cuda_functions() -> None:
+    # https://github.com/IrisRainbowNeko/genshin_auto_fish/issues/62
+    f = _dl401("AttributeError: module 'torch._C' has no attribute '_cuda_setDevice'\n")
+    assert f.severity == "error"
+    assert f.title == "torch is a CPU-only build but the code uses CUDA"
+    # an allocator stub a CPU build has too, or a non-CUDA attribute: no CPU build shown
+    stub = "AttributeError: module 'torch._C' has no attribute '_cuda_isCurrentStreamCapturing'\n"
+    assert "DL401" not in _explained(stub)
+
+
+def test_dl401_onnxruntime_providers_without_cuda() -> None:
+    listed = ">>> ort.get_available_providers()\n['AzureExecutionProvider', 'CPUExecutionProvider']\n"
+    f = _dl401(listed)
+    assert f.severity == "warning"
+    assert f.fixes == [
+        InstallPackages(
+            packages=["onnxruntime-gpu"],
+            uninstall=["onnxruntime", "onnxruntime-gpu"],
+            reason="onnxruntime-gpu has the CUDA execution provider; with the CPU package beside "
+            "it, the CPU one's files win",
+        )
+    ]
+    # the code asked for the CUDA provider: the CPU package is the failure
+    asked = (
+        "UserWarning: Specified provider 'CUDAExecutionProvider' is not in available provider "
+        "names.Available providers: 'AzureExecutionProvider, CPUExecutionProvider'\n"
+    )
+    assert _explained(asked).get("DL401") == "error"
+    # onnxruntime-gpu's list names CUDA: no CPU package (the paste's GPU line keeps it readable)
+    gpu = (
+        "NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2\n"
+        ">>> ort.get_available_providers()\n['TensorrtExecutionProvider', "
+        "'CUDAExecutionProvider', 'AzureExecutionProvider', 'CPUExecutionProvider']\n"
+    )
+    assert "DL401" not in _explained(gpu)
+    assert _explained(gpu.splitlines()[0] + "\n" + listed).get("DL401") == "warning"

@@ -520,3 +520,18 @@ def test_dl302_from_the_reporters_statement_checked_against_the_knowledge_base()
     assert codes(title + "torch 1.12.1\nTesla K80\npytorch does not support my gpu\n") == []
     # an old GPU named without the statement: nothing said, nothing judged
     assert codes(title + "I have a GeForce GT 730 and training is slow\n") == []
+
+
+def test_dl303_cuinit_diagnostics_with_a_visible_devices_index() -> None:
+    # https://github.com/weizhepei/CasRel/issues/28: os.environ["CUDA_VISIBLE_DEVICES"] = "1" on
+    # a one-GPU machine; TensorFlow's diagnostics after cuInit failed say the driver matches
+    matched = (
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:176] kernel version seems to "
+        "match DSO: 410.129.0\n"
+    )
+    hidden = 'os.environ["CUDA_VISIBLE_DEVICES"] = "1"\n' + matched
+    f = only(_pasted(hidden), "DL303")
+    assert f.severity == "warning"
+    assert f.title == "CUDA_VISIBLE_DEVICES='1' hides every GPU"
+    # the first GPU named: something else hid it
+    assert fired(_pasted(hidden.replace('"1"', '"0"')), "DL303") == []

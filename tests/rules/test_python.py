@@ -540,3 +540,34 @@ def test_dl506_from_condas_solver_and_the_platform_its_subdir_names() -> None:
     report = explain_text(not_found.format(sub="osx-arm64"), "t", probe=False).report
     assert (report.snapshot.host.os, report.snapshot.host.arch) == ("Darwin", "arm64")
     assert "DL506" not in found(not_found.format(sub="linux-64"))
+
+
+# -- DL501: nothing found for a Python the reporter calls new ----------------------------------
+def test_dl501_nothing_found_for_a_python_said_to_be_new() -> None:
+    # https://github.com/pradyunsg/vendoring/issues/16: a package outside the KB, Python 3.9
+    # just moved to; the maintainer: "It's due to the ~= 3.8.0 in the project's Python-Requires"
+    failure = (
+        "ERROR: Could not find a version that satisfies the requirement vendoring\n"
+        "ERROR: No matching distribution found for vendoring\n"
+    )
+    pip = "pip 20.2.3 from /usr/lib/python3.9/site-packages/pip (python 3.9)\n"
+    said = "I was upgrading my pipx-managed commands today for Python 3.9 when it failed.\n"
+    assert _paste_codes(said + pip + failure).get("DL501") == "warning"
+    # the same failure without the statement: nothing says the Python is why
+    assert "DL501" not in _paste_codes(pip + failure)
+
+
+def test_dl501_framework_release_lagging_the_newest_python() -> None:
+    # https://github.com/GoogleCloudPlatform/tensorflow-without-a-phd/pull/33 (2018: no
+    # TensorFlow wheel for Python 3.7 yet)
+    text = (
+        "You'll get a \"Could not find a version that satisfies the requirement tensorflow\" "
+        "when running 'pip3 install --upgrade tensorflow' using latest python, which is 3.7.\n"
+    )
+    assert _paste_codes(text).get("DL501") == "error"
+    # a release asked for whose range holds the Python: the statement does not make it DL501
+    pinned = (
+        "I moved to Python 3.9 and now:\n"
+        "ERROR: No matching distribution found for tensorflow==2.5.0\n"
+    )
+    assert "DL501" not in _paste_codes(pinned)

@@ -87,6 +87,49 @@ _LAST_WINDOWS_GPU_RELEASE = (
 )
 _GPU_LOOKED_FOR = {"torch-cuda-unavailable-stated": "torch", "jax-no-gpu": "jax"}
 
+# Messages in which the code itself asked a framework for CUDA, which a CPU-only build lacks
+# (framework-builds.toml, tune-b.toml, src-onnxruntime.toml): framework, and what it shows.
+_CUDA_ASKED = {
+    "torch-not-compiled-with-cuda": (
+        "torch",
+        'the code asked for CUDA ("Torch not compiled with CUDA enabled")',
+    ),
+    "torch-c-cuda-function-missing": (
+        "torch",
+        "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
+    ),
+    "ort-cuda-provider-not-available": (
+        "onnxruntime",
+        "the code asked for CUDA (CUDAExecutionProvider, which the installed package lacks)",
+    ),
+}
+# Messages in which another program shows the GPU was wanted beside a CPU-only build: an
+# extension built for a CUDA torch, a list of ONNX Runtime's providers read for CUDA
+_GPU_WANTED_BY = {
+    "extension-found-cpu-torch": (
+        "torch",
+        "xFormers (an extension built for a CUDA torch) was loaded with it",
+    ),
+    "ort-available-providers-cpu-package": (
+        "onnxruntime",
+        "the report lists ONNX Runtime's providers without CUDA",
+    ),
+}
+# ONNX Runtime's signs of the CPU package (it has no framework facts of its own)
+_ORT_CPU_PACKAGE = ("ort-cuda-provider-not-available", "ort-available-providers-cpu-package")
+
+
+def _cuda_asked(s: Snapshot, fw: FrameworkFacts) -> str | None:
+    """What shows the code asked this framework for CUDA, when a quoted message does."""
+    return next(
+        (
+            _CUDA_ASKED[e.signature][1]
+            for e in s.reported_errors
+            if _CUDA_ASKED.get(e.signature, ("", ""))[0] == fw.name
+        ),
+        None,
+    )
+
 
 def _pasted(s: Snapshot) -> bool:
     return s.origin != "probe"
@@ -103,10 +146,21 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
         return seen, True
     if os_name(s) == "Darwin":
         return None  # no CUDA build exists for macOS
-    if fw.name == "torch" and reported(s, "torch-not-compiled-with-cuda"):
-        return 'the code asked for CUDA ("Torch not compiled with CUDA enabled")', False
+    asked = _cuda_asked(s, fw)
+    if asked is not None:
+        return asked, False
     if not _pasted(s):
         return None
+    wanted = next(
+        (
+            _GPU_WANTED_BY[e.signature][1]
+            for e in s.reported_errors
+            if _GPU_WANTED_BY.get(e.signature, ("", ""))[0] == fw.name
+        ),
+        None,
+    )
+    if wanted is not None:
+        return f"{wanted} where the GPU was wanted", False
     # a pasted report: the reporter expects the GPU where the paste names one, states a CUDA
     # or driver version, shows the framework looking for a GPU, or complains of the CPU build
     if s.gpus or nvidia_gpu_present(s):
@@ -241,14 +295,35 @@ def _install_choices_quoted(s: Snapshot, fw: FrameworkFacts) -> bool:
     )
 
 
+# pip keeps both packages' files in one `onnxruntime` folder: the GPU one must be reinstalled
+# alone (https://onnxruntime.ai/docs/install/)
+_ORT_GPU_FIX = InstallPackages(
+    packages=["onnxruntime-gpu"],
+    uninstall=["onnxruntime", "onnxruntime-gpu"],
+    reason="onnxruntime-gpu has the CUDA execution provider; with the CPU package beside it, "
+    "the CPU one's files win",
+)
+
+
 def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     """Frameworks known to be CPU-only builds, with the reason when it is inferred."""
     names = {fw.name for fw in s.frameworks}
     frameworks = list(s.frameworks)
     if "jax" not in names and reported(s, "jax-no-gpu"):
         frameworks.append(FrameworkFacts(name="jax", distribution="jaxlib", version=""))
+    if any(reported(s, sig) for sig in _ORT_CPU_PACKAGE):
+        # ONNX Runtime's own list of providers lacks CUDA: the CPU package is the one imported
+        frameworks.append(
+            FrameworkFacts(
+                name="onnxruntime",
+                distribution="onnxruntime",
+                version="",
+                variant="cpu",
+                cuda_build=False,
+            )
+        )
     for fw in frameworks:
-        if fw.name not in ("torch", "tensorflow", "jax"):
+        if fw.name not in ("torch", "tensorflow", "jax", "onnxruntime"):
             continue
         if _install_choices_quoted(s, fw):
             continue
@@ -265,10 +340,14 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a CPU-only framework build (torch "+cpu", a conda build string with
     "cpu" or the cpuonly/pytorch-mutex=*=cpu variant, PyPI's Windows torch wheel,
     tensorflow-cpu, TensorFlow up to 2.0 installed as `tensorflow` instead of tensorflow-gpu, a
-    TensorFlow without CUDA, jaxlib without a jax-cuda plugin) on a machine whose NVIDIA GPU
+    TensorFlow without CUDA, jaxlib without a jax-cuda plugin, the CPU package of ONNX Runtime
+    whose providers lack CUDA, a torch that an extension loader names "+cpu" (xFormers' "you
+    have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
     present on this machine, but a CUDA-enabled jaxlib is not installed"), or the code asked
-    for CUDA ("Torch not compiled with CUDA enabled"). In a pasted report, a stated driver or
+    for CUDA ("Torch not compiled with CUDA enabled", "module 'torch._C' has no attribute
+    '_cuda_setDevice'", ONNX Runtime's "Specified provider 'CUDAExecutionProvider' is not in
+    available provider names"). In a pasted report, a stated driver or
     CUDA version, the framework finding no GPU, or the reporter saying a CPU build got
     installed also show the GPU was wanted.
 
@@ -302,6 +381,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes.extend(_torch_cuda_fix(s, fw))
         elif fw.name == "jax":
             fixes.append(_jax_cuda_fix(s, fw))
+        elif fw.name == "onnxruntime":
+            fixes.append(_ORT_GPU_FIX)
         else:
             tf_fix = _tensorflow_gpu_fix(fw)
             if tf_fix is not None:
@@ -372,8 +453,12 @@ def _gpu_was_asked_for(s: Snapshot, fw: FrameworkFacts) -> bool:
     """The CPU build is not a choice but the failure: code asked for CUDA and got an error, or
     a pasted report (someone asking for help) shows the framework finding no GPU. jax's import
     notice alone is not that: it shows jaxlib installed, not that jax runs the program."""
-    if any(e.signature == "torch-not-compiled-with-cuda" for e in s.reported_errors):
-        return fw.name == "torch"
+    if _cuda_asked(s, fw) is not None:
+        return True
+    if any(e.signature in _CUDA_ASKED for e in s.reported_errors):
+        return False  # the code asked another framework for CUDA
+    if fw.name == "onnxruntime":
+        return False  # a list of providers shows the package, not a failure
     if fw.name == "jax" and not _jax_does_the_work(s):
         return False
     probe = s.live_probe(fw.name)

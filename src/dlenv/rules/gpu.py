@@ -480,6 +480,10 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     device is detected") although nvidia-smi shows them. An empty or -1 value is usually a
     leftover from a CPU-only job; an unknown index is usually a typo.
 
+    In a paste, a value naming a GPU beyond the first is weighed against the failure CUDA
+    reported: "no CUDA-capable device", or TensorFlow's diagnostics after cuInit failed with a
+    driver that matches ("kernel version seems to match DSO").
+
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
     Fix: unset CUDA_VISIBLE_DEVICES or set it to existing GPU indices.
@@ -542,6 +546,8 @@ NO_GPU_SIGNATURES = (
     # "after I changed CUDA_VISIBLE_DEVICES=0 it worked"
     "said-visible-devices-changed-works",
     "said-gpu-not-used",
+    # TensorFlow's diagnostics after cuInit failed with a driver that matches (tune-b.toml)
+    "cuinit-failed-driver-matches",
 )
 INVALID_ORDINAL = "invalid-device-ordinal"
 

@@ -29,7 +29,13 @@ from dlenv.kb.queries import (
     torch_release,
 )
 from dlenv.kb.wheels import normalise_arch, wheel_gap, wheel_gaps
-from dlenv.rules.derived import FRAMEWORK_MODULES, label, os_name, windows_gpu_list_ends
+from dlenv.rules.derived import (
+    FRAMEWORK_MODULES,
+    label,
+    os_name,
+    reported,
+    windows_gpu_list_ends,
+)
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import InstallFailure, PathEntry, ReportedError, Snapshot
@@ -76,6 +82,9 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     that is not this Python, a list of versions that all lie after (or before) the one asked
     for, or no version at all (the usual cause when no platform gap explains it, DL506). A
     refused wheel's cpXY tag counts for any package, the KB's or not: it names its Python.
+    Where pip found nothing at all and the reporter says the Python is the newest one or one
+    just upgraded to ("using latest python, which is 3.7"), the Python is why, for any package
+    (as a warning outside the KB), unless the release asked for is known to support it.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -455,6 +464,43 @@ def _python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     if f.available is not None and not f.available:
         return _nothing_for_python(s, f, what)
     return None
+
+
+_NEW_PYTHON = "said-python-is-new"  # tune-b.toml: "using latest python, which is 3.7"
+
+
+def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found no release at all (or the report says only that it found none), and the
+    reporter says the Python is the newest or one just upgraded to: packages publish wheels for
+    a new Python months after its release, so its version is why (a maintainer's "3.9 is not
+    supported yet"), unless the release asked for is known to support it."""
+    py = s.python.version
+    if py is None or f.wheel or f.available or f.mismatch is not None:
+        return None
+    if not reported(s, _NEW_PYTHON):
+        return None
+    rng = _release_range(f.package, f.requested)
+    if rng is not None and python_in_range(py, rng.low, rng.high):
+        return None
+    mm = major_minor(py)
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    older = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else _mm(py)
+    return _Cause(
+        "DL501",
+        f"the report says Python {_mm(py)} is new (the latest, or just upgraded to), and pip "
+        f"found no {what} release for it: packages publish wheels and accept a new Python only "
+        "months after its release",
+        f"a Python {f.package} has released for (Python {older} or older)",
+        [
+            _python_fix(f.package, older, f.requested, f"{f.package} supports it"),
+            ManualStep(
+                text=f"Or check whether {f.package} has released for Python {_mm(py)} yet "
+                "(its PyPI files and Requires-Python).",
+                commands=[f"python -m pip index versions {f.package}"],
+                url=f"https://pypi.org/project/{f.package}/#files",
+            ),
+        ],
+    )
 
 
 def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
@@ -896,6 +942,9 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     )
     if platform is not None:
         return platform
+    new_python = _new_python_cause(s, f)
+    if new_python is not None:
+        return new_python
     if _windows_gpu_wheel_gone(s, f):
         return None  # TensorFlow >= 2.11 has no GPU build on native Windows: DL402's
     python = _python_cause(s, f)
@@ -948,7 +997,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             and not _WHEEL_PY.search(f.wheel or "")
         ):
             # outside the KB: only the platform inference, and only as a warning
-            cause = _unknown_package_platform(s, f)
+            cause = _new_python_cause(s, f) or _unknown_package_platform(s, f)
             severity = "warning"
         else:
             cause = _install_cause(s, f)
