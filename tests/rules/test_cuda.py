@@ -867,3 +867,21 @@ def test_dl205_from_a_pasted_extension_build_log() -> None:
     # another message, or one without versions, says nothing
     other = ReportedError(signature="torch-extension-no-cuda-toolkit", text=text, meaning="m")
     assert fired(replace(cpu_machine(), reported_errors=[other]), "DL205") == []
+
+
+def test_dl202_cffi_dlopen_of_another_cuda_major_than_the_stated_one() -> None:
+    """NVIDIA/cudf#869: cffi's "OSError: cannot load library '.../librmm.so': libcudart.so.9.2:
+    cannot open" (the terminal wrapped the line) on "a CUDA 10 system": the package was built
+    for CUDA 9.2, the machine has 10 (DL202); without the stated CUDA it is a missing library."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.severity in ("error", "warning")})
+
+    error = (
+        "OSError: cannot load library '/home/u/env/lib/python3.6/site-packages/librmm.so': "
+        "libcudart.so.9.2: cannot open \nshared object file: No such file or directory\n"
+    )
+    assert codes("Importing cudf on a CUDA 10 system fails:\n" + error) == ["DL202"]
+    assert codes("Importing cudf fails:\n" + error) == ["DL201"]
