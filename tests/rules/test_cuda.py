@@ -885,3 +885,25 @@ def test_dl202_cffi_dlopen_of_another_cuda_major_than_the_stated_one() -> None:
     )
     assert codes("Importing cudf on a CUDA 10 system fails:\n" + error) == ["DL202"]
     assert codes("Importing cudf fails:\n" + error) == ["DL201"]
+
+
+def test_dl206_below_jaxs_own_minimum_even_when_built_against_it() -> None:
+    """conda-forge/jax-feedstock#149: jax built against cuDNN 8907 whose own check demands
+    9100 ("Minimum supported"): the installed 8907 is below JAX's floor (DL206). The same
+    numbers with the installed cuDNN at the floor are not a mismatch."""
+    from dlenv.importers.explain import explain_text
+
+    def dl206(installed: str) -> list[Finding]:
+        text = (
+            "CUDA backend failed to initialize: Unable to use CUDA because of the following "
+            "issues with CUDA components:\nOutdated cuDNN installation found.\n"
+            "Version JAX was built against: 8907\nMinimum supported: 9100\n"
+            f"Installed version: {installed}\n"
+        )
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f for f in found if f.code == "DL206"]
+
+    [f] = dl206("8907")
+    assert f.severity == "error"
+    assert f.evidence[0].found == "8.9.7" and f.evidence[0].needed == ">=9.1.0"
+    assert dl206("9100") == []

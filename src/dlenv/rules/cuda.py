@@ -928,6 +928,13 @@ def _built_cudnn(fw: FrameworkFacts) -> str | None:
     return own
 
 
+def _older(version: str, floor: str) -> bool:
+    """Whether `version` ("8.9.7") is below `floor` ("9.1.0"); False when either is unknown."""
+    a = [int(x) for x in re.findall(r"\d+", version)]
+    b = [int(x) for x in re.findall(r"\d+", floor)]
+    return bool(a) and bool(b) and a < b
+
+
 def _loaded_cudnn(s: Snapshot, name: str) -> tuple[str, bool, str | None] | None:
     """(version, loaded already, LD_LIBRARY_PATH directory) of the cuDNN a framework loaded
     (live probe, or the framework's own message) or would load (the loader's prediction)."""
@@ -1046,8 +1053,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         # 7300") and TF 1.x required the very version: their message is the verdict
         said = probe is not None and probe.details.get("cudnn_verdict") == "mismatch"
         strict = strict or (said and cudnn_compatible(built, loaded) is not False)
-        if cudnn_compatible(built, loaded) is not False and not strict:
+        # JAX's own floor ("Minimum supported: 9100"), which can be above what it was built
+        # against: its message is printed only when the installed cuDNN is below it
+        floor = probe.details.get("cudnn_minimum", "") if probe is not None else ""
+        below_floor = _older(loaded, floor)
+        if floor and not below_floor:
+            continue  # JAX's own check passed it, whatever it was built against
+        if cudnn_compatible(built, loaded) is not False and not strict and not below_floor:
             continue
+        if below_floor:
+            built = floor
         major_differs = cuda_major(built) != cuda_major(loaded)
         if major_differs and not already:
             continue  # a predicted wrong major is DL202's finding
@@ -1104,7 +1119,9 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
                     )
                 )
         need = (
-            f"{mm[0]}.x"
+            f">={built}"
+            if below_floor
+            else f"{mm[0]}.x"
             if major_differs
             else f"{mm[0]}.{mm[1]}.x (this {fw.name} release requires the same minor)"
             if strict
@@ -1120,11 +1137,18 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
             else None
         )
         verb = "loads" if already else "would load"
+        against = f"requires at least cuDNN {built}" if below_floor else "is built with cuDNN"
+        against += "" if below_floor else f" {built}"
         yield finding(
             "DL206",
-            title=f"{label(fw)} is built with cuDNN {built} but {verb} cuDNN {loaded}",
-            message=f"{label(fw)} was compiled against cuDNN {built} but {verb} cuDNN {loaded}; "
-            f"it needs {need}, so cuDNN fails to start at the first convolution."
+            title=f"{label(fw)} {against} but {verb} cuDNN {loaded}",
+            message=(
+                f"{label(fw)} requires at least cuDNN {built} (its own version check) but "
+                f"{verb} cuDNN {loaded}, so it does not start its CUDA backend."
+                if below_floor
+                else f"{label(fw)} was compiled against cuDNN {built} but {verb} cuDNN "
+                f"{loaded}; it needs {need}, so cuDNN fails to start at the first convolution."
+            )
             + (f" That cuDNN comes from {folder} (LD_LIBRARY_PATH)." if folder else ""),
             evidence=[
                 Evidence(
