@@ -907,3 +907,34 @@ def test_dl206_below_jaxs_own_minimum_even_when_built_against_it() -> None:
     assert f.severity == "error"
     assert f.evidence[0].found == "8.9.7" and f.evidence[0].needed == ">=9.1.0"
     assert dl206("9100") == []
+
+
+def test_dl201_onnxruntime_cuda_provider_could_not_load_its_libraries() -> None:
+    """MixLabPro/comfyui-liveportrait#20: "CUDA_PATH is set but CUDA wasnt able to be loaded"
+    is ONNX Runtime's CUDA provider failing to load the CUDA/cuDNN libraries it links (DL201);
+    where the paste names the missing library, that finding is the only one."""
+    from dlenv.importers.explain import explain_text
+
+    def findings(text: str) -> list[Finding]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f for f in found if f.code in ("DL201", "DL202", "DL901")]
+
+    said = (
+        "D:\\a\\_work\\1\\s\\onnxruntime\\python\\onnxruntime_pybind_state.cc:891 "
+        "onnxruntime::python::CreateExecutionProviderInstance CUDA_PATH is set but CUDA wasnt "
+        "able to be loaded. Please install the correct version of CUDA and cuDNN\n"
+    )
+    [f] = findings(said)
+    assert f.code == "DL201" and f.subject == "onnxruntime"
+    required = (
+        "[W:onnxruntime:Default, onnxruntime_pybind_state.cc:965 CreateExecutionProviderInstance]"
+        " Failed to create CUDAExecutionProvider. Require cuDNN 9.* and CUDA 12.*, and the "
+        "latest MSVC runtime.\n"
+    )
+    [g] = findings(required)
+    assert g.evidence[0].needed == "cuDNN 9.x and CUDA 12.x"
+    named = said + (
+        "Failed to load library libonnxruntime_providers_cuda.so with error: libcudnn_adv.so.9: "
+        "cannot open shared object file: No such file or directory\n"
+    )
+    assert [x.title for x in findings(named)] == ["libcudnn_adv.so.9 cannot be loaded"]

@@ -328,3 +328,21 @@ def test_dl401_quoted_install_matrix_is_not_the_environment() -> None:
     # bad: the cpuonly command alone is what the reporter ran
     ran = "I have an RTX 4090\n$ conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
     assert "DL401" in _explained(ran)
+
+
+def test_dl401_onnxruntimes_own_provider_list_without_cuda() -> None:
+    """Naozumi520/g2pW-Cantonese#1: ONNX Runtime lists the providers it was compiled with;
+    a list without CUDAExecutionProvider is the CPU package (DL401), one with it is not."""
+    from dlenv.importers.explain import explain_text
+
+    def dl401(providers: str) -> list[str]:
+        text = (
+            "UserWarning: Specified provider 'CUDAExecutionProvider' is not in available "
+            f"provider names.Available providers: '{providers}'\n"
+        )
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.message for f in found if f.code == "DL401"]
+
+    [message] = dl401("AzureExecutionProvider, CPUExecutionProvider")
+    assert "offers only AzureExecutionProvider, CPUExecutionProvider" in message
+    assert dl401("TensorrtExecutionProvider, CUDAExecutionProvider, CPUExecutionProvider") == []

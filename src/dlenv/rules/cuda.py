@@ -304,7 +304,9 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU; in a
     pasted log, a program that could not load one ("libcudnn.so.8: cannot open shared object
     file", "Could not load dynamic library 'libcudart.so.11.0'", Paddle's "Failed to find
-    dynamic library: libcudnn.so"), whichever program printed it.
+    dynamic library: libcudnn.so"), whichever program printed it; ONNX Runtime's "CUDA_PATH is
+    set but CUDA wasn't able to be loaded" or "Failed to create CUDAExecutionProvider" (its CUDA
+    provider could not load the CUDA/cuDNN libraries it links) when no library is named.
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
@@ -364,7 +366,62 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
             subject=fw.name,
             severity="error" if gpu or proves else "warning",
         )
-    yield from _unattributed_missing(s, covered, gpu)
+    unattributed = list(_unattributed_missing(s, covered, gpu))
+    yield from unattributed
+    if not covered and not unattributed:
+        yield from _provider_not_loaded(s)
+
+
+# ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
+PROVIDER_NOT_LOADED = ("ort-cuda-path-set-not-loaded", "ort-cuda-provider-not-created")
+_ORT_REQUIRES = re.compile(r"Require cuDNN (\d+)\.\* and CUDA (\d+)\.\*")
+
+
+def _provider_not_loaded(s: Snapshot) -> Iterator[Finding]:
+    """ONNX Runtime says its CUDA provider library would not load ("CUDA_PATH is set but CUDA
+    wasn't able to be loaded", "Failed to create CUDAExecutionProvider"): that library is
+    there (onnxruntime-gpu), so what failed are the CUDA/cuDNN libraries it links, of the
+    majors its release was built for. No other finding names a library: this one does not
+    know which, and says where to look."""
+    if wrong_major_from_text(s):
+        return  # DL202 names the library and the major the paste shows instead
+    said = next((e for e in s.reported_errors if e.signature in PROVIDER_NOT_LOADED), None)
+    if said is None:
+        return
+    m = _ORT_REQUIRES.search(said.text)
+    needs = (
+        f"cuDNN {m.group(1)}.x and CUDA {m.group(2)}.x"
+        if m
+        else "the CUDA and cuDNN majors its onnxruntime-gpu release was built for"
+    )
+    yield finding(
+        "DL201",
+        title="ONNX Runtime's CUDA provider cannot load its CUDA/cuDNN libraries",
+        message=f"ONNX Runtime could not load its CUDA provider: the libraries it links, {needs}, "
+        "are not installed, not on the library path (PATH on Windows), or installed in another "
+        "major. It stops (CUDA_PATH set) or runs on the CPU.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                needed=needs,
+            )
+        ],
+        hint="ONNX Runtime's requirements table lists the CUDA and cuDNN majors of each "
+        "onnxruntime-gpu release; `import torch` before onnxruntime also loads torch's copies.",
+        fixes=[
+            ManualStep(
+                text=f"Install {needs} (or the onnxruntime-gpu release built for the CUDA you "
+                "have) and put their library folders on the loader path.",
+                commands=[
+                    "pip show onnxruntime-gpu",
+                    'pip install "nvidia-cudnn-cu12==9.*" "nvidia-cublas-cu12"   # CUDA 12 builds',
+                ],
+                url="https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html#requirements",
+            )
+        ],
+        subject="onnxruntime",
+    )
 
 
 def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator[Finding]:

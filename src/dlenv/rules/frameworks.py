@@ -4,6 +4,7 @@ and what the live probes said (crashes, GPU unavailable). Codes DL4xx.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from packaging.version import Version
@@ -270,7 +271,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     present on this machine, but a CUDA-enabled jaxlib is not installed"), or the code asked
     for CUDA ("Torch not compiled with CUDA enabled"). In a pasted report, a stated driver or
     CUDA version, the framework finding no GPU, or the reporter saying a CPU build got
-    installed also show the GPU was wanted.
+    installed also show the GPU was wanted. ONNX Runtime's own list ("Specified provider
+    'CUDAExecutionProvider' is not in available provider names.Available providers:
+    'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`.
 
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
@@ -288,6 +291,7 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     `pip install "tensorflow[and-cuda]==2.16.*"`, `pip install tensorflow-gpu==1.15.*` for
     TensorFlow 1.x, or `pip install -U "jax[cuda12]"`.
     """
+    yield from _runtime_without_cuda_provider(s)
     for fw, inferred in _cpu_builds(s):
         if fw.name == "tensorflow" and native_windows(s) and version_at_least(fw.version, "2.11"):
             continue  # DL402 explains that case
@@ -340,6 +344,49 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes=fixes,
             subject=fw.name,
         )
+
+
+# tune-a.toml: ONNX Runtime's "not in available provider names" with a list that has no CUDA
+ORT_WITHOUT_CUDA = "ort-providers-without-cuda"
+_ORT_LIST = re.compile(r"Available providers: '([^'\n]{1,600})'")
+
+
+def _runtime_without_cuda_provider(s: Snapshot) -> Iterator[Finding]:
+    """DL401 from ONNX Runtime's own provider list: the code asked for CUDAExecutionProvider
+    and the installed package lists none (`get_available_providers()` is what the package was
+    compiled with), so it is the CPU `onnxruntime`, not `onnxruntime-gpu`."""
+    said = next((e for e in s.reported_errors if e.signature == ORT_WITHOUT_CUDA), None)
+    if said is None:
+        return
+    m = _ORT_LIST.search(said.text)
+    providers = m.group(1) if m else "no CUDA provider"
+    yield finding(
+        "DL401",
+        severity="error",
+        title="onnxruntime is a build without CUDA (the CPU package, not onnxruntime-gpu)",
+        message=f"The code asked ONNX Runtime for the CUDA provider, but the installed package "
+        f"offers only {providers}: it is the CPU package `onnxruntime` (or another build "
+        "without CUDA), so it runs on the CPU.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{ORT_WITHOUT_CUDA}",
+                found=providers,
+                needed="CUDAExecutionProvider among the available providers",
+                note="ONNX Runtime's own provider list",
+            )
+        ],
+        hint="Both packages provide the module `onnxruntime`; with both installed the one "
+        "installed last wins, so remove both and install onnxruntime-gpu alone (its release "
+        "must match the installed CUDA and cuDNN majors).",
+        fixes=[
+            InstallPackages(
+                packages=["onnxruntime-gpu"],
+                uninstall=["onnxruntime", "onnxruntime-gpu"],
+                reason="onnxruntime-gpu is the package with the CUDA execution provider",
+            )
+        ],
+        subject="onnxruntime",
+    )
 
 
 # What jax prints about its own build whenever anything imports it: a library that merely has
