@@ -938,3 +938,27 @@ def test_dl201_onnxruntime_cuda_provider_could_not_load_its_libraries() -> None:
         "cannot open shared object file: No such file or directory\n"
     )
     assert [x.title for x in findings(named)] == ["libcudnn_adv.so.9 cannot be loaded"]
+
+
+def test_dl202_torch7_cudnn_major_beside_another_listed() -> None:
+    """floydhub/dl-docker#33: cudnn.torch asks for "libcudnn (R4)" (libcudnn.so.4) while the
+    reporter's `find` lists only libcudnn.so.5 (DL202); with no listing it is missing (DL201)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.severity in ("error", "warning")})
+
+    error = (
+        "/root/torch/install/bin/luajit: /root/torch/install/share/lua/5.1/cudnn/ffi.lua:1278: "
+        "'libcudnn (R4) not found in library path.\nPlease install CuDNN from "
+        "https://developer.nvidia.com/cuDNN\nThen make sure files named as libcudnn.so.4 or "
+        "libcudnn.4.dylib are placed in your library load path\n"
+    )
+    listing = (
+        "root@eaf76f30fb69:~/torch# find / -name \"libcudnn*\"\n"
+        "/usr/local/cuda-8.0/targets/x86_64-linux/lib/libcudnn.so.5.1.5\n"
+        "/usr/local/cuda-8.0/targets/x86_64-linux/lib/libcudnn.so.5\n"
+    )
+    assert codes(error + listing) == ["DL202"]
+    assert codes(error) == ["DL201"]

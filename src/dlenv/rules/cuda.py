@@ -104,6 +104,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "cudarc-library-not-found",
     "paddle-cannot-load-library",
     "paddle-dynamic-library-not-configured",
+    "torch7-cudnn-not-found",  # tune-a.toml
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
