@@ -171,8 +171,9 @@ EXPECTED_CAUSES: list[tuple[str, str | None, str]] = [
     ),
     (
         "torch_k40_too_old.txt",
-        "DL301",
-        "Tesla K40c (sm_35) with torch 2.0.1+cu117, whose oldest architecture is sm_37",
+        "DL302",
+        "Tesla K40c (sm_35) with torch 2.0.1+cu117, whose oldest architecture is sm_37: older "
+        "than the whole build, PyTorch's own 'too old' (not a build lacking a newer GPU)",
     ),
     (
         "nvml_mismatch_after_upgrade.txt",

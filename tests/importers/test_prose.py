@@ -47,6 +47,9 @@ def _prose(text: str) -> dict[str, object]:
         ("/home/u/.local/lib/python3.8/site-packages/torch/__init__.py", "python.version", "3.8"),
         ("torch-2.3.0-cp313-cp313-win_amd64.whl", "python.version", "3.13"),
         ("Python 3.12.1", "python.version", "3.12"),
+        # a bare CUDA major where it states what the machine has (NVIDIA/cudf#869)
+        ("importing cudf on a CUDA 10 system fails", "cuda.toolkits[]", "10"),
+        ("I have CUDA 12 installed", "cuda.toolkits[]", "12"),
     ],
 )
 def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
@@ -63,6 +66,8 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "tf is not working",  # lower-case "tf" is a word, not TensorFlow
         "see table A2 in the paper",  # a short GPU name without a GPU word
         "the transformer has 2.7 billion parameters",
+        "this package requires CUDA 12 or newer",  # a requirement, not what is installed
+        "download the cuda12 build for a CUDA 12.x system",  # no minor: "12.x" is not a version
     ],
 )
 def test_vague_prose_states_nothing(text: str) -> None:

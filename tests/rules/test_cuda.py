@@ -867,3 +867,98 @@ def test_dl205_from_a_pasted_extension_build_log() -> None:
     # another message, or one without versions, says nothing
     other = ReportedError(signature="torch-extension-no-cuda-toolkit", text=text, meaning="m")
     assert fired(replace(cpu_machine(), reported_errors=[other]), "DL205") == []
+
+
+def test_dl202_cffi_dlopen_of_another_cuda_major_than_the_stated_one() -> None:
+    """NVIDIA/cudf#869: cffi's "OSError: cannot load library '.../librmm.so': libcudart.so.9.2:
+    cannot open" (the terminal wrapped the line) on "a CUDA 10 system": the package was built
+    for CUDA 9.2, the machine has 10 (DL202); without the stated CUDA it is a missing library."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.severity in ("error", "warning")})
+
+    error = (
+        "OSError: cannot load library '/home/u/env/lib/python3.6/site-packages/librmm.so': "
+        "libcudart.so.9.2: cannot open \nshared object file: No such file or directory\n"
+    )
+    assert codes("Importing cudf on a CUDA 10 system fails:\n" + error) == ["DL202"]
+    assert codes("Importing cudf fails:\n" + error) == ["DL201"]
+
+
+def test_dl206_below_jaxs_own_minimum_even_when_built_against_it() -> None:
+    """conda-forge/jax-feedstock#149: jax built against cuDNN 8907 whose own check demands
+    9100 ("Minimum supported"): the installed 8907 is below JAX's floor (DL206). The same
+    numbers with the installed cuDNN at the floor are not a mismatch."""
+    from dlenv.importers.explain import explain_text
+
+    def dl206(installed: str) -> list[Finding]:
+        text = (
+            "CUDA backend failed to initialize: Unable to use CUDA because of the following "
+            "issues with CUDA components:\nOutdated cuDNN installation found.\n"
+            "Version JAX was built against: 8907\nMinimum supported: 9100\n"
+            f"Installed version: {installed}\n"
+        )
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f for f in found if f.code == "DL206"]
+
+    [f] = dl206("8907")
+    assert f.severity == "error"
+    assert f.evidence[0].found == "8.9.7" and f.evidence[0].needed == ">=9.1.0"
+    assert dl206("9100") == []
+
+
+def test_dl201_onnxruntime_cuda_provider_could_not_load_its_libraries() -> None:
+    """MixLabPro/comfyui-liveportrait#20: "CUDA_PATH is set but CUDA wasnt able to be loaded"
+    is ONNX Runtime's CUDA provider failing to load the CUDA/cuDNN libraries it links (DL201);
+    where the paste names the missing library, that finding is the only one."""
+    from dlenv.importers.explain import explain_text
+
+    def findings(text: str) -> list[Finding]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f for f in found if f.code in ("DL201", "DL202", "DL901")]
+
+    said = (
+        "D:\\a\\_work\\1\\s\\onnxruntime\\python\\onnxruntime_pybind_state.cc:891 "
+        "onnxruntime::python::CreateExecutionProviderInstance CUDA_PATH is set but CUDA wasnt "
+        "able to be loaded. Please install the correct version of CUDA and cuDNN\n"
+    )
+    [f] = findings(said)
+    assert f.code == "DL201" and f.subject == "onnxruntime"
+    required = (
+        "[W:onnxruntime:Default, onnxruntime_pybind_state.cc:965 CreateExecutionProviderInstance]"
+        " Failed to create CUDAExecutionProvider. Require cuDNN 9.* and CUDA 12.*, and the "
+        "latest MSVC runtime.\n"
+    )
+    [g] = findings(required)
+    assert g.evidence[0].needed == "cuDNN 9.x and CUDA 12.x"
+    named = said + (
+        "Failed to load library libonnxruntime_providers_cuda.so with error: libcudnn_adv.so.9: "
+        "cannot open shared object file: No such file or directory\n"
+    )
+    assert [x.title for x in findings(named)] == ["libcudnn_adv.so.9 cannot be loaded"]
+
+
+def test_dl202_torch7_cudnn_major_beside_another_listed() -> None:
+    """floydhub/dl-docker#33: cudnn.torch asks for "libcudnn (R4)" (libcudnn.so.4) while the
+    reporter's `find` lists only libcudnn.so.5 (DL202); with no listing it is missing (DL201)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.severity in ("error", "warning")})
+
+    error = (
+        "/root/torch/install/bin/luajit: /root/torch/install/share/lua/5.1/cudnn/ffi.lua:1278: "
+        "'libcudnn (R4) not found in library path.\nPlease install CuDNN from "
+        "https://developer.nvidia.com/cuDNN\nThen make sure files named as libcudnn.so.4 or "
+        "libcudnn.4.dylib are placed in your library load path\n"
+    )
+    listing = (
+        "root@eaf76f30fb69:~/torch# find / -name \"libcudnn*\"\n"
+        "/usr/local/cuda-8.0/targets/x86_64-linux/lib/libcudnn.so.5.1.5\n"
+        "/usr/local/cuda-8.0/targets/x86_64-linux/lib/libcudnn.so.5\n"
+    )
+    assert codes(error + listing) == ["DL202"]
+    assert codes(error) == ["DL201"]

@@ -659,6 +659,22 @@ def test_dl102_pasted_ptx_error_with_nvcc_newer_than_the_driver() -> None:
         "Driver Version: 550.54.14, cuda version is 11.8\n"
     )
     assert fired(older, "DL102") == []
+    # openmm/openmm#3585: a toolkit stated in prose (an image tag) at the driver's own CUDA
+    # does not refute the error: another toolkit (conda's cudatoolkit) built the PTX
+    edge = _pasted(
+        "CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)\n"
+        "Getting same error use this docker image `FROM nvidia/cuda:11.6.2-devel-ubuntu20.04`\n"
+        "| NVIDIA-SMI 510.47.03    Driver Version: 510.47.03    CUDA Version: 11.6     |\n"
+    )
+    f = only(edge, "DL102")
+    assert "not the CUDA 11.6 the report states" in f.message
+    # the same toolkit read from nvcc is the one in use: it refutes the driver as the cause
+    nvcc = _pasted(
+        "CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)\n"
+        "| NVIDIA-SMI 510.47.03    Driver Version: 510.47.03    CUDA Version: 11.6     |\n"
+        "nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 11.6, V11.6.124\n"
+    )
+    assert fired(nvcc, "DL102") == []
 
 
 def test_dl102_insufficient_driver_from_a_compiled_program_not_a_wheel() -> None:

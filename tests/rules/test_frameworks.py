@@ -384,3 +384,21 @@ def test_dl401_onnxruntime_providers_without_cuda() -> None:
     )
     assert "DL401" not in _explained(gpu)
     assert _explained(gpu.splitlines()[0] + "\n" + listed).get("DL401") == "warning"
+
+
+def test_dl401_onnxruntimes_own_provider_list_without_cuda() -> None:
+    """Naozumi520/g2pW-Cantonese#1: ONNX Runtime lists the providers it was compiled with;
+    a list without CUDAExecutionProvider is the CPU package (DL401), one with it is not."""
+    from dlenv.importers.explain import explain_text
+
+    def dl401(providers: str) -> list[str]:
+        text = (
+            "UserWarning: Specified provider 'CUDAExecutionProvider' is not in available "
+            f"provider names.Available providers: '{providers}'\n"
+        )
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.message for f in found if f.code == "DL401"]
+
+    [message] = dl401("AzureExecutionProvider, CPUExecutionProvider")
+    assert "onnxruntime" in message
+    assert dl401("TensorrtExecutionProvider, CUDAExecutionProvider, CPUExecutionProvider") == []

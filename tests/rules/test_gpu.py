@@ -91,11 +91,18 @@ def test_dl302_cuda_11_dropped_sm30_but_not_sm35() -> None:
     bad = gpu_machine(driver="470.256.02", gpus=[gtx660ti], frameworks=[torch("1.13.1+cu117")])
     assert only(bad, "DL302").evidence[0].needed == ">=3.5"
     assert fired(bad, "DL301") == []
-    # a Tesla K40 (sm_35) is within CUDA 11's range, only torch's list (sm_37...) lacks it
+    # a Tesla K40 (sm_35) is within CUDA 11's range, but older than every architecture of
+    # torch's list (sm_37...): PyTorch's own _check_capability calls that "too old" (DL302)
     k40 = gpu(name="Tesla K40c", cc="3.5", total=11441)
-    good = gpu_machine(driver="470.256.02", gpus=[k40], frameworks=[torch("1.13.1+cu117")])
-    assert fired(good, "DL302") == []
-    assert fired(good, "DL301") == ["DL301"]
+    below = gpu_machine(driver="470.256.02", gpus=[k40], frameworks=[torch("1.13.1+cu117")])
+    f = only(below, "DL302")
+    assert f.evidence[0].needed == ">=3.7"
+    assert fired(below, "DL301") == []
+    # a GPU the list misses above its lowest entry is DL301's: an A100 (sm_80) on cu102
+    a100 = gpu(name="NVIDIA A100-PCIE-40GB", cc="8.0", total=40960)
+    newer = gpu_machine(driver="470.256.02", gpus=[a100], frameworks=[torch("1.12.1+cu102")])
+    assert fired(newer, "DL301") == ["DL301"]
+    assert fired(newer, "DL302") == []
     # the compute capability from the name table when NVML did not say
     # (torch 2.2's arch lists are unverified in the KB, so the CUDA 12 floor judges)
     kepler = gpu(name="Tesla K80", cc=None)
@@ -535,3 +542,21 @@ def test_dl303_cuinit_diagnostics_with_a_visible_devices_index() -> None:
     assert f.title == "CUDA_VISIBLE_DEVICES='1' hides every GPU"
     # the first GPU named: something else hid it
     assert fired(_pasted(hidden.replace('"1"', '"0"')), "DL303") == []
+
+
+def test_dl302_a_gpu_older_than_the_pasted_arch_list() -> None:
+    """johnolafenwa/DeepStack#129: a GeForce GT 710 (sm_35) under a torch whose warning lists
+    sm_37 ... sm_75. Older than the list's lowest entry is "too old" (DL302), as PyTorch's own
+    `_check_capability` splits it; a GPU newer than the list is DL301's."""
+
+    def codes(name: str, sm: str) -> list[str]:
+        text = (
+            f"UserWarning: \n{name} with CUDA capability sm_{sm} is not compatible with the "
+            "current PyTorch installation.\nThe current PyTorch install supports CUDA "
+            "capabilities sm_37 sm_50 sm_60 sm_70 sm_75.\n"
+        )
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted(f.code for f in found if f.severity in ("error", "warning"))
+
+    assert codes("NVIDIA GeForce GT 710", "35") == ["DL302"]
+    assert codes("NVIDIA GeForce RTX 3060", "86") == ["DL301"]

@@ -40,6 +40,13 @@ _CUDA = re.compile(
     r"v?(?P<ver>\d{1,2}\.\d)\b",
     re.IGNORECASE,
 )
+# a bare major only where it states what the machine has: "on a CUDA 10 system", "CUDA 12
+# installed", "my cuda 11 setup" (not "requires CUDA 12" or "the cuda12 build")
+_CUDA_MAJOR = re.compile(
+    r"\bcuda(?:[ _-]?toolkit)?[ -](?P<ver>\d{1,2})(?![.\d])[ \t]{1,3}"
+    r"(?:system|setup|installation|installed|install|machine|environment|host|server|box)\b",
+    re.IGNORECASE,
+)
 _CUDNN = re.compile(
     r"\bcudnn(?:\s*version)?\s*(?:==?|:|\s)\s*v?(?P<ver>\d{1,2}\.\d+(?:\.\d+)?)", re.IGNORECASE
 )
@@ -104,7 +111,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             if details.setdefault("extras", extras) == extras:
                 sheet.note(f"frameworks.{fw}.details.extras", extras)
                 at(m.start())
-    m = search(_CUDA, text)
+    m = search(_CUDA, text) or search(_CUDA_MAJOR, text)
     if m and not sheet.toolkits:
         sheet.add_toolkit(
             CudaToolkit(

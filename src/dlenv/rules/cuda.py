@@ -106,6 +106,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "cudarc-library-not-found",
     "paddle-cannot-load-library",
     "paddle-dynamic-library-not-configured",
+    "torch7-cudnn-not-found",  # tune-a.toml
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
@@ -306,7 +307,9 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU; in a
     pasted log, a program that could not load one ("libcudnn.so.8: cannot open shared object
     file", "Could not load dynamic library 'libcudart.so.11.0'", Paddle's "Failed to find
-    dynamic library: libcudnn.so"), whichever program printed it.
+    dynamic library: libcudnn.so"), whichever program printed it; ONNX Runtime's "CUDA_PATH is
+    set but CUDA wasn't able to be loaded" or "Failed to create CUDAExecutionProvider" (its CUDA
+    provider could not load the CUDA/cuDNN libraries it links) when no library is named.
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
@@ -366,7 +369,62 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
             subject=fw.name,
             severity="error" if gpu or proves else "warning",
         )
-    yield from _unattributed_missing(s, covered, gpu)
+    unattributed = list(_unattributed_missing(s, covered, gpu))
+    yield from unattributed
+    if not covered and not unattributed:
+        yield from _provider_not_loaded(s)
+
+
+# ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
+PROVIDER_NOT_LOADED = ("ort-cuda-path-set-not-loaded", "ort-cuda-provider-not-created")
+_ORT_REQUIRES = re.compile(r"Require cuDNN (\d+)\.\* and CUDA (\d+)\.\*")
+
+
+def _provider_not_loaded(s: Snapshot) -> Iterator[Finding]:
+    """ONNX Runtime says its CUDA provider library would not load ("CUDA_PATH is set but CUDA
+    wasn't able to be loaded", "Failed to create CUDAExecutionProvider"): that library is
+    there (onnxruntime-gpu), so what failed are the CUDA/cuDNN libraries it links, of the
+    majors its release was built for. No other finding names a library: this one does not
+    know which, and says where to look."""
+    if wrong_major_from_text(s):
+        return  # DL202 names the library and the major the paste shows instead
+    said = next((e for e in s.reported_errors if e.signature in PROVIDER_NOT_LOADED), None)
+    if said is None:
+        return
+    m = _ORT_REQUIRES.search(said.text)
+    needs = (
+        f"cuDNN {m.group(1)}.x and CUDA {m.group(2)}.x"
+        if m
+        else "the CUDA and cuDNN majors its onnxruntime-gpu release was built for"
+    )
+    yield finding(
+        "DL201",
+        title="ONNX Runtime's CUDA provider cannot load its CUDA/cuDNN libraries",
+        message=f"ONNX Runtime could not load its CUDA provider: the libraries it links, {needs}, "
+        "are not installed, not on the library path (PATH on Windows), or installed in another "
+        "major. It stops (CUDA_PATH set) or runs on the CPU.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                needed=needs,
+            )
+        ],
+        hint="ONNX Runtime's requirements table lists the CUDA and cuDNN majors of each "
+        "onnxruntime-gpu release; `import torch` before onnxruntime also loads torch's copies.",
+        fixes=[
+            ManualStep(
+                text=f"Install {needs} (or the onnxruntime-gpu release built for the CUDA you "
+                "have) and put their library folders on the loader path.",
+                commands=[
+                    "pip show onnxruntime-gpu",
+                    'pip install "nvidia-cudnn-cu12==9.*" "nvidia-cublas-cu12"   # CUDA 12 builds',
+                ],
+                url="https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html#requirements",
+            )
+        ],
+        subject="onnxruntime",
+    )
 
 
 def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator[Finding]:
@@ -963,6 +1021,13 @@ def _built_cudnn(fw: FrameworkFacts) -> str | None:
     return own
 
 
+def _older(version: str, floor: str) -> bool:
+    """Whether `version` ("8.9.7") is below `floor` ("9.1.0"); False when either is unknown."""
+    a = [int(x) for x in re.findall(r"\d+", version)]
+    b = [int(x) for x in re.findall(r"\d+", floor)]
+    return bool(a) and bool(b) and a < b
+
+
 def _loaded_cudnn(s: Snapshot, name: str) -> tuple[str, bool, str | None] | None:
     """(version, loaded already, LD_LIBRARY_PATH directory) of the cuDNN a framework loaded
     (live probe, or the framework's own message) or would load (the loader's prediction)."""
@@ -1081,8 +1146,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
         # 7300") and TF 1.x required the very version: their message is the verdict
         said = probe is not None and probe.details.get("cudnn_verdict") == "mismatch"
         strict = strict or (said and cudnn_compatible(built, loaded) is not False)
-        if cudnn_compatible(built, loaded) is not False and not strict:
+        # JAX's own floor ("Minimum supported: 9100"), which can be above what it was built
+        # against: its message is printed only when the installed cuDNN is below it
+        floor = probe.details.get("cudnn_minimum", "") if probe is not None else ""
+        below_floor = _older(loaded, floor)
+        if floor and not below_floor:
+            continue  # JAX's own check passed it, whatever it was built against
+        if cudnn_compatible(built, loaded) is not False and not strict and not below_floor:
             continue
+        if below_floor:
+            built = floor
         major_differs = cuda_major(built) != cuda_major(loaded)
         if major_differs and not already:
             continue  # a predicted wrong major is DL202's finding
@@ -1139,7 +1212,9 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
                     )
                 )
         need = (
-            f"{mm[0]}.x"
+            f">={built}"
+            if below_floor
+            else f"{mm[0]}.x"
             if major_differs
             else f"{mm[0]}.{mm[1]}.x (this {fw.name} release requires the same minor)"
             if strict
@@ -1155,11 +1230,18 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
             else None
         )
         verb = "loads" if already else "would load"
+        against = f"requires at least cuDNN {built}" if below_floor else "is built with cuDNN"
+        against += "" if below_floor else f" {built}"
         yield finding(
             "DL206",
-            title=f"{label(fw)} is built with cuDNN {built} but {verb} cuDNN {loaded}",
-            message=f"{label(fw)} was compiled against cuDNN {built} but {verb} cuDNN {loaded}; "
-            f"it needs {need}, so cuDNN fails to start at the first convolution."
+            title=f"{label(fw)} {against} but {verb} cuDNN {loaded}",
+            message=(
+                f"{label(fw)} requires at least cuDNN {built} (its own version check) but "
+                f"{verb} cuDNN {loaded}, so it does not start its CUDA backend."
+                if below_floor
+                else f"{label(fw)} was compiled against cuDNN {built} but {verb} cuDNN "
+                f"{loaded}; it needs {need}, so cuDNN fails to start at the first convolution."
+            )
             + (f" That cuDNN comes from {folder} (LD_LIBRARY_PATH)." if folder else ""),
             evidence=[
                 Evidence(

@@ -555,12 +555,19 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
     if said is None or any(_WHEEL_WORDS.search(e.text) for e in s.reported_errors):
         return None
     toolkit = in_use or next(((tk.path, tk.version) for tk in s.cuda.toolkits if tk.version), None)
+    # a version read from prose (an image tag, "CUDA 11.6") names a toolkit the reporter has,
+    # not necessarily the one that built the failing program (conda's cudatoolkit, a JIT's
+    # own): error 222 is itself the proof that the PTX came from a newer toolchain. Stated at
+    # the driver's own CUDA it does not refute that (the driver has no headroom: any newer
+    # toolchain in the environment fails); stated older, it points elsewhere
+    weak = in_use is None and all(tk.version_source == "prose" for tk in s.cuda.toolkits)
     drv = driver_version(s)
     supported = s.driver.cuda_version or (max_toolkit_for_driver(drv, os_name(s)) if drv else None)
     version = toolkit[1] if toolkit else None
     tk_mm, drv_mm = major_minor(version or ""), major_minor(supported or "")
     req = driver_requirement(version, os_name(s)) if version else None
     evidence = [Evidence(fact=f"reported_errors.{said.signature}", found=said.text[:200])]
+    newer = False
     if tk_mm and drv_mm:
         # PTX is JIT-compiled by the driver: any newer toolkit, minor included, is too new
         newer = (
@@ -568,8 +575,12 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
             if said.signature == PTX_UNSUPPORTED
             else (tk_mm[0] > drv_mm[0] if req is not None and req.minor_compat else tk_mm > drv_mm)
         )
-        if not newer:
+        at_edge = weak and said.signature == PTX_UNSUPPORTED and drv and tk_mm == drv_mm
+        if not newer and not at_edge:
             return None
+        if not newer:
+            req = None  # the stated toolkit did not build it: its driver minimum says nothing
+    if tk_mm and drv_mm and newer:
         evidence.append(
             Evidence(
                 fact="driver.cuda_version",
@@ -593,6 +604,12 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
             )
         built = f"CUDA {version}" if version else "a newer CUDA toolkit"
         why = f"the program was compiled with {built} than this driver supports"
+        if version and tk_mm and drv_mm and not newer:
+            why = (
+                f"the program's PTX was built by a newer CUDA toolkit than the CUDA {supported} "
+                f"this driver supports (not the CUDA {version} the report states: another "
+                "toolkit, such as a conda cudatoolkit, built it)"
+            )
     # PTX needs the toolkit's own driver: minor-version compatibility does not cover the JIT
     ptx = said.signature == PTX_UNSUPPORTED
     minimum = (req.toolkit_minimum if ptx else None) or req.minimum if req else None

@@ -98,9 +98,13 @@ _CUDA_ASKED = {
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
     ),
-    "ort-cuda-provider-not-available": (
+    # tune-a.toml: the warning whose provider list (what the package was compiled with) has no
+    # CUDA provider; without the list (src-onnxruntime.toml) onnxruntime-gpu lacking only
+    # TensorRT is possible too, so that one stays a DL901 candidate
+    "ort-providers-without-cuda": (
         "onnxruntime",
-        "the code asked for CUDA (CUDAExecutionProvider, which the installed package lacks)",
+        "the code asked for CUDAExecutionProvider, and the package's own list of providers has "
+        "no CUDA provider",
     ),
 }
 # Messages in which another program shows the GPU was wanted beside a CPU-only build: an
@@ -116,7 +120,7 @@ _GPU_WANTED_BY = {
     ),
 }
 # ONNX Runtime's signs of the CPU package (it has no framework facts of its own)
-_ORT_CPU_PACKAGE = ("ort-cuda-provider-not-available", "ort-available-providers-cpu-package")
+_ORT_CPU_PACKAGE = ("ort-providers-without-cuda", "ort-available-providers-cpu-package")
 
 
 def _cuda_asked(s: Snapshot, fw: FrameworkFacts) -> str | None:
@@ -349,7 +353,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     '_cuda_setDevice'", ONNX Runtime's "Specified provider 'CUDAExecutionProvider' is not in
     available provider names"). In a pasted report, a stated driver or
     CUDA version, the framework finding no GPU, or the reporter saying a CPU build got
-    installed also show the GPU was wanted.
+    installed also show the GPU was wanted. ONNX Runtime's own list ("Specified provider
+    'CUDAExecutionProvider' is not in available provider names.Available providers:
+    'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`.
 
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.

@@ -67,6 +67,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     knowledge base's lists are those of the x86_64 wheels, so on ARM hosts only the live probe
     decides). Binary compatibility within a major counts: sm_86 code runs on an sm_89 GPU, but
     not on sm_90; a list with only PTX for it (compute_XY, JIT-compiled at start-up) is a warning.
+    A GPU older than the list's lowest architecture is DL302's (too old, not too new).
     A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
     than the default builds of older torch releases (an RTX 5090 before torch 2.7).
 
@@ -82,28 +83,16 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     torch = s.framework("torch")
     if torch is None or not torch.version:
         yield from _newer_than_old_builds(s, torch)
-    if torch is None or cuda_build(torch) is False:
+    if torch is None:
         return
-    probe = live(s, "torch")
-    built = f"the arch list of {label(torch)}"
-    if probe is not None and probe.arch_list:
-        arch, source = tuple(probe.arch_list), LIVE_WINS
-    else:
-        # cuda_build unknown: only an untagged Linux version, read as PyPI's default build
-        found = _kb_torch(s, torch)
-        if found is None or found[0].arch_list is None or (not found[1] and not cuda_build(torch)):
-            return
-        if not _x86_wheels(s):
-            return  # the KB's lists are the x86_64 wheels'; ARM builds (GH200, Jetson) differ
-        variant, inferred = found
-        assert variant.arch_list is not None  # checked above
-        arch, source = variant.arch_list, None
-        if inferred:
-            built += f" (assumed: PyPI's default build, {variant.name}, CUDA {variant.cuda})"
+    found = _torch_arch_list(s, torch)
+    if found is None:
+        return
+    arch, source, built = found
     for gpu, cc in _capabilities(s):
         fit = arch_fit(arch, cc)
-        if fit in (None, "native") or _below_cuda_floor(torch, cc):
-            continue  # no build of its CUDA major has code for it: DL302's finding
+        if fit in (None, "native") or _below_cuda_floor(torch, cc) or _below_build(arch, cc):
+            continue  # older than its CUDA major or than the whole build: DL302's finding
         fixes: list[Action] = []
         fix = torch_variant_fix(s, torch, f"{gpu.name or 'the GPU'} is {_sm(cc)}")
         if fix is None:
@@ -135,6 +124,43 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             subject=f"gpu{gpu.index}",
             confirmed_by=source,
         )
+
+
+def _torch_arch_list(
+    s: Snapshot, torch: FrameworkFacts
+) -> tuple[tuple[str, ...], str | None, str] | None:
+    """The installed torch build's arch list, where it came from (the live probe or None: the
+    knowledge base) and what it is, for the evidence."""
+    if cuda_build(torch) is False:
+        return None
+    probe = live(s, "torch")
+    built = f"the arch list of {label(torch)}"
+    if probe is not None and probe.arch_list:
+        return tuple(probe.arch_list), LIVE_WINS, built
+    # cuda_build unknown: only an untagged Linux version, read as PyPI's default build
+    found = _kb_torch(s, torch)
+    if found is None or found[0].arch_list is None or (not found[1] and not cuda_build(torch)):
+        return None
+    if not _x86_wheels(s):
+        return None  # the KB's lists are the x86_64 wheels'; ARM builds (GH200, Jetson) differ
+    variant, inferred = found
+    if inferred:
+        built += f" (assumed: PyPI's default build, {variant.name}, CUDA {variant.cuda})"
+    return tuple(variant.arch_list or ()), None, built
+
+
+def _lowest_arch(arch: tuple[str, ...] | list[str]) -> int | None:
+    """The lowest architecture (sm_XY or compute_XY, as XY) a build carries code for."""
+    codes = [int(d) for a in arch if (d := a.partition("_")[2]).isdigit()]
+    return min(codes) if codes else None
+
+
+def _below_build(arch: tuple[str, ...] | list[str], cc: str) -> bool:
+    """Whether the GPU is older than every architecture in the build's list. PyTorch's own
+    `_check_capability` splits it so: `current_arch < min_arch` is "PyTorch no longer supports
+    this GPU because it is too old"; a GPU the list misses above that is "not compatible"."""
+    low, mm = _lowest_arch(arch), major_minor(cc)
+    return low is not None and mm is not None and mm[0] * 10 + mm[1] < low
 
 
 def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
@@ -193,11 +219,13 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     framework was built with (the knowledge base's table: CUDA 9 dropped Fermi sm_20, CUDA 11
     Kepler sm_30, CUDA 12 Kepler sm_35/sm_37; CUDA 13 Maxwell, Pascal and Volta, sm_50 to
     sm_70). A torch whose arch list lacks the GPU is DL301's unless the GPU is older than
-    anything its CUDA major builds for. A torch release stated without its CUDA build (an
-    issue template's "PyTorch Version: 1.12.1") is judged by every CUDA build of it in the
-    knowledge base: a GPU below all of them is too old whichever one is installed. A report that
-    only says the framework does not support the GPU counts when the knowledge base agrees: the
-    named GPU is older than the oldest architecture of the newest release.
+    anything its CUDA major builds for, or older than the lowest architecture of the list
+    itself (PyTorch's own `_check_capability` calls that "too old"). A torch release stated
+    without its CUDA build (an issue template's "PyTorch Version: 1.12.1") is judged by every
+    CUDA build of it in the knowledge base: a GPU below all of them is too old whichever one is
+    installed. A report that only says the framework does not support the GPU counts when the
+    knowledge base agrees: the named GPU is older than the oldest architecture of the newest
+    release.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -211,6 +239,7 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
         list(_too_old_for_cuda(s))
         or list(_says_too_old(s))
         or list(_older_than_every_torch_build(s))
+        or list(_older_than_its_build(s))
     )
     yield from found
     if not found:
@@ -268,7 +297,7 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
     if not _x86_wheels(s):
         return
     release = torch_release(torch.version)
-    lowest = _lowest_arch(release)
+    lowest = _lowest_release_arch(release)
     if release is None or lowest is None:
         return
     for gpu, cc in _capabilities(s):
@@ -295,6 +324,49 @@ def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
             "`dlenv kb torch` show which), or build torch from source for it.",
             fixes=[fix] if (fix := build_for_old_gpu(s, torch, cc)) else [],
             subject=f"gpu{gpu.index}",
+        )
+        return
+
+
+def _older_than_its_build(s: Snapshot) -> Iterator[Finding]:
+    """DL302 for a GPU older than the lowest architecture in the installed torch build's arch
+    list (the live probe's, as in PyTorch's "... is not compatible ... supports CUDA
+    capabilities sm_37 sm_50 ...", or the knowledge base's for a known variant): no cubin and no
+    PTX of the build can run on it. PyTorch's `_check_capability` calls this "too old"
+    (`current_arch < min_arch`); a GPU the list misses above its lowest entry is DL301's."""
+    torch = s.framework("torch")
+    found = _torch_arch_list(s, torch) if torch is not None else None
+    if torch is None or found is None:
+        return
+    arch, source, built = found
+    low = _lowest_arch(arch)
+    if low is None:
+        return
+    floor = f"{low // 10}.{low % 10}"
+    for gpu, cc in _capabilities(s):
+        if not _below_build(arch, cc):
+            continue
+        supported = " ".join(a for a in arch if a.startswith("sm_"))
+        yield finding(
+            "DL302",
+            title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is older than every architecture of "
+            f"{label(torch)}",
+            message=f"{label(torch)} has code for {supported} (compute capability {floor} and "
+            f"newer); {gpu.name or 'the GPU'} is {cc}, older than all of them, so no kernel of "
+            "this build runs on it.",
+            evidence=[
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=cc,
+                    needed=f">={floor}",
+                    note=built,
+                )
+            ],
+            hint="Use an older torch release built for this architecture (`dlenv kb gpu` and "
+            "`dlenv kb torch` show which), or build torch from source for it.",
+            fixes=[fix] if (fix := build_for_old_gpu(s, torch, cc)) else [],
+            subject=f"gpu{gpu.index}",
+            confirmed_by=source,
         )
         return
 
@@ -369,22 +441,17 @@ def _newest_floor(framework: str) -> tuple[tuple[int, int], str] | None:
             return None
         return floor, f"TensorFlow {tf.version} is built with CUDA {tf.cuda}, which"
     release = newest_torch_release()
-    low = _lowest_arch(release)
+    low = _lowest_release_arch(release)
     if release is None or low is None:
         return None
     return (low // 10, low % 10), f"every CUDA build of torch {release.version}"
 
 
-def _lowest_arch(release: TorchRelease | None) -> int | None:
-    """The lowest sm_XX / compute_XX (as XX) of any CUDA build of a torch release: a GPU below
-    it has no cubin and no PTX in any of them."""
-    codes = [
-        int(d)
-        for v in (release.variants if release else ())
-        for a in v.arch_list or ()
-        if (d := a.partition("_")[2]).isdigit()
-    ]
-    return min(codes) if codes else None
+def _lowest_release_arch(release: TorchRelease | None) -> int | None:
+    """The lowest architecture of any CUDA build of a torch release: a GPU below it has no
+    cubin and no PTX in any of them."""
+    variants = release.variants if release else ()
+    return _lowest_arch([a for v in variants for a in v.arch_list or ()])
 
 
 def _too_old_finding(
