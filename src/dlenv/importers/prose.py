@@ -93,10 +93,10 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     """Add what the prose states and the parsers did not; a part listing it, or None."""
     part = Part("prose", 1, max(1, text.count("\n") + 1))
     sheet.current = part
-    lines: list[int] = []
+    where: list[int] = []  # the offsets of what was read: only the first and last are lines
 
     def at(pos: int) -> None:
-        lines.append(text.count("\n", 0, pos) + 1)  # no list of line starts: a log is long
+        where.append(pos)
 
     for fw, pattern in _FRAMEWORKS:
         m = search(pattern, text)
@@ -150,7 +150,10 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     sheet.current = None
     if not part.found:
         return None
-    part.first_line, part.last_line = min(lines), max(lines)
+    # no list of line starts (a log is long): count the line breaks before the two ends only
+    first, last = min(where), max(where)
+    part.first_line = text.count("\n", 0, first) + 1
+    part.last_line = part.first_line + text.count("\n", first, last)
     part.notes.append("read from prose: less certain than a pasted table")
     sheet.parts.append(part)
     return part

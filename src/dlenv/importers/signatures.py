@@ -669,7 +669,7 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
     one of `words` occurs in `lowered` (`text` lower-cased, same offsets); [(0, len(text))] when
     they would cover much of the text anyway."""
     n = len(text)
-    found = sum(lowered.count(w) for w in words)
+    found = sum(_occurrences(lowered, w) for w in words)
     if not found:
         return []
     if _dense(text, found, span):
@@ -687,8 +687,16 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
 def _dense(text: str, found: int, span: int) -> bool:
     """Would windows around `found` hits cover much of `text`?"""
     n = len(text)
-    per_line = n / (text.count("\n", 0, n) + 1)
+    per_line = n / (_occurrences(text, "\n") + 1)
     return found * (2 * span + 3) * per_line > _DENSE * n
+
+
+@functools.lru_cache(maxsize=4096)
+def _occurrences(text: str, word: str) -> int:
+    """`text.count(word)`, once per text and word: hundreds of signatures ask for the same
+    words and line count of one long text (a str caches its hash, so the key costs nothing
+    after the first; `forget_texts` drops the texts)."""
+    return text.count(word)
 
 
 def _merged(text: str, hits: list[tuple[int, int]], reach: int) -> list[tuple[int, int]]:
@@ -1209,6 +1217,7 @@ def forget_texts() -> None:
     50 MB log's copies must not outlive its reading."""
     text_index.cache_clear()
     _shadow_paths.cache_clear()
+    _occurrences.cache_clear()
 
 
 _LONG = 256 * 1024  # shorter texts are searched whole: looking for the words costs more
