@@ -70,6 +70,7 @@ _CPU_BUILD_STATED = {
     "pytorch-cpu-index": "pip was pointed at the CPU wheel index",
     "said-cpu-build": "the report says a CPU-only build was installed",
     "said-cuda-wheel-fixed": "reinstalling from a CUDA wheel index fixed it",
+    "xformers-built-for-cuda-torch-found-cpu": "xformers, built for a CUDA torch, found this one",
 }
 
 
