@@ -962,3 +962,19 @@ def test_dl202_torch7_cudnn_major_beside_another_listed() -> None:
     )
     assert codes(error + listing) == ["DL202"]
     assert codes(error) == ["DL201"]
+
+
+def test_dl205_from_deepspeeds_op_builder() -> None:
+    # DeepSpeed's op_builder/builder.py assert_no_cuda_mismatch() checks the same
+    text = (
+        "deepspeed.ops.op_builder.builder.CUDAMismatchException: >- DeepSpeed Op Builder: "
+        "Installed CUDA version 11.8 does not match the version torch was compiled with 12.1, "
+        "unable to compile cuda/cpp extensions without a matching cuda version."
+    )
+    err = ReportedError(signature="deepspeed-cuda-mismatch", text=text, meaning="m")
+    f = only(replace(cpu_machine(), reported_errors=[err]), "DL205")
+    assert f.title == (
+        "The CUDA toolkit building the extension is CUDA 11.8, torch is built with CUDA 12.1"
+    )
+    assert f.message.startswith("DeepSpeed's op builder found a CUDA 11.8 toolkit")
+    assert f.evidence[0].needed == "CUDA 12.x"

@@ -902,7 +902,8 @@ def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
     PyTorch (12.1). Please make sure to use the same CUDA versions."
 
     Also when a pasted build log quotes that message (torch.utils.cpp_extension's own check
-    of the toolkit it found against torch's CUDA).
+    of the toolkit it found against torch's CUDA), or DeepSpeed's op builder's ("Installed CUDA
+    version 11.8 does not match the version torch was compiled with 12.1").
 
     Example: CUDA_HOME=/usr/local/cuda-11.8 with torch 2.3.1+cu121.
 
@@ -949,30 +950,38 @@ def cuda_home_mismatch(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-# torch.utils.cpp_extension's CUDA_MISMATCH_MESSAGE (catalog/src-torch.toml)
+# torch.utils.cpp_extension's CUDA_MISMATCH_MESSAGE (catalog/src-torch.toml) and DeepSpeed's op
+# builder's CUDAMismatchException (catalog/src-downstream-torch-ext.toml): who found the toolkit
 EXTENSION_CUDA_MISMATCH = "torch-extension-cuda-mismatch"
+_EXTENSION_BUILDERS = {
+    EXTENSION_CUDA_MISMATCH: "torch.utils.cpp_extension",
+    "deepspeed-cuda-mismatch": "DeepSpeed's op builder",
+}
 _MISMATCH_VERSIONS = re.compile(
     r"CUDA version \((?P<tk>\d+\.\d+)\) mismatches[^(]{0,80}\((?P<torch>\d+\.\d+)\)"
+    r"|Installed CUDA version (?P<tk2>\d+\.\d+) does not match the version torch was compiled"
+    r" with (?P<torch2>\d+\.\d+)"
 )
 
 
 def _extension_cuda_mismatch_reported(s: Snapshot) -> Iterator[Finding]:
     """DL205 from a pasted build log: torch's extension builder said the toolkit it found
     has another CUDA major than torch's build."""
-    err = next((e for e in s.reported_errors if e.signature == EXTENSION_CUDA_MISMATCH), None)
+    err = next((e for e in s.reported_errors if e.signature in _EXTENSION_BUILDERS), None)
     m = _MISMATCH_VERSIONS.search(err.text) if err is not None else None
     if err is None or m is None:
         return
-    tk, built = m.group("tk"), m.group("torch")
+    tk, built = m.group("tk") or m.group("tk2"), m.group("torch") or m.group("torch2")
+    builder = _EXTENSION_BUILDERS[err.signature]
     yield finding(
         "DL205",
         title=f"The CUDA toolkit building the extension is CUDA {tk}, torch is built with "
         f"CUDA {built}",
-        message=f"torch.utils.cpp_extension found a CUDA {tk} toolkit (CUDA_HOME, or nvcc on "
+        message=f"{builder} found a CUDA {tk} toolkit (CUDA_HOME, or nvcc on "
         f"PATH), but torch was built with CUDA {built}; the extension cannot be compiled.",
         evidence=[
             Evidence(
-                fact=f"reported_errors.{EXTENSION_CUDA_MISMATCH}",
+                fact=f"reported_errors.{err.signature}",
                 found=f"CUDA {tk} toolkit",
                 needed=f"CUDA {cuda_major(built)}.x",
                 note=first_line(err.text),
