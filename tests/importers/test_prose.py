@@ -50,6 +50,10 @@ def _prose(text: str) -> dict[str, object]:
         # a bare CUDA major where it states what the machine has (NVIDIA/cudf#869)
         ("importing cudf on a CUDA 10 system fails", "cuda.toolkits[]", "10"),
         ("I have CUDA 12 installed", "cuda.toolkits[]", "12"),
+        # glued in a list of parts (ISEE-Laboratory/LLMDet), the target of an upgrade
+        # (ClementPinard/Pytorch-Correlation-extension#23)
+        ("我的系统ubuntu20.04+nvidia530.30+cuda12.1+cudnn", "cuda.toolkits[]", "12.1"),
+        ("Ps: I updated the cuda from 9.2 to 10.1.", "cuda.toolkits[]", "10.1"),
     ],
 )
 def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
@@ -68,6 +72,7 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "the transformer has 2.7 billion parameters",
         "this package requires CUDA 12 or newer",  # a requirement, not what is installed
         "download the cuda12 build for a CUDA 12.x system",  # no minor: "12.x" is not a version
+        "pip install pytorch-cuda11.8-builds",  # glued inside a longer name
     ],
 )
 def test_vague_prose_states_nothing(text: str) -> None:

@@ -978,3 +978,20 @@ def test_dl205_from_deepspeeds_op_builder() -> None:
     )
     assert f.message.startswith("DeepSpeed's op builder found a CUDA 11.8 toolkit")
     assert f.evidence[0].needed == "CUDA 12.x"
+
+
+def test_dl202_a_missing_major_beside_the_cuda_the_reporter_has() -> None:
+    """ISEE-Laboratory/LLMDet: libcudart.so.10.1 missing on "ubuntu20.04+nvidia530.30+cuda12.1"
+    (an mmcv built for CUDA 10.1); ClementPinard's correlation extension: libcudart.so.9.2
+    missing after "I updated the cuda from 9.2 to 10.1". The stated CUDA is another major of
+    the same library: DL202. With the same major stated, only the library is missing: DL201."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.code.startswith("DL20")})
+
+    error = "ImportError: libcudart.so.10.1: cannot open shared object file: No such file\n"
+    assert codes(error + "我的系统ubuntu20.04+nvidia530.30+cuda12.1+cudnn\n") == ["DL202"]
+    assert codes(error + "Ps: I updated the cuda from 9.2 to 12.1.\n") == ["DL202"]
+    assert codes(error + "Ps: I updated the cuda from 9.2 to 10.1.\n") == ["DL201"]

@@ -37,6 +37,14 @@ _EXTRAS_OF = re.compile(
 )
 _CUDA = re.compile(
     r"\bcuda(?:[ _-]?toolkit)?(?:[ _-]?version)?\s*(?:==?|:|_|\s(?:is\s)?)\s*"
+    r"v?(?P<ver>\d{1,2}\.\d)\b"
+    # glued to its version in a list of parts ("ubuntu20.04+nvidia530.30+cuda12.1+cudnn")
+    r"|(?<![\w-])cuda(?P<glued>\d{1,2}\.\d)(?![\d.])",
+    re.IGNORECASE,
+)
+# an upgrade states what the machine has now: "I updated the cuda from 9.2 to 10.1"
+_CUDA_NOW = re.compile(
+    r"\bcuda(?:[ _-]?toolkit)?\s{1,3}from\s{1,3}v?\d{1,2}\.\d\s{1,3}to\s{1,3}"
     r"v?(?P<ver>\d{1,2}\.\d)\b",
     re.IGNORECASE,
 )
@@ -111,12 +119,12 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             if details.setdefault("extras", extras) == extras:
                 sheet.note(f"frameworks.{fw}.details.extras", extras)
                 at(m.start())
-    m = search(_CUDA, text) or search(_CUDA_MAJOR, text)
+    m = search(_CUDA_NOW, text) or search(_CUDA, text) or search(_CUDA_MAJOR, text)
     if m and not sheet.toolkits:
         sheet.add_toolkit(
             CudaToolkit(
                 path=PROSE,
-                version=m.group("ver"),
+                version=m.group("ver") or m.groupdict().get("glued"),
                 version_source="prose",
                 kind="system",
                 found_by=["prose"],

@@ -584,9 +584,9 @@ def _windows_gpu_list_finding(f: InstallFailure, last: str) -> Finding:
     "live-probe-failed",
     "error",
     "frameworks",
-    # the missing or older CUDA library that made the import fail is the cause; a Keras
+    # the missing, wrong-major or older CUDA library that made the import fail is the cause; a Keras
     # backend or library whose framework is not installed (DL602, about that framework)
-    explained_by=("DL201", "DL208", "DL602"),
+    explained_by=("DL201", "DL202", "DL208", "DL602"),
     symptom=True,
 )
 def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
