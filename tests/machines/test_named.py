@@ -88,6 +88,10 @@ NOT_LIVE: dict[str, str] = {
     "failure as a reported message, so a Linux driver package shows only in a paste",
     "DL109": "Docker refuses `--gpus` before any container exists; the host has no "
     "container and dlenv does not ask the Docker daemon",
+    "DL113": "the driver's refusal of a legacy GPU is in the kernel log (NVRM) and the "
+    "installer's output; doctor does not read the kernel log yet, so only a paste shows it",
+    "DL114": "a failed GPU shows in the kernel log (Xid, fallen off the bus) and in NVML's "
+    "errors; doctor does not read the kernel log yet, so only a paste shows it",
     "DL202": "live-visible (a stale LD_LIBRARY_PATH); its one report "
     "(conda-forge/nvcc-feedstock#35: cudatoolkit 10.0 replaced by 10.1 under conda builds) is "
     "now described with CUDA 10's sonames (kb/data/sonames.json), but there the 10.0 sonames "
@@ -100,6 +104,12 @@ NOT_LIVE: dict[str, str] = {
     "installed, so the machine shows a Python and no framework",
     "DL506": "the installer's refusal (no wheel for this platform) is the only evidence; "
     "nothing is installed",
+    "DL507": "the loader's refusal (GLIBC_2.xx not found) shows only when a compiled module is "
+    "imported; the knowledge base has no manylinux tags per release to judge an idle machine, "
+    "and no report of this family is in the corpus yet",
+    "DL508": "live-visible (CPU flags from /proc/cpuinfo), but the family's one report "
+    "(patlevin/tfjs-to-tf#33) is x86_64 TensorFlow under Rosetta 2 on Apple Silicon, which "
+    "doctor does not detect on a live Mac; an AVX-less machine has no report to imitate yet",
     "DL703": "an out-of-memory error happens inside the user's job; the machine at rest shows "
     "free memory",
     "DL803": "the network path between ranks (interfaces, InfiniBand) fails only while ranks "

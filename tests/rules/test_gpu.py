@@ -560,3 +560,20 @@ def test_dl302_a_gpu_older_than_the_pasted_arch_list() -> None:
 
     assert codes("NVIDIA GeForce GT 710", "35") == ["DL302"]
     assert codes("NVIDIA GeForce RTX 3060", "86") == ["DL301"]
+
+
+def test_dl302_no_kernel_image_on_a_gpu_older_than_current_builds() -> None:
+    """gaudot/SlicerDentalSegmentator: "no kernel image is available" on a GT 730 (3.5) with no
+    torch release stated: every CUDA build of the newest torch starts above it (a warning: an
+    old release would have run it). A GPU current builds run is not judged here."""
+
+    def codes(gpu: str) -> list[tuple[str, str]]:
+        text = (
+            "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+            f"My GPU is a {gpu}.\n"
+        )
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL302"]
+
+    assert codes("GeForce GT 730") == [("DL302", "warning")]
+    assert codes("GeForce RTX 3090") == []

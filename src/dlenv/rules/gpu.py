@@ -380,14 +380,18 @@ def _said_unsupported(s: Snapshot) -> Iterator[Finding]:
     base confirms it: the named GPU is older than the oldest architecture of the newest release
     (every CUDA build of it, for PyTorch; its CUDA major's floor, for TensorFlow). A stated torch
     release is judged by `_older_than_every_torch_build` instead: if that release runs the GPU,
-    the statement is not taken."""
+    the statement is not taken. torch's own "no kernel image is available" on such a GPU, with
+    no release stated, says the same in the program's words (a warning: an old release would
+    have run it)."""
     said = next((e for e in s.reported_errors if e.signature == SAID_UNSUPPORTED), None)
-    if said is None:
+    error = None if said is not None else _no_kernel_image(s)
+    if said is None and error is None:
         return
     torch, tf = s.framework("torch"), s.framework("tensorflow")
     if (torch is not None and torch.version) or (tf is not None and tf.version):
         return  # a stated release: judged by its own builds, not by the newest one
-    floor = _newest_floor("tensorflow" if said.framework == "tensorflow" else "torch")
+    framework = said.framework if said is not None else "torch"
+    floor = _newest_floor("tensorflow" if framework == "tensorflow" else "torch")
     if floor is None:
         return
     lowest, what = floor
@@ -399,14 +403,20 @@ def _said_unsupported(s: Snapshot) -> Iterator[Finding]:
         yield finding(
             "DL302",
             title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is older than current framework builds",
-            message=f"The report says the framework does not support {gpu.name or 'the GPU'}, "
-            f"and the knowledge base agrees: it is compute capability {cc}, and {what} starts "
+            message=(
+                f"The report says the framework does not support {gpu.name or 'the GPU'}, "
+                if said is not None
+                else f"torch has no kernel for {gpu.name or 'the GPU'} (\"no kernel image is "
+                "available\"), "
+            )
+            + f"and the knowledge base agrees: it is compute capability {cc}, and {what} starts "
             f"at {need}.",
+            severity="error" if said is not None else "warning",
             evidence=[
                 Evidence(
-                    fact=f"reported_errors.{SAID_UNSUPPORTED}",
-                    found=said.text[:200],
-                    note="the reporter's words",
+                    fact=f"reported_errors.{SAID_UNSUPPORTED if said else NO_KERNEL_IMAGE}",
+                    found=(said.text if said else error or "")[:200],
+                    note="the reporter's words" if said else "the error",
                 ),
                 Evidence(
                     fact=f"gpus.{gpu.index}.compute_capability",
