@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from dlenv.importers.sheet import FactSheet, Part
-from dlenv.importers.signatures import search
+from dlenv.importers.signatures import matches, search
 from dlenv.snapshot.model import CudaToolkit
 
 PROSE = "(stated in prose)"
@@ -111,7 +111,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         if m and not sheet.framework(fw).get("version"):
             _framework(sheet, fw, m.group("ver"))
             at(m.start())
-    for m in _EXTRAS_OF.finditer(text):
+    for m in matches(_EXTRAS_OF, text):
         fw = m.group("fw").lower()
         if fw in sheet.frameworks and sheet.frameworks[fw].get("version"):
             details: dict[str, str] = sheet.framework(fw).setdefault("details", {})
