@@ -325,12 +325,26 @@ _KERAS_LIBRARY = re.compile(r"[/\\](keras_nlp|keras_cv|keras_hub)[/\\]")
 _MISSING_MODULE = re.compile(r"No module named '?(?P<mod>[\w.]+)")
 
 
+def _missing(text: str, default: str) -> tuple[str, str]:
+    """The top-level module "No module named ..." names in a traceback, and the package that
+    provides it."""
+    m = _MISSING_MODULE.search(text)
+    module = (m["mod"] if m else default).split(".")[0]
+    return module, {"tensorflow_text": "tensorflow-text", "jaxlib": "jax"}.get(module, module)
+
+
+def _failed_import_evidence(signature: str, text: str, package: str) -> Evidence:
+    return Evidence(
+        fact=f"reported_errors.{signature}",
+        found=first_line(text.strip().splitlines()[-1], 200),
+        needed=f"{package} installed",
+    )
+
+
 def _library_import_failed(text: str) -> Finding:
     """DL602 from a traceback: KerasNLP/KerasCV/KerasHub could not import the framework they
     need for preprocessing (TensorFlow, whatever the Keras backend)."""
-    m = _MISSING_MODULE.search(text)
-    module = (m["mod"] if m else "tensorflow").split(".")[0]
-    package = {"tensorflow_text": "tensorflow-text", "jaxlib": "jax"}.get(module, module)
+    module, package = _missing(text, "tensorflow")
     lib = (m2[1] if (m2 := _KERAS_LIBRARY.search(text)) else "keras_nlp").replace("_", "-")
     return finding(
         "DL602",
@@ -338,13 +352,7 @@ def _library_import_failed(text: str) -> Finding:
         message=f"{lib} imports {module} and it is not installed: the Keras libraries "
         "(keras-nlp, keras-cv, keras-hub) use TensorFlow for preprocessing whatever backend "
         "Keras runs on, so it must be installed beside the backend.",
-        evidence=[
-            Evidence(
-                fact=f"reported_errors.{_LIBRARY_IMPORT}",
-                found=first_line(text.strip().splitlines()[-1], 200),
-                needed=f"{package} installed",
-            )
-        ],
+        evidence=[_failed_import_evidence(_LIBRARY_IMPORT, text, package)],
         fixes=[
             InstallPackages(
                 packages=[package],
@@ -358,22 +366,14 @@ def _library_import_failed(text: str) -> Finding:
 
 def _backend_import_failed(text: str) -> Finding:
     """DL602 from a traceback: Keras's own backend module could not import its framework."""
-    m = _MISSING_MODULE.search(text)
-    module = (m["mod"] if m else "the backend").split(".")[0]
-    package = {"jaxlib": "jax"}.get(module, module)
+    module, package = _missing(text, "the backend")
     return finding(
         "DL602",
         title=f"Keras backend {package!r} is not installed",
         message=f"Keras's own {package} backend module failed to import {module}: the backend "
         "Keras is configured to use (KERAS_BACKEND, ~/.keras/keras.json, default tensorflow) "
         "is not installed in this environment.",
-        evidence=[
-            Evidence(
-                fact=f"reported_errors.{_BACKEND_IMPORT}",
-                found=first_line(text.strip().splitlines()[-1], 200),
-                needed=f"{package} installed",
-            )
-        ],
+        evidence=[_failed_import_evidence(_BACKEND_IMPORT, text, package)],
         fixes=[
             InstallPackages(packages=[package], reason="the backend Keras is configured to use"),
             ManualStep(
