@@ -8,6 +8,7 @@ from dlenv.rules.findings import Evidence, Finding
 from dlenv.snapshot.model import (
     CudaFacts,
     CudaToolkit,
+    Distribution,
     FrameworkFacts,
     LibraryResolution,
     LiveProbe,
@@ -24,6 +25,7 @@ from tests.rules.snapshots import (
     only,
     tensorflow,
     torch,
+    with_dists,
     with_env,
     with_live,
     with_pip_cudnn,
@@ -566,7 +568,9 @@ def test_dl209_two_frameworks_pin_different_cuda_wheels() -> None:
         version="0.4.23",
         requires=['nvidia-nccl-cu12>=2.18.3; extra == "cuda12"'],
     )
-    f = only(gpu_machine(frameworks=[tf, jax]), "DL209")
+    # jax's cuda12 extra is installed: its wheel is there
+    nccl = Distribution(name="nvidia-nccl-cu12", version="2.16.5", location=SITE)
+    f = only(with_dists(gpu_machine(frameworks=[tf, jax]), nccl), "DL209")
     assert f.title == "tensorflow 2.15.1 and jax 0.4.23 pin different nvidia-nccl-cu12 versions"
     assert [e.found for e in f.evidence[:2]] == [
         "nvidia-nccl-cu12==2.16.5",
@@ -577,9 +581,31 @@ def test_dl209_two_frameworks_pin_different_cuda_wheels() -> None:
         "python -m venv .venv-tensorflow && .venv-tensorflow/bin/pip install "
         "tensorflow[and-cuda]==2.15.1"
     )
+    # the extra not installed (pip records none: none of its wheels is there): nothing pinned
+    assert fired(gpu_machine(frameworks=[tf, jax]), "DL209") == []
     agree = replace(jax, requires=["nvidia-nccl-cu12>=2.16"])
     assert fired(gpu_machine(frameworks=[tf, agree]), "DL209") == []
     assert fired(gpu_machine(frameworks=[tf]), "DL209") == []
+
+
+def test_dl209_an_extra_counts_only_when_it_was_installed() -> None:
+    """`pip install tensorflow` beside torch 2.5.1: the probe reads tensorflow's `and-cuda`
+    lines too, but that extra was not installed (its nvidia-cuda-nvcc-cu12 is absent), so
+    tensorflow pins nothing and the two do not conflict. With every wheel of the extra
+    installed, its pins count."""
+    t = replace(torch("2.5.1"), requires=["nvidia-cudnn-cu12==9.1.0.70"])
+    tf = replace(
+        tensorflow("2.15.0"),
+        requires=[
+            'nvidia-cudnn-cu12==8.9.4.25; extra == "and-cuda"',
+            'nvidia-cuda-nvcc-cu12==12.2.140; extra == "and-cuda"',
+        ],
+    )
+    cudnn = Distribution(name="nvidia-cudnn-cu12", version="9.1.0.70", location=SITE)
+    plain = with_dists(gpu_machine(frameworks=[t, tf]), cudnn)
+    assert fired(plain, "DL209") == []
+    nvcc = Distribution(name="nvidia-cuda-nvcc-cu12", version="12.2.140", location=SITE)
+    assert fired(with_dists(plain, nvcc), "DL209") == ["DL209"]
 
 
 def test_dl209_a_pinned_wheel_replaced_by_another_frameworks_version() -> None:

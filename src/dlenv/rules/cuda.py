@@ -1475,6 +1475,40 @@ def _compatible(a: SpecifierSet, b: SpecifierSet) -> bool:
     )
 
 
+_EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+def _installed_extras_only(s: Snapshot, requires: list[str]) -> list[str]:
+    """A framework's requirements without those of an extra that was not installed. The probe
+    reads an extra's lines too (tensorflow's `and-cuda`), but pip records no extras: an extra
+    counts as installed when every package it requires is installed. Without a list of
+    installed distributions (a paste) nothing is dropped."""
+    if not s.python.distributions and not s.cuda.pip_packages:
+        return requires
+    groups: dict[str, list[str]] = {}
+    for text in requires:
+        m = _EXTRA_MARKER.search(text.partition(";")[2])
+        if m:
+            groups.setdefault(m.group(1), []).append(text)
+    missing = {
+        extra
+        for extra, lines in groups.items()
+        if any(_installed_wheel(s, _requirement_name(t)) is None for t in lines)
+    }
+    return [
+        t
+        for t in requires
+        if not ((m := _EXTRA_MARKER.search(t.partition(";")[2])) and m.group(1) in missing)
+    ]
+
+
+def _requirement_name(text: str) -> str:
+    try:
+        return canonicalize_name(Requirement(text).name)
+    except InvalidRequirement:
+        return canonicalize_name(re.split(r"[\s<>=!~\[(;@]", text.strip(), maxsplit=1)[0])
+
+
 def _installed_wheel(s: Snapshot, name: str) -> str | None:
     pkg = next((p for p in s.cuda.pip_packages if canonicalize_name(p.name) == name), None)
     if pkg is not None:
@@ -1576,20 +1610,20 @@ def _component_clash(a: dict[str, str], b: dict[str, str]) -> tuple[str, str] | 
 
 @rule("DL209", "framework-cuda-pins-conflict", "error", "cuda")
 def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: two frameworks in one environment whose requirements pin the same
-    nvidia-* CUDA wheel (nvidia-cudnn-cu12, nvidia-nccl-cu12, nvidia-cuda-runtime-cu12…) to
-    versions no release satisfies together, read from their METADATA (or from the resolver's
-    conflict lines in a paste: pip's "depends on", poetry's and uv's "Because …", pip's
-    "requires …, but you have … which is incompatible", and the user's own pin, pip's "The
-    user requested …"); or that pin the same library for two CUDA majors where its soname
-    carries no major (nvidia-nccl-cu12 and nvidia-nccl-cu13, nvidia-cudnn-cu12 and -cu13: both
-    install, one process loads one); and a framework whose pinned wheel was replaced by an
-    incompatible version. Where a paste (or a machine whose METADATA is unreadable) states only
-    the versions, the pins come from the knowledge base's copy of PyPI's metadata
-    (cuda_pins.json, Linux x86_64): torch as PyPI's build (or the pytorch.org build of PyPI's
-    default variant; another +cuXYZ variant only by the cuDNN wheel the release table names),
-    tensorflow only with [and-cuda] or its nvidia-* wheels shown (without the extra it pins
-    none), jax only with a cuda12/cuda13 extra or plugin.
+    """What it checks: two frameworks in one environment whose requirements pin the same nvidia-*
+    CUDA wheel (nvidia-cudnn-cu12, nvidia-nccl-cu12, nvidia-cuda-runtime-cu12…) to versions no
+    release satisfies together, read from their METADATA (an extra's lines, such as tensorflow's
+    `and-cuda`, only when every wheel of that extra is installed: pip records no extras) or from the
+    resolver's conflict lines in a paste (pip's "depends on", poetry's and uv's "Because …", pip's
+    "requires …, but you have … which is incompatible", and the user's own pin, pip's "The user
+    requested …"); or that pin the same library for two CUDA majors where its soname carries no
+    major (nvidia-nccl-cu12 and nvidia-nccl-cu13, nvidia-cudnn-cu12 and -cu13: both install, one
+    process loads one); and a framework whose pinned wheel was replaced by an incompatible version.
+    Where a paste (or a machine whose METADATA is unreadable) states only the versions, the pins
+    come from the knowledge base's copy of PyPI's metadata (cuda_pins.json, Linux x86_64): torch as
+    PyPI's build (or the pytorch.org build of PyPI's default variant; another +cuXYZ variant only by
+    the cuDNN wheel the release table names), tensorflow only with [and-cuda] or its nvidia-* wheels
+    shown (without the extra it pins none), jax only with a cuda12/cuda13 extra or plugin.
 
     Why it matters: pip can install only one version of each wheel. Either the install fails
     (ResolutionImpossible), or the framework installed last replaces the other's CUDA
@@ -1609,7 +1643,9 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
     stated = {fw.name: p for fw in s.frameworks if (p := _stated_pins(s, fw)) is not None}
     fws = [fw for fw in s.frameworks if fw.requires or fw.name in stated]
     requires = {
-        fw.name: list(stated[fw.name].requires) if fw.name in stated else fw.requires
+        fw.name: list(stated[fw.name].requires)
+        if fw.name in stated
+        else _installed_extras_only(s, fw.requires)
         for fw in fws
     }
     pins = {fw.name: _nvidia_pins(replace(fw, requires=requires[fw.name])) for fw in fws}
