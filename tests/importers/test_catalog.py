@@ -142,6 +142,12 @@ def test_a_valid_entry_loads_with_its_types() -> None:
         ({"facts": '[{ path = "x", value = "1", why = "" }]'}, "fact has unknown key 'why'"),
         ({"harmless": '"yes"'}, "`harmless` and `report` must be true or false"),
         ({"pattern": "3"}, "`pattern` must be a string"),
+        ({"pattern": None}, "give a `pattern` or a `sentence`, one of them"),
+        ({"sentence": '{ all = [["a"], ["b"]] }'}, "give a `pattern` or a `sentence`, one of them"),
+        ({"pattern": None, "sentence": '{ all = [["a"]] }'}, "lists 2 to 4 groups of words"),
+        ({"pattern": None, "sentence": '{ all = [["a"], []] }'}, "a `sentence.all` group is empty"),
+        ({"pattern": None, "sentence": '{ all = [["A"], ["b"]] }'}, "must be lower-case"),
+        ({"pattern": None, "sentence": '{ any = [["a"], ["b"]] }'}, "`sentence` is a table"),
     ],
 )
 def test_malformed_entries_are_refused_naming_file_and_entry(
@@ -149,6 +155,40 @@ def test_malformed_entries_are_refused_naming_file_and_entry(
 ) -> None:
     with pytest.raises(CatalogError, match=re.escape(message)):
         parse([("one.toml", _file(**entry))])
+
+
+def _sentence(words: str, examples: str = '["kernel updated"]') -> Signature:
+    entry = {"pattern": None, "sentence": words, "examples": examples, "facts": "[]"}
+    [sig] = parse([("prose-x.toml", _file(**entry))])
+    return sig
+
+
+def test_a_sentence_entry_finds_its_words_in_any_order_within_one_sentence() -> None:
+    """`sentence` states what a reporter says in many word orders: one word of each group in one
+    sentence, none of the vetoes; `*` marks a word beginning, otherwise whole words."""
+    sig = _sentence('{ all = [["kernel*", "内核"], ["updat*", "upgrad*"]], none = ["not", "n\'t"] }')
+    assert sig.flags & re.IGNORECASE and sig.prefilter == ("kernel", "内核")
+    found = [
+        (m.group(0) if (m := sig.regex.search(t)) else None)
+        for t in (
+            "It stopped working after a Kernel update.",
+            "The kernel 6.8.0-45 was upgraded overnight. Now nvidia-smi fails",
+            "I did not update the kernel.",
+            "I didn't upgrade the kernel",
+            "I updated torch. The kernel crashed.",
+            "the kernel update broke my notebook",  # "not" is a whole word, not "notebook"
+        )
+    ]
+    assert found == [
+        "It stopped working after a Kernel update",
+        "The kernel 6.8.0-45 was upgraded overnight",
+        None,
+        None,
+        None,
+        "the kernel update broke my notebook",
+    ]
+    whole = _sentence('{ all = [["kernel"], ["update"]] }', '["kernel update"]')
+    assert whole.regex.search("kernels updated") is None
 
 
 def test_malformed_files_and_duplicates_are_refused() -> None:

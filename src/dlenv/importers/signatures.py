@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, load
+from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, is_prose, load
 from dlenv.importers.catalog import parse_pattern as _parse
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
@@ -43,9 +43,6 @@ __all__ = [
 ]
 
 _T, _F = "true", "false"
-# statements in the reporter's own words (catalog/prose-statements.toml): run last, and only
-# over lines that no message signature claimed
-PROSE_FAMILY = "prose-statements"
 SIGNATURES: tuple[Signature, ...] = load()
 # the CUDA stack's status codes (dlenv/kb/data/cuda-status.json) are signatures too, read in one
 # pass by dlenv.importers.statuses after the catalogue's messages
@@ -1312,7 +1309,7 @@ def scan(
         first: tuple[str, str | None] | None = None
         count = 0
         claimed = set().union(*(lines_of.get(d, set()) for d in sig.defer_to))
-        prose = sig.family == PROSE_FAMILY
+        prose = is_prose(sig.family)  # the reporter's own words: read last
         if prose and read:
             read = False  # statuses go before the reporter's own words
             read_statuses(text, lowered, distinct, covered, messages, sheet, fallback)

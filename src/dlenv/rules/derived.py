@@ -116,16 +116,14 @@ def reported(s: Snapshot, signature: str) -> bool:
     return any(e.signature == signature for e in s.reported_errors)
 
 
-PROSE_FAMILY = "prose-statements"  # dlenv/importers/catalog/prose-statements.toml
-
-
 def in_prose(signature: str) -> bool:
     """Whether a reported message is a statement in the reporter's own words (the catalogue's
-    prose-statements family, ids "said-..."), less certain than a message a program printed."""
+    prose-* families, ids "said-..."), less certain than a message a program printed."""
+    from dlenv.importers.catalog import is_prose
     from dlenv.importers.signatures import BY_ID  # loaded only when a paste quoted something
 
     known = BY_ID.get(signature)
-    return known is not None and known.family == PROSE_FAMILY
+    return known is not None and is_prose(known.family)
 
 
 def base_version(version: str) -> str:

@@ -168,8 +168,10 @@ def _runs(items: list[Any]) -> list[str]:
     return runs
 
 
-_REQUIRED = {"id", "pattern", "meaning", "rules", "facts", "examples"}
+_REQUIRED = {"id", "meaning", "rules", "facts", "examples"}
 _OPTIONAL = {
+    "pattern",
+    "sentence",
     "framework",
     "harmless",
     "report",
@@ -214,6 +216,64 @@ def _fact(where: str, raw: Any) -> Fact:
     return Fact(_text(where, "path", raw["path"]), _text(where, "value", value), convert)
 
 
+def is_prose(family: str) -> bool:
+    """Whether a catalogue family holds statements in the reporter's own words (files named
+    prose-*.toml): they run last, over lines no program's message claimed, and weigh less."""
+    return family.startswith("prose-")
+
+
+# -- sentences: words that occur together, in any order --------------------------------------
+# A reporter says one thing in many word orders ("after a kernel update", "the kernel was
+# updated", "I upgraded my kernel"): a `sentence` entry names groups of word beginnings, one of
+# each group within one sentence, and words that must not be there (a negation), instead of
+# spelling out every order as a regex. It compiles to an ordinary pattern (bounded lookaheads
+# from each sentence's start), so examples, near misses and the linear-time test apply as usual.
+SENTENCE_MAX = 300  # characters: a sentence longer than this is read by its first 300
+# a sentence ends at a line end, or at . ! ? followed by white space (not "6.8" or "torch.cuda")
+_IN_SENTENCE = r"(?:[^\n.!?。！？；]|[.!?](?=\S))"
+_SENTENCE_START = r"(?:^|(?<=[.!?]\s)|(?<=[。！？；]))"
+_CJK = re.compile(r"[^\x00-\x7f]")
+
+
+def _term(word: str) -> str:
+    """A whole word ("not" is not "nothing"); with a trailing `*` a word beginning ("updat*"
+    matches "updated", "updates"); a term in a script without spaces (Chinese, Japanese)
+    anywhere. A term may hold spaces ("no longer") and apostrophes ("n't": in "didn't")."""
+    stem = word.endswith("*")
+    escaped = re.escape(word.removesuffix("*")).replace(r"\ ", r"\s+")
+    if _CJK.match(word):
+        return escaped
+    head = r"\b" if word[0].isalnum() else ""
+    tail = "" if stem or not word[-1].isalnum() else r"\b"
+    if word.startswith("n'"):
+        head = ""
+    return head + escaped + tail
+
+
+def sentence_pattern(where: str, raw: Any) -> tuple[str, tuple[str, ...]]:
+    """The regex of a `sentence = {all = [[...], [...]], none = [...]}` entry, and the words a
+    match must contain (the first group's, for the prefilter)."""
+    if not isinstance(raw, dict) or set(raw) - {"all", "none"} or "all" not in raw:
+        raise CatalogError(f"{where}: `sentence` is a table {{all = [[words], ...], none = [...]}}")
+    groups = raw["all"]
+    if not isinstance(groups, list) or not 2 <= len(groups) <= 4:
+        raise CatalogError(f"{where}: `sentence.all` lists 2 to 4 groups of words")
+    terms = [_str_list(where, "sentence.all", g) for g in groups]
+    vetoes = _str_list(where, "sentence.none", raw.get("none", []))
+    for word in (w for g in (*terms, vetoes) for w in g):
+        if not word.strip("*") or word != word.lower() or word != word.strip():
+            raise CatalogError(f"{where}: sentence word {word!r} must be lower-case, not empty")
+    if any(not g for g in terms):
+        raise CatalogError(f"{where}: a `sentence.all` group is empty")
+    ahead = f"{_IN_SENTENCE}{{0,{SENTENCE_MAX}}}?"
+    parts = [_SENTENCE_START, r"[ \t]*"]
+    parts += [f"(?={ahead}(?:{'|'.join(_term(w) for w in g)}))" for g in terms]
+    if vetoes:
+        parts.append(f"(?!{ahead}(?:{'|'.join(_term(w) for w in vetoes)}))")
+    parts.append(f"{_IN_SENTENCE}{{1,{SENTENCE_MAX}}}")
+    return "".join(parts), tuple(w.removesuffix("*") for w in terms[0])
+
+
 def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signature:
     if not isinstance(raw, dict):
         raise CatalogError(f"{where}: a signature must be a table")
@@ -231,11 +291,18 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
         raise CatalogError(f"{where}: id must be lower-case words joined by '-'")
     if sig_id in earlier:
         raise CatalogError(f"{where}: duplicate id {sig_id!r}")
-    pattern = raw["pattern"]  # a string, or a list of strings joined (for long patterns)
-    if isinstance(pattern, list):
-        pattern = "".join(_str_list(where, "pattern", pattern))
-    pattern = _text(where, "pattern", pattern)
+    if ("pattern" in raw) == ("sentence" in raw):
+        raise CatalogError(f"{where}: give a `pattern` or a `sentence`, one of them")
     flags = 0
+    if "sentence" in raw:
+        pattern, words = sentence_pattern(where, raw["sentence"])
+        flags |= re.IGNORECASE
+        raw = {"requires": list(words), **raw}
+    else:
+        pattern = raw["pattern"]  # a string, or a list of strings joined (for long patterns)
+        if isinstance(pattern, list):
+            pattern = "".join(_str_list(where, "pattern", pattern))
+        pattern = _text(where, "pattern", pattern)
     for name in _str_list(where, "flags", raw.get("flags", [])):
         if name not in FLAGS:
             raise CatalogError(f"{where}: unknown flag {name!r} (known: {', '.join(FLAGS)})")
