@@ -464,6 +464,31 @@ def test_dl201_a_quoted_failed_cudnn_load_proves_a_gpu_set_up() -> None:
     assert soft.severity == "warning"
 
 
+def test_dl201_windows_cudart_is_the_same_soft_warning_with_windows_commands() -> None:
+    """cudart64_110.dll is cudart too (TensorFlow on Windows tries it without a GPU); a DLL is
+    found through PATH, so the fix names `where` and PATH, never ldconfig or LD_LIBRARY_PATH."""
+    from dlenv.snapshot.model import ReportedError
+
+    dll = ResolvedLibrary(name="cudart", soname="cudart64_110.dll", path=None)
+    line = "Could not load dynamic library 'cudart64_110.dll'; dlerror: cudart64_110.dll not found"
+    err = ReportedError(signature="tf-library-not-loaded", text=line, meaning="not loaded")
+    soft = replace(
+        cpu_machine(),
+        frameworks=[],  # a bare log line: the TensorFlow release is not stated
+        libraries=[LibraryResolution(framework="tensorflow", libraries=[dll])],
+        reported_errors=[err],
+    )
+    f = only(soft, "DL201")
+    assert f.severity == "warning"
+    step = next(a for a in f.fixes if isinstance(a, ManualStep))
+    assert step.commands[0].startswith("where cudart64_110.dll")
+    assert "CUDA\\v11.0\\bin" in step.commands[1]
+    assert not any("ldconfig" in c or "LD_LIBRARY_PATH" in c for c in step.commands)
+    # with a GPU on the machine the same line is an error: the GPU build falls back to the CPU
+    gpu = replace(gpu_machine(), frameworks=[], libraries=soft.libraries, reported_errors=[err])
+    assert only(gpu, "DL201").severity == "error"
+
+
 def test_dl201_a_library_no_framework_was_named_for() -> None:
     """Paddle's and onnxruntime's loaders, or a bare ImportError: the quoted soname is the fact."""
     from dlenv.snapshot.model import ReportedError

@@ -267,9 +267,27 @@ def _hard_failure(s: Snapshot, soname: str) -> bool:
     )
 
 
+def _is_cudart(soname: str) -> bool:
+    """The CUDA runtime, by its Linux or Windows name (libcudart.so.11.0, cudart64_110.dll):
+    the one library CPU set-ups of TensorFlow try too."""
+    return soname.lower().startswith(("libcudart", "cudart"))
+
+
+def _dll_release(soname: str) -> str:
+    """The release a Windows CUDA DLL's name states: cudart64_110.dll -> "11.0", cublas64_12.dll
+    -> "12", cudnn64_8.dll -> "8" ("" when the name states none)."""
+    m = re.search(r"64_(\d+)", soname)
+    if not m:
+        return ""
+    digits = m.group(1)
+    return f"{digits[:-1]}.{digits[-1]}" if len(digits) == 3 else digits
+
+
 def _library_install_step(soname: str) -> ManualStep:
     """How to provide a library no framework was named for: its pip wheel, or conda."""
     base = soname.removeprefix("lib").split(".so")[0].split("64_")[0].lower()
+    if soname.lower().endswith(".dll"):
+        return _dll_install_step(soname, base)
     if base == "cuda":
         # libcuda is the driver's library, not the toolkit's: no wheel or CUDA release has it
         return ManualStep(
@@ -297,6 +315,31 @@ def _library_install_step(soname: str) -> ManualStep:
         text=f"Install the CUDA/cuDNN release that provides {soname} (the one the program was "
         "built for), or put the directory that holds it on the loader path.",
         commands=commands,
+        url="https://developer.nvidia.com/cuda-toolkit-archive",
+    )
+
+
+def _dll_install_step(soname: str, base: str) -> ManualStep:
+    """A Windows DLL: found through PATH (and the CUDA_PATH_Vxx_y folders), not ld.so."""
+    release = _dll_release(soname)
+    what = (
+        f"cuDNN {release}" if base.startswith("cudnn") and release
+        else f"CUDA {release}" if release
+        else "the CUDA/cuDNN release the program was built for"
+    )
+    folder = (
+        rf"C:\Program Files\NVIDIA GPU Computing Toolkit\CUDA\v{release}\bin"
+        if release and not base.startswith("cudnn") and "." in release
+        else r"<the folder that holds it>"
+    )
+    return ManualStep(
+        text=f"Install {what}, which provides {soname} (the release the program was built "
+        "for; releases install side by side), or add the folder that holds it to PATH; on "
+        "Windows the loader looks only on PATH and in the program's own folder.",
+        commands=[
+            f"where {soname}   # cmd.exe: is any copy on PATH?",
+            f'set "PATH={folder};%PATH%"',
+        ],
         url="https://developer.nvidia.com/cuda-toolkit-archive",
     )
 
@@ -338,7 +381,7 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
         # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
         # (a failed load quoted in a paste, not the loader's prediction on a CPU machine)
         proves = any(
-            not lib.soname.startswith("libcudart") or _hard_failure(s, lib.soname) for lib in quoted
+            not _is_cudart(lib.soname) or _hard_failure(s, lib.soname) for lib in quoted
         )
         fw = s.framework(res.framework)
         if fw is None and quoted:
@@ -433,7 +476,7 @@ def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator
     for soname, signature, text in _quoted_missing(s):
         if soname in covered:
             continue
-        cudart = soname.startswith(("libcudart", "cudart"))
+        cudart = _is_cudart(soname)
         soft = cudart and not gpu and not _hard_failure(s, soname)
         yield finding(
             "DL201",
