@@ -48,7 +48,8 @@ def test_planned_codes_that_exist_are_registered() -> None:
 
 
 # measured floors (fraction of reports whose root cause is named); see the module docstring
-FLOORS = {"dev": 0.91, "test": 0.68}  # measured 91.9% and 69.0% on 799 reports (blind batches 3 and 4 added)
+# measured 90.4% and 68.2% on 851 reports (blind batch 5 added, scored on arrival: 33/52)
+FLOORS = {"dev": 0.90, "test": 0.68}
 
 
 @pytest.mark.parametrize("part", ["dev", "test"])
