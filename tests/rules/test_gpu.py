@@ -373,6 +373,34 @@ def test_dl305_when_the_paste_names_the_extension_kernel_or_its_arch_flags() -> 
     assert "DL305" not in codes(bare)
 
 
+def test_dl305_from_a_traceback_that_ends_in_an_extensions_compiled_call() -> None:
+    """The last frame before "no kernel image" is a package's own Python calling its compiled
+    module: the kernel is that package's. A last frame in torch's own code, or in the user's
+    code calling a torch module, says nothing about whose kernel it was."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(frame: str, call: str) -> set[str]:
+        text = (
+            "Traceback (most recent call last):\n"
+            '  File "/home/u/train.py", line 10, in <module>\n'
+            "    y = model(x)\n"
+            f'  File "{frame}", line 46, in forward\n'
+            f"    {call}\n"
+            "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+        )
+        report = explain_text(text, "t", probe=False).report
+        return {f.code for f in report.findings if f.severity == "error"}
+
+    site = "/opt/conda/lib/python3.10/site-packages"
+    ext = f"{site}/causal_conv1d/causal_conv1d_interface.py"
+    assert codes(ext, "out = causal_conv1d_cuda.causal_conv1d_fwd(x, weight, bias)") == {"DL305"}
+    xformers = f"{site}/xformers/ops/fmha/cutlass.py"
+    assert codes(xformers, "torch.ops.xformers.efficient_attention_forward_cutlass(q)") == {"DL305"}
+    assert "DL305" not in codes(xformers, "torch.ops.aten.mm(a, b)")
+    assert "DL305" not in codes(f"{site}/torch/nn/functional.py", "return torch._C._nn.gelu(x)")
+    assert "DL305" not in codes("/home/u/model.py", "y = self.conv(x)")
+
+
 def test_dl305_from_the_failing_kernels_source_but_not_from_torchs_own() -> None:
     """c10's "(<function> at <file>.cu:<line>)" after the message, a bare .cuh path, and mmcv's
     "implementation for device cuda:N not found" name an extension's kernel; ATen's does not
