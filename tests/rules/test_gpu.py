@@ -453,6 +453,23 @@ def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds()
     assert [c for c, _ in found(flash)] == ["DL305"]
 
 
+def test_dl301_when_the_reporter_misses_support_for_a_gpu_newer_than_older_builds() -> None:
+    """"Add support for RTX 50 series GPUs ... RTX 5090 D results in compatibility errors"
+    (state-spaces/mamba#710): with no framework build stated, the same warning as for "no kernel
+    image"; a GPU every build covers, or a stated torch release, says nothing of the kind."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[tuple[str, str]]:
+        report = explain_text(text, "t", probe=False).report
+        return [(f.code, f.severity) for f in report.findings if f.code in ("DL301", "DL305")]
+
+    ask = "Request: add support for NVIDIA RTX 50 series GPUs\n\nI have an RTX 5090 D.\n"
+    assert found(ask) == [("DL301", "warning")]
+    assert found("Request: add support for more GPUs\n\nI have a GTX 1080 Ti.\n") == []
+    assert found(ask + "torch 2.8.0+cu128 is installed\n") == []
+    assert found("Thanks for adding support for the RTX 5090 GPU, it works fine now.\n") == []
+
+
 def test_dl301_reads_the_arch_list_behind_a_log_prefix() -> None:
     """journald/docker prefixes in front of torch's second warning line still give the arch
     list (Janrupf/stable-diffusion-webui-nix#9)."""

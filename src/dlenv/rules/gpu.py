@@ -69,7 +69,9 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     not on sm_90; a list with only PTX for it (compute_XY, JIT-compiled at start-up) is a warning.
     A GPU older than the list's lowest architecture is DL302's (too old, not too new).
     A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
-    than the default builds of older torch releases (an RTX 5090 before torch 2.7).
+    than the default builds of older torch releases (an RTX 5090 before torch 2.7); so is a
+    reporter missing support for such a GPU ("Add support for RTX 50 series GPUs") when the paste
+    names no framework build.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -172,12 +174,19 @@ def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
     return floor is not None and mm is not None and mm < floor
 
 
+SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
+
+
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
     """DL301 as a maintainer reads "no kernel image" when the torch in use is not stated but
     the GPU is: a GPU newer than the default builds of older torch releases (an RTX 50xx,
     sm_120, before torch 2.7) has no kernels in them, and torch itself is the likeliest build
     that lacks it (an extension named in the paste is DL305's)."""
-    said = _no_kernel_image(s)
+    said, what = _no_kernel_image(s), NO_KERNEL_IMAGE
+    if said is None and not s.frameworks:
+        # the reporter misses support for the GPU ("Add support for RTX 50 series") and names
+        # no framework build at all: the same reading, from the reporter's words
+        said, what = _said(s, SUPPORT_MISSING), SUPPORT_MISSING
     probe = live(s, "torch")
     if said is None or (probe is not None and (probe.arch_list or probe.details)):
         return
@@ -194,10 +203,19 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
             title=f"{gpu.name or 'The GPU'} ({_sm(cc)}) has no kernels in older torch builds",
             message=f"{gpu.name or 'The GPU'} is {_sm(cc)}; the default CUDA builds of torch "
             f"have kernels for it only from torch {first}. The paste does not say which torch "
-            "is installed, and a build older than that fails with this error.",
+            "is installed, and a build older than that "
+            + (
+                "fails with this error."
+                if what == NO_KERNEL_IMAGE
+                else "cannot run on it, nor can an extension built against it."
+            ),
             severity="warning",
             evidence=[
-                verdict(f"reported_errors.{NO_KERNEL_IMAGE}", said, "the error"),
+                verdict(
+                    f"reported_errors.{what}",
+                    said,
+                    "the error" if what == NO_KERNEL_IMAGE else "the reporter's words",
+                ),
                 Evidence(
                     fact=f"gpus.{gpu.index}.compute_capability",
                     found=_sm(cc),
