@@ -54,6 +54,10 @@ def _prose(text: str) -> dict[str, object]:
         # (ClementPinard/Pytorch-Correlation-extension#23)
         ("我的系统ubuntu20.04+nvidia530.30+cuda12.1+cudnn", "cuda.toolkits[]", "12.1"),
         ("Ps: I updated the cuda from 9.2 to 10.1.", "cuda.toolkits[]", "10.1"),
+        # a requirement or a build target is not what the machine has; the next mention is
+        ("The model requires CUDA 12.8 but I have CUDA 11.8", "cuda.toolkits[]", "11.8"),
+        ("torch was built with CUDA 12.1; my CUDA 11.4 install", "cuda.toolkits[]", "11.4"),
+        ("With CUDA 12.2, I have encountered the following error", "cuda.toolkits[]", "12.2"),
     ],
 )
 def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
@@ -71,6 +75,8 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "see table A2 in the paper",  # a short GPU name without a GPU word
         "the transformer has 2.7 billion parameters",
         "this package requires CUDA 12 or newer",  # a requirement, not what is installed
+        "RTX 50 series GPUs require CUDA 12.8 to function",
+        "please add a wheel built against CUDA 12.4",
         "download the cuda12 build for a CUDA 12.x system",  # no minor: "12.x" is not a version
         "pip install pytorch-cuda11.8-builds",  # glued inside a longer name
     ],

@@ -119,7 +119,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             if details.setdefault("extras", extras) == extras:
                 sheet.note(f"frameworks.{fw}.details.extras", extras)
                 at(m.start())
-    m = search(_CUDA_NOW, text) or search(_CUDA, text) or search(_CUDA_MAJOR, text)
+    m = search(_CUDA_NOW, text) or _installed(_CUDA, text) or search(_CUDA_MAJOR, text)
     if m and not sheet.toolkits:
         sheet.add_toolkit(
             CudaToolkit(
@@ -165,6 +165,29 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     part.notes.append("read from prose: less certain than a pasted table")
     sheet.parts.append(part)
     return part
+
+
+# what a program needs or was built for, not what the machine has: "requires CUDA 12.8",
+# "built with CUDA 11.8", "support for CUDA 12.4", "a wheel for cuda 12.1" (a bare "with CUDA
+# 12.2" is what the reporter has)
+_WANTED = re.compile(
+    r"\b(?:requir\w*|needs?|needed|support\w*|built|compiled|against|wants?|expects?|"
+    r"targets?|wheels?|builds?)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _installed(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first CUDA version the text states as the machine's: one named as a requirement or
+    a build target ("requires CUDA 12.8", "built with CUDA 11.8") states nothing about it."""
+    for n, m in enumerate(matches(pattern, text)):
+        if n >= 20:
+            break
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = text[max(line_start, m.start() - 40) : m.start()]
+        if not _WANTED.search(before):
+            return m
+    return None
 
 
 def _framework(sheet: FactSheet, fw: str, ver: str) -> None:
