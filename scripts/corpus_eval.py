@@ -3,11 +3,15 @@
 python scripts/corpus_eval.py                 # dev and test accuracy, dev failures listed
 python scripts/corpus_eval.py --failures test # also list the test part's failures (to
                                               # measure and report, never to tune on)
+python scripts/corpus_eval.py --added-since REV  # only the reports added after a git revision:
+                                              # a blind batch's score on arrival, counted before
+                                              # anyone tunes on it (with --failures none)
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -15,7 +19,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.corpus.corpus import Outcome, score
+from tests.corpus.corpus import REPORTS, Outcome, score
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _added_since(rev: str) -> set[Path]:
+    """The corpus reports that are in the work tree but not at `rev` (committed or not)."""
+    proc = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", rev, "--", str(REPORTS.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"corpus_eval: cannot read revision {rev!r}: {proc.stderr.strip()}")
+    before = {ROOT / line for line in proc.stdout.splitlines()}
+    return {p for p in REPORTS.glob("*/*.txt") if p not in before}
 
 
 def _table(part: str, outcomes: list[Outcome]) -> None:
@@ -63,14 +83,19 @@ def _failures(outcomes: list[Outcome]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--failures", choices=("dev", "test", "both", "none"), default="dev")
+    ap.add_argument("--added-since", metavar="REV", help="score only reports added after REV")
     args = ap.parse_args()
     start = time.perf_counter()
     results = {part: score(part) for part in ("dev", "test")}
+    scored = sum(len(o) for o in results.values())
+    if args.added_since:
+        new = _added_since(args.added_since)
+        print(f"{len(new)} reports added since {args.added_since}")
+        results = {p: [o for o in outs if o.report.path in new] for p, outs in results.items()}
     elapsed = time.perf_counter() - start
     for part, outcomes in results.items():
         _table(part, outcomes)
-    n = sum(len(o) for o in results.values())
-    print(f"{n} reports in {elapsed:.2f} s ({1000 * elapsed / max(n, 1):.1f} ms each)")
+    print(f"{scored} reports in {elapsed:.2f} s ({1000 * elapsed / max(scored, 1):.1f} ms each)")
     for part in ("dev", "test"):
         if args.failures in (part, "both"):
             print(f"\n{part} failures:")
