@@ -124,3 +124,19 @@ def test_prose_is_linear_on_long_lines(line: str) -> None:
     start = time.perf_counter()
     parse_prose(line, FactSheet())
     assert time.perf_counter() - start < 1.0
+
+
+def test_plain_template_fields_are_read_beside_marked_ones() -> None:
+    """NVIDIA's template after its markdown is lost: "PyTorch Version (if applicable):1.12.1"
+    (NVIDIA/TensorRT#3589) is an answer when other fields are marked or the paste is short; a
+    tool's own "Label: value" lines (collect_env, nvidia-smi -q) are left to their parsers."""
+    found = _prose(
+        "**NVIDIA GPU**: GT 730\n"
+        "**NVIDIA Driver Version**: 470.223.02\n"
+        "Python Version (if applicable):3.9.12\n"
+        "PyTorch Version (if applicable):1.12.1\n"
+    )
+    assert found.get("frameworks.torch.version") == "1.12.1", found
+    assert found.get("python.version") == "3.9.12", found
+    # one plain line alone is no template
+    assert "frameworks.torch.version" not in _prose("the compiler version: 1.12.1\n")

@@ -92,3 +92,17 @@ def test_sonames_per_cuda_release_are_sourced_and_not_the_cuda_major() -> None:
     assert row is not None and row.sonames["cublas"] == "libcublas.so.10"
     assert row.sonames["cudart"] == "libcudart.so.10.1"
     assert q.cuda_sonames("7.5") is None and q.cuda_sonames(None) is None
+
+
+def test_an_unverified_arch_list_starts_no_lower_than_torchs_verified_builds() -> None:
+    """torch 2.3's cu118 build has no verified arch list, and CUDA 11.8 still compiles for
+    sm_35; but torch's verified builds stopped at sm_37 long before, and torch never brings an
+    architecture back: a GT 730 (sm_35) is offered the newest release that verifiably has it,
+    not torch 2.3."""
+    found = q.newest_torch_for(None, "Linux", ["3.5"])
+    assert found is not None
+    release, variant = found
+    assert variant.arch_list is not None and "sm_35" in variant.arch_list, (release, variant)
+    assert q.best_torch_variant("2.3.0", None, "Linux", ["3.5"]) is None
+    # a GPU inside the verified range is unaffected
+    assert q.best_torch_variant("2.3.0", None, "Linux", ["8.6"]) is not None

@@ -38,6 +38,11 @@ _BULLET = re.compile(r"^\s*[-*]\s+\**(?P<label>[A-Za-z][^:\n]{2,80}?)\**\s*:\s*(
 # a bold label without a bullet (NVIDIA's and many projects' templates: "**CUDA Version**: 11.3",
 # "**Driver Version:** 470"): the markdown emphasis marks it as a form field, never tool output
 _BOLD = re.compile(r"^\s*\*\*(?P<label>[A-Za-z][^:*\n]{2,80}?)(?::\*\*|\*\*\s*:)\s*(?P<value>.*)$")
+# a plain "PyTorch Version (if applicable):1.12.1" (templates whose markdown was lost, or never
+# had any): read only for a known label that names a version, outside collect_env's own lines
+_PLAIN = re.compile(
+    r"^\s*(?P<label>[A-Za-z][^:\n]{2,80}?version[^:\n]{0,40}?)\s*:\s*(?P<value>\S.*)$", re.I
+)
 _FIELD = re.compile(r"\s*[-*#]")
 _FIELD_OPENERS = ("-", "*", "#")
 _NO_ANSWER = {"_no response_", "no response", "n/a", "", "-", "none", "unknown", "na"}
@@ -58,8 +63,9 @@ def _label_key(label: str) -> str | None:
     return None
 
 
-def find_template(lines: list[str]) -> dict[str, tuple[int, str]]:
-    """Template answers: key -> (line index, answer)."""
+def find_template(lines: list[str], plain: bool = True) -> dict[str, tuple[int, str]]:
+    """Template answers: key -> (line index, answer); with `plain`, unmarked "Label: value"
+    answers too (only where no tool's output was found: its lines look the same)."""
     answers: dict[str, tuple[int, str]] = {}
     # every field form starts with #, - or * after its indentation (_FIELD): only those lines
     # are read, found in one pass
@@ -84,11 +90,33 @@ def find_template(lines: list[str]) -> dict[str, tuple[int, str]]:
             key = _label_key(b.group("label"))
             if key is not None:
                 answers.setdefault(key, (i, b.group("value").strip()))
+    if plain and (answers or len(lines) <= 200):
+        _plain_fields(lines, answers)
     return answers
 
 
+def _plain_fields(lines: list[str], answers: dict[str, tuple[int, str]]) -> None:
+    """Plain "Label: value" answers beside the marked ones, or in a short paste."""
+    found: dict[str, tuple[int, str]] = {}
+    for i, line in enumerate(lines):
+        if len(line) > 200 or ":" not in line or "ersion" not in line:
+            continue
+        m = _PLAIN.match(line)
+        if m:
+            key = _label_key(m.group("label"))
+            if key is not None:
+                found.setdefault(key, (i, m.group("value").strip()))
+    if len(found) + len(answers) >= 2:
+        for key, answer in found.items():
+            answers.setdefault(key, answer)
+
+
+# parts whose "Label: value" lines are a tool's, not a person's answers
+_TOOL_PARTS = ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json")
+
+
 def parse_template(lines: list[str], sheet: FactSheet) -> Part | None:
-    answers = find_template(lines)
+    answers = find_template(lines, plain=not any(p.kind in _TOOL_PARTS for p in sheet.parts))
     useful = {k: v for k, v in answers.items() if v[1].lower() not in _NO_ANSWER}
     if len(answers) < 2:
         return None

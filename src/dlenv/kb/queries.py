@@ -269,14 +269,43 @@ def arch_fit(arch_list: tuple[str, ...] | list[str], cc: str | None) -> ArchFit 
     return "ptx" if ptx else "none"
 
 
-def _variant_runs_on(variant: TorchVariant, cc: str) -> bool:
+def _variant_runs_on(variant: TorchVariant, cc: str, release: str | None = None) -> bool:
     if variant.arch_list is not None:
         return arch_fit(variant.arch_list, cc) == "native"
     support = cuda_arch_support(variant.cuda)
     gpu, low, high = major_minor(cc), None, None
     if support is not None:
         low, high = major_minor(support.min_cc), major_minor(support.max_cc)
+    floor = _verified_floor(release) if release else None
+    if low is not None and floor is not None:
+        low = max(low, floor)  # torch's own builds start higher than their CUDA can
     return gpu is not None and low is not None and high is not None and low <= gpu <= high
+
+
+@functools.lru_cache(maxsize=256)
+def _verified_floor(version: str) -> tuple[int, int] | None:
+    """The lowest architecture in any verified build of this torch release, or of the newest
+    older release with one. torch has never brought back an architecture it dropped, so a build
+    whose list is not verified starts no lower (torch 2.3's cu118 build has no sm_35, although
+    CUDA 11.8 still compiles for it)."""
+    mm = major_minor(version)
+    if mm is None:
+        return None
+    best: tuple[tuple[int, int], tuple[int, int]] | None = None
+    for r in load().torch:
+        rm = major_minor(r.version)
+        if rm is None or rm > mm or (best is not None and rm <= best[0]):
+            continue
+        lows = [
+            (int(d[:-1]), int(d[-1]))
+            for v in r.variants
+            if v.arch_list
+            for a in v.arch_list
+            if a.startswith("sm_") and len(d := a[3:]) >= 2 and d.isdigit()
+        ]
+        if lows:
+            best = (rm, min(lows))
+    return best[1] if best else None
 
 
 def best_torch_variant(
@@ -306,7 +335,7 @@ def best_torch_variant(
         cuda = major_minor(variant.cuda)
         if ceiling is not None and (cuda is None or cuda > ceiling):
             continue
-        if ccs and not all(_variant_runs_on(variant, cc) for cc in ccs):
+        if ccs and not all(_variant_runs_on(variant, cc, release.version) for cc in ccs):
             continue
         fitting.append(variant)
     if not fitting:
