@@ -151,6 +151,8 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     code (site-packages, the standard library) importing X and landing in the user's X.py or
     X/__init__.py, "'X' is not a package", "partially initialized module 'X'" for a top-level
     X. A traceback through the installed package's own files is a cycle inside it, not this.
+    From the reporter's words alone (a warning that says "probably"): renaming their file made
+    it work, or their file has the same name as a module that a printed import error names.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -1130,7 +1132,9 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     a warning, a package outside the KB on Windows, macOS or ARM with a current Python 3. A CUDA
     build of torch ("+cuXXX", PyTorch's CUDA index searched) that pip could not find on a Mac, or
     whose release pip lists from PyPI (so the Python fits) while the CUDA links page it searched had
-    none, is a platform gap too.
+    none, is a platform gap too. The reporter saying the package cannot be installed on the
+    platform ("jax is not installable on windows", "no wheels for MacOS with ARM64") is read as
+    such a failure, and judged the same way as a warning.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
@@ -1385,7 +1389,11 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     ~/.local/lib/pythonX.Y, the reporter saying the user site overrides the environment's
     packages, or a pasted sys.path where the system's dist-packages precedes the environment's
     own lib/pythonX.Y). The reporter saying a reinstall or upgrade did not change the version
-    Python imports is a warning: another copy comes first on the path.
+    Python imports is a warning: another copy comes first on the path. So are the reporter
+    saying the user site (~/.local, AppData\\Roaming\\Python) is used instead of the
+    environment's packages, that pip installs into another Python, that unsetting PYTHONPATH
+    made it work, or (beside a printed failure no shadowing file explains) that PYTHONPATH
+    names another installation.
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
