@@ -1060,11 +1060,16 @@ def _installer(message: str) -> str:
     return "pip"
 
 
+# the reporter: "jax is not installable on windows" (prose-python.toml); pip's own words quoted in
+# a sentence (prose-statements.toml's said-no-version-for-package) stay an installer's message
+_NOT_INSTALLABLE_SAID = "said-not-installable-on-platform"
+
+
 def _said_failure(s: Snapshot, f: InstallFailure) -> bool:
     """Whether the failure is known only from the reporter's words ("jax is not installable on
     windows", prose-python.toml), not from an installer's message."""
     return any(
-        e.text.strip() and e.text.strip() in f.message and in_prose(e.signature)
+        e.signature == _NOT_INSTALLABLE_SAID and e.text.strip() and e.text.strip() in f.message
         for e in s.reported_errors
     )
 
