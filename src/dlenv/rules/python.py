@@ -31,6 +31,7 @@ from dlenv.kb.queries import (
 from dlenv.kb.wheels import normalise_arch, wheel_gap, wheel_gaps
 from dlenv.rules.derived import (
     FRAMEWORK_MODULES,
+    in_prose,
     label,
     os_name,
     reported,
@@ -150,6 +151,8 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     code (site-packages, the standard library) importing X and landing in the user's X.py or
     X/__init__.py, "'X' is not a package", "partially initialized module 'X'" for a top-level
     X. A traceback through the installed package's own files is a cycle inside it, not this.
+    From the reporter's words alone (a warning that says "probably"): renaming their file made
+    it work, or their file has the same name as a module that a printed import error names.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -166,6 +169,11 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     """
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     pasted = s.origin != "probe"
+    if not s.python.shadowing:
+        stated = _said_shadowing(s)
+        if stated is not None:
+            yield stated
+        return
     for sh in s.python.shadowing:
         top = sh.module.split(".", 1)[0]
         framework = sh.module in FRAMEWORK_MODULES or sh.module in _MORE_PACKAGES
@@ -225,6 +233,74 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=sh.module,
         )
+
+
+# the reporter: a file of theirs shares a module's name, or renaming it made it work
+# (prose-python.toml); which module comes from the error the paste shows
+_SAME_NAME_SAID = "said-same-name-as-module"
+_RENAMED_SAID = "said-renamed-file-works"
+_ERROR_MODULE = re.compile(
+    r"module '(?P<a>[A-Za-z_]\w*)(?:\.\w+)*' has no attribute"
+    r"|cannot import name '\w+' from '(?P<b>[A-Za-z_]\w*)"
+    r"|partially initialized module '(?P<c>[A-Za-z_]\w*)"
+    r"|No module named '(?P<d>[A-Za-z_]\w*)\.\w"
+)
+
+
+def _error_module(s: Snapshot) -> str | None:
+    """The top-level module a printed import or attribute error names."""
+    for e in s.reported_errors:
+        if in_prose(e.signature):
+            continue
+        m = _ERROR_MODULE.search(e.text)
+        if m is not None:
+            return m["a"] or m["b"] or m["c"] or m["d"]
+    return None
+
+
+def _said_shadowing(s: Snapshot) -> Finding | None:
+    """DL502 (a warning) from the reporter's words: their file shares a module's name (with the
+    module an error names), or renaming their file made it work."""
+    said = {
+        e.signature: e for e in s.reported_errors if e.signature in (_SAME_NAME_SAID, _RENAMED_SAID)
+    }
+    module = _error_module(s)
+    if not said or (module is None and _RENAMED_SAID not in said):
+        return None
+    e = said.get(_RENAMED_SAID) or said[_SAME_NAME_SAID]
+    name = f"`{module}`" if module else "a module it imports"
+    return finding(
+        "DL502",
+        severity="warning",
+        title=f"Probably a file of the user's shadows {module or 'a module'}",
+        message=(
+            "The report says renaming a file of the user's made it work"
+            if e.signature == _RENAMED_SAID
+            else "The report says a file of the user's has the same name as a module"
+        )
+        + f": a file or folder named like {name} in the script's directory (or on PYTHONPATH) "
+        "is probably imported instead of the real one.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}",
+                found=first_line(e.text, 200),
+                note="the reporter's words",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text=f"Find the file Python imports as {name} and rename it (and delete its "
+                "__pycache__ and .pyc).",
+                commands=[
+                    f'python -c "import {module}; print({module}.__file__)"'
+                    if module
+                    else "ls *.py */__init__.py",
+                    "rm -rf __pycache__",
+                ],
+            )
+        ],
+        subject=module or "python",
+    )
 
 
 @rule("DL503", "pythonpath-entry-missing", "warning", "python")
@@ -554,7 +630,7 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
                     "wheels for (64-bit Python; Linux or Windows x86_64, or the package made for "
                     "this OS and CPU, such as tensorflow-macos on Apple Silicon before 2.13).",
                     commands=[
-                        "python -c \"import sys, platform, struct; print(sys.platform, "
+                        'python -c "import sys, platform, struct; print(sys.platform, '
                         "platform.machine(), struct.calcsize('P') * 8, 'bit')\"",
                         "python -m pip debug --verbose  # the tags this interpreter accepts",
                     ],
@@ -895,7 +971,7 @@ def _torch_cuda_build_missing(s: Snapshot, f: InstallFailure) -> _Cause | None:
                 "Linux and Windows x86_64; elsewhere install the plain build from PyPI.",
                 commands=[
                     f"pip install {plain}",
-                    "python -c \"import sys, platform; print(sys.platform, platform.machine())\"",
+                    'python -c "import sys, platform; print(sys.platform, platform.machine())"',
                 ],
                 url="https://pytorch.org/get-started/previous-versions/",
             )
@@ -937,9 +1013,7 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
                     )
                 ],
             )
-    platform = (
-        _torch_cuda_build_missing(s, f) or _platform_cause(s, f) or _platform_reasoning(s, f)
-    )
+    platform = _torch_cuda_build_missing(s, f) or _platform_cause(s, f) or _platform_reasoning(s, f)
     if platform is not None:
         return platform
     new_python = _new_python_cause(s, f)
@@ -986,6 +1060,20 @@ def _installer(message: str) -> str:
     return "pip"
 
 
+# the reporter: "jax is not installable on windows" (prose-python.toml); pip's own words quoted in
+# a sentence (prose-statements.toml's said-no-version-for-package) stay an installer's message
+_NOT_INSTALLABLE_SAID = "said-not-installable-on-platform"
+
+
+def _said_failure(s: Snapshot, f: InstallFailure) -> bool:
+    """Whether the failure is known only from the reporter's words ("jax is not installable on
+    windows", prose-python.toml), not from an installer's message."""
+    return any(
+        e.signature == _NOT_INSTALLABLE_SAID and e.text.strip() and e.text.strip() in f.message
+        for e in s.reported_errors
+    )
+
+
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
     for f in s.python.install_failures:
         # a package outside the KB counts when the installer itself said what did not fit,
@@ -1004,6 +1092,9 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
         if cause is None or cause.code != code:
             continue
         what = f"{f.package} {f.requested}" if f.requested else f.package
+        said = _said_failure(s, f)
+        if said:
+            severity = "warning"  # the reporter's words, not an installer's message
         yield finding(
             code,
             severity=severity,
@@ -1012,6 +1103,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             else f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
             message=f"The installed {what} cannot run on this Python: {cause.why}."
             if "SyntaxError" in f.message
+            else f"The report says {what} cannot be installed here; probably {cause.why}."
+            if said
             else f"{_installer(f.message)} could not install {what}: {cause.why}.",
             evidence=[
                 Evidence(
@@ -1044,7 +1137,9 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     a warning, a package outside the KB on Windows, macOS or ARM with a current Python 3. A CUDA
     build of torch ("+cuXXX", PyTorch's CUDA index searched) that pip could not find on a Mac, or
     whose release pip lists from PyPI (so the Python fits) while the CUDA links page it searched had
-    none, is a platform gap too.
+    none, is a platform gap too. The reporter saying the package cannot be installed on the
+    platform ("jax is not installable on windows", "no wheels for MacOS with ARM64") is read as
+    such a failure, and judged the same way as a warning.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
@@ -1129,6 +1224,118 @@ def _reinstall_did_not_take(said: ReportedError) -> Finding:
     )
 
 
+# what reporters say about another installation's copy (prose-python.toml): the statement
+# names the mechanism (a copy used instead, pip serving another Python, a fix by unsetting
+# PYTHONPATH), except PYTHONPATH naming another install, which counts only beside a failure
+_USER_SITE_SAID = "said-user-site-used-instead"
+_PIP_OTHER_SAID = "said-pip-other-python"
+_PYTHONPATH_SAID = "said-pythonpath-other-install"
+_UNSET_WORKS_SAID = "said-unset-pythonpath-works"
+_CHECK_COPIES = ManualStep(
+    text="See which interpreter runs, which pip installs, and where the module is imported from "
+    "(its file shows which site-packages wins).",
+    commands=[
+        'python -c "import sys; print(sys.executable); print(*sys.path, sep=chr(10))"',
+        "python -m pip --version",
+        "python -m site",
+        "echo $PYTHONPATH",
+    ],
+)
+
+
+def _said_other_copy(s: Snapshot) -> Finding | None:
+    """DL505 (a warning) from the reporter's words: the user site, another Python's pip, or
+    PYTHONPATH puts another installation's packages in the environment's place."""
+    said = {e.signature: e for e in s.reported_errors if in_prose(e.signature)}
+    # a failure that a program printed, and that no shadowing file explains (DL502's reading)
+    failed = not s.python.shadowing and any(
+        not e.harmless and not in_prose(e.signature) for e in s.reported_errors
+    )
+    if _USER_SITE_SAID in said:
+        e = said[_USER_SITE_SAID]
+        message = (
+            "The report says packages of the user site (`pip install --user`, "
+            "~/.local/lib/pythonX.Y or %APPDATA%\\Python) are used instead of the environment's "
+            "own: Python puts the user site on the path of every interpreter of that version, "
+            "ahead of the environment's site-packages, and pip counts what it finds there as "
+            "installed."
+        )
+        fixes: list[Action] = [
+            SetEnv(
+                name="PYTHONNOUSERSITE",
+                value="1",
+                reason="keep the user site out of this environment's path",
+            ),
+            ManualStep(
+                text="Remove the user-site copies (or the whole ~/.local/lib/pythonX.Y) and "
+                "reinstall the packages into the environment.",
+                commands=[
+                    "python -m site --user-site",
+                    "python -m pip list --user",
+                    "PYTHONNOUSERSITE=1 python -m pip install --force-reinstall <package>",
+                ],
+            ),
+        ]
+    elif _PIP_OTHER_SAID in said:
+        e = said[_PIP_OTHER_SAID]
+        message = (
+            "The report says pip installs into (or belongs to) another Python than the one "
+            "that runs the code: packages land in that interpreter's site-packages, and this "
+            "one imports its own (or none)."
+        )
+        fixes = [
+            ManualStep(
+                text="Install with the interpreter that runs the code: `python -m pip` (in "
+                "Jupyter `%pip install`), never a bare `pip` from PATH.",
+                commands=[
+                    "which -a python pip  # Windows: where python pip",
+                    "python -m pip --version",
+                    "python -m pip install <package>",
+                ],
+            )
+        ]
+    elif _UNSET_WORKS_SAID in said or (_PYTHONPATH_SAID in said and failed):
+        e = said.get(_UNSET_WORKS_SAID) or said[_PYTHONPATH_SAID]
+        message = (
+            "The report says it works without PYTHONPATH"
+            if e.signature == _UNSET_WORKS_SAID
+            else "The report says PYTHONPATH names another installation's packages"
+        ) + (
+            ": PYTHONPATH probably puts another Python's (or another environment's) packages "
+            "ahead of the environment's own (a sourced ROS setup.bash, an environment module, "
+            "a line in ~/.bashrc)."
+        )
+        fixes = [
+            UnsetEnv(name="PYTHONPATH", reason="it puts another installation's packages first"),
+            ManualStep(
+                text="Find what sets PYTHONPATH and keep it out of shells that use this "
+                "environment.",
+                commands=[
+                    "echo $PYTHONPATH",
+                    "grep -n PYTHONPATH ~/.bashrc ~/.profile ~/.bash_profile 2>/dev/null",
+                ],
+            ),
+        ]
+    else:
+        return None
+    return finding(
+        "DL505",
+        severity="warning",
+        title="Probably another installation's packages are imported",
+        message=message,
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}",
+                found=first_line(e.text, 200),
+                note="the reporter's words",
+            )
+        ],
+        hint="Check which copy is imported before changing anything.",
+        fixes=[*fixes, _CHECK_COPIES],
+        subject="python",
+    )
+
+
 def _path_python(path: str) -> tuple[int, int | None] | None:
     m = _PY_IN_PATH.search(path)
     if m is None:
@@ -1187,7 +1394,11 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     ~/.local/lib/pythonX.Y, the reporter saying the user site overrides the environment's
     packages, or a pasted sys.path where the system's dist-packages precedes the environment's
     own lib/pythonX.Y). The reporter saying a reinstall or upgrade did not change the version
-    Python imports is a warning: another copy comes first on the path.
+    Python imports is a warning: another copy comes first on the path. So are the reporter
+    saying the user site (~/.local, AppData\\Roaming\\Python) is used instead of the
+    environment's packages, that pip installs into another Python, that unsetting PYTHONPATH
+    made it work, or (beside a printed failure no shadowing file explains) that PYTHONPATH
+    names another installation.
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -1207,6 +1418,10 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     others = _other_env_on_pythonpath(s, foreign)
     said = [e for e in s.reported_errors if e.signature in _FOREIGN_SIGNATURES]
     if not foreign and not others and not said:
+        stated = _said_other_copy(s)
+        if stated is not None:
+            yield stated
+            return
         still = next((e for e in s.reported_errors if e.signature == _STILL_OLD), None)
         if still is not None:
             yield _reinstall_did_not_take(still)

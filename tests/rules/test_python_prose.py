@@ -1,0 +1,155 @@
+"""What reporters say about the Python environment (prose-python.toml), judged by rules/python.py:
+each statement fires only with what makes it a cause, as a warning that says "probably", and
+never over what a program printed. Snapshots as data first, then the same through `explain`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.fix.actions import ManualStep, SetEnv, UnsetEnv
+from dlenv.snapshot.model import InstallFailure, ReportedError, Shadowing, Snapshot
+from tests.rules.snapshots import cpu_machine, fired, only
+
+
+def _said(s: Snapshot, *errors: tuple[str, str]) -> Snapshot:
+    return replace(
+        s,
+        origin="text",
+        reported_errors=[
+            ReportedError(signature=sig, text=text, meaning="") for sig, text in errors
+        ],
+    )
+
+
+_USER_SITE = (
+    "said-user-site-used-instead",
+    "It seems my user install in $HOME/.local/lib/python3.10/site-packages gets preferred over "
+    "the conda environment.",
+)
+_IMPORT_ERROR = ("no-module-framework", "ModuleNotFoundError: No module named 'torch'")
+_ATTRIBUTE = (
+    "stdlib-module-missing-attribute",
+    "AttributeError: module 'random' has no attribute 'randint'",
+)
+
+
+def test_dl505_user_site_used_instead_is_a_warning_with_pythonnousersite() -> None:
+    """conda/conda#664, ARCHER2-HPC/archer2-docs#525: the user site named as what is used."""
+    f = only(_said(cpu_machine(), _USER_SITE), "DL505")
+    assert f.severity == "warning"
+    assert "probably" in f.title.lower()
+    assert any(isinstance(a, SetEnv) and a.name == "PYTHONNOUSERSITE" for a in f.fixes)
+    assert f.evidence[0].note == "the reporter's words"
+    # good: the same machine without the statement
+    assert fired(_said(cpu_machine()), "DL505") == []
+
+
+def test_dl505_pip_of_another_python() -> None:
+    said = ("said-pip-other-python", "pip installs into a different python than jupyter uses")
+    f = only(_said(cpu_machine(), said), "DL505")
+    assert f.severity == "warning"
+    assert any(
+        isinstance(a, ManualStep) and "python -m pip --version" in a.commands for a in f.fixes
+    )
+
+
+def test_dl505_pythonpath_context_needs_a_failure_and_no_shadowing_file() -> None:
+    """PYTHONPATH naming another install is context: only beside a printed failure, and not
+    where a shadowing file explains that failure."""
+    said = ("said-pythonpath-other-install", "My PYTHONPATH points to the ROS python2.7 packages")
+    assert fired(_said(cpu_machine(), said), "DL505") == []
+    f = only(_said(cpu_machine(), said, _IMPORT_ERROR), "DL505")
+    assert any(isinstance(a, UnsetEnv) and a.name == "PYTHONPATH" for a in f.fixes)
+    shadowed = _said(cpu_machine(), said, _IMPORT_ERROR)
+    shadowed = replace(
+        shadowed,
+        python=replace(
+            shadowed.python, shadowing=[Shadowing(module="torch", path="./torch/__init__.py")]
+        ),
+    )
+    assert fired(shadowed, "DL505") == []
+
+
+def test_dl505_unset_pythonpath_worked() -> None:
+    said = ("said-unset-pythonpath-works", "After I did unset PYTHONPATH everything works.")
+    assert only(_said(cpu_machine(), said), "DL505").severity == "warning"
+
+
+def test_dl502_same_name_needs_the_module_an_error_names() -> None:
+    said = ("said-same-name-as-module", "my script had the same name as the library")
+    assert fired(_said(cpu_machine(), said), "DL502") == []
+    f = only(_said(cpu_machine(), said, _ATTRIBUTE), "DL502")
+    assert f.severity == "warning"
+    assert f.subject == "random"
+    assert 'python -c "import random; print(random.__file__)"' in f.fixes[0].commands
+
+
+def test_dl502_renaming_the_file_worked() -> None:
+    said = ("said-renamed-file-works", "After renaming my file everything works.")
+    f = only(_said(cpu_machine(), said), "DL502")
+    assert f.severity == "warning"
+    assert fired(_said(cpu_machine()), "DL502") == []
+
+
+def test_dl506_a_failure_only_the_reporter_states_is_a_warning() -> None:
+    line = "I did research and jax is not installable on windows"
+    s = _said(
+        cpu_machine(), ("said-not-installable-on-platform", "jax is not installable on windows")
+    )
+    s = replace(
+        s,
+        python=replace(
+            s.python,
+            install_failures=[InstallFailure(package="jax", message=line, mismatch="platform")],
+        ),
+    )
+    f = only(s, "DL506")
+    assert f.severity == "warning"
+    assert f.message.startswith("The report says jax cannot be installed here; probably")
+    # the installer's own message for the same failure stays an error
+    printed = replace(
+        s,
+        reported_errors=[
+            ReportedError(signature="pip-no-matching-distribution", text=line, meaning="")
+        ],
+    )
+    assert only(printed, "DL506").severity == "error"
+
+
+def _codes(text: str) -> dict[str, str]:
+    """The error/warning findings of `explain` on a paste ({} where it recognises nothing)."""
+    from dlenv.errors import DlenvError
+    from dlenv.importers.explain import explain_text
+
+    try:
+        report = explain_text(text, "paste.txt", probe=False).report
+    except DlenvError as e:
+        assert "nothing recognised" in str(e)
+        return {}
+    return {f.code: f.severity for f in report.findings if f.severity in ("error", "warning")}
+
+
+def test_end_to_end_the_reporters_words() -> None:
+    """The dev reports' wordings (archer2-docs#525, whisper-jax#33, Deep-Live-Cam#343) and their
+    healthy twins."""
+    user_site = (
+        "Python modules installed by users to venvs are not being found during jobs. This was "
+        "due to previous `pip install --user` commands having installed them to `$HOME/.local`.\n"
+    )
+    assert _codes(user_site).get("DL505") == "warning"
+    assert "DL505" not in _codes("pip install --user numpy  # installs into ~/.local\n")
+    jax = "I did research and jax is not installable on windows\n"
+    assert _codes(jax).get("DL506") == "warning"
+    assert "DL506" not in _codes("jax is installable on windows since 0.4.13\n")
+    tf = (
+        "Tensorflow version 2.12.1 and lower do not have wheels for MacOS with ARM64 "
+        "architectures, this makes the project unable to be installed.\n"
+    )
+    assert _codes(tf).get("DL506") == "warning"
+    shadow = (
+        "ImportError: cannot import name 'Diagram' from 'diagrams' (unknown location)\n"
+        "It turned out my script had the same name as the library.\n"
+    )
+    assert _codes(shadow).get("DL502") == "warning"
+    named = "ImportError: cannot import name 'x'\nmy file name was torch.py, that was it\n"
+    assert "DL502" in _codes(named)
