@@ -61,6 +61,24 @@ def test_dl113_branch_from_the_gpu_architecture() -> None:
     assert kepler.title == "NVIDIA GeForce GTX 780 Ti needs the NVIDIA 470 legacy driver"
 
 
+def test_dl113_from_a_legacy_gpu_and_a_later_driver_branch_alone() -> None:
+    """No NVRM line: the paste names a Pascal GPU, driver 590 and "No devices were found": the
+    590 branch dropped Pascal (its last is 580), so the driver ignores the GPU. Without the
+    symptom, or with a branch that still supports the GPU, nothing is said."""
+    text = (
+        "I have a GeForce GTX 1080 and installed driver 590.44.01.\n"
+        "$ nvidia-smi\nNo devices were found\n"
+    )
+    f = only(_pasted(text), "DL113")
+    assert f.title == "GeForce GTX 1080 needs the NVIDIA 580 legacy driver, not 590.44.01"
+    assert f.evidence[0].needed == "the 580.xx branch or older"
+    assert "sudo apt install nvidia-driver-580  # Debian/Ubuntu" in _commands(f)
+    assert "DL113" not in _codes(text.replace("590.44.01", "575.64.03"))
+    assert "DL113" not in _codes("I have a GeForce GTX 1080 and installed driver 590.44.01.\n")
+    kepler = "GT 730 with driver 535.183.01: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
+    assert "DL113" in _codes(kepler)
+
+
 def test_dl113_open_module_without_gsp() -> None:
     text = (
         "NVRM: The NVIDIA GPU 0000:01:00.0 (PCI ID: 10de:1c82)\n"

@@ -84,7 +84,9 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     "ignoring the legacy GPU", its "not supported by the NVIDIA 535.183.01 driver release",
     nvidia-installer's list of legacy GPUs and "You do not appear to have an NVIDIA GPU
     supported by", Windows' "could not find compatible graphics hardware", and the open kernel
-    module refusing a GPU without a GSP.
+    module refusing a GPU without a GSP. Without such a message, from the facts: a GPU of an
+    architecture whose last branch is older than the stated driver (a GTX 1080, Pascal, with
+    590; a GT 730, Kepler, with 535) while nvidia-smi or CUDA finds no device or no driver.
 
     Why it matters: the driver installs and its module may even load, but it ignores the GPU:
     nvidia-smi says "No devices were found" or cannot talk to the driver, and every framework
@@ -104,6 +106,7 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     open_gsp = _first(s, OPEN_NEEDS_GSP)
     signs = [e for e in (legacy, unsupported, open_gsp) if e is not None]
     if not signs:
+        yield from _branch_past_the_gpu(s)
         return
     evidence = [
         Evidence(fact=f"reported_errors.{e.signature}", found=_line(e), note=e.meaning)
@@ -176,6 +179,68 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
         fixes=fixes,
         subject="nvidia-driver",
     )
+
+
+# what a driver that ignores the GPU looks like from outside: nvidia-smi finds no device or no
+# driver, NVML says the driver is not loaded, CUDA finds no device, the reporter's "not used"
+IGNORED_SIGNS = (
+    "nvidia-smi-no-devices",
+    "nvidia-smi-no-driver",
+    "nvml-driver-not-loaded",
+    "no-cuda-capable-device",
+    "torch-no-cuda-gpus",
+    "said-gpu-not-used",
+)
+
+
+def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
+    """DL113 from the facts alone: a GPU of an architecture whose last driver branch is older
+    than the driver the paste states (a GT 730, Kepler, with 535; a GTX 1080, Pascal, with 590),
+    and a sign that the driver does not drive it. No message needed: NVIDIA's own list of
+    legacy GPUs says the newer branch ignores it."""
+    drv = s.driver.version
+    major = int(drv.split(".")[0]) if drv and drv.split(".")[0].isdigit() else None
+    said = next((e for e in s.reported_errors if e.signature in IGNORED_SIGNS), None)
+    if major is None or said is None:
+        return
+    for gpu in s.gpus:
+        model = gpu_model(gpu.name)
+        branch = LEGACY_BRANCH.get(model.architecture) if model is not None else None
+        if branch is None or major <= int(branch):
+            continue
+        name = gpu.name or model.name if model is not None else gpu.name
+        yield finding(
+            "DL113",
+            title=f"{name} needs the NVIDIA {branch} legacy driver, not {drv}",
+            message=f"{name} is a {model.architecture if model else 'legacy'} GPU, last "
+            f"supported by the {branch}.xx driver branch; driver {drv} is a later branch, which "
+            "ignores it, so nvidia-smi and every framework find no GPU.",
+            evidence=[
+                Evidence(
+                    fact="driver.version",
+                    found=drv,
+                    needed=f"the {branch}.xx branch or older",
+                    note=f"{model.architecture if model else 'its architecture'} is last "
+                    f"supported by {branch}.xx",
+                ),
+                Evidence(fact=f"reported_errors.{said.signature}", found=_line(said)),
+            ],
+            hint="Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta "
+            "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
+            fixes=[
+                ManualStep(
+                    text=f"Install the {branch} legacy driver branch (and a CUDA and framework "
+                    f"build that driver {branch} runs), or use a newer GPU.",
+                    commands=[
+                        f"sudo apt install nvidia-driver-{branch}  # Debian/Ubuntu",
+                        "nvidia-smi  # after a reboot: the GPU is listed",
+                    ],
+                    url=UNIX_DRIVERS,
+                )
+            ],
+            subject="nvidia-driver",
+        )
+        return
 
 
 def _xid_numbers(e: ReportedError | None) -> list[str]:
