@@ -155,3 +155,15 @@ def test_dl114_rm_init_adapter_beside_a_mismatch_is_dl105s() -> None:
     )
     assert _codes(text) == ["DL105"]
     assert _codes(text.splitlines(keepends=True)[0]) == ["DL114"]
+
+
+def test_dl114_warning_when_the_reporter_says_the_gpu_drops_out_mid_run() -> None:
+    """"The GPU randomly disappears during training" with no message: a warning asking for the
+    Xid lines; an update or a kernel in the story is the driver's (vetoed), and a program's
+    error names its own cause."""
+    text = "The GPU randomly disappears during training, and only a reboot brings it back.\n"
+    f = only(_pasted(text), "DL114")
+    assert f.severity == "warning" and f.title.startswith("Probably a failing GPU")
+    assert "sudo dmesg | grep -E 'NVRM|Xid'" in _commands(f)
+    assert "DL114" not in _codes("After the kernel update the GPU disappeared during boot.\n")
+    assert "DL114" not in _codes(text + "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n")

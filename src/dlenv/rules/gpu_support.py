@@ -243,6 +243,46 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
         return
 
 
+DROPS_OUT = "said-gpu-drops-out"  # catalog/prose-gpu.toml
+
+
+def _said_drops_out(s: Snapshot) -> Iterator[Finding]:
+    """DL114 as a warning from the reporter's words alone: the GPU drops out in the middle of a
+    run ("randomly disappears during training", "显卡掉了"), with no program's message naming
+    another cause (a driver, library or memory error explains a crash better)."""
+    said = _first(s, DROPS_OUT)
+    if said is None or any(
+        not e.harmless and e.signature != "unrecognised-error" for e in s.reported_errors
+    ):
+        return
+    yield finding(
+        "DL114",
+        title="Probably a failing GPU: it drops out in the middle of a run",
+        message="The report says the GPU disappears while it works, and no message names a "
+        "software cause. A GPU that stops answering under load is most often the card, its "
+        "power supply, cooling or PCIe slot; the kernel log's Xid lines tell which.",
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{DROPS_OUT}", found=_line(said), note="the reporter")
+        ],
+        hint="After it happens, `sudo dmesg | grep -E 'NVRM|Xid'` shows the Xid (79: fallen off "
+        "the bus; 48/94/95: memory errors; 119/120: firmware).",
+        fixes=[
+            ManualStep(
+                text="Read the kernel log right after it happens, then check the GPU's health, "
+                "power and temperature under load.",
+                commands=[
+                    "sudo dmesg | grep -E 'NVRM|Xid'",
+                    "nvidia-smi -q -d ECC,ROW_REMAPPER,TEMPERATURE,POWER",
+                    "nvidia-smi dmon -s pucvmet  # while the job runs",
+                ],
+                url=XID_DOCS,
+            )
+        ],
+        subject="gpu",
+    )
+
+
 def _xid_numbers(e: ReportedError | None) -> list[str]:
     return [] if e is None else sorted(set(_XID.findall(e.text)), key=int)
 
@@ -253,7 +293,9 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
     module's "GPU has fallen off the bus" (Xid 79), Xid events NVIDIA's catalogue counts as
     hardware or firmware failures (48/94/95 uncorrectable ECC errors, 63/64 row remapping, 74
     NVLink, 119/120 GSP timeouts), "RmInitAdapter failed", an invalid PCI memory window, NVML's
-    "GPU is lost" or "GPU requires reset", and Windows' Device Manager Code 43.
+    "GPU is lost" or "GPU requires reset", and Windows' Device Manager Code 43. A reporter who
+    says the GPU drops out in the middle of a run ("randomly disappears during training"), with
+    no message naming a software cause, gets a warning that asks for the kernel log's Xid lines.
 
     Why it matters: no reinstall helps: the driver is fine but the GPU stopped answering or
     reports memory errors; CUDA programs crash or find no device until the GPU is reset or the
@@ -278,6 +320,7 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
     code43 = _first(s, WINDOWS_CODE_43)
     signs = [e for e in (fallen, xid, init, pci, lost, code43) if e is not None]
     if not signs:
+        yield from _said_drops_out(s)
         return
     evidence = [
         Evidence(fact=f"reported_errors.{e.signature}", found=_line(e), note=e.meaning)
