@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.fix.actions import InstallPackages
+from dlenv.fix.actions import InstallPackages, ManualStep
 from dlenv.snapshot.model import (
     DriverFacts,
     FrameworkFacts,
@@ -276,6 +276,23 @@ def test_dl401_reporter_says_the_cpu_build_got_installed() -> None:
         "Training on a laptop: If you have no GPU, install the CPU version.\n"
         "RuntimeError: CUDA error: out of memory\n"
     )
+
+
+def test_dl401_llama_cpp_built_without_a_gpu_backend() -> None:
+    """llama.cpp's own warning that it ignores the GPU layers asked for (and its old system_info
+    "BLAS = 0"): a CPU build of llama.cpp / llama-cpp-python, rebuilt with CMAKE_ARGS; a build
+    that reports BLAS = 1 is not one."""
+    warning = (
+        "warning: not compiled with GPU offload support, --n-gpu-layers option will be ignored\n"
+    )
+    f = _dl401(warning)
+    assert f.subject == "llama.cpp" and f.severity == "error"
+    fix = f.fixes[0]
+    assert isinstance(fix, ManualStep)
+    assert any('CMAKE_ARGS="-DGGML_CUDA=on"' in c for c in fix.commands)
+    info = "system_info: n_threads = 8 / 16 | AVX = 1 | AVX2 = 1 | FMA = 1 | BLAS = {} | SSE3 = 1 |\n"
+    assert "DL401" in _explained("RTX 3060, the model runs on the CPU\n" + info.format(0))
+    assert "DL401" not in _explained("RTX 3060, the model runs on the CPU\n" + info.format(1))
 
 
 def test_dl401_tensorflow_1x_package_list_is_the_cpu_package() -> None:

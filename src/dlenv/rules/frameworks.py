@@ -94,6 +94,10 @@ _CUDA_ASKED = {
         "torch",
         'the code asked for CUDA ("Torch not compiled with CUDA enabled")',
     ),
+    "llama-cpp-no-gpu-offload": (
+        "llama.cpp",
+        "GPU layers were asked for (this llama.cpp build ignores them)",
+    ),
     "torch-c-cuda-function-missing": (
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
@@ -121,6 +125,19 @@ _GPU_WANTED_BY = {
 }
 # ONNX Runtime's signs of the CPU package (it has no framework facts of its own)
 _ORT_CPU_PACKAGE = ("ort-providers-without-cuda", "ort-available-providers-cpu-package")
+LLAMA_CPU = "llama-cpp-no-gpu-offload"  # src-downstream-llm.toml
+# llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
+_LLAMA_GPU_FIX = ManualStep(
+    text="Rebuild llama-cpp-python with its CUDA backend (it compiles llama.cpp when installed; "
+    "CMAKE_ARGS picks the backend, and a cached CPU wheel must not be reused), or install a "
+    "prebuilt CUDA wheel of it; a llama.cpp binary: a CUDA release build, or `cmake -B build "
+    "-DGGML_CUDA=ON`.",
+    commands=[
+        'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir '
+        "llama-cpp-python   # older releases: -DLLAMA_CUBLAS=on",
+    ],
+    url="https://github.com/abetlen/llama-cpp-python#installation-configuration",
+)
 
 
 def _cuda_asked(s: Snapshot, fw: FrameworkFacts) -> str | None:
@@ -326,8 +343,19 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
                 cuda_build=False,
             )
         )
+    if reported(s, LLAMA_CPU):
+        # llama.cpp says it was built without a GPU backend while GPU layers were asked for
+        frameworks.append(
+            FrameworkFacts(
+                name="llama.cpp",
+                distribution="llama-cpp-python",
+                version="",
+                variant="cpu",
+                cuda_build=False,
+            )
+        )
     for fw in frameworks:
-        if fw.name not in ("torch", "tensorflow", "jax", "onnxruntime"):
+        if fw.name not in ("torch", "tensorflow", "jax", "onnxruntime", "llama.cpp"):
             continue
         if _install_choices_quoted(s, fw):
             continue
@@ -345,7 +373,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     "cpu" or the cpuonly/pytorch-mutex=*=cpu variant, PyPI's Windows torch wheel,
     tensorflow-cpu, TensorFlow up to 2.0 installed as `tensorflow` instead of tensorflow-gpu, a
     TensorFlow without CUDA, jaxlib without a jax-cuda plugin, the CPU package of ONNX Runtime
-    whose providers lack CUDA, a torch that an extension loader names "+cpu" (xFormers' "you
+    whose providers lack CUDA, llama.cpp built without a GPU backend (its "not compiled with GPU
+    offload support, --gpu-layers option will be ignored", "BLAS = 0" in its system_info), a
+    torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
     present on this machine, but a CUDA-enabled jaxlib is not installed"), or the code asked
@@ -389,6 +419,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes.append(_jax_cuda_fix(s, fw))
         elif fw.name == "onnxruntime":
             fixes.append(_ORT_GPU_FIX)
+        elif fw.name == "llama.cpp":
+            fixes.append(_LLAMA_GPU_FIX)
         else:
             tf_fix = _tensorflow_gpu_fix(fw)
             if tf_fix is not None:
