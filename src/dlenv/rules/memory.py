@@ -103,7 +103,12 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     (TF_FORCE_GPU_ALLOW_GROWTH is not exactly "true" — TensorFlow ignores "True", "1" or "yes"
     with only a log line — or the live probe says growth is off); and a
     program that turned memory growth on too late ("Physical devices cannot be modified after
-    being initialized").
+    being initialized"). From the reporter's words (a warning that says "probably"): TensorFlow
+    or JAX taking all (or far more than needed) of the GPU memory; a memory setting
+    (allow_growth, a memory fraction, XLA_PYTHON_CLIENT_PREALLOCATE) said to have no effect, or
+    shown in the code of a report that asks how to limit the GPU memory; TensorFlow or JAX in
+    the same process as PyTorch beside an out-of-memory error (unless PyTorch's numbers show the
+    program itself held the memory).
 
     Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
     same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
@@ -117,7 +122,8 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
 
     Fix: `export TF_FORCE_GPU_ALLOW_GROWTH=true` (or call
     `tf.config.experimental.set_memory_growth(gpu, True)` for every GPU right after `import
-    tensorflow`, before any other TensorFlow call).
+    tensorflow`, before any other TensorFlow call); for JAX `export
+    XLA_PYTHON_CLIENT_PREALLOCATE=false` before `import jax`.
     """
     too_late = _growth_set_too_late(s)
     if too_late is not None:
@@ -725,7 +731,10 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     in another container, or did not exit), a GPU nearly full, or a process table listing a
     program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
-    saying so ("other processes", "memory was not released", a zombie process).
+    saying so ("other processes", "memory was not released", a zombie process). A warning when
+    only the reporter's words place something else on the GPU (another notebook or kernel open,
+    a second training, a game, the desktop) beside an out-of-memory error or statement; never
+    when PyTorch's numbers show the program itself held the memory.
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
     TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
@@ -993,7 +1002,9 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     `torch.OutOfMemoryError`, TensorFlow's "OOM when allocating tensor" or "Ran out of memory
     trying to allocate", a cuBLAS handle that could not be created in PyTorch) that neither
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
-    not fit the GPU's memory, or asked for more than the GPU has.
+    not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
+    only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
+    a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause.
 
     Why it matters: the model, its activations and the batch need more memory than the GPU
     has; the same job fails the same way on every run, whatever the installation.
