@@ -577,7 +577,9 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
 
     In a paste, a value naming a GPU beyond the first is weighed against the failure CUDA
     reported: "no CUDA-capable device", or TensorFlow's diagnostics after cuInit failed with a
-    driver that matches ("kernel version seems to match DSO").
+    driver that matches ("kernel version seems to match DSO"), or the reporter saying the GPU is
+    not used ("torch.cuda.is_available() returns False", "the GPU is not detected"); an error
+    when the paste also states how many GPUs there are ("I only have one GPU").
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
@@ -641,6 +643,9 @@ NO_GPU_SIGNATURES = (
     # "after I changed CUDA_VISIBLE_DEVICES=0 it worked"
     "said-visible-devices-changed-works",
     "said-gpu-not-used",
+    # "torch.cuda.is_available() returns False" in prose: weighed only beside a
+    # CUDA_VISIBLE_DEVICES value the paste sets ("I exported CUDA_VISIBLE_DEVICES=1 and now …")
+    "torch-cuda-unavailable-stated",
     # TensorFlow's diagnostics after cuInit failed with a driver that matches (tune-b.toml)
     "cuinit-failed-driver-matches",
 )

@@ -103,7 +103,12 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     (TF_FORCE_GPU_ALLOW_GROWTH is not exactly "true" — TensorFlow ignores "True", "1" or "yes"
     with only a log line — or the live probe says growth is off); and a
     program that turned memory growth on too late ("Physical devices cannot be modified after
-    being initialized").
+    being initialized"). From the reporter's words (a warning that says "probably"): TensorFlow
+    or JAX taking all (or far more than needed) of the GPU memory; a memory setting
+    (allow_growth, a memory fraction, XLA_PYTHON_CLIENT_PREALLOCATE) said to have no effect, or
+    shown in the code of a report that asks how to limit the GPU memory; TensorFlow or JAX in
+    the same process as PyTorch beside an out-of-memory error (unless PyTorch's numbers show the
+    program itself held the memory).
 
     Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
     same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
@@ -117,7 +122,8 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
 
     Fix: `export TF_FORCE_GPU_ALLOW_GROWTH=true` (or call
     `tf.config.experimental.set_memory_growth(gpu, True)` for every GPU right after `import
-    tensorflow`, before any other TensorFlow call).
+    tensorflow`, before any other TensorFlow call); for JAX `export
+    XLA_PYTHON_CLIENT_PREALLOCATE=false` before `import jax`.
     """
     too_late = _growth_set_too_late(s)
     if too_late is not None:
@@ -126,6 +132,10 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     oom = _classify(s)
     if oom is not None and oom.cause == "growth":
         yield _growth_reported(s, oom)
+        return
+    said = _growth_said(s) if oom is None else None
+    if said is not None:
+        yield said
         return
     tf = s.framework("tensorflow")
     gpus = usable_gpus(s)
@@ -234,6 +244,25 @@ OOM_STATED = "gpu-oom-stated"
 # a process in nvidia-smi's table holding this much is a program's, not a desktop's few MiB
 HOLDER_MIB = 1024
 
+# What the reporter says in prose (dlenv/importers/catalog/prose-memory.toml). A symptom alone
+# names no cause; each is weighed beside a context, as a warning that says "probably", and never
+# over what a program's own numbers show.
+SAID_TF_TAKES = "said-tensorflow-takes-gpu-memory"
+SAID_JAX_TAKES = "said-jax-takes-gpu-memory"
+SAID_SETTING_IGNORED = "said-memory-growth-setting-ignored"
+SAID_WANTS_LIMIT = "said-wants-to-limit-gpu-memory"
+SAID_SETTING_CODE = "said-memory-setting-code"
+SAID_SHARED_PROCESS = "said-frameworks-share-the-gpu"  # TensorFlow/JAX and torch in one process
+SAID_OTHER_HOLDERS = ("said-other-notebook-open", "said-other-program-on-gpu")
+SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED)
+SAID_SMALL_GPU = "said-small-gpu-memory"
+SAID_BATCH = "said-batch-size"
+
+
+def _stated(s: Snapshot, *signatures: str) -> ReportedError | None:
+    """The first message of the paste with one of these signatures."""
+    return next((e for e in s.reported_errors if e.signature in signatures), None)
+
 
 def _size(mib: float) -> str:
     return f"{mib / 1024:.2f} GiB" if mib >= 1024 else f"{mib:.2f} MiB"
@@ -330,6 +359,7 @@ class _Oom:
     numbers: _TorchNumbers | None = None
     gpu: str = "0"
     requested: float | None = None
+    stated: bool = False  # the cause rests on the reporter's words: a warning, "probably"
 
 
 def _oom_said(s: Snapshot) -> ReportedError | None:
@@ -438,12 +468,7 @@ def _classify(s: Snapshot) -> _Oom | None:
     if said is None and numbers is None:
         said = next((e for e in s.reported_errors if e.signature == CONTEXT_OOM), None)
     if said is None and numbers is None:
-        stated = next((e for e in s.reported_errors if e.signature == OOM_STATED), None)
-        full = _held_gpu(s)
-        if stated is None or full is None:
-            return None
-        # only the reporter's words, and a table that shows the memory held: that is the cause
-        return _Oom(stated, None, "held", [_said(stated), full[1]], full[0], gpu=full[2])
+        return _classify_said(s)
     reported = {e.signature for e in s.reported_errors}
     handles = reported & HANDLE_SIGNATURES
     fw = said.framework if said is not None else "torch"
@@ -467,6 +492,21 @@ def _classify(s: Snapshot) -> _Oom | None:
             "size",
             f"it asked for {_size(requested)} at once, more than the whole GPU ({_size(total)})",
             [Evidence(fact="oom.requested", found=_size(requested), needed=f"<{_size(total)}")],
+        )
+    shared = _stated(s, SAID_SHARED_PROCESS)
+    if shared is not None and (numbers is None or numbers.held_by_others):
+        # what PyTorch counts outside its allocator is, in one process, TensorFlow's/JAX's grab
+        return _Oom(
+            said,
+            fw,
+            "growth",
+            [*base, _said(shared)],
+            f"the report says {_grabber(shared)} runs in the same process, and took the GPU's "
+            "memory when it started",
+            numbers,
+            gpu,
+            requested,
+            stated=True,
         )
     if numbers is not None and numbers.held_by_others:
         return oom("held", "its numbers show the memory held outside the program", [])
@@ -496,6 +536,22 @@ def _classify(s: Snapshot) -> _Oom | None:
     stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
     if stated is not None:
         return oom("held", "the report says other processes held it", [_said(stated)])
+    other = _stated(s, *SAID_OTHER_HOLDERS)
+    if other is not None and numbers is None:
+        # the reporter's words refine a message that shows no numbers; PyTorch's numbers (the
+        # program's own share) outrank them
+        return _Oom(
+            said,
+            fw,
+            "held",
+            [*base, _said(other)],
+            "the report says another program (a notebook kernel, a training, a game) was on the "
+            "same GPU",
+            numbers,
+            gpu,
+            requested,
+            stated=True,
+        )
     small = _small_startup_region(s, requested, tf_total)
     if fw == "tensorflow" and small is not None:
         return oom("held", small[0], [small[1]])
@@ -514,6 +570,58 @@ def _classify(s: Snapshot) -> _Oom | None:
                 [],
             )
     return oom("size", "nothing else held the memory", [])
+
+
+def _grabber(e: ReportedError) -> str:
+    """Which allocator a statement names: JAX's, else TensorFlow's."""
+    text = e.text.lower()
+    return "JAX" if "jax" in text or "xla_python" in text else "TensorFlow"
+
+
+def _classify_said(s: Snapshot) -> _Oom | None:
+    """No program's out-of-memory message: the reporter's own words that the GPU ran out of
+    memory, and what the paste shows or says beside them. The words alone name no cause."""
+    said = _stated(s, *SAID_OOM)
+    if said is None:
+        return None
+    full = _held_gpu(s)
+    if full is not None:
+        # only the reporter's words, and a table that shows the memory held: that is the cause
+        return _Oom(said, None, "held", [_said(said), full[1]], full[0], gpu=full[2])
+    context = _stated(s, *SAID_OTHER_HOLDERS)
+    if context is not None:
+        return _Oom(
+            said,
+            None,
+            "held",
+            [_said(said), _said(context)],
+            "the report says another program (a notebook kernel, a training, a game) was on the "
+            "same GPU",
+            stated=True,
+        )
+    context = _stated(s, SAID_SHARED_PROCESS)
+    if context is not None:
+        return _Oom(
+            said,
+            "jax" if _grabber(context) == "JAX" else "tensorflow",
+            "growth",
+            [_said(said), _said(context)],
+            f"the report says {_grabber(context)} runs in the same process, and took the GPU's "
+            "memory when it started",
+            stated=True,
+        )
+    context = _stated(s, SAID_SMALL_GPU, SAID_BATCH)
+    if context is not None:
+        return _Oom(
+            said,
+            None,
+            "size",
+            [_said(said), _said(context)],
+            "the report names the GPU's small memory or the batch size, and nothing else on the "
+            "GPU",
+            stated=True,
+        )
+    return None
 
 
 def _oom_held_by_others(s: Snapshot, n: _TorchNumbers) -> Finding:
@@ -572,12 +680,14 @@ def _oom_held_by_others(s: Snapshot, n: _TorchNumbers) -> Finding:
     )
 
 
-def _held_finding(gpu: str, message: str, evidence: list[Evidence], pids: list[str]) -> Finding:
+def _held_finding(
+    gpu: str, message: str, evidence: list[Evidence], pids: list[str], stated: bool = False
+) -> Finding:
     return finding(
         "DL702",
-        title=f"GPU {gpu} memory is held by another process",
+        title=f"GPU {gpu} memory is {'probably ' if stated else ''}held by another process",
         message=message,
-        severity="error",
+        severity="warning" if stated else "error",
         evidence=evidence,
         hint="Look at what holds the GPU before reducing the batch size: a forgotten notebook "
         "kernel, an earlier run still alive, another user's job. Inside a container, nvidia-smi "
@@ -621,7 +731,10 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     in another container, or did not exit), a GPU nearly full, or a process table listing a
     program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
-    saying so ("other processes", "memory was not released", a zombie process).
+    saying so ("other processes", "memory was not released", a zombie process). A warning when
+    only the reporter's words place something else on the GPU (another notebook or kernel open,
+    a second training, a game, the desktop) beside an out-of-memory error or statement; never
+    when PyTorch's numbers show the program itself held the memory.
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
     TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
@@ -652,9 +765,15 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
             yield _held_finding(
                 oom.gpu,
                 f"{_who(oom.framework)} ran out of GPU memory, and {oom.why}: the memory was "
-                "already taken, so the program's own size is not the cause.",
+                + (
+                    "probably already taken (its kernel or process keeps what it allocated until "
+                    "it exits), so the program's own size is probably not the cause."
+                    if oom.stated
+                    else "already taken, so the program's own size is not the cause."
+                ),
                 oom.evidence,
                 listed,
+                oom.stated,
             )
     elif oom is None:
         # no out-of-memory error quoted, but the reporter says the memory stays taken after a
@@ -727,8 +846,123 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
         )
 
 
+def _grab_fix(jax: bool) -> SetEnv:
+    if jax:
+        return SetEnv(
+            name="XLA_PYTHON_CLIENT_PREALLOCATE",
+            value="false",
+            reason="JAX then allocates GPU memory as needed instead of 75% of it at its first "
+            "operation (set before `import jax`)",
+        )
+    return SetEnv(
+        name="TF_FORCE_GPU_ALLOW_GROWTH",
+        value="true",
+        reason="allocate GPU memory as needed instead of all of it at start-up",
+    )
+
+
+GROWTH_HINT = (
+    "Or, in the code, right after `import tensorflow` and before any other TensorFlow call: "
+    "`for gpu in tf.config.list_physical_devices('GPU'): "
+    "tf.config.experimental.set_memory_growth(gpu, True)` (TensorFlow 1.x: "
+    "`config.gpu_options.allow_growth = True` on the ConfigProto of the session that runs first "
+    "— with Keras, set_session before building the model)."
+)
+JAX_HINT = (
+    "Set it in the shell, or with os.environ at the very top of the program, before `import "
+    "jax` (and before importing anything that imports jax); `!export` in a notebook sets it for "
+    "a subshell only. `XLA_PYTHON_CLIENT_MEM_FRACTION=.50` caps the preallocation instead."
+)
+
+
+def _growth_said(s: Snapshot) -> Finding | None:
+    """DL701 from the reporter's words alone (no out-of-memory message): TensorFlow or JAX takes
+    all the memory; a memory setting had no effect; a memory setting in the code beside the wish
+    to limit the GPU memory (it did not work, or there would be no report)."""
+    ignored = _stated(s, SAID_SETTING_IGNORED)
+    wants = _stated(s, SAID_WANTS_LIMIT)
+    code = _stated(s, SAID_SETTING_CODE)
+    takes = _stated(s, SAID_JAX_TAKES, SAID_TF_TAKES)
+    tf_named = wants is not None and re.search(r"(?i)tensorflow|keras|\btf\b", wants.text)
+    if ignored is None and takes is None and not (wants and (code or tf_named)):
+        return None
+    if ignored is not None or (wants is not None and code is not None):
+        said = [e for e in (ignored, wants, code) if e is not None]
+        jax = any(_grabber(e) == "JAX" for e in said)
+        who = "JAX" if jax else "TensorFlow"
+        setting = (
+            "XLA_PYTHON_CLIENT_PREALLOCATE (or XLA_PYTHON_CLIENT_MEM_FRACTION)"
+            if jax
+            else "memory growth (or a memory fraction)"
+        )
+        when = (
+            "set after `import jax` (JAX reads it once, when it starts)"
+            if jax
+            else "set after the first TensorFlow call, after Keras had created its session, or "
+            "on a ConfigProto that no session or Estimator uses"
+        )
+        return finding(
+            "DL701",
+            title=f"The {who} memory setting probably never took effect",
+            message=f"The report sets {setting} and {who} still takes the GPU's memory: the "
+            f"setting was probably {when}; {who} allocated its usual share when it initialised "
+            "the GPU.",
+            severity="warning",
+            evidence=[_said(e) for e in said],
+            hint=JAX_HINT if jax else GROWTH_HINT,
+            fixes=[_grab_fix(jax)],
+            subject="jax" if jax else "tensorflow",
+        )
+    e = takes or wants
+    assert e is not None
+    jax = _grabber(e) == "JAX"
+    who = "JAX" if jax else "TensorFlow"
+    return finding(
+        "DL701",
+        title=f"{who} takes the GPU's memory at start-up: "
+        + ("preallocation is on" if jax else "memory growth is probably not in effect"),
+        message=f"The report says {who} takes (nearly) all of the GPU memory, or far more than "
+        "the job needs: "
+        + (
+            "JAX preallocates 75% of the GPU at its first operation"
+            if jax
+            else "TensorFlow maps nearly all memory of every visible GPU when it starts, unless "
+            "memory growth is on before the GPU is initialised"
+        )
+        + "; a second process or another framework on that GPU then runs out of memory.",
+        severity="warning",
+        evidence=[_said(e)],
+        hint=JAX_HINT if jax else GROWTH_HINT,
+        fixes=[_grab_fix(jax)],
+        subject="jax" if jax else "tensorflow",
+    )
+
+
 def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
-    """DL701 from a pasted TensorFlow failure that its start-up grab of the GPU explains."""
+    """DL701 from a pasted failure that TensorFlow's (or JAX's) start-up grab of the GPU explains:
+    its own message, or (stated) the report saying it shares the process with the program that
+    failed."""
+    if oom.stated:
+        jax = oom.framework == "jax" or any("jax" in (e.found or "").lower() for e in oom.evidence)
+        who = "JAX" if jax else "TensorFlow"
+        return finding(
+            "DL701",
+            title=f"GPU memory ran out probably because {who} took it first",
+            message=f"{_who(oom.framework) if oom.framework not in ('tensorflow', 'jax') else who}"
+            f" ran out of GPU memory, and {oom.why}: "
+            + (
+                "JAX preallocates 75% of the GPU at its first operation"
+                if jax
+                else "without memory growth TensorFlow maps nearly all of the GPU"
+            )
+            + ", which leaves the other framework (PyTorch, CuPy) nothing; a smaller batch "
+            "probably does not help.",
+            severity="warning",
+            evidence=list(oom.evidence),
+            hint=JAX_HINT if jax else GROWTH_HINT,
+            fixes=[_grab_fix(jax)],
+            subject="jax" if jax else "tensorflow",
+        )
     tf = s.framework("tensorflow")
     who = label(tf) if tf is not None and tf.version else "TensorFlow"
     return finding(
@@ -768,7 +1002,9 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     `torch.OutOfMemoryError`, TensorFlow's "OOM when allocating tensor" or "Ran out of memory
     trying to allocate", a cuBLAS handle that could not be created in PyTorch) that neither
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
-    not fit the GPU's memory, or asked for more than the GPU has.
+    not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
+    only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
+    a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause.
 
     Why it matters: the model, its activations and the batch need more memory than the GPU
     has; the same job fails the same way on every run, whatever the installation.
@@ -849,11 +1085,17 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
                 reason="the cache held enough free memory, in pieces too small for the request",
             ),
         )
+    small = _stated(s, SAID_SMALL_GPU)
+    if small is not None and not oom.stated:
+        evidence.append(_said(small))
     yield finding(
         "DL703",
-        title=f"GPU {oom.gpu} ran out of memory: the job does not fit",
+        title=f"GPU {oom.gpu} ran out of memory: the job "
+        + ("probably does not fit" if oom.stated else "does not fit"),
         message=f"{who} ran out of GPU memory and {oom.why}: the model, its activations and "
-        f"the batch need more memory than the GPU has.{detail}",
+        + ("the batch probably " if oom.stated else "the batch ")
+        + f"need more memory than the GPU has.{detail}",
+        severity="warning" if oom.stated else "error",
         evidence=evidence,
         hint="If another program might hold the GPU (a notebook kernel, an earlier run), check "
         "`nvidia-smi` first: then stopping it is the fix, not a smaller job.",

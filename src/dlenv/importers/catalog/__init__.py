@@ -243,8 +243,10 @@ def _term(word: str) -> str:
     escaped = re.escape(word.removesuffix("*")).replace(r"\ ", r"\s+")
     if _CJK.match(word):
         return escaped
-    head = r"\b" if word[0].isalnum() else ""
-    tail = "" if stem or not word[-1].isalnum() else r"\b"
+    # bounded by Latin letters and digits only: Chinese and Japanese text runs into Latin words
+    # with no space ("tensorflow检测不到GPU", "两个notebook"), and \b sees no boundary there
+    head = r"(?<![A-Za-z0-9_])" if word[0].isalnum() else ""
+    tail = "" if stem or not word[-1].isalnum() else r"(?![A-Za-z0-9_])"
     if word.startswith("n'"):
         head = ""
     return head + escaped + tail
@@ -266,7 +268,8 @@ def sentence_pattern(where: str, raw: Any) -> tuple[str, tuple[str, ...]]:
     if any(not g for g in terms):
         raise CatalogError(f"{where}: a `sentence.all` group is empty")
     ahead = f"{_IN_SENTENCE}{{0,{SENTENCE_MAX}}}?"
-    # no free run of blanks after the start: backtracking over one would rescan it (quadratic)
+    # no `[ \t]*` after the start: on a long run of blanks it backtracks once per blank, each
+    # time rescanning the lookaheads (quadratic); the lookaheads skip leading blanks themselves
     parts = [_SENTENCE_START]
     parts += [f"(?={ahead}(?:{'|'.join(_term(w) for w in g)}))" for g in terms]
     if vetoes:

@@ -1,0 +1,34 @@
+"""CUDA_VISIBLE_DEVICES in the reporter's own words (DL303): "I exported CUDA_VISIBLE_DEVICES=1
+and now torch.cuda.is_available() returns False" is the variable hiding the only GPU; the same
+symptom beside an index that exists, or with no value set, blames nothing."""
+
+from __future__ import annotations
+
+from dlenv.importers.explain import explain_text
+from dlenv.snapshot.model import Snapshot
+from tests.rules.snapshots import fired, only
+
+
+def _pasted(text: str) -> Snapshot:
+    return explain_text(text, "paste.txt", probe=False).imported.snapshot
+
+
+def test_dl303_is_available_false_after_exporting_an_index_beyond_the_gpus() -> None:
+    # github.com/thuml/Autoformer/issues/25: `export CUDA_VISIBLE_DEVICES=1` on a one-GPU system
+    told = _pasted(
+        "I exported CUDA_VISIBLE_DEVICES=1 and now torch.cuda.is_available() returns False. "
+        "I only have one GPU.\n"
+    )
+    f = only(told, "DL303")
+    assert f.severity == "error"
+    assert "names GPU 1, but the machine has 1 (from the reporter)" in f.message
+    # the GPU count unknown: the same words are a warning
+    unsure = _pasted("export CUDA_VISIBLE_DEVICES=2\ntorch.cuda.is_available() returns False\n")
+    assert only(unsure, "DL303").severity == "warning"
+
+
+def test_dl303_is_available_false_blames_no_variable_that_names_an_existing_gpu() -> None:
+    zero = _pasted("export CUDA_VISIBLE_DEVICES=0\ntorch.cuda.is_available() returns False\n")
+    assert fired(zero, "DL303") == []
+    unset = _pasted("torch 2.3.1\ntorch.cuda.is_available() returns False\n")
+    assert fired(unset, "DL303") == []

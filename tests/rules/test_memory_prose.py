@@ -1,0 +1,206 @@
+"""GPU memory in the reporter's own words (catalog/prose-memory.toml) and how rules/memory.py
+weighs it: a symptom beside a context gives a warning that says "probably"; a symptom alone gives
+nothing; a program's own numbers outrank the words. Snapshots as data: the statements a paste
+would have produced, each with the wording of the public report it imitates."""
+
+from __future__ import annotations
+
+from dlenv.errors import DlenvError
+from dlenv.fix.actions import SetEnv
+from dlenv.importers.explain import explain_text
+from dlenv.snapshot.model import LiveProbe, ReportedError, Snapshot
+from tests.rules.snapshots import fired, only
+
+
+def _said(*items: tuple[str, str], framework: str | None = None, **torch: str) -> Snapshot:
+    """A paste whose scan found these (signature id, matched text); `torch` adds PyTorch's
+    out-of-memory numbers as the live facts its message states."""
+    errors = [
+        ReportedError(signature=sig, text=text, meaning="", harmless=sig.startswith("said-"))
+        for sig, text in items
+    ]
+    if framework is not None:
+        errors = [
+            ReportedError(signature=e.signature, text=e.text, meaning="", framework=framework)
+            if not e.harmless
+            else e
+            for e in errors
+        ]
+    live = [LiveProbe(framework="torch", status="ok", details=torch)] if torch else []
+    return Snapshot(reported_errors=errors, live=live)
+
+
+def _codes(text: str) -> dict[str, str]:
+    """The findings `dlenv explain` gives; {} when it recognises nothing in the text."""
+    try:
+        findings = explain_text(text, "paste.txt", probe=False).report.findings
+    except DlenvError:
+        return {}
+    return {f.code: f.severity for f in findings}
+
+
+OOM_SAID = ("said-gpu-out-of-memory", "在服务器上训练，GPU不足报错。")
+OTHER_NOTEBOOK = ("said-other-notebook-open", "I had Jupyter opened in another tab")
+SHARED = ("said-frameworks-share-the-gpu", "TensorFlow paired with PyTorch causes CUDA OOM")
+BATCH = ("said-batch-size", "--batch_size 32")
+TORCH_OOM = ("cuda-out-of-memory", "RuntimeError: CUDA out of memory.")
+
+
+# -- DL701 ------------------------------------------------------------------------------------
+
+
+def test_dl701_when_the_report_says_tensorflow_takes_the_memory() -> None:
+    # github.com/ClementPinard/SfmLearner-Pytorch/issues/135
+    s = _said(
+        (
+            "said-tensorflow-takes-gpu-memory",
+            "why the gpu memory cost of tensorflow version is larger than pytorch version",
+        )
+    )
+    f = only(s, "DL701")
+    assert f.severity == "warning" and f.subject == "tensorflow"
+    assert "probably" in f.title
+    assert [a.name for a in f.fixes] == ["TF_FORCE_GPU_ALLOW_GROWTH"]
+    # the same words about PyTorch state nothing TensorFlow does
+    assert fired(_said(("said-batch-size", "batch_size=8")), "DL701") == []
+
+
+def test_dl701_for_jax_turns_preallocation_off() -> None:
+    # github.com/jax-ml/jax/issues/19267
+    s = _said(("said-jax-takes-gpu-memory", "Jax still allocates ~90% of memory"))
+    f = only(s, "DL701")
+    assert f.subject == "jax" and f.severity == "warning"
+    assert isinstance(f.fixes[0], SetEnv)
+    assert (f.fixes[0].name, f.fixes[0].value) == ("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+
+def test_dl701_a_memory_setting_that_had_no_effect_came_too_late() -> None:
+    # github.com/keras-team/keras/issues/11584; github.com/jax-ml/jax/issues/19213
+    tf = only(
+        _said(("said-memory-growth-setting-ignored", "Allowing GPU memory growth does not work")),
+        "DL701",
+    )
+    assert tf.severity == "warning" and "never took effect" in tf.title
+    assert tf.subject == "tensorflow"
+    jax = only(
+        _said(
+            (
+                "said-memory-growth-setting-ignored",
+                "XLA_PYTHON_CLIENT_PREALLOCATE=false is not honored anymore",
+            )
+        ),
+        "DL701",
+    )
+    assert jax.subject == "jax" and "import jax" in jax.message
+
+
+def test_dl701_wish_to_limit_memory_beside_a_setting_in_the_code() -> None:
+    # github.com/harvitronix/five-video-classification-methods/issues/38
+    wants = ("said-wants-to-limit-gpu-memory", "I'd like to limit the memory of each GPU.")
+    code = ("said-memory-setting-code", "config.gpu_options.per_process_gpu_memory_fraction = 0.5")
+    assert only(_said(wants, code), "DL701").severity == "warning"
+    # the wish alone, naming no TensorFlow and showing no setting, is not TensorFlow's grab
+    assert fired(_said(wants), "DL701") == []
+    # a setting in the code alone states nothing wrong
+    assert fired(_said(code), "DL701") == []
+
+
+def test_dl701_two_frameworks_in_one_process_and_an_out_of_memory_error() -> None:
+    # github.com/jina-ai/finetuner/issues/328: the message is PyTorch's, the cause TensorFlow's
+    f = only(_said(TORCH_OOM, SHARED, framework="torch"), "DL701")
+    assert f.severity == "warning" and f.subject == "tensorflow"
+    assert fired(_said(TORCH_OOM, SHARED, framework="torch"), "DL703") == []
+    # the context without any out-of-memory symptom is no cause
+    assert fired(_said(SHARED), "DL701") == []
+
+
+def test_dl701_prose_never_outranks_numbers_that_blame_the_program() -> None:
+    # PyTorch's numbers: the program itself holds 7.5 of 8 GiB; "TF in the same process" does not
+    # move the blame (DL703 stays, an error)
+    numbers = {
+        "oom_total_mib": "8192",
+        "oom_free_mib": "20",
+        "oom_requested_mib": "512",
+        "oom_this_process_mib": "7700",
+    }
+    s = _said(TORCH_OOM, SHARED, framework="torch", **numbers)
+    assert fired(s, "DL701") == []
+    assert only(s, "DL703").severity == "error"
+
+
+# -- DL702 ------------------------------------------------------------------------------------
+
+
+def test_dl702_another_notebook_beside_an_out_of_memory_error() -> None:
+    # github.com/endernewton/tf-faster-rcnn/issues/7: TensorFlow's allocator message, and the
+    # reporter's "Jupyter opened in another tab"
+    bfc = ("tf-bfc-out-of-memory", "Ran out of memory trying to allocate 392.00MiB.")
+    f = only(_said(bfc, OTHER_NOTEBOOK, framework="tensorflow"), "DL702")
+    assert f.severity == "warning" and "probably" in f.title
+    assert fired(_said(bfc, OTHER_NOTEBOOK, framework="tensorflow"), "DL703") == []
+    # without the context the same message is the job's size (an error)
+    assert only(_said(bfc, framework="tensorflow"), "DL703").severity == "error"
+
+
+def test_dl702_from_the_reporters_words_alone() -> None:
+    # github.com/megvii-research/tf-tutorials/issues/69 (the maintainer's words as a reporter's)
+    other = ("said-other-program-on-gpu", "这个GPU好像有其他任务占用了内存吧")
+    assert only(_said(OOM_SAID, other), "DL702").severity == "warning"
+    # a context with no symptom names nothing
+    assert fired(_said(other), "DL702") == []
+
+
+def test_dl702_prose_never_outranks_numbers_that_blame_the_program() -> None:
+    numbers = {
+        "oom_total_mib": "8192",
+        "oom_free_mib": "20",
+        "oom_requested_mib": "512",
+        "oom_this_process_mib": "7700",
+    }
+    assert fired(_said(TORCH_OOM, OTHER_NOTEBOOK, framework="torch", **numbers), "DL702") == []
+
+
+# -- DL703 ------------------------------------------------------------------------------------
+
+
+def test_dl703_a_stated_out_of_memory_beside_the_batch_or_a_small_gpu() -> None:
+    # github.com/Linear95/bert-intent-slot-detector/issues/16; github.com/zeakey/hed/issues/15
+    f = only(_said(OOM_SAID, BATCH), "DL703")
+    assert f.severity == "warning" and "probably" in f.title
+    small = ("said-small-gpu-memory", "My GT1030 has 2GB memory")
+    assert only(_said(OOM_SAID, small), "DL703").severity == "warning"
+    # the symptom alone is no cause
+    assert fired(_said(OOM_SAID), "DL703") == []
+    # the size words alone (no symptom) neither
+    assert fired(_said(BATCH, small), "DL703") == []
+
+
+def test_dl703_a_program_message_keeps_its_error_and_gains_the_stated_gpu_size() -> None:
+    small = ("said-small-gpu-memory", "a GTX 750 Ti with 2 GB of VRAM")
+    f = only(_said(TORCH_OOM, small, framework="torch"), "DL703")
+    assert f.severity == "error"
+    assert any(e.fact == "reported_errors.said-small-gpu-memory" for e in f.evidence)
+
+
+# -- end to end: the words as a reporter writes them ------------------------------------------
+
+
+def test_prose_reports_end_to_end() -> None:
+    assert _codes(
+        "why the gpu memory cost of tensorflow version is larger than pytorch version\n"
+    ) == {"DL701": "warning"}
+    assert _codes(
+        "How to allowing GPU memory growth\nI'd like to limit the memory of each GPU.\n"
+        "I paste it in train.py, but it doesn't work.\n"
+        "    config = tf.ConfigProto()\n"
+        "    config.gpu_options.per_process_gpu_memory_fraction = 0.5\n"
+    ) == {"DL701": "warning"}
+    assert _codes("我4G显存，跑训练的时候显存不足，batch_size已经是1了\n") == {"DL703": "warning"}
+    assert _codes(
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:275] Ran out of memory trying to "
+        "allocate 392.00MiB. See logs for memory state.\n"
+        "I had Jupyter opened in another tab, with a second notebook running.\n"
+    ).get("DL702") == "warning"
+    # negations and other causes give nothing
+    assert _codes("No other notebook is open and the GPU ran out of memory.\n") == {}
+    assert _codes("tensorflow uses only 2 GB of the GPU memory, which is fine.\n") == {}
