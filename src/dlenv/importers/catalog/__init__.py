@@ -266,7 +266,7 @@ def sentence_pattern(where: str, raw: Any) -> tuple[str, tuple[str, ...]]:
     if any(not g for g in terms):
         raise CatalogError(f"{where}: a `sentence.all` group is empty")
     ahead = f"{_IN_SENTENCE}{{0,{SENTENCE_MAX}}}?"
-    parts = [_SENTENCE_START, r"[ \t]*"]
+    parts = [_SENTENCE_START, r"[ \t]{0,40}"]  # bounded: a line of blanks must not backtrack
     parts += [f"(?={ahead}(?:{'|'.join(_term(w) for w in g)}))" for g in terms]
     if vetoes:
         parts.append(f"(?!{ahead}(?:{'|'.join(_term(w) for w in vetoes)}))")
