@@ -81,6 +81,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     framework (torch, tensorflow, jax) was built with. From CUDA 11 on, minor-version
     compatibility applies: any driver at or above the CUDA major's floor (11.x: 450.80.02,
     12.x: 525.60.13, 13.x: 580.65.06 on Linux) runs code built with any minor of that major.
+    From the reporter's words alone ("updating the driver to 560 fixed it", "the driver is too
+    old" beside a failure) it is a warning, unless the stated versions show the driver new
+    enough.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -830,7 +833,8 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
 
     Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau; or dmesg's "NVRM:
     The NVIDIA probe routine was not called for 1 device(s) ... nouveau, rivafb, nvidiafb or
-    rivatv was loaded and obtained ownership of the NVIDIA device(s)".
+    rivatv was loaded and obtained ownership of the NVIDIA device(s)". Only the reporter's words
+    ("nouveau cannot be disabled", "blacklisting nouveau fixed it") give a warning.
 
     Fix: blacklist nouveau, rebuild the initramfs, install the NVIDIA driver and reboot.
     """
@@ -910,7 +914,9 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     (libnvidia-ml, libcuda) are different versions.
 
     Why it matters: after a driver upgrade without a reboot, nvidia-smi fails with "Failed to
-    initialize NVML: Driver/library version mismatch" and CUDA cannot initialise.
+    initialize NVML: Driver/library version mismatch" and CUDA cannot initialise. The reporter
+    saying the driver was updated and a reboot cured it (or it was not rebooted since, beside a
+    failure) is a warning.
 
     Example: kernel module 535.104.05, libnvidia-ml 535.129.03 after `apt upgrade`.
 
@@ -1715,7 +1721,9 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     without nouveau). "no CUDA-capable device is detected" on a machine the reporter says nothing
     was changed on ("it worked yesterday", "started failing today"), with CUDA_VISIBLE_DEVICES
     unset and outside a container, is a warning: an update waiting for a reboot is the likely
-    cause.
+    cause. The reporter's words give a warning when a symptom ("the NVIDIA driver stopped
+    working", "the nvidia module is not loaded") and a context ("after a kernel update", "after
+    updates and a reboot", "works without Secure Boot") are both stated; neither alone does.
 
     Why it matters: with no kernel module nothing can use the GPU: nvidia-smi fails and every
     framework reports no driver or no device, although the driver packages are installed. It
@@ -1970,7 +1978,8 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     the core nvidia module) not loaded or its /dev/nvidia-uvm device missing; and CUDA's
     "unknown error" at start-up (cuInit 999, `CUDA_ERROR_UNKNOWN`, cudaErrorUnknown / error 30,
     PyTorch's "CUDA unknown error - this may be due to an incorrectly set up environment"),
-    above all after a suspend and resume.
+    above all after a suspend and resume. The reporter's words alone ("the GPU is unavailable
+    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning.
 
     Why it matters: nvidia-smi works and shows the GPU, yet every CUDA program fails to start or
     silently runs on the CPU. nvidia_uvm is loaded on demand by nvidia-modprobe, which sandboxes
