@@ -73,6 +73,7 @@ SAID_TOO_OLD = "said-driver-too-old"
 SAID_SUSPEND = "said-lost-after-suspend"
 SAID_UVM_FIXED = "said-uvm-reload-fixed"
 SAID_WSL_DRIVER = ("said-linux-driver-in-wsl", "said-wsl-driver-removed-fixed")
+SAID_NOUVEAU = ("said-nouveau-still-loaded", "said-nouveau-blacklist-fixed")
 
 
 @rule("DL101", "driver-too-old-for-cuda-runtime", "error", "driver")
@@ -118,8 +119,8 @@ def _said_too_old(s: Snapshot) -> Iterator[Finding]:
     old = _said(s, SAID_TOO_OLD)
     if fixed is None and old is None:
         return
-    if any(p.gpu_available for p in s.live):
-        return
+    if any(p.gpu_available for p in s.live) or _said(s, PTX_UNSUPPORTED):
+        return  # the GPU was used; or PTX from a newer toolkit, which a newer driver fixes too
     said = (SAID_NEWER_FIXED, SAID_TOO_OLD)
     failed = any(not e.harmless and e.signature not in said for e in s.reported_errors)
     if fixed is None and not failed:
@@ -847,8 +848,8 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
     held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not _driven(s)
     if not bound and not held:
         return
-    # only the reporter's words ("nouveau is still loaded although blacklisted"): likely
-    prose_only = not bound and said is not None and in_prose(said.signature)
+    # only the reporter's words about a blacklist that did not take, or that fixed it: likely
+    prose_only = not bound and said is not None and said.signature in SAID_NOUVEAU
     held_by = sorted({d.kernel_driver or "" for d in v.nvidia_pci_devices if d.slot in bound})
     name = "/".join(held_by) or "nouveau"
     evidence = (
