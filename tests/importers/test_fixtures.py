@@ -709,7 +709,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "nvidia_smi_failed_lspci_3d_controller.txt": {
         "origin": "text",
         "parts": [("messages", 1, 11)],
-        "messages": [("nvidia-smi-no-driver", 1, False, None)],
+        # the header's "driver package installed, module not loaded": the reporter's symptom
+        "messages": [
+            ("nvidia-smi-no-driver", 1, False, None),
+            ("said-driver-stopped-working", 1, False, None),
+        ],
         "facts": {
             "driver.readings[0].source": "nvidia-smi",
             "driver.readings[0].error": "NVIDIA-SMI has failed because it couldn't communicate "

@@ -44,15 +44,36 @@ NOUVEAU_SIGNS = (
     "nvidia-installer-nouveau-in-use",
     "nouveau-in-kernel-log",
     "said-nouveau-in-use",
+    "said-nouveau-still-loaded",  # the reporter: nouveau loads although blacklisted
+    "said-nouveau-blacklist-fixed",  # the reporter: blacklisting nouveau made it work
     "nvrm-mem-region-claimed",  # NVRM: another driver claimed the GPU's registers
 )
 # nvidia-smi not on PATH: a shell's own line, or the reporter's words in any language
-SMI_MISSING = ("nvidia-smi-not-found", "said-nvidia-smi-missing", "said-no-driver-installed")
+SMI_MISSING = (
+    "nvidia-smi-not-found",
+    "said-nvidia-smi-missing",
+    "said-no-driver-installed",
+    "said-driver-not-installed",
+)
 # the reporter's symptoms of a GPU that does not reach a container
 GPU_NOT_SEEN = ("said-gpu-not-used", "torch-cuda-unavailable-stated", *SMI_MISSING)
 # the open-source kernel drivers that can hold an NVIDIA GPU: nouveau, and nova-core (Linux
 # 6.15+, GSP-based GPUs) which newer kernels bind instead
 OPEN_DRIVERS = ("nouveau", "nova_core", "nova-core")
+# the reporter's words about the driver (catalog/prose-driver.toml): symptoms, the contexts that
+# name a cause, and the workarounds that reveal one; rules weigh them as warnings
+SAID_SYMPTOMS = ("said-driver-stopped-working", "said-nvidia-module-not-loaded")
+SAID_KERNEL = ("said-kernel-updated", "said-broke-after-update-reboot")
+SAID_SECURE = "said-secure-boot-blocks"
+SAID_DRIVER_UPDATED = "said-driver-updated"
+SAID_REBOOT_FIXED = "said-reboot-fixed"
+SAID_NOT_REBOOTED = "said-not-rebooted"
+SAID_NEWER_FIXED = "said-newer-driver-fixed"
+SAID_TOO_OLD = "said-driver-too-old"
+SAID_SUSPEND = "said-lost-after-suspend"
+SAID_UVM_FIXED = "said-uvm-reload-fixed"
+SAID_WSL_DRIVER = ("said-linux-driver-in-wsl", "said-wsl-driver-removed-fixed")
+SAID_NOUVEAU = ("said-nouveau-still-loaded", "said-nouveau-blacklist-fixed")
 
 
 @rule("DL101", "driver-too-old-for-cuda-runtime", "error", "driver")
@@ -61,6 +82,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     framework (torch, tensorflow, jax) was built with. From CUDA 11 on, minor-version
     compatibility applies: any driver at or above the CUDA major's floor (11.x: 450.80.02,
     12.x: 525.60.13, 13.x: 580.65.06 on Linux) runs code built with any minor of that major.
+    From the reporter's words alone ("updating the driver to 560 fixed it", "the driver is too
+    old" beside a failure) it is a warning, unless the stated versions show the driver new
+    enough.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -80,7 +104,73 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     found += _reported_too_old(s, {f.subject for f in found})
     yield from found
     if not found:
-        yield from _reported_by_image_or_wheel(s)
+        image = list(_reported_by_image_or_wheel(s))
+        yield from image
+        if not image:
+            yield from _said_too_old(s)
+
+
+def _said_too_old(s: Snapshot) -> Iterator[Finding]:
+    """DL101, a warning, from the reporter's words: a newer driver fixed it ("I upgraded the
+    driver to 560 and then it works"), or the driver is said to be too old (an older driver
+    fails) beside a failure. Versions the paste states that show the driver new enough for
+    every framework's CUDA win over the words; a framework that used the GPU rules it out."""
+    fixed = _said(s, SAID_NEWER_FIXED)
+    old = _said(s, SAID_TOO_OLD)
+    if fixed is None and old is None:
+        return
+    if any(p.gpu_available for p in s.live) or _said(s, PTX_UNSUPPORTED):
+        return  # the GPU was used; or PTX from a newer toolkit, which a newer driver fixes too
+    said = (SAID_NEWER_FIXED, SAID_TOO_OLD)
+    failed = any(not e.harmless and e.signature not in said for e in s.reported_errors)
+    if fixed is None and not failed:
+        return  # "an old driver" with nothing failing says nothing is wrong
+    drv = driver_version(s)
+    reqs = [
+        driver_requirement(fw.cuda_version, os_name(s))
+        for fw in s.frameworks
+        if fw.name in CUDA_FRAMEWORKS and cuda_build(fw) and fw.cuda_version
+    ]
+    if drv and reqs and all(r is not None and driver_at_least(drv, r.minimum) for r in reqs):
+        return  # the versions show a driver new enough: not this
+    sig, text = (SAID_NEWER_FIXED, fixed) if fixed is not None else (SAID_TOO_OLD, old)
+    yield finding(
+        "DL101",
+        title="The NVIDIA driver is probably too old for the CUDA the program was built with",
+        message="The report says "
+        + (
+            "a newer NVIDIA driver fixed it"
+            if fixed is not None
+            else "the NVIDIA driver is too old (or an older one fails)"
+        )
+        + ": the CUDA runtime the program or framework brings needs a newer driver than the "
+        "one installed"
+        + (f" ({drv})" if drv else "")
+        + ". Compare the driver's CUDA version with the framework's CUDA build to be sure.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{sig}",
+                found=text,
+                note="the reporter's words",
+            ),
+            Evidence(fact="driver.version", found=drv, note=None if drv else "unknown"),
+        ],
+        hint="nvidia-smi's 'CUDA Version' is the newest CUDA the driver runs; the framework's "
+        "CUDA build must not be newer (across majors).",
+        fixes=[
+            ManualStep(
+                text="Compare the newest CUDA the driver runs with the CUDA the framework was "
+                "built with.",
+                commands=[
+                    "nvidia-smi | head -4  # 'CUDA Version': the newest CUDA this driver runs",
+                    'python -c "import torch; print(torch.version.cuda)"',
+                ],
+            ),
+            driver_install_step(None, drv),
+        ],
+        subject="driver",
+    )
 
 
 CONTAINER_TOO_OLD = ("container-requires-newer-cuda", "ngc-container-driver-too-old")
@@ -660,7 +750,8 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
         return
     if not devices or s.gpus or v.nouveau_loaded:
         return
-    if any(_said(s, sig) for sig in NOT_LOADED_SIGNS if sig not in AMBIGUOUS_SIGNS):
+    installed_signs = (*NOT_LOADED_SIGNS, *SAID_KERNEL)
+    if any(_said(s, sig) for sig in installed_signs if sig not in AMBIGUOUS_SIGNS):
         return  # installed, but the module is refused or not built for this kernel: DL111's
     if s.driver.installed is True and v.nvidia_module_loaded is False:
         return  # driver files there, module not loaded: DL111's
@@ -709,7 +800,9 @@ def _smi_missing_no_driver(s: Snapshot) -> Iterator[Finding]:
         return
     if _driven(s) or s.driver.installed is True or s.driver.version or s.visibility.nouveau_loaded:
         return
-    if any(p.gpu_available for p in s.live) or any(_said(s, sig) for sig in NOT_LOADED_SIGNS):
+    if any(p.gpu_available for p in s.live) or any(
+        _said(s, sig) for sig in (*NOT_LOADED_SIGNS, *SAID_KERNEL, SAID_SECURE)
+    ):
         return  # a framework used the GPU, or the module is installed but not loaded (DL111)
     yield finding(
         "DL103",
@@ -741,17 +834,22 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
 
     Example: `lsmod` lists nouveau and the GPU's kernel driver is nouveau; or dmesg's "NVRM:
     The NVIDIA probe routine was not called for 1 device(s) ... nouveau, rivafb, nvidiafb or
-    rivatv was loaded and obtained ownership of the NVIDIA device(s)".
+    rivatv was loaded and obtained ownership of the NVIDIA device(s)". Only the reporter's words
+    ("nouveau cannot be disabled", "blacklisting nouveau fixed it") give a warning.
 
     Fix: blacklist nouveau, rebuild the initramfs, install the NVIDIA driver and reboot.
     """
     v = s.visibility
     bound = [d.slot for d in v.nvidia_pci_devices if d.kernel_driver in OPEN_DRIVERS]
-    # the NVIDIA module's own dmesg lines say another driver owns the GPU
-    said = next((e for e in s.reported_errors if e.signature in NOUVEAU_SIGNS), None)
+    # the NVIDIA module's own dmesg lines say another driver owns the GPU (a program's line
+    # first, the reporter's words only where nothing printed one)
+    signs = [e for e in s.reported_errors if e.signature in NOUVEAU_SIGNS]
+    said = next((e for e in signs if not in_prose(e.signature)), signs[0] if signs else None)
     held = v.nouveau_loaded and (v.nvidia_pci_devices or said is not None) and not _driven(s)
     if not bound and not held:
         return
+    # only the reporter's words about a blacklist that did not take, or that fixed it: likely
+    prose_only = not bound and said is not None and said.signature in SAID_NOUVEAU
     held_by = sorted({d.kernel_driver or "" for d in v.nvidia_pci_devices if d.slot in bound})
     name = "/".join(held_by) or "nouveau"
     evidence = (
@@ -780,14 +878,17 @@ def nouveau_loaded(s: Snapshot) -> Iterator[Finding]:
         )
     yield finding(
         "DL104",
-        title=f"The {name} driver is loaded instead of the NVIDIA driver",
-        message=f"The open-source {name} driver is loaded"
+        title=f"The {name} driver is {'probably ' if prose_only else ''}loaded instead of the "
+        "NVIDIA driver",
+        severity="warning" if prose_only else None,
+        message=f"The open-source {name} driver is {'probably ' if prose_only else ''}loaded"
         + (f" and bound to {', '.join(bound)}" if bound else "")
         + "; CUDA needs the proprietary NVIDIA driver.",
         evidence=evidence,
         fixes=[
             ManualStep(
-                text=f"Blacklist {name}, then install the NVIDIA driver and reboot.",
+                text=f"Blacklist {name}, then install the NVIDIA driver and reboot "
+                "(`lsmod | grep nouveau` must then print nothing).",
                 commands=[
                     *(
                         [
@@ -814,7 +915,9 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     (libnvidia-ml, libcuda) are different versions.
 
     Why it matters: after a driver upgrade without a reboot, nvidia-smi fails with "Failed to
-    initialize NVML: Driver/library version mismatch" and CUDA cannot initialise.
+    initialize NVML: Driver/library version mismatch" and CUDA cannot initialise. The reporter
+    saying the driver was updated and a reboot cured it (or it was not rebooted since, beside a
+    failure) is a warning.
 
     Example: kernel module 535.104.05, libnvidia-ml 535.129.03 after `apt upgrade`.
 
@@ -822,7 +925,10 @@ def driver_library_mismatch(s: Snapshot) -> Iterator[Finding]:
     """
     d = s.driver
     if not d.library_mismatch:
-        yield from _versions_disagree(s)
+        found = list(_versions_disagree(s))
+        yield from found
+        if not found:
+            yield from _said_mismatch(s)
         return
     yield finding(
         "DL105",
@@ -887,6 +993,58 @@ def _versions_disagree(s: Snapshot) -> Iterator[Finding]:
                 commands=["sudo reboot"],
             )
         ],
+    )
+
+
+def _said_mismatch(s: Snapshot) -> Iterator[Finding]:
+    """DL105, a warning, from the reporter's words: the NVIDIA driver was updated and a reboot
+    cured it, or it was updated and not rebooted since, beside a failure. Not after a kernel
+    update (the module missing for the new kernel is DL111's) nor a suspend (DL112's)."""
+    updated = _said(s, SAID_DRIVER_UPDATED)
+    cured = _said(s, SAID_REBOOT_FIXED)
+    pending = _said(s, SAID_NOT_REBOOTED)
+    if updated is None or (cured is None and pending is None):
+        return
+    others = (KERNEL_UPDATED, *SAID_KERNEL, AFTER_SUSPEND, SAID_SUSPEND)
+    if any(_said(s, sig) for sig in others) or s.host.wsl:
+        return
+    if cured is None and not any(not e.harmless for e in s.reported_errors):
+        return  # updated and not rebooted, with nothing failing: nothing is wrong yet
+    evidence = [
+        Evidence(
+            fact=f"reported_errors.{SAID_DRIVER_UPDATED}",
+            found=updated,
+            note="the reporter's words",
+        ),
+        Evidence(
+            fact=f"reported_errors.{SAID_REBOOT_FIXED if cured else SAID_NOT_REBOOTED}",
+            found=cured or pending,
+            needed="a reboot after the driver update",
+        ),
+    ]
+    yield finding(
+        "DL105",
+        title="Probably a driver/library mismatch: the driver was updated without a reboot",
+        message="The report says the NVIDIA driver was updated and "
+        + ("a reboot cured it" if cured else "the machine was not rebooted since")
+        + ": until a reboot the old kernel module stays loaded beside the new user-space "
+        "libraries, and NVML and CUDA refuse to initialise (\"Driver/library version "
+        "mismatch\").",
+        severity="warning",
+        evidence=evidence,
+        hint="Compare the loaded module's version with the installed driver's.",
+        fixes=[
+            ManualStep(
+                text="Compare the two versions; if they differ, reboot (or unload and reload "
+                "the nvidia modules with no process using the GPU).",
+                commands=[
+                    "cat /proc/driver/nvidia/version  # the loaded kernel module",
+                    "modinfo -F version nvidia  # the installed module",
+                    "sudo reboot",
+                ],
+            )
+        ],
+        subject="driver",
     )
 
 
@@ -1056,6 +1214,23 @@ CONTAINER_SIGNS = {
         "own copies (a driver installed into the image): build the image without the NVIDIA "
         "driver; the host's is mounted when the container starts.",
     ),
+    # the reporter's words (prose-driver.toml): likely, a warning
+    "said-docker-runtime-unknown": (
+        "Docker probably has no NVIDIA runtime registered",
+        "The report says Docker does not know the `nvidia` runtime: the NVIDIA Container "
+        "Toolkit is not installed, or its runtime is not registered with this Docker daemon "
+        "(or the daemon was not restarted after daemon.json changed).",
+    ),
+    "said-container-without-gpus": (
+        "The container was probably started without the GPU",
+        "The report says the container was started without the GPU (no `--gpus`, NVIDIA "
+        "runtime or device reservation): Docker passes it only to containers that ask.",
+    ),
+    "said-gpus-flag-fixed": (
+        "The container was started without the GPU",
+        "The report says passing the GPU to the container (`--gpus all`, nvidia-docker, the "
+        "NVIDIA Container Toolkit) fixed it: it had been started without the GPU.",
+    ),
     "no-nvidia-device-node": (
         "The container or sandbox has no /dev/nvidia0",
         "The NVIDIA driver is loaded but the GPU's device files are not in this container or "
@@ -1130,11 +1305,13 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
             return  # a program's own error is in the paste: its rules judge it
     if said is None:
         return
+    if in_prose(said.signature):
+        severity = "warning"  # the reporter's words, not Docker's own line
     title, message = CONTAINER_SIGNS.get(
         said.signature, _SMI_IN_CONTAINER if said.signature in SMI_MISSING else _NO_GPU_IN_CONTAINER
     )
     fixes: list[Action] = []
-    if said.signature != "docker-gpu-runtime-missing":
+    if said.signature not in ("docker-gpu-runtime-missing", "said-docker-runtime-unknown"):
         fixes.append(
             ManualStep(
                 text="Start the container with the GPUs, and check that the host's driver "
@@ -1338,7 +1515,9 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
     install only a toolkit without a driver (`cuda-toolkit-12-x`, not `cuda`), as NVIDIA's
     CUDA on WSL guide says.
     """
-    if s.host.wsl != 2:
+    # the reporter: "I installed nvidia-driver-535 inside WSL" (a WSL whose version is unstated)
+    said = next((e for e in s.reported_errors if e.signature in SAID_WSL_DRIVER), None)
+    if s.host.wsl != 2 and (s.host.wsl == 1 or said is None):
         return
     smi = next((e for e in s.reported_errors if e.signature == "nvidia-smi-no-driver"), None)
     module = s.driver.kernel_module_version or (
@@ -1355,10 +1534,18 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
         ),
         None,
     )
-    if smi is None and module is None and no_device is None:
+    if smi is None and module is None and no_device is None and said is None:
         return
     likely = smi is None and module is None
-    evidence = [Evidence(fact="host.wsl", found="2")]
+    evidence = [Evidence(fact="host.wsl", found=str(s.host.wsl or "WSL, version unstated"))]
+    if said is not None:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                note="the reporter's words",
+            )
+        )
     if likely and no_device is not None:
         evidence.append(
             Evidence(
@@ -1380,9 +1567,12 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
             Evidence(fact="driver.kernel_module_version", found=module, needed="none under WSL2")
         )
     what = (
-        "CUDA finds no GPU, which under WSL2 usually means a Linux driver package's libcuda is "
-        "found before the WSL one (check the commands below; an outdated Windows driver is the "
-        "other cause)"
+        "the report says a Linux NVIDIA driver was installed inside the distribution (or that "
+        "removing it helped)"
+        if likely and said is not None
+        else "CUDA finds no GPU, which under WSL2 usually means a Linux driver package's "
+        "libcuda is found before the WSL one (check the commands below; an outdated Windows "
+        "driver is the other cause)"
         if likely
         else "nvidia-smi here looks for a Linux kernel module, so a Linux driver package "
         "replaced the WSL one"
@@ -1532,7 +1722,9 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     without nouveau). "no CUDA-capable device is detected" on a machine the reporter says nothing
     was changed on ("it worked yesterday", "started failing today"), with CUDA_VISIBLE_DEVICES
     unset and outside a container, is a warning: an update waiting for a reboot is the likely
-    cause.
+    cause. The reporter's words give a warning when a symptom ("the NVIDIA driver stopped
+    working", "the nvidia module is not loaded") and a context ("after a kernel update", "after
+    updates and a reboot", "works without Secure Boot") are both stated; neither alone does.
 
     Why it matters: with no kernel module nothing can use the GPU: nvidia-smi fails and every
     framework reports no driver or no device, although the driver packages are installed. It
@@ -1557,14 +1749,26 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
     if not signs and (sudden := _no_device_unchanged(s)) is not None:
         signs[NO_DEVICE] = sudden
-    secure = _said(s, SECURE_BOOT_SAID)
+    # the reporter's words: the contexts (a kernel update, updates and a reboot) and the symptoms
+    # ("the driver stopped working", "the nvidia module is not loaded")
+    signs.update({sig: text for sig in SAID_KERNEL + SAID_SYMPTOMS if (text := _said(s, sig))})
+    secure_sig = next((sig for sig in (SECURE_BOOT_SAID, SAID_SECURE) if _said(s, sig)), None)
+    secure = _said(s, secure_sig) if secure_sig else None
     if not signs or (set(signs) <= set(AMBIGUOUS_SIGNS) and _unbound_gpus(s)):
         return  # only "nvidia-smi has failed" beside a GPU with no driver bound: DL103's
-    prose = {KERNEL_UPDATED, SECURE_BOOT_SAID}
-    if set(signs) <= prose and not any(
-        not e.harmless and e.signature not in prose for e in s.reported_errors
-    ):
+    contexts = {KERNEL_UPDATED, SECURE_BOOT_SAID, SAID_SECURE, *SAID_KERNEL}
+    failures = [e for e in s.reported_errors if not e.harmless and e.signature not in contexts]
+    if set(signs) <= contexts and not failures:
         return  # "after a kernel update" with nothing failing says nothing is wrong
+    if set(signs) <= set(SAID_SYMPTOMS) and secure is None:
+        return  # "the driver stopped working" alone names no cause
+    gpu_missing = any(e.signature in (*SAID_SYMPTOMS, *NO_GPU_SIGNS) for e in failures)
+    only_said = set(signs) <= contexts | set(SAID_SYMPTOMS) and not gpu_missing
+    if only_said and KERNEL_UPDATED not in signs and secure_sig != SECURE_BOOT_SAID:
+        return  # the reporter's context beside a failure that is not a missing GPU
+    # a program's own line (not only the reporter's words) makes it an error
+    printed = any(not in_prose(e.signature) for e in failures)
+    likely = NO_DEVICE in signs or not printed
     evidence = [
         Evidence(fact=f"reported_errors.{sig}", found=text, needed="the nvidia module loaded")
         for sig, text in signs.items()
@@ -1573,7 +1777,7 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     kernel = s.host.kernel
     if KEY_REJECTED in signs or secure:
         if secure:
-            evidence.append(Evidence(fact=f"reported_errors.{SECURE_BOOT_SAID}", found=secure))
+            evidence.append(Evidence(fact=f"reported_errors.{secure_sig}", found=secure))
         why = "Secure Boot refused to load it (the module is not signed with an enrolled key)"
         fixes.append(_secure_boot_step())
     elif {MODULE_NOT_FOUND, WRONG_KERNEL, *BUILD_FAILED} & set(signs):
@@ -1605,7 +1809,7 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
             )
         )
         fixes.append(_rebuild_step(s, kernel))
-    elif KERNEL_UPDATED in signs:
+    elif KERNEL_UPDATED in signs or any(sig in signs for sig in SAID_KERNEL):
         why = "the kernel was updated and the module was built for the previous one"
         fixes.append(
             ManualStep(
@@ -1636,12 +1840,14 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     yield finding(
         "DL111",
         title="The NVIDIA driver is installed but its kernel module is not loaded"
-        if NO_DEVICE not in signs
-        else "The NVIDIA kernel module is probably not loaded (an update waiting for a reboot)",
-        message=f"The NVIDIA kernel module is {'probably ' if NO_DEVICE in signs else ''}not "
+        if not likely
+        else "The NVIDIA kernel module is probably not loaded (an update waiting for a reboot)"
+        if NO_DEVICE in signs
+        else "The NVIDIA kernel module is probably not loaded",
+        message=f"The NVIDIA kernel module is {'probably ' if likely else ''}not "
         f"loaded: {why}. Until it loads, nvidia-smi "
         "fails and no framework can use the GPU.",
-        severity="warning" if NO_DEVICE in signs else None,
+        severity="warning" if likely else None,
         evidence=evidence,
         hint="This usually follows a kernel update, or a first install on a machine with "
         "Secure Boot on.",
@@ -1773,7 +1979,8 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     the core nvidia module) not loaded or its /dev/nvidia-uvm device missing; and CUDA's
     "unknown error" at start-up (cuInit 999, `CUDA_ERROR_UNKNOWN`, cudaErrorUnknown / error 30,
     PyTorch's "CUDA unknown error - this may be due to an incorrectly set up environment"),
-    above all after a suspend and resume.
+    above all after a suspend and resume. The reporter's words alone ("the GPU is unavailable
+    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning.
 
     Why it matters: nvidia-smi works and shows the GPU, yet every CUDA program fails to start or
     silently runs on the CPU. nvidia_uvm is loaded on demand by nvidia-modprobe, which sandboxes
@@ -1792,12 +1999,25 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     if s.visibility.nvidia_module_loaded is False and not _said(s, UVM_MISSING):
         return  # the core module is missing: DL111's
     missing = _said(s, UVM_MISSING)
-    suspend = _said(s, AFTER_SUSPEND)
+    suspend_sig = next((sig for sig in (AFTER_SUSPEND, SAID_SUSPEND) if _said(s, sig)), None)
+    suspend = _said(s, suspend_sig) if suspend_sig else None
     unknown = next((t for sig in CUDA_UNKNOWN if (t := _said(s, sig))), None)
     probed = _probed_uvm(s)
-    if not (missing or suspend or unknown or probed):
+    # the reporter: "reloading nvidia_uvm fixed it" (the module was missing or broken)
+    reloaded = _said(s, SAID_UVM_FIXED)
+    if not (missing or suspend or unknown or probed or reloaded):
         return
+    # only the reporter's words in prose-driver.toml: likely, a warning
+    likely = not (missing or unknown or probed) and suspend_sig != AFTER_SUSPEND
     evidence: list[Evidence] = []
+    if reloaded:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{SAID_UVM_FIXED}",
+                found=reloaded,
+                note="the reporter's words: reloading nvidia_uvm cured it",
+            )
+        )
     if probed is not None:
         missing = missing or probed[0]
         evidence.extend(probed[1])
@@ -1816,7 +2036,7 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
             )
         )
     if suspend:
-        evidence.append(Evidence(fact=f"reported_errors.{AFTER_SUSPEND}", found=suspend))
+        evidence.append(Evidence(fact=f"reported_errors.{suspend_sig}", found=suspend))
     reload = ManualStep(
         text="Reload nvidia_uvm (stop every CUDA program first), or reboot.",
         commands=[
@@ -1859,14 +2079,19 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
                 "powermanagement.html",
             )
         )
-    else:
+    elif unknown:
         why = (
             "CUDA failed to start with its unknown error, the sign of a missing or broken "
             "nvidia_uvm"
         )
+    else:
+        why = "the report says reloading nvidia_uvm cured it, so it was missing or broken"
     yield finding(
         "DL112",
-        title="CUDA cannot start: nvidia_uvm is not available",
+        title="CUDA cannot start: nvidia_uvm is probably not available"
+        if likely
+        else "CUDA cannot start: nvidia_uvm is not available",
+        severity="warning" if likely else None,
         message=f"CUDA cannot initialise: {why}. nvidia-smi may still show the GPU, but every "
         "CUDA program fails or falls back to the CPU.",
         evidence=evidence,
