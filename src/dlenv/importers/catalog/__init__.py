@@ -266,7 +266,9 @@ def sentence_pattern(where: str, raw: Any) -> tuple[str, tuple[str, ...]]:
     if any(not g for g in terms):
         raise CatalogError(f"{where}: a `sentence.all` group is empty")
     ahead = f"{_IN_SENTENCE}{{0,{SENTENCE_MAX}}}?"
-    parts = [_SENTENCE_START, r"[ \t]*"]
+    # at most a few blanks before the words: an unbounded run would be given back one blank at a
+    # time, each retry scanning the whole sentence again (minutes on a 200,000-blank line)
+    parts = [_SENTENCE_START, r"[ \t]{0,8}"]
     parts += [f"(?={ahead}(?:{'|'.join(_term(w) for w in g)}))" for g in terms]
     if vetoes:
         parts.append(f"(?!{ahead}(?:{'|'.join(_term(w) for w in vetoes)}))")
