@@ -271,8 +271,6 @@ def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     # tf-keras's version ("tf-keras==2.16"), which says nothing about the Keras that runs
     if version_at_least(keras_version or "3", "2.16") is not True:
         return
-    if tf_version and version_at_least(tf_version, "2.16") is False and not keras_version:
-        return
     tf = s.framework("tensorflow")
     if tf is not None and tf.details.get("legacy_keras_missing"):
         return  # TF_USE_LEGACY_KERAS without tf-keras: Keras 2 was asked for, the package is gone
@@ -280,6 +278,10 @@ def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     argument = [e for e in s.reported_errors if e.signature == KERAS2_ARGUMENT]
     frame = [e for e in s.reported_errors if e.signature == KERAS_SRC_FRAME]
     code = argument[:1] + frame[:1] if argument and frame else []
+    if tf_version and version_at_least(tf_version, "2.16") is False and not keras_version:
+        # TensorFlow older than 2.16 runs Keras 2: only "going back to it fixed it" still says
+        # Keras 3 was the fault (its version is then the one that works)
+        said, code = [e for e in said if e.signature == "said-keras2-fix-works"], []
     if not said and not code:
         return
     pin = _tf_keras_pin(tf_version) if tf_version else "tf-keras"
