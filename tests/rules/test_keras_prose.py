@@ -67,7 +67,10 @@ def test_dl601_keras2_argument_inside_keras_src_warns_with_the_port() -> None:
 
 
 def test_dl601_from_prose_pastes() -> None:
-    assert _codes("incompatible with tf 2.16.0\n") == {"DL601": "warning"}
+    assert _codes(
+        "Hi, I just got an error from my daily test, raised via a new tf version with Keras3.\n"
+    ) == {"DL601": "warning"}
+    assert _codes("tensorflow==2.16 can't utilize the gpu.\n") == {}  # not a Keras statement
     assert _codes("Downgrading to tensorflow==2.15 fixed it\n") == {"DL601": "warning"}
     assert _codes("tensorflow 2.16 with Keras 3 runs the model without errors\n") == {}
 
