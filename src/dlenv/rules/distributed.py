@@ -49,6 +49,23 @@ SHM_MESSAGES = (
 )
 
 
+# the reporter's own words (prose-distributed.toml): shared memory named as what ran out, or a
+# larger /dev/shm that made it work; a bus error with a container or num_workers=0 as context
+SHM_SAID = ("said-shm-exhausted", "said-shm-fix-works")
+BUS_SAID = "said-bus-error"
+SHM_CONTEXT = ("said-in-container", "said-num-workers-zero-works")
+
+
+def _shm_said(s: Snapshot) -> list[ReportedError]:
+    """What the reporter says that points at /dev/shm: the statement itself, or a bus error
+    together with a container (Docker's 64 MiB) or num_workers=0 working. Else nothing."""
+    named = _said(s, *SHM_SAID)
+    if named:
+        return named[:2]
+    bus, context = _said(s, BUS_SAID), _said(s, *SHM_CONTEXT)
+    return bus[:1] + context[:1] if bus and context else []
+
+
 def _shm_fixes(container: str | None) -> list[Action]:
     k8s = container == "kubernetes"
     docker = ManualStep(
@@ -86,6 +103,11 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
     </torch_…>: No space left on device", NCCL's "Call to posix_fallocate failed" / "Error
     while creating shared memory segment".
 
+    In the reporter's own words, as a warning: shared memory named as what ran out
+    ("insufficient shared memory", "Docker's default /dev/shm limit"), a larger /dev/shm that
+    made it work ("increasing --shm-size fixed it"), or a bus error together with a container
+    or with num_workers=0 working.
+
     Why it matters: PyTorch's DataLoader workers hand every batch to the main process through
     /dev/shm, and NCCL puts its intra-node buffers there; when it is full the worker dies with
     SIGBUS or NCCL fails with "unhandled system error". A warning from the size alone (a job
@@ -101,9 +123,10 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
     said = _said(s, *SHM_MESSAGES)
     total, free = s.host.shm_total_bytes, s.host.shm_free_bytes
     small = s.host.container is not None and total is not None and total < SHM_ENOUGH
-    if not said and not small:
+    stated = [] if said or small else _shm_said(s)
+    if not said and not small and not stated:
         return
-    evidence = _quoted(said)
+    evidence = _quoted(said or stated)
     if total is not None:
         evidence.append(
             Evidence(
@@ -121,6 +144,9 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
         message=(
             "The log shows shared memory (/dev/shm) running out"
             if said
+            else "The report says shared memory ran out (or a bus error in a container or with "
+            "DataLoader workers): /dev/shm is probably too small"
+            if stated
             else f"This {s.host.container} container's {where}"
         )
         + ": DataLoader workers die with a bus error and NCCL cannot create its segments. "
@@ -146,12 +172,16 @@ P2P_FAILURES = (
 NO_PEER_PATH = ("p2p-cannot-access-peer", "nccl-p2p-not-enabled")
 # several GPUs of one machine hang where one GPU runs: the first collective is a peer-to-peer one
 ONE_MACHINE_HANG = "multi-gpu-hang"
+# the reporter's words (prose-distributed.toml): P2P off works (in any language), a warning
+P2P_OFF_SAID = "said-p2p-disabled-works"
+IOMMU_SAID = "said-iommu-acs-on"  # the IOMMU or ACS is on: with a hang, the suspect
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
 HANGS = ("nccl-hang", "nccl-watchdog-timeout")
 # the reporter's own words, weighed together: a hang, on several GPUs, of one machine (nccl.toml)
 HANG_STATED = "hang-stated"
 SEVERAL_GPUS = "several-gpus-stated"
 MULTI_NODE = "multi-node-stated"
+MULTI_NODES = (MULTI_NODE, "said-multi-machine")  # the same, in prose-distributed.toml's words
 SWITCHED = ("PIX", "PXB")  # the pair shares a PCIe switch: P2P is expected to work there
 _IOMMU_OFF = ("iommu=pt", "iommu=off", "intel_iommu=off", "amd_iommu=off")
 
@@ -208,11 +238,12 @@ def _hang_on_several_gpus(s: Snapshot) -> list[ReportedError]:
     machine (no multi-node job, no network failure quoted). What a maintainer reads as P2P."""
     hang = _said(s, HANG_STATED)
     several = _said(s, SEVERAL_GPUS)
-    if not hang or not (several or len(s.gpus) >= 2):
+    if not hang or _said(s, *MULTI_NODES, *NETWORK_FAILURES):
         return []
-    if _said(s, MULTI_NODE, *NETWORK_FAILURES):
+    if not (several or len(s.gpus) >= 2):
         return []
-    return hang[:1] + several[:1]
+    # with the IOMMU or ACS said to be on, that is the suspect (it redirects P2P traffic)
+    return hang[:1] + (_said(s, IOMMU_SAID) or several)[:1]
 
 
 @rule("DL802", "nccl-peer-to-peer-broken", "warning", "distributed")
@@ -226,7 +257,9 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     training on several GPUs of one machine that hangs where one GPU runs (with no network
     failure quoted); and, weighed together, the reporter's own facts: a hang ("gets stuck",
     "freezes", "deadlock") on several GPUs ("4 RTX 3090 GPUs", "multiple 4090s", or a table
-    with two GPUs or more) of one machine (no multi-node job), as a warning.
+    with two GPUs or more) of one machine (no multi-node job; the IOMMU or ACS said to be on
+    is quoted as the suspect), as a warning; so is P2P off said to work in other words and
+    languages ("关闭P2P后正常", "desactivando P2P funciona").
 
     Why it matters: NCCL sends data GPU to GPU over PCIe. With the IOMMU translating, or ACS
     redirecting peer traffic up to the root complex, those transfers stall or fail: all-reduce
@@ -250,7 +283,7 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
         # one machine's GPUs hang together where one GPU runs, and nothing points at the
         # network between machines: the transfers between the GPUs are what blocks
         said = _said(s, ONE_MACHINE_HANG)
-    inferred = [] if said else _hang_on_several_gpus(s)
+    inferred = [] if said else (_said(s, P2P_OFF_SAID)[:1] or _hang_on_several_gpus(s))
     iommu = _iommu_translating(s) if len(s.gpus) >= 2 else None
     blocked = _blocked_links(s)
     if not said and not inferred and iommu is None and not blocked:
@@ -316,6 +349,34 @@ _SYSTEM_ERROR = re.compile(
 )
 
 
+# the reporter's words (prose-distributed.toml): naming the interface made it work; NCCL/Gloo on
+# docker0, lo or a wireless NIC; nodes that cannot connect to each other
+IFNAME_FIXED = "said-ifname-fix-works"
+WRONG_INTERFACE = "said-wrong-interface"
+NODES_UNREACHABLE = "said-nodes-cannot-connect"
+
+
+def _program_error(s: Snapshot) -> bool:
+    """The paste quotes a program's error (not only noise and the reporter's statements)."""
+    return any(not e.harmless and not e.signature.startswith("said-") for e in s.reported_errors)
+
+
+def _network_said(s: Snapshot) -> list[ReportedError]:
+    """What the reporter says that points at the network between the ranks: the interface named
+    and then it worked; a loopback/bridge/wireless interface in a job across machines (or that
+    hangs, or cannot connect); nodes that cannot connect, with no program error to say more."""
+    fixed = _said(s, IFNAME_FIXED)
+    if fixed:
+        return fixed[:1]
+    nodes, unreachable = _said(s, *MULTI_NODES), _said(s, NODES_UNREACHABLE)
+    wrong = _said(s, WRONG_INTERFACE)
+    if wrong and (nodes or unreachable):
+        return wrong[:1] + (unreachable or nodes)[:1]
+    if unreachable and nodes and not _program_error(s):
+        return unreachable[:1] + nodes[:1]
+    return []
+
+
 def _system_error_across_nodes(s: Snapshot) -> list[ReportedError]:
     """NCCL's system error in a job the report says spans several machines: between machines
     the system call that fails is the socket to another node (on one machine it is more often
@@ -339,7 +400,9 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     container bridge interface (lo, docker0); and, as a warning, NCCL's "unhandled system
     error" (ncclSystemError, ncclRemoteError) in a job the report says spans several machines
     (--nnodes=2, "two machines", "multi-node"), where the system call that fails is the socket
-    to another node.
+    to another node; and, as a warning, the reporter's words: setting NCCL_SOCKET_IFNAME /
+    GLOO_SOCKET_IFNAME made it work, NCCL/Gloo on docker0, lo or a wireless interface in a job
+    across machines, or nodes that "cannot connect" to each other with no program error quoted.
 
     Why it matters: NCCL and Gloo pick a network interface by themselves; on machines with
     several (docker0, a management NIC, InfiniBand) they often pick one the other nodes cannot
@@ -359,17 +422,24 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     stalls = _said(s, *HANGS, "nccl-error-generic", "torch-nccl-unique-id-failed")
     if not said and virtual and stalls:
         said = virtual + stalls
-    inferred = [] if said else _system_error_across_nodes(s)
+    inferred = [] if said else (_system_error_across_nodes(s) or _network_said(s))
     if not said and not inferred:
         return
     if inferred:
         yield finding(
             "DL803",
             title="NCCL failed between machines: likely the network interface it chose",
-            message="NCCL failed with a system error (a socket or system call that failed) in a "
-            "job that spans several machines: NCCL picks a network interface by itself, and "
+            message=(
+                "NCCL failed with a system error (a socket or system call that failed) in a "
+                "job that spans several machines"
+                if inferred[0].signature == "nccl-error-generic"
+                else "The report says the ranks cannot reach each other, or that naming the "
+                "network interface made it work"
+            )
+            + ": NCCL picks a network interface by itself, and "
             "inside containers or on hosts with several interfaces (docker0, a bridge, a "
-            "management NIC) the address it announces is not one the other nodes can reach.",
+            "management NIC) the address it announces is probably not one the other nodes can "
+            "reach.",
             severity="warning",
             evidence=_quoted(inferred),
             hint="Run with NCCL_DEBUG=INFO: the 'NET/Socket : Using <iface>' line names the "
@@ -671,6 +741,74 @@ def _rank_problem(s: Snapshot) -> tuple[str, list[Evidence]] | None:
     return None
 
 
+# the reporter's words (prose-distributed.toml): the nodes run different releases (or the same
+# release made it work), every node the same rank, a world size counted from one machine's GPUs
+VERSIONS_SAID = ("said-node-versions-differ", "said-node-versions-aligned-works")
+SAME_RANK_SAID = "said-ranks-set-wrongly"
+LOCAL_WORLD_SAID = "said-world-size-local-gpus"
+INIT_HANG_SAID = "said-init-hang"
+
+
+def _ranks_said(s: Snapshot) -> Iterator[Finding]:
+    """DL804 from the reporter's words alone, as a warning: a statement that names the
+    disagreement, or a job across machines that hangs while it starts (init_process_group, the
+    DDP constructor) with no program error and nothing that points at the network instead."""
+    nodes = _said(s, *MULTI_NODES)
+    versions, same_rank = _said(s, *VERSIONS_SAID), _said(s, SAME_RANK_SAID)
+    local = _said(s, LOCAL_WORLD_SAID) if nodes else []
+    network = _said(s, IFNAME_FIXED, WRONG_INTERFACE, NODES_UNREACHABLE)
+    hang = _said(s, INIT_HANG_SAID) if nodes and not network and not _program_error(s) else []
+    if not (versions or same_rank or local or hang):
+        return
+    parts = []
+    if versions:
+        parts.append("the report says the nodes run different PyTorch/NCCL releases")
+    if same_rank:
+        parts.append("the report says every node was started with the same rank")
+    if local:
+        parts.append(
+            "the world size is counted from one machine's GPUs in a job across machines: each "
+            "node then waits for a world of its own"
+        )
+    if hang and not parts:
+        parts.append(
+            "a job across machines hangs while it starts (init_process_group or the "
+            "DistributedDataParallel constructor never returns) with no error: the ranks "
+            "probably disagree (different PyTorch/NCCL releases on the nodes, the same rank or "
+            "a world size that is not the total number of processes, a MASTER_ADDR/MASTER_PORT "
+            "that differs)"
+        )
+    yield finding(
+        "DL804",
+        title="The ranks of the distributed job probably disagree about its set-up",
+        message=_sentence("; ".join(parts)),
+        severity="warning",
+        evidence=_quoted(versions[:1] + same_rank[:1] + local[:1] + hang[:1] + nodes[:1]),
+        hint="If every node agrees (same releases, ranks 0 … world_size-1, one MASTER_ADDR), "
+        "check the network between them next: NCCL_DEBUG=INFO names the interface NCCL uses.",
+        fixes=[
+            ManualStep(
+                text="Compare the nodes: the same torch (and its NCCL) on every node, one "
+                "rendezvous (MASTER_ADDR, MASTER_PORT), WORLD_SIZE the total number of "
+                "processes, and each node its own --node_rank (each process its own RANK).",
+                commands=[
+                    'python -c "import torch; print(torch.__version__, torch.cuda.nccl.version())"'
+                    "   # on every node",
+                    "torchrun --nnodes=2 --node_rank=<0 or 1> --nproc_per_node=<GPUs> "
+                    "--master_addr=<node0> --master_port=29500 train.py",
+                ],
+                url="https://pytorch.org/docs/stable/elastic/run.html",
+            ),
+            ManualStep(
+                text="Give every node the same PyTorch/NCCL release.",
+                commands=["pip install torch==<the same version on every node>"],
+            ),
+            DEBUG,
+        ],
+        subject="distributed",
+    )
+
+
 @rule("DL804", "distributed-mismatch", "error", "distributed")
 def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: the launcher's variables (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK)
@@ -693,7 +831,11 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     ranks it starts (`--world_size 4 --gpu_ranks 2 3`: ranks 0 and 1, the rendezvous host
     among them, never start), or PyTorch Lightning's "GLOBAL_RANK: 1, MEMBER: 2/8" lines in
     which ranks start twice while the ranks above never do (Slurm's --nodes/--ntasks against
-    Trainer(num_nodes, devices)).
+    Trainer(num_nodes, devices)). In the reporter's own words, as a warning: the nodes run
+    different PyTorch/NCCL releases (or the same release made it work), every node was started
+    with the same rank, a world size counted from one machine's GPUs (device_count()) in a job
+    across machines, or a job across machines that hangs at init_process_group / the DDP
+    constructor with no error quoted and nothing pointing at the network.
 
     Why it matters: every rank must agree on the rendezvous (address, port, world size) and
     run the same NCCL set-up. A script written for torchrun started with plain `python` has no
@@ -726,6 +868,7 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
         and releases is None
         and per_rank is None
     ):
+        yield from _ranks_said(s)
         return
     evidence = _quoted(
         launch + (plugins if mixed else []) + port + joined + nccl + no_gpu + mislaunched

@@ -57,7 +57,11 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     pip's "tensorflow 2.13.1 requires keras<2.14,>=2.13.1, but you have keras 3.1.1") is the
     same conflict from the other side; the fix there is the Keras 2 that TensorFlow requires.
     With TensorFlow 2.16 or newer, Keras 3 and no tf-keras, and nothing known to need Keras 2,
-    a note (info) says that tf.keras is Keras 3.
+    a note (info) says that tf.keras is Keras 3. In the reporter's words, as a warning:
+    Keras 3 / TensorFlow 2.16 named as what broke the code ("incompatible with tf 2.16.0"),
+    Keras 2 back that made it work ("downgrading to tensorflow 2.15 fixed it"), or a Keras 2
+    argument (batch_input_shape=) in a traceback that runs inside keras/src; not where a pasted
+    version says Keras 2 runs.
 
     Fix: `pip install tf-keras~=2.16.0` and set TF_USE_LEGACY_KERAS=1 before TensorFlow is
     imported (tf.keras code; `import keras` code needs `import tf_keras as keras`); or pin
@@ -75,7 +79,8 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
             return
         yield from _keras3_reported(s, tf_version)
         return
-    if keras_version is not None and not version_at_least(keras_version, "3.0"):
+    # keras 2.15 is the last Keras 2 of the keras package: "2.16" is tf-keras's version misread
+    if keras_version is not None and version_at_least(keras_version, "2.16") is not True:
         return
     users = [name for name in legacy_keras_users() if installed(s, name)]
     if not users:
@@ -196,6 +201,9 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     if said is None and newer is not None and keras2:
         yield _keras3_file_under_keras2(s, newer.text, tf_version)
         return
+    if said is None and newer is None:
+        yield from _keras3_said(s, tf_version)
+        return
     if said is None or (
         installed(s, "tf-keras") and s.env_value("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
     ):
@@ -242,6 +250,77 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
                 reason="make tf.keras the tf-keras (Keras 2) package",
             ),
             *_port(said.signature),
+        ],
+        subject="keras",
+    )
+
+
+# the reporter's words (prose-keras.toml): Keras 3 / TensorFlow 2.16 named as what broke it, Keras
+# 2 back made it work; a Keras 2 argument in a traceback that runs inside keras/src
+KERAS3_SAID = ("said-keras3-broke", "said-keras2-fix-works")
+KERAS2_ARGUMENT = "said-keras2-argument"
+KERAS_SRC_FRAME = "said-keras-src-frame"
+
+
+def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
+    """DL601 from the reporter's words, as a warning: what they say broke (Keras 3, TensorFlow
+    2.16) or fixed it (Keras 2 back), or Keras 2 code failing inside Keras's keras/src modules.
+    Not where a pasted version says Keras 2 runs (TensorFlow older than 2.16, keras 2.x)."""
+    keras_version = version_of(s, "keras")
+    # the last Keras 2 release of the keras package is 2.15: a "keras 2.16" read from prose is
+    # tf-keras's version ("tf-keras==2.16"), which says nothing about the Keras that runs
+    if version_at_least(keras_version or "3", "2.16") is not True:
+        return
+    tf = s.framework("tensorflow")
+    if tf is not None and tf.details.get("legacy_keras_missing"):
+        return  # TF_USE_LEGACY_KERAS without tf-keras: Keras 2 was asked for, the package is gone
+    said = [e for e in s.reported_errors if e.signature in KERAS3_SAID]
+    argument = [e for e in s.reported_errors if e.signature == KERAS2_ARGUMENT]
+    frame = [e for e in s.reported_errors if e.signature == KERAS_SRC_FRAME]
+    code = argument[:1] + frame[:1] if argument and frame else []
+    if tf_version and version_at_least(tf_version, "2.16") is False and not keras_version:
+        # TensorFlow older than 2.16 runs Keras 2: only "going back to it fixed it" still says
+        # Keras 3 was the fault (its version is then the one that works)
+        said, code = [e for e in said if e.signature == "said-keras2-fix-works"], []
+    if not said and not code:
+        return
+    pin = _tf_keras_pin(tf_version) if tf_version else "tf-keras"
+    yield finding(
+        "DL601",
+        title="Keras 3 probably broke code written for Keras 2",
+        message=(
+            "The report says Keras 3 (TensorFlow 2.16 or newer) broke the code, or that Keras 2 "
+            "made it work"
+            if said
+            else "The traceback runs inside Keras's keras/src modules and the failing call "
+            "passes a Keras 2 argument (batch_input_shape=, input_length=) that Keras 3 refuses"
+        )
+        + ": TensorFlow 2.16 and newer make tf.keras Keras 3, and code or packages written for "
+        "Keras 2 fail there.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}",
+                found=first_line(e.text, 160),
+                needed="Keras 2 (tf-keras with TF_USE_LEGACY_KERAS=1, or tensorflow<2.16) "
+                "for Keras 2 code",
+            )
+            for e in (said[:2] or code)
+        ],
+        hint="Check which Keras runs: `python -c \"import keras; print(keras.__version__)\"` (3.x "
+        "is Keras 3). TF_USE_LEGACY_KERAS=1 must be set before TensorFlow is imported.",
+        fixes=[
+            InstallPackages(packages=[pin], reason="Keras 2 for TensorFlow, as tf-keras"),
+            SetEnv(
+                name="TF_USE_LEGACY_KERAS",
+                value="1",
+                reason="make tf.keras the tf-keras (Keras 2) package",
+            ),
+            ManualStep(
+                text='Or pin Keras 2 itself: `pip install "tensorflow<2.16" "keras<3"`.',
+                commands=['pip install "tensorflow<2.16" "keras<3"'],
+            ),
+            *_port("keras3-removed-argument" if code and not said else ""),
         ],
         subject="keras",
     )
@@ -388,6 +467,53 @@ def _backend_import_failed(text: str) -> Finding:
     )
 
 
+_BACKEND_SAID = "said-keras-backend-missing"  # prose-keras.toml
+_IMPORT_FAILS = "said-import-fails"
+
+
+def _backend_said(s: Snapshot) -> Iterator[Finding]:
+    """DL602 from the reporter's words, as a warning: no backend installed for Keras 3, and an
+    import that fails (said, or a program's error quoted). Not for a pasted Keras 2."""
+    keras_version = version_of(s, "keras")
+    if version_at_least(keras_version or "3", "3.0") is not True:
+        return
+    said = [e for e in s.reported_errors if e.signature == _BACKEND_SAID]
+    failed = [
+        e
+        for e in s.reported_errors
+        if e.signature == _IMPORT_FAILS or (not e.harmless and not e.signature.startswith("said-"))
+    ]
+    if not said or not failed:
+        return
+    yield finding(
+        "DL602",
+        title="Keras 3 probably has no backend installed",
+        message="The report says no backend is installed for Keras 3 and an import fails: Keras 3 "
+        "runs on TensorFlow, JAX or PyTorch and imports the configured one (KERAS_BACKEND, "
+        "~/.keras/keras.json, default tensorflow) when `import keras` runs.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}",
+                found=first_line(e.text, 160),
+                needed="the configured backend installed",
+            )
+            for e in said[:1] + failed[:1]
+        ],
+        fixes=[
+            InstallPackages(packages=["tensorflow"], reason="Keras 3's default backend"),
+            ManualStep(
+                text="Or install another backend and select it before importing keras.",
+                commands=[
+                    "pip install jax   # or: pip install torch",
+                    "export KERAS_BACKEND=jax   # or torch: the one installed",
+                ],
+            ),
+        ],
+        subject="keras",
+    )
+
+
 @rule("DL602", "keras-backend-not-installed", "error", "keras")
 def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the backend Keras 3 is configured to use (KERAS_BACKEND or
@@ -395,7 +521,8 @@ def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
     backend module (keras/src/backend/jax/..., keras/backend/tensorflow_backend.py) failing to
     import its framework ("No module named 'jax'"), which names the backend by its path; or
     KerasNLP/KerasCV/KerasHub failing to import TensorFlow, which they need for preprocessing
-    whatever the backend.
+    whatever the backend. In the reporter's words, as a warning: no backend installed ("you
+    should also install the backend of choice") together with an import that fails.
 
     Why it matters: `import keras` fails with "ModuleNotFoundError: No module named 'jax'"
     (or torch/tensorflow) before any model code runs.
@@ -414,6 +541,7 @@ def keras_backend_missing(s: Snapshot) -> Iterator[Finding]:
         return
     keras = s.framework("keras")
     if keras is None or not version_at_least(keras.version, "3.0") or not keras.backend:
+        yield from _backend_said(s)
         return
     dists = keras_backend_distributions(keras.backend)
     if dists is None or any(installed(s, d) for d in dists):

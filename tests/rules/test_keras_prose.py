@@ -1,0 +1,90 @@
+"""DL601 and DL602 from the reporter's own words (prose-keras.toml): each behaviour a bad
+snapshot that gives the code as a warning and a good one that gives nothing; and whole pastes
+through `dlenv explain`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dlenv.errors import DlenvError
+from dlenv.fix.actions import InstallPackages
+from dlenv.importers.explain import explain_text
+from dlenv.snapshot.model import ReportedError, Snapshot
+from tests.rules.snapshots import cpu_machine, fired, keras, only, tensorflow
+
+_STATEMENTS = {"said-keras2-argument", "said-keras-src-frame", "said-import-fails"}
+
+
+def _said(s: Snapshot, *pairs: tuple[str, str]) -> Snapshot:
+    errors = [
+        ReportedError(signature=sig, text=text, meaning="", harmless=sig in _STATEMENTS)
+        for sig, text in pairs
+    ]
+    return replace(s, reported_errors=[*s.reported_errors, *errors])
+
+
+def _warned(s: Snapshot, code: str) -> list[str]:
+    return [c for c, sev in fired_with_severity(s, code) if sev in ("error", "warning")]
+
+
+def fired_with_severity(s: Snapshot, code: str) -> list[tuple[str, str]]:
+    from dlenv.rules import diagnose
+
+    return [(f.code, f.severity) for f in diagnose(s, select=[code])]
+
+
+def _codes(text: str) -> dict[str, str]:
+    try:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+    except DlenvError:  # nothing recognised at all
+        return {}
+    return {f.code: f.severity for f in found if f.severity in ("error", "warning")}
+
+
+BROKE = ("said-keras3-broke", "incompatible with tf 2.16.0")
+
+
+def test_dl601_keras3_named_as_what_broke_it_warns() -> None:
+    f = only(_said(cpu_machine(), BROKE), "DL601")
+    assert f.severity == "warning"
+    assert any(
+        isinstance(a, InstallPackages) and a.packages[0].startswith("tf-keras") for a in f.fixes
+    )
+
+
+def test_dl601_prose_gives_way_to_a_pasted_keras2() -> None:
+    s = replace(cpu_machine(), frameworks=[tensorflow("2.15.0", None, None), keras("2.15.0")])
+    assert fired(_said(s, BROKE), "DL601") == []
+
+
+def test_dl601_keras2_argument_inside_keras_src_warns_with_the_port() -> None:
+    arg = ("said-keras2-argument", "batch_input_shape=(None, 1)))")
+    frame = ("said-keras-src-frame", "/usr/local/lib/python3.12/dist-packages/keras/src/layers/")
+    f = only(_said(cpu_machine(), arg, frame), "DL601")
+    assert f.severity == "warning"
+    assert any("batch_shape" in getattr(a, "text", "") for a in f.fixes)
+    assert _warned(_said(cpu_machine(), arg), "DL601") == []  # Keras 2 accepts it
+
+
+def test_dl601_from_prose_pastes() -> None:
+    assert _codes(
+        "Hi, I just got an error from my daily test, raised via a new tf version with Keras3.\n"
+    ) == {"DL601": "warning"}
+    assert _codes("tensorflow==2.16 can't utilize the gpu.\n") == {}  # not a Keras statement
+    assert _codes("Downgrading to tensorflow==2.15 fixed it\n") == {"DL601": "warning"}
+    assert _codes("tensorflow 2.16 with Keras 3 runs the model without errors\n") == {}
+
+
+def test_dl602_backend_missing_and_import_failing_warns() -> None:
+    backend = ("said-keras-backend-missing", "you should also install the backend of choice")
+    fails = ("said-import-fails", "Import test fails.")
+    bare = replace(cpu_machine(), frameworks=[])  # a paste that states no Keras facts
+    f = only(_said(bare, backend, fails), "DL602")
+    assert f.severity == "warning"
+    assert fired(_said(bare, backend), "DL602") == []  # advice alone is no failure
+    # a machine whose Keras backend is installed outranks the reporter's words
+    assert fired(_said(cpu_machine(), backend, fails), "DL602") == []
+    assert _codes(
+        "Import test fails.  Per pypi:\n> To use keras, you should also install the backend of "
+        "choice:\n"
+    ) == {"DL602": "warning"}
