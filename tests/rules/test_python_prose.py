@@ -153,3 +153,24 @@ def test_end_to_end_the_reporters_words() -> None:
     assert _codes(shadow).get("DL502") == "warning"
     named = "ImportError: cannot import name 'x'\nmy file name was torch.py, that was it\n"
     assert "DL502" in _codes(named)
+
+
+def test_dl502_circular_import_inside_a_package_names_the_likely_files() -> None:
+    """"cannot import name 'StdioServerParams' from partially initialized module
+    'autogen_ext.tools.mcp' (most likely due to a circular import)" (microsoft/autogen: the
+    user's mcp.py): a warning naming the files to look for, the script the paste runs among
+    them; the same error through the user's own file is the error finding instead."""
+    line = (
+        "ImportError: cannot import name 'StdioServerParams' from partially initialized module "
+        "'autogen_ext.tools.mcp' (most likely due to a circular import)\n"
+    )
+    assert _codes(line) == {"DL502": "warning"}
+    from dlenv.importers.explain import explain_text
+
+    [f] = [f for f in explain_text(line, "t", probe=False).report.findings if f.code == "DL502"]
+    assert "mcp.py, tools.py, autogen_ext.py" in f.message
+    own = (
+        '  File "/home/u/proj/mcp.py", line 1, in <module>\n'
+        "    from autogen_ext.tools.mcp import StdioServerParams\n" + line
+    )
+    assert _codes(own).get("DL502") == "error"

@@ -214,6 +214,14 @@ def apply_fact(
         mod = str(value)
         named = _shadow_paths(mod.split(".")[0], text)
         paths = [p for p in named if "-packages" not in p]
+        if not paths and "." in mod:
+            # a dotted module ("autogen_ext.tools.mcp"): the user's own file may carry a later
+            # part's name (their mcp.py, found before the `mcp` package the module imports)
+            for part in reversed(mod.split(".")[1:]):
+                paths = [p for p in _shadow_paths(part, text) if "-packages" not in p]
+                if paths:
+                    mod = part  # what the user's file shadows: `import mcp`
+                    break
         path_found = groups.get("path") or (
             paths[0] if paths else (named[0] if named else "unknown")
         )

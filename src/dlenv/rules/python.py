@@ -152,7 +152,10 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     X/__init__.py, "'X' is not a package", "partially initialized module 'X'" for a top-level
     X. A traceback through the installed package's own files is a cycle inside it, not this.
     From the reporter's words alone (a warning that says "probably"): renaming their file made
-    it work, or their file has the same name as a module that a printed import error names.
+    it work, or their file has the same name as a module that a printed import error names. A
+    circular import inside an installed package ("partially initialized module
+    'autogen_ext.tools.mcp'") with no user file in the paste is a warning naming the files to
+    look for (mcp.py, tools.py, …); a traceback through the user's mcp.py is the error.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -189,6 +192,9 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             for e in s.reported_errors
         )
         if not known and not (pasted and (user_file or said)):
+            circular = _circular_in_chain(s, sh.module) if pasted and not user_file else None
+            if circular is not None:
+                yield circular
             continue
         where = (
             sh.path
@@ -233,6 +239,68 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=sh.module,
         )
+
+
+_SCRIPT_NAMED = re.compile(
+    r"(?:\bpython3?\s+|\bfile\s+(?:named\s+|called\s+)?['\"`]?|\bnamed\s+['\"`]?"
+    r"|\bscript\s+['\"`]?)(?P<name>[A-Za-z_]\w{0,60})\.py\b"
+)
+
+
+def _circular_in_chain(s: Snapshot, module: str) -> Finding | None:
+    """DL502 as a warning for Python's "partially initialized module 'a.b.c' (most likely due
+    to a circular import)" inside an installed package, where no traceback line shows the user's
+    own file (that is the error finding above): in a user's program the usual cause is a file
+    of theirs named like a module
+    that the package imports (mcp.py beside autogen_ext.tools.mcp, which imports `mcp`), so
+    importing the package runs the user's file, which imports the package again."""
+    said = next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature == "circular-import-shadowing" and f"'{module}'" in e.text
+        ),
+        None,
+    )
+    if said is None or "." not in module:
+        return None
+    parts = [p for p in module.split(".") if p]
+    scripts = [
+        m["name"]
+        for e in s.reported_errors
+        for m in _SCRIPT_NAMED.finditer(e.text)
+        if m["name"] not in parts
+    ]
+    candidates = ", ".join(f"{p}.py" for p in dict.fromkeys([*reversed(parts), *scripts]))
+    return finding(
+        "DL502",
+        severity="warning",
+        title=f"Probably a file of yours shadows a module that {parts[0]} imports",
+        message=f"Python stopped with {module} only partially initialised (a circular import). "
+        "In a user's program, inside an installed package, that is usually a file or folder "
+        "of theirs named like a module the package imports, "
+        f"found first because it sits beside the script (for example {candidates}): importing "
+        "the package runs that file, which imports the package again.",
+        evidence=[
+            Evidence(
+                fact="reported_errors.circular-import-shadowing",
+                found=first_line(said.text, 200),
+                note="Python's own words",
+            )
+        ],
+        hint="List the script's folder: a .py named like a module in the error, or like a "
+        "package the failing one depends on, is the culprit.",
+        fixes=[
+            ManualStep(
+                text="Find a file or folder of yours named like a module in the import chain, "
+                "rename it and delete its __pycache__.",
+                commands=[
+                    f"ls *.py; python -c \"import {parts[-1]}; print({parts[-1]}.__file__)\"",
+                ],
+            )
+        ],
+        subject=module,
+    )
 
 
 # the reporter: a file of theirs shares a module's name, or renaming it made it work
