@@ -295,6 +295,21 @@ def test_dl401_llama_cpp_built_without_a_gpu_backend() -> None:
     assert "DL401" not in _explained("RTX 3060, the model runs on the CPU\n" + info.format(1))
 
 
+def test_dl401_from_ultralytics_banner_and_device_check() -> None:
+    """Ultralytics' banner states torch's build ("torch-2.1.0+cpu"); its device check says the
+    code asked for a CUDA device: a CPU build where the GPU was wanted (ogkalu2/comic-translate).
+    A CUDA build in the banner with the same check is not a CPU build."""
+    check = (
+        "ValueError: Invalid CUDA 'device=0' requested. Use 'device=cpu' or pass valid CUDA "
+        "device(s) if available, i.e. 'device=0' or 'device=0,1,2,3' for Multi-GPU.\n"
+    )
+    banner = "Ultralytics YOLOv8.1.3 \U0001f680 Python-3.10.11 torch-2.1.0+cpu CPU (Intel i7)\n"
+    f = _dl401(banner + check)
+    assert f.severity == "error" and "Invalid CUDA 'device=0' requested" in f.message
+    cuda = banner.replace("torch-2.1.0+cpu CPU (Intel i7)", "torch-2.7.1+cu126")
+    assert "DL401" not in _explained(cuda + check)
+
+
 def test_dl401_tensorflow_1x_package_list_is_the_cpu_package() -> None:
     text = "pip freeze:\ntensorflow==1.12.0\nnumpy==1.16.0\nNVIDIA driver 410.79, CUDA 9.0\n"
     f = _dl401(text)

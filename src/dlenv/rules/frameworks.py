@@ -94,6 +94,10 @@ _CUDA_ASKED = {
         "torch",
         'the code asked for CUDA ("Torch not compiled with CUDA enabled")',
     ),
+    "ultralytics-invalid-cuda-device": (
+        "torch",
+        "the code asked for a CUDA device (Ultralytics' \"Invalid CUDA 'device=0' requested\")",
+    ),
     "llama-cpp-no-gpu-offload": (
         "llama.cpp",
         "GPU layers were asked for (this llama.cpp build ignores them)",
