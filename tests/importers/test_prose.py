@@ -58,6 +58,8 @@ def _prose(text: str) -> dict[str, object]:
         ("The model requires CUDA 12.8 but I have CUDA 11.8", "cuda.toolkits[]", "11.8"),
         ("torch was built with CUDA 12.1; my CUDA 11.4 install", "cuda.toolkits[]", "11.4"),
         ("With CUDA 12.2, I have encountered the following error", "cuda.toolkits[]", "12.2"),
+        # a compute capability stated (pytorch/pytorch.github.io: "cuda capability 2.1")
+        ("my old card (GeForce => cuda capability 2.1)", "gpus[0].compute_capability", "2.1"),
     ],
 )
 def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
@@ -77,6 +79,7 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "this package requires CUDA 12 or newer",  # a requirement, not what is installed
         "RTX 50 series GPUs require CUDA 12.8 to function",
         "please add a wheel built against CUDA 12.4",
+        "the code needs at least cuda capability 7.0",  # a requirement, not the GPU's
         "download the cuda12 build for a CUDA 12.x system",  # no minor: "12.x" is not a version
         "pip install pytorch-cuda11.8-builds",  # glued inside a longer name
     ],

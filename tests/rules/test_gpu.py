@@ -470,6 +470,21 @@ def test_dl301_when_the_reporter_misses_support_for_a_gpu_newer_than_older_build
     assert found("Thanks for adding support for the RTX 5090 GPU, it works fine now.\n") == []
 
 
+def test_dl302_from_cudas_older_invalid_device_function_on_a_stated_old_gpu() -> None:
+    """CUDA's older wording of "no kernel image", "invalid device function" (error 8/98), on a
+    GPU whose stated compute capability (2.1) is below every current build: DL302, as for "no
+    kernel image"; on a GPU current builds cover, not."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[str]:
+        report = explain_text(text, "t", probe=False).report
+        return [f.code for f in report.findings if f.code in ("DL301", "DL302")]
+
+    error = "I always get the `cuda runtime error (8) : invalid device function` error.\n"
+    assert found("My old graphics card has cuda capability 2.1.\n" + error) == ["DL302"]
+    assert "DL302" not in found("My graphics card has cuda capability 8.6.\n" + error)
+
+
 def test_dl301_reads_the_arch_list_behind_a_log_prefix() -> None:
     """journald/docker prefixes in front of torch's second warning line still give the arch
     list (Janrupf/stable-diffusion-webui-nix#9)."""

@@ -92,6 +92,17 @@ _GPU_HINT = re.compile(
     r"A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|T4|V100|P100|K80)\b)",
     re.IGNORECASE,
 )
+# a compute capability the reporter states: "cuda capability 2.1", "compute capability of
+# 3.0", "CC 6.1" (only when no table or message gave one)
+_CC = re.compile(
+    r"\b(?:cuda|compute)\s+capabilit(?:y|ies)\s*(?:of|is|=>?|:|->)?\s*(?P<cc>[1-9]\d?\.\d)\b"
+    r"|\bCC\s*(?:=|:)?\s*(?P<cc2>[1-9]\d?\.\d)\b",
+    re.IGNORECASE,
+)
+# "minimum required compute capability 3.5", "needs at least CC 7.0": a requirement
+_REQUIRED_CC = re.compile(
+    r"\b(?:minimum|min\.?|required|requires?|at least|needs?)\W+(?:\w+\W+)?$", re.I
+)
 # short KB names (A2, A10, L4, T4) need a GPU word nearby to count
 _GPU_WORD = re.compile(r"\b(?:gpu|nvidia|tesla|card|graphics)\b", re.IGNORECASE)
 _LAPTOP = re.compile(r"\b(?:laptop|notebook|mobile|max-q)\b", re.IGNORECASE)
@@ -155,6 +166,13 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             g = sheet.gpu(name=name)
             sheet.set_gpu(g, "name", name)
             at(pos)
+    if not any(g.get("compute_capability") or g.get("name") for g in sheet.gpus):
+        m = search(_CC, text)
+        before = text[max(0, m.start() - 40) : m.start()] if m is not None else ""
+        if m is not None and not _REQUIRED_CC.search(before):
+            g = sheet.gpus[0] if sheet.gpus else sheet.gpu(0)
+            sheet.set_gpu(g, "compute_capability", m.group("cc") or m.group("cc2"))
+            at(m.start())
     sheet.current = None
     if not part.found:
         return None

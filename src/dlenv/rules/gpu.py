@@ -398,9 +398,9 @@ def _said_unsupported(s: Snapshot) -> Iterator[Finding]:
     base confirms it: the named GPU is older than the oldest architecture of the newest release
     (every CUDA build of it, for PyTorch; its CUDA major's floor, for TensorFlow). A stated torch
     release is judged by `_older_than_every_torch_build` instead: if that release runs the GPU,
-    the statement is not taken. torch's own "no kernel image is available" on such a GPU, with
-    no release stated, says the same in the program's words (a warning: an old release would
-    have run it)."""
+    the statement is not taken. torch's own "no kernel image is available" (or CUDA's older
+    "invalid device function") on such a GPU, with no release stated, says the same in the
+    program's words (a warning: an old release would have run it)."""
     said = next((e for e in s.reported_errors if e.signature == SAID_UNSUPPORTED), None)
     error = None if said is not None else _no_kernel_image(s)
     if said is None and error is None:
@@ -870,10 +870,19 @@ def _native_arch(arch: tuple[str, ...] | list[str], cc: str) -> str | None:
     return f"{best[0]}.{best[1]}" if best else None
 
 
+# CUDA's older words for the same thing: no code for this GPU's architecture (before CUDA 9.0,
+# and from a kernel launched without a matching cubin or PTX): cudaErrorInvalidDeviceFunction
+INVALID_DEVICE_FUNCTION = "status-cudaerrorinvaliddevicefunction"
+
+
 def _no_kernel_image(s: Snapshot) -> str | None:
-    """The "no kernel image" error as the paste or torch's live probe quoted it."""
+    """The "no kernel image" error as the paste or torch's live probe quoted it (or CUDA's older
+    "invalid device function", which says the same)."""
     for e in s.reported_errors:
         if e.signature == NO_KERNEL_IMAGE and e.framework in (None, "torch"):
+            return e.text
+    for e in s.reported_errors:
+        if e.signature == INVALID_DEVICE_FUNCTION and e.framework in (None, "torch"):
             return e.text
     probe = live(s, "torch")
     if probe is not None:
