@@ -48,8 +48,8 @@ def test_planned_codes_that_exist_are_registered() -> None:
 
 
 # measured floors (fraction of reports whose root cause is named); see the module docstring
-# measured 93.3% and 71.8% on 894 reports (blind batch 6 added; on arrival 26/43, 27/43 after this round's prose work)
-FLOORS = {"dev": 0.93, "test": 0.71}
+# measured 91.8% and 71.3% on 937 reports (blind batch 7 added: 22/43 on arrival)
+FLOORS = {"dev": 0.91, "test": 0.71}
 
 
 @pytest.mark.parametrize("part", ["dev", "test"])
