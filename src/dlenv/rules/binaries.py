@@ -183,7 +183,7 @@ def _installed_needing_avx(s: Snapshot) -> list[str]:
     return out
 
 
-@rule("DL508", "cpu-lacks-required-instructions", "error", "python")
+@rule("DL508", "cpu-lacks-required-instructions", "error", "python", machine_wide=True)
 def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether a prebuilt wheel needs CPU instructions this CPU (or the emulator
     running the Python) lacks: TensorFlow's "The TensorFlow library was compiled to use AVX
@@ -191,8 +191,10 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     instructions, which your CPU … do not support", NumPy's "built with baseline
     optimizations: (X86_V2) but your machine doesn't support", Intel MKL's "does not meet the
     minimum requirements", and zsh's "illegal hardware instruction" (an x86_64 Python under
-    Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" counts when the
-    CPU's flags are known to lack AVX, or the reporter says the Mac is Apple Silicon. In
+    Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" is an error when the
+    CPU's flags are known to lack AVX, or the reporter says the Mac is Apple Silicon; with the
+    flags unknown it is a warning (SIGILL means the CPU met an instruction it lacks: for a
+    prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for). In
     `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
     flags have no AVX (`host.cpu_flags`), or a framework import killed by SIGILL there.
 
@@ -221,6 +223,12 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
         and (p.returncode in (-4, 132) or _SIGILL_TEXT.search(_live_text(p)))
     ]
     installed = _installed_needing_avx(s) if no_avx else []
+    # a bare "Illegal instruction" where the CPU's flags are unknown: SIGILL means the CPU (or
+    # an emulator) met an instruction it lacks; for a prebuilt binary that is an ISA extension
+    # it was compiled for (AVX, AVX2, AVX-512): likely, not proven (a warning)
+    if sigill is not None and flags is None and not rosetta and said is None and not crashed:
+        yield _sigill_unknown_cpu(s, sigill)
+        return
     if said is None and not (sigill and (no_avx or rosetta)) and not crashed and not installed:
         return
     evidence: list[Evidence] = []
@@ -277,5 +285,42 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
         message=message,
         evidence=evidence,
         fixes=fixes,
+        subject="python",
+    )
+
+
+def _sigill_unknown_cpu(s: Snapshot, sigill: ReportedError) -> Finding:
+    """DL508 as a warning: a program died with SIGILL and nothing says what the CPU offers."""
+    cpu = s.host.cpu_model
+    return finding(
+        "DL508",
+        severity="warning",
+        title="Probably the CPU lacks instructions a prebuilt binary needs",
+        message="The program died with \"Illegal instruction\" (SIGILL): the CPU"
+        + (f" ({cpu})" if cpu else "")
+        + " met an instruction it does not have. For a prebuilt wheel or image that is an "
+        "instruction-set extension it was compiled for (AVX, AVX2, AVX-512): older Celerons, "
+        "Pentiums and Atoms, pre-2011 CPUs, VMs with a generic CPU model, and desktop CPUs "
+        "without AVX-512 under a build that needs it.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{sigill.signature}",
+                found=first_line(sigill.text),
+                note="the CPU's flags are not in the paste",
+            )
+        ],
+        hint="`grep -o -w -E 'avx|avx2|avx512f|fma' /proc/cpuinfo | sort -u` shows what the CPU "
+        "offers; the image's or wheel's documentation says what it needs.",
+        fixes=[
+            ManualStep(
+                text="Compare the CPU's flags with what the build needs; then run on a CPU (or VM "
+                "CPU model 'host') that has them, or use a build made without them (an older "
+                "release, conda-forge's, one built from source, a -noavx image).",
+                commands=[
+                    "grep -o -w -E 'avx|avx2|avx512f|fma' /proc/cpuinfo | sort -u",
+                    "lscpu | grep -i 'model name'",
+                ],
+            )
+        ],
         subject="python",
     )

@@ -621,8 +621,9 @@ def _windows_gpu_list_finding(f: InstallFailure, last: str) -> Finding:
     "error",
     "frameworks",
     # the missing, wrong-major or older CUDA library that made the import fail is the cause; a Keras
-    # backend or library whose framework is not installed (DL602, about that framework)
-    explained_by=("DL201", "DL202", "DL208", "DL602"),
+    # backend or library whose framework is not installed (DL602, about that framework); a CPU
+    # without the instructions the build needs (DL508: it died with SIGILL)
+    explained_by=("DL201", "DL202", "DL208", "DL508", "DL602"),
     symptom=True,
 )
 def live_probe_failed(s: Snapshot) -> Iterator[Finding]:
