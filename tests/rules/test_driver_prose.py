@@ -57,6 +57,17 @@ def test_dl111_secure_boot_beside_a_missing_module_names_the_mok_enrolment() -> 
     assert "reported_errors.said-secure-boot-blocks" in [e.fact for e in f.evidence]
 
 
+def test_dl111_secure_boot_blocking_the_driver_is_a_sign_by_itself() -> None:
+    """"I installed with Secure Boot disabled, later enabled it, and the driver is no longer
+    loaded" (devleonardoamaral/debian-nvidia-installer): the statement names the failure and
+    its cause at once, a warning with the MOK enrolment; a bare "Secure Boot is on" does not."""
+    f = only(linux(SECURE), "DL111")
+    assert f.severity == "warning"
+    assert any("mokutil --import" in c for c in commands(f))
+    enabled = said("secure-boot-enabled", "SecureBoot enabled", True)
+    assert fired(linux(enabled), "DL111") == []
+
+
 def test_dl111_no_cause_from_a_bare_symptom_or_a_bare_context() -> None:
     assert fired(linux(STOPPED), "DL111") == []  # "the driver stopped working": no cause
     assert fired(linux(NOT_LOADED), "DL111") == []

@@ -1754,17 +1754,27 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     signs.update({sig: text for sig in SAID_KERNEL + SAID_SYMPTOMS if (text := _said(s, sig))})
     secure_sig = next((sig for sig in (SECURE_BOOT_SAID, SAID_SECURE) if _said(s, sig)), None)
     secure = _said(s, secure_sig) if secure_sig else None
+    # "Secure Boot keeps the driver from loading" / "it works with Secure Boot off" states the
+    # failure and its cause at once: a sign by itself (a warning, as the reporter's words)
+    blocked = _said(s, SAID_SECURE)
+    if not signs and blocked is not None:
+        signs[SAID_SECURE] = blocked
     if not signs or (set(signs) <= set(AMBIGUOUS_SIGNS) and _unbound_gpus(s)):
         return  # only "nvidia-smi has failed" beside a GPU with no driver bound: DL103's
     contexts = {KERNEL_UPDATED, SECURE_BOOT_SAID, SAID_SECURE, *SAID_KERNEL}
     failures = [e for e in s.reported_errors if not e.harmless and e.signature not in contexts]
-    if set(signs) <= contexts and not failures:
+    if set(signs) <= contexts and not failures and SAID_SECURE not in signs:
         return  # "after a kernel update" with nothing failing says nothing is wrong
     if set(signs) <= set(SAID_SYMPTOMS) and secure is None:
         return  # "the driver stopped working" alone names no cause
     gpu_missing = any(e.signature in (*SAID_SYMPTOMS, *NO_GPU_SIGNS) for e in failures)
     only_said = set(signs) <= contexts | set(SAID_SYMPTOMS) and not gpu_missing
-    if only_said and KERNEL_UPDATED not in signs and secure_sig != SECURE_BOOT_SAID:
+    if (
+        only_said
+        and KERNEL_UPDATED not in signs
+        and secure_sig != SECURE_BOOT_SAID
+        and SAID_SECURE not in signs
+    ):
         return  # the reporter's context beside a failure that is not a missing GPU
     # a program's own line (not only the reporter's words) makes it an error
     printed = any(not in_prose(e.signature) for e in failures)
