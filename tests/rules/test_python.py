@@ -234,6 +234,20 @@ def test_installer_messages_end_to_end() -> None:
     assert _pasted_codes(uv.replace("platform tag", "Python ABI tag")) == [("DL501", "error")]
 
 
+def test_dl501_when_the_release_asked_for_falls_in_a_gap_after_an_older_series() -> None:
+    """goru001/inltk: torch==1.3.1+cpu on Python 3.8; pip lists torch's ancient 0.1.2 sdists
+    and then 1.4.0 on: the releases of 1.3's era have no wheel for this Python. A version of
+    the asked-for series in the list means something else is wrong."""
+    pip = (
+        "ERROR: Could not find a version that satisfies the requirement torch==1.3.1+cpu (from "
+        "versions: 0.1.2, 0.1.2.post1, 0.1.2.post2, 1.4.0, 1.4.0+cpu, 1.5.0, 1.5.0+cpu)\n"
+        "ERROR: No matching distribution found for torch==1.3.1+cpu\n"
+    )
+    assert ("DL501", "error") in _pasted_codes(pip)
+    same_series = pip.replace("1.4.0, 1.4.0+cpu", "1.3.0, 1.4.0")
+    assert ("DL501", "error") not in _pasted_codes(same_series)
+
+
 def test_python_import_messages_end_to_end() -> None:
     shadow = (
         "ImportError: cannot import name 'randint' from 'random' (consider renaming "

@@ -81,8 +81,10 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     torch==1.11.0+cu113", "tensorflow-1.10.0-cp35-...whl is not a supported wheel"), whether the
     Python version is why no wheel fits: outside the release's range in the KB, a cpXY tag
     that is not this Python, a list of versions that all lie after (or before) the one asked
-    for, or no version at all (the usual cause when no platform gap explains it, DL506). A
-    refused wheel's cpXY tag counts for any package, the KB's or not: it names its Python.
+    for (or around it, with nothing of its series and only an older major's below it: torch's
+    0.1.2 sdists, then 1.4.0, for torch==1.3.1 on Python 3.8), or no version at all (the
+    usual cause when no platform gap explains it, DL506). A refused wheel's cpXY tag counts
+    for any package, the KB's or not: it names its Python.
     Where pip found nothing at all and the reporter says the Python is the newest one or one
     just upgraded to ("using latest python, which is 3.7"), the Python is why, for any package
     (as a warning outside the KB), unless the release asked for is known to support it.
@@ -494,6 +496,15 @@ def _key(version: str) -> Version | None:
         return None
 
 
+def _in_a_gap_after_old_series(want: Version, keys: list[Version]) -> bool:
+    """pip lists versions around the one asked for, but none of its series: the nearest below
+    is of an older major (torch's ancient 0.1.2 sdists before 1.4.0 for torch==1.3.1 on Python
+    3.8), so the releases of that era have no wheel for this Python, and later ones do."""
+    below = [k for k in keys if k < want]
+    above = [k for k in keys if k > want]
+    return bool(above) and bool(below) and max(below).major < want.major
+
+
 def _mm(text: str) -> str:
     mm = major_minor(text)
     return f"{mm[0]}.{mm[1]}" if mm else text
@@ -575,8 +586,10 @@ def _python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     available = f.available or []
     keys = [k for v in available if (k := _key(v)) is not None]
     want = _key(req) if req else None
-    if want is not None and keys and (want < min(keys) or want > max(keys)):
-        newer = want < min(keys)
+    if want is not None and keys and (
+        want < min(keys) or want > max(keys) or _in_a_gap_after_old_series(want, keys)
+    ):
+        newer = want < max(keys)
         seen = f"{available[0]} to {available[-1]}" if len(available) > 1 else available[0]
         direction = "newer" if newer else "older"
         fixes = []
