@@ -32,3 +32,28 @@ def test_dl303_is_available_false_blames_no_variable_that_names_an_existing_gpu(
     assert fired(zero, "DL303") == []
     unset = _pasted("torch 2.3.1\ntorch.cuda.is_available() returns False\n")
     assert fired(unset, "DL303") == []
+
+
+def test_dl303_a_value_given_as_the_fix_is_not_the_value_that_failed() -> None:
+    """Kent0n-Li/FGDM: "RuntimeError: No CUDA GPUs are available ... to overcome this issue add
+    os.environ["CUDA_VISIBLE_DEVICES"] = "0"": the "0" is the fix, so the failure stays
+    CUDA_VISIBLE_DEVICES hiding the GPU; a failing value stated beside another value that fixed
+    it is still judged (xueliancheng/LEAStereo)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code: f.severity for f in report.findings if f.severity != "info"}
+
+    fixed = (
+        "I faced this error : RuntimeError: No CUDA GPUs are available.\n"
+        'To overcome this issue please add `os.environ["CUDA_VISIBLE_DEVICES"] = "0"` to '
+        "main.py\n"
+    )
+    assert codes(fixed).get("DL303") == "warning"
+    both = (
+        "in search.sh you set\n   CUDA_VISIBLE_DEVICES=1\n"
+        "Exception: No GPU found, please run without --cuda\n"
+        "After I changed CUDA_VISIBLE_DEVICES=0 it worked.\n"
+    )
+    assert "DL303" in codes(both)

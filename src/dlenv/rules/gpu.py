@@ -650,6 +650,9 @@ NO_GPU_SIGNATURES = (
     "cuinit-failed-driver-matches",
 )
 INVALID_ORDINAL = "invalid-device-ordinal"
+# prose-memory.toml: "to overcome this, add os.environ['CUDA_VISIBLE_DEVICES'] = '0'"
+VISIBLE_SET_FIXES = "said-visible-devices-set-fixes"
+_SET_TO = re.compile(r"CUDA_VISIBLE_DEVICES\W{1,8}([\w,-]{1,40})")
 
 
 def _said(s: Snapshot, *signatures: str) -> str | None:
@@ -681,6 +684,10 @@ def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
     if said is None or s.host.wsl == 1:
         return  # WSL 1 has no GPU at all: DL110's
     raw = s.visibility.cuda_visible_devices
+    fix = _said(s, VISIBLE_SET_FIXES)
+    fixed_to = _SET_TO.search(fix) if fix else None
+    if raw is not None and fixed_to is not None and fixed_to.group(1) == raw.strip():
+        raw = None  # the value the paste gives is the reporter's fix, not the one that failed
     count = _gpu_count(s)
     existing = f"0..{count[0] - 1}" if count else "0 (the first GPU)"
     sig = next(e.signature for e in s.reported_errors if e.signature in NO_GPU_SIGNATURES)
