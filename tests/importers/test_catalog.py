@@ -358,3 +358,24 @@ def test_a_distinct_template_must_be_a_template_of_a_reported_message(
 ) -> None:
     with pytest.raises(CatalogError, match=re.escape(message)):
         parse([("one.toml", _file(**entry))])
+
+
+SENTENCES = [s for s in SIGNATURES if s.groups]
+
+
+@pytest.mark.parametrize("sig", SENTENCES, ids=[s.id for s in SENTENCES])
+def test_a_sentence_entry_finds_the_same_matches_in_a_long_text(sig: Signature) -> None:
+    """Over a long paste a `sentence` entry is read sentence by sentence (only those holding a
+    word of every group are tried with its pattern): the matches must be exactly the pattern's,
+    lines that repeat (the distinct-lines index) or not."""
+    from dlenv.importers.signatures import find_all, text_index
+
+    lines = [*sig.examples, *sig.near_misses, "Step 120/500 loss=0.131 gpu util 97%"]
+    block = "\n".join(f"{n:06d} {line}" if n % 3 else line for n, line in enumerate(lines * 3))
+    for text in (
+        "\n".join([block] * (300_000 // len(block) + 1)),  # repeated: read via distinct lines
+        "\n".join(f"{i} {block}" for i in range(300_000 // len(block) + 1)),
+    ):
+        index = text_index(text)
+        got = [m.span() for m in find_all(sig, text, index.lowered, index.distinct)]
+        assert got == [m.span() for m in sig.regex.finditer(text)], sig.id

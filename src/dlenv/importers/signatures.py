@@ -1093,7 +1093,65 @@ def find_all(
     """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them (within the
     engine's MAX_SPAN bound), looking only where they can be (see above); `lowered` is
     `text.lower()` (None: look in `distinct`, the text's distinct lines, instead)."""
+    if sig.groups and len(text) >= _LONG:
+        return _find_sentences(sig, text, lowered, distinct)
     return _find(sig.regex, words_of(sig), scan_span(sig), text, lowered, distinct)
+
+
+# where a sentence can start, as `catalog.sentence_pattern` reads it: a line start, after . ! ?
+# and a blank, or after a Chinese/Japanese full stop
+_SENTENCE_BREAK = re.compile(r"(?<=\n)|(?<=[.!?]\s)|(?<=[。！？；])")
+
+
+@functools.lru_cache(maxsize=512)
+def _group_regexes(groups: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(g, re.IGNORECASE) for g in groups)
+
+
+def _find_sentences(
+    sig: Signature, text: str, lowered: str | None, distinct: Distinct | None
+) -> Iterator[re.Match[str]]:
+    """A `sentence` entry over a long text: its pattern tries three or four bounded lookaheads
+    at every sentence start, which on a 10 MB prose-heavy paste takes seconds per entry. Only
+    the lines that hold a word of its rarest group can match; in them, only a sentence that
+    holds a word of every group is tried with the pattern itself (`regex.match` at its start),
+    so the matches are exactly the pattern's."""
+    rx = sig.regex
+    checks = _group_regexes(sig.groups)
+    spans = list(_find_lines(sig, text, lowered, distinct))
+    for start, end in spans:
+        starts = [start, *(m.start() for m in _SENTENCE_BREAK.finditer(text, start, end))]
+        bounds = [*starts[1:], end]
+        for s0, s1 in zip(starts, bounds, strict=True):
+            if all(c.search(text, s0, s1) for c in checks):
+                m = rx.match(text, s0, end)
+                if m is not None:
+                    yield m
+
+
+def _find_lines(
+    sig: Signature, text: str, lowered: str | None, distinct: Distinct | None
+) -> Iterator[tuple[int, int]]:
+    """The lines of `text` that hold one of the entry's prefilter words, as (start, end)."""
+    words = words_of(sig)
+    if distinct is not None and _line_words(words) is not None:
+        for p in distinct.hit_lines(words):
+            end = text.find("\n", p)
+            yield p, len(text) if end < 0 else end
+        return
+    low = lowered if lowered is not None and len(lowered) == len(text) else None
+    if low is None:
+        yield 0, len(text)
+        return
+    found: set[int] = set()
+    for w in words:
+        pos = low.find(w)
+        while pos >= 0:
+            found.add(text.rfind("\n", 0, pos) + 1)
+            pos = low.find(w, pos + 1)
+    for p in sorted(found):
+        end = text.find("\n", p)
+        yield p, len(text) if end < 0 else end
 
 
 def _opened(
