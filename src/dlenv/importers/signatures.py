@@ -1093,7 +1093,7 @@ def find_all(
     """Every match of `sig` in `text`, as `sig.regex.finditer(text)` finds them (within the
     engine's MAX_SPAN bound), looking only where they can be (see above); `lowered` is
     `text.lower()` (None: look in `distinct`, the text's distinct lines, instead)."""
-    if sig.groups and len(text) >= _LONG:
+    if sig.groups:
         return _find_sentences(sig, text, lowered, distinct)
     return _find(sig.regex, words_of(sig), scan_span(sig), text, lowered, distinct)
 
@@ -1111,8 +1111,9 @@ def _group_regexes(groups: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 def _find_sentences(
     sig: Signature, text: str, lowered: str | None, distinct: Distinct | None
 ) -> Iterator[re.Match[str]]:
-    """A `sentence` entry over a long text: its pattern tries three or four bounded lookaheads
-    at every sentence start, which on a 10 MB prose-heavy paste takes seconds per entry. Only
+    """A `sentence` entry: its pattern tries three or four bounded lookaheads at every sentence
+    start, which on a 10 MB prose-heavy paste takes seconds per entry (and is most of a short
+    paste's time, with dozens of entries). Only
     the lines that hold a word of its rarest group can match; in them, only a sentence that
     holds a word of every group is tried with the pattern itself (`regex.match` at its start),
     so the matches are exactly the pattern's."""

@@ -243,7 +243,8 @@ def _term(word: str) -> str:
     matches "updated", "updates"); a term in a script without spaces (Chinese, Japanese)
     anywhere. A term may hold spaces ("no longer") and apostrophes ("n't": in "didn't")."""
     stem = word.endswith("*")
-    escaped = re.escape(word.removesuffix("*")).replace(r"\ ", r"\s+")
+    # blanks, not line breaks: a sentence ends at a line end, so must the words in it
+    escaped = re.escape(word.removesuffix("*")).replace(r"\ ", r"[ \t]+")
     if _CJK.match(word):
         return escaped
     # bounded by Latin letters and digits only: Chinese and Japanese text runs into Latin words
