@@ -248,6 +248,21 @@ def test_dl501_when_the_release_asked_for_falls_in_a_gap_after_an_older_series()
     assert ("DL501", "error") not in _pasted_codes(same_series)
 
 
+def test_dl501_for_any_package_whose_every_listed_version_is_newer() -> None:
+    """collabora/WhisperLive: onnxruntime==1.16.0 on Python 3.12, pip listing 1.17.0 on: that
+    release has no wheel for this Python (a warning, onnxruntime being outside the knowledge
+    base). Only older versions listed (onnxruntime==1.18.0 on RHEL 7) can be a platform floor
+    (glibc) as well: not taken."""
+    pip = (
+        "ERROR: Could not find a version that satisfies the requirement onnxruntime==1.16.0 "
+        "(from versions: 1.17.0, 1.17.1, 1.18.0, 1.20.1)\n"
+        "ERROR: No matching distribution found for onnxruntime==1.16.0\n"
+    )
+    assert ("DL501", "warning") in _pasted_codes(pip)
+    older = pip.replace("1.16.0", "1.18.0").replace("1.17.0, 1.17.1, 1.18.0, 1.20.1", "1.12.0, 1.16.3")
+    assert not any(code == "DL501" for code, _ in _pasted_codes(older))
+
+
 def test_python_import_messages_end_to_end() -> None:
     shadow = (
         "ImportError: cannot import name 'randint' from 'random' (consider renaming "

@@ -84,7 +84,8 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     for (or around it, with nothing of its series and only an older major's below it: torch's
     0.1.2 sdists, then 1.4.0, for torch==1.3.1 on Python 3.8), or no version at all (the
     usual cause when no platform gap explains it, DL506). A refused wheel's cpXY tag counts
-    for any package, the KB's or not: it names its Python.
+    for any package, the KB's or not: it names its Python; so does, as a warning, a list whose
+    every version is newer than the one asked for (onnxruntime==1.16.0 on Python 3.12).
     Where pip found nothing at all and the reporter says the Python is the newest one or one
     just upgraded to ("using latest python, which is 3.7"), the Python is why, for any package
     (as a warning outside the KB), unless the release asked for is known to support it.
@@ -494,6 +495,19 @@ def _key(version: str) -> Version | None:
         return Version(version.split("+", 1)[0])
     except InvalidVersion:
         return None
+
+
+def _asked_older_than_listed(f: InstallFailure) -> bool:
+    """pip lists versions for this interpreter, all newer than the one asked for (or around it
+    after an older series): that release has no wheel for this Python. The other way round (only
+    older ones listed) a platform floor can explain as well (a newer glibc, manylinux_2_28)."""
+    keys = [k for v in f.available or [] if (k := _key(v)) is not None]
+    want = _key(f.requested) if f.requested else None
+    return (
+        want is not None
+        and bool(keys)
+        and (want < min(keys) or _in_a_gap_after_old_series(want, keys))
+    )
 
 
 def _in_a_gap_after_old_series(want: Version, keys: list[Version]) -> bool:
@@ -1165,8 +1179,11 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             and f.mismatch is None
             and not _WHEEL_PY.search(f.wheel or "")
         ):
-            # outside the KB: only the platform inference, and only as a warning
-            cause = _new_python_cause(s, f) or _unknown_package_platform(s, f)
+            # outside the KB: pip's own list of versions (the one asked for older than every
+            # version it lists for this interpreter), the reporter's new Python, or the platform
+            # inference; only as a warning
+            listed = _python_cause(s, f) if _asked_older_than_listed(f) else None
+            cause = listed or _new_python_cause(s, f) or _unknown_package_platform(s, f)
             severity = "warning"
         else:
             cause = _install_cause(s, f)
