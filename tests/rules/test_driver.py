@@ -806,8 +806,9 @@ def test_dl101_from_container_images_and_wheels_with_their_own_cuda() -> None:
     assert (f.evidence[1].found, f.evidence[1].needed) == ("430.26", ">=460.32")
     paddle = "OSError: (External) CUDA error(35), CUDA driver version is insufficient for CUDA runtime version."
     assert _explained(paddle) == ["DL101"]
-    # a program the user compiled is DL102's, not a wheel's
-    assert "DL101" not in _explained("cudaGetDeviceCount returned 35")
+    # a program the user compiled (its toolkit in the paste) is DL102's, not a wheel's
+    nvcc = "Cuda compilation tools, release 12.4, V12.4.131\n"
+    assert "DL101" not in _explained(nvcc + "cudaGetDeviceCount returned 35")
 
 
 def test_dl109_when_the_gpu_does_not_reach_the_container() -> None:
@@ -835,8 +836,12 @@ def test_dl101_insufficient_driver_inside_a_container_is_the_images_runtime() ->
     f = only(_import(inside), "DL101")
     assert f.subject == "container"
     assert "DL102" not in _explained(inside)
-    # the same words from a program compiled on the host stay DL102's
-    assert _explained("cudaGetDeviceCount returned 35") == ["DL102"]
+    # the same words from a program compiled on the host (its nvcc shown) stay DL102's; with
+    # nothing showing a toolkit the program's own runtime is the likelier story (prebuilt
+    # binaries, wheels and images far outnumber programs compiled by hand): DL101
+    nvcc = "Cuda compilation tools, release 12.4, V12.4.131\n"
+    assert _explained(nvcc + "cudaGetDeviceCount returned 35") == ["DL102"]
+    assert _explained("cudaGetDeviceCount returned 35") == ["DL101"]
 
 
 def test_dl102_ptx_wordings_including_the_complied_typo() -> None:

@@ -84,7 +84,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     12.x: 525.60.13, 13.x: 580.65.06 on Linux) runs code built with any minor of that major.
     From the reporter's words alone ("updating the driver to 560 fixed it", "the driver is too
     old" beside a failure) it is a warning, unless the stated versions show the driver new
-    enough.
+    enough. "CUDA driver version is insufficient for CUDA runtime version" from a program that
+    is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
+    with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -185,8 +187,10 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     insufficient") says the host driver is too old: the runtime came with the image or wheel,
     so the driver is what must change, or the image/wheel for an older CUDA. "Insufficient"
     from a program that runs in a container (`docker run`, "the GPU container") is the image's
-    CUDA runtime against the host driver too."""
+    CUDA runtime against the host driver too; so is "insufficient" from any program when the
+    paste shows no toolkit it was compiled with."""
     wheel_said = any(_WHEEL_WORDS.search(e.text) for e in s.reported_errors)
+    built_here = _compiled_here(s)
     e = next(
         (
             e
@@ -195,7 +199,7 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
             or e.signature == PADDLE_INSUFFICIENT
             or (
                 e.signature == INSUFFICIENT
-                and (wheel_said or s.host.container is not None)
+                and (wheel_said or s.host.container is not None or not built_here)
                 and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             )
         ),
@@ -263,6 +267,14 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         fixes=[driver_install_step(driver_needed, drv), older],
         subject="container" if image else "wheel",
     )
+
+
+def _compiled_here(s: Snapshot) -> bool:
+    """Whether the paste shows a toolkit the failing program was compiled with: the toolkit in
+    use (probed), an `nvcc --version` or any stated toolkit. Without one, a program that says
+    "CUDA driver version is insufficient" most often came prebuilt (a wheel, a release binary,
+    an image) with its own runtime, and the driver is what is old."""
+    return _toolkit_in_use(s) is not None or any(tk.version for tk in s.cuda.toolkits)
 
 
 def _driver_version_too_old(s: Snapshot, drv: str) -> Iterator[Finding]:
@@ -628,8 +640,9 @@ _WHEEL_WORDS = re.compile(
 def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Finding | None:
     """DL102 on a pasted failure of a program the user compiled: "the provided PTX was compiled
     with an unsupported toolchain" (cudaErrorUnsupportedPtxVersion, 222) or "CUDA driver version
-    is insufficient" from a program no framework wheel printed; confirmed, or refuted, by the
-    toolkit's version (`nvcc --version`, prose) against the driver's CUDA."""
+    is insufficient" from a program no framework wheel printed, where the paste shows a toolkit
+    (without one, the program's own runtime is the likelier story: DL101); confirmed, or
+    refuted, by the toolkit's version (`nvcc --version`, prose) against the driver's CUDA."""
     said = next(
         (
             e
@@ -644,6 +657,8 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
     )
     if said is None or any(_WHEEL_WORDS.search(e.text) for e in s.reported_errors):
         return None
+    if said.signature == INSUFFICIENT and not _compiled_here(s):
+        return None  # no sign the user compiled it: the program's own runtime, DL101's
     toolkit = in_use or next(((tk.path, tk.version) for tk in s.cuda.toolkits if tk.version), None)
     # a version read from prose (an image tag, "CUDA 11.6") names a toolkit the reporter has,
     # not necessarily the one that built the failing program (conda's cudatoolkit, a JIT's
