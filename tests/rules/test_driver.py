@@ -811,6 +811,21 @@ def test_dl101_from_container_images_and_wheels_with_their_own_cuda() -> None:
     assert "DL101" not in _explained(nvcc + "cudaGetDeviceCount returned 35")
 
 
+def test_dl109_warning_when_a_framework_finds_no_cuda_inside_a_stated_container() -> None:
+    """TIBHannover/TIBAVA: "User provided device_type of 'cuda', but CUDA is not available"
+    from a Docker install: the container was probably started without the GPU (a warning);
+    the same line with no container in the story says nothing of Docker."""
+    line = (
+        "/usr/local/lib/python3.10/site-packages/torch/amp/autocast_mode.py:250: UserWarning: "
+        "User provided device_type of 'cuda', but CUDA is not available. Disabling\n"
+    )
+    from dlenv.rules import diagnose
+
+    pasted = _import("I run it with docker compose.\n" + line)
+    assert {f.code: f.severity for f in diagnose(pasted)}.get("DL109") == "warning"
+    assert "DL109" not in _explained(line)
+
+
 def test_dl109_when_the_gpu_does_not_reach_the_container() -> None:
     for text in (
         "WARNING: The NVIDIA Driver was not detected.  GPU functionality will not be available.",

@@ -1292,7 +1292,8 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     NVIDIA GPU device is present: /dev/nvidia0 does not exist"; and, with such a sign that the
     GPU is missing, how the container was started: a `docker run` line without `--gpus`, a
     Compose service or Kubernetes pod that requests no GPU, `docker info` without an `nvidia`
-    runtime.
+    runtime. A framework finding no CUDA at all inside a container the paste or the reporter
+    names ("User provided device_type of 'cuda', but CUDA is not available") is a warning.
 
     Why it matters: the host's driver may be fine, but Docker has no NVIDIA runtime to hand the
     GPUs to the container: the NVIDIA Container Toolkit is not installed, or was installed
@@ -1310,12 +1311,21 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
             yield launched
             return
     severity: Literal["error", "warning"] = "error"
-    if said is None and s.host.container:
+    if said is None and (s.host.container or _said(s, SAID_IN_CONTAINER)):
         # nvidia-smi missing inside a container (on a host whose driver the paste may show), or
-        # the reporter saying the GPU is not seen there: started without the GPU
-        said = next((e for e in s.reported_errors if e.signature in GPU_NOT_SEEN), None)
+        # the reporter saying the GPU is not seen there, or a framework finding no CUDA there
+        # ("User provided device_type of 'cuda', but CUDA is not available"): started without
+        # the GPU, the usual story (a warning)
+        seen = (*GPU_NOT_SEEN, *CUDA_MISSING_IN_CONTAINER)
+        said = next((e for e in s.reported_errors if e.signature in seen), None)
         severity = "warning"
-        printed = [e for e in s.reported_errors if not e.harmless and not in_prose(e.signature)]
+        printed = [
+            e
+            for e in s.reported_errors
+            if not e.harmless
+            and not in_prose(e.signature)
+            and e.signature not in CUDA_MISSING_IN_CONTAINER
+        ]
         if said is not None and said.signature not in SMI_MISSING and printed:
             return  # a program's own error is in the paste: its rules judge it
     if said is None:
@@ -1368,6 +1378,9 @@ NO_GPU_SIGNS = (
     "ngc-container-no-gpu",
 )
 _GPU_REQUEST = "container-spec-gpu-request"
+SAID_IN_CONTAINER = "said-in-container"  # prose-distributed.toml
+# a framework finding no CUDA at all: inside a container, the GPU was not passed in
+CUDA_MISSING_IN_CONTAINER = ("torch-autocast-cuda-unavailable", "torch-cuda-unavailable-stated")
 
 
 def _no_gpu_sign(s: Snapshot) -> tuple[str, bool] | None:
