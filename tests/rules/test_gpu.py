@@ -401,6 +401,21 @@ def test_dl305_from_a_traceback_that_ends_in_an_extensions_compiled_call() -> No
     assert "DL305" not in codes("/home/u/model.py", "y = self.conv(x)")
 
 
+def test_dl305_warning_when_the_reporter_says_other_code_runs_on_the_gpu() -> None:
+    """hpmll/DTC-SpMM_ASPLOS24: "no kernel image" from two scripts, "Other scripts could
+    successfully be executed": the framework has kernels for the GPU, the project's own
+    extension does not (a warning); without that statement, nothing is said of an extension."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> dict[str, str]:
+        report = explain_text(text, "t", probe=False).report
+        return {f.code: f.severity for f in report.findings if f.code in ("DL301", "DL305")}
+
+    error = "`CUDA error: no kernel image is available for execution on the device`.\n"
+    assert found(error + "Other scripts could successfully be executed.\n") == {"DL305": "warning"}
+    assert found(error + "Other scripts fail with the same error.\n") == {}
+
+
 def test_dl305_from_the_failing_kernels_source_but_not_from_torchs_own() -> None:
     """c10's "(<function> at <file>.cu:<line>)" after the message, a bare .cuh path, and mmcv's
     "implementation for device cuda:N not found" name an extension's kernel; ATen's does not

@@ -909,7 +909,8 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     kernel ("error in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_
     template.h:175): …", a non-ATen source file after the message, mmcv's "…_impl:
     implementation for device cuda:0 not found") or an extension's arch flags that miss the GPU
-    (detectron2's collect_env "arch flags").
+    (detectron2's collect_env "arch flags"). With the GPU unknown, a reporter saying other code
+    runs on it ("Other scripts could successfully be executed") makes it a warning.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -929,6 +930,17 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     named = _extension_named(s)
     if named is not None:
         yield named
+        return
+    others = _said(s, OTHERS_WORK)
+    if others is not None and not _capabilities(s):
+        yield _dl305(
+            "the reporter says other code runs on this GPU (or the same code on another "
+            "machine), so the framework has kernels for it; the one that fails is a project's "
+            "own compiled extension, built for other GPUs",
+            Evidence(fact=f"reported_errors.{OTHERS_WORK}", found=others, note="the reporter"),
+            None,
+            severity="warning",
+        )
         return
     # a CUDA error from torch's own process: a CPU build could not have printed it
     if torch is None or cuda_build(torch) is False:
@@ -1098,7 +1110,12 @@ def _torch_own(kernel: str) -> bool:
     return bool(_TORCH_SOURCES.search(kernel))
 
 
-def _dl305(why: str, evidence: Evidence, cc: str | None) -> Finding:
+OTHERS_WORK = "said-other-code-works"  # catalog/prose-gpu.toml
+
+
+def _dl305(
+    why: str, evidence: Evidence, cc: str | None, severity: Literal["error", "warning"] = "error"
+) -> Finding:
     # without the GPU in the paste, the machine itself says which architecture to build for
     target = cc or (
         "\"$(python -c 'import torch; print(\"%d.%d\" % torch.cuda.get_device_capability())')\""
@@ -1107,7 +1124,10 @@ def _dl305(why: str, evidence: Evidence, cc: str | None) -> Finding:
         "DL305",
         title="A CUDA extension has no kernels for this GPU",
         message=f"The paste names the failing code: {why}. The extension was built for other "
-        "GPU architectures; reinstalling torch changes nothing.",
+        "GPU architectures; reinstalling torch changes nothing."
+        if severity == "error"
+        else f"Probably {why}. Reinstalling torch would change nothing.",
+        severity=severity,
         evidence=[evidence],
         hint="Rebuild the extension for the GPU (or install a build of it made for the GPU).",
         fixes=[
