@@ -144,17 +144,7 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
             f"supported by the {branch}.xx branch, so the driver ignores it and every framework "
             "runs on the CPU."
         )
-        fixes.append(
-            ManualStep(
-                text=f"Install the {branch} legacy driver branch (and a CUDA and framework "
-                f"build that driver {branch} runs), or use a newer GPU.",
-                commands=[
-                    f"sudo apt install nvidia-driver-{branch}  # Debian/Ubuntu",
-                    "nvidia-smi  # after a reboot: the GPU is listed",
-                ],
-                url=UNIX_DRIVERS,
-            )
-        )
+        fixes.append(_legacy_step(branch))
     else:
         title = "The installed NVIDIA driver does not support this GPU"
         message = (
@@ -178,6 +168,18 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
         "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
         fixes=fixes,
         subject="nvidia-driver",
+    )
+
+
+def _legacy_step(branch: str) -> ManualStep:
+    return ManualStep(
+        text=f"Install the {branch} legacy driver branch (and a CUDA and framework build that "
+        f"driver {branch} runs), or use a newer GPU.",
+        commands=[
+            f"sudo apt install nvidia-driver-{branch}  # Debian/Ubuntu",
+            "nvidia-smi  # after a reboot: the GPU is listed",
+        ],
+        url=UNIX_DRIVERS,
     )
 
 
@@ -227,17 +229,7 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
             ],
             hint="Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta "
             "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
-            fixes=[
-                ManualStep(
-                    text=f"Install the {branch} legacy driver branch (and a CUDA and framework "
-                    f"build that driver {branch} runs), or use a newer GPU.",
-                    commands=[
-                        f"sudo apt install nvidia-driver-{branch}  # Debian/Ubuntu",
-                        "nvidia-smi  # after a reboot: the GPU is listed",
-                    ],
-                    url=UNIX_DRIVERS,
-                )
-            ],
+            fixes=[_legacy_step(branch)],
             subject="nvidia-driver",
         )
         return
