@@ -794,6 +794,10 @@ class Distinct:
     def hit_lines(self, words: tuple[str, ...]) -> list[int]:
         """The start in the original text of every line where one of `words`' one-line pieces
         occurs, sorted."""
+        return sorted(p for i in self.hit_indices(words) for p in self.where[i])
+
+    def hit_indices(self, words: tuple[str, ...]) -> set[int]:
+        """The distinct lines (their numbers) where one of `words`' one-line pieces occurs."""
         pieces = _line_words(words) or ()
         found: set[int] = set()
         for w in pieces:
@@ -806,7 +810,7 @@ class Distinct:
                 if nxt < 0:
                     break
                 pos = self.lowered.find(w, nxt + 1)
-        return sorted(p for i in found for p in self.where[i])
+        return found
 
 
 # Where a match can start. A pattern whose every match begins with one of a few literal
@@ -1117,29 +1121,40 @@ def _find_sentences(
     the lines that hold a word of its rarest group can match; in them, only a sentence that
     holds a word of every group is tried with the pattern itself (`regex.match` at its start),
     so the matches are exactly the pattern's."""
-    rx = sig.regex
-    checks = _group_regexes(sig.groups)
-    spans = list(_find_lines(sig, text, lowered, distinct))
-    for start, end in spans:
-        starts = [start, *(m.start() for m in _SENTENCE_BREAK.finditer(text, start, end))]
-        bounds = [*starts[1:], end]
-        for s0, s1 in zip(starts, bounds, strict=True):
-            if all(c.search(text, s0, s1) for c in checks):
-                m = rx.match(text, s0, end)
-                if m is not None:
-                    yield m
-
-
-def _find_lines(
-    sig: Signature, text: str, lowered: str | None, distinct: Distinct | None
-) -> Iterator[tuple[int, int]]:
-    """The lines of `text` that hold one of the entry's prefilter words, as (start, end)."""
     words = words_of(sig)
     if distinct is not None and _line_words(words) is not None:
-        for p in distinct.hit_lines(words):
+        # each distinct line once (a log repeats its lines), then only where a match was
+        matched = []
+        for i in distinct.hit_indices(words):
+            start = distinct.starts[i]
+            end = distinct.text.find("\n", start)
+            end = len(distinct.text) if end < 0 else end
+            if next(_sentences(sig, distinct.text, start, end), None) is not None:
+                matched.extend(distinct.where[i])
+        for p in sorted(matched):
             end = text.find("\n", p)
-            yield p, len(text) if end < 0 else end
+            yield from _sentences(sig, text, p, len(text) if end < 0 else end)
         return
+    for start, end in _find_lines(sig, text, lowered):
+        yield from _sentences(sig, text, start, end)
+
+
+def _sentences(sig: Signature, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """The entry's matches in one line of `text`: each sentence holding a word of every group
+    is tried with the pattern at its start."""
+    checks = _group_regexes(sig.groups)
+    starts = [start, *(m.start() for m in _SENTENCE_BREAK.finditer(text, start, end))]
+    bounds = [*starts[1:], end]
+    for s0, s1 in zip(starts, bounds, strict=True):
+        if all(c.search(text, s0, s1) for c in checks):
+            m = sig.regex.match(text, s0, end)
+            if m is not None:
+                yield m
+
+
+def _find_lines(sig: Signature, text: str, lowered: str | None) -> Iterator[tuple[int, int]]:
+    """The lines of `text` that hold one of the entry's prefilter words, as (start, end)."""
+    words = words_of(sig)
     low = lowered if lowered is not None and len(lowered) == len(text) else None
     if low is None:
         yield 0, len(text)
