@@ -26,7 +26,7 @@ import sys
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlenv.errors import DlenvError
 from dlenv.importers.catalog.converters import CONVERTERS
@@ -256,9 +256,15 @@ def _term(word: str) -> str:
     return head + escaped + tail
 
 
-def sentence_pattern(where: str, raw: Any) -> tuple[str, tuple[str, ...]]:
-    """The regex of a `sentence = {all = [[...], [...]], none = [...]}` entry, and the words a
-    match must contain (the rarest-looking group's, for the prefilter)."""
+class Sentence(NamedTuple):
+    pattern: str  # the whole entry as one bounded regex
+    words: tuple[str, ...]  # the prefilter: the rarest-looking group's words
+    groups: tuple[str, ...]  # each group's words as a regex (the scanner's cheap check)
+
+
+def sentence_pattern(where: str, raw: Any) -> Sentence:
+    """The regex of a `sentence = {all = [[...], [...]], none = [...]}` entry, the words a
+    match must contain (the rarest-looking group's, for the prefilter) and each group's regex."""
     if not isinstance(raw, dict) or set(raw) - {"all", "none"} or "all" not in raw:
         raise CatalogError(f"{where}: `sentence` is a table {{all = [[words], ...], none = [...]}}")
     groups = raw["all"]
@@ -272,18 +278,15 @@ def sentence_pattern(where: str, raw: Any) -> tuple[str, tuple[str, ...]]:
     if any(not g for g in terms):
         raise CatalogError(f"{where}: a `sentence.all` group is empty")
     ahead = f"{_IN_SENTENCE}{{0,{SENTENCE_MAX}}}?"
+    groups = tuple(f"(?:{'|'.join(_term(w) for w in g)})" for g in terms)
     # no `[ \t]*` after the start: on a long run of blanks it backtracks once per blank, each
     # time rescanning the lookaheads (quadratic); the lookaheads skip leading blanks themselves
-    parts = [_SENTENCE_START]
-    parts += [f"(?={ahead}(?:{'|'.join(_term(w) for w in g)}))" for g in terms]
+    parts = [_SENTENCE_START, *(f"(?={ahead}{g})" for g in groups)]
     if vetoes:
         parts.append(f"(?!{ahead}(?:{'|'.join(_term(w) for w in vetoes)}))")
     parts.append(f"{_IN_SENTENCE}{{1,{SENTENCE_MAX}}}")
-    return "".join(parts), tuple(w.removesuffix("*") for w in _rarest(terms))
-
-
-def _str_lists(where: str, raw: Any) -> list[tuple[str, ...]]:
-    return [_str_list(where, "sentence.all", g) for g in raw]
+    words = tuple(w.removesuffix("*") for w in _rarest(terms))
+    return Sentence("".join(parts), words, groups)
 
 
 def _rarest(groups: list[tuple[str, ...]]) -> tuple[str, ...]:
@@ -321,11 +324,7 @@ def _signature(family: str, where: str, raw: Any, earlier: set[str]) -> Signatur
     flags = 0
     groups: tuple[str, ...] = ()
     if "sentence" in raw:
-        pattern, words = sentence_pattern(where, raw["sentence"])
-        groups = tuple(
-            "(?:" + "|".join(_term(w) for w in g) + ")"
-            for g in _str_lists(where, raw["sentence"].get("all", []))
-        )
+        pattern, words, groups = sentence_pattern(where, raw["sentence"])
         flags |= re.IGNORECASE
         raw = {"requires": list(words), **raw}
     else:
