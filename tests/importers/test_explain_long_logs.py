@@ -19,6 +19,7 @@ import pytest
 from dlenv.importers import prose, signatures
 from dlenv.importers.detect import import_text
 from dlenv.importers.signatures import SIGNATURES, UNRECOGNISED, find_all, lower
+from tests.importers.engine import finditer
 
 ALL = (*SIGNATURES, UNRECOGNISED)
 
@@ -100,7 +101,7 @@ def test_every_signature_finds_what_finditer_finds_in_a_long_text() -> None:
         for example in (*sig.examples, *sig.near_misses):
             lines.insert(rng.randrange(len(lines)), example)
         text = "\n".join(lines) + "\n"
-        want = [(m.span(), m.groupdict()) for m in sig.regex.finditer(text)]
+        want = [(m.span(), m.groupdict()) for m in finditer(sig, text)]
         distinct = signatures.Distinct.of(text)
         assert distinct is not None
         got = [(m.span(), m.groupdict()) for m in find_all(sig, text, None, distinct)]
