@@ -245,3 +245,16 @@ def only(s: Snapshot, code: str):  # type: ignore[no-untyped-def]
     found = diagnose(s, select=[code])
     assert [f.code for f in found] == [code], found
     return found[0]
+
+
+def pasted_codes(text: str) -> dict[str, str]:
+    """What `dlenv explain` finds in a paste: code -> severity of the errors and warnings ({}
+    where it recognises nothing at all)."""
+    from dlenv.errors import DlenvError
+    from dlenv.importers.explain import explain_text
+
+    try:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+    except DlenvError:  # nothing recognised at all
+        return {}
+    return {f.code: f.severity for f in found if f.severity in ("error", "warning")}

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.errors import DlenvError
-from dlenv.importers.explain import explain_text
 from dlenv.snapshot.model import ReportedError, Snapshot
-from tests.rules.snapshots import cpu_machine, fired, gpu, gpu_machine, only
+from tests.rules.snapshots import cpu_machine, fired, gpu, gpu_machine, only, pasted_codes
 
 # statements carry harmless=True, as the catalogue marks them
 _STATEMENTS = {
@@ -34,14 +32,6 @@ def _said(s: Snapshot, *pairs: tuple[str, str]) -> Snapshot:
         for sig, text in pairs
     ]
     return replace(s, reported_errors=[*s.reported_errors, *errors])
-
-
-def _codes(text: str) -> dict[str, str]:
-    try:
-        found = explain_text(text, "paste.txt", probe=False).report.findings
-    except DlenvError:  # nothing recognised at all
-        return {}
-    return {f.code: f.severity for f in found if f.severity in ("error", "warning")}
 
 
 BUS = ("said-bus-error", "the training crashes with Bus error (core dumped)")
@@ -79,13 +69,13 @@ def test_dl801_program_message_still_decides() -> None:
 
 def test_dl801_from_prose_pastes() -> None:
     # kazuto1011/deeplab-pytorch#17, the program's words retyped in another case
-    assert _codes(
+    assert pasted_codes(
         "Unexpected bus ERROR encountered in worker. This might be caused by insufficient "
         "Shared memory (SHM)\n"
     ) == {"DL801": "warning"}
-    assert _codes("Increasing the shm-size of the container fixed it.\n") == {"DL801": "warning"}
+    assert pasted_codes("Increasing the shm-size of the container fixed it.\n") == {"DL801": "warning"}
     # GPU on-chip shared memory (Triton) is not /dev/shm
-    assert "DL801" not in _codes(
+    assert "DL801" not in pasted_codes(
         "triton.runtime.errors.OutOfResources: out of resource: shared memory, Required: "
         "98304, Hardware limit: 65536.\n"
     )
@@ -95,8 +85,8 @@ def test_dl801_from_prose_pastes() -> None:
 def test_dl802_p2p_off_said_to_work_in_other_languages_warns() -> None:
     f = only(_said(cpu_machine(), ("said-p2p-disabled-works", "关闭P2P后训练就正常了")), "DL802")
     assert f.severity == "warning"
-    assert "DL802" in _codes("desactivando P2P funciona bien\n")
-    assert "DL802" not in _codes("关闭P2P后还是卡住\n")
+    assert "DL802" in pasted_codes("desactivando P2P funciona bien\n")
+    assert "DL802" not in pasted_codes("关闭P2P后还是卡住\n")
 
 
 def test_dl802_iommu_said_on_is_quoted_as_the_suspect_of_a_hang() -> None:
@@ -113,8 +103,8 @@ def test_dl802_iommu_said_on_is_quoted_as_the_suspect_of_a_hang() -> None:
 def test_dl803_interface_named_and_then_it_worked_warns() -> None:
     s = _said(cpu_machine(), ("said-ifname-fix-works", "after setting NCCL_SOCKET_IFNAME it works"))
     assert only(s, "DL803").severity == "warning"
-    assert _codes("export NCCL_SOCKET_IFNAME=enp3s0 fixed the hang\n") == {"DL803": "warning"}
-    assert "DL803" not in _codes("I export the NCCL_SOCKET_IFNAME, but it still time out\n")
+    assert pasted_codes("export NCCL_SOCKET_IFNAME=enp3s0 fixed the hang\n") == {"DL803": "warning"}
+    assert "DL803" not in pasted_codes("I export the NCCL_SOCKET_IFNAME, but it still time out\n")
 
 
 def test_dl803_wrong_interface_across_machines_warns_alone_nothing() -> None:
@@ -137,7 +127,7 @@ def test_dl804_nodes_on_different_releases_warns() -> None:
     f = only(s, "DL804")
     assert f.severity == "warning"
     assert "different PyTorch/NCCL releases" in f.message
-    assert "DL804" not in _codes("both machines have the same version of pytorch\n")
+    assert "DL804" not in pasted_codes("both machines have the same version of pytorch\n")
 
 
 def test_dl804_multi_machine_start_hang_warns_unless_the_network_is_named() -> None:
@@ -165,4 +155,4 @@ def test_dl804_from_a_prose_paste() -> None:
         "i used 2 machine 192.168.2.13 and 192.168.2.14 . but finally the code blocked at "
         "function nn.parallel.DistributedDataParallel(model)  then time out .\n"
     )
-    assert _codes(text) == {"DL804": "warning"}
+    assert pasted_codes(text) == {"DL804": "warning"}

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dlenv.errors import DlenvError
 from dlenv.fix.actions import InstallPackages
-from dlenv.importers.explain import explain_text
 from dlenv.snapshot.model import ReportedError, Snapshot
-from tests.rules.snapshots import cpu_machine, fired, keras, only, tensorflow
+from tests.rules.snapshots import cpu_machine, fired, keras, only, pasted_codes, tensorflow
 
 _STATEMENTS = {"said-keras2-argument", "said-keras-src-frame", "said-import-fails"}
 
@@ -31,14 +29,6 @@ def fired_with_severity(s: Snapshot, code: str) -> list[tuple[str, str]]:
     from dlenv.rules import diagnose
 
     return [(f.code, f.severity) for f in diagnose(s, select=[code])]
-
-
-def _codes(text: str) -> dict[str, str]:
-    try:
-        found = explain_text(text, "paste.txt", probe=False).report.findings
-    except DlenvError:  # nothing recognised at all
-        return {}
-    return {f.code: f.severity for f in found if f.severity in ("error", "warning")}
 
 
 BROKE = ("said-keras3-broke", "incompatible with tf 2.16.0")
@@ -67,12 +57,12 @@ def test_dl601_keras2_argument_inside_keras_src_warns_with_the_port() -> None:
 
 
 def test_dl601_from_prose_pastes() -> None:
-    assert _codes(
+    assert pasted_codes(
         "Hi, I just got an error from my daily test, raised via a new tf version with Keras3.\n"
     ) == {"DL601": "warning"}
-    assert _codes("tensorflow==2.16 can't utilize the gpu.\n") == {}  # not a Keras statement
-    assert _codes("Downgrading to tensorflow==2.15 fixed it\n") == {"DL601": "warning"}
-    assert _codes("tensorflow 2.16 with Keras 3 runs the model without errors\n") == {}
+    assert pasted_codes("tensorflow==2.16 can't utilize the gpu.\n") == {}  # not a Keras statement
+    assert pasted_codes("Downgrading to tensorflow==2.15 fixed it\n") == {"DL601": "warning"}
+    assert pasted_codes("tensorflow 2.16 with Keras 3 runs the model without errors\n") == {}
 
 
 def test_dl602_backend_missing_and_import_failing_warns() -> None:
@@ -84,7 +74,7 @@ def test_dl602_backend_missing_and_import_failing_warns() -> None:
     assert fired(_said(bare, backend), "DL602") == []  # advice alone is no failure
     # a machine whose Keras backend is installed outranks the reporter's words
     assert fired(_said(cpu_machine(), backend, fails), "DL602") == []
-    assert _codes(
+    assert pasted_codes(
         "Import test fails.  Per pypi:\n> To use keras, you should also install the backend of "
         "choice:\n"
     ) == {"DL602": "warning"}
