@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dlenv.importers import catalog
-from dlenv.importers.catalog import CatalogError, Signature, load, parse
+from dlenv.importers.catalog import CatalogError, Signature, is_prose, load, parse
 from dlenv.importers.sheet import FactSheet
 from dlenv.importers.signatures import (
     BY_ID,
@@ -360,15 +360,16 @@ def test_a_distinct_template_must_be_a_template_of_a_reported_message(
         parse([("one.toml", _file(**entry))])
 
 
-SENTENCES = [s for s in SIGNATURES if s.groups]
+PERSONS_WORDS = [s for s in SIGNATURES if s.groups or is_prose(s.family)]
 
 
-@pytest.mark.parametrize("sig", SENTENCES, ids=[s.id for s in SENTENCES])
-def test_a_sentence_entry_finds_the_same_matches_in_a_long_text(sig: Signature) -> None:
-    """Over a long paste a `sentence` entry is read sentence by sentence (only those holding a
-    word of every group are tried with its pattern), in the lines that start in the paste's
-    first and last PROSE_EDGE characters: the matches must be exactly the pattern's there, lines
-    that repeat (the distinct-lines index) or not."""
+@pytest.mark.parametrize("sig", PERSONS_WORDS, ids=[s.id for s in PERSONS_WORDS])
+def test_a_persons_words_are_read_at_a_long_texts_edges(sig: Signature) -> None:
+    """Over a long paste a person's words (a `sentence` entry, read sentence by sentence: only
+    those holding a word of every group are tried with its pattern; an entry of a prose family)
+    are read in the lines that start in the paste's first and last PROSE_EDGE characters: the
+    matches must be exactly the pattern's there, lines that repeat (the distinct-lines index) or
+    not."""
     from dlenv.importers.signatures import find_all, text_index
     from tests.importers.engine import finditer
 

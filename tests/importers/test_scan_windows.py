@@ -211,3 +211,27 @@ def test_a_turkish_capital_i_keeps_the_distinct_line_scan() -> None:
     sig = signatures.BY_ID["no-kernel-image"]
     fast = [m.span() for m in find_all(sig, text, None, distinct)]
     assert fast == [m.span() for m in sig.regex.finditer(text)] and len(fast) == 1
+
+
+def test_a_free_text_pastes_words_are_looked_up_in_its_distinct_pieces() -> None:
+    """A long paste of free text (few repeated lines, no distinct-lines index) has its words
+    looked up among its distinct blank-separated pieces: for every signature's words, and for
+    words that cross pieces, the answer is the one a search of the whole text gives."""
+    rng = random.Random(7)
+    vocab = ["the", "driver", "nvidia-smi", "out", "of", "memory", "kernel", "módulo", "显存"]
+    vocab += ["cuda:0"]
+    lines = [" ".join(rng.choice(vocab) for _ in range(12)) + f". {i}" for i in range(40_000)]
+    text = "\n".join(lines)
+    index = signatures.text_index(text)
+    assert index.distinct is None and index.lowered is not None
+    pieces = index.pieces
+    assert pieces is not None and len(pieces.joined) < len(text) // 10
+    words = {w for sig in SIGNATURES for w in signatures.words_of(sig)}
+    words |= {"out of memory", "of memory\nkernel", "driver nvidia", "nvidia-smi out", "ory ker"}
+    words |= {"显存 cuda", "módulo", "river", "uda:0 th", "39999", "x" * 3}
+    for w in sorted(words):
+        assert pieces.has(w, index.lowered) == (w in index.lowered), w
+    # a text whose pieces hardly repeat keeps no such index: it would not be shorter
+    unique = "\n".join(f"{rng.getrandbits(64):x} {rng.getrandbits(64):x}" for _ in range(20_000))
+    assert signatures.text_index(unique).pieces is None
+    signatures.forget_texts()

@@ -1099,7 +1099,32 @@ def find_all(
     `text.lower()` (None: look in `distinct`, the text's distinct lines, instead)."""
     if sig.groups:
         return _find_sentences(sig, text, lowered, distinct)
+    if is_prose(sig.family) and len(text) > 2 * PROSE_EDGE:
+        return _find_at_edges(sig, text)
     return _find(sig.regex, words_of(sig), scan_span(sig), text, lowered, distinct)
+
+
+def _find_at_edges(sig: Signature, text: str) -> Iterator[re.Match[str]]:
+    """A prose entry (a person's words) in a long text: the matches whose line starts in its
+    first or last PROSE_EDGE characters, as `finditer` over the whole text finds them (each run
+    reaches MAX_SPAN lines beyond its edge, the most a match may cross)."""
+    head, tail = prose_edges(len(text))
+    end = head
+    for _ in range(MAX_SPAN + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            end = len(text)
+            break
+    for m in sig.regex.finditer(text, 0, end):
+        if text.rfind("\n", 0, m.start()) + 1 >= head:
+            break
+        yield m
+    start = tail
+    for _ in range(MAX_SPAN + 1):
+        start = text.rfind("\n", 0, start - 1) + 1 if start > 0 else 0
+    for m in sig.regex.finditer(text, start):
+        if text.rfind("\n", 0, m.start()) + 1 >= tail:
+            yield m
 
 
 # where a sentence can start, as `catalog.sentence_pattern` reads it: a line start, after . ! ?
@@ -1295,14 +1320,50 @@ def _bounded_windows(
     return _merged(text, [(p, p) for p in lines], span + 1) if lines else []
 
 
+_BLANK = re.compile(r"\s")
+
+
+class Pieces:
+    """A long text's distinct blank-separated pieces, joined by line breaks. A word without
+    blanks occurs in the text exactly when it occurs in one of them, and where the text's words
+    repeat (prose does: a 6 MB paste of free text holds a few thousand distinct pieces) they
+    are far shorter than the text: each signature's words are looked for here, not in 6 MB."""
+
+    def __init__(self, joined: str) -> None:
+        self.joined = joined
+
+    @classmethod
+    def of(cls, lowered: str) -> Pieces | None:
+        """None where the pieces would not be much shorter than the text."""
+        seen: set[str] = set()
+        n, i, step = len(lowered), 0, 1 << 20
+        while i < n:
+            blank = _BLANK.search(lowered, min(n, i + step))
+            j = n if blank is None else blank.start()
+            seen.update(lowered[i:j].split())
+            if len(seen) > n // 64:  # hardly repeating: not worth it
+                return None
+            i = j
+        return cls("\n".join(seen))
+
+    def has(self, word: str, lowered: str) -> bool:
+        """Does `lowered` (the text these pieces are of) contain `word`?"""
+        pieces = word.split()
+        if pieces == [word]:
+            return word in self.joined
+        return all(p in self.joined for p in pieces) and word in lowered
+
+
 class TextIndex:
     """Where a long text's words can be looked up: its distinct lines, or else its lower-cased
-    copy (offsets kept); `text_index` keeps the last one, so the prose readers reuse the one
-    `scan` built over the same text."""
+    copy (offsets kept) and, when its words repeat, its distinct pieces (Pieces); `text_index`
+    keeps the last one, so the prose readers reuse the one `scan` built over the same text."""
 
     def __init__(self, text: str) -> None:
         self.distinct = Distinct.of(text)
         self.lowered = lower(text) if self.distinct is None else None
+        long = self.lowered is not None and len(self.lowered) >= _LONG
+        self.pieces = Pieces.of(self.lowered) if long and self.lowered is not None else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -1370,9 +1431,16 @@ def search(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
     return next(matches(regex, text), None)
 
 
-def _present(words: tuple[str, ...], lowered: str | None, distinct: Distinct | None) -> bool:
+def _present(
+    words: tuple[str, ...],
+    lowered: str | None,
+    distinct: Distinct | None,
+    pieces: Pieces | None = None,
+) -> bool:
     if distinct is not None:
         return distinct.has_any(words)
+    if lowered is not None and pieces is not None:
+        return any(pieces.has(w, lowered) for w in words)
     return lowered is None or any(w in lowered for w in words)
 
 
@@ -1402,7 +1470,7 @@ def scan(
     read = signatures is SIGNATURES if statuses is None else statuses
     for sig in signatures:
         words = words_of(sig)
-        if words and not _present(words, lowered, distinct):
+        if words and not _present(words, lowered, distinct, index.pieces):
             lines_of.setdefault(sig.id, set())
             continue
         seen: set[str] = set()
