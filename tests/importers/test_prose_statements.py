@@ -82,3 +82,32 @@ def test_a_programs_message_is_not_read_as_prose() -> None:
     said = [e.signature for e in import_text(text, "paste").snapshot.reported_errors]
     assert "said-gpu-not-used" not in said
     assert said
+
+
+def _said(text: str) -> list[str]:
+    return [e.signature for e in import_text(text, "paste").snapshot.reported_errors]
+
+
+def test_the_reporter_writing_on_after_a_quoted_message_is_read() -> None:
+    # the message claims the rest of its line only up to a sentence in the first person
+    text = (
+        "The CUDA error: no kernel image is available for execution on the device was reported "
+        "when I run the examples.  The same example runs successfully on my PC, but the above "
+        "error was reported on the workstation."
+    )
+    assert "said-other-code-works" in _said(text)
+    codes = _codes(text)
+    assert codes.get("DL305") == "warning", codes
+
+
+def test_a_programs_own_sentences_after_its_message_stay_its_own() -> None:
+    # a program's further sentences ("you", never "I"), or a TensorFlow log line run onto the
+    # same line ("… I tensorflow/…"), are not the reporter's words
+    for text in (
+        "An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not "
+        "installed. Falling back to cpu. You may need to reinstall jaxlib.",
+        "An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not "
+        "installed. Falling back to cpu. 2024-01-01 10:00:00.000: I tensorflow/core/"
+        "common_runtime/gpu/gpu_device.cc:1510] Created device without GPU",
+    ):
+        assert "said-gpu-not-used" not in _said(text), text

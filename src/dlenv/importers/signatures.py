@@ -431,6 +431,16 @@ def lower(text: str) -> str:
     return text.lower()
 
 
+# A reporter may write on after the message they quote, on its line ("… no kernel image is
+# available for execution on the device was reported when I run the examples.  The same example
+# runs on my PC"): the sentences after the message from the first one in the first person on
+# are theirs (a program's message says "you", never "I", "my" or "we").
+_OWN_SENTENCE = re.compile(
+    r"[.!?。！？]\s*(?=[^.!?。！？\n]{0,300}?"
+    r"(?:(?<![\w'])(?:I(?! [\w.-]*/)|[Mm]y|[Ww]e|[Oo]ur)(?![\w'/])|我))"
+)
+
+
 class _Spans:
     """Sorted (start, end) spans, asked whether a range overlaps any of them in O(log n)."""
 
@@ -1506,9 +1516,12 @@ def scan(
             if not prose and not sig.statement:
                 _covered_lines(text, m.start(), m.end(), covered)
             if sig.report and not prose and not sig.statement:
-                # a program prints whole lines: the rest of the line after its message is its own
+                # a program prints whole lines: the rest of the line after its message is its
+                # own, up to a sentence in the first person (the reporter writing on)
                 eol = text.find("\n", m.end())
-                messages.add((m.start(), len(text) if eol < 0 else eol))
+                eol = len(text) if eol < 0 else eol
+                own = _OWN_SENTENCE.search(text, m.end(), eol)
+                messages.add((m.start(), eol if own is None else own.start() + 1))
             count += 1
             key = m.group(0)
             if sig.distinct:
