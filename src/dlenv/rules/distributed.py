@@ -175,6 +175,7 @@ ONE_MACHINE_HANG = "multi-gpu-hang"
 # the reporter's words (prose-distributed.toml): P2P off works (in any language), a warning
 P2P_OFF_SAID = "said-p2p-disabled-works"
 IOMMU_SAID = "said-iommu-acs-on"  # the IOMMU or ACS is on: with a hang, the suspect
+IOMMU_OFF_SAID = "said-iommu-acs-off-works"  # the IOMMU/ACS off (or iommu=pt) made P2P work
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
 HANGS = ("nccl-hang", "nccl-watchdog-timeout")
 # the reporter's own words, weighed together: a hang, on several GPUs, of one machine (nccl.toml)
@@ -259,7 +260,9 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     "freezes", "deadlock") on several GPUs ("4 RTX 3090 GPUs", "multiple 4090s", or a table
     with two GPUs or more) of one machine (no multi-node job; the IOMMU or ACS said to be on
     is quoted as the suspect), as a warning; so is P2P off said to work in other words and
-    languages ("关闭P2P后正常", "desactivando P2P funciona").
+    languages ("关闭P2P后正常", "desactivando P2P funciona"), and the IOMMU or ACS off (or
+    iommu=pt) said to be what made it work ("in bios: IOMMU must be disabled, ACS must be
+    disabled").
 
     Why it matters: NCCL sends data GPU to GPU over PCIe. With the IOMMU translating, or ACS
     redirecting peer traffic up to the root complex, those transfers stall or fail: all-reduce
@@ -283,7 +286,11 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
         # one machine's GPUs hang together where one GPU runs, and nothing points at the
         # network between machines: the transfers between the GPUs are what blocks
         said = _said(s, ONE_MACHINE_HANG)
-    inferred = [] if said else (_said(s, P2P_OFF_SAID)[:1] or _hang_on_several_gpus(s))
+    inferred = (
+        []
+        if said
+        else (_said(s, P2P_OFF_SAID, IOMMU_OFF_SAID)[:1] or _hang_on_several_gpus(s))
+    )
     iommu = _iommu_translating(s) if len(s.gpus) >= 2 else None
     blocked = _blocked_links(s)
     if not said and not inferred and iommu is None and not blocked:
