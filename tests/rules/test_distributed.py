@@ -372,6 +372,44 @@ def test_dl804_all_ranks_listed_or_another_node_starts_the_rest_is_fine() -> Non
     assert "DL804" not in _codes(stated)
 
 
+def test_dl804_node_rank_not_below_the_node_count() -> None:
+    # FoundationVision/VAR#108: one server, --nnodes=1, but --node_rank=3; no error, it waits
+    var = (
+        "torchrun --nproc_per_node=4 --nnodes=1 --node_rank=3 --master_addr=192.168.1.1 "
+        "--master_port=12345 train.py --depth=16\nand i stuck for a long time .....\n"
+    )
+    f = _finding(var, "DL804")
+    assert f.severity == "error"  # type: ignore[attr-defined]
+    assert "rank 3 in a job of 1 node" in f.message  # type: ignore[attr-defined]
+    step = f.fixes[0]  # type: ignore[attr-defined]
+    assert isinstance(step, ManualStep) and "--node_rank=$NODE_RANK" in step.commands[0]
+    # other launchers' spellings: accelerate, detectron2 (rank before count), MMEngine's variables
+    for line in (
+        "accelerate launch --num_machines 2 --machine_rank 2 train.py",
+        "python tools/train_net.py --machine-rank 2 --num-gpus 4 --num-machines 2 --dist-url tcp://h:1",
+        "NNODES=2 NODE_RANK=2 PORT=29500 ./tools/dist_train.sh configs/x.py 8",
+    ):
+        assert _codes_or_none(line + "\n").get("DL804") == "error", line
+
+
+def test_dl804_node_ranks_within_the_node_count_are_fine() -> None:
+    for line in (
+        "torchrun --nproc_per_node=4 --nnodes=1 --node_rank=0 train.py",
+        "torchrun --nproc_per_node=8 --nnodes=2 --node_rank=1 --master_addr=n0 train.py",
+        "torchrun --nnodes=1:4 --node_rank=3 --rdzv_backend=c10d train.py",  # elastic range
+        "accelerate launch --num_machines 2 --machine_rank 1 train.py",
+    ):
+        assert "DL804" not in _codes_or_none(line + "\n"), line
+
+
+def test_dl804_dash_spelling_of_a_fixed_node_rank() -> None:
+    # NVIDIA/nvidia-resiliency-ext#142: torchrun's --node-rank spelling, on both nodes
+    line = "torchrun --nproc_per_node=8 --nnodes=2 --node-rank=0 --rdzv_backend=c10d train.py\n"
+    assert _codes_or_none(line).get("DL804") == "warning"  # a launch line alone: probably
+    ok = "torchrun --nproc_per_node=8 --nnodes=2 --node-rank=$SLURM_NODEID train.py\n"
+    assert "DL804" not in _codes_or_none(ok)
+
+
 def _members(ranks: list[int], world: int) -> str:
     return "".join(
         f"initializing ddp: GLOBAL_RANK: {r}, MEMBER: {r + 1}/{world}\n" for r in ranks

@@ -148,6 +148,39 @@ def test_dl804_world_size_from_local_gpus_counts_only_across_machines() -> None:
     assert fired(_said(cpu_machine(), local), "DL804") == []
 
 
+def test_dl802_iommu_or_acs_off_stated_as_the_fix_warns() -> None:
+    off = ("said-iommu-acs-off-works", "1.  IOMMU must be disabled")
+    f = only(_said(cpu_machine(), off), "DL802")
+    assert f.severity == "warning"
+    assert any("iommu=pt" in " ".join(getattr(a, "commands", [])) for a in f.fixes)
+    # aikitoria/open-gpu-kernel-modules#6, shortened: the fix list under "in bios"
+    assert pasted_codes("in bios\n1.  IOMMU must be disabled\n2. ACS must be disabled\n") == {
+        "DL802": "warning"
+    }
+    for text in (
+        "I disabled IOMMU in the BIOS but it still hangs\n",
+        "IOMMU is enabled in the BIOS\n",
+    ):
+        assert "DL802" not in pasted_codes(text), text
+
+
+def test_dl804_rendezvous_fix_stated_warns() -> None:
+    fixed = ("said-rendezvous-fix-works", "I managed to solve it by adding MASTER_ADDR")
+    f = only(_said(cpu_machine(), fixed), "DL804")
+    assert f.severity == "warning"
+    assert "MASTER_ADDR" in f.message
+    assert fired(cpu_machine(), "DL804") == []
+    # the statement in a paste, and wordings that are no fix
+    assert pasted_codes("I managed to solve it by adding MASTER_ADDR (and without MASTER_PORT)\n") == {
+        "DL804": "warning"
+    }
+    for text in (
+        "I set MASTER_ADDR and MASTER_PORT but it still hangs\n",
+        "python train.py --dist-url tcp://127.0.0.1:52133 SOLVER.IMS_PER_BATCH 4\n",
+    ):
+        assert "DL804" not in pasted_codes(text), text
+
+
 def test_dl804_from_a_prose_paste() -> None:
     # narumiruna/pytorch-distributed-example#17 (the reporter's words, shortened)
     text = (

@@ -175,6 +175,7 @@ ONE_MACHINE_HANG = "multi-gpu-hang"
 # the reporter's words (prose-distributed.toml): P2P off works (in any language), a warning
 P2P_OFF_SAID = "said-p2p-disabled-works"
 IOMMU_SAID = "said-iommu-acs-on"  # the IOMMU or ACS is on: with a hang, the suspect
+IOMMU_OFF_SAID = "said-iommu-acs-off-works"  # the IOMMU/ACS off (or iommu=pt) made P2P work
 # collectives that never return: NCCL hangs in prose, PyTorch's watchdog timeout
 HANGS = ("nccl-hang", "nccl-watchdog-timeout")
 # the reporter's own words, weighed together: a hang, on several GPUs, of one machine (nccl.toml)
@@ -259,7 +260,9 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
     "freezes", "deadlock") on several GPUs ("4 RTX 3090 GPUs", "multiple 4090s", or a table
     with two GPUs or more) of one machine (no multi-node job; the IOMMU or ACS said to be on
     is quoted as the suspect), as a warning; so is P2P off said to work in other words and
-    languages ("关闭P2P后正常", "desactivando P2P funciona").
+    languages ("关闭P2P后正常", "desactivando P2P funciona"), and the IOMMU or ACS off (or
+    iommu=pt) said to be what made it work ("in bios: IOMMU must be disabled, ACS must be
+    disabled").
 
     Why it matters: NCCL sends data GPU to GPU over PCIe. With the IOMMU translating, or ACS
     redirecting peer traffic up to the root complex, those transfers stall or fail: all-reduce
@@ -283,7 +286,11 @@ def nccl_peer_to_peer_broken(s: Snapshot) -> Iterator[Finding]:
         # one machine's GPUs hang together where one GPU runs, and nothing points at the
         # network between machines: the transfers between the GPUs are what blocks
         said = _said(s, ONE_MACHINE_HANG)
-    inferred = [] if said else (_said(s, P2P_OFF_SAID)[:1] or _hang_on_several_gpus(s))
+    inferred = (
+        []
+        if said
+        else (_said(s, P2P_OFF_SAID, IOMMU_OFF_SAID)[:1] or _hang_on_several_gpus(s))
+    )
     iommu = _iommu_translating(s) if len(s.gpus) >= 2 else None
     blocked = _blocked_links(s)
     if not said and not inferred and iommu is None and not blocked:
@@ -649,6 +656,43 @@ def _rank_arithmetic(s: Snapshot) -> tuple[str, list[Evidence], str] | None:
     return None
 
 
+# a launch line that names the node count and this node's rank (nccl.toml): torchrun, launch,
+# accelerate, DeepSpeed, detectron2 and MMEngine spell them differently
+NODE_LINE = "launch-node-count-and-rank"
+_NODE_COUNT = re.compile(
+    r"(?:--nnodes|--num[_-](?:machines|nodes)|\bNNODES=)[= ]{0,3}(\d{1,4})(?::(\d{1,4}))?"
+)
+_NODE_RANK = re.compile(r"(?:--node[_-]rank|--machine[_-]rank|\bNODE_RANK=)[= ]{0,3}(\d{1,4})\b")
+
+
+def _node_arithmetic(s: Snapshot) -> tuple[str, list[Evidence]] | None:
+    """A launch line whose node rank is not below its node count: node ranks run 0 … nodes-1,
+    so this node waits for nodes (rank 0, which hosts the rendezvous, among them) that the job
+    will never start."""
+    for e in _said(s, NODE_LINE):
+        count, rank = _NODE_COUNT.search(e.text), _NODE_RANK.search(e.text)
+        if count is None or rank is None:
+            continue
+        nodes = int(count.group(2) or count.group(1))
+        node = int(rank.group(1))
+        if nodes < 1 or node < nodes:
+            continue
+        return (
+            f"the launch line gives this node rank {node} in a job of {nodes} node(s): node ranks "
+            f"run 0-{nodes - 1}, so it waits for nodes (rank 0, which hosts the rendezvous, "
+            "among them) that never start",
+            [
+                Evidence(
+                    fact=f"reported_errors.{NODE_LINE}",
+                    found=f"node rank {node}",
+                    needed=f"0-{nodes - 1} (--nnodes {nodes})",
+                    note=first_line(e.text, 160),
+                )
+            ],
+        )
+    return None
+
+
 def _releases(s: Snapshot) -> tuple[str, list[Evidence], bool] | None:
     """The NCCL releases the paste's processes loaded, when they differ: (clause, evidence,
     proven). Proven when two hosts' NCCL logs name different releases; two releases with no host
@@ -747,6 +791,7 @@ VERSIONS_SAID = ("said-node-versions-differ", "said-node-versions-aligned-works"
 SAME_RANK_SAID = "said-ranks-set-wrongly"
 LOCAL_WORLD_SAID = "said-world-size-local-gpus"
 INIT_HANG_SAID = "said-init-hang"
+RENDEZVOUS_FIXED = "said-rendezvous-fix-works"
 
 
 def _ranks_said(s: Snapshot) -> Iterator[Finding]:
@@ -758,7 +803,8 @@ def _ranks_said(s: Snapshot) -> Iterator[Finding]:
     local = _said(s, LOCAL_WORLD_SAID) if nodes else []
     network = _said(s, IFNAME_FIXED, WRONG_INTERFACE, NODES_UNREACHABLE)
     hang = _said(s, INIT_HANG_SAID) if nodes and not network and not _program_error(s) else []
-    if not (versions or same_rank or local or hang):
+    fixed = _said(s, RENDEZVOUS_FIXED)
+    if not (versions or same_rank or local or hang or fixed):
         return
     parts = []
     if versions:
@@ -769,6 +815,12 @@ def _ranks_said(s: Snapshot) -> Iterator[Finding]:
         parts.append(
             "the world size is counted from one machine's GPUs in a job across machines: each "
             "node then waits for a world of its own"
+        )
+    if fixed and not parts:
+        parts.append(
+            "the report says setting the rendezvous right (MASTER_ADDR/MASTER_PORT, each "
+            "node's node_rank, the world size) made the job start: the ranks disagreed about "
+            "where the rendezvous is or how many they are"
         )
     if hang and not parts:
         parts.append(
@@ -783,7 +835,9 @@ def _ranks_said(s: Snapshot) -> Iterator[Finding]:
         title="The ranks of the distributed job probably disagree about its set-up",
         message=_sentence("; ".join(parts)),
         severity="warning",
-        evidence=_quoted(versions[:1] + same_rank[:1] + local[:1] + hang[:1] + nodes[:1]),
+        evidence=_quoted(
+            versions[:1] + same_rank[:1] + local[:1] + fixed[:1] + hang[:1] + nodes[:1]
+        ),
         hint="If every node agrees (same releases, ranks 0 … world_size-1, one MASTER_ADDR), "
         "check the network between them next: NCCL_DEBUG=INFO names the interface NCCL uses.",
         fixes=[
@@ -831,7 +885,11 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     ranks it starts (`--world_size 4 --gpu_ranks 2 3`: ranks 0 and 1, the rendezvous host
     among them, never start), or PyTorch Lightning's "GLOBAL_RANK: 1, MEMBER: 2/8" lines in
     which ranks start twice while the ranks above never do (Slurm's --nodes/--ntasks against
-    Trainer(num_nodes, devices)). In the reporter's own words, as a warning: the nodes run
+    Trainer(num_nodes, devices)); a launch line whose node rank is not below its node count
+    (`--nnodes=1 --node_rank=3`, accelerate's --num_machines/--machine_rank, detectron2's
+    --num-machines/--machine-rank, MMEngine's NNODES=/NODE_RANK=). In the reporter's own
+    words, as a warning: setting the rendezvous right (MASTER_ADDR, each node's node_rank, the
+    world size) made the job start; the nodes run
     different PyTorch/NCCL releases (or the same release made it work), every node was started
     with the same rank, a world size counted from one machine's GPUs (device_count()) in a job
     across machines, or a job across machines that hangs at init_process_group / the DDP
@@ -859,12 +917,14 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     mislaunched = _said(s, *MISLAUNCHED)
     problem = _rank_problem(s)
     arithmetic = _rank_arithmetic(s)
+    nodes = _node_arithmetic(s)
     releases = _releases(s)
     per_rank = _gpus_per_rank(s)
     if (
         not (launch or mixed or port or joined or nccl or no_gpu or mislaunched)
         and problem is None
         and arithmetic is None
+        and nodes is None
         and releases is None
         and per_rank is None
     ):
@@ -944,6 +1004,9 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
     if arithmetic is not None:
         parts.append(arithmetic[0])
         evidence += arithmetic[1]
+    if nodes is not None:
+        parts.append(nodes[0])
+        evidence += nodes[1]
     fixes: list[Action] = [
         ManualStep(
             text="Start the script through the launcher, which sets RANK, LOCAL_RANK, "
@@ -957,7 +1020,7 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
             url="https://pytorch.org/docs/stable/elastic/run.html",
         )
     ]
-    if any(e.signature == "launch-node-rank-fixed" for e in mislaunched):
+    if nodes is not None or any(e.signature == "launch-node-rank-fixed" for e in mislaunched):
         fixes.insert(
             0,
             ManualStep(
@@ -1067,6 +1130,7 @@ def distributed_mismatch(s: Snapshot) -> Iterator[Finding]:
         or nccl
         or no_gpu
         or arithmetic
+        or nodes
         or (releases is not None and releases[2])
         or (per_rank is not None and _failed(s))
         or (problem and "RANK=" in problem[0])
