@@ -1103,3 +1103,16 @@ def test_dl112_old_torch_unknown_error_at_cuda_initialisation() -> None:
     # the same error from another THC file is not the start-up's
     later = init.replace("THCGeneral.cpp line=51", "THCCachingHostAllocator.cpp line=265")
     assert "DL112" not in pasted_codes(later)
+
+
+def test_dl108_no_device_under_a_stated_wsl2() -> None:
+    # Genesis-Embodied-AI/Genesis#114: "run under wsl2", cuInit finds no device (a Linux
+    # libcuda shadowing /usr/lib/wsl/lib's): likely, a warning
+    text = (
+        "I have the same issue with my cuda 12.1 run under wsl2\n"
+        "[E 12/20/24 08:45:40.689 2984] [cuda_driver.h:operator()@92] CUDA Error "
+        "CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected while calling init (cuInit)\n"
+    )
+    assert pasted_codes(text).get("DL108") == "warning"
+    # the same error on a machine the paste does not place in WSL: not DL108's
+    assert "DL108" not in pasted_codes(text.split("\n", 1)[1])
