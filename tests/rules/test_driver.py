@@ -24,6 +24,7 @@ from tests.rules.snapshots import (
     gpu,
     gpu_machine,
     only,
+    pasted_codes,
     tensorflow,
     torch,
     with_live,
@@ -1043,3 +1044,75 @@ def test_dl111_from_nvmls_driver_not_loaded_string_in_another_programs_error() -
         "If the NVIDIA driver is not loaded, the tool prints a message.\n"
         "RuntimeError: CUDA error: out of memory\n"
     )
+
+
+def test_dl109_kubernetes_pod_without_the_nvidia_runtime() -> None:
+    # a pod that requests the GPU but names no runtime class, with the driver missing inside:
+    # nvidia is not the node's default runtime (canonical/microk8s#4408)
+    pod = (
+        "Can't get nvidia-smi to work in a pod\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: nvidia-smi\nspec:\n  containers:\n"
+        "    - name: nvidia-smi\n      image: nvidia/cuda:12.2.2-devel-ubuntu22.04\n"
+        "      resources:\n        limits:\n          nvidia.com/gpu: 1\n"
+    )
+    assert _explained(pod) == ["DL109"]
+    # the pod already runs under the nvidia runtime class: not this cause
+    classed = pod.replace("spec:\n", "spec:\n  runtimeClassName: nvidia\n")
+    assert "DL109" not in _explained(classed)
+    # no sign that the driver is missing inside: nothing to judge
+    assert _explained(pod.replace("Can't get nvidia-smi to work in a pod\n", "")) == []
+
+
+def test_dl109_kubernetes_node_messages() -> None:
+    # containerd's CRI without the nvidia runtime handler: Kubernetes' "unknown runtime"
+    sandbox = (
+        "Warning  FailedCreatePodSandBox  kubelet  Failed to create pod sandbox: rpc error: "
+        'code = Unknown desc = failed to get sandbox runtime: no runtime for "nvidia" is '
+        "configured\n"
+    )
+    assert pasted_codes(sandbox) == {"DL109": "error"}
+    # the scheduler: no node offers the GPU resource; likely the runtime, so a warning
+    unscheduled = "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.\n"
+    assert pasted_codes(unscheduled) == {"DL109": "warning"}
+    # a node that offers GPUs is no such sign
+    assert pasted_codes("Allocatable:\n  nvidia.com/gpu:     2\n") == {}
+
+
+def test_dl109_from_a_compose_service_log_line() -> None:
+    # the framework's "no NVIDIA driver" printed by a Compose service (weaviate/weaviate#1736)
+    logged = (
+        "qna-transformers_1  |     torch._C._cuda_init()\n"
+        "qna-transformers_1  | RuntimeError: Found no NVIDIA driver on your system. Please check "
+        "that you have an NVIDIA GPU and installed a driver from "
+        "http://www.nvidia.com/Download/index.aspx\n"
+    )
+    found = pasted_codes(logged)
+    assert found.get("DL109") == "warning"
+    # the same message on a bare host's console is not a container's
+    assert "DL109" not in pasted_codes(logged.replace("qna-transformers_1  | ", ""))
+
+
+def test_dl112_old_torch_unknown_error_at_cuda_initialisation() -> None:
+    # old PyTorch/cutorch's THC: CUDA's initialisation failing with error 30, cured by a reboot
+    # (facebookresearch/maskrcnn-benchmark#238)
+    init = (
+        "THCudaCheck FAIL file=/opt/conda/conda-bld/pytorch-nightly/work/aten/src/THC/"
+        "THCGeneral.cpp line=51 error=30 : unknown error\n"
+    )
+    assert pasted_codes(init).get("DL112") == "error"
+    # the same error from another THC file is not the start-up's
+    later = init.replace("THCGeneral.cpp line=51", "THCCachingHostAllocator.cpp line=265")
+    assert "DL112" not in pasted_codes(later)
+
+
+def test_dl108_no_device_under_a_stated_wsl2() -> None:
+    # Genesis-Embodied-AI/Genesis#114: "run under wsl2", cuInit finds no device (a Linux
+    # libcuda shadowing /usr/lib/wsl/lib's): likely, a warning
+    text = (
+        "I have the same issue with my cuda 12.1 run under wsl2\n"
+        "[E 12/20/24 08:45:40.689 2984] [cuda_driver.h:operator()@92] CUDA Error "
+        "CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected while calling init (cuInit)\n"
+    )
+    assert pasted_codes(text).get("DL108") == "warning"
+    # the same error on a machine the paste does not place in WSL: not DL108's
+    assert "DL108" not in pasted_codes(text.split("\n", 1)[1])

@@ -652,3 +652,18 @@ def test_dl302_no_kernel_image_on_a_gpu_older_than_current_builds() -> None:
 
     assert codes("GeForce GT 730") == [("DL302", "warning")]
     assert codes("GeForce RTX 3090") == []
+
+
+def test_dl303_no_device_while_the_framework_sees_the_gpu_by_hand() -> None:
+    # manishsoni1908/Mobilenet-ssd-keras#10: the training script set CUDA_VISIBLE_DEVICES=1
+    from tests.rules.snapshots import pasted_codes
+
+    text = (
+        "If I run python and import tensorflow, it sees my gpu fine. But when I run training "
+        "with this code, it does not:\n"
+        "2020-01-19 11:16:48.866550: E tensorflow/stream_executor/cuda/cuda_driver.cc:318] "
+        "failed call to cuInit: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"
+    )
+    assert pasted_codes(text).get("DL303") == "warning"
+    # the error alone does not say the driver works: no DL303
+    assert "DL303" not in pasted_codes(text.split("\n", 1)[1])

@@ -32,7 +32,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import GpuFacts, PciDevice, Snapshot
+from dlenv.snapshot.model import GpuFacts, PciDevice, ReportedError, Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
@@ -57,6 +57,9 @@ SMI_MISSING = (
 )
 # the reporter's symptoms of a GPU that does not reach a container
 GPU_NOT_SEEN = ("said-gpu-not-used", "torch-cuda-unavailable-stated", *SMI_MISSING)
+# the reporter: nvidia-smi / the GPU does not work in the pod or container; weighed only beside
+# the manifest that started it (alone it names no cause: the image may lack a library)
+SAID_FAILS_IN_CONTAINER = "said-gpu-fails-in-container"
 # the open-source kernel drivers that can hold an NVIDIA GPU: nouveau, and nova-core (Linux
 # 6.15+, GSP-based GPUs) which newer kernels bind instead
 OPEN_DRIVERS = ("nouveau", "nova_core", "nova-core")
@@ -1246,6 +1249,18 @@ CONTAINER_SIGNS = {
         "The report says passing the GPU to the container (`--gpus all`, nvidia-docker, the "
         "NVIDIA Container Toolkit) fixed it: it had been started without the GPU.",
     ),
+    # Kubernetes: containerd without the nvidia runtime; no node advertising the GPU resource
+    "k8s-nvidia-runtime-missing": (
+        "containerd has no NVIDIA runtime configured",
+        "Kubernetes' container runtime (containerd) has no `nvidia` runtime: the NVIDIA "
+        "Container Toolkit is not installed on the node, or not registered with containerd.",
+    ),
+    "k8s-no-gpu-resource": (
+        "No node advertises the GPU: probably no NVIDIA runtime for the device plugin",
+        "No Kubernetes node offers `nvidia.com/gpu`: the NVIDIA device plugin sees no GPU, "
+        "usually because the node's containers do not run under the NVIDIA runtime (it is not "
+        "the default runtime of containerd or Docker there), or the plugin is not deployed.",
+    ),
     "no-nvidia-device-node": (
         "The container or sandbox has no /dev/nvidia0",
         "The NVIDIA driver is loaded but the GPU's device files are not in this container or "
@@ -1293,7 +1308,13 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     GPU is missing, how the container was started: a `docker run` line without `--gpus`, a
     Compose service or Kubernetes pod that requests no GPU, `docker info` without an `nvidia`
     runtime. A framework finding no CUDA at all inside a container the paste or the reporter
-    names ("User provided device_type of 'cuda', but CUDA is not available") is a warning.
+    names ("User provided device_type of 'cuda', but CUDA is not available") is a warning, and
+    so is a framework's "Found no NVIDIA driver" on a Docker Compose service's log line
+    ("api_1  | RuntimeError: ..."). Kubernetes: containerd's "no runtime for \"nvidia\" is
+    configured" (an error); the scheduler's "Insufficient nvidia.com/gpu" and a pod that
+    requests `nvidia.com/gpu` without a `runtimeClassName` while the driver is missing inside
+    it (nvidia-smi not found, no NVIDIA driver) are warnings: the node's containers probably
+    do not run under the NVIDIA runtime.
 
     Why it matters: the host's driver may be fine, but Docker has no NVIDIA runtime to hand the
     GPUs to the container: the NVIDIA Container Toolkit is not installed, or was installed
@@ -1328,14 +1349,40 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
         ]
         if said is not None and said.signature not in SMI_MISSING and printed:
             return  # a program's own error is in the paste: its rules judge it
+    compose = None
+    if said is None:
+        # a framework's "no NVIDIA driver" on a Compose service's log line
+        said = compose = _compose_logged_no_driver(s)
+        severity = "warning"  # the structure names the container; the cause is likely
     if said is None:
         return
-    if in_prose(said.signature):
+    if in_prose(said.signature) or said.signature in K8S_LIKELY:
         severity = "warning"  # the reporter's words, not Docker's own line
-    title, message = CONTAINER_SIGNS.get(
-        said.signature, _SMI_IN_CONTAINER if said.signature in SMI_MISSING else _NO_GPU_IN_CONTAINER
+    if said.signature in K8S_SIGNS:
+        yield _k8s_runtime_finding(said, severity)
+        return
+    title, message = (
+        _NO_DRIVER_IN_COMPOSE
+        if compose is not None
+        else CONTAINER_SIGNS.get(
+            said.signature,
+            _SMI_IN_CONTAINER if said.signature in SMI_MISSING else _NO_GPU_IN_CONTAINER,
+        )
     )
     fixes: list[Action] = []
+    if compose is not None:
+        fixes.append(
+            ManualStep(
+                text="Give the service the GPU with all the capabilities CUDA needs, then "
+                "recreate it.",
+                commands=[
+                    "# services.<name>.deploy.resources.reservations.devices: "
+                    "[{driver: nvidia, count: all, capabilities: [gpu, compute, utility]}]",
+                    "docker compose up -d --force-recreate",
+                ],
+                url="https://docs.docker.com/compose/how-tos/gpu-support/",
+            )
+        )
     if said.signature not in ("docker-gpu-runtime-missing", "said-docker-runtime-unknown"):
         fixes.append(
             ManualStep(
@@ -1362,6 +1409,68 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
         ],
         subject="docker",
     )
+
+
+# Kubernetes: the node's containerd lacks the nvidia runtime, or no node offers the GPU resource
+# (the latter is likely, not proved: the GPUs may also all be taken)
+K8S_SIGNS = ("k8s-nvidia-runtime-missing", "k8s-no-gpu-resource")
+K8S_LIKELY = ("k8s-no-gpu-resource",)
+# a framework finding no NVIDIA driver at all: inside a container, the driver (which lives on the
+# host) was not passed in
+NO_DRIVER_SIGNS = ("torch-no-nvidia-driver", "no-kernel-driver-running", "libcuda-not-found")
+# Docker Compose's log prefix ("qna-transformers_1  | ", v2 "api-1  | "): the line comes from a
+# program inside that service's container
+_COMPOSE_PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]{0,60}[-_]\d{1,3}[ \t]+\|[ \t]")
+_NO_DRIVER_IN_COMPOSE = (
+    "The Compose service probably does not get the GPU",
+    "A program inside a Docker Compose service finds no NVIDIA driver: the driver lives on the "
+    "host and reaches the container only through the NVIDIA runtime, for a service whose "
+    "device reservation asks for the GPU with the `gpu`, `compute` and `utility` capabilities.",
+)
+
+
+def _compose_logged_no_driver(s: Snapshot) -> ReportedError | None:
+    """A framework's "no NVIDIA driver" printed on a Docker Compose service's log line: read
+    from the line's structure (the service prefix), not from any words about a container."""
+    return next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature in NO_DRIVER_SIGNS and _COMPOSE_PREFIX.match(e.text)
+        ),
+        None,
+    )
+
+
+def _k8s_runtime_finding(said: ReportedError, severity: Literal["error", "warning"]) -> Finding:
+    """DL109 for a Kubernetes node whose pods do not run under the NVIDIA runtime."""
+    title, message = CONTAINER_SIGNS[said.signature]
+    return finding(
+        "DL109",
+        title=title,
+        message=message,
+        severity=severity,
+        evidence=[Evidence(fact=f"reported_errors.{said.signature}", found=first_line(said.text))],
+        fixes=[_K8S_RUNTIME_STEP, _install_container_toolkit(_K8S_TOOLKIT_TEXT)],
+        subject="kubernetes",
+    )
+
+
+_K8S_RUNTIME_STEP = ManualStep(
+    text="Run GPU pods under the NVIDIA runtime: give the pod `runtimeClassName: nvidia` (the "
+    "GPU Operator creates that RuntimeClass), or make nvidia containerd's default runtime on "
+    "the node; then check that the node offers nvidia.com/gpu.",
+    commands=[
+        "sudo nvidia-ctk runtime configure --runtime=containerd --set-as-default",
+        "sudo systemctl restart containerd",
+        "kubectl describe node <node> | grep nvidia.com/gpu",
+    ],
+    url="https://github.com/NVIDIA/k8s-device-plugin#configure-containerd",
+)
+_K8S_TOOLKIT_TEXT = (
+    "On each GPU node, install the NVIDIA Container Toolkit and register its runtime with "
+    "containerd (or Docker), then restart it."
+)
 
 
 # the GPU did not arrive where the program ran: what frameworks, CUDA and nvidia-smi print
@@ -1406,13 +1515,16 @@ def _launched_without_gpu(s: Snapshot) -> Finding | None:
     that requests no GPU, or `docker info` whose runtimes lack `nvidia`; judged only when the
     paste also shows the GPU missing where the program ran (a maintainer's "add --gpus all")."""
     sign = _no_gpu_sign(s)
+    pod = _said(s, "k8s-workload-spec")
+    if sign is None and pod is not None and (fails := _said(s, SAID_FAILS_IN_CONTAINER)):
+        sign = fails, False
     if sign is None:
         return None
     seen, printed = sign
     requested = _said(s, _GPU_REQUEST) is not None
     run = _said(s, "docker-run-without-gpu")
     compose = None if requested else _said(s, "compose-file")
-    workload = None if requested else _said(s, "k8s-workload-spec")
+    workload = None if requested else pod
     runtimes = _said(s, "docker-runtimes-without-nvidia")
     if run is not None or compose is not None:
         where, fact, found = "docker", "docker-run-without-gpu", run
@@ -1451,6 +1563,25 @@ def _launched_without_gpu(s: Snapshot) -> Finding | None:
             "The Kubernetes manifest gives its containers no `nvidia.com/gpu` resource, so "
             "they are started without a GPU."
         )
+    elif (
+        requested
+        and pod is not None
+        and _said(s, "k8s-runtime-class") is None
+        and any(_said(s, sig) for sig in (*NO_DRIVER_SIGNS, *SMI_MISSING, SAID_FAILS_IN_CONTAINER))
+    ):
+        # the pod asks for nvidia.com/gpu but names no runtime class, and the driver itself is
+        # missing inside (nvidia-smi absent, "no NVIDIA driver"): on containerd clusters (k3s,
+        # k0s, microk8s, the GPU Operator) nvidia is often not the default runtime, and only the
+        # NVIDIA runtime mounts the driver's files ("No CUDA GPUs are available" is not this)
+        where, fact, found = "kubernetes", "k8s-workload-spec", pod
+        steps = [_K8S_RUNTIME_STEP]
+        title = "The pod probably does not run under the NVIDIA runtime"
+        message = (
+            "The pod requests nvidia.com/gpu but names no `runtimeClassName`: where nvidia is "
+            "not the node's default container runtime, the container starts without the "
+            "driver's files and devices, so nvidia-smi and CUDA find no GPU inside it."
+        )
+        printed = False  # read from the manifest's structure: likely, a warning
     elif runtimes is not None:
         where, fact, found = "docker", "docker-runtimes-without-nvidia", runtimes
         steps = []

@@ -579,7 +579,9 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     reported: "no CUDA-capable device", or TensorFlow's diagnostics after cuInit failed with a
     driver that matches ("kernel version seems to match DSO"), or the reporter saying the GPU is
     not used ("torch.cuda.is_available() returns False", "the GPU is not detected"); an error
-    when the paste also states how many GPUs there are ("I only have one GPU").
+    when the paste also states how many GPUs there are ("I only have one GPU"). With no value
+    in the paste, "no CUDA-capable device" while the reporter says the framework sees the GPU
+    when imported by hand (outside WSL) is a warning: the script probably sets the variable.
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
@@ -650,6 +652,9 @@ NO_GPU_SIGNATURES = (
     "cuinit-failed-driver-matches",
 )
 INVALID_ORDINAL = "invalid-device-ordinal"
+# prose-driver.toml: "if I import tensorflow in python it sees my gpu fine" (the driver works)
+SEEN_BY_HAND = "said-gpu-seen-in-plain-python"
+NO_DEVICE = ("no-cuda-capable-device", "torch-no-cuda-gpus")
 # prose-memory.toml: "to overcome this, add os.environ['CUDA_VISIBLE_DEVICES'] = '0'"
 VISIBLE_SET_FIXES = "said-visible-devices-set-fixes"
 _SET_TO = re.compile(r"CUDA_VISIBLE_DEVICES\W{1,8}([\w,-]{1,40})")
@@ -731,14 +736,33 @@ def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
         message += "no GPU although the driver works."
         title = f"CUDA_VISIBLE_DEVICES={raw!r} hides every GPU"
     else:
-        if not _said(s, "torch-no-cuda-gpus"):
+        # PyTorch's "No CUDA GPUs are available" (the driver answered), or CUDA's "no
+        # CUDA-capable device" while the reporter says the same framework sees the GPU when
+        # imported by hand: only this run's environment differs
+        seen_by_hand = _said(s, SEEN_BY_HAND) is not None and s.host.wsl is None
+        if not (_said(s, "torch-no-cuda-gpus") or (seen_by_hand and sig in NO_DEVICE)):
             return
+        if seen_by_hand:
+            evidence.append(
+                Evidence(
+                    fact=f"reported_errors.{SEEN_BY_HAND}",
+                    found=_said(s, SEEN_BY_HAND),
+                    note="the reporter: the framework sees the GPU when imported by hand",
+                )
+            )
         severity = "warning"
         message = (
             "PyTorch found the NVIDIA driver but no GPU: the usual cause is CUDA_VISIBLE_DEVICES, "
             "set in the shell, a launch script or the code (os.environ), naming a GPU index this "
             "machine does not have."
         )
+        if seen_by_hand:
+            message = (
+                "The framework sees the GPU when imported by hand, but this run finds no CUDA "
+                "device: the script or its launcher probably sets CUDA_VISIBLE_DEVICES (often "
+                "os.environ['CUDA_VISIBLE_DEVICES'] near the top of the code) to a GPU index "
+                "this machine does not have."
+            )
         title = "CUDA_VISIBLE_DEVICES probably hides the GPU"
     yield finding(
         "DL303",
