@@ -42,6 +42,41 @@ def test_dl507_glibc_older_than_the_wheel_needs() -> None:
     assert fired(cpu_machine(), "DL507") == []
 
 
+WHEEL = "ale_py-0.8.0-cp310-cp310-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
+
+
+def test_dl507_manylinux_wheel_refused_on_an_older_glibc() -> None:
+    """pip refuses a wheel tagged manylinux_2_27 on CentOS 7 (glibc 2.17): its glibc tag is why
+    (Farama-Foundation/Arcade-Learning-Environment#478), not a platform the package lacks; on
+    Ubuntu 22.04 (glibc 2.35) the same refusal is not a glibc matter, and a wheel for another
+    CPU (aarch64 on x86_64) is not one either."""
+    refused = f"ERROR: {WHEEL} is not a supported wheel on this platform.\n"
+    centos = "When installing 0.8.0 with python 3.10 on a CentOS 7 machine it fails.\n"
+    codes = _codes(centos + refused)
+    assert codes.get("DL507") == "error" and "DL506" not in codes
+    ubuntu = "When installing 0.8.0 with python 3.10 on an Ubuntu 22.04 machine it fails.\n"
+    assert "DL507" not in _codes(ubuntu + refused)
+    pasted = explain_text(centos + refused, "paste", probe=False).report.snapshot
+    assert fired(_host(pasted, arch="x86_64"), "DL507") != []
+    assert fired(_host(pasted, arch="aarch64"), "DL507") == []
+
+
+def test_dl507_pip_lists_only_the_releases_before_the_glibc_floor() -> None:
+    """pip lists onnxruntime only up to 1.16.3 and 1.18.0 is asked: from 1.17 its Linux wheels
+    need glibc 2.28 (meteofrance/py4cast#89, RHEL 7.9): a warning. A list that reaches past
+    the floor, a Mac (whose wheels have no glibc tag), or Ubuntu 22.04 (glibc 2.35), is not."""
+    listing = (
+        "ERROR: Could not find a version that satisfies the requirement onnxruntime==1.18.0 "
+        "(from versions: 1.15.0, 1.15.1, 1.16.0, 1.16.1, 1.16.2, 1.16.3)\n"
+        "ERROR: No matching distribution found for onnxruntime==1.18.0\n"
+    )
+    assert _codes(listing).get("DL507") == "warning"
+    past = listing.replace("1.16.3)", "1.16.3, 1.17.0, 1.17.1)")
+    assert "DL507" not in _codes(past)
+    assert "DL507" not in _codes("On my MacBook (macOS 14):\n" + listing)
+    assert "DL507" not in _codes("OS: Ubuntu 22.04.3 LTS (x86_64)\n" + listing)
+
+
 def test_dl507_libstdcxx_older_than_the_module_needs() -> None:
     text = (
         "ImportError: /usr/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.29' not "

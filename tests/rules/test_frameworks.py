@@ -16,6 +16,7 @@ from tests.rules.snapshots import (
     fired,
     gpu_machine,
     only,
+    pasted_codes,
     tensorflow,
     torch,
     with_live,
@@ -293,6 +294,25 @@ def test_dl401_llama_cpp_built_without_a_gpu_backend() -> None:
     info = "system_info: n_threads = 8 / 16 | AVX = 1 | AVX2 = 1 | FMA = 1 | BLAS = {} | SSE3 = 1 |\n"
     assert "DL401" in _explained("RTX 3060, the model runs on the CPU\n" + info.format(0))
     assert "DL401" not in _explained("RTX 3060, the model runs on the CPU\n" + info.format(1))
+
+
+def test_dl401_llama_cpp_flags_table_and_the_reporters_blas_0() -> None:
+    """The flags table llama-cpp-python < 0.2 prints without "system_info:" says BLAS = 0: with
+    GPU layers asked for (n_gpu_layers=25) that is a CPU build where the GPU was wanted (an
+    error); the reporter complaining of "BLAS=0" is one too (a warning). The table alone, with
+    no GPU asked for or named, and a table saying BLAS = 1, are not."""
+    table = (
+        "AVX = 1 | AVX2 = 1 | AVX512 = 0 | FMA = 1 | NEON = 0 | F16C = 1 | FP16_VA = 0 | "
+        "WASM_SIMD = 0 | BLAS = {} | SSE3 = 1 | VSX = 0 |\n"
+    )
+    asked = "llm = LlamaCpp(model_path=path, n_gpu_layers=25, n_ctx=1024, verbose=True)\n"
+    assert pasted_codes(asked + table.format(0)).get("DL401") == "error"
+    assert "DL401" not in pasted_codes(asked + table.format(1))
+    not_asked = "llm = Llama(model_path=path, n_gpu_layers=0)\n"
+    assert "DL401" not in pasted_codes(not_asked + table.format(0))
+    said = 'Since the update it keeps saying "BLAS=0" when starting the model.\n'
+    assert pasted_codes(said).get("DL401") == "warning"
+    assert "DL401" not in pasted_codes('After the rebuild it says "BLAS=1".\n')
 
 
 def test_dl401_from_ultralytics_banner_and_device_check() -> None:

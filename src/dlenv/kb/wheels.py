@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -99,3 +100,115 @@ def wheel_gap(
             continue
         return gap
     return None
+
+
+# -- manylinux tags and the glibc they need (PEP 600; the legacy aliases of PEP 513/571/599) ----
+_MANYLINUX = re.compile(
+    r"(?<![A-Za-z0-9])(?:manylinux_2_(?P<minor>\d{1,2})|(?P<legacy>manylinux(?:1|2010|2014)))"
+    r"_(?P<arch>x86_64|aarch64|i686|ppc64le|s390x|armv7l)\b"
+)
+_LEGACY_GLIBC = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
+# the glibc each distribution release ships (what pip's manylinux check reads from the system)
+_DISTRO_GLIBC = {
+    ("centos", "6"): "2.12",
+    ("centos", "7"): "2.17",
+    ("centos", "8"): "2.28",
+    ("rhel", "6"): "2.12",
+    ("rhel", "7"): "2.17",
+    ("rhel", "8"): "2.28",
+    ("oracle", "7"): "2.17",
+    ("scientific", "7"): "2.17",
+    ("amazon", "2"): "2.26",
+    ("ubuntu", "14.04"): "2.19",
+    ("ubuntu", "16.04"): "2.23",
+    ("ubuntu", "18.04"): "2.27",
+    ("ubuntu", "20.04"): "2.31",
+    ("ubuntu", "22.04"): "2.35",
+    ("debian", "8"): "2.19",
+    ("debian", "9"): "2.24",
+    ("debian", "10"): "2.28",
+    ("debian", "11"): "2.31",
+}
+_DISTRO_NAMES = (
+    ("red hat", "rhel"),
+    ("rhel", "rhel"),
+    ("redhat", "rhel"),
+    ("centos", "centos"),
+    ("oracle", "oracle"),
+    ("scientific", "scientific"),
+    ("amazon", "amazon"),
+    ("ubuntu", "ubuntu"),
+    ("debian", "debian"),
+)
+# releases from which a package's Linux wheels need a newer glibc than before (their manylinux
+# tag rose): pip on an older system lists only the releases before, and nothing newer
+GLIBC_FLOORS: tuple[tuple[str, str, str, str], ...] = (
+    # package, first release, glibc, source
+    (
+        "torch",
+        "2.6.0",
+        "2.28",
+        "PyTorch 2.6 release notes: Linux x86_64 wheels built on manylinux_2_28",
+    ),
+    (
+        "onnxruntime",
+        "1.17.0",
+        "2.28",
+        "https://github.com/meteofrance/py4cast/issues/89 (onnxruntime >= 1.17 needs glibc 2.28)",
+    ),
+)
+
+
+def manylinux_glibc(wheel: str) -> tuple[str, str] | None:
+    """(the oldest glibc a wheel file's manylinux tags admit, the CPU they name), or None for a
+    wheel with no manylinux tag. "x-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl" ->
+    ("2.27", "x86_64"); "manylinux2014_x86_64" -> ("2.17", "x86_64")."""
+    found: list[tuple[Version, str, str]] = []
+    for m in _MANYLINUX.finditer(wheel):
+        glibc = _LEGACY_GLIBC[m["legacy"]] if m["legacy"] else f"2.{int(m['minor'])}"
+        found.append((Version(glibc), glibc, m["arch"]))
+    if not found:
+        return None
+    low = min(found)
+    return low[1], low[2]
+
+
+def distro_glibc(distro: str | None, version: str | None) -> str | None:
+    """The glibc a distribution release ships ("CentOS", "7.9" -> "2.17"), when the KB knows it."""
+    if not distro or not version:
+        return None
+    name = distro.strip().lower()
+    key = next((k for word, k in _DISTRO_NAMES if word in name), None)
+    if key is None:
+        return None
+    v = version.strip()
+    major = v.split(".")[0]
+    return _DISTRO_GLIBC.get((key, v)) or _DISTRO_GLIBC.get((key, major))
+
+
+def glibc_older(have: str, need: str) -> bool:
+    """Whether glibc `have` is older than `need` ("2.17" < "2.28")."""
+    try:
+        return Version(have) < Version(need)
+    except InvalidVersion:
+        return False
+
+
+def glibc_floor(package: str, requested: str | None) -> tuple[str, str, str] | None:
+    """(first release, glibc, source) of the glibc floor a requested release of `package` is at
+    or past; with no release asked for, the newest floor (the newest release is asked for)."""
+    rows = [r for r in GLIBC_FLOORS if r[0] == package]
+    if not rows:
+        return None
+    if requested is None:
+        row = max(rows, key=lambda r: Version(r[1]))
+        return row[1], row[2], row[3]
+    try:
+        want = Version(requested.split("+", 1)[0])
+    except InvalidVersion:
+        return None
+    past = [r for r in rows if want >= Version(r[1])]
+    if not past:
+        return None
+    row = max(past, key=lambda r: Version(r[1]))
+    return row[1], row[2], row[3]

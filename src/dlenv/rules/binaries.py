@@ -10,9 +10,16 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, ManualStep
+from dlenv.kb.wheels import (
+    distro_glibc,
+    glibc_floor,
+    glibc_older,
+    manylinux_glibc,
+    normalise_arch,
+)
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import LiveProbe, ReportedError, Snapshot
+from dlenv.snapshot.model import InstallFailure, LiveProbe, ReportedError, Snapshot
 
 # the loader's words, as src-loaders.toml matches them in a paste; the same words in a live
 # probe's error are read with these patterns
@@ -67,7 +74,12 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
     an older libstdc++.so.6 (the system's, or an old conda environment's) is loaded before the
     newer one the module needs. Read from a pasted error, and in `dlenv doctor` from the
     framework's failed import, with the system's glibc version (`host.glibc_version`) beside
-    what the module needs.
+    what the module needs. From an installer's failure too: pip refusing a manylinux wheel
+    ("…manylinux_2_28_x86_64.whl is not a supported wheel on this platform") whose Python and
+    CPU fit, where the system's glibc (stated, or the one its distribution release ships:
+    CentOS/RHEL 7 have 2.17) is older than the tag; and, as a warning, pip listing a package
+    only up to the release before its wheels' glibc floor rose (onnxruntime < 1.17, torch <
+    2.6: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough.
 
     Why it matters: the import fails whatever else is right. glibc cannot be upgraded in place
     on a distribution, so the fix is a build made for this glibc (an older release, a
@@ -93,6 +105,7 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
         if p.status != "ok" and (_GLIBC_NEED.search(t := _live_text(p)) or _CXX_NEED.search(t))
     ]
     if not texts:
+        yield from _install_glibc_findings(s)
         return
     glibc = next((m.group(1) for t, _ in texts if (m := _GLIBC_NEED.search(t))), None)
     cxx = next((m.group(1) for t, _ in texts if (m := _CXX_NEED.search(t))), None)
@@ -159,6 +172,128 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
         fixes=fixes,
         subject="python",
     )
+
+
+def _system_glibc(s: Snapshot) -> tuple[str, str] | None:
+    """(the system's glibc, where it is known from): stated, or the distribution release's."""
+    if s.host.glibc_version:
+        return s.host.glibc_version, "host.glibc_version"
+    shipped = distro_glibc(s.host.distro, s.host.distro_version)
+    if shipped:
+        return shipped, f"{s.host.distro} {s.host.distro_version} ships glibc {shipped}"
+    return None
+
+
+_CP = re.compile(r"-cp3(\d{1,2})-")
+_GLIBC_FIX = ManualStep(
+    text="Install a release whose wheels are built for this glibc (manylinux2014 wheels need "
+    "only 2.17), conda-forge's build, or run in a container of a newer distribution.",
+    commands=[
+        "ldd --version | head -1",
+        "python -m pip debug --verbose | grep manylinux | head -3  # the tags pip accepts",
+    ],
+)
+
+
+def _refused_manylinux(s: Snapshot, f: InstallFailure) -> tuple[str, str, str] | None:
+    """(glibc needed, system glibc, where that is from) for a refused manylinux wheel whose
+    Python and CPU fit this machine, so only its glibc tag can have been refused."""
+    tag = manylinux_glibc(f.wheel or "")
+    system = _system_glibc(s)
+    if tag is None or system is None or not glibc_older(system[0], tag[0]):
+        return None
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if arch is not None and arch != tag[1]:
+        return None
+    cp = _CP.search(f.wheel or "")
+    mm = (s.python.version or "").split(".")
+    if cp and len(mm) > 1 and mm[0] == "3" and cp.group(1) != mm[1]:
+        return None
+    return tag[0], system[0], system[1]
+
+
+def _listing_stops_at_floor(s: Snapshot, f: InstallFailure) -> tuple[str, str, str] | None:
+    """(glibc needed, first release needing it, source) when pip lists the package only up to
+    the release before its wheels' glibc floor rose, and the release asked for is past it: the
+    pattern of an old distribution (CentOS/RHEL 7) on Linux."""
+    if not f.available or f.wheel or s.host.os in ("Windows", "Darwin"):
+        return None
+    floor = glibc_floor(f.package, f.requested)
+    if floor is None:
+        return None
+    first, glibc, source = floor
+    try:
+        newest = max(Version(v.split("+", 1)[0]) for v in f.available)
+    except InvalidVersion:
+        return None
+    if newest >= Version(first):
+        return None
+    system = _system_glibc(s)
+    if system is not None and not glibc_older(system[0], glibc):
+        return None
+    return glibc, first, source
+
+
+def _install_glibc_findings(s: Snapshot) -> Iterator[Finding]:
+    """DL507 from an installer's failure: a manylinux wheel refused on a system whose glibc is
+    older than its tag; or pip listing a package only up to the release before its wheels'
+    glibc floor rose (a warning: the system's glibc is inferred)."""
+    for f in s.python.install_failures:
+        what = f"{f.package} {f.requested}" if f.requested else f.package
+        refused = _refused_manylinux(s, f)
+        if refused is not None:
+            need, have, where = refused
+            yield finding(
+                "DL507",
+                title=f"The system's glibc ({have}) is older than the {what} wheel needs ({need})",
+                message=f"pip refused {f.wheel}: its manylinux tag needs glibc {need} or newer, "
+                f"and this system has {have}, so no Python or pip option makes it install.",
+                evidence=[
+                    Evidence(
+                        fact="host.glibc_version",
+                        found=have,
+                        needed=f">={need}",
+                        note=where if where != "host.glibc_version" else None,
+                    ),
+                    Evidence(fact="python.install_failures", found=first_line(f.message, 200)),
+                ],
+                fixes=[_GLIBC_FIX],
+                subject=f.package,
+            )
+            continue
+        floor = _listing_stops_at_floor(s, f)
+        if floor is not None:
+            need, first, source = floor
+            seen = ", ".join((f.available or [])[-3:])
+            yield finding(
+                "DL507",
+                severity="warning",
+                title=f"Probably a glibc older than {need}: pip lists {f.package} only before "
+                f"{first}",
+                message=f"pip sees {f.package} only up to {(f.available or [''])[-1]}, the "
+                f"releases before {first}, from which its Linux wheels need glibc {need}; so "
+                f"{what} has no wheel this system's (older) glibc accepts, as on CentOS/RHEL 7.",
+                evidence=[
+                    Evidence(
+                        fact="python.install_failures",
+                        found=first_line(f.message, 200),
+                        needed=f"glibc >= {need} (for {f.package} >= {first})",
+                        note=f"listed: ... {seen}; {source}",
+                    )
+                ],
+                fixes=[
+                    _GLIBC_FIX,
+                    ManualStep(
+                        text=f"Or take the newest release built for an older glibc, or "
+                        f"{f.package} from conda-forge (linked against its own runtime).",
+                        commands=[
+                            f"pip install {f.package}=={(f.available or [''])[-1]}",
+                            f"conda install -c conda-forge {f.package}",
+                        ],
+                    ),
+                ],
+                subject=f.package,
+            )
 
 
 def _older(needed: str, have: str) -> bool:

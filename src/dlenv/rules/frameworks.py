@@ -70,6 +70,7 @@ _CPU_BUILD_STATED = {
     "pytorch-cpu-index": "pip was pointed at the CPU wheel index",
     "said-cpu-build": "the report says a CPU-only build was installed",
     "said-cuda-wheel-fixed": "reinstalling from a CUDA wheel index fixed it",
+    "said-llama-blas-off": "the report complains of llama.cpp's BLAS = 0",
 }
 
 
@@ -102,6 +103,10 @@ _CUDA_ASKED = {
         "llama.cpp",
         "GPU layers were asked for (this llama.cpp build ignores them)",
     ),
+    "llama-gpu-layers-asked": (
+        "llama.cpp",
+        "GPU layers were asked for (n_gpu_layers / -ngl)",
+    ),
     "torch-c-cuda-function-missing": (
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
@@ -130,6 +135,7 @@ _GPU_WANTED_BY = {
 # ONNX Runtime's signs of the CPU package (it has no framework facts of its own)
 _ORT_CPU_PACKAGE = ("ort-providers-without-cuda", "ort-available-providers-cpu-package")
 LLAMA_CPU = "llama-cpp-no-gpu-offload"  # src-downstream-llm.toml
+LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
 _LLAMA_GPU_FIX = ManualStep(
     text="Rebuild llama-cpp-python with its CUDA backend (it compiles llama.cpp when installed; "
@@ -190,6 +196,9 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
     # or driver version, shows the framework looking for a GPU, or complains of the CPU build
     if s.gpus or nvidia_gpu_present(s):
         return "the report shows an NVIDIA GPU", True
+    if fw.name == "llama.cpp" and reported(s, "said-gpu-not-used"):
+        # llama.cpp names its own build (BLAS = 0); the reporter says the GPU is not used
+        return "the report says the GPU is not used", False
     stated = [e.signature for e in s.reported_errors if e.signature in _CPU_BUILD_STATED]
     if stated:
         return f"{_CPU_BUILD_STATED[stated[0]]} where the GPU was wanted", False
@@ -347,7 +356,7 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
                 cuda_build=False,
             )
         )
-    if reported(s, LLAMA_CPU):
+    if reported(s, LLAMA_CPU) or any(reported(s, sig) for sig in LLAMA_BLAS_OFF):
         # llama.cpp says it was built without a GPU backend while GPU layers were asked for
         frameworks.append(
             FrameworkFacts(
@@ -378,7 +387,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     tensorflow-cpu, TensorFlow up to 2.0 installed as `tensorflow` instead of tensorflow-gpu, a
     TensorFlow without CUDA, jaxlib without a jax-cuda plugin, the CPU package of ONNX Runtime
     whose providers lack CUDA, llama.cpp built without a GPU backend (its "not compiled with GPU
-    offload support, --gpu-layers option will be ignored", "BLAS = 0" in its system_info), a
+    offload support, --gpu-layers option will be ignored", "BLAS = 0" in its system_info or
+    flags table, with GPU layers asked for or the reporter complaining of it), a
     torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be

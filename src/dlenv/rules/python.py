@@ -28,7 +28,14 @@ from dlenv.kb.queries import (
     tensorflow_release,
     torch_release,
 )
-from dlenv.kb.wheels import normalise_arch, wheel_gap, wheel_gaps
+from dlenv.kb.wheels import (
+    distro_glibc,
+    glibc_older,
+    manylinux_glibc,
+    normalise_arch,
+    wheel_gap,
+    wheel_gaps,
+)
 from dlenv.rules.derived import (
     FRAMEWORK_MODULES,
     in_prose,
@@ -1074,7 +1081,17 @@ def _torch_cuda_build_missing(s: Snapshot, f: InstallFailure) -> _Cause | None:
     )
 
 
+def _glibc_refused(s: Snapshot, f: InstallFailure) -> bool:
+    """A manylinux wheel refused on a system whose (stated or distribution's) glibc is older
+    than its tag: DL507's, not a platform the package lacks."""
+    tag = manylinux_glibc(f.wheel or "")
+    have = s.host.glibc_version or distro_glibc(s.host.distro, s.host.distro_version)
+    return tag is not None and have is not None and glibc_older(have, tag[0])
+
+
 def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    if _glibc_refused(s, f):
+        return None
     if f.mismatch == "python":
         return _stated_python_cause(s, f)
     if f.mismatch == "platform":
