@@ -27,6 +27,7 @@ def test_distribution_releases_and_their_glibc() -> None:
 def test_glibc_floor_of_a_requested_release() -> None:
     assert glibc_floor("onnxruntime", "1.18.0") is not None
     assert glibc_floor("onnxruntime", "1.16.3") is None
-    assert glibc_floor("torch", "2.6.0+cu124") is not None
+    assert glibc_floor("torch", "2.7.0+cu126") is not None
+    assert glibc_floor("torch", "2.6.0+cu124") is None  # only its cu126 wheels were 2.28
     assert glibc_floor("torch", "2.5.1") is None
     assert glibc_floor("numpy", "2.0.0") is None

@@ -33,7 +33,7 @@ def test_dl507_glibc_older_than_the_wheel_needs() -> None:
     said = explain_text(GLIBC_228, "paste", probe=False).report.snapshot.reported_errors
     f = only(replace(s, reported_errors=said), "DL507")
     assert f.evidence[0].found == "2.17" and f.evidence[0].needed == ">=2.28"
-    assert "torch<2.6" in (f.hint or "") + " ".join(
+    assert "torch<2.7" in (f.hint or "") + " ".join(
         c for a in f.fixes for c in getattr(a, "commands", [])
     ) or any("manylinux2014" in getattr(a, "text", "") for a in f.fixes)
     # good: a system whose glibc is new enough (another, older libc copy was loaded): silent

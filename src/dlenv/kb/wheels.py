@@ -145,16 +145,21 @@ _DISTRO_NAMES = (
 GLIBC_FLOORS: tuple[tuple[str, str, str, str], ...] = (
     # package, first release, glibc, source
     (
+        # 2.6 built only its CUDA 12.6 (and aarch64/ROCm/XPU) Linux wheels on manylinux 2.28;
+        # "for the next PyTorch 2.7 release we plan to switch all Linux builds to Manylinux 2.28"
         "torch",
-        "2.6.0",
+        "2.7.0",
         "2.28",
-        "PyTorch 2.6 release notes: Linux x86_64 wheels built on manylinux_2_28",
+        "https://github.com/pytorch/pytorch/issues/123649 (PyTorch 2.6 release notes; "
+        "https://dev-discuss.pytorch.org/t/pytorch-linux-wheels-switching-to-new-wheel-build-"
+        "platform-manylinux-2-28-on-november-12-2024/2581)",
     ),
     (
         "onnxruntime",
         "1.17.0",
         "2.28",
-        "https://github.com/meteofrance/py4cast/issues/89 (onnxruntime >= 1.17 needs glibc 2.28)",
+        "https://github.com/microsoft/onnxruntime/releases/tag/v1.17.0 (\"Dropped CentOS 7 "
+        "support. All Linux binaries now require glibc version >=2.28\")",
     ),
 )
 

@@ -79,17 +79,17 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
     CPU fit, where the system's glibc (stated, or the one its distribution release ships:
     CentOS/RHEL 7 have 2.17) is older than the tag; and, as a warning, pip listing a package
     only up to the release before its wheels' glibc floor rose (onnxruntime < 1.17, torch <
-    2.6: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough.
+    2.7: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough.
 
     Why it matters: the import fails whatever else is right. glibc cannot be upgraded in place
     on a distribution, so the fix is a build made for this glibc (an older release, a
     manylinux2014 wheel, conda-forge's package) or a newer OS image; for libstdc++, a newer
     copy first on the loader's path.
 
-    Example: torch 2.6 (manylinux_2_28 wheels) on CentOS 7 with glibc 2.17: "ImportError:
+    Example: torch 2.7 (manylinux_2_28 wheels) on CentOS 7 with glibc 2.17: "ImportError:
     /lib64/libc.so.6: version 'GLIBC_2.28' not found (required by …/torch/lib/libtorch_cpu.so)".
 
-    Fix: install a release built for this glibc (`pip install "torch<2.6"`, whose wheels are
+    Fix: install a release built for this glibc (`pip install "torch<2.7"`, whose wheels are
     manylinux2014, glibc 2.17) or run in a container of a newer distribution; for GLIBCXX,
     `conda install -c conda-forge libstdcxx-ng` in the environment, or remove the directory
     holding the old libstdc++.so.6 from LD_LIBRARY_PATH.
