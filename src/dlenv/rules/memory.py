@@ -107,8 +107,10 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     or JAX taking all (or far more than needed) of the GPU memory; a memory setting
     (allow_growth, a memory fraction, XLA_PYTHON_CLIENT_PREALLOCATE) said to have no effect, or
     shown in the code of a report that asks how to limit the GPU memory; TensorFlow or JAX in
-    the same process as PyTorch beside an out-of-memory error (unless PyTorch's numbers show the
-    program itself held the memory).
+    the same process as PyTorch beside an out-of-memory error, said or shown (the paste's code
+    imports TensorFlow or JAX while PyTorch or CuPy ran out), unless PyTorch's numbers show the
+    program itself held the memory; an allocation failure beside the reporter's fix that turns
+    memory growth on ("add this line in case of allocation error: TF_FORCE_GPU_ALLOW_GROWTH").
 
     Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
     same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
@@ -813,7 +815,8 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     cuDNN handle that could not be created) when the paste shows that other processes held the
     memory: PyTorch's numbers (at least a quarter of the GPU outside the program, and more than
     the program itself), the CUDA context itself failing to be created for lack of memory
-    (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init),
+    (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init,
+    TensorFlow's "CUDA runtime implicit initialization ... Status: out of memory"),
     TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow's start-up
     region failing while small ("failed to allocate 106.88M … CUDA_ERROR_OUT_OF_MEMORY": without
     memory growth that region is sized from the memory it found free; not with growth on or a
@@ -825,8 +828,10 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
     saying so ("other processes", "memory was not released", a zombie process). A warning when
     only the reporter's words place something else on the GPU (another notebook or kernel open,
-    a second training, a game, the desktop) beside an out-of-memory error or statement; never
-    when PyTorch's numbers show the program itself held the memory.
+    a second training, a game, the desktop) beside an out-of-memory error or statement, or when
+    the program's first allocation failed (a PyTorch module's __init__ building the first
+    layers, darknet's layer 0: nothing of the job was on the GPU yet); never when PyTorch's
+    numbers show the program itself held the memory.
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
     TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
@@ -1098,7 +1103,11 @@ def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
 def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted out-of-memory error (PyTorch's "CUDA out of memory" or
     `torch.OutOfMemoryError`, TensorFlow's "OOM when allocating tensor" or "Ran out of memory
-    trying to allocate", a cuBLAS handle that could not be created in PyTorch) that neither
+    trying to allocate", a cuBLAS handle that could not be created in PyTorch, and the checks of
+    other programs: CTranslate2's "CUDA failed with error out of memory", darknet's "CUDA Error:
+    out of memory", Caffe, MXNet, Torch7, Theano, PaddlePaddle, ONNX Runtime, TensorRT, OpenCL's
+    MEM_OBJECT_ALLOCATION_FAILURE, ggml's buffers, cudaErrorMemoryAllocation, cuBLAS that could
+    not initialise) that neither
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
     not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
     only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
