@@ -264,7 +264,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "keras_src_missing.txt": {
         "origin": "text",
         "parts": [("messages", 1, 7)],
-        "messages": [("keras-src-missing", 1, False, "keras")],
+        "messages": [
+            ("keras-src-missing", 1, False, "keras"),
+            ("code-imports-tensorflow-or-jax", 1, True, "tensorflow"),
+        ],
         "facts": {
             "frameworks[0].name": "keras",
             "frameworks[0].distribution": "keras",
@@ -571,9 +574,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
         },
     },
     "tf_template_windows.md": {
-        "origin": "issue-template",
-        "parts": [("issue-template", 15, 47)],
-        "messages": [],
+        # the template's reproduction code imports TensorFlow: a statement the memory rules read
+        "origin": "issue-template+text",
+        "parts": [("issue-template", 15, 47), ("messages", 1, 64)],
+        "messages": [("code-imports-tensorflow-or-jax", 1, True, "tensorflow")],
         "facts": {
             "host.os": "Windows",
             "gpus[0].index": 0,

@@ -107,8 +107,10 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     or JAX taking all (or far more than needed) of the GPU memory; a memory setting
     (allow_growth, a memory fraction, XLA_PYTHON_CLIENT_PREALLOCATE) said to have no effect, or
     shown in the code of a report that asks how to limit the GPU memory; TensorFlow or JAX in
-    the same process as PyTorch beside an out-of-memory error (unless PyTorch's numbers show the
-    program itself held the memory).
+    the same process as PyTorch beside an out-of-memory error, said or shown (the paste's code
+    imports TensorFlow or JAX while PyTorch or CuPy ran out), unless PyTorch's numbers show the
+    program itself held the memory; an allocation failure beside the reporter's fix that turns
+    memory growth on ("add this line in case of allocation error: TF_FORCE_GPU_ALLOW_GROWTH").
 
     Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
     same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
@@ -218,10 +220,18 @@ OOM_SIGNATURES = (
     "torch-no-valid-cudnn-algorithm",
     "tf-cudnn-launch-failure",
     "xla-conv-algorithm-picker-failed",
+    # other programs' checks of a CUDA/OpenCL/TensorRT allocation (memory-programs.toml)
+    "gpu-oom-program-check",
+    "cublas-init-failed",
 )
 STARTUP_GRAB = "tf-failed-to-allocate-from-device"
 HANDLE_SIGNATURES = frozenset(
-    {"cublas-handle-failed", "cudnn-handle-failed", "tf-conv-algorithm-cudnn-init"}
+    {
+        "cublas-handle-failed",
+        "cudnn-handle-failed",
+        "tf-conv-algorithm-cudnn-init",
+        "cublas-init-failed",
+    }
 )
 # cuDNN failures that only suggest memory: beside a cuDNN version mismatch they are that mismatch
 CUDNN_FAILURES = (
@@ -238,6 +248,12 @@ HELD_STATED = "gpu-memory-held-stated"
 # the CUDA context itself could not be created for lack of memory: nothing of the program was
 # allocated yet, so the memory was already held (memory.toml)
 CONTEXT_OOM = "oom-creating-cuda-context"
+# TensorFlow could not even start the CUDA runtime on the GPU for lack of memory
+# (src-tensorflow.toml)
+TF_RUNTIME_INIT = "tf-cuda-runtime-implicit-init-failed"
+# the program's first allocation (the first layers of its model) failed: the memory was probably
+# held already (memory-programs.toml)
+FIRST_ALLOCATION = "oom-at-first-allocation"
 # the reporter's own words that the program found no GPU memory: a cause only beside a table that
 # shows who held it (memory.toml)
 OOM_STATED = "gpu-oom-stated"
@@ -253,6 +269,8 @@ SAID_SETTING_IGNORED = "said-memory-growth-setting-ignored"
 SAID_WANTS_LIMIT = "said-wants-to-limit-gpu-memory"
 SAID_SETTING_CODE = "said-memory-setting-code"
 SAID_SHARED_PROCESS = "said-frameworks-share-the-gpu"  # TensorFlow/JAX and torch in one process
+CODE_IMPORTS_GRABBER = "code-imports-tensorflow-or-jax"
+SAID_GROWTH_FIXES = "said-memory-growth-fixes"  # the reporter's fix turns growth on
 SAID_OTHER_HOLDERS = ("said-other-notebook-open", "said-other-program-on-gpu")
 SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED)
 SAID_SMALL_GPU = "said-small-gpu-memory"
@@ -360,6 +378,54 @@ class _Oom:
     gpu: str = "0"
     requested: float | None = None
     stated: bool = False  # the cause rests on the reporter's words: a warning, "probably"
+    beside: bool = False  # growth: the grab starved another framework in the same process
+
+
+def _context_oom(s: Snapshot) -> ReportedError | None:
+    """A message that the CUDA context (or TensorFlow's CUDA runtime) could not even start for
+    lack of memory."""
+    return next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature == CONTEXT_OOM
+            or (e.signature == TF_RUNTIME_INIT and "out of memory" in e.text.lower())
+        ),
+        None,
+    )
+
+
+_OTHER_FRAMEWORK = re.compile(r"(?i)\b(?:py)?torch\b|\bcupy\b")
+
+
+def _shared_process(s: Snapshot, said: ReportedError | None) -> ReportedError | None:
+    """TensorFlow or JAX in the same process as the framework that ran out of memory: the
+    reporter says so, or the paste's code imports TensorFlow/JAX while the failure is
+    PyTorch's (or CuPy's)."""
+    stated = _stated(s, SAID_SHARED_PROCESS)
+    if stated is not None:
+        return stated
+    code = _stated(s, CODE_IMPORTS_GRABBER)
+    if code is None:
+        return None
+    failed = [said] if said is not None else []
+    failed += [e for e in s.reported_errors if e.signature in OOM_SIGNATURES + SAID_OOM]
+    other = any(e.framework == "torch" or _OTHER_FRAMEWORK.search(e.text) for e in failed)
+    return code if other else None
+
+
+def _growth_fixed(s: Snapshot) -> ReportedError | None:
+    """The reporter's fix turns memory growth on (or JAX's preallocation off), and nothing in
+    the paste says the setting had no effect."""
+    if _stated(s, SAID_SETTING_IGNORED) is not None:
+        return None
+    return _stated(s, SAID_GROWTH_FIXES)
+
+
+FIXED_WHY = (
+    "the report's fix turns memory growth on (or JAX's preallocation off), which names the "
+    "framework's start-up grab of the GPU"
+)
 
 
 def _oom_said(s: Snapshot) -> ReportedError | None:
@@ -466,7 +532,7 @@ def _classify(s: Snapshot) -> _Oom | None:
     said = _oom_said(s)
     numbers = _torch_numbers(s)
     if said is None and numbers is None:
-        said = next((e for e in s.reported_errors if e.signature == CONTEXT_OOM), None)
+        said = _context_oom(s)
     if said is None and numbers is None:
         return _classify_said(s)
     reported = {e.signature for e in s.reported_errors}
@@ -493,7 +559,7 @@ def _classify(s: Snapshot) -> _Oom | None:
             f"it asked for {_size(requested)} at once, more than the whole GPU ({_size(total)})",
             [Evidence(fact="oom.requested", found=_size(requested), needed=f"<{_size(total)}")],
         )
-    shared = _stated(s, SAID_SHARED_PROCESS)
+    shared = _shared_process(s, said)
     if shared is not None and (numbers is None or numbers.held_by_others):
         # what PyTorch counts outside its allocator is, in one process, TensorFlow's/JAX's grab
         return _Oom(
@@ -501,16 +567,23 @@ def _classify(s: Snapshot) -> _Oom | None:
             fw,
             "growth",
             [*base, _said(shared)],
-            f"the report says {_grabber(shared)} runs in the same process, and took the GPU's "
-            "memory when it started",
+            f"the report {'says' if shared.signature == SAID_SHARED_PROCESS else 'imports'} "
+            f"{_grabber(shared)} in the same process, and it took the GPU's memory when it "
+            "started",
             numbers,
             gpu,
             requested,
             stated=True,
+            beside=True,
+        )
+    fixed = _growth_fixed(s)
+    if fixed is not None and (numbers is None or numbers.held_by_others):
+        return _Oom(
+            said, fw, "growth", [*base, _said(fixed)], FIXED_WHY, numbers, gpu, requested, True
         )
     if numbers is not None and numbers.held_by_others:
         return oom("held", "its numbers show the memory held outside the program", [])
-    context = next((e for e in s.reported_errors if e.signature == CONTEXT_OOM), None)
+    context = _context_oom(s)
     if context is not None:
         return oom(
             "held",
@@ -547,6 +620,20 @@ def _classify(s: Snapshot) -> _Oom | None:
             [*base, _said(other)],
             "the report says another program (a notebook kernel, a training, a game) was on the "
             "same GPU",
+            numbers,
+            gpu,
+            requested,
+            stated=True,
+        )
+    first = _stated(s, FIRST_ALLOCATION)
+    if first is not None and numbers is None:
+        return _Oom(
+            said,
+            fw,
+            "held",
+            [*base, _said(first)],
+            "it failed at its first allocation (the first layers of its model), before any of "
+            "the job was on the GPU",
             numbers,
             gpu,
             requested,
@@ -599,16 +686,23 @@ def _classify_said(s: Snapshot) -> _Oom | None:
             "same GPU",
             stated=True,
         )
-    context = _stated(s, SAID_SHARED_PROCESS)
+    context = _shared_process(s, said)
     if context is not None:
         return _Oom(
             said,
             "jax" if _grabber(context) == "JAX" else "tensorflow",
             "growth",
             [_said(said), _said(context)],
-            f"the report says {_grabber(context)} runs in the same process, and took the GPU's "
-            "memory when it started",
+            f"the report {'says' if context.signature == SAID_SHARED_PROCESS else 'imports'} "
+            f"{_grabber(context)} in the same process, and it took the GPU's memory when it "
+            "started",
             stated=True,
+            beside=True,
+        )
+    context = _growth_fixed(s)
+    if context is not None:
+        return _Oom(
+            said, None, "growth", [_said(said), _said(context)], FIXED_WHY, stated=True
         )
     context = _stated(s, SAID_SMALL_GPU, SAID_BATCH)
     if context is not None:
@@ -721,7 +815,8 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     cuDNN handle that could not be created) when the paste shows that other processes held the
     memory: PyTorch's numbers (at least a quarter of the GPU outside the program, and more than
     the program itself), the CUDA context itself failing to be created for lack of memory
-    (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init),
+    (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init,
+    TensorFlow's "CUDA runtime implicit initialization ... Status: out of memory"),
     TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow's start-up
     region failing while small ("failed to allocate 106.88M … CUDA_ERROR_OUT_OF_MEMORY": without
     memory growth that region is sized from the memory it found free; not with growth on or a
@@ -733,8 +828,10 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
     saying so ("other processes", "memory was not released", a zombie process). A warning when
     only the reporter's words place something else on the GPU (another notebook or kernel open,
-    a second training, a game, the desktop) beside an out-of-memory error or statement; never
-    when PyTorch's numbers show the program itself held the memory.
+    a second training, a game, the desktop) beside an out-of-memory error or statement, or when
+    the program's first allocation failed (a PyTorch module's __init__ building the first
+    layers, darknet's layer 0: nothing of the job was on the GPU yet); never when PyTorch's
+    numbers show the program itself held the memory.
 
     Why it matters: the next framework that starts there fails with "CUDA out of memory" (or
     TensorFlow's "failed to allocate") however small the model is; reducing the batch size does
@@ -943,7 +1040,9 @@ def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
     its own message, or (stated) the report saying it shares the process with the program that
     failed."""
     if oom.stated:
-        jax = oom.framework == "jax" or any("jax" in (e.found or "").lower() for e in oom.evidence)
+        jax = oom.framework == "jax" or any(
+            w in (e.found or "").lower() for e in oom.evidence for w in ("jax", "xla_python")
+        )
         who = "JAX" if jax else "TensorFlow"
         return finding(
             "DL701",
@@ -955,8 +1054,12 @@ def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
                 if jax
                 else "without memory growth TensorFlow maps nearly all of the GPU"
             )
-            + ", which leaves the other framework (PyTorch, CuPy) nothing; a smaller batch "
-            "probably does not help.",
+            + (
+                ", which leaves the other framework (PyTorch, CuPy) nothing"
+                if oom.beside
+                else ", which leaves cuDNN, cuBLAS and the rest of the job too little"
+            )
+            + "; a smaller batch probably does not help.",
             severity="warning",
             evidence=list(oom.evidence),
             hint=JAX_HINT if jax else GROWTH_HINT,
@@ -1000,7 +1103,11 @@ def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
 def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted out-of-memory error (PyTorch's "CUDA out of memory" or
     `torch.OutOfMemoryError`, TensorFlow's "OOM when allocating tensor" or "Ran out of memory
-    trying to allocate", a cuBLAS handle that could not be created in PyTorch) that neither
+    trying to allocate", a cuBLAS handle that could not be created in PyTorch, and the checks of
+    other programs: CTranslate2's "CUDA failed with error out of memory", darknet's "CUDA Error:
+    out of memory", Caffe, MXNet, Torch7, Theano, PaddlePaddle, ONNX Runtime, TensorRT, OpenCL's
+    MEM_OBJECT_ALLOCATION_FAILURE, ggml's buffers, cudaErrorMemoryAllocation, cuBLAS that could
+    not initialise) that neither
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
     not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
     only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
