@@ -11,6 +11,7 @@ from tests.rules.snapshots import (
     gpu,
     gpu_machine,
     only,
+    pasted_codes,
     tensorflow,
     torch,
     with_live,
@@ -652,3 +653,37 @@ def test_dl302_no_kernel_image_on_a_gpu_older_than_current_builds() -> None:
 
     assert codes("GeForce GT 730") == [("DL302", "warning")]
     assert codes("GeForce RTX 3090") == []
+
+
+def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:
+    """dhernandez0/sgm#35, YoYo000/MVSNet#118: "Error: no kernel image is available for
+    execution on the device 209" from a CMake-built CUDA program, no framework and no GPU in
+    the paste: its own build lacks the GPU's architecture (a warning); torch's wording, a
+    named GPU (the age rules judge it) or a framework in the paste say nothing of it."""
+    said = "Error: no kernel image is available for execution on the device 209"
+    bad = Snapshot(
+        reported_errors=[
+            ReportedError(signature=sig, text=said, meaning="no kernel image")
+            for sig in ("no-kernel-image", "native-program-no-kernel-image")
+        ]
+    )
+    f = only(bad, "DL305")
+    assert f.severity == "warning" and f.subject == "extension"
+    assert any("CMAKE_CUDA_ARCHITECTURES" in c for a in f.fixes for c in a.commands)
+    good = replace(bad, frameworks=[torch("2.1.0+cu121")])
+    assert fired(good, "DL305") == []
+    assert fired(replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")]), "DL305") == []
+    assert pasted_codes(said + "\n") == {"DL305": "warning"}
+    assert "DL305" not in pasted_codes(
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    )
+
+
+def test_dl305_from_a_kernel_the_error_names_with_a_capital() -> None:
+    """iPERDance/iPERCore#128: "Error in forward_face_index_map_1: no kernel image …" (a
+    prebuilt neural-renderer extension) names the extension's kernel as "error in …" does."""
+    codes = pasted_codes(
+        "Error in forward_face_index_map_1: no kernel image is available for execution on the "
+        "device\n"
+    )
+    assert codes.get("DL305") == "error"

@@ -910,7 +910,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     template.h:175): …", a non-ATen source file after the message, mmcv's "…_impl:
     implementation for device cuda:0 not found") or an extension's arch flags that miss the GPU
     (detectron2's collect_env "arch flags"). With the GPU unknown, a reporter saying other code
-    runs on it ("Other scripts could successfully be executed") makes it a warning.
+    runs on it ("Other scripts could successfully be executed") makes it a warning; so does a
+    program that checks CUDA itself ("Error: no kernel image is available for execution on the
+    device 209") with no framework and no GPU in the paste: its own build (CMake, nvcc
+    -gencode) left the GPU's architecture out.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -941,6 +944,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             None,
             severity="warning",
         )
+        return
+    native = _said(s, NATIVE_NO_KERNEL)
+    if native is not None and not s.frameworks and not s.gpus and _only_no_kernel(s):
+        yield _native_program(native)
         return
     # a CUDA error from torch's own process: a CPU build could not have printed it
     if torch is None or cuda_build(torch) is False:
@@ -1111,6 +1118,50 @@ def _torch_own(kernel: str) -> bool:
 
 
 OTHERS_WORK = "said-other-code-works"  # catalog/prose-gpu.toml
+
+
+NATIVE_NO_KERNEL = "native-program-no-kernel-image"  # catalog/gpu-arch.toml
+
+
+def _only_no_kernel(s: Snapshot) -> bool:
+    """Whether "no kernel image" is the only error the paste reports (statements and known
+    noise aside): beside another error, the program's build is not the likeliest cause."""
+    return all(
+        e.harmless or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL) for e in s.reported_errors
+    )
+
+
+def _native_program(said: str) -> Finding:
+    """DL305 (a warning) for a program that checks CUDA itself ("Error: no kernel image … 209",
+    darknet's "CUDA Error: …") with no framework in the paste and the GPU unknown: its own
+    build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's architecture."""
+    return finding(
+        "DL305",
+        title="A program's own CUDA code has no kernels for this GPU",
+        message="Probably the program that printed this was compiled for other GPU "
+        "architectures: it checks CUDA errors itself (no framework is involved), so its own "
+        "build (CMake CUDA_ARCHITECTURES, nvcc -gencode, a Makefile's ARCH) left out this GPU's. "
+        "Reinstalling CUDA or a framework changes nothing.",
+        severity="warning",
+        evidence=[
+            verdict(f"reported_errors.{NATIVE_NO_KERNEL}", said, "the program's error check"),
+        ],
+        hint="Rebuild the program for the GPU's compute capability "
+        "(`nvidia-smi --query-gpu=name,compute_cap --format=csv`).",
+        fixes=[
+            ManualStep(
+                text="Rebuild the program with the GPU's architecture (compute capability X.Y "
+                "becomes XY: 7.5 -> 75): in CMake set CMAKE_CUDA_ARCHITECTURES (or the -gencode "
+                "flags in CUDA_NVCC_FLAGS), in a Makefile the ARCH/-gencode line.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    "cmake -DCMAKE_CUDA_ARCHITECTURES=75 ..   # your GPU's XY",
+                    "nvcc -gencode arch=compute_75,code=sm_75 ...   # the same, for nvcc",
+                ],
+            )
+        ],
+        subject="extension",
+    )
 
 
 def _dl305(
