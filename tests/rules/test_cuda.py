@@ -1046,3 +1046,29 @@ def test_dl202_a_missing_major_beside_the_cuda_the_reporter_has() -> None:
     assert codes(error + "我的系统ubuntu20.04+nvidia530.30+cuda12.1+cudnn\n") == ["DL202"]
     assert codes(error + "Ps: I updated the cuda from 9.2 to 12.1.\n") == ["DL202"]
     assert codes(error + "Ps: I updated the cuda from 9.2 to 10.1.\n") == ["DL201"]
+
+
+def test_dl203_warning_when_the_reporter_names_two_programs_and_their_cudnns() -> None:
+    """Theano/Theano#5581 ("torch is using cudnn 5110 while theano 0.9.0b1 can only support
+    5005"), m-bain/whisperX#954 ("torch and ctranslate require different version of cudnn"):
+    two programs in one environment, two cuDNNs; one program alone is no conflict."""
+    from dlenv.snapshot.model import Snapshot
+
+    def said(text: str) -> Snapshot:
+        return Snapshot(
+            reported_errors=[
+                ReportedError(
+                    signature="said-two-programs-cudnn",
+                    text=text,
+                    meaning="two cuDNNs",
+                    harmless=True,
+                )
+            ]
+        )
+
+    theano = "Currently, torch is using cudnn 5110 while theano can only support 5005."
+    f = only(said(theano), "DL203")
+    assert f.severity == "warning"
+    assert f.evidence[0].fact == "reported_errors.said-two-programs-cudnn"
+    assert fired(said("pytorch needs a newer cudnn than torch had while training"), "DL203") == []
+    assert fired(said("torch uses cudnn 9 while my old cudnn 8 is in /usr/local"), "DL203") == []

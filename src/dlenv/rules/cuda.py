@@ -678,10 +678,36 @@ def _same_minor(requirement: str, version: str | None) -> bool:
     return bool(m and version and major_minor(m.group(1)) == major_minor(version))
 
 
+TWO_PROGRAMS_CUDNN = "said-two-programs-cudnn"  # catalog/prose-cudnn.toml
+_CUDNN_PROGRAM = re.compile(
+    r"(?<![\w-])(pytorch|torch|jaxlib|jax|tensorflow|tf|theano|ctranslate2?|onnxruntime|"
+    r"paddle|mxnet|faster-whisper|whisperx)(?![\w-])",
+    re.IGNORECASE,
+)
+_SAME_PROGRAM = {
+    "pytorch": "torch",
+    "jaxlib": "jax",
+    "tf": "tensorflow",
+    "ctranslate": "ctranslate2",
+}
+
+
+def _names_two_programs(text: str) -> bool:
+    """Whether a sentence names two different cuDNN users ("torch … while theano …")."""
+    names = {m.group(1).lower() for m in _CUDNN_PROGRAM.finditer(text)}
+    return len({_SAME_PROGRAM.get(n, n) for n in names}) >= 2
+
+
 def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
-    """A paste that says the failure depends on import order, or that one install replaced
-    another's cuDNN."""
-    said = [e for e in s.reported_errors if e.signature in CUDNN_SHARING_SIGNATURES]
+    """A paste that says the failure depends on import order, that one install replaced
+    another's cuDNN, or (the reporter's words) that two programs it names want different
+    cuDNN versions."""
+    said = [
+        e
+        for e in s.reported_errors
+        if e.signature in CUDNN_SHARING_SIGNATURES
+        or (e.signature == TWO_PROGRAMS_CUDNN and _names_two_programs(e.text))
+    ]
     if not said:
         return
     failing = next((e.framework for e in s.reported_errors if not e.harmless and e.framework), None)
@@ -689,8 +715,9 @@ def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
         "DL203",
         title="Two frameworks in one environment share one cuDNN",
         message="The report says the failure depends on which framework is imported first, "
-        "or that one install replaced another's cuDNN: both frameworks load cuDNN into the "
-        "same process or environment and need different versions of it.",
+        "that one install replaced another's cuDNN, or that two programs want different "
+        "cuDNN versions: both load cuDNN into the same process or environment and need "
+        "different versions of it.",
         severity="warning",
         evidence=[
             Evidence(fact=f"reported_errors.{e.signature}", found=first_line(e.text, 200))
@@ -804,8 +831,9 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     environment (the first to load cuDNN wins: the finding names the framework whose cuDNN pin
     is the cuDNN that was loaded, read from its METADATA or, for a version a paste only states,
     from the knowledge base's copy of PyPI's metadata); a report that the failure depends on
-    import order, or that one install replaced another's cuDNN (a warning: the versions are
-    not known). Two stated versions whose cuDNN pins no single version satisfies, with nothing
+    import order, that one install replaced another's cuDNN, or a sentence of the reporter's
+    naming two programs and the different cuDNNs they want ("torch is using cudnn 5110 while
+    theano can only support 5005") (a warning: the versions are not known). Two stated versions whose cuDNN pins no single version satisfies, with nothing
     loaded yet, are DL209's (the install is where it shows first); DL203 is what is loaded.
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
