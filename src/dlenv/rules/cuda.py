@@ -833,8 +833,9 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     from the knowledge base's copy of PyPI's metadata); a report that the failure depends on
     import order, that one install replaced another's cuDNN, or a sentence of the reporter's
     naming two programs and the different cuDNNs they want ("torch is using cudnn 5110 while
-    theano can only support 5005") (a warning: the versions are not known). Two stated versions whose cuDNN pins no single version satisfies, with nothing
-    loaded yet, are DL209's (the install is where it shows first); DL203 is what is loaded.
+    theano can only support 5005") (a warning: the versions are not known). Two stated
+    versions whose cuDNN pins no single version satisfies, with nothing loaded yet, are
+    DL209's (the install is where it shows first); DL203 is what is loaded.
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
     then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
