@@ -23,6 +23,7 @@ from tests.rules.snapshots import (
     gpu,
     gpu_machine,
     only,
+    pasted_codes,
     tensorflow,
     torch,
     with_dists,
@@ -1072,3 +1073,33 @@ def test_dl203_warning_when_the_reporter_names_two_programs_and_their_cudnns() -
     assert f.evidence[0].fact == "reported_errors.said-two-programs-cudnn"
     assert fired(said("pytorch needs a newer cudnn than torch had while training"), "DL203") == []
     assert fired(said("torch uses cudnn 9 while my old cudnn 8 is in /usr/local"), "DL203") == []
+
+
+def test_dl206_from_paddle_mxnet_and_caffe2_checks() -> None:
+    """Programs that compare the cuDNN they load with the one they were built with, each in its
+    own words (PaddlePaddle/Paddle#37349, Detectron#574 for Caffe2, MXNet's utils.cc); the same
+    versions on both sides say nothing."""
+    from dlenv.snapshot.model import Snapshot
+
+    paddle = (
+        "W1118 gpu_resources.cc:201] WARNING: device: 0. The installed Paddle is compiled with "
+        "CUDNN 8.2, but CUDNN version in your machine is 8.1, which may cause serious "
+        "incompatible bug. Please recompile or reinstall Paddle with compatible CUDNN version."
+    )
+    bad = Snapshot(
+        reported_errors=[
+            ReportedError(signature="paddle-cudnn-version-mismatch", text=paddle, meaning="m")
+        ]
+    )
+    f = only(bad, "DL206")
+    assert (f.evidence[0].needed, f.evidence[0].found) == ("8.2", "8.1")
+    assert any("paddlepaddle-gpu" in a.text for a in f.fixes if isinstance(a, ManualStep))
+    assert fired(Snapshot(), "DL206") == []
+    mxnet = "cuDNN lib mismatch: linked-against version 7605 != compiled-against version 7501."
+    assert pasted_codes(mxnet + "\n") == {"DL206": "error"}
+    caffe2 = (
+        "RuntimeError: [enforce fail at common_cudnn.h:108] version_match || "
+        "backwards_compatible_7 || patch_compatible. cuDNN compiled (7102) and runtime (7005) "
+        "versions mismatch\n"
+    )
+    assert pasted_codes(caffe2).get("DL206") == "error"

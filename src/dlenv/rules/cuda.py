@@ -1184,6 +1184,71 @@ def _dnn_library_not_found(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+# programs dlenv does not model that state both cuDNNs (catalog/cudnn.toml): who, and how the
+# built and loaded versions are read from the message
+_OTHER_PROGRAM_MISMATCH = {
+    "paddle-cudnn-version-mismatch": (
+        "PaddlePaddle",
+        re.compile(r"compiled with CUDNN (?P<built>[\d.]+), but CUDNN version in your machine "
+                   r"is (?P<loaded>[\d.]+)"),
+        "paddlepaddle-gpu",
+    ),
+    "mxnet-cudnn-lib-mismatch": (
+        "MXNet",
+        re.compile(r"linked-against version (?P<loaded>\d+) != compiled-against version "
+                   r"(?P<built>\d+)"),
+        "mxnet-cuXXX",
+    ),
+}
+
+
+def _cudnn_text(v: str) -> str:
+    """A cuDNN version as a message prints it ("7.6", "7605", "90100") as major.minor[.patch]."""
+    if not v.isdigit():
+        return v.rstrip(".")
+    n = int(v)
+    major, rest = (n // 10000, n % 10000) if n >= 10000 else (n // 1000, n % 1000)
+    return f"{major}.{rest // 100}.{rest % 100}"
+
+
+def _said_by_other_programs(s: Snapshot) -> Iterator[Finding]:
+    """PaddlePaddle's and MXNet's own checks: the message names the cuDNN the build was compiled
+    with and the one on the machine, and is the verdict."""
+    for e in s.reported_errors:
+        known = _OTHER_PROGRAM_MISMATCH.get(e.signature)
+        m = known[1].search(e.text) if known else None
+        if known is None or m is None:
+            continue
+        who, _, package = known
+        built, loaded = _cudnn_text(m.group("built")), _cudnn_text(m.group("loaded"))
+        yield finding(
+            "DL206",
+            title=f"{who} is built with cuDNN {built} but finds cuDNN {loaded}",
+            message=f"{who} was compiled with cuDNN {built}, and the cuDNN it loads on this "
+            f"machine is {loaded}: its cuDNN calls can fail (CUDNN_STATUS_BAD_PARAM, "
+            "crashes) or give wrong results.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{e.signature}",
+                    found=loaded,
+                    needed=built,
+                    note=first_line(e.text, 200),
+                )
+            ],
+            hint="Several cuDNN copies may be installed: the one found first (PATH on Windows, "
+            "LD_LIBRARY_PATH on Linux) is the one loaded.",
+            fixes=[
+                ManualStep(
+                    text=f"Install cuDNN {built} (same major.minor) for your CUDA and make it "
+                    f"the one found first, or install the {package} build made for cuDNN "
+                    f"{loaded}.",
+                    url="https://developer.nvidia.com/rdp/cudnn-archive",
+                )
+            ],
+            subject=who.lower(),
+        )
+
+
 @rule("DL206", "cudnn-version-mismatch", "error", "cuda")
 def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
@@ -1202,14 +1267,18 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
 
     Older PyTorch ("cuDNN version mismatch: … compiled against 7102 but linked against 7600")
     and TensorFlow 1.x demanded the very version they were built with: their message is the
-    verdict. TensorFlow's bare "DNN library is not found", with no missing library named, is
-    a warning: a cuDNN that does not match the build is the usual cause.
+    verdict; so are the checks of Caffe2 ("cuDNN compiled (7102) and runtime (7005) versions
+    mismatch"), PaddlePaddle ("The installed Paddle is compiled with CUDNN 8.2, but CUDNN
+    version in your machine is 8.1") and MXNet ("cuDNN lib mismatch: linked-against version
+    7605 != compiled-against version 7501"). TensorFlow's bare "DNN library is not found", with no
+    missing library named, is a warning: a cuDNN that does not match the build is the usual cause.
 
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
     framework pins an older cuDNN, give each framework its own environment.
     """
     yield from _dnn_library_not_found(s)
+    yield from _said_by_other_programs(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue
