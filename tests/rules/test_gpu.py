@@ -687,3 +687,29 @@ def test_dl305_from_a_kernel_the_error_names_with_a_capital() -> None:
         "device\n"
     )
     assert codes.get("DL305") == "error"
+
+
+def test_dl301_warning_from_a_stated_release_read_as_its_default_build() -> None:
+    """xbpeng/MimicKit#6: "torch==1.9.1" from a requirements file, an RTX 4090 and "sm_89 not
+    supported", with PyTorch's install matrix quoted (CUDA 10.2 / CUDA 11.3 / CPU Only): no OS,
+    no variant, so the release's default build (cu102: up to sm_75) is the likeliest, and the
+    quoted cpuonly line is one of the choices, not the install. Without the failure, nothing."""
+    rtx4090 = gpu(name="NVIDIA GeForce RTX 4090", cc="8.9")
+    said = ReportedError(
+        signature="said-gpu-support-missing", text="not compatible with RTX4090", meaning="m"
+    )
+    release = replace(torch("1.9.1"), cuda_build=None)  # the version alone, as a paste states it
+    bad = Snapshot(gpus=[rtx4090], frameworks=[release], reported_errors=[said])
+    f = only(bad, "DL301")
+    assert f.severity == "warning" and f.message.startswith("Probably: ")
+    assert "cu102" in (f.evidence[0].note or "")
+    assert fired(replace(bad, reported_errors=[]), "DL301") == []
+    assert fired(replace(bad, frameworks=[replace(release, version="2.4.1")]), "DL301") == []
+    matrix = (
+        "torch 1.9.1 gives `sm_89 not supported` on my RTX 4090\n"
+        "# CUDA 10.2\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cudatoolkit=10.2 -c pytorch\n"
+        "# CPU Only\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
+    )
+    assert "DL401" not in pasted_codes(matrix)

@@ -5,6 +5,7 @@ and CUDA_VISIBLE_DEVICES hiding them. Codes DL3xx.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Iterator
 from typing import Literal
 
@@ -19,6 +20,7 @@ from dlenv.kb.queries import (
     newest_tensorflow_release,
     newest_torch_release,
     torch_release,
+    torch_variant,
 )
 from dlenv.kb.tables import TorchRelease, TorchVariant
 from dlenv.rules.derived import (
@@ -71,7 +73,10 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
     than the default builds of older torch releases (an RTX 5090 before torch 2.7); so is a
     reporter missing support for such a GPU ("Add support for RTX 50 series GPUs") when the paste
-    names no framework build.
+    names no framework build. A torch release stated with neither its variant nor the OS, beside
+    such a failure, is read as the release's default build (a warning); a `conda install …
+    cpuonly` line quoted beside CUDA ones (PyTorch's install matrix) lists choices, it does not
+    make the build a CPU one.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -109,11 +114,16 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         )
         if fit == "ptx":
             message += " Only PTX can be JIT-compiled for it: slow start-up, some kernels fail."
+        if source == GUESSED:
+            message = (
+                f"Probably: {message} (The paste states neither the build nor the OS: this is "
+                "the release's default build, the one `pip install` gives on Linux.)"
+            )
         yield finding(
             "DL301",
             title=f"{label(torch)} has no kernels for {gpu.name or 'GPU'} ({_sm(cc)})",
             message=message,
-            severity="warning" if fit == "ptx" else "error",
+            severity="warning" if fit == "ptx" or source == GUESSED else "error",
             evidence=[
                 Evidence(
                     fact=f"gpus.{gpu.index}.compute_capability",
@@ -124,7 +134,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             ],
             fixes=fixes,
             subject=f"gpu{gpu.index}",
-            confirmed_by=source,
+            confirmed_by=None if source == GUESSED else source,
         )
 
 
@@ -133,14 +143,29 @@ def _torch_arch_list(
 ) -> tuple[tuple[str, ...], str | None, str] | None:
     """The installed torch build's arch list, where it came from (the live probe or None: the
     knowledge base) and what it is, for the evidence."""
-    if cuda_build(torch) is False:
+    if cuda_build(torch) is False and not _choices_quoted(s, torch):
         return None
     probe = live(s, "torch")
     built = f"the arch list of {label(torch)}"
     if probe is not None and probe.arch_list:
         return tuple(probe.arch_list), LIVE_WINS, built
+    if _choices_quoted(s, torch):
+        # the paste quotes PyTorch's install matrix (CUDA 10.2 / CUDA 11.3 / CPU Only): which
+        # build this environment got is unknown, read as the release's default one
+        torch = replace(torch, variant="", cuda_build=None)
     # cuda_build unknown: only an untagged Linux version, read as PyPI's default build
     found = _kb_torch(s, torch)
+    if found is None and os_name(s) is None and not torch.variant and _failed_on_gpu(s):
+        # the OS unstated too, beside a GPU failure: the release's default build, as a guess
+        release = torch_release(torch.version)
+        row = torch_variant(torch.version, release.default_variant) if release else None
+        if row is not None and row.arch_list is not None and _x86_wheels(s):
+            return (
+                tuple(row.arch_list),
+                GUESSED,
+                f"{built} (probably: the release's default build, {row.name}, CUDA {row.cuda}; "
+                "the paste states neither the variant nor the OS)",
+            )
     if found is None or found[0].arch_list is None or (not found[1] and not cuda_build(torch)):
         return None
     if not _x86_wheels(s):
@@ -149,6 +174,30 @@ def _torch_arch_list(
     if inferred:
         built += f" (assumed: PyPI's default build, {variant.name}, CUDA {variant.cuda})"
     return tuple(variant.arch_list or ()), None, built
+
+
+GUESSED = "guessed"  # _torch_arch_list: the release's default build, the OS unstated
+
+
+def _failed_on_gpu(s: Snapshot) -> bool:
+    """Whether the paste reports the GPU failing: "no kernel image", or the reporter missing
+    support for it."""
+    return _no_kernel_image(s) is not None or _said(s, SUPPORT_MISSING) is not None
+
+
+def _choices_quoted(s: Snapshot, torch: FrameworkFacts) -> bool:
+    """The CPU variant is known only from a `conda install … cpuonly` command quoted beside a
+    CUDA one (PyTorch's "previous versions" matrix): the paste lists the choices, not the
+    build this environment got."""
+    if "+cpu" in torch.version:
+        return False
+    said = {e.signature: e.text for e in s.reported_errors}
+    cpuonly = [e.text for e in s.reported_errors if e.signature == "conda-pytorch-cpuonly"]
+    return (
+        bool(cpuonly)
+        and all("conda install" in text for text in cpuonly)
+        and "conda-pytorch-cuda-install-command" in said
+    )
 
 
 def _lowest_arch(arch: tuple[str, ...] | list[str]) -> int | None:
