@@ -5,8 +5,8 @@ and CUDA_VISIBLE_DEVICES hiding them. Codes DL3xx.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Literal
 
 from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
