@@ -1103,3 +1103,16 @@ def test_dl206_from_paddle_mxnet_and_caffe2_checks() -> None:
         "versions mismatch\n"
     )
     assert pasted_codes(caffe2).get("DL206") == "error"
+
+
+def test_dl202_from_a_cudnn_major_the_reporter_states() -> None:
+    """"Could not load library cudnn_ops_infer64_8.dll" beside "I have cuDNN 9.1 installed"
+    (linyqh/NarratoAI#74's reading), "libcudnn.so.9: cannot open" beside "cuDNN 8.9.7": the
+    library asked for is another major than the one the machine has; with the same major
+    stated, or only a requirement, it is a missing library (DL201)."""
+    dll = "Could not load library cudnn_ops_infer64_8.dll. Error code 126\n"
+    assert pasted_codes(dll + "I have cuDNN 9.1 installed.\n") == {"DL202": "error"}
+    so = "ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory\n"
+    assert pasted_codes(so + "CUDA 12.1, cuDNN 8.9.7\n").get("DL202") == "error"
+    assert "DL202" not in pasted_codes(so + "CUDA 12.1, cuDNN 9.1.0\n")
+    assert "DL202" not in pasted_codes(dll + "the model requires cuDNN 9.1\n")

@@ -13,7 +13,7 @@ import re
 
 from dlenv.importers.sheet import FactSheet, Part
 from dlenv.importers.signatures import matches, search
-from dlenv.snapshot.model import CudaToolkit
+from dlenv.snapshot.model import CudaToolkit, CudnnInstall
 
 PROSE = "(stated in prose)"
 
@@ -139,6 +139,21 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
                 version_source="prose",
                 kind="system",
                 found_by=["prose"],
+            )
+        )
+        at(m.start())
+    m = _installed(_CUDNN, text)
+    if m and not sheet.cudnn:
+        # "cuDNN 8.9.7", "cudnn: 9.1" as the machine's (not "requires cuDNN 9"): DL202 weighs
+        # it against the cuDNN major a failing program asked for (libcudnn.so.9, …64_8.dll)
+        ver = m.group("ver")
+        sheet.add_cudnn(
+            CudnnInstall(
+                path=PROSE,
+                version=ver,
+                major=int(ver.split(".")[0]),
+                kind="system",
+                version_source="prose",
             )
         )
         at(m.start())

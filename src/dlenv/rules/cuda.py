@@ -502,7 +502,8 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     load (`libcublas.so.11`, `cudnn64_8.dll`, "Cannot load cudnn shared library") while the
     paste shows the same library in another major and never in the one asked for: an
     `ldconfig -p`/`ldd`/`ls` line or a path, `nvcc --version` or a stated CUDA release (through
-    the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install, torch `+cu118`.
+    the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install or the cuDNN
+    the reporter says is installed ("cuDNN 9.1 installed"), torch `+cu118`.
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
