@@ -1116,3 +1116,15 @@ def test_dl202_from_a_cudnn_major_the_reporter_states() -> None:
     assert pasted_codes(so + "CUDA 12.1, cuDNN 8.9.7\n").get("DL202") == "error"
     assert "DL202" not in pasted_codes(so + "CUDA 12.1, cuDNN 9.1.0\n")
     assert "DL202" not in pasted_codes(dll + "the model requires cuDNN 9.1\n")
+
+
+def test_dl202_cudart_beside_a_stated_toolkit_of_another_major() -> None:
+    """tanjeffreyz/auto-maple#34's reading: TensorFlow cannot load cudart64_110.dll (CUDA 11)
+    and the reporter uses CUDA 10.1: the installed toolkit says the GPU is wanted, so the
+    cudart message is the wrong major, not CPU-set-up noise; alone it stays DL201's warning."""
+    tf = (
+        "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic "
+        "library 'cudart64_110.dll'; dlerror: cudart64_110.dll not found\n"
+    )
+    assert pasted_codes(tf + "Im using CUDA v10.1.\n").get("DL202") == "error"
+    assert pasted_codes(tf) == {"DL201": "warning"}

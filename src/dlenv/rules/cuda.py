@@ -251,8 +251,11 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
     gpu = nvidia_gpu_present(s)
     for soname, fw in asked.items():
         key = _soname_key(soname)
-        if key is None or (key[0] == "cudart" and not gpu and not _hard_failure(s, soname)):
-            continue  # CPU set-ups try cudart too: DL201's warning says it is harmless there
+        # CPU set-ups try cudart too (DL201's warning says it is harmless there); a CUDA
+        # toolkit the paste shows installed says the GPU is wanted
+        intent = gpu or bool(s.cuda.toolkits) or _hard_failure(s, soname)
+        if key is None or (key[0] == "cudart" and not intent):
+            continue
         present = _present_versions(s, key[0])
         if not present or any(_same(v, key[1]) for v, _ in present):
             continue  # nothing else shown, or the very major asked for: a path problem (DL201)
