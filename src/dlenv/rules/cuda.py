@@ -251,9 +251,10 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
     gpu = nvidia_gpu_present(s)
     for soname, fw in asked.items():
         key = _soname_key(soname)
-        # CPU set-ups try cudart too (DL201's warning says it is harmless there); a CUDA
-        # toolkit the paste shows installed says the GPU is wanted
-        intent = gpu or bool(s.cuda.toolkits) or _hard_failure(s, soname)
+        # CPU set-ups try cudart too (DL201's warning says it is harmless there); a reporter
+        # who says which CUDA they use ("Im using CUDA v10.1") wants the GPU
+        said = any(t.version_source == "prose" for t in s.cuda.toolkits)
+        intent = gpu or said or _hard_failure(s, soname)
         if key is None or (key[0] == "cudart" and not intent):
             continue
         present = _present_versions(s, key[0])
