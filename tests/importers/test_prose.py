@@ -78,6 +78,7 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "the transformer has 2.7 billion parameters",
         "this package requires CUDA 12 or newer",  # a requirement, not what is installed
         "the model requires cuDNN 9.1",  # the same for cuDNN
+        "ctranslate2 4.5.0, which uses cuDNN 9.2",  # a library's own cuDNN
         "RTX 50 series GPUs require CUDA 12.8 to function",
         "please add a wheel built against CUDA 12.4",
         "the code needs at least cuda capability 7.0",  # a requirement, not the GPU's

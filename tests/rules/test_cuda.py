@@ -1116,6 +1116,9 @@ def test_dl202_from_a_cudnn_major_the_reporter_states() -> None:
     assert pasted_codes(so + "CUDA 12.1, cuDNN 8.9.7\n").get("DL202") == "error"
     assert "DL202" not in pasted_codes(so + "CUDA 12.1, cuDNN 9.1.0\n")
     assert "DL202" not in pasted_codes(dll + "the model requires cuDNN 9.1\n")
+    # cuDNN's sonames carry the major alone: libcudnn_ops.so.9.1.0 is what cuDNN 9.2 provides
+    ops = "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9}\n"
+    assert "DL202" not in pasted_codes(ops + "I have cuDNN 9.2 installed\n")
 
 
 def test_dl202_cudart_beside_a_stated_toolkit_of_another_major() -> None:

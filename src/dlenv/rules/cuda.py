@@ -258,7 +258,12 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
         if key is None or (key[0] == "cudart" and not intent):
             continue
         present = _present_versions(s, key[0])
-        if not present or any(_same(v, key[1]) for v, _ in present):
+        # cuDNN's sonames carry its major alone (libcudnn_ops.so.9.1.0 is cuDNN 9's file)
+        cudnn = key[0] == "cudnn"
+        if not present or any(
+            _same(v, key[1]) or (cudnn and v.split(".")[0] == key[1].split(".")[0])
+            for v, _ in present
+        ):
             continue  # nothing else shown, or the very major asked for: a path problem (DL201)
         out[soname] = (fw, [what for _, what in present])
     return out
