@@ -339,3 +339,25 @@ def test_undefined_cuda_symbols_name_the_library() -> None:
     )
     assert m is not None and m.group("sym") == "__nvJitLinkAddData_12_1"
     assert not sig.regex.search("libfoo.so: undefined symbol: _ZN3c104impl8GPUTrace")
+
+
+def test_a_message_deep_in_a_long_line_is_kept() -> None:
+    # huanshere/VideoLingo#183: a Windows console ran a progress bar and the cuDNN error into
+    # one 700-character line; the quoted error must hold the library, not only the line's start
+    line = (
+        "Loading WHISPER model: large-v3 ... " + "Lightning upgraded your checkpoint. " * 12
+        + "Transcribing... 0:00:00Could not locate cudnn_ops64_9.dll. Please make sure it is "
+        "in your library path!"
+    )
+    snap = _scan(line).snapshot("text")
+    quoted = [e.text for e in snap.reported_errors if e.signature == "windows-dll-missing"]
+    assert quoted and "cudnn_ops64_9.dll" in quoted[0] and len(quoted[0]) <= 400
+
+
+def test_pyannote_states_the_installed_torch() -> None:
+    snap = _scan(
+        "Model was trained with torch 1.10.0+cu102, yours is 2.0.0+cu118. Bad things might "
+        "happen unless you revert torch to 1.x."
+    ).snapshot("text")
+    torch = snap.framework("torch")
+    assert torch is not None and (torch.version, torch.variant) == ("2.0.0", "cu118")

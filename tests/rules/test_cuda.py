@@ -23,6 +23,7 @@ from tests.rules.snapshots import (
     gpu,
     gpu_machine,
     only,
+    pasted_codes,
     tensorflow,
     torch,
     with_dists,
@@ -1046,3 +1047,87 @@ def test_dl202_a_missing_major_beside_the_cuda_the_reporter_has() -> None:
     assert codes(error + "我的系统ubuntu20.04+nvidia530.30+cuda12.1+cudnn\n") == ["DL202"]
     assert codes(error + "Ps: I updated the cuda from 9.2 to 12.1.\n") == ["DL202"]
     assert codes(error + "Ps: I updated the cuda from 9.2 to 10.1.\n") == ["DL201"]
+
+
+def test_dl203_warning_when_the_reporter_names_two_programs_and_their_cudnns() -> None:
+    """Theano/Theano#5581 ("torch is using cudnn 5110 while theano 0.9.0b1 can only support
+    5005"), m-bain/whisperX#954 ("torch and ctranslate require different version of cudnn"):
+    two programs in one environment, two cuDNNs; one program alone is no conflict."""
+    from dlenv.snapshot.model import Snapshot
+
+    def said(text: str) -> Snapshot:
+        return Snapshot(
+            reported_errors=[
+                ReportedError(
+                    signature="said-two-programs-cudnn",
+                    text=text,
+                    meaning="two cuDNNs",
+                    harmless=True,
+                )
+            ]
+        )
+
+    theano = "Currently, torch is using cudnn 5110 while theano can only support 5005."
+    f = only(said(theano), "DL203")
+    assert f.severity == "warning"
+    assert f.evidence[0].fact == "reported_errors.said-two-programs-cudnn"
+    assert fired(said("pytorch needs a newer cudnn than torch had while training"), "DL203") == []
+    assert fired(said("torch uses cudnn 9 while my old cudnn 8 is in /usr/local"), "DL203") == []
+
+
+def test_dl206_from_paddle_mxnet_and_caffe2_checks() -> None:
+    """Programs that compare the cuDNN they load with the one they were built with, each in its
+    own words (PaddlePaddle/Paddle#37349, Detectron#574 for Caffe2, MXNet's utils.cc); the same
+    versions on both sides say nothing."""
+    from dlenv.snapshot.model import Snapshot
+
+    paddle = (
+        "W1118 gpu_resources.cc:201] WARNING: device: 0. The installed Paddle is compiled with "
+        "CUDNN 8.2, but CUDNN version in your machine is 8.1, which may cause serious "
+        "incompatible bug. Please recompile or reinstall Paddle with compatible CUDNN version."
+    )
+    bad = Snapshot(
+        reported_errors=[
+            ReportedError(signature="paddle-cudnn-version-mismatch", text=paddle, meaning="m")
+        ]
+    )
+    f = only(bad, "DL206")
+    assert (f.evidence[0].needed, f.evidence[0].found) == ("8.2", "8.1")
+    assert any("paddlepaddle-gpu" in a.text for a in f.fixes if isinstance(a, ManualStep))
+    assert fired(Snapshot(), "DL206") == []
+    mxnet = "cuDNN lib mismatch: linked-against version 7605 != compiled-against version 7501."
+    assert pasted_codes(mxnet + "\n") == {"DL206": "error"}
+    caffe2 = (
+        "RuntimeError: [enforce fail at common_cudnn.h:108] version_match || "
+        "backwards_compatible_7 || patch_compatible. cuDNN compiled (7102) and runtime (7005) "
+        "versions mismatch\n"
+    )
+    assert pasted_codes(caffe2).get("DL206") == "error"
+
+
+def test_dl202_from_a_cudnn_major_the_reporter_states() -> None:
+    """"Could not load library cudnn_ops_infer64_8.dll" beside "I have cuDNN 9.1 installed"
+    (linyqh/NarratoAI#74's reading), "libcudnn.so.9: cannot open" beside "cuDNN 8.9.7": the
+    library asked for is another major than the one the machine has; with the same major
+    stated, or only a requirement, it is a missing library (DL201)."""
+    dll = "Could not load library cudnn_ops_infer64_8.dll. Error code 126\n"
+    assert pasted_codes(dll + "I have cuDNN 9.1 installed.\n") == {"DL202": "error"}
+    so = "ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory\n"
+    assert pasted_codes(so + "CUDA 12.1, cuDNN 8.9.7\n").get("DL202") == "error"
+    assert "DL202" not in pasted_codes(so + "CUDA 12.1, cuDNN 9.1.0\n")
+    assert "DL202" not in pasted_codes(dll + "the model requires cuDNN 9.1\n")
+    # cuDNN's sonames carry the major alone: libcudnn_ops.so.9.1.0 is what cuDNN 9.2 provides
+    ops = "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9}\n"
+    assert "DL202" not in pasted_codes(ops + "I have cuDNN 9.2 installed\n")
+
+
+def test_dl202_cudart_beside_a_stated_toolkit_of_another_major() -> None:
+    """tanjeffreyz/auto-maple#34's reading: TensorFlow cannot load cudart64_110.dll (CUDA 11)
+    and the reporter uses CUDA 10.1: the installed toolkit says the GPU is wanted, so the
+    cudart message is the wrong major, not CPU-set-up noise; alone it stays DL201's warning."""
+    tf = (
+        "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic "
+        "library 'cudart64_110.dll'; dlerror: cudart64_110.dll not found\n"
+    )
+    assert pasted_codes(tf + "Im using CUDA v10.1.\n").get("DL202") == "error"
+    assert pasted_codes(tf) == {"DL201": "warning"}

@@ -11,6 +11,7 @@ from tests.rules.snapshots import (
     gpu,
     gpu_machine,
     only,
+    pasted_codes,
     tensorflow,
     torch,
     with_live,
@@ -667,3 +668,63 @@ def test_dl303_no_device_while_the_framework_sees_the_gpu_by_hand() -> None:
     assert pasted_codes(text).get("DL303") == "warning"
     # the error alone does not say the driver works: no DL303
     assert "DL303" not in pasted_codes(text.split("\n", 1)[1])
+
+
+def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:
+    """dhernandez0/sgm#35, YoYo000/MVSNet#118: "Error: no kernel image is available for
+    execution on the device 209" from a CMake-built CUDA program, no framework and no GPU in
+    the paste: its own build lacks the GPU's architecture (a warning); torch's wording, a
+    named GPU (the age rules judge it) or a framework in the paste say nothing of it."""
+    said = "Error: no kernel image is available for execution on the device 209"
+    bad = Snapshot(
+        reported_errors=[
+            ReportedError(signature=sig, text=said, meaning="no kernel image")
+            for sig in ("no-kernel-image", "native-program-no-kernel-image")
+        ]
+    )
+    f = only(bad, "DL305")
+    assert f.severity == "warning" and f.subject == "extension"
+    assert any("CMAKE_CUDA_ARCHITECTURES" in c for a in f.fixes for c in a.commands)
+    good = replace(bad, frameworks=[torch("2.1.0+cu121")])
+    assert fired(good, "DL305") == []
+    assert fired(replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")]), "DL305") == []
+    assert pasted_codes(said + "\n") == {"DL305": "warning"}
+    assert "DL305" not in pasted_codes(
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    )
+
+
+def test_dl305_from_a_kernel_the_error_names_with_a_capital() -> None:
+    """iPERDance/iPERCore#128: "Error in forward_face_index_map_1: no kernel image …" (a
+    prebuilt neural-renderer extension) names the extension's kernel as "error in …" does."""
+    codes = pasted_codes(
+        "Error in forward_face_index_map_1: no kernel image is available for execution on the "
+        "device\n"
+    )
+    assert codes.get("DL305") == "error"
+
+
+def test_dl301_warning_from_a_stated_release_read_as_its_default_build() -> None:
+    """xbpeng/MimicKit#6: "torch==1.9.1" from a requirements file, an RTX 4090 and "sm_89 not
+    supported", with PyTorch's install matrix quoted (CUDA 10.2 / CUDA 11.3 / CPU Only): no OS,
+    no variant, so the release's default build (cu102: up to sm_75) is the likeliest, and the
+    quoted cpuonly line is one of the choices, not the install. Without the failure, nothing."""
+    rtx4090 = gpu(name="NVIDIA GeForce RTX 4090", cc="8.9")
+    said = ReportedError(
+        signature="said-gpu-support-missing", text="not compatible with RTX4090", meaning="m"
+    )
+    release = replace(torch("1.9.1"), cuda_build=None)  # the version alone, as a paste states it
+    bad = Snapshot(gpus=[rtx4090], frameworks=[release], reported_errors=[said])
+    f = only(bad, "DL301")
+    assert f.severity == "warning" and f.message.startswith("Probably: ")
+    assert "cu102" in (f.evidence[0].note or "")
+    assert fired(replace(bad, reported_errors=[]), "DL301") == []
+    assert fired(replace(bad, frameworks=[replace(release, version="2.4.1")]), "DL301") == []
+    matrix = (
+        "torch 1.9.1 gives `sm_89 not supported` on my RTX 4090\n"
+        "# CUDA 10.2\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cudatoolkit=10.2 -c pytorch\n"
+        "# CPU Only\n"
+        "conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
+    )
+    assert "DL401" not in pasted_codes(matrix)

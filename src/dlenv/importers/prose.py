@@ -13,7 +13,7 @@ import re
 
 from dlenv.importers.sheet import FactSheet, Part
 from dlenv.importers.signatures import matches, search
-from dlenv.snapshot.model import CudaToolkit
+from dlenv.snapshot.model import CudaToolkit, CudnnInstall
 
 PROSE = "(stated in prose)"
 
@@ -142,6 +142,21 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             )
         )
         at(m.start())
+    m = _installed(_CUDNN, text, _USED_BY)
+    if m and not sheet.cudnn:
+        # "cuDNN 8.9.7", "cudnn: 9.1" as the machine's (not "requires cuDNN 9"): DL202 weighs
+        # it against the cuDNN major a failing program asked for (libcudnn.so.9, …64_8.dll)
+        ver = m.group("ver")
+        sheet.add_cudnn(
+            CudnnInstall(
+                path=PROSE,
+                version=ver,
+                major=int(ver.split(".")[0]),
+                kind="system",
+                version_source="prose",
+            )
+        )
+        at(m.start())
     m = search(_DRIVER, text)
     if m and not sheet.driver.get("version"):
         sheet.set_driver("version", m.group("ver") or m.group("ver2"))
@@ -195,15 +210,23 @@ _WANTED = re.compile(
 )
 
 
-def _installed(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+# what a program uses ("ctranslate2 4.5.0, which uses cuDNN 9.2", "torch ships cuDNN 9.1"):
+# for cuDNN, a library's own, not the machine's
+_USED_BY = re.compile(r"\b(?:uses|ships|bundles|brings)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def _installed(
+    pattern: re.Pattern[str], text: str, also: re.Pattern[str] | None = None
+) -> re.Match[str] | None:
     """The first CUDA version the text states as the machine's: one named as a requirement or
-    a build target ("requires CUDA 12.8", "built with CUDA 11.8") states nothing about it."""
+    a build target ("requires CUDA 12.8", "built with CUDA 11.8") states nothing about it
+    (nor, with `also`, one that pattern finds before it)."""
     for n, m in enumerate(matches(pattern, text)):
         if n >= 20:
             break
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[max(line_start, m.start() - 40) : m.start()]
-        if not _WANTED.search(before):
+        if not _WANTED.search(before) and not (also is not None and also.search(before)):
             return m
     return None
 

@@ -91,6 +91,10 @@ def dominant_framework(text: str, distinct: Distinct | None = None) -> str | Non
 def _line_at(text: str, start: int, end: int) -> str:
     first = text.rfind("\n", 0, start) + 1
     last = text.find("\n", end)
+    if end - first > 400:
+        # a message deep in a long line (a progress bar, a console that drops line breaks:
+        # "Transcribing... 0:00:00Could not locate cudnn_ops64_9.dll"): keep it, not the start
+        first = max(first, start - 100)
     line = text[first : len(text) if last < 0 else last].strip()
     matched = text[start:end]
     # a multi-line match (the sm_XX warning) is kept whole, single lines trimmed

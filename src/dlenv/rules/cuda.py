@@ -251,10 +251,19 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
     gpu = nvidia_gpu_present(s)
     for soname, fw in asked.items():
         key = _soname_key(soname)
-        if key is None or (key[0] == "cudart" and not gpu and not _hard_failure(s, soname)):
-            continue  # CPU set-ups try cudart too: DL201's warning says it is harmless there
+        # CPU set-ups try cudart too (DL201's warning says it is harmless there); a reporter
+        # who says which CUDA they use ("Im using CUDA v10.1") wants the GPU
+        said = any(t.version_source == "prose" for t in s.cuda.toolkits)
+        intent = gpu or said or _hard_failure(s, soname)
+        if key is None or (key[0] == "cudart" and not intent):
+            continue
         present = _present_versions(s, key[0])
-        if not present or any(_same(v, key[1]) for v, _ in present):
+        # cuDNN's sonames carry its major alone (libcudnn_ops.so.9.1.0 is cuDNN 9's file)
+        cudnn = key[0] == "cudnn"
+        if not present or any(
+            _same(v, key[1]) or (cudnn and v.split(".")[0] == key[1].split(".")[0])
+            for v, _ in present
+        ):
             continue  # nothing else shown, or the very major asked for: a path problem (DL201)
         out[soname] = (fw, [what for _, what in present])
     return out
@@ -502,7 +511,8 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     load (`libcublas.so.11`, `cudnn64_8.dll`, "Cannot load cudnn shared library") while the
     paste shows the same library in another major and never in the one asked for: an
     `ldconfig -p`/`ldd`/`ls` line or a path, `nvcc --version` or a stated CUDA release (through
-    the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install, torch `+cu118`.
+    the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install or the cuDNN
+    the reporter says is installed ("cuDNN 9.1 installed"), torch `+cu118`.
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
@@ -678,10 +688,36 @@ def _same_minor(requirement: str, version: str | None) -> bool:
     return bool(m and version and major_minor(m.group(1)) == major_minor(version))
 
 
+TWO_PROGRAMS_CUDNN = "said-two-programs-cudnn"  # catalog/prose-cudnn.toml
+_CUDNN_PROGRAM = re.compile(
+    r"(?<![\w-])(pytorch|torch|jaxlib|jax|tensorflow|tf|theano|ctranslate2?|onnxruntime|"
+    r"paddle|mxnet|faster-whisper|whisperx)(?![\w-])",
+    re.IGNORECASE,
+)
+_SAME_PROGRAM = {
+    "pytorch": "torch",
+    "jaxlib": "jax",
+    "tf": "tensorflow",
+    "ctranslate": "ctranslate2",
+}
+
+
+def _names_two_programs(text: str) -> bool:
+    """Whether a sentence names two different cuDNN users ("torch … while theano …")."""
+    names = {m.group(1).lower() for m in _CUDNN_PROGRAM.finditer(text)}
+    return len({_SAME_PROGRAM.get(n, n) for n in names}) >= 2
+
+
 def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
-    """A paste that says the failure depends on import order, or that one install replaced
-    another's cuDNN."""
-    said = [e for e in s.reported_errors if e.signature in CUDNN_SHARING_SIGNATURES]
+    """A paste that says the failure depends on import order, that one install replaced
+    another's cuDNN, or (the reporter's words) that two programs it names want different
+    cuDNN versions."""
+    said = [
+        e
+        for e in s.reported_errors
+        if e.signature in CUDNN_SHARING_SIGNATURES
+        or (e.signature == TWO_PROGRAMS_CUDNN and _names_two_programs(e.text))
+    ]
     if not said:
         return
     failing = next((e.framework for e in s.reported_errors if not e.harmless and e.framework), None)
@@ -689,8 +725,9 @@ def _reported_sharing(s: Snapshot) -> Iterator[Finding]:
         "DL203",
         title="Two frameworks in one environment share one cuDNN",
         message="The report says the failure depends on which framework is imported first, "
-        "or that one install replaced another's cuDNN: both frameworks load cuDNN into the "
-        "same process or environment and need different versions of it.",
+        "that one install replaced another's cuDNN, or that two programs want different "
+        "cuDNN versions: both load cuDNN into the same process or environment and need "
+        "different versions of it.",
         severity="warning",
         evidence=[
             Evidence(fact=f"reported_errors.{e.signature}", found=first_line(e.text, 200))
@@ -804,9 +841,11 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     environment (the first to load cuDNN wins: the finding names the framework whose cuDNN pin
     is the cuDNN that was loaded, read from its METADATA or, for a version a paste only states,
     from the knowledge base's copy of PyPI's metadata); a report that the failure depends on
-    import order, or that one install replaced another's cuDNN (a warning: the versions are
-    not known). Two stated versions whose cuDNN pins no single version satisfies, with nothing
-    loaded yet, are DL209's (the install is where it shows first); DL203 is what is loaded.
+    import order, that one install replaced another's cuDNN, or a sentence of the reporter's
+    naming two programs and the different cuDNNs they want ("torch is using cudnn 5110 while
+    theano can only support 5005") (a warning: the versions are not known). Two stated
+    versions whose cuDNN pins no single version satisfies, with nothing loaded yet, are
+    DL209's (the install is where it shows first); DL203 is what is loaded.
 
     Why it matters: pip resolves to one cuDNN, and one process loads one; the other framework
     then fails: TensorFlow logs "Loaded runtime CuDNN library: 9.1.0 but source was compiled
@@ -1155,6 +1194,71 @@ def _dnn_library_not_found(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+# programs dlenv does not model that state both cuDNNs (catalog/cudnn.toml): who, and how the
+# built and loaded versions are read from the message
+_OTHER_PROGRAM_MISMATCH = {
+    "paddle-cudnn-version-mismatch": (
+        "PaddlePaddle",
+        re.compile(r"compiled with CUDNN (?P<built>[\d.]+), but CUDNN version in your machine "
+                   r"is (?P<loaded>[\d.]+)"),
+        "paddlepaddle-gpu",
+    ),
+    "mxnet-cudnn-lib-mismatch": (
+        "MXNet",
+        re.compile(r"linked-against version (?P<loaded>\d+) != compiled-against version "
+                   r"(?P<built>\d+)"),
+        "mxnet-cuXXX",
+    ),
+}
+
+
+def _cudnn_text(v: str) -> str:
+    """A cuDNN version as a message prints it ("7.6", "7605", "90100") as major.minor[.patch]."""
+    if not v.isdigit():
+        return v.rstrip(".")
+    n = int(v)
+    major, rest = (n // 10000, n % 10000) if n >= 10000 else (n // 1000, n % 1000)
+    return f"{major}.{rest // 100}.{rest % 100}"
+
+
+def _said_by_other_programs(s: Snapshot) -> Iterator[Finding]:
+    """PaddlePaddle's and MXNet's own checks: the message names the cuDNN the build was compiled
+    with and the one on the machine, and is the verdict."""
+    for e in s.reported_errors:
+        known = _OTHER_PROGRAM_MISMATCH.get(e.signature)
+        m = known[1].search(e.text) if known else None
+        if known is None or m is None:
+            continue
+        who, _, package = known
+        built, loaded = _cudnn_text(m.group("built")), _cudnn_text(m.group("loaded"))
+        yield finding(
+            "DL206",
+            title=f"{who} is built with cuDNN {built} but finds cuDNN {loaded}",
+            message=f"{who} was compiled with cuDNN {built}, and the cuDNN it loads on this "
+            f"machine is {loaded}: its cuDNN calls can fail (CUDNN_STATUS_BAD_PARAM, "
+            "crashes) or give wrong results.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{e.signature}",
+                    found=loaded,
+                    needed=built,
+                    note=first_line(e.text, 200),
+                )
+            ],
+            hint="Several cuDNN copies may be installed: the one found first (PATH on Windows, "
+            "LD_LIBRARY_PATH on Linux) is the one loaded.",
+            fixes=[
+                ManualStep(
+                    text=f"Install cuDNN {built} (same major.minor) for your CUDA and make it "
+                    f"the one found first, or install the {package} build made for cuDNN "
+                    f"{loaded}.",
+                    url="https://developer.nvidia.com/rdp/cudnn-archive",
+                )
+            ],
+            subject=who.lower(),
+        )
+
+
 @rule("DL206", "cudnn-version-mismatch", "error", "cuda")
 def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
@@ -1173,14 +1277,18 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
 
     Older PyTorch ("cuDNN version mismatch: … compiled against 7102 but linked against 7600")
     and TensorFlow 1.x demanded the very version they were built with: their message is the
-    verdict. TensorFlow's bare "DNN library is not found", with no missing library named, is
-    a warning: a cuDNN that does not match the build is the usual cause.
+    verdict; so are the checks of Caffe2 ("cuDNN compiled (7102) and runtime (7005) versions
+    mismatch"), PaddlePaddle ("The installed Paddle is compiled with CUDNN 8.2, but CUDNN
+    version in your machine is 8.1") and MXNet ("cuDNN lib mismatch: linked-against version
+    7605 != compiled-against version 7501"). TensorFlow's bare "DNN library is not found", with no
+    missing library named, is a warning: a cuDNN that does not match the build is the usual cause.
 
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
     framework pins an older cuDNN, give each framework its own environment.
     """
     yield from _dnn_library_not_found(s)
+    yield from _said_by_other_programs(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Literal
 
 from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
@@ -19,6 +20,7 @@ from dlenv.kb.queries import (
     newest_tensorflow_release,
     newest_torch_release,
     torch_release,
+    torch_variant,
 )
 from dlenv.kb.tables import TorchRelease, TorchVariant
 from dlenv.rules.derived import (
@@ -71,7 +73,10 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
     than the default builds of older torch releases (an RTX 5090 before torch 2.7); so is a
     reporter missing support for such a GPU ("Add support for RTX 50 series GPUs") when the paste
-    names no framework build.
+    names no framework build. A torch release stated with neither its variant nor the OS, beside
+    such a failure, is read as the release's default build (a warning); a `conda install …
+    cpuonly` line quoted beside CUDA ones (PyTorch's install matrix) lists choices, it does not
+    make the build a CPU one.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -109,11 +114,16 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         )
         if fit == "ptx":
             message += " Only PTX can be JIT-compiled for it: slow start-up, some kernels fail."
+        if source == GUESSED:
+            message = (
+                f"Probably: {message} (The paste states neither the build nor the OS: this is "
+                "the release's default build, the one `pip install` gives on Linux.)"
+            )
         yield finding(
             "DL301",
             title=f"{label(torch)} has no kernels for {gpu.name or 'GPU'} ({_sm(cc)})",
             message=message,
-            severity="warning" if fit == "ptx" else "error",
+            severity="warning" if fit == "ptx" or source == GUESSED else "error",
             evidence=[
                 Evidence(
                     fact=f"gpus.{gpu.index}.compute_capability",
@@ -124,7 +134,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             ],
             fixes=fixes,
             subject=f"gpu{gpu.index}",
-            confirmed_by=source,
+            confirmed_by=None if source == GUESSED else source,
         )
 
 
@@ -133,14 +143,29 @@ def _torch_arch_list(
 ) -> tuple[tuple[str, ...], str | None, str] | None:
     """The installed torch build's arch list, where it came from (the live probe or None: the
     knowledge base) and what it is, for the evidence."""
-    if cuda_build(torch) is False:
+    if cuda_build(torch) is False and not _choices_quoted(s, torch):
         return None
     probe = live(s, "torch")
     built = f"the arch list of {label(torch)}"
     if probe is not None and probe.arch_list:
         return tuple(probe.arch_list), LIVE_WINS, built
+    if _choices_quoted(s, torch):
+        # the paste quotes PyTorch's install matrix (CUDA 10.2 / CUDA 11.3 / CPU Only): which
+        # build this environment got is unknown, read as the release's default one
+        torch = replace(torch, variant="", cuda_build=None)
     # cuda_build unknown: only an untagged Linux version, read as PyPI's default build
     found = _kb_torch(s, torch)
+    if found is None and os_name(s) is None and not torch.variant and _failed_on_gpu(s):
+        # the OS unstated too, beside a GPU failure: the release's default build, as a guess
+        release = torch_release(torch.version)
+        row = torch_variant(torch.version, release.default_variant) if release else None
+        if row is not None and row.arch_list is not None and _x86_wheels(s):
+            return (
+                tuple(row.arch_list),
+                GUESSED,
+                f"{built} (probably: the release's default build, {row.name}, CUDA {row.cuda}; "
+                "the paste states neither the variant nor the OS)",
+            )
     if found is None or found[0].arch_list is None or (not found[1] and not cuda_build(torch)):
         return None
     if not _x86_wheels(s):
@@ -149,6 +174,30 @@ def _torch_arch_list(
     if inferred:
         built += f" (assumed: PyPI's default build, {variant.name}, CUDA {variant.cuda})"
     return tuple(variant.arch_list or ()), None, built
+
+
+GUESSED = "guessed"  # _torch_arch_list: the release's default build, the OS unstated
+
+
+def _failed_on_gpu(s: Snapshot) -> bool:
+    """Whether the paste reports the GPU failing: "no kernel image", or the reporter missing
+    support for it."""
+    return _no_kernel_image(s) is not None or _said(s, SUPPORT_MISSING) is not None
+
+
+def _choices_quoted(s: Snapshot, torch: FrameworkFacts) -> bool:
+    """The CPU variant is known only from a `conda install … cpuonly` command quoted beside a
+    CUDA one (PyTorch's "previous versions" matrix): the paste lists the choices, not the
+    build this environment got."""
+    if "+cpu" in torch.version:
+        return False
+    said = {e.signature: e.text for e in s.reported_errors}
+    cpuonly = [e.text for e in s.reported_errors if e.signature == "conda-pytorch-cpuonly"]
+    return (
+        bool(cpuonly)
+        and all("conda install" in text for text in cpuonly)
+        and "conda-pytorch-cuda-install-command" in said
+    )
 
 
 def _lowest_arch(arch: tuple[str, ...] | list[str]) -> int | None:
@@ -934,7 +983,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     template.h:175): …", a non-ATen source file after the message, mmcv's "…_impl:
     implementation for device cuda:0 not found") or an extension's arch flags that miss the GPU
     (detectron2's collect_env "arch flags"). With the GPU unknown, a reporter saying other code
-    runs on it ("Other scripts could successfully be executed") makes it a warning.
+    runs on it ("Other scripts could successfully be executed") makes it a warning; so does a
+    program that checks CUDA itself ("Error: no kernel image is available for execution on the
+    device 209") with no framework and no GPU in the paste: its own build (CMake, nvcc
+    -gencode) left the GPU's architecture out.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -965,6 +1017,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             None,
             severity="warning",
         )
+        return
+    native = _said(s, NATIVE_NO_KERNEL)
+    if native is not None and not s.frameworks and not s.gpus and _only_no_kernel(s):
+        yield _native_program(native)
         return
     # a CUDA error from torch's own process: a CPU build could not have printed it
     if torch is None or cuda_build(torch) is False:
@@ -1135,6 +1191,50 @@ def _torch_own(kernel: str) -> bool:
 
 
 OTHERS_WORK = "said-other-code-works"  # catalog/prose-gpu.toml
+
+
+NATIVE_NO_KERNEL = "native-program-no-kernel-image"  # catalog/gpu-arch.toml
+
+
+def _only_no_kernel(s: Snapshot) -> bool:
+    """Whether "no kernel image" is the only error the paste reports (statements and known
+    noise aside): beside another error, the program's build is not the likeliest cause."""
+    return all(
+        e.harmless or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL) for e in s.reported_errors
+    )
+
+
+def _native_program(said: str) -> Finding:
+    """DL305 (a warning) for a program that checks CUDA itself ("Error: no kernel image … 209",
+    darknet's "CUDA Error: …") with no framework in the paste and the GPU unknown: its own
+    build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's architecture."""
+    return finding(
+        "DL305",
+        title="A program's own CUDA code has no kernels for this GPU",
+        message="Probably the program that printed this was compiled for other GPU "
+        "architectures: it checks CUDA errors itself (no framework is involved), so its own "
+        "build (CMake CUDA_ARCHITECTURES, nvcc -gencode, a Makefile's ARCH) left out this GPU's. "
+        "Reinstalling CUDA or a framework changes nothing.",
+        severity="warning",
+        evidence=[
+            verdict(f"reported_errors.{NATIVE_NO_KERNEL}", said, "the program's error check"),
+        ],
+        hint="Rebuild the program for the GPU's compute capability "
+        "(`nvidia-smi --query-gpu=name,compute_cap --format=csv`).",
+        fixes=[
+            ManualStep(
+                text="Rebuild the program with the GPU's architecture (compute capability X.Y "
+                "becomes XY: 7.5 -> 75): in CMake set CMAKE_CUDA_ARCHITECTURES (or the -gencode "
+                "flags in CUDA_NVCC_FLAGS), in a Makefile the ARCH/-gencode line.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    "cmake -DCMAKE_CUDA_ARCHITECTURES=75 ..   # your GPU's XY",
+                    "nvcc -gencode arch=compute_75,code=sm_75 ...   # the same, for nvcc",
+                ],
+            )
+        ],
+        subject="extension",
+    )
 
 
 def _dl305(
