@@ -454,3 +454,28 @@ def test_dl401_onnxruntimes_own_provider_list_without_cuda() -> None:
     [message] = dl401("AzureExecutionProvider, CPUExecutionProvider")
     assert "onnxruntime" in message
     assert dl401("TensorrtExecutionProvider, CUDAExecutionProvider, CPUExecutionProvider") == []
+
+
+def test_dl401_torch_program_on_cpu_with_a_named_gpu_and_no_other_cause() -> None:
+    # dsymbol/decipher#8: whisper's FP16 warning (its model sits on the CPU) with an RTX 3060
+    found = _explained(
+        "So I have a 3060 and when im using decipher im getting the error:  UserWarning: "
+        "FP16 is not supported on CPU; using FP32 instead\n"
+    )
+    assert found == {"DL401": "warning"}
+    # Lightning finding no GPU where a GeForce is named (munhouiani/Deep-Packet#4)
+    assert "DL401" in _explained(
+        "My card: GPU: GTX 1080 Ti\n"
+        "pytorch_lightning.utilities.exceptions.MisconfigurationException: GPUs requested but "
+        "none are available.\n"
+    )
+    # no GPU named: a laptop without one runs whisper on the CPU by design
+    assert "DL401" not in _explained(
+        "UserWarning: FP16 is not supported on CPU; using FP32 instead\n"
+    )
+    # a message naming another cause (the driver) beside it: not read as a CPU build
+    assert "DL401" not in _explained(
+        "I have a 3060.\nUserWarning: FP16 is not supported on CPU; using FP32 instead\n"
+        "UserWarning: CUDA initialization: The NVIDIA driver on your system is too old "
+        "(found version 10010).\n"
+    )

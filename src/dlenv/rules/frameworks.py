@@ -86,7 +86,11 @@ _LAST_WINDOWS_GPU_RELEASE = (
     "the last native-Windows GPU release (needs CUDA 11.2, cuDNN 8.1: "
     "conda install -c conda-forge cudatoolkit=11.2 cudnn=8.1.0; Python 3.10 at most)"
 )
-_GPU_LOOKED_FOR = {"torch-cuda-unavailable-stated": "torch", "jax-no-gpu": "jax"}
+_GPU_LOOKED_FOR = {
+    "torch-cuda-unavailable-stated": "torch",
+    "jax-no-gpu": "jax",
+    "torch-program-on-cpu": "torch",  # whisper's FP16 warning, Lightning's "none are available"
+}
 
 # Messages in which the code itself asked a framework for CUDA, which a CPU-only build lacks
 # (framework-builds.toml, tune-b.toml, src-onnxruntime.toml): framework, and what it shows.
@@ -236,6 +240,13 @@ def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
         if listed or reported(s, "torch-cuda-unavailable-stated") or said_no_gpu(s, "torch"):
             # download.pytorch.org's CUDA wheels carry "+cuXXX"; PyPI's Windows wheel is CPU-only
             return "torch on Windows without a +cuXXX tag: PyPI's Windows wheel is CPU-only"
+    if fw.name == "torch" and _found_no_gpu_unexplained(s):
+        # the maintainers' reading: torch saw no GPU, the report names one, and nothing points
+        # at the driver or CUDA: the build in the environment is the CPU one
+        return (
+            "torch found no GPU although the report names an NVIDIA GPU and shows no driver or "
+            "CUDA error"
+        )
     # a package list naming tensorflow (prose names every build so); no CUDA library loaded
     listed = distribution(s, "tensorflow") is not None and distribution(s, "tensorflow-gpu") is None
     probe = s.live_probe("tensorflow")
@@ -246,6 +257,25 @@ def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
                 f"the package tensorflow is CPU-only before {since} (the GPU one is tensorflow-gpu)"
             )
     return None
+
+
+def _found_no_gpu_unexplained(s: Snapshot) -> bool:
+    """A pasted report in which torch (or a program on it) found no GPU, that names an NVIDIA
+    GPU, and quotes no message a rule other than DL401 explains (a driver, CUDA, library)."""
+    from dlenv.importers.signatures import BY_ID  # loaded only when a paste quoted something
+
+    if not (s.gpus or nvidia_gpu_present(s)) or s.driver.installed is False:
+        return False
+    looked = [e for e in s.reported_errors if _GPU_LOOKED_FOR.get(e.signature) == "torch"]
+    if not looked:
+        return False
+    for e in s.reported_errors:
+        if e.harmless or e.signature in _GPU_LOOKED_FOR or in_prose(e.signature):
+            continue
+        known = BY_ID.get(e.signature)
+        if known is None or e.signature == "unrecognised-error" or set(known.rules) - {"DL401"}:
+            return False  # an unrecognised error, or one that names another cause
+    return True
 
 
 def _torch_cuda_fix(s: Snapshot, fw: FrameworkFacts) -> list[Action]:
@@ -400,6 +430,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     installed also show the GPU was wanted. ONNX Runtime's own list ("Specified provider
     'CUDAExecutionProvider' is not in available provider names.Available providers:
     'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`.
+    A program on torch that found no GPU (whisper's "FP16 is not supported on CPU", Lightning's
+    "GPUs requested but none are available", Unsloth's "No NVIDIA GPU found") in a paste that
+    names an NVIDIA GPU and quotes no driver, CUDA or library message is probably a CPU build.
 
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
