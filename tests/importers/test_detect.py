@@ -33,12 +33,28 @@ def test_normalise_fences_quotes_crlf_ansi() -> None:
     assert normalise(text) == ["", "PyTorch version: 2.1.0", ""]
 
 
+def test_typographic_quotes_are_read_as_the_program_printed_them() -> None:
+    """zeta36/tensorflow-tex-wavenet#8: TensorFlow's AVX message with "aren’t" (a web page's
+    apostrophe) is TensorFlow's message; the CJK corner brackets stay the reporter's."""
+    assert normalise("these aren\u2019t available, \u201clibcudnn.so.8\u201d \u300cx\u300d") == [
+        "these aren't available, \"libcudnn.so.8\" \u300cx\u300d"
+    ]
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        "The TensorFlow library was compiled to use AVX instructions, but these aren\u2019t "
+        "available on your machine.\nAborted (core dumped)\n"
+    )
+    codes = {f.code for f in explain_text(text, "paste", probe=False).report.findings}
+    assert "DL508" in codes
+
+
 def _normalise_plainly(text: str) -> list[str]:
     """normalise as first written: every step over the whole text, every pattern on every line
     (the reference its fast paths must equal)."""
-    from dlenv.importers.detect import _ANSI, _FENCE, _HTML, _QUOTE
+    from dlenv.importers.detect import _ANSI, _FENCE, _HTML, _QUOTE, _TYPOGRAPHIC
 
-    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TYPOGRAPHIC).expandtabs(4)
     raw = _ANSI.sub("", text).split("\n")
     if len(raw) > 1 and raw[-1] == "":
         raw.pop()
@@ -59,7 +75,8 @@ def test_normalise_equals_the_plain_reading() -> None:
 
     rng = random.Random(4)
     pieces = ["a", "\t", "x\t\ty", "\r", "\n", "\r\n", "\x1b[31m", "  ", "> ", " >", "```py",
-              "~~~", "<details>", "</summary>", "<pre>x", "é", "\u2028", "\x0c", "\x0c```", " - "]
+              "~~~", "<details>", "</summary>", "<pre>x", "é", "\u2028", "\x0c", "\x0c```", " - ",
+              "aren\u2019t", "\u201clib\u201d", "\u300cx\u300d"]
     for _ in range(5000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
         assert normalise(text) == _normalise_plainly(text), repr(text)

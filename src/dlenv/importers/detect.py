@@ -50,10 +50,20 @@ def decode(data: bytes, source: str) -> str:
 _OPENERS = (">", "`", "~", "<")
 
 
+# a message copied through a web page, a word processor or a chat app has its quotes made
+# typographic ("aren’t", “libcudnn.so.8”): read as the program printed them, one for one (the
+# offsets stay); the CJK corner brackets are the reporter's own and stay
+_TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'",
+                              "\u201c": '"', "\u201d": '"', "\u201f": '"', "\u2033": '"'})
+_CURLY = re.compile("[\u2018\u2019\u201b\u2032\u201c\u201d\u201f\u2033]")
+
+
 def normalise(text: str) -> list[str]:
     # each step copies the text: only the ones it needs (a 50 MB log has no tab or CR)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CURLY.search(text):
+        text = text.translate(_TYPOGRAPHIC)
     # tabs are expanded before the colours are removed (their columns count the escapes);
     # without colours, line by line: only the lines with a tab are copied, not the whole text
     tabs = "\t" in text
