@@ -1116,3 +1116,45 @@ def test_dl108_no_device_under_a_stated_wsl2() -> None:
     assert pasted_codes(text).get("DL108") == "warning"
     # the same error on a machine the paste does not place in WSL: not DL108's
     assert "DL108" not in pasted_codes(text.split("\n", 1)[1])
+
+
+def test_dl112_unknown_error_from_dlib_and_go_cu_and_dl111_on_windows() -> None:
+    # dlib's CHECK_CUDA (ageitgey/face_recognition#930) and gorgonia.org/cu's package init
+    # (gorgonia/cu#2: "modprobe nvidia_uvm" cured it)
+    dlib = (
+        "Error while calling cudaGetDevice(&the_device_id) in file "
+        "/tmp/dlib/dlib/cuda/gpu_data.cpp:201. code: 999, reason: unknown error\n"
+    )
+    assert pasted_codes(dlib).get("DL112") == "error"
+    go = "panic: Unknown\n\ngoroutine 1 [running]:\ngithub.com/chewxy/cu.init.1()\n"
+    assert pasted_codes(go).get("DL112") == "error"
+    # the same 999 on native Windows (a profile path): no nvidia_uvm there, the display driver
+    # did not start (Device Manager's Code 52 in #930): DL111, a warning, never DL112
+    windows = dlib.replace("/tmp/", "...\\AppData\\Local\\Temp\\pip-install-l23j6xdc\\")
+    found = pasted_codes(windows)
+    assert found.get("DL111") == "warning"
+    assert "DL112" not in found
+    # another dlib CUDA error is not the start-up's unknown error
+    oom = dlib.replace("code: 999, reason: unknown error", "code: 2, reason: out of memory")
+    assert "DL112" not in pasted_codes(oom)
+    assert "DL111" not in pasted_codes(oom)
+
+
+def test_dl109_device_plugin_cannot_load_nvml() -> None:
+    # NVIDIA/k8s-device-plugin#23, #182: nvidia is not the node's default runtime
+    text = (
+        "2020/10/14 18:04:53 Loading NVML\n"
+        "2020/10/14 18:04:53 Failed to initialize NVML: could not load NVML library.\n"
+        "2020/10/14 18:04:53 If this is a GPU node, did you set the docker default runtime "
+        "to `nvidia`?\n"
+    )
+    assert pasted_codes(text).get("DL109") == "warning"
+    # nvidia-docker 1's host-side ldconfig problem (NVIDIA/nvidia-docker#74) is not this
+    assert "DL109" not in pasted_codes("Error: Could not load NVML library\n")
+
+
+def test_dl114_gpu_lost_in_the_reporters_retelling() -> None:
+    # hualin95/Deeplab-v3plus#15: the driver's "GPU is lost" quoted in a sentence
+    text = "the gpu crashes and shows `GPU is lost. Please reboot to recover the gpu`\n"
+    assert pasted_codes(text).get("DL114") == "error"
+    assert "DL114" not in pasted_codes("the GPU is lost in the noise of the benchmark\n")

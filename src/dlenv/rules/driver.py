@@ -1261,6 +1261,12 @@ CONTAINER_SIGNS = {
         "usually because the node's containers do not run under the NVIDIA runtime (it is not "
         "the default runtime of containerd or Docker there), or the plugin is not deployed.",
     ),
+    "k8s-device-plugin-no-nvml": (
+        "The device plugin cannot load NVML: probably not under the NVIDIA runtime",
+        "The NVIDIA device plugin's container finds no libnvidia-ml: the driver's files reach a "
+        "container only through the NVIDIA runtime, which is probably not the default runtime "
+        "of Docker or containerd on this node (or the node has no NVIDIA driver).",
+    ),
     "no-nvidia-device-node": (
         "The container or sandbox has no /dev/nvidia0",
         "The NVIDIA driver is loaded but the GPU's device files are not in this container or "
@@ -1413,8 +1419,12 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
 
 # Kubernetes: the node's containerd lacks the nvidia runtime, or no node offers the GPU resource
 # (the latter is likely, not proved: the GPUs may also all be taken)
-K8S_SIGNS = ("k8s-nvidia-runtime-missing", "k8s-no-gpu-resource")
-K8S_LIKELY = ("k8s-no-gpu-resource",)
+K8S_SIGNS = (
+    "k8s-nvidia-runtime-missing",
+    "k8s-no-gpu-resource",
+    "k8s-device-plugin-no-nvml",
+)
+K8S_LIKELY = ("k8s-no-gpu-resource", "k8s-device-plugin-no-nvml")
 # a framework finding no NVIDIA driver at all: inside a container, the driver (which lives on the
 # host) was not passed in
 NO_DRIVER_SIGNS = ("torch-no-nvidia-driver", "no-kernel-driver-running", "libcuda-not-found")
@@ -1463,6 +1473,8 @@ _K8S_RUNTIME_STEP = ManualStep(
     commands=[
         "sudo nvidia-ctk runtime configure --runtime=containerd --set-as-default",
         "sudo systemctl restart containerd",
+        "# nodes whose kubelet runs Docker: sudo nvidia-ctk runtime configure --runtime=docker "
+        "--set-as-default && sudo systemctl restart docker",
         "kubectl describe node <node> | grep nvidia.com/gpu",
     ],
     url="https://github.com/NVIDIA/k8s-device-plugin#configure-containerd",
@@ -1884,6 +1896,8 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     cause. The reporter's words give a warning when a symptom ("the NVIDIA driver stopped
     working", "the nvidia module is not loaded") and a context ("after a kernel update", "after
     updates and a reboot", "works without Secure Boot") are both stated; neither alone does.
+    On native Windows (read from the paste's paths), CUDA's "unknown error" (999) at start-up
+    is a warning that the display driver did not start (Device Manager's Code 52, 43 or 31).
 
     Why it matters: with no kernel module nothing can use the GPU: nvidia-smi fails and every
     framework reports no driver or no device, although the driver packages are installed. It
@@ -1904,6 +1918,10 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     probed = _probed_not_loaded(s)
     if probed is not None:
         yield probed
+        return
+    windows = _windows_driver_not_started(s)
+    if windows is not None:
+        yield windows
         return
     signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
     if not signs and (sudden := _no_device_unchanged(s)) is not None:
@@ -2021,6 +2039,51 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
         hint="This usually follows a kernel update, or a first install on a machine with "
         "Secure Boot on.",
         fixes=fixes,
+        subject="nvidia-kernel-module",
+    )
+
+
+def _windows_driver_not_started(s: Snapshot) -> Finding | None:
+    """CUDA's "unknown error" (999) at start-up on native Windows: there is no nvidia_uvm to
+    reload there (DL112 is Linux's); the display driver itself did not start, which Device
+    Manager shows as a problem code on the adapter (52: its signature could not be verified,
+    43: it reported a failure, 31: it could not load). A warning: read from the platform."""
+    if not native_windows(s):
+        return None
+    unknown = next((t for sig in CUDA_UNKNOWN if (t := _said(s, sig))), None)
+    if unknown is None:
+        return None
+    return finding(
+        "DL111",
+        title="The NVIDIA driver probably did not start on this Windows machine",
+        message="CUDA failed to start with its unknown error (999) on native Windows, where "
+        "no nvidia_uvm module exists to blame: the display driver itself probably did not "
+        "start. Device Manager shows why on the NVIDIA adapter (Code 52: its signature could "
+        "not be verified; Code 43: it reported a failure; Code 31: it could not load); a clean "
+        "reinstall of the driver is the usual cure.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors.cuda-error-unknown",
+                found=unknown,
+                needed="the NVIDIA display driver running",
+            ),
+            Evidence(fact="host.os", found="Windows", note="read from the paste's paths"),
+        ],
+        hint="It often starts after a Windows update replaced or blocked the NVIDIA driver.",
+        fixes=[
+            ManualStep(
+                text="Look at the NVIDIA adapter's status in Device Manager (or with pnputil); "
+                "a problem code there confirms that the driver is not running.",
+                commands=["pnputil /enum-devices /class Display /problem", "nvidia-smi"],
+            ),
+            ManualStep(
+                text="Reinstall the NVIDIA driver with NVIDIA's installer ('Custom' > 'Perform "
+                "a clean installation'), then restart Windows.",
+                commands=[],
+                url="https://www.nvidia.com/Download/index.aspx",
+            ),
+        ],
         subject="nvidia-kernel-module",
     )
 
@@ -2149,7 +2212,8 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     "unknown error" at start-up (cuInit 999, `CUDA_ERROR_UNKNOWN`, cudaErrorUnknown / error 30,
     PyTorch's "CUDA unknown error - this may be due to an incorrectly set up environment"),
     above all after a suspend and resume. The reporter's words alone ("the GPU is unavailable
-    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning.
+    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning. Not on
+    native Windows or WSL 2, which have no nvidia_uvm.
 
     Why it matters: nvidia-smi works and shows the GPU, yet every CUDA program fails to start or
     silently runs on the CPU. nvidia_uvm is loaded on demand by nvidia-modprobe, which sandboxes
@@ -2163,8 +2227,8 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     program running; or `sudo nvidia-modprobe -u -c=0`), pass `/dev/nvidia-uvm` into the
     sandbox or container, or reboot.
     """
-    if s.host.wsl == 2 or s.driver.library_mismatch:
-        return  # WSL2 has no nvidia_uvm; a mismatch is DL105's
+    if s.host.wsl == 2 or s.driver.library_mismatch or native_windows(s):
+        return  # WSL2 and Windows have no nvidia_uvm (DL111 judges Windows); a mismatch: DL105
     if s.visibility.nvidia_module_loaded is False and not _said(s, UVM_MISSING):
         return  # the core module is missing: DL111's
     missing = _said(s, UVM_MISSING)
