@@ -1158,3 +1158,20 @@ def test_dl114_gpu_lost_in_the_reporters_retelling() -> None:
     text = "the gpu crashes and shows `GPU is lost. Please reboot to recover the gpu`\n"
     assert pasted_codes(text).get("DL114") == "error"
     assert "DL114" not in pasted_codes("the GPU is lost in the noise of the benchmark\n")
+
+
+def test_dl109_extension_build_finds_no_cuda_inside_a_container() -> None:
+    # junhyung-SPALab/D-Align#1: `python setup.py build install` inside the container; torch's
+    # cpp_extension sees a toolkit but no GPU, the build script raises: a warning
+    text = (
+        "running python setup.py build install inside the container while configuring\n"
+        "No CUDA runtime is found, using CUDA_HOME='/usr/local/cuda'\n"
+        "Traceback (most recent call last):\n"
+        '  File "setup.py", line 47, in get_extensions\n'
+        "    raise NotImplementedError('Cuda is not availabel')\n"
+        "NotImplementedError: Cuda is not availabel\n"
+    )
+    assert pasted_codes(text).get("DL109") == "warning"
+    # the same build on a machine the paste does not place in a container: not DL109's
+    bare = text.replace(" inside the container", "")
+    assert "DL109" not in pasted_codes(bare)

@@ -1352,6 +1352,13 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
             if not e.harmless
             and not in_prose(e.signature)
             and e.signature not in CUDA_MISSING_IN_CONTAINER
+            # the program's own raise after torch said CUDA is unavailable ("setup.py: Cuda is
+            # not available") is that statement's consequence, not another cause
+            and not (
+                said is not None
+                and said.signature in CUDA_MISSING_IN_CONTAINER
+                and e.signature == UNRECOGNISED
+            )
         ]
         if said is not None and said.signature not in SMI_MISSING and printed:
             return  # a program's own error is in the paste: its rules judge it
@@ -1387,6 +1394,19 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
                     "docker compose up -d --force-recreate",
                 ],
                 url="https://docs.docker.com/compose/how-tos/gpu-support/",
+            )
+        )
+    if said.signature == EXTENSION_NO_CUDA:
+        fixes.append(
+            ManualStep(
+                text="`docker build` has no GPU: to build CUDA extensions there, name the "
+                "architectures and force the CUDA build, or make nvidia Docker's default "
+                "runtime (which classic builds use); at `docker run`, pass `--gpus all`.",
+                commands=[
+                    '# Dockerfile: ENV TORCH_CUDA_ARCH_LIST="7.5;8.0;8.6;8.9;9.0" FORCE_CUDA=1',
+                    "sudo nvidia-ctk runtime configure --runtime=docker --set-as-default",
+                    "sudo systemctl restart docker",
+                ],
             )
         )
     if said.signature not in ("docker-gpu-runtime-missing", "said-docker-runtime-unknown"):
@@ -1500,8 +1520,17 @@ NO_GPU_SIGNS = (
 )
 _GPU_REQUEST = "container-spec-gpu-request"
 SAID_IN_CONTAINER = "said-in-container"  # prose-distributed.toml
+# torch.utils.cpp_extension: "No CUDA runtime is found, using CUDA_HOME=..." (a toolkit is there,
+# torch sees no GPU): in a container, started without the GPU, or built by `docker build`,
+# which has no GPU unless nvidia is Docker's default runtime
+EXTENSION_NO_CUDA = "torch-extension-no-cuda-runtime"
+UNRECOGNISED = "unrecognised-error"  # dlenv.importers.signatures.UNRECOGNISED
 # a framework finding no CUDA at all: inside a container, the GPU was not passed in
-CUDA_MISSING_IN_CONTAINER = ("torch-autocast-cuda-unavailable", "torch-cuda-unavailable-stated")
+CUDA_MISSING_IN_CONTAINER = (
+    "torch-autocast-cuda-unavailable",
+    "torch-cuda-unavailable-stated",
+    EXTENSION_NO_CUDA,
+)
 
 
 def _no_gpu_sign(s: Snapshot) -> tuple[str, bool] | None:
