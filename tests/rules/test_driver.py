@@ -1175,3 +1175,28 @@ def test_dl109_extension_build_finds_no_cuda_inside_a_container() -> None:
     # the same build on a machine the paste does not place in a container: not DL109's
     bare = text.replace(" inside the container", "")
     assert "DL109" not in pasted_codes(bare)
+
+
+def test_dl106_users_cannot_access_device_files_with_a_group_only_mode() -> None:
+    # openSUSE/nvidia-driver-G06#52: the module creates /dev/nvidia* root:video 0660
+    text = (
+        "nvidia devices not accessable by regular users\n"
+        "options nvidia NVreg_DeviceFileGID=481\n"
+        "options nvidia NVreg_DeviceFileMode=0660\n"
+    )
+    assert pasted_codes(text).get("DL106") == "warning"
+    # the configuration alone is no failure
+    config = "options nvidia NVreg_DeviceFileGID=481\noptions nvidia NVreg_DeviceFileMode=0660\n"
+    assert "DL106" not in pasted_codes(config)
+
+
+def test_dl106_gpu_fails_inside_an_lxd_container() -> None:
+    # shenuiuin/LXD_GPU_SERVER#11: the container was given no gpu device
+    found = pasted_codes("# LXD容器中安装显卡驱动后nvidia-smi报错\n")
+    assert found.get("DL106") == "warning"
+    assert "DL109" not in found  # not Docker's toolkit
+    english = pasted_codes("nvidia-smi fails inside my LXD container: No devices were found\n")
+    assert english.get("DL106") == "warning"
+    # the same container once fixed says nothing is wrong
+    fixed = "nvidia-smi works in the LXD container now, fixed by adding the gpu device\n"
+    assert "DL106" not in pasted_codes(fixed)

@@ -1069,7 +1069,11 @@ def _said_mismatch(s: Snapshot) -> Iterator[Finding]:
 @rule("DL106", "device-nodes-inaccessible", "error", "driver", machine_wide=True)
 def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that this user can open the NVIDIA device files (/dev/nvidiactl,
-    /dev/nvidia0…, /dev/nvidia-uvm) read-write.
+    /dev/nvidia0…, /dev/nvidia-uvm) read-write; in a paste, NVML's "Insufficient Permissions"
+    or a /dev/nvidia* open refused (an error), or the reporter saying users cannot access the
+    nvidia devices (a warning, with the module's restrictive NVreg_DeviceFileMode as evidence);
+    and the GPU failing inside an LXD/Incus container the reporter names (a warning: no `gpu`
+    device was added to the container).
 
     Why it matters: CUDA opens them at initialisation; without access it fails with
     "cudaErrorNoDevice"/"CUDA driver initialization failed" although nvidia-smi may work as root.
@@ -1082,6 +1086,10 @@ def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     """
     blocked = [n for n in s.visibility.device_nodes if not (n.readable and n.writable)]
     if not blocked:
+        lxd = _said(s, SAID_LXD)
+        if lxd is not None and _said(s, PERMISSION_DENIED) is None:
+            yield _lxd_without_gpu(lxd)
+            return
         yield from _reported_permission_denied(s)
         return
     if not nvidia_gpu_present(s):
@@ -1110,6 +1118,44 @@ def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
 
 
 PERMISSION_DENIED = "nvidia-device-permission-denied"
+SAID_LXD = "said-gpu-fails-in-lxd"  # prose-driver.toml
+
+
+def _lxd_without_gpu(said: str) -> Finding:
+    """DL106 for an LXD/Incus/LXC container whose GPU fails: a system container gets the GPU's
+    device files only from a `gpu` device in its config (the maintainers' first question)."""
+    return finding(
+        "DL106",
+        title="The LXD container probably has no GPU device",
+        message="The GPU fails inside an LXD/Incus container: such a container gets the NVIDIA "
+        "device files only when a `gpu` device is added to its configuration, and the driver's "
+        "user-space only with nvidia.runtime=true (or the host's exact driver version installed "
+        "inside without its kernel module).",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{SAID_LXD}",
+                found=said,
+                needed="a gpu device in the container's config",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text="Add the GPU to the container (and the driver's user-space from the host), "
+                "then restart it.",
+                commands=[
+                    "lxc config device add <container> gpu gpu",
+                    "lxc config set <container> nvidia.runtime true",
+                    "lxc restart <container>",
+                    "lxc exec <container> -- nvidia-smi",
+                ],
+                url="https://documentation.ubuntu.com/lxd/en/latest/reference/devices_gpu/",
+            )
+        ],
+        subject="lxd",
+    )
+SAID_INACCESSIBLE = "said-device-files-inaccessible"  # prose-driver.toml
+MODE_RESTRICTED = "nvidia-device-file-mode-restricted"  # kernel-module.toml
 
 
 def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
@@ -1117,6 +1163,11 @@ def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
     that failed with "Permission denied". The driver answered (the files exist), this user may
     not open them: not in the devices' group, or a container's non-root user."""
     said = _said(s, PERMISSION_DENIED)
+    sig = PERMISSION_DENIED
+    restricted = _said(s, MODE_RESTRICTED)
+    if said is None:
+        # the reporter's words ("regular users cannot access the nvidia devices"): likely
+        said, sig = _said(s, SAID_INACCESSIBLE), SAID_INACCESSIBLE
     if said is None:
         return
     inside = s.host.container is not None
@@ -1130,6 +1181,17 @@ def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
             ],
         )
     ]
+    if restricted is not None:
+        fixes.append(
+            ManualStep(
+                text="Or let every user open them: set the module's device-file mode to 0666 "
+                "and reload the module (or reboot).",
+                commands=[
+                    "grep -r NVreg_DeviceFile /etc/modprobe.d /usr/lib/modprobe.d",
+                    "# options nvidia NVreg_DeviceFileMode=0666",
+                ],
+            )
+        )
     if inside:
         fixes.insert(
             0,
@@ -1142,15 +1204,33 @@ def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
                 ],
             ),
         )
+    evidence = [Evidence(fact=f"reported_errors.{sig}", found=said, needed="rw access")]
+    if restricted is not None:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{MODE_RESTRICTED}",
+                found=restricted,
+                note="the module creates the files for its group only",
+            )
+        )
+    likely = sig == SAID_INACCESSIBLE
     yield finding(
         "DL106",
-        title="This user may not open the NVIDIA device files",
-        message="The NVIDIA device files exist but opening them is refused"
+        title="This user probably may not open the NVIDIA device files"
+        if likely
+        else "This user may not open the NVIDIA device files",
+        message="The NVIDIA device files exist but opening them is "
+        + ("probably " if likely else "")
+        + "refused"
         + (" for the container's user" if inside else "")
+        + (
+            " (the nvidia module's NVreg_DeviceFileMode gives read-write only to its group)"
+            if restricted
+            else ""
+        )
         + ", so NVML and CUDA cannot start.",
-        evidence=[
-            Evidence(fact=f"reported_errors.{PERMISSION_DENIED}", found=said, needed="rw access")
-        ],
+        severity="warning" if likely else None,
+        evidence=evidence,
         hint="Works as root, fails as a user: the device files' group or mode.",
         fixes=fixes,
         subject="/dev/nvidia*",
