@@ -1200,3 +1200,14 @@ def test_dl106_gpu_fails_inside_an_lxd_container() -> None:
     # the same container once fixed says nothing is wrong
     fixed = "nvidia-smi works in the LXD container now, fixed by adding the gpu device\n"
     assert "DL106" not in pasted_codes(fixed)
+
+
+def test_dl103_a_program_cannot_run_nvidia_smi() -> None:
+    # MohamadZeina/Disco_Diffusion_Local#22: a notebook's subprocess call; the cure was a driver
+    text = "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi'\n"
+    assert pasted_codes(text).get("DL103") == "warning"
+    go = 'Error: exec: "nvidia-smi": executable file not found in $PATH\n'
+    assert pasted_codes(go).get("DL103") == "warning"
+    # a file of that name is not the program
+    log = "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi.log'\n"
+    assert "DL103" not in pasted_codes(log)
