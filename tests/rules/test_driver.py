@@ -1211,3 +1211,17 @@ def test_dl103_a_program_cannot_run_nvidia_smi() -> None:
     # a file of that name is not the program
     log = "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi.log'\n"
     assert "DL103" not in pasted_codes(log)
+
+
+def test_dl101_image_needs_newer_cuda_than_the_hosts_driver_said() -> None:
+    # opendatalab/MinerU#3576 (in Chinese): the image needs CUDA 12.8, the server runs 12.4
+    text = (
+        "通过docker build 的镜像依赖cuda 12.8，启动容器时会报错。服务器上 cuda 版本不好升级，"
+        "目前版本是12.4\n"
+    )
+    assert pasted_codes(text).get("DL101") == "warning"
+    english = "The image requires CUDA 12.8 but the server driver only supports CUDA 12.4.\n"
+    assert pasted_codes(english).get("DL101") == "warning"
+    # the host's CUDA is the newer one: nothing to say
+    newer = "The image requires CUDA 12.1 and the server driver supports CUDA 12.4.\n"
+    assert "DL101" not in pasted_codes(newer)

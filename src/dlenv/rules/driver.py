@@ -90,6 +90,8 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     enough. "CUDA driver version is insufficient for CUDA runtime version" from a program that
     is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
     with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime.
+    The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
+    image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -112,7 +114,62 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
         image = list(_reported_by_image_or_wheel(s))
         yield from image
         if not image:
-            yield from _said_too_old(s)
+            said = list(_said_too_old(s))
+            yield from said
+            if not said:
+                yield from _said_image_newer(s)
+
+
+SAID_IMAGE_NEWER = "said-image-needs-newer-cuda"  # prose-driver.toml
+_CUDA_VERSIONS = re.compile(r"(?<![\d.])(1\d\.\d)(?!\d|\.\d)")
+
+
+def _said_image_newer(s: Snapshot) -> Iterator[Finding]:
+    """DL101, a warning, from the reporter contrasting two versions: the CUDA a container image
+    needs and the (older) CUDA the host's driver runs ("the image depends on CUDA 12.8, the
+    server's CUDA is 12.4"). The runtime came with the image, so the host driver must reach it,
+    or an image for the driver's CUDA is needed."""
+    text = _said(s, SAID_IMAGE_NEWER)
+    if text is None:
+        return
+    versions = _CUDA_VERSIONS.findall(text)
+    if len(versions) < 2:
+        return
+    need, have = versions[0], versions[-1]
+    if _version_key(need) <= _version_key(have):
+        return
+    req = driver_requirement(need, os_name(s))
+    needed = (req.toolkit_minimum or req.minimum) if req else None
+    yield finding(
+        "DL101",
+        title="The host's NVIDIA driver is probably too old for the container image's CUDA",
+        message=f"The report says the image needs CUDA {need} while the host's driver runs CUDA "
+        f"{have}: the CUDA runtime comes with the image, and the driver on the host must be "
+        "new enough for it.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{SAID_IMAGE_NEWER}",
+                found=text,
+                note="the reporter's words",
+            ),
+            Evidence(fact="driver.cuda_version", found=have, needed=f">={need}"),
+        ],
+        hint="nvidia-smi's 'CUDA Version' is the newest CUDA the driver runs.",
+        fixes=[
+            driver_install_step(needed, driver_version(s)),
+            ManualStep(
+                text=f"Or use an image built for CUDA {have} or older (a tag for that CUDA), "
+                "where the program supports it.",
+                commands=["nvidia-smi | head -4  # 'CUDA Version': the newest CUDA it runs"],
+            ),
+        ],
+        subject="container",
+    )
+
+
+def _version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split("."))
 
 
 def _said_too_old(s: Snapshot) -> Iterator[Finding]:
