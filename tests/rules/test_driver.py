@@ -1116,3 +1116,112 @@ def test_dl108_no_device_under_a_stated_wsl2() -> None:
     assert pasted_codes(text).get("DL108") == "warning"
     # the same error on a machine the paste does not place in WSL: not DL108's
     assert "DL108" not in pasted_codes(text.split("\n", 1)[1])
+
+
+def test_dl112_unknown_error_from_dlib_and_go_cu_and_dl111_on_windows() -> None:
+    # dlib's CHECK_CUDA (ageitgey/face_recognition#930) and gorgonia.org/cu's package init
+    # (gorgonia/cu#2: "modprobe nvidia_uvm" cured it)
+    dlib = (
+        "Error while calling cudaGetDevice(&the_device_id) in file "
+        "/tmp/dlib/dlib/cuda/gpu_data.cpp:201. code: 999, reason: unknown error\n"
+    )
+    assert pasted_codes(dlib).get("DL112") == "error"
+    go = "panic: Unknown\n\ngoroutine 1 [running]:\ngithub.com/chewxy/cu.init.1()\n"
+    assert pasted_codes(go).get("DL112") == "error"
+    # the same 999 on native Windows (a profile path): no nvidia_uvm there, the display driver
+    # did not start (Device Manager's Code 52 in #930): DL111, a warning, never DL112
+    windows = dlib.replace("/tmp/", "...\\AppData\\Local\\Temp\\pip-install-l23j6xdc\\")
+    found = pasted_codes(windows)
+    assert found.get("DL111") == "warning"
+    assert "DL112" not in found
+    # another dlib CUDA error is not the start-up's unknown error
+    oom = dlib.replace("code: 999, reason: unknown error", "code: 2, reason: out of memory")
+    assert "DL112" not in pasted_codes(oom)
+    assert "DL111" not in pasted_codes(oom)
+
+
+def test_dl109_device_plugin_cannot_load_nvml() -> None:
+    # NVIDIA/k8s-device-plugin#23, #182: nvidia is not the node's default runtime
+    text = (
+        "2020/10/14 18:04:53 Loading NVML\n"
+        "2020/10/14 18:04:53 Failed to initialize NVML: could not load NVML library.\n"
+        "2020/10/14 18:04:53 If this is a GPU node, did you set the docker default runtime "
+        "to `nvidia`?\n"
+    )
+    assert pasted_codes(text).get("DL109") == "warning"
+    # nvidia-docker 1's host-side ldconfig problem (NVIDIA/nvidia-docker#74) is not this
+    assert "DL109" not in pasted_codes("Error: Could not load NVML library\n")
+
+
+def test_dl114_gpu_lost_in_the_reporters_retelling() -> None:
+    # hualin95/Deeplab-v3plus#15: the driver's "GPU is lost" quoted in a sentence
+    text = "the gpu crashes and shows `GPU is lost. Please reboot to recover the gpu`\n"
+    assert pasted_codes(text).get("DL114") == "error"
+    assert "DL114" not in pasted_codes("the GPU is lost in the noise of the benchmark\n")
+
+
+def test_dl109_extension_build_finds_no_cuda_inside_a_container() -> None:
+    # junhyung-SPALab/D-Align#1: `python setup.py build install` inside the container; torch's
+    # cpp_extension sees a toolkit but no GPU, the build script raises: a warning
+    text = (
+        "running python setup.py build install inside the container while configuring\n"
+        "No CUDA runtime is found, using CUDA_HOME='/usr/local/cuda'\n"
+        "Traceback (most recent call last):\n"
+        '  File "setup.py", line 47, in get_extensions\n'
+        "    raise NotImplementedError('Cuda is not availabel')\n"
+        "NotImplementedError: Cuda is not availabel\n"
+    )
+    assert pasted_codes(text).get("DL109") == "warning"
+    # the same build on a machine the paste does not place in a container: not DL109's
+    bare = text.replace(" inside the container", "")
+    assert "DL109" not in pasted_codes(bare)
+
+
+def test_dl106_users_cannot_access_device_files_with_a_group_only_mode() -> None:
+    # openSUSE/nvidia-driver-G06#52: the module creates /dev/nvidia* root:video 0660
+    text = (
+        "nvidia devices not accessable by regular users\n"
+        "options nvidia NVreg_DeviceFileGID=481\n"
+        "options nvidia NVreg_DeviceFileMode=0660\n"
+    )
+    assert pasted_codes(text).get("DL106") == "warning"
+    # the configuration alone is no failure
+    config = "options nvidia NVreg_DeviceFileGID=481\noptions nvidia NVreg_DeviceFileMode=0660\n"
+    assert "DL106" not in pasted_codes(config)
+
+
+def test_dl106_gpu_fails_inside_an_lxd_container() -> None:
+    # shenuiuin/LXD_GPU_SERVER#11: the container was given no gpu device
+    found = pasted_codes("# LXD容器中安装显卡驱动后nvidia-smi报错\n")
+    assert found.get("DL106") == "warning"
+    assert "DL109" not in found  # not Docker's toolkit
+    english = pasted_codes("nvidia-smi fails inside my LXD container: No devices were found\n")
+    assert english.get("DL106") == "warning"
+    # the same container once fixed says nothing is wrong
+    fixed = "nvidia-smi works in the LXD container now, fixed by adding the gpu device\n"
+    assert "DL106" not in pasted_codes(fixed)
+
+
+def test_dl103_a_program_cannot_run_nvidia_smi() -> None:
+    # MohamadZeina/Disco_Diffusion_Local#22: a notebook's subprocess call; the cure was a driver
+    text = "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi'\n"
+    assert pasted_codes(text).get("DL103") == "warning"
+    go = 'Error: exec: "nvidia-smi": executable file not found in $PATH\n'
+    assert pasted_codes(go).get("DL103") == "warning"
+    # a file of that name is not the program
+    log = "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi.log'\n"
+    assert "DL103" not in pasted_codes(log)
+
+
+def test_dl101_image_needs_newer_cuda_than_the_hosts_driver_said() -> None:
+    # opendatalab/MinerU#3576 (in Chinese): the image needs CUDA 12.8, the server runs 12.4
+    text = (
+        "通过docker build 的镜像依赖cuda 12.8，启动容器时会报错。服务器上 cuda 版本不好升级，"
+        "目前版本是12.4\n"
+    )
+    assert pasted_codes(text).get("DL101") == "warning"
+    english = "The image requires CUDA 12.8 but the server driver only supports CUDA 12.4.\n"
+    assert pasted_codes(english).get("DL101") == "warning"
+    # the host's CUDA is the newer one: nothing to say
+    newer = "The image requires CUDA 12.1 and the server driver supports CUDA 12.4.\n"
+    assert "DL101" not in pasted_codes(newer)

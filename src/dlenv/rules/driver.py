@@ -90,6 +90,8 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     enough. "CUDA driver version is insufficient for CUDA runtime version" from a program that
     is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
     with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime.
+    The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
+    image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -112,7 +114,62 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
         image = list(_reported_by_image_or_wheel(s))
         yield from image
         if not image:
-            yield from _said_too_old(s)
+            said = list(_said_too_old(s))
+            yield from said
+            if not said:
+                yield from _said_image_newer(s)
+
+
+SAID_IMAGE_NEWER = "said-image-needs-newer-cuda"  # prose-driver.toml
+_CUDA_VERSIONS = re.compile(r"(?<![\d.])(1\d\.\d)(?!\d|\.\d)")
+
+
+def _said_image_newer(s: Snapshot) -> Iterator[Finding]:
+    """DL101, a warning, from the reporter contrasting two versions: the CUDA a container image
+    needs and the (older) CUDA the host's driver runs ("the image depends on CUDA 12.8, the
+    server's CUDA is 12.4"). The runtime came with the image, so the host driver must reach it,
+    or an image for the driver's CUDA is needed."""
+    text = _said(s, SAID_IMAGE_NEWER)
+    if text is None:
+        return
+    versions = _CUDA_VERSIONS.findall(text)
+    if len(versions) < 2:
+        return
+    need, have = versions[0], versions[-1]
+    if _version_key(need) <= _version_key(have):
+        return
+    req = driver_requirement(need, os_name(s))
+    needed = (req.toolkit_minimum or req.minimum) if req else None
+    yield finding(
+        "DL101",
+        title="The host's NVIDIA driver is probably too old for the container image's CUDA",
+        message=f"The report says the image needs CUDA {need} while the host's driver runs CUDA "
+        f"{have}: the CUDA runtime comes with the image, and the driver on the host must be "
+        "new enough for it.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{SAID_IMAGE_NEWER}",
+                found=text,
+                note="the reporter's words",
+            ),
+            Evidence(fact="driver.cuda_version", found=have, needed=f">={need}"),
+        ],
+        hint="nvidia-smi's 'CUDA Version' is the newest CUDA the driver runs.",
+        fixes=[
+            driver_install_step(needed, driver_version(s)),
+            ManualStep(
+                text=f"Or use an image built for CUDA {have} or older (a tag for that CUDA), "
+                "where the program supports it.",
+                commands=["nvidia-smi | head -4  # 'CUDA Version': the newest CUDA it runs"],
+            ),
+        ],
+        subject="container",
+    )
+
+
+def _version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split("."))
 
 
 def _said_too_old(s: Snapshot) -> Iterator[Finding]:
@@ -1069,7 +1126,11 @@ def _said_mismatch(s: Snapshot) -> Iterator[Finding]:
 @rule("DL106", "device-nodes-inaccessible", "error", "driver", machine_wide=True)
 def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that this user can open the NVIDIA device files (/dev/nvidiactl,
-    /dev/nvidia0…, /dev/nvidia-uvm) read-write.
+    /dev/nvidia0…, /dev/nvidia-uvm) read-write; in a paste, NVML's "Insufficient Permissions"
+    or a /dev/nvidia* open refused (an error), or the reporter saying users cannot access the
+    nvidia devices (a warning, with the module's restrictive NVreg_DeviceFileMode as evidence);
+    and the GPU failing inside an LXD/Incus container the reporter names (a warning: no `gpu`
+    device was added to the container).
 
     Why it matters: CUDA opens them at initialisation; without access it fails with
     "cudaErrorNoDevice"/"CUDA driver initialization failed" although nvidia-smi may work as root.
@@ -1082,6 +1143,10 @@ def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
     """
     blocked = [n for n in s.visibility.device_nodes if not (n.readable and n.writable)]
     if not blocked:
+        lxd = _said(s, SAID_LXD)
+        if lxd is not None and _said(s, PERMISSION_DENIED) is None:
+            yield _lxd_without_gpu(lxd)
+            return
         yield from _reported_permission_denied(s)
         return
     if not nvidia_gpu_present(s):
@@ -1110,6 +1175,44 @@ def device_nodes_inaccessible(s: Snapshot) -> Iterator[Finding]:
 
 
 PERMISSION_DENIED = "nvidia-device-permission-denied"
+SAID_LXD = "said-gpu-fails-in-lxd"  # prose-driver.toml
+
+
+def _lxd_without_gpu(said: str) -> Finding:
+    """DL106 for an LXD/Incus/LXC container whose GPU fails: a system container gets the GPU's
+    device files only from a `gpu` device in its config (the maintainers' first question)."""
+    return finding(
+        "DL106",
+        title="The LXD container probably has no GPU device",
+        message="The GPU fails inside an LXD/Incus container: such a container gets the NVIDIA "
+        "device files only when a `gpu` device is added to its configuration, and the driver's "
+        "user-space only with nvidia.runtime=true (or the host's exact driver version installed "
+        "inside without its kernel module).",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{SAID_LXD}",
+                found=said,
+                needed="a gpu device in the container's config",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text="Add the GPU to the container (and the driver's user-space from the host), "
+                "then restart it.",
+                commands=[
+                    "lxc config device add <container> gpu gpu",
+                    "lxc config set <container> nvidia.runtime true",
+                    "lxc restart <container>",
+                    "lxc exec <container> -- nvidia-smi",
+                ],
+                url="https://documentation.ubuntu.com/lxd/en/latest/reference/devices_gpu/",
+            )
+        ],
+        subject="lxd",
+    )
+SAID_INACCESSIBLE = "said-device-files-inaccessible"  # prose-driver.toml
+MODE_RESTRICTED = "nvidia-device-file-mode-restricted"  # kernel-module.toml
 
 
 def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
@@ -1117,6 +1220,11 @@ def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
     that failed with "Permission denied". The driver answered (the files exist), this user may
     not open them: not in the devices' group, or a container's non-root user."""
     said = _said(s, PERMISSION_DENIED)
+    sig = PERMISSION_DENIED
+    restricted = _said(s, MODE_RESTRICTED)
+    if said is None:
+        # the reporter's words ("regular users cannot access the nvidia devices"): likely
+        said, sig = _said(s, SAID_INACCESSIBLE), SAID_INACCESSIBLE
     if said is None:
         return
     inside = s.host.container is not None
@@ -1130,6 +1238,17 @@ def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
             ],
         )
     ]
+    if restricted is not None:
+        fixes.append(
+            ManualStep(
+                text="Or let every user open them: set the module's device-file mode to 0666 "
+                "and reload the module (or reboot).",
+                commands=[
+                    "grep -r NVreg_DeviceFile /etc/modprobe.d /usr/lib/modprobe.d",
+                    "# options nvidia NVreg_DeviceFileMode=0666",
+                ],
+            )
+        )
     if inside:
         fixes.insert(
             0,
@@ -1142,15 +1261,33 @@ def _reported_permission_denied(s: Snapshot) -> Iterator[Finding]:
                 ],
             ),
         )
+    evidence = [Evidence(fact=f"reported_errors.{sig}", found=said, needed="rw access")]
+    if restricted is not None:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{MODE_RESTRICTED}",
+                found=restricted,
+                note="the module creates the files for its group only",
+            )
+        )
+    likely = sig == SAID_INACCESSIBLE
     yield finding(
         "DL106",
-        title="This user may not open the NVIDIA device files",
-        message="The NVIDIA device files exist but opening them is refused"
+        title="This user probably may not open the NVIDIA device files"
+        if likely
+        else "This user may not open the NVIDIA device files",
+        message="The NVIDIA device files exist but opening them is "
+        + ("probably " if likely else "")
+        + "refused"
         + (" for the container's user" if inside else "")
+        + (
+            " (the nvidia module's NVreg_DeviceFileMode gives read-write only to its group)"
+            if restricted
+            else ""
+        )
         + ", so NVML and CUDA cannot start.",
-        evidence=[
-            Evidence(fact=f"reported_errors.{PERMISSION_DENIED}", found=said, needed="rw access")
-        ],
+        severity="warning" if likely else None,
+        evidence=evidence,
         hint="Works as root, fails as a user: the device files' group or mode.",
         fixes=fixes,
         subject="/dev/nvidia*",
@@ -1261,6 +1398,12 @@ CONTAINER_SIGNS = {
         "usually because the node's containers do not run under the NVIDIA runtime (it is not "
         "the default runtime of containerd or Docker there), or the plugin is not deployed.",
     ),
+    "k8s-device-plugin-no-nvml": (
+        "The device plugin cannot load NVML: probably not under the NVIDIA runtime",
+        "The NVIDIA device plugin's container finds no libnvidia-ml: the driver's files reach a "
+        "container only through the NVIDIA runtime, which is probably not the default runtime "
+        "of Docker or containerd on this node (or the node has no NVIDIA driver).",
+    ),
     "no-nvidia-device-node": (
         "The container or sandbox has no /dev/nvidia0",
         "The NVIDIA driver is loaded but the GPU's device files are not in this container or "
@@ -1346,6 +1489,13 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
             if not e.harmless
             and not in_prose(e.signature)
             and e.signature not in CUDA_MISSING_IN_CONTAINER
+            # the program's own raise after torch said CUDA is unavailable ("setup.py: Cuda is
+            # not available") is that statement's consequence, not another cause
+            and not (
+                said is not None
+                and said.signature in CUDA_MISSING_IN_CONTAINER
+                and e.signature == UNRECOGNISED
+            )
         ]
         if said is not None and said.signature not in SMI_MISSING and printed:
             return  # a program's own error is in the paste: its rules judge it
@@ -1383,6 +1533,19 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
                 url="https://docs.docker.com/compose/how-tos/gpu-support/",
             )
         )
+    if said.signature == EXTENSION_NO_CUDA:
+        fixes.append(
+            ManualStep(
+                text="`docker build` has no GPU: to build CUDA extensions there, name the "
+                "architectures and force the CUDA build, or make nvidia Docker's default "
+                "runtime (which classic builds use); at `docker run`, pass `--gpus all`.",
+                commands=[
+                    '# Dockerfile: ENV TORCH_CUDA_ARCH_LIST="7.5;8.0;8.6;8.9;9.0" FORCE_CUDA=1',
+                    "sudo nvidia-ctk runtime configure --runtime=docker --set-as-default",
+                    "sudo systemctl restart docker",
+                ],
+            )
+        )
     if said.signature not in ("docker-gpu-runtime-missing", "said-docker-runtime-unknown"):
         fixes.append(
             ManualStep(
@@ -1413,8 +1576,12 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
 
 # Kubernetes: the node's containerd lacks the nvidia runtime, or no node offers the GPU resource
 # (the latter is likely, not proved: the GPUs may also all be taken)
-K8S_SIGNS = ("k8s-nvidia-runtime-missing", "k8s-no-gpu-resource")
-K8S_LIKELY = ("k8s-no-gpu-resource",)
+K8S_SIGNS = (
+    "k8s-nvidia-runtime-missing",
+    "k8s-no-gpu-resource",
+    "k8s-device-plugin-no-nvml",
+)
+K8S_LIKELY = ("k8s-no-gpu-resource", "k8s-device-plugin-no-nvml")
 # a framework finding no NVIDIA driver at all: inside a container, the driver (which lives on the
 # host) was not passed in
 NO_DRIVER_SIGNS = ("torch-no-nvidia-driver", "no-kernel-driver-running", "libcuda-not-found")
@@ -1463,6 +1630,8 @@ _K8S_RUNTIME_STEP = ManualStep(
     commands=[
         "sudo nvidia-ctk runtime configure --runtime=containerd --set-as-default",
         "sudo systemctl restart containerd",
+        "# nodes whose kubelet runs Docker: sudo nvidia-ctk runtime configure --runtime=docker "
+        "--set-as-default && sudo systemctl restart docker",
         "kubectl describe node <node> | grep nvidia.com/gpu",
     ],
     url="https://github.com/NVIDIA/k8s-device-plugin#configure-containerd",
@@ -1488,8 +1657,17 @@ NO_GPU_SIGNS = (
 )
 _GPU_REQUEST = "container-spec-gpu-request"
 SAID_IN_CONTAINER = "said-in-container"  # prose-distributed.toml
+# torch.utils.cpp_extension: "No CUDA runtime is found, using CUDA_HOME=..." (a toolkit is there,
+# torch sees no GPU): in a container, started without the GPU, or built by `docker build`,
+# which has no GPU unless nvidia is Docker's default runtime
+EXTENSION_NO_CUDA = "torch-extension-no-cuda-runtime"
+UNRECOGNISED = "unrecognised-error"  # dlenv.importers.signatures.UNRECOGNISED
 # a framework finding no CUDA at all: inside a container, the GPU was not passed in
-CUDA_MISSING_IN_CONTAINER = ("torch-autocast-cuda-unavailable", "torch-cuda-unavailable-stated")
+CUDA_MISSING_IN_CONTAINER = (
+    "torch-autocast-cuda-unavailable",
+    "torch-cuda-unavailable-stated",
+    EXTENSION_NO_CUDA,
+)
 
 
 def _no_gpu_sign(s: Snapshot) -> tuple[str, bool] | None:
@@ -1884,6 +2062,8 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     cause. The reporter's words give a warning when a symptom ("the NVIDIA driver stopped
     working", "the nvidia module is not loaded") and a context ("after a kernel update", "after
     updates and a reboot", "works without Secure Boot") are both stated; neither alone does.
+    On native Windows (read from the paste's paths), CUDA's "unknown error" (999) at start-up
+    is a warning that the display driver did not start (Device Manager's Code 52, 43 or 31).
 
     Why it matters: with no kernel module nothing can use the GPU: nvidia-smi fails and every
     framework reports no driver or no device, although the driver packages are installed. It
@@ -1904,6 +2084,10 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     probed = _probed_not_loaded(s)
     if probed is not None:
         yield probed
+        return
+    windows = _windows_driver_not_started(s)
+    if windows is not None:
+        yield windows
         return
     signs = {sig: text for sig in NOT_LOADED_SIGNS if (text := _said(s, sig)) is not None}
     if not signs and (sudden := _no_device_unchanged(s)) is not None:
@@ -2021,6 +2205,51 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
         hint="This usually follows a kernel update, or a first install on a machine with "
         "Secure Boot on.",
         fixes=fixes,
+        subject="nvidia-kernel-module",
+    )
+
+
+def _windows_driver_not_started(s: Snapshot) -> Finding | None:
+    """CUDA's "unknown error" (999) at start-up on native Windows: there is no nvidia_uvm to
+    reload there (DL112 is Linux's); the display driver itself did not start, which Device
+    Manager shows as a problem code on the adapter (52: its signature could not be verified,
+    43: it reported a failure, 31: it could not load). A warning: read from the platform."""
+    if not native_windows(s):
+        return None
+    unknown = next((t for sig in CUDA_UNKNOWN if (t := _said(s, sig))), None)
+    if unknown is None:
+        return None
+    return finding(
+        "DL111",
+        title="The NVIDIA driver probably did not start on this Windows machine",
+        message="CUDA failed to start with its unknown error (999) on native Windows, where "
+        "no nvidia_uvm module exists to blame: the display driver itself probably did not "
+        "start. Device Manager shows why on the NVIDIA adapter (Code 52: its signature could "
+        "not be verified; Code 43: it reported a failure; Code 31: it could not load); a clean "
+        "reinstall of the driver is the usual cure.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors.cuda-error-unknown",
+                found=unknown,
+                needed="the NVIDIA display driver running",
+            ),
+            Evidence(fact="host.os", found="Windows", note="read from the paste's paths"),
+        ],
+        hint="It often starts after a Windows update replaced or blocked the NVIDIA driver.",
+        fixes=[
+            ManualStep(
+                text="Look at the NVIDIA adapter's status in Device Manager (or with pnputil); "
+                "a problem code there confirms that the driver is not running.",
+                commands=["pnputil /enum-devices /class Display /problem", "nvidia-smi"],
+            ),
+            ManualStep(
+                text="Reinstall the NVIDIA driver with NVIDIA's installer ('Custom' > 'Perform "
+                "a clean installation'), then restart Windows.",
+                commands=[],
+                url="https://www.nvidia.com/Download/index.aspx",
+            ),
+        ],
         subject="nvidia-kernel-module",
     )
 
@@ -2149,7 +2378,8 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     "unknown error" at start-up (cuInit 999, `CUDA_ERROR_UNKNOWN`, cudaErrorUnknown / error 30,
     PyTorch's "CUDA unknown error - this may be due to an incorrectly set up environment"),
     above all after a suspend and resume. The reporter's words alone ("the GPU is unavailable
-    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning.
+    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning. Not on
+    native Windows or WSL 2, which have no nvidia_uvm.
 
     Why it matters: nvidia-smi works and shows the GPU, yet every CUDA program fails to start or
     silently runs on the CPU. nvidia_uvm is loaded on demand by nvidia-modprobe, which sandboxes
@@ -2163,8 +2393,8 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     program running; or `sudo nvidia-modprobe -u -c=0`), pass `/dev/nvidia-uvm` into the
     sandbox or container, or reboot.
     """
-    if s.host.wsl == 2 or s.driver.library_mismatch:
-        return  # WSL2 has no nvidia_uvm; a mismatch is DL105's
+    if s.host.wsl == 2 or s.driver.library_mismatch or native_windows(s):
+        return  # WSL2 and Windows have no nvidia_uvm (DL111 judges Windows); a mismatch: DL105
     if s.visibility.nvidia_module_loaded is False and not _said(s, UVM_MISSING):
         return  # the core module is missing: DL111's
     missing = _said(s, UVM_MISSING)
