@@ -456,3 +456,29 @@ def test_dl803_nccl_system_error_across_machines_is_the_interface() -> None:
     # an internal error across machines is not a failed system call
     internal = error.replace("unhandled system error", "internal error")
     assert "DL803" not in _codes("I have two machines.\n" + internal)
+
+
+def test_dl801_nccl_system_error_on_one_machine_with_several_gpus() -> None:
+    """kaiyuyue/torchshard#3: the tests pass on two GPUs and fail on eight with NCCL's
+    "unhandled system error"; `docker run --ipc=host` fixed it. On one machine NCCL's system
+    calls are its /dev/shm segments: a warning. Across machines (DL803's), with a peer that
+    exited (ncclRemoteError), or with one GPU, nothing for DL801."""
+    from tests.rules.snapshots import pasted_codes
+
+    error = (
+        "RuntimeError: NCCL error in ../torch/lib/c10d/ProcessGroupNCCL.cpp:825, unhandled "
+        "system error, NCCL version 2.7.8\n"
+        "ncclSystemError: System call (socket, malloc, munmap, etc) failed.\n"
+    )
+    eight = (
+        "The tests pass on two GPUs, but when I run them on 8 GPUs it raises an error:\n"
+        "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7 python3 -m unittest discover -v -s tests\n"
+    )
+    assert pasted_codes(eight + error).get("DL801") == "warning"
+    multi = "We train on two machines with --nnodes=2 --nproc_per_node=8\n"
+    assert "DL801" not in pasted_codes(multi + eight + error)
+    remote = error.replace("unhandled system error", "remote process exited or there was a "
+                           "network error").replace("ncclSystemError: System call (socket, "
+                           "malloc, munmap, etc) failed.", "ncclRemoteError")
+    assert "DL801" not in pasted_codes(eight + remote)
+    assert "DL801" not in pasted_codes(error)

@@ -58,12 +58,36 @@ SHM_CONTEXT = ("said-in-container", "said-num-workers-zero-works")
 
 def _shm_said(s: Snapshot) -> list[ReportedError]:
     """What the reporter says that points at /dev/shm: the statement itself, or a bus error
-    together with a container (Docker's 64 MiB) or num_workers=0 working. Else nothing."""
+    together with a container (Docker's 64 MiB) or num_workers=0 working; or NCCL's system
+    error on one machine with several GPUs (_system_error_on_one_machine). Else nothing."""
     named = _said(s, *SHM_SAID)
     if named:
         return named[:2]
     bus, context = _said(s, BUS_SAID), _said(s, *SHM_CONTEXT)
-    return bus[:1] + context[:1] if bus and context else []
+    if bus and context:
+        return bus[:1] + context[:1]
+    return _system_error_on_one_machine(s)
+
+
+# NCCL's failed system call: on one machine, its shared-memory segments (a peer that exited,
+# ncclRemoteError, says nothing of them)
+_NCCL_SYSTEM = re.compile(r"unhandled system error|ncclSystemError")
+
+
+def _system_error_on_one_machine(s: Snapshot) -> list[ReportedError]:
+    """NCCL's "unhandled system error" in a job of several GPUs that the report does not say
+    spans machines (across machines the call that fails is the socket, DL803): between the
+    GPUs of one machine NCCL's system calls are its shared-memory segments in /dev/shm, which
+    grow with the number of ranks (two GPUs pass, eight fail). Not where /dev/shm is known to
+    be large."""
+    system = [e for e in _said(s, "nccl-error-generic") if _NCCL_SYSTEM.search(e.text)]
+    several = _said(s, SEVERAL_GPUS, "said-in-container")
+    if not system or not several or _said(s, MULTI_NODE, "said-multi-machine"):
+        return []
+    total = s.host.shm_total_bytes
+    if total is not None and total >= SHM_ENOUGH:
+        return []
+    return system[:1] + several[:1]
 
 
 def _shm_fixes(container: str | None) -> list[Action]:
@@ -106,7 +130,10 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
     In the reporter's own words, as a warning: shared memory named as what ran out
     ("insufficient shared memory", "Docker's default /dev/shm limit"), a larger /dev/shm that
     made it work ("increasing --shm-size fixed it"), or a bus error together with a container
-    or with num_workers=0 working.
+    or with num_workers=0 working. Also as a warning: NCCL's "unhandled system error"
+    (ncclSystemError) in a job of several GPUs, or in a container, that the report does not
+    say spans machines (on one machine NCCL's system calls are its /dev/shm segments; across
+    machines it is the socket, DL803).
 
     Why it matters: PyTorch's DataLoader workers hand every batch to the main process through
     /dev/shm, and NCCL puts its intra-node buffers there; when it is full the worker dies with
@@ -144,6 +171,10 @@ def shared_memory_too_small(s: Snapshot) -> Iterator[Finding]:
         message=(
             "The log shows shared memory (/dev/shm) running out"
             if said
+            else "NCCL failed a system call in a job of several GPUs on one machine, where its "
+            "calls are the shared-memory segments it makes in /dev/shm (they grow with the "
+            "number of ranks): /dev/shm is probably too small"
+            if stated and stated[0].signature == "nccl-error-generic"
             else "The report says shared memory ran out (or a bus error in a container or with "
             "DataLoader workers): /dev/shm is probably too small"
             if stated
