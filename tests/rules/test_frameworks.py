@@ -479,3 +479,24 @@ def test_dl401_torch_program_on_cpu_with_a_named_gpu_and_no_other_cause() -> Non
         "UserWarning: CUDA initialization: The NVIDIA driver on your system is too old "
         "(found version 10010).\n"
     )
+
+
+def test_dl401_torch_on_a_jetson_that_does_not_see_its_gpu() -> None:
+    """Lmy0217/PyTorch-aarch64#3: "I successfully install the torch on my jetson nano (Jetpack
+    4.4 [L4T 32.4.3]), but cuda.is_available() returns false": PyPI's and community aarch64
+    wheels are CPU-only, NVIDIA's JetPack wheels are the fix. A Jetson whose torch sees the GPU,
+    or a driver message beside it, says nothing of the build."""
+    from dlenv.importers.explain import explain_text
+    from tests.rules.snapshots import pasted_codes
+
+    text = (
+        "I successfully install the torch on my jetson nano(Jetpack 4.4 [L4T 32.4.3]),but "
+        "cuda.is_available() returns false\n"
+    )
+    assert pasted_codes(text) == {"DL401": "warning"}
+    f = next(f for f in explain_text(text, "paste", probe=False).report.findings if f.code == "DL401")
+    assert any("JetPack" in getattr(a, "text", "") for a in f.fixes)
+    assert "DL401" not in pasted_codes("torch works on my Jetson Nano with JetPack 4.6\n")
+    assert "DL401" not in pasted_codes(
+        text + "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\n"
+    )

@@ -240,6 +240,12 @@ def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
         if listed or reported(s, "torch-cuda-unavailable-stated") or said_no_gpu(s, "torch"):
             # download.pytorch.org's CUDA wheels carry "+cuXXX"; PyPI's Windows wheel is CPU-only
             return "torch on Windows without a +cuXXX tag: PyPI's Windows wheel is CPU-only"
+    if fw.name == "torch" and _jetson_torch_without_gpu(s):
+        return (
+            "torch on a Jetson that does not see its GPU: PyPI's and community aarch64 torch "
+            "wheels are CPU-only; only NVIDIA's wheels for the JetPack release (or a source "
+            "build) use the Jetson's GPU"
+        )
     if fw.name == "torch" and _found_no_gpu_unexplained(s):
         # the maintainers' reading: torch saw no GPU, the report names one, and nothing points
         # at the driver or CUDA: the build in the environment is the CPU one
@@ -257,6 +263,20 @@ def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
                 f"the package tensorflow is CPU-only before {since} (the GPU one is tensorflow-gpu)"
             )
     return None
+
+
+def _jetson_torch_without_gpu(s: Snapshot) -> bool:
+    """A pasted report from a Jetson (its name, JetPack, L4T) in which torch does not see the
+    GPU, with no message that names another cause (a driver, a library): on a Jetson the
+    driver comes with JetPack, and a torch without CUDA is the usual reason."""
+    if not _pasted(s) or not reported(s, "jetson-stated"):
+        return False
+    if not (reported(s, "torch-cuda-unavailable-stated") or said_no_gpu(s, "torch")):
+        return False
+    return not any(
+        not e.harmless and not in_prose(e.signature) and e.signature not in _GPU_LOOKED_FOR
+        for e in s.reported_errors
+    )
 
 
 def _found_no_gpu_unexplained(s: Snapshot) -> bool:
@@ -278,7 +298,23 @@ def _found_no_gpu_unexplained(s: Snapshot) -> bool:
     return True
 
 
+_JETSON_TORCH_FIX = ManualStep(
+    text="On a Jetson, install the torch wheel NVIDIA builds for this JetPack release (PyPI's "
+    "aarch64 wheels and download.pytorch.org's have no CUDA for the Jetson's integrated GPU), "
+    "or run NVIDIA's L4T PyTorch container; check with "
+    "`python3 -c 'import torch; print(torch.cuda.is_available())'`.",
+    commands=[
+        "cat /etc/nv_tegra_release   # the L4T release, which names the JetPack",
+        "python3 -m pip uninstall -y torch",
+        "python3 -m pip install --no-cache <the torch wheel for your JetPack, from NVIDIA's page>",
+    ],
+    url="https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/index.html",
+)
+
+
 def _torch_cuda_fix(s: Snapshot, fw: FrameworkFacts) -> list[Action]:
+    if _jetson_torch_without_gpu(s):
+        return [_JETSON_TORCH_FIX]
     reason = "a CUDA build uses the GPU"
     fixes: list[Action] = []
     fix = torch_variant_fix(s, fw, reason) if fw.version else None
@@ -386,6 +422,9 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
                 cuda_build=False,
             )
         )
+    if "torch" not in names and _jetson_torch_without_gpu(s):
+        # "I installed torch on my Jetson Nano, but cuda.is_available() returns False"
+        frameworks.append(FrameworkFacts(name="torch", distribution="torch", version=""))
     if reported(s, LLAMA_CPU) or any(reported(s, sig) for sig in LLAMA_BLAS_OFF):
         # llama.cpp says it was built without a GPU backend while GPU layers were asked for
         frameworks.append(
@@ -432,7 +471,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`.
     A program on torch that found no GPU (whisper's "FP16 is not supported on CPU", Lightning's
     "GPUs requested but none are available", Unsloth's "No NVIDIA GPU found") in a paste that
-    names an NVIDIA GPU and quotes no driver, CUDA or library message is probably a CPU build.
+    names an NVIDIA GPU and quotes no driver, CUDA or library message is probably a CPU build;
+    so is a torch that does not see the GPU of a Jetson (its name, JetPack, L4T), where only
+    NVIDIA's wheels for the JetPack release have CUDA.
 
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
