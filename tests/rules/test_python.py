@@ -600,3 +600,66 @@ def test_dl501_framework_release_lagging_the_newest_python() -> None:
         "ERROR: No matching distribution found for tensorflow==2.5.0\n"
     )
     assert "DL501" not in _paste_codes(pinned)
+
+
+# -- DL506: pip's list of versions ends at the last release of a platform ----------------------
+_TORCH_TO_222 = ["1.11.0", "1.13.1", "2.0.1", "2.1.2", "2.2.0", "2.2.1", "2.2.2"]
+
+
+def _unknown_platform():  # type: ignore[no-untyped-def]
+    """A paste that states no OS or CPU."""
+    s = cpu_machine()
+    return replace(s, host=replace(s.host, os=None, arch=None))
+
+
+def test_dl506_list_ending_at_a_platforms_last_release() -> None:
+    # https://github.com/datalab-to/marker/issues/666: torch==2.5.1, pip lists up to 2.2.2 (the
+    # last release with Intel Mac wheels): the platform, not the Python
+    failure = InstallFailure("torch", "2.5.1", _TORCH_TO_222, message="(from versions: ...)")
+    f = only(_failed(_unknown_platform(), failure, version=None, machine=None, platform=None), "DL506")
+    assert f.severity == "warning" and "probably this is an Intel Mac" in f.message
+    assert InstallPackages(packages=["torch==2.2.2"], reason=f.fixes[0].reason) in f.fixes  # type: ignore[union-attr]
+    assert fired(_failed(_unknown_platform(), failure, version=None, machine=None, platform=None), "DL501") == []
+    # shown to be an Intel Mac: an error, said without "probably"
+    mac = replace(cpu_machine(), host=replace(cpu_machine().host, os="Darwin", arch="x86_64"))
+    g = only(_failed(mac, failure, version=None), "DL506")
+    assert g.severity == "error" and "probably" not in g.message
+
+
+def test_list_ending_at_a_pythons_last_release_stays_dl501() -> None:
+    # torch 2.4.1 is the last release for Python 3.8: that list names the Python
+    to_241 = InstallFailure("torch", "2.5.1", ["2.2.2", "2.3.1", "2.4.0", "2.4.1"], message="...")
+    assert fired(_failed(_unknown_platform(), to_241, version=None, machine=None, platform=None), "DL506") == []
+    assert only(_failed(_unknown_platform(), to_241, version=None, machine=None, platform=None), "DL501").severity == "error"
+    # a list ending at 2.2.2 on a machine shown to be Linux: not the Intel Mac's end
+    linux = replace(cpu_machine(), host=replace(cpu_machine().host, os="Linux", arch="x86_64"))
+    to_222 = InstallFailure("torch", "2.5.1", _TORCH_TO_222, message="...")
+    assert fired(_failed(linux, to_222, version=None), "DL506") == []
+    # the release asked for is inside the list: nothing to reason about
+    inside = InstallFailure("torch", "2.1.5", _TORCH_TO_222, message="...")
+    assert fired(_failed(_unknown_platform(), inside, version=None, machine=None, platform=None), "DL506") == []
+
+
+def test_dl506_list_end_for_a_package_outside_the_framework_tables() -> None:
+    # https://github.com/NousResearch/hermes-agent/issues/81560: onnxruntime==1.27.0, pip lists
+    # up to 1.23.2 (the last with macOS x86_64 wheels)
+    listed = ["1.15.0", "1.20.1", "1.22.1", "1.23.0", "1.23.1", "1.23.2"]
+    failure = InstallFailure("onnxruntime", "1.27.0", listed, message="...")
+    f = only(_failed(_unknown_platform(), failure, version=None, machine=None, platform=None), "DL506")
+    assert "onnxruntime==1.23.2" in f.fixes[0].packages  # type: ignore[union-attr]
+    shorter = InstallFailure("onnxruntime", "1.27.0", listed[:-1], message="...")
+    assert fired(_failed(_unknown_platform(), shorter, version=None, machine=None, platform=None), "DL506") == []
+
+
+def test_poetry_wheels_skipped_for_abi_tags_end_to_end() -> None:
+    # https://github.com/mindverse/Second-Me/issues/32: Poetry skipped all 17 torch 2.5.1 wheels
+    # on an Intel Mac with Python 3.12, which torch 2.5.1 supports
+    text = (
+        "    | Unable to find installation candidates for torch (2.5.1)\n"
+        "    |   - 17 wheel(s) were skipped as your project's environment does not support the "
+        "identified abi tags\n"
+        "python version 3.12\n"
+    )
+    assert _pasted_codes(text) == [("DL506", "error")]
+    # the same on a Python 3.8, outside torch 2.5.1's range: the Python
+    assert ("DL501", "error") in _pasted_codes(text.replace("3.12", "3.8"))
