@@ -606,6 +606,9 @@ def test_dl501_framework_release_lagging_the_newest_python() -> None:
 _TORCH_TO_222 = ["1.11.0", "1.13.1", "2.0.1", "2.1.2", "2.2.0", "2.2.1", "2.2.2"]
 
 
+_NO_PLATFORM = {"version": None, "machine": None, "platform": None}
+
+
 def _unknown_platform():  # type: ignore[no-untyped-def]
     """A paste that states no OS or CPU."""
     s = cpu_machine()
@@ -616,10 +619,10 @@ def test_dl506_list_ending_at_a_platforms_last_release() -> None:
     # https://github.com/datalab-to/marker/issues/666: torch==2.5.1, pip lists up to 2.2.2 (the
     # last release with Intel Mac wheels): the platform, not the Python
     failure = InstallFailure("torch", "2.5.1", _TORCH_TO_222, message="(from versions: ...)")
-    f = only(_failed(_unknown_platform(), failure, version=None, machine=None, platform=None), "DL506")
+    f = only(_failed(_unknown_platform(), failure, **_NO_PLATFORM), "DL506")
     assert f.severity == "warning" and "probably this is an Intel Mac" in f.message
-    assert InstallPackages(packages=["torch==2.2.2"], reason=f.fixes[0].reason) in f.fixes  # type: ignore[union-attr]
-    assert fired(_failed(_unknown_platform(), failure, version=None, machine=None, platform=None), "DL501") == []
+    assert f.fixes[0].packages == ["torch==2.2.2"]  # type: ignore[union-attr]
+    assert fired(_failed(_unknown_platform(), failure, **_NO_PLATFORM), "DL501") == []
     # shown to be an Intel Mac: an error, said without "probably"
     mac = replace(cpu_machine(), host=replace(cpu_machine().host, os="Darwin", arch="x86_64"))
     g = only(_failed(mac, failure, version=None), "DL506")
@@ -629,15 +632,15 @@ def test_dl506_list_ending_at_a_platforms_last_release() -> None:
 def test_list_ending_at_a_pythons_last_release_stays_dl501() -> None:
     # torch 2.4.1 is the last release for Python 3.8: that list names the Python
     to_241 = InstallFailure("torch", "2.5.1", ["2.2.2", "2.3.1", "2.4.0", "2.4.1"], message="...")
-    assert fired(_failed(_unknown_platform(), to_241, version=None, machine=None, platform=None), "DL506") == []
-    assert only(_failed(_unknown_platform(), to_241, version=None, machine=None, platform=None), "DL501").severity == "error"
+    assert fired(_failed(_unknown_platform(), to_241, **_NO_PLATFORM), "DL506") == []
+    assert only(_failed(_unknown_platform(), to_241, **_NO_PLATFORM), "DL501").severity == "error"
     # a list ending at 2.2.2 on a machine shown to be Linux: not the Intel Mac's end
     linux = replace(cpu_machine(), host=replace(cpu_machine().host, os="Linux", arch="x86_64"))
     to_222 = InstallFailure("torch", "2.5.1", _TORCH_TO_222, message="...")
     assert fired(_failed(linux, to_222, version=None), "DL506") == []
     # the release asked for is inside the list: nothing to reason about
     inside = InstallFailure("torch", "2.1.5", _TORCH_TO_222, message="...")
-    assert fired(_failed(_unknown_platform(), inside, version=None, machine=None, platform=None), "DL506") == []
+    assert fired(_failed(_unknown_platform(), inside, **_NO_PLATFORM), "DL506") == []
 
 
 def test_dl506_list_end_for_a_package_outside_the_framework_tables() -> None:
@@ -645,10 +648,10 @@ def test_dl506_list_end_for_a_package_outside_the_framework_tables() -> None:
     # up to 1.23.2 (the last with macOS x86_64 wheels)
     listed = ["1.15.0", "1.20.1", "1.22.1", "1.23.0", "1.23.1", "1.23.2"]
     failure = InstallFailure("onnxruntime", "1.27.0", listed, message="...")
-    f = only(_failed(_unknown_platform(), failure, version=None, machine=None, platform=None), "DL506")
+    f = only(_failed(_unknown_platform(), failure, **_NO_PLATFORM), "DL506")
     assert "onnxruntime==1.23.2" in f.fixes[0].packages  # type: ignore[union-attr]
     shorter = InstallFailure("onnxruntime", "1.27.0", listed[:-1], message="...")
-    assert fired(_failed(_unknown_platform(), shorter, version=None, machine=None, platform=None), "DL506") == []
+    assert fired(_failed(_unknown_platform(), shorter, **_NO_PLATFORM), "DL506") == []
 
 
 def test_poetry_wheels_skipped_for_abi_tags_end_to_end() -> None:
@@ -663,3 +666,37 @@ def test_poetry_wheels_skipped_for_abi_tags_end_to_end() -> None:
     assert _pasted_codes(text) == [("DL506", "error")]
     # the same on a Python 3.8, outside torch 2.5.1's range: the Python
     assert ("DL501", "error") in _pasted_codes(text.replace("3.12", "3.8"))
+
+
+def test_dl506_wheel_word_size_against_the_pythons() -> None:
+    # https://github.com/pydantic/pydantic-core/issues/1687: pip debug shows a 32-bit Python
+    # ("MSC v.1938 32 bit (Intel)", tags ...-win32) offered a win_amd64 wheel
+    wheel = InstallFailure(
+        "pydantic-core",
+        "2.20.1",
+        wheel="pydantic_core-2.20.1-cp311-none-win_amd64.whl",
+        message="ERROR: pydantic_core-2.20.1-cp311-none-win_amd64.whl is not a supported wheel",
+    )
+    windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
+    on_win = {"version": "3.11.9", "platform": "win32"}
+    f = only(_failed(windows, wheel, bits=32, **on_win), "DL506")
+    assert "32-bit Python" in f.message and f.severity == "error"
+    # named alone (no installer error) on a 64-bit Python: its tags fit, nothing to say
+    named = replace(wheel, message=wheel.wheel)
+    assert fired(_failed(windows, named, bits=64, **on_win), "DL506") == []
+    assert only(_failed(windows, named, bits=32, **on_win), "DL506").severity == "warning"
+    # a win32 wheel on a 64-bit Python is the same mismatch the other way round
+    win32 = replace(wheel, wheel="pydantic_core-2.20.1-cp311-none-win32.whl")
+    assert "64-bit Python" in only(_failed(windows, win32, bits=64, **on_win), "DL506").message
+
+
+def test_pip_debug_word_size_and_a_wheel_named_alone_end_to_end() -> None:
+    text = (
+        "pydantic_core-2.20.1-cp311-none-win_amd64.whl\n"
+        "sys.version: 3.11.9 (tags/v3.11.9:de54cf5, Apr 2 2024, 10:00:00) "
+        "[MSC v.1938 32 bit (Intel)]\n"
+        "cp311-cp311-win32\n"
+    )
+    assert _pasted_codes(text) == [("DL506", "warning")]
+    # the same wheel named on a 64-bit Python: its tags fit, nothing to say
+    assert _pasted_codes(text.replace("32 bit", "64 bit").replace("-win32", "-win_amd64")) == []

@@ -842,7 +842,18 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
     arch = normalise_arch(s.host.arch or s.python.machine)
     if arch is not None and plat.startswith("linux_arm") and arch == "x86_64":
         return True
+    if _wheel_bits(plat) not in (None, s.python.bits) and s.python.bits is not None:
+        return True  # a win_amd64 wheel on a 32-bit Python, a win32 one on a 64-bit Python
     return None if here is None else False
+
+
+def _wheel_bits(plat: str) -> int | None:
+    """The word size a wheel's platform tag builds for: win32, i686, armv7l are 32-bit."""
+    if plat == "win32" or plat.endswith(("i686", "armv7l", "armv6l")):
+        return 32
+    if plat.endswith(("amd64", "x86_64", "aarch64", "arm64")):
+        return 64
+    return None
 
 
 _CP_TAG = re.compile(r"\bcp(?P<major>3)(?P<minor>\d{1,2})")
@@ -1184,10 +1195,13 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
         if py is not None and _mm(py) != built:
             return _python_cause(s, f)
         differs = _wheel_platform_differs(s, plat["plat"])
+        if differs is False and f.message.strip(" \t`") == f.wheel:
+            return None  # a wheel the report only names, whose tags fit this interpreter
         if py is None and differs is not True:
             return _python_cause(s, f)
         if differs:
-            here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine) if x)
+            bits = f"a {s.python.bits}-bit Python" if s.python.bits else None
+            here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine, bits) if x)
             return _Cause(
                 "DL506",
                 f"the wheel {f.wheel} is built for {plat['plat']}, and this is {here}",
@@ -1295,8 +1309,9 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
         if cause is None or cause.code != code:
             continue
         what = f"{f.package} {f.requested}" if f.requested else f.package
-        if cause.probable:
-            severity = "warning"
+        named = bool(f.wheel) and f.message.strip(" \t`") == f.wheel
+        if cause.probable or named:
+            severity = "warning"  # reasoned from context, or a wheel named with no error
         said = _said_failure(s, f)
         if said:
             severity = "warning"  # the reporter's words, not an installer's message
@@ -1310,6 +1325,9 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             if "SyntaxError" in f.message
             else f"The report says {what} cannot be installed here; probably {cause.why}."
             if said
+            else f"The report names the wheel {f.wheel}, and probably it cannot install here: "
+            f"{cause.why}."
+            if named
             else f"{_installer(f.message)} could not install {what}: {cause.why}.",
             evidence=[
                 Evidence(
