@@ -700,3 +700,16 @@ def test_pip_debug_word_size_and_a_wheel_named_alone_end_to_end() -> None:
     assert _pasted_codes(text) == [("DL506", "warning")]
     # the same wheel named on a 64-bit Python: its tags fit, nothing to say
     assert _pasted_codes(text.replace("32 bit", "64 bit").replace("-win32", "-win_amd64")) == []
+
+
+def test_said_not_installable_every_alternative_states_the_failure() -> None:
+    # https://github.com/LyuJ1998/HandTailor/issues/9 (the third alternative: "installation
+    # problem of jaxlib on Windows") and the second ("I cannot install jaxlib on Windows")
+    for said in (
+        "Hello, how to solve the installation problem of jaxlib on Windows?\n",
+        "I cannot install jaxlib on Windows PC (CPU only).\n",
+        "Jaxlib can't be installed under Windows\n",
+    ):
+        assert _pasted_codes(said) == [("DL506", "warning")], said
+    # the package installed and running on Windows: nothing said about installing it
+    assert _pasted_codes("I installed jaxlib on Windows and it works\n") == []
