@@ -160,7 +160,9 @@ def test_dl507_source_build_on_an_old_glibc() -> None:
     old = _host(cpu_machine(), os="Linux", glibc_version="2.17")
     f = only(replace(old, reported_errors=said), "DL507")
     assert f.severity == "warning" and "nutpie 0.13.2" in f.message
-    centos = _host(cpu_machine(), os="Linux", glibc_version=None, distro="CentOS", distro_version="7")
+    centos = _host(
+        cpu_machine(), os="Linux", glibc_version=None, distro="CentOS", distro_version="7"
+    )
     assert only(replace(centos, reported_errors=said), "DL507").evidence[0].found == "2.17"
     # good: the same source build on glibc 2.35 (the package may simply publish no wheel)
     new = _host(cpu_machine(), os="Linux", glibc_version="2.35")
