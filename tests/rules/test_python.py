@@ -713,3 +713,25 @@ def test_said_not_installable_every_alternative_states_the_failure() -> None:
         assert _pasted_codes(said) == [("DL506", "warning")], said
     # the package installed and running on Windows: nothing said about installing it
     assert _pasted_codes("I installed jaxlib on Windows and it works\n") == []
+
+
+def test_dl506_nothing_found_on_a_raspberry_pi_not_shown_64_bit() -> None:
+    # https://github.com/rhasspy/piper/issues/543: "pip install onnxruntime" finds nothing on a
+    # Raspberry Pi 4; the maintainer: "Is this for a 32-bit OS?"
+    text = (
+        "I'm having a terrible time getting it installed on my RasPi 4.\n"
+        '"pip install onnxruntime" gives Error: No matching distribution found for onnxruntime.\n'
+    )
+    assert ("DL506", "warning") in _pasted_codes(text)
+    # the sentence's full stop is not part of the package's name
+    snap = __import__("dlenv.importers.explain", fromlist=["x"]).explain_text(
+        text, "paste.txt", probe=False
+    )
+    assert [f.package for f in snap.report.snapshot.python.install_failures] == ["onnxruntime"]
+    # shown to run the 64-bit OS: not this reasoning
+    pi = replace(cpu_machine(), host=replace(cpu_machine().host, cpu_model="Raspberry Pi 4"))
+    torch_none = InstallFailure("torch", None, [], message="(from versions: none)")
+    on_64 = _failed(replace(pi, host=replace(pi.host, arch="aarch64")), torch_none)
+    assert "32-bit OS" not in only(on_64, "DL506").message
+    armv7 = _failed(replace(pi, host=replace(pi.host, arch="armv7l")), torch_none)
+    assert only(armv7, "DL506").severity == "error"

@@ -255,7 +255,8 @@ def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
     platform tags that did not fit)."""
     wheel = groups.get("wheel")
     groups = _alternative_groups(groups)
-    name = groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")
+    # a sentence's full stop after the name ("found for onnxruntime.") is not part of it
+    name = (groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")).rstrip(".-_")
     versions = groups.get("versions")
     available = None
     if versions is not None:

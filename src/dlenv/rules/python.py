@@ -998,6 +998,47 @@ def _platform_reasoning(s: Snapshot, f: InstallFailure) -> _Cause | None:
     return None
 
 
+_RASPBERRY_PI = re.compile(r"(?i)raspberry ?pi|raspi|\brpi\b")
+
+
+def _raspberry_pi_32bit(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found no release at all on a Raspberry Pi not shown to run the 64-bit OS: the
+    maintainers' first question ("Is this for a 32-bit OS?"). PyPI's compiled packages (torch,
+    TensorFlow, onnxruntime, jaxlib) publish aarch64 wheels but none for 32-bit ARM, which the
+    Raspberry Pi OS was before its 64-bit edition (and the Pi Zero and 1 still are)."""
+    if f.wheel or f.mismatch is not None or f.available:
+        return None
+    if not _RASPBERRY_PI.search(s.host.cpu_model or ""):
+        return None
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if arch is not None and arch not in ("armv7l", "armv6l"):
+        return None
+    rng = _release_range(f.package, f.requested)
+    py = s.python.version
+    if py and rng and python_in_range(py, rng.low, rng.high) is False:
+        return None
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    shown = arch is not None
+    return _Cause(
+        "DL506",
+        f"{'' if shown else 'probably '}this {s.host.cpu_model} runs a 32-bit OS ("
+        + (arch or "armv7l/armv6l")
+        + f"): pip found no {what} wheel at all, and PyPI has aarch64 wheels of such packages "
+        "but none for 32-bit ARM",
+        "a 64-bit OS (aarch64) on the Raspberry Pi",
+        [
+            ManualStep(
+                text="Check the OS's word size; on a Pi 3, 4 or 5 install the 64-bit Raspberry "
+                "Pi OS (aarch64), where the wheels exist (a Pi Zero or 1 has no 64-bit OS: a "
+                "build made for armv6/armv7 is the only way there).",
+                commands=["uname -m  # armv7l: 32-bit; aarch64: 64-bit", "getconf LONG_BIT"],
+                url="https://www.raspberrypi.com/software/operating-systems/",
+            )
+        ],
+        probable=not shown,
+    )
+
+
 def _unknown_package_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """A package the KB does not know, with no release at all for this interpreter ("from
     versions: none"), on Windows, macOS or ARM Linux with a current Python 3: many deep-learning
@@ -1219,6 +1260,7 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
         _torch_cuda_build_missing(s, f)
         or _platform_cause(s, f)
         or _list_ends_at_platform(s, f)
+        or _raspberry_pi_32bit(s, f)
         or _platform_reasoning(s, f)
     )
     if platform is not None:
@@ -1299,6 +1341,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             listed = _python_cause(s, f) if _asked_older_than_listed(f) else None
             cause = (
                 _list_ends_at_platform(s, f)
+                or _raspberry_pi_32bit(s, f)
                 or listed
                 or _new_python_cause(s, f)
                 or _unknown_package_platform(s, f)
@@ -1365,7 +1408,9 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     for Intel Macs, kb/data/wheels.json's last_releases) while a newer release is asked for names
     that platform (a "probably" warning unless the paste shows it), unless that release is also the
     last for some Python version. Poetry's "Unable to find installation candidates" is such a
-    failure too. The reporter saying the package cannot be installed on the
+    failure too. A wheel's word size against the Python's (a win_amd64 wheel on a 32-bit Python,
+    pip debug's "32 bit (Intel)" and win32 tags) is a platform mismatch; and nothing found at all
+    on a Raspberry Pi not shown to run the 64-bit OS is, probably, its 32-bit OS (armv7l). The reporter saying the package cannot be installed on the
     platform ("jax is not installable on windows", "no wheels for MacOS with ARM64") is read as
     such a failure, and judged the same way as a warning.
 
