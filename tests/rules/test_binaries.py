@@ -144,3 +144,28 @@ def test_dl508_live_machine_without_avx() -> None:
     # TensorFlow 1.5, built without AVX, runs there
     tf15 = replace(old_cpu, frameworks=[tensorflow("1.5.0", cuda=None, cudnn=None)])
     assert fired(tf15, "DL508") == []
+
+
+SDIST = (
+    "Collecting nutpie\n"
+    "  Using cached nutpie-0.13.2.tar.gz (183 kB)\n"
+    "  Running command Preparing metadata (pyproject.toml)\n"
+)
+
+
+def test_dl507_source_build_on_an_old_glibc() -> None:
+    """https://github.com/pymc-devs/nutpie/issues/162: pip builds nutpie's sdist on CentOS 7
+    (glibc 2.17), whose manylinux_2_28 wheels it must skip; a warning (the tag is inferred)."""
+    said = explain_text(SDIST, "paste", probe=False).report.snapshot.reported_errors
+    old = _host(cpu_machine(), os="Linux", glibc_version="2.17")
+    f = only(replace(old, reported_errors=said), "DL507")
+    assert f.severity == "warning" and "nutpie 0.13.2" in f.message
+    centos = _host(
+        cpu_machine(), os="Linux", glibc_version=None, distro="CentOS", distro_version="7"
+    )
+    assert only(replace(centos, reported_errors=said), "DL507").evidence[0].found == "2.17"
+    # good: the same source build on glibc 2.35 (the package may simply publish no wheel)
+    new = _host(cpu_machine(), os="Linux", glibc_version="2.35")
+    assert fired(replace(new, reported_errors=said), "DL507") == []
+    # and an old glibc with no source build in the paste
+    assert fired(old, "DL507") == []

@@ -600,3 +600,138 @@ def test_dl501_framework_release_lagging_the_newest_python() -> None:
         "ERROR: No matching distribution found for tensorflow==2.5.0\n"
     )
     assert "DL501" not in _paste_codes(pinned)
+
+
+# -- DL506: pip's list of versions ends at the last release of a platform ----------------------
+_TORCH_TO_222 = ["1.11.0", "1.13.1", "2.0.1", "2.1.2", "2.2.0", "2.2.1", "2.2.2"]
+
+
+_NO_PLATFORM = {"version": None, "machine": None, "platform": None}
+
+
+def _unknown_platform():  # type: ignore[no-untyped-def]
+    """A paste that states no OS or CPU."""
+    s = cpu_machine()
+    return replace(s, host=replace(s.host, os=None, arch=None))
+
+
+def test_dl506_list_ending_at_a_platforms_last_release() -> None:
+    # https://github.com/datalab-to/marker/issues/666: torch==2.5.1, pip lists up to 2.2.2 (the
+    # last release with Intel Mac wheels): the platform, not the Python
+    failure = InstallFailure("torch", "2.5.1", _TORCH_TO_222, message="(from versions: ...)")
+    f = only(_failed(_unknown_platform(), failure, **_NO_PLATFORM), "DL506")
+    assert f.severity == "warning" and "probably this is an Intel Mac" in f.message
+    assert f.fixes[0].packages == ["torch==2.2.2"]  # type: ignore[union-attr]
+    assert fired(_failed(_unknown_platform(), failure, **_NO_PLATFORM), "DL501") == []
+    # shown to be an Intel Mac: an error, said without "probably"
+    mac = replace(cpu_machine(), host=replace(cpu_machine().host, os="Darwin", arch="x86_64"))
+    g = only(_failed(mac, failure, version=None), "DL506")
+    assert g.severity == "error" and "probably" not in g.message
+
+
+def test_list_ending_at_a_pythons_last_release_stays_dl501() -> None:
+    # torch 2.4.1 is the last release for Python 3.8: that list names the Python
+    to_241 = InstallFailure("torch", "2.5.1", ["2.2.2", "2.3.1", "2.4.0", "2.4.1"], message="...")
+    assert fired(_failed(_unknown_platform(), to_241, **_NO_PLATFORM), "DL506") == []
+    assert only(_failed(_unknown_platform(), to_241, **_NO_PLATFORM), "DL501").severity == "error"
+    # a list ending at 2.2.2 on a machine shown to be Linux: not the Intel Mac's end
+    linux = replace(cpu_machine(), host=replace(cpu_machine().host, os="Linux", arch="x86_64"))
+    to_222 = InstallFailure("torch", "2.5.1", _TORCH_TO_222, message="...")
+    assert fired(_failed(linux, to_222, version=None), "DL506") == []
+    # the release asked for is inside the list: nothing to reason about
+    inside = InstallFailure("torch", "2.1.5", _TORCH_TO_222, message="...")
+    assert fired(_failed(_unknown_platform(), inside, **_NO_PLATFORM), "DL506") == []
+
+
+def test_dl506_list_end_for_a_package_outside_the_framework_tables() -> None:
+    # https://github.com/NousResearch/hermes-agent/issues/81560: onnxruntime==1.27.0, pip lists
+    # up to 1.23.2 (the last with macOS x86_64 wheels)
+    listed = ["1.15.0", "1.20.1", "1.22.1", "1.23.0", "1.23.1", "1.23.2"]
+    failure = InstallFailure("onnxruntime", "1.27.0", listed, message="...")
+    f = only(_failed(_unknown_platform(), failure, **_NO_PLATFORM), "DL506")
+    assert "onnxruntime==1.23.2" in f.fixes[0].packages  # type: ignore[union-attr]
+    shorter = InstallFailure("onnxruntime", "1.27.0", listed[:-1], message="...")
+    assert fired(_failed(_unknown_platform(), shorter, **_NO_PLATFORM), "DL506") == []
+
+
+def test_poetry_wheels_skipped_for_abi_tags_end_to_end() -> None:
+    # https://github.com/mindverse/Second-Me/issues/32: Poetry skipped all 17 torch 2.5.1 wheels
+    # on an Intel Mac with Python 3.12, which torch 2.5.1 supports
+    text = (
+        "    | Unable to find installation candidates for torch (2.5.1)\n"
+        "    |   - 17 wheel(s) were skipped as your project's environment does not support the "
+        "identified abi tags\n"
+        "python version 3.12\n"
+    )
+    assert _pasted_codes(text) == [("DL506", "error")]
+    # the same on a Python 3.8, outside torch 2.5.1's range: the Python
+    assert ("DL501", "error") in _pasted_codes(text.replace("3.12", "3.8"))
+
+
+def test_dl506_wheel_word_size_against_the_pythons() -> None:
+    # https://github.com/pydantic/pydantic-core/issues/1687: pip debug shows a 32-bit Python
+    # ("MSC v.1938 32 bit (Intel)", tags ...-win32) offered a win_amd64 wheel
+    wheel = InstallFailure(
+        "pydantic-core",
+        "2.20.1",
+        wheel="pydantic_core-2.20.1-cp311-none-win_amd64.whl",
+        message="ERROR: pydantic_core-2.20.1-cp311-none-win_amd64.whl is not a supported wheel",
+    )
+    windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
+    on_win = {"version": "3.11.9", "platform": "win32"}
+    f = only(_failed(windows, wheel, bits=32, **on_win), "DL506")
+    assert "32-bit Python" in f.message and f.severity == "error"
+    # named alone (no installer error) on a 64-bit Python: its tags fit, nothing to say
+    named = replace(wheel, message=wheel.wheel)
+    assert fired(_failed(windows, named, bits=64, **on_win), "DL506") == []
+    assert only(_failed(windows, named, bits=32, **on_win), "DL506").severity == "warning"
+    # a win32 wheel on a 64-bit Python is the same mismatch the other way round
+    win32 = replace(wheel, wheel="pydantic_core-2.20.1-cp311-none-win32.whl")
+    assert "64-bit Python" in only(_failed(windows, win32, bits=64, **on_win), "DL506").message
+
+
+def test_pip_debug_word_size_and_a_wheel_named_alone_end_to_end() -> None:
+    text = (
+        "pydantic_core-2.20.1-cp311-none-win_amd64.whl\n"
+        "sys.version: 3.11.9 (tags/v3.11.9:de54cf5, Apr 2 2024, 10:00:00) "
+        "[MSC v.1938 32 bit (Intel)]\n"
+        "cp311-cp311-win32\n"
+    )
+    assert _pasted_codes(text) == [("DL506", "warning")]
+    # the same wheel named on a 64-bit Python: its tags fit, nothing to say
+    assert _pasted_codes(text.replace("32 bit", "64 bit").replace("-win32", "-win_amd64")) == []
+
+
+def test_said_not_installable_every_alternative_states_the_failure() -> None:
+    # https://github.com/LyuJ1998/HandTailor/issues/9 (the third alternative: "installation
+    # problem of jaxlib on Windows") and the second ("I cannot install jaxlib on Windows")
+    for said in (
+        "Hello, how to solve the installation problem of jaxlib on Windows?\n",
+        "I cannot install jaxlib on Windows PC (CPU only).\n",
+        "Jaxlib can't be installed under Windows\n",
+    ):
+        assert _pasted_codes(said) == [("DL506", "warning")], said
+    # the package installed and running on Windows: nothing said about installing it
+    assert _pasted_codes("I installed jaxlib on Windows and it works\n") == []
+
+
+def test_dl506_nothing_found_on_a_raspberry_pi_not_shown_64_bit() -> None:
+    # https://github.com/rhasspy/piper/issues/543: "pip install onnxruntime" finds nothing on a
+    # Raspberry Pi 4; the maintainer: "Is this for a 32-bit OS?"
+    text = (
+        "I'm having a terrible time getting it installed on my RasPi 4.\n"
+        '"pip install onnxruntime" gives Error: No matching distribution found for onnxruntime.\n'
+    )
+    assert ("DL506", "warning") in _pasted_codes(text)
+    # the sentence's full stop is not part of the package's name
+    snap = __import__("dlenv.importers.explain", fromlist=["x"]).explain_text(
+        text, "paste.txt", probe=False
+    )
+    assert [f.package for f in snap.report.snapshot.python.install_failures] == ["onnxruntime"]
+    # shown to run the 64-bit OS: not this reasoning
+    pi = replace(cpu_machine(), host=replace(cpu_machine().host, cpu_model="Raspberry Pi 4"))
+    torch_none = InstallFailure("torch", None, [], message="(from versions: none)")
+    on_64 = _failed(replace(pi, host=replace(pi.host, arch="aarch64")), torch_none)
+    assert "32-bit OS" not in only(on_64, "DL506").message
+    armv7 = _failed(replace(pi, host=replace(pi.host, arch="armv7l")), torch_none)
+    assert only(armv7, "DL506").severity == "error"

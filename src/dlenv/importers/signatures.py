@@ -136,6 +136,9 @@ def apply_fact(
         path = path.replace("{fw}", fw)
     if "{mod}" in path:
         path = path.replace("{mod}", groups.get("mod") or "")
+    if path == "python.install_failure":
+        # an alternative of a pattern names its groups with a "2" or "3" (`pkg2`, `pkg3`)
+        groups = _alternative_groups(groups)
     # an environment variable set to "" is a fact (CUDA_VISIBLE_DEVICES= hides every GPU)
     raw = _fill(fact.value, groups, line, empty_ok=fact.convert == "env")
     if raw is None:
@@ -240,6 +243,14 @@ def _shadow_paths(mod: str, text: str) -> tuple[str, ...]:
     return tuple(m.group("path") for m in matches(regex, text))
 
 
+def _alternative_groups(groups: dict[str, str]) -> dict[str, str]:
+    """An alternative of a pattern names its groups with a "2" or "3" (`pkg2`, `ver2`, `rp2`,
+    `pkg3`): the same fact as the unnumbered group."""
+    return {k: v for k, v in groups.items() if v is not None} | {
+        k[:-1]: v for k, v in groups.items() if k[-1:] in ("2", "3") and v is not None
+    }
+
+
 def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
     """What an installer's "no matching distribution" message says: the groups `pkg` (or
     `wheel`, a file name that starts with it), `ver` (the version asked for), `versions`
@@ -247,11 +258,9 @@ def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
     (the Python tags its wheels have), both meaning the Python did not fit, and `plat` (the
     platform tags that did not fit)."""
     wheel = groups.get("wheel")
-    # an alternative of a pattern names its groups with a "2" (`pkg2`, `ver2`, `rp2`)
-    groups = {k: v for k, v in groups.items() if v is not None} | {
-        k[:-1]: v for k, v in groups.items() if k.endswith("2") and v is not None
-    }
-    name = groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")
+    groups = _alternative_groups(groups)
+    # a sentence's full stop after the name ("found for onnxruntime.") is not part of it
+    name = (groups.get("pkg") or (wheel.split("-", 1)[0] if wheel else "")).rstrip(".-_")
     versions = groups.get("versions")
     available = None
     if versions is not None:

@@ -50,6 +50,47 @@ def wheel_gaps() -> tuple[WheelGap, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class PlatformEnd:
+    """The last release of `package` with wheels for `platform`: pip there lists up to it."""
+
+    package: str
+    last: str
+    platform: str  # "an Intel Mac (macOS x86_64)"
+    os: str | None
+    arch: str | None
+    source: str
+
+
+@cache
+def platform_ends() -> tuple[PlatformEnd, ...]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return tuple(
+        PlatformEnd(
+            package=row["package"],
+            last=row["last"],
+            platform=row["platform"],
+            os=row.get("os"),
+            arch=row.get("arch"),
+            source=row["source"],
+        )
+        for row in json.loads(text).get("last_releases", [])
+    )
+
+
+def platform_end(package: str, listed_last: str) -> PlatformEnd | None:
+    """The platform whose wheels of `package` stop at `listed_last` (the newest version pip
+    listed), when the KB records one: torch's list ending at 2.2.2 is an Intel Mac's."""
+    try:
+        last = Version(listed_last.split("+", 1)[0])
+    except InvalidVersion:
+        return None
+    for end in platform_ends():
+        if end.package == package and Version(end.last) == last:
+            return end
+    return None
+
+
 def normalise_arch(arch: str | None) -> str | None:
     """ "AMD64" -> "x86_64", "aarch64" stays, "armv7l" stays; None when unknown."""
     if not arch:

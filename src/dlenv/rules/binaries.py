@@ -79,7 +79,10 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
     CPU fit, where the system's glibc (stated, or the one its distribution release ships:
     CentOS/RHEL 7 have 2.17) is older than the tag; and, as a warning, pip listing a package
     only up to the release before its wheels' glibc floor rose (onnxruntime < 1.17, torch <
-    2.7: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough.
+    2.7: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough;
+    and, as a warning, pip taking a source distribution ("Using cached nutpie-0.13.2.tar.gz")
+    and building it on a system whose glibc is older than 2.28 (CentOS/RHEL 7, stated or read
+    from the distribution), where the package's manylinux_2_28 wheels cannot install.
 
     Why it matters: the import fails whatever else is right. glibc cannot be upgraded in place
     on a distribution, so the fix is a build made for this glibc (an older release, a
@@ -106,6 +109,7 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
     ]
     if not texts:
         yield from _install_glibc_findings(s)
+        yield from _sdist_on_old_glibc(s)
         return
     glibc = next((m.group(1) for t, _ in texts if (m := _GLIBC_NEED.search(t))), None)
     cxx = next((m.group(1) for t, _ in texts if (m := _CXX_NEED.search(t))), None)
@@ -294,6 +298,62 @@ def _install_glibc_findings(s: Snapshot) -> Iterator[Finding]:
                 ],
                 subject=f.package,
             )
+
+
+_SDIST = "pip-took-source-distribution"  # src-installers.toml
+_SDIST_NAME = re.compile(r"(?P<pkg>[A-Za-z][\w.]{0,80}?)-(?P<ver>\d[\w.!+]{0,60}?)\.tar\.gz")
+# the manylinux_2_28 tag most compiled projects now build their Linux wheels on
+_MANYLINUX_2_28 = "2.28"
+
+
+def _sdist_on_old_glibc(s: Snapshot) -> Iterator[Finding]:
+    """DL507, a warning: pip took a source distribution (and builds it) on a system whose glibc
+    (stated, or its distribution's: CentOS/RHEL 7 ship 2.17) is older than manylinux_2_28 needs,
+    and no installer failure explains it otherwise: the maintainers' answer ("the wheel requires
+    glibc 2.28, that's what manylinux_2_28 in its name is about"), the package's wheels do not
+    fit this system, so pip falls back to a build that needs compilers."""
+    said = _said(s, frozenset({_SDIST}))
+    system = _system_glibc(s)
+    if said is None or system is None or not glibc_older(system[0], _MANYLINUX_2_28):
+        return
+    if s.python.install_failures or s.host.os in ("Windows", "Darwin"):
+        return
+    m = _SDIST_NAME.search(said.text)
+    what = f"{m['pkg']} {m['ver']}" if m else "the package"
+    have, where = system
+    yield finding(
+        "DL507",
+        severity="warning",
+        title=f"Probably the glibc ({have}) is too old for the {what} wheels: pip builds the "
+        "source instead",
+        message=f"pip took the source distribution of {what} and builds it, on a system with "
+        f"glibc {have}: most compiled packages now publish Linux wheels tagged manylinux_2_28 "
+        "(glibc 2.28 or newer), which pip must skip here, so it falls back to a build that "
+        "needs the project's compilers (Rust, a C/C++ toolchain).",
+        evidence=[
+            Evidence(
+                fact="host.glibc_version",
+                found=have,
+                needed=f">={_MANYLINUX_2_28} (manylinux_2_28 wheels)",
+                note=where if where != "host.glibc_version" else None,
+            ),
+            Evidence(fact=f"reported_errors.{_SDIST}", found=first_line(said.text, 200)),
+        ],
+        fixes=[
+            _GLIBC_FIX,
+            ManualStep(
+                text="See which Linux wheels the release has (their manylinux tags): an older "
+                "release may have a manylinux2014 (glibc 2.17) wheel; or install the build "
+                "tools the source needs.",
+                commands=[
+                    "python -m pip download --no-deps --only-binary=:all: "
+                    f"{m['pkg'] if m else 'PACKAGE'} -d /tmp/w  # fails where no wheel fits",
+                    "ldd --version | head -1",
+                ],
+            ),
+        ],
+        subject=m["pkg"] if m else "python",
+    )
 
 
 def _older(needed: str, have: str) -> bool:

@@ -33,6 +33,7 @@ from dlenv.kb.wheels import (
     glibc_older,
     manylinux_glibc,
     normalise_arch,
+    platform_end,
     wheel_gap,
     wheel_gaps,
 )
@@ -536,6 +537,7 @@ class _Cause(NamedTuple):
     why: str  # the sentence that explains it
     needed: str  # what would be needed
     fixes: list[Action]
+    probable: bool = False  # reasoned from context (pip's list of versions): a warning
 
 
 def _python_fix(package: str, python: str, requested: str | None, why: str) -> ManualStep:
@@ -840,7 +842,18 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
     arch = normalise_arch(s.host.arch or s.python.machine)
     if arch is not None and plat.startswith("linux_arm") and arch == "x86_64":
         return True
+    if _wheel_bits(plat) not in (None, s.python.bits) and s.python.bits is not None:
+        return True  # a win_amd64 wheel on a 32-bit Python, a win32 one on a 64-bit Python
     return None if here is None else False
+
+
+def _wheel_bits(plat: str) -> int | None:
+    """The word size a wheel's platform tag builds for: win32, i686, armv7l are 32-bit."""
+    if plat == "win32" or plat.endswith(("i686", "armv7l", "armv6l")):
+        return 32
+    if plat.endswith(("amd64", "x86_64", "aarch64", "arm64")):
+        return 64
+    return None
 
 
 _CP_TAG = re.compile(r"\bcp(?P<major>3)(?P<minor>\d{1,2})")
@@ -985,6 +998,47 @@ def _platform_reasoning(s: Snapshot, f: InstallFailure) -> _Cause | None:
     return None
 
 
+_RASPBERRY_PI = re.compile(r"(?i)raspberry ?pi|raspi|\brpi\b")
+
+
+def _raspberry_pi_32bit(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found no release at all on a Raspberry Pi not shown to run the 64-bit OS: the
+    maintainers' first question ("Is this for a 32-bit OS?"). PyPI's compiled packages (torch,
+    TensorFlow, onnxruntime, jaxlib) publish aarch64 wheels but none for 32-bit ARM, which the
+    Raspberry Pi OS was before its 64-bit edition (and the Pi Zero and 1 still are)."""
+    if f.wheel or f.mismatch is not None or f.available:
+        return None
+    if not _RASPBERRY_PI.search(s.host.cpu_model or ""):
+        return None
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if arch is not None and arch not in ("armv7l", "armv6l"):
+        return None
+    rng = _release_range(f.package, f.requested)
+    py = s.python.version
+    if py and rng and python_in_range(py, rng.low, rng.high) is False:
+        return None
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    shown = arch is not None
+    return _Cause(
+        "DL506",
+        f"{'' if shown else 'probably '}this {s.host.cpu_model} runs a 32-bit OS ("
+        + (arch or "armv7l/armv6l")
+        + f"): pip found no {what} wheel at all, and PyPI has aarch64 wheels of such packages "
+        "but none for 32-bit ARM",
+        "a 64-bit OS (aarch64) on the Raspberry Pi",
+        [
+            ManualStep(
+                text="Check the OS's word size; on a Pi 3, 4 or 5 install the 64-bit Raspberry "
+                "Pi OS (aarch64), where the wheels exist (a Pi Zero or 1 has no 64-bit OS: a "
+                "build made for armv6/armv7 is the only way there).",
+                commands=["uname -m  # armv7l: 32-bit; aarch64: 64-bit", "getconf LONG_BIT"],
+                url="https://www.raspberrypi.com/software/operating-systems/",
+            )
+        ],
+        probable=not shown,
+    )
+
+
 def _unknown_package_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """A package the KB does not know, with no release at all for this interpreter ("from
     versions: none"), on Windows, macOS or ARM Linux with a current Python 3: many deep-learning
@@ -1081,6 +1135,80 @@ def _torch_cuda_build_missing(s: Snapshot, f: InstallFailure) -> _Cause | None:
     )
 
 
+def _last_for_a_python(package: str, version: Version) -> bool:
+    """Whether `version`'s series is the last one of `package` for some Python minor (torch 2.4
+    for Python 3.8): a list of versions ending there may name that Python, not a platform."""
+    releases = _releases(package)
+    if not releases:
+        return False
+    series = (version.major, version.minor)
+    later = [x for x in releases if (major_minor(x.release) or (0, 0)) > series]
+    for r in releases:
+        low, high = major_minor(r.low), major_minor(r.high)
+        if major_minor(r.release) != series or low is None or high is None or low[0] != high[0]:
+            continue
+        for minor in range(low[1], high[1] + 1):
+            py = f"{low[0]}.{minor}"
+            if not any(python_in_range(py, x.low, x.high) for x in later):
+                return True
+    return False
+
+
+def _list_ends_at_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip lists versions of the package, newest first missing: the list ends exactly at the
+    last release the KB records for a platform (torch 2.2.2, the last with Intel Mac wheels;
+    onnxruntime 1.23.2) and the release asked for is newer. Version arithmetic on pip's own
+    list names the platform, unless that release is also the last for some Python version (then
+    the Python may be why), or the machine is shown to be another platform."""
+    if f.wheel or f.mismatch is not None or not f.available or not f.requested:
+        return None
+    keyed = [(k, v) for v in f.available if (k := _key(v)) is not None and not k.is_prerelease]
+    want = _key(f.requested)
+    if not keyed or want is None:
+        return None
+    newest, newest_text = max(keyed)
+    if want <= newest:
+        return None
+    end = platform_end(f.package, newest_text)
+    if end is None or _last_for_a_python(f.package, newest):
+        return None
+    here = os_name(s)
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if (here is not None and end.os and here != end.os) or (
+        arch is not None and end.arch and arch != end.arch
+    ):
+        return None
+    py = s.python.version
+    rng = _release_range(f.package, f.requested)
+    if py and rng and python_in_range(py, rng.low, rng.high) is False:
+        return None  # the Python is outside the release's range: DL501's
+    shown = here == end.os and arch == end.arch
+    what = f"{f.package} {f.requested}"
+    return _Cause(
+        "DL506",
+        f"{'' if shown else 'probably '}this is {end.platform}: pip lists {f.package} up to "
+        f"{newest_text} and nothing newer, and {newest_text} is the last release with wheels "
+        f"for {end.platform}, so {what} has no wheel for this platform (no Python version "
+        "changes that)",
+        f"a platform {what} has wheels for",
+        [
+            InstallPackages(
+                packages=[f"{f.package}=={newest_text}"],
+                reason=f"the last {f.package} release with wheels for {end.platform}",
+            ),
+            ManualStep(
+                text=f"Or run {what} on a platform it has wheels for (Apple Silicon, Linux "
+                "or Windows x86_64); check the machine pip installs for first.",
+                commands=[
+                    'python -c "import sys, platform; print(sys.platform, platform.machine())"',
+                ],
+                url=end.source.split(", ")[0],
+            ),
+        ],
+        probable=not shown,
+    )
+
+
 def _glibc_refused(s: Snapshot, f: InstallFailure) -> bool:
     """A manylinux wheel refused on a system whose (stated or distribution's) glibc is older
     than its tag: DL507's, not a platform the package lacks."""
@@ -1108,10 +1236,13 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
         if py is not None and _mm(py) != built:
             return _python_cause(s, f)
         differs = _wheel_platform_differs(s, plat["plat"])
+        if differs is False and f.message.strip(" \t`") == f.wheel:
+            return None  # a wheel the report only names, whose tags fit this interpreter
         if py is None and differs is not True:
             return _python_cause(s, f)
         if differs:
-            here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine) if x)
+            bits = f"a {s.python.bits}-bit Python" if s.python.bits else None
+            here = ", ".join(x for x in (os_name(s), s.host.arch or s.python.machine, bits) if x)
             return _Cause(
                 "DL506",
                 f"the wheel {f.wheel} is built for {plat['plat']}, and this is {here}",
@@ -1125,7 +1256,13 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
                     )
                 ],
             )
-    platform = _torch_cuda_build_missing(s, f) or _platform_cause(s, f) or _platform_reasoning(s, f)
+    platform = (
+        _torch_cuda_build_missing(s, f)
+        or _platform_cause(s, f)
+        or _list_ends_at_platform(s, f)
+        or _raspberry_pi_32bit(s, f)
+        or _platform_reasoning(s, f)
+    )
     if platform is not None:
         return platform
     new_python = _new_python_cause(s, f)
@@ -1169,6 +1306,8 @@ def _installer(message: str) -> str:
         message,
     ):
         return "conda"
+    if "installation candidates for" in message:
+        return "Poetry"
     return "pip"
 
 
@@ -1200,13 +1339,22 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             # version it lists for this interpreter), the reporter's new Python, or the platform
             # inference; only as a warning
             listed = _python_cause(s, f) if _asked_older_than_listed(f) else None
-            cause = listed or _new_python_cause(s, f) or _unknown_package_platform(s, f)
+            cause = (
+                _list_ends_at_platform(s, f)
+                or _raspberry_pi_32bit(s, f)
+                or listed
+                or _new_python_cause(s, f)
+                or _unknown_package_platform(s, f)
+            )
             severity = "warning"
         else:
             cause = _install_cause(s, f)
         if cause is None or cause.code != code:
             continue
         what = f"{f.package} {f.requested}" if f.requested else f.package
+        named = bool(f.wheel) and f.message.strip(" \t`") == f.wheel
+        if cause.probable or named:
+            severity = "warning"  # reasoned from context, or a wheel named with no error
         said = _said_failure(s, f)
         if said:
             severity = "warning"  # the reporter's words, not an installer's message
@@ -1220,6 +1368,9 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             if "SyntaxError" in f.message
             else f"The report says {what} cannot be installed here; probably {cause.why}."
             if said
+            else f"The report names the wheel {f.wheel}, and probably it cannot install here: "
+            f"{cause.why}."
+            if named
             else f"{_installer(f.message)} could not install {what}: {cause.why}.",
             evidence=[
                 Evidence(
@@ -1252,7 +1403,14 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     a warning, a package outside the KB on Windows, macOS or ARM with a current Python 3. A CUDA
     build of torch ("+cuXXX", PyTorch's CUDA index searched) that pip could not find on a Mac, or
     whose release pip lists from PyPI (so the Python fits) while the CUDA links page it searched had
-    none, is a platform gap too. The reporter saying the package cannot be installed on the
+    none, is a platform gap too. Version arithmetic on pip's list: a "from versions: ..." list that
+    ends exactly at the last release with wheels for a platform (torch 2.2.2 and onnxruntime 1.23.2
+    for Intel Macs, kb/data/wheels.json's last_releases) while a newer release is asked for names
+    that platform (a "probably" warning unless the paste shows it), unless that release is also the
+    last for some Python version. Poetry's "Unable to find installation candidates" is such a
+    failure too. A wheel's word size against the Python's (a win_amd64 wheel on a 32-bit Python,
+    pip debug's "32 bit (Intel)" and win32 tags) is a platform mismatch; and nothing found at all
+    on a Raspberry Pi not shown to run the 64-bit OS is, probably, its 32-bit OS (armv7l). The reporter saying the package cannot be installed on the
     platform ("jax is not installable on windows", "no wheels for MacOS with ARM64") is read as
     such a failure, and judged the same way as a warning.
 
