@@ -235,6 +235,56 @@ def test_keras3_removed_aliases_end_to_end() -> None:
     assert "`learning_rate=` instead of `lr=`" in findings[0].fixes[2].text  # type: ignore[union-attr]
 
 
+def test_keras3_refusing_keras2_files_and_preprocessing_end_to_end() -> None:
+    """Keras 2 model files (`groups` in a depthwise/transposed convolution's config), a
+    cut-off "File format not supported" under Keras 3's saving_api.py frame, and the
+    preprocessing Keras 3 removed: DL601 errors with the port that fits; their near misses
+    give nothing."""
+
+    def findings(text: str) -> list[tuple[str, str, str]]:
+        out = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.severity, " ".join(getattr(x, "text", "") for x in f.fixes)) for f in out]
+
+    groups = findings(
+        "ValueError: Unrecognized keyword arguments passed to DepthwiseConv2D: {'groups': 1}\n"
+    )
+    assert [(c, s) for c, s, _ in groups] == [("DL601", "error")]
+    assert "`groups` loads with tf-keras" in groups[0][2]
+    cut = findings(
+        'Traceback (most recent call last):\n  File "/e/lib/python3.10/site-packages/keras/src/'
+        'saving/saving_api.py", line 273, in load_weights\n    raise ValueError(\n'
+        "ValueError: File format not supporte\n"
+    )
+    assert [(c, s) for c, s, _ in cut] == [("DL601", "error")]
+    assert "TFSMLayer" in cut[0][2]
+    pre = findings(
+        "ImportError: cannot import name 'ImageDataGenerator' from 'keras.preprocessing.image' "
+        "(/usr/lib/python3.11/site-packages/keras/api/preprocessing/image/__init__.py)\n"
+    )
+    assert [(c, s) for c, s, _ in pre] == [("DL601", "error")]
+    assert "image_dataset_from_directory" in pre[0][2]
+    # good: Conv2D keeps `groups` in Keras 3 (a typo there is the user's), load_img still exists
+    for healthy in (
+        "ValueError: Unrecognized keyword arguments passed to Conv2D: {'group': 2}\n",
+        "ImportError: cannot import name 'load_img' from 'keras.preprocessing.image'\n",
+    ):
+        assert all(c != "DL601" for c, _, _ in findings(healthy) if healthy)
+
+
+def test_dl601_said_legacy_model_format_beside_a_stated_keras3() -> None:
+    """An old/legacy model file in the reporter's words is Keras 3's refusal only beside a
+    Keras 3 the paste states; beside Keras 2 it says nothing."""
+
+    def codes(text: str) -> list[tuple[str, str]]:
+        out = explain_text(text, "paste.txt", probe=False).report.findings
+        return [(f.code, f.severity) for f in out if f.severity in ("error", "warning")]
+
+    said = "It seems the trained model has legacy file format.\n"
+    bad = codes("Running this on windows 11 and keras version 3.3.3.\n" + said)
+    assert bad == [("DL601", "warning")]
+    assert codes("Running this on windows 11 and keras version 2.15.0.\n" + said) == []
+
+
 def test_dl602_from_the_backend_path_in_a_traceback() -> None:
     """Keras's own backend module failing to import its framework names the backend, whatever
     the wording around it (Keras 3's keras/src/backend/<name>/, Keras 2's <name>_backend.py)."""

@@ -592,3 +592,16 @@ def test_dl702_memory_in_use_while_the_process_table_lists_no_process() -> None:
     assert codes(said + table.format(used="12799")) == ["DL702"]
     assert codes(said + table.format(used=" 1210")) == []
     assert codes("My GPU while training:\n" + table.format(used="12799")) == []
+
+
+def test_dl701_cudnn_handle_in_words_beside_the_reporters_growth_fix() -> None:
+    """"Could not create cuDNN handle" without a CUDNN_STATUS is a cause only beside the
+    reporter's fix that turns memory growth on (TensorFlow's start-up grab left cuDNN no
+    workspace); alone it names no memory cause."""
+    said = "I kept getting the tensorflow error of: Could not create cuDNN handle\n\n"
+    fix = (
+        "This was a fix I added to get it to work..\n\nJust initialize the class with:\n\n"
+        "```\ntextgen = textgenrnn(allow_growth=True)\n```\n"
+    )
+    assert ("DL701", "warning") in _explain(said + fix)
+    assert all(code not in ("DL701", "DL703") for code, _ in _explain(said))

@@ -44,12 +44,15 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     Keras 3 has (`module 'keras._tf_keras.keras.layers' has no attribute 'experimental'`), and
     so are the ways Keras 3 refuses Keras 2 code: "A KerasTensor cannot be used as input to a
     TensorFlow function", "Unrecognized keyword arguments passed to LSTM: {'batch_input_shape':
-    ...}" (also batch_size, input_length, weights), imports of modules only Keras 2 had
+    ...}" (also batch_size, input_length, weights, and `{'groups': 1}` for a DepthwiseConv2D
+    or Conv2DTranspose from a Keras 2 model file), imports of modules only Keras 2 had
     (keras.engine, keras.src.engine, keras.layers.experimental, keras.utils.np_utils,
-    tensorflow.python.keras), and "Keras 3 only supports V3 `.keras` files" for an old .h5 or
-    SavedModel, or Keras 3's refusals of Keras 2 saving ("Invalid filepath extension for
-    saving", "The `save_format` argument is deprecated in Keras 3", "File format not supported:
-    filepath=..."), of its removed aliases ("Argument(s) not recognized: {'lr': 0.001}",
+    tensorflow.python.keras) or of the preprocessing Keras 3 removed (ImageDataGenerator,
+    Tokenizer, keras.preprocessing.text), and "Keras 3 only supports V3 `.keras` files" for an
+    old .h5 or SavedModel, or Keras 3's refusals of Keras 2 saving ("Invalid filepath extension
+    for saving", "The `save_format` argument is deprecated in Keras 3", "File format not
+    supported: filepath=...", also cut off, under a keras/src/saving/saving_api.py frame), of
+    its removed aliases ("Argument(s) not recognized: {'lr': 0.001}",
     "'Sequential' object has no attribute 'fit_generator'"), and TensorFlow's TFLite converter
     given a Keras 3 model ("object has no attribute '_get_save_spec'"). The other side: Keras 2
     loading a model Keras 3 saved ("Unrecognized keyword arguments: ['batch_shape']"), whose fix
@@ -59,9 +62,10 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     With TensorFlow 2.16 or newer, Keras 3 and no tf-keras, and nothing known to need Keras 2,
     a note (info) says that tf.keras is Keras 3. In the reporter's words, as a warning:
     Keras 3 / TensorFlow 2.16 named as what broke the code ("incompatible with tf 2.16.0"),
-    Keras 2 back that made it work ("downgrading to tensorflow 2.15 fixed it"), or a Keras 2
-    argument (batch_input_shape=) in a traceback that runs inside keras/src; not where a pasted
-    version says Keras 2 runs.
+    Keras 2 back that made it work ("downgrading to tensorflow 2.15 fixed it"), a Keras 2
+    argument (batch_input_shape=) in a traceback that runs inside keras/src, or a model file
+    the reporter calls old or legacy beside a Keras 3 (or TensorFlow 2.16+) the paste states;
+    not where a pasted version says Keras 2 runs.
 
     Fix: `pip install tf-keras~=2.16.0` and set TF_USE_LEGACY_KERAS=1 before TensorFlow is
     imported (tf.keras code; `import keras` code needs `import tf_keras as keras`); or pin
@@ -127,6 +131,11 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
 
 KERAS3_MESSAGE = "keras3-legacy-needed"  # dlenv.importers.signatures: the program said it
 KERAS3_MISSING = "keras3-module-missing-attribute"  # Keras 2 code failing inside Keras 3
+_SAVING_PORT = (
+    "save with a `.keras` (or `.h5`) file name and no `save_format=`, export a SavedModel with "
+    "`model.export(path)`, load one with `keras.layers.TFSMLayer(path, "
+    "call_endpoint='serving_default')`, and name weights files `*.weights.h5`"
+)
 # Keras 2 code that Keras 3 refuses, each with the change that ports the call instead
 KERAS3_PORTS = {
     KERAS3_MESSAGE: "",
@@ -136,11 +145,14 @@ KERAS3_PORTS = {
     "`keras.ops` equivalent",
     "keras3-removed-argument": "start the model with `keras.Input(batch_shape=...)` (or "
     "`shape=`) instead of `batch_input_shape=`/`batch_size=` on a layer, and drop "
-    "`input_length=`",
-    "keras3-saving-format": "save with a `.keras` (or `.h5`) file name and no `save_format=`, "
-    "export a SavedModel with `model.export(path)`, load one with "
-    "`keras.layers.TFSMLayer(path, call_endpoint='serving_default')`, and name weights files "
-    "`*.weights.h5`",
+    "`input_length=` (a Keras 2 model file whose DepthwiseConv2D/Conv2DTranspose configs carry "
+    "`groups` loads with tf-keras, or after re-saving it from Keras 2 as `.keras`)",
+    "keras3-saving-format": _SAVING_PORT,
+    "keras3-saving-format-frame": _SAVING_PORT,
+    "keras3-preprocessing-removed": "load images with `keras.utils.image_dataset_from_directory` "
+    "and augment with preprocessing layers (`keras.layers.RandomFlip`, `RandomRotation`...), "
+    "tokenize with `keras.layers.TextVectorization`, instead of ImageDataGenerator, Tokenizer "
+    "and TimeseriesGenerator",
     "keras3-model-lacks-tf-keras-internals": "export with Keras 3's own API "
     "(`model.export(path)` and `tf.lite.TFLiteConverter.from_saved_model(path)`) instead of "
     "`from_keras_model`",
@@ -260,6 +272,7 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
 KERAS3_SAID = ("said-keras3-broke", "said-keras2-fix-works")
 KERAS2_ARGUMENT = "said-keras2-argument"
 KERAS_SRC_FRAME = "said-keras-src-frame"
+LEGACY_FORMAT = "said-legacy-model-format"  # "the trained model has legacy file format"
 
 
 def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
@@ -278,6 +291,14 @@ def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     argument = [e for e in s.reported_errors if e.signature == KERAS2_ARGUMENT]
     frame = [e for e in s.reported_errors if e.signature == KERAS_SRC_FRAME]
     code = argument[:1] + frame[:1] if argument and frame else []
+    # an old (Keras 2) model file, beside a Keras 3 the paste states (keras 3.x, TensorFlow
+    # 2.16 or newer): the file format Keras 3 no longer reads
+    legacy = [e for e in s.reported_errors if e.signature == LEGACY_FORMAT]
+    stated3 = version_at_least(keras_version or "0", "3.0") is True or (
+        not keras_version and version_at_least(tf_version or "0", "2.16") is True
+    )
+    if legacy and stated3 and not said and not code:
+        code = legacy[:1]
     if tf_version and version_at_least(tf_version, "2.16") is False and not keras_version:
         # TensorFlow older than 2.16 runs Keras 2: only "going back to it fixed it" still says
         # Keras 3 was the fault (its version is then the one that works)
@@ -292,6 +313,9 @@ def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
             "The report says Keras 3 (TensorFlow 2.16 or newer) broke the code, or that Keras 2 "
             "made it work"
             if said
+            else f"The report says the model file is in an old format while Keras "
+            f"{keras_version or '3 (TensorFlow ' + (tf_version or '2.16+') + ')'} runs"
+            if code[0].signature == LEGACY_FORMAT
             else "The traceback runs inside Keras's keras/src modules and the failing call "
             "passes a Keras 2 argument (batch_input_shape=, input_length=) that Keras 3 refuses"
         )
@@ -320,7 +344,13 @@ def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
                 text='Or pin Keras 2 itself: `pip install "tensorflow<2.16" "keras<3"`.',
                 commands=['pip install "tensorflow<2.16" "keras<3"'],
             ),
-            *_port("keras3-removed-argument" if code and not said else ""),
+            *_port(
+                ""
+                if said or not code
+                else "keras3-saving-format"
+                if code[0].signature == LEGACY_FORMAT
+                else "keras3-removed-argument"
+            ),
         ],
         subject="keras",
     )

@@ -245,6 +245,8 @@ CUDNN_FAILURES = (
 CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
 CUDNN_MISMATCHES = (CUDNN_MISMATCH, "torch-cudnn-version-mismatch", "jax-cudnn-mismatch")
 HELD_STATED = "gpu-memory-held-stated"
+# a cuDNN handle that could not be created, in any wording and without CUDNN_STATUS (cudnn.toml)
+HANDLE_SAID = "cudnn-handle-not-created"
 # the CUDA context itself could not be created for lack of memory: nothing of the program was
 # allocated yet, so the memory was already held (memory.toml)
 CONTEXT_OOM = "oom-creating-cuda-context"
@@ -534,6 +536,15 @@ def _classify(s: Snapshot) -> _Oom | None:
     if said is None and numbers is None:
         said = _context_oom(s)
     if said is None and numbers is None:
+        # "could not create cuDNN handle" in the reporter's words (no status) is a cause only
+        # beside their fix that turns memory growth on: TensorFlow's start-up grab had left
+        # cuDNN no workspace
+        handle, fixed = _stated(s, HANDLE_SAID), _growth_fixed(s)
+        if handle is not None and fixed is not None:
+            return _Oom(
+                handle, "tensorflow", "growth", [_said(handle), _said(fixed)], FIXED_WHY,
+                stated=True,
+            )
         return _classify_said(s)
     reported = {e.signature for e in s.reported_errors}
     handles = reported & HANDLE_SIGNATURES
