@@ -1410,9 +1410,10 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     last for some Python version. Poetry's "Unable to find installation candidates" is such a
     failure too. A wheel's word size against the Python's (a win_amd64 wheel on a 32-bit Python,
     pip debug's "32 bit (Intel)" and win32 tags) is a platform mismatch; and nothing found at all
-    on a Raspberry Pi not shown to run the 64-bit OS is, probably, its 32-bit OS (armv7l). The reporter saying the package cannot be installed on the
-    platform ("jax is not installable on windows", "no wheels for MacOS with ARM64") is read as
-    such a failure, and judged the same way as a warning.
+    on a Raspberry Pi not shown to run the 64-bit OS is, probably, its 32-bit OS (armv7l). The
+    reporter saying the package cannot be installed on the platform ("jax is not installable on
+    windows", "no wheels for MacOS with ARM64") is read as such a failure, and judged the same
+    way as a warning.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
