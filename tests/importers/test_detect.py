@@ -33,6 +33,26 @@ def test_normalise_fences_quotes_crlf_ansi() -> None:
     assert normalise(text) == ["", "PyTorch version: 2.1.0", ""]
 
 
+def test_pytests_failure_lines_are_read_without_its_prefix() -> None:
+    """rgommers/pixi-dev-scipystack#14: jax's "Outdated cuDNN installation found" quoted from a
+    pytest run, each line behind pytest's "E   ": the message is jax's, read whole (DL206)."""
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        "E   RuntimeError: Backend 'cuda' failed to initialize: Unable to use CUDA because of "
+        "the following issues with CUDA components:\n"
+        "E   Outdated cuDNN installation found.\n"
+        "E   Version JAX was built against: 8907\n"
+        "E   Minimum supported: 9100\n"
+        "E   Installed version: 8907\n"
+        "E   The local installation version must be no lower than 9100.. Available backends "
+        "are ['cpu']\n"
+    )
+    assert normalise(text)[1] == "Outdated cuDNN installation found."
+    codes = {f.code for f in explain_text(text, "paste", probe=False).report.findings}
+    assert "DL206" in codes
+
+
 def test_typographic_quotes_are_read_as_the_program_printed_them() -> None:
     """zeta36/tensorflow-tex-wavenet#8: TensorFlow's AVX message with "aren’t" (a web page's
     apostrophe) is TensorFlow's message; the CJK corner brackets stay the reporter's."""
@@ -65,7 +85,7 @@ def _normalise_plainly(text: str) -> list[str]:
     for line in raw:
         line = _QUOTE.sub("", line, count=1) if strip else line
         out.append("" if _FENCE.match(line) or _HTML.match(line) else line.rstrip())
-    return out
+    return [line[4:] if line.startswith("E   ") else line for line in out]
 
 
 def test_normalise_equals_the_plain_reading() -> None:
@@ -76,7 +96,7 @@ def test_normalise_equals_the_plain_reading() -> None:
     rng = random.Random(4)
     pieces = ["a", "\t", "x\t\ty", "\r", "\n", "\r\n", "\x1b[31m", "  ", "> ", " >", "```py",
               "~~~", "<details>", "</summary>", "<pre>x", "é", "\u2028", "\x0c", "\x0c```", " - ",
-              "aren\u2019t", "\u201clib\u201d", "\u300cx\u300d"]
+              "aren\u2019t", "\u201clib\u201d", "\u300cx\u300d", "E   ", "E  "]
     for _ in range(5000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
         assert normalise(text) == _normalise_plainly(text), repr(text)

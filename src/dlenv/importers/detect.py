@@ -59,6 +59,24 @@ _CURLY = re.compile("[\u2018\u2019\u201b\u2032\u201c\u201d\u201f\u2033]")
 
 
 def normalise(text: str) -> list[str]:
+    """The pasted text's lines as the programs printed them: line ends, typographic quotes,
+    colours, tabs, quote markers, fences and HTML, and pytest's "E   " before a failure's lines
+    undone (line numbers kept)."""
+    return _pytest_unprefixed(_normalise(text))
+
+
+# pytest prints the exception of a failed test line by line as "E   <line>" (a CI log, a test
+# run pasted whole): the lines are the program's, without the prefix
+_PYTEST_E = "E   "
+
+
+def _pytest_unprefixed(lines: list[str]) -> list[str]:
+    if not any(line.startswith(_PYTEST_E) for line in lines):
+        return lines
+    return [line[len(_PYTEST_E) :] if line.startswith(_PYTEST_E) else line for line in lines]
+
+
+def _normalise(text: str) -> list[str]:
     # each step copies the text: only the ones it needs (a 50 MB log has no tab or CR)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
