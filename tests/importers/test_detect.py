@@ -72,9 +72,10 @@ def test_typographic_quotes_are_read_as_the_program_printed_them() -> None:
 def _normalise_plainly(text: str) -> list[str]:
     """normalise as first written: every step over the whole text, every pattern on every line
     (the reference its fast paths must equal)."""
-    from dlenv.importers.detect import _ANSI, _FENCE, _HTML, _QUOTE, _TYPOGRAPHIC
+    from dlenv.importers.detect import _ANSI, _FENCE, _HTML, _QUOTE, _plain_quotes
 
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TYPOGRAPHIC).expandtabs(4)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    text = _plain_quotes(text)
     raw = _ANSI.sub("", text).split("\n")
     if len(raw) > 1 and raw[-1] == "":
         raw.pop()

@@ -1123,14 +1123,18 @@ def find_all(
     if sig.groups:
         return _find_sentences(sig, text, lowered, distinct)
     if is_prose(sig.family) and len(text) > 2 * PROSE_EDGE:
-        return _find_at_edges(sig, text)
+        return _find_at_edges(sig, text, lowered, distinct)
     return _find(sig.regex, words_of(sig), scan_span(sig), text, lowered, distinct)
 
 
-def _find_at_edges(sig: Signature, text: str) -> Iterator[re.Match[str]]:
+def _find_at_edges(
+    sig: Signature, text: str, lowered: str | None, distinct: Distinct | None
+) -> Iterator[re.Match[str]]:
     """A prose entry (a person's words) in a long text: the matches whose line starts in its
     first or last PROSE_EDGE characters, as `finditer` over the whole text finds them (each run
-    reaches MAX_SPAN lines beyond its edge, the most a match may cross)."""
+    reaches MAX_SPAN lines beyond its edge, the most a match may cross). An edge that holds
+    none of the entry's words is not read; in one that does, a one-line entry reads only the
+    lines that hold one (looked up in the text's index: no copy of the edges is made)."""
     head, tail = prose_edges(len(text))
     end = head
     for _ in range(MAX_SPAN + 1):
@@ -1138,16 +1142,50 @@ def _find_at_edges(sig: Signature, text: str) -> Iterator[re.Match[str]]:
         if end < 0:
             end = len(text)
             break
-    for m in sig.regex.finditer(text, 0, end):
-        if text.rfind("\n", 0, m.start()) + 1 >= head:
-            break
-        yield m
     start = tail
     for _ in range(MAX_SPAN + 1):
         start = text.rfind("\n", 0, start - 1) + 1 if start > 0 else 0
-    for m in sig.regex.finditer(text, start):
-        if text.rfind("\n", 0, m.start()) + 1 >= tail:
-            yield m
+    words = words_of(sig)
+    pieces = _line_words(words) if words else None
+    for lo, hi, first in ((0, end, True), (start, len(text), False)):
+        lines = None if pieces is None else _lines_holding(text, lowered, distinct, pieces, lo, hi)
+        if lines is not None and not lines:
+            continue  # none of its words in this edge
+        if lines is None or scan_span(sig) != 0:
+            runs = [(lo, hi)]
+        else:  # a one-line entry can match only in the lines that hold one of its words
+            runs = [(p, e if (e := text.find("\n", p)) >= 0 else len(text)) for p in lines]
+        for a, b in runs:
+            for m in sig.regex.finditer(text, a, b):
+                line = text.rfind("\n", 0, m.start()) + 1
+                if (line < head) if first else (line >= tail):
+                    yield m
+
+
+def _lines_holding(
+    text: str,
+    lowered: str | None,
+    distinct: Distinct | None,
+    words: tuple[str, ...],
+    lo: int,
+    hi: int,
+) -> list[int] | None:
+    """The starts of the lines in text[lo:hi] that hold one of the one-line `words`, sorted,
+    from the text's index (its lower-cased copy, or its distinct lines); None without one."""
+    found: set[int] = set()
+    if lowered is not None and len(lowered) == len(text):
+        for w in words:
+            pos = lowered.find(w, lo, hi)
+            while pos >= 0:
+                found.add(text.rfind("\n", 0, pos) + 1)
+                pos = lowered.find(w, pos + 1, hi)
+        return sorted(found)
+    if distinct is not None:
+        for i in distinct.hit_indices(words):
+            where = distinct.where[i]
+            found.update(where[bisect.bisect_left(where, lo) : bisect.bisect_left(where, hi)])
+        return sorted(found)
+    return None
 
 
 # where a sentence can start, as `catalog.sentence_pattern` reads it: a line start, after . ! ?
