@@ -169,3 +169,15 @@ def test_dl507_source_build_on_an_old_glibc() -> None:
     assert fired(replace(new, reported_errors=said), "DL507") == []
     # and an old glibc with no source build in the paste
     assert fired(old, "DL507") == []
+
+
+def test_dl507_from_the_loaders_words_quoted_in_part() -> None:
+    """ElofssonLab/PconsC4#8: a title quotes the loader's message without its "version" and
+    library ("python 3.7 using CentOS7 may cause `GLIBC_2.23' not found"): still glibc 2.23
+    needed. Without the quote, nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    assert pasted_codes("python 3.7 using CentOS7 may cause `GLIBC_2.23' not found\n") == {
+        "DL507": "error"
+    }
+    assert "DL507" not in pasted_codes("the GLIBC_2.28 symbol was found after the upgrade\n")

@@ -25,7 +25,8 @@ from dlenv.snapshot.model import InstallFailure, LiveProbe, ReportedError, Snaps
 # probe's error are read with these patterns
 _GLIBC = "glibc-version-not-found"
 _LIBSTDCXX = "libstdcxx-version-not-found"
-_GLIBC_NEED = re.compile(r"version [`'‘\"]?GLIBC_(2\.\d{1,2})['’\"`]? not found")
+# the loader's words, as catalog glibc-version-not-found reads them (also quoted in part)
+_GLIBC_NEED = re.compile(r"(?:version [`'‘\"]?|[`'‘\"])GLIBC_(2\.\d{1,2})['’\"`]? not found")
 _CXX_NEED = re.compile(
     r"version [`'‘\"]?(GLIBCXX_3\.4\.\d{1,2}|CXXABI_1\.3\.\d{1,2})['’\"`]? not found"
 )
@@ -113,9 +114,13 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
         return
     glibc = next((m.group(1) for t, _ in texts if (m := _GLIBC_NEED.search(t))), None)
     cxx = next((m.group(1) for t, _ in texts if (m := _CXX_NEED.search(t))), None)
-    text, fact = next(
-        (t, f) for t, f in texts if (_GLIBC_NEED.search(t) if glibc else _CXX_NEED.search(t))
+    quoted = next(
+        ((t, f) for t, f in texts if (_GLIBC_NEED.search(t) if glibc else _CXX_NEED.search(t))),
+        None,
     )
+    if quoted is None:
+        return  # a message the catalogue matched in a form these patterns do not read
+    text, fact = quoted
     by = _by(text)
     have = s.host.glibc_version
     if glibc is not None and have is not None and _older(glibc, have):
