@@ -1259,18 +1259,11 @@ def _sentences(sig: Signature, text: str, start: int, end: int) -> Iterator[re.M
 
 def _find_lines(sig: Signature, text: str, lowered: str | None) -> Iterator[tuple[int, int]]:
     """The lines of `text` that hold one of the entry's prefilter words, as (start, end)."""
-    words = words_of(sig)
-    low = lowered if lowered is not None and len(lowered) == len(text) else None
-    if low is None:
+    lines = _lines_holding(text, lowered, None, words_of(sig), 0, len(text))
+    if lines is None:
         yield 0, len(text)
         return
-    found: set[int] = set()
-    for w in words:
-        pos = low.find(w)
-        while pos >= 0:
-            found.add(text.rfind("\n", 0, pos) + 1)
-            pos = low.find(w, pos + 1)
-    for p in sorted(found):
+    for p in lines:
         end = text.find("\n", p)
         yield p, len(text) if end < 0 else end
 
