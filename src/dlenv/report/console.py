@@ -26,6 +26,7 @@ from dlenv.fix.actions import (
     UnsetEnv,
 )
 from dlenv.report.model import Report
+from dlenv.rules.derived import GpuArchitecture
 from dlenv.rules.findings import Finding
 from dlenv.snapshot.model import Snapshot
 
@@ -117,7 +118,9 @@ def _size(n: int | None) -> str:
     return f"{n / (1 << 20):.0f} MiB" if n < (1 << 30) else _gib(n)
 
 
-def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
+def _driver(
+    s: Snapshot, verbose: bool, marks: dict[str, str], arches: dict[int, GpuArchitecture]
+) -> _Section:
     sec = _Section("NVIDIA driver and GPUs")
     d = s.driver
     if d.installed:
@@ -155,11 +158,11 @@ def _driver(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
             extra = f" ({r.detail})" if r.detail else ""
             sec.add(NONE, f"  {r.source}", f"{value}{extra}")
         _kernel_modules(s, sec)
-    for g in s.gpus:
+    for i, g in enumerate(s.gpus):
         parts = [g.name or "unknown GPU"]
         if g.memory_total_mib is not None or s.origin == "probe":
             parts.append(_mib_as_gib(g.memory_total_mib))
-        parts.append(_arch(g.name, g.compute_capability))
+        parts.append(_arch(arches.get(i)))
         text = " · ".join(parts)
         if g.memory_used_mib is not None and g.memory_total_mib:
             text += f" · {g.memory_used_mib / g.memory_total_mib:.0%} used"
@@ -214,14 +217,12 @@ def _kernel_modules(s: Snapshot, sec: _Section) -> None:
         sec.add(NONE, "  dkms", built)
 
 
-def _arch(name: str | None, cc: str | None) -> str:
-    """`sm_86`; when the report did not say, the knowledge base's answer for the GPU's name."""
-    if cc:
-        return f"sm_{cc.replace('.', '')}"
-    from dlenv.kb.queries import gpu_compute_capability
-
-    known = gpu_compute_capability(name)
-    return f"sm_{known.replace('.', '')} (by name)" if known else "sm_?"
+def _arch(arch: GpuArchitecture | None) -> str:
+    """`sm_86`; `(by name)` when the rules took it from the knowledge base for the GPU's name."""
+    if arch is None or arch.compute_capability is None:
+        return "sm_?"
+    sm = f"sm_{arch.compute_capability.replace('.', '')}"
+    return f"{sm} (by name)" if arch.by_name else sm
 
 
 def _cuda(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
@@ -466,7 +467,7 @@ def build_renderable(
     parts: list[RenderableType] = [title, Text("")]
     sections: list[_Section | None] = [
         _host(s, verbose),
-        _driver(s, verbose, marks),
+        _driver(s, verbose, marks, {a.gpu: a for a in report.gpu_architectures}),
         _cuda(s, verbose, marks),
         _python(s, verbose),
         _frameworks(s, verbose, marks),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dlenv.check.model import PolicyResult
+from dlenv.rules.derived import GpuArchitecture, gpu_architectures
 from dlenv.rules.findings import Finding
 from dlenv.snapshot.model import SCHEMA_VERSION, Snapshot
 
@@ -26,6 +27,8 @@ class Report:
     snapshot: Snapshot = field(default_factory=Snapshot)
     findings: list[Finding] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
+    # facts the rules derive for the reader: each GPU's compute capability, stated or by name
+    gpu_architectures: list[GpuArchitecture] = field(default_factory=list)
     policy: PolicyResult | None = None  # set by `dlenv check`
 
 
@@ -37,6 +40,7 @@ def make_report(snapshot: Snapshot, findings: list[Finding]) -> Report:
         created_at=snapshot.created_at,
         snapshot=snapshot,
         findings=findings,
+        gpu_architectures=gpu_architectures(snapshot),
         summary=Summary(
             errors=sum(f.severity == "error" for f in findings),
             warnings=sum(f.severity == "warning" for f in findings),

@@ -5,7 +5,9 @@ Each answer is None when the snapshot does not say, so that rules can stay silen
 
 from __future__ import annotations
 
-from dlenv.kb.queries import major_minor, parse_version
+from dataclasses import dataclass
+
+from dlenv.kb.queries import gpu_compute_capability, major_minor, parse_version
 from dlenv.rules.findings import Evidence
 from dlenv.snapshot.model import (
     Distribution,
@@ -52,6 +54,31 @@ def nvidia_gpu_present(s: Snapshot) -> bool:
         return True
     seen = {e.signature for e in s.reported_errors}
     return bool(seen & GPU_IN_USE_SIGNATURES) and not seen & NO_DRIVER_SIGNATURES
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpuArchitecture:
+    """A GPU's compute capability as the rules read it: stated, or the knowledge base's by name."""
+
+    gpu: int  # the GPU's position in the snapshot's list
+    compute_capability: str | None = None  # "8.6"; None when neither says
+    by_name: bool = False  # looked up in the knowledge base from the GPU's name
+
+
+def gpu_architectures(s: Snapshot) -> list[GpuArchitecture]:
+    """Each GPU's compute capability: the one the driver or the paste states, else the knowledge
+    base's for the GPU's name (the same lookup the architecture rules use), marked as such."""
+    out = []
+    for i, g in enumerate(s.gpus):
+        known = g.compute_capability or gpu_compute_capability(g.name)
+        out.append(
+            GpuArchitecture(
+                gpu=i,
+                compute_capability=known,
+                by_name=known is not None and not g.compute_capability,
+            )
+        )
+    return out
 
 
 def usable_gpus(s: Snapshot) -> list[GpuFacts]:
