@@ -97,6 +97,43 @@ def test_gpu_row_of_a_pasted_report_names_the_architecture_from_the_kb() -> None
     ]
 
 
+def test_the_architecture_is_derived_in_the_report_not_by_the_renderer() -> None:
+    """The rules' step derives each GPU's compute capability once, with where it came from; the
+    JSON report carries it and the console only prints it (no knowledge-base lookup there)."""
+    import json
+    from dataclasses import replace
+
+    from dlenv.report.json import dump_report, parse_report
+    from dlenv.report.model import make_report
+    from dlenv.snapshot.model import GpuFacts
+
+    snapshot = replace(
+        healthy_report().snapshot,
+        origin="collect_env",
+        gpus=[
+            GpuFacts(index=0, name="NVIDIA GeForce RTX 3060", compute_capability="8.6"),
+            GpuFacts(index=1, name="Tesla T4"),
+            GpuFacts(index=2, name="Mystery Accelerator 9000"),
+        ],
+    )
+    report = make_report(snapshot, [])
+    data = json.loads(dump_report(report))
+    assert data["gpu_architectures"] == [
+        {"gpu": 0, "compute_capability": "8.6", "by_name": False},
+        {"gpu": 1, "compute_capability": "7.5", "by_name": True},
+        {"gpu": 2, "compute_capability": None, "by_name": False},
+    ]
+    # a saved report renders the same after a round trip, without looking anything up again
+    again = parse_report(dump_report(report))
+    assert again.gpu_architectures == report.gpu_architectures
+    rows = [
+        line.split("· ")[-1]
+        for line in render_console(again, color=False).splitlines()
+        if line.startswith("✓ gpu")
+    ]
+    assert rows == ["sm_86", "sm_75 (by name)", "sm_?"]
+
+
 def test_a_probe_that_failed_is_shown_as_not_checked_with_a_bug_hint() -> None:
     from dataclasses import replace
 
