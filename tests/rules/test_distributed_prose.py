@@ -189,3 +189,35 @@ def test_dl804_from_a_prose_paste() -> None:
         "function nn.parallel.DistributedDataParallel(model)  then time out .\n"
     )
     assert pasted_codes(text) == {"DL804": "warning"}
+
+
+def test_dl803_store_failure_while_the_script_names_the_network_warns() -> None:
+    unique = (
+        "torch-nccl-unique-id-failed",
+        "RuntimeError: [1] is setting up NCCL communicator and retrieving ncclUniqueId from [0] "
+        "via c10d key-value store by key '0', but store->get('0') got error: Connection reset",
+    )
+    named = ("nccl-network-named", "export NCCL_SOCKET_IFNAME=bond0")
+    bad = _said(gpu_machine(), unique, named)
+    errors = [
+        replace(e, harmless=e.signature == "nccl-network-named") for e in bad.reported_errors
+    ]
+    f = only(replace(bad, reported_errors=errors), "DL803")
+    assert f.severity == "warning"
+    assert any("ip -br addr" in getattr(a, "commands", []) for a in f.fixes)
+    # the same failure with no network named: rank 0 may simply have crashed (no DL803)
+    assert fired(_said(gpu_machine(), unique), "DL803") == []
+
+
+def test_dl803_named_network_from_a_paste() -> None:
+    paste = (
+        "`# export NCCL_IB_HCA=mlx5_0:1,mlx5_1:1\n# export NCCL_SOCKET_IFNAME=bond0`\n"
+        "RuntimeError: [1] is setting up NCCL communicator and retrieving ncclUniqueId from [0] "
+        "via c10d key-value store by key '0', but store->get('0') got error: Connection reset "
+        "by peer. This may indicate a possible application crash on rank 0 or a network set up "
+        "issue.\n"
+    )
+    assert pasted_codes(paste).get("DL803") == "warning"
+    # an exclusion list names no interface
+    assert "DL803" not in pasted_codes(paste.replace("=bond0", "=^lo,docker0").replace(
+        "NCCL_IB_HCA=mlx5_0:1,mlx5_1:1", "NCCL_IB_DISABLE=1"))

@@ -78,3 +78,30 @@ def test_dl602_backend_missing_and_import_failing_warns() -> None:
         "Import test fails.  Per pypi:\n> To use keras, you should also install the backend of "
         "choice:\n"
     ) == {"DL602": "warning"}
+
+
+NO_ERROR = ("said-keras2-no-error", "This does not occur with keras v2.12.0 and tensorflow v2.12.0")
+
+
+def test_dl601_failure_absent_under_keras2_beside_a_stated_keras3_warns() -> None:
+    s = replace(cpu_machine(), frameworks=[tensorflow("2.16.1", None, None), keras("3.2.1")])
+    f = only(_said(s, NO_ERROR), "DL601")
+    assert f.severity == "warning"
+    assert f.evidence[0].fact == "reported_errors.said-keras2-no-error"
+    # the Keras 2 that runs is the one the reporter stated: then Keras 3 is not in the picture
+    keras2 = replace(cpu_machine(), frameworks=[tensorflow("2.12.0", None, None), keras("2.12.0")])
+    assert fired(_said(keras2, NO_ERROR), "DL601") == []
+
+
+def test_dl601_before_and_after_versions_from_prose_with_release_links() -> None:
+    # the failing versions, written as links to their release pages, come first; the Keras 2
+    # the reporter rolled back to does not replace them
+    paste = (
+        "The model file cannot be loaded with latest keras and tensorflow. This is with keras "
+        "[v3.2.1](https://github.com/keras-team/keras/releases/tag/v3.2.1) and tensorflow "
+        "[v2.16.1](https://github.com/tensorflow/tensorflow/releases/tag/v2.16.1).\n"
+        "This does not occur with keras v2.12.0 and tensorflow v2.12.0.\n"
+    )
+    assert pasted_codes(paste) == {"DL601": "warning"}
+    assert pasted_codes("Downgrading to tensorflow v2.15 fixed it\n") == {"DL601": "warning"}
+    assert pasted_codes("This does not occur with torch 2.1 on the GPU machine.\n") == {}

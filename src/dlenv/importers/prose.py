@@ -17,7 +17,8 @@ from dlenv.snapshot.model import CudaToolkit, CudnnInstall
 
 PROSE = "(stated in prose)"
 
-_V = r"v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?(?:\+[\w.]+)?)"
+# a version may be a Markdown link to its release page: "keras [v3.2.1](https://...)"
+_V = r"\[?v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?(?:\+[\w.]+)?)"
 _SEP = r"(?:\s*(?:==?|:|@|-|\bversion\b)\s*){1,3}|\s+"
 _EXTRAS = r"(?:\[[\w-]{1,30}(?:,\s?[\w-]{1,30}){0,4}\])?"
 _FRAMEWORKS = (

@@ -424,6 +424,23 @@ def _system_error_across_nodes(s: Snapshot) -> list[ReportedError]:
     return system[:1] + nodes[:1] if system and nodes else []
 
 
+# the failures a wrong network name leaves on the other ranks: rank 0's store went away while
+# they waited for NCCL's id, or NCCL's own system error
+NAMED_NETWORK_FAILURES = ("torch-nccl-unique-id-failed",)
+
+
+def _named_network_failed(s: Snapshot) -> list[ReportedError]:
+    """NCCL failed to set up between the ranks while the paste names the interface or the
+    InfiniBand adapters it must use (NCCL_SOCKET_IFNAME=bond0, NCCL_IB_HCA=mlx5_0:1): names
+    copied from another cluster's launch script that this machine lacks. The failure and the
+    names, or nothing."""
+    named = _said(s, "nccl-network-named")
+    failed = _said(s, *NAMED_NETWORK_FAILURES) or [
+        e for e in _said(s, "nccl-error-generic") if _SYSTEM_ERROR.search(e.text)
+    ]
+    return failed[:1] + named[:1] if named and failed else []
+
+
 @rule("DL803", "nccl-network-setup", "error", "distributed")
 def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     """What it checks: a pasted log in which the ranks cannot reach each other: "Gloo
@@ -440,7 +457,10 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     (--nnodes=2, "two machines", "multi-node"), where the system call that fails is the socket
     to another node; and, as a warning, the reporter's words: setting NCCL_SOCKET_IFNAME /
     GLOO_SOCKET_IFNAME made it work, NCCL/Gloo on docker0, lo or a wireless interface in a job
-    across machines, or nodes that "cannot connect" to each other with no program error quoted.
+    across machines, or nodes that "cannot connect" to each other with no program error quoted;
+    and, as a warning, a rank that could not fetch NCCL's id from rank 0's store while the
+    paste names the interface or adapters NCCL must use (NCCL_SOCKET_IFNAME=bond0,
+    NCCL_IB_HCA=mlx5_0:1 copied from another cluster's script).
 
     Why it matters: NCCL and Gloo pick a network interface by themselves; on machines with
     several (docker0, a management NIC, InfiniBand) they often pick one the other nodes cannot
@@ -460,7 +480,11 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
     stalls = _said(s, *HANGS, "nccl-error-generic", "torch-nccl-unique-id-failed")
     if not said and virtual and stalls:
         said = virtual + stalls
-    inferred = [] if said else (_system_error_across_nodes(s) or _network_said(s))
+    inferred = (
+        []
+        if said
+        else (_system_error_across_nodes(s) or _network_said(s) or _named_network_failed(s))
+    )
     if not said and not inferred:
         return
     if inferred:
@@ -468,7 +492,11 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
             "DL803",
             title="NCCL failed between machines: likely the network interface it chose",
             message=(
-                "NCCL failed with a system error (a socket or system call that failed) in a "
+                "NCCL failed to set up between the ranks while the paste names the network "
+                "it must use (NCCL_SOCKET_IFNAME / NCCL_IB_HCA): names taken from another "
+                "cluster's script are often not this machine's"
+                if inferred[-1].signature == "nccl-network-named"
+                else "NCCL failed with a system error (a socket or system call that failed) in a "
                 "job that spans several machines"
                 if inferred[0].signature == "nccl-error-generic"
                 else "The report says the ranks cannot reach each other, or that naming the "
@@ -484,6 +512,22 @@ def nccl_network_setup(s: Snapshot) -> Iterator[Finding]:
             "interface; set NCCL_SOCKET_IFNAME to the one the nodes share, and run containers "
             "with --network=host.",
             fixes=[
+                *(
+                    [
+                        ManualStep(
+                            text="Check that the interface and InfiniBand adapters the script "
+                            "names exist on this machine; set them to this machine's, or remove "
+                            "them (NCCL then chooses by itself).",
+                            commands=[
+                                "ip -br addr",
+                                "ibv_devices",
+                                "unset NCCL_SOCKET_IFNAME NCCL_IB_HCA",
+                            ],
+                        )
+                    ]
+                    if inferred[-1].signature == "nccl-network-named"
+                    else []
+                ),
                 ManualStep(
                     text="Name the interface the nodes reach each other on, for NCCL and Gloo, "
                     "on every node; in Docker, run the containers with --network=host so they "

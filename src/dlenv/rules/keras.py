@@ -62,7 +62,8 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     With TensorFlow 2.16 or newer, Keras 3 and no tf-keras, and nothing known to need Keras 2,
     a note (info) says that tf.keras is Keras 3. In the reporter's words, as a warning:
     Keras 3 / TensorFlow 2.16 named as what broke the code ("incompatible with tf 2.16.0"),
-    Keras 2 back that made it work ("downgrading to tensorflow 2.15 fixed it"), a Keras 2
+    Keras 2 back that made it work ("downgrading to tensorflow 2.15 fixed it"), the failure
+    that "does not occur with keras v2.12.0" beside a stated Keras 3, a Keras 2
     argument (batch_input_shape=) in a traceback that runs inside keras/src, or a model file
     the reporter calls old or legacy beside a Keras 3 (or TensorFlow 2.16+) the paste states;
     not where a pasted version says Keras 2 runs.
@@ -269,7 +270,7 @@ def _keras3_reported(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
 
 # the reporter's words (prose-keras.toml): Keras 3 / TensorFlow 2.16 named as what broke it, Keras
 # 2 back made it work; a Keras 2 argument in a traceback that runs inside keras/src
-KERAS3_SAID = ("said-keras3-broke", "said-keras2-fix-works")
+KERAS3_SAID = ("said-keras3-broke", "said-keras2-fix-works", "said-keras2-no-error")
 KERAS2_ARGUMENT = "said-keras2-argument"
 KERAS_SRC_FRAME = "said-keras-src-frame"
 LEGACY_FORMAT = "said-legacy-model-format"  # "the trained model has legacy file format"
@@ -302,7 +303,8 @@ def _keras3_said(s: Snapshot, tf_version: str | None) -> Iterator[Finding]:
     if tf_version and version_at_least(tf_version, "2.16") is False and not keras_version:
         # TensorFlow older than 2.16 runs Keras 2: only "going back to it fixed it" still says
         # Keras 3 was the fault (its version is then the one that works)
-        said, code = [e for e in said if e.signature == "said-keras2-fix-works"], []
+        said = [e for e in said if e.signature in ("said-keras2-fix-works", "said-keras2-no-error")]
+        code = []
     if not said and not code:
         return
     pin = _tf_keras_pin(tf_version) if tf_version else "tf-keras"
