@@ -127,6 +127,28 @@ def test_dl114_ecc_and_gpu_lost() -> None:
     assert _codes(lost) == ["DL114"]
 
 
+def test_dl114_from_the_cuda_status_of_an_uncorrectable_ecc_error() -> None:
+    """nagadit/DeepFaceLab_Linux#89 (TensorFlow's CUDA_ERROR_ECC_UNCORRECTABLE), uw-ipd/
+    RoseTTAFold2#40 and vllm-project/vllm#5222 (torch's "CUDA error: uncorrectable ECC error
+    encountered"), PaddlePaddle/Paddle#10239 (CUDA 9's number 39): the GPU's memory failed, in
+    whichever framework printed it; an illegal memory access (the program's fault) is not it."""
+    for text in (
+        "RuntimeError: CUDA error: uncorrectable ECC error encountered\n",
+        "F tensorflow/stream_executor/lib/statusor.cc:34] Attempting to fetch value instead of "
+        "handling error Internal: failed initializing StreamExecutor for CUDA device ordinal 0: "
+        "Internal: failed call to cuDevicePrimaryCtxRetain: CUDA_ERROR_ECC_UNCORRECTABLE: "
+        "uncorrectable ECC error encountered\n",
+        "Check failed: cudaSuccess == cudaStat (0 vs. 39) Cuda Error: uncorrectable ECC error "
+        "encountered\n",
+    ):
+        f = only(_pasted(text), "DL114")
+        assert f.severity == "error" and "memory (ECC) errors" in f.message, text
+    nvlink = "RuntimeError: CUDA error: uncorrectable NVLink error detected during the execution\n"
+    assert "NVLink" in only(_pasted(nvlink), "DL114").message
+    illegal = "RuntimeError: CUDA error: an illegal memory access was encountered\n"
+    assert fired(_pasted(illegal), "DL114") == []
+
+
 def test_dl114_application_faults_are_not_gpu_failures() -> None:
     """Xid 13/31/43 are the program's faults: no DL114 (DL901 says it is recognised)."""
     xid31 = (

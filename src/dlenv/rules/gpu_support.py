@@ -31,6 +31,10 @@ INIT_FAILED = "nvrm-rm-init-adapter-failed"
 PCI_RESOURCES = "nvrm-pci-resources-invalid"
 LOST = ("nvml-gpu-lost", "nvml-gpu-reset-required", "nvidia-smi-device-handle-error")
 WINDOWS_CODE_43 = "windows-device-code-43"
+# dlenv.importers.statuses: the CUDA runtime/driver status a program prints for the same faults
+# ("CUDA error: uncorrectable ECC error encountered", CUDA_ERROR_ECC_UNCORRECTABLE, NVLink's)
+ECC = ("status-cudaerroreccuncorrectable", "status-cuda-error-ecc-uncorrectable")
+NVLINK = ("status-cudaerrornvlinkuncorrectable", "status-cuda-error-nvlink-uncorrectable")
 
 # The legacy branch that last supports each architecture, as nvidia-installer's nvGpus.h lists
 # it (LegacyStrings: 580.xx for Maxwell, Pascal and Volta after the 580 branch; 470.xx Kepler;
@@ -285,7 +289,9 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
     module's "GPU has fallen off the bus" (Xid 79), Xid events NVIDIA's catalogue counts as
     hardware or firmware failures (48/94/95 uncorrectable ECC errors, 63/64 row remapping, 74
     NVLink, 119/120 GSP timeouts), "RmInitAdapter failed", an invalid PCI memory window, NVML's
-    "GPU is lost" or "GPU requires reset", and Windows' Device Manager Code 43. A reporter who
+    "GPU is lost" or "GPU requires reset", Windows' Device Manager Code 43, and the CUDA status a
+    program prints for an uncorrectable ECC or NVLink error ("CUDA error: uncorrectable ECC
+    error encountered", CUDA_ERROR_ECC_UNCORRECTABLE, in any framework). A reporter who
     says the GPU drops out in the middle of a run ("randomly disappears during training"), with
     no message naming a software cause, gets a warning that asks for the kernel log's Xid lines.
 
@@ -310,7 +316,9 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
     pci = _first(s, PCI_RESOURCES)
     lost = _first(s, *LOST)
     code43 = _first(s, WINDOWS_CODE_43)
-    signs = [e for e in (fallen, xid, init, pci, lost, code43) if e is not None]
+    ecc = _first(s, *ECC)
+    nvlink = _first(s, *NVLINK)
+    signs = [e for e in (fallen, xid, init, pci, lost, code43, ecc, nvlink) if e is not None]
     if not signs:
         yield from _said_drops_out(s)
         return
@@ -342,10 +350,12 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
         )
     elif fallen is not None or "79" in numbers or lost is not None:
         what = "the GPU stopped answering on the PCI Express bus"
-    elif any(n in numbers for n in ("48", "63", "64", "92", "94", "95", "140")):
+    elif ecc is not None or any(n in numbers for n in ("48", "63", "64", "92", "94", "95", "140")):
         what = "the GPU reports memory (ECC) errors"
     elif any(n in numbers for n in ("61", "62", "119", "120")):
         what = "the GPU's firmware (GSP) stopped responding"
+    elif nvlink is not None or "74" in numbers:
+        what = "an NVLink connection between the GPUs reports errors"
     elif init is not None:
         what = "the driver could not initialise the GPU"
     elif code43 is not None:
