@@ -88,7 +88,7 @@ _OS = re.compile(
 )
 # GPU names: a KB lookup over lines that look like they name an NVIDIA card
 _GPU_HINT = re.compile(
-    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
+    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}(?:ti|super)?\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
     r"A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|T4|V100|P100|K80)\b)",
     re.IGNORECASE,
 )
@@ -112,6 +112,9 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     """Add what the prose states and the parsers did not; a part listing it, or None."""
     part = Part("prose", 1, max(1, text.count("\n") + 1))
     sheet.current = part
+    # Markdown bold around a key ("- **PyTorch:** 2.9.1+cu130", issue forms' "**GPU:** RTX
+    # 4090") is blanked to as many spaces, so every offset still points into the paste
+    text = text.replace("**", "  ")
     where: list[int] = []  # the offsets of what was read: only the first and last are lines
 
     def at(pos: int) -> None:
