@@ -28,8 +28,6 @@ def _prose(text: str) -> dict[str, object]:
         # an issue form's markdown bold around the key (edenaion/EZ-CorridorKey#87)
         ("- **PyTorch:** 2.9.1+cu130", "frameworks.torch.version", "2.9.1+cu130"),
         ("- **Python:** 3.11.15", "python.version", "3.11"),
-        # a model suffix glued to the number (cocktailpeanut/rvc.pinokio#8)
-        ("No supported GPU found with RTX 5060TI 16GB", "gpus[0].name", "GeForce RTX 5060 Ti"),
         ("TensorFlow 2.7 with cuda_11.2", "frameworks.tensorflow.version", "2.7"),
         ("TensorFlow 2.7 with cuda_11.2", "cuda.toolkits[]", "11.2"),
         ("tensorflow-gpu==2.4.1 installed with pip", "frameworks.tensorflow.version", "2.4.1"),

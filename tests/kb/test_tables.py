@@ -408,18 +408,3 @@ def test_h20_is_hopper_and_not_an_h200() -> None:
     assert model.source == "https://github.com/RightNow-AI/AutoMegaKernel/pull/3"
     h200 = q.gpu_model("NVIDIA H200")
     assert h200 is not None and h200.name == "H200"
-
-
-def test_gpu_names_with_a_glued_model_suffix() -> None:
-    """"RTX 5060TI", "RTX3080Ti", "2080super" name the Ti/Super card (cocktailpeanut/
-    rvc.pinokio#8); a suffix is only split off a model number."""
-    from dlenv.kb.queries import gpu_model
-
-    for said, name in (
-        ("RTX 5060TI 16GB", "GeForce RTX 5060 Ti"),
-        ("NVIDIA GeForce RTX3080Ti", "GeForce RTX 3080 Ti"),
-        ("GTX 1660ti", "GeForce GTX 1660 Ti"),
-    ):
-        model = gpu_model(said)
-        assert model is not None and model.name == name, said
-    assert gpu_model("Tiles 3080") is None

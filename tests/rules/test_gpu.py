@@ -486,6 +486,24 @@ def test_dl301_when_the_reporter_misses_support_for_a_gpu_newer_than_older_build
     assert found("Thanks for adding support for the RTX 5090 GPU, it works fine now.\n") == []
 
 
+def test_dl301_when_the_reporter_cannot_use_a_gpu_newer_than_older_builds() -> None:
+    """HeartMuLa/heartlib#75: "I can't use CUDA with my RTX 5080 ... The program works with my
+    CPU" and nothing else: a Blackwell card no torch before 2.7 has kernels for (the same
+    project's #52 shows its torch lists sm_50 ... sm_90), so a warning; an older card, a stated
+    torch build, or a solved report say nothing of the kind."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[tuple[str, str]]:
+        report = explain_text(text, "t", probe=False).report
+        return [(f.code, f.severity) for f in report.findings if f.code == "DL301"]
+
+    said = "I can't use CUDA with my RTX 5080. I keep getting errors.\n"
+    assert found(said) == [("DL301", "warning")]
+    assert found(said.replace("RTX 5080", "RTX 3080")) == []
+    assert found(said + "torch 2.8.0+cu128 is installed\n") == []
+    assert found("I can't use CUDA with my RTX 5080 -- solved with the cu128 build.\n") == []
+
+
 def test_dl302_from_cudas_older_invalid_device_function_on_a_stated_old_gpu() -> None:
     """CUDA's older wording of "no kernel image", "invalid device function" (error 8/98), on a
     GPU whose stated compute capability (2.1) is below every current build: DL302, as for "no

@@ -88,7 +88,7 @@ _OS = re.compile(
 )
 # GPU names: a KB lookup over lines that look like they name an NVIDIA card
 _GPU_HINT = re.compile(
-    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}(?:ti|super)?\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
+    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
     r"A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|T4|V100|P100|K80)\b)",
     re.IGNORECASE,
 )

@@ -415,14 +415,12 @@ def version_at_least(version: str | None, floor: str) -> bool | None:
 
 
 # -- GPUs, cuDNN, Keras ----------------------------------------------------------------------
-_GLUED_SERIES = re.compile(r"\b(rtx|gtx|gt|mx)(?=\d{2,4}(?:ti|super)?\b)")  # "GTX780", "RTX3090"
-_GLUED_SUFFIX = re.compile(r"\b(\d{3,4})(ti|super)\b")  # "RTX 5060TI", "2080super"
+_GLUED_SERIES = re.compile(r"\b(rtx|gtx|gt|mx)(?=\d{2,4}\b)")  # "GTX780", "RTX3090"
 
 
 def _normalise_gpu(name: str) -> str:
     text = name.lower().replace("nvidia", " ").replace("-", " ").replace("_", " ")
-    text = _GLUED_SUFFIX.sub(r"\1 \2", _GLUED_SERIES.sub(r"\1 ", text))
-    return " ".join(text.split())
+    return " ".join(_GLUED_SERIES.sub(r"\1 ", text).split())
 
 
 def _gpu_keys(model: GpuModel) -> list[str]:

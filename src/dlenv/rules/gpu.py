@@ -72,11 +72,12 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     A GPU older than the list's lowest architecture is DL302's (too old, not too new).
     A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
     than the default builds of older torch releases (an RTX 5090 before torch 2.7); so is a
-    reporter missing support for such a GPU ("Add support for RTX 50 series GPUs") when the paste
-    names no framework build. A torch release stated with neither its variant nor the OS, beside
-    such a failure, is read as the release's default build (a warning); a `conda install …
-    cpuonly` line quoted beside CUDA ones (PyTorch's install matrix) lists choices, it does not
-    make the build a CPU one.
+    reporter missing support for such a GPU ("Add support for RTX 50 series GPUs"), or saying
+    it cannot be used at all ("I can't use CUDA with my RTX 5080": only for a GPU most torch
+    releases predate), when the paste names no framework build. A torch release stated with
+    neither its variant nor the OS, beside such a failure, is read as the release's default
+    build (a warning); a `conda install … cpuonly` line quoted beside CUDA ones (PyTorch's
+    install matrix) lists choices, it does not make the build a CPU one.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -224,6 +225,7 @@ def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
 
 
 SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
+GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
 
 
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
@@ -236,6 +238,8 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
         # the reporter misses support for the GPU ("Add support for RTX 50 series") and names
         # no framework build at all: the same reading, from the reporter's words
         said, what = _said(s, SUPPORT_MISSING), SUPPORT_MISSING
+        if said is None:  # or cannot use it at all ("I can't use CUDA with my RTX 5080")
+            said, what = _said(s, GPU_UNUSABLE), GPU_UNUSABLE
     probe = live(s, "torch")
     if said is None or (probe is not None and (probe.arch_list or probe.details)):
         return
@@ -246,6 +250,8 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
         first = next((version for version, ok in runs if ok), None)
         if first is None or runs[0][1] or not runs[-1][1]:
             continue  # not newer than the old builds: every build, none, or only old ones
+        if what == GPU_UNUSABLE and 3 * [ok for _, ok in runs].index(True) < 2 * len(runs):
+            continue  # "can't use it" says less: only a GPU most releases predate (Blackwell)
         fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, cc)) else []
         yield finding(
             "DL301",
