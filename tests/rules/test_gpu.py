@@ -712,6 +712,38 @@ def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:
     )
 
 
+def test_dl305_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
+    """shouxieai/tensorRT_Pro#202 ("[yolo_decode.cu:122]:launch failed: no kernel image …"),
+    CSAILVision/unifiedparsing#6 ("cudaCheckError() failed : no kernel image …"): the project's
+    own CUDA code, so its own build lacks the GPU's architecture (a warning); a GPU the paste
+    names (not an old one: DL302's) gives the -gencode to use; torch's own THC source is not
+    a project's."""
+    from tests.rules.snapshots import pasted_codes
+
+    yolo = "[yolo_decode.cu:122]:launch failed: no kernel image is available for execution on the device\n"
+    assert pasted_codes(yolo) == {"DL305": "warning"}
+    check = "error: cudaCheckError() failed : no kernel image is available for execution on the device\n"
+    assert pasted_codes(check) == {"DL305": "warning"}
+    said = "[kernel.cu:57] launch failed: no kernel image is available for execution on the device"
+    bad = Snapshot(
+        gpus=[gpu(name="NVIDIA GeForce RTX 3090", cc="8.6")],
+        reported_errors=[
+            ReportedError(signature=sig, text=said, meaning="no kernel image")
+            for sig in ("no-kernel-image", "native-program-check-no-kernel")
+        ],
+    )
+    f = only(bad, "DL305")
+    assert f.severity == "warning"
+    assert any("compute_86,code=sm_86" in c for a in f.fixes for c in a.commands)
+    old = replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")])
+    assert fired(old, "DL305") == []
+    thc = (
+        "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=50 error=48 : no kernel "
+        "image is available for execution on the device\n"
+    )
+    assert "DL305" not in pasted_codes(thc)
+
+
 def test_dl305_from_a_kernel_the_error_names_with_a_capital() -> None:
     """iPERDance/iPERCore#128: "Error in forward_face_index_map_1: no kernel image …" (a
     prebuilt neural-renderer extension) names the extension's kernel as "error in …" does."""

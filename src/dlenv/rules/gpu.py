@@ -1024,9 +1024,9 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             severity="warning",
         )
         return
-    native = _said(s, NATIVE_NO_KERNEL)
-    if native is not None and not s.frameworks and not s.gpus and _only_no_kernel(s):
-        yield _native_program(native)
+    native = _said(s, NATIVE_NO_KERNEL, NATIVE_CHECK)
+    if native is not None and not s.frameworks and _native_gpus_fit(s) and _only_no_kernel(s):
+        yield _native_program(native, _capabilities(s))
         return
     # a CUDA error from torch's own process: a CPU build could not have printed it
     if torch is None or cuda_build(torch) is False:
@@ -1200,20 +1200,39 @@ OTHERS_WORK = "said-other-code-works"  # catalog/prose-gpu.toml
 
 
 NATIVE_NO_KERNEL = "native-program-no-kernel-image"  # catalog/gpu-arch.toml
+# catalog/gpu-arch.toml: the same from a project's own .cu file or error-check macro
+NATIVE_CHECK = "native-program-check-no-kernel"
 
 
 def _only_no_kernel(s: Snapshot) -> bool:
     """Whether "no kernel image" is the only error the paste reports (statements and known
     noise aside): beside another error, the program's build is not the likeliest cause."""
     return all(
-        e.harmless or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL) for e in s.reported_errors
+        e.harmless
+        or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL, NATIVE_CHECK, INVALID_DEVICE_FUNCTION)
+        for e in s.reported_errors
     )
 
 
-def _native_program(said: str) -> Finding:
+def _native_gpus_fit(s: Snapshot) -> bool:
+    """Whether the GPUs the paste names (none counts) are ones every current CUDA targets
+    (Maxwell, 5.0, and newer): an older one is the age rules' (DL302) to judge."""
+    for gpu in s.gpus:
+        mm = major_minor(gpu_compute_capability(gpu.name, gpu.compute_capability))
+        if mm is None or mm < (5, 0):
+            return False
+    return True
+
+
+def _native_program(said: str, gpus: list[tuple[GpuFacts, str]]) -> Finding:
     """DL305 (a warning) for a program that checks CUDA itself ("Error: no kernel image … 209",
-    darknet's "CUDA Error: …") with no framework in the paste and the GPU unknown: its own
-    build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's architecture."""
+    "[yolo_decode.cu:122]:launch failed: …", a cudaCheckError() macro) with no framework in the
+    paste: its own build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's
+    architecture; a GPU the paste names gives the architecture to build for."""
+    xy = "75"
+    if gpus:
+        mm = major_minor(gpus[0][1])
+        xy = f"{mm[0]}{mm[1]}" if mm else xy
     return finding(
         "DL305",
         title="A program's own CUDA code has no kernels for this GPU",
@@ -1234,8 +1253,8 @@ def _native_program(said: str) -> Finding:
                 "flags in CUDA_NVCC_FLAGS), in a Makefile the ARCH/-gencode line.",
                 commands=[
                     "nvidia-smi --query-gpu=name,compute_cap --format=csv",
-                    "cmake -DCMAKE_CUDA_ARCHITECTURES=75 ..   # your GPU's XY",
-                    "nvcc -gencode arch=compute_75,code=sm_75 ...   # the same, for nvcc",
+                    f"cmake -DCMAKE_CUDA_ARCHITECTURES={xy} ..   # your GPU's XY",
+                    f"nvcc -gencode arch=compute_{xy},code=sm_{xy} ...   # the same, for nvcc",
                 ],
             )
         ],
