@@ -504,6 +504,22 @@ def test_dl301_when_the_reporter_cannot_use_a_gpu_newer_than_older_builds() -> N
     assert found("I can't use CUDA with my RTX 5080 -- solved with the cu128 build.\n") == []
 
 
+def test_dl301_from_nvrtc_rejecting_the_gpus_architecture() -> None:
+    """Acellera/htmd#1015: "nvrtc: error: invalid value for --gpu-architecture (-arch)" on two
+    RTX 3090s with cudatoolkit 10.2 (targets up to sm_75): an error; with CUDA 11.8 the CUDA
+    knows sm_86, so no proof (a warning at most); the GPU unknown: a warning; no error: nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    error = "Error compiling program: nvrtc: error: invalid value for --gpu-architecture (-arch)\n"
+    rtx3090 = "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-d9fc08fd-2d09-a6c7-db1b-58bf25569568)\n"
+    conda = "cudatoolkit               10.2.89              h8f6ccaa_9    conda-forge\n"
+    assert pasted_codes(error + conda + rtx3090).get("DL301") == "error"
+    newer = conda.replace("10.2.89", "11.8.0")
+    assert pasted_codes(error + newer + rtx3090).get("DL301") == "warning"
+    assert pasted_codes(error).get("DL301") == "warning"
+    assert "DL301" not in pasted_codes(conda + rtx3090 + "RuntimeError: CUDA error: boom\n")
+
+
 def test_dl302_from_cudas_older_invalid_device_function_on_a_stated_old_gpu() -> None:
     """CUDA's older wording of "no kernel image", "invalid device function" (error 8/98), on a
     GPU whose stated compute capability (2.1) is below every current build: DL302, as for "no

@@ -23,6 +23,7 @@ from dlenv.kb.queries import (
     torch_variant,
 )
 from dlenv.kb.tables import TorchRelease, TorchVariant
+from dlenv.kb.tables import load as load_kb
 from dlenv.rules.derived import (
     LIVE_WINS,
     cuda_build,
@@ -77,7 +78,11 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     releases predate), when the paste names no framework build. A torch release stated with
     neither its variant nor the OS, beside such a failure, is read as the release's default
     build (a warning); a `conda install … cpuonly` line quoted beside CUDA ones (PyTorch's
-    install matrix) lists choices, it does not make the build a CPU one.
+    install matrix) lists choices, it does not make the build a CPU one. NVRTC's "invalid value
+    for --gpu-architecture" (CUDA's runtime compiler, used by torch's JIT fuser, CuPy, OpenMM)
+    weighs the GPU against the CUDA that compiles at run time (torch's, else a stated toolkit
+    such as a conda cudatoolkit): newer than every target of that CUDA major is an error (an
+    RTX 3090 with cudatoolkit 10.2), anything less certain a warning.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -89,6 +94,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu128`.
     """
     torch = s.framework("torch")
+    yield from _runtime_compiler_too_old(s, torch)
     if torch is None or not torch.version:
         yield from _newer_than_old_builds(s, torch)
     if torch is None:
@@ -226,6 +232,91 @@ def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
 
 SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
 GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
+
+
+NVRTC_ARCH = "nvrtc-invalid-gpu-architecture"  # catalog/gpu-arch.toml
+
+
+def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
+    """DL301 from NVRTC's "invalid value for --gpu-architecture": the CUDA whose runtime
+    compiler runs (torch's own CUDA, else the toolkit the paste states: a conda cudatoolkit) is
+    weighed against the GPU. Newer than every architecture that CUDA major targets: an error;
+    the GPU or the CUDA unknown, or a minor release that may predate it: a warning."""
+    said = _said(s, NVRTC_ARCH)
+    if said is None:
+        return
+    cuda, whose = None, ""
+    if torch is not None and cuda_build(torch) and torch.cuda_version:
+        cuda, whose = torch.cuda_version, f" ({label(torch)}'s)"
+    elif s.cuda.toolkits and s.cuda.toolkits[0].version:
+        cuda = s.cuda.toolkits[0].version
+    support = cuda_arch_support(cuda)
+    gpus = _capabilities(s)
+    gpu, cc = gpus[0] if gpus else (None, None)
+    mm, top = major_minor(cc), major_minor(support.max_cc) if support else None
+    name = (gpu.name if gpu is not None else None) or "the GPU"
+    proven = mm is not None and top is not None and mm > top
+    newer = next(
+        (
+            a.cuda_major
+            for a in sorted(load_kb().cuda_arch_support, key=lambda a: a.cuda_major)
+            if mm is not None and (major_minor(a.max_cc) or (0, 0)) >= mm
+        ),
+        None,
+    )
+    if proven and support is not None and cc is not None:
+        message = (
+            f"CUDA {cuda}{whose} targets compute capability {support.min_cc} to "
+            f"{support.max_cc}; {name} is {_sm(cc)}, so its runtime compiler (NVRTC) cannot "
+            "build code for it."
+        )
+    else:
+        message = (
+            "Probably the CUDA release whose runtime compiler (NVRTC) runs here is older than "
+            f"{name}: NVRTC rejects an architecture its release does not know"
+            + (f" (CUDA {cuda}{whose}; {name} is {_sm(cc)})." if cuda and cc else ".")
+        )
+    target = f"CUDA {newer} or newer" if newer is not None else "a CUDA release that knows it"
+    yield finding(
+        "DL301",
+        title=f"The CUDA in use is older than {name}" + (f" ({_sm(cc)})" if cc else ""),
+        message=message,
+        severity="error" if proven else "warning",
+        evidence=[
+            verdict(f"reported_errors.{NVRTC_ARCH}", said, "the error"),
+            *(
+                [
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.compute_capability",
+                        found=_sm(cc),
+                        needed=f"sm_{support.max_cc.replace('.', '')} or older (the newest "
+                        f"CUDA {support.cuda_major} targets)"
+                        if support
+                        else "an architecture the CUDA in use knows",
+                        note=f"CUDA {cuda}{whose}" if cuda else "the CUDA in use is not stated",
+                    )
+                ]
+                if gpu is not None and cc is not None
+                else []
+            ),
+        ],
+        hint="Check which CUDA the program compiles with at run time "
+        "(`conda list cudatoolkit`, `python -c \"import torch; print(torch.version.cuda)\"`) "
+        "and the GPU's compute capability (`nvidia-smi --query-gpu=name,compute_cap "
+        "--format=csv`).",
+        fixes=[
+            ManualStep(
+                text=f"Use {target} for this GPU: in a conda environment install a newer "
+                "cudatoolkit (or cuda-nvrtc), with a torch build made for it where torch is the "
+                "program.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    "conda install -c conda-forge cudatoolkit=11.8   # or newer, for the GPU",
+                ],
+            )
+        ],
+        subject=f"gpu{gpu.index}" if gpu is not None else "gpu",
+    )
 
 
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
