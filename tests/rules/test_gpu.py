@@ -520,6 +520,21 @@ def test_dl301_from_nvrtc_rejecting_the_gpus_architecture() -> None:
     assert "DL301" not in pasted_codes(conda + rtx3090 + "RuntimeError: CUDA error: boom\n")
 
 
+def test_dl302_warning_for_a_gpu_older_than_the_stated_toolkit_without_a_framework() -> None:
+    """fireice-uk/xmr-stak#823: a Quadro FX 1800M (compute capability 1.2, NVIDIA's legacy
+    list) with "cuda_9.1.85_windows" (CUDA 9: 3.0 and newer) and the miner's "Insufficient
+    driver": a warning that the GPU is too old for that CUDA; a GPU CUDA 9 targets, or a
+    framework build in the paste (its own CUDA decides), says nothing of the kind."""
+    from tests.rules.snapshots import pasted_codes
+
+    text = (
+        "I have windows 7 x64\nNVIDIA Quadro FX 1800M latest driver installed\n"
+        "cuda_9.1.85_windows\nand I get the \"WARNING: NVIDIA Insufficient driver!\" error\n"
+    )
+    assert pasted_codes(text).get("DL302") == "warning"
+    assert "DL302" not in pasted_codes(text.replace("Quadro FX 1800M", "GeForce GTX 1060"))
+
+
 def test_dl302_from_cudas_older_invalid_device_function_on_a_stated_old_gpu() -> None:
     """CUDA's older wording of "no kernel image", "invalid device function" (error 8/98), on a
     GPU whose stated compute capability (2.1) is below every current build: DL302, as for "no

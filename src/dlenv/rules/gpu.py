@@ -389,7 +389,8 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     CUDA build of it in the knowledge base: a GPU below all of them is too old whichever one is
     installed. A report that only says the framework does not support the GPU counts when the
     knowledge base agrees: the named GPU is older than the oldest architecture of the newest
-    release.
+    release. With no framework build in the paste, a stated CUDA toolkit the GPU is older than
+    (a Quadro FX 1800M, 1.2, with CUDA 9.1) is a warning: programs built with it cannot use it.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -710,6 +711,61 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
                 fixes=[fix] if (fix := build_for_old_gpu(s, fw, cc)) else [],
                 subject=f"gpu{gpu.index}",
             )
+    if not any(cuda_build(fw) for fw in s.frameworks):
+        yield from _too_old_for_toolkit(s, gpus)
+
+
+def _too_old_for_toolkit(s: Snapshot, gpus: list[tuple[GpuFacts, str]]) -> Iterator[Finding]:
+    """DL302 (a warning) for a program with no framework in the paste and a stated CUDA toolkit
+    the GPU is older than ("Quadro FX 1800M" with "cuda_9.1.85_windows", fireice-uk/xmr-stak
+    #823): CUDA programs built with that toolkit cannot run on it, whatever the driver."""
+    toolkit = next((t for t in s.cuda.toolkits if t.version), None)
+    support = cuda_arch_support(toolkit.version) if toolkit is not None else None
+    floor = major_minor(support.min_cc) if support is not None else None
+    if toolkit is None or support is None or floor is None:
+        return
+    for gpu, cc in gpus:
+        mm = major_minor(cc)
+        if mm is None or mm >= floor:
+            continue
+        older = [
+            a.cuda_major
+            for a in load_kb().cuda_arch_support
+            if (major_minor(a.min_cc) or (99, 0)) <= mm
+        ]
+        last = (
+            f"the last CUDA for it is {max(older)}.x"
+            if older
+            else "no CUDA release still offered supports it"
+        )
+        yield finding(
+            "DL302",
+            title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is too old for CUDA {toolkit.version}",
+            message=f"Probably: CUDA {toolkit.version} supports compute capability "
+            f"{support.min_cc} and newer; {gpu.name or 'the GPU'} is {cc}, so a program built "
+            f"with it cannot use the GPU ({last}). No driver update changes that.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=cc,
+                    needed=f">={support.min_cc}",
+                    note=f"needed by CUDA {toolkit.version} (the toolkit the paste states)",
+                )
+            ],
+            hint="A GPU this old needs a build of the program made with an older CUDA, and the "
+            "legacy driver branch NVIDIA lists for it; or a newer GPU.",
+            fixes=[
+                ManualStep(
+                    text=f"Check the GPU against CUDA's supported compute capabilities; for "
+                    f"{gpu.name or 'this GPU'} use a release of the program built with an older "
+                    "CUDA (and the legacy driver NVIDIA lists for the GPU), or use a newer GPU.",
+                    commands=["nvidia-smi --query-gpu=name,compute_cap --format=csv"],
+                    url="https://developer.nvidia.com/cuda-legacy-gpus",
+                )
+            ],
+            subject=f"gpu{gpu.index}",
+        )
 
 
 @rule("DL303", "cuda-visible-devices-hides-gpus", "error", "gpu", machine_wide=True)
