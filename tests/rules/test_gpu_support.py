@@ -100,6 +100,21 @@ def test_dl113_explains_the_module_not_loading() -> None:
     assert _codes(smi + LEGACY_NVRM) == ["DL113"]
 
 
+def test_dl113_warning_from_the_reporters_sentence_naming_the_branch() -> None:
+    """linuxmint/mintdrivers#111: "NVIDIA 535 is incompatible with the GTX 760 and explicitly
+    ignored the GPU at boot" (Kepler: last 470.xx): a warning naming the 470 branch; a GPU the
+    named branch still drives (a GTX 1080 with 535), or the right branch named, say nothing."""
+    text = (
+        "I use a GeForce GTX 760.\nNVIDIA 535 is incompatible with the GTX 760 and explicitly "
+        "ignored the GPU at boot.\n"
+    )
+    f = only(_pasted(text), "DL113")
+    assert f.severity == "warning" and "470" in f.title
+    assert any("470" in c for c in _commands(f))
+    assert fired(_pasted(text.replace("GTX 760", "GTX 1080")), "DL113") == []
+    assert fired(_pasted(text.replace("NVIDIA 535", "NVIDIA 470")), "DL113") == []
+
+
 # -- DL114 ----------------------------------------------------------------------------------
 def test_dl114_fallen_off_the_bus() -> None:
     text = (
