@@ -25,6 +25,9 @@ def _prose(text: str) -> dict[str, object]:
         ("- `torch=1.2.0` in virtualenv environment", "frameworks.torch.version", "1.2.0"),
         ("I use pytorch 2.0.1+cu117 on it", "frameworks.torch.version", "2.0.1+cu117"),
         ("PyTorch version: 1.13.1", "frameworks.torch.version", "1.13.1"),
+        # an issue form's markdown bold around the key (edenaion/EZ-CorridorKey#87)
+        ("- **PyTorch:** 2.9.1+cu130", "frameworks.torch.version", "2.9.1+cu130"),
+        ("- **Python:** 3.11.15", "python.version", "3.11"),
         ("TensorFlow 2.7 with cuda_11.2", "frameworks.tensorflow.version", "2.7"),
         ("TensorFlow 2.7 with cuda_11.2", "cuda.toolkits[]", "11.2"),
         ("tensorflow-gpu==2.4.1 installed with pip", "frameworks.tensorflow.version", "2.4.1"),

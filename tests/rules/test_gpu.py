@@ -486,6 +486,55 @@ def test_dl301_when_the_reporter_misses_support_for_a_gpu_newer_than_older_build
     assert found("Thanks for adding support for the RTX 5090 GPU, it works fine now.\n") == []
 
 
+def test_dl301_when_the_reporter_cannot_use_a_gpu_newer_than_older_builds() -> None:
+    """HeartMuLa/heartlib#75: "I can't use CUDA with my RTX 5080 ... The program works with my
+    CPU" and nothing else: a Blackwell card no torch before 2.7 has kernels for (the same
+    project's #52 shows its torch lists sm_50 ... sm_90), so a warning; an older card, a stated
+    torch build, or a solved report say nothing of the kind."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[tuple[str, str]]:
+        report = explain_text(text, "t", probe=False).report
+        return [(f.code, f.severity) for f in report.findings if f.code == "DL301"]
+
+    said = "I can't use CUDA with my RTX 5080. I keep getting errors.\n"
+    assert found(said) == [("DL301", "warning")]
+    assert found(said.replace("RTX 5080", "RTX 3080")) == []
+    assert found(said + "torch 2.8.0+cu128 is installed\n") == []
+    assert found("I can't use CUDA with my RTX 5080 -- solved with the cu128 build.\n") == []
+
+
+def test_dl301_from_nvrtc_rejecting_the_gpus_architecture() -> None:
+    """Acellera/htmd#1015: "nvrtc: error: invalid value for --gpu-architecture (-arch)" on two
+    RTX 3090s with cudatoolkit 10.2 (targets up to sm_75): an error; with CUDA 11.8 the CUDA
+    knows sm_86, so no proof (a warning at most); the GPU unknown: a warning; no error: nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    error = "Error compiling program: nvrtc: error: invalid value for --gpu-architecture (-arch)\n"
+    rtx3090 = "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-d9fc08fd-2d09-a6c7-db1b-58bf25569568)\n"
+    conda = "cudatoolkit               10.2.89              h8f6ccaa_9    conda-forge\n"
+    assert pasted_codes(error + conda + rtx3090).get("DL301") == "error"
+    newer = conda.replace("10.2.89", "11.8.0")
+    assert pasted_codes(error + newer + rtx3090).get("DL301") == "warning"
+    assert pasted_codes(error).get("DL301") == "warning"
+    assert "DL301" not in pasted_codes(conda + rtx3090 + "RuntimeError: CUDA error: boom\n")
+
+
+def test_dl302_warning_for_a_gpu_older_than_the_stated_toolkit_without_a_framework() -> None:
+    """fireice-uk/xmr-stak#823: a Quadro FX 1800M (compute capability 1.2, NVIDIA's legacy
+    list) with "cuda_9.1.85_windows" (CUDA 9: 3.0 and newer) and the miner's "Insufficient
+    driver": a warning that the GPU is too old for that CUDA; a GPU CUDA 9 targets, or a
+    framework build in the paste (its own CUDA decides), says nothing of the kind."""
+    from tests.rules.snapshots import pasted_codes
+
+    text = (
+        "I have windows 7 x64\nNVIDIA Quadro FX 1800M latest driver installed\n"
+        "cuda_9.1.85_windows\nand I get the \"WARNING: NVIDIA Insufficient driver!\" error\n"
+    )
+    assert pasted_codes(text).get("DL302") == "warning"
+    assert "DL302" not in pasted_codes(text.replace("Quadro FX 1800M", "GeForce GTX 1060"))
+
+
 def test_dl302_from_cudas_older_invalid_device_function_on_a_stated_old_gpu() -> None:
     """CUDA's older wording of "no kernel image", "invalid device function" (error 8/98), on a
     GPU whose stated compute capability (2.1) is below every current build: DL302, as for "no
@@ -692,6 +741,38 @@ def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:
     assert "DL305" not in pasted_codes(
         "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
     )
+
+
+def test_dl305_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
+    """shouxieai/tensorRT_Pro#202 ("[yolo_decode.cu:122]:launch failed: no kernel image …"),
+    CSAILVision/unifiedparsing#6 ("cudaCheckError() failed : no kernel image …"): the project's
+    own CUDA code, so its own build lacks the GPU's architecture (a warning); a GPU the paste
+    names (not an old one: DL302's) gives the -gencode to use; torch's own THC source is not
+    a project's."""
+    from tests.rules.snapshots import pasted_codes
+
+    yolo = "[yolo_decode.cu:122]:launch failed: no kernel image is available for execution on the device\n"
+    assert pasted_codes(yolo) == {"DL305": "warning"}
+    check = "error: cudaCheckError() failed : no kernel image is available for execution on the device\n"
+    assert pasted_codes(check) == {"DL305": "warning"}
+    said = "[kernel.cu:57] launch failed: no kernel image is available for execution on the device"
+    bad = Snapshot(
+        gpus=[gpu(name="NVIDIA GeForce RTX 3090", cc="8.6")],
+        reported_errors=[
+            ReportedError(signature=sig, text=said, meaning="no kernel image")
+            for sig in ("no-kernel-image", "native-program-check-no-kernel")
+        ],
+    )
+    f = only(bad, "DL305")
+    assert f.severity == "warning"
+    assert any("compute_86,code=sm_86" in c for a in f.fixes for c in a.commands)
+    old = replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")])
+    assert fired(old, "DL305") == []
+    thc = (
+        "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=50 error=48 : no kernel "
+        "image is available for execution on the device\n"
+    )
+    assert "DL305" not in pasted_codes(thc)
 
 
 def test_dl305_from_a_kernel_the_error_names_with_a_capital() -> None:

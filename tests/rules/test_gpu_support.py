@@ -100,6 +100,21 @@ def test_dl113_explains_the_module_not_loading() -> None:
     assert _codes(smi + LEGACY_NVRM) == ["DL113"]
 
 
+def test_dl113_warning_from_the_reporters_sentence_naming_the_branch() -> None:
+    """linuxmint/mintdrivers#111: "NVIDIA 535 is incompatible with the GTX 760 and explicitly
+    ignored the GPU at boot" (Kepler: last 470.xx): a warning naming the 470 branch; a GPU the
+    named branch still drives (a GTX 1080 with 535), or the right branch named, say nothing."""
+    text = (
+        "I use a GeForce GTX 760.\nNVIDIA 535 is incompatible with the GTX 760 and explicitly "
+        "ignored the GPU at boot.\n"
+    )
+    f = only(_pasted(text), "DL113")
+    assert f.severity == "warning" and "470" in f.title
+    assert any("470" in c for c in _commands(f))
+    assert fired(_pasted(text.replace("GTX 760", "GTX 1080")), "DL113") == []
+    assert fired(_pasted(text.replace("NVIDIA 535", "NVIDIA 470")), "DL113") == []
+
+
 # -- DL114 ----------------------------------------------------------------------------------
 def test_dl114_fallen_off_the_bus() -> None:
     text = (
@@ -125,6 +140,28 @@ def test_dl114_ecc_and_gpu_lost() -> None:
         "system to recover this GPU\n"
     )
     assert _codes(lost) == ["DL114"]
+
+
+def test_dl114_from_the_cuda_status_of_an_uncorrectable_ecc_error() -> None:
+    """nagadit/DeepFaceLab_Linux#89 (TensorFlow's CUDA_ERROR_ECC_UNCORRECTABLE), uw-ipd/
+    RoseTTAFold2#40 and vllm-project/vllm#5222 (torch's "CUDA error: uncorrectable ECC error
+    encountered"), PaddlePaddle/Paddle#10239 (CUDA 9's number 39): the GPU's memory failed, in
+    whichever framework printed it; an illegal memory access (the program's fault) is not it."""
+    for text in (
+        "RuntimeError: CUDA error: uncorrectable ECC error encountered\n",
+        "F tensorflow/stream_executor/lib/statusor.cc:34] Attempting to fetch value instead of "
+        "handling error Internal: failed initializing StreamExecutor for CUDA device ordinal 0: "
+        "Internal: failed call to cuDevicePrimaryCtxRetain: CUDA_ERROR_ECC_UNCORRECTABLE: "
+        "uncorrectable ECC error encountered\n",
+        "Check failed: cudaSuccess == cudaStat (0 vs. 39) Cuda Error: uncorrectable ECC error "
+        "encountered\n",
+    ):
+        f = only(_pasted(text), "DL114")
+        assert f.severity == "error" and "memory (ECC) errors" in f.message, text
+    nvlink = "RuntimeError: CUDA error: uncorrectable NVLink error detected during the execution\n"
+    assert "NVLink" in only(_pasted(nvlink), "DL114").message
+    illegal = "RuntimeError: CUDA error: an illegal memory access was encountered\n"
+    assert fired(_pasted(illegal), "DL114") == []
 
 
 def test_dl114_application_faults_are_not_gpu_failures() -> None:

@@ -113,6 +113,9 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     """Add what the prose states and the parsers did not; a part listing it, or None."""
     part = Part("prose", 1, max(1, text.count("\n") + 1))
     sheet.current = part
+    # Markdown bold around a key ("- **PyTorch:** 2.9.1+cu130", issue forms' "**GPU:** RTX
+    # 4090") is blanked to as many spaces, so every offset still points into the paste
+    text = text.replace("**", "  ")
     where: list[int] = []  # the offsets of what was read: only the first and last are lines
 
     def at(pos: int) -> None:

@@ -23,6 +23,7 @@ from dlenv.kb.queries import (
     torch_variant,
 )
 from dlenv.kb.tables import TorchRelease, TorchVariant
+from dlenv.kb.tables import load as load_kb
 from dlenv.rules.derived import (
     LIVE_WINS,
     cuda_build,
@@ -72,11 +73,16 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     A GPU older than the list's lowest architecture is DL302's (too old, not too new).
     A pasted "no kernel image" with torch's version unstated is a warning when the GPU is newer
     than the default builds of older torch releases (an RTX 5090 before torch 2.7); so is a
-    reporter missing support for such a GPU ("Add support for RTX 50 series GPUs") when the paste
-    names no framework build. A torch release stated with neither its variant nor the OS, beside
-    such a failure, is read as the release's default build (a warning); a `conda install …
-    cpuonly` line quoted beside CUDA ones (PyTorch's install matrix) lists choices, it does not
-    make the build a CPU one.
+    reporter missing support for such a GPU ("Add support for RTX 50 series GPUs"), or saying
+    it cannot be used at all ("I can't use CUDA with my RTX 5080": only for a GPU most torch
+    releases predate), when the paste names no framework build. A torch release stated with
+    neither its variant nor the OS, beside such a failure, is read as the release's default
+    build (a warning); a `conda install … cpuonly` line quoted beside CUDA ones (PyTorch's
+    install matrix) lists choices, it does not make the build a CPU one. NVRTC's "invalid value
+    for --gpu-architecture" (CUDA's runtime compiler, used by torch's JIT fuser, CuPy, OpenMM)
+    weighs the GPU against the CUDA that compiles at run time (torch's, else a stated toolkit
+    such as a conda cudatoolkit): newer than every target of that CUDA major is an error (an
+    RTX 3090 with cudatoolkit 10.2), anything less certain a warning.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -88,6 +94,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu128`.
     """
     torch = s.framework("torch")
+    yield from _runtime_compiler_too_old(s, torch)
     if torch is None or not torch.version:
         yield from _newer_than_old_builds(s, torch)
     if torch is None:
@@ -224,6 +231,92 @@ def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
 
 
 SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
+GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
+
+
+NVRTC_ARCH = "nvrtc-invalid-gpu-architecture"  # catalog/gpu-arch.toml
+
+
+def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
+    """DL301 from NVRTC's "invalid value for --gpu-architecture": the CUDA whose runtime
+    compiler runs (torch's own CUDA, else the toolkit the paste states: a conda cudatoolkit) is
+    weighed against the GPU. Newer than every architecture that CUDA major targets: an error;
+    the GPU or the CUDA unknown, or a minor release that may predate it: a warning."""
+    said = _said(s, NVRTC_ARCH)
+    if said is None:
+        return
+    cuda, whose = None, ""
+    if torch is not None and cuda_build(torch) and torch.cuda_version:
+        cuda, whose = torch.cuda_version, f" ({label(torch)}'s)"
+    elif s.cuda.toolkits and s.cuda.toolkits[0].version:
+        cuda = s.cuda.toolkits[0].version
+    support = cuda_arch_support(cuda)
+    gpus = _capabilities(s)
+    gpu, cc = gpus[0] if gpus else (None, None)
+    mm, top = major_minor(cc), major_minor(support.max_cc) if support else None
+    name = (gpu.name if gpu is not None else None) or "the GPU"
+    proven = mm is not None and top is not None and mm > top
+    newer = next(
+        (
+            a.cuda_major
+            for a in sorted(load_kb().cuda_arch_support, key=lambda a: a.cuda_major)
+            if mm is not None and (major_minor(a.max_cc) or (0, 0)) >= mm
+        ),
+        None,
+    )
+    if proven and support is not None and cc is not None:
+        message = (
+            f"CUDA {cuda}{whose} targets compute capability {support.min_cc} to "
+            f"{support.max_cc}; {name} is {_sm(cc)}, so its runtime compiler (NVRTC) cannot "
+            "build code for it."
+        )
+    else:
+        message = (
+            "Probably the CUDA release whose runtime compiler (NVRTC) runs here is older than "
+            f"{name}: NVRTC rejects an architecture its release does not know"
+            + (f" (CUDA {cuda}{whose}; {name} is {_sm(cc)})." if cuda and cc else ".")
+        )
+    target = f"CUDA {newer} or newer" if newer is not None else "a CUDA release that knows it"
+    yield finding(
+        "DL301",
+        title=f"The CUDA in use is older than {name}" + (f" ({_sm(cc)})" if cc else ""),
+        message=message,
+        severity="error" if proven else "warning",
+        evidence=[
+            verdict(f"reported_errors.{NVRTC_ARCH}", said, "the error"),
+            *(
+                [
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.compute_capability",
+                        found=_sm(cc),
+                        needed=f"sm_{support.max_cc.replace('.', '')} or older (the newest "
+                        f"CUDA {support.cuda_major} targets)"
+                        if support
+                        else "an architecture the CUDA in use knows",
+                        note=f"CUDA {cuda}{whose}" if cuda else "the CUDA in use is not stated",
+                    )
+                ]
+                if gpu is not None and cc is not None
+                else []
+            ),
+        ],
+        hint="Check which CUDA the program compiles with at run time "
+        "(`conda list cudatoolkit`, `python -c \"import torch; print(torch.version.cuda)\"`) "
+        "and the GPU's compute capability (`nvidia-smi --query-gpu=name,compute_cap "
+        "--format=csv`).",
+        fixes=[
+            ManualStep(
+                text=f"Use {target} for this GPU: in a conda environment install a newer "
+                "cudatoolkit (or cuda-nvrtc), with a torch build made for it where torch is the "
+                "program.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    "conda install -c conda-forge cudatoolkit=11.8   # or newer, for the GPU",
+                ],
+            )
+        ],
+        subject=f"gpu{gpu.index}" if gpu is not None else "gpu",
+    )
 
 
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
@@ -236,6 +329,8 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
         # the reporter misses support for the GPU ("Add support for RTX 50 series") and names
         # no framework build at all: the same reading, from the reporter's words
         said, what = _said(s, SUPPORT_MISSING), SUPPORT_MISSING
+        if said is None:  # or cannot use it at all ("I can't use CUDA with my RTX 5080")
+            said, what = _said(s, GPU_UNUSABLE), GPU_UNUSABLE
     probe = live(s, "torch")
     if said is None or (probe is not None and (probe.arch_list or probe.details)):
         return
@@ -246,6 +341,8 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
         first = next((version for version, ok in runs if ok), None)
         if first is None or runs[0][1] or not runs[-1][1]:
             continue  # not newer than the old builds: every build, none, or only old ones
+        if what == GPU_UNUSABLE and 3 * [ok for _, ok in runs].index(True) < 2 * len(runs):
+            continue  # "can't use it" says less: only a GPU most releases predate (Blackwell)
         fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, cc)) else []
         yield finding(
             "DL301",
@@ -292,7 +389,8 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     CUDA build of it in the knowledge base: a GPU below all of them is too old whichever one is
     installed. A report that only says the framework does not support the GPU counts when the
     knowledge base agrees: the named GPU is older than the oldest architecture of the newest
-    release.
+    release. With no framework build in the paste, a stated CUDA toolkit the GPU is older than
+    (a Quadro FX 1800M, 1.2, with CUDA 9.1) is a warning: programs built with it cannot use it.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -613,6 +711,61 @@ def _too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
                 fixes=[fix] if (fix := build_for_old_gpu(s, fw, cc)) else [],
                 subject=f"gpu{gpu.index}",
             )
+    if not any(cuda_build(fw) for fw in s.frameworks):
+        yield from _too_old_for_toolkit(s, gpus)
+
+
+def _too_old_for_toolkit(s: Snapshot, gpus: list[tuple[GpuFacts, str]]) -> Iterator[Finding]:
+    """DL302 (a warning) for a program with no framework in the paste and a stated CUDA toolkit
+    the GPU is older than ("Quadro FX 1800M" with "cuda_9.1.85_windows", fireice-uk/xmr-stak
+    #823): CUDA programs built with that toolkit cannot run on it, whatever the driver."""
+    toolkit = next((t for t in s.cuda.toolkits if t.version), None)
+    support = cuda_arch_support(toolkit.version) if toolkit is not None else None
+    floor = major_minor(support.min_cc) if support is not None else None
+    if toolkit is None or support is None or floor is None:
+        return
+    for gpu, cc in gpus:
+        mm = major_minor(cc)
+        if mm is None or mm >= floor:
+            continue
+        older = [
+            a.cuda_major
+            for a in load_kb().cuda_arch_support
+            if (major_minor(a.min_cc) or (99, 0)) <= mm
+        ]
+        last = (
+            f"the last CUDA for it is {max(older)}.x"
+            if older
+            else "no CUDA release still offered supports it"
+        )
+        yield finding(
+            "DL302",
+            title=f"{gpu.name or 'GPU'} ({_sm(cc)}) is too old for CUDA {toolkit.version}",
+            message=f"Probably: CUDA {toolkit.version} supports compute capability "
+            f"{support.min_cc} and newer; {gpu.name or 'the GPU'} is {cc}, so a program built "
+            f"with it cannot use the GPU ({last}). No driver update changes that.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=cc,
+                    needed=f">={support.min_cc}",
+                    note=f"needed by CUDA {toolkit.version} (the toolkit the paste states)",
+                )
+            ],
+            hint="A GPU this old needs a build of the program made with an older CUDA, and the "
+            "legacy driver branch NVIDIA lists for it; or a newer GPU.",
+            fixes=[
+                ManualStep(
+                    text=f"Check the GPU against CUDA's supported compute capabilities; for "
+                    f"{gpu.name or 'this GPU'} use a release of the program built with an older "
+                    "CUDA (and the legacy driver NVIDIA lists for the GPU), or use a newer GPU.",
+                    commands=["nvidia-smi --query-gpu=name,compute_cap --format=csv"],
+                    url="https://developer.nvidia.com/cuda-legacy-gpus",
+                )
+            ],
+            subject=f"gpu{gpu.index}",
+        )
 
 
 @rule("DL303", "cuda-visible-devices-hides-gpus", "error", "gpu", machine_wide=True)
@@ -1018,9 +1171,9 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             severity="warning",
         )
         return
-    native = _said(s, NATIVE_NO_KERNEL)
-    if native is not None and not s.frameworks and not s.gpus and _only_no_kernel(s):
-        yield _native_program(native)
+    native = _said(s, NATIVE_NO_KERNEL, NATIVE_CHECK)
+    if native is not None and not s.frameworks and _native_gpus_fit(s) and _only_no_kernel(s):
+        yield _native_program(native, _capabilities(s))
         return
     # a CUDA error from torch's own process: a CPU build could not have printed it
     if torch is None or cuda_build(torch) is False:
@@ -1194,20 +1347,39 @@ OTHERS_WORK = "said-other-code-works"  # catalog/prose-gpu.toml
 
 
 NATIVE_NO_KERNEL = "native-program-no-kernel-image"  # catalog/gpu-arch.toml
+# catalog/gpu-arch.toml: the same from a project's own .cu file or error-check macro
+NATIVE_CHECK = "native-program-check-no-kernel"
 
 
 def _only_no_kernel(s: Snapshot) -> bool:
     """Whether "no kernel image" is the only error the paste reports (statements and known
     noise aside): beside another error, the program's build is not the likeliest cause."""
     return all(
-        e.harmless or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL) for e in s.reported_errors
+        e.harmless
+        or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL, NATIVE_CHECK, INVALID_DEVICE_FUNCTION)
+        for e in s.reported_errors
     )
 
 
-def _native_program(said: str) -> Finding:
+def _native_gpus_fit(s: Snapshot) -> bool:
+    """Whether the GPUs the paste names (none counts) are ones every current CUDA targets
+    (Maxwell, 5.0, and newer): an older one is the age rules' (DL302) to judge."""
+    for gpu in s.gpus:
+        mm = major_minor(gpu_compute_capability(gpu.name, gpu.compute_capability))
+        if mm is None or mm < (5, 0):
+            return False
+    return True
+
+
+def _native_program(said: str, gpus: list[tuple[GpuFacts, str]]) -> Finding:
     """DL305 (a warning) for a program that checks CUDA itself ("Error: no kernel image … 209",
-    darknet's "CUDA Error: …") with no framework in the paste and the GPU unknown: its own
-    build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's architecture."""
+    "[yolo_decode.cu:122]:launch failed: …", a cudaCheckError() macro) with no framework in the
+    paste: its own build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's
+    architecture; a GPU the paste names gives the architecture to build for."""
+    xy = "75"
+    if gpus:
+        mm = major_minor(gpus[0][1])
+        xy = f"{mm[0]}{mm[1]}" if mm else xy
     return finding(
         "DL305",
         title="A program's own CUDA code has no kernels for this GPU",
@@ -1228,8 +1400,8 @@ def _native_program(said: str) -> Finding:
                 "flags in CUDA_NVCC_FLAGS), in a Makefile the ARCH/-gencode line.",
                 commands=[
                     "nvidia-smi --query-gpu=name,compute_cap --format=csv",
-                    "cmake -DCMAKE_CUDA_ARCHITECTURES=75 ..   # your GPU's XY",
-                    "nvcc -gencode arch=compute_75,code=sm_75 ...   # the same, for nvcc",
+                    f"cmake -DCMAKE_CUDA_ARCHITECTURES={xy} ..   # your GPU's XY",
+                    f"nvcc -gencode arch=compute_{xy},code=sm_{xy} ...   # the same, for nvcc",
                 ],
             )
         ],

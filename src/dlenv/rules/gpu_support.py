@@ -31,6 +31,10 @@ INIT_FAILED = "nvrm-rm-init-adapter-failed"
 PCI_RESOURCES = "nvrm-pci-resources-invalid"
 LOST = ("nvml-gpu-lost", "nvml-gpu-reset-required", "nvidia-smi-device-handle-error")
 WINDOWS_CODE_43 = "windows-device-code-43"
+# dlenv.importers.statuses: the CUDA runtime/driver status a program prints for the same faults
+# ("CUDA error: uncorrectable ECC error encountered", CUDA_ERROR_ECC_UNCORRECTABLE, NVLink's)
+ECC = ("status-cudaerroreccuncorrectable", "status-cuda-error-ecc-uncorrectable")
+NVLINK = ("status-cudaerrornvlinkuncorrectable", "status-cuda-error-nvlink-uncorrectable")
 
 # The legacy branch that last supports each architecture, as nvidia-installer's nvGpus.h lists
 # it (LegacyStrings: 580.xx for Maxwell, Pascal and Volta after the 580 branch; 470.xx Kepler;
@@ -86,7 +90,9 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     supported by", Windows' "could not find compatible graphics hardware", and the open kernel
     module refusing a GPU without a GSP. Without such a message, from the facts: a GPU of an
     architecture whose last branch is older than the stated driver (a GTX 1080, Pascal, with
-    590; a GT 730, Kepler, with 535) while nvidia-smi or CUDA finds no device or no driver.
+    590; a GT 730, Kepler, with 535) while nvidia-smi or CUDA finds no device or no driver;
+    and, as a warning, a reporter's sentence naming such a branch as not supporting the GPU
+    ("NVIDIA 535 is incompatible with the GTX 760").
 
     Why it matters: the driver installs and its module may even load, but it ignores the GPU:
     nvidia-smi says "No devices were found" or cannot talk to the driver, and every framework
@@ -106,7 +112,8 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     open_gsp = _first(s, OPEN_NEEDS_GSP)
     signs = [e for e in (legacy, unsupported, open_gsp) if e is not None]
     if not signs:
-        yield from _branch_past_the_gpu(s)
+        found = list(_branch_past_the_gpu(s))
+        yield from found or _said_branch_ignores(s)
         return
     evidence = [
         Evidence(fact=f"reported_errors.{e.signature}", found=_line(e), note=e.meaning)
@@ -235,6 +242,63 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
         return
 
 
+# the reporter's words that a driver branch does not drive the GPU ("NVIDIA 535 is
+# incompatible with the GTX 760", "the 580 driver does not support my GTX 1050")
+SAID_UNSUPPORTED = ("said-gpu-support-missing", "said-gpu-unusable")  # catalog/prose-gpu.toml
+_SAID_BRANCH = re.compile(
+    r"\b(?:nvidia|driver|drivers|nvidia-driver)[- ](?P<b>[3-9]\d{2})(?:\.(?:\d{1,3}|xx))?\b"
+    r"|\b(?P<b2>[3-9]\d{2})(?:\.(?:\d{1,3}|xx))?[- ](?:driver|branch)\b",
+    re.IGNORECASE,
+)
+
+
+def _said_branch_ignores(s: Snapshot) -> Iterator[Finding]:
+    """DL113 (a warning) from the reporter's sentence alone: it names a driver branch newer than
+    the last one for the named GPU's architecture and says the GPU is not supported by it or
+    cannot be used ("NVIDIA 535 is incompatible with the GTX 760 and explicitly ignored the GPU
+    at boot", linuxmint/mintdrivers#111); NVIDIA's legacy list confirms it."""
+    for e in s.reported_errors:
+        if e.signature not in SAID_UNSUPPORTED:
+            continue
+        named = [int(m.group("b") or m.group("b2")) for m in _SAID_BRANCH.finditer(e.text)]
+        if not named:
+            continue
+        said_branch = max(named)  # "not nvidia-driver-470 but 535": the newer one is refused
+        for gpu in s.gpus:
+            model = gpu_model(gpu.name)
+            branch = LEGACY_BRANCH.get(model.architecture) if model is not None else None
+            if model is None or branch is None or said_branch <= int(branch):
+                continue
+            name = gpu.name or model.name
+            yield finding(
+                "DL113",
+                title=f"{name} needs the NVIDIA {branch} legacy driver, not {said_branch}",
+                message=f"Probably: {name} is a {model.architecture} GPU, last supported by the "
+                f"{branch}.xx driver branch; the {said_branch} branch the reporter names is "
+                "later and ignores it, so nvidia-smi and every framework find no GPU.",
+                severity="warning",
+                evidence=[
+                    Evidence(
+                        fact=f"reported_errors.{e.signature}",
+                        found=_line(e),
+                        needed=f"the {branch}.xx branch or older",
+                        note="the reporter's words",
+                    ),
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.name",
+                        found=name,
+                        note=f"{model.architecture}: last supported by {branch}.xx",
+                    ),
+                ],
+                hint="Confirm with `sudo dmesg | grep NVRM` (\"supported through the NVIDIA "
+                f"{branch}.xx Legacy drivers\"); `ubuntu-drivers devices` lists the branches "
+                "that support this GPU.",
+                fixes=[_legacy_step(branch)],
+                subject="nvidia-driver",
+            )
+            return
+
+
 DROPS_OUT = "said-gpu-drops-out"  # catalog/prose-gpu.toml
 
 
@@ -285,7 +349,9 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
     module's "GPU has fallen off the bus" (Xid 79), Xid events NVIDIA's catalogue counts as
     hardware or firmware failures (48/94/95 uncorrectable ECC errors, 63/64 row remapping, 74
     NVLink, 119/120 GSP timeouts), "RmInitAdapter failed", an invalid PCI memory window, NVML's
-    "GPU is lost" or "GPU requires reset", and Windows' Device Manager Code 43. A reporter who
+    "GPU is lost" or "GPU requires reset", Windows' Device Manager Code 43, and the CUDA status a
+    program prints for an uncorrectable ECC or NVLink error ("CUDA error: uncorrectable ECC
+    error encountered", CUDA_ERROR_ECC_UNCORRECTABLE, in any framework). A reporter who
     says the GPU drops out in the middle of a run ("randomly disappears during training"), with
     no message naming a software cause, gets a warning that asks for the kernel log's Xid lines.
 
@@ -310,7 +376,9 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
     pci = _first(s, PCI_RESOURCES)
     lost = _first(s, *LOST)
     code43 = _first(s, WINDOWS_CODE_43)
-    signs = [e for e in (fallen, xid, init, pci, lost, code43) if e is not None]
+    ecc = _first(s, *ECC)
+    nvlink = _first(s, *NVLINK)
+    signs = [e for e in (fallen, xid, init, pci, lost, code43, ecc, nvlink) if e is not None]
     if not signs:
         yield from _said_drops_out(s)
         return
@@ -342,10 +410,12 @@ def gpu_failed(s: Snapshot) -> Iterator[Finding]:
         )
     elif fallen is not None or "79" in numbers or lost is not None:
         what = "the GPU stopped answering on the PCI Express bus"
-    elif any(n in numbers for n in ("48", "63", "64", "92", "94", "95", "140")):
+    elif ecc is not None or any(n in numbers for n in ("48", "63", "64", "92", "94", "95", "140")):
         what = "the GPU reports memory (ECC) errors"
     elif any(n in numbers for n in ("61", "62", "119", "120")):
         what = "the GPU's firmware (GSP) stopped responding"
+    elif nvlink is not None or "74" in numbers:
+        what = "an NVLink connection between the GPUs reports errors"
     elif init is not None:
         what = "the driver could not initialise the GPU"
     elif code43 is not None:
