@@ -735,3 +735,67 @@ def test_dl506_nothing_found_on_a_raspberry_pi_not_shown_64_bit() -> None:
     assert "32-bit OS" not in only(on_64, "DL506").message
     armv7 = _failed(replace(pi, host=replace(pi.host, arch="armv7l")), torch_none)
     assert only(armv7, "DL506").severity == "error"
+
+
+def test_dl505_numpy_c_api_mismatch_end_to_end() -> None:
+    """lkreidberg/batman, moble/quaternion: an extension built against a newer NumPy C API than
+    the numpy imported; the version numbers name the NumPy release it needs."""
+    from dlenv.importers.explain import explain_text
+
+    api = (
+        "RuntimeError: module compiled against API version 0xf but this version of numpy is 0xe\n"
+        "Traceback (most recent call last):\n"
+        '  File "/env/lib/python3.9/site-packages/batman/transitmodel.py", line 18, in <module>\n'
+        "    from . import _nonlinear_ld\n"
+        "ImportError: numpy.core.multiarray failed to import\n"
+    )
+    assert _pasted_codes(api) == [("DL505", "error")]
+    f = next(
+        f for f in explain_text(api, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert f.evidence[0].needed == "numpy C API >= 0xf (NumPy 1.22+)"
+    assert f.fixes[0] == InstallPackages(
+        packages=["numpy>=1.22"],
+        reason="the extension needs at least the NumPy it was built against",
+    )
+    # the failed import alone (the reason cut off) still names the cause
+    assert _pasted_codes("ImportError: numpy.core.multiarray failed to import\n") == [
+        ("DL505", "error")
+    ]
+    # NumPy 2 refusing a module built with NumPy 1.x: pin numpy<2
+    numpy2 = (
+        "A module that was compiled using NumPy 1.x cannot be run in\n"
+        "NumPy 2.0.0 as it may crash. To support both 1.x and 2.x\n"
+    )
+    assert _pasted_codes(numpy2) == [("DL505", "error")]
+    # the API line alone (numpy 1.x printed it and some imports went on) is a warning
+    alone = (
+        "RuntimeError: module compiled against API version 0xc but this version of numpy is 0xb\n"
+    )
+    assert _pasted_codes(alone) == [("DL505", "warning")]
+    # a DLL that failed to load is not NumPy's C-API check
+    dll = (
+        "ImportError: DLL load failed while importing _multiarray_umath: The specified module "
+        "could not be found.\n"
+    )
+    assert ("DL505", "error") not in _pasted_codes(dll)
+
+
+def test_dl502_package_without_its_namesake_end_to_end() -> None:
+    """osome-iu/botometer-python, mapequation/infomap, KindXiaoming/pykan: the package lacks its
+    own namesake, so what was imported is probably the user's file of that name (a warning)."""
+    assert _pasted_codes("AttributeError: module 'botometer' has no attribute 'Botometer'\n") == [
+        ("DL502", "warning")
+    ]
+    star = (
+        "from kan import *\nmodel = KAN(width=[2,5,1])\n\nerror:\n"
+        "NameError: name 'KAN' is not defined\n"
+    )
+    assert _pasted_codes(star) == [("DL502", "warning")]
+    # another attribute, or another undefined name: no sign of shadowing
+    assert ("DL502", "warning") not in _pasted_codes(
+        "AttributeError: module 'botometer' has no attribute 'BotometerLite'\nPython 3.10.4\n"
+    )
+    assert ("DL502", "warning") not in _pasted_codes(
+        "from kan import *\nNameError: name 'model' is not defined\nPython 3.10.4\n"
+    )

@@ -166,7 +166,10 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     it work, or their file has the same name as a module that a printed import error names. A
     circular import inside an installed package ("partially initialized module
     'autogen_ext.tools.mcp'") with no user file in the paste is a warning naming the files to
-    look for (mcp.py, tools.py, …); a traceback through the user's mcp.py is the error.
+    look for (mcp.py, tools.py, …); a traceback through the user's mcp.py is the error. A
+    package without its own namesake ("module 'botometer' has no attribute 'Botometer'", or
+    `from kan import *` and then "name 'KAN' is not defined") is a warning: what was imported
+    is probably the user's script of that name.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -202,6 +205,18 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             e.signature in _SHADOWING_PROOF and f"'{sh.module}'" in e.text
             for e in s.reported_errors
         )
+        # the package without its own namesake (botometer.Botometer): a strong sign, no proof
+        namesake = next(
+            (
+                e
+                for e in s.reported_errors
+                if e.signature in _NAMESAKE_MISSING and f"{sh.module}" in e.text
+            ),
+            None,
+        )
+        if not known and not (pasted and (user_file or said)) and namesake is not None:
+            yield _namesake_missing(sh.module, namesake)
+            continue
         if not known and not (pasted and (user_file or said)):
             circular = _circular_in_chain(s, sh.module) if pasted and not user_file else None
             if circular is not None:
@@ -250,6 +265,49 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=sh.module,
         )
+
+
+# a package without its own namesake (python-env.toml): botometer.Botometer, `from kan import *`
+# and then KAN undefined
+_NAMESAKE_MISSING = frozenset(
+    {"package-namesake-attribute-missing", "star-import-namesake-undefined"}
+)
+
+
+def _namesake_missing(module: str, said: ReportedError) -> Finding:
+    """DL502 as a warning: the module imported as `module` lacks the package's namesake, the
+    headline every release exports; what was imported is probably the user's own file."""
+    return finding(
+        "DL502",
+        severity="warning",
+        title=f"Probably a file of yours named {module}.py shadows the {module} package",
+        message=f"The `{module}` that Python imported lacks the package's own namesake (its "
+        f"headline class or function): what was imported is probably not the package but a "
+        f"file {module}.py (often the script itself) or a folder {module}/ in the script's "
+        "directory, found before site-packages.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text.strip().splitlines()[-1], 200),
+                needed=f"the installed {module} package",
+                note="read from the error: a strong sign, not a proof",
+            )
+        ],
+        hint=f"Check what Python imports as {module}: `python -c \"import {module}; "
+        f"print({module}.__file__)\"` in the script's directory.",
+        fixes=[
+            ManualStep(
+                text=f"Rename your {module}.py (or folder {module}/) and delete its __pycache__ "
+                f"and .pyc, so that `import {module}` finds the installed package.",
+                commands=[
+                    f'python -c "import {module}; print({module}.__file__)"',
+                    f"mv {module}.py my_{module}_script.py",
+                    f"rm -rf __pycache__ {module}.pyc",
+                ],
+            )
+        ],
+        subject=module,
+    )
 
 
 _SCRIPT_NAMED = re.compile(
@@ -1651,6 +1709,123 @@ def _other_env_on_pythonpath(s: Snapshot, foreign: list[PathEntry]) -> list[Path
     ]
 
 
+# NumPy's C-API checks (python-paths.toml): an extension built against another NumPy than the
+# one imported; the C-API versions map to releases (numpy/core/setup_common.py)
+_NUMPY_API = "numpy-c-api-older-than-module"
+_NUMPY_FAILED = "numpy-multiarray-failed-to-import"
+_NUMPY2 = "numpy2-module-compiled-with-numpy1"
+_NUMPY_API_RELEASE = {
+    0x8: "1.7",
+    0x9: "1.8",
+    0xA: "1.10",
+    0xB: "1.13",
+    0xC: "1.14",
+    0xD: "1.16",
+    0xE: "1.20",
+    0xF: "1.22",
+    0x10: "1.23",
+    0x11: "1.25",
+}
+_API_LINE = re.compile(
+    r"compiled against (?P<kind>API|ABI) version 0x(?P<built>[0-9a-fA-F]+)"
+    r" but this version of numpy is 0x(?P<have>[0-9a-fA-F]+)"
+)
+
+
+def _numpy_abi(s: Snapshot) -> Finding | None:
+    """DL505 for NumPy's own C-API checks: an extension (torch._C, cv2, a project's .so) built
+    against another NumPy than the one this interpreter imports. The version numbers say which
+    way: built against a newer API than the numpy found means that numpy is too old, or is a
+    second copy earlier on the path; NumPy 2 refusing a module built with 1.x means numpy came
+    in after the extension."""
+    said = {e.signature: e for e in s.reported_errors}
+    api, failed, numpy2 = said.get(_NUMPY_API), said.get(_NUMPY_FAILED), said.get(_NUMPY2)
+    if api is None and failed is None and numpy2 is None:
+        return None
+    check = ManualStep(
+        text="See which numpy this interpreter imports (and whether a second copy is on the "
+        "path: PYTHONPATH, the user site ~/.local, another environment).",
+        commands=[
+            'python -c "import numpy, sys; print(numpy.__version__, numpy.__file__); '
+            'print(*sys.path, sep=chr(10))"',
+            "python -m pip list 2>/dev/null | grep -i numpy",
+            "echo $PYTHONPATH",
+        ],
+    )
+    m = _API_LINE.search(api.text) if api is not None else None
+    e = api or numpy2 or failed
+    assert e is not None
+    if numpy2 is not None:
+        message = (
+            "An extension built against NumPy 1.x is imported with NumPy 2, whose C ABI it "
+            "does not know: NumPy 2 came into the environment after the extension was built."
+        )
+        fixes: list[Action] = [
+            InstallPackages(
+                packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
+            ),
+            ManualStep(
+                text="Or upgrade the package that fails to a release built against NumPy 2.",
+                commands=["python -m pip install --upgrade <package>"],
+            ),
+            check,
+        ]
+        needed, found = "NumPy 1.x (what the module was built with)", first_line(e.text, 200)
+    elif m is not None and int(m["built"], 16) > int(m["have"], 16):
+        built, have = int(m["built"], 16), int(m["have"], 16)
+        newer = _NUMPY_API_RELEASE.get(built)
+        older = _NUMPY_API_RELEASE.get(have)
+        message = (
+            f"An extension was compiled against NumPy's C {m['kind']} {hex(built)}"
+            + (f" (NumPy {newer} or later)" if newer else "")
+            + f", but the numpy this interpreter imports has {hex(have)}"
+            + (f" (the API of NumPy {older})" if older else "")
+            + ": that numpy is older than the one the extension was built with, or a second, "
+            "older copy comes first on the path."
+        )
+        fixes = [
+            InstallPackages(
+                packages=[f"numpy>={newer}" if newer else "numpy"],
+                reason="the extension needs at least the NumPy it was built against",
+            ),
+            check,
+        ]
+        needed = f"numpy C {m['kind']} >= {hex(built)}" + (f" (NumPy {newer}+)" if newer else "")
+        found = f"numpy C {m['kind']} {hex(have)}"
+    else:
+        message = (
+            "A compiled extension could not load NumPy's C API: it was built against another "
+            "NumPy than the one this interpreter imports (an older numpy, or a second copy of "
+            "numpy earlier on the path)."
+        )
+        fixes = [
+            check,
+            ManualStep(
+                text="Upgrade numpy in this environment (the extension was usually built "
+                "against a newer one), or reinstall the failing package so that it matches.",
+                commands=["python -m pip install --upgrade numpy"],
+            ),
+        ]
+        needed, found = "the NumPy the extension was built with", first_line(e.text, 200)
+    return finding(
+        "DL505",
+        # the message alone (numpy 1.x printed it and some imports went on) is a warning;
+        # with the import failing, or NumPy 2 refusing the module, the paste proves it
+        severity="error" if failed is not None or numpy2 is not None else "warning",
+        title="An extension was built against another NumPy than the one imported",
+        message=message,
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}", found=found, needed=needed, note="NumPy"
+            )
+        ],
+        hint="Upgrade (or pin) numpy in the environment that runs the code, then check that no "
+        "second numpy comes first on the path.",
+        fixes=fixes,
+        subject="numpy",
+    )
+
+
 @rule("DL505", "foreign-site-packages-on-path", "error", "python")
 def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     """What it checks: directories of another Python on the interpreter's path: a
@@ -1672,7 +1847,11 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     saying the user site (~/.local, AppData\\Roaming\\Python) is used instead of the
     environment's packages, that pip installs into another Python, that unsetting PYTHONPATH
     made it work, or (beside a printed failure no shadowing file explains) that PYTHONPATH
-    names another installation.
+    names another installation. NumPy's own C-API checks name an extension built against
+    another NumPy than the one imported ("module compiled against API version 0xf but this
+    version of numpy is 0xe", "numpy.core.multiarray failed to import", NumPy 2's "A module
+    that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0"): an error when the import
+    failed, a warning for the API line alone; the API numbers name the NumPy release needed.
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -1692,6 +1871,10 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     others = _other_env_on_pythonpath(s, foreign)
     said = [e for e in s.reported_errors if e.signature in _FOREIGN_SIGNATURES]
     if not foreign and not others and not said:
+        numpy = _numpy_abi(s)
+        if numpy is not None:
+            yield numpy
+            return
         stated = _said_other_copy(s)
         if stated is not None:
             yield stated
