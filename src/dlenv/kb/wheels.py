@@ -258,3 +258,33 @@ def glibc_floor(package: str, requested: str | None) -> tuple[str, str, str] | N
         return None
     row = max(past, key=lambda r: Version(r[1]))
     return row[1], row[2], row[3]
+
+
+@dataclass(frozen=True)
+class CpuWithoutAvx:
+    """x86 CPU models that offer no AVX (data/wheels.json "cpus_without_avx")."""
+
+    pattern: re.Pattern[str]
+    family: str
+    source: str
+
+
+@cache
+def cpus_without_avx() -> tuple[CpuWithoutAvx, ...]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return tuple(
+        CpuWithoutAvx(
+            pattern=re.compile(row["pattern"], re.IGNORECASE),
+            family=row["family"],
+            source=row["source"],
+        )
+        for row in json.loads(text)["cpus_without_avx"]
+    )
+
+
+def cpu_without_avx(model: str | None) -> CpuWithoutAvx | None:
+    """The row naming `model` ("Intel(R) Xeon(R) CPU X5650 @ 2.67GHz", "Pentium G4400T") as a
+    CPU without AVX, or None (unknown, or a CPU with AVX)."""
+    if not model:
+        return None
+    return next((row for row in cpus_without_avx() if row.pattern.search(model[:300])), None)

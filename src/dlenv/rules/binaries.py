@@ -11,6 +11,8 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.wheels import (
+    CpuWithoutAvx,
+    cpu_without_avx,
     distro_glibc,
     glibc_floor,
     glibc_older,
@@ -40,8 +42,12 @@ _CPU_SAID = frozenset(
         "numpy-cpu-baseline-missing",
         "mkl-cpu-unsupported",
         "illegal-hardware-instruction",
+        "nvidia-container-cpu-lacks-avx",
     }
 )
+# the reporter's words (prose-python.toml): the CPU has no AVX, the program dumped core; with a
+# CPU model the KB knows to lack AVX they make DL508 likely (a warning)
+_CPU_HINTS = frozenset({"said-cpu-lacks-avx", "said-core-dumped"})
 _SIGILL = frozenset({"illegal-instruction", "killed-by-sigill"})
 _SIGILL_TEXT = re.compile(r"Illegal instruction|SIGILL|signal 4\b|illegal hardware instruction")
 _ISA_SAID = re.compile(
@@ -394,7 +400,12 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" is an error when the
     CPU's flags are known to lack AVX, or the reporter says the Mac is Apple Silicon; with the
     flags unknown it is a warning (SIGILL means the CPU met an instruction it lacks: for a
-    prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for). In
+    prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for).
+    A CPU model the paste names ("CPU: Intel Xeon X5650", "on a Pentium G4400T", a cpuinfo
+    "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and Cores,
+    Pentium G/N/J, Celeron, Atom, K10 AMDs, qemu64 VMs) makes a SIGILL an error, and the
+    reporter's "core dumped" or "the CPU has no AVX" a warning; NVIDIA containers' own "This
+    container was built for CPUs supporting at least the AVX instruction set" is an error. In
     `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
     flags have no AVX (`host.cpu_flags`), or a framework import killed by SIGILL there.
 
@@ -423,6 +434,13 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
         and (p.returncode in (-4, 132) or _SIGILL_TEXT.search(_live_text(p)))
     ]
     installed = _installed_needing_avx(s) if no_avx else []
+    # the CPU model the paste names, where the KB knows it has no AVX (flags unknown)
+    named = cpu_without_avx(s.host.cpu_model) if flags is None and not rosetta else None
+    if named is not None and said is None and not crashed:
+        shown = sigill or _said(s, _CPU_HINTS)
+        if shown is not None:
+            yield _named_cpu_without_avx(s, named, shown, proven=sigill is not None)
+            return
     # a bare "Illegal instruction" where the CPU's flags are unknown: SIGILL means the CPU (or
     # an emulator) met an instruction it lacks; for a prebuilt binary that is an ISA extension
     # it was compiled for (AVX, AVX2, AVX-512): likely, not proven (a warning)
@@ -518,6 +536,52 @@ def _sigill_unknown_cpu(s: Snapshot, sigill: ReportedError) -> Finding:
                 "release, conda-forge's, one built from source, a -noavx image).",
                 commands=[
                     "grep -o -w -E 'avx|avx2|avx512f|fma' /proc/cpuinfo | sort -u",
+                    "lscpu | grep -i 'model name'",
+                ],
+            )
+        ],
+        subject="python",
+    )
+
+
+def _named_cpu_without_avx(
+    s: Snapshot, named: CpuWithoutAvx, shown: ReportedError, *, proven: bool
+) -> Finding:
+    """DL508 from the CPU model the paste names, which the KB lists without AVX: with a SIGILL
+    an error (the crash and the CPU are both shown), with the reporter's "core dumped" or "no
+    AVX" a warning."""
+    cpu = (s.host.cpu_model or "").strip()
+    return finding(
+        "DL508",
+        severity="error" if proven else "warning",
+        title=("The CPU lacks" if proven else "Probably the CPU lacks")
+        + " the AVX instructions prebuilt wheels and images need",
+        message=f"The paste names the CPU as {cpu}: {named.family}, which has no AVX. "
+        "Prebuilt TensorFlow (since 1.6), jaxlib, PyTorch's and many images' native libraries "
+        "are compiled for AVX (or newer), and die on such a CPU with an illegal instruction"
+        + (
+            "."
+            if proven
+            else "; the report says " + first_line(shown.text, 120).strip().rstrip(".") + "."
+        ),
+        evidence=[
+            Evidence(
+                fact="host.cpu_model",
+                found=cpu,
+                needed="a CPU with AVX",
+                note=f"read from the paste; {named.family} ({named.source.split(', ')[0]})",
+            ),
+            Evidence(fact=f"reported_errors.{shown.signature}", found=first_line(shown.text)),
+        ],
+        hint="`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU "
+        "without AVX.",
+        fixes=[
+            ManualStep(
+                text="Run on a CPU with AVX (a VM: CPU model 'host'), or install a build made "
+                "without it (an older release such as tensorflow 1.5, conda-forge's build, one "
+                "built from source, or the program's no-AVX image or mode).",
+                commands=[
+                    "grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u",
                     "lscpu | grep -i 'model name'",
                 ],
             )
