@@ -799,3 +799,19 @@ def test_dl502_package_without_its_namesake_end_to_end() -> None:
     assert ("DL502", "warning") not in _pasted_codes(
         "from kan import *\nNameError: name 'model' is not defined\nPython 3.10.4\n"
     )
+
+
+def test_dl506_piwheels_index_marks_a_raspberry_pi() -> None:
+    """xuancong84/pikaraoke: pip on Raspberry Pi OS searches piwheels (its /etc/pip.conf); no
+    torch release at all there is the Pi's 32-bit ARM, not the Python version."""
+    pi = (
+        "pi@pikaraoke:~/pikaraoke $ pip3 install torch\n"
+        "Looking in indexes: https://pypi.org/simple, https://www.piwheels.org/simple\n"
+        "Collecting torch\n"
+        "  Could not find a version that satisfies the requirement torch (from versions: )\n"
+        "No matching distribution found for torch\n"
+    )
+    assert _pasted_codes(pi) == [("DL506", "warning")]
+    # the same failure with PyTorch's own index searched: nothing says Raspberry Pi
+    other = pi.replace("https://www.piwheels.org/simple", "https://download.pytorch.org/whl/cpu")
+    assert ("DL506", "warning") not in _pasted_codes(other)
