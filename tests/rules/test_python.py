@@ -815,3 +815,28 @@ def test_dl506_piwheels_index_marks_a_raspberry_pi() -> None:
     # the same failure with PyTorch's own index searched: nothing says Raspberry Pi
     other = pi.replace("https://www.piwheels.org/simple", "https://download.pytorch.org/whl/cpu")
     assert ("DL506", "warning") not in _pasted_codes(other)
+
+
+def test_dl502_source_checkout_and_a_package_named_in_the_same_name_sentence() -> None:
+    """zhanghang1989/PyTorch-Encoding: the checkout's encoding/ lacks the compiled `cpu` the
+    installed package has; kitzeslab/opensoundscape: the sentence saying "same name" names
+    torch."""
+    checkout = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/szy/PyTorch-Encoding/encoding/functions/encoding.py", line 15, in <module>\n'
+        "    from encoding import cpu\n"
+        "ImportError: cannot import name 'cpu'\n"
+    )
+    assert _pasted_codes(checkout) == [("DL502", "error")]
+    installed = checkout.replace(
+        "/home/szy/PyTorch-Encoding/", "/opt/conda/lib/python3.6/site-packages/"
+    )
+    assert ("DL502", "error") not in _pasted_codes(installed)
+    said = (
+        "It might be a problem that we have a dependency and module with the same name "
+        "(torch and /opensoundscape/torch).\n"
+    )
+    assert _pasted_codes(said) == [("DL502", "warning")]
+    assert ("DL502", "warning") not in _pasted_codes(
+        "Two of my GPUs have the same name in nvidia-smi.\nPython 3.10.4\n"
+    )

@@ -169,7 +169,11 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     look for (mcp.py, tools.py, …); a traceback through the user's mcp.py is the error. A
     package without its own namesake ("module 'botometer' has no attribute 'Botometer'", or
     `from kan import *` and then "name 'KAN' is not defined") is a warning: what was imported
-    is probably the user's script of that name.
+    is probably the user's script of that name. A traceback inside a source checkout's package
+    folder whose own line imports a member of that package which is missing ("from encoding
+    import cpu": the compiled part exists only in the installed copy) is the error: the
+    checkout is imported instead of the package. The reporter's "same name" sentence may name
+    the package itself ("a dependency and module with the same name (torch and …/torch)").
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -241,6 +245,17 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             if stem.endswith(".py")
             else [f"cd ..  # run Python outside {stem}'s parent directory"]
         )
+        checkout = next(
+            (
+                e
+                for e in s.reported_errors
+                if e.signature == _CHECKOUT_LACKS_MEMBER and f"from {sh.module} import" in e.text
+            ),
+            None,
+        )
+        if checkout is not None:
+            yield _source_checkout(sh.module, stem, folder, checkout)
+            continue
         yield finding(
             "DL502",
             severity="error" if framework or s.origin != "probe" else "warning",
@@ -265,6 +280,45 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=sh.module,
         )
+
+
+# a traceback inside a checkout's package folder importing a member it lacks (python-env.toml)
+_CHECKOUT_LACKS_MEMBER = "source-checkout-lacks-own-member"
+
+
+def _source_checkout(module: str, folder: str, parent: str, said: ReportedError) -> Finding:
+    """DL502 for a source checkout imported instead of the installed package: its folder lacks
+    a member (a compiled extension) that exists only in the built copy."""
+    lines = said.text.strip().splitlines()
+    return finding(
+        "DL502",
+        title=f"The source checkout's {module}/ is imported instead of the installed {module}",
+        message=f"The traceback runs inside {folder}, a source checkout (not an installation), "
+        f"whose code imports from `{module}` a member the folder lacks (\"{lines[-1].strip()}\"): "
+        f"Python finds the checkout's {module}/ first because the program runs from (or has on "
+        "its path) the checkout's directory, and the compiled parts exist only in the installed "
+        "or built copy.",
+        evidence=[
+            Evidence(
+                fact=f"python.shadowing.{module}",
+                found=folder,
+                needed=f"the installed {module} (site-packages) or an in-place build",
+                note="the traceback's own paths",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text=f"Run the program from outside the checkout (so that `import {module}` "
+                "finds the installed package), or build the checkout in place.",
+                commands=[
+                    f"cd ..  # outside {parent}",
+                    f'python -c "import {module}; print({module}.__file__)"',
+                    f"python -m pip install -e {parent}  # or build it in place",
+                ],
+            )
+        ],
+        subject=module,
+    )
 
 
 # a package without its own namesake (python-env.toml): botometer.Botometer, `from kan import *`
@@ -384,6 +438,9 @@ _ERROR_MODULE = re.compile(
 )
 
 
+_WORD = re.compile(r"(?<![\w/\\.-])[A-Za-z_]\w{1,40}\b")
+
+
 def _error_module(s: Snapshot) -> str | None:
     """The top-level module a printed import or attribute error names."""
     for e in s.reported_errors:
@@ -402,6 +459,17 @@ def _said_shadowing(s: Snapshot) -> Finding | None:
         e.signature: e for e in s.reported_errors if e.signature in (_SAME_NAME_SAID, _RENAMED_SAID)
     }
     module = _error_module(s)
+    if module is None and _SAME_NAME_SAID in said:
+        # the sentence that says "same name" may name the package itself ("a dependency and
+        # module with the same name (torch and /opensoundscape/torch)")
+        module = next(
+            (
+                w
+                for w in _WORD.findall(said[_SAME_NAME_SAID].text)
+                if w in SHADOWED_PACKAGES or w in _MORE_PACKAGES
+            ),
+            None,
+        )
     if not said or (module is None and _RENAMED_SAID not in said):
         return None
     e = said.get(_RENAMED_SAID) or said[_SAME_NAME_SAID]
