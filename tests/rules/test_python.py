@@ -840,3 +840,27 @@ def test_dl502_source_checkout_and_a_package_named_in_the_same_name_sentence() -
     assert ("DL502", "warning") not in _pasted_codes(
         "Two of my GPUs have the same name in nvidia-smi.\nPython 3.10.4\n"
     )
+
+
+def test_dl501_from_the_reporters_version_missing_words() -> None:
+    """FontaineRiant/wrAIter: "Required torch version dosn't exist." is pip's "Could not find a
+    version" in the reporter's words: the Python version is the usual cause (a warning)."""
+    assert _pasted_codes("Required torch version dosn't exist.\n") == [("DL501", "warning")]
+    assert _pasted_codes("the torch version does not matter here\nPython 3.10.4\n") == []
+
+
+def test_dl506_alpine_musl_has_no_framework_wheels() -> None:
+    """docker-library/python: on python:3.7-alpine pip finds no torch wheel (manylinux only) and
+    falls back to the 0.1.2 placeholder sdist; a glibc image is the fix, not another Python."""
+    alpine = (
+        "I'm trying to install PyTorch on the `python:3.7-alpine` image.\n"
+        "/ # pip3.7 install --no-cache-dir torch\n"
+        "Collecting torch\n"
+        "  Downloading https://files.pythonhosted.org/packages/5f/e9/00/"
+        "torch-0.1.2.post1.tar.gz\n"
+    )
+    assert _pasted_codes(alpine) == [("DL506", "error")]
+    # the same fallback on a glibc image is not Alpine's (and not a glibc floor either)
+    slim = alpine.replace("python:3.7-alpine", "python:3.7-slim")
+    assert ("DL506", "error") not in _pasted_codes(slim)
+    assert ("DL507", "warning") not in _pasted_codes(slim)

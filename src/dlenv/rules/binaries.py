@@ -233,6 +233,10 @@ def _listing_stops_at_floor(s: Snapshot, f: InstallFailure) -> tuple[str, str, s
     pattern of an old distribution (CentOS/RHEL 7) on Linux."""
     if not f.available or f.wheel or s.host.os in ("Windows", "Darwin"):
         return None
+    if "alpine" in (s.host.distro or "").lower():
+        return None  # musl, no glibc at all: DL506's (no musllinux wheels)
+    if f.package == "torch" and all(v.startswith("0.1.2") for v in f.available):
+        return None  # only torch's placeholder sdist: no wheel fits the Python or platform
     floor = glibc_floor(f.package, f.requested)
     if floor is None:
         return None

@@ -96,7 +96,9 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     every version is newer than the one asked for (onnxruntime==1.16.0 on Python 3.12).
     Where pip found nothing at all and the reporter says the Python is the newest one or one
     just upgraded to ("using latest python, which is 3.7"), the Python is why, for any package
-    (as a warning outside the KB), unless the release asked for is known to support it.
+    (as a warning outside the KB), unless the release asked for is known to support it. The
+    reporter's own words for pip's failure ("Required torch version doesn't exist", "no version
+    of Torch") are read as such a failure, judged the same way as a warning.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -1127,6 +1129,41 @@ def _platform_reasoning(s: Snapshot, f: InstallFailure) -> _Cause | None:
 _RASPBERRY_PI = re.compile(r"(?i)raspberry ?pi|raspi|\brpi\b")
 
 
+# compiled packages that publish manylinux (glibc) wheels only, no musllinux ones (PyPI files)
+_GLIBC_ONLY = frozenset(
+    {"torch", "torchvision", "torchaudio", "tensorflow", "tensorflow-cpu", "tensorflow-gpu",
+     "jaxlib", "onnxruntime", "onnxruntime-gpu", "tensorrt", "triton", "xformers", "mxnet"}
+)
+
+
+def _musl_linux(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found nothing it could install (or only an sdist) on Alpine Linux: its musl C library
+    takes musllinux wheels only, and the deep-learning frameworks publish manylinux (glibc)
+    wheels alone, so no Python version would help (the maintainers' "use a -slim image")."""
+    if f.wheel or f.mismatch == "python" or f.package not in _GLIBC_ONLY:
+        return None
+    if "alpine" not in (s.host.distro or "").lower():
+        return None
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    return _Cause(
+        "DL506",
+        f"this is Alpine Linux, whose musl C library takes only musllinux wheels, and {f.package} "
+        f"publishes manylinux (glibc) wheels alone: pip finds no {what} wheel it can install",
+        "a glibc-based Linux (Debian/Ubuntu; a python:X.Y-slim image)",
+        [
+            ManualStep(
+                text="Use a glibc-based image or system (python:X.Y-slim, Debian, Ubuntu) instead "
+                "of Alpine; the framework's wheels install there unchanged.",
+                commands=[
+                    "FROM python:3.11-slim  # instead of python:3.11-alpine",
+                    f"pip install {f.package}",
+                ],
+                url="https://pythonspeed.com/articles/alpine-docker-python/",
+            )
+        ],
+    )
+
+
 def _raspberry_pi_32bit(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """pip found no release at all on a Raspberry Pi not shown to run the 64-bit OS: the
     maintainers' first question ("Is this for a 32-bit OS?"). PyPI's compiled packages (torch,
@@ -1385,6 +1422,7 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     platform = (
         _torch_cuda_build_missing(s, f)
         or _platform_cause(s, f)
+        or _musl_linux(s, f)
         or _list_ends_at_platform(s, f)
         or _raspberry_pi_32bit(s, f)
         or _platform_reasoning(s, f)
@@ -1446,9 +1484,15 @@ def _said_failure(s: Snapshot, f: InstallFailure) -> bool:
     """Whether the failure is known only from the reporter's words ("jax is not installable on
     windows", prose-python.toml), not from an installer's message."""
     return any(
-        e.signature == _NOT_INSTALLABLE_SAID and e.text.strip() and e.text.strip() in f.message
+        e.signature in (_NOT_INSTALLABLE_SAID, _VERSION_MISSING_SAID)
+        and e.text.strip()
+        and e.text.strip() in f.message
         for e in s.reported_errors
     )
+
+
+# prose-python.toml: "Required torch version doesn't exist", "no version of Torch"
+_VERSION_MISSING_SAID = "said-framework-version-missing"
 
 
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
@@ -1467,6 +1511,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             listed = _python_cause(s, f) if _asked_older_than_listed(f) else None
             cause = (
                 _list_ends_at_platform(s, f)
+                or _musl_linux(s, f)
                 or _raspberry_pi_32bit(s, f)
                 or listed
                 or _new_python_cause(s, f)
@@ -1539,7 +1584,10 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     on a Raspberry Pi not shown to run the 64-bit OS is, probably, its 32-bit OS (armv7l). The
     reporter saying the package cannot be installed on the platform ("jax is not installable on
     windows", "no wheels for MacOS with ARM64") is read as such a failure, and judged the same
-    way as a warning.
+    way as a warning. pip searching piwheels (Raspberry Pi OS's index) marks a Raspberry Pi; and
+    on Alpine Linux (a python:X.Y-alpine image, apk) a framework that publishes manylinux
+    (glibc) wheels only (torch, TensorFlow, jaxlib, onnxruntime) has no wheel at all: pip fails,
+    or falls back to an sdist such as torch's 0.1.2 placeholder.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
