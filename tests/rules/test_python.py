@@ -864,3 +864,21 @@ def test_dl506_alpine_musl_has_no_framework_wheels() -> None:
     slim = alpine.replace("python:3.7-alpine", "python:3.7-slim")
     assert ("DL506", "error") not in _pasted_codes(slim)
     assert ("DL507", "warning") not in _pasted_codes(slim)
+
+
+def test_dl505_numpy2_dtype_size_and_array_api() -> None:
+    """numpy/numpy#26710: a module built against NumPy 1.x imported with NumPy 2."""
+    from dlenv.importers.explain import explain_text
+
+    size = (
+        "ValueError: numpy.dtype size changed, may indicate binary incompatibility. "
+        "Expected 96 from C header, got 88 from PyObject\n"
+    )
+    assert _pasted_codes(size) == [("DL505", "error")]
+    f = next(
+        f for f in explain_text(size, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert f.fixes[0] == InstallPackages(
+        packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
+    )
+    assert _pasted_codes("AttributeError: _ARRAY_API not found\n") == [("DL505", "error")]

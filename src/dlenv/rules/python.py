@@ -1830,6 +1830,9 @@ def _other_env_on_pythonpath(s: Snapshot, foreign: list[PathEntry]) -> list[Path
 _NUMPY_API = "numpy-c-api-older-than-module"
 _NUMPY_FAILED = "numpy-multiarray-failed-to-import"
 _NUMPY2 = "numpy2-module-compiled-with-numpy1"
+_NUMPY2_TABLE = "numpy2-array-api-not-found"
+_NUMPY_SIZE = "numpy-dtype-size-changed"
+_SIZE_LINE = re.compile(r"Expected (?P<header>\d+) from C header, got (?P<runtime>\d+)")
 _NUMPY_API_RELEASE = {
     0x8: "1.7",
     0x9: "1.8",
@@ -1855,7 +1858,15 @@ def _numpy_abi(s: Snapshot) -> Finding | None:
     second copy earlier on the path; NumPy 2 refusing a module built with 1.x means numpy came
     in after the extension."""
     said = {e.signature: e for e in s.reported_errors}
-    api, failed, numpy2 = said.get(_NUMPY_API), said.get(_NUMPY_FAILED), said.get(_NUMPY2)
+    api, failed = said.get(_NUMPY_API), said.get(_NUMPY_FAILED)
+    numpy2 = said.get(_NUMPY2) or said.get(_NUMPY2_TABLE)
+    size = said.get(_NUMPY_SIZE)
+    if size is not None and api is None and numpy2 is None:
+        m = _SIZE_LINE.search(size.text)
+        if m is not None and (int(m["header"]), int(m["runtime"])) == (96, 88):
+            numpy2 = size  # NumPy 1's dtype (96 bytes) in the headers, NumPy 2's (88) imported
+        else:
+            failed = failed or size  # another pair: the generic reading
     if api is None and failed is None and numpy2 is None:
         return None
     check = ManualStep(
@@ -1966,8 +1977,10 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     names another installation. NumPy's own C-API checks name an extension built against
     another NumPy than the one imported ("module compiled against API version 0xf but this
     version of numpy is 0xe", "numpy.core.multiarray failed to import", NumPy 2's "A module
-    that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0"): an error when the import
-    failed, a warning for the API line alone; the API numbers name the NumPy release needed.
+    that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0", "_ARRAY_API not found",
+    Cython's "numpy.dtype size changed ... Expected 96 from C header, got 88 from PyObject"):
+    an error when the import failed, a warning for the API line alone; the API numbers name the
+    NumPy release needed.
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
