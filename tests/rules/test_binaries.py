@@ -233,3 +233,15 @@ def test_kb_cpus_without_avx() -> None:
         None,
     ):
         assert cpu_without_avx(model) is None, model
+
+
+def test_dl508_exit_status_132_and_the_reporters_no_avx() -> None:
+    """Containers dying with status 132 (128 + SIGILL), and the reporter's "the CPU has no AVX"
+    beside a failure (a warning); the same words with no failure are a question, not a cause."""
+    compose = "flowsint-api-prod exited with code 132\nCPU: Intel Celeron J4125\n"
+    assert _codes(compose).get("DL508") == "error"
+    assert _codes("flowsint-api-prod exited with code 132\n").get("DL508") == "warning"
+    failing = "import tensorflow fails right away.\nMy old CPU does not support AVX.\n"
+    assert _codes(failing).get("DL508") == "warning"
+    question = "My CPU does not support AVX, which build should I install?\nPython 3.10.4\n"
+    assert "DL508" not in _codes(question)

@@ -19,6 +19,7 @@ from dlenv.kb.wheels import (
     manylinux_glibc,
     normalise_arch,
 )
+from dlenv.rules.derived import in_prose
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import InstallFailure, LiveProbe, ReportedError, Snapshot
@@ -48,7 +49,10 @@ _CPU_SAID = frozenset(
 # the reporter's words (prose-python.toml): the CPU has no AVX, the program dumped core; with a
 # CPU model the KB knows to lack AVX they make DL508 likely (a warning)
 _CPU_HINTS = frozenset({"said-cpu-lacks-avx", "said-core-dumped"})
-_SIGILL = frozenset({"illegal-instruction", "killed-by-sigill"})
+_SAID_NO_AVX = frozenset({"said-cpu-lacks-avx"})
+# the reporter's words for a failure (prose-*.toml): a core dump, an import that fails
+_FAILED_SAID = frozenset({"said-core-dumped", "said-import-fails"})
+_SIGILL = frozenset({"illegal-instruction", "killed-by-sigill", "exit-status-132"})
 _SIGILL_TEXT = re.compile(r"Illegal instruction|SIGILL|signal 4\b|illegal hardware instruction")
 _ISA_SAID = re.compile(
     r"compiled to use ([\w.]{2,20}) instructions|built using (\w{2,20}) instructions"
@@ -409,7 +413,9 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and Cores,
     Pentium G/N/J, Celeron, Atom, K10 AMDs, qemu64 VMs) makes a SIGILL an error, and the
     reporter's "core dumped" or "the CPU has no AVX" a warning; NVIDIA containers' own "This
-    container was built for CPUs supporting at least the AVX instruction set" is an error. In
+    container was built for CPUs supporting at least the AVX instruction set" is an error. A
+    container's "exited with code 132" (128 + SIGILL) counts as a SIGILL; the reporter saying
+    the CPU has no AVX beside a failure the paste shows is a warning. In
     `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
     flags have no AVX (`host.cpu_flags`), or a framework import killed by SIGILL there.
 
@@ -444,6 +450,21 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
         shown = sigill or _said(s, _CPU_HINTS)
         if shown is not None:
             yield _named_cpu_without_avx(s, named, shown, proven=sigill is not None)
+            return
+    # the reporter says the CPU has no AVX, beside a failure the paste shows (an error a program
+    # printed, a core dump, an import that fails): probably that failure (a warning)
+    lacks = _said(s, _SAID_NO_AVX)
+    if lacks is not None and said is None and sigill is None and not crashed and not installed:
+        failure = next(
+            (
+                e
+                for e in s.reported_errors
+                if (not e.harmless and not in_prose(e.signature)) or e.signature in _FAILED_SAID
+            ),
+            None,
+        )
+        if failure is not None:
+            yield _said_cpu_lacks_avx(s, lacks, failure)
             return
     # a bare "Illegal instruction" where the CPU's flags are unknown: SIGILL means the CPU (or
     # an emulator) met an instruction it lacks; for a prebuilt binary that is an ISA extension
@@ -588,6 +609,40 @@ def _named_cpu_without_avx(
                     "grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u",
                     "lscpu | grep -i 'model name'",
                 ],
+            )
+        ],
+        subject="python",
+    )
+
+
+def _said_cpu_lacks_avx(s: Snapshot, lacks: ReportedError, failure: ReportedError) -> Finding:
+    """DL508 as a warning: the reporter says the CPU has no AVX, and the paste shows a failure."""
+    cpu = s.host.cpu_model
+    return finding(
+        "DL508",
+        severity="warning",
+        title="Probably the CPU lacks the AVX instructions a prebuilt build needs",
+        message="The report says the CPU"
+        + (f" ({cpu})" if cpu else "")
+        + " has no AVX, and the paste shows a failure: prebuilt TensorFlow (since 1.6), jaxlib "
+        "and many images' native libraries are compiled for AVX and die (or refuse to run) "
+        "without it.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{lacks.signature}",
+                found=first_line(lacks.text),
+                note="the reporter's words",
+            ),
+            Evidence(fact=f"reported_errors.{failure.signature}", found=first_line(failure.text)),
+        ],
+        hint="`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU "
+        "without AVX.",
+        fixes=[
+            ManualStep(
+                text="Run on a CPU with AVX (a VM: CPU model 'host'), or use a build made "
+                "without it (an older release, conda-forge's build, one built from source, or "
+                "the program's no-AVX image or mode).",
+                commands=["grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u"],
             )
         ],
         subject="python",
