@@ -882,3 +882,30 @@ def test_dl505_numpy2_dtype_size_and_array_api() -> None:
         packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
     )
     assert _pasted_codes("AttributeError: _ARRAY_API not found\n") == [("DL505", "error")]
+
+
+def test_dl501_pip_version_dates_a_new_python() -> None:
+    """pypa/pip#11056: pip 22.0.4 dates the report to early 2022, when Python 3.10 was the newest
+    Python and onnxruntime had no wheels for it yet; the same failure with a pip from long after
+    the Python's release names the platform instead."""
+    new = (
+        "pip 22.0.4 from C:\\Python310\\lib\\site-packages\\pip (python 3.10)\n"
+        "ERROR: Could not find a version that satisfies the requirement onnxruntime "
+        "(from versions: none)\n"
+        "ERROR: No matching distribution found for onnxruntime\n"
+        "OS: Windows 10\n"
+    )
+    assert _pasted_codes(new) == [("DL501", "warning")]
+    later = new.replace("pip 22.0.4", "pip 24.0")
+    assert ("DL501", "warning") not in _pasted_codes(later)
+
+
+def test_kb_pip_and_python_release_months() -> None:
+    from dlenv.kb.wheels import newest_python_at, pip_release_month
+
+    assert pip_release_month("22.0.4") == (2022, 1)
+    assert pip_release_month("23.3.1") == (2023, 10)
+    assert pip_release_month("9.0.1") == (2016, 11)
+    assert pip_release_month("not a version") is None
+    assert newest_python_at((2022, 1)) == ("3.10", (2021, 10))
+    assert newest_python_at((2010, 1)) is None

@@ -288,3 +288,38 @@ def cpu_without_avx(model: str | None) -> CpuWithoutAvx | None:
     if not model:
         return None
     return next((row for row in cpus_without_avx() if row.pattern.search(model[:300])), None)
+
+
+def _month(text: str) -> tuple[int, int]:
+    year, month = text.split("-")
+    return int(year), int(month)
+
+
+@cache
+def _python_release_months() -> dict[str, tuple[int, int]]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return {k: _month(v) for k, v in json.loads(text)["python_releases"].items()}
+
+
+@cache
+def _old_pip_months() -> dict[str, tuple[int, int]]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return {k: _month(v) for k, v in json.loads(text)["pip_releases_before_calver"].items()}
+
+
+def pip_release_month(version: str) -> tuple[int, int] | None:
+    """(year, month) pip `version` came out: calendar versions since 18.0 (YY.N, about one a
+    quarter: N=0 in January), a table before; None when unknown."""
+    m = re.match(r"(\d{1,2})\.(\d{1,2})", version.strip())
+    if m is None:
+        return None
+    major, minor = int(m[1]), int(m[2])
+    if major >= 18:
+        return 2000 + major, min(12, 1 + 3 * minor)
+    return _old_pip_months().get(f"{major}.{minor}")
+
+
+def newest_python_at(month: tuple[int, int]) -> tuple[str, tuple[int, int]] | None:
+    """The newest CPython minor released by `month` (year, month), with its release month."""
+    out = [(k, v) for k, v in _python_release_months().items() if v <= month]
+    return max(out, key=lambda kv: kv[1]) if out else None

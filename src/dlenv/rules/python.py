@@ -32,7 +32,9 @@ from dlenv.kb.wheels import (
     distro_glibc,
     glibc_older,
     manylinux_glibc,
+    newest_python_at,
     normalise_arch,
+    pip_release_month,
     platform_end,
     wheel_gap,
     wheel_gaps,
@@ -96,7 +98,10 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     every version is newer than the one asked for (onnxruntime==1.16.0 on Python 3.12).
     Where pip found nothing at all and the reporter says the Python is the newest one or one
     just upgraded to ("using latest python, which is 3.7"), the Python is why, for any package
-    (as a warning outside the KB), unless the release asked for is known to support it. The
+    (as a warning outside the KB), unless the release asked for is known to support it; so
+    does pip's own version in the paste (`pip --version`, its upgrade notice, a template's
+    answer) when it dates the report to within nine months of that Python's release, while it
+    was the newest (pip 22.0.4, early 2022, with Python 3.10). The
     reporter's own words for pip's failure ("Required torch version doesn't exist", "no version
     of Torch") are read as such a failure, judged the same way as a warning.
 
@@ -777,6 +782,34 @@ def _python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
 _NEW_PYTHON = "said-python-is-new"  # tune-b.toml: "using latest python, which is 3.7"
 
 
+_PIP_STATED = "pip-version-stated"  # python-install.toml
+_PIP_VERSION = re.compile(r"(?<![\w.])(\d{1,2}\.\d{1,2}(?:\.\d{1,2})?)(?![\w.])")
+
+
+def _new_at_pip_date(s: Snapshot, py: str) -> tuple[str, str, str] | None:
+    """(pip version, its month, the Python's release month) when pip's own version in the paste
+    dates the report to within nine months of the release of `py`'s minor, then the newest
+    Python: the window in which packages with compiled code have no wheels for it yet."""
+    versions = [
+        v
+        for e in s.reported_errors
+        if e.signature == _PIP_STATED
+        for v in _PIP_VERSION.findall(e.text)
+        if pip_release_month(v) is not None and not v.startswith(("2.", "3."))
+    ]
+    if not versions:
+        return None
+    pip = max(versions, key=lambda v: pip_release_month(v) or (0, 0))
+    month = pip_release_month(pip)
+    newest = newest_python_at(month) if month else None
+    if month is None or newest is None or newest[0] != _mm(py):
+        return None
+    (y0, m0), (y1, m1) = newest[1], month
+    if (y1 - y0) * 12 + (m1 - m0) > 9:
+        return None
+    return pip, f"{y1}-{m1:02d}", f"{y0}-{m0:02d}"
+
+
 def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """pip found no release at all (or the report says only that it found none), and the
     reporter says the Python is the newest or one just upgraded to: packages publish wheels for
@@ -785,7 +818,8 @@ def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     py = s.python.version
     if py is None or f.wheel or f.available or f.mismatch is not None:
         return None
-    if not reported(s, _NEW_PYTHON):
+    dated = _new_at_pip_date(s, py)
+    if not reported(s, _NEW_PYTHON) and dated is None:
         return None
     rng = _release_range(f.package, f.requested)
     if rng is not None and python_in_range(py, rng.low, rng.high):
@@ -793,11 +827,16 @@ def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     mm = major_minor(py)
     what = f"{f.package} {f.requested}" if f.requested else f.package
     older = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else _mm(py)
+    said = (
+        f"the report says Python {_mm(py)} is new (the latest, or just upgraded to)"
+        if dated is None
+        else f"pip {dated[0]} dates the report to about {dated[1]}, when Python {_mm(py)} "
+        f"was the newest Python (released {dated[2]})"
+    )
     return _Cause(
         "DL501",
-        f"the report says Python {_mm(py)} is new (the latest, or just upgraded to), and pip "
-        f"found no {what} release for it: packages publish wheels and accept a new Python only "
-        "months after its release",
+        f"{said}, and pip found no {what} release for it: packages publish wheels and accept "
+        "a new Python only months after its release",
         f"a Python {f.package} has released for (Python {older} or older)",
         [
             _python_fix(f.package, older, f.requested, f"{f.package} supports it"),
