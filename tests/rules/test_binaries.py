@@ -181,3 +181,67 @@ def test_dl507_from_the_loaders_words_quoted_in_part() -> None:
         "DL507": "error"
     }
     assert "DL507" not in pasted_codes("the GLIBC_2.28 symbol was found after the upgrade\n")
+
+
+def test_dl508_from_a_named_cpu_the_kb_lists_without_avx() -> None:
+    """notAI-tech/NudeNet, nextcloud/recognize, NVIDIA's container check: the CPU model the
+    paste names (Xeon X5650, Pentium G4400T) has no AVX by the KB; with a SIGILL that is an
+    error, with the reporter's "core dumped" or "no AVX" a warning."""
+    sigill = "CPU: Intel(R) Xeon(R) CPU X5650 @ 2.67GHz\nIllegal instruction (core dumped)\n"
+    assert _codes(sigill).get("DL508") == "error"
+    [f] = [
+        f
+        for f in explain_text(sigill, "paste", probe=False).report.findings
+        if f.code == "DL508"
+    ]
+    assert f.evidence[0].fact == "host.cpu_model" and "X5650" in (f.evidence[0].found or "")
+    dumped = "I got core dumped error running the docker image.\n\nSystem Specs:\nCPU: Intel Xeon X5650\n"
+    assert _codes(dumped).get("DL508") == "warning"
+    said = "The app recognized the missing AVX instruction set on my Pentium G4400T.\n"
+    assert _codes(said).get("DL508") == "warning"
+    container = (
+        "ERROR: This container was built for CPUs supporting at least the AVX instruction set, "
+        "but\n       the CPU detected was Intel(R) Xeon(R) CPU           X3470  @ 2.93GHz, "
+        "which does not report\n       support for AVX.\n"
+    )
+    assert _codes(container).get("DL508") == "error"
+    # a CPU with AVX, or no crash and no statement: nothing from the model
+    newer = "CPU: Intel(R) Xeon(R) CPU E5-2670 v3\nI got core dumped error running the image.\n"
+    assert "DL508" not in _codes(newer)
+    quiet = "CPU: Intel Xeon X5650\nPython 3.10.4\n"
+    assert "DL508" not in _codes(quiet)
+
+
+def test_kb_cpus_without_avx() -> None:
+    from dlenv.kb.wheels import cpu_without_avx, cpus_without_avx
+
+    assert all(row.source.startswith("https://") for row in cpus_without_avx())
+    for model in (
+        "Intel(R) Xeon(R) CPU X5650 @ 2.67GHz",
+        "Intel(R) Core(TM) i3 CPU       M 330  @ 2.13GHz",
+        "Intel(R) Pentium(R) CPU G4560 @ 3.50GHz",
+        "Intel(R) Celeron(R) N4505 @ 2.00GHz",
+        "QEMU Virtual CPU version 1.5.3",
+    ):
+        assert cpu_without_avx(model) is not None, model
+    for model in (
+        "Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz",
+        "Intel(R) Core(TM) i5-3230M CPU @ 2.60GHz",
+        "Intel(R) Pentium(R) Gold G7400",
+        "Intel Celeron 7305",
+        "AMD Ryzen 9 5950X",
+        None,
+    ):
+        assert cpu_without_avx(model) is None, model
+
+
+def test_dl508_exit_status_132_and_the_reporters_no_avx() -> None:
+    """Containers dying with status 132 (128 + SIGILL), and the reporter's "the CPU has no AVX"
+    beside a failure (a warning); the same words with no failure are a question, not a cause."""
+    compose = "flowsint-api-prod exited with code 132\nCPU: Intel Celeron J4125\n"
+    assert _codes(compose).get("DL508") == "error"
+    assert _codes("flowsint-api-prod exited with code 132\n").get("DL508") == "warning"
+    failing = "import tensorflow fails right away.\nMy old CPU does not support AVX.\n"
+    assert _codes(failing).get("DL508") == "warning"
+    question = "My CPU does not support AVX, which build should I install?\nPython 3.10.4\n"
+    assert "DL508" not in _codes(question)

@@ -735,3 +735,177 @@ def test_dl506_nothing_found_on_a_raspberry_pi_not_shown_64_bit() -> None:
     assert "32-bit OS" not in only(on_64, "DL506").message
     armv7 = _failed(replace(pi, host=replace(pi.host, arch="armv7l")), torch_none)
     assert only(armv7, "DL506").severity == "error"
+
+
+def test_dl505_numpy_c_api_mismatch_end_to_end() -> None:
+    """lkreidberg/batman, moble/quaternion: an extension built against a newer NumPy C API than
+    the numpy imported; the version numbers name the NumPy release it needs."""
+    from dlenv.importers.explain import explain_text
+
+    api = (
+        "RuntimeError: module compiled against API version 0xf but this version of numpy is 0xe\n"
+        "Traceback (most recent call last):\n"
+        '  File "/env/lib/python3.9/site-packages/batman/transitmodel.py", line 18, in <module>\n'
+        "    from . import _nonlinear_ld\n"
+        "ImportError: numpy.core.multiarray failed to import\n"
+    )
+    assert _pasted_codes(api) == [("DL505", "error")]
+    f = next(
+        f for f in explain_text(api, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert f.evidence[0].needed == "numpy C API >= 0xf (NumPy 1.22+)"
+    assert f.fixes[0] == InstallPackages(
+        packages=["numpy>=1.22"],
+        reason="the extension needs at least the NumPy it was built against",
+    )
+    # the failed import alone (the reason cut off) still names the cause
+    assert _pasted_codes("ImportError: numpy.core.multiarray failed to import\n") == [
+        ("DL505", "error")
+    ]
+    # NumPy 2 refusing a module built with NumPy 1.x: pin numpy<2
+    numpy2 = (
+        "A module that was compiled using NumPy 1.x cannot be run in\n"
+        "NumPy 2.0.0 as it may crash. To support both 1.x and 2.x\n"
+    )
+    assert _pasted_codes(numpy2) == [("DL505", "error")]
+    # the API line alone (numpy 1.x printed it and some imports went on) is a warning
+    alone = (
+        "RuntimeError: module compiled against API version 0xc but this version of numpy is 0xb\n"
+    )
+    assert _pasted_codes(alone) == [("DL505", "warning")]
+    # a DLL that failed to load is not NumPy's C-API check
+    dll = (
+        "ImportError: DLL load failed while importing _multiarray_umath: The specified module "
+        "could not be found.\n"
+    )
+    assert ("DL505", "error") not in _pasted_codes(dll)
+
+
+def test_dl502_package_without_its_namesake_end_to_end() -> None:
+    """osome-iu/botometer-python, mapequation/infomap, KindXiaoming/pykan: the package lacks its
+    own namesake, so what was imported is probably the user's file of that name (a warning)."""
+    assert _pasted_codes("AttributeError: module 'botometer' has no attribute 'Botometer'\n") == [
+        ("DL502", "warning")
+    ]
+    star = (
+        "from kan import *\nmodel = KAN(width=[2,5,1])\n\nerror:\n"
+        "NameError: name 'KAN' is not defined\n"
+    )
+    assert _pasted_codes(star) == [("DL502", "warning")]
+    # another attribute, or another undefined name: no sign of shadowing
+    assert ("DL502", "warning") not in _pasted_codes(
+        "AttributeError: module 'botometer' has no attribute 'BotometerLite'\nPython 3.10.4\n"
+    )
+    assert ("DL502", "warning") not in _pasted_codes(
+        "from kan import *\nNameError: name 'model' is not defined\nPython 3.10.4\n"
+    )
+
+
+def test_dl506_piwheels_index_marks_a_raspberry_pi() -> None:
+    """xuancong84/pikaraoke: pip on Raspberry Pi OS searches piwheels (its /etc/pip.conf); no
+    torch release at all there is the Pi's 32-bit ARM, not the Python version."""
+    pi = (
+        "pi@pikaraoke:~/pikaraoke $ pip3 install torch\n"
+        "Looking in indexes: https://pypi.org/simple, https://www.piwheels.org/simple\n"
+        "Collecting torch\n"
+        "  Could not find a version that satisfies the requirement torch (from versions: )\n"
+        "No matching distribution found for torch\n"
+    )
+    assert _pasted_codes(pi) == [("DL506", "warning")]
+    # the same failure with PyTorch's own index searched: nothing says Raspberry Pi
+    other = pi.replace("https://www.piwheels.org/simple", "https://download.pytorch.org/whl/cpu")
+    assert ("DL506", "warning") not in _pasted_codes(other)
+
+
+def test_dl502_source_checkout_and_a_package_named_in_the_same_name_sentence() -> None:
+    """zhanghang1989/PyTorch-Encoding: the checkout's encoding/ lacks the compiled `cpu` the
+    installed package has; kitzeslab/opensoundscape: the sentence saying "same name" names
+    torch."""
+    checkout = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/szy/PyTorch-Encoding/encoding/functions/encoding.py", line 15, in <module>\n'
+        "    from encoding import cpu\n"
+        "ImportError: cannot import name 'cpu'\n"
+    )
+    assert _pasted_codes(checkout) == [("DL502", "error")]
+    installed = checkout.replace(
+        "/home/szy/PyTorch-Encoding/", "/opt/conda/lib/python3.6/site-packages/"
+    )
+    assert ("DL502", "error") not in _pasted_codes(installed)
+    said = (
+        "It might be a problem that we have a dependency and module with the same name "
+        "(torch and /opensoundscape/torch).\n"
+    )
+    assert _pasted_codes(said) == [("DL502", "warning")]
+    assert ("DL502", "warning") not in _pasted_codes(
+        "Two of my GPUs have the same name in nvidia-smi.\nPython 3.10.4\n"
+    )
+
+
+def test_dl501_from_the_reporters_version_missing_words() -> None:
+    """FontaineRiant/wrAIter: "Required torch version dosn't exist." is pip's "Could not find a
+    version" in the reporter's words: the Python version is the usual cause (a warning)."""
+    assert _pasted_codes("Required torch version dosn't exist.\n") == [("DL501", "warning")]
+    assert _pasted_codes("the torch version does not matter here\nPython 3.10.4\n") == []
+
+
+def test_dl506_alpine_musl_has_no_framework_wheels() -> None:
+    """docker-library/python: on python:3.7-alpine pip finds no torch wheel (manylinux only) and
+    falls back to the 0.1.2 placeholder sdist; a glibc image is the fix, not another Python."""
+    alpine = (
+        "I'm trying to install PyTorch on the `python:3.7-alpine` image.\n"
+        "/ # pip3.7 install --no-cache-dir torch\n"
+        "Collecting torch\n"
+        "  Downloading https://files.pythonhosted.org/packages/5f/e9/00/"
+        "torch-0.1.2.post1.tar.gz\n"
+    )
+    assert _pasted_codes(alpine) == [("DL506", "error")]
+    # the same fallback on a glibc image is not Alpine's (and not a glibc floor either)
+    slim = alpine.replace("python:3.7-alpine", "python:3.7-slim")
+    assert ("DL506", "error") not in _pasted_codes(slim)
+    assert ("DL507", "warning") not in _pasted_codes(slim)
+
+
+def test_dl505_numpy2_dtype_size_and_array_api() -> None:
+    """numpy/numpy#26710: a module built against NumPy 1.x imported with NumPy 2."""
+    from dlenv.importers.explain import explain_text
+
+    size = (
+        "ValueError: numpy.dtype size changed, may indicate binary incompatibility. "
+        "Expected 96 from C header, got 88 from PyObject\n"
+    )
+    assert _pasted_codes(size) == [("DL505", "error")]
+    f = next(
+        f for f in explain_text(size, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert f.fixes[0] == InstallPackages(
+        packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
+    )
+    assert _pasted_codes("AttributeError: _ARRAY_API not found\n") == [("DL505", "error")]
+
+
+def test_dl501_pip_version_dates_a_new_python() -> None:
+    """pypa/pip#11056: pip 22.0.4 dates the report to early 2022, when Python 3.10 was the newest
+    Python and onnxruntime had no wheels for it yet; the same failure with a pip from long after
+    the Python's release names the platform instead."""
+    new = (
+        "pip 22.0.4 from C:\\Python310\\lib\\site-packages\\pip (python 3.10)\n"
+        "ERROR: Could not find a version that satisfies the requirement onnxruntime "
+        "(from versions: none)\n"
+        "ERROR: No matching distribution found for onnxruntime\n"
+        "OS: Windows 10\n"
+    )
+    assert _pasted_codes(new) == [("DL501", "warning")]
+    later = new.replace("pip 22.0.4", "pip 24.0")
+    assert ("DL501", "warning") not in _pasted_codes(later)
+
+
+def test_kb_pip_and_python_release_months() -> None:
+    from dlenv.kb.wheels import newest_python_at, pip_release_month
+
+    assert pip_release_month("22.0.4") == (2022, 1)
+    assert pip_release_month("23.3.1") == (2023, 10)
+    assert pip_release_month("9.0.1") == (2016, 11)
+    assert pip_release_month("not a version") is None
+    assert newest_python_at((2022, 1)) == ("3.10", (2021, 10))
+    assert newest_python_at((2010, 1)) is None

@@ -258,3 +258,68 @@ def glibc_floor(package: str, requested: str | None) -> tuple[str, str, str] | N
         return None
     row = max(past, key=lambda r: Version(r[1]))
     return row[1], row[2], row[3]
+
+
+@dataclass(frozen=True)
+class CpuWithoutAvx:
+    """x86 CPU models that offer no AVX (data/wheels.json "cpus_without_avx")."""
+
+    pattern: re.Pattern[str]
+    family: str
+    source: str
+
+
+@cache
+def cpus_without_avx() -> tuple[CpuWithoutAvx, ...]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return tuple(
+        CpuWithoutAvx(
+            pattern=re.compile(row["pattern"], re.IGNORECASE),
+            family=row["family"],
+            source=row["source"],
+        )
+        for row in json.loads(text)["cpus_without_avx"]
+    )
+
+
+def cpu_without_avx(model: str | None) -> CpuWithoutAvx | None:
+    """The row naming `model` ("Intel(R) Xeon(R) CPU X5650 @ 2.67GHz", "Pentium G4400T") as a
+    CPU without AVX, or None (unknown, or a CPU with AVX)."""
+    if not model:
+        return None
+    return next((row for row in cpus_without_avx() if row.pattern.search(model[:300])), None)
+
+
+def _month(text: str) -> tuple[int, int]:
+    year, month = text.split("-")
+    return int(year), int(month)
+
+
+@cache
+def _python_release_months() -> dict[str, tuple[int, int]]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return {k: _month(v) for k, v in json.loads(text)["python_releases"].items()}
+
+
+@cache
+def _old_pip_months() -> dict[str, tuple[int, int]]:
+    text = resources.files("dlenv.kb").joinpath("data").joinpath("wheels.json").read_text("utf-8")
+    return {k: _month(v) for k, v in json.loads(text)["pip_releases_before_calver"].items()}
+
+
+def pip_release_month(version: str) -> tuple[int, int] | None:
+    """(year, month) pip `version` came out: calendar versions since 18.0 (YY.N, about one a
+    quarter: N=0 in January), a table before; None when unknown."""
+    m = re.match(r"(\d{1,2})\.(\d{1,2})", version.strip())
+    if m is None:
+        return None
+    major, minor = int(m[1]), int(m[2])
+    if major >= 18:
+        return 2000 + major, min(12, 1 + 3 * minor)
+    return _old_pip_months().get(f"{major}.{minor}")
+
+
+def newest_python_at(month: tuple[int, int]) -> tuple[str, tuple[int, int]] | None:
+    """The newest CPython minor released by `month` (year, month), with its release month."""
+    out = [(k, v) for k, v in _python_release_months().items() if v <= month]
+    return max(out, key=lambda kv: kv[1]) if out else None

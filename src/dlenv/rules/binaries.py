@@ -11,12 +11,15 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.wheels import (
+    CpuWithoutAvx,
+    cpu_without_avx,
     distro_glibc,
     glibc_floor,
     glibc_older,
     manylinux_glibc,
     normalise_arch,
 )
+from dlenv.rules.derived import in_prose
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import InstallFailure, LiveProbe, ReportedError, Snapshot
@@ -40,9 +43,16 @@ _CPU_SAID = frozenset(
         "numpy-cpu-baseline-missing",
         "mkl-cpu-unsupported",
         "illegal-hardware-instruction",
+        "nvidia-container-cpu-lacks-avx",
     }
 )
-_SIGILL = frozenset({"illegal-instruction", "killed-by-sigill"})
+# the reporter's words (prose-python.toml): the CPU has no AVX, the program dumped core; with a
+# CPU model the KB knows to lack AVX they make DL508 likely (a warning)
+_CPU_HINTS = frozenset({"said-cpu-lacks-avx", "said-core-dumped"})
+_SAID_NO_AVX = frozenset({"said-cpu-lacks-avx"})
+# the reporter's words for a failure (prose-*.toml): a core dump, an import that fails
+_FAILED_SAID = frozenset({"said-core-dumped", "said-import-fails"})
+_SIGILL = frozenset({"illegal-instruction", "killed-by-sigill", "exit-status-132"})
 _SIGILL_TEXT = re.compile(r"Illegal instruction|SIGILL|signal 4\b|illegal hardware instruction")
 _ISA_SAID = re.compile(
     r"compiled to use ([\w.]{2,20}) instructions|built using (\w{2,20}) instructions"
@@ -227,6 +237,10 @@ def _listing_stops_at_floor(s: Snapshot, f: InstallFailure) -> tuple[str, str, s
     pattern of an old distribution (CentOS/RHEL 7) on Linux."""
     if not f.available or f.wheel or s.host.os in ("Windows", "Darwin"):
         return None
+    if "alpine" in (s.host.distro or "").lower():
+        return None  # musl, no glibc at all: DL506's (no musllinux wheels)
+    if f.package == "torch" and all(v.startswith("0.1.2") for v in f.available):
+        return None  # only torch's placeholder sdist: no wheel fits the Python or platform
     floor = glibc_floor(f.package, f.requested)
     if floor is None:
         return None
@@ -394,7 +408,14 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" is an error when the
     CPU's flags are known to lack AVX, or the reporter says the Mac is Apple Silicon; with the
     flags unknown it is a warning (SIGILL means the CPU met an instruction it lacks: for a
-    prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for). In
+    prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for).
+    A CPU model the paste names ("CPU: Intel Xeon X5650", "on a Pentium G4400T", a cpuinfo
+    "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and Cores,
+    Pentium G/N/J, Celeron, Atom, K10 AMDs, qemu64 VMs) makes a SIGILL an error, and the
+    reporter's "core dumped" or "the CPU has no AVX" a warning; NVIDIA containers' own "This
+    container was built for CPUs supporting at least the AVX instruction set" is an error. A
+    container's "exited with code 132" (128 + SIGILL) counts as a SIGILL; the reporter saying
+    the CPU has no AVX beside a failure the paste shows is a warning. In
     `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
     flags have no AVX (`host.cpu_flags`), or a framework import killed by SIGILL there.
 
@@ -423,6 +444,28 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
         and (p.returncode in (-4, 132) or _SIGILL_TEXT.search(_live_text(p)))
     ]
     installed = _installed_needing_avx(s) if no_avx else []
+    # the CPU model the paste names, where the KB knows it has no AVX (flags unknown)
+    named = cpu_without_avx(s.host.cpu_model) if flags is None and not rosetta else None
+    if named is not None and said is None and not crashed:
+        shown = sigill or _said(s, _CPU_HINTS)
+        if shown is not None:
+            yield _named_cpu_without_avx(s, named, shown, proven=sigill is not None)
+            return
+    # the reporter says the CPU has no AVX, beside a failure the paste shows (an error a program
+    # printed, a core dump, an import that fails): probably that failure (a warning)
+    lacks = _said(s, _SAID_NO_AVX)
+    if lacks is not None and said is None and sigill is None and not crashed and not installed:
+        failure = next(
+            (
+                e
+                for e in s.reported_errors
+                if (not e.harmless and not in_prose(e.signature)) or e.signature in _FAILED_SAID
+            ),
+            None,
+        )
+        if failure is not None:
+            yield _said_cpu_lacks_avx(s, lacks, failure)
+            return
     # a bare "Illegal instruction" where the CPU's flags are unknown: SIGILL means the CPU (or
     # an emulator) met an instruction it lacks; for a prebuilt binary that is an ISA extension
     # it was compiled for (AVX, AVX2, AVX-512): likely, not proven (a warning)
@@ -520,6 +563,86 @@ def _sigill_unknown_cpu(s: Snapshot, sigill: ReportedError) -> Finding:
                     "grep -o -w -E 'avx|avx2|avx512f|fma' /proc/cpuinfo | sort -u",
                     "lscpu | grep -i 'model name'",
                 ],
+            )
+        ],
+        subject="python",
+    )
+
+
+def _named_cpu_without_avx(
+    s: Snapshot, named: CpuWithoutAvx, shown: ReportedError, *, proven: bool
+) -> Finding:
+    """DL508 from the CPU model the paste names, which the KB lists without AVX: with a SIGILL
+    an error (the crash and the CPU are both shown), with the reporter's "core dumped" or "no
+    AVX" a warning."""
+    cpu = (s.host.cpu_model or "").strip()
+    return finding(
+        "DL508",
+        severity="error" if proven else "warning",
+        title=("The CPU lacks" if proven else "Probably the CPU lacks")
+        + " the AVX instructions prebuilt wheels and images need",
+        message=f"The paste names the CPU as {cpu}: {named.family}, which has no AVX. "
+        "Prebuilt TensorFlow (since 1.6), jaxlib, PyTorch's and many images' native libraries "
+        "are compiled for AVX (or newer), and die on such a CPU with an illegal instruction"
+        + (
+            "."
+            if proven
+            else "; the report says " + first_line(shown.text, 120).strip().rstrip(".") + "."
+        ),
+        evidence=[
+            Evidence(
+                fact="host.cpu_model",
+                found=cpu,
+                needed="a CPU with AVX",
+                note=f"read from the paste; {named.family} ({named.source.split(', ')[0]})",
+            ),
+            Evidence(fact=f"reported_errors.{shown.signature}", found=first_line(shown.text)),
+        ],
+        hint="`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU "
+        "without AVX.",
+        fixes=[
+            ManualStep(
+                text="Run on a CPU with AVX (a VM: CPU model 'host'), or install a build made "
+                "without it (an older release such as tensorflow 1.5, conda-forge's build, one "
+                "built from source, or the program's no-AVX image or mode).",
+                commands=[
+                    "grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u",
+                    "lscpu | grep -i 'model name'",
+                ],
+            )
+        ],
+        subject="python",
+    )
+
+
+def _said_cpu_lacks_avx(s: Snapshot, lacks: ReportedError, failure: ReportedError) -> Finding:
+    """DL508 as a warning: the reporter says the CPU has no AVX, and the paste shows a failure."""
+    cpu = s.host.cpu_model
+    return finding(
+        "DL508",
+        severity="warning",
+        title="Probably the CPU lacks the AVX instructions a prebuilt build needs",
+        message="The report says the CPU"
+        + (f" ({cpu})" if cpu else "")
+        + " has no AVX, and the paste shows a failure: prebuilt TensorFlow (since 1.6), jaxlib "
+        "and many images' native libraries are compiled for AVX and die (or refuse to run) "
+        "without it.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{lacks.signature}",
+                found=first_line(lacks.text),
+                note="the reporter's words",
+            ),
+            Evidence(fact=f"reported_errors.{failure.signature}", found=first_line(failure.text)),
+        ],
+        hint="`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU "
+        "without AVX.",
+        fixes=[
+            ManualStep(
+                text="Run on a CPU with AVX (a VM: CPU model 'host'), or use a build made "
+                "without it (an older release, conda-forge's build, one built from source, or "
+                "the program's no-AVX image or mode).",
+                commands=["grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u"],
             )
         ],
         subject="python",

@@ -32,7 +32,9 @@ from dlenv.kb.wheels import (
     distro_glibc,
     glibc_older,
     manylinux_glibc,
+    newest_python_at,
     normalise_arch,
+    pip_release_month,
     platform_end,
     wheel_gap,
     wheel_gaps,
@@ -96,7 +98,12 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     every version is newer than the one asked for (onnxruntime==1.16.0 on Python 3.12).
     Where pip found nothing at all and the reporter says the Python is the newest one or one
     just upgraded to ("using latest python, which is 3.7"), the Python is why, for any package
-    (as a warning outside the KB), unless the release asked for is known to support it.
+    (as a warning outside the KB), unless the release asked for is known to support it; so
+    does pip's own version in the paste (`pip --version`, its upgrade notice, a template's
+    answer) when it dates the report to within nine months of that Python's release, while it
+    was the newest (pip 22.0.4, early 2022, with Python 3.10). The
+    reporter's own words for pip's failure ("Required torch version doesn't exist", "no version
+    of Torch") are read as such a failure, judged the same way as a warning.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -166,7 +173,14 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     it work, or their file has the same name as a module that a printed import error names. A
     circular import inside an installed package ("partially initialized module
     'autogen_ext.tools.mcp'") with no user file in the paste is a warning naming the files to
-    look for (mcp.py, tools.py, …); a traceback through the user's mcp.py is the error.
+    look for (mcp.py, tools.py, …); a traceback through the user's mcp.py is the error. A
+    package without its own namesake ("module 'botometer' has no attribute 'Botometer'", or
+    `from kan import *` and then "name 'KAN' is not defined") is a warning: what was imported
+    is probably the user's script of that name. A traceback inside a source checkout's package
+    folder whose own line imports a member of that package which is missing ("from encoding
+    import cpu": the compiled part exists only in the installed copy) is the error: the
+    checkout is imported instead of the package. The reporter's "same name" sentence may name
+    the package itself ("a dependency and module with the same name (torch and …/torch)").
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -202,6 +216,18 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             e.signature in _SHADOWING_PROOF and f"'{sh.module}'" in e.text
             for e in s.reported_errors
         )
+        # the package without its own namesake (botometer.Botometer): a strong sign, no proof
+        namesake = next(
+            (
+                e
+                for e in s.reported_errors
+                if e.signature in _NAMESAKE_MISSING and f"{sh.module}" in e.text
+            ),
+            None,
+        )
+        if not known and not (pasted and (user_file or said)) and namesake is not None:
+            yield _namesake_missing(sh.module, namesake)
+            continue
         if not known and not (pasted and (user_file or said)):
             circular = _circular_in_chain(s, sh.module) if pasted and not user_file else None
             if circular is not None:
@@ -226,6 +252,17 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             if stem.endswith(".py")
             else [f"cd ..  # run Python outside {stem}'s parent directory"]
         )
+        checkout = next(
+            (
+                e
+                for e in s.reported_errors
+                if e.signature == _CHECKOUT_LACKS_MEMBER and f"from {sh.module} import" in e.text
+            ),
+            None,
+        )
+        if checkout is not None:
+            yield _source_checkout(sh.module, stem, folder, checkout)
+            continue
         yield finding(
             "DL502",
             severity="error" if framework or s.origin != "probe" else "warning",
@@ -250,6 +287,88 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=sh.module,
         )
+
+
+# a traceback inside a checkout's package folder importing a member it lacks (python-env.toml)
+_CHECKOUT_LACKS_MEMBER = "source-checkout-lacks-own-member"
+
+
+def _source_checkout(module: str, folder: str, parent: str, said: ReportedError) -> Finding:
+    """DL502 for a source checkout imported instead of the installed package: its folder lacks
+    a member (a compiled extension) that exists only in the built copy."""
+    lines = said.text.strip().splitlines()
+    return finding(
+        "DL502",
+        title=f"The source checkout's {module}/ is imported instead of the installed {module}",
+        message=f"The traceback runs inside {folder}, a source checkout (not an installation), "
+        f"whose code imports from `{module}` a member the folder lacks (\"{lines[-1].strip()}\"): "
+        f"Python finds the checkout's {module}/ first because the program runs from (or has on "
+        "its path) the checkout's directory, and the compiled parts exist only in the installed "
+        "or built copy.",
+        evidence=[
+            Evidence(
+                fact=f"python.shadowing.{module}",
+                found=folder,
+                needed=f"the installed {module} (site-packages) or an in-place build",
+                note="the traceback's own paths",
+            )
+        ],
+        fixes=[
+            ManualStep(
+                text=f"Run the program from outside the checkout (so that `import {module}` "
+                "finds the installed package), or build the checkout in place.",
+                commands=[
+                    f"cd ..  # outside {parent}",
+                    f'python -c "import {module}; print({module}.__file__)"',
+                    f"python -m pip install -e {parent}  # or build it in place",
+                ],
+            )
+        ],
+        subject=module,
+    )
+
+
+# a package without its own namesake (python-env.toml): botometer.Botometer, `from kan import *`
+# and then KAN undefined
+_NAMESAKE_MISSING = frozenset(
+    {"package-namesake-attribute-missing", "star-import-namesake-undefined"}
+)
+
+
+def _namesake_missing(module: str, said: ReportedError) -> Finding:
+    """DL502 as a warning: the module imported as `module` lacks the package's namesake, the
+    headline every release exports; what was imported is probably the user's own file."""
+    return finding(
+        "DL502",
+        severity="warning",
+        title=f"Probably a file of yours named {module}.py shadows the {module} package",
+        message=f"The `{module}` that Python imported lacks the package's own namesake (its "
+        f"headline class or function): what was imported is probably not the package but a "
+        f"file {module}.py (often the script itself) or a folder {module}/ in the script's "
+        "directory, found before site-packages.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text.strip().splitlines()[-1], 200),
+                needed=f"the installed {module} package",
+                note="read from the error: a strong sign, not a proof",
+            )
+        ],
+        hint=f"Check what Python imports as {module}: `python -c \"import {module}; "
+        f"print({module}.__file__)\"` in the script's directory.",
+        fixes=[
+            ManualStep(
+                text=f"Rename your {module}.py (or folder {module}/) and delete its __pycache__ "
+                f"and .pyc, so that `import {module}` finds the installed package.",
+                commands=[
+                    f'python -c "import {module}; print({module}.__file__)"',
+                    f"mv {module}.py my_{module}_script.py",
+                    f"rm -rf __pycache__ {module}.pyc",
+                ],
+            )
+        ],
+        subject=module,
+    )
 
 
 _SCRIPT_NAMED = re.compile(
@@ -326,6 +445,9 @@ _ERROR_MODULE = re.compile(
 )
 
 
+_WORD = re.compile(r"(?<![\w/\\.-])[A-Za-z_]\w{1,40}\b")
+
+
 def _error_module(s: Snapshot) -> str | None:
     """The top-level module a printed import or attribute error names."""
     for e in s.reported_errors:
@@ -344,6 +466,17 @@ def _said_shadowing(s: Snapshot) -> Finding | None:
         e.signature: e for e in s.reported_errors if e.signature in (_SAME_NAME_SAID, _RENAMED_SAID)
     }
     module = _error_module(s)
+    if module is None and _SAME_NAME_SAID in said:
+        # the sentence that says "same name" may name the package itself ("a dependency and
+        # module with the same name (torch and /opensoundscape/torch)")
+        module = next(
+            (
+                w
+                for w in _WORD.findall(said[_SAME_NAME_SAID].text)
+                if w in SHADOWED_PACKAGES or w in _MORE_PACKAGES
+            ),
+            None,
+        )
     if not said or (module is None and _RENAMED_SAID not in said):
         return None
     e = said.get(_RENAMED_SAID) or said[_SAME_NAME_SAID]
@@ -649,6 +782,34 @@ def _python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
 _NEW_PYTHON = "said-python-is-new"  # tune-b.toml: "using latest python, which is 3.7"
 
 
+_PIP_STATED = "pip-version-stated"  # python-install.toml
+_PIP_VERSION = re.compile(r"(?<![\w.])(\d{1,2}\.\d{1,2}(?:\.\d{1,2})?)(?![\w.])")
+
+
+def _new_at_pip_date(s: Snapshot, py: str) -> tuple[str, str, str] | None:
+    """(pip version, its month, the Python's release month) when pip's own version in the paste
+    dates the report to within nine months of the release of `py`'s minor, then the newest
+    Python: the window in which packages with compiled code have no wheels for it yet."""
+    versions = [
+        v
+        for e in s.reported_errors
+        if e.signature == _PIP_STATED
+        for v in _PIP_VERSION.findall(e.text)
+        if pip_release_month(v) is not None and not v.startswith(("2.", "3."))
+    ]
+    if not versions:
+        return None
+    pip = max(versions, key=lambda v: pip_release_month(v) or (0, 0))
+    month = pip_release_month(pip)
+    newest = newest_python_at(month) if month else None
+    if month is None or newest is None or newest[0] != _mm(py):
+        return None
+    (y0, m0), (y1, m1) = newest[1], month
+    if (y1 - y0) * 12 + (m1 - m0) > 9:
+        return None
+    return pip, f"{y1}-{m1:02d}", f"{y0}-{m0:02d}"
+
+
 def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """pip found no release at all (or the report says only that it found none), and the
     reporter says the Python is the newest or one just upgraded to: packages publish wheels for
@@ -657,7 +818,8 @@ def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     py = s.python.version
     if py is None or f.wheel or f.available or f.mismatch is not None:
         return None
-    if not reported(s, _NEW_PYTHON):
+    dated = _new_at_pip_date(s, py)
+    if not reported(s, _NEW_PYTHON) and dated is None:
         return None
     rng = _release_range(f.package, f.requested)
     if rng is not None and python_in_range(py, rng.low, rng.high):
@@ -665,11 +827,16 @@ def _new_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     mm = major_minor(py)
     what = f"{f.package} {f.requested}" if f.requested else f.package
     older = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else _mm(py)
+    said = (
+        f"the report says Python {_mm(py)} is new (the latest, or just upgraded to)"
+        if dated is None
+        else f"pip {dated[0]} dates the report to about {dated[1]}, when Python {_mm(py)} "
+        f"was the newest Python (released {dated[2]})"
+    )
     return _Cause(
         "DL501",
-        f"the report says Python {_mm(py)} is new (the latest, or just upgraded to), and pip "
-        f"found no {what} release for it: packages publish wheels and accept a new Python only "
-        "months after its release",
+        f"{said}, and pip found no {what} release for it: packages publish wheels and accept "
+        "a new Python only months after its release",
         f"a Python {f.package} has released for (Python {older} or older)",
         [
             _python_fix(f.package, older, f.requested, f"{f.package} supports it"),
@@ -1001,6 +1168,41 @@ def _platform_reasoning(s: Snapshot, f: InstallFailure) -> _Cause | None:
 _RASPBERRY_PI = re.compile(r"(?i)raspberry ?pi|raspi|\brpi\b")
 
 
+# compiled packages that publish manylinux (glibc) wheels only, no musllinux ones (PyPI files)
+_GLIBC_ONLY = frozenset(
+    {"torch", "torchvision", "torchaudio", "tensorflow", "tensorflow-cpu", "tensorflow-gpu",
+     "jaxlib", "onnxruntime", "onnxruntime-gpu", "tensorrt", "triton", "xformers", "mxnet"}
+)
+
+
+def _musl_linux(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found nothing it could install (or only an sdist) on Alpine Linux: its musl C library
+    takes musllinux wheels only, and the deep-learning frameworks publish manylinux (glibc)
+    wheels alone, so no Python version would help (the maintainers' "use a -slim image")."""
+    if f.wheel or f.mismatch == "python" or f.package not in _GLIBC_ONLY:
+        return None
+    if "alpine" not in (s.host.distro or "").lower():
+        return None
+    what = f"{f.package} {f.requested}" if f.requested else f.package
+    return _Cause(
+        "DL506",
+        f"this is Alpine Linux, whose musl C library takes only musllinux wheels, and {f.package} "
+        f"publishes manylinux (glibc) wheels alone: pip finds no {what} wheel it can install",
+        "a glibc-based Linux (Debian/Ubuntu; a python:X.Y-slim image)",
+        [
+            ManualStep(
+                text="Use a glibc-based image or system (python:X.Y-slim, Debian, Ubuntu) instead "
+                "of Alpine; the framework's wheels install there unchanged.",
+                commands=[
+                    "FROM python:3.11-slim  # instead of python:3.11-alpine",
+                    f"pip install {f.package}",
+                ],
+                url="https://pythonspeed.com/articles/alpine-docker-python/",
+            )
+        ],
+    )
+
+
 def _raspberry_pi_32bit(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """pip found no release at all on a Raspberry Pi not shown to run the 64-bit OS: the
     maintainers' first question ("Is this for a 32-bit OS?"). PyPI's compiled packages (torch,
@@ -1259,6 +1461,7 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     platform = (
         _torch_cuda_build_missing(s, f)
         or _platform_cause(s, f)
+        or _musl_linux(s, f)
         or _list_ends_at_platform(s, f)
         or _raspberry_pi_32bit(s, f)
         or _platform_reasoning(s, f)
@@ -1320,9 +1523,15 @@ def _said_failure(s: Snapshot, f: InstallFailure) -> bool:
     """Whether the failure is known only from the reporter's words ("jax is not installable on
     windows", prose-python.toml), not from an installer's message."""
     return any(
-        e.signature == _NOT_INSTALLABLE_SAID and e.text.strip() and e.text.strip() in f.message
+        e.signature in (_NOT_INSTALLABLE_SAID, _VERSION_MISSING_SAID)
+        and e.text.strip()
+        and e.text.strip() in f.message
         for e in s.reported_errors
     )
+
+
+# prose-python.toml: "Required torch version doesn't exist", "no version of Torch"
+_VERSION_MISSING_SAID = "said-framework-version-missing"
 
 
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
@@ -1341,6 +1550,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             listed = _python_cause(s, f) if _asked_older_than_listed(f) else None
             cause = (
                 _list_ends_at_platform(s, f)
+                or _musl_linux(s, f)
                 or _raspberry_pi_32bit(s, f)
                 or listed
                 or _new_python_cause(s, f)
@@ -1413,7 +1623,10 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     on a Raspberry Pi not shown to run the 64-bit OS is, probably, its 32-bit OS (armv7l). The
     reporter saying the package cannot be installed on the platform ("jax is not installable on
     windows", "no wheels for MacOS with ARM64") is read as such a failure, and judged the same
-    way as a warning.
+    way as a warning. pip searching piwheels (Raspberry Pi OS's index) marks a Raspberry Pi; and
+    on Alpine Linux (a python:X.Y-alpine image, apk) a framework that publishes manylinux
+    (glibc) wheels only (torch, TensorFlow, jaxlib, onnxruntime) has no wheel at all: pip fails,
+    or falls back to an sdist such as torch's 0.1.2 placeholder.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
@@ -1651,6 +1864,134 @@ def _other_env_on_pythonpath(s: Snapshot, foreign: list[PathEntry]) -> list[Path
     ]
 
 
+# NumPy's C-API checks (python-paths.toml): an extension built against another NumPy than the
+# one imported; the C-API versions map to releases (numpy/core/setup_common.py)
+_NUMPY_API = "numpy-c-api-older-than-module"
+_NUMPY_FAILED = "numpy-multiarray-failed-to-import"
+_NUMPY2 = "numpy2-module-compiled-with-numpy1"
+_NUMPY2_TABLE = "numpy2-array-api-not-found"
+_NUMPY_SIZE = "numpy-dtype-size-changed"
+_SIZE_LINE = re.compile(r"Expected (?P<header>\d+) from C header, got (?P<runtime>\d+)")
+_NUMPY_API_RELEASE = {
+    0x8: "1.7",
+    0x9: "1.8",
+    0xA: "1.10",
+    0xB: "1.13",
+    0xC: "1.14",
+    0xD: "1.16",
+    0xE: "1.20",
+    0xF: "1.22",
+    0x10: "1.23",
+    0x11: "1.25",
+}
+_API_LINE = re.compile(
+    r"compiled against (?P<kind>API|ABI) version 0x(?P<built>[0-9a-fA-F]+)"
+    r" but this version of numpy is 0x(?P<have>[0-9a-fA-F]+)"
+)
+
+
+def _numpy_abi(s: Snapshot) -> Finding | None:
+    """DL505 for NumPy's own C-API checks: an extension (torch._C, cv2, a project's .so) built
+    against another NumPy than the one this interpreter imports. The version numbers say which
+    way: built against a newer API than the numpy found means that numpy is too old, or is a
+    second copy earlier on the path; NumPy 2 refusing a module built with 1.x means numpy came
+    in after the extension."""
+    said = {e.signature: e for e in s.reported_errors}
+    api, failed = said.get(_NUMPY_API), said.get(_NUMPY_FAILED)
+    numpy2 = said.get(_NUMPY2) or said.get(_NUMPY2_TABLE)
+    size = said.get(_NUMPY_SIZE)
+    if size is not None and api is None and numpy2 is None:
+        m = _SIZE_LINE.search(size.text)
+        if m is not None and (int(m["header"]), int(m["runtime"])) == (96, 88):
+            numpy2 = size  # NumPy 1's dtype (96 bytes) in the headers, NumPy 2's (88) imported
+        else:
+            failed = failed or size  # another pair: the generic reading
+    if api is None and failed is None and numpy2 is None:
+        return None
+    check = ManualStep(
+        text="See which numpy this interpreter imports (and whether a second copy is on the "
+        "path: PYTHONPATH, the user site ~/.local, another environment).",
+        commands=[
+            'python -c "import numpy, sys; print(numpy.__version__, numpy.__file__); '
+            'print(*sys.path, sep=chr(10))"',
+            "python -m pip list 2>/dev/null | grep -i numpy",
+            "echo $PYTHONPATH",
+        ],
+    )
+    m = _API_LINE.search(api.text) if api is not None else None
+    e = api or numpy2 or failed
+    assert e is not None
+    if numpy2 is not None:
+        message = (
+            "An extension built against NumPy 1.x is imported with NumPy 2, whose C ABI it "
+            "does not know: NumPy 2 came into the environment after the extension was built."
+        )
+        fixes: list[Action] = [
+            InstallPackages(
+                packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
+            ),
+            ManualStep(
+                text="Or upgrade the package that fails to a release built against NumPy 2.",
+                commands=["python -m pip install --upgrade <package>"],
+            ),
+            check,
+        ]
+        needed, found = "NumPy 1.x (what the module was built with)", first_line(e.text, 200)
+    elif m is not None and int(m["built"], 16) > int(m["have"], 16):
+        built, have = int(m["built"], 16), int(m["have"], 16)
+        newer = _NUMPY_API_RELEASE.get(built)
+        older = _NUMPY_API_RELEASE.get(have)
+        message = (
+            f"An extension was compiled against NumPy's C {m['kind']} {hex(built)}"
+            + (f" (NumPy {newer} or later)" if newer else "")
+            + f", but the numpy this interpreter imports has {hex(have)}"
+            + (f" (the API of NumPy {older})" if older else "")
+            + ": that numpy is older than the one the extension was built with, or a second, "
+            "older copy comes first on the path."
+        )
+        fixes = [
+            InstallPackages(
+                packages=[f"numpy>={newer}" if newer else "numpy"],
+                reason="the extension needs at least the NumPy it was built against",
+            ),
+            check,
+        ]
+        needed = f"numpy C {m['kind']} >= {hex(built)}" + (f" (NumPy {newer}+)" if newer else "")
+        found = f"numpy C {m['kind']} {hex(have)}"
+    else:
+        message = (
+            "A compiled extension could not load NumPy's C API: it was built against another "
+            "NumPy than the one this interpreter imports (an older numpy, or a second copy of "
+            "numpy earlier on the path)."
+        )
+        fixes = [
+            check,
+            ManualStep(
+                text="Upgrade numpy in this environment (the extension was usually built "
+                "against a newer one), or reinstall the failing package so that it matches.",
+                commands=["python -m pip install --upgrade numpy"],
+            ),
+        ]
+        needed, found = "the NumPy the extension was built with", first_line(e.text, 200)
+    return finding(
+        "DL505",
+        # the message alone (numpy 1.x printed it and some imports went on) is a warning;
+        # with the import failing, or NumPy 2 refusing the module, the paste proves it
+        severity="error" if failed is not None or numpy2 is not None else "warning",
+        title="An extension was built against another NumPy than the one imported",
+        message=message,
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}", found=found, needed=needed, note="NumPy"
+            )
+        ],
+        hint="Upgrade (or pin) numpy in the environment that runs the code, then check that no "
+        "second numpy comes first on the path.",
+        fixes=fixes,
+        subject="numpy",
+    )
+
+
 @rule("DL505", "foreign-site-packages-on-path", "error", "python")
 def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     """What it checks: directories of another Python on the interpreter's path: a
@@ -1672,7 +2013,13 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     saying the user site (~/.local, AppData\\Roaming\\Python) is used instead of the
     environment's packages, that pip installs into another Python, that unsetting PYTHONPATH
     made it work, or (beside a printed failure no shadowing file explains) that PYTHONPATH
-    names another installation.
+    names another installation. NumPy's own C-API checks name an extension built against
+    another NumPy than the one imported ("module compiled against API version 0xf but this
+    version of numpy is 0xe", "numpy.core.multiarray failed to import", NumPy 2's "A module
+    that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0", "_ARRAY_API not found",
+    Cython's "numpy.dtype size changed ... Expected 96 from C header, got 88 from PyObject"):
+    an error when the import failed, a warning for the API line alone; the API numbers name the
+    NumPy release needed.
 
     Why it matters: Python imports the first match on sys.path; a compiled module of another
     Python fails to load (undefined symbols, no PyInit_ function), and a pure-Python one of
@@ -1692,6 +2039,10 @@ def foreign_site_packages(s: Snapshot) -> Iterator[Finding]:
     others = _other_env_on_pythonpath(s, foreign)
     said = [e for e in s.reported_errors if e.signature in _FOREIGN_SIGNATURES]
     if not foreign and not others and not said:
+        numpy = _numpy_abi(s)
+        if numpy is not None:
+            yield numpy
+            return
         stated = _said_other_copy(s)
         if stated is not None:
             yield stated
