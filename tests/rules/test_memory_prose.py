@@ -301,3 +301,27 @@ def test_round10_reports_end_to_end() -> None:
     assert "DL701" not in _codes(
         "the training uses around 70% of the GPU memory with batch size 64\n"
     )
+
+
+def test_dl702_tensorflow_created_its_device_with_little_of_the_gpu() -> None:
+    # TensorFlow 2.x sizes its device from the memory free at start-up (gpu_device.cc)
+    handle = (
+        "cudnn-handle-failed",
+        "E tensorflow/stream_executor/cuda/cuda_dnn.cc:328] Could not create cudnn handle: "
+        "CUDNN_STATUS_INTERNAL_ERROR",
+    )
+    bfc = ("tf-bfc-out-of-memory", "Ran out of memory trying to allocate 392.00MiB.")
+
+    def paste(mb: str, *more: tuple[str, str], total: int | None = None) -> Snapshot:
+        tf = LiveProbe(framework="tensorflow", status="ok", details={"device_mib": mb})
+        gpus = [GpuFacts(index=0, name="GeForce RTX 2070", memory_total_mib=total)]
+        return replace(_said(*more, framework="tensorflow"), live=[tf], gpus=gpus)
+
+    # 168 MB of an 8 GB card (a table gives its size): held elsewhere, an error
+    f = only(paste("168", bfc, total=8192), "DL702")
+    assert f.severity == "error" and "168 MB" in f.message
+    # the GPU's size unknown: under 1 GiB is still probably held, a warning
+    assert only(paste("168", handle), "DL702").severity == "warning"
+    # most of the GPU was free: the device says nothing against the job's own size
+    assert fired(paste("7000", bfc, total=8192), "DL702") == []
+    assert fired(paste("2900", handle), "DL702") == []

@@ -264,6 +264,11 @@ FIRST_ALLOCATION = "oom-at-first-allocation"
 # the reporter's own words that the program found no GPU memory: a cause only beside a table that
 # shows who held it (memory.toml)
 OOM_STATED = "gpu-oom-stated"
+# TensorFlow 2.x creates its GPU device with the memory it finds free at start-up (less a reserve
+# of a few hundred MiB, and a desktop's share): under half of the GPU, or under 1 GiB where the
+# GPU's size is unknown, the rest was held before it began
+DEVICE_SHARE = 0.5
+DEVICE_FLOOR_MIB = 1024.0
 # a process in nvidia-smi's table holding this much is a program's, not a desktop's few MiB
 HOLDER_MIB = 1024
 
@@ -641,6 +646,32 @@ def _classify(s: Snapshot) -> _Oom | None:
                 )
             ],
         )
+    device = _number(tf_details, "device_mib")
+    card = tf_total or _card_mib(s)
+    if device is not None and (
+        (card and device < DEVICE_SHARE * card) or (not card and device < DEVICE_FLOOR_MIB)
+    ):
+        return _Oom(
+            said,
+            fw,
+            "held",
+            [
+                *base,
+                Evidence(
+                    fact="live.tensorflow.details.device_mib",
+                    found=f"{device:.0f} MB",
+                    needed=f">={_size(DEVICE_SHARE * card)}" if card else None,
+                    note=(f"of {_size(card)}; " if card else "")
+                    + "TensorFlow sizes its device from the memory free when it starts",
+                ),
+            ],
+            f"TensorFlow found only {device:.0f} MB free when it created its GPU device"
+            + (f" (of {_size(card)})" if card else ""),
+            numbers,
+            gpu,
+            requested,
+            stated=not card,
+        )
     full = _held_gpu(s)
     if full is not None:
         return _Oom(said, fw, "held", [*base, full[1]], full[0], numbers, full[2], requested)
@@ -862,7 +893,9 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     the program itself), the CUDA context itself failing to be created for lack of memory
     (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init,
     TensorFlow's "CUDA runtime implicit initialization ... Status: out of memory"),
-    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow's start-up
+    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow 2.x creating
+    its device "with 168 MB memory" (sized from what it found free: under half of the GPU's size,
+    or under 1 GiB where the size is unknown, then a warning), TensorFlow's start-up
     region failing while small ("failed to allocate 106.88M … CUDA_ERROR_OUT_OF_MEMORY": without
     memory growth that region is sized from the memory it found free; not with growth on or a
     failure inside its own pool), an
