@@ -269,6 +269,24 @@ RuntimeError: CUDA error: out of memory
     ]
 
 
+def test_nvidia_smi_query_gpu_csv_gives_each_gpus_memory() -> None:
+    text = """$ nvidia-smi --query-gpu=index,name,memory.used,memory.total,driver_version --format=csv
+index, name, memory.used [MiB], memory.total [MiB], driver_version
+0, NVIDIA GeForce RTX 3090, 23811 MiB, 24576 MiB, 535.104.05
+1, NVIDIA GeForce RTX 3090, 5 MiB, 24576 MiB, 535.104.05
+RuntimeError: CUDA error: out of memory
+"""
+    snap = import_text(text).snapshot
+    assert [(g.index, g.name, g.memory_used_mib, g.memory_total_mib) for g in snap.gpus] == [
+        (0, "NVIDIA GeForce RTX 3090", 23811, 24576),
+        (1, "NVIDIA GeForce RTX 3090", 5, 24576),
+    ]
+    assert snap.driver.version == "535.104.05"
+    # a CSV of the training's own numbers is no GPU listing
+    other = "epoch, loss, memory.peak\n1, 0.5, 3000\nRuntimeError: CUDA out of memory.\n"
+    assert import_text(other).snapshot.gpus == []
+
+
 def test_a_log_line_with_brackets_is_not_gpustat() -> None:
     text = "[0] loss 0.52 | 44 s | 1536 / 16130 MB\nRuntimeError: CUDA out of memory.\n"
     assert import_text(text).snapshot.gpus == []

@@ -3,7 +3,8 @@ and the `nvidia-smi -q` key/value report. Truncated names ("GeForce RTX 208...")
 A fragment pasted without the header (GPU rows, or only the process table) is read too, and the
 process table's rows become each GPU's compute processes (PID, name, memory). gpustat's
 one-line-per-GPU listing ("[0] Tesla V100-SXM2-16GB | 44'C,  0 % | 15836 / 16130 MB | u(15830M)")
-is read too: each GPU's name, memory used and total, and how many processes it lists.
+is read too: each GPU's name, memory used and total, and how many processes it lists; and so is
+`nvidia-smi --query-gpu=index,name,memory.used,memory.total --format=csv` (with its header).
 """
 
 from __future__ import annotations
@@ -328,5 +329,70 @@ def parse_gpustat(lines: list[str], first: int, last: int, sheet: FactSheet) -> 
         procs = m.group("procs")
         if procs is not None:
             sheet.set_gpu(g, "processes", len(_GPUSTAT_PROC.findall(procs)))
+    sheet.current = None
+    return part
+
+
+# `nvidia-smi --query-gpu=... --format=csv`: a header naming the fields ("memory.used [MiB]"),
+# then one comma-separated row per GPU ("0, NVIDIA GeForce RTX 3090, 23000 MiB, 24576 MiB")
+_CSV_FIELD = re.compile(r"^(?P<key>[a-z_]{1,30}(?:\.[a-z_]{1,30}){0,3})(?:\s\[[^\]\n]{1,12}\])?$")
+_CSV_MIB = re.compile(r"^(?P<v>\d{1,7})\s?MiB$")
+_CSV_GPU_KEYS = {
+    "memory.used": "memory_used_mib",
+    "memory.total": "memory_total_mib",
+    "memory.free": "memory_free_mib",
+}
+
+
+def find_query_csv(lines: list[str]) -> list[tuple[int, int]]:
+    """The blocks of `nvidia-smi --query-gpu` CSV: a header with a memory field, then rows with
+    as many fields (0-based, inclusive)."""
+    blocks: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        if "memory." not in line or "," not in line:
+            continue
+        keys = _csv_header(line)
+        if keys is None:
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].count(",") == len(keys) - 1 and lines[j].strip():
+            j += 1
+        if j > i + 1:
+            blocks.append((i, j - 1))
+    return blocks
+
+
+def _csv_header(line: str) -> list[str] | None:
+    fields = [f.strip() for f in line.strip().split(",")]
+    if len(fields) < 2 or len(fields) > 20:
+        return None
+    keys = []
+    for f in fields:
+        m = _CSV_FIELD.match(f)
+        if m is None:
+            return None
+        keys.append(m.group("key"))
+    return keys if any(k in _CSV_GPU_KEYS for k in keys) else None
+
+
+def parse_query_csv(lines: list[str], first: int, last: int, sheet: FactSheet) -> Part:
+    """`nvidia-smi --query-gpu` rows: each GPU's index, name and memory (MiB)."""
+    part = Part("nvidia-smi --query-gpu", first + 1, last + 1)
+    sheet.parts.append(part)
+    sheet.current = part
+    keys = _csv_header(lines[first]) or []
+    for n, line in enumerate(lines[first + 1 : last + 1]):
+        row = dict(zip(keys, (v.strip() for v in line.split(",")), strict=False))
+        idx = row.get("index", "")
+        g = sheet.gpu(int(idx) if idx.isdigit() else n)
+        if row.get("name") and row["name"] != "[N/A]":
+            sheet.set_gpu(g, "name", row["name"])
+        for key, path in _CSV_GPU_KEYS.items():
+            m = _CSV_MIB.match(row.get(key, ""))
+            if m is not None:
+                sheet.set_gpu(g, path, int(m.group("v")))
+        drv = row.get("driver_version", "")
+        if re.fullmatch(r"\d{2,3}\.\d{1,3}(?:\.\d{1,3})?", drv):
+            _driver(sheet, drv, None)
     sheet.current = None
     return part
