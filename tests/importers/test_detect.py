@@ -257,7 +257,7 @@ def test_gpustat_lines_give_each_gpus_memory_and_processes() -> None:
     text = """server1  Mon Jul  1 11:50:10 2019  418.87.00
 [0] Tesla V100-SXM2-16GB | 44'C,   0 % | 15836 / 16130 MB | alice(15830M)
 [1] NVIDIA A100 80GB PCIe | 52'C, 100 %,  61 / 300 W | 10151 / 81920 MB | (null)
-[2] GeForce GTX 1080 Ti | 37'C,   0 % |     0 / 11178 MB |
+`[2] GeForce GTX 1080 Ti | 37'C,   0 % |     0 / 11178 MB |`
 RuntimeError: CUDA error: out of memory
 """
     snap = import_text(text).snapshot

@@ -325,3 +325,15 @@ def test_dl702_tensorflow_created_its_device_with_little_of_the_gpu() -> None:
     # most of the GPU was free: the device says nothing against the job's own size
     assert fired(paste("7000", bfc, total=8192), "DL702") == []
     assert fired(paste("2900", handle), "DL702") == []
+
+
+def test_dl703_a_stated_out_of_memory_beside_the_gpus_stated_size() -> None:
+    # github.com/shaofengzeng/SuperPoint-Pytorch/issues/9: "2080Ti显卡，8G显存", 显存不足
+    size = ("said-gpu-memory-size", "我目前所采用的设备是2080Ti显卡，8G显存")
+    f = only(_said(OOM_SAID, size), "DL703")
+    assert f.severity == "warning" and "8.00 GiB" in f.message
+    # the size alone is no symptom; beside a statement that other processes held it, DL702
+    assert fired(_said(size), "DL703") == []
+    held = ("gpu-memory-held-stated", "the GPU memory remains occupied after I stopped it")
+    assert fired(_said(OOM_SAID, size, held), "DL703") == []
+    assert only(_said(OOM_SAID, size, held), "DL702").severity == "error"

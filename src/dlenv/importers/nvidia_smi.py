@@ -39,7 +39,7 @@ _FRAGMENT_START = re.compile(r"^\s*\|\s*(?:\d+\s+\S|Processes:)")
 # gpustat: "[0] NAME | 44'C,  0 % | 15836 / 16130 MB | alice(15830M) bob:python/123(4M)"; with
 # --show-power a "45 / 300 W" field sits before the memory; its MB are MiB (NVML's bytes / 2**20)
 _GPUSTAT = re.compile(
-    r"^\s{0,8}\[(?P<idx>\d{1,2})\]\s{1,8}(?P<name>[^|\n\[\]]{1,80}?)\s{0,8}\|\s{0,8}-?\d{1,3}\s?['°]\s?C"
+    r"^\s{0,8}[`'\"]?\[(?P<idx>\d{1,2})\]\s{1,8}(?P<name>[^|\n\[\]]{1,80}?)\s{0,8}\|\s{0,8}-?\d{1,3}\s?['°]\s?C"
     r"[^|\n]{0,60}\|(?:[^|\n]{0,40}\bW\s{0,8}\|)?\s{0,8}(?P<used>\d{1,7})\s{0,4}/\s{0,4}"
     r"(?P<total>\d{1,7})\s{0,4}MB\s{0,8}(?:\|(?P<procs>[^\n]{0,4000}))?$",
     re.MULTILINE,

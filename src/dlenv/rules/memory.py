@@ -291,10 +291,15 @@ SAID_BATCH = "said-batch-size"
 SAID_RAN_OUT = "said-memory-ran-out"
 SAID_AT_IMPORT = "said-memory-taken-at-import"  # the GPU's memory went at an import
 SAID_FIXED_SHARE = "said-fixed-share-of-gpu-memory"  # "70% of every GPU, whatever its size"
-# a GPU's size as the reporter states it: "with 8GB GPU", "11G", "8G显存", "24 GB of VRAM"
+SAID_GPU_SIZE = "said-gpu-memory-size"  # "with 8GB GPU", "RTX 3060 12GB", "8G显存"
+# a GPU's size as a message or statement states it: "with 8GB GPU", "RTX 3060 12GB", "8G显存"
 _CARD_SIZE = re.compile(
-    r"(?i)(?<![\w.])(?P<gb>\d{1,3}(?:\.\d{1,2})?)[ ]?(?:GB|GiB|G)(?![A-Za-z])[ ]?(?:of[ ])?"
+    r"(?i)(?<![\w.])(?P<gb>\d{1,3}(?:\.\d{1,2})?)[ ]?(?:GB|GiB|G)(?![A-Za-z0-9])[ ]?(?:of[ ])?"
     r"(?:(?:gpu|video|graphics)[ ])?(?:gpu|vram|video[ ]memory|graphics[ ]card|card|显存|显卡)"
+    r"(?![ ](?:(?:memory|ram)[ ])?(?:available|free|left|in[ ]use|used))"
+    r"|\b(?:rtx|gtx|ti|[avhlt]\d{1,3}|\d{3,4})[ ]?(?P<gb2>\d{1,3})[ ]?(?:gb|gib|g)(?![a-z0-9])"
+    r"|(?P<gb3>\d{1,3})[ ]?(?:G|GB|g|gb)(?:的)?显存"
+    r"|显存(?:只有|才|仅有?|是|为)[ ]?(?P<gb4>\d{1,3})[ ]?[Gg]"
 )
 
 
@@ -309,10 +314,18 @@ def _card_mib(s: Snapshot) -> float | None:
     totals = [g.memory_total_mib for g in s.gpus if g.memory_total_mib]
     if totals:
         return float(totals[0])
-    for e in s.reported_errors:
+    said = _card_said(s)
+    return said[0] if said is not None else None
+
+
+def _card_said(s: Snapshot) -> tuple[float, ReportedError] | None:
+    """The GPU's size (MiB) as a recognised message or statement gives it, and which."""
+    for e in sorted(s.reported_errors, key=lambda e: e.signature != SAID_GPU_SIZE):
         m = _CARD_SIZE.search(e.text[:2000])
         if m is not None:
-            return float(m.group("gb")) * 1024
+            gb = next(v for v in m.group("gb", "gb2", "gb3", "gb4") if v)
+            if 0 < float(gb) <= 256:
+                return float(gb) * 1024, e
     return None
 
 
@@ -751,6 +764,10 @@ def _classify_said(s: Snapshot) -> _Oom | None:
     if full is not None:
         # only the reporter's words, and a table that shows the memory held: that is the cause
         return _Oom(said, None, "held", [_said(said), full[1]], full[0], gpu=full[2])
+    held = _stated(s, HELD_STATED)
+    if held is not None:
+        why = "the report says other processes held it"
+        return _Oom(said, None, "held", [_said(said), _said(held)], why)
     context = _stated(s, *SAID_OTHER_HOLDERS)
     if context is not None:
         return _Oom(
@@ -789,6 +806,17 @@ def _classify_said(s: Snapshot) -> _Oom | None:
             [_said(said), _said(context)],
             "the report names the GPU's small memory or the batch size, and nothing else on the "
             "GPU",
+            stated=True,
+        )
+    card = _card_said(s)
+    if card is not None:
+        # the reporter weighs the job against the GPU's size, and nothing names another holder
+        return _Oom(
+            said,
+            None,
+            "size",
+            [_said(said), _said(card[1])],
+            f"the report gives the GPU's size ({_size(card[0])}) and names nothing else on it",
             stated=True,
         )
     return None
@@ -1246,7 +1274,9 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
     only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
     a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause
-    ("told me out of memory", naming no memory, counts only where the paste names a GPU).
+    ("told me out of memory", naming no memory, counts only where the paste names a GPU); or
+    beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存") when nothing names
+    another holder.
     TensorFlow's "failed to allocate" for a region under half the GPU's size (from a table or
     as the report states it: "with 8GB GPU") is the job's own allocation, not the start-up grab
     of DL701.
