@@ -337,3 +337,17 @@ def test_dl703_a_stated_out_of_memory_beside_the_gpus_stated_size() -> None:
     held = ("gpu-memory-held-stated", "the GPU memory remains occupied after I stopped it")
     assert fired(_said(OOM_SAID, size, held), "DL703") == []
     assert only(_said(OOM_SAID, size, held), "DL702").severity == "error"
+
+
+def test_dl702_from_tensorflows_allocator_limit_end_to_end() -> None:
+    # the stats TensorFlow dumps after "ran out of memory": its pool was sized from what was free
+    dump = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:457] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate 73.50MiB (rounded to 77070336)requested by op Mul\n"
+        "I tensorflow/core/common_runtime/bfc_allocator.cc:1090] Stats: \n"
+        "Limit:                       {limit}\n"
+        "InUse:                       161087488\n"
+    )
+    assert _codes(dump.format(limit="198180864")).get("DL702") == "warning"
+    # a pool of nearly the whole GPU (7.4 GiB): the job filled it, not someone else
+    assert "DL702" not in _codes(dump.format(limit="7967745639"))

@@ -922,8 +922,9 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init,
     TensorFlow's "CUDA runtime implicit initialization ... Status: out of memory"),
     TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow 2.x creating
-    its device "with 168 MB memory" (sized from what it found free: under half of the GPU's size,
-    or under 1 GiB where the size is unknown, then a warning), TensorFlow's start-up
+    its device "with 168 MB memory" or its allocator's dumped "Limit:" (both sized from what it
+    found free: under half of the GPU's size, or under 1 GiB where the size is unknown, then a
+    warning), TensorFlow's start-up
     region failing while small ("failed to allocate 106.88M … CUDA_ERROR_OUT_OF_MEMORY": without
     memory growth that region is sized from the memory it found free; not with growth on or a
     failure inside its own pool), an
