@@ -351,3 +351,17 @@ def test_dl702_from_tensorflows_allocator_limit_end_to_end() -> None:
     assert _codes(dump.format(limit="198180864")).get("DL702") == "warning"
     # a pool of nearly the whole GPU (7.4 GiB): the job filled it, not someone else
     assert "DL702" not in _codes(dump.format(limit="7967745639"))
+
+
+def test_dl702_restarting_the_kernel_gave_the_memory_back() -> None:
+    # github.com/keras-team/keras/issues/1587: the live kernel held what earlier attempts took
+    restart = ("said-restart-frees-memory", "so I'm forced to restart the Python process")
+    f = only(_said(TORCH_OOM, restart, framework="torch"), "DL702")
+    assert f.severity == "warning" and "probably" in f.title
+    assert only(_said(OOM_SAID, restart), "DL702").severity == "warning"
+    # the restart alone, with no out-of-memory, states nothing about the memory
+    assert fired(_said(restart), "DL702") == []
+    assert "DL702" not in _codes(
+        "RuntimeError: CUDA out of memory.\n"
+        "Reducing the batch size and restarting the kernel helped resolve the issue.\n"
+    )

@@ -283,7 +283,11 @@ SAID_SETTING_CODE = "said-memory-setting-code"
 SAID_SHARED_PROCESS = "said-frameworks-share-the-gpu"  # TensorFlow/JAX and torch in one process
 CODE_IMPORTS_GRABBER = "code-imports-tensorflow-or-jax"
 SAID_GROWTH_FIXES = "said-memory-growth-fixes"  # the reporter's fix turns growth on
-SAID_OTHER_HOLDERS = ("said-other-notebook-open", "said-other-program-on-gpu")
+SAID_OTHER_HOLDERS = (
+    "said-other-notebook-open",
+    "said-other-program-on-gpu",
+    "said-restart-frees-memory",  # the live kernel held what earlier runs allocated
+)
 SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED)
 SAID_SMALL_GPU = "said-small-gpu-memory"
 SAID_BATCH = "said-batch-size"
@@ -701,7 +705,7 @@ def _classify(s: Snapshot) -> _Oom | None:
             "held",
             [*base, _said(other)],
             "the report says another program (a notebook kernel, a training, a game) was on the "
-            "same GPU",
+            "same GPU, or that restarting the kernel gave the memory back",
             numbers,
             gpu,
             requested,
@@ -776,7 +780,7 @@ def _classify_said(s: Snapshot) -> _Oom | None:
             "held",
             [_said(said), _said(context)],
             "the report says another program (a notebook kernel, a training, a game) was on the "
-            "same GPU",
+            "same GPU, or that restarting the kernel gave the memory back",
             stated=True,
         )
     context = _shared_process(s, said)
@@ -937,7 +941,8 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     saying so ("other processes", "memory was not released", a zombie or leftover process,
     memory still taken after Ctrl+C). A warning when
     only the reporter's words place something else on the GPU (another notebook or kernel open,
-    a second training, a game, the desktop) beside an out-of-memory error or statement, or when
+    a second training, a game, the desktop) beside an out-of-memory error or statement, or say
+    that restarting the kernel (the Python process, Colab's runtime) gave the memory back, or when
     the program's first allocation failed (a PyTorch module's __init__ building the first
     layers, darknet's layer 0: nothing of the job was on the GPU yet); never when PyTorch's
     numbers show the program itself held the memory.
