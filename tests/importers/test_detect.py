@@ -252,6 +252,46 @@ def test_nvidia_smi_rows_and_process_table_without_the_header() -> None:
     assert snap.gpus[0].processes == 1
 
 
+def test_gpustat_lines_give_each_gpus_memory_and_processes() -> None:
+    # gpustat's listing (https://github.com/wookayin/gpustat), plain and with --show-power
+    text = """server1  Mon Jul  1 11:50:10 2019  418.87.00
+[0] Tesla V100-SXM2-16GB | 44'C,   0 % | 15836 / 16130 MB | alice(15830M)
+[1] NVIDIA A100 80GB PCIe | 52'C, 100 %,  61 / 300 W | 10151 / 81920 MB | (null)
+`[2] GeForce GTX 1080 Ti | 37'C,   0 % |     0 / 11178 MB |`
+RuntimeError: CUDA error: out of memory
+"""
+    snap = import_text(text).snapshot
+    assert [(g.index, g.name, g.memory_used_mib, g.memory_total_mib, g.processes) for g in
+            snap.gpus] == [
+        (0, "Tesla V100-SXM2-16GB", 15836, 16130, 1),
+        (1, "NVIDIA A100 80GB PCIe", 10151, 81920, 0),
+        (2, "GeForce GTX 1080 Ti", 0, 11178, 0),
+    ]
+
+
+def test_nvidia_smi_query_gpu_csv_gives_each_gpus_memory() -> None:
+    text = """$ nvidia-smi --query-gpu=index,name,memory.used,memory.total,driver_version --format=csv
+index, name, memory.used [MiB], memory.total [MiB], driver_version
+0, NVIDIA GeForce RTX 3090, 23811 MiB, 24576 MiB, 535.104.05
+1, NVIDIA GeForce RTX 3090, 5 MiB, 24576 MiB, 535.104.05
+RuntimeError: CUDA error: out of memory
+"""
+    snap = import_text(text).snapshot
+    assert [(g.index, g.name, g.memory_used_mib, g.memory_total_mib) for g in snap.gpus] == [
+        (0, "NVIDIA GeForce RTX 3090", 23811, 24576),
+        (1, "NVIDIA GeForce RTX 3090", 5, 24576),
+    ]
+    assert snap.driver.version == "535.104.05"
+    # a CSV of the training's own numbers is no GPU listing
+    other = "epoch, loss, memory.peak\n1, 0.5, 3000\nRuntimeError: CUDA out of memory.\n"
+    assert import_text(other).snapshot.gpus == []
+
+
+def test_a_log_line_with_brackets_is_not_gpustat() -> None:
+    text = "[0] loss 0.52 | 44 s | 1536 / 16130 MB\nRuntimeError: CUDA out of memory.\n"
+    assert import_text(text).snapshot.gpus == []
+
+
 def test_a_markdown_table_is_not_an_nvidia_smi_fragment() -> None:
     text = "| 1 | torch | 2.1.0 |\n| 2 | numpy | 1.26 |\nRuntimeError: CUDA out of memory.\n"
     assert import_text(text).snapshot.gpus == []

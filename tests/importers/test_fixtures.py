@@ -475,6 +475,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "live[0].loaded_libraries[0].name": "cudnn",
             "live[0].loaded_libraries[0].path": "libcudnn",
             "live[0].loaded_libraries[0].version": "8.9.4",
+            # the memory TensorFlow found free when it created its device (DL702 weighs it)
+            "live[0].details.device_mib": "21770",
         },
     },
     "tf_log_missing_cuda11.txt": {

@@ -5,10 +5,12 @@ would have produced, each with the wording of the public report it imitates."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dlenv.errors import DlenvError
 from dlenv.fix.actions import SetEnv
 from dlenv.importers.explain import explain_text
-from dlenv.snapshot.model import LiveProbe, ReportedError, Snapshot
+from dlenv.snapshot.model import GpuFacts, LiveProbe, ReportedError, Snapshot
 from tests.rules.snapshots import fired, only
 
 
@@ -204,3 +206,162 @@ def test_prose_reports_end_to_end() -> None:
     # negations and other causes give nothing
     assert _codes("No other notebook is open and the GPU ran out of memory.\n") == {}
     assert _codes("tensorflow uses only 2 GB of the GPU memory, which is fine.\n") == {}
+
+
+# -- round 10: the allocator's grab read from what happened to the memory ----------------------
+
+
+def test_dl701_the_memory_taken_at_an_import() -> None:
+    # github.com/PythonOT/POT/issues/516; github.com/atong01/conditional-flow-matching/issues/57
+    at_import = (
+        "said-memory-taken-at-import",
+        "When I try to import POT, the memory occupation gets 23172MiB / 24220MiB for GPU:0",
+    )
+    f = only(_said(at_import), "DL701")
+    assert f.severity == "warning" and "probably" in f.title
+    assert [a.name for a in f.fixes] == ["TF_FORCE_GPU_ALLOW_GROWTH"]
+    assert "nvidia-smi" in (f.hint or "")
+    # an import that fails, or that states no memory taken, says nothing about an allocator
+    assert fired(_said(("said-import-fails", "import ot fails")), "DL701") == []
+
+
+def test_dl701_the_same_large_share_of_every_gpu() -> None:
+    # github.com/ShaneFlandermeyer/bmpc-jax/issues/2: 70% of 11, 24 and 80 GB alike is JAX's 75%
+    share = (
+        "said-fixed-share-of-gpu-memory",
+        "the training process consistently uses around 70% of the GPU memory, regardless of the "
+        "total available memory.",
+    )
+    f = only(_said(share), "DL701")
+    assert f.subject == "jax" and f.severity == "warning"
+    assert [(a.name, a.value) for a in f.fixes if isinstance(a, SetEnv)] == [
+        ("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    ]
+    nearly_all = ("said-fixed-share-of-gpu-memory", "it takes 95% of the GPU memory on every GPU")
+    assert only(_said(nearly_all), "DL701").subject == "tensorflow"
+
+
+def test_dl701_the_reports_fix_turns_preallocation_off() -> None:
+    # github.com/apax-hub/apax/issues/111
+    fixed = ("said-memory-growth-fixes", "Quick fix is to set `XLA_PYTHON_CLIENT_PREALLOCATE=false`.")
+    assert only(_said(fixed), "DL701").subject == "jax"
+    # the setting shown without a fix's words is no cause
+    code = ("said-memory-setting-code", "XLA_PYTHON_CLIENT_PREALLOCATE=false")
+    assert fired(_said(code), "DL701") == []
+
+
+def test_dl703_memory_ran_out_in_words_that_name_no_gpu_beside_a_named_gpu() -> None:
+    # github.com/zeakey/hed/issues/15: "told me out of memory" is the GPU's beside a GT 1030
+    ran_out = ("said-memory-ran-out", "Stop after a few seconds and told me out of memory.")
+    gpu = GpuFacts(index=0, name="GeForce GT 1030")
+    s = replace(_said(ran_out, BATCH), gpus=[gpu])
+    assert only(s, "DL703").severity == "warning"
+    # without a GPU in the paste the memory may be the host's: nothing
+    assert fired(_said(ran_out, BATCH), "DL703") == []
+
+
+def test_dl703_a_tensorflow_region_under_half_the_stated_gpu_is_the_job_not_the_grab() -> None:
+    # github.com/paninski-lab/deepgraphpose/issues/7: 2.53G of an 8GB GPU, fixed by batch 10 -> 4
+    grab = (
+        "tf-failed-to-allocate-from-device",
+        "E tensorflow/stream_executor/cuda/cuda_driver.cc:806] failed to allocate 2.53G "
+        "(2715310336 bytes) from device: CUDA_ERROR_OUT_OF_MEMORY: out of memory",
+    )
+    title = ("cuda-out-of-memory", "CUDA_ERROR_OUT_OF_MEMORY with 8GB GPU")
+    tf = LiveProbe(framework="tensorflow", status="ok", details={"oom_requested_mib": "2590.0"})
+    s = replace(_said(title, grab, framework="tensorflow"), live=[tf])
+    assert only(s, "DL703").severity == "error"
+    assert fired(s, "DL701") == []
+    # the same region on a 3 GB GPU is (nearly) all of it: TensorFlow's start-up grab
+    small = ("cuda-out-of-memory", "CUDA_ERROR_OUT_OF_MEMORY with 3GB GPU")
+    s = replace(_said(small, grab, framework="tensorflow"), live=[tf])
+    assert only(s, "DL701").severity == "error"
+
+
+def test_round10_reports_end_to_end() -> None:
+    assert _codes(
+        "Importing POT consumes 22G GPU memory.\n"
+        "2023-08-28 00:06:28.565778: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] "
+        "TF-TRT Warning: Could not find TensorRT\n"
+    ).get("DL701") == "warning"
+    assert _codes(
+        "Out of video memory\n\nMy GT1030 has 2GB memory, Stop after a few seconds and told me "
+        "out of memory. I want to know how to lower the batch_size of the train process.\n"
+    ) == {"DL703": "warning"}
+    assert _codes(
+        "[0] Tesla V100-SXM2-16GB | 44'C,   0 % | 15836 / 16130 MB |\n"
+        "[1] Tesla V100-SXM2-16GB | 37'C,   0 % |     0 / 16130 MB |\n"
+        'I got "RuntimeError: CUDA error: out of memory" when I launch training\n'
+    ).get("DL702") == "error"
+    assert _codes(
+        "使用 `ctrl + c` 终止了任务，发现部分显存仍然未释放，查看后台发现有进程残留。\n"
+    ).get("DL702") == "error"
+    # the host's memory, or a share that depends on the job, names nothing
+    assert _codes("the host ran out of memory while loading the dataset into RAM\n") == {}
+    assert "DL701" not in _codes(
+        "the training uses around 70% of the GPU memory with batch size 64\n"
+    )
+
+
+def test_dl702_tensorflow_created_its_device_with_little_of_the_gpu() -> None:
+    # TensorFlow 2.x sizes its device from the memory free at start-up (gpu_device.cc)
+    handle = (
+        "cudnn-handle-failed",
+        "E tensorflow/stream_executor/cuda/cuda_dnn.cc:328] Could not create cudnn handle: "
+        "CUDNN_STATUS_INTERNAL_ERROR",
+    )
+    bfc = ("tf-bfc-out-of-memory", "Ran out of memory trying to allocate 392.00MiB.")
+
+    def paste(mb: str, *more: tuple[str, str], total: int | None = None) -> Snapshot:
+        tf = LiveProbe(framework="tensorflow", status="ok", details={"device_mib": mb})
+        gpus = [GpuFacts(index=0, name="GeForce RTX 2070", memory_total_mib=total)]
+        return replace(_said(*more, framework="tensorflow"), live=[tf], gpus=gpus)
+
+    # 168 MB of an 8 GB card (a table gives its size): held elsewhere, an error
+    f = only(paste("168", bfc, total=8192), "DL702")
+    assert f.severity == "error" and "168 MB" in f.message
+    # the GPU's size unknown: under 1 GiB is still probably held, a warning
+    assert only(paste("168", handle), "DL702").severity == "warning"
+    # most of the GPU was free: the device says nothing against the job's own size
+    assert fired(paste("7000", bfc, total=8192), "DL702") == []
+    assert fired(paste("2900", handle), "DL702") == []
+
+
+def test_dl703_a_stated_out_of_memory_beside_the_gpus_stated_size() -> None:
+    # github.com/shaofengzeng/SuperPoint-Pytorch/issues/9: "2080Ti显卡，8G显存", 显存不足
+    size = ("said-gpu-memory-size", "我目前所采用的设备是2080Ti显卡，8G显存")
+    f = only(_said(OOM_SAID, size), "DL703")
+    assert f.severity == "warning" and "8.00 GiB" in f.message
+    # the size alone is no symptom; beside a statement that other processes held it, DL702
+    assert fired(_said(size), "DL703") == []
+    held = ("gpu-memory-held-stated", "the GPU memory remains occupied after I stopped it")
+    assert fired(_said(OOM_SAID, size, held), "DL703") == []
+    assert only(_said(OOM_SAID, size, held), "DL702").severity == "error"
+
+
+def test_dl702_from_tensorflows_allocator_limit_end_to_end() -> None:
+    # the stats TensorFlow dumps after "ran out of memory": its pool was sized from what was free
+    dump = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:457] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate 73.50MiB (rounded to 77070336)requested by op Mul\n"
+        "I tensorflow/core/common_runtime/bfc_allocator.cc:1090] Stats: \n"
+        "Limit:                       {limit}\n"
+        "InUse:                       161087488\n"
+    )
+    assert _codes(dump.format(limit="198180864")).get("DL702") == "warning"
+    # a pool of nearly the whole GPU (7.4 GiB): the job filled it, not someone else
+    assert "DL702" not in _codes(dump.format(limit="7967745639"))
+
+
+def test_dl702_restarting_the_kernel_gave_the_memory_back() -> None:
+    # github.com/keras-team/keras/issues/1587: the live kernel held what earlier attempts took
+    restart = ("said-restart-frees-memory", "so I'm forced to restart the Python process")
+    f = only(_said(TORCH_OOM, restart, framework="torch"), "DL702")
+    assert f.severity == "warning" and "probably" in f.title
+    assert only(_said(OOM_SAID, restart), "DL702").severity == "warning"
+    # the restart alone, with no out-of-memory, states nothing about the memory
+    assert fired(_said(restart), "DL702") == []
+    assert "DL702" not in _codes(
+        "RuntimeError: CUDA out of memory.\n"
+        "Reducing the batch size and restarting the kernel helped resolve the issue.\n"
+    )

@@ -150,6 +150,10 @@ def import_text(text: str, source: str = "-") -> Imported:
         nvidia_smi.parse_table(lines, first, last, sheet)
     for first, last in nvidia_smi.find_query(lines):
         nvidia_smi.parse_query(lines, first, last, sheet)
+    for first, last in nvidia_smi.find_gpustat(lines):
+        nvidia_smi.parse_gpustat(lines, first, last, sheet)
+    for first, last in nvidia_smi.find_query_csv(lines):
+        nvidia_smi.parse_query_csv(lines, first, last, sheet)
     templates.parse_template(lines, sheet)
     nvcc = re.search(r"Cuda compilation tools, release", joined)
     if nvcc:
@@ -222,7 +226,8 @@ def _blanked_lines(parts: list[Part], n_lines: int) -> set[int]:
     package lists and the prose, so they are not read twice."""
     blanked: set[int] = set()
     for p in parts:
-        if p.kind in ("collect_env", "nvidia-smi", "nvidia-smi -q", "dlenv-json"):
+        if p.kind in ("collect_env", "nvidia-smi", "nvidia-smi -q", "gpustat",
+                      "nvidia-smi --query-gpu", "dlenv-json"):
             blanked.update(range(p.first_line - 1, min(p.last_line, n_lines)))
     return blanked
 

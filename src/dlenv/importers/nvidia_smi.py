@@ -1,7 +1,10 @@
 """Parse pasted `nvidia-smi` output: the default table (old and new layouts, Linux and Windows)
 and the `nvidia-smi -q` key/value report. Truncated names ("GeForce RTX 208...") are kept as is.
 A fragment pasted without the header (GPU rows, or only the process table) is read too, and the
-process table's rows become each GPU's compute processes (PID, name, memory).
+process table's rows become each GPU's compute processes (PID, name, memory). gpustat's
+one-line-per-GPU listing ("[0] Tesla V100-SXM2-16GB | 44'C,  0 % | 15836 / 16130 MB | u(15830M)")
+is read too: each GPU's name, memory used and total, and how many processes it lists; and so is
+`nvidia-smi --query-gpu=index,name,memory.used,memory.total --format=csv` (with its header).
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ _PROCESS = re.compile(
 _PROCESS_ANY = re.compile(r"^\|\s+(?P<gpu>\d+)\s+(?:\S+\s+\S+\s+)?\d+\s+[CG](?:\+G)?\s+\S")
 # where a fragment without the header starts: a GPU row or the process table's title
 _FRAGMENT_START = re.compile(r"^\s*\|\s*(?:\d+\s+\S|Processes:)")
+# gpustat: "[0] NAME | 44'C,  0 % | 15836 / 16130 MB | alice(15830M) bob:python/123(4M)"; with
+# --show-power a "45 / 300 W" field sits before the memory; its MB are MiB (NVML's bytes / 2**20)
+_GPUSTAT = re.compile(
+    r"^\s{0,8}[`'\"]?\[(?P<idx>\d{1,2})\]\s{1,8}(?P<name>[^|\n\[\]]{1,80}?)\s{0,8}\|\s{0,8}-?\d{1,3}\s?['°]\s?C"
+    r"[^|\n]{0,60}\|(?:[^|\n]{0,40}\bW\s{0,8}\|)?\s{0,8}(?P<used>\d{1,7})\s{0,4}/\s{0,4}"
+    r"(?P<total>\d{1,7})\s{0,4}MB\s{0,8}(?:\|(?P<procs>[^\n]{0,4000}))?$",
+    re.MULTILINE,
+)
+_GPUSTAT_PROC = re.compile(r"\((?:\d{1,7})M\)")
 QUERY_START = re.compile(r"^=+\s*NVSMI LOG\s*=+\s*$", re.MULTILINE)
 
 
@@ -283,3 +295,104 @@ def _gpu_field(sheet: FactSheet, gpu: dict[str, object], path: str, val: str) ->
         n = _number(val)
         if n is not None:
             sheet.set_gpu(gpu, "ecc_uncorrectable", int(n))
+
+
+def find_gpustat(lines: list[str]) -> list[tuple[int, int]]:
+    """gpustat's GPU lines, as blocks of consecutive lines (0-based, inclusive)."""
+    blocks: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        if "MB" not in line or "[" not in line or not _GPUSTAT.match(line):
+            continue
+        if blocks and blocks[-1][1] == i - 1:
+            blocks[-1] = (blocks[-1][0], i)
+        else:
+            blocks.append((i, i))
+    return blocks
+
+
+def parse_gpustat(lines: list[str], first: int, last: int, sheet: FactSheet) -> Part:
+    """gpustat's lines: each GPU's name, memory used and total, and its listed processes (users'
+    "name(NNNM)" entries; "(null)" or nothing: none)."""
+    part = Part("gpustat", first + 1, last + 1)
+    sheet.parts.append(part)
+    sheet.current = part
+    for line in lines[first : last + 1]:
+        m = _GPUSTAT.match(line)
+        if m is None:
+            continue
+        g = sheet.gpu(int(m.group("idx")))
+        sheet.set_gpu(g, "name", m.group("name").strip())
+        used, total = int(m.group("used")), int(m.group("total"))
+        sheet.set_gpu(g, "memory_used_mib", used)
+        sheet.set_gpu(g, "memory_total_mib", total)
+        sheet.set_gpu(g, "memory_free_mib", total - used)
+        procs = m.group("procs")
+        if procs is not None:
+            sheet.set_gpu(g, "processes", len(_GPUSTAT_PROC.findall(procs)))
+    sheet.current = None
+    return part
+
+
+# `nvidia-smi --query-gpu=... --format=csv`: a header naming the fields ("memory.used [MiB]"),
+# then one comma-separated row per GPU ("0, NVIDIA GeForce RTX 3090, 23000 MiB, 24576 MiB")
+_CSV_FIELD = re.compile(r"^(?P<key>[a-z_]{1,30}(?:\.[a-z_]{1,30}){0,3})(?:\s\[[^\]\n]{1,12}\])?$")
+_CSV_MIB = re.compile(r"^(?P<v>\d{1,7})\s?MiB$")
+_CSV_GPU_KEYS = {
+    "memory.used": "memory_used_mib",
+    "memory.total": "memory_total_mib",
+    "memory.free": "memory_free_mib",
+}
+
+
+def find_query_csv(lines: list[str]) -> list[tuple[int, int]]:
+    """The blocks of `nvidia-smi --query-gpu` CSV: a header with a memory field, then rows with
+    as many fields (0-based, inclusive)."""
+    blocks: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        if "memory." not in line or "," not in line:
+            continue
+        keys = _csv_header(line)
+        if keys is None:
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].count(",") == len(keys) - 1 and lines[j].strip():
+            j += 1
+        if j > i + 1:
+            blocks.append((i, j - 1))
+    return blocks
+
+
+def _csv_header(line: str) -> list[str] | None:
+    fields = [f.strip() for f in line.strip().split(",")]
+    if len(fields) < 2 or len(fields) > 20:
+        return None
+    keys = []
+    for f in fields:
+        m = _CSV_FIELD.match(f)
+        if m is None:
+            return None
+        keys.append(m.group("key"))
+    return keys if any(k in _CSV_GPU_KEYS for k in keys) else None
+
+
+def parse_query_csv(lines: list[str], first: int, last: int, sheet: FactSheet) -> Part:
+    """`nvidia-smi --query-gpu` rows: each GPU's index, name and memory (MiB)."""
+    part = Part("nvidia-smi --query-gpu", first + 1, last + 1)
+    sheet.parts.append(part)
+    sheet.current = part
+    keys = _csv_header(lines[first]) or []
+    for n, line in enumerate(lines[first + 1 : last + 1]):
+        row = dict(zip(keys, (v.strip() for v in line.split(",")), strict=False))
+        idx = row.get("index", "")
+        g = sheet.gpu(int(idx) if idx.isdigit() else n)
+        if row.get("name") and row["name"] != "[N/A]":
+            sheet.set_gpu(g, "name", row["name"])
+        for key, path in _CSV_GPU_KEYS.items():
+            m = _CSV_MIB.match(row.get(key, ""))
+            if m is not None:
+                sheet.set_gpu(g, path, int(m.group("v")))
+        drv = row.get("driver_version", "")
+        if re.fullmatch(r"\d{2,3}\.\d{1,3}(?:\.\d{1,3})?", drv):
+            _driver(sheet, drv, None)
+    sheet.current = None
+    return part

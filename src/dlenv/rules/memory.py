@@ -111,6 +111,11 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     imports TensorFlow or JAX while PyTorch or CuPy ran out), unless PyTorch's numbers show the
     program itself held the memory; an allocation failure beside the reporter's fix that turns
     memory growth on ("add this line in case of allocation error: TF_FORCE_GPU_ALLOW_GROWTH").
+    Also from what the report says happened to the memory, without naming the allocator: the
+    same large share of every GPU whatever its size ("uses around 70% of the GPU memory,
+    regardless of the total": a job needs a fixed amount, an allocator a fixed share), the
+    memory taken as soon as a library is imported (before any job ran), or the report's fix
+    that turns memory growth on or JAX's preallocation off.
 
     Why it matters: TensorFlow maps nearly all GPU memory at start-up; a second process on the
     same GPU (another notebook, torch in the same job) fails with "CUDA_ERROR_OUT_OF_MEMORY".
@@ -259,6 +264,11 @@ FIRST_ALLOCATION = "oom-at-first-allocation"
 # the reporter's own words that the program found no GPU memory: a cause only beside a table that
 # shows who held it (memory.toml)
 OOM_STATED = "gpu-oom-stated"
+# TensorFlow 2.x creates its GPU device with the memory it finds free at start-up (less a reserve
+# of a few hundred MiB, and a desktop's share): under half of the GPU, or under 1 GiB where the
+# GPU's size is unknown, the rest was held before it began
+DEVICE_SHARE = 0.5
+DEVICE_FLOOR_MIB = 1024.0
 # a process in nvidia-smi's table holding this much is a program's, not a desktop's few MiB
 HOLDER_MIB = 1024
 
@@ -273,15 +283,54 @@ SAID_SETTING_CODE = "said-memory-setting-code"
 SAID_SHARED_PROCESS = "said-frameworks-share-the-gpu"  # TensorFlow/JAX and torch in one process
 CODE_IMPORTS_GRABBER = "code-imports-tensorflow-or-jax"
 SAID_GROWTH_FIXES = "said-memory-growth-fixes"  # the reporter's fix turns growth on
-SAID_OTHER_HOLDERS = ("said-other-notebook-open", "said-other-program-on-gpu")
+SAID_OTHER_HOLDERS = (
+    "said-other-notebook-open",
+    "said-other-program-on-gpu",
+    "said-restart-frees-memory",  # the live kernel held what earlier runs allocated
+)
 SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED)
 SAID_SMALL_GPU = "said-small-gpu-memory"
 SAID_BATCH = "said-batch-size"
+# "told me out of memory" without naming the memory: GPU memory only where the paste names a GPU
+SAID_RAN_OUT = "said-memory-ran-out"
+SAID_AT_IMPORT = "said-memory-taken-at-import"  # the GPU's memory went at an import
+SAID_FIXED_SHARE = "said-fixed-share-of-gpu-memory"  # "70% of every GPU, whatever its size"
+SAID_GPU_SIZE = "said-gpu-memory-size"  # "with 8GB GPU", "RTX 3060 12GB", "8G显存"
+# a GPU's size as a message or statement states it: "with 8GB GPU", "RTX 3060 12GB", "8G显存"
+_CARD_SIZE = re.compile(
+    r"(?i)(?<![\w.])(?P<gb>\d{1,3}(?:\.\d{1,2})?)[ ]?(?:GB|GiB|G)(?![A-Za-z0-9])[ ]?(?:of[ ])?"
+    r"(?:(?:gpu|video|graphics)[ ])?(?:gpu|vram|video[ ]memory|graphics[ ]card|card|显存|显卡)"
+    r"(?![ ](?:(?:memory|ram)[ ])?(?:available|free|left|in[ ]use|used))"
+    r"|\b(?:rtx|gtx|ti|[avhlt]\d{1,3}|\d{3,4})[ ]?(?P<gb2>\d{1,3})[ ]?(?:gb|gib|g)(?![a-z0-9])"
+    r"|(?P<gb3>\d{1,3})[ ]?(?:G|GB|g|gb)(?:的)?显存"
+    r"|显存(?:只有|才|仅有?|是|为)[ ]?(?P<gb4>\d{1,3})[ ]?[Gg]"
+)
 
 
 def _stated(s: Snapshot, *signatures: str) -> ReportedError | None:
     """The first message of the paste with one of these signatures."""
     return next((e for e in s.reported_errors if e.signature in signatures), None)
+
+
+def _card_mib(s: Snapshot) -> float | None:
+    """The GPU's memory in MiB: a table's total, else the size the paste states beside a message
+    or statement it recognised ("CUDA_ERROR_OUT_OF_MEMORY with 8GB GPU", "8G显存")."""
+    totals = [g.memory_total_mib for g in s.gpus if g.memory_total_mib]
+    if totals:
+        return float(totals[0])
+    said = _card_said(s)
+    return said[0] if said is not None else None
+
+
+def _card_said(s: Snapshot) -> tuple[float, ReportedError] | None:
+    """The GPU's size (MiB) as a recognised message or statement gives it, and which."""
+    for e in sorted(s.reported_errors, key=lambda e: e.signature != SAID_GPU_SIZE):
+        m = _CARD_SIZE.search(e.text[:2000])
+        if m is not None:
+            gb = next(v for v in m.group("gb", "gb2", "gb3", "gb4") if v)
+            if 0 < float(gb) <= 256:
+                return float(gb) * 1024, e
+    return None
 
 
 def _size(mib: float) -> str:
@@ -614,6 +663,32 @@ def _classify(s: Snapshot) -> _Oom | None:
                 )
             ],
         )
+    device = _number(tf_details, "device_mib")
+    card = tf_total or _card_mib(s)
+    if device is not None and (
+        (card and device < DEVICE_SHARE * card) or (not card and device < DEVICE_FLOOR_MIB)
+    ):
+        return _Oom(
+            said,
+            fw,
+            "held",
+            [
+                *base,
+                Evidence(
+                    fact="live.tensorflow.details.device_mib",
+                    found=f"{device:.0f} MB",
+                    needed=f">={_size(DEVICE_SHARE * card)}" if card else None,
+                    note=(f"of {_size(card)}; " if card else "")
+                    + "TensorFlow sizes its device from the memory free when it starts",
+                ),
+            ],
+            f"TensorFlow found only {device:.0f} MB free when it created its GPU device"
+            + (f" (of {_size(card)})" if card else ""),
+            numbers,
+            gpu,
+            requested,
+            stated=not card,
+        )
     full = _held_gpu(s)
     if full is not None:
         return _Oom(said, fw, "held", [*base, full[1]], full[0], numbers, full[2], requested)
@@ -630,7 +705,7 @@ def _classify(s: Snapshot) -> _Oom | None:
             "held",
             [*base, _said(other)],
             "the report says another program (a notebook kernel, a training, a game) was on the "
-            "same GPU",
+            "same GPU, or that restarting the kernel gave the memory back",
             numbers,
             gpu,
             requested,
@@ -654,9 +729,13 @@ def _classify(s: Snapshot) -> _Oom | None:
     if fw == "tensorflow" and small is not None:
         return oom("held", small[0], [small[1]])
     if fw == "tensorflow":
+        # the start-up region is (nearly) the whole GPU: where the GPU's size is known, a region
+        # under half of it is the job's own allocation growing, not that grab
+        card = tf_total or _card_mib(s)
         grab = STARTUP_GRAB in reported and (
-            (requested or 0) >= STARTUP_GRAB_MIB
-            or bool(tf_total and requested and requested >= 0.5 * tf_total)
+            bool(requested and requested >= 0.5 * card)
+            if card
+            else (requested or 0) >= STARTUP_GRAB_MIB
         )
         if handles or grab:
             return oom(
@@ -680,12 +759,19 @@ def _classify_said(s: Snapshot) -> _Oom | None:
     """No program's out-of-memory message: the reporter's own words that the GPU ran out of
     memory, and what the paste shows or says beside them. The words alone name no cause."""
     said = _stated(s, *SAID_OOM)
+    if said is None and s.gpus:
+        # "told me out of memory" names no memory; beside a GPU the paste names, it is the GPU's
+        said = _stated(s, SAID_RAN_OUT)
     if said is None:
         return None
     full = _held_gpu(s)
     if full is not None:
         # only the reporter's words, and a table that shows the memory held: that is the cause
         return _Oom(said, None, "held", [_said(said), full[1]], full[0], gpu=full[2])
+    held = _stated(s, HELD_STATED)
+    if held is not None:
+        why = "the report says other processes held it"
+        return _Oom(said, None, "held", [_said(said), _said(held)], why)
     context = _stated(s, *SAID_OTHER_HOLDERS)
     if context is not None:
         return _Oom(
@@ -694,7 +780,7 @@ def _classify_said(s: Snapshot) -> _Oom | None:
             "held",
             [_said(said), _said(context)],
             "the report says another program (a notebook kernel, a training, a game) was on the "
-            "same GPU",
+            "same GPU, or that restarting the kernel gave the memory back",
             stated=True,
         )
     context = _shared_process(s, said)
@@ -724,6 +810,17 @@ def _classify_said(s: Snapshot) -> _Oom | None:
             [_said(said), _said(context)],
             "the report names the GPU's small memory or the batch size, and nothing else on the "
             "GPU",
+            stated=True,
+        )
+    card = _card_said(s)
+    if card is not None:
+        # the reporter weighs the job against the GPU's size, and nothing names another holder
+        return _Oom(
+            said,
+            None,
+            "size",
+            [_said(said), _said(card[1])],
+            f"the report gives the GPU's size ({_size(card[0])}) and names nothing else on it",
             stated=True,
         )
     return None
@@ -828,18 +925,24 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     the program itself), the CUDA context itself failing to be created for lack of memory
     (cuDevicePrimaryCtxRetain/cuCtxCreate CUDA_ERROR_OUT_OF_MEMORY, PyTorch's lazy init,
     TensorFlow's "CUDA runtime implicit initialization ... Status: out of memory"),
-    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow's start-up
+    TensorFlow 1.x's "freeMemory" well below "totalMemory" at start-up, TensorFlow 2.x creating
+    its device "with 168 MB memory" or its allocator's dumped "Limit:" (both sized from what it
+    found free: under half of the GPU's size, or under 1 GiB where the size is unknown, then a
+    warning), TensorFlow's start-up
     region failing while small ("failed to allocate 106.88M … CUDA_ERROR_OUT_OF_MEMORY": without
     memory growth that region is sized from the memory it found free; not with growth on or a
     failure inside its own pool), an
-    nvidia-smi table (also a fragment pasted without its header) with processes holding a
+    nvidia-smi table (also a fragment pasted without its header, or gpustat's one line per GPU)
+    with processes holding a
     quarter of the GPU (or a quarter in use while its process table lists none: the holder is
     in another container, or did not exit), a GPU nearly full, or a process table listing a
     program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
-    saying so ("other processes", "memory was not released", a zombie process). A warning when
+    saying so ("other processes", "memory was not released", a zombie or leftover process,
+    memory still taken after Ctrl+C). A warning when
     only the reporter's words place something else on the GPU (another notebook or kernel open,
-    a second training, a game, the desktop) beside an out-of-memory error or statement, or when
+    a second training, a game, the desktop) beside an out-of-memory error or statement, or say
+    that restarting the kernel (the Python process, Colab's runtime) gave the memory back, or when
     the program's first allocation failed (a PyTorch module's __init__ building the first
     layers, darknet's layer 0: nothing of the job was on the GPU yet); never when PyTorch's
     numbers show the program itself held the memory.
@@ -993,7 +1096,7 @@ def _growth_said(s: Snapshot) -> Finding | None:
     takes = _stated(s, SAID_JAX_TAKES, SAID_TF_TAKES)
     tf_named = wants is not None and re.search(r"(?i)tensorflow|keras|\btf\b", wants.text)
     if ignored is None and takes is None and not (wants and (code or tf_named)):
-        return None
+        return _growth_context(s)
     if ignored is not None or (wants is not None and code is not None):
         said = [e for e in (ignored, wants, code) if e is not None]
         jax = any(_grabber(e) == "JAX" for e in said)
@@ -1044,6 +1147,60 @@ def _growth_said(s: Snapshot) -> Finding | None:
         fixes=[_grab_fix(jax)],
         subject="jax" if jax else "tensorflow",
     )
+
+
+def _growth_context(s: Snapshot) -> Finding | None:
+    """DL701 from what the report says happened to the memory, without naming the allocator: the
+    same large share of every GPU whatever its size, the memory gone at an import (before any
+    job ran), or the report's fix that turns memory growth on. A job needs a fixed amount and
+    another process does not start at an import; an allocator that preallocates does both."""
+    share = _stated(s, SAID_FIXED_SHARE)
+    at_import = _stated(s, SAID_AT_IMPORT)
+    fixed = _growth_fixed(s)
+    said = [e for e in (share, at_import, fixed) if e is not None]
+    if not said:
+        return None
+    pct = _SHARE.search(share.text) if share is not None else None
+    # JAX preallocates 75% (90% before jaxlib 0.4.11); TensorFlow nearly all of the GPU
+    jax = any(_grabber(e) == "JAX" for e in said) or bool(
+        pct is not None
+        and 70 <= int(pct.group(1)) <= 80
+        and not any(e.framework == "tensorflow" for e in s.reported_errors)
+    )
+    who = "JAX" if jax else "TensorFlow"
+    grab = (
+        "JAX preallocates 75% of the GPU at its first operation"
+        if jax
+        else "TensorFlow without memory growth maps nearly all of the GPU when it starts"
+    )
+    if share is not None:
+        what = (
+            "the program takes the same large share of every GPU's memory whatever the GPU's "
+            "size: a job needs a fixed amount, an allocator that preallocates takes a fixed share"
+        )
+    elif at_import is not None:
+        what = (
+            "the GPU's memory is taken as soon as a library is imported, before any job ran: the "
+            "import starts a framework that preallocates"
+        )
+    else:
+        what = "the report's fix turns memory growth on (or JAX's preallocation off)"
+    return finding(
+        "DL701",
+        title=f"{who} probably takes the GPU's memory at start-up",
+        message=f"The report says {what}. {grab}; a second process or another framework on "
+        "that GPU then runs out of memory.",
+        severity="warning",
+        evidence=[_said(e) for e in said],
+        hint=(JAX_HINT if jax else GROWTH_HINT)
+        + " To confirm: `nvidia-smi` right after the import (or the first operation) shows the "
+        "memory taken before the job starts.",
+        fixes=[_grab_fix(jax)],
+        subject="jax" if jax else "tensorflow",
+    )
+
+
+_SHARE = re.compile(r"(\d{1,3})[ ]?%")
 
 
 def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
@@ -1122,7 +1279,13 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
     not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
     only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
-    a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause.
+    a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause
+    ("told me out of memory", naming no memory, counts only where the paste names a GPU); or
+    beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存") when nothing names
+    another holder.
+    TensorFlow's "failed to allocate" for a region under half the GPU's size (from a table or
+    as the report states it: "with 8GB GPU") is the job's own allocation, not the start-up grab
+    of DL701.
 
     Why it matters: the model, its activations and the batch need more memory than the GPU
     has; the same job fails the same way on every run, whatever the installation.
