@@ -535,12 +535,16 @@ def test_dl401_gpu_not_used_needs_the_gpu_wanted_and_nothing_else_wrong() -> Non
     assert "DL401" not in pasted_codes("For some reason it doesn't utilize my GPU.\n")
     # torch sees the GPU: the program's own choice (drorlab/atom3d#28's kind)
     assert "DL401" not in pasted_codes(
-        "My RTX 3090 is not used even though torch.cuda.is_available() returns True\n"
+        "My RTX 3090 GPU is not used even though torch.cuda.is_available() returns True\n"
     )
     # a container: started without GPUs is the usual story
-    assert "DL401" not in pasted_codes("My RTX 3090 is not used inside the docker container.\n")
+    assert "DL401" not in pasted_codes("My RTX 3090 GPU is not used inside the docker container.\n")
     # another framework named
     assert "DL401" not in pasted_codes("tensorflow doesn't use my GPU, an RTX 3060 on Linux.\n")
+    # CUDA_VISIBLE_DEVICES set: which GPUs the process may see is the first question
+    assert "DL401" not in pasted_codes(
+        "CUDA_VISIBLE_DEVICES=2 python train.py\nMy RTX 3090 GPU is not used at all.\n"
+    )
     # a driver message beside it
     assert "DL401" not in pasted_codes(
         "I have a RTX3060 but I couldn't use cuda.\n"

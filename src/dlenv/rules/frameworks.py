@@ -342,6 +342,8 @@ def _gpu_unused_unexplained(s: Snapshot) -> str | None:
         return None
     if s.host.container or reported(s, _IN_CONTAINER):
         return None
+    if s.visibility.cuda_visible_devices is not None:
+        return None  # CUDA_VISIBLE_DEVICES set: DL303's question first
     if any(fw.name in _OTHER_STACKS for fw in s.frameworks) or any(
         e.framework in _OTHER_STACKS for e in s.reported_errors
     ):
