@@ -361,3 +361,13 @@ def test_pyannote_states_the_installed_torch() -> None:
     ).snapshot("text")
     torch = snap.framework("torch")
     assert torch is not None and (torch.version, torch.variant) == ("2.0.0", "cu118")
+
+
+def test_dominant_framework_counts_a_name_beside_cjk_text() -> None:
+    """Akegarasu/lora-scripts#503: "venv中的torch版本" names torch although CJK letters are word
+    characters to `\\b`; a longer ASCII word still does not ("pytorch_lightning", "torchvision")."""
+    from dlenv.importers.signatures import dominant_framework
+
+    assert dominant_framework("脚本无法识别venv中的torch版本？") == "torch"
+    assert dominant_framework("tensorflow检测不到GPU") == "tensorflow"
+    assert dominant_framework("import torchvision") is None

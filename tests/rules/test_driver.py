@@ -1225,3 +1225,28 @@ def test_dl101_image_needs_newer_cuda_than_the_hosts_driver_said() -> None:
     # the host's CUDA is the newer one: nothing to say
     newer = "The image requires CUDA 12.1 and the server driver supports CUDA 12.4.\n"
     assert "DL101" not in pasted_codes(newer)
+
+
+def test_dl101_a_prebuilt_miners_own_driver_check() -> None:
+    """firoorg/ccminer#41: ccminer's forks check the driver before mining; "does not support
+    CUDA 9.1 API" names the runtime (an error), "Unable to query number of CUDA devices" may
+    also be a missing driver (a warning); the same text without the check says nothing."""
+    assert pasted_codes("Driver does not support CUDA 9.1 API! Update your nVidia driver!\n") == {
+        "DL101": "error"
+    }
+    assert pasted_codes(
+        "I have GTX 1060 on board.\n"
+        "Unable to query number of CUDA devices! Is an nVidia driver installed?\n"
+    ) == {"DL101": "warning"}
+    assert "DL101" not in pasted_codes("I have GTX 1060 on board and mining works.\n")
+
+
+def test_dl109_a_container_prompt_and_the_gpu_not_available() -> None:
+    """jupyter/docker-stacks#2166: a prompt whose host name is the container id, torch without
+    the GPU and "GPU not available": started without the GPU (a warning); the same prompt with
+    torch seeing the GPU says nothing."""
+    prompt = 'root@0c2c6f58df4f:/usr/bin# python -c "import torch; print(torch.cuda.is_available())"\n'
+    assert pasted_codes(
+        "nvidia-smi not exist and GPU not available for my pulling image.\n" + prompt + "False\n"
+    ) == {"DL109": "warning"}
+    assert "DL109" not in pasted_codes(prompt + "True\n")

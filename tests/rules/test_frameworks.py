@@ -500,3 +500,53 @@ def test_dl401_torch_on_a_jetson_that_does_not_see_its_gpu() -> None:
     assert "DL401" not in pasted_codes(
         text + "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\n"
     )
+
+
+def test_dl401_gpu_not_used_with_a_named_gpu_windows_or_conda() -> None:
+    """"No GPU is using ... Win10, GPU: 4070Ti" (D-Ogi/WatermarkRemover-AI#50), "I have a
+    RTX3060 but I couldn't use cuda" (VoxelCubes/PanelCleaner#21), "有4080显卡，却只使用CPU"
+    (QwenAudio/CosyVoice#687), conda-forge's torch without CUDA (vocalpy/vak#470): the bare
+    complaint, with the GPU wanted and nothing else wrong, is probably a CPU build of torch, a
+    warning whose first fix is the check that confirms it."""
+    from tests.rules.snapshots import pasted_codes
+
+    for text in (
+        "No GPU is using for either GUI mode or CLI mode\n - OS: [Win10]\n - GPU: [4070Tui]\n",
+        "I have a RTX3060 but I couldn't use cuda as the core text recognizer, please help.\n",
+        "有4080显卡，却只使用CPU是怎么回事？GPU使用率一直是0%。\n",
+        "The renderer is using my CPU instead of RTX 5090 on Windows 11.\n",
+        "Installed with `conda create -n env vak -c conda-forge`\n>>> import torch\n"
+        ">>> torch.cuda.is_available()\nFalse\n",
+    ):
+        assert pasted_codes(text) == {"DL401": "warning"}, text
+    f = _dl401("I have a RTX3060 but I couldn't use cuda.\n")
+    first = f.fixes[0]
+    assert isinstance(first, ManualStep) and "torch.version.cuda" in first.commands[0]
+    assert any(isinstance(a, InstallPackages) for a in f.fixes)
+
+
+def test_dl401_gpu_not_used_needs_the_gpu_wanted_and_nothing_else_wrong() -> None:
+    """The same complaint says nothing of the build where the paste gives no reason to want
+    the GPU, shows torch seeing it, names a container (DL109's question), another framework, or
+    a message another rule explains."""
+    from tests.rules.snapshots import pasted_codes
+
+    # no GPU, no Windows, no conda: nothing says the GPU was wanted
+    assert "DL401" not in pasted_codes("For some reason it doesn't utilize my GPU.\n")
+    # torch sees the GPU: the program's own choice (drorlab/atom3d#28's kind)
+    assert "DL401" not in pasted_codes(
+        "My RTX 3090 GPU is not used even though torch.cuda.is_available() returns True\n"
+    )
+    # a container: started without GPUs is the usual story
+    assert "DL401" not in pasted_codes("My RTX 3090 GPU is not used inside the docker container.\n")
+    # another framework named
+    assert "DL401" not in pasted_codes("tensorflow doesn't use my GPU, an RTX 3060 on Linux.\n")
+    # CUDA_VISIBLE_DEVICES set: which GPUs the process may see is the first question
+    assert "DL401" not in pasted_codes(
+        "CUDA_VISIBLE_DEVICES=2 python train.py\nMy RTX 3090 GPU is not used at all.\n"
+    )
+    # a driver message beside it
+    assert "DL401" not in pasted_codes(
+        "I have a RTX3060 but I couldn't use cuda.\n"
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
+    )

@@ -65,10 +65,11 @@ _MODULE_FRAMEWORK = {"_pywrap_tensorflow_internal": "tensorflow", "_C": "torch"}
 _SHADOW_FILE = r'File "(?P<path>[^"\n]*?[/\\]{mod}(?:\.py|[/\\]__init__\.py))"'
 
 
+# bounded by ASCII letters and digits only, so a name beside CJK text counts ("venv中的torch版本")
 _NAMED = (
-    ("torch", re.compile(r"\btorch\b")),
-    ("tensorflow", re.compile(r"\btensorflow\b|\btf\.")),
-    ("jax", re.compile(r"\bjax(?:lib)?\b")),
+    ("torch", re.compile(r"(?<![A-Za-z0-9_])torch(?![A-Za-z0-9_])")),
+    ("tensorflow", re.compile(r"(?<![A-Za-z0-9_])tensorflow(?![A-Za-z0-9_])|\btf\.")),
+    ("jax", re.compile(r"(?<![A-Za-z0-9_])jax(?:lib)?(?![A-Za-z0-9_])")),
 )
 
 

@@ -90,6 +90,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     enough. "CUDA driver version is insufficient for CUDA runtime version" from a program that
     is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
     with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime.
+    So does a prebuilt miner's own driver check (ccminer's forks: "Driver does not support
+    CUDA 9.1 API!", an error; "Unable to query number of CUDA devices! Is an nVidia driver
+    installed?", a warning: the driver is older than its runtime, or missing).
     The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
     image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
 
@@ -237,7 +240,13 @@ def _said_too_old(s: Snapshot) -> Iterator[Finding]:
 
 CONTAINER_TOO_OLD = ("container-requires-newer-cuda", "ngc-container-driver-too-old")
 PADDLE_INSUFFICIENT = "paddle-cuda-driver-insufficient"
-_NEEDS = re.compile(r"cuda\s*>=\s*(\d+\.\d+)|Driver Release (\d+\.\d+)")
+# a prebuilt binary's own driver check (ccminer's forks, src-downstream-other.toml): "does not
+# support CUDA 10.0 API" names the runtime; "Unable to query number of CUDA devices" may also
+# be a missing driver (a warning then)
+MINER_DRIVER_CHECK = "cuda-miner-driver-check-failed"
+_NEEDS = re.compile(
+    r"cuda\s*>=\s*(\d+\.\d+)|Driver Release (\d+\.\d+)|support CUDA (\d+\.\d+) API"
+)
 
 
 def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
@@ -256,7 +265,7 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
             e
             for e in s.reported_errors
             if e.signature in CONTAINER_TOO_OLD
-            or e.signature == PADDLE_INSUFFICIENT
+            or e.signature in (PADDLE_INSUFFICIENT, MINER_DRIVER_CHECK)
             or (
                 e.signature == INSUFFICIENT
                 and (wheel_said or s.host.container is not None or not built_here)
@@ -269,7 +278,7 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         return
     drv = driver_version(s)
     m = _NEEDS.search(e.text)
-    cuda_needed, driver_needed = (m.group(1), m.group(2)) if m else (None, None)
+    cuda_needed, driver_needed = (m.group(1) or m.group(3), m.group(2)) if m else (None, None)
     stated = next((tk.version for tk in s.cuda.toolkits if tk.version), None)
     if not cuda_needed and not driver_needed and stated and drv:
         # a CUDA version the paste states ("My CUDA version is 12.9") that this driver does not
@@ -314,14 +323,24 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         "for cuda-python the release of the driver's CUDA major).",
         commands=["nvidia-smi | head -4  # 'CUDA Version' is the newest CUDA this driver runs"],
     )
+    # the binary could not count the devices: an old driver most often, a missing one too
+    maybe_missing = e.signature == MINER_DRIVER_CHECK and not cuda_needed
     yield finding(
         "DL101",
+        severity="warning" if maybe_missing else "error",
         title="The NVIDIA driver is too old for the container image's CUDA"
         if image
+        else "The NVIDIA driver is probably too old (or missing) for the program's CUDA runtime"
+        if maybe_missing
         else "The NVIDIA driver is too old for the CUDA runtime a package brings",
         message=f"{who} needs {need}; the installed driver"
         + (f" ({drv})" if drv else "")
-        + " is older, so CUDA cannot start.",
+        + (
+            " cannot serve it (the program could not query the driver or count the GPUs: "
+            "a driver older than its CUDA runtime, or none); nvidia-smi shows which."
+            if maybe_missing
+            else " is older, so CUDA cannot start."
+        ),
         evidence=evidence,
         hint="Upgrade the host driver, or use a build for an older CUDA.",
         fixes=[driver_install_step(driver_needed, drv), older],

@@ -70,6 +70,7 @@ _CPU_BUILD_STATED = {
     "pytorch-cpu-index": "pip was pointed at the CPU wheel index",
     "said-cpu-build": "the report says a CPU-only build was installed",
     "said-cuda-wheel-fixed": "reinstalling from a CUDA wheel index fixed it",
+    "said-cuda-torch-workaround": "installing a CUDA build of torch worked around it",
     "said-llama-blas-off": "the report complains of llama.cpp's BLAS = 0",
 }
 
@@ -203,6 +204,10 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
     if fw.name == "llama.cpp" and reported(s, "said-gpu-not-used"):
         # llama.cpp names its own build (BLAS = 0); the reporter says the GPU is not used
         return "the report says the GPU is not used", False
+    if fw.name == "torch":
+        unused = _gpu_unused_unexplained(s)
+        if unused is not None:
+            return unused, False
     stated = [e.signature for e in s.reported_errors if e.signature in _CPU_BUILD_STATED]
     if stated:
         return f"{_CPU_BUILD_STATED[stated[0]]} where the GPU was wanted", False
@@ -246,6 +251,10 @@ def _inferred_cpu_build(s: Snapshot, fw: FrameworkFacts) -> str | None:
             "wheels are CPU-only; only NVIDIA's wheels for the JetPack release (or a source "
             "build) use the Jetson's GPU"
         )
+    if fw.name == "torch" and fw.cuda_build is None and _gpu_unused_unexplained(s):
+        # "the GPU is not used", an NVIDIA GPU / Windows / conda, and nothing else wrong: the
+        # maintainers' first question is the build (torch.version.cuda is None)
+        return str(_gpu_unused_unexplained(s))
     if fw.name == "torch" and _found_no_gpu_unexplained(s):
         # the maintainers' reading: torch saw no GPU, the report names one, and nothing points
         # at the driver or CUDA: the build in the environment is the CPU one
@@ -298,6 +307,81 @@ def _found_no_gpu_unexplained(s: Snapshot) -> bool:
     return True
 
 
+# "the GPU is not used / not found" in the reporter's words (prose-statements.toml) or torch's
+# own answer stated in prose (framework-builds.toml); a REPL's False is the live probe's
+_GPU_UNUSED_SAID = ("said-gpu-not-used", "torch-cuda-unavailable-stated")
+_TORCH_SEES_GPU = "torch-cuda-available-stated"  # the reporter: is_available() is True
+_CONDA_TORCH = "torch-from-conda-stated"
+_IN_CONTAINER = "said-in-container"  # prose-distributed.toml: a container is DL109's question
+# frameworks whose GPU story is told by their own signs, not torch's
+_OTHER_STACKS = ("tensorflow", "jax", "keras", "onnxruntime", "llama.cpp", "paddle", "mxnet")
+
+
+def _gpu_unused_unexplained(s: Snapshot) -> str | None:
+    """What was read, when a pasted report says the GPU is not used or not found (the
+    reporter's words, or torch's is_available() False) with nothing else wrong: no other
+    framework named, no message or statement that another rule explains, not in a container
+    (DL109's question), no sign that torch does see the GPU; and where the GPU was wanted: the
+    report names an NVIDIA GPU, runs native Windows (PyPI's torch wheel is CPU-only there), or
+    installed torch with conda (which resolves a CPU build when it finds no CUDA one). The
+    maintainers' reading of "I have an RTX 3060 but it runs on the CPU": a CPU build of torch.
+    """
+    if not _pasted(s) or s.driver.installed is False:
+        return None
+    from dlenv.importers.signatures import BY_ID  # loaded only when a paste quoted something
+
+    said = [
+        e
+        for e in s.reported_errors
+        if e.signature in _GPU_UNUSED_SAID and e.framework in (None, "torch")
+    ]
+    probe = s.live_probe("torch")
+    if (probe is not None and probe.gpu_available is True) or reported(s, _TORCH_SEES_GPU):
+        return None
+    if not said and not (probe is not None and probe.gpu_available is False):
+        return None
+    if s.host.container or reported(s, _IN_CONTAINER):
+        return None
+    if s.visibility.cuda_visible_devices is not None:
+        return None  # CUDA_VISIBLE_DEVICES set: DL303's question first
+    if any(fw.name in _OTHER_STACKS for fw in s.frameworks) or any(
+        e.framework in _OTHER_STACKS for e in s.reported_errors
+    ):
+        return None
+    for e in s.reported_errors:
+        if e.harmless and not in_prose(e.signature):
+            continue
+        known = BY_ID.get(e.signature)
+        if e.signature == "unrecognised-error" or known is None:
+            return None  # an error no signature explains: its cause is unknown
+        if set(known.rules) - {"DL401"}:
+            return None  # a message or statement that names another cause
+    gpu = s.gpus[0].name if s.gpus else None
+    if gpu or nvidia_gpu_present(s):
+        where = f"the report names an NVIDIA GPU{f' ({gpu})' if gpu else ''}"
+    elif native_windows(s):
+        where = "on native Windows, where PyPI's torch wheel is CPU-only"
+    elif reported(s, _CONDA_TORCH):
+        where = "torch came from conda, which resolves a CPU build when it finds no CUDA one"
+    else:
+        return None
+    what = "torch does not see the GPU" if not said else "the report says the GPU is not used"
+    return f"{what}, {where}, and no driver, CUDA or library message is quoted"
+
+
+# the check that confirms a CPU build inferred from context: torch.version.cuda is None
+_TORCH_BUILD_CHECK = ManualStep(
+    text="Confirm it first, with the Python that runs the program: a CPU build prints None for "
+    "torch.version.cuda (and a version ending in +cpu, or no +cuXXX on Windows); nvidia-smi "
+    "shows the driver works.",
+    commands=[
+        'python -c "import torch; print(torch.__version__, torch.version.cuda, '
+        'torch.cuda.is_available())"',
+        "nvidia-smi",
+    ],
+)
+
+
 _JETSON_TORCH_FIX = ManualStep(
     text="On a Jetson, install the torch wheel NVIDIA builds for this JetPack release (PyPI's "
     "aarch64 wheels and download.pytorch.org's have no CUDA for the Jetson's integrated GPU), "
@@ -334,7 +418,11 @@ def _torch_cuda_fix(s: Snapshot, fw: FrameworkFacts) -> list[Action]:
                     "torchaudio from the same index)",
                 )
             )
-    if fw.distribution == "pytorch" or reported(s, "conda-pytorch-cpuonly"):
+    if (
+        fw.distribution == "pytorch"
+        or reported(s, "conda-pytorch-cpuonly")
+        or reported(s, _CONDA_TORCH)
+    ):
         pin = f"pytorch={base_version(fw.version)}" if fw.version else "pytorch"
         fixes.append(
             ManualStep(
@@ -425,6 +513,10 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     if "torch" not in names and _jetson_torch_without_gpu(s):
         # "I installed torch on my Jetson Nano, but cuda.is_available() returns False"
         frameworks.append(FrameworkFacts(name="torch", distribution="torch", version=""))
+    if not names and _gpu_unused_unexplained(s):
+        # "No GPU is used ... Win10, RTX 4070 Ti": no framework named; a program that runs on
+        # the GPU from Python is, far most often, a torch program
+        frameworks.append(FrameworkFacts(name="torch", distribution="torch", version=""))
     if reported(s, LLAMA_CPU) or any(reported(s, sig) for sig in LLAMA_BLAS_OFF):
         # llama.cpp says it was built without a GPU backend while GPU layers were asked for
         frameworks.append(
@@ -473,7 +565,13 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     "GPUs requested but none are available", Unsloth's "No NVIDIA GPU found") in a paste that
     names an NVIDIA GPU and quotes no driver, CUDA or library message is probably a CPU build;
     so is a torch that does not see the GPU of a Jetson (its name, JetPack, L4T), where only
-    NVIDIA's wheels for the JetPack release have CUDA.
+    NVIDIA's wheels for the JetPack release have CUDA. The bare complaint, "the GPU is not
+    used" in the reporter's words (English, Chinese and other languages; "Chosen device: cpu";
+    "GPU usage 0%") or torch's is_available() False, in a paste that names no other framework,
+    quotes no message or statement another rule explains, is not a container, and says the
+    GPU was wanted (an NVIDIA GPU named, native Windows, torch installed with conda), is
+    probably a CPU build of torch too (the framework unstated: torch, the stack of most such
+    programs); its fixes begin with the check that confirms it (torch.version.cuda is None).
 
     Why it matters: everything runs, slowly, on the CPU: `torch.cuda.is_available()` is False,
     `tf.config.list_physical_devices('GPU')` is empty, `jax.devices()` lists only a CpuDevice.
@@ -502,6 +600,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
         why, gpu_known = evidence
         fixes: list[Action] = []
         if fw.name == "torch":
+            if inferred is not None and _gpu_unused_unexplained(s) is not None:
+                fixes.append(_TORCH_BUILD_CHECK)  # reasoned from context: the check first
             fixes.extend(_torch_cuda_fix(s, fw))
         elif fw.name == "jax":
             fixes.append(_jax_cuda_fix(s, fw))
