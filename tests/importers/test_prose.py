@@ -147,6 +147,28 @@ def test_prose_reads_an_apple_silicon_mac_as_macos(text: str) -> None:
     assert sheet.host.get("os") == "Darwin"
 
 
+def test_a_pasted_gpustat_table_gives_each_gpus_memory() -> None:
+    """gpustat's lines (its README's example; phil-bergmann/tracking_wo_bnw#57: a shared server whose GPU 0 is
+    full before the job starts): the memory in use is NVML's, which DL702 weighs."""
+    from dlenv.importers.prose import parse_prose
+    from dlenv.importers.sheet import FactSheet
+
+    sheet = FactSheet()
+    parse_prose(
+        "server\n[0] GeForce GTX Titan X | 77'C,  96 % | 11848 / 12287 MB | python/52046(11821M)\n"
+        "[1] Tesla V100-SXM2-16GB | 37'C,   0 % |     0 / 16130 MB |\n",
+        sheet,
+    )
+    assert [(g["index"], g["memory_used_mib"], g["memory_total_mib"]) for g in sheet.gpus] == [
+        (0, 11848, 12287),
+        (1, 0, 16130),
+    ]
+    # a bracketed list that is no gpustat line states nothing
+    sheet = FactSheet()
+    parse_prose("[0] step 5 | 77'C, hot | loss 0.3 / 12 MB\n", sheet)
+    assert sheet.gpus == []
+
+
 def test_prose_never_overrides_a_table() -> None:
     text = (
         "PyTorch version: 2.1.0+cu121\nIs debug build: False\nCUDA used to build PyTorch: 12.1\n"
@@ -180,6 +202,8 @@ def test_a_paste_of_versions_alone_is_read_not_refused() -> None:
         "cudnn" * 40_000,
         "python 3.9 " * 20_000,
         "torch1.1+" * 30_000,
+        "[0] " + "x" * 200_000 + " | 77'C, | 1 / 2 MB",
+        "[0] a |" + " 1'C," * 40_000,
     ],
 )
 def test_prose_is_linear_on_long_lines(line: str) -> None:

@@ -144,6 +144,14 @@ _BARE_GPU = re.compile(
     r"(?:显卡|显存|\b(?:gpu|graphics|card|rtx|gtx)\b)",
     re.IGNORECASE,
 )
+# gpustat's line per GPU (NVML's numbers, as nvidia-smi's table gives them): "[0] Tesla
+# V100-SXM2-16GB | 44'C,   0 % | 15836 / 16130 MB | user(15000M)"
+_GPUSTAT = re.compile(
+    r"^[ \t]{0,8}\[(?P<index>\d{1,2})\][ \t]{1,4}(?P<name>[^|\n]{2,60}?)[ \t]{0,4}\|"
+    r"[ \t]{0,4}\d{1,3}[ \t]?(?:'|°)C,[^|\n]{0,30}\|"
+    r"[ \t]{0,8}(?P<used>\d{1,7})[ \t]{0,4}/[ \t]{0,4}(?P<total>\d{1,7})[ \t]?MB\b",
+    re.MULTILINE,
+)
 _LAPTOP = re.compile(r"\b(?:laptop|notebook|mobile|max-q)\b", re.IGNORECASE)
 
 
@@ -213,6 +221,9 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     if m and not sheet.host.get("os"):
         _os(sheet, m.group("os"))
         at(m.start())
+    if not sheet.gpus and ("'C," in text or "°C," in text):
+        for pos in _gpustat(text, sheet):
+            at(pos)
     if not any(g.get("name") for g in sheet.gpus):
         found = _gpu(text)
         found = found or _bare_gpu(text)
@@ -352,3 +363,21 @@ def _bare_gpu(text: str) -> tuple[str, int] | None:
     end = text.find("\n", m.end())
     line = text[start : len(text) if end < 0 else end]
     return model.name + (" Laptop GPU" if _LAPTOP.search(line) else ""), start
+
+
+def _gpustat(text: str, sheet: FactSheet) -> list[int]:
+    """The GPUs of a pasted `gpustat` table, with the memory in use on each (what DL702 weighs:
+    a GPU nearly full before the program starts); where each line starts."""
+    found = []
+    for m in _GPUSTAT.finditer(text):
+        used, total = int(m["used"]), int(m["total"])
+        if total == 0 or used > total:
+            continue
+        g = sheet.gpu(index=int(m["index"]))
+        sheet.set_gpu(g, "name", m["name"].strip())
+        sheet.set_gpu(g, "memory_used_mib", used)
+        sheet.set_gpu(g, "memory_total_mib", total)
+        found.append(m.start())
+        if len(found) >= 16:
+            break
+    return found
