@@ -148,8 +148,9 @@ def test_prose_reads_an_apple_silicon_mac_as_macos(text: str) -> None:
 
 
 def test_a_pasted_gpustat_table_gives_each_gpus_memory() -> None:
-    """gpustat's lines (its README's example; phil-bergmann/tracking_wo_bnw#57: a shared server whose GPU 0 is
-    full before the job starts): the memory in use is NVML's, which DL702 weighs."""
+    """gpustat's lines (its README's example; phil-bergmann/tracking_wo_bnw#57: a shared server
+    whose GPU 0 is full before the job starts): the memory in use is NVML's, which DL702
+    weighs."""
     from dlenv.importers.prose import parse_prose
     from dlenv.importers.sheet import FactSheet
 
