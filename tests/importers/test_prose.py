@@ -93,6 +93,19 @@ def _prose(text: str) -> dict[str, object]:
         ("OS: Ubuntu 22", "host.distro_version", "22"),
         ("on Ubuntu 18.04.", "host.distro_version", "18.04"),
         ("Windows: win7 x64", "host.os", "Windows"),
+        # pip's line for an installed package (jupyter/docker-stacks#2166)
+        (
+            "Requirement already satisfied: torch in /opt/conda/lib/python3.11/site-packages "
+            "(2.2.2+cu121)",
+            "frameworks.torch.version",
+            "2.2.2+cu121",
+        ),
+        (
+            "Requirement already satisfied: tensorflow>=2.4 in /usr/lib/python3/dist-packages "
+            "(from -r requirements.txt (line 1)) (2.15.0)",
+            "frameworks.tensorflow.version",
+            "2.15.0",
+        ),
         # a range's bound is not the machine's Python; the next statement is
         ("Python 3.8 or later is required; I run python 3.11", "python.version", "3.11"),
     ],
@@ -205,6 +218,8 @@ def test_a_paste_of_versions_alone_is_read_not_refused() -> None:
         "torch1.1+" * 30_000,
         "[0] " + "x" * 200_000 + " | 77'C, | 1 / 2 MB",
         "[0] a |" + " 1'C," * 40_000,
+        "Requirement already satisfied: torch in " + "/a" * 100_000,
+        "Requirement already satisfied: torch in /a (from " + "(" * 100_000,
     ],
 )
 def test_prose_is_linear_on_long_lines(line: str) -> None:

@@ -43,6 +43,17 @@ _FRAMEWORKS = (
     ("keras", re.compile(rf"{_B}keras(?:{_SEP}){_V}", re.IGNORECASE)),
     ("jax", re.compile(rf"{_B}jax(?:lib)?{_EXTRAS}(?:{_SEP}){_V}", re.IGNORECASE)),
 )
+# pip's own line for what is installed: "Requirement already satisfied: torch in
+# /opt/conda/lib/python3.11/site-packages (2.2.2+cu121)" (jupyter/docker-stacks#2166; pip's
+# req_install.py prints "Requirement already satisfied: {name} in {location} ({version})")
+_PIP_FRAMEWORKS = {"torch": "torch", "tensorflow": "tensorflow", "keras": "keras", "jax": "jax"}
+_PIP_SATISFIED = re.compile(
+    r"Requirement already satisfied: (?P<dist>torch|tensorflow|keras|jax)(?:\[[\w,-]{0,60}\])?"
+    r"(?:[<>=!~]=?[\w.*+]{1,20}(?:,[<>=!~]=?[\w.*+]{1,20}){0,3})? in [^\s()]{1,300}"
+    r"(?: \(from [^()\n]{0,200}(?:\([^()\n]{0,40}\))?[^()\n]{0,40}\))?"
+    r" \((?P<ver>\d+\.\d+(?:\.\d+)?(?:\+[\w.]{1,30})?)\)",
+    re.IGNORECASE,
+)
 # the extras a requirement names ("tensorflow[and-cuda]==2.15.0", "jax[cuda12]"): which CUDA
 # wheels the framework brings (rule DL209 reads them from the knowledge base's pins)
 _EXTRAS_OF = re.compile(
@@ -164,6 +175,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     def at(pos: int) -> None:
         where.append(pos)
 
+    for m in matches(_PIP_SATISFIED, text):
+        fw = _PIP_FRAMEWORKS[m["dist"].lower()]
+        if not sheet.framework(fw).get("version"):
+            _framework(sheet, fw, m["ver"])
+            at(m.start())
     for fw, pattern in _FRAMEWORKS:
         m = search(pattern, text)
         if m and not sheet.framework(fw).get("version"):
