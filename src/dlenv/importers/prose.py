@@ -175,11 +175,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     def at(pos: int) -> None:
         where.append(pos)
 
-    for m in matches(_PIP_SATISFIED, text):
-        fw = _PIP_FRAMEWORKS[m["dist"].lower()]
+    for sat in matches(_PIP_SATISFIED, text):
+        fw = _PIP_FRAMEWORKS[sat["dist"].lower()]
         if not sheet.framework(fw).get("version"):
-            _framework(sheet, fw, m["ver"])
-            at(m.start())
+            _framework(sheet, fw, sat["ver"])
+            at(sat.start())
     for fw, pattern in _FRAMEWORKS:
         m = search(pattern, text)
         if m and not sheet.framework(fw).get("version"):
