@@ -65,6 +65,52 @@ def _prose(text: str) -> dict[str, object]:
         ("With CUDA 12.2, I have encountered the following error", "cuda.toolkits[]", "12.2"),
         # a compute capability stated (pytorch/pytorch.github.io: "cuda capability 2.1")
         ("my old card (GeForce => cuda capability 2.1)", "gpus[0].compute_capability", "2.1"),
+        # GPU names as users write them: glued (AlturosDestinations/Alturos.Yolo#162), a bare
+        # model number beside a GPU word (QwenAudio/CosyVoice "有4080显卡", superpoint-pytorch
+        # "2080Ti显卡", RVC "5090 rtx", deepfacelab_linux "GPU 4090"), GeForce without series
+        ("It does not work on the RTX3060TI.", "gpus[0].name", "GeForce RTX 3060 Ti"),
+        ("有4080显卡，却只使用CPU是怎么回事？", "gpus[0].name", "GeForce RTX 4080"),
+        ("我目前所采用的设备是2080Ti显卡，8G显存", "gpus[0].name", "GeForce RTX 2080 Ti"),
+        ("RVC1006Nvidia not working with 5090 rtx ?", "gpus[0].name", "GeForce RTX 5090"),
+        ("  GPU 4090 *", "gpus[0].name", "GeForce RTX 4090"),
+        ("my laptop 3070 GPU is idle", "gpus[0].name", "GeForce RTX 3070 Laptop GPU"),
+        ("- Video: GeForce 1660 Super - 6GB RAM", "gpus[0].name", "GeForce GTX 1660"),
+        # glued versions (alturos.yolo "Cuda10.2", chinese-ocr "tensorflow1.3+cudnn6.0.21",
+        # mmdetection-mini "pytorch1.3.0+Python 3.6+CUDA10.1")
+        ("tf2.10, torch1.13 and py3.8", "frameworks.tensorflow.version", "2.10"),
+        ("tf2.10, torch1.13 and py3.8", "frameworks.torch.version", "1.13"),
+        ("tf2.10, torch1.13 and py3.8", "python.version", "3.8"),
+        ("我安装的是cudnn6.0.21", "cuda.cudnn[]", "6.0.21 at (stated in prose)"),
+        ("按照pytorch1.3.0+Python 3.6+CUDA10.1来装的", "frameworks.torch.version", "1.3.0"),
+        ("from torch-1.10.0+cu113.html", "frameworks.torch.version", "1.10.0+cu113"),
+        # Chinese labels and full-width colons (lora-scripts "torch版本是2.4.0", ufold "cuda：11.7")
+        ("venv中的torch版本是2.4.0：", "frameworks.torch.version", "2.4.0"),
+        ("cuDNN:8.5.0\ncuda：11.7", "cuda.toolkits[]", "11.7"),
+        ("我的CUDA版本是11.8", "cuda.toolkits[]", "11.8"),
+        ("NVIDIA驱动版本：535.104.05", "driver.version", "535.104.05"),
+        ("- Python：3.12.3", "python.version", "3.12"),
+        # Markdown labels (comfyui-nvidia-docker "- **NVIDIA Driver**: 570.195.03")
+        ("- **NVIDIA Driver**: 570.195.03", "driver.version", "570.195.03"),
+        ("**cuDNN**: 9.1.0", "cuda.cudnn[]", "9.1.0 at (stated in prose)"),
+        # the OS in short forms (ctransformers "Ubuntu 22", numpy "win7", tfjs-to-tf "M1 Mac")
+        ("OS: Ubuntu 22", "host.distro_version", "22"),
+        ("on Ubuntu 18.04.", "host.distro_version", "18.04"),
+        ("Windows: win7 x64", "host.os", "Windows"),
+        # pip's line for an installed package (jupyter/docker-stacks#2166)
+        (
+            "Requirement already satisfied: torch in /opt/conda/lib/python3.11/site-packages "
+            "(2.2.2+cu121)",
+            "frameworks.torch.version",
+            "2.2.2+cu121",
+        ),
+        (
+            "Requirement already satisfied: tensorflow>=2.4 in /usr/lib/python3/dist-packages "
+            "(from -r requirements.txt (line 1)) (2.15.0)",
+            "frameworks.tensorflow.version",
+            "2.15.0",
+        ),
+        # a range's bound is not the machine's Python; the next statement is
+        ("Python 3.8 or later is required; I run python 3.11", "python.version", "3.11"),
     ],
 )
 def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
@@ -87,10 +133,34 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "the code needs at least cuda capability 7.0",  # a requirement, not the GPU's
         "download the cuda12 build for a CUDA 12.x system",  # no minor: "12.x" is not a version
         "pip install pytorch-cuda11.8-builds",  # glued inside a longer name
+        # bare numbers that are no GPU, words that are no framework
+        "ran 3060 iterations on the GPU",
+        "my 2080 x 1080 image",
+        "a 3060 step schedule",
+        "torchvision 0.8.2 and pytorch3d 0.7.1, tf2onnx 1.9.3",
+        "cudnn 0.8.2",  # torchvision's version beside cuDNN's name (genippi)
+        "I run it with cudnn10.1",  # CUDA's version under cuDNN's name (vae_tacotron2)
+        "driver 1.2",
+        "8GB of RAM",
+        # bounds of a range are not the machine's Python (brignet, idaes-pse)
+        "wheels for the CUDA versions up to Python 3.9",
+        "Python 3.9+ tests now throw errors",
+        "supports python 3.8-3.11",
     ],
 )
 def test_vague_prose_states_nothing(text: str) -> None:
     assert _prose(text) == {}
+
+
+@pytest.mark.parametrize("text", ["on my M1 MacBook Pro", "an Apple Silicon machine", "M2 Max Mac"])
+def test_prose_reads_an_apple_silicon_mac_as_macos(text: str) -> None:
+    """(the message catalogue reads these too: prose alone must as well)"""
+    from dlenv.importers.prose import parse_prose
+    from dlenv.importers.sheet import FactSheet
+
+    sheet = FactSheet()
+    parse_prose(text, sheet)
+    assert sheet.host.get("os") == "Darwin"
 
 
 def test_prose_never_overrides_a_table() -> None:
@@ -121,6 +191,15 @@ def test_a_paste_of_versions_alone_is_read_not_refused() -> None:
         "python3." + "1" * 200_000,
         "RTX " * 50_000,
         "cuda_" * 40_000,
+        "my 3090 " * 30_000,
+        "4090" * 60_000 + "显卡",
+        "cudnn" * 40_000,
+        "python 3.9 " * 20_000,
+        "torch1.1+" * 30_000,
+        "[0] " + "x" * 200_000 + " | 77'C, | 1 / 2 MB",
+        "[0] a |" + " 1'C," * 40_000,
+        "Requirement already satisfied: torch in " + "/a" * 100_000,
+        "Requirement already satisfied: torch in /a (from " + "(" * 100_000,
     ],
 )
 def test_prose_is_linear_on_long_lines(line: str) -> None:

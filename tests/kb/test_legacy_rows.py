@@ -87,6 +87,11 @@ def test_untagged_linux_torch_is_pypi_default_build() -> None:
         ("NVIDIA L20", "8.9"),
         ("GeForce GT 730", "3.5"),  # the GK208 card; the GF108 "DDR3,128bit" one is 2.1
         ("GT 730", "3.5"),
+        # as people write them: a glued suffix (alturos.yolo#162 "RTX3060TI", "2080Ti显卡"),
+        # GeForce without its series ("GeForce 1660 Super", yolo34py's report)
+        ("RTX3060TI", "8.6"),
+        ("rtx 2080ti", "7.5"),
+        ("GeForce 1660 Super", "7.5"),
     ],
 )
 def test_gpu_names_as_tools_print_them(name: str, cc: str) -> None:

@@ -18,18 +18,41 @@ from dlenv.snapshot.model import CudaToolkit, CudnnInstall
 PROSE = "(stated in prose)"
 
 # a version may be a Markdown link to its release page: "keras [v3.2.1](https://...)"
-_V = r"\[?v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?(?:\+[\w.]+)?)"
-_SEP = r"(?:\s*(?:==?|:|@|-|\bversion\b)\s*){1,3}|\s+"
+# (the local part of a version, "+cu113", not a file's extension: "torch-1.10.0+cu113.html",
+# nor the next part in a list: "pytorch1.3.0+Python 3.6+CUDA10.1", "tf1.8+cuda8+cudnn6")
+_V = (
+    r"\[?v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?"
+    r"(?:\+(?!(?i:python|py3|cuda|cudnn))\w+(?:\.(?!html?\b|whl\b)\w+)*)?)"
+)
+# "torch==2.1", "torch: 2.1", "**torch**: 2.1", "torch版本是2.4.0" (版本 "version", 是/为 "is")
+_SEP = r"(?:\s*(?:==?|:|：|@|-|\bversion\b|版本号?|是|为|[*`]{1,3})\s*){1,3}|\s+"
+# a word's start that a Chinese character may precede ("的torch版本", "的cuda"): \b is none
+# there, since CJK characters are word characters
+_B = r"(?<![A-Za-z0-9_])"
 _EXTRAS = r"(?:\[[\w-]{1,30}(?:,\s?[\w-]{1,30}){0,4}\])?"
 _FRAMEWORKS = (
-    ("torch", re.compile(rf"\b(?:py)?torch(?:{_SEP}){_V}", re.IGNORECASE)),
+    # also glued: "torch1.13", "tf2.10" (a version must follow: not "torchvision", "tf2onnx")
+    ("torch", re.compile(rf"{_B}(?:py)?torch(?:{_SEP})?{_V}", re.IGNORECASE)),
     # "tf 2.10" only in capitals: "tf" is too common a word in lower case
     (
         "tensorflow",
-        re.compile(rf"(?:\b(?i:tensorflow)(?:-gpu)?{_EXTRAS}|\bTF)(?:{_SEP}){_V}"),
+        re.compile(
+            rf"(?:(?:{_B}(?i:tensorflow)(?:-gpu)?{_EXTRAS}|\bTF)(?:{_SEP})|{_B}(?i:tf)(?=\d)){_V}"
+        ),
     ),
-    ("keras", re.compile(rf"\bkeras(?:{_SEP}){_V}", re.IGNORECASE)),
-    ("jax", re.compile(rf"\bjax(?:lib)?{_EXTRAS}(?:{_SEP}){_V}", re.IGNORECASE)),
+    ("keras", re.compile(rf"{_B}keras(?:{_SEP}){_V}", re.IGNORECASE)),
+    ("jax", re.compile(rf"{_B}jax(?:lib)?{_EXTRAS}(?:{_SEP}){_V}", re.IGNORECASE)),
+)
+# pip's own line for what is installed: "Requirement already satisfied: torch in
+# /opt/conda/lib/python3.11/site-packages (2.2.2+cu121)" (jupyter/docker-stacks#2166; pip's
+# req_install.py prints "Requirement already satisfied: {name} in {location} ({version})")
+_PIP_FRAMEWORKS = {"torch": "torch", "tensorflow": "tensorflow", "keras": "keras", "jax": "jax"}
+_PIP_SATISFIED = re.compile(
+    r"Requirement already satisfied: (?P<dist>torch|tensorflow|keras|jax)(?:\[[\w,-]{0,60}\])?"
+    r"(?:[<>=!~]=?[\w.*+]{1,20}(?:,[<>=!~]=?[\w.*+]{1,20}){0,3})? in [^\s()]{1,300}"
+    r"(?: \(from [^()\n]{0,200}(?:\([^()\n]{0,40}\))?[^()\n]{0,40}\))?"
+    r" \((?P<ver>\d+\.\d+(?:\.\d+)?(?:\+[\w.]{1,30})?)\)",
+    re.IGNORECASE,
 )
 # the extras a requirement names ("tensorflow[and-cuda]==2.15.0", "jax[cuda12]"): which CUDA
 # wheels the framework brings (rule DL209 reads them from the knowledge base's pins)
@@ -37,7 +60,8 @@ _EXTRAS_OF = re.compile(
     r"\b(?P<fw>tensorflow|jax)\[(?P<extras>[\w-]{1,30}(?:,\s?[\w-]{1,30}){0,4})\]", re.IGNORECASE
 )
 _CUDA = re.compile(
-    r"\bcuda(?:[ _-]?toolkit)?(?:[ _-]?version)?\s*(?:==?|:|_|\s(?:is\s)?)\s*"
+    _B + r"cuda(?:[ _-]?toolkit)?(?:[ _-]?version|\s?版本号?)?[*`]{0,3}\s*"
+    r"(?:==?|:|：|_|是|为|\s(?:is\s)?)\s*[*`]{0,3}\s*"
     r"v?(?P<ver>\d{1,2}\.\d)\b"
     # glued to its version in a list of parts ("ubuntu20.04+nvidia530.30+cuda12.1+cudnn")
     r"|(?<![\w-])cuda(?P<glued>\d{1,2}\.\d)(?![\d.])",
@@ -57,21 +81,29 @@ _CUDA_MAJOR = re.compile(
     re.IGNORECASE,
 )
 _CUDNN = re.compile(
-    r"\bcudnn(?:\s*version)?\s*(?:==?|:|\s)\s*v?(?P<ver>\d{1,2}\.\d+(?:\.\d+)?)", re.IGNORECASE
+    _B + r"cudnn(?:\s*version|\s?版本号?)?"
+    r"(?:[*`]{0,3}\s*(?:==?|:|：|是|为|\s)\s*[*`]{0,3}\s*|(?=[1-9]\.))"
+    # no cuDNN 0.x ("cudnn 0.8.2" is torchvision's); glued, one digit ("cudnn7.6.5", not
+    # "cudnn10.1", CUDA's)
+    r"v?(?P<ver>[1-9]\d?\.\d+(?:\.\d+)?)",
+    re.IGNORECASE,
 )
 _DRIVER = re.compile(
-    r"\b(?:nvidia\s+)?driver(?:\s+version)?\s*(?:is|:|=)?\s*(?:version\s*)?"
+    r"(?:(?<![A-Za-z0-9_])(?:nvidia\s+)?driver(?:\s+version)?|(?:nvidia\s?)?驱动(?:程序)?(?:版本号?)?)[*`]{0,3}\s*"
+    r"(?:is|:|：|=|是|为)?\s*[*`]{0,3}\s*(?:version\s*)?"
     r"(?P<ver>\d{3}\.\d{2,3}(?:\.\d{2,3})?)\b"
     r"|\b(?P<ver2>\d{3}\.\d{2,3}(?:\.\d{2,3})?)\s+(?:nvidia\s+)?driver\b",
     re.IGNORECASE,
 )
 _PYTHON = re.compile(
-    r"\bpython\s*(?:version\s*)?:?\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
+    r"(?<![A-Za-z0-9_])python\s*(?:version\s*)?[*`]{0,3}[:：]?\s*[*`]{0,3}\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
     r"|(?<![\w.])(?P<before>3\.\d{1,2})(?:\.\d+)?\s+python\b"
     # in words: "latest python, which is 3.7", "my Python version is 3.12", "python版本为3.8"
     r"|\bpython(?:'s)?(?:[ ,]{1,2}(?:version|which|that|here|installed)){0,2}\s{0,2}"
     r"(?:is|was|=|:|为|是)\s{0,2}(?:now\s)?(?P<wordver>3\.\d{1,2})(?:\.\d+)?\b"
     r"|python\s{0,2}版本\s{0,2}(?:是|为|:|：)?\s{0,2}(?P<zhver>3\.\d{1,2})(?:\.\d+)?"
+    # "py3.8" (a conda build string's "py3.8_cuda11.3_cudnn8.2.0_0" names it too)
+    r"|(?<![\w.])py(?P<pyver>3\.\d{1,2})(?![\d.])"
     r"|python(?P<pathver>3\.\d{1,2})[/\\](?:site|dist)-packages"
     r"|[/\\]Python3(?P<winver>\d{1,2})[/\\]",
     re.IGNORECASE,
@@ -82,14 +114,17 @@ _PYTHON_TAG = re.compile(
     r"\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}(?![\w.+-]{0,200}\.whl is not)", re.IGNORECASE
 )
 _OS = re.compile(
-    r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11)|ubuntu\s*\d{2}\.\d{2}|"
+    r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11|7|8)|"
+    r"ubuntu\s*\d{2}(?:\.\d{2}(?:\.\d+)?)?(?!\.?\d)|"
+    # an Apple Silicon Mac by its chip ("M1 Mac", "M2 Max MacBook"): macOS
+    r"macbook|m[1-4](?:\s?(?:pro|max|ultra))?\s?mac(?:book)?|apple\s+silicon|"
     r"wsl\s*2|wsl\s*1|macos|mac\s*os|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
     r"fedora\s*\d+|arch\s*linux)\b",
     re.IGNORECASE,
 )
 # GPU names: a KB lookup over lines that look like they name an NVIDIA card
 _GPU_HINT = re.compile(
-    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
+    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}(?:ti|super|s)?\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
     r"A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|T4|V100|P100|K80)\b)",
     re.IGNORECASE,
 )
@@ -106,6 +141,20 @@ _REQUIRED_CC = re.compile(
 )
 # short KB names (A2, A10, L4, T4) need a GPU word nearby to count
 _GPU_WORD = re.compile(r"\b(?:gpu|nvidia|tesla|card|graphics)\b", re.IGNORECASE)
+# a GeForce model number without its series, where the words around it make it a card: "my
+# 4090", "GPU 4090", "4080显卡", "2080Ti显卡", "5090 rtx" (not "3060 iterations", "my 2080 x
+# 1080 image", "a 3060" alone: "the demo on a 3060/12GB" is a card, but "a 2070 release" not)
+_BARE_NUMBER = (
+    r"(?:10[5-8]0|16[56]0|20[5-8]0|30[5-9]0|40[5-9]0|50[5-9]0)(?:[ ]?(?:ti|super)(?![a-z0-9]))?"
+)
+_BARE_GPU = re.compile(
+    rf"\b(?:my|gpu|gpus|card|nvidia|显卡|显卡是|显卡为)[ ]?[:：]?[ ]?(?P<n1>{_BARE_NUMBER})"
+    r"(?![\w.]|[ ]?(?:x|×|\*[ ]?\d|px|mb|gb|mhz|%|iterations?|steps?|epochs?|images?|samples?|"
+    r"rows?|lines?|tokens?|words?|times?|seconds?|ms)\b)"
+    rf"|(?<![A-Za-z0-9_.])(?P<n2>{_BARE_NUMBER})[ ]?"
+    r"(?:显卡|显存|\b(?:gpu|graphics|card|rtx|gtx)\b)",
+    re.IGNORECASE,
+)
 _LAPTOP = re.compile(r"\b(?:laptop|notebook|mobile|max-q)\b", re.IGNORECASE)
 
 
@@ -121,6 +170,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     def at(pos: int) -> None:
         where.append(pos)
 
+    for sat in matches(_PIP_SATISFIED, text):
+        fw = _PIP_FRAMEWORKS[sat["dist"].lower()]
+        if not sheet.framework(fw).get("version"):
+            _framework(sheet, fw, sat["ver"])
+            at(sat.start())
     for fw, pattern in _FRAMEWORKS:
         m = search(pattern, text)
         if m and not sheet.framework(fw).get("version"):
@@ -166,11 +220,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         sheet.set_driver("version", m.group("ver") or m.group("ver2"))
         sheet.set_driver("installed", True)
         at(m.start())
-    m = search(_PYTHON, text) or search(_PYTHON_TAG, text)
+    m = _installed(_PYTHON, text, _PY_BOUND, _PY_OR_LATER) or search(_PYTHON_TAG, text)
     if m and not sheet.python.get("version"):
         groups = m.groupdict()
         ver = groups.get("ver") or groups.get("before") or groups.get("pathver")
-        ver = ver or groups.get("wordver") or groups.get("zhver")
+        ver = ver or groups.get("wordver") or groups.get("zhver") or groups.get("pyver")
         ver = ver or (f"3.{groups['winver']}" if groups.get("winver") else f"3.{groups['tag']}")
         sheet.set_python("version", ver)
         at(m.start())
@@ -180,6 +234,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         at(m.start())
     if not any(g.get("name") for g in sheet.gpus):
         found = _gpu(text)
+        found = found or _bare_gpu(text)
         if found is not None:
             name, pos = found
             g = sheet.gpu(name=name)
@@ -219,19 +274,38 @@ _WANTED = re.compile(
 _USED_BY = re.compile(r"\b(?:uses|ships|bundles|brings)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 
 
+# a bound of a range, not the machine's Python: "wheels up to Python 3.9", "below python 3.12",
+# "Python 3.8 or later", "python 3.9+"
+_PY_BOUND = re.compile(
+    r"(?:\bup\s+to|\buntil|\bthrough|\bbelow|\babove|\bthan|\bsince|\bfrom|[<>]=?|~=)\s*$",
+    re.IGNORECASE,
+)
+_PY_OR_LATER = re.compile(
+    r"(?:\.\d+)*\s*(?:\+|or\s+(?:later|newer|higher|above|greater|lower|older)|and\s+(?:up|above|"
+    r"later|newer)|(?:-|to|through|~)\s*3\.\d)",
+    re.IGNORECASE,
+)
+
+
 def _installed(
-    pattern: re.Pattern[str], text: str, also: re.Pattern[str] | None = None
+    pattern: re.Pattern[str],
+    text: str,
+    also: re.Pattern[str] | None = None,
+    after: re.Pattern[str] | None = None,
 ) -> re.Match[str] | None:
-    """The first CUDA version the text states as the machine's: one named as a requirement or
+    """The first version the text states as the machine's: one named as a requirement or
     a build target ("requires CUDA 12.8", "built with CUDA 11.8") states nothing about it
-    (nor, with `also`, one that pattern finds before it)."""
+    (nor, with `also`, one that pattern finds before it, or with `after`, after it)."""
     for n, m in enumerate(matches(pattern, text)):
         if n >= 20:
             break
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[max(line_start, m.start() - 40) : m.start()]
-        if not _WANTED.search(before) and not (also is not None and also.search(before)):
-            return m
+        if _WANTED.search(before) or (also is not None and also.search(before)):
+            continue
+        if after is not None and after.match(text, m.end(), m.end() + 30):
+            continue
+        return m
     return None
 
 
@@ -245,6 +319,11 @@ def _framework(sheet: FactSheet, fw: str, ver: str) -> None:
 def _os(sheet: FactSheet, said: str) -> None:
     from dlenv.importers.templates import parse_os
 
+    low = said.lower()
+    if low.startswith("win") and not low.startswith("windows"):
+        said = "Windows " + low[3:].strip()  # "win7", "Win 8"
+    elif low.startswith(("m", "apple")) and not low.startswith("mac"):
+        said = "macOS"  # "M1 Mac", "Apple Silicon"
     parse_os(said, sheet)
 
 
@@ -273,3 +352,22 @@ def _gpu(text: str) -> tuple[str, int] | None:
         name = model.name + (" Laptop GPU" if _LAPTOP.search(line) else "")
         return name, start
     return None
+
+
+def _bare_gpu(text: str) -> tuple[str, int] | None:
+    """A GeForce card named by its model number alone ("my 4090", "4080显卡"): 10xx and 16xx
+    are GTX cards, 20xx and later RTX; where the line starts."""
+    from dlenv.kb.queries import gpu_model
+
+    m = search(_BARE_GPU, text)
+    if m is None:
+        return None
+    number = m.group("n1") or m.group("n2")
+    series = "GTX" if number.startswith(("10", "16")) else "RTX"
+    model = gpu_model(f"{series} {number}")
+    if model is None:
+        return None
+    start = text.rfind("\n", 0, m.start()) + 1
+    end = text.find("\n", m.end())
+    line = text[start : len(text) if end < 0 else end]
+    return model.name + (" Laptop GPU" if _LAPTOP.search(line) else ""), start

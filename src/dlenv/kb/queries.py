@@ -416,16 +416,20 @@ def version_at_least(version: str | None, floor: str) -> bool | None:
 
 # -- GPUs, cuDNN, Keras ----------------------------------------------------------------------
 _GLUED_SERIES = re.compile(r"\b(rtx|gtx|gt|mx)(?=\d{2,4}\b)")  # "GTX780", "RTX3090"
+# a suffix glued to the model number: "3060ti", "RTX3060TI", "1660super", "2070s" (a Super)
+_GLUED_SUFFIX = re.compile(r"(?<=\d)(ti|super)\b")
 
 
 def _normalise_gpu(name: str) -> str:
     text = name.lower().replace("nvidia", " ").replace("-", " ").replace("_", " ")
+    text = _GLUED_SUFFIX.sub(lambda m: f" {m.group(1) or 'super'}", text)
     return " ".join(_GLUED_SERIES.sub(r"\1 ", text).split())
 
 
 def _gpu_keys(model: GpuModel) -> list[str]:
     """The names a GPU is written as: its table names, and the GeForce ones as people write
-    them ("RTX 5090", "GTX 1080 Ti", "GT 730", "Titan X"), which still name one card."""
+    them ("RTX 5090", "GTX 1080 Ti", "GT 730", "Titan X", "GeForce 1660"), which still name one
+    card."""
     keys = []
     for n in (model.name, *model.aliases):
         key = _normalise_gpu(n)
@@ -433,6 +437,8 @@ def _gpu_keys(model: GpuModel) -> list[str]:
         short = key.removeprefix("geforce ")
         if short != key and short.startswith(("rtx ", "gtx ", "gt ")):
             keys.append(short)
+            if short.startswith(("rtx ", "gtx ")) and short[4:5].isdigit():
+                keys.append("geforce " + short[4:])  # "GeForce 1660 Super", "GeForce 3080"
             if short.startswith("gtx titan"):
                 keys.append(short.removeprefix("gtx "))
     return keys
