@@ -1131,3 +1131,93 @@ def test_dl202_cudart_beside_a_stated_toolkit_of_another_major() -> None:
     )
     assert pasted_codes(tf + "Im using CUDA v10.1.\n").get("DL202") == "error"
     assert pasted_codes(tf) == {"DL201": "warning"}
+
+
+# -- a program's cuDNN/CUDA majors (ctranslate2, onnxruntime-gpu) against the paste's ----------
+def _program_paste(*lines: str):  # type: ignore[no-untyped-def]
+    """A snapshot of what a paste states: each (signature, text) a reported message."""
+    from dlenv.snapshot.model import Snapshot
+
+    return Snapshot(
+        reported_errors=[
+            ReportedError(
+                signature=sig, text=text, meaning="m", harmless=sig.startswith("cuda-program")
+            )
+            for sig, text in (line.split("|", 1) for line in lines)
+        ]
+    )
+
+
+def test_dl203_ctranslate2_failed_cudnn_major_against_torch_in_the_paste() -> None:
+    """lenML/Speech-AI-Forge#139 (torch 2.4.0+cu121 beside faster-whisper's "Could not load
+    library libcudnn_ops_infer.so.8"), m-bain/whisperX#899: torch 2.4 brings cuDNN 9, the
+    program asks for cuDNN 8; with torch 2.3.1 (cuDNN 8) the same failure is no conflict."""
+    failed = (
+        "cudnn-sublibrary-load-failed|Could not load library libcudnn_ops_infer.so.8. Error: "
+        "libcudnn_ops_infer.so.8: cannot open shared object file: No such file or directory"
+    )
+    named = "cuda-program-named|faster_whisper - INFO - Processing audio"
+    bad = replace(
+        _program_paste(failed, named), frameworks=[torch("2.4.0+cu121", "9.1")]
+    )
+    f = only(bad, "DL203")
+    assert f.severity == "warning"
+    assert f.title == "libcudnn_ops_infer.so.8 asks for cuDNN 8, torch 2.4.0+cu121 brings cuDNN 9"
+    assert (f.evidence[0].needed, f.evidence[1].found) == ("cuDNN 8", "cuDNN 9")
+    assert any(
+        isinstance(a, InstallPackages) and a.packages == ["ctranslate2==4.4.0"] for a in f.fixes
+    ) is False  # torch brings cuDNN 9: the matching CTranslate2 line is 4.5 or newer
+    assert any(isinstance(a, InstallPackages) and a.packages == ["ctranslate2>=4.5"] for a in f.fixes)
+    good = replace(bad, frameworks=[torch("2.3.1+cu121", "8.9")])
+    assert fired(good, "DL203") == []
+    # no program but torch named: torch asking for its own cuDNN is DL201's, not a conflict
+    assert fired(replace(bad, reported_errors=bad.reported_errors[:1]), "DL203") == []
+
+
+def test_dl203_a_stated_ctranslate2_release_against_torchs_cudnn() -> None:
+    """OpenNMT/CTranslate2#1826 ("ctranslate2==4.5.0, torch==2.5.1" works; 4.4.0 with torch
+    2.5 asks for libcudnn_ops_infer.so.8): the release states the cuDNN major (the knowledge
+    base's library_majors.json); a failure must be in the paste."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code in ("DL202", "DL203")}
+
+    failure = "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    assert codes("ctranslate2==4.5.0\ntorch==2.3.1+cu121\n" + failure) == {"DL203": "warning"}
+    assert codes("ctranslate2==4.5.0\ntorch==2.5.1+cu124\n" + failure) == {}
+    assert codes("ctranslate2==4.5.0\ntorch==2.3.1+cu121\n") == {}  # nothing failed
+    # a version after "install" is what was tried, not what failed
+    assert codes("pip install ctranslate2==4.5.0\ntorch==2.3.1+cu121\n" + failure) == {}
+
+
+def test_dl202_a_programs_release_against_the_majors_the_paste_states() -> None:
+    """microsoft/onnxruntime#21825 ("Failed to create CUDAExecutionProvider. Require cuDNN 9.*
+    and CUDA 12.*"), SYSTRAN/faster-whisper#885 (ctranslate2 built for cuDNN 8, "I have
+    installed cudnn-9.2"): the program's majors against the installed ones, no file named."""
+    from dlenv.snapshot.model import CudnnInstall
+
+    ort = (
+        "ort-cuda-provider-not-created|Failed to create CUDAExecutionProvider. Require cuDNN 9.* "
+        "and CUDA 12.*, and the latest MSVC runtime."
+    )
+    installed = CudaFacts(cudnn=[CudnnInstall(path="(stated in prose)", version="8.9", major=8)])
+    bad = replace(_program_paste(ort), cuda=installed)
+    f = only(bad, "DL202")
+    assert f.severity == "warning"
+    assert f.title == "ONNX Runtime needs cuDNN 9, the paste shows cuDNN 8.9 (stated in prose)"
+    good = replace(
+        bad, cuda=CudaFacts(cudnn=[CudnnInstall(path="(stated in prose)", version="9.1", major=9)])
+    )
+    assert fired(good, "DL202") == []
+    assert fired(replace(bad, cuda=CudaFacts()), "DL202") == []  # nothing stated installed
+    ct2 = replace(
+        _program_paste(
+            "cuda-program-version-stated|ctranslate2 4.4.0",
+            "cuda-sublibrary-unable-to-load-any|Invalid handle. Cannot load symbol cudnnCreate",
+        ),
+        cuda=CudaFacts(cudnn=[CudnnInstall(path="(stated in prose)", version="9.2", major=9)]),
+    )
+    f = only(ct2, "DL202")
+    assert f.title.startswith("ctranslate2 4.4.0 needs cuDNN 8")
