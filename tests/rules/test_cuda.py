@@ -1221,3 +1221,20 @@ def test_dl202_a_programs_release_against_the_majors_the_paste_states() -> None:
     )
     f = only(ct2, "DL202")
     assert f.title.startswith("ctranslate2 4.4.0 needs cuDNN 8")
+
+
+def test_dl203_two_frameworks_and_their_cudnns_joined_by_where() -> None:
+    """AspirinCode/GENiPPI#1: "torch==1.7.1 requires cuda version 11.0 and cudnn 0.8.2 where
+    tensorflow=2.5.0 requires cuda 11.2 and cudnn 8.1" (the maintainer: install them apart)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code == "DL203"}
+
+    said = (
+        "torch==1.7.1 requires cuda version 11.0 and cudnn 0.8.2 where tensorflow=2.5.0 "
+        "requires cuda 11.2 and cudnn 8.1.\n"
+    )
+    assert codes(said) == {"DL203": "warning"}
+    assert codes("where is the cudnn that torch installs?\n") == {}

@@ -1969,8 +1969,24 @@ def _stated_pins(s: Snapshot, fw: FrameworkFacts) -> StatedPins | None:
             for r in (with_extra.requires if with_extra else ())
             if "==" in r and _installed_wheel(s, r.split("==", 1)[0]) == r.split("==", 1)[1]
         ]
-        pins = with_extra if shown else None
+        said = any(e.signature == SAID_CONFLICT for e in s.reported_errors)
+        pins = with_extra if shown or said else None
     return pins
+
+
+SAID_CONFLICT = "said-frameworks-conflict"  # catalog/prose-cudnn.toml
+
+
+def _assumed_extra(s: Snapshot, fw: FrameworkFacts) -> bool:
+    """Whether a stated tensorflow's CUDA wheels were taken on the reporter's word that it
+    conflicts with another framework ([and-cuda] assumed), not read from the paste."""
+    if fw.name != "tensorflow" or "and-cuda" in fw.details.get("extras", ""):
+        return False
+    with_extra = stated_pins(fw.name, fw.distribution, fw.version, ("and-cuda",), None)
+    return not any(
+        "==" in r and _installed_wheel(s, r.split("==", 1)[0]) == r.split("==", 1)[1]
+        for r in (with_extra.requires if with_extra else ())
+    )
 
 
 def _nvidia_wheels(requires: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -2015,7 +2031,10 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
     come from the knowledge base's copy of PyPI's metadata (cuda_pins.json, Linux x86_64): torch as
     PyPI's build (or the pytorch.org build of PyPI's default variant; another +cuXYZ variant only by
     the cuDNN wheel the release table names), tensorflow only with [and-cuda] or its nvidia-* wheels
-    shown (without the extra it pins none), jax only with a cuda12/cuda13 extra or plugin.
+    shown (without the extra it pins none), jax only with a cuda12/cuda13 extra or plugin; when
+    the reporter says torch and another framework conflict ("you have requested conflicting
+    versions of PyTorch and TensorFlow"), tensorflow's GPU wheels ([and-cuda]) are assumed (a
+    warning, saying so).
 
     Why it matters: pip can install only one version of each wheel. Either the install fails
     (ResolutionImpossible), or the framework installed last replaces the other's CUDA
@@ -2072,6 +2091,11 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 continue
             reported.update((a.name, b.name))
             wheel, (a_req, _), (b_req, _) = clashes[0]
+            assumed = any(
+                fw.name in stated and SAID_CONFLICT in {e.signature for e in s.reported_errors}
+                and _assumed_extra(s, fw)
+                for fw in (a, b)
+            )
             evidence = []
             for w, (ar, _), (br, _) in clashes:
                 have = _installed_wheel(s, w)
@@ -2092,9 +2116,16 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 "framework runs with CUDA libraries it was not built with.",
                 evidence=evidence,
                 hint="Frameworks that bring their own CUDA wheels are safest in separate "
-                "environments.",
+                "environments."
+                + (
+                    " The reporter says the two conflict; TensorFlow's GPU wheels "
+                    "([and-cuda]) were assumed: check with `pip install --dry-run`."
+                    if assumed
+                    else ""
+                ),
                 fixes=[_relax_own_pin(wheel, a, b) or _separate_environments(a, b)],
                 subject=b.name,
+                severity="warning" if assumed else "error",
             )
     yield from _replaced_wheels(s, own, pins, reported)
 
