@@ -1238,3 +1238,27 @@ def test_dl203_two_frameworks_and_their_cudnns_joined_by_where() -> None:
     )
     assert codes(said) == {"DL203": "warning"}
     assert codes("where is the cudnn that torch installs?\n") == {}
+
+
+def test_dl203_loaded_cudnn_is_the_release_torch_pins_and_torch_is_named() -> None:
+    """AI-Hypercomputer/maxtext#1509: "Loaded runtime CuDNN library: 9.1.0 but source was
+    compiled with: 9.8.0" under "Remove torch dependency to avoid conflict": 9.1.0 is the cuDNN
+    torch 2.4-2.6 pins (nvidia-cudnn-cu12==9.1.0.70). Without torch named, or with a loaded
+    cuDNN no torch release pins, it stays DL206 alone."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code in ("DL203", "DL206")}
+
+    def mismatch(loaded: str) -> str:
+        return (
+            f"Loaded runtime CuDNN library: {loaded} but source was compiled with: 9.8.0.  "
+            "CuDNN library needs to have matching major version and equal or higher minor "
+            "version.\n"
+        )
+
+    title = "Remove torch dependency to avoid conflict\n"
+    assert codes(title + mismatch("9.1.0")) == {"DL206": "error", "DL203": "warning"}
+    assert codes(mismatch("9.1.0")) == {"DL206": "error"}
+    assert codes(title + mismatch("9.3.0")) == {"DL206": "error"}

@@ -24,7 +24,7 @@ from dlenv.fix.actions import (
     UnsetEnv,
 )
 from dlenv.kb.library_majors import ProgramMajors, program_majors
-from dlenv.kb.pins import StatedPins, cuda_pins, stated_pins, wheel_component
+from dlenv.kb.pins import StatedPins, cuda_pins, package_releases, stated_pins, wheel_component
 from dlenv.kb.queries import (
     cuda_sonames,
     cudnn_pip_package,
@@ -1066,6 +1066,85 @@ def _expected_cudnn_text(fw: FrameworkFacts) -> str | None:
     return str(majors.pop()) if len(majors) == 1 else None
 
 
+TORCH_NAMED = "torch-named"  # catalog/prose-cudnn.toml
+
+
+def _torch_pinning(version: str) -> list[str]:
+    """The torch releases whose PyPI wheels pin exactly this cuDNN ("9.1.0" -> 2.4.0 … 2.6.0,
+    nvidia-cudnn-cu12==9.1.0.70): the knowledge base's copy of PyPI's metadata."""
+    out: list[str] = []
+    for row in package_releases("torch"):
+        for requirement in row.requires:
+            m = re.match(r"nvidia-cudnn-cu\d+==(\d+\.\d+\.\d+)", requirement)
+            if m and m.group(1) == version:
+                out.append(row.version)
+    return out
+
+
+def _loaded_is_torchs_pin(s: Snapshot) -> Iterator[Finding]:
+    """Another framework (JAX, TensorFlow) loaded a cuDNN its build rejects, and that cuDNN is
+    exactly the release torch's PyPI wheels pin (9.1.0 for torch 2.4-2.6), while the reporter
+    names torch: torch's nvidia-cudnn wheel is probably the one the environment holds (the
+    maintainer's reading of "Loaded runtime CuDNN library: 9.1.0 but source was compiled with:
+    9.8.0" beside "Remove torch dependency")."""
+    if s.framework("torch") is not None or not any(
+        e.signature == TORCH_NAMED for e in s.reported_errors
+    ):
+        return  # with torch's version known, the checks above weigh its own pin
+    for fw in s.frameworks:
+        probe = s.live_probe(fw.name)
+        lib = (
+            next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
+            if probe is not None
+            else None
+        )
+        if fw.name == "torch" or lib is None or lib.version is None:
+            continue
+        if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
+            continue
+        releases = _torch_pinning(".".join(lib.version.split(".")[:3]))
+        if not releases:
+            continue
+        span = releases[0] if len(releases) == 1 else f"{releases[0]} to {releases[-1]}"
+        yield finding(
+            "DL203",
+            title=f"{fw.name} loaded cuDNN {lib.version}, the release torch {span} pins",
+            message=f"{fw.name} is built with cuDNN {fw.cudnn_version} but loaded cuDNN "
+            f"{lib.version}: exactly the cuDNN torch {span} installs (its nvidia-cudnn wheel), "
+            "and the paste names torch. Probably torch shares the environment and its cuDNN "
+            f"is the one {fw.name} gets. Reasoned from the versions the paste states.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"live.{fw.name}.loaded_libraries.cudnn",
+                    found=lib.version,
+                    needed=f">={fw.cudnn_version}",
+                    note=f"what {fw.name} is built with",
+                ),
+                Evidence(
+                    fact="kb.cuda_pins.torch",
+                    found=f"torch {span}",
+                    note=f"PyPI's torch wheels pin cuDNN {lib.version} (cuda_pins.json)",
+                ),
+            ],
+            hint="Confirm with `pip show torch nvidia-cudnn-cu12`: if torch is installed and "
+            f"the wheel is {lib.version}, torch's pin is what {fw.name} loads.",
+            fixes=[
+                ManualStep(
+                    text=f"Give torch and {fw.name} an environment each, or remove torch "
+                    f"if the project does not need it, or install a torch release that pins a "
+                    f"cuDNN at least {fw.cudnn_version}.",
+                    commands=[
+                        "pip show torch nvidia-cudnn-cu12",
+                        f"python -m venv .venv-{fw.name}",
+                    ],
+                )
+            ],
+            subject=fw.name,
+        )
+        return
+
+
 @rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
 def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two CUDA builds in one environment that need different cuDNN majors from
@@ -1082,7 +1161,10 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     the paste, that failed on a cuDNN major (the soname says it: libcudnn_ops_infer.so.8 is
     cuDNN 8, cudnn_ops64_9.dll cuDNN 9) or is stated in a release built for one (ctranslate2
     4.5: cuDNN 9), while a framework build the paste states brings another cuDNN major (torch
-    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions). Two stated
+    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions); another
+    framework that loaded exactly the cuDNN release torch's PyPI wheels pin ("Loaded runtime
+    CuDNN library: 9.1.0", torch 2.4-2.6's nvidia-cudnn-cu12==9.1.0.70) while the reporter
+    names torch (a warning). Two stated
     versions whose cuDNN pins no single version satisfies, with nothing loaded yet, are
     DL209's (the install is where it shows first); DL203 is what is loaded.
 
@@ -1103,6 +1185,7 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     yield from _reported_sharing(s)
     yield from _older_minor_conflicts(s)
     yield from _program_beside_framework(s)
+    yield from _loaded_is_torchs_pin(s)
     builds = [
         (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
         for fw in s.frameworks
