@@ -1262,3 +1262,28 @@ def test_dl203_loaded_cudnn_is_the_release_torch_pins_and_torch_is_named() -> No
     assert codes(title + mismatch("9.1.0")) == {"DL206": "error", "DL203": "warning"}
     assert codes(mismatch("9.1.0")) == {"DL206": "error"}
     assert codes(title + mismatch("9.3.0")) == {"DL206": "error"}
+
+
+def test_dl202_cudart_of_another_major_than_the_issue_templates_cuda() -> None:
+    """ina-foss/inaSpeechSegmenter#49: TensorFlow 2.3.1 asks for libcudart.so.10.1 while the
+    issue template states "CUDA 11.1.1-1": stating the CUDA in use is wanting the GPU, so the
+    missing cudart is weighed like any other library (without it, a CPU set-up's harmless try)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.code in ("DL201", "DL202")})
+
+    template = (
+        "## System information\n"
+        "- OS Platform and Distribution (e.g., Linux Ubuntu 16.04): Ubuntu 18.04.5 LTS\n"
+        "- TensorFlow version: tensorflow-gpu 2.3.1\n"
+        "- CUDA/cuDNN version (if GPU is used): CUDA {cuda}\n"
+    )
+    log = (
+        "2020-12-06 09:47:53.035831: W tensorflow/stream_executor/platform/default/"
+        "dso_loader.cc:59] Could not load dynamic library 'libcudart.so.10.1'; dlerror: "
+        "libcudart.so.10.1: cannot open shared object file: No such file or directory\n"
+    )
+    assert codes(template.format(cuda="11.1.1-1") + log) == ["DL202"]
+    assert codes(template.format(cuda="10.1") + log) == ["DL201"]

@@ -254,8 +254,13 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
     for soname, fw in asked.items():
         key = _soname_key(soname)
         # CPU set-ups try cudart too (DL201's warning says it is harmless there); a reporter
-        # who says which CUDA they use ("Im using CUDA v10.1") wants the GPU
-        said = any(t.version_source == "prose" for t in s.cuda.toolkits)
+        # who says which CUDA they use ("Im using CUDA v10.1", an issue template's "CUDA/cuDNN
+        # version: CUDA 11.1.1") wants the GPU
+        said = any(
+            t.version_source == "prose"
+            or (t.version_source or "").startswith("issue template")
+            for t in s.cuda.toolkits
+        )
         intent = gpu or said or _hard_failure(s, soname)
         if key is None or (key[0] == "cudart" and not intent):
             continue
