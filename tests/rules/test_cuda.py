@@ -1287,3 +1287,31 @@ def test_dl202_cudart_of_another_major_than_the_issue_templates_cuda() -> None:
     )
     assert codes(template.format(cuda="11.1.1-1") + log) == ["DL202"]
     assert codes(template.format(cuda="10.1") + log) == ["DL201"]
+
+
+def test_dl203_or_dl202_from_a_stated_fix_that_goes_back_to_an_older_ctranslate2() -> None:
+    """KoljaB/RealtimeSTT#138 ("Downgrading ctranslate to version 4.4.0 is enough", quoting
+    whisperX#901), Softcatala/whisper-ctranslate2#115 ("pip install ctranslate2==4.4.0"): the
+    release gone back to is built for cuDNN 8, the failing one asked for cuDNN 9. With torch in
+    the process (named, or whisperX that runs it) its cuDNN is the environment's: DL203;
+    otherwise the installed cuDNN is the other major: DL202. Both warnings."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code in ("DL202", "DL203")}
+
+    failed = (
+        "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9, "
+        "libcudnn_ops.so}\nInvalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    )
+    fix = "Downgrading ctranslate to version 4.4.0 is enough to fix the problem\n"
+    assert codes(failed + fix + "From: https://github.com/m-bain/whisperX/issues/901\n") == {
+        "DL203": "warning"
+    }
+    assert codes(failed + "I solved it with: pip install ctranslate2==4.4.0\n") == {
+        "DL202": "warning"
+    }
+    assert codes(fix) == {}  # nothing failed
+    # a fix to the very major the failing load asked for says nothing about another major
+    assert codes(failed + "pip install ctranslate2==4.5.0 fixed it, torch 2.5\n") == {}

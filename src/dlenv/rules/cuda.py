@@ -524,7 +524,9 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     for CUDA 12 and cuDNN 9, 4.0-4.4 for cuDNN 8, 3.x for CUDA 11; onnxruntime-gpu 1.19 and
     newer for CUDA 12 and cuDNN 9: the knowledge base's library_majors.json), or ONNX Runtime's
     own "Require cuDNN 9.* and CUDA 12.*", against the CUDA or cuDNN the paste states installed
-    in another major only (a warning: reasoned from stated versions).
+    in another major only (a warning: reasoned from stated versions); a stated fix that goes
+    back to an older CTranslate2 (the cuDNN 8 line) after a failed cuDNN 9 load, with no torch
+    in the paste: the installed cuDNN is the other major (a warning).
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
@@ -538,6 +540,7 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     """
     yield from _wrong_major_in_text(s)
     yield from _program_majors_in_text(s)
+    yield from _fix_goes_back(s, "DL202")
     if not nvidia_gpu_present(s):
         return
     for res in s.libraries:
@@ -1150,6 +1153,92 @@ def _loaded_is_torchs_pin(s: Snapshot) -> Iterator[Finding]:
         return
 
 
+PINNED_BACK = "said-ctranslate2-pinned-back"  # catalog/prose-cudnn.toml
+_PINNED_BACK = re.compile(  # the catalogue's pattern, with the comparison kept
+    r"(?:(?:downgrad\w{0,4}|roll\w{0,4} back|revert\w{0,4}|older (?:version|release)|"
+    r"solv\w{0,4}|fix\w{0,4})[^\n]{0,40}?\bctranslate2?\b[^\n]{0,20}?(==|<|\bto (?:version )?)|"
+    r"pip install [\"']?ctranslate2[ \t]?(<))[ \t]?(\d{1,2})\.(\d{1,3})((?:\.\d{1,4})?)",
+    re.IGNORECASE,
+)
+
+
+def _pinned_back(s: Snapshot) -> tuple[ProgramMajors, str, str] | None:
+    """(the CTranslate2 row a stated fix goes back to, the fix as quoted, the cuDNN the
+    failing release asked for) when the paste says an older CTranslate2 fixes a failed cuDNN
+    load of the other major ("Downgrading ctranslate to version 4.4.0", "ctranslate2<4.5.0")."""
+    said = next((e for e in s.reported_errors if e.signature == PINNED_BACK), None)
+    m = _PINNED_BACK.search(said.text) if said else None
+    if said is None or m is None or not _cuda_load_failed(s):
+        return None
+    major, minor = int(m.group(3)), int(m.group(4))
+    if "<" in (m.group(1) or m.group(2) or ""):  # below 4.5.0: the newest line under it
+        version = f"{major}.{minor - 1}" if minor > 0 else f"{major - 1}.99"
+    else:
+        version = f"{major}.{minor}{m.group(5)}"
+    row = program_majors("ctranslate2", version)
+    if row is None:
+        return None
+    asked = _asked_cudnn(s)
+    if any(a == row.cudnn for a, _ in asked):
+        return None  # the failing load asked for the very major the fix brings: not this
+    failing = next((what for a, what in asked), f"a cuDNN other than {row.cudnn}")
+    return row, first_line(said.text, 160), failing
+
+
+def _brings_torch(s: Snapshot) -> bool:
+    """torch is in the process: stated, or named, or a program that runs it named (whisperX
+    runs faster-whisper and torch's pyannote/torchaudio in one process)."""
+    return s.framework("torch") is not None or any(
+        e.signature == TORCH_NAMED for e in s.reported_errors
+    )
+
+
+def _fix_goes_back(s: Snapshot, code: str) -> Iterator[Finding]:
+    """DL203 when torch is in the process (its cuDNN is the environment's), DL202 otherwise
+    (the installed cuDNN is the other major): both warnings, reasoned from the stated fix."""
+    back = _pinned_back(s)
+    if back is None or _brings_torch(s) != (code == "DL203"):
+        return
+    row, said, failing = back
+    where = "torch's (in the same process)" if code == "DL203" else "the one installed"
+    yield finding(
+        code,
+        title=f"Going back to CTranslate2 {row.versions} (cuDNN {row.cudnn}) fixes {failing}",
+        message=f"The paste says an older CTranslate2 fixes it ({said}): that release line is "
+        f"built for cuDNN {row.cudnn}, so the cuDNN in this environment is {where}, of major "
+        f"{row.cudnn}, while the failing CTranslate2 asked for {failing}. Reasoned from the "
+        "fix the paste states.",
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{PINNED_BACK}", found=said, note=row.note),
+            Evidence(fact="the cuDNN asked for", found=failing),
+        ],
+        hint="Check with `pip show ctranslate2 torch nvidia-cudnn-cu12`: CTranslate2 4.5 and "
+        "newer need cuDNN 9, 4.0-4.4 cuDNN 8.",
+        fixes=[
+            InstallPackages(
+                packages=[f"ctranslate2=={'4.4.0' if row.cuda >= 12 else '3.24.0'}"]
+                if row.cudnn == 8
+                else ["ctranslate2>=4.5"],
+                reason=f"the CTranslate2 release built for cuDNN {row.cudnn} "
+                "(faster-whisper's README)",
+            ),
+            ManualStep(
+                text="Or keep the newer CTranslate2 and give it the cuDNN it was built for: "
+                + (
+                    "torch 2.4 or newer brings cuDNN 9."
+                    if code == "DL203"
+                    else "install cuDNN 9 (pip install nvidia-cudnn-cu12==9.*) and put it "
+                    "on the loader path."
+                ),
+                commands=["pip show ctranslate2 torch nvidia-cudnn-cu12"],
+                url="https://github.com/SYSTRAN/faster-whisper#gpu",
+            ),
+        ],
+        subject="ctranslate2",
+    )
+
+
 @rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
 def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two CUDA builds in one environment that need different cuDNN majors from
@@ -1169,7 +1258,10 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions); another
     framework that loaded exactly the cuDNN release torch's PyPI wheels pin ("Loaded runtime
     CuDNN library: 9.1.0", torch 2.4-2.6's nvidia-cudnn-cu12==9.1.0.70) while the reporter
-    names torch (a warning). Two stated
+    names torch (a warning); a stated fix that goes back to an older CTranslate2 ("Downgrading
+    ctranslate to version 4.4.0", "pip install \"ctranslate2<4.5.0\"") after a failed cuDNN
+    load of the other major, with torch in the process (named, or whisperX that runs it) (a
+    warning; without torch it is DL202's). Two stated
     versions whose cuDNN pins no single version satisfies, with nothing loaded yet, are
     DL209's (the install is where it shows first); DL203 is what is loaded.
 
@@ -1191,6 +1283,7 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     yield from _older_minor_conflicts(s)
     yield from _program_beside_framework(s)
     yield from _loaded_is_torchs_pin(s)
+    yield from _fix_goes_back(s, "DL203")
     builds = [
         (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
         for fw in s.frameworks
