@@ -1074,7 +1074,7 @@ def _expected_cudnn_text(fw: FrameworkFacts) -> str | None:
     return str(majors.pop()) if len(majors) == 1 else None
 
 
-TORCH_NAMED = "torch-named"  # catalog/prose-cudnn.toml
+TORCH_NAMED = ("torch-named", "torch-program-named")  # catalog/prose-cudnn.toml
 
 
 def _torch_pinning(version: str) -> list[str]:
@@ -1096,7 +1096,7 @@ def _loaded_is_torchs_pin(s: Snapshot) -> Iterator[Finding]:
     maintainer's reading of "Loaded runtime CuDNN library: 9.1.0 but source was compiled with:
     9.8.0" beside "Remove torch dependency")."""
     if s.framework("torch") is not None or not any(
-        e.signature == TORCH_NAMED for e in s.reported_errors
+        e.signature in TORCH_NAMED for e in s.reported_errors
     ):
         return  # with torch's version known, the checks above weigh its own pin
     for fw in s.frameworks:
@@ -1189,7 +1189,7 @@ def _brings_torch(s: Snapshot) -> bool:
     """torch is in the process: stated, or named, or a program that runs it named (whisperX
     runs faster-whisper and torch's pyannote/torchaudio in one process)."""
     return s.framework("torch") is not None or any(
-        e.signature == TORCH_NAMED for e in s.reported_errors
+        e.signature in TORCH_NAMED for e in s.reported_errors
     )
 
 
