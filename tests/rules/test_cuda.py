@@ -1131,3 +1131,187 @@ def test_dl202_cudart_beside_a_stated_toolkit_of_another_major() -> None:
     )
     assert pasted_codes(tf + "Im using CUDA v10.1.\n").get("DL202") == "error"
     assert pasted_codes(tf) == {"DL201": "warning"}
+
+
+# -- a program's cuDNN/CUDA majors (ctranslate2, onnxruntime-gpu) against the paste's ----------
+def _program_paste(*lines: str):  # type: ignore[no-untyped-def]
+    """A snapshot of what a paste states: each (signature, text) a reported message."""
+    from dlenv.snapshot.model import Snapshot
+
+    return Snapshot(
+        reported_errors=[
+            ReportedError(
+                signature=sig, text=text, meaning="m", harmless=sig.startswith("cuda-program")
+            )
+            for sig, text in (line.split("|", 1) for line in lines)
+        ]
+    )
+
+
+def test_dl203_ctranslate2_failed_cudnn_major_against_torch_in_the_paste() -> None:
+    """lenML/Speech-AI-Forge#139 (torch 2.4.0+cu121 beside faster-whisper's "Could not load
+    library libcudnn_ops_infer.so.8"), m-bain/whisperX#899: torch 2.4 brings cuDNN 9, the
+    program asks for cuDNN 8; with torch 2.3.1 (cuDNN 8) the same failure is no conflict."""
+    failed = (
+        "cudnn-sublibrary-load-failed|Could not load library libcudnn_ops_infer.so.8. Error: "
+        "libcudnn_ops_infer.so.8: cannot open shared object file: No such file or directory"
+    )
+    named = "cuda-program-named|faster_whisper - INFO - Processing audio"
+    bad = replace(
+        _program_paste(failed, named), frameworks=[torch("2.4.0+cu121", "9.1")]
+    )
+    f = only(bad, "DL203")
+    assert f.severity == "warning"
+    assert f.title == "libcudnn_ops_infer.so.8 asks for cuDNN 8, torch 2.4.0+cu121 brings cuDNN 9"
+    assert (f.evidence[0].needed, f.evidence[1].found) == ("cuDNN 8", "cuDNN 9")
+    assert any(
+        isinstance(a, InstallPackages) and a.packages == ["ctranslate2==4.4.0"] for a in f.fixes
+    ) is False  # torch brings cuDNN 9: the matching CTranslate2 line is 4.5 or newer
+    assert any(isinstance(a, InstallPackages) and a.packages == ["ctranslate2>=4.5"] for a in f.fixes)
+    good = replace(bad, frameworks=[torch("2.3.1+cu121", "8.9")])
+    assert fired(good, "DL203") == []
+    # no program but torch named: torch asking for its own cuDNN is DL201's, not a conflict
+    assert fired(replace(bad, reported_errors=bad.reported_errors[:1]), "DL203") == []
+
+
+def test_dl203_a_stated_ctranslate2_release_against_torchs_cudnn() -> None:
+    """OpenNMT/CTranslate2#1826 ("ctranslate2==4.5.0, torch==2.5.1" works; 4.4.0 with torch
+    2.5 asks for libcudnn_ops_infer.so.8): the release states the cuDNN major (the knowledge
+    base's library_majors.json); a failure must be in the paste."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code in ("DL202", "DL203")}
+
+    failure = "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    assert codes("ctranslate2==4.5.0\ntorch==2.3.1+cu121\n" + failure) == {"DL203": "warning"}
+    assert codes("ctranslate2==4.5.0\ntorch==2.5.1+cu124\n" + failure) == {}
+    assert codes("ctranslate2==4.5.0\ntorch==2.3.1+cu121\n") == {}  # nothing failed
+    # a version after "install" is what was tried, not what failed
+    assert codes("pip install ctranslate2==4.5.0\ntorch==2.3.1+cu121\n" + failure) == {}
+
+
+def test_dl202_a_programs_release_against_the_majors_the_paste_states() -> None:
+    """microsoft/onnxruntime#21825 ("Failed to create CUDAExecutionProvider. Require cuDNN 9.*
+    and CUDA 12.*"), SYSTRAN/faster-whisper#885 (ctranslate2 built for cuDNN 8, "I have
+    installed cudnn-9.2"): the program's majors against the installed ones, no file named."""
+    from dlenv.snapshot.model import CudnnInstall
+
+    ort = (
+        "ort-cuda-provider-not-created|Failed to create CUDAExecutionProvider. Require cuDNN 9.* "
+        "and CUDA 12.*, and the latest MSVC runtime."
+    )
+    installed = CudaFacts(cudnn=[CudnnInstall(path="(stated in prose)", version="8.9", major=8)])
+    bad = replace(_program_paste(ort), cuda=installed)
+    f = only(bad, "DL202")
+    assert f.severity == "warning"
+    assert f.title == "ONNX Runtime needs cuDNN 9, the paste shows cuDNN 8.9 (stated in prose)"
+    good = replace(
+        bad, cuda=CudaFacts(cudnn=[CudnnInstall(path="(stated in prose)", version="9.1", major=9)])
+    )
+    assert fired(good, "DL202") == []
+    assert fired(replace(bad, cuda=CudaFacts()), "DL202") == []  # nothing stated installed
+    ct2 = replace(
+        _program_paste(
+            "cuda-program-version-stated|ctranslate2 4.4.0",
+            "cuda-sublibrary-unable-to-load-any|Invalid handle. Cannot load symbol cudnnCreate",
+        ),
+        cuda=CudaFacts(cudnn=[CudnnInstall(path="(stated in prose)", version="9.2", major=9)]),
+    )
+    f = only(ct2, "DL202")
+    assert f.title.startswith("ctranslate2 4.4.0 needs cuDNN 8")
+
+
+def test_dl203_two_frameworks_and_their_cudnns_joined_by_where() -> None:
+    """AspirinCode/GENiPPI#1: "torch==1.7.1 requires cuda version 11.0 and cudnn 0.8.2 where
+    tensorflow=2.5.0 requires cuda 11.2 and cudnn 8.1" (the maintainer: install them apart)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code == "DL203"}
+
+    said = (
+        "torch==1.7.1 requires cuda version 11.0 and cudnn 0.8.2 where tensorflow=2.5.0 "
+        "requires cuda 11.2 and cudnn 8.1.\n"
+    )
+    assert codes(said) == {"DL203": "warning"}
+    assert codes("where is the cudnn that torch installs?\n") == {}
+
+
+def test_dl203_loaded_cudnn_is_the_release_torch_pins_and_torch_is_named() -> None:
+    """AI-Hypercomputer/maxtext#1509: "Loaded runtime CuDNN library: 9.1.0 but source was
+    compiled with: 9.8.0" under "Remove torch dependency to avoid conflict": 9.1.0 is the cuDNN
+    torch 2.4-2.6 pins (nvidia-cudnn-cu12==9.1.0.70). Without torch named, or with a loaded
+    cuDNN no torch release pins, it stays DL206 alone."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code in ("DL203", "DL206")}
+
+    def mismatch(loaded: str) -> str:
+        return (
+            f"Loaded runtime CuDNN library: {loaded} but source was compiled with: 9.8.0.  "
+            "CuDNN library needs to have matching major version and equal or higher minor "
+            "version.\n"
+        )
+
+    title = "Remove torch dependency to avoid conflict\n"
+    assert codes(title + mismatch("9.1.0")) == {"DL206": "error", "DL203": "warning"}
+    assert codes(mismatch("9.1.0")) == {"DL206": "error"}
+    assert codes(title + mismatch("9.3.0")) == {"DL206": "error"}
+
+
+def test_dl202_cudart_of_another_major_than_the_issue_templates_cuda() -> None:
+    """ina-foss/inaSpeechSegmenter#49: TensorFlow 2.3.1 asks for libcudart.so.10.1 while the
+    issue template states "CUDA 11.1.1-1": stating the CUDA in use is wanting the GPU, so the
+    missing cudart is weighed like any other library (without it, a CPU set-up's harmless try)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return sorted({f.code for f in found if f.code in ("DL201", "DL202")})
+
+    template = (
+        "## System information\n"
+        "- OS Platform and Distribution (e.g., Linux Ubuntu 16.04): Ubuntu 18.04.5 LTS\n"
+        "- TensorFlow version: tensorflow-gpu 2.3.1\n"
+        "- CUDA/cuDNN version (if GPU is used): CUDA {cuda}\n"
+    )
+    log = (
+        "2020-12-06 09:47:53.035831: W tensorflow/stream_executor/platform/default/"
+        "dso_loader.cc:59] Could not load dynamic library 'libcudart.so.10.1'; dlerror: "
+        "libcudart.so.10.1: cannot open shared object file: No such file or directory\n"
+    )
+    assert codes(template.format(cuda="11.1.1-1") + log) == ["DL202"]
+    assert codes(template.format(cuda="10.1") + log) == ["DL201"]
+
+
+def test_dl203_or_dl202_from_a_stated_fix_that_goes_back_to_an_older_ctranslate2() -> None:
+    """KoljaB/RealtimeSTT#138 ("Downgrading ctranslate to version 4.4.0 is enough", quoting
+    whisperX#901), Softcatala/whisper-ctranslate2#115 ("pip install ctranslate2==4.4.0"): the
+    release gone back to is built for cuDNN 8, the failing one asked for cuDNN 9. With torch in
+    the process (named, or whisperX that runs it) its cuDNN is the environment's: DL203;
+    otherwise the installed cuDNN is the other major: DL202. Both warnings."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> dict[str, str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code: f.severity for f in found if f.code in ("DL202", "DL203")}
+
+    failed = (
+        "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9, "
+        "libcudnn_ops.so}\nInvalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    )
+    fix = "Downgrading ctranslate to version 4.4.0 is enough to fix the problem\n"
+    assert codes(failed + fix + "From: https://github.com/m-bain/whisperX/issues/901\n") == {
+        "DL203": "warning"
+    }
+    assert codes(failed + "I solved it with: pip install ctranslate2==4.4.0\n") == {
+        "DL202": "warning"
+    }
+    assert codes(fix) == {}  # nothing failed
+    # a fix to the very major the failing load asked for says nothing about another major
+    assert codes(failed + "pip install ctranslate2==4.5.0 fixed it, torch 2.5\n") == {}

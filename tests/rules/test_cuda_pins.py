@@ -120,3 +120,36 @@ def test_dl203_names_the_stated_framework_whose_pypi_pin_was_loaded() -> None:
     assert "https://pypi.org/project/torch/2.5.1/" in (pin.note or "")
     # the cuDNN jax was built with is what loaded: nothing to say
     assert fired(replace(s, live=[loaded("9.8.0")]), "DL203") == []
+
+
+def test_dl209_warning_when_the_reporter_says_torch_and_tensorflow_conflict() -> None:
+    """SpatialVLA/SpatialVLA#19 ("you have requested conflicting versions of PyTorch [torch==
+    2.5.1+cu121] and TensorFlow [tensorflow==2.15.0]"): on the reporter's word that they
+    conflict, TensorFlow's GPU wheels ([and-cuda]) are taken; a warning, the extra is assumed.
+    Without the statement, a plain tensorflow pins nothing (the test above)."""
+    from dlenv.snapshot.model import ReportedError
+
+    said = ReportedError(
+        signature="said-frameworks-conflict",
+        text="you have requested conflicting versions of PyTorch and TensorFlow",
+        meaning="m",
+        harmless=True,
+    )
+    plain = [_stated("torch", "2.5.1"), _stated("tensorflow", "2.15.0")]
+    bad = replace(gpu_machine(frameworks=plain), reported_errors=[said])
+    f = only(bad, "DL209")
+    assert f.severity == "warning"
+    assert "[and-cuda]" in (f.hint or "")
+    # the statement alone, with no second framework's release stated, proves nothing
+    alone = [_stated("torch", "2.5.1")]
+    assert fired(replace(gpu_machine(frameworks=alone), reported_errors=[said]), "DL209") == []
+    # an [and-cuda] the paste states is no assumption: an error, as before
+    extra = [_stated("torch", "2.5.1"), _stated("tensorflow", "2.15.0", extras="and-cuda")]
+    stated = replace(gpu_machine(frameworks=extra), reported_errors=[said])
+    assert only(stated, "DL209").severity == "error"
+    text = (
+        'Hello, you have requested conflicting versions of PyTorch [torch==2.5.1+cu121] and '
+        'TensorFlow ["tensorflow==2.15.0"]\n'
+    )
+    assert _codes(text) == ["DL209"]
+    assert _codes("I use torch==2.5.1+cu121 and tensorflow==2.15.0 without conflicts\n") == []

@@ -23,7 +23,8 @@ from dlenv.fix.actions import (
     SetEnv,
     UnsetEnv,
 )
-from dlenv.kb.pins import StatedPins, cuda_pins, stated_pins, wheel_component
+from dlenv.kb.library_majors import ProgramMajors, program_majors
+from dlenv.kb.pins import StatedPins, cuda_pins, package_releases, stated_pins, wheel_component
 from dlenv.kb.queries import (
     cuda_sonames,
     cudnn_pip_package,
@@ -32,6 +33,7 @@ from dlenv.kb.queries import (
     soname_major,
     tensorflow_release,
     torch_index_url,
+    torch_release,
     torch_variant,
 )
 from dlenv.probes.cuda import HOME_VARIABLES
@@ -112,7 +114,7 @@ MISSING_LIBRARY_SIGNATURES = (
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
 _SONAME = re.compile(
     r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
-    r"nvJitLink|cupti)(?:\.so[\d.]*|64_\d+\.dll)"
+    r"nvJitLink|cupti)(?:\.so(?:\.\d+)*|64_\d+\.dll)"
 )
 # CUDA major -> the pip wheels that ship each library (CUDA 11 and later)
 _WHEELS = {
@@ -252,8 +254,13 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
     for soname, fw in asked.items():
         key = _soname_key(soname)
         # CPU set-ups try cudart too (DL201's warning says it is harmless there); a reporter
-        # who says which CUDA they use ("Im using CUDA v10.1") wants the GPU
-        said = any(t.version_source == "prose" for t in s.cuda.toolkits)
+        # who says which CUDA they use ("Im using CUDA v10.1", an issue template's "CUDA/cuDNN
+        # version: CUDA 11.1.1") wants the GPU
+        said = any(
+            t.version_source == "prose"
+            or (t.version_source or "").startswith("issue template")
+            for t in s.cuda.toolkits
+        )
         intent = gpu or said or _hard_failure(s, soname)
         if key is None or (key[0] == "cudart" and not intent):
             continue
@@ -512,7 +519,14 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     paste shows the same library in another major and never in the one asked for: an
     `ldconfig -p`/`ldd`/`ls` line or a path, `nvcc --version` or a stated CUDA release (through
     the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install or the cuDNN
-    the reporter says is installed ("cuDNN 9.1 installed"), torch `+cu118`.
+    the reporter says is installed ("cuDNN 9.1 installed"), torch `+cu118`; and, when no file is
+    named, a failed load by a program whose release the paste states (ctranslate2 4.5 is built
+    for CUDA 12 and cuDNN 9, 4.0-4.4 for cuDNN 8, 3.x for CUDA 11; onnxruntime-gpu 1.19 and
+    newer for CUDA 12 and cuDNN 9: the knowledge base's library_majors.json), or ONNX Runtime's
+    own "Require cuDNN 9.* and CUDA 12.*", against the CUDA or cuDNN the paste states installed
+    in another major only (a warning: reasoned from stated versions); a stated fix that goes
+    back to an older CTranslate2 (the cuDNN 8 line) after a failed cuDNN 9 load, with no torch
+    in the paste: the installed cuDNN is the other major (a warning).
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
@@ -525,6 +539,8 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     (majors install side by side), or the program's build for the major that is installed.
     """
     yield from _wrong_major_in_text(s)
+    yield from _program_majors_in_text(s)
+    yield from _fix_goes_back(s, "DL202")
     if not nvidia_gpu_present(s):
         return
     for res in s.libraries:
@@ -562,6 +578,83 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
                 fixes=fixes,
                 subject=fw.name,
             )
+
+
+def _program_majors_in_text(s: Snapshot) -> Iterator[Finding]:
+    """A program that loads CUDA itself failed, and the majors its release is built for (the
+    knowledge base's row for a stated ctranslate2/onnxruntime-gpu release, or ONNX Runtime's
+    own "Require cuDNN 9.* and CUDA 12.*") are not the ones the paste states installed
+    ("CUDA 11.8", "I installed cuDNN 9.2"): a maintainer's arithmetic when no file is named."""
+    if wrong_major_from_text(s):
+        return  # the failed file itself names the major: _wrong_major_in_text says it
+    if not _cuda_load_failed(s):
+        return
+    asked: list[tuple[str, int, str, str]] = []  # (component, major, who asks, why)
+    for row, stated in _stated_programs(s):
+        why = f"{row.note} ({row.source})"
+        asked += [("CUDA", row.cuda, stated, why), ("cuDNN", row.cudnn, stated, why)]
+    said = next((e for e in s.reported_errors if e.signature in PROVIDER_NOT_LOADED), None)
+    m = _ORT_REQUIRES.search(said.text) if said else None
+    if m:
+        asked += [
+            ("cuDNN", int(m.group(1)), "ONNX Runtime", first_line(m.group(0), 80)),
+            ("CUDA", int(m.group(2)), "ONNX Runtime", first_line(m.group(0), 80)),
+        ]
+    brought = {
+        ("CUDA", cuda_major(fw.cuda_version)) for fw in s.frameworks if cuda_build(fw)
+    } | {("cuDNN", cuda_major(_expected_cudnn_text(fw))) for fw in s.frameworks if cuda_build(fw)}
+    installed = {
+        "CUDA": {
+            (cuda_major(t.version), f"CUDA {t.version}{_where(t.path)}") for t in s.cuda.toolkits
+        },
+        "cuDNN": {
+            (c.major, f"cuDNN {c.version or c.major}{_where(c.path)}") for c in s.cuda.cudnn
+        },
+    }
+    for component, major, who, why in asked:
+        have = [(m_, what) for m_, what in installed[component] if m_ is not None]
+        if not have or any(m_ == major for m_, _ in have) or (component, major) in brought:
+            continue
+        shown = "; ".join(sorted(what for _, what in have)[:3])
+        yield finding(
+            "DL202",
+            title=f"{who} needs {component} {major}, the paste shows {shown}",
+            message=f"{who} is built for {component} {major} and failed to load it; the paste "
+            f"shows {component} only in another major ({shown}). A program loads the major it "
+            "was built for: another major does not stand in for it. Reasoned from the versions "
+            "the paste states.",
+            severity="warning",
+            evidence=[
+                Evidence(fact=f"needed by {who}", found=None, needed=f"{component} {major}",
+                         note=why),
+                *(Evidence(fact=f"cuda ({component} as the paste shows it)", found=what)
+                  for _, what in sorted(have)[:3]),
+            ],
+            hint=f"Check which {component} the program finds: `ldconfig -p | grep -i "
+            f"{'cudnn' if component == 'cuDNN' else 'cublas'}` (Linux) or `where "
+            f"{'cudnn*' if component == 'cuDNN' else 'cublas*'}.dll` (Windows).",
+            fixes=[
+                ManualStep(
+                    text=f"Install {component} {major} beside the other major (majors install "
+                    f"side by side: pip's nvidia-* wheels, or NVIDIA's installers) and put it "
+                    f"on the loader path, or install the {who.split()[0]} release built for the "
+                    f"{component} that is installed.",
+                    commands=[
+                        f'pip install "nvidia-cudnn-cu12=={major}.*"'
+                        if component == "cuDNN"
+                        else f"pip install nvidia-cublas-cu{major} nvidia-cuda-runtime-cu{major}",
+                    ],
+                    url="https://github.com/SYSTRAN/faster-whisper#gpu",
+                )
+            ],
+            subject=who.split()[0],
+        )
+        return
+
+
+def _where(path: str) -> str:
+    """ " (/usr/local/cuda-11.8)", or " (stated in prose)" for a path that is already a note."""
+    return f" {path}" if path.startswith("(") else f" ({path})"
 
 
 def _wrong_major_in_text(s: Snapshot) -> Iterator[Finding]:
@@ -832,6 +925,320 @@ def _older_minor_conflicts(s: Snapshot) -> Iterator[Finding]:
         )
 
 
+# -- a program's cuDNN against a framework's in one process (ctranslate2 beside torch) -----------
+PROGRAM_VERSION = "cuda-program-version-stated"  # catalog/cudnn.toml
+PROGRAM_NAMED = "cuda-program-named"
+_PROGRAM_RELEASE = re.compile(
+    r"(?<![\w.-])(ctranslate2|onnxruntime[-_]gpu)(?![\w-])(?:[ \t]{1,40}|[ \t]{0,3}(?:==|=|:)"
+    r"[ \t]{0,3}|[ \t]{1,3}(?:version[ \t]{1,3}|v))(\d{1,2}\.\d{1,3}(?:\.\d{1,4})?)",
+    re.IGNORECASE,
+)
+
+
+def _cuda_load_failed(s: Snapshot) -> bool:
+    """A pasted message says a CUDA/cuDNN library did not load (a file, a symbol, ONNX
+    Runtime's provider) or cuDNN failed: not merely that a program was named."""
+    return any(
+        not e.harmless
+        and (
+            e.signature in MISSING_LIBRARY_SIGNATURES
+            or e.signature in PROVIDER_NOT_LOADED
+            or "cudnn" in e.signature
+        )
+        for e in s.reported_errors
+    )
+
+
+def _stated_programs(s: Snapshot) -> list[tuple[ProgramMajors, str]]:
+    """The knowledge base's rows for the programs a paste states with their release, and the
+    release as stated ("ctranslate2 4.5.0")."""
+    rows: list[tuple[ProgramMajors, str]] = []
+    for e in s.reported_errors:
+        if e.signature != PROGRAM_VERSION:
+            continue
+        for m in _PROGRAM_RELEASE.finditer(e.text):
+            row = program_majors(m.group(1), m.group(2))
+            if row is not None and all(row != have for have, _ in rows):
+                rows.append((row, f"{row.package} {m.group(2)}"))
+    return rows
+
+
+def _asked_cudnn(s: Snapshot) -> list[tuple[int, str]]:
+    """(cuDNN major, what asks for it) of every cuDNN a pasted message failed to load: the
+    soname states the major (libcudnn_ops_infer.so.8, cudnn_ops64_9.dll)."""
+    out: list[tuple[int, str]] = []
+    for soname, _, _ in _quoted_missing(s):
+        key = _soname_key(soname)
+        head = key[1].split(".")[0] if key and key[0] == "cudnn" else ""
+        if head.isdigit() and all(int(head) != m for m, _ in out):
+            out.append((int(head), soname))
+    return out
+
+
+def _program_fix(row: ProgramMajors | None, cudnn: int, cuda: int | None) -> list[Action]:
+    """Pin the program to the release line built for the framework's cuDNN major."""
+    if row is None or row.package != "ctranslate2":
+        return []
+    spec = (
+        "ctranslate2>=4.5"
+        if cudnn >= 9
+        else "ctranslate2==3.24.0"
+        if cuda is not None and cuda <= 11
+        else "ctranslate2==4.4.0"
+    )
+    return [
+        InstallPackages(
+            packages=[spec],
+            reason=f"the CTranslate2 release built for cuDNN {cudnn} (faster-whisper's README)",
+        )
+    ]
+
+
+def _program_beside_framework(s: Snapshot) -> Iterator[Finding]:
+    """A program that loads cuDNN itself (CTranslate2 behind faster-whisper or whisperX, ONNX
+    Runtime) failed on a cuDNN major, or is stated in a release built for one, while a
+    framework build in the same paste brings another cuDNN major (torch 2.4+ cuDNN 9, 2.3 and
+    older cuDNN 8): the maintainers' "strict version matrix between CTranslate2 and torch"."""
+    stated = _stated_programs(s)
+    programs = [row for row, _ in stated]
+    named = programs or any(e.signature == PROGRAM_NAMED for e in s.reported_errors)
+    asked = _asked_cudnn(s)
+    if not named or not (asked or programs):
+        return
+    if not _cuda_load_failed(s):
+        return
+    asked += [(row.cudnn, what) for row, what in stated]
+    for fw in s.frameworks:
+        have = cuda_major(_expected_cudnn_text(fw)) if fw.name in _CUDNN_USERS else None
+        if have is None or not cuda_build(fw):
+            continue
+        other = [(m, what) for m, what in asked if m != have]
+        if not other:
+            continue
+        major, what = other[0]
+        row = next((r for r in programs if r.cudnn == major), None) or next(iter(programs), None)
+        who = row.package if row else "ctranslate2 (faster-whisper/whisperX) or another program"
+        yield finding(
+            "DL203",
+            title=f"{what} asks for cuDNN {major}, {label(fw)} brings cuDNN {have}",
+            message=f"A program beside {label(fw)} in this process ({who}) asks for cuDNN "
+            f"{major} ({what}), while {label(fw)} is built with cuDNN {have} and brings its "
+            "own: one process loads one cuDNN, and the program built for the other major "
+            "fails to load or use it. Reasoned from the versions the paste states.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact="reported_errors (the cuDNN asked for)",
+                    found=what,
+                    needed=f"cuDNN {major}",
+                    note=row.note if row else "the major in the library's file name",
+                ),
+                Evidence(
+                    fact=f"frameworks.{fw.name}.cudnn",
+                    found=f"cuDNN {have}",
+                    note=f"what {label(fw)} is built with (knowledge base)",
+                ),
+            ],
+            hint="Confirm with `pip list | grep -i -e ctranslate2 -e onnxruntime -e torch` and "
+            f"`python -c 'import {fw.name}'` before the program: the cuDNN each was built for "
+            "must be the same major.",
+            fixes=[
+                *_program_fix(row or program_majors("ctranslate2", "4.5"), have,
+                              cuda_major(fw.cuda_version)),
+                ManualStep(
+                    text="Install releases built for the same cuDNN major: for CTranslate2, "
+                    "4.5 or newer with cuDNN 9 (torch 2.4 or newer), 4.4.0 with cuDNN 8 "
+                    "(torch 2.3 or older, CUDA 12), 3.24.0 for CUDA 11; or run the program in "
+                    "an environment of its own.",
+                    commands=[
+                        "pip list | grep -i -e ctranslate2 -e onnxruntime -e torch",
+                        f"python -c 'import {fw.name}; print({fw.name}.__version__)'",
+                    ],
+                    url="https://github.com/SYSTRAN/faster-whisper#gpu",
+                ),
+            ],
+            subject=fw.name,
+        )
+        return
+
+
+def _expected_cudnn_text(fw: FrameworkFacts) -> str | None:
+    """The cuDNN a framework build brings: its own, the knowledge base's row for its variant,
+    or, for a torch whose variant is unsaid, the one cuDNN major all the release's CUDA
+    variants share (torch 2.0: 8, 2.4 and newer: 9)."""
+    known = fw.cudnn_version or _kb_cudnn(fw)
+    if known or fw.name != "torch":
+        return known
+    release = torch_release(fw.version)
+    majors = {m for v in (release.variants if release else ()) if (m := cuda_major(v.cudnn))}
+    return str(majors.pop()) if len(majors) == 1 else None
+
+
+TORCH_NAMED = ("torch-named", "torch-program-named")  # catalog/prose-cudnn.toml
+
+
+def _torch_pinning(version: str) -> list[str]:
+    """The torch releases whose PyPI wheels pin exactly this cuDNN ("9.1.0" -> 2.4.0 … 2.6.0,
+    nvidia-cudnn-cu12==9.1.0.70): the knowledge base's copy of PyPI's metadata."""
+    out: list[str] = []
+    for row in package_releases("torch"):
+        for requirement in row.requires:
+            m = re.match(r"nvidia-cudnn-cu\d+==(\d+\.\d+\.\d+)", requirement)
+            if m and m.group(1) == version:
+                out.append(row.version)
+    return out
+
+
+def _loaded_is_torchs_pin(s: Snapshot) -> Iterator[Finding]:
+    """Another framework (JAX, TensorFlow) loaded a cuDNN its build rejects, and that cuDNN is
+    exactly the release torch's PyPI wheels pin (9.1.0 for torch 2.4-2.6), while the reporter
+    names torch: torch's nvidia-cudnn wheel is probably the one the environment holds (the
+    maintainer's reading of "Loaded runtime CuDNN library: 9.1.0 but source was compiled with:
+    9.8.0" beside "Remove torch dependency")."""
+    if s.framework("torch") is not None or not any(
+        e.signature in TORCH_NAMED for e in s.reported_errors
+    ):
+        return  # with torch's version known, the checks above weigh its own pin
+    for fw in s.frameworks:
+        probe = s.live_probe(fw.name)
+        lib = (
+            next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
+            if probe is not None
+            else None
+        )
+        if fw.name == "torch" or lib is None or lib.version is None:
+            continue
+        if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
+            continue
+        releases = _torch_pinning(".".join(lib.version.split(".")[:3]))
+        if not releases:
+            continue
+        span = releases[0] if len(releases) == 1 else f"{releases[0]} to {releases[-1]}"
+        yield finding(
+            "DL203",
+            title=f"{fw.name} loaded cuDNN {lib.version}, the release torch {span} pins",
+            message=f"{fw.name} is built with cuDNN {fw.cudnn_version} but loaded cuDNN "
+            f"{lib.version}: exactly the cuDNN torch {span} installs (its nvidia-cudnn wheel), "
+            "and the paste names torch. Probably torch shares the environment and its cuDNN "
+            f"is the one {fw.name} gets. Reasoned from the versions the paste states.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"live.{fw.name}.loaded_libraries.cudnn",
+                    found=lib.version,
+                    needed=f">={fw.cudnn_version}",
+                    note=f"what {fw.name} is built with",
+                ),
+                Evidence(
+                    fact="kb.cuda_pins.torch",
+                    found=f"torch {span}",
+                    note=f"PyPI's torch wheels pin cuDNN {lib.version} (cuda_pins.json)",
+                ),
+            ],
+            hint="Confirm with `pip show torch nvidia-cudnn-cu12`: if torch is installed and "
+            f"the wheel is {lib.version}, torch's pin is what {fw.name} loads.",
+            fixes=[
+                ManualStep(
+                    text=f"Give torch and {fw.name} an environment each, or remove torch "
+                    f"if the project does not need it, or install a torch release that pins a "
+                    f"cuDNN at least {fw.cudnn_version}.",
+                    commands=[
+                        "pip show torch nvidia-cudnn-cu12",
+                        f"python -m venv .venv-{fw.name}",
+                    ],
+                )
+            ],
+            subject=fw.name,
+        )
+        return
+
+
+PINNED_BACK = "said-ctranslate2-pinned-back"  # catalog/prose-cudnn.toml
+_PINNED_BACK = re.compile(  # the catalogue's pattern, with the comparison kept
+    r"(?:(?:downgrad\w{0,4}|roll\w{0,4} back|revert\w{0,4}|older (?:version|release)|"
+    r"solv\w{0,4}|fix\w{0,4})[^\n]{0,40}?\bctranslate2?\b[^\n]{0,20}?(==|<|\bto (?:version )?)|"
+    r"pip install [\"']?ctranslate2[ \t]?(<))[ \t]?(\d{1,2})\.(\d{1,3})((?:\.\d{1,4})?)",
+    re.IGNORECASE,
+)
+
+
+def _pinned_back(s: Snapshot) -> tuple[ProgramMajors, str, str] | None:
+    """(the CTranslate2 row a stated fix goes back to, the fix as quoted, the cuDNN the
+    failing release asked for) when the paste says an older CTranslate2 fixes a failed cuDNN
+    load of the other major ("Downgrading ctranslate to version 4.4.0", "ctranslate2<4.5.0")."""
+    said = next((e for e in s.reported_errors if e.signature == PINNED_BACK), None)
+    m = _PINNED_BACK.search(said.text) if said else None
+    if said is None or m is None or not _cuda_load_failed(s):
+        return None
+    major, minor = int(m.group(3)), int(m.group(4))
+    if "<" in (m.group(1) or m.group(2) or ""):  # below 4.5.0: the newest line under it
+        version = f"{major}.{minor - 1}" if minor > 0 else f"{major - 1}.99"
+    else:
+        version = f"{major}.{minor}{m.group(5)}"
+    row = program_majors("ctranslate2", version)
+    if row is None:
+        return None
+    asked = _asked_cudnn(s)
+    if any(a == row.cudnn for a, _ in asked):
+        return None  # the failing load asked for the very major the fix brings: not this
+    failing = next((what for a, what in asked), f"a cuDNN other than {row.cudnn}")
+    return row, first_line(said.text, 160), failing
+
+
+def _brings_torch(s: Snapshot) -> bool:
+    """torch is in the process: stated, or named, or a program that runs it named (whisperX
+    runs faster-whisper and torch's pyannote/torchaudio in one process)."""
+    return s.framework("torch") is not None or any(
+        e.signature in TORCH_NAMED for e in s.reported_errors
+    )
+
+
+def _fix_goes_back(s: Snapshot, code: str) -> Iterator[Finding]:
+    """DL203 when torch is in the process (its cuDNN is the environment's), DL202 otherwise
+    (the installed cuDNN is the other major): both warnings, reasoned from the stated fix."""
+    back = _pinned_back(s)
+    if back is None or _brings_torch(s) != (code == "DL203"):
+        return
+    row, said, failing = back
+    where = "torch's (in the same process)" if code == "DL203" else "the one installed"
+    yield finding(
+        code,
+        title=f"Going back to CTranslate2 {row.versions} (cuDNN {row.cudnn}) fixes {failing}",
+        message=f"The paste says an older CTranslate2 fixes it ({said}): that release line is "
+        f"built for cuDNN {row.cudnn}, so the cuDNN in this environment is {where}, of major "
+        f"{row.cudnn}, while the failing CTranslate2 asked for {failing}. Reasoned from the "
+        "fix the paste states.",
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{PINNED_BACK}", found=said, note=row.note),
+            Evidence(fact="the cuDNN asked for", found=failing),
+        ],
+        hint="Check with `pip show ctranslate2 torch nvidia-cudnn-cu12`: CTranslate2 4.5 and "
+        "newer need cuDNN 9, 4.0-4.4 cuDNN 8.",
+        fixes=[
+            InstallPackages(
+                packages=[f"ctranslate2=={'4.4.0' if row.cuda >= 12 else '3.24.0'}"]
+                if row.cudnn == 8
+                else ["ctranslate2>=4.5"],
+                reason=f"the CTranslate2 release built for cuDNN {row.cudnn} "
+                "(faster-whisper's README)",
+            ),
+            ManualStep(
+                text="Or keep the newer CTranslate2 and give it the cuDNN it was built for: "
+                + (
+                    "torch 2.4 or newer brings cuDNN 9."
+                    if code == "DL203"
+                    else "install cuDNN 9 (pip install nvidia-cudnn-cu12==9.*) and put it "
+                    "on the loader path."
+                ),
+                commands=["pip show ctranslate2 torch nvidia-cudnn-cu12"],
+                url="https://github.com/SYSTRAN/faster-whisper#gpu",
+            ),
+        ],
+        subject="ctranslate2",
+    )
+
+
 @rule("DL203", "cudnn-conflict-between-frameworks", "error", "cuda")
 def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     """What it checks: two CUDA builds in one environment that need different cuDNN majors from
@@ -843,7 +1250,18 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     from the knowledge base's copy of PyPI's metadata); a report that the failure depends on
     import order, that one install replaced another's cuDNN, or a sentence of the reporter's
     naming two programs and the different cuDNNs they want ("torch is using cudnn 5110 while
-    theano can only support 5005") (a warning: the versions are not known). Two stated
+    theano can only support 5005") (a warning: the versions are not known); a program that
+    loads cuDNN itself (CTranslate2 behind faster-whisper/whisperX, ONNX Runtime), named in
+    the paste, that failed on a cuDNN major (the soname says it: libcudnn_ops_infer.so.8 is
+    cuDNN 8, cudnn_ops64_9.dll cuDNN 9) or is stated in a release built for one (ctranslate2
+    4.5: cuDNN 9), while a framework build the paste states brings another cuDNN major (torch
+    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions); another
+    framework that loaded exactly the cuDNN release torch's PyPI wheels pin ("Loaded runtime
+    CuDNN library: 9.1.0", torch 2.4-2.6's nvidia-cudnn-cu12==9.1.0.70) while the reporter
+    names torch (a warning); a stated fix that goes back to an older CTranslate2 ("Downgrading
+    ctranslate to version 4.4.0", "pip install \"ctranslate2<4.5.0\"") after a failed cuDNN
+    load of the other major, with torch in the process (named, or whisperX that runs it) (a
+    warning; without torch it is DL202's). Two stated
     versions whose cuDNN pins no single version satisfies, with nothing loaded yet, are
     DL209's (the install is where it shows first); DL203 is what is loaded.
 
@@ -853,15 +1271,19 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     falls back to the CPU, or torch cannot load libcudnn.so.9.
 
     Example: torch 2.4.1 (cuDNN 9) and tensorflow 2.15.1 (cuDNN 8.9) in one virtualenv; torch
-    2.1.2 (cuDNN 8.7) imported before jax 0.4.23 (built with 8.8).
+    2.1.2 (cuDNN 8.7) imported before jax 0.4.23 (built with 8.8); faster-whisper's
+    "Could not load library libcudnn_ops_infer.so.8" beside torch 2.4.0+cu121.
 
     Fix: give each framework its own environment, or pick releases that agree on cuDNN
-    (tensorflow >= 2.18 uses cuDNN 9); as a stopgap, import the framework that needs the newer
-    cuDNN first.
+    (tensorflow >= 2.18 uses cuDNN 9; ctranslate2 >= 4.5 with torch >= 2.4, ctranslate2 4.4.0
+    with torch <= 2.3); as a stopgap, import the framework that needs the newer cuDNN first.
     """
     yield from _loaded_from_other(s)
     yield from _reported_sharing(s)
     yield from _older_minor_conflicts(s)
+    yield from _program_beside_framework(s)
+    yield from _loaded_is_torchs_pin(s)
+    yield from _fix_goes_back(s, "DL203")
     builds = [
         (fw, _expected_cudnn(fw), cuda_major(fw.cuda_version))
         for fw in s.frameworks
@@ -1728,8 +2150,24 @@ def _stated_pins(s: Snapshot, fw: FrameworkFacts) -> StatedPins | None:
             for r in (with_extra.requires if with_extra else ())
             if "==" in r and _installed_wheel(s, r.split("==", 1)[0]) == r.split("==", 1)[1]
         ]
-        pins = with_extra if shown else None
+        said = any(e.signature == SAID_CONFLICT for e in s.reported_errors)
+        pins = with_extra if shown or said else None
     return pins
+
+
+SAID_CONFLICT = "said-frameworks-conflict"  # catalog/prose-cudnn.toml
+
+
+def _assumed_extra(s: Snapshot, fw: FrameworkFacts) -> bool:
+    """Whether a stated tensorflow's CUDA wheels were taken on the reporter's word that it
+    conflicts with another framework ([and-cuda] assumed), not read from the paste."""
+    if fw.name != "tensorflow" or "and-cuda" in fw.details.get("extras", ""):
+        return False
+    with_extra = stated_pins(fw.name, fw.distribution, fw.version, ("and-cuda",), None)
+    return not any(
+        "==" in r and _installed_wheel(s, r.split("==", 1)[0]) == r.split("==", 1)[1]
+        for r in (with_extra.requires if with_extra else ())
+    )
 
 
 def _nvidia_wheels(requires: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -1774,7 +2212,10 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
     come from the knowledge base's copy of PyPI's metadata (cuda_pins.json, Linux x86_64): torch as
     PyPI's build (or the pytorch.org build of PyPI's default variant; another +cuXYZ variant only by
     the cuDNN wheel the release table names), tensorflow only with [and-cuda] or its nvidia-* wheels
-    shown (without the extra it pins none), jax only with a cuda12/cuda13 extra or plugin.
+    shown (without the extra it pins none), jax only with a cuda12/cuda13 extra or plugin; when
+    the reporter says torch and another framework conflict ("you have requested conflicting
+    versions of PyTorch and TensorFlow"), tensorflow's GPU wheels ([and-cuda]) are assumed (a
+    warning, saying so).
 
     Why it matters: pip can install only one version of each wheel. Either the install fails
     (ResolutionImpossible), or the framework installed last replaces the other's CUDA
@@ -1831,6 +2272,11 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 continue
             reported.update((a.name, b.name))
             wheel, (a_req, _), (b_req, _) = clashes[0]
+            assumed = any(
+                fw.name in stated and SAID_CONFLICT in {e.signature for e in s.reported_errors}
+                and _assumed_extra(s, fw)
+                for fw in (a, b)
+            )
             evidence = []
             for w, (ar, _), (br, _) in clashes:
                 have = _installed_wheel(s, w)
@@ -1851,9 +2297,16 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
                 "framework runs with CUDA libraries it was not built with.",
                 evidence=evidence,
                 hint="Frameworks that bring their own CUDA wheels are safest in separate "
-                "environments.",
+                "environments."
+                + (
+                    " The reporter says the two conflict; TensorFlow's GPU wheels "
+                    "([and-cuda]) were assumed: check with `pip install --dry-run`."
+                    if assumed
+                    else ""
+                ),
                 fixes=[_relax_own_pin(wheel, a, b) or _separate_environments(a, b)],
                 subject=b.name,
+                severity="warning" if assumed else "error",
             )
     yield from _replaced_wheels(s, own, pins, reported)
 
