@@ -68,6 +68,20 @@ def test_dl111_secure_boot_blocking_the_driver_is_a_sign_by_itself() -> None:
     assert fired(linux(enabled), "DL111") == []
 
 
+def test_dl111_a_gpu_only_named_in_prose_is_not_a_driver_that_answered() -> None:
+    """"I have an RTX 2060 Super" names a GPU but nobody asked the driver for it: the module
+    being missing stays the finding. A GPU the driver answered for (a memory size, a bus id,
+    a compute capability: nvidia-smi, NVML or a framework saw it) means the module is loaded."""
+    from dlenv.snapshot.model import GpuFacts
+
+    named = replace(linux(NOT_LOADED, SECURE), gpus=[GpuFacts(index=0, name="GeForce RTX 2060")])
+    assert only(named, "DL111").severity == "warning"
+    answered = replace(
+        named, gpus=[GpuFacts(index=0, name="GeForce RTX 2060", memory_total_mib=8192)]
+    )
+    assert fired(answered, "DL111") == []
+
+
 def test_dl111_no_cause_from_a_bare_symptom_or_a_bare_context() -> None:
     assert fired(linux(STOPPED), "DL111") == []  # "the driver stopped working": no cause
     assert fired(linux(NOT_LOADED), "DL111") == []

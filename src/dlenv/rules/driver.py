@@ -2098,8 +2098,8 @@ def driver_module_not_loaded(s: Snapshot) -> Iterator[Finding]:
     """
     if s.host.wsl in (1, 2) or s.visibility.nouveau_loaded or s.driver.library_mismatch:
         return  # DL110/DL108, DL104 and DL105 name those causes
-    if s.visibility.nvidia_module_loaded is True or s.gpus:
-        return  # the module is loaded: the driver answered
+    if s.visibility.nvidia_module_loaded is True or _driven(s):
+        return  # the module is loaded: the driver answered (a GPU only named in prose is not)
     probed = _probed_not_loaded(s)
     if probed is not None:
         yield probed
