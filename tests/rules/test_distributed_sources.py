@@ -136,6 +136,13 @@ def test_dl804_more_processes_per_node_than_visible_gpus() -> None:
     assert _codes(table).get("DL804") == "warning"
 
 
+def test_dl804_a_gpu_model_named_in_prose_is_no_count_of_gpus() -> None:
+    """"on my RTX 3090 box" names a model, not how many GPUs the machine has: only GPUs a
+    table lists (or CUDA_VISIBLE_DEVICES) count against --nproc_per_node."""
+    text = "Training on my RTX 3090 box:\ntorchrun --standalone --nproc_per_node=4 train.py\n"
+    assert "DL804" not in _codes(text)
+
+
 def test_dl804_one_process_per_visible_gpu_is_fine() -> None:
     text = (
         "$ CUDA_VISIBLE_DEVICES=0,1,2,3 torchrun --nproc_per_node=4 train.py\n"

@@ -81,6 +81,17 @@ def gpu_architectures(s: Snapshot) -> list[GpuArchitecture]:
     return out
 
 
+def answered_gpus(s: Snapshot) -> list[GpuFacts]:
+    """GPUs the NVIDIA driver answered for (nvidia-smi, NVML, a framework listed them: an
+    address, a UUID, a memory size or a compute capability), not only named in prose ("my RTX
+    3090" names a model, not how many GPUs the machine has)."""
+    return [
+        g
+        for g in s.gpus
+        if g.pci_bus_id or g.uuid or g.memory_total_mib is not None or g.compute_capability
+    ]
+
+
 def usable_gpus(s: Snapshot) -> list[GpuFacts]:
     """GPUs the driver answered for (NVML or nvidia-smi listed them)."""
     return [g for g in s.gpus if s.driver.installed is not False]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from dlenv.fix.actions import Action, ManualStep, SetEnv
+from dlenv.rules.derived import answered_gpus
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import GpuLink, ReportedError, Snapshot
@@ -806,8 +807,9 @@ def _visible_gpus(s: Snapshot) -> tuple[int, str] | None:
         ids = [v for v in raw.split(",") if v.strip()]
         if all(v.strip().isdigit() or v.strip().startswith(("GPU-", "MIG-")) for v in ids):
             return len(ids), f"CUDA_VISIBLE_DEVICES={raw}"
-    if s.gpus:
-        return len(s.gpus), "the GPUs the paste lists"
+    listed = answered_gpus(s)
+    if listed:
+        return len(listed), "the GPUs the paste lists"
     return None
 
 
