@@ -112,6 +112,7 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     drv = driver_version(s)
     found = list(_driver_cuda_too_old(s) if drv is None else _driver_version_too_old(s, drv))
     found += _reported_too_old(s, {f.subject for f in found})
+    found += _nvenc_api_too_new(s)
     yield from found
     if not found:
         image = list(_reported_by_image_or_wheel(s))
@@ -121,6 +122,105 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
             yield from said
             if not said:
                 yield from _said_image_newer(s)
+
+
+NVENC_API = "nvenc-api-version-unsupported"  # driver.toml: FFmpeg's, OBS's NVENC API check
+_NVENC_VERSIONS = re.compile(
+    r"Required: (\d+\.\d+) Found: (\d+\.\d+)|driver for nvenc is (\d{3}(?:\.\d+){0,2})", re.I
+)
+
+
+def _nvenc_api_too_new(s: Snapshot) -> list[Finding]:
+    """DL101 on a Video Codec SDK user's own check (FFmpeg's nvenc encoders: "Required: 12.0
+    Found: 11.1"; OBS: "Current driver version does not support this NVENC version"): the
+    program was built against an NVENC API the driver does not offer. The API version maps to
+    a minimum driver (NVIDIA's Video Codec SDK release notes, kb/data/video_codec_sdk.json);
+    the minimum the message prints itself wins. The encoder came prebuilt, so the fix is the
+    driver (or an older build of the program)."""
+    from dlenv.kb.video_codec import codec_api_driver
+
+    e = next((e for e in s.reported_errors if e.signature == NVENC_API), None)
+    if e is None:
+        return []
+    need_api = found_api = stated = None
+    for m in _NVENC_VERSIONS.finditer(e.text):
+        need_api = need_api or m.group(1)
+        found_api = found_api or m.group(2)
+        stated = stated or m.group(3)
+    row = codec_api_driver(need_api) if need_api else None
+    windows = native_windows(s)
+    if stated:
+        minimum = stated
+    elif row is not None and os_name(s):
+        minimum = row.windows if windows else row.linux
+    elif row is not None:
+        minimum = None  # the OS is not known: both numbers go in the message
+    else:
+        minimum = None
+    drv = driver_version(s)
+    both = f"{row.windows} on Windows, {row.linux} on Linux" if row is not None else None
+    needs = (
+        f"NVENC API {need_api}, which needs driver {minimum or both} or newer"
+        if need_api and (minimum or both)
+        else f"NVENC API {need_api}"
+        if need_api
+        else "a newer NVENC API than the driver offers"
+    )
+    message = (
+        f"The program's video encoder (NVIDIA Video Codec SDK) was built for {needs}"
+        + (f"; the driver offers only API {found_api}" if found_api else "")
+        + (f" (driver {drv})" if drv else "")
+        + ". The encoder comes prebuilt with the program: the NVIDIA driver must be updated."
+    )
+    evidence = [
+        Evidence(
+            fact=f"reported_errors.{NVENC_API}",
+            found=first_line(e.text),
+            note="the encoder's own check of the driver's NVENC API",
+        ),
+        Evidence(
+            fact="driver.nvenc_api",
+            found=found_api,
+            needed=f">={need_api}" if need_api else None,
+            note=None if found_api else "unknown",
+        ),
+        Evidence(
+            fact="driver.version",
+            found=drv,
+            needed=f">={minimum or both}" if (minimum or both) else None,
+            note=(row.source if row is not None and not stated else None)
+            if drv
+            else "unknown",
+        ),
+    ]
+    return [
+        finding(
+            "DL101",
+            title="The NVIDIA driver is too old for the program's NVENC (Video Codec SDK) API"
+            + (f" {need_api}" if need_api else ""),
+            message=message,
+            evidence=evidence,
+            hint="Each Video Codec SDK API needs a minimum driver (NVIDIA's Video Codec SDK "
+            "release notes); nvidia-smi shows the installed one.",
+            fixes=[
+                driver_install_step(minimum, drv)
+                if minimum or not both
+                else ManualStep(
+                    text=f"Install the NVIDIA driver {both} or newer for your GPU, then reboot.",
+                    commands=["nvidia-smi | head -4  # the installed driver"],
+                    url=row.source.split(", ")[0] if row is not None else None,
+                ),
+                ManualStep(
+                    text="Or use a build of the program (or of its FFmpeg) made with an older "
+                    "Video Codec SDK that this driver offers"
+                    + (f" (API {found_api})" if found_api else "")
+                    + ", where the GPU cannot take a newer driver.",
+                    commands=["ffmpeg -hide_banner -h encoder=h264_nvenc  # the build's encoder"],
+                ),
+            ],
+            subject="nvenc",
+        )
+    ]
 
 
 SAID_IMAGE_NEWER = "said-image-needs-newer-cuda"  # prose-driver.toml
