@@ -349,6 +349,10 @@ _NEEDS = re.compile(
 )
 
 
+BUNDLED_BANNER = "bundled-cuda-runtime-banner"  # src-downstream-other.toml
+_BANNER_CUDA = re.compile(r"CUDA (\d+\.\d+)")
+
+
 def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     """DL101 when a container image (libnvidia-container's "unsatisfied condition: cuda>=12.8",
     an NGC image's "built for NVIDIA Driver Release 535 or later") or a package that brings its
@@ -371,6 +375,8 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
                 and (wheel_said or s.host.container is not None or not built_here)
                 and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             )
+            # PTX a bundled toolchain made (OpenMM's, a wheel's) that the driver cannot JIT
+            or (e.signature == PTX_UNSUPPORTED and _WHEEL_WORDS.search(e.text) is not None)
         ),
         None,
     )
@@ -387,7 +393,15 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         req = driver_requirement(stated, os_name(s))
         if req is not None and driver_at_least(drv, req.toolkit_minimum or req.minimum) is False:
             cuda_needed = ".".join(stated.split(".")[:2])
-    if cuda_needed:
+    banner = next((b for b in s.reported_errors if b.signature == BUNDLED_BANNER), None)
+    if not cuda_needed and not driver_needed and banner is not None:
+        # the program's banner names the CUDA runtime it ships ("[NVENC API v13.0, CUDA 12.4]"):
+        # a runtime library, so minor-version compatibility applies
+        b = _BANNER_CUDA.search(banner.text)
+        req = driver_requirement(b.group(1), os_name(s)) if b else None
+        if b and req is not None:
+            cuda_needed, driver_needed = b.group(1), req.minimum
+    elif cuda_needed:
         req = driver_requirement(cuda_needed, os_name(s))
         # the toolkit checks the driver's CUDA version itself: no minor-version compatibility
         driver_needed = (req.toolkit_minimum or req.minimum) if req else None
@@ -811,7 +825,11 @@ _WHEEL_WORDS = re.compile(
     # in a container, on Windows; conda-forge's feedstock) and installed prebuilt, so its CUDA
     # runtime came with the package, not from a toolkit the user compiled with
     r"|/home/runner/work/|/__w/[\w.-]{1,100}/|\b[A-Z]:\\a\\[\w.-]{1,100}\\"
-    r"|/home/conda/feedstock_root/",
+    r"|/home/conda/feedstock_root/"
+    # programs that ship their CUDA runtime (or compiler) in their release: NVEncC's banner
+    # ("[NVENC API v13.0, CUDA 12.4]"), OpenMM ("Error loading CUDA module: ..." from its
+    # CudaContext, kernels built by its conda cudatoolkit), TorchSharp's libtorch packages
+    r"|\bnvenc(?:c|64)?\b|\bopenmm\b|Error loading CUDA module:|\btorchsharp\b",
     re.IGNORECASE,
 )
 
