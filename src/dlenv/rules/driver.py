@@ -95,6 +95,10 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     installed?", a warning: the driver is older than its runtime, or missing).
     The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
     image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
+    A video encoder's own NVENC API check (FFmpeg: "Required: 12.0 Found: 11.1"; OBS) is an
+    error, with the minimum driver of that Video Codec SDK API. Programs that ship their CUDA
+    runtime (NVEncC's banner "[NVENC API v13.0, CUDA 12.4]", OpenMM, TorchSharp) failing on
+    the driver are this rule's, not DL102's.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
