@@ -1314,3 +1314,14 @@ def test_dl101_not_dl102_for_programs_that_bring_their_cuda() -> None:
     )
     assert "DL102" in pasted_codes(built)
     assert "DL101" not in pasted_codes(built)
+
+
+def test_dl101_optix_says_the_driver_is_too_old() -> None:
+    """Blender's Cycles (device/optix): optixInit's OPTIX_ERROR_UNSUPPORTED_ABI_VERSION means
+    the driver's OptiX is older than the program's SDK: DL101, an error; another OptiX error
+    (the library not found) is not this."""
+    assert pasted_codes(
+        "OptiX initialization failed because the installed NVIDIA driver is too old. Please "
+        "update to the latest driver first!\n"
+    ) == {"DL101": "error"}
+    assert "DL101" not in pasted_codes("OptiX initialization failed with error code 7804\n")

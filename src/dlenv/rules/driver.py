@@ -96,7 +96,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
     image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
     A video encoder's own NVENC API check (FFmpeg: "Required: 12.0 Found: 11.1"; OBS) is an
-    error, with the minimum driver of that Video Codec SDK API. Programs that ship their CUDA
+    error, with the minimum driver of that Video Codec SDK API; so is optixInit's "unsupported
+    ABI version" (Blender: "OptiX initialization failed because the installed NVIDIA driver is
+    too old"): OptiX ships in the driver. Programs that ship their CUDA
     runtime (NVEncC's banner "[NVENC API v13.0, CUDA 12.4]", OpenMM, TorchSharp) failing on
     the driver are this rule's, not DL102's.
 
@@ -117,6 +119,7 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     found = list(_driver_cuda_too_old(s) if drv is None else _driver_version_too_old(s, drv))
     found += _reported_too_old(s, {f.subject for f in found})
     found += _nvenc_api_too_new(s)
+    found += _optix_too_old(s)
     yield from found
     if not found:
         image = list(_reported_by_image_or_wheel(s))
@@ -223,6 +226,48 @@ def _nvenc_api_too_new(s: Snapshot) -> list[Finding]:
                 ),
             ],
             subject="nvenc",
+        )
+    ]
+
+
+OPTIX_TOO_OLD = "optix-driver-too-old"  # driver.toml: optixInit's unsupported ABI
+
+
+def _optix_too_old(s: Snapshot) -> list[Finding]:
+    """DL101 on optixInit()'s OPTIX_ERROR_UNSUPPORTED_ABI_VERSION (Blender's "OptiX
+    initialization failed because the installed NVIDIA driver is too old"): OptiX's runtime is
+    part of the driver, so a program built with a newer OptiX SDK needs a newer driver."""
+    e = next((e for e in s.reported_errors if e.signature == OPTIX_TOO_OLD), None)
+    if e is None:
+        return []
+    drv = driver_version(s)
+    return [
+        finding(
+            "DL101",
+            title="The NVIDIA driver is too old for the program's OptiX",
+            message="OptiX reports that the driver implements an older OptiX ABI than the SDK "
+            "the program was built with"
+            + (f" (driver {drv})" if drv else "")
+            + ": OptiX ships in the driver, so the driver must be updated.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{OPTIX_TOO_OLD}",
+                    found=first_line(e.text),
+                    note="optixInit's own verdict (OPTIX_ERROR_UNSUPPORTED_ABI_VERSION, 7801)",
+                ),
+                Evidence(fact="driver.version", found=drv, note=None if drv else "unknown"),
+            ],
+            hint="Each OptiX SDK release names the minimum driver in its release notes.",
+            fixes=[
+                driver_install_step(None, drv),
+                ManualStep(
+                    text="Or, where the GPU cannot take a newer driver, use the program without "
+                    "OptiX (Blender: Preferences > System > CUDA instead of OptiX) or an older "
+                    "release built with an older OptiX SDK.",
+                    commands=["nvidia-smi | head -4  # the installed driver"],
+                ),
+            ],
+            subject="optix",
         )
     ]
 
