@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep
+from dlenv.importers.explain import explain_text
 from dlenv.rules.findings import Evidence
 from dlenv.rules.fixes import driver_install_step
 from dlenv.snapshot.model import (
@@ -1250,3 +1251,77 @@ def test_dl109_a_container_prompt_and_the_gpu_not_available() -> None:
         "nvidia-smi not exist and GPU not available for my pulling image.\n" + prompt + "False\n"
     ) == {"DL109": "warning"}
     assert "DL109" not in pasted_codes(prompt + "True\n")
+
+
+def test_dl101_an_encoders_nvenc_api_check_names_the_driver() -> None:
+    """SmallPeaches/DanmakuRender#73: FFmpeg's nvenc encoder was built for NVENC API 12.0 and
+    the driver offers 11.1: the driver is too old (an error), and the minimum driver comes from
+    the message, else from the Video Codec SDK table for the stated OS; a working encode says
+    nothing."""
+    ffmpeg = (
+        "[h264_nvenc @ 00000219ccbba800] Driver does not support the required nvenc API "
+        "version. Required: 12.0 Found: 11.1\n"
+    )
+    found = explain_text(
+        ffmpeg + "[h264_nvenc @ 00000219ccbba800] The minimum required Nvidia driver for "
+        "nvenc is 522.25 or newer\n",
+        "paste.txt",
+        probe=False,
+    ).report.findings
+    (f,) = [f for f in found if f.code == "DL101"]
+    assert f.severity == "error"
+    assert "522.25 or newer" in f.fixes[0].text  # type: ignore[union-attr]
+    # no minimum in the message: the table's, for the OS the paste states
+    linux = explain_text(
+        "Ubuntu 22.04, driver 470.256\n"
+        + ffmpeg.replace("12.0 Found: 11.1", "12.1 Found: 11.1"),
+        "paste.txt",
+        probe=False,
+    ).report.findings
+    (g,) = [f for f in linux if f.code == "DL101"]
+    assert "530.41.03" in g.message
+    assert pasted_codes(
+        "[obs-nvenc] Current driver version does not support this NVENC version, please "
+        "upgrade your driver\n"
+    ) == {"DL101": "error"}
+    assert "DL101" not in pasted_codes(
+        "[h264_nvenc @ 0x55] Loaded Nvenc version 12.1\nvideo:2048kB audio:0kB\n"
+        "RuntimeError: CUDA error: out of memory\n"
+    )
+
+
+def test_dl101_not_dl102_for_programs_that_bring_their_cuda() -> None:
+    """rigaya/NVEnc#704 and openmm/openmm#3585: NVEncC (its banner names the CUDA 12.4 runtime
+    it ships) and OpenMM (kernels from its own cudatoolkit) failing on the driver are the
+    driver's to fix (DL101, with the CUDA 12.x floor for NVEncC), not a toolkit the user built
+    with (DL102); the same failure from the user's own nvcc build stays DL102."""
+    nvencc = (
+        "NVEnc (x64) 8.07 (r3354) by rigaya, Jun 23 2025 13:22:28 (gcc 13.3.0/Linux)\n"
+        "  [NVENC API v13.0, CUDA 12.4]\n"
+        "Failed to init EncoderRunCtx error: cudaErrorInsufficientDriver: This indicates that "
+        "the installed NVIDIA CUDA driver is older than the CUDA runtime library.\n"
+    )
+    found = explain_text(nvencc, "paste.txt", probe=False).report.findings
+    assert {f.code for f in found if f.severity == "error"} == {"DL101"}
+    (f,) = [f for f in found if f.code == "DL101"]
+    assert any(e.needed == ">=525.60.13" for e in f.evidence)
+    assert pasted_codes(
+        "Error loading CUDA module: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)\n"
+    ) == {"DL101": "error"}
+    built = (
+        "$ nvcc --version\nCuda compilation tools, release 12.4, V12.4.131\n"
+        "$ ./my_kernel\nCUDA error: CUDA driver version is insufficient for CUDA runtime version\n"
+    )
+    assert "DL102" in pasted_codes(built)
+    assert "DL101" not in pasted_codes(built)
+
+
+def test_dl101_optix_says_the_driver_is_too_old() -> None:
+    """Blender's Cycles (device/optix): optixInit's OPTIX_ERROR_UNSUPPORTED_ABI_VERSION means
+    the driver's OptiX is older than the program's SDK: DL101, an error; another OptiX error
+    (the library not found) is not this."""
+    assert pasted_codes(
+        "OptiX initialization failed because the installed NVIDIA driver is too old. Please "
+        "update to the latest driver first!\n"
+    ) == {"DL101": "error"}
+    assert "DL101" not in pasted_codes("OptiX initialization failed with error code 7804\n")

@@ -550,3 +550,21 @@ def test_dl401_gpu_not_used_needs_the_gpu_wanted_and_nothing_else_wrong() -> Non
         "I have a RTX3060 but I couldn't use cuda.\n"
         "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
     )
+
+
+def test_dl401_the_reporter_says_the_install_brought_a_cpu_only_build() -> None:
+    """deforum-art/stable-diffusion#132: "when installing pytorch it installs the cpu only
+    version" beside torch's deserialize error is a CPU build (DL401); words that say the
+    install brought the CUDA build instead say nothing."""
+    paste = (
+        "for some people when installing pytorch it installs the cpu only version, which makes "
+        "people get the below error.\n"
+        "RuntimeError: Attempting to deserialize object on a CUDA device but "
+        "torch.cuda.is_available() is False.\n"
+    )
+    assert "DL401" in pasted_codes(paste)
+    assert "DL401" not in pasted_codes(
+        "for me installing pytorch pulls the CUDA version instead of the cpu only one.\n"
+        "RuntimeError: Attempting to deserialize object on a CUDA device but "
+        "torch.cuda.is_available() is False.\n"
+    )

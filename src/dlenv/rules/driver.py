@@ -95,6 +95,12 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     installed?", a warning: the driver is older than its runtime, or missing).
     The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
     image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
+    A video encoder's own NVENC API check (FFmpeg: "Required: 12.0 Found: 11.1"; OBS) is an
+    error, with the minimum driver of that Video Codec SDK API; so is optixInit's "unsupported
+    ABI version" (Blender: "OptiX initialization failed because the installed NVIDIA driver is
+    too old"): OptiX ships in the driver. Programs that ship their CUDA
+    runtime (NVEncC's banner "[NVENC API v13.0, CUDA 12.4]", OpenMM, TorchSharp) failing on
+    the driver are this rule's, not DL102's.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -112,6 +118,8 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     drv = driver_version(s)
     found = list(_driver_cuda_too_old(s) if drv is None else _driver_version_too_old(s, drv))
     found += _reported_too_old(s, {f.subject for f in found})
+    found += _nvenc_api_too_new(s)
+    found += _optix_too_old(s)
     yield from found
     if not found:
         image = list(_reported_by_image_or_wheel(s))
@@ -121,6 +129,147 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
             yield from said
             if not said:
                 yield from _said_image_newer(s)
+
+
+NVENC_API = "nvenc-api-version-unsupported"  # driver.toml: FFmpeg's, OBS's NVENC API check
+_NVENC_VERSIONS = re.compile(
+    r"Required: (\d+\.\d+) Found: (\d+\.\d+)|driver for nvenc is (\d{3}(?:\.\d+){0,2})", re.I
+)
+
+
+def _nvenc_api_too_new(s: Snapshot) -> list[Finding]:
+    """DL101 on a Video Codec SDK user's own check (FFmpeg's nvenc encoders: "Required: 12.0
+    Found: 11.1"; OBS: "Current driver version does not support this NVENC version"): the
+    program was built against an NVENC API the driver does not offer. The API version maps to
+    a minimum driver (NVIDIA's Video Codec SDK release notes, kb/data/video_codec_sdk.json);
+    the minimum the message prints itself wins. The encoder came prebuilt, so the fix is the
+    driver (or an older build of the program)."""
+    from dlenv.kb.video_codec import codec_api_driver
+
+    e = next((e for e in s.reported_errors if e.signature == NVENC_API), None)
+    if e is None:
+        return []
+    need_api = found_api = stated = None
+    for m in _NVENC_VERSIONS.finditer(e.text):
+        need_api = need_api or m.group(1)
+        found_api = found_api or m.group(2)
+        stated = stated or m.group(3)
+    row = codec_api_driver(need_api) if need_api else None
+    windows = native_windows(s)
+    if stated:
+        minimum = stated
+    elif row is not None and os_name(s):
+        minimum = row.windows if windows else row.linux
+    elif row is not None:
+        minimum = None  # the OS is not known: both numbers go in the message
+    else:
+        minimum = None
+    drv = driver_version(s)
+    both = f"{row.windows} on Windows, {row.linux} on Linux" if row is not None else None
+    needs = (
+        f"NVENC API {need_api}, which needs driver {minimum or both} or newer"
+        if need_api and (minimum or both)
+        else f"NVENC API {need_api}"
+        if need_api
+        else "a newer NVENC API than the driver offers"
+    )
+    message = (
+        f"The program's video encoder (NVIDIA Video Codec SDK) was built for {needs}"
+        + (f"; the driver offers only API {found_api}" if found_api else "")
+        + (f" (driver {drv})" if drv else "")
+        + ". The encoder comes prebuilt with the program: the NVIDIA driver must be updated."
+    )
+    evidence = [
+        Evidence(
+            fact=f"reported_errors.{NVENC_API}",
+            found=first_line(e.text),
+            note="the encoder's own check of the driver's NVENC API",
+        ),
+        Evidence(
+            fact="driver.nvenc_api",
+            found=found_api,
+            needed=f">={need_api}" if need_api else None,
+            note=None if found_api else "unknown",
+        ),
+        Evidence(
+            fact="driver.version",
+            found=drv,
+            needed=f">={minimum or both}" if (minimum or both) else None,
+            note=(row.source if row is not None and not stated else None)
+            if drv
+            else "unknown",
+        ),
+    ]
+    return [
+        finding(
+            "DL101",
+            title="The NVIDIA driver is too old for the program's NVENC (Video Codec SDK) API"
+            + (f" {need_api}" if need_api else ""),
+            message=message,
+            evidence=evidence,
+            hint="Each Video Codec SDK API needs a minimum driver (NVIDIA's Video Codec SDK "
+            "release notes); nvidia-smi shows the installed one.",
+            fixes=[
+                driver_install_step(minimum, drv)
+                if minimum or not both
+                else ManualStep(
+                    text=f"Install the NVIDIA driver {both} or newer for your GPU, then reboot.",
+                    commands=["nvidia-smi | head -4  # the installed driver"],
+                    url=row.source.split(", ")[0] if row is not None else None,
+                ),
+                ManualStep(
+                    text="Or use a build of the program (or of its FFmpeg) made with an older "
+                    "Video Codec SDK that this driver offers"
+                    + (f" (API {found_api})" if found_api else "")
+                    + ", where the GPU cannot take a newer driver.",
+                    commands=["ffmpeg -hide_banner -h encoder=h264_nvenc  # the build's encoder"],
+                ),
+            ],
+            subject="nvenc",
+        )
+    ]
+
+
+OPTIX_TOO_OLD = "optix-driver-too-old"  # driver.toml: optixInit's unsupported ABI
+
+
+def _optix_too_old(s: Snapshot) -> list[Finding]:
+    """DL101 on optixInit()'s OPTIX_ERROR_UNSUPPORTED_ABI_VERSION (Blender's "OptiX
+    initialization failed because the installed NVIDIA driver is too old"): OptiX's runtime is
+    part of the driver, so a program built with a newer OptiX SDK needs a newer driver."""
+    e = next((e for e in s.reported_errors if e.signature == OPTIX_TOO_OLD), None)
+    if e is None:
+        return []
+    drv = driver_version(s)
+    return [
+        finding(
+            "DL101",
+            title="The NVIDIA driver is too old for the program's OptiX",
+            message="OptiX reports that the driver implements an older OptiX ABI than the SDK "
+            "the program was built with"
+            + (f" (driver {drv})" if drv else "")
+            + ": OptiX ships in the driver, so the driver must be updated.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{OPTIX_TOO_OLD}",
+                    found=first_line(e.text),
+                    note="optixInit's own verdict (OPTIX_ERROR_UNSUPPORTED_ABI_VERSION, 7801)",
+                ),
+                Evidence(fact="driver.version", found=drv, note=None if drv else "unknown"),
+            ],
+            hint="Each OptiX SDK release names the minimum driver in its release notes.",
+            fixes=[
+                driver_install_step(None, drv),
+                ManualStep(
+                    text="Or, where the GPU cannot take a newer driver, use the program without "
+                    "OptiX (Blender: Preferences > System > CUDA instead of OptiX) or an older "
+                    "release built with an older OptiX SDK.",
+                    commands=["nvidia-smi | head -4  # the installed driver"],
+                ),
+            ],
+            subject="optix",
+        )
+    ]
 
 
 SAID_IMAGE_NEWER = "said-image-needs-newer-cuda"  # prose-driver.toml
@@ -249,6 +398,10 @@ _NEEDS = re.compile(
 )
 
 
+BUNDLED_BANNER = "bundled-cuda-runtime-banner"  # src-downstream-other.toml
+_BANNER_CUDA = re.compile(r"CUDA (\d+\.\d+)")
+
+
 def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     """DL101 when a container image (libnvidia-container's "unsatisfied condition: cuda>=12.8",
     an NGC image's "built for NVIDIA Driver Release 535 or later") or a package that brings its
@@ -271,6 +424,8 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
                 and (wheel_said or s.host.container is not None or not built_here)
                 and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             )
+            # PTX a bundled toolchain made (OpenMM's, a wheel's) that the driver cannot JIT
+            or (e.signature == PTX_UNSUPPORTED and _WHEEL_WORDS.search(e.text) is not None)
         ),
         None,
     )
@@ -287,7 +442,15 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         req = driver_requirement(stated, os_name(s))
         if req is not None and driver_at_least(drv, req.toolkit_minimum or req.minimum) is False:
             cuda_needed = ".".join(stated.split(".")[:2])
-    if cuda_needed:
+    banner = next((b for b in s.reported_errors if b.signature == BUNDLED_BANNER), None)
+    if not cuda_needed and not driver_needed and banner is not None:
+        # the program's banner names the CUDA runtime it ships ("[NVENC API v13.0, CUDA 12.4]"):
+        # a runtime library, so minor-version compatibility applies
+        b = _BANNER_CUDA.search(banner.text)
+        req = driver_requirement(b.group(1), os_name(s)) if b else None
+        if b and req is not None:
+            cuda_needed, driver_needed = b.group(1), req.minimum
+    elif cuda_needed:
         req = driver_requirement(cuda_needed, os_name(s))
         # the toolkit checks the driver's CUDA version itself: no minor-version compatibility
         driver_needed = (req.toolkit_minimum or req.minimum) if req else None
@@ -711,7 +874,11 @@ _WHEEL_WORDS = re.compile(
     # in a container, on Windows; conda-forge's feedstock) and installed prebuilt, so its CUDA
     # runtime came with the package, not from a toolkit the user compiled with
     r"|/home/runner/work/|/__w/[\w.-]{1,100}/|\b[A-Z]:\\a\\[\w.-]{1,100}\\"
-    r"|/home/conda/feedstock_root/",
+    r"|/home/conda/feedstock_root/"
+    # programs that ship their CUDA runtime (or compiler) in their release: NVEncC's banner
+    # ("[NVENC API v13.0, CUDA 12.4]"), OpenMM ("Error loading CUDA module: ..." from its
+    # CudaContext, kernels built by its conda cudatoolkit), TorchSharp's libtorch packages
+    r"|\bnvenc(?:c|64)?\b|\bopenmm\b|Error loading CUDA module:|\btorchsharp\b",
     re.IGNORECASE,
 )
 
