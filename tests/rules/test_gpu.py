@@ -851,3 +851,14 @@ def test_dl305_from_a_prebuilt_extensions_own_arch_check() -> None:
     failed = warn + "RuntimeError: CUDA error: an illegal memory access was encountered\n"
     assert pasted_codes(failed).get("DL305") == "error"
     assert pasted_codes("your gpu arch is compiled in prebuilt\n").get("DL305") is None
+
+
+def test_dl303_nvidia_visible_devices_void_in_a_container() -> None:
+    """mmartial/ComfyUI-Nvidia-Docker#104: an init script sets NVIDIA_VISIBLE_DEVICES to void,
+    and the container gets no GPU despite --gpus all (a warning; an error beside CUDA seeing no
+    GPU); "all" hides nothing."""
+    said = "The init script overwrites `NVIDIA_VISIBLE_DEVICES` to `void`.\n"
+    assert pasted_codes(said).get("DL303") == "warning"
+    seen = "ENV NVIDIA_VISIBLE_DEVICES=none\nRuntimeError: No CUDA GPUs are available\n"
+    assert pasted_codes(seen).get("DL303") == "error"
+    assert "DL303" not in pasted_codes("docker run -e NVIDIA_VISIBLE_DEVICES=all img nvidia-smi\n")

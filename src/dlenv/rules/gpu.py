@@ -889,8 +889,14 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
+    NVIDIA_VISIBLE_DEVICES set to void/none in a pasted Dockerfile, init script or compose file
+    hides every GPU from the container (a warning; an error beside CUDA seeing no GPU).
+
     Fix: unset CUDA_VISIBLE_DEVICES or set it to existing GPU indices.
     """
+    if _said(s, RUNTIME_VOID) is not None:
+        yield from _runtime_hides(s)
+        return
     raw = s.visibility.cuda_visible_devices
     if not s.gpus:
         yield from _reported_hidden(s)
@@ -983,6 +989,56 @@ def _gpu_count(s: Snapshot) -> tuple[int, str] | None:
         return len(s.gpus), "gpus"
     stated = _stated(s, "gpu_count")
     return (stated, "the reporter") if stated else None
+
+
+RUNTIME_VOID = "nvidia-visible-devices-void"  # catalog/device-index.toml
+
+
+def _runtime_hides(s: Snapshot) -> Iterator[Finding]:
+    """DL303 from NVIDIA_VISIBLE_DEVICES=void/none in the paste (an image's ENV, an init
+    script, a compose file): the NVIDIA container runtime then exposes no GPU, whatever
+    `--gpus all` asked for. An error when the paste also shows CUDA finding no GPU."""
+    said = _said(s, RUNTIME_VOID)
+    if said is None:
+        return
+    value = "none" if re.search(r"\bnone\b", said) else "void"
+    seen = _said(s, *NO_GPU_SIGNATURES)
+    yield finding(
+        "DL303",
+        title=f"NVIDIA_VISIBLE_DEVICES={value} hides every GPU from the container",
+        message=f"The paste sets NVIDIA_VISIBLE_DEVICES to {value!r}: the NVIDIA container "
+        "runtime then exposes "
+        + ("no GPU (the driver libraries only)" if value == "none" else "no GPU and no driver")
+        + " to the container, whatever `--gpus all` asked for; whoever sets it (the image's "
+        "ENV, an entrypoint or init script, a compose file) overrides the runtime's value.",
+        severity="error" if seen else "warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{RUNTIME_VOID}",
+                found=said,
+                needed="NVIDIA_VISIBLE_DEVICES=all (or GPU indices/UUIDs)",
+                note="the paste",
+            ),
+            *(
+                [Evidence(fact="reported_errors.no-gpu", found=seen, note="CUDA saw no GPU")]
+                if seen
+                else []
+            ),
+        ],
+        hint="Inside the container, `echo $NVIDIA_VISIBLE_DEVICES` and `nvidia-smi -L` show it.",
+        fixes=[
+            ManualStep(
+                text="Find what sets NVIDIA_VISIBLE_DEVICES to void/none (Dockerfile ENV, "
+                "entrypoint or init script, compose `environment:`) and make it keep the "
+                "runtime's value, or set it to all.",
+                commands=[
+                    "docker run --rm --gpus all -e NVIDIA_VISIBLE_DEVICES=all IMAGE nvidia-smi -L",
+                    "grep -rn NVIDIA_VISIBLE_DEVICES Dockerfile* *.sh *.bash docker-compose*.y*ml",
+                ],
+            )
+        ],
+        subject="container",
+    )
 
 
 def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
