@@ -100,10 +100,10 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     """
     torch = s.framework("torch")
     yield from _runtime_compiler_too_old(s, torch)
-    if torch is None or not torch.version:
-        yield from _newer_than_old_builds(s, torch)
+    old_builds = list(_newer_than_old_builds(s, torch)) if not (torch and torch.version) else []
+    yield from old_builds
     found = _torch_arch_list(s, torch) if torch is not None else None
-    if found is None and _said(s, NVRTC_ARCH) is None:
+    if found is None and not old_builds and _said(s, NVRTC_ARCH) is None:
         yield from _stated_cuda_older_than_gpu(s, torch)
     if torch is None or found is None:
         return
