@@ -1325,3 +1325,16 @@ def test_dl101_optix_says_the_driver_is_too_old() -> None:
         "update to the latest driver first!\n"
     ) == {"DL101": "error"}
     assert "DL101" not in pasted_codes("OptiX initialization failed with error code 7804\n")
+
+
+def test_dl102_from_a_stated_toolkit_newer_than_the_stated_driver() -> None:
+    """andyzeng/tsdf-fusion#14: CUDA 9.1 (needs 387.26) with driver 384.111 and a CUDA failure,
+    no framework: arithmetic on stated versions, a warning; nothing when the stated toolkit is
+    one the driver runs, when nothing failed, or when a framework's own CUDA is the story."""
+    assert pasted_codes("CUDA 9.1, driver 384.111\nCUDA Error: unknown error\n").get(
+        "DL102"
+    ) == "warning"
+    assert "DL102" not in pasted_codes("CUDA 9.0, driver 384.111\nCUDA Error: unknown error\n")
+    assert "DL102" not in pasted_codes("CUDA 9.1, driver 384.111\n")
+    with_torch = "torch 1.0.0, CUDA 9.1, driver 384.111\nCUDA Error: unknown error\n"
+    assert "DL102" not in pasted_codes(with_torch)

@@ -809,3 +809,56 @@ def test_dl301_warning_from_a_stated_release_read_as_its_default_build() -> None
         "conda install pytorch==1.9.1 torchvision==0.10.1 cpuonly -c pytorch\n"
     )
     assert "DL401" not in pasted_codes(matrix)
+
+
+def test_dl301_from_a_stated_cuda_older_than_the_gpu() -> None:
+    """AlturosDestinations/Alturos.Yolo#162 (an RTX 3060 Ti, sm_86, with "Cuda10.2 and
+    Cudn7.6.5": CUDA 10.2 builds up to sm_75): arithmetic on stated versions, a warning beside
+    a failure or the reporter's words; nothing when the stated CUDA knows the GPU, or when no
+    failure is reported."""
+    from dlenv.snapshot.model import CudaFacts, CudaToolkit
+
+    def machine(cuda: str, card: str, cc: str, said: str) -> Snapshot:
+        s = Snapshot(
+            origin="text",
+            gpus=[gpu(name=card, cc=cc)],
+            cuda=CudaFacts(toolkits=[CudaToolkit(path="(stated in prose)", version=cuda)]),
+        )
+        errors = [ReportedError(signature=said, text="it does not work", meaning="m")]
+        return replace(s, reported_errors=errors)
+
+    bad = machine("10.2", "GeForce RTX 3060 Ti", "8.6", "said-gpu-unusable")
+    f = only(bad, "DL301")
+    assert f.severity == "warning"
+    assert "CUDA 11.1" in f.message and "sm_86" in f.message
+    assert f.evidence[1].needed.startswith("sm_75 or older")
+    assert "read from the paste" in (f.evidence[1].note or "")
+    # a cuDNN failure with torch 0.4.1's CUDA 9.0 on a Turing card (sm_75 > sm_70)
+    assert fired(machine("9.0", "GeForce RTX 2060", "7.5", "torch-cudnn-status-error"), "DL301")
+    # good: the stated CUDA targets the GPU, or nothing failed
+    assert fired(machine("11.8", "GeForce RTX 4090", "8.9", "said-gpu-unusable"), "DL301") == []
+    assert fired(machine("10.2", "GeForce RTX 3060 Ti", "8.6", "unrelated-thing"), "DL301") == []
+
+
+def test_dl305_from_a_prebuilt_extensions_own_arch_check() -> None:
+    """open-mmlab/OpenPCDet#1354 and traveller59/spconv#724: spconv's "your gpu arch (8, 9)
+    isn't compiled in prebuilt": a warning alone, an error with a failure after it."""
+    warn = (
+        "[WARNING]your gpu arch (8, 9) isn't compiled in prebuilt, may cause invalid device "
+        "function. available: {(6, 1), (7, 0), (8, 0), (8, 6), (6, 0), (7, 5), (5, 2)}\n"
+    )
+    assert pasted_codes(warn) == {"DL305": "warning"}
+    failed = warn + "RuntimeError: CUDA error: an illegal memory access was encountered\n"
+    assert pasted_codes(failed).get("DL305") == "error"
+    assert pasted_codes("your gpu arch is compiled in prebuilt\n").get("DL305") is None
+
+
+def test_dl303_nvidia_visible_devices_void_in_a_container() -> None:
+    """mmartial/ComfyUI-Nvidia-Docker#104: an init script sets NVIDIA_VISIBLE_DEVICES to void,
+    and the container gets no GPU despite --gpus all (a warning; an error beside CUDA seeing no
+    GPU); "all" hides nothing."""
+    said = "The init script overwrites `NVIDIA_VISIBLE_DEVICES` to `void`.\n"
+    assert pasted_codes(said).get("DL303") == "warning"
+    seen = "ENV NVIDIA_VISIBLE_DEVICES=none\nRuntimeError: No CUDA GPUs are available\n"
+    assert pasted_codes(seen).get("DL303") == "error"
+    assert "DL303" not in pasted_codes("docker run -e NVIDIA_VISIBLE_DEVICES=all img nvidia-smi\n")

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.kb.tables import (
     CudaArchSupport,
+    CudaNewestArch,
     CudaSonames,
     GpuModel,
     JaxRelease,
@@ -478,6 +479,16 @@ def cuda_arch_support(cuda: str | None) -> CudaArchSupport | None:
     if mm is None:
         return None
     return next((a for a in load().cuda_arch_support if a.cuda_major == mm[0]), None)
+
+
+def cuda_newest_arch(cuda: str | None) -> CudaNewestArch | None:
+    """The newest architecture CUDA `cuda` ("10.2") can build for: the knowledge base's row at
+    or below that release (None: older than every row, or not a version)."""
+    mm = major_minor(cuda)
+    if mm is None:
+        return None
+    rows = [r for r in load().cuda_newest_arch if (major_minor(r.cuda) or (99, 0)) <= mm]
+    return max(rows, key=lambda r: major_minor(r.cuda) or (0, 0), default=None)
 
 
 def cudnn_pip_package(cudnn_major: int, cuda_major: int) -> str | None:

@@ -132,6 +132,16 @@ class CudaArchSupport:
 
 
 @dataclass(frozen=True)
+class CudaNewestArch:
+    """The newest compute capability CUDA `cuda` (X.Y) and later releases can build for."""
+
+    cuda: str
+    max_cc: str
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
 class CudnnPair:
     cudnn_major: int
     cuda_major: int
@@ -228,6 +238,7 @@ class KnowledgeBase:
     keras_releases: tuple[KerasRelease, ...] = ()
     jax: tuple[JaxRelease, ...] = ()
     sonames: tuple[CudaSonames, ...] = ()
+    cuda_newest_arch: tuple[CudaNewestArch, ...] = ()
     as_of: dict[str, AsOf] = field(default_factory=dict)  # per data file ("torch", "driver", …)
 
 
@@ -291,6 +302,7 @@ def load() -> KnowledgeBase:
         torch_index_url=torch["index_url"],
         gpus=tuple(GpuModel(**{**r, "aliases": tuple(r.get("aliases", ()))}) for r in gpus["gpus"]),
         cuda_arch_support=tuple(CudaArchSupport(**r) for r in gpus["cuda_arch_support"]),
+        cuda_newest_arch=tuple(CudaNewestArch(**r) for r in gpus.get("cuda_newest_arch", ())),
         cudnn=tuple(CudnnPair(**r) for r in cudnn["pairs"]),
         keras_backends=tuple(
             KerasBackend(r["name"], tuple(r["distributions"]), r["source"])

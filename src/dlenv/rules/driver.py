@@ -769,6 +769,8 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
     included. Minor-version compatibility does not cover PTX JIT compilation (NVIDIA's CUDA
     compatibility guide): a toolkit whose minor is newer than the driver's CUDA is a warning,
     an error once "the provided PTX was compiled with an unsupported toolchain" (222) is seen.
+    A paste that only states a toolkit and a driver older than it needs (CUDA 9.1 with driver
+    384.111), beside a failure and with no framework stated, is a warning (read from words).
 
     Why it matters: nvcc happily compiles, and the program (or a framework extension built
     with it) then fails at run time with "CUDA driver version is insufficient for CUDA runtime
@@ -784,6 +786,8 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
     if reported is not None:
         yield reported
         return
+    if drv is not None and in_use is None:
+        yield from _stated_toolkit_newer(s, drv)
     if drv is None or in_use is None:
         return
     path, version = in_use
@@ -809,6 +813,50 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         hint="Programs and extensions compiled with this nvcc will not run on this driver.",
         fixes=[driver_install_step(req.minimum)],
         subject=path,
+    )
+
+
+def _stated_toolkit_newer(s: Snapshot, drv: str) -> Iterator[Finding]:
+    """DL102 from arithmetic on stated versions: the paste states a CUDA toolkit and a driver
+    older than that toolkit needs (CUDA 9.1 with driver 384.111: 9.1 needs 387.26), beside a
+    failure, and no framework whose own CUDA runtime would be the likelier story (DL101's). The
+    toolkit is read from the reporter's words, not seen in use: a warning with the check."""
+    if any(fw.name in CUDA_FRAMEWORKS for fw in s.frameworks):
+        return
+    failed = next((e for e in s.reported_errors if not e.harmless), None)
+    if failed is None:
+        return
+    stated = [tk.version for tk in s.cuda.toolkits if tk.version and major_minor(tk.version)]
+    version = min(stated, key=lambda v: major_minor(v) or (0, 0), default=None)
+    req = driver_requirement(version, os_name(s)) if version else None
+    if version is None or req is None or driver_at_least(drv, req.minimum) is not False:
+        return
+    yield finding(
+        "DL102",
+        title=f"Probably NVIDIA driver {drv} is too old for the CUDA {version} toolkit stated",
+        message=f"The paste states CUDA {version} and driver {drv}; programs built with CUDA "
+        f"{version} need driver >={req.minimum}, so the failure is probably CUDA's "
+        '"driver version is insufficient for CUDA runtime version" (error 35).',
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{failed.signature}", found=first_line(failed.text)),
+            Evidence(
+                fact="driver.version",
+                found=drv,
+                needed=f">={req.minimum}",
+                note=f"needed by CUDA {version}, read from the paste",
+            ),
+        ],
+        hint="Compare `nvidia-smi` (the newest CUDA the driver runs) with `nvcc --version`.",
+        fixes=[
+            driver_install_step(req.minimum),
+            ManualStep(
+                text=f"Or build the program with a CUDA toolkit no newer than driver {drv} "
+                "supports.",
+                commands=["nvidia-smi", "nvcc --version"],
+            ),
+        ],
+        subject="toolkit",
     )
 
 

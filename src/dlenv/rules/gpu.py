@@ -13,6 +13,7 @@ from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
 from dlenv.kb.queries import (
     arch_fit,
     cuda_arch_support,
+    cuda_newest_arch,
     default_torch_builds_running,
     gpu_compute_capability,
     installed_torch_variant,
@@ -82,7 +83,11 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     for --gpu-architecture" (CUDA's runtime compiler, used by torch's JIT fuser, CuPy, OpenMM)
     weighs the GPU against the CUDA that compiles at run time (torch's, else a stated toolkit
     such as a conda cudatoolkit): newer than every target of that CUDA major is an error (an
-    RTX 3090 with cudatoolkit 10.2), anything less certain a warning.
+    RTX 3090 with cudatoolkit 10.2), anything less certain a warning. Arithmetic on stated
+    versions: a GPU newer than the newest architecture the stated CUDA release can build for
+    (torch's own CUDA, else the newest toolkit stated: CUDA 10.2 builds up to sm_75, an RTX
+    3060 Ti is sm_86), beside a cuDNN failure, "no kernel image" or the reporter saying the GPU
+    does not work, is a warning ("probably") with the check.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -95,12 +100,12 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     """
     torch = s.framework("torch")
     yield from _runtime_compiler_too_old(s, torch)
-    if torch is None or not torch.version:
-        yield from _newer_than_old_builds(s, torch)
-    if torch is None:
-        return
-    found = _torch_arch_list(s, torch)
-    if found is None:
+    old_builds = list(_newer_than_old_builds(s, torch)) if not (torch and torch.version) else []
+    yield from old_builds
+    found = _torch_arch_list(s, torch) if torch is not None else None
+    if found is None and not old_builds and _said(s, NVRTC_ARCH) is None:
+        yield from _stated_cuda_older_than_gpu(s, torch)
+    if torch is None or found is None:
         return
     arch, source, built = found
     for gpu, cc in _capabilities(s):
@@ -183,6 +188,107 @@ def _torch_arch_list(
     return tuple(variant.arch_list or ()), None, built
 
 
+SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
+GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
+# failures a GPU newer than the CUDA build gives (besides "no kernel image"): cuDNN and
+# cuBLAS calls that fail outright, kernels missing for the device, the reporter's own words
+_ARCH_FAILURES = (
+    "torch-cudnn-status-error",
+    "status-cudnn-status-execution-failed",
+    "status-cudnn-status-arch-mismatch",
+    "status-cudnn-status-not-supported-arch-mismatch",
+    "status-cudaerrorinvaliddevicefunction",
+    "status-cudaerrornokernelimagefordevice",
+    "status-cuda-error-no-binary-for-gpu",
+    "no-kernel-image",
+    SUPPORT_MISSING,
+    GPU_UNUSABLE,
+)
+
+
+def _stated_cuda_older_than_gpu(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
+    """DL301 from arithmetic on stated versions: the CUDA the paste states (torch's own, else
+    the newest toolkit stated) is a release older than the GPU's architecture (the knowledge
+    base's `cuda_newest_arch`: CUDA 10.2 builds up to sm_75, an RTX 3060 Ti is sm_86), beside
+    a failure such a build gives on it or the reporter saying the GPU does not work. From
+    context only: a warning naming what was read and the check."""
+    said = next(
+        (
+            (e.signature, e.text.splitlines()[0][:200])
+            for e in s.reported_errors
+            if e.signature in _ARCH_FAILURES
+        ),
+        None,
+    )
+    if said is None:
+        return
+    cuda, whose = None, "the CUDA toolkit the paste states"
+    if torch is not None and cuda_build(torch) and torch.cuda_version:
+        cuda, whose = torch.cuda_version, f"{label(torch)}'s CUDA"
+    elif s.cuda.toolkits:
+        stated = [t.version for t in s.cuda.toolkits if major_minor(t.version)]
+        cuda = max(stated, key=lambda v: major_minor(v) or (0, 0), default=None)
+    newest = cuda_newest_arch(cuda)
+    if cuda is None or newest is None:
+        return
+    top = major_minor(newest.max_cc)
+    for gpu, cc in _capabilities(s):
+        mm = major_minor(cc)
+        if mm is None or top is None or mm <= top:
+            continue
+        name = gpu.name or "the GPU"
+        first = next(
+            (
+                r.cuda
+                for r in sorted(
+                    load_kb().cuda_newest_arch, key=lambda r: major_minor(r.cuda) or (0, 0)
+                )
+                if (major_minor(r.max_cc) or (0, 0)) >= mm
+            ),
+            None,
+        )
+        yield finding(
+            "DL301",
+            title=f"Probably CUDA {cuda} is older than {name} ({_sm(cc)})",
+            message=f"Probably the build in use cannot run on {name}: it is {_sm(cc)}, and CUDA "
+            f"{cuda} ({whose}) builds code for compute capability {newest.max_cc} at the newest"
+            + (f"; {_sm(cc)} needs CUDA {first} or newer." if first else ".")
+            + " Code built with it has no kernels for this GPU (cuDNN and cuBLAS calls fail, "
+            "or 'no kernel image is available').",
+            severity="warning",
+            evidence=[
+                verdict(
+                    f"reported_errors.{said[0]}",
+                    said[1],
+                    "the reporter's words"
+                    if said[0] in (SUPPORT_MISSING, GPU_UNUSABLE)
+                    else "the error",
+                ),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=_sm(cc),
+                    needed=f"sm_{newest.max_cc.replace('.', '')} or older (the newest CUDA "
+                    f"{cuda} targets)",
+                    note=f"read from the paste: {whose} {cuda}, the GPU's name; {newest.note}",
+                ),
+            ],
+            hint="Check the CUDA the program was built with and the GPU's architecture: "
+            "`nvidia-smi --query-gpu=name,compute_cap --format=csv`, `nvcc --version`, and for "
+            'torch `python -c "import torch; print(torch.version.cuda, '
+            'torch.cuda.get_arch_list())"`.',
+            fixes=[
+                ManualStep(
+                    text=f"Use CUDA {first or 'a release that knows this GPU'} or newer for "
+                    f"{name}: install that toolkit (and a cuDNN made for it), then rebuild the "
+                    "program against it, or install a framework build made with it.",
+                    commands=["nvidia-smi --query-gpu=name,compute_cap --format=csv"],
+                )
+            ],
+            subject=f"gpu{gpu.index}",
+        )
+        return
+
+
 GUESSED = "guessed"  # _torch_arch_list: the release's default build, the OS unstated
 
 
@@ -228,10 +334,6 @@ def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
     floor = major_minor(support.min_cc) if support else None
     mm = major_minor(cc)
     return floor is not None and mm is not None and mm < floor
-
-
-SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
-GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
 
 
 NVRTC_ARCH = "nvrtc-invalid-gpu-architecture"  # catalog/gpu-arch.toml
@@ -301,7 +403,7 @@ def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iter
             ),
         ],
         hint="Check which CUDA the program compiles with at run time "
-        "(`conda list cudatoolkit`, `python -c \"import torch; print(torch.version.cuda)\"`) "
+        '(`conda list cudatoolkit`, `python -c "import torch; print(torch.version.cuda)"`) '
         "and the GPU's compute capability (`nvidia-smi --query-gpu=name,compute_cap "
         "--format=csv`).",
         fixes=[
@@ -369,7 +471,7 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
                     note="torch's version is not stated",
                 ),
             ],
-            hint="Check `python -c \"import torch; print(torch.__version__, "
+            hint='Check `python -c "import torch; print(torch.__version__, '
             "torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be in the list.",
             fixes=fixes,
             subject=f"gpu{gpu.index}",
@@ -571,8 +673,8 @@ def _said_unsupported(s: Snapshot) -> Iterator[Finding]:
             message=(
                 f"The report says the framework does not support {gpu.name or 'the GPU'}, "
                 if said is not None
-                else f"torch has no kernel for {gpu.name or 'the GPU'} (\"no kernel image is "
-                "available\"), "
+                else f'torch has no kernel for {gpu.name or "the GPU"} ("no kernel image is '
+                'available"), '
             )
             + f"and the knowledge base agrees: it is compute capability {cc}, and {what} starts "
             f"at {need}.",
@@ -787,8 +889,14 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
+    NVIDIA_VISIBLE_DEVICES set to void/none in a pasted Dockerfile, init script or compose file
+    hides every GPU from the container (a warning; an error beside CUDA seeing no GPU).
+
     Fix: unset CUDA_VISIBLE_DEVICES or set it to existing GPU indices.
     """
+    if _said(s, RUNTIME_VOID) is not None:
+        yield from _runtime_hides(s)
+        return
     raw = s.visibility.cuda_visible_devices
     if not s.gpus:
         yield from _reported_hidden(s)
@@ -881,6 +989,56 @@ def _gpu_count(s: Snapshot) -> tuple[int, str] | None:
         return len(s.gpus), "gpus"
     stated = _stated(s, "gpu_count")
     return (stated, "the reporter") if stated else None
+
+
+RUNTIME_VOID = "nvidia-visible-devices-void"  # catalog/device-index.toml
+
+
+def _runtime_hides(s: Snapshot) -> Iterator[Finding]:
+    """DL303 from NVIDIA_VISIBLE_DEVICES=void/none in the paste (an image's ENV, an init
+    script, a compose file): the NVIDIA container runtime then exposes no GPU, whatever
+    `--gpus all` asked for. An error when the paste also shows CUDA finding no GPU."""
+    said = _said(s, RUNTIME_VOID)
+    if said is None:
+        return
+    value = "none" if re.search(r"\bnone\b", said) else "void"
+    seen = _said(s, *NO_GPU_SIGNATURES)
+    yield finding(
+        "DL303",
+        title=f"NVIDIA_VISIBLE_DEVICES={value} hides every GPU from the container",
+        message=f"The paste sets NVIDIA_VISIBLE_DEVICES to {value!r}: the NVIDIA container "
+        "runtime then exposes "
+        + ("no GPU (the driver libraries only)" if value == "none" else "no GPU and no driver")
+        + " to the container, whatever `--gpus all` asked for; whoever sets it (the image's "
+        "ENV, an entrypoint or init script, a compose file) overrides the runtime's value.",
+        severity="error" if seen else "warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{RUNTIME_VOID}",
+                found=said,
+                needed="NVIDIA_VISIBLE_DEVICES=all (or GPU indices/UUIDs)",
+                note="the paste",
+            ),
+            *(
+                [Evidence(fact="reported_errors.no-gpu", found=seen, note="CUDA saw no GPU")]
+                if seen
+                else []
+            ),
+        ],
+        hint="Inside the container, `echo $NVIDIA_VISIBLE_DEVICES` and `nvidia-smi -L` show it.",
+        fixes=[
+            ManualStep(
+                text="Find what sets NVIDIA_VISIBLE_DEVICES to void/none (Dockerfile ENV, "
+                "entrypoint or init script, compose `environment:`) and make it keep the "
+                "runtime's value, or set it to all.",
+                commands=[
+                    "docker run --rm --gpus all -e NVIDIA_VISIBLE_DEVICES=all IMAGE nvidia-smi -L",
+                    "grep -rn NVIDIA_VISIBLE_DEVICES Dockerfile* *.sh *.bash docker-compose*.y*ml",
+                ],
+            )
+        ],
+        subject="container",
+    )
 
 
 def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
@@ -1139,7 +1297,9 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     runs on it ("Other scripts could successfully be executed") makes it a warning; so does a
     program that checks CUDA itself ("Error: no kernel image is available for execution on the
     device 209") with no framework and no GPU in the paste: its own build (CMake, nvcc
-    -gencode) left the GPU's architecture out.
+    -gencode) left the GPU's architecture out. A prebuilt extension's own check ("your gpu
+    arch (8, 9) isn't compiled in prebuilt", spconv/cumm) is a warning, an error with a failure
+    after it.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -1153,6 +1313,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     CUDA that targets the GPU itself (CUDA 11.8 or newer for sm_89) and rebuild it there.
     """
     torch = s.framework("torch")
+    prebuilt = _said(s, PREBUILT_ARCH)
+    if prebuilt is not None:
+        yield _prebuilt_lacks_arch(s, prebuilt)
+        return
     said = _no_kernel_image(s) or _said(s, "mmcv-no-cuda-implementation")
     if said is None:
         return
@@ -1247,6 +1411,60 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         ],
         subject=f"gpu{gpu.index}",
         confirmed_by=source,
+    )
+
+
+PREBUILT_ARCH = "extension-prebuilt-arch-missing"  # catalog/gpu-arch.toml (spconv, cumm)
+_PREBUILT = re.compile(r"arch \((\d{1,2}), ?(\d)\)")
+_AVAILABLE = re.compile(r"available: \{([^}]{0,200})\}")
+
+
+def _prebuilt_lacks_arch(s: Snapshot, said: str) -> Finding:
+    """DL305 from a prebuilt extension's own check (spconv/cumm): it names the GPU's arch and
+    the ones compiled in. An error when a failure follows it in the paste, else a warning (the
+    warning says "may cause")."""
+    m = _PREBUILT.search(said)
+    cc = f"{m.group(1)}.{m.group(2)}" if m else None
+    listed = _AVAILABLE.search(said)
+    pairs = re.findall(r"\((\d{1,2}), ?(\d)\)", listed.group(1)) if listed else []
+    has = ", ".join(f"sm_{a}{b}" for a, b in sorted(pairs, key=lambda p: (int(p[0]), int(p[1]))))
+    failed = any(not e.harmless and e.signature != PREBUILT_ARCH for e in s.reported_errors)
+    gpu = f"this GPU ({_sm(cc)})" if cc else "this GPU"
+    return finding(
+        "DL305",
+        title=f"A prebuilt CUDA extension has no kernels for {gpu}",
+        message=f"The extension's own check says it: its prebuilt kernels do not include {gpu}"
+        + (f" (it has {has})" if has else "")
+        + (
+            ", and the paste shows a failure after it."
+            if failed
+            else "; kernels that lack it fail with 'invalid device function'."
+        ),
+        severity="error" if failed else "warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{PREBUILT_ARCH}",
+                found=f"compiled in: {has}" if has else said,
+                needed=f"code for {_sm(cc)}" if cc else "code for the GPU's architecture",
+                note="the extension's warning",
+            )
+        ],
+        hint="Reinstalling torch changes nothing: install the extension's build for a newer "
+        "CUDA (spconv-cu118 or newer for sm_89), or build it for the GPU.",
+        fixes=[
+            ManualStep(
+                text="Install the extension's wheel for a CUDA that targets this GPU (spconv: the "
+                "spconv-cuXXX package matching a CUDA that knows the GPU, e.g. spconv-cu118 "
+                "for an RTX 40xx), or build it from source for the GPU's architecture.",
+                commands=[
+                    "python -m pip uninstall -y spconv spconv-cu102 spconv-cu113 spconv-cu116 "
+                    "spconv-cu117",
+                    "python -m pip install spconv-cu118 cumm-cu118",
+                    f"export CUMM_CUDA_ARCH_LIST={cc or '8.6'}  # to build from source instead",
+                ],
+            )
+        ],
+        subject="extension",
     )
 
 
@@ -1414,7 +1632,7 @@ def _dl305(
 ) -> Finding:
     # without the GPU in the paste, the machine itself says which architecture to build for
     target = cc or (
-        "\"$(python -c 'import torch; print(\"%d.%d\" % torch.cuda.get_device_capability())')\""
+        '"$(python -c \'import torch; print("%d.%d" % torch.cuda.get_device_capability())\')"'
     )
     return finding(
         "DL305",
