@@ -103,7 +103,12 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     answer) when it dates the report to within nine months of that Python's release, while it
     was the newest (pip 22.0.4, early 2022, with Python 3.10). The
     reporter's own words for pip's failure ("Required torch version doesn't exist", "no version
-    of Torch") are read as such a failure, judged the same way as a warning.
+    of Torch") are read as such a failure, judged the same way as a warning. A package's own
+    setup.py guard states the range as Requires-Python does (numba's and llvmlite's "Cannot
+    install on Python version 3.12.0; only versions >=3.8,<3.12 are supported", PyTorch's
+    "Python >=3.8.0 is required"); and the reporter's words that a package has no build for
+    the Python the paste runs ("there is no mediapipe available for Python 3.12") explain pip's
+    "from versions: none" for a package outside the KB, as a warning.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -1530,6 +1535,46 @@ def _said_failure(s: Snapshot, f: InstallFailure) -> bool:
     )
 
 
+_NO_BUILD_SAID = "said-no-build-for-python"  # prose-python.toml: "no mediapipe for Python 3.12"
+_SAID_PY = re.compile(r"3\.\d{1,2}")
+
+
+def _said_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found nothing at all for a package outside the KB, and the reporter says the package
+    has no build for (does not support) the Python they name, the one the paste runs: their
+    reading of pip's "from versions: none" is the maintainers' (a Python the package has not
+    released for yet), given as a probable cause with the check that confirms it."""
+    if f.wheel or f.available or f.mismatch is not None:
+        return None
+    py = s.python.version
+    for e in s.reported_errors:
+        if e.signature != _NO_BUILD_SAID:
+            continue
+        said = _SAID_PY.search(e.text)
+        if said is None or (py is not None and _mm(py) != said.group()):
+            continue
+        mm = major_minor(said.group())
+        older = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else said.group()
+        what = f"{f.package} {f.requested}" if f.requested else f.package
+        return _Cause(
+            "DL501",
+            f"the report says there is no build for Python {said.group()} "
+            f'("{first_line(e.text)[:120]}"), and pip found no {what} release for it',
+            f"a Python {f.package} has released wheels for (Python {older} or older)",
+            [
+                _python_fix(f.package, older, f.requested, f"{f.package} has wheels for it"),
+                ManualStep(
+                    text=f"Check which Pythons {f.package} has wheels for (the cpXY tags of "
+                    "its files on PyPI).",
+                    commands=[f"python -m pip index versions {f.package}"],
+                    url=f"https://pypi.org/project/{f.package}/#files",
+                ),
+            ],
+            probable=True,
+        )
+    return None
+
+
 # prose-python.toml: "Required torch version doesn't exist", "no version of Torch"
 _VERSION_MISSING_SAID = "said-framework-version-missing"
 
@@ -1554,6 +1599,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
                 or _raspberry_pi_32bit(s, f)
                 or listed
                 or _new_python_cause(s, f)
+                or _said_python_cause(s, f)
                 or _unknown_package_platform(s, f)
             )
             severity = "warning"
