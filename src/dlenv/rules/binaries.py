@@ -411,8 +411,10 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for).
     A CPU model the paste names ("CPU: Intel Xeon X5650", "on a Pentium G4400T", a cpuinfo
     "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and Cores,
-    Pentium G/N/J, Celeron, Atom, K10 AMDs, qemu64 VMs) makes a SIGILL an error, and the
-    reporter's "core dumped" or "the CPU has no AVX" a warning; NVIDIA containers' own "This
+    Pentium G/N/J, Celeron, Atom, K10 AMDs, Bobcat APUs such as the E-350, qemu64 VMs) makes a
+    SIGILL an error, and the reporter's "core dumped" or "the CPU has no AVX", Windows' "DLL
+    load failed" for TensorFlow's _pywrap_tensorflow_internal, or the reporter's "TensorFlow
+    error" a warning; NVIDIA containers' own "This
     container was built for CPUs supporting at least the AVX instruction set" is an error. A
     container's "exited with code 132" (128 + SIGILL) counts as a SIGILL; the reporter saying
     the CPU has no AVX beside a failure the paste shows is a warning. In
@@ -447,7 +449,7 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     # the CPU model the paste names, where the KB knows it has no AVX (flags unknown)
     named = cpu_without_avx(s.host.cpu_model) if flags is None and not rosetta else None
     if named is not None and said is None and not crashed:
-        shown = sigill or _said(s, _CPU_HINTS)
+        shown = sigill or _said(s, _CPU_HINTS) or _avx_framework_failed(s)
         if shown is not None:
             yield _named_cpu_without_avx(s, named, shown, proven=sigill is not None)
             return
@@ -567,6 +569,25 @@ def _sigill_unknown_cpu(s: Snapshot, sigill: ReportedError) -> Finding:
         ],
         subject="python",
     )
+
+
+_FRAMEWORK_FAILS_SAID = frozenset({"said-avx-framework-fails"})  # prose-python.toml
+_DLL_LOAD = "dll-load-failed"  # libraries.toml
+_AVX_FRAMEWORK_TEXT = re.compile(r"tensorflow|jaxlib", re.IGNORECASE)
+
+
+def _avx_framework_failed(s: Snapshot) -> ReportedError | None:
+    """A failure of a framework whose prebuilt wheels need AVX: Windows' "DLL load failed" for
+    TensorFlow's _pywrap_tensorflow_internal (how a missing instruction set shows there), or
+    the reporter's "TensorFlow error"."""
+    return next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature == _DLL_LOAD and _AVX_FRAMEWORK_TEXT.search(e.text)
+        ),
+        None,
+    ) or _said(s, _FRAMEWORK_FAILS_SAID)
 
 
 def _named_cpu_without_avx(
