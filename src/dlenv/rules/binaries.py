@@ -93,7 +93,10 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
     2.7: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough;
     and, as a warning, pip taking a source distribution ("Using cached nutpie-0.13.2.tar.gz")
     and building it on a system whose glibc is older than 2.28 (CentOS/RHEL 7, stated or read
-    from the distribution), where the package's manylinux_2_28 wheels cannot install.
+    from the distribution), where the package's manylinux_2_28 wheels cannot install; and, as a
+    warning, the reporter saying the wheel is built for a newer glibc than the system's ("the
+    glibc version of this wheel is 2.23 ... provide a whl with lower glibc version?") where no
+    program's message says otherwise.
 
     Why it matters: the import fails whatever else is right. glibc cannot be upgraded in place
     on a distribution, so the fix is a build made for this glibc (an older release, a
@@ -119,8 +122,8 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
         if p.status != "ok" and (_GLIBC_NEED.search(t := _live_text(p)) or _CXX_NEED.search(t))
     ]
     if not texts:
-        yield from _install_glibc_findings(s)
-        yield from _sdist_on_old_glibc(s)
+        found = [*_install_glibc_findings(s), *_sdist_on_old_glibc(s)]
+        yield from found or _said_wheel_glibc(s)
         return
     glibc = next((m.group(1) for t, _ in texts if (m := _GLIBC_NEED.search(t))), None)
     cxx = next((m.group(1) for t, _ in texts if (m := _CXX_NEED.search(t))), None)
@@ -372,6 +375,47 @@ def _sdist_on_old_glibc(s: Snapshot) -> Iterator[Finding]:
             ),
         ],
         subject=m["pkg"] if m else "python",
+    )
+
+
+_WHEEL_GLIBC_SAID = frozenset({"said-wheel-glibc-too-new"})  # prose-python.toml
+
+
+def _said_wheel_glibc(s: Snapshot) -> Iterator[Finding]:
+    """DL507, a warning: the reporter says the wheel (a build, a binary) needs a newer glibc
+    than the system has, or asks for one built against an older glibc, and no installer or
+    loader message says otherwise: the maintainers' reading of a wheel whose compiled module
+    cannot load (or that pip refuses) on an older distribution (CentOS 7: glibc 2.17)."""
+    said = _said(s, _WHEEL_GLIBC_SAID)
+    if said is None or s.host.os in ("Windows", "Darwin"):
+        return
+    yield finding(
+        "DL507",
+        severity="warning",
+        title="Probably the system's glibc is older than the wheel was built for",
+        message="The report says the wheel (or binary) is built for a newer glibc than this "
+        "system's: its compiled modules cannot load here (or pip refuses the wheel), whatever "
+        "the Python code does.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                note="read from the reporter's words: check the glibc with ldd --version",
+            ),
+        ],
+        fixes=[
+            _GLIBC_FIX,
+            ManualStep(
+                text="Compare the wheel's manylinux tag (manylinux_2_X needs glibc 2.X) with "
+                "the system's glibc; take a release tagged manylinux2014 (glibc 2.17) if one "
+                "exists.",
+                commands=[
+                    "ldd --version | head -1",
+                    "python -m pip debug --verbose | grep manylinux | head -3",
+                ],
+            ),
+        ],
+        subject="python",
     )
 
 
