@@ -214,3 +214,17 @@ def test_dl501_setup_py_python_guards() -> None:
     assert _codes(torch).get("DL501") == "error"
     inside = "RuntimeError: Cannot install on Python version 3.10.4; only versions >=3.8,<3.12"
     assert "DL501" not in _codes(inside)
+
+
+def test_dl502_a_submodule_every_release_has_is_missing() -> None:
+    """rotem-shalev/Ham2Pose#5: "No module named 'tokenizers.pre_tokenizers'" (the project's
+    tokenizers/ folder) is a probable DL502 (a warning); a submodule that releases dropped
+    (torch._six) or a compiled part (sklearn.utils._typedefs) is not this."""
+    line = (
+        "RuntimeError: Failed to import transformers.models.auto because of the following "
+        "error (look up to see its traceback):\nNo module named 'tokenizers.pre_tokenizers'\n"
+    )
+    assert _codes(line).get("DL502") == "warning"
+    assert "DL502" not in _codes("ModuleNotFoundError: No module named 'torch._six'\n")
+    typed = "ModuleNotFoundError: No module named 'sklearn.utils._typedefs'\n"
+    assert "DL502" not in _codes(typed)

@@ -186,6 +186,9 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     import cpu": the compiled part exists only in the installed copy) is the error: the
     checkout is imported instead of the package. The reporter's "same name" sentence may name
     the package itself ("a dependency and module with the same name (torch and …/torch)").
+    A submodule every release of the package has, missing ("No module named
+    'tokenizers.pre_tokenizers'", "'torch.nn'", "'scipy.sparse'"), is a warning: a folder of
+    that name (the project's, or one a failed install left) was imported instead.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -203,7 +206,7 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     pasted = s.origin != "probe"
     if not s.python.shadowing:
-        stated = _said_shadowing(s)
+        stated = _said_shadowing(s) or _core_submodule_missing(s)
         if stated is not None:
             yield stated
         return
@@ -335,6 +338,53 @@ def _source_checkout(module: str, folder: str, parent: str, said: ReportedError)
 
 # a package without its own namesake (python-env.toml): botometer.Botometer, `from kan import *`
 # and then KAN undefined
+_CORE_SUBMODULE = "package-core-submodule-missing"  # python-env.toml
+_MISSING_NAME = re.compile(r"No module named '(\w+)\.(\w+)'")
+
+
+def _core_submodule_missing(s: Snapshot) -> Finding | None:
+    """DL502 as a warning: a submodule every release of the package has is missing ("No module
+    named 'tokenizers.pre_tokenizers'"), so what Python imported under the package's name is
+    not the package: a folder of that name in the project (a namespace package, which imports
+    without error until its submodule is asked for) or one a failed install left behind."""
+    said = next((e for e in s.reported_errors if e.signature == _CORE_SUBMODULE), None)
+    m = _MISSING_NAME.search(said.text) if said is not None else None
+    if said is None or m is None:
+        return None
+    module, sub = m.group(1), m.group(2)
+    return finding(
+        "DL502",
+        severity="warning",
+        title=f"Probably a folder named {module} hides the installed {module} package",
+        message=f"`{module}.{sub}` is part of every {module} release, yet Python found a "
+        f"`{module}` without it: what it imported as {module} is probably a folder {module}/ "
+        "(or a file) of the project, in the script's directory or on its path, or an empty "
+        f"{module}/ a failed install or uninstall left in site-packages.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                needed=f"the installed {module} package",
+                note="read from the error: a strong sign, not a proof",
+            )
+        ],
+        hint=f'Check what Python imports: `python -c "import {module}; print({module}.__path__)"`'
+        " in the script's directory.",
+        fixes=[
+            ManualStep(
+                text=f"Rename the project's {module}/ folder (and update its imports), or run "
+                f"from another directory; if the path is a leftover {module}/ in site-packages, "
+                f"remove it and reinstall {module}.",
+                commands=[
+                    f'python -c "import {module}; print({module}.__path__)"',
+                    f"python -m pip install --force-reinstall --no-deps {module}",
+                ],
+            )
+        ],
+        subject=module,
+    )
+
+
 _NAMESAKE_MISSING = frozenset(
     {"package-namesake-attribute-missing", "star-import-namesake-undefined"}
 )
