@@ -245,3 +245,39 @@ def test_dl508_exit_status_132_and_the_reporters_no_avx() -> None:
     assert _codes(failing).get("DL508") == "warning"
     question = "My CPU does not support AVX, which build should I install?\nPython 3.10.4\n"
     assert "DL508" not in _codes(question)
+
+
+def test_dl508_a_named_bobcat_apu_and_a_tensorflow_failure() -> None:
+    """boy1dr/SpleeterGui#123: an AMD E-350 (Bobcat, no AVX) named in prose beside the
+    reporter's "TensorFlow error" on Windows is a probable DL508 (a warning); so is TensorFlow's
+    "DLL load failed" beside it; a CPU with AVX, or the CPU with no failure, gives none."""
+    said = "On my AMD (2 Core E350E) PC with Windows 10 the GUI runs into a TensorFlow error.\n"
+    assert _codes(said).get("DL508") == "warning"
+    dll = (
+        "CPU: AMD E-450 APU\nImportError: DLL load failed while importing "
+        "_pywrap_tensorflow_internal: The specified module could not be found.\n"
+    )
+    assert _codes(dll).get("DL508") == "warning"
+    ryzen = "On my AMD Ryzen 5 3600 PC with Windows 10 the GUI runs into a TensorFlow error.\n"
+    assert "DL508" not in _codes(ryzen)
+    quiet = "On my AMD E-350 PC with Windows 10 spleeter separates songs fine.\nTraceback (x)\n"
+    assert "DL508" not in _codes(quiet)
+
+
+def test_dl507_the_reporter_says_the_wheel_needs_a_newer_glibc() -> None:
+    """mind/wheels#7, pymc-devs/nutpie#162: the reporter says the wheel is built for a newer
+    glibc than the system's (or asks for an older-glibc build) beside a failing import: a
+    probable DL507 (a warning); the same words on a Mac, or a remark that the wheels need only
+    glibc 2.17, give none."""
+    tb = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/venv/lib/python3.6/site-packages/tensorflow/python/pywrap_tensorflow.py"'
+        ", line 58, in <module>\n"
+        "    from tensorflow.python.pywrap_tensorflow_internal import *\n"
+    )
+    said = "The glibc of this wheel is 2.23. Is it possible to provide a whl with lower glibc?\n"
+    assert _codes(said + tb).get("DL507") == "warning"
+    fine = "manylinux2014 wheels work with glibc 2.17 and newer, so you should be fine.\n"
+    assert "DL507" not in _codes(fine + tb)
+    mac = "On my MacBook (macOS 14) the wheel needs a newer glibc, it says.\n"
+    assert "DL507" not in _codes(mac + tb)

@@ -174,3 +174,57 @@ def test_dl502_circular_import_inside_a_package_names_the_likely_files() -> None
         "    from autogen_ext.tools.mcp import StdioServerParams\n" + line
     )
     assert _codes(own).get("DL502") == "error"
+
+
+_PIP_NONE = (
+    "ERROR: Could not find a version that satisfies the requirement mediapipe (from versions: "
+    "none)\nERROR: No matching distribution found for mediapipe\n"
+)
+
+
+def test_dl501_no_build_for_the_python_said_beside_pip_none() -> None:
+    """Acly/krita-ai-diffusion#576, pypmc/pypmc#104: the reporter names the Python the package
+    has no build for, beside pip's "from versions: none": a probable DL501 (a warning); pip's
+    failure alone, or the statement naming another Python than the paste's, is not."""
+    said = "Because there is no mediapipe available for Python 3.12, the install fails.\n"
+    assert _codes(said + _PIP_NONE).get("DL501") == "warning"
+    assert "DL501" not in _codes(_PIP_NONE)
+    other = "Python 3.11.9\nThere is no mediapipe available for Python 3.12, so I use 3.11.\n"
+    assert "DL501" not in _codes(other + _PIP_NONE)
+    assert "DL501" not in _codes(said)  # no installer failure: a statement only
+
+
+def test_dl501_setup_py_python_guards() -> None:
+    """numba/llvmlite's setup.py (0Xiaohei0/LocalAIVtuber#35) and PyTorch's setup.py state the
+    Python range themselves: an error naming the package and a Python in the range."""
+    from dlenv.importers.explain import explain_text
+
+    numba = (
+        "RuntimeError: Cannot install on Python version 3.12.0; only versions >=3.8,<3.12 are "
+        "supported.\n      [end of output]\n"
+    )
+    [f] = [
+        f
+        for f in explain_text(numba, "t", probe=False).report.findings
+        if f.code == "DL501"
+    ]
+    assert f.severity == "error" and "numba" in f.title
+    assert any("Python 3.11" in getattr(a, "text", "") for a in f.fixes)
+    torch = "You are using Python 3.7.16. Python >=3.8.0 is required.\n"
+    assert _codes(torch).get("DL501") == "error"
+    inside = "RuntimeError: Cannot install on Python version 3.10.4; only versions >=3.8,<3.12"
+    assert "DL501" not in _codes(inside)
+
+
+def test_dl502_a_submodule_every_release_has_is_missing() -> None:
+    """rotem-shalev/Ham2Pose#5: "No module named 'tokenizers.pre_tokenizers'" (the project's
+    tokenizers/ folder) is a probable DL502 (a warning); a submodule that releases dropped
+    (torch._six) or a compiled part (sklearn.utils._typedefs) is not this."""
+    line = (
+        "RuntimeError: Failed to import transformers.models.auto because of the following "
+        "error (look up to see its traceback):\nNo module named 'tokenizers.pre_tokenizers'\n"
+    )
+    assert _codes(line).get("DL502") == "warning"
+    assert "DL502" not in _codes("ModuleNotFoundError: No module named 'torch._six'\n")
+    typed = "ModuleNotFoundError: No module named 'sklearn.utils._typedefs'\n"
+    assert "DL502" not in _codes(typed)

@@ -213,6 +213,8 @@ def apply_fact(
         sheet.set_gpu(g, rest, value.strip() if isinstance(value, str) else value)
     elif head == "python":
         if rest == "install_failure":
+            if "{" not in fact.value and not groups.get("pkg") and not groups.get("wheel"):
+                groups = {**groups, "pkg": fact.value}  # a wording only one package prints
             sheet.add_install_failure(_install_failure(groups, line))
         elif rest == "path":
             sheet.add_path(str(value))

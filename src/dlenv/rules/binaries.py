@@ -93,7 +93,10 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
     2.7: manylinux_2_28) while a later one is asked for, on a system not shown to be new enough;
     and, as a warning, pip taking a source distribution ("Using cached nutpie-0.13.2.tar.gz")
     and building it on a system whose glibc is older than 2.28 (CentOS/RHEL 7, stated or read
-    from the distribution), where the package's manylinux_2_28 wheels cannot install.
+    from the distribution), where the package's manylinux_2_28 wheels cannot install; and, as a
+    warning, the reporter saying the wheel is built for a newer glibc than the system's ("the
+    glibc version of this wheel is 2.23 ... provide a whl with lower glibc version?") where no
+    program's message says otherwise.
 
     Why it matters: the import fails whatever else is right. glibc cannot be upgraded in place
     on a distribution, so the fix is a build made for this glibc (an older release, a
@@ -119,8 +122,8 @@ def system_runtime_too_old(s: Snapshot) -> Iterator[Finding]:
         if p.status != "ok" and (_GLIBC_NEED.search(t := _live_text(p)) or _CXX_NEED.search(t))
     ]
     if not texts:
-        yield from _install_glibc_findings(s)
-        yield from _sdist_on_old_glibc(s)
+        found = [*_install_glibc_findings(s), *_sdist_on_old_glibc(s)]
+        yield from found or _said_wheel_glibc(s)
         return
     glibc = next((m.group(1) for t, _ in texts if (m := _GLIBC_NEED.search(t))), None)
     cxx = next((m.group(1) for t, _ in texts if (m := _CXX_NEED.search(t))), None)
@@ -375,6 +378,47 @@ def _sdist_on_old_glibc(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+_WHEEL_GLIBC_SAID = frozenset({"said-wheel-glibc-too-new"})  # prose-python.toml
+
+
+def _said_wheel_glibc(s: Snapshot) -> Iterator[Finding]:
+    """DL507, a warning: the reporter says the wheel (a build, a binary) needs a newer glibc
+    than the system has, or asks for one built against an older glibc, and no installer or
+    loader message says otherwise: the maintainers' reading of a wheel whose compiled module
+    cannot load (or that pip refuses) on an older distribution (CentOS 7: glibc 2.17)."""
+    said = _said(s, _WHEEL_GLIBC_SAID)
+    if said is None or s.host.os in ("Windows", "Darwin"):
+        return
+    yield finding(
+        "DL507",
+        severity="warning",
+        title="Probably the system's glibc is older than the wheel was built for",
+        message="The report says the wheel (or binary) is built for a newer glibc than this "
+        "system's: its compiled modules cannot load here (or pip refuses the wheel), whatever "
+        "the Python code does.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                note="read from the reporter's words: check the glibc with ldd --version",
+            ),
+        ],
+        fixes=[
+            _GLIBC_FIX,
+            ManualStep(
+                text="Compare the wheel's manylinux tag (manylinux_2_X needs glibc 2.X) with "
+                "the system's glibc; take a release tagged manylinux2014 (glibc 2.17) if one "
+                "exists.",
+                commands=[
+                    "ldd --version | head -1",
+                    "python -m pip debug --verbose | grep manylinux | head -3",
+                ],
+            ),
+        ],
+        subject="python",
+    )
+
+
 def _older(needed: str, have: str) -> bool:
     """True when `have` is at least `needed` (the system's glibc would satisfy the module)."""
     try:
@@ -411,8 +455,10 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for).
     A CPU model the paste names ("CPU: Intel Xeon X5650", "on a Pentium G4400T", a cpuinfo
     "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and Cores,
-    Pentium G/N/J, Celeron, Atom, K10 AMDs, qemu64 VMs) makes a SIGILL an error, and the
-    reporter's "core dumped" or "the CPU has no AVX" a warning; NVIDIA containers' own "This
+    Pentium G/N/J, Celeron, Atom, K10 AMDs, Bobcat APUs such as the E-350, qemu64 VMs) makes a
+    SIGILL an error, and the reporter's "core dumped" or "the CPU has no AVX", Windows' "DLL
+    load failed" for TensorFlow's _pywrap_tensorflow_internal, or the reporter's "TensorFlow
+    error" a warning; NVIDIA containers' own "This
     container was built for CPUs supporting at least the AVX instruction set" is an error. A
     container's "exited with code 132" (128 + SIGILL) counts as a SIGILL; the reporter saying
     the CPU has no AVX beside a failure the paste shows is a warning. In
@@ -447,7 +493,7 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     # the CPU model the paste names, where the KB knows it has no AVX (flags unknown)
     named = cpu_without_avx(s.host.cpu_model) if flags is None and not rosetta else None
     if named is not None and said is None and not crashed:
-        shown = sigill or _said(s, _CPU_HINTS)
+        shown = sigill or _said(s, _CPU_HINTS) or _avx_framework_failed(s)
         if shown is not None:
             yield _named_cpu_without_avx(s, named, shown, proven=sigill is not None)
             return
@@ -567,6 +613,25 @@ def _sigill_unknown_cpu(s: Snapshot, sigill: ReportedError) -> Finding:
         ],
         subject="python",
     )
+
+
+_FRAMEWORK_FAILS_SAID = frozenset({"said-avx-framework-fails"})  # prose-python.toml
+_DLL_LOAD = "dll-load-failed"  # libraries.toml
+_AVX_FRAMEWORK_TEXT = re.compile(r"tensorflow|jaxlib", re.IGNORECASE)
+
+
+def _avx_framework_failed(s: Snapshot) -> ReportedError | None:
+    """A failure of a framework whose prebuilt wheels need AVX: Windows' "DLL load failed" for
+    TensorFlow's _pywrap_tensorflow_internal (how a missing instruction set shows there), or
+    the reporter's "TensorFlow error"."""
+    return next(
+        (
+            e
+            for e in s.reported_errors
+            if e.signature == _DLL_LOAD and _AVX_FRAMEWORK_TEXT.search(e.text)
+        ),
+        None,
+    ) or _said(s, _FRAMEWORK_FAILS_SAID)
 
 
 def _named_cpu_without_avx(

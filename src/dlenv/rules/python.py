@@ -103,7 +103,12 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     answer) when it dates the report to within nine months of that Python's release, while it
     was the newest (pip 22.0.4, early 2022, with Python 3.10). The
     reporter's own words for pip's failure ("Required torch version doesn't exist", "no version
-    of Torch") are read as such a failure, judged the same way as a warning.
+    of Torch") are read as such a failure, judged the same way as a warning. A package's own
+    setup.py guard states the range as Requires-Python does (numba's and llvmlite's "Cannot
+    install on Python version 3.12.0; only versions >=3.8,<3.12 are supported", PyTorch's
+    "Python >=3.8.0 is required"); and the reporter's words that a package has no build for
+    the Python the paste runs ("there is no mediapipe available for Python 3.12") explain pip's
+    "from versions: none" for a package outside the KB, as a warning.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -181,6 +186,9 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     import cpu": the compiled part exists only in the installed copy) is the error: the
     checkout is imported instead of the package. The reporter's "same name" sentence may name
     the package itself ("a dependency and module with the same name (torch and …/torch)").
+    A submodule every release of the package has, missing ("No module named
+    'tokenizers.pre_tokenizers'", "'torch.nn'", "'scipy.sparse'"), is a warning: a folder of
+    that name (the project's, or one a failed install left) was imported instead.
 
     Why it matters: errors that make no sense: "module 'torch' has no attribute 'cuda'",
     "partially initialized module 'tensorflow' has no attribute ... (most likely due to a
@@ -198,7 +206,7 @@ def module_shadows_framework(s: Snapshot) -> Iterator[Finding]:
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     pasted = s.origin != "probe"
     if not s.python.shadowing:
-        stated = _said_shadowing(s)
+        stated = _said_shadowing(s) or _core_submodule_missing(s)
         if stated is not None:
             yield stated
         return
@@ -330,6 +338,53 @@ def _source_checkout(module: str, folder: str, parent: str, said: ReportedError)
 
 # a package without its own namesake (python-env.toml): botometer.Botometer, `from kan import *`
 # and then KAN undefined
+_CORE_SUBMODULE = "package-core-submodule-missing"  # python-env.toml
+_MISSING_NAME = re.compile(r"No module named '(\w+)\.(\w+)'")
+
+
+def _core_submodule_missing(s: Snapshot) -> Finding | None:
+    """DL502 as a warning: a submodule every release of the package has is missing ("No module
+    named 'tokenizers.pre_tokenizers'"), so what Python imported under the package's name is
+    not the package: a folder of that name in the project (a namespace package, which imports
+    without error until its submodule is asked for) or one a failed install left behind."""
+    said = next((e for e in s.reported_errors if e.signature == _CORE_SUBMODULE), None)
+    m = _MISSING_NAME.search(said.text) if said is not None else None
+    if said is None or m is None:
+        return None
+    module, sub = m.group(1), m.group(2)
+    return finding(
+        "DL502",
+        severity="warning",
+        title=f"Probably a folder named {module} hides the installed {module} package",
+        message=f"`{module}.{sub}` is part of every {module} release, yet Python found a "
+        f"`{module}` without it: what it imported as {module} is probably a folder {module}/ "
+        "(or a file) of the project, in the script's directory or on its path, or an empty "
+        f"{module}/ a failed install or uninstall left in site-packages.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                needed=f"the installed {module} package",
+                note="read from the error: a strong sign, not a proof",
+            )
+        ],
+        hint=f'Check what Python imports: `python -c "import {module}; print({module}.__path__)"`'
+        " in the script's directory.",
+        fixes=[
+            ManualStep(
+                text=f"Rename the project's {module}/ folder (and update its imports), or run "
+                f"from another directory; if the path is a leftover {module}/ in site-packages, "
+                f"remove it and reinstall {module}.",
+                commands=[
+                    f'python -c "import {module}; print({module}.__path__)"',
+                    f"python -m pip install --force-reinstall --no-deps {module}",
+                ],
+            )
+        ],
+        subject=module,
+    )
+
+
 _NAMESAKE_MISSING = frozenset(
     {"package-namesake-attribute-missing", "star-import-namesake-undefined"}
 )
@@ -1530,6 +1585,46 @@ def _said_failure(s: Snapshot, f: InstallFailure) -> bool:
     )
 
 
+_NO_BUILD_SAID = "said-no-build-for-python"  # prose-python.toml: "no mediapipe for Python 3.12"
+_SAID_PY = re.compile(r"3\.\d{1,2}")
+
+
+def _said_python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """pip found nothing at all for a package outside the KB, and the reporter says the package
+    has no build for (does not support) the Python they name, the one the paste runs: their
+    reading of pip's "from versions: none" is the maintainers' (a Python the package has not
+    released for yet), given as a probable cause with the check that confirms it."""
+    if f.wheel or f.available or f.mismatch is not None:
+        return None
+    py = s.python.version
+    for e in s.reported_errors:
+        if e.signature != _NO_BUILD_SAID:
+            continue
+        said = _SAID_PY.search(e.text)
+        if said is None or (py is not None and _mm(py) != said.group()):
+            continue
+        mm = major_minor(said.group())
+        older = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else said.group()
+        what = f"{f.package} {f.requested}" if f.requested else f.package
+        return _Cause(
+            "DL501",
+            f"the report says there is no build for Python {said.group()} "
+            f'("{first_line(e.text)[:120]}"), and pip found no {what} release for it',
+            f"a Python {f.package} has released wheels for (Python {older} or older)",
+            [
+                _python_fix(f.package, older, f.requested, f"{f.package} has wheels for it"),
+                ManualStep(
+                    text=f"Check which Pythons {f.package} has wheels for (the cpXY tags of "
+                    "its files on PyPI).",
+                    commands=[f"python -m pip index versions {f.package}"],
+                    url=f"https://pypi.org/project/{f.package}/#files",
+                ),
+            ],
+            probable=True,
+        )
+    return None
+
+
 # prose-python.toml: "Required torch version doesn't exist", "no version of Torch"
 _VERSION_MISSING_SAID = "said-framework-version-missing"
 
@@ -1554,6 +1649,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
                 or _raspberry_pi_32bit(s, f)
                 or listed
                 or _new_python_cause(s, f)
+                or _said_python_cause(s, f)
                 or _unknown_package_platform(s, f)
             )
             severity = "warning"
