@@ -12,6 +12,7 @@ from dlenv.snapshot.model import (
     DeviceNode,
     DriverFacts,
     FrameworkFacts,
+    GpuFacts,
     HostFacts,
     LiveProbe,
     PciDevice,
@@ -317,6 +318,11 @@ def test_dl103_from_a_paste_names_the_gpu_and_the_missing_driver() -> None:
         ),
         ("driver.installed", "false", "true"),
     ]
+    # the reporter naming the card ("my RTX 3070") is no driver that answered for it
+    named = replace(pasted, gpus=[GpuFacts(index=0, name="GeForce RTX 3070")])
+    assert only(named, "DL103").severity == "error"
+    answered = replace(pasted, gpus=[GpuFacts(index=0, name="GeForce RTX 3070", uuid="GPU-1")])
+    assert fired(answered, "DL103") == []
     # the GPU alone, with nothing said about the driver, is not enough
     assert fired(replace(pasted, driver=DriverFacts()), "DL103") == []
 

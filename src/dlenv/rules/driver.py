@@ -19,6 +19,7 @@ from dlenv.kb.queries import (
 )
 from dlenv.rules.derived import (
     LIVE_WINS,
+    answered_gpus,
     cuda_build,
     driver_version,
     in_prose,
@@ -32,7 +33,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import GpuFacts, PciDevice, ReportedError, Snapshot
+from dlenv.snapshot.model import PciDevice, ReportedError, Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
@@ -1057,7 +1058,7 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     if not devices and not v.nvidia_pci_devices:
         yield from _smi_missing_no_driver(s)
         return
-    if not devices or s.gpus or v.nouveau_loaded:
+    if not devices or _driven(s) or v.nouveau_loaded:
         return
     installed_signs = (*NOT_LOADED_SIGNS, *SAID_KERNEL)
     if any(_said(s, sig) for sig in installed_signs if sig not in AMBIGUOUS_SIGNS):
@@ -1089,14 +1090,7 @@ def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
     )
 
 
-def _driven(s: Snapshot) -> list[GpuFacts]:
-    """GPUs the NVIDIA driver answered for (nvidia-smi, NVML, a framework), not only named in
-    prose: an address, a UUID, a memory size or a compute capability."""
-    return [
-        g
-        for g in s.gpus
-        if g.pci_bus_id or g.uuid or g.memory_total_mib is not None or g.compute_capability
-    ]
+_driven = answered_gpus  # GPUs the driver answered for, not only named in prose
 
 
 def _smi_missing_no_driver(s: Snapshot) -> Iterator[Finding]:
