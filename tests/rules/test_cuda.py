@@ -1315,3 +1315,33 @@ def test_dl203_or_dl202_from_a_stated_fix_that_goes_back_to_an_older_ctranslate2
     assert codes(fix) == {}  # nothing failed
     # a fix to the very major the failing load asked for says nothing about another major
     assert codes(failed + "pip install ctranslate2==4.5.0 fixed it, torch 2.5\n") == {}
+
+
+def test_dl201_windows_loader_126_on_a_cuda_dll_or_the_ort_provider() -> None:
+    """dje-dev/Ceres#88 (a title: "LoadLibrary failed with error 126 when trying to load
+    onnxruntime_providers_cuda.dll", fixed by reinstalling the NVIDIA software), and torch's
+    "[WinError 126] ... Error loading ...cudnn_cnn_infer64_8.dll or one of its dependencies":
+    Windows error 126 is a module not found, so a CUDA library (or one it needs) is missing.
+    127 (a procedure missing) and a non-CUDA DLL are no such proof."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code for f in found if f.severity == "error"}
+
+    title = (
+        "ONNXRuntimeError:1:FAIL:LoadLibrary failed with error 126 when trying to load "
+        "onnxruntime_providers_cuda.dll\n"
+    )
+    assert "DL201" in codes(title)
+    assert "DL201" not in codes(title.replace("error 126", "error 193"))
+    torch_dll = (
+        'OSError: [WinError 126] The specified module could not be found. Error loading "C:\\v'
+        '\\lib\\site-packages\\torch\\lib\\cudnn_cnn_infer64_8.dll" or one of its dependencies.\n'
+    )
+    assert "DL201" in codes(torch_dll)
+    assert "DL201" not in codes(torch_dll.replace("cudnn_cnn_infer64_8", "fbgemm"))
+    assert "DL201" not in codes(
+        torch_dll.replace("[WinError 126] The specified module", "[WinError 127] The specified "
+                          "procedure")
+    )

@@ -107,6 +107,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-library-ldd-not-found",
     "cudarc-library-not-found",
     "paddle-cannot-load-library",
+    "windows-cuda-dll-dependency-missing",
     "paddle-dynamic-library-not-configured",
     "torch7-cudnn-not-found",  # tune-a.toml
 )
@@ -435,7 +436,12 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
 
 
 # ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
-PROVIDER_NOT_LOADED = ("ort-cuda-path-set-not-loaded", "ort-cuda-provider-not-created")
+PROVIDER_NOT_LOADED = (
+    "ort-cuda-path-set-not-loaded",
+    "ort-cuda-provider-not-created",
+    # LoadLibrary error 126 on onnxruntime_providers_cuda.dll without the dependency's name
+    "ort-provider-dll-load-failed",
+)
 _ORT_REQUIRES = re.compile(r"Require cuDNN (\d+)\.\* and CUDA (\d+)\.\*")
 
 
