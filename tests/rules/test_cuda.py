@@ -1345,3 +1345,19 @@ def test_dl201_windows_loader_126_on_a_cuda_dll_or_the_ort_provider() -> None:
         torch_dll.replace("[WinError 126] The specified module", "[WinError 127] The specified "
                           "procedure")
     )
+
+
+def test_dl202_a_windows_dependency_list_names_a_dll_of_another_major() -> None:
+    """dougeeai/llama-cpp-python-wheels#3: ntldd on a "cuda12.1" wheel's ggml-cuda.dll shows
+    "cublas64_13.dll => not found" (the maintainer: the wheel was linked against CUDA 13):
+    the DLL's major against the CUDA the paste states."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code for f in found if f.severity in ("error", "warning")}
+
+    said = "I have CUDA 12.1 installed.\n"
+    assert "DL202" in codes(said + "        cublas64_13.dll => not found\n")
+    same = codes(said + "        cublas64_12.dll => not found\n")
+    assert "DL202" not in same and "DL201" in same
