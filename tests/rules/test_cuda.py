@@ -1361,3 +1361,31 @@ def test_dl202_a_windows_dependency_list_names_a_dll_of_another_major() -> None:
     assert "DL202" in codes(said + "        cublas64_13.dll => not found\n")
     same = codes(said + "        cublas64_12.dll => not found\n")
     assert "DL202" not in same and "DL201" in same
+
+
+def test_dl203_cudnn9_fails_beside_a_torch_whose_release_is_unstated() -> None:
+    """KoljaB/LocalEmotionalAIVoiceChat#1 ("Could not locate cudnn_ops64_9.dll … Cannot load
+    symbol cudnnCreateTensorDescriptor" after installing the CUDA torch; the maintainer: `pip
+    install "ctranslate2<4.5.0"`), erew123/alltalk_tts#391 (XTTS fine-tuning, "Successfully
+    loaded cudnn_ops64_9.dll without its dependencies"): cuDNN 9 asked for beside torch."""
+    from dlenv.importers.explain import explain_text
+
+    def titles(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.title for f in found if f.code == "DL203" and f.severity == "warning"]
+
+    failure = (
+        "Could not locate cudnn_ops64_9.dll. Please make sure it is in your library path!\n"
+        "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    )
+    assert any("probably CTranslate2" in t for t in titles(
+        "I installed the proper torch version but now I get this error:\n" + failure))
+    xtts = (
+        "Successfully loaded cudnn_ops64_9.dll without its dependencies. Successfully loaded "
+        "zlib independently. Unknown dll missing.\nInvalid handle. Cannot load symbol "
+        "cudnnCreateTensorDescriptor\nI have used xtts to train models in the past\n"
+    )
+    assert any("probably CTranslate2" in t for t in titles(xtts))
+    assert titles(failure) == []  # torch not in the report
+    # torch 2.5 brings cuDNN 9 itself: no conflict to reason about here
+    assert not any("probably" in t for t in titles("torch==2.5.1+cu124\n" + failure))

@@ -108,6 +108,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "cudarc-library-not-found",
     "paddle-cannot-load-library",
     "windows-cuda-dll-dependency-missing",
+    "cudnn-loaded-without-dependencies",
     "paddle-dynamic-library-not-configured",
     "torch7-cudnn-not-found",  # tune-a.toml
 )
@@ -1068,6 +1069,70 @@ def _program_beside_framework(s: Snapshot) -> Iterator[Finding]:
         return
 
 
+_CUDNN9_SHIM = re.compile(r"Cannot load symbol cudnn\w{1,60}")
+
+
+def _cudnn9_beside_unversioned_torch(s: Snapshot) -> Iterator[Finding]:
+    """cuDNN 9 failed to load (its sub-library, "Could not locate cudnn_ops64_9.dll", "Unable
+    to load any of {libcudnn_ops.so.9…}", then its shim's "Invalid handle. Cannot load symbol
+    cudnnCreateTensorDescriptor") in an environment the reporter says runs torch (named, or a
+    program that runs it: whisperX, pyannote, XTTS) whose release the paste does not state:
+    CTranslate2 4.5+ (faster-whisper) asks for cuDNN 9, and a torch older than 2.4 brings cuDNN
+    8 to the same process (the maintainers' `pip install "ctranslate2<4.5.0"`, or torch 2.4)."""
+    if not _brings_torch(s) or any(
+        fw.name == "torch" and _expected_cudnn_text(fw) for fw in s.frameworks
+    ):
+        return  # no torch, or its cuDNN is known: _program_beside_framework weighs that
+    asked = [what for major, what in _asked_cudnn(s) if major == 9]
+    shim = next((e for e in s.reported_errors if _CUDNN9_SHIM.search(e.text)), None)
+    named = any(e.signature == PROGRAM_NAMED for e in s.reported_errors)
+    if not asked or not (shim or named):
+        return
+    yield finding(
+        "DL203",
+        title=f"{asked[0]} (cuDNN 9) fails beside torch: probably CTranslate2 4.5+ with a "
+        "torch that brings cuDNN 8",
+        message="A program in this environment asks for cuDNN 9 and cannot load it, while the "
+        "report says torch runs in the same environment. CTranslate2 4.5 and newer "
+        "(faster-whisper, whisperX) is built for cuDNN 9; torch 2.3 and older brings cuDNN 8. "
+        "One process loads one cuDNN, so the program built for the other major fails. "
+        "Reasoned from context: the paste states neither release.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors (the cuDNN asked for)",
+                found=asked[0],
+                needed="cuDNN 9",
+                note=first_line(shim.text, 120) if shim else "a program that loads cuDNN named",
+            ),
+            Evidence(
+                fact="reported_errors (torch named)",
+                found="torch, or a program that runs it, in the same environment",
+                note="release unstated: torch 2.4+ brings cuDNN 9, 2.3 and older cuDNN 8",
+            ),
+        ],
+        hint="Confirm with `pip list | grep -i -e ctranslate2 -e torch`: ctranslate2 4.5+ "
+        "beside torch 2.3 or older is this conflict.",
+        fixes=[
+            InstallPackages(
+                packages=["ctranslate2==4.4.0"],
+                reason="the CTranslate2 release built for cuDNN 8, the one torch 2.3 and older "
+                "brings (faster-whisper's README)",
+            ),
+            ManualStep(
+                text="Or keep CTranslate2 4.5+ and install torch 2.4 or newer (cuDNN 9), from "
+                "the CUDA index that matches your driver.",
+                commands=[
+                    "pip list | grep -i -e ctranslate2 -e torch",
+                    'pip install "torch>=2.4" --index-url https://download.pytorch.org/whl/cu124',
+                ],
+                url="https://github.com/SYSTRAN/faster-whisper#gpu",
+            ),
+        ],
+        subject="torch",
+    )
+
+
 def _expected_cudnn_text(fw: FrameworkFacts) -> str | None:
     """The cuDNN a framework build brings: its own, the knowledge base's row for its variant,
     or, for a torch whose variant is unsaid, the one cuDNN major all the release's CUDA
@@ -1261,7 +1326,11 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     the paste, that failed on a cuDNN major (the soname says it: libcudnn_ops_infer.so.8 is
     cuDNN 8, cudnn_ops64_9.dll cuDNN 9) or is stated in a release built for one (ctranslate2
     4.5: cuDNN 9), while a framework build the paste states brings another cuDNN major (torch
-    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions); another
+    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions), or, when
+    no torch release is stated, a cuDNN 9 that failed to load (its shim's "Cannot load symbol
+    cudnnCreateTensorDescriptor", or a program that loads cuDNN named) where the report says
+    torch (or whisperX, pyannote, XTTS that run it) shares the environment (a warning: probably
+    CTranslate2 4.5+ beside a torch that brings cuDNN 8); another
     framework that loaded exactly the cuDNN release torch's PyPI wheels pin ("Loaded runtime
     CuDNN library: 9.1.0", torch 2.4-2.6's nvidia-cudnn-cu12==9.1.0.70) while the reporter
     names torch (a warning); a stated fix that goes back to an older CTranslate2 ("Downgrading
@@ -1288,6 +1357,7 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     yield from _reported_sharing(s)
     yield from _older_minor_conflicts(s)
     yield from _program_beside_framework(s)
+    yield from _cudnn9_beside_unversioned_torch(s)
     yield from _loaded_is_torchs_pin(s)
     yield from _fix_goes_back(s, "DL203")
     builds = [
