@@ -1389,3 +1389,25 @@ def test_dl203_cudnn9_fails_beside_a_torch_whose_release_is_unstated() -> None:
     assert titles(failure) == []  # torch not in the report
     # torch 2.5 brings cuDNN 9 itself: no conflict to reason about here
     assert not any("probably" in t for t in titles("torch==2.5.1+cu124\n" + failure))
+
+
+def test_dl206_cudnn_fails_to_start_and_the_stated_cudnn_is_an_older_minor() -> None:
+    """TensorFlow 2.5-2.11 were built and tested with cuDNN 8.1 (the knowledge base's tested
+    configurations): "Failed to get convolution algorithm" beside a stated cuDNN 8.0.5 is the
+    older minor TensorFlow refuses; 8.1.1, another major, or no failure are not."""
+    from dlenv.importers.explain import explain_text
+
+    def titles(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.title for f in found if f.code == "DL206" and f.severity == "warning"]
+
+    failure = (
+        "UnknownError: Failed to get convolution algorithm. This is probably because cuDNN "
+        "failed to initialize, so try looking to see if a warning log message was printed above.\n"
+    )
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.0.5\n" + failure) == [
+        "tensorflow 2.5.0 is built with cuDNN 8.1, the report states cuDNN 8.0.5"
+    ]
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.1.1\n" + failure) == []
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 7.6.5\n" + failure) == []
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.0.5\n") == []

@@ -1692,6 +1692,78 @@ def _dnn_library_not_found(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+# cuDNN could not start or refused a call (catalog/cudnn.toml)
+_CUDNN_START_FAILED = (
+    "tf-conv-algorithm-cudnn-init",
+    "tf-fail-to-find-dnn-implementation",
+    "torch-cudnn-status-error",
+)
+
+
+def _stated_cudnn_older_than_build(s: Snapshot) -> Iterator[Finding]:
+    """cuDNN failed to start ("Failed to get convolution algorithm", "Fail to find the dnn
+    implementation", CUDNN_STATUS_…) and the reporter states a cuDNN of the TensorFlow
+    build's major but an older minor than the release's tested build configuration (TensorFlow
+    2.5-2.11 need 8.1, "cuDNN 8.0.5" stated): TensorFlow loads the system cuDNN and refuses an
+    older minor. A warning: the stated cuDNN may not be the one loaded."""
+    said = next((e for e in s.reported_errors if e.signature in _CUDNN_START_FAILED), None)
+    tf = s.framework("tensorflow")
+    if said is None or tf is None or not tf.version or cuda_build(tf) is False:
+        return
+    built = tf.cudnn_version if tf.cudnn_version and "." in tf.cudnn_version else _kb_cudnn(tf)
+    stated = [c for c in s.cuda.cudnn if c.version_source == "prose" and c.version]
+    if not built or "." not in built or not stated:
+        return
+    old = next(
+        (
+            c.version
+            for c in stated
+            if c.version
+            and cuda_major(c.version) == cuda_major(built)
+            and _older(".".join(c.version.split(".")[:2]), built)
+        ),
+        None,
+    )
+    if old is None:
+        return
+    yield finding(
+        "DL206",
+        title=f"{label(tf)} is built with cuDNN {built}, the report states cuDNN {old}",
+        message=f"cuDNN failed to start in {label(tf)}, and the cuDNN the report states ({old}) "
+        f"is older than the {built} this release was built and tested with: TensorFlow "
+        "refuses an older minor of its cuDNN major, and the first convolution or RNN fails. "
+        "Reasoned from the stated versions: the cuDNN loaded may be another.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+            ),
+            Evidence(
+                fact="cuda.cudnn (stated in prose)",
+                found=f"cuDNN {old}",
+                needed=f"cuDNN {built} or newer {cuda_major(built)}.x",
+                note=f"{label(tf)}'s tested build configuration (knowledge base)",
+            ),
+        ],
+        hint="Confirm which cuDNN loads: the log line \"Loaded cuDNN version\" (TF 2.x), or "
+        "`ldconfig -p | grep libcudnn` / `where cudnn64_*.dll`.",
+        fixes=[
+            ManualStep(
+                text=f"Install cuDNN {built} (or a newer {cuda_major(built)}.x for the same CUDA) "
+                "and remove the older copy from the loader path, or install the TensorFlow "
+                f"release built for cuDNN {old}.",
+                commands=[
+                    "ldconfig -p | grep libcudnn   # Linux",
+                    "where cudnn64_*.dll   # Windows cmd.exe",
+                ],
+                url="https://www.tensorflow.org/install/source#gpu",
+            )
+        ],
+        subject="tensorflow",
+    )
+
+
 # programs dlenv does not model that state both cuDNNs (catalog/cudnn.toml): who, and how the
 # built and loaded versions are read from the message
 _OTHER_PROGRAM_MISMATCH = {
@@ -1780,12 +1852,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     version in your machine is 8.1") and MXNet ("cuDNN lib mismatch: linked-against version
     7605 != compiled-against version 7501"). TensorFlow's bare "DNN library is not found", with no
     missing library named, is a warning: a cuDNN that does not match the build is the usual cause.
+    So is cuDNN failing to start ("Failed to get convolution algorithm", "Fail to find the dnn
+    implementation", CUDNN_STATUS_…) beside a stated cuDNN of TensorFlow's major but an older
+    minor than the release's tested build configuration (a warning: reasoned from the paste).
 
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
     framework pins an older cuDNN, give each framework its own environment.
     """
     yield from _dnn_library_not_found(s)
+    yield from _stated_cudnn_older_than_build(s)
     yield from _said_by_other_programs(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
