@@ -1315,3 +1315,99 @@ def test_dl203_or_dl202_from_a_stated_fix_that_goes_back_to_an_older_ctranslate2
     assert codes(fix) == {}  # nothing failed
     # a fix to the very major the failing load asked for says nothing about another major
     assert codes(failed + "pip install ctranslate2==4.5.0 fixed it, torch 2.5\n") == {}
+
+
+def test_dl201_windows_loader_126_on_a_cuda_dll_or_the_ort_provider() -> None:
+    """dje-dev/Ceres#88 (a title: "LoadLibrary failed with error 126 when trying to load
+    onnxruntime_providers_cuda.dll", fixed by reinstalling the NVIDIA software), and torch's
+    "[WinError 126] ... Error loading ...cudnn_cnn_infer64_8.dll or one of its dependencies":
+    Windows error 126 is a module not found, so a CUDA library (or one it needs) is missing.
+    127 (a procedure missing) and a non-CUDA DLL are no such proof."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code for f in found if f.severity == "error"}
+
+    title = (
+        "ONNXRuntimeError:1:FAIL:LoadLibrary failed with error 126 when trying to load "
+        "onnxruntime_providers_cuda.dll\n"
+    )
+    assert "DL201" in codes(title)
+    assert "DL201" not in codes(title.replace("error 126", "error 193"))
+    torch_dll = (
+        'OSError: [WinError 126] The specified module could not be found. Error loading "C:\\v'
+        '\\lib\\site-packages\\torch\\lib\\cudnn_cnn_infer64_8.dll" or one of its dependencies.\n'
+    )
+    assert "DL201" in codes(torch_dll)
+    assert "DL201" not in codes(torch_dll.replace("cudnn_cnn_infer64_8", "fbgemm"))
+    assert "DL201" not in codes(
+        torch_dll.replace("[WinError 126] The specified module", "[WinError 127] The specified "
+                          "procedure")
+    )
+
+
+def test_dl202_a_windows_dependency_list_names_a_dll_of_another_major() -> None:
+    """dougeeai/llama-cpp-python-wheels#3: ntldd on a "cuda12.1" wheel's ggml-cuda.dll shows
+    "cublas64_13.dll => not found" (the maintainer: the wheel was linked against CUDA 13):
+    the DLL's major against the CUDA the paste states."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return {f.code for f in found if f.severity in ("error", "warning")}
+
+    said = "I have CUDA 12.1 installed.\n"
+    assert "DL202" in codes(said + "        cublas64_13.dll => not found\n")
+    same = codes(said + "        cublas64_12.dll => not found\n")
+    assert "DL202" not in same and "DL201" in same
+
+
+def test_dl203_cudnn9_fails_beside_a_torch_whose_release_is_unstated() -> None:
+    """KoljaB/LocalEmotionalAIVoiceChat#1 ("Could not locate cudnn_ops64_9.dll … Cannot load
+    symbol cudnnCreateTensorDescriptor" after installing the CUDA torch; the maintainer: `pip
+    install "ctranslate2<4.5.0"`), erew123/alltalk_tts#391 (XTTS fine-tuning, "Successfully
+    loaded cudnn_ops64_9.dll without its dependencies"): cuDNN 9 asked for beside torch."""
+    from dlenv.importers.explain import explain_text
+
+    def titles(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.title for f in found if f.code == "DL203" and f.severity == "warning"]
+
+    failure = (
+        "Could not locate cudnn_ops64_9.dll. Please make sure it is in your library path!\n"
+        "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
+    )
+    assert any("probably CTranslate2" in t for t in titles(
+        "I installed the proper torch version but now I get this error:\n" + failure))
+    xtts = (
+        "Successfully loaded cudnn_ops64_9.dll without its dependencies. Successfully loaded "
+        "zlib independently. Unknown dll missing.\nInvalid handle. Cannot load symbol "
+        "cudnnCreateTensorDescriptor\nI have used xtts to train models in the past\n"
+    )
+    assert any("probably CTranslate2" in t for t in titles(xtts))
+    assert titles(failure) == []  # torch not in the report
+    # torch 2.5 brings cuDNN 9 itself: no conflict to reason about here
+    assert not any("probably" in t for t in titles("torch==2.5.1+cu124\n" + failure))
+
+
+def test_dl206_cudnn_fails_to_start_and_the_stated_cudnn_is_an_older_minor() -> None:
+    """TensorFlow 2.5-2.11 were built and tested with cuDNN 8.1 (the knowledge base's tested
+    configurations): "Failed to get convolution algorithm" beside a stated cuDNN 8.0.5 is the
+    older minor TensorFlow refuses; 8.1.1, another major, or no failure are not."""
+    from dlenv.importers.explain import explain_text
+
+    def titles(text: str) -> list[str]:
+        found = explain_text(text, "paste.txt", probe=False).report.findings
+        return [f.title for f in found if f.code == "DL206" and f.severity == "warning"]
+
+    failure = (
+        "UnknownError: Failed to get convolution algorithm. This is probably because cuDNN "
+        "failed to initialize, so try looking to see if a warning log message was printed above.\n"
+    )
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.0.5\n" + failure) == [
+        "tensorflow 2.5.0 is built with cuDNN 8.1, the report states cuDNN 8.0.5"
+    ]
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.1.1\n" + failure) == []
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 7.6.5\n" + failure) == []
+    assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.0.5\n") == []

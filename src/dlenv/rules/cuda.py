@@ -107,6 +107,8 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-library-ldd-not-found",
     "cudarc-library-not-found",
     "paddle-cannot-load-library",
+    "windows-cuda-dll-dependency-missing",
+    "cudnn-loaded-without-dependencies",
     "paddle-dynamic-library-not-configured",
     "torch7-cudnn-not-found",  # tune-a.toml
 )
@@ -435,7 +437,12 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
 
 
 # ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
-PROVIDER_NOT_LOADED = ("ort-cuda-path-set-not-loaded", "ort-cuda-provider-not-created")
+PROVIDER_NOT_LOADED = (
+    "ort-cuda-path-set-not-loaded",
+    "ort-cuda-provider-not-created",
+    # LoadLibrary error 126 on onnxruntime_providers_cuda.dll without the dependency's name
+    "ort-provider-dll-load-failed",
+)
 _ORT_REQUIRES = re.compile(r"Require cuDNN (\d+)\.\* and CUDA (\d+)\.\*")
 
 
@@ -1062,6 +1069,70 @@ def _program_beside_framework(s: Snapshot) -> Iterator[Finding]:
         return
 
 
+_CUDNN9_SHIM = re.compile(r"Cannot load symbol cudnn\w{1,60}")
+
+
+def _cudnn9_beside_unversioned_torch(s: Snapshot) -> Iterator[Finding]:
+    """cuDNN 9 failed to load (its sub-library, "Could not locate cudnn_ops64_9.dll", "Unable
+    to load any of {libcudnn_ops.so.9…}", then its shim's "Invalid handle. Cannot load symbol
+    cudnnCreateTensorDescriptor") in an environment the reporter says runs torch (named, or a
+    program that runs it: whisperX, pyannote, XTTS) whose release the paste does not state:
+    CTranslate2 4.5+ (faster-whisper) asks for cuDNN 9, and a torch older than 2.4 brings cuDNN
+    8 to the same process (the maintainers' `pip install "ctranslate2<4.5.0"`, or torch 2.4)."""
+    if not _brings_torch(s) or any(
+        fw.name == "torch" and _expected_cudnn_text(fw) for fw in s.frameworks
+    ):
+        return  # no torch, or its cuDNN is known: _program_beside_framework weighs that
+    asked = [what for major, what in _asked_cudnn(s) if major == 9]
+    shim = next((e for e in s.reported_errors if _CUDNN9_SHIM.search(e.text)), None)
+    named = any(e.signature == PROGRAM_NAMED for e in s.reported_errors)
+    if not asked or not (shim or named):
+        return
+    yield finding(
+        "DL203",
+        title=f"{asked[0]} (cuDNN 9) fails beside torch: probably CTranslate2 4.5+ with a "
+        "torch that brings cuDNN 8",
+        message="A program in this environment asks for cuDNN 9 and cannot load it, while the "
+        "report says torch runs in the same environment. CTranslate2 4.5 and newer "
+        "(faster-whisper, whisperX) is built for cuDNN 9; torch 2.3 and older brings cuDNN 8. "
+        "One process loads one cuDNN, so the program built for the other major fails. "
+        "Reasoned from context: the paste states neither release.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors (the cuDNN asked for)",
+                found=asked[0],
+                needed="cuDNN 9",
+                note=first_line(shim.text, 120) if shim else "a program that loads cuDNN named",
+            ),
+            Evidence(
+                fact="reported_errors (torch named)",
+                found="torch, or a program that runs it, in the same environment",
+                note="release unstated: torch 2.4+ brings cuDNN 9, 2.3 and older cuDNN 8",
+            ),
+        ],
+        hint="Confirm with `pip list | grep -i -e ctranslate2 -e torch`: ctranslate2 4.5+ "
+        "beside torch 2.3 or older is this conflict.",
+        fixes=[
+            InstallPackages(
+                packages=["ctranslate2==4.4.0"],
+                reason="the CTranslate2 release built for cuDNN 8, the one torch 2.3 and older "
+                "brings (faster-whisper's README)",
+            ),
+            ManualStep(
+                text="Or keep CTranslate2 4.5+ and install torch 2.4 or newer (cuDNN 9), from "
+                "the CUDA index that matches your driver.",
+                commands=[
+                    "pip list | grep -i -e ctranslate2 -e torch",
+                    'pip install "torch>=2.4" --index-url https://download.pytorch.org/whl/cu124',
+                ],
+                url="https://github.com/SYSTRAN/faster-whisper#gpu",
+            ),
+        ],
+        subject="torch",
+    )
+
+
 def _expected_cudnn_text(fw: FrameworkFacts) -> str | None:
     """The cuDNN a framework build brings: its own, the knowledge base's row for its variant,
     or, for a torch whose variant is unsaid, the one cuDNN major all the release's CUDA
@@ -1255,7 +1326,11 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     the paste, that failed on a cuDNN major (the soname says it: libcudnn_ops_infer.so.8 is
     cuDNN 8, cudnn_ops64_9.dll cuDNN 9) or is stated in a release built for one (ctranslate2
     4.5: cuDNN 9), while a framework build the paste states brings another cuDNN major (torch
-    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions); another
+    2.4 and newer: 9; 2.3 and older: 8) (a warning: reasoned from stated versions), or, when
+    no torch release is stated, a cuDNN 9 that failed to load (its shim's "Cannot load symbol
+    cudnnCreateTensorDescriptor", or a program that loads cuDNN named) where the report says
+    torch (or whisperX, pyannote, XTTS that run it) shares the environment (a warning: probably
+    CTranslate2 4.5+ beside a torch that brings cuDNN 8); another
     framework that loaded exactly the cuDNN release torch's PyPI wheels pin ("Loaded runtime
     CuDNN library: 9.1.0", torch 2.4-2.6's nvidia-cudnn-cu12==9.1.0.70) while the reporter
     names torch (a warning); a stated fix that goes back to an older CTranslate2 ("Downgrading
@@ -1282,6 +1357,7 @@ def cudnn_conflict(s: Snapshot) -> Iterator[Finding]:
     yield from _reported_sharing(s)
     yield from _older_minor_conflicts(s)
     yield from _program_beside_framework(s)
+    yield from _cudnn9_beside_unversioned_torch(s)
     yield from _loaded_is_torchs_pin(s)
     yield from _fix_goes_back(s, "DL203")
     builds = [
@@ -1616,6 +1692,78 @@ def _dnn_library_not_found(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+# cuDNN could not start or refused a call (catalog/cudnn.toml)
+_CUDNN_START_FAILED = (
+    "tf-conv-algorithm-cudnn-init",
+    "tf-fail-to-find-dnn-implementation",
+    "torch-cudnn-status-error",
+)
+
+
+def _stated_cudnn_older_than_build(s: Snapshot) -> Iterator[Finding]:
+    """cuDNN failed to start ("Failed to get convolution algorithm", "Fail to find the dnn
+    implementation", CUDNN_STATUS_…) and the reporter states a cuDNN of the TensorFlow
+    build's major but an older minor than the release's tested build configuration (TensorFlow
+    2.5-2.11 need 8.1, "cuDNN 8.0.5" stated): TensorFlow loads the system cuDNN and refuses an
+    older minor. A warning: the stated cuDNN may not be the one loaded."""
+    said = next((e for e in s.reported_errors if e.signature in _CUDNN_START_FAILED), None)
+    tf = s.framework("tensorflow")
+    if said is None or tf is None or not tf.version or cuda_build(tf) is False:
+        return
+    built = tf.cudnn_version if tf.cudnn_version and "." in tf.cudnn_version else _kb_cudnn(tf)
+    stated = [c for c in s.cuda.cudnn if c.version_source == "prose" and c.version]
+    if not built or "." not in built or not stated:
+        return
+    old = next(
+        (
+            c.version
+            for c in stated
+            if c.version
+            and cuda_major(c.version) == cuda_major(built)
+            and _older(".".join(c.version.split(".")[:2]), built)
+        ),
+        None,
+    )
+    if old is None:
+        return
+    yield finding(
+        "DL206",
+        title=f"{label(tf)} is built with cuDNN {built}, the report states cuDNN {old}",
+        message=f"cuDNN failed to start in {label(tf)}, and the cuDNN the report states ({old}) "
+        f"is older than the {built} this release was built and tested with: TensorFlow "
+        "refuses an older minor of its cuDNN major, and the first convolution or RNN fails. "
+        "Reasoned from the stated versions: the cuDNN loaded may be another.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+            ),
+            Evidence(
+                fact="cuda.cudnn (stated in prose)",
+                found=f"cuDNN {old}",
+                needed=f"cuDNN {built} or newer {cuda_major(built)}.x",
+                note=f"{label(tf)}'s tested build configuration (knowledge base)",
+            ),
+        ],
+        hint="Confirm which cuDNN loads: the log line \"Loaded cuDNN version\" (TF 2.x), or "
+        "`ldconfig -p | grep libcudnn` / `where cudnn64_*.dll`.",
+        fixes=[
+            ManualStep(
+                text=f"Install cuDNN {built} (or a newer {cuda_major(built)}.x for the same CUDA) "
+                "and remove the older copy from the loader path, or install the TensorFlow "
+                f"release built for cuDNN {old}.",
+                commands=[
+                    "ldconfig -p | grep libcudnn   # Linux",
+                    "where cudnn64_*.dll   # Windows cmd.exe",
+                ],
+                url="https://www.tensorflow.org/install/source#gpu",
+            )
+        ],
+        subject="tensorflow",
+    )
+
+
 # programs dlenv does not model that state both cuDNNs (catalog/cudnn.toml): who, and how the
 # built and loaded versions are read from the message
 _OTHER_PROGRAM_MISMATCH = {
@@ -1704,12 +1852,16 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     version in your machine is 8.1") and MXNet ("cuDNN lib mismatch: linked-against version
     7605 != compiled-against version 7501"). TensorFlow's bare "DNN library is not found", with no
     missing library named, is a warning: a cuDNN that does not match the build is the usual cause.
+    So is cuDNN failing to start ("Failed to get convolution algorithm", "Fail to find the dnn
+    implementation", CUDNN_STATUS_…) beside a stated cuDNN of TensorFlow's major but an older
+    minor than the release's tested build configuration (a warning: reasoned from the paste).
 
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
     framework pins an older cuDNN, give each framework its own environment.
     """
     yield from _dnn_library_not_found(s)
+    yield from _stated_cudnn_older_than_build(s)
     yield from _said_by_other_programs(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
