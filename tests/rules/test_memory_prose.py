@@ -389,7 +389,7 @@ def test_dl703_a_request_larger_than_the_named_models_memory_end_to_end() -> Non
         "W tensorflow/core/common_runtime/bfc_allocator.cc:457] Allocator (GPU_0_bfc) ran out of "
         "memory trying to allocate {req} (rounded to 77070336)requested by op Mul\n"
     )
-    t4 = "I run it on a Vertex AI notebook with 1 NVIDIA Tesla T4.\n"
+    t4 = "Colab gave me a T4 for the notebook.\n"
     # 36 GiB on a 15 GiB T4: too big for the card, whatever else is on it
     found = explain_text(t4 + bfc.format(req="36.00GiB"), "paste.txt", probe=False).report
     f = next(f for f in found.findings if f.code == "DL703")
