@@ -365,3 +365,57 @@ def test_dl702_restarting_the_kernel_gave_the_memory_back() -> None:
         "RuntimeError: CUDA out of memory.\n"
         "Reducing the batch size and restarting the kernel helped resolve the issue.\n"
     )
+
+
+def test_dl703_a_gpu_model_named_without_its_size_sizes_the_card() -> None:
+    # github.com/rsanchezgarc/deepEMhancer/issues/3: "crashing K80 GPUs", batch sizes; the
+    # words "memory crashing" name no GPU memory alone, beside a named GPU model they do
+    ran_out = ("said-memory-ran-out", "Batch size changes for memory crashing")
+    k80 = ("said-gpu-model", "I have a 512x512x512 volume that is crashing K80 GPUs")
+    f = only(_said(ran_out, k80), "DL703")
+    assert f.severity == "warning" and "Tesla K80" in f.message
+    # no GPU named: "memory crashing" may be the host's memory; nothing
+    assert fired(_said(ran_out), "DL703") == []
+    # the model alone is no symptom
+    assert fired(_said(k80), "DL703") == []
+    # beside a statement that other processes held it, DL702, not DL703
+    held = ("gpu-memory-held-stated", "the GPU memory remains occupied after I stopped it")
+    assert fired(_said(ran_out, k80, held), "DL703") == []
+
+
+def test_dl703_a_request_larger_than_the_named_models_memory_end_to_end() -> None:
+    # TensorFlow's allocator states the request, not the GPU's size; the T4 has 15 GiB
+    bfc = (
+        "W tensorflow/core/common_runtime/bfc_allocator.cc:457] Allocator (GPU_0_bfc) ran out of "
+        "memory trying to allocate {req} (rounded to 77070336)requested by op Mul\n"
+    )
+    t4 = "Colab gave me a T4 for the notebook.\n"
+    # 36 GiB on a 15 GiB T4: too big for the card, whatever else is on it
+    found = explain_text(t4 + bfc.format(req="36.00GiB"), "paste.txt", probe=False).report
+    f = next(f for f in found.findings if f.code == "DL703")
+    assert f.severity == "error" and "more than a Tesla T4" in f.message
+    # 20 GiB: a larger variant of a model could hold it, so only probably
+    found = explain_text(t4 + bfc.format(req="20.00GiB"), "paste.txt", probe=False).report
+    f = next(f for f in found.findings if f.code == "DL703")
+    assert f.severity == "warning" and "more than a Tesla T4" in f.message
+    # the same request on an A100 80GB (a size the paste states wins over the model's 40 GiB):
+    # nothing says it is more than the card
+    a100 = "I run it on an A100 80GB GPU.\n"
+    assert "36.00 GiB at once" not in str(
+        explain_text(a100 + bfc.format(req="36.00GiB"), "paste.txt", probe=False).report
+    )
+
+
+def test_gpu_memory_kb_names_users_write() -> None:
+    from dlenv.kb.gpu_memory import gpu_memory
+
+    k80, t4 = gpu_memory("crashing K80 GPUs"), gpu_memory("With 1 NVIDIA Tesla T4")
+    assert k80 is not None and k80.memory_gib == 12 and "per GPU" in k80.note
+    assert t4 is not None and t4.memory_gib == 15
+    ti = gpu_memory("GeForce GTX 1080Ti")
+    assert ti is not None and ti.name == "GeForce GTX 1080 Ti" and ti.memory_gib == 11
+    assert gpu_memory("rtx 2080 ti") == gpu_memory("2080Ti")
+    # a resolution, an instance type, a version: no GPU
+    assert gpu_memory("exported at 1080p") is None
+    assert gpu_memory("a t4g instance") is None
+    assert gpu_memory("torch 2.1080") is None

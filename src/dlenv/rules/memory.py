@@ -333,6 +333,25 @@ def _card_said(s: Snapshot) -> tuple[float, ReportedError] | None:
     return None
 
 
+SAID_GPU_MODEL = "said-gpu-model"  # "K80", "Tesla T4", "rtx 2080ti": the model, not its size
+
+
+def _model_card(s: Snapshot) -> tuple[float, str] | None:
+    """The GPU's memory (MiB) from its model (kb gpu_memory.json), where the report names the
+    model but no size: a GPU a table or prose lists without its total, else the reporter's
+    words ("crashing K80 GPUs"). Returns (MiB, what was read)."""
+    from dlenv.kb.gpu_memory import gpu_memory
+
+    named = [g.name for g in s.gpus if g.name and not g.memory_total_mib]
+    said = _stated(s, SAID_GPU_MODEL)
+    for text in [*named, *([said.text[:500]] if said is not None else [])]:
+        model = gpu_memory(text)
+        if model is not None:
+            note = f"; {model.note}" if model.note else ""
+            return model.memory_mib, f"{model.name} ({model.memory_gib:g} GiB{note})"
+    return None
+
+
 def _size(mib: float) -> str:
     return f"{mib / 1024:.2f} GiB" if mib >= 1024 else f"{mib:.2f} MiB"
 
@@ -619,6 +638,29 @@ def _classify(s: Snapshot) -> _Oom | None:
             f"it asked for {_size(requested)} at once, more than the whole GPU ({_size(total)})",
             [Evidence(fact="oom.requested", found=_size(requested), needed=f"<{_size(total)}")],
         )
+    model = None if total or _card_said(s) is not None else _model_card(s)
+    if requested is not None and model is not None and requested > model[0]:
+        # no size in the paste: the model's, from the knowledge base
+        return _Oom(
+            said,
+            fw,
+            "size",
+            [
+                *base,
+                Evidence(
+                    fact="oom.requested",
+                    found=_size(requested),
+                    needed=f"<{_size(model[0])}",
+                    note=f"the GPU named in the report: {model[1]}",
+                ),
+            ],
+            f"it asked for {_size(requested)} at once, more than a {model[1]} has",
+            numbers,
+            gpu,
+            requested,
+            # a larger variant of the model may hold it; twice the common size none does
+            stated=requested <= 2 * model[0],
+        )
     shared = _shared_process(s, said)
     if shared is not None and (numbers is None or numbers.held_by_others):
         # what PyTorch counts outside its allocator is, in one process, TensorFlow's/JAX's grab
@@ -759,8 +801,11 @@ def _classify_said(s: Snapshot) -> _Oom | None:
     """No program's out-of-memory message: the reporter's own words that the GPU ran out of
     memory, and what the paste shows or says beside them. The words alone name no cause."""
     said = _stated(s, *SAID_OOM)
-    if said is None and s.gpus:
-        # "told me out of memory" names no memory; beside a GPU the paste names, it is the GPU's
+    if said is None and (
+        s.gpus or _stated(s, SAID_GPU_MODEL, SAID_GPU_SIZE, SAID_SMALL_GPU) is not None
+    ):
+        # "told me out of memory" names no memory; beside a GPU the paste names (a table, its
+        # model, its VRAM), it is the GPU's
         said = _stated(s, SAID_RAN_OUT)
     if said is None:
         return None
@@ -821,6 +866,18 @@ def _classify_said(s: Snapshot) -> _Oom | None:
             "size",
             [_said(said), _said(card[1])],
             f"the report gives the GPU's size ({_size(card[0])}) and names nothing else on it",
+            stated=True,
+        )
+    model = _model_card(s)
+    if model is not None:
+        # the GPU's model sizes it: the reporter weighs the job against that card
+        named = _stated(s, SAID_GPU_MODEL)
+        return _Oom(
+            said,
+            None,
+            "size",
+            [_said(said), *([_said(named)] if named is not None else [])],
+            f"the report names the GPU, a {model[1]}, and nothing else on it",
             stated=True,
         )
     return None
