@@ -249,7 +249,8 @@ CUDNN_FAILURES = (
 # a cuDNN handle failure beside a cuDNN version mismatch is that mismatch (cudnn.toml)
 CUDNN_MISMATCH = "tf-cudnn-version-mismatch"
 CUDNN_MISMATCHES = (CUDNN_MISMATCH, "torch-cudnn-version-mismatch", "jax-cudnn-mismatch")
-HELD_STATED = "gpu-memory-held-stated"
+# the reporter: other processes hold the memory; the memory a run held is not given back
+HELD_STATED = ("gpu-memory-held-stated", "gpu-memory-not-freed-stated")
 # a cuDNN handle that could not be created, in any wording and without CUDNN_STATUS (cudnn.toml)
 HANDLE_SAID = "cudnn-handle-not-created"
 # the CUDA context itself could not be created for lack of memory: nothing of the program was
@@ -734,7 +735,7 @@ def _classify(s: Snapshot) -> _Oom | None:
     full = _held_gpu(s)
     if full is not None:
         return _Oom(said, fw, "held", [*base, full[1]], full[0], numbers, full[2], requested)
-    stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
+    stated = _stated(s, *HELD_STATED)
     if stated is not None:
         return oom("held", "the report says other processes held it", [_said(stated)])
     other = _stated(s, *SAID_OTHER_HOLDERS)
@@ -813,7 +814,7 @@ def _classify_said(s: Snapshot) -> _Oom | None:
     if full is not None:
         # only the reporter's words, and a table that shows the memory held: that is the cause
         return _Oom(said, None, "held", [_said(said), full[1]], full[0], gpu=full[2])
-    held = _stated(s, HELD_STATED)
+    held = _stated(s, *HELD_STATED)
     if held is not None:
         why = "the report says other processes held it"
         return _Oom(said, None, "held", [_said(said), _said(held)], why)
@@ -1046,7 +1047,7 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     elif oom is None:
         # no out-of-memory error quoted, but the reporter says the memory stays taken after a
         # run (a zombie or orphaned process, memory "not released"): that is the cause to chase
-        stated = next((e for e in s.reported_errors if e.signature == HELD_STATED), None)
+        stated = _stated(s, *HELD_STATED)
         if stated is not None:
             yield _held_finding(
                 "0",
