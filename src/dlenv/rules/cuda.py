@@ -48,7 +48,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import tensorflow_and_cuda_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import FrameworkFacts, ResolvedLibrary, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, LoadedLibrary, ResolvedLibrary, Snapshot
 
 
 def _reinstall(fw: FrameworkFacts, reason: str) -> list[Action]:
@@ -710,12 +710,7 @@ def _loaded_from_other(s: Snapshot) -> Iterator[Finding]:
     """A framework that loaded (live, or by its own message) a cuDNN its build rejects, while
     another CUDA framework shares the environment: that one's cuDNN was loaded first."""
     for fw in s.frameworks:
-        probe = s.live_probe(fw.name)
-        lib = (
-            next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
-            if probe is not None
-            else None
-        )
+        lib = _live_cudnn(s, fw.name)
         others = [
             o
             for o in s.frameworks
@@ -1171,12 +1166,7 @@ def _loaded_is_torchs_pin(s: Snapshot) -> Iterator[Finding]:
     ):
         return  # with torch's version known, the checks above weigh its own pin
     for fw in s.frameworks:
-        probe = s.live_probe(fw.name)
-        lib = (
-            next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
-            if probe is not None
-            else None
-        )
+        lib = _live_cudnn(s, fw.name)
         if fw.name == "torch" or lib is None or lib.version is None:
             continue
         if cudnn_compatible(fw.cudnn_version, lib.version) is not False:
@@ -1617,14 +1607,20 @@ def _older(version: str, floor: str) -> bool:
     return bool(a) and bool(b) and a < b
 
 
+def _live_cudnn(s: Snapshot, name: str) -> LoadedLibrary | None:
+    """The cuDNN (with a version) a framework's live probe or own message says it loaded."""
+    probe = s.live_probe(name)
+    if probe is None:
+        return None
+    return next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
+
+
 def _loaded_cudnn(s: Snapshot, name: str) -> tuple[str, bool, str | None] | None:
     """(version, loaded already, LD_LIBRARY_PATH directory) of the cuDNN a framework loaded
     (live probe, or the framework's own message) or would load (the loader's prediction)."""
-    probe = s.live_probe(name)
-    if probe is not None:
-        lib = next((x for x in probe.loaded_libraries if x.name == "cudnn" and x.version), None)
-        if lib is not None and lib.version:
-            return lib.version, True, None
+    lib = _live_cudnn(s, name)
+    if lib is not None and lib.version:
+        return lib.version, True, None
     res = next((r for r in s.libraries if r.framework == name), None)
     lib2 = next((x for x in res.libraries if x.name == "cudnn"), None) if res else None
     if lib2 is not None and lib2.path and lib2.version:
