@@ -62,6 +62,18 @@ _ISA_SAID = re.compile(
 _NEEDS_AVX = {"tensorflow": "1.6", "jax": "0.1"}
 
 
+# what a paste from a CPU without AVX needs: the check, and the two ways out
+_AVX_HINT = (
+    "`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU without AVX."
+)
+_NO_AVX_STEP = ManualStep(
+    text="Run on a CPU with AVX (a VM: CPU model 'host'), or install a build made without it "
+    "(an older release such as tensorflow 1.5, conda-forge's build, one built from source, or "
+    "the program's no-AVX image or mode).",
+    commands=["grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u", "lscpu | grep -i 'model name'"],
+)
+
+
 def _said(s: Snapshot, ids: frozenset[str]) -> ReportedError | None:
     return next((e for e in s.reported_errors if e.signature in ids), None)
 
@@ -663,19 +675,8 @@ def _named_cpu_without_avx(
             ),
             Evidence(fact=f"reported_errors.{shown.signature}", found=first_line(shown.text)),
         ],
-        hint="`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU "
-        "without AVX.",
-        fixes=[
-            ManualStep(
-                text="Run on a CPU with AVX (a VM: CPU model 'host'), or install a build made "
-                "without it (an older release such as tensorflow 1.5, conda-forge's build, one "
-                "built from source, or the program's no-AVX image or mode).",
-                commands=[
-                    "grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u",
-                    "lscpu | grep -i 'model name'",
-                ],
-            )
-        ],
+        hint=_AVX_HINT,
+        fixes=[_NO_AVX_STEP],
         subject="python",
     )
 
@@ -700,15 +701,7 @@ def _said_cpu_lacks_avx(s: Snapshot, lacks: ReportedError, failure: ReportedErro
             ),
             Evidence(fact=f"reported_errors.{failure.signature}", found=first_line(failure.text)),
         ],
-        hint="`grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u` prints nothing on a CPU "
-        "without AVX.",
-        fixes=[
-            ManualStep(
-                text="Run on a CPU with AVX (a VM: CPU model 'host'), or use a build made "
-                "without it (an older release, conda-forge's build, one built from source, or "
-                "the program's no-AVX image or mode).",
-                commands=["grep -o -w -E 'avx|avx2' /proc/cpuinfo | sort -u"],
-            )
-        ],
+        hint=_AVX_HINT,
+        fixes=[_NO_AVX_STEP],
         subject="python",
     )
