@@ -17,6 +17,11 @@ Measures:
     many times, between runs of that noise;
   * with --profile, where the time of the longest log of each --log kind goes inside
     `import_text` (cProfile, top 25).
+
+To compare two versions on the same inputs, point DLENV_BENCH_SRC at the other checkout's
+`src` (`DLENV_BENCH_SRC=/path/to/old/src .venv/bin/python benchmarks/bench_explain.py`): both
+the in-process timings and the child processes then run that code (PYTHONPATH alone does not
+reach the in-process part: this script puts its source tree first).
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT))
+SRC = Path(os.environ.get("DLENV_BENCH_SRC") or ROOT / "src")  # the code measured
+sys.path.insert(0, str(SRC))
+sys.path.insert(1, str(ROOT))
 
 # a TensorFlow start-up as it prints, once per process (a long log holds many starts)
 _STARTUP = [
@@ -177,7 +183,7 @@ def _run_child(argv: list[str]) -> tuple[float, float, float, int]:
     """Wall s, CPU s and peak RSS MiB of one child process alone (os.wait4: its own rusage)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "NO_COLOR": "1"})
+                            env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(SRC)})
     assert proc.stderr is not None
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
