@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
@@ -445,6 +445,10 @@ def _gpu_keys(model: GpuModel) -> list[str]:
     return keys
 
 
+# gpu_model's lookup table (each GPU's keys, for the knowledge base loaded) and its answers
+_GPU_KEYS: dict[str, Any] = {}
+
+
 def gpu_model(name: str | None) -> GpuModel | None:
     """The knowledge base's entry for a GPU name ("NVIDIA GeForce RTX 4090" -> 8.9).
 
@@ -457,13 +461,23 @@ def gpu_model(name: str | None) -> GpuModel | None:
     """
     if not name:
         return None
+    kb = load()
+    if _GPU_KEYS.get("kb") is not kb:  # built once per loaded knowledge base
+        _GPU_KEYS["kb"] = kb
+        _GPU_KEYS["keys"] = [(f" {key} ", m) for m in kb.gpus for key in _gpu_keys(m)]
+        _GPU_KEYS["names"] = {}
+    names: dict[str, GpuModel | None] = _GPU_KEYS["names"]
+    if name in names:
+        return names[name]
     text = f" {_normalise_gpu(name)} "
     best: tuple[int, GpuModel] | None = None
-    for model in load().gpus:
-        for key in _gpu_keys(model):
-            if f" {key} " in text and (best is None or len(key) > best[0]):
-                best = (len(key), model)
-    return best[1] if best else None
+    for key, model in _GPU_KEYS["keys"]:
+        if key in text and (best is None or len(key) > best[0]):
+            best = (len(key), model)
+    found = best[1] if best else None
+    if len(names) < 4096:  # names come from pastes: bounded
+        names[name] = found
+    return found
 
 
 def gpu_compute_capability(name: str | None, reported: str | None = None) -> str | None:
