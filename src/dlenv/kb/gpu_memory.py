@@ -8,14 +8,12 @@ states wins over it. Loaded on first use: only the memory rules ask for it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from dlenv.errors import DlenvError
-from dlenv.kb.tables import AsOf
+from dlenv.kb.tables import AsOf, read_data
 
 
 @dataclass(frozen=True)
@@ -48,13 +46,7 @@ def _norm(key: str) -> str:
 @cache
 def gpu_memory_table() -> GpuMemoryTable:
     try:
-        text = (
-            resources.files("dlenv.kb")
-            .joinpath("data")
-            .joinpath("gpu_memory.json")
-            .read_text("utf-8")
-        )
-        data = json.loads(text)
+        data = read_data("gpu_memory")
         gpus = tuple(
             GpuMemory(
                 name=r["name"],

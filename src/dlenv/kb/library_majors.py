@@ -7,16 +7,14 @@ Loaded on first use, not with the rest of the knowledge base: only the cuDNN rul
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from dlenv.errors import DlenvError
-from dlenv.kb.tables import AsOf
+from dlenv.kb.tables import AsOf, read_data
 
 
 @dataclass(frozen=True)
@@ -40,13 +38,7 @@ class LibraryMajors:
 @cache
 def library_majors() -> LibraryMajors:
     try:
-        text = (
-            resources.files("dlenv.kb")
-            .joinpath("data")
-            .joinpath("library_majors.json")
-            .read_text("utf-8")
-        )
-        data = json.loads(text)
+        data = read_data("library_majors")
         return LibraryMajors(
             programs=tuple(
                 ProgramMajors(

@@ -7,16 +7,14 @@ Loaded on first use, not with the rest of the knowledge base: only the pins rule
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from packaging.version import InvalidVersion, Version
 
 from dlenv.errors import DlenvError
-from dlenv.kb.tables import AsOf
+from dlenv.kb.tables import AsOf, read_data
 
 
 @dataclass(frozen=True)
@@ -44,13 +42,7 @@ class CudaPins:
 @cache
 def cuda_pins() -> CudaPins:
     try:
-        text = (
-            resources.files("dlenv.kb")
-            .joinpath("data")
-            .joinpath("cuda_pins.json")
-            .read_text("utf-8")
-        )
-        data = json.loads(text)
+        data = read_data("cuda_pins")
         same = data["same_soname"]
         return CudaPins(
             releases=tuple(

@@ -245,7 +245,8 @@ class KnowledgeBase:
 TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras", "jax", "sonames")
 
 
-def _read(name: str) -> Any:
+def read_data(name: str) -> Any:
+    """The parsed JSON of the knowledge-base file data/<name>.json; unreadable is a DlenvError."""
     try:
         text = (
             resources.files("dlenv.kb").joinpath("data").joinpath(f"{name}.json").read_text("utf-8")
@@ -280,7 +281,7 @@ def _as_of(files: dict[str, Any]) -> dict[str, AsOf]:
 @cache
 def load() -> KnowledgeBase:
     """The whole knowledge base, parsed once per process (about a millisecond)."""
-    files = {n: _read(n) for n in TABLE_FILES}
+    files = {n: read_data(n) for n in TABLE_FILES}
     driver, tf, torch, gpus, cudnn, keras, jax, sonames = (files[n] for n in TABLE_FILES)
     return KnowledgeBase(
         toolkit_drivers=tuple(ToolkitDriver(**r) for r in driver["toolkits"]),

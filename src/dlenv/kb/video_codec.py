@@ -6,12 +6,11 @@ Loaded on first use, not with the rest of the knowledge base: only the NVENC rul
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from dlenv.errors import DlenvError
+from dlenv.kb.tables import read_data
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,7 @@ def _key(v: str) -> tuple[int, ...]:
 def codec_api_drivers() -> tuple[CodecApiDriver, ...]:
     """Every row, oldest API first."""
     try:
-        text = (
-            resources.files("dlenv.kb")
-            .joinpath("data")
-            .joinpath("video_codec_sdk.json")
-            .read_text("utf-8")
-        )
-        rows = json.loads(text)["api_versions"]
+        rows = read_data("video_codec_sdk")["api_versions"]
         out = tuple(CodecApiDriver(**r) for r in rows)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DlenvError(f"knowledge base file video_codec_sdk.json is unreadable: {exc}") from None
