@@ -1348,10 +1348,12 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     not initialise) that neither
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
     not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
-    only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
-    a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause
+    only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") or that
+    its VRAM cannot run the job ("4G显存…跑不了"), and names a small GPU ("my 2GB card",
+    "4G显存") or the batch size ("bs=2", darknet's "batch=1"); the symptom alone is no cause
     ("told me out of memory", naming no memory, counts only where the paste names a GPU); or
-    beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存") when nothing names
+    beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存", dxdiag's "2048 MB
+    Dedicated Video Memory") when nothing names
     another holder.
     TensorFlow's "failed to allocate" for a region under half the GPU's size (from a table or
     as the report states it: "with 8GB GPU") is the job's own allocation, not the start-up grab
