@@ -177,6 +177,43 @@ def test_dl703_a_stated_out_of_memory_beside_the_batch_or_a_small_gpu() -> None:
     assert fired(_said(BATCH, small), "DL703") == []
 
 
+def test_dl703_the_vram_said_too_small_to_run_the_job_beside_its_size() -> None:
+    # github.com/NVIDIA/pix2pixHD/issues/195: "4G显存 ... batchsize1都还是跑不了"
+    cannot = ("said-vram-cannot-run", "为什么我4G显存，cropsize32，batchsize1都还是跑不了")
+    small = ("said-small-gpu-memory", "4G显存")
+    f = only(_said(cannot, small), "DL703")
+    assert f.severity == "warning" and "probably" in f.title
+    # the words alone, with no size and no other context: nothing
+    assert fired(_said(("said-vram-cannot-run", "显存跑不动这个模型")), "DL703") == []
+
+
+def test_dl703_the_gpu_size_in_mb_as_dxdiag_writes_it() -> None:
+    # github.com/bycloudai/instant-ngp-Windows/issues/9
+    size = (
+        "said-gpu-memory-size",
+        "I am running a Geforce GTX 960 with 2048 MB Dedicated Video Memory.",
+    )
+    oom = ("said-gpu-out-of-memory", "I get the dreaded out of memory error for cuda.")
+    f = only(_said(oom, size), "DL703")
+    assert f.severity == "warning" and "2.00 GiB" in f.message
+    # TensorFlow's device size is what was free, not the card: no size, no finding
+    free = ("said-gpu-memory-size", "Created TensorFlow device (GPU:0 with 2769 MB memory)")
+    assert fired(_said(oom, free), "DL703") == []
+
+
+def test_end_to_end_mb_size_batch_short_forms_and_cannot_run() -> None:
+    assert _codes(
+        "I get the dreaded out of memory error for cuda.\n"
+        "I am running a Geforce GTX 960 with 2048 MB Dedicated Video Memory.\n"
+    ) == {"DL703": "warning"}
+    assert _codes(
+        "只用了一个gpu, bs==2来训练，第二个周期报错: cuda runtime error(2): out of memory。\n"
+    ).get("DL703") == "warning"
+    assert _codes("为什么我4G显存，cropsize32，batchsize1都还是跑不了\n") == {"DL703": "warning"}
+    # a card that does not run for another reason: nothing about memory
+    assert "DL703" not in _codes("显卡驱动装好了，但是程序跑不了\n")
+
+
 def test_dl703_a_program_message_keeps_its_error_and_gains_the_stated_gpu_size() -> None:
     small = ("said-small-gpu-memory", "a GTX 750 Ti with 2 GB of VRAM")
     f = only(_said(TORCH_OOM, small, framework="torch"), "DL703")

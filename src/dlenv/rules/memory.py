@@ -289,7 +289,9 @@ SAID_OTHER_HOLDERS = (
     "said-other-program-on-gpu",
     "said-restart-frees-memory",  # the live kernel held what earlier runs allocated
 )
-SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED)
+# "4G显存...跑不了": the VRAM named as too small to run the job, a statement of the same symptom
+SAID_VRAM_CANNOT_RUN = "said-vram-cannot-run"
+SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED, SAID_VRAM_CANNOT_RUN)
 SAID_SMALL_GPU = "said-small-gpu-memory"
 SAID_BATCH = "said-batch-size"
 # "told me out of memory" without naming the memory: GPU memory only where the paste names a GPU
@@ -305,6 +307,11 @@ _CARD_SIZE = re.compile(
     r"|\b(?:rtx|gtx|ti|[avhlt]\d{1,3}|\d{3,4})[ ]?(?P<gb2>\d{1,3})[ ]?(?:gb|gib|g)(?![a-z0-9])"
     r"|(?P<gb3>\d{1,3})[ ]?(?:G|GB|g|gb)(?:的)?显存"
     r"|显存(?:只有|才|仅有?|是|为)[ ]?(?P<gb4>\d{1,3})[ ]?[Gg]"
+    # in MB, as dxdiag writes it: "2048 MB Dedicated Video Memory", "Dedicated Memory: 4029 MB"
+    r"|(?<![\w.])(?P<mb>\d{3,6})[ ]?(?:MB|MiB)(?![A-Za-z0-9])[ ]?(?:of[ ])?(?:dedicated[ ])?"
+    r"(?:(?:gpu|video|graphics)[ ])?(?:vram|video[ ]memory|gpu[ ]memory|graphics[ ]memory)\b"
+    r"(?![ ](?:(?:memory|ram)[ ])?(?:available|free|left|in[ ]use|used))"
+    r"|\b(?:dedicated|display)[ ](?:video[ ])?memory:?[ ]{1,4}(?P<mb2>\d{3,6})[ ]?(?:MB|MiB)\b"
 )
 
 
@@ -328,9 +335,14 @@ def _card_said(s: Snapshot) -> tuple[float, ReportedError] | None:
     for e in sorted(s.reported_errors, key=lambda e: e.signature != SAID_GPU_SIZE):
         m = _CARD_SIZE.search(e.text[:2000])
         if m is not None:
-            gb = next(v for v in m.group("gb", "gb2", "gb3", "gb4") if v)
-            if 0 < float(gb) <= 256:
-                return float(gb) * 1024, e
+            mb = next((v for v in m.group("mb", "mb2") if v), None)
+            gb = (
+                float(mb) / 1024
+                if mb is not None
+                else float(next(v for v in m.group("gb", "gb2", "gb3", "gb4") if v))
+            )
+            if 0.25 <= gb <= 256 or (mb is None and 0 < gb <= 256):
+                return gb * 1024, e
     return None
 
 
@@ -1336,10 +1348,12 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     not initialise) that neither
     other processes (DL702) nor TensorFlow's start-up grab (DL701) explain: the job itself does
     not fit the GPU's memory, or asked for more than the GPU has. A warning when the reporter
-    only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") and names
-    a small GPU ("my 2GB card", "4G显存") or the batch size; the symptom alone is no cause
+    only says the GPU ran out of memory ("GPU不足", "爆显存", "ran out of GPU memory") or that
+    its VRAM cannot run the job ("4G显存…跑不了"), and names a small GPU ("my 2GB card",
+    "4G显存") or the batch size ("bs=2", darknet's "batch=1"); the symptom alone is no cause
     ("told me out of memory", naming no memory, counts only where the paste names a GPU); or
-    beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存") when nothing names
+    beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存", dxdiag's "2048 MB
+    Dedicated Video Memory") when nothing names
     another holder.
     TensorFlow's "failed to allocate" for a region under half the GPU's size (from a table or
     as the report states it: "with 8GB GPU") is the job's own allocation, not the start-up grab
