@@ -87,6 +87,15 @@ def _prose(text: str) -> dict[str, object]:
         ("venv中的torch版本是2.4.0：", "frameworks.torch.version", "2.4.0"),
         ("cuDNN:8.5.0\ncuda：11.7", "cuda.toolkits[]", "11.7"),
         ("我的CUDA版本是11.8", "cuda.toolkits[]", "11.8"),
+        # a bare major stated as the version (DreamInvoker/GAIN: "我的cuda版本是11")
+        ("我的cuda版本是11，请问一定需要10.2 的版本吗", "cuda.toolkits[]", "11"),
+        ("my CUDA version is 12, the build wants 11", "cuda.toolkits[]", "12"),
+        # what the program searches for is not what the machine has (traffic-light-detector)
+        (
+            "python is searching for cuda 8.0 but i have installed cuda 10.0",
+            "cuda.toolkits[]",
+            "10.0",
+        ),
         ("NVIDIA驱动版本：535.104.05", "driver.version", "535.104.05"),
         ("- Python：3.12.3", "python.version", "3.12"),
         # Markdown labels (comfyui-nvidia-docker "- **NVIDIA Driver**: 570.195.03")
@@ -139,6 +148,8 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "a 3060 step schedule",
         "torchvision 0.8.2 and pytorch3d 0.7.1, tf2onnx 1.9.3",
         "cudnn 0.8.2",  # torchvision's version beside cuDNN's name (genippi)
+        "it keeps looking for cuda 8.0",  # what a program looks for
+        "the cuda version is 11.x or later",  # no bare major: a range
         "I run it with cudnn10.1",  # CUDA's version under cuDNN's name (vae_tacotron2)
         "driver 1.2",
         "8GB of RAM",

@@ -80,6 +80,12 @@ _CUDA_MAJOR = re.compile(
     r"(?:system|setup|installation|installed|install|machine|environment|host|server|box)\b",
     re.IGNORECASE,
 )
+# a bare major stated as the version: "我的cuda版本是11", "my CUDA version is 12"
+_CUDA_MAJOR_SAID = re.compile(
+    _B + r"cuda(?:[ _-]?toolkit)?(?:[ _-]?version|\s?版本号?)[*`]{0,3}\s*"
+    r"(?:是|为|[:：=]|\sis)\s*[*`]{0,3}\s*v?(?P<ver>\d{1,2})(?![.\d])",
+    re.IGNORECASE,
+)
 _CUDNN = re.compile(
     _B + r"cudnn(?:\s*version|\s?版本号?)?"
     r"(?:[*`]{0,3}\s*(?:==?|:|：|是|为|\s)\s*[*`]{0,3}\s*|(?=[1-9]\.))"
@@ -188,7 +194,8 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             if details.setdefault("extras", extras) == extras:
                 sheet.note(f"frameworks.{fw}.details.extras", extras)
                 at(m.start())
-    m = search(_CUDA_NOW, text) or _installed(_CUDA, text) or search(_CUDA_MAJOR, text)
+    m = search(_CUDA_NOW, text) or _installed(_CUDA, text)
+    m = m or search(_CUDA_MAJOR, text) or _installed(_CUDA_MAJOR_SAID, text)
     if m and not sheet.toolkits:
         sheet.add_toolkit(
             CudaToolkit(
@@ -260,11 +267,11 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
 
 
 # what a program needs or was built for, not what the machine has: "requires CUDA 12.8",
-# "built with CUDA 11.8", "support for CUDA 12.4", "a wheel for cuda 12.1" (a bare "with CUDA
-# 12.2" is what the reporter has)
+# "built with CUDA 11.8", "support for CUDA 12.4", "a wheel for cuda 12.1", "python is searching
+# for cuda 8.0" (a bare "with CUDA 12.2" is what the reporter has)
 _WANTED = re.compile(
     r"\b(?:requir\w*|needs?|needed|support\w*|built|compiled|against|wants?|expects?|"
-    r"targets?|wheels?|builds?)\s+(?:\w+\s+){0,2}$",
+    r"targets?|wheels?|builds?|search\w*|looking|asks?|asking)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 

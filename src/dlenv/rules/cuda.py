@@ -107,6 +107,9 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-library-ldd-not-found",
     "cudarc-library-not-found",
     "paddle-cannot-load-library",
+    # torch's "[WinError 126/127] … Error loading "…\torch\lib\cudnn_adv_infer64_8.dll" or one of
+    # its dependencies": a CUDA/cuDNN DLL (or one it needs) that Windows could not load
+    "torch-windows-dll-error",
     "windows-cuda-dll-dependency-missing",
     "cudnn-loaded-without-dependencies",
     "paddle-dynamic-library-not-configured",
@@ -278,6 +281,36 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
+# a compiled extension module being imported (catalog/libraries.toml)
+_EXTENSION_IMPORT = re.compile(
+    r"from\s+(?P<pkg>[\w.]+)\s+import\s+(?P<mod>\w+)|import\s+(?P<pkg2>\w+)"
+)
+
+
+def extension_built_for_other_cuda(s: Snapshot) -> dict[str, str]:
+    """soname -> the package whose compiled extension asked for it: an import of a package's
+    own extension ("from detectron2 import _C") beside an ImportError on a versioned CUDA
+    library that the paste shows in no major at all. An extension links the CUDA runtime of
+    the toolkit it was built with (torch brings its own), so the missing major is the one it
+    was built for, not this environment's (detectron2's INSTALL.md; mmdetection#592: "The
+    mmdet package is build with cuda 9.0, and if you have another version of cuda…")."""
+    said = next((e for e in s.reported_errors if e.signature == "compiled-extension-import"), None)
+    m = _EXTENSION_IMPORT.search(said.text) if said is not None else None
+    if m is None:
+        return {}
+    pkg = (m.group("pkg") or m.group("pkg2") or "").split(".")[0]
+    shown = wrong_major_from_text(s)
+    out: dict[str, str] = {}
+    for soname, _, _ in _quoted_missing(s):
+        key = _soname_key(soname)
+        if soname in shown or key is None or not _hard_failure(s, soname):
+            continue
+        if any(_same(v, key[1]) for v, _ in _present_versions(s, key[0])):
+            continue  # the very release is there: a path problem (DL201)
+        out[soname] = pkg
+    return out
+
+
 def _hard_failure(s: Snapshot, soname: str) -> bool:
     """A quoted import/OSError on this library: the program stopped, it did not fall back."""
     return any(
@@ -368,7 +401,9 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     cudnn, …) would be found by the dynamic loader, on a machine with an NVIDIA GPU; in a
     pasted log, a program that could not load one ("libcudnn.so.8: cannot open shared object
     file", "Could not load dynamic library 'libcudart.so.11.0'", Paddle's "Failed to find
-    dynamic library: libcudnn.so"), whichever program printed it; ONNX Runtime's "CUDA_PATH is
+    dynamic library: libcudnn.so", torch's "[WinError 127] … Error loading
+    "…\\cudnn_adv_infer64_8.dll"" (a warning: error 127 means another copy of a CUDA DLL came
+    first on PATH)), whichever program printed it; ONNX Runtime's "CUDA_PATH is
     set but CUDA wasn't able to be loaded" or "Failed to create CUDAExecutionProvider" (its CUDA
     provider could not load the CUDA/cuDNN libraries it links) when no library is named.
 
@@ -387,7 +422,7 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     """
     gpu = nvidia_gpu_present(s)
     # a library the paste shows in another major is DL202's finding
-    covered: set[str] = set(wrong_major_from_text(s))
+    covered: set[str] = set(wrong_major_from_text(s)) | set(extension_built_for_other_cuda(s))
     for res in s.libraries:
         missing = [lib for lib in res.libraries if lib.path is None and lib.soname not in covered]
         quoted = [
@@ -501,20 +536,30 @@ def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator
             continue
         cudart = _is_cudart(soname)
         soft = cudart and not gpu and not _hard_failure(s, soname)
+        # Windows error 127 (a procedure missing), not 126 (a module missing): the DLL and
+        # its dependencies were found, but one of them is another copy (an older cuDNN first
+        # on PATH) without the entry point; probable, not proven
+        other_copy = signature == "torch-windows-dll-error" and "WinError 126" not in text
         yield finding(
             "DL201",
             title=f"{soname} cannot be loaded",
             message=f"A program could not load {soname}: that CUDA/cuDNN release is not "
             "installed, or its directory is not on the loader's path (LD_LIBRARY_PATH, "
             "ld.so.cache, PATH on Windows)"
-            + ("; without a GPU this cudart message is harmless." if soft else "."),
+            + ("; without a GPU this cudart message is harmless." if soft else ".")
+            + (
+                " Windows found the DLL but not a procedure it needs: another copy of a "
+                "CUDA/cuDNN DLL that comes first on PATH is the usual cause."
+                if other_copy
+                else ""
+            ),
             evidence=[
                 Evidence(fact=f"reported_errors.{signature}", found=first_line(text, 200)),
                 Evidence(fact=f"libraries.{soname}", found=None, needed=soname),
             ],
             fixes=[_library_install_step(soname)],
             subject=soname,
-            severity="warning" if soft else "error",
+            severity="warning" if soft or other_copy else "error",
         )
 
 
@@ -533,7 +578,9 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     own "Require cuDNN 9.* and CUDA 12.*", against the CUDA or cuDNN the paste states installed
     in another major only (a warning: reasoned from stated versions); a stated fix that goes
     back to an older CTranslate2 (the cuDNN 8 line) after a failed cuDNN 9 load, with no torch
-    in the paste: the installed cuDNN is the other major (a warning).
+    in the paste: the installed cuDNN is the other major (a warning); a package's compiled
+    extension ("from detectron2 import _C") failing to import on a versioned CUDA library that
+    the paste shows nowhere: it was built for another CUDA than the environment's (a warning).
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
@@ -546,6 +593,7 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     (majors install side by side), or the program's build for the major that is installed.
     """
     yield from _wrong_major_in_text(s)
+    yield from _extension_for_other_cuda(s)
     yield from _program_majors_in_text(s)
     yield from _fix_goes_back(s, "DL202")
     if not nvidia_gpu_present(s):
@@ -657,6 +705,50 @@ def _program_majors_in_text(s: Snapshot) -> Iterator[Finding]:
             subject=who.split()[0],
         )
         return
+
+
+def _extension_for_other_cuda(s: Snapshot) -> Iterator[Finding]:
+    """A package's compiled extension failed to import on a CUDA library of a major the
+    paste shows nowhere: it was built for another CUDA than this environment's (a warning:
+    the import line and the error are read side by side)."""
+    for soname, pkg in extension_built_for_other_cuda(s).items():
+        key = _soname_key(soname)
+        release = "" if key is None else f"{'cuDNN' if key[0] == 'cudnn' else 'CUDA'} {key[1]}"
+        yield finding(
+            "DL202",
+            title=f"{pkg}'s compiled extension was built for {release}",
+            message=f"{pkg}'s compiled extension asks for {soname}, the {release} library it "
+            "was linked against, and it cannot be loaded: the extension was probably built "
+            f"(or downloaded prebuilt) for {release}, not for the CUDA this environment has "
+            "(torch brings its own CUDA runtime; an extension links the toolkit it was built "
+            "with). Reasoned from the import line beside the error.",
+            severity="warning",
+            evidence=[
+                Evidence(fact=f"libraries.{soname}", found=None, needed=soname),
+                Evidence(
+                    fact="reported_errors.compiled-extension-import",
+                    found=f"an import of {pkg}'s compiled extension",
+                    note="the extension that asked for the library",
+                ),
+            ],
+            hint="Compare the CUDA the extension was built for with torch's: "
+            '`python -c "import torch; print(torch.__version__, torch.version.cuda)"`.',
+            fixes=[
+                ManualStep(
+                    text=f"Reinstall {pkg} built for the CUDA of the installed torch (its "
+                    "prebuilt wheel for that torch and CUDA), or rebuild it from source against "
+                    "that toolkit after removing the old build; installing the "
+                    f"{release} libraries beside the others also lets it load.",
+                    commands=[
+                        'python -c "import torch; print(torch.__version__, torch.version.cuda)"',
+                        f"pip uninstall -y {pkg}",
+                        "rm -rf build/ && pip install -e .   # a build from a source checkout",
+                    ],
+                    url="https://github.com/facebookresearch/detectron2/blob/main/INSTALL.md",
+                )
+            ],
+            subject=soname,
+        )
 
 
 def _where(path: str) -> str:
@@ -1825,6 +1917,59 @@ def _said_by_other_programs(s: Snapshot) -> Iterator[Finding]:
         )
 
 
+# a cuDNN version as a reporter writes it after the word: "cudnn安装了7.6", "cudnn是5.0"
+_SAID_CUDNN = re.compile(
+    r"cudnn[^\d\n]{0,12}?v?(?P<ver>[1-9]\.\d{1,2}(?:\.\d{1,3})?)(?![\d.])", re.IGNORECASE
+)
+
+
+def _said_installed_but_found(s: Snapshot) -> Iterator[Finding]:
+    """The reporter installed one cuDNN and the program reports another ("cudnn安装了7.6，但是
+    说我的cudnn是5.0"): a leftover copy is found first on the loader path (a warning: read from
+    the reporter's sentence)."""
+    said = next(
+        (e for e in s.reported_errors if e.signature == "said-cudnn-installed-but-found"), None
+    )
+    if said is None:
+        return
+    versions = list(dict.fromkeys(m.group("ver") for m in _SAID_CUDNN.finditer(said.text)))
+    if len(versions) != 2:
+        return
+    installed, found = sorted(versions, key=lambda v: Version(v), reverse=True)
+    yield finding(
+        "DL206",
+        title=f"cuDNN {installed} is installed, the program finds cuDNN {found}",
+        message=f"The report says cuDNN {installed} is installed while the program reports "
+        f"cuDNN {found}: an older cuDNN copy (a leftover install, another CUDA folder, a "
+        "conda or pip copy) is found first on the loader path and is the one loaded, so the "
+        "build's cuDNN checks or calls fail. Read from the reporter's sentence.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="reported_errors.said-cudnn-installed-but-found",
+                found=f"cuDNN {found}",
+                needed=f"cuDNN {installed}",
+                note=first_line(said.text, 200),
+            )
+        ],
+        hint="Find every cuDNN copy and which one is first: `ldconfig -p | grep libcudnn` and "
+        "`echo $LD_LIBRARY_PATH` (Linux), `where cudnn64_*.dll` (Windows).",
+        fixes=[
+            ManualStep(
+                text=f"Remove the cuDNN {found} copy (or its folder from PATH / LD_LIBRARY_PATH) "
+                f"so that cuDNN {installed} is the one found first.",
+                commands=[
+                    "ldconfig -p | grep libcudnn   # Linux",
+                    "echo $LD_LIBRARY_PATH",
+                    "where cudnn64_*.dll   # Windows cmd.exe",
+                ],
+                url="https://docs.nvidia.com/deeplearning/cudnn/installation/latest/",
+            )
+        ],
+        subject="cudnn",
+    )
+
+
 @rule("DL206", "cudnn-version-mismatch", "error", "cuda")
 def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     """What it checks: that the cuDNN a framework loads (live, or as the loader would resolve
@@ -1850,7 +1995,10 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     missing library named, is a warning: a cuDNN that does not match the build is the usual cause.
     So is cuDNN failing to start ("Failed to get convolution algorithm", "Fail to find the dnn
     implementation", CUDNN_STATUS_…) beside a stated cuDNN of TensorFlow's major but an older
-    minor than the release's tested build configuration (a warning: reasoned from the paste).
+    minor than the release's tested build configuration (a warning: reasoned from the paste);
+    and a reporter's sentence that states two cuDNN versions, one installed and another the
+    program reports ("cudnn安装了7.6，但是说我的cudnn是5.0"): an older copy is found first (a
+    warning).
 
     Fix: drop the directory holding the other cuDNN from LD_LIBRARY_PATH, or install a cuDNN
     at least as new as the build (`pip install "nvidia-cudnn-cu12>=9.3"`); where another
@@ -1859,6 +2007,7 @@ def cudnn_version_mismatch(s: Snapshot) -> Iterator[Finding]:
     yield from _dnn_library_not_found(s)
     yield from _stated_cudnn_older_than_build(s)
     yield from _said_by_other_programs(s)
+    yield from _said_installed_but_found(s)
     for fw in s.frameworks:
         if fw.name not in ("torch", "tensorflow", "jax") or cuda_build(fw) is False:
             continue
