@@ -261,3 +261,21 @@ def test_dl112_warns_when_nvidia_uvm_is_said_not_built() -> None:
         "nvidia: add nvidia_uvm to dkms\n\nThis module is required for the CUDA Toolkit to "
         "work, but is installed with the drivers package.\n"
     ).get("DL112") == "warning"
+
+
+def test_dl101_warns_on_the_reporters_own_nvenc_api_arithmetic() -> None:
+    """ShiftMediaProject/FFmpeg#34: "my driver only support API 7.0" for an FFmpeg built with a
+    newer Video Codec SDK: the reporter's words, a warning with the driver step; a paste
+    without them gives nothing, and FFmpeg's own line keeps its error."""
+    words = said("said-driver-nvenc-api-old", "my driver only suppot API 7.0 for nvenc")
+    f = only(linux(words), "DL101")
+    assert f.severity == "warning"
+    assert any("h264_nvenc" in c for c in commands(f))
+    assert fired(linux(), "DL101") == []
+    assert pasted_codes(
+        "Which version was use nvenc 7.0,my driver only suppot API 7.0,thank you\n"
+    ).get("DL101") == "warning"
+    assert pasted_codes(
+        "[hevc_nvenc @ 0x55d1c2a0] Driver does not support the required nvenc API version. "
+        "Required: 13.0 Found: 12.2\n"
+    ).get("DL101") == "error"

@@ -76,6 +76,7 @@ SAID_NOT_REBOOTED = "said-not-rebooted"
 SAID_NEWER_FIXED = "said-newer-driver-fixed"
 SAID_TOO_OLD = "said-driver-too-old"
 SAID_UPDATE_NEEDED = "said-driver-update-needed"
+SAID_NVENC_OLD = "said-driver-nvenc-api-old"
 SAID_UVM_MISSING = "said-uvm-not-available"
 SAID_SUSPEND = "said-lost-after-suspend"
 SAID_UVM_FIXED = "said-uvm-reload-fixed"
@@ -106,7 +107,8 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     runtime (NVEncC's banner "[NVENC API v13.0, CUDA 12.4]", OpenMM, TorchSharp) failing on
     the driver are this rule's, not DL102's. A minimum driver the program states ("Minimum
     required Nvidia driver is 570.0 or newer", Ollama's `required_driver="570 or newer"`)
-    above the driver the paste states is an error: both numbers are in the paste. A program
+    above the driver the paste states is an error: both numbers are in the paste; the
+    reporter's own NVENC arithmetic ("my driver only supports API 7.0") a warning. A program
     that finds no CUDA device (or a GPU the reporter cannot see in it) on a driver older than
     the CUDA 11 floor (450.80.02), with nothing else pointing elsewhere, is a warning: most
     programs built since 2020 bring a CUDA 11+ runtime, which such a driver refuses.
@@ -131,6 +133,8 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     found += _optix_too_old(s)
     if not found:
         found += _stated_minimum_driver(s)
+    if not found:
+        found += _said_nvenc_api_old(s)
     yield from found
     if not found:
         image = list(_reported_by_image_or_wheel(s))
@@ -336,6 +340,46 @@ def _stated_minimum_driver(s: Snapshot) -> list[Finding]:
             )
         ]
     return []
+
+
+def _said_nvenc_api_old(s: Snapshot) -> list[Finding]:
+    """DL101, a warning, from the reporter's own NVENC arithmetic ("my driver only supports API
+    7.0" for an encoder built with a newer Video Codec SDK): the encoder came prebuilt, so the
+    driver is what must change, or an older build of the program."""
+    text = _said(s, SAID_NVENC_OLD)
+    if text is None:
+        return []
+    drv = driver_version(s)
+    return [
+        finding(
+            "DL101",
+            title="The NVIDIA driver is probably too old for the program's NVENC API",
+            message="The report says the driver offers only an older NVENC (Video Codec SDK) API "
+            "than the encoder was built for"
+            + (f" (driver {drv})" if drv else "")
+            + ": each NVENC API needs a minimum driver, so the driver must be updated, or an "
+            "older build of the encoder used.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{SAID_NVENC_OLD}",
+                    found=text,
+                    note="the reporter's words",
+                ),
+                Evidence(fact="driver.version", found=drv, note=None if drv else "unknown"),
+            ],
+            hint="NVIDIA's Video Codec SDK release notes name the minimum driver of each API.",
+            fixes=[
+                driver_install_step(None, drv),
+                ManualStep(
+                    text="Or use a build of the program (or of its FFmpeg) made with the Video "
+                    "Codec SDK this driver offers.",
+                    commands=["ffmpeg -hide_banner -h encoder=h264_nvenc  # the build's encoder"],
+                ),
+            ],
+            subject="nvenc",
+        )
+    ]
 
 
 # a program finding no CUDA device, or the reporter not seeing the GPU in it (catalog:
