@@ -1344,3 +1344,66 @@ def test_dl102_from_a_stated_toolkit_newer_than_the_stated_driver() -> None:
     assert "DL102" not in pasted_codes("CUDA 9.1, driver 384.111\n")
     with_torch = "torch 1.0.0, CUDA 9.1, driver 384.111\nCUDA Error: unknown error\n"
     assert "DL102" not in pasted_codes(with_torch)
+
+
+def _stated(driver: str | None, *errors: ReportedError) -> Snapshot:
+    """A pasted report from a Linux machine stating (or not) its driver, and these messages."""
+    return Snapshot(
+        host=HostFacts(os="Linux"),
+        driver=DriverFacts(installed=True, version=driver),
+        reported_errors=list(errors),
+    )
+
+
+def _err(signature: str, text: str) -> ReportedError:
+    return ReportedError(signature=signature, text=text, meaning="")
+
+
+def test_dl101_from_a_minimum_driver_the_program_states() -> None:
+    """jvdillon/netv#42: the image's FFmpeg says "Minimum required Nvidia driver is 570.0 or
+    newer" on driver 550.163.01: both numbers stated, an error with the minimum in the fix;
+    nothing when the driver meets it or is not stated."""
+    line = _err("program-requires-newer-driver", "Minimum required Nvidia driver is 570.0 or newer")
+    f = only(_stated("550.163.01", line), "DL101")
+    assert f.severity == "error"
+    assert any(e.fact == "driver.version" and e.needed == ">=570.0" for e in f.evidence)
+    assert any(isinstance(a, ManualStep) and "570.0 or newer" in a.text for a in f.fixes)
+    assert fired(_stated("575.57.08", line), "DL101") == []
+    assert fired(_stated(None, line), "DL101") == []
+
+
+def test_dl101_from_ollamas_driver_check_line() -> None:
+    """ollama/ollama#16415: Ollama's GPU discovery prints the driver and the minimum on one line
+    (`driver=535 required_driver="570 or newer"`): DL101 end to end, with no other driver fact;
+    a line whose driver meets the minimum gives nothing."""
+    old = (
+        'time=2026-06-02T10:00:00Z level=WARN source=cuda_compat.go msg="NVIDIA driver too old" '
+        'device="NVIDIA GeForce GTX 1070 Ti" compute=6.1 driver=535 required_driver="570 or newer"\n'
+    )
+    assert pasted_codes(old).get("DL101") == "error"
+    assert "DL101" not in pasted_codes(old.replace("driver=535", "driver=575"))
+
+
+def test_dl101_warns_on_no_cuda_device_with_a_driver_before_cuda_11() -> None:
+    """owl-project/NVISII#91 (driver 418.56, "#owl: no CUDA capable devices found!") and
+    JeremyMain/GPUProfiler#100 (driver 340.84, the GPU not seen): a driver older than the CUDA 11
+    floor beside a program that sees no device is probably too old, a warning with the floor;
+    nothing on a newer driver, beside another cause (CUDA_VISIBLE_DEVICES), in a container, or
+    for a GPU older than Maxwell (its age is the likelier story)."""
+    sign = _err("program-no-cuda-devices", "#owl: no CUDA capable devices found!")
+    f = only(_stated("418.56", sign), "DL101")
+    assert f.severity == "warning"
+    assert any(e.fact == "driver.version" and e.needed == ">=450.80.02" for e in f.evidence)
+    assert fired(_stated("535.183.01", sign), "DL101") == []
+    hidden = replace(_stated("418.56", sign), visibility=VisibilityFacts(cuda_visible_devices=""))
+    assert fired(hidden, "DL101") == []
+    boxed = _stated("418.56", sign)
+    boxed = replace(boxed, host=replace(boxed.host, container="docker"))
+    assert fired(boxed, "DL101") == []
+    fermi = replace(_stated("390.157", sign), gpus=[GpuFacts(index=0, name="GeForce GTX 580")])
+    assert fired(fermi, "DL101") == []
+    assert pasted_codes(
+        "terminate called after throwing an instance of 'std::runtime_error'\n"
+        "  what():  #owl: no CUDA capable devices found!\n"
+        "NVIDIA-SMI 418.56       \nDriver Version: 418.56      \nCUDA Version: 10.1\n"
+    ).get("DL101") == "warning"

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from dlenv.fix.actions import ManualStep
 from dlenv.snapshot.model import HostFacts, LiveProbe, ReportedError, Snapshot, VisibilityFacts
-from tests.rules.snapshots import fired, gpu_machine, only, torch
+from tests.rules.snapshots import fired, gpu_machine, only, pasted_codes, torch
 
 
 def said(signature: str, text: str, harmless: bool = False) -> ReportedError:
@@ -211,3 +211,71 @@ def test_dl112_lost_after_sleep_in_words_and_a_uvm_reload_that_cured_it() -> Non
     # the catalogue's own suspend line (kernel-module.toml) keeps its error
     printed = said("gpu-lost-after-suspend", "CUDA stops working after suspend/resume")
     assert only(linux(printed), "DL112").severity == "error"
+
+
+UPDATE_NEEDED = said(
+    "said-driver-update-needed", "We need to update the device drivers.", harmless=True
+)
+
+
+def test_dl102_warns_when_a_stated_toolkit_needs_a_driver_update() -> None:
+    """rcgsheffield/sheffield_hpc#196: CUDA 7.5 installed, "it doesn't work. We need to update
+    the device drivers.", no driver version: the toolkit is newer than the driver, a warning;
+    the words alone (no toolkit stated) are not DL102's, nor a toolkit alone."""
+    from dlenv.snapshot.model import CudaFacts, CudaToolkit
+
+    toolkit = CudaFacts(toolkits=[CudaToolkit(path="prose", version="9.1")])
+    s = replace(linux(UPDATE_NEEDED), cuda=toolkit)
+    f = only(s, "DL102")
+    assert f.severity == "warning"
+    assert any(e.fact == "driver.version" and e.needed == ">=390.46" for e in f.evidence)
+    assert fired(linux(UPDATE_NEEDED), "DL102") == []
+    assert fired(replace(linux(), cuda=toolkit), "DL102") == []
+    assert pasted_codes(
+        "CUDA 7.5\n\nI've done a preliminary install but it doesn't work. We need to update "
+        "the device drivers.\n"
+    ).get("DL102") == "warning"
+
+
+def test_dl101_warns_when_the_driver_must_be_updated_beside_a_failure() -> None:
+    """The same words beside a framework's failure (no toolkit story): DL101, a warning; the
+    words with nothing failing give nothing."""
+    s = replace(
+        linux(UPDATE_NEEDED, said("torch-cuda-unavailable-stated", "CUDA is not available")),
+        frameworks=[torch()],
+    )
+    assert only(s, "DL101").severity == "warning"
+    assert fired(linux(UPDATE_NEEDED), "DL101") == []
+
+
+def test_dl112_warns_when_nvidia_uvm_is_said_not_built() -> None:
+    """voidlinux/void-packages#935: "add nvidia_uvm to dkms" and /dev/nvidia-uvm not created:
+    the reporter's words, a warning with a DKMS step; nothing on native Windows."""
+    uvm = said("said-uvm-not-available", "nvidia: add nvidia_uvm to dkms")
+    f = only(linux(uvm), "DL112")
+    assert f.severity == "warning"
+    assert any("dkms status" in c for c in commands(f))
+    windows = replace(linux(uvm), host=HostFacts(os="Windows"))
+    assert fired(windows, "DL112") == []
+    assert pasted_codes(
+        "nvidia: add nvidia_uvm to dkms\n\nThis module is required for the CUDA Toolkit to "
+        "work, but is installed with the drivers package.\n"
+    ).get("DL112") == "warning"
+
+
+def test_dl101_warns_on_the_reporters_own_nvenc_api_arithmetic() -> None:
+    """ShiftMediaProject/FFmpeg#34: "my driver only support API 7.0" for an FFmpeg built with a
+    newer Video Codec SDK: the reporter's words, a warning with the driver step; a paste
+    without them gives nothing, and FFmpeg's own line keeps its error."""
+    words = said("said-driver-nvenc-api-old", "my driver only suppot API 7.0 for nvenc")
+    f = only(linux(words), "DL101")
+    assert f.severity == "warning"
+    assert any("h264_nvenc" in c for c in commands(f))
+    assert fired(linux(), "DL101") == []
+    assert pasted_codes(
+        "Which version was use nvenc 7.0,my driver only suppot API 7.0,thank you\n"
+    ).get("DL101") == "warning"
+    assert pasted_codes(
+        "[hevc_nvenc @ 0x55d1c2a0] Driver does not support the required nvenc API version. "
+        "Required: 13.0 Found: 12.2\n"
+    ).get("DL101") == "error"

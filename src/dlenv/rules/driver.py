@@ -22,6 +22,7 @@ from dlenv.rules.derived import (
     answered_gpus,
     cuda_build,
     driver_version,
+    gpu_architectures,
     in_prose,
     label,
     live,
@@ -74,6 +75,9 @@ SAID_REBOOT_FIXED = "said-reboot-fixed"
 SAID_NOT_REBOOTED = "said-not-rebooted"
 SAID_NEWER_FIXED = "said-newer-driver-fixed"
 SAID_TOO_OLD = "said-driver-too-old"
+SAID_UPDATE_NEEDED = "said-driver-update-needed"
+SAID_NVENC_OLD = "said-driver-nvenc-api-old"
+SAID_UVM_MISSING = "said-uvm-not-available"
 SAID_SUSPEND = "said-lost-after-suspend"
 SAID_UVM_FIXED = "said-uvm-reload-fixed"
 SAID_WSL_DRIVER = ("said-linux-driver-in-wsl", "said-wsl-driver-removed-fixed")
@@ -101,7 +105,13 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     ABI version" (Blender: "OptiX initialization failed because the installed NVIDIA driver is
     too old"): OptiX ships in the driver. Programs that ship their CUDA
     runtime (NVEncC's banner "[NVENC API v13.0, CUDA 12.4]", OpenMM, TorchSharp) failing on
-    the driver are this rule's, not DL102's.
+    the driver are this rule's, not DL102's. A minimum driver the program states ("Minimum
+    required Nvidia driver is 570.0 or newer", Ollama's `required_driver="570 or newer"`)
+    above the driver the paste states is an error: both numbers are in the paste; the
+    reporter's own NVENC arithmetic ("my driver only supports API 7.0") a warning. A program
+    that finds no CUDA device (or a GPU the reporter cannot see in it) on a driver older than
+    the CUDA 11 floor (450.80.02), with nothing else pointing elsewhere, is a warning: most
+    programs built since 2020 bring a CUDA 11+ runtime, which such a driver refuses.
 
     Why it matters: with an older driver the framework imports fine but cannot initialise CUDA:
     `torch.cuda.is_available()` is False with "The NVIDIA driver on your system is too old", or
@@ -121,6 +131,10 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     found += _reported_too_old(s, {f.subject for f in found})
     found += _nvenc_api_too_new(s)
     found += _optix_too_old(s)
+    if not found:
+        found += _stated_minimum_driver(s)
+    if not found:
+        found += _said_nvenc_api_old(s)
     yield from found
     if not found:
         image = list(_reported_by_image_or_wheel(s))
@@ -129,7 +143,10 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
             said = list(_said_too_old(s))
             yield from said
             if not said:
-                yield from _said_image_newer(s)
+                said = list(_said_image_newer(s))
+                yield from said
+            if not said:
+                yield from _old_driver_no_device(s)
 
 
 NVENC_API = "nvenc-api-version-unsupported"  # driver.toml: FFmpeg's, OBS's NVENC API check
@@ -273,6 +290,178 @@ def _optix_too_old(s: Snapshot) -> list[Finding]:
     ]
 
 
+MIN_DRIVER = "program-requires-newer-driver"  # driver.toml: a program's stated minimum
+_MIN_DRIVER_NUMBER = re.compile(r"(?<![\d.])R?([3-9]\d\d(?:\.\d{1,3}){0,2})(?![\d])")
+_DRIVER_IN_LINE = re.compile(r"\bdriver=\"?([3-9]\d\d(?:\.\d{1,3}){0,2})\b")
+
+
+def _stated_minimum_driver(s: Snapshot) -> list[Finding]:
+    """DL101 from arithmetic on two numbers the paste states: the minimum driver a program
+    names ("Minimum required Nvidia driver is 570.0 or newer"; Ollama's `driver=535
+    required_driver="570 or newer"`) and the installed driver, older than it. The program's
+    runtime (CUDA, NVENC, OptiX) came with it, so the driver is what must change."""
+    for e in s.reported_errors:
+        if e.signature != MIN_DRIVER:
+            continue
+        line = e.text.splitlines()[0] if e.text else ""
+        own = _DRIVER_IN_LINE.search(line)
+        rest = _DRIVER_IN_LINE.sub("", line)
+        m = _MIN_DRIVER_NUMBER.search(rest[rest.lower().find("driver") :] or rest)
+        need = m.group(1) if m else None
+        drv = driver_version(s) or (own.group(1) if own else None)
+        if need is None or drv is None or driver_at_least(drv, need) is not False:
+            continue
+        return [
+            finding(
+                "DL101",
+                title=f"NVIDIA driver {drv} is older than the {need} the program requires",
+                message=f"The program states that it needs NVIDIA driver {need} or newer; the "
+                f"installed driver is {drv}. Its CUDA runtime (or NVENC/OptiX) was built for the "
+                "newer driver, so it cannot start on this one: GPU work fails or falls back to "
+                "the CPU.",
+                evidence=[
+                    Evidence(
+                        fact=f"reported_errors.{MIN_DRIVER}",
+                        found=first_line(e.text),
+                        note="the program's own statement of its minimum driver",
+                    ),
+                    Evidence(fact="driver.version", found=drv, needed=f">={need}"),
+                ],
+                hint="nvidia-smi's header shows the installed driver.",
+                fixes=[
+                    driver_install_step(need, drv),
+                    ManualStep(
+                        text="Or, where the GPU cannot take that driver, use an older release "
+                        "of the program (or an image tag) built for a CUDA this driver runs.",
+                        commands=["nvidia-smi | head -4  # the driver and its newest CUDA"],
+                    ),
+                ],
+                subject="driver",
+            )
+        ]
+    return []
+
+
+def _said_nvenc_api_old(s: Snapshot) -> list[Finding]:
+    """DL101, a warning, from the reporter's own NVENC arithmetic ("my driver only supports API
+    7.0" for an encoder built with a newer Video Codec SDK): the encoder came prebuilt, so the
+    driver is what must change, or an older build of the program."""
+    text = _said(s, SAID_NVENC_OLD)
+    if text is None:
+        return []
+    drv = driver_version(s)
+    return [
+        finding(
+            "DL101",
+            title="The NVIDIA driver is probably too old for the program's NVENC API",
+            message="The report says the driver offers only an older NVENC (Video Codec SDK) API "
+            "than the encoder was built for"
+            + (f" (driver {drv})" if drv else "")
+            + ": each NVENC API needs a minimum driver, so the driver must be updated, or an "
+            "older build of the encoder used.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{SAID_NVENC_OLD}",
+                    found=text,
+                    note="the reporter's words",
+                ),
+                Evidence(fact="driver.version", found=drv, note=None if drv else "unknown"),
+            ],
+            hint="NVIDIA's Video Codec SDK release notes name the minimum driver of each API.",
+            fixes=[
+                driver_install_step(None, drv),
+                ManualStep(
+                    text="Or use a build of the program (or of its FFmpeg) made with the Video "
+                    "Codec SDK this driver offers.",
+                    commands=["ffmpeg -hide_banner -h encoder=h264_nvenc  # the build's encoder"],
+                ),
+            ],
+            subject="nvenc",
+        )
+    ]
+
+
+# a program finding no CUDA device, or the reporter not seeing the GPU in it (catalog:
+# cuda-init.toml, prose-statements.toml); weighed against an old driver below
+NO_DEVICE_SIGNS = ("no-cuda-capable-device", "program-no-cuda-devices", "said-gpu-not-used")
+# what may be said beside it without pointing at another cause
+_NO_DEVICE_COMPANIONS = (*NO_DEVICE_SIGNS, "said-driver-stopped-working")
+_CUDA11_FLOOR = "11.0"
+
+
+def _pre_maxwell(cc: str | None) -> bool:
+    mm = major_minor(cc) if cc else None
+    return mm is not None and mm[0] < 5
+
+
+def _old_driver_no_device(s: Snapshot) -> Iterator[Finding]:
+    """DL101, a warning, from a driver older than CUDA 11's floor (450.80.02 on Linux) and a
+    program that finds no CUDA device (or a GPU the reporter cannot see in it). The CUDA
+    runtime refuses such a driver, and many programs then report no device rather than error
+    35; a maintainer reads the driver's age first. Not when a framework's CUDA build is known
+    (the exact rules judge it), nor beside anything else that names a cause, nor for a GPU
+    older than Maxwell (its age is the likelier story)."""
+    drv = driver_version(s)
+    if drv is None or any(p.gpu_available for p in s.live):
+        return
+    if any(fw.name in CUDA_FRAMEWORKS for fw in s.frameworks):
+        return  # a framework's own build (CUDA or CPU) is judged by the exact rules
+    sign = next((e for e in s.reported_errors if e.signature in NO_DEVICE_SIGNS), None)
+    if sign is None or s.host.container is not None or s.host.wsl:
+        return
+    others = [
+        e
+        for e in s.reported_errors
+        if not e.harmless and e.signature not in _NO_DEVICE_COMPANIONS
+    ]
+    if others or s.visibility.cuda_visible_devices is not None:
+        return
+    if any(
+        a.compute_capability is None or _pre_maxwell(a.compute_capability)
+        for a in gpu_architectures(s)
+    ):
+        return  # a GPU this old (or one of unknown age) is the likelier story (DL302, DL113)
+    req = driver_requirement(_CUDA11_FLOOR, os_name(s))
+    if req is None or driver_at_least(drv, req.minimum) is not False:
+        return
+    supported = max_toolkit_for_driver(drv, os_name(s)) or s.driver.cuda_version
+    yield finding(
+        "DL101",
+        title=f"NVIDIA driver {drv} is probably too old for the program's CUDA runtime",
+        message=f"The program finds no usable CUDA device, and driver {drv} runs CUDA only up "
+        f"to {supported or 'a release before 11.0'}: programs built with CUDA 11 or newer (most "
+        f"since 2020) need driver >={req.minimum}, and their runtime then sees no device. "
+        "Check the CUDA the program was built with.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{sign.signature}",
+                found=first_line(sign.text),
+                note="the program sees no CUDA device",
+            ),
+            Evidence(
+                fact="driver.version",
+                found=drv,
+                needed=f">={req.minimum}",
+                note="the CUDA 11 floor, read from the paste's driver; the program's CUDA is "
+                "not stated",
+            ),
+        ],
+        hint="nvidia-smi's 'CUDA Version' is the newest CUDA the driver runs; the program's "
+        "release notes name the CUDA it was built with.",
+        fixes=[
+            driver_install_step(req.minimum, drv),
+            ManualStep(
+                text="Confirm: run a CUDA sample or the program's device query; error 35 "
+                "(cudaErrorInsufficientDriver) or a device count of 0 on this driver confirms it.",
+                commands=["nvidia-smi | head -4  # 'CUDA Version': the newest CUDA it runs"],
+            ),
+        ],
+        subject="driver",
+    )
+
+
 SAID_IMAGE_NEWER = "said-image-needs-newer-cuda"  # prose-driver.toml
 _CUDA_VERSIONS = re.compile(r"(?<![\d.])(1\d\.\d)(?!\d|\.\d)")
 
@@ -332,11 +521,13 @@ def _said_too_old(s: Snapshot) -> Iterator[Finding]:
     every framework's CUDA win over the words; a framework that used the GPU rules it out."""
     fixed = _said(s, SAID_NEWER_FIXED)
     old = _said(s, SAID_TOO_OLD)
+    if old is None and _stated_toolkit_without_framework(s) is None:
+        old = _said(s, SAID_UPDATE_NEEDED)  # with a stated toolkit alone: DL102's
     if fixed is None and old is None:
         return
     if any(p.gpu_available for p in s.live) or _said(s, PTX_UNSUPPORTED):
         return  # the GPU was used; or PTX from a newer toolkit, which a newer driver fixes too
-    said = (SAID_NEWER_FIXED, SAID_TOO_OLD)
+    said = (SAID_NEWER_FIXED, SAID_TOO_OLD, SAID_UPDATE_NEEDED)
     failed = any(not e.harmless and e.signature not in said for e in s.reported_errors)
     if fixed is None and not failed:
         return  # "an old driver" with nothing failing says nothing is wrong
@@ -348,7 +539,11 @@ def _said_too_old(s: Snapshot) -> Iterator[Finding]:
     ]
     if drv and reqs and all(r is not None and driver_at_least(drv, r.minimum) for r in reqs):
         return  # the versions show a driver new enough: not this
-    sig, text = (SAID_NEWER_FIXED, fixed) if fixed is not None else (SAID_TOO_OLD, old)
+    sig, text = (
+        (SAID_NEWER_FIXED, fixed)
+        if fixed is not None
+        else (SAID_TOO_OLD if _said(s, SAID_TOO_OLD) else SAID_UPDATE_NEEDED, old)
+    )
     yield finding(
         "DL101",
         title="The NVIDIA driver is probably too old for the CUDA the program was built with",
@@ -771,7 +966,9 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
     compatibility guide): a toolkit whose minor is newer than the driver's CUDA is a warning,
     an error once "the provided PTX was compiled with an unsupported toolchain" (222) is seen.
     A paste that only states a toolkit and a driver older than it needs (CUDA 9.1 with driver
-    384.111), beside a failure and with no framework stated, is a warning (read from words).
+    384.111), beside a failure and with no framework stated, is a warning (read from words);
+    so is a stated toolkit with the reporter saying the driver must be updated ("CUDA 7.5 ...
+    doesn't work. We need to update the device drivers.") and no driver version stated.
 
     Why it matters: nvcc happily compiles, and the program (or a framework extension built
     with it) then fails at run time with "CUDA driver version is insufficient for CUDA runtime
@@ -789,6 +986,8 @@ def driver_too_old_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         return
     if drv is not None and in_use is None:
         yield from _stated_toolkit_newer(s, drv)
+    if drv is None and in_use is None:
+        yield from _said_update_for_toolkit(s)
     if drv is None or in_use is None:
         return
     path, version = in_use
@@ -855,6 +1054,61 @@ def _stated_toolkit_newer(s: Snapshot, drv: str) -> Iterator[Finding]:
                 text=f"Or build the program with a CUDA toolkit no newer than driver {drv} "
                 "supports.",
                 commands=["nvidia-smi", "nvcc --version"],
+            ),
+        ],
+        subject="toolkit",
+    )
+
+
+def _stated_toolkit_without_framework(s: Snapshot) -> str | None:
+    """The oldest CUDA toolkit the paste states, when it states no framework (whose own runtime
+    would be DL101's story), or None."""
+    if any(fw.name in CUDA_FRAMEWORKS for fw in s.frameworks):
+        return None
+    stated = [tk.version for tk in s.cuda.toolkits if tk.version and major_minor(tk.version)]
+    return min(stated, key=lambda v: major_minor(v) or (0, 0), default=None)
+
+
+def _said_update_for_toolkit(s: Snapshot) -> Iterator[Finding]:
+    """DL102, a warning, from the reporter's words that the driver must be updated, beside a
+    CUDA toolkit the paste states (and no framework, no driver version): the toolkit installed
+    on the machine is newer than its driver (a cluster admin installing CUDA 7.5: "it doesn't
+    work. We need to update the device drivers.")."""
+    said = _said(s, SAID_UPDATE_NEEDED)
+    version = _stated_toolkit_without_framework(s)
+    if said is None or version is None:
+        return
+    req = driver_requirement(version, os_name(s))
+    needed = (req.toolkit_minimum or req.minimum) if req else None
+    yield finding(
+        "DL102",
+        title=f"Probably the NVIDIA driver is too old for the CUDA {version} toolkit",
+        message=f"The paste states CUDA {version} and says the driver must be updated: programs "
+        f"the CUDA {version} toolkit builds need driver "
+        + (f">={needed}" if needed else "a newer driver")
+        + ", and fail with \"CUDA driver version is insufficient for CUDA runtime version\" on "
+        "an older one.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{SAID_UPDATE_NEEDED}",
+                found=said,
+                note="the reporter's words",
+            ),
+            Evidence(fact="cuda.toolkits.version", found=version),
+            Evidence(
+                fact="driver.version",
+                found=None,
+                needed=f">={needed}" if needed else None,
+                note="not stated",
+            ),
+        ],
+        hint="Compare `nvidia-smi` (the newest CUDA the driver runs) with `nvcc --version`.",
+        fixes=[
+            driver_install_step(needed),
+            ManualStep(
+                text="Or keep the driver and install a CUDA toolkit no newer than it supports.",
+                commands=["nvidia-smi | head -4", "nvcc --version"],
             ),
         ],
         subject="toolkit",
@@ -2606,8 +2860,9 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     "unknown error" at start-up (cuInit 999, `CUDA_ERROR_UNKNOWN`, cudaErrorUnknown / error 30,
     PyTorch's "CUDA unknown error - this may be due to an incorrectly set up environment"),
     above all after a suspend and resume. The reporter's words alone ("the GPU is unavailable
-    after the computer wakes up", "reloading nvidia_uvm fixed it") give a warning. Not on
-    native Windows or WSL 2, which have no nvidia_uvm.
+    after the computer wakes up", "reloading nvidia_uvm fixed it", "add nvidia_uvm to dkms",
+    "/dev/nvidia-uvm was not created") give a warning. Not on native Windows or WSL 2, which
+    have no nvidia_uvm.
 
     Why it matters: nvidia-smi works and shows the GPU, yet every CUDA program fails to start or
     silently runs on the CPU. nvidia_uvm is loaded on demand by nvidia-modprobe, which sandboxes
@@ -2626,13 +2881,14 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     if s.visibility.nvidia_module_loaded is False and not _said(s, UVM_MISSING):
         return  # the core module is missing: DL111's
     missing = _said(s, UVM_MISSING)
+    said_missing = _said(s, SAID_UVM_MISSING)
     suspend_sig = next((sig for sig in (AFTER_SUSPEND, SAID_SUSPEND) if _said(s, sig)), None)
     suspend = _said(s, suspend_sig) if suspend_sig else None
     unknown = next((t for sig in CUDA_UNKNOWN if (t := _said(s, sig))), None)
     probed = _probed_uvm(s)
     # the reporter: "reloading nvidia_uvm fixed it" (the module was missing or broken)
     reloaded = _said(s, SAID_UVM_FIXED)
-    if not (missing or suspend or unknown or probed or reloaded):
+    if not (missing or suspend or unknown or probed or reloaded or said_missing):
         return
     # only the reporter's words in prose-driver.toml: likely, a warning
     likely = not (missing or unknown or probed) and suspend_sig != AFTER_SUSPEND
@@ -2648,6 +2904,14 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
     if probed is not None:
         missing = missing or probed[0]
         evidence.extend(probed[1])
+    if said_missing and not missing:
+        evidence.append(
+            Evidence(
+                fact=f"reported_errors.{SAID_UVM_MISSING}",
+                found=said_missing,
+                note="the reporter's words: nvidia_uvm not built or /dev/nvidia-uvm not created",
+            )
+        )
     if missing and probed is None:
         evidence.append(
             Evidence(
@@ -2673,7 +2937,20 @@ def nvidia_uvm_unavailable(s: Snapshot) -> Iterator[Finding]:
         url="https://github.com/ollama/ollama/blob/main/docs/troubleshooting.md",
     )
     fixes: list[Action] = [reload]
-    if missing:
+    if said_missing and not (missing or suspend or unknown or reloaded):
+        why = "the report says nvidia_uvm is not built (DKMS) or /dev/nvidia-uvm is not created"
+        fixes.append(
+            ManualStep(
+                text="Build nvidia_uvm with the driver's kernel modules for the running kernel "
+                "(the DKMS package must include it), then load it at boot.",
+                commands=[
+                    "dkms status  # nvidia (and its uvm module) built for $(uname -r)?",
+                    "modinfo nvidia_uvm && sudo modprobe nvidia_uvm",
+                    "echo nvidia_uvm | sudo tee /etc/modules-load.d/nvidia-uvm.conf",
+                ],
+            )
+        )
+    elif missing:
         why = (
             probed[0]
             if probed is not None
