@@ -967,3 +967,35 @@ def test_dl301_from_cudnns_lost_status_on_a_named_newer_gpu() -> None:
     lost = "RuntimeError: cuDNN error: CUDNN_STATUS_SUCCESS\n"
     assert dl301(lost + "GPU是NVIDIA GeForce RTX 2060 super\n") == [("DL301", "warning")]
     assert dl301(lost + "GPU: GeForce GTX 1060\n") == []
+
+
+def test_dl301_when_the_program_ran_on_the_previous_gpu_and_the_new_one_is_blackwell() -> None:
+    """TNTwise/REAL-Video-Enhancer#88 ("Error on Upscaling ... The program worked flawlessly
+    when I had an RTX 40 series GPU", GPU: RTX 5090), SUC-DriverOld/MSST-WebUI#91
+    ("之前用4070的时候能正常跑，换成5090就不行了" beside "no kernel image"): a card most torch
+    builds predate, after a card that worked, a warning; a new card every recent build covers
+    (an RTX 4090 after a 3090), or a stated torch build, says nothing of the kind."""
+
+    def dl301(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL301"]
+
+    worked = "Error on Upscaling.\n\nThe program worked flawlessly when I had an RTX 40 series GPU.\n"
+    assert dl301(worked + "GPU: RTX 5090\n") == [("DL301", "warning")]
+    found = explain_text(worked + "GPU: RTX 5090\n", "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL301")
+    assert f.evidence[0].fact == "reported_errors.said-worked-on-previous-gpu"
+    assert dl301("It worked fine on my old RTX 3090.\nGPU: RTX 4090\n") == []
+    assert dl301(worked + "GPU: RTX 5090\ntorch 2.8.0+cu128\n") == []
+    zh = (
+        "CUDA error: no kernel image is available for execution on the device\n"
+        "相同的电脑之前用4070的时候能正常跑，换成5090就不行了\n"
+    )
+    assert dl301(zh) == [("DL301", "warning")]
+
+
+def test_prose_reads_a_gpu_name_glued_to_cjk_text() -> None:
+    """mit-han-lab/llm-awq#298: "在RTX5090上的torch 和 torchvision和CUDA的兼容问题": the name
+    between two ideographs is still the card."""
+    report = explain_text("在RTX5090上的torch 和 torchvision和CUDA的兼容问题\n", "t", probe=False)
+    assert [g.name for g in report.imported.snapshot.gpus] == ["GeForce RTX 5090"]

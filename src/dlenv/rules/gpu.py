@@ -194,6 +194,8 @@ def _torch_arch_list(
 
 SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
 GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
+# catalog/prose-gpu-arch.toml: "The program worked flawlessly when I had an RTX 40 series GPU"
+WORKED_BEFORE = ("said-worked-on-previous-gpu", "said-worked-on-previous-gpu-cjk")
 # failures a GPU newer than the CUDA build gives (besides "no kernel image"): cuDNN and
 # cuBLAS calls that fail outright, kernels missing for the device, the reporter's own words
 _ARCH_FAILURES = (
@@ -584,12 +586,18 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
     sm_120, before torch 2.7) has no kernels in them, and torch itself is the likeliest build
     that lacks it (an extension named in the paste is DL305's)."""
     said, what = _no_kernel_image(s), NO_KERNEL_IMAGE
+    shown = what
     if said is None and not s.frameworks:
         # the reporter misses support for the GPU ("Add support for RTX 50 series") and names
         # no framework build at all: the same reading, from the reporter's words
         said, what = _said(s, SUPPORT_MISSING), SUPPORT_MISSING
         if said is None:  # or cannot use it at all ("I can't use CUDA with my RTX 5080")
             said, what = _said(s, GPU_UNUSABLE), GPU_UNUSABLE
+        if said is None:  # or it ran on the previous card ("worked when I had an RTX 40")
+            said, what = _said(s, *WORKED_BEFORE), GPU_UNUSABLE
+            shown = next(
+                (e.signature for e in s.reported_errors if e.signature in WORKED_BEFORE), what
+            )
     probe = live(s, "torch")
     if said is None or (probe is not None and (probe.arch_list or probe.details)):
         return
@@ -617,7 +625,7 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
             severity="warning",
             evidence=[
                 verdict(
-                    f"reported_errors.{what}",
+                    f"reported_errors.{shown if what == GPU_UNUSABLE else what}",
                     said,
                     "the error" if what == NO_KERNEL_IMAGE else "the reporter's words",
                 ),
