@@ -999,3 +999,26 @@ def test_prose_reads_a_gpu_name_glued_to_cjk_text() -> None:
     between two ideographs is still the card."""
     report = explain_text("在RTX5090上的torch 和 torchvision和CUDA的兼容问题\n", "t", probe=False)
     assert [g.name for g in report.imported.snapshot.gpus] == ["GeForce RTX 5090"]
+
+
+def test_dl305_from_tiny_cuda_nns_module_per_compute_capability() -> None:
+    """tiny-cuda-nn's bindings import `tinycudann_bindings._{cc}_C` (bindings/torch/tinycudann/
+    modules.py): none for the GPU is an error naming TCNN_CUDA_ARCHITECTURES; the GPU's module
+    failing to load on Windows (NVlabs/tiny-cuda-nn#314, fixed with TCNN_CUDA_ARCHITECTURES=86,89)
+    a warning; torch's own _C failing to load is not tiny-cuda-nn's."""
+
+    def dl305(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL305"]
+
+    none = "EnvironmentError: Could not find compatible tinycudann extension for compute capability 86.\n"
+    assert dl305(none) == [("DL305", "error")]
+    found = explain_text(none, "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL305")
+    assert any("TCNN_CUDA_ARCHITECTURES=86" in c for a in f.fixes for c in a.commands)
+    missing = "ModuleNotFoundError: No module named 'tinycudann_bindings._89_C'\n"
+    assert dl305(missing) == [("DL305", "error")]
+    dll = "ImportError: DLL load failed while importing _89_C: The specified procedure could not be found.\n"
+    assert dl305(dll) == [("DL305", "warning")]
+    torch_c = "ImportError: DLL load failed while importing _C: The specified module could not be found.\n"
+    assert dl305(torch_c) == []

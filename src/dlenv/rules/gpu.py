@@ -37,7 +37,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import build_for_newer_gpu, build_for_old_gpu, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import FrameworkFacts, GpuFacts, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, GpuFacts, ReportedError, Snapshot
 
 
 def _sm(cc: str) -> str:
@@ -87,7 +87,15 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     versions: a GPU newer than the newest architecture the stated CUDA release can build for
     (torch's own CUDA, else the newest toolkit stated: CUDA 10.2 builds up to sm_75, an RTX
     3060 Ti is sm_86), beside a cuDNN failure, "no kernel image" or the reporter saying the GPU
-    does not work, is a warning ("probably") with the check.
+    does not work, is a warning ("probably") with the check. With no GPU in the paste, a torch
+    build whose newest architecture predates Ampere (torch 1.4, 1.5.1+cu101, a CUDA 9/10
+    build) beside a cuDNN execution failure or torch's own THC "invalid device function" is a
+    warning: a GPU of the last generations is the likeliest reason ("very likely you are using
+    CUDA 10 on an RTX 3090"). cuDNN's lost status ("cuDNN error: CUDNN_STATUS_SUCCESS") on a
+    named GPU newer than the oldest builds' CUDA is a warning too. So is a reporter saying the
+    program ran on the previous card ("worked flawlessly when I had an RTX 40 series GPU",
+    "之前用4070的时候能正常跑，换成5090就不行了") when the new one is a GPU most torch releases
+    predate.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -1464,7 +1472,14 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     device 209") with no framework and no GPU in the paste: its own build (CMake, nvcc
     -gencode) left the GPU's architecture out. A prebuilt extension's own check ("your gpu
     arch (8, 9) isn't compiled in prebuilt", spconv/cumm) is a warning, an error with a failure
-    after it.
+    after it. A program's own check counts as its arch failure in CUDA's other words too ("Error:
+    invalid device function", "cudaCheckError() failed : invalid device function", "… failed
+    with error invalid device symbol" from cudaMemcpyToSymbol); its build flags quoted beside it
+    (a Makefile's -gencode, CMake's NVCC target flags or CMAKE_CUDA_ARCHITECTURES, -arch=sm_XY)
+    are weighed against the GPU: none able to run on the named GPU is an error, the GPU unnamed a
+    warning. tiny-cuda-nn's bindings, one module per compute capability, missing the GPU's
+    ("Could not find compatible tinycudann extension for compute capability 86") is an error,
+    the GPU's module failing to load a warning.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -1481,6 +1496,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     prebuilt = _said(s, PREBUILT_ARCH)
     if prebuilt is not None:
         yield _prebuilt_lacks_arch(s, prebuilt)
+        return
+    tcnn = next((e for e in s.reported_errors if e.signature in TCNN_ARCH), None)
+    if tcnn is not None:
+        yield _tcnn_lacks_arch(s, tcnn)
         return
     said = _no_kernel_image(s) or _said(s, "mmcv-no-cuda-implementation")
     if said is None:
@@ -1633,6 +1652,61 @@ def _prebuilt_lacks_arch(s: Snapshot, said: str) -> Finding:
                     "spconv-cu117",
                     "python -m pip install spconv-cu118 cumm-cu118",
                     f"export CUMM_CUDA_ARCH_LIST={cc or '8.6'}  # to build from source instead",
+                ],
+            )
+        ],
+        subject="extension",
+    )
+
+
+# catalog/src-downstream-torch-ext.toml: tiny-cuda-nn's one module per compute capability
+TCNN_ARCH = ("tcnn-no-extension-for-capability", "tcnn-arch-module-failed")
+_TCNN_CC = re.compile(r"(?:capability |_)(\d)(\d{1,2})(?:_C\b|\b)")
+
+
+def _tcnn_lacks_arch(s: Snapshot, said: ReportedError) -> Finding:
+    """DL305 from tiny-cuda-nn's bindings, which build one module per compute capability
+    (`tinycudann_bindings._86_C`) and import the GPU's: none compatible, or the GPU's missing,
+    is an error; the GPU's failing to load on Windows (a DLL it needs, or a build for other
+    capabilities) a warning."""
+    m = _TCNN_CC.search(said.text)
+    cc = f"{m.group(1)}.{m.group(2)}" if m else None
+    xy = f"{m.group(1)}{m.group(2)}" if m else "XY"
+    loads = "DLL load failed" in said.text
+    line = said.text.splitlines()[0][:200]
+    return finding(
+        "DL305",
+        title="tiny-cuda-nn's torch bindings have no working module for this GPU"
+        + (f" ({_sm(cc)})" if cc else ""),
+        message=(
+            "Probably tiny-cuda-nn's bindings were not built (or not built whole) for this GPU: "
+            "they load one module per compute capability, and the one for "
+            f"{_sm(cc) if cc else 'it'} does not load."
+            if loads
+            else "tiny-cuda-nn's torch bindings were built for other GPUs: they hold one module "
+            "per compute capability they were built for (TCNN_CUDA_ARCHITECTURES, else the GPU "
+            f"found at build time), and none for {_sm(cc) if cc else 'this GPU'}."
+        ),
+        severity="warning" if loads else "error",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=line,
+                needed=f"tinycudann_bindings._{xy}_C",
+                note="tiny-cuda-nn's loader",
+            )
+        ],
+        hint="Rebuild the bindings for the GPU's compute capability, in the environment that "
+        "runs them.",
+        fixes=[
+            ManualStep(
+                text=f"Rebuild tiny-cuda-nn's torch bindings with TCNN_CUDA_ARCHITECTURES set to "
+                f"the GPU's compute capability ({xy}; several may be listed: 86,89).",
+                commands=[
+                    f"export TCNN_CUDA_ARCHITECTURES={xy}   # set TCNN_CUDA_ARCHITECTURES={xy} "
+                    "on Windows",
+                    "python -m pip install --no-cache-dir --force-reinstall "
+                    "git+https://github.com/NVlabs/tiny-cuda-nn/#subdirectory=bindings/torch",
                 ],
             )
         ],
