@@ -1022,3 +1022,27 @@ def test_dl305_from_tiny_cuda_nns_module_per_compute_capability() -> None:
     assert dl305(dll) == [("DL305", "warning")]
     torch_c = "ImportError: DLL load failed while importing _C: The specified module could not be found.\n"
     assert dl305(torch_c) == []
+
+
+def test_dl305_warning_for_a_pyg_extension_compiled_by_a_plain_pip_install() -> None:
+    """rusty1s/pytorch_scatter#274: torch 1.10.0+cu113 (every GPU from Maxwell to Ada), "no
+    kernel image" in scatter_max, torch-scatter from a plain `pip3 install torch-scatter` in a
+    docker build: the extension compiled from source is the likeliest build without the GPU (a
+    warning, the fix PyG's wheel index for that torch); installed from the index, or a torch
+    build that itself misses GPUs, nothing of the kind."""
+
+    def dl305(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL305"]
+
+    error = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    torch_line = "- pytorch verson: 1.10.0 + cuda113\n- torch 1.10.0+cu113\n"
+    plain = "- inside a docker container: `pip3 install torch-scatter`\n"
+    assert dl305(error + torch_line + plain) == [("DL305", "warning")]
+    found = explain_text(error + torch_line + plain, "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL305")
+    assert any("data.pyg.org/whl/torch-1.10.0+cu113.html" in c for a in f.fixes for c in a.commands)
+    wheel = "- `pip3 install torch-scatter -f https://data.pyg.org/whl/torch-1.10.0+cu113.html`\n"
+    assert dl305(error + torch_line + wheel) == []
+    old_torch = "- torch 1.5.1+cu101\n"
+    assert dl305(error + old_torch + plain) == []

@@ -1479,7 +1479,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     are weighed against the GPU: none able to run on the named GPU is an error, the GPU unnamed a
     warning. tiny-cuda-nn's bindings, one module per compute capability, missing the GPU's
     ("Could not find compatible tinycudann extension for compute capability 86") is an error,
-    the GPU's module failing to load a warning.
+    the GPU's module failing to load a warning. With the GPU unnamed and a torch build that runs
+    on every GPU from Maxwell to Ada, a PyG extension installed by a plain `pip install
+    torch-scatter` (compiled from source, for the GPU or none visible at build time) beside "no
+    kernel image" is a warning.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -1547,7 +1550,12 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             whose = "the arch list of each of its CUDA builds has"
         else:
             return  # without torch's arch list, whose kernel failed cannot be told
-    if not gpus or any(arch_fit(arch, cc) != "native" for _, cc in gpus):
+    if not gpus:
+        built = next((e for e in s.reported_errors if e.signature == PYG_SOURCE_BUILD), None)
+        if built is not None and _covers_maxwell_to_ampere(arch):
+            yield _source_built_extension(s, torch, said, built)
+        return
+    if any(arch_fit(arch, cc) != "native" for _, cc in gpus):
         return  # torch itself lacks code for a GPU: DL301's verdict, not this one
     gpu, cc = gpus[0]
     target = _native_arch(arch, cc) or cc
@@ -1652,6 +1660,60 @@ def _prebuilt_lacks_arch(s: Snapshot, said: str) -> Finding:
                     "spconv-cu117",
                     "python -m pip install spconv-cu118 cumm-cu118",
                     f"export CUMM_CUDA_ARCH_LIST={cc or '8.6'}  # to build from source instead",
+                ],
+            )
+        ],
+        subject="extension",
+    )
+
+
+PYG_SOURCE_BUILD = "pyg-extension-built-from-source"  # catalog/src-downstream-torch-ext.toml
+
+
+def _covers_maxwell_to_ampere(arch: tuple[str, ...] | list[str]) -> bool:
+    """Whether a torch arch list runs every GPU from Maxwell (5.0) to Ada (8.9) natively: the
+    build itself then runs on nearly any GPU a report comes from."""
+    return all(arch_fit(arch, cc) == "native" for cc in ("5.0", "6.0", "7.0", "7.5", "8.6", "8.9"))
+
+
+def _source_built_extension(
+    s: Snapshot, torch: FrameworkFacts, said: str, built: ReportedError
+) -> Finding:
+    """DL305 (a warning) for "no kernel image" with a torch build that runs on nearly every
+    GPU and a PyG extension installed by a plain `pip install` (compiled from source, for the GPU
+    or none visible at build time): the extension is the likeliest build without the GPU."""
+    pkg = re.search(r"torch[-_](?:scatter|sparse|cluster|spline[-_]conv)|pyg[-_]lib", built.text)
+    name = pkg.group(0).replace("_", "-") if pkg else "the extension"
+    version = torch.version.split("+")[0]
+    cuda = torch.cuda_version
+    variant = torch.variant or (f"cu{cuda.replace('.', '')}" if cuda else "")
+    index = f"https://data.pyg.org/whl/torch-{version}+{variant}.html" if variant else None
+    return finding(
+        "DL305",
+        title=f"Probably {name} was compiled without this GPU's architecture",
+        message=f"Probably {name} has no kernels for the GPU: {label(torch)} runs on every GPU "
+        f"from Maxwell to Ada, but {name} was installed with a plain `pip install`, which "
+        "compiles it from source for the GPU visible at build time (none in a `docker build`). "
+        "PyG's prebuilt wheels carry every architecture of the torch build.",
+        severity="warning",
+        evidence=[
+            verdict(f"reported_errors.{NO_KERNEL_IMAGE}", said, "the error"),
+            Evidence(
+                fact=f"reported_errors.{PYG_SOURCE_BUILD}",
+                found=built.text.splitlines()[0][:200],
+                needed=f"{name} from PyG's wheel index for {label(torch)}",
+                note="read from the paste: how the extension was installed",
+            ),
+        ],
+        hint="Reinstalling torch changes nothing: install the extension's prebuilt wheel for "
+        "this torch build.",
+        fixes=[
+            ManualStep(
+                text=f"Reinstall {name} from PyG's wheel index for the installed torch build"
+                + (f" ({index})." if index else "."),
+                commands=[
+                    f"python -m pip install --force-reinstall --no-cache-dir {name} -f "
+                    + (index or "https://data.pyg.org/whl/torch-${TORCH}+${CUDA}.html")
                 ],
             )
         ],
