@@ -862,3 +862,187 @@ def test_dl303_nvidia_visible_devices_void_in_a_container() -> None:
     seen = "ENV NVIDIA_VISIBLE_DEVICES=none\nRuntimeError: No CUDA GPUs are available\n"
     assert pasted_codes(seen).get("DL303") == "error"
     assert "DL303" not in pasted_codes("docker run -e NVIDIA_VISIBLE_DEVICES=all img nvidia-smi\n")
+
+
+def test_dl305_from_a_programs_build_flags_that_miss_the_gpu() -> None:
+    """akrizhevsky/cuda-convnet2#15 (GENCODE_SM35 on a GTX 980, 5.2), mp3guy/ICPCUDA#17 (NVCC
+    target flags sm_50/sm_52 on a GTX 765M, 3.0), laugh12321/TensorRT-YOLO#74
+    (CMAKE_CUDA_ARCHITECTURES 89, the GPU unnamed): the program's own build flags quoted beside
+    its "invalid device function" prove the GPU has no code (an error); with the GPU unknown, a
+    warning; flags that cover the named GPU settle nothing, and a framework in the paste
+    leaves the program's build out of it."""
+    from tests.rules.snapshots import pasted_codes
+
+    def dl305(text: str) -> list[tuple[str, str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity, f.title) for f in found if f.code == "DL305"]
+
+    flags = "-- CUDA NVCC target flags: -gencode;arch=compute_50,code=sm_50;-gencode;arch=compute_52,code=sm_52\n"
+    failure = "./ICP ~/desk -v\nBest: 224 threads (3.4e+38ms)Error: invalid device function\n"
+    bad = dl305("My devices:\nGeForce GTX 765M\nUbuntu 1404\n" + failure + flags)
+    assert [(c, s) for c, s, _ in bad] == [("DL305", "error")]
+    assert "sm_50, sm_52" in bad[0][2] and "sm_30" in bad[0][2]
+    # the same flags on a GPU they cover: no verdict from the flags (the program's build in
+    # general, a warning)
+    assert [(c, s) for c, s, _ in dl305("GeForce GTX 970\n" + failure + flags)] == [
+        ("DL305", "warning")
+    ]
+    cmake = (
+        "    Error text: invalid device function\n"
+        "The thing I changed in CMakeLists to make the code build\n"
+        "set(CMAKE_CUDA_ARCHITECTURES 89)\n"
+    )
+    unknown = dl305(cmake)
+    assert [(c, s) for c, s, _ in unknown] == [("DL305", "warning")]
+    assert "sm_89" in unknown[0][2]
+    gencode = (
+        "src/nvmatrix.cu(394) : getLastCudaError() CUDA error : kSetupCurand: Kernel\n"
+        "execution failed : (8) invalid device function .\n"
+        "I have GTX 980 on my machine\n"
+        "GENCODE_SM35    := -gencode arch=compute_35,code=sm_35\n"
+    )
+    assert [(c, s) for c, s, _ in dl305(gencode)] == [("DL305", "error")]
+    # nvcc's -arch=sm_52 shorthand also embeds compute_52 PTX: it runs on a GTX 1080 (6.1)
+    ptx = "cudaCheckError() failed : invalid device function\nGTX 1080\nnvcc x.cu -arch=sm_52\n"
+    assert [(c, s) for c, s, _ in dl305(ptx)] == [("DL305", "warning")]
+    # a framework in the paste: the program's own build is not what is weighed
+    assert "DL305" not in pasted_codes(failure + flags + "torch 2.1.0+cu121\n")
+    assert pasted_codes("set(CMAKE_CUDA_ARCHITECTURES 89)\n") == {}
+
+
+def test_dl305_from_a_programs_own_invalid_device_symbol_or_check_macro() -> None:
+    """RavenCommunity/kawpowminer#43 ("cudaMemcpyToSymbol(d_dag, …) failed with error invalid
+    device symbol" on an RTX 3090), ethereum-mining/ethminer#422, CharlesShang/TFFRCNN#45
+    ("cudaCheckError() failed : invalid device function"): a program's own CUDA code without
+    the GPU's architecture, a warning; beside another error (an out-of-memory), nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    symbol = (
+        "RTX 3090 not working\n#Unexpected error CUDA error in func set_constants at line 180 "
+        "calling cudaMemcpyToSymbol(d_dag, &_dag, sizeof(hash64_t*)) failed with error invalid "
+        "device symbol on CUDA device 02:00.0\n"
+    )
+    assert pasted_codes(symbol) == {"DL305": "warning"}
+    check = "cudaCheckError() failed : invalid device function\n"
+    assert pasted_codes(check) == {"DL305": "warning"}
+    assert "DL305" not in pasted_codes(
+        check + "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n"
+    )
+    assert "DL305" not in pasted_codes("Error: identifier d_dag is undefined\n")
+
+
+def test_dl301_warning_for_a_build_older_than_ampere_when_the_gpu_is_unnamed() -> None:
+    """zzhang1987/Factor-Graph-Neural-Network#4 ("very likely you are using cuda10 on ... RTX
+    3090"), uci-cbcl/UFold#20 (torch 1.4 + CUDNN_STATUS_EXECUTION_FAILED): a torch build whose
+    newest architecture predates Ampere beside a cuDNN execution failure, the GPU unnamed: a
+    warning with the check; a build with sm_80+ (torch 1.7 and CUDA 11.0 stated), a named GPU
+    the build covers, another cuDNN status, or another code said to work: nothing."""
+
+    def dl301(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL301"]
+
+    failed = "RuntimeError: cuDNN error: CUDNN_STATUS_EXECUTION_FAILED\n"
+    assert dl301(failed + "my environment: pytorch: 1.5.1+cu101\n") == [("DL301", "warning")]
+    assert dl301(failed + "cuda：11.7\npytorch=1.4.0\n") == [("DL301", "warning")]
+    found = explain_text(failed + "pytorch=1.4.0\n", "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL301")
+    assert "sm_75" in f.title and "get_arch_list" in (f.hint or "")
+    assert dl301(failed + "CUDA 11.0, Torch 1.7.1\n") == []
+    assert dl301(failed + "pytorch: 1.5.1+cu101\nGPU: GeForce GTX 1080 Ti\n") == []
+    assert dl301(failed) == []
+    not_supported = "RuntimeError: cuDNN error: CUDNN_STATUS_NOT_SUPPORTED\n"
+    assert dl301(not_supported + "pytorch: 1.5.1+cu101\n") == []
+
+
+def test_dl301_from_cudnns_lost_status_on_a_named_newer_gpu() -> None:
+    """RowitZou/LGN#6: "RuntimeError: cuDNN error: CUDNN_STATUS_SUCCESS" on an RTX 2060 Super
+    (the CUDA 9.0 build of torch 0.4.1): the lost status is the known sign of a cuDNN/CUDA build
+    older than the GPU, a warning; on a GPU every build covers (a GTX 1080), nothing."""
+
+    def dl301(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL301"]
+
+    lost = "RuntimeError: cuDNN error: CUDNN_STATUS_SUCCESS\n"
+    assert dl301(lost + "GPU是NVIDIA GeForce RTX 2060 super\n") == [("DL301", "warning")]
+    assert dl301(lost + "GPU: GeForce GTX 1060\n") == []
+
+
+def test_dl301_when_the_program_ran_on_the_previous_gpu_and_the_new_one_is_blackwell() -> None:
+    """TNTwise/REAL-Video-Enhancer#88 ("Error on Upscaling ... The program worked flawlessly
+    when I had an RTX 40 series GPU", GPU: RTX 5090), SUC-DriverOld/MSST-WebUI#91
+    ("之前用4070的时候能正常跑，换成5090就不行了" beside "no kernel image"): a card most torch
+    builds predate, after a card that worked, a warning; a new card every recent build covers
+    (an RTX 4090 after a 3090), or a stated torch build, says nothing of the kind."""
+
+    def dl301(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL301"]
+
+    worked = "Error on Upscaling.\n\nThe program worked flawlessly when I had an RTX 40 series GPU.\n"
+    assert dl301(worked + "GPU: RTX 5090\n") == [("DL301", "warning")]
+    found = explain_text(worked + "GPU: RTX 5090\n", "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL301")
+    assert f.evidence[0].fact == "reported_errors.said-worked-on-previous-gpu"
+    assert dl301("It worked fine on my old RTX 3090.\nGPU: RTX 4090\n") == []
+    assert dl301(worked + "GPU: RTX 5090\ntorch 2.8.0+cu128\n") == []
+    zh = (
+        "CUDA error: no kernel image is available for execution on the device\n"
+        "相同的电脑之前用4070的时候能正常跑，换成5090就不行了\n"
+    )
+    assert dl301(zh) == [("DL301", "warning")]
+
+
+def test_prose_reads_a_gpu_name_glued_to_cjk_text() -> None:
+    """mit-han-lab/llm-awq#298: "在RTX5090上的torch 和 torchvision和CUDA的兼容问题": the name
+    between two ideographs is still the card."""
+    report = explain_text("在RTX5090上的torch 和 torchvision和CUDA的兼容问题\n", "t", probe=False)
+    assert [g.name for g in report.imported.snapshot.gpus] == ["GeForce RTX 5090"]
+
+
+def test_dl305_from_tiny_cuda_nns_module_per_compute_capability() -> None:
+    """tiny-cuda-nn's bindings import `tinycudann_bindings._{cc}_C` (bindings/torch/tinycudann/
+    modules.py): none for the GPU is an error naming TCNN_CUDA_ARCHITECTURES; the GPU's module
+    failing to load on Windows (NVlabs/tiny-cuda-nn#314, fixed with TCNN_CUDA_ARCHITECTURES=86,89)
+    a warning; torch's own _C failing to load is not tiny-cuda-nn's."""
+
+    def dl305(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL305"]
+
+    none = "EnvironmentError: Could not find compatible tinycudann extension for compute capability 86.\n"
+    assert dl305(none) == [("DL305", "error")]
+    found = explain_text(none, "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL305")
+    assert any("TCNN_CUDA_ARCHITECTURES=86" in c for a in f.fixes for c in a.commands)
+    missing = "ModuleNotFoundError: No module named 'tinycudann_bindings._89_C'\n"
+    assert dl305(missing) == [("DL305", "error")]
+    dll = "ImportError: DLL load failed while importing _89_C: The specified procedure could not be found.\n"
+    assert dl305(dll) == [("DL305", "warning")]
+    torch_c = "ImportError: DLL load failed while importing _C: The specified module could not be found.\n"
+    assert dl305(torch_c) == []
+
+
+def test_dl305_warning_for_a_pyg_extension_compiled_by_a_plain_pip_install() -> None:
+    """rusty1s/pytorch_scatter#274: torch 1.10.0+cu113 (every GPU from Maxwell to Ada), "no
+    kernel image" in scatter_max, torch-scatter from a plain `pip3 install torch-scatter` in a
+    docker build: the extension compiled from source is the likeliest build without the GPU (a
+    warning, the fix PyG's wheel index for that torch); installed from the index, or a torch
+    build that itself misses GPUs, nothing of the kind."""
+
+    def dl305(text: str) -> list[tuple[str, str]]:
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found if f.code == "DL305"]
+
+    error = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    torch_line = "- pytorch verson: 1.10.0 + cuda113\n- torch 1.10.0+cu113\n"
+    plain = "- inside a docker container: `pip3 install torch-scatter`\n"
+    assert dl305(error + torch_line + plain) == [("DL305", "warning")]
+    found = explain_text(error + torch_line + plain, "t", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL305")
+    assert any("data.pyg.org/whl/torch-1.10.0+cu113.html" in c for a in f.fixes for c in a.commands)
+    wheel = "- `pip3 install torch-scatter -f https://data.pyg.org/whl/torch-1.10.0+cu113.html`\n"
+    assert dl305(error + torch_line + wheel) == []
+    old_torch = "- torch 1.5.1+cu101\n"
+    assert dl305(error + old_torch + plain) == []

@@ -130,7 +130,9 @@ _OS = re.compile(
 )
 # GPU names: a KB lookup over lines that look like they name an NVIDIA card
 _GPU_HINT = re.compile(
-    r"\b(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}(?:ti|super|s)?\b)|(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
+    # a name glued to CJK text counts ("在RTX5090上"): letters and digits bound it, not \b
+    r"(?<![A-Za-z0-9_])(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}(?:ti|super|s)?(?![A-Za-z0-9_]))|"
+    r"(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
     r"A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|T4|V100|P100|K80)\b)",
     re.IGNORECASE,
 )
@@ -161,6 +163,8 @@ _BARE_GPU = re.compile(
     r"(?:显卡|显存|\b(?:gpu|graphics|card|rtx|gtx)\b)",
     re.IGNORECASE,
 )
+_CJK = "\u3000-\u9fff\uff00-\uffef"  # CJK punctuation, kana, ideographs, full-width forms
+_CJK_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
 _LAPTOP = re.compile(r"\b(?:laptop|notebook|mobile|max-q)\b", re.IGNORECASE)
 
 
@@ -351,6 +355,7 @@ def _gpu(text: str) -> tuple[str, int] | None:
             continue
         # sentence punctuation ends a word ("a GeForce GTX 780M.") without being part of it
         words = re.sub(r"[.!?;:](?=\s|$)", " ", line)
+        words = _CJK_EDGE.sub(" ", words)  # "在RTX5090上": the name apart from the CJK around it
         model = gpu_model(words.replace(",", " ").replace("(", " ").replace(")", " "))
         if model is None:
             continue

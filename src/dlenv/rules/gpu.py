@@ -37,7 +37,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.fixes import build_for_newer_gpu, build_for_old_gpu, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import FrameworkFacts, GpuFacts, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, GpuFacts, ReportedError, Snapshot
 
 
 def _sm(cc: str) -> str:
@@ -87,7 +87,15 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     versions: a GPU newer than the newest architecture the stated CUDA release can build for
     (torch's own CUDA, else the newest toolkit stated: CUDA 10.2 builds up to sm_75, an RTX
     3060 Ti is sm_86), beside a cuDNN failure, "no kernel image" or the reporter saying the GPU
-    does not work, is a warning ("probably") with the check.
+    does not work, is a warning ("probably") with the check. With no GPU in the paste, a torch
+    build whose newest architecture predates Ampere (torch 1.4, 1.5.1+cu101, a CUDA 9/10
+    build) beside a cuDNN execution failure or torch's own THC "invalid device function" is a
+    warning: a GPU of the last generations is the likeliest reason ("very likely you are using
+    CUDA 10 on an RTX 3090"). cuDNN's lost status ("cuDNN error: CUDNN_STATUS_SUCCESS") on a
+    named GPU newer than the oldest builds' CUDA is a warning too. So is a reporter saying the
+    program ran on the previous card ("worked flawlessly when I had an RTX 40 series GPU",
+    "之前用4070的时候能正常跑，换成5090就不行了") when the new one is a GPU most torch releases
+    predate.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -105,6 +113,10 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     found = _torch_arch_list(s, torch) if torch is not None else None
     if found is None and not old_builds and _said(s, NVRTC_ARCH) is None:
         yield from _stated_cuda_older_than_gpu(s, torch)
+    if not s.gpus and not old_builds and _said(s, NVRTC_ARCH) is None:
+        yield from _build_older_than_recent_gpus(s, torch, found)
+    elif found is None and not old_builds:
+        yield from _lost_cudnn_status(s)
     if torch is None or found is None:
         return
     arch, source, built = found
@@ -190,6 +202,8 @@ def _torch_arch_list(
 
 SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
 GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
+# catalog/prose-gpu-arch.toml: "The program worked flawlessly when I had an RTX 40 series GPU"
+WORKED_BEFORE = ("said-worked-on-previous-gpu", "said-worked-on-previous-gpu-cjk")
 # failures a GPU newer than the CUDA build gives (besides "no kernel image"): cuDNN and
 # cuBLAS calls that fail outright, kernels missing for the device, the reporter's own words
 _ARCH_FAILURES = (
@@ -287,6 +301,159 @@ def _stated_cuda_older_than_gpu(s: Snapshot, torch: FrameworkFacts | None) -> It
             subject=f"gpu{gpu.index}",
         )
         return
+
+
+CUDNN_LOST_STATUS = "torch-cudnn-status-success"  # catalog/gpu-arch.toml
+# failures that a torch build older than the GPU gives, read beside a build that predates
+# Ampere: cuDNN calls that fail outright or lose their status, torch's own THC kernels missing
+# ("no kernel image" alone is as often an extension's: DL305)
+_OLD_BUILD_FAILURES = re.compile(
+    r"CUDNN_STATUS_(?:EXECUTION_FAILED|SUCCESS|ARCH_MISMATCH)|THC\S{0,200} invalid device function"
+)
+_AMPERE = 80  # sm_80: CUDA 11.0's first new architecture; every GPU sold since 2020 is newer
+
+
+def _build_older_than_recent_gpus(
+    s: Snapshot, torch: FrameworkFacts | None, found: tuple[tuple[str, ...], str | None, str] | None
+) -> Iterator[Finding]:
+    """DL301 as a maintainer reads a cuDNN or kernel failure from a torch build older than
+    Ampere when the paste names no GPU ("very likely you are using cuda10 on an RTX 3090"): the
+    build's newest architecture (its arch list; else every CUDA build of the stated release, of
+    its stated CUDA; else the newest the stated CUDA targets) is below sm_80, so no GPU of the
+    last generations has code in it, and such a GPU is the likeliest reason for the failure. A
+    warning that names what was read and the check."""
+    said = next(
+        (
+            e
+            for e in s.reported_errors
+            if e.framework in (None, "torch")
+            and e.signature in (*_ARCH_FAILURES, CUDNN_LOST_STATUS)
+            and _OLD_BUILD_FAILURES.search(e.text)
+        ),
+        None,
+    )
+    if said is None or (torch is not None and cuda_build(torch) is False):
+        return
+    if _said(s, OTHERS_WORK) is not None:
+        return  # other code runs on this GPU: the build has kernels for it (DL305's reading)
+    top, built = _newest_build_arch(s, torch, found)
+    if top is None or top >= _AMPERE:
+        return
+    line = said.text.splitlines()[0][:200]
+    fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, "8.6")) else []
+    yield finding(
+        "DL301",
+        title=f"Probably the GPU is newer than {built} (sm_{top} at most)",
+        message=f"Probably the GPU is newer than the build in use: {built} has kernels up to "
+        f"sm_{top}, older than Ampere, so an RTX 30xx (sm_86) or any later GPU has no code in "
+        "it, and its cuDNN predates them too: cuDNN calls fail (CUDNN_STATUS_EXECUTION_FAILED) "
+        "or kernels are missing. The paste does not name the GPU.",
+        severity="warning",
+        evidence=[
+            verdict(f"reported_errors.{said.signature}", line, "the error"),
+            Evidence(
+                fact="gpus",
+                found="not stated",
+                needed=f"a GPU of sm_{top} or older, for {built}",
+                note=f"read from the paste: {built}; the GPU is not named",
+            ),
+        ],
+        hint="Check the GPU against the build: `nvidia-smi --query-gpu=name,compute_cap "
+        '--format=csv` and `python -c "import torch; print(torch.__version__, '
+        'torch.version.cuda, torch.cuda.get_arch_list())"`: the GPU\'s sm_XY must be listed.',
+        fixes=[
+            *fixes,
+            ManualStep(
+                text="If the GPU is an RTX 30xx or newer, install a torch built with CUDA 11.1 "
+                "or newer for it (CUDA 11.8+ for an RTX 40xx, 12.8+ for an RTX 50xx), and the "
+                "project's other pins with it.",
+                commands=["nvidia-smi --query-gpu=name,compute_cap --format=csv"],
+            ),
+        ],
+        subject="gpu",
+    )
+
+
+def _lost_cudnn_status(s: Snapshot) -> Iterator[Finding]:
+    """DL301 from torch's "cuDNN error: CUDNN_STATUS_SUCCESS" (a cuDNN call failed and lost
+    its status, the known sign of a cuDNN/CUDA build older than the GPU) on a named GPU that the
+    oldest torch builds have no code for (Turing and newer): a warning, the build unknown."""
+    said = _said(s, CUDNN_LOST_STATUS)
+    if said is None:
+        return
+    # the oldest CUDA that torch builds in the knowledge base were made with, and its newest arch
+    oldest = min(
+        (v.cuda for r in load_kb().torch for v in r.variants if major_minor(v.cuda)),
+        key=lambda c: major_minor(c) or (0, 0),
+        default=None,
+    )
+    floor = cuda_newest_arch(oldest)
+    for gpu, cc in _capabilities(s):
+        runs = default_torch_builds_running(cc)
+        first = next((version for version, ok in runs if ok), None)
+        mm, top = major_minor(cc), major_minor(floor.max_cc) if floor else None
+        if first is None or mm is None or top is None or mm <= top:
+            continue  # every build runs it (or none): the lost status says nothing of its age
+        name = gpu.name or "the GPU"
+        yield finding(
+            "DL301",
+            title=f"Probably the cuDNN/CUDA build in use is older than {name} ({_sm(cc)})",
+            message=f"Probably the torch build in use is older than {name}: a cuDNN call failed "
+            "and lost its status (CUDNN_STATUS_SUCCESS as an error), the known sign of a "
+            f"cuDNN/CUDA build made before the GPU ({_sm(cc)}; builds made with CUDA {oldest} "
+            "and other CUDA releases older than the GPU have no code for it).",
+            severity="warning",
+            evidence=[
+                verdict(f"reported_errors.{CUDNN_LOST_STATUS}", said, "the error"),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=_sm(cc),
+                    needed=f"a torch build with {_sm(cc)}",
+                    note="read from the paste: the GPU's name; the build in use is not settled",
+                ),
+            ],
+            hint='Check `python -c "import torch; print(torch.__version__, torch.version.cuda, '
+            "torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be in the list.",
+            fixes=[fix] if (fix := build_for_newer_gpu(s, cc)) else [],
+            subject=f"gpu{gpu.index}",
+        )
+        return
+
+
+def _newest_build_arch(
+    s: Snapshot, torch: FrameworkFacts | None, found: tuple[tuple[str, ...], str | None, str] | None
+) -> tuple[int | None, str]:
+    """The newest sm_XY (as XY) the torch build in use has code for, and what it is: its own
+    arch list; else the newest over every CUDA build of the stated release (of its stated CUDA);
+    else the newest architecture the stated CUDA (torch's, else the newest toolkit) targets."""
+    def top(arch: tuple[str, ...] | list[str]) -> int | None:
+        codes = [int(d) for a in arch if a.startswith("sm_") and (d := a[3:]).isdigit()]
+        return max(codes) if codes else None
+
+    if found is not None and torch is not None and (found[1] == LIVE_WINS or torch.variant):
+        return top(found[0]), label(torch)  # the build's own list, not a guess at it
+    release = torch_release(torch.version) if torch is not None else None
+    if torch is not None and release is not None:
+        cuda = major_minor(torch.cuda_version)
+        builds = [
+            v.arch_list
+            for v in release.variants
+            if v.name.startswith("cu") and (cuda is None or major_minor(v.cuda) == cuda)
+        ]
+        if builds and all(b is not None for b in builds):
+            tops = [top(b) for b in builds if b is not None]
+            if all(t is not None for t in tops):
+                return max(t for t in tops if t is not None), f"torch {torch.version}"
+        return None, ""
+    version = torch.cuda_version if torch is not None and torch.cuda_version else None
+    whose = f"torch's CUDA {version}" if version else ""
+    if version is None and s.cuda.toolkits:
+        stated = [t.version for t in s.cuda.toolkits if major_minor(t.version)]
+        version = max(stated, key=lambda v: major_minor(v) or (0, 0), default=None)
+        whose = f"CUDA {version}"
+    newest = cuda_newest_arch(version)
+    mm = major_minor(newest.max_cc) if newest else None
+    return (mm[0] * 10 + mm[1], f"a build made with {whose}") if mm else (None, "")
 
 
 GUESSED = "guessed"  # _torch_arch_list: the release's default build, the OS unstated
@@ -427,12 +594,18 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
     sm_120, before torch 2.7) has no kernels in them, and torch itself is the likeliest build
     that lacks it (an extension named in the paste is DL305's)."""
     said, what = _no_kernel_image(s), NO_KERNEL_IMAGE
+    shown = what
     if said is None and not s.frameworks:
         # the reporter misses support for the GPU ("Add support for RTX 50 series") and names
         # no framework build at all: the same reading, from the reporter's words
         said, what = _said(s, SUPPORT_MISSING), SUPPORT_MISSING
         if said is None:  # or cannot use it at all ("I can't use CUDA with my RTX 5080")
             said, what = _said(s, GPU_UNUSABLE), GPU_UNUSABLE
+        if said is None:  # or it ran on the previous card ("worked when I had an RTX 40")
+            said, what = _said(s, *WORKED_BEFORE), GPU_UNUSABLE
+            shown = next(
+                (e.signature for e in s.reported_errors if e.signature in WORKED_BEFORE), what
+            )
     probe = live(s, "torch")
     if said is None or (probe is not None and (probe.arch_list or probe.details)):
         return
@@ -460,7 +633,7 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
             severity="warning",
             evidence=[
                 verdict(
-                    f"reported_errors.{what}",
+                    f"reported_errors.{shown if what == GPU_UNUSABLE else what}",
                     said,
                     "the error" if what == NO_KERNEL_IMAGE else "the reporter's words",
                 ),
@@ -1299,7 +1472,17 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     device 209") with no framework and no GPU in the paste: its own build (CMake, nvcc
     -gencode) left the GPU's architecture out. A prebuilt extension's own check ("your gpu
     arch (8, 9) isn't compiled in prebuilt", spconv/cumm) is a warning, an error with a failure
-    after it.
+    after it. A program's own check counts as its arch failure in CUDA's other words too ("Error:
+    invalid device function", "cudaCheckError() failed : invalid device function", "… failed
+    with error invalid device symbol" from cudaMemcpyToSymbol); its build flags quoted beside it
+    (a Makefile's -gencode, CMake's NVCC target flags or CMAKE_CUDA_ARCHITECTURES, -arch=sm_XY)
+    are weighed against the GPU: none able to run on the named GPU is an error, the GPU unnamed a
+    warning. tiny-cuda-nn's bindings, one module per compute capability, missing the GPU's
+    ("Could not find compatible tinycudann extension for compute capability 86") is an error,
+    the GPU's module failing to load a warning. With the GPU unnamed and a torch build that runs
+    on every GPU from Maxwell to Ada, a PyG extension installed by a plain `pip install
+    torch-scatter` (compiled from source, for the GPU or none visible at build time) beside "no
+    kernel image" is a warning.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -1317,8 +1500,18 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     if prebuilt is not None:
         yield _prebuilt_lacks_arch(s, prebuilt)
         return
+    tcnn = next((e for e in s.reported_errors if e.signature in TCNN_ARCH), None)
+    if tcnn is not None:
+        yield _tcnn_lacks_arch(s, tcnn)
+        return
     said = _no_kernel_image(s) or _said(s, "mmcv-no-cuda-implementation")
     if said is None:
+        # a program's own check alone ("cudaCheckError() failed : invalid device function",
+        # "invalid device symbol"): only the program's own build is weighed
+        native = _said(s, *NATIVE_FAILURES)
+        verdict_ = _native_verdict(s, native) if native is not None else None
+        if verdict_ is not None:
+            yield verdict_
         return
     named = _extension_named(s)
     if named is not None:
@@ -1335,9 +1528,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             severity="warning",
         )
         return
-    native = _said(s, NATIVE_NO_KERNEL, NATIVE_CHECK)
-    if native is not None and not s.frameworks and _native_gpus_fit(s) and _only_no_kernel(s):
-        yield _native_program(native, _capabilities(s))
+    native = _said(s, *NATIVE_FAILURES)
+    program = _native_verdict(s, native) if native is not None else None
+    if program is not None:
+        yield program
         return
     # a CUDA error from torch's own process: a CPU build could not have printed it
     if torch is None or cuda_build(torch) is False:
@@ -1356,7 +1550,12 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
             whose = "the arch list of each of its CUDA builds has"
         else:
             return  # without torch's arch list, whose kernel failed cannot be told
-    if not gpus or any(arch_fit(arch, cc) != "native" for _, cc in gpus):
+    if not gpus:
+        built = next((e for e in s.reported_errors if e.signature == PYG_SOURCE_BUILD), None)
+        if built is not None and _covers_maxwell_to_ampere(arch):
+            yield _source_built_extension(s, torch, said, built)
+        return
+    if any(arch_fit(arch, cc) != "native" for _, cc in gpus):
         return  # torch itself lacks code for a GPU: DL301's verdict, not this one
     gpu, cc = gpus[0]
     target = _native_arch(arch, cc) or cc
@@ -1468,6 +1667,115 @@ def _prebuilt_lacks_arch(s: Snapshot, said: str) -> Finding:
     )
 
 
+PYG_SOURCE_BUILD = "pyg-extension-built-from-source"  # catalog/src-downstream-torch-ext.toml
+
+
+def _covers_maxwell_to_ampere(arch: tuple[str, ...] | list[str]) -> bool:
+    """Whether a torch arch list runs every GPU from Maxwell (5.0) to Ada (8.9) natively: the
+    build itself then runs on nearly any GPU a report comes from."""
+    return all(arch_fit(arch, cc) == "native" for cc in ("5.0", "6.0", "7.0", "7.5", "8.6", "8.9"))
+
+
+def _source_built_extension(
+    s: Snapshot, torch: FrameworkFacts, said: str, built: ReportedError
+) -> Finding:
+    """DL305 (a warning) for "no kernel image" with a torch build that runs on nearly every
+    GPU and a PyG extension installed by a plain `pip install` (compiled from source, for the GPU
+    or none visible at build time): the extension is the likeliest build without the GPU."""
+    pkg = re.search(r"torch[-_](?:scatter|sparse|cluster|spline[-_]conv)|pyg[-_]lib", built.text)
+    name = pkg.group(0).replace("_", "-") if pkg else "the extension"
+    version = torch.version.split("+")[0]
+    cuda = torch.cuda_version
+    variant = torch.variant or (f"cu{cuda.replace('.', '')}" if cuda else "")
+    index = f"https://data.pyg.org/whl/torch-{version}+{variant}.html" if variant else None
+    return finding(
+        "DL305",
+        title=f"Probably {name} was compiled without this GPU's architecture",
+        message=f"Probably {name} has no kernels for the GPU: {label(torch)} runs on every GPU "
+        f"from Maxwell to Ada, but {name} was installed with a plain `pip install`, which "
+        "compiles it from source for the GPU visible at build time (none in a `docker build`). "
+        "PyG's prebuilt wheels carry every architecture of the torch build.",
+        severity="warning",
+        evidence=[
+            verdict(f"reported_errors.{NO_KERNEL_IMAGE}", said, "the error"),
+            Evidence(
+                fact=f"reported_errors.{PYG_SOURCE_BUILD}",
+                found=built.text.splitlines()[0][:200],
+                needed=f"{name} from PyG's wheel index for {label(torch)}",
+                note="read from the paste: how the extension was installed",
+            ),
+        ],
+        hint="Reinstalling torch changes nothing: install the extension's prebuilt wheel for "
+        "this torch build.",
+        fixes=[
+            ManualStep(
+                text=f"Reinstall {name} from PyG's wheel index for the installed torch build"
+                + (f" ({index})." if index else "."),
+                commands=[
+                    f"python -m pip install --force-reinstall --no-cache-dir {name} -f "
+                    + (index or "https://data.pyg.org/whl/torch-${TORCH}+${CUDA}.html")
+                ],
+            )
+        ],
+        subject="extension",
+    )
+
+
+# catalog/src-downstream-torch-ext.toml: tiny-cuda-nn's one module per compute capability
+TCNN_ARCH = ("tcnn-no-extension-for-capability", "tcnn-arch-module-failed")
+_TCNN_CC = re.compile(r"(?:capability |_)(\d)(\d{1,2})(?:_C\b|\b)")
+
+
+def _tcnn_lacks_arch(s: Snapshot, said: ReportedError) -> Finding:
+    """DL305 from tiny-cuda-nn's bindings, which build one module per compute capability
+    (`tinycudann_bindings._86_C`) and import the GPU's: none compatible, or the GPU's missing,
+    is an error; the GPU's failing to load on Windows (a DLL it needs, or a build for other
+    capabilities) a warning."""
+    m = _TCNN_CC.search(said.text)
+    cc = f"{m.group(1)}.{m.group(2)}" if m else None
+    xy = f"{m.group(1)}{m.group(2)}" if m else "XY"
+    loads = "DLL load failed" in said.text
+    line = said.text.splitlines()[0][:200]
+    return finding(
+        "DL305",
+        title="tiny-cuda-nn's torch bindings have no working module for this GPU"
+        + (f" ({_sm(cc)})" if cc else ""),
+        message=(
+            "Probably tiny-cuda-nn's bindings were not built (or not built whole) for this GPU: "
+            "they load one module per compute capability, and the one for "
+            f"{_sm(cc) if cc else 'it'} does not load."
+            if loads
+            else "tiny-cuda-nn's torch bindings were built for other GPUs: they hold one module "
+            "per compute capability they were built for (TCNN_CUDA_ARCHITECTURES, else the GPU "
+            f"found at build time), and none for {_sm(cc) if cc else 'this GPU'}."
+        ),
+        severity="warning" if loads else "error",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=line,
+                needed=f"tinycudann_bindings._{xy}_C",
+                note="tiny-cuda-nn's loader",
+            )
+        ],
+        hint="Rebuild the bindings for the GPU's compute capability, in the environment that "
+        "runs them.",
+        fixes=[
+            ManualStep(
+                text=f"Rebuild tiny-cuda-nn's torch bindings with TCNN_CUDA_ARCHITECTURES set to "
+                f"the GPU's compute capability ({xy}; several may be listed: 86,89).",
+                commands=[
+                    f"export TCNN_CUDA_ARCHITECTURES={xy}   # set TCNN_CUDA_ARCHITECTURES={xy} "
+                    "on Windows",
+                    "python -m pip install --no-cache-dir --force-reinstall "
+                    "git+https://github.com/NVlabs/tiny-cuda-nn/#subdirectory=bindings/torch",
+                ],
+            )
+        ],
+        subject="extension",
+    )
+
+
 def _arch_major(entry: str) -> int:
     digits = entry.partition("_")[2]
     return int(digits) // 10 if digits.isdigit() else 0
@@ -1569,13 +1877,118 @@ NATIVE_NO_KERNEL = "native-program-no-kernel-image"  # catalog/gpu-arch.toml
 NATIVE_CHECK = "native-program-check-no-kernel"
 
 
+# catalog/gpu-arch.toml: "invalid device symbol" from a program's own cudaMemcpyToSymbol
+NATIVE_SYMBOL = "native-program-invalid-device-symbol"
+NATIVE_FAILURES = (NATIVE_NO_KERNEL, NATIVE_CHECK, NATIVE_SYMBOL)
+BUILD_FLAGS = "cuda-build-arch-flags"  # catalog/gpu-arch.toml: -gencode, CMAKE_CUDA_ARCHITECTURES
+
+
 def _only_no_kernel(s: Snapshot) -> bool:
     """Whether "no kernel image" is the only error the paste reports (statements and known
     noise aside): beside another error, the program's build is not the likeliest cause."""
     return all(
-        e.harmless
-        or e.signature in (NO_KERNEL_IMAGE, NATIVE_NO_KERNEL, NATIVE_CHECK, INVALID_DEVICE_FUNCTION)
+        e.harmless or e.signature in (NO_KERNEL_IMAGE, INVALID_DEVICE_FUNCTION, *NATIVE_FAILURES)
         for e in s.reported_errors
+    )
+
+
+_FLAG_SM = re.compile(r"\bsm_(\d{2,3})[a-z]?\b")
+# PTX a build embeds: `code=compute_XY` (also inside `code=[sm_XY,compute_XY]`), nvcc's
+# `-arch=sm_XY` shorthand (SASS and PTX of XY), a bare `-arch=compute_XY`
+_FLAG_PTX = re.compile(
+    r"code=\[?(?:sm_\d{2,3}[a-z]?,[ ]?){0,8}compute_(\d{2,3})|"
+    r"-arch[ =]{1,2}(?:sm|compute)_(\d{2,3})"
+)
+_FLAG_LIST = re.compile(
+    r"\b(CMAKE_CUDA_ARCHITECTURES|CUDA_ARCH_BIN|TCNN_CUDA_ARCHITECTURES)\b[ \t\"=:]{1,6}"
+    r"([\d.;, \t]{1,80})"
+)
+
+
+def _gencode_archs(line: str) -> list[str]:
+    """The sm_XY (and compute_XY, PTX) entries a build-flags line compiles for: -gencode
+    pairs, -arch=sm_XY, CMAKE_CUDA_ARCHITECTURES 75;86 (SASS and PTX of each), CUDA_ARCH_BIN 3.0
+    5.0, TCNN_CUDA_ARCHITECTURES=86,89."""
+    out = [f"sm_{d}" for d in _FLAG_SM.findall(line)]
+    out += [f"compute_{a or b}" for a, b in _FLAG_PTX.findall(line)]
+    for name, listed in _FLAG_LIST.findall(line):
+        for value in re.findall(r"\d{1,2}\.\d|\d{2,3}", listed):
+            xy = value.replace(".", "")
+            out.append(f"sm_{xy}")
+            if name == "CMAKE_CUDA_ARCHITECTURES":
+                out.append(f"compute_{xy}")
+    return out
+
+
+def _native_verdict(s: Snapshot, native: str) -> Finding | None:
+    """DL305 for a program's own CUDA check reporting an arch failure with no framework in the
+    paste and no other error: its quoted build flags against the GPU, else the program's build
+    as the likeliest cause (for a GPU every current CUDA targets)."""
+    if s.frameworks or not _only_no_kernel(s):
+        return None
+    flagged = _build_flags_miss(s, native)
+    if flagged is not None:
+        return flagged
+    return _native_program(native, _capabilities(s)) if _native_gpus_fit(s) else None
+
+
+def _build_flags_miss(s: Snapshot, native: str) -> Finding | None:
+    """DL305 from a program's own build flags quoted beside its arch failure (a Makefile's
+    -gencode, CMake's NVCC target flags or CMAKE_CUDA_ARCHITECTURES): with the GPU named and
+    none of them able to run on it, the paste proves it (an error); with the GPU unknown, the
+    GPU is probably not one of the few the build targets (a warning). Flags that cover the named
+    GPU settle nothing here."""
+    lines = [e.text for e in s.reported_errors if e.signature == BUILD_FLAGS]
+    archs = tuple(dict.fromkeys(a for line in lines for a in _gencode_archs(line)))
+    if not archs:
+        return None
+    targets = ", ".join(a for a in archs if a.startswith("sm_")) or ", ".join(archs)
+    gpus = _capabilities(s)
+    fits = [(gpu, cc) for gpu, cc in gpus if arch_fit(archs, cc) not in ("native", "ptx")]
+    if gpus and not fits:
+        return None
+    gpu, cc = fits[0] if fits else (None, None)
+    xy = cc.replace(".", "") if cc else "XY"
+    name = (gpu.name if gpu is not None else None) or "the GPU"
+    flags = next((line for line in lines if _gencode_archs(line)), lines[0])[:200]
+    return finding(
+        "DL305",
+        title=f"The program is built for {targets}, not for {name}"
+        + (f" ({_sm(cc)})" if cc else ""),
+        message=(
+            f"The build flags in the paste compile the program's CUDA code for {targets} only; "
+            f"{name} is {_sm(cc)}, so none of its kernels runs there and every launch fails "
+            "(\"invalid device function\", \"no kernel image\", \"invalid device symbol\")."
+            if cc
+            else f"Probably the GPU is not one this build targets: its flags compile the CUDA "
+            f"code for {targets} only, and kernels built for another architecture fail like "
+            "this. The paste does not name the GPU: compare its compute capability."
+        ),
+        severity="error" if cc else "warning",
+        evidence=[
+            verdict(f"reported_errors.{NATIVE_NO_KERNEL}", native, "the program's error check"),
+            Evidence(
+                fact=f"reported_errors.{BUILD_FLAGS}",
+                found=targets,
+                needed=f"code for {_sm(cc)}" if cc else "the GPU's architecture",
+                note=f"read from the paste: {flags}",
+            ),
+        ],
+        hint="Rebuild the program for the GPU's compute capability "
+        "(`nvidia-smi --query-gpu=name,compute_cap --format=csv`; 7.5 -> 75).",
+        fixes=[
+            ManualStep(
+                text=f"Add the GPU's architecture ({xy}) to the build's flags and rebuild from "
+                "clean: the -gencode line of the Makefile, CMAKE_CUDA_ARCHITECTURES (or "
+                "CUDA_NVCC_FLAGS) in CMake.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    f"nvcc -gencode arch=compute_{xy},code=sm_{xy} ...   # in the Makefile",
+                    f"cmake -DCMAKE_CUDA_ARCHITECTURES={xy} ..   # or in CMake",
+                ],
+            )
+        ],
+        subject=f"gpu{gpu.index}" if gpu is not None else "extension",
     )
 
 
