@@ -582,8 +582,12 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     available provider names"). In a pasted report, a stated driver or
     CUDA version, the framework finding no GPU, or the reporter saying a CPU build got
     installed also show the GPU was wanted. ONNX Runtime's own list ("Specified provider
-    'CUDAExecutionProvider' is not in available provider names.Available providers:
-    'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`.
+    'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`; so
+    do the reporter saying the plain `onnxruntime` is installed instead of or over
+    `onnxruntime-gpu`, and insightface's "Applied providers: ['CPUExecutionProvider']" where the
+    GPU was wanted and no CUDA provider failed to start. The reporter saying an install (a node,
+    an extension, a requirements file) took torch's CUDA away ("disables the pytorch cuda") is
+    read as a CPU build of torch.
     A program on torch that found no GPU (whisper's "FP16 is not supported on CPU", Lightning's
     "GPUs requested but none are available", Unsloth's "No NVIDIA GPU found") in a paste that
     names an NVIDIA GPU and quotes no driver, CUDA or library message is probably a CPU build;

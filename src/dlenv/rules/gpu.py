@@ -886,7 +886,9 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     not used ("torch.cuda.is_available() returns False", "the GPU is not detected"); an error
     when the paste also states how many GPUs there are ("I only have one GPU"). With no value
     in the paste, "no CUDA-capable device" while the reporter says the framework sees the GPU
-    when imported by hand (outside WSL) is a warning: the script probably sets the variable.
+    when imported by hand (outside WSL) is a warning: the script probably sets the variable. So
+    is a bare "no CUDA-capable device" (cuInit's CUDA_ERROR_NO_DEVICE) with nothing else in the
+    paste: no container, no WSL, no driver or library message, no statement of an update.
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
