@@ -568,3 +568,62 @@ def test_dl401_the_reporter_says_the_install_brought_a_cpu_only_build() -> None:
         "RuntimeError: Attempting to deserialize object on a CUDA device but "
         "torch.cuda.is_available() is False.\n"
     )
+
+
+def test_dl401_the_reporter_says_the_cpu_onnxruntime_package_is_the_one_installed() -> None:
+    # pythongosssss/ComfyUI-WD14-Tagger#23, dudarenok-maker/Castwright#829
+    over = (
+        "It seems installing `onnxruntime` on top of `onnxruntime-gpu` will strip the ability "
+        "of ONNX runtime to use CUDA.\n"
+    )
+    f = _dl401(over)
+    assert f.subject == "onnxruntime"
+    assert f.severity == "warning"
+    assert isinstance(f.fixes[0], InstallPackages)
+    assert f.fixes[0].packages == ["onnxruntime-gpu"]
+    plain = "Kokoro runs on CPU on a GPU box (venv has plain onnxruntime, not onnxruntime-gpu)\n"
+    assert _explained(plain).get("DL401") == "warning"
+    # the advice to install the GPU package states nothing about this environment
+    advice = "pip install onnxruntime-gpu instead of onnxruntime\n"
+    assert "DL401" not in _explained(advice)
+
+
+def test_dl401_insightface_sessions_got_only_the_cpu_provider() -> None:
+    # s0md3v/roop#128: every model's session applied the CPU provider, the reporter wants the GPU
+    applied = (
+        "how can I change to GPU mode instead of CPU\n"
+        "Applied providers: ['CPUExecutionProvider'], with options: {'CPUExecutionProvider': {}}\n"
+        "find model: C:\\Users\\me/.insightface\\models\\buffalo_l\\det_10g.onnx detection\n"
+    )
+    f = _dl401(applied)
+    assert f.subject == "onnxruntime"
+    assert "DL401" in _explained(applied)
+    # onnxruntime-gpu's CUDA provider failing first: that failure is the cause, not the package
+    failed = (
+        "Failed to create CUDAExecutionProvider. Please reference "
+        "https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html"
+        "#requirements to ensure all dependencies are met.\n" + applied
+    )
+    found = [x for x in _findings(failed) if x.code == "DL401"]
+    assert all(x.subject != "onnxruntime" for x in found)
+    # the line alone, nobody asking for the GPU: nothing to report
+    assert "DL401" not in _explained(applied.split("\n", 1)[1])
+
+
+def test_dl401_an_install_that_took_torchs_cuda_away() -> None:
+    # AIGODLIKE/ComfyUI-ToonCrafter#18: the node's install replaced torch with a build without CUDA
+    said = (
+        "Digs deep into torch and disables the pytorch cuda apparently, uninstalling and "
+        "reinstalling everything as it goes.\n"
+    )
+    f = _dl401(said)
+    assert f.subject == "torch"
+    assert f.severity == "warning"
+    driver = "NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2\n"
+    assert "DL401" not in _explained(driver + "This node does not replace torch or break CUDA.\n")
+
+
+def _findings(text: str):  # type: ignore[no-untyped-def]
+    from dlenv.importers.explain import explain_text
+
+    return explain_text(text, "paste", probe=False).report.findings

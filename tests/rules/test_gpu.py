@@ -208,10 +208,15 @@ def test_dl303_pytorch_no_cuda_gpus_alone_is_a_warning() -> None:
     f = only(_pasted("RuntimeError: No CUDA GPUs are available\n"), "DL303")
     assert f.severity == "warning"
     assert f.title == "CUDA_VISIBLE_DEVICES probably hides the GPU"
-    # the driver-level "no CUDA-capable device" alone says nothing about the variable
-    assert (
-        fired(_pasted("CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"), "DL303") == []
+    # the driver-level "no CUDA-capable device" alone: probably the variable too (a warning,
+    # read from context); beside WSL 2 it is another question (DL108's)
+    bare = _pasted("CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n")
+    assert only(bare, "DL303").severity == "warning"
+    wsl = _pasted(
+        "I run it in WSL2 on Windows 11.\n"
+        "CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"
     )
+    assert fired(wsl, "DL303") == []
 
 
 def test_dl304_nproc_per_node_beyond_the_visible_gpus() -> None:
@@ -715,8 +720,9 @@ def test_dl303_no_device_while_the_framework_sees_the_gpu_by_hand() -> None:
         "failed call to cuInit: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"
     )
     assert pasted_codes(text).get("DL303") == "warning"
-    # the error alone does not say the driver works: no DL303
-    assert "DL303" not in pasted_codes(text.split("\n", 1)[1])
+    # the error alone: still probably the variable (read from context, a warning), the
+    # maintainers' first answer when nothing else (a container, WSL, an update) is in the paste
+    assert pasted_codes(text.split("\n", 1)[1]).get("DL303") == "warning"
 
 
 def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:

@@ -57,3 +57,27 @@ def test_dl303_a_value_given_as_the_fix_is_not_the_value_that_failed() -> None:
         "After I changed CUDA_VISIBLE_DEVICES=0 it worked.\n"
     )
     assert "DL303" in codes(both)
+
+
+def test_dl303_a_bare_cuinit_no_device_is_probably_a_visible_devices_setting() -> None:
+    # github.com/kuku-sichuan/FPN_Faster_RCNN/issues/3: train.py set CUDA_VISIBLE_DEVICES="1"
+    bare = _pasted(
+        "when I try run python train.py , it get an error :failed call to cuInit: "
+        "CUDA_ERROR_NO_DEVICE\n"
+    )
+    f = only(bare, "DL303")
+    assert f.severity == "warning"
+    assert "read from context" in f.message
+    assert any("CUDA_VISIBLE_DEVICES" in " ".join(a.commands) for a in f.fixes if a.commands)
+    # the same message beside a statement that names another cause is left to that cause
+    rebooted = _pasted(
+        "failed call to cuInit: CUDA_ERROR_NO_DEVICE\n"
+        "It was working yesterday and I haven't changed anything.\n"
+    )
+    assert fired(rebooted, "DL303") == []
+    # ... and inside a container it is DL109's question
+    docker = _pasted(
+        "Inside the docker container: failed call to cuInit: CUDA_ERROR_NO_DEVICE\n"
+        "I run the docker image with docker run -it myimage\n"
+    )
+    assert fired(docker, "DL303") == []

@@ -105,9 +105,11 @@ def test_dl901_names_the_likely_causes_of_a_known_symptom_and_what_settles_each(
     command that settles each; the candidates are no findings of their own."""
     from dlenv.rules.reported import SETTLE
 
-    pasted = import_text(
-        "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
-    ).snapshot
+    bare = "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
+    # the message alone: DL303 reads it as a probable CUDA_VISIBLE_DEVICES (a warning)
+    assert [f.code for f in diagnose(import_text(bare).snapshot)] == ["DL303"]
+    # beside what the reporter states, the cause stays unsettled: DL901 lists the candidates
+    pasted = import_text(bare + "I trained with --train_batch_size=8 on one GPU.\n").snapshot
     findings = diagnose(pasted)
     assert [f.code for f in findings] == ["DL901"]
     [f] = findings

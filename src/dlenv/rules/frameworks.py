@@ -72,6 +72,9 @@ _CPU_BUILD_STATED = {
     "said-cuda-wheel-fixed": "reinstalling from a CUDA wheel index fixed it",
     "said-cuda-torch-workaround": "installing a CUDA build of torch worked around it",
     "said-llama-blas-off": "the report complains of llama.cpp's BLAS = 0",
+    "said-install-broke-torch-cuda": "the report says an install took torch's CUDA away",
+    "ort-cpu-package-over-gpu-stated": "the report says the CPU onnxruntime package is the one "
+    "installed",
 }
 
 
@@ -138,7 +141,21 @@ _GPU_WANTED_BY = {
     ),
 }
 # ONNX Runtime's signs of the CPU package (it has no framework facts of its own)
-_ORT_CPU_PACKAGE = ("ort-providers-without-cuda", "ort-available-providers-cpu-package")
+_ORT_CPU_PACKAGE = (
+    "ort-providers-without-cuda",
+    "ort-available-providers-cpu-package",
+    "ort-cpu-package-over-gpu-stated",  # the reporter: plain onnxruntime over onnxruntime-gpu
+)
+# insightface's "Applied providers: ['CPUExecutionProvider']": the CPU package, unless the paste
+# shows onnxruntime-gpu's CUDA provider failing to start (then that failure is the cause)
+_ORT_APPLIED_CPU = "ort-applied-providers-cpu-only"
+_ORT_CUDA_FAILED = (
+    "ort-cuda-provider-not-created",
+    "ort-provider-dll-load-failed",
+    "ort-cuda-path-set-not-loaded",
+    "ort-tensorrt-provider-not-created",
+    "cuda-library-not-found",
+)
 LLAMA_CPU = "llama-cpp-no-gpu-offload"  # src-downstream-llm.toml
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
@@ -201,8 +218,9 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
     # or driver version, shows the framework looking for a GPU, or complains of the CPU build
     if s.gpus or nvidia_gpu_present(s):
         return "the report shows an NVIDIA GPU", True
-    if fw.name == "llama.cpp" and reported(s, "said-gpu-not-used"):
-        # llama.cpp names its own build (BLAS = 0); the reporter says the GPU is not used
+    if fw.name in ("llama.cpp", "onnxruntime") and reported(s, "said-gpu-not-used"):
+        # llama.cpp names its own build (BLAS = 0), ONNX Runtime its providers (CPU only); the
+        # reporter says the GPU is not used
         return "the report says the GPU is not used", False
     if fw.name == "torch":
         unused = _gpu_unused_unexplained(s)
@@ -345,9 +363,12 @@ def _gpu_unused_unexplained(s: Snapshot) -> str | None:
     if s.visibility.cuda_visible_devices is not None:
         return None  # CUDA_VISIBLE_DEVICES set: DL303's question first
     if any(fw.name in _OTHER_STACKS for fw in s.frameworks) or any(
-        e.framework in _OTHER_STACKS for e in s.reported_errors
+        e.framework in _OTHER_STACKS
+        or e.signature in _ORT_CPU_PACKAGE
+        or e.signature == _ORT_APPLIED_CPU
+        for e in s.reported_errors
     ):
-        return None
+        return None  # ONNX Runtime's own CPU-only providers: its story, not torch's
     for e in s.reported_errors:
         if e.harmless and not in_prose(e.signature):
             continue
@@ -499,7 +520,9 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     frameworks = list(s.frameworks)
     if "jax" not in names and reported(s, "jax-no-gpu"):
         frameworks.append(FrameworkFacts(name="jax", distribution="jaxlib", version=""))
-    if any(reported(s, sig) for sig in _ORT_CPU_PACKAGE):
+    if any(reported(s, sig) for sig in _ORT_CPU_PACKAGE) or (
+        reported(s, _ORT_APPLIED_CPU) and not any(reported(s, sig) for sig in _ORT_CUDA_FAILED)
+    ):
         # ONNX Runtime's own list of providers lacks CUDA: the CPU package is the one imported
         frameworks.append(
             FrameworkFacts(
@@ -559,8 +582,12 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     available provider names"). In a pasted report, a stated driver or
     CUDA version, the framework finding no GPU, or the reporter saying a CPU build got
     installed also show the GPU was wanted. ONNX Runtime's own list ("Specified provider
-    'CUDAExecutionProvider' is not in available provider names.Available providers:
-    'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`.
+    'CPUExecutionProvider'") without a CUDA provider shows the CPU package `onnxruntime`; so
+    do the reporter saying the plain `onnxruntime` is installed instead of or over
+    `onnxruntime-gpu`, and insightface's "Applied providers: ['CPUExecutionProvider']" where the
+    GPU was wanted and no CUDA provider failed to start. The reporter saying an install (a node,
+    an extension, a requirements file) took torch's CUDA away ("disables the pytorch cuda") is
+    read as a CPU build of torch.
     A program on torch that found no GPU (whisper's "FP16 is not supported on CPU", Lightning's
     "GPUs requested but none are available", Unsloth's "No NVIDIA GPU found") in a paste that
     names an NVIDIA GPU and quotes no driver, CUDA or library message is probably a CPU build;

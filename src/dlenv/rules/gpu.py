@@ -28,6 +28,7 @@ from dlenv.kb.tables import load as load_kb
 from dlenv.rules.derived import (
     LIVE_WINS,
     cuda_build,
+    in_prose,
     label,
     live,
     os_name,
@@ -1058,7 +1059,9 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
     not used ("torch.cuda.is_available() returns False", "the GPU is not detected"); an error
     when the paste also states how many GPUs there are ("I only have one GPU"). With no value
     in the paste, "no CUDA-capable device" while the reporter says the framework sees the GPU
-    when imported by hand (outside WSL) is a warning: the script probably sets the variable.
+    when imported by hand (outside WSL) is a warning: the script probably sets the variable. So
+    is a bare "no CUDA-capable device" (cuInit's CUDA_ERROR_NO_DEVICE) with nothing else in the
+    paste: no container, no WSL, no driver or library message, no statement of an update.
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
@@ -1214,6 +1217,39 @@ def _runtime_hides(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+_IN_CONTAINER = "said-in-container"  # a container without the GPU is DL109's question
+
+
+def _bare_no_device(s: Snapshot) -> bool:
+    """CUDA's "no CUDA-capable device" (cuInit's CUDA_ERROR_NO_DEVICE) is all the paste shows:
+    no container, no WSL, no driver missing, and no other message or statement that names a
+    cause. A driver that is absent or not loaded fails cuInit otherwise (libcuda not found,
+    CUDA_ERROR_UNKNOWN, "NVIDIA driver ... not loaded") and reporters say so; what is left is,
+    in the maintainers' answers, a CUDA_VISIBLE_DEVICES that the script or its launcher sets
+    ("os.environ['CUDA_VISIBLE_DEVICES'] = '1'" on a one-GPU machine)."""
+    from dlenv.importers.signatures import BY_ID  # loaded only when a paste quoted something
+
+    if not any(e.signature == "no-cuda-capable-device" for e in s.reported_errors):
+        return False
+    if s.host.container or s.host.wsl is not None or s.driver.installed is False:
+        return False
+    for e in s.reported_errors:
+        if e.signature in NO_GPU_SIGNATURES or e.signature == _IN_CONTAINER:
+            if e.signature == _IN_CONTAINER:
+                return False
+            continue
+        known = BY_ID.get(e.signature)
+        if known is None or e.signature == "unrecognised-error":
+            return False  # an error no signature explains: its cause is unknown
+        if known.statement or (in_prose(e.signature) and e.signature != "said-gpu-model"):
+            return False  # the reporter states something (an update, a reboot): weighed elsewhere
+        if e.harmless and not known.rules:
+            continue  # start-up noise that names no cause
+        if set(known.rules) - {"DL303"}:
+            return False  # a message or statement that names another cause
+    return True
+
+
 def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
     """DL303 on a pasted "No CUDA GPUs are available" / "no CUDA-capable device": the driver
     answered but enumerated nothing. Proven when the paste sets CUDA_VISIBLE_DEVICES to a value
@@ -1273,7 +1309,8 @@ def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
         # CUDA-capable device" while the reporter says the same framework sees the GPU when
         # imported by hand: only this run's environment differs
         seen_by_hand = _said(s, SEEN_BY_HAND) is not None and s.host.wsl is None
-        if not (_said(s, "torch-no-cuda-gpus") or (seen_by_hand and sig in NO_DEVICE)):
+        bare = not seen_by_hand and _bare_no_device(s)
+        if not (_said(s, "torch-no-cuda-gpus") or (seen_by_hand and sig in NO_DEVICE) or bare):
             return
         if seen_by_hand:
             evidence.append(
@@ -1289,6 +1326,14 @@ def _reported_hidden(s: Snapshot) -> Iterator[Finding]:
             "set in the shell, a launch script or the code (os.environ), naming a GPU index this "
             "machine does not have."
         )
+        if bare and not _said(s, "torch-no-cuda-gpus"):
+            message = (
+                "CUDA found no device, and the paste shows nothing else wrong (no container, no "
+                "WSL, no driver or library message): this is read from context, and the usual "
+                "cause is CUDA_VISIBLE_DEVICES, set in the shell, a launch script or the code "
+                "(os.environ), naming a GPU index this machine does not have (or empty, -1). "
+                "nvidia-smi -L and echo $CUDA_VISIBLE_DEVICES confirm it."
+            )
         if seen_by_hand:
             message = (
                 "The framework sees the GPU when imported by hand, but this run finds no CUDA "
