@@ -882,6 +882,19 @@ def test_dl505_numpy2_dtype_size_and_array_api() -> None:
         packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
     )
     assert _pasted_codes("AttributeError: _ARRAY_API not found\n") == [("DL505", "error")]
+    # a paste cut after "from C header" (misdoro/Electronic_load_px100#30) still names NumPy 1's
+    # dtype size; another size alone is the generic reading, not NumPy 2's
+    cut = size.split(", got")[0] + "\n"
+    assert _pasted_codes(cut) == [("DL505", "error")]
+    f = next(
+        f for f in explain_text(cut, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert "NumPy 2" in f.message
+    other = cut.replace("Expected 96", "Expected 80")
+    g = next(
+        f for f in explain_text(other, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert "NumPy 2" not in g.message
 
 
 def test_dl501_pip_version_dates_a_new_python() -> None:

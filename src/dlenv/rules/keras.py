@@ -159,6 +159,11 @@ KERAS3_PORTS = {
     "`from_keras_model`",
     "keras3-removed-alias": "`learning_rate=` instead of `lr=`, and `model.fit(generator)`, "
     "`model.evaluate(...)`, `model.predict(...)` instead of the *_generator methods",
+    "keras3-tf1-api-unavailable": "replace the TF 1 layer calls (`tf.compat.v1.layers.conv2d`, "
+    "`dense`, `flatten`...) with Keras layers (`keras.layers.Conv2D`, `Dense`, `Flatten`) or "
+    "keep them on tf-keras",
+    "keras3-removed-layer": "replace the removed layer (LocallyConnected1D/2D, ThresholdedReLU "
+    "as `keras.layers.ReLU(threshold=...)`, DenseFeatures) or keep the model on tf-keras",
     "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
     "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
     "`optimizers.legacy`) instead of Keras 2's modules or private internals",

@@ -1967,7 +1967,7 @@ _NUMPY_FAILED = "numpy-multiarray-failed-to-import"
 _NUMPY2 = "numpy2-module-compiled-with-numpy1"
 _NUMPY2_TABLE = "numpy2-array-api-not-found"
 _NUMPY_SIZE = "numpy-dtype-size-changed"
-_SIZE_LINE = re.compile(r"Expected (?P<header>\d+) from C header, got (?P<runtime>\d+)")
+_SIZE_LINE = re.compile(r"Expected (?P<header>\d+) from C header(?:, got (?P<runtime>\d+))?")
 _NUMPY_API_RELEASE = {
     0x8: "1.7",
     0x9: "1.8",
@@ -1998,8 +1998,10 @@ def _numpy_abi(s: Snapshot) -> Finding | None:
     size = said.get(_NUMPY_SIZE)
     if size is not None and api is None and numpy2 is None:
         m = _SIZE_LINE.search(size.text)
-        if m is not None and (int(m["header"]), int(m["runtime"])) == (96, 88):
-            numpy2 = size  # NumPy 1's dtype (96 bytes) in the headers, NumPy 2's (88) imported
+        if m is not None and m["header"] == "96" and m["runtime"] in (None, "88"):
+            # NumPy 1's dtype (96 bytes) in the headers, NumPy 2's (88) imported; a paste cut
+            # after "from C header" still says 96, and the size imported differs: NumPy 2's
+            numpy2 = size
         else:
             failed = failed or size  # another pair: the generic reading
     if api is None and failed is None and numpy2 is None:
