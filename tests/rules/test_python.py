@@ -922,3 +922,60 @@ def test_kb_pip_and_python_release_months() -> None:
     assert pip_release_month("not a version") is None
     assert newest_python_at((2022, 1)) == ("3.10", (2021, 10))
     assert newest_python_at((2010, 1)) is None
+
+
+_NONE = (
+    "ERROR: Could not find a version that satisfies the requirement {pkg} (from versions: none)\n"
+    "ERROR: No matching distribution found for {pkg}\n"
+)
+
+
+def test_dl506_python_dated_after_the_first_wheels_for_it() -> None:
+    """A Python whose bugfix level dates it after the first release with wheels for its minor:
+    pip would list releases for it, so nothing listed names the platform (tensorflow/tensorflow
+    #41871: Python 3.8.5 on Windows, a 32-bit install)."""
+    late = "Python version: 3.8.7\n" + _NONE.format(pkg="tensorflow")
+    assert _pasted_codes(late) == [("DL506", "warning")]
+    # a Python 3.8 that may predate TensorFlow 2.2 (May 2020): the paste cannot settle it, so
+    # both candidates are reported, as warnings (CorentinJ/Real-Time-Voice-Cloning#534)
+    early = "Using python version 3.8.1.\n" + _NONE.format(pkg="tensorflow")
+    assert _pasted_codes(early) == [("DL501", "warning"), ("DL506", "warning")]
+    # good: a Python newer than every release is the Python's fault alone
+    new = "Python 3.30.0\n" + _NONE.format(pkg="tensorflow")
+    assert ("DL506", "warning") not in _pasted_codes(new)
+
+
+def test_dl506_nothing_listed_and_no_python_named_is_the_word_size_first() -> None:
+    """milksense/venus#8, NikhilCodes/VirtualBLU#2: pip's own "from versions: none" for torch
+    or TensorFlow with neither the Python nor a release named: probably a 32-bit Python."""
+    f = _pasted_codes(_NONE.format(pkg="torch"))
+    assert f == [("DL506", "warning")]
+    # a retyped message in a title keeps what pip saw (RyanKor/2021-google-ml-bootcamp#24)
+    typed = "could not find a version that satisfies the requirement tensorflow (from versions none)\n"
+    assert _pasted_codes(typed) == [("DL506", "warning")]
+    # good for DL506: no list shown, or a release asked for, keeps the Python reading
+    bare = "ERROR: No matching distribution found for torch\n"
+    assert ("DL506", "warning") not in _pasted_codes(bare)
+    asked = _NONE.format(pkg="torch==1.10.0")
+    assert ("DL506", "warning") not in _pasted_codes(asked)
+
+
+def test_kb_first_wheels_for_python_and_python_dates() -> None:
+    from dlenv.kb import load
+    from dlenv.kb.queries import python_in_range
+    from dlenv.kb.wheels import _first_wheels, first_wheels_for_python, python_released_by
+
+    assert python_released_by("3.8.5") == (2020, 5)
+    assert python_released_by("3.12") == (2023, 10)
+    assert python_released_by("2.5.1") is None
+    first = first_wheels_for_python("tensorflow", "3.12.4")
+    assert first is not None and first.release == "2.16.1" and first.month == (2024, 3)
+    assert first_wheels_for_python("jaxlib", "3.12") is None
+    # each row agrees with the release tables: that release supports the Python, the one before
+    # it (where the KB has it) does not
+    kb = load()
+    for row in _first_wheels():
+        releases = kb.torch if row.package == "torch" else kb.tensorflow
+        mm = ".".join(row.release.split(".")[:2])
+        r = next(r for r in releases if r.version == mm)
+        assert python_in_range(row.python, r.python_min, r.python_max), row

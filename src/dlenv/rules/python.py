@@ -30,12 +30,14 @@ from dlenv.kb.queries import (
 )
 from dlenv.kb.wheels import (
     distro_glibc,
+    first_wheels_for_python,
     glibc_older,
     manylinux_glibc,
     newest_python_at,
     normalise_arch,
     pip_release_month,
     platform_end,
+    python_released_by,
     wheel_gap,
     wheel_gaps,
 )
@@ -726,6 +728,8 @@ class _Cause(NamedTuple):
     needed: str  # what would be needed
     fixes: list[Action]
     probable: bool = False  # reasoned from context (pip's list of versions): a warning
+    # the paste cannot settle it: the other candidate, reported too (both as warnings)
+    alternative: _Cause | None = None
 
 
 def _python_fix(package: str, python: str, requested: str | None, why: str) -> ManualStep:
@@ -917,11 +921,30 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
         top = max((major_minor(r.high) or (0, 0)) for r in releases)
         if supporting:
             first = min(supporting, key=lambda r: major_minor(r.release) or (0, 0))
+            dated = _python_after_first_wheels(pkg, py)
+            if dated is not None:
+                return dated
             why = (
                 f"pip found no {what} wheel for Python {_mm(py)} at all; {pkg} publishes wheels "
                 f"for Python {_mm(py)} only from {first.release} on"
             )
             target = f"{mm[0]}.{mm[1] - 1}" if mm > (3, 9) else first.low
+            return _Cause(
+                "DL501",
+                f"{why} (if the report predates that release; the paste does not date it)",
+                f"a Python {pkg} has wheels for",
+                [
+                    _python_fix(pkg, target, None, f"{pkg} has wheels for it"),
+                    _CHECK_PYTHON,
+                ],
+                probable=True,
+                alternative=_word_size_cause(
+                    pkg,
+                    what,
+                    f"{pkg} has had wheels for Python {_mm(py)} since {first.release}, so "
+                    "if the report is later than that, nothing listed at all points at",
+                ),
+            )
         else:
             why = f"no {pkg} release has wheels for Python {_mm(py)}"
             target = (
@@ -979,6 +1002,19 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
                 )
             ],
         )
+    if py is None and releases and f.requested is None and f.available == []:
+        # neither the Python nor a release is named: pip lists every release of the framework
+        # for any Python it supports, and says itself that it saw none ("from versions: none").
+        # The maintainers' first answer is the word size (python.org's Windows installer was
+        # 32-bit by default until 3.9); a Python newer than every release is the other, and the
+        # check shows both
+        return _word_size_cause(
+            pkg,
+            what,
+            f"pip lists every {pkg} release for each Python it supports and found none, and the "
+            "paste names neither the Python nor its platform: the usual cause (unless the "
+            f"Python is newer than every {pkg} release supports) is",
+        )
     hint = f" ({pkg} {rng.release} supports Python {rng.low}-{rng.high})" if rng else ""
     fixes: list[Action] = [_CHECK_PYTHON]
     if rng:
@@ -996,6 +1032,52 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
         f"version that has no wheels of it{hint}, or a 32-bit Python",
         f"a 64-bit Python {what} has wheels for",
         fixes,
+    )
+
+
+def _word_size_cause(
+    pkg: str, what: str, lead: str, alternative: _Cause | None = None
+) -> _Cause:
+    """DL506 as a probable cause: nothing listed at all for a framework that has wheels for
+    this Python, so the platform (most often a 32-bit Python on Windows) is why."""
+    return _Cause(
+        "DL506",
+        f"{lead} the platform: a 32-bit Python (pip sees no {what} wheel for win32 or i686), "
+        "or an OS or CPU the framework publishes no wheels for",
+        "a 64-bit Python on a platform the framework has wheels for",
+        [
+            ManualStep(
+                text="Check the interpreter's word size and version; install a 64-bit Python "
+                "(python.org's 'Windows installer (64-bit)', amd64) of a version "
+                f"{pkg} supports if it says 32 bit, and recreate the environment with it.",
+                commands=[
+                    "python -c \"import sys, struct; print(sys.version, "
+                    "struct.calcsize('P') * 8, 'bit')\"",
+                    "python -m pip debug --verbose  # the tags this interpreter accepts",
+                ],
+                url="https://www.python.org/downloads/windows/",
+            )
+        ],
+        probable=True,
+        alternative=alternative,
+    )
+
+
+def _python_after_first_wheels(pkg: str, py: str) -> _Cause | None:
+    """DL506 when the stated Python came out after the first `pkg` release with wheels for its
+    minor (its bugfix level dates it, kb/data/wheels.json): pip would list that release and
+    later ones for this Python on any platform they support, and it lists none."""
+    first = first_wheels_for_python(pkg, py)
+    out = python_released_by(py)
+    if first is None or out is None or out <= first.month:
+        return None
+    year, month = out
+    return _word_size_cause(
+        pkg,
+        pkg,
+        f"Python {py} came out no earlier than {year}-{month:02d}, after {pkg} {first.release} "
+        f"({first.month[0]}-{first.month[1]:02d}), the first with wheels for Python {_mm(py)}, "
+        "so the Python version is not why pip lists nothing; that points at",
     )
 
 
@@ -1655,6 +1737,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             severity = "warning"
         else:
             cause = _install_cause(s, f)
+        if cause is not None and cause.code != code:
+            cause = cause.alternative
         if cause is None or cause.code != code:
             continue
         what = f"{f.package} {f.requested}" if f.requested else f.package
