@@ -110,7 +110,13 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     install on Python version 3.12.0; only versions >=3.8,<3.12 are supported", PyTorch's
     "Python >=3.8.0 is required"); and the reporter's words that a package has no build for
     the Python the paste runs ("there is no mediapipe available for Python 3.12") explain pip's
-    "from versions: none" for a package outside the KB, as a warning.
+    "from versions: none" for a package outside the KB, as a warning. Where pip lists nothing
+    for torch or TensorFlow, names no release, and the stated Python is one they have wheels for
+    since some release, the paste rarely dates itself: a Python whose bugfix level shows it came
+    out after the first release with wheels for its minor (kb/data/wheels.json:
+    first_wheels_for_python; X.Y.Z is at least about 1.5*Z months after X.Y.0) rules the Python
+    out (DL506's); otherwise both readings are reported as warnings, this one (the report may
+    predate those wheels) and DL506's (a 32-bit Python, a platform without wheels).
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -1806,7 +1812,12 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     way as a warning. pip searching piwheels (Raspberry Pi OS's index) marks a Raspberry Pi; and
     on Alpine Linux (a python:X.Y-alpine image, apk) a framework that publishes manylinux
     (glibc) wheels only (torch, TensorFlow, jaxlib, onnxruntime) has no wheel at all: pip fails,
-    or falls back to an sdist such as torch's 0.1.2 placeholder.
+    or falls back to an sdist such as torch's 0.1.2 placeholder. pip's own "from versions:
+    none" for torch or TensorFlow with neither the Python nor a release named is, probably, the
+    platform (a 32-bit Python first: the maintainers' first answer) as a warning whose check
+    prints the Python's version and word size; with a Python that came out after the first
+    release with wheels for it (its bugfix level dates it), the platform too; with a Python
+    the paste cannot date against those wheels, this and DL501 are both reported as warnings.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
