@@ -979,3 +979,29 @@ def test_kb_first_wheels_for_python_and_python_dates() -> None:
         mm = ".".join(row.release.split(".")[:2])
         r = next(r for r in releases if r.version == mm)
         assert python_in_range(row.python, r.python_min, r.python_max), row
+
+
+def test_dl501_stated_python_ceiling_against_the_python_here() -> None:
+    """pKrime/brignet#21: the report says the builds it needs go only up to Python 3.9, and the
+    paste runs in Blender 3.2, which bundles Python 3.10 (kb/data/wheels.json)."""
+    blender = (
+        "Read prefs: C:\\Users\\P\\AppData\\Roaming\\Blender Foundation\\Blender\\3.2\\config\\"
+        "userpref.blend\n"
+        "pip cannot resolve it: the wheel listing only offers the CUDA builds up to Python 3.9.\n"
+    )
+    assert _pasted_codes(blender) == [("DL501", "warning")]
+    stated = "Python 3.11.4\nThis project supports python 3.8 ~ 3.10 only.\n"
+    assert _pasted_codes(stated) == [("DL501", "warning")]
+    # good: the Python here is within the ceiling, or the paste shows no Python at all
+    assert _pasted_codes(blender.replace("up to Python 3.9", "up to Python 3.10")) == []
+    assert _pasted_codes("Python 3.9.7\nit only has builds up to Python 3.9.\n") == []
+    assert _pasted_codes("The builds go up to Python 3.9.\n") == []
+
+
+def test_kb_bundled_python() -> None:
+    from dlenv.kb.wheels import bundled_python
+
+    assert bundled_python("blender", "3.2") is not None
+    assert bundled_python("blender", "3.2")[0] == "3.10"  # type: ignore[index]
+    assert bundled_python("blender", "2.93")[0] == "3.9"  # type: ignore[index]
+    assert bundled_python("blender", "9.9") is None

@@ -368,3 +368,18 @@ def python_released_by(python: str) -> tuple[int, int] | None:
         return first
     months = first[0] * 12 + first[1] - 1 + (int(m[3]) * 3) // 2
     return months // 12, months % 12 + 1
+
+
+def bundled_python(app: str, version: str) -> tuple[str, str] | None:
+    """(the CPython minor, the source) that release `version` of `app` ("blender", "3.2")
+    bundles, from kb/data/wheels.json's bundled_pythons; None when the KB does not know it."""
+    from dlenv.kb.tables import read_data
+
+    try:
+        want = Version(version)
+    except InvalidVersion:
+        return None
+    for row in read_data("wheels")["bundled_pythons"]:
+        if row["app"] == app and Version(row["first"]) <= want <= Version(row["last"]):
+            return str(row["python"]), str(row["source"])
+    return None

@@ -29,6 +29,7 @@ from dlenv.kb.queries import (
     torch_release,
 )
 from dlenv.kb.wheels import (
+    bundled_python,
     distro_glibc,
     first_wheels_for_python,
     glibc_older,
@@ -116,7 +117,11 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     out after the first release with wheels for its minor (kb/data/wheels.json:
     first_wheels_for_python; X.Y.Z is at least about 1.5*Z months after X.Y.0) rules the Python
     out (DL506's); otherwise both readings are reported as warnings, this one (the report may
-    predate those wheels) and DL506's (a 32-bit Python, a platform without wheels).
+    predate those wheels) and DL506's (a 32-bit Python, a platform without wheels). With no
+    installer message at all, the report's own ceiling ("only offers support ... up to Python
+    3.9", "python should be version 3.8 ~ 3.10") against a newer Python the paste shows, stated
+    or bundled by the Blender release it runs in (kb/data/wheels.json: bundled_pythons, Blender
+    3.1-4.0 run Python 3.10), is the same fault, as a warning.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -129,7 +134,10 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     Fix: use a Python the release supports (`uv venv --python 3.11`, `conda create -n tf
     python=3.11`), or a release that supports this Python.
     """
-    yield from _install_findings(s, "DL501")
+    installing = list(_install_findings(s, "DL501"))
+    yield from installing
+    if not installing and not s.python.install_failures:
+        yield from _said_ceiling(s)
     py = s.python.version
     if not py:
         return
@@ -168,6 +176,81 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=fw.name,
         )
+
+
+_CEILING_SAID = "said-python-ceiling"  # prose-python.toml: "... up to Python 3.9"
+_BLENDER = "blender-bundled-python"  # prose-python.toml: Blender Foundation\Blender\3.2\
+# the ceiling the statement names (prose-python.toml's said-python-ceiling, its two forms)
+_CEILING = re.compile(
+    r"\b(?:up to|until|through|at most|no newer than|<=) (?:c?python ?v?|py)(3\.\d{1,2})\b(?![.]\d)"
+    r"|\bpython (?:(?:should|must|needs to) be )?(?:version )?3\.\d{1,2} ?(?:-|~|to) ?"
+    r"(3\.\d{1,2})\b(?![.]\d)",
+    re.IGNORECASE,
+)
+_BLENDER_VERSION = re.compile(r"(?<![\d.])([2-5]\.\d{1,2})(?![.\d])")
+
+
+def _paste_python(s: Snapshot) -> tuple[str, str] | None:
+    """(the Python's minor, where it was read): the one the paste states, else the one the
+    Blender release it runs in bundles (kb/data/wheels.json)."""
+    if s.python.version:
+        return _mm(s.python.version), "the paste states it"
+    for e in s.reported_errors:
+        if e.signature != _BLENDER:
+            continue
+        m = _BLENDER_VERSION.search(e.text[e.text.lower().rfind("blender") :])
+        known = bundled_python("blender", m.group(1)) if m else None
+        if m and known:
+            return known[0], f"Blender {m.group(1)} bundles it: {known[1].split(', ')[0]}"
+    return None
+
+
+def _said_ceiling(s: Snapshot) -> Iterator[Finding]:
+    """DL501 as a warning: the report states the newest Python what it needs supports ("only
+    ... up to Python 3.9"), and the Python the paste runs (stated, or bundled by the Blender it
+    runs in) is newer: the maintainers' reading of an install that cannot resolve."""
+    here = _paste_python(s)
+    mm = major_minor(here[0]) if here else None
+    if here is None or mm is None:
+        return
+    for e in s.reported_errors:
+        if e.signature != _CEILING_SAID:
+            continue
+        m = _CEILING.search(e.text)
+        said = (m.group(1) or m.group(2)) if m else None
+        top = major_minor(said) if said else None
+        if said is None or top is None or mm <= top:
+            continue
+        yield finding(
+            "DL501",
+            severity="warning",
+            title=f"Probably Python {here[0]} is newer than what the report needs supports",
+            message=f"The report says what it needs goes only up to Python {said} "
+            f'("{first_line(e.text, 120).strip()}"), and the Python here is {here[0]} '
+            f"({here[1].split(': ')[0]}): pip finds no build of it for this Python.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{e.signature}",
+                    found=first_line(e.text, 160),
+                    needed=f"Python {said} or older",
+                    note="the report's words",
+                ),
+                Evidence(fact="python.version", found=here[0], note=here[1]),
+            ],
+            fixes=[
+                ManualStep(
+                    text=f"Run it on a Python {said} or older (in Blender: a release whose "
+                    "bundled Python is that old, such as Blender 3.0 for Python 3.9), or use a "
+                    f"release of the package built for Python {here[0]}.",
+                    commands=[
+                        f"uv venv --python {said} .venv",
+                        "python -m pip index versions <package>  # what exists for this Python",
+                    ],
+                )
+            ],
+            subject="python",
+        )
+        return
 
 
 @rule("DL502", "module-shadows-framework", "error", "python")
