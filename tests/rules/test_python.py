@@ -1005,3 +1005,24 @@ def test_kb_bundled_python() -> None:
     assert bundled_python("blender", "3.2")[0] == "3.10"  # type: ignore[index]
     assert bundled_python("blender", "2.93")[0] == "3.9"  # type: ignore[index]
     assert bundled_python("blender", "9.9") is None
+
+
+def test_dl501_pip_inside_blender_installs_for_its_bundled_python() -> None:
+    """A Blender add-on's pip install in Blender 3.2 runs on its bundled Python 3.10, which
+    torch 1.8.1 has no wheels for (pKrime/brignet#21)."""
+    from dlenv.importers.explain import explain_text
+
+    paste = (
+        "Read prefs: C:\\Users\\P\\AppData\\Roaming\\Blender Foundation\\Blender\\3.2\\config\\"
+        "userpref.blend\n"
+        "ERROR: Could not find a version that satisfies the requirement torch==1.8.1 (from "
+        "versions: 1.11.0, 1.12.0, 1.12.1, 1.13.0)\n"
+    )
+    f = [f for f in explain_text(paste, "p.txt", probe=False).report.findings if f.code == "DL501"]
+    assert len(f) == 1 and "Blender 3.2 bundles it" in f[0].message
+    # good: Blender 2.93 bundles Python 3.9, which torch 1.8 supports: pip finding nothing
+    # there is not the Python's fault
+    older = paste.replace("Blender\\3.2", "Blender\\2.93").replace(
+        "1.11.0, 1.12.0, 1.12.1, 1.13.0", "none"
+    )
+    assert "DL501" not in {code for code, _ in _pasted_codes(older)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Literal, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -121,7 +122,8 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     installer message at all, the report's own ceiling ("only offers support ... up to Python
     3.9", "python should be version 3.8 ~ 3.10") against a newer Python the paste shows, stated
     or bundled by the Blender release it runs in (kb/data/wheels.json: bundled_pythons, Blender
-    3.1-4.0 run Python 3.10), is the same fault, as a warning.
+    3.1-4.0 run Python 3.10), is the same fault, as a warning; and an installer error pasted
+    from inside Blender is judged against the Python that Blender release bundles.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -1801,6 +1803,10 @@ _VERSION_MISSING_SAID = "said-framework-version-missing"
 
 
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
+    bundled = _paste_python(s) if s.python.version is None else None
+    if bundled is not None:
+        # pip inside Blender installs for the Python that Blender release bundles
+        s = replace(s, python=replace(s.python, version=bundled[0]))
     for f in s.python.install_failures:
         # a package outside the KB counts when the installer itself said what did not fit,
         # or when the wheel it refused names its Python (cpXY) and platform in its file name
@@ -1850,7 +1856,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             else f"The report names the wheel {f.wheel}, and probably it cannot install here: "
             f"{cause.why}."
             if named
-            else f"{_installer(f.message)} could not install {what}: {cause.why}.",
+            else f"{_installer(f.message)} could not install {what}: {cause.why}"
+            + (f" ({bundled[1].split(': ')[0]})." if bundled is not None else "."),
             evidence=[
                 Evidence(
                     fact="python.install_failures",
@@ -1858,6 +1865,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
                     needed=cause.needed,
                     note=f"available: {', '.join(f.available) or 'none'}"
                     if f.available is not None
+                    else f"Python {bundled[0]}: {bundled[1]}"
+                    if bundled is not None
                     else None,
                 )
             ],
