@@ -1012,7 +1012,7 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
         top = max((major_minor(r.high) or (0, 0)) for r in releases)
         if supporting:
             first = min(supporting, key=lambda r: major_minor(r.release) or (0, 0))
-            dated = _python_after_first_wheels(pkg, py)
+            dated = _python_after_first_wheels(pkg, py) if s.python.bits != 64 else None
             if dated is not None:
                 return dated
             why = (
@@ -1029,7 +1029,10 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
                     _CHECK_PYTHON,
                 ],
                 probable=True,
-                alternative=_word_size_cause(
+                # a 64-bit Python shown rules the word size out (the usual platform reading)
+                alternative=None
+                if s.python.bits == 64
+                else _word_size_cause(
                     pkg,
                     what,
                     f"{pkg} has had wheels for Python {_mm(py)} since {first.release}, so "
