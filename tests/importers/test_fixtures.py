@@ -500,7 +500,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "host.distro": "Ubuntu",
             "host.distro_version": "20.04",
             "host.os": "Linux",
-            "python.version": "3.8",
+            "python.version": "3.8.10",
             "gpus[0].index": 0,
             "gpus[0].name": "GeForce RTX 3070",
             "gpus[0].pci_bus_id": "0000:01:00.0",

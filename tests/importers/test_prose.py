@@ -27,7 +27,9 @@ def _prose(text: str) -> dict[str, object]:
         ("PyTorch version: 1.13.1", "frameworks.torch.version", "1.13.1"),
         # an issue form's markdown bold around the key (edenaion/EZ-CorridorKey#87)
         ("- **PyTorch:** 2.9.1+cu130", "frameworks.torch.version", "2.9.1+cu130"),
-        ("- **Python:** 3.11.15", "python.version", "3.11"),
+        # the bugfix level is kept, as a probed interpreter reports it: it dates the report
+        ("- **Python:** 3.11.15", "python.version", "3.11.15"),
+        ("my python version is 3.8", "python.version", "3.8"),
         ("TensorFlow 2.7 with cuda_11.2", "frameworks.tensorflow.version", "2.7"),
         ("TensorFlow 2.7 with cuda_11.2", "cuda.toolkits[]", "11.2"),
         ("tensorflow-gpu==2.4.1 installed with pip", "frameworks.tensorflow.version", "2.4.1"),
@@ -51,7 +53,7 @@ def _prose(text: str) -> dict[str, object]:
         ),
         ("/home/u/.local/lib/python3.8/site-packages/torch/__init__.py", "python.version", "3.8"),
         ("torch-2.3.0-cp313-cp313-win_amd64.whl", "python.version", "3.13"),
-        ("Python 3.12.1", "python.version", "3.12"),
+        ("Python 3.12.1", "python.version", "3.12.1"),
         # a bare CUDA major where it states what the machine has (NVIDIA/cudf#869)
         ("importing cudf on a CUDA 10 system fails", "cuda.toolkits[]", "10"),
         ("I have CUDA 12 installed", "cuda.toolkits[]", "12"),
@@ -97,7 +99,7 @@ def _prose(text: str) -> dict[str, object]:
             "10.0",
         ),
         ("NVIDIA驱动版本：535.104.05", "driver.version", "535.104.05"),
-        ("- Python：3.12.3", "python.version", "3.12"),
+        ("- Python：3.12.3", "python.version", "3.12.3"),
         # Markdown labels (comfyui-nvidia-docker "- **NVIDIA Driver**: 570.195.03")
         ("- **NVIDIA Driver**: 570.195.03", "driver.version", "570.195.03"),
         ("**cuDNN**: 9.1.0", "cuda.cudnn[]", "9.1.0 at (stated in prose)"),

@@ -281,3 +281,19 @@ def test_dl507_the_reporter_says_the_wheel_needs_a_newer_glibc() -> None:
     assert "DL507" not in _codes(fine + tb)
     mac = "On my MacBook (macOS 14) the wheel needs a newer glibc, it says.\n"
     assert "DL507" not in _codes(mac + tb)
+
+
+def test_dl508_tensorflow_dll_initialization_failed_on_windows() -> None:
+    """tensorflow/tensorflow#46788, fo40225/tensorflow-windows-wheel#48: the DLL loads and its
+    initialization fails, how a CPU without the build's AVX shows on Windows (a warning); a
+    missing DLL is another failure, and a CPU whose flags show AVX rules it out."""
+    init = (
+        "ImportError: DLL load failed while importing _pywrap_tensorflow_internal: A dynamic link "
+        "library (DLL) initialization routine failed.\n"
+    )
+    assert _codes(init).get("DL508") == "warning"
+    missing = init.replace(
+        "A dynamic link library (DLL) initialization routine failed",
+        "The specified module could not be found",
+    )
+    assert "DL508" not in _codes(missing)

@@ -105,3 +105,18 @@ def test_dl601_before_and_after_versions_from_prose_with_release_links() -> None
     assert pasted_codes(paste) == {"DL601": "warning"}
     assert pasted_codes("Downgrading to tensorflow v2.15 fixed it\n") == {"DL601": "warning"}
     assert pasted_codes("This does not occur with torch 2.1 on the GPU machine.\n") == {}
+
+
+def test_dl601_tf1_layers_and_removed_layers_name_keras3() -> None:
+    # TensorFlow's lazy loader refuses TF 1 layers under Keras 3 (AI4EPS/PhaseNet#90), and a
+    # layer Keras 3 removed is missing from tf.keras (fastmachinelearning/hls4ml#1077)
+    assert pasted_codes("AttributeError: `conv2d` is not available with Keras 3.\n") == {
+        "DL601": "error"
+    }
+    assert pasted_codes(
+        "AttributeError: module 'tensorflow.keras.layers' has no attribute 'LocallyConnected1D'\n"
+    ) == {"DL601": "error"}
+    # good: a layer every Keras has, misspelt, says nothing about the Keras major
+    assert "DL601" not in pasted_codes(
+        "AttributeError: module 'tensorflow.keras.layers' has no attribute 'Conv2d'\n"
+    )

@@ -812,9 +812,13 @@ def test_dl506_piwheels_index_marks_a_raspberry_pi() -> None:
         "No matching distribution found for torch\n"
     )
     assert _pasted_codes(pi) == [("DL506", "warning")]
-    # the same failure with PyTorch's own index searched: nothing says Raspberry Pi
+    # the same failure with PyTorch's own index searched: nothing says Raspberry Pi (nothing
+    # listed with no Python named is, probably, the word size: no Pi in the reasoning)
     other = pi.replace("https://www.piwheels.org/simple", "https://download.pytorch.org/whl/cpu")
-    assert ("DL506", "warning") not in _pasted_codes(other)
+    from dlenv.importers.explain import explain_text
+
+    found = explain_text(other, "p.txt", probe=False).report.findings
+    assert not any("Raspberry" in f.message for f in found)
 
 
 def test_dl502_source_checkout_and_a_package_named_in_the_same_name_sentence() -> None:
@@ -882,6 +886,19 @@ def test_dl505_numpy2_dtype_size_and_array_api() -> None:
         packages=["numpy<2"], reason="the extensions here were built against NumPy 1.x"
     )
     assert _pasted_codes("AttributeError: _ARRAY_API not found\n") == [("DL505", "error")]
+    # a paste cut after "from C header" (misdoro/Electronic_load_px100#30) still names NumPy 1's
+    # dtype size; another size alone is the generic reading, not NumPy 2's
+    cut = size.split(", got")[0] + "\n"
+    assert _pasted_codes(cut) == [("DL505", "error")]
+    f = next(
+        f for f in explain_text(cut, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert "NumPy 2" in f.message
+    other = cut.replace("Expected 96", "Expected 80")
+    g = next(
+        f for f in explain_text(other, "p.txt", probe=False).report.findings if f.code == "DL505"
+    )
+    assert "NumPy 2" not in g.message
 
 
 def test_dl501_pip_version_dates_a_new_python() -> None:
@@ -909,3 +926,107 @@ def test_kb_pip_and_python_release_months() -> None:
     assert pip_release_month("not a version") is None
     assert newest_python_at((2022, 1)) == ("3.10", (2021, 10))
     assert newest_python_at((2010, 1)) is None
+
+
+_NONE = (
+    "ERROR: Could not find a version that satisfies the requirement {pkg} (from versions: none)\n"
+    "ERROR: No matching distribution found for {pkg}\n"
+)
+
+
+def test_dl506_python_dated_after_the_first_wheels_for_it() -> None:
+    """A Python whose bugfix level dates it after the first release with wheels for its minor:
+    pip would list releases for it, so nothing listed names the platform (tensorflow/tensorflow
+    #41871: Python 3.8.5 on Windows, a 32-bit install)."""
+    late = "Python version: 3.8.7\n" + _NONE.format(pkg="tensorflow")
+    assert _pasted_codes(late) == [("DL506", "warning")]
+    # a Python 3.8 that may predate TensorFlow 2.2 (May 2020): the paste cannot settle it, so
+    # both candidates are reported, as warnings (CorentinJ/Real-Time-Voice-Cloning#534)
+    early = "Using python version 3.8.1.\n" + _NONE.format(pkg="tensorflow")
+    assert _pasted_codes(early) == [("DL501", "warning"), ("DL506", "warning")]
+    # good: a Python newer than every release is the Python's fault alone
+    new = "Python 3.30.0\n" + _NONE.format(pkg="tensorflow")
+    assert ("DL506", "warning") not in _pasted_codes(new)
+
+
+def test_dl506_nothing_listed_and_no_python_named_is_the_word_size_first() -> None:
+    """milksense/venus#8, NikhilCodes/VirtualBLU#2: pip's own "from versions: none" for torch
+    or TensorFlow with neither the Python nor a release named: probably a 32-bit Python."""
+    f = _pasted_codes(_NONE.format(pkg="torch"))
+    assert f == [("DL506", "warning")]
+    # a retyped message in a title keeps what pip saw (RyanKor/2021-google-ml-bootcamp#24)
+    typed = "could not find a version that satisfies the requirement tensorflow (from versions none)\n"
+    assert _pasted_codes(typed) == [("DL506", "warning")]
+    # good for DL506: no list shown, or a release asked for, keeps the Python reading
+    bare = "ERROR: No matching distribution found for torch\n"
+    assert ("DL506", "warning") not in _pasted_codes(bare)
+    asked = _NONE.format(pkg="torch==1.10.0")
+    assert ("DL506", "warning") not in _pasted_codes(asked)
+
+
+def test_kb_first_wheels_for_python_and_python_dates() -> None:
+    from dlenv.kb import load
+    from dlenv.kb.queries import python_in_range
+    from dlenv.kb.wheels import _first_wheels, first_wheels_for_python, python_released_by
+
+    assert python_released_by("3.8.5") == (2020, 5)
+    assert python_released_by("3.12") == (2023, 10)
+    assert python_released_by("2.5.1") is None
+    first = first_wheels_for_python("tensorflow", "3.12.4")
+    assert first is not None and first.release == "2.16.1" and first.month == (2024, 3)
+    assert first_wheels_for_python("jaxlib", "3.12") is None
+    # each row agrees with the release tables: that release supports the Python, the one before
+    # it (where the KB has it) does not
+    kb = load()
+    for row in _first_wheels():
+        releases = kb.torch if row.package == "torch" else kb.tensorflow
+        mm = ".".join(row.release.split(".")[:2])
+        r = next(r for r in releases if r.version == mm)
+        assert python_in_range(row.python, r.python_min, r.python_max), row
+
+
+def test_dl501_stated_python_ceiling_against_the_python_here() -> None:
+    """pKrime/brignet#21: the report says the builds it needs go only up to Python 3.9, and the
+    paste runs in Blender 3.2, which bundles Python 3.10 (kb/data/wheels.json)."""
+    blender = (
+        "Read prefs: C:\\Users\\P\\AppData\\Roaming\\Blender Foundation\\Blender\\3.2\\config\\"
+        "userpref.blend\n"
+        "pip cannot resolve it: the wheel listing only offers the CUDA builds up to Python 3.9.\n"
+    )
+    assert _pasted_codes(blender) == [("DL501", "warning")]
+    stated = "Python 3.11.4\nThis project supports python 3.8 ~ 3.10 only.\n"
+    assert _pasted_codes(stated) == [("DL501", "warning")]
+    # good: the Python here is within the ceiling, or the paste shows no Python at all
+    assert _pasted_codes(blender.replace("up to Python 3.9", "up to Python 3.10")) == []
+    assert _pasted_codes("Python 3.9.7\nit only has builds up to Python 3.9.\n") == []
+    assert _pasted_codes("The builds go up to Python 3.9.\n") == []
+
+
+def test_kb_bundled_python() -> None:
+    from dlenv.kb.wheels import bundled_python
+
+    assert bundled_python("blender", "3.2") is not None
+    assert bundled_python("blender", "3.2")[0] == "3.10"  # type: ignore[index]
+    assert bundled_python("blender", "2.93")[0] == "3.9"  # type: ignore[index]
+    assert bundled_python("blender", "9.9") is None
+
+
+def test_dl501_pip_inside_blender_installs_for_its_bundled_python() -> None:
+    """A Blender add-on's pip install in Blender 3.2 runs on its bundled Python 3.10, which
+    torch 1.8.1 has no wheels for (pKrime/brignet#21)."""
+    from dlenv.importers.explain import explain_text
+
+    paste = (
+        "Read prefs: C:\\Users\\P\\AppData\\Roaming\\Blender Foundation\\Blender\\3.2\\config\\"
+        "userpref.blend\n"
+        "ERROR: Could not find a version that satisfies the requirement torch==1.8.1 (from "
+        "versions: 1.11.0, 1.12.0, 1.12.1, 1.13.0)\n"
+    )
+    f = [f for f in explain_text(paste, "p.txt", probe=False).report.findings if f.code == "DL501"]
+    assert len(f) == 1 and "Blender 3.2 bundles it" in f[0].message
+    # good: Blender 2.93 bundles Python 3.9, which torch 1.8 supports: pip finding nothing
+    # there is not the Python's fault
+    older = paste.replace("Blender\\3.2", "Blender\\2.93").replace(
+        "1.11.0, 1.12.0, 1.12.1, 1.13.0", "none"
+    )
+    assert "DL501" not in {code for code, _ in _pasted_codes(older)}

@@ -102,12 +102,12 @@ _DRIVER = re.compile(
     re.IGNORECASE,
 )
 _PYTHON = re.compile(
-    r"(?<![A-Za-z0-9_])python\s*(?:version\s*)?[*`]{0,3}[:：]?\s*[*`]{0,3}\s*(?P<ver>3\.\d{1,2})(?:\.\d+)?\b"
-    r"|(?<![\w.])(?P<before>3\.\d{1,2})(?:\.\d+)?\s+python\b"
+    r"(?<![A-Za-z0-9_])python\s*(?:version\s*)?[*`]{0,3}[:：]?\s*[*`]{0,3}\s*(?P<ver>3\.\d{1,2}(?:\.\d{1,2})?)\b"
+    r"|(?<![\w.])(?P<before>3\.\d{1,2}(?:\.\d{1,2})?)\s+python\b"
     # in words: "latest python, which is 3.7", "my Python version is 3.12", "python版本为3.8"
     r"|\bpython(?:'s)?(?:[ ,]{1,2}(?:version|which|that|here|installed)){0,2}\s{0,2}"
-    r"(?:is|was|=|:|为|是)\s{0,2}(?:now\s)?(?P<wordver>3\.\d{1,2})(?:\.\d+)?\b"
-    r"|python\s{0,2}版本\s{0,2}(?:是|为|:|：)?\s{0,2}(?P<zhver>3\.\d{1,2})(?:\.\d+)?"
+    r"(?:is|was|=|:|为|是)\s{0,2}(?:now\s)?(?P<wordver>3\.\d{1,2}(?:\.\d{1,2})?)\b"
+    r"|python\s{0,2}版本\s{0,2}(?:是|为|:|：)?\s{0,2}(?P<zhver>3\.\d{1,2}(?:\.\d{1,2})?)"
     # "py3.8" (a conda build string's "py3.8_cuda11.3_cudnn8.2.0_0" names it too)
     r"|(?<![\w.])py(?P<pyver>3\.\d{1,2})(?![\d.])"
     r"|python(?P<pathver>3\.\d{1,2})[/\\](?:site|dist)-packages"

@@ -323,3 +323,63 @@ def newest_python_at(month: tuple[int, int]) -> tuple[str, tuple[int, int]] | No
     """The newest CPython minor released by `month` (year, month), with its release month."""
     out = [(k, v) for k, v in _python_release_months().items() if v <= month]
     return max(out, key=lambda kv: kv[1]) if out else None
+
+
+@dataclass(frozen=True)
+class FirstWheels:
+    """The first release of `package` with wheels for CPython `python`, and its month."""
+
+    package: str
+    python: str
+    release: str
+    month: tuple[int, int]
+    source: str
+
+
+@cache
+def _first_wheels() -> tuple[FirstWheels, ...]:
+    from dlenv.kb.tables import read_data
+
+    return tuple(
+        FirstWheels(r["package"], r["python"], r["release"], _month(r["month"]), r["source"])
+        for r in read_data("wheels")["first_wheels_for_python"]
+    )
+
+
+def first_wheels_for_python(package: str, python: str) -> FirstWheels | None:
+    """The first `package` release (torch, tensorflow) with wheels for `python`'s minor, or None
+    when the KB does not record it."""
+    m = re.match(r"(\d+)\.(\d+)", python.strip())
+    if m is None:
+        return None
+    minor = f"{m[1]}.{m[2]}"
+    return next((r for r in _first_wheels() if r.package == package and r.python == minor), None)
+
+
+def python_released_by(python: str) -> tuple[int, int] | None:
+    """The earliest month CPython `python` ("3.8.5") can have come out: its minor's first
+    release plus about 1.5 months per bugfix release (they come about every two months, PEP
+    602), so a report naming it is at least that late. None for a minor the KB lacks."""
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", python.strip())
+    if m is None:
+        return None
+    first = _python_release_months().get(f"{m[1]}.{m[2]}")
+    if first is None or not m[3]:
+        return first
+    months = first[0] * 12 + first[1] - 1 + (int(m[3]) * 3) // 2
+    return months // 12, months % 12 + 1
+
+
+def bundled_python(app: str, version: str) -> tuple[str, str] | None:
+    """(the CPython minor, the source) that release `version` of `app` ("blender", "3.2")
+    bundles, from kb/data/wheels.json's bundled_pythons; None when the KB does not know it."""
+    from dlenv.kb.tables import read_data
+
+    try:
+        want = Version(version)
+    except InvalidVersion:
+        return None
+    for row in read_data("wheels")["bundled_pythons"]:
+        if row["app"] == app and Version(row["first"]) <= want <= Version(row["last"]):
+            return str(row["python"]), str(row["source"])
+    return None

@@ -471,7 +471,10 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     SIGILL an error, and the reporter's "core dumped" or "the CPU has no AVX", Windows' "DLL
     load failed" for TensorFlow's _pywrap_tensorflow_internal, or the reporter's "TensorFlow
     error" a warning; NVIDIA containers' own "This
-    container was built for CPUs supporting at least the AVX instruction set" is an error. A
+    container was built for CPUs supporting at least the AVX instruction set" is an error.
+    Windows' "DLL load failed while importing _pywrap_tensorflow_internal: A dynamic link library
+    (DLL) initialization routine failed" (the DLL found, its start-up code failing) is, with the
+    CPU's flags unknown, a warning: how a CPU without AVX shows there. A
     container's "exited with code 132" (128 + SIGILL) counts as a SIGILL; the reporter saying
     the CPU has no AVX beside a failure the paste shows is a warning. In
     `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
@@ -527,6 +530,13 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     # a bare "Illegal instruction" where the CPU's flags are unknown: SIGILL means the CPU (or
     # an emulator) met an instruction it lacks; for a prebuilt binary that is an ISA extension
     # it was compiled for (AVX, AVX2, AVX-512): likely, not proven (a warning)
+    # Windows' own word for it: TensorFlow's DLL was found and loaded, and its initialization
+    # failed, which is how an instruction the CPU lacks shows there (a missing DLL says "The
+    # specified module could not be found" instead): probably, not proven (a warning)
+    init = _dll_init_failed(s)
+    if init is not None and not no_avx and flags is None and said is None and not crashed:
+        yield _dll_init_failed_finding(s, init)
+        return
     if sigill is not None and flags is None and not rosetta and said is None and not crashed:
         yield _sigill_unknown_cpu(s, sigill)
         return
@@ -644,6 +654,60 @@ def _avx_framework_failed(s: Snapshot) -> ReportedError | None:
         ),
         None,
     ) or _said(s, _FRAMEWORK_FAILS_SAID)
+
+
+_DLL_INIT = re.compile(
+    r"_pywrap_tensorflow_internal[^\n]{0,40}?: A dynamic link library \(DLL\) initialization "
+    r"routine failed"
+)
+
+
+def _dll_init_failed(s: Snapshot) -> ReportedError | None:
+    """Windows' "DLL load failed while importing _pywrap_tensorflow_internal: A dynamic link
+    library (DLL) initialization routine failed": the DLL was there and its start-up code
+    failed."""
+    return next(
+        (e for e in s.reported_errors if e.signature == _DLL_LOAD and _DLL_INIT.search(e.text)),
+        None,
+    )
+
+
+def _dll_init_failed_finding(s: Snapshot, init: ReportedError) -> Finding:
+    """DL508 as a warning: TensorFlow's DLL failed in its initialization on Windows."""
+    cpu = s.host.cpu_model
+    return finding(
+        "DL508",
+        severity="warning",
+        title="Probably the CPU lacks the AVX instructions TensorFlow's Windows build needs",
+        message="Windows found TensorFlow's _pywrap_tensorflow_internal DLL and loaded it, and "
+        "its initialization failed: with prebuilt TensorFlow (compiled for AVX since 1.6) that "
+        "is how a CPU"
+        + (f" ({cpu})" if cpu else "")
+        + " without AVX shows (a missing DLL says \"The specified module could not be found\" "
+        "instead); an outdated Visual C++ runtime is the other cause to rule out.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{init.signature}",
+                found=first_line(init.text, 200),
+                needed="a CPU with AVX",
+                note="the CPU's instruction sets are not in the paste",
+            )
+        ],
+        hint="On Windows, Sysinternals' `coreinfo -f` (or CPU-Z) lists AVX if the CPU has it.",
+        fixes=[
+            ManualStep(
+                text="Check whether the CPU has AVX; without it, run on a CPU that has it, or use "
+                "a TensorFlow built without it (tensorflow 1.5, a community no-AVX wheel, or a "
+                "source build). With AVX, install the current Visual C++ redistributable.",
+                commands=[
+                    "coreinfo -f | findstr /i avx",
+                    'python -c "import platform; print(platform.processor())"',
+                ],
+                url="https://learn.microsoft.com/en-us/cpp/windows/latest-supported-vc-redist",
+            )
+        ],
+        subject="python",
+    )
 
 
 def _named_cpu_without_avx(

@@ -42,7 +42,10 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     supported in Keras 3", or tensorflow_hub's KerasLayer refused by a Keras 3 Sequential) is
     the same fault, stated by the program itself; so is an AttributeError inside a module only
     Keras 3 has (`module 'keras._tf_keras.keras.layers' has no attribute 'experimental'`), and
-    so are the ways Keras 3 refuses Keras 2 code: "A KerasTensor cannot be used as input to a
+    so are the ways Keras 3 refuses Keras 2 code: TensorFlow's "`conv2d` is not available with
+    Keras 3" for TF 1 layers (tf.compat.v1.layers), a layer Keras 3 removed missing from tf.keras
+    (`module 'tensorflow.keras.layers' has no attribute 'LocallyConnected1D'`, ThresholdedReLU,
+    DenseFeatures), "A KerasTensor cannot be used as input to a
     TensorFlow function", "Unrecognized keyword arguments passed to LSTM: {'batch_input_shape':
     ...}" (also batch_size, input_length, weights, and `{'groups': 1}` for a DepthwiseConv2D
     or Conv2DTranspose from a Keras 2 model file), imports of modules only Keras 2 had
@@ -159,6 +162,11 @@ KERAS3_PORTS = {
     "`from_keras_model`",
     "keras3-removed-alias": "`learning_rate=` instead of `lr=`, and `model.fit(generator)`, "
     "`model.evaluate(...)`, `model.predict(...)` instead of the *_generator methods",
+    "keras3-tf1-api-unavailable": "replace the TF 1 layer calls (`tf.compat.v1.layers.conv2d`, "
+    "`dense`, `flatten`...) with Keras layers (`keras.layers.Conv2D`, `Dense`, `Flatten`) or "
+    "keep them on tf-keras",
+    "keras3-removed-layer": "replace the removed layer (LocallyConnected1D/2D, ThresholdedReLU "
+    "as `keras.layers.ReLU(threshold=...)`, DenseFeatures) or keep the model on tf-keras",
     "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
     "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
     "`optimizers.legacy`) instead of Keras 2's modules or private internals",

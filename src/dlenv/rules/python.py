@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Literal, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -29,13 +30,16 @@ from dlenv.kb.queries import (
     torch_release,
 )
 from dlenv.kb.wheels import (
+    bundled_python,
     distro_glibc,
+    first_wheels_for_python,
     glibc_older,
     manylinux_glibc,
     newest_python_at,
     normalise_arch,
     pip_release_month,
     platform_end,
+    python_released_by,
     wheel_gap,
     wheel_gaps,
 )
@@ -108,7 +112,18 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     install on Python version 3.12.0; only versions >=3.8,<3.12 are supported", PyTorch's
     "Python >=3.8.0 is required"); and the reporter's words that a package has no build for
     the Python the paste runs ("there is no mediapipe available for Python 3.12") explain pip's
-    "from versions: none" for a package outside the KB, as a warning.
+    "from versions: none" for a package outside the KB, as a warning. Where pip lists nothing
+    for torch or TensorFlow, names no release, and the stated Python is one they have wheels for
+    since some release, the paste rarely dates itself: a Python whose bugfix level shows it came
+    out after the first release with wheels for its minor (kb/data/wheels.json:
+    first_wheels_for_python; X.Y.Z is at least about 1.5*Z months after X.Y.0) rules the Python
+    out (DL506's); otherwise both readings are reported as warnings, this one (the report may
+    predate those wheels) and DL506's (a 32-bit Python, a platform without wheels). With no
+    installer message at all, the report's own ceiling ("only offers support ... up to Python
+    3.9", "python should be version 3.8 ~ 3.10") against a newer Python the paste shows, stated
+    or bundled by the Blender release it runs in (kb/data/wheels.json: bundled_pythons, Blender
+    3.1-4.0 run Python 3.10), is the same fault, as a warning; and an installer error pasted
+    from inside Blender is judged against the Python that Blender release bundles.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -121,7 +136,10 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     Fix: use a Python the release supports (`uv venv --python 3.11`, `conda create -n tf
     python=3.11`), or a release that supports this Python.
     """
-    yield from _install_findings(s, "DL501")
+    installing = list(_install_findings(s, "DL501"))
+    yield from installing
+    if not installing and not s.python.install_failures:
+        yield from _said_ceiling(s)
     py = s.python.version
     if not py:
         return
@@ -160,6 +178,81 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=fw.name,
         )
+
+
+_CEILING_SAID = "said-python-ceiling"  # prose-python.toml: "... up to Python 3.9"
+_BLENDER = "blender-bundled-python"  # prose-python.toml: Blender Foundation\Blender\3.2\
+# the ceiling the statement names (prose-python.toml's said-python-ceiling, its two forms)
+_CEILING = re.compile(
+    r"\b(?:up to|until|through|at most|no newer than|<=) (?:c?python ?v?|py)(3\.\d{1,2})\b(?![.]\d)"
+    r"|\bpython (?:(?:should|must|needs to) be )?(?:version )?3\.\d{1,2} ?(?:-|~|to) ?"
+    r"(3\.\d{1,2})\b(?![.]\d)",
+    re.IGNORECASE,
+)
+_BLENDER_VERSION = re.compile(r"(?<![\d.])([2-5]\.\d{1,2})(?![.\d])")
+
+
+def _paste_python(s: Snapshot) -> tuple[str, str] | None:
+    """(the Python's minor, where it was read): the one the paste states, else the one the
+    Blender release it runs in bundles (kb/data/wheels.json)."""
+    if s.python.version:
+        return _mm(s.python.version), "the paste states it"
+    for e in s.reported_errors:
+        if e.signature != _BLENDER:
+            continue
+        m = _BLENDER_VERSION.search(e.text[e.text.lower().rfind("blender") :])
+        known = bundled_python("blender", m.group(1)) if m else None
+        if m and known:
+            return known[0], f"Blender {m.group(1)} bundles it: {known[1].split(', ')[0]}"
+    return None
+
+
+def _said_ceiling(s: Snapshot) -> Iterator[Finding]:
+    """DL501 as a warning: the report states the newest Python what it needs supports ("only
+    ... up to Python 3.9"), and the Python the paste runs (stated, or bundled by the Blender it
+    runs in) is newer: the maintainers' reading of an install that cannot resolve."""
+    here = _paste_python(s)
+    mm = major_minor(here[0]) if here else None
+    if here is None or mm is None:
+        return
+    for e in s.reported_errors:
+        if e.signature != _CEILING_SAID:
+            continue
+        m = _CEILING.search(e.text)
+        said = (m.group(1) or m.group(2)) if m else None
+        top = major_minor(said) if said else None
+        if said is None or top is None or mm <= top:
+            continue
+        yield finding(
+            "DL501",
+            severity="warning",
+            title=f"Probably Python {here[0]} is newer than what the report needs supports",
+            message=f"The report says what it needs goes only up to Python {said} "
+            f'("{first_line(e.text, 120).strip()}"), and the Python here is {here[0]} '
+            f"({here[1].split(': ')[0]}): pip finds no build of it for this Python.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{e.signature}",
+                    found=first_line(e.text, 160),
+                    needed=f"Python {said} or older",
+                    note="the report's words",
+                ),
+                Evidence(fact="python.version", found=here[0], note=here[1]),
+            ],
+            fixes=[
+                ManualStep(
+                    text=f"Run it on a Python {said} or older (in Blender: a release whose "
+                    "bundled Python is that old, such as Blender 3.0 for Python 3.9), or use a "
+                    f"release of the package built for Python {here[0]}.",
+                    commands=[
+                        f"uv venv --python {said} .venv",
+                        "python -m pip index versions <package>  # what exists for this Python",
+                    ],
+                )
+            ],
+            subject="python",
+        )
+        return
 
 
 @rule("DL502", "module-shadows-framework", "error", "python")
@@ -726,6 +819,8 @@ class _Cause(NamedTuple):
     needed: str  # what would be needed
     fixes: list[Action]
     probable: bool = False  # reasoned from context (pip's list of versions): a warning
+    # the paste cannot settle it: the other candidate, reported too (both as warnings)
+    alternative: _Cause | None = None
 
 
 def _python_fix(package: str, python: str, requested: str | None, why: str) -> ManualStep:
@@ -917,11 +1012,33 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
         top = max((major_minor(r.high) or (0, 0)) for r in releases)
         if supporting:
             first = min(supporting, key=lambda r: major_minor(r.release) or (0, 0))
+            dated = _python_after_first_wheels(pkg, py) if s.python.bits != 64 else None
+            if dated is not None:
+                return dated
             why = (
                 f"pip found no {what} wheel for Python {_mm(py)} at all; {pkg} publishes wheels "
                 f"for Python {_mm(py)} only from {first.release} on"
             )
             target = f"{mm[0]}.{mm[1] - 1}" if mm > (3, 9) else first.low
+            return _Cause(
+                "DL501",
+                f"{why} (if the report predates that release; the paste does not date it)",
+                f"a Python {pkg} has wheels for",
+                [
+                    _python_fix(pkg, target, None, f"{pkg} has wheels for it"),
+                    _CHECK_PYTHON,
+                ],
+                probable=True,
+                # a 64-bit Python shown rules the word size out (the usual platform reading)
+                alternative=None
+                if s.python.bits == 64
+                else _word_size_cause(
+                    pkg,
+                    what,
+                    f"{pkg} has had wheels for Python {_mm(py)} since {first.release}, so "
+                    "if the report is later than that, nothing listed at all points at",
+                ),
+            )
         else:
             why = f"no {pkg} release has wheels for Python {_mm(py)}"
             target = (
@@ -979,6 +1096,19 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
                 )
             ],
         )
+    if py is None and releases and f.requested is None and f.available == []:
+        # neither the Python nor a release is named: pip lists every release of the framework
+        # for any Python it supports, and says itself that it saw none ("from versions: none").
+        # The maintainers' first answer is the word size (python.org's Windows installer was
+        # 32-bit by default until 3.9); a Python newer than every release is the other, and the
+        # check shows both
+        return _word_size_cause(
+            pkg,
+            what,
+            f"pip lists every {pkg} release for each Python it supports and found none, and the "
+            "paste names neither the Python nor its platform: the usual cause (unless the "
+            f"Python is newer than every {pkg} release supports) is",
+        )
     hint = f" ({pkg} {rng.release} supports Python {rng.low}-{rng.high})" if rng else ""
     fixes: list[Action] = [_CHECK_PYTHON]
     if rng:
@@ -996,6 +1126,52 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
         f"version that has no wheels of it{hint}, or a 32-bit Python",
         f"a 64-bit Python {what} has wheels for",
         fixes,
+    )
+
+
+def _word_size_cause(
+    pkg: str, what: str, lead: str, alternative: _Cause | None = None
+) -> _Cause:
+    """DL506 as a probable cause: nothing listed at all for a framework that has wheels for
+    this Python, so the platform (most often a 32-bit Python on Windows) is why."""
+    return _Cause(
+        "DL506",
+        f"{lead} the platform: a 32-bit Python (pip sees no {what} wheel for win32 or i686), "
+        "or an OS or CPU the framework publishes no wheels for",
+        "a 64-bit Python on a platform the framework has wheels for",
+        [
+            ManualStep(
+                text="Check the interpreter's word size and version; install a 64-bit Python "
+                "(python.org's 'Windows installer (64-bit)', amd64) of a version "
+                f"{pkg} supports if it says 32 bit, and recreate the environment with it.",
+                commands=[
+                    "python -c \"import sys, struct; print(sys.version, "
+                    "struct.calcsize('P') * 8, 'bit')\"",
+                    "python -m pip debug --verbose  # the tags this interpreter accepts",
+                ],
+                url="https://www.python.org/downloads/windows/",
+            )
+        ],
+        probable=True,
+        alternative=alternative,
+    )
+
+
+def _python_after_first_wheels(pkg: str, py: str) -> _Cause | None:
+    """DL506 when the stated Python came out after the first `pkg` release with wheels for its
+    minor (its bugfix level dates it, kb/data/wheels.json): pip would list that release and
+    later ones for this Python on any platform they support, and it lists none."""
+    first = first_wheels_for_python(pkg, py)
+    out = python_released_by(py)
+    if first is None or out is None or out <= first.month:
+        return None
+    year, month = out
+    return _word_size_cause(
+        pkg,
+        pkg,
+        f"Python {py} came out no earlier than {year}-{month:02d}, after {pkg} {first.release} "
+        f"({first.month[0]}-{first.month[1]:02d}), the first with wheels for Python {_mm(py)}, "
+        "so the Python version is not why pip lists nothing; that points at",
     )
 
 
@@ -1630,6 +1806,10 @@ _VERSION_MISSING_SAID = "said-framework-version-missing"
 
 
 def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
+    bundled = _paste_python(s) if s.python.version is None else None
+    if bundled is not None:
+        # pip inside Blender installs for the Python that Blender release bundles
+        s = replace(s, python=replace(s.python, version=bundled[0]))
     for f in s.python.install_failures:
         # a package outside the KB counts when the installer itself said what did not fit,
         # or when the wheel it refused names its Python (cpXY) and platform in its file name
@@ -1655,6 +1835,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             severity = "warning"
         else:
             cause = _install_cause(s, f)
+        if cause is not None and cause.code != code:
+            cause = cause.alternative
         if cause is None or cause.code != code:
             continue
         what = f"{f.package} {f.requested}" if f.requested else f.package
@@ -1677,7 +1859,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
             else f"The report names the wheel {f.wheel}, and probably it cannot install here: "
             f"{cause.why}."
             if named
-            else f"{_installer(f.message)} could not install {what}: {cause.why}.",
+            else f"{_installer(f.message)} could not install {what}: {cause.why}"
+            + (f" ({bundled[1].split(': ')[0]})." if bundled is not None else "."),
             evidence=[
                 Evidence(
                     fact="python.install_failures",
@@ -1685,6 +1868,8 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
                     needed=cause.needed,
                     note=f"available: {', '.join(f.available) or 'none'}"
                     if f.available is not None
+                    else f"Python {bundled[0]}: {bundled[1]}"
+                    if bundled is not None
                     else None,
                 )
             ],
@@ -1722,7 +1907,12 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     way as a warning. pip searching piwheels (Raspberry Pi OS's index) marks a Raspberry Pi; and
     on Alpine Linux (a python:X.Y-alpine image, apk) a framework that publishes manylinux
     (glibc) wheels only (torch, TensorFlow, jaxlib, onnxruntime) has no wheel at all: pip fails,
-    or falls back to an sdist such as torch's 0.1.2 placeholder.
+    or falls back to an sdist such as torch's 0.1.2 placeholder. pip's own "from versions:
+    none" for torch or TensorFlow with neither the Python nor a release named is, probably, the
+    platform (a 32-bit Python first: the maintainers' first answer) as a warning whose check
+    prints the Python's version and word size; with a Python that came out after the first
+    release with wheels for it (its bugfix level dates it), the platform too; with a Python
+    the paste cannot date against those wheels, this and DL501 are both reported as warnings.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
@@ -1967,7 +2157,7 @@ _NUMPY_FAILED = "numpy-multiarray-failed-to-import"
 _NUMPY2 = "numpy2-module-compiled-with-numpy1"
 _NUMPY2_TABLE = "numpy2-array-api-not-found"
 _NUMPY_SIZE = "numpy-dtype-size-changed"
-_SIZE_LINE = re.compile(r"Expected (?P<header>\d+) from C header, got (?P<runtime>\d+)")
+_SIZE_LINE = re.compile(r"Expected (?P<header>\d+) from C header(?:, got (?P<runtime>\d+))?")
 _NUMPY_API_RELEASE = {
     0x8: "1.7",
     0x9: "1.8",
@@ -1998,8 +2188,10 @@ def _numpy_abi(s: Snapshot) -> Finding | None:
     size = said.get(_NUMPY_SIZE)
     if size is not None and api is None and numpy2 is None:
         m = _SIZE_LINE.search(size.text)
-        if m is not None and (int(m["header"]), int(m["runtime"])) == (96, 88):
-            numpy2 = size  # NumPy 1's dtype (96 bytes) in the headers, NumPy 2's (88) imported
+        if m is not None and m["header"] == "96" and m["runtime"] in (None, "88"):
+            # NumPy 1's dtype (96 bytes) in the headers, NumPy 2's (88) imported; a paste cut
+            # after "from C header" still says 96, and the size imported differs: NumPy 2's
+            numpy2 = size
         else:
             failed = failed or size  # another pair: the generic reading
     if api is None and failed is None and numpy2 is None:
