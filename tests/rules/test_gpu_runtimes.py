@@ -116,3 +116,24 @@ def test_dl401_llama_cpp_blas_0_in_the_reporters_words() -> None:
     )
     assert "DL401" in _codes(text)
     assert "DL401" not in _codes("After the rebuild you can see that BLAS = 1 in the console.\n")
+
+
+_SILENT = (
+    "`install-ort.mjs` runs `pip install --force-reinstall --no-deps onnxruntime-gpu==1.26.0`.\n"
+    "The provider appears available to `onnxruntime.get_available_providers()` but session "
+    "construction silently falls back to `CPUExecutionProvider`, with no error.\n"
+)
+
+
+def test_dl201_a_stated_gpu_runtime_said_to_run_on_the_cpu() -> None:
+    found = [f for f in _findings(_SILENT) if f.code == "DL201"]
+    assert found and found[0].severity == "warning"  # reasoned from context
+    assert "cuDNN 9" in found[0].title
+    assert found[0].hint and "log" in found[0].hint  # the check that confirms it
+
+
+def test_dl201_not_when_the_paste_shows_the_majors_present_or_another_one() -> None:
+    both = _SILENT + "CUDA 12.4 and cuDNN 9.1 are installed.\n"
+    assert "DL201" not in _codes(both)
+    # without the reporter saying it runs on the CPU: a release stated is no failure
+    assert "DL201" not in _codes("pip install onnxruntime-gpu==1.26.0\n")
