@@ -137,3 +137,19 @@ def test_dl201_not_when_the_paste_shows_the_majors_present_or_another_one() -> N
     assert "DL201" not in _codes(both)
     # without the reporter saying it runs on the CPU: a release stated is no failure
     assert "DL201" not in _codes("pip install onnxruntime-gpu==1.26.0\n")
+
+
+def test_dl202_cupy_for_cuda_11_on_a_machine_with_cuda_12_only() -> None:
+    # cupy-cuda11x asks for CUDA 11.2+'s NVRTC (one soname for 11.2-11.8, the KB's sonames);
+    # the reporter has CUDA 12 only: the wheel of the other major, not a path problem
+    for missing in (
+        "RuntimeError: CuPy failed to load libnvrtc.so.11.2: OSError: libnvrtc.so.11.2: cannot "
+        "open shared object file: No such file or directory\n",
+        "CuPy failed to load nvrtc64_112_0.dll: FileNotFoundError: Could not find module "
+        "'nvrtc64_112_0.dll' (or one of its dependencies).\n",
+    ):
+        codes = _codes(missing + "I have CUDA 12.1 installed.\n")
+        assert "DL202" in codes and "DL201" not in codes, missing
+        # the same major shown: a path problem, DL201
+        same = _codes(missing + "I have CUDA 11.8 installed.\n")
+        assert "DL201" in same and "DL202" not in same, missing

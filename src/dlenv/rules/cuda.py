@@ -185,7 +185,7 @@ def _soname_key(soname: str) -> tuple[str, str] | None:
     name = "cudnn" if name.startswith("cudnn") else "cublas" if name.startswith("cublas") else name
     if ".so." in base:
         return name, base.split(".so.", 1)[1]
-    dll = re.search(r"64_(\d+)\.dll$", base)
+    dll = re.search(r"64_(\d+)(?:_\d)?\.dll$", base)  # NVRTC: nvrtc64_112_0.dll
     if dll is None:
         return None
     d = dll.group(1)
