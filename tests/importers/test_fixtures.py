@@ -653,6 +653,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "messages": [
             ("torch-arch-not-supported", 1, False, "torch"),
             ("no-kernel-image", 1, False, "torch"),
+            ("cuda-device-requested", 1, True, "torch"),  # device="cuda": the GPU was wanted
         ],
         "facts": {
             "python.version": "3.11",

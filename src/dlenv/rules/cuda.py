@@ -188,7 +188,7 @@ def _soname_key(soname: str) -> tuple[str, str] | None:
     name = "cudnn" if name.startswith("cudnn") else "cublas" if name.startswith("cublas") else name
     if ".so." in base:
         return name, base.split(".so.", 1)[1]
-    dll = re.search(r"64_(\d+)\.dll$", base)
+    dll = re.search(r"64_(\d+)(?:_\d)?\.dll$", base)  # NVRTC: nvrtc64_112_0.dll
     if dll is None:
         return None
     d = dll.group(1)
@@ -469,6 +469,7 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     yield from unattributed
     if not covered and not unattributed:
         yield from _provider_not_loaded(s)
+        yield from _program_fell_back_to_cpu(s)
 
 
 # ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
@@ -2683,3 +2684,81 @@ def _replaced_wheels(
                 subject=fw.name,
             )
             break
+
+
+
+# -- a GPU runtime said to run on the CPU, its release stated, no message quoted ------------------
+# the reporter's words (prose-statements.toml, prose-runtimes.toml)
+_SAID_ON_CPU = ("said-gpu-not-used", "said-ort-on-cpu")
+
+
+def _program_fell_back_to_cpu(s: Snapshot) -> Iterator[Finding]:
+    """A pasted report says the GPU is not used ("silently falls back to CPUExecutionProvider")
+    and states the release of a GPU runtime that loads CUDA itself (onnxruntime-gpu 1.26,
+    ctranslate2 4.5), and quotes no error: onnxruntime-gpu goes on on the CPU when its CUDA
+    provider cannot load the libraries of the majors its release was built for (the knowledge
+    base's library_majors.json), so those are probably missing. Reasoned from context: a
+    warning, with the check that confirms it; a paste that shows another major only is DL202's
+    question, one that shows both majors present is not this."""
+    if s.origin == "probe" or _cuda_load_failed(s):
+        return
+    from dlenv.rules.derived import in_prose
+
+    said = next((e for e in s.reported_errors if e.signature in _SAID_ON_CPU), None)
+    if said is None or any(
+        not e.harmless and not in_prose(e.signature) for e in s.reported_errors
+    ):
+        return
+    for row, stated in _stated_programs(s):
+        cuda_shown = {cuda_major(t.version) for t in s.cuda.toolkits} - {None}
+        cudnn_shown = {c.major for c in s.cuda.cudnn} - {None}
+        if (cuda_shown and row.cuda not in cuda_shown) or (
+            cudnn_shown and row.cudnn not in cudnn_shown
+        ):
+            continue  # another major shown: not a missing library of this major
+        if row.cuda in cuda_shown and row.cudnn in cudnn_shown:
+            continue  # both shown present: the libraries are there
+        majors = (("cuDNN", row.cudnn, cudnn_shown), ("CUDA", row.cuda, cuda_shown))
+        missing = [f"{what} {major}" for what, major, shown in majors if major not in shown]
+        needs = " and ".join(missing)
+        yield finding(
+            "DL201",
+            title=f"{stated} probably cannot load {needs}, so it runs on the CPU",
+            message=f"The report says {row.package} runs on the CPU with no error quoted. "
+            f"{stated} is built for CUDA {row.cuda} and cuDNN {row.cudnn}; its CUDA provider "
+            f"falls back to the CPU when it cannot load them, and the paste shows no {needs}. "
+            "Reasoned from the stated release and the reporter's words.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{said.signature}",
+                    found=first_line(said.text, 160),
+                    note="what was read: the reporter's words",
+                ),
+                Evidence(
+                    fact=f"needed by {stated}",
+                    found=None,
+                    needed=f"CUDA {row.cuda} and cuDNN {row.cudnn}",
+                    note=f"{row.note} ({row.source})",
+                ),
+            ],
+            hint="Confirm it: create the session with log_severity_level=0 (onnxruntime) or "
+            "run with CT2_VERBOSE=1 (ctranslate2) and read which library failed to load.",
+            fixes=[
+                ManualStep(
+                    text=f"Install {needs} for {stated} and put them on the loader path (pip's "
+                    "nvidia-* wheels: onnxruntime-gpu's [cuda,cudnn] extras, or NVIDIA's "
+                    "installers), or install the release built for the CUDA/cuDNN you have.",
+                    commands=[
+                        'python -c "import onnxruntime as ort; ort.set_default_logger_severity(0);'
+                        ' ort.InferenceSession(\'model.onnx\', '
+                        'providers=[\'CUDAExecutionProvider\'])"',
+                        f'pip install "nvidia-cudnn-cu{row.cuda}=={row.cudnn}.*" '
+                        f"nvidia-cublas-cu{row.cuda}",
+                    ],
+                    url="https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html#requirements",
+                )
+            ],
+            subject=row.package,
+        )
+        return

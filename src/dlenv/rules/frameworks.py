@@ -633,7 +633,7 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
         elif fw.name == "jax":
             fixes.append(_jax_cuda_fix(s, fw))
         elif fw.name == "onnxruntime":
-            fixes.append(_ORT_GPU_FIX)
+            fixes.extend(_ort_gpu_fixes(s))
         elif fw.name == "llama.cpp":
             fixes.append(_LLAMA_GPU_FIX)
         else:
@@ -943,3 +943,54 @@ def gpu_unavailable_live(s: Snapshot) -> Iterator[Finding]:
             subject=fw.name,
             confirmed_by=LIVE_WINS,
         )
+
+
+# -- ONNX Runtime built without its CUDA provider, and the GPU asked for on a command line -------
+# (src-onnxruntime.toml, gpu-wanted.toml): added to the tables above from here, so that those
+# stay as they are. A native API's or an application's own build: the GPU package of that API.
+_CUDA_ASKED.update(
+    {
+        "ort-cuda-ep-not-in-build": (
+            "onnxruntime",
+            'the code asked for the CUDA provider ("CUDA execution provider is not enabled in '
+            'this build")',
+        ),
+        "ort-app-built-without-gpu": (
+            "onnxruntime",
+            "the GPU provider was asked for and the program says its build lacks it",
+        ),
+    }
+)
+_GPU_WANTED_BY.update(
+    {
+        "cuda-device-requested": (
+            "torch",
+            "the command line or its printed config asks for a CUDA device (device=0, "
+            "--device cuda:0, --gpu)",
+        ),
+    }
+)
+_ORT_NATIVE = ("ort-cuda-ep-not-in-build", "ort-app-built-without-gpu")
+_ORT_NATIVE_GPU_FIX = ManualStep(
+    text="Use an ONNX Runtime build with the CUDA execution provider: the GPU package of the API "
+    "the program uses (NuGet Microsoft.ML.OnnxRuntime.Gpu or Microsoft.ML.OnnxRuntimeGenAI.Cuda "
+    "instead of the CPU package, the Rust crate ort with its `cuda` feature, pip onnxruntime-gpu), "
+    "or the GPU release of the application's shared libraries (sherpa-onnx's *-gpu archives) in "
+    "place of the CPU-only ones it bundles; a static or prebuilt CPU library must be rebuilt with "
+    "--use_cuda. The CUDA and cuDNN majors of that release must be installed.",
+    commands=[
+        "dotnet add package Microsoft.ML.OnnxRuntime.Gpu   # C#; GenAI: "
+        "Microsoft.ML.OnnxRuntimeGenAI.Cuda",
+        "./build.sh --config Release --use_cuda --cuda_home /usr/local/cuda "
+        "--cudnn_home /usr/local/cuda   # a library built from source",
+    ],
+    url="https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html",
+)
+
+
+def _ort_gpu_fixes(s: Snapshot) -> list[Action]:
+    """The GPU build of ONNX Runtime for the way the program loads it: a native API or an
+    application's bundled library (its own message says so), else the pip package."""
+    if any(reported(s, sig) for sig in _ORT_NATIVE):
+        return [_ORT_NATIVE_GPU_FIX, _ORT_GPU_FIX]
+    return [_ORT_GPU_FIX]
