@@ -1052,3 +1052,31 @@ def test_dl305_warning_for_a_pyg_extension_compiled_by_a_plain_pip_install() -> 
     assert dl305(error + torch_line + wheel) == []
     old_torch = "- torch 1.5.1+cu101\n"
     assert dl305(error + old_torch + plain) == []
+
+
+def test_torch_not_compatible_without_its_arch_list_is_settled_by_the_gpus_age() -> None:
+    """google-research/3d-moments#5: torch's "NVIDIA GeForce RTX 3090 with CUDA capability
+    sm_86 is not compatible with the current PyTorch installation." quoted without the arch
+    list after it. No torch build has dropped sm_86, so the installed one is older than the GPU
+    (DL301, with a build that has it); a GTX 680 or a K80 that the newest builds no longer run
+    is older than the build (DL302); a Turing card that every release runs settles nothing
+    (DL901 keeps the candidates); and with the arch list quoted the existing arithmetic decides."""
+
+    def codes(gpu: str, tail: str = "") -> list[tuple[str, str]]:
+        text = f"{gpu} is not compatible with the current PyTorch installation.\n{tail}"
+        found = explain_text(text, "t", probe=False).report.findings
+        return [(f.code, f.severity) for f in found]
+
+    new = "NVIDIA GeForce RTX 3090 with CUDA capability sm_86"
+    assert codes(new) == [("DL301", "error")]
+    found = explain_text(
+        f"{new} is not compatible with the current PyTorch installation.\n", "t", probe=False
+    ).report.findings
+    assert "torch 1." in found[0].evidence[1].needed or "torch 2." in found[0].evidence[1].needed
+    assert found[0].fixes, "a torch build with sm_86 is named"
+    assert codes("NVIDIA GeForce RTX 5090 with CUDA capability sm_120") == [("DL301", "error")]
+    assert codes("Tesla K80 with CUDA capability sm_37") == [("DL302", "error")]
+    assert codes("GeForce GTX 680 with CUDA capability sm_30") == [("DL302", "error")]
+    assert [c for c, _ in codes("Quadro RTX 4000 with CUDA capability sm_75")] == ["DL901"]
+    listed = "The current PyTorch install supports CUDA capabilities sm_37 sm_50 sm_60 sm_70.\n"
+    assert [c for c, _ in codes(new, listed)] == ["DL301"]

@@ -96,7 +96,10 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     named GPU newer than the oldest builds' CUDA is a warning too. So is a reporter saying the
     program ran on the previous card ("worked flawlessly when I had an RTX 40 series GPU",
     "之前用4070的时候能正常跑，换成5090就不行了") when the new one is a GPU most torch releases
-    predate.
+    predate. torch's own "… with CUDA capability sm_86 is not compatible with the current
+    PyTorch installation" quoted without its arch list is an error when the GPU is one that no
+    torch build has dropped (the default builds run it from some release on): the installed
+    build is older than the GPU.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -118,6 +121,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         yield from _build_older_than_recent_gpus(s, torch, found)
     elif found is None and not old_builds:
         yield from _lost_cudnn_status(s)
+    if found is None and not old_builds:
+        yield from _not_compatible_verdict(s, "newer")
     if torch is None or found is None:
         return
     arch, source, built = found
@@ -589,6 +594,89 @@ def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iter
     )
 
 
+NOT_COMPATIBLE = "torch-arch-not-supported"  # catalog/gpu-arch.toml
+
+
+def _not_compatible_verdict(s: Snapshot, want: Literal["newer", "older"]) -> Iterator[Finding]:
+    """torch's own "GPU with CUDA capability sm_XY is not compatible with the current PyTorch
+    installation" without the arch list that follows it: the build has no kernels for the GPU,
+    and which side it missed is knowledge-base arithmetic over every release's default build.
+    A GPU that the newest builds run and the oldest did not is newer than the installed build
+    (DL301: no torch build ever dropped it from below); one the newest builds no longer run is
+    older than the build's CUDA (DL302). A GPU that every release runs says nothing either way
+    (a custom build), and stays DL901's."""
+    said = next((e for e in s.reported_errors if e.signature == NOT_COMPATIBLE), None)
+    probe = live(s, "torch")
+    if said is None or (probe is not None and probe.arch_list):
+        return
+    torch = s.framework("torch")
+    for gpu, cc in _capabilities(s):
+        runs = default_torch_builds_running(cc)
+        if not runs:
+            continue
+        first = next((version for version, ok in runs if ok), None)
+        newest = runs[-1][0]
+        if runs[-1][1] and not runs[0][1] and first is not None:
+            if want != "newer":
+                return
+            fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, cc)) else []
+            yield finding(
+                "DL301",
+                title=f"The torch build is older than {gpu.name or 'the GPU'} ({_sm(cc)})",
+                message=f"torch says {gpu.name or 'the GPU'} ({_sm(cc)}) is not compatible with "
+                f"the installed build, which therefore has no kernels for it. No torch build "
+                f"has dropped {_sm(cc)}: the default CUDA builds run it from torch {first} on, "
+                f"so the installed build is older than the GPU (a CUDA too old for it).",
+                evidence=[
+                    verdict(f"reported_errors.{NOT_COMPATIBLE}", said.text, "torch's warning"),
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.compute_capability",
+                        found=_sm(cc),
+                        needed=f"a torch build with {_sm(cc)} (torch {first} or newer)",
+                        note="the knowledge base's default builds of every torch release",
+                    ),
+                ],
+                hint='Check `python -c "import torch; print(torch.__version__, '
+                "torch.version.cuda, torch.cuda.get_arch_list())\"`: the list lacks the "
+                "GPU's sm_XY.",
+                fixes=fixes,
+                subject=f"gpu{gpu.index}",
+            )
+            return
+        if not runs[-1][1]:
+            if want != "older":
+                return
+            last = next((v for v, ok in reversed(runs) if ok), None)
+            since = (
+                f"the default CUDA builds stopped running it after torch {last}"
+                if last is not None
+                else "no torch release's default CUDA build runs it"
+            )
+            old_fix = build_for_old_gpu(s, torch, cc) if torch is not None else None
+            yield finding(
+                "DL302",
+                title=f"{gpu.name or 'The GPU'} ({_sm(cc)}) is older than the torch build",
+                message=f"torch says {gpu.name or 'the GPU'} ({_sm(cc)}) is not compatible with "
+                f"the installed build; {since} (torch {newest} is the newest known), so the "
+                "build's CUDA is newer than the GPU supports.",
+                evidence=[
+                    verdict(f"reported_errors.{NOT_COMPATIBLE}", said.text, "torch's warning"),
+                    Evidence(
+                        fact=f"gpus.{gpu.index}.compute_capability",
+                        found=_sm(cc),
+                        needed=f"a torch build with {_sm(cc)}"
+                        + (f" (torch {last} or older)" if last else ""),
+                        note="the knowledge base's default builds of every torch release",
+                    ),
+                ],
+                hint="Use an older torch release (or CUDA variant) built for this architecture "
+                "(`dlenv kb gpu` and `dlenv kb torch` show which), or build torch from source.",
+                fixes=[old_fix] if old_fix else [],
+                subject=f"gpu{gpu.index}",
+            )
+            return
+
+
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
     """DL301 as a maintainer reads "no kernel image" when the torch in use is not stated but
     the GPU is: a GPU newer than the default builds of older torch releases (an RTX 50xx,
@@ -667,6 +755,8 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     knowledge base agrees: the named GPU is older than the oldest architecture of the newest
     release. With no framework build in the paste, a stated CUDA toolkit the GPU is older than
     (a Quadro FX 1800M, 1.2, with CUDA 9.1) is a warning: programs built with it cannot use it.
+    torch's "… is not compatible with the current PyTorch installation" quoted without its arch
+    list, for a GPU the newest torch builds no longer run (a K80, a GTX 680), is this rule's.
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -681,6 +771,7 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
         or list(_says_too_old(s))
         or list(_older_than_every_torch_build(s))
         or list(_older_than_its_build(s))
+        or list(_not_compatible_verdict(s, "older"))
     )
     yield from found
     if not found:
