@@ -53,7 +53,8 @@ GROWTH_FIX = (
 def test_dl703_from_another_programs_out_of_memory_check() -> None:
     # github.com/chidiwilliams/buzz/issues/439 (CTranslate2 under faster-whisper)
     f = only(_paste(CT2), "DL703")
-    assert f.severity == "error" and "GPU 0 ran out of memory" in f.title
+    assert f.severity == "warning" and "GPU 0 ran out of memory" in f.title
+    assert "probably" in f.title  # nothing else shown is not proof that nothing else held it
     assert "The program ran out of GPU memory" in f.message
     assert fired(_paste(CT2), "DL702") == [] and fired(_paste(CT2), "DL701") == []
     # no message at all: nothing
@@ -63,7 +64,7 @@ def test_dl703_from_another_programs_out_of_memory_check() -> None:
 def test_dl703_cublas_that_could_not_start() -> None:
     # github.com/IBM/aihwkit/issues/479: "it is typical a memory issue ... lower batch size"
     s = _paste(("cublas-init-failed", "CUBLAS initialization failed in example 24"))
-    assert only(s, "DL703").severity == "error"
+    assert only(s, "DL703").severity == "warning"
     assert fired(s, "DL701") == []
 
 
@@ -82,7 +83,7 @@ def test_dl703_cublas_that_could_not_start() -> None:
     ],
 )
 def test_dl703_end_to_end_for_each_program(text: str) -> None:
-    assert pasted_codes(text).get("DL703") == "error"
+    assert pasted_codes(text).get("DL703") == "warning"
 
 
 def test_other_failures_of_the_same_programs_are_not_out_of_memory() -> None:
@@ -122,7 +123,7 @@ RuntimeError: CUDA error: out of memory
     assert pasted_codes(paste) == {"DL702": "warning"}
     # the same error in a forward pass is the job's size
     forward = paste.replace("line 41, in __init__", "line 443, in forward")
-    assert pasted_codes(forward) == {"DL703": "error"}
+    assert pasted_codes(forward) == {"DL703": "warning"}
 
 
 def test_first_allocation_never_outranks_pytorchs_numbers() -> None:
@@ -134,7 +135,7 @@ def test_first_allocation_never_outranks_pytorchs_numbers() -> None:
     }
     s = _paste(TORCH_OOM, ("oom-at-first-allocation", "in __init__"), framework="torch", **numbers)
     assert fired(s, "DL702") == []
-    assert only(s, "DL703").severity == "error"
+    assert only(s, "DL703").severity == "error"  # PyTorch's numbers prove it
 
 
 def test_dl702_tensorflow_could_not_start_its_cuda_runtime_for_lack_of_memory() -> None:
@@ -180,7 +181,7 @@ def test_dl701_import_never_outranks_numbers_that_blame_the_program() -> None:
     }
     s = _paste(TORCH_OOM, IMPORTS_TF, framework="torch", **numbers)
     assert fired(s, "DL701") == []
-    assert only(s, "DL703").severity == "error"
+    assert only(s, "DL703").severity == "error"  # PyTorch's numbers prove it
 
 
 # -- DL701: the reporter's fix turns memory growth on --------------------------------------------

@@ -801,7 +801,21 @@ def _classify(s: Snapshot) -> _Oom | None:
                 "(nearly the whole GPU) could not be allocated",
                 [],
             )
-    return oom("size", "nothing else held the memory", [])
+    if numbers is None:
+        # no numbers of the program's own share: that nothing else held the memory is what the
+        # paste does not show, not what it proves (a maintainer's first answer, not a verdict)
+        return _Oom(
+            said,
+            fw,
+            "size",
+            base,
+            "the paste shows nothing else holding the memory",
+            numbers,
+            gpu,
+            requested,
+            stated=True,
+        )
+    return oom("size", "its own numbers show the program holding the memory", [])
 
 
 def _grabber(e: ReportedError) -> str:
@@ -1357,7 +1371,10 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     another holder.
     TensorFlow's "failed to allocate" for a region under half the GPU's size (from a table or
     as the report states it: "with 8GB GPU") is the job's own allocation, not the start-up grab
-    of DL701.
+    of DL701. An error only where the program's own numbers (PyTorch's "already allocated …
+    reserved in total by PyTorch", a request larger than the whole GPU) show the job filling
+    the GPU; a message without them is a warning ("probably"): that nothing else held the
+    memory is what the paste does not show, and `nvidia-smi` is the check.
 
     Why it matters: the model, its activations and the batch need more memory than the GPU
     has; the same job fails the same way on every run, whatever the installation.
@@ -1439,7 +1456,7 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
             ),
         )
     small = _stated(s, SAID_SMALL_GPU)
-    if small is not None and not oom.stated:
+    if small is not None and all(e.fact != f"reported_errors.{small.signature}" for e in evidence):
         evidence.append(_said(small))
     yield finding(
         "DL703",
