@@ -206,6 +206,11 @@ def _torch_arch_list(
     return tuple(variant.arch_list or ()), None, built
 
 
+# the one command that settles whether a torch build has code for the GPU
+ARCH_LIST_CHECK = (
+    'Check `python -c "import torch; print(torch.__version__, torch.version.cuda, '
+    "torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be in the list."
+)
 SUPPORT_MISSING = "said-gpu-support-missing"  # catalog/prose-gpu.toml
 GPU_UNUSABLE = "said-gpu-unusable"  # catalog/prose-gpu.toml: "I can't use CUDA with my RTX 5080"
 # catalog/prose-gpu-arch.toml: "The program worked flawlessly when I had an RTX 40 series GPU"
@@ -418,8 +423,7 @@ def _lost_cudnn_status(s: Snapshot) -> Iterator[Finding]:
                     note="read from the paste: the GPU's name; the build in use is not settled",
                 ),
             ],
-            hint='Check `python -c "import torch; print(torch.__version__, torch.version.cuda, '
-            "torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be in the list.",
+            hint=ARCH_LIST_CHECK,
             fixes=[fix] if (fix := build_for_newer_gpu(s, cc)) else [],
             subject=f"gpu{gpu.index}",
         )
@@ -636,9 +640,7 @@ def _not_compatible_verdict(s: Snapshot, want: Literal["newer", "older"]) -> Ite
                         note="the knowledge base's default builds of every torch release",
                     ),
                 ],
-                hint='Check `python -c "import torch; print(torch.__version__, '
-                "torch.version.cuda, torch.cuda.get_arch_list())\"`: the list lacks the "
-                "GPU's sm_XY.",
+                hint=ARCH_LIST_CHECK,
                 fixes=fixes,
                 subject=f"gpu{gpu.index}",
             )
@@ -733,8 +735,7 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
                     note="torch's version is not stated",
                 ),
             ],
-            hint='Check `python -c "import torch; print(torch.__version__, '
-            "torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be in the list.",
+            hint=ARCH_LIST_CHECK,
             fixes=fixes,
             subject=f"gpu{gpu.index}",
         )
