@@ -36,3 +36,12 @@ def framework_python() -> str:
             "which builds the framework venv"
         )
     return path
+
+
+@pytest.fixture
+def no_priors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule's own reasoning, without the corpus's usual cause of an unsettled message
+    (`dlenv.kb.priors`), which would otherwise name one where the rule stays silent."""
+    import dlenv.kb.priors
+
+    monkeypatch.setattr(dlenv.kb.priors, "cause_prior", lambda signature: None)

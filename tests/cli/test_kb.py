@@ -254,8 +254,8 @@ def test_kb_every_table_shows_a_dated_newest_source() -> None:
 def test_kb_version_prints_the_newest_table_date() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
-    # the pins table (cuda_pins.json) was read from PyPI on 2026-12-06
-    assert "knowledge base: 2026-12-06 (its newest dated source)" in result.output
+    # the causes of recognised messages (cause_priors.json) were counted on 2026-12-07
+    assert "knowledge base: 2026-12-07 (its newest dated source)" in result.output
 
 
 def test_kb_ptx_rows_and_their_sources() -> None:

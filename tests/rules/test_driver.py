@@ -923,7 +923,7 @@ def test_dl111_no_device_on_a_machine_nothing_was_changed_on() -> None:
     assert fired(_pasted(hidden), "DL111") == []
 
 
-def test_dl101_insufficient_driver_from_a_package_named_elsewhere_in_the_paste() -> None:
+def test_dl101_insufficient_driver_from_a_package_named_elsewhere_in_the_paste(no_priors: None) -> None:
     """NVIDIA/cutlass#2866: the title says "cudaErrorInsufficientDriver", the body names the
     CuTe DSL (a package with its own CUDA runtime) and states "CUDA version is 12.9.41", "CUDA
     driver is 570.133.20": the runtime's verdict and the versions agree (570 runs CUDA up to

@@ -407,7 +407,7 @@ def test_dl305_from_a_traceback_that_ends_in_an_extensions_compiled_call() -> No
     assert "DL305" not in codes("/home/u/model.py", "y = self.conv(x)")
 
 
-def test_dl305_warning_when_the_reporter_says_other_code_runs_on_the_gpu() -> None:
+def test_dl305_warning_when_the_reporter_says_other_code_runs_on_the_gpu(no_priors: None) -> None:
     """hpmll/DTC-SpMM_ASPLOS24: "no kernel image" from two scripts, "Other scripts could
     successfully be executed": the framework has kernels for the GPU, the project's own
     extension does not (a warning); without that statement, nothing is said of an extension."""
@@ -452,7 +452,7 @@ def test_dl305_from_the_failing_kernels_source_but_not_from_torchs_own() -> None
     assert "DL305" not in codes(aten)
 
 
-def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds() -> None:
+def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds(no_priors: None) -> None:
     """"RTX 5090 Support" and "no kernel image": sm_120 is in torch's default builds only from
     2.7, so with torch's version unstated the torch build is the likeliest culprit
     (runew0lf/RuinedFooocus#251); a GPU every build covers says nothing, nor does a named
@@ -916,7 +916,7 @@ def test_dl305_from_a_programs_build_flags_that_miss_the_gpu() -> None:
     assert pasted_codes("set(CMAKE_CUDA_ARCHITECTURES 89)\n") == {}
 
 
-def test_dl305_from_a_programs_own_invalid_device_symbol_or_check_macro() -> None:
+def test_dl305_from_a_programs_own_invalid_device_symbol_or_check_macro(no_priors: None) -> None:
     """RavenCommunity/kawpowminer#43 ("cudaMemcpyToSymbol(d_dag, …) failed with error invalid
     device symbol" on an RTX 3090), ethereum-mining/ethminer#422, CharlesShang/TFFRCNN#45
     ("cudaCheckError() failed : invalid device function"): a program's own CUDA code without
@@ -1054,7 +1054,7 @@ def test_dl305_warning_for_a_pyg_extension_compiled_by_a_plain_pip_install() -> 
     assert dl305(error + old_torch + plain) == []
 
 
-def test_torch_not_compatible_without_its_arch_list_is_settled_by_the_gpus_age() -> None:
+def test_torch_not_compatible_without_its_arch_list_is_settled_by_the_gpus_age(no_priors: None) -> None:
     """google-research/3d-moments#5: torch's "NVIDIA GeForce RTX 3090 with CUDA capability
     sm_86 is not compatible with the current PyTorch installation." quoted without the arch
     list after it. No torch build has dropped sm_86, so the installed one is older than the GPU

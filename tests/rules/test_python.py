@@ -493,7 +493,7 @@ def test_dl501_compatible_release_specifier_names_the_release() -> None:
     assert "DL501" not in _paste_codes(good)
 
 
-def test_dl506_torch_cuda_build_missing_for_the_platform() -> None:
+def test_dl506_torch_cuda_build_missing_for_the_platform(no_priors: None) -> None:
     # a Mac asked PyTorch's CUDA index: no CUDA wheel exists for macOS, whatever the Python
     mac = (
         "Johns-MacBook-Pro:~ john$ pip install torch==2.2.0 --index-url "

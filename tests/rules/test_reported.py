@@ -3,6 +3,8 @@ silence; known noise, explained errors and error-free reports stay quiet."""
 
 from __future__ import annotations
 
+import pytest
+
 from dlenv.fix.actions import ManualStep
 from dlenv.importers import import_text
 from dlenv.rules import diagnose
@@ -99,11 +101,17 @@ def test_dl901_stays_quiet_on_explained_errors_noise_and_plain_reports() -> None
     assert [e.found for e in f.evidence] == [ILLEGAL_ACCESS, "Segmentation fault (core dumped)"]
 
 
-def test_dl901_names_the_likely_causes_of_a_known_symptom_and_what_settles_each() -> None:
-    """ "no CUDA-capable device" with nothing that settles its cause: DL901 answers as a
-    maintainer does, with the usual causes (the message's own rules, usual first) and the
-    command that settles each; the candidates are no findings of their own."""
+def test_dl901_names_the_likely_causes_of_a_known_symptom_and_what_settles_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "no CUDA-capable device" with nothing that settles its cause, for a message the corpus
+    has too few reports of to know its usual cause: DL901 answers as a maintainer does, with the
+    usual causes (the message's own rules, usual first) and the command that settles each; the
+    candidates are no findings of their own."""
+    import dlenv.kb.priors
     from dlenv.rules.reported import SETTLE
+
+    monkeypatch.setattr(dlenv.kb.priors, "cause_prior", lambda signature: None)
 
     bare = "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
     # the message alone: DL303 reads it as a probable CUDA_VISIBLE_DEVICES (a warning)
@@ -125,3 +133,35 @@ def test_dl901_names_the_likely_causes_of_a_known_symptom_and_what_settles_each(
     from dlenv.rules.registry import get_rule
 
     assert all(get_rule(code) is not None for code in SETTLE)
+
+
+def test_a_known_message_is_named_by_its_usual_cause_when_the_corpus_knows_it() -> None:
+    """The same unsettled "no CUDA-capable device" beside a statement: the knowledge base counts
+    how often each cause answered it in the development part of the corpus, and its usual
+    cause is named as a warning under that cause's code ("Probably: ..."), saying what it rests
+    on and giving the check that settles it, with the other causes; a message the corpus knows
+    too little of stays DL901's."""
+    from dlenv.kb.priors import cause_prior
+    from dlenv.rules.reported import PRIOR_REPORTS, PRIOR_SHARE, SETTLE
+
+    bare = "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
+    pasted = import_text(bare + "I trained with --train_batch_size=8 on one GPU.\n").snapshot
+    [signature] = {e.signature for e in pasted.reported_errors if not e.harmless} - {
+        e.signature for e in pasted.reported_errors if e.signature.startswith("said-")
+    }
+    prior = cause_prior(signature)
+    assert prior is not None and prior.reports >= PRIOR_REPORTS and prior.share >= PRIOR_SHARE
+    code, times = prior.top
+    [f] = diagnose(pasted)
+    assert (f.code, f.severity) == (code, "warning")
+    assert f.title == f"Probably: {SETTLE[code][0]}"
+    assert f"In {times} of {prior.reports} real reports with this message" in f.message
+    assert [e.fact for e in f.evidence] == [f"reported_errors.{signature}", "kb.cause_priors"]
+    assert f.evidence[1].found == f"{times} of {prior.reports} reports"
+    steps = [a for a in f.fixes if isinstance(a, ManualStep)]
+    assert steps[0].commands == list(SETTLE[code][2]) and steps[-1].commands[0] == "dlenv doctor"
+    assert "from experience, not from this paste" in (f.hint or "")
+    # a message with no count in the knowledge base: the candidates, as before
+    rare = import_text("RuntimeError: CUDA error: misaligned address\n").snapshot
+    assert all(cause_prior(e.signature) is None for e in rare.reported_errors)
+    assert [x.code for x in diagnose(rare)] == ["DL901"]

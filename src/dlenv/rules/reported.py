@@ -15,6 +15,10 @@ from dlenv.snapshot.model import ReportedError, Snapshot
 UNRECOGNISED = "unrecognised-error"  # dlenv.importers.signatures.UNRECOGNISED
 SHOWN = 5  # error lines quoted as evidence
 LIKELY = 3  # candidate causes named for a recognised message whose cause is not settled
+# a message's usual cause is named ("probably") when it was the maintainers' answer in at least
+# this share of at least this many development reports that showed the message
+PRIOR_REPORTS = 5
+PRIOR_SHARE = 0.5
 
 # For a recognised message whose cause the paste does not settle: each candidate cause in a
 # maintainer's words, and what settles it (the fact, and the command that shows it). Ordered
@@ -312,7 +316,12 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     For a known message whose cause the paste does not settle, the finding names the two or
     three causes that usually produce it (the message's own rules, usual first) and, for each,
     the one fact that settles it and the command that shows it: what a maintainer replies. They
-    are candidates, not findings: the code stays DL901.
+    are candidates, not findings: the code stays DL901. Where the message is the only one
+    unexplained and dlenv's corpus of real reports knows it well (at least half of at least
+    five development reports that showed it had the same cause: the knowledge base's
+    `cause_priors` table), that usual cause is named instead, as a warning under its own code
+    ("Probably: …"), saying it rests on experience and not on the paste, with the check that
+    settles it and the less frequent causes.
 
     Fix: run the commands that settle each candidate cause, or `dlenv doctor` on the machine that
     printed the error (its probes see the driver, libraries and packages a paste leaves out),
@@ -330,6 +339,11 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
         text="Run dlenv doctor on the machine that printed the error and attach its JSON report.",
         commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
     )
+    if known is not None and len(errors) == 1:
+        usual = _usual_cause(known, first, doctor)
+        if usual is not None:
+            yield usual
+            return
     message = f'The paste shows "{first}"{more}, and the facts it states do not show the cause.'
     hint = (
         "Run dlenv on the machine itself: it sees the driver, CUDA libraries and packages "
@@ -374,5 +388,58 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
         ],
         hint=hint,
         fixes=fixes,
+        subject="reported",
+    )
+
+
+def _usual_cause(e: ReportedError, first: str, doctor: ManualStep) -> Finding | None:
+    """The cause a maintainer gives a known message by experience: the one its reports most
+    often had (the knowledge base's count over the development part of dlenv's corpus), when
+    it was the answer in at least PRIOR_SHARE of PRIOR_REPORTS or more. A warning under that
+    cause's code, saying what it rests on and with the check that settles it."""
+    from dlenv.kb.priors import cause_prior  # loaded only when a paste quotes such a message
+
+    prior = cause_prior(e.signature)
+    if prior is None or prior.reports < PRIOR_REPORTS or prior.share < PRIOR_SHARE:
+        return None
+    code, times = prior.top
+    known_rule = get_rule(code)
+    if code not in SETTLE or known_rule is None or known_rule.symptom:
+        return None
+    cause, settled_by, commands = SETTLE[code]
+    others = [c for c, _ in prior.causes[1:LIKELY] if c in SETTLE]
+    return finding(
+        code,
+        title=f"Probably: {cause}",
+        message=f'The paste shows "{first}", and the facts it states do not settle its cause. '
+        f"In {times} of {prior.reports} real reports with this message, the cause was this one: "
+        f"{cause}."
+        + (
+            " Less often: " + "; ".join(f"{c}: {SETTLE[c][0]}" for c in others) + "."
+            if others
+            else ""
+        ),
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}",
+                found=first,
+                note=e.meaning,
+            ),
+            Evidence(
+                fact="kb.cause_priors",
+                found=f"{times} of {prior.reports} reports",
+                needed=f">={PRIOR_SHARE:.0%} of >={PRIOR_REPORTS}",
+                note="the development part of dlenv's corpus of real reports, e.g. "
+                + prior.sources[0]
+                if prior.sources
+                else "the development part of dlenv's corpus of real reports",
+            ),
+        ],
+        hint=f"Read from experience, not from this paste: settle it by {settled_by}.",
+        fixes=[
+            ManualStep(text=f"Check {settled_by}: {cause}?", commands=[*commands]),
+            doctor,
+        ],
         subject="reported",
     )
