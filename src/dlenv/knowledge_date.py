@@ -1,7 +1,7 @@
 """The knowledge base's date for `dlenv --version`, read without importing dlenv.kb.
 
 `--version` must stay fast and import nothing heavy (tests/test_startup.py), so this reads only
-the `as_of` entries of the data files; tests check it agrees with `dlenv.kb.queries.kb_date`.
+the `as_of` entries of the data files; `dlenv.kb.queries.kb_date` is this same reading.
 """
 
 from __future__ import annotations

@@ -626,12 +626,11 @@ def framework_builds_for_driver(driver: str, os_name: str | None = "Linux") -> l
 
 
 def kb_date() -> str | None:
-    """The date of the knowledge base: its newest dated source (None: no table is dated)."""
-    from dlenv.kb.pins import cuda_pins
+    """The date of the knowledge base: its newest dated source over every table (None: no
+    table is dated), the one reading `dlenv --version` prints too."""
+    from dlenv.knowledge_date import knowledge_base_date
 
-    dated = [*load().as_of.values(), cuda_pins().as_of]
-    dates = [a.date for a in dated if a.date]
-    return max(dates) if dates else None
+    return knowledge_base_date()
 
 
 def cudnn_supports(cudnn: str | None, cuda: str | None, cc: str | None) -> bool | None:
