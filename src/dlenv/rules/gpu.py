@@ -121,8 +121,6 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         yield from _build_older_than_recent_gpus(s, torch, found)
     elif found is None and not old_builds:
         yield from _lost_cudnn_status(s)
-    if found is None and not old_builds:
-        yield from _not_compatible_verdict(s, "newer")
     if torch is None or found is None:
         return
     arch, source, built = found
@@ -601,82 +599,76 @@ def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iter
 NOT_COMPATIBLE = "torch-arch-not-supported"  # catalog/gpu-arch.toml
 
 
-def _not_compatible_verdict(s: Snapshot, want: Literal["newer", "older"]) -> Iterator[Finding]:
-    """torch's own "GPU with CUDA capability sm_XY is not compatible with the current PyTorch
-    installation" without the arch list that follows it: the build has no kernels for the GPU,
-    and which side it missed is knowledge-base arithmetic over every release's default build.
-    A GPU that the newest builds run and the oldest did not is newer than the installed build
-    (DL301: no torch build ever dropped it from below); one the newest builds no longer run is
-    older than the build's CUDA (DL302). A GPU that every release runs says nothing either way
-    (a custom build), and stays DL901's."""
-    said = next((e for e in s.reported_errors if e.signature == NOT_COMPATIBLE), None)
+def _build_older_than_gpu(
+    s: Snapshot, gpu: GpuFacts, cc: str, said: str, first: str, fixes: list[Action]
+) -> Finding:
+    """DL301 from torch's own "… is not compatible" for a GPU no torch build has dropped."""
+    return finding(
+        "DL301",
+        title=f"The torch build is older than {gpu.name or 'the GPU'} ({_sm(cc)})",
+        message=f"torch says {gpu.name or 'the GPU'} ({_sm(cc)}) is not compatible with the "
+        f"installed build, which therefore has no kernels for it. No torch build has dropped "
+        f"{_sm(cc)}: the default CUDA builds run it from torch {first} on, so the installed "
+        "build is older than the GPU (a CUDA too old for it).",
+        evidence=[
+            verdict(f"reported_errors.{NOT_COMPATIBLE}", said, "torch's warning"),
+            Evidence(
+                fact=f"gpus.{gpu.index}.compute_capability",
+                found=_sm(cc),
+                needed=f"a torch build with {_sm(cc)} (torch {first} or newer)",
+                note="the knowledge base's default builds of every torch release",
+            ),
+        ],
+        hint=ARCH_LIST_CHECK,
+        fixes=fixes,
+        subject=f"gpu{gpu.index}",
+    )
+
+
+def _older_than_newest_builds(s: Snapshot) -> Iterator[Finding]:
+    """DL302 from torch's own "GPU with CUDA capability sm_XY is not compatible with the
+    current PyTorch installation" without the arch list that follows it, for a GPU the newest
+    default builds no longer run (a K80, a GTX 680): the build's CUDA is newer than the GPU
+    supports. A GPU the newest builds run is DL301's (`_newer_than_old_builds`); one every
+    release runs says nothing either way (a custom build) and stays DL901's."""
+    said = _said(s, NOT_COMPATIBLE)
     probe = live(s, "torch")
     if said is None or (probe is not None and probe.arch_list):
         return
     torch = s.framework("torch")
     for gpu, cc in _capabilities(s):
         runs = default_torch_builds_running(cc)
-        if not runs:
+        if not runs or runs[-1][1]:
             continue
-        first = next((version for version, ok in runs if ok), None)
-        newest = runs[-1][0]
-        if runs[-1][1] and not runs[0][1] and first is not None:
-            if want != "newer":
-                return
-            fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, cc)) else []
-            yield finding(
-                "DL301",
-                title=f"The torch build is older than {gpu.name or 'the GPU'} ({_sm(cc)})",
-                message=f"torch says {gpu.name or 'the GPU'} ({_sm(cc)}) is not compatible with "
-                f"the installed build, which therefore has no kernels for it. No torch build "
-                f"has dropped {_sm(cc)}: the default CUDA builds run it from torch {first} on, "
-                f"so the installed build is older than the GPU (a CUDA too old for it).",
-                evidence=[
-                    verdict(f"reported_errors.{NOT_COMPATIBLE}", said.text, "torch's warning"),
-                    Evidence(
-                        fact=f"gpus.{gpu.index}.compute_capability",
-                        found=_sm(cc),
-                        needed=f"a torch build with {_sm(cc)} (torch {first} or newer)",
-                        note="the knowledge base's default builds of every torch release",
-                    ),
-                ],
-                hint=ARCH_LIST_CHECK,
-                fixes=fixes,
-                subject=f"gpu{gpu.index}",
-            )
-            return
-        if not runs[-1][1]:
-            if want != "older":
-                return
-            last = next((v for v, ok in reversed(runs) if ok), None)
-            since = (
-                f"the default CUDA builds stopped running it after torch {last}"
-                if last is not None
-                else "no torch release's default CUDA build runs it"
-            )
-            old_fix = build_for_old_gpu(s, torch, cc) if torch is not None else None
-            yield finding(
-                "DL302",
-                title=f"{gpu.name or 'The GPU'} ({_sm(cc)}) is older than the torch build",
-                message=f"torch says {gpu.name or 'the GPU'} ({_sm(cc)}) is not compatible with "
-                f"the installed build; {since} (torch {newest} is the newest known), so the "
-                "build's CUDA is newer than the GPU supports.",
-                evidence=[
-                    verdict(f"reported_errors.{NOT_COMPATIBLE}", said.text, "torch's warning"),
-                    Evidence(
-                        fact=f"gpus.{gpu.index}.compute_capability",
-                        found=_sm(cc),
-                        needed=f"a torch build with {_sm(cc)}"
-                        + (f" (torch {last} or older)" if last else ""),
-                        note="the knowledge base's default builds of every torch release",
-                    ),
-                ],
-                hint="Use an older torch release (or CUDA variant) built for this architecture "
-                "(`dlenv kb gpu` and `dlenv kb torch` show which), or build torch from source.",
-                fixes=[old_fix] if old_fix else [],
-                subject=f"gpu{gpu.index}",
-            )
-            return
+        last = next((v for v, ok in reversed(runs) if ok), None)
+        since = (
+            f"the default CUDA builds stopped running it after torch {last}"
+            if last is not None
+            else "no torch release's default CUDA build runs it"
+        )
+        old_fix = build_for_old_gpu(s, torch, cc) if torch is not None else None
+        yield finding(
+            "DL302",
+            title=f"{gpu.name or 'The GPU'} ({_sm(cc)}) is older than the torch build",
+            message=f"torch says {gpu.name or 'the GPU'} ({_sm(cc)}) is not compatible with "
+            f"the installed build; {since} (torch {runs[-1][0]} is the newest known), so the "
+            "build's CUDA is newer than the GPU supports.",
+            evidence=[
+                verdict(f"reported_errors.{NOT_COMPATIBLE}", said, "torch's warning"),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=_sm(cc),
+                    needed=f"a torch build with {_sm(cc)}"
+                    + (f" (torch {last} or older)" if last else ""),
+                    note="the knowledge base's default builds of every torch release",
+                ),
+            ],
+            hint="Use an older torch release (or CUDA variant) built for this architecture "
+            "(`dlenv kb gpu` and `dlenv kb torch` show which), or build torch from source.",
+            fixes=[old_fix] if old_fix else [],
+            subject=f"gpu{gpu.index}",
+        )
+        return
 
 
 def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
@@ -685,6 +677,11 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
     sm_120, before torch 2.7) has no kernels in them, and torch itself is the likeliest build
     that lacks it (an extension named in the paste is DL305's)."""
     said, what = _no_kernel_image(s), NO_KERNEL_IMAGE
+    if said is None:
+        # torch's own "… is not compatible with the current PyTorch installation" without its
+        # arch list: the build has no kernels for the GPU, and no build dropped a GPU newer
+        # than the old builds, so the installed one is older than it (an error)
+        said, what = _said(s, NOT_COMPATIBLE), NOT_COMPATIBLE
     shown = what
     if said is None and not s.frameworks:
         # the reporter misses support for the GPU ("Add support for RTX 50 series") and names
@@ -710,6 +707,9 @@ def _newer_than_old_builds(s: Snapshot, torch: FrameworkFacts | None) -> Iterato
         if what == GPU_UNUSABLE and 3 * [ok for _, ok in runs].index(True) < 2 * len(runs):
             continue  # "can't use it" says less: only a GPU most releases predate (Blackwell)
         fixes: list[Action] = [fix] if (fix := build_for_newer_gpu(s, cc)) else []
+        if what == NOT_COMPATIBLE:
+            yield _build_older_than_gpu(s, gpu, cc, said, first, fixes)
+            return
         yield finding(
             "DL301",
             title=f"{gpu.name or 'The GPU'} ({_sm(cc)}) has no kernels in older torch builds",
@@ -772,7 +772,7 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
         or list(_says_too_old(s))
         or list(_older_than_every_torch_build(s))
         or list(_older_than_its_build(s))
-        or list(_not_compatible_verdict(s, "older"))
+        or list(_older_than_newest_builds(s))
     )
     yield from found
     if not found:

@@ -430,10 +430,8 @@ def _usual_cause(e: ReportedError, first: str, doctor: ManualStep) -> Finding | 
                 fact="kb.cause_priors",
                 found=f"{times} of {prior.reports} reports",
                 needed=f">={PRIOR_SHARE:.0%} of >={PRIOR_REPORTS}",
-                note="the development part of dlenv's corpus of real reports, e.g. "
-                + prior.sources[0]
-                if prior.sources
-                else "the development part of dlenv's corpus of real reports",
+                note="the development part of dlenv's corpus of real reports"
+                + (f", e.g. {prior.sources[0]}" if prior.sources else ""),
             ),
         ],
         hint=f"Read from experience, not from this paste: settle it by {settled_by}.",
