@@ -7,6 +7,7 @@ whole text. Several parts (collect_env + nvidia-smi + a traceback) combine into 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from array import array
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from dlenv.errors import DlenvError
 from dlenv.importers import collect_env, dlenv_json, nvidia_smi, prose, signatures, templates
 from dlenv.importers.sheet import FactSheet, Part, overlay
+from dlenv.kb.cause_model import known_paste_words
 from dlenv.snapshot.model import Snapshot
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -134,6 +136,14 @@ def _normalise_quoted(raw: list[str]) -> list[str]:
     return out
 
 
+def nothing_recognised(source: str) -> DlenvError:
+    return DlenvError(
+        f"{source}: nothing recognised (expected the output of `python -m "
+        "torch.utils.collect_env`, `nvidia-smi`, a dlenv JSON report, or a log or traceback "
+        "with a known CUDA/framework message)"
+    )
+
+
 def import_text(text: str, source: str = "-") -> Imported:
     """Every fact the pasted text states, as one Snapshot with `origin` naming the parts."""
     lines = normalise(text)
@@ -185,18 +195,17 @@ def import_text(text: str, source: str = "-") -> Imported:
     prose.parse_prose(outside, sheet)
     del outside
     signatures.forget_texts()
-    if sheet.empty and base is None:
-        raise DlenvError(
-            f"{source}: nothing recognised (expected the output of `python -m "
-            "torch.utils.collect_env`, `nvidia-smi`, a dlenv JSON report, or a log or traceback "
-            "with a known CUDA/framework message)"
-        )
+    # what the learned reading knows of the paste's words (only those: nothing private is kept);
+    # a paste of which nothing else is recognised is still read, and judged by DL901 alone
+    words = known_paste_words(text)
+    if sheet.empty and base is None and not words:
+        raise nothing_recognised(source)
     texts = ("messages", "package-list", "nvcc --version", "prose")
     kinds = [p.kind for p in sheet.parts if p.kind not in texts]
     if sheet.reported or any(p.kind in texts for p in sheet.parts):
         kinds.append("text")
     origin = "+".join(dict.fromkeys(kinds)) or "text"
-    pasted = sheet.snapshot(origin)
+    pasted = dataclasses.replace(sheet.snapshot(origin), reported_words=words)
     snapshot = overlay(base, pasted, origin) if base is not None else pasted
     return Imported(snapshot=snapshot, parts=sheet.parts, source=source, lines=n_lines)
 

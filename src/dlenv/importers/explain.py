@@ -54,13 +54,20 @@ def explain_text(
     describes no machine (a bare traceback), or on purpose with `this_machine` (a user pasting
     their own traceback); never with `probe` False. A paste that describes a machine is judged
     as that machine: a maintainer's host must not stand beside the reporter's driver."""
-    from dlenv.importers.detect import machine_supplied, stated_machine
+    from dlenv.importers.detect import machine_supplied, nothing_recognised, stated_machine
     from dlenv.rules import diagnose
 
     imported = import_text(text, source)
     snapshot = imported.snapshot
     probe_note = None
     stated = stated_machine(snapshot)
+    if not imported.parts:
+        # only words: the paste is read as a whole (DL901's learned reading), never combined
+        # with this machine; when that names nothing, nothing was recognised
+        findings = diagnose(snapshot)
+        if not any(f.severity in ("error", "warning") for f in findings):
+            raise nothing_recognised(source)
+        return Explanation(imported, make_report(snapshot, findings), None)
     if probe and stated and not this_machine:
         probe_note = (
             f"the paste describes a machine ({', '.join(stated)}), so it is judged alone; "

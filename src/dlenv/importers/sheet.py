@@ -469,4 +469,5 @@ def overlay(base: Snapshot, pasted: Snapshot, origin: str) -> Snapshot:
         libraries=by_key(base.libraries, pasted.libraries, "framework"),
         live=by_key(base.live, pasted.live, "framework"),
         reported_errors=base.reported_errors + pasted.reported_errors,
+        reported_words=pasted.reported_words or base.reported_words,
     )

@@ -245,13 +245,15 @@ class KnowledgeBase:
 TABLE_FILES = ("driver", "tensorflow", "torch", "gpus", "cudnn", "keras", "jax", "sonames")
 
 
+def read_text(filename: str) -> str:
+    """The text of the knowledge-base file data/<filename> (OSError when it cannot be read)."""
+    return resources.files("dlenv.kb").joinpath("data").joinpath(filename).read_text("utf-8")
+
+
 def read_data(name: str) -> Any:
     """The parsed JSON of the knowledge-base file data/<name>.json; unreadable is a DlenvError."""
     try:
-        text = (
-            resources.files("dlenv.kb").joinpath("data").joinpath(f"{name}.json").read_text("utf-8")
-        )
-        return json.loads(text)
+        return json.loads(read_text(f"{name}.json"))
     except (OSError, ValueError) as exc:
         raise DlenvError(f"knowledge base file {name}.json is unreadable: {exc}") from None
 

@@ -258,11 +258,7 @@ SETTLE: dict[str, tuple[str, str, tuple[str, ...]]] = {
 def _likely(e: ReportedError) -> list[str]:
     """The causes a maintainer weighs for a recognised message, usual first: its signature's
     cause rules that have a way to settle them (symptom rules and DL9xx left out)."""
-    return [
-        c
-        for c in _signature_rules(e.signature)
-        if c in SETTLE and (r := get_rule(c)) is not None and not r.symptom
-    ][:LIKELY]
+    return _causes(e)[:LIKELY]
 
 
 def _signature_rules(signature: str) -> tuple[str, ...]:
@@ -327,7 +323,17 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     printed the error (its probes see the driver, libraries and packages a paste leaves out),
     and attach `dlenv doctor --format json` to the report.
     """
+    doctor = ManualStep(
+        text="Run dlenv doctor on the machine that printed the error and attach its JSON report.",
+        commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
+    )
+    found = any(
+        f.severity in ("error", "warning") for f in others if not f.code.startswith("DL9")
+    )
     if not any(not e.harmless and not in_prose(e.signature) for e in s.reported_errors):
+        # no error quoted: when no rule found anything, the paste's words may still say
+        if not found:
+            yield from _read_paste(s, doctor)
         return
     errors = _unexplained(s, others)
     if not errors:
@@ -335,14 +341,16 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     first = first_line(errors[0].text, 200)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     known = next((e for e in errors if _likely(e)), None)
-    doctor = ManualStep(
-        text="Run dlenv doctor on the machine that printed the error and attach its JSON report.",
-        commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
-    )
     if known is not None and len(errors) == 1:
         usual = _usual_cause(known, first, doctor)
         if usual is not None:
             yield usual
+            return
+    if not found:
+        # a known message's own causes are the only ones weighed (the catalogue knows them)
+        read = list(_read_paste(s, doctor, first, known if len(errors) == 1 else None))
+        if read:
+            yield from read
             return
     message = f'The paste shows "{first}"{more}, and the facts it states do not show the cause.'
     hint = (
@@ -435,6 +443,107 @@ def _usual_cause(e: ReportedError, first: str, doctor: ManualStep) -> Finding | 
             ),
         ],
         hint=f"Read from experience, not from this paste: settle it by {settled_by}.",
+        fixes=[
+            ManualStep(text=f"Check {settled_by}: {cause}?", commands=[*commands]),
+            doctor,
+        ],
+        subject="reported",
+    )
+
+
+def _causes(e: ReportedError) -> list[str]:
+    """Every cause a recognised message's signature names that DL901 can settle (its symptom
+    rules and DL9xx left out)."""
+    return [
+        c
+        for c in _signature_rules(e.signature)
+        if c in SETTLE and (r := get_rule(c)) is not None and not r.symptom
+    ]
+
+
+def _read_paste(
+    s: Snapshot, doctor: ManualStep, first: str | None = None, known: ReportedError | None = None
+) -> Iterator[Finding]:
+    """The cause a maintainer reads from a report as a whole, when no fact in it settles one:
+    the knowledge base's learned reading (`cause_model`) of the paste's words and recognised
+    messages, where it names a cause at its threshold; for a known message (`known`, quoted as
+    `first`), only among that message's own causes. A warning under that cause's code, with the
+    words that weighed most, how often the reading was right, and the check that settles it."""
+    if not s.reported_words:
+        return
+    from dlenv.kb.cause_model import cause_model, message_words  # only when a paste is read
+
+    model = cause_model()
+    words = dict(s.reported_words)
+    for w in message_words(e.signature for e in s.reported_errors):
+        words[w] = 1
+    among = _causes(known) if known is not None else None
+    reading = model.read(words, among)
+    if reading is None or reading.probability < model.threshold or reading.code not in SETTLE:
+        return
+    known_rule = get_rule(reading.code)
+    if known_rule is None or known_rule.symptom:
+        return
+    cause, settled_by, commands = SETTLE[reading.code]
+    shows = (
+        f'The paste shows "{first}", and the facts it states do not settle its cause.'
+        if first
+        else "Nothing the paste states settles a cause."
+    )
+    evidence: list[Evidence] = []
+    if known is not None:
+        evidence.append(
+            Evidence(fact=f"reported_errors.{known.signature}", found=first, note=known.meaning)
+        )
+    if known is not None and reading.weighed == 1:
+        # the catalogue knows one cause for the message: nothing for the words to choose
+        message = f"{shows} The one cause dlenv's catalogue knows for this message: {cause}."
+    else:
+        runner = reading.runner_up
+        also = (
+            f" Next most likely: {runner[0]}, {SETTLE[runner[0]][0]} ({runner[1]:.0%})."
+            if runner is not None and runner[0] in SETTLE
+            else ""
+        )
+        among_text = (
+            f" among the message's {reading.weighed} known causes" if known is not None else ""
+        )
+        message = (
+            f"{shows} Read as a whole, it is most like the real reports whose cause was this "
+            f"one: {cause} ({reading.probability:.0%}{among_text}).{also}"
+        )
+        examples = model.sources.get(reading.code, ())
+        if reading.words:
+            evidence.append(
+                Evidence(
+                    fact="reported_words",
+                    found=", ".join(reading.words),
+                    note="the words of the paste that weighed most towards this cause",
+                )
+            )
+        evidence.append(
+            Evidence(
+                fact="kb.cause_model",
+                found=f"{reading.probability:.0%}",
+                needed=f">={model.threshold:.0%}",
+                note=f"learned from {model.reports} development reports of dlenv's corpus; at "
+                f"this threshold it named the maintainers' cause in {model.precision} of them, "
+                "each read by a model that had not seen its repository"
+                + (f"; e.g. {examples[0]}" if examples else ""),
+            )
+        )
+    yield finding(
+        reading.code,
+        title=f"Probably: {cause}",
+        message=message,
+        severity="warning",
+        evidence=evidence,
+        hint=(
+            "The message's one known cause"
+            if known is not None and reading.weighed == 1
+            else "Read from experience"
+        )
+        + f", not from a fact in this paste: settle it by {settled_by}.",
         fixes=[
             ManualStep(text=f"Check {settled_by}: {cause}?", commands=[*commands]),
             doctor,

@@ -487,6 +487,9 @@ class Snapshot:
     timings: dict[str, float] = field(default_factory=dict)  # probe name -> seconds
     unknown: Reasons = field(default_factory=dict)  # sections that could not be collected
     reported_errors: list[ReportedError] = field(default_factory=list)  # from pasted text
+    # the words of a pasted text that dlenv's learned reading knows (kb.cause_model), counted;
+    # only words of its vocabulary, so nothing private of the paste is kept
+    reported_words: dict[str, int] = field(default_factory=dict)
     smoke: SmokeFacts | None = None  # None: `dlenv smoke` did not run
 
     def framework(self, name: str) -> FrameworkFacts | None:
