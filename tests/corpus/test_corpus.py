@@ -48,8 +48,8 @@ def test_planned_codes_that_exist_are_registered() -> None:
 
 
 # measured floors (fraction of reports whose root cause is named); see the module docstring
-# measured 92.0% and 70.5% on 1,011 reports (blind batch 9 added: 23/34 on arrival)
-FLOORS = {"dev": 0.95, "test": 0.72}
+# measured 98.4% and 81.8% on 1,636 reports (the learned reading in; rules alone: test 72.7%)
+FLOORS = {"dev": 0.98, "test": 0.81}
 
 
 @pytest.mark.parametrize("part", ["dev", "test"])

@@ -141,7 +141,7 @@ def test_a_corrupt_table_is_one_clear_error(
     monkeypatch.setattr(cm, "read_data", lambda name: data)
     cm.cause_model.cache_clear()
     try:
-        with pytest.raises(DlenvError, match="cause_model.json is unreadable"):
+        with pytest.raises(DlenvError, match=r"cause_model\.json is unreadable"):
             cm.cause_model()
     finally:
         cm.cause_model.cache_clear()
@@ -164,17 +164,33 @@ def test_prose_that_states_no_fact_is_read_as_a_whole() -> None:
     assert finding.fixes  # the check that settles it, then dlenv doctor
 
 
-def test_a_known_message_is_read_only_among_its_own_causes() -> None:
-    # the catalogue knows one cause for CUDA_ERROR_DEVICE_UNAVAILABLE: the reading names it,
-    # whatever the words alone would say
+def test_a_known_message_is_read_only_among_its_own_causes_and_health(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the catalogue knows one cause for CUDA_ERROR_DEVICE_UNAVAILABLE (DL702): a model whose
+    # words point elsewhere (DL401) still names only DL702, or nothing when health wins
     text = (
         'File "/opt/venv/lib/python3.11/site-packages/torch/cuda/__init__.py", line 319\n'
         "    torch._C._cuda_init()\n"
         "RuntimeError: CUDA driver error: CUDA_ERROR_DEVICE_UNAVAILABLE\n"
     )
+    toward_702 = _tiny(
+        classes=("DL401", "DL702", cm.HEALTHY),
+        intercepts=(0.0, 0.0, 0.0),
+        idf={"runtimeerror": 1.0},
+        weights={"runtimeerror": {0: 9.0, 1: 3.0}},
+    )
+    monkeypatch.setattr(cm, "cause_model", lambda: toward_702)
+    monkeypatch.setattr(cm, "known_words", lambda: frozenset(toward_702.idf))
     found = explain_text(text, "paste.txt", probe=False).report.findings
     assert [(f.code, f.severity) for f in found] == [("DL702", "warning")]
-    assert "one cause dlenv's catalogue knows" in found[0].message
+    assert "weighed against the message's other known causes" in found[0].message
+    toward_health = dataclasses.replace(
+        toward_702, weights={"runtimeerror": {0: 9.0, 2: 3.0}}
+    )
+    monkeypatch.setattr(cm, "cause_model", lambda: toward_health)
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [f.code for f in found] == ["DL901"]  # the candidates, as without the reading
 
 
 def test_words_the_model_does_not_know_are_still_nothing_recognised() -> None:
@@ -199,3 +215,35 @@ def test_explain_shows_the_reading_end_to_end(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "Probably:" in out.stdout and "kb.cause_model" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_stated_facts_are_words_that_hold_across_wordings() -> None:
+    from dlenv.snapshot.model import (
+        DriverFacts,
+        FrameworkFacts,
+        GpuFacts,
+        HostFacts,
+        PythonFacts,
+        Snapshot,
+    )
+
+    snapshot = Snapshot(
+        host=HostFacts(os="Windows"),
+        driver=DriverFacts(version="536.23"),
+        gpus=[GpuFacts(index=0, name="NVIDIA GeForce GTX 1060 6GB")],
+        python=PythonFacts(version="3.12.1"),
+        frameworks=[
+            FrameworkFacts(name="torch", distribution="torch", version="2.3.0+cpu", cuda_build=False)
+        ],
+        reported_words={"cpu": 2},
+    )
+    facts = cm.fact_words(snapshot)
+    # a Pascal card is "fact_cc_6" whatever its name; the driver is read as the CUDA it runs
+    assert {"fact_cc_6", "fact_os_windows", "fact_py_3_12", "fact_torch_cpu", "fact_torch_2",
+            "fact_driver", "fact_driver_cuda_12"} <= set(facts)
+    assert cm.fact_words(
+        dataclasses.replace(snapshot, gpus=[GpuFacts(index=0, name="Tesla P100-PCIE-16GB")])
+    ).count("fact_cc_6") == 1
+    words = cm.snapshot_words(snapshot)
+    assert words["cpu"] == 2 and words["fact_cc_6"] == cm.FACT_WEIGHT
+    assert cm.fact_words(Snapshot()) == []

@@ -22,6 +22,7 @@ from functools import cache
 
 from dlenv.errors import DlenvError
 from dlenv.kb.tables import AsOf, read_data, read_text
+from dlenv.snapshot.model import Snapshot
 
 # lower-case words; identifiers with dots and pluses stay one word ("torch.cuda", "2.1.0+cu118"
 # does not start with a letter, "cu118" does)
@@ -31,6 +32,7 @@ HEAD = 65_536
 TAIL = 65_536
 MESSAGE = "sig_"  # a recognised message is one more word: "sig_" + its signature id
 HEALTHY = "none"  # the class of reports whose environment was fine
+FACT_WEIGHT = 3  # a stated fact counts as a word said this many times (1 or 3: 3, on dev)
 
 
 def paste_words(text: str) -> Counter[str]:
@@ -44,6 +46,62 @@ def paste_words(text: str) -> Counter[str]:
 def message_words(signatures: Iterable[str]) -> list[str]:
     """The words that stand for recognised messages (one per distinct message)."""
     return sorted({MESSAGE + s.lower().replace("-", "_") for s in signatures})
+
+
+def fact_words(s: Snapshot) -> list[str]:
+    """The facts a paste stated, as words a model can weigh across wordings: a GPU's
+    architecture generation (from its name through the knowledge base: "GTX 1060" and "Tesla
+    P100" are both "fact_cc_6"), the OS, the Python minor, the CUDA the driver can run, each
+    toolkit's major, each framework's build (CPU or CUDA, and for which CUDA major) and major."""
+    from dlenv.kb.queries import gpu_compute_capability, major_minor, max_toolkit_for_driver
+
+    out: set[str] = set()
+    for g in s.gpus:
+        cc = gpu_compute_capability(g.name, g.compute_capability)
+        if cc:
+            out.add("fact_cc_" + cc.split(".")[0])
+    host = s.host
+    if host.os:
+        out.add("fact_os_" + host.os.lower())
+    if host.wsl:
+        out.add("fact_wsl")
+    if host.container:
+        out.add("fact_container")
+    python = major_minor(s.python.version)
+    if python:
+        out.add(f"fact_py_{python[0]}_{python[1]}")
+    if s.driver.version:
+        out.add("fact_driver")
+        runs = max_toolkit_for_driver(s.driver.version, host.os)
+        if runs:
+            out.add("fact_driver_cuda_" + runs.split(".")[0])
+    for t in s.cuda.toolkits:
+        if t.version:
+            out.add("fact_toolkit_" + t.version.split(".")[0])
+    for f in s.frameworks:
+        if f.cuda_build is False or f.variant == "cpu":
+            out.add(f"fact_{f.name}_cpu")
+        if f.cuda_build:
+            out.add(f"fact_{f.name}_cuda")
+        if f.cuda_version:
+            out.add(f"fact_{f.name}_cuda_{f.cuda_version.split('.')[0]}")
+        version = major_minor(f.version)
+        if version:
+            out.add(f"fact_{f.name}_{version[0]}")
+            if f.name == "tensorflow":
+                out.add("fact_tf_new" if version >= (2, 11) else "fact_tf_old")
+    return sorted(out)
+
+
+def snapshot_words(s: Snapshot) -> dict[str, int]:
+    """Everything the model reads of a pasted report: its known words (counted), one word per
+    recognised message, and each stated fact, which weighs as a word said three times."""
+    words = dict(s.reported_words)
+    for w in message_words(e.signature for e in s.reported_errors):
+        words[w] = 1
+    for w in fact_words(s):
+        words[w] = FACT_WEIGHT
+    return words
 
 
 @dataclass(frozen=True)

@@ -482,13 +482,14 @@ def _read_paste(
     words that weighed most, how often the reading was right, and the check that settles it."""
     if not s.reported_words:
         return
-    from dlenv.kb.cause_model import cause_model, message_words  # only when a paste is read
+    # only when a paste is read
+    from dlenv.kb.cause_model import HEALTHY, cause_model, snapshot_words
 
     model = cause_model()
-    words = dict(s.reported_words)
-    for w in message_words(e.signature for e in s.reported_errors):
-        words[w] = 1
-    among = _causes(known) if known is not None else None
+    words = snapshot_words(s)
+    # a known message: its own causes, or nothing wrong (a message can be harmless noise on a
+    # healthy machine; when that reading wins, the candidates are listed as before)
+    among = [*_causes(known), HEALTHY] if known is not None else None
     reading = model.read(words, among)
     if reading is None or reading.probability < model.threshold or reading.code not in SETTLE:
         return
@@ -506,55 +507,51 @@ def _read_paste(
         evidence.append(
             Evidence(fact=f"reported_errors.{known.signature}", found=first, note=known.meaning)
         )
-    if known is not None and reading.weighed == 1:
-        # the catalogue knows one cause for the message: nothing for the words to choose
-        message = f"{shows} The one cause dlenv's catalogue knows for this message: {cause}."
-    else:
-        runner = reading.runner_up
-        also = (
-            f" Next most likely: {runner[0]}, {SETTLE[runner[0]][0]} ({runner[1]:.0%})."
-            if runner is not None and runner[0] in SETTLE
-            else ""
-        )
-        among_text = (
-            f" among the message's {reading.weighed} known causes" if known is not None else ""
-        )
-        message = (
-            f"{shows} Read as a whole, it is most like the real reports whose cause was this "
-            f"one: {cause} ({reading.probability:.0%}{among_text}).{also}"
-        )
-        examples = model.sources.get(reading.code, ())
-        if reading.words:
-            evidence.append(
-                Evidence(
-                    fact="reported_words",
-                    found=", ".join(reading.words),
-                    note="the words of the paste that weighed most towards this cause",
-                )
-            )
+    runner = reading.runner_up
+    also = (
+        f" Next most likely: {runner[0]}, {SETTLE[runner[0]][0]} ({runner[1]:.0%})."
+        if runner is not None and runner[0] in SETTLE
+        else " Next most likely: nothing wrong with the setup"
+        f" ({runner[1]:.0%})."
+        if runner is not None and runner[0] == HEALTHY
+        else ""
+    )
+    among_text = (
+        ", weighed against the message's other known causes and a healthy setup"
+        if known is not None
+        else ""
+    )
+    message = (
+        f"{shows} Read as a whole, it is most like the real reports whose cause was this "
+        f"one: {cause} ({reading.probability:.0%}{among_text}).{also}"
+    )
+    examples = model.sources.get(reading.code, ())
+    if reading.words:
         evidence.append(
             Evidence(
-                fact="kb.cause_model",
-                found=f"{reading.probability:.0%}",
-                needed=f">={model.threshold:.0%}",
-                note=f"learned from {model.reports} development reports of dlenv's corpus; at "
-                f"this threshold it named the maintainers' cause in {model.precision} of them, "
-                "each read by a model that had not seen its repository"
-                + (f"; e.g. {examples[0]}" if examples else ""),
+                fact="reported_words",
+                found=", ".join(reading.words),
+                note="the words of the paste that weighed most towards this cause",
             )
         )
+    evidence.append(
+        Evidence(
+            fact="kb.cause_model",
+            found=f"{reading.probability:.0%}",
+            needed=f">={model.threshold:.0%}",
+            note=f"learned from {model.reports} development reports of dlenv's corpus; at "
+            f"this threshold it named the maintainers' cause in {model.precision} of them, "
+            "each read by a model that had not seen its repository"
+            + (f"; e.g. {examples[0]}" if examples else ""),
+        )
+    )
     yield finding(
         reading.code,
         title=f"Probably: {cause}",
         message=message,
         severity="warning",
         evidence=evidence,
-        hint=(
-            "The message's one known cause"
-            if known is not None and reading.weighed == 1
-            else "Read from experience"
-        )
-        + f", not from a fact in this paste: settle it by {settled_by}.",
+        hint=f"Read from experience, not from a fact in this paste: settle it by {settled_by}.",
         fixes=[
             ManualStep(text=f"Check {settled_by}: {cause}?", commands=[*commands]),
             doctor,
