@@ -165,7 +165,7 @@ def test_generic_nccl_error_is_left_to_the_facts() -> None:
     text = "RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error, NCCL version 2.14.3"
     assert set(_codes(text)) == {"DL901"}  # no fact decides: unexplained, not guessed
     small = _host(gpu_machine(), container="docker", shm_total_bytes=64 * MIB)
-    result = explain_text(text, "paste.txt", machine=lambda: small)
+    result = explain_text(text, "paste.txt", machine=lambda: small, this_machine=True)
     codes = {f.code for f in result.report.findings}
     assert "DL801" in codes and "DL901" not in codes
 

@@ -1,9 +1,9 @@
 """Explain a pasted report: collect_env output, nvidia-smi, a dlenv JSON report, a log or traceback.
 
 Shows what was recognised, the known messages and what they mean, then diagnoses the facts with
-the doctor's rules. A paste that describes a machine (collect_env, nvidia-smi, a host or driver
-line) is judged as that machine; this machine's facts are added only to a paste that states none,
-or with --this-machine (your own traceback, run where it happened); --no-probe never adds them.
+the doctor's rules. A paste is judged as the reporter's machine: this machine's facts are added
+only with --this-machine (your own traceback, run where it happened); --no-probe never adds them
+and drops the note that says so.
 FILE may be - for standard input.
 """
 
@@ -50,14 +50,14 @@ def explain(
         False,
         "--no-probe",
         envvar="DLENV_NO_PROBE",
-        help="Judge the text alone; do not combine it with this machine.",
+        help="Judge the text alone, without the note on --this-machine (the default judges "
+        "it alone too).",
     ),
     this_machine: bool = typer.Option(
         False,
         "--this-machine",
-        help="Add this machine's facts even when the paste describes a machine (for your own "
-        "traceback, run where it happened). Without it they are added only to a paste that "
-        "states no machine facts.",
+        help="Add this machine's facts to the paste's (for your own traceback, run where it "
+        "happened). Without it the paste is judged alone, as the reporter's machine.",
     ),
     python: str | None = opt.PYTHON,
     output: Path | None = typer.Option(

@@ -50,10 +50,10 @@ def explain_text(
     machine: Callable[[], Snapshot] | None = None,
     this_machine: bool = False,
 ) -> Explanation:
-    """Import the paste and diagnose it. This machine's facts are added only where the paste
-    describes no machine (a bare traceback), or on purpose with `this_machine` (a user pasting
-    their own traceback); never with `probe` False. A paste that describes a machine is judged
-    as that machine: a maintainer's host must not stand beside the reporter's driver."""
+    """Import the paste and diagnose it. This machine's facts are added only on purpose, with
+    `this_machine` (a user pasting their own traceback, run where it happened), and never with
+    `probe` False: a paste is the reporter's machine, and a maintainer's host must not stand in
+    for what the reporter left out. With `probe` and without `this_machine`, the note says so."""
     from dlenv.importers.detect import machine_supplied, nothing_recognised, stated_machine
     from dlenv.rules import diagnose
 
@@ -68,11 +68,15 @@ def explain_text(
         if not any(f.severity in ("error", "warning") for f in findings):
             raise nothing_recognised(source)
         return Explanation(imported, make_report(snapshot, findings), None)
-    if probe and stated and not this_machine:
+    if probe and not this_machine:
+        # a report pasted from somewhere else is the reporter's machine, not this one: the
+        # machine running dlenv (a maintainer's, a CI runner's, often a container) would stand
+        # in for facts the paste left out
         probe_note = (
             f"the paste describes a machine ({', '.join(stated)}), so it is judged alone; "
-            "--this-machine adds the facts of the machine running dlenv (for your own traceback)"
-        )
+            if stated
+            else "the paste states no machine facts and is judged alone; "
+        ) + "--this-machine adds the facts of the machine running dlenv (for your own traceback)"
     elif probe:
         try:
             here = machine() if machine is not None else _probe_machine(python, timeout)

@@ -338,8 +338,12 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
         text="Run dlenv doctor on the machine that printed the error and attach its JSON report.",
         commands=["dlenv doctor", "dlenv doctor --format json > dlenv-report.json"],
     )
+    # a cause found by a rule (a symptom such as "torch sees no GPU" is not one)
     found = any(
-        f.severity in ("error", "warning") for f in others if not f.code.startswith("DL9")
+        f.severity in ("error", "warning")
+        and not f.code.startswith("DL9")
+        and not ((r := get_rule(f.code)) is not None and r.symptom)
+        for f in others
     )
     if not any(not e.harmless and not in_prose(e.signature) for e in s.reported_errors):
         # no error quoted: when no rule found anything, the paste's words may still say
