@@ -61,9 +61,9 @@ def explain_text(
     snapshot = imported.snapshot
     probe_note = None
     stated = stated_machine(snapshot)
-    if not imported.parts:
-        # only words: the paste is read as a whole (DL901's learned reading), never combined
-        # with this machine; when that names nothing, nothing was recognised
+    if not imported.parts and not this_machine:
+        # only words: the paste is read as a whole (DL901's learned reading); when that names
+        # nothing, nothing was recognised
         findings = diagnose(snapshot)
         if not any(f.severity in ("error", "warning") for f in findings):
             raise nothing_recognised(source)

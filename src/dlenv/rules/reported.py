@@ -321,11 +321,11 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
 
     Last, where no rule names a cause at all (a paste of prose, an error no fact settles),
     the paste is read as a whole, as a maintainer reads a report like many they have answered:
-    the knowledge base's learned reading (`cause_model`: tf-idf over the paste's words and
-    recognised messages, a logistic regression learned on the development part of the corpus)
-    names the most likely cause when it reaches its threshold, the probability at which it was
-    right at least four times in five on development reports of repositories it had not seen.
-    A known message is read only among its own causes. It is a warning under the cause's code,
+    the knowledge base's learned reading (`cause_model`: tf-idf over the paste's words,
+    recognised messages and stated facts, a logistic regression learned on the development part
+    of the corpus) names the most likely cause when it reaches its threshold, the probability at
+    which it was right at least four times in five on development reports of repositories it had
+    not seen. A known message is read only among its own causes and a healthy setup. It is a warning under the cause's code,
     "Probably: …", with the words that weighed most, the model's figures and the check that
     settles it. A paste in which nothing else is recognised is read the same way; when the
     reading names nothing, it is still "nothing recognised".
