@@ -325,10 +325,10 @@ def reported_error_unexplained(s: Snapshot, others: list[Finding]) -> Iterator[F
     recognised messages and stated facts, a logistic regression learned on the development part
     of the corpus) names the most likely cause when it reaches its threshold, the probability at
     which it was right at least four times in five on development reports of repositories it had
-    not seen. A known message is read only among its own causes and a healthy setup. It is a warning under the cause's code,
-    "Probably: …", with the words that weighed most, the model's figures and the check that
-    settles it. A paste in which nothing else is recognised is read the same way; when the
-    reading names nothing, it is still "nothing recognised".
+    not seen. A known message is read only among its own causes and a healthy setup. It is a
+    warning under the cause's code, "Probably: …", with the words that weighed most, the
+    model's figures and the check that settles it. A paste in which nothing else is recognised
+    is read the same way; when the reading names nothing, it is still "nothing recognised".
 
     Fix: run the commands that settle each candidate cause, or `dlenv doctor` on the machine that
     printed the error (its probes see the driver, libraries and packages a paste leaves out),
