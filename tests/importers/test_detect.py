@@ -183,6 +183,28 @@ def test_dlenv_json_report_with_a_traceback() -> None:
     assert probe is not None and probe.compute_ok is False
 
 
+def test_a_dlenv_reports_own_strings_are_facts_not_messages() -> None:
+    # a container with no GPU: doctor finds nothing wrong, and explaining its JSON must agree;
+    # the report's "error": "nvidia-smi not found" is a fact it states, not the reporter saying it
+    from dlenv.rules import diagnose
+    from dlenv.snapshot.model import DriverReading
+
+    saved = Snapshot(
+        origin="probe",
+        host=HostFacts(os="Linux", container="docker"),
+        driver=DriverFacts(
+            installed=False,
+            readings=[DriverReading(source="nvidia-smi", error="nvidia-smi not found")],
+        ),
+    )
+    text = dump_report(make_report(saved, diagnose(saved)))
+    assert '"nvidia-smi not found"' in text
+    imported = import_text(text, "report.json")
+    assert imported.snapshot.reported_errors == []
+    assert imported.snapshot.reported_words == {}
+    assert [f.code for f in diagnose(imported.snapshot)] == [f.code for f in diagnose(saved)]
+
+
 def test_broken_dlenv_json_is_a_one_line_error() -> None:
     with pytest.raises(DlenvError, match=r"^p: schema_version 99 is not supported"):
         import_text('{"kind": "dlenv-report", "schema_version": 99}', "p")

@@ -151,8 +151,10 @@ def import_text(text: str, source: str = "-") -> Imported:
     sheet = FactSheet()
     base: Snapshot | None = None
     found_json = dlenv_json.find(joined, source)
+    in_json: set[int] = set()  # the lines of a dlenv report: facts already, not messages
     if found_json is not None:
         base, first, last = found_json
+        in_json = set(range(first - 1, last))
         sheet.parts.append(Part("dlenv-json", first, last, found=["the whole dlenv report"]))
     for first, last in collect_env.find(lines):
         collect_env.parse(lines, first, last, sheet)
@@ -179,7 +181,14 @@ def import_text(text: str, source: str = "-") -> Imported:
     del outside
     log = Part("messages", 1, n_lines)
     sheet.current = log
-    signatures.scan(joined, sheet)
+    # a dlenv report's own strings ("error": "nvidia-smi not found") are facts it states, not
+    # messages a program printed or words of the reporter's
+    scanned = _outside_parts(lines, in_json, joined)
+    signatures.scan(scanned, sheet, context=joined if in_json else None)
+    # what the learned reading knows of the paste's words (only those: nothing private is kept);
+    # a paste of which nothing else is recognised is still read, and judged by DL901 alone
+    words = known_paste_words(scanned if in_json else text)
+    del scanned
     sheet.current = None
     if sheet.reported or log.found:
         sheet.parts.append(log)
@@ -195,9 +204,6 @@ def import_text(text: str, source: str = "-") -> Imported:
     prose.parse_prose(outside, sheet)
     del outside
     signatures.forget_texts()
-    # what the learned reading knows of the paste's words (only those: nothing private is kept);
-    # a paste of which nothing else is recognised is still read, and judged by DL901 alone
-    words = known_paste_words(text)
     if sheet.empty and base is None and not words:
         raise nothing_recognised(source)
     texts = ("messages", "package-list", "nvcc --version", "prose")

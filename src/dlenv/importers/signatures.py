@@ -1507,8 +1507,11 @@ def scan(
     signatures: tuple[Signature, ...] = SIGNATURES,
     unrecognised: bool = True,
     statuses: bool | None = None,
+    context: str | None = None,
 ) -> None:
     """Find every known message in `text`; record each as a ReportedError and apply its facts.
+    `context`, when given, is the whole paste `text` was cut from (a dlenv report's lines
+    blanked): the framework a message belongs to is judged from it.
     The CUDA stack's status codes (dlenv.importers.statuses) are read after the catalogue's
     messages, on the lines none of them explained (`statuses`: default, with the whole
     catalogue only). Then, unless `unrecognised` is False, report the error lines no signature
@@ -1518,7 +1521,11 @@ def scan(
     # the words are looked for in the distinct lines when there are some: no lower-cased copy
     index = text_index(text)
     distinct, lowered = index.distinct, index.lowered
-    fallback = dominant_framework(text, distinct)
+    if context is None:
+        fallback = dominant_framework(text, distinct)
+    else:
+        whole = clip_long_lines(context)
+        fallback = dominant_framework(whole, text_index(whole).distinct)
     lines_of: dict[str, set[int]] = {}
     covered: set[int] = set()
     # where reported messages (not plain facts, not prose) matched: prose is read elsewhere only
