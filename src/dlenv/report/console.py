@@ -294,7 +294,13 @@ def _python(s: Snapshot, verbose: bool) -> _Section:
 def _frameworks(s: Snapshot, verbose: bool, marks: dict[str, str]) -> _Section:
     sec = _Section("Frameworks")
     if not s.frameworks:
-        sec.add(NONE, "none", "no TensorFlow, PyTorch, Keras or JAX in this environment")
+        sec.add(
+            NONE,
+            "none",
+            "no TensorFlow, PyTorch, Keras or JAX in this environment"
+            if s.origin.startswith("probe")  # this machine's probes ran (with a paste or not)
+            else "none stated in the report",
+        )
     resolutions = {r.framework: r for r in s.libraries}
     for f in s.frameworks:
         bits = [f.version or "version unknown"]
