@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -224,17 +225,10 @@ def main() -> int:
     mine = cause_model()
     agree = 0
     for doc, p in zip(test_docs, probs, strict=True):
-        reading = mine.read(_counts(doc))
+        reading = mine.read(Counter(doc))
         agree += reading is not None and reading.code == str(model.classes_[p.argmax()])
     print(f"dlenv's evaluation of the table agrees with scikit-learn on {agree}/{len(test)}")
     return 0
-
-
-def _counts(doc: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for w in doc:
-        out[w] = out.get(w, 0) + 1
-    return out
 
 
 if __name__ == "__main__":

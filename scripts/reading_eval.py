@@ -86,8 +86,15 @@ def _simulate(
     return out
 
 
+OFF = 2.0  # a threshold no probability reaches: the reading off
+
+
 def _threshold(value: str) -> float:
-    return 2.0 if value == "none" else float(value)
+    return OFF if value == "none" else float(value)
+
+
+def _shown(threshold: float) -> str:
+    return "none" if threshold == OFF else f"{threshold:g}"
 
 
 def main() -> int:
@@ -107,7 +114,7 @@ def main() -> int:
     for q in args.quoted:
         for u in args.unquoted:
             figures = dict(sorted(_simulate(dev, oof, q, u).items()))
-            print(f"quoted {q:g}, unquoted {u:g}: {figures}")
+            print(f"quoted {_shown(q)}, unquoted {_shown(u)}: {figures}")
     return 0
 
 

@@ -482,8 +482,9 @@ def _read_paste(
     """The cause a maintainer reads from a report as a whole, when no fact in it settles one:
     the knowledge base's learned reading (`cause_model`) of the paste's words and recognised
     messages, where it names a cause at its threshold; for a known message (`known`, quoted as
-    `first`), only among that message's own causes. A warning under that cause's code, with the
-    words that weighed most, how often the reading was right, and the check that settles it."""
+    `first`), only among that message's own causes and a healthy setup. A warning under that
+    cause's code, with the words that weighed most, how often the reading was right, and the
+    check that settles it."""
     if not s.reported_words:
         return
     # only when a paste is read
@@ -511,15 +512,18 @@ def _read_paste(
         evidence.append(
             Evidence(fact=f"reported_errors.{known.signature}", found=first, note=known.meaning)
         )
-    runner = reading.runner_up
-    also = (
-        f" Next most likely: {runner[0]}, {SETTLE[runner[0]][0]} ({runner[1]:.0%})."
-        if runner is not None and runner[0] in SETTLE
-        else " Next most likely: nothing wrong with the setup"
-        f" ({runner[1]:.0%})."
-        if runner is not None and runner[0] == HEALTHY
-        else ""
-    )
+    also = ""
+    if reading.runner_up is not None:
+        code, share = reading.runner_up
+        named = (
+            f"{code}, {SETTLE[code][0]}"
+            if code in SETTLE
+            else "nothing wrong with the setup"
+            if code == HEALTHY
+            else None
+        )
+        if named is not None:
+            also = f" Next most likely: {named} ({share:.0%})."
     among_text = (
         ", weighed against the message's other known causes and a healthy setup"
         if known is not None
