@@ -193,6 +193,55 @@ def test_a_known_message_is_read_only_among_its_own_causes_and_health(
     assert [f.code for f in found] == ["DL901"]  # the candidates, as without the reading
 
 
+def test_a_known_message_is_read_before_its_usual_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no rule names a cause, the paste read as a whole (its other words and facts too)
+    comes before the message's usual cause in the corpus (the cause prior): on development
+    reports it was right more often. A reading that settles on a healthy setup leaves the
+    candidates; a paste of which the model knows no word falls back to the prior."""
+    from dlenv.importers.signatures import BY_ID
+    from dlenv.kb.priors import cause_prior
+    from dlenv.rules.reported import SETTLE
+
+    text = (
+        "cudaGetDeviceCount returned 100\nno CUDA-capable device is detected\n"
+        "I trained with --train_batch_size=8 on one GPU.\n"
+    )
+    pasted = import_text(text).snapshot
+    [signature] = {e.signature for e in pasted.reported_errors if not e.harmless} - {
+        e.signature for e in pasted.reported_errors if e.signature.startswith("said-")
+    }
+    prior = cause_prior(signature)
+    assert prior is not None
+    usual = prior.top[0]
+    other = next(
+        c
+        for c in BY_ID[signature].rules
+        if c != usual and c in SETTLE and (r := get_rule(c)) is not None and not r.symptom
+    )
+    toward_other = _tiny(
+        classes=(other, usual, cm.HEALTHY),
+        intercepts=(0.0, 0.0, 0.0),
+        idf={"cudagetdevicecount": 1.0},
+        weights={"cudagetdevicecount": {0: 9.0}},
+    )
+    monkeypatch.setattr(cm, "known_words", lambda: frozenset(toward_other.idf))
+    monkeypatch.setattr(cm, "cause_model", lambda: toward_other)
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [(f.code, f.title) for f in found] == [(other, f"Probably: {SETTLE[other][0]}")]
+    assert "kb.cause_model" in {e.fact for e in found[0].evidence}
+    assert "kb.cause_priors" not in {e.fact for e in found[0].evidence}
+    toward_health = dataclasses.replace(toward_other, weights={"cudagetdevicecount": {2: 9.0}})
+    monkeypatch.setattr(cm, "cause_model", lambda: toward_health)
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [f.code for f in found] == ["DL901"]  # neither the prior nor the reading names one
+    knows_nothing = dataclasses.replace(toward_other, idf={"qwxz": 1.0}, weights={})
+    monkeypatch.setattr(cm, "known_words", lambda: frozenset(knows_nothing.idf))
+    monkeypatch.setattr(cm, "cause_model", lambda: knows_nothing)
+    found = explain_text(text, "paste.txt", probe=False).report.findings
+    assert [f.code for f in found] == [usual]
+    assert "kb.cause_priors" in {e.fact for e in found[0].evidence}
+
+
 def test_words_the_model_does_not_know_are_still_nothing_recognised() -> None:
     with pytest.raises(DlenvError, match="nothing recognised"):
         explain_text("qwxz plok vrrm; Lorem ipsum dolor sit amet", probe=False)
