@@ -62,3 +62,4 @@ def reading_off(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         import dlenv.rules.reported
 
         monkeypatch.setattr(dlenv.rules.reported, "_reading", lambda *args: None)
+        monkeypatch.setattr(dlenv.rules.reported, "cause_likelihoods", lambda *args: {})

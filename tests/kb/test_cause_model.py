@@ -242,6 +242,35 @@ def test_a_known_message_is_read_before_its_usual_cause(monkeypatch: pytest.Monk
     assert "kb.cause_priors" in {e.fact for e in found[0].evidence}
 
 
+def test_a_pastes_causes_are_ordered_by_how_likely_the_reading_finds_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two causes or more from a paste: the one likelier for reports like it comes first, errors
+    and warnings alike; the same facts probed on a machine (no paste read) keep the order by
+    severity and code."""
+    from dlenv.rules import diagnose
+    from tests.rules.snapshots import gpu_machine, torch
+
+    machine = gpu_machine(
+        driver="470.82.01", frameworks=[torch("2.13.0+cu130"), torch("2.1.0+cpu")]
+    )
+    by_code = [(f.code, f.severity) for f in diagnose(machine)]
+    assert by_code == [("DL101", "error"), ("DL202", "error"), ("DL401", "warning")]
+    toward_401 = _tiny(
+        classes=("DL401", "DL202", "DL101", cm.HEALTHY),
+        intercepts=(0.0, 0.0, 0.0, 0.0),
+        idf={"cpu": 1.0},
+        weights={"cpu": {0: 6.0, 1: 3.0}},
+    )
+    monkeypatch.setattr(cm, "cause_model", lambda: toward_401)
+    pasted = dataclasses.replace(machine, reported_words={"cpu": 2})
+    assert [f.code for f in diagnose(pasted)] == ["DL401", "DL202", "DL101"]
+    assert [f.code for f in diagnose(machine)] == ["DL101", "DL202", "DL401"]
+    # a paste whose words the model does not know keeps the order by severity and code
+    unknown = dataclasses.replace(machine, reported_words={"qwxz": 1})
+    assert [f.code for f in diagnose(unknown)] == ["DL101", "DL202", "DL401"]
+
+
 def test_words_the_model_does_not_know_are_still_nothing_recognised() -> None:
     with pytest.raises(DlenvError, match="nothing recognised"):
         explain_text("qwxz plok vrrm; Lorem ipsum dolor sit amet", probe=False)

@@ -150,19 +150,40 @@ class CauseModel:
     def knows(self, word: str) -> bool:
         return word in self.idf
 
-    def read(self, words: Mapping[str, int], among: Iterable[str] | None = None) -> Reading | None:
-        """The reading of a paste's known words (counts), or None when it knows none of them;
-        with `among`, only those causes are weighed (a known message's own causes), their
-        probabilities renormalised over them."""
+    def _scores(self, words: Mapping[str, int]) -> tuple[dict[str, float], list[float]] | None:
+        """The known words' tf-idf values (L2-normalised) and each cause's linear score; None
+        when no word is known."""
         idf = self.idf
         x = {w: (1.0 + math.log(n)) * idf[w] for w, n in words.items() if n > 0 and w in idf}
         norm = math.sqrt(sum(v * v for v in x.values()))
         if not norm:
             return None
+        x = {w: v / norm for w, v in x.items()}
         scores = list(self.intercepts)
         for w, v in x.items():
             for c, weight in self.weights.get(w, {}).items():
-                scores[c] += weight * v / norm
+                scores[c] += weight * v
+        return x, scores
+
+    def likelihoods(self, words: Mapping[str, int]) -> dict[str, float]:
+        """Every cause's probability for a paste's known words ({} when none is known)."""
+        scored = self._scores(words)
+        if scored is None:
+            return {}
+        scores = scored[1]
+        top = max(scores)
+        exp = [math.exp(v - top) for v in scores]
+        total = sum(exp)
+        return {c: e / total for c, e in zip(self.classes, exp, strict=True)}
+
+    def read(self, words: Mapping[str, int], among: Iterable[str] | None = None) -> Reading | None:
+        """The reading of a paste's known words (counts), or None when it knows none of them;
+        with `among`, only those causes are weighed (a known message's own causes), their
+        probabilities renormalised over them."""
+        scored = self._scores(words)
+        if scored is None:
+            return None
+        x, scores = scored
         kept = list(range(len(scores)))
         if among is not None:
             wanted = set(among)

@@ -79,4 +79,15 @@ def diagnose(
             kept.extend(rule.check(snapshot, raw))
     wanted = {r.code for r in chosen}
     findings = [f for f in kept if f.code in wanted]
-    return sorted(findings, key=lambda f: (_ORDER[f.severity], f.code, f.subject or ""))
+    ordered = sorted(findings, key=lambda f: (_ORDER[f.severity], f.code, f.subject or ""))
+    named = {f.code for f in ordered if f.severity != "info"}
+    if len(named) < 2:
+        return ordered
+    # a paste that gives two causes or more: the one likelier for reports like it first, errors
+    # and warnings alike (a CPU-only build, a warning, is often the cause beside an error)
+    from dlenv.rules import reported
+
+    likely = reported.cause_likelihoods(snapshot)
+    if not likely:
+        return ordered
+    return sorted(ordered, key=lambda f: (f.severity == "info", -likely.get(f.code, 0.0)))

@@ -502,6 +502,18 @@ def _reading(s: Snapshot, known: ReportedError | None = None) -> Reading | None:
     return cause_model().read(snapshot_words(s), among)
 
 
+def cause_likelihoods(s: Snapshot) -> dict[str, float]:
+    """How likely each cause is for a pasted report read as a whole (the learned reading's
+    probabilities); {} where no paste was read. `diagnose` puts a paste's findings in this
+    order: on development reports where the rules named two causes or more, the one the reading
+    found likelier was a maintainer's cause more often than the first by rule code."""
+    if not s.reported_words:
+        return {}
+    from dlenv.kb.cause_model import cause_model, snapshot_words  # only when a paste is read
+
+    return cause_model().likelihoods(snapshot_words(s))
+
+
 def _reads_healthy(reading: Reading | None) -> bool:
     """Whether the reading settles on nothing wrong with the setup, at its threshold."""
     from dlenv.kb.cause_model import HEALTHY, cause_model
