@@ -264,3 +264,24 @@ def test_many_openings_tried_only_around_the_rarer_word() -> None:
     assert index.distinct is not None
     got = signatures._find(regex, (" cuda ",), 1, text, index.lowered, index.distinct)
     assert [(m.span(), m.groupdict()) for m in got] == want
+
+
+def test_the_prefilter_reads_digits_alike_and_misses_no_word() -> None:
+    """A training log's progress lines differ only in their numbers: the prefilter reads every
+    digit alike (each such line once), and still finds every word the text holds, digits and
+    all; a word the text lacks is not found."""
+    noise = "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1639] Created device GPU:0"
+    lines = []
+    for i in range(20_000):
+        lines += [noise, noise, noise, f"Epoch {i}/20000 - loss: 0.{i:05d}"]
+    error = "OSError: libcudart.so.11.0: cannot open shared object file: No such file or directory"
+    text = "\n".join([*lines[:40_000], error, *lines[40_000:]]) + "\n"
+    distinct = signatures.Distinct.of(text)
+    assert distinct is not None
+    assert distinct.has_any(("libcudart.so.11.0",))
+    assert distinct.has_any(("epoch 12345/20000",))
+    assert distinct.has_any(("cudnn", "cannot open shared object"))
+    assert not distinct.has_any(("cudnn",))
+    alone = {e.signature for e in import_text(error + "\n").snapshot.reported_errors}
+    buried = {e.signature for e in import_text(text, "train.log").snapshot.reported_errors}
+    assert alone and alone <= buried

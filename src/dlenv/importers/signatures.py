@@ -773,6 +773,9 @@ def _line_words(words: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(out))
 
 
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
 class Distinct:
     """A long text's distinct lines, each once (a log repeats the same lines thousands of
     times): `text` joins them, `starts` is where each begins there, `where` where each occurs
@@ -799,6 +802,12 @@ class Distinct:
             pos += len(line) + 1
         self.text = "\n".join(index)
         self.lowered = lower(self.text)
+        # the prefilter looks in the distinct lines with every digit read as 0, each once: a
+        # training log's progress lines differ only in their numbers ("Epoch 3/10 - loss:
+        # 0.1234"), so this is a fraction of `lowered`; a word found in `lowered` is found here
+        # too (its digits read the same way), and one found here but not there only costs a scan
+        self._shape = "\n".join(dict.fromkeys(self.lowered.translate(_DIGITS).split("\n")))
+        self._has: dict[str, bool] = {}  # a prefilter word shared by signatures: searched once
 
     @classmethod
     def of(cls, text: str) -> Distinct | None:
@@ -815,7 +824,13 @@ class Distinct:
         """Does the original text contain one of the lower-case `words` (as a prefilter: a
         word that crosses a line break counts when its longest one-line piece occurs)?"""
         pieces = _line_words(words)
-        return pieces is None or any(w in self.lowered for w in pieces)
+        return pieces is None or any(self._contains(w) for w in pieces)
+
+    def _contains(self, word: str) -> bool:
+        found = self._has.get(word)
+        if found is None:
+            found = self._has[word] = word.translate(_DIGITS) in self._shape
+        return found
 
     def hit_lines(self, words: tuple[str, ...]) -> list[int]:
         """The start in the original text of every line where one of `words`' one-line pieces
