@@ -4,6 +4,8 @@ symptom beside an index that exists, or with no value set, blames nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dlenv.importers.explain import explain_text
 from dlenv.snapshot.model import Snapshot
 from tests.rules.snapshots import fired, only
@@ -81,3 +83,23 @@ def test_dl303_a_bare_cuinit_no_device_is_probably_a_visible_devices_setting() -
         "I run the docker image with docker run -it myimage\n"
     )
     assert fired(docker, "DL303") == []
+
+
+def test_dl303_a_gpu_named_in_passing_does_not_count_the_machines_gpus() -> None:
+    """OpenNMT/OpenNMT#102's shape: `CUDA_VISIBLE_DEVICES=1 th train.lua -gpuid 0` beside one
+    lspci line is no proof that the machine has a single GPU (the reporter may list the one
+    that drives the display): a warning that says so; the same value beside an nvidia-smi table
+    that lists one GPU is an error."""
+    lspci = "VGA compatible controller: NVIDIA Corporation GK110B [GeForce GTX TITAN Black]\n"
+    named = _pasted("CUDA_VISIBLE_DEVICES=1 python train.py\n" + lspci)
+    assert [g.source for g in named.gpus] == ["mentioned"]
+    f = only(named, "DL303")
+    assert f.severity == "warning"
+    assert f.title == "CUDA_VISIBLE_DEVICES='1' may hide every GPU"
+    assert "the paste names only 1 GPU (indices 0) and no table of them" in f.message
+    table = Path(__file__).parents[1] / "importers" / "data" / "nvidia_smi_q.txt"
+    listed = _pasted("CUDA_VISIBLE_DEVICES=1 python train.py\n" + table.read_text("utf-8"))
+    assert [g.source for g in listed.gpus] == ["pasted"]
+    f = only(listed, "DL303")
+    assert f.severity == "error"
+    assert "although 1 exist (indices 0)" in f.message

@@ -294,11 +294,11 @@ def _nvidia(fields: dict[str, list[str]], sheet: FactSheet) -> None:
     for line in gpu_lines:
         gm = re.match(r"GPU (?P<idx>\d+): (?P<name>.+?)(?:\s*\(UUID: (?P<uuid>[^)]+)\))?\s*$", line)
         if gm:
-            g = sheet.gpu(int(gm.group("idx")))
+            g = sheet.gpu(int(gm.group("idx")), listed=True)
             sheet.set_gpu(g, "name", gm.group("name"), overwrite=True)
             sheet.set_gpu(g, "uuid", gm.group("uuid"))
         elif line and not re.match(r"\w[\w ]*:", line) and not sheet.gpus:
-            g = sheet.gpu(0)
+            g = sheet.gpu(0, listed=True)
             sheet.set_gpu(g, "name", line.strip())
     runtime = value(fields, "cuda runtime version", sheet, "CUDA runtime version")
     if runtime and re.match(r"\d+\.\d+", runtime):

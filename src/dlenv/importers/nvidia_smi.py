@@ -139,7 +139,7 @@ def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Pa
         r1 = _ROW1.match(line.strip())
         if r1:
             saw_rows = True
-            g = sheet.gpu(int(r1.group("idx")))
+            g = sheet.gpu(int(r1.group("idx")), listed=True)
             current = g
             name = r1.group("name").strip()
             sheet.set_gpu(g, "name", name, overwrite=not name.endswith("..."))
@@ -174,7 +174,7 @@ def parse_table(lines: list[str], first: int, last: int, sheet: FactSheet) -> Pa
             sheet.set_gpu(current, "mig_mode", mig.group("mig") == "Enabled")
     if in_processes:
         for idx in processes:
-            sheet.gpu(idx)  # a process table alone still names its GPUs
+            sheet.gpu(idx)  # a process table alone still names its GPUs (not all of them)
         for g in sheet.gpus:
             sheet.set_gpu(g, "processes", processes.get(g["index"], 0))
             if listed.get(g["index"]):
@@ -232,7 +232,7 @@ def parse_query(lines: list[str], first: int, last: int, sheet: FactSheet) -> Pa
             r"^GPU (?P<bus>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)\s*$", line.strip()
         )
         if gm and indent == 0:
-            gpu = sheet.gpu(index)
+            gpu = sheet.gpu(index, listed=True)
             index += 1
             sheet.set_gpu(gpu, "pci_bus_id", gm.group("bus"))
             section = []
@@ -320,7 +320,7 @@ def parse_gpustat(lines: list[str], first: int, last: int, sheet: FactSheet) -> 
         m = _GPUSTAT.match(line)
         if m is None:
             continue
-        g = sheet.gpu(int(m.group("idx")))
+        g = sheet.gpu(int(m.group("idx")), listed=True)
         sheet.set_gpu(g, "name", m.group("name").strip())
         used, total = int(m.group("used")), int(m.group("total"))
         sheet.set_gpu(g, "memory_used_mib", used)
@@ -384,7 +384,7 @@ def parse_query_csv(lines: list[str], first: int, last: int, sheet: FactSheet) -
     for n, line in enumerate(lines[first + 1 : last + 1]):
         row = dict(zip(keys, (v.strip() for v in line.split(",")), strict=False))
         idx = row.get("index", "")
-        g = sheet.gpu(int(idx) if idx.isdigit() else n)
+        g = sheet.gpu(int(idx) if idx.isdigit() else n, listed=True)
         if row.get("name") and row["name"] != "[N/A]":
             sheet.set_gpu(g, "name", row["name"])
         for key, path in _CSV_GPU_KEYS.items():

@@ -65,6 +65,9 @@ class FactSheet:
         self.driver_readings: list[DriverReading] = []
         self.visibility: dict[str, Any] = {}
         self.gpus: list[dict[str, Any]] = []
+        # indices of the GPUs a table lists (nvidia-smi, collect_env): a GPU only named in
+        # passing (prose, an lspci line, a message) does not say how many the machine has
+        self.listed_gpus: set[int] = set()
         self.toolkits: list[CudaToolkit] = []
         self.cudnn: list[CudnnInstall] = []
         self.pip_cuda: dict[str, PipCudaPackage] = {}
@@ -147,8 +150,17 @@ class FactSheet:
             mapping[sub] = value
             self.note(f"live.{name}.{key}.{sub}", value)
 
-    def gpu(self, index: int | None = None, name: str | None = None) -> dict[str, Any]:
-        """The GPU with this index, else the one with this name, else a new one."""
+    def gpu(
+        self, index: int | None = None, name: str | None = None, listed: bool = False
+    ) -> dict[str, Any]:
+        """The GPU with this index, else the one with this name, else a new one; `listed`: a
+        table of the machine's GPUs names it (nvidia-smi, collect_env)."""
+        g = self._gpu(index, name)
+        if listed:
+            self.listed_gpus.add(g["index"])
+        return g
+
+    def _gpu(self, index: int | None, name: str | None) -> dict[str, Any]:
         if index is not None:
             for g in self.gpus:
                 if g["index"] == index:
@@ -317,7 +329,15 @@ class FactSheet:
             host=HostFacts(**self.host),
             driver=DriverFacts(**driver),
             visibility=VisibilityFacts(**self.visibility),
-            gpus=[GpuFacts(**{**g, "source": "pasted"}) for g in self.gpus],
+            gpus=[
+                GpuFacts(
+                    **{
+                        **g,
+                        "source": "pasted" if g["index"] in self.listed_gpus else "mentioned",
+                    }
+                )
+                for g in self.gpus
+            ],
             cuda=CudaFacts(
                 toolkits=list(self.toolkits),
                 cudnn=list(self.cudnn),

@@ -1157,6 +1157,10 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
 
     Example: CUDA_VISIBLE_DEVICES=2 on a machine with GPUs 0 and 1.
 
+    An index beyond the GPUs a paste only names in passing (prose, an lspci line, a message),
+    with no table of them (nvidia-smi, collect_env), is a warning: the reporter may have named
+    the one GPU that drives the display.
+
     NVIDIA_VISIBLE_DEVICES set to void/none in a pasted Dockerfile, init script or compose file
     hides every GPU from the container (a warning; an error beside CUDA seeing no GPU).
 
@@ -1195,17 +1199,32 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
         fixes.append(
             SetEnv(name="CUDA_VISIBLE_DEVICES", value=existing, reason="name GPUs that exist")
         )
+    # a GPU a paste only names in passing (prose, one lspci line) says nothing of how many the
+    # machine has: "CUDA_VISIBLE_DEVICES=1" beside "GeForce GTX TITAN Black" may pick the
+    # second of two; only a table of the machine's GPUs (nvidia-smi, collect_env, the probes)
+    # shows that the index is missing
+    counted = all(g.source != "mentioned" for g in s.gpus)
+    message = (
+        f"CUDA_VISIBLE_DEVICES is {raw!r}, so CUDA programs see no GPU although "
+        f"{len(s.gpus)} exist (indices {existing})."
+        if counted or deliberate
+        else f"CUDA_VISIBLE_DEVICES is {raw!r}, but the paste names only {len(s.gpus)} GPU "
+        f"(indices {existing}) and no table of them: unless the machine has more than it "
+        "names, CUDA programs see no GPU."
+    )
     yield finding(
         "DL303",
-        title=f"CUDA_VISIBLE_DEVICES={raw!r} hides every GPU",
-        message=f"CUDA_VISIBLE_DEVICES is {raw!r}, so CUDA programs see no GPU although "
-        f"{len(s.gpus)} exist (indices {existing}).",
-        severity="warning" if deliberate else "error",
+        title=f"CUDA_VISIBLE_DEVICES={raw!r} hides every GPU"
+        if counted or deliberate
+        else f"CUDA_VISIBLE_DEVICES={raw!r} may hide every GPU",
+        message=message,
+        severity="warning" if deliberate or not counted else "error",
         evidence=[
             Evidence(
                 fact="visibility.cuda_visible_devices",
                 found=repr(raw),
                 needed=f"unset, or indices among {existing}",
+                note=None if counted else "the GPUs the paste names, not a table of them",
             )
         ],
         hint="An empty or -1 value is often left over from a CPU-only job."
