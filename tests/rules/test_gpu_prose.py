@@ -103,3 +103,15 @@ def test_dl303_a_gpu_named_in_passing_does_not_count_the_machines_gpus() -> None
     f = only(listed, "DL303")
     assert f.severity == "error"
     assert "although 1 exist (indices 0)" in f.message
+
+
+def test_dl304_counts_no_gpus_from_one_named_in_passing() -> None:
+    """The same rule for "invalid device ordinal": a GPU the reporter names is no count of the
+    visible ones, so DL304 says what the launch needs rather than how many GPUs there are; an
+    nvidia-smi table of one GPU is a count."""
+    launch = "torchrun --nproc_per_node=2 train.py\nRuntimeError: CUDA error: invalid device ordinal\n"
+    named = only(_pasted(launch + "I have a GeForce RTX 3090\n"), "DL304")
+    assert "--nproc_per_node=2 needs 2 visible GPUs" in named.message
+    table = Path(__file__).parents[1] / "importers" / "data" / "nvidia_smi_q.txt"
+    listed = only(_pasted(launch + table.read_text("utf-8")), "DL304")
+    assert "starts 2 processes, one per GPU, but 1 GPU(s) are visible" in listed.message

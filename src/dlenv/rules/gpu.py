@@ -1199,11 +1199,9 @@ def cuda_visible_devices_hides(s: Snapshot) -> Iterator[Finding]:
         fixes.append(
             SetEnv(name="CUDA_VISIBLE_DEVICES", value=existing, reason="name GPUs that exist")
         )
-    # a GPU a paste only names in passing (prose, one lspci line) says nothing of how many the
-    # machine has: "CUDA_VISIBLE_DEVICES=1" beside "GeForce GTX TITAN Black" may pick the
-    # second of two; only a table of the machine's GPUs (nvidia-smi, collect_env, the probes)
-    # shows that the index is missing
-    counted = all(g.source != "mentioned" for g in s.gpus)
+    # "CUDA_VISIBLE_DEVICES=1" beside "GeForce GTX TITAN Black" may pick the second of two:
+    # only a table of the machine's GPUs shows that the index is missing
+    counted = _counted(s)
     message = (
         f"CUDA_VISIBLE_DEVICES is {raw!r}, so CUDA programs see no GPU although "
         f"{len(s.gpus)} exist (indices {existing})."
@@ -1270,9 +1268,17 @@ def _stated(s: Snapshot, key: str) -> int | None:
     return max(numbers) if numbers else None
 
 
+def _counted(s: Snapshot) -> bool:
+    """Whether the snapshot's GPUs are the machine's: probed, or listed by a pasted table
+    (nvidia-smi, collect_env). A GPU a paste only names in passing (prose, an lspci line, a
+    message) says nothing of how many there are: the reporter may name the one that drives the
+    display."""
+    return bool(s.gpus) and all(g.source != "mentioned" for g in s.gpus)
+
+
 def _gpu_count(s: Snapshot) -> tuple[int, str] | None:
     """How many GPUs the machine has, and where that is known from."""
-    if s.gpus:
+    if _counted(s):
         return len(s.gpus), "gpus"
     stated = _stated(s, "gpu_count")
     return (stated, "the reporter") if stated else None
@@ -1490,6 +1496,9 @@ def device_index_out_of_range(s: Snapshot) -> Iterator[Finding]:
 
     Example: `torchrun --nproc_per_node=8 train.py` on a 2-GPU machine: "RuntimeError: CUDA
     error: invalid device ordinal".
+
+    The number of GPUs comes from a table of them (nvidia-smi, collect_env, the probes) or the
+    reporter's statement ("I only have one GPU"), never from a GPU named in passing.
 
     Fix: set `--nproc_per_node` to the number of visible GPUs, replace hard-coded `cuda:N` with
     `cuda:0` (or choose the GPU with CUDA_VISIBLE_DEVICES), and keep CUDA_VISIBLE_DEVICES and the
