@@ -165,7 +165,17 @@ def test_vague_prose_states_nothing(text: str) -> None:
     assert _prose(text) == {}
 
 
-@pytest.mark.parametrize("text", ["on my M1 MacBook Pro", "an Apple Silicon machine", "M2 Max Mac"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on my M1 MacBook Pro",
+        "an Apple Silicon machine",
+        "M2 Max Mac",
+        # where the reporter installs (render-examples/fastai-v3#4)
+        "running into this error when trying to install the requirements on a mac",
+        "it fails on my Mac too",
+    ],
+)
 def test_prose_reads_an_apple_silicon_mac_as_macos(text: str) -> None:
     """(the message catalogue reads these too: prose alone must as well)"""
     from dlenv.importers.prose import parse_prose
@@ -240,3 +250,49 @@ def test_plain_template_fields_are_read_beside_marked_ones() -> None:
     assert found.get("python.version") == "3.9.12", found
     # one plain line alone is no template
     assert "frameworks.torch.version" not in _prose("the compiler version: 1.12.1\n")
+
+
+@pytest.mark.parametrize(
+    "text", ["a mac address", "on my machine", "on a macro benchmark", "on a mach-o binary"]
+)
+def test_a_mac_in_passing_is_no_operating_system(text: str) -> None:
+    from dlenv.importers.prose import parse_prose
+    from dlenv.importers.sheet import FactSheet
+
+    sheet = FactSheet()
+    parse_prose(text, sheet)
+    assert sheet.host.get("os") != "Darwin"
+
+
+def test_the_tag_of_a_wheel_pip_refused_is_not_the_interpreters_python() -> None:
+    """The reporter named the wheel in the command and pip refused it lines later
+    (Qengineering/TensorFlow-JetsonNano#2): its cp36 is the Python it did not fit, not the
+    interpreter's; a wheel pip installed still states it."""
+    refused = (
+        "pip3 install ~/tensorflow-2.3.1-cp36-cp36m-linux_aarch64.whl\n\n"
+        "ERROR: tensorflow-2.3.1-cp36-cp36m-linux_aarch64.whl is not a supported wheel on this "
+        "platform.\n"
+    )
+    assert "python.version" not in _prose(refused)
+    chosen = "pip3 install ~/tensorflow-2.3.1-cp36-cp36m-linux_aarch64.whl\nSuccessfully installed\n"
+    assert _prose(chosen).get("python.version") == "3.6"
+
+
+def test_prose_of_a_long_log_is_read_at_its_edges_with_true_line_numbers() -> None:
+    """The middle of a long paste is a program's log: what the reporter wrote at its start and
+    end is read, and the part's lines are the paste's own."""
+    from dlenv.importers.prose import parse_prose
+    from dlenv.importers.sheet import FactSheet
+    from dlenv.importers.signatures import PROSE_EDGE
+
+    noise = "step 1 loss 0.5\n" * (3 * PROSE_EDGE // 16)
+    text = "I run torch 2.1.0 here\n" + noise + "torch 1.2.0 in the middle\n" + noise
+    text += "and my python version is 3.10\n"
+    sheet = FactSheet()
+    part = parse_prose(text, sheet)
+    assert part is not None
+    assert sheet.framework("torch").get("version") == "2.1.0"
+    assert sheet.python.get("version") == "3.10"
+    lines = text.split("\n")
+    assert part.first_line == 1
+    assert lines[part.last_line - 1] == "and my python version is 3.10"

@@ -1030,3 +1030,33 @@ def test_dl501_pip_inside_blender_installs_for_its_bundled_python() -> None:
         "1.11.0, 1.12.0, 1.12.1, 1.13.0", "none"
     )
     assert "DL501" not in {code for code, _ in _pasted_codes(older)}
+
+
+def test_wheel_for_another_cpu_family_is_the_platform_not_the_python() -> None:
+    """An x86_64 wheel on a Jetson (aarch64: h2oai/h2o4gpu#769), with no Python stated: the
+    wheel's CPU is not this machine's, so the platform is why (DL506); on an x86_64 machine the
+    same wheel's tags fit its platform, and its cp36 tag is the one left to blame (DL501)."""
+    wheel = "h2o4gpu-0.3.2-cp36-cp36m-linux_x86_64.whl"
+    refused = f"ERROR: {wheel} is not a supported wheel on this platform.\n"
+    jetson = (
+        "nano@desktop:/opt/h2oai$ uname -a\nLinux desktop 4.9.140-tegra #2 SMP PREEMPT Wed May 22 "
+        "19:42:16 PDT 2019 aarch64 aarch64 aarch64 GNU/Linux\n"
+    )
+    assert _pasted_codes(jetson + refused) == [("DL506", "error")]
+    pc = jetson.replace("aarch64", "x86_64").replace("-tegra", "-generic")
+    assert _pasted_codes(pc + refused) == [("DL501", "error")]
+    # an aarch64 wheel on a PC the other way round, a universal2 Mac wheel has no one CPU
+    arm = refused.replace("linux_x86_64", "manylinux2014_aarch64")
+    assert _pasted_codes(pc + arm) == [("DL506", "error")]
+
+
+def test_the_reporter_named_the_refused_wheel_in_the_command() -> None:
+    """pip3 of another Python refuses a cp36 wheel whose platform fits the Jetson
+    (Qengineering/TensorFlow-JetsonNano#2): the Python tag is the one that does not fit."""
+    text = (
+        "Unable to install any of the wheels on jetson nano\n\nMy Jetpack = 4.5.1\n\n"
+        "pip3 install ~/tensorflow-2.3.1-cp36-cp36m-linux_aarch64.whl\n\n"
+        "ERROR: tensorflow-2.3.1-cp36-cp36m-linux_aarch64.whl is not a supported wheel on this "
+        "platform.\n"
+    )
+    assert _pasted_codes(text) == [("DL501", "error")]

@@ -111,7 +111,7 @@ def _normalise(text: str) -> list[str]:
     # of _OPENERS: the patterns run on those lines only, the rest are only right-stripped
     maybe = [i for i, line in enumerate(raw) if line.lstrip().startswith(_OPENERS)]
     if any(_QUOTE.match(raw[i]) for i in maybe):
-        return _normalise_quoted(raw)
+        return _normalise_quoted(raw, maybe)
     out = [line.rstrip() for line in raw]
     for i in maybe:
         if _FENCE.match(raw[i]) or _HTML.match(raw[i]):
@@ -119,20 +119,20 @@ def _normalise(text: str) -> list[str]:
     return out
 
 
-def _normalise_quoted(raw: list[str]) -> list[str]:
+def _normalise_quoted(raw: list[str], maybe: list[int]) -> list[str]:
     """normalise's lines where some line is quoted ("> "): the quotes are stripped from every
-    line when at least half the non-blank lines are."""
-    nonblank = [line for line in raw if line.strip()]
-    quoted = sum(1 for line in nonblank if _QUOTE.match(line))
-    strip_quotes = nonblank and quoted * 2 >= len(nonblank)
-    out = []
-    for line in raw:
+    line when at least half the non-blank lines are. Only the lines in `maybe` (those opening
+    with one of _OPENERS) can hold a quote, a fence or HTML; the rest are right-stripped."""
+    nonblank = sum(map(bool, map(str.strip, raw)))
+    quoted = sum(1 for i in maybe if _QUOTE.match(raw[i]))
+    strip_quotes = quoted * 2 >= nonblank
+    out = [line.rstrip() for line in raw]
+    for i in maybe:
+        line = raw[i]
         if strip_quotes:
             line = _QUOTE.sub("", line, count=1)
-        if _FENCE.match(line) or _HTML.match(line):
-            out.append("")  # keep line numbers stable
-            continue
-        out.append(line.rstrip())
+        # a blank kept in place of a fence or a tag: line numbers stay stable
+        out[i] = "" if _FENCE.match(line) or _HTML.match(line) else line.rstrip()
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from dlenv.importers.sheet import FactSheet, Part
-from dlenv.importers.signatures import matches, search
+from dlenv.importers.signatures import matches, prose_edges, search
 from dlenv.snapshot.model import CudaToolkit, CudnnInstall
 
 PROSE = "(stated in prose)"
@@ -119,11 +119,30 @@ _PYTHON = re.compile(
 _PYTHON_TAG = re.compile(
     r"\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}(?![\w.+-]{0,200}\.whl is not)", re.IGNORECASE
 )
+_WHEEL_FILE = re.compile(r"[\w.+!%-]*\.whl\b")
+
+
+def _python_tag(text: str) -> re.Match[str] | None:
+    """The first Python tag of a wheel that fits this interpreter: not one of a wheel that pip
+    refused anywhere in the paste ("pip3 install ~/x-cp36-cp36m-linux_aarch64.whl" and, lines
+    later, "ERROR: x-cp36-...whl is not a supported wheel"): the reporter picked that file, and
+    its tag names the Python it did not fit."""
+    for m in matches(_PYTHON_TAG, text):
+        start = text.rfind("/", 0, m.start()) + 1
+        start = max(start, text.rfind(" ", 0, m.start()) + 1, text.rfind("\n", 0, m.start()) + 1)
+        wheel = _WHEEL_FILE.match(text, start)
+        if wheel is None or f"{wheel.group(0)} is not a supported wheel" not in text:
+            return m
+    return None
+
+
 _OS = re.compile(
     r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11|7|8)|"
     r"ubuntu\s*\d{2}(?:\.\d{2}(?:\.\d+)?)?(?!\.?\d)|"
     # an Apple Silicon Mac by its chip ("M1 Mac", "M2 Max MacBook"): macOS
     r"macbook|m[1-4](?:\s?(?:pro|max|ultra))?\s?mac(?:book)?|apple\s+silicon|"
+    # "on a mac", "on my Mac": the reporter's machine (not "Mac OS X" alone, read below)
+    r"(?:(?<=\bon\sa\s)|(?<=\bon\smy\s))mac(?!\s*os)|"
     r"wsl\s*2|wsl\s*1|macos|mac\s*os|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
     r"fedora\s*\d+|arch\s*linux)\b",
     re.IGNORECASE,
@@ -172,6 +191,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
     """Add what the prose states and the parsers did not; a part listing it, or None."""
     part = Part("prose", 1, max(1, text.count("\n") + 1))
     sheet.current = part
+    text, cut, skipped = _edges(text)
     # Markdown bold around a key ("- **PyTorch:** 2.9.1+cu130", issue forms' "**GPU:** RTX
     # 4090") is blanked to as many spaces, so every offset still points into the paste
     text = text.replace("**", "  ")
@@ -231,7 +251,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         sheet.set_driver("version", m.group("ver") or m.group("ver2"))
         sheet.set_driver("installed", True)
         at(m.start())
-    m = _installed(_PYTHON, text, _PY_BOUND, _PY_OR_LATER) or search(_PYTHON_TAG, text)
+    m = _installed(_PYTHON, text, _PY_BOUND, _PY_OR_LATER) or _python_tag(text)
     if m and not sheet.python.get("version"):
         groups = m.groupdict()
         ver = groups.get("ver") or groups.get("before") or groups.get("pathver")
@@ -263,11 +283,27 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         return None
     # no list of line starts (a log is long): count the line breaks before the two ends only
     first, last = min(where), max(where)
-    part.first_line = text.count("\n", 0, first) + 1
-    part.last_line = part.first_line + text.count("\n", first, last)
+    part.first_line = text.count("\n", 0, first) + 1 + (skipped if first > cut else 0)
+    part.last_line = text.count("\n", 0, last) + 1 + (skipped if last > cut else 0)
     part.notes.append("read from prose: less certain than a pasted table")
     sheet.parts.append(part)
     return part
+
+
+def _edges(text: str) -> tuple[str, int, int]:
+    """The lines of a long paste that a person wrote: those that start in its first and last
+    PROSE_EDGE characters (signatures.prose_edges, as the catalogue's sentence entries read),
+    joined by one line break; the middle of a long paste is a program's log, and reading it for
+    "torch 1.2.0" cost a second on 50 MB. Returns (that text, the offset of the joining break,
+    how many line breaks the cut removed): a line number past the break is that many more."""
+    head, tail = prose_edges(len(text))
+    if head == len(text):
+        return text, len(text), 0
+    end = text.find("\n", head)
+    start = text.rfind("\n", 0, tail) + 1
+    if end < 0 or end >= start:
+        return text, len(text), 0
+    return text[:end] + text[start - 1 :], end, text.count("\n", end, start - 1)
 
 
 # what a program needs or was built for, not what the machine has: "requires CUDA 12.8",

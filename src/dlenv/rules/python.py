@@ -1240,9 +1240,27 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
     arch = normalise_arch(s.host.arch or s.python.machine)
     if arch is not None and plat.startswith("linux_arm") and arch == "x86_64":
         return True
+    built, here_isa = _isa(plat), _isa(arch or "")
+    if built is not None and here_isa is not None and built != here_isa:
+        return True  # an x86_64 wheel on a Jetson (aarch64), an aarch64 one on a PC
     if _wheel_bits(plat) not in (None, s.python.bits) and s.python.bits is not None:
         return True  # a win_amd64 wheel on a 32-bit Python, a win32 one on a 64-bit Python
     return None if here is None else False
+
+
+# the instruction-set family of a wheel's platform tag or a machine's arch (its last word):
+# x86 (32- or 64-bit), ARM (32- or 64-bit), POWER, Z; universal2 and the like: none
+_ISA = (
+    (("x86_64", "amd64", "i686", "i386", "win32", "x86"), "x86"),
+    (("aarch64", "arm64", "armv7l", "armv6l"), "arm"),
+    (("ppc64le", "ppc64"), "power"),
+    (("s390x",), "z"),
+)
+
+
+def _isa(tag: str) -> str | None:
+    low = tag.lower()
+    return next((isa for ends, isa in _ISA if low.endswith(ends)), None)
 
 
 def _wheel_bits(plat: str) -> int | None:
