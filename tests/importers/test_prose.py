@@ -77,6 +77,8 @@ def _prose(text: str) -> dict[str, object]:
         ("  GPU 4090 *", "gpus[0].name", "GeForce RTX 4090"),
         ("my laptop 3070 GPU is idle", "gpus[0].name", "GeForce RTX 3070 Laptop GPU"),
         ("- Video: GeForce 1660 Super - 6GB RAM", "gpus[0].name", "GeForce GTX 1660"),
+        # a GeForce 8/9 card by number and suffix (HKUST-Aerial-Robotics/open_quadtree_mapping#28)
+        ("install it on a system with a NVidia 8400 GS.", "gpus[0].name", "GeForce 8400 GS"),
         # glued versions (alturos.yolo "Cuda10.2", chinese-ocr "tensorflow1.3+cudnn6.0.21",
         # mmdetection-mini "pytorch1.3.0+Python 3.6+CUDA10.1")
         ("tf2.10, torch1.13 and py3.8", "frameworks.tensorflow.version", "2.10"),

@@ -92,11 +92,21 @@ def test_untagged_linux_torch_is_pypi_default_build() -> None:
         ("RTX3060TI", "8.6"),
         ("rtx 2080ti", "7.5"),
         ("GeForce 1660 Super", "7.5"),
+        # a GeForce 8/9 card by its number and suffix, as its owner writes it
+        # (HKUST-Aerial-Robotics/open_quadtree_mapping#28 "a NVidia 8400 GS")
+        ("NVidia 8400 GS", "1.1"),
+        ("GeForce 9500 GT", "1.1"),
+        ("9800 GTX", "1.1"),
     ],
 )
 def test_gpu_names_as_tools_print_them(name: str, cc: str) -> None:
     model = q.gpu_model(name)
     assert model is not None and model.compute_capability == cc, (name, model)
+
+
+@pytest.mark.parametrize("name", ["Radeon 9800 Pro", "8400 MB of memory", "GS 8400", "98000 GTX"])
+def test_numbers_that_are_no_geforce_8_or_9_card(name: str) -> None:
+    assert q.gpu_model(name) is None, name
 
 
 @pytest.mark.parametrize("name", ["GeForce 2100", "GeForce GT 7300", "NVIDIA GeForce 2105M"])

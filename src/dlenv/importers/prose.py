@@ -151,6 +151,8 @@ _OS = re.compile(
 _GPU_HINT = re.compile(
     # a name glued to CJK text counts ("在RTX5090上"): letters and digits bound it, not \b
     r"(?<![A-Za-z0-9_])(?:(?:RTX|GTX|GT|MX)(?=\d{2,4}(?:ti|super|s)?(?![A-Za-z0-9_]))|"
+    # a GeForce 8/9 series card by its number and suffix ("a NVidia 8400 GS")
+    r"[89]\d00\s?(?:GS|GSO|GTS|GT|GTX|GX2)(?![A-Za-z0-9_])|"
     r"(?:RTX|GTX|GT|MX|Tesla|Quadro|Titan|GeForce|Jetson|"
     r"A\d{1,3}G?|H\d{3}|B\d{3}|L4\d?S?|T4|V100|P100|K80)\b)",
     re.IGNORECASE,

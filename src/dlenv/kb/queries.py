@@ -427,6 +427,11 @@ def _normalise_gpu(name: str) -> str:
     return " ".join(_GLUED_SERIES.sub(r"\1 ", text).split())
 
 
+# a GeForce 8/9 series name: a four-digit number, then its suffix (the suffix came after it
+# until the GT 200 series put it first)
+_SUFFIXED = re.compile(r"[89]\d00 (?:gs|gso|gt|gts|gtx|gx2|ultra)")
+
+
 def _gpu_keys(model: GpuModel) -> list[str]:
     """The names a GPU is written as: its table names, and the GeForce ones as people write
     them ("RTX 5090", "GTX 1080 Ti", "GT 730", "Titan X", "GeForce 1660"), which still name one
@@ -436,6 +441,8 @@ def _gpu_keys(model: GpuModel) -> list[str]:
         key = _normalise_gpu(n)
         keys.append(key)
         short = key.removeprefix("geforce ")
+        if short != key and _SUFFIXED.fullmatch(short):
+            keys.append(short)  # a pre-Fermi card by number and suffix: "8400 GS", "9800 GTX"
         if short != key and short.startswith(("rtx ", "gtx ", "gt ")):
             keys.append(short)
             if short.startswith(("rtx ", "gtx ")) and short[4:5].isdigit():
