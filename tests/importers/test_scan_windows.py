@@ -217,25 +217,33 @@ def test_a_turkish_capital_i_keeps_the_distinct_line_scan() -> None:
     assert fast == [m.span() for m in sig.regex.finditer(text)] and len(fast) == 1
 
 
-def test_a_free_text_pastes_words_are_looked_up_in_its_distinct_pieces() -> None:
-    """A long paste of free text (few repeated lines, no distinct-lines index) has its words
-    looked up among its distinct blank-separated pieces: for every signature's words, and for
-    words that cross pieces, the answer is the one a search of the whole text gives."""
+def test_a_long_pastes_words_are_looked_up_in_its_distinct_runs_of_letters() -> None:
+    """A long paste without repeated lines (free text, a build log: no distinct-lines index)
+    has its words looked up among its distinct runs of letters: for every signature's words,
+    and for words that cross runs, the answer is the one a search of the whole text gives."""
     rng = random.Random(7)
     vocab = ["the", "driver", "nvidia-smi", "out", "of", "memory", "kernel", "módulo", "显存"]
-    vocab += ["cuda:0"]
+    vocab += ["cuda:0", "libcudnn.so.8", "step_12"]
     lines = [" ".join(rng.choice(vocab) for _ in range(12)) + f". {i}" for i in range(40_000)]
     text = "\n".join(lines)
     index = signatures.text_index(text)
     assert index.distinct is None and index.lowered is not None
-    pieces = index.pieces
-    assert pieces is not None and len(pieces.joined) < len(text) // 10
+    runs = index.runs
+    assert runs is not None and len(runs.joined) < len(text) // 10
     words = {w for sig in SIGNATURES for w in signatures.words_of(sig)}
     words |= {"out of memory", "of memory\nkernel", "driver nvidia", "nvidia-smi out", "ory ker"}
-    words |= {"显存 cuda", "módulo", "river", "uda:0 th", "39999", "x" * 3}
+    words |= {"显存 cuda", "módulo", "river", "uda:0 th", "39999", "x" * 3, "cudnn.so.8 step"}
+    words |= {"libcudnn.so.9", "step_1", "tep_12 the", "_"}
     for w in sorted(words):
-        assert pieces.has(w, index.lowered) == (w in index.lowered), w
-    # a text whose pieces hardly repeat keeps no such index: it would not be shorter
-    unique = "\n".join(f"{rng.getrandbits(64):x} {rng.getrandbits(64):x}" for _ in range(20_000))
-    assert signatures.text_index(unique).pieces is None
+        assert runs.has(w, index.lowered) == (w in index.lowered), w
+    # a log of distinct lines whose letters repeat (hexadecimal ids, counters): indexed too
+    hexes = "\n".join(f"id {rng.getrandbits(64):x} {rng.getrandbits(64):x}" for _ in range(20_000))
+    assert signatures.text_index(hexes).runs is not None
+    # a text whose runs of letters hardly repeat keeps no such index: it would not be shorter
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    unique = "\n".join(
+        " ".join("".join(rng.choice(letters) for _ in range(8)) for _ in range(4))
+        for _ in range(20_000)
+    )
+    assert signatures.text_index(unique).runs is None
     signatures.forget_texts()
