@@ -1582,8 +1582,12 @@ def _present(
     distinct: Distinct | None,
     runs: Runs | None = None,
 ) -> bool:
+    """Whether the text contains one of the lower-case `words`, looked up in its index: its
+    distinct lines, its runs of letters (`runs`, or those of the text last indexed when
+    `lowered` is its copy), else its lower-cased copy."""
     if distinct is not None:
         return distinct.has_any(words)
+    runs = runs or _runs_of(lowered)
     if lowered is not None and runs is not None:
         return any(runs.has(w, lowered) for w in words)
     return lowered is None or any(w in lowered for w in words)
