@@ -2,7 +2,7 @@
 
 Not a test: run it by hand or in CI's benchmark step and read the figures.
 
-    .venv/bin/python benchmarks/bench_explain.py [--mb 1 10 50] [--log train|corpus|both]
+    .venv/bin/python benchmarks/bench_explain.py [--mb 1 10 50] [--log train|build|corpus|all]
         [--runs 3] [--skip-log] [--profile]
 
 Measures:
@@ -12,9 +12,10 @@ Measures:
     median, 90th percentile and slowest, in ms, over the median of --runs runs of each;
   * generated logs of each --mb size (1, 10 and 50 MB), explained by a fresh `dlenv explain
     --no-probe --format json` process each: wall time, CPU time and peak RSS of that process
-    alone. Two kinds (--log): `train`, TensorFlow start-up noise, training-progress lines and a
-    few real error lines at its start, middle and end; `corpus`, the real corpus reports, each
-    many times, between runs of that noise;
+    alone. Three kinds (--log): `train`, TensorFlow start-up noise, training-progress lines and
+    a few real error lines at its start, middle and end; `build`, a CI build log whose lines
+    hardly repeat (numbered files, hexadecimal ids), with the same error lines; `corpus`, the
+    real corpus reports, each many times, between runs of that noise;
   * with --profile, where the time of the longest log of each --log kind goes inside
     `import_text` (cProfile, top 25).
 
@@ -124,6 +125,53 @@ def generate_log(size: int, seed: int = 0) -> str:
     return "\n".join(out) + "\n"
 
 
+def build_log(size: int, seed: int = 0) -> str:
+    """A CI build log of about `size` characters whose lines hardly repeat: compiler steps and
+    warnings naming numbered files and variables, timestamped steps with hexadecimal ids, and
+    runs of words, with _ERRORS at its start, middle and end (no line index helps here: each
+    signature's words are looked up among the text's runs of letters)."""
+    rng = random.Random(seed)
+    words = ["tensor", "cuda", "kernel", "launch", "grad", "buffer", "alloc", "stream", "device"]
+    words += ["host", "module", "layer"]
+    out: list[str] = list(_ERRORS[0])
+    total = sum(len(s) + 1 for s in out)
+    middle_done = False
+    i = 0
+    while total < size:
+        if not middle_done and total >= size // 2:
+            out.extend(_ERRORS[1])
+            middle_done = True
+        i += 1
+        kind = rng.randrange(4)
+        if kind == 0:
+            name = f"{rng.choice(words)}_{rng.randrange(10**6)}"
+            line = f"[{i}/900000] Building CUDA object src/ops/{name}.cu.o"
+        elif kind == 1:
+            line = (
+                f"/home/ci/src/ops/{rng.choice(words)}_{rng.randrange(10**6)}.cc:{rng.randrange(999)}:"
+                f"{rng.randrange(80)}: warning: unused variable '{rng.choice(words)}_"
+                f"{rng.randrange(10**5)}' [-Wunused-variable]"
+            )
+        elif kind == 2:
+            line = (
+                f"2024-01-15 10:{rng.randrange(60):02d}:{rng.randrange(60):02d}: I step {i} loss "
+                f"{rng.random():.6f} id={rng.getrandbits(64):x}"
+            )
+        else:
+            line = "  " + " ".join(f"{rng.choice(words)}{rng.randrange(1000)}" for _ in range(8))
+        out.append(line)
+        total += len(line) + 1
+    out.extend(_ERRORS[2])
+    return "\n".join(out) + "\n"
+
+
+_KINDS = {"train": generate_log, "build": build_log}
+
+
+def _log(kind: str, size: int) -> str:
+    return _KINDS[kind](size) if kind in _KINDS else corpus_log(size)
+
+
 def corpus_log(size: int, seed: int = 0) -> str:
     """A log of about `size` characters made of the real corpus reports (each body many times,
     in a random order) between runs of training-progress and TensorFlow start-up lines: every
@@ -197,8 +245,8 @@ def _run_child(argv: list[str]) -> tuple[float, float, float, int]:
 
 def bench_log(mb: int, kind: str = "train") -> None:
     """One fresh `dlenv explain --no-probe --format json` over a generated log of `mb` MB:
-    `train` (generate_log) or `corpus` (corpus_log)."""
-    text = generate_log(mb * 1_000_000) if kind == "train" else corpus_log(mb * 1_000_000)
+    `train` (generate_log), `build` (build_log) or `corpus` (corpus_log)."""
+    text = _log(kind, mb * 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.log"
         path.write_text(text, "utf-8")
@@ -219,7 +267,7 @@ def profile_log(mb: int, kind: str = "train") -> None:
 
     from dlenv.importers.detect import import_text
 
-    text = generate_log(mb * 1_000_000) if kind == "train" else corpus_log(mb * 1_000_000)
+    text = _log(kind, mb * 1_000_000)
     prof = cProfile.Profile()
     prof.runcall(import_text, text, "train.log")
     pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
@@ -229,14 +277,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, nargs="+", default=[1, 10, 50],
                     help="sizes of the generated logs (MB)")
-    ap.add_argument("--log", choices=("train", "corpus", "both"), default="both",
-                    help="which generated log: training noise, or corpus reports among noise")
+    ap.add_argument("--log", choices=("train", "build", "corpus", "all"), default="all",
+                    help="which generated log: training noise, a build log of distinct lines, "
+                    "or corpus reports among noise")
     ap.add_argument("--runs", type=int, default=3, help="runs per typical report")
     ap.add_argument("--skip-log", action="store_true", help="only the typical reports")
     ap.add_argument("--profile", action="store_true", help="profile import_text on the log")
     args = ap.parse_args()
     bench_typical(args.runs)
-    kinds = ("train", "corpus") if args.log == "both" else (args.log,)
+    kinds = ("train", "build", "corpus") if args.log == "all" else (args.log,)
     if not args.skip_log:
         for kind in kinds:
             for mb in args.mb:

@@ -61,6 +61,9 @@ def _prose(text: str) -> dict[str, object]:
         # (ClementPinard/Pytorch-Correlation-extension#23)
         ("我的系统ubuntu20.04+nvidia530.30+cuda12.1+cudnn", "cuda.toolkits[]", "12.1"),
         ("Ps: I updated the cuda from 9.2 to 10.1.", "cuda.toolkits[]", "10.1"),
+        # what nvcc said, in the reporter's words (longcw/faster_rcnn_pytorch#121)
+        ("`nvcc --version` -> `9.2`", "cuda.toolkits[]", "9.2"),
+        ("nvcc -V says 11.8", "cuda.toolkits[]", "11.8"),
         # a requirement or a build target is not what the machine has; the next mention is
         ("The model requires CUDA 12.8 but I have CUDA 11.8", "cuda.toolkits[]", "11.8"),
         ("torch was built with CUDA 12.1; my CUDA 11.4 install", "cuda.toolkits[]", "11.4"),
@@ -153,6 +156,7 @@ def test_prose_states_a_fact(text: str, fact: str, value: str | None) -> None:
         "torchvision 0.8.2 and pytorch3d 0.7.1, tf2onnx 1.9.3",
         "cudnn 0.8.2",  # torchvision's version beside cuDNN's name (genippi)
         "it keeps looking for cuda 8.0",  # what a program looks for
+        "run nvcc --version to check",  # a command, no version
         "the cuda version is 11.x or later",  # no bare major: a range
         "I run it with cudnn10.1",  # CUDA's version under cuDNN's name (vae_tacotron2)
         "driver 1.2",

@@ -64,7 +64,10 @@ _CUDA = re.compile(
     r"(?:==?|:|：|_|是|为|\s(?:is\s)?)\s*[*`]{0,3}\s*"
     r"v?(?P<ver>\d{1,2}\.\d)\b"
     # glued to its version in a list of parts ("ubuntu20.04+nvidia530.30+cuda12.1+cudnn")
-    r"|(?<![\w-])cuda(?P<glued>\d{1,2}\.\d)(?![\d.])",
+    r"|(?<![\w-])cuda(?P<glued>\d{1,2}\.\d)(?![\d.])"
+    # what nvcc said, reported in words ("`nvcc --version` -> `9.2`", "nvcc -V says 11.8")
+    r"|\bnvcc(?:\s+--version|\s+-V)?`?\s*(?:->|→|=>|:|=|\bis\b|\bsays\b|\bshows\b|\bgives\b)"
+    r"\s*`?(?:release\s+)?v?(?P<nvcc>\d{1,2}\.\d)\b",
     re.IGNORECASE,
 )
 # an upgrade states what the machine has now: "I updated the cuda from 9.2 to 10.1"
@@ -226,7 +229,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
         sheet.add_toolkit(
             CudaToolkit(
                 path=PROSE,
-                version=m.group("ver") or m.groupdict().get("glued"),
+                version=m.group("ver") or m.groupdict().get("glued") or m.groupdict().get("nvcc"),
                 version_source="prose",
                 kind="system",
                 found_by=["prose"],

@@ -217,7 +217,7 @@ def _present_versions(s: Snapshot, name: str) -> list[tuple[str, str]]:
             key = _soname_key(lib.soname) if lib.path else None
             if key and key[0] == name:
                 out.append((key[1], f"{lib.soname} at {lib.path}"))
-    toolkits = [(t.version, f"CUDA {t.version} ({t.path})") for t in s.cuda.toolkits]
+    toolkits = [(t.version, f"CUDA {t.version}{_where(t.path)}") for t in s.cuda.toolkits]
     torch = s.framework("torch")
     if torch is not None and torch.cuda_version and (torch.variant or "").startswith("cu"):
         toolkits.append((torch.cuda_version, f"{label(torch)} (CUDA {torch.cuda_version})"))
