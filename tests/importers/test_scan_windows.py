@@ -127,6 +127,55 @@ def test_long_log_explained_fast_and_as_without_windows(monkeypatch: pytest.Monk
     assert fast.parts == slow.parts
 
 
+def _build_log(size: int) -> str:
+    """A build log of about `size` characters whose lines hardly repeat (numbered files,
+    hexadecimal ids), with the real errors at its start, middle and end."""
+    rng = random.Random(3)
+    words = ["tensor", "cuda", "kernel", "launch", "grad", "buffer", "device", "layer"]
+    out = [_ERRORS[0]]
+    total = 0
+    while total < size:
+        if len(out) % 9000 == 0:
+            out.append(_ERRORS[1])
+        name = f"{rng.choice(words)}_{rng.randrange(10**6)}"
+        line = rng.choice(
+            [
+                f"[{len(out)}/90000] Building CUDA object src/ops/{name}.cu.o",
+                f"/src/ops/{name}.cc:{rng.randrange(999)}: warning: unused variable '{name}'",
+                f"step {len(out)} loss {rng.random():.6f} id={rng.getrandbits(64):x}",
+            ]
+        )
+        out.append(line)
+        total += len(line) + 1
+    out.extend(_ERRORS[1:])
+    return "\n".join(out) + "\n"
+
+
+def test_a_log_of_distinct_lines_is_explained_as_without_its_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long log whose lines hardly repeat has no distinct-lines index: its words are looked
+    up among its runs of letters, and what that skips changes nothing that is found."""
+    text = _build_log(2_000_000)
+    index = signatures.text_index(text)
+    assert index.distinct is None and index.runs is not None
+    fast = import_text(text, "build.log")
+    found = {(e.signature, e.text[:30]) for e in fast.snapshot.reported_errors}
+    assert ("tf-library-not-loaded", _ERRORS[0][:30]) in found
+    assert ("cuda-out-of-memory", _ERRORS[1][:30]) in found
+
+    def full(
+        sig: Signature, text: str, lowered: str, distinct: object = None
+    ) -> Iterator[object]:
+        return sig.regex.finditer(text)
+
+    monkeypatch.setattr(signatures, "find_all", full)
+    monkeypatch.setattr(signatures, "_runs_of", lambda lowered: None)
+    slow = import_text(text, "build.log")
+    assert fast.snapshot == dataclasses.replace(slow.snapshot, created_at=fast.snapshot.created_at)
+    assert fast.parts == slow.parts
+
+
 def _repetitive_log(size: int, inserts: dict[int, str]) -> str:
     """`size` characters of repeated noise (so the scan reads it as distinct lines and
     windows), with `inserts[i]` placed before noise line i."""
