@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import random
 import statistics
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,41 +90,52 @@ _ERRORS = [
 ]
 
 
-def generate_log(size: int, seed: int = 0) -> str:
-    """A training log of about `size` characters: start-ups, epochs of progress lines (many
-    repeated exactly, as a log written without carriage returns repeats them), and _ERRORS."""
-    rng = random.Random(seed)
+def _assemble(size: int, blocks: Iterator[list[str]]) -> str:
+    """About `size` characters of the `blocks`' lines, with _ERRORS at the start, in the middle
+    and at the end."""
     out: list[str] = list(_ERRORS[0])
     total = sum(len(s) + 1 for s in out)
     middle_done = False
-    epoch = 0
-    while total < size:
+    for block in blocks:
+        if total >= size:
+            break
         if not middle_done and total >= size // 2:
             out.extend(_ERRORS[1])
             middle_done = True
-        epoch += 1
-        block: list[str] = []
-        if epoch % 50 == 1:
-            block.extend(_STARTUP)
-        block.append(f"Epoch {epoch}/1000")
-        for step in range(1, 201):
-            if step % 20 == 0:
-                loss = rng.random()
-                block.append(
-                    f"{step * 10}/2000 [{'=' * (step // 7)}>{'.' * (29 - step // 7)}] - ETA: "
-                    f"{rng.randint(1, 99)}s - loss: {loss:.4f} - accuracy: {1 - loss / 3:.4f}"
-                )
-            else:
-                block.append("WARNING:tensorflow:Callback method `on_train_batch_end` is slow "
-                             "compared to the batch time. Check your callbacks.")
-        block.append(
-            f"2000/2000 [==============================] - 41s 20ms/step - loss: "
-            f"{rng.random():.4f} - accuracy: {rng.random():.4f} - val_loss: {rng.random():.4f}"
-        )
         out.extend(block)
         total += sum(len(s) + 1 for s in block)
     out.extend(_ERRORS[2])
     return "\n".join(out) + "\n"
+
+
+def generate_log(size: int, seed: int = 0) -> str:
+    """A training log of about `size` characters: start-ups, epochs of progress lines (many
+    repeated exactly, as a log written without carriage returns repeats them), and _ERRORS."""
+    rng = random.Random(seed)
+
+    def epochs() -> Iterator[list[str]]:
+        for epoch in itertools.count(1):
+            block: list[str] = list(_STARTUP) if epoch % 50 == 1 else []
+            block.append(f"Epoch {epoch}/1000")
+            for step in range(1, 201):
+                if step % 20 == 0:
+                    loss = rng.random()
+                    block.append(
+                        f"{step * 10}/2000 [{'=' * (step // 7)}>{'.' * (29 - step // 7)}] - "
+                        f"ETA: {rng.randint(1, 99)}s - loss: {loss:.4f} - accuracy: "
+                        f"{1 - loss / 3:.4f}"
+                    )
+                else:
+                    block.append("WARNING:tensorflow:Callback method `on_train_batch_end` is "
+                                 "slow compared to the batch time. Check your callbacks.")
+            block.append(
+                f"2000/2000 [==============================] - 41s 20ms/step - loss: "
+                f"{rng.random():.4f} - accuracy: {rng.random():.4f} - val_loss: "
+                f"{rng.random():.4f}"
+            )
+            yield block
+
+    return _assemble(size, epochs())
 
 
 def build_log(size: int, seed: int = 0) -> str:
@@ -133,36 +146,25 @@ def build_log(size: int, seed: int = 0) -> str:
     rng = random.Random(seed)
     words = ["tensor", "cuda", "kernel", "launch", "grad", "buffer", "alloc", "stream", "device"]
     words += ["host", "module", "layer"]
-    out: list[str] = list(_ERRORS[0])
-    total = sum(len(s) + 1 for s in out)
-    middle_done = False
-    i = 0
-    while total < size:
-        if not middle_done and total >= size // 2:
-            out.extend(_ERRORS[1])
-            middle_done = True
-        i += 1
-        kind = rng.randrange(4)
-        if kind == 0:
+
+    def lines() -> Iterator[list[str]]:
+        for i in itertools.count(1):
             name = f"{rng.choice(words)}_{rng.randrange(10**6)}"
-            line = f"[{i}/900000] Building CUDA object src/ops/{name}.cu.o"
-        elif kind == 1:
-            line = (
-                f"/home/ci/src/ops/{rng.choice(words)}_{rng.randrange(10**6)}.cc:{rng.randrange(999)}:"
-                f"{rng.randrange(80)}: warning: unused variable '{rng.choice(words)}_"
-                f"{rng.randrange(10**5)}' [-Wunused-variable]"
-            )
-        elif kind == 2:
-            line = (
-                f"2024-01-15 10:{rng.randrange(60):02d}:{rng.randrange(60):02d}: I step {i} loss "
-                f"{rng.random():.6f} id={rng.getrandbits(64):x}"
-            )
-        else:
-            line = "  " + " ".join(f"{rng.choice(words)}{rng.randrange(1000)}" for _ in range(8))
-        out.append(line)
-        total += len(line) + 1
-    out.extend(_ERRORS[2])
-    return "\n".join(out) + "\n"
+            yield [
+                rng.choice(
+                    [
+                        f"[{i}/900000] Building CUDA object src/ops/{name}.cu.o",
+                        f"/home/ci/src/ops/{name}.cc:{rng.randrange(999)}:{rng.randrange(80)}: "
+                        f"warning: unused variable '{rng.choice(words)}_{rng.randrange(10**5)}' "
+                        "[-Wunused-variable]",
+                        f"2024-01-15 10:{rng.randrange(60):02d}:{rng.randrange(60):02d}: I step "
+                        f"{i} loss {rng.random():.6f} id={rng.getrandbits(64):x}",
+                        "  " + " ".join(f"{w}{rng.randrange(99)}" for w in rng.choices(words, k=8)),
+                    ]
+                )
+            ]
+
+    return _assemble(size, lines())
 
 
 _KINDS = {"train": generate_log, "build": build_log}
