@@ -364,6 +364,14 @@ def test_dl402_reported_windows_limit_and_paths() -> None:
     assert "DL402" in _explained(paths)
     assert "DL402" not in _explained(paths.replace("2.12.0", "2.10.1"))
     assert "DL402" not in _explained(paths.replace("C:\\Users\\me\\venv", "/home/me/venv"))
+    # the limit in another word order, with the package's requirement above it
+    # (ZFTurbo/segmentation_models_3D#31); the same words about Linux say nothing of Windows
+    reordered = (
+        "The requirement is 'tensorflow>=2.13.0, <=2.15.0'.\n"
+        "However, for windows the GPU is not available for tensorflow>=2.10.0\n"
+    )
+    assert "DL402" in _explained(reordered)
+    assert "DL402" not in _explained(reordered.replace("for windows", "on linux"))
 
 
 def test_dl401_quoted_install_matrix_is_not_the_environment() -> None:

@@ -745,7 +745,11 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
         yield _windows_gpu_list_finding(gone, last)
         return
     # the limit named by the report, in TensorFlow's wording or the reporter's own
-    said = reported(s, "tf-windows-gpu-ended-stated") or reported(s, "said-tf-windows-gpu-ended")
+    said = (
+        reported(s, "tf-windows-gpu-ended-stated")
+        or reported(s, "said-tf-windows-gpu-ended")
+        or reported(s, "said-tf-windows-gpu-ended-any-order")
+    )
     if not native_windows(s) or (tf is None and not said):
         return
     # a pasted report that states a CUDA/cuDNN version, or shows TensorFlow finding no GPU,
