@@ -706,6 +706,9 @@ def windows(text: str, lowered: str, words: tuple[str, ...], span: int) -> list[
     one of `words` occurs in `lowered` (`text` lower-cased, same offsets); [(0, len(text))] when
     they would cover much of the text anyway."""
     n = len(text)
+    runs = _runs_of(lowered)
+    if runs is not None:  # a word one of whose runs of letters is nowhere: no pass over the text
+        words = tuple(w for w in words if runs.may_have(w))
     found = sum(_occurrences(lowered, w) for w in words)
     if not found:
         return []
@@ -802,6 +805,9 @@ def _lines(text: str, most: int) -> dict[str, list[int]] | None:
     return index
 
 
+_SAMPLE = 1 << 20  # how much of a long text's head Distinct.of looks at first
+
+
 class Distinct:
     """A long text's distinct lines, each once (a log repeats the same lines thousands of
     times): `text` joins them, `starts` is where each begins there, `where` where each occurs
@@ -833,6 +839,12 @@ class Distinct:
         """None for a short text, one whose lines barely repeat (not worth it: given up as soon
         as the distinct lines pass half the text), or one whose lower-casing moves offsets."""
         if len(text) < 256 * 1024:
+            return None
+        # a first look at its head: lines that hardly repeat there (a build log's numbered
+        # files, hexadecimal ids) rarely repeat further on, and the index would be built over
+        # half the text only to be given up
+        head = _lines(text[: _SAMPLE], _SAMPLE * 9 // 10) if len(text) > 4 * _SAMPLE else {}
+        if head is None:
             return None
         index = _lines(text, len(text) // 2)
         if index is None:
