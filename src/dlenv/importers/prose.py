@@ -122,7 +122,7 @@ _PYTHON = re.compile(
 _PYTHON_TAG = re.compile(
     r"\bcp3(?P<tag>\d{1,2})-cp3\d{1,2}(?![\w.+-]{0,200}\.whl is not)", re.IGNORECASE
 )
-_WHEEL_FILE = re.compile(r"[\w.+!%-]*\.whl\b")
+_WHEEL_FILE = re.compile(r"[\w.+!%-]{0,200}\.whl\b")
 
 
 def _python_tag(text: str) -> re.Match[str] | None:
@@ -130,13 +130,22 @@ def _python_tag(text: str) -> re.Match[str] | None:
     refused anywhere in the paste ("pip3 install ~/x-cp36-cp36m-linux_aarch64.whl" and, lines
     later, "ERROR: x-cp36-...whl is not a supported wheel"): the reporter picked that file, and
     its tag names the Python it did not fit."""
+    refused: set[str] | None = None  # the wheels pip refused, found at the first tag
     for m in matches(_PYTHON_TAG, text):
-        start = text.rfind("/", 0, m.start()) + 1
-        start = max(start, text.rfind(" ", 0, m.start()) + 1, text.rfind("\n", 0, m.start()) + 1)
-        wheel = _WHEEL_FILE.match(text, start)
-        if wheel is None or f"{wheel.group(0)} is not a supported wheel" not in text:
+        line = text.rfind("\n", 0, m.start()) + 1
+        start = max(text.rfind("/", line, m.start()), text.rfind(" ", line, m.start())) + 1
+        wheel = _WHEEL_FILE.match(text, max(start, line))
+        if wheel is None:
+            return m
+        if refused is None:
+            refused = {r.group(1) for r in matches(_REFUSED_WHEEL, text)}
+        if wheel.group(0) not in refused:
             return m
     return None
+
+
+# a wheel's file name, whole (bounded: a hostile paste's endless token costs one bounded look)
+_REFUSED_WHEEL = re.compile(r"(?<![\w.+!%-])([\w.+!%-]{1,200}\.whl) is not a supported wheel")
 
 
 _OS = re.compile(
