@@ -1407,3 +1407,16 @@ def test_dl101_warns_on_no_cuda_device_with_a_driver_before_cuda_11() -> None:
         "  what():  #owl: no CUDA capable devices found!\n"
         "NVIDIA-SMI 418.56       \nDriver Version: 418.56      \nCUDA Version: 10.1\n"
     ).get("DL101") == "warning"
+
+
+def test_dl101_forward_compatibility_refused_in_pytorchs_words() -> None:
+    """PyTorch's "Unexpected error from cudaGetDeviceCount() … before calling NumCudaDevices()"
+    names no file of torch, yet the line is torch's (c10/cuda/CUDAFunctions.cpp): with "Error
+    804: forward compatibility was attempted on non supported HW" it is PyTorch finding the
+    driver too old for its CUDA runtime (air-discover/ICRA2024-Sim2Real-AXS#1)."""
+    said = (
+        "RuntimeError: Unexpected error from cudaGetDeviceCount(). Did you run some cuda "
+        "functions before calling NumCudaDevices() that might have already set an error? Error "
+        "804: forward compatibility was attempted on non supported HW\n"
+    )
+    assert "DL101" in _explained(said)

@@ -59,7 +59,8 @@ _LINE_FRAMEWORK = (
             re.IGNORECASE,
         ),
     ),
-    ("torch", re.compile(r"torch|c10[/\\]|caffe2", re.IGNORECASE)),
+    # PyTorch's own wording too: c10's "… before calling NumCudaDevices() …"
+    ("torch", re.compile(r"torch|c10[/\\]|caffe2|NumCudaDevices\(\)", re.IGNORECASE)),
     ("jax", re.compile(r"jax", re.IGNORECASE)),
 )
 _MODULE_FRAMEWORK = {"_pywrap_tensorflow_internal": "tensorflow", "_C": "torch"}
