@@ -844,8 +844,7 @@ class Distinct:
         # a first look at its head: lines that hardly repeat there (a build log's numbered
         # files, hexadecimal ids) rarely repeat further on, and the index would be built over
         # half the text only to be given up
-        head = _lines(text[: _SAMPLE], _SAMPLE * 9 // 10) if len(text) > 4 * _SAMPLE else {}
-        if head is None:
+        if len(text) > 4 * _SAMPLE and _lines(text[:_SAMPLE], _SAMPLE * 9 // 10) is None:
             return None
         index = _lines(text, len(text) // 2)
         if index is None:
@@ -1484,11 +1483,10 @@ class Runs:
         """Does `lowered` (the text these runs are of) contain `word`?"""
         found = self._has.get(word)
         if found is None:
-            runs = _RUN.findall(word)
-            if runs and not all(r in self.joined for r in runs):
+            if not self.may_have(word):
                 found = False
-            elif runs == [word]:
-                found = True
+            elif _RUN.fullmatch(word):
+                found = True  # one run alone: found among the text's runs, so in the text
             else:  # digits, punctuation or several runs: their order is only in the text
                 found = word in lowered
             self._has[word] = found

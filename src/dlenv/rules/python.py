@@ -1238,8 +1238,6 @@ def _wheel_platform_differs(s: Snapshot, plat: str) -> bool | None:
     if wheel_os is not None and here is not None and wheel_os != here:
         return True
     arch = normalise_arch(s.host.arch or s.python.machine)
-    if arch is not None and plat.startswith("linux_arm") and arch == "x86_64":
-        return True
     built, here_isa = _isa(plat), _isa(arch or "")
     if built is not None and here_isa is not None and built != here_isa:
         return True  # an x86_64 wheel on a Jetson (aarch64), an aarch64 one on a PC
