@@ -216,6 +216,28 @@ def test_dl501_setup_py_python_guards() -> None:
     assert "DL501" not in _codes(inside)
 
 
+def test_dl501_a_package_guard_names_its_range_and_the_running_python() -> None:
+    """coqui-ai/TTS#3627: the package's own guard ("TTS requires python >= 3.9 and < 3.12 but
+    your Python version is 3.12.0") is the package refusing this Python, in words turned into a
+    specifier; pip 9's "requires Python '>=3.7' but the running Python is 2.7.17" is pip's."""
+    from dlenv.importers.explain import explain_text
+
+    guard = (
+        "RuntimeError: TTS requires python >= 3.9 and < 3.12 but your Python version is 3.12.0 "
+        "(tags/v3.12.0:0fb18b0, Oct  2 2023, 13:03:39) [MSC v.1935 64 bit (AMD64)]\n"
+    )
+    [f] = [
+        f for f in explain_text(guard, "t", probe=False).report.findings if f.code == "DL501"
+    ]
+    assert f.severity == "error" and f.title == "tts refuses this Python"
+    assert ">=3.9,<3.12" in f.message and "Python 3.12" in f.message
+    assert any("Python 3.11" in getattr(a, "text", "") for a in f.fixes)
+    pip9 = "UnsupportedPythonVersion: numpy requires Python '>=3.7' but the running Python is 2.7.17\n"
+    [g] = [f for f in explain_text(pip9, "t", probe=False).report.findings if f.code == "DL501"]
+    assert g.title.startswith("No numpy wheel") and g.message.startswith("pip could not")
+    assert "DL501" not in _codes("TTS requires python >= 3.9 and < 3.12.\n")
+
+
 def test_dl502_a_submodule_every_release_has_is_missing() -> None:
     """rotem-shalev/Ham2Pose#5: "No module named 'tokenizers.pre_tokenizers'" (the project's
     tokenizers/ folder) is a probable DL502 (a warning); a submodule that releases dropped

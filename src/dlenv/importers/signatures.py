@@ -293,8 +293,16 @@ def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
 
 
 def _one_line(text: str) -> str:
-    """A stated requirement on one line, without the Markdown quotes uv puts around tags."""
-    return re.sub(r"\s+", " ", text.replace("`", "")).strip(" '\"")
+    """A stated requirement on one line, without the Markdown quotes uv puts around tags, and
+    in a specifier's words where a package's guard said it in English (">= 3.9 and < 3.12" is
+    ">=3.9,<3.12"; "3.8 or later" and "3.8+" are ">=3.8")."""
+    one = re.sub(r"\s+", " ", text.replace("`", "")).strip(" '\"")
+    one = _OR_LATER.sub(r">=\1", one)
+    return _AND.sub(",", one).replace(" ", "") if _AND.search(one) else one
+
+
+_OR_LATER = re.compile(r"^(\d+\.\d+(?:\.\d+)?)(?: or (?:later|newer|above|higher|greater)|\+)$")
+_AND = re.compile(r"(?<=\d) ?(?:,| and) ?(?=[<>=!~])")
 
 
 _PCI_CLASSES = {

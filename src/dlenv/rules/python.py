@@ -1746,6 +1746,15 @@ def _windows_gpu_wheel_gone(s: Snapshot, f: InstallFailure) -> bool:
     return windows_gpu_list_ends(f)
 
 
+# a package's own guard (setup.py, __init__.py), not an installer: "TTS requires python >= 3.9
+# and < 3.12 but your Python version is 3.12.0" (python-install.toml's
+# package-requires-python-but-running; pip 9's own wording says "the running Python")
+_OWN_GUARD = re.compile(
+    r"(?:requires|needs|supports) [Pp]ython[^\n]{1,80}?(?:but|while|however),? (?:your|the "
+    r"current|you are using|you have|you're using|found)"
+)
+
+
 def _installer(message: str) -> str:
     """Which installer printed a pasted failure: uv and conda word theirs apart from pip's."""
     if re.search(r"╰─▶|\bhint: |current Python version \(|Python ABI|matching platform", message):
@@ -1862,14 +1871,19 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
         said = _said_failure(s, f)
         if said:
             severity = "warning"  # the reporter's words, not an installer's message
+        guard = code == "DL501" and _OWN_GUARD.search(f.message) is not None
         yield finding(
             code,
             severity=severity,
             title=f"The installed {what} needs another Python"
             if "SyntaxError" in f.message
+            else f"{what} refuses this Python"
+            if guard
             else f"No {what} wheel for this " + ("Python" if code == "DL501" else "platform"),
             message=f"The installed {what} cannot run on this Python: {cause.why}."
             if "SyntaxError" in f.message
+            else f"{what}'s own version check refuses this Python: {cause.why}."
+            if guard
             else f"The report says {what} cannot be installed here; probably {cause.why}."
             if said
             else f"The report names the wheel {f.wheel}, and probably it cannot install here: "
