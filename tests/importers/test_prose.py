@@ -192,6 +192,27 @@ def test_prose_reads_an_apple_silicon_mac_as_macos(text: str) -> None:
     assert sheet.host.get("os") == "Darwin"
 
 
+@pytest.mark.parametrize(
+    ("text", "wsl"),
+    [
+        ("I am using the windows subsystem for Linux (wsl) with cuda=11.0", 2),
+        # misspelt (taichi-dev/taichi#2460)
+        ("not supported on Windows Subsytem for Linux", 2),
+        ("it fails under WSL too", 2),
+        ("on WSL1 with Ubuntu 18.04", 1),
+    ],
+)
+def test_prose_reads_wsl_by_its_name(text: str, wsl: int) -> None:
+    """WSL named in any of its forms is Linux under WSL (the version unstated is 2, the one with
+    GPU support), never native Windows."""
+    from dlenv.importers.prose import parse_prose
+    from dlenv.importers.sheet import FactSheet
+
+    sheet = FactSheet()
+    parse_prose(text, sheet)
+    assert sheet.host.get("os") == "Linux" and sheet.host.get("wsl") == wsl
+
+
 def test_prose_never_overrides_a_table() -> None:
     text = (
         "PyTorch version: 2.1.0+cu121\nIs debug build: False\nCUDA used to build PyTorch: 12.1\n"

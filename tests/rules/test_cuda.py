@@ -1411,3 +1411,38 @@ def test_dl206_cudnn_fails_to_start_and_the_stated_cudnn_is_an_older_minor() -> 
     assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.1.1\n" + failure) == []
     assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 7.6.5\n" + failure) == []
     assert titles("tensorflow 2.5.0, CUDA 11.2, cuDNN 8.0.5\n") == []
+
+
+def test_dl201_taichi_names_the_driver_library_it_could_not_open() -> None:
+    """taichi-dev/taichi-nerfs#94: Taichi's own "[cuda_driver.cpp:load_lib@36] libcuda.so lib not
+    found." is a missing library (the driver's: the message and the fix say so, WSL's directory
+    included); the fallback line alone on a Linux host names no cause."""
+    from dlenv.importers.explain import explain_text
+
+    line = "[W 03/03/24 17:05:31.950 2179169] [cuda_driver.cpp:load_lib@36] libcuda.so lib not found.\n"
+    [f] = [f for f in explain_text(line, "t", probe=False).report.findings if f.code == "DL201"]
+    assert f.severity == "error" and "NVIDIA driver's own library" in f.message
+    assert any("/usr/lib/wsl/lib" in c for a in f.fixes for c in getattr(a, "commands", []))
+    fallback = (
+        "[W 06/24/21 15:54:08.105 4009] [__init__.py:adaptive_arch_select@656] "
+        "Arch=[<Arch.cuda: 5>] is not supported, falling back to CPU\n"
+    )
+    on_linux = explain_text("Ubuntu 20.04\n" + fallback, "t", probe=False).report.findings
+    assert not [f for f in on_linux if f.code == "DL201" and "Taichi" in f.title]
+
+
+def test_dl201_taichi_falling_back_on_wsl_is_the_driver_library_path() -> None:
+    """taichi-dev/taichi#2460: on WSL ("Windows Subsytem for Linux", misspelt) Taichi's fallback
+    to the CPU with no other error is probably libcuda.so off the loader path (a warning); the
+    misspelt name is WSL, not native Windows."""
+    from dlenv.importers.explain import explain_text
+
+    text = (
+        "ti.init reports that CUDA 11.0 is not supported on Windows Subsytem for Linux (WSL)\n"
+        "[W 06/24/21 15:54:08.105 4009] [__init__.py:adaptive_arch_select@656] "
+        "Arch=[<Arch.cuda: 5>] is not supported, falling back to CPU\n"
+    )
+    explained = explain_text(text, "t", probe=False)
+    assert explained.imported.snapshot.host.wsl == 2
+    [f] = [f for f in explained.report.findings if f.code == "DL201"]
+    assert f.severity == "warning" and "WSL" in f.title

@@ -279,3 +279,52 @@ def test_dl101_warns_on_the_reporters_own_nvenc_api_arithmetic() -> None:
         "[hevc_nvenc @ 0x55d1c2a0] Driver does not support the required nvenc API version. "
         "Required: 13.0 Found: 12.2\n"
     ).get("DL101") == "error"
+
+
+# -- DL109: what the CUDA runtime says in a container started without the GPU ---------------
+
+
+_PLAIN_RUN = said("docker-run-without-gpu", "docker run -it --shm-size=1g -v /w:/workspace img bash")
+_INSUFFICIENT = said(
+    "cuda-driver-insufficient",
+    "CUDA runtime error: CUDA driver version is insufficient for CUDA runtime version",
+)
+
+
+def test_dl109_insufficient_driver_in_a_container_started_without_the_gpu() -> None:
+    """triton-inference-server/fastertransformer_backend#111: with no libcuda inside, the CUDA
+    runtime answers "driver version is insufficient" whatever the host has; the `docker run`
+    line without --gpus is the cause (DL109), not an old driver (DL101)."""
+    s = replace(linux(_PLAIN_RUN, _INSUFFICIENT), host=HostFacts(os="Linux", container="docker"))
+    f = only(s, "DL109")
+    assert f.severity == "error" and "without a GPU" in f.title
+    assert fired(s, "DL101") == []
+
+
+def test_dl109_insufficient_driver_with_a_stated_driver_stays_dl101s() -> None:
+    """The same lines beside a driver version the paste states: the driver is judged (DL101),
+    and the run line alone does not take the verdict away."""
+    from dlenv.snapshot.model import DriverFacts
+
+    s = replace(
+        linux(_PLAIN_RUN, _INSUFFICIENT),
+        host=HostFacts(os="Linux", container="docker"),
+        driver=DriverFacts(version="418.67"),
+    )
+    assert fired(s, "DL101") == ["DL101"]
+
+
+def test_dl109_libcuda_missing_in_a_container_the_reporter_names() -> None:
+    """tensorflow/serving#660: "libcuda.so.1: cannot open shared object file" from a program in
+    a GPU image the reporter built and ran: the driver's library is what the NVIDIA runtime
+    mounts in, so DL109 (a warning), and DL201 does not ask to install a library."""
+    text = (
+        "I built the docker image with GPU support. The image builds successfully, but I cannot "
+        "run the model_server.\ntensorflow_model_server: error while loading shared libraries: "
+        "libcuda.so.1: cannot open shared object file: No such file or directory\n"
+    )
+    codes = pasted_codes(text)
+    assert codes.get("DL109") == "warning"
+    assert codes.get("DL201") != "error"
+    outside = "python -c 'import x'\nOSError: libcuda.so.1: cannot open shared object file: No such file or directory\n"
+    assert pasted_codes(outside).get("DL201") == "error"

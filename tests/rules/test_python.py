@@ -345,6 +345,25 @@ def test_dl506_for_a_package_the_kb_knows_is_linux_only_on_windows() -> None:
     assert "DL506" not in codes("Running on Ubuntu 22.04\n" + failure)
 
 
+def test_dl506_a_cuda_build_on_a_mac() -> None:
+    """onnxruntime-gpu and CuPy's CUDA wheels exist for Linux and Windows only (NVIDIA ships no
+    CUDA for macOS, microsoft/onnxruntime#12252): "from versions: none" on a Mac is the
+    platform, with the non-CUDA build as the route; on aarch64 Linux the macOS gap says
+    nothing, and the package is judged as any other."""
+    from dlenv.importers.explain import explain_text
+
+    failure = (
+        "ERROR: Could not find a version that satisfies the requirement onnxruntime-gpu "
+        "(from versions: none)\nERROR: No matching distribution found for onnxruntime-gpu\n"
+    )
+    mac = explain_text("Installing requirements on M1 Mac\n" + failure, "t", probe=False)
+    [f] = [f for f in mac.report.findings if f.code == "DL506"]
+    assert f.severity == "error" and "macOS" in f.message
+    assert any("pip install onnxruntime " in c for a in f.fixes for c in getattr(a, "commands", []))
+    arm = explain_text("uname -m: aarch64, Ubuntu 22.04\n" + failure, "t", probe=False)
+    assert not [f for f in arm.report.findings if "macOS" in f.message]
+
+
 def test_dl502_any_package_when_the_paste_proves_it() -> None:
     # a pasted traceback through the user's own onnx2keras.py: shadowing whatever the name
     mine = Shadowing(module="onnx2keras", path="/home/u/pose/onnx2keras.py")

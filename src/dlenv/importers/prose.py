@@ -155,7 +155,10 @@ _OS = re.compile(
     r"macbook|m[1-4](?:\s?(?:pro|max|ultra))?\s?mac(?:book)?|apple\s+silicon|"
     # "on a mac", "on my Mac": the reporter's machine (not "Mac OS X" alone, read below)
     r"(?:(?<=\bon\sa\s)|(?<=\bon\smy\s))mac(?!\s*os)|"
-    r"wsl\s*2|wsl\s*1|macos|mac\s*os|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
+    # WSL by its name, with or without its version ("WSL2", "(WSL)", "Windows Subsystem for
+    # Linux", misspelt or not): the version unstated is 2, the one with GPU support
+    r"wsl\s*2|wsl\s*1|wsl|windows\s+sub\w{0,10}\s+for\s+linux|"
+    r"macos|mac\s*os|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
     r"fedora\s*\d+|arch\s*linux)\b",
     re.IGNORECASE,
 )
@@ -381,7 +384,9 @@ def _os(sheet: FactSheet, said: str) -> None:
     from dlenv.importers.templates import parse_os
 
     low = said.lower()
-    if low.startswith("win") and not low.startswith("windows"):
+    if low.startswith("windows") and low.endswith("linux"):
+        said = "WSL"  # "Windows Subsystem for Linux"
+    elif low.startswith("win") and not low.startswith("windows"):
         said = "Windows " + low[3:].strip()  # "win7", "Win 8"
     elif low.startswith(("m", "apple")) and not low.startswith("mac"):
         said = "macOS"  # "M1 Mac", "Apple Silicon"

@@ -106,6 +106,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "ctranslate2-library-not-loaded",
     "cuda-library-ldd-not-found",
     "cudarc-library-not-found",
+    "taichi-library-not-found",
     "paddle-cannot-load-library",
     # torch's "[WinError 126/127] … Error loading "…\torch\lib\cudnn_adv_infer64_8.dll" or one of
     # its dependencies": a CUDA/cuDNN DLL (or one it needs) that Windows could not load
@@ -423,6 +424,18 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     gpu = nvidia_gpu_present(s)
     # a library the paste shows in another major is DL202's finding
     covered: set[str] = set(wrong_major_from_text(s)) | set(extension_built_for_other_cuda(s))
+    if _in_a_container(s):
+        # the driver's own library missing inside a container: the container was started
+        # without the NVIDIA runtime, which mounts it in (DL109's), not a library to install
+        covered.update(
+            lib.soname
+            for res in s.libraries
+            for lib in res.libraries
+            if _DRIVER_LIBRARY.fullmatch(lib.soname)
+        )
+        covered.update(
+            soname for soname, _, _ in _quoted_missing(s) if _DRIVER_LIBRARY.fullmatch(soname)
+        )
     for res in s.libraries:
         missing = [lib for lib in res.libraries if lib.path is None and lib.soname not in covered]
         quoted = [
@@ -470,6 +483,7 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     if not covered and not unattributed:
         yield from _provider_not_loaded(s)
         yield from _program_fell_back_to_cpu(s)
+        yield from _driver_api_fell_back_on_wsl(s)
 
 
 # ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
@@ -529,6 +543,13 @@ def _provider_not_loaded(s: Snapshot) -> Iterator[Finding]:
     )
 
 
+def _in_a_container(s: Snapshot) -> bool:
+    """The program ran in a container: the paste shows it, or the reporter says so."""
+    return s.host.container is not None or any(
+        e.signature == "said-in-container" for e in s.reported_errors
+    )
+
+
 def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator[Finding]:
     """Libraries a pasted message could not load, printed by a program dlenv does not model
     (Paddle, onnxruntime, a CUDA extension) or without naming one."""
@@ -544,9 +565,14 @@ def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator
         yield finding(
             "DL201",
             title=f"{soname} cannot be loaded",
-            message=f"A program could not load {soname}: that CUDA/cuDNN release is not "
-            "installed, or its directory is not on the loader's path (LD_LIBRARY_PATH, "
-            "ld.so.cache, PATH on Windows)"
+            message=f"A program could not load {soname}: "
+            + (
+                "the NVIDIA driver's own library is not installed, or its directory is not on "
+                "the loader's path (LD_LIBRARY_PATH, ld.so.cache; /usr/lib/wsl/lib on WSL)"
+                if _DRIVER_LIBRARY.fullmatch(soname)
+                else "that CUDA/cuDNN release is not installed, or its directory is not on the "
+                "loader's path (LD_LIBRARY_PATH, ld.so.cache, PATH on Windows)"
+            )
             + ("; without a GPU this cudart message is harmless." if soft else ".")
             + (
                 " Windows found the DLL but not a procedure it needs: another copy of a "
@@ -2690,6 +2716,37 @@ def _replaced_wheels(
 # -- a GPU runtime said to run on the CPU, its release stated, no message quoted ------------------
 # the reporter's words (prose-statements.toml, prose-runtimes.toml)
 _SAID_ON_CPU = ("said-gpu-not-used", "said-ort-on-cpu")
+
+
+# Taichi's "Arch=[<Arch.cuda: 5>] is not supported, falling back to CPU" (libraries.toml)
+_DRIVER_API_FALLBACK = "taichi-cuda-fallback"
+
+
+def _driver_api_fell_back_on_wsl(s: Snapshot) -> Iterator[Finding]:
+    """Under WSL2 a program that opens the CUDA driver API itself by its unversioned name
+    (Taichi's libcuda.so) and falls back to the CPU, with no other error: the driver's library
+    lives in /usr/lib/wsl/lib, which such a dlopen often misses (taichi-dev/taichi#2460).
+    Reasoned from the host and the fallback: a warning, with the check that confirms it."""
+    said = next((e for e in s.reported_errors if e.signature == _DRIVER_API_FALLBACK), None)
+    if said is None or s.host.wsl != 2 or _cuda_load_failed(s):
+        return
+    yield finding(
+        "DL201",
+        title="Taichi probably cannot load libcuda.so under WSL, so it runs on the CPU",
+        message="Taichi fell back to the CPU on WSL2. It opens the CUDA driver library by the "
+        "name libcuda.so, which WSL provides in /usr/lib/wsl/lib from the Windows driver; when "
+        "that directory is not on the loader's path the CUDA backend is unavailable. Reasoned "
+        "from the host and the fallback.",
+        severity="warning",
+        evidence=[
+            Evidence(fact=f"reported_errors.{said.signature}", found=first_line(said.text, 200)),
+            Evidence(fact="host.wsl", found="2", note="the driver's libraries: /usr/lib/wsl/lib"),
+        ],
+        hint="Confirm it: `ls /usr/lib/wsl/lib/libcuda.so*` lists the library, and "
+        "`ldconfig -p | grep libcuda` shows whether the loader finds it.",
+        fixes=[_library_install_step("libcuda.so")],
+        subject="taichi",
+    )
 
 
 def _program_fell_back_to_cpu(s: Snapshot) -> Iterator[Finding]:

@@ -598,6 +598,20 @@ BUNDLED_BANNER = "bundled-cuda-runtime-banner"  # src-downstream-other.toml
 _BANNER_CUDA = re.compile(r"CUDA (\d+\.\d+)")
 
 
+def _insufficient_without_gpu(s: Snapshot, e: ReportedError) -> bool:
+    """The CUDA runtime's "driver version is insufficient" (cudaErrorInsufficientDriver) in a
+    container started without the GPU (a `docker run` line with no `--gpus`/`--runtime=nvidia`):
+    with no libcuda inside, the runtime answers exactly that, whatever the host's driver is, so
+    the start is the cause (DL109's, triton-inference-server/fastertransformer_backend#111)
+    unless the paste states a driver version."""
+    return (
+        e.signature == INSUFFICIENT
+        and _said(s, "docker-run-without-gpu") is not None
+        and _said(s, _GPU_REQUEST) is None
+        and driver_version(s) is None
+    )
+
+
 def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
     """DL101 when a container image (libnvidia-container's "unsatisfied condition: cuda>=12.8",
     an NGC image's "built for NVIDIA Driver Release 535 or later") or a package that brings its
@@ -625,7 +639,7 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
         ),
         None,
     )
-    if e is None:
+    if e is None or _insufficient_without_gpu(s, e):
         return
     drv = driver_version(s)
     m = _NEEDS.search(e.text)
@@ -1962,7 +1976,12 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
         # the reporter saying the GPU is not seen there, or a framework finding no CUDA there
         # ("User provided device_type of 'cuda', but CUDA is not available"): started without
         # the GPU, the usual story (a warning)
-        seen = (*GPU_NOT_SEEN, *CUDA_MISSING_IN_CONTAINER)
+        # (a program's "libcuda.so.1: cannot open shared object file" there too: the driver's
+        # libraries are what the NVIDIA runtime mounts in, tensorflow/serving#660)
+        # unless the start asked for the GPU (`--gpus all`: then the host's driver is the question)
+        seen = (*GPU_NOT_SEEN, *CUDA_MISSING_IN_CONTAINER) + (
+            () if _gpu_asked_for(s) else NO_DRIVER_SIGNS
+        )
         said = next((e for e in s.reported_errors if e.signature in seen), None)
         severity = "warning"
         printed = [
@@ -1978,6 +1997,9 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
                 and said.signature in CUDA_MISSING_IN_CONTAINER
                 and e.signature == UNRECOGNISED
             )
+            # the no-driver line itself, read by other signatures too (DL201's "cannot open
+            # shared object file"), is not another program's error
+            and not (said is not None and said.signature in NO_DRIVER_SIGNS and e.text == said.text)
         ]
         if said is not None and said.signature not in SMI_MISSING and printed:
             return  # a program's own error is in the paste: its rules judge it
@@ -2169,12 +2191,36 @@ def _no_gpu_sign(s: Snapshot) -> tuple[str, bool] | None:
     return (first_line(said[0].text, 200), False) if said else None
 
 
+# how a container asks for the GPU: `docker run --gpus all`, the nvidia runtime, nvidia-docker,
+# a Compose/Kubernetes GPU request
+_GPU_ASKED = re.compile(
+    r"--gpus\b|--runtime[= ]nvidia\b|\bnvidia-docker\b|--device[= ]nvidia\.com/gpu"
+)
+
+
+def _gpu_asked_for(s: Snapshot) -> bool:
+    """The paste shows the container started with the GPU asked for (a `docker run` line that
+    docker-run-without-gpu did not flag asks for it on a continuation line)."""
+    run = any(_DOCKER_RUN.search(e.text) for e in s.reported_errors)
+    return (
+        _said(s, _GPU_REQUEST) is not None
+        or any(_GPU_ASKED.search(e.text) for e in s.reported_errors)
+        or (run and _said(s, "docker-run-without-gpu") is None)
+    )
+
+
+_DOCKER_RUN = re.compile(r"\b(?:docker|podman)[ \t]+(?:container[ \t]+)?run\b")
+
+
 def _launched_without_gpu(s: Snapshot) -> Finding | None:
     """DL109 from how the container was started, read for what it lacks: a `docker run` line
     without `--gpus`/`--runtime=nvidia`/a CDI device, a Compose file or a Kubernetes manifest
     that requests no GPU, or `docker info` whose runtimes lack `nvidia`; judged only when the
     paste also shows the GPU missing where the program ran (a maintainer's "add --gpus all")."""
     sign = _no_gpu_sign(s)
+    insufficient = next((e for e in s.reported_errors if e.signature == INSUFFICIENT), None)
+    if sign is None and insufficient is not None and _insufficient_without_gpu(s, insufficient):
+        sign = first_line(insufficient.text, 200), True
     pod = _said(s, "k8s-workload-spec")
     if sign is None and pod is not None and (fails := _said(s, SAID_FAILS_IN_CONTAINER)):
         sign = fails, False
@@ -2344,12 +2390,13 @@ def linux_driver_inside_wsl(s: Snapshot) -> Iterator[Finding]:
     )
     # CUDA finding no device under WSL2 while nothing else is known: most often a Linux
     # libcuda (from a driver package) found before /usr/lib/wsl/lib's; a likely cause, not proof
+    # (libcuda not found at all is the opposite: a driver package would have brought one, so
+    # the loader's path is the question, DL201's: bitsandbytes-foundation/bitsandbytes#17)
     no_device = next(
         (
             e
             for e in s.reported_errors
-            if e.signature
-            in ("no-cuda-capable-device", "torch-no-nvidia-driver", "libcuda-not-found")
+            if e.signature in ("no-cuda-capable-device", "torch-no-nvidia-driver")
         ),
         None,
     )

@@ -749,6 +749,19 @@ def _framework_package(name: str) -> bool:
     return any(name in gap.packages for gap in wheel_gaps())
 
 
+def _judged_by_the_kb(s: Snapshot, f: InstallFailure) -> bool:
+    """Whether the knowledge base judges this failure: a framework whose releases it knows, or
+    a package with a platform gap recorded (onnxruntime-gpu on macOS) where that gap fits this
+    platform, or where the paste does not say which platform it is; on a platform the gap does
+    not cover such a package is judged as any other (onnxruntime-gpu on aarch64 Linux)."""
+    if f.package in _TORCH_FAMILY or _TF_FAMILY.match(f.package) or _JAX_FAMILY.match(f.package):
+        return True
+    if not _framework_package(f.package):
+        return False
+    known = os_name(s) is not None or (s.host.arch or s.python.machine) is not None
+    return not known or _platform_cause(s, f) is not None
+
+
 class _Range(NamedTuple):
     release: str  # "2.13"
     low: str
@@ -1840,7 +1853,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
         # or when the wheel it refused names its Python (cpXY) and platform in its file name
         severity: Literal["error", "warning"] = "error"
         if (
-            not _framework_package(f.package)
+            not _judged_by_the_kb(s, f)
             and f.mismatch is None
             and not _WHEEL_PY.search(f.wheel or "")
         ):
