@@ -1080,3 +1080,34 @@ def test_torch_not_compatible_without_its_arch_list_is_settled_by_the_gpus_age(n
     assert [c for c, _ in codes("Quadro RTX 4000 with CUDA capability sm_75")] == ["DL901"]
     listed = "The current PyTorch install supports CUDA capabilities sm_37 sm_50 sm_60 sm_70.\n"
     assert [c for c, _ in codes(new, listed)] == ["DL301"]
+
+
+def test_dl302_a_packages_own_capability_floor_is_the_verdict() -> None:
+    """flash-attn's "only supports Ampere GPUs or newer" (InternRobotics/PointLLM#47), torch.compile's
+    "too old to be supported by the triton GPU compiler" and vLLM's bfloat16 check name a GPU
+    below the package's floor: DL302 as an error, the GPU named or not, with what runs on an
+    older GPU instead; the same words without the refusal say nothing."""
+    from dlenv.importers.explain import explain_text
+
+    def dl302(text: str) -> list:  # type: ignore[type-arg]
+        found = explain_text(text + "\n", "t", probe=False).report.findings
+        return [f for f in found if f.code == "DL302"]
+
+    [flash] = dl302("RuntimeError: FlashAttention only supports Ampere GPUs or newer.")
+    assert flash.severity == "error" and "flash-attn" in flash.title and "8.0" in flash.message
+    assert any("sdpa" in getattr(a, "text", "") for a in flash.fixes)
+    [triton] = dl302(
+        "RuntimeError: Found Tesla P100-PCIE-16GB which is too old to be supported by the triton "
+        "GPU compiler, which is used as the backend. Triton only supports devices of CUDA "
+        "Capability >= 7.0, but your device is of CUDA capability 6.0"
+    )
+    assert triton.title.startswith("Tesla P100") and "7.0" in triton.message
+    assert any(e.needed == ">=7.0" for e in triton.evidence)
+    [bf16] = dl302(
+        "ValueError: Bfloat16 is only supported on GPUs with compute capability of at least 8.0. "
+        "Your Tesla T4 GPU has compute capability 7.5."
+    )
+    assert "Tesla T4 (sm_75)" in bf16.title and "8.0" in bf16.message
+    from tests.rules.snapshots import pasted_codes
+
+    assert "DL302" not in pasted_codes("RuntimeError: FlashAttention only supports fp16 and bf16 data type\n")

@@ -404,7 +404,10 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     file", "Could not load dynamic library 'libcudart.so.11.0'", Paddle's "Failed to find
     dynamic library: libcudnn.so", torch's "[WinError 127] … Error loading
     "…\\cudnn_adv_infer64_8.dll"" (a warning: error 127 means another copy of a CUDA DLL came
-    first on PATH)), whichever program printed it; ONNX Runtime's "CUDA_PATH is
+    first on PATH)), whichever program printed it (Taichi's "libcuda.so lib not found": the
+    driver's own library, whose directory on WSL is /usr/lib/wsl/lib; inside a container that
+    library is DL109's to judge; Taichi falling back to the CPU under WSL2 with no other error
+    is the same, as a warning); ONNX Runtime's "CUDA_PATH is
     set but CUDA wasn't able to be loaded" or "Failed to create CUDAExecutionProvider" (its CUDA
     provider could not load the CUDA/cuDNN libraries it links) when no library is named.
 

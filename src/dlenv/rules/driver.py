@@ -1946,8 +1946,12 @@ def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
     NVIDIA GPU device is present: /dev/nvidia0 does not exist"; and, with such a sign that the
     GPU is missing, how the container was started: a `docker run` line without `--gpus`, a
     Compose service or Kubernetes pod that requests no GPU, `docker info` without an `nvidia`
-    runtime. A framework finding no CUDA at all inside a container the paste or the reporter
-    names ("User provided device_type of 'cuda', but CUDA is not available") is a warning, and
+    runtime; the CUDA runtime's "driver version is insufficient for CUDA runtime version" from a
+    container whose `docker run` line asks for no GPU (with no libcuda inside, the runtime says
+    exactly that) is the start's fault, not the driver's, unless the paste states a driver. A
+    framework finding no CUDA at all, or no libcuda.so.1, inside a container the paste or the
+    reporter names ("User provided device_type of 'cuda', but CUDA is not available") is a
+    warning, and
     so is a framework's "Found no NVIDIA driver" on a Docker Compose service's log line
     ("api_1  | RuntimeError: ..."). Kubernetes: containerd's "no runtime for \"nvidia\" is
     configured" (an error); the scheduler's "Insufficient nvidia.com/gpu" and a pod that

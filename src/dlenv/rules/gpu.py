@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dlenv.fix.actions import Action, ManualStep, SetEnv, UnsetEnv
 from dlenv.kb.queries import (
@@ -758,6 +758,9 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     (a Quadro FX 1800M, 1.2, with CUDA 9.1) is a warning: programs built with it cannot use it.
     torch's "… is not compatible with the current PyTorch installation" quoted without its arch
     list, for a GPU the newest torch builds no longer run (a K80, a GTX 680), is this rule's.
+    So is a package's own check that the GPU is below its floor, the GPU named or not:
+    flash-attn's "FlashAttention only supports Ampere GPUs or newer", torch.compile's "too old
+    to be supported by the triton GPU compiler", vLLM's bfloat16 check (compute capability 8.0).
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -769,6 +772,7 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     """
     found = (
         list(_too_old_for_cuda(s))
+        or list(_below_a_package_floor(s))
         or list(_says_too_old(s))
         or list(_older_than_every_torch_build(s))
         or list(_older_than_its_build(s))
@@ -818,6 +822,82 @@ def _says_too_old(s: Snapshot) -> Iterator[Finding]:
     if old:
         quoted = Evidence(fact=f"reported_errors.{e.signature}", found=e.text[:200])
         yield _too_old_finding(s, old, m.group(1) or m.group(2), quoted, "The program")
+
+
+class _Floor(NamedTuple):
+    who: str  # what refuses the GPU
+    floor: str | None  # its compute capability floor, where the message does not state it
+    route: str  # what runs on the older GPU instead
+    commands: tuple[str, ...]
+
+
+# a package's own check that the GPU is below the compute capability its kernels need, in its
+# words: the verdict itself (no GPU need be named), with what runs on an older GPU instead
+_PACKAGE_FLOORS = {
+    # flash-attn's flash_api.cpp: TORCH_CHECK(is_sm8x_min, ...) (src-downstream-torch-ext.toml)
+    "flash-attn-ampere-only": _Floor(
+        "flash-attn",
+        "8.0",
+        "Use PyTorch's own attention instead: most projects take attn_implementation=\"sdpa\" "
+        "(or \"eager\"), or a switch that turns flash-attention off; xformers also runs on "
+        "older GPUs.",
+        (
+            "pip uninstall -y flash-attn  # projects fall back to SDPA when it is absent",
+            'python -c "import torch; print(torch.cuda.get_device_capability())"',
+        ),
+    ),
+    # torch/_inductor/exc.py GPUTooOldForTriton (src-downstream-torch-ext.toml)
+    "triton-gpu-too-old": _Floor(
+        "torch.compile's triton backend",
+        None,
+        "Run without torch.compile on this GPU (remove the torch.compile call, or compile with "
+        'backend="eager"/"aot_eager"), which needs no triton kernels.',
+        ('python -c "import torch; print(torch.cuda.get_device_capability())"',),
+    ),
+    # vllm/platforms/cuda.py check_if_supports_dtype (src-downstream-llm.toml)
+    "vllm-bf16-needs-ampere": _Floor(
+        "vLLM's bfloat16",
+        "8.0",
+        "Run in float16 on this GPU: `--dtype=half` (vLLM), torch_dtype=torch.float16 elsewhere.",
+        ("vllm serve <model> --dtype=half",),
+    ),
+}
+
+
+def _below_a_package_floor(s: Snapshot) -> Iterator[Finding]:
+    """DL302 from a package's own check that the GPU is older than its kernels need: flash-attn's
+    "FlashAttention only supports Ampere GPUs or newer", torch.compile's "Found Tesla P100 which
+    is too old to be supported by the triton GPU compiler ... CUDA Capability >= 7.0", vLLM's
+    "Bfloat16 is only supported on GPUs with compute capability of at least 8.0". The message is
+    the verdict: an error whether or not the paste names the GPU."""
+    e = next((e for e in s.reported_errors if e.signature in _PACKAGE_FLOORS), None)
+    if e is None:
+        return
+    known = _PACKAGE_FLOORS[e.signature]
+    m = _FLOOR.search(e.text)
+    floor = known.floor or (m.group(1) or m.group(2) if m else None)
+    gpus = sorted(_capabilities(s), key=lambda g: g[0].name is None)  # a named one first
+    gpu, cc = gpus[0] if gpus else (None, None)
+    name = (gpu.name if gpu is not None else None) or "this GPU"
+    evidence = [verdict(f"reported_errors.{e.signature}", e.text, f"{known.who}'s own check")]
+    if gpu is not None and cc:
+        evidence.append(
+            Evidence(
+                fact=f"gpus.{gpu.index}.compute_capability",
+                found=cc,
+                needed=f">={floor}" if floor else None,
+            )
+        )
+    yield finding(
+        "DL302",
+        title=f"{name}" + (f" ({_sm(cc)})" if cc else "") + f" is too old for {known.who}",
+        message=f"{known.who} needs a GPU of compute capability {floor or 'its kernels need'} or "
+        f"newer, and {name}" + (f" is {cc}" if cc else " is older")
+        + ": its kernels cannot run here, whatever the driver and CUDA.",
+        evidence=evidence,
+        fixes=[ManualStep(text=known.route, commands=list(known.commands))],
+        subject=f"gpu{gpu.index}" if gpu is not None else known.who,
+    )
 
 
 def _older_than_every_torch_build(s: Snapshot) -> Iterator[Finding]:
