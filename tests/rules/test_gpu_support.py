@@ -115,6 +115,23 @@ def test_dl113_warning_from_the_reporters_sentence_naming_the_branch() -> None:
     assert fired(_pasted(text.replace("NVIDIA 535", "NVIDIA 470")), "DL113") == []
 
 
+def test_dl113_warning_from_the_reporter_saying_a_driver_drops_the_generation() -> None:
+    """omacom/omarchy#3954: "As of NVIDIA driver version 590, nvidia-dkms no longer supports
+    Pascal", or only "installs unsupported driver on Pascal and older GPUs", beside a GTX 1050
+    (Pascal, last 580.xx): a warning naming the 580 branch; a generation the GPU is not of
+    says nothing."""
+    branch = (
+        "GPU: NVIDIA GeForce GTX 1050\nAs of NVIDIA driver version 590, `nvidia-dkms` no longer "
+        "supports Pascal or older GPUs.\n"
+    )
+    f = only(_pasted(branch), "DL113")
+    assert f.severity == "warning" and "580" in f.title
+    generation = "GPU: NVIDIA GeForce GTX 1050\nThe script installs unsupported driver on Pascal GPUs\n"
+    g = only(_pasted(generation), "DL113")
+    assert g.severity == "warning" and "580" in g.title and "Pascal" in g.message
+    assert fired(_pasted(generation.replace("Pascal", "Kepler")), "DL113") == []
+
+
 # -- DL114 ----------------------------------------------------------------------------------
 def test_dl114_fallen_off_the_bus() -> None:
     text = (

@@ -92,7 +92,9 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     architecture whose last branch is older than the stated driver (a GTX 1080, Pascal, with
     590; a GT 730, Kepler, with 535) while nvidia-smi or CUDA finds no device or no driver;
     and, as a warning, a reporter's sentence naming such a branch as not supporting the GPU
-    ("NVIDIA 535 is incompatible with the GTX 760").
+    ("NVIDIA 535 is incompatible with the GTX 760", "As of NVIDIA driver version 590,
+    nvidia-dkms no longer supports Pascal"), or the driver as not supporting the named GPU's
+    generation ("installs unsupported driver on Pascal and older GPUs" beside a GTX 1050).
 
     Why it matters: the driver installs and its module may even load, but it ignores the GPU:
     nvidia-smi says "No devices were found" or cannot talk to the driver, and every framework
@@ -244,9 +246,14 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
 
 # the reporter's words that a driver branch does not drive the GPU ("NVIDIA 535 is
 # incompatible with the GTX 760", "the 580 driver does not support my GTX 1050")
-SAID_UNSUPPORTED = ("said-gpu-support-missing", "said-gpu-unusable")  # catalog/prose-gpu.toml
+SAID_UNSUPPORTED = (  # catalog/prose-gpu.toml
+    "said-gpu-support-missing",
+    "said-gpu-unusable",
+    "said-driver-drops-gpu",
+)
 _SAID_BRANCH = re.compile(
-    r"\b(?:nvidia|driver|drivers|nvidia-driver)[- ](?P<b>[3-9]\d{2})(?:\.(?:\d{1,3}|xx))?\b"
+    r"\b(?:nvidia|driver|drivers|nvidia-driver)[- ](?:(?:version|branch|release|v)[- ]?)?"
+    r"(?P<b>[3-9]\d{2})(?:\.(?:\d{1,3}|xx))?\b"
     r"|\b(?P<b2>[3-9]\d{2})(?:\.(?:\d{1,3}|xx))?[- ](?:driver|branch)\b",
     re.IGNORECASE,
 )
@@ -261,6 +268,9 @@ def _said_branch_ignores(s: Snapshot) -> Iterator[Finding]:
         if e.signature not in SAID_UNSUPPORTED:
             continue
         named = [int(m.group("b") or m.group("b2")) for m in _SAID_BRANCH.finditer(e.text)]
+        if not named and e.signature == DRIVER_DROPS:
+            yield from _said_generation_dropped(s, e)
+            return
         if not named:
             continue
         said_branch = max(named)  # "not nvidia-driver-470 but 535": the newer one is refused
@@ -297,6 +307,47 @@ def _said_branch_ignores(s: Snapshot) -> Iterator[Finding]:
                 subject="nvidia-driver",
             )
             return
+
+
+DRIVER_DROPS = "said-driver-drops-gpu"  # catalog/prose-gpu.toml
+_GENERATION = re.compile(r"\b(tesla|fermi|kepler|maxwell|pascal|volta)\b", re.IGNORECASE)
+
+
+def _said_generation_dropped(s: Snapshot, e: ReportedError) -> Iterator[Finding]:
+    """DL113 (a warning) from the reporter saying the driver does not support their GPU's
+    generation, with no branch named ("installs unsupported driver on Pascal and older GPUs"):
+    the named GPU is of that generation, whose last branch NVIDIA's legacy list gives."""
+    said = {m.group(1).capitalize() for m in _GENERATION.finditer(e.text)}
+    for gpu in s.gpus:
+        model = gpu_model(gpu.name)
+        if model is None or model.architecture not in said:
+            continue
+        branch = LEGACY_BRANCH.get(model.architecture)
+        if branch is None:
+            continue
+        name = gpu.name or model.name
+        yield finding(
+            "DL113",
+            title=f"{name} probably needs the NVIDIA {branch} legacy driver",
+            message=f"Probably: the report says the driver does not support {model.architecture} "
+            f"GPUs, and {name} is one; {model.architecture} is last supported by the "
+            f"{branch}.xx branch, so a later branch ignores it and every framework finds no GPU.",
+            severity="warning",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{e.signature}", found=_line(e), note="the reporter"
+                ),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.name",
+                    found=name,
+                    note=f"{model.architecture}: last supported by {branch}.xx",
+                ),
+            ],
+            hint="Confirm with `nvidia-smi` (the driver's version) and `sudo dmesg | grep NVRM`.",
+            fixes=[_legacy_step(branch)],
+            subject="nvidia-driver",
+        )
+        return
 
 
 DROPS_OUT = "said-gpu-drops-out"  # catalog/prose-gpu.toml
