@@ -328,3 +328,17 @@ def test_dl109_libcuda_missing_in_a_container_the_reporter_names() -> None:
     assert codes.get("DL201") != "error"
     outside = "python -c 'import x'\nOSError: libcuda.so.1: cannot open shared object file: No such file or directory\n"
     assert pasted_codes(outside).get("DL201") == "error"
+
+
+def test_dl101_unsupported_ptx_inside_a_container_is_the_images_toolchain() -> None:
+    """fauxpilot/fauxpilot#19: "the provided PTX was compiled with an unsupported toolchain" on
+    a Docker Compose service's log line: the PTX came from the image's CUDA, so the host driver
+    is too old for the image (DL101), not a toolkit the user installed (DL102)."""
+    line = (
+        "fauxpilot-triton-1         |   what():  [FT][ERROR] CUDA runtime error: the provided "
+        "PTX was compiled with an unsupported toolchain. /workspace/build/cuda_utils.h:393\n"
+    )
+    codes = pasted_codes(line)
+    assert codes.get("DL101") == "error" and "DL102" not in codes
+    host = "$ ./my_kernel\nCUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
+    assert "DL101" not in pasted_codes(host)

@@ -342,3 +342,17 @@ def test_dl602_a_keras_library_without_the_tensorflow_it_needs() -> None:
     # another module missing from the same frame is not the framework the library needs
     report = explain_text(traceback.format(mod="sentencepiece"), "t", probe=False).report
     assert [f.code for f in report.findings if f.code == "DL602"] == []
+
+
+def test_dl601_keras2_add_weight_call_under_keras3() -> None:
+    """tensorflow/recommenders#712: Keras 2 code calling add_weight("counter", ...) positionally
+    under Keras 3, whose add_weight takes `shape` first: the name read as a shape, one character
+    per dimension. DL601 with the keyword port; a real shape error is not this."""
+    from tests.rules.snapshots import pasted_codes
+
+    line = (
+        "ValueError: Cannot convert '('c', 'o', 'u', 'n', 't', 'e', 'r')' to a shape. Found "
+        "invalid entry 'c' of type '<class 'str'>'.\n"
+    )
+    assert pasted_codes(line).get("DL601") == "error"
+    assert "DL601" not in pasted_codes("ValueError: Cannot convert '(32, None)' to a shape.\n")

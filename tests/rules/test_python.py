@@ -1079,3 +1079,47 @@ def test_the_reporter_named_the_refused_wheel_in_the_command() -> None:
         "platform.\n"
     )
     assert _pasted_codes(text) == [("DL501", "error")]
+
+
+def test_pips_list_of_skipped_releases_is_not_always_the_failed_packages() -> None:
+    """pip's "Ignored the following versions that require a different python version" lists what
+    it skipped for every package (numpy's 1.21.x beside "requirement torch<3.0.0,>=2.3.0",
+    instructlab/instructlab#1469): versions the requirement does not admit explain nothing, and
+    the list ending at torch 2.2.2 on a Mac "that is not arm64" names the Intel Mac (DL506);
+    with the failed package's own versions in it, the Python stays the cause."""
+    from dlenv.importers.explain import explain_text
+
+    numpy = (
+        "ERROR: Ignored the following versions that require a different python version: 1.21.2 "
+        "Requires-Python >=3.7,<3.11; 1.21.3 Requires-Python >=3.7,<3.11\n"
+    )
+    torch = (
+        "ERROR: Could not find a version that satisfies the requirement torch<3.0.0,>=2.3.0 "
+        "(from versions: 2.2.0, 2.2.1, 2.2.2)\n"
+        "ERROR: No matching distribution found for torch<3.0.0,>=2.3.0\n"
+    )
+    intel = "tox fails on macosx that is not arm64\n" + numpy + torch
+    explained = explain_text(intel, "t", probe=False)
+    assert explained.imported.snapshot.host.arch is None  # "not arm64" is not Apple Silicon
+    codes = {f.code for f in explained.report.findings if f.severity in ("error", "warning")}
+    assert "DL506" in codes and "DL501" not in codes
+    own = numpy.replace("1.21.2", "2.3.0").replace("1.21.3", "2.3.1")
+    found = explain_text(own + torch, "t", probe=False).report.findings
+    assert "DL501" in {f.code for f in found}
+
+
+def test_a_list_of_releases_newer_than_the_one_asked_names_the_python() -> None:
+    """test-time-training/ttt-lm-jax#5: jaxlib==0.4.14+cuda12 with pip listing 0.4.17 and later
+    only, on a platform the paste does not name: the release has no wheel for this Python
+    (DL501), not the CUDA builds' Linux-only gap; a list that begins at 0.4.13, the first
+    release with Windows wheels, names Windows (DL506)."""
+    from tests.rules.snapshots import pasted_codes
+
+    newer = (
+        "ERROR: Could not find a version that satisfies the requirement "
+        "jaxlib==0.4.14+cuda12.cudnn89 (from versions: 0.4.17, 0.4.18, 0.4.19, 0.4.20)\n"
+        "ERROR: No matching distribution found for jaxlib==0.4.14+cuda12.cudnn89\n"
+    )
+    assert pasted_codes(newer).get("DL501") == "error"
+    windows = newer.replace("0.4.14", "0.4.9").replace("0.4.17, ", "0.4.13, 0.4.14, ")
+    assert "DL506" in pasted_codes(windows) and "DL501" not in pasted_codes(windows)

@@ -158,7 +158,7 @@ _OS = re.compile(
     # WSL by its name, with or without its version ("WSL2", "(WSL)", "Windows Subsystem for
     # Linux", misspelt or not): the version unstated is 2, the one with GPU support
     r"wsl\s*2|wsl\s*1|wsl|windows\s+sub\w{0,10}\s+for\s+linux|"
-    r"macos|mac\s*os|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
+    r"macosx?|mac\s*os(?:\s*x)?|debian\s*\d+|centos\s*\d+|rocky\s*linux\s*\d+|"
     r"fedora\s*\d+|arch\s*linux)\b",
     re.IGNORECASE,
 )

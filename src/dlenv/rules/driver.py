@@ -94,8 +94,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     old" beside a failure) it is a warning, unless the stated versions show the driver new
     enough. "CUDA driver version is insufficient for CUDA runtime version" from a program that
     is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
-    with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime.
-    So does a prebuilt miner's own driver check (ccminer's forks: "Driver does not support
+    with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime;
+    inside a container, "the provided PTX was compiled with an unsupported toolchain" is the
+    image's CUDA against the host's driver too. So does a prebuilt miner's own driver check (ccminer's forks: "Driver does not support
     CUDA 9.1 API!", an error; "Unable to query number of CUDA devices! Is an nVidia driver
     installed?", a warning: the driver is older than its runtime, or missing).
     The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
@@ -634,8 +635,12 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
                 and (wheel_said or s.host.container is not None or not built_here)
                 and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             )
-            # PTX a bundled toolchain made (OpenMM's, a wheel's) that the driver cannot JIT
-            or (e.signature == PTX_UNSUPPORTED and _WHEEL_WORDS.search(e.text) is not None)
+            # PTX a bundled toolchain made (OpenMM's, a wheel's, a container image's) that the
+            # driver cannot JIT
+            or (
+                e.signature == PTX_UNSUPPORTED
+                and (_WHEEL_WORDS.search(e.text) is not None or s.host.container is not None)
+            )
         ),
         None,
     )
@@ -1213,8 +1218,9 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
             if e.signature in (PTX_UNSUPPORTED, INSUFFICIENT)
             and (e.framework is None or e.framework not in CUDA_FRAMEWORKS)
             and not _WHEEL_WORDS.search(e.text)
-            # inside a container the runtime is the image's: DL101's kind
-            and not (e.signature == INSUFFICIENT and s.host.container is not None)
+            # inside a container the runtime (and the toolchain that built the PTX) is the
+            # image's: DL101's kind (fauxpilot/fauxpilot#19)
+            and s.host.container is None
         ),
         None,
     )

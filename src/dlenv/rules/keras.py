@@ -56,7 +56,9 @@ def keras3_breaks_legacy_users(s: Snapshot) -> Iterator[Finding]:
     for saving", "The `save_format` argument is deprecated in Keras 3", "File format not
     supported: filepath=...", also cut off, under a keras/src/saving/saving_api.py frame), of
     its removed aliases ("Argument(s) not recognized: {'lr': 0.001}",
-    "'Sequential' object has no attribute 'fit_generator'"), and TensorFlow's TFLite converter
+    "'Sequential' object has no attribute 'fit_generator'"), Keras 2's add_weight(name, ...)
+    called positionally, the name read as Keras 3's first argument, the shape ("Cannot convert
+    '('c', 'o', 'u', 'n', 't', 'e', 'r')' to a shape"), and TensorFlow's TFLite converter
     given a Keras 3 model ("object has no attribute '_get_save_spec'"). The other side: Keras 2
     loading a model Keras 3 saved ("Unrecognized keyword arguments: ['batch_shape']"), whose fix
     is Keras 3. Keras 3 installed beside a TensorFlow older than 2.16 (which requires Keras 2:
@@ -167,6 +169,8 @@ KERAS3_PORTS = {
     "keep them on tf-keras",
     "keras3-removed-layer": "replace the removed layer (LocallyConnected1D/2D, ThresholdedReLU "
     "as `keras.layers.ReLU(threshold=...)`, DenseFeatures) or keep the model on tf-keras",
+    "keras3-add-weight-name-as-shape": "pass add_weight's arguments by keyword "
+    "(`self.add_weight(name=\"counter\", shape=(), ...)`): Keras 3 takes `shape` first",
     "keras2-module-gone": "import from the public API (`keras.layers.Layer`, `keras.Model`, "
     "`keras.utils.to_categorical` instead of `np_utils`, `keras.optimizers.Adam` instead of "
     "`optimizers.legacy`) instead of Keras 2's modules or private internals",

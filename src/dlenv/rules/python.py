@@ -1616,16 +1616,50 @@ def _last_for_a_python(package: str, version: Version) -> bool:
     return False
 
 
+# the lower bound of the requirement pip failed on: "requirement torch<3.0.0,>=2.3.0" asks
+# for 2.3.0 at least
+_SPEC_FLOOR = re.compile(
+    r"requirement\s+[A-Za-z0-9][\w.-]{0,99}\s*(?:[<>=!~]=?[^\s,()]{1,40},\s*){0,3}"
+    r"(?:>=|~=|>)\s*(?P<v>[0-9][\w.+!-]{0,40}?)(?=[,\s()]|$)"
+)
+
+
+def _spec_floor(message: str) -> str | None:
+    """The lowest version a requirement stated as a range admits ("torch<3.0.0,>=2.3.0": 2.3.0)."""
+    m = _SPEC_FLOOR.search(message)
+    return m.group("v") if m else None
+
+
+def _starts_at_a_platform_floor(f: InstallFailure) -> bool:
+    """pip's list begins exactly at the first release a platform has wheels for (jaxlib 0.4.13,
+    the first with Windows wheels: a gap "<0.4.13" in kb/data/wheels.json): the list names that
+    platform, not a Python."""
+    keys = [k for v in f.available or [] if (k := _key(v)) is not None]
+    if not keys:
+        return False
+    first = min(keys)
+    for gap in wheel_gaps():
+        if f.package not in gap.packages:
+            continue
+        for spec in gap.versions or ():
+            for bound in spec.split(","):
+                b = bound.strip()
+                if b.startswith("<") and not b.startswith("<=") and _key(b[1:]) == first:
+                    return True
+    return False
+
+
 def _list_ends_at_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """pip lists versions of the package, newest first missing: the list ends exactly at the
     last release the KB records for a platform (torch 2.2.2, the last with Intel Mac wheels;
     onnxruntime 1.23.2) and the release asked for is newer. Version arithmetic on pip's own
     list names the platform, unless that release is also the last for some Python version (then
     the Python may be why), or the machine is shown to be another platform."""
-    if f.wheel or f.mismatch is not None or not f.available or not f.requested:
+    asked = f.requested or _spec_floor(f.message)
+    if f.wheel or f.mismatch is not None or not f.available or not asked:
         return None
     keyed = [(k, v) for v in f.available if (k := _key(v)) is not None and not k.is_prerelease]
-    want = _key(f.requested)
+    want = _key(asked)
     if not keyed or want is None:
         return None
     newest, newest_text = max(keyed)
@@ -1645,7 +1679,7 @@ def _list_ends_at_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     if py and rng and python_in_range(py, rng.low, rng.high) is False:
         return None  # the Python is outside the release's range: DL501's
     shown = here == end.os and arch == end.arch
-    what = f"{f.package} {f.requested}"
+    what = f"{f.package} {f.requested}" if f.requested else f"{f.package}>={asked}"
     return _Cause(
         "DL506",
         f"{'' if shown else 'probably '}this is {end.platform}: pip lists {f.package} up to "
@@ -1718,6 +1752,14 @@ def _install_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
                     )
                 ],
             )
+    unknown_platform = os_name(s) is None and (s.host.arch or s.python.machine) is None
+    if unknown_platform and _asked_older_than_listed(f) and not _starts_at_a_platform_floor(f):
+        # pip lists only releases newer than the one asked for, on a platform the paste does
+        # not name: that release has no wheel for this Python (test-time-training/ttt-lm-jax#5:
+        # jaxlib 0.4.14+cuda12 beside 0.4.17 and later), whatever an OS gap would say
+        listed = _python_cause(s, f)
+        if listed is not None:
+            return listed
     platform = (
         _torch_cuda_build_missing(s, f)
         or _platform_cause(s, f)
