@@ -635,3 +635,21 @@ def _findings(text: str):  # type: ignore[no-untyped-def]
     from dlenv.importers.explain import explain_text
 
     return explain_text(text, "paste", probe=False).report.findings
+
+
+def test_dl401_dgls_cpu_build_asked_for_the_gpu() -> None:
+    """THUDM/GraphMAE#9: DGL's "Device API gpu is not enabled. Please install the cuda version of
+    dgl" is its CPU build asked for the GPU: DL401 with DGL's own wheel index, not TensorFlow's
+    or torch's fix."""
+    from dlenv.importers.explain import explain_text
+
+    line = (
+        "dgl._ffi.base.DGLError: [21:48:49] /opt/dgl/src/runtime/c_runtime_api.cc:88: Check "
+        "failed: allow_missing: Device API gpu is not enabled. Please install the cuda version "
+        "of dgl.\n"
+    )
+    [f] = [f for f in explain_text(line, "t", probe=False).report.findings if f.code == "DL401"]
+    assert f.severity == "error" and f.title.startswith("dgl ")
+    commands = [c for a in f.fixes for c in getattr(a, "commands", [])]
+    assert any("data.dgl.ai/wheels" in c for c in commands)
+    assert not any("tensorflow" in c for c in commands)

@@ -96,9 +96,10 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
     with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime;
     inside a container, "the provided PTX was compiled with an unsupported toolchain" is the
-    image's CUDA against the host's driver too. So does a prebuilt miner's own driver check (ccminer's forks: "Driver does not support
-    CUDA 9.1 API!", an error; "Unable to query number of CUDA devices! Is an nVidia driver
-    installed?", a warning: the driver is older than its runtime, or missing).
+    image's CUDA against the host's driver too. So does a prebuilt miner's own driver check
+    (ccminer's forks: "Driver does not support CUDA 9.1 API!", an error; "Unable to query
+    number of CUDA devices! Is an nVidia driver installed?", a warning: the driver is older
+    than its runtime, or missing).
     The reporter contrasting an image's CUDA with the older CUDA of the host's driver ("the
     image needs CUDA 12.8, the server has 12.4", also in Chinese) is a warning.
     A video encoder's own NVENC API check (FFmpeg: "Required: 12.0 Found: 11.1"; OBS) is an

@@ -115,6 +115,11 @@ _CUDA_ASKED = {
         "llama.cpp",
         "GPU layers were asked for (n_gpu_layers / -ngl)",
     ),
+    "dgl-cuda-not-enabled": (
+        "dgl",
+        'the code asked DGL for the GPU ("Device API gpu is not enabled. Please install the cuda '
+        'version of dgl")',
+    ),
     "torch-c-cuda-function-missing": (
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
@@ -157,6 +162,18 @@ _ORT_CUDA_FAILED = (
     "cuda-library-not-found",
 )
 LLAMA_CPU = "llama-cpp-no-gpu-offload"  # src-downstream-llm.toml
+# DGL's CUDA builds come from its own wheel index, one per torch and CUDA pair (PyPI's `dgl` is
+# the CPU build)
+_DGL_GPU_FIX = ManualStep(
+    text="Install the DGL build for the torch and CUDA of this environment from DGL's wheel "
+    "index (the plain `pip install dgl` is the CPU build).",
+    commands=[
+        'python -c "import torch; print(torch.__version__, torch.version.cuda)"',
+        "pip uninstall -y dgl && pip install dgl -f "
+        "https://data.dgl.ai/wheels/torch-<torch major.minor>/cu<cuda>/repo.html",
+    ],
+    url="https://www.dgl.ai/pages/start.html",
+)
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
 _LLAMA_GPU_FIX = ManualStep(
@@ -551,8 +568,15 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
                 cuda_build=False,
             )
         )
+    if reported(s, "dgl-cuda-not-enabled"):
+        # DGL says its build has no CUDA device API while the code asked for the GPU
+        frameworks.append(
+            FrameworkFacts(
+                name="dgl", distribution="dgl", version="", variant="cpu", cuda_build=False
+            )
+        )
     for fw in frameworks:
-        if fw.name not in ("torch", "tensorflow", "jax", "onnxruntime", "llama.cpp"):
+        if fw.name not in ("torch", "tensorflow", "jax", "onnxruntime", "llama.cpp", "dgl"):
             continue
         if _install_choices_quoted(s, fw):
             continue
@@ -572,7 +596,9 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     TensorFlow without CUDA, jaxlib without a jax-cuda plugin, the CPU package of ONNX Runtime
     whose providers lack CUDA, llama.cpp built without a GPU backend (its "not compiled with GPU
     offload support, --gpu-layers option will be ignored", "BLAS = 0" in its system_info or
-    flags table, with GPU layers asked for or the reporter complaining of it), a
+    flags table, with GPU layers asked for or the reporter complaining of it), DGL's CPU build
+    asked for the GPU ("Device API gpu is not enabled. Please install the cuda version of
+    dgl"), a
     torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
@@ -636,6 +662,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes.extend(_ort_gpu_fixes(s))
         elif fw.name == "llama.cpp":
             fixes.append(_LLAMA_GPU_FIX)
+        elif fw.name == "dgl":
+            fixes.append(_DGL_GPU_FIX)
         else:
             tf_fix = _tensorflow_gpu_fix(fw)
             if tf_fix is not None:
