@@ -280,33 +280,42 @@ def _said_branch_ignores(s: Snapshot) -> Iterator[Finding]:
             if model is None or branch is None or said_branch <= int(branch):
                 continue
             name = gpu.name or model.name
-            yield finding(
-                "DL113",
-                title=f"{name} needs the NVIDIA {branch} legacy driver, not {said_branch}",
-                message=f"Probably: {name} is a {model.architecture} GPU, last supported by the "
-                f"{branch}.xx driver branch; the {said_branch} branch the reporter names is "
-                "later and ignores it, so nvidia-smi and every framework find no GPU.",
-                severity="warning",
-                evidence=[
-                    Evidence(
-                        fact=f"reported_errors.{e.signature}",
-                        found=_line(e),
-                        needed=f"the {branch}.xx branch or older",
-                        note="the reporter's words",
-                    ),
-                    Evidence(
-                        fact=f"gpus.{gpu.index}.name",
-                        found=name,
-                        note=f"{model.architecture}: last supported by {branch}.xx",
-                    ),
-                ],
-                hint="Confirm with `sudo dmesg | grep NVRM` (\"supported through the NVIDIA "
-                f"{branch}.xx Legacy drivers\"); `ubuntu-drivers devices` lists the branches "
-                "that support this GPU.",
-                fixes=[_legacy_step(branch)],
-                subject="nvidia-driver",
+            title = f"{name} needs the NVIDIA {branch} legacy driver, not {said_branch}"
+            yield _probable_legacy(
+                e, gpu.index, name, model.architecture, branch, title,
+                f"{name} is a {model.architecture} GPU, last supported by the {branch}.xx "
+                f"driver branch; the {said_branch} branch the reporter names is later and "
+                "ignores it, so nvidia-smi and every framework find no GPU.",
             )
             return
+
+
+def _probable_legacy(
+    e: ReportedError, index: int, name: str, arch: str, branch: str, title: str, message: str
+) -> Finding:
+    """DL113 as a warning from the reporter's words about a driver branch and the named GPU."""
+    return finding(
+        "DL113",
+        title=title,
+        message=f"Probably: {message}",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{e.signature}",
+                found=_line(e),
+                needed=f"the {branch}.xx branch or older",
+                note="the reporter's words",
+            ),
+            Evidence(
+                fact=f"gpus.{index}.name", found=name, note=f"{arch}: last supported by {branch}.xx"
+            ),
+        ],
+        hint="Confirm with `sudo dmesg | grep NVRM` (\"supported through the NVIDIA "
+        f"{branch}.xx Legacy drivers\"); `ubuntu-drivers devices` lists the branches that "
+        "support this GPU.",
+        fixes=[_legacy_step(branch)],
+        subject="nvidia-driver",
+    )
 
 
 DRIVER_DROPS = "said-driver-drops-gpu"  # catalog/prose-gpu.toml
@@ -325,27 +334,13 @@ def _said_generation_dropped(s: Snapshot, e: ReportedError) -> Iterator[Finding]
         branch = LEGACY_BRANCH.get(model.architecture)
         if branch is None:
             continue
-        name = gpu.name or model.name
-        yield finding(
-            "DL113",
-            title=f"{name} probably needs the NVIDIA {branch} legacy driver",
-            message=f"Probably: the report says the driver does not support {model.architecture} "
-            f"GPUs, and {name} is one; {model.architecture} is last supported by the "
-            f"{branch}.xx branch, so a later branch ignores it and every framework finds no GPU.",
-            severity="warning",
-            evidence=[
-                Evidence(
-                    fact=f"reported_errors.{e.signature}", found=_line(e), note="the reporter"
-                ),
-                Evidence(
-                    fact=f"gpus.{gpu.index}.name",
-                    found=name,
-                    note=f"{model.architecture}: last supported by {branch}.xx",
-                ),
-            ],
-            hint="Confirm with `nvidia-smi` (the driver's version) and `sudo dmesg | grep NVRM`.",
-            fixes=[_legacy_step(branch)],
-            subject="nvidia-driver",
+        name, arch = gpu.name or model.name, model.architecture
+        said_of = f"the report says the driver does not support {arch} GPUs, and {name} is one"
+        yield _probable_legacy(
+            e, gpu.index, name, arch, branch,
+            f"{name} probably needs the NVIDIA {branch} legacy driver",
+            f"{said_of}; {arch} is last supported by the {branch}.xx branch, so a later branch "
+            "ignores it and every framework finds no GPU.",
         )
         return
 
