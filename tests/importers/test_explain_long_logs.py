@@ -285,3 +285,22 @@ def test_the_prefilter_reads_digits_alike_and_misses_no_word() -> None:
     alone = {e.signature for e in import_text(error + "\n").snapshot.reported_errors}
     buried = {e.signature for e in import_text(text, "train.log").snapshot.reported_errors}
     assert alone and alone <= buried
+
+
+def test_the_runs_of_an_ascii_text_are_the_regex_ones() -> None:
+    """Runs.of reads an ASCII text in bytes (translated and split in C): the same distinct runs
+    of letters as `[^\\W\\d]+` finds, across its 1 MiB pieces, and the same give-up on text whose
+    runs hardly repeat."""
+    from dlenv.importers.signatures import _RUN, Runs
+
+    rng = random.Random(7)
+    words = ["cuda", "error_code", "libcudart", "x", "Torch", "nccl", "a_b_c"]
+    ends = [" ", "\n", "12", ".", "/", "--", "_9"]
+    parts = [rng.choice(words) + rng.choice(ends) for _ in range(400_000)]  # about 3 MiB
+    text = "".join(parts).lower()
+    assert len(text) > 2 * (1 << 20)
+    runs = Runs.of(text)
+    assert runs is not None
+    assert set(runs.joined.split("\n")) == set(_RUN.findall(text))
+    noise = "".join(rng.choice("abcdefghij") + " " for _ in range(1 << 16))
+    assert Runs.of(noise) is None or len(set(_RUN.findall(noise))) <= len(noise) // 64
