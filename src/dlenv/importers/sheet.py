@@ -247,7 +247,7 @@ class FactSheet:
             if not self.install_failures:
                 return
             last = self.install_failures[-1]
-            if not _may_be_its_versions(failure.message, last.message):
+            if not _may_be_its_versions(failure.message, last):
                 return  # pip lists what it skipped for every package: not this one's
             self.install_failures[-1] = dataclasses.replace(
                 last,
@@ -496,15 +496,11 @@ def overlay(base: Snapshot, pasted: Snapshot, origin: str) -> Snapshot:
 
 
 # pip's "Ignored the following versions that require a different python version: 1.21.2
-# Requires-Python >=3.7,<3.11; ...", and the requirement a failure names ("requirement
-# torch<3.0.0,>=2.3.0")
+# Requires-Python >=3.7,<3.11; ..."
 _IGNORED = re.compile(r"(?:^|[:;])\s{0,4}([0-9][\w.+!-]{0,40}) Requires-Python ")
-_REQUIREMENT = re.compile(
-    r"requirement\s+[A-Za-z0-9][\w.-]{0,99}\s*((?:[<>=!~]=?[^\s,()]{1,40},?\s*){1,4})"
-)
 
 
-def _may_be_its_versions(ignored: str, failure: str) -> bool:
+def _may_be_its_versions(ignored: str, failure: InstallFailure) -> bool:
     """Whether pip's list of releases it skipped for their Requires-Python can be the failed
     requirement's: pip lists what it skipped for every package it looked at (numpy's 1.21.x
     beside "requirement torch<3.0.0,>=2.3.0", instructlab/instructlab#1469), so a list none of
@@ -512,12 +508,12 @@ def _may_be_its_versions(ignored: str, failure: str) -> bool:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
-    m = _REQUIREMENT.search(failure)
+    stated = failure.specifier
     versions = _IGNORED.findall(ignored)
-    if m is None or not versions:
+    if stated is None or not versions:
         return True
     try:
-        spec = SpecifierSet(m.group(1).replace(" ", "").rstrip(","))
+        spec = SpecifierSet(stated)
     except InvalidSpecifier:
         return True
     for v in versions:

@@ -741,12 +741,15 @@ _WHEEL_PLATFORM = re.compile(
 )
 
 
+def _framework_release_package(name: str) -> bool:
+    """torch, TensorFlow or JAX: packages whose releases the knowledge base knows."""
+    return bool(name in _TORCH_FAMILY or _TF_FAMILY.match(name) or _JAX_FAMILY.match(name))
+
+
 def _framework_package(name: str) -> bool:
     """A package whose wheels the knowledge base knows: the frameworks, and any package with a
     platform gap recorded in kb/data/wheels.json (triton: Linux only)."""
-    if name in _TORCH_FAMILY or _TF_FAMILY.match(name) or _JAX_FAMILY.match(name):
-        return True
-    return any(name in gap.packages for gap in wheel_gaps())
+    return _framework_release_package(name) or any(name in gap.packages for gap in wheel_gaps())
 
 
 def _judged_by_the_kb(s: Snapshot, f: InstallFailure) -> bool:
@@ -754,7 +757,7 @@ def _judged_by_the_kb(s: Snapshot, f: InstallFailure) -> bool:
     a package with a platform gap recorded (onnxruntime-gpu on macOS) where that gap fits this
     platform, or where the paste does not say which platform it is; on a platform the gap does
     not cover such a package is judged as any other (onnxruntime-gpu on aarch64 Linux)."""
-    if f.package in _TORCH_FAMILY or _TF_FAMILY.match(f.package) or _JAX_FAMILY.match(f.package):
+    if _framework_release_package(f.package):
         return True
     if not _framework_package(f.package):
         return False
@@ -1616,18 +1619,18 @@ def _last_for_a_python(package: str, version: Version) -> bool:
     return False
 
 
-# the lower bound of the requirement pip failed on: "requirement torch<3.0.0,>=2.3.0" asks
-# for 2.3.0 at least
-_SPEC_FLOOR = re.compile(
-    r"requirement\s+[A-Za-z0-9][\w.-]{0,99}\s*(?:[<>=!~]=?[^\s,()]{1,40},\s*){0,3}"
-    r"(?:>=|~=|>)\s*(?P<v>[0-9][\w.+!-]{0,40}?)(?=[,\s()]|$)"
-)
-
-
-def _spec_floor(message: str) -> str | None:
+def _spec_floor(f: InstallFailure) -> str | None:
     """The lowest version a requirement stated as a range admits ("torch<3.0.0,>=2.3.0": 2.3.0)."""
-    m = _SPEC_FLOOR.search(message)
-    return m.group("v") if m else None
+    try:
+        spec = SpecifierSet(f.specifier or "")
+    except InvalidSpecifier:
+        return None
+    floors = [
+        (k, s.version)
+        for s in spec
+        if s.operator in (">=", "~=", ">") and (k := _key(s.version)) is not None
+    ]
+    return max(floors)[1] if floors else None
 
 
 def _starts_at_a_platform_floor(f: InstallFailure) -> bool:
@@ -1655,7 +1658,7 @@ def _list_ends_at_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     onnxruntime 1.23.2) and the release asked for is newer. Version arithmetic on pip's own
     list names the platform, unless that release is also the last for some Python version (then
     the Python may be why), or the machine is shown to be another platform."""
-    asked = f.requested or _spec_floor(f.message)
+    asked = f.requested or _spec_floor(f)
     if f.wheel or f.mismatch is not None or not f.available or not asked:
         return None
     keyed = [(k, v) for v in f.available if (k := _key(v)) is not None and not k.is_prerelease]

@@ -7,6 +7,7 @@ not be read, its field is None and the section's `unknown` maps the field's name
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -305,6 +306,19 @@ class InstallFailure:
     # the Python the release needs, as the installer states it: a specifier ("<3.12,>=3.9") or
     # the wheels' tags ("cp39, cp310")
     requires_python: str | None = None
+
+    @property
+    def specifier(self) -> str | None:
+        """The version specifier of the requirement the message names ("requirement
+        torch<3.0.0,>=2.3.0 (from versions: ...)": "<3.0.0,>=2.3.0"), None where it names none."""
+        m = _REQUIREMENT.search(self.message)
+        return m.group(1).replace(" ", "").rstrip(",") if m else None
+
+
+# the requirement pip failed on, as its message names it ("requirement torch<3.0.0,>=2.3.0")
+_REQUIREMENT = re.compile(
+    r"requirement\s+[A-Za-z0-9][\w.-]{0,99}\s*((?:[<>=!~]=?[^\s,()]{1,40},?\s*){1,4})"
+)
 
 
 @dataclass(frozen=True)
