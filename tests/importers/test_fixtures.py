@@ -599,6 +599,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
             "frameworks[0].distribution": "tensorflow",
             "frameworks[0].version": "2.15.0",
             "frameworks[0].build_source": "issue template (as stated)",
+            # "`tf.config.list_physical_devices('GPU')` returns an empty list"
+            "live[0].framework": "tensorflow",
+            "live[0].gpu_available": False,
+            "live[0].status": "ok",
         },
     },
     "torch_circular_import.txt": {

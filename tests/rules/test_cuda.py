@@ -1446,3 +1446,43 @@ def test_dl201_taichi_falling_back_on_wsl_is_the_driver_library_path() -> None:
     assert explained.imported.snapshot.host.wsl == 2
     [f] = [f for f in explained.report.findings if f.code == "DL201"]
     assert f.severity == "warning" and "WSL" in f.title
+
+
+def test_dl202_nvrtc_dll_names_carry_a_build_number() -> None:
+    """NVRTC's DLL is nvrtc64_112_0.dll (CUDA 11.2), not nvrtc64_112.dll: beside a stated CUDA
+    10.2 it is the other major's file (DL202), as cublas64_11.dll would be."""
+    from dlenv.importers.explain import explain_text
+
+    text = "I have installed CUDA Toolkit 10.2.\nCould not load library nvrtc64_112_0.dll\n"
+    codes = [f.code for f in explain_text(text, "p", probe=False).report.findings]
+    assert codes[0] == "DL202"
+    same = text.replace("10.2", "11.2")
+    assert "DL202" not in [f.code for f in explain_text(same, "p", probe=False).report.findings]
+
+
+def test_jvm_cuda_bindings_name_the_binding_not_the_library() -> None:
+    """jcuda/jcuda#34 and deeplearning4j#8193: Java reports the binding that failed to load
+    ('Error while loading native library "JNvrtc-11.2.0-windows-x86_64"', ND4J's CUDA backend
+    failing in its static initialiser). JCuda's release is the CUDA it needs: beside CUDA 10.2
+    that is DL202, beside CUDA 11.2 (or none stated) the libraries are not on PATH (DL201)."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        return [f.code for f in explain_text(text, "p", probe=False).report.findings]
+
+    jcuda = (
+        'Exception in thread "main" java.lang.UnsatisfiedLinkError: Error while loading native '
+        'library "JNvrtc-11.2.0-windows-x86_64"\n'
+    )
+    assert codes(jcuda + "I have installed CUDA Toolkit 10.2\n")[0] == "DL202"
+    assert codes(jcuda + "I have installed CUDA Toolkit 11.2\n")[0] == "DL201"
+    [f] = _explained_dl201(jcuda)
+    assert "CUDA 11.2" in f.message
+    nd4j = (
+        "java.lang.ExceptionInInitializerError\n\tat org.nd4j.jita.concurrency."
+        "CudaAffinityManager.getNumberOfDevices(CudaAffinityManager.java:130)\n"
+    )
+    assert codes(nd4j)[0] == "DL201"
+    assert _explained_dl201(
+        "java.lang.ExceptionInInitializerError\n\tat com.example.Main.main(Main.java:10)\n"
+    ) == []

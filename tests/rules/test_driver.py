@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep
@@ -1420,3 +1421,25 @@ def test_dl101_forward_compatibility_refused_in_pytorchs_words() -> None:
         "804: forward compatibility was attempted on non supported HW\n"
     )
     assert "DL101" in _explained(said)
+
+
+def test_dl101_numba_cannot_link_the_ptx_of_its_toolkit() -> None:
+    """NVIDIA-Merlin/NVTabular#1764: Numba's linker hands the driver PTX from the container's
+    CUDA 11.8; cuLinkAddData fails because the host driver is older. The traceback through
+    add_ptx into cuLinkAddData names it even where the paste stops before the error's name;
+    a CUBIN input, or another error of the call, is not that."""
+    trace = (
+        '  File "/usr/local/lib/python3.8/dist-packages/numba/cuda/cudadrv/driver.py", line '
+        "2705, in add_ptx\n    driver.cuLinkAddData(self.handle, enums.CU_JIT_INPUT_PTX,\n"
+    )
+    from dlenv.errors import DlenvError
+
+    assert _explained(trace) == ["DL101"]
+    named = (
+        "numba.cuda.cudadrv.driver.LinkerError: [218] Call to cuLinkAddData results in "
+        "CUDA_ERROR_INVALID_PTX\n"
+    )
+    assert _explained(named) == ["DL101"]
+    cubin = trace.replace("CU_JIT_INPUT_PTX", "CU_JIT_INPUT_CUBIN")
+    with contextlib.suppress(DlenvError):  # nothing recognised at all
+        assert "DL101" not in _explained(cubin)

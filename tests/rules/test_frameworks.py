@@ -653,3 +653,51 @@ def test_dl401_dgls_cpu_build_asked_for_the_gpu() -> None:
     commands = [c for a in f.fixes for c in getattr(a, "commands", [])]
     assert any("data.dgl.ai/wheels" in c for c in commands)
     assert not any("tensorflow" in c for c in commands)
+
+
+def test_dl401_chainer_without_cupy() -> None:
+    """apple2373/chainer-simple-fast-rnn#3: `xp = cuda.cupy` fails with "'module' object has no
+    attribute 'cupy'" when CuPy, Chainer's GPU backend, is not installed: DL401 for Chainer with
+    CuPy's install, not torch's or TensorFlow's fix. Another missing attribute is no CPU build."""
+    trace = (
+        'Traceback (most recent call last):\n  File "forward.py", line 152, in <module>\n'
+        "    xp = cuda.cupy\nAttributeError: 'module' object has no attribute 'cupy'\n"
+    )
+    f = _dl401(trace)
+    assert f.title.startswith("chainer ") and f.severity == "error"
+    commands = [c for a in f.fixes for c in getattr(a, "commands", [])]
+    assert any("cupy-cuda" in c for c in commands)
+    assert not any("torch" in c or "tensorflow" in c for c in commands)
+    setup = (
+        "RuntimeError: CUDA environment is not correctly set up (see "
+        "https://github.com/chainer/chainer#installation).No module named 'cupy'\n"
+    )
+    assert _dl401(setup).title.startswith("chainer ")
+    other = "I want to use the GPU.\nAttributeError: module 'numpy' has no attribute 'float'\n"
+    assert "DL401" not in _explained(other + "NVIDIA-SMI 535.104.05   Driver Version: 535.104.05\n")
+
+
+def test_dl401_an_install_that_pulls_tensorflow_over_tensorflow_gpu() -> None:
+    """shenweichen/DeepCTR: "pip installation now installs tensorflow which overwrites
+    tensorflow-gpu installation" (the package named tensorflow was the CPU build up to 2.0)."""
+    said = (
+        "pip installation now installs tensorflow which overwrites tensorflow-gpu installation. "
+        "Please remove tensorflow from requirements.\n"
+    )
+    assert _dl401(said).subject == "tensorflow"
+    assert "DL401" not in _explained("I installed tensorflow-gpu which replaced tensorflow-gpu 1.14\n")
+
+
+def test_dl402_a_tensorflow_of_no_stated_version_dated_by_what_stands_beside_it() -> None:
+    """rstudio/keras3: TensorFlow from R on Windows 11 lists no GPU, its version left out; the
+    CUDA 12.6 and cuDNN 9 the reporter installed are what no native-Windows TensorFlow with GPU
+    support uses (2.10 needs CUDA 11.2): DL402. The same paste on Linux, or with CUDA 11.2, or
+    with TensorFlow seen using the GPU, is not DL402's."""
+    said = (
+        "tf$config$list_physical_devices('GPU') # But this returns an empty list\n\n"
+        "- Windows 11\n- NVIDIA GeForce RTX 4080\n- Cuda 12.6.1 and cudnn 9.0 installed\n"
+    )
+    assert _explained(said).get("DL402") == "warning"
+    assert "DL402" not in _explained(said.replace("Windows 11", "Ubuntu 22.04"))
+    assert "DL402" not in _explained(said.replace("Cuda 12.6.1 and cudnn 9.0", "Cuda 11.2"))
+    assert "DL402" not in _explained(said.replace("# But this returns an empty list", ""))

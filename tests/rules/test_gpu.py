@@ -377,6 +377,16 @@ def test_dl305_when_the_paste_names_the_extension_kernel_or_its_arch_flags() -> 
     assert any("TORCH_CUDA_ARCH_LIST=6.1" in c for fix in f.fixes for c in fix.commands)
     bare = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
     assert "DL305" not in codes(bare)
+    # PointNet++'s own check (cuda_utils.h), copied into many 3D projects: the function and its
+    # .cu file on the next line (VAST-AI-Research/TriplaneGaussian)
+    pointnet = (
+        "CUDA kernel failed : no kernel image is available for execution on the device\n"
+        "void group_points_kernel_wrapper(int, int, int, int, int, const float*, const int*, "
+        "float*) at L:38 in /home/u/pointnet2_ops_lib/pointnet2_ops/_ext-src/src/"
+        "group_points_gpu.cu\n"
+    )
+    assert codes(pointnet) == {"DL305"}
+    assert "DL305" not in codes(pointnet.split("\n", 1)[0] + "\n")
 
 
 def test_dl305_from_a_traceback_that_ends_in_an_extensions_compiled_call() -> None:

@@ -457,3 +457,28 @@ def test_gpu_memory_kb_names_users_write() -> None:
     assert gpu_memory("exported at 1080p") is None
     assert gpu_memory("a t4g instance") is None
     assert gpu_memory("torch 2.1080") is None
+
+
+def test_dl701_tensorflow_in_several_processes_runs_out_of_memory() -> None:
+    """flwrlabs/flower#3159: a federated simulation runs TensorFlow in one process per client;
+    each maps nearly all of the GPU when it starts, so "failed to allocate memory" follows (the
+    maintainer: turn memory growth on in every process). The same error in one process is the
+    job's size (DL703); PyTorch in a pool is not TensorFlow's grab."""
+    oom = (
+        "tensorflow.python.framework.errors_impl.ResourceExhaustedError: {{function_node "
+        "__wrapped__Mul_device_/job:localhost/replica:0/task:0/device:GPU:0}} failed to "
+        "allocate memory [Op:Mul]\n"
+    )
+    code = "import tensorflow as tf\nNUM_CLIENTS = 10\nBATCH_SIZE = 64\n"
+    codes = _codes(code + oom)
+    assert codes.get("DL701") == "warning" and "DL703" not in codes
+    [f] = [f for f in explain_text(code + oom, "p", probe=False).report.findings if f.code == "DL701"]
+    assert "several processes" in f.message and any(isinstance(a, SetEnv) for a in f.fixes)
+    alone = "import tensorflow as tf\nBATCH_SIZE = 64\n" + oom
+    assert "DL701" not in _codes(alone)
+    torch = (
+        "with multiprocessing.Pool(4) as pool:\ntorch.OutOfMemoryError: CUDA out of memory. "
+        "Tried to allocate 2.00 GiB (GPU 0; 7.79 GiB total capacity; 5.10 GiB already "
+        "allocated; 1.20 GiB free; 5.20 GiB reserved in total by PyTorch)\n"
+    )
+    assert "DL701" not in _codes(torch)

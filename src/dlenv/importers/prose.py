@@ -223,7 +223,7 @@ def parse_prose(text: str, sheet: FactSheet) -> Part | None:
             _framework(sheet, fw, sat["ver"])
             at(sat.start())
     for fw, pattern in _FRAMEWORKS:
-        m = search(pattern, text)
+        m = next((m for m in matches(pattern, text) if not _release_tag(m["ver"])), None)
         if m and not sheet.framework(fw).get("version"):
             _framework(sheet, fw, m.group("ver"))
             at(m.start())
@@ -371,6 +371,16 @@ def _installed(
             continue
         return m
     return None
+
+
+def _release_tag(ver: str) -> bool:
+    """A container's release, not the framework's version: NVIDIA's NGC images are tagged by
+    year and month ("nvcr.io/nvidia/pytorch:23.10-py3", "merlin-pytorch:22.12", "the TensorFlow
+    22.12 container"); no release of torch, TensorFlow, Keras or JAX has a major of 17 or more."""
+    major, _, minor = ver.partition(".")
+    return major.isdigit() and 17 <= int(major) <= 40 and minor[:2].isdigit() and (
+        1 <= int(minor[:2]) <= 12
+    )
 
 
 def _framework(sheet: FactSheet, fw: str, ver: str) -> None:

@@ -107,6 +107,8 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-library-ldd-not-found",
     "cudarc-library-not-found",
     "taichi-library-not-found",
+    "jcuda-native-library-load-failed",  # jvm-bindings.toml: JCuda, ND4J/JavaCPP
+    "nd4j-cuda-backend-load-failed",
     "paddle-cannot-load-library",
     # torch's "[WinError 126/127] … Error loading "…\torch\lib\cudnn_adv_infer64_8.dll" or one of
     # its dependencies": a CUDA/cuDNN DLL (or one it needs) that Windows could not load
@@ -118,9 +120,10 @@ MISSING_LIBRARY_SIGNATURES = (
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
+# (NVRTC's and nvJitLink's DLLs carry a build number too: nvrtc64_112_0.dll, nvJitLink_120_0.dll)
 _SONAME = re.compile(
     r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
-    r"nvJitLink|cupti)(?:\.so(?:\.\d+)*|64_\d+\.dll)"
+    r"nvJitLink|cupti)(?:\.so(?:\.\d+)*|(?:64)?_\d+(?:_\d+)?\.dll)"
 )
 # CUDA major -> the pip wheels that ship each library (CUDA 11 and later)
 _WHEELS = {
@@ -409,7 +412,10 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     library is DL109's to judge; Taichi falling back to the CPU under WSL2 with no other error
     is the same, as a warning); ONNX Runtime's "CUDA_PATH is
     set but CUDA wasn't able to be loaded" or "Failed to create CUDAExecutionProvider" (its CUDA
-    provider could not load the CUDA/cuDNN libraries it links) when no library is named.
+    provider could not load the CUDA/cuDNN libraries it links) when no library is named; a JVM
+    binding of CUDA that could not load its native part (JCuda's 'Error while loading native
+    library "JCublas2-10.2.0-linux-x86_64"', ND4J's "no jnind4jcuda in java.library.path"),
+    which Java reports by the binding's name, not the CUDA library missing behind it.
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
@@ -485,6 +491,7 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     yield from unattributed
     if not covered and not unattributed:
         yield from _provider_not_loaded(s)
+        yield from _binding_not_loaded(s)
         yield from _program_fell_back_to_cpu(s)
         yield from _driver_api_fell_back_on_wsl(s)
 
@@ -544,6 +551,56 @@ def _provider_not_loaded(s: Snapshot) -> Iterator[Finding]:
         ],
         subject="onnxruntime",
     )
+
+
+def _binding_not_loaded(s: Snapshot) -> Iterator[Finding]:
+    """A JVM binding of CUDA (JCuda, ND4J's CUDA backend through JavaCPP) could not load its
+    native part: Java names the binding, not the CUDA library missing behind it. The binding
+    is built for one CUDA release (JCuda 11.2.0 for CUDA 11.2, nd4j-cuda-10.0 for CUDA 10.0),
+    whose libraries are not installed or not on PATH. Where the paste shows CUDA only in
+    another major, DL202 says so instead."""
+    said = next(
+        (e for e in s.reported_errors if e.signature in (*JVM_BINDING_FAILURES, _ND4J_FAILED)),
+        None,
+    )
+    if said is None:
+        return
+    m = _JVM_BINDING.search(said.text)
+    majors = {cuda_major(t.version) for t in s.cuda.toolkits if t.version}
+    if m is not None and majors and int(m["v"].split(".")[0]) not in majors:
+        return  # _program_majors_in_text: the binding's major is not the one installed
+    needs = f"CUDA {m['v']} (the release {m['lib']} {m['v']} is built for)" if m else (
+        "the CUDA release its artifact names (nd4j-cuda-X.Y needs CUDA X.Y)"
+    )
+    yield finding(
+        "DL201",
+        title="The Java CUDA binding cannot load the CUDA libraries it links",
+        message=f"{first_line(said.text, 120)}: the binding's own native library is there, but "
+        f"the CUDA libraries it links, of {needs}, are not installed or their folder is not "
+        "on PATH (LD_LIBRARY_PATH on Linux).",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text, 200),
+                needed=needs,
+            )
+        ],
+        hint="Java reports the binding that failed, not the library behind it: Dependency "
+        "Walker (Windows) or `ldd` on the binding's native library names the missing one.",
+        fixes=[
+            ManualStep(
+                text=f"Install {needs} and put its bin folder on PATH (lib64 on LD_LIBRARY_PATH "
+                "on Linux), or use the binding release built for the CUDA that is installed; "
+                "ND4J's cuda -redist artifact brings the libraries itself.",
+                commands=["nvcc --version", "where cublas64_*.dll   # Windows: is it on PATH?"],
+                url="https://github.com/jcuda/jcuda-main",
+            )
+        ],
+        subject="cuda",
+    )
+
+
+_ND4J_FAILED = "nd4j-cuda-backend-load-failed"  # catalog/jvm-bindings.toml
 
 
 def _in_a_container(s: Snapshot) -> bool:
@@ -678,7 +735,13 @@ def _program_majors_in_text(s: Snapshot) -> Iterator[Finding]:
     for row, stated in _stated_programs(s):
         why = f"{row.note} ({row.source})"
         asked += [("CUDA", row.cuda, stated, why), ("cuDNN", row.cudnn, stated, why)]
-    said = next((e for e in s.reported_errors if e.signature in PROVIDER_NOT_LOADED), None)
+    for e in s.reported_errors:
+        # a JVM binding named by the CUDA release it was built for: JCuda 11.2.0, nd4j-cuda-10.0
+        jvm = _JVM_BINDING.search(e.text) if e.signature in JVM_BINDING_FAILURES else None
+        if jvm is not None:
+            who = f"{jvm['lib']} {jvm['v']}"
+            asked.append(("CUDA", int(jvm["v"].split(".")[0]), who, first_line(e.text, 80)))
+        said = next((e for e in s.reported_errors if e.signature in PROVIDER_NOT_LOADED), None)
     m = _ORT_REQUIRES.search(said.text) if said else None
     if m:
         asked += [
@@ -1057,6 +1120,10 @@ _PROGRAM_RELEASE = re.compile(
     r"[ \t]{0,3}|[ \t]{1,3}(?:version[ \t]{1,3}|v))(\d{1,2}\.\d{1,3}(?:\.\d{1,4})?)",
     re.IGNORECASE,
 )
+
+
+JVM_BINDING_FAILURES = ("jcuda-native-library-load-failed",)  # catalog/jvm-bindings.toml
+_JVM_BINDING = re.compile(r'"(?P<lib>J[A-Za-z]+\d?)-(?P<v>\d{1,2}\.\d{1,2})\.\d{1,3}-')
 
 
 def _cuda_load_failed(s: Snapshot) -> bool:

@@ -96,7 +96,9 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     is none of those frameworks counts too, unless the paste shows the toolkit it was compiled
     with (then it is DL102's): prebuilt binaries, wheels and images bring their own runtime;
     inside a container, "the provided PTX was compiled with an unsupported toolchain" is the
-    image's CUDA against the host's driver too. So does a prebuilt miner's own driver check
+    image's CUDA against the host's driver too; so is Numba's linker refusing the PTX of the
+    CUDA toolkit it uses (cuLinkAddData on CU_JIT_INPUT_PTX, CUDA_ERROR_INVALID_PTX). So does a
+    prebuilt miner's own driver check
     (ccminer's forks: "Driver does not support CUDA 9.1 API!", an error; "Unable to query
     number of CUDA devices! Is an nVidia driver installed?", a warning: the driver is older
     than its runtime, or missing).
@@ -642,6 +644,10 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
                 e.signature == PTX_UNSUPPORTED
                 and (_WHEEL_WORDS.search(e.text) is not None or s.host.container is not None)
             )
+            # Numba's linker refusing the PTX that its CUDA toolkit's NVVM made: that toolkit
+            # (conda's cudatoolkit, pip's nvidia-cuda-nvcc, a container image's) is newer than
+            # the driver
+            or e.signature == NUMBA_PTX
         ),
         None,
     )
@@ -1188,6 +1194,7 @@ def _ptx_beyond_minor_compat(
 
 
 PTX_UNSUPPORTED = "cuda-unsupported-ptx"
+NUMBA_PTX = "numba-ptx-link-failed"  # catalog/cuda-init.toml: cuLinkAddData refused the PTX
 INSUFFICIENT = "cuda-driver-insufficient"
 # programs whose CUDA comes in their own wheel: their "insufficient driver" is DL101's kind
 _WHEEL_WORDS = re.compile(

@@ -120,6 +120,11 @@ _CUDA_ASKED = {
         'the code asked DGL for the GPU ("Device API gpu is not enabled. Please install the cuda '
         'version of dgl")',
     ),
+    "chainer-without-cupy": (
+        "chainer",
+        "the code asked Chainer for the GPU (its CUDA backend has no CuPy: \"has no attribute "
+        "'cupy'\", \"CUDA environment is not correctly set up\")",
+    ),
     "torch-c-cuda-function-missing": (
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
@@ -174,6 +179,23 @@ _DGL_GPU_FIX = ManualStep(
     ],
     url="https://www.dgl.ai/pages/start.html",
 )
+# Chainer's GPU backend is CuPy, a separate wheel built for one CUDA major
+_CHAINER_GPU_FIX = ManualStep(
+    text="Install CuPy for the CUDA on this machine (Chainer's GPU backend; `pip install "
+    "chainer` alone runs on the CPU), then check that Chainer sees it.",
+    commands=[
+        "nvidia-smi",
+        "pip install cupy-cuda12x  # cupy-cuda11x for CUDA 11",
+        'python -c "import chainer; chainer.print_runtime_info()"',
+    ],
+    url="https://docs.chainer.org/en/stable/install.html",
+)
+# a framework's own message that its build has no GPU backend, where dlenv reads no facts of
+# that framework otherwise: the framework, and what installs its GPU build
+_SAYS_CPU_BUILD = {
+    "dgl-cuda-not-enabled": ("dgl", _DGL_GPU_FIX),
+    "chainer-without-cupy": ("chainer", _CHAINER_GPU_FIX),
+}
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
 _LLAMA_GPU_FIX = ManualStep(
@@ -568,15 +590,18 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
                 cuda_build=False,
             )
         )
-    if reported(s, "dgl-cuda-not-enabled"):
-        # DGL says its build has no CUDA device API while the code asked for the GPU
-        frameworks.append(
-            FrameworkFacts(
-                name="dgl", distribution="dgl", version="", variant="cpu", cuda_build=False
+    for sig, (name, _) in _SAYS_CPU_BUILD.items():
+        if reported(s, sig) and name not in names:
+            # DGL says its build has no CUDA device API, Chainer that it has no CuPy, while the
+            # code asked for the GPU
+            frameworks.append(
+                FrameworkFacts(
+                    name=name, distribution=name, version="", variant="cpu", cuda_build=False
+                )
             )
-        )
+    known = ("torch", "tensorflow", "jax", "onnxruntime", "llama.cpp")
     for fw in frameworks:
-        if fw.name not in ("torch", "tensorflow", "jax", "onnxruntime", "llama.cpp", "dgl"):
+        if fw.name not in known and fw.name not in {n for n, _ in _SAYS_CPU_BUILD.values()}:
             continue
         if _install_choices_quoted(s, fw):
             continue
@@ -598,7 +623,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     offload support, --gpu-layers option will be ignored", "BLAS = 0" in its system_info or
     flags table, with GPU layers asked for or the reporter complaining of it), DGL's CPU build
     asked for the GPU ("Device API gpu is not enabled. Please install the cuda version of
-    dgl"), a
+    dgl"), Chainer without CuPy, its GPU backend ("'module' object has no attribute 'cupy'",
+    "CUDA environment is not correctly set up … No module named 'cupy'"), a
     torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
@@ -662,8 +688,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes.extend(_ort_gpu_fixes(s))
         elif fw.name == "llama.cpp":
             fixes.append(_LLAMA_GPU_FIX)
-        elif fw.name == "dgl":
-            fixes.append(_DGL_GPU_FIX)
+        elif fw.name in (says := dict(_SAYS_CPU_BUILD.values())):
+            fixes.append(says[fw.name])
         else:
             tf_fix = _tensorflow_gpu_fix(fw)
             if tf_fix is not None:
@@ -752,7 +778,11 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     pasted report, a stated CUDA/cuDNN version or TensorFlow listing no GPU: the user expects
     the GPU), or a report that names the limit itself ("TensorFlow 2.10 was the last release
     that supported GPU on native Windows"), or pip's own list: tensorflow-gpu asked at 2.11 or
-    newer, offered only up to 2.10.x (the list shows a native Windows interpreter).
+    newer, offered only up to 2.10.x (the list shows a native Windows interpreter). A
+    TensorFlow whose version the report leaves out, seen not to use the GPU (an empty
+    `list_physical_devices('GPU')`, in Python's or R's syntax), is dated by what stands beside
+    it: Keras 3 (TensorFlow 2.16 or newer), or the CUDA 12 / cuDNN 9 it is meant to use (2.10
+    was built for CUDA 11.2 and cuDNN 8.1).
 
     Why it matters: TensorFlow 2.10 was the last release with GPU support on native Windows;
     newer ones run on the CPU only there, whatever CUDA and cuDNN are installed.
@@ -792,8 +822,14 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     if not (nvidia_gpu_present(s) or wanted):
         return
     newer = version_at_least(tf.version, "2.11") if tf is not None else None
+    # a version left out, dated by what stands beside it, where TensorFlow is seen not to use
+    # the GPU (not merely a CUDA stated beside a different failure)
+    unseen = (probe is not None and probe.gpu_available is False) or reported(
+        s, "said-gpu-not-used"
+    )
+    era = _past_windows_limit(s) if newer is None and _pasted(s) and unseen else None
     # the reporter naming the 2.10 limit: prose may have read "2.10" from that very sentence
-    if newer is not True and not (
+    if newer is not True and era is None and not (
         said and version_at_least(tf.version if tf else None, last) is not False
     ):
         return
@@ -809,7 +845,7 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
                 found=(tf.version if tf is not None and tf.version else "not stated")
                 + ", native Windows",
                 needed=f"<={last}.* on native Windows, or WSL2",
-                note="the report names the 2.10 limit" if said else None,
+                note="the report names the 2.10 limit" if said else era,
             )
         ],
         fixes=[
@@ -828,6 +864,30 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
         ],
         subject="tensorflow",
     )
+
+
+def _past_windows_limit(s: Snapshot) -> str | None:
+    """Why a TensorFlow whose version the report leaves out is newer than the last one with GPU
+    support on native Windows: Keras 3 beside it (it needs TensorFlow 2.16 or newer), or the CUDA
+    12 / cuDNN 9 it is meant to use (TensorFlow 2.10 was built for CUDA 11.2 and cuDNN 8.1;
+    only the Linux builds of later releases use CUDA 12 and cuDNN 9). None where nothing
+    dates it."""
+    keras = s.framework("keras")
+    if keras is not None and version_at_least(keras.version, "3"):
+        return f"Keras {keras.version} needs TensorFlow 2.16 or newer"
+    cuda = next((t.version for t in s.cuda.toolkits if version_at_least(t.version, "12")), None)
+    if cuda:
+        return (
+            f"the report's CUDA {cuda}: no TensorFlow with GPU support on native Windows uses "
+            "CUDA 12 (2.10 needs CUDA 11.2)"
+        )
+    cudnn = next((c.version for c in s.cuda.cudnn if c.major is not None and c.major >= 9), None)
+    if cudnn:
+        return (
+            f"the report's cuDNN {cudnn}: no TensorFlow with GPU support on native Windows uses "
+            "cuDNN 9 (2.10 needs cuDNN 8.1)"
+        )
+    return None
 
 
 def _windows_gpu_list_finding(f: InstallFailure, last: str) -> Finding:

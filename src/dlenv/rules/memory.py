@@ -109,8 +109,10 @@ def tensorflow_memory_growth(s: Snapshot) -> Iterator[Finding]:
     shown in the code of a report that asks how to limit the GPU memory; TensorFlow or JAX in
     the same process as PyTorch beside an out-of-memory error, said or shown (the paste's code
     imports TensorFlow or JAX while PyTorch or CuPy ran out), unless PyTorch's numbers show the
-    program itself held the memory; an allocation failure beside the reporter's fix that turns
-    memory growth on ("add this line in case of allocation error: TF_FORCE_GPU_ALLOW_GROWTH").
+    program itself held the memory; TensorFlow's or JAX's out-of-memory error in a program that
+    runs in several processes at once (Ray actors or trials, a federated simulation's clients, a
+    process pool: each maps the whole GPU); an allocation failure beside the reporter's fix that
+    turns memory growth on ("add this line in case of allocation error: TF_FORCE_GPU_ALLOW_GROWTH").
     Also from what the report says happened to the memory, without naming the allocator: the
     same large share of every GPU whatever its size ("uses around 70% of the GPU memory,
     regardless of the total": a job needs a fixed amount, an allocator a fixed share), the
@@ -283,6 +285,7 @@ SAID_WANTS_LIMIT = "said-wants-to-limit-gpu-memory"
 SAID_SETTING_CODE = "said-memory-setting-code"
 SAID_SHARED_PROCESS = "said-frameworks-share-the-gpu"  # TensorFlow/JAX and torch in one process
 CODE_IMPORTS_GRABBER = "code-imports-tensorflow-or-jax"
+SAID_SEVERAL_PROCESSES = "said-several-processes"  # Ray actors, simulated clients, a pool
 SAID_GROWTH_FIXES = "said-memory-growth-fixes"  # the reporter's fix turns growth on
 SAID_OTHER_HOLDERS = (
     "said-other-notebook-open",
@@ -462,6 +465,7 @@ class _Oom:
     requested: float | None = None
     stated: bool = False  # the cause rests on the reporter's words: a warning, "probably"
     beside: bool = False  # growth: the grab starved another framework in the same process
+    several: bool = False  # growth: each of several processes grabbed the same GPU
 
 
 def _context_oom(s: Snapshot) -> ReportedError | None:
@@ -495,6 +499,45 @@ def _shared_process(s: Snapshot, said: ReportedError | None) -> ReportedError | 
     failed += [e for e in s.reported_errors if e.signature in OOM_SIGNATURES + SAID_OOM]
     other = any(e.framework == "torch" or _OTHER_FRAMEWORK.search(e.text) for e in failed)
     return code if other else None
+
+
+def _several_processes(
+    s: Snapshot, said: ReportedError | None, fw: str | None
+) -> tuple[ReportedError, str] | None:
+    """The program runs in several processes at once (Ray actors, simulated clients, a pool) and
+    what ran out is TensorFlow's or JAX's memory: each process maps (nearly) the whole GPU when
+    its framework starts, so the second process finds nothing. (The context, and which of the
+    two allocators.)"""
+    several = _stated(s, SAID_SEVERAL_PROCESSES)
+    if several is None:
+        return None
+    failed = [said] if said is not None else []
+    failed += [e for e in s.reported_errors if e.signature in OOM_SIGNATURES + SAID_OOM]
+    if any(e.framework == "torch" for e in failed):
+        return None
+    if fw in ("tensorflow", "jax"):
+        return several, "JAX" if fw == "jax" else "TensorFlow"
+    code = _stated(s, CODE_IMPORTS_GRABBER)
+    if fw is None and code is not None:
+        return several, _grabber(code)
+    return None
+
+
+def _several_oom(
+    said: ReportedError | None, fw: str | None, several: tuple[ReportedError, str],
+    base: list[Evidence],
+) -> _Oom:
+    context, who = several
+    return _Oom(
+        said,
+        fw if fw is not None else ("jax" if who == "JAX" else "tensorflow"),
+        "growth",
+        [*base, _said(context)],
+        f"the report runs {who} in several processes at once, and each maps (nearly) the whole "
+        "GPU for itself when it starts",
+        stated=True,
+        several=True,
+    )
 
 
 def _growth_fixed(s: Snapshot) -> ReportedError | None:
@@ -766,6 +809,9 @@ def _classify(s: Snapshot) -> _Oom | None:
             requested,
             stated=True,
         )
+    several = _several_processes(s, said, fw) if numbers is None else None
+    if several is not None:
+        return _several_oom(said, fw, several, base)
     first = _stated(s, FIRST_ALLOCATION)
     if first is not None and numbers is None:
         return _Oom(
@@ -873,6 +919,9 @@ def _classify_said(s: Snapshot) -> _Oom | None:
         return _Oom(
             said, None, "growth", [_said(said), _said(context)], FIXED_WHY, stated=True
         )
+    several = _several_processes(s, said, None)
+    if several is not None:
+        return _several_oom(said, None, several, [_said(said)])
     context = _stated(s, SAID_SMALL_GPU, SAID_BATCH)
     if context is not None:
         return _Oom(
@@ -1309,6 +1358,8 @@ def _growth_reported(s: Snapshot, oom: _Oom) -> Finding:
             + (
                 ", which leaves the other framework (PyTorch, CuPy) nothing"
                 if oom.beside
+                else ", in each process, which leaves the next process on that GPU nothing"
+                if oom.several
                 else ", which leaves cuDNN, cuBLAS and the rest of the job too little"
             )
             + "; a smaller batch probably does not help.",
