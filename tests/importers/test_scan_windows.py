@@ -294,3 +294,29 @@ def test_a_long_pastes_words_are_looked_up_in_its_distinct_runs_of_letters() -> 
     )
     assert signatures.text_index(unique).runs is None
     signatures.forget_texts()
+
+
+def test_a_long_pastes_tokens_rule_out_words_its_letters_allow() -> None:
+    """An ASCII log's distinct tokens (digits made "0") settle that a word with digits or
+    punctuation is absent without a pass over the text ("p100" where no token has a "p"
+    before digits, "err: 35" where no token ends in "err:"): the answer is the one a search of the
+    whole text gives, for every signature's words and words that cross tokens. ("k80" has the
+    shape of "k40", which occurs: that one is left to the search.)"""
+    rng = random.Random(11)
+    vocab = ["step", "loss=0.25", "cuda:0", "libcudnn.so.8", "kernel", "err", "k40", "x86_64"]
+    lines = [
+        " ".join(rng.choice(vocab) for _ in range(10)) + f" id={rng.getrandbits(32):x} {i}"
+        for i in range(40_000)
+    ]
+    text = "\n".join(lines)
+    index = signatures.text_index(text)
+    runs = index.runs
+    assert runs is not None and runs.tokens is not None and index.lowered is not None
+    words = {w for sig in SIGNATURES for w in signatures.words_of(sig)}
+    words |= {"k80", "k40", "err 35", "err k40", "cuda:0 step", "so.8 ker", " step ", "loss=0.2"}
+    words |= {"x86_64 ", "\nstep", "id=", "libcudnn.so.9", "=0.25 k", "p100", "err: 35"}
+    for w in sorted(words):
+        assert runs.has(w, index.lowered) == (w in index.lowered), w
+    assert not runs.may_have("p100") and not runs.may_have("err: 35")
+    assert runs.may_have("k80") and not runs.has("k80", index.lowered)
+    signatures.forget_texts()

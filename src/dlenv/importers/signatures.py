@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import itertools
 import re
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
@@ -1002,15 +1003,45 @@ def _opening_positions(
         for w in words:
             if runs is not None and not runs.may_have(lower(w)):
                 continue  # a run of its letters is nowhere in the text: no pass over it
-            pos = where.find(w)
-            while pos >= 0:
-                found.add(pos)
-                if len(found) > limit:
-                    return None
-                pos = where.find(w, pos + 1)
+            at = runs.positions(w, cased, where, limit) if runs is not None else None
+            if at is None:
+                at = _positions(w, where, limit)
+            if at is _TOO_MANY:
+                return None
+            found.update(at)
+            if len(found) > limit:
+                return None
     else:
         return None
     return sorted(found)
+
+
+# a word's occurrences past a caller's limit
+_TOO_MANY: array[int] = array("q")
+
+
+def _positions(word: str, where: str, limit: int) -> array[int]:
+    """Every position of `word` in `where` (overlapping ones too), or _TOO_MANY past `limit`.
+    A word that cannot overlap itself (no proper prefix is also its suffix: "cuda", not
+    "aa") has its occurrences found by the regex engine in C, twice as fast as `find` from
+    Python."""
+    if not any(word[:k] == word[-k:] for k in range(1, len(word))):
+        found = itertools.islice(map(re.Match.start, _literal(word).finditer(where)), limit + 1)
+        at = array("q", found)
+        return _TOO_MANY if len(at) > limit else at
+    at = array("q")
+    pos = where.find(word)
+    while pos >= 0:
+        at.append(pos)
+        if len(at) > limit:
+            return _TOO_MANY
+        pos = where.find(word, pos + 1)
+    return at
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal(word: str) -> re.Pattern[str]:
+    return re.compile(re.escape(word))
 
 
 def _from_openings(
@@ -1457,6 +1488,15 @@ _RUN = re.compile(r"[^\W\d]+")
 _ASCII_RUN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _ASCII_SPACES = bytes(c if c in _ASCII_RUN else 32 for c in range(256))
 _NOT_LETTER = re.compile(r"[\W\d]")
+# every digit made "0": a log's tokens vary by their numbers (steps, timestamps, sizes), their
+# shapes far less ("epoch 00/000", "0.0000s")
+_DIGITS_ZERO = bytes(48 if 48 <= c <= 57 else c for c in range(256))
+# what bytes.split() splits on (and bytes.isspace() is): a piece cut there splits no token
+_ASCII_SPACE = re.compile(r"[ \t\n\r\x0b\x0c]")
+
+
+# the most word positions a text's Runs keeps (8 bytes each)
+_KEPT_POSITIONS = 4_000_000
 
 
 class Runs:
@@ -1468,9 +1508,15 @@ class Runs:
     a few thousand distinct runs, so each signature's words are looked up here, not in 50 MB
     (looking up 1,700 words there took 30 s)."""
 
-    def __init__(self, joined: str) -> None:
+    def __init__(self, joined: str, tokens: bytes | None = None) -> None:
         self.joined = joined
+        # an ASCII text's distinct tokens (runs of non-space characters), digits made "0", each
+        # between line breaks: a word whose pieces are in none of them is not in the text
+        self.tokens = tokens
         self._has: dict[str, bool] = {}  # a word shared by signatures: looked up once
+        self._positions: dict[tuple[str, bool], array[int]] = {}  # see `positions`
+        self._limits: dict[tuple[str, bool], int] = {}
+        self._kept = 0
 
     @classmethod
     def of(cls, lowered: str) -> Runs | None:
@@ -1490,24 +1536,70 @@ class Runs:
 
     @classmethod
     def _of_ascii(cls, lowered: str) -> Runs | None:
-        """`of` for ASCII text, where a run of letters is a run of [A-Za-z_]: each 1 MiB piece
-        (cut where a run ends) has its other bytes made spaces and is split, in C (the regex
-        engine's findall over 50 MB took more than a second)."""
+        """`of` for ASCII text, where a run of letters is a run of [A-Za-z_], in C (the regex
+        engine's findall over 50 MB took more than a second): each 1 MiB piece (cut at a white
+        space) is split into its tokens, digits made "0", and the runs are those of the
+        distinct tokens; where the tokens hardly repeat, each piece has its bytes but letters
+        made spaces and is split into runs alone."""
+        tokens: set[bytes] | None = set()
         seen: set[bytes] = set()
         n, i, step = len(lowered), 0, 1 << 20
         while i < n:
-            end = _NOT_LETTER.search(lowered, min(n, i + step))
+            end = _ASCII_SPACE.search(lowered, min(n, i + step))
             j = n if end is None else end.start()
-            seen.update(lowered[i:j].encode("ascii").translate(_ASCII_SPACES).split())
-            if len(seen) > n // 64:  # hardly repeating: not worth it
+            piece = lowered[i:j].encode("ascii")
+            if tokens is not None:
+                tokens.update(piece.translate(_DIGITS_ZERO).split())
+                if len(tokens) > n // 128:  # hardly repeating: keep the runs only
+                    seen.update(b" ".join(tokens).translate(_ASCII_SPACES).split())
+                    tokens = None
+            else:
+                seen.update(piece.translate(_ASCII_SPACES).split())
+            if tokens is None and len(seen) > n // 64:  # hardly repeating: not worth it
                 return None
             i = j
-        return cls("\n".join(b.decode("ascii") for b in seen))
+        joined = None
+        if tokens is not None:
+            joined = b"\n" + b"\n".join(tokens) + b"\n"
+            seen = set(joined.translate(_ASCII_SPACES).split())
+        return cls("\n".join(b.decode("ascii") for b in seen), joined)
 
     def may_have(self, word: str) -> bool:
         """Whether `word` (lower-case) can occur in the text: each of its runs of letters is
-        in one of the text's (no pass over the text itself)."""
-        return all(r in self.joined for r in _RUN.findall(word))
+        in one of the text's, and, where its tokens are known, each of its own pieces between
+        white space is in one of them (no pass over the text itself)."""
+        return all(r in self.joined for r in _RUN.findall(word)) and self._in_tokens(word)
+
+    def positions(self, word: str, cased: bool, where: str, limit: int) -> array[int] | None:
+        """`_positions` of `word` in the text (`where`: the text itself where `cased`, else
+        its lower-cased copy), kept: signatures share their openings ("cuda" opens dozens), and
+        a 50 MB log took a second to find them again. None past the memory kept for them."""
+        key = (word, cased)
+        at = self._positions.get(key)
+        if at is None or (at is _TOO_MANY and limit > self._limits.get(key, 0)):
+            if self._kept > _KEPT_POSITIONS:
+                return None
+            at = _positions(word, where, limit)
+            self._positions[key] = at
+            self._limits[key] = limit
+            self._kept += len(at)
+        return at
+
+    def _in_tokens(self, word: str) -> bool:
+        """Whether each piece of `word` between white space, digits made "0", is in one of the
+        text's tokens: an inner piece is a whole token, the first ends one (when white space
+        follows it), the last starts one (when white space precedes it)."""
+        if self.tokens is None or not word.isascii():
+            return True
+        wb = word.encode("ascii").translate(_DIGITS_ZERO)
+        pieces = wb.split()
+        last = len(pieces) - 1
+        for k, piece in enumerate(pieces):
+            before = b"\n" if k > 0 or wb[:1].isspace() else b""
+            after = b"\n" if k < last or wb[-1:].isspace() else b""
+            if before + piece + after not in self.tokens:
+                return False
+        return True
 
     def has(self, word: str, lowered: str) -> bool:
         """Does `lowered` (the text these runs are of) contain `word`?"""
