@@ -112,6 +112,9 @@ def _prose(text: str) -> dict[str, object]:
         ("OS: Ubuntu 22", "host.distro_version", "22"),
         ("on Ubuntu 18.04.", "host.distro_version", "18.04"),
         ("Windows: win7 x64", "host.os", "Windows"),
+        # the 64-bit platform's names (jacobgil/pytorch-grad-cam: "I set up Anaconda for Win64")
+        ("1. I set up Anaconda for Win64.", "host.os", "Windows"),
+        ("conda platform: win-64", "host.os", "Windows"),
         # pip's line for an installed package (jupyter/docker-stacks#2166)
         (
             "Requirement already satisfied: torch in /opt/conda/lib/python3.11/site-packages "

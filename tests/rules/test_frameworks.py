@@ -701,3 +701,17 @@ def test_dl402_a_tensorflow_of_no_stated_version_dated_by_what_stands_beside_it(
     assert "DL402" not in _explained(said.replace("Windows 11", "Ubuntu 22.04"))
     assert "DL402" not in _explained(said.replace("Cuda 12.6.1 and cudnn 9.0", "Cuda 11.2"))
     assert "DL402" not in _explained(said.replace("# But this returns an empty list", ""))
+
+
+def test_dl401_a_cpu_build_by_the_version_the_reporter_quotes() -> None:
+    """werner-duvaud/muzero-general: "the cuda availability check turns out to be 'False' as the
+    torch version for this environment is '1.10.0cpu'": the version's cpu tag names the CPU
+    build. A version with a CUDA tag, or the CPU named beside a plain version, does not."""
+    said = (
+        "How to train using GPU? torch.cuda.is_available() returns False, as the torch version "
+        "for this environment is '1.10.0cpu'\n"
+    )
+    f = _dl401(said)
+    assert f.subject == "torch" and "most likely" not in f.message  # stated, not inferred
+    assert f.evidence[0].found == "cpu"
+    assert "DL401" not in _explained(said.replace("1.10.0cpu", "1.10.0+cu113"))

@@ -149,7 +149,8 @@ _REFUSED_WHEEL = re.compile(r"(?<![\w.+!%-])([\w.+!%-]{1,200}\.whl) is not a sup
 
 
 _OS = re.compile(
-    r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11|7|8)|"
+    # also the 64-bit platform's names: "Anaconda for Win64", conda's "win-64", "win_amd64"
+    r"\b(?P<os>windows\s*(?:10|11|7|8(?:\.1)?|server)|win\s?(?:10|11|7|8)|win[-_]?(?:64|amd64)|"
     r"ubuntu\s*\d{2}(?:\.\d{2}(?:\.\d+)?)?(?!\.?\d)|"
     # an Apple Silicon Mac by its chip ("M1 Mac", "M2 Max MacBook"): macOS
     r"macbook|m[1-4](?:\s?(?:pro|max|ultra))?\s?mac(?:book)?|apple\s+silicon|"
@@ -396,6 +397,8 @@ def _os(sheet: FactSheet, said: str) -> None:
     low = said.lower()
     if low.startswith("windows") and low.endswith("linux"):
         said = "WSL"  # "Windows Subsystem for Linux"
+    elif low.replace("-", "").replace("_", "") in ("win64", "winamd64"):
+        said = "Windows"  # the platform's name, not a release
     elif low.startswith("win") and not low.startswith("windows"):
         said = "Windows " + low[3:].strip()  # "win7", "Win 8"
     elif low.startswith(("m", "apple")) and not low.startswith("mac"):
