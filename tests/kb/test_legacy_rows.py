@@ -97,6 +97,13 @@ def test_untagged_linux_torch_is_pypi_default_build() -> None:
         ("NVidia 8400 GS", "1.1"),
         ("GeForce 9500 GT", "1.1"),
         ("9800 GTX", "1.1"),
+        # a data-centre board's variant letter (active "c", passive "m") and GeForce's MX line
+        # by its own name
+        ("Tesla K40c", "3.5"),
+        ("Tesla K20m", "3.5"),
+        ("Tesla K20Xm", "3.5"),
+        ("MX150", "6.1"),
+        ("MX 250", "6.1"),
     ],
 )
 def test_gpu_names_as_tools_print_them(name: str, cc: str) -> None:
@@ -109,7 +116,9 @@ def test_numbers_that_are_no_geforce_8_or_9_card(name: str) -> None:
     assert q.gpu_model(name) is None, name
 
 
-@pytest.mark.parametrize("name", ["GeForce 2100", "GeForce GT 7300", "NVIDIA GeForce 2105M"])
+@pytest.mark.parametrize(
+    "name", ["GeForce 2100", "GeForce GT 7300", "NVIDIA GeForce 2105M", "Quadro M2000M2", "MX1500"]
+)
 def test_gpu_names_never_match_inside_other_names(name: str) -> None:
     assert q.gpu_model(name) is None
 

@@ -410,3 +410,16 @@ def test_h20_is_hopper_and_not_an_h200() -> None:
     assert model.source == "https://github.com/RightNow-AI/AutoMegaKernel/pull/3"
     h200 = q.gpu_model("NVIDIA H200")
     assert h200 is not None and h200.name == "H200"
+
+
+def test_torch_2_1_to_2_3_arch_lists_from_their_release_scripts() -> None:
+    """pytorch/builder's release/2.1, 2.2 and 2.3 build_cuda.sh: 5.0;6.0;7.0;7.5;8.0;8.6, with
+    11.8 adding 3.7 and 9.0, 12.1 adding 9.0 (no PTX). A Kepler GTX 770 (3.0) is below every
+    CUDA build of those releases; a K80 (3.7) runs only the cu118 one."""
+    for version in ("2.1.2", "2.2.2", "2.3.1"):
+        release = q.torch_release(version)
+        assert release is not None
+        lists = {v.name: v.arch_list for v in release.variants}
+        assert lists["cu118"] == ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90")
+        assert lists["cu121"] == ("sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90")
+        assert all(v.arch_source and "pytorch/builder/blob/" in v.arch_source for v in release.variants)

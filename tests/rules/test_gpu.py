@@ -61,8 +61,13 @@ def test_dl301_binary_compatibility_and_ptx() -> None:
         "DL301",
     )
     assert ptx.severity == "warning"
-    # unknown arch list (not verified in the KB) and no live probe: silent
-    assert fired(gpu_machine(gpus=[RTX5090], frameworks=[torch("2.3.1+cu121")]), "DL301") == []
+    # unknown arch list (not verified in the KB: 2.9's cu129) and no live probe: silent
+    assert fired(gpu_machine(gpus=[RTX5090], frameworks=[torch("2.9.0+cu129")]), "DL301") == []
+    # 2.3's cu121 list comes from its release script (sm_50 … sm_90, no PTX): an sm_120 GPU
+    # has no kernel there
+    assert fired(gpu_machine(gpus=[RTX5090], frameworks=[torch("2.3.1+cu121")]), "DL301") == [
+        "DL301"
+    ]
 
 
 def test_dl301_live_arch_list_wins() -> None:
@@ -1121,3 +1126,22 @@ def test_dl302_a_packages_own_capability_floor_is_the_verdict() -> None:
     from tests.rules.snapshots import pasted_codes
 
     assert "DL302" not in pasted_codes("RuntimeError: FlashAttention only supports fp16 and bf16 data type\n")
+
+
+def test_dl302_an_old_gpu_named_in_prose_beside_a_torch_release_of_no_stated_build() -> None:
+    """"I have a GTX 770 and installed torch 2.3.1 … no kernel image": every CUDA build of torch
+    2.3 starts at sm_37 (cu118) or sm_50 (cu121), so the Kepler card (3.0) has no kernel in any;
+    a Tesla K40c (the board's variant letter) likewise. A GTX 1050 (6.1) has kernels in both:
+    not too old."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(gpu: str) -> set[str]:
+        text = (
+            f"I have a {gpu} and installed torch 2.3.1. RuntimeError: CUDA error: no kernel "
+            "image is available for execution on the device\n"
+        )
+        return {f.code for f in explain_text(text, "t", probe=False).report.findings}
+
+    assert "DL302" in codes("GTX 770")
+    assert "DL302" in codes("Tesla K40c")
+    assert "DL302" not in codes("GTX 1050")

@@ -421,9 +421,15 @@ _GLUED_SERIES = re.compile(r"\b(rtx|gtx|gt|mx)(?=\d{2,4}\b)")  # "GTX780", "RTX3
 _GLUED_SUFFIX = re.compile(r"(?<=\d)(ti|super)\b")
 
 
+# a data-centre Kepler/Maxwell/Pascal board's variant letter: "Tesla K40c" (active cooling),
+# "K20m"/"K40m" (passive), "K20Xm": the same chip as the table's "Tesla K40", "Tesla K20X"
+_BOARD_VARIANT = re.compile(r"\b([kmp]\d{2}x?)[cm]\b")
+
+
 def _normalise_gpu(name: str) -> str:
     text = name.lower().replace("nvidia", " ").replace("-", " ").replace("_", " ")
     text = _GLUED_SUFFIX.sub(lambda m: f" {m.group(1) or 'super'}", text)
+    text = _BOARD_VARIANT.sub(r"\1", text)
     return " ".join(_GLUED_SERIES.sub(r"\1 ", text).split())
 
 
@@ -443,6 +449,8 @@ def _gpu_keys(model: GpuModel) -> list[str]:
         short = key.removeprefix("geforce ")
         if short != key and _SUFFIXED.fullmatch(short):
             keys.append(short)  # a pre-Fermi card by number and suffix: "8400 GS", "9800 GTX"
+        if short != key and short.startswith("mx"):
+            keys.append(short)  # "MX150", "MX 250": GeForce's MX line by its own name
         if short != key and short.startswith(("rtx ", "gtx ", "gt ")):
             keys.append(short)
             if short.startswith(("rtx ", "gtx ")) and short[4:5].isdigit():
