@@ -107,6 +107,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-library-ldd-not-found",
     "cudarc-library-not-found",
     "taichi-library-not-found",
+    "loader-cuda-library-cut",  # libraries.toml: ld.so's line cut before "cannot open"
     "jcuda-native-library-load-failed",  # jvm-bindings.toml: JCuda, ND4J/JavaCPP
     "nd4j-cuda-backend-load-failed",
     "paddle-cannot-load-library",
