@@ -1443,3 +1443,31 @@ def test_dl101_numba_cannot_link_the_ptx_of_its_toolkit() -> None:
     cubin = trace.replace("CU_JIT_INPUT_PTX", "CU_JIT_INPUT_CUBIN")
     with contextlib.suppress(DlenvError):  # nothing recognised at all
         assert "DL101" not in _explained(cubin)
+
+
+def test_dl101_a_release_stated_without_its_build_against_every_build_of_it() -> None:
+    """"Driver Version: 418.67" beside "torch 1.13.1" (no +cuXYZ): every CUDA build of torch
+    1.13 (CUDA 11.6, 11.7) needs driver 450.80.02, so whichever is installed cannot start CUDA
+    (an error beside the failure). nvidia-smi's "CUDA Version: 11.4" beside tensorflow 2.15
+    (CUDA 12.2) likewise. torch 2.1.0 on driver 470: its default cu121 build needs 525.60.13,
+    its cu118 build runs (a warning that names the cu118 index). A new enough driver, or the
+    CPU build stated, gives nothing."""
+    smi = "Driver Version: 418.67   CUDA Version: 10.1\n"
+    failed = "I installed torch 1.13.1 and torch.cuda.is_available() returns False\n"
+    report = explain_text(smi + failed, "paste.txt", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL101"]
+    assert f.severity == "error" and "every CUDA build" in f.title
+    assert f.evidence[0].needed == ">=450.80.02"
+    tf = (
+        "NVIDIA-SMI 470.57.02    Driver Version: 470.57.02    CUDA Version: 11.4\n"
+        "tensorflow 2.15.0 does not find my GPU: tf.config.list_physical_devices('GPU') "
+        "returns []\n"
+    )
+    assert "DL101" in _explained(tf)
+    default = "My driver is 470.82.01 and I use torch 2.1.0; torch.cuda.is_available() returns False\n"
+    report = explain_text(default, "paste.txt", probe=False).report
+    [w] = [f for f in report.findings if f.code == "DL101"]
+    assert w.severity == "warning" and "cu121" in w.title
+    assert any("whl/cu118" in c for a in w.fixes for c in getattr(a, "commands", []))
+    assert "DL101" not in _explained(default.replace("470.82.01", "535.104.05"))
+    assert "DL101" not in _explained(smi + failed.replace("1.13.1", "1.13.1+cpu"))

@@ -11,11 +11,15 @@ from typing import Literal
 
 from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.queries import (
+    DriverRequirement,
     driver_at_least,
     driver_requirement,
     major_minor,
     max_toolkit_for_driver,
+    tensorflow_release,
     toolkit_driver,
+    torch_release,
+    version_at_least,
 )
 from dlenv.rules.derived import (
     LIVE_WINS,
@@ -34,7 +38,7 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import driver_install_step, torch_variant_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import PciDevice, ReportedError, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, PciDevice, ReportedError, Snapshot
 
 CUDA_FRAMEWORKS = ("torch", "tensorflow", "jax")
 NVRM_PROBE = "nvrm-probe-not-called"  # dlenv.importers.signatures: NVRM says nouveau holds it
@@ -123,6 +127,11 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
 
     When only the driver's CUDA version is known (nvidia-smi's header, or PyTorch's "found
     version 11040", meaning CUDA 11.4), the majors are compared (before CUDA 11: major.minor).
+    A release stated without its CUDA build ("torch 1.13.1", "tensorflow 2.15.0") is weighed
+    against every CUDA build of it in the knowledge base: a driver older than all of them is
+    this rule's (an error beside a failure); on Linux, torch's default build needing a newer
+    driver than the paste shows, while another build of the release runs on it, is a warning
+    that names that build's index (torch 2.1.0's cu121 on driver 470: its cu118 runs).
 
     Example: driver 470.239.06 (CUDA 11.4) with torch 2.3.1+cu121 (needs >= 525.60.13).
 
@@ -132,6 +141,7 @@ def driver_too_old_for_framework(s: Snapshot) -> Iterator[Finding]:
     """
     drv = driver_version(s)
     found = list(_driver_cuda_too_old(s) if drv is None else _driver_version_too_old(s, drv))
+    found += _older_than_every_build(s, drv, {f.subject for f in found})
     found += _reported_too_old(s, {f.subject for f in found})
     found += _nvenc_api_too_new(s)
     found += _optix_too_old(s)
@@ -847,6 +857,159 @@ def _driver_cuda_too_old(s: Snapshot) -> Iterator[Finding]:
             subject=fw.name,
             confirmed_by=LIVE_WINS if probe is not None and probe.gpu_available is False else None,
         )
+
+
+def _release_cudas(s: Snapshot, fw: FrameworkFacts) -> list[str]:
+    """The CUDA versions of every CUDA build of a framework release stated without its build
+    ("torch 1.13.1", "tensorflow 2.15.0"), from the knowledge base; [] where the build is known,
+    may be a CPU one (PyPI's torch on native Windows), or the release is not in the table."""
+    if fw.cuda_version or cuda_build(fw) is False or fw.variant or fw.rocm_build:
+        return []
+    if not fw.version or "+" in fw.version or os_name(s) == "Darwin":
+        return []
+    if fw.name == "torch":
+        if native_windows(s):
+            return []  # PyPI's Windows wheel is the CPU build: DL401's question first
+        release = torch_release(fw.version)
+        return [v.cuda for v in release.variants] if release is not None else []
+    if fw.name == "tensorflow":
+        row = tensorflow_release(fw.version)
+        if row is None or (native_windows(s) and version_at_least(fw.version, "2.11")):
+            return []  # native Windows after 2.10 has no GPU build: DL402's
+        return [row.cuda] if row.cuda else []
+    return []
+
+
+def _older_than_every_build(
+    s: Snapshot, drv: str | None, done: set[str | None]
+) -> Iterator[Finding]:
+    """DL101 for a framework release stated without its CUDA build ("torch 1.13.1" beside
+    "Driver Version: 418.67"): when the driver is older than what every CUDA build of that
+    release needs (the knowledge base's builds and NVIDIA's driver table), whichever build is
+    installed cannot start CUDA. Where only the driver's CUDA is known (nvidia-smi's header),
+    its major (before CUDA 11: major.minor) is compared with each build's, as for a known
+    build. An error beside a failure the paste shows, a warning otherwise."""
+    supported = s.driver.cuda_version
+    for fw in s.frameworks:
+        if fw.name in done or fw.name not in CUDA_FRAMEWORKS:
+            continue
+        cudas = _release_cudas(s, fw)
+        reqs = [(c, r) for c in cudas if (r := driver_requirement(c, os_name(s))) is not None]
+        if not reqs or len(reqs) != len(cudas):
+            continue
+        probe = live(s, fw.name)
+        if probe is not None and probe.gpu_available:
+            continue
+        if drv is not None:
+            if not all(driver_at_least(drv, r.minimum) is False for _, r in reqs):
+                yield from _older_than_default_build(s, fw, drv, reqs)
+                continue
+            have = f"driver {drv}"
+        else:
+            mm = major_minor(supported)
+            if mm is None:
+                continue
+            olders = [
+                mm[0] < need[0] if r.minor_compat else mm < need
+                for c, r in reqs
+                if (need := major_minor(c)) is not None
+            ]
+            if len(olders) != len(reqs) or not all(olders):
+                continue
+            have = f"a driver that runs CUDA up to {supported}"
+        lowest = min(reqs, key=lambda cr: major_minor(cr[0]) or (0, 0))
+        builds = ", ".join(sorted({f"CUDA {c}" for c, _ in reqs}, key=lambda b: b))
+        failed = any(not e.harmless for e in s.reported_errors) or (
+            probe is not None and probe.gpu_available is False
+        )
+        yield finding(
+            "DL101",
+            title=f"The NVIDIA driver is too old for every CUDA build of {label(fw)}",
+            message=f"{label(fw)} is built with {builds} (every CUDA build of it in dlenv's "
+            f"knowledge base); the oldest of them needs NVIDIA driver >={lowest[1].minimum}, "
+            f"and the paste shows {have}: whichever build is installed cannot start CUDA.",
+            severity="error" if failed or said_unused(s) else "warning",
+            evidence=[
+                Evidence(
+                    fact="driver.version" if drv is not None else "driver.cuda_version",
+                    found=drv if drv is not None else supported,
+                    needed=f">={lowest[1].minimum}",
+                    note=f"the oldest CUDA build of {label(fw)}: CUDA {lowest[0]}",
+                ),
+                Evidence(fact=f"frameworks.{fw.name}.version", found=fw.version),
+            ],
+            hint="The framework's CUDA build was not stated: `python -c \"import torch; "
+            "print(torch.version.cuda)\"` (or TensorFlow's tf.sysconfig.get_build_info()) "
+            "shows it.",
+            fixes=[driver_install_step(lowest[1].minimum)],
+            subject=fw.name,
+        )
+
+
+def _older_than_default_build(
+    s: Snapshot, fw: FrameworkFacts, drv: str, reqs: list[tuple[str, DriverRequirement]]
+) -> Iterator[Finding]:
+    """DL101, a warning, for a torch release stated without its build on Linux (or an OS the
+    paste leaves out) whose default build (what `pip install torch` gets there) needs a newer
+    driver than the paste shows, while another CUDA build of the release runs on it: torch
+    2.1.0's default cu121 wheel needs driver 525.60.13, its cu118 one 450.80.02."""
+    if fw.name != "torch" or os_name(s) not in (None, "Linux"):
+        return
+    release = torch_release(fw.version)
+    default = next(
+        (v for v in release.variants if v.name == release.default_variant), None
+    ) if release is not None else None
+    need = driver_requirement(default.cuda, "Linux") if default is not None else None
+    if default is None or need is None or driver_at_least(drv, need.minimum) is not False:
+        return
+    runs = [c for c, r in reqs if driver_at_least(drv, r.minimum) is True]
+    if not runs:
+        return
+    older = min(runs, key=lambda c: major_minor(c) or (0, 0))
+    variant = "cu" + older.replace(".", "")
+    if not (any(not e.harmless for e in s.reported_errors) or said_unused(s)):
+        return  # a version and a driver, nothing failing: the user may have the other build
+    yield finding(
+        "DL101",
+        title=f"NVIDIA driver {drv} is probably too old for {label(fw)}'s default build "
+        f"({default.name})",
+        message=f"The paste states {label(fw)} without its CUDA build. Its default build on "
+        f"Linux, {default.name} (what `pip install torch` installs), needs NVIDIA driver "
+        f">={need.minimum}; driver {drv} is older. Its CUDA {older} build runs on this driver.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="driver.version",
+                found=drv,
+                needed=f">={need.minimum}",
+                note=f"the default build of {label(fw)}: CUDA {default.cuda}",
+            ),
+            Evidence(fact=f"frameworks.{fw.name}.version", found=fw.version),
+        ],
+        hint='`python -c "import torch; print(torch.version.cuda)"` shows which build is '
+        "installed.",
+        fixes=[
+            ManualStep(
+                text=f"Install the {variant} build, which this driver runs, or upgrade the "
+                "driver.",
+                commands=[
+                    f"pip install torch=={fw.version} --index-url "
+                    f"https://download.pytorch.org/whl/{variant}"
+                ],
+                url="https://pytorch.org/get-started/previous-versions/",
+            ),
+            driver_install_step(need.minimum),
+        ],
+        subject=fw.name,
+    )
+
+
+def said_unused(s: Snapshot) -> bool:
+    """The reporter says the GPU is not used, or torch's is_available() is False."""
+    return any(
+        e.signature in ("said-gpu-not-used", "torch-cuda-unavailable-stated")
+        for e in s.reported_errors
+    )
 
 
 _WHO = {"torch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
