@@ -30,6 +30,10 @@ def _prose(text: str) -> dict[str, object]:
         # the bugfix level is kept, as a probed interpreter reports it: it dates the report
         ("- **Python:** 3.11.15", "python.version", "3.11.15"),
         ("my python version is 3.8", "python.version", "3.8"),
+        # "<name> version is <version>", as reporters write it
+        ("My torch version is 2.1.0", "frameworks.torch.version", "2.1.0"),
+        ("tensorflow version is 2.15.0", "frameworks.tensorflow.version", "2.15.0"),
+        ("My cuDNN version is 8.9.7", "cuda.cudnn[]", "8.9.7 at (stated in prose)"),
         ("TensorFlow 2.7 with cuda_11.2", "frameworks.tensorflow.version", "2.7"),
         ("TensorFlow 2.7 with cuda_11.2", "cuda.toolkits[]", "11.2"),
         ("tensorflow-gpu==2.4.1 installed with pip", "frameworks.tensorflow.version", "2.4.1"),

@@ -24,8 +24,9 @@ _V = (
     r"\[?v?(?P<ver>\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?"
     r"(?:\+(?!(?i:python|py3|cuda|cudnn))\w+(?:\.(?!html?\b|whl\b)\w+)*)?)"
 )
-# "torch==2.1", "torch: 2.1", "**torch**: 2.1", "torch版本是2.4.0" (版本 "version", 是/为 "is")
-_SEP = r"(?:\s*(?:==?|:|：|@|-|\bversion\b|版本号?|是|为|[*`]{1,3})\s*){1,3}|\s+"
+# "torch==2.1", "torch: 2.1", "**torch**: 2.1", "torch版本是2.4.0" (版本 "version", 是/为 "is"),
+# "my torch version is 2.1.0"
+_SEP = r"(?:\s*(?:==?|:|：|@|-|\bversion(?:\s+(?:is|was))?\b|版本号?|是|为|[*`]{1,3})\s*){1,3}|\s+"
 # a word's start that a Chinese character may precede ("的torch版本", "的cuda"): \b is none
 # there, since CJK characters are word characters
 _B = r"(?<![A-Za-z0-9_])"
@@ -91,7 +92,7 @@ _CUDA_MAJOR_SAID = re.compile(
 )
 _CUDNN = re.compile(
     _B + r"cudnn(?:\s*version|\s?版本号?)?"
-    r"(?:[*`]{0,3}\s*(?:==?|:|：|是|为|\s)\s*[*`]{0,3}\s*|(?=[1-9]\.))"
+    r"(?:[*`]{0,3}\s*(?:==?|:|：|是|为|\s(?:is\s|was\s)?)\s*[*`]{0,3}\s*|(?=[1-9]\.))"
     # no cuDNN 0.x ("cudnn 0.8.2" is torchvision's); glued, one digit ("cudnn7.6.5", not
     # "cudnn10.1", CUDA's)
     r"v?(?P<ver>[1-9]\d?\.\d+(?:\.\d+)?)",
