@@ -1145,3 +1145,18 @@ def test_dl302_an_old_gpu_named_in_prose_beside_a_torch_release_of_no_stated_bui
     assert "DL302" in codes("GTX 770")
     assert "DL302" in codes("Tesla K40c")
     assert "DL302" not in codes("GTX 1050")
+
+
+def test_dl301_tensorflows_own_verdict_that_it_jit_compiles_from_ptx() -> None:
+    """TensorFlow's "not built with CUDA kernel binaries compatible with compute capability 8.0.
+    CUDA kernels will be jit-compiled from PTX": its build has no code for the GPU (a warning:
+    it runs after compiling). A TensorFlow log without that line says nothing of the kind."""
+    from dlenv.importers.explain import explain_text
+
+    line = (
+        "W tensorflow/core/common_runtime/gpu/gpu_device.cc:1852] TensorFlow was not built "
+        "with CUDA kernel binaries compatible with compute capability 8.0. CUDA kernels will be "
+        "jit-compiled from PTX, which could take 30 minutes or longer.\n"
+    )
+    [f] = [f for f in explain_text(line, "t", probe=False).report.findings if f.code == "DL301"]
+    assert f.severity == "warning" and "sm_80" in f.title and f.subject == "tensorflow"

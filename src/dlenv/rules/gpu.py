@@ -35,7 +35,7 @@ from dlenv.rules.derived import (
     usable_gpus,
     verdict,
 )
-from dlenv.rules.findings import Evidence, Finding
+from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import build_for_newer_gpu, build_for_old_gpu, torch_variant_fix
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import FrameworkFacts, GpuFacts, ReportedError, Snapshot
@@ -99,7 +99,9 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     predate. torch's own "… with CUDA capability sm_86 is not compatible with the current
     PyTorch installation" quoted without its arch list is an error when the GPU is one that no
     torch build has dropped (the default builds run it from some release on): the installed
-    build is older than the GPU.
+    build is older than the GPU. TensorFlow's own "not built with CUDA kernel binaries
+    compatible with compute capability 8.0 … jit-compiled from PTX" is a warning: it runs after
+    minutes of compiling, or fails where the PTX cannot target the GPU.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -111,6 +113,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu128`.
     """
     torch = s.framework("torch")
+    yield from _tensorflow_jit_from_ptx(s)
     yield from _runtime_compiler_too_old(s, torch)
     old_builds = list(_newer_than_old_builds(s, torch)) if not (torch and torch.version) else []
     yield from old_builds
@@ -1333,6 +1336,50 @@ NO_DEVICE = ("no-cuda-capable-device", "torch-no-cuda-gpus")
 # prose-memory.toml: "to overcome this, add os.environ['CUDA_VISIBLE_DEVICES'] = '0'"
 VISIBLE_SET_FIXES = "said-visible-devices-set-fixes"
 _SET_TO = re.compile(r"CUDA_VISIBLE_DEVICES\W{1,8}([\w,-]{1,40})")
+
+
+TF_NO_KERNELS = "tf-no-kernel-binaries"  # gpu-arch.toml: TensorFlow's own verdict
+
+
+def _tensorflow_jit_from_ptx(s: Snapshot) -> Iterator[Finding]:
+    """DL301, a warning, on TensorFlow's own verdict: "TensorFlow was not built with CUDA kernel
+    binaries compatible with compute capability 8.0. CUDA kernels will be jit-compiled from
+    PTX": the build has no code for the GPU and compiles it at start-up (minutes, and a failure
+    where the PTX is older than the GPU's major can run). The fix is a TensorFlow release
+    built for the GPU."""
+    said = next((e for e in s.reported_errors if e.signature == TF_NO_KERNELS), None)
+    if said is None:
+        return
+    m = re.search(r"compute capability (\d+\.\d+)", said.text)
+    cc = m.group(1) if m else None
+    tf = s.framework("tensorflow")
+    yield finding(
+        "DL301",
+        title=f"{label(tf) if tf is not None and tf.version else 'TensorFlow'} has no kernels "
+        f"for this GPU" + (f" ({_sm(cc)})" if cc else ""),
+        message="TensorFlow says its build has no CUDA kernels for the GPU"
+        + (f" (compute capability {cc})" if cc else "")
+        + ": it JIT-compiles them from PTX at start-up, which takes minutes each run and "
+        "fails outright where the PTX cannot target the GPU.",
+        severity="warning",
+        evidence=[
+            verdict(f"reported_errors.{TF_NO_KERNELS}", first_line(said.text, 200), "TensorFlow")
+        ],
+        hint="TensorFlow's tested build configurations list the CUDA of each release; a "
+        "release built with a CUDA that targets the GPU has its kernels.",
+        fixes=[
+            ManualStep(
+                text="Install a TensorFlow release built for this GPU (a newer one), or keep "
+                "the JIT cache between runs (CUDA_CACHE_MAXSIZE) so it compiles once.",
+                commands=[
+                    'pip install -U "tensorflow[and-cuda]"',
+                    "export CUDA_CACHE_MAXSIZE=4294967296",
+                ],
+                url="https://www.tensorflow.org/install/source#gpu",
+            )
+        ],
+        subject="tensorflow",
+    )
 
 
 def _said(s: Snapshot, *signatures: str) -> str | None:
