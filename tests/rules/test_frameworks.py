@@ -715,3 +715,24 @@ def test_dl401_a_cpu_build_by_the_version_the_reporter_quotes() -> None:
     assert f.subject == "torch" and "most likely" not in f.message  # stated, not inferred
     assert f.evidence[0].found == "cpu"
     assert "DL401" not in _explained(said.replace("1.10.0cpu", "1.10.0+cu113"))
+
+
+def test_dl401_paddle_mxnet_and_xgboost_cpu_builds_asked_for_the_gpu() -> None:
+    """Each framework's own words for its CPU build asked for the GPU: PaddlePaddle's "Cannot
+    use GPU because you have installed CPU version PaddlePaddle", MXNet's "Compile with
+    USE_CUDA=1 to enable GPU usage", XGBoost's "XGBoost version not compiled with GPU support":
+    DL401 with that framework's own GPU package, not torch's."""
+    lines = {
+        "paddle": "E0714 16:34:40.972663 31948 pybind.cc:1277] Cannot use GPU because you have "
+        "installed CPU version PaddlePaddle.\n",
+        "mxnet": "mxnet.base.MXNetError: [11:28:30] src/storage/storage.cc:78: Compile with "
+        "USE_CUDA=1 to enable GPU usage\n",
+        "xgboost": "xgboost.core.XGBoostError: [07:02:59] /workspace/src/common/common.h:174: "
+        "XGBoost version not compiled with GPU support.\n",
+    }
+    packages = {"paddle": "paddlepaddle-gpu", "mxnet": "mxnet-cu", "xgboost": "xgboost"}
+    for name, line in lines.items():
+        f = _dl401(line)
+        assert f.title.startswith(f"{name} ") and f.severity == "error", name
+        commands = " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
+        assert packages[name] in commands and "torch" not in commands, name

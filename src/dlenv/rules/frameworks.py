@@ -125,6 +125,19 @@ _CUDA_ASKED = {
         "the code asked Chainer for the GPU (its CUDA backend has no CuPy: \"has no attribute "
         "'cupy'\", \"CUDA environment is not correctly set up\")",
     ),
+    "paddle-cpu-build-asked-for-gpu": (
+        "paddle",
+        'the code asked PaddlePaddle for the GPU ("Cannot use GPU because you have installed CPU '
+        'version PaddlePaddle")',
+    ),
+    "mxnet-cpu-build-asked-for-gpu": (
+        "mxnet",
+        'the code asked MXNet for a GPU context ("Compile with USE_CUDA=1 to enable GPU usage")',
+    ),
+    "xgboost-cpu-build-asked-for-gpu": (
+        "xgboost",
+        'the code asked XGBoost for the GPU ("XGBoost version not compiled with GPU support")',
+    ),
     "torch-c-cuda-function-missing": (
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
@@ -190,11 +203,40 @@ _CHAINER_GPU_FIX = ManualStep(
     ],
     url="https://docs.chainer.org/en/stable/install.html",
 )
+# PaddlePaddle's GPU build is another package (paddlepaddle-gpu), installed beside or over the
+# CPU one; MXNet's is mxnet-cuXXX; XGBoost's PyPI wheels for Linux x86_64 and Windows carry CUDA
+_PADDLE_GPU_FIX = ManualStep(
+    text="Uninstall the CPU package and install paddlepaddle-gpu for the CUDA on this machine "
+    "(both installed side by side: the CPU one may be the one imported).",
+    commands=[
+        "pip uninstall -y paddlepaddle paddlepaddle-gpu",
+        "pip install paddlepaddle-gpu  # the CUDA variant from PaddlePaddle's install page",
+        'python -c "import paddle; print(paddle.device.is_compiled_with_cuda())"',
+    ],
+    url="https://www.paddlepaddle.org.cn/en/install/quick",
+)
+_MXNET_GPU_FIX = ManualStep(
+    text="Replace the CPU package with MXNet's build for the CUDA on this machine.",
+    commands=["pip uninstall -y mxnet", "pip install mxnet-cu112  # the cuXXX of your CUDA"],
+    url="https://mxnet.apache.org/versions/1.9.1/get_started",
+)
+_XGBOOST_GPU_FIX = ManualStep(
+    text="Install an XGBoost with CUDA: PyPI's wheel for Linux x86_64 or Windows (not a source "
+    "build without -DUSE_CUDA=ON, nor conda's CPU py-xgboost).",
+    commands=[
+        "pip install -U xgboost",
+        "conda install -c conda-forge py-xgboost=*=cuda*  # with conda",
+    ],
+    url="https://xgboost.readthedocs.io/en/stable/install.html",
+)
 # a framework's own message that its build has no GPU backend, where dlenv reads no facts of
 # that framework otherwise: the framework, and what installs its GPU build
 _SAYS_CPU_BUILD = {
     "dgl-cuda-not-enabled": ("dgl", _DGL_GPU_FIX),
     "chainer-without-cupy": ("chainer", _CHAINER_GPU_FIX),
+    "paddle-cpu-build-asked-for-gpu": ("paddle", _PADDLE_GPU_FIX),
+    "mxnet-cpu-build-asked-for-gpu": ("mxnet", _MXNET_GPU_FIX),
+    "xgboost-cpu-build-asked-for-gpu": ("xgboost", _XGBOOST_GPU_FIX),
 }
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
@@ -624,7 +666,10 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     flags table, with GPU layers asked for or the reporter complaining of it), DGL's CPU build
     asked for the GPU ("Device API gpu is not enabled. Please install the cuda version of
     dgl"), Chainer without CuPy, its GPU backend ("'module' object has no attribute 'cupy'",
-    "CUDA environment is not correctly set up … No module named 'cupy'"), a
+    "CUDA environment is not correctly set up … No module named 'cupy'"), PaddlePaddle's,
+    MXNet's and XGBoost's CPU builds asked for the GPU ("Cannot use GPU because you have
+    installed CPU version PaddlePaddle", "Compile with USE_CUDA=1 to enable GPU usage",
+    "XGBoost version not compiled with GPU support"), a
     torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
