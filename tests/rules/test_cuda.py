@@ -1486,3 +1486,21 @@ def test_jvm_cuda_bindings_name_the_binding_not_the_library() -> None:
     assert _explained_dl201(
         "java.lang.ExceptionInInitializerError\n\tat com.example.Main.main(Main.java:10)\n"
     ) == []
+
+
+def test_dl201_a_tensorrt_library_an_extension_links() -> None:
+    """pytorch/TensorRT: `import trtorch` fails with "libnvinfer_plugin.so.8: cannot open shared
+    object file": TensorRT's library, which the extension links, is not on the loader path
+    (DL201, named). TensorFlow's own optional "Could not load dynamic library 'libnvinfer.so.7'"
+    warning stays harmless noise."""
+    [f] = _explained_dl201(
+        "import trtorch\nImportError: libnvinfer_plugin.so.8: cannot open shared object file: "
+        "No such file or directory\n"
+    )
+    assert "libnvinfer_plugin.so.8" in f.title
+    tf = (
+        "2023-01-01 10:00:00.000000: W tensorflow/compiler/xla/stream_executor/platform/default/"
+        "dso_loader.cc:64] Could not load dynamic library 'libnvinfer.so.7'; dlerror: "
+        "libnvinfer.so.7: cannot open shared object file: No such file or directory\n"
+    )
+    assert _explained_dl201(tf) == []

@@ -121,10 +121,12 @@ MISSING_LIBRARY_SIGNATURES = (
 )
 # An import that failed on the library, not a framework trying it and falling back to the CPU.
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
-# (NVRTC's and nvJitLink's DLLs carry a build number too: nvrtc64_112_0.dll, nvJitLink_120_0.dll)
+# (NVRTC's and nvJitLink's DLLs carry a build number too: nvrtc64_112_0.dll, nvJitLink_120_0.dll;
+# TensorRT's libraries, which TensorRT-built extensions link, count: libnvinfer_plugin.so.8)
 _SONAME = re.compile(
     r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
-    r"nvJitLink|cupti)(?:\.so(?:\.\d+)*|(?:64)?_\d+(?:_\d+)?\.dll)"
+    r"nvJitLink|cupti|nvinfer(?:_plugin)?|nvonnxparser|nvparsers)"
+    r"(?:\.so(?:\.\d+)*|(?:64)?_\d+(?:_\d+)?\.dll)"
 )
 # CUDA major -> the pip wheels that ship each library (CUDA 11 and later)
 _WHEELS = {
