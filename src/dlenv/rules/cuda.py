@@ -48,7 +48,13 @@ from dlenv.rules.derived import (
 from dlenv.rules.findings import Evidence, Finding, first_line
 from dlenv.rules.fixes import tensorflow_and_cuda_fix
 from dlenv.rules.registry import finding, rule
-from dlenv.snapshot.model import FrameworkFacts, LoadedLibrary, ResolvedLibrary, Snapshot
+from dlenv.snapshot.model import (
+    FrameworkFacts,
+    LoadedLibrary,
+    ReportedError,
+    ResolvedLibrary,
+    Snapshot,
+)
 
 
 def _reinstall(fw: FrameworkFacts, reason: str) -> list[Action]:
@@ -526,12 +532,45 @@ def _provider_not_loaded(s: Snapshot) -> Iterator[Finding]:
         if m
         else "the CUDA and cuDNN majors its onnxruntime-gpu release was built for"
     )
-    yield finding(
-        "DL201",
+    yield _links_not_loaded(
+        said,
+        needs,
         title="ONNX Runtime's CUDA provider cannot load its CUDA/cuDNN libraries",
         message=f"ONNX Runtime could not load its CUDA provider: the libraries it links, {needs}, "
         "are not installed, not on the library path (PATH on Windows), or installed in another "
         "major. It stops (CUDA_PATH set) or runs on the CPU.",
+        hint="ONNX Runtime's requirements table lists the CUDA and cuDNN majors of each "
+        "onnxruntime-gpu release; `import torch` before onnxruntime also loads torch's copies.",
+        fix=ManualStep(
+            text=f"Install {needs} (or the onnxruntime-gpu release built for the CUDA you "
+            "have) and put their library folders on the loader path.",
+            commands=[
+                "pip show onnxruntime-gpu",
+                'pip install "nvidia-cudnn-cu12==9.*" "nvidia-cublas-cu12"   # CUDA 12 builds',
+            ],
+            url="https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html#requirements",
+        ),
+        subject="onnxruntime",
+    )
+
+
+def _links_not_loaded(
+    said: ReportedError,
+    needs: str,
+    *,
+    title: str,
+    message: str,
+    hint: str,
+    fix: ManualStep,
+    subject: str,
+) -> Finding:
+    """DL201 from a program's own message that the CUDA libraries it links did not load, where
+    the message names the program (its provider, its binding) but not the library: what it
+    needs, and where to look."""
+    return finding(
+        "DL201",
+        title=title,
+        message=message,
         evidence=[
             Evidence(
                 fact=f"reported_errors.{said.signature}",
@@ -539,20 +578,9 @@ def _provider_not_loaded(s: Snapshot) -> Iterator[Finding]:
                 needed=needs,
             )
         ],
-        hint="ONNX Runtime's requirements table lists the CUDA and cuDNN majors of each "
-        "onnxruntime-gpu release; `import torch` before onnxruntime also loads torch's copies.",
-        fixes=[
-            ManualStep(
-                text=f"Install {needs} (or the onnxruntime-gpu release built for the CUDA you "
-                "have) and put their library folders on the loader path.",
-                commands=[
-                    "pip show onnxruntime-gpu",
-                    'pip install "nvidia-cudnn-cu12==9.*" "nvidia-cublas-cu12"   # CUDA 12 builds',
-                ],
-                url="https://onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html#requirements",
-            )
-        ],
-        subject="onnxruntime",
+        hint=hint,
+        fixes=[fix],
+        subject=subject,
     )
 
 
@@ -575,30 +603,22 @@ def _binding_not_loaded(s: Snapshot) -> Iterator[Finding]:
     needs = f"CUDA {m['v']} (the release {m['lib']} {m['v']} is built for)" if m else (
         "the CUDA release its artifact names (nd4j-cuda-X.Y needs CUDA X.Y)"
     )
-    yield finding(
-        "DL201",
+    yield _links_not_loaded(
+        said,
+        needs,
         title="The Java CUDA binding cannot load the CUDA libraries it links",
         message=f"{first_line(said.text, 120)}: the binding's own native library is there, but "
         f"the CUDA libraries it links, of {needs}, are not installed or their folder is not "
         "on PATH (LD_LIBRARY_PATH on Linux).",
-        evidence=[
-            Evidence(
-                fact=f"reported_errors.{said.signature}",
-                found=first_line(said.text, 200),
-                needed=needs,
-            )
-        ],
         hint="Java reports the binding that failed, not the library behind it: Dependency "
         "Walker (Windows) or `ldd` on the binding's native library names the missing one.",
-        fixes=[
-            ManualStep(
-                text=f"Install {needs} and put its bin folder on PATH (lib64 on LD_LIBRARY_PATH "
-                "on Linux), or use the binding release built for the CUDA that is installed; "
-                "ND4J's cuda -redist artifact brings the libraries itself.",
-                commands=["nvcc --version", "where cublas64_*.dll   # Windows: is it on PATH?"],
-                url="https://github.com/jcuda/jcuda-main",
-            )
-        ],
+        fix=ManualStep(
+            text=f"Install {needs} and put its bin folder on PATH (lib64 on LD_LIBRARY_PATH "
+            "on Linux), or use the binding release built for the CUDA that is installed; "
+            "ND4J's cuda -redist artifact brings the libraries itself.",
+            commands=["nvcc --version", "where cublas64_*.dll   # Windows: is it on PATH?"],
+            url="https://github.com/jcuda/jcuda-main",
+        ),
         subject="cuda",
     )
 
