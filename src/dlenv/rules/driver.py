@@ -918,7 +918,8 @@ def _older_than_every_build(
                 continue
             have = f"a driver that runs CUDA up to {supported}"
         lowest = min(reqs, key=lambda cr: major_minor(cr[0]) or (0, 0))
-        builds = ", ".join(sorted({f"CUDA {c}" for c, _ in reqs}, key=lambda b: b))
+        cudas_sorted = sorted({c for c, _ in reqs}, key=lambda c: major_minor(c) or (0, 0))
+        builds = ", ".join(f"CUDA {c}" for c in cudas_sorted)
         failed = any(not e.harmless for e in s.reported_errors) or (
             probe is not None and probe.gpu_available is False
         )
@@ -928,7 +929,7 @@ def _older_than_every_build(
             message=f"{label(fw)} is built with {builds} (every CUDA build of it in dlenv's "
             f"knowledge base); the oldest of them needs NVIDIA driver >={lowest[1].minimum}, "
             f"and the paste shows {have}: whichever build is installed cannot start CUDA.",
-            severity="error" if failed or said_unused(s) else "warning",
+            severity="error" if failed or _said_unused(s) else "warning",
             evidence=[
                 Evidence(
                     fact="driver.version" if drv is not None else "driver.cuda_version",
@@ -967,7 +968,7 @@ def _older_than_default_build(
         return
     older = min(runs, key=lambda c: major_minor(c) or (0, 0))
     variant = "cu" + older.replace(".", "")
-    if not (any(not e.harmless for e in s.reported_errors) or said_unused(s)):
+    if not (any(not e.harmless for e in s.reported_errors) or _said_unused(s)):
         return  # a version and a driver, nothing failing: the user may have the other build
     yield finding(
         "DL101",
@@ -1004,7 +1005,7 @@ def _older_than_default_build(
     )
 
 
-def said_unused(s: Snapshot) -> bool:
+def _said_unused(s: Snapshot) -> bool:
     """The reporter says the GPU is not used, or torch's is_available() is False."""
     return any(
         e.signature in ("said-gpu-not-used", "torch-cuda-unavailable-stated")

@@ -225,7 +225,7 @@ _XGBOOST_GPU_FIX = ManualStep(
     "build without -DUSE_CUDA=ON, nor conda's CPU py-xgboost).",
     commands=[
         "pip install -U xgboost",
-        "conda install -c conda-forge py-xgboost=*=cuda*  # with conda",
+        'conda install -c conda-forge "py-xgboost=*=cuda*"  # with conda',
     ],
     url="https://xgboost.readthedocs.io/en/stable/install.html",
 )
