@@ -1160,3 +1160,16 @@ def test_dl301_tensorflows_own_verdict_that_it_jit_compiles_from_ptx() -> None:
     )
     [f] = [f for f in explain_text(line, "t", probe=False).report.findings if f.code == "DL301"]
     assert f.severity == "warning" and "sm_80" in f.title and f.subject == "tensorflow"
+
+
+def test_dl305_an_extension_kernel_whose_symbol_is_not_found_for_the_device() -> None:
+    """RosettaCommons/foundry: cuequivariance's 'CUDA error: "named symbol not found" at
+    run_fmha.cu:160' on a TITAN RTX (its fused kernels carry no code for sm_75): the
+    extension's kernel, named by its .cu file (DL305). The words without a source file say
+    nothing of whose kernel it was."""
+    from dlenv.importers.explain import explain_text
+
+    line = '[rank0]: RuntimeError: CUDA error: "named symbol not found" at run_fmha.cu:160\n'
+    report = explain_text(line + "It runs on TITAN RTX.\n", "t", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL305"]
+    assert "run_fmha.cu" in f.message and f.severity == "error"

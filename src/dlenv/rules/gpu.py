@@ -1731,14 +1731,23 @@ def _native_arch(arch: tuple[str, ...] | list[str], cc: str) -> str | None:
 INVALID_DEVICE_FUNCTION = "status-cudaerrorinvaliddevicefunction"
 
 
+# gpu-arch.toml: an extension's kernel with no code for the device, "named symbol not found" at
+# its .cu file
+SYMBOL_NOT_FOUND = "extension-kernel-symbol-not-found"
+
+
 def _no_kernel_image(s: Snapshot) -> str | None:
     """The "no kernel image" error as the paste or torch's live probe quoted it (or CUDA's older
-    "invalid device function", which says the same)."""
+    "invalid device function", or an extension's "named symbol not found" at its .cu file, which
+    say the same)."""
     for e in s.reported_errors:
         if e.signature == NO_KERNEL_IMAGE and e.framework in (None, "torch"):
             return e.text
     for e in s.reported_errors:
-        if e.signature == INVALID_DEVICE_FUNCTION and e.framework in (None, "torch"):
+        if e.signature in (INVALID_DEVICE_FUNCTION, SYMBOL_NOT_FOUND) and e.framework in (
+            None,
+            "torch",
+        ):
             return e.text
     probe = live(s, "torch")
     if probe is not None:
@@ -1756,7 +1765,9 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     failed is then not torch's but an extension's (a package with its own CUDA code, built for
     other architectures). Also when the paste names the failing code itself: an extension's
     kernel ("error in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_
-    template.h:175): …", a non-ATen source file after the message, mmcv's "…_impl:
+    template.h:175): …", a non-ATen source file after the message, an extension's
+    'CUDA error: "named symbol not found" at run_fmha.cu:160' (its kernel has no code for the
+    device), mmcv's "…_impl:
     implementation for device cuda:0 not found") or an extension's arch flags that miss the GPU
     (detectron2's collect_env "arch flags"). With the GPU unknown, a reporter saying other code
     runs on it ("Other scripts could successfully be executed") makes it a warning; so does a
