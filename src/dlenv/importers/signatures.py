@@ -1515,7 +1515,6 @@ class Runs:
         self.tokens = tokens
         self._has: dict[str, bool] = {}  # a word shared by signatures: looked up once
         self._positions: dict[tuple[str, bool], array[int]] = {}  # see `positions`
-        self._limits: dict[tuple[str, bool], int] = {}
         self._kept = 0
 
     @classmethod
@@ -1574,14 +1573,13 @@ class Runs:
         """`_positions` of `word` in the text (`where`: the text itself where `cased`, else
         its lower-cased copy), kept: signatures share their openings ("cuda" opens dozens), and
         a 50 MB log took a second to find them again. None past the memory kept for them."""
+        # (`limit` is the same for every caller: a share of this one text's length)
         key = (word, cased)
         at = self._positions.get(key)
-        if at is None or (at is _TOO_MANY and limit > self._limits.get(key, 0)):
+        if at is None:
             if self._kept > _KEPT_POSITIONS:
                 return None
-            at = _positions(word, where, limit)
-            self._positions[key] = at
-            self._limits[key] = limit
+            at = self._positions[key] = _positions(word, where, limit)
             self._kept += len(at)
         return at
 

@@ -917,9 +917,9 @@ def _older_than_every_build(
             if len(olders) != len(reqs) or not all(olders):
                 continue
             have = f"a driver that runs CUDA up to {supported}"
-        lowest = min(reqs, key=lambda cr: major_minor(cr[0]) or (0, 0))
-        cudas_sorted = sorted({c for c, _ in reqs}, key=lambda c: major_minor(c) or (0, 0))
-        builds = ", ".join(f"CUDA {c}" for c in cudas_sorted)
+        reqs.sort(key=lambda cr: major_minor(cr[0]) or (0, 0))
+        lowest = reqs[0]
+        builds = ", ".join(dict.fromkeys(f"CUDA {c}" for c, _ in reqs))
         failed = any(not e.harmless for e in s.reported_errors) or (
             probe is not None and probe.gpu_available is False
         )

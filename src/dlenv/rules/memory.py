@@ -501,33 +501,26 @@ def _shared_process(s: Snapshot, said: ReportedError | None) -> ReportedError | 
     return code if other else None
 
 
-def _several_processes(
-    s: Snapshot, said: ReportedError | None, fw: str | None
-) -> tuple[ReportedError, str] | None:
+def _several_oom(
+    s: Snapshot, said: ReportedError | None, fw: str | None, base: list[Evidence]
+) -> _Oom | None:
     """The program runs in several processes at once (Ray actors, simulated clients, a pool) and
     what ran out is TensorFlow's or JAX's memory: each process maps (nearly) the whole GPU when
-    its framework starts, so the second process finds nothing. (The context, and which of the
-    two allocators.)"""
-    several = _stated(s, SAID_SEVERAL_PROCESSES)
-    if several is None:
+    its framework starts, so the second process finds nothing."""
+    context = _stated(s, SAID_SEVERAL_PROCESSES)
+    if context is None:
         return None
     failed = [said] if said is not None else []
     failed += [e for e in s.reported_errors if e.signature in OOM_SIGNATURES + SAID_OOM]
     if any(e.framework == "torch" for e in failed):
         return None
-    if fw in ("tensorflow", "jax"):
-        return several, "JAX" if fw == "jax" else "TensorFlow"
     code = _stated(s, CODE_IMPORTS_GRABBER)
-    if fw is None and code is not None:
-        return several, _grabber(code)
-    return None
-
-
-def _several_oom(
-    said: ReportedError | None, fw: str | None, several: tuple[ReportedError, str],
-    base: list[Evidence],
-) -> _Oom:
-    context, who = several
+    if fw in ("tensorflow", "jax"):
+        who = "JAX" if fw == "jax" else "TensorFlow"
+    elif fw is None and code is not None:
+        who = _grabber(code)
+    else:
+        return None
     return _Oom(
         said,
         fw if fw is not None else ("jax" if who == "JAX" else "tensorflow"),
@@ -809,9 +802,9 @@ def _classify(s: Snapshot) -> _Oom | None:
             requested,
             stated=True,
         )
-    several = _several_processes(s, said, fw) if numbers is None else None
+    several = _several_oom(s, said, fw, base) if numbers is None else None
     if several is not None:
-        return _several_oom(said, fw, several, base)
+        return several
     first = _stated(s, FIRST_ALLOCATION)
     if first is not None and numbers is None:
         return _Oom(
@@ -919,9 +912,9 @@ def _classify_said(s: Snapshot) -> _Oom | None:
         return _Oom(
             said, None, "growth", [_said(said), _said(context)], FIXED_WHY, stated=True
         )
-    several = _several_processes(s, said, None)
+    several = _several_oom(s, said, None, [_said(said)])
     if several is not None:
-        return _several_oom(said, None, several, [_said(said)])
+        return several
     context = _stated(s, SAID_SMALL_GPU, SAID_BATCH)
     if context is not None:
         return _Oom(
