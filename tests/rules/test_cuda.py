@@ -1008,7 +1008,7 @@ def test_dl202_torch7_cudnn_major_beside_another_listed() -> None:
         "libcudnn.4.dylib are placed in your library load path\n"
     )
     listing = (
-        "root@eaf76f30fb69:~/torch# find / -name \"libcudnn*\"\n"
+        'root@eaf76f30fb69:~/torch# find / -name "libcudnn*"\n'
         "/usr/local/cuda-8.0/targets/x86_64-linux/lib/libcudnn.so.5.1.5\n"
         "/usr/local/cuda-8.0/targets/x86_64-linux/lib/libcudnn.so.5\n"
     )
@@ -1106,7 +1106,7 @@ def test_dl206_from_paddle_mxnet_and_caffe2_checks() -> None:
 
 
 def test_dl202_from_a_cudnn_major_the_reporter_states() -> None:
-    """"Could not load library cudnn_ops_infer64_8.dll" beside "I have cuDNN 9.1 installed"
+    """ "Could not load library cudnn_ops_infer64_8.dll" beside "I have cuDNN 9.1 installed"
     (linyqh/NarratoAI#74's reading), "libcudnn.so.9: cannot open" beside "cuDNN 8.9.7": the
     library asked for is another major than the one the machine has; with the same major
     stated, or only a requirement, it is a missing library (DL201)."""
@@ -1157,17 +1157,20 @@ def test_dl203_ctranslate2_failed_cudnn_major_against_torch_in_the_paste() -> No
         "libcudnn_ops_infer.so.8: cannot open shared object file: No such file or directory"
     )
     named = "cuda-program-named|faster_whisper - INFO - Processing audio"
-    bad = replace(
-        _program_paste(failed, named), frameworks=[torch("2.4.0+cu121", "9.1")]
-    )
+    bad = replace(_program_paste(failed, named), frameworks=[torch("2.4.0+cu121", "9.1")])
     f = only(bad, "DL203")
     assert f.severity == "warning"
     assert f.title == "libcudnn_ops_infer.so.8 asks for cuDNN 8, torch 2.4.0+cu121 brings cuDNN 9"
     assert (f.evidence[0].needed, f.evidence[1].found) == ("cuDNN 8", "cuDNN 9")
+    assert (
+        any(
+            isinstance(a, InstallPackages) and a.packages == ["ctranslate2==4.4.0"] for a in f.fixes
+        )
+        is False
+    )  # torch brings cuDNN 9: the matching CTranslate2 line is 4.5 or newer
     assert any(
-        isinstance(a, InstallPackages) and a.packages == ["ctranslate2==4.4.0"] for a in f.fixes
-    ) is False  # torch brings cuDNN 9: the matching CTranslate2 line is 4.5 or newer
-    assert any(isinstance(a, InstallPackages) and a.packages == ["ctranslate2>=4.5"] for a in f.fixes)
+        isinstance(a, InstallPackages) and a.packages == ["ctranslate2>=4.5"] for a in f.fixes
+    )
     good = replace(bad, frameworks=[torch("2.3.1+cu121", "8.9")])
     assert fired(good, "DL203") == []
     # no program but torch named: torch asking for its own cuDNN is DL201's, not a conflict
@@ -1342,8 +1345,9 @@ def test_dl201_windows_loader_126_on_a_cuda_dll_or_the_ort_provider() -> None:
     assert "DL201" in codes(torch_dll)
     assert "DL201" not in codes(torch_dll.replace("cudnn_cnn_infer64_8", "fbgemm"))
     assert "DL201" not in codes(
-        torch_dll.replace("[WinError 126] The specified module", "[WinError 127] The specified "
-                          "procedure")
+        torch_dll.replace(
+            "[WinError 126] The specified module", "[WinError 127] The specified procedure"
+        )
     )
 
 
@@ -1378,8 +1382,12 @@ def test_dl203_cudnn9_fails_beside_a_torch_whose_release_is_unstated() -> None:
         "Could not locate cudnn_ops64_9.dll. Please make sure it is in your library path!\n"
         "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
     )
-    assert any("probably CTranslate2" in t for t in titles(
-        "I installed the proper torch version but now I get this error:\n" + failure))
+    assert any(
+        "probably CTranslate2" in t
+        for t in titles(
+            "I installed the proper torch version but now I get this error:\n" + failure
+        )
+    )
     xtts = (
         "Successfully loaded cudnn_ops64_9.dll without its dependencies. Successfully loaded "
         "zlib independently. Unknown dll missing.\nInvalid handle. Cannot load symbol "
@@ -1483,9 +1491,12 @@ def test_jvm_cuda_bindings_name_the_binding_not_the_library() -> None:
         "CudaAffinityManager.getNumberOfDevices(CudaAffinityManager.java:130)\n"
     )
     assert codes(nd4j)[0] == "DL201"
-    assert _explained_dl201(
-        "java.lang.ExceptionInInitializerError\n\tat com.example.Main.main(Main.java:10)\n"
-    ) == []
+    assert (
+        _explained_dl201(
+            "java.lang.ExceptionInInitializerError\n\tat com.example.Main.main(Main.java:10)\n"
+        )
+        == []
+    )
 
 
 def test_dl201_a_tensorrt_library_an_extension_links() -> None:
@@ -1504,3 +1515,43 @@ def test_dl201_a_tensorrt_library_an_extension_links() -> None:
         "libnvinfer.so.7: cannot open shared object file: No such file or directory\n"
     )
     assert _explained_dl201(tf) == []
+
+
+def test_dl201_the_drivers_video_codec_library_in_a_container() -> None:
+    """styler00dollar/VSGAN-tensorrt-docker#42: FFmpeg's "Cannot load libnvidia-encode.so.1"
+    in a container: NVENC's library comes with the driver and the NVIDIA runtime mounts it only
+    with the `video` driver capability (DL201, with that fix, not a CUDA release to install).
+    The same file listed on disk is no failure."""
+    [f] = _explained_dl201(
+        "[hevc_nvenc @ 0x55ca461fa380] Cannot load libnvidia-encode.so.1\n"
+        "[hevc_nvenc @ 0x55ca461fa380] The minimum required Nvidia driver for nvenc is (unknown) "
+        "or newer\n"
+    )
+    assert f.severity == "error" and "libnvidia-encode.so.1" in f.title
+    assert "video" in f.message
+    commands = " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
+    assert "NVIDIA_DRIVER_CAPABILITIES" in commands and "cuda-toolkit-archive" not in str(f.fixes)
+    [g] = _explained_dl201(
+        "OSError: libnvcuvid.so.1: cannot open shared object file: No such file or directory\n"
+    )
+    assert "libnvcuvid.so.1" in g.title
+    assert _explained_dl201("/usr/lib/x86_64-linux-gnu/libnvidia-encode.so.1\n") == []
+
+
+def test_dl202_the_other_major_the_reporter_says_is_there() -> None:
+    """qdrant/fastembed#238: ONNX Runtime could not load libcublasLt.so.11, "however only
+    `libcublasLt.so.12` was available": the reporter names the major that is installed, so
+    the library is there in another major (DL202), not missing (DL201). Saying the same
+    major is there leaves a path problem (DL201); saying another is absent proves nothing."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        return [f.code for f in explain_text(text, "p", probe=False).report.findings]
+
+    failed = (
+        "Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.11: "
+        "cannot open shared object file: No such file or directory\n"
+    )
+    assert codes(failed + "However only `libcublasLt.so.12` was available.\n")[0] == "DL202"
+    assert codes(failed + "I have libcublasLt.so.11 installed.\n")[0] == "DL201"
+    assert codes(failed + "There is no libcublasLt.so.12 either.\n")[0] == "DL201"

@@ -291,7 +291,9 @@ def test_dl401_llama_cpp_built_without_a_gpu_backend() -> None:
     fix = f.fixes[0]
     assert isinstance(fix, ManualStep)
     assert any('CMAKE_ARGS="-DGGML_CUDA=on"' in c for c in fix.commands)
-    info = "system_info: n_threads = 8 / 16 | AVX = 1 | AVX2 = 1 | FMA = 1 | BLAS = {} | SSE3 = 1 |\n"
+    info = (
+        "system_info: n_threads = 8 / 16 | AVX = 1 | AVX2 = 1 | FMA = 1 | BLAS = {} | SSE3 = 1 |\n"
+    )
     assert "DL401" in _explained("RTX 3060, the model runs on the CPU\n" + info.format(0))
     assert "DL401" not in _explained("RTX 3060, the model runs on the CPU\n" + info.format(1))
 
@@ -419,7 +421,9 @@ def test_dl401_torch_c_lacks_its_cuda_functions() -> None:
 
 
 def test_dl401_onnxruntime_providers_without_cuda() -> None:
-    listed = ">>> ort.get_available_providers()\n['AzureExecutionProvider', 'CPUExecutionProvider']\n"
+    listed = (
+        ">>> ort.get_available_providers()\n['AzureExecutionProvider', 'CPUExecutionProvider']\n"
+    )
     f = _dl401(listed)
     assert f.severity == "warning"
     assert f.fixes == [
@@ -502,7 +506,9 @@ def test_dl401_torch_on_a_jetson_that_does_not_see_its_gpu() -> None:
         "cuda.is_available() returns false\n"
     )
     assert pasted_codes(text) == {"DL401": "warning"}
-    f = next(f for f in explain_text(text, "paste", probe=False).report.findings if f.code == "DL401")
+    f = next(
+        f for f in explain_text(text, "paste", probe=False).report.findings if f.code == "DL401"
+    )
     assert any("JetPack" in getattr(a, "text", "") for a in f.fixes)
     assert "DL401" not in pasted_codes("torch works on my Jetson Nano with JetPack 4.6\n")
     assert "DL401" not in pasted_codes(
@@ -511,7 +517,7 @@ def test_dl401_torch_on_a_jetson_that_does_not_see_its_gpu() -> None:
 
 
 def test_dl401_gpu_not_used_with_a_named_gpu_windows_or_conda() -> None:
-    """"No GPU is using ... Win10, GPU: 4070Ti" (D-Ogi/WatermarkRemover-AI#50), "I have a
+    """ "No GPU is using ... Win10, GPU: 4070Ti" (D-Ogi/WatermarkRemover-AI#50), "I have a
     RTX3060 but I couldn't use cuda" (VoxelCubes/PanelCleaner#21), "有4080显卡，却只使用CPU"
     (QwenAudio/CosyVoice#687), conda-forge's torch without CUDA (vocalpy/vak#470): the bare
     complaint, with the GPU wanted and nothing else wrong, is probably a CPU build of torch, a
@@ -685,7 +691,9 @@ def test_dl401_an_install_that_pulls_tensorflow_over_tensorflow_gpu() -> None:
         "Please remove tensorflow from requirements.\n"
     )
     assert _dl401(said).subject == "tensorflow"
-    assert "DL401" not in _explained("I installed tensorflow-gpu which replaced tensorflow-gpu 1.14\n")
+    assert "DL401" not in _explained(
+        "I installed tensorflow-gpu which replaced tensorflow-gpu 1.14\n"
+    )
 
 
 def test_dl402_a_tensorflow_of_no_stated_version_dated_by_what_stands_beside_it() -> None:
@@ -717,10 +725,11 @@ def test_dl401_a_cpu_build_by_the_version_the_reporter_quotes() -> None:
     assert "DL401" not in _explained(said.replace("1.10.0cpu", "1.10.0+cu113"))
 
 
-def test_dl401_paddle_mxnet_and_xgboost_cpu_builds_asked_for_the_gpu() -> None:
+def test_dl401_paddle_mxnet_xgboost_and_faiss_cpu_builds_asked_for_the_gpu() -> None:
     """Each framework's own words for its CPU build asked for the GPU: PaddlePaddle's "Cannot
     use GPU because you have installed CPU version PaddlePaddle", MXNet's "Compile with
-    USE_CUDA=1 to enable GPU usage", XGBoost's "XGBoost version not compiled with GPU support":
+    USE_CUDA=1 to enable GPU usage", XGBoost's "XGBoost version not compiled with GPU support",
+    Faiss's GPU classes missing ("has no attribute 'StandardGpuResources'"):
     DL401 with that framework's own GPU package, not torch's."""
     lines = {
         "paddle": "E0714 16:34:40.972663 31948 pybind.cc:1277] Cannot use GPU because you have "
@@ -729,10 +738,17 @@ def test_dl401_paddle_mxnet_and_xgboost_cpu_builds_asked_for_the_gpu() -> None:
         "USE_CUDA=1 to enable GPU usage\n",
         "xgboost": "xgboost.core.XGBoostError: [07:02:59] /workspace/src/common/common.h:174: "
         "XGBoost version not compiled with GPU support.\n",
+        # facebookresearch/deepcluster#56: faiss-cpu installed, a GPU index asked for
+        "faiss": "AttributeError: 'module' object has no attribute 'StandardGpuResources'\n",
     }
-    packages = {"paddle": "paddlepaddle-gpu", "mxnet": "mxnet-cu", "xgboost": "xgboost"}
+    packages = {
+        "paddle": "paddlepaddle-gpu",
+        "mxnet": "mxnet-cu",
+        "xgboost": "xgboost",
+        "faiss": "faiss-gpu-cu12",
+    }
     for name, line in lines.items():
         f = _dl401(line)
         assert f.title.startswith(f"{name} ") and f.severity == "error", name
         commands = " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
-        assert packages[name] in commands and "torch" not in commands, name
+        assert packages[name] in commands and "install torch" not in commands, name

@@ -467,8 +467,10 @@ def test_dl305_from_the_failing_kernels_source_but_not_from_torchs_own() -> None
     assert "DL305" not in codes(aten)
 
 
-def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds(no_priors: None) -> None:
-    """"RTX 5090 Support" and "no kernel image": sm_120 is in torch's default builds only from
+def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds(
+    no_priors: None,
+) -> None:
+    """ "RTX 5090 Support" and "no kernel image": sm_120 is in torch's default builds only from
     2.7, so with torch's version unstated the torch build is the likeliest culprit
     (runew0lf/RuinedFooocus#251); a GPU every build covers says nothing, nor does a named
     extension kernel."""
@@ -490,7 +492,7 @@ def test_dl301_when_torch_is_not_stated_but_the_gpu_is_newer_than_older_builds(n
 
 
 def test_dl301_when_the_reporter_misses_support_for_a_gpu_newer_than_older_builds() -> None:
-    """"Add support for RTX 50 series GPUs ... RTX 5090 D results in compatibility errors"
+    """ "Add support for RTX 50 series GPUs ... RTX 5090 D results in compatibility errors"
     (state-spaces/mamba#710): with no framework build stated, the same warning as for "no kernel
     image"; a GPU every build covers, or a stated torch release, says nothing of the kind."""
     from dlenv.importers.explain import explain_text
@@ -549,7 +551,7 @@ def test_dl302_warning_for_a_gpu_older_than_the_stated_toolkit_without_a_framewo
 
     text = (
         "I have windows 7 x64\nNVIDIA Quadro FX 1800M latest driver installed\n"
-        "cuda_9.1.85_windows\nand I get the \"WARNING: NVIDIA Insufficient driver!\" error\n"
+        'cuda_9.1.85_windows\nand I get the "WARNING: NVIDIA Insufficient driver!" error\n'
     )
     assert pasted_codes(text).get("DL302") == "warning"
     assert "DL302" not in pasted_codes(text.replace("Quadro FX 1800M", "GeForce GTX 1060"))
@@ -621,9 +623,10 @@ def test_dl305_from_the_torch_cuda_arch_list_an_extension_was_built_with() -> No
     [message] = dl305(error + 'export TORCH_CUDA_ARCH_LIST="7.5"\nGPU : Tesla V100-SXM2-32GB\n')
     assert "TORCH_CUDA_ARCH_LIST=7.5" in message and "sm_70" in message
     for covering in ("7.0;7.5", "6.0+PTX", "7.0 8.0"):
-        assert dl305(
-            error + f'export TORCH_CUDA_ARCH_LIST="{covering}"\nGPU : Tesla V100-SXM2-32GB\n'
-        ) == [], covering
+        assert (
+            dl305(error + f'export TORCH_CUDA_ARCH_LIST="{covering}"\nGPU : Tesla V100-SXM2-32GB\n')
+            == []
+        ), covering
 
 
 def test_dl302_a_gpu_older_than_every_cuda_build_of_the_stated_torch() -> None:
@@ -661,10 +664,10 @@ def test_dl302_from_the_reporters_statement_checked_against_the_knowledge_base()
         return [f.code for f in found if f.code.startswith("DL3")]
 
     title = "PyTorch on my GPU\n\n"
-    assert codes(title + "Keine Unterstützung mehr für GTX780. pytorch from source?\n") == [
+    assert codes(title + "Keine Unterstützung mehr für GTX780. pytorch from source?\n") == ["DL302"]
+    assert codes(title + "I have a GeForce GT 730 but pytorch no longer supports my GPU\n") == [
         "DL302"
     ]
-    assert codes(title + "I have a GeForce GT 730 but pytorch no longer supports my GPU\n") == ["DL302"]
     assert codes(title + "I have a GeForce GT 730 but tensorflow不支持我的显卡\n") == ["DL302"]
     # a GPU current builds run: the statement is not taken
     assert codes(title + "I have an RTX 3090 but pytorch no longer supports my GPU\n") == []
@@ -1001,7 +1004,9 @@ def test_dl301_when_the_program_ran_on_the_previous_gpu_and_the_new_one_is_black
         found = explain_text(text, "t", probe=False).report.findings
         return [(f.code, f.severity) for f in found if f.code == "DL301"]
 
-    worked = "Error on Upscaling.\n\nThe program worked flawlessly when I had an RTX 40 series GPU.\n"
+    worked = (
+        "Error on Upscaling.\n\nThe program worked flawlessly when I had an RTX 40 series GPU.\n"
+    )
     assert dl301(worked + "GPU: RTX 5090\n") == [("DL301", "warning")]
     found = explain_text(worked + "GPU: RTX 5090\n", "t", probe=False).report.findings
     f = next(f for f in found if f.code == "DL301")
@@ -1069,7 +1074,9 @@ def test_dl305_warning_for_a_pyg_extension_compiled_by_a_plain_pip_install() -> 
     assert dl305(error + old_torch + plain) == []
 
 
-def test_torch_not_compatible_without_its_arch_list_is_settled_by_the_gpus_age(no_priors: None) -> None:
+def test_torch_not_compatible_without_its_arch_list_is_settled_by_the_gpus_age(
+    no_priors: None,
+) -> None:
     """google-research/3d-moments#5: torch's "NVIDIA GeForce RTX 3090 with CUDA capability
     sm_86 is not compatible with the current PyTorch installation." quoted without the arch
     list after it. No torch build has dropped sm_86, so the installed one is older than the GPU
@@ -1125,11 +1132,13 @@ def test_dl302_a_packages_own_capability_floor_is_the_verdict() -> None:
     assert "Tesla T4 (sm_75)" in bf16.title and "8.0" in bf16.message
     from tests.rules.snapshots import pasted_codes
 
-    assert "DL302" not in pasted_codes("RuntimeError: FlashAttention only supports fp16 and bf16 data type\n")
+    assert "DL302" not in pasted_codes(
+        "RuntimeError: FlashAttention only supports fp16 and bf16 data type\n"
+    )
 
 
 def test_dl302_an_old_gpu_named_in_prose_beside_a_torch_release_of_no_stated_build() -> None:
-    """"I have a GTX 770 and installed torch 2.3.1 … no kernel image": every CUDA build of torch
+    """ "I have a GTX 770 and installed torch 2.3.1 … no kernel image": every CUDA build of torch
     2.3 starts at sm_37 (cu118) or sm_50 (cu121), so the Kepler card (3.0) has no kernel in any;
     a Tesla K40c (the board's variant letter) likewise. A GTX 1050 (6.1) has kernels in both:
     not too old."""
@@ -1173,3 +1182,26 @@ def test_dl305_an_extension_kernel_whose_symbol_is_not_found_for_the_device() ->
     report = explain_text(line + "It runs on TITAN RTX.\n", "t", probe=False).report
     [f] = [f for f in report.findings if f.code == "DL305"]
     assert "run_fmha.cu" in f.message and f.severity == "error"
+
+
+def test_dl301_a_program_built_for_another_compute_capability() -> None:
+    """huggingface/text-embeddings-inference#34: "Runtime compute cap 75 is not compatible with
+    compile time compute cap 80": the image was compiled for Ampere and the GPU is a Turing
+    RTX 2080 (DL301, an error, with the per-architecture build). The same numbers equal are no
+    failure."""
+    report = explain_text(
+        "Error: Could not create backend\n\nCaused by:\n    Could not start backend: Runtime "
+        "compute cap 75 is not compatible with compile time compute cap 80\n",
+        "p",
+        probe=False,
+    ).report
+    [f] = [f for f in report.findings if f.code == "DL301"]
+    assert f.severity == "error" and "8.0" in f.title and "7.5" in f.title
+    assert "CUDA_COMPUTE_CAP=75" in " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
+    fine = explain_text(
+        "Runtime compute cap 80 is compatible with compile time compute cap 80\n"
+        "Error: model not found\n",
+        "p",
+        probe=False,
+    ).report
+    assert "DL301" not in [f.code for f in fine.findings]

@@ -117,6 +117,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "jcuda-native-library-load-failed",  # jvm-bindings.toml: JCuda, ND4J/JavaCPP
     "nd4j-cuda-backend-load-failed",
     "paddle-cannot-load-library",
+    "video-codec-library-not-loaded",  # libraries.toml: NVENC/NVDEC, the driver's own
     # torch's "[WinError 126/127] … Error loading "…\torch\lib\cudnn_adv_infer64_8.dll" or one of
     # its dependencies": a CUDA/cuDNN DLL (or one it needs) that Windows could not load
     "torch-windows-dll-error",
@@ -157,6 +158,13 @@ _NAMED_LIBRARY = re.compile(
 )
 # the driver's own library (any libcuda.so name): `ldd`'s "libcuda.so.1 => not found"
 _DRIVER_LIBRARY = re.compile(r"\blibcuda\.so(?:\.\d{1,3}){0,4}(?![\w.])", re.IGNORECASE)
+# the driver's video codec libraries (NVENC, NVDEC): installed with the driver, mounted into a
+# container only with the `video` driver capability
+_VIDEO_LIBRARY = re.compile(
+    r"\b(?:libnvidia-encode\.so(?:\.\d{1,3}){0,3}|libnvcuvid\.so(?:\.\d{1,3}){0,3}"
+    r"|nvEncodeAPI(?:64)?\.dll|nvcuvid\.dll)(?![\w.])",
+    re.IGNORECASE,
+)
 
 
 def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
@@ -165,7 +173,11 @@ def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
     for e in s.reported_errors:
         if e.signature not in MISSING_LIBRARY_SIGNATURES:
             continue
-        m = _SONAME.search(e.text) or _DRIVER_LIBRARY.search(e.text)
+        m = (
+            _SONAME.search(e.text)
+            or _DRIVER_LIBRARY.search(e.text)
+            or _VIDEO_LIBRARY.search(e.text)
+        )
         named = _NAMED_LIBRARY.search(e.text)
         lib = next((g for g in named.groups() if g), None) if named else None
         soname = m.group(0) if m else f"lib{lib}.so" if lib else None
@@ -275,8 +287,7 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
         # who says which CUDA they use ("Im using CUDA v10.1", an issue template's "CUDA/cuDNN
         # version: CUDA 11.1.1") wants the GPU
         said = any(
-            t.version_source == "prose"
-            or (t.version_source or "").startswith("issue template")
+            t.version_source == "prose" or (t.version_source or "").startswith("issue template")
             for t in s.cuda.toolkits
         )
         intent = gpu or said or _hard_failure(s, soname)
@@ -352,6 +363,21 @@ def _library_install_step(soname: str) -> ManualStep:
     base = soname.removeprefix("lib").split(".so")[0].split("64_")[0].lower()
     if soname.lower().endswith(".dll"):
         return _dll_install_step(soname, base)
+    if _VIDEO_LIBRARY.fullmatch(soname):
+        return ManualStep(
+            text=f"{soname} is the NVIDIA driver's video codec library (NVENC/NVDEC), not a CUDA "
+            "toolkit's: in a container, start it with the `video` driver capability (the NVIDIA "
+            "runtime mounts only compute and utility by default, and the variable must be set in "
+            "the image's final stage); on the host, install the driver's encode/decode package.",
+            commands=[
+                "docker run --gpus all -e NVIDIA_DRIVER_CAPABILITIES=compute,video,utility ...",
+                "ENV NVIDIA_DRIVER_CAPABILITIES=all   # in the Dockerfile's final stage",
+                "ldconfig -p | grep -E 'nvidia-encode|nvcuvid'   # on the host",
+                "sudo apt install libnvidia-encode-<branch> libnvidia-decode-<branch>   # Ubuntu",
+            ],
+            url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
+            "docker-specialized.html#driver-capabilities",
+        )
     if base == "cuda":
         # libcuda is the driver's library, not the toolkit's: no wheel or CUDA release has it
         return ManualStep(
@@ -387,8 +413,10 @@ def _dll_install_step(soname: str, base: str) -> ManualStep:
     """A Windows DLL: found through PATH (and the CUDA_PATH_Vxx_y folders), not ld.so."""
     release = _dll_release(soname)
     what = (
-        f"cuDNN {release}" if base.startswith("cudnn") and release
-        else f"CUDA {release}" if release
+        f"cuDNN {release}"
+        if base.startswith("cudnn") and release
+        else f"CUDA {release}"
+        if release
         else "the CUDA/cuDNN release the program was built for"
     )
     folder = (
@@ -424,7 +452,9 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     provider could not load the CUDA/cuDNN libraries it links) when no library is named; a JVM
     binding of CUDA that could not load its native part (JCuda's 'Error while loading native
     library "JCublas2-10.2.0-linux-x86_64"', ND4J's "no jnind4jcuda in java.library.path"),
-    which Java reports by the binding's name, not the CUDA library missing behind it.
+    which Java reports by the binding's name, not the CUDA library missing behind it; the
+    driver's video codec libraries (FFmpeg's "Cannot load libnvidia-encode.so.1", libnvcuvid),
+    which the NVIDIA runtime mounts into a container only with the `video` driver capability.
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
@@ -464,9 +494,7 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
         # only a GPU-intended CUDA build loads cuDNN/cuBLAS/cuSPARSE…; cudart is tried by CPU
         # set-ups too ("Ignore above cudart dlerror if you do not have a GPU set up")
         # (a failed load quoted in a paste, not the loader's prediction on a CPU machine)
-        proves = any(
-            not _is_cudart(lib.soname) or _hard_failure(s, lib.soname) for lib in quoted
-        )
+        proves = any(not _is_cudart(lib.soname) or _hard_failure(s, lib.soname) for lib in quoted)
         fw = s.framework(res.framework)
         if fw is None and quoted:
             fw = FrameworkFacts(name=res.framework, distribution=res.framework, version="")
@@ -600,8 +628,10 @@ def _binding_not_loaded(s: Snapshot) -> Iterator[Finding]:
     majors = {cuda_major(t.version) for t in s.cuda.toolkits if t.version}
     if m is not None and majors and int(m["v"].split(".")[0]) not in majors:
         return  # _program_majors_in_text: the binding's major is not the one installed
-    needs = f"CUDA {m['v']} (the release {m['lib']} {m['v']} is built for)" if m else (
-        "the CUDA release its artifact names (nd4j-cuda-X.Y needs CUDA X.Y)"
+    needs = (
+        f"CUDA {m['v']} (the release {m['lib']} {m['v']} is built for)"
+        if m
+        else ("the CUDA release its artifact names (nd4j-cuda-X.Y needs CUDA X.Y)")
     )
     yield _links_not_loaded(
         said,
@@ -653,6 +683,10 @@ def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator
                 "the NVIDIA driver's own library is not installed, or its directory is not on "
                 "the loader's path (LD_LIBRARY_PATH, ld.so.cache; /usr/lib/wsl/lib on WSL)"
                 if _DRIVER_LIBRARY.fullmatch(soname)
+                else "the NVIDIA driver's video codec library is not installed, or the container "
+                "was started without the `video` driver capability (NVIDIA_DRIVER_CAPABILITIES), "
+                "so the NVIDIA runtime did not mount it"
+                if _VIDEO_LIBRARY.fullmatch(soname)
                 else "that CUDA/cuDNN release is not installed, or its directory is not on the "
                 "loader's path (LD_LIBRARY_PATH, ld.so.cache, PATH on Windows)"
             )
@@ -771,16 +805,14 @@ def _program_majors_in_text(s: Snapshot) -> Iterator[Finding]:
             ("cuDNN", int(m.group(1)), "ONNX Runtime", first_line(m.group(0), 80)),
             ("CUDA", int(m.group(2)), "ONNX Runtime", first_line(m.group(0), 80)),
         ]
-    brought = {
-        ("CUDA", cuda_major(fw.cuda_version)) for fw in s.frameworks if cuda_build(fw)
-    } | {("cuDNN", cuda_major(_expected_cudnn_text(fw))) for fw in s.frameworks if cuda_build(fw)}
+    brought = {("CUDA", cuda_major(fw.cuda_version)) for fw in s.frameworks if cuda_build(fw)} | {
+        ("cuDNN", cuda_major(_expected_cudnn_text(fw))) for fw in s.frameworks if cuda_build(fw)
+    }
     installed = {
         "CUDA": {
             (cuda_major(t.version), f"CUDA {t.version}{_where(t.path)}") for t in s.cuda.toolkits
         },
-        "cuDNN": {
-            (c.major, f"cuDNN {c.version or c.major}{_where(c.path)}") for c in s.cuda.cudnn
-        },
+        "cuDNN": {(c.major, f"cuDNN {c.version or c.major}{_where(c.path)}") for c in s.cuda.cudnn},
     }
     for component, major, who, why in asked:
         have = [(m_, what) for m_, what in installed[component] if m_ is not None]
@@ -796,10 +828,13 @@ def _program_majors_in_text(s: Snapshot) -> Iterator[Finding]:
             "the paste states.",
             severity="warning",
             evidence=[
-                Evidence(fact=f"needed by {who}", found=None, needed=f"{component} {major}",
-                         note=why),
-                *(Evidence(fact=f"cuda ({component} as the paste shows it)", found=what)
-                  for _, what in sorted(have)[:3]),
+                Evidence(
+                    fact=f"needed by {who}", found=None, needed=f"{component} {major}", note=why
+                ),
+                *(
+                    Evidence(fact=f"cuda ({component} as the paste shows it)", found=what)
+                    for _, what in sorted(have)[:3]
+                ),
             ],
             hint=f"Check which {component} the program finds: `ldconfig -p | grep -i "
             f"{'cudnn' if component == 'cuDNN' else 'cublas'}` (Linux) or `where "
@@ -1257,8 +1292,9 @@ def _program_beside_framework(s: Snapshot) -> Iterator[Finding]:
             f"`python -c 'import {fw.name}'` before the program: the cuDNN each was built for "
             "must be the same major.",
             fixes=[
-                *_program_fix(row or program_majors("ctranslate2", "4.5"), have,
-                              cuda_major(fw.cuda_version)),
+                *_program_fix(
+                    row or program_majors("ctranslate2", "4.5"), have, cuda_major(fw.cuda_version)
+                ),
                 ManualStep(
                     text="Install releases built for the same cuDNN major: for CTranslate2, "
                     "4.5 or newer with cuDNN 9 (torch 2.4 or newer), 4.4.0 with cuDNN 8 "
@@ -1954,7 +1990,7 @@ def _stated_cudnn_older_than_build(s: Snapshot) -> Iterator[Finding]:
                 note=f"{label(tf)}'s tested build configuration (knowledge base)",
             ),
         ],
-        hint="Confirm which cuDNN loads: the log line \"Loaded cuDNN version\" (TF 2.x), or "
+        hint='Confirm which cuDNN loads: the log line "Loaded cuDNN version" (TF 2.x), or '
         "`ldconfig -p | grep libcudnn` / `where cudnn64_*.dll`.",
         fixes=[
             ManualStep(
@@ -1977,14 +2013,18 @@ def _stated_cudnn_older_than_build(s: Snapshot) -> Iterator[Finding]:
 _OTHER_PROGRAM_MISMATCH = {
     "paddle-cudnn-version-mismatch": (
         "PaddlePaddle",
-        re.compile(r"compiled with CUDNN (?P<built>[\d.]+), but CUDNN version in your machine "
-                   r"is (?P<loaded>[\d.]+)"),
+        re.compile(
+            r"compiled with CUDNN (?P<built>[\d.]+), but CUDNN version in your machine "
+            r"is (?P<loaded>[\d.]+)"
+        ),
         "paddlepaddle-gpu",
     ),
     "mxnet-cudnn-lib-mismatch": (
         "MXNet",
-        re.compile(r"linked-against version (?P<loaded>\d+) != compiled-against version "
-                   r"(?P<built>\d+)"),
+        re.compile(
+            r"linked-against version (?P<loaded>\d+) != compiled-against version "
+            r"(?P<built>\d+)"
+        ),
         "mxnet-cuXXX",
     ),
 }
@@ -2690,7 +2730,8 @@ def framework_cuda_pins_conflict(s: Snapshot) -> Iterator[Finding]:
             reported.update((a.name, b.name))
             wheel, (a_req, _), (b_req, _) = clashes[0]
             assumed = any(
-                fw.name in stated and SAID_CONFLICT in {e.signature for e in s.reported_errors}
+                fw.name in stated
+                and SAID_CONFLICT in {e.signature for e in s.reported_errors}
                 and _assumed_extra(s, fw)
                 for fw in (a, b)
             )
@@ -2805,7 +2846,6 @@ def _replaced_wheels(
             break
 
 
-
 # -- a GPU runtime said to run on the CPU, its release stated, no message quoted ------------------
 # the reporter's words (prose-statements.toml, prose-runtimes.toml)
 _SAID_ON_CPU = ("said-gpu-not-used", "said-ort-on-cpu")
@@ -2855,9 +2895,7 @@ def _program_fell_back_to_cpu(s: Snapshot) -> Iterator[Finding]:
     from dlenv.rules.derived import in_prose
 
     said = next((e for e in s.reported_errors if e.signature in _SAID_ON_CPU), None)
-    if said is None or any(
-        not e.harmless and not in_prose(e.signature) for e in s.reported_errors
-    ):
+    if said is None or any(not e.harmless and not in_prose(e.signature) for e in s.reported_errors):
         return
     for row, stated in _stated_programs(s):
         cuda_shown = {cuda_major(t.version) for t in s.cuda.toolkits} - {None}
@@ -2901,8 +2939,8 @@ def _program_fell_back_to_cpu(s: Snapshot) -> Iterator[Finding]:
                     "installers), or install the release built for the CUDA/cuDNN you have.",
                     commands=[
                         'python -c "import onnxruntime as ort; ort.set_default_logger_severity(0);'
-                        ' ort.InferenceSession(\'model.onnx\', '
-                        'providers=[\'CUDAExecutionProvider\'])"',
+                        " ort.InferenceSession('model.onnx', "
+                        "providers=['CUDAExecutionProvider'])\"",
                         f'pip install "nvidia-cudnn-cu{row.cuda}=={row.cudnn}.*" '
                         f"nvidia-cublas-cu{row.cuda}",
                     ],

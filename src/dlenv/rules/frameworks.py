@@ -122,8 +122,8 @@ _CUDA_ASKED = {
     ),
     "chainer-without-cupy": (
         "chainer",
-        "the code asked Chainer for the GPU (its CUDA backend has no CuPy: \"has no attribute "
-        "'cupy'\", \"CUDA environment is not correctly set up\")",
+        'the code asked Chainer for the GPU (its CUDA backend has no CuPy: "has no attribute '
+        '\'cupy\'", "CUDA environment is not correctly set up")',
     ),
     "paddle-cpu-build-asked-for-gpu": (
         "paddle",
@@ -137,6 +137,11 @@ _CUDA_ASKED = {
     "xgboost-cpu-build-asked-for-gpu": (
         "xgboost",
         'the code asked XGBoost for the GPU ("XGBoost version not compiled with GPU support")',
+    ),
+    "faiss-cpu-build-asked-for-gpu": (
+        "faiss",
+        "the code asked Faiss for a GPU index (its GPU classes, such as StandardGpuResources, "
+        "are missing)",
     ),
     "torch-c-cuda-function-missing": (
         "torch",
@@ -229,6 +234,20 @@ _XGBOOST_GPU_FIX = ManualStep(
     ],
     url="https://xgboost.readthedocs.io/en/stable/install.html",
 )
+# Faiss's GPU build is another package: faiss-gpu-cu12/-cu11 on PyPI (the faiss-wheels project),
+# faiss-gpu on conda; a faiss-cpu left installed beside it is the one imported
+_FAISS_GPU_FIX = ManualStep(
+    text="Remove the CPU package of Faiss and install its GPU build for the CUDA major of this "
+    "machine (PyPI's faiss-gpu-cu12 / faiss-gpu-cu11, or conda's faiss-gpu); only one of the two "
+    "may be installed.",
+    commands=[
+        "pip uninstall -y faiss-cpu faiss",
+        "pip install faiss-gpu-cu12   # faiss-gpu-cu11 for CUDA 11",
+        "conda install -c pytorch -c nvidia faiss-gpu   # with conda",
+        'python -c "import faiss; print(faiss.get_num_gpus())"',
+    ],
+    url="https://github.com/facebookresearch/faiss/blob/main/INSTALL.md",
+)
 # a framework's own message that its build has no GPU backend, where dlenv reads no facts of
 # that framework otherwise: the framework, and what installs its GPU build
 _SAYS_CPU_BUILD = {
@@ -237,6 +256,7 @@ _SAYS_CPU_BUILD = {
     "paddle-cpu-build-asked-for-gpu": ("paddle", _PADDLE_GPU_FIX),
     "mxnet-cpu-build-asked-for-gpu": ("mxnet", _MXNET_GPU_FIX),
     "xgboost-cpu-build-asked-for-gpu": ("xgboost", _XGBOOST_GPU_FIX),
+    "faiss-cpu-build-asked-for-gpu": ("faiss", _FAISS_GPU_FIX),
 }
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
@@ -669,7 +689,8 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     "CUDA environment is not correctly set up … No module named 'cupy'"), PaddlePaddle's,
     MXNet's and XGBoost's CPU builds asked for the GPU ("Cannot use GPU because you have
     installed CPU version PaddlePaddle", "Compile with USE_CUDA=1 to enable GPU usage",
-    "XGBoost version not compiled with GPU support"), a
+    "XGBoost version not compiled with GPU support"), Faiss's CPU package asked for a GPU index
+    ("module 'faiss' has no attribute 'StandardGpuResources'"), a
     torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be
@@ -874,8 +895,10 @@ def tensorflow_native_windows(s: Snapshot) -> Iterator[Finding]:
     )
     era = _past_windows_limit(s) if newer is None and _pasted(s) and unseen else None
     # the reporter naming the 2.10 limit: prose may have read "2.10" from that very sentence
-    if newer is not True and era is None and not (
-        said and version_at_least(tf.version if tf else None, last) is not False
+    if (
+        newer is not True
+        and era is None
+        and not (said and version_at_least(tf.version if tf else None, last) is not False)
     ):
         return
     name = label(tf) if tf is not None and newer else "TensorFlow newer than 2.10"

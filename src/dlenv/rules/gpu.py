@@ -101,7 +101,9 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     torch build has dropped (the default builds run it from some release on): the installed
     build is older than the GPU. TensorFlow's own "not built with CUDA kernel binaries
     compatible with compute capability 8.0 … jit-compiled from PTX" is a warning: it runs after
-    minutes of compiling, or fails where the PTX cannot target the GPU.
+    minutes of compiling, or fails where the PTX cannot target the GPU. A program that states
+    the compute capability it was compiled for beside the GPU's (text-embeddings-inference's
+    "Runtime compute cap 75 is not compatible with compile time compute cap 80") is an error.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -115,6 +117,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     torch = s.framework("torch")
     yield from _tensorflow_jit_from_ptx(s)
     yield from _runtime_compiler_too_old(s, torch)
+    yield from _program_built_for_other_cap(s)
     old_builds = list(_newer_than_old_builds(s, torch)) if not (torch and torch.version) else []
     yield from old_builds
     found = _torch_arch_list(s, torch) if torch is not None else None
@@ -372,7 +375,7 @@ def _build_older_than_recent_gpus(
         ],
         hint="Check the GPU against the build: `nvidia-smi --query-gpu=name,compute_cap "
         '--format=csv` and `python -c "import torch; print(torch.__version__, '
-        'torch.version.cuda, torch.cuda.get_arch_list())"`: the GPU\'s sm_XY must be listed.',
+        "torch.version.cuda, torch.cuda.get_arch_list())\"`: the GPU's sm_XY must be listed.",
         fixes=[
             *fixes,
             ManualStep(
@@ -437,6 +440,7 @@ def _newest_build_arch(
     """The newest sm_XY (as XY) the torch build in use has code for, and what it is: its own
     arch list; else the newest over every CUDA build of the stated release (of its stated CUDA);
     else the newest architecture the stated CUDA (torch's, else the newest toolkit) targets."""
+
     def top(arch: tuple[str, ...] | list[str]) -> int | None:
         codes = [int(d) for a in arch if a.startswith("sm_") and (d := a[3:]).isdigit()]
         return max(codes) if codes else None
@@ -515,6 +519,48 @@ def _below_cuda_floor(fw: FrameworkFacts, cc: str) -> bool:
 
 
 NVRTC_ARCH = "nvrtc-invalid-gpu-architecture"  # catalog/gpu-arch.toml
+COMPUTE_CAP_MISMATCH = "program-compute-cap-mismatch"  # catalog/gpu-arch.toml
+_CAPS = re.compile(r"compute cap (\d{2,3})\D+compute cap (\d{2,3})")
+
+
+def _program_built_for_other_cap(s: Snapshot) -> Iterator[Finding]:
+    """DL301 from a program that states the compute capability it was compiled for beside the
+    GPU's (text-embeddings-inference's "Runtime compute cap 75 is not compatible with compile
+    time compute cap 80"): its build has no code for this GPU; an error, the program says so."""
+    e = next((e for e in s.reported_errors if e.signature == COMPUTE_CAP_MISMATCH), None)
+    m = _CAPS.search(e.text) if e is not None else None
+    if e is None or m is None:
+        return
+    run, built = (f"{v[:-1]}.{v[-1]}" for v in m.groups())
+    yield finding(
+        "DL301",
+        title=f"The program was built for compute capability {built}, the GPU is {run}",
+        message=f"The program was compiled for GPUs of compute capability {built} only ("
+        f"{_sm(built)}) and refuses this GPU ({_sm(run)}): its build has no code for this GPU's "
+        "architecture.",
+        evidence=[
+            verdict(
+                f"reported_errors.{COMPUTE_CAP_MISMATCH}", first_line(e.text, 200), "the error"
+            ),
+            Evidence(
+                fact="gpus.compute_capability", found=run, needed=built, note="the program's build"
+            ),
+        ],
+        fixes=[
+            ManualStep(
+                text=f"Use the program's build (image tag, wheel) made for {_sm(run)}, or build it "
+                f"for this GPU: text-embeddings-inference publishes one image per architecture "
+                "(turing-*, 86-*, 89-*, hopper-*) and builds with CUDA_COMPUTE_CAP.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    "docker build . -f Dockerfile-cuda --build-arg "
+                    f"CUDA_COMPUTE_CAP={run.replace('.', '')}",
+                ],
+                url="https://github.com/huggingface/text-embeddings-inference#docker-images",
+            )
+        ],
+        subject="gpu",
+    )
 
 
 def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
@@ -841,8 +887,8 @@ _PACKAGE_FLOORS = {
     "flash-attn-ampere-only": _Floor(
         "flash-attn",
         "8.0",
-        "Use PyTorch's own attention instead: most projects take attn_implementation=\"sdpa\" "
-        "(or \"eager\"), or a switch that turns flash-attention off; xformers also runs on "
+        'Use PyTorch\'s own attention instead: most projects take attn_implementation="sdpa" '
+        '(or "eager"), or a switch that turns flash-attention off; xformers also runs on '
         "older GPUs.",
         (
             "pip uninstall -y flash-attn  # projects fall back to SDPA when it is absent",
@@ -895,7 +941,8 @@ def _below_a_package_floor(s: Snapshot) -> Iterator[Finding]:
         "DL302",
         title=f"{name}" + (f" ({_sm(cc)})" if cc else "") + f" is too old for {known.who}",
         message=f"{known.who} needs a GPU of compute capability {floor or 'its kernels need'} or "
-        f"newer, and {name}" + (f" is {cc}" if cc else " is older")
+        f"newer, and {name}"
+        + (f" is {cc}" if cc else " is older")
         + ": its kernels cannot run here, whatever the driver and CUDA.",
         evidence=evidence,
         fixes=[ManualStep(text=known.route, commands=list(known.commands))],
@@ -2261,7 +2308,7 @@ def _build_flags_miss(s: Snapshot, native: str) -> Finding | None:
         message=(
             f"The build flags in the paste compile the program's CUDA code for {targets} only; "
             f"{name} is {_sm(cc)}, so none of its kernels runs there and every launch fails "
-            "(\"invalid device function\", \"no kernel image\", \"invalid device symbol\")."
+            '("invalid device function", "no kernel image", "invalid device symbol").'
             if cc
             else f"Probably the GPU is not one this build targets: its flags compile the CUDA "
             f"code for {targets} only, and kernels built for another architecture fail like "
