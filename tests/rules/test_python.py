@@ -259,7 +259,9 @@ def test_dl501_for_any_package_whose_every_listed_version_is_newer() -> None:
         "ERROR: No matching distribution found for onnxruntime==1.16.0\n"
     )
     assert ("DL501", "warning") in _pasted_codes(pip)
-    older = pip.replace("1.16.0", "1.18.0").replace("1.17.0, 1.17.1, 1.18.0, 1.20.1", "1.12.0, 1.16.3")
+    older = pip.replace("1.16.0", "1.18.0").replace(
+        "1.17.0, 1.17.1, 1.18.0, 1.20.1", "1.12.0, 1.16.3"
+    )
     assert not any(code == "DL501" for code, _ in _pasted_codes(older))
 
 
@@ -270,7 +272,9 @@ def test_python_import_messages_end_to_end() -> None:
         "'random' and prevents importing that standard library module)\n"
     )
     assert ("DL502", "error") in _pasted_codes(shadow)
-    assert ("DL502", "error") in _pasted_codes("AttributeError: module 'torch' has no attribute 'tensor'\n")
+    assert ("DL502", "error") in _pasted_codes(
+        "AttributeError: module 'torch' has no attribute 'tensor'\n"
+    )
     # a name TensorFlow 2 removed is no sign of shadowing
     removed = "AttributeError: module 'tensorflow' has no attribute 'placeholder'\nPython 3.10.4\n"
     assert ("DL502", "error") not in _pasted_codes(removed)
@@ -279,9 +283,9 @@ def test_python_import_messages_end_to_end() -> None:
         "interpreter version is incompatible: 3.10.12\n"
     )
     assert _pasted_codes(foreign) == [("DL505", "error")]
-    assert _pasted_codes("ImportError: Module use of python39.dll conflicts with this version of Python.\n") == [
-        ("DL505", "error")
-    ]
+    assert _pasted_codes(
+        "ImportError: Module use of python39.dll conflicts with this version of Python.\n"
+    ) == [("DL505", "error")]
 
 
 def test_user_site_command_and_platform_statements_end_to_end() -> None:
@@ -322,7 +326,9 @@ def test_installed_package_needing_a_newer_python_end_to_end() -> None:
     f = next(f for f in findings if f.code == "DL501" and f.severity == "error")
     assert "torch requires Python >=3.7; this is Python 3.6" in f.message
     # the user's own file: nothing installed to blame
-    own = text.replace("/usr/local/lib/python3.6/dist-packages/torch/__init__.py", "/home/u/model.py")
+    own = text.replace(
+        "/usr/local/lib/python3.6/dist-packages/torch/__init__.py", "/home/u/model.py"
+    )
     assert all(f.code != "DL501" for f in explain_text(own, "p.txt", probe=False).report.findings)
 
 
@@ -609,7 +615,7 @@ def test_dl501_framework_release_lagging_the_newest_python() -> None:
     # https://github.com/GoogleCloudPlatform/tensorflow-without-a-phd/pull/33 (2018: no
     # TensorFlow wheel for Python 3.7 yet)
     text = (
-        "You'll get a \"Could not find a version that satisfies the requirement tensorflow\" "
+        'You\'ll get a "Could not find a version that satisfies the requirement tensorflow" '
         "when running 'pip3 install --upgrade tensorflow' using latest python, which is 3.7.\n"
     )
     assert _paste_codes(text).get("DL501") == "error"
@@ -974,7 +980,9 @@ def test_dl506_nothing_listed_and_no_python_named_is_the_word_size_first() -> No
     f = _pasted_codes(_NONE.format(pkg="torch"))
     assert f == [("DL506", "warning")]
     # a retyped message in a title keeps what pip saw (RyanKor/2021-google-ml-bootcamp#24)
-    typed = "could not find a version that satisfies the requirement tensorflow (from versions none)\n"
+    typed = (
+        "could not find a version that satisfies the requirement tensorflow (from versions none)\n"
+    )
     assert _pasted_codes(typed) == [("DL506", "warning")]
     # good for DL506: no list shown, or a release asked for, keeps the Python reading
     bare = "ERROR: No matching distribution found for torch\n"
@@ -1123,3 +1131,51 @@ def test_a_list_of_releases_newer_than_the_one_asked_names_the_python() -> None:
     assert pasted_codes(newer).get("DL501") == "error"
     windows = newer.replace("0.4.14", "0.4.9").replace("0.4.17, ", "0.4.13, 0.4.14, ")
     assert "DL506" in pasted_codes(windows) and "DL501" not in pasted_codes(windows)
+
+
+def test_dl501_a_standard_library_name_this_python_removed() -> None:
+    """Python 3.12 removed pkgutil.ImpImporter and distutils, which an old numpy pin's source
+    build and old setup.py files use ("module 'pkgutil' has no attribute 'ImpImporter'"); 3.10
+    removed the collections ABC aliases. The code predates the Python: DL501 (an error with the
+    Python stated, a warning without), whatever Python runs dlenv; not a file of the user's
+    shadowing the module (DL502). On an older Python the name exists: no DL501."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> dict[str, str]:
+        report = explain_text(text, "p", probe=False).report
+        return {f.code: f.severity for f in report.findings}
+
+    imp = (
+        'File "/home/u/venv/lib/python3.12/site-packages/pip/_vendor/pyproject_hooks/'
+        '_in_process/_in_process.py", line 353, in <module>\n'
+        "AttributeError: module 'pkgutil' has no attribute 'ImpImporter'. Did you mean: "
+        "'zipimporter'?\n"
+    )
+    codes = found(imp)
+    assert codes.get("DL501") == "error" and "DL502" not in codes
+    assert found(imp.replace("python3.12", "python3.11")).get("DL501") is None
+    assert found("ModuleNotFoundError: No module named 'distutils.util'\n") == {"DL501": "warning"}
+    mapping = (
+        "ImportError: cannot import name 'Mapping' from 'collections' "
+        "(/usr/local/lib/python3.10/collections/__init__.py)\n"
+    )
+    assert found(mapping).get("DL501") == "error"
+    # a name every Python has still points at a file of the user's
+    assert "DL501" not in found("AttributeError: module 'random' has no attribute 'randint'\n")
+
+
+def test_stdlib_removals_name_real_modules_with_sources() -> None:
+    """Every row of the knowledge base's stdlib_removals cites the What's New of the release
+    that removed it, and a name whose module still exists names it by that module."""
+    from dlenv.kb.tables import read_data
+    from dlenv.kb.wheels import stdlib_removal
+
+    rows = read_data("wheels")["stdlib_removals"]
+    assert [r["python"] for r in rows] == sorted(
+        {r["python"] for r in rows}, key=lambda v: int(v[2:])
+    )
+    for row in rows:
+        assert row["source"].startswith(f"https://docs.python.org/3/whatsnew/{row['python']}.html")
+        for name in row["names"]:
+            assert stdlib_removal(name) == (row["python"], row["source"])
+    assert stdlib_removal("random.randint") is None

@@ -383,3 +383,21 @@ def bundled_python(app: str, version: str) -> tuple[str, str] | None:
         if row["app"] == app and Version(row["first"]) <= want <= Version(row["last"]):
             return str(row["python"]), str(row["source"])
     return None
+
+
+@cache
+def _stdlib_removals() -> dict[str, tuple[str, str]]:
+    from dlenv.kb.tables import read_data
+
+    return {
+        name: (str(row["python"]), str(row["source"]))
+        for row in read_data("wheels")["stdlib_removals"]
+        for name in row["names"]
+    }
+
+
+def stdlib_removal(name: str) -> tuple[str, str] | None:
+    """(the CPython minor that removed it, the source) for a standard-library module or
+    module-level name ("distutils", "pkgutil.ImpImporter", "collections.Mapping"), from
+    kb/data/wheels.json's stdlib_removals; None when no release the KB knows removed it."""
+    return _stdlib_removals().get(name.strip())

@@ -40,6 +40,7 @@ from dlenv.kb.wheels import (
     pip_release_month,
     platform_end,
     python_released_by,
+    stdlib_removal,
     wheel_gap,
     wheel_gaps,
 )
@@ -123,7 +124,12 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     3.9", "python should be version 3.8 ~ 3.10") against a newer Python the paste shows, stated
     or bundled by the Blender release it runs in (kb/data/wheels.json: bundled_pythons, Blender
     3.1-4.0 run Python 3.10), is the same fault, as a warning; and an installer error pasted
-    from inside Blender is judged against the Python that Blender release bundles.
+    from inside Blender is judged against the Python that Blender release bundles. A
+    standard-library name that a Python release removed ("No module named 'distutils'", "module
+    'pkgutil' has no attribute 'ImpImporter'" from an old numpy pin's source build, "cannot
+    import name 'Mapping' from 'collections'"; the knowledge base's stdlib_removals, from each
+    release's What's New) says the code predates the Python: an error with the Python stated
+    at or after that release, a warning with none stated, nothing on an older Python.
 
     Why it matters: such an install came from a source build, a forced install or a broken
     resolver, and breaks in odd ways (missing compiled extensions, ABI errors); pip will not
@@ -140,6 +146,8 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
     yield from installing
     if not installing and not s.python.install_failures:
         yield from _said_ceiling(s)
+    if not installing:
+        yield from _stdlib_name_removed(s)
     py = s.python.version
     if not py:
         return
@@ -178,6 +186,83 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
             ],
             subject=fw.name,
         )
+
+
+_REMOVED = "stdlib-name-removed"  # python-env.toml
+_REMOVED_NAME = re.compile(
+    r"module '([\w.]+)' has no attribute '(\w+)'|cannot import name '(\w+)' from '([\w.]+)'"
+    r"|No module named '([\w.]+)'"
+)
+
+
+def _removed_name(text: str) -> tuple[str, str, str] | None:
+    """(the removed name, the Python that removed it, the source) a message names."""
+    m = _REMOVED_NAME.search(text)
+    if m is None:
+        return None
+    if m.group(5):  # a module: "distutils.util" is distutils's
+        parts = m.group(5).split(".")
+        names = [".".join(parts[:k]) for k in range(len(parts), 0, -1)]
+    else:
+        names = [f"{m.group(1)}.{m.group(2)}" if m.group(1) else f"{m.group(4)}.{m.group(3)}"]
+    for name in names:
+        known = stdlib_removal(name)
+        if known is not None:
+            return name, known[0], known[1]
+    return None
+
+
+def _stdlib_name_removed(s: Snapshot) -> Iterator[Finding]:
+    """DL501 from a standard-library name that a Python release removed ("No module named
+    'distutils'", "module 'pkgutil' has no attribute 'ImpImporter'"): the code, or a package
+    it builds or imports, predates that Python. An error when the paste's Python is that
+    release or newer; a warning when the paste does not state its Python; nothing when it is
+    older (the name is there, so something else hides it)."""
+    for e in s.reported_errors:
+        if e.signature != _REMOVED:
+            continue
+        found = _removed_name(e.text)
+        if found is None:
+            continue
+        name, removed, source = found
+        here = _paste_python(s)
+        mm, gone = (major_minor(here[0]) if here else None), major_minor(removed)
+        if mm is not None and gone is not None and mm < gone:
+            continue
+        older = f"3.{int(removed.split('.')[1]) - 1}"
+        yield finding(
+            "DL501",
+            severity="error" if mm is not None else "warning",
+            title=f"{name} was removed in Python {removed}: the code predates this Python",
+            message=f"Python {removed} removed {name} from the standard library"
+            + (f", and the Python here is {here[0]}" if here else "")
+            + ": the code, or a package it installs or imports (an old numpy or setuptools "
+            "building from source, a pinned release), was written for an older Python.",
+            evidence=[
+                Evidence(
+                    fact=f"reported_errors.{_REMOVED}",
+                    found=first_line(e.text, 160),
+                    needed=f"Python {older} or older",
+                    note=source,
+                ),
+                *([Evidence(fact="python.version", found=here[0], note=here[1])] if here else []),
+            ],
+            fixes=[
+                ManualStep(
+                    text=f"Run it on Python {older} or older, or upgrade the package that uses "
+                    f"{name} to a release made for Python {removed} (pip install -U numpy "
+                    "setuptools when a source build of an old pin fails).",
+                    commands=[
+                        f"uv venv --python {older} .venv",
+                        f"conda create -n py{older.replace('.', '')} python={older}",
+                        "pip install -U pip setuptools wheel",
+                    ],
+                    url=source,
+                )
+            ],
+            subject="python",
+        )
+        return
 
 
 _CEILING_SAID = "said-python-ceiling"  # prose-python.toml: "... up to Python 3.9"
@@ -402,7 +487,7 @@ def _source_checkout(module: str, folder: str, parent: str, said: ReportedError)
         "DL502",
         title=f"The source checkout's {module}/ is imported instead of the installed {module}",
         message=f"The traceback runs inside {folder}, a source checkout (not an installation), "
-        f"whose code imports from `{module}` a member the folder lacks (\"{lines[-1].strip()}\"): "
+        f'whose code imports from `{module}` a member the folder lacks ("{lines[-1].strip()}"): '
         f"Python finds the checkout's {module}/ first because the program runs from (or has on "
         "its path) the checkout's directory, and the compiled parts exist only in the installed "
         "or built copy.",
@@ -502,7 +587,7 @@ def _namesake_missing(module: str, said: ReportedError) -> Finding:
                 note="read from the error: a strong sign, not a proof",
             )
         ],
-        hint=f"Check what Python imports as {module}: `python -c \"import {module}; "
+        hint=f'Check what Python imports as {module}: `python -c "import {module}; '
         f"print({module}.__file__)\"` in the script's directory.",
         fixes=[
             ManualStep(
@@ -573,7 +658,7 @@ def _circular_in_chain(s: Snapshot, module: str) -> Finding | None:
                 text="Find a file or folder of yours named like a module in the import chain, "
                 "rename it and delete its __pycache__.",
                 commands=[
-                    f"ls *.py; python -c \"import {parts[-1]}; print({parts[-1]}.__file__)\"",
+                    f'ls *.py; python -c "import {parts[-1]}; print({parts[-1]}.__file__)"',
                 ],
             )
         ],
@@ -908,8 +993,10 @@ def _python_cause(s: Snapshot, f: InstallFailure) -> _Cause | None:
     available = f.available or []
     keys = [k for v in available if (k := _key(v)) is not None]
     want = _key(req) if req else None
-    if want is not None and keys and (
-        want < min(keys) or want > max(keys) or _in_a_gap_after_old_series(want, keys)
+    if (
+        want is not None
+        and keys
+        and (want < min(keys) or want > max(keys) or _in_a_gap_after_old_series(want, keys))
     ):
         newer = want < max(keys)
         seen = f"{available[0]} to {available[-1]}" if len(available) > 1 else available[0]
@@ -1145,9 +1232,7 @@ def _nothing_for_python(s: Snapshot, f: InstallFailure, what: str) -> _Cause:
     )
 
 
-def _word_size_cause(
-    pkg: str, what: str, lead: str, alternative: _Cause | None = None
-) -> _Cause:
+def _word_size_cause(pkg: str, what: str, lead: str, alternative: _Cause | None = None) -> _Cause:
     """DL506 as a probable cause: nothing listed at all for a framework that has wheels for
     this Python, so the platform (most often a 32-bit Python on Windows) is why."""
     return _Cause(
@@ -1161,7 +1246,7 @@ def _word_size_cause(
                 "(python.org's 'Windows installer (64-bit)', amd64) of a version "
                 f"{pkg} supports if it says 32 bit, and recreate the environment with it.",
                 commands=[
-                    "python -c \"import sys, struct; print(sys.version, "
+                    'python -c "import sys, struct; print(sys.version, '
                     "struct.calcsize('P') * 8, 'bit')\"",
                     "python -m pip debug --verbose  # the tags this interpreter accepts",
                 ],
@@ -1433,8 +1518,21 @@ _RASPBERRY_PI = re.compile(r"(?i)raspberry ?pi|raspi|\brpi\b")
 
 # compiled packages that publish manylinux (glibc) wheels only, no musllinux ones (PyPI files)
 _GLIBC_ONLY = frozenset(
-    {"torch", "torchvision", "torchaudio", "tensorflow", "tensorflow-cpu", "tensorflow-gpu",
-     "jaxlib", "onnxruntime", "onnxruntime-gpu", "tensorrt", "triton", "xformers", "mxnet"}
+    {
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "tensorflow",
+        "tensorflow-cpu",
+        "tensorflow-gpu",
+        "jaxlib",
+        "onnxruntime",
+        "onnxruntime-gpu",
+        "tensorrt",
+        "triton",
+        "xformers",
+        "mxnet",
+    }
 )
 
 

@@ -108,11 +108,17 @@ def _shadowable(v: str) -> str | None:
 def _stdlib_attr(v: str) -> str | None:
     """ "random:randint" -> "random" when `random` is a standard-library module that really has
     `randint`: "module 'random' has no attribute 'randint'" then means another `random` was
-    imported (the user's random.py). Anything else -> None."""
+    imported (the user's random.py). A name some Python release removed (the knowledge base's
+    stdlib_removals) is judged the same whatever Python runs dlenv: not a shadowing module.
+    Anything else -> None."""
     mod, _, attr = v.partition(":")
     mod, attr = mod.strip(), attr.strip()
     if "." in mod or mod not in sys.stdlib_module_names or mod in _NOISY or not attr:
         return None
+    from dlenv.kb.wheels import stdlib_removal
+
+    if stdlib_removal(f"{mod}.{attr}") is not None:
+        return None  # a name a newer Python removed (pkgutil.ImpImporter): not another module
     try:
         real = importlib.import_module(mod)
     except Exception:  # a module this platform lacks (winreg on Linux)
