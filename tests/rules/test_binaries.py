@@ -190,9 +190,7 @@ def test_dl508_from_a_named_cpu_the_kb_lists_without_avx() -> None:
     sigill = "CPU: Intel(R) Xeon(R) CPU X5650 @ 2.67GHz\nIllegal instruction (core dumped)\n"
     assert _codes(sigill).get("DL508") == "error"
     [f] = [
-        f
-        for f in explain_text(sigill, "paste", probe=False).report.findings
-        if f.code == "DL508"
+        f for f in explain_text(sigill, "paste", probe=False).report.findings if f.code == "DL508"
     ]
     assert f.evidence[0].fact == "host.cpu_model" and "X5650" in (f.evidence[0].found or "")
     dumped = "I got core dumped error running the docker image.\n\nSystem Specs:\nCPU: Intel Xeon X5650\n"

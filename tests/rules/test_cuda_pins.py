@@ -148,7 +148,7 @@ def test_dl209_warning_when_the_reporter_says_torch_and_tensorflow_conflict() ->
     stated = replace(gpu_machine(frameworks=extra), reported_errors=[said])
     assert only(stated, "DL209").severity == "error"
     text = (
-        'Hello, you have requested conflicting versions of PyTorch [torch==2.5.1+cu121] and '
+        "Hello, you have requested conflicting versions of PyTorch [torch==2.5.1+cu121] and "
         'TensorFlow ["tensorflow==2.15.0"]\n'
     )
     assert _codes(text) == ["DL209"]

@@ -78,7 +78,7 @@ def test_dl201_a_torch_windows_dll_error_on_a_cudnn_dll() -> None:
     f = only(bad, "DL201")
     assert f.severity == "warning"  # 127: another copy first on PATH is probable, not proven
     good = _pasted(
-        'OSError: [WinError 126] The specified module could not be found. Error loading '
+        "OSError: [WinError 126] The specified module could not be found. Error loading "
         '"C:\\Python311\\Lib\\site-packages\\torch\\lib\\fbgemm.dll" or one of its dependencies.\n'
     )
     assert fired(good, "DL201") == []

@@ -197,7 +197,9 @@ def test_dl804_rendezvous_port_in_use_names_another_port() -> None:
     step = f.fixes[0]  # type: ignore[attr-defined]
     assert isinstance(step, ManualStep) and any("--master_port" in c for c in step.commands)
     # another program's port in use is not the rendezvous
-    assert "DL804" not in _codes_or_none("OSError: [Errno 98] Address already in use: the web UI port 7860")
+    assert "DL804" not in _codes_or_none(
+        "OSError: [Errno 98] Address already in use: the web UI port 7860"
+    )
 
 
 def test_dl804_ranks_that_never_joined_are_counted() -> None:
@@ -263,7 +265,9 @@ def test_nccl_unique_id_failure_is_a_symptom_the_interface_explains() -> None:
         "error: Connection reset by peer\n"
     )
     assert "DL803" not in _codes(text)
-    assert _codes("NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n" + text).get("DL803") == "error"
+    assert (
+        _codes("NCCL INFO Bootstrap : Using docker0:172.17.0.1<0>\n" + text).get("DL803") == "error"
+    )
 
 
 def test_dl804_from_a_launch_line_or_a_slurm_set_up_that_mislaunches_the_ranks() -> None:
@@ -359,7 +363,12 @@ def test_dl804_world_size_larger_than_the_ranks_a_single_machine_starts() -> Non
     step = f.fixes[0]  # type: ignore[attr-defined]
     assert isinstance(step, ManualStep) and "--gpu_ranks 0 1" in step.commands[0]
     # OpenNMT-py's spelling, ranks after the world size
-    assert _codes("onmt_train -config c.yaml -gpu_ranks 0 1 -world_size 4\nRuntimeError: boom\n").get("DL804") == "error"
+    assert (
+        _codes("onmt_train -config c.yaml -gpu_ranks 0 1 -world_size 4\nRuntimeError: boom\n").get(
+            "DL804"
+        )
+        == "error"
+    )
 
 
 def test_dl804_all_ranks_listed_or_another_node_starts_the_rest_is_fine() -> None:
@@ -411,9 +420,7 @@ def test_dl804_dash_spelling_of_a_fixed_node_rank() -> None:
 
 
 def _members(ranks: list[int], world: int) -> str:
-    return "".join(
-        f"initializing ddp: GLOBAL_RANK: {r}, MEMBER: {r + 1}/{world}\n" for r in ranks
-    )
+    return "".join(f"initializing ddp: GLOBAL_RANK: {r}, MEMBER: {r + 1}/{world}\n" for r in ranks)
 
 
 def test_dl804_lightning_ranks_started_twice_while_others_never_start() -> None:
@@ -477,8 +484,10 @@ def test_dl801_nccl_system_error_on_one_machine_with_several_gpus() -> None:
     assert pasted_codes(eight + error).get("DL801") == "warning"
     multi = "We train on two machines with --nnodes=2 --nproc_per_node=8\n"
     assert "DL801" not in pasted_codes(multi + eight + error)
-    remote = error.replace("unhandled system error", "remote process exited or there was a "
-                           "network error").replace("ncclSystemError: System call (socket, "
-                           "malloc, munmap, etc) failed.", "ncclRemoteError")
+    remote = error.replace(
+        "unhandled system error", "remote process exited or there was a network error"
+    ).replace(
+        "ncclSystemError: System call (socket, malloc, munmap, etc) failed.", "ncclRemoteError"
+    )
     assert "DL801" not in pasted_codes(eight + remote)
     assert "DL801" not in pasted_codes(error)

@@ -73,7 +73,9 @@ def test_dl801_from_prose_pastes() -> None:
         "Unexpected bus ERROR encountered in worker. This might be caused by insufficient "
         "Shared memory (SHM)\n"
     ) == {"DL801": "warning"}
-    assert pasted_codes("Increasing the shm-size of the container fixed it.\n") == {"DL801": "warning"}
+    assert pasted_codes("Increasing the shm-size of the container fixed it.\n") == {
+        "DL801": "warning"
+    }
     # GPU on-chip shared memory (Triton) is not /dev/shm
     assert "DL801" not in pasted_codes(
         "triton.runtime.errors.OutOfResources: out of resource: shared memory, Required: "
@@ -123,7 +125,9 @@ def test_dl803_nodes_cannot_connect_only_without_a_program_error() -> None:
 
 # -- DL804 --------------------------------------------------------------------------------------
 def test_dl804_nodes_on_different_releases_warns() -> None:
-    s = _said(cpu_machine(), ("said-node-versions-differ", "the version of two machine is different"))
+    s = _said(
+        cpu_machine(), ("said-node-versions-differ", "the version of two machine is different")
+    )
     f = only(s, "DL804")
     assert f.severity == "warning"
     assert "different PyTorch/NCCL releases" in f.message
@@ -171,9 +175,9 @@ def test_dl804_rendezvous_fix_stated_warns() -> None:
     assert "MASTER_ADDR" in f.message
     assert fired(cpu_machine(), "DL804") == []
     # the statement in a paste, and wordings that are no fix
-    assert pasted_codes("I managed to solve it by adding MASTER_ADDR (and without MASTER_PORT)\n") == {
-        "DL804": "warning"
-    }
+    assert pasted_codes(
+        "I managed to solve it by adding MASTER_ADDR (and without MASTER_PORT)\n"
+    ) == {"DL804": "warning"}
     for text in (
         "I set MASTER_ADDR and MASTER_PORT but it still hangs\n",
         "python train.py --dist-url tcp://127.0.0.1:52133 SOLVER.IMS_PER_BATCH 4\n",
@@ -199,9 +203,7 @@ def test_dl803_store_failure_while_the_script_names_the_network_warns() -> None:
     )
     named = ("nccl-network-named", "export NCCL_SOCKET_IFNAME=bond0")
     bad = _said(gpu_machine(), unique, named)
-    errors = [
-        replace(e, harmless=e.signature == "nccl-network-named") for e in bad.reported_errors
-    ]
+    errors = [replace(e, harmless=e.signature == "nccl-network-named") for e in bad.reported_errors]
     f = only(replace(bad, reported_errors=errors), "DL803")
     assert f.severity == "warning"
     assert any("ip -br addr" in getattr(a, "commands", []) for a in f.fixes)
@@ -219,5 +221,8 @@ def test_dl803_named_network_from_a_paste() -> None:
     )
     assert pasted_codes(paste).get("DL803") == "warning"
     # an exclusion list names no interface
-    assert "DL803" not in pasted_codes(paste.replace("=bond0", "=^lo,docker0").replace(
-        "NCCL_IB_HCA=mlx5_0:1,mlx5_1:1", "NCCL_IB_DISABLE=1"))
+    assert "DL803" not in pasted_codes(
+        paste.replace("=bond0", "=^lo,docker0").replace(
+            "NCCL_IB_HCA=mlx5_0:1,mlx5_1:1", "NCCL_IB_DISABLE=1"
+        )
+    )

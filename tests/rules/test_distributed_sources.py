@@ -137,7 +137,7 @@ def test_dl804_more_processes_per_node_than_visible_gpus() -> None:
 
 
 def test_dl804_a_gpu_model_named_in_prose_is_no_count_of_gpus() -> None:
-    """"on my RTX 3090 box" names a model, not how many GPUs the machine has: only GPUs a
+    """ "on my RTX 3090 box" names a model, not how many GPUs the machine has: only GPUs a
     table lists (or CUDA_VISIBLE_DEVICES) count against --nproc_per_node."""
     text = "Training on my RTX 3090 box:\ntorchrun --standalone --nproc_per_node=4 train.py\n"
     assert "DL804" not in _codes(text)
@@ -161,9 +161,7 @@ def test_dl804_ranks_missing_from_torchruns_barrier_are_counted() -> None:
     )
     assert _codes(text) == {"DL804": "error"}
     assert "Only 2 of the 4 ranks joined" in _one(text, "DL804").message
-    assert _codes("TimeoutError: timed out waiting for all 2 members to join") == {
-        "DL804": "error"
-    }
+    assert _codes("TimeoutError: timed out waiting for all 2 members to join") == {"DL804": "error"}
     assert "DL804" not in _codes(
         "Rank 0: Completed store-based barrier for key:store_based_barrier_key:1 with 8 nodes."
     )

@@ -781,7 +781,9 @@ def test_dl111_from_installer_insmod_and_nvml_wordings() -> None:
     ):
         assert _explained(text) == ["DL111"], text
     # the installer could not replace modules in use: loaded, not DL111's
-    in_use = "ERROR: An NVIDIA kernel module 'nvidia-drm' appears to already be loaded in your kernel."
+    in_use = (
+        "ERROR: An NVIDIA kernel module 'nvidia-drm' appears to already be loaded in your kernel."
+    )
     assert "DL111" not in _explained(in_use + "\nERROR: Installation has failed.")
 
 
@@ -883,7 +885,9 @@ def test_dl106_from_nvml_insufficient_permissions_and_a_refused_device_file() ->
         'open("/dev/nvidiactl", O_RDWR) = -1 EACCES (Permission denied)',
     ):
         assert _explained(text) == ["DL106"], text
-    f = only(_import("docker run -it img\nFailed to initialize NVML: Insufficient Permissions"), "DL106")
+    f = only(
+        _import("docker run -it img\nFailed to initialize NVML: Insufficient Permissions"), "DL106"
+    )
     assert "--group-add" in f.fixes[0].commands[0]  # the container's user
     # a permission error elsewhere is not the device files'
     assert "DL106" not in _explained("PermissionError: [Errno 13] Permission denied: '/data/x'")
@@ -924,7 +928,9 @@ def test_dl111_no_device_on_a_machine_nothing_was_changed_on() -> None:
     assert fired(_pasted(hidden), "DL111") == []
 
 
-def test_dl101_insufficient_driver_from_a_package_named_elsewhere_in_the_paste(no_priors: None) -> None:
+def test_dl101_insufficient_driver_from_a_package_named_elsewhere_in_the_paste(
+    no_priors: None,
+) -> None:
     """NVIDIA/cutlass#2866: the title says "cudaErrorInsufficientDriver", the body names the
     CuTe DSL (a package with its own CUDA runtime) and states "CUDA version is 12.9.41", "CUDA
     driver is 570.133.20": the runtime's verdict and the versions agree (570 runs CUDA up to
@@ -974,7 +980,9 @@ def test_dl109_from_how_the_container_was_started() -> None:
         "RuntimeError: No CUDA GPUs are available\n"
     )
     assert "DL109" in _explained(pod)
-    limited = pod.replace("py3\n", "py3\n    resources:\n      limits:\n        nvidia.com/gpu: 1\n")
+    limited = pod.replace(
+        "py3\n", "py3\n    resources:\n      limits:\n        nvidia.com/gpu: 1\n"
+    )
     assert "DL109" not in _explained(limited)
     compose = (
         "services:\n  app:\n    image: pytorch/pytorch:latest\n"
@@ -987,7 +995,9 @@ def test_dl109_from_how_the_container_was_started() -> None:
         "            - driver: nvidia\n              count: all\n              capabilities: [gpu]\n",
     )
     assert "DL109" not in _explained(reserved)
-    runtimes = " Runtimes: io.containerd.runc.v2 runc\n Default Runtime: runc\n" + run.split("\n")[1]
+    runtimes = (
+        " Runtimes: io.containerd.runc.v2 runc\n Default Runtime: runc\n" + run.split("\n")[1]
+    )
     assert "DL109" in _explained(runtimes)
 
 
@@ -1253,7 +1263,9 @@ def test_dl109_a_container_prompt_and_the_gpu_not_available() -> None:
     """jupyter/docker-stacks#2166: a prompt whose host name is the container id, torch without
     the GPU and "GPU not available": started without the GPU (a warning); the same prompt with
     torch seeing the GPU says nothing."""
-    prompt = 'root@0c2c6f58df4f:/usr/bin# python -c "import torch; print(torch.cuda.is_available())"\n'
+    prompt = (
+        'root@0c2c6f58df4f:/usr/bin# python -c "import torch; print(torch.cuda.is_available())"\n'
+    )
     assert pasted_codes(
         "nvidia-smi not exist and GPU not available for my pulling image.\n" + prompt + "False\n"
     ) == {"DL109": "warning"}
@@ -1280,8 +1292,7 @@ def test_dl101_an_encoders_nvenc_api_check_names_the_driver() -> None:
     assert "522.25 or newer" in f.fixes[0].text  # type: ignore[union-attr]
     # no minimum in the message: the table's, for the OS the paste states
     linux = explain_text(
-        "Ubuntu 22.04, driver 470.256\n"
-        + ffmpeg.replace("12.0 Found: 11.1", "12.1 Found: 11.1"),
+        "Ubuntu 22.04, driver 470.256\n" + ffmpeg.replace("12.0 Found: 11.1", "12.1 Found: 11.1"),
         "paste.txt",
         probe=False,
     ).report.findings
@@ -1338,9 +1349,10 @@ def test_dl102_from_a_stated_toolkit_newer_than_the_stated_driver() -> None:
     """andyzeng/tsdf-fusion#14: CUDA 9.1 (needs 387.26) with driver 384.111 and a CUDA failure,
     no framework: arithmetic on stated versions, a warning; nothing when the stated toolkit is
     one the driver runs, when nothing failed, or when a framework's own CUDA is the story."""
-    assert pasted_codes("CUDA 9.1, driver 384.111\nCUDA Error: unknown error\n").get(
-        "DL102"
-    ) == "warning"
+    assert (
+        pasted_codes("CUDA 9.1, driver 384.111\nCUDA Error: unknown error\n").get("DL102")
+        == "warning"
+    )
     assert "DL102" not in pasted_codes("CUDA 9.0, driver 384.111\nCUDA Error: unknown error\n")
     assert "DL102" not in pasted_codes("CUDA 9.1, driver 384.111\n")
     with_torch = "torch 1.0.0, CUDA 9.1, driver 384.111\nCUDA Error: unknown error\n"
@@ -1403,11 +1415,14 @@ def test_dl101_warns_on_no_cuda_device_with_a_driver_before_cuda_11() -> None:
     assert fired(boxed, "DL101") == []
     fermi = replace(_stated("390.157", sign), gpus=[GpuFacts(index=0, name="GeForce GTX 580")])
     assert fired(fermi, "DL101") == []
-    assert pasted_codes(
-        "terminate called after throwing an instance of 'std::runtime_error'\n"
-        "  what():  #owl: no CUDA capable devices found!\n"
-        "NVIDIA-SMI 418.56       \nDriver Version: 418.56      \nCUDA Version: 10.1\n"
-    ).get("DL101") == "warning"
+    assert (
+        pasted_codes(
+            "terminate called after throwing an instance of 'std::runtime_error'\n"
+            "  what():  #owl: no CUDA capable devices found!\n"
+            "NVIDIA-SMI 418.56       \nDriver Version: 418.56      \nCUDA Version: 10.1\n"
+        ).get("DL101")
+        == "warning"
+    )
 
 
 def test_dl101_forward_compatibility_refused_in_pytorchs_words() -> None:
@@ -1446,7 +1461,7 @@ def test_dl101_numba_cannot_link_the_ptx_of_its_toolkit() -> None:
 
 
 def test_dl101_a_release_stated_without_its_build_against_every_build_of_it() -> None:
-    """"Driver Version: 418.67" beside "torch 1.13.1" (no +cuXYZ): every CUDA build of torch
+    """ "Driver Version: 418.67" beside "torch 1.13.1" (no +cuXYZ): every CUDA build of torch
     1.13 (CUDA 11.6, 11.7) needs driver 450.80.02, so whichever is installed cannot start CUDA
     (an error beside the failure). nvidia-smi's "CUDA Version: 11.4" beside tensorflow 2.15
     (CUDA 12.2) likewise. torch 2.1.0 on driver 470: its default cu121 build needs 525.60.13,
@@ -1464,10 +1479,30 @@ def test_dl101_a_release_stated_without_its_build_against_every_build_of_it() ->
         "returns []\n"
     )
     assert "DL101" in _explained(tf)
-    default = "My driver is 470.82.01 and I use torch 2.1.0; torch.cuda.is_available() returns False\n"
+    default = (
+        "My driver is 470.82.01 and I use torch 2.1.0; torch.cuda.is_available() returns False\n"
+    )
     report = explain_text(default, "paste.txt", probe=False).report
     [w] = [f for f in report.findings if f.code == "DL101"]
     assert w.severity == "warning" and "cu121" in w.title
     assert any("whl/cu118" in c for a in w.fixes for c in getattr(a, "commands", []))
     assert "DL101" not in _explained(default.replace("470.82.01", "535.104.05"))
     assert "DL101" not in _explained(smi + failed.replace("1.13.1", "1.13.1+cpu"))
+
+
+def test_dl101_tensorrts_cuda_initialization_failure_by_number() -> None:
+    """SthPhoenix/InsightFace-REST#24: TensorRT's "CUDA initialization failure with error 222"
+    (cudaErrorUnsupportedPtxVersion: its prebuilt kernels' PTX is newer than the driver): the
+    driver is too old for the CUDA that TensorRT ships (DL101, an error); error 35 is the
+    insufficient driver (DL101 too). The status table reads both numbers."""
+    said = (
+        "ERROR: CUDA initialization failure with error 222. Please check your CUDA installation: "
+        " http://docs.nvidia.com/cuda/cuda-installation-guide-linux/index.html\n"
+    )
+    report = explain_text(said, "p", probe=False)
+    assert "status-cudaerrorunsupportedptxversion" in {
+        e.signature for e in report.imported.snapshot.reported_errors
+    }
+    assert next((f.code, f.severity) for f in report.report.findings) == ("DL101", "error")
+    low = explain_text(said.replace("222", "35"), "p", probe=False).report
+    assert low.findings[0].code == "DL101"

@@ -58,7 +58,7 @@ def test_dl111_secure_boot_beside_a_missing_module_names_the_mok_enrolment() -> 
 
 
 def test_dl111_secure_boot_blocking_the_driver_is_a_sign_by_itself() -> None:
-    """"I installed with Secure Boot disabled, later enabled it, and the driver is no longer
+    """ "I installed with Secure Boot disabled, later enabled it, and the driver is no longer
     loaded" (devleonardoamaral/debian-nvidia-installer): the statement names the failure and
     its cause at once, a warning with the MOK enrolment; a bare "Secure Boot is on" does not."""
     f = only(linux(SECURE), "DL111")
@@ -69,7 +69,7 @@ def test_dl111_secure_boot_blocking_the_driver_is_a_sign_by_itself() -> None:
 
 
 def test_dl111_a_gpu_only_named_in_prose_is_not_a_driver_that_answered() -> None:
-    """"I have an RTX 2060 Super" names a GPU but nobody asked the driver for it: the module
+    """ "I have an RTX 2060 Super" names a GPU but nobody asked the driver for it: the module
     being missing stays the finding. A GPU the driver answered for (a memory size, a bus id,
     a compute capability: nvidia-smi, NVML or a framework saw it) means the module is loaded."""
     from dlenv.snapshot.model import GpuFacts
@@ -231,10 +231,13 @@ def test_dl102_warns_when_a_stated_toolkit_needs_a_driver_update() -> None:
     assert any(e.fact == "driver.version" and e.needed == ">=390.46" for e in f.evidence)
     assert fired(linux(UPDATE_NEEDED), "DL102") == []
     assert fired(replace(linux(), cuda=toolkit), "DL102") == []
-    assert pasted_codes(
-        "CUDA 7.5\n\nI've done a preliminary install but it doesn't work. We need to update "
-        "the device drivers.\n"
-    ).get("DL102") == "warning"
+    assert (
+        pasted_codes(
+            "CUDA 7.5\n\nI've done a preliminary install but it doesn't work. We need to update "
+            "the device drivers.\n"
+        ).get("DL102")
+        == "warning"
+    )
 
 
 def test_dl101_warns_when_the_driver_must_be_updated_beside_a_failure() -> None:
@@ -257,10 +260,13 @@ def test_dl112_warns_when_nvidia_uvm_is_said_not_built() -> None:
     assert any("dkms status" in c for c in commands(f))
     windows = replace(linux(uvm), host=HostFacts(os="Windows"))
     assert fired(windows, "DL112") == []
-    assert pasted_codes(
-        "nvidia: add nvidia_uvm to dkms\n\nThis module is required for the CUDA Toolkit to "
-        "work, but is installed with the drivers package.\n"
-    ).get("DL112") == "warning"
+    assert (
+        pasted_codes(
+            "nvidia: add nvidia_uvm to dkms\n\nThis module is required for the CUDA Toolkit to "
+            "work, but is installed with the drivers package.\n"
+        ).get("DL112")
+        == "warning"
+    )
 
 
 def test_dl101_warns_on_the_reporters_own_nvenc_api_arithmetic() -> None:
@@ -272,19 +278,27 @@ def test_dl101_warns_on_the_reporters_own_nvenc_api_arithmetic() -> None:
     assert f.severity == "warning"
     assert any("h264_nvenc" in c for c in commands(f))
     assert fired(linux(), "DL101") == []
-    assert pasted_codes(
-        "Which version was use nvenc 7.0,my driver only suppot API 7.0,thank you\n"
-    ).get("DL101") == "warning"
-    assert pasted_codes(
-        "[hevc_nvenc @ 0x55d1c2a0] Driver does not support the required nvenc API version. "
-        "Required: 13.0 Found: 12.2\n"
-    ).get("DL101") == "error"
+    assert (
+        pasted_codes(
+            "Which version was use nvenc 7.0,my driver only suppot API 7.0,thank you\n"
+        ).get("DL101")
+        == "warning"
+    )
+    assert (
+        pasted_codes(
+            "[hevc_nvenc @ 0x55d1c2a0] Driver does not support the required nvenc API version. "
+            "Required: 13.0 Found: 12.2\n"
+        ).get("DL101")
+        == "error"
+    )
 
 
 # -- DL109: what the CUDA runtime says in a container started without the GPU ---------------
 
 
-_PLAIN_RUN = said("docker-run-without-gpu", "docker run -it --shm-size=1g -v /w:/workspace img bash")
+_PLAIN_RUN = said(
+    "docker-run-without-gpu", "docker run -it --shm-size=1g -v /w:/workspace img bash"
+)
 _INSUFFICIENT = said(
     "cuda-driver-insufficient",
     "CUDA runtime error: CUDA driver version is insufficient for CUDA runtime version",
@@ -340,5 +354,7 @@ def test_dl101_unsupported_ptx_inside_a_container_is_the_images_toolchain() -> N
     )
     codes = pasted_codes(line)
     assert codes.get("DL101") == "error" and "DL102" not in codes
-    host = "$ ./my_kernel\nCUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
+    host = (
+        "$ ./my_kernel\nCUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
+    )
     assert "DL101" not in pasted_codes(host)

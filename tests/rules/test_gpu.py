@@ -1205,3 +1205,43 @@ def test_dl301_a_program_built_for_another_compute_capability() -> None:
         probe=False,
     ).report
     assert "DL301" not in [f.code for f in fine.findings]
+
+
+def test_dl301_a_tensorflow_release_whose_cuda_predates_the_gpu() -> None:
+    """bojone/bert4keras#301's family: an RTX 3090 (sm_86) under TensorFlow 2.3, built with CUDA
+    10.1 (newest architecture sm_75): "failed to run cuBLAS routine: CUBLAS_STATUS_NOT_SUPPORTED"
+    is its cuBLAS having no code for the GPU (DL301, a warning: TensorFlow 2.4 is the first
+    for Ampere). TensorFlow 2.5 (CUDA 11.2) on the same GPU, or no failure, is no finding."""
+    text = (
+        "GPU: RTX 3090\ntensorflow-gpu 2.3.0\n"
+        "E tensorflow/stream_executor/cuda/cuda_blas.cc:428] failed to run cuBLAS routine: "
+        "CUBLAS_STATUS_NOT_SUPPORTED\n"
+    )
+
+    def dl301(t: str) -> list[str]:
+        report = explain_text(t, "p", probe=False).report
+        return [f.title for f in report.findings if f.code == "DL301"]
+
+    [title] = dl301(text)
+    assert "TensorFlow 2.3" in title and "sm_86" in title
+    assert dl301(text.replace("2.3.0", "2.5.0")) == []
+    assert dl301("GPU: RTX 3090\ntensorflow-gpu 2.3.0\nError: model file not found\n") == []
+
+
+def test_dl301_opencv_built_for_other_architectures() -> None:
+    """opencv/opencv#20706, roflcoopter/viseron#360: OpenCV's DNN CUDA backend refuses the GPU
+    ("OpenCV was not built to work with the selected device"): its CUDA_ARCH_BIN lacks the GPU
+    (DL301, an error, with the rebuild for the GPU's capability). A Kepler GPU below every
+    architecture the newest CUDA targets needs an older CUDA to be built for at all."""
+    line = (
+        "cv2.error: OpenCV(4.5.3) dnn.cpp:2385: error: (-216:No CUDA support) OpenCV was not "
+        "built to work with the selected device. Please check CUDA_ARCH_PTX or CUDA_ARCH_BIN in "
+        "your build configuration. in function 'initCUDABackend'\n"
+    )
+    report = explain_text("GPU: GeForce RTX 2060\n" + line, "p", probe=False).report
+    [f] = [f for f in report.findings if f.code == "DL301"]
+    assert f.severity == "error" and "sm_75" in f.title
+    assert "CUDA_ARCH_BIN=7.5" in " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
+    old = explain_text("GPU: GeForce GTX 680\n" + line, "p", probe=False).report
+    [g] = [f for f in old.findings if f.code == "DL301"]
+    assert "older CUDA" in g.message or "or older" in g.message

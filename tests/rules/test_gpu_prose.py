@@ -109,7 +109,9 @@ def test_dl304_counts_no_gpus_from_one_named_in_passing() -> None:
     """The same rule for "invalid device ordinal": a GPU the reporter names is no count of the
     visible ones, so DL304 says what the launch needs rather than how many GPUs there are; an
     nvidia-smi table of one GPU is a count."""
-    launch = "torchrun --nproc_per_node=2 train.py\nRuntimeError: CUDA error: invalid device ordinal\n"
+    launch = (
+        "torchrun --nproc_per_node=2 train.py\nRuntimeError: CUDA error: invalid device ordinal\n"
+    )
     named = only(_pasted(launch + "I have a GeForce RTX 3090\n"), "DL304")
     assert "--nproc_per_node=2 needs 2 visible GPUs" in named.message
     table = Path(__file__).parents[1] / "importers" / "data" / "nvidia_smi_q.txt"

@@ -126,7 +126,9 @@ def test_dl113_warning_from_the_reporter_saying_a_driver_drops_the_generation() 
     )
     f = only(_pasted(branch), "DL113")
     assert f.severity == "warning" and "580" in f.title
-    generation = "GPU: NVIDIA GeForce GTX 1050\nThe script installs unsupported driver on Pascal GPUs\n"
+    generation = (
+        "GPU: NVIDIA GeForce GTX 1050\nThe script installs unsupported driver on Pascal GPUs\n"
+    )
     g = only(_pasted(generation), "DL113")
     assert g.severity == "warning" and "580" in g.title and "Pascal" in g.message
     assert fired(_pasted(generation.replace("Pascal", "Kepler")), "DL113") == []
@@ -212,7 +214,7 @@ def test_dl114_rm_init_adapter_beside_a_mismatch_is_dl105s() -> None:
 
 
 def test_dl114_warning_when_the_reporter_says_the_gpu_drops_out_mid_run() -> None:
-    """"The GPU randomly disappears during training" with no message: a warning asking for the
+    """ "The GPU randomly disappears during training" with no message: a warning asking for the
     Xid lines; an update or a kernel in the story is the driver's (vetoed), and a program's
     error names its own cause."""
     text = "The GPU randomly disappears during training, and only a reboot brings it back.\n"
@@ -220,4 +222,6 @@ def test_dl114_warning_when_the_reporter_says_the_gpu_drops_out_mid_run() -> Non
     assert f.severity == "warning" and f.title.startswith("Probably a failing GPU")
     assert "sudo dmesg | grep -E 'NVRM|Xid'" in _commands(f)
     assert "DL114" not in _codes("After the kernel update the GPU disappeared during boot.\n")
-    assert "DL114" not in _codes(text + "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n")
+    assert "DL114" not in _codes(
+        text + "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n"
+    )

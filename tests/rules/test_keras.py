@@ -159,7 +159,12 @@ def test_dl601_keras3_beside_a_tensorflow_that_needs_keras2() -> None:
             reason="the Keras 2 release TensorFlow 2.13.1 requires",
         )
     ]
-    assert fired(gpu_machine(frameworks=[tensorflow("2.13.1", "11.8", "8.6"), keras("2.13.1")]), "DL601") == []
+    assert (
+        fired(
+            gpu_machine(frameworks=[tensorflow("2.13.1", "11.8", "8.6"), keras("2.13.1")]), "DL601"
+        )
+        == []
+    )
 
 
 def test_dl603_keras2_of_another_minor_than_tensorflow() -> None:
@@ -170,7 +175,12 @@ def test_dl603_keras2_of_another_minor_than_tensorflow() -> None:
             packages=["keras>=2.12,<2.13"], reason="the Keras release TensorFlow requires"
         )
     ]
-    assert fired(gpu_machine(frameworks=[tensorflow("2.12.0", "11.8", "8.6"), keras("2.12.0")]), "DL603") == []
+    assert (
+        fired(
+            gpu_machine(frameworks=[tensorflow("2.12.0", "11.8", "8.6"), keras("2.12.0")]), "DL603"
+        )
+        == []
+    )
 
 
 def test_keras_family_end_to_end() -> None:
@@ -243,7 +253,9 @@ def test_keras3_refusing_keras2_files_and_preprocessing_end_to_end() -> None:
 
     def findings(text: str) -> list[tuple[str, str, str]]:
         out = explain_text(text, "paste.txt", probe=False).report.findings
-        return [(f.code, f.severity, " ".join(getattr(x, "text", "") for x in f.fixes)) for f in out]
+        return [
+            (f.code, f.severity, " ".join(getattr(x, "text", "") for x in f.fixes)) for f in out
+        ]
 
     groups = findings(
         "ValueError: Unrecognized keyword arguments passed to DepthwiseConv2D: {'groups': 1}\n"

@@ -172,7 +172,9 @@ def _pasted(*said: tuple[str, str | None], **tf_details: str) -> Snapshot:
     errors = [
         ReportedError(signature=sig, text=f"<{sig}>", meaning="", framework=fw) for sig, fw in said
     ]
-    live = [LiveProbe(framework="tensorflow", status="ok", details=tf_details)] if tf_details else []
+    live = (
+        [LiveProbe(framework="tensorflow", status="ok", details=tf_details)] if tf_details else []
+    )
     return Snapshot(reported_errors=errors, live=live)
 
 
@@ -295,7 +297,11 @@ def test_dl702_when_tensorflows_start_up_region_is_small() -> None:
     backoff = line.replace("106.88M (112066560", "5.93G (6365773824") + line
     assert _explain(backoff)[0][0] == "DL701"
     # growth on: the region grew with the job, so the job's size is the answer
-    growth = "TF_FORCE_GPU_ALLOW_GROWTH=true\n" + line + "Ran out of memory trying to allocate 392.00MiB\n"
+    growth = (
+        "TF_FORCE_GPU_ALLOW_GROWTH=true\n"
+        + line
+        + "Ran out of memory trying to allocate 392.00MiB\n"
+    )
     assert "DL702" not in {c for c, _ in _explain(growth)}
 
 
@@ -452,7 +458,7 @@ def test_tensorflow_workspace_warning_is_not_an_out_of_memory_error() -> None:
 
 
 def test_dl702_when_the_report_says_memory_stays_taken_without_an_oom_line() -> None:
-    """"The GPU memory was not properly released … a zombie process" is the cause to chase even
+    """ "The GPU memory was not properly released … a zombie process" is the cause to chase even
     before the next run's out-of-memory error is pasted; a report that says memory was released
     gives nothing."""
     from dlenv.importers.explain import explain_text
@@ -596,7 +602,7 @@ def test_dl702_memory_in_use_while_the_process_table_lists_no_process() -> None:
 
 
 def test_dl701_cudnn_handle_in_words_beside_the_reporters_growth_fix() -> None:
-    """"Could not create cuDNN handle" without a CUDNN_STATUS is a cause only beside the
+    """ "Could not create cuDNN handle" without a CUDNN_STATUS is a cause only beside the
     reporter's fix that turns memory growth on (TensorFlow's start-up grab left cuDNN no
     workspace); alone it names no memory cause."""
     said = "I kept getting the tensorflow error of: Could not create cuDNN handle\n\n"
@@ -606,3 +612,28 @@ def test_dl701_cudnn_handle_in_words_beside_the_reporters_growth_fix() -> None:
     )
     assert ("DL701", "warning") in _explain(said + fix)
     assert all(code not in ("DL701", "DL703") for code, _ in _explain(said))
+
+
+def test_dl703_tensorflows_eager_failed_to_allocate_and_a_question_is_no_statement() -> None:
+    """SciSharp/TensorFlow.NET#904: TensorFlow's eager kernels say "RESOURCE_EXHAUSTED: failed to
+    allocate memory" on a 2 GB GTX 1050 whose owner already turned memory growth on: the job does
+    not fit (DL703), a recognised out-of-memory error. BaberMuyu/2020CCF-NER#6: the reporter
+    asking whether "something might be keeping the GPU memory from being released"
+    (可能导致显存不释放) states no other process holding it: DL703, not DL702."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        return [f.code for f in explain_text(text, "p", probe=False).report.findings]
+
+    tf = (
+        "NVIDIA GPU 1050(2 GB)\n2022-01-08 20:21:27.378152: W tensorflow/core/framework/"
+        "op_kernel.cc:1733] RESOURCE_EXHAUSTED: failed to allocate memory\n"
+        "I already tried tf.config.experimental.set_memory_growth(gpu, True)\n"
+    )
+    assert codes(tf)[0] == "DL703"
+    oom = (
+        "RuntimeError: CUDA out of memory. Tried to allocate 294.00 MiB (GPU 0; 7.79 GiB total "
+        "capacity; 6.27 GiB already allocated; 61.62 MiB free; 617.88 MiB cached)\n"
+    )
+    assert codes(oom + "是batch_size设置太大了吗，还是哪里可能导致显存不释放\n")[0] == "DL703"
+    assert "DL702" in codes(oom + "训练结束后显存不释放，被其他进程占用\n")

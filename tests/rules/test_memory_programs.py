@@ -108,7 +108,9 @@ def test_dl702_when_the_first_allocation_fails() -> None:
     assert "first allocation" in f.message
     assert fired(s, "DL703") == []
     # a later layer failing is the job's size
-    assert fired(_paste(("gpu-oom-program-check", "  102 CUDA Error: out of memory")), "DL702") == []
+    assert (
+        fired(_paste(("gpu-oom-program-check", "  102 CUDA Error: out of memory")), "DL702") == []
+    )
 
 
 def test_dl702_first_allocation_in_a_pytorch_traceback_end_to_end() -> None:

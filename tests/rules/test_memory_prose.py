@@ -206,9 +206,12 @@ def test_end_to_end_mb_size_batch_short_forms_and_cannot_run() -> None:
         "I get the dreaded out of memory error for cuda.\n"
         "I am running a Geforce GTX 960 with 2048 MB Dedicated Video Memory.\n"
     ) == {"DL703": "warning"}
-    assert _codes(
-        "只用了一个gpu, bs==2来训练，第二个周期报错: cuda runtime error(2): out of memory。\n"
-    ).get("DL703") == "warning"
+    assert (
+        _codes(
+            "只用了一个gpu, bs==2来训练，第二个周期报错: cuda runtime error(2): out of memory。\n"
+        ).get("DL703")
+        == "warning"
+    )
     assert _codes("为什么我4G显存，cropsize32，batchsize1都还是跑不了\n") == {"DL703": "warning"}
     # a card that does not run for another reason: nothing about memory
     assert "DL703" not in _codes("显卡驱动装好了，但是程序跑不了\n")
@@ -235,11 +238,14 @@ def test_prose_reports_end_to_end() -> None:
         "    config.gpu_options.per_process_gpu_memory_fraction = 0.5\n"
     ) == {"DL701": "warning"}
     assert _codes("我4G显存，跑训练的时候显存不足，batch_size已经是1了\n") == {"DL703": "warning"}
-    assert _codes(
-        "W tensorflow/core/common_runtime/bfc_allocator.cc:275] Ran out of memory trying to "
-        "allocate 392.00MiB. See logs for memory state.\n"
-        "I had Jupyter opened in another tab, with a second notebook running.\n"
-    ).get("DL702") == "warning"
+    assert (
+        _codes(
+            "W tensorflow/core/common_runtime/bfc_allocator.cc:275] Ran out of memory trying to "
+            "allocate 392.00MiB. See logs for memory state.\n"
+            "I had Jupyter opened in another tab, with a second notebook running.\n"
+        ).get("DL702")
+        == "warning"
+    )
     # negations and other causes give nothing
     assert _codes("No other notebook is open and the GPU ran out of memory.\n") == {}
     assert _codes("tensorflow uses only 2 GB of the GPU memory, which is fine.\n") == {}
@@ -280,7 +286,10 @@ def test_dl701_the_same_large_share_of_every_gpu() -> None:
 
 def test_dl701_the_reports_fix_turns_preallocation_off() -> None:
     # github.com/apax-hub/apax/issues/111
-    fixed = ("said-memory-growth-fixes", "Quick fix is to set `XLA_PYTHON_CLIENT_PREALLOCATE=false`.")
+    fixed = (
+        "said-memory-growth-fixes",
+        "Quick fix is to set `XLA_PYTHON_CLIENT_PREALLOCATE=false`.",
+    )
     assert only(_said(fixed), "DL701").subject == "jax"
     # the setting shown without a fix's words is no cause
     code = ("said-memory-setting-code", "XLA_PYTHON_CLIENT_PREALLOCATE=false")
@@ -317,23 +326,32 @@ def test_dl703_a_tensorflow_region_under_half_the_stated_gpu_is_the_job_not_the_
 
 
 def test_round10_reports_end_to_end() -> None:
-    assert _codes(
-        "Importing POT consumes 22G GPU memory.\n"
-        "2023-08-28 00:06:28.565778: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] "
-        "TF-TRT Warning: Could not find TensorRT\n"
-    ).get("DL701") == "warning"
+    assert (
+        _codes(
+            "Importing POT consumes 22G GPU memory.\n"
+            "2023-08-28 00:06:28.565778: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] "
+            "TF-TRT Warning: Could not find TensorRT\n"
+        ).get("DL701")
+        == "warning"
+    )
     assert _codes(
         "Out of video memory\n\nMy GT1030 has 2GB memory, Stop after a few seconds and told me "
         "out of memory. I want to know how to lower the batch_size of the train process.\n"
     ) == {"DL703": "warning"}
-    assert _codes(
-        "[0] Tesla V100-SXM2-16GB | 44'C,   0 % | 15836 / 16130 MB |\n"
-        "[1] Tesla V100-SXM2-16GB | 37'C,   0 % |     0 / 16130 MB |\n"
-        'I got "RuntimeError: CUDA error: out of memory" when I launch training\n'
-    ).get("DL702") == "error"
-    assert _codes(
-        "使用 `ctrl + c` 终止了任务，发现部分显存仍然未释放，查看后台发现有进程残留。\n"
-    ).get("DL702") == "error"
+    assert (
+        _codes(
+            "[0] Tesla V100-SXM2-16GB | 44'C,   0 % | 15836 / 16130 MB |\n"
+            "[1] Tesla V100-SXM2-16GB | 37'C,   0 % |     0 / 16130 MB |\n"
+            'I got "RuntimeError: CUDA error: out of memory" when I launch training\n'
+        ).get("DL702")
+        == "error"
+    )
+    assert (
+        _codes(
+            "使用 `ctrl + c` 终止了任务，发现部分显存仍然未释放，查看后台发现有进程残留。\n"
+        ).get("DL702")
+        == "error"
+    )
     # the host's memory, or a share that depends on the job, names nothing
     assert _codes("the host ran out of memory while loading the dataset into RAM\n") == {}
     assert "DL701" not in _codes(
@@ -472,7 +490,9 @@ def test_dl701_tensorflow_in_several_processes_runs_out_of_memory() -> None:
     code = "import tensorflow as tf\nNUM_CLIENTS = 10\nBATCH_SIZE = 64\n"
     codes = _codes(code + oom)
     assert codes.get("DL701") == "warning" and "DL703" not in codes
-    [f] = [f for f in explain_text(code + oom, "p", probe=False).report.findings if f.code == "DL701"]
+    [f] = [
+        f for f in explain_text(code + oom, "p", probe=False).report.findings if f.code == "DL701"
+    ]
     assert "several processes" in f.message and any(isinstance(a, SetEnv) for a in f.fixes)
     alone = "import tensorflow as tf\nBATCH_SIZE = 64\n" + oom
     assert "DL701" not in _codes(alone)

@@ -1179,3 +1179,28 @@ def test_stdlib_removals_name_real_modules_with_sources() -> None:
         for name in row["names"]:
             assert stdlib_removal(name) == (row["python"], row["source"])
     assert stdlib_removal("random.randint") is None
+
+
+def test_dl506_a_source_build_on_an_architecture_without_wheels() -> None:
+    """google/sentencepiece#544: on a ppc64le machine pip took sentencepiece's source
+    distribution and its build failed ("Failed to find sentencepiece pkgconfig"): the project had
+    no ppc64le wheel (DL506, a warning). The same lines on x86_64, or with no failure after the
+    source distribution, are no finding."""
+    from dlenv.importers.explain import explain_text
+
+    def found(text: str) -> list[str]:
+        try:
+            report = explain_text(text, "p", probe=False).report
+        except Exception:  # nothing recognised
+            return []
+        return [f.code for f in report.findings if f.code == "DL506"]
+
+    built = (
+        "How can I install it using pip with ppc64le-architecture CPU?\n"
+        "Collecting sentencepiece\n  Using cached sentencepiece-0.1.91.tar.gz (500 kB)\n"
+        "    ERROR: Command errored out with exit status 1:\n"
+        "    Failed to find sentencepiece pkgconfig\n"
+    )
+    assert found(built) == ["DL506"]
+    assert found(built.replace("ppc64le-architecture", "x86_64")) == []
+    assert found(built.split("    ERROR")[0]) == []

@@ -156,7 +156,7 @@ def test_end_to_end_the_reporters_words() -> None:
 
 
 def test_dl502_circular_import_inside_a_package_names_the_likely_files() -> None:
-    """"cannot import name 'StdioServerParams' from partially initialized module
+    """ "cannot import name 'StdioServerParams' from partially initialized module
     'autogen_ext.tools.mcp' (most likely due to a circular import)" (microsoft/autogen: the
     user's mcp.py): a warning naming the files to look for, the script the paste runs among
     them; the same error through the user's own file is the error finding instead."""
@@ -203,11 +203,7 @@ def test_dl501_setup_py_python_guards() -> None:
         "RuntimeError: Cannot install on Python version 3.12.0; only versions >=3.8,<3.12 are "
         "supported.\n      [end of output]\n"
     )
-    [f] = [
-        f
-        for f in explain_text(numba, "t", probe=False).report.findings
-        if f.code == "DL501"
-    ]
+    [f] = [f for f in explain_text(numba, "t", probe=False).report.findings if f.code == "DL501"]
     assert f.severity == "error" and "numba" in f.title
     assert any("Python 3.11" in getattr(a, "text", "") for a in f.fixes)
     torch = "You are using Python 3.7.16. Python >=3.8.0 is required.\n"
@@ -226,13 +222,13 @@ def test_dl501_a_package_guard_names_its_range_and_the_running_python() -> None:
         "RuntimeError: TTS requires python >= 3.9 and < 3.12 but your Python version is 3.12.0 "
         "(tags/v3.12.0:0fb18b0, Oct  2 2023, 13:03:39) [MSC v.1935 64 bit (AMD64)]\n"
     )
-    [f] = [
-        f for f in explain_text(guard, "t", probe=False).report.findings if f.code == "DL501"
-    ]
+    [f] = [f for f in explain_text(guard, "t", probe=False).report.findings if f.code == "DL501"]
     assert f.severity == "error" and f.title == "tts refuses this Python"
     assert ">=3.9,<3.12" in f.message and "Python 3.12" in f.message
     assert any("Python 3.11" in getattr(a, "text", "") for a in f.fixes)
-    pip9 = "UnsupportedPythonVersion: numpy requires Python '>=3.7' but the running Python is 2.7.17\n"
+    pip9 = (
+        "UnsupportedPythonVersion: numpy requires Python '>=3.7' but the running Python is 2.7.17\n"
+    )
     [g] = [f for f in explain_text(pip9, "t", probe=False).report.findings if f.code == "DL501"]
     assert g.title.startswith("No numpy wheel") and g.message.startswith("pip could not")
     assert "DL501" not in _codes("TTS requires python >= 3.9 and < 3.12.\n")

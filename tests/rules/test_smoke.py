@@ -11,7 +11,9 @@ from tests.rules.snapshots import cpu_machine, fired, gpu_machine, only
 
 def with_smoke(s: Snapshot, *checks: SmokeCheck) -> Snapshot:
     devices = sorted({c.device for c in checks})
-    return replace(s, smoke=SmokeFacts(python="/venv/bin/python", devices=devices, checks=list(checks)))
+    return replace(
+        s, smoke=SmokeFacts(python="/venv/bin/python", devices=devices, checks=list(checks))
+    )
 
 
 def passed(check: str, framework: str = "torch", device: str = "cpu", **kw: object) -> SmokeCheck:
@@ -50,7 +52,10 @@ def test_dl410_hang_and_skips() -> None:
                    status="timeout", error="no answer after 5 s"),
     )  # fmt: skip
     f = only(hung, "DL410")
-    assert f.message == "Training LeNet-5 with keras (torch backend) on cpu failed: it hung: no answer after 5 s"
+    assert (
+        f.message
+        == "Training LeNet-5 with keras (torch backend) on cpu failed: it hung: no answer after 5 s"
+    )
     skipped = with_smoke(
         cpu_machine(),
         SmokeCheck(check="train", framework="torch", device="cuda:0", status="skipped",
@@ -159,6 +164,11 @@ def test_dl413_tensorflow_collectives_get_grpc_fixes_not_torch_ones() -> None:
     assert f.subject == "tensorflow"
     assert f.message.startswith("MultiWorkerMirroredStrategy (RING) on cpu: it hung")
     assert f.message.endswith("Settings in force: GRPC_VERBOSITY=ERROR")
-    assert [a.name for a in f.fixes if isinstance(a, SetEnv)] == ["no_proxy", "TF_CPP_MIN_LOG_LEVEL"]
-    good = with_smoke(cpu_machine(), passed("allreduce", framework="tensorflow", variant="collective"))
+    assert [a.name for a in f.fixes if isinstance(a, SetEnv)] == [
+        "no_proxy",
+        "TF_CPP_MIN_LOG_LEVEL",
+    ]
+    good = with_smoke(
+        cpu_machine(), passed("allreduce", framework="tensorflow", variant="collective")
+    )
     assert fired(good, "DL413") == []

@@ -214,7 +214,9 @@ _NAME = re.compile(
     r"\b(?P<name>cuda(?:Error|Success)\w{0,60}|CUDA_(?:ERROR_\w{1,60}|SUCCESS)|"
     r"CU(?:BLAS|SOLVER|RAND|SPARSE|DNN)_STATUS_\w{1,60}|CUFFT_[A-Z_]{1,40}|"
     r"nccl[A-Z]\w{1,40}|NVML_(?:ERROR_\w{1,60}|SUCCESS)|NVMLError_\w{1,60})\b",
-    re.MULTILINE,
+    # ASCII word characters: a name glued to Chinese or Japanese text ("CUBLAS_STATUS_NOT_
+    # SUPPORTED错误") ends where the identifier does
+    re.MULTILINE | re.ASCII,
 )
 # "CUDA error: <text>", "CUDA error 35: <text>", "CUDA driver error: <text>", "Cuda error(35),
 # <text>", "CUDA error 35 at file.cu:12: <text>", "CUDA failure 2: <text>"
@@ -253,6 +255,11 @@ _NVML_SAID = re.compile(
     r"(?:\bFailed to initialize NVML|\bNVML(?: [Ee]rror)?)[ \t]?:[ \t]{0,3}(?P<rest>[^\n]{0,300})",
     re.MULTILINE,
 )
+# TensorRT's builder and runtime: "CUDA initialization failure with error: 35" (the CUDA
+# runtime's result of its first call; "error 222. Please check your CUDA installation")
+_INIT = re.compile(
+    r"\bCUDA initialization failure with error:?[ \t]{0,3}(?P<num>\d{1,4})\b", re.MULTILINE
+)
 # PyTorch's lazy initialisation: "CUDA call failed lazily at initialization with error: <why>"
 _LAZY = re.compile(
     r"CUDA call failed lazily at initialization with error: (?P<rest>[^\n]{0,300})", re.MULTILINE
@@ -278,6 +285,7 @@ _FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...], int], ...] = (
     ),
     (_THC, ("cuda runtime error",), 0),
     (_LAZY, ("failed lazily",), 0),
+    (_INIT, ("initialization failure",), 0),
     (_CUDA_SAID, ("cuda",), 0),
     (_NCCL_SAID, ("nccl",), 0),
     (_NVML_SAID, ("nvml",), 0),
@@ -330,6 +338,8 @@ def resolve(form: re.Pattern[str], m: re.Match[str]) -> Status | None:
     if form is _CUDA_SAID:
         enum = DRIVER if g["drv"] else RUNTIME
         return _by_text((enum, RUNTIME, DRIVER), g["rest"]) or _by_number(enum, g["num"])
+    if form is _INIT:
+        return _by_number(RUNTIME, g["num"])
     if form is _NCCL_SAID:
         return _by_text(("ncclResult_t",), g["rest"]) or _by_number("ncclResult_t", g["num"])
     if form is _NVML_SAID:

@@ -227,9 +227,7 @@ def _nvenc_api_too_new(s: Snapshot) -> list[Finding]:
             fact="driver.version",
             found=drv,
             needed=f">={minimum or both}" if (minimum or both) else None,
-            note=(row.source if row is not None and not stated else None)
-            if drv
-            else "unknown",
+            note=(row.source if row is not None and not stated else None) if drv else "unknown",
         ),
     ]
     return [
@@ -425,9 +423,7 @@ def _old_driver_no_device(s: Snapshot) -> Iterator[Finding]:
     if sign is None or s.host.container is not None or s.host.wsl:
         return
     others = [
-        e
-        for e in s.reported_errors
-        if not e.harmless and e.signature not in _NO_DEVICE_COMPANIONS
+        e for e in s.reported_errors if not e.harmless and e.signature not in _NO_DEVICE_COMPANIONS
     ]
     if others or s.visibility.cuda_visible_devices is not None:
         return
@@ -603,9 +599,7 @@ PADDLE_INSUFFICIENT = "paddle-cuda-driver-insufficient"
 # support CUDA 10.0 API" names the runtime; "Unable to query number of CUDA devices" may also
 # be a missing driver (a warning then)
 MINER_DRIVER_CHECK = "cuda-miner-driver-check-failed"
-_NEEDS = re.compile(
-    r"cuda\s*>=\s*(\d+\.\d+)|Driver Release (\d+\.\d+)|support CUDA (\d+\.\d+) API"
-)
+_NEEDS = re.compile(r"cuda\s*>=\s*(\d+\.\d+)|Driver Release (\d+\.\d+)|support CUDA (\d+\.\d+) API")
 
 
 BUNDLED_BANNER = "bundled-cuda-runtime-banner"  # src-downstream-other.toml
@@ -651,7 +645,7 @@ def _reported_by_image_or_wheel(s: Snapshot) -> Iterator[Finding]:
             # PTX a bundled toolchain made (OpenMM's, a wheel's, a container image's) that the
             # driver cannot JIT
             or (
-                e.signature == PTX_UNSUPPORTED
+                e.signature in (PTX_UNSUPPORTED, *PTX_STATUSES, INSUFFICIENT_STATUS)
                 and (_WHEEL_WORDS.search(e.text) is not None or s.host.container is not None)
             )
             # Numba's linker refusing the PTX that its CUDA toolkit's NVVM made: that toolkit
@@ -957,9 +951,11 @@ def _older_than_default_build(
     if fw.name != "torch" or os_name(s) not in (None, "Linux"):
         return
     release = torch_release(fw.version)
-    default = next(
-        (v for v in release.variants if v.name == release.default_variant), None
-    ) if release is not None else None
+    default = (
+        next((v for v in release.variants if v.name == release.default_variant), None)
+        if release is not None
+        else None
+    )
     need = driver_requirement(default.cuda, "Linux") if default is not None else None
     if default is None or need is None or driver_at_least(drv, need.minimum) is not False:
         return
@@ -991,8 +987,7 @@ def _older_than_default_build(
         "installed.",
         fixes=[
             ManualStep(
-                text=f"Install the {variant} build, which this driver runs, or upgrade the "
-                "driver.",
+                text=f"Install the {variant} build, which this driver runs, or upgrade the driver.",
                 commands=[
                     f"pip install torch=={fw.version} --index-url "
                     f"https://download.pytorch.org/whl/{variant}"
@@ -1276,7 +1271,7 @@ def _said_update_for_toolkit(s: Snapshot) -> Iterator[Finding]:
         message=f"The paste states CUDA {version} and says the driver must be updated: programs "
         f"the CUDA {version} toolkit builds need driver "
         + (f">={needed}" if needed else "a newer driver")
-        + ", and fail with \"CUDA driver version is insufficient for CUDA runtime version\" on "
+        + ', and fail with "CUDA driver version is insufficient for CUDA runtime version" on '
         "an older one.",
         severity="warning",
         evidence=[
@@ -1337,8 +1332,8 @@ def _ptx_beyond_minor_compat(
         message=f"The CUDA {version} toolkit at {path} is newer than the CUDA {supported} this "
         "driver supports. Its programs run through minor-version compatibility, but that does "
         "not cover PTX: a program built without code for this GPU's architecture needs the "
-        "driver to JIT-compile its PTX and fails with \"the provided PTX was compiled with an "
-        "unsupported toolchain\" (CUDA error 222).",
+        'driver to JIT-compile its PTX and fails with "the provided PTX was compiled with an '
+        'unsupported toolchain" (CUDA error 222).',
         severity="error" if seen is not None else "warning",
         evidence=evidence,
         hint="Build for the GPU's own architecture (nvcc -arch=sm_XY) to avoid the JIT, or use "
@@ -1358,6 +1353,14 @@ def _ptx_beyond_minor_compat(
 
 
 PTX_UNSUPPORTED = "cuda-unsupported-ptx"
+# the same error read from its number ("CUDA initialization failure with error 222"): the CUDA
+# stack's status table (dlenv.importers.statuses)
+PTX_STATUSES = (
+    "status-cudaerrorunsupportedptxversion",
+    "status-cuda-error-unsupported-ptx-version",
+)
+# "driver version is insufficient" read from its number (TensorRT's "… with error 35")
+INSUFFICIENT_STATUS = "status-cudaerrorinsufficientdriver"
 NUMBA_PTX = "numba-ptx-link-failed"  # catalog/cuda-init.toml: cuLinkAddData refused the PTX
 INSUFFICIENT = "cuda-driver-insufficient"
 # programs whose CUDA comes in their own wheel: their "insufficient driver" is DL101's kind
@@ -1372,7 +1375,9 @@ _WHEEL_WORDS = re.compile(
     # programs that ship their CUDA runtime (or compiler) in their release: NVEncC's banner
     # ("[NVENC API v13.0, CUDA 12.4]"), OpenMM ("Error loading CUDA module: ..." from its
     # CudaContext, kernels built by its conda cudatoolkit), TorchSharp's libtorch packages
-    r"|\bnvenc(?:c|64)?\b|\bopenmm\b|Error loading CUDA module:|\btorchsharp\b",
+    r"|\bnvenc(?:c|64)?\b|\bopenmm\b|Error loading CUDA module:|\btorchsharp\b"
+    # TensorRT's own words for its first CUDA call failing (its builder and runtime ship built)
+    r"|\bCUDA initialization failure with error\b",
     re.IGNORECASE,
 )
 
@@ -1777,8 +1782,8 @@ def _said_mismatch(s: Snapshot) -> Iterator[Finding]:
         message="The report says the NVIDIA driver was updated and "
         + ("a reboot cured it" if cured else "the machine was not rebooted since")
         + ": until a reboot the old kernel module stays loaded beside the new user-space "
-        "libraries, and NVML and CUDA refuse to initialise (\"Driver/library version "
-        "mismatch\").",
+        'libraries, and NVML and CUDA refuse to initialise ("Driver/library version '
+        'mismatch").',
         severity="warning",
         evidence=evidence,
         hint="Compare the loaded module's version with the installed driver's.",
@@ -1885,6 +1890,8 @@ def _lxd_without_gpu(said: str) -> Finding:
         ],
         subject="lxd",
     )
+
+
 SAID_INACCESSIBLE = "said-device-files-inaccessible"  # prose-driver.toml
 MODE_RESTRICTED = "nvidia-device-file-mode-restricted"  # kernel-module.toml
 
@@ -2101,7 +2108,6 @@ _NO_GPU_IN_CONTAINER = (
 )
 
 
-
 def _install_container_toolkit(text: str) -> ManualStep:
     """The host-side fix for Docker without GPUs (NVIDIA's container toolkit install guide)."""
     return ManualStep(
@@ -2114,6 +2120,7 @@ def _install_container_toolkit(text: str) -> ManualStep:
         url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
         "install-guide.html",
     )
+
 
 @rule("DL109", "container-toolkit-missing", "error", "driver")
 def container_toolkit_missing(s: Snapshot) -> Iterator[Finding]:
@@ -2518,8 +2525,9 @@ def wsl1_has_no_gpu(s: Snapshot) -> Iterator[Finding]:
         return
     wants_gpu = [fw.name for fw in s.frameworks if cuda_build(fw)]
     # the reporter asked a framework for the GPU (`torch.cuda.is_available()` -> False)
-    wants_gpu += [p.framework for p in s.live if p.gpu_available is False and p.framework
-                  not in wants_gpu]
+    wants_gpu += [
+        p.framework for p in s.live if p.gpu_available is False and p.framework not in wants_gpu
+    ]
     pasted = [e for e in s.reported_errors if not e.harmless]
     if not wants_gpu and not pasted:
         return

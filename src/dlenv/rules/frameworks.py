@@ -143,6 +143,20 @@ _CUDA_ASKED = {
         "the code asked Faiss for a GPU index (its GPU classes, such as StandardGpuResources, "
         "are missing)",
     ),
+    "torchcodec-cpu-build-asked-for-cuda": (
+        "torchcodec",
+        'the code asked TorchCodec to decode on the GPU ("Unsupported device: cuda")',
+    ),
+    "torchvision-cpu-build-asked-for-cuda": (
+        "torchvision",
+        "the code ran a torchvision op on CUDA tensors (\"Could not run 'torchvision::nms' with "
+        "arguments from the 'CUDA' backend\")",
+    ),
+    "opencv-cpu-build-asked-for-cuda": (
+        "opencv",
+        'the code asked OpenCV for CUDA ("The library is compiled without CUDA support", "DNN '
+        'module was not built with CUDA backend")',
+    ),
     "torch-c-cuda-function-missing": (
         "torch",
         "the code asked for CUDA (it called a torch._C._cuda_* function only CUDA builds have)",
@@ -248,6 +262,42 @@ _FAISS_GPU_FIX = ManualStep(
     ],
     url="https://github.com/facebookresearch/faiss/blob/main/INSTALL.md",
 )
+# TorchCodec's CUDA builds come from PyTorch's CUDA index URLs (its early PyPI wheels are CPU-only)
+_TORCHCODEC_GPU_FIX = ManualStep(
+    text="Install TorchCodec's CUDA build from PyTorch's index URL for the CUDA of the torch "
+    "installed (the default PyPI wheel of its early releases has no CUDA decoding).",
+    commands=[
+        'python -c "import torch; print(torch.__version__, torch.version.cuda)"',
+        "pip install --force-reinstall torchcodec --index-url https://download.pytorch.org/whl/cu126"
+        "   # the cuXXX of your torch",
+    ],
+    url="https://github.com/meta-pytorch/torchcodec#installing-cuda-enabled-torchcodec",
+)
+# torchvision's CUDA builds come from the same PyTorch index as torch's, in the matching version
+_TORCHVISION_GPU_FIX = ManualStep(
+    text="Reinstall torchvision from the same CUDA index as torch, in the version that goes with "
+    "that torch (a +cpu torchvision beside a CUDA torch has its ops for the CPU only).",
+    commands=[
+        'python -c "import torch, torchvision; print(torch.__version__, torchvision.__version__)"',
+        "pip install --force-reinstall torch torchvision --index-url "
+        "https://download.pytorch.org/whl/cu126   # the cuXXX of your torch",
+    ],
+    url="https://pytorch.org/get-started/previous-versions/",
+)
+# OpenCV's PyPI wheels have no CUDA ("Pre-built wheels with CUDA support will not be added
+# PyPI"): a CUDA build is compiled from source (or a distribution's CUDA package)
+_OPENCV_GPU_FIX = ManualStep(
+    text="Build OpenCV with CUDA (opencv-python's wheels on PyPI never have it): compile it with "
+    "WITH_CUDA, the CUDA DNN backend and the GPU's compute capability, or install a "
+    "distribution's CUDA build; then uninstall the PyPI wheels so they do not shadow it.",
+    commands=[
+        'python -c "import cv2; print(cv2.cuda.getCudaEnabledDeviceCount())"   # 0: no CUDA',
+        "pip uninstall -y opencv-python opencv-contrib-python",
+        'CMAKE_ARGS="-DWITH_CUDA=ON -DWITH_CUDNN=ON -DOPENCV_DNN_CUDA=ON -DCUDA_ARCH_BIN=8.6" '
+        "pip install --no-binary opencv-contrib-python opencv-contrib-python",
+    ],
+    url="https://github.com/opencv/opencv-python#manual-builds",
+)
 # a framework's own message that its build has no GPU backend, where dlenv reads no facts of
 # that framework otherwise: the framework, and what installs its GPU build
 _SAYS_CPU_BUILD = {
@@ -257,6 +307,9 @@ _SAYS_CPU_BUILD = {
     "mxnet-cpu-build-asked-for-gpu": ("mxnet", _MXNET_GPU_FIX),
     "xgboost-cpu-build-asked-for-gpu": ("xgboost", _XGBOOST_GPU_FIX),
     "faiss-cpu-build-asked-for-gpu": ("faiss", _FAISS_GPU_FIX),
+    "torchcodec-cpu-build-asked-for-cuda": ("torchcodec", _TORCHCODEC_GPU_FIX),
+    "torchvision-cpu-build-asked-for-cuda": ("torchvision", _TORCHVISION_GPU_FIX),
+    "opencv-cpu-build-asked-for-cuda": ("opencv", _OPENCV_GPU_FIX),
 }
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
@@ -690,7 +743,11 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
     MXNet's and XGBoost's CPU builds asked for the GPU ("Cannot use GPU because you have
     installed CPU version PaddlePaddle", "Compile with USE_CUDA=1 to enable GPU usage",
     "XGBoost version not compiled with GPU support"), Faiss's CPU package asked for a GPU index
-    ("module 'faiss' has no attribute 'StandardGpuResources'"), a
+    ("module 'faiss' has no attribute 'StandardGpuResources'"), TorchCodec's CPU wheel asked to
+    decode on the GPU ("Unsupported device: cuda"), torchvision's ops registered for the CPU
+    only beside a CUDA torch ("Could not run 'torchvision::nms' with arguments from the 'CUDA'
+    backend"), OpenCV without CUDA asked for it ("The library is compiled without CUDA
+    support"), a
     torch that an extension loader names "+cpu" (xFormers' "you
     have 2.1.0+cpu") or whose torch._C lacks its _cuda_* functions) on a machine whose NVIDIA GPU
     and driver work, or where the framework itself says it saw a GPU ("An NVIDIA GPU may be

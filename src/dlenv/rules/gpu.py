@@ -20,6 +20,7 @@ from dlenv.kb.queries import (
     major_minor,
     newest_tensorflow_release,
     newest_torch_release,
+    tensorflow_release,
     torch_release,
     torch_variant,
 )
@@ -103,7 +104,11 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     compatible with compute capability 8.0 … jit-compiled from PTX" is a warning: it runs after
     minutes of compiling, or fails where the PTX cannot target the GPU. A program that states
     the compute capability it was compiled for beside the GPU's (text-embeddings-inference's
-    "Runtime compute cap 75 is not compatible with compile time compute cap 80") is an error.
+    "Runtime compute cap 75 is not compatible with compile time compute cap 80") is an error;
+    so is OpenCV's DNN CUDA backend refusing the GPU ("OpenCV was not built to work with the
+    selected device"). A TensorFlow release whose CUDA (the KB's tested configuration) is a
+    generation older than the GPU, beside a cuBLAS/cuDNN or kernel failure, is a warning
+    (TensorFlow 2.3, CUDA 10.1, on an RTX 3090: "CUBLAS_STATUS_NOT_SUPPORTED").
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -118,6 +123,8 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     yield from _tensorflow_jit_from_ptx(s)
     yield from _runtime_compiler_too_old(s, torch)
     yield from _program_built_for_other_cap(s)
+    yield from _tensorflow_cuda_older_than_gpu(s)
+    yield from _opencv_build_lacks_gpu(s)
     old_builds = list(_newer_than_old_builds(s, torch)) if not (torch and torch.version) else []
     yield from old_builds
     found = _torch_arch_list(s, torch) if torch is not None else None
@@ -387,6 +394,153 @@ def _build_older_than_recent_gpus(
         ],
         subject="gpu",
     )
+
+
+# what TensorFlow prints when its CUDA libraries cannot serve the GPU: cuBLAS/cuDNN refusing
+# the device, kernels missing, PTX the driver cannot use
+_TF_ARCH_FAILURES = re.compile(
+    r"CUBLAS_STATUS_(?:NOT_SUPPORTED|EXECUTION_FAILED|ARCH_MISMATCH|INTERNAL_ERROR)"
+    r"|Blas (?:x?GEMM|SGEMM|GEMV) launch failed|CUDNN_STATUS_(?:EXECUTION_FAILED|ARCH_MISMATCH"
+    r"|NOT_SUPPORTED|INTERNAL_ERROR)|no kernel image is available|CUDA_ERROR_(?:INVALID_PTX"
+    r"|NO_BINARY_FOR_GPU)"
+)
+
+
+OPENCV_ARCH = "opencv-cuda-build-lacks-device"  # catalog/gpu-arch.toml
+
+
+def _opencv_build_lacks_gpu(s: Snapshot) -> Iterator[Finding]:
+    """DL301 from OpenCV's DNN CUDA backend refusing the GPU ("OpenCV was not built to work with
+    the selected device"): its build's CUDA_ARCH_BIN/CUDA_ARCH_PTX has no code for the GPU; a
+    GPU older than every architecture the newest CUDA targets also needs an older CUDA."""
+    said = _said(s, OPENCV_ARCH)
+    if said is None:
+        return
+    gpus = _capabilities(s)
+    gpu, cc = gpus[0] if gpus else (None, None)
+    name = (gpu.name if gpu is not None else None) or "the GPU"
+    arch = cc or "<the GPU's compute capability>"
+    floor = None
+    if cc is not None:
+        newest = max(load_kb().cuda_arch_support, key=lambda a: a.cuda_major, default=None)
+        low = major_minor(newest.min_cc) if newest is not None else None
+        mm = major_minor(cc)
+        if newest is not None and low is not None and mm is not None and mm < low:
+            older = next(
+                (
+                    a.cuda_major
+                    for a in sorted(
+                        load_kb().cuda_arch_support, key=lambda a: a.cuda_major, reverse=True
+                    )
+                    if (m := major_minor(a.min_cc)) is not None and m <= mm
+                ),
+                None,
+            )
+            floor = (newest.cuda_major, older)
+    yield finding(
+        "DL301",
+        title=f"OpenCV's CUDA build has no code for {name}" + (f" ({_sm(cc)})" if cc else ""),
+        message=f"OpenCV's CUDA build was compiled for other GPU architectures than {name}'s "
+        "(its CUDA_ARCH_BIN / CUDA_ARCH_PTX), so its DNN CUDA backend refuses the GPU."
+        + (
+            f" The GPU ({_sm(cc)}) is older than every architecture CUDA {floor[0]} targets: "
+            "building for it needs "
+            + (f"CUDA {floor[1]} or older" if floor[1] else "an older CUDA")
+            + ", and an OpenCV release that still builds with it."
+            if floor and cc
+            else ""
+        ),
+        evidence=[
+            verdict(f"reported_errors.{OPENCV_ARCH}", first_line(said, 200), "OpenCV"),
+            *(
+                [Evidence(fact=f"gpus.{gpu.index}.compute_capability", found=_sm(cc))]
+                if gpu is not None and cc is not None
+                else []
+            ),
+        ],
+        fixes=[
+            ManualStep(
+                text="Rebuild OpenCV with the GPU's compute capability in CUDA_ARCH_BIN (and a "
+                "CUDA that targets it), or run the DNN on the CPU backend.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    f"cmake -DWITH_CUDA=ON -DOPENCV_DNN_CUDA=ON -DCUDA_ARCH_BIN={arch} ...",
+                ],
+                url="https://docs.opencv.org/4.x/d2/de6/tutorial_py_setup_in_ubuntu.html",
+            )
+        ],
+        subject="opencv",
+    )
+
+
+def _tensorflow_cuda_older_than_gpu(s: Snapshot) -> Iterator[Finding]:
+    """DL301, a warning: the TensorFlow release the paste states is built with a CUDA (the
+    knowledge base's tested configurations) whose newest architecture is of an older generation
+    than the GPU's, beside a cuBLAS/cuDNN or kernel failure: its libraries have no code for the
+    GPU (an RTX 3090, sm_86, under TensorFlow 2.3's CUDA 10.1: "failed to run cuBLAS routine:
+    CUBLAS_STATUS_NOT_SUPPORTED"; TensorFlow 2.4 with CUDA 11.0 is the first for Ampere)."""
+    tf = s.framework("tensorflow")
+    release = tensorflow_release(tf.version) if tf is not None and tf.version else None
+    support = cuda_arch_support(release.cuda) if release is not None else None
+    top = major_minor(support.max_cc) if support is not None else None
+    said = next(
+        (e for e in s.reported_errors if not e.harmless and _TF_ARCH_FAILURES.search(e.text)),
+        None,
+    )
+    if release is None or support is None or top is None or said is None:
+        return
+    for gpu, cc in _capabilities(s):
+        mm = major_minor(cc)
+        if mm is None or mm[0] <= top[0]:
+            continue  # the same generation: its code (or PTX) runs there
+        name = gpu.name or "the GPU"
+        newer = next(
+            (
+                r.version
+                for r in sorted(
+                    load_kb().tensorflow, key=lambda r: tuple(int(p) for p in r.version.split("."))
+                )
+                if (a := cuda_arch_support(r.cuda)) is not None
+                and (t := major_minor(a.max_cc)) is not None
+                and t[0] >= mm[0]
+            ),
+            None,
+        )
+        yield finding(
+            "DL301",
+            title=f"Probably TensorFlow {release.version}'s CUDA {release.cuda} is older than "
+            f"{name} ({_sm(cc)})",
+            message=f"Probably TensorFlow {release.version} cannot run on {name}: it is built "
+            f"with CUDA {release.cuda}, whose newest architecture is {_sm(support.max_cc)}, a "
+            f"generation older than the GPU ({_sm(cc)}); its cuBLAS and cuDNN have no code for "
+            "the GPU, so their calls fail.",
+            severity="warning",
+            evidence=[
+                verdict(
+                    f"reported_errors.{said.signature}", first_line(said.text, 200), "the error"
+                ),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=_sm(cc),
+                    needed=f"{_sm(support.max_cc)} or an older generation",
+                    note=f"TensorFlow {release.version} is built with CUDA {release.cuda} "
+                    f"({release.source})",
+                ),
+            ],
+            fixes=[
+                ManualStep(
+                    text=f"Install a TensorFlow built with a CUDA that knows {_sm(cc)}"
+                    + (f" (TensorFlow {newer} or newer)" if newer else "")
+                    + ", with the Python and code changes it needs; TensorFlow 1.x code can run "
+                    "on NVIDIA's nvidia-tensorflow 1.15 builds for newer GPUs.",
+                    commands=["nvidia-smi --query-gpu=name,compute_cap --format=csv"]
+                    + ([f'pip install "tensorflow>={newer}"'] if newer else []),
+                    url="https://www.tensorflow.org/install/source#gpu",
+                )
+            ],
+            subject=f"gpu{gpu.index}",
+        )
+        return
 
 
 def _lost_cudnn_status(s: Snapshot) -> Iterator[Finding]:

@@ -2099,6 +2099,8 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     prints the Python's version and word size; with a Python that came out after the first
     release with wheels for it (its bugfix level dates it), the platform too; with a Python
     the paste cannot date against those wheels, this and DL501 are both reported as warnings.
+    pip building a package's source distribution, with an error after it, on an architecture
+    few projects publish wheels for (ppc64le, s390x, riscv64, 32-bit ARM) is a warning too.
 
     Why it matters: no Python version and no pip option makes that install work; the
     package has to come another way (WSL2, a 64-bit Python, another package or release).
@@ -2109,7 +2111,61 @@ def no_wheel_for_platform(s: Snapshot) -> Iterator[Finding]:
     Fix: the route the KB names for that gap, such as `wsl --install` then
     `pip install -U "jax[cuda12]"` inside WSL2, or a 64-bit Python.
     """
-    yield from _install_findings(s, "DL506")
+    found = list(_install_findings(s, "DL506"))
+    yield from found
+    if not found:
+        yield from _source_build_on_rare_arch(s)
+
+
+_SDIST = "pip-took-source-distribution"  # src-installers.toml
+_SDIST_PACKAGE = re.compile(
+    r"(?P<pkg>[A-Za-z][\w.-]{0,80}?)-(?P<ver>\d[\w.!+]{0,60}?)\.(?:tar\.gz|zip)"
+)
+# architectures few projects publish wheels for: pip builds their source distributions there
+_FEW_WHEELS = ("ppc64le", "s390x", "riscv64", "armv7l", "armv6l")
+
+
+def _source_build_on_rare_arch(s: Snapshot) -> Iterator[Finding]:
+    """DL506, a warning: pip took a package's source distribution and an error followed, on a
+    machine of an architecture few projects publish wheels for (POWER, IBM Z, RISC-V, 32-bit
+    ARM): there was no wheel for it, so pip built the source, which needs the project's own
+    build tools and libraries (sentencepiece before its ppc64le wheels: "Failed to find
+    sentencepiece pkgconfig")."""
+    said = next((e for e in s.reported_errors if e.signature == _SDIST), None)
+    arch = s.host.arch
+    if said is None or arch not in _FEW_WHEELS or s.python.install_failures:
+        return
+    if not any(not e.harmless and e.signature != _SDIST for e in s.reported_errors):
+        return  # the build did not fail in the paste
+    m = _SDIST_PACKAGE.search(said.text)
+    what = f"{m['pkg']} {m['ver']}" if m else "the package"
+    yield finding(
+        "DL506",
+        severity="warning",
+        title=f"Probably no {arch} wheel of {what}: pip built its source, which failed",
+        message=f"pip took the source distribution of {what} on a {arch} machine and the build "
+        f"failed: the project publishes no wheel for {arch}, so pip falls back to compiling it, "
+        "which needs its build tools and C/C++ libraries.",
+        evidence=[
+            Evidence(
+                fact="host.arch", found=arch, needed="an architecture the wheels are built for"
+            ),
+            Evidence(fact=f"reported_errors.{_SDIST}", found=first_line(said.text, 200)),
+        ],
+        fixes=[
+            ManualStep(
+                text=f"Look for a wheel built for {arch} (a newer release, conda-forge, the "
+                "distribution's package), or install the build dependencies the project's "
+                "source build names.",
+                commands=[
+                    "python -m pip download --no-deps --only-binary=:all: "
+                    f"{m['pkg'] if m else 'PACKAGE'} -d /tmp/w   # fails where no wheel fits",
+                    f"conda install -c conda-forge {m['pkg'] if m else 'PACKAGE'}",
+                ],
+            )
+        ],
+        subject=m["pkg"] if m else "python",
+    )
 
 
 # -- another interpreter's packages on the path (DL505) -----------------------------------------
