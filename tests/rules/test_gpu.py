@@ -1245,3 +1245,19 @@ def test_dl301_opencv_built_for_other_architectures() -> None:
     old = explain_text("GPU: GeForce GTX 680\n" + line, "p", probe=False).report
     [g] = [f for f in old.findings if f.code == "DL301"]
     assert "older CUDA" in g.message or "or older" in g.message
+
+
+def test_dl301_cufft_internal_error_on_an_ada_gpu() -> None:
+    """domesticatedviking/TextyMcSpeechy#24 (rhasspy/piper#295): "cuFFT error:
+    CUFFT_INTERNAL_ERROR" on an RTX 4080: the image's torch was built with a CUDA older than
+    11.8, whose cuFFT has no code for Ada (DL301, a warning, with a cu118 torch as the fix).
+    The same error on an Ampere GPU, or with torch's CUDA 11.8 stated, is not this."""
+
+    def dl301(t: str) -> list[str]:
+        report = explain_text(t, "p", probe=False).report
+        return [f.severity for f in report.findings if f.code == "DL301"]
+
+    said = "RuntimeError: cuFFT error: CUFFT_INTERNAL_ERROR\nGPU: NVIDIA GeForce RTX 4080\n"
+    assert dl301(said) == ["warning"]
+    assert dl301(said.replace("RTX 4080", "RTX 3080")) == []
+    assert dl301(said + "torch 2.0.1+cu118\n") == []

@@ -106,7 +106,9 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     the compute capability it was compiled for beside the GPU's (text-embeddings-inference's
     "Runtime compute cap 75 is not compatible with compile time compute cap 80") is an error;
     so is OpenCV's DNN CUDA backend refusing the GPU ("OpenCV was not built to work with the
-    selected device"). A TensorFlow release whose CUDA (the KB's tested configuration) is a
+    selected device"). cuFFT's CUFFT_INTERNAL_ERROR on an Ada GPU or newer with no CUDA 11.8
+    or newer stated is a warning (the cuFFT of older CUDA releases fails there). A TensorFlow
+    release whose CUDA (the KB's tested configuration) is a
     generation older than the GPU, beside a cuBLAS/cuDNN or kernel failure, is a warning
     (TensorFlow 2.3, CUDA 10.1, on an RTX 3090: "CUBLAS_STATUS_NOT_SUPPORTED").
 
@@ -125,6 +127,7 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     yield from _program_built_for_other_cap(s)
     yield from _tensorflow_cuda_older_than_gpu(s)
     yield from _opencv_build_lacks_gpu(s)
+    yield from _cufft_older_than_gpu(s)
     old_builds = list(_newer_than_old_builds(s, torch)) if not (torch and torch.version) else []
     yield from old_builds
     found = _torch_arch_list(s, torch) if torch is not None else None
@@ -407,6 +410,63 @@ _TF_ARCH_FAILURES = re.compile(
 
 
 OPENCV_ARCH = "opencv-cuda-build-lacks-device"  # catalog/gpu-arch.toml
+CUFFT_INTERNAL = "status-cufft-internal-error"  # dlenv.importers.statuses
+_ADA = (8, 9)  # sm_89: CUDA 11.8 is the first release whose libraries (cuFFT) know it
+
+
+def _cufft_older_than_gpu(s: Snapshot) -> Iterator[Finding]:
+    """DL301, a warning: cuFFT's "CUFFT_INTERNAL_ERROR" on an Ada GPU or newer (an RTX 40xx),
+    with no CUDA 11.8 or newer stated for the framework: its cuFFT comes from an older CUDA
+    release, which has no code for the GPU (Piper's pinned torch on an RTX 4080/4090; the fix
+    is a torch built with CUDA 11.8 or newer)."""
+    said = _said(s, CUFFT_INTERNAL)
+    if said is None:
+        return
+    torch = s.framework("torch")
+    cuda = major_minor(torch.cuda_version) if torch is not None else None
+    if cuda is not None and cuda >= (11, 8):
+        return
+    for gpu, cc in _capabilities(s):
+        mm = major_minor(cc)
+        if mm is None or mm < _ADA:
+            continue
+        name = gpu.name or "the GPU"
+        yield finding(
+            "DL301",
+            title=f"Probably the CUDA of the build in use is older than {name} ({_sm(cc)})",
+            message=f"Probably the framework build in use is older than {name}: cuFFT failed "
+            "with CUFFT_INTERNAL_ERROR, as the cuFFT of CUDA releases before 11.8 does on "
+            f"GPUs of {_sm(cc)}"
+            + (
+                f"; the build's CUDA is {torch.cuda_version}."
+                if cuda is not None and torch
+                else ", and the paste states no CUDA 11.8 or newer."
+            ),
+            severity="warning",
+            evidence=[
+                verdict(f"reported_errors.{CUFFT_INTERNAL}", said, "the error"),
+                Evidence(
+                    fact=f"gpus.{gpu.index}.compute_capability",
+                    found=_sm(cc),
+                    needed="a build with CUDA 11.8 or newer",
+                ),
+            ],
+            hint=ARCH_LIST_CHECK,
+            fixes=[
+                ManualStep(
+                    text="Install a torch built with CUDA 11.8 or newer (replace the one a "
+                    "project or image pins), then check what it was built with.",
+                    commands=[
+                        "pip install torch torchaudio --index-url "
+                        "https://download.pytorch.org/whl/cu118",
+                        'python -c "import torch; print(torch.__version__, torch.version.cuda)"',
+                    ],
+                    url="https://pytorch.org/get-started/previous-versions/",
+                )
+            ],
+            subject=f"gpu{gpu.index}",
+        )
+        return
 
 
 def _opencv_build_lacks_gpu(s: Snapshot) -> Iterator[Finding]:
