@@ -295,3 +295,18 @@ def test_dl508_tensorflow_dll_initialization_failed_on_windows() -> None:
         "The specified module could not be found",
     )
     assert "DL508" not in _codes(missing)
+
+
+def test_dl508_ollama_turns_the_gpu_off_on_a_cpu_without_avx() -> None:
+    """Ollama's own check (gpu/gpu.go): "CPU does not have minimum vector extensions, GPU
+    inference disabled": the GPU runner was built for AVX, which this CPU lacks (DL508)."""
+    from dlenv.importers.explain import explain_text
+
+    report = explain_text(
+        'time=2024-06-01T10:00:00.000Z level=WARN source=gpu.go:251 msg="CPU does not have '
+        'minimum vector extensions, GPU inference disabled" required=avx detected="no vector '
+        'extensions"\n',
+        "p",
+        probe=False,
+    ).report
+    assert report.findings[0].code == "DL508"

@@ -1261,3 +1261,17 @@ def test_dl301_cufft_internal_error_on_an_ada_gpu() -> None:
     assert dl301(said) == ["warning"]
     assert dl301(said.replace("RTX 4080", "RTX 3080")) == []
     assert dl301(said + "torch 2.0.1+cu118\n") == []
+
+
+def test_dl302_tensorflow_ignores_the_gpu_in_either_wording() -> None:
+    """TensorFlow's "Ignoring visible gpu device (… compute capability: 3.7) with Cuda compute
+    capability 3.7. The minimum required Cuda capability is 5.0." (also written "Cuda compute
+    capability is 5.0"): the GPU is below the build's minimum (DL302, an error)."""
+    line = (
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1722] Ignoring visible gpu device "
+        "(device: 0, name: Tesla K80, pci bus id: 0000:00:04.0, compute capability: 3.7) with "
+        "Cuda compute capability 3.7. The minimum required Cuda capability is 5.0.\n"
+    )
+    for text in (line, line.replace("Cuda capability is", "Cuda compute capability is")):
+        report = explain_text(text, "p", probe=False).report
+        assert next((f.code, f.severity) for f in report.findings) == ("DL302", "error")

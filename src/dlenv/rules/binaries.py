@@ -44,6 +44,7 @@ _CPU_SAID = frozenset(
         "mkl-cpu-unsupported",
         "illegal-hardware-instruction",
         "nvidia-container-cpu-lacks-avx",
+        "ollama-cpu-lacks-vector-extensions",
     }
 )
 # the reporter's words (prose-python.toml): the CPU has no AVX, the program dumped core; with a
@@ -458,27 +459,28 @@ def cpu_lacks_required_instructions(s: Snapshot) -> Iterator[Finding]:
     """What it checks: whether a prebuilt wheel needs CPU instructions this CPU (or the emulator
     running the Python) lacks: TensorFlow's "The TensorFlow library was compiled to use AVX
     instructions, but these aren't available on your machine", jaxlib's "built using AVX
-    instructions, which your CPU … do not support", NumPy's "built with baseline
-    optimizations: (X86_V2) but your machine doesn't support", Intel MKL's "does not meet the
-    minimum requirements", and zsh's "illegal hardware instruction" (an x86_64 Python under
-    Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" is an error when the
-    CPU's flags are known to lack AVX, or the reporter says the Mac is Apple Silicon; with the
-    flags unknown it is a warning (SIGILL means the CPU met an instruction it lacks: for a
-    prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was compiled for).
-    A CPU model the paste names ("CPU: Intel Xeon X5650", "on a Pentium G4400T", a cpuinfo
-    "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and Cores,
-    Pentium G/N/J, Celeron, Atom, K10 AMDs, Bobcat APUs such as the E-350, qemu64 VMs) makes a
-    SIGILL an error, and the reporter's "core dumped" or "the CPU has no AVX", Windows' "DLL
-    load failed" for TensorFlow's _pywrap_tensorflow_internal, or the reporter's "TensorFlow
-    error" a warning; NVIDIA containers' own "This
-    container was built for CPUs supporting at least the AVX instruction set" is an error.
-    Windows' "DLL load failed while importing _pywrap_tensorflow_internal: A dynamic link library
-    (DLL) initialization routine failed" (the DLL found, its start-up code failing) is, with the
-    CPU's flags unknown, a warning: how a CPU without AVX shows there. A
-    container's "exited with code 132" (128 + SIGILL) counts as a SIGILL; the reporter saying
-    the CPU has no AVX beside a failure the paste shows is a warning. In
-    `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64 CPU whose /proc/cpuinfo
-    flags have no AVX (`host.cpu_flags`), or a framework import killed by SIGILL there.
+    instructions, which your CPU … do not support", NumPy's "built with baseline optimizations:
+    (X86_V2) but your machine doesn't support", Intel MKL's "does not meet the minimum
+    requirements", Ollama's "CPU does not have minimum vector extensions, GPU inference
+    disabled" (its GPU runner needs AVX), and zsh's "illegal hardware instruction" (an x86_64
+    Python under Rosetta 2 on Apple Silicon). A bare "Illegal instruction (core dumped)" is an
+    error when the CPU's flags are known to lack AVX, or the reporter says the Mac is Apple
+    Silicon; with the flags unknown it is a warning (SIGILL means the CPU met an instruction it
+    lacks: for a prebuilt wheel or image, an extension such as AVX, AVX2 or AVX-512 it was
+    compiled for). A CPU model the paste names ("CPU: Intel Xeon X5650", "on a Pentium G4400T",
+    a cpuinfo "model name" line) that the knowledge base lists without AVX (pre-2011 Xeons and
+    Cores, Pentium G/N/J, Celeron, Atom, K10 AMDs, Bobcat APUs such as the E-350, qemu64 VMs)
+    makes a SIGILL an error, and the reporter's "core dumped" or "the CPU has no AVX", Windows'
+    "DLL load failed" for TensorFlow's _pywrap_tensorflow_internal, or the reporter's
+    "TensorFlow error" a warning; NVIDIA containers' own "This container was built for CPUs
+    supporting at least the AVX instruction set" is an error. Windows' "DLL load failed while
+    importing _pywrap_tensorflow_internal: A dynamic link library (DLL) initialization routine
+    failed" (the DLL found, its start-up code failing) is, with the CPU's flags unknown, a
+    warning: how a CPU without AVX shows there. A container's "exited with code 132" (128 +
+    SIGILL) counts as a SIGILL; the reporter saying the CPU has no AVX beside a failure the
+    paste shows is a warning. In `dlenv doctor`: TensorFlow >= 1.6 or jax installed on an x86_64
+    CPU whose /proc/cpuinfo flags have no AVX (`host.cpu_flags`), or a framework import killed
+    by SIGILL there.
 
     Why it matters: the process dies at import with SIGILL (or aborts), and no reinstall of the
     same wheel helps. Old Celerons, Pentiums and Atoms, pre-2011 Xeons, VMs with a generic CPU
@@ -607,7 +609,7 @@ def _sigill_unknown_cpu(s: Snapshot, sigill: ReportedError) -> Finding:
         "DL508",
         severity="warning",
         title="Probably the CPU lacks instructions a prebuilt binary needs",
-        message="The program died with \"Illegal instruction\" (SIGILL): the CPU"
+        message='The program died with "Illegal instruction" (SIGILL): the CPU'
         + (f" ({cpu})" if cpu else "")
         + " met an instruction it does not have. For a prebuilt wheel or image that is an "
         "instruction-set extension it was compiled for (AVX, AVX2, AVX-512): older Celerons, "
@@ -683,7 +685,7 @@ def _dll_init_failed_finding(s: Snapshot, init: ReportedError) -> Finding:
         "its initialization failed: with prebuilt TensorFlow (compiled for AVX since 1.6) that "
         "is how a CPU"
         + (f" ({cpu})" if cpu else "")
-        + " without AVX shows (a missing DLL says \"The specified module could not be found\" "
+        + ' without AVX shows (a missing DLL says "The specified module could not be found" '
         "instead); an outdated Visual C++ runtime is the other cause to rule out.",
         evidence=[
             Evidence(
