@@ -1555,3 +1555,28 @@ def test_dl202_the_other_major_the_reporter_says_is_there() -> None:
     assert codes(failed + "However only `libcublasLt.so.12` was available.\n")[0] == "DL202"
     assert codes(failed + "I have libcublasLt.so.11 installed.\n")[0] == "DL201"
     assert codes(failed + "There is no libcublasLt.so.12 either.\n")[0] == "DL201"
+
+
+def test_dl202_the_other_major_from_nvcc_or_a_one_column_listing() -> None:
+    """TensorFlow's optional "Could not load dynamic library 'libcudart.so.11.0'" beside a
+    pasted `nvcc --version` of CUDA 12.2: a toolkit installed for the GPU, of another major
+    (DL202), not the harmless cudart probe of a CPU set-up. An ImportError on libcublas.so.9.0
+    beside a one-column `ls | grep cublas` that lists libcublas.so.10: DL202 too; the missing
+    file's own name alone on a line is no listing."""
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> list[str]:
+        return [f.code for f in explain_text(text, "p", probe=False).report.findings]
+
+    tf = (
+        "W tensorflow/compiler/xla/stream_executor/platform/default/dso_loader.cc:64] Could not "
+        "load dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open "
+        "shared object file: No such file or directory\n"
+    )
+    nvcc = "$ nvcc --version\nCuda compilation tools, release 12.2, V12.2.140\n"
+    assert codes(tf + nvcc)[0] == "DL202"
+    assert "DL202" not in codes(tf)
+    failed = "ImportError: libcublas.so.9.0: cannot open shared object file: No such file\n"
+    listing = "$ ls /usr/local/cuda/lib64 | grep cublas\nlibcublas.so\nlibcublas.so.10\nlibcublas.so.10.2.1.243\n"
+    assert codes(failed + listing)[0] == "DL202"
+    assert codes(failed + "libcublas.so.9.0\n")[0] == "DL201"

@@ -287,9 +287,10 @@ def wrong_major_from_text(s: Snapshot) -> dict[str, tuple[str, list[str]]]:
         # who says which CUDA they use ("Im using CUDA v10.1", an issue template's "CUDA/cuDNN
         # version: CUDA 11.1.1") wants the GPU
         said = any(
-            t.version_source == "prose" or (t.version_source or "").startswith("issue template")
+            t.version_source == "prose"
+            or (t.version_source or "").startswith(("issue template", "nvcc"))
             for t in s.cuda.toolkits
-        )
+        )  # `nvcc --version` pasted: a toolkit installed for the GPU
         intent = gpu or said or _hard_failure(s, soname)
         if key is None or (key[0] == "cudart" and not intent):
             continue
@@ -713,7 +714,9 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     the major version the framework was built with; in a paste, a library a program could not
     load (`libcublas.so.11`, `cudnn64_8.dll`, "Cannot load cudnn shared library") while the
     paste shows the same library in another major and never in the one asked for: an
-    `ldconfig -p`/`ldd`/`ls` line or a path, `nvcc --version` or a stated CUDA release (through
+    `ldconfig -p`/`ldd`/`ls` line (one-column too) or a path, the reporter saying which file is
+    there ("only libcublasLt.so.12 was available"), `nvcc --version` (which also shows a
+    missing cudart matters: a toolkit installed for the GPU) or a stated CUDA release (through
     the KB's sonames per release), an `nvidia-*-cuNN` wheel, a cuDNN install or the cuDNN
     the reporter says is installed ("cuDNN 9.1 installed"), torch `+cu118`; and, when no file is
     named, a failed load by a program whose release the paste states (ctranslate2 4.5 is built
