@@ -766,3 +766,18 @@ def test_dl401_paddle_mxnet_xgboost_and_faiss_cpu_builds_asked_for_the_gpu() -> 
         commands = " ".join(c for a in f.fixes for c in getattr(a, "commands", []))
         assert packages[name] in commands, name
         assert name.startswith("torch") or "install torch " not in commands, name
+
+
+def test_dl401_torch_version_cuda_printed_as_none() -> None:
+    """`print(torch.__version__, torch.version.cuda)` -> "2.0.1 None": the torch installed has
+    no CUDA at all (DL401 with is_available() False beside it); a CUDA version printed there is
+    a CUDA build (no DL401)."""
+    text = (
+        ">>> import torch\n>>> print(torch.__version__, torch.version.cuda)\n2.0.1 None\n"
+        ">>> torch.cuda.is_available()\nFalse\n"
+    )
+    assert _dl401(text).subject == "torch"
+    from dlenv.importers.explain import explain_text
+
+    cuda = explain_text(text.replace("2.0.1 None", "2.0.1 11.8"), "p", probe=False).report
+    assert "DL401" not in [f.code for f in cuda.findings]

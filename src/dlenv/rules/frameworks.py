@@ -181,6 +181,10 @@ _GPU_WANTED_BY = {
         "onnxruntime",
         "the report lists ONNX Runtime's providers without CUDA",
     ),
+    "repl-torch-version-cuda-none": (
+        "torch",
+        "the reporter printed torch.version.cuda (None), checking for the CUDA build",
+    ),
 }
 # ONNX Runtime's signs of the CPU package (it has no framework facts of its own)
 _ORT_CPU_PACKAGE = (
