@@ -108,9 +108,9 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     so is OpenCV's DNN CUDA backend refusing the GPU ("OpenCV was not built to work with the
     selected device"). cuFFT's CUFFT_INTERNAL_ERROR on an Ada GPU or newer with no CUDA 11.8
     or newer stated is a warning (the cuFFT of older CUDA releases fails there). A TensorFlow
-    release whose CUDA (the KB's tested configuration) is a
-    generation older than the GPU, beside a cuBLAS/cuDNN or kernel failure, is a warning
-    (TensorFlow 2.3, CUDA 10.1, on an RTX 3090: "CUBLAS_STATUS_NOT_SUPPORTED").
+    release whose CUDA (the KB's tested configuration) is a generation older than the GPU,
+    beside a cuBLAS/cuDNN or kernel failure, is a warning (TensorFlow 2.3, CUDA 10.1, on an RTX
+    3090: "CUBLAS_STATUS_NOT_SUPPORTED").
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
