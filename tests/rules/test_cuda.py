@@ -1580,3 +1580,33 @@ def test_dl202_the_other_major_from_nvcc_or_a_one_column_listing() -> None:
     listing = "$ ls /usr/local/cuda/lib64 | grep cublas\nlibcublas.so\nlibcublas.so.10\nlibcublas.so.10.2.1.243\n"
     assert codes(failed + listing)[0] == "DL202"
     assert codes(failed + "libcublas.so.9.0\n")[0] == "DL201"
+
+
+def test_dl201_names_jax_for_jaxlibs_own_xla_lines() -> None:
+    """jaxlib logs from its own XLA build ("external/xla/xla/stream_executor/cuda/cuda_dnn.cc"),
+    the same files TensorFlow logs from "external/local_xla/…": a cuDNN load failure there is
+    JAX's, not TensorFlow's; TensorFlow's own path still names TensorFlow."""
+    jax = (
+        "E external/xla/xla/stream_executor/cuda/cuda_dnn.cc:535] Could not load cudnn library: "
+        "libcudnn.so.9: cannot open shared object file\n"
+    )
+    [f] = _explained_dl201(jax)
+    assert f.title.startswith("jax ")
+    [g] = _explained_dl201(jax.replace("external/xla/xla", "external/local_xla/xla"))
+    assert g.title.startswith("tensorflow ")
+
+
+def test_dl201_an_exception_on_the_loaders_message_is_a_hard_failure() -> None:
+    """llama-cpp-python's "RuntimeError: Failed to load shared library '…/libllama.so':
+    libcudart.so.12: cannot open shared object file": the import stopped, so the missing cudart
+    is an error even with no GPU in the paste; the loader's line alone stays a warning."""
+    [f] = _explained_dl201(
+        "RuntimeError: Failed to load shared library '/v/lib/python3.10/site-packages/llama_cpp/"
+        "lib/libllama.so': libcudart.so.12: cannot open shared object file: No such file or "
+        "directory\n"
+    )
+    assert f.severity == "error"
+    [g] = _explained_dl201(
+        "libllama.so: libcudart.so.12: cannot open shared object file: No such file or directory\n"
+    )
+    assert g.severity == "warning"

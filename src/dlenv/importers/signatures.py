@@ -52,6 +52,9 @@ BY_ID: dict[str, Signature] = {s.id: s for s in (*SIGNATURES, *status_signatures
 
 # A line that names its framework: log prefixes and tracebacks through a framework's files.
 _LINE_FRAMEWORK = (
+    # jaxlib's own XLA build logs from "external/xla/xla/…" (TensorFlow's from "tensorflow/
+    # compiler/xla/…" or, since 2.14, "external/local_xla/…"): the same stream_executor files
+    ("jax", re.compile(r"external/xla/|external/tsl/|jaxlib|XlaRuntimeError")),
     (
         "tensorflow",
         re.compile(

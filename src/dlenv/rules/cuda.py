@@ -336,10 +336,20 @@ def extension_built_for_other_cuda(s: Snapshot) -> dict[str, str]:
     return out
 
 
+_RAISED = re.compile(r"\b(?:RuntimeError|OSError|ImportError|ModuleNotFoundError)\b")
+
+
 def _hard_failure(s: Snapshot, soname: str) -> bool:
-    """A quoted import/OSError on this library: the program stopped, it did not fall back."""
+    """A quoted import/OSError on this library: the program stopped, it did not fall back (an
+    exception raised on the loader's message counts: llama-cpp-python's "RuntimeError: Failed
+    to load shared library '…libllama.so': libcudart.so.12: cannot open shared object file")."""
     return any(
-        e.signature in HARD_FAILURE_SIGNATURES and soname in e.text for e in s.reported_errors
+        soname in e.text
+        and (
+            e.signature in HARD_FAILURE_SIGNATURES
+            or (e.signature == "cuda-library-not-found" and _RAISED.search(e.text) is not None)
+        )
+        for e in s.reported_errors
     )
 
 
