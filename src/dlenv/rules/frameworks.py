@@ -5,6 +5,7 @@ and what the live probes said (crashes, GPU unavailable). Codes DL4xx.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -114,48 +115,6 @@ _CUDA_ASKED = {
     "llama-gpu-layers-asked": (
         "llama.cpp",
         "GPU layers were asked for (n_gpu_layers / -ngl)",
-    ),
-    "dgl-cuda-not-enabled": (
-        "dgl",
-        'the code asked DGL for the GPU ("Device API gpu is not enabled. Please install the cuda '
-        'version of dgl")',
-    ),
-    "chainer-without-cupy": (
-        "chainer",
-        'the code asked Chainer for the GPU (its CUDA backend has no CuPy: "has no attribute '
-        '\'cupy\'", "CUDA environment is not correctly set up")',
-    ),
-    "paddle-cpu-build-asked-for-gpu": (
-        "paddle",
-        'the code asked PaddlePaddle for the GPU ("Cannot use GPU because you have installed CPU '
-        'version PaddlePaddle")',
-    ),
-    "mxnet-cpu-build-asked-for-gpu": (
-        "mxnet",
-        'the code asked MXNet for a GPU context ("Compile with USE_CUDA=1 to enable GPU usage")',
-    ),
-    "xgboost-cpu-build-asked-for-gpu": (
-        "xgboost",
-        'the code asked XGBoost for the GPU ("XGBoost version not compiled with GPU support")',
-    ),
-    "faiss-cpu-build-asked-for-gpu": (
-        "faiss",
-        "the code asked Faiss for a GPU index (its GPU classes, such as StandardGpuResources, "
-        "are missing)",
-    ),
-    "torchcodec-cpu-build-asked-for-cuda": (
-        "torchcodec",
-        'the code asked TorchCodec to decode on the GPU ("Unsupported device: cuda")',
-    ),
-    "torchvision-cpu-build-asked-for-cuda": (
-        "torchvision",
-        "the code ran a torchvision op on CUDA tensors (\"Could not run 'torchvision::nms' with "
-        "arguments from the 'CUDA' backend\")",
-    ),
-    "opencv-cpu-build-asked-for-cuda": (
-        "opencv",
-        'the code asked OpenCV for CUDA ("The library is compiled without CUDA support", "DNN '
-        'module was not built with CUDA backend")',
     ),
     "torch-c-cuda-function-missing": (
         "torch",
@@ -302,19 +261,73 @@ _OPENCV_GPU_FIX = ManualStep(
     ],
     url="https://github.com/opencv/opencv-python#manual-builds",
 )
-# a framework's own message that its build has no GPU backend, where dlenv reads no facts of
-# that framework otherwise: the framework, and what installs its GPU build
+
+
+class _CpuBuildSaid(NamedTuple):
+    """A framework's own message that its build has no GPU backend, where dlenv reads no facts
+    of that framework otherwise: the framework, what installs its GPU build, and what the
+    message shows the code asked for."""
+
+    name: str
+    fix: ManualStep
+    asked: str
+
+
 _SAYS_CPU_BUILD = {
-    "dgl-cuda-not-enabled": ("dgl", _DGL_GPU_FIX),
-    "chainer-without-cupy": ("chainer", _CHAINER_GPU_FIX),
-    "paddle-cpu-build-asked-for-gpu": ("paddle", _PADDLE_GPU_FIX),
-    "mxnet-cpu-build-asked-for-gpu": ("mxnet", _MXNET_GPU_FIX),
-    "xgboost-cpu-build-asked-for-gpu": ("xgboost", _XGBOOST_GPU_FIX),
-    "faiss-cpu-build-asked-for-gpu": ("faiss", _FAISS_GPU_FIX),
-    "torchcodec-cpu-build-asked-for-cuda": ("torchcodec", _TORCHCODEC_GPU_FIX),
-    "torchvision-cpu-build-asked-for-cuda": ("torchvision", _TORCHVISION_GPU_FIX),
-    "opencv-cpu-build-asked-for-cuda": ("opencv", _OPENCV_GPU_FIX),
+    "dgl-cuda-not-enabled": _CpuBuildSaid(
+        "dgl",
+        _DGL_GPU_FIX,
+        'the code asked DGL for the GPU ("Device API gpu is not enabled. Please install the cuda '
+        'version of dgl")',
+    ),
+    "chainer-without-cupy": _CpuBuildSaid(
+        "chainer",
+        _CHAINER_GPU_FIX,
+        'the code asked Chainer for the GPU (its CUDA backend has no CuPy: "has no attribute '
+        '\'cupy\'", "CUDA environment is not correctly set up")',
+    ),
+    "paddle-cpu-build-asked-for-gpu": _CpuBuildSaid(
+        "paddle",
+        _PADDLE_GPU_FIX,
+        'the code asked PaddlePaddle for the GPU ("Cannot use GPU because you have installed CPU '
+        'version PaddlePaddle")',
+    ),
+    "mxnet-cpu-build-asked-for-gpu": _CpuBuildSaid(
+        "mxnet",
+        _MXNET_GPU_FIX,
+        'the code asked MXNet for a GPU context ("Compile with USE_CUDA=1 to enable GPU usage")',
+    ),
+    "xgboost-cpu-build-asked-for-gpu": _CpuBuildSaid(
+        "xgboost",
+        _XGBOOST_GPU_FIX,
+        'the code asked XGBoost for the GPU ("XGBoost version not compiled with GPU support")',
+    ),
+    "faiss-cpu-build-asked-for-gpu": _CpuBuildSaid(
+        "faiss",
+        _FAISS_GPU_FIX,
+        "the code asked Faiss for a GPU index (its GPU classes, such as StandardGpuResources, "
+        "are missing)",
+    ),
+    "torchcodec-cpu-build-asked-for-cuda": _CpuBuildSaid(
+        "torchcodec",
+        _TORCHCODEC_GPU_FIX,
+        'the code asked TorchCodec to decode on the GPU ("Unsupported device: cuda")',
+    ),
+    "torchvision-cpu-build-asked-for-cuda": _CpuBuildSaid(
+        "torchvision",
+        _TORCHVISION_GPU_FIX,
+        "the code ran a torchvision op on CUDA tensors (\"Could not run 'torchvision::nms' with "
+        "arguments from the 'CUDA' backend\")",
+    ),
+    "opencv-cpu-build-asked-for-cuda": _CpuBuildSaid(
+        "opencv",
+        _OPENCV_GPU_FIX,
+        'the code asked OpenCV for CUDA ("The library is compiled without CUDA support", "DNN '
+        'module was not built with CUDA backend")',
+    ),
 }
+# each is also what shows the code asked that framework for CUDA
+_CUDA_ASKED.update({sig: (said.name, said.asked) for sig, said in _SAYS_CPU_BUILD.items()})
 LLAMA_BLAS_OFF = ("llama-cpp-blas-off", "said-llama-blas-off")  # "BLAS = 0": table, reporter
 # llama-cpp-python builds llama.cpp from source at install: CMAKE_ARGS picks the backend
 _LLAMA_GPU_FIX = ManualStep(
@@ -709,7 +722,7 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
                 cuda_build=False,
             )
         )
-    for sig, (name, _) in _SAYS_CPU_BUILD.items():
+    for sig, (name, _, _) in _SAYS_CPU_BUILD.items():
         if reported(s, sig) and name not in names:
             # DGL says its build has no CUDA device API, Chainer that it has no CuPy, while the
             # code asked for the GPU
@@ -720,7 +733,7 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
             )
     known = ("torch", "tensorflow", "jax", "onnxruntime", "llama.cpp")
     for fw in frameworks:
-        if fw.name not in known and fw.name not in {n for n, _ in _SAYS_CPU_BUILD.values()}:
+        if fw.name not in known and fw.name not in {said.name for said in _SAYS_CPU_BUILD.values()}:
             continue
         if _install_choices_quoted(s, fw):
             continue
@@ -815,7 +828,7 @@ def cpu_only_build_with_gpu(s: Snapshot) -> Iterator[Finding]:
             fixes.extend(_ort_gpu_fixes(s))
         elif fw.name == "llama.cpp":
             fixes.append(_LLAMA_GPU_FIX)
-        elif fw.name in (says := dict(_SAYS_CPU_BUILD.values())):
+        elif fw.name in (says := {said.name: said.fix for said in _SAYS_CPU_BUILD.values()}):
             fixes.append(says[fw.name])
         else:
             tf_fix = _tensorflow_gpu_fix(fw)
