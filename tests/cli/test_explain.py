@@ -161,6 +161,7 @@ def test_stdin_and_markdown(
     assert out.startswith(
         "## dlenv explain\n\n```text\ndlenv explain: <stdin> (7 lines)\n\nRecognised:\n"
         "  - log / traceback messages (lines 1-7)\n"
+        "      python.run_line = python torch.py\n"
         "      python.shadowing[] = torch -> C:\\Users\\li\\Desktop\\learn\\torch.py\n"
         "      python.platform = win32\n\n"
         "Known messages:\n"

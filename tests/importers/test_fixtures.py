@@ -18,6 +18,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "parts": [("collect_env", 12, 49), ("messages", 1, 51)],
         "messages": [("torch-driver-too-old", 1, False, "torch")],
         "facts": {
+            "python.run_line": "/home/ana/venv/lib/python3.10/site-packages/torch/cuda/__init__.py:138: UserWarning",
             "host.os": "Linux",
             "host.distro": "Ubuntu",
             "host.distro_version": "20.04.6",
@@ -564,6 +565,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("said-memory-setting-code", 2, True, "tensorflow"),
         ],
         "facts": {
+            "python.run_line": 'File "train.py", line 21',
             "python.version": "3.10",
             "frameworks[0].name": "tensorflow",
             "frameworks[0].distribution": "tensorflow",
@@ -614,6 +616,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("traceback-through-shadowing-file", 2, False, "torch"),
         ],
         "facts": {
+            "python.run_line": "python torch.py",
             "python.shadowing[0].module": "torch",
             "python.shadowing[0].path": "C:\\Users\\li\\Desktop\\learn\\torch.py",
             "python.platform": "win32",
@@ -624,6 +627,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "parts": [("messages", 1, 11), ("prose", 7, 7)],
         "messages": [("torch-cudnn-version-mismatch", 1, False, "torch")],
         "facts": {
+            "python.run_line": 'File "/opt/conda/envs/server/lib/python3.8/site-packages/torch/backends/cudnn/__init__.py", line 68',
             "python.version": "3.8",
             "frameworks[0].name": "torch",
             "frameworks[0].distribution": "torch",
@@ -660,6 +664,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("cuda-device-requested", 1, True, "torch"),  # device="cuda": the GPU was wanted
         ],
         "facts": {
+            "python.run_line": "/opt/venv/lib/python3.11/site-packages/torch/cuda/__init__.py:287: UserWarning",
             "python.version": "3.11",
             "gpus[0].index": 0,
             "gpus[0].name": "NVIDIA GeForce RTX 5090",
@@ -691,6 +696,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("torch-no-nvidia-driver", 1, False, "torch"),
         ],
         "facts": {
+            "python.run_line": "/home/bob/.local/lib/python3.10/site-packages/torch/cuda/__init__.py:118: UserWarning",
             "python.version": "3.10",
             "driver.installed": False,
             # the lspci line is a PCI-device fact, as the probe reads /sys/bus/pci
@@ -746,6 +752,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "parts": [("messages", 1, 6), ("prose", 4, 4)],
         "messages": [("keras3-legacy-needed", 1, False, "keras")],
         "facts": {
+            "python.run_line": 'File "/content/app.py", line 3',
             "python.version": "3.10",
             "frameworks[0].name": "keras",
             "frameworks[0].distribution": "keras",

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from dlenv.fix.actions import InstallPackages, ManualStep, SetEnv, UnsetEnv
 from dlenv.importers.explain import explain_text
-from dlenv.snapshot.model import FrameworkFacts, LiveProbe, ReportedError, Snapshot
+from dlenv.snapshot.model import FrameworkFacts, LiveProbe, PythonFacts, ReportedError, Snapshot
 from tests.rules.snapshots import (
     cpu_machine,
     fired,
@@ -743,11 +743,13 @@ def test_dl303_no_device_while_the_framework_sees_the_gpu_by_hand() -> None:
     assert pasted_codes(text.split("\n", 1)[1]).get("DL303") == "warning"
 
 
-def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:
+def test_native_program_that_checks_cuda_itself() -> None:
     """dhernandez0/sgm#35, YoYo000/MVSNet#118: "Error: no kernel image is available for
     execution on the device 209" from a CMake-built CUDA program, no framework and no GPU in
-    the paste: its own build lacks the GPU's architecture (a warning); torch's wording, a
-    named GPU (the age rules judge it) or a framework in the paste say nothing of it."""
+    the paste: its own build lacks the GPU's architecture (a warning): DL301 for a native
+    program, DL305 when the paste shows it run from Python (a project's compiled layer);
+    torch's wording, a named GPU (the age rules judge it) or a framework in the paste say
+    nothing of it."""
     said = "Error: no kernel image is available for execution on the device 209"
     bad = Snapshot(
         reported_errors=[
@@ -755,30 +757,37 @@ def test_dl305_warning_for_a_program_that_checks_cuda_itself() -> None:
             for sig in ("no-kernel-image", "native-program-no-kernel-image")
         ]
     )
-    f = only(bad, "DL305")
+    f = only(bad, "DL301")
     assert f.severity == "warning" and f.subject == "extension"
     assert any("CMAKE_CUDA_ARCHITECTURES" in c for a in f.fixes for c in a.commands)
+    assert fired(bad, "DL305") == []
+    from_python = replace(bad, python=PythonFacts(run_line="python demo.py"))
+    assert only(from_python, "DL305").severity == "warning"
+    assert fired(from_python, "DL301") == []
     good = replace(bad, frameworks=[torch("2.1.0+cu121")])
     assert fired(good, "DL305") == []
-    assert fired(replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")]), "DL305") == []
-    assert pasted_codes(said + "\n") == {"DL305": "warning"}
+    assert fired(replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")]), "DL301") == []
+    assert pasted_codes(said + "\n") == {"DL301": "warning"}
+    assert pasted_codes("$ python tools/run.py\n" + said + "\n") == {"DL305": "warning"}
     assert "DL305" not in pasted_codes(
         "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
     )
 
 
-def test_dl305_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
+def test_native_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
     """shouxieai/tensorRT_Pro#202 ("[yolo_decode.cu:122]:launch failed: no kernel image …"),
     CSAILVision/unifiedparsing#6 ("cudaCheckError() failed : no kernel image …"): the project's
-    own CUDA code, so its own build lacks the GPU's architecture (a warning); a GPU the paste
-    names (not an old one: DL302's) gives the -gencode to use; torch's own THC source is not
-    a project's."""
+    own CUDA code, so its own build lacks the GPU's architecture (a warning: DL301 with no
+    Python in sight, DL305 from a Python traceback); a GPU the paste names (not an old one:
+    DL302's) gives the -gencode to use; torch's own THC source is not a project's."""
     from tests.rules.snapshots import pasted_codes
 
     yolo = "[yolo_decode.cu:122]:launch failed: no kernel image is available for execution on the device\n"
-    assert pasted_codes(yolo) == {"DL305": "warning"}
+    assert pasted_codes(yolo) == {"DL301": "warning"}
     check = "error: cudaCheckError() failed : no kernel image is available for execution on the device\n"
-    assert pasted_codes(check) == {"DL305": "warning"}
+    assert pasted_codes(check) == {"DL301": "warning"}
+    frame = '  File "tools/test_net.py", line 40, in <module>\n'
+    assert pasted_codes(frame + check) == {"DL305": "warning"}
     said = "[kernel.cu:57] launch failed: no kernel image is available for execution on the device"
     bad = Snapshot(
         gpus=[gpu(name="NVIDIA GeForce RTX 3090", cc="8.6")],
@@ -787,11 +796,11 @@ def test_dl305_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
             for sig in ("no-kernel-image", "native-program-check-no-kernel")
         ],
     )
-    f = only(bad, "DL305")
+    f = only(bad, "DL301")
     assert f.severity == "warning"
     assert any("compute_86,code=sm_86" in c for a in f.fixes for c in a.commands)
     old = replace(bad, gpus=[gpu(name="GeForce GT 730", cc="3.5")])
-    assert fired(old, "DL305") == []
+    assert fired(old, "DL301") == [] and fired(old, "DL305") == []
     thc = (
         "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=50 error=48 : no kernel "
         "image is available for execution on the device\n"
@@ -888,28 +897,28 @@ def test_dl303_nvidia_visible_devices_void_in_a_container() -> None:
     assert "DL303" not in pasted_codes("docker run -e NVIDIA_VISIBLE_DEVICES=all img nvidia-smi\n")
 
 
-def test_dl305_from_a_programs_build_flags_that_miss_the_gpu() -> None:
+def test_native_program_build_flags_that_miss_the_gpu() -> None:
     """akrizhevsky/cuda-convnet2#15 (GENCODE_SM35 on a GTX 980, 5.2), mp3guy/ICPCUDA#17 (NVCC
     target flags sm_50/sm_52 on a GTX 765M, 3.0), laugh12321/TensorRT-YOLO#74
     (CMAKE_CUDA_ARCHITECTURES 89, the GPU unnamed): the program's own build flags quoted beside
     its "invalid device function" prove the GPU has no code (an error); with the GPU unknown, a
     warning; flags that cover the named GPU settle nothing, and a framework in the paste
-    leaves the program's build out of it."""
+    leaves the program's build out of it. Native programs: DL301; run from Python: DL305."""
     from tests.rules.snapshots import pasted_codes
 
     def dl305(text: str) -> list[tuple[str, str, str]]:
         found = explain_text(text, "t", probe=False).report.findings
-        return [(f.code, f.severity, f.title) for f in found if f.code == "DL305"]
+        return [(f.code, f.severity, f.title) for f in found if f.code in ("DL301", "DL305")]
 
     flags = "-- CUDA NVCC target flags: -gencode;arch=compute_50,code=sm_50;-gencode;arch=compute_52,code=sm_52\n"
     failure = "./ICP ~/desk -v\nBest: 224 threads (3.4e+38ms)Error: invalid device function\n"
     bad = dl305("My devices:\nGeForce GTX 765M\nUbuntu 1404\n" + failure + flags)
-    assert [(c, s) for c, s, _ in bad] == [("DL305", "error")]
+    assert [(c, s) for c, s, _ in bad] == [("DL301", "error")]
     assert "sm_50, sm_52" in bad[0][2] and "sm_30" in bad[0][2]
     # the same flags on a GPU they cover: no verdict from the flags (the program's build in
     # general, a warning)
     assert [(c, s) for c, s, _ in dl305("GeForce GTX 970\n" + failure + flags)] == [
-        ("DL305", "warning")
+        ("DL301", "warning")
     ]
     cmake = (
         "    Error text: invalid device function\n"
@@ -917,7 +926,7 @@ def test_dl305_from_a_programs_build_flags_that_miss_the_gpu() -> None:
         "set(CMAKE_CUDA_ARCHITECTURES 89)\n"
     )
     unknown = dl305(cmake)
-    assert [(c, s) for c, s, _ in unknown] == [("DL305", "warning")]
+    assert [(c, s) for c, s, _ in unknown] == [("DL301", "warning")]
     assert "sm_89" in unknown[0][2]
     gencode = (
         "src/nvmatrix.cu(394) : getLastCudaError() CUDA error : kSetupCurand: Kernel\n"
@@ -925,20 +934,25 @@ def test_dl305_from_a_programs_build_flags_that_miss_the_gpu() -> None:
         "I have GTX 980 on my machine\n"
         "GENCODE_SM35    := -gencode arch=compute_35,code=sm_35\n"
     )
-    assert [(c, s) for c, s, _ in dl305(gencode)] == [("DL305", "error")]
+    assert [(c, s) for c, s, _ in dl305(gencode)] == [("DL301", "error")]
     # nvcc's -arch=sm_52 shorthand also embeds compute_52 PTX: it runs on a GTX 1080 (6.1)
     ptx = "cudaCheckError() failed : invalid device function\nGTX 1080\nnvcc x.cu -arch=sm_52\n"
-    assert [(c, s) for c, s, _ in dl305(ptx)] == [("DL305", "warning")]
+    assert [(c, s) for c, s, _ in dl305(ptx)] == [("DL301", "warning")]
     # a framework in the paste: the program's own build is not what is weighed
-    assert "DL305" not in pasted_codes(failure + flags + "torch 2.1.0+cu121\n")
+    framework = explain_text(failure + flags + "torch 2.1.0+cu121\n", "t", probe=False)
+    assert not any("program's own" in f.title for f in framework.report.findings)
+    # the same failure from a Python project's compiled layer: DL305
+    frame = 'File "lib/model/nms/nms_wrapper.py", line 20, in nms\n'
+    assert [(c, s) for c, s, _ in dl305(frame + gencode)] == [("DL305", "error")]
     assert pasted_codes("set(CMAKE_CUDA_ARCHITECTURES 89)\n") == {}
 
 
-def test_dl305_from_a_programs_own_invalid_device_symbol_or_check_macro(no_priors: None) -> None:
+def test_native_program_own_invalid_device_symbol_or_check_macro(no_priors: None) -> None:
     """RavenCommunity/kawpowminer#43 ("cudaMemcpyToSymbol(d_dag, …) failed with error invalid
     device symbol" on an RTX 3090), ethereum-mining/ethminer#422, CharlesShang/TFFRCNN#45
     ("cudaCheckError() failed : invalid device function"): a program's own CUDA code without
-    the GPU's architecture, a warning; beside another error (an out-of-memory), nothing."""
+    the GPU's architecture, a warning (DL301; DL305 where the paste shows it run from Python, as
+    TFFRCNN's demo.py); beside another error (an out-of-memory), nothing."""
     from tests.rules.snapshots import pasted_codes
 
     symbol = (
@@ -946,13 +960,15 @@ def test_dl305_from_a_programs_own_invalid_device_symbol_or_check_macro(no_prior
         "calling cudaMemcpyToSymbol(d_dag, &_dag, sizeof(hash64_t*)) failed with error invalid "
         "device symbol on CUDA device 02:00.0\n"
     )
-    assert pasted_codes(symbol) == {"DL305": "warning"}
+    assert pasted_codes(symbol) == {"DL301": "warning"}
     check = "cudaCheckError() failed : invalid device function\n"
-    assert pasted_codes(check) == {"DL305": "warning"}
-    assert "DL305" not in pasted_codes(
-        check + "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n"
+    assert pasted_codes(check) == {"DL301": "warning"}
+    ran = "I run python faster_rcnn/demo.py --model model/VGGnet.ckpt, it is error.\n"
+    assert pasted_codes(check + ran) == {"DL305": "warning"}
+    assert not {"DL301", "DL305"} & set(
+        pasted_codes(check + "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n")
     )
-    assert "DL305" not in pasted_codes("Error: identifier d_dag is undefined\n")
+    assert not {"DL301", "DL305"} & set(pasted_codes("Error: identifier d_dag is undefined\n"))
 
 
 def test_dl301_warning_for_a_build_older_than_ampere_when_the_gpu_is_unnamed() -> None:

@@ -100,7 +100,8 @@ _CUDNN = re.compile(
 )
 _DRIVER = re.compile(
     r"(?:(?<![A-Za-z0-9_])(?:nvidia\s+)?driver(?:\s+version)?|(?:nvidia\s?)?驱动(?:程序)?(?:版本号?)?)[*`]{0,3}\s*"
-    r"(?:is|:|：|=|是|为)?\s*[*`]{0,3}\s*(?:version\s*)?"
+    # "driver (450.36)": the version in brackets after the word
+    r"(?:is|:|：|=|是|为)?\s*[*`(\[]{0,3}\s*(?:version\s*)?"
     r"(?P<ver>\d{3}\.\d{2,3}(?:\.\d{2,3})?)\b"
     r"|\b(?P<ver2>\d{3}\.\d{2,3}(?:\.\d{2,3})?)\s+(?:nvidia\s+)?driver\b",
     re.IGNORECASE,

@@ -524,11 +524,23 @@ def _version_key(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
 
+def _stated_toolkit_beyond(s: Snapshot, drv: str | None) -> bool:
+    """Whether the paste states a driver and a CUDA toolkit that needs a newer one."""
+    if drv is None:
+        return False
+    for tk in s.cuda.toolkits:
+        req = driver_requirement(tk.version, os_name(s)) if tk.version else None
+        if req is not None and driver_at_least(drv, req.minimum) is False:
+            return True
+    return False
+
+
 def _said_too_old(s: Snapshot) -> Iterator[Finding]:
     """DL101, a warning, from the reporter's words: a newer driver fixed it ("I upgraded the
     driver to 560 and then it works"), or the driver is said to be too old (an older driver
-    fails) beside a failure. Versions the paste states that show the driver new enough for
-    every framework's CUDA win over the words; a framework that used the GPU rules it out."""
+    fails) beside a failure, or beside a stated driver and toolkit that prove it. Versions the
+    paste states that show the driver new enough for every framework's CUDA win over the words;
+    a framework that used the GPU rules it out."""
     fixed = _said(s, SAID_NEWER_FIXED)
     old = _said(s, SAID_TOO_OLD)
     if old is None and _stated_toolkit_without_framework(s) is None:
@@ -539,9 +551,11 @@ def _said_too_old(s: Snapshot) -> Iterator[Finding]:
         return  # the GPU was used; or PTX from a newer toolkit, which a newer driver fixes too
     said = (SAID_NEWER_FIXED, SAID_TOO_OLD, SAID_UPDATE_NEEDED)
     failed = any(not e.harmless and e.signature not in said for e in s.reported_errors)
-    if fixed is None and not failed:
-        return  # "an old driver" with nothing failing says nothing is wrong
     drv = driver_version(s)
+    if fixed is None and not failed and not _stated_toolkit_beyond(s, drv):
+        # "an old driver" with nothing failing says nothing is wrong, unless the versions it
+        # states prove it ("driver (450.36), which does not support CUDA toolkit >= 11.1")
+        return
     reqs = [
         driver_requirement(fw.cuda_version, os_name(s))
         for fw in s.frameworks

@@ -110,7 +110,10 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     or newer stated is a warning (the cuFFT of older CUDA releases fails there). A TensorFlow
     release whose CUDA (the KB's tested configuration) is a generation older than the GPU,
     beside a cuBLAS/cuDNN or kernel failure, is a warning (TensorFlow 2.3, CUDA 10.1, on an RTX
-    3090: "CUBLAS_STATUS_NOT_SUPPORTED").
+    3090: "CUBLAS_STATUS_NOT_SUPPORTED"). A native program (nothing in the paste runs it from
+    Python, no framework in it) whose own CUDA check reports an arch failure ("invalid device
+    function launching kernel …", "invalid device symbol", "no kernel image … 209") is DL301 with
+    DL305's reasoning: its own build (a Makefile's -gencode, CMake's architectures) lacks the GPU.
 
     Why it matters: PyTorch warns "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not
     compatible with the current PyTorch installation" and kernels fail with "CUDA error: no
@@ -122,6 +125,12 @@ def gpu_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     https://download.pytorch.org/whl/cu128`.
     """
     torch = s.framework("torch")
+    native = _said(s, *NATIVE_FAILURES)
+    if native is not None and _said(s, OTHERS_WORK) is None:
+        program = _native_verdict(s, native, "DL301")
+        if program is not None:  # a native program's own build (not run from Python)
+            yield program
+            return
     yield from _tensorflow_jit_from_ptx(s)
     yield from _runtime_compiler_too_old(s, torch)
     yield from _program_built_for_other_cap(s)
@@ -2033,9 +2042,11 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     (detectron2's collect_env "arch flags"). With the GPU unknown, a reporter saying other code
     runs on it ("Other scripts could successfully be executed") makes it a warning; so does a
     program that checks CUDA itself ("Error: no kernel image is available for execution on the
-    device 209") with no framework and no GPU in the paste: its own build (CMake, nvcc
-    -gencode) left the GPU's architecture out. A prebuilt extension's own check ("your gpu
-    arch (8, 9) isn't compiled in prebuilt", spconv/cumm) is a warning, an error with a failure
+    device 209") run from Python (a python command line, a traceback: the project's compiled
+    layer) with no framework and no GPU in the paste: its own build (CMake, nvcc -gencode) left
+    the GPU's architecture out; a native program with no Python in sight is DL301's. A prebuilt
+    extension's own check ("your gpu arch (8, 9) isn't compiled in prebuilt", spconv/cumm) is a
+    warning, an error with a failure
     after it. A program's own check counts as its arch failure in CUDA's other words too ("Error:
     invalid device function", "cudaCheckError() failed : invalid device function", "… failed
     with error invalid device symbol" from cudaMemcpyToSymbol); its build flags quoted beside it
@@ -2073,7 +2084,7 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         # a program's own check alone ("cudaCheckError() failed : invalid device function",
         # "invalid device symbol"): only the program's own build is weighed
         native = _said(s, *NATIVE_FAILURES)
-        verdict_ = _native_verdict(s, native) if native is not None else None
+        verdict_ = _native_verdict(s, native, "DL305") if native is not None else None
         if verdict_ is not None:
             yield verdict_
         return
@@ -2093,7 +2104,7 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
         )
         return
     native = _said(s, *NATIVE_FAILURES)
-    program = _native_verdict(s, native) if native is not None else None
+    program = _native_verdict(s, native, "DL305") if native is not None else None
     if program is not None:
         yield program
         return
@@ -2444,6 +2455,16 @@ NATIVE_CHECK = "native-program-check-no-kernel"
 # catalog/gpu-arch.toml: "invalid device symbol" from a program's own cudaMemcpyToSymbol
 NATIVE_SYMBOL = "native-program-invalid-device-symbol"
 NATIVE_FAILURES = (NATIVE_NO_KERNEL, NATIVE_CHECK, NATIVE_SYMBOL)
+
+
+def _native_code(s: Snapshot) -> Literal["DL301", "DL305"]:
+    """Whose build a program's own CUDA check blames: a program run from Python (its command
+    line, a traceback) fails in the project's compiled layer, an extension (DL305); with no
+    Python in sight the program is a native one, and its own build is what lacks the GPU's
+    architecture (DL301: the build, not an extension beside a framework that has the code)."""
+    return "DL305" if s.python.run_line is not None else "DL301"
+
+
 BUILD_FLAGS = "cuda-build-arch-flags"  # catalog/gpu-arch.toml: -gencode, CMAKE_CUDA_ARCHITECTURES
 
 
@@ -2484,19 +2505,20 @@ def _gencode_archs(line: str) -> list[str]:
     return out
 
 
-def _native_verdict(s: Snapshot, native: str) -> Finding | None:
-    """DL305 for a program's own CUDA check reporting an arch failure with no framework in the
-    paste and no other error: its quoted build flags against the GPU, else the program's build
-    as the likeliest cause (for a GPU every current CUDA targets)."""
-    if s.frameworks or not _only_no_kernel(s):
+def _native_verdict(s: Snapshot, native: str, code: Literal["DL301", "DL305"]) -> Finding | None:
+    """`code` (see _native_code) for a program's own CUDA check reporting an arch failure with
+    no framework in the paste and no other error, when it is that code's to give: its quoted
+    build flags against the GPU, else the program's build as the likeliest cause (for a GPU
+    every current CUDA targets)."""
+    if s.frameworks or not _only_no_kernel(s) or _native_code(s) != code:
         return None
-    flagged = _build_flags_miss(s, native)
+    flagged = _build_flags_miss(s, native, code)
     if flagged is not None:
         return flagged
-    return _native_program(native, _capabilities(s)) if _native_gpus_fit(s) else None
+    return _native_program(native, _capabilities(s), code) if _native_gpus_fit(s) else None
 
 
-def _build_flags_miss(s: Snapshot, native: str) -> Finding | None:
+def _build_flags_miss(s: Snapshot, native: str, code: Literal["DL301", "DL305"]) -> Finding | None:
     """DL305 from a program's own build flags quoted beside its arch failure (a Makefile's
     -gencode, CMake's NVCC target flags or CMAKE_CUDA_ARCHITECTURES): with the GPU named and
     none of them able to run on it, the paste proves it (an error); with the GPU unknown, the
@@ -2516,7 +2538,7 @@ def _build_flags_miss(s: Snapshot, native: str) -> Finding | None:
     name = (gpu.name if gpu is not None else None) or "the GPU"
     flags = next((line for line in lines if _gencode_archs(line)), lines[0])[:200]
     return finding(
-        "DL305",
+        code,
         title=f"The program is built for {targets}, not for {name}"
         + (f" ({_sm(cc)})" if cc else ""),
         message=(
@@ -2566,7 +2588,9 @@ def _native_gpus_fit(s: Snapshot) -> bool:
     return True
 
 
-def _native_program(said: str, gpus: list[tuple[GpuFacts, str]]) -> Finding:
+def _native_program(
+    said: str, gpus: list[tuple[GpuFacts, str]], code: Literal["DL301", "DL305"]
+) -> Finding:
     """DL305 (a warning) for a program that checks CUDA itself ("Error: no kernel image … 209",
     "[yolo_decode.cu:122]:launch failed: …", a cudaCheckError() macro) with no framework in the
     paste: its own build (CMake, nvcc -gencode, a Makefile's ARCH) is what lacks the GPU's
@@ -2576,7 +2600,7 @@ def _native_program(said: str, gpus: list[tuple[GpuFacts, str]]) -> Finding:
         mm = major_minor(gpus[0][1])
         xy = f"{mm[0]}{mm[1]}" if mm else xy
     return finding(
-        "DL305",
+        code,
         title="A program's own CUDA code has no kernels for this GPU",
         message="Probably the program that printed this was compiled for other GPU "
         "architectures: it checks CUDA errors itself (no framework is involved), so its own "

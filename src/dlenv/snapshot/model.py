@@ -343,6 +343,9 @@ class PythonFacts:
     shadowing: list[Shadowing] = field(default_factory=list)
     duplicates: list[DuplicateDistribution] = field(default_factory=list)
     install_failures: list[InstallFailure] = field(default_factory=list)  # pasted installer errors
+    # from a paste: the line that shows the program running in Python (`python demo.py`, a
+    # traceback's frame, a Python warning); None where the paste shows none
+    run_line: str | None = None
     chosen_because: str | None = None  # why this interpreter was inspected
     unknown: Reasons = field(default_factory=dict)
 
