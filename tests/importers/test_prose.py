@@ -334,3 +334,13 @@ def test_prose_of_a_long_log_is_read_at_its_edges_with_true_line_numbers() -> No
     lines = text.split("\n")
     assert part.first_line == 1
     assert lines[part.last_line - 1] == "and my python version is 3.10"
+
+
+def test_the_version_a_reporter_moved_to_as_the_fix_is_not_the_machines() -> None:
+    """julianklug/PerfusionCT-Net#3: "in a venv with python >3.7 … Downgrading to python 3.7
+    solves that issue": 3.7 is where the reporter went, not the Python that failed; a version
+    moved to that still fails is the machine's."""
+    fixed = "pip install failed.\nDowngrading to python 3.7 solves that issue.\n"
+    assert "python.version" not in _prose(fixed)
+    still = "pip install failed.\nI downgraded to python 3.8 and still get the error.\n"
+    assert _prose(still).get("python.version") == "3.8"

@@ -1610,3 +1610,37 @@ def test_dl201_an_exception_on_the_loaders_message_is_a_hard_failure() -> None:
         "libllama.so: libcudart.so.12: cannot open shared object file: No such file or directory\n"
     )
     assert g.severity == "warning"
+
+
+def test_dl201_from_the_reporter_saying_the_cuda_runtime_was_not_installed() -> None:
+    """janhq/jan#3355: "Problem was that I didn't have CUDA toolkit installed ... I installed
+    CUDA Toolkit and it's back to working": the engine loads the system's CUDA runtime (a
+    warning); beside torch (its wheels bring their own), or a sentence that only says the
+    toolkit does not come with the driver, nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    cause = "Jan wasn't able to start the model. Problem was that I didn't have CUDA toolkit installed.\n"
+    assert pasted_codes(cause).get("DL201") == "warning"
+    fixed = (
+        "GPU acceleration failed. I installed CUDA Toolkit and it's back to working like magic.\n"
+    )
+    assert pasted_codes(fixed).get("DL201") == "warning"
+    assert "DL201" not in pasted_codes(cause + "torch 2.3.0+cu121\n")
+    healthy = "The CUDA_VERSION is the newest the driver supports. The 11.0 CUDA toolkit is not installed with the driver.\n"
+    assert "DL201" not in pasted_codes(healthy)
+
+
+def test_dl201_for_tensorrts_runtime_a_program_cannot_load() -> None:
+    """onnx/onnx-tensorrt#775: "onnx2trt: error while loading shared libraries: libnvinfer.so.5:
+    cannot open shared object file": TensorRT's runtime is missing (an error), and the fix names
+    TensorRT, not a CUDA release."""
+    from dlenv.importers.explain import explain_text
+
+    said = (
+        "onnx2trt: error while loading shared libraries: libnvinfer.so.5: cannot open shared "
+        "object file: No such file or directory\n"
+    )
+    found = explain_text(said, "paste.txt", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL201")
+    assert f.severity == "error" and "libnvinfer.so.5" in f.title
+    assert "TensorRT" in f.message and any("TensorRT" in a.text for a in f.fixes)

@@ -358,3 +358,19 @@ def test_dl101_unsupported_ptx_inside_a_container_is_the_images_toolchain() -> N
         "$ ./my_kernel\nCUDA error: the provided PTX was compiled with an unsupported toolchain.\n"
     )
     assert "DL101" not in pasted_codes(host)
+
+
+def test_dl101_from_a_driver_said_not_to_support_the_stated_cuda() -> None:
+    """RosettaCommons/RoseTTAFold#11: "I have an older version of the NVIDIA driver (450.36),
+    which does not support CUDA toolkit >= 11.1": the versions stated prove it (450.36 is below
+    CUDA 11.1's minimum), so no failure line is needed (a warning); a driver new enough for the
+    stated CUDA says nothing."""
+    said = (
+        "I have an older version of the NVIDIA driver (450.36), which does not support CUDA "
+        "toolkit >= 11.1 (CUDA compatibility)\nThe scripts failed to run smoothly using GPUs "
+        "because of the compatibility issue.\nDo the script really necessary to be run with the "
+        "CUDA toolkit=11.1?\n"
+    )
+    assert pasted_codes(said).get("DL101") == "warning"
+    new_enough = said.replace("450.36", "470.82")
+    assert "DL101" not in pasted_codes(new_enough)

@@ -117,3 +117,38 @@ def test_dl304_counts_no_gpus_from_one_named_in_passing() -> None:
     table = Path(__file__).parents[1] / "importers" / "data" / "nvidia_smi_q.txt"
     listed = only(_pasted(launch + table.read_text("utf-8")), "DL304")
     assert "starts 2 processes, one per GPU, but 1 GPU(s) are visible" in listed.message
+
+
+def test_dl305_from_an_extension_that_refuses_the_gpus_architecture() -> None:
+    """kijai/ComfyUI-WanVideoWrapper#717: SageAttention's own "Unsupported CUDA architecture:
+    sm75" on an RTX 2080: the extension has no kernels for the GPU, torch does (an error, with
+    the extension's fix); nvcc refusing an architecture is not that."""
+    from tests.rules.snapshots import pasted_codes
+
+    said = "WanVideoSampler Unsupported CUDA architecture: sm75\n"
+    found = explain_text(said, "paste.txt", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL305")
+    assert f.severity == "error" and "sm_75" in f.title
+    assert any("sageattention" in c for a in f.fixes for c in a.commands)
+    assert "DL305" not in pasted_codes(
+        "nvcc fatal   : Unsupported gpu architecture 'compute_120'\n"
+    )
+
+
+def test_dl305_when_the_reporter_says_get_arch_list_has_the_gpu() -> None:
+    """warpem/miss-alignment#107: "no kernel image available" on an RTX PRO 5000 Blackwell with
+    torch 2.8.0, and the reporter read torch.cuda.get_arch_list() as having sm_120: torch runs
+    the GPU, the failing kernel is an extension's (DL305, not DL301); the same paste saying the
+    list lacks sm_120 proves nothing of the kind."""
+    from tests.rules.snapshots import pasted_codes
+
+    head = (
+        "CUDA error: no kernel image available\n"
+        "our system is using the newer RTX PRO 5000 Blackwell cards.\n"
+        "We're using torch == 2.8.0 and CUDA == 12.9, and running `torch.cuda.get_arch_list()` "
+    )
+    has = pasted_codes(head + "suggests that our versions should be compatible with `sm_120`.\n")
+    assert "DL305" in has and "DL301" not in has
+    lacks = explain_text(head + "shows it doesn't include sm_120.\n", "t", probe=False)
+    probe = lacks.imported.snapshot.live_probe("torch")
+    assert probe is None or not probe.arch_list  # no arch list read from it

@@ -336,6 +336,19 @@ _WANTED = re.compile(
 )
 
 
+# the version a reporter moved to as the fix, not the one that failed: "Downgrading to python
+# 3.7 solves that issue", "switched to CUDA 11.8 and it works" (the move before the version,
+# the fix after it in the same sentence)
+_MOVED_TO = re.compile(
+    r"\b(?:downgrad\w*|upgrad\w*|switch\w*|mov(?:e|ed|ing)|roll\w*\s+back|revert\w*|"
+    r"chang\w*|go(?:ing)?\s+back)\s+(?:\w+\s+){0,3}?to\s+(?:\w+\s*)?$",
+    re.IGNORECASE,
+)
+_MOVE_FIXED = re.compile(
+    r"[^.!?\n]{0,80}?\b(?:solv\w*|fix\w*|resolv\w*|works?|worked|working)\b", re.IGNORECASE
+)
+
+
 # what a program uses ("ctranslate2 4.5.0, which uses cuDNN 9.2", "torch ships cuDNN 9.1"):
 # for cuDNN, a library's own, not the machine's
 _USED_BY = re.compile(r"\b(?:uses|ships|bundles|brings)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
@@ -370,6 +383,8 @@ def _installed(
         before = text[max(line_start, m.start() - 40) : m.start()]
         if _WANTED.search(before) or (also is not None and also.search(before)):
             continue
+        if _MOVED_TO.search(before) and _MOVE_FIXED.match(text, m.end(), m.end() + 100):
+            continue  # the version the reporter moved to as the fix
         if after is not None and after.match(text, m.end(), m.end() + 30):
             continue
         return m

@@ -369,6 +369,10 @@ def _dll_release(soname: str) -> str:
     return f"{digits[:-1]}.{digits[-1]}" if len(digits) == 3 else digits
 
 
+# TensorRT's own libraries (not a CUDA toolkit's): libnvinfer, its plugins, the parsers
+_TENSORRT_LIBRARY = re.compile(r"nvinfer|nvonnxparser|nvparsers")
+
+
 def _library_install_step(soname: str) -> ManualStep:
     """How to provide a library no framework was named for: its pip wheel, or conda."""
     base = soname.removeprefix("lib").split(".so")[0].split("64_")[0].lower()
@@ -388,6 +392,17 @@ def _library_install_step(soname: str) -> ManualStep:
             ],
             url="https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/"
             "docker-specialized.html#driver-capabilities",
+        )
+    if _TENSORRT_LIBRARY.match(base):
+        return ManualStep(
+            text=f"{soname} is TensorRT's runtime: install the TensorRT release the program was "
+            "built against (its major is the number after .so), or put the directory that holds "
+            "it on the loader path.",
+            commands=[
+                f"ldconfig -p | grep {base}   # is any copy installed?",
+                "export LD_LIBRARY_PATH=/path/to/TensorRT/lib:$LD_LIBRARY_PATH   # if installed",
+            ],
+            url="https://docs.nvidia.com/deeplearning/tensorrt/latest/installing-tensorrt/",
         )
     if base == "cuda":
         # libcuda is the driver's library, not the toolkit's: no wheel or CUDA release has it
@@ -465,7 +480,11 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
     library "JCublas2-10.2.0-linux-x86_64"', ND4J's "no jnind4jcuda in java.library.path"),
     which Java reports by the binding's name, not the CUDA library missing behind it; the
     driver's video codec libraries (FFmpeg's "Cannot load libnvidia-encode.so.1", libnvcuvid),
-    which the NVIDIA runtime mounts into a container only with the `video` driver capability.
+    which the NVIDIA runtime mounts into a container only with the `video` driver capability;
+    TensorRT's runtime a program links (onnx2trt's "libnvinfer.so.5: cannot open shared object
+    file"). The reporter saying the failure came from the CUDA toolkit not being installed, or
+    that installing it fixed the program, is a warning (not beside torch, whose wheels bring
+    their own CUDA libraries).
 
     Why it matters: a missing library silently turns the GPU build into a CPU one (TensorFlow:
     "Could not load dynamic library 'libcudnn.so.8'", "Skipping registering GPU devices") or
@@ -542,6 +561,52 @@ def cuda_library_not_found(s: Snapshot) -> Iterator[Finding]:
         yield from _binding_not_loaded(s)
         yield from _program_fell_back_to_cpu(s)
         yield from _driver_api_fell_back_on_wsl(s)
+        yield from _said_cuda_not_installed(s)
+
+
+# the reporter's own account (catalog/prose-runtimes.toml): the CUDA runtime was not installed,
+# or installing it fixed the program
+SAID_NOT_INSTALLED = ("said-cuda-not-installed-cause", "said-cuda-install-fixed")
+
+
+def _said_cuda_not_installed(s: Snapshot) -> Iterator[Finding]:
+    """DL201, a warning, from the reporter's words: the failure came from the CUDA runtime not
+    being installed ("Problem was that I didn't have CUDA toolkit installed"), or installing it
+    fixed the program. Not beside torch (its wheels bring their own CUDA libraries), nor where
+    the framework used the GPU."""
+    said = next((e for e in s.reported_errors if e.signature in SAID_NOT_INSTALLED), None)
+    if said is None or s.framework("torch") is not None or any(p.gpu_available for p in s.live):
+        return
+    yield finding(
+        "DL201",
+        title="Probably the CUDA runtime the program loads was not installed",
+        message="The report says the program failed because the CUDA toolkit (its runtime "
+        "libraries: cudart, cuBLAS, cuDNN) was not installed, or that installing it fixed the "
+        "program. Programs that load the system's CUDA (llama.cpp engines, ONNX Runtime, "
+        "CTranslate2, TensorFlow before its pip CUDA wheels) cannot use the GPU without it; "
+        "the driver alone does not bring these libraries.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{said.signature}",
+                found=first_line(said.text),
+                note="the reporter's words",
+            )
+        ],
+        hint="`nvcc --version` shows an installed toolkit; nvidia-smi's 'CUDA Version' is only "
+        "the newest CUDA the driver can run.",
+        fixes=[
+            ManualStep(
+                text="Install the CUDA runtime release the program was built for (its docs or "
+                "release notes name it), then restart the program.",
+                commands=[
+                    "nvidia-smi | head -4   # the newest CUDA this driver runs",
+                    "nvcc --version         # the toolkit installed, if any",
+                ],
+            )
+        ],
+        subject="cuda",
+    )
 
 
 # ONNX Runtime's CUDA provider library did not load (src-onnxruntime.toml, tune-a.toml)
@@ -674,6 +739,12 @@ def _in_a_container(s: Snapshot) -> bool:
     )
 
 
+def _library_family(soname: str) -> str:
+    """Whose release a missing library belongs to, in words: TensorRT's or CUDA/cuDNN's."""
+    base = soname.lower().removeprefix("lib")
+    return "TensorRT" if _TENSORRT_LIBRARY.match(base) else "CUDA/cuDNN"
+
+
 def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator[Finding]:
     """Libraries a pasted message could not load, printed by a program dlenv does not model
     (Paddle, onnxruntime, a CUDA extension) or without naming one."""
@@ -698,8 +769,9 @@ def _unattributed_missing(s: Snapshot, covered: set[str], gpu: bool) -> Iterator
                 "was started without the `video` driver capability (NVIDIA_DRIVER_CAPABILITIES), "
                 "so the NVIDIA runtime did not mount it"
                 if _VIDEO_LIBRARY.fullmatch(soname)
-                else "that CUDA/cuDNN release is not installed, or its directory is not on the "
-                "loader's path (LD_LIBRARY_PATH, ld.so.cache, PATH on Windows)"
+                else f"that {_library_family(soname)} release is not installed, or its "
+                "directory is not on the loader's path (LD_LIBRARY_PATH, ld.so.cache, PATH on "
+                "Windows)"
             )
             + ("; without a GPU this cudart message is harmless." if soft else ".")
             + (

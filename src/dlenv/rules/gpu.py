@@ -2029,35 +2029,33 @@ def _no_kernel_image(s: Snapshot) -> str | None:
 
 @rule("DL305", "extension-arch-not-in-build", "error", "gpu")
 def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: a "no kernel image is available for execution on the device" error on a
-    GPU that the installed torch build does run on: its arch list has code for the GPU (the
-    same major, a minor not above the GPU's: sm_86 runs on sm_89, not on sm_90). The kernel that
-    failed is then not torch's but an extension's (a package with its own CUDA code, built for
-    other architectures). Also when the paste names the failing code itself: an extension's
-    kernel ("error in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_
-    template.h:175): …", a non-ATen source file after the message, an extension's
-    'CUDA error: "named symbol not found" at run_fmha.cu:160' (its kernel has no code for the
-    device), mmcv's "…_impl:
-    implementation for device cuda:0 not found") or an extension's arch flags that miss the GPU
-    (detectron2's collect_env "arch flags"). With the GPU unknown, a reporter saying other code
-    runs on it ("Other scripts could successfully be executed") makes it a warning; so does a
-    program that checks CUDA itself ("Error: no kernel image is available for execution on the
-    device 209") run from Python (a python command line, a traceback: the project's compiled
-    layer) with no framework and no GPU in the paste: its own build (CMake, nvcc -gencode) left
-    the GPU's architecture out; a native program with no Python in sight is DL301's. A prebuilt
-    extension's own check ("your gpu arch (8, 9) isn't compiled in prebuilt", spconv/cumm) is a
-    warning, an error with a failure
-    after it. A program's own check counts as its arch failure in CUDA's other words too ("Error:
-    invalid device function", "cudaCheckError() failed : invalid device function", "… failed
-    with error invalid device symbol" from cudaMemcpyToSymbol); its build flags quoted beside it
-    (a Makefile's -gencode, CMake's NVCC target flags or CMAKE_CUDA_ARCHITECTURES, -arch=sm_XY)
-    are weighed against the GPU: none able to run on the named GPU is an error, the GPU unnamed a
-    warning. tiny-cuda-nn's bindings, one module per compute capability, missing the GPU's
-    ("Could not find compatible tinycudann extension for compute capability 86") is an error,
-    the GPU's module failing to load a warning. With the GPU unnamed and a torch build that runs
-    on every GPU from Maxwell to Ada, a PyG extension installed by a plain `pip install
-    torch-scatter` (compiled from source, for the GPU or none visible at build time) beside "no
-    kernel image" is a warning.
+    """What it checks: a "no kernel image is available for execution on the device" error on a GPU
+    that the installed torch build does run on: its arch list has code for the GPU (the same major,
+    a minor not above the GPU's: sm_86 runs on sm_89, not on sm_90). The kernel that failed is then
+    not torch's but an extension's (a package with its own CUDA code, built for other
+    architectures). Also when the paste names the failing code itself: an extension's kernel ("error
+    in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_ template.h:175): …", a
+    non-ATen source file after the message, an extension's 'CUDA error: "named symbol not found" at
+    run_fmha.cu:160' (its kernel has no code for the device), mmcv's "…_impl: implementation for
+    device cuda:0 not found") or an extension's arch flags that miss the GPU (detectron2's
+    collect_env "arch flags"). With the GPU unknown, a reporter saying other code runs on it ("Other
+    scripts could successfully be executed") makes it a warning; so does a program that checks CUDA
+    itself ("Error: no kernel image is available for execution on the device 209") run from Python
+    (a python command line, a traceback: the project's compiled layer) with no framework and no GPU
+    in the paste: its own build (CMake, nvcc -gencode) left the GPU's architecture out; a native
+    program with no Python in sight is DL301's. A prebuilt extension's own check ("your gpu arch (8,
+    9) isn't compiled in prebuilt", spconv/cumm) is a warning, an error with a failure after it; one
+    refusing the GPU outright (SageAttention's "Unsupported CUDA architecture: sm75") is an error. A
+    program's own check counts as its arch failure in CUDA's other words too ("Error: invalid device
+    function", "cudaCheckError() failed : invalid device function", "… failed with error invalid
+    device symbol" from cudaMemcpyToSymbol); its build flags quoted beside it (a Makefile's
+    -gencode, CMake's NVCC target flags or CMAKE_CUDA_ARCHITECTURES, -arch=sm_XY) are weighed
+    against the GPU: none able to run on the named GPU is an error, the GPU unnamed a warning.
+    tiny-cuda-nn's bindings, one module per compute capability, missing the GPU's ("Could not find
+    compatible tinycudann extension for compute capability 86") is an error, the GPU's module
+    failing to load a warning. With the GPU unnamed and a torch build that runs on every GPU from
+    Maxwell to Ada, a PyG extension installed by a plain `pip install torch-scatter` (compiled from
+    source, for the GPU or none visible at build time) beside "no kernel image" is a warning.
 
     Why it matters: "the build has no GPU code for this GPU" sends people to reinstall torch,
     which changes nothing; the extension has to be found and rebuilt for the GPU.
@@ -2078,6 +2076,10 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     tcnn = next((e for e in s.reported_errors if e.signature in TCNN_ARCH), None)
     if tcnn is not None:
         yield _tcnn_lacks_arch(s, tcnn)
+        return
+    refused = next((e for e in s.reported_errors if e.signature == EXT_REFUSES_ARCH), None)
+    if refused is not None:
+        yield _extension_refuses_arch(refused)
         return
     said = _no_kernel_image(s) or _said(s, "mmcv-no-cuda-implementation")
     if said is None:
@@ -2189,6 +2191,46 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
 
 
 PREBUILT_ARCH = "extension-prebuilt-arch-missing"  # catalog/gpu-arch.toml (spconv, cumm)
+EXT_REFUSES_ARCH = "extension-unsupported-cuda-arch"  # catalog/gpu-arch.toml (SageAttention)
+_REFUSED_SM = re.compile(r"\bsm_?(\d{2,3})\b")
+
+
+def _extension_refuses_arch(said: ReportedError) -> Finding:
+    """DL305 from an extension's own check that refuses the GPU's architecture (SageAttention's
+    "Unsupported CUDA architecture: sm75"): torch runs the GPU, the extension has no kernels."""
+    m = _REFUSED_SM.search(said.text)
+    sm = f"sm_{m.group(1)}" if m else "this GPU's architecture"
+    return finding(
+        "DL305",
+        title=f"A CUDA extension has no kernels for {sm}",
+        message=f"The extension's own check refuses {sm}: the installed release was built "
+        "without this GPU's architecture (SageAttention 2.x starts at sm_80, its 1.0.x "
+        "releases run on older GPUs). Reinstalling torch or CUDA changes nothing.",
+        evidence=[
+            Evidence(
+                fact=f"reported_errors.{EXT_REFUSES_ARCH}",
+                found=first_line(said.text),
+                needed=f"kernels for {sm}",
+                note="the extension's check",
+            )
+        ],
+        hint="Use a release of the extension built for this GPU, or turn the extension off "
+        "(another attention backend) in the program's settings.",
+        fixes=[
+            ManualStep(
+                text="Install a release of the extension that supports this GPU (SageAttention "
+                "1.0.6 for GPUs older than Ampere), or build it from source for the GPU's "
+                "architecture; else choose another attention mode (sdpa) in the program.",
+                commands=[
+                    "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+                    'python -m pip install "sageattention==1.0.6"   # pre-Ampere GPUs',
+                ],
+            )
+        ],
+        subject="extension",
+    )
+
+
 _PREBUILT = re.compile(r"arch \((\d{1,2}), ?(\d)\)")
 _AVAILABLE = re.compile(r"available: \{([^}]{0,200})\}")
 
