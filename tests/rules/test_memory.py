@@ -601,7 +601,7 @@ def test_dl702_memory_in_use_while_the_process_table_lists_no_process() -> None:
     assert codes("My GPU while training:\n" + table.format(used="12799")) == []
 
 
-def test_dl701_cudnn_handle_in_words_beside_the_reporters_growth_fix() -> None:
+def test_dl701_cudnn_handle_in_words_beside_the_reporters_growth_fix(no_priors: None) -> None:
     """ "Could not create cuDNN handle" without a CUDNN_STATUS is a cause only beside the
     reporter's fix that turns memory growth on (TensorFlow's start-up grab left cuDNN no
     workspace); alone it names no memory cause."""
