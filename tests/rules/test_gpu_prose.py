@@ -152,3 +152,37 @@ def test_dl305_when_the_reporter_says_get_arch_list_has_the_gpu() -> None:
     lacks = explain_text(head + "shows it doesn't include sm_120.\n", "t", probe=False)
     probe = lacks.imported.snapshot.live_probe("torch")
     assert probe is None or not probe.arch_list  # no arch list read from it
+
+
+def test_dl302_from_deepspeeds_op_with_no_compute_capability_left() -> None:
+    """deepspeedai/DeepSpeed-MII#393: "Unable to load ragged_device_ops op due to no compute
+    capabilities remaining after filtering" on a Colab T4 (7.5): the op's floor (8.0) filtered
+    the GPU out, so it is too old for the op (an error); a missing CUDA_HOME is not that."""
+    from tests.rules.snapshots import pasted_codes
+
+    said = (
+        "RuntimeError: Unable to load ragged_device_ops op due to no compute capabilities "
+        "remaining after filtering\n"
+    )
+    assert pasted_codes(said).get("DL302") == "error"
+    assert "DL302" not in pasted_codes(
+        "RuntimeError: Unable to load ragged_device_ops op due to missing CUDA_HOME\n"
+    )
+
+
+def test_gpu_index_from_trls_vllm_device_check_and_oom_from_the_async_allocator() -> None:
+    """huggingface/trl#2826: "The requested device for vllm (cuda:1) is not available" on a
+    one-GPU machine is a GPU index beyond the visible GPUs (DL304). 1038lab/ComfyUI-RMBG#7:
+    torch's cudaMallocAsync "Allocation on device" (as ComfyUI shortens it) is the GPU running
+    out of memory (DL703), not an architecture failure."""
+    from tests.rules.snapshots import pasted_codes
+
+    trl = (
+        "ValueError: The requested device for vllm (cuda:1) is not available. You are likely "
+        "using vLLM without restricting the number of GPUs for training.\n"
+    )
+    assert pasted_codes(trl).get("DL304") == "error"
+    rmbg = "RuntimeError: Error in image processing: Error in RMBG processing: Allocation on device\n"
+    codes = pasted_codes(rmbg)
+    assert "DL703" in codes and "DL301" not in codes
+    assert pasted_codes("Allocation on device succeeded for the buffer\n").get("DL703") is None

@@ -1032,7 +1032,9 @@ def gpu_too_old_for_cuda(s: Snapshot) -> Iterator[Finding]:
     list, for a GPU the newest torch builds no longer run (a K80, a GTX 680), is this rule's.
     So is a package's own check that the GPU is below its floor, the GPU named or not:
     flash-attn's "FlashAttention only supports Ampere GPUs or newer", torch.compile's "too old
-    to be supported by the triton GPU compiler", vLLM's bfloat16 check (compute capability 8.0).
+    to be supported by the triton GPU compiler", vLLM's bfloat16 check (compute capability 8.0),
+    DeepSpeed's "Unable to load ragged_device_ops op due to no compute capabilities remaining
+    after filtering" (DeepSpeed-MII's inference v2 ops need 8.0).
 
     Why it matters: the framework sees the GPU but has no code for it: "no kernel image is
     available for execution on the device", or TensorFlow ignores the device ("Ignoring visible
@@ -1124,6 +1126,15 @@ _PACKAGE_FLOORS = {
         None,
         "Run without torch.compile on this GPU (remove the torch.compile call, or compile with "
         'backend="eager"/"aot_eager"), which needs no triton kernels.',
+        ('python -c "import torch; print(torch.cuda.get_device_capability())"',),
+    ),
+    # DeepSpeed's op builder filtered every compute capability out (src-downstream-torch-ext.toml)
+    "deepspeed-op-no-compute-capability": _Floor(
+        "a DeepSpeed op",
+        None,
+        "Run on a GPU the op supports (DeepSpeed-MII's inference v2 needs compute capability "
+        "8.0, Ampere or newer), or use an inference path without that op on this GPU (MII's "
+        "legacy pipeline, plain transformers, vLLM in float16).",
         ('python -c "import torch; print(torch.cuda.get_device_capability())"',),
     ),
     # vllm/platforms/cuda.py check_if_supports_dtype (src-downstream-llm.toml)
