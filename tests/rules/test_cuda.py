@@ -1644,3 +1644,18 @@ def test_dl201_for_tensorrts_runtime_a_program_cannot_load() -> None:
     f = next(f for f in found if f.code == "DL201")
     assert f.severity == "error" and "libnvinfer.so.5" in f.title
     assert "TensorRT" in f.message and any("TensorRT" in a.text for a in f.fixes)
+
+
+def test_dl201_a_cuda_dll_named_bare_as_missing() -> None:
+    """hyperfield/ai-file-sorter#39: "it halts with needing cublas64_13 and other dlls": the
+    CUDA 13 cuBLAS DLL, named without ".dll", is missing (DL201, the DLL named); a DLL said to
+    be in place is not."""
+    from dlenv.importers.explain import explain_text
+
+    said = "on run of both installer and standalone, it halts with needing cublas64_13 and other dls.\n"
+    found = explain_text(said, "paste.txt", probe=False).report.findings
+    f = next(f for f in found if f.code == "DL201")
+    assert f.severity == "error" and "cublas64_13.dll" in f.title
+    from tests.rules.snapshots import pasted_codes
+
+    assert "DL201" not in pasted_codes("I copied cublas64_13.dll next to the exe and it works\n")

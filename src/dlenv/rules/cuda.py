@@ -104,6 +104,7 @@ MISSING_LIBRARY_SIGNATURES = (
     "cuda-library-not-found",
     "import-error-missing-library",
     "windows-dll-missing",
+    "windows-cuda-dll-named-missing",  # libraries.toml: "needing cublas64_13", named bare
     "cudnn-sublibrary-load-failed",
     "tf-library-not-loaded",
     "tf-old-couldnt-open-cuda-library",
@@ -167,6 +168,14 @@ _VIDEO_LIBRARY = re.compile(
 )
 
 
+# a CUDA DLL named without ".dll" ("needing cublas64_13"): windows-cuda-dll-named-missing
+_BARE_DLL = re.compile(
+    r"\b((?:cublas(?:lt)?|cudart|cudnn(?:_[a-z]{1,12}){0,3}|cufft|curand|cusolver|cusparse|nvrtc)"
+    r"64_\d{1,3})\b",
+    re.IGNORECASE,
+)
+
+
 def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
     """(soname, signature, quoted text) of every library a pasted message failed to load."""
     out: list[tuple[str, str, str]] = []
@@ -180,7 +189,10 @@ def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:
         )
         named = _NAMED_LIBRARY.search(e.text)
         lib = next((g for g in named.groups() if g), None) if named else None
-        soname = m.group(0) if m else f"lib{lib}.so" if lib else None
+        bare = _BARE_DLL.search(e.text) if m is None else None
+        soname = (
+            m.group(0) if m else f"{bare.group(1)}.dll" if bare else f"lib{lib}.so" if lib else None
+        )
         if soname and all(soname != have for have, _, _ in out):
             out.append((soname, e.signature, e.text))
     return out
