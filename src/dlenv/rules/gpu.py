@@ -2045,7 +2045,7 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     a minor not above the GPU's: sm_86 runs on sm_89, not on sm_90). The kernel that failed is then
     not torch's but an extension's (a package with its own CUDA code, built for other
     architectures). Also when the paste names the failing code itself: an extension's kernel ("error
-    in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_ template.h:175): …", a
+    in modulated_deformable_col2im_cuda: …", "CUDA error (…/flash_fwd_launch_template.h:175): …", a
     non-ATen source file after the message, an extension's 'CUDA error: "named symbol not found" at
     run_fmha.cu:160' (its kernel has no code for the device), mmcv's "…_impl: implementation for
     device cuda:0 not found") or an extension's arch flags that miss the GPU (detectron2's
