@@ -131,11 +131,11 @@ MISSING_LIBRARY_SIGNATURES = (
 HARD_FAILURE_SIGNATURES = ("import-error-missing-library", "torch-preload-cuda-deps-missing")
 # (NVRTC's and nvJitLink's DLLs carry a build number too: nvrtc64_112_0.dll, nvJitLink_120_0.dll;
 # TensorRT's libraries, which TensorRT-built extensions link, count: libnvinfer_plugin.so.8)
-_SONAME = re.compile(
-    r"\b(?:lib)?(?:cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
-    r"nvJitLink|cupti|nvinfer(?:_plugin)?|nvonnxparser|nvparsers)"
-    r"(?:\.so(?:\.\d+)*|(?:64)?_\d+(?:_\d+)?\.dll)"
+_LIBRARY_NAMES = (
+    r"cudart|cublasLt|cublas|cufft|curand|cusolver|cusparse|cudnn\w*|nccl|nvrtc|"
+    r"nvJitLink|cupti|nvinfer(?:_plugin)?|nvonnxparser|nvparsers"
 )
+_SONAME = re.compile(rf"\b(?:lib)?(?:{_LIBRARY_NAMES})(?:\.so(?:\.\d+)*|(?:64)?_\d+(?:_\d+)?\.dll)")
 # CUDA major -> the pip wheels that ship each library (CUDA 11 and later)
 _WHEELS = {
     "cudart": "nvidia-cuda-runtime-cu{m}",
@@ -169,11 +169,7 @@ _VIDEO_LIBRARY = re.compile(
 
 
 # a CUDA DLL named without ".dll" ("needing cublas64_13"): windows-cuda-dll-named-missing
-_BARE_DLL = re.compile(
-    r"\b((?:cublas(?:lt)?|cudart|cudnn(?:_[a-z]{1,12}){0,3}|cufft|curand|cusolver|cusparse|nvrtc)"
-    r"64_\d{1,3})\b",
-    re.IGNORECASE,
-)
+_BARE_DLL = re.compile(rf"\b((?:{_LIBRARY_NAMES})64_\d{{1,3}})\b", re.IGNORECASE)
 
 
 def _quoted_missing(s: Snapshot) -> list[tuple[str, str, str]]:

@@ -2088,7 +2088,7 @@ def extension_arch_not_in_build(s: Snapshot) -> Iterator[Finding]:
     if tcnn is not None:
         yield _tcnn_lacks_arch(s, tcnn)
         return
-    refused = next((e for e in s.reported_errors if e.signature == EXT_REFUSES_ARCH), None)
+    refused = _said(s, EXT_REFUSES_ARCH)
     if refused is not None:
         yield _extension_refuses_arch(refused)
         return
@@ -2206,10 +2206,10 @@ EXT_REFUSES_ARCH = "extension-unsupported-cuda-arch"  # catalog/gpu-arch.toml (S
 _REFUSED_SM = re.compile(r"\bsm_?(\d{2,3})\b")
 
 
-def _extension_refuses_arch(said: ReportedError) -> Finding:
+def _extension_refuses_arch(said: str) -> Finding:
     """DL305 from an extension's own check that refuses the GPU's architecture (SageAttention's
     "Unsupported CUDA architecture: sm75"): torch runs the GPU, the extension has no kernels."""
-    m = _REFUSED_SM.search(said.text)
+    m = _REFUSED_SM.search(said)
     sm = f"sm_{m.group(1)}" if m else "this GPU's architecture"
     return finding(
         "DL305",
@@ -2220,7 +2220,7 @@ def _extension_refuses_arch(said: ReportedError) -> Finding:
         evidence=[
             Evidence(
                 fact=f"reported_errors.{EXT_REFUSES_ARCH}",
-                found=first_line(said.text),
+                found=said,
                 needed=f"kernels for {sm}",
                 note="the extension's check",
             )
