@@ -288,8 +288,9 @@ def test_nvidia_smi_not_found_in_every_shell(line: str) -> None:
         ("ERROR: Could not find a version that satisfies the requirement torch==1.4.0", False),
         ("F0000 00:00:1700000000.1 cuda_dnn.cc:535] Check failed: cudnn_handle", True),
         ("Segmentation fault (core dumped)", True),
-        ("/bin/bash: line 1:  1234 Killed                  python train.py", True),
-        ("Killed", True),
+        # the shell's SIGKILL lines are a known message now (process-killed), not unknown ones
+        ("/bin/bash: line 1:  1234 Killed                  python train.py", False),
+        ("Killed", False),
         ("Killed 3 stale jobs before the run", False),
         ("UserWarning: TypedStorage is deprecated", False),
         ("CUDA error: no error", False),

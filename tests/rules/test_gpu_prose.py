@@ -186,3 +186,28 @@ def test_gpu_index_from_trls_vllm_device_check_and_oom_from_the_async_allocator(
     codes = pasted_codes(rmbg)
     assert "DL703" in codes and "DL301" not in codes
     assert pasted_codes("Allocation on device succeeded for the buffer\n").get("DL703") is None
+
+
+def test_dl301_a_bare_model_number_and_chinas_d_variant() -> None:
+    """wenbowen123/BundleTrack#44 ("no kernel image ... Yes.But it's 3090") and
+    Yuliang-Liu/MonkeyOCR#366 ("我的硬件是5090D ... 依赖与5090不兼容"): the GPU named by its bare
+    number (the RTX 5090 D is China's variant of the same GB202 chip, sm_120) is newer than older
+    torch builds, and no torch is stated."""
+    from dlenv.errors import DlenvError
+    from dlenv.importers.explain import explain_text
+
+    def codes(text: str) -> set[str]:
+        try:
+            return {f.code for f in explain_text(text, "p", probe=False).report.findings}
+        except DlenvError:  # nothing recognised
+            return set()
+
+    kernel = (
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+        "Yes.But it's 3090\n"
+    )
+    assert "DL301" in codes(kernel)
+    assert "DL301" in codes(
+        "对50系支持不好\n刚刚拉取了最新的镜像，我的硬件是5090D，继续提示依赖与5090不兼容\n"
+    )
+    assert "DL301" not in codes("it's 2080 pixels wide and the model is slow\n")

@@ -502,3 +502,41 @@ def test_dl701_tensorflow_in_several_processes_runs_out_of_memory() -> None:
         "allocated; 1.20 GiB free; 5.20 GiB reserved in total by PyTorch)\n"
     )
     assert "DL701" not in _codes(torch)
+
+
+def test_dl703_a_jetson_job_the_kernel_killed() -> None:
+    """CaoWGG/TensorRT-YOLOv4#49: building a TensorRT engine on a Jetson Nano ends with the
+    shell's bare "Killed"; the reporter confirmed the board's memory ran out (FP16 fixed it). A
+    Jetson's GPU shares the board's RAM, so that is GPU memory; elsewhere "Killed" names no GPU."""
+    killed = (
+        "以下是我的jetson nano配置：JetPack4.4； CUDA 10.2； TensorRT 7.1.3.4\n"
+        "$./buildEngine -i model/yolov4.onnx -o model/yolov4.engine -b 1 -m 0\n"
+        "Begin building engine...\nEnd building engine...\nKilled\n"
+    )
+    assert _codes(killed).get("DL703") == "warning"
+    [f] = [f for f in explain_text(killed, "p", probe=False).report.findings if f.code == "DL703"]
+    assert "Jetson" in f.message and "RAM" in f.message
+    desktop = "python train.py --epochs 10\nEpoch 1/10\nKilled\n"
+    assert "DL703" not in _codes(desktop)
+
+
+def test_tensorflow_failing_inside_its_own_pool_beside_a_full_table_is_the_jobs_size() -> None:
+    """ikhlestov/vision_networks#25: "OOM when allocating tensor ... by allocator GPU_0_bfc"
+    beside an nvidia-smi table with GPU 0 at 7940 of 8112 MiB and no process listed. TensorFlow
+    maps nearly the whole GPU at start-up, so a table taken while it ran shows its own pool full:
+    the maintainer's answer was the network's size (DL703), not another holder (DL702)."""
+    table = (
+        "|   0  GeForce GTX 107...  Off  | 00000000:01:00.0  On |                  N/A |\n"
+        "|  0%   61C    P0    58W / 180W |   7940MiB /  8112MiB |      3%      Default |\n"
+        "+-------------------------------+----------------------+----------------------+\n"
+    )
+    oom = (
+        "ResourceExhaustedError (see above for traceback): OOM when allocating tensor with "
+        "shape[64,372,32,32] and type float on /job:localhost/replica:0/task:0/device:GPU:0 by "
+        "allocator GPU_0_bfc\n"
+    )
+    codes = _codes(oom + table)
+    assert "DL703" in codes and "DL702" not in codes
+    # PyTorch's message beside the same table: the table is someone else's (the job has exited)
+    torch = "RuntimeError: CUDA out of memory. Tried to allocate 20.00 MiB\n"
+    assert "DL702" in _codes(torch + table)

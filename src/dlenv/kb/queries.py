@@ -417,8 +417,9 @@ def version_at_least(version: str | None, floor: str) -> bool | None:
 
 # -- GPUs, cuDNN, Keras ----------------------------------------------------------------------
 _GLUED_SERIES = re.compile(r"\b(rtx|gtx|gt|mx)(?=\d{2,4}\b)")  # "GTX780", "RTX3090"
-# a suffix glued to the model number: "3060ti", "RTX3060TI", "1660super", "2070s" (a Super)
-_GLUED_SUFFIX = re.compile(r"(?<=\d)(ti|super)\b")
+# a suffix glued to the model number: "3060ti", "RTX3060TI", "1660super", "5090D" (China's
+# variant of the same chip)
+_GLUED_SUFFIX = re.compile(r"(?<=\d)(ti|super|d)\b")
 
 
 # a data-centre Kepler/Maxwell/Pascal board's variant letter: "Tesla K40c" (active cooling),

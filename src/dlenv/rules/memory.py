@@ -299,6 +299,8 @@ SAID_SMALL_GPU = "said-small-gpu-memory"
 SAID_BATCH = "said-batch-size"
 # "told me out of memory" without naming the memory: GPU memory only where the paste names a GPU
 SAID_RAN_OUT = "said-memory-ran-out"
+KILLED = "process-killed"  # the shell's "Killed": the kernel's OOM killer, most often
+JETSON = "jetson-stated"
 SAID_AT_IMPORT = "said-memory-taken-at-import"  # the GPU's memory went at an import
 SAID_FIXED_SHARE = "said-fixed-share-of-gpu-memory"  # "70% of every GPU, whatever its size"
 SAID_GPU_SIZE = "said-gpu-memory-size"  # "with 8GB GPU", "RTX 3060 12GB", "8G显存"
@@ -559,14 +561,32 @@ def _said(e: ReportedError) -> Evidence:
     return Evidence(fact=f"reported_errors.{e.signature}", found=e.text.splitlines()[0][:160])
 
 
-def _held_gpu(s: Snapshot) -> tuple[str, Evidence, str] | None:
+# TensorFlow's words for a failure inside the pool it allocated at start-up
+TF_POOL_FAILED = ("Ran out of memory trying", "OOM when allocating")
+
+
+def _tf_own_pool(s: Snapshot) -> bool:
+    """TensorFlow failed inside the pool it mapped at start-up (its own words: no other
+    framework's allocator prints them)."""
+    return any(
+        e.signature == "tf-bfc-out-of-memory" or any(w in e.text for w in TF_POOL_FAILED)
+        for e in s.reported_errors
+    )
+
+
+def _held_gpu(s: Snapshot, own_pool: bool = False) -> tuple[str, Evidence, str] | None:
     """A GPU that a pasted nvidia-smi table shows held when the program failed: processes on it
     hold a quarter of its memory, or it is nearly full (a failed program has exited, so what
     the table shows is someone else's), or its process table lists a program holding GiBs.
+    `own_pool`: TensorFlow failed inside its own pool ("OOM when allocating tensor"), which it
+    mapped at start-up from nearly the whole GPU: a full GPU with no process listed is then
+    that pool, as a table taken while the job ran shows it, not someone else's.
     Returns (why, evidence, GPU index)."""
     for g in s.gpus:
         total, used = g.memory_total_mib, g.memory_used_mib
         procs = len(g.compute_processes) or g.processes or 0
+        if own_pool and not procs:
+            continue
         # a process table with no process in it while a quarter of the GPU is in use: the
         # holder is invisible from here (another container's, or one that did not exit)
         unlisted = g.processes == 0 and not g.compute_processes
@@ -621,9 +641,8 @@ def _small_startup_region(
         return None
     if requested >= STARTUP_GRAB_MIB or (total and requested >= OTHERS_SHARE * total):
         return None
-    in_pool = ("Ran out of memory trying", "OOM when allocating", "RESOURCE_EXHAUSTED")
     if any(e.signature == "tf-bfc-out-of-memory" for e in reported) or any(
-        w in e.text for e in reported for w in in_pool
+        w in e.text for e in reported for w in (*TF_POOL_FAILED, "RESOURCE_EXHAUSTED")
     ):
         return None  # growth on, or the pool itself exhausted: the region grew with the job
     probe = s.live_probe("tensorflow")
@@ -780,7 +799,7 @@ def _classify(s: Snapshot) -> _Oom | None:
             requested,
             stated=not card,
         )
-    full = _held_gpu(s)
+    full = _held_gpu(s, _tf_own_pool(s))
     if full is not None:
         return _Oom(said, fw, "held", [*base, full[1]], full[0], numbers, full[2], requested)
     stated = _stated(s, *HELD_STATED)
@@ -867,6 +886,18 @@ def _classify_said(s: Snapshot) -> _Oom | None:
     """No program's out-of-memory message: the reporter's own words that the GPU ran out of
     memory, and what the paste shows or says beside them. The words alone name no cause."""
     said = _stated(s, *SAID_OOM)
+    killed, jetson = _stated(s, KILLED), _stated(s, JETSON)
+    if said is None and killed is not None and jetson is not None:
+        # a Jetson's GPU has no memory of its own: the board's RAM running out is the GPU's
+        return _Oom(
+            killed,
+            None,
+            "size",
+            [_said(killed), _said(jetson)],
+            "on a Jetson the GPU shares the board's RAM, and the kernel killed the job when "
+            "that ran out",
+            stated=True,
+        )
     if said is None and (
         s.gpus or _stated(s, SAID_GPU_MODEL, SAID_GPU_SIZE, SAID_SMALL_GPU) is not None
     ):
@@ -1061,7 +1092,9 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
     nvidia-smi table (also a fragment pasted without its header, or gpustat's one line per GPU)
     with processes holding a
     quarter of the GPU (or a quarter in use while its process table lists none: the holder is
-    in another container, or did not exit), a GPU nearly full, or a process table listing a
+    in another container, or did not exit), a GPU nearly full (not beside TensorFlow failing
+    inside its own pool, "OOM when allocating tensor", with no process listed: that pool is
+    nearly the whole GPU, as a table taken while the job ran shows it), or a process table listing a
     program that holds
     GiBs (then the reporter's own words "failing to allocate memory" suffice), or the reporter
     saying so ("other processes", "memory was not released", a zombie or leftover process,
@@ -1130,6 +1163,8 @@ def gpu_memory_nearly_full(s: Snapshot) -> Iterator[Finding]:
             continue
         if oom is not None and oom.cause == "held" and oom.gpu == str(gpu.index):
             continue
+        if oom is not None and _tf_own_pool(s) and not (gpu.compute_processes or gpu.processes):
+            continue  # TensorFlow's own pool, as a table taken while it ran shows it
         # NVML's compute processes (the probe lists them): who holds it, largest first
         holders = sorted(
             gpu.compute_processes, key=lambda p: p.used_memory_mib or 0, reverse=True
@@ -1412,7 +1447,8 @@ def gpu_out_of_memory(s: Snapshot) -> Iterator[Finding]:
     ("told me out of memory", naming no memory, counts only where the paste names a GPU); or
     beside the GPU's size as the report gives it ("RTX 3060 12GB", "8G显存", dxdiag's "2048 MB
     Dedicated Video Memory") when nothing names
-    another holder.
+    another holder; and the shell's "Killed" on a Jetson, whose GPU shares the board's RAM (the
+    kernel's OOM killer ended the job: an engine build, a training).
     TensorFlow's "failed to allocate" for a region under half the GPU's size (from a table or
     as the report states it: "with 8GB GPU") is the job's own allocation, not the start-up grab
     of DL701. An error only where the program's own numbers (PyTorch's "already allocated …
