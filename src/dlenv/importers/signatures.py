@@ -13,7 +13,11 @@ import bisect
 import dataclasses
 import functools
 import itertools
+import multiprocessing
+import os
 import re
+import sys
+import threading
 from array import array
 from collections.abc import Iterator
 from typing import Any
@@ -393,7 +397,7 @@ MAX_UNRECOGNISED = 5  # distinct lines kept; a long log repeats the same few err
 
 def _count_distinct(
     sig: Signature,
-    m: re.Match[str],
+    m: re.Match[str] | Found,
     text: str,
     fallback: str | None,
     each: dict[str, ReportedError],
@@ -1727,6 +1731,108 @@ def _present(
     return lowered is None or any(w in lowered for w in words)
 
 
+class Found:
+    """A match a worker process found (see `_prefetch`): what `scan` reads of a re.Match."""
+
+    __slots__ = ("_end", "_groups", "_start", "_text")
+
+    def __init__(self, text: str, start: int, end: int, groups: dict[str, str | None]) -> None:
+        self._text, self._start, self._end, self._groups = text, start, end, groups
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def group(self, index: int = 0) -> str:
+        if index != 0:
+            raise IndexError("a found match keeps its whole text and named groups only")
+        return self._text[self._start : self._end]
+
+    def groupdict(self) -> dict[str, str | None]:
+        return self._groups
+
+
+# A text this long has its signatures looked for in several processes at once (forked: each
+# reads the parent's text and index without a copy); each signature's search is independent of
+# the others', and `scan` then reads what they found in catalogue order, as it would have.
+PARALLEL_MIN = 4 * 1024 * 1024
+_MAX_JOBS = 8
+# what the forked workers read: (text, lowered, distinct, runs, signatures), set only while a
+# pool runs
+_JOB: list[Any] = []
+
+
+def scan_jobs(n: int) -> int:
+    """How many processes look for the signatures in an `n`-character text: one below
+    PARALLEL_MIN, off Linux (no fork there, or fork unsafe: macOS), with other threads alive
+    (forking them is unsafe), or where DLENV_SCAN_JOBS says so (1: never in parallel); else the
+    CPUs this process may use, at most _MAX_JOBS."""
+    wanted = os.environ.get("DLENV_SCAN_JOBS", "").strip()
+    if n < PARALLEL_MIN or not sys.platform.startswith("linux"):
+        return 1
+    if threading.active_count() > 1 or multiprocessing.current_process().daemon:
+        return 1
+    if wanted.isdigit():
+        return max(1, min(int(wanted), _MAX_JOBS))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, _MAX_JOBS))
+
+
+def _find_some(ids: range) -> list[tuple[int, list[tuple[int, int, dict[str, str]]] | None]]:
+    """In a worker: each signature's matches as (start, end, named groups that matched), or
+    None where its words are not in the text."""
+    text, lowered, distinct, runs, signatures = _JOB
+    out: list[tuple[int, list[tuple[int, int, dict[str, str]]] | None]] = []
+    for i in ids:
+        sig = signatures[i]
+        words = words_of(sig)
+        if words and not _present(words, lowered, distinct, runs):
+            out.append((i, None))
+            continue
+        out.append(
+            (
+                i,
+                [
+                    (m.start(), m.end(), {k: v for k, v in m.groupdict().items() if v is not None})
+                    for m in find_all(sig, text, lowered, distinct)
+                ],
+            )
+        )
+    return out
+
+
+def _prefetch(
+    text: str, index: TextIndex, signatures: tuple[Signature, ...]
+) -> dict[int, list[Found] | None] | None:
+    """Every signature's matches in a long text, found by scan_jobs() processes at once: by its
+    position in `signatures`, None where its words are absent. None (look in this process) for
+    a short text, or where the processes could not be started."""
+    jobs = scan_jobs(len(text))
+    if jobs < 2:
+        return None
+    n = len(signatures)
+    size = max(1, n // (jobs * 8))  # small pieces: a few signatures cost most of the time
+    pieces = [range(i, min(n, i + size)) for i in range(0, n, size)]
+    _JOB[:] = [text, index.lowered, index.distinct, index.runs, signatures]
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_find_some, pieces, chunksize=1)
+    except (OSError, ValueError, RuntimeError, AssertionError):
+        return None  # no processes to be had (limits, a daemon): look here instead
+    finally:
+        _JOB.clear()
+    return {
+        i: None if spans is None else [Found(text, a, b, g) for a, b, g in spans]  # type: ignore[arg-type]
+        for part in parts
+        for i, spans in part
+    }
+
+
 def scan(
     text: str,
     sheet: FactSheet,
@@ -1758,9 +1864,16 @@ def scan(
     messages: set[tuple[int, int]] = set()
     said_at: _Spans | None = None
     read = signatures is SIGNATURES if statuses is None else statuses
-    for sig in signatures:
-        words = words_of(sig)
-        if words and not _present(words, lowered, distinct, index.runs):
+    found = _prefetch(text, index, signatures)
+    for k, sig in enumerate(signatures):
+        hits: Iterator[re.Match[str]] | list[Found] | None
+        if found is not None:
+            hits = found.get(k)
+        else:
+            words = words_of(sig)
+            present = not words or _present(words, lowered, distinct, index.runs)
+            hits = find_all(sig, text, lowered, distinct) if present else None
+        if hits is None:  # its words are not in the text
             lines_of.setdefault(sig.id, set())
             continue
         seen: set[str] = set()
@@ -1775,7 +1888,7 @@ def scan(
         if prose and said_at is None:
             said_at = _Spans(messages)
         mine = lines_of.setdefault(sig.id, set())
-        for m in find_all(sig, text, lowered, distinct):
+        for m in hits:
             line_start = text.rfind("\n", 0, m.start()) + 1
             if line_start in claimed:
                 continue
