@@ -374,3 +374,18 @@ def test_dl101_from_a_driver_said_not_to_support_the_stated_cuda() -> None:
     assert pasted_codes(said).get("DL101") == "warning"
     new_enough = said.replace("450.36", "470.82")
     assert "DL101" not in pasted_codes(new_enough)
+
+
+def test_dl103_windows_finds_no_nvcuda_dll() -> None:
+    """EvilPort2/Sign-Language#10: TensorFlow's "Could not find 'nvcuda.dll'" (the display
+    driver's CUDA library, in System32): the maintainer's answer is the driver, not a CUDA
+    library to install (DL201)."""
+    from tests.rules.snapshots import pasted_codes
+
+    codes = pasted_codes(
+        "ImportError: Could not find 'nvcuda.dll'. TensorFlow requires that this DLL be installed "
+        "in a directory that is named in your %PATH% environment variable. Typically it is "
+        "installed in 'C:\\Windows\\System32'. If it is not present, ensure that you have a "
+        "CUDA-capable GPU with the correct driver installed.\n"
+    )
+    assert codes.get("DL103") == "warning" and "DL201" not in codes

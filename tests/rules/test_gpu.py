@@ -1291,3 +1291,33 @@ def test_dl302_tensorflow_ignores_the_gpu_in_either_wording() -> None:
     for text in (line, line.replace("Cuda capability is", "Cuda compute capability is")):
         report = explain_text(text, "p", probe=False).report
         assert next((f.code, f.severity) for f in report.findings) == ("DL302", "error")
+
+
+def test_dl302_transformers_refuses_bf16_below_ampere() -> None:
+    """databrickslabs/dolly#85: transformers' "Your setup doesn't support bf16/gpu. You need
+    torch>=1.10, using Ampere GPU with cuda>=11.0" on 8 V100s; the maintainers' answer is fp16
+    (a V100 has no bfloat16). On an A100 the same message is the torch build's, not the GPU's."""
+    from tests.rules.snapshots import pasted_codes
+
+    err = (
+        "ValueError: Your setup doesn't support bf16/gpu. You need torch>=1.10, using Ampere GPU "
+        "with cuda>=11.0\n"
+    )
+    assert pasted_codes("I run the notebook on 8 V100 GPUs, but an error occured:\n" + err).get(
+        "DL302"
+    ) == "error"
+    assert "DL302" not in pasted_codes("Training on one NVIDIA A100 GPU:\n" + err)
+
+
+def test_a_jupyter_notebook_is_not_a_laptop() -> None:
+    """"I run the notebook on 8 V100 GPUs" names Tesla V100s (no data-centre GPU comes in a
+    laptop); "my notebook's RTX 3060" is the laptop card."""
+    from dlenv.importers.explain import explain_text
+
+    def gpus(text: str) -> list[str | None]:
+        snap = explain_text(text, "p", probe=False).imported.snapshot
+        return [g.name for g in snap.gpus]
+
+    err = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    assert gpus("I run the notebook on 8 V100 GPUs\n" + err) == ["Tesla V100"]
+    assert gpus("On my notebook with an RTX 3060 GPU\n" + err) == ["GeForce RTX 3060 Laptop GPU"]

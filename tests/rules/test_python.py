@@ -92,9 +92,14 @@ def test_dl501_no_wheel_for_this_python() -> None:
         "tensorflow", "1.10.0", wheel="tensorflow-1.10.0-cp35-none-linux_armv7l.whl"
     )
     assert "built for Python 3.5 only" in only(_failed(cpu_machine(), wheel), "DL501").message
-    # a package dlenv does not know, or a platform gap (DL506): not this rule
+    # a package dlenv does not know: nothing at all for a stated Python on a common platform is
+    # probably the Python (a warning); with the Python unstated, or on ARM, not this rule
     other = InstallFailure("left-pad", None, [])
-    assert fired(_failed(cpu_machine(), other, version="3.13.0"), "DL501") == []
+    f = only(_failed(cpu_machine(), other, version="3.13.0"), "DL501")
+    assert f.severity == "warning" and "Python 3.13" in f.message
+    assert fired(_failed(cpu_machine(), other, version=None), "DL501") == []
+    arm = replace(cpu_machine(), host=replace(cpu_machine().host, arch="aarch64"))
+    assert fired(_failed(arm, other, version="3.13.0"), "DL501") == []
     jaxlib = InstallFailure("jaxlib", "0.1.37", [])
     windows = replace(cpu_machine(), host=replace(cpu_machine().host, os="Windows"))
     assert fired(_failed(windows, jaxlib), "DL501") == []

@@ -246,3 +246,23 @@ def test_dl502_a_submodule_every_release_has_is_missing() -> None:
     assert "DL502" not in _codes("ModuleNotFoundError: No module named 'torch._six'\n")
     typed = "ModuleNotFoundError: No module named 'sklearn.utils._typedefs'\n"
     assert "DL502" not in _codes(typed)
+
+
+def test_dl501_no_release_at_all_for_a_stated_python_on_a_common_platform() -> None:
+    """stellargraph/stellargraph (Colab moved to Python 3.9.16; stellargraph needs <3.9) and
+    tensorflow/tflite-support ("Python 10 is not supported at this moment"): pip found no
+    release at all of a package outside the KB, the paste states the Python, and nothing shows
+    a platform gap: the Python's version is the maintainers' answer. On Windows, macOS, ARM or a
+    32-bit Python the platform stays the likelier gap (DL506)."""
+    from tests.rules.snapshots import pasted_codes
+
+    pip = (
+        "ERROR: Could not find a version that satisfies the requirement stellargraph (from "
+        "versions: none)\nERROR: No matching distribution found for stellargraph\n"
+    )
+    linux = pip + "My operating system is Ubuntu 22.04 LTS and my python version is Python 3.10.4\n"
+    assert pasted_codes(linux).get("DL501") == "warning"
+    colab = pip + "Python version: 3.9.16\n"
+    assert pasted_codes(colab).get("DL501") == "warning"
+    arm = pip + "Python 3.10.4 on a Jetson Nano (aarch64)\n"
+    assert "DL501" not in pasted_codes(arm)

@@ -204,7 +204,19 @@ _BARE_GPU = re.compile(
 )
 _CJK = "\u3000-\u9fff\uff00-\uffef"  # CJK punctuation, kana, ideographs, full-width forms
 _CJK_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
-_LAPTOP = re.compile(r"\b(?:laptop|notebook|mobile|max-q)\b", re.IGNORECASE)
+# a laptop's GPU; "notebook" also names Jupyter's ("I run the notebook on 8 V100 GPUs")
+_LAPTOP = re.compile(
+    r"\b(?:laptop|mobile|max-q)\b|(?<!jupyter )(?<!colab )(?<!kaggle )(?<!ipython )"
+    r"(?<!databricks )(?<!the )(?<!this )(?<!a )\bnotebook\b",
+    re.IGNORECASE,
+)
+
+
+def _laptop(name: str, line: str) -> str:
+    """`name`, as its laptop variant where the line says laptop: GeForce and Quadro/RTX
+    workstation cards only (no Tesla, A100 or other data-centre GPU comes in a laptop)."""
+    mobile = name.startswith(("GeForce", "Quadro", "RTX")) and _LAPTOP.search(line)
+    return name + (" Laptop GPU" if mobile else "")
 
 
 def parse_prose(text: str, sheet: FactSheet) -> Part | None:
@@ -446,8 +458,7 @@ def _gpu(text: str) -> tuple[str, int] | None:
             continue
         if " " not in model.name and len(model.name) <= 4 and not _GPU_WORD.search(line):
             continue
-        name = model.name + (" Laptop GPU" if _LAPTOP.search(line) else "")
-        return name, start
+        return _laptop(model.name, line), start
     return None
 
 
@@ -467,4 +478,4 @@ def _bare_gpu(text: str) -> tuple[str, int] | None:
     start = text.rfind("\n", 0, m.start()) + 1
     end = text.find("\n", m.end())
     line = text[start : len(text) if end < 0 else end]
-    return model.name + (" Laptop GPU" if _LAPTOP.search(line) else ""), start
+    return _laptop(model.name, line), start

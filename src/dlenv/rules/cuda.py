@@ -157,8 +157,11 @@ _NAMED_LIBRARY = re.compile(
     r"Cannot load (\w+) shared library|Unable to find (\w+) lib under the names"
     r"|Unable to dynamically load the \\?\"(\w+)\\?\" shared library"
 )
-# the driver's own library (any libcuda.so name): `ldd`'s "libcuda.so.1 => not found"
-_DRIVER_LIBRARY = re.compile(r"\blibcuda\.so(?:\.\d{1,3}){0,4}(?![\w.])", re.IGNORECASE)
+# the driver's own library (any libcuda.so name; nvcuda.dll on Windows, which the display
+# driver installs in System32): `ldd`'s "libcuda.so.1 => not found"
+_DRIVER_LIBRARY = re.compile(
+    r"\b(?:libcuda\.so(?:\.\d{1,3}){0,4}|nvcuda\.dll)(?![\w.])", re.IGNORECASE
+)
 # the driver's video codec libraries (NVENC, NVDEC): installed with the driver, mounted into a
 # container only with the `video` driver capability
 _VIDEO_LIBRARY = re.compile(

@@ -1507,7 +1507,10 @@ def _reported_toolkit_newer(s: Snapshot, in_use: tuple[str, str] | None) -> Find
 
 @rule("DL103", "gpu-without-driver", "error", "driver", machine_wide=True)
 def gpu_without_driver(s: Snapshot) -> Iterator[Finding]:
-    """What it checks: an NVIDIA GPU on the PCI bus with no NVIDIA kernel driver bound to it.
+    """What it checks: an NVIDIA GPU on the PCI bus with no NVIDIA kernel driver bound to it. In
+    a paste, as a warning: nvidia-smi not found, or a program not finding nvcuda.dll (the CUDA
+    library Windows' NVIDIA display driver installs in System32), where nothing shows a working
+    driver (not in a container, WSL or on a Mac).
 
     Why it matters: nothing can use the GPU: nvidia-smi is missing or says "NVIDIA-SMI has
     failed because it couldn't communicate with the NVIDIA driver", and every framework falls
@@ -1564,6 +1567,8 @@ def _smi_missing_no_driver(s: Snapshot) -> Iterator[Finding]:
     working driver: the maintainer's reading is "the NVIDIA driver is not installed". A warning:
     the paste does not show the GPU itself."""
     said = next((e for e in s.reported_errors if e.signature in SMI_MISSING), None)
+    dll = next((e for e in s.reported_errors if e.signature == DRIVER_DLL_MISSING), None)
+    said = said or dll
     if said is None or s.host.container or s.host.wsl or os_name(s) == "Darwin":
         return
     if _driven(s) or s.driver.installed is True or s.driver.version or s.visibility.nouveau_loaded:
@@ -1574,15 +1579,21 @@ def _smi_missing_no_driver(s: Snapshot) -> Iterator[Finding]:
         return  # a framework used the GPU, or the module is installed but not loaded (DL111)
     yield finding(
         "DL103",
-        title="nvidia-smi is not found: the NVIDIA driver is probably not installed",
-        message="The report says nvidia-smi is not found and shows no working NVIDIA driver: "
+        title="nvcuda.dll is not found: the NVIDIA driver is probably not installed"
+        if said is dll
+        else "nvidia-smi is not found: the NVIDIA driver is probably not installed",
+        message="A program found no nvcuda.dll, the CUDA library the NVIDIA display driver "
+        "installs in System32, and the paste shows no working NVIDIA driver: the driver is most "
+        "likely not installed (or only Windows' basic display driver is)."
+        if said is dll
+        else "The report says nvidia-smi is not found and shows no working NVIDIA driver: "
         "the driver (which installs nvidia-smi) is most likely not installed on this machine.",
         severity="warning",
         evidence=[
             Evidence(
                 fact=f"reported_errors.{said.signature}",
                 found=first_line(said.text, 200),
-                needed="nvidia-smi on PATH",
+                needed="nvcuda.dll in System32" if said is dll else "nvidia-smi on PATH",
                 note="the reporter's words" if in_prose(said.signature) else None,
             )
         ],
@@ -2292,6 +2303,8 @@ K8S_LIKELY = ("k8s-no-gpu-resource", "k8s-device-plugin-no-nvml")
 # a framework finding no NVIDIA driver at all: inside a container, the driver (which lives on the
 # host) was not passed in
 NO_DRIVER_SIGNS = ("torch-no-nvidia-driver", "no-kernel-driver-running", "libcuda-not-found")
+# nvcuda.dll, the Windows display driver's CUDA library, not found (cuda-init.toml)
+DRIVER_DLL_MISSING = "windows-driver-dll-missing"
 # Docker Compose's log prefix ("qna-transformers_1  | ", v2 "api-1  | "): the line comes from a
 # program inside that service's container
 _COMPOSE_PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]{0,60}[-_]\d{1,3}[ \t]+\|[ \t]")

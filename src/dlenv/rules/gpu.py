@@ -1137,6 +1137,15 @@ _PACKAGE_FLOORS = {
         "legacy pipeline, plain transformers, vLLM in float16).",
         ('python -c "import torch; print(torch.cuda.get_device_capability())"',),
     ),
+    # transformers/training_args.py: bf16/tf32 asked for where the GPU has none
+    # (src-downstream-llm.toml)
+    "transformers-bf16-needs-ampere": _Floor(
+        "transformers' bf16/tf32 training",
+        "8.0",
+        "Train in float16 on this GPU: fp16=True instead of bf16=True (TrainingArguments, the "
+        "DeepSpeed config's bf16 block off and fp16 on), or run on an Ampere or newer GPU.",
+        ('python -c "import torch; print(torch.cuda.is_bf16_supported())"',),
+    ),
     # vllm/platforms/cuda.py check_if_supports_dtype (src-downstream-llm.toml)
     "vllm-bf16-needs-ampere": _Floor(
         "vLLM's bfloat16",
@@ -1160,6 +1169,9 @@ def _below_a_package_floor(s: Snapshot) -> Iterator[Finding]:
     m = _FLOOR.search(e.text)
     floor = known.floor or (m.group(1) or m.group(2) if m else None)
     gpus = sorted(_capabilities(s), key=lambda g: g[0].name is None)  # a named one first
+    low = major_minor(floor) if floor else None
+    if low and gpus and all((major_minor(cc) or (0, 0)) >= low for _, cc in gpus):
+        return  # the GPUs meet the floor: something else failed the check (the torch build)
     gpu, cc = gpus[0] if gpus else (None, None)
     name = (gpu.name if gpu is not None else None) or "this GPU"
     evidence = [verdict(f"reported_errors.{e.signature}", e.text, f"{known.who}'s own check")]

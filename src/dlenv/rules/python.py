@@ -1641,6 +1641,47 @@ def _unknown_package_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     )
 
 
+def _stated_python_no_release(s: Snapshot, f: InstallFailure) -> _Cause | None:
+    """The other side of `_unknown_package_platform`: pip found no release at all of a package
+    the KB does not know ("from versions: none"), the paste states the Python it ran for, and
+    nothing puts a platform gap in view (64-bit, x86_64 or unnamed, Linux or unnamed: Colab, a
+    server). There the Python's version is the usual answer ("stellargraph needs Python <3.9",
+    "Python 3.10 is not supported at this moment"): the project has published no wheel, and no
+    Requires-Python, for it; a warning, with the check."""
+    if f.available is None or f.available or f.wheel or f.mismatch is not None:
+        return None
+    if reported(s, _NO_BUILD_SAID) or reported(s, _CEILING_SAID):
+        return None  # the reporter weighed the Python already (and `_said_python_cause` did not)
+    py = s.python.version
+    mm = major_minor(py) if py else None
+    if py is None or mm is None or mm[0] != 3 or s.python.bits == 32:
+        return None
+    arch = normalise_arch(s.host.arch or s.python.machine)
+    if os_name(s) not in (None, "Linux") or arch not in (None, "x86_64"):
+        return None
+    older = f"{mm[0]}.{mm[1] - 1}"
+    return _Cause(
+        "DL501",
+        f"pip found no release of {f.package} at all for Python {mm[0]}.{mm[1]}, on a platform "
+        "most packages publish wheels for: the project has probably published none for this "
+        "Python (too new for it, or dropped)",
+        f"a Python {f.package} publishes wheels for",
+        [
+            ManualStep(
+                text=f"Check which Pythons {f.package} publishes wheels for (its PyPI files and "
+                "Requires-Python), and create the environment with one of them.",
+                commands=[
+                    f"python -m pip index versions {f.package}",
+                    f"uv venv --python {older} .venv && uv pip install --python .venv "
+                    f"{f.package}",
+                ],
+                url=f"https://pypi.org/project/{f.package}/#files",
+            )
+        ],
+        probable=True,
+    )
+
+
 _CUDA_LOCAL_TAG = re.compile(r"\+cu(?:da)?\d")
 # pip's own "Looking in indexes/links:" line naming one of PyTorch's CUDA wheel indexes
 # (python-install.toml): pip did search the CUDA builds
@@ -2012,6 +2053,7 @@ def _install_findings(s: Snapshot, code: str) -> Iterator[Finding]:
                 or _new_python_cause(s, f)
                 or _said_python_cause(s, f)
                 or _unknown_package_platform(s, f)
+                or _stated_python_no_release(s, f)
             )
             severity = "warning"
         else:
