@@ -781,3 +781,37 @@ def test_dl401_torch_version_cuda_printed_as_none() -> None:
 
     cuda = explain_text(text.replace("2.0.1 None", "2.0.1 11.8"), "p", probe=False).report
     assert "DL401" not in [f.code for f in cuda.findings]
+
+
+def test_dl401_extension_build_parses_a_cpu_torchs_cuda_version() -> None:
+    """xpandora/PhysGaussian (Windows 11): torch's extension builder says "No CUDA runtime is
+    found, using CUDA_HOME=..." and its CUDA check then fails parsing torch.version.cuda (None)
+    with packaging's "TypeError: expected string or bytes-like object": a CPU-only torch, with
+    a toolkit installed to build CUDA kernels (the GPU was wanted)."""
+    from tests.rules.snapshots import pasted_codes
+
+    build = (
+        "No CUDA runtime is found, using CUDA_HOME='C:\\Program Files\\NVIDIA GPU Computing "
+        "Toolkit\\CUDA\\v11.8'\n...\n"
+        '  File "C:\\env\\lib\\site-packages\\pkg_resources\\_vendor\\packaging\\version.py", line '
+        "196, in __init__\n"
+        "    match = self._regex.search(version)\n"
+        "TypeError: expected string or bytes-like object\n"
+    )
+    assert pasted_codes(build).get("DL401") == "warning"
+    # the CUDA_HOME line alone says only that torch saw no GPU (a `docker build`, say)
+    assert "DL401" not in pasted_codes(build.split("...")[0])
+
+
+def test_dl401_a_jetsons_torch_in_a_container_that_does_not_see_its_gpu() -> None:
+    """NVIDIA-ISAAC-ROS/isaac_ros_common#29: torch 1.12.0 (PyPI's aarch64 wheel, CPU-only) in a
+    container on an AGX Orin answers is_available() False; NVIDIA's l4t-pytorch image's torch
+    (1.12.0a0+...nv22.3) sees the GPU. A Jetson's GPU is built in: the GPU was there."""
+    from tests.rules.snapshots import pasted_codes
+
+    paste = (
+        "when I repeated the process on my agx orin, the container does not seem to have access "
+        "to the gpu/cuda.\n>>> import torch\n>>> print(torch.__version__)\n1.12.0\n"
+        ">>> torch.cuda.is_available()\nFalse\n"
+    )
+    assert "DL401" in pasted_codes(paste)

@@ -5,6 +5,7 @@ and what the live probes said (crashes, GPU unavailable). Codes DL4xx.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import NamedTuple
 
 from packaging.version import Version
@@ -132,6 +133,11 @@ _CUDA_ASKED = {
 # Messages in which another program shows the GPU was wanted beside a CPU-only build: an
 # extension built for a CUDA torch, a list of ONNX Runtime's providers read for CUDA
 _GPU_WANTED_BY = {
+    # torch's extension builder found a CUDA toolkit (CUDA_HOME) to build CUDA kernels with
+    "cuda-version-parsed-none": (
+        "torch",
+        "torch's extension builder found a CUDA toolkit (CUDA_HOME) to build CUDA kernels with",
+    ),
     "extension-found-cpu-torch": (
         "torch",
         "xFormers (an extension built for a CUDA torch) was loaded with it",
@@ -387,6 +393,8 @@ def _gpu_evidence(s: Snapshot, fw: FrameworkFacts) -> tuple[str, bool] | None:
         return f"{wanted} where the GPU was wanted", False
     # a pasted report: the reporter expects the GPU where the paste names one, states a CUDA
     # or driver version, shows the framework looking for a GPU, or complains of the CPU build
+    if fw.name == "torch" and _jetson_torch_without_gpu(s):
+        return "the report is from a Jetson, whose GPU is built in", True
     if s.gpus or nvidia_gpu_present(s):
         return "the report shows an NVIDIA GPU", True
     if fw.name in ("llama.cpp", "onnxruntime") and reported(s, "said-gpu-not-used"):
@@ -469,7 +477,9 @@ def _jetson_torch_without_gpu(s: Snapshot) -> bool:
     driver comes with JetPack, and a torch without CUDA is the usual reason."""
     if not _pasted(s) or not reported(s, "jetson-stated"):
         return False
-    if not (reported(s, "torch-cuda-unavailable-stated") or said_no_gpu(s, "torch")):
+    probe = s.live_probe("torch")
+    unseen = probe is not None and probe.gpu_available is False  # is_available() False pasted
+    if not (unseen or reported(s, "torch-cuda-unavailable-stated") or said_no_gpu(s, "torch")):
         return False
     return not any(
         not e.harmless and not in_prose(e.signature) and e.signature not in _GPU_LOOKED_FOR
@@ -685,6 +695,12 @@ _ORT_GPU_FIX = InstallPackages(
 )
 
 
+# torch.utils.cpp_extension: a toolkit found, torch.cuda.is_available() False (src-torch.toml),
+# and its CUDA check parsing torch.version.cuda as None
+_EXTENSION_NO_CUDA = "torch-extension-no-cuda-runtime"
+_CUDA_VERSION_NONE = "cuda-version-parsed-none"
+
+
 def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     """Frameworks known to be CPU-only builds, with the reason when it is inferred."""
     names = {fw.name for fw in s.frameworks}
@@ -707,7 +723,19 @@ def _cpu_builds(s: Snapshot) -> Iterator[tuple[FrameworkFacts, str | None]]:
     if "torch" not in names and _jetson_torch_without_gpu(s):
         # "I installed torch on my Jetson Nano, but cuda.is_available() returns False"
         frameworks.append(FrameworkFacts(name="torch", distribution="torch", version=""))
-    if not names and _gpu_unused_unexplained(s):
+    if reported(s, _EXTENSION_NO_CUDA) and reported(s, _CUDA_VERSION_NONE):
+        # torch's extension builder found a toolkit (CUDA_HOME) but no CUDA in torch, and its
+        # check then parsed torch.version.cuda as None: a CPU-only torch
+        cpu = FrameworkFacts(
+            name="torch", distribution="torch", version="", variant="cpu", cuda_build=False
+        )
+        frameworks = [
+            replace(fw, variant="cpu", cuda_build=False)
+            if fw.name == "torch" and fw.cuda_build is not True and not fw.variant
+            else fw
+            for fw in frameworks
+        ] + ([cpu] if "torch" not in names else [])
+    elif not names and _gpu_unused_unexplained(s):
         # "No GPU is used ... Win10, RTX 4070 Ti": no framework named; a program that runs on
         # the GPU from Python is, far most often, a torch program
         frameworks.append(FrameworkFacts(name="torch", distribution="torch", version=""))
