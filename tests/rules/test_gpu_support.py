@@ -225,3 +225,32 @@ def test_dl114_warning_when_the_reporter_says_the_gpu_drops_out_mid_run() -> Non
     assert "DL114" not in _codes(
         text + "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n"
     )
+
+
+def test_dl113_a_kepler_gpu_without_a_driver_and_no_version_stated() -> None:
+    """skypilot-org/skypilot#459: an Azure K80 (Kepler) VM whose image's driver fails
+    ("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver"); every
+    branch after 470 ignores Kepler, and pinning an image with driver 470 fixed it. A warning
+    (the version is not stated); a Pascal card (last branch 580) says nothing of the kind, and
+    neither does the reporter's own sentence."""
+    from tests.rules.snapshots import pasted_codes
+
+    smi = (
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+        "that the latest NVIDIA driver is installed and running.\n"
+    )
+    k80 = "Looks like the image doesn't work on Azure's K80 instance.\n$ nvidia-smi\n" + smi
+    assert pasted_codes(k80).get("DL113") == "warning"
+    pascal = "Looks like the image doesn't work on the GTX 1080 node.\n$ nvidia-smi\n" + smi
+    assert "DL113" not in pasted_codes(pascal)
+
+
+def test_data_centre_boards_by_their_number() -> None:
+    from dlenv.kb.queries import gpu_model
+
+    assert [gpu_model(n).name for n in ("K80", "a P100 node", "M40 24GB")] == [  # type: ignore[union-attr]
+        "Tesla K80",
+        "Tesla P100",
+        "Tesla M40",
+    ]
+    assert gpu_model("K80s") is None and gpu_model("k800 steps") is None

@@ -450,6 +450,9 @@ def _gpu_keys(model: GpuModel) -> list[str]:
         short = key.removeprefix("geforce ")
         if short != key and _SUFFIXED.fullmatch(short):
             keys.append(short)  # a pre-Fermi card by number and suffix: "8400 GS", "9800 GTX"
+        tesla = key.removeprefix("tesla ")
+        if tesla != key and re.fullmatch(r"[kmpv]\d{2,3}[a-z]?", tesla):
+            keys.append(tesla)  # a data-centre board by its number: "a K80", "P100", "M40"
         if short != key and short.startswith("mx"):
             keys.append(short)  # "MX150", "MX 250": GeForce's MX line by its own name
         if short != key and short.startswith(("rtx ", "gtx ", "gt ")):

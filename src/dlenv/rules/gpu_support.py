@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.queries import gpu_model
+from dlenv.rules.derived import in_prose
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
 from dlenv.snapshot.model import ReportedError, Snapshot
@@ -94,7 +95,9 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     and, as a warning, a reporter's sentence naming such a branch as not supporting the GPU
     ("NVIDIA 535 is incompatible with the GTX 760", "As of NVIDIA driver version 590,
     nvidia-dkms no longer supports Pascal"), or the driver as not supporting the named GPU's
-    generation ("installs unsupported driver on Pascal and older GPUs" beside a GTX 1050).
+    generation ("installs unsupported driver on Pascal and older GPUs" beside a GTX 1050); and
+    a Kepler or older GPU (a K80, a GT 730) with nvidia-smi or CUDA finding no driver, the
+    driver's version unstated: every branch since 470 (2021) ignores it.
 
     Why it matters: the driver installs and its module may even load, but it ignores the GPU:
     nvidia-smi says "No devices were found" or cannot talk to the driver, and every framework
@@ -114,8 +117,8 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
     open_gsp = _first(s, OPEN_NEEDS_GSP)
     signs = [e for e in (legacy, unsupported, open_gsp) if e is not None]
     if not signs:
-        found = list(_branch_past_the_gpu(s))
-        yield from found or _said_branch_ignores(s)
+        found = list(_branch_past_the_gpu(s)) or list(_said_branch_ignores(s))
+        yield from found or _kepler_driver_unstated(s)
         return
     evidence = [
         Evidence(fact=f"reported_errors.{e.signature}", found=_line(e), note=e.meaning)
@@ -233,6 +236,53 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
                     needed=f"the {branch}.xx branch or older",
                     note=f"{model.architecture if model else 'its architecture'} is last "
                     f"supported by {branch}.xx",
+                ),
+                Evidence(fact=f"reported_errors.{said.signature}", found=_line(said)),
+            ],
+            hint="Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta "
+            "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
+            fixes=[_legacy_step(branch)],
+            subject="nvidia-driver",
+        )
+        return
+
+
+# the oldest branch any current distribution still installs by default: a GPU whose last
+# branch is this or older (Kepler and before) is refused by what a plain install brings
+_LONG_GONE = 470
+
+
+def _kepler_driver_unstated(s: Snapshot) -> Iterator[Finding]:
+    """DL113 (a warning) with no driver version stated: a Kepler or older GPU (a Tesla K80, a GT
+    730) named, and nvidia-smi or CUDA finding no driver or device. Every branch after 470
+    (2021) ignores those GPUs, so a driver installed or preinstalled since then (a cloud image's,
+    a distribution's default) does not drive it (skypilot-org/skypilot#459: an Azure K80 image
+    whose newer driver failed; pinning the image with driver 470 fixed it)."""
+    if s.driver.version:
+        return
+    said = next((e for e in s.reported_errors if e.signature in IGNORED_SIGNS), None)
+    if said is None or in_prose(said.signature):
+        return
+    for gpu in s.gpus:
+        model = gpu_model(gpu.name)
+        branch = LEGACY_BRANCH.get(model.architecture) if model is not None else None
+        if model is None or branch is None or int(branch) > _LONG_GONE:
+            continue
+        name = gpu.name or model.name
+        yield finding(
+            "DL113",
+            severity="warning",
+            title=f"Probably: {name} needs the NVIDIA {branch} legacy driver",
+            message=f"{name} is a {model.architecture} GPU, last supported by the {branch}.xx "
+            "driver branch, and the paste shows no working driver: every branch since (what a "
+            "distribution or a cloud image installs today) ignores it. The driver version is "
+            "not stated; `nvidia-smi` or `cat /proc/driver/nvidia/version` settles it.",
+            evidence=[
+                Evidence(
+                    fact=f"gpus.{gpu.index}.name",
+                    found=name,
+                    needed=f"a driver of the {branch}.xx branch or older",
+                    note=f"{model.architecture} is last supported by {branch}.xx",
                 ),
                 Evidence(fact=f"reported_errors.{said.signature}", found=_line(said)),
             ],
