@@ -176,8 +176,7 @@ def gpu_unsupported_by_driver(s: Snapshot) -> Iterator[Finding]:
         title=title,
         message=message,
         evidence=evidence,
-        hint="Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta "
-        "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
+        hint=_DROPPED_HINT,
         fixes=fixes,
         subject="nvidia-driver",
     )
@@ -204,6 +203,12 @@ IGNORED_SIGNS = (
     "no-cuda-capable-device",
     "torch-no-cuda-gpus",
     "said-gpu-not-used",
+)
+
+
+_DROPPED_HINT = (
+    "Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta after 580. "
+    "`ubuntu-drivers devices` lists the branches that support this GPU."
 )
 
 
@@ -239,8 +244,7 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
                 ),
                 Evidence(fact=f"reported_errors.{said.signature}", found=_line(said)),
             ],
-            hint="Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta "
-            "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
+            hint=_DROPPED_HINT,
             fixes=[_legacy_step(branch)],
             subject="nvidia-driver",
         )
@@ -286,8 +290,7 @@ def _kepler_driver_unstated(s: Snapshot) -> Iterator[Finding]:
                 ),
                 Evidence(fact=f"reported_errors.{said.signature}", found=_line(said)),
             ],
-            hint="Drivers drop old architectures: Kepler after 470, Maxwell, Pascal and Volta "
-            "after 580. `ubuntu-drivers devices` lists the branches that support this GPU.",
+            hint=_DROPPED_HINT,
             fixes=[_legacy_step(branch)],
             subject="nvidia-driver",
         )
