@@ -1659,12 +1659,13 @@ def _stated_python_no_release(s: Snapshot, f: InstallFailure) -> _Cause | None:
     arch = normalise_arch(s.host.arch or s.python.machine)
     if os_name(s) not in (None, "Linux") or arch not in (None, "x86_64"):
         return None
-    older = f"{mm[0]}.{mm[1] - 1}"
+    # an old Python is more often one a project dropped, a recent one one it has not reached
+    other = f"{mm[0]}.{mm[1] + 2}" if mm <= (3, 8) else f"{mm[0]}.{mm[1] - 1}"
     return _Cause(
         "DL501",
         f"pip found no release of {f.package} at all for Python {mm[0]}.{mm[1]}, on a platform "
         "most packages publish wheels for: the project has probably published none for this "
-        "Python (too new for it, or dropped)",
+        "Python (newer than its releases, or older than the ones it still supports)",
         f"a Python {f.package} publishes wheels for",
         [
             ManualStep(
@@ -1672,7 +1673,7 @@ def _stated_python_no_release(s: Snapshot, f: InstallFailure) -> _Cause | None:
                 "Requires-Python), and create the environment with one of them.",
                 commands=[
                     f"python -m pip index versions {f.package}",
-                    f"uv venv --python {older} .venv && uv pip install --python .venv "
+                    f"uv venv --python {other} .venv && uv pip install --python .venv "
                     f"{f.package}",
                 ],
                 url=f"https://pypi.org/project/{f.package}/#files",
