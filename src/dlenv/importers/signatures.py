@@ -1783,23 +1783,36 @@ def scan_jobs(n: int) -> int:
     return max(1, min(cpus, _MAX_JOBS))
 
 
+def _hits(
+    sig: Signature,
+    text: str,
+    lowered: str | None,
+    distinct: Distinct | None,
+    runs: Runs | None,
+) -> Iterator[re.Match[str]] | None:
+    """`sig`'s matches in `text` (found as they are read), or None where its words are not in
+    the text's index."""
+    words = words_of(sig)
+    if words and not _present(words, lowered, distinct, runs):
+        return None
+    return find_all(sig, text, lowered, distinct)
+
+
 def _find_some(ids: range) -> list[tuple[int, list[tuple[int, int, dict[str, str]]] | None]]:
     """In a worker: each signature's matches as (start, end, named groups that matched), or
     None where its words are not in the text."""
     text, lowered, distinct, runs, signatures = _JOB
     out: list[tuple[int, list[tuple[int, int, dict[str, str]]] | None]] = []
     for i in ids:
-        sig = signatures[i]
-        words = words_of(sig)
-        if words and not _present(words, lowered, distinct, runs):
-            out.append((i, None))
-            continue
+        hits = _hits(signatures[i], text, lowered, distinct, runs)
         out.append(
             (
                 i,
-                [
+                None
+                if hits is None
+                else [
                     (m.start(), m.end(), {k: v for k, v in m.groupdict().items() if v is not None})
-                    for m in find_all(sig, text, lowered, distinct)
+                    for m in hits
                 ],
             )
         )
@@ -1870,9 +1883,7 @@ def scan(
         if found is not None:
             hits = found.get(k)
         else:
-            words = words_of(sig)
-            present = not words or _present(words, lowered, distinct, index.runs)
-            hits = find_all(sig, text, lowered, distinct) if present else None
+            hits = _hits(sig, text, lowered, distinct, index.runs)
         if hits is None:  # its words are not in the text
             lines_of.setdefault(sig.id, set())
             continue

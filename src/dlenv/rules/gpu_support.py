@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from dlenv.fix.actions import Action, ManualStep
 from dlenv.kb.queries import gpu_model
+from dlenv.kb.tables import GpuModel
 from dlenv.rules.derived import in_prose
 from dlenv.rules.findings import Evidence, Finding
 from dlenv.rules.registry import finding, rule
@@ -212,6 +213,13 @@ _DROPPED_HINT = (
 )
 
 
+def _legacy(name: str | None) -> tuple[GpuModel | None, str | None]:
+    """The knowledge base's entry for a GPU name, and the last driver branch for its
+    architecture where one was the last (None for the architectures current drivers run)."""
+    model = gpu_model(name)
+    return model, LEGACY_BRANCH.get(model.architecture) if model is not None else None
+
+
 def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
     """DL113 from the facts alone: a GPU of an architecture whose last driver branch is older
     than the driver the paste states (a GT 730, Kepler, with 535; a GTX 1080, Pascal, with 590),
@@ -223,8 +231,7 @@ def _branch_past_the_gpu(s: Snapshot) -> Iterator[Finding]:
     if major is None or said is None:
         return
     for gpu in s.gpus:
-        model = gpu_model(gpu.name)
-        branch = LEGACY_BRANCH.get(model.architecture) if model is not None else None
+        model, branch = _legacy(gpu.name)
         if branch is None or major <= int(branch):
             continue
         name = gpu.name or model.name if model is not None else gpu.name
@@ -268,8 +275,7 @@ def _kepler_driver_unstated(s: Snapshot) -> Iterator[Finding]:
     if said is None or in_prose(said.signature):
         return
     for gpu in s.gpus:
-        model = gpu_model(gpu.name)
-        branch = LEGACY_BRANCH.get(model.architecture) if model is not None else None
+        model, branch = _legacy(gpu.name)
         if model is None or branch is None or int(branch) > _LONG_GONE:
             continue
         name = gpu.name or model.name

@@ -1602,12 +1602,18 @@ def _raspberry_pi_32bit(s: Snapshot, f: InstallFailure) -> _Cause | None:
     )
 
 
+def _pip_saw_no_release(f: InstallFailure) -> bool:
+    """pip's own "(from versions: none)": no release at all for this interpreter, with no
+    wheel or tag mismatch named."""
+    return f.available is not None and not f.available and not f.wheel and f.mismatch is None
+
+
 def _unknown_package_platform(s: Snapshot, f: InstallFailure) -> _Cause | None:
     """A package the KB does not know, with no release at all for this interpreter ("from
     versions: none"), on Windows, macOS or ARM Linux with a current Python 3: many deep-learning
     extensions publish Linux x86_64 wheels only, so the platform is the likelier gap (the
     maintainers' usual answer: "I presume there is only a linux wheel")."""
-    if f.available is None or f.available or f.wheel or f.mismatch is not None:
+    if not _pip_saw_no_release(f):
         return None
     here = os_name(s)
     arch = normalise_arch(s.host.arch or s.python.machine)
@@ -1648,7 +1654,7 @@ def _stated_python_no_release(s: Snapshot, f: InstallFailure) -> _Cause | None:
     server). There the Python's version is the usual answer ("stellargraph needs Python <3.9",
     "Python 3.10 is not supported at this moment"): the project has published no wheel, and no
     Requires-Python, for it; a warning, with the check."""
-    if f.available is None or f.available or f.wheel or f.mismatch is not None:
+    if not _pip_saw_no_release(f):
         return None
     if reported(s, _NO_BUILD_SAID) or reported(s, _CEILING_SAID):
         return None  # the reporter weighed the Python already (and `_said_python_cause` did not)
@@ -1673,8 +1679,7 @@ def _stated_python_no_release(s: Snapshot, f: InstallFailure) -> _Cause | None:
                 "Requires-Python), and create the environment with one of them.",
                 commands=[
                     f"python -m pip index versions {f.package}",
-                    f"uv venv --python {other} .venv && uv pip install --python .venv "
-                    f"{f.package}",
+                    f"uv venv --python {other} .venv && uv pip install --python .venv {f.package}",
                 ],
                 url=f"https://pypi.org/project/{f.package}/#files",
             )
