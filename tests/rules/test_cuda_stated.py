@@ -82,3 +82,36 @@ def test_dl201_a_torch_windows_dll_error_on_a_cudnn_dll() -> None:
         '"C:\\Python311\\Lib\\site-packages\\torch\\lib\\fbgemm.dll" or one of its dependencies.\n'
     )
     assert fired(good, "DL201") == []
+
+
+def test_dl202_a_stated_tensorflow_release_against_a_stated_cuda() -> None:
+    """CSBDeep/CSBDeep#63: "I'm on Python 3.8 and Tensorflow 2.4, and cuda 10.1", training
+    stalls: TensorFlow 2.4 was built with CUDA 11.0 (libcudart.so.11.0), and CUDA 10.1 gives
+    libcudart.so.10.1, so it runs on the CPU (a warning from the tested build configurations)."""
+    said = "Training stalls at epoch 1. I'm on Python 3.8 and Tensorflow 2.4, and cuda {}.\n"
+    f = only(_pasted(said.format("10.1")), "DL202")
+    assert f.severity == "warning"
+    assert f.title.startswith("TensorFlow 2.4 is built for CUDA 11.0, the paste shows CUDA 10.1")
+    assert any("cudatoolkit=11.0" in c for a in f.fixes for c in a.commands)
+    # a CUDA 11 minor release gives the same runtime file (libcudart.so.11.0): nothing to say
+    assert fired(_pasted(said.format("11.2")), "DL202") == []
+    # before CUDA 11 the minor is part of the file: TensorFlow 2.1 (CUDA 10.1) on CUDA 10.2
+    assert fired(_pasted(said.replace("2.4", "2.1").format("10.2")), "DL202") == ["DL202"]
+
+
+def test_dl202_a_stated_tensorflow_release_where_the_toolkit_is_not_its() -> None:
+    """The same versions where the stated toolkit is not what TensorFlow loads: the program runs
+    in a container (google-research/seed_rl#22: the image brings its CUDA), torch beside it may
+    own the toolkit, TensorFlow's own log shows it loaded CUDA, or the "CUDA 12.2" is
+    nvidia-smi's driver figure."""
+    said = "Tensorflow 2.4 does not use the GPU, and cuda 10.1 is installed.\n"
+    assert fired(_pasted(said + "I run it in a docker container.\n"), "DL202") == []
+    assert fired(_pasted(said + "torch 1.8.0 is installed too.\n"), "DL202") == []
+    opened = "I tensorflow/stream_executor/platform/default/dso_loader.cc:49] Successfully "
+    opened += "opened dynamic library libcudart.so.11.0\n"
+    assert fired(_pasted(opened + said), "DL202") == []
+    smi = "| NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2     |\n"
+    assert (
+        fired(_pasted(smi + "Tensorflow 2.4 does not use the GPU, I have CUDA 12.2\n"), "DL202")
+        == []
+    )

@@ -211,3 +211,42 @@ def test_dl301_a_bare_model_number_and_chinas_d_variant() -> None:
         "对50系支持不好\n刚刚拉取了最新的镜像，我的硬件是5090D，继续提示依赖与5090不兼容\n"
     )
     assert "DL301" not in codes("it's 2080 pixels wide and the model is slow\n")
+
+
+def test_dl301_a_geforce_named_by_its_series() -> None:
+    """opengeos/geoai#414: "fails to load model on Windows (RTX 50-series) – CUDA kernel image
+    error", the error itself only in a screenshot: every RTX 50 board is sm_120 (the knowledge
+    base's series rows), newer than older torch builds; the reporter's "CUDA kernel image error"
+    is the no-kernel-image message in their words."""
+    title = (
+        "GeoAI QGIS plugin fails to load model on Windows (RTX 50-series) - CUDA kernel image "
+        "error\n"
+    )
+    told = _pasted(title)
+    assert [g.name for g in told.gpus] == ["GeForce RTX 50 series"]
+    f = only(told, "DL301")
+    assert "sm_120" in f.title
+    # another series reads as its own architecture
+    older = only(_pasted(title.replace("RTX 50-series", "RTX 30 series")), "DL301")
+    assert "sm_86" in older.title and "torch 1.13" in older.message
+    # a Quadro "RTX 5000" or a benchmark series is not a GeForce series
+    assert _pasted("Quadro RTX 5000: CUDA kernel image error\n").gpus[0].name != (
+        "GeForce RTX 50 series"
+    )
+
+
+def test_dl305_not_from_the_reporter_running_other_code() -> None:
+    """ingowald/cudaKDTree#18: "when I run ./cukd_sample and other testing code, it will have
+    some problem: … no kernel image": the reporter's action, not "other code works", so nothing
+    says the framework covers the GPU (DL305 is not read from it)."""
+    told = _pasted(
+        "when I run ./cukd_sample and other testing code，it will have some problem:\n"
+        "what(): parallel_for failed: cudErrorNoKernelImageForDevice: no kernel image is "
+        "available for execution on the device\n"
+    )
+    assert "said-other-code-works" not in {e.signature for e in told.reported_errors}
+    works = _pasted(
+        "Other scripts could successfully be executed.\n"
+        "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    )
+    assert "said-other-code-works" in {e.signature for e in works.reported_errors}

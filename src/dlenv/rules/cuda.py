@@ -820,7 +820,11 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     back to an older CTranslate2 (the cuDNN 8 line) after a failed cuDNN 9 load, with no torch
     in the paste: the installed cuDNN is the other major (a warning); a package's compiled
     extension ("from detectron2 import _C") failing to import on a versioned CUDA library that
-    the paste shows nowhere: it was built for another CUDA than the environment's (a warning).
+    the paste shows nowhere: it was built for another CUDA than the environment's (a warning);
+    a TensorFlow release the paste states beside a stated CUDA whose runtime is another file
+    than the one that release was built for ("Tensorflow 2.4, and cuda 10.1": libcudart.so.11.0
+    against .so.10.1, from the knowledge base's tested build configurations), with no other
+    framework that could own the toolkit (a warning: TensorFlow runs on the CPU).
 
     Why it matters: a cuDNN 8 library under a build that expects cuDNN 9 (or CUDA 11 libraries
     for a CUDA 12 build) fails at the first convolution: "Loaded runtime CuDNN library: 8.9.7
@@ -835,6 +839,7 @@ def cuda_library_wrong_major(s: Snapshot) -> Iterator[Finding]:
     yield from _wrong_major_in_text(s)
     yield from _extension_for_other_cuda(s)
     yield from _program_majors_in_text(s)
+    yield from _tensorflow_release_against_stated_cuda(s)
     yield from _fix_goes_back(s, "DL202")
     if not nvidia_gpu_present(s):
         return
@@ -952,6 +957,88 @@ def _program_majors_in_text(s: Snapshot) -> Iterator[Finding]:
             subject=who.split()[0],
         )
         return
+
+
+# frameworks that bring or name a CUDA of their own: beside one of them, a stated toolkit may
+# be its, not TensorFlow's
+_OTHER_CUDA_USERS = ("torch", "jax")
+# TensorFlow's own lines that it loaded its CUDA libraries (catalog/tf-loading.toml): opened
+# one, or compared the cuDNN it loaded with its build's
+_TF_LOADED_CUDA = ("tf-library-opened", "tf-cudnn-version-mismatch")
+
+
+def _tensorflow_release_against_stated_cuda(s: Snapshot) -> Iterator[Finding]:
+    """A TensorFlow release the paste states ("Tensorflow 2.4") beside the CUDA it states
+    installed ("cuda 10.1") whose runtime is another file than the one that release was built
+    for (the knowledge base's tested build configurations and each CUDA release's sonames:
+    TensorFlow 2.4 asks for libcudart.so.11.0, CUDA 10.1 gives libcudart.so.10.1): TensorFlow
+    cannot load it and runs on the CPU. A warning, reasoned from stated versions, where no failed
+    load is quoted (those name the file themselves), TensorFlow does not show it loaded CUDA, it
+    does not run in a container (whose image brings its own) and no other framework could own
+    the toolkit."""
+    if wrong_major_from_text(s) or s.host.os == "Darwin" or _in_a_container(s):
+        return  # a failed load names its file; an image brings its own CUDA, not the host's
+    if any(e.signature in _TF_LOADED_CUDA for e in s.reported_errors):
+        return
+    tf = s.framework("tensorflow")
+    if tf is None or cuda_build(tf) is False or any(s.framework(n) for n in _OTHER_CUDA_USERS):
+        return
+    if any(p.framework == "tensorflow" and p.gpu_available for p in s.live):
+        return  # it uses the GPU: whatever the paste states, TensorFlow found its libraries
+    release = tensorflow_release(tf.version)
+    built = cuda_sonames(release.cuda) if release else None
+    needed = built.sonames.get("cudart") if built else None
+    if release is None or needed is None:
+        return
+    stated = [t for t in s.cuda.toolkits if t.version and t.kind != "pip"]
+    have: list[tuple[str, str]] = []  # (cudart soname, the toolkit as the paste shows it)
+    for t in stated:
+        row = cuda_sonames(t.version)
+        given = row.sonames.get("cudart") if row else None
+        if given is None or given == needed:
+            return  # a toolkit it can load, or one whose files the knowledge base cannot name
+        if s.driver.cuda_version and major_minor(s.driver.cuda_version) == major_minor(t.version):
+            return  # likely nvidia-smi's "CUDA Version" (the driver's), read as a toolkit
+        have.append((given, f"CUDA {t.version}{_where(t.path)}"))
+    if not have:
+        return
+    shown = "; ".join(sorted({what for _, what in have}))
+    who = f"TensorFlow {tf.version}"
+    yield finding(
+        "DL202",
+        title=f"{who} is built for CUDA {release.cuda}, the paste shows {shown}",
+        message=f"{who} was built with CUDA {release.cuda} and cuDNN {release.cudnn} (its "
+        f"tested build configuration) and loads {needed}; the CUDA the paste states installed "
+        f"gives {have[0][0]}, another file. TensorFlow cannot load it, skips the GPU and runs on "
+        "the CPU (slow, or apparently stalled). Reasoned from the versions the paste states.",
+        severity="warning",
+        evidence=[
+            Evidence(
+                fact="tensorflow.cuda (tested build configuration)",
+                found=None,
+                needed=f"CUDA {release.cuda} ({needed}), cuDNN {release.cudnn}",
+                note=release.source,
+            ),
+            *(Evidence(fact="cuda (as the paste shows it)", found=what) for _, what in have[:3]),
+        ],
+        hint='Check what TensorFlow loads: `python -c "import tensorflow as tf; '
+        "print(tf.config.list_physical_devices('GPU'))\"` prints the \"Could not load dynamic "
+        'library" lines that name the missing file.',
+        fixes=[
+            ManualStep(
+                text=f"Install the CUDA {release.cuda} and cuDNN {release.cudnn} runtime "
+                f"beside the other release (they install side by side), or the TensorFlow "
+                "release built for the CUDA that is installed (tensorflow.org's tested build "
+                "configurations).",
+                commands=[
+                    f"conda install -c conda-forge cudatoolkit={release.cuda} "
+                    f"cudnn={release.cudnn}",
+                ],
+                url="https://www.tensorflow.org/install/source#gpu",
+            )
+        ],
+        subject="tensorflow",
+    )
 
 
 def _extension_for_other_cuda(s: Snapshot) -> Iterator[Finding]:
