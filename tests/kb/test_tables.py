@@ -202,6 +202,7 @@ def test_minor_compat_floor_is_the_first_drivers_of_the_major() -> None:
     assert floors[13].linux == ga["13.0.0"].linux
     assert floors[12].linux == ga["12.0.0"].linux
     assert [s.min_cc for s in sorted(kb.cuda_arch_support, key=lambda s: s.cuda_major)] == [
+        "2.0",  # CUDA 7: Fermi through Maxwell
         "2.0",
         "3.0",
         "3.0",

@@ -808,6 +808,35 @@ def test_native_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
     assert "DL305" not in pasted_codes(thc)
 
 
+def test_native_check_beside_torchs_own_start_up_noise_is_an_extension() -> None:
+    """ChrisAllenMing/GPA-detection#23: PyTorch 0.4's harmless "THCudaCheck FAIL …
+    THCGeneral.cpp line=663 error=11 : invalid argument" before the project's own
+    "cudaCheckError() failed : no kernel image": the check runs in a torch process, so the
+    project's compiled extension lacks the architecture (DL305), not a native program's build."""
+    from tests.rules.snapshots import pasted_codes
+
+    check = "cudaCheckError() failed : no kernel image is available for execution on the device\n"
+    noise = (
+        "THCudaCheck FAIL file=/opt/conda/conda-bld/pytorch_1535491974311/work/aten/src/THC/"
+        "THCGeneral.cpp line=663 error=11 : invalid argument\n"
+    )
+    assert pasted_codes(noise + check) == {"DL305": "warning"}
+    assert pasted_codes(check) == {"DL301": "warning"}
+
+
+def test_native_caffe_check_on_a_gpu_the_stated_cuda_still_builds_for() -> None:
+    """Microsoft/caffe#57: Caffe's own CUDA_CHECK ("check failed;error==cudaSuccess(8 vs.0)
+    invalid device function") on a Fermi GeForce 820M with CUDA 7.5, which still builds for
+    sm_21 (the knowledge base's CUDA 7 row): Caffe's build left the GPU out (DL301). Without a
+    stated CUDA that builds for it, a pre-Maxwell GPU is the age rules' to judge."""
+    from tests.rules.snapshots import pasted_codes
+
+    check = "im2col.cu 61 caffe check failed;error==cudaSuccess(8 vs.0) invalid device function\n"
+    gpu_line = "My GPU is GEFORCE 820m,and installed CUDA7.5。\n"
+    assert pasted_codes(check + gpu_line) == {"DL301": "warning"}
+    assert "DL301" not in pasted_codes(check + "My GPU is GEFORCE 820m, with CUDA 9.0.\n")
+
+
 def test_dl305_from_a_kernel_the_error_names_with_a_capital() -> None:
     """iPERDance/iPERCore#128: "Error in forward_face_index_map_1: no kernel image …" (a
     prebuilt neural-renderer extension) names the extension's kernel as "error in …" does."""

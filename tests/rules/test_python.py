@@ -1209,3 +1209,18 @@ def test_dl506_a_source_build_on_an_architecture_without_wheels() -> None:
     assert found(built) == ["DL506"]
     assert found(built.replace("ppc64le-architecture", "x86_64")) == []
     assert found(built.split("    ERROR")[0]) == []
+
+
+def test_dl501_a_pin_after_other_clauses_below_every_listed_release() -> None:
+    """SKTBrain/KoBERT#101: "onnxruntime<=1.8.0,==1.8.0 (from versions: 1.12.0, …, 1.14.1)":
+    the pin comes after another clause of the specifier, and the release asked for is older
+    than every release pip lists for this Python (Colab had moved to Python 3.10): DL501, not an
+    old glibc (the listing's end says nothing when an older release is asked for)."""
+    from tests.rules.snapshots import pasted_codes
+
+    codes = pasted_codes(
+        "ERROR: Could not find a version that satisfies the requirement onnxruntime<=1.8.0,"
+        "==1.8.0 (from kobert) (from versions: 1.12.0, 1.12.1, 1.13.1, 1.14.0, 1.14.1)\n"
+        "ERROR: No matching distribution found for onnxruntime<=1.8.0,==1.8.0\n"
+    )
+    assert "DL501" in codes and "DL507" not in codes

@@ -2526,8 +2526,13 @@ def _native_code(s: Snapshot) -> Literal["DL301", "DL305"]:
     """Whose build a program's own CUDA check blames: a program run from Python (its command
     line, a traceback) fails in the project's compiled layer, an extension (DL305); with no
     Python in sight the program is a native one, and its own build is what lacks the GPU's
-    architecture (DL301: the build, not an extension beside a framework that has the code)."""
-    return "DL305" if s.python.run_line is not None else "DL301"
+    architecture (DL301: the build, not an extension beside a framework that has the code).
+    PyTorch's own lines in the same paste (its THC start-up noise) put the program in a torch
+    process too."""
+    in_python = s.python.run_line is not None or any(
+        e.framework == "torch" for e in s.reported_errors
+    )
+    return "DL305" if in_python else "DL301"
 
 
 BUILD_FLAGS = "cuda-build-arch-flags"  # catalog/gpu-arch.toml: -gencode, CMAKE_CUDA_ARCHITECTURES
@@ -2645,10 +2650,17 @@ def _build_flags_miss(s: Snapshot, native: str, code: Literal["DL301", "DL305"])
 
 def _native_gpus_fit(s: Snapshot) -> bool:
     """Whether the GPUs the paste names (none counts) are ones every current CUDA targets
-    (Maxwell, 5.0, and newer): an older one is the age rules' (DL302) to judge."""
+    (Maxwell, 5.0, and newer), or ones every CUDA the paste states can still build for (a Fermi
+    GeForce 820M beside CUDA 7.5: the build left it out): otherwise the age rules' (DL302)."""
+    stated = [cuda_arch_support(t.version) for t in s.cuda.toolkits if t.version]
     for gpu in s.gpus:
         mm = major_minor(gpu_compute_capability(gpu.name, gpu.compute_capability))
-        if mm is None or mm < (5, 0):
+        if mm is None:
+            return False
+        if mm < (5, 0) and not (
+            stated
+            and all(a is not None and (major_minor(a.min_cc) or (99, 0)) <= mm for a in stated)
+        ):
             return False
     return True
 
