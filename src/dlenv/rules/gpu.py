@@ -787,8 +787,8 @@ def _program_built_for_other_cap(s: Snapshot) -> Iterator[Finding]:
 
 
 def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
-    """DL301 from NVRTC's "invalid value for --gpu-architecture": the CUDA whose runtime
-    compiler runs (torch's own CUDA, else the toolkit the paste states: a conda cudatoolkit) is
+    """DL301 from NVRTC's "invalid value for --gpu-architecture" (or ptxas/nvcc's "Value 'sm_89'
+    is not defined"): the CUDA whose compiler runs (torch's own CUDA, else the toolkit the paste states: a conda cudatoolkit) is
     weighed against the GPU. Newer than every architecture that CUDA major targets: an error;
     the GPU or the CUDA unknown, or a minor release that may predate it: a warning."""
     said = _said(s, NVRTC_ARCH)
@@ -816,13 +816,13 @@ def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iter
     if proven and support is not None and cc is not None:
         message = (
             f"CUDA {cuda}{whose} targets compute capability {support.min_cc} to "
-            f"{support.max_cc}; {name} is {_sm(cc)}, so its runtime compiler (NVRTC) cannot "
-            "build code for it."
+            f"{support.max_cc}; {name} is {_sm(cc)}, so its compilers (NVRTC, ptxas, nvcc) "
+            "cannot build code for it."
         )
     else:
         message = (
-            "Probably the CUDA release whose runtime compiler (NVRTC) runs here is older than "
-            f"{name}: NVRTC rejects an architecture its release does not know"
+            "Probably the CUDA release whose compiler (NVRTC, ptxas, nvcc) runs here is older "
+            f"than {name}: CUDA's compilers reject an architecture their release does not know"
             + (f" (CUDA {cuda}{whose}; {name} is {_sm(cc)})." if cuda and cc else ".")
         )
     target = f"CUDA {newer} or newer" if newer is not None else "a CUDA release that knows it"
