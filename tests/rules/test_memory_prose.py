@@ -540,3 +540,20 @@ def test_tensorflow_failing_inside_its_own_pool_beside_a_full_table_is_the_jobs_
     # PyTorch's message beside the same table: the table is someone else's (the job has exited)
     torch = "RuntimeError: CUDA out of memory. Tried to allocate 20.00 MiB\n"
     assert "DL702" in _codes(torch + table)
+
+
+def test_dl703_a_batch_that_does_not_fit_the_named_gpus() -> None:
+    """funcwj/conv-tasnet#1: "I am not able to fit 32 or 20 batches in 2 GPUs. I use a TitanX
+    12 GB and Tesla k40 12GB": the reporter says the batch does not fit the GPUs (DL703, a
+    warning); a batch that fits, or Keras's `model.fit`, says nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    said = (
+        "I am not able to fit 32 or 20 batches in 2 GPUs. I use a TitanX 12 GB and Tesla k40 "
+        "12GB.\n"
+    )
+    assert pasted_codes(said).get("DL703") == "warning"
+    assert "DL703" not in pasted_codes("A batch of 32 fits on my 2 GPUs, a TitanX 12 GB.\n")
+    assert "DL703" not in pasted_codes(
+        "model.fit with batch size 32 does not run on the GPU, a TitanX 12 GB.\n"
+    )

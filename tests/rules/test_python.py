@@ -1007,10 +1007,14 @@ def test_kb_first_wheels_for_python_and_python_dates() -> None:
     first = first_wheels_for_python("tensorflow", "3.12.4")
     assert first is not None and first.release == "2.16.1" and first.month == (2024, 3)
     assert first_wheels_for_python("jaxlib", "3.12") is None
+    numpy = first_wheels_for_python("numpy", "3.12")
+    assert numpy is not None and numpy.release == "1.26.0"
     # each row agrees with the release tables: that release supports the Python, the one before
     # it (where the KB has it) does not
     kb = load()
     for row in _first_wheels():
+        if row.package not in ("torch", "tensorflow"):
+            continue  # numpy: no release table to agree with
         releases = kb.torch if row.package == "torch" else kb.tensorflow
         mm = ".".join(row.release.split(".")[:2])
         r = next(r for r in releases if r.version == mm)
@@ -1224,3 +1228,36 @@ def test_dl501_a_pin_after_other_clauses_below_every_listed_release() -> None:
         "ERROR: No matching distribution found for onnxruntime<=1.8.0,==1.8.0\n"
     )
     assert "DL501" in codes and "DL507" not in codes
+
+
+def test_dl501_an_installed_package_with_f_string_debugging_on_python_36() -> None:
+    """neuraloperator/neuraloperator#117: Python 3.6.8 compiling neuralop's f"{norm=}" fails in
+    the pseudo-file "<fstring>" ("(norm=)"): self-documenting f-strings need Python 3.8, so
+    the release needs a newer Python (DL501); the same lines from one's own script do not say
+    which package."""
+    from tests.rules.snapshots import pasted_codes
+
+    frame = (
+        '  File "/home/u/.local/lib/python3.6/site-packages/neuralop/models/__init__.py", line 1,'
+        " in <module>\n    from .tfno import TFNO3d\n"
+    )
+    fstring = '  File "<fstring>", line 1\n    (norm=)\n'
+    assert pasted_codes(frame + fstring).get("DL501") == "error"
+    own = '  File "/home/u/proj/model.py", line 3, in <module>\n'
+    assert "DL501" not in pasted_codes(own + fstring)
+
+
+def test_dl501_pip_builds_a_release_older_than_the_pythons_first_wheels() -> None:
+    """NVIDIA/physicsnemo#746: on Python 3.12 (a cp312 wheel beside it) pip took
+    numpy-1.24.4.tar.gz, a release older than numpy's first with Python 3.12 wheels (1.26.0):
+    no wheel for this Python, so pip builds it (a warning, DL501). A release that has wheels
+    for the Python, or torch's 0.1.2 placeholder (a platform without wheels), says nothing."""
+    from tests.rules.snapshots import pasted_codes
+
+    wheel = "  Downloading torch-2.5.1-cp312-cp312-win_amd64.whl.metadata (28 kB)\n"
+    sdist = "Collecting numpy<1.25,>=1.22.4\n  Downloading numpy-1.24.4.tar.gz (10.9 MB)\n"
+    assert pasted_codes(wheel + sdist).get("DL501") == "warning"
+    newer = sdist.replace("1.24.4", "1.26.4")
+    assert "DL501" not in pasted_codes(wheel + newer)
+    cp311 = wheel.replace("cp312-cp312", "cp311-cp311")
+    assert "DL501" not in pasted_codes(cp311 + sdist)

@@ -286,6 +286,8 @@ def _install_failure(groups: dict[str, str], line: str) -> InstallFailure:
     needs = groups.get("rp") or groups.get("tags")
     if needs == "annotations":  # `from __future__ import annotations` needs Python 3.7 (PEP 563)
         needs = ">=3.7"
+    if groups.get("fstring"):  # f"{x=}": self-documenting f-strings need Python 3.8
+        needs = ">=3.8"
     mismatch = "python" if needs or groups.get("pytag") else None
     if mismatch is None and groups.get("plat"):
         mismatch = "platform"

@@ -294,7 +294,8 @@ SAID_OTHER_HOLDERS = (
 )
 # "4G显存...跑不了": the VRAM named as too small to run the job, a statement of the same symptom
 SAID_VRAM_CANNOT_RUN = "said-vram-cannot-run"
-SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED, SAID_VRAM_CANNOT_RUN)
+SAID_BATCH_DOES_NOT_FIT = "said-batch-does-not-fit-gpu"  # catalog/prose-memory.toml
+SAID_OOM = ("said-gpu-out-of-memory", OOM_STATED, SAID_VRAM_CANNOT_RUN, SAID_BATCH_DOES_NOT_FIT)
 SAID_SMALL_GPU = "said-small-gpu-memory"
 SAID_BATCH = "said-batch-size"
 # "told me out of memory" without naming the memory: GPU memory only where the paste names a GPU

@@ -148,6 +148,7 @@ def python_unsupported(s: Snapshot) -> Iterator[Finding]:
         yield from _said_ceiling(s)
     if not installing:
         yield from _stdlib_name_removed(s)
+        yield from _source_build_predates_python(s)
     py = s.python.version
     if not py:
         return
@@ -2214,6 +2215,63 @@ def _source_build_on_rare_arch(s: Snapshot) -> Iterator[Finding]:
         ],
         subject=m["pkg"] if m else "python",
     )
+
+
+def _source_build_predates_python(s: Snapshot) -> Iterator[Finding]:
+    """DL501, a warning: pip took the source distribution of a release older than the first
+    one with wheels for the Python the paste shows (the knowledge base's first wheels per
+    Python: numpy 1.24.4 on Python 3.12, whose wheels began with 1.26.0). That release has no
+    wheel for this Python, so pip builds it, which fails without its compilers: a pin (a
+    dependency's `numpy<1.25`) older than the Python."""
+    py = s.python.version
+    if not py or s.host.arch in _FEW_WHEELS or "alpine" in (s.host.distro or "").lower():
+        return  # a platform without wheels builds every source distribution (DL506's)
+    for e in s.reported_errors:
+        m = _SDIST_PACKAGE.search(e.text) if e.signature == _SDIST else None
+        if m is None or m["ver"].startswith("0.1.2"):
+            continue  # torch's 0.1.2 is PyPI's placeholder, taken where no wheel fits at all
+        pkg = re.sub(r"[-_.]+", "-", m["pkg"].lower())
+        first = first_wheels_for_python(pkg, py)
+        try:
+            older = first is not None and Version(m["ver"]) < Version(first.release)
+        except InvalidVersion:
+            continue
+        if first is None or not older:
+            continue
+        what = f"{pkg} {m['ver']}"
+        mm = major_minor(py)
+        before = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else "3.11"
+        yield finding(
+            "DL501",
+            severity="warning",
+            title=f"No {what} wheel for Python {_mm(py)}: pip builds it from source",
+            message=f"pip took the source distribution of {what}: {pkg}'s wheels for Python "
+            f"{_mm(py)} began with {first.release} ({first.month[0]}-{first.month[1]:02d}), so "
+            f"this older release has none, and building it needs its compilers and usually "
+            "fails. A requirement pins a release older than this Python.",
+            evidence=[
+                Evidence(fact="python.version", found=py),
+                Evidence(fact=f"reported_errors.{_SDIST}", found=first_line(e.text, 200)),
+                Evidence(
+                    fact="kb.first_wheels_for_python",
+                    found=None,
+                    needed=f"{pkg}>={first.release}",
+                    note=first.source,
+                ),
+            ],
+            fixes=[
+                ManualStep(
+                    text=f"Use a Python that {what} has wheels for (an older minor), or let the "
+                    f"requirement take {pkg} {first.release} or newer.",
+                    commands=[
+                        f"uv venv --python {before}",
+                        f'python -m pip install "{pkg}>={first.release}"',
+                    ],
+                )
+            ],
+            subject=pkg,
+        )
+        return
 
 
 # -- another interpreter's packages on the path (DL505) -----------------------------------------
