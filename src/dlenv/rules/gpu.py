@@ -788,9 +788,10 @@ def _program_built_for_other_cap(s: Snapshot) -> Iterator[Finding]:
 
 def _runtime_compiler_too_old(s: Snapshot, torch: FrameworkFacts | None) -> Iterator[Finding]:
     """DL301 from NVRTC's "invalid value for --gpu-architecture" (or ptxas/nvcc's "Value 'sm_89'
-    is not defined"): the CUDA whose compiler runs (torch's own CUDA, else the toolkit the paste states: a conda cudatoolkit) is
-    weighed against the GPU. Newer than every architecture that CUDA major targets: an error;
-    the GPU or the CUDA unknown, or a minor release that may predate it: a warning."""
+    is not defined"): the CUDA whose compiler runs (torch's own CUDA, else the toolkit the paste
+    states: a conda cudatoolkit) is weighed against the GPU. Newer than every architecture that
+    CUDA major targets: an error; the GPU or the CUDA unknown, or a minor release that may
+    predate it: a warning."""
     said = _said(s, NVRTC_ARCH)
     if said is None:
         return
