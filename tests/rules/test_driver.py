@@ -960,6 +960,20 @@ def test_statements_cover_no_line_so_an_error_beside_them_is_still_judged() -> N
     assert got - {"cuda-runtime-package-named"}, "the error itself must still be reported"
 
 
+def test_dl109_the_drivers_own_library_fails_in_a_container_started_without_gpu() -> None:
+    """milvus-io/milvus#1094: "libnvidia-ml.so.1: file too short" from a GPU image started with
+    a plain `docker run`: the image carries an empty placeholder that the NVIDIA runtime would
+    mount the host's library over, so the start is the cause (DL109), not a broken library."""
+    run = (
+        "../bin/milvus_server: error while loading shared libraries: "
+        "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1: file too short\n"
+        "docker run --name milvus_gpu -p 19530:19530 milvusdb/milvus:0.6.0-gpu-d120719-2b40dd\n"
+    )
+    assert _explained(run) == ["DL109"]
+    with_gpu = run.replace("docker run --name", "docker run --gpus all --name")
+    assert "DL109" not in _explained(with_gpu)
+
+
 def test_dl109_from_how_the_container_was_started() -> None:
     # the command line or spec read for what it lacks, judged with a sign that the GPU is missing
     run = (

@@ -2390,15 +2390,26 @@ CUDA_MISSING_IN_CONTAINER = (
 )
 
 
+# the loader failing on one of the driver's own libraries (libcuda, libnvidia-ml): inside a
+# container these are mounted in by the NVIDIA runtime, and images may carry empty placeholders
+# for them ("libnvidia-ml.so.1: file too short")
+_DRIVER_LIB_FAILED = re.compile(
+    r"\blib(?:cuda|nvidia-ml)\.so(?:\.\d{1,3}){0,3}: (?:file too short|invalid ELF header|"
+    r"cannot open shared object file)"
+)
+
+
 def _no_gpu_sign(s: Snapshot) -> tuple[str, bool] | None:
-    """The first line saying the GPU is not there (a pasted message, or a framework's
-    availability check that answered False), and whether a program said it (not only the
-    reporter's words)."""
+    """The first line saying the GPU is not there (a pasted message, a framework's availability
+    check that answered False, or the loader failing on the driver's own library), and whether a
+    program said it (not only the reporter's words)."""
     said = [e for e in s.reported_errors if e.signature in NO_GPU_SIGNS]
     # nvidia-smi missing may be the image's own lack; the reporter's words are likely, not proof
     printed = next(
         (e for e in said if not in_prose(e.signature) and e.signature not in SMI_MISSING), None
     )
+    if printed is None:
+        printed = next((e for e in s.reported_errors if _DRIVER_LIB_FAILED.search(e.text)), None)
     if printed is not None:
         return first_line(printed.text, 200), True
     probe = next((p for p in s.live if p.gpu_available is False), None)
