@@ -808,6 +808,21 @@ def test_native_warning_from_a_projects_own_cu_file_or_check_macro() -> None:
     assert "DL305" not in pasted_codes(thc)
 
 
+def test_native_check_named_symbol_not_found_at_a_header() -> None:
+    """NVIDIA/stdexec#888: "CUDA error cudaErrorSymbolNotFound [/…/nvexec/stream/bulk.cuh:239]:
+    named symbol not found" from a program's own check at its CUDA header, on a machine whose
+    GPUs were not all in CMAKE_CUDA_ARCHITECTURES: the kernel has no code for this GPU, the
+    program's build (DL301); from Python, an extension's (DL305)."""
+    from tests.rules.snapshots import pasted_codes
+
+    said = (
+        "CUDA error cudaErrorSymbolNotFound [/home/u/stdexec/include/nvexec/stream/bulk.cuh:239]:"
+        " named symbol not found\n"
+    )
+    assert pasted_codes(said) == {"DL301": "warning"}
+    assert pasted_codes("$ python run.py\n" + said) == {"DL305": "warning"}
+
+
 def test_native_check_beside_torchs_own_start_up_noise_is_an_extension() -> None:
     """ChrisAllenMing/GPA-detection#23: PyTorch 0.4's harmless "THCudaCheck FAIL …
     THCGeneral.cpp line=663 error=11 : invalid argument" before the project's own

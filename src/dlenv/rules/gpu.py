@@ -2521,6 +2521,8 @@ NATIVE_CHECK = "native-program-check-no-kernel"
 # catalog/gpu-arch.toml: "invalid device symbol" from a program's own cudaMemcpyToSymbol
 NATIVE_SYMBOL = "native-program-invalid-device-symbol"
 NATIVE_FAILURES = (NATIVE_NO_KERNEL, NATIVE_CHECK, NATIVE_SYMBOL)
+# the CUDA status a program's own check names beside it (statuses.py): cudaErrorSymbolNotFound
+STATUS_SYMBOL_NOT_FOUND = "status-cudaerrorsymbolnotfound"
 
 
 def _native_code(s: Snapshot) -> Literal["DL301", "DL305"]:
@@ -2543,7 +2545,9 @@ def _only_no_kernel(s: Snapshot) -> bool:
     """Whether "no kernel image" is the only error the paste reports (statements and known
     noise aside): beside another error, the program's build is not the likeliest cause."""
     return all(
-        e.harmless or e.signature in (NO_KERNEL_IMAGE, INVALID_DEVICE_FUNCTION, *NATIVE_FAILURES)
+        e.harmless
+        or e.signature
+        in (NO_KERNEL_IMAGE, INVALID_DEVICE_FUNCTION, STATUS_SYMBOL_NOT_FOUND, *NATIVE_FAILURES)
         for e in s.reported_errors
     )
 
