@@ -48,10 +48,10 @@ def test_planned_codes_that_exist_are_registered() -> None:
 
 
 # measured floors (fraction of reports whose root cause is named); see the module docstring
-# measured 98.3% and 79.8% on 2,546 reports (the learned reading in); the test part fell from
-# 81.3% as 44 blind test reports arrived in batches 139-170 (26 of them right on arrival), and
+# measured 98.5% and 80.9% on 2,686 reports (the learned reading in); the test part rose from
+# 80.0% as 42 blind test reports arrived in batches 171-210 (35 of them right on arrival), and
 # is never tuned on
-FLOORS = {"dev": 0.98, "test": 0.79}
+FLOORS = {"dev": 0.98, "test": 0.80}
 
 
 @pytest.mark.parametrize("part", ["dev", "test"])
