@@ -26,7 +26,7 @@ from dlenv.importers.catalog import FRAMEWORKS, CatalogError, Fact, Signature, i
 from dlenv.importers.catalog import parse_pattern as _parse
 from dlenv.importers.catalog.converters import CONVERTERS, SIZE
 from dlenv.importers.sheet import FactSheet
-from dlenv.importers.statuses import read_statuses, status_signatures
+from dlenv.importers.statuses import FormsFound, find_forms, read_statuses, status_signatures
 from dlenv.snapshot.model import (
     DriverReading,
     InstallFailure,
@@ -1821,12 +1821,19 @@ def _find_some(ids: range) -> list[tuple[int, list[tuple[int, int, dict[str, str
     return out
 
 
+def _find_forms(_: int) -> FormsFound:
+    """In a worker: the CUDA status forms' matches (statuses.find_forms)."""
+    text, lowered, distinct, _runs, _signatures = _JOB
+    return find_forms(text, lowered, distinct)
+
+
 def _prefetch(
-    text: str, index: TextIndex, signatures: tuple[Signature, ...]
-) -> dict[int, list[Found] | None] | None:
+    text: str, index: TextIndex, signatures: tuple[Signature, ...], statuses: bool
+) -> tuple[dict[int, list[Found] | None], tuple[FormsFound] | None] | None:
     """Every signature's matches in a long text, found by scan_jobs() processes at once: by its
-    position in `signatures`, None where its words are absent. None (look in this process) for
-    a short text, or where the processes could not be started."""
+    position in `signatures`, None where its words are absent; and, where `statuses`, the CUDA
+    status forms' matches (in a one-item tuple: read_statuses's `found_forms`). None (look in
+    this process) for a short text, or where the processes could not be started."""
     jobs = scan_jobs(len(text))
     if jobs < 2:
         return None
@@ -1836,16 +1843,20 @@ def _prefetch(
     _JOB[:] = [text, index.lowered, index.distinct, index.runs, signatures]
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            # the status forms as one more piece, started first: it is read after the catalogue
+            forms = pool.apply_async(_find_forms, (0,)) if statuses else None
             parts = pool.map(_find_some, pieces, chunksize=1)
+            found_forms = (forms.get(),) if forms is not None else None
     except (OSError, ValueError, RuntimeError, AssertionError):
         return None  # no processes to be had (limits, a daemon): look here instead
     finally:
         _JOB.clear()
-    return {
+    found = {
         i: None if spans is None else [Found(text, a, b, g) for a, b, g in spans]  # type: ignore[arg-type]
         for part in parts
         for i, spans in part
     }
+    return found, found_forms
 
 
 def scan(
@@ -1879,7 +1890,8 @@ def scan(
     messages: set[tuple[int, int]] = set()
     said_at: _Spans | None = None
     read = signatures is SIGNATURES if statuses is None else statuses
-    found = _prefetch(text, index, signatures)
+    prefetched = _prefetch(text, index, signatures, read)
+    found, found_forms = prefetched if prefetched is not None else (None, None)
     for k, sig in enumerate(signatures):
         hits: Iterator[re.Match[str]] | list[Found] | None
         if found is not None:
@@ -1897,7 +1909,7 @@ def scan(
         prose = is_prose(sig.family)  # the reporter's own words: read last
         if prose and read:
             read = False  # statuses go before the reporter's own words
-            read_statuses(text, lowered, distinct, covered, messages, sheet, fallback)
+            read_statuses(text, lowered, distinct, covered, messages, sheet, fallback, found_forms)
         if prose and said_at is None:
             said_at = _Spans(messages)
         mine = lines_of.setdefault(sig.id, set())
@@ -1960,6 +1972,6 @@ def scan(
                 )
             )
     if read:
-        read_statuses(text, lowered, distinct, covered, messages, sheet, fallback)
+        read_statuses(text, lowered, distinct, covered, messages, sheet, fallback, found_forms)
     if unrecognised:
         _unrecognised(text, lowered, distinct, covered, sheet, fallback)

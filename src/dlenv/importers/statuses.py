@@ -323,7 +323,7 @@ def _enum_of(fn: str) -> str:
     return next(enum for prefix, enum in _BY_PREFIX if fn.startswith(prefix))
 
 
-def resolve(form: re.Pattern[str], m: re.Match[str]) -> Status | None:
+def resolve(form: re.Pattern[str], m: Any) -> Status | None:
     """The status one match of a printed form names, None when it names none it knows."""
     g = m.groupdict()
     if form is _NAME:
@@ -352,6 +352,29 @@ def resolve(form: re.Pattern[str], m: re.Match[str]) -> Status | None:
     return None
 
 
+# where each printed form (by its place in _FORMS) matched: (start, end, every named group), or
+# None where its words are not in the text; None for the whole when PREFILTER's are not
+FormsFound = list[list[tuple[int, int, dict[str, str | None]]] | None] | None
+
+
+def find_forms(text: str, lowered: str | None, distinct: Distinct | None) -> FormsFound:
+    """Every printed form's matches in `text`, as read_statuses looks for them (a worker process
+    of a long text's scan finds them beside the catalogue's signatures: `signatures._prefetch`)."""
+    from dlenv.importers import signatures as engine
+
+    if not engine._present(PREFILTER, lowered, distinct):
+        return None
+    return [
+        [
+            (m.start(), m.end(), m.groupdict())
+            for m in engine._find(form, words, span, text, lowered, distinct)
+        ]
+        if engine._present(words, lowered, distinct)
+        else None
+        for form, words, span in _FORMS
+    ]
+
+
 def read_statuses(
     text: str,
     lowered: str | None,
@@ -360,12 +383,17 @@ def read_statuses(
     messages: set[tuple[int, int]],
     sheet: FactSheet,
     fallback: str | None,
+    found_forms: tuple[FormsFound] | None = None,
 ) -> None:
     """Report every status named on a line no earlier signature explained (`covered`), each
-    status once with its count; add the lines read to `covered` and `messages`."""
+    status once with its count; add the lines read to `covered` and `messages`. `found_forms`:
+    the forms' matches a worker process already found (find_forms), in a one-item tuple."""
     from dlenv.importers import signatures as engine
 
-    if not engine._present(PREFILTER, lowered, distinct):
+    forms = found_forms[0] if found_forms is not None else None
+    if found_forms is not None and forms is None:
+        return
+    if found_forms is None and not engine._present(PREFILTER, lowered, distinct):
         return
     by_id = {s.id: s for s in status_signatures()}
     # the usual cause of each message the catalogue already reported: a status naming the same
@@ -376,11 +404,19 @@ def read_statuses(
         for e in sheet.reported.values()
         if e.signature in engine.BY_ID and engine.BY_ID[e.signature].rules
     }
-    found: dict[int, tuple[int, Status, re.Match[str]]] = {}  # line start -> (priority, ...)
+    found: dict[int, tuple[int, Status, Any]] = {}  # line start -> (priority, status, match)
     for priority, (form, words, span) in enumerate(_FORMS):
-        if not engine._present(words, lowered, distinct):
+        hits: Any
+        if forms is not None:
+            listed = forms[priority]
+            if listed is None:
+                continue
+            hits = (engine.Found(text, a, b, g) for a, b, g in listed)
+        elif not engine._present(words, lowered, distinct):
             continue
-        for m in engine._find(form, words, span, text, lowered, distinct):
+        else:
+            hits = engine._find(form, words, span, text, lowered, distinct)
+        for m in hits:
             line_start = text.rfind("\n", 0, m.start()) + 1
             if line_start in found:
                 continue
