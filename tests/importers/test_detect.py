@@ -317,3 +317,14 @@ def test_a_log_line_with_brackets_is_not_gpustat() -> None:
 def test_a_markdown_table_is_not_an_nvidia_smi_fragment() -> None:
     text = "| 1 | torch | 2.1.0 |\n| 2 | numpy | 1.26 |\nRuntimeError: CUDA out of memory.\n"
     assert import_text(text).snapshot.gpus == []
+
+
+def test_a_package_list_part_starts_at_its_first_package_line() -> None:
+    """`pip list` lines after a blank line or a fence: the part's lines are the package lines
+    themselves, the first one first (not the blank line above it), and the first line of the
+    paste counts too."""
+    text = "My setup:\n\n```\ntensorflow 2.1.0\nkeras  2.3.1\n```\n"
+    parts = [(p.kind, p.first_line, p.last_line) for p in import_text(text).parts]
+    assert ("package-list", 4, 5) in parts
+    first = import_text("torch==2.1.0\nRuntimeError: CUDA error: out of memory\n")
+    assert ("package-list", 1, 1) in [(p.kind, p.first_line, p.last_line) for p in first.parts]
