@@ -156,15 +156,17 @@ def import_text(text: str, source: str = "-") -> Imported:
         base, first, last = found_json
         in_json = set(range(first - 1, last))
         sheet.parts.append(Part("dlenv-json", first, last, found=["the whole dlenv report"]))
-    for first, last in collect_env.find(lines):
+    # a tool's block is looked for line by line only where its marker is in the text at all (a
+    # search of the whole text is a few milliseconds; a pass over 700k lines, tens)
+    for first, last in collect_env.find(lines) if "PyTorch " in joined else ():
         collect_env.parse(lines, first, last, sheet)
     for first, last in nvidia_smi.find_table(lines):
         nvidia_smi.parse_table(lines, first, last, sheet)
-    for first, last in nvidia_smi.find_query(lines):
+    for first, last in nvidia_smi.find_query(lines) if "NVSMI LOG" in joined else ():
         nvidia_smi.parse_query(lines, first, last, sheet)
     for first, last in nvidia_smi.find_gpustat(lines):
         nvidia_smi.parse_gpustat(lines, first, last, sheet)
-    for first, last in nvidia_smi.find_query_csv(lines):
+    for first, last in nvidia_smi.find_query_csv(lines) if "memory." in joined else ():
         nvidia_smi.parse_query_csv(lines, first, last, sheet)
     templates.parse_template(lines, sheet)
     nvcc = re.search(r"Cuda compilation tools, release", joined)
