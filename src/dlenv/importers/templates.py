@@ -47,14 +47,15 @@ _FIELD = re.compile(r"\s*[-*#]")
 _FIELD_OPENERS = ("-", "*", "#")
 _NO_ANSWER = {"_no response_", "no response", "n/a", "", "-", "none", "unknown", "na"}
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:[-.]?(?:rc|dev|post)\d*)?(?:\+\w+)?)")
-# a package line of `pip list`/`pip freeze`/`conda list`, found after a line break (the text is
-# read with one put before it): a pattern that starts with a literal is searched for that
-# character, not tried at every position as a MULTILINE "^" is (a tenth of the time on 50 MB)
-_FREEZE = re.compile(
-    r"\n[ \t]*(?P<name>tensorflow(?:-gpu|-cpu|-intel|-macos|-metal)?|tf[-_]keras|tf-nightly|"
-    r"keras|torch|jax|jaxlib|nvidia-[a-z0-9-]+)\s*(?:==|\s{2,}|\s+v?(?=\d))(?P<ver>\d[\w.+-]*)\b",
-    re.IGNORECASE,
+# a package line of `pip list`/`pip freeze`/`conda list`: found after a line break (a pattern
+# that starts with a literal is searched for that character, not tried at every position as a
+# MULTILINE "^" is: a third of the time on 50 MB), and on the text's first line by itself
+_PACKAGE_LINE = (
+    r"[ \t]*(?P<name>tensorflow(?:-gpu|-cpu|-intel|-macos|-metal)?|tf[-_]keras|tf-nightly|"
+    r"keras|torch|jax|jaxlib|nvidia-[a-z0-9-]+)\s*(?:==|\s{2,}|\s+v?(?=\d))(?P<ver>\d[\w.+-]*)\b"
 )
+_FREEZE = re.compile(r"\n" + _PACKAGE_LINE, re.IGNORECASE)
+_FREEZE_FIRST = re.compile(_PACKAGE_LINE, re.IGNORECASE)
 _NVCC = re.compile(r"Cuda compilation tools, release (?P<rel>\d+\.\d+), V(?P<ver>[\d.]+)")
 
 
@@ -206,13 +207,13 @@ def parse_os(answer: str, sheet: FactSheet) -> None:
 
 def parse_packages(text: str, lines_offset: Sequence[int], sheet: FactSheet) -> Part | None:
     """`pip list` / `pip freeze` / `conda list` lines naming frameworks or nvidia-* wheels."""
-    matches = list(_FREEZE.finditer("\n" + text))
+    first = _FREEZE_FIRST.match(text)
+    matches = ([first] if first else []) + list(_FREEZE.finditer(text))
     if not matches:
         return None
     import bisect
 
-    # where each name is in `text` (one less than in the text read, which has "\n" in front)
-    line_nos = [bisect.bisect_right(lines_offset, m.start("name") - 1) for m in matches]
+    line_nos = [bisect.bisect_right(lines_offset, m.start("name")) for m in matches]
     part = Part("package-list", min(line_nos), max(line_nos))
     sheet.parts.append(part)
     sheet.current = part
