@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Literal, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.fix.actions import (
@@ -2230,17 +2231,18 @@ def _source_build_predates_python(s: Snapshot) -> Iterator[Finding]:
         m = _SDIST_PACKAGE.search(e.text) if e.signature == _SDIST else None
         if m is None or m["ver"].startswith("0.1.2"):
             continue  # torch's 0.1.2 is PyPI's placeholder, taken where no wheel fits at all
-        pkg = re.sub(r"[-_.]+", "-", m["pkg"].lower())
+        pkg = canonicalize_name(m["pkg"])
         first = first_wheels_for_python(pkg, py)
-        try:
-            older = first is not None and Version(m["ver"]) < Version(first.release)
-        except InvalidVersion:
+        if first is None:
             continue
-        if first is None or not older:
+        try:
+            if Version(m["ver"]) >= Version(first.release):
+                continue
+        except InvalidVersion:
             continue
         what = f"{pkg} {m['ver']}"
         mm = major_minor(py)
-        before = f"{mm[0]}.{mm[1] - 1}" if mm and mm[1] > 0 else "3.11"
+        before = f"{mm[0]}.{mm[1] - 1}" if mm else py  # the minor before this Python's
         yield finding(
             "DL501",
             severity="warning",
